@@ -1,0 +1,48 @@
+# dmastack: a thin wrapper around meson/ninja (as libnvme does).
+BUILD   ?= build
+SANBUILD ?= build-san
+PREFIX  ?= /usr/local
+MESON   ?= meson
+
+.PHONY: all setup build run test test-fast test-san install bench clean
+
+all: build
+
+setup:
+	@./scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized
+
+$(SANBUILD)/build.ninja:
+	$(MESON) setup $(SANBUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+build: setup $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	./$(BUILD)/dmastack
+
+# The whole suite: a normal build, then the same suite under ASan+UBSan,
+# then an install into a scratch prefix used by an out-of-tree program.
+test: setup test-fast test-san
+	./tests/install_test.sh
+
+test-fast: build
+	$(MESON) test -C $(BUILD) --print-errorlogs
+
+test-san: setup $(SANBUILD)/build.ninja
+	ninja -C $(SANBUILD)
+	$(MESON) test -C $(SANBUILD) --print-errorlogs
+
+install: setup
+	@prefix=$$(realpath -m "$(PREFIX)"); \
+	$(MESON) setup build-install --buildtype=release --prefix="$$prefix" --libdir=lib -Dtests=disabled --wipe >/dev/null 2>&1 || \
+	$(MESON) setup build-install --buildtype=release --prefix="$$prefix" --libdir=lib -Dtests=disabled; \
+	ninja -C build-install && $(MESON) install -C build-install --quiet
+
+bench: build
+	./$(BUILD)/bench/bench_direct
+
+clean:
+	rm -rf $(BUILD) $(SANBUILD) build-install

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* The whole public API of dmastack: kernel-identical and sim_. */
+#ifndef _DMASTACK_DMASTACK_H
+#define _DMASTACK_DMASTACK_H
+
+#include <dmastack/types.h>
+#include <dmastack/mm.h>
+#include <dmastack/device.h>
+#include <dmastack/scatterlist.h>
+#include <dmastack/dma-mapping.h>
+#include <dmastack/dma-map-ops.h>
+#include <dmastack/swiotlb.h>
+#include <dmastack/dmapool.h>
+#include <dmastack/pci.h>
+#include <dmastack/sim.h>
+
+#endif /* _DMASTACK_DMASTACK_H */

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine API (sim_ prefix): create a simulated machine from platform
+ * text, find its devices, allocate its RAM, and make its devices perform DMA.
+ *
+ * Everything lives in a struct sim_machine; nothing is global, so one
+ * process may run many machines from many threads. Names and meaning of the
+ * functions in the first block are a stable contract (SPEC 2.2).
+ */
+#ifndef _DMASTACK_SIM_H
+#define _DMASTACK_SIM_H
+
+#include <stdio.h>
+#include <dmastack/types.h>
+#include <dmastack/mm.h>
+#include <dmastack/device.h>
+#include <dmastack/pci.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sim_machine;
+
+/* ---- stable contract ---------------------------------------------------- */
+struct sim_machine *sim_machine_parse(const char *text, char *err,
+				      size_t errlen);
+struct sim_machine *sim_machine_load(const char *path, char *err,
+				     size_t errlen);
+struct sim_machine *sim_machine_default(void);
+void sim_machine_destroy(struct sim_machine *m);
+struct device *sim_device(struct sim_machine *m, const char *id);
+
+struct page *sim_alloc_pages(struct sim_machine *m, unsigned int order);
+struct page *sim_alloc_pages_range(struct sim_machine *m, unsigned int order,
+				   phys_addr_t lo, phys_addr_t hi);
+void sim_free_pages(struct sim_machine *m, struct page *page,
+		    unsigned int order);
+void *sim_phys_to_virt(struct sim_machine *m, phys_addr_t phys);
+
+int sim_dma_read(struct device *dev, dma_addr_t addr, void *buf, size_t len);
+int sim_dma_write(struct device *dev, dma_addr_t addr, const void *buf,
+		  size_t len);
+
+unsigned long sim_dma_debug_errors(struct sim_machine *m);
+unsigned long sim_iommu_faults(struct sim_machine *m);
+unsigned long sim_iommu_invalidations(struct sim_machine *m);
+int sim_iommu_lookup(struct device *dev, dma_addr_t iova, phys_addr_t *phys,
+		     int *prot);
+
+/* ---- machine creation with options ------------------------------------- */
+struct sim_machine_opts {
+	/* Fail the Nth allocation the machine makes (1-based), 0 for never. */
+	unsigned long fail_nth;
+	/* Start with dma-debug off (it is on by default). */
+	bool dma_debug_off;
+};
+
+struct sim_machine *sim_machine_parse_opts(const char *text,
+					   const struct sim_machine_opts *opts,
+					   char *err, size_t errlen);
+/* The platform text of the embedded default machine. */
+const char *sim_default_platform_text(void);
+
+/* ---- fault injection ----------------------------------------------------- */
+/*
+ * Make the @nth allocation from now fail (1 = the next one); 0 disarms.
+ * Every allocation the machine and the DMA layers make goes through this
+ * hook, so a test can sweep N over a scenario and check each unwind.
+ */
+void sim_fail_nth_alloc(struct sim_machine *m, unsigned long nth);
+/* True once the armed failure has been delivered. */
+bool sim_fail_nth_triggered(struct sim_machine *m);
+/* Allocations made so far (including failed ones). */
+unsigned long sim_alloc_count(struct sim_machine *m);
+/* Live allocations the machine holds beyond its construction. */
+long sim_alloc_live(struct sim_machine *m);
+
+/* ---- machine description ------------------------------------------------- */
+const char *sim_machine_name(struct sim_machine *m);
+const char *sim_machine_arch(struct sim_machine *m);
+u64 sim_ram_size(struct sim_machine *m);
+/* Pages of RAM currently handed out by the page allocator. */
+unsigned long sim_ram_pages_allocated(struct sim_machine *m);
+unsigned int sim_device_count(struct sim_machine *m);
+struct device *sim_device_at(struct sim_machine *m, unsigned int idx);
+const char *sim_device_id(struct device *dev);
+const char *sim_device_kind(struct device *dev);
+bool sim_device_is_endpoint(struct device *dev);
+unsigned int sim_device_dma_bits(struct device *dev);
+bool sim_machine_is_confidential(struct sim_machine *m);
+
+/* Walk RAM regions and host bridge windows (for topology printing). */
+struct sim_mem_range {
+	const char *kind;	/* "ram", "mmio32", "mmio64", "swiotlb" */
+	const char *owner;	/* host bridge id for windows */
+	phys_addr_t start;
+	u64 size;
+	u64 bus_offset;		/* CPU address minus bus address */
+};
+unsigned int sim_mem_range_count(struct sim_machine *m);
+int sim_mem_range_get(struct sim_machine *m, unsigned int idx,
+		      struct sim_mem_range *out);
+
+/* ---- MMIO from the CPU --------------------------------------------------- */
+/*
+ * CPU accesses to a BAR. Reads of a BAR whose memory decoding is off (or
+ * whose function is in D3hot or reset) return all ones, as on real hardware;
+ * the functions return -EIO in that case and record it.
+ */
+int sim_mmio_read(struct sim_machine *m, phys_addr_t phys, void *buf,
+		  size_t len);
+int sim_mmio_write(struct sim_machine *m, phys_addr_t phys, const void *buf,
+		   size_t len);
+
+/* ---- reports --------------------------------------------------------------- */
+enum sim_report_kind {
+	SIM_REPORT_DMA_DEBUG = 1,	/* dma-debug (err_printk) */
+	SIM_REPORT_DMA_FAULT,		/* a device access that failed */
+	SIM_REPORT_IOMMU_FAULT,
+	SIM_REPORT_WARN,		/* WARN()/dev_warn from the DMA layers */
+	SIM_REPORT_BUG,			/* BUG_ON: the call was refused */
+	SIM_REPORT_INFO,
+};
+
+struct sim_report {
+	enum sim_report_kind kind;
+	const char *device;		/* dev_name() or "" */
+	u64 addr;
+	u64 len;
+	char text[320];
+};
+
+unsigned long sim_report_count(struct sim_machine *m);
+int sim_report_get(struct sim_machine *m, unsigned long idx,
+		   struct sim_report *out);
+/* Count of reports of one kind since machine creation. */
+unsigned long sim_report_count_kind(struct sim_machine *m,
+				    enum sim_report_kind kind);
+/* True if any report of @kind contains @needle. */
+bool sim_report_find(struct sim_machine *m, enum sim_report_kind kind,
+		     const char *needle);
+void sim_report_dump(struct sim_machine *m, FILE *f);
+void sim_report_clear(struct sim_machine *m);
+/* Echo reports to @f as they happen (NULL to stop). */
+void sim_report_echo(struct sim_machine *m, FILE *f);
+unsigned long sim_dma_access_errors(struct sim_machine *m);
+
+/* ---- dma-debug control ------------------------------------------------ */
+void sim_dma_debug_enable(struct sim_machine *m, bool on);
+bool sim_dma_debug_enabled(struct sim_machine *m);
+/* Live dma-debug entries (all devices when @dev is NULL). */
+unsigned long sim_dma_debug_entries(struct sim_machine *m, struct device *dev);
+/* Print live entries in the format of debugfs dma-api/dump. */
+void sim_dma_debug_dump(struct sim_machine *m, struct device *dev, FILE *f);
+/*
+ * The driver is unbound from @dev: dma-debug reports whatever the device
+ * still has mapped or allocated, as on BUS_NOTIFY_UNBOUND_DRIVER.
+ */
+void sim_device_unbind(struct device *dev);
+
+/* ---- tracing ----------------------------------------------------------- */
+/* Write DMA trace events to @f in the kernel's trace text format. */
+void sim_trace_set_file(struct sim_machine *m, FILE *f);
+unsigned long sim_trace_events(struct sim_machine *m);
+
+/* ---- statistics -------------------------------------------------------- */
+struct sim_dma_stats {
+	unsigned long maps;		/* successful streaming maps */
+	unsigned long unmaps;
+	unsigned long map_errors;	/* DMA_MAPPING_ERROR returned */
+	unsigned long syncs;
+	unsigned long cache_ops;	/* clean/invalidate operations */
+	unsigned long bounced_maps;	/* swiotlb mappings */
+	unsigned long long bounced_bytes;	/* bytes copied by swiotlb */
+	unsigned long swiotlb_full;	/* "buffer is full" failures */
+	unsigned long coherent_allocs;
+	unsigned long dev_reads, dev_writes;	/* successful device accesses */
+	unsigned long long dev_bytes;
+	unsigned long p2p_accesses;	/* routed to a peer BAR */
+};
+void sim_dma_stats_get(struct sim_machine *m, struct sim_dma_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* _DMASTACK_SIM_H */

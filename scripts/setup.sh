@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install the Debian packages dmastack needs, if any are missing.
+# As root this runs apt-get; otherwise it prints the one command to run.
+set -e
+PKGS="gcc make pkg-config meson ninja-build libjson-c-dev libcmocka-dev"
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+	echo "setup: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $missing
+else
+	echo "setup: missing Debian packages:$missing"
+	echo "setup: run: sudo apt-get install -y$missing"
+	exit 1
+fi

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dmastack: the command.
+ *
+ *   dmastack [--json] [--trace FILE] [-v]     the main job
+ *   dmastack topo [-p FILE] [--json]          the platform as a tree
+ */
+#include <string.h>
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dmastack [--json] [--trace FILE] [-v] [-p FILE]\n"
+		"       dmastack topo [-p FILE] [--json]\n"
+		"       dmastack help | --version\n"
+		"\n"
+		"With no command, run the main job: built-in workloads on the default\n"
+		"platform, every device's DMA verified, ending with a verdict (exit 0\n"
+		"only when every check passed).\n"
+		"\n"
+		"  -p, --platform FILE  platform description (default: the embedded server)\n"
+		"  --json               machine-readable output\n"
+		"  --trace FILE         append DMA trace events (kernel trace format)\n"
+		"  -v, --verbose        echo every report as it happens\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_opts o = { 0 };
+	const char *cmd = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json")) {
+			o.json = true;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			o.verbose = true;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--platform") ||
+			   !strcmp(a, "--trace")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "dmastack: %s needs an argument\n", a);
+				return 2;
+			}
+			if (!strcmp(a, "--trace"))
+				o.trace = argv[++i];
+			else
+				o.platform = argv[++i];
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help") ||
+			   !strcmp(a, "help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--version")) {
+			printf("dmastack 0.1.0\n");
+			return 0;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "dmastack: unknown option %s\n", a);
+			usage(stderr);
+			return 2;
+		} else if (!cmd) {
+			cmd = a;
+		} else {
+			fprintf(stderr, "dmastack: unexpected argument %s\n", a);
+			return 2;
+		}
+	}
+	if (!cmd)
+		return cmd_mainjob(&o);
+	if (!strcmp(cmd, "topo"))
+		return cmd_topo(&o);
+	fprintf(stderr, "dmastack: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The main job: built-in workloads on the default platform (and a
+ * confidential guest), each device's DMA verified byte for byte, a table of
+ * what was mapped how, and a verdict. Some steps provoke a bug on purpose
+ * (a missing sync, a device touching memory it may not): those must be
+ * caught, and anything reported that was not provoked fails the job.
+ */
+#include <stdarg.h>
+#include <string.h>
+#include "cli.h"
+
+struct job {
+	const struct cli_opts *o;
+	json_object *workloads;
+	json_object *cur_checks;
+	json_object *cur_maps;
+	json_object *maps_all;
+	unsigned int checks, failed, provoked;
+	unsigned long expected_debug, expected_faults;
+};
+
+static void job_printf(struct job *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void job_printf(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (j->o->json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+static void workload(struct job *j, const char *name, struct sim_machine *m,
+		     const char *dev)
+{
+	json_object *w = json_object_new_object();
+
+	j->cur_checks = json_object_new_array();
+	j->cur_maps = json_object_new_array();
+	json_object_object_add(w, "name", json_object_new_string(name));
+	json_object_object_add(w, "machine", json_object_new_string(sim_machine_name(m)));
+	json_object_object_add(w, "device", json_object_new_string(dev));
+	json_object_object_add(w, "checks", j->cur_checks);
+	json_object_object_add(w, "mappings", j->cur_maps);
+	json_object_array_add(j->workloads, w);
+	job_printf(j, "\n== %s  [%s, %s]\n", name, sim_machine_name(m), dev);
+}
+
+static bool check(struct job *j, bool ok, bool provoked, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static bool check(struct job *j, bool ok, bool provoked, const char *fmt, ...)
+{
+	json_object *c = json_object_new_object();
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	j->checks++;
+	if (!ok)
+		j->failed++;
+	else if (provoked)
+		j->provoked++;
+	json_object_object_add(c, "what", json_object_new_string(what));
+	json_object_object_add(c, "ok", json_object_new_boolean(ok));
+	json_object_object_add(c, "provoked", json_object_new_boolean(provoked));
+	json_object_array_add(j->cur_checks, c);
+	job_printf(j, "   %s %s%s\n", ok ? "ok  " : "FAIL", what,
+		   provoked && ok ? "  (provoked, caught)" : "");
+	return ok;
+}
+
+static const char *dir_str(enum dma_data_direction dir)
+{
+	static const char *const names[] = { "BIDIRECTIONAL", "TO_DEVICE",
+					     "FROM_DEVICE", "NONE" };
+
+	return names[dir & 3];
+}
+
+/* Describe how a mapping was made: the path through the DMA layers. */
+static const char *map_path(struct device *dev, dma_addr_t dma,
+			    unsigned long attrs)
+{
+	if (dma == DMA_MAPPING_ERROR)
+		return "failed";
+	if (attrs & DMA_ATTR_MMIO)
+		return "mmio (no sync, no bounce)";
+	if (is_swiotlb_buffer(dev, dma_to_phys(dev, dma)))
+		return is_swiotlb_force_bounce(dev) ? "swiotlb (forced)" :
+						      "swiotlb (mask)";
+	return dev_is_dma_coherent(dev) ? "direct" : "direct + cache maint.";
+}
+
+static void record_map(struct job *j, struct device *dev, const char *call,
+		       phys_addr_t phys, size_t size,
+		       enum dma_data_direction dir, dma_addr_t dma,
+		       unsigned long attrs)
+{
+	json_object *r = json_object_new_object();
+	char sz[32];
+
+	json_object_object_add(r, "device", json_object_new_string(sim_device_id(dev)));
+	json_object_object_add(r, "bdf", json_object_new_string(dev_name(dev)));
+	json_object_object_add(r, "call", json_object_new_string(call));
+	json_object_object_add(r, "phys", json_object_new_uint64(phys));
+	json_object_object_add(r, "size", json_object_new_uint64(size));
+	json_object_object_add(r, "dir", json_object_new_string(dir_str(dir)));
+	json_object_object_add(r, "dma", json_object_new_uint64(dma));
+	json_object_object_add(r, "path", json_object_new_string(map_path(dev, dma, attrs)));
+	json_object_array_add(j->cur_maps, json_object_get(r));
+	json_object_array_add(j->maps_all, r);
+	job_printf(j, "   map  %-18s %-6s %-6s %-13s phys %#llx -> dma %#llx  %s\n",
+		   call, sim_device_id(dev), fmt_size(sz, sizeof(sz), size),
+		   dir_str(dir), (unsigned long long)phys,
+		   (unsigned long long)dma, map_path(dev, dma, attrs));
+}
+
+static dma_addr_t map(struct job *j, struct device *dev, phys_addr_t phys,
+		      size_t size, enum dma_data_direction dir,
+		      unsigned long attrs)
+{
+	dma_addr_t a = dma_map_phys(dev, phys, size, dir, attrs);
+
+	record_map(j, dev, (attrs & DMA_ATTR_MMIO) ? "dma_map_phys(MMIO)" :
+						     "dma_map_phys", phys, size,
+		   dir, a, attrs);
+	dma_mapping_error(dev, a);
+	return a;
+}
+
+/* Expect a provoked problem to show as exactly @n new reports of @kind. */
+static void expect_reports(struct job *j, struct sim_machine *m,
+			   enum sim_report_kind kind, unsigned long before,
+			   unsigned long n, const char *what)
+{
+	unsigned long now = sim_report_count_kind(m, kind);
+
+	if (kind == SIM_REPORT_DMA_DEBUG)
+		j->expected_debug += n;
+	else
+		j->expected_faults += n;
+	check(j, now - before == n, true, "%s reported (%lu %s report%s)",
+	      what, now - before,
+	      kind == SIM_REPORT_DMA_DEBUG ? "dma-debug" : "DMA fault",
+	      now - before == 1 ? "" : "s");
+}
+
+static bool same(const void *a, const void *b, size_t n)
+{
+	return memcmp(a, b, n) == 0;
+}
+
+static void pattern(void *p, size_t n, unsigned int seed)
+{
+	u8 *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		b[i] = (u8)(seed * 37 + i * 13 + (i >> 9));
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void wl_coherent(struct job *j, struct sim_machine *m)
+{
+	struct device *nic = sim_device(m, "nic0");
+	const size_t len = 64 * 1024;
+	struct page *pg = sim_alloc_pages(m, 4);
+	static u8 want[64 * 1024], got[64 * 1024];
+	struct page *pages[8];
+	struct sg_table sgt;
+	struct scatterlist *sg;
+	dma_addr_t a;
+	u8 *cpu;
+	int i;
+
+	workload(j, "coherent streaming DMA", m, "nic0");
+	if (!check(j, pg != NULL, false, "allocated 64K of RAM above 4G"))
+		return;
+	cpu = page_address(pg);
+	pattern(cpu, len, 1);
+	a = map(j, nic, page_to_phys(pg), len, DMA_TO_DEVICE, 0);
+	check(j, a == page_to_phys(pg), false,
+	      "dma-direct: the DMA address is the physical address");
+	check(j, sim_dma_read(nic, a, got, len) == 0 && same(got, cpu, len),
+	      false, "device read 64K and it matches what the CPU wrote");
+	dma_unmap_phys(nic, a, len, DMA_TO_DEVICE, 0);
+
+	a = map(j, nic, page_to_phys(pg), len, DMA_FROM_DEVICE, 0);
+	pattern(want, len, 2);
+	check(j, sim_dma_write(nic, a, want, len) == 0, false, "device wrote 64K");
+	dma_unmap_phys(nic, a, len, DMA_FROM_DEVICE, 0);
+	check(j, same(cpu, want, len), false, "CPU sees the device's data after unmap");
+	sim_free_pages(m, pg, 4);
+
+	/* A scatterlist of eight separate pages. */
+	if (sg_alloc_table(&sgt, 8, GFP_KERNEL)) {
+		check(j, false, false, "sg_alloc_table");
+		return;
+	}
+	for_each_sg(sgt.sgl, sg, 8, i) {
+		pages[i] = sim_alloc_pages(m, 0);
+		if (!pages[i]) {
+			check(j, false, false, "allocated sg pages");
+			while (i--)
+				sim_free_pages(m, pages[i], 0);
+			sg_free_table(&sgt);
+			return;
+		}
+		pattern(page_address(pages[i]), PAGE_SIZE, 10 + (unsigned int)i);
+		sg_set_page(sg, pages[i], PAGE_SIZE, 0);
+	}
+	if (check(j, dma_map_sgtable(nic, &sgt, DMA_BIDIRECTIONAL, 0) == 0, false,
+		  "dma_map_sgtable of 8 pages")) {
+		bool ok = true;
+
+		for_each_sgtable_dma_sg(&sgt, sg, i) {
+			ok &= sim_dma_read(nic, sg_dma_address(sg), got, sg_dma_len(sg)) == 0 &&
+			      same(got, page_address(sg_page(sg)), sg_dma_len(sg));
+			pattern(want, PAGE_SIZE, 50 + (unsigned int)i);
+			ok &= sim_dma_write(nic, sg_dma_address(sg), want, PAGE_SIZE) == 0;
+		}
+		check(j, ok, false, "device read and rewrote every segment");
+		dma_sync_sgtable_for_cpu(nic, &sgt, DMA_BIDIRECTIONAL);
+		ok = true;
+		for (i = 0; i < 8; i++) {
+			pattern(want, PAGE_SIZE, 50 + (unsigned int)i);
+			ok &= same(page_address(pages[i]), want, PAGE_SIZE);
+		}
+		check(j, ok, false, "CPU sees every segment after dma_sync_sgtable_for_cpu");
+		record_map(j, nic, "dma_map_sgtable", page_to_phys(pages[0]),
+			   8 * PAGE_SIZE, DMA_BIDIRECTIONAL, sg_dma_address(sgt.sgl), 0);
+		dma_unmap_sgtable(nic, &sgt, DMA_BIDIRECTIONAL, 0);
+	}
+	for (i = 0; i < 8; i++)
+		sim_free_pages(m, pages[i], 0);
+	sg_free_table(&sgt);
+}
+
+static void wl_noncoherent(struct job *j, struct sim_machine *m)
+{
+	struct device *tb = sim_device(m, "tb0");
+	struct page *pg = sim_alloc_pages_range(m, 0, SZ_16M, SZ_4G);
+	u8 a_buf[256], b_buf[256], got[256];
+	unsigned long before;
+	dma_addr_t a;
+	u8 *cpu;
+
+	workload(j, "non-coherent streaming DMA with cache maintenance", m, "tb0");
+	if (!check(j, pg != NULL, false, "allocated a page below 4G"))
+		return;
+	cpu = page_address(pg);
+	pattern(a_buf, sizeof(a_buf), 3);
+	pattern(b_buf, sizeof(b_buf), 4);
+	memcpy(cpu, a_buf, sizeof(a_buf));
+	a = map(j, tb, page_to_phys(pg), PAGE_SIZE, DMA_TO_DEVICE, 0);
+	check(j, sim_dma_read(tb, a, got, sizeof(got)) == 0 && same(got, a_buf, sizeof(got)),
+	      false, "map cleaned the CPU cache: device reads the CPU's data");
+
+	memcpy(cpu, b_buf, sizeof(b_buf));	/* no dma_sync_single_for_device */
+	before = sim_dma_debug_errors(m);
+	check(j, sim_dma_read(tb, a, got, sizeof(got)) == 0 && same(got, a_buf, sizeof(got)),
+	      true, "CPU wrote again without dma_sync_single_for_device: device reads stale data");
+	expect_reports(j, m, SIM_REPORT_DMA_DEBUG, before, 1, "the device reading unflushed lines");
+	dma_sync_single_for_device(tb, a, PAGE_SIZE, DMA_TO_DEVICE);
+	check(j, sim_dma_read(tb, a, got, sizeof(got)) == 0 && same(got, b_buf, sizeof(got)),
+	      false, "after dma_sync_single_for_device the device reads the new data");
+	dma_unmap_phys(tb, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
+
+	a = map(j, tb, page_to_phys(pg), PAGE_SIZE, DMA_FROM_DEVICE, 0);
+	check(j, sim_dma_write(tb, a, a_buf, sizeof(a_buf)) == 0, false, "device wrote 256 bytes");
+	check(j, same(cpu, b_buf, sizeof(b_buf)), true,
+	      "before dma_sync_single_for_cpu the CPU still reads its stale cache lines");
+	dma_sync_single_for_cpu(tb, a, PAGE_SIZE, DMA_FROM_DEVICE);
+	check(j, same(cpu, a_buf, sizeof(a_buf)), false,
+	      "after dma_sync_single_for_cpu the CPU sees the device's data");
+	dma_unmap_phys(tb, a, PAGE_SIZE, DMA_FROM_DEVICE, 0);
+	sim_free_pages(m, pg, 0);
+}
+
+static void wl_bounce(struct job *j, struct sim_machine *m)
+{
+	struct device *tb = sim_device(m, "tb0");
+	struct page *pg = sim_alloc_pages(m, 1);
+	static u8 want[8192], got[8192];
+	struct sim_dma_stats st0, st1;
+	dma_addr_t a;
+	u8 *cpu;
+
+	workload(j, "32-bit device bounced through swiotlb", m, "tb0");
+	if (!check(j, pg && page_to_phys(pg) >= SZ_4G, false,
+		   "allocated 8K above 4G, out of reach of a 32-bit device"))
+		goto out;
+	cpu = page_address(pg);
+	pattern(cpu, sizeof(want), 5);
+	sim_dma_stats_get(m, &st0);
+	a = map(j, tb, page_to_phys(pg), sizeof(want), DMA_BIDIRECTIONAL, 0);
+	check(j, a != DMA_MAPPING_ERROR && a + sizeof(want) <= SZ_4G &&
+		 is_swiotlb_buffer(tb, dma_to_phys(tb, a)), false,
+	      "the mapping is a bounce buffer below 4G (swiotlb)");
+	check(j, sim_dma_read(tb, a, got, sizeof(got)) == 0 && same(got, cpu, sizeof(got)),
+	      false, "device reads the original data from the bounce buffer");
+	pattern(want, sizeof(want), 6);
+	check(j, sim_dma_write(tb, a, want, sizeof(want)) == 0, false, "device wrote 8K");
+	check(j, !same(cpu, want, sizeof(want)), true,
+	      "before unmap the original buffer does not have the device's data");
+	dma_unmap_phys(tb, a, sizeof(want), DMA_BIDIRECTIONAL, 0);
+	check(j, same(cpu, want, sizeof(want)), false, "unmap copied the device's data back");
+	sim_dma_stats_get(m, &st1);
+	check(j, st1.bounced_bytes - st0.bounced_bytes == 2 * sizeof(want), false,
+	      "swiotlb copied %llu bytes (8K in, 8K out)",
+	      (unsigned long long)(st1.bounced_bytes - st0.bounced_bytes));
+	check(j, swiotlb_used(tb) == 0, false, "all bounce slots released");
+out:
+	if (pg)
+		sim_free_pages(m, pg, 1);
+}
+
+static void wl_coherent_alloc(struct job *j, struct sim_machine *m)
+{
+	struct device *tb = sim_device(m, "tb0");
+	struct device *nvme = sim_device(m, "nvme0");
+	struct dma_pool *pool;
+	dma_addr_t handle, handles[100];
+	void *blocks[100];
+	u8 want[512], got[512];
+	u8 *cpu;
+	bool ok = true;
+	int i, n = 0;
+
+	workload(j, "coherent allocations and a dma_pool", m, "tb0, nvme0");
+	cpu = dma_alloc_coherent(tb, 16384, &handle, GFP_KERNEL);
+	if (!check(j, cpu != NULL, false, "dma_alloc_coherent(16K) for the non-coherent device"))
+		return;
+	record_map(j, tb, "dma_alloc_coherent", sim_virt_to_phys(m, cpu), 16384,
+		   DMA_BIDIRECTIONAL, handle, 0);
+	check(j, handle + 16384 <= SZ_4G, false, "below the device's 32-bit coherent mask");
+	pattern(cpu, sizeof(want), 7);
+	check(j, sim_dma_read(tb, handle, got, sizeof(got)) == 0 && same(got, cpu, sizeof(got)),
+	      false, "device sees CPU writes at once (uncached mapping, no sync)");
+	pattern(want, sizeof(want), 8);
+	check(j, sim_dma_write(tb, handle + 4096, want, sizeof(want)) == 0 &&
+		 same(cpu + 4096, want, sizeof(want)), false,
+	      "CPU sees device writes at once");
+	dma_free_coherent(tb, 16384, cpu, handle);
+
+	pool = dma_pool_create("nvme-prp", nvme, 64, 64, 4096);
+	if (!check(j, pool != NULL, false, "dma_pool_create(64-byte blocks, 64-byte aligned)"))
+		return;
+	for (i = 0; i < 100; i++) {
+		blocks[i] = dma_pool_alloc(pool, GFP_KERNEL, &handles[i]);
+		if (!blocks[i])
+			break;
+		n++;
+		ok &= !(handles[i] & 63);
+		pattern(want, 64, 100 + (unsigned int)i);
+		ok &= sim_dma_write(nvme, handles[i], want, 64) == 0 &&
+		      same(blocks[i], want, 64);
+	}
+	check(j, n == 100 && ok, false,
+	      "100 blocks allocated, aligned, and written by the device");
+	for (i = 0; i < n; i++)
+		dma_pool_free(pool, blocks[i], handles[i]);
+	dma_pool_destroy(pool);
+}
+
+static void wl_mmio(struct job *j, struct sim_machine *m)
+{
+	struct device *nic = sim_device(m, "nic0");
+	struct pci_dev *nvme = to_pci_dev(sim_device(m, "nvme0"));
+	struct pci_dev *gpu = to_pci_dev(sim_device(m, "gpu0"));
+	phys_addr_t cmb = pci_resource_start(nvme, 2);
+	phys_addr_t vram = pci_resource_start(gpu, 2) + SZ_1M;
+	static u8 want[65536], got[65536];
+	struct page *pg;
+	unsigned long before;
+	dma_addr_t a;
+	u16 cmd;
+
+	workload(j, "MMIO mapped as a resource (DMA_ATTR_MMIO)", m, "nic0");
+	a = dma_map_resource(nic, cmb, sizeof(want), DMA_BIDIRECTIONAL, 0);
+	record_map(j, nic, "dma_map_resource", cmb, sizeof(want), DMA_BIDIRECTIONAL,
+		   a, DMA_ATTR_MMIO);
+	dma_mapping_error(nic, a);
+	check(j, a == cmb, false, "dma-direct returns the BAR's physical address");
+	pattern(want, sizeof(want), 9);
+	check(j, sim_dma_write(nic, a, want, sizeof(want)) == 0, false,
+	      "NIC wrote 64K into the NVMe CMB, peer-to-peer below switch sw0");
+	check(j, sim_mmio_read(m, cmb, got, sizeof(got)) == 0 && same(got, want, sizeof(got)),
+	      false, "CPU reads the same bytes from the CMB");
+
+	pci_read_config_word(nvme, PCI_COMMAND, &cmd);
+	pci_write_config_word(nvme, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+	before = sim_report_count_kind(m, SIM_REPORT_DMA_FAULT);
+	check(j, sim_dma_write(nic, a, want, 64) == -EIO, true,
+	      "with nvme0's memory decoding off the peer write fails");
+	expect_reports(j, m, SIM_REPORT_DMA_FAULT, before, 1, "the write to a BAR that does not decode");
+	pci_write_config_word(nvme, PCI_COMMAND, cmd);
+	dma_unmap_resource(nic, a, sizeof(want), DMA_BIDIRECTIONAL, 0);
+
+	pattern(want, 4096, 11);
+	sim_mmio_write(m, vram, want, 4096);
+	a = map(j, nic, vram, 4096, DMA_TO_DEVICE, DMA_ATTR_MMIO);
+	check(j, sim_dma_read(nic, a, got, 4096) == 0 && same(got, want, 4096), false,
+	      "NIC read 4K of GPU memory through the root complex (host bridge allows P2P)");
+	dma_unmap_phys(nic, a, 4096, DMA_TO_DEVICE, DMA_ATTR_MMIO);
+
+	pg = sim_alloc_pages(m, 0);
+	before = sim_dma_debug_errors(m);
+	a = pg ? dma_map_resource(nic, page_to_phys(pg), 4096, DMA_TO_DEVICE, 0) : 0;
+	check(j, pg && a == DMA_MAPPING_ERROR, true, "dma_map_resource of RAM is refused");
+	expect_reports(j, m, SIM_REPORT_DMA_DEBUG, before, 1, "mapping RAM as a resource");
+	if (pg)
+		sim_free_pages(m, pg, 0);
+}
+
+static const char cc_guest[] =
+	"machine    name=cc-guest arch=x86_64 ram=8G cpus=4\n"
+	"swiotlb    size=64M force=yes\n"
+	"hostbridge id=hb0\n"
+	"rootport   id=rp0 bus=hb0\n"
+	"nvme       id=nvme0 bus=rp0 bar0=16K\n";
+
+static void wl_confidential(struct job *j, struct sim_machine *m)
+{
+	struct device *nvme = sim_device(m, "nvme0");
+	struct page *pg = sim_alloc_pages(m, 0);
+	u8 want[4096], got[4096];
+	unsigned long before;
+	dma_addr_t a, h;
+	u8 *cpu, *coh;
+
+	workload(j, "confidential guest: every streaming mapping bounces", m, "nvme0");
+	if (!check(j, pg != NULL, false, "allocated a private page"))
+		return;
+	cpu = page_address(pg);
+	pattern(cpu, PAGE_SIZE, 12);
+	a = map(j, nvme, page_to_phys(pg), PAGE_SIZE, DMA_TO_DEVICE, 0);
+	check(j, a != DMA_MAPPING_ERROR && is_swiotlb_buffer(nvme, a), false,
+	      "a 64-bit device is bounced anyway (swiotlb force)");
+	check(j, sim_dma_read(nvme, a, got, sizeof(got)) == 0 && same(got, cpu, sizeof(got)),
+	      false, "device reads the data from shared memory");
+	dma_unmap_phys(nvme, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
+
+	a = map(j, nvme, page_to_phys(pg), PAGE_SIZE, DMA_FROM_DEVICE, 0);
+	pattern(want, sizeof(want), 13);
+	check(j, sim_dma_write(nvme, a, want, sizeof(want)) == 0, false, "device wrote 4K");
+	dma_unmap_phys(nvme, a, PAGE_SIZE, DMA_FROM_DEVICE, 0);
+	check(j, same(cpu, want, sizeof(want)), false, "the private page got the data at unmap");
+
+	sim_dma_debug_enable(m, false);
+	before = sim_report_count_kind(m, SIM_REPORT_DMA_FAULT);
+	check(j, sim_dma_read(nvme, page_to_phys(pg), got, 64) == -EIO, true,
+	      "the device cannot reach the private page itself");
+	expect_reports(j, m, SIM_REPORT_DMA_FAULT, before, 1, "the access to private memory");
+	sim_dma_debug_enable(m, true);
+
+	a = dma_map_resource(nvme, pci_resource_start(to_pci_dev(nvme), 0), 4096,
+			     DMA_BIDIRECTIONAL, 0);
+	record_map(j, nvme, "dma_map_resource", pci_resource_start(to_pci_dev(nvme), 0),
+		   4096, DMA_BIDIRECTIONAL, a, DMA_ATTR_MMIO);
+	check(j, a == DMA_MAPPING_ERROR, true, "MMIO cannot be bounced: the mapping fails");
+
+	coh = dma_alloc_coherent(nvme, 8192, &h, GFP_KERNEL);
+	if (check(j, coh != NULL, false, "dma_alloc_coherent shares its pages with the host")) {
+		record_map(j, nvme, "dma_alloc_coherent", sim_virt_to_phys(m, coh), 8192,
+			   DMA_BIDIRECTIONAL, h, 0);
+		check(j, sim_dma_write(nvme, h, want, sizeof(want)) == 0 &&
+			 same(coh, want, sizeof(want)), false,
+		      "device writes the coherent buffer directly");
+		dma_free_coherent(nvme, 8192, coh, h);
+	}
+	sim_free_pages(m, pg, 0);
+}
+
+static void finish_machine(struct job *j, struct sim_machine *m,
+			   unsigned long *debug, unsigned long *faults)
+{
+	for (unsigned int i = 0; i < sim_device_count(m); i++)
+		sim_device_unbind(sim_device_at(m, i));
+	*debug += sim_dma_debug_errors(m);
+	*faults += sim_dma_access_errors(m);
+	(void)j;
+}
+
+int cmd_mainjob(const struct cli_opts *o)
+{
+	struct job j = { .o = o };
+	struct sim_machine *m, *cc;
+	unsigned long debug = 0, faults = 0, unexpected;
+	struct sim_dma_stats st;
+	FILE *trace = NULL;
+	json_object *root;
+	char err[256];
+
+	m = cli_load_machine(o);
+	if (!m)
+		return 2;
+	cc = sim_machine_parse(cc_guest, err, sizeof(err));
+	if (!cc) {
+		fprintf(stderr, "dmastack: confidential guest platform: %s\n", err);
+		sim_machine_destroy(m);
+		return 2;
+	}
+	if (sim_device(m, "nic0") == NULL || sim_device(m, "tb0") == NULL ||
+	    sim_device(m, "nvme0") == NULL || sim_device(m, "gpu0") == NULL) {
+		fprintf(stderr, "dmastack: the main job needs devices nic0, tb0, nvme0 and gpu0 (the default platform has them)\n");
+		sim_machine_destroy(cc);
+		sim_machine_destroy(m);
+		return 2;
+	}
+	trace = cli_open_trace(o, m);
+	if (trace)
+		sim_trace_set_file(cc, trace);
+	if (o->verbose) {
+		sim_report_echo(m, stderr);
+		sim_report_echo(cc, stderr);
+	}
+	j.workloads = json_object_new_array();
+	j.maps_all = json_object_new_array();
+
+	job_printf(&j, "dmastack main job on %s (%s, %llu GiB RAM, %u devices) and %s\n",
+		   sim_machine_name(m), sim_machine_arch(m),
+		   (unsigned long long)(sim_ram_size(m) >> 30), sim_device_count(m),
+		   sim_machine_name(cc));
+	wl_coherent(&j, m);
+	wl_noncoherent(&j, m);
+	wl_bounce(&j, m);
+	wl_coherent_alloc(&j, m);
+	wl_mmio(&j, m);
+	wl_confidential(&j, cc);
+
+	workload(&j, "teardown: nothing left behind", m, "all");
+	check(&j, sim_dma_debug_entries(m, NULL) == 0 && sim_dma_debug_entries(cc, NULL) == 0,
+	      false, "no live mappings or allocations remain (dma-debug)");
+	check(&j, sim_ram_pages_allocated(m) == 0 && sim_ram_pages_allocated(cc) == 0,
+	      false, "every page returned to the allocator");
+	sim_dma_stats_get(m, &st);
+	finish_machine(&j, m, &debug, &faults);
+	finish_machine(&j, cc, &debug, &faults);
+	unexpected = (debug - j.expected_debug) + (faults - j.expected_faults);
+	check(&j, debug == j.expected_debug && faults == j.expected_faults, false,
+	      "no unexpected dma-debug reports or DMA faults (%lu dma-debug, %lu faults, all provoked)",
+	      debug, faults);
+
+	root = json_object_new_object();
+	json_object_object_add(root, "machine", json_object_new_string(sim_machine_name(m)));
+	json_object_object_add(root, "workloads", j.workloads);
+	json_object_object_add(root, "mappings", j.maps_all);
+	{
+		json_object *s = json_object_new_object();
+
+		json_object_object_add(s, "maps", json_object_new_uint64(st.maps));
+		json_object_object_add(s, "unmaps", json_object_new_uint64(st.unmaps));
+		json_object_object_add(s, "map_errors", json_object_new_uint64(st.map_errors));
+		json_object_object_add(s, "syncs", json_object_new_uint64(st.syncs));
+		json_object_object_add(s, "cache_ops", json_object_new_uint64(st.cache_ops));
+		json_object_object_add(s, "bounced_maps", json_object_new_uint64(st.bounced_maps));
+		json_object_object_add(s, "bounced_bytes", json_object_new_uint64(st.bounced_bytes));
+		json_object_object_add(s, "device_bytes", json_object_new_uint64(st.dev_bytes));
+		json_object_object_add(s, "p2p_transactions", json_object_new_uint64(st.p2p_accesses));
+		json_object_object_add(root, "stats", s);
+	}
+	json_object_object_add(root, "checks", json_object_new_int((int)j.checks));
+	json_object_object_add(root, "failed", json_object_new_int((int)j.failed));
+	json_object_object_add(root, "provoked_caught", json_object_new_int((int)j.provoked));
+	json_object_object_add(root, "unexpected_reports", json_object_new_uint64(unexpected));
+	json_object_object_add(root, "verdict", json_object_new_string(j.failed ? "fail" : "pass"));
+
+	if (o->json) {
+		json_print(root);
+	} else {
+		printf("\nSummary (%s): %lu maps, %lu unmaps, %lu map errors, %lu syncs, %lu cache maintenance ops,\n"
+		       "  %lu bounced mappings (%llu bytes copied), %llu bytes moved by devices, %lu P2P transactions\n",
+		       sim_machine_name(m), st.maps, st.unmaps, st.map_errors, st.syncs,
+		       st.cache_ops, st.bounced_maps, st.bounced_bytes, st.dev_bytes,
+		       st.p2p_accesses);
+		printf("\nverdict: %s — %u checks, %u failed, %u provoked bugs caught, %lu unexpected reports\n",
+		       j.failed ? "FAIL" : "PASS", j.checks, j.failed, j.provoked, unexpected);
+		if (j.failed && !o->verbose) {
+			printf("\nreports from %s:\n", sim_machine_name(m));
+			sim_report_dump(m, stdout);
+			printf("reports from %s:\n", sim_machine_name(cc));
+			sim_report_dump(cc, stdout);
+		}
+	}
+	json_object_put(root);
+	sim_machine_destroy(cc);
+	sim_machine_destroy(m);
+	if (trace)
+		fclose(trace);
+	return j.failed ? 1 : 0;
+}

@@ -1,0 +1,969 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dma-debug: every live mapping and allocation, keyed by device and DMA
+ * address, checked on unmap, free and sync with the kernel's messages
+ * (kernel/dma/debug.c), plus what only a simulator can check: each device
+ * access against the mappings of that device.
+ *
+ * Entries hang in a hash of HASH_SIZE buckets on bits 13 and up of the DMA
+ * address, one lock per bucket; lookups use the kernel's best-fit match so
+ * the same address mapped twice is found as the kernel finds it. The first
+ * cache line of every mapping the device may write is tracked for overlaps
+ * (ACTIVE_CACHELINE_MAX_OVERLAP, the EEXIST report, SKIP_CPU_SYNC exempt).
+ * MMIO mappings have no cache lines and are not tracked: the kernel tracks
+ * them too, which only produces false reports for two mappings of a BAR.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "dma.h"
+
+#define HASH_SIZE	16384ULL
+#define HASH_FN_SHIFT	13
+#define HASH_FN_MASK	(HASH_SIZE - 1)
+#define CLN_HASH_SIZE	4096
+#define ACTIVE_CACHELINE_MAX_OVERLAP 7
+
+enum {
+	dma_debug_single,
+	dma_debug_sg,
+	dma_debug_coherent,
+	dma_debug_noncoherent,
+	dma_debug_phy,
+};
+
+enum map_err_types {
+	MAP_ERR_CHECK_NOT_APPLICABLE,
+	MAP_ERR_NOT_CHECKED,
+	MAP_ERR_CHECKED,
+};
+
+static const char *const maperr2str[] = {
+	[MAP_ERR_CHECK_NOT_APPLICABLE] = "dma map error check not applicable",
+	[MAP_ERR_NOT_CHECKED] = "dma map error not checked",
+	[MAP_ERR_CHECKED] = "dma map error checked",
+};
+
+static const char *const type2name[] = {
+	[dma_debug_single] = "single",
+	[dma_debug_sg] = "scatter-gather",
+	[dma_debug_coherent] = "coherent",
+	[dma_debug_noncoherent] = "noncoherent",
+	[dma_debug_phy] = "phy",
+};
+
+static const char *const dir2name[] = {
+	[DMA_BIDIRECTIONAL] = "DMA_BIDIRECTIONAL",
+	[DMA_TO_DEVICE] = "DMA_TO_DEVICE",
+	[DMA_FROM_DEVICE] = "DMA_FROM_DEVICE",
+	[DMA_NONE] = "DMA_NONE",
+};
+
+struct dma_debug_entry {
+	struct dma_debug_entry *prev, *next;
+	struct device *dev;
+	u64 dev_addr;
+	u64 size;
+	int type;
+	int direction;
+	int sg_call_ents;
+	int sg_mapped_ents;
+	phys_addr_t paddr;
+	enum map_err_types map_err_type;
+	bool is_mmio;
+};
+
+struct hash_bucket {
+	pthread_mutex_t lock;
+	struct dma_debug_entry *head;
+};
+
+struct cln_node {
+	struct cln_node *next;
+	phys_addr_t cln;
+	int overlap;
+};
+
+struct dma_debug {
+	struct sim_machine *m;
+	_Atomic bool enabled;
+	struct hash_bucket buckets[HASH_SIZE];
+	pthread_mutex_t free_lock;
+	struct dma_debug_entry *free_list;
+	_Atomic unsigned long nr_entries;
+	pthread_mutex_t cln_lock;
+	struct cln_node *cln_hash[CLN_HASH_SIZE];
+};
+
+static inline const char *dir_name(int dir)
+{
+	return dir >= 0 && dir <= DMA_NONE ? dir2name[dir] : "DMA_INVALID";
+}
+
+static inline u64 entry_addr(const struct dma_debug_entry *e)
+{
+	return e ? e->dev_addr : 0;
+}
+
+static inline u64 entry_size(const struct dma_debug_entry *e)
+{
+	return e ? e->size : 0;
+}
+
+#define err_printk(dev, entry, fmt, ...)				\
+	sim_report((dev)->sim, SIM_REPORT_DMA_DEBUG, (dev),		\
+		   entry_addr(entry), entry_size(entry),		\
+		   "DMA-API: %s %s: " fmt, dev_driver_string(dev),	\
+		   dev_name(dev), ##__VA_ARGS__)
+
+bool dma_debug_on(struct sim_machine *m)
+{
+	return m->debug && atomic_load_explicit(&m->debug->enabled,
+						memory_order_relaxed);
+}
+
+int dma_debug_init_machine(struct sim_machine *m, bool enabled)
+{
+	struct dma_debug *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->m = m;
+	for (size_t i = 0; i < HASH_SIZE; i++)
+		pthread_mutex_init(&d->buckets[i].lock, NULL);
+	pthread_mutex_init(&d->free_lock, NULL);
+	pthread_mutex_init(&d->cln_lock, NULL);
+	atomic_store(&d->enabled, enabled);
+	m->debug = d;
+	for (unsigned int i = 0; i < m->nr_nodes; i++)
+		if (m->nodes[i]->fn)
+			dma_setup_need_sync(&m->nodes[i]->fn->pdev.dev);
+	return 0;
+}
+
+void dma_debug_exit_machine(struct sim_machine *m)
+{
+	struct dma_debug *d = m->debug;
+
+	if (!d)
+		return;
+	for (size_t i = 0; i < HASH_SIZE; i++) {
+		struct dma_debug_entry *e = d->buckets[i].head, *n;
+
+		for (; e; e = n) {
+			n = e->next;
+			free(e);
+		}
+		pthread_mutex_destroy(&d->buckets[i].lock);
+	}
+	for (struct dma_debug_entry *e = d->free_list, *n; e; e = n) {
+		n = e->next;
+		free(e);
+	}
+	for (size_t i = 0; i < CLN_HASH_SIZE; i++)
+		for (struct cln_node *c = d->cln_hash[i], *n; c; c = n) {
+			n = c->next;
+			free(c);
+		}
+	pthread_mutex_destroy(&d->free_lock);
+	pthread_mutex_destroy(&d->cln_lock);
+	free(d);
+	m->debug = NULL;
+}
+
+void sim_dma_debug_enable(struct sim_machine *m, bool on)
+{
+	if (m->debug)
+		atomic_store(&m->debug->enabled, on);
+}
+
+bool sim_dma_debug_enabled(struct sim_machine *m)
+{
+	return dma_debug_on(m);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entries and the hash                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Entries come from a per-machine free list and are not subject to fault
+ * injection: like the kernel's preallocated pool, dma-debug must not change
+ * the behaviour it observes.
+ */
+static struct dma_debug_entry *dma_entry_alloc(struct dma_debug *d)
+{
+	struct dma_debug_entry *e;
+
+	pthread_mutex_lock(&d->free_lock);
+	e = d->free_list;
+	if (e)
+		d->free_list = e->next;
+	pthread_mutex_unlock(&d->free_lock);
+	if (!e)
+		e = malloc(sizeof(*e));
+	if (!e) {
+		sim_report(d->m, SIM_REPORT_WARN, NULL, 0, 0,
+			   "DMA-API: debugging out of memory - disabling");
+		atomic_store(&d->enabled, false);
+		return NULL;
+	}
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
+static inline struct hash_bucket *bucket_of(struct dma_debug *d, u64 dev_addr)
+{
+	return &d->buckets[(dev_addr >> HASH_FN_SHIFT) & HASH_FN_MASK];
+}
+
+static bool exact_match(struct dma_debug_entry *a, struct dma_debug_entry *b)
+{
+	return a->dev_addr == b->dev_addr && a->dev == b->dev;
+}
+
+static bool containing_match(struct dma_debug_entry *a,
+			     struct dma_debug_entry *b)
+{
+	if (a->dev != b->dev)
+		return false;
+	return b->dev_addr <= a->dev_addr &&
+	       b->dev_addr + b->size >= a->dev_addr + a->size;
+}
+
+/* Best fit, as the kernel: several matches without a perfect one -> NULL. */
+static struct dma_debug_entry *
+bucket_find(struct hash_bucket *b, struct dma_debug_entry *ref,
+	    bool (*match)(struct dma_debug_entry *, struct dma_debug_entry *))
+{
+	struct dma_debug_entry *e, *ret = NULL;
+	int matches = 0, last_lvl = -1;
+
+	for (e = b->head; e; e = e->next) {
+		int lvl = 0;
+
+		if (!match(ref, e))
+			continue;
+		matches++;
+		lvl += e->size == ref->size;
+		lvl += e->type == ref->type;
+		lvl += e->direction == ref->direction;
+		lvl += e->sg_call_ents == ref->sg_call_ents;
+		if (lvl == 4)
+			return e;
+		if (lvl > last_lvl) {
+			last_lvl = lvl;
+			ret = e;
+		}
+	}
+	return matches == 1 ? ret : NULL;
+}
+
+/* Find the entry containing @ref, walking back buckets; returns locked. */
+static struct dma_debug_entry *bucket_find_contain(struct dma_debug *d,
+						   struct hash_bucket **bucket,
+						   struct dma_debug_entry *ref)
+{
+	struct dma_debug_entry index = *ref;
+	u64 limit = min(HASH_SIZE, (index.dev_addr >> HASH_FN_SHIFT) + 1);
+
+	for (u64 i = 0; i < limit; i++) {
+		struct dma_debug_entry *e = bucket_find(*bucket, ref,
+							containing_match);
+
+		if (e)
+			return e;
+		pthread_mutex_unlock(&(*bucket)->lock);
+		index.dev_addr -= 1ULL << HASH_FN_SHIFT;
+		*bucket = bucket_of(d, index.dev_addr);
+		pthread_mutex_lock(&(*bucket)->lock);
+	}
+	return NULL;
+}
+
+static void hash_add(struct hash_bucket *b, struct dma_debug_entry *e)
+{
+	e->prev = NULL;
+	e->next = b->head;
+	if (b->head)
+		b->head->prev = e;
+	b->head = e;
+}
+
+static void hash_del(struct hash_bucket *b, struct dma_debug_entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		b->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Active cache lines                                                       */
+/* ------------------------------------------------------------------------ */
+
+static phys_addr_t to_cacheline_number(struct dma_debug_entry *e)
+{
+	return e->paddr >> L1_CACHE_SHIFT;
+}
+
+static bool cln_tracked(struct dma_debug_entry *e)
+{
+	return e->direction != DMA_TO_DEVICE && !e->is_mmio;
+}
+
+/* Returns 0, or -EEXIST when the line was already active. */
+static int active_cacheline_insert(struct dma_debug *d,
+				   struct dma_debug_entry *e)
+{
+	phys_addr_t cln = to_cacheline_number(e);
+	struct cln_node **pp, *c;
+	int rc = 0;
+
+	if (!cln_tracked(e))
+		return 0;
+	pthread_mutex_lock(&d->cln_lock);
+	pp = &d->cln_hash[cln % CLN_HASH_SIZE];
+	for (c = *pp; c; c = c->next)
+		if (c->cln == cln)
+			break;
+	if (c) {
+		rc = -EEXIST;
+		if (c->overlap < ACTIVE_CACHELINE_MAX_OVERLAP)
+			c->overlap++;
+		else
+			sim_report(d->m, SIM_REPORT_WARN, e->dev, e->dev_addr,
+				   e->size,
+				   "DMA-API: exceeded %d overlapping mappings of cacheline 0x%016llx",
+				   ACTIVE_CACHELINE_MAX_OVERLAP,
+				   (unsigned long long)cln);
+	} else {
+		c = malloc(sizeof(*c));
+		if (c) {
+			c->cln = cln;
+			c->overlap = 0;
+			c->next = *pp;
+			*pp = c;
+		}
+	}
+	pthread_mutex_unlock(&d->cln_lock);
+	return rc;
+}
+
+static void active_cacheline_remove(struct dma_debug *d,
+				    struct dma_debug_entry *e)
+{
+	phys_addr_t cln = to_cacheline_number(e);
+	struct cln_node **pp, *c;
+
+	if (!cln_tracked(e))
+		return;
+	pthread_mutex_lock(&d->cln_lock);
+	for (pp = &d->cln_hash[cln % CLN_HASH_SIZE]; (c = *pp); pp = &c->next)
+		if (c->cln == cln)
+			break;
+	if (c) {
+		if (c->overlap > 0) {
+			c->overlap--;
+		} else {
+			*pp = c->next;
+			free(c);
+		}
+	}
+	pthread_mutex_unlock(&d->cln_lock);
+}
+
+static void add_dma_entry(struct dma_debug *d, struct dma_debug_entry *e,
+			  unsigned long attrs)
+{
+	struct hash_bucket *b = bucket_of(d, e->dev_addr);
+
+	pthread_mutex_lock(&b->lock);
+	hash_add(b, e);
+	pthread_mutex_unlock(&b->lock);
+	atomic_fetch_add(&d->nr_entries, 1);
+
+	if (active_cacheline_insert(d, e) == -EEXIST &&
+	    !(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		err_printk(e->dev, e,
+			   "cacheline tracking EEXIST, overlapping mappings aren't supported");
+}
+
+static void dma_entry_free(struct dma_debug *d, struct dma_debug_entry *e)
+{
+	active_cacheline_remove(d, e);
+	atomic_fetch_sub(&d->nr_entries, 1);
+	pthread_mutex_lock(&d->free_lock);
+	e->next = d->free_list;
+	d->free_list = e;
+	pthread_mutex_unlock(&d->free_lock);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Checks                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void check_unmap(struct dma_debug *d, struct dma_debug_entry *ref)
+{
+	struct hash_bucket *b = bucket_of(d, ref->dev_addr);
+	struct device *dev = ref->dev;
+	struct dma_debug_entry *e;
+
+	pthread_mutex_lock(&b->lock);
+	e = bucket_find(b, ref, exact_match);
+	if (!e) {
+		pthread_mutex_unlock(&b->lock);
+		if (ref->dev_addr == DMA_MAPPING_ERROR)
+			err_printk(dev, NULL,
+				   "device driver tries to free an invalid DMA memory address");
+		else
+			err_printk(dev, NULL,
+				   "device driver tries to free DMA memory it has not allocated [device address=0x%016llx] [size=%llu bytes]",
+				   (unsigned long long)ref->dev_addr,
+				   (unsigned long long)ref->size);
+		return;
+	}
+	hash_del(b, e);
+	pthread_mutex_unlock(&b->lock);
+
+	if (ref->size != e->size)
+		err_printk(dev, e,
+			   "device driver frees DMA memory with different size [device address=0x%016llx] [map size=%llu bytes] [unmap size=%llu bytes]",
+			   (unsigned long long)ref->dev_addr,
+			   (unsigned long long)e->size,
+			   (unsigned long long)ref->size);
+	if (ref->type != e->type)
+		err_printk(dev, e,
+			   "device driver frees DMA memory with wrong function [device address=0x%016llx] [size=%llu bytes] [mapped as %s] [unmapped as %s]",
+			   (unsigned long long)ref->dev_addr,
+			   (unsigned long long)ref->size, type2name[e->type],
+			   type2name[ref->type]);
+	else if (e->type == dma_debug_coherent && ref->paddr != e->paddr)
+		err_printk(dev, e,
+			   "device driver frees DMA memory with different CPU address [device address=0x%016llx] [size=%llu bytes] [cpu alloc address=0x%016llx] [cpu free address=0x%016llx]",
+			   (unsigned long long)ref->dev_addr,
+			   (unsigned long long)ref->size,
+			   (unsigned long long)e->paddr,
+			   (unsigned long long)ref->paddr);
+	if (ref->sg_call_ents && ref->type == dma_debug_sg &&
+	    ref->sg_call_ents != e->sg_call_ents)
+		err_printk(dev, e,
+			   "device driver frees DMA sg list with different entry count [map count=%d] [unmap count=%d]",
+			   e->sg_call_ents, ref->sg_call_ents);
+	if (ref->direction != e->direction)
+		err_printk(dev, e,
+			   "device driver frees DMA memory with different direction [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [unmapped with %s]",
+			   (unsigned long long)ref->dev_addr,
+			   (unsigned long long)ref->size,
+			   dir_name(e->direction), dir_name(ref->direction));
+	if (e->map_err_type == MAP_ERR_NOT_CHECKED)
+		err_printk(dev, e,
+			   "device driver failed to check map error[device address=0x%016llx] [size=%llu bytes] [mapped as %s]",
+			   (unsigned long long)ref->dev_addr,
+			   (unsigned long long)ref->size, type2name[e->type]);
+	dma_entry_free(d, e);
+}
+
+static void check_sync(struct dma_debug *d, struct dma_debug_entry *ref,
+		       bool to_cpu)
+{
+	struct hash_bucket *b = bucket_of(d, ref->dev_addr);
+	struct device *dev = ref->dev;
+	struct dma_debug_entry *e;
+
+	pthread_mutex_lock(&b->lock);
+	e = bucket_find_contain(d, &b, ref);
+	if (!e) {
+		err_printk(dev, NULL,
+			   "device driver tries to sync DMA memory it has not allocated [device address=0x%016llx] [size=%llu bytes]",
+			   (unsigned long long)ref->dev_addr,
+			   (unsigned long long)ref->size);
+		goto out;
+	}
+	if (ref->size > e->size)
+		err_printk(dev, e,
+			   "device driver syncs DMA memory outside allocated range [device address=0x%016llx] [allocation size=%llu bytes] [sync offset+size=%llu]",
+			   (unsigned long long)e->dev_addr,
+			   (unsigned long long)e->size,
+			   (unsigned long long)ref->size);
+	if (e->direction == DMA_BIDIRECTIONAL)
+		goto out;
+	if (ref->direction != e->direction)
+		err_printk(dev, e,
+			   "device driver syncs DMA memory with different direction [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [synced with %s]",
+			   (unsigned long long)ref->dev_addr,
+			   (unsigned long long)e->size, dir_name(e->direction),
+			   dir_name(ref->direction));
+	if (to_cpu && e->direction != DMA_FROM_DEVICE &&
+	    ref->direction != DMA_TO_DEVICE)
+		err_printk(dev, e,
+			   "device driver syncs device read-only DMA memory for cpu [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [synced with %s]",
+			   (unsigned long long)ref->dev_addr,
+			   (unsigned long long)e->size, dir_name(e->direction),
+			   dir_name(ref->direction));
+	if (!to_cpu && e->direction != DMA_TO_DEVICE &&
+	    ref->direction != DMA_FROM_DEVICE)
+		err_printk(dev, e,
+			   "device driver syncs device write-only DMA memory to device [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [synced with %s]",
+			   (unsigned long long)ref->dev_addr,
+			   (unsigned long long)e->size, dir_name(e->direction),
+			   dir_name(ref->direction));
+	if (ref->sg_call_ents && ref->type == dma_debug_sg &&
+	    ref->sg_call_ents != e->sg_call_ents)
+		err_printk(dev, e,
+			   "device driver syncs DMA sg list with different entry count [map count=%d] [sync count=%d]",
+			   e->sg_call_ents, ref->sg_call_ents);
+out:
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hooks called by the mapping layer                                        */
+/* ------------------------------------------------------------------------ */
+
+void debug_dma_map_single(struct device *dev, const void *addr,
+			  unsigned long len)
+{
+	struct sim_machine *m = dev->sim;
+	phys_addr_t phys;
+
+	if (!dma_debug_on(m))
+		return;
+	phys = sim_virt_to_phys(m, addr);
+	if (phys == (phys_addr_t)-1)
+		err_printk(dev, NULL,
+			   "device driver maps memory from invalid area [addr=%p] [len=%lu]",
+			   addr, len);
+	else if (addr != sim_phys_to_virt(m, phys))
+		err_printk(dev, NULL,
+			   "device driver maps memory from vmalloc area [addr=%p] [len=%lu]",
+			   addr, len);
+}
+
+bool debug_dma_resource_is_ram(struct device *dev, phys_addr_t phys)
+{
+	if (!sim_pfn_valid(dev->sim, PHYS_PFN(phys)))
+		return false;
+	err_printk(dev, NULL,
+		   "dma_map_resource called for RAM address 0x%016llx",
+		   (unsigned long long)phys);
+	return true;
+}
+
+void debug_dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
+			int direction, dma_addr_t dma_addr, unsigned long attrs)
+{
+	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug_entry *e;
+
+	if (!dma_debug_on(dev->sim) || dma_addr == DMA_MAPPING_ERROR)
+		return;
+	e = dma_entry_alloc(d);
+	if (!e)
+		return;
+	e->dev = dev;
+	e->type = dma_debug_phy;
+	e->paddr = phys;
+	e->dev_addr = dma_addr;
+	e->size = size;
+	e->direction = direction;
+	e->map_err_type = MAP_ERR_NOT_CHECKED;
+	e->is_mmio = attrs & DMA_ATTR_MMIO;
+	add_dma_entry(d, e, attrs);
+}
+
+void debug_dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
+			  int direction)
+{
+	struct dma_debug_entry ref = {
+		.type = dma_debug_phy,
+		.dev = dev,
+		.dev_addr = addr,
+		.size = size,
+		.direction = direction,
+	};
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	check_unmap(dev->sim->debug, &ref);
+}
+
+void debug_dma_mapping_error(struct device *dev, dma_addr_t dma_addr)
+{
+	struct dma_debug *d = dev->sim->debug;
+	struct hash_bucket *b;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	b = bucket_of(d, dma_addr);
+	pthread_mutex_lock(&b->lock);
+	for (struct dma_debug_entry *e = b->head; e; e = e->next) {
+		if (e->dev != dev || e->dev_addr != dma_addr)
+			continue;
+		/* The first unchecked entry of this address gets the mark. */
+		if (e->map_err_type == MAP_ERR_NOT_CHECKED) {
+			e->map_err_type = MAP_ERR_CHECKED;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+void debug_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
+		      int mapped_ents, int direction, unsigned long attrs)
+{
+	struct dma_debug *d = dev->sim->debug;
+	struct scatterlist *s;
+	int i;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	for_each_sg(sg, s, mapped_ents, i) {
+		struct dma_debug_entry *e = dma_entry_alloc(d);
+
+		if (!e)
+			return;
+		e->type = dma_debug_sg;
+		e->dev = dev;
+		e->paddr = sg_phys(s);
+		e->size = sg_dma_len(s);
+		e->dev_addr = sg_dma_address(s);
+		e->direction = direction;
+		e->sg_call_ents = nents;
+		e->sg_mapped_ents = mapped_ents;
+		e->is_mmio = sg_dma_is_bus_address(s);
+		add_dma_entry(d, e, attrs);
+	}
+}
+
+static int get_nr_mapped_entries(struct dma_debug *d,
+				 struct dma_debug_entry *ref)
+{
+	struct hash_bucket *b = bucket_of(d, ref->dev_addr);
+	struct dma_debug_entry *e;
+	int n = 0;
+
+	pthread_mutex_lock(&b->lock);
+	e = bucket_find(b, ref, exact_match);
+	if (e)
+		n = e->sg_mapped_ents;
+	pthread_mutex_unlock(&b->lock);
+	return n;
+}
+
+void debug_dma_unmap_sg(struct device *dev, struct scatterlist *sglist,
+			int nelems, int dir)
+{
+	struct dma_debug *d = dev->sim->debug;
+	struct scatterlist *s;
+	int mapped_ents = 0, i;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	for_each_sg(sglist, s, nelems, i) {
+		struct dma_debug_entry ref = {
+			.type = dma_debug_sg,
+			.dev = dev,
+			.paddr = sg_phys(s),
+			.dev_addr = sg_dma_address(s),
+			.size = sg_dma_len(s),
+			.direction = dir,
+			.sg_call_ents = nelems,
+		};
+
+		if (mapped_ents && i >= mapped_ents)
+			break;
+		if (!i)
+			mapped_ents = get_nr_mapped_entries(d, &ref);
+		check_unmap(d, &ref);
+	}
+}
+
+void debug_dma_alloc_coherent(struct device *dev, size_t size,
+			      dma_addr_t dma_addr, void *virt,
+			      unsigned long attrs)
+{
+	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug_entry *e;
+	phys_addr_t phys;
+
+	if (!dma_debug_on(dev->sim) || !virt)
+		return;
+	phys = sim_virt_to_phys(dev->sim, virt);
+	if (phys == (phys_addr_t)-1)
+		return;
+	e = dma_entry_alloc(d);
+	if (!e)
+		return;
+	e->type = dma_debug_coherent;
+	e->dev = dev;
+	e->paddr = phys;
+	e->size = size;
+	e->dev_addr = dma_addr;
+	e->direction = DMA_BIDIRECTIONAL;
+	add_dma_entry(d, e, attrs);
+}
+
+void debug_dma_free_coherent(struct device *dev, size_t size, void *virt,
+			     dma_addr_t addr)
+{
+	struct dma_debug_entry ref = {
+		.type = dma_debug_coherent,
+		.dev = dev,
+		.dev_addr = addr,
+		.size = size,
+		.direction = DMA_BIDIRECTIONAL,
+	};
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	ref.paddr = sim_virt_to_phys(dev->sim, virt);
+	if (ref.paddr == (phys_addr_t)-1)
+		return;
+	check_unmap(dev->sim->debug, &ref);
+}
+
+void debug_dma_alloc_pages(struct device *dev, struct page *page, size_t size,
+			   int direction, dma_addr_t dma_addr,
+			   unsigned long attrs)
+{
+	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug_entry *e;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	e = dma_entry_alloc(d);
+	if (!e)
+		return;
+	e->type = dma_debug_noncoherent;
+	e->dev = dev;
+	e->paddr = page_to_phys(page);
+	e->size = size;
+	e->dev_addr = dma_addr;
+	e->direction = direction;
+	e->map_err_type = MAP_ERR_CHECK_NOT_APPLICABLE;
+	add_dma_entry(d, e, attrs);
+}
+
+void debug_dma_free_pages(struct device *dev, struct page *page, size_t size,
+			  int direction, dma_addr_t dma_addr)
+{
+	struct dma_debug_entry ref = {
+		.type = dma_debug_noncoherent,
+		.dev = dev,
+		.paddr = page_to_phys(page),
+		.dev_addr = dma_addr,
+		.size = size,
+		.direction = direction,
+	};
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	check_unmap(dev->sim->debug, &ref);
+}
+
+static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
+			int direction, bool to_cpu)
+{
+	struct dma_debug_entry ref = {
+		.type = dma_debug_phy,
+		.dev = dev,
+		.dev_addr = addr,
+		.size = size,
+		.direction = direction,
+	};
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	check_sync(dev->sim->debug, &ref, to_cpu);
+}
+
+void debug_dma_sync_single_for_cpu(struct device *dev, dma_addr_t dma_handle,
+				   size_t size, int direction)
+{
+	sync_single(dev, dma_handle, size, direction, true);
+}
+
+void debug_dma_sync_single_for_device(struct device *dev,
+				      dma_addr_t dma_handle, size_t size,
+				      int direction)
+{
+	sync_single(dev, dma_handle, size, direction, false);
+}
+
+static void sync_sg(struct device *dev, struct scatterlist *sg, int nelems,
+		    int direction, bool to_cpu)
+{
+	struct dma_debug *d = dev->sim->debug;
+	struct scatterlist *s;
+	int mapped_ents = 0, i;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	for_each_sg(sg, s, nelems, i) {
+		struct dma_debug_entry ref = {
+			.type = dma_debug_sg,
+			.dev = dev,
+			.paddr = sg_phys(s),
+			.dev_addr = sg_dma_address(s),
+			.size = sg_dma_len(s),
+			.direction = direction,
+			.sg_call_ents = nelems,
+		};
+
+		if (!i)
+			mapped_ents = get_nr_mapped_entries(d, &ref);
+		if (i >= mapped_ents)
+			break;
+		check_sync(d, &ref, to_cpu);
+	}
+}
+
+void debug_dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg,
+			       int nelems, int direction)
+{
+	sync_sg(dev, sg, nelems, direction, true);
+}
+
+void debug_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
+				  int nelems, int direction)
+{
+	sync_sg(dev, sg, nelems, direction, false);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Device-access checks                                                     */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * debug_dma_check_access - may @dev touch [@addr, @addr + @len) this way?
+ *
+ * Called by the machine for every device access that reaches RAM or a BAR
+ * through the host bridge. Each byte must lie in a live mapping of @dev
+ * whose direction allows the access. Takes bucket locks.
+ */
+void debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
+			    bool write)
+{
+	struct dma_debug *d = dev->sim->debug;
+	u64 pos = addr, end = addr + len;
+
+	if (!dma_debug_on(dev->sim) || !len)
+		return;
+	while (pos < end) {
+		struct dma_debug_entry ref = { .dev = dev, .dev_addr = pos,
+					       .size = 1 };
+		struct hash_bucket *b = bucket_of(d, pos);
+		struct dma_debug_entry *e;
+		int dir;
+		u64 e_end;
+
+		pthread_mutex_lock(&b->lock);
+		e = bucket_find_contain(d, &b, &ref);
+		if (!e) {
+			pthread_mutex_unlock(&b->lock);
+			err_printk(dev, NULL,
+				   "device %s DMA memory that is not mapped for it [device address=0x%016llx] [size=%llu bytes]",
+				   write ? "writes" : "reads",
+				   (unsigned long long)pos,
+				   (unsigned long long)(end - pos));
+			return;
+		}
+		dir = e->direction;
+		e_end = e->dev_addr + e->size;
+		pthread_mutex_unlock(&b->lock);
+		if ((write && dir == DMA_TO_DEVICE) ||
+		    (!write && dir == DMA_FROM_DEVICE)) {
+			err_printk(dev, NULL,
+				   "device %s DMA memory mapped with %s [device address=0x%016llx] [size=%llu bytes]",
+				   write ? "writes" : "reads", dir_name(dir),
+				   (unsigned long long)pos,
+				   (unsigned long long)(min(end, e_end) - pos));
+			return;
+		}
+		pos = min(end, e_end);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Leaks and dumps                                                          */
+/* ------------------------------------------------------------------------ */
+
+void sim_device_unbind(struct device *dev)
+{
+	struct dma_debug *d;
+	struct dma_debug_entry copy = { 0 };
+	int count = 0;
+
+	if (!dev || !dev->sim || !dma_debug_on(dev->sim))
+		return;
+	d = dev->sim->debug;
+	for (size_t i = 0; i < HASH_SIZE; i++) {
+		struct hash_bucket *b = &d->buckets[i];
+
+		pthread_mutex_lock(&b->lock);
+		for (struct dma_debug_entry *e = b->head; e; e = e->next)
+			if (e->dev == dev) {
+				count++;
+				copy = *e;
+			}
+		pthread_mutex_unlock(&b->lock);
+	}
+	if (!count)
+		return;
+	err_printk(dev, &copy,
+		   "device driver has pending DMA allocations while released from device [count=%d] One of leaked entries details: [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [mapped as %s]",
+		   count, (unsigned long long)copy.dev_addr,
+		   (unsigned long long)copy.size, dir_name(copy.direction),
+		   type2name[copy.type]);
+}
+
+unsigned long sim_dma_debug_entries(struct sim_machine *m, struct device *dev)
+{
+	struct dma_debug *d = m->debug;
+	unsigned long n = 0;
+
+	if (!d)
+		return 0;
+	if (!dev)
+		return atomic_load(&d->nr_entries);
+	for (size_t i = 0; i < HASH_SIZE; i++) {
+		struct hash_bucket *b = &d->buckets[i];
+
+		pthread_mutex_lock(&b->lock);
+		for (struct dma_debug_entry *e = b->head; e; e = e->next)
+			n += e->dev == dev;
+		pthread_mutex_unlock(&b->lock);
+	}
+	return n;
+}
+
+void sim_dma_debug_dump(struct sim_machine *m, struct device *dev, FILE *f)
+{
+	struct dma_debug *d = m->debug;
+
+	if (!d)
+		return;
+	for (size_t i = 0; i < HASH_SIZE; i++) {
+		struct hash_bucket *b = &d->buckets[i];
+
+		pthread_mutex_lock(&b->lock);
+		for (struct dma_debug_entry *e = b->head; e; e = e->next) {
+			if (dev && e->dev != dev)
+				continue;
+			/* "P=%pa D=%llx L=%llx cln=%pa" since the kernel keeps
+			 * a phys_addr_t per entry (no more N=pfn). */
+			fprintf(f, "%s %s %s idx %zu P=0x%016llx D=%llx L=%llx cln=0x%016llx %s %s\n",
+				dev_driver_string(e->dev), dev_name(e->dev),
+				type2name[e->type], i,
+				(unsigned long long)e->paddr,
+				(unsigned long long)e->dev_addr,
+				(unsigned long long)e->size,
+				(unsigned long long)to_cacheline_number(e),
+				dir_name(e->direction),
+				maperr2str[e->map_err_type]);
+		}
+		pthread_mutex_unlock(&b->lock);
+	}
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal interfaces between the DMA mapping layers (kernel/dma/). */
+#ifndef _DMASTACK_DMA_INTERNAL_H
+#define _DMASTACK_DMA_INTERNAL_H
+
+#include "../internal.h"
+
+/* dma-direct */
+dma_addr_t dma_direct_map_phys(struct device *dev, phys_addr_t phys,
+			       size_t size, enum dma_data_direction dir,
+			       unsigned long attrs);
+void dma_direct_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
+			   enum dma_data_direction dir, unsigned long attrs);
+void dma_direct_sync_single_for_device(struct device *dev, dma_addr_t addr,
+				       size_t size,
+				       enum dma_data_direction dir);
+void dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
+				    size_t size, enum dma_data_direction dir);
+int dma_direct_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
+		      enum dma_data_direction dir, unsigned long attrs);
+void dma_direct_unmap_sg(struct device *dev, struct scatterlist *sgl,
+			 int nents, enum dma_data_direction dir,
+			 unsigned long attrs);
+void dma_direct_sync_sg_for_device(struct device *dev, struct scatterlist *sgl,
+				   int nents, enum dma_data_direction dir);
+void dma_direct_sync_sg_for_cpu(struct device *dev, struct scatterlist *sgl,
+				int nents, enum dma_data_direction dir);
+bool dma_direct_need_sync(struct device *dev, dma_addr_t dma_addr);
+u64 dma_direct_get_required_mask(struct device *dev);
+int dma_direct_supported(struct device *dev, u64 mask);
+bool dma_direct_all_ram_mapped(struct device *dev);
+size_t dma_direct_max_mapping_size(struct device *dev);
+void *dma_direct_alloc(struct device *dev, size_t size, dma_addr_t *dma_handle,
+		       gfp_t gfp, unsigned long attrs);
+void dma_direct_free(struct device *dev, size_t size, void *cpu_addr,
+		     dma_addr_t dma_addr);
+struct page *dma_direct_alloc_pages(struct device *dev, size_t size,
+				    dma_addr_t *dma_handle,
+				    enum dma_data_direction dir, gfp_t gfp);
+void dma_direct_free_pages(struct device *dev, size_t size, struct page *page,
+			   dma_addr_t dma_addr, enum dma_data_direction dir);
+
+/* dma-debug hooks (kernel/dma/debug.h) */
+void debug_dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
+			int direction, dma_addr_t dma_addr, unsigned long attrs);
+void debug_dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
+			  int direction);
+void debug_dma_map_single(struct device *dev, const void *addr,
+			  unsigned long len);
+void debug_dma_mapping_error(struct device *dev, dma_addr_t dma_addr);
+void debug_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
+		      int mapped_ents, int direction, unsigned long attrs);
+void debug_dma_unmap_sg(struct device *dev, struct scatterlist *sglist,
+			int nelems, int dir);
+void debug_dma_alloc_coherent(struct device *dev, size_t size,
+			      dma_addr_t dma_addr, void *virt,
+			      unsigned long attrs);
+void debug_dma_free_coherent(struct device *dev, size_t size, void *virt,
+			     dma_addr_t addr);
+void debug_dma_alloc_pages(struct device *dev, struct page *page, size_t size,
+			   int direction, dma_addr_t dma_addr,
+			   unsigned long attrs);
+void debug_dma_free_pages(struct device *dev, struct page *page, size_t size,
+			  int direction, dma_addr_t dma_addr);
+void debug_dma_sync_single_for_cpu(struct device *dev, dma_addr_t dma_handle,
+				   size_t size, int direction);
+void debug_dma_sync_single_for_device(struct device *dev,
+				      dma_addr_t dma_handle, size_t size,
+				      int direction);
+void debug_dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg,
+			       int nelems, int direction);
+void debug_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
+				  int nelems, int direction);
+bool dma_debug_on(struct sim_machine *m);
+/* A RAM address handed to dma_map_resource (checked when dma-debug is on). */
+bool debug_dma_resource_is_ram(struct device *dev, phys_addr_t phys);
+
+/* trace events (include/trace/events/dma.h) */
+void trace_dma_map_phys(struct device *dev, phys_addr_t phys, dma_addr_t addr,
+			size_t size, enum dma_data_direction dir,
+			unsigned long attrs);
+void trace_dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
+			  enum dma_data_direction dir, unsigned long attrs);
+void trace_dma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
+		      int ents, enum dma_data_direction dir,
+		      unsigned long attrs);
+void trace_dma_map_sg_err(struct device *dev, struct scatterlist *sgl,
+			  int nents, int err, enum dma_data_direction dir,
+			  unsigned long attrs);
+void trace_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
+			int nents, enum dma_data_direction dir,
+			unsigned long attrs);
+void trace_dma_sync_single(struct device *dev, const char *event,
+			   dma_addr_t addr, size_t size,
+			   enum dma_data_direction dir);
+void trace_dma_sync_sg(struct device *dev, const char *event,
+		       struct scatterlist *sgl, int nents,
+		       enum dma_data_direction dir);
+void trace_dma_alloc(struct device *dev, const char *event, void *virt,
+		     dma_addr_t addr, size_t size,
+		     enum dma_data_direction dir, gfp_t flags,
+		     unsigned long attrs);
+void trace_dma_free(struct device *dev, const char *event, void *virt,
+		    dma_addr_t addr, size_t size,
+		    enum dma_data_direction dir, unsigned long attrs);
+
+static inline bool use_dma_iommu(struct device *dev)
+{
+	return dev->dma_iommu;
+}
+
+#endif /* _DMASTACK_DMA_INTERNAL_H */

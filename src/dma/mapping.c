@@ -1,0 +1,732 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The arch-independent DMA mapping entry points (kernel/dma/mapping.c):
+ * dispatch to dma-direct, to iommu-dma (the use_dma_iommu() branch, which
+ * the IOMMU layer fills in) or to a device's legacy dma_map_ops; then trace
+ * and dma-debug, on the failure paths too, in the kernel's order.
+ *
+ * A kernel BUG_ON() (an invalid direction) cannot stop the process here: it
+ * is recorded as a SIM_REPORT_BUG and the call does nothing (a map returns
+ * DMA_MAPPING_ERROR). WARN_ON_ONCE() is recorded every time it triggers.
+ */
+#include <string.h>
+#include "dma.h"
+
+static bool dma_go_direct(struct device *dev, dma_addr_t mask,
+			  const struct dma_map_ops *ops)
+{
+	if (use_dma_iommu(dev))
+		return false;
+	if (likely(!ops))
+		return true;
+	if (dev->dma_ops_bypass)
+		return min_not_zero(mask, dev->bus_dma_limit) >=
+		       dma_direct_get_required_mask(dev);
+	return false;
+}
+
+static inline bool dma_alloc_direct(struct device *dev,
+				    const struct dma_map_ops *ops)
+{
+	return dma_go_direct(dev, dev->coherent_dma_mask, ops);
+}
+
+static inline bool dma_map_direct(struct device *dev,
+				  const struct dma_map_ops *ops)
+{
+	return dma_go_direct(dev, *dev->dma_mask, ops);
+}
+
+static bool bad_direction(struct device *dev, enum dma_data_direction dir,
+			  const char *func)
+{
+	if (likely(valid_dma_direction(dir)))
+		return false;
+	SIM_BUG(dev->sim, dev, "%s: %s %s: invalid DMA direction %d", func,
+		dev_driver_string(dev), dev_name(dev), (int)dir);
+	return true;
+}
+
+/* Always call DMA sync operations when debugging is enabled. */
+static inline bool dma_dev_need_sync(struct device *dev)
+{
+	return !dev->dma_skip_sync || dma_debug_on(dev->sim);
+}
+
+void dma_setup_need_sync(struct device *dev)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (dma_map_direct(dev, ops) || use_dma_iommu(dev))
+		/* Reset to false by the first swiotlb mapping. */
+		dev->dma_skip_sync = dev_is_dma_coherent(dev);
+	else if (!ops->sync_single_for_device && !ops->sync_single_for_cpu &&
+		 !ops->sync_sg_for_device && !ops->sync_sg_for_cpu)
+		dev->dma_skip_sync = true;
+	else
+		dev->dma_skip_sync = false;
+}
+
+void set_dma_ops(struct device *dev, const struct dma_map_ops *dma_ops)
+{
+	dev->dma_ops = dma_ops;
+	dma_setup_need_sync(dev);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streaming                                                                */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * dma_map_phys - map a physical range for streaming DMA
+ * @dev: the device that will access it
+ * @phys: CPU physical address: RAM, or MMIO when @attrs has DMA_ATTR_MMIO
+ * @size: bytes
+ * @dir: DMA direction
+ * @attrs: DMA_ATTR_*
+ *
+ * Returns the address the device must use, or DMA_MAPPING_ERROR (check it
+ * with dma_mapping_error()). With DMA_ATTR_MMIO the range is never bounced
+ * or cache-maintained, and a device with legacy ops needs map_resource.
+ * The caller owns the mapping until dma_unmap_phys() with the same size,
+ * direction and attributes.
+ */
+dma_addr_t dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
+			enum dma_data_direction dir, unsigned long attrs)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+	bool is_mmio = attrs & DMA_ATTR_MMIO;
+	dma_addr_t addr;
+
+	if (bad_direction(dev, dir, __func__))
+		return DMA_MAPPING_ERROR;
+	if (unlikely(!dev->dma_mask)) {
+		SIM_WARN(dev->sim, dev, "%s: %s has no DMA mask", __func__,
+			 dev_name(dev));
+		return DMA_MAPPING_ERROR;
+	}
+
+	if (dma_map_direct(dev, ops)) {
+		addr = dma_direct_map_phys(dev, phys, size, dir, attrs);
+	} else if (is_mmio) {
+		/* (iommu-dma is dispatched before this once present) */
+		if (!ops->map_resource)
+			return DMA_MAPPING_ERROR;
+		addr = ops->map_resource(dev, phys, size, dir, attrs);
+	} else {
+		/* ops->map_page() requires kmappable memory: a struct page. */
+		struct page *page = sim_phys_to_page(dev->sim, phys);
+
+		if (!page || !ops->map_page)
+			return DMA_MAPPING_ERROR;
+		addr = ops->map_page(dev, page, offset_in_page(phys), size, dir,
+				     attrs);
+	}
+
+	if (addr == DMA_MAPPING_ERROR)
+		atomic_fetch_add(&dev->sim->stats.map_errors, 1);
+	else
+		atomic_fetch_add(&dev->sim->stats.maps, 1);
+	trace_dma_map_phys(dev, phys, addr, size, dir, attrs);
+	debug_dma_map_phys(dev, phys, size, dir, addr, attrs);
+	return addr;
+}
+
+void dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
+		    enum dma_data_direction dir, unsigned long attrs)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+	bool is_mmio = attrs & DMA_ATTR_MMIO;
+
+	if (bad_direction(dev, dir, __func__))
+		return;
+	if (dma_map_direct(dev, ops)) {
+		dma_direct_unmap_phys(dev, addr, size, dir, attrs);
+	} else if (is_mmio) {
+		if (ops->unmap_resource)
+			ops->unmap_resource(dev, addr, size, dir, attrs);
+	} else if (ops->unmap_page) {
+		ops->unmap_page(dev, addr, size, dir, attrs);
+	}
+	atomic_fetch_add(&dev->sim->stats.unmaps, 1);
+	trace_dma_unmap_phys(dev, addr, size, dir, attrs);
+	debug_dma_unmap_phys(dev, addr, size, dir);
+}
+
+dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
+			      size_t offset, size_t size,
+			      enum dma_data_direction dir, unsigned long attrs)
+{
+	if (unlikely(attrs & DMA_ATTR_MMIO))
+		return DMA_MAPPING_ERROR;
+	/* P2PDMA (ZONE_DEVICE) pages go through the P2P map-type helpers. */
+	if (dma_debug_on(dev->sim) && page->pgmap) {
+		SIM_WARN(dev->sim, dev,
+			 "%s: %s: ZONE_DEVICE page pfn %#lx passed to dma_map_page_attrs",
+			 __func__, dev_name(dev), page->pfn);
+		return DMA_MAPPING_ERROR;
+	}
+	return dma_map_phys(dev, page_to_phys(page) + offset, size, dir, attrs);
+}
+
+void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr, size_t size,
+			  enum dma_data_direction dir, unsigned long attrs)
+{
+	if (unlikely(attrs & DMA_ATTR_MMIO))
+		return;
+	dma_unmap_phys(dev, addr, size, dir, attrs);
+}
+
+dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr, size_t size,
+				enum dma_data_direction dir,
+				unsigned long attrs)
+{
+	struct sim_machine *m = dev->sim;
+	phys_addr_t phys = sim_virt_to_phys(m, ptr);
+
+	/* DMA must never operate on areas that might be remapped
+	 * (the kernel WARNs and returns before debug_dma_map_single). */
+	if (phys != (phys_addr_t)-1 && ptr != sim_phys_to_virt(m, phys)) {
+		SIM_WARN(m, dev, "%s %s: rejecting DMA map of vmalloc memory",
+			 dev_driver_string(dev), dev_name(dev));
+		return DMA_MAPPING_ERROR;
+	}
+	debug_dma_map_single(dev, ptr, size);
+	if (phys == (phys_addr_t)-1) {
+		SIM_WARN(m, dev,
+			 "%s %s: rejecting DMA map of %p: not in the machine's linear map",
+			 dev_driver_string(dev), dev_name(dev), ptr);
+		return DMA_MAPPING_ERROR;
+	}
+	return dma_map_page_attrs(dev, sim_phys_to_page(m, phys),
+				  offset_in_page(phys), size, dir, attrs);
+}
+
+void dma_unmap_single_attrs(struct device *dev, dma_addr_t addr, size_t size,
+			    enum dma_data_direction dir, unsigned long attrs)
+{
+	dma_unmap_page_attrs(dev, addr, size, dir, attrs);
+}
+
+dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys_addr,
+			    size_t size, enum dma_data_direction dir,
+			    unsigned long attrs)
+{
+	if (dma_debug_on(dev->sim) && debug_dma_resource_is_ram(dev, phys_addr))
+		return DMA_MAPPING_ERROR;
+	return dma_map_phys(dev, phys_addr, size, dir, attrs | DMA_ATTR_MMIO);
+}
+
+void dma_unmap_resource(struct device *dev, dma_addr_t addr, size_t size,
+			enum dma_data_direction dir, unsigned long attrs)
+{
+	dma_unmap_phys(dev, addr, size, dir, attrs | DMA_ATTR_MMIO);
+}
+
+int dma_mapping_error(struct device *dev, dma_addr_t dma_addr)
+{
+	debug_dma_mapping_error(dev, dma_addr);
+	if (unlikely(dma_addr == DMA_MAPPING_ERROR))
+		return -ENOMEM;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Scatterlists                                                             */
+/* ------------------------------------------------------------------------ */
+
+static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
+			      int nents, enum dma_data_direction dir,
+			      unsigned long attrs)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+	int ents;
+
+	if (bad_direction(dev, dir, "dma_map_sg_attrs"))
+		return -EINVAL;
+	if (unlikely(!dev->dma_mask)) {
+		SIM_WARN(dev->sim, dev, "dma_map_sg_attrs: %s has no DMA mask",
+			 dev_name(dev));
+		return 0;
+	}
+	if (nents <= 0 || !sg) {
+		/*
+		 * The kernel has no such check: dma-direct maps nothing and
+		 * returns 0, which the WARN_ON_ONCE below turns into -EIO.
+		 */
+		SIM_WARN(dev->sim, dev,
+			 "dma_map_sg_attrs: %s: unexpected return %d from the map_sg implementation (%d entries)",
+			 dev_name(dev), 0, nents);
+		atomic_fetch_add(&dev->sim->stats.map_errors, 1);
+		trace_dma_map_sg_err(dev, sg, sg ? nents : 0, 0, dir, attrs);
+		return -EIO;
+	}
+
+	if (dma_map_direct(dev, ops))
+		ents = dma_direct_map_sg(dev, sg, nents, dir, attrs);
+	else if (ops->map_sg)
+		ents = ops->map_sg(dev, sg, nents, dir, attrs);
+	else
+		ents = -EIO;
+
+	if (ents > 0) {
+		atomic_fetch_add(&dev->sim->stats.maps, 1);
+		trace_dma_map_sg(dev, sg, nents, ents, dir, attrs);
+		debug_dma_map_sg(dev, sg, nents, ents, dir, attrs);
+	} else if (ents != -EINVAL && ents != -ENOMEM && ents != -EIO &&
+		   ents != -EREMOTEIO) {
+		SIM_WARN(dev->sim, dev,
+			 "dma_map_sg_attrs: %s: unexpected return %d from the map_sg implementation",
+			 dev_name(dev), ents);
+		atomic_fetch_add(&dev->sim->stats.map_errors, 1);
+		trace_dma_map_sg_err(dev, sg, nents, ents, dir, attrs);
+		return -EIO;
+	} else {
+		atomic_fetch_add(&dev->sim->stats.map_errors, 1);
+		trace_dma_map_sg_err(dev, sg, nents, ents, dir, attrs);
+	}
+	return ents;
+}
+
+unsigned int dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
+			      int nents, enum dma_data_direction dir,
+			      unsigned long attrs)
+{
+	int ret = __dma_map_sg_attrs(dev, sg, nents, dir, attrs);
+
+	if (ret < 0)
+		return 0;
+	return (unsigned int)ret;
+}
+
+int dma_map_sgtable(struct device *dev, struct sg_table *sgt,
+		    enum dma_data_direction dir, unsigned long attrs)
+{
+	int nents;
+
+	nents = __dma_map_sg_attrs(dev, sgt->sgl, (int)sgt->orig_nents, dir,
+				   attrs);
+	if (nents < 0)
+		return nents;
+	if (nents == 0)
+		return -EINVAL;
+	sgt->nents = (unsigned int)nents;
+	return 0;
+}
+
+void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sg, int nents,
+			enum dma_data_direction dir, unsigned long attrs)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (bad_direction(dev, dir, __func__))
+		return;
+	trace_dma_unmap_sg(dev, sg, nents, dir, attrs);
+	debug_dma_unmap_sg(dev, sg, nents, dir);
+	if (dma_map_direct(dev, ops))
+		dma_direct_unmap_sg(dev, sg, nents, dir, attrs);
+	else if (ops->unmap_sg)
+		ops->unmap_sg(dev, sg, nents, dir, attrs);
+	atomic_fetch_add(&dev->sim->stats.unmaps, 1);
+}
+
+void dma_unmap_sgtable(struct device *dev, struct sg_table *sgt,
+		       enum dma_data_direction dir, unsigned long attrs)
+{
+	dma_unmap_sg_attrs(dev, sgt->sgl, (int)sgt->orig_nents, dir, attrs);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Syncs                                                                    */
+/* ------------------------------------------------------------------------ */
+
+void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr, size_t size,
+			     enum dma_data_direction dir)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (!dma_dev_need_sync(dev))
+		return;
+	if (bad_direction(dev, dir, __func__))
+		return;
+	atomic_fetch_add(&dev->sim->stats.syncs, 1);
+	if (dma_map_direct(dev, ops))
+		dma_direct_sync_single_for_cpu(dev, addr, size, dir);
+	else if (ops->sync_single_for_cpu)
+		ops->sync_single_for_cpu(dev, addr, size, dir);
+	trace_dma_sync_single(dev, "dma_sync_single_for_cpu", addr, size, dir);
+	debug_dma_sync_single_for_cpu(dev, addr, size, dir);
+}
+
+void dma_sync_single_for_device(struct device *dev, dma_addr_t addr,
+				size_t size, enum dma_data_direction dir)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (!dma_dev_need_sync(dev))
+		return;
+	if (bad_direction(dev, dir, __func__))
+		return;
+	atomic_fetch_add(&dev->sim->stats.syncs, 1);
+	if (dma_map_direct(dev, ops))
+		dma_direct_sync_single_for_device(dev, addr, size, dir);
+	else if (ops->sync_single_for_device)
+		ops->sync_single_for_device(dev, addr, size, dir);
+	trace_dma_sync_single(dev, "dma_sync_single_for_device", addr, size,
+			      dir);
+	debug_dma_sync_single_for_device(dev, addr, size, dir);
+}
+
+void dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg,
+			 int nelems, enum dma_data_direction dir)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (!dma_dev_need_sync(dev))
+		return;
+	if (bad_direction(dev, dir, __func__))
+		return;
+	atomic_fetch_add(&dev->sim->stats.syncs, 1);
+	if (dma_map_direct(dev, ops))
+		dma_direct_sync_sg_for_cpu(dev, sg, nelems, dir);
+	else if (ops->sync_sg_for_cpu)
+		ops->sync_sg_for_cpu(dev, sg, nelems, dir);
+	trace_dma_sync_sg(dev, "dma_sync_sg_for_cpu", sg, nelems, dir);
+	debug_dma_sync_sg_for_cpu(dev, sg, nelems, dir);
+}
+
+void dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
+			    int nelems, enum dma_data_direction dir)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (!dma_dev_need_sync(dev))
+		return;
+	if (bad_direction(dev, dir, __func__))
+		return;
+	atomic_fetch_add(&dev->sim->stats.syncs, 1);
+	if (dma_map_direct(dev, ops))
+		dma_direct_sync_sg_for_device(dev, sg, nelems, dir);
+	else if (ops->sync_sg_for_device)
+		ops->sync_sg_for_device(dev, sg, nelems, dir);
+	trace_dma_sync_sg(dev, "dma_sync_sg_for_device", sg, nelems, dir);
+	debug_dma_sync_sg_for_device(dev, sg, nelems, dir);
+}
+
+void dma_sync_sgtable_for_cpu(struct device *dev, struct sg_table *sgt,
+			      enum dma_data_direction dir)
+{
+	dma_sync_sg_for_cpu(dev, sgt->sgl, (int)sgt->orig_nents, dir);
+}
+
+void dma_sync_sgtable_for_device(struct device *dev, struct sg_table *sgt,
+				 enum dma_data_direction dir)
+{
+	dma_sync_sg_for_device(dev, sgt->sgl, (int)sgt->orig_nents, dir);
+}
+
+bool dma_need_sync(struct device *dev, dma_addr_t dma_addr)
+{
+	if (!dma_dev_need_sync(dev))
+		return false;
+	if (dma_map_direct(dev, get_dma_ops(dev)))
+		/* skip_sync may have been reset by an unrelated bounce */
+		return dma_direct_need_sync(dev, dma_addr);
+	return true;
+}
+
+bool dma_need_unmap(struct device *dev)
+{
+	if (!dma_map_direct(dev, get_dma_ops(dev)))
+		return true;
+	if (!dev->dma_skip_sync)
+		return true;
+	return dma_debug_on(dev->sim);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Masks and limits                                                         */
+/* ------------------------------------------------------------------------ */
+
+int dma_supported(struct device *dev, u64 mask)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (use_dma_iommu(dev))
+		return ops ? 0 : 1;
+	if (ops) {
+		if (!ops->dma_supported)
+			return 1;
+		return ops->dma_supported(dev, mask);
+	}
+	return dma_direct_supported(dev, mask);
+}
+
+int dma_set_mask(struct device *dev, u64 mask)
+{
+	if (!dev->dma_mask || !dma_supported(dev, mask))
+		return -EIO;
+	*dev->dma_mask = mask;
+	dma_setup_need_sync(dev);
+	return 0;
+}
+
+int dma_set_coherent_mask(struct device *dev, u64 mask)
+{
+	if (!dma_supported(dev, mask))
+		return -EIO;
+	dev->coherent_dma_mask = mask;
+	return 0;
+}
+
+int dma_set_mask_and_coherent(struct device *dev, u64 mask)
+{
+	int rc = dma_set_mask(dev, mask);
+
+	if (rc == 0)
+		dma_set_coherent_mask(dev, mask);
+	return rc;
+}
+
+u64 dma_get_mask(struct device *dev)
+{
+	if (dev->dma_mask && *dev->dma_mask)
+		return *dev->dma_mask;
+	return DMA_BIT_MASK(32);
+}
+
+u64 dma_get_required_mask(struct device *dev)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (dma_alloc_direct(dev, ops))
+		return dma_direct_get_required_mask(dev);
+	if (ops && ops->get_required_mask)
+		return ops->get_required_mask(dev);
+	return DMA_BIT_MASK(32);
+}
+
+bool dma_addressing_limited(struct device *dev)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (min_not_zero(dma_get_mask(dev), dev->bus_dma_limit) <
+	    dma_get_required_mask(dev))
+		return true;
+	if (unlikely(ops) || use_dma_iommu(dev))
+		return false;
+	return !dma_direct_all_ram_mapped(dev);
+}
+
+size_t dma_max_mapping_size(struct device *dev)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+	size_t size = SIZE_MAX;
+
+	if (dma_map_direct(dev, ops))
+		size = dma_direct_max_mapping_size(dev);
+	else if (ops && ops->max_mapping_size)
+		size = ops->max_mapping_size(dev);
+	return size;
+}
+
+size_t dma_opt_mapping_size(struct device *dev)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+	size_t size = SIZE_MAX;
+
+	if (ops && ops->opt_mapping_size)
+		size = ops->opt_mapping_size();
+	return min(dma_max_mapping_size(dev), size);
+}
+
+unsigned int dma_get_max_seg_size(struct device *dev)
+{
+	if (dev->dma_parms && dev->dma_parms->max_segment_size)
+		return dev->dma_parms->max_segment_size;
+	return SZ_64K;
+}
+
+int dma_set_max_seg_size(struct device *dev, unsigned int size)
+{
+	if (!dev->dma_parms) {
+		SIM_WARN(dev->sim, dev, "dma_set_max_seg_size: %s has no dma_parms",
+			 dev_name(dev));
+		return -EIO;
+	}
+	dev->dma_parms->max_segment_size = size;
+	return 0;
+}
+
+unsigned long dma_get_seg_boundary(struct device *dev)
+{
+	if (dev->dma_parms && dev->dma_parms->segment_boundary_mask)
+		return dev->dma_parms->segment_boundary_mask;
+	return ~0UL;
+}
+
+int dma_set_seg_boundary(struct device *dev, unsigned long mask)
+{
+	if (!dev->dma_parms) {
+		SIM_WARN(dev->sim, dev, "dma_set_seg_boundary: %s has no dma_parms",
+			 dev_name(dev));
+		return -EIO;
+	}
+	dev->dma_parms->segment_boundary_mask = mask;
+	return 0;
+}
+
+unsigned int dma_get_min_align_mask(struct device *dev)
+{
+	if (dev->dma_parms)
+		return dev->dma_parms->min_align_mask;
+	return 0;
+}
+
+void dma_set_min_align_mask(struct device *dev, unsigned int min_align_mask)
+{
+	if (!dev->dma_parms) {
+		SIM_WARN(dev->sim, dev, "dma_set_min_align_mask: %s has no dma_parms",
+			 dev_name(dev));
+		return;
+	}
+	dev->dma_parms->min_align_mask = min_align_mask;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Allocations                                                              */
+/* ------------------------------------------------------------------------ */
+
+void *dma_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle,
+		      gfp_t flag, unsigned long attrs)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+	dma_addr_t handle = DMA_MAPPING_ERROR;
+	void *cpu_addr;
+
+	if (!dev->coherent_dma_mask)
+		SIM_WARN(dev->sim, dev, "dma_alloc_attrs: %s has no coherent DMA mask",
+			 dev_name(dev));
+	/* DMA allocations can never be turned back into a page pointer. */
+	if (flag & __GFP_COMP) {
+		SIM_WARN(dev->sim, dev, "dma_alloc_attrs: %s: __GFP_COMP",
+			 dev_name(dev));
+		return NULL;
+	}
+	/* Let the implementation decide on the zone to allocate from. */
+	flag &= ~(__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM);
+
+	if (!size) {
+		cpu_addr = NULL;
+	} else if (dma_alloc_direct(dev, ops)) {
+		cpu_addr = dma_direct_alloc(dev, size, &handle, flag, attrs);
+	} else if (ops->alloc) {
+		cpu_addr = ops->alloc(dev, size, &handle, flag, attrs);
+	} else {
+		trace_dma_alloc(dev, "dma_alloc", NULL, 0, size,
+				DMA_BIDIRECTIONAL, flag, attrs);
+		return NULL;
+	}
+	trace_dma_alloc(dev, "dma_alloc", cpu_addr, cpu_addr ? handle : 0, size,
+			DMA_BIDIRECTIONAL, flag, attrs);
+	if (!cpu_addr)
+		return NULL;
+	*dma_handle = handle;
+	atomic_fetch_add(&dev->sim->stats.coherent_allocs, 1);
+	debug_dma_alloc_coherent(dev, size, handle, cpu_addr, attrs);
+	return cpu_addr;
+}
+
+void dma_free_attrs(struct device *dev, size_t size, void *cpu_addr,
+		    dma_addr_t dma_handle, unsigned long attrs)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	trace_dma_free(dev, "dma_free", cpu_addr, dma_handle, size,
+		       DMA_BIDIRECTIONAL, attrs);
+	if (!cpu_addr)
+		return;
+	debug_dma_free_coherent(dev, size, cpu_addr, dma_handle);
+	if (dma_alloc_direct(dev, ops))
+		dma_direct_free(dev, size, cpu_addr, dma_handle);
+	else if (ops->free)
+		ops->free(dev, size, cpu_addr, dma_handle, attrs);
+}
+
+static struct page *__dma_alloc_pages(struct device *dev, size_t size,
+				      dma_addr_t *dma_handle,
+				      enum dma_data_direction dir, gfp_t gfp)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (!dev->coherent_dma_mask ||
+	    (gfp & (__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM)) ||
+	    (gfp & __GFP_COMP)) {
+		SIM_WARN(dev->sim, dev,
+			 "dma_alloc_pages: %s: %s", dev_name(dev),
+			 !dev->coherent_dma_mask ? "no coherent DMA mask" :
+			 (gfp & __GFP_COMP) ? "__GFP_COMP" :
+			 "zone modifiers are the DMA layer's choice");
+		return NULL;
+	}
+	if (!size || bad_direction(dev, dir, "dma_alloc_pages"))
+		return NULL;
+	size = ALIGN(size, PAGE_SIZE);
+	if (dma_alloc_direct(dev, ops))
+		return dma_direct_alloc_pages(dev, size, dma_handle, dir, gfp);
+	if (!ops->alloc_pages_op)
+		return NULL;
+	return ops->alloc_pages_op(dev, size, dma_handle, dir, gfp);
+}
+
+struct page *dma_alloc_pages(struct device *dev, size_t size,
+			     dma_addr_t *dma_handle,
+			     enum dma_data_direction dir, gfp_t gfp)
+{
+	dma_addr_t handle = 0;
+	struct page *page = __dma_alloc_pages(dev, size, &handle, dir, gfp);
+
+	if (page) {
+		*dma_handle = handle;
+		trace_dma_alloc(dev, "dma_alloc_pages", page_address(page),
+				handle, size, dir, gfp, 0);
+		debug_dma_alloc_pages(dev, page, size, dir, handle, 0);
+	} else {
+		trace_dma_alloc(dev, "dma_alloc_pages", NULL, 0, size, dir, gfp,
+				0);
+	}
+	return page;
+}
+
+void dma_free_pages(struct device *dev, size_t size, struct page *page,
+		    dma_addr_t dma_handle, enum dma_data_direction dir)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+
+	if (!page)
+		return;
+	trace_dma_free(dev, "dma_free_pages", page_address(page), dma_handle,
+		       size, dir, 0);
+	debug_dma_free_pages(dev, page, size, dir, dma_handle);
+	size = ALIGN(size, PAGE_SIZE);
+	if (dma_alloc_direct(dev, ops))
+		dma_direct_free_pages(dev, size, page, dma_handle, dir);
+	else if (ops->free_pages)
+		ops->free_pages(dev, size, page, dma_handle, dir);
+}
+
+void *dma_alloc_noncoherent(struct device *dev, size_t size,
+			    dma_addr_t *dma_handle,
+			    enum dma_data_direction dir, gfp_t gfp)
+{
+	struct page *page = dma_alloc_pages(dev, size, dma_handle, dir, gfp);
+
+	return page ? page_address(page) : NULL;
+}
+
+void dma_free_noncoherent(struct device *dev, size_t size, void *vaddr,
+			  dma_addr_t dma_handle, enum dma_data_direction dir)
+{
+	dma_free_pages(dev, size, sim_virt_to_page(dev->sim, vaddr), dma_handle,
+		       dir);
+}

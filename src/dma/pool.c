@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dma_pool (mm/dmapool.c): fixed-size blocks carved from coherent pages,
+ * never crossing @boundary. Block bookkeeping is kept beside the pages, not
+ * inside free blocks, so device-visible memory is only what the driver put
+ * there. With dma-debug on, blocks are poisoned on alloc (0xa9) and free
+ * (0xa7) and misuse is reported as the kernel does.
+ */
+#include <limits.h>
+#include <string.h>
+#include "dma.h"
+
+#define POOL_POISON_FREED	0xa7
+#define POOL_POISON_ALLOCATED	0xa9
+
+struct dma_page {
+	struct dma_page *next;
+	u8 *vaddr;
+	dma_addr_t dma;
+	unsigned int in_use;
+	u64 *used;		/* one bit per block */
+};
+
+struct dma_pool {
+	char name[32];
+	struct device *dev;
+	size_t size;
+	size_t allocation;
+	size_t boundary;
+	unsigned int nblocks;
+	size_t *offsets;	/* block start offsets inside a page */
+	struct dma_page *pages;
+	pthread_mutex_t lock;
+};
+
+/**
+ * dma_pool_create - a pool of @size-byte coherent blocks for @dev
+ * @align: power of two (0 means 1)
+ * @boundary: power of two no block may cross (0: the allocation size)
+ *
+ * Returns NULL for a bad size/alignment/boundary or on allocation failure.
+ */
+struct dma_pool *dma_pool_create(const char *name, struct device *dev,
+				 size_t size, size_t align, size_t boundary)
+{
+	struct sim_machine *m;
+	struct dma_pool *pool;
+	size_t allocation, off;
+	unsigned int n = 0;
+
+	if (!dev || !name)
+		return NULL;
+	m = dev->sim;
+	if (align == 0)
+		align = 1;
+	else if (align & (align - 1))
+		return NULL;
+	if (size == 0 || size > INT_MAX)
+		return NULL;
+	size = ALIGN(size, align);
+	allocation = max(size, (size_t)PAGE_SIZE);
+	if (!boundary)
+		boundary = allocation;
+	else if (boundary < size || (boundary & (boundary - 1)))
+		return NULL;
+	boundary = min(boundary, allocation);
+
+	pool = sim_kzalloc(m, sizeof(*pool));
+	if (!pool)
+		return NULL;
+	for (off = 0; off + size <= allocation;) {
+		if (off / boundary != (off + size - 1) / boundary) {
+			off = ALIGN(off + 1, boundary);
+			continue;
+		}
+		n++;
+		off += size;
+	}
+	pool->offsets = sim_kcalloc(m, n, sizeof(*pool->offsets));
+	if (!pool->offsets) {
+		sim_kfree(m, pool);
+		return NULL;
+	}
+	n = 0;
+	for (off = 0; off + size <= allocation;) {
+		if (off / boundary != (off + size - 1) / boundary) {
+			off = ALIGN(off + 1, boundary);
+			continue;
+		}
+		pool->offsets[n++] = off;
+		off += size;
+	}
+	snprintf(pool->name, sizeof(pool->name), "%s", name);
+	pool->dev = dev;
+	pool->size = size;
+	pool->allocation = allocation;
+	pool->boundary = boundary;
+	pool->nblocks = n;
+	pthread_mutex_init(&pool->lock, NULL);
+	return pool;
+}
+
+static void pool_free_page(struct dma_pool *pool, struct dma_page *page)
+{
+	struct sim_machine *m = pool->dev->sim;
+
+	dma_free_coherent(pool->dev, pool->allocation, page->vaddr, page->dma);
+	sim_kfree(m, page->used);
+	sim_kfree(m, page);
+}
+
+void dma_pool_destroy(struct dma_pool *pool)
+{
+	struct sim_machine *m;
+	struct dma_page *page, *next;
+	bool busy = false;
+
+	if (!pool)
+		return;
+	m = pool->dev->sim;
+	for (page = pool->pages; page; page = next) {
+		next = page->next;
+		if (page->in_use) {
+			busy = true;
+			/* Leak the page: the device may still use its blocks. */
+			sim_kfree(m, page->used);
+			sim_kfree(m, page);
+			continue;
+		}
+		pool_free_page(pool, page);
+	}
+	if (busy)
+		sim_report(m, SIM_REPORT_WARN, pool->dev, 0, 0,
+			   "%s %s: dma_pool_destroy %s busy",
+			   dev_driver_string(pool->dev), dev_name(pool->dev),
+			   pool->name);
+	pthread_mutex_destroy(&pool->lock);
+	sim_kfree(m, pool->offsets);
+	sim_kfree(m, pool);
+}
+
+static struct dma_page *pool_alloc_page(struct dma_pool *pool, gfp_t gfp)
+{
+	struct sim_machine *m = pool->dev->sim;
+	struct dma_page *page = sim_kzalloc(m, sizeof(*page));
+
+	if (!page)
+		return NULL;
+	page->used = sim_kcalloc(m, DIV_ROUND_UP(pool->nblocks, 64), sizeof(u64));
+	if (!page->used)
+		goto err_free_page;
+	page->vaddr = dma_alloc_coherent(pool->dev, pool->allocation,
+					 &page->dma, gfp & ~__GFP_ZERO);
+	if (!page->vaddr)
+		goto err_free_used;
+	if (dma_debug_on(m))
+		memset(page->vaddr, POOL_POISON_FREED, pool->allocation);
+	return page;
+
+err_free_used:
+	sim_kfree(m, page->used);
+err_free_page:
+	sim_kfree(m, page);
+	return NULL;
+}
+
+void *dma_pool_alloc(struct dma_pool *pool, gfp_t mem_flags,
+		     dma_addr_t *handle)
+{
+	struct dma_page *page;
+	unsigned int b = 0;
+	void *ret;
+
+	pthread_mutex_lock(&pool->lock);
+	for (page = pool->pages; page; page = page->next)
+		if (page->in_use < pool->nblocks)
+			break;
+	if (!page) {
+		page = pool_alloc_page(pool, mem_flags);
+		if (!page) {
+			pthread_mutex_unlock(&pool->lock);
+			return NULL;
+		}
+		page->next = pool->pages;
+		pool->pages = page;
+	}
+	while (page->used[b / 64] & (1ULL << (b % 64)))
+		b++;
+	page->used[b / 64] |= 1ULL << (b % 64);
+	page->in_use++;
+	ret = page->vaddr + pool->offsets[b];
+	*handle = page->dma + pool->offsets[b];
+	pthread_mutex_unlock(&pool->lock);
+
+	if (mem_flags & __GFP_ZERO)
+		memset(ret, 0, pool->size);
+	else if (dma_debug_on(pool->dev->sim))
+		memset(ret, POOL_POISON_ALLOCATED, pool->size);
+	return ret;
+}
+
+void dma_pool_free(struct dma_pool *pool, void *vaddr, dma_addr_t dma)
+{
+	struct device *dev = pool->dev;
+	struct dma_page *page;
+	size_t off;
+	unsigned int b;
+
+	pthread_mutex_lock(&pool->lock);
+	for (page = pool->pages; page; page = page->next)
+		if ((u8 *)vaddr >= page->vaddr &&
+		    (u8 *)vaddr < page->vaddr + pool->allocation)
+			break;
+	if (!page) {
+		pthread_mutex_unlock(&pool->lock);
+		sim_report(dev->sim, SIM_REPORT_WARN, dev, dma, 0,
+			   "%s %s: dma_pool_free %s, %p/%#llx (bad dma)",
+			   dev_driver_string(dev), dev_name(dev), pool->name,
+			   vaddr, (unsigned long long)dma);
+		return;
+	}
+	off = (size_t)((u8 *)vaddr - page->vaddr);
+	for (b = 0; b < pool->nblocks && pool->offsets[b] != off; b++)
+		;
+	if (b == pool->nblocks || page->dma + off != dma) {
+		pthread_mutex_unlock(&pool->lock);
+		sim_report(dev->sim, SIM_REPORT_WARN, dev, dma, 0,
+			   "%s %s: dma_pool_free %s, %p (bad vaddr)/%#llx",
+			   dev_driver_string(dev), dev_name(dev), pool->name,
+			   vaddr, (unsigned long long)dma);
+		return;
+	}
+	if (!(page->used[b / 64] & (1ULL << (b % 64)))) {
+		pthread_mutex_unlock(&pool->lock);
+		sim_report(dev->sim, SIM_REPORT_WARN, dev, dma, 0,
+			   "%s %s: dma_pool_free %s, dma %#llx already free",
+			   dev_driver_string(dev), dev_name(dev), pool->name,
+			   (unsigned long long)dma);
+		return;
+	}
+	if (dma_debug_on(dev->sim))
+		memset(vaddr, POOL_POISON_FREED, pool->size);
+	page->used[b / 64] &= ~(1ULL << (b % 64));
+	page->in_use--;
+	pthread_mutex_unlock(&pool->lock);
+}

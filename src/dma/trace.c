@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+/*
+ * DMA trace events, written in the kernel's trace text format
+ * (include/trace/events/dma.h as printed by /sys/kernel/tracing/trace):
+ *
+ *   dmastack-1234  [000] .....    12.345678: dma_map_phys: 0000:03:00.0 dir=TO_DEVICE ...
+ *
+ * Events are emitted only while a trace file is set, so the cost when
+ * tracing is off is one pointer test.
+ */
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "dma.h"
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
+void sim_trace_init(struct sim_machine *m)
+{
+	pthread_mutex_init(&m->trace.lock, NULL);
+	m->trace.start_ns = now_ns();
+}
+
+void sim_trace_fini(struct sim_machine *m)
+{
+	pthread_mutex_destroy(&m->trace.lock);
+}
+
+void sim_trace_set_file(struct sim_machine *m, FILE *f)
+{
+	pthread_mutex_lock(&m->trace.lock);
+	m->trace.f = f;
+	if (f)
+		fprintf(f, "# tracer: nop\n#\n"
+			   "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n"
+			   "#              | |         |   |||||     |         |\n");
+	pthread_mutex_unlock(&m->trace.lock);
+}
+
+unsigned long sim_trace_events(struct sim_machine *m)
+{
+	return atomic_load(&m->trace.events);
+}
+
+void sim_trace_emit(struct sim_machine *m, const char *event,
+		    const char *fmt, ...)
+{
+	char body[1024];
+	u64 t = now_ns() - m->trace.start_ns;
+	int cpu = sched_getcpu();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&m->trace.lock);
+	if (m->trace.f) {
+		fprintf(m->trace.f, "%16s-%-7d [%03d] ..... %5llu.%06llu: %s: %s\n",
+			"dmastack", (int)getpid(), cpu < 0 ? 0 : cpu,
+			(unsigned long long)(t / 1000000000ULL),
+			(unsigned long long)(t % 1000000000ULL) / 1000, event,
+			body);
+		atomic_fetch_add(&m->trace.events, 1);
+	}
+	pthread_mutex_unlock(&m->trace.lock);
+}
+
+static const char *decode_dir(enum dma_data_direction dir)
+{
+	switch (dir) {
+	case DMA_BIDIRECTIONAL: return "BIDIRECTIONAL";
+	case DMA_TO_DEVICE: return "TO_DEVICE";
+	case DMA_FROM_DEVICE: return "FROM_DEVICE";
+	case DMA_NONE: return "NONE";
+	}
+	return "INVALID";
+}
+
+static const char *decode_attrs(unsigned long attrs, char *buf, size_t len)
+{
+	static const struct { unsigned long bit; const char *name; } names[] = {
+		{ DMA_ATTR_WEAK_ORDERING, "WEAK_ORDERING" },
+		{ DMA_ATTR_WRITE_COMBINE, "WRITE_COMBINE" },
+		{ DMA_ATTR_NO_KERNEL_MAPPING, "NO_KERNEL_MAPPING" },
+		{ DMA_ATTR_SKIP_CPU_SYNC, "SKIP_CPU_SYNC" },
+		{ DMA_ATTR_FORCE_CONTIGUOUS, "FORCE_CONTIGUOUS" },
+		{ DMA_ATTR_ALLOC_SINGLE_PAGES, "ALLOC_SINGLE_PAGES" },
+		{ DMA_ATTR_NO_WARN, "NO_WARN" },
+		{ DMA_ATTR_PRIVILEGED, "PRIVILEGED" },
+		{ DMA_ATTR_MMIO, "MMIO" },
+	};
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (attrs & names[i].bit)
+			pos += (size_t)snprintf(buf + pos, pos < len ? len - pos : 0,
+						"%s%s", pos ? "|" : "",
+						names[i].name);
+	return buf;
+}
+
+void trace_dma_map_phys(struct device *dev, phys_addr_t phys, dma_addr_t addr,
+			size_t size, enum dma_data_direction dir,
+			unsigned long attrs)
+{
+	char a[160];
+
+	if (!sim_trace_on(dev->sim))
+		return;
+	sim_trace_emit(dev->sim, "dma_map_phys",
+		       "%s dir=%s dma_addr=%llx size=%zu phys_addr=%llx attrs=%s",
+		       dev_name(dev), decode_dir(dir), (unsigned long long)addr,
+		       size, (unsigned long long)phys,
+		       decode_attrs(attrs, a, sizeof(a)));
+}
+
+void trace_dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
+			  enum dma_data_direction dir, unsigned long attrs)
+{
+	char a[160];
+
+	if (!sim_trace_on(dev->sim))
+		return;
+	sim_trace_emit(dev->sim, "dma_unmap_phys",
+		       "%s dir=%s dma_addr=%llx size=%zu attrs=%s",
+		       dev_name(dev), decode_dir(dir), (unsigned long long)addr,
+		       size, decode_attrs(attrs, a, sizeof(a)));
+}
+
+/* "{0x1000, 0x2000}" lists, truncated like a kernel dynamic array print. */
+static void sg_list(char *buf, size_t len, struct scatterlist *sgl, int n,
+		    int what)
+{
+	struct scatterlist *sg;
+	size_t pos = 0;
+	int i;
+
+	pos += (size_t)snprintf(buf, len, "{");
+	for_each_sg(sgl, sg, n, i) {
+		unsigned long long v = what == 0 ? sg_dma_address(sg) :
+				       what == 1 ? sg_dma_len(sg) :
+				       what == 2 ? sg_phys(sg) : sg->length;
+
+		if (pos + 24 >= len) {
+			pos += (size_t)snprintf(buf + pos, len - pos, ", ...");
+			break;
+		}
+		pos += (size_t)snprintf(buf + pos, len - pos,
+					what == 1 || what == 3 ? "%s%llu" : "%s0x%llx",
+					i ? ", " : "", v);
+	}
+	if (pos + 2 < len)
+		snprintf(buf + pos, len - pos, "}");
+}
+
+void trace_dma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
+		      int ents, enum dma_data_direction dir,
+		      unsigned long attrs)
+{
+	char d[256], s[256], p[256], a[160];
+
+	if (!sim_trace_on(dev->sim))
+		return;
+	sg_list(d, sizeof(d), sgl, ents, 0);
+	sg_list(s, sizeof(s), sgl, ents, 1);
+	sg_list(p, sizeof(p), sgl, nents, 2);
+	sim_trace_emit(dev->sim, "dma_map_sg",
+		       "%s dir=%s dma_addrs=%s sizes=%s phys_addrs=%s attrs=%s",
+		       dev_name(dev), decode_dir(dir), d, s, p,
+		       decode_attrs(attrs, a, sizeof(a)));
+}
+
+void trace_dma_map_sg_err(struct device *dev, struct scatterlist *sgl,
+			  int nents, int err, enum dma_data_direction dir,
+			  unsigned long attrs)
+{
+	char p[256], a[160];
+
+	if (!sim_trace_on(dev->sim))
+		return;
+	sg_list(p, sizeof(p), sgl, nents, 2);
+	sim_trace_emit(dev->sim, "dma_map_sg_err",
+		       "%s dir=%s dma_addrs=%s err=%d attrs=%s", dev_name(dev),
+		       decode_dir(dir), p, err,
+		       decode_attrs(attrs, a, sizeof(a)));
+}
+
+void trace_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
+			int nents, enum dma_data_direction dir,
+			unsigned long attrs)
+{
+	char p[256], a[160];
+
+	if (!sim_trace_on(dev->sim))
+		return;
+	sg_list(p, sizeof(p), sgl, nents, 0);
+	sim_trace_emit(dev->sim, "dma_unmap_sg", "%s dir=%s addrs=%s attrs=%s",
+		       dev_name(dev), decode_dir(dir), p,
+		       decode_attrs(attrs, a, sizeof(a)));
+}
+
+void trace_dma_sync_single(struct device *dev, const char *event,
+			   dma_addr_t addr, size_t size,
+			   enum dma_data_direction dir)
+{
+	if (!sim_trace_on(dev->sim))
+		return;
+	sim_trace_emit(dev->sim, event, "%s dir=%s dma_addr=%llx size=%zu",
+		       dev_name(dev), decode_dir(dir), (unsigned long long)addr,
+		       size);
+}
+
+void trace_dma_sync_sg(struct device *dev, const char *event,
+		       struct scatterlist *sgl, int nents,
+		       enum dma_data_direction dir)
+{
+	char d[256], s[256];
+
+	if (!sim_trace_on(dev->sim))
+		return;
+	sg_list(d, sizeof(d), sgl, nents, 0);
+	sg_list(s, sizeof(s), sgl, nents, 1);
+	sim_trace_emit(dev->sim, event, "%s dir=%s dma_addrs=%s sizes=%s",
+		       dev_name(dev), decode_dir(dir), d, s);
+}
+
+static const char *decode_gfp(gfp_t flags, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s",
+		 (flags & GFP_ATOMIC) ? "GFP_ATOMIC" :
+		 (flags & GFP_NOWAIT) ? "GFP_NOWAIT" : "GFP_KERNEL",
+		 (flags & __GFP_ZERO) ? "|__GFP_ZERO" : "",
+		 (flags & __GFP_NOWARN) ? "|__GFP_NOWARN" : "",
+		 (flags & __GFP_DMA32) ? "|GFP_DMA32" : "");
+	return buf;
+}
+
+void trace_dma_alloc(struct device *dev, const char *event, void *virt,
+		     dma_addr_t addr, size_t size,
+		     enum dma_data_direction dir, gfp_t flags,
+		     unsigned long attrs)
+{
+	char a[160], g[96];
+
+	if (!sim_trace_on(dev->sim))
+		return;
+	sim_trace_emit(dev->sim, event,
+		       "%s dir=%s dma_addr=%llx size=%zu virt_addr=%p flags=%s attrs=%s",
+		       dev_name(dev), decode_dir(dir), (unsigned long long)addr,
+		       size, virt, decode_gfp(flags, g, sizeof(g)),
+		       decode_attrs(attrs, a, sizeof(a)));
+}
+
+void trace_dma_free(struct device *dev, const char *event, void *virt,
+		    dma_addr_t addr, size_t size,
+		    enum dma_data_direction dir, unsigned long attrs)
+{
+	char a[160];
+
+	if (!sim_trace_on(dev->sim))
+		return;
+	sim_trace_emit(dev->sim, event,
+		       "%s dir=%s dma_addr=%llx size=%zu virt_addr=%p attrs=%s",
+		       dev_name(dev), decode_dir(dir), (unsigned long long)addr,
+		       size, virt, decode_attrs(attrs, a, sizeof(a)));
+}

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal state of a simulated machine, shared by the layers of libdmastack.
+ * Nothing here is installed; the public view is include/dmastack/.
+ */
+#ifndef _DMASTACK_INTERNAL_H
+#define _DMASTACK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <dmastack/dmastack.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define min(a, b)	((a) < (b) ? (a) : (b))
+#define max(a, b)	((a) > (b) ? (a) : (b))
+#define ALIGN(x, a)	(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+static inline u64 min_not_zero(u64 a, u64 b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+
+/* ---------------------------------------------------------------- RAM --- */
+
+/* Page allocator granule: a section is 4 MiB, the largest buddy block. */
+#define SECTION_SHIFT		22
+#define PAGES_PER_SECTION	(1UL << (SECTION_SHIFT - PAGE_SHIFT))
+#define MAX_PAGE_ORDER		10
+
+struct sim_ram_region;
+
+struct sim_ram_section {
+	struct sim_ram_region *region;
+	unsigned long start_pfn;
+	struct page *pages;		/* memmap, created on first use */
+	u64 used[PAGES_PER_SECTION / 64];
+	unsigned int nr_used;
+};
+
+/*
+ * A contiguous range of RAM. The CPU view (what loads and stores see, the
+ * cache) and, on machines with non-coherent DMA, the memory view (what DRAM
+ * holds) and the last synchronised contents (to tell dirty lines) are
+ * separate sparse host mappings.
+ */
+struct sim_ram_region {
+	struct sim_machine *m;
+	phys_addr_t base;
+	u64 size;
+	u8 *cpu;
+	u8 *mem;		/* NULL on fully coherent machines */
+	u8 *sync;
+	unsigned long nr_sections;
+	struct sim_ram_section *sections;
+};
+
+#define SIM_MAX_RAM_REGIONS	4
+
+enum sim_zone { ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, MAX_NR_ZONES };
+
+struct sim_ram {
+	struct sim_ram_region regions[SIM_MAX_RAM_REGIONS];
+	unsigned int nr_regions;
+	u64 total;
+	pthread_mutex_t lock;
+	unsigned long nr_allocated;	/* pages handed out */
+	bool views;			/* mem/sync views exist */
+};
+
+int sim_ram_init(struct sim_machine *m, u64 below_4g, u64 above_4g);
+void sim_ram_fini(struct sim_machine *m);
+struct sim_ram_region *sim_ram_region_of(struct sim_machine *m,
+					 phys_addr_t phys, size_t len);
+struct page *sim_alloc_pages_zone(struct sim_machine *m, unsigned int order,
+				  phys_addr_t lo, phys_addr_t hi, bool top_down);
+struct page *sim_alloc_pages_gfp(struct sim_machine *m, gfp_t gfp,
+				 unsigned int order, u64 limit);
+bool sim_phys_is_ram(struct sim_machine *m, phys_addr_t phys, size_t len);
+void sim_ram_reserve(struct sim_machine *m, phys_addr_t start, u64 size);
+
+/* --------------------------------------------------------- coherence --- */
+void sim_cache_clean(struct sim_machine *m, phys_addr_t phys, size_t size);
+void sim_cache_inval(struct sim_machine *m, phys_addr_t phys, size_t size);
+void sim_cache_flush(struct sim_machine *m, phys_addr_t phys, size_t size);
+bool sim_cache_has_dirty(struct sim_machine *m, phys_addr_t phys, size_t len);
+/* The uncached alias of RAM (what dma_alloc_coherent returns for a
+ * non-coherent device): writes land in memory directly. */
+void *sim_phys_to_uncached(struct sim_machine *m, phys_addr_t phys);
+/* Device-side RAM access: snooping (coherent) or not. */
+void sim_ram_dev_read(struct sim_machine *m, phys_addr_t phys, void *buf,
+		      size_t len, bool coherent);
+void sim_ram_dev_write(struct sim_machine *m, phys_addr_t phys,
+		       const void *buf, size_t len, bool coherent);
+/* CPU copy between two RAM ranges through the cache (memcpy on views). */
+void sim_ram_cpu_copy(struct sim_machine *m, phys_addr_t dst, phys_addr_t src,
+		      size_t len);
+
+/* ---------------------------------------------------------------- PCI --- */
+
+enum sim_node_kind {
+	SIM_NODE_HOSTBRIDGE,
+	SIM_NODE_ROOTPORT,
+	SIM_NODE_SWITCH_UP,	/* switch upstream port */
+	SIM_NODE_SWITCH_DOWN,	/* switch downstream port (implicit) */
+	SIM_NODE_ENDPOINT,
+};
+
+struct sim_bar {
+	int index;
+	u64 size;
+	bool is64;
+	bool prefetch;
+	phys_addr_t cpu_start;
+	u8 *backing;		/* host mapping of the BAR's contents */
+	const char *role;	/* "regs", "cmb", "vram", ... */
+};
+
+struct sim_window {
+	phys_addr_t cpu_start;
+	u64 size;
+	u64 offset;		/* CPU address minus bus address */
+	phys_addr_t next;	/* allocation cursor */
+	bool is64;
+};
+
+struct sim_node;
+
+struct sim_pci_fn {
+	struct pci_dev pdev;
+	struct sim_node *node;
+	u8 config[4096];
+	u16 cfg_write_mask_cmd;
+	u8 pm_cap, exp_cap, af_cap;
+	u16 acs_cap;
+	struct sim_bar bars[PCI_STD_NUM_BARS];
+	bool in_reset;
+	unsigned long flr_count;
+};
+
+struct sim_hostbridge {
+	struct sim_window win32, win64;
+	bool p2p_allow;
+	u64 dma_offset;			/* cpu = dma + dma_offset for DRAM */
+	u64 dma_limit;			/* bus_dma_limit of devices below */
+	struct bus_dma_region dma_map[2];
+	u8 busnr;
+	u16 domain;
+	char iommu_id[32];
+};
+
+struct sim_node {
+	enum sim_node_kind kind;
+	char id[48];
+	char kindname[16];		/* platform kind: nvme, gpu, ... */
+	int line;			/* platform text line */
+	struct sim_node *parent;
+	struct sim_node *first_child, *next_sibling;
+	struct sim_node *hb;		/* owning host bridge */
+	unsigned int depth;
+	u16 acs_ctrl;			/* downstream ports and root ports */
+	u8 secondary_bus;
+	struct sim_hostbridge *hostbridge;	/* HOSTBRIDGE only */
+	struct sim_pci_fn *fn;		/* every PCI function */
+	/* endpoint properties */
+	unsigned int dma_bits;
+	bool coherent;
+	bool untrusted;
+	bool flr;
+	unsigned int dsp_count;		/* SWITCH_UP: downstream ports made */
+};
+
+/* Per-device machine state (dev->sim_state). */
+struct sim_dev_state {
+	struct sim_node *node;
+	struct sim_machine *m;
+	const char *id;
+	struct device_dma_parameters parms;
+};
+
+/* ---------------------------------------------------------- reports --- */
+struct sim_report_log {
+	pthread_mutex_t lock;
+	struct sim_report *items;
+	unsigned long nr, cap, dropped;
+	unsigned long by_kind[SIM_REPORT_INFO + 1];
+	FILE *echo;
+};
+
+#define SIM_REPORT_LOG_MAX	100000
+
+void sim_report(struct sim_machine *m, enum sim_report_kind kind,
+		struct device *dev, u64 addr, u64 len, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+void sim_vreport(struct sim_machine *m, enum sim_report_kind kind,
+		 struct device *dev, u64 addr, u64 len, const char *fmt,
+		 va_list ap);
+
+#define dev_warn(dev, fmt, ...) \
+	sim_report((dev)->sim, SIM_REPORT_WARN, (dev), 0, 0, fmt, ##__VA_ARGS__)
+/* WARN_ON_ONCE analogue: reported every time, counted as a warning. */
+#define SIM_WARN(m, dev, fmt, ...) \
+	sim_report((m), SIM_REPORT_WARN, (dev), 0, 0, fmt, ##__VA_ARGS__)
+/* BUG_ON analogue: the caller refuses the operation after reporting. */
+#define SIM_BUG(m, dev, fmt, ...) \
+	sim_report((m), SIM_REPORT_BUG, (dev), 0, 0, "kernel BUG: " fmt, \
+		   ##__VA_ARGS__)
+
+/* ------------------------------------------------------------- trace --- */
+struct sim_trace {
+	pthread_mutex_t lock;
+	FILE *f;
+	_Atomic unsigned long events;
+	u64 start_ns;
+};
+
+/* ------------------------------------------------------------ machine --- */
+struct dma_debug;
+struct io_tlb_mem;
+
+struct sim_stats {
+	_Atomic unsigned long maps, unmaps, map_errors, syncs, cache_ops;
+	_Atomic unsigned long bounced_maps, swiotlb_full, coherent_allocs;
+	_Atomic unsigned long long bounced_bytes, dev_bytes;
+	_Atomic unsigned long dev_reads, dev_writes, p2p_accesses;
+	_Atomic unsigned long dma_access_errors;
+};
+
+struct sim_iommu_cfg {
+	char id[32];
+	char format[16];
+	char mode[16];
+	u64 granule;
+	int line;
+};
+
+struct sim_machine {
+	char name[64];
+	char arch[16];
+	bool coherent;			/* default for devices */
+	unsigned int ncpus;
+	unsigned int phys_bits;
+	bool confidential;		/* swiotlb force=yes */
+
+	struct sim_ram ram;
+	u64 ram_below_4g, ram_above_4g;
+
+	/* swiotlb */
+	u64 swiotlb_size;
+	unsigned int swiotlb_areas;
+	bool swiotlb_force;
+	bool swiotlb_present;
+	struct io_tlb_mem *swiotlb;
+
+	/* topology */
+	pthread_mutex_t topo_lock;
+	struct sim_node **nodes;
+	unsigned int nr_nodes, cap_nodes;
+	struct device **devices;	/* endpoints, in platform order */
+	unsigned int nr_devices;
+	struct sim_iommu_cfg iommus[8];
+	unsigned int nr_iommus;
+
+	/* fault injection */
+	_Atomic unsigned long alloc_count;
+	_Atomic unsigned long fail_at;	/* absolute count that fails, 0 none */
+	_Atomic bool fail_triggered;
+	_Atomic long alloc_live;
+	bool constructed;
+
+	struct sim_report_log log;
+	struct sim_trace trace;
+	struct dma_debug *debug;
+	struct sim_stats stats;
+	char text_name[64];
+};
+
+/* Allocation through the fault-injection hook. */
+void *sim_kzalloc(struct sim_machine *m, size_t size);
+void *sim_kmalloc(struct sim_machine *m, size_t size);
+void *sim_kcalloc(struct sim_machine *m, size_t n, size_t size);
+void sim_kfree(struct sim_machine *m, void *p);
+bool sim_should_fail_alloc(struct sim_machine *m);
+
+/* Machine construction pieces. */
+struct sim_machine *sim_machine_alloc(void);
+int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
+		       size_t errlen);
+int sim_machine_finalize(struct sim_machine *m, char *err, size_t errlen);
+void sim_topology_fini(struct sim_machine *m);
+int sim_pci_assign(struct sim_machine *m, char *err, size_t errlen);
+struct sim_node *sim_node_new(struct sim_machine *m, enum sim_node_kind kind,
+			      const char *id, struct sim_node *parent);
+struct sim_node *sim_node_find(struct sim_machine *m, const char *id);
+struct sim_node *sim_node_of_dev(struct device *dev);
+struct sim_bar *sim_bar_find(struct sim_machine *m, phys_addr_t cpu,
+			     size_t len, struct sim_node **owner);
+bool sim_bar_decodes(struct sim_node *node);
+int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node);
+void sim_pci_fn_fini(struct sim_machine *m, struct sim_node *node);
+
+/* swiotlb pool lifetime */
+int swiotlb_init_machine(struct sim_machine *m);
+void swiotlb_exit_machine(struct sim_machine *m);
+bool sim_phys_is_swiotlb(struct sim_machine *m, phys_addr_t phys);
+int swiotlb_range(struct sim_machine *m, phys_addr_t *start, u64 *size);
+void dma_setup_need_sync(struct device *dev);
+
+/* dma-debug */
+int dma_debug_init_machine(struct sim_machine *m, bool enabled);
+void dma_debug_exit_machine(struct sim_machine *m);
+/* Device-access check: called by the router for accesses to RAM/MMIO. */
+void debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
+			    bool write);
+
+/* trace */
+void sim_trace_init(struct sim_machine *m);
+void sim_trace_fini(struct sim_machine *m);
+static inline bool sim_trace_on(struct sim_machine *m)
+{
+	return m->trace.f != NULL;
+}
+void sim_trace_emit(struct sim_machine *m, const char *event,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif /* _DMASTACK_INTERNAL_H */

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared fixtures for the cmocka suites. */
+#ifndef DMASTACK_TEST_HELPERS_H
+#define DMASTACK_TEST_HELPERS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <dmastack/dmastack.h>
+
+/* A small coherent x86 machine with one plain PCI device "dev0". */
+#define PLATFORM_SMALL					\
+	"machine name=t arch=x86_64 ram=256M ram-below-4g=128M\n"	\
+	"swiotlb size=4M\n"					\
+	"hostbridge id=hb0 p2p=allow\n"				\
+	"rootport id=rp0 bus=hb0\n"				\
+	"pcidev id=dev0 bus=rp0 dma-bits=64\n"
+
+static inline struct sim_machine *machine_from(const char *text)
+{
+	char err[256] = "";
+	struct sim_machine *m = sim_machine_parse(text, err, sizeof(err));
+
+	if (!m)
+		fail_msg("platform rejected: %s", err);
+	return m;
+}
+
+/* Expect the text to be rejected with an error containing @needle. */
+static inline void expect_platform_error(const char *text, const char *needle)
+{
+	char err[256] = "";
+	struct sim_machine *m = sim_machine_parse(text, err, sizeof(err));
+
+	if (m) {
+		sim_machine_destroy(m);
+		fail_msg("platform accepted, expected error containing '%s'",
+			 needle);
+	}
+	if (!strstr(err, needle))
+		fail_msg("error '%s' does not contain '%s'", err, needle);
+}
+
+static inline void fill_pattern(void *p, size_t len, unsigned int seed)
+{
+	unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		b[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 8));
+}
+
+#endif

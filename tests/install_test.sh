@@ -1,0 +1,61 @@
+#!/bin/sh
+# make install into a scratch prefix, then build and run a program outside
+# the tree against it with pkg-config: it creates a machine from platform
+# text, maps memory for a device and has the device DMA.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+make -C "$top" install PREFIX="$tmp/prefix" >/dev/null
+cat > "$tmp/outside.c" <<'C'
+#include <dmastack/dmastack.h>
+#include <stdio.h>
+#include <string.h>
+
+int main(void)
+{
+	char err[256], buf[16];
+	struct sim_machine *m = sim_machine_parse(
+		"machine ram=1G\nhostbridge id=hb0\nrootport id=rp0 bus=hb0\n"
+		"nic id=nic0 bus=rp0\n", err, sizeof(err));
+	struct device *dev;
+	struct page *pg;
+	dma_addr_t a;
+
+	if (!m) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	dev = sim_device(m, "nic0");
+	pg = sim_alloc_pages(m, 0);
+	strcpy(page_address(pg), "outside!");
+	a = dma_map_page(dev, pg, 0, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(dev, a) || sim_dma_read(dev, a, buf, 9) ||
+	    strcmp(buf, "outside!") || sim_dma_write(dev, a, "written", 8))
+		return 1;
+	dma_unmap_page(dev, a, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	if (strcmp(page_address(pg), "written"))
+		return 1;
+	sim_free_pages(m, pg, 0);
+	if (sim_dma_debug_errors(m))
+		return 1;
+	sim_machine_destroy(m);
+	puts("install test: ok");
+	return 0;
+}
+C
+export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
+# shared
+cc -o "$tmp/outside" "$tmp/outside.c" $(pkg-config --cflags --libs dmastack)
+LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/outside"
+# static
+cc -o "$tmp/outside-static" "$tmp/outside.c" $(pkg-config --cflags dmastack) \
+	"$tmp/prefix/lib/libdmastack.a" -lpthread
+"$tmp/outside-static"
+# the exported-symbol list keeps internals out of the shared library
+if nm -D --defined-only "$tmp/prefix/lib/libdmastack.so" | grep -q ' sim_kzalloc$'; then
+	echo "install test: internal symbol sim_kzalloc is exported" >&2
+	exit 1
+fi
+test -x "$tmp/prefix/bin/dmastack"
+echo "install test: all ok"
