@@ -1,10 +1,11 @@
 # dmastack: a thin wrapper around meson/ninja (as libnvme does).
 BUILD   ?= build
 SANBUILD ?= build-san
+TSANBUILD ?= build-tsan
 PREFIX  ?= /usr/local
 MESON   ?= meson
 
-.PHONY: all setup build run test test-fast test-san install bench clean
+.PHONY: all setup build run test test-fast test-san test-tsan install bench clean
 
 all: build
 
@@ -17,15 +18,19 @@ $(BUILD)/build.ninja:
 $(SANBUILD)/build.ninja:
 	$(MESON) setup $(SANBUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 
+$(TSANBUILD)/build.ninja:
+	$(MESON) setup $(TSANBUILD) --buildtype=debug -Db_sanitize=thread -Db_lundef=false
+
 build: setup $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 run: build
 	./$(BUILD)/dmastack
 
-# The whole suite: a normal build, then the same suite under ASan+UBSan,
-# then an install into a scratch prefix used by an out-of-tree program.
-test: setup test-fast test-san
+# The whole suite: a normal build, then the same suite under ASan+UBSan and
+# under TSan, then an install into a scratch prefix used by an out-of-tree
+# program.
+test: setup test-fast test-san test-tsan
 	./tests/install_test.sh
 
 test-fast: build
@@ -34,6 +39,10 @@ test-fast: build
 test-san: setup $(SANBUILD)/build.ninja
 	ninja -C $(SANBUILD)
 	$(MESON) test -C $(SANBUILD) --print-errorlogs
+
+test-tsan: setup $(TSANBUILD)/build.ninja
+	ninja -C $(TSANBUILD)
+	$(MESON) test -C $(TSANBUILD) --print-errorlogs
 
 install: setup
 	@prefix=$$(realpath -m "$(PREFIX)"); \
@@ -45,4 +54,4 @@ bench: build
 	./$(BUILD)/bench/bench_direct
 
 clean:
-	rm -rf $(BUILD) $(SANBUILD) build-install
+	rm -rf $(BUILD) $(SANBUILD) $(TSANBUILD) build-install

@@ -322,7 +322,7 @@ void dma_setup_need_sync(struct device *dev);
 int dma_debug_init_machine(struct sim_machine *m, bool enabled);
 void dma_debug_exit_machine(struct sim_machine *m);
 /* Device-access check: called by the router for accesses to RAM/MMIO. */
-void debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
+bool debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
 			    bool write);
 
 /* trace */

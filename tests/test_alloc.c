@@ -728,6 +728,33 @@ static void sweep(const char *platform, const char *devid)
 	sim_machine_destroy(m);
 }
 
+/* A busy pool keeps every page it has, not only the busy one (Linux). */
+static void test_pool_destroy_busy_keeps_all_pages(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	struct device *dev = sim_device(m, "dev0");
+	unsigned long pages0 = sim_ram_pages_allocated(m);
+	struct dma_pool *p = dma_pool_create("busy", dev, 2048, 0, 0);
+	dma_addr_t d[4];
+	void *v[4];
+
+	(void)state;
+	assert_non_null(p);
+	for (int i = 0; i < 4; i++) {
+		v[i] = dma_pool_alloc(p, GFP_KERNEL, &d[i]);
+		assert_non_null(v[i]);
+	}
+	assert_int_equal(sim_ram_pages_allocated(m), pages0 + 2);
+	for (int i = 0; i < 3; i++)
+		dma_pool_free(p, v[i], d[i]);
+	dma_pool_destroy(p);
+	assert_true(sim_report_find(m, SIM_REPORT_WARN, "dma_pool_destroy busy busy"));
+	assert_int_equal(sim_ram_pages_allocated(m), pages0 + 2);
+	assert_int_equal(sim_dma_debug_entries(m, dev), 2);
+	assert_int_equal(sim_dma_write(dev, d[3], "live", 4), 0);
+	sim_machine_destroy(m);
+}
+
 static void test_fail_nth_sweep(void **state)
 {
 	/* a 32-bit device: the scatterlist bounces through swiotlb */
@@ -751,6 +778,7 @@ int main(void)
 		cmocka_unit_test(test_pool_zalloc_and_poison),
 		cmocka_unit_test(test_pool_misuse),
 		cmocka_unit_test(test_pool_noncoherent_device),
+		cmocka_unit_test(test_pool_destroy_busy_keeps_all_pages),
 		cmocka_unit_test(test_fail_nth_sweep),
 	};
 

@@ -627,6 +627,14 @@ static void test_null_dma_mask(void **state)
 	sg_init_one(&sg, pg, 64, 0);
 	assert_int_equal(dma_map_sg(dev, &sg, 1, DMA_TO_DEVICE), 0);
 	assert_int_equal(sim_report_count_kind(m, SIM_REPORT_WARN), warns + 2);
+	{
+		/* Linux: dma_map_sgtable "succeeds" with no entries mapped. */
+		struct sg_table sgt = { .sgl = &sg, .nents = 1, .orig_nents = 1 };
+
+		assert_int_equal(dma_map_sgtable(dev, &sgt, DMA_TO_DEVICE, 0), 0);
+		assert_int_equal(sgt.nents, 0);
+		assert_int_equal(sim_report_count_kind(m, SIM_REPORT_WARN), warns + 3);
+	}
 	assert_int_equal(dma_set_mask(dev, DMA_BIT_MASK(64)), -EIO);
 	assert_int_equal(dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64)), -EIO);
 	/* dma_get_mask falls back to 32 bits */

@@ -841,16 +841,17 @@ void debug_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
  *
  * Called by the machine for every device access that reaches RAM or a BAR
  * through the host bridge. Each byte must lie in a live mapping of @dev
- * whose direction allows the access. Takes bucket locks.
+ * whose direction allows the access. Returns true if it reported a problem.
+ * Takes bucket locks.
  */
-void debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
+bool debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
 			    bool write)
 {
 	struct dma_debug *d = dev->sim->debug;
 	u64 pos = addr, end = addr + len;
 
 	if (!dma_debug_on(dev->sim) || !len)
-		return;
+		return false;
 	while (pos < end) {
 		struct dma_debug_entry ref = { .dev = dev, .dev_addr = pos,
 					       .size = 1 };
@@ -868,7 +869,7 @@ void debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
 				   write ? "writes" : "reads",
 				   (unsigned long long)pos,
 				   (unsigned long long)(end - pos));
-			return;
+			return true;
 		}
 		dir = e->direction;
 		e_end = e->dev_addr + e->size;
@@ -880,10 +881,11 @@ void debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
 				   write ? "writes" : "reads", dir_name(dir),
 				   (unsigned long long)pos,
 				   (unsigned long long)(min(end, e_end) - pos));
-			return;
+			return true;
 		}
 		pos = min(end, e_end);
 	}
+	return false;
 }
 
 /* ------------------------------------------------------------------------ */

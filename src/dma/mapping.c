@@ -306,10 +306,9 @@ int dma_map_sgtable(struct device *dev, struct sg_table *sgt,
 
 	nents = __dma_map_sg_attrs(dev, sgt->sgl, (int)sgt->orig_nents, dir,
 				   attrs);
+	/* A device without a mask yields 0 entries and success, as in Linux. */
 	if (nents < 0)
 		return nents;
-	if (nents == 0)
-		return -EINVAL;
 	sgt->nents = (unsigned int)nents;
 	return 0;
 }
@@ -669,7 +668,7 @@ static struct page *__dma_alloc_pages(struct device *dev, size_t size,
 			 "zone modifiers are the DMA layer's choice");
 		return NULL;
 	}
-	if (!size || bad_direction(dev, dir, "dma_alloc_pages"))
+	if (!size)
 		return NULL;
 	size = ALIGN(size, PAGE_SIZE);
 	if (dma_alloc_direct(dev, ops))

@@ -118,22 +118,26 @@ void dma_pool_destroy(struct dma_pool *pool)
 	if (!pool)
 		return;
 	m = pool->dev->sim;
-	for (page = pool->pages; page; page = next) {
-		next = page->next;
-		if (page->in_use) {
-			busy = true;
-			/* Leak the page: the device may still use its blocks. */
-			sim_kfree(m, page->used);
-			sim_kfree(m, page);
-			continue;
-		}
-		pool_free_page(pool, page);
-	}
+	for (page = pool->pages; page; page = page->next)
+		busy |= page->in_use != 0;
 	if (busy)
 		sim_report(m, SIM_REPORT_WARN, pool->dev, 0, 0,
 			   "%s %s: dma_pool_destroy %s busy",
 			   dev_driver_string(pool->dev), dev_name(pool->dev),
 			   pool->name);
+	/*
+	 * As in the kernel, a busy pool keeps all its memory: the device may
+	 * still use any block, and dma-debug will report it at unbind.
+	 */
+	for (page = pool->pages; page; page = next) {
+		next = page->next;
+		if (busy) {
+			sim_kfree(m, page->used);
+			sim_kfree(m, page);
+		} else {
+			pool_free_page(pool, page);
+		}
+	}
 	pthread_mutex_destroy(&pool->lock);
 	sim_kfree(m, pool->offsets);
 	sim_kfree(m, pool);

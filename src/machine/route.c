@@ -84,6 +84,21 @@ static struct sim_bar *bar_by_bus(struct sim_machine *m, u64 bus, size_t len,
 	return NULL;
 }
 
+/* One device access (sim_dma_read/write call), split into TLPs. */
+struct access {
+	struct device *dev;
+	struct sim_node *node;
+	bool write;
+	bool debug_reported;	/* dma-debug speaks once per access */
+};
+
+static void access_check(struct access *acc, dma_addr_t addr, size_t len)
+{
+	if (!acc->debug_reported)
+		acc->debug_reported = debug_dma_check_access(acc->dev, addr, len,
+							     acc->write);
+}
+
 static int bar_access(struct device *dev, struct sim_node *owner,
 		      struct sim_bar *bar, u64 cpu, void *buf, size_t len,
 		      bool write, dma_addr_t addr, const char *path)
@@ -124,11 +139,13 @@ static bool dram_of(struct device *dev, struct sim_hostbridge *hb, u64 bus,
 	return true;
 }
 
-static int ram_access(struct device *dev, struct sim_node *node,
-		      phys_addr_t phys, void *buf, size_t len, bool write,
-		      dma_addr_t addr)
+static int ram_access(struct access *acc, phys_addr_t phys, void *buf,
+		      size_t len, dma_addr_t addr)
 {
+	struct device *dev = acc->dev;
+	struct sim_node *node = acc->node;
 	struct sim_machine *m = dev->sim;
+	bool write = acc->write;
 
 	if (m->confidential) {
 		for (phys_addr_t p = ALIGN_DOWN(phys, PAGE_SIZE); p < phys + len;
@@ -141,13 +158,15 @@ static int ram_access(struct device *dev, struct sim_node *node,
 						 (unsigned long long)p);
 		}
 	}
-	debug_dma_check_access(dev, addr, len, write);
-	if (!write && !node->coherent && sim_dma_debug_enabled(m) &&
-	    sim_cache_has_dirty(m, phys, len))
+	access_check(acc, addr, len);
+	if (!write && !node->coherent && !acc->debug_reported &&
+	    sim_dma_debug_enabled(m) && sim_cache_has_dirty(m, phys, len)) {
+		acc->debug_reported = true;
 		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, addr, len,
 			   "DMA-API: %s %s: device reads memory the CPU has not written back [device address=0x%016llx] [size=%zu bytes] (missing dma_sync_*_for_device?)",
 			   dev_driver_string(dev), dev_name(dev),
 			   (unsigned long long)addr, len);
+	}
 	if (write)
 		sim_ram_dev_write(m, phys, buf, len, node->coherent);
 	else
@@ -155,9 +174,12 @@ static int ram_access(struct device *dev, struct sim_node *node,
 	return 0;
 }
 
-static int route_chunk(struct device *dev, struct sim_node *node,
-		       dma_addr_t addr, void *buf, size_t len, bool write)
+static int route_chunk(struct access *acc, dma_addr_t addr, void *buf,
+		       size_t len)
 {
+	struct device *dev = acc->dev;
+	struct sim_node *node = acc->node;
+	bool write = acc->write;
 	struct sim_machine *m = dev->sim;
 	struct sim_hostbridge *hb = node->hb->hostbridge;
 	struct sim_node *owner = NULL;
@@ -207,36 +229,24 @@ static int route_chunk(struct device *dev, struct sim_node *node,
 					 redirect ? redirect : "",
 					 redirect ? ")" : "",
 					 !hb->p2p_allow ? node->hb->id : owner->hb->id);
-		debug_dma_check_access(dev, addr, len, write);
+		access_check(acc, addr, len);
 		atomic_fetch_add(&m->stats.p2p_accesses, 1);
 		return bar_access(dev, owner, bar, cpu, buf, len, write, addr,
 				  "through the root complex");
 	}
 	if (dram_of(dev, hb, addr, len, &phys))
-		return ram_access(dev, node, phys, buf, len, write, addr);
+		return ram_access(acc, phys, buf, len, addr);
 	return dma_fault(dev, addr, len, write,
 			 "master abort: no RAM or BAR answers at bus address %#llx",
 			 (unsigned long long)addr);
 }
 
-static int sim_dma_access(struct device *dev, dma_addr_t addr, void *buf,
-			  size_t len, bool write)
+/* Checks on the initiator itself, before any TLP leaves it. */
+static int initiator_check(struct device *dev, struct sim_node *node,
+			   dma_addr_t addr, size_t len, bool write)
 {
-	struct sim_node *node;
-	struct sim_machine *m;
-	u8 *p = buf;
-	u64 end;
-	int ret;
+	u64 end = addr + len - 1;
 
-	if (!dev || !dev->sim || !dev->sim_state || (!buf && len))
-		return -EINVAL;
-	m = dev->sim;
-	node = sim_node_of_dev(dev);
-	if (node->kind != SIM_NODE_ENDPOINT)
-		return -EINVAL;
-	if (!len)
-		return 0;
-	end = addr + len - 1;
 	if (end < addr)
 		return dma_fault(dev, addr, len, write,
 				 "the range wraps around the address space");
@@ -251,16 +261,36 @@ static int sim_dma_access(struct device *dev, dma_addr_t addr, void *buf,
 		return dma_fault(dev, addr, len, write,
 				 "the device generates only %u-bit addresses",
 				 node->dma_bits);
+	return 0;
+}
 
-	while (len) {
+/*
+ * A failed read leaves all ones in the rest of the buffer, as a master
+ * abort or an unsupported request completes on PCIe.
+ */
+static int sim_dma_access(struct device *dev, dma_addr_t addr, void *buf,
+			  size_t len, bool write)
+{
+	struct access acc = { .dev = dev, .write = write };
+	struct sim_machine *m;
+	u8 *p = buf;
+	int ret;
+
+	if (!dev || !dev->sim || !dev->sim_state || (!buf && len))
+		return -EINVAL;
+	m = dev->sim;
+	acc.node = sim_node_of_dev(dev);
+	if (acc.node->kind != SIM_NODE_ENDPOINT)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	ret = initiator_check(dev, acc.node, addr, len, write);
+	while (!ret && len) {
 		size_t n = min(len, (size_t)(PAGE_SIZE - (addr & (PAGE_SIZE - 1))));
 
-		ret = route_chunk(dev, node, addr, p, n, write);
-		if (ret) {
-			if (!write)
-				memset(p, 0xff, len);
-			return ret;
-		}
+		ret = route_chunk(&acc, addr, p, n);
+		if (ret)
+			break;
 		if (write)
 			atomic_fetch_add(&m->stats.dev_writes, 1);
 		else
@@ -270,7 +300,9 @@ static int sim_dma_access(struct device *dev, dma_addr_t addr, void *buf,
 		p += n;
 		len -= n;
 	}
-	return 0;
+	if (ret && !write)
+		memset(p, 0xff, len);
+	return ret;
 }
 
 int sim_dma_read(struct device *dev, dma_addr_t addr, void *buf, size_t len)
