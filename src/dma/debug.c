@@ -74,7 +74,7 @@ struct dma_debug_entry {
 
 struct hash_bucket {
 	pthread_mutex_t lock;
-	struct dma_debug_entry *head;
+	struct dma_debug_entry *head, *tail;
 };
 
 struct cln_node {
@@ -280,13 +280,21 @@ static struct dma_debug_entry *bucket_find_contain(struct dma_debug *d,
 	return NULL;
 }
 
+/*
+ * Append, as the kernel does: lookups then meet the oldest entry first. That
+ * matters when one CPU unmaps an address (its backend has already released
+ * it) while another maps the same address again: the unmap must find its
+ * own, older entry.
+ */
 static void hash_add(struct hash_bucket *b, struct dma_debug_entry *e)
 {
-	e->prev = NULL;
-	e->next = b->head;
-	if (b->head)
-		b->head->prev = e;
-	b->head = e;
+	e->next = NULL;
+	e->prev = b->tail;
+	if (b->tail)
+		b->tail->next = e;
+	else
+		b->head = e;
+	b->tail = e;
 }
 
 static void hash_del(struct hash_bucket *b, struct dma_debug_entry *e)
@@ -297,6 +305,8 @@ static void hash_del(struct hash_bucket *b, struct dma_debug_entry *e)
 		b->head = e->next;
 	if (e->next)
 		e->next->prev = e->prev;
+	else
+		b->tail = e->prev;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -836,6 +846,49 @@ void debug_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
 /* Device-access checks                                                     */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The entries of @dev containing @pos, walking back over buckets as
+ * bucket_find_contain() does. Unlike the best-fit lookup used for unmap and
+ * sync, any entry will do here: during the window in which one mapping has
+ * been released by its backend but not yet by dma-debug, a new mapping may
+ * already cover the same address, and the device's access is legitimate.
+ * Returns 1 if an entry allows the access (its end in *@end), 0 if only
+ * entries of the wrong direction exist (one in *@dir), -1 if none.
+ */
+static int find_access_entry(struct dma_debug *d, struct device *dev, u64 pos,
+			     bool write, int *dir, u64 *end)
+{
+	u64 limit = min(HASH_SIZE, (pos >> HASH_FN_SHIFT) + 1);
+	u64 key = pos;
+	int ret = -1;
+
+	for (u64 i = 0; i < limit && ret != 1; i++, key -= 1ULL << HASH_FN_SHIFT) {
+		struct hash_bucket *b = bucket_of(d, key);
+
+		pthread_mutex_lock(&b->lock);
+		for (struct dma_debug_entry *e = b->head; e; e = e->next) {
+			bool allowed;
+
+			if (e->dev != dev || pos < e->dev_addr ||
+			    pos - e->dev_addr >= e->size)
+				continue;
+			allowed = write ? e->direction != DMA_TO_DEVICE :
+					  e->direction != DMA_FROM_DEVICE;
+			if (allowed) {
+				if (ret != 1 || e->dev_addr + e->size > *end)
+					*end = e->dev_addr + e->size;
+				ret = 1;
+			} else if (ret == -1) {
+				*dir = e->direction;
+				*end = e->dev_addr + e->size;
+				ret = 0;
+			}
+		}
+		pthread_mutex_unlock(&b->lock);
+	}
+	return ret;
+}
+
 /**
  * debug_dma_check_access - may @dev touch [@addr, @addr + @len) this way?
  *
@@ -853,29 +906,18 @@ bool debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
 	if (!dma_debug_on(dev->sim) || !len)
 		return false;
 	while (pos < end) {
-		struct dma_debug_entry ref = { .dev = dev, .dev_addr = pos,
-					       .size = 1 };
-		struct hash_bucket *b = bucket_of(d, pos);
-		struct dma_debug_entry *e;
-		int dir;
-		u64 e_end;
+		int dir = DMA_NONE;
+		u64 e_end = 0;
 
-		pthread_mutex_lock(&b->lock);
-		e = bucket_find_contain(d, &b, &ref);
-		if (!e) {
-			pthread_mutex_unlock(&b->lock);
+		switch (find_access_entry(d, dev, pos, write, &dir, &e_end)) {
+		case -1:
 			err_printk(dev, NULL,
 				   "device %s DMA memory that is not mapped for it [device address=0x%016llx] [size=%llu bytes]",
 				   write ? "writes" : "reads",
 				   (unsigned long long)pos,
 				   (unsigned long long)(end - pos));
 			return true;
-		}
-		dir = e->direction;
-		e_end = e->dev_addr + e->size;
-		pthread_mutex_unlock(&b->lock);
-		if ((write && dir == DMA_TO_DEVICE) ||
-		    (!write && dir == DMA_FROM_DEVICE)) {
+		case 0:
 			err_printk(dev, NULL,
 				   "device %s DMA memory mapped with %s [device address=0x%016llx] [size=%llu bytes]",
 				   write ? "writes" : "reads", dir_name(dir),
