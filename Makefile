@@ -5,7 +5,7 @@ TSANBUILD ?= build-tsan
 PREFIX  ?= /usr/local
 MESON   ?= meson
 
-.PHONY: all setup build run test test-fast test-san test-tsan install bench clean
+.PHONY: all setup build run test test-fast test-san test-tsan install bench fuzz clean
 
 all: build
 
@@ -53,5 +53,16 @@ install: setup
 bench: build
 	./$(BUILD)/bench/bench_direct
 
+# Coverage-guided fuzzing of the platform parser (needs clang's libFuzzer).
+FUZZ_SECONDS ?= 60
+fuzz:
+	mkdir -p build-fuzz/corpus
+	cp examples/*.platform build-fuzz/corpus/
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -DDMASTACK_LIBFUZZER \
+		-D_GNU_SOURCE -Iinclude -Isrc tests/fuzz_platform.c \
+		$$(ls src/machine/*.c src/dma/*.c src/lib/*.c) -lpthread \
+		-o build-fuzz/fuzz_platform
+	./build-fuzz/fuzz_platform -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus
+
 clean:
-	rm -rf $(BUILD) $(SANBUILD) $(TSANBUILD) build-install
+	rm -rf $(BUILD) $(SANBUILD) $(TSANBUILD) build-install build-fuzz

@@ -39,6 +39,8 @@ static inline u64 min_not_zero(u64 a, u64 b)
 #define SECTION_SHIFT		22
 #define PAGES_PER_SECTION	(1UL << (SECTION_SHIFT - PAGE_SHIFT))
 #define MAX_PAGE_ORDER		10
+/* Largest machine: keeps the section table of a hostile platform small. */
+#define SIM_RAM_MAX		(16ULL << 40)
 
 struct sim_ram_region;
 

@@ -269,6 +269,10 @@ static int parse_machine(struct line_ctx *c, struct parse_state *ps)
 	if (ps->ram < 16 * SZ_1M || ps->ram % SZ_4M)
 		return perr(c, "machine: ram=%lluK: must be at least 16M and a multiple of 4M",
 			    (unsigned long long)(ps->ram >> 10));
+	if (ps->ram > SIM_RAM_MAX)
+		return perr(c, "machine: ram=%lluG: at most %lluG is supported",
+			    (unsigned long long)(ps->ram >> 30),
+			    (unsigned long long)(SIM_RAM_MAX >> 30));
 	if (ps->ram_below_set &&
 	    (ps->ram_below < 16 * SZ_1M || ps->ram_below % SZ_4M ||
 	     ps->ram_below > 3 * SZ_1G || ps->ram_below > ps->ram))

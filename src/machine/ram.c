@@ -29,13 +29,10 @@ static int sim_region_init(struct sim_machine *m, struct sim_ram_region *r,
 	r->base = base;
 	r->size = size;
 	r->nr_sections = size >> SECTION_SHIFT;
+	/* Section descriptors are filled on first use: untouched RAM is free. */
 	r->sections = sim_kcalloc(m, r->nr_sections, sizeof(*r->sections));
 	if (!r->sections)
 		return -ENOMEM;
-	for (unsigned long i = 0; i < r->nr_sections; i++) {
-		r->sections[i].region = r;
-		r->sections[i].start_pfn = PHYS_PFN(base) + i * PAGES_PER_SECTION;
-	}
 	r->cpu = sim_map_sparse(size);
 	if (!r->cpu)
 		return -ENOMEM;
@@ -157,6 +154,18 @@ phys_addr_t sim_virt_to_phys(struct sim_machine *m, const void *vaddr)
 	return (phys_addr_t)-1;
 }
 
+static struct sim_ram_section *region_section(struct sim_ram_region *r,
+					      unsigned long idx)
+{
+	struct sim_ram_section *sec = &r->sections[idx];
+
+	if (unlikely(!sec->region)) {
+		sec->start_pfn = PHYS_PFN(r->base) + idx * PAGES_PER_SECTION;
+		sec->region = r;
+	}
+	return sec;
+}
+
 /* The memmap of a section; created on first use, like SPARSEMEM's. */
 static struct page *section_memmap(struct sim_ram_section *sec)
 {
@@ -182,7 +191,7 @@ static struct sim_ram_section *section_of(struct sim_machine *m,
 
 	if (!r)
 		return NULL;
-	return &r->sections[(PFN_PHYS(pfn) - r->base) >> SECTION_SHIFT];
+	return region_section(r, (PFN_PHYS(pfn) - r->base) >> SECTION_SHIFT);
 }
 
 struct page *sim_phys_to_page(struct sim_machine *m, phys_addr_t phys)
@@ -325,12 +334,14 @@ static struct page *__sim_alloc_pages_zone(struct sim_machine *m,
 		for (unsigned long k = 0; k <= s_last - s_first && !page; k++) {
 			unsigned long si = top_down ? s_last - k : s_first + k;
 			struct sim_ram_section *sec = &r->sections[si];
-			phys_addr_t sbase = PFN_PHYS(sec->start_pfn);
+			phys_addr_t sbase;
 			unsigned long lo_idx = 0, hi_idx = PAGES_PER_SECTION;
 			long idx;
 
 			if (sec->nr_used + npages > PAGES_PER_SECTION)
 				continue;
+			sec = region_section(r, si);
+			sbase = PFN_PHYS(sec->start_pfn);
 			if (rlo > sbase)
 				lo_idx = PHYS_PFN(rlo - sbase + PAGE_SIZE - 1);
 			if (rhi < sbase + (PAGES_PER_SECTION << PAGE_SHIFT))
