@@ -662,8 +662,15 @@ static int get_nr_mapped_entries(struct dma_debug *d,
 	return n;
 }
 
-void debug_dma_unmap_sg(struct device *dev, struct scatterlist *sglist,
-			int nelems, int dir)
+enum sg_check { SG_UNMAP, SG_SYNC_CPU, SG_SYNC_DEVICE };
+
+/*
+ * Check each mapped segment of a list as its own entry. As in the kernel,
+ * the mapped count comes from the first segment's entry; an unmap of an
+ * unknown list still checks (and reports) every segment, a sync does not.
+ */
+static void debug_sg_walk(struct device *dev, struct scatterlist *sglist,
+			  int nelems, int dir, enum sg_check what)
 {
 	struct dma_debug *d = dev->sim->debug;
 	struct scatterlist *s;
@@ -682,12 +689,24 @@ void debug_dma_unmap_sg(struct device *dev, struct scatterlist *sglist,
 			.sg_call_ents = nelems,
 		};
 
-		if (mapped_ents && i >= mapped_ents)
+		if (what == SG_UNMAP && mapped_ents && i >= mapped_ents)
 			break;
 		if (!i)
 			mapped_ents = get_nr_mapped_entries(d, &ref);
-		check_unmap(d, &ref);
+		if (what == SG_UNMAP) {
+			check_unmap(d, &ref);
+			continue;
+		}
+		if (i >= mapped_ents)
+			break;
+		check_sync(d, &ref, what == SG_SYNC_CPU);
 	}
+}
+
+void debug_dma_unmap_sg(struct device *dev, struct scatterlist *sglist,
+			int nelems, int dir)
+{
+	debug_sg_walk(dev, sglist, nelems, dir, SG_UNMAP);
 }
 
 void debug_dma_alloc_coherent(struct device *dev, size_t size,
@@ -802,44 +821,16 @@ void debug_dma_sync_single_for_device(struct device *dev,
 	sync_single(dev, dma_handle, size, direction, false);
 }
 
-static void sync_sg(struct device *dev, struct scatterlist *sg, int nelems,
-		    int direction, bool to_cpu)
-{
-	struct dma_debug *d = dev->sim->debug;
-	struct scatterlist *s;
-	int mapped_ents = 0, i;
-
-	if (!dma_debug_on(dev->sim))
-		return;
-	for_each_sg(sg, s, nelems, i) {
-		struct dma_debug_entry ref = {
-			.type = dma_debug_sg,
-			.dev = dev,
-			.paddr = sg_phys(s),
-			.dev_addr = sg_dma_address(s),
-			.size = sg_dma_len(s),
-			.direction = direction,
-			.sg_call_ents = nelems,
-		};
-
-		if (!i)
-			mapped_ents = get_nr_mapped_entries(d, &ref);
-		if (i >= mapped_ents)
-			break;
-		check_sync(d, &ref, to_cpu);
-	}
-}
-
 void debug_dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg,
 			       int nelems, int direction)
 {
-	sync_sg(dev, sg, nelems, direction, true);
+	debug_sg_walk(dev, sg, nelems, direction, SG_SYNC_CPU);
 }
 
 void debug_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
 				  int nelems, int direction)
 {
-	sync_sg(dev, sg, nelems, direction, false);
+	debug_sg_walk(dev, sg, nelems, direction, SG_SYNC_DEVICE);
 }
 
 /* ------------------------------------------------------------------------ */

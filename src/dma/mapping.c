@@ -339,77 +339,93 @@ void dma_unmap_sgtable(struct device *dev, struct sg_table *sgt,
 /* Syncs                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The four sync entry points share one shape: skip when the device never
+ * needs syncs (and dma-debug is off), dispatch, trace, check.
+ */
+static bool dma_sync_prologue(struct device *dev, enum dma_data_direction dir,
+			      const char *func)
+{
+	if (!dma_dev_need_sync(dev))
+		return false;
+	if (bad_direction(dev, dir, func))
+		return false;
+	atomic_fetch_add(&dev->sim->stats.syncs, 1);
+	return true;
+}
+
+static void dma_sync_single(struct device *dev, dma_addr_t addr, size_t size,
+			    enum dma_data_direction dir, bool for_cpu)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+	const char *event = for_cpu ? "dma_sync_single_for_cpu" :
+				      "dma_sync_single_for_device";
+	void (*op)(struct device *, dma_addr_t, size_t, enum dma_data_direction);
+
+	if (!dma_sync_prologue(dev, dir, event))
+		return;
+	if (dma_map_direct(dev, ops))
+		op = for_cpu ? dma_direct_sync_single_for_cpu :
+			       dma_direct_sync_single_for_device;
+	else
+		op = for_cpu ? ops->sync_single_for_cpu :
+			       ops->sync_single_for_device;
+	if (op)
+		op(dev, addr, size, dir);
+	trace_dma_sync_single(dev, event, addr, size, dir);
+	if (for_cpu)
+		debug_dma_sync_single_for_cpu(dev, addr, size, dir);
+	else
+		debug_dma_sync_single_for_device(dev, addr, size, dir);
+}
+
+static void dma_sync_sg(struct device *dev, struct scatterlist *sg, int nelems,
+			enum dma_data_direction dir, bool for_cpu)
+{
+	const struct dma_map_ops *ops = get_dma_ops(dev);
+	const char *event = for_cpu ? "dma_sync_sg_for_cpu" :
+				      "dma_sync_sg_for_device";
+	void (*op)(struct device *, struct scatterlist *, int,
+		   enum dma_data_direction);
+
+	if (!dma_sync_prologue(dev, dir, event))
+		return;
+	if (dma_map_direct(dev, ops))
+		op = for_cpu ? dma_direct_sync_sg_for_cpu :
+			       dma_direct_sync_sg_for_device;
+	else
+		op = for_cpu ? ops->sync_sg_for_cpu : ops->sync_sg_for_device;
+	if (op)
+		op(dev, sg, nelems, dir);
+	trace_dma_sync_sg(dev, event, sg, nelems, dir);
+	if (for_cpu)
+		debug_dma_sync_sg_for_cpu(dev, sg, nelems, dir);
+	else
+		debug_dma_sync_sg_for_device(dev, sg, nelems, dir);
+}
+
 void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr, size_t size,
 			     enum dma_data_direction dir)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
-
-	if (!dma_dev_need_sync(dev))
-		return;
-	if (bad_direction(dev, dir, __func__))
-		return;
-	atomic_fetch_add(&dev->sim->stats.syncs, 1);
-	if (dma_map_direct(dev, ops))
-		dma_direct_sync_single_for_cpu(dev, addr, size, dir);
-	else if (ops->sync_single_for_cpu)
-		ops->sync_single_for_cpu(dev, addr, size, dir);
-	trace_dma_sync_single(dev, "dma_sync_single_for_cpu", addr, size, dir);
-	debug_dma_sync_single_for_cpu(dev, addr, size, dir);
+	dma_sync_single(dev, addr, size, dir, true);
 }
 
 void dma_sync_single_for_device(struct device *dev, dma_addr_t addr,
 				size_t size, enum dma_data_direction dir)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
-
-	if (!dma_dev_need_sync(dev))
-		return;
-	if (bad_direction(dev, dir, __func__))
-		return;
-	atomic_fetch_add(&dev->sim->stats.syncs, 1);
-	if (dma_map_direct(dev, ops))
-		dma_direct_sync_single_for_device(dev, addr, size, dir);
-	else if (ops->sync_single_for_device)
-		ops->sync_single_for_device(dev, addr, size, dir);
-	trace_dma_sync_single(dev, "dma_sync_single_for_device", addr, size,
-			      dir);
-	debug_dma_sync_single_for_device(dev, addr, size, dir);
+	dma_sync_single(dev, addr, size, dir, false);
 }
 
 void dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg,
 			 int nelems, enum dma_data_direction dir)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
-
-	if (!dma_dev_need_sync(dev))
-		return;
-	if (bad_direction(dev, dir, __func__))
-		return;
-	atomic_fetch_add(&dev->sim->stats.syncs, 1);
-	if (dma_map_direct(dev, ops))
-		dma_direct_sync_sg_for_cpu(dev, sg, nelems, dir);
-	else if (ops->sync_sg_for_cpu)
-		ops->sync_sg_for_cpu(dev, sg, nelems, dir);
-	trace_dma_sync_sg(dev, "dma_sync_sg_for_cpu", sg, nelems, dir);
-	debug_dma_sync_sg_for_cpu(dev, sg, nelems, dir);
+	dma_sync_sg(dev, sg, nelems, dir, true);
 }
 
 void dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
 			    int nelems, enum dma_data_direction dir)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
-
-	if (!dma_dev_need_sync(dev))
-		return;
-	if (bad_direction(dev, dir, __func__))
-		return;
-	atomic_fetch_add(&dev->sim->stats.syncs, 1);
-	if (dma_map_direct(dev, ops))
-		dma_direct_sync_sg_for_device(dev, sg, nelems, dir);
-	else if (ops->sync_sg_for_device)
-		ops->sync_sg_for_device(dev, sg, nelems, dir);
-	trace_dma_sync_sg(dev, "dma_sync_sg_for_device", sg, nelems, dir);
-	debug_dma_sync_sg_for_device(dev, sg, nelems, dir);
+	dma_sync_sg(dev, sg, nelems, dir, false);
 }
 
 void dma_sync_sgtable_for_cpu(struct device *dev, struct sg_table *sgt,
