@@ -150,6 +150,9 @@ struct sim_pci_fn {
 	struct sim_bar bars[PCI_STD_NUM_BARS];
 	bool in_reset;
 	unsigned long flr_count;
+	sim_pci_notifier_fn notify;
+	void *notify_data;
+	unsigned long events;
 };
 
 struct sim_hostbridge {

@@ -106,8 +106,8 @@ static void swiotlb_range_of(struct sim_machine *m, phys_addr_t *start,
 
 static bool in_swiotlb(struct sim_machine *m, dma_addr_t addr, size_t len)
 {
-	phys_addr_t s;
-	u64 sz;
+	phys_addr_t s = 0;
+	u64 sz = 0;
 
 	swiotlb_range_of(m, &s, &sz);
 	return addr >= s && addr + len <= s + sz;

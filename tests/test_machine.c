@@ -709,6 +709,77 @@ static void test_reset_function_restores_command_register(void **state)
 	sim_machine_destroy(m);
 }
 
+struct ev_log {
+	struct sim_machine *m;
+	phys_addr_t bar;
+	int n;
+	enum sim_pci_event ev[16];
+	bool decoding[16];	/* did the BAR answer inside the callback? */
+};
+
+static void ev_record(struct pci_dev *pdev, enum sim_pci_event ev, void *data)
+{
+	struct ev_log *l = data;
+	u32 v;
+
+	(void)pdev;
+	if (l->n < 16) {
+		l->ev[l->n] = ev;
+		l->decoding[l->n] = sim_mmio_read(l->m, l->bar, &v, 4) == 0;
+		l->n++;
+	}
+}
+
+static void ev_other(struct pci_dev *pdev, enum sim_pci_event ev, void *data)
+{
+	(void)pdev;
+	(void)ev;
+	(void)data;
+}
+
+/* The notifier sees every decode-relevant change, in order: "going away"
+ * events while the BAR still answers, "back" events once it answers. */
+static void test_pci_notifier_events(void **state)
+{
+	struct sim_machine *m = p2p_machine("deny", "off", NULL);
+	struct pci_dev *b = pdev_of(m, "b");
+	struct ev_log l = { .m = m, .bar = pci_resource_start(b, 0) };
+	u16 cmd;
+
+	(void)state;
+	assert_int_equal(sim_pci_set_notifier(b, ev_record, &l), 0);
+	assert_int_equal(sim_pci_set_notifier(b, ev_other, NULL), -EBUSY);
+	assert_int_equal(sim_pci_set_notifier(NULL, ev_record, &l), -EINVAL);
+	pci_read_config_word(b, PCI_COMMAND, &cmd);
+	pci_write_config_word(b, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+	pci_write_config_word(b, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY); /* no change */
+	pci_write_config_word(b, PCI_COMMAND, cmd);
+	assert_int_equal(pci_set_power_state(b, PCI_D3hot), 0);
+	assert_int_equal(pci_set_power_state(b, PCI_D3hot), 0);	/* no change */
+	assert_int_equal(pci_set_power_state(b, PCI_D0), 0);
+	assert_int_equal(pcie_flr(b), 0);
+	assert_int_equal(l.n, 6);
+	assert_int_equal(l.ev[0], SIM_PCI_MEMORY_DISABLE);
+	assert_true(l.decoding[0]);
+	assert_int_equal(l.ev[1], SIM_PCI_MEMORY_ENABLE);
+	assert_true(l.decoding[1]);
+	assert_int_equal(l.ev[2], SIM_PCI_D3HOT);
+	assert_true(l.decoding[2]);
+	assert_int_equal(l.ev[3], SIM_PCI_D0);
+	assert_true(l.decoding[3]);
+	assert_int_equal(l.ev[4], SIM_PCI_FLR_START);
+	assert_true(l.decoding[4]);
+	/* The reset cleared the command register as part of the FLR: no
+	 * separate MEMORY_DISABLE, and the BAR stays off afterwards. */
+	assert_int_equal(l.ev[5], SIM_PCI_FLR_DONE);
+	assert_false(l.decoding[5]);
+	assert_int_equal(sim_pci_events(b), 6);
+	assert_int_equal(sim_pci_set_notifier(b, NULL, NULL), 0);
+	pci_write_config_word(b, PCI_COMMAND, cmd);
+	assert_int_equal(l.n, 6);
+	sim_machine_destroy(m);
+}
+
 static void test_flr_needs_the_capability(void **state)
 {
 	struct sim_machine *m = p2p_machine("deny", "off", NULL);
@@ -1633,6 +1704,7 @@ int main(void)
 		cmocka_unit_test(test_mmio_fails_after_flr_until_reenabled),
 		cmocka_unit_test(test_reset_function_restores_command_register),
 		cmocka_unit_test(test_flr_needs_the_capability),
+		cmocka_unit_test(test_pci_notifier_events),
 		cmocka_unit_test(test_mmio_to_unassigned_address_fails),
 		cmocka_unit_test(test_config_ids_are_readable),
 		cmocka_unit_test(test_config_capability_lists),

@@ -633,13 +633,40 @@ int pci_read_config_dword(struct pci_dev *dev, int where, u32 *val)
 	return 0;
 }
 
+static void notify(struct sim_pci_fn *fn, enum sim_pci_event ev)
+{
+	if (!fn->notify)
+		return;
+	fn->events++;
+	fn->notify(&fn->pdev, ev, fn->notify_data);
+}
+
+int sim_pci_set_notifier(struct pci_dev *pdev, sim_pci_notifier_fn fn,
+			 void *data)
+{
+	if (!pdev || !pdev->sim)
+		return -EINVAL;
+	if (fn && pdev->sim->notify && pdev->sim->notify != fn)
+		return -EBUSY;
+	pdev->sim->notify = fn;
+	pdev->sim->notify_data = fn ? data : NULL;
+	return 0;
+}
+
+unsigned long sim_pci_events(struct pci_dev *pdev)
+{
+	return pdev && pdev->sim ? pdev->sim->events : 0;
+}
+
 static void do_flr(struct sim_pci_fn *fn)
 {
 	/* Function Level Reset: the function forgets its command register. */
+	notify(fn, SIM_PCI_FLR_START);
 	fn->in_reset = true;
 	fn->flr_count++;
 	cfg_w16(fn->config, PCI_COMMAND, 0);
 	fn->in_reset = false;
+	notify(fn, SIM_PCI_FLR_DONE);
 }
 
 /*
@@ -659,18 +686,31 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 
 	memcpy(tmp, c, sizeof(tmp));
 	memcpy(tmp + where, val, size);
-	if (where < PCI_COMMAND + 2 && where + size > PCI_COMMAND)
-		cfg_w16(c, PCI_COMMAND, cfg_r16(tmp, PCI_COMMAND) & cmd_mask);
+	if (where < PCI_COMMAND + 2 && where + size > PCI_COMMAND) {
+		u16 old = cfg_r16(c, PCI_COMMAND);
+		u16 new = cfg_r16(tmp, PCI_COMMAND) & cmd_mask;
+
+		if ((old & PCI_COMMAND_MEMORY) && !(new & PCI_COMMAND_MEMORY))
+			notify(fn, SIM_PCI_MEMORY_DISABLE);
+		cfg_w16(c, PCI_COMMAND, new);
+		if (!(old & PCI_COMMAND_MEMORY) && (new & PCI_COMMAND_MEMORY))
+			notify(fn, SIM_PCI_MEMORY_ENABLE);
+	}
 	if (pm && where < pm + PCI_PM_CTRL + 2 && where + size > pm + PCI_PM_CTRL) {
 		u16 pmcsr = cfg_r16(tmp, pm + PCI_PM_CTRL);
 		u16 state = pmcsr & PCI_PM_CTRL_STATE_MASK;
 
 		/* Only D0 and D3hot are implemented (PMC advertises no D1/D2). */
-		if (state == PCI_D0 || state == PCI_D3hot) {
+		if ((state == PCI_D0 || state == PCI_D3hot) &&
+		    state != fn->pdev.current_state) {
+			if (state == PCI_D3hot)
+				notify(fn, SIM_PCI_D3HOT);
 			cfg_w16(c, pm + PCI_PM_CTRL,
 				(cfg_r16(c, pm + PCI_PM_CTRL) &
 				 ~PCI_PM_CTRL_STATE_MASK) | state);
 			fn->pdev.current_state = state;
+			if (state == PCI_D0)
+				notify(fn, SIM_PCI_D0);
 		}
 	}
 	if (exp && where < exp + PCI_EXP_DEVCTL + 2 &&
