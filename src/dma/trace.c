@@ -37,7 +37,8 @@ void sim_trace_set_file(struct sim_machine *m, FILE *f)
 {
 	pthread_mutex_lock(&m->trace.lock);
 	m->trace.f = f;
-	if (f)
+	/* One header per file, even when several machines share it. */
+	if (f && ftell(f) <= 0)
 		fprintf(f, "# tracer: nop\n#\n"
 			   "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n"
 			   "#              | |         |   |||||     |         |\n");
@@ -135,7 +136,10 @@ void trace_dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 		       size, decode_attrs(attrs, a, sizeof(a)));
 }
 
-/* "{0x1000, 0x2000}" lists, truncated like a kernel dynamic array print. */
+/*
+ * Arrays print as the kernel's __print_array() does: "{0x1000,0x2000}",
+ * every element in hex. Very long lists end in ",..." here.
+ */
 static void sg_list(char *buf, size_t len, struct scatterlist *sgl, int n,
 		    int what)
 {
@@ -146,16 +150,14 @@ static void sg_list(char *buf, size_t len, struct scatterlist *sgl, int n,
 	pos += (size_t)snprintf(buf, len, "{");
 	for_each_sg(sgl, sg, n, i) {
 		unsigned long long v = what == 0 ? sg_dma_address(sg) :
-				       what == 1 ? sg_dma_len(sg) :
-				       what == 2 ? sg_phys(sg) : sg->length;
+				       what == 1 ? sg_dma_len(sg) : sg_phys(sg);
 
 		if (pos + 24 >= len) {
-			pos += (size_t)snprintf(buf + pos, len - pos, ", ...");
+			pos += (size_t)snprintf(buf + pos, len - pos, ",...");
 			break;
 		}
-		pos += (size_t)snprintf(buf + pos, len - pos,
-					what == 1 || what == 3 ? "%s%llu" : "%s0x%llx",
-					i ? ", " : "", v);
+		pos += (size_t)snprintf(buf + pos, len - pos, "%s0x%llx",
+					i ? "," : "", v);
 	}
 	if (pos + 2 < len)
 		snprintf(buf + pos, len - pos, "}");
@@ -165,7 +167,7 @@ void trace_dma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 		      int ents, enum dma_data_direction dir,
 		      unsigned long attrs)
 {
-	char d[256], s[256], p[256], a[160];
+	char d[1024], s[1024], p[1024], a[160];
 
 	if (!sim_trace_on(dev->sim))
 		return;
@@ -182,7 +184,7 @@ void trace_dma_map_sg_err(struct device *dev, struct scatterlist *sgl,
 			  int nents, int err, enum dma_data_direction dir,
 			  unsigned long attrs)
 {
-	char p[256], a[160];
+	char p[1024], a[160];
 
 	if (!sim_trace_on(dev->sim))
 		return;
@@ -197,12 +199,12 @@ void trace_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 			int nents, enum dma_data_direction dir,
 			unsigned long attrs)
 {
-	char p[256], a[160];
+	char p[1024], a[160];
 
 	if (!sim_trace_on(dev->sim))
 		return;
-	sg_list(p, sizeof(p), sgl, nents, 0);
-	sim_trace_emit(dev->sim, "dma_unmap_sg", "%s dir=%s addrs=%s attrs=%s",
+	sg_list(p, sizeof(p), sgl, nents, 2);
+	sim_trace_emit(dev->sim, "dma_unmap_sg", "%s dir=%s phys_addrs=%s attrs=%s",
 		       dev_name(dev), decode_dir(dir), p,
 		       decode_attrs(attrs, a, sizeof(a)));
 }
@@ -222,7 +224,7 @@ void trace_dma_sync_sg(struct device *dev, const char *event,
 		       struct scatterlist *sgl, int nents,
 		       enum dma_data_direction dir)
 {
-	char d[256], s[256];
+	char d[1024], s[1024];
 
 	if (!sim_trace_on(dev->sim))
 		return;
