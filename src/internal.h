@@ -196,6 +196,7 @@ struct sim_dev_state {
 	struct sim_machine *m;
 	const char *id;
 	struct device_dma_parameters parms;
+	struct iommu_group *group;	/* NULL without a translating IOMMU */
 };
 
 /* ---------------------------------------------------------- reports --- */
@@ -251,8 +252,15 @@ struct sim_iommu_cfg {
 	char format[16];
 	char mode[16];
 	u64 granule;
+	unsigned int iotlb_entries;	/* power of two */
+	unsigned int fq_size;		/* lazy flush queue entries */
+	u64 fq_timeout_ns;
+	unsigned long guard_pfns;	/* IOVA guard granules */
 	int line;
 };
+
+struct sim_iommu;
+struct iommu_group;
 
 struct sim_machine {
 	char name[64];
@@ -280,6 +288,11 @@ struct sim_machine {
 	unsigned int nr_devices;
 	struct sim_iommu_cfg iommus[8];
 	unsigned int nr_iommus;
+	struct sim_iommu **iommu_units;
+	unsigned int nr_iommu_units;
+	struct iommu_group **groups;
+	unsigned int nr_groups;
+	_Atomic u64 clock_ns;		/* machine time: flush-queue timers */
 
 	/* fault injection */
 	_Atomic unsigned long alloc_count;
@@ -319,12 +332,25 @@ bool sim_bar_decodes(struct sim_node *node);
 int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node);
 void sim_pci_fn_fini(struct sim_machine *m, struct sim_node *node);
 
+/* IOMMU units, groups, default domains (src/iommu/iommu.c) */
+int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen);
+void sim_iommu_exit_machine(struct sim_machine *m);
+int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
+			phys_addr_t *phys, bool *translated);
+
 /* swiotlb pool lifetime */
 int swiotlb_init_machine(struct sim_machine *m);
 void swiotlb_exit_machine(struct sim_machine *m);
 bool sim_phys_is_swiotlb(struct sim_machine *m, phys_addr_t phys);
 int swiotlb_range(struct sim_machine *m, phys_addr_t *start, u64 *size);
+phys_addr_t __swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr,
+				     size_t mapping_size, size_t alloc_size,
+				     unsigned int alloc_align_mask,
+				     enum dma_data_direction dir,
+				     unsigned long attrs);
 void dma_setup_need_sync(struct device *dev);
+/* The IOMMU granule of @dev's DMA domain, 0 without one. */
+unsigned long sim_iommu_granule(struct device *dev);
 
 /* dma-debug */
 int dma_debug_init_machine(struct sim_machine *m, bool enabled);

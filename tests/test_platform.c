@@ -383,18 +383,29 @@ static void test_iommu_bad_granule_is_rejected(void **state)
 			"iommu: granule=huge is not a size");
 }
 
-static void test_iommu_translating_modes_are_not_supported_yet(void **state)
+static void test_iommu_modes_and_tuning_keys(void **state)
 {
 	(void)state;
-	expect_error_at(HDR "iommu id=io0 mode=strict\n", 3,
-			"iommu: mode=strict needs IOMMU translation");
-	expect_error_at(HDR "iommu id=io0 mode=lazy\n", 3,
-			"iommu: mode=lazy needs IOMMU translation");
-	/* lazy is the default mode. */
-	expect_error_at(HDR "iommu id=io0\n", 3, "mode=lazy needs IOMMU translation");
+	/* every mode builds; lazy is the default */
+	expect_accepted(HDR "iommu id=io0 mode=strict\nhostbridge id=hb0 iommu=io0\n");
+	expect_accepted(HDR "iommu id=io0 mode=lazy\nhostbridge id=hb0 iommu=io0\n");
+	expect_accepted(HDR "iommu id=io0\nhostbridge id=hb0 iommu=io0\n");
 	expect_accepted(HDR "iommu id=io0 mode=off\n");
 	expect_accepted(HDR "iommu id=io0 mode=passthrough\n"
 			"hostbridge id=hb0 iommu=io0\n");
+	expect_accepted(HDR "iommu id=io0 iotlb=64 fq-size=16 fq-timeout=250us guard=8K\n");
+	expect_accepted(HDR "iommu id=io0 fq-timeout=3ms\n");
+	expect_accepted(HDR "iommu id=io0 fq-timeout=1000ns\n");
+	/* each tuning key's bad values */
+	expect_error_at(HDR "iommu id=io0 iotlb=100\n", 3, "iotlb=100 must be a power of two");
+	expect_error_at(HDR "iommu id=io0 iotlb=8\n", 3, "iotlb=8 must be a number from 16");
+	expect_error_at(HDR "iommu id=io0 fq-size=0\n", 3, "fq-size=0 must be a number from 1");
+	expect_error_at(HDR "iommu id=io0 fq-timeout=10\n", 3, "fq-timeout=10 must be a number with ms, us or ns");
+	expect_error_at(HDR "iommu id=io0 fq-timeout=-1ms\n", 3, "fq-timeout=-1ms must be");
+	expect_error_at(HDR "iommu id=io0 fq-timeout=0ms\n", 3, "fq-timeout must not be 0");
+	expect_error_at(HDR "iommu id=io0 fq-timeout=99999999ms\n", 3, "at most 3600000");
+	expect_error_at(HDR "iommu id=io0 guard=6K\n", 3, "guard must be a multiple of the granule");
+	expect_error_at(HDR "iommu id=io0 guard=8M\n", 3, "at most 1024 granules");
 }
 
 static void test_iommu_x86_format_has_only_4k_granule(void **state)
@@ -1695,7 +1706,7 @@ int main(void)
 		cmocka_unit_test(test_iommu_bad_format_is_rejected),
 		cmocka_unit_test(test_iommu_bad_mode_is_rejected),
 		cmocka_unit_test(test_iommu_bad_granule_is_rejected),
-		cmocka_unit_test(test_iommu_translating_modes_are_not_supported_yet),
+		cmocka_unit_test(test_iommu_modes_and_tuning_keys),
 		cmocka_unit_test(test_iommu_x86_format_has_only_4k_granule),
 		cmocka_unit_test(test_iommu_missing_id_or_too_many_is_rejected),
 		cmocka_unit_test(test_duplicate_ids_are_rejected),

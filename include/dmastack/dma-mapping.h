@@ -124,6 +124,45 @@ void *dma_alloc_noncoherent(struct device *dev, size_t size,
 void dma_free_noncoherent(struct device *dev, size_t size, void *vaddr,
 			  dma_addr_t dma_handle, enum dma_data_direction dir);
 
+/*
+ * The two-step IOVA API (Documentation/core-api/dma-api.rst, "Part Ie"):
+ * allocate IOVA once, link physical ranges into it, sync the IOTLB once.
+ * A zero state means "not in use"; callers fall back to streaming mapping.
+ */
+struct dma_iova_state {
+	dma_addr_t addr;
+	u64 __size;
+};
+
+/* Set in __size when the linked ranges are bounced through swiotlb. */
+#define DMA_IOVA_USE_SWIOTLB	(1ULL << 63)
+
+static inline size_t dma_iova_size(struct dma_iova_state *state)
+{
+	/* Casting is needed for 32-bits systems */
+	return (size_t)(state->__size & ~DMA_IOVA_USE_SWIOTLB);
+}
+
+static inline bool dma_use_iova(struct dma_iova_state *state)
+{
+	return state->__size != 0;
+}
+
+bool dma_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
+			phys_addr_t phys, size_t size);
+void dma_iova_free(struct device *dev, struct dma_iova_state *state);
+void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
+		      size_t mapped_len, enum dma_data_direction dir,
+		      unsigned long attrs);
+int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
+		  size_t offset, size_t size);
+int dma_iova_link(struct device *dev, struct dma_iova_state *state,
+		  phys_addr_t phys, size_t offset, size_t size,
+		  enum dma_data_direction dir, unsigned long attrs);
+void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
+		     size_t offset, size_t size, enum dma_data_direction dir,
+		     unsigned long attrs);
+
 static inline dma_addr_t dma_map_page(struct device *dev, struct page *page,
 				      size_t offset, size_t size,
 				      enum dma_data_direction dir)

@@ -12,6 +12,7 @@
 #include <dmastack/swiotlb.h>
 #include <dmastack/dmapool.h>
 #include <dmastack/pci.h>
+#include <dmastack/iommu.h>
 #include <dmastack/sim.h>
 
 #endif /* _DMASTACK_DMASTACK_H */

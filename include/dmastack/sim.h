@@ -45,8 +45,21 @@ int sim_dma_write(struct device *dev, dma_addr_t addr, const void *buf,
 unsigned long sim_dma_debug_errors(struct sim_machine *m);
 unsigned long sim_iommu_faults(struct sim_machine *m);
 unsigned long sim_iommu_invalidations(struct sim_machine *m);
+/* Lazy mode: flush queue of @dev's domain (statistics; force the timer). */
+int sim_iommu_fq_stats(struct device *dev, unsigned long *flushes,
+		       unsigned int *queued, u64 *max_window_ops,
+		       u64 *max_window_ns, unsigned long *stale_hits);
+int sim_iommu_flush_queue(struct device *dev);
 int sim_iommu_lookup(struct device *dev, dma_addr_t iova, phys_addr_t *phys,
 		     int *prot);
+
+/* ---- machine time ------------------------------------------------------ */
+/*
+ * The machine's clock (ns) only moves when told to, so timeouts (the lazy
+ * flush queue's) are deterministic; advancing it fires expired timers.
+ */
+u64 sim_clock_now(struct sim_machine *m);
+void sim_clock_advance(struct sim_machine *m, u64 ns);
 
 /* ---- machine creation with options ------------------------------------- */
 struct sim_machine_opts {

@@ -23,5 +23,6 @@ FILE *cli_open_trace(const struct cli_opts *o, struct sim_machine *m);
 
 int cmd_topo(const struct cli_opts *o);
 int cmd_mainjob(const struct cli_opts *o);
+int cmd_bench(int argc, char **argv, const struct cli_opts *o);
 
 #endif

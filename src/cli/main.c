@@ -4,7 +4,9 @@
  *
  *   dmastack [--json] [--trace FILE] [-v]     the main job
  *   dmastack topo [-p FILE] [--json]          the platform as a tree
+ *   dmastack bench [OPTIONS] [--json]         microbenchmarks and ratios
  */
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 
@@ -13,6 +15,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: dmastack [--json] [--trace FILE] [-v] [-p FILE]\n"
 		"       dmastack topo [-p FILE] [--json]\n"
+		"       dmastack bench [-t N -s SEC -g PAGES -d DIR -b BITS -x NS -m single|sg]\n"
+		"                      [--path direct|swiotlb|iommu --mode strict|lazy\n"
+		"                       --api map|iova|sg --granule 4K|16K|64K] [--json]\n"
 		"       dmastack help | --version\n"
 		"\n"
 		"With no command, run the main job: built-in workloads on the default\n"
@@ -33,6 +38,23 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
+		if (!cmd && !strcmp(a, "bench")) {
+			/* bench parses its own options; --json may be anywhere */
+			char **rest = calloc((size_t)argc, sizeof(*rest));
+			int n = 0, ret;
+
+			if (!rest)
+				return 1;
+			for (int k = i + 1; k < argc; k++) {
+				if (!strcmp(argv[k], "--json"))
+					o.json = true;
+				else
+					rest[n++] = argv[k];
+			}
+			ret = cmd_bench(n, rest, &o);
+			free(rest);
+			return ret;
+		}
 		if (!strcmp(a, "--json")) {
 			o.json = true;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {

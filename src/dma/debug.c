@@ -29,6 +29,7 @@ enum {
 	dma_debug_coherent,
 	dma_debug_noncoherent,
 	dma_debug_phy,
+	dma_debug_iova,		/* a range linked with dma_iova_link() */
 };
 
 enum map_err_types {
@@ -49,6 +50,7 @@ static const char *const type2name[] = {
 	[dma_debug_coherent] = "coherent",
 	[dma_debug_noncoherent] = "noncoherent",
 	[dma_debug_phy] = "phy",
+	[dma_debug_iova] = "iova",
 };
 
 static const char *const dir2name[] = {
@@ -70,6 +72,20 @@ struct dma_debug_entry {
 	phys_addr_t paddr;
 	enum map_err_types map_err_type;
 	bool is_mmio;
+	bool iova_unsynced;		/* linked, dma_iova_sync() not yet seen */
+	struct iova_rec *iova;		/* the IOVA state it was linked into */
+};
+
+/* An IOVA state between dma_iova_try_alloc() and destroy/free. */
+struct iova_rec {
+	struct iova_rec *next;
+	struct device *dev;
+	struct dma_iova_state *state;
+	dma_addr_t addr;
+	size_t size;
+	size_t linked;			/* bytes linked now */
+	bool tail_unaligned;		/* a link ended inside a granule */
+	size_t tail_end;		/* ...at this offset */
 };
 
 struct hash_bucket {
@@ -92,7 +108,11 @@ struct dma_debug {
 	_Atomic unsigned long nr_entries;
 	pthread_mutex_t cln_lock;
 	struct cln_node *cln_hash[CLN_HASH_SIZE];
+	pthread_mutex_t iova_lock;
+	struct iova_rec *iova_recs;
 };
+
+static void iova_leaks(struct device *dev);
 
 static inline const char *dir_name(int dir)
 {
@@ -132,6 +152,7 @@ int dma_debug_init_machine(struct sim_machine *m, bool enabled)
 		pthread_mutex_init(&d->buckets[i].lock, NULL);
 	pthread_mutex_init(&d->free_lock, NULL);
 	pthread_mutex_init(&d->cln_lock, NULL);
+	pthread_mutex_init(&d->iova_lock, NULL);
 	atomic_store(&d->enabled, enabled);
 	m->debug = d;
 	for (unsigned int i = 0; i < m->nr_nodes; i++)
@@ -164,8 +185,13 @@ void dma_debug_exit_machine(struct sim_machine *m)
 			n = c->next;
 			free(c);
 		}
+	for (struct iova_rec *r = d->iova_recs, *n; r; r = n) {
+		n = r->next;
+		free(r);
+	}
 	pthread_mutex_destroy(&d->free_lock);
 	pthread_mutex_destroy(&d->cln_lock);
+	pthread_mutex_destroy(&d->iova_lock);
 	free(d);
 	m->debug = NULL;
 }
@@ -865,7 +891,13 @@ static int find_access_entry(struct dma_debug *d, struct device *dev, u64 pos,
 				continue;
 			allowed = write ? e->direction != DMA_TO_DEVICE :
 					  e->direction != DMA_FROM_DEVICE;
-			if (allowed) {
+			if (allowed && e->iova_unsynced) {
+				if (ret == -1) {
+					*dir = -1;	/* linked, not synced */
+					*end = e->dev_addr + e->size;
+					ret = 0;
+				}
+			} else if (allowed) {
 				if (ret != 1 || e->dev_addr + e->size > *end)
 					*end = e->dev_addr + e->size;
 				ret = 1;
@@ -909,6 +941,14 @@ bool debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
 				   (unsigned long long)(end - pos));
 			return true;
 		case 0:
+			if (dir == -1) {
+				err_printk(dev, NULL,
+					   "device %s IOVA linked with dma_iova_link before dma_iova_sync [device address=0x%016llx] [size=%llu bytes]",
+					   write ? "writes" : "reads",
+					   (unsigned long long)pos,
+					   (unsigned long long)(min(end, e_end) - pos));
+				return true;
+			}
 			err_printk(dev, NULL,
 				   "device %s DMA memory mapped with %s [device address=0x%016llx] [size=%llu bytes]",
 				   write ? "writes" : "reads", dir_name(dir),
@@ -934,6 +974,7 @@ void sim_device_unbind(struct device *dev)
 	if (!dev || !dev->sim || !dma_debug_on(dev->sim))
 		return;
 	d = dev->sim->debug;
+	iova_leaks(dev);
 	for (size_t i = 0; i < HASH_SIZE; i++) {
 		struct hash_bucket *b = &d->buckets[i];
 
@@ -1001,4 +1042,288 @@ void sim_dma_debug_dump(struct sim_machine *m, struct device *dev, FILE *f)
 		}
 		pthread_mutex_unlock(&b->lock);
 	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* The IOVA API                                                             */
+/* ------------------------------------------------------------------------ */
+
+static struct iova_rec *iova_rec_find(struct dma_debug *d,
+				      struct dma_iova_state *state,
+				      struct device *dev, bool unlink)
+{
+	struct iova_rec **pp, *r;
+
+	pthread_mutex_lock(&d->iova_lock);
+	for (pp = &d->iova_recs; (r = *pp); pp = &r->next)
+		if (r->state == state && r->dev == dev)
+			break;
+	if (r && unlink)
+		*pp = r->next;
+	pthread_mutex_unlock(&d->iova_lock);
+	return r;
+}
+
+void debug_dma_iova_alloc(struct device *dev, struct dma_iova_state *state)
+{
+	struct dma_debug *d = dev->sim->debug;
+	struct iova_rec *r;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	r->dev = dev;
+	r->state = state;
+	r->addr = state->addr;
+	r->size = dma_iova_size(state);
+	pthread_mutex_lock(&d->iova_lock);
+	r->next = d->iova_recs;
+	d->iova_recs = r;
+	pthread_mutex_unlock(&d->iova_lock);
+}
+
+/*
+ * Visit the linked entries of @r inside [lo, hi) of IOVA; @fn returns true
+ * to remove the entry. Walks only the buckets the range covers.
+ */
+static size_t iova_entries(struct dma_debug *d, struct iova_rec *r, u64 lo,
+			   u64 hi, bool (*fn)(struct dma_debug_entry *e,
+					      void *arg), void *arg)
+{
+	u64 first = lo >> HASH_FN_SHIFT, last = (hi - 1) >> HASH_FN_SHIFT;
+	size_t bytes = 0;
+
+	if (hi <= lo)
+		return 0;
+	if (last - first >= HASH_SIZE)
+		last = first + HASH_SIZE - 1;
+	for (u64 k = first; k <= last; k++) {
+		struct hash_bucket *b = &d->buckets[k & HASH_FN_MASK];
+		struct dma_debug_entry *e, *n;
+
+		pthread_mutex_lock(&b->lock);
+		for (e = b->head; e; e = n) {
+			n = e->next;
+			if (e->iova != r || e->dev_addr < lo ||
+			    e->dev_addr >= hi)
+				continue;
+			bytes += e->size;
+			if (fn && fn(e, arg)) {
+				hash_del(b, e);
+				pthread_mutex_unlock(&b->lock);
+				dma_entry_free(d, e);
+				pthread_mutex_lock(&b->lock);
+			}
+		}
+		pthread_mutex_unlock(&b->lock);
+	}
+	return bytes;
+}
+
+static bool iova_remove(struct dma_debug_entry *e, void *arg)
+{
+	(void)e;
+	(void)arg;
+	return true;
+}
+
+static bool iova_mark_synced(struct dma_debug_entry *e, void *arg)
+{
+	(void)arg;
+	e->iova_unsynced = false;
+	return false;
+}
+
+struct iova_unlink_ctx {
+	u64 end;
+	int dir;
+	bool straddles, wrong_dir;
+};
+
+static bool iova_unlink_one(struct dma_debug_entry *e, void *arg)
+{
+	struct iova_unlink_ctx *c = arg;
+
+	if (e->dev_addr + e->size > c->end) {
+		c->straddles = true;
+		return false;
+	}
+	if (e->direction != c->dir)
+		c->wrong_dir = true;
+	return true;
+}
+
+void debug_dma_iova_link(struct device *dev, struct dma_iova_state *state,
+			 phys_addr_t phys, size_t offset, size_t size,
+			 enum dma_data_direction dir, unsigned long attrs,
+			 int ret)
+{
+	struct dma_debug *d = dev->sim->debug;
+	unsigned long granule = sim_iommu_granule(dev);
+	struct dma_debug_entry *e;
+	struct iova_rec *r;
+	u64 start;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	r = iova_rec_find(d, state, dev, false);
+	if (!r) {
+		err_printk(dev, NULL,
+			   "dma_iova_link on an IOVA state not allocated by dma_iova_try_alloc [offset=%zu] [size=%zu]",
+			   offset, size);
+		return;
+	}
+	if (ret == -EIO) {
+		err_printk(dev, NULL,
+			   "dma_iova_link at offset %zu of a range that does not start on an IOVA granule boundary [phys=0x%016llx] [granule=%lu] (only the first link may)",
+			   offset, (unsigned long long)phys, granule);
+		return;
+	}
+	if (ret)
+		return;
+	if (offset + size > r->size || offset + size < offset)
+		err_printk(dev, NULL,
+			   "dma_iova_link beyond the allocated IOVA range [offset=%zu] [size=%zu] [allocated=%zu]",
+			   offset, size, r->size);
+	if (r->tail_unaligned && offset >= r->tail_end)
+		err_printk(dev, NULL,
+			   "dma_iova_link after a link that ended inside an IOVA granule [previous end=%zu] [offset=%zu] (only the last link may end unaligned)",
+			   r->tail_end, offset);
+	start = r->addr + offset;
+	if (iova_entries(d, r, ALIGN_DOWN(start, granule), start + size, NULL,
+			 NULL))
+		err_printk(dev, NULL,
+			   "dma_iova_link over an already linked range [offset=%zu] [size=%zu]",
+			   offset, size);
+	if (granule && ((phys + size) & (granule - 1))) {
+		r->tail_unaligned = true;
+		r->tail_end = offset + size;
+	}
+	e = dma_entry_alloc(d);
+	if (!e)
+		return;
+	e->type = dma_debug_iova;
+	e->dev = dev;
+	e->paddr = phys;
+	e->dev_addr = start;
+	e->size = size;
+	e->direction = dir;
+	e->is_mmio = attrs & DMA_ATTR_MMIO;
+	e->iova_unsynced = true;
+	e->iova = r;
+	e->map_err_type = MAP_ERR_CHECK_NOT_APPLICABLE;
+	pthread_mutex_lock(&d->iova_lock);
+	r->linked += size;
+	pthread_mutex_unlock(&d->iova_lock);
+	add_dma_entry(d, e, attrs);
+}
+
+void debug_dma_iova_sync(struct device *dev, struct dma_iova_state *state,
+			 size_t offset, size_t size)
+{
+	struct dma_debug *d = dev->sim->debug;
+	struct iova_rec *r;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	r = iova_rec_find(d, state, dev, false);
+	if (!r)
+		return;
+	iova_entries(d, r, r->addr + offset, r->addr + offset + size,
+		     iova_mark_synced, NULL);
+}
+
+void debug_dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
+			   size_t offset, size_t size,
+			   enum dma_data_direction dir)
+{
+	struct dma_debug *d = dev->sim->debug;
+	struct iova_unlink_ctx ctx = { .dir = dir };
+	struct iova_rec *r;
+	size_t bytes;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	r = iova_rec_find(d, state, dev, false);
+	if (!r)
+		return;
+	ctx.end = r->addr + offset + size;
+	bytes = iova_entries(d, r, r->addr + offset, ctx.end, iova_unlink_one,
+			     &ctx);
+	pthread_mutex_lock(&d->iova_lock);
+	r->linked -= min(r->linked, bytes);
+	pthread_mutex_unlock(&d->iova_lock);
+	if (!bytes)
+		err_printk(dev, NULL,
+			   "dma_iova_unlink of a range that is not linked [offset=%zu] [size=%zu]",
+			   offset, size);
+	else if (ctx.straddles || bytes != size)
+		err_printk(dev, NULL,
+			   "dma_iova_unlink length does not match what was linked [offset=%zu] [linked=%zu bytes] [unlink size=%zu bytes]",
+			   offset, bytes, size);
+	if (ctx.wrong_dir)
+		err_printk(dev, NULL,
+			   "dma_iova_unlink with a different direction than dma_iova_link [offset=%zu] [unlinked with %s]",
+			   offset, dir_name(dir));
+}
+
+void debug_dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
+			    size_t mapped_len, enum dma_data_direction dir)
+{
+	struct dma_debug *d = dev->sim->debug;
+	struct iova_rec *r;
+
+	(void)dir;
+	if (!dma_debug_on(dev->sim))
+		return;
+	r = iova_rec_find(d, state, dev, true);
+	if (!r) {
+		err_printk(dev, NULL,
+			   "dma_iova_destroy of an IOVA state not allocated by dma_iova_try_alloc [mapped_len=%zu]",
+			   mapped_len);
+		return;
+	}
+	if (mapped_len != r->linked)
+		err_printk(dev, NULL,
+			   "dma_iova_destroy length does not match what is linked [linked=%zu bytes] [mapped_len=%zu bytes]",
+			   r->linked, mapped_len);
+	iova_entries(d, r, r->addr, r->addr + r->size + 1, iova_remove, NULL);
+	free(r);
+}
+
+void debug_dma_iova_free(struct device *dev, struct dma_iova_state *state)
+{
+	struct dma_debug *d = dev->sim->debug;
+	struct iova_rec *r;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	r = iova_rec_find(d, state, dev, true);
+	if (!r)
+		return;
+	if (r->linked)
+		err_printk(dev, NULL,
+			   "dma_iova_free of an IOVA range with %zu bytes still linked (dma_iova_destroy unlinks first)",
+			   r->linked);
+	iova_entries(d, r, r->addr, r->addr + r->size + 1, iova_remove, NULL);
+	free(r);
+}
+
+/* IOVA states the device still holds (reported at unbind). */
+static void iova_leaks(struct device *dev)
+{
+	struct dma_debug *d = dev->sim->debug;
+
+	pthread_mutex_lock(&d->iova_lock);
+	for (struct iova_rec *r = d->iova_recs; r; r = r->next)
+		if (r->dev == dev)
+			sim_report(dev->sim, SIM_REPORT_DMA_DEBUG, dev, r->addr,
+				   r->size,
+				   "DMA-API: %s %s: device driver has an IOVA state left allocated while released from device [device address=0x%016llx] [size=%zu bytes] [linked=%zu bytes]",
+				   dev_driver_string(dev), dev_name(dev),
+				   (unsigned long long)r->addr, r->size,
+				   r->linked);
+	pthread_mutex_unlock(&d->iova_lock);
 }

@@ -104,6 +104,57 @@ void trace_dma_free(struct device *dev, const char *event, void *virt,
 		    dma_addr_t addr, size_t size,
 		    enum dma_data_direction dir, unsigned long attrs);
 
+/* iommu-dma (src/iommu/dma-iommu.c) */
+int dma_info_to_prot(enum dma_data_direction dir, bool coherent,
+		     unsigned long attrs);
+dma_addr_t iommu_dma_map_phys(struct device *dev, phys_addr_t phys,
+			      size_t size, enum dma_data_direction dir,
+			      unsigned long attrs);
+void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
+			  size_t size, enum dma_data_direction dir,
+			  unsigned long attrs);
+int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
+		     enum dma_data_direction dir, unsigned long attrs);
+void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
+			enum dma_data_direction dir, unsigned long attrs);
+void iommu_dma_sync_single_for_cpu(struct device *dev, dma_addr_t dma_handle,
+				   size_t size, enum dma_data_direction dir);
+void iommu_dma_sync_single_for_device(struct device *dev,
+				      dma_addr_t dma_handle, size_t size,
+				      enum dma_data_direction dir);
+void iommu_dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sgl,
+			       int nelems, enum dma_data_direction dir);
+void iommu_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sgl,
+				  int nelems, enum dma_data_direction dir);
+void *iommu_dma_alloc(struct device *dev, size_t size, dma_addr_t *handle,
+		      gfp_t gfp, unsigned long attrs);
+void iommu_dma_free(struct device *dev, size_t size, void *cpu_addr,
+		    dma_addr_t handle);
+struct page *iommu_dma_alloc_pages(struct device *dev, size_t size,
+				   dma_addr_t *handle,
+				   enum dma_data_direction dir, gfp_t gfp);
+void iommu_dma_free_pages(struct device *dev, size_t size, struct page *page,
+			  dma_addr_t handle, enum dma_data_direction dir);
+size_t iommu_dma_max_mapping_size(struct device *dev);
+
+/* dma-debug for the IOVA API (checks Linux's dma-debug does not make) */
+void debug_dma_iova_alloc(struct device *dev, struct dma_iova_state *state);
+void debug_dma_iova_free(struct device *dev, struct dma_iova_state *state);
+void debug_dma_iova_link(struct device *dev, struct dma_iova_state *state,
+			 phys_addr_t phys, size_t offset, size_t size,
+			 enum dma_data_direction dir, unsigned long attrs,
+			 int ret);
+void debug_dma_iova_sync(struct device *dev, struct dma_iova_state *state,
+			 size_t offset, size_t size);
+void debug_dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
+			   size_t offset, size_t size,
+			   enum dma_data_direction dir);
+void debug_dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
+			    size_t mapped_len, enum dma_data_direction dir);
+
+/* iova_rcache_range(): sizes up to this order are served by IOVA caches */
+#define IOVA_CACHE_ORDER_MAX	5
+
 static inline bool use_dma_iommu(struct device *dev)
 {
 	return dev->dma_iommu;

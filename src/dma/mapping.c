@@ -108,8 +108,9 @@ dma_addr_t dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 
 	if (dma_map_direct(dev, ops)) {
 		addr = dma_direct_map_phys(dev, phys, size, dir, attrs);
+	} else if (use_dma_iommu(dev)) {
+		addr = iommu_dma_map_phys(dev, phys, size, dir, attrs);
 	} else if (is_mmio) {
-		/* (iommu-dma is dispatched before this once present) */
 		if (!ops->map_resource)
 			return DMA_MAPPING_ERROR;
 		addr = ops->map_resource(dev, phys, size, dir, attrs);
@@ -142,6 +143,8 @@ void dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 		return;
 	if (dma_map_direct(dev, ops)) {
 		dma_direct_unmap_phys(dev, addr, size, dir, attrs);
+	} else if (use_dma_iommu(dev)) {
+		iommu_dma_unmap_phys(dev, addr, size, dir, attrs);
 	} else if (is_mmio) {
 		if (ops->unmap_resource)
 			ops->unmap_resource(dev, addr, size, dir, attrs);
@@ -264,6 +267,8 @@ static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
 
 	if (dma_map_direct(dev, ops))
 		ents = dma_direct_map_sg(dev, sg, nents, dir, attrs);
+	else if (use_dma_iommu(dev))
+		ents = iommu_dma_map_sg(dev, sg, nents, dir, attrs);
 	else if (ops->map_sg)
 		ents = ops->map_sg(dev, sg, nents, dir, attrs);
 	else
@@ -324,6 +329,8 @@ void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sg, int nents,
 	debug_dma_unmap_sg(dev, sg, nents, dir);
 	if (dma_map_direct(dev, ops))
 		dma_direct_unmap_sg(dev, sg, nents, dir, attrs);
+	else if (use_dma_iommu(dev))
+		iommu_dma_unmap_sg(dev, sg, nents, dir, attrs);
 	else if (ops->unmap_sg)
 		ops->unmap_sg(dev, sg, nents, dir, attrs);
 	atomic_fetch_add(&dev->sim->stats.unmaps, 1);
@@ -367,6 +374,9 @@ static void dma_sync_single(struct device *dev, dma_addr_t addr, size_t size,
 	if (dma_map_direct(dev, ops))
 		op = for_cpu ? dma_direct_sync_single_for_cpu :
 			       dma_direct_sync_single_for_device;
+	else if (use_dma_iommu(dev))
+		op = for_cpu ? iommu_dma_sync_single_for_cpu :
+			       iommu_dma_sync_single_for_device;
 	else
 		op = for_cpu ? ops->sync_single_for_cpu :
 			       ops->sync_single_for_device;
@@ -393,6 +403,9 @@ static void dma_sync_sg(struct device *dev, struct scatterlist *sg, int nelems,
 	if (dma_map_direct(dev, ops))
 		op = for_cpu ? dma_direct_sync_sg_for_cpu :
 			       dma_direct_sync_sg_for_device;
+	else if (use_dma_iommu(dev))
+		op = for_cpu ? iommu_dma_sync_sg_for_cpu :
+			       iommu_dma_sync_sg_for_device;
 	else
 		op = for_cpu ? ops->sync_sg_for_cpu : ops->sync_sg_for_device;
 	if (op)
@@ -516,6 +529,8 @@ u64 dma_get_required_mask(struct device *dev)
 
 	if (dma_alloc_direct(dev, ops))
 		return dma_direct_get_required_mask(dev);
+	if (use_dma_iommu(dev))
+		return DMA_BIT_MASK(32);
 	if (ops && ops->get_required_mask)
 		return ops->get_required_mask(dev);
 	return DMA_BIT_MASK(32);
@@ -540,6 +555,8 @@ size_t dma_max_mapping_size(struct device *dev)
 
 	if (dma_map_direct(dev, ops))
 		size = dma_direct_max_mapping_size(dev);
+	else if (use_dma_iommu(dev))
+		size = iommu_dma_max_mapping_size(dev);
 	else if (ops && ops->max_mapping_size)
 		size = ops->max_mapping_size(dev);
 	return size;
@@ -550,7 +567,10 @@ size_t dma_opt_mapping_size(struct device *dev)
 	const struct dma_map_ops *ops = get_dma_ops(dev);
 	size_t size = SIZE_MAX;
 
-	if (ops && ops->opt_mapping_size)
+	if (use_dma_iommu(dev))
+		/* the largest size the IOVA caches serve */
+		size = PAGE_SIZE << (IOVA_CACHE_ORDER_MAX);
+	else if (ops && ops->opt_mapping_size)
 		size = ops->opt_mapping_size();
 	return min(dma_max_mapping_size(dev), size);
 }
@@ -635,6 +655,8 @@ void *dma_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle,
 		cpu_addr = NULL;
 	} else if (dma_alloc_direct(dev, ops)) {
 		cpu_addr = dma_direct_alloc(dev, size, &handle, flag, attrs);
+	} else if (use_dma_iommu(dev)) {
+		cpu_addr = iommu_dma_alloc(dev, size, &handle, flag, attrs);
 	} else if (ops->alloc) {
 		cpu_addr = ops->alloc(dev, size, &handle, flag, attrs);
 	} else {
@@ -664,6 +686,8 @@ void dma_free_attrs(struct device *dev, size_t size, void *cpu_addr,
 	debug_dma_free_coherent(dev, size, cpu_addr, dma_handle);
 	if (dma_alloc_direct(dev, ops))
 		dma_direct_free(dev, size, cpu_addr, dma_handle);
+	else if (use_dma_iommu(dev))
+		iommu_dma_free(dev, size, cpu_addr, dma_handle);
 	else if (ops->free)
 		ops->free(dev, size, cpu_addr, dma_handle, attrs);
 }
@@ -689,6 +713,8 @@ static struct page *__dma_alloc_pages(struct device *dev, size_t size,
 	size = ALIGN(size, PAGE_SIZE);
 	if (dma_alloc_direct(dev, ops))
 		return dma_direct_alloc_pages(dev, size, dma_handle, dir, gfp);
+	if (use_dma_iommu(dev))
+		return iommu_dma_alloc_pages(dev, size, dma_handle, dir, gfp);
 	if (!ops->alloc_pages_op)
 		return NULL;
 	return ops->alloc_pages_op(dev, size, dma_handle, dir, gfp);
@@ -726,6 +752,8 @@ void dma_free_pages(struct device *dev, size_t size, struct page *page,
 	size = ALIGN(size, PAGE_SIZE);
 	if (dma_alloc_direct(dev, ops))
 		dma_direct_free_pages(dev, size, page, dma_handle, dir);
+	else if (use_dma_iommu(dev))
+		iommu_dma_free_pages(dev, size, page, dma_handle, dir);
 	else if (ops->free_pages)
 		ops->free_pages(dev, size, page, dma_handle, dir);
 }

@@ -349,16 +349,15 @@ static void swiotlb_bounce(struct device *dev, phys_addr_t tlb_addr,
  * (reported "swiotlb buffer is full" unless DMA_ATTR_NO_WARN). Takes one
  * area lock.
  */
-phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr,
-				   size_t mapping_size,
-				   unsigned int alloc_align_mask,
-				   enum dma_data_direction dir,
-				   unsigned long attrs)
+phys_addr_t __swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr,
+				     size_t mapping_size, size_t alloc_size,
+				     unsigned int alloc_align_mask,
+				     enum dma_data_direction dir,
+				     unsigned long attrs)
 {
 	struct io_tlb_mem *mem = dev->dma_io_tlb_mem;
 	struct sim_machine *m = dev->sim;
 	unsigned int offset, pad_slots;
-	size_t alloc_size = mapping_size;
 	long index;
 	phys_addr_t tlb_addr;
 
@@ -366,6 +365,12 @@ phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr,
 	if (!mem || !mem->nslabs) {
 		dev_warn(dev, "%s %s: Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer",
 			 dev_driver_string(dev), dev_name(dev));
+		return (phys_addr_t)DMA_MAPPING_ERROR;
+	}
+	if (mapping_size > alloc_size) {
+		SIM_WARN(m, dev, "%s %s: Invalid sizes (mapping: %zd bytes, alloc: %zd bytes)",
+			 dev_driver_string(dev), dev_name(dev), mapping_size,
+			 alloc_size);
 		return (phys_addr_t)DMA_MAPPING_ERROR;
 	}
 	offset = swiotlb_align_offset(dev, alloc_align_mask, orig_addr);
@@ -387,9 +392,26 @@ phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr,
 	for (unsigned int i = 0; i < nr_slots(alloc_size + offset); i++)
 		mem->slots[index + i].orig_addr = orig_addr + ((phys_addr_t)i << IO_TLB_SHIFT);
 	tlb_addr = slot_addr(mem->start, (unsigned long)index) + offset;
+	/*
+	 * Bounced mappings always need syncs from now on (the kernel's
+	 * dma_reset_need_sync()); reset once, concurrent mappers may race here.
+	 */
+	if (__atomic_load_n(&dev->dma_skip_sync, __ATOMIC_RELAXED))
+		__atomic_store_n(&dev->dma_skip_sync, false, __ATOMIC_RELAXED);
 	swiotlb_bounce(dev, tlb_addr, mapping_size, DMA_TO_DEVICE);
 	atomic_fetch_add(&m->stats.bounced_maps, 1);
 	return tlb_addr;
+}
+
+phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr,
+				   size_t mapping_size,
+				   unsigned int alloc_align_mask,
+				   enum dma_data_direction dir,
+				   unsigned long attrs)
+{
+	return __swiotlb_tbl_map_single(dev, orig_addr, mapping_size,
+					mapping_size, alloc_align_mask, dir,
+					attrs);
 }
 
 static void swiotlb_release_slots(struct device *dev, phys_addr_t tlb_addr)
@@ -491,13 +513,6 @@ dma_addr_t swiotlb_map(struct device *dev, phys_addr_t paddr, size_t size,
 			 (unsigned long long)dev->bus_dma_limit);
 		return DMA_MAPPING_ERROR;
 	}
-	/*
-	 * Bounced mappings always need syncs from now on. Reset it only once
-	 * (dma_reset_need_sync()), so concurrent mappings do not keep
-	 * writing the flag.
-	 */
-	if (__atomic_load_n(&dev->dma_skip_sync, __ATOMIC_RELAXED))
-		__atomic_store_n(&dev->dma_skip_sync, false, __ATOMIC_RELAXED);
 	if (!dev_is_dma_coherent(dev) && !(attrs & DMA_ATTR_SKIP_CPU_SYNC))
 		arch_sync_dma_for_device(dev, swiotlb_addr, size, dir);
 	return dma_addr;

@@ -277,6 +277,7 @@ void sim_machine_destroy(struct sim_machine *m)
 		for (unsigned int i = 0; i < m->nr_devices; i++)
 			sim_device_unbind(m->devices[i]);
 	dma_debug_exit_machine(m);
+	sim_iommu_exit_machine(m);
 	swiotlb_exit_machine(m);
 	sim_topology_fini(m);
 	sim_ram_fini(m);
@@ -482,26 +483,4 @@ void sim_dma_stats_get(struct sim_machine *m, struct sim_dma_stats *out)
 	out->dev_writes = atomic_load(&s->dev_writes);
 	out->dev_bytes = atomic_load(&s->dev_bytes);
 	out->p2p_accesses = atomic_load(&s->p2p_accesses);
-}
-
-/* No IOMMU translation exists yet: every device is direct-mapped. */
-unsigned long sim_iommu_faults(struct sim_machine *m)
-{
-	return sim_report_count_kind(m, SIM_REPORT_IOMMU_FAULT);
-}
-
-unsigned long sim_iommu_invalidations(struct sim_machine *m)
-{
-	(void)m;
-	return 0;
-}
-
-int sim_iommu_lookup(struct device *dev, dma_addr_t iova, phys_addr_t *phys,
-		     int *prot)
-{
-	(void)dev;
-	(void)iova;
-	(void)phys;
-	(void)prot;
-	return -ENOENT;
 }

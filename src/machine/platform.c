@@ -332,9 +332,40 @@ static int parse_iommu(struct line_ctx *c)
 		return perr(c, "iommu: granule must be 4K, 16K or 64K");
 	if (!strcmp(io->format, "x86_64") && io->granule != SZ_4K)
 		return perr(c, "iommu: the x86_64 format has only a 4K granule");
-	if (!strcmp(io->mode, "strict") || !strcmp(io->mode, "lazy"))
-		return perr(c, "iommu: mode=%s needs IOMMU translation, which this build does not have yet (use off or passthrough)",
-			    io->mode);
+	{
+		unsigned int tlb = 4096, fq = 256;
+		u64 guard = 0;
+		const char *t = kv_get(c, "fq-timeout");
+
+		if (get_uint(c, "iotlb", 16, 1u << 20, &tlb) ||
+		    get_uint(c, "fq-size", 1, 65536, &fq) ||
+		    get_size(c, "guard", &guard, NULL))
+			return -EINVAL;
+		if (!is_pow2(tlb))
+			return perr(c, "iommu: iotlb=%u must be a power of two", tlb);
+		if (guard % io->granule || guard > 1024 * io->granule)
+			return perr(c, "iommu: guard must be a multiple of the granule, at most 1024 granules");
+		io->iotlb_entries = tlb;
+		io->fq_size = fq;
+		io->guard_pfns = (unsigned long)(guard / io->granule);
+		io->fq_timeout_ns = 10000000ULL;	/* IOVA_FQ_TIMEOUT, 10 ms */
+		if (t) {
+			char *end;
+			unsigned long long tv;
+
+			errno = 0;
+			tv = strtoull(t, &end, 10);
+			if (errno || end == t || *t == '-' ||
+			    (strcmp(end, "ms") && strcmp(end, "us") && strcmp(end, "ns")) ||
+			    tv > 3600000ULL)
+				return perr(c, "iommu: fq-timeout=%s must be a number with ms, us or ns (at most 3600000)",
+					    t);
+			io->fq_timeout_ns = tv * (!strcmp(end, "ms") ? 1000000ULL :
+						 !strcmp(end, "us") ? 1000ULL : 1ULL);
+			if (!io->fq_timeout_ns)
+				return perr(c, "iommu: fq-timeout must not be 0");
+		}
+	}
 	if (check_unused(c))
 		return -EINVAL;
 	m->nr_iommus++;
@@ -1006,7 +1037,7 @@ int sim_machine_finalize(struct sim_machine *m, char *err, size_t errlen)
 			 (unsigned long long)(m->swiotlb_size >> 20));
 		return ret;
 	}
-	return 0;
+	return sim_iommu_init_machine(m, err, errlen);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -6,9 +6,12 @@
  *  - up from the endpoint, port by port; below a switch, a request whose
  *    address is a peer's BAR goes straight across unless the ingress
  *    downstream port has ACS P2P Request Redirect;
- *  - everything else reaches the root complex: a BAR anywhere (forwarded
- *    only if the host bridges allow peer-to-peer) or DRAM, through the
- *    bridge's DRAM offset and DMA limit;
+ *  - everything else reaches the root complex, where the device's IOMMU
+ *    domain translates it (IOTLB first, then a walk of the page table in
+ *    RAM; a miss or a permission failure is an IOMMU fault, -EFAULT), and
+ *    the result goes to a BAR anywhere (forwarded only if the host bridges
+ *    allow peer-to-peer) or to DRAM; without translation the bus address
+ *    goes through the bridge's DRAM offset and DMA limit;
  *  - the target must decode: RAM, or a BAR whose function has memory
  *    decoding on and is in D0 and not in reset.
  *
@@ -174,6 +177,38 @@ static int ram_access(struct access *acc, phys_addr_t phys, void *buf,
 	return 0;
 }
 
+/* After the IOMMU: @phys is a system physical address. */
+static int route_translated(struct access *acc, dma_addr_t iova,
+			    phys_addr_t phys, void *buf, size_t len)
+{
+	struct device *dev = acc->dev;
+	struct sim_node *node = acc->node;
+	struct sim_machine *m = dev->sim;
+	struct sim_node *owner;
+	struct sim_bar *bar;
+
+	if (sim_phys_is_ram(m, phys, len))
+		return ram_access(acc, phys, buf, len, iova);
+	bar = sim_bar_find(m, phys, len, &owner);
+	if (bar) {
+		if (!node->hb->hostbridge->p2p_allow ||
+		    !owner->hb->hostbridge->p2p_allow)
+			return dma_fault(dev, iova, len, acc->write,
+					 "IOVA %#llx translates to %s bar%d, and host bridge %s does not forward peer-to-peer",
+					 (unsigned long long)iova, owner->id,
+					 bar->index,
+					 !node->hb->hostbridge->p2p_allow ?
+						 node->hb->id : owner->hb->id);
+		access_check(acc, iova, len);
+		atomic_fetch_add(&m->stats.p2p_accesses, 1);
+		return bar_access(dev, owner, bar, phys, buf, len, acc->write,
+				  iova, "through the IOMMU and the root complex");
+	}
+	return dma_fault(dev, iova, len, acc->write,
+			 "IOVA %#llx translates to %#llx where no RAM or BAR answers",
+			 (unsigned long long)iova, (unsigned long long)phys);
+}
+
 static int route_chunk(struct access *acc, dma_addr_t addr, void *buf,
 		       size_t len)
 {
@@ -217,6 +252,16 @@ static int route_chunk(struct access *acc, dma_addr_t addr, void *buf,
 		return dma_fault(dev, addr, len, write,
 				 "beyond the DMA limit %#llx of host bridge %s",
 				 (unsigned long long)hb->dma_limit, node->hb->id);
+	{
+		bool translated;
+		int ret = sim_iommu_translate(dev, addr, len, write, &phys,
+					      &translated);
+
+		if (ret)
+			return ret;
+		if (translated)
+			return route_translated(acc, addr, phys, buf, len);
+	}
 	if (bar) {
 		struct sim_hostbridge *thb = owner->hb->hostbridge;
 		u64 cpu = addr + (bar->is64 ? thb->win64.offset : thb->win32.offset);
@@ -286,6 +331,7 @@ static int sim_dma_access(struct device *dev, dma_addr_t addr, void *buf,
 		return 0;
 	ret = initiator_check(dev, acc.node, addr, len, write);
 	while (!ret && len) {
+		/* TLPs end at 4 KiB boundaries; IOMMU pages are never smaller. */
 		size_t n = min(len, (size_t)(PAGE_SIZE - (addr & (PAGE_SIZE - 1))));
 
 		ret = route_chunk(&acc, addr, p, n);

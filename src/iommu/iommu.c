@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The IOMMU core and hardware model.
+ *
+ * Hardware: each unit has an IOTLB (direct-mapped, tagged by domain id and
+ * IOVA page) that the device side consults first; a miss walks the domain's
+ * page table in RAM and fills the IOTLB. Invalidation commands (ranged or
+ * all, per domain) are counted. A translation that is missing or lacks the
+ * permission is a fault: recorded with device, address, access and reason,
+ * and the access fails with -EFAULT. Because the IOTLB keeps what it was
+ * given until invalidated, an unmapped-but-not-yet-flushed translation is
+ * still usable by the device, exactly the lazy-mode window; every such use
+ * is reported with how long the window has been open.
+ *
+ * Core: IOMMU groups follow topology and ACS the way pci_device_group()
+ * forms them (the highest bridge on the path that lacks SV|RR|CR|UF owns
+ * the group), each group gets a default domain from the unit's mode
+ * (untrusted devices always get a strict DMA domain), and domains carry the
+ * page table, the IOVA space and, in lazy mode, a flush queue.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "iommu-priv.h"
+
+#define REQ_ACS_FLAGS	(PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF)
+#define TLB_TAG(did, pfn) ((((u64)(did) + 1) << 48) | ((pfn) & ((1ULL << 48) - 1)))
+
+/* ------------------------------------------------------------------------ */
+/* Units                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static enum sim_iommu_mode parse_mode(const char *s)
+{
+	if (!strcmp(s, "passthrough"))
+		return SIM_IOMMU_PASSTHROUGH;
+	if (!strcmp(s, "strict"))
+		return SIM_IOMMU_STRICT;
+	if (!strcmp(s, "lazy"))
+		return SIM_IOMMU_LAZY;
+	return SIM_IOMMU_OFF;
+}
+
+static struct sim_iommu *unit_create(struct sim_machine *m,
+				     const struct sim_iommu_cfg *cfg)
+{
+	const struct pt_format *fmt = pt_format_get(cfg->format, cfg->granule);
+	struct sim_iommu *u;
+
+	if (!fmt)
+		return NULL;
+	u = sim_kzalloc(m, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->tlb_entries = cfg->iotlb_entries ? cfg->iotlb_entries : 4096;
+	u->tlb = sim_kcalloc(m, u->tlb_entries, sizeof(*u->tlb));
+	if (!u->tlb) {
+		sim_kfree(m, u);
+		return NULL;
+	}
+	u->m = m;
+	snprintf(u->id, sizeof(u->id), "%s", cfg->id);
+	snprintf(u->format, sizeof(u->format), "%s", cfg->format);
+	u->mode = parse_mode(cfg->mode);
+	u->granule = cfg->granule;
+	u->gshift = (unsigned int)__builtin_ctzl(cfg->granule);
+	u->va_bits = fmt->va_bits;
+	u->fq_size = cfg->fq_size ? cfg->fq_size : 256;
+	u->fq_timeout_ns = cfg->fq_timeout_ns ? cfg->fq_timeout_ns : 10000000ULL;
+	u->guard_pfns = cfg->guard_pfns;
+	pthread_mutex_init(&u->tlb_lock, NULL);
+	/* The interrupt (MSI) window is never DMA-mapped. */
+	if (!strcmp(cfg->format, "x86_64"))
+		u->resv[u->nr_resv++] = (struct sim_iommu_resv){
+			0xfee00000ULL, 0xfeefffffULL, "x86 MSI window" };
+	else
+		u->resv[u->nr_resv++] = (struct sim_iommu_resv){
+			0x08000000ULL, 0x080fffffULL, "software MSI window" };
+	return u;
+}
+
+static void unit_destroy(struct sim_machine *m, struct sim_iommu *u)
+{
+	if (!u)
+		return;
+	pthread_mutex_destroy(&u->tlb_lock);
+	sim_kfree(m, u->tlb);
+	sim_kfree(m, u);
+}
+
+static struct sim_iommu *unit_by_id(struct sim_machine *m, const char *id)
+{
+	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
+		if (!strcmp(m->iommu_units[i]->id, id))
+			return m->iommu_units[i];
+	return NULL;
+}
+
+struct sim_iommu *sim_iommu_of_dev(struct device *dev)
+{
+	struct iommu_group *g = dev->sim_state ? dev->sim_state->group : NULL;
+
+	return g ? g->iommu : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* IOTLB and invalidation                                                   */
+/* ------------------------------------------------------------------------ */
+
+static inline unsigned int tlb_slot(struct sim_iommu *u, u64 tag)
+{
+	u64 h = tag * 0x9e3779b97f4a7c15ULL;
+
+	return (unsigned int)(h >> 40) & (u->tlb_entries - 1);
+}
+
+/* One invalidation command for [iova, iova + size) of a domain. */
+static void iotlb_inval(struct sim_iommu *u, unsigned int did, u64 iova,
+			u64 size, bool all)
+{
+	u64 first = iova >> u->gshift, last = (iova + size - 1) >> u->gshift;
+
+	atomic_fetch_add(&u->invalidations, 1);
+	pthread_mutex_lock(&u->tlb_lock);
+	if (all || last - first >= u->tlb_entries) {
+		u64 lo = TLB_TAG(did, 0), hi = TLB_TAG(did, (1ULL << 48) - 1);
+
+		for (unsigned int i = 0; i < u->tlb_entries; i++)
+			if (u->tlb[i].tag >= lo && u->tlb[i].tag <= hi &&
+			    (all || ((u->tlb[i].tag & ((1ULL << 48) - 1)) >= first &&
+				     (u->tlb[i].tag & ((1ULL << 48) - 1)) <= last)))
+				u->tlb[i].tag = 0;
+	} else {
+		for (u64 pfn = first; pfn <= last; pfn++) {
+			u64 tag = TLB_TAG(did, pfn);
+			struct iotlb_entry *e = &u->tlb[tlb_slot(u, tag)];
+
+			if (e->tag == tag)
+				e->tag = 0;
+		}
+	}
+	pthread_mutex_unlock(&u->tlb_lock);
+}
+
+void iommu_iotlb_sync_range(struct iommu_domain *domain, unsigned long iova,
+			    size_t size)
+{
+	struct sim_domain *sd = to_sim_domain(domain);
+
+	if (size)
+		iotlb_inval(sd->iommu, sd->id, iova, size, false);
+}
+
+void iommu_flush_iotlb_all(struct iommu_domain *domain)
+{
+	struct sim_domain *sd = to_sim_domain(domain);
+
+	iotlb_inval(sd->iommu, sd->id, 0, 1, true);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Domains                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static struct iommu_domain *domain_alloc(struct sim_iommu *u, unsigned int type)
+{
+	struct sim_machine *m = u->m;
+	struct sim_domain *sd = sim_kzalloc(m, sizeof(*sd));
+
+	if (!sd)
+		return NULL;
+	sd->iommu = u;
+	sd->id = atomic_fetch_add(&u->next_domain_id, 1);
+	sd->domain.type = type;
+	sd->domain.iommu = u;
+	sd->domain.priv = sd;
+	pthread_mutex_init(&sd->lock, NULL);
+	if (type & __IOMMU_DOMAIN_PAGING) {
+		sd->pgt = io_pgtable_alloc(m, u->format, u->granule);
+		if (!sd->pgt) {
+			pthread_mutex_destroy(&sd->lock);
+			sim_kfree(m, sd);
+			return NULL;
+		}
+		sd->domain.pgsize_bitmap = io_pgtable_pgsize_bitmap(sd->pgt);
+		sd->domain.geometry.aperture_start = 0;
+		sd->domain.geometry.aperture_end = (1ULL << u->va_bits) - 1;
+		sd->domain.geometry.force_aperture = true;
+	}
+	return &sd->domain;
+}
+
+static void domain_free(struct sim_machine *m, struct iommu_domain *domain)
+{
+	struct sim_domain *sd;
+
+	if (!domain)
+		return;
+	sd = to_sim_domain(domain);
+	iommu_dma_put_cookie(domain);
+	if (sd->pgt)
+		io_pgtable_free(sd->pgt);
+	pthread_mutex_destroy(&sd->lock);
+	sim_kfree(m, sd);
+}
+
+struct iommu_domain *iommu_get_domain_for_dev(struct device *dev)
+{
+	struct iommu_group *g = dev && dev->sim_state ? dev->sim_state->group : NULL;
+
+	return g ? g->domain : NULL;
+}
+
+struct iommu_group *iommu_group_get(struct device *dev)
+{
+	return dev && dev->sim_state ? dev->sim_state->group : NULL;
+}
+
+int iommu_group_id(struct iommu_group *group)
+{
+	return group ? group->id : -1;
+}
+
+/**
+ * iommu_map - map a physical range into a paging domain
+ *
+ * Takes the domain's page-table lock. Returns 0, -EINVAL for a domain
+ * without page tables or a misaligned range, -EEXIST, -ENOMEM (nothing
+ * stays mapped on failure). No IOTLB flush is needed for a new mapping.
+ */
+int iommu_map(struct iommu_domain *domain, unsigned long iova,
+	      phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
+{
+	struct sim_domain *sd;
+	int ret;
+
+	(void)gfp;
+	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
+		return -EINVAL;
+	sd = to_sim_domain(domain);
+	pthread_mutex_lock(&sd->lock);
+	ret = io_pgtable_map(sd->pgt, iova, paddr, size, prot);
+	pthread_mutex_unlock(&sd->lock);
+	return ret;
+}
+
+/* Clear PTEs without invalidating the IOTLB (the caller syncs or queues). */
+size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
+			size_t size)
+{
+	struct sim_domain *sd;
+	size_t ret;
+
+	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
+		return 0;
+	sd = to_sim_domain(domain);
+	pthread_mutex_lock(&sd->lock);
+	ret = io_pgtable_unmap(sd->pgt, iova, size);
+	pthread_mutex_unlock(&sd->lock);
+	return ret;
+}
+
+size_t iommu_unmap(struct iommu_domain *domain, unsigned long iova,
+		   size_t size)
+{
+	size_t ret = iommu_unmap_fast(domain, iova, size);
+
+	if (ret)
+		iommu_iotlb_sync_range(domain, iova, ret);
+	return ret;
+}
+
+phys_addr_t iommu_iova_to_phys(struct iommu_domain *domain, dma_addr_t iova)
+{
+	struct sim_domain *sd;
+	phys_addr_t phys;
+	int prot;
+
+	if (!domain)
+		return 0;
+	if (domain->type == IOMMU_DOMAIN_IDENTITY)
+		return iova;
+	if (!(domain->type & __IOMMU_DOMAIN_PAGING))
+		return 0;
+	sd = to_sim_domain(domain);
+	pthread_mutex_lock(&sd->lock);
+	if (io_pgtable_lookup(sd->pgt, iova, &phys, &prot, NULL))
+		phys = 0;
+	pthread_mutex_unlock(&sd->lock);
+	return phys;
+}
+
+int sim_iommu_lookup(struct device *dev, dma_addr_t iova, phys_addr_t *phys,
+		     int *prot)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	struct sim_domain *sd;
+	int ret;
+
+	if (!domain)
+		return -ENOENT;
+	if (domain->type == IOMMU_DOMAIN_IDENTITY) {
+		*phys = iova;
+		*prot = IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE;
+		return 0;
+	}
+	if (!(domain->type & __IOMMU_DOMAIN_PAGING))
+		return -ENOENT;
+	sd = to_sim_domain(domain);
+	pthread_mutex_lock(&sd->lock);
+	ret = io_pgtable_lookup(sd->pgt, iova, phys, prot, NULL);
+	pthread_mutex_unlock(&sd->lock);
+	return ret ? -ENOENT : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Groups                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The node that owns @ep's group: climbing from the endpoint, every bridge
+ * whose ACS lacks SV|RR|CR|UF lets peers below it reach each other
+ * without the IOMMU seeing it, so the group moves up to it.
+ */
+static struct sim_node *group_top(struct sim_node *ep)
+{
+	struct sim_node *top = ep;
+
+	for (struct sim_node *p = ep->parent; p && p->kind != SIM_NODE_HOSTBRIDGE;
+	     p = p->parent) {
+		if (p->kind == SIM_NODE_SWITCH_UP)
+			continue;	/* ACS lives on downstream ports */
+		if ((p->acs_ctrl & REQ_ACS_FLAGS) != REQ_ACS_FLAGS)
+			top = p;
+	}
+	/* Below a non-isolating downstream port, the whole switch shares. */
+	if (top->kind == SIM_NODE_SWITCH_DOWN)
+		top = top->parent;
+	return top;
+}
+
+static int attach_device(struct sim_machine *m, struct sim_node *ep,
+			 struct sim_iommu *u)
+{
+	struct sim_node *top = group_top(ep);
+	struct device *dev = &ep->fn->pdev.dev;
+	struct iommu_group *g = NULL;
+
+	for (unsigned int i = 0; i < m->nr_groups; i++)
+		if (m->groups[i]->top == top && m->groups[i]->iommu == u)
+			g = m->groups[i];
+	if (!g) {
+		g = sim_kzalloc(m, sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		g->id = (int)m->nr_groups;
+		g->iommu = u;
+		g->top = top;
+		m->groups[m->nr_groups++] = g;
+	}
+	g->nr_devices++;
+	dev->sim_state->group = g;
+	return 0;
+}
+
+static unsigned int group_domain_type(struct sim_machine *m,
+				      struct iommu_group *g)
+{
+	bool untrusted = false;
+
+	for (unsigned int i = 0; i < m->nr_devices; i++) {
+		struct device *dev = m->devices[i];
+
+		if (dev->sim_state->group == g && to_pci_dev(dev)->untrusted)
+			untrusted = true;
+	}
+	/* Untrusted devices always get a strict DMA domain (Linux). */
+	if (untrusted)
+		return IOMMU_DOMAIN_DMA;
+	switch (g->iommu->mode) {
+	case SIM_IOMMU_PASSTHROUGH:
+		return IOMMU_DOMAIN_IDENTITY;
+	case SIM_IOMMU_STRICT:
+		return IOMMU_DOMAIN_DMA;
+	default:
+		return IOMMU_DOMAIN_DMA_FQ;
+	}
+}
+
+/**
+ * sim_iommu_init_machine - create units, groups and default domains
+ *
+ * Runs after the PCI functions exist. Devices below a host bridge whose
+ * iommu= names a unit not in mode=off are attached; a DMA domain makes
+ * them use iommu-dma (dev->dma_iommu). On failure everything made so far
+ * is left for sim_iommu_exit_machine().
+ */
+int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!m->nr_iommus)
+		return 0;
+	m->iommu_units = sim_kcalloc(m, m->nr_iommus, sizeof(*m->iommu_units));
+	m->groups = sim_kcalloc(m, m->nr_devices ? m->nr_devices : 1,
+				sizeof(*m->groups));
+	if (!m->iommu_units || !m->groups)
+		goto err_nomem;
+	for (unsigned int i = 0; i < m->nr_iommus; i++) {
+		struct sim_iommu *u = unit_create(m, &m->iommus[i]);
+
+		if (!u)
+			goto err_nomem;
+		m->iommu_units[m->nr_iommu_units++] = u;
+	}
+	for (unsigned int i = 0; i < m->nr_devices; i++) {
+		struct sim_node *ep = sim_node_of_dev(m->devices[i]);
+		struct sim_hostbridge *hb = ep->hb->hostbridge;
+		struct sim_iommu *u;
+
+		if (!hb->iommu_id[0])
+			continue;
+		u = unit_by_id(m, hb->iommu_id);
+		if (!u || u->mode == SIM_IOMMU_OFF)
+			continue;
+		ret = attach_device(m, ep, u);
+		if (ret)
+			goto err_nomem;
+	}
+	for (unsigned int i = 0; i < m->nr_groups; i++) {
+		struct iommu_group *g = m->groups[i];
+		unsigned int type = group_domain_type(m, g);
+		struct iommu_domain *d = domain_alloc(g->iommu, type);
+
+		if (!d)
+			goto err_nomem;
+		g->default_domain = g->domain = d;
+		for (unsigned int k = 0; k < m->nr_devices; k++) {
+			struct device *dev = m->devices[k];
+
+			if (dev->sim_state->group != g)
+				continue;
+			if (iommu_is_dma_domain(d)) {
+				if (iommu_dma_init_domain(d, dev))
+					goto err_nomem;
+				dev->dma_iommu = true;
+			}
+		}
+	}
+	return 0;
+
+err_nomem:
+	snprintf(err, errlen, "out of memory creating IOMMU state");
+	return -ENOMEM;
+}
+
+void sim_iommu_exit_machine(struct sim_machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_groups; i++) {
+		domain_free(m, m->groups[i]->default_domain);
+		sim_kfree(m, m->groups[i]);
+	}
+	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
+		unit_destroy(m, m->iommu_units[i]);
+	sim_kfree(m, m->groups);
+	sim_kfree(m, m->iommu_units);
+	m->groups = NULL;
+	m->iommu_units = NULL;
+	m->nr_groups = m->nr_iommu_units = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The hardware's view: translating a device access                         */
+/* ------------------------------------------------------------------------ */
+
+static int iommu_fault(struct device *dev, struct sim_iommu *u, u64 iova,
+		       size_t len, bool write, const char *why)
+{
+	atomic_fetch_add(&u->faults, 1);
+	sim_report(dev->sim, SIM_REPORT_IOMMU_FAULT, dev, iova, len,
+		   "%s: IOMMU fault: %s %s (%s) %s IOVA %#llx+%zu: %s",
+		   u->id, dev_driver_string(dev), dev_name(dev),
+		   sim_device_id(dev), write ? "write to" : "read from",
+		   (unsigned long long)iova, len, why);
+	return -EFAULT;
+}
+
+/*
+ * A translation the IOTLB still holds although the page table no longer
+ * has it: the lazy window. Report it with how long it has been open.
+ */
+static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
+			 size_t len, bool write)
+{
+	struct iommu_dma_cookie *c = &sd->cookie;
+	struct sim_machine *m = dev->sim;
+	u64 now = atomic_load(&m->clock_ns), ops = atomic_load(&c->ops);
+	unsigned long pfn = iova >> sd->iommu->gshift;
+	bool found = false;
+	u64 w_ops = 0, w_ns = 0;
+
+	pthread_mutex_lock(&c->fq_lock);
+	for (unsigned int i = 0; i < c->fq_count && c->fq_ring; i++) {
+		struct fq_entry *e = &c->fq_ring[(c->fq_head + i) % c->fq_size];
+
+		if (pfn >= e->pfn && pfn < e->pfn + e->pages) {
+			w_ops = ops - e->queued_op;
+			w_ns = now - e->queued_ns;
+			found = true;
+		}
+	}
+	c->stale_hits++;
+	if (w_ops > c->max_window_ops)
+		c->max_window_ops = w_ops;
+	if (w_ns > c->max_window_ns)
+		c->max_window_ns = w_ns;
+	pthread_mutex_unlock(&c->fq_lock);
+	if (found)
+		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, iova, len,
+			   "DMA-API: %s %s: device %s IOVA %#llx+%zu after it was unmapped, through a stale IOTLB entry (lazy mode: unmapped %llu DMA operations and %llu ns ago, still waiting in the flush queue)",
+			   dev_driver_string(dev), dev_name(dev),
+			   write ? "writes" : "reads", (unsigned long long)iova,
+			   len, (unsigned long long)w_ops,
+			   (unsigned long long)w_ns);
+	else
+		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, iova, len,
+			   "DMA-API: %s %s: device %s IOVA %#llx+%zu through a stale IOTLB entry: the page table no longer maps it and no invalidation was issued",
+			   dev_driver_string(dev), dev_name(dev),
+			   write ? "writes" : "reads", (unsigned long long)iova,
+			   len);
+}
+
+/**
+ * sim_iommu_translate - the IOMMU's answer for a device access
+ * @translated: set false when no translating domain applies (no IOMMU,
+ *	identity domain): the address is used as is
+ *
+ * The access must stay within one IOMMU page. Returns 0 with *@phys, or
+ * -EFAULT after recording a fault. Takes the IOTLB lock and, on a miss,
+ * the domain's page-table lock.
+ */
+int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
+			phys_addr_t *phys, bool *translated)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	struct sim_iommu *u;
+	struct sim_domain *sd;
+	struct iotlb_entry *e;
+	u64 tag, off;
+	phys_addr_t out;
+	int prot;
+	bool hit;
+
+	*translated = false;
+	if (!domain || domain->type == IOMMU_DOMAIN_IDENTITY)
+		return 0;
+	u = domain->iommu;
+	if (!(domain->type & __IOMMU_DOMAIN_PAGING))
+		return iommu_fault(dev, u, iova, len, write,
+				   "the device's domain blocks all DMA");
+	*translated = true;
+	sd = to_sim_domain(domain);
+	if (sd->cookie.fq)
+		iommu_dma_fq_timer(domain);
+	off = iova & (u->granule - 1);
+	tag = TLB_TAG(sd->id, iova >> u->gshift);
+
+	pthread_mutex_lock(&u->tlb_lock);
+	e = &u->tlb[tlb_slot(u, tag)];
+	hit = e->tag == tag;
+	if (hit) {
+		out = e->phys;
+		prot = e->prot;
+	}
+	pthread_mutex_unlock(&u->tlb_lock);
+
+	if (hit) {
+		phys_addr_t walk;
+		int wprot;
+
+		atomic_fetch_add(&u->tlb_hits, 1);
+		pthread_mutex_lock(&sd->lock);
+		if (io_pgtable_lookup(sd->pgt, iova & ~(u64)(u->granule - 1),
+				      &walk, &wprot, NULL) ||
+		    walk != out || wprot != prot) {
+			pthread_mutex_unlock(&sd->lock);
+			report_stale(dev, sd, iova, len, write);
+		} else {
+			pthread_mutex_unlock(&sd->lock);
+		}
+	} else {
+		atomic_fetch_add(&u->tlb_misses, 1);
+		pthread_mutex_lock(&sd->lock);
+		if (io_pgtable_lookup(sd->pgt, iova & ~(u64)(u->granule - 1),
+				      &out, &prot, NULL)) {
+			pthread_mutex_unlock(&sd->lock);
+			return iommu_fault(dev, u, iova, len, write,
+					   "no translation (not mapped)");
+		}
+		pthread_mutex_unlock(&sd->lock);
+		pthread_mutex_lock(&u->tlb_lock);
+		e->tag = tag;
+		e->phys = out;
+		e->prot = prot;
+		pthread_mutex_unlock(&u->tlb_lock);
+	}
+	if (write && !(prot & IOMMU_WRITE))
+		return iommu_fault(dev, u, iova, len, write,
+				   "permission: the mapping is not writable (mapped for DMA_TO_DEVICE?)");
+	if (!write && !(prot & IOMMU_READ))
+		return iommu_fault(dev, u, iova, len, write,
+				   "permission: the mapping is not readable (mapped for DMA_FROM_DEVICE?)");
+	*phys = out + off;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Counters                                                                 */
+/* ------------------------------------------------------------------------ */
+
+unsigned long sim_iommu_faults(struct sim_machine *m)
+{
+	return sim_report_count_kind(m, SIM_REPORT_IOMMU_FAULT);
+}
+
+unsigned long sim_iommu_invalidations(struct sim_machine *m)
+{
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
+		n += atomic_load(&m->iommu_units[i]->invalidations);
+	return n;
+}
+
+u64 sim_clock_now(struct sim_machine *m)
+{
+	return atomic_load(&m->clock_ns);
+}
+
+void sim_clock_advance(struct sim_machine *m, u64 ns)
+{
+	atomic_fetch_add(&m->clock_ns, ns);
+	/* Expired flush-queue timers fire now. */
+	for (unsigned int i = 0; i < m->nr_groups; i++) {
+		struct iommu_domain *d = m->groups[i]->domain;
+
+		if (d && to_sim_domain(d)->cookie.fq)
+			iommu_dma_fq_timer(d);
+	}
+}
+
+unsigned long sim_iommu_granule(struct device *dev)
+{
+	struct sim_iommu *u = sim_iommu_of_dev(dev);
+
+	return u ? u->granule : 0;
+}

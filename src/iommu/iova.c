@@ -1,0 +1,1364 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOVA space allocator: drivers/iommu/iova.c semantics on the structure of
+ * FreeBSD's iommu_gas.c.
+ *
+ * The tree. Every allocated or reserved range is a node of an AVL tree
+ * ordered by its first frame. Two sentinel nodes, embedded in the domain,
+ * bound the space: "head" covers [0, start_pfn - 1] (frame 0 is never
+ * handed out) and "tail" covers the single frame ULONG_MAX. Every free frame
+ * therefore lies between two in-order neighbours of the tree, and every
+ * free run ("gap") is internal to the root's subtree.
+ *
+ * The augmentation. Each node caches, for its subtree, the lowest first
+ * frame (first), the highest occupied frame (last) and the length of the
+ * largest gap between two in-order neighbours that both lie in the subtree
+ * (max_gap). They depend on the children only, so they are recomputed
+ * bottom-up by iova_node_update() on every node whose children change:
+ * both nodes of a rotation, and every node on the path from an insertion
+ * or a deletion to the root (which the AVL fix-up walks anyway).
+ *
+ * Guard gaps. An allocation occupies guard_pfns frames above its last
+ * frame ("end" = pfn_hi + guard_pfns); gaps are measured between ends and
+ * first frames, so no other range can be placed in the guard.
+ *
+ * The search. iova_find_down() visits the gaps of a subtree from the
+ * highest down: the right subtree's, the gap between the node and its
+ * right subtree, the gap between its left subtree and the node, then the
+ * left subtree's. A subtree is skipped unless its max_gap can hold the
+ * request (size plus guard) and its first frame is below the limit, so
+ * the walk follows one root-to-leaf path to the limit and then descends
+ * only into subtrees that hold a large-enough gap. A large-enough gap may
+ * still fail to fit the aligned block under the limit; the walk then just
+ * goes on with the next lower gap, so the answer is exactly the highest
+ * fit, as Linux's top-down walk gives. Cost: O(log n) per gap examined,
+ * where gaps examined are the one that fits plus those that were long
+ * enough but failed alignment/limit - never a scan of the ranges.
+ *
+ * The caches. As in Linux, a range freed through free_iova_fast() stays
+ * in the tree and its first frame goes into a per-CPU magazine of its size
+ * class; alloc_iova_fast() pops from there first. Each of ncpus caches has
+ * one mutex and a "loaded" and a "prev" magazine per class; each class has
+ * a depot of at most depot_max full magazines under its own mutex. Ranges
+ * leave the caches back to the tree when a depot overflows, when a
+ * magazine cannot be allocated, and on iova_cache_flush().
+ *
+ * Locking. Lock order is cpu cache -> depot -> tree; at most one cpu cache
+ * lock is held at a time, except by iova_domain_check() which takes them
+ * all in index order. alloc_iova_fast()/free_iova_fast() served by a
+ * magazine take only their CPU's lock. The counters of cached frames and
+ * ranges are atomics, changed under the lock of the cache structure the
+ * ranges enter or leave.
+ *
+ * Debugging. With IOVA_DEBUG defined at compile time, or after
+ * iova_domain_set_debug(iovad, true), every mutating tree operation ends
+ * with a check of the whole tree (order, balance, augmentation, counts)
+ * that reports to stderr, and free_iova_fast() verifies that the range it
+ * is handed is an allocation of that size.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include "iova.h"
+
+/*
+ * As Linux: sizes below IOVA_CACHE_LIMIT are rounded up to a power of two,
+ * and power-of-two sizes up to and including it are cached, one class per
+ * log2 size, 0..IOVA_RANGE_CACHE_MAX_SIZE - 1 (order_base_2(size) <
+ * IOVA_RANGE_CACHE_MAX_SIZE in iova_rcache_insert()).
+ */
+#define IOVA_NR_CLASSES		IOVA_RANGE_CACHE_MAX_SIZE
+#define IOVA_CACHE_LIMIT	(1UL << (IOVA_RANGE_CACHE_MAX_SIZE - 1))
+#define IOVA_LONG_BITS		((int)(sizeof(unsigned long) * CHAR_BIT))
+/* Largest request considered: keeps size + guard and the alignment sane. */
+#define IOVA_MAX_SIZE		(1UL << (IOVA_LONG_BITS - 2))
+#define IOVA_CHECK_REPORT_MAX	8
+#define IOVA_CHECK_DEPTH_MAX	160
+
+enum iova_kind {
+	IOVA_KIND_ALLOC,
+	IOVA_KIND_RESERVED,
+	IOVA_KIND_SENTINEL,
+};
+
+struct iova_node {
+	struct iova_node *left, *right, *parent;
+	unsigned long pfn_lo, pfn_hi;	/* the range, inclusive */
+	unsigned long end;		/* last occupied frame: pfn_hi + guard */
+	/* augmentation, over the subtree rooted here */
+	unsigned long first;		/* lowest pfn_lo */
+	unsigned long last;		/* highest end */
+	unsigned long max_gap;		/* largest free run between its nodes */
+	int height;			/* AVL height, leaf = 1 */
+	u8 kind;			/* enum iova_kind */
+	bool mark;			/* iova_domain_check() scratch */
+};
+
+struct iova_magazine {
+	unsigned long size;
+	unsigned long pfns[IOVA_MAG_SIZE];
+};
+
+struct iova_cpu_rcache {
+	pthread_mutex_t lock;
+	struct iova_magazine *loaded[IOVA_NR_CLASSES];
+	struct iova_magazine *prev[IOVA_NR_CLASSES];
+};
+
+struct iova_depot {
+	pthread_mutex_t lock;
+	unsigned int nr;
+	struct iova_magazine *mags[IOVA_DEPOT_MAX];
+};
+
+struct iova_domain {
+	struct sim_machine *m;
+	unsigned long granule;
+	unsigned long start_pfn;
+	unsigned long guard_pfns;
+	unsigned int shift;
+	unsigned int ncpus;
+	unsigned int mag_size;		/* capacity used, <= IOVA_MAG_SIZE */
+	unsigned int depot_max;		/* depth used, <= IOVA_DEPOT_MAX */
+	_Atomic bool debug;
+
+	/* the tree: iova_rbtree_lock */
+	pthread_mutex_t tree_lock;
+	struct iova_node *root;
+	struct iova_node head, tail;	/* sentinels */
+	unsigned long nr_allocs;	/* IOVA_KIND_ALLOC nodes, cached too */
+	unsigned long nr_reserved;	/* IOVA_KIND_RESERVED nodes */
+
+	_Atomic unsigned long cached_frames;
+	_Atomic unsigned long cached_ranges;
+
+	struct iova_depot depot[IOVA_NR_CLASSES];
+	struct iova_cpu_rcache *cpus;	/* [ncpus] */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                            */
+/* ------------------------------------------------------------------------ */
+
+static inline int iova_fls_long(unsigned long x)
+{
+	return x ? IOVA_LONG_BITS - __builtin_clzl(x) : 0;
+}
+
+static inline unsigned long iova_roundup_pow_of_two(unsigned long x)
+{
+	return 1UL << iova_fls_long(x - 1);
+}
+
+static inline bool iova_debug(struct iova_domain *iovad)
+{
+	return atomic_load_explicit(&iovad->debug, memory_order_relaxed);
+}
+
+static inline unsigned long iova_node_size(const struct iova_node *n)
+{
+	return n->pfn_hi - n->pfn_lo + 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* AVL tree with gap augmentation (tree_lock held throughout)               */
+/* ------------------------------------------------------------------------ */
+
+static inline int iova_height(const struct iova_node *n)
+{
+	return n ? n->height : 0;
+}
+
+/* Recompute @n's augmentation and height from its children's. */
+static void iova_node_update(struct iova_node *n)
+{
+	struct iova_node *l = n->left, *r = n->right;
+	unsigned long gap = 0;
+	int hl = iova_height(l), hr = iova_height(r);
+
+	n->first = l ? l->first : n->pfn_lo;
+	n->last = r ? r->last : n->end;
+	if (l) {
+		gap = l->max_gap;
+		if (n->pfn_lo - l->last - 1 > gap)
+			gap = n->pfn_lo - l->last - 1;
+	}
+	if (r) {
+		if (r->max_gap > gap)
+			gap = r->max_gap;
+		if (r->first - n->end - 1 > gap)
+			gap = r->first - n->end - 1;
+	}
+	n->max_gap = gap;
+	n->height = 1 + (hl > hr ? hl : hr);
+}
+
+static void iova_replace_child(struct iova_domain *iovad,
+			       struct iova_node *parent, struct iova_node *old,
+			       struct iova_node *new)
+{
+	if (!parent)
+		iovad->root = new;
+	else if (parent->left == old)
+		parent->left = new;
+	else
+		parent->right = new;
+	if (new)
+		new->parent = parent;
+}
+
+static struct iova_node *iova_rotate_left(struct iova_domain *iovad,
+					  struct iova_node *x)
+{
+	struct iova_node *y = x->right;
+
+	x->right = y->left;
+	if (y->left)
+		y->left->parent = x;
+	iova_replace_child(iovad, x->parent, x, y);
+	y->left = x;
+	x->parent = y;
+	iova_node_update(x);
+	iova_node_update(y);
+	return y;
+}
+
+static struct iova_node *iova_rotate_right(struct iova_domain *iovad,
+					   struct iova_node *x)
+{
+	struct iova_node *y = x->left;
+
+	x->left = y->right;
+	if (y->right)
+		y->right->parent = x;
+	iova_replace_child(iovad, x->parent, x, y);
+	y->right = x;
+	x->parent = y;
+	iova_node_update(x);
+	iova_node_update(y);
+	return y;
+}
+
+/* Update @n and restore its balance; returns the subtree's new root. */
+static struct iova_node *iova_rebalance(struct iova_domain *iovad,
+					struct iova_node *n)
+{
+	int bf;
+
+	iova_node_update(n);
+	bf = iova_height(n->left) - iova_height(n->right);
+	if (bf > 1) {
+		if (iova_height(n->left->left) < iova_height(n->left->right))
+			iova_rotate_left(iovad, n->left);
+		return iova_rotate_right(iovad, n);
+	}
+	if (bf < -1) {
+		if (iova_height(n->right->right) < iova_height(n->right->left))
+			iova_rotate_right(iovad, n->right);
+		return iova_rotate_left(iovad, n);
+	}
+	return n;
+}
+
+/* Rebalance and re-augment every node from @n up to the root. */
+static void iova_fixup(struct iova_domain *iovad, struct iova_node *n)
+{
+	while (n) {
+		n = iova_rebalance(iovad, n);
+		n = n->parent;
+	}
+}
+
+/* Re-augment from @n up when a node's range changed in place. */
+static void iova_propagate(struct iova_node *n)
+{
+	for (; n; n = n->parent)
+		iova_node_update(n);
+}
+
+static void iova_insert(struct iova_domain *iovad, struct iova_node *new)
+{
+	struct iova_node **link = &iovad->root, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		link = new->pfn_lo < parent->pfn_lo ? &parent->left :
+						      &parent->right;
+	}
+	new->left = new->right = NULL;
+	new->parent = parent;
+	*link = new;
+	iova_fixup(iovad, new);
+}
+
+static void iova_erase(struct iova_domain *iovad, struct iova_node *z)
+{
+	struct iova_node *fix;
+
+	if (!z->left || !z->right) {
+		fix = z->parent;
+		iova_replace_child(iovad, z->parent, z,
+				   z->left ? z->left : z->right);
+	} else {
+		struct iova_node *y = z->right;
+
+		while (y->left)
+			y = y->left;
+		if (y->parent == z) {
+			fix = y;
+		} else {
+			fix = y->parent;
+			fix->left = y->right;
+			if (y->right)
+				y->right->parent = fix;
+			y->right = z->right;
+			z->right->parent = y;
+		}
+		y->left = z->left;
+		z->left->parent = y;
+		iova_replace_child(iovad, z->parent, z, y);
+	}
+	z->left = z->right = z->parent = NULL;
+	iova_fixup(iovad, fix);
+}
+
+/* The node with the greatest pfn_lo <= @pfn (never NULL: head is at 0). */
+static struct iova_node *iova_floor(struct iova_domain *iovad,
+				    unsigned long pfn)
+{
+	struct iova_node *n = iovad->root, *best = NULL;
+
+	while (n) {
+		if (n->pfn_lo <= pfn) {
+			best = n;
+			n = n->right;
+		} else {
+			n = n->left;
+		}
+	}
+	return best;
+}
+
+static struct iova_node *iova_prev(struct iova_node *n)
+{
+	struct iova_node *p;
+
+	if (n->left) {
+		for (n = n->left; n->right; n = n->right)
+			;
+		return n;
+	}
+	for (p = n->parent; p && n == p->left; p = p->parent)
+		n = p;
+	return p;
+}
+
+/* ---------------------------------------------------------- search --- */
+
+struct iova_fit {
+	unsigned long size;		/* frames of the range */
+	unsigned long guard;		/* free frames it needs above it */
+	unsigned long need;		/* size + guard: the gap it takes */
+	unsigned long align_mask;
+	unsigned long limit;		/* the range ends at or below it */
+};
+
+static bool iova_fit_init(struct iova_domain *iovad, struct iova_fit *f,
+			  unsigned long size, unsigned long limit_pfn,
+			  bool size_aligned)
+{
+	if (!size || size > IOVA_MAX_SIZE || size > limit_pfn)
+		return false;
+	f->size = size;
+	f->guard = iovad->guard_pfns;
+	f->need = size + iovad->guard_pfns;
+	/* as Linux: aligned to the power of two that holds the size */
+	f->align_mask = size_aligned ? ~(iova_roundup_pow_of_two(size) - 1) :
+				       ~0UL;
+	f->limit = limit_pfn;
+	return true;
+}
+
+/*
+ * The highest aligned start of a range that fits, with its guard, in the
+ * free run [@a, @b] (empty when b < a) and ends at or below the limit; 0 if
+ * none (a >= 1 always: the head sentinel occupies frame 0).
+ */
+static unsigned long iova_gap_fit(const struct iova_fit *f, unsigned long a,
+				  unsigned long b)
+{
+	unsigned long top, lo;
+
+	if (b < a || b - a + 1 < f->need)
+		return 0;
+	top = b - f->guard;
+	if (top > f->limit)
+		top = f->limit;
+	if (top < a || top - a + 1 < f->size)
+		return 0;
+	lo = (top - f->size + 1) & f->align_mask;
+	return lo >= a ? lo : 0;
+}
+
+/* Highest fit among the gaps inside @n's subtree, or 0. */
+static unsigned long iova_find_down(const struct iova_node *n,
+				    const struct iova_fit *f)
+{
+	unsigned long pfn;
+
+	while (n && n->max_gap >= f->need && n->first < f->limit) {
+		if (n->right) {
+			pfn = iova_find_down(n->right, f);
+			if (pfn)
+				return pfn;
+			pfn = iova_gap_fit(f, n->end + 1, n->right->first - 1);
+			if (pfn)
+				return pfn;
+		}
+		if (!n->left)
+			return 0;
+		pfn = iova_gap_fit(f, n->left->last + 1, n->pfn_lo - 1);
+		if (pfn)
+			return pfn;
+		n = n->left;
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------- check --- */
+
+struct iova_check {
+	const char *who;
+	const struct iova_node *prev;
+	unsigned long nodes;
+	unsigned long allocs;
+	unsigned long reserved;
+	unsigned int errors;
+};
+
+static void __attribute__((format(printf, 3, 4)))
+iova_check_report(struct iova_check *c, const struct iova_node *n,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->errors++ >= IOVA_CHECK_REPORT_MAX)
+		return;
+	if (n)
+		fprintf(stderr, "iova: check (%s): node [%#lx-%#lx]: ", c->who,
+			n->pfn_lo, n->pfn_hi);
+	else
+		fprintf(stderr, "iova: check (%s): ", c->who);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Returns the real height of @n's subtree; reports what does not hold. */
+static int iova_check_subtree(struct iova_domain *iovad, struct iova_check *c,
+			      const struct iova_node *n,
+			      const struct iova_node *parent, int depth)
+{
+	const struct iova_node *l, *r;
+	unsigned long first, last, gap = 0, end;
+	int hl, hr, h;
+
+	if (!n)
+		return 0;
+	if (depth > IOVA_CHECK_DEPTH_MAX) {
+		iova_check_report(c, n, "tree deeper than %d (cycle?)", depth);
+		return 0;
+	}
+	l = n->left;
+	r = n->right;
+	if (n->parent != parent)
+		iova_check_report(c, n, "parent pointer is wrong");
+	hl = iova_check_subtree(iovad, c, l, n, depth + 1);
+
+	/* in order: the node itself */
+	c->nodes++;
+	if (n->kind == IOVA_KIND_ALLOC)
+		c->allocs++;
+	else if (n->kind == IOVA_KIND_RESERVED)
+		c->reserved++;
+	if (n->pfn_lo > n->pfn_hi)
+		iova_check_report(c, n, "empty range");
+	end = n->pfn_hi + (n->kind == IOVA_KIND_ALLOC ? iovad->guard_pfns : 0);
+	if (n->end != end)
+		iova_check_report(c, n, "end %#lx, expected %#lx", n->end, end);
+	if (c->prev && c->prev->end >= n->pfn_lo)
+		iova_check_report(c, n, "overlaps [%#lx-%#lx] (ends at %#lx)",
+				  c->prev->pfn_lo, c->prev->pfn_hi,
+				  c->prev->end);
+	if (!c->prev && n != &iovad->head)
+		iova_check_report(c, n, "lowest node is not the head sentinel");
+	if (n->kind == IOVA_KIND_SENTINEL && n != &iovad->head &&
+	    n != &iovad->tail)
+		iova_check_report(c, n, "stray sentinel");
+	c->prev = n;
+
+	hr = iova_check_subtree(iovad, c, r, n, depth + 1);
+
+	if (hl - hr > 1 || hr - hl > 1)
+		iova_check_report(c, n, "unbalanced: left height %d, right %d",
+				  hl, hr);
+	h = 1 + (hl > hr ? hl : hr);
+	if (n->height != h)
+		iova_check_report(c, n, "stored height %d, real %d",
+				  n->height, h);
+
+	/* children were checked against their own recomputation */
+	first = l ? l->first : n->pfn_lo;
+	last = r ? r->last : n->end;
+	if (l && l->last < n->pfn_lo && n->pfn_lo - l->last - 1 > gap)
+		gap = n->pfn_lo - l->last - 1;
+	if (l && l->max_gap > gap)
+		gap = l->max_gap;
+	if (r && r->first > n->end && r->first - n->end - 1 > gap)
+		gap = r->first - n->end - 1;
+	if (r && r->max_gap > gap)
+		gap = r->max_gap;
+	if (n->first != first)
+		iova_check_report(c, n, "stored first %#lx, real %#lx",
+				  n->first, first);
+	if (n->last != last)
+		iova_check_report(c, n, "stored last %#lx, real %#lx",
+				  n->last, last);
+	if (n->max_gap != gap)
+		iova_check_report(c, n, "stored max gap %#lx, real %#lx",
+				  n->max_gap, gap);
+	return h;
+}
+
+/* The tree alone; tree_lock held. Returns the number of problems. */
+static unsigned int iova_tree_check(struct iova_domain *iovad,
+				    const char *who)
+{
+	struct iova_check c = { .who = who };
+
+	iova_check_subtree(iovad, &c, iovad->root, NULL, 0);
+	if (c.prev != &iovad->tail)
+		iova_check_report(&c, NULL, "highest node is not the tail sentinel");
+	if (c.allocs != iovad->nr_allocs)
+		iova_check_report(&c, NULL, "%lu allocations in the tree, %lu counted",
+				  c.allocs, iovad->nr_allocs);
+	if (c.reserved != iovad->nr_reserved)
+		iova_check_report(&c, NULL, "%lu reservations in the tree, %lu counted",
+				  c.reserved, iovad->nr_reserved);
+	if (c.errors > IOVA_CHECK_REPORT_MAX)
+		fprintf(stderr, "iova: check (%s): %u more problems\n", who,
+			c.errors - IOVA_CHECK_REPORT_MAX);
+	return c.errors;
+}
+
+/* End of a mutating tree operation; tree_lock held. */
+static inline void iova_debug_check(struct iova_domain *iovad,
+				    const char *who)
+{
+	if (unlikely(iova_debug(iovad)))
+		iova_tree_check(iovad, who);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The tree allocator                                                       */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * alloc_iova - allocate @size frames from the tree, highest fit first
+ * @iovad: the domain
+ * @size: frames, used as given
+ * @limit_pfn: the range ends at or below this frame
+ * @size_aligned: align the start to the power of two holding @size
+ *
+ * Allocates the node before taking the tree lock, then takes tree_lock for
+ * the search and the insertion. The range belongs to the caller until it
+ * hands it back with free_iova() (or free_iova_fast() with the same size).
+ * Returns the first frame, or 0 when nothing fits or memory is short.
+ */
+unsigned long alloc_iova(struct iova_domain *iovad, unsigned long size,
+			 unsigned long limit_pfn, bool size_aligned)
+{
+	struct iova_node *new;
+	struct iova_fit f;
+	unsigned long pfn;
+
+	if (!iova_fit_init(iovad, &f, size, limit_pfn, size_aligned))
+		return 0;
+	new = sim_kzalloc(iovad->m, sizeof(*new));
+	if (!new)
+		return 0;
+
+	pthread_mutex_lock(&iovad->tree_lock);
+	pfn = iova_find_down(iovad->root, &f);
+	if (pfn) {
+		new->pfn_lo = pfn;
+		new->pfn_hi = pfn + size - 1;
+		new->end = new->pfn_hi + iovad->guard_pfns;
+		new->kind = IOVA_KIND_ALLOC;
+		iova_insert(iovad, new);
+		iovad->nr_allocs++;
+		iova_debug_check(iovad, "alloc_iova");
+	}
+	pthread_mutex_unlock(&iovad->tree_lock);
+
+	if (!pfn)
+		sim_kfree(iovad->m, new);
+	return pfn;
+}
+
+/**
+ * free_iova - give the allocation containing @pfn back to the tree
+ * @iovad: the domain
+ * @pfn: any frame of the allocation
+ *
+ * Takes tree_lock; frees the node after dropping it. Reservations and
+ * frames that are not allocated are refused. The range must not be sitting
+ * in a cache (it was freed with free_iova_fast()): that is a double free.
+ * Returns the allocation's size in frames, or 0.
+ */
+unsigned long free_iova(struct iova_domain *iovad, unsigned long pfn)
+{
+	struct iova_node *n;
+	unsigned long size = 0;
+
+	pthread_mutex_lock(&iovad->tree_lock);
+	n = iova_floor(iovad, pfn);
+	if (n && pfn <= n->pfn_hi && n->kind == IOVA_KIND_ALLOC) {
+		size = iova_node_size(n);
+		iova_erase(iovad, n);
+		iovad->nr_allocs--;
+		iova_debug_check(iovad, "free_iova");
+	} else {
+		n = NULL;
+	}
+	pthread_mutex_unlock(&iovad->tree_lock);
+
+	sim_kfree(iovad->m, n);
+	return size;
+}
+
+/*
+ * Return the ranges starting at @pfns to the tree under one hold of
+ * tree_lock (the caller holds at most a cache and a depot lock).
+ */
+static void iova_free_pfns(struct iova_domain *iovad,
+			   const unsigned long *pfns, unsigned long nr)
+{
+	struct iova_node *n, *dead = NULL;
+	unsigned long i;
+
+	if (!nr)
+		return;
+	pthread_mutex_lock(&iovad->tree_lock);
+	for (i = 0; i < nr; i++) {
+		n = iova_floor(iovad, pfns[i]);
+		if (!n || n->pfn_lo != pfns[i] || n->kind != IOVA_KIND_ALLOC) {
+			fprintf(stderr,
+				"iova: cached frame %#lx is not an allocation\n",
+				pfns[i]);
+			continue;
+		}
+		iova_erase(iovad, n);
+		iovad->nr_allocs--;
+		n->left = dead;
+		dead = n;
+	}
+	iova_debug_check(iovad, "cache to tree");
+	pthread_mutex_unlock(&iovad->tree_lock);
+
+	while (dead) {
+		n = dead;
+		dead = n->left;
+		sim_kfree(iovad->m, n);
+	}
+}
+
+/**
+ * reserve_iova - take [@pfn_lo, @pfn_hi] out of the space for good
+ * @iovad: the domain
+ * @pfn_lo: first frame
+ * @pfn_hi: last frame
+ *
+ * Frames below start_pfn are outside the space already and are ignored,
+ * as is ULONG_MAX (the tail sentinel). Overlapping or adjacent reservations
+ * merge into one node owned by the tree until iova_domain_destroy(). An
+ * overlap with an allocation, its guard frames included, and with a range
+ * parked in a cache (still an allocation of the tree), is -EBUSY. The new
+ * node is allocated before tree_lock is taken, so -ENOMEM may come back
+ * even when the reservation would have merged.
+ */
+int reserve_iova(struct iova_domain *iovad, unsigned long pfn_lo,
+		 unsigned long pfn_hi)
+{
+	struct iova_node *new, *n, *p, *keep = NULL, *dead = NULL;
+	unsigned long lo, hi;
+	int ret = 0;
+
+	if (pfn_lo > pfn_hi)
+		return -EINVAL;
+	if (pfn_hi < iovad->start_pfn)
+		return 0;
+	lo = max(pfn_lo, iovad->start_pfn);
+	hi = min(pfn_hi, ULONG_MAX - 1);
+	if (lo > hi)
+		return 0;
+	new = sim_kzalloc(iovad->m, sizeof(*new));
+	if (!new)
+		return -ENOMEM;
+
+	pthread_mutex_lock(&iovad->tree_lock);
+	/*
+	 * Nodes starting at or below hi + 1, walked downwards, have
+	 * decreasing ends: those that end at or above lo - 1 touch the range.
+	 */
+	n = iova_floor(iovad, hi + 1);
+	for (p = n; p && p->end >= lo - 1; p = iova_prev(p)) {
+		if (p->kind == IOVA_KIND_ALLOC && p->pfn_lo <= hi &&
+		    p->end >= lo) {
+			ret = -EBUSY;
+			goto out_unlock;
+		}
+	}
+	for (p = n; p && p->end >= lo - 1; p = n) {
+		n = iova_prev(p);
+		if (p->kind != IOVA_KIND_RESERVED)
+			continue;
+		lo = min(lo, p->pfn_lo);
+		hi = max(hi, p->pfn_hi);
+		if (!keep) {
+			keep = p;
+			continue;
+		}
+		iova_erase(iovad, p);
+		iovad->nr_reserved--;
+		p->left = dead;
+		dead = p;
+	}
+	if (keep) {
+		/* the merged neighbours are gone: grow it in place */
+		keep->pfn_lo = lo;
+		keep->pfn_hi = hi;
+		keep->end = hi;
+		iova_propagate(keep);
+	} else {
+		new->pfn_lo = lo;
+		new->pfn_hi = new->end = hi;
+		new->kind = IOVA_KIND_RESERVED;
+		iova_insert(iovad, new);
+		iovad->nr_reserved++;
+		new = NULL;
+	}
+	iova_debug_check(iovad, "reserve_iova");
+out_unlock:
+	pthread_mutex_unlock(&iovad->tree_lock);
+
+	sim_kfree(iovad->m, new);
+	while (dead) {
+		p = dead;
+		dead = p->left;
+		sim_kfree(iovad->m, p);
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Per-CPU magazine caches and the depot                                    */
+/* ------------------------------------------------------------------------ */
+
+static struct iova_magazine *iova_magazine_alloc(struct sim_machine *m)
+{
+	struct iova_magazine *mag = sim_kmalloc(m, sizeof(*mag));
+
+	if (mag)
+		mag->size = 0;
+	return mag;
+}
+
+static inline bool iova_magazine_full(struct iova_domain *iovad,
+				      const struct iova_magazine *mag)
+{
+	return mag->size >= iovad->mag_size;
+}
+
+/* A cached start at or below @max_pfn, newest first, or 0. */
+static unsigned long iova_magazine_pop(struct iova_magazine *mag,
+				       unsigned long max_pfn)
+{
+	unsigned long i, pfn;
+
+	for (i = mag->size; i-- > 0;) {
+		if (mag->pfns[i] > max_pfn)
+			continue;
+		pfn = mag->pfns[i];
+		mag->pfns[i] = mag->pfns[--mag->size];
+		return pfn;
+	}
+	return 0;
+}
+
+/* The ranges of @mag left the caches (their lock is held). */
+static void iova_cached_sub(struct iova_domain *iovad, unsigned long ranges,
+			    unsigned int cls)
+{
+	atomic_fetch_sub(&iovad->cached_ranges, ranges);
+	atomic_fetch_sub(&iovad->cached_frames, ranges << cls);
+}
+
+static struct iova_cpu_rcache *iova_this_cpu(struct iova_domain *iovad)
+{
+	int cpu = sched_getcpu();
+
+	if (cpu < 0)
+		cpu = 0;
+	return &iovad->cpus[(unsigned int)cpu % iovad->ncpus];
+}
+
+/* Size class of a power-of-two size up to IOVA_CACHE_LIMIT. */
+static inline unsigned int iova_class(unsigned long size)
+{
+	return (unsigned int)__builtin_ctzl(size);
+}
+
+static unsigned long iova_rcache_get(struct iova_domain *iovad,
+				     unsigned int cls, unsigned long limit_pfn)
+{
+	struct iova_cpu_rcache *rc = iova_this_cpu(iovad);
+	struct iova_depot *depot = &iovad->depot[cls];
+	unsigned long size = 1UL << cls, pfn = 0;
+	bool has_pfn = false;
+
+	if (limit_pfn < size)
+		return 0;
+	pthread_mutex_lock(&rc->lock);
+	if (rc->loaded[cls]->size) {
+		has_pfn = true;
+	} else if (rc->prev[cls]->size) {
+		struct iova_magazine *tmp = rc->loaded[cls];
+
+		rc->loaded[cls] = rc->prev[cls];
+		rc->prev[cls] = tmp;
+		has_pfn = true;
+	} else {
+		pthread_mutex_lock(&depot->lock);
+		if (depot->nr) {
+			sim_kfree(iovad->m, rc->loaded[cls]);
+			rc->loaded[cls] = depot->mags[--depot->nr];
+			depot->mags[depot->nr] = NULL;
+			has_pfn = true;
+		}
+		pthread_mutex_unlock(&depot->lock);
+	}
+	if (has_pfn) {
+		pfn = iova_magazine_pop(rc->loaded[cls], limit_pfn - size + 1);
+		if (pfn)
+			iova_cached_sub(iovad, 1, cls);
+	}
+	pthread_mutex_unlock(&rc->lock);
+	return pfn;
+}
+
+/* Park @pfn in this CPU's cache; false if it must go to the tree instead. */
+static bool iova_rcache_insert(struct iova_domain *iovad, unsigned int cls,
+			       unsigned long pfn)
+{
+	struct iova_cpu_rcache *rc = iova_this_cpu(iovad);
+	struct iova_depot *depot = &iovad->depot[cls];
+	struct iova_magazine *spill = NULL;
+	bool can_insert = false;
+
+	pthread_mutex_lock(&rc->lock);
+	if (!iova_magazine_full(iovad, rc->loaded[cls])) {
+		can_insert = true;
+	} else if (!iova_magazine_full(iovad, rc->prev[cls])) {
+		struct iova_magazine *tmp = rc->loaded[cls];
+
+		rc->loaded[cls] = rc->prev[cls];
+		rc->prev[cls] = tmp;
+		can_insert = true;
+	} else {
+		struct iova_magazine *new = iova_magazine_alloc(iovad->m);
+
+		if (new) {
+			pthread_mutex_lock(&depot->lock);
+			if (depot->nr < iovad->depot_max) {
+				depot->mags[depot->nr++] = rc->loaded[cls];
+			} else {
+				spill = rc->loaded[cls];
+				iova_cached_sub(iovad, spill->size, cls);
+			}
+			pthread_mutex_unlock(&depot->lock);
+			rc->loaded[cls] = new;
+			can_insert = true;
+		}
+	}
+	if (can_insert) {
+		struct iova_magazine *mag = rc->loaded[cls];
+
+		mag->pfns[mag->size++] = pfn;
+		atomic_fetch_add(&iovad->cached_ranges, 1);
+		atomic_fetch_add(&iovad->cached_frames, 1UL << cls);
+	}
+	pthread_mutex_unlock(&rc->lock);
+
+	if (spill) {
+		/* depot full: that magazine's ranges go back to the tree */
+		iova_free_pfns(iovad, spill->pfns, spill->size);
+		sim_kfree(iovad->m, spill);
+	}
+	return can_insert;
+}
+
+/**
+ * iova_cache_flush - empty every per-CPU cache and the depot into the tree
+ * @iovad: the domain
+ *
+ * Takes each CPU's cache lock in turn and then each depot lock, each time
+ * with tree_lock nested inside to free the ranges. The per-CPU magazines
+ * stay (empty); the depot's are freed.
+ */
+void iova_cache_flush(struct iova_domain *iovad)
+{
+	unsigned int cpu, cls, i;
+
+	for (cpu = 0; cpu < iovad->ncpus; cpu++) {
+		struct iova_cpu_rcache *rc = &iovad->cpus[cpu];
+
+		pthread_mutex_lock(&rc->lock);
+		for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
+			struct iova_magazine *mags[2] = {
+				rc->loaded[cls], rc->prev[cls]
+			};
+
+			for (i = 0; i < 2; i++) {
+				iova_cached_sub(iovad, mags[i]->size, cls);
+				iova_free_pfns(iovad, mags[i]->pfns,
+					       mags[i]->size);
+				mags[i]->size = 0;
+			}
+		}
+		pthread_mutex_unlock(&rc->lock);
+	}
+	for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
+		struct iova_depot *depot = &iovad->depot[cls];
+
+		pthread_mutex_lock(&depot->lock);
+		while (depot->nr) {
+			struct iova_magazine *mag = depot->mags[--depot->nr];
+
+			depot->mags[depot->nr] = NULL;
+			iova_cached_sub(iovad, mag->size, cls);
+			iova_free_pfns(iovad, mag->pfns, mag->size);
+			sim_kfree(iovad->m, mag);
+		}
+		pthread_mutex_unlock(&depot->lock);
+	}
+}
+
+/*
+ * Debug builds: is [@pfn, +@size) exactly an allocation of the tree?
+ * Takes tree_lock (no cache lock held).
+ */
+static bool iova_is_allocation(struct iova_domain *iovad, unsigned long pfn,
+			       unsigned long size)
+{
+	struct iova_node *n;
+	bool ok;
+
+	pthread_mutex_lock(&iovad->tree_lock);
+	n = iova_floor(iovad, pfn);
+	ok = n && n->kind == IOVA_KIND_ALLOC && n->pfn_lo == pfn &&
+	     iova_node_size(n) == size;
+	pthread_mutex_unlock(&iovad->tree_lock);
+	return ok;
+}
+
+/**
+ * alloc_iova_fast - allocate @size frames ending at or below @limit_pfn
+ * @iovad: the domain
+ * @size: frames; below IOVA_CACHE_LIMIT rounded up to a power of two
+ * @limit_pfn: highest frame the range may use
+ * @flush_rcache: on failure, flush every cache into the tree and retry once
+ *
+ * The calling CPU's cache is tried first under its lock only (loaded, then
+ * prev, then a full magazine from the depot); then the tree (tree_lock),
+ * always size-aligned as Linux does. The caller owns the range until
+ * free_iova_fast() with the same @size. Returns the first frame, or 0.
+ */
+unsigned long alloc_iova_fast(struct iova_domain *iovad, unsigned long size,
+			      unsigned long limit_pfn, bool flush_rcache)
+{
+	unsigned long pfn;
+
+	if (!size || size > IOVA_MAX_SIZE)
+		return 0;
+	if (size < IOVA_CACHE_LIMIT)
+		size = iova_roundup_pow_of_two(size);
+	if (size <= IOVA_CACHE_LIMIT) {
+		pfn = iova_rcache_get(iovad, iova_class(size), limit_pfn);
+		if (pfn)
+			return pfn;
+	}
+	for (;;) {
+		pfn = alloc_iova(iovad, size, limit_pfn, true);
+		if (pfn || !flush_rcache ||
+		    !atomic_load(&iovad->cached_ranges))
+			return pfn;
+		/* replenish the tree from the caches, once */
+		flush_rcache = false;
+		iova_cache_flush(iovad);
+	}
+}
+
+/**
+ * free_iova_fast - give back what alloc_iova_fast() returned
+ * @iovad: the domain
+ * @pfn: the first frame alloc_iova_fast() returned
+ * @size: the size passed to alloc_iova_fast()
+ *
+ * Cacheable sizes go to the calling CPU's cache (its lock only; the range
+ * stays allocated in the tree, owned by the cache); larger sizes, and
+ * ranges for which no magazine could be allocated, go to the tree
+ * (tree_lock). In debug mode a range that is not an allocation of that
+ * size is reported and refused.
+ */
+void free_iova_fast(struct iova_domain *iovad, unsigned long pfn,
+		    unsigned long size)
+{
+	if (!pfn || !size || size > IOVA_MAX_SIZE)
+		return;
+	if (size < IOVA_CACHE_LIMIT)
+		size = iova_roundup_pow_of_two(size);
+	if (unlikely(iova_debug(iovad)) &&
+	    !iova_is_allocation(iovad, pfn, size)) {
+		fprintf(stderr,
+			"iova: free_iova_fast(%#lx, %lu): not an allocation of that size\n",
+			pfn, size);
+		return;
+	}
+	if (size <= IOVA_CACHE_LIMIT &&
+	    iova_rcache_insert(iovad, iova_class(size), pfn))
+		return;
+	free_iova(iovad, pfn);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Domain                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void iova_free_subtree(struct iova_domain *iovad, struct iova_node *n)
+{
+	struct iova_node *r;
+
+	while (n) {
+		iova_free_subtree(iovad, n->left);
+		r = n->right;
+		if (n->kind != IOVA_KIND_SENTINEL)
+			sim_kfree(iovad->m, n);
+		n = r;
+	}
+}
+
+/**
+ * iova_domain_create - an empty IOVA space
+ * @m: machine, for the allocation hook (fail-Nth)
+ * @granule: bytes per frame (power of two, >= 4K)
+ * @start_pfn: lowest frame that may be allocated (>= 1)
+ * @ncpus: number of per-CPU caches (0 is taken as 1)
+ * @guard_pfns: free frames kept above every allocation
+ *
+ * Allocates the domain, its per-CPU caches and their two magazines per
+ * size class up front, all through @m; the caller owns the result until
+ * iova_domain_destroy(). Returns NULL for bad arguments or no memory.
+ */
+struct iova_domain *iova_domain_create(struct sim_machine *m,
+				       unsigned long granule,
+				       unsigned long start_pfn,
+				       unsigned int ncpus,
+				       unsigned long guard_pfns)
+{
+	struct iova_domain *iovad;
+	unsigned int cpu, cls;
+
+	if (!m || granule < 4096 || (granule & (granule - 1)) || !start_pfn ||
+	    start_pfn > ULONG_MAX / 2 || guard_pfns > IOVA_MAX_SIZE)
+		return NULL;
+	if (!ncpus)
+		ncpus = 1;
+	iovad = sim_kzalloc(m, sizeof(*iovad));
+	if (!iovad)
+		return NULL;
+	iovad->m = m;
+	iovad->granule = granule;
+	iovad->shift = (unsigned int)__builtin_ctzl(granule);
+	iovad->start_pfn = start_pfn;
+	iovad->guard_pfns = guard_pfns;
+	iovad->mag_size = IOVA_MAG_SIZE;
+	iovad->depot_max = IOVA_DEPOT_MAX;
+#ifdef IOVA_DEBUG
+	atomic_store(&iovad->debug, true);
+#endif
+	pthread_mutex_init(&iovad->tree_lock, NULL);
+	for (cls = 0; cls < IOVA_NR_CLASSES; cls++)
+		pthread_mutex_init(&iovad->depot[cls].lock, NULL);
+
+	iovad->head.kind = IOVA_KIND_SENTINEL;
+	iovad->head.pfn_lo = 0;
+	iovad->head.pfn_hi = iovad->head.end = start_pfn - 1;
+	iovad->tail.kind = IOVA_KIND_SENTINEL;
+	iovad->tail.pfn_lo = iovad->tail.pfn_hi = iovad->tail.end = ULONG_MAX;
+	iova_insert(iovad, &iovad->head);
+	iova_insert(iovad, &iovad->tail);
+
+	iovad->cpus = sim_kcalloc(m, ncpus, sizeof(*iovad->cpus));
+	if (!iovad->cpus)
+		goto err;
+	iovad->ncpus = ncpus;
+	for (cpu = 0; cpu < ncpus; cpu++)
+		pthread_mutex_init(&iovad->cpus[cpu].lock, NULL);
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
+			iovad->cpus[cpu].loaded[cls] = iova_magazine_alloc(m);
+			if (!iovad->cpus[cpu].loaded[cls])
+				goto err;
+			iovad->cpus[cpu].prev[cls] = iova_magazine_alloc(m);
+			if (!iovad->cpus[cpu].prev[cls])
+				goto err;
+		}
+	}
+	return iovad;
+
+err:
+	iova_domain_destroy(iovad);
+	return NULL;
+}
+
+/**
+ * iova_domain_destroy - free the domain and everything it holds
+ * @iovad: the domain (NULL is fine)
+ *
+ * Every node - allocations still outstanding, cached ranges, reservations
+ * - every magazine and the depot go. No lock is taken: nobody else may be
+ * using the domain.
+ */
+void iova_domain_destroy(struct iova_domain *iovad)
+{
+	struct sim_machine *m;
+	unsigned int cpu, cls, i;
+
+	if (!iovad)
+		return;
+	m = iovad->m;
+	iova_free_subtree(iovad, iovad->root);
+	iovad->root = NULL;
+	for (cpu = 0; iovad->cpus && cpu < iovad->ncpus; cpu++) {
+		for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
+			sim_kfree(m, iovad->cpus[cpu].loaded[cls]);
+			sim_kfree(m, iovad->cpus[cpu].prev[cls]);
+		}
+		pthread_mutex_destroy(&iovad->cpus[cpu].lock);
+	}
+	sim_kfree(m, iovad->cpus);
+	for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
+		for (i = 0; i < iovad->depot[cls].nr; i++)
+			sim_kfree(m, iovad->depot[cls].mags[i]);
+		pthread_mutex_destroy(&iovad->depot[cls].lock);
+	}
+	pthread_mutex_destroy(&iovad->tree_lock);
+	sim_kfree(m, iovad);
+}
+
+/**
+ * iova_domain_set_debug - check the tree after every mutation
+ * @iovad: the domain
+ * @on: true to check (the default when built with IOVA_DEBUG)
+ *
+ * May be called at any time; each check runs under tree_lock.
+ */
+void iova_domain_set_debug(struct iova_domain *iovad, bool on)
+{
+	atomic_store(&iovad->debug, on);
+}
+
+/**
+ * iova_domain_set_rcache_limits - shrink the magazines and the depot
+ * @iovad: the domain, before any cache use
+ * @mag_size: ranges per magazine, 1..IOVA_MAG_SIZE
+ * @depot_max: full magazines per depot, 0..IOVA_DEPOT_MAX
+ *
+ * For tests that want to reach the depot's limits quickly. Returns 0 or
+ * -EINVAL; nothing changes on error.
+ */
+int iova_domain_set_rcache_limits(struct iova_domain *iovad,
+				  unsigned int mag_size,
+				  unsigned int depot_max)
+{
+	if (!mag_size || mag_size > IOVA_MAG_SIZE || depot_max > IOVA_DEPOT_MAX)
+		return -EINVAL;
+	iovad->mag_size = mag_size;
+	iovad->depot_max = depot_max;
+	return 0;
+}
+
+/**
+ * iova_shift - log2 of the domain's granule
+ * @iovad: the domain
+ */
+unsigned long iova_shift(struct iova_domain *iovad)
+{
+	return iovad->shift;
+}
+
+/**
+ * iova_domain_allocations - allocations held by callers
+ * @iovad: the domain
+ *
+ * Allocation nodes of the tree (reads the count under tree_lock) minus the
+ * ranges parked in caches. A snapshot when other threads are active.
+ */
+unsigned long iova_domain_allocations(struct iova_domain *iovad)
+{
+	unsigned long nr, cached;
+
+	pthread_mutex_lock(&iovad->tree_lock);
+	nr = iovad->nr_allocs;
+	pthread_mutex_unlock(&iovad->tree_lock);
+	cached = atomic_load(&iovad->cached_ranges);
+	return nr > cached ? nr - cached : 0;
+}
+
+/**
+ * iova_domain_reservations - reserved nodes in the tree
+ * @iovad: the domain
+ *
+ * After merging: a count of disjoint, non-adjacent reserved ranges. Reads
+ * the count under tree_lock.
+ */
+unsigned long iova_domain_reservations(struct iova_domain *iovad)
+{
+	unsigned long nr;
+
+	pthread_mutex_lock(&iovad->tree_lock);
+	nr = iovad->nr_reserved;
+	pthread_mutex_unlock(&iovad->tree_lock);
+	return nr;
+}
+
+/**
+ * iova_domain_cached - frames parked in the per-CPU caches and the depot
+ * @iovad: the domain
+ *
+ * Lock-free read of a counter kept under the cache locks.
+ */
+unsigned long iova_domain_cached(struct iova_domain *iovad)
+{
+	return atomic_load(&iovad->cached_frames);
+}
+
+/* Cross-check one magazine against the tree (all locks held). */
+static void iova_check_magazine(struct iova_domain *iovad,
+				struct iova_check *c,
+				const struct iova_magazine *mag,
+				unsigned int cls, unsigned long *ranges,
+				bool set)
+{
+	unsigned long i;
+	struct iova_node *n;
+
+	if (set && mag->size > iovad->mag_size)
+		iova_check_report(c, NULL, "magazine holds %lu of %u",
+				  mag->size, iovad->mag_size);
+	for (i = 0; i < mag->size && i < IOVA_MAG_SIZE; i++) {
+		n = iova_floor(iovad, mag->pfns[i]);
+		if (!n || n->pfn_lo != mag->pfns[i] ||
+		    n->kind != IOVA_KIND_ALLOC ||
+		    iova_node_size(n) != 1UL << cls) {
+			if (set)
+				iova_check_report(c, NULL,
+						  "cached frame %#lx (class %u) is not an allocation of that size",
+						  mag->pfns[i], cls);
+			continue;
+		}
+		if (set) {
+			if (n->mark)
+				iova_check_report(c, n, "cached twice");
+			n->mark = true;
+			(*ranges)++;
+		} else {
+			n->mark = false;
+		}
+	}
+}
+
+static void iova_check_caches(struct iova_domain *iovad, struct iova_check *c,
+			      bool set, unsigned long *ranges,
+			      unsigned long *frames)
+{
+	unsigned int cpu, cls, i;
+	unsigned long before;
+
+	for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
+		before = *ranges;
+		for (cpu = 0; cpu < iovad->ncpus; cpu++) {
+			iova_check_magazine(iovad, c, iovad->cpus[cpu].loaded[cls],
+					    cls, ranges, set);
+			iova_check_magazine(iovad, c, iovad->cpus[cpu].prev[cls],
+					    cls, ranges, set);
+		}
+		for (i = 0; i < iovad->depot[cls].nr; i++)
+			iova_check_magazine(iovad, c, iovad->depot[cls].mags[i],
+					    cls, ranges, set);
+		*frames += (*ranges - before) << cls;
+	}
+}
+
+/**
+ * iova_domain_check - verify the tree and the caches
+ * @iovad: the domain
+ *
+ * Takes every CPU cache lock in index order, every depot lock, then
+ * tree_lock, so it may run while other threads allocate. Verifies that the
+ * in-order ranges do not overlap (guards included), that sentinels bound
+ * them, AVL balance and heights, that each node's first/last/max gap
+ * equal the values recomputed from its children, the allocation count,
+ * and that every cached frame starts a distinct allocation of its class's
+ * size and the cached counters add up. Returns 0, or -EUCLEAN after
+ * printing what is wrong to stderr.
+ */
+int iova_domain_check(struct iova_domain *iovad)
+{
+	struct iova_check c = { .who = "iova_domain_check" };
+	unsigned long ranges = 0, frames = 0, dummy = 0, dummy_frames = 0;
+	unsigned long cached_ranges, cached_frames;
+	unsigned int cpu, cls, errors;
+
+	for (cpu = 0; cpu < iovad->ncpus; cpu++)
+		pthread_mutex_lock(&iovad->cpus[cpu].lock);
+	for (cls = 0; cls < IOVA_NR_CLASSES; cls++)
+		pthread_mutex_lock(&iovad->depot[cls].lock);
+	pthread_mutex_lock(&iovad->tree_lock);
+
+	errors = iova_tree_check(iovad, "iova_domain_check");
+	iova_check_caches(iovad, &c, true, &ranges, &frames);
+	iova_check_caches(iovad, &c, false, &dummy, &dummy_frames);
+	cached_ranges = atomic_load(&iovad->cached_ranges);
+	cached_frames = atomic_load(&iovad->cached_frames);
+	if (ranges != cached_ranges || frames != cached_frames)
+		iova_check_report(&c, NULL,
+				  "caches hold %lu ranges/%lu frames, counted %lu/%lu",
+				  ranges, frames, cached_ranges, cached_frames);
+	for (cls = 0; cls < IOVA_NR_CLASSES; cls++)
+		if (iovad->depot[cls].nr > iovad->depot_max)
+			iova_check_report(&c, NULL, "depot %u holds %u magazines",
+					  cls, iovad->depot[cls].nr);
+
+	pthread_mutex_unlock(&iovad->tree_lock);
+	for (cls = IOVA_NR_CLASSES; cls-- > 0;)
+		pthread_mutex_unlock(&iovad->depot[cls].lock);
+	for (cpu = iovad->ncpus; cpu-- > 0;)
+		pthread_mutex_unlock(&iovad->cpus[cpu].lock);
+
+	return (errors || c.errors) ? -EUCLEAN : 0;
+}

@@ -1,0 +1,1306 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOVA allocator: a randomized run against a frame-by-frame reference
+ * model (every result checked: bounds, alignment, freeness, highest fit on
+ * the tree path), exhaustion and recovery, 32-bit limits in a 64-bit
+ * space, reserved windows and their merging, guard gaps, size rounding,
+ * the per-CPU caches and the depot, concurrent alloc/free, a fail-Nth
+ * sweep, and a million live ranges.
+ *
+ * The domains here turn the per-mutation tree check on at run time with
+ * iova_domain_set_debug() (the library is not rebuilt with -DIOVA_DEBUG),
+ * except where a test is about volume.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include "helpers.h"
+#include "../src/iommu/iova.h"
+
+#define GRANULE		4096UL
+/* Sizes below it are rounded up; power-of-two sizes up to it are cached. */
+#define CACHE_LIMIT	(1UL << (IOVA_RANGE_CACHE_MAX_SIZE - 1))
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+struct rng {
+	u64 s;
+};
+
+static u64 rnd(struct rng *r)
+{
+	r->s ^= r->s >> 12;
+	r->s ^= r->s << 25;
+	r->s ^= r->s >> 27;
+	return r->s * 2685821657736338717ULL;
+}
+
+static unsigned long rnd_range(struct rng *r, unsigned long lo,
+			       unsigned long hi)
+{
+	return lo + (unsigned long)(rnd(r) % (hi - lo + 1));
+}
+
+static unsigned long pow2_roundup(unsigned long x)
+{
+	unsigned long p = 1;
+
+	while (p < x)
+		p <<= 1;
+	return p;
+}
+
+/* What alloc_iova_fast() really allocates for @size. */
+static unsigned long fast_size(unsigned long size)
+{
+	return size < CACHE_LIMIT ? pow2_roundup(size) : size;
+}
+
+static unsigned int class_of(unsigned long rounded)
+{
+	return (unsigned int)__builtin_ctzl(rounded);
+}
+
+#define CHECK(iovad)	assert_int_equal(iova_domain_check(iovad), 0)
+
+struct live {
+	unsigned long pfn;
+	unsigned long size;	/* frames really allocated */
+	unsigned long req;	/* size asked for */
+	bool fast;
+};
+
+static int live_cmp(const void *a, const void *b)
+{
+	const struct live *x = a, *y = b;
+
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/* Sort and check that no two ranges (plus @guard) touch. */
+static void assert_disjoint(struct live *l, unsigned long nr,
+			    unsigned long guard)
+{
+	unsigned long i;
+
+	qsort(l, nr, sizeof(*l), live_cmp);
+	for (i = 1; i < nr; i++) {
+		if (l[i - 1].pfn + l[i - 1].size - 1 + guard >= l[i].pfn)
+			fail_msg("[%#lx+%lu] and [%#lx+%lu] overlap (guard %lu)",
+				 l[i - 1].pfn, l[i - 1].size, l[i].pfn,
+				 l[i].size, guard);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reference model: one byte per frame                                      */
+/* ------------------------------------------------------------------------ */
+
+#define MODEL_FRAMES	(1UL << 14)	/* limits stay below this */
+#define MODEL_SLACK	64		/* guard frames above the top limit */
+
+enum { MF_FREE, MF_USED, MF_RES };
+
+struct model {
+	unsigned long start, guard;
+	u8 occ[MODEL_FRAMES + MODEL_SLACK];
+	u8 cached[MODEL_FRAMES + MODEL_SLACK];	/* class + 1 at a cached start */
+	unsigned long cached_frames;
+	unsigned long used;			/* frames MF_USED */
+	struct live *live;
+	unsigned long nr_live, cap;
+	/* what the run went through */
+	unsigned long tree_allocs, cache_hits, fast_tree, fails, flushed;
+	unsigned long spills, reserved, busy;
+};
+
+static void model_set(struct model *md, unsigned long pfn, unsigned long size,
+		      u8 val)
+{
+	unsigned long i, n = size + (val == MF_RES ? 0 : md->guard);
+
+	assert_true(pfn + n <= MODEL_FRAMES + MODEL_SLACK);
+	for (i = pfn; i < pfn + n; i++) {
+		if (md->occ[i] == MF_USED)
+			md->used--;
+		md->occ[i] = val;
+		if (val == MF_USED)
+			md->used++;
+	}
+}
+
+/* Is the range with its guard free in the model? */
+static bool model_free_at(const struct model *md, unsigned long pfn,
+			  unsigned long size)
+{
+	unsigned long i;
+
+	for (i = pfn; i < pfn + size + md->guard; i++)
+		if (md->occ[i] != MF_FREE)
+			return false;
+	return true;
+}
+
+/* The highest aligned start that fits, as the allocator must find it. */
+static unsigned long model_fit(const struct model *md, unsigned long size,
+			       unsigned long align, unsigned long limit)
+{
+	unsigned long top = limit + md->guard, run = 0, p;
+
+	if (size > limit)
+		return 0;
+	for (p = top + 1; p-- > md->start;) {
+		run = md->occ[p] == MF_FREE ? run + 1 : 0;
+		if (!(p & (align - 1)) && p + size - 1 <= limit &&
+		    run >= size + md->guard)
+			return p;
+	}
+	return 0;
+}
+
+static void model_uncache_all(struct model *md)
+{
+	unsigned long p;
+
+	for (p = 0; p < MODEL_FRAMES; p++) {
+		if (!md->cached[p])
+			continue;
+		model_set(md, p, 1UL << (md->cached[p] - 1), MF_FREE);
+		md->cached[p] = 0;
+	}
+	md->cached_frames = 0;
+}
+
+/* Maximal runs of reserved frames: what merging must leave in the tree. */
+static unsigned long model_reserved_runs(const struct model *md)
+{
+	unsigned long p, runs = 0;
+
+	for (p = 0; p < MODEL_FRAMES; p++)
+		if (md->occ[p] == MF_RES && (!p || md->occ[p - 1] != MF_RES))
+			runs++;
+	return runs;
+}
+
+static void model_add_live(struct model *md, unsigned long pfn,
+			   unsigned long size, unsigned long req, bool fast)
+{
+	if (md->nr_live == md->cap) {
+		md->cap = md->cap ? md->cap * 2 : 256;
+		md->live = realloc(md->live, md->cap * sizeof(*md->live));
+		assert_non_null(md->live);
+	}
+	md->live[md->nr_live++] = (struct live){ pfn, size, req, fast };
+}
+
+/* ------------------------------------------------------------------------ */
+/* Randomized run against the model                                         */
+/* ------------------------------------------------------------------------ */
+
+static unsigned long pick_limit(struct rng *r, struct model *md)
+{
+	switch (rnd(r) % 4) {
+	case 0:
+	case 1:
+		return MODEL_FRAMES - 1;
+	case 2:
+		return rnd_range(r, md->start + 64, MODEL_FRAMES - 1);
+	default:
+		return rnd_range(r, md->start + 1024, MODEL_FRAMES / 2);
+	}
+}
+
+static void random_tree_alloc(struct iova_domain *iovad, struct model *md,
+			      struct rng *r, unsigned long step)
+{
+	unsigned long size, limit, pfn, want, align;
+	bool aligned = rnd(r) & 1;
+	unsigned int k = rnd(r) % 100;
+
+	size = k < 70 ? rnd_range(r, 1, 16) : k < 95 ? rnd_range(r, 17, 128) :
+							rnd_range(r, 129, 1024);
+	limit = pick_limit(r, md);
+	align = aligned ? pow2_roundup(size) : 1;
+	want = model_fit(md, size, align, limit);
+	pfn = alloc_iova(iovad, size, limit, aligned);
+	if (pfn != want)
+		fail_msg("step %lu: alloc_iova(%lu, %#lx, %d) = %#lx, highest fit %#lx",
+			 step, size, limit, aligned, pfn, want);
+	if (!pfn) {
+		md->fails++;
+		return;
+	}
+	md->tree_allocs++;
+	model_set(md, pfn, size, MF_USED);
+	model_add_live(md, pfn, size, size, false);
+}
+
+static void random_fast_alloc(struct iova_domain *iovad, struct model *md,
+			      struct rng *r, unsigned long step)
+{
+	unsigned long req, rs, limit, pfn, want, before, after;
+	bool flush = rnd(r) & 1;
+
+	req = rnd(r) % 5 ? rnd_range(r, 1, CACHE_LIMIT - 1) :
+			   rnd_range(r, CACHE_LIMIT, 100);
+	rs = fast_size(req);
+	limit = pick_limit(r, md);
+	before = iova_domain_cached(iovad);
+	pfn = alloc_iova_fast(iovad, req, limit, flush);
+	after = iova_domain_cached(iovad);
+
+	if (pfn && rs <= CACHE_LIMIT && md->cached[pfn] == class_of(rs) + 1 &&
+	    after == before - rs) {
+		/* from the cache: any cached range of the class under limit */
+		if (pfn + rs - 1 > limit || pfn & (rs - 1))
+			fail_msg("step %lu: cached %#lx+%lu breaks limit %#lx/alignment",
+				 step, pfn, rs, limit);
+		md->cached[pfn] = 0;
+		md->cached_frames -= rs;
+		md->cache_hits++;
+	} else {
+		if (after != before) {
+			/* the tree was full: everything was flushed first */
+			if (!flush || after)
+				fail_msg("step %lu: cache went %lu -> %lu (flush %d)",
+					 step, before, after, flush);
+			model_uncache_all(md);
+			md->flushed++;
+		}
+		want = model_fit(md, rs, pow2_roundup(rs), limit);
+		if (pfn != want)
+			fail_msg("step %lu: alloc_iova_fast(%lu, %#lx, %d) = %#lx, highest fit %#lx",
+				 step, req, limit, flush, pfn, want);
+		if (!pfn) {
+			md->fails++;
+			return;
+		}
+		md->fast_tree++;
+		model_set(md, pfn, rs, MF_USED);
+	}
+	model_add_live(md, pfn, rs, req, true);
+}
+
+static void random_free(struct iova_domain *iovad, struct model *md,
+			struct rng *r, unsigned long step)
+{
+	unsigned long i = rnd(r) % md->nr_live, before, after;
+	struct live l = md->live[i];
+
+	md->live[i] = md->live[--md->nr_live];
+	if (!l.fast || l.size > CACHE_LIMIT) {
+		if (l.fast)
+			free_iova_fast(iovad, l.pfn, l.req);
+		else
+			assert_int_equal(free_iova(iovad, l.pfn + rnd(r) % l.size),
+					 l.size);
+		model_set(md, l.pfn, l.size, MF_FREE);
+		return;
+	}
+	before = iova_domain_cached(iovad);
+	free_iova_fast(iovad, l.pfn, l.req);
+	after = iova_domain_cached(iovad);
+	if (after == before + l.size) {
+		md->cached[l.pfn] = class_of(l.size) + 1;
+		md->cached_frames += l.size;
+		return;
+	}
+	/* the depot overflowed into the tree: resynchronise by a flush */
+	iova_cache_flush(iovad);
+	md->cached[l.pfn] = class_of(l.size) + 1;
+	model_uncache_all(md);
+	md->spills++;
+	(void)step;
+}
+
+static void random_reserve(struct iova_domain *iovad, struct model *md,
+			   struct rng *r, unsigned long step)
+{
+	unsigned long lo = rnd_range(r, md->start, MODEL_FRAMES - 1);
+	unsigned long hi = min(lo + rnd_range(r, 0, 15), MODEL_FRAMES - 1);
+	unsigned long p;
+	int want = 0, ret;
+
+	for (p = lo; p <= hi; p++)
+		if (md->occ[p] == MF_USED)
+			want = -EBUSY;
+	ret = reserve_iova(iovad, lo, hi);
+	if (ret != want)
+		fail_msg("step %lu: reserve_iova(%#lx, %#lx) = %d, expected %d",
+			 step, lo, hi, ret, want);
+	if (!ret)
+		model_set(md, lo, hi - lo + 1, MF_RES);
+	md->reserved += !ret;
+	md->busy += ret == -EBUSY;
+	assert_int_equal(iova_domain_reservations(iovad),
+			 model_reserved_runs(md));
+}
+
+/*
+ * @fill: percentage of the space kept in use (more means more failures
+ * and flush-retries); @mag, @depot: cache limits (small ones spill).
+ */
+static void run_random(unsigned long seed, unsigned long start,
+		       unsigned long guard, unsigned long steps,
+		       unsigned int fill, unsigned int mag, unsigned int depot)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct model *md = calloc(1, sizeof(*md));
+	struct iova_domain *iovad;
+	struct rng r = { seed };
+	unsigned long step, i;
+	unsigned int k;
+
+	assert_non_null(md);
+	md->start = start;
+	md->guard = guard;
+	iovad = iova_domain_create(m, GRANULE, start, 1, guard);
+	assert_non_null(iovad);
+	iova_domain_set_debug(iovad, true);
+	assert_int_equal(iova_domain_set_rcache_limits(iovad, mag, depot), 0);
+
+	for (step = 0; step < steps; step++) {
+		k = rnd(&r) % 100;
+		/* keep the space around @fill percent full */
+		if (md->used > MODEL_FRAMES * fill / 100 && k < 60)
+			k = 60;
+		if (k < 25)
+			random_tree_alloc(iovad, md, &r, step);
+		else if (k < 55)
+			random_fast_alloc(iovad, md, &r, step);
+		else if (k < 97) {
+			if (md->nr_live)
+				random_free(iovad, md, &r, step);
+		} else if (k < 98) {
+			random_reserve(iovad, md, &r, step);
+		} else if (k < 99) {
+			iova_cache_flush(iovad);
+			model_uncache_all(md);
+		} else {
+			/* a burst of frees */
+			for (i = 0; i < 40 && md->nr_live; i++)
+				random_free(iovad, md, &r, step);
+		}
+		CHECK(iovad);
+		if (iova_domain_allocations(iovad) != md->nr_live ||
+		    iova_domain_cached(iovad) != md->cached_frames)
+			fail_msg("step %lu: %lu allocations/%lu cached, model %lu/%lu",
+				 step, iova_domain_allocations(iovad),
+				 iova_domain_cached(iovad), md->nr_live,
+				 md->cached_frames);
+	}
+	print_message("seed %#lx: %lu tree, %lu cache hits, %lu fast from tree, %lu failed, %lu flush-retries, %lu spills, %lu reserved, %lu busy\n",
+		      seed, md->tree_allocs, md->cache_hits, md->fast_tree,
+		      md->fails, md->flushed, md->spills, md->reserved,
+		      md->busy);
+	/* every model range really is allocated in the tree */
+	for (i = 0; i < md->nr_live; i++)
+		assert_false(model_free_at(md, md->live[i].pfn,
+					   md->live[i].size));
+	assert_disjoint(md->live, md->nr_live, guard);
+
+	/* free half, then destroy with ranges live and cached */
+	for (i = 0; i < md->nr_live / 2; i++) {
+		struct live *l = &md->live[i];
+
+		if (l->fast)
+			free_iova_fast(iovad, l->pfn, l->req);
+		else
+			assert_int_equal(free_iova(iovad, l->pfn), l->size);
+	}
+	assert_int_equal(iova_domain_allocations(iovad), md->nr_live - i);
+	CHECK(iovad);
+	iova_domain_destroy(iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	free(md->live);
+	free(md);
+	sim_machine_destroy(m);
+}
+
+static void test_random_model(void **state)
+{
+	run_random(0x1234567, 1, 0, 10000, 50, IOVA_MAG_SIZE, IOVA_DEPOT_MAX);
+	run_random(0xdeadbeef, 17, 0, 6000, 50, IOVA_MAG_SIZE, IOVA_DEPOT_MAX);
+	run_random(0xc0ffee, 1, 1, 6000, 90, IOVA_MAG_SIZE, IOVA_DEPOT_MAX);
+	run_random(0x5eed, 3, 3, 5000, 70, 4, 1);
+	run_random(0xfeed, 1, 0, 6000, 95, 3, 2);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Directed tests                                                           */
+/* ------------------------------------------------------------------------ */
+
+static void test_basics(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct iova_domain *iovad;
+
+	assert_null(iova_domain_create(m, 1000, 1, 1, 0));
+	assert_null(iova_domain_create(m, 2048, 1, 1, 0));
+	assert_null(iova_domain_create(m, GRANULE, 0, 1, 0));
+	assert_int_equal(sim_alloc_live(m), base);
+
+	iovad = iova_domain_create(m, 16384, 1, 0, 0);
+	assert_non_null(iovad);
+	iova_domain_set_debug(iovad, true);
+	assert_int_equal(iova_shift(iovad), 14);
+	CHECK(iovad);
+
+	/* top-down, inclusive limit */
+	assert_int_equal(alloc_iova(iovad, 1, 100, false), 100);
+	assert_int_equal(alloc_iova(iovad, 4, 100, true), 96);
+	assert_int_equal(alloc_iova(iovad, 3, 100, false), 93);
+	assert_int_equal(alloc_iova(iovad, 3, 100, true), 88);
+	assert_int_equal(iova_domain_allocations(iovad), 4);
+	/* nothing silly */
+	assert_int_equal(alloc_iova(iovad, 0, 100, false), 0);
+	assert_int_equal(alloc_iova(iovad, 200, 100, false), 0);
+	assert_int_equal(alloc_iova_fast(iovad, 0, 100, true), 0);
+	assert_int_equal(free_iova(iovad, 50), 0);
+	assert_int_equal(free_iova(iovad, 0), 0);
+	assert_int_equal(reserve_iova(iovad, 10, 9), -EINVAL);
+	/* frees by any frame of the range */
+	assert_int_equal(free_iova(iovad, 95), 3);
+	assert_int_equal(free_iova(iovad, 99), 4);
+	assert_int_equal(free_iova(iovad, 99), 0);
+	/* the gap is found again, highest first */
+	assert_int_equal(alloc_iova(iovad, 7, 100, false), 93);
+	assert_int_equal(iova_domain_allocations(iovad), 3);
+	CHECK(iovad);
+	/* frame 0 never */
+	assert_int_equal(alloc_iova(iovad, 1, 0, false), 0);
+	assert_int_equal(alloc_iova(iovad, 87, 87, false), 1);
+	assert_int_equal(alloc_iova(iovad, 1, 87, false), 0);
+	iova_domain_destroy(iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	sim_machine_destroy(m);
+}
+
+static void test_exhaustion(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 1, 0);
+	const unsigned long limit = 1023;
+	unsigned long pfn, n = 0, i;
+
+	assert_non_null(iovad);
+	iova_domain_set_debug(iovad, true);
+	while ((pfn = alloc_iova(iovad, 1, limit, false)))
+		assert_int_equal(pfn, limit - n++);
+	assert_int_equal(n, limit);
+	assert_int_equal(alloc_iova(iovad, 1, limit, false), 0);
+	assert_int_equal(alloc_iova_fast(iovad, 1, limit, true), 0);
+	CHECK(iovad);
+	/* free one frame: exactly it comes back */
+	assert_int_equal(free_iova(iovad, 500), 1);
+	assert_int_equal(alloc_iova(iovad, 2, limit, false), 0);
+	assert_int_equal(alloc_iova(iovad, 1, limit, false), 500);
+	/* free two aligned frames: an aligned pair fits, a quad does not */
+	free_iova(iovad, 600);
+	free_iova(iovad, 601);
+	assert_int_equal(alloc_iova_fast(iovad, 4, limit, true), 0);
+	assert_int_equal(alloc_iova_fast(iovad, 2, limit, true), 600);
+	CHECK(iovad);
+	/* free everything: the whole space is one gap again */
+	for (i = 1; i <= limit; i++)
+		free_iova(iovad, i);
+	assert_int_equal(iova_domain_allocations(iovad), 0);
+	assert_int_equal(alloc_iova(iovad, limit, limit, false), 1);
+	assert_int_equal(free_iova(iovad, 1), limit);
+
+	/*
+	 * Cached ranges are unusable to the tree until flushed: fill the space
+	 * with single frames, cache every other one, ask for a pair.
+	 */
+	for (i = 0; i < limit; i++)
+		assert_int_not_equal(alloc_iova_fast(iovad, 1, limit, false), 0);
+	for (i = 2; i <= limit; i += 2)
+		free_iova_fast(iovad, i, 1);
+	assert_int_equal(iova_domain_cached(iovad), limit / 2);
+	for (i = 3; i <= limit; i += 4)
+		assert_int_equal(free_iova(iovad, i), 1);
+	assert_int_equal(alloc_iova_fast(iovad, 2, limit, false), 0);
+	assert_int_equal(alloc_iova_fast(iovad, 2, limit, true), 1022);
+	assert_int_equal(iova_domain_cached(iovad), 0);
+	CHECK(iovad);
+	iova_domain_destroy(iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	sim_machine_destroy(m);
+}
+
+static void test_limit_32bit(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 1, 0);
+	const unsigned long lim32 = (1UL << 32 >> 12) - 1;
+	const unsigned long lim48 = (1UL << 48 >> 12) - 1;
+	struct rng r = { 42 };
+	unsigned long pfn, size, i;
+
+	assert_non_null(iovad);
+	iova_domain_set_debug(iovad, true);
+	/* the 64-bit space is used from the top of each limit */
+	assert_int_equal(alloc_iova(iovad, 16, lim48, true), lim48 - 15);
+	assert_int_equal(alloc_iova_fast(iovad, 1, lim32, false), lim32);
+	assert_int_equal(alloc_iova_fast(iovad, 1, ~0UL - 1, false), ~0UL - 1);
+	assert_int_equal(alloc_iova_fast(iovad, 1, ~0UL, false), ~0UL - 2);
+	for (i = 0; i < 3000; i++) {
+		size = rnd_range(&r, 1, 512);
+		if (i & 1) {
+			pfn = alloc_iova(iovad, size, lim32, i & 2);
+			assert_int_not_equal(pfn, 0);
+			assert_true(pfn + size - 1 <= lim32);
+		} else {
+			pfn = alloc_iova_fast(iovad, size, lim48, false);
+			assert_int_not_equal(pfn, 0);
+			assert_true(pfn + fast_size(size) - 1 <= lim48);
+			assert_true(pfn > lim32);
+			assert_int_equal(pfn & (pow2_roundup(size) - 1), 0);
+		}
+	}
+	CHECK(iovad);
+	/* a 32-bit request that cannot fit fails without touching 64-bit */
+	assert_int_equal(alloc_iova(iovad, lim32, lim32, false), 0);
+	assert_int_equal(alloc_iova(iovad, 1UL << 40, lim48, true), 0);
+	assert_int_equal(alloc_iova(iovad, 1UL << 34, lim48, true),
+			 1UL << 35);
+	iova_domain_destroy(iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	sim_machine_destroy(m);
+}
+
+static void test_reserved(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 1, 0);
+	const unsigned long msi_lo = 0xfee00000UL >> 12;
+	const unsigned long msi_hi = 0xfeefffffUL >> 12;
+	const unsigned long lim32 = 0xfffff;
+	unsigned long pfn, n = 0, small = 0;
+
+	assert_non_null(iovad);
+	iova_domain_set_debug(iovad, true);
+	assert_int_equal(reserve_iova(iovad, msi_lo, msi_hi), 0);
+	assert_int_equal(iova_domain_reservations(iovad), 1);
+	/* again, overlapping: merges */
+	assert_int_equal(reserve_iova(iovad, msi_lo + 16, msi_hi - 16), 0);
+	assert_int_equal(iova_domain_reservations(iovad), 1);
+	/* fill the 32-bit space with 1 MiB blocks: all but the window's
+	 * (checked at the end: a whole-tree check per step is quadratic) */
+	iova_domain_set_debug(iovad, false);
+	while ((pfn = alloc_iova(iovad, 256, lim32, true))) {
+		assert_true(pfn + 255 < msi_lo || pfn > msi_hi);
+		n++;
+	}
+	/* 4096 slots, minus the one holding frame 0, minus the window */
+	assert_int_equal(n, 4094);
+	/* smaller ones take the rest of slot 0, never the window */
+	while ((pfn = alloc_iova_fast(iovad, 1, lim32, false))) {
+		assert_true(pfn < 256);
+		small++;
+	}
+	assert_int_equal(small, 255);
+	iova_domain_set_debug(iovad, true);
+	assert_int_equal(iova_domain_allocations(iovad), n + small);
+	CHECK(iovad);
+	/* allocations may not be reserved over */
+	assert_int_equal(reserve_iova(iovad, msi_lo - 1, msi_lo), -EBUSY);
+	assert_int_equal(reserve_iova(iovad, 1, 1), -EBUSY);
+	assert_int_equal(iova_domain_reservations(iovad), 1);
+	iova_domain_destroy(iovad);
+
+	/* merging: adjacent, overlapping, bridging, clipped below start */
+	iovad = iova_domain_create(m, GRANULE, 5, 1, 2);
+	assert_non_null(iovad);
+	iova_domain_set_debug(iovad, true);
+	assert_int_equal(reserve_iova(iovad, 100, 199), 0);
+	assert_int_equal(reserve_iova(iovad, 200, 299), 0);
+	assert_int_equal(iova_domain_reservations(iovad), 1);
+	assert_int_equal(reserve_iova(iovad, 50, 120), 0);
+	assert_int_equal(reserve_iova(iovad, 400, 500), 0);
+	assert_int_equal(reserve_iova(iovad, 600, 700), 0);
+	assert_int_equal(iova_domain_reservations(iovad), 3);
+	assert_int_equal(reserve_iova(iovad, 300, 650), 0);
+	assert_int_equal(iova_domain_reservations(iovad), 1);
+	assert_int_equal(reserve_iova(iovad, 0, 3), 0);	/* below start */
+	assert_int_equal(iova_domain_reservations(iovad), 1);
+	assert_int_equal(reserve_iova(iovad, 0, 10), 0);
+	assert_int_equal(iova_domain_reservations(iovad), 2);
+	CHECK(iovad);
+	/* [50, 700] and [5, 10] are out; guard 2 below a reservation */
+	assert_int_equal(alloc_iova(iovad, 1, 700, false), 47);
+	assert_int_equal(alloc_iova(iovad, 1, 800, false), 800);
+	/* guard frames count as the allocation's: 801-802 */
+	assert_int_equal(reserve_iova(iovad, 802, 900), -EBUSY);
+	assert_int_equal(reserve_iova(iovad, 803, 900), 0);
+	assert_int_equal(reserve_iova(iovad, 797, 799), 0);
+	assert_int_equal(iova_domain_reservations(iovad), 4);
+	assert_int_equal(free_iova(iovad, 100), 0);	/* not an allocation */
+	assert_int_equal(alloc_iova(iovad, 1, 900, false), 794);
+	assert_int_equal(alloc_iova(iovad, 37, 900, false), 755);
+	assert_int_equal(alloc_iova(iovad, 1, 900, false), 752);
+	/* [11, 46] holds 36 frames: 34 plus the guard, not 36 */
+	assert_int_equal(alloc_iova(iovad, 36, 700, false), 0);
+	assert_int_equal(alloc_iova(iovad, 34, 700, false), 11);
+	/* the whole top of the space, clipped at ULONG_MAX */
+	assert_int_equal(reserve_iova(iovad, 1UL << 40, ~0UL), 0);
+	assert_int_equal(alloc_iova(iovad, 1, ~0UL, false), (1UL << 40) - 3);
+	CHECK(iovad);
+	iova_domain_destroy(iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	sim_machine_destroy(m);
+}
+
+static void test_guard_gaps(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	unsigned long guards[] = { 1, 3, 16 };
+	struct live l[600];
+	struct rng r = { 7 };
+	unsigned int gi, i, n;
+
+	for (gi = 0; gi < ARRAY_SIZE(guards); gi++) {
+		unsigned long g = guards[gi];
+		struct iova_domain *iovad =
+			iova_domain_create(m, GRANULE, 1, 2, g);
+
+		assert_non_null(iovad);
+		iova_domain_set_debug(iovad, true);
+		/* the guard may stick out above the limit ... */
+		assert_int_equal(alloc_iova(iovad, 1, 1000, false), 1000);
+		/* ... but is kept free below the next range */
+		assert_int_equal(alloc_iova(iovad, 1, 1000, false), 999 - g);
+		assert_int_equal(alloc_iova(iovad, 4, 2000, true), 1996);
+		assert_int_equal(alloc_iova(iovad, 4, 2000, true),
+				 ALIGN_DOWN(1995 - g - 3, 4));
+		n = 0;
+		l[n++] = (struct live){ 1000, 1, 1, false };
+		l[n++] = (struct live){ 999 - g, 1, 1, false };
+		l[n++] = (struct live){ 1996, 4, 4, false };
+		l[n++] = (struct live){ ALIGN_DOWN(1995 - g - 3, 4), 4, 4,
+					false };
+		for (i = 0; i < 400; i++) {
+			unsigned long size = rnd_range(&r, 1, 40);
+			unsigned long limit = rnd_range(&r, 100, 20000);
+			unsigned long pfn = i & 1 ?
+				alloc_iova(iovad, size, limit, i & 2) :
+				alloc_iova_fast(iovad, size, limit, true);
+
+			if (!pfn)
+				continue;
+			if (!(i & 1))
+				size = fast_size(size);
+			l[n++] = (struct live){ pfn, size, size, !(i & 1) };
+			/* churn the caches so ranges come back from them */
+			if (n > 8 && (i % 3) == 0) {
+				struct live *v = &l[--n];
+
+				if (v->fast)
+					free_iova_fast(iovad, v->pfn, v->req);
+				else
+					free_iova(iovad, v->pfn);
+			}
+		}
+		CHECK(iovad);
+		assert_int_equal(iova_domain_allocations(iovad), n);
+		/* no two allocations closer than the guard */
+		assert_disjoint(l, n, g);
+		iova_domain_destroy(iovad);
+	}
+	assert_int_equal(sim_alloc_live(m), base);
+	sim_machine_destroy(m);
+}
+
+static void test_rounding(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 1, 0);
+	unsigned long size, pfn, c;
+
+	assert_non_null(iovad);
+	iova_domain_set_debug(iovad, true);
+	for (size = 1; size <= 70; size++) {
+		unsigned long rs = fast_size(size);
+
+		pfn = alloc_iova_fast(iovad, size, 0xfffff, false);
+		assert_int_not_equal(pfn, 0);
+		/* rounded and naturally aligned below the cache limit ... */
+		if (size < CACHE_LIMIT)
+			assert_int_equal(rs, pow2_roundup(size));
+		/* ... and aligned to the power of two above it, as Linux */
+		assert_int_equal(pfn & (pow2_roundup(size) - 1), 0);
+		/* the tree holds the rounded size: check by freeing */
+		if (rs > CACHE_LIMIT) {
+			assert_int_equal(free_iova(iovad, pfn + rs - 1), rs);
+			continue;
+		}
+		c = iova_domain_cached(iovad);
+		free_iova_fast(iovad, pfn, size);
+		assert_int_equal(iova_domain_cached(iovad), c + rs);
+		/* the same thread, the same class: the same range */
+		assert_int_equal(alloc_iova_fast(iovad, size, 0xfffff, false),
+				 pfn);
+		assert_int_equal(iova_domain_cached(iovad), c);
+		/* a size of the same class shares it */
+		free_iova_fast(iovad, pfn, size);
+		assert_int_equal(alloc_iova_fast(iovad, rs, 0xfffff, false),
+				 pfn);
+		free_iova_fast(iovad, pfn, rs);
+		assert_int_equal(iova_domain_cached(iovad), c + rs);
+	}
+	/* one range per class (1 to 32 frames): later sizes reused it */
+	assert_int_equal(iova_domain_cached(iovad), 63);
+	assert_int_equal(iova_domain_allocations(iovad), 0);
+	CHECK(iovad);
+	/* a cached range above the limit is not handed out */
+	pfn = alloc_iova_fast(iovad, 1, 100, false);
+	assert_int_equal(pfn, 100);
+	free_iova_fast(iovad, pfn, 1);
+	assert_int_equal(alloc_iova_fast(iovad, 1, 99, false), 99);
+	iova_cache_flush(iovad);
+	assert_int_equal(iova_domain_cached(iovad), 0);
+	assert_int_equal(iova_domain_allocations(iovad), 1);
+	/* debug mode refuses a free of something not allocated so */
+	free_iova_fast(iovad, 99, 2);
+	free_iova_fast(iovad, 12345, 1);
+	assert_int_equal(iova_domain_cached(iovad), 0);
+	assert_int_equal(iova_domain_allocations(iovad), 1);
+	CHECK(iovad);
+	iova_domain_destroy(iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	sim_machine_destroy(m);
+}
+
+/* Magazines, their swap, the depot and its overflow, flush. */
+static void test_cache_depot(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 1, 0);
+	const unsigned int mag = 4, depot = 2;
+	unsigned long pfns[64], i, c;
+
+	assert_non_null(iovad);
+	iova_domain_set_debug(iovad, true);
+	assert_int_equal(iova_domain_set_rcache_limits(iovad, 0, 1), -EINVAL);
+	assert_int_equal(iova_domain_set_rcache_limits(iovad, 1,
+						       IOVA_DEPOT_MAX + 1),
+			 -EINVAL);
+	assert_int_equal(iova_domain_set_rcache_limits(iovad, mag, depot), 0);
+	for (i = 0; i < 64; i++) {
+		pfns[i] = alloc_iova_fast(iovad, 1, 0xffff, false);
+		assert_int_equal(pfns[i], 0xffff - i);
+	}
+	/* loaded and prev take 2 * mag, then the depot 2 * mag more */
+	for (i = 0; i < 2 * mag + depot * mag; i++) {
+		free_iova_fast(iovad, pfns[i], 1);
+		assert_int_equal(iova_domain_cached(iovad), i + 1);
+		CHECK(iovad);
+	}
+	assert_int_equal(iova_domain_allocations(iovad), 64 - i);
+	/* the depot is full: a loaded magazine now spills into the tree */
+	free_iova_fast(iovad, pfns[i++], 1);
+	assert_int_equal(iova_domain_cached(iovad), 2 * mag + depot * mag + 1 - mag);
+	assert_int_equal(iova_domain_allocations(iovad), 64 - i);
+	CHECK(iovad);
+	for (; i < 64; i++)
+		free_iova_fast(iovad, pfns[i], 1);
+	c = iova_domain_cached(iovad);
+	assert_true(c <= 2 * mag + depot * mag);
+	assert_int_equal(iova_domain_allocations(iovad), 0);
+	CHECK(iovad);
+	/* everything cached is handed out again, newest first, from the
+	 * magazines and then the depot, without touching the tree */
+	assert_int_equal(alloc_iova_fast(iovad, 1, 0xffff, false), pfns[63]);
+	for (i = 1; i < c; i++)
+		assert_int_not_equal(alloc_iova_fast(iovad, 1, 0xffff, false), 0);
+	assert_int_equal(iova_domain_cached(iovad), 0);
+	assert_int_equal(iova_domain_allocations(iovad), c);
+	/*
+	 * prev kept pfns[0..3], the depot [4..7] and [8..11], loaded the
+	 * last four; [12..59] spilled to the tree, whose highest free frame
+	 * comes next.
+	 */
+	assert_int_equal(c, 16);
+	assert_int_equal(alloc_iova_fast(iovad, 1, 0xffff, false),
+			 0xffff - 12);
+	CHECK(iovad);
+	iova_cache_flush(iovad);
+	assert_int_equal(iova_domain_cached(iovad), 0);
+	iova_domain_destroy(iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	sim_machine_destroy(m);
+}
+
+/* Flush moves every cached range back, and the counts follow. */
+static void test_cache_flush_counts(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 3, 0);
+	unsigned long pfn[300], sz[300], i, cached = 0;
+
+	assert_non_null(iovad);
+	iova_domain_set_debug(iovad, true);
+	for (i = 0; i < 300; i++) {
+		sz[i] = 1 + i % 20;
+		pfn[i] = alloc_iova_fast(iovad, sz[i], 0xfffff, false);
+		assert_int_not_equal(pfn[i], 0);
+	}
+	assert_int_equal(iova_domain_allocations(iovad), 300);
+	for (i = 0; i < 300; i += 2) {
+		free_iova_fast(iovad, pfn[i], sz[i]);
+		cached += fast_size(sz[i]);
+	}
+	assert_int_equal(iova_domain_cached(iovad), cached);
+	assert_int_equal(iova_domain_allocations(iovad), 150);
+	CHECK(iovad);
+	iova_cache_flush(iovad);
+	assert_int_equal(iova_domain_cached(iovad), 0);
+	assert_int_equal(iova_domain_allocations(iovad), 150);
+	CHECK(iovad);
+	/* the flushed ranges are free in the tree: reservable now */
+	for (i = 0; i < 300; i += 2)
+		assert_int_equal(reserve_iova(iovad, pfn[i], pfn[i]), 0);
+	for (i = 1; i < 300; i += 2)
+		assert_int_equal(reserve_iova(iovad, pfn[i], pfn[i]), -EBUSY);
+	/* destroy with allocations outstanding */
+	iova_domain_destroy(iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	sim_machine_destroy(m);
+}
+
+/* With several CPU caches, a thread pinned to one CPU gets its own back. */
+struct pinned_arg {
+	struct iova_domain *iovad;
+	int ok;		/* 1 checked, 0 failed, -1 could not pin */
+};
+
+static void *pinned_thread(void *p)
+{
+	struct pinned_arg *a = p;
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+	unsigned long pfn[8], i;
+
+	a->ok = -1;
+	if (cpu < 0)
+		return NULL;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+		return NULL;
+	a->ok = 0;
+	for (i = 0; i < 8; i++)
+		pfn[i] = alloc_iova_fast(a->iovad, 3, 0xfffff, false);
+	for (i = 0; i < 8; i++)
+		free_iova_fast(a->iovad, pfn[i], 3);
+	for (i = 8; i-- > 0;)
+		if (alloc_iova_fast(a->iovad, 4, 0xfffff, false) != pfn[i])
+			return NULL;
+	a->ok = 1;
+	return NULL;
+}
+
+static void test_cache_per_cpu(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct pinned_arg a = { iova_domain_create(m, GRANULE, 1, 8, 0), -1 };
+	pthread_t t;
+
+	assert_non_null(a.iovad);
+	assert_int_equal(pthread_create(&t, NULL, pinned_thread, &a), 0);
+	pthread_join(t, NULL);
+	if (a.ok < 0)
+		print_message("could not pin a thread; per-CPU check skipped\n");
+	else
+		assert_int_equal(a.ok, 1);
+	CHECK(a.iovad);
+	iova_domain_destroy(a.iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	sim_machine_destroy(m);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Concurrency                                                              */
+/* ------------------------------------------------------------------------ */
+
+#define CT_THREADS	4
+#define CT_OPS		20000
+#define CT_LIVE_MAX	256
+#define CT_FRAMES	(1UL << 16)
+#define CT_GUARD	1UL
+
+struct ct_shared {
+	struct iova_domain *iovad;
+	_Atomic unsigned char owner[CT_FRAMES + 16];
+	atomic_ulong overlaps;
+	atomic_ulong bad;
+};
+
+struct ct_thread {
+	struct ct_shared *sh;
+	pthread_t tid;
+	unsigned char id;
+	struct rng r;
+	struct live live[CT_LIVE_MAX];
+	unsigned long nr_live;
+	unsigned long allocs, fails;
+};
+
+static void ct_claim(struct ct_thread *t, const struct live *l)
+{
+	unsigned long i;
+
+	for (i = l->pfn; i < l->pfn + l->size + CT_GUARD; i++) {
+		unsigned char expect = 0;
+
+		if (!atomic_compare_exchange_strong(&t->sh->owner[i], &expect,
+						    t->id))
+			atomic_fetch_add(&t->sh->overlaps, 1);
+	}
+}
+
+static void ct_release(struct ct_thread *t, const struct live *l)
+{
+	unsigned long i;
+
+	for (i = l->pfn; i < l->pfn + l->size + CT_GUARD; i++)
+		atomic_store(&t->sh->owner[i], 0);
+}
+
+static void *ct_worker(void *p)
+{
+	struct ct_thread *t = p;
+	struct iova_domain *iovad = t->sh->iovad;
+	unsigned long op;
+
+	for (op = 0; op < CT_OPS; op++) {
+		bool do_alloc = t->nr_live < CT_LIVE_MAX &&
+				(!t->nr_live || (rnd(&t->r) & 1));
+
+		if (do_alloc) {
+			struct live l;
+			unsigned long limit = rnd(&t->r) % 3 ? CT_FRAMES - 1 :
+							       CT_FRAMES / 2 - 1;
+
+			l.fast = rnd(&t->r) % 4;
+			l.req = rnd(&t->r) % 8 ? rnd_range(&t->r, 1, 20) :
+						 rnd_range(&t->r, 21, 80);
+			if (l.fast) {
+				l.size = fast_size(l.req);
+				l.pfn = alloc_iova_fast(iovad, l.req, limit,
+							rnd(&t->r) & 1);
+			} else {
+				l.size = l.req;
+				l.pfn = alloc_iova(iovad, l.req, limit,
+						   rnd(&t->r) & 1);
+			}
+			if (!l.pfn) {
+				t->fails++;
+				continue;
+			}
+			if (l.pfn + l.size - 1 > limit ||
+			    (l.fast && (l.pfn & (pow2_roundup(l.req) - 1))))
+				atomic_fetch_add(&t->sh->bad, 1);
+			ct_claim(t, &l);
+			t->live[t->nr_live++] = l;
+			t->allocs++;
+		} else {
+			unsigned long i = rnd(&t->r) % t->nr_live;
+			struct live l = t->live[i];
+
+			t->live[i] = t->live[--t->nr_live];
+			ct_release(t, &l);
+			if (l.fast)
+				free_iova_fast(iovad, l.pfn, l.req);
+			else if (free_iova(iovad, l.pfn) != l.size)
+				atomic_fetch_add(&t->sh->bad, 1);
+		}
+	}
+	return NULL;
+}
+
+static void test_concurrency(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct ct_shared *sh = calloc(1, sizeof(*sh));
+	struct ct_thread *t = calloc(CT_THREADS, sizeof(*t));
+	struct live *all;
+	unsigned long nr = 0, i, j;
+
+	assert_non_null(sh);
+	assert_non_null(t);
+	sh->iovad = iova_domain_create(m, GRANULE, 1, CT_THREADS, CT_GUARD);
+	assert_non_null(sh->iovad);
+	for (i = 0; i < CT_THREADS; i++) {
+		t[i].sh = sh;
+		t[i].id = (unsigned char)(i + 1);
+		t[i].r.s = 0x9e3779b97f4a7c15ULL * (i + 1);
+		assert_int_equal(pthread_create(&t[i].tid, NULL, ct_worker,
+						&t[i]), 0);
+	}
+	for (i = 0; i < CT_THREADS; i++)
+		pthread_join(t[i].tid, NULL);
+
+	assert_int_equal(atomic_load(&sh->overlaps), 0);
+	assert_int_equal(atomic_load(&sh->bad), 0);
+	CHECK(sh->iovad);
+	all = calloc(CT_THREADS * CT_LIVE_MAX, sizeof(*all));
+	assert_non_null(all);
+	for (i = 0; i < CT_THREADS; i++) {
+		assert_true(t[i].allocs > CT_OPS / 4);
+		for (j = 0; j < t[i].nr_live; j++) {
+			const struct live *l = &t[i].live[j];
+			unsigned long f;
+
+			for (f = l->pfn; f < l->pfn + l->size + CT_GUARD; f++)
+				assert_int_equal(atomic_load(&sh->owner[f]),
+						 t[i].id);
+			all[nr++] = *l;
+		}
+	}
+	assert_int_equal(iova_domain_allocations(sh->iovad), nr);
+	assert_disjoint(all, nr, CT_GUARD);
+	/* every still-live range is an allocation of the tree */
+	iova_cache_flush(sh->iovad);
+	assert_int_equal(iova_domain_cached(sh->iovad), 0);
+	assert_int_equal(iova_domain_allocations(sh->iovad), nr);
+	for (i = 0; i < nr; i++) {
+		assert_int_equal(reserve_iova(sh->iovad, all[i].pfn,
+					      all[i].pfn + all[i].size - 1),
+				 -EBUSY);
+	}
+	for (i = 0; i < nr; i++) {
+		if (all[i].fast)
+			free_iova_fast(sh->iovad, all[i].pfn, all[i].req);
+		else
+			assert_int_equal(free_iova(sh->iovad, all[i].pfn),
+					 all[i].size);
+	}
+	assert_int_equal(iova_domain_allocations(sh->iovad), 0);
+	iova_cache_flush(sh->iovad);
+	/* nothing is left: the whole space can be reserved in one piece */
+	assert_int_equal(reserve_iova(sh->iovad, 1, CT_FRAMES + 64), 0);
+	assert_int_equal(iova_domain_reservations(sh->iovad), 1);
+	CHECK(sh->iovad);
+	iova_domain_destroy(sh->iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	free(all);
+	free(t);
+	free(sh);
+	sim_machine_destroy(m);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fault injection                                                          */
+/* ------------------------------------------------------------------------ */
+
+#define FS_NR		90
+#define FS_LIMIT	0xfffffUL
+
+static void fs_check_held(const unsigned long *pfn, const unsigned long *req,
+			  unsigned long nr)
+{
+	struct live l[FS_NR + 8];
+	unsigned long i, n = 0;
+
+	for (i = 0; i < nr; i++) {
+		if (!pfn[i])
+			continue;
+		assert_true(pfn[i] + fast_size(req[i]) - 1 <= FS_LIMIT);
+		assert_int_equal(pfn[i] & (pow2_roundup(req[i]) - 1), 0);
+		l[n++] = (struct live){ pfn[i], fast_size(req[i]), req[i], true };
+	}
+	assert_disjoint(l, n, 1);
+}
+
+/*
+ * Create, reserve, allocate, free into magazines/depot (and over it into
+ * the tree), allocate again from the caches, tree allocations, flush,
+ * destroy with ranges outstanding. Every step must either work or fail
+ * cleanly; the caller checks for leaks.
+ */
+static void fail_scenario(struct sim_machine *m, unsigned int mag,
+			  unsigned int depot, unsigned long nr, bool check_each)
+{
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 2, 1);
+	unsigned long pfn[FS_NR], req[FS_NR], big[4], held = 0, i;
+	int ret;
+
+	assert_true(nr <= FS_NR);
+	if (!iovad)
+		return;
+	iova_domain_set_debug(iovad, check_each);
+	assert_int_equal(iova_domain_set_rcache_limits(iovad, mag, depot), 0);
+	ret = reserve_iova(iovad, 0xfee00, 0xfeeff);
+	assert_true(ret == 0 || ret == -ENOMEM);
+	CHECK(iovad);
+
+	for (i = 0; i < nr; i++) {
+		req[i] = i % 5 == 4 ? 3 : 1 + i % 2;
+		pfn[i] = alloc_iova_fast(iovad, req[i], FS_LIMIT, i & 1);
+		held += !!pfn[i];
+		if (check_each)
+			CHECK(iovad);
+	}
+	fs_check_held(pfn, req, nr);
+	assert_int_equal(iova_domain_allocations(iovad), held);
+	for (i = 0; i < nr; i++) {
+		if (pfn[i])
+			free_iova_fast(iovad, pfn[i], req[i]);
+		if (check_each)
+			CHECK(iovad);
+	}
+	assert_int_equal(iova_domain_allocations(iovad), 0);
+	CHECK(iovad);
+	held = 0;
+	for (i = 0; i < nr; i++) {
+		pfn[i] = alloc_iova_fast(iovad, req[i], FS_LIMIT, !(i & 1));
+		held += !!pfn[i];
+		if (check_each)
+			CHECK(iovad);
+	}
+	fs_check_held(pfn, req, nr);
+	for (i = 0; i < ARRAY_SIZE(big); i++) {
+		big[i] = alloc_iova(iovad, 300 + i, FS_LIMIT, i & 1);
+		held += !!big[i];
+	}
+	assert_int_equal(iova_domain_allocations(iovad), held);
+	ret = reserve_iova(iovad, FS_LIMIT + 2, FS_LIMIT + 100);
+	assert_true(ret == 0 || ret == -ENOMEM);
+	CHECK(iovad);
+	for (i = 0; i < nr; i += 3) {
+		if (pfn[i])
+			free_iova_fast(iovad, pfn[i], req[i]);
+	}
+	CHECK(iovad);
+	iova_cache_flush(iovad);
+	assert_int_equal(iova_domain_cached(iovad), 0);
+	CHECK(iovad);
+	for (i = 1; i < nr; i += 3)
+		if (pfn[i])
+			free_iova_fast(iovad, pfn[i], req[i]);
+	CHECK(iovad);
+	iova_domain_destroy(iovad);
+}
+
+static unsigned long fail_sweep(unsigned int mag, unsigned int depot,
+				unsigned long nr, bool check_each)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	unsigned long n;
+	bool triggered;
+
+	for (n = 1;; n++) {
+		long base = sim_alloc_live(m);
+
+		sim_fail_nth_alloc(m, n);
+		fail_scenario(m, mag, depot, nr, check_each);
+		triggered = sim_fail_nth_triggered(m);
+		sim_fail_nth_alloc(m, 0);
+		if (sim_alloc_live(m) != base)
+			fail_msg("failing allocation %lu leaks %ld", n,
+				 sim_alloc_live(m) - base);
+		if (!triggered)
+			break;
+	}
+	sim_machine_destroy(m);
+	return n;
+}
+
+static void test_fail_nth(void **state)
+{
+	/* small magazines and depot: every cache transition, each step checked */
+	assert_true(fail_sweep(4, 2, FS_NR, true) > 100);
+	/* Linux's sizes (fewer ranges than fill a magazine: create and tree) */
+	assert_true(fail_sweep(IOVA_MAG_SIZE, IOVA_DEPOT_MAX, 40, false) > 40);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Volume                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* 1 Mi; ThreadSanitizer's instrumentation makes each op ~10x slower */
+#if defined(__SANITIZE_THREAD__)
+#define VOLUME		(1UL << 18)
+#else
+#define VOLUME		(1UL << 20)
+#endif
+
+static void test_million(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 2, 0);
+	const unsigned long limit = (1UL << 36) - 1;
+	unsigned long *pfns = malloc(VOLUME * sizeof(*pfns));
+	unsigned long i, bad = 0;
+
+	assert_non_null(iovad);
+	assert_non_null(pfns);
+	/* 1 Mi live single frames, packed downwards from the limit */
+	for (i = 0; i < VOLUME; i++) {
+		pfns[i] = alloc_iova_fast(iovad, 1, limit, false);
+		bad += pfns[i] != limit - i;
+	}
+	assert_int_equal(bad, 0);
+	assert_int_equal(iova_domain_allocations(iovad), VOLUME);
+	CHECK(iovad);
+	/* free every other one to the tree: 512 Ki one-frame holes */
+	for (i = 0; i < VOLUME; i += 2)
+		bad += free_iova(iovad, pfns[i]) != 1;
+	assert_int_equal(bad, 0);
+	/* a pair fits in none of them: found below, in O(log n) */
+	assert_int_equal(alloc_iova(iovad, 2, limit, false),
+			 limit - VOLUME - 1);
+	/* singles refill the holes from the top */
+	for (i = 0; i < VOLUME; i += 2)
+		bad += alloc_iova(iovad, 1, limit, false) != pfns[i];
+	assert_int_equal(bad, 0);
+	CHECK(iovad);
+	/* all back through the caches (most spill over into the tree) */
+	for (i = 0; i < VOLUME; i++)
+		free_iova_fast(iovad, pfns[i], 1);
+	assert_int_equal(iova_domain_allocations(iovad), 1);
+	assert_true(iova_domain_cached(iovad) <=
+		    (2 * 2 + IOVA_DEPOT_MAX) * IOVA_MAG_SIZE);
+	CHECK(iovad);
+	iova_domain_destroy(iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	free(pfns);
+	sim_machine_destroy(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basics),
+		cmocka_unit_test(test_exhaustion),
+		cmocka_unit_test(test_limit_32bit),
+		cmocka_unit_test(test_reserved),
+		cmocka_unit_test(test_guard_gaps),
+		cmocka_unit_test(test_rounding),
+		cmocka_unit_test(test_cache_depot),
+		cmocka_unit_test(test_cache_flush_counts),
+		cmocka_unit_test(test_cache_per_cpu),
+		cmocka_unit_test(test_random_model),
+		cmocka_unit_test(test_concurrency),
+		cmocka_unit_test(test_fail_nth),
+		cmocka_unit_test(test_million),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
