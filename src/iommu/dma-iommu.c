@@ -134,7 +134,7 @@ int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev)
 			goto err_free;
 		c->fq = true;
 	}
-	pthread_mutex_init(&c->fq_lock, NULL);
+	pthread_spin_init(&c->fq_lock, PTHREAD_PROCESS_PRIVATE);
 	domain->iova_cookie = c;
 	return 0;
 
@@ -153,7 +153,7 @@ void iommu_dma_put_cookie(struct iommu_domain *domain)
 		return;
 	sim_kfree(sd->iommu->m, c->fq_ring);
 	iova_domain_destroy(c->iovad);
-	pthread_mutex_destroy(&c->fq_lock);
+	pthread_spin_destroy(&c->fq_lock);
 	domain->iova_cookie = NULL;
 }
 
@@ -181,9 +181,9 @@ int iommu_dma_fq_flush(struct iommu_domain *domain)
 
 	if (!c || !c->fq)
 		return -EINVAL;
-	pthread_mutex_lock(&c->fq_lock);
+	pthread_spin_lock(&c->fq_lock);
 	fq_flush_locked(domain);
-	pthread_mutex_unlock(&c->fq_lock);
+	pthread_spin_unlock(&c->fq_lock);
 	return 0;
 }
 
@@ -194,11 +194,11 @@ void iommu_dma_fq_timer(struct iommu_domain *domain)
 	struct iommu_dma_cookie *c = &sd->cookie;
 	u64 now = atomic_load(&sd->iommu->m->clock_ns);
 
-	pthread_mutex_lock(&c->fq_lock);
+	pthread_spin_lock(&c->fq_lock);
 	if (c->fq_count &&
 	    now - c->fq_ring[c->fq_head].queued_ns >= sd->iommu->fq_timeout_ns)
 		fq_flush_locked(domain);
-	pthread_mutex_unlock(&c->fq_lock);
+	pthread_spin_unlock(&c->fq_lock);
 }
 
 void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
@@ -209,7 +209,7 @@ void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
 	u64 now = atomic_load(&sd->iommu->m->clock_ns);
 	struct fq_entry *e;
 
-	pthread_mutex_lock(&c->fq_lock);
+	pthread_spin_lock(&c->fq_lock);
 	if (c->fq_count &&
 	    now - c->fq_ring[c->fq_head].queued_ns >= sd->iommu->fq_timeout_ns)
 		fq_flush_locked(domain);
@@ -222,7 +222,7 @@ void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
 	e->queued_op = atomic_load(&c->ops);
 	e->dev = dev;
 	c->fq_count++;
-	pthread_mutex_unlock(&c->fq_lock);
+	pthread_spin_unlock(&c->fq_lock);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -261,19 +261,23 @@ static void iommu_dma_free_iova(struct iommu_domain *domain, struct device *dev,
 		free_iova_fast(c->iovad, iova >> c->shift, size >> c->shift);
 }
 
-/* Unmap IOVA, then invalidate now (strict) or queue it (lazy). */
-static void __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr,
-			      size_t size)
+/*
+ * Unmap IOVA, then invalidate now (strict) or queue it (lazy). Returns what
+ * the mapping's first byte translated to (0 if it was not mapped).
+ */
+static phys_addr_t __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr,
+				     size_t size)
 {
 	struct iommu_domain *domain = dma_domain(dev);
 	struct iommu_dma_cookie *c = cookie_of(domain);
 	size_t iova_off = iova_offset(c, dma_addr);
+	phys_addr_t phys = 0;
 	size_t unmapped;
 
 	atomic_fetch_add(&c->ops, 1);
 	dma_addr -= iova_off;
 	size = iova_align(c, size + iova_off);
-	unmapped = iommu_unmap_fast(domain, dma_addr, size);
+	unmapped = iommu_unmap_fast_phys(domain, dma_addr, size, &phys);
 	if (unmapped != size)
 		SIM_WARN(dev->sim, dev,
 			 "%s %s: iommu-dma unmapped %zu of %zu bytes at IOVA %#llx",
@@ -282,6 +286,7 @@ static void __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr,
 	if (!c->fq)
 		iommu_iotlb_sync_range(domain, dma_addr, size);
 	iommu_dma_free_iova(domain, dev, dma_addr, size, c->fq);
+	return phys ? phys + iova_off : 0;
 }
 
 static dma_addr_t __iommu_dma_map(struct device *dev, phys_addr_t phys,
@@ -383,7 +388,10 @@ void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
 		__iommu_dma_unmap(dev, dma_handle, size);
 		return;
 	}
-	phys = iommu_iova_to_phys(domain, dma_handle);
+	(void)domain;
+	/* One walk finds the buffer and clears the PTEs; the CPU side of
+	 * the unmap (cache maintenance, bounce back) follows. */
+	phys = __iommu_dma_unmap(dev, dma_handle, size);
 	if (!phys) {
 		SIM_WARN(dev->sim, dev, "%s %s: unmap of IOVA %#llx which is not mapped",
 			 dev_driver_string(dev), dev_name(dev),
@@ -392,7 +400,6 @@ void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
 	}
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) && !dev_is_dma_coherent(dev))
 		arch_sync_dma_for_cpu(dev, phys, size, dir);
-	__iommu_dma_unmap(dev, dma_handle, size);
 	if (unlikely(is_swiotlb_buffer(dev, phys)))
 		swiotlb_tbl_unmap_single(dev, phys, size, dir, attrs);
 }
@@ -1078,13 +1085,13 @@ int sim_iommu_fq_stats(struct device *dev, unsigned long *flushes,
 	if (!domain || !domain->iova_cookie)
 		return -ENOENT;
 	c = cookie_of(domain);
-	pthread_mutex_lock(&c->fq_lock);
+	pthread_spin_lock(&c->fq_lock);
 	*flushes = atomic_load(&c->fq_flushes);
 	*queued = c->fq_count;
 	*max_window_ops = c->max_window_ops;
 	*max_window_ns = c->max_window_ns;
 	*stale_hits = c->stale_hits;
-	pthread_mutex_unlock(&c->fq_lock);
+	pthread_spin_unlock(&c->fq_lock);
 	return 0;
 }
 

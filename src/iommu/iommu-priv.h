@@ -22,6 +22,7 @@ struct iotlb_entry {
 	u64 tag;		/* domain id << 48 | iova page frame, 0 = empty */
 	phys_addr_t phys;	/* output page */
 	int prot;
+	unsigned int gen;	/* the domain's flush generation at fill */
 };
 
 struct sim_iommu_resv {
@@ -75,7 +76,7 @@ struct iommu_dma_cookie {
 	unsigned long granule;
 	unsigned int shift;
 	bool fq;			/* lazy: unmaps go through the queue */
-	pthread_mutex_t fq_lock;
+	pthread_spinlock_t fq_lock;
 	struct fq_entry *fq_ring;
 	unsigned int fq_head, fq_count, fq_size;
 	_Atomic u64 ops;		/* map/unmap operations, for windows */
@@ -90,7 +91,8 @@ struct sim_domain {
 	struct sim_iommu *iommu;
 	unsigned int id;
 	struct io_pgtable *pgt;
-	pthread_mutex_t lock;		/* serialises page-table updates */
+	pthread_spinlock_t lock;	/* serialises page-table updates (short) */
+	_Atomic unsigned int tlb_gen;	/* bumped by a flush-all */
 	struct iommu_dma_cookie cookie;
 };
 
@@ -105,6 +107,8 @@ void sim_iommu_exit_machine(struct sim_machine *m);
 struct sim_iommu *sim_iommu_of_dev(struct device *dev);
 size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
 			size_t size);
+size_t iommu_unmap_fast_phys(struct iommu_domain *domain, unsigned long iova,
+			     size_t size, phys_addr_t *first_phys);
 void iommu_iotlb_sync_range(struct iommu_domain *domain, unsigned long iova,
 			    size_t size);
 void iommu_flush_iotlb_all(struct iommu_domain *domain);

@@ -141,20 +141,36 @@ static void iotlb_inval(struct sim_iommu *u, unsigned int did, u64 iova,
 	pthread_mutex_unlock(&u->tlb_lock);
 }
 
+/* After an invalidation, table pages emptied by unmaps can go. */
+static void reclaim_tables(struct sim_domain *sd)
+{
+	pthread_spin_lock(&sd->lock);
+	io_pgtable_reclaim(sd->pgt);
+	pthread_spin_unlock(&sd->lock);
+}
+
 void iommu_iotlb_sync_range(struct iommu_domain *domain, unsigned long iova,
 			    size_t size)
 {
 	struct sim_domain *sd = to_sim_domain(domain);
 
-	if (size)
-		iotlb_inval(sd->iommu, sd->id, iova, size, false);
+	if (!size)
+		return;
+	iotlb_inval(sd->iommu, sd->id, iova, size, false);
+	reclaim_tables(sd);
 }
 
+/*
+ * A domain-selective invalidation: every IOTLB entry of the domain carries
+ * the domain's generation, so bumping it drops them all in O(1).
+ */
 void iommu_flush_iotlb_all(struct iommu_domain *domain)
 {
 	struct sim_domain *sd = to_sim_domain(domain);
 
-	iotlb_inval(sd->iommu, sd->id, 0, 1, true);
+	atomic_fetch_add(&sd->iommu->invalidations, 1);
+	atomic_fetch_add(&sd->tlb_gen, 1);
+	reclaim_tables(sd);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -173,14 +189,15 @@ static struct iommu_domain *domain_alloc(struct sim_iommu *u, unsigned int type)
 	sd->domain.type = type;
 	sd->domain.iommu = u;
 	sd->domain.priv = sd;
-	pthread_mutex_init(&sd->lock, NULL);
+	pthread_spin_init(&sd->lock, PTHREAD_PROCESS_PRIVATE);
 	if (type & __IOMMU_DOMAIN_PAGING) {
 		sd->pgt = io_pgtable_alloc(m, u->format, u->granule);
 		if (!sd->pgt) {
-			pthread_mutex_destroy(&sd->lock);
+			pthread_spin_destroy(&sd->lock);
 			sim_kfree(m, sd);
 			return NULL;
 		}
+		io_pgtable_set_defer_free(sd->pgt, true);
 		sd->domain.pgsize_bitmap = io_pgtable_pgsize_bitmap(sd->pgt);
 		sd->domain.geometry.aperture_start = 0;
 		sd->domain.geometry.aperture_end = (1ULL << u->va_bits) - 1;
@@ -199,7 +216,7 @@ static void domain_free(struct sim_machine *m, struct iommu_domain *domain)
 	iommu_dma_put_cookie(domain);
 	if (sd->pgt)
 		io_pgtable_free(sd->pgt);
-	pthread_mutex_destroy(&sd->lock);
+	pthread_spin_destroy(&sd->lock);
 	sim_kfree(m, sd);
 }
 
@@ -237,9 +254,9 @@ int iommu_map(struct iommu_domain *domain, unsigned long iova,
 	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
 		return -EINVAL;
 	sd = to_sim_domain(domain);
-	pthread_mutex_lock(&sd->lock);
+	pthread_spin_lock(&sd->lock);
 	ret = io_pgtable_map(sd->pgt, iova, paddr, size, prot);
-	pthread_mutex_unlock(&sd->lock);
+	pthread_spin_unlock(&sd->lock);
 	return ret;
 }
 
@@ -253,9 +270,22 @@ size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
 	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
 		return 0;
 	sd = to_sim_domain(domain);
-	pthread_mutex_lock(&sd->lock);
+	pthread_spin_lock(&sd->lock);
 	ret = io_pgtable_unmap(sd->pgt, iova, size);
-	pthread_mutex_unlock(&sd->lock);
+	pthread_spin_unlock(&sd->lock);
+	return ret;
+}
+
+/* iommu_unmap_fast() that also returns the first granule's translation. */
+size_t iommu_unmap_fast_phys(struct iommu_domain *domain, unsigned long iova,
+			     size_t size, phys_addr_t *first_phys)
+{
+	struct sim_domain *sd = to_sim_domain(domain);
+	size_t ret;
+
+	pthread_spin_lock(&sd->lock);
+	ret = io_pgtable_unmap_phys(sd->pgt, iova, size, first_phys);
+	pthread_spin_unlock(&sd->lock);
 	return ret;
 }
 
@@ -282,10 +312,10 @@ phys_addr_t iommu_iova_to_phys(struct iommu_domain *domain, dma_addr_t iova)
 	if (!(domain->type & __IOMMU_DOMAIN_PAGING))
 		return 0;
 	sd = to_sim_domain(domain);
-	pthread_mutex_lock(&sd->lock);
+	pthread_spin_lock(&sd->lock);
 	if (io_pgtable_lookup(sd->pgt, iova, &phys, &prot, NULL))
 		phys = 0;
-	pthread_mutex_unlock(&sd->lock);
+	pthread_spin_unlock(&sd->lock);
 	return phys;
 }
 
@@ -306,9 +336,9 @@ int sim_iommu_lookup(struct device *dev, dma_addr_t iova, phys_addr_t *phys,
 	if (!(domain->type & __IOMMU_DOMAIN_PAGING))
 		return -ENOENT;
 	sd = to_sim_domain(domain);
-	pthread_mutex_lock(&sd->lock);
+	pthread_spin_lock(&sd->lock);
 	ret = io_pgtable_lookup(sd->pgt, iova, phys, prot, NULL);
-	pthread_mutex_unlock(&sd->lock);
+	pthread_spin_unlock(&sd->lock);
 	return ret ? -ENOENT : 0;
 }
 
@@ -498,7 +528,7 @@ static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
 	bool found = false;
 	u64 w_ops = 0, w_ns = 0;
 
-	pthread_mutex_lock(&c->fq_lock);
+	pthread_spin_lock(&c->fq_lock);
 	for (unsigned int i = 0; i < c->fq_count && c->fq_ring; i++) {
 		struct fq_entry *e = &c->fq_ring[(c->fq_head + i) % c->fq_size];
 
@@ -513,7 +543,7 @@ static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
 		c->max_window_ops = w_ops;
 	if (w_ns > c->max_window_ns)
 		c->max_window_ns = w_ns;
-	pthread_mutex_unlock(&c->fq_lock);
+	pthread_spin_unlock(&c->fq_lock);
 	if (found)
 		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, iova, len,
 			   "DMA-API: %s %s: device %s IOVA %#llx+%zu after it was unmapped, through a stale IOTLB entry (lazy mode: unmapped %llu DMA operations and %llu ns ago, still waiting in the flush queue)",
@@ -547,6 +577,7 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 	struct iotlb_entry *e;
 	u64 tag, off;
 	phys_addr_t out;
+	unsigned int gen;
 	int prot;
 	bool hit;
 
@@ -564,9 +595,10 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 	off = iova & (u->granule - 1);
 	tag = TLB_TAG(sd->id, iova >> u->gshift);
 
+	gen = atomic_load(&sd->tlb_gen);
 	pthread_mutex_lock(&u->tlb_lock);
 	e = &u->tlb[tlb_slot(u, tag)];
-	hit = e->tag == tag;
+	hit = e->tag == tag && e->gen == gen;
 	if (hit) {
 		out = e->phys;
 		prot = e->prot;
@@ -578,27 +610,28 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 		int wprot;
 
 		atomic_fetch_add(&u->tlb_hits, 1);
-		pthread_mutex_lock(&sd->lock);
+		pthread_spin_lock(&sd->lock);
 		if (io_pgtable_lookup(sd->pgt, iova & ~(u64)(u->granule - 1),
 				      &walk, &wprot, NULL) ||
 		    walk != out || wprot != prot) {
-			pthread_mutex_unlock(&sd->lock);
+			pthread_spin_unlock(&sd->lock);
 			report_stale(dev, sd, iova, len, write);
 		} else {
-			pthread_mutex_unlock(&sd->lock);
+			pthread_spin_unlock(&sd->lock);
 		}
 	} else {
 		atomic_fetch_add(&u->tlb_misses, 1);
-		pthread_mutex_lock(&sd->lock);
+		pthread_spin_lock(&sd->lock);
 		if (io_pgtable_lookup(sd->pgt, iova & ~(u64)(u->granule - 1),
 				      &out, &prot, NULL)) {
-			pthread_mutex_unlock(&sd->lock);
+			pthread_spin_unlock(&sd->lock);
 			return iommu_fault(dev, u, iova, len, write,
 					   "no translation (not mapped)");
 		}
-		pthread_mutex_unlock(&sd->lock);
+		pthread_spin_unlock(&sd->lock);
 		pthread_mutex_lock(&u->tlb_lock);
 		e->tag = tag;
+		e->gen = gen;
 		e->phys = out;
 		e->prot = prot;
 		pthread_mutex_unlock(&u->tlb_lock);

@@ -38,6 +38,10 @@ struct pt_table {
 	phys_addr_t phys;
 	u64 *ptes;			/* CPU view of the table page */
 	unsigned int live;		/* present entries */
+	struct pt_table *parent;	/* NULL for the root */
+	unsigned int pidx;		/* our entry in the parent */
+	struct pt_table *empty_next;	/* on the deferred-free list */
+	bool empty_queued;
 };
 
 /* Tables allocated for one operation before the tree is touched. */
@@ -59,7 +63,6 @@ struct pt_split {
 struct io_pgtable {
 	struct sim_machine *m;
 	const struct pt_format *fmt;
-	pthread_mutex_t lock;
 	struct pt_table *root;
 	unsigned int top;			/* the root's level */
 	unsigned int order;			/* page order of a table */
@@ -70,6 +73,8 @@ struct io_pgtable {
 	struct pt_table **buckets;
 	unsigned int hash_bits;
 	unsigned long nr_tables;
+	bool defer_free;			/* empty tables wait for reclaim */
+	struct pt_table *empty_list;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -363,6 +368,8 @@ static int map_apply(struct io_pgtable *pt, struct pt_table *t,
 			child = pool_take(pt, pool);
 			if (!child)
 				return -ENOMEM;
+			child->parent = t;
+			child->pidx = idx;
 			pte_set(t, idx, fmt->mk_table(child->phys));
 			t->live++;
 		} else {
@@ -393,25 +400,27 @@ next:
  * contains @addr, and so on down to a level whose entries @addr is aligned
  * to. Added to @splits unless already there (both ends in one leaf).
  */
-static void count_splits(struct io_pgtable *pt, u64 addr,
-			 struct pt_split *splits, unsigned int *nr)
+static int count_splits(struct io_pgtable *pt, u64 addr,
+			struct pt_split *splits, unsigned int *nr)
 {
 	const struct pt_format *fmt = pt->fmt;
 	struct pt_table *t = pt->root;
 	unsigned int level = pt->top;
+	int leaf_level;
 
 	for (;;) {
 		u64 pte = pte_get(t, pt_index(pt, level, addr));
 
 		if (!fmt->present(pte))
-			return;
+			return -1;
 		if (!fmt->is_table(pte, level))
 			break;
 		t = table_of(pt, pte, level);
 		if (!t)
-			return;
+			return -1;
 		level--;
 	}
+	leaf_level = (int)level;
 	for (; level > 0 && !IS_ALIGNED(addr, pt_span(pt, level)); level--) {
 		u64 base = ALIGN_DOWN(addr, pt_span(pt, level));
 		unsigned int i;
@@ -422,6 +431,7 @@ static void count_splits(struct io_pgtable *pt, u64 addr,
 		if (i == *nr && *nr < PT_MAX_SPLITS)
 			splits[(*nr)++] = (struct pt_split){ level, base };
 	}
+	return leaf_level;
 }
 
 /*
@@ -446,6 +456,8 @@ static struct pt_table *split_leaf(struct io_pgtable *pt, struct pt_table *t,
 	for (unsigned int i = 0; i < n; i++)
 		pte_set(child, i, fmt->mk_leaf(pa + i * cspan, prot, level - 1));
 	child->live = n;
+	child->parent = t;
+	child->pidx = idx;
 	pte_set(t, idx, fmt->mk_table(child->phys));
 	return child;
 }
@@ -491,9 +503,18 @@ static u64 unmap_apply(struct io_pgtable *pt, struct pt_table *t,
 		done += unmap_apply(pt, child, level - 1, iova, iova + len,
 				    pool, stop);
 		if (!child->live) {
-			pte_set(t, idx, 0);
-			t->live--;
-			table_free(pt, child);
+			if (pt->defer_free) {
+				/* freed by io_pgtable_reclaim() after the flush */
+				if (!child->empty_queued) {
+					child->empty_queued = true;
+					child->empty_next = pt->empty_list;
+					pt->empty_list = child;
+				}
+			} else {
+				pte_set(t, idx, 0);
+				t->live--;
+				table_free(pt, child);
+			}
 		}
 next:
 		iova += len;
@@ -586,12 +607,8 @@ struct io_pgtable *io_pgtable_alloc(struct sim_machine *m, const char *format,
 	pt->root = table_alloc(pt);
 	if (!pt->root)
 		goto err_buckets;
-	if (pthread_mutex_init(&pt->lock, NULL))
-		goto err_root;
 	return pt;
 
-err_root:
-	table_free(pt, pt->root);
 err_buckets:
 	sim_kfree(m, pt->buckets);
 err_pt:
@@ -623,7 +640,6 @@ void io_pgtable_free(struct io_pgtable *pt)
 		}
 	}
 	sim_kfree(m, pt->buckets);
-	pthread_mutex_destroy(&pt->lock);
 	sim_kfree(m, pt);
 }
 
@@ -666,9 +682,7 @@ unsigned long io_pgtable_table_pages(struct io_pgtable *pt)
 {
 	unsigned long n;
 
-	pthread_mutex_lock(&pt->lock);
 	n = pt->nr_tables;
-	pthread_mutex_unlock(&pt->lock);
 	return n;
 }
 
@@ -700,19 +714,67 @@ static bool pt_range_ok(const struct io_pgtable *pt, u64 addr, u64 size,
  * output range, prot without IOMMU_READ|IOMMU_WRITE), -EEXIST (part of the
  * range is already mapped) or -ENOMEM; on error the table is unchanged.
  */
+/*
+ * The existing last-level table that holds all of [@iova, @iova + @size),
+ * or NULL (the range crosses tables, or a level on the way is missing or a
+ * leaf). The fast paths of map and unmap work inside it with one walk.
+ */
+static struct pt_table *last_level_table(struct io_pgtable *pt, u64 iova,
+					 u64 size)
+{
+	const struct pt_format *fmt = pt->fmt;
+	struct pt_table *t = pt->root;
+
+	if (ALIGN_DOWN(iova, pt_span(pt, 1)) !=
+	    ALIGN_DOWN(iova + size - 1, pt_span(pt, 1)))
+		return NULL;
+	for (unsigned int level = pt->top; level > 0; level--) {
+		u64 pte = pte_get(t, pt_index(pt, level, iova));
+
+		if (!fmt->present(pte) || !fmt->is_table(pte, level))
+			return NULL;
+		t = table_of(pt, pte, level);
+		if (!t)
+			return NULL;
+	}
+	return t;
+}
+
+/* Map into an existing last-level table: no new tables, one walk. */
+static int map_fast(struct io_pgtable *pt, struct pt_table *t, u64 iova,
+		    phys_addr_t paddr, u64 size, int prot)
+{
+	const struct pt_format *fmt = pt->fmt;
+	unsigned int first = pt_index(pt, 0, iova);
+	unsigned int n = (unsigned int)(size >> pt->shift[0]);
+
+	for (unsigned int i = 0; i < n; i++)
+		if (fmt->present(pte_get(t, first + i)))
+			return -EEXIST;
+	for (unsigned int i = 0; i < n; i++)
+		pte_set(t, first + i,
+			fmt->mk_leaf(paddr + ((u64)i << pt->shift[0]), prot, 0));
+	t->live += n;
+	return 0;
+}
+
 int io_pgtable_map(struct io_pgtable *pt, u64 iova, phys_addr_t paddr,
 		   size_t size, int prot)
 {
 	struct pt_pool pool = { NULL, 0 };
 	unsigned long need = 0;
+	struct pt_table *t;
 	int ret;
 
 	if (!pt_range_ok(pt, iova, size, pt->va_limit) ||
 	    !pt_range_ok(pt, paddr, size, pt->oa_limit) ||
 	    !(prot & (IOMMU_READ | IOMMU_WRITE)))
 		return -EINVAL;
+	/* Fast path: small mappings into a table that is already there. */
+	t = last_level_table(pt, iova, size);
+	if (t && !pt_can_leaf(pt, 1, iova, paddr, size))
+		return map_fast(pt, t, iova, paddr, size, prot);
 
-	pthread_mutex_lock(&pt->lock);
 	ret = map_count(pt, pt->root, pt->top, iova, paddr, iova + size, &need);
 	if (!ret)
 		ret = pool_fill(pt, &pool, need);
@@ -732,7 +794,6 @@ int io_pgtable_map(struct io_pgtable *pt, u64 iova, phys_addr_t paddr,
 		}
 	}
 	pool_drain(pt, &pool);
-	pthread_mutex_unlock(&pt->lock);
 	return ret;
 }
 
@@ -747,6 +808,64 @@ int io_pgtable_map(struct io_pgtable *pt, u64 iova, phys_addr_t paddr,
  * the range (holes count as nothing); 0 for a misaligned, empty or
  * out-of-range request.
  */
+/*
+ * Unmap inside one last-level table (no split possible there). An emptied
+ * table is queued for reclaim when freeing is deferred; otherwise the slow
+ * path, which can free it, is used instead (returns -1).
+ */
+static s64 unmap_fast(struct io_pgtable *pt, struct pt_table *t, u64 iova,
+		      u64 size, phys_addr_t *first_phys)
+{
+	const struct pt_format *fmt = pt->fmt;
+	unsigned int first = pt_index(pt, 0, iova);
+	unsigned int n = (unsigned int)(size >> pt->shift[0]), cleared = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		cleared += fmt->present(pte_get(t, first + i));
+	if (cleared == t->live && !pt->defer_free)
+		return -1;
+	if (first_phys) {
+		u64 pte = pte_get(t, first);
+
+		*first_phys = fmt->present(pte) ? fmt->pte_addr(pte) : 0;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		if (fmt->present(pte_get(t, first + i)))
+			pte_set(t, first + i, 0);
+	t->live -= cleared;
+	if (!t->live && !t->empty_queued) {
+		t->empty_queued = true;
+		t->empty_next = pt->empty_list;
+		pt->empty_list = t;
+	}
+	return (s64)cleared << pt->shift[0];
+}
+
+/**
+ * io_pgtable_unmap_phys - unmap, also returning what the first granule
+ * translated to (0 if it was not mapped): iommu-dma needs both and this
+ * takes one walk instead of two.
+ */
+size_t io_pgtable_unmap_phys(struct io_pgtable *pt, u64 iova, size_t size,
+			     phys_addr_t *first_phys)
+{
+	struct pt_table *t;
+	s64 done;
+	int prot;
+
+	if (!pt_range_ok(pt, iova, size, pt->va_limit))
+		return 0;
+	t = last_level_table(pt, iova, size);
+	if (t) {
+		done = unmap_fast(pt, t, iova, size, first_phys);
+		if (done >= 0)
+			return (size_t)done;
+	}
+	if (first_phys && io_pgtable_lookup(pt, iova, first_phys, &prot, NULL))
+		*first_phys = 0;
+	return io_pgtable_unmap(pt, iova, size);
+}
+
 size_t io_pgtable_unmap(struct io_pgtable *pt, u64 iova, size_t size)
 {
 	struct pt_split splits[PT_MAX_SPLITS];
@@ -754,14 +873,28 @@ size_t io_pgtable_unmap(struct io_pgtable *pt, u64 iova, size_t size)
 	unsigned int nr = 0;
 	bool stop = false;
 	u64 done = 0;
+	struct pt_table *t;
 
 	if (!pt_range_ok(pt, iova, size, pt->va_limit))
 		return 0;
+	t = last_level_table(pt, iova, size);
+	if (t) {
+		s64 fast = unmap_fast(pt, t, iova, size, NULL);
 
-	pthread_mutex_lock(&pt->lock);
-	count_splits(pt, iova, splits, &nr);
-	if (iova + size < pt->va_limit)
-		count_splits(pt, iova + size, splits, &nr);
+		if (fast >= 0)
+			return (size_t)fast;
+	}
+
+	/*
+	 * The end needs its own walk unless the range ends inside the same
+	 * last-level table the start reached: then nothing there can split.
+	 */
+	if (count_splits(pt, iova, splits, &nr) != 0 ||
+	    ALIGN_DOWN(iova, pt_span(pt, 1)) !=
+		    ALIGN_DOWN(iova + size - 1, pt_span(pt, 1))) {
+		if (iova + size < pt->va_limit)
+			count_splits(pt, iova + size, splits, &nr);
+	}
 	if (!pool_fill(pt, &pool, nr)) {
 		done = unmap_apply(pt, pt->root, pt->top, iova, iova + size,
 				   &pool, &stop);
@@ -771,8 +904,60 @@ size_t io_pgtable_unmap(struct io_pgtable *pt, u64 iova, size_t size)
 				pool.nr);
 	}
 	pool_drain(pt, &pool);
-	pthread_mutex_unlock(&pt->lock);
 	return done;
+}
+
+/**
+ * io_pgtable_set_defer_free - keep emptied tables until io_pgtable_reclaim()
+ *
+ * The IOMMU layer frees table pages only after the IOTLB flush that follows
+ * an unmap, as the kernel does with its gather freelist; a table emptied and
+ * refilled before that is simply reused.
+ */
+void io_pgtable_set_defer_free(struct io_pgtable *pt, bool defer)
+{
+	pt->defer_free = defer;
+	if (!defer)
+		io_pgtable_reclaim(pt);
+}
+
+/**
+ * io_pgtable_reclaim - free the tables emptied by unmaps and still empty
+ *
+ * Walks up from each one: a parent left empty goes too (never the root).
+ * Returns the number of table pages freed.
+ */
+unsigned long io_pgtable_reclaim(struct io_pgtable *pt)
+{
+	unsigned long freed = 0;
+
+	while (pt->empty_list) {
+		struct pt_table *t = pt->empty_list;
+
+		pt->empty_list = t->empty_next;
+		t->empty_queued = false;
+		while (t && t != pt->root && !t->live) {
+			struct pt_table *parent = t->parent;
+
+			pte_set(parent, t->pidx, 0);
+			parent->live--;
+			if (parent->empty_queued) {
+				/* still queued further down the list: it is
+				 * handled here, unlink it from the list */
+				struct pt_table **pp = &pt->empty_list;
+
+				while (*pp && *pp != parent)
+					pp = &(*pp)->empty_next;
+				if (*pp)
+					*pp = parent->empty_next;
+				parent->empty_queued = false;
+			}
+			table_free(pt, t);
+			freed++;
+			t = parent;
+		}
+	}
+	return freed;
 }
 
 /**
@@ -794,7 +979,6 @@ int io_pgtable_lookup(struct io_pgtable *pt, u64 iova, phys_addr_t *phys,
 
 	if (iova >= pt->va_limit)
 		return -ENOENT;
-	pthread_mutex_lock(&pt->lock);
 	for (;;) {
 		u64 pte = pte_get(t, pt_index(pt, level, iova));
 		u64 span = pt_span(pt, level);
@@ -817,6 +1001,5 @@ int io_pgtable_lookup(struct io_pgtable *pt, u64 iova, phys_addr_t *phys,
 		ret = 0;
 		break;
 	}
-	pthread_mutex_unlock(&pt->lock);
 	return ret;
 }

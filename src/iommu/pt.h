@@ -95,6 +95,14 @@ int io_pgtable_map(struct io_pgtable *pt, u64 iova, phys_addr_t paddr,
  */
 size_t io_pgtable_unmap(struct io_pgtable *pt, u64 iova, size_t size);
 
+/* Unmap and report the first granule's output address (one walk). */
+size_t io_pgtable_unmap_phys(struct io_pgtable *pt, u64 iova, size_t size,
+			     phys_addr_t *first_phys);
+
+/* Deferred freeing of emptied tables (see pt.c); reclaim frees them. */
+void io_pgtable_set_defer_free(struct io_pgtable *pt, bool defer);
+unsigned long io_pgtable_reclaim(struct io_pgtable *pt);
+
 /**
  * io_pgtable_lookup - walk the table for @iova
  * Returns 0 with the output address in @phys and the IOMMU_* bits in @prot
