@@ -336,7 +336,7 @@ void sim_pci_fn_fini(struct sim_machine *m, struct sim_node *node);
 int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen);
 void sim_iommu_exit_machine(struct sim_machine *m);
 int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
-			phys_addr_t *phys, bool *translated);
+			phys_addr_t *phys, bool *translated, bool *reported);
 
 /* swiotlb pool lifetime */
 int swiotlb_init_machine(struct sim_machine *m);

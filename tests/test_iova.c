@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 #include "helpers.h"
 #include "../src/iommu/iova.h"
 
@@ -947,6 +948,7 @@ struct ct_shared {
 	_Atomic unsigned char owner[CT_FRAMES + 16];
 	atomic_ulong overlaps;
 	atomic_ulong bad;
+	atomic_uint running;
 };
 
 struct ct_thread {
@@ -1029,6 +1031,7 @@ static void *ct_worker(void *p)
 				atomic_fetch_add(&t->sh->bad, 1);
 		}
 	}
+	atomic_fetch_sub(&t->sh->running, 1);
 	return NULL;
 }
 
@@ -1039,12 +1042,13 @@ static void test_concurrency(void **state)
 	struct ct_shared *sh = calloc(1, sizeof(*sh));
 	struct ct_thread *t = calloc(CT_THREADS, sizeof(*t));
 	struct live *all;
-	unsigned long nr = 0, i, j;
+	unsigned long nr = 0, i, j, checks = 0;
 
 	assert_non_null(sh);
 	assert_non_null(t);
 	sh->iovad = iova_domain_create(m, GRANULE, 1, CT_THREADS, CT_GUARD);
 	assert_non_null(sh->iovad);
+	atomic_store(&sh->running, CT_THREADS);
 	for (i = 0; i < CT_THREADS; i++) {
 		t[i].sh = sh;
 		t[i].id = (unsigned char)(i + 1);
@@ -1052,8 +1056,15 @@ static void test_concurrency(void **state)
 		assert_int_equal(pthread_create(&t[i].tid, NULL, ct_worker,
 						&t[i]), 0);
 	}
+	/* the whole-domain check may run while they allocate */
+	while (atomic_load(&sh->running)) {
+		CHECK(sh->iovad);
+		checks++;
+		nanosleep(&(struct timespec){ .tv_nsec = 200000 }, NULL);
+	}
 	for (i = 0; i < CT_THREADS; i++)
 		pthread_join(t[i].tid, NULL);
+	print_message("%lu concurrent checks\n", checks);
 
 	assert_int_equal(atomic_load(&sh->overlaps), 0);
 	assert_int_equal(atomic_load(&sh->bad), 0);

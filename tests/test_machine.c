@@ -1630,6 +1630,7 @@ static void *worker_main(void *arg)
 		struct page *page = NULL;
 		unsigned char in[3000], out[3000];
 		struct device *dev;
+		dma_addr_t dma;
 		u32 v;
 
 		m = (round % 3 == 2) ? sim_machine_default() :
@@ -1641,17 +1642,27 @@ static void *worker_main(void *arg)
 		page = sim_alloc_pages(m, 0);
 		CHECK(w, page);
 		fill_pattern(in, sizeof(in), w->seed + (unsigned int)round);
-		CHECK(w, sim_dma_write(dev, page_to_phys(page) + 100, in,
-				       sizeof(in)) == 0);
+		/* The default platform has an IOMMU: go through a mapping. */
+		dma = dma_map_phys(dev, page_to_phys(page), PAGE_SIZE,
+				   DMA_BIDIRECTIONAL, 0);
+		CHECK(w, !dma_mapping_error(dev, dma));
+		CHECK(w, sim_dma_write(dev, dma + 100, in, sizeof(in)) == 0);
 		CHECK(w, !memcmp((char *)page_address(page) + 100, in, sizeof(in)));
-		CHECK(w, sim_dma_read(dev, page_to_phys(page) + 100, out,
-				      sizeof(out)) == 0);
+		CHECK(w, sim_dma_read(dev, dma + 100, out, sizeof(out)) == 0);
 		CHECK(w, !memcmp(in, out, sizeof(in)));
 		/* One fault of its own, and nobody else's. */
-		CHECK(w, sim_dma_read(dev, 0xf0000000, &v, 4) == -EIO);
-		CHECK(w, sim_dma_access_errors(m) == 1);
+		if (iommu_get_domain_for_dev(dev)) {
+			CHECK(w, sim_dma_read(dev, 0xf0000000, &v, 4) == -EFAULT);
+			CHECK(w, sim_iommu_faults(m) == 1);
+		} else {
+			CHECK(w, sim_dma_read(dev, 0xf0000000, &v, 4) == -EIO);
+			CHECK(w, sim_dma_access_errors(m) == 1);
+		}
 		CHECK(w, sim_report_count(m) == 1);
-		CHECK(w, sim_ram_pages_allocated(m) == 1);
+		/* (page tables live in RAM too when there is an IOMMU) */
+		CHECK(w, iommu_get_domain_for_dev(dev) ||
+			 sim_ram_pages_allocated(m) == 1);
+		dma_unmap_phys(dev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
 out:
 		if (page)
 			sim_free_pages(m, page, 0);

@@ -50,6 +50,8 @@ int sim_iommu_fq_stats(struct device *dev, unsigned long *flushes,
 		       unsigned int *queued, u64 *max_window_ops,
 		       u64 *max_window_ns, unsigned long *stale_hits);
 int sim_iommu_flush_queue(struct device *dev);
+/* IOMMU groups the machine formed (0 without a translating IOMMU). */
+unsigned int sim_iommu_group_count(struct sim_machine *m);
 int sim_iommu_lookup(struct device *dev, dma_addr_t iova, phys_addr_t *phys,
 		     int *prot);
 

@@ -7,6 +7,7 @@
  * caught, and anything reported that was not provoked fails the job.
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 
@@ -88,8 +89,20 @@ static const char *dir_str(enum dma_data_direction dir)
 static const char *map_path(struct device *dev, dma_addr_t dma,
 			    unsigned long attrs)
 {
+	struct iommu_domain *dom = iommu_get_domain_for_dev(dev);
+
 	if (dma == DMA_MAPPING_ERROR)
 		return "failed";
+	if (dom && iommu_is_dma_domain(dom)) {
+		bool lazy = dom->type == IOMMU_DOMAIN_DMA_FQ;
+		phys_addr_t p = iommu_iova_to_phys(dom, dma);
+
+		if (p && is_swiotlb_buffer(dev, p))
+			return lazy ? "iommu lazy + bounce" : "iommu strict + bounce";
+		if (attrs & DMA_ATTR_MMIO)
+			return lazy ? "iommu lazy, IOMMU_MMIO" : "iommu strict, IOMMU_MMIO";
+		return lazy ? "iommu lazy" : "iommu strict";
+	}
 	if (attrs & DMA_ATTR_MMIO)
 		return "mmio (no sync, no bounce)";
 	if (is_swiotlb_buffer(dev, dma_to_phys(dev, dma)))
@@ -479,74 +492,418 @@ static void wl_confidential(struct job *j, struct sim_machine *m)
 	sim_free_pages(m, pg, 0);
 }
 
+/* ------------------------------------------------------------------------ */
+/* IOMMU workloads                                                          */
+/* ------------------------------------------------------------------------ */
+
+static unsigned long iommu_faults_of(struct sim_machine *m)
+{
+	return sim_report_count_kind(m, SIM_REPORT_IOMMU_FAULT);
+}
+
+static void wl_iommu_lazy(struct job *j, struct sim_machine *m)
+{
+	struct device *nic = sim_device(m, "nic0"), *nvme = sim_device(m, "nvme0");
+	struct pci_dev *gpu = to_pci_dev(sim_device(m, "gpu0"));
+	struct page *pg = sim_alloc_pages(m, 2);
+	u8 want[16384], got[16384];
+	unsigned long before, flushes, stale;
+	unsigned int queued;
+	u64 wops, wns;
+	phys_addr_t phys;
+	dma_addr_t a;
+	int prot;
+
+	workload(j, "IOMMU, lazy mode: translation, the flush-queue window", m, "nic0");
+	if (!check(j, pg != NULL, false, "allocated 16K"))
+		return;
+	check(j, iommu_get_domain_for_dev(nic) &&
+		 iommu_get_domain_for_dev(nic)->type == IOMMU_DOMAIN_DMA_FQ,
+	      false, "nic0 is in a DMA_FQ (lazy) domain");
+	check(j, iommu_group_get(nic) == iommu_group_get(nvme), false,
+	      "nic0 and nvme0 share IOMMU group %d (their switch ports lack ACS)",
+	      iommu_group_id(iommu_group_get(nic)));
+	check(j, iommu_group_get(nic) != iommu_group_get(&gpu->dev), false,
+	      "gpu0 has its own group (%d)", iommu_group_id(iommu_group_get(&gpu->dev)));
+	pattern(page_address(pg), sizeof(want), 21);
+	a = map(j, nic, page_to_phys(pg) + 64, 8192, DMA_BIDIRECTIONAL, 0);
+	check(j, a != DMA_MAPPING_ERROR && a != page_to_phys(pg) + 64 && (a & 4095) == 64,
+	      false, "the DMA address is an IOVA keeping the offset in the page");
+	check(j, !sim_iommu_lookup(nic, a, &phys, &prot) &&
+		 phys == page_to_phys(pg) + 64 &&
+		 prot == (IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE), false,
+	      "the page table maps it read-write, cacheable");
+	check(j, sim_dma_read(nic, a, got, 8192) == 0 &&
+		 same(got, (u8 *)page_address(pg) + 64, 8192), false,
+	      "device read 8K through the IOMMU");
+	dma_unmap_phys(nic, a, 8192, DMA_BIDIRECTIONAL, 0);
+
+	before = sim_dma_debug_errors(m);
+	check(j, sim_dma_read(nic, a, got, 64) == 0, true,
+	      "after unmap the device still reads through the IOTLB (flush deferred)");
+	expect_reports(j, m, SIM_REPORT_DMA_DEBUG, before, 1, "the stale-IOTLB access");
+	sim_iommu_fq_stats(nic, &flushes, &queued, &wops, &wns, &stale);
+	check(j, queued > 0 && stale == 1, false,
+	      "the flush queue holds %u entries; the window was open %llu operations",
+	      queued, (unsigned long long)wops);
+	sim_clock_advance(m, 10000000ULL);	/* IOVA_FQ_TIMEOUT */
+	before = iommu_faults_of(m);
+	check(j, sim_dma_read(nic, a, got, 64) == -EFAULT, true,
+	      "10 ms later the flush-queue timer has flushed: the access faults");
+	expect_reports(j, m, SIM_REPORT_IOMMU_FAULT, before, 1, "the IOMMU fault");
+
+	/* Peer-to-peer through the IOMMU: IOMMU_MMIO, not cacheable. */
+	pattern(want, 4096, 22);
+	sim_mmio_write(m, pci_resource_start(gpu, 2), want, 4096);
+	a = dma_map_resource(nic, pci_resource_start(gpu, 2), 4096, DMA_TO_DEVICE, 0);
+	record_map(j, nic, "dma_map_resource", pci_resource_start(gpu, 2), 4096,
+		   DMA_TO_DEVICE, a, DMA_ATTR_MMIO);
+	dma_mapping_error(nic, a);
+	check(j, !sim_iommu_lookup(nic, a, &phys, &prot) &&
+		 prot == (IOMMU_READ | IOMMU_MMIO), false,
+	      "a BAR maps with IOMMU_MMIO instead of IOMMU_CACHE");
+	check(j, sim_dma_read(nic, a, got, 4096) == 0 && same(got, want, 4096), false,
+	      "NIC read GPU memory through the IOMMU and the root complex");
+	dma_unmap_resource(nic, a, 4096, DMA_TO_DEVICE, 0);
+	sim_iommu_flush_queue(nic);
+	sim_free_pages(m, pg, 2);
+}
+
+/* 1 MiB as 256 pages: the IOVA API against per-page streaming mappings. */
+static void wl_iova_api(struct job *j, struct sim_machine *m, const char *what)
+{
+	struct device *nvme = sim_device(m, "nvme0");
+	struct page *pages[256];
+	static u8 got[SZ_1M];
+	struct dma_iova_state st;
+	unsigned long inv0, inv_iova, inv_map;
+	dma_addr_t addr[256];
+	bool ok = true;
+	int n;
+
+	workload(j, what, m, "nvme0");
+	for (n = 0; n < 256; n++) {
+		pages[n] = sim_alloc_pages(m, 0);
+		if (!pages[n])
+			break;
+		pattern(page_address(pages[n]), PAGE_SIZE, 300 + (unsigned int)n);
+	}
+	if (!check(j, n == 256, false, "256 scattered pages"))
+		goto out;
+	inv0 = sim_iommu_invalidations(m);
+	if (!check(j, dma_iova_try_alloc(nvme, &st, page_to_phys(pages[0]), SZ_1M),
+		   false, "dma_iova_try_alloc(1 MiB)"))
+		goto out;
+	for (int i = 0; i < 256; i++)
+		ok &= !dma_iova_link(nvme, &st, page_to_phys(pages[i]),
+				     (size_t)i * PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	check(j, ok && sim_iommu_invalidations(m) == inv0, false,
+	      "256 dma_iova_link calls, no IOTLB invalidation");
+	dma_iova_sync(nvme, &st, 0, SZ_1M);
+	record_map(j, nvme, "dma_iova_link x256", page_to_phys(pages[0]), SZ_1M,
+		   DMA_TO_DEVICE, st.addr, 0);
+	ok = sim_dma_read(nvme, st.addr, got, SZ_1M) == 0;
+	for (int i = 0; i < 256 && ok; i++)
+		ok &= same(got + (size_t)i * PAGE_SIZE, page_address(pages[i]), PAGE_SIZE);
+	check(j, ok, false, "after one dma_iova_sync the device reads all 1 MiB, in order");
+	dma_iova_destroy(nvme, &st, SZ_1M, DMA_TO_DEVICE, 0);
+	sim_iommu_flush_queue(nvme);
+	inv_iova = sim_iommu_invalidations(m) - inv0;
+
+	inv0 = sim_iommu_invalidations(m);
+	for (int i = 0; i < 256; i++)
+		addr[i] = dma_map_phys(nvme, page_to_phys(pages[i]), PAGE_SIZE,
+				       DMA_TO_DEVICE, 0);
+	for (int i = 0; i < 256; i++) {
+		dma_mapping_error(nvme, addr[i]);
+		dma_unmap_phys(nvme, addr[i], PAGE_SIZE, DMA_TO_DEVICE, 0);
+	}
+	sim_iommu_flush_queue(nvme);
+	inv_map = sim_iommu_invalidations(m) - inv0;
+	check(j, inv_iova == 1, false,
+	      "the whole IOVA-API transfer cost %lu IOTLB invalidation%s; per-page mapping cost %lu",
+	      inv_iova, inv_iova == 1 ? "" : "s", inv_map);
+out:
+	while (n--)
+		sim_free_pages(m, pages[n], 0);
+}
+
+static void wl_iommu_strict(struct job *j, struct sim_machine *m)
+{
+	struct device *nic = sim_device(m, "nic0");
+	struct page *pg = sim_alloc_pages(m, 0);
+	unsigned long before, inv0;
+	u8 got[64];
+	dma_addr_t a;
+
+	workload(j, "IOMMU, strict mode: unmap invalidates at once", m, "nic0");
+	if (!check(j, pg != NULL, false, "allocated a page"))
+		return;
+	check(j, iommu_get_domain_for_dev(nic)->type == IOMMU_DOMAIN_DMA, false,
+	      "nic0 is in a strict DMA domain");
+	a = map(j, nic, page_to_phys(pg), PAGE_SIZE, DMA_TO_DEVICE, 0);
+	check(j, sim_dma_read(nic, a, got, sizeof(got)) == 0, false, "device read it");
+	before = iommu_faults_of(m);
+	check(j, sim_dma_write(nic, a, got, sizeof(got)) == -EFAULT, true,
+	      "a device write to a DMA_TO_DEVICE mapping is refused by the IOMMU");
+	expect_reports(j, m, SIM_REPORT_IOMMU_FAULT, before, 1, "the permission fault");
+	inv0 = sim_iommu_invalidations(m);
+	dma_unmap_phys(nic, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	check(j, sim_iommu_invalidations(m) == inv0 + 1, false,
+	      "dma_unmap_phys issued one IOTLB invalidation");
+	before = iommu_faults_of(m);
+	check(j, sim_dma_read(nic, a, got, sizeof(got)) == -EFAULT, true,
+	      "a device access after unmap faults immediately");
+	expect_reports(j, m, SIM_REPORT_IOMMU_FAULT, before, 1, "the use-after-unmap fault");
+	sim_free_pages(m, pg, 0);
+}
+
+static void wl_untrusted(struct job *j, struct sim_machine *m)
+{
+	struct device *tb = sim_device(m, "tb0");
+	struct page *pg = sim_alloc_pages(m, 0);
+	u8 got[4096], *cpu;
+	unsigned long before;
+	dma_addr_t a, base;
+	bool zeros = true;
+
+	workload(j, "untrusted device: sub-page buffers bounced, neighbours hidden", m, "tb0");
+	if (!check(j, pg != NULL, false, "allocated a page"))
+		return;
+	check(j, iommu_get_domain_for_dev(tb)->type == IOMMU_DOMAIN_DMA, false,
+	      "untrusted tb0 gets a strict DMA domain even though the unit is lazy");
+	cpu = page_address(pg);
+	memset(cpu, 0x5a, PAGE_SIZE);			/* "secrets" */
+	pattern(cpu + 1000, 200, 23);			/* the buffer */
+	a = map(j, tb, page_to_phys(pg) + 1000, 200, DMA_TO_DEVICE, 0);
+	check(j, a != DMA_MAPPING_ERROR && swiotlb_used(tb) > 0, false,
+	      "the 200-byte buffer was bounced into whole granules of swiotlb");
+	base = a & ~(dma_addr_t)4095;
+	dma_sync_single_for_device(tb, a, 200, DMA_TO_DEVICE);
+	before = sim_dma_debug_errors(m);
+	check(j, sim_dma_read(tb, base, got, 4096) == 0, false,
+	      "the device can read its whole IOMMU page");
+	for (size_t i = 0; i < 4096; i++) {
+		bool inside = i >= a - base && i < a - base + 200;
+
+		if (!inside && got[i] != 0)
+			zeros = false;
+	}
+	check(j, zeros && same(got + (a - base), cpu + 1000, 200), true,
+	      "it sees its 200 bytes and zeros, never the neighbouring bytes");
+	expect_reports(j, m, SIM_REPORT_DMA_DEBUG, before, 1,
+		       "the read beyond the mapping");
+	dma_unmap_phys(tb, a, 200, DMA_TO_DEVICE, 0);
+	check(j, swiotlb_used(tb) == 0, false, "bounce slots released");
+	sim_free_pages(m, pg, 0);
+}
+
+static const char arm64_64k[] =
+	"machine    name=arm64-64k arch=arm64 ram=8G cpus=4\n"
+	"swiotlb    size=32M\n"
+	"iommu      id=smmu0 format=arm64-lpae granule=64K mode=lazy\n"
+	"hostbridge id=pcie0 iommu=smmu0 p2p=allow\n"
+	"rootport   id=rp0 bus=pcie0 acs=on\n"
+	"nvme       id=nvme0 bus=rp0 bar0=16K coherent=yes\n";
+
+static void wl_arm64_64k(struct job *j, struct sim_machine *m)
+{
+	struct device *nvme = sim_device(m, "nvme0");
+	struct page *pg = sim_alloc_pages(m, 4);	/* 64K */
+	struct sg_table sgt;
+	struct page *list[16];
+	u8 got[4096];
+	phys_addr_t phys;
+	dma_addr_t a;
+	int prot, i;
+
+	workload(j, "arm64 SMMU with a 64K granule", m, "nvme0");
+	if (!check(j, pg != NULL, false, "allocated 64K"))
+		return;
+	pattern(page_address(pg), SZ_64K, 24);
+	a = map(j, nvme, page_to_phys(pg) + 3 * PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	check(j, (a & (SZ_64K - 1)) == 3 * PAGE_SIZE, false,
+	      "a 4K buffer keeps its offset inside the 64K IOMMU page");
+	check(j, !sim_iommu_lookup(nvme, a, &phys, &prot) &&
+		 phys == page_to_phys(pg) + 3 * PAGE_SIZE && !(prot & IOMMU_WRITE),
+	      false, "mapped read-only, granule-sized");
+	check(j, sim_dma_read(nvme, a, got, sizeof(got)) == 0 &&
+		 same(got, (u8 *)page_address(pg) + 3 * PAGE_SIZE, sizeof(got)),
+	      false, "device read through a 64K-granule page table");
+	dma_unmap_phys(nvme, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
+
+	for (i = 0; i < 16; i++)
+		list[i] = pg + i;
+	if (sg_alloc_table_from_pages(&sgt, list, 16, 0, SZ_64K, GFP_KERNEL) == 0) {
+		if (check(j, dma_map_sgtable(nvme, &sgt, DMA_TO_DEVICE, 0) == 0, false,
+			  "dma_map_sgtable of 16 contiguous pages")) {
+			check(j, sgt.nents == 1 && sg_dma_len(sgt.sgl) == SZ_64K &&
+				 !(sg_dma_address(sgt.sgl) & (SZ_64K - 1)), false,
+			      "one 64K DMA segment, granule-aligned in IOVA");
+			dma_unmap_sgtable(nvme, &sgt, DMA_TO_DEVICE, 0);
+		}
+		sg_free_table(&sgt);
+	}
+	sim_iommu_flush_queue(nvme);
+	sim_free_pages(m, pg, 4);
+}
+
 static void finish_machine(struct job *j, struct sim_machine *m,
 			   unsigned long *debug, unsigned long *faults)
 {
 	for (unsigned int i = 0; i < sim_device_count(m); i++)
 		sim_device_unbind(sim_device_at(m, i));
 	*debug += sim_dma_debug_errors(m);
-	*faults += sim_dma_access_errors(m);
+	*faults += sim_dma_access_errors(m) + iommu_faults_of(m);
 	(void)j;
+}
+
+/* The platform text with every IOMMU set to @mode (or turned off). */
+static char *text_with_iommu_mode(const char *text, const char *mode)
+{
+	static const char *const modes[] = { "mode=lazy", "mode=strict",
+					     "mode=passthrough", "mode=off" };
+	size_t cap = strlen(text) + 64 * 8 + 1;
+	char *out = malloc(cap), *o = out;
+	const char *p = text;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		size_t k;
+
+		for (k = 0; k < 4; k++)
+			if (!strncmp(p, modes[k], strlen(modes[k])))
+				break;
+		if (k < 4 && (size_t)(o - out) + strlen(mode) + 6 < cap) {
+			o += sprintf(o, "mode=%s", mode);
+			p += strlen(modes[k]);
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static char *platform_text(const struct cli_opts *o)
+{
+	FILE *f;
+	char *buf;
+	long n;
+
+	if (!o->platform)
+		return strdup(sim_default_platform_text());
+	f = fopen(o->platform, "r");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = n >= 0 && n < (64 << 20) ? malloc((size_t)n + 1) : NULL;
+	if (buf) {
+		n = (long)fread(buf, 1, (size_t)n, f);
+		buf[n] = '\0';
+	}
+	fclose(f);
+	return buf;
 }
 
 int cmd_mainjob(const struct cli_opts *o)
 {
 	struct job j = { .o = o };
-	struct sim_machine *m, *cc;
+	struct { const char *role; struct sim_machine *m; } mach[5] = { { 0 } };
+	struct sim_machine *m, *direct, *strict, *arm, *cc;
 	unsigned long debug = 0, faults = 0, unexpected;
 	struct sim_dma_stats st;
 	FILE *trace = NULL;
 	json_object *root;
 	char err[256];
+	char *text, *t_direct = NULL, *t_strict = NULL;
+	int ret = 2, nm = 0;
 
 	m = cli_load_machine(o);
 	if (!m)
 		return 2;
-	cc = sim_machine_parse(cc_guest, err, sizeof(err));
-	if (!cc) {
-		fprintf(stderr, "dmastack: confidential guest platform: %s\n", err);
-		sim_machine_destroy(m);
-		return 2;
+	text = platform_text(o);
+	if (text) {
+		t_direct = text_with_iommu_mode(text, "off");
+		t_strict = text_with_iommu_mode(text, "strict");
 	}
-	if (sim_device(m, "nic0") == NULL || sim_device(m, "tb0") == NULL ||
-	    sim_device(m, "nvme0") == NULL || sim_device(m, "gpu0") == NULL) {
-		fprintf(stderr, "dmastack: the main job needs devices nic0, tb0, nvme0 and gpu0 (the default platform has them)\n");
-		sim_machine_destroy(cc);
-		sim_machine_destroy(m);
-		return 2;
+	direct = t_direct ? sim_machine_parse(t_direct, err, sizeof(err)) : NULL;
+	strict = t_strict ? sim_machine_parse(t_strict, err, sizeof(err)) : NULL;
+	arm = sim_machine_parse(arm64_64k, err, sizeof(err));
+	cc = sim_machine_parse(cc_guest, err, sizeof(err));
+	free(text);
+	free(t_direct);
+	free(t_strict);
+	mach[nm++] = (typeof(mach[0])){ "platform", m };
+	mach[nm++] = (typeof(mach[0])){ "without IOMMU", direct };
+	mach[nm++] = (typeof(mach[0])){ "strict IOMMU", strict };
+	mach[nm++] = (typeof(mach[0])){ "arm64 64K", arm };
+	mach[nm++] = (typeof(mach[0])){ "confidential guest", cc };
+	for (int i = 0; i < nm; i++)
+		if (!mach[i].m) {
+			fprintf(stderr, "dmastack: cannot build the %s machine: %s\n",
+				mach[i].role, err);
+			goto out;
+		}
+	for (int i = 0; i < 3; i++)
+		if (!sim_device(mach[i].m, "nic0") || !sim_device(mach[i].m, "tb0") ||
+		    !sim_device(mach[i].m, "nvme0") || !sim_device(mach[i].m, "gpu0")) {
+			fprintf(stderr, "dmastack: the main job needs devices nic0, tb0, nvme0 and gpu0 (the default platform has them)\n");
+			goto out;
+		}
+	if (!iommu_get_domain_for_dev(sim_device(m, "nic0"))) {
+		fprintf(stderr, "dmastack: the main job needs an IOMMU in front of nic0 (the default platform has one)\n");
+		goto out;
 	}
 	trace = cli_open_trace(o, m);
-	if (trace)
-		sim_trace_set_file(cc, trace);
-	if (o->verbose) {
-		sim_report_echo(m, stderr);
-		sim_report_echo(cc, stderr);
+	for (int i = 0; i < nm; i++) {
+		if (trace)
+			sim_trace_set_file(mach[i].m, trace);
+		if (o->verbose)
+			sim_report_echo(mach[i].m, stderr);
 	}
 	j.workloads = json_object_new_array();
 	j.maps_all = json_object_new_array();
 
-	job_printf(&j, "dmastack main job on %s (%s, %llu GiB RAM, %u devices) and %s\n",
+	job_printf(&j, "dmastack main job on %s (%s, %llu GiB RAM, %u devices), its variants without IOMMU and in strict mode, %s and %s\n",
 		   sim_machine_name(m), sim_machine_arch(m),
 		   (unsigned long long)(sim_ram_size(m) >> 30), sim_device_count(m),
-		   sim_machine_name(cc));
-	wl_coherent(&j, m);
-	wl_noncoherent(&j, m);
-	wl_bounce(&j, m);
-	wl_coherent_alloc(&j, m);
-	wl_mmio(&j, m);
+		   sim_machine_name(arm), sim_machine_name(cc));
+	wl_coherent(&j, direct);
+	wl_noncoherent(&j, direct);
+	wl_bounce(&j, direct);
+	wl_coherent_alloc(&j, direct);
+	wl_mmio(&j, direct);
+	wl_iommu_lazy(&j, m);
+	wl_iova_api(&j, m, "the IOVA API, lazy: 1 MiB as 256 pages, one sync");
+	wl_untrusted(&j, m);
+	wl_iommu_strict(&j, strict);
+	wl_iova_api(&j, strict, "the IOVA API, strict: 1 MiB with one invalidation");
+	wl_arm64_64k(&j, arm);
 	wl_confidential(&j, cc);
 
 	workload(&j, "teardown: nothing left behind", m, "all");
-	check(&j, sim_dma_debug_entries(m, NULL) == 0 && sim_dma_debug_entries(cc, NULL) == 0,
-	      false, "no live mappings or allocations remain (dma-debug)");
-	check(&j, sim_ram_pages_allocated(m) == 0 && sim_ram_pages_allocated(cc) == 0,
-	      false, "every page returned to the allocator");
+	{
+		bool clean = true, pages = true;
+
+		for (int i = 0; i < nm; i++) {
+			clean &= sim_dma_debug_entries(mach[i].m, NULL) == 0;
+			/* page tables stay allocated with their domains */
+			pages &= sim_iommu_group_count(mach[i].m) ||
+				 sim_ram_pages_allocated(mach[i].m) == 0;
+		}
+		check(&j, clean, false, "no live mappings or allocations remain (dma-debug)");
+		check(&j, pages, false, "every page returned to the allocator");
+	}
 	sim_dma_stats_get(m, &st);
-	finish_machine(&j, m, &debug, &faults);
-	finish_machine(&j, cc, &debug, &faults);
+	for (int i = 0; i < nm; i++)
+		finish_machine(&j, mach[i].m, &debug, &faults);
 	unexpected = (debug - j.expected_debug) + (faults - j.expected_faults);
 	check(&j, debug == j.expected_debug && faults == j.expected_faults, false,
-	      "no unexpected dma-debug reports or DMA faults (%lu dma-debug, %lu faults, all provoked)",
+	      "no unexpected dma-debug reports or faults (%lu dma-debug, %lu faults, all provoked)",
 	      debug, faults);
 
 	root = json_object_new_object();
@@ -560,8 +917,9 @@ int cmd_mainjob(const struct cli_opts *o)
 		json_object_object_add(s, "unmaps", json_object_new_uint64(st.unmaps));
 		json_object_object_add(s, "map_errors", json_object_new_uint64(st.map_errors));
 		json_object_object_add(s, "syncs", json_object_new_uint64(st.syncs));
-		json_object_object_add(s, "cache_ops", json_object_new_uint64(st.cache_ops));
-		json_object_object_add(s, "bounced_maps", json_object_new_uint64(st.bounced_maps));
+		json_object_object_add(s, "iotlb_invalidations",
+				       json_object_new_uint64(sim_iommu_invalidations(m)));
+		json_object_object_add(s, "iommu_faults", json_object_new_uint64(iommu_faults_of(m)));
 		json_object_object_add(s, "bounced_bytes", json_object_new_uint64(st.bounced_bytes));
 		json_object_object_add(s, "device_bytes", json_object_new_uint64(st.dev_bytes));
 		json_object_object_add(s, "p2p_transactions", json_object_new_uint64(st.p2p_accesses));
@@ -576,24 +934,26 @@ int cmd_mainjob(const struct cli_opts *o)
 	if (o->json) {
 		json_print(root);
 	} else {
-		printf("\nSummary (%s): %lu maps, %lu unmaps, %lu map errors, %lu syncs, %lu cache maintenance ops,\n"
-		       "  %lu bounced mappings (%llu bytes copied), %llu bytes moved by devices, %lu P2P transactions\n",
+		printf("\nSummary (%s): %lu maps, %lu unmaps, %lu map errors, %lu syncs, %lu IOTLB invalidations,\n"
+		       "  %lu IOMMU faults, %llu bytes moved by devices, %lu P2P transactions\n",
 		       sim_machine_name(m), st.maps, st.unmaps, st.map_errors, st.syncs,
-		       st.cache_ops, st.bounced_maps, st.bounced_bytes, st.dev_bytes,
+		       sim_iommu_invalidations(m), iommu_faults_of(m), st.dev_bytes,
 		       st.p2p_accesses);
 		printf("\nverdict: %s — %u checks, %u failed, %u provoked bugs caught, %lu unexpected reports\n",
 		       j.failed ? "FAIL" : "PASS", j.checks, j.failed, j.provoked, unexpected);
-		if (j.failed && !o->verbose) {
-			printf("\nreports from %s:\n", sim_machine_name(m));
-			sim_report_dump(m, stdout);
-			printf("reports from %s:\n", sim_machine_name(cc));
-			sim_report_dump(cc, stdout);
-		}
+		if (j.failed && !o->verbose)
+			for (int i = 0; i < nm; i++) {
+				printf("\nreports from %s (%s):\n",
+				       sim_machine_name(mach[i].m), mach[i].role);
+				sim_report_dump(mach[i].m, stdout);
+			}
 	}
 	json_object_put(root);
-	sim_machine_destroy(cc);
-	sim_machine_destroy(m);
+	ret = j.failed ? 1 : 0;
+out:
+	for (int i = 0; i < nm; i++)
+		sim_machine_destroy(mach[i].m);
 	if (trace)
 		fclose(trace);
-	return j.failed ? 1 : 0;
+	return ret;
 }

@@ -475,7 +475,7 @@ void iommu_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sgl,
  * without padding merge into one DMA segment while it stays within the
  * maximum segment size and does not start a new segment-boundary window.
  * The layout pass parked each segment's offset into its first granule in
- * sg_dma_address and its length in sg_dma_len; restore them here.
+ * sg_dma_address and its padded IOVA length in sg_dma_len.
  */
 static int finalise_sg(struct device *dev, struct scatterlist *sg, int nents,
 		       dma_addr_t dma_addr)
@@ -487,13 +487,11 @@ static int finalise_sg(struct device *dev, struct scatterlist *sg, int nents,
 
 	for_each_sg(sg, s, nents, i) {
 		unsigned int s_iova_off = (unsigned int)sg_dma_address(s);
-		unsigned int s_length = sg_dma_len(s);
-		unsigned int s_iova_len = s->length;
+		unsigned int s_iova_len = sg_dma_len(s);
+		unsigned int s_length = s->length;
 
 		sg_dma_address(s) = DMA_MAPPING_ERROR;
 		sg_dma_len(s) = 0;
-		s->offset += s_iova_off;
-		s->length = s_length;
 		if (cur_len && !s_iova_off && (dma_addr & seg_mask) &&
 		    max_len - cur_len >= s_length) {
 			cur_len += s_length;
@@ -519,10 +517,6 @@ static void invalidate_sg(struct scatterlist *sg, int nents)
 	int i;
 
 	for_each_sg(sg, s, nents, i) {
-		if (sg_dma_address(s) != DMA_MAPPING_ERROR)
-			s->offset += (unsigned int)sg_dma_address(s);
-		if (sg_dma_len(s))
-			s->length = sg_dma_len(s);
 		sg_dma_address(s) = DMA_MAPPING_ERROR;
 		sg_dma_len(s) = 0;
 	}
@@ -580,23 +574,24 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
 		iommu_dma_sync_sg_for_device(dev, sg, nents, dir);
 
-	/* Lay the segments out back to back in IOVA, granule aligned. */
+	/*
+	 * Lay the segments out back to back in IOVA, each padded to whole
+	 * granules. The offset into the first granule comes from the physical
+	 * address: pages (4K) may be smaller than the IOMMU granule.
+	 */
 	for_each_sg(sg, s, nents, i) {
-		size_t s_iova_off = iova_offset(c, s->offset);
-		size_t s_length = s->length;
+		size_t s_iova_off = iova_offset(c, sg_phys(s));
+		size_t s_iova_len = iova_align(c, s->length + s_iova_off);
 		size_t pad_len = (mask - iova_len + 1) & mask;
 
 		sg_dma_address(s) = s_iova_off;
-		sg_dma_len(s) = (unsigned int)s_length;
-		s->offset -= (unsigned int)s_iova_off;
-		s_length = iova_align(c, s_length + s_iova_off);
-		s->length = (unsigned int)s_length;
 		/* Keep a segment from straddling the device's boundary. */
-		if (pad_len && pad_len < s_length - 1) {
-			prev->length += (unsigned int)pad_len;
+		if (pad_len && pad_len < s_iova_len - 1) {
+			sg_dma_len(prev) += (unsigned int)pad_len;
 			iova_len += pad_len;
 		}
-		iova_len += s_length;
+		sg_dma_len(s) = (unsigned int)s_iova_len;
+		iova_len += s_iova_len;
 		prev = s;
 	}
 	if (!iova_len)
@@ -609,11 +604,12 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 		goto out_restore_sg;
 	}
 	for_each_sg(sg, s, nents, i) {
-		ret = iommu_map(domain, iova + mapped, sg_phys(s), s->length, prot,
-				GFP_ATOMIC);
+		ret = iommu_map(domain, iova + mapped,
+				sg_phys(s) - sg_dma_address(s), sg_dma_len(s),
+				prot, GFP_ATOMIC);
 		if (ret)
 			goto out_unmap;
-		mapped += s->length;
+		mapped += sg_dma_len(s);
 	}
 	return finalise_sg(dev, sg, nents, iova);
 

@@ -116,7 +116,7 @@ int iommu_dma_fq_flush(struct iommu_domain *domain);
 void iommu_dma_fq_timer(struct iommu_domain *domain);
 /* Translation by the hardware for a device access; -EFAULT on a fault. */
 int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
-			phys_addr_t *phys, bool *translated);
+			phys_addr_t *phys, bool *translated, bool *reported);
 
 /* dma-iommu.c */
 int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev);

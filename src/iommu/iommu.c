@@ -563,13 +563,14 @@ static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
  * sim_iommu_translate - the IOMMU's answer for a device access
  * @translated: set false when no translating domain applies (no IOMMU,
  *	identity domain): the address is used as is
+ * @reported: in/out, whether dma-debug already spoke for this access
  *
  * The access must stay within one IOMMU page. Returns 0 with *@phys, or
  * -EFAULT after recording a fault. Takes the IOTLB lock and, on a miss,
  * the domain's page-table lock.
  */
 int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
-			phys_addr_t *phys, bool *translated)
+			phys_addr_t *phys, bool *translated, bool *reported)
 {
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
 	struct sim_iommu *u;
@@ -615,7 +616,10 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 				      &walk, &wprot, NULL) ||
 		    walk != out || wprot != prot) {
 			pthread_spin_unlock(&sd->lock);
-			report_stale(dev, sd, iova, len, write);
+			/* one report per access: the stale use says it all */
+			if (!*reported)
+				report_stale(dev, sd, iova, len, write);
+			*reported = true;
 		} else {
 			pthread_spin_unlock(&sd->lock);
 		}
@@ -686,4 +690,9 @@ unsigned long sim_iommu_granule(struct device *dev)
 	struct sim_iommu *u = sim_iommu_of_dev(dev);
 
 	return u ? u->granule : 0;
+}
+
+unsigned int sim_iommu_group_count(struct sim_machine *m)
+{
+	return m->nr_groups;
 }

@@ -37,11 +37,20 @@
  *
  * The caches. As in Linux, a range freed through free_iova_fast() stays
  * in the tree and its first frame goes into a per-CPU magazine of its size
- * class; alloc_iova_fast() pops from there first. Each of ncpus caches has
- * one mutex and a "loaded" and a "prev" magazine per class; each class has
- * a depot of at most depot_max full magazines under its own mutex. Ranges
- * leave the caches back to the tree when a depot overflows, when a
- * magazine cannot be allocated, and on iova_cache_flush().
+ * class; alloc_iova_fast() pops from there first (the newest range that
+ * ends at or below the limit). A size class is a log2 size: sizes below
+ * 2^(IOVA_RANGE_CACHE_MAX_SIZE - 1) are rounded up to a power of two, so
+ * the classes are 0..IOVA_RANGE_CACHE_MAX_SIZE - 1 (1 to 32 frames), as
+ * order_base_2(size) < IOVA_RANGE_CACHE_MAX_SIZE in Linux. Each of ncpus
+ * caches has one mutex and a "loaded" and a "prev" magazine per class,
+ * allocated with the domain; each class has a depot of at most depot_max
+ * full magazines under its own mutex. On free: loaded if not full, else
+ * swap with prev if that is not full, else a new magazine becomes loaded
+ * and the full one goes to the depot. On alloc: loaded if not empty, else
+ * swap with prev if that is not, else the empty loaded is freed and a full
+ * one is taken from the depot. Ranges go back to the tree when the depot
+ * is full (the whole magazine), when no magazine can be allocated (that
+ * range), and on iova_cache_flush() (everything).
  *
  * Locking. Lock order is cpu cache -> depot -> tree; at most one cpu cache
  * lock is held at a time, except by iova_domain_check() which takes them

@@ -255,7 +255,7 @@ static int route_chunk(struct access *acc, dma_addr_t addr, void *buf,
 	{
 		bool translated;
 		int ret = sim_iommu_translate(dev, addr, len, write, &phys,
-					      &translated);
+					      &translated, &acc->debug_reported);
 
 		if (ret)
 			return ret;
