@@ -197,6 +197,11 @@ struct sim_dev_state {
 	const char *id;
 	struct device_dma_parameters parms;
 	struct iommu_group *group;	/* NULL without a translating IOMMU */
+	/* Per device so that devices used from different CPUs do not share
+	 * a cache line; sim_dma_stats_get() sums them. */
+	struct {
+		_Atomic unsigned long maps, unmaps, map_errors, syncs;
+	} stats;
 };
 
 /* ---------------------------------------------------------- reports --- */

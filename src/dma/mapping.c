@@ -125,9 +125,9 @@ dma_addr_t dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 	}
 
 	if (addr == DMA_MAPPING_ERROR)
-		atomic_fetch_add(&dev->sim->stats.map_errors, 1);
+		atomic_fetch_add_explicit(&dev->sim_state->stats.map_errors, 1, memory_order_relaxed);
 	else
-		atomic_fetch_add(&dev->sim->stats.maps, 1);
+		atomic_fetch_add_explicit(&dev->sim_state->stats.maps, 1, memory_order_relaxed);
 	trace_dma_map_phys(dev, phys, addr, size, dir, attrs);
 	debug_dma_map_phys(dev, phys, size, dir, addr, attrs);
 	return addr;
@@ -151,7 +151,7 @@ void dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 	} else if (ops->unmap_page) {
 		ops->unmap_page(dev, addr, size, dir, attrs);
 	}
-	atomic_fetch_add(&dev->sim->stats.unmaps, 1);
+	atomic_fetch_add_explicit(&dev->sim_state->stats.unmaps, 1, memory_order_relaxed);
 	trace_dma_unmap_phys(dev, addr, size, dir, attrs);
 	debug_dma_unmap_phys(dev, addr, size, dir);
 }
@@ -260,7 +260,7 @@ static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
 		SIM_WARN(dev->sim, dev,
 			 "dma_map_sg_attrs: %s: unexpected return %d from the map_sg implementation (%d entries)",
 			 dev_name(dev), 0, nents);
-		atomic_fetch_add(&dev->sim->stats.map_errors, 1);
+		atomic_fetch_add_explicit(&dev->sim_state->stats.map_errors, 1, memory_order_relaxed);
 		trace_dma_map_sg_err(dev, sg, sg ? nents : 0, 0, dir, attrs);
 		return -EIO;
 	}
@@ -275,7 +275,7 @@ static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
 		ents = -EIO;
 
 	if (ents > 0) {
-		atomic_fetch_add(&dev->sim->stats.maps, 1);
+		atomic_fetch_add_explicit(&dev->sim_state->stats.maps, 1, memory_order_relaxed);
 		trace_dma_map_sg(dev, sg, nents, ents, dir, attrs);
 		debug_dma_map_sg(dev, sg, nents, ents, dir, attrs);
 	} else if (ents != -EINVAL && ents != -ENOMEM && ents != -EIO &&
@@ -283,11 +283,11 @@ static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
 		SIM_WARN(dev->sim, dev,
 			 "dma_map_sg_attrs: %s: unexpected return %d from the map_sg implementation",
 			 dev_name(dev), ents);
-		atomic_fetch_add(&dev->sim->stats.map_errors, 1);
+		atomic_fetch_add_explicit(&dev->sim_state->stats.map_errors, 1, memory_order_relaxed);
 		trace_dma_map_sg_err(dev, sg, nents, ents, dir, attrs);
 		return -EIO;
 	} else {
-		atomic_fetch_add(&dev->sim->stats.map_errors, 1);
+		atomic_fetch_add_explicit(&dev->sim_state->stats.map_errors, 1, memory_order_relaxed);
 		trace_dma_map_sg_err(dev, sg, nents, ents, dir, attrs);
 	}
 	return ents;
@@ -333,7 +333,7 @@ void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sg, int nents,
 		iommu_dma_unmap_sg(dev, sg, nents, dir, attrs);
 	else if (ops->unmap_sg)
 		ops->unmap_sg(dev, sg, nents, dir, attrs);
-	atomic_fetch_add(&dev->sim->stats.unmaps, 1);
+	atomic_fetch_add_explicit(&dev->sim_state->stats.unmaps, 1, memory_order_relaxed);
 }
 
 void dma_unmap_sgtable(struct device *dev, struct sg_table *sgt,
@@ -357,7 +357,7 @@ static bool dma_sync_prologue(struct device *dev, enum dma_data_direction dir,
 		return false;
 	if (bad_direction(dev, dir, func))
 		return false;
-	atomic_fetch_add(&dev->sim->stats.syncs, 1);
+	atomic_fetch_add_explicit(&dev->sim_state->stats.syncs, 1, memory_order_relaxed);
 	return true;
 }
 

@@ -75,6 +75,9 @@ struct io_pgtable {
 	unsigned long nr_tables;
 	bool defer_free;			/* empty tables wait for reclaim */
 	struct pt_table *empty_list;
+	/* software walk cache: the last-level table of one region */
+	u64 wc_base;
+	struct pt_table *wc_table;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -236,6 +239,8 @@ static struct pt_table *table_alloc(struct io_pgtable *pt)
 
 static void table_free(struct io_pgtable *pt, struct pt_table *t)
 {
+	if (pt->wc_table == t)
+		pt->wc_table = NULL;
 	hash_del(pt, t);
 	sim_free_pages(pt->m, t->page, pt->order);
 	sim_kfree(pt->m, t);
@@ -724,10 +729,13 @@ static struct pt_table *last_level_table(struct io_pgtable *pt, u64 iova,
 {
 	const struct pt_format *fmt = pt->fmt;
 	struct pt_table *t = pt->root;
+	u64 base = ALIGN_DOWN(iova, pt_span(pt, 1));
 
-	if (ALIGN_DOWN(iova, pt_span(pt, 1)) !=
-	    ALIGN_DOWN(iova + size - 1, pt_span(pt, 1)))
+	if (base != ALIGN_DOWN(iova + size - 1, pt_span(pt, 1)))
 		return NULL;
+	/* Consecutive operations in one region skip the walk. */
+	if (pt->wc_table && pt->wc_base == base)
+		return pt->wc_table;
 	for (unsigned int level = pt->top; level > 0; level--) {
 		u64 pte = pte_get(t, pt_index(pt, level, iova));
 
@@ -737,6 +745,8 @@ static struct pt_table *last_level_table(struct io_pgtable *pt, u64 iova,
 		if (!t)
 			return NULL;
 	}
+	pt->wc_base = base;
+	pt->wc_table = t;
 	return t;
 }
 

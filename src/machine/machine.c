@@ -470,10 +470,16 @@ void sim_dma_stats_get(struct sim_machine *m, struct sim_dma_stats *out)
 	struct sim_stats *s = &m->stats;
 
 	memset(out, 0, sizeof(*out));
-	out->maps = atomic_load(&s->maps);
-	out->unmaps = atomic_load(&s->unmaps);
-	out->map_errors = atomic_load(&s->map_errors);
-	out->syncs = atomic_load(&s->syncs);
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_dev_state *st;
+
+		if (!m->nodes[i]->fn || !(st = m->nodes[i]->fn->pdev.dev.sim_state))
+			continue;
+		out->maps += atomic_load(&st->stats.maps);
+		out->unmaps += atomic_load(&st->stats.unmaps);
+		out->map_errors += atomic_load(&st->stats.map_errors);
+		out->syncs += atomic_load(&st->stats.syncs);
+	}
 	out->cache_ops = atomic_load(&s->cache_ops);
 	out->bounced_maps = atomic_load(&s->bounced_maps);
 	out->bounced_bytes = atomic_load(&s->bounced_bytes);
