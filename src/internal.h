@@ -309,12 +309,14 @@ struct sim_machine {
 	struct sim_report_log log;
 	struct sim_trace trace;
 	struct dma_debug *debug;
+	_Atomic bool dma_debug_on;	/* mirrors debug->enabled, read inline */
 	struct sim_stats stats;
 	char text_name[64];
 };
 
 /* Allocation through the fault-injection hook. */
 void *sim_kzalloc(struct sim_machine *m, size_t size);
+void *sim_kzalloc_aligned(struct sim_machine *m, size_t size, size_t align);
 void *sim_kmalloc(struct sim_machine *m, size_t size);
 void *sim_kcalloc(struct sim_machine *m, size_t n, size_t size);
 void sim_kfree(struct sim_machine *m, void *p);
@@ -363,6 +365,12 @@ void dma_debug_exit_machine(struct sim_machine *m);
 /* Device-access check: called by the router for accesses to RAM/MMIO. */
 bool debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
 			    bool write);
+
+/* Is dma-debug on? Read on every DMA API call, so inline and relaxed. */
+static inline bool dma_debug_on(struct sim_machine *m)
+{
+	return atomic_load_explicit(&m->dma_debug_on, memory_order_relaxed);
+}
 
 /* trace */
 void sim_trace_init(struct sim_machine *m);

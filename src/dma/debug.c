@@ -135,11 +135,6 @@ static inline u64 entry_size(const struct dma_debug_entry *e)
 		   "DMA-API: %s %s: " fmt, dev_driver_string(dev),	\
 		   dev_name(dev), ##__VA_ARGS__)
 
-bool dma_debug_on(struct sim_machine *m)
-{
-	return m->debug && atomic_load_explicit(&m->debug->enabled,
-						memory_order_relaxed);
-}
 
 int dma_debug_init_machine(struct sim_machine *m, bool enabled)
 {
@@ -154,6 +149,7 @@ int dma_debug_init_machine(struct sim_machine *m, bool enabled)
 	pthread_mutex_init(&d->cln_lock, NULL);
 	pthread_mutex_init(&d->iova_lock, NULL);
 	atomic_store(&d->enabled, enabled);
+	atomic_store(&m->dma_debug_on, enabled);
 	m->debug = d;
 	for (unsigned int i = 0; i < m->nr_nodes; i++)
 		if (m->nodes[i]->fn)
@@ -200,6 +196,8 @@ void sim_dma_debug_enable(struct sim_machine *m, bool on)
 {
 	if (m->debug)
 		atomic_store(&m->debug->enabled, on);
+	if (m->debug)
+		atomic_store(&m->dma_debug_on, on);
 }
 
 bool sim_dma_debug_enabled(struct sim_machine *m)
@@ -231,6 +229,7 @@ static struct dma_debug_entry *dma_entry_alloc(struct dma_debug *d)
 		sim_report(d->m, SIM_REPORT_WARN, NULL, 0, 0,
 			   "DMA-API: debugging out of memory - disabling");
 		atomic_store(&d->enabled, false);
+		atomic_store(&d->m->dma_debug_on, false);
 		return NULL;
 	}
 	memset(e, 0, sizeof(*e));

@@ -71,7 +71,6 @@ void debug_dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg,
 			       int nelems, int direction);
 void debug_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
 				  int nelems, int direction);
-bool dma_debug_on(struct sim_machine *m);
 /* A RAM address handed to dma_map_resource (checked when dma-debug is on). */
 bool debug_dma_resource_is_ram(struct device *dev, phys_addr_t phys);
 

@@ -31,6 +31,18 @@ static inline struct iommu_dma_cookie *cookie_of(struct iommu_domain *d)
 	return d->iova_cookie;
 }
 
+/*
+ * Operations on the domain, to say how long a lazy window stayed open. An
+ * estimate is enough: a plain relaxed increment, no locked RMW on the hot
+ * path (concurrent callers may lose a count).
+ */
+static inline void count_op(struct iommu_dma_cookie *c)
+{
+	atomic_store_explicit(&c->ops,
+			      atomic_load_explicit(&c->ops, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
 static inline size_t iova_offset(struct iommu_dma_cookie *c, u64 addr)
 {
 	return (size_t)(addr & (c->granule - 1));
@@ -48,7 +60,8 @@ static inline u64 iova_align_down(struct iommu_dma_cookie *c, u64 addr)
 
 static inline bool dev_is_untrusted(struct device *dev)
 {
-	return dev_is_pci(dev) && to_pci_dev(dev)->untrusted;
+	return dev_is_pci(dev) &&
+	       container_of(dev, struct pci_dev, dev)->untrusted;
 }
 
 /* Untrusted devices bounce what does not fill whole granules. */
@@ -274,7 +287,7 @@ static phys_addr_t __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr,
 	phys_addr_t phys = 0;
 	size_t unmapped;
 
-	atomic_fetch_add(&c->ops, 1);
+	count_op(c);
 	dma_addr -= iova_off;
 	size = iova_align(c, size + iova_off);
 	unmapped = iommu_unmap_fast_phys(domain, dma_addr, size, &phys);
@@ -302,7 +315,7 @@ static dma_addr_t __iommu_dma_map(struct device *dev, phys_addr_t phys,
 			 dev_driver_string(dev), dev_name(dev));
 		return DMA_MAPPING_ERROR;
 	}
-	atomic_fetch_add(&c->ops, 1);
+	count_op(c);
 	size = iova_align(c, size + iova_off);
 	iova = iommu_dma_alloc_iova(domain, size, dma_mask, dev);
 	if (!iova)
@@ -597,7 +610,7 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 	if (!iova_len)
 		return finalise_sg(dev, sg, nents, 0);
 
-	atomic_fetch_add(&c->ops, 1);
+	count_op(c);
 	iova = iommu_dma_alloc_iova(domain, iova_len, dma_get_mask(dev), dev);
 	if (!iova) {
 		ret = -ENOMEM;
@@ -786,7 +799,7 @@ bool dma_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 			 dev_name(dev), size);
 		return false;
 	}
-	atomic_fetch_add(&c->ops, 1);
+	count_op(c);
 	addr = iommu_dma_alloc_iova(domain, iova_align(c, size + iova_off),
 				    dma_get_mask(dev), dev);
 	if (!addr)
@@ -928,7 +941,6 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 		ret = -EIO;
 		goto out;
 	}
-	atomic_fetch_add(&c->ops, 1);
 	if (dev_use_swiotlb(dev, size, dir) && iova_unaligned(c, phys, size)) {
 		if (attrs & DMA_ATTR_MMIO) {
 			ret = -EPERM;
@@ -942,7 +954,9 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 			      phys - iova_start_pad,
 			      iova_align(c, size + iova_start_pad), dir, attrs);
 out:
-	debug_dma_iova_link(dev, state, phys, offset, size, dir, attrs, ret);
+	if (dma_debug_on(dev->sim))
+		debug_dma_iova_link(dev, state, phys, offset, size, dir, attrs,
+				    ret);
 	return ret;
 }
 
@@ -1019,7 +1033,7 @@ static void __iommu_dma_iova_unlink(struct device *dev,
 	bool queued = free_iova && c->fq;
 	size_t unmapped;
 
-	atomic_fetch_add(&c->ops, 1);
+	count_op(c);
 	if ((state->__size & DMA_IOVA_USE_SWIOTLB) ||
 	    (!dev_is_dma_coherent(dev) &&
 	     !(attrs & (DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_MMIO))))

@@ -85,15 +85,20 @@ struct iommu_dma_cookie {
 	unsigned long stale_hits;
 };
 
-/* A paging/identity/blocked domain. */
+/*
+ * A paging/identity/blocked domain. Domains are used from different CPUs at
+ * once; the hot lock and the cookie start on their own cache lines, and the
+ * allocation is padded, so two domains never share one.
+ */
 struct sim_domain {
 	struct iommu_domain domain;
 	struct sim_iommu *iommu;
 	unsigned int id;
 	struct io_pgtable *pgt;
-	pthread_spinlock_t lock;	/* serialises page-table updates (short) */
+	_Alignas(64) pthread_spinlock_t lock;	/* page-table updates (short) */
 	_Atomic unsigned int tlb_gen;	/* bumped by a flush-all */
-	struct iommu_dma_cookie cookie;
+	_Alignas(64) struct iommu_dma_cookie cookie;
+	char pad[64];
 };
 
 static inline struct sim_domain *to_sim_domain(struct iommu_domain *d)

@@ -180,7 +180,7 @@ void iommu_flush_iotlb_all(struct iommu_domain *domain)
 static struct iommu_domain *domain_alloc(struct sim_iommu *u, unsigned int type)
 {
 	struct sim_machine *m = u->m;
-	struct sim_domain *sd = sim_kzalloc(m, sizeof(*sd));
+	struct sim_domain *sd = sim_kzalloc_aligned(m, sizeof(*sd), 64);
 
 	if (!sd)
 		return NULL;

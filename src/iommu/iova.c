@@ -111,7 +111,7 @@ struct iova_magazine {
 };
 
 struct iova_cpu_rcache {
-	pthread_mutex_t lock;
+	pthread_spinlock_t lock;	/* short: magazine push/pop */
 	struct iova_magazine *loaded[IOVA_NR_CLASSES];
 	struct iova_magazine *prev[IOVA_NR_CLASSES];
 };
@@ -841,7 +841,7 @@ static unsigned long iova_rcache_get(struct iova_domain *iovad,
 
 	if (limit_pfn < size)
 		return 0;
-	pthread_mutex_lock(&rc->lock);
+	pthread_spin_lock(&rc->lock);
 	if (rc->loaded[cls]->size) {
 		has_pfn = true;
 	} else if (rc->prev[cls]->size) {
@@ -865,7 +865,7 @@ static unsigned long iova_rcache_get(struct iova_domain *iovad,
 		if (pfn)
 			iova_cached_sub(iovad, 1, cls);
 	}
-	pthread_mutex_unlock(&rc->lock);
+	pthread_spin_unlock(&rc->lock);
 	return pfn;
 }
 
@@ -878,7 +878,7 @@ static bool iova_rcache_insert(struct iova_domain *iovad, unsigned int cls,
 	struct iova_magazine *spill = NULL;
 	bool can_insert = false;
 
-	pthread_mutex_lock(&rc->lock);
+	pthread_spin_lock(&rc->lock);
 	if (!iova_magazine_full(iovad, rc->loaded[cls])) {
 		can_insert = true;
 	} else if (!iova_magazine_full(iovad, rc->prev[cls])) {
@@ -910,7 +910,7 @@ static bool iova_rcache_insert(struct iova_domain *iovad, unsigned int cls,
 		atomic_fetch_add(&iovad->cached_ranges, 1);
 		atomic_fetch_add(&iovad->cached_frames, 1UL << cls);
 	}
-	pthread_mutex_unlock(&rc->lock);
+	pthread_spin_unlock(&rc->lock);
 
 	if (spill) {
 		/* depot full: that magazine's ranges go back to the tree */
@@ -935,7 +935,7 @@ void iova_cache_flush(struct iova_domain *iovad)
 	for (cpu = 0; cpu < iovad->ncpus; cpu++) {
 		struct iova_cpu_rcache *rc = &iovad->cpus[cpu];
 
-		pthread_mutex_lock(&rc->lock);
+		pthread_spin_lock(&rc->lock);
 		for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
 			struct iova_magazine *mags[2] = {
 				rc->loaded[cls], rc->prev[cls]
@@ -948,7 +948,7 @@ void iova_cache_flush(struct iova_domain *iovad)
 				mags[i]->size = 0;
 			}
 		}
-		pthread_mutex_unlock(&rc->lock);
+		pthread_spin_unlock(&rc->lock);
 	}
 	for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
 		struct iova_depot *depot = &iovad->depot[cls];
@@ -1126,7 +1126,7 @@ struct iova_domain *iova_domain_create(struct sim_machine *m,
 		goto err;
 	iovad->ncpus = ncpus;
 	for (cpu = 0; cpu < ncpus; cpu++)
-		pthread_mutex_init(&iovad->cpus[cpu].lock, NULL);
+		pthread_spin_init(&iovad->cpus[cpu].lock, PTHREAD_PROCESS_PRIVATE);
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
 			iovad->cpus[cpu].loaded[cls] = iova_magazine_alloc(m);
@@ -1167,7 +1167,7 @@ void iova_domain_destroy(struct iova_domain *iovad)
 			sim_kfree(m, iovad->cpus[cpu].loaded[cls]);
 			sim_kfree(m, iovad->cpus[cpu].prev[cls]);
 		}
-		pthread_mutex_destroy(&iovad->cpus[cpu].lock);
+		pthread_spin_destroy(&iovad->cpus[cpu].lock);
 	}
 	sim_kfree(m, iovad->cpus);
 	for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
@@ -1344,7 +1344,7 @@ int iova_domain_check(struct iova_domain *iovad)
 	unsigned int cpu, cls, errors;
 
 	for (cpu = 0; cpu < iovad->ncpus; cpu++)
-		pthread_mutex_lock(&iovad->cpus[cpu].lock);
+		pthread_spin_lock(&iovad->cpus[cpu].lock);
 	for (cls = 0; cls < IOVA_NR_CLASSES; cls++)
 		pthread_mutex_lock(&iovad->depot[cls].lock);
 	pthread_mutex_lock(&iovad->tree_lock);
@@ -1367,7 +1367,7 @@ int iova_domain_check(struct iova_domain *iovad)
 	for (cls = IOVA_NR_CLASSES; cls-- > 0;)
 		pthread_mutex_unlock(&iovad->depot[cls].lock);
 	for (cpu = iovad->ncpus; cpu-- > 0;)
-		pthread_mutex_unlock(&iovad->cpus[cpu].lock);
+		pthread_spin_unlock(&iovad->cpus[cpu].lock);
 
 	return (errors || c.errors) ? -EUCLEAN : 0;
 }

@@ -63,6 +63,20 @@ void *sim_kcalloc(struct sim_machine *m, size_t n, size_t size)
 	return p;
 }
 
+/* Zeroed and @align-aligned (a power of two); free with sim_kfree(). */
+void *sim_kzalloc_aligned(struct sim_machine *m, size_t size, size_t align)
+{
+	void *p;
+
+	if (sim_should_fail_alloc(m))
+		return NULL;
+	if (posix_memalign(&p, align, size ? size : 1))
+		return NULL;
+	memset(p, 0, size);
+	atomic_fetch_add(&m->alloc_live, 1);
+	return p;
+}
+
 void sim_kfree(struct sim_machine *m, void *p)
 {
 	if (!p)
