@@ -880,6 +880,34 @@ static void test_same_address_mapped_twice(void **state)
 	assert_int_equal(ERRS(f->m), n + 1);
 }
 
+/* A late access names the mapping that used to be there. */
+static void test_access_after_unmap_has_history(void **state)
+{
+	struct fixture *f = *state;
+	unsigned long n = ERRS(f->m);
+	u8 buf[16];
+	dma_addr_t a;
+
+	a = dma_map_phys(f->dev, f->phys, 4096, DMA_FROM_DEVICE, 0);
+	assert_int_equal(dma_mapping_error(f->dev, a), 0);
+	dma_unmap_phys(f->dev, a, 4096, DMA_FROM_DEVICE, 0);
+	assert_int_equal(sim_dma_write(f->dev, a + 8, buf, sizeof(buf)), 0);
+	assert_int_equal(ERRS(f->m), n + 1);
+	assert_true(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+				    "[history: mapped as phy DMA_FROM_DEVICE"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+				    "unmapped 1 unmaps ago]"));
+	/* another device's history is not this one's */
+	assert_int_equal(sim_dma_write(f->dev1, a + 8, buf, sizeof(buf)), 0);
+	assert_int_equal(ERRS(f->m), n + 2);
+	{
+		struct sim_report r;
+
+		assert_int_equal(sim_report_get(f->m, sim_report_count(f->m) - 1, &r), 0);
+		assert_null(strstr(r.text, "history"));
+	}
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -900,6 +928,7 @@ int main(void)
 		cmocka_unit_test(test_debug_off),
 		T(test_errors_count_reports),
 		T(test_same_address_mapped_twice),
+		T(test_access_after_unmap_has_history),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

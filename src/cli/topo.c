@@ -5,6 +5,7 @@
  */
 #include <string.h>
 #include "cli.h"
+#include "iommu/iommu-priv.h"
 
 static const char *node_role(struct sim_node *n)
 {
@@ -140,6 +141,63 @@ static json_object *node_json(struct sim_node *n)
 	return o;
 }
 
+static const char *domain_type_name(unsigned int type)
+{
+	switch (type) {
+	case IOMMU_DOMAIN_BLOCKED: return "blocked";
+	case IOMMU_DOMAIN_IDENTITY: return "identity";
+	case IOMMU_DOMAIN_DMA: return "DMA (strict)";
+	case IOMMU_DOMAIN_DMA_FQ: return "DMA_FQ (lazy)";
+	default: return "unmanaged";
+	}
+}
+
+static json_object *groups_json(struct sim_machine *m)
+{
+	json_object *arr = json_object_new_array();
+
+	for (unsigned int i = 0; i < m->nr_groups; i++) {
+		struct iommu_group *g = m->groups[i];
+		json_object *jg = json_object_new_object(), *devs = json_object_new_array();
+
+		json_object_object_add(jg, "id", json_object_new_int(g->id));
+		json_object_object_add(jg, "iommu", json_object_new_string(g->iommu->id));
+		json_object_object_add(jg, "domain", json_object_new_string(
+			domain_type_name(g->domain->type)));
+		json_object_object_add(jg, "granule", json_object_new_uint64(g->iommu->granule));
+		for (unsigned int k = 0; k < m->nr_devices; k++)
+			if (m->devices[k]->sim_state->group == g)
+				json_object_array_add(devs, json_object_new_string(
+					sim_device_id(m->devices[k])));
+		json_object_object_add(jg, "devices", devs);
+		json_object_array_add(arr, jg);
+	}
+	return arr;
+}
+
+static void print_groups(struct sim_machine *m)
+{
+	if (!m->nr_groups) {
+		printf("\nIOMMU groups: none (no IOMMU translates DMA on this platform)\n");
+		return;
+	}
+	printf("\nIOMMU groups:\n");
+	for (unsigned int i = 0; i < m->nr_groups; i++) {
+		struct iommu_group *g = m->groups[i];
+
+		printf("  group %d  %s (%s, %s granule)  %-14s  devices:", g->id,
+		       g->iommu->id, g->iommu->format,
+		       g->iommu->granule == SZ_4K ? "4K" :
+		       g->iommu->granule == SZ_16K ? "16K" : "64K",
+		       domain_type_name(g->domain->type));
+		for (unsigned int k = 0; k < m->nr_devices; k++)
+			if (m->devices[k]->sim_state->group == g)
+				printf(" %s", sim_device_id(m->devices[k]));
+		printf("%s\n", g->nr_devices > 1 ?
+		       "  (shared: no ACS isolation between them)" : "");
+	}
+}
+
 int cmd_topo(const struct cli_opts *o)
 {
 	struct sim_machine *m = cli_load_machine(o);
@@ -178,7 +236,7 @@ int cmd_topo(const struct cli_opts *o)
 			json_object_array_add(map, jr);
 		}
 		json_object_object_add(root, "memory_map", map);
-		json_object_object_add(root, "iommu_groups", json_object_new_array());
+		json_object_object_add(root, "iommu_groups", groups_json(m));
 		json_print(root);
 		json_object_put(root);
 		sim_machine_destroy(m);
@@ -220,7 +278,7 @@ int cmd_topo(const struct cli_opts *o)
 			printf("  (bus = cpu - %#llx)", (unsigned long long)r.bus_offset);
 		printf("\n");
 	}
-	printf("\nIOMMU groups: none (no IOMMU translates DMA on this platform)\n");
+	print_groups(m);
 	sim_machine_destroy(m);
 	return 0;
 }

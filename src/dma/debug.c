@@ -99,6 +99,17 @@ struct cln_node {
 	int overlap;
 };
 
+/* A mapping that is gone, for reports about late device accesses. */
+struct dma_debug_history {
+	struct device *dev;
+	u64 dev_addr, size;
+	phys_addr_t paddr;
+	int type, direction;
+	unsigned long seq;		/* removals so far when it went */
+};
+
+#define DMA_DEBUG_HISTORY	512
+
 struct dma_debug {
 	struct sim_machine *m;
 	_Atomic bool enabled;
@@ -110,6 +121,9 @@ struct dma_debug {
 	struct cln_node *cln_hash[CLN_HASH_SIZE];
 	pthread_mutex_t iova_lock;
 	struct iova_rec *iova_recs;
+	pthread_mutex_t hist_lock;
+	struct dma_debug_history hist[DMA_DEBUG_HISTORY];
+	unsigned long hist_seq;
 };
 
 static void iova_leaks(struct device *dev);
@@ -148,6 +162,7 @@ int dma_debug_init_machine(struct sim_machine *m, bool enabled)
 	pthread_mutex_init(&d->free_lock, NULL);
 	pthread_mutex_init(&d->cln_lock, NULL);
 	pthread_mutex_init(&d->iova_lock, NULL);
+	pthread_mutex_init(&d->hist_lock, NULL);
 	atomic_store(&d->enabled, enabled);
 	atomic_store(&m->dma_debug_on, enabled);
 	m->debug = d;
@@ -188,6 +203,7 @@ void dma_debug_exit_machine(struct sim_machine *m)
 	pthread_mutex_destroy(&d->free_lock);
 	pthread_mutex_destroy(&d->cln_lock);
 	pthread_mutex_destroy(&d->iova_lock);
+	pthread_mutex_destroy(&d->hist_lock);
 	free(d);
 	m->debug = NULL;
 }
@@ -427,6 +443,13 @@ static void add_dma_entry(struct dma_debug *d, struct dma_debug_entry *e,
 
 static void dma_entry_free(struct dma_debug *d, struct dma_debug_entry *e)
 {
+	struct dma_debug_history *h;
+
+	pthread_mutex_lock(&d->hist_lock);
+	h = &d->hist[d->hist_seq % DMA_DEBUG_HISTORY];
+	*h = (struct dma_debug_history){ e->dev, e->dev_addr, e->size, e->paddr,
+					 e->type, e->direction, d->hist_seq++ };
+	pthread_mutex_unlock(&d->hist_lock);
 	active_cacheline_remove(d, e);
 	atomic_fetch_sub(&d->nr_entries, 1);
 	pthread_mutex_lock(&d->free_lock);
@@ -862,6 +885,33 @@ void debug_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
 /* Device-access checks                                                     */
 /* ------------------------------------------------------------------------ */
 
+/* What @dev last had mapped at @pos, if it was recent; "" otherwise. */
+static const char *history_of(struct dma_debug *d, struct device *dev, u64 pos,
+			      char *buf, size_t len)
+{
+	const struct dma_debug_history *best = NULL;
+	unsigned long now;
+
+	buf[0] = '\0';
+	pthread_mutex_lock(&d->hist_lock);
+	now = d->hist_seq;
+	for (unsigned int i = 0; i < DMA_DEBUG_HISTORY; i++) {
+		const struct dma_debug_history *h = &d->hist[i];
+
+		if (h->dev == dev && pos >= h->dev_addr &&
+		    pos - h->dev_addr < h->size && (!best || h->seq > best->seq))
+			best = h;
+	}
+	if (best)
+		snprintf(buf, len,
+			 " [history: mapped as %s %s at phys 0x%016llx, %llu bytes; unmapped %lu unmaps ago]",
+			 type2name[best->type], dir_name(best->direction),
+			 (unsigned long long)best->paddr,
+			 (unsigned long long)best->size, now - best->seq);
+	pthread_mutex_unlock(&d->hist_lock);
+	return buf;
+}
+
 /*
  * The entries of @dev containing @pos, walking back over buckets as
  * bucket_find_contain() does. Unlike the best-fit lookup used for unmap and
@@ -932,13 +982,17 @@ bool debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
 		u64 e_end = 0;
 
 		switch (find_access_entry(d, dev, pos, write, &dir, &e_end)) {
-		case -1:
+		case -1: {
+			char hist[200];
+
 			err_printk(dev, NULL,
-				   "device %s DMA memory that is not mapped for it [device address=0x%016llx] [size=%llu bytes]",
+				   "device %s DMA memory that is not mapped for it [device address=0x%016llx] [size=%llu bytes]%s",
 				   write ? "writes" : "reads",
 				   (unsigned long long)pos,
-				   (unsigned long long)(end - pos));
+				   (unsigned long long)(end - pos),
+				   history_of(d, dev, pos, hist, sizeof(hist)));
 			return true;
+		}
 		case 0:
 			if (dir == -1) {
 				err_printk(dev, NULL,
