@@ -1156,6 +1156,8 @@ static size_t iova_entries(struct dma_debug *d, struct iova_rec *r, u64 lo,
 		struct hash_bucket *b = &d->buckets[k & HASH_FN_MASK];
 		struct dma_debug_entry *e, *n;
 
+		struct dma_debug_entry *gone = NULL;
+
 		pthread_mutex_lock(&b->lock);
 		for (e = b->head; e; e = n) {
 			n = e->next;
@@ -1164,13 +1166,17 @@ static size_t iova_entries(struct dma_debug *d, struct iova_rec *r, u64 lo,
 				continue;
 			bytes += e->size;
 			if (fn && fn(e, arg)) {
+				/* freed after the walk: the bucket stays locked */
 				hash_del(b, e);
-				pthread_mutex_unlock(&b->lock);
-				dma_entry_free(d, e);
-				pthread_mutex_lock(&b->lock);
+				e->next = gone;
+				gone = e;
 			}
 		}
 		pthread_mutex_unlock(&b->lock);
+		for (e = gone; e; e = n) {
+			n = e->next;
+			dma_entry_free(d, e);
+		}
 	}
 	return bytes;
 }

@@ -253,6 +253,9 @@ int iommu_map(struct iommu_domain *domain, unsigned long iova,
 	(void)gfp;
 	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
 		return -EINVAL;
+	/* As the kernel's: an empty range maps nothing, successfully. */
+	if (!size)
+		return 0;
 	sd = to_sim_domain(domain);
 	pthread_spin_lock(&sd->lock);
 	ret = io_pgtable_map(sd->pgt, iova, paddr, size, prot);
