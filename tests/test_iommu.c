@@ -478,7 +478,12 @@ static void test_groups_acs(void **state)
 		 "rootport id=rpf bus=hb0\n"
 		 "switch id=swf bus=rpf acs=on\n"
 		 "pcidev id=f1 bus=swf\n"
-		 "pcidev id=f2 bus=swf\n",
+		 "pcidev id=f2 bus=swf\n"
+		 /* an untrusted device makes its whole group strict */
+		 "rootport id=rpg bus=hb0 acs=on\n"
+		 "switch id=swg bus=rpg acs=off\n"
+		 "pcidev id=g1 bus=swg\n"
+		 "pcidev id=g2 bus=swg untrusted=yes\n",
 		 v->arch, v->format, v->mode, v->granule_s);
 	m = machine_from(text);
 	a1 = dev_of(m, "a1");
@@ -512,6 +517,13 @@ static void test_groups_acs(void **state)
 	assert_ptr_equal(iommu_group_get(f1), iommu_group_get(f2));
 	assert_ptr_not_equal(iommu_group_get(a1), iommu_group_get(b1));
 	assert_ptr_not_equal(iommu_group_get(a1), iommu_group_get(d1));
+	assert_int_equal(iommu_get_domain_for_dev(a1)->type,
+			 strcmp(v->mode, "lazy") ? IOMMU_DOMAIN_DMA :
+						   IOMMU_DOMAIN_DMA_FQ);
+	assert_ptr_equal(iommu_group_get(dev_of(m, "g1")),
+			 iommu_group_get(dev_of(m, "g2")));
+	assert_int_equal(iommu_get_domain_for_dev(dev_of(m, "g1"))->type,
+			 IOMMU_DOMAIN_DMA);
 
 	/* One group, one domain: a1's mapping is in a2's page table too,
 	 * and not in b2's. */
@@ -554,6 +566,14 @@ static void test_map_offset_sac_mask(void **state)
 			 b.phys + off + len - 1);
 	dev_read_ok(f->dev, a, buf, len);
 	assert_memory_equal(buf, b.cpu + off, len);
+
+	/* An alignment constraint beyond the granule cannot be kept. */
+	dma_set_min_align_mask(f->dev, (unsigned int)(2 * f->g - 1));
+	assert_int_equal(dma_map_phys(f->dev, b.phys + off, len,
+				      DMA_TO_DEVICE, 0), DMA_MAPPING_ERROR);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "Unsupported alignment constraint"));
+	dma_set_min_align_mask(f->dev, 0);
 
 	/* A 32-bit device: the mask holds. */
 	a32 = map_ok(f->dev32, b.phys + off, len, DMA_TO_DEVICE, 0);
@@ -704,8 +724,6 @@ static void fill_space(struct fx *f, struct device *dev, struct fill *fl,
 			fl->lowest = umin(fl->lowest, st->addr);
 			fl->highest = umax(fl->highest, st->addr + s - 1);
 			fl->frames += s / f->g;
-			if (getenv("FILL_DEBUG"))
-				fprintf(stderr, "fill %s %llx %llx\n", dev_name(dev), (unsigned long long)st->addr, (unsigned long long)s);
 			fl->n++;
 		}
 		assert_true(fl->n < 8192);
@@ -1071,6 +1089,34 @@ static void test_mmio_p2p_denied(void **state)
 /* Untrusted devices                                                        */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * Fill every bounce slot with bytes of @phys's block (its neighbourhood),
+ * through bounced maps of @dev, and give them back: whatever the slots are
+ * reused for next must not show these bytes.
+ */
+static void dirty_swiotlb(struct fx *f, struct device *dev, phys_addr_t phys)
+{
+	const size_t len = 2 * f->g - 0x20;
+	unsigned int cap = 4096, n = 0;
+	dma_addr_t *as = calloc(cap, sizeof(*as));
+
+	assert_non_null(as);
+	while (n < cap) {
+		as[n] = dma_map_phys(dev, phys + 0x10, len, DMA_TO_DEVICE,
+				     DMA_ATTR_NO_WARN);
+		if (dma_mapping_error(dev, as[n]))
+			break;
+		n++;
+	}
+	assert_true(n > 0 && n < cap);
+	assert_true(swiotlb_used(dev) + 2 * f->g / IO_TLB_SIZE >
+		    swiotlb_nslabs(dev) / 2);
+	while (n)
+		dma_unmap_phys(dev, as[--n], len, DMA_TO_DEVICE, 0);
+	assert_int_equal(swiotlb_used(dev), 0);
+	free(as);
+}
+
 static void test_untrusted_bounce(void **state)
 {
 	struct fx *f = FX(state);
@@ -1091,6 +1137,7 @@ static void test_untrusted_bounce(void **state)
 	fill_pattern(b.cpu, b.size, 12);
 	memcpy(orig, b.cpu, b.size);
 	assert_int_equal(swiotlb_used(f->ut), 0);
+	dirty_swiotlb(f, f->ut, b.phys);
 	sim_dma_stats_get(f->m, &s0);
 
 	/* TO_DEVICE: bounced; the device sees the bytes and zeros around. */
@@ -1127,6 +1174,26 @@ static void test_untrusted_bounce(void **state)
 	memcpy(b.cpu, orig, b.size);
 	e0 = dbg_errors(f);
 
+	/* The syncs copy between the original and the bounce slot. */
+	a = map_ok(f->ut, b.phys + off, len, DMA_BIDIRECTIONAL, 0);
+	fill_pattern(data, len, 14);
+	memcpy(b.cpu + off, data, len);		/* CPU writes after the map */
+	dev_read_ok(f->ut, a, gr, len);
+	assert_memory_equal(gr, orig + off, len);	/* the bounce is older */
+	dma_sync_single_for_device(f->ut, a, len, DMA_BIDIRECTIONAL);
+	dev_read_ok(f->ut, a, gr, len);
+	assert_memory_equal(gr, data, len);
+	fill_pattern(data, len, 15);
+	assert_int_equal(sim_dma_write(f->ut, a, data, len), 0);
+	assert_memory_not_equal(b.cpu + off, data, len);
+	dma_sync_single_for_cpu(f->ut, a, len, DMA_BIDIRECTIONAL);
+	assert_memory_equal(b.cpu + off, data, len);
+	dma_unmap_phys(f->ut, a, len, DMA_BIDIRECTIONAL, 0);
+	assert_int_equal(swiotlb_used(f->ut), 0);
+	assert_memory_equal(b.cpu + off, data, len);
+	memcpy(b.cpu, orig, b.size);
+	assert_int_equal(dbg_errors(f), e0);
+
 	/* A granule-aligned whole granule is mapped in place. */
 	a = map_ok(f->ut, b.phys + f->g, f->g, DMA_BIDIRECTIONAL, 0);
 	assert_int_equal(swiotlb_used(f->ut), 0);
@@ -1137,13 +1204,83 @@ static void test_untrusted_bounce(void **state)
 	assert_memory_equal(gr, orig + f->g, f->g);
 	dma_unmap_phys(f->ut, a, f->g, DMA_BIDIRECTIONAL, 0);
 	sim_dma_stats_get(f->m, &s0);
-	assert_int_equal(s0.bounced_maps, s1.bounced_maps + 1);
+	assert_int_equal(s0.bounced_maps, s1.bounced_maps + 2);
 	assert_int_equal(dbg_errors(f), e0);
 
 	free(orig);
 	free(gr);
 	free(exp);
 	blk_put(f->m, &b);
+}
+
+/*
+ * Every 4K of the IOMMU granules behind [h, h + size) of an untrusted device
+ * must translate to the buffer itself or to a bounce slot: never to other
+ * RAM that happens to share the granule.
+ */
+static bool check_isolated(struct fx *f, struct device *dev, dma_addr_t h,
+			   phys_addr_t phys, size_t size, char *why,
+			   size_t whylen)
+{
+	dma_addr_t lo = h & ~(dma_addr_t)(f->g - 1);
+	dma_addr_t hi = (h + size + f->g - 1) & ~(dma_addr_t)(f->g - 1);
+
+	for (dma_addr_t a = lo; a < hi; a += PAGE_SIZE) {
+		phys_addr_t p;
+		int prot;
+
+		if (sim_iommu_lookup(dev, a, &p, &prot) || is_swiotlb_buffer(dev, p))
+			continue;
+		if (p < phys || p >= phys + size) {
+			snprintf(why, whylen,
+				 "IOVA %#llx (granule of the buffer at IOVA %#llx+%#zx) exposes RAM %#llx outside the buffer %#llx+%#zx",
+				 (unsigned long long)a, (unsigned long long)h,
+				 size, (unsigned long long)p,
+				 (unsigned long long)phys, size);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void test_untrusted_alloc_isolated(void **state)
+{
+	struct fx *f = FX(state);
+	char why_pages[256] = "", why_coh[256] = "";
+	bool ok_pages, ok_coh;
+	struct page *pg;
+	dma_addr_t h;
+	void *cpu;
+
+	/* dma_alloc_pages maps like dma_map_page: bounced if not whole
+	 * granules (dma_common_alloc_pages -> iommu_dma_map_phys) */
+	pg = dma_alloc_pages(f->ut, PAGE_SIZE, &h, DMA_BIDIRECTIONAL, GFP_KERNEL);
+	assert_non_null(pg);
+	ok_pages = check_isolated(f, f->ut, h, page_to_phys(pg), PAGE_SIZE,
+				  why_pages, sizeof(why_pages));
+	dma_free_pages(f->ut, PAGE_SIZE, pg, h, DMA_BIDIRECTIONAL);
+
+	/* coherent memory comes in whole granules (iommu_dma_alloc_remap) */
+	cpu = dma_alloc_coherent(f->ut, PAGE_SIZE, &h, GFP_KERNEL);
+	assert_non_null(cpu);
+	{
+		/* what the allocator really handed out for it */
+		phys_addr_t phys = sim_virt_to_phys(f->m, cpu);
+		struct page *head = sim_phys_to_page(f->m, phys);
+
+		assert_non_null(head);
+		assert_true(head->flags & PG_head);
+		ok_coh = check_isolated(f, f->ut, h, phys,
+					PAGE_SIZE << head->order, why_coh,
+					sizeof(why_coh));
+	}
+	dma_free_coherent(f->ut, PAGE_SIZE, cpu, h);
+	assert_int_equal(swiotlb_used(f->ut), 0);
+	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
+	if (!ok_pages || !ok_coh)
+		fail_msg("untrusted device: dma_alloc_pages: %s; dma_alloc_coherent: %s",
+			 ok_pages ? "isolated" : why_pages,
+			 ok_coh ? "isolated" : why_coh);
 }
 
 static void test_untrusted_mmio(void **state)
@@ -1332,6 +1469,121 @@ static void test_sg_partial_granules(void **state)
 	assert_int_equal(dbg_errors(f), 0);
 	sg_free_table(&t);
 	blk_put(f->m, &b);
+}
+
+static void test_sg_untrusted(void **state)
+{
+	struct fx *f = FX(state);
+	const unsigned int g = (unsigned int)f->g;
+	struct blk b = blk_get(f->m, 4 * f->g);
+	u8 *orig = malloc(b.size), pat[0x100];
+	struct page *pages[3] = { blk_page(&b, 0), blk_page(&b, f->g),
+				  blk_page(&b, 3 * f->g) };
+	const unsigned int offs[3] = { 0, 0, 0x40 };
+	unsigned int lens[3] = { g, g, 0x100 };
+	struct scatterlist *sg;
+	struct sg_table t;
+	unsigned int i;
+
+	assert_non_null(orig);
+	fill_pattern(b.cpu, b.size, 34);
+	memcpy(orig, b.cpu, b.size);
+
+	/* Whole granules: mapped in place, merged, nothing bounced. */
+	sgt_build(&t, pages, offs, lens, 2);
+	if (2 * g > dma_get_max_seg_size(f->ut))
+		assert_int_equal(dma_set_max_seg_size(f->ut, 2 * g), 0);
+	assert_int_equal(dma_map_sgtable(f->ut, &t, DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(t.nents, 1);
+	assert_int_equal(swiotlb_used(f->ut), 0);
+	sgt_check_data(f->ut, &t, 2 * f->g);
+	dma_unmap_sgtable(f->ut, &t, DMA_TO_DEVICE, 0);
+	sg_free_table(&t);
+
+	/* A sub-granule segment: the list is bounced segment by segment;
+	 * FROM_DEVICE data reaches the original at unmap, nothing else. */
+	sgt_build(&t, pages, offs, lens, 3);
+	assert_int_equal(dma_map_sgtable(f->ut, &t, DMA_BIDIRECTIONAL, 0), 0);
+	assert_true(swiotlb_used(f->ut) > 0);
+	sgt_check_data(f->ut, &t, 2 * f->g + 0x100);
+	i = 0;
+	for_each_sgtable_dma_sg(&t, sg, i)
+		if (sg_dma_len(sg) == 0x100)
+			break;
+	assert_int_equal(sg_dma_len(sg), 0x100);
+	fill_pattern(pat, sizeof(pat), 35);
+	assert_int_equal(sim_dma_write(f->ut, sg_dma_address(sg), pat,
+				       sizeof(pat)), 0);
+	assert_memory_equal(b.cpu, orig, b.size);
+	dma_unmap_sgtable(f->ut, &t, DMA_BIDIRECTIONAL, 0);
+	assert_int_equal(swiotlb_used(f->ut), 0);
+	assert_memory_equal(b.cpu + 3 * f->g + 0x40, pat, sizeof(pat));
+	assert_memory_equal(b.cpu, orig, 3 * f->g + 0x40);
+	assert_memory_equal(b.cpu + 3 * f->g + 0x140, orig + 3 * f->g + 0x140,
+			    f->g - 0x140);
+	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
+	assert_int_equal(dbg_errors(f), 0);
+	sg_free_table(&t);
+	free(orig);
+	blk_put(f->m, &b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Non-coherent devices behind the IOMMU                                    */
+/* ------------------------------------------------------------------------ */
+
+static void test_noncoherent_streaming_and_alloc(void **state)
+{
+	struct fx *f = fx_new(FX(state)->v,
+			      &(struct plat_opts){ .noncoherent = true });
+	struct device *dev = f->dev;
+	struct blk b = blk_get(f->m, 2 * f->g);
+	unsigned long pages0 = sim_ram_pages_allocated(f->m);
+	u8 a_pat[512], c_pat[512], buf[512];
+	phys_addr_t p;
+	dma_addr_t a, h;
+	u8 *cpu;
+	int prot;
+
+	fill_pattern(a_pat, sizeof(a_pat), 36);
+	fill_pattern(c_pat, sizeof(c_pat), 37);
+
+	/* map cleans: the device sees what the CPU wrote before */
+	memcpy(b.cpu, a_pat, sizeof(a_pat));
+	a = map_ok(dev, b.phys, sizeof(a_pat), DMA_TO_DEVICE, 0);
+	assert_int_equal(sim_iommu_lookup(dev, a, &p, &prot), 0);
+	assert_false(prot & IOMMU_CACHE);
+	dev_read_ok(dev, a, buf, sizeof(buf));
+	assert_memory_equal(buf, a_pat, sizeof(buf));
+	dma_unmap_phys(dev, a, sizeof(a_pat), DMA_TO_DEVICE, 0);
+
+	/* unmap invalidates: the CPU sees what the device wrote */
+	a = map_ok(dev, b.phys + f->g, sizeof(c_pat), DMA_FROM_DEVICE, 0);
+	assert_int_equal(sim_dma_write(dev, a, c_pat, sizeof(c_pat)), 0);
+	assert_memory_not_equal(b.cpu + f->g, c_pat, sizeof(c_pat));
+	dma_unmap_phys(dev, a, sizeof(c_pat), DMA_FROM_DEVICE, 0);
+	assert_memory_equal(b.cpu + f->g, c_pat, sizeof(c_pat));
+
+	/* coherent memory of a non-coherent device: an uncached mapping */
+	cpu = dma_alloc_coherent(dev, 2 * PAGE_SIZE, &h, GFP_KERNEL);
+	assert_non_null(cpu);
+	assert_int_equal(sim_iommu_lookup(dev, h, &p, &prot), 0);
+	assert_int_equal(p, sim_virt_to_phys(f->m, cpu));
+	assert_false(prot & IOMMU_CACHE);
+	memcpy(cpu, a_pat, sizeof(a_pat));
+	dev_read_ok(dev, h, buf, sizeof(buf));
+	assert_memory_equal(buf, a_pat, sizeof(buf));
+	assert_int_equal(sim_dma_write(dev, h + PAGE_SIZE, c_pat,
+				       sizeof(c_pat)), 0);
+	assert_memory_equal(cpu + PAGE_SIZE, c_pat, sizeof(c_pat));
+	dma_free_coherent(dev, 2 * PAGE_SIZE, cpu, h);
+	if (f->lazy)
+		assert_int_equal(sim_iommu_flush_queue(dev), 0);
+	assert_int_equal(sim_ram_pages_allocated(f->m), pages0);
+	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
+	assert_int_equal(dbg_errors(f), 0);
+	blk_put(f->m, &b);
+	fx_free(f);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1656,6 +1908,56 @@ static void test_iova_unlink(void **state)
 	blk_put(f->m, &b);
 }
 
+static void test_iova_relink_and_sync_per_link(void **state)
+{
+	struct fx *f = FX(state);
+	struct blk b = blk_get(f->m, 4 * f->g);
+	struct dma_iova_state st;
+	unsigned long e0 = dbg_errors(f);
+	u8 buf[128];
+
+	fill_pattern(b.cpu, b.size, 38);
+	assert_true(dma_iova_try_alloc(f->dev, &st, b.phys, 2 * f->g));
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys, 0, f->g,
+				       DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_sync(f->dev, &st, 0, f->g), 0);
+	/* a second link, not synced yet: only it is reported */
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + f->g, f->g, f->g,
+				       DMA_TO_DEVICE, 0), 0);
+	dev_read_ok(f->dev, st.addr, buf, sizeof(buf));
+	assert_int_equal(dbg_errors(f), e0);
+	dev_read_ok(f->dev, st.addr + f->g, buf, sizeof(buf));
+	assert_int_equal(dbg_errors(f), e0 + 1);
+	assert_int_equal(dma_iova_sync(f->dev, &st, f->g, f->g), 0);
+	dev_read_ok(f->dev, st.addr + f->g, buf, sizeof(buf));
+	assert_memory_equal(buf, b.cpu + f->g, sizeof(buf));
+	assert_int_equal(dbg_errors(f), e0 + 1);
+
+	/* Unlink the first granule and link another page there: the device
+	 * must see the new page, never the old one through the IOTLB. */
+	dma_iova_unlink(f->dev, &st, 0, f->g, DMA_TO_DEVICE, 0);
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + 3 * f->g, 0, f->g,
+				       DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_sync(f->dev, &st, 0, f->g), 0);
+	dev_read_ok(f->dev, st.addr, buf, sizeof(buf));
+	assert_memory_equal(buf, b.cpu + 3 * f->g, sizeof(buf));
+	assert_false(dbg_find(f, "stale IOTLB entry"));
+	dma_iova_destroy(f->dev, &st, 2 * f->g, DMA_TO_DEVICE, 0);
+	assert_int_equal(dbg_errors(f), e0 + 1);
+
+	/* Lazy: after destroy the IOTLB still translates until the flush. */
+	if (f->lazy) {
+		assert_int_equal(sim_dma_read(f->dev, st.addr, buf, sizeof(buf)),
+				 0);
+		assert_memory_equal(buf, b.cpu + 3 * f->g, sizeof(buf));
+		assert_true(dbg_find(f, "stale IOTLB entry"));
+		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
+	}
+	assert_int_equal(sim_dma_read(f->dev, st.addr, buf, sizeof(buf)),
+			 -EFAULT);
+	blk_put(f->m, &b);
+}
+
 static void test_iova_destroy_frees(void **state)
 {
 	struct fx *f = FX(state);
@@ -1795,6 +2097,7 @@ static void test_iova_untrusted_bounce(void **state)
 	dma_set_min_align_mask(f->ut, (unsigned int)f->g - 1);
 	fill_pattern(b.cpu, b.size, 24);
 	memcpy(orig, b.cpu, b.size);
+	dirty_swiotlb(f, f->ut, b.phys);
 
 	/* TO_DEVICE */
 	assert_true(dma_iova_try_alloc(f->ut, &st, b.phys + head, len));
@@ -1863,6 +2166,7 @@ static void test_iova_untrusted_tail_only(void **state)
 
 	assert_non_null(buf);
 	fill_pattern(b.cpu, b.size, 26);
+	dirty_swiotlb(f, f->ut, b.phys);
 	assert_true(dma_iova_try_alloc(f->ut, &st, b.phys, len));
 	assert_int_equal(dma_iova_link(f->ut, &st, b.phys, 0, len,
 				       DMA_TO_DEVICE, 0), 0);
@@ -1920,6 +2224,85 @@ static void test_iova_untrusted_no_aligned_middle(void **state)
 	assert_int_equal(swiotlb_used(f->ut), 0);
 	dma_set_min_align_mask(f->ut, 0);
 	free(buf);
+	blk_put(f->m, &b);
+}
+
+/*
+ * A link whose head bounce succeeds but whose tail bounce finds the pool
+ * full fails with -ENOMEM and leaves nothing of itself: no slot, no PTE.
+ */
+static void test_iova_untrusted_link_pool_full(void **state)
+{
+	struct fx *f = FX(state);
+	struct blk b = blk_get(f->m, 4 * f->g);
+	const size_t head = 0x100, len = 2 * f->g - head + 0x200;
+	unsigned int cap = 8192, n = 0;
+	dma_addr_t *as = calloc(cap, sizeof(*as));
+	struct dma_iova_state st;
+	unsigned long used;
+	phys_addr_t p;
+	int prot;
+
+	assert_non_null(as);
+	dma_set_min_align_mask(f->ut, (unsigned int)f->g - 1);
+	fill_pattern(b.cpu, b.size, 39);
+	/* fill the pool with one-granule bounces, then free exactly one */
+	while (n < cap) {
+		as[n] = dma_map_phys(f->ut, b.phys + 3 * f->g + 0x10,
+				     f->g - 0x20, DMA_TO_DEVICE, DMA_ATTR_NO_WARN);
+		if (dma_mapping_error(f->ut, as[n]))
+			break;
+		n++;
+	}
+	assert_true(n > 1 && n < cap);
+	dma_unmap_phys(f->ut, as[--n], f->g - 0x20, DMA_TO_DEVICE, 0);
+	used = swiotlb_used(f->ut);
+
+	assert_true(dma_iova_try_alloc(f->ut, &st, b.phys + head, len));
+	assert_int_equal(dma_iova_link(f->ut, &st, b.phys + head, 0, len,
+				       DMA_TO_DEVICE, DMA_ATTR_NO_WARN), -ENOMEM);
+	assert_int_equal(swiotlb_used(f->ut), used);
+	for (size_t o = 0; o < len + head; o += f->g)
+		assert_int_equal(sim_iommu_lookup(f->ut, st.addr - head + o, &p,
+						  &prot), -ENOENT);
+	dma_iova_destroy(f->ut, &st, 0, DMA_TO_DEVICE, 0);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->ut), n);
+
+	/* A second link fails the same way (its tail cannot be bounced):
+	 * it takes back only its own part, the first link stays. */
+	as[n] = dma_map_phys(f->ut, b.phys + 3 * f->g + 0x10, f->g - 0x20,
+			     DMA_TO_DEVICE, DMA_ATTR_NO_WARN);
+	assert_false(dma_mapping_error(f->ut, as[n]));
+	n++;
+	used = swiotlb_used(f->ut);
+	assert_true(dma_iova_try_alloc(f->ut, &st, b.phys, 2 * f->g + 0x200));
+	assert_int_equal(dma_iova_link(f->ut, &st, b.phys, 0, f->g,
+				       DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_link(f->ut, &st, b.phys + f->g, f->g,
+				       f->g + 0x200, DMA_TO_DEVICE,
+				       DMA_ATTR_NO_WARN), -ENOMEM);
+	assert_int_equal(swiotlb_used(f->ut), used);
+	assert_int_equal(sim_iommu_lookup(f->ut, st.addr, &p, &prot), 0);
+	assert_int_equal(p, b.phys);
+	assert_int_equal(sim_iommu_lookup(f->ut, st.addr + f->g, &p, &prot),
+			 -ENOENT);
+	assert_int_equal(sim_iommu_lookup(f->ut, st.addr + 2 * f->g, &p, &prot),
+			 -ENOENT);
+	assert_int_equal(dma_iova_sync(f->ut, &st, 0, f->g), 0);
+	{
+		u8 buf[64];
+
+		dev_read_ok(f->ut, st.addr, buf, sizeof(buf));
+		assert_memory_equal(buf, b.cpu, sizeof(buf));
+	}
+	dma_iova_destroy(f->ut, &st, f->g, DMA_TO_DEVICE, 0);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->ut), n);
+
+	while (n)
+		dma_unmap_phys(f->ut, as[--n], f->g - 0x20, DMA_TO_DEVICE, 0);
+	assert_int_equal(swiotlb_used(f->ut), 0);
+	dma_set_min_align_mask(f->ut, 0);
+	free(as);
 	blk_put(f->m, &b);
 }
 
@@ -2074,9 +2457,12 @@ struct iova_scn {
 	size_t total;
 };
 
+enum scn_result { SCN_ALLOC_FAILED, SCN_LINK_FAILED, SCN_DONE };
+
 /* try_alloc, three links, sync, device access, destroy. */
-static bool run_iova_scenario(struct fx *f, struct device *dev,
-			      const struct iova_scn *s, u8 *buf, u8 *want)
+static enum scn_result run_iova_scenario(struct device *dev,
+					 const struct iova_scn *s, u8 *buf,
+					 u8 *want)
 {
 	struct dma_iova_state st;
 	size_t mapped = 0;
@@ -2084,7 +2470,7 @@ static bool run_iova_scenario(struct fx *f, struct device *dev,
 
 	if (!dma_iova_try_alloc(dev, &st, s->phys[0], s->total)) {
 		assert_true(state_is_zero(&st));
-		return false;
+		return SCN_ALLOC_FAILED;
 	}
 	for (int i = 0; i < 3; i++) {
 		ret = dma_iova_link(dev, &st, s->phys[i], mapped, s->len[i],
@@ -2101,8 +2487,7 @@ static bool run_iova_scenario(struct fx *f, struct device *dev,
 		assert_memory_equal(buf, want, s->total);
 	}
 	dma_iova_destroy(dev, &st, mapped, DMA_BIDIRECTIONAL, 0);
-	(void)f;
-	return !ret;
+	return ret ? SCN_LINK_FAILED : SCN_DONE;
 }
 
 static void sweep_iova(struct fx *f, struct device *dev, bool bounce)
@@ -2112,7 +2497,7 @@ static void sweep_iova(struct fx *f, struct device *dev, bool bounce)
 		   c = blk_get(f->m, 2 * g);
 	struct iova_scn s;
 	struct sweep_base base;
-	unsigned long n, completed = 0;
+	unsigned long n, results[3] = { 0 };
 	u8 *buf, *want;
 	size_t pos = 0;
 
@@ -2144,27 +2529,30 @@ static void sweep_iova(struct fx *f, struct device *dev, bool bounce)
 	assert_int_equal(dma_set_mask(dev, SWEEP_MASK), 0);
 
 	/* warm up (caches, the root table), then take the baseline */
-	assert_true(run_iova_scenario(f, dev, &s, buf, want));
+	assert_int_equal(run_iova_scenario(dev, &s, buf, want), SCN_DONE);
 	sweep_settle(f, dev);
 	base.live = sim_alloc_live(f->m);
 	base.pages = sim_ram_pages_allocated(f->m);
 
 	for (n = 1; n < SWEEP_MAX; n++) {
-		bool ok, triggered;
+		enum scn_result res;
+		bool triggered;
 
 		sim_fail_nth_alloc(f->m, n);
-		ok = run_iova_scenario(f, dev, &s, buf, want);
+		res = run_iova_scenario(dev, &s, buf, want);
 		triggered = sim_fail_nth_triggered(f->m);
 		sim_fail_nth_alloc(f->m, 0);
-		completed += ok;
+		results[res]++;
 		sweep_check(f, dev, &base, n);
 		if (!triggered) {
-			assert_true(ok);
+			assert_int_equal(res, SCN_DONE);
 			break;
 		}
 	}
-	assert_true(n > 1);		/* some allocation was failed */
 	assert_true(n < SWEEP_MAX);
+	/* both the IOVA allocation and the page-table pages were failed */
+	assert_true(results[SCN_ALLOC_FAILED] > 0);
+	assert_true(results[SCN_LINK_FAILED] > 0);
 	assert_int_equal(swiotlb_used(f->ut), 0);
 	if (bounce)
 		dma_set_min_align_mask(dev, 0);
@@ -2226,7 +2614,7 @@ static void sweep_sg(struct fx *f, struct device *dev)
 	struct scatterlist *sg;
 	struct sg_table t;
 	size_t total = 0;
-	unsigned long n;
+	unsigned long n, failed = 0;
 	unsigned int i;
 
 	fill_pattern(b.cpu, b.size, 33);
@@ -2249,13 +2637,14 @@ static void sweep_sg(struct fx *f, struct device *dev)
 		triggered = sim_fail_nth_triggered(f->m);
 		sim_fail_nth_alloc(f->m, 0);
 		sweep_check(f, dev, &base, n);
+		failed += !ok;
 		if (!triggered) {
 			assert_true(ok);
 			break;
 		}
 	}
-	assert_true(n > 1);
 	assert_true(n < SWEEP_MAX);
+	assert_true(failed > 0);	/* some injected failure made it fail */
 	assert_int_equal(dma_set_mask(dev, DMA_BIT_MASK(64)), 0);
 	sg_free_table(&t);
 	blk_put(f->m, &b);
@@ -2378,24 +2767,28 @@ static const struct {
 	T(test_mmio_p2p_denied),
 	T(test_untrusted_bounce),
 	T(test_untrusted_mmio),
+	T(test_untrusted_alloc_isolated),
 	T(test_sg_one_iova_range),
 	T(test_sg_partial_granules),
+	T(test_sg_untrusted),
+	T(test_noncoherent_streaming_and_alloc),
 	T(test_coherent_alloc),
 	T(test_iova_try_alloc_refused),
 	T(test_iova_exhausted),
 	T(test_iova_link_sync),
 	T(test_iova_link_errors),
 	T(test_iova_unlink),
+	T(test_iova_relink_and_sync_per_link),
 	T(test_iova_destroy_frees),
 	T(test_iova_256_pages),
 	T(test_iova_untrusted_bounce),
 	T(test_iova_untrusted_tail_only),
 	T(test_iova_untrusted_no_aligned_middle),
+	T(test_iova_untrusted_link_pool_full),
 	T(test_iova_left_at_unbind),
 	T(test_iova_noncoherent),
 	T(test_failnth_iova_api),
 	T(test_failnth_map_sg),
-	T(test_concurrent_map_unmap),
 #undef T
 };
 
@@ -2403,15 +2796,14 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	const char *only = argc > 1 ? argv[1] : NULL;
+	const size_t nv = sizeof(variants) / sizeof(variants[0]);
+	struct CMUnitTest group[NTESTS], conc[sizeof(variants) / sizeof(variants[0])];
 	int failed = 0;
 
-	/* optional filter: a test name substring (cmocka_set_test_filter) */
-	if (only)
-		cmocka_set_test_filter(only);
-	for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
-		struct CMUnitTest group[NTESTS];
-
+	/* optional filter: a test name (cmocka_set_test_filter pattern) */
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	for (size_t v = 0; v < nv; v++) {
 		for (size_t i = 0; i < NTESTS; i++)
 			group[i] = (struct CMUnitTest){
 				.name = tests[i].name,
@@ -2423,5 +2815,16 @@ int main(int argc, char **argv)
 		failed += _cmocka_run_group_tests(variants[v].name, group,
 						  NTESTS, NULL, NULL);
 	}
+	/* Threads last: a crash there cannot hide the results above. */
+	for (size_t v = 0; v < nv; v++)
+		conc[v] = (struct CMUnitTest){
+			.name = "test_concurrent_map_unmap",
+			.test_func = test_concurrent_map_unmap,
+			.setup_func = fx_setup,
+			.teardown_func = fx_teardown,
+			.initial_state = (void *)&variants[v],
+		};
+	failed += _cmocka_run_group_tests("iommu threads (all variants)", conc,
+					  nv, NULL, NULL);
 	return failed;
 }

@@ -670,9 +670,22 @@ void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
 /* ------------------------------------------------------------------------ */
 
 /*
- * Coherent memory through the IOMMU: physically contiguous pages from any
- * zone (the IOMMU gives the addressing), uncached alias for a non-coherent
- * device, mapped for the coherent mask.
+ * Allocations through the IOMMU come in whole IOMMU granules: the mapping
+ * covers whole granules, so anything smaller would let the device see the
+ * rest of the granule (other allocations' memory) on 16K/64K granules.
+ * A buddy block of that order is naturally aligned, hence granule-aligned.
+ */
+static unsigned int iommu_alloc_order(struct device *dev, size_t size)
+{
+	struct iommu_dma_cookie *c = cookie_of(dma_domain(dev));
+
+	return (unsigned int)get_order(iova_align(c, ALIGN(size, PAGE_SIZE)));
+}
+
+/*
+ * Coherent memory through the IOMMU: physically contiguous whole granules
+ * from any zone (the IOMMU gives the addressing), uncached alias for a
+ * non-coherent device, mapped for the coherent mask.
  */
 void *iommu_dma_alloc(struct device *dev, size_t size, dma_addr_t *handle,
 		      gfp_t gfp, unsigned long attrs)
@@ -685,8 +698,8 @@ void *iommu_dma_alloc(struct device *dev, size_t size, dma_addr_t *handle,
 	phys_addr_t phys;
 	dma_addr_t iova;
 
-	size = ALIGN(size, PAGE_SIZE);
-	order = (unsigned int)get_order(size);
+	order = iommu_alloc_order(dev, size);
+	size = PAGE_SIZE << order;
 	if (order > MAX_PAGE_ORDER)
 		return NULL;
 	page = sim_alloc_pages_gfp(m, gfp & ~__GFP_ZERO, order, 0);
@@ -710,14 +723,18 @@ void iommu_dma_free(struct device *dev, size_t size, void *cpu_addr,
 {
 	struct sim_machine *m = dev->sim;
 	phys_addr_t phys = sim_virt_to_phys(m, cpu_addr);
+	unsigned int order = iommu_alloc_order(dev, size);
 
-	size = ALIGN(size, PAGE_SIZE);
-	__iommu_dma_unmap(dev, handle, size);
+	__iommu_dma_unmap(dev, handle, PAGE_SIZE << order);
 	if (phys != (phys_addr_t)-1)
-		sim_free_pages(m, sim_phys_to_page(m, phys),
-			       (unsigned int)get_order(size));
+		sim_free_pages(m, sim_phys_to_page(m, phys), order);
 }
 
+/*
+ * dma_alloc_pages() through the IOMMU, as dma_common_alloc_pages(): pages
+ * from anywhere, mapped like a streaming mapping (so an untrusted device
+ * gets bounced sub-granule memory and the owner syncs, as the API requires).
+ */
 struct page *iommu_dma_alloc_pages(struct device *dev, size_t size,
 				   dma_addr_t *handle,
 				   enum dma_data_direction dir, gfp_t gfp)
@@ -732,10 +749,9 @@ struct page *iommu_dma_alloc_pages(struct device *dev, size_t size,
 	page = sim_alloc_pages_gfp(m, gfp & ~__GFP_ZERO, order, 0);
 	if (!page)
 		return NULL;
-	memset(page_address(page), 0, size);
-	iova = __iommu_dma_map(dev, page_to_phys(page), size,
-			       dma_info_to_prot(dir, dev_is_dma_coherent(dev), 0),
-			       dev->coherent_dma_mask);
+	memset(page_address(page), 0, PAGE_SIZE << order);
+	iova = iommu_dma_map_phys(dev, page_to_phys(page), size, dir,
+				  DMA_ATTR_SKIP_CPU_SYNC);
 	if (iova == DMA_MAPPING_ERROR) {
 		sim_free_pages(m, page, order);
 		return NULL;
@@ -747,8 +763,7 @@ struct page *iommu_dma_alloc_pages(struct device *dev, size_t size,
 void iommu_dma_free_pages(struct device *dev, size_t size, struct page *page,
 			  dma_addr_t handle, enum dma_data_direction dir)
 {
-	(void)dir;
-	__iommu_dma_unmap(dev, handle, size);
+	iommu_dma_unmap_phys(dev, handle, size, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	sim_free_pages(dev->sim, page, (unsigned int)get_order(size));
 }
 
