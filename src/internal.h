@@ -199,9 +199,10 @@ struct sim_dev_state {
 	struct iommu_group *group;	/* NULL without a translating IOMMU */
 	/* Per device so that devices used from different CPUs do not share
 	 * a cache line; sim_dma_stats_get() sums them. */
-	struct {
+	_Alignas(64) struct {
 		_Atomic unsigned long maps, unmaps, map_errors, syncs;
 	} stats;
+	char pad[64];		/* the next allocation starts on another line */
 };
 
 /* ---------------------------------------------------------- reports --- */

@@ -241,7 +241,7 @@ int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node)
 		return -ENOMEM;
 	strcpy((char *)pdev->dev.name, name);
 
-	st = sim_kzalloc(m, sizeof(*st));
+	st = sim_kzalloc_aligned(m, sizeof(*st), 64);
 	if (!st)
 		return -ENOMEM;
 	pdev->dev.sim_state = st;
