@@ -189,15 +189,20 @@ static void iova_node_update(struct iova_node *n)
 
 	n->first = l ? l->first : n->pfn_lo;
 	n->last = r ? r->last : n->end;
+	/*
+	 * The run that ends at the tail sentinel (above every range) is not
+	 * counted: alloc tries it first, directly, so the search below can
+	 * prune every subtree on the right spine instead of walking it.
+	 */
 	if (l) {
 		gap = l->max_gap;
-		if (n->pfn_lo - l->last - 1 > gap)
+		if (n->pfn_lo != ULONG_MAX && n->pfn_lo - l->last - 1 > gap)
 			gap = n->pfn_lo - l->last - 1;
 	}
 	if (r) {
 		if (r->max_gap > gap)
 			gap = r->max_gap;
-		if (r->first - n->end - 1 > gap)
+		if (r->first != ULONG_MAX && r->first - n->end - 1 > gap)
 			gap = r->first - n->end - 1;
 	}
 	n->max_gap = gap;
@@ -412,6 +417,21 @@ static unsigned long iova_gap_fit(const struct iova_fit *f, unsigned long a,
 }
 
 /* Highest fit among the gaps inside @n's subtree, or 0. */
+/* The highest end below the tail sentinel: its in-order predecessor. */
+static unsigned long iova_top_end(const struct iova_domain *iovad)
+{
+	const struct iova_node *n = &iovad->tail;
+
+	if (n->left) {
+		for (n = n->left; n->right; n = n->right)
+			;
+		return n->end;
+	}
+	while (n->parent && n->parent->left == n)
+		n = n->parent;
+	return n->parent ? n->parent->end : 0;
+}
+
 static unsigned long iova_find_down(const struct iova_node *n,
 				    const struct iova_fit *f)
 {
@@ -522,11 +542,14 @@ static int iova_check_subtree(struct iova_domain *iovad, struct iova_check *c,
 	/* children were checked against their own recomputation */
 	first = l ? l->first : n->pfn_lo;
 	last = r ? r->last : n->end;
-	if (l && l->last < n->pfn_lo && n->pfn_lo - l->last - 1 > gap)
+	/* (the run ending at the tail sentinel is not part of max_gap) */
+	if (l && l->last < n->pfn_lo && n->pfn_lo != ULONG_MAX &&
+	    n->pfn_lo - l->last - 1 > gap)
 		gap = n->pfn_lo - l->last - 1;
 	if (l && l->max_gap > gap)
 		gap = l->max_gap;
-	if (r && r->first > n->end && r->first - n->end - 1 > gap)
+	if (r && r->first > n->end && r->first != ULONG_MAX &&
+	    r->first - n->end - 1 > gap)
 		gap = r->first - n->end - 1;
 	if (r && r->max_gap > gap)
 		gap = r->max_gap;
@@ -601,7 +624,10 @@ unsigned long alloc_iova(struct iova_domain *iovad, unsigned long size,
 		return 0;
 
 	pthread_mutex_lock(&iovad->tree_lock);
-	pfn = iova_find_down(iovad->root, &f);
+	/* The run above every range is the highest candidate: try it first. */
+	pfn = iova_gap_fit(&f, iova_top_end(iovad) + 1, ULONG_MAX - 1);
+	if (!pfn)
+		pfn = iova_find_down(iovad->root, &f);
 	if (pfn) {
 		new->pfn_lo = pfn;
 		new->pfn_hi = pfn + size - 1;
