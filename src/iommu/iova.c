@@ -112,6 +112,13 @@ struct iova_magazine {
 
 struct iova_cpu_rcache {
 	pthread_spinlock_t lock;	/* short: magazine push/pop */
+	/*
+	 * Ranges/frames this CPU parked minus those it took back, changed
+	 * under @lock with plain relaxed stores: the fast path has no locked
+	 * RMW on a shared line. The domain's counters hold the slow paths'
+	 * share; the true totals are their sum (iova_cached_totals()).
+	 */
+	_Atomic long nr_ranges, nr_frames;
 	struct iova_magazine *loaded[IOVA_NR_CLASSES];
 	struct iova_magazine *prev[IOVA_NR_CLASSES];
 };
@@ -140,8 +147,8 @@ struct iova_domain {
 	unsigned long nr_allocs;	/* IOVA_KIND_ALLOC nodes, cached too */
 	unsigned long nr_reserved;	/* IOVA_KIND_RESERVED nodes */
 
-	_Atomic unsigned long cached_frames;
-	_Atomic unsigned long cached_ranges;
+	_Atomic long cached_frames;	/* slow-path share, see above */
+	_Atomic long cached_ranges;
 
 	struct iova_depot depot[IOVA_NR_CLASSES];
 	struct iova_cpu_rcache *cpus;	/* [ncpus] */
@@ -835,6 +842,32 @@ static unsigned long iova_magazine_pop(struct iova_magazine *mag,
 }
 
 /* The ranges of @mag left the caches (their lock is held). */
+/* Adjust this CPU's share (its lock held): no locked RMW. */
+static inline void iova_cpu_cached_add(struct iova_cpu_rcache *rc, long ranges,
+				       long frames)
+{
+	atomic_store_explicit(&rc->nr_ranges,
+			      atomic_load_explicit(&rc->nr_ranges, memory_order_relaxed) + ranges,
+			      memory_order_relaxed);
+	atomic_store_explicit(&rc->nr_frames,
+			      atomic_load_explicit(&rc->nr_frames, memory_order_relaxed) + frames,
+			      memory_order_relaxed);
+}
+
+static void iova_cached_totals(struct iova_domain *iovad, unsigned long *ranges,
+			       unsigned long *frames)
+{
+	long r = atomic_load(&iovad->cached_ranges);
+	long f = atomic_load(&iovad->cached_frames);
+
+	for (unsigned int cpu = 0; cpu < iovad->ncpus; cpu++) {
+		r += atomic_load_explicit(&iovad->cpus[cpu].nr_ranges, memory_order_relaxed);
+		f += atomic_load_explicit(&iovad->cpus[cpu].nr_frames, memory_order_relaxed);
+	}
+	*ranges = r > 0 ? (unsigned long)r : 0;
+	*frames = f > 0 ? (unsigned long)f : 0;
+}
+
 static void iova_cached_sub(struct iova_domain *iovad, unsigned long ranges,
 			    unsigned int cls)
 {
@@ -889,7 +922,7 @@ static unsigned long iova_rcache_get(struct iova_domain *iovad,
 	if (has_pfn) {
 		pfn = iova_magazine_pop(rc->loaded[cls], limit_pfn - size + 1);
 		if (pfn)
-			iova_cached_sub(iovad, 1, cls);
+			iova_cpu_cached_add(rc, -1, -(1L << cls));
 	}
 	pthread_spin_unlock(&rc->lock);
 	return pfn;
@@ -933,8 +966,7 @@ static bool iova_rcache_insert(struct iova_domain *iovad, unsigned int cls,
 		struct iova_magazine *mag = rc->loaded[cls];
 
 		mag->pfns[mag->size++] = pfn;
-		atomic_fetch_add(&iovad->cached_ranges, 1);
-		atomic_fetch_add(&iovad->cached_frames, 1UL << cls);
+		iova_cpu_cached_add(rc, 1, 1L << cls);
 	}
 	pthread_spin_unlock(&rc->lock);
 
@@ -1039,7 +1071,7 @@ unsigned long alloc_iova_fast(struct iova_domain *iovad, unsigned long size,
 	for (;;) {
 		pfn = alloc_iova(iovad, size, limit_pfn, true);
 		if (pfn || !flush_rcache ||
-		    !atomic_load(&iovad->cached_ranges))
+		    !iova_domain_cached(iovad))
 			return pfn;
 		/* replenish the tree from the caches, once */
 		flush_rcache = false;
@@ -1255,12 +1287,12 @@ unsigned long iova_shift(struct iova_domain *iovad)
  */
 unsigned long iova_domain_allocations(struct iova_domain *iovad)
 {
-	unsigned long nr, cached;
+	unsigned long nr, cached, frames;
 
 	pthread_mutex_lock(&iovad->tree_lock);
 	nr = iovad->nr_allocs;
 	pthread_mutex_unlock(&iovad->tree_lock);
-	cached = atomic_load(&iovad->cached_ranges);
+	iova_cached_totals(iovad, &cached, &frames);
 	return nr > cached ? nr - cached : 0;
 }
 
@@ -1289,7 +1321,10 @@ unsigned long iova_domain_reservations(struct iova_domain *iovad)
  */
 unsigned long iova_domain_cached(struct iova_domain *iovad)
 {
-	return atomic_load(&iovad->cached_frames);
+	unsigned long ranges, frames;
+
+	iova_cached_totals(iovad, &ranges, &frames);
+	return frames;
 }
 
 /* Cross-check one magazine against the tree (all locks held). */
@@ -1378,8 +1413,7 @@ int iova_domain_check(struct iova_domain *iovad)
 	errors = iova_tree_check(iovad, "iova_domain_check");
 	iova_check_caches(iovad, &c, true, &ranges, &frames);
 	iova_check_caches(iovad, &c, false, &dummy, &dummy_frames);
-	cached_ranges = atomic_load(&iovad->cached_ranges);
-	cached_frames = atomic_load(&iovad->cached_frames);
+	iova_cached_totals(iovad, &cached_ranges, &cached_frames);
 	if (ranges != cached_ranges || frames != cached_frames)
 		iova_check_report(&c, NULL,
 				  "caches hold %lu ranges/%lu frames, counted %lu/%lu",
