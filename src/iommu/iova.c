@@ -13,10 +13,13 @@
  * The augmentation. Each node caches, for its subtree, the lowest first
  * frame (first), the highest occupied frame (last) and the length of the
  * largest gap between two in-order neighbours that both lie in the subtree
- * (max_gap). They depend on the children only, so they are recomputed
- * bottom-up by iova_node_update() on every node whose children change:
- * both nodes of a rotation, and every node on the path from an insertion
- * or a deletion to the root (which the AVL fix-up walks anyway).
+ * (max_gap), leaving out the two edge runs: the one below the tail and the
+ * one above the head, which alloc_iova() tries directly. They depend on
+ * the children only, so they are recomputed bottom-up by
+ * iova_node_update() on both nodes of a rotation and on the path from an
+ * insertion or a deletion upwards, as far as something changes: the
+ * common top-down allocation at an edge run stops after a node or two,
+ * so the tree's size shows only in the cheap descents.
  *
  * Guard gaps. An allocation occupies guard_pfns frames above its last
  * frame ("end" = pfn_hi + guard_pfns); gaps are measured between ends and
@@ -197,19 +200,26 @@ static void iova_node_update(struct iova_node *n)
 	n->first = l ? l->first : n->pfn_lo;
 	n->last = r ? r->last : n->end;
 	/*
-	 * The run that ends at the tail sentinel (above every range) is not
-	 * counted: alloc tries it first, directly, so the search below can
-	 * prune every subtree on the right spine instead of walking it.
+	 * The two edge runs are not counted: the one that ends at the tail
+	 * sentinel (above every range) and the one that starts after the
+	 * head (below every range; only the head has pfn_lo 0, and it has
+	 * no left child, so "l is the head, alone" is l->pfn_lo == 0 with no
+	 * right child). alloc tries them directly, first and last, so the
+	 * search prunes the spines instead of walking them, and the common
+	 * top-down allocation next to an edge changes no node's max_gap: the
+	 * fix-up after it stops early instead of climbing to the root.
 	 */
 	if (l) {
 		gap = l->max_gap;
-		if (n->pfn_lo != ULONG_MAX && n->pfn_lo - l->last - 1 > gap)
+		if (n->pfn_lo != ULONG_MAX && !(l->pfn_lo == 0 && !l->right) &&
+		    n->pfn_lo - l->last - 1 > gap)
 			gap = n->pfn_lo - l->last - 1;
 	}
 	if (r) {
 		if (r->max_gap > gap)
 			gap = r->max_gap;
-		if (r->first != ULONG_MAX && r->first - n->end - 1 > gap)
+		if (r->first != ULONG_MAX && n->pfn_lo != 0 &&
+		    r->first - n->end - 1 > gap)
 			gap = r->first - n->end - 1;
 	}
 	n->max_gap = gap;
@@ -283,12 +293,25 @@ static struct iova_node *iova_rebalance(struct iova_domain *iovad,
 	return n;
 }
 
-/* Rebalance and re-augment every node from @n up to the root. */
+/*
+ * Rebalance and re-augment from @n up. A node's parent depends only on
+ * the node's height and augmentation, so the walk stops at the first node
+ * that neither rotated nor changed them: everything above is still right.
+ * This needs each node on the way to hold what its parent last saw, which
+ * iova_erase() arranges for the node it moves.
+ */
 static void iova_fixup(struct iova_domain *iovad, struct iova_node *n)
 {
 	while (n) {
-		n = iova_rebalance(iovad, n);
-		n = n->parent;
+		unsigned long first = n->first, last = n->last;
+		unsigned long max_gap = n->max_gap;
+		int height = n->height;
+		struct iova_node *top = iova_rebalance(iovad, n);
+
+		if (top == n && n->height == height && n->first == first &&
+		    n->last == last && n->max_gap == max_gap)
+			return;
+		n = top->parent;
 	}
 }
 
@@ -297,6 +320,29 @@ static void iova_propagate(struct iova_node *n)
 {
 	for (; n; n = n->parent)
 		iova_node_update(n);
+}
+
+/*
+ * Link @new right after @pred in order, found by the search: as its right
+ * child, or as the left child of its successor (which then has none).
+ * Saves the descent from the root.
+ */
+static void iova_insert_after(struct iova_domain *iovad,
+			      struct iova_node *pred, struct iova_node *new)
+{
+	struct iova_node *parent = pred;
+
+	new->left = new->right = NULL;
+	new->height = 0;
+	if (!pred->right) {
+		pred->right = new;
+	} else {
+		for (parent = pred->right; parent->left; parent = parent->left)
+			;
+		parent->left = new;
+	}
+	new->parent = parent;
+	iova_fixup(iovad, new);
 }
 
 static void iova_insert(struct iova_domain *iovad, struct iova_node *new)
@@ -310,6 +356,7 @@ static void iova_insert(struct iova_domain *iovad, struct iova_node *new)
 	}
 	new->left = new->right = NULL;
 	new->parent = parent;
+	new->height = 0;	/* never "unchanged": the fix-up goes on up */
 	*link = new;
 	iova_fixup(iovad, new);
 }
@@ -340,6 +387,11 @@ static void iova_erase(struct iova_domain *iovad, struct iova_node *z)
 		y->left = z->left;
 		z->left->parent = y;
 		iova_replace_child(iovad, z->parent, z, y);
+		/* z's parent saw z's values: the fix-up compares y with them */
+		y->first = z->first;
+		y->last = z->last;
+		y->max_gap = z->max_gap;
+		y->height = z->height;
 	}
 	z->left = z->right = z->parent = NULL;
 	iova_fixup(iovad, fix);
@@ -423,41 +475,67 @@ static unsigned long iova_gap_fit(const struct iova_fit *f, unsigned long a,
 	return lo >= a ? lo : 0;
 }
 
-/* Highest fit among the gaps inside @n's subtree, or 0. */
-/* The highest end below the tail sentinel: its in-order predecessor. */
-static unsigned long iova_top_end(const struct iova_domain *iovad)
+/* The tail sentinel's in-order predecessor: the highest range. */
+static struct iova_node *iova_top_node(struct iova_domain *iovad)
 {
-	const struct iova_node *n = &iovad->tail;
+	struct iova_node *n = &iovad->tail;
 
 	if (n->left) {
 		for (n = n->left; n->right; n = n->right)
 			;
-		return n->end;
+		return n;
 	}
 	while (n->parent && n->parent->left == n)
 		n = n->parent;
-	return n->parent ? n->parent->end : 0;
+	return n->parent;	/* never NULL: the head is lower */
 }
 
-static unsigned long iova_find_down(const struct iova_node *n,
-				    const struct iova_fit *f)
+/* The lowest pfn_lo above the head sentinel: its in-order successor. */
+static unsigned long iova_bottom_first(const struct iova_domain *iovad)
+{
+	const struct iova_node *n = &iovad->head;
+
+	if (n->right) {
+		for (n = n->right; n->left; n = n->left)
+			;
+		return n->pfn_lo;
+	}
+	/* the head is the leftmost node: its parent is its successor */
+	return n->parent->pfn_lo;
+}
+
+/*
+ * Highest fit among the gaps counted in @n's subtree, or 0; *@pred is set
+ * to the range just below the fit.
+ */
+static unsigned long iova_find_down(struct iova_node *n,
+				    const struct iova_fit *f,
+				    struct iova_node **pred)
 {
 	unsigned long pfn;
 
 	while (n && n->max_gap >= f->need && n->first < f->limit) {
 		if (n->right) {
-			pfn = iova_find_down(n->right, f);
+			pfn = iova_find_down(n->right, f, pred);
 			if (pfn)
 				return pfn;
 			pfn = iova_gap_fit(f, n->end + 1, n->right->first - 1);
-			if (pfn)
+			if (pfn) {
+				*pred = n;
 				return pfn;
+			}
 		}
 		if (!n->left)
 			return 0;
 		pfn = iova_gap_fit(f, n->left->last + 1, n->pfn_lo - 1);
-		if (pfn)
+		if (pfn) {
+			struct iova_node *p;
+
+			for (p = n->left; p->right; p = p->right)
+				;
+			*pred = p;
 			return pfn;
+		}
 		n = n->left;
 	}
 	return 0;
@@ -549,14 +627,18 @@ static int iova_check_subtree(struct iova_domain *iovad, struct iova_check *c,
 	/* children were checked against their own recomputation */
 	first = l ? l->first : n->pfn_lo;
 	last = r ? r->last : n->end;
-	/* (the run ending at the tail sentinel is not part of max_gap) */
-	if (l && l->last < n->pfn_lo && n->pfn_lo != ULONG_MAX &&
-	    n->pfn_lo - l->last - 1 > gap)
+	/*
+	 * (the runs ending at the tail and starting after the head are not
+	 * part of max_gap: l's last is the head's end only when l holds the
+	 * head alone)
+	 */
+	if (l && l->last < n->pfn_lo && n != &iovad->tail &&
+	    l->last != iovad->head.end && n->pfn_lo - l->last - 1 > gap)
 		gap = n->pfn_lo - l->last - 1;
 	if (l && l->max_gap > gap)
 		gap = l->max_gap;
 	if (r && r->first > n->end && r->first != ULONG_MAX &&
-	    r->first - n->end - 1 > gap)
+	    n != &iovad->head && r->first - n->end - 1 > gap)
 		gap = r->first - n->end - 1;
 	if (r && r->max_gap > gap)
 		gap = r->max_gap;
@@ -620,7 +702,7 @@ static inline void iova_debug_check(struct iova_domain *iovad,
 unsigned long alloc_iova(struct iova_domain *iovad, unsigned long size,
 			 unsigned long limit_pfn, bool size_aligned)
 {
-	struct iova_node *new;
+	struct iova_node *new, *pred;
 	struct iova_fit f;
 	unsigned long pfn;
 
@@ -631,16 +713,25 @@ unsigned long alloc_iova(struct iova_domain *iovad, unsigned long size,
 		return 0;
 
 	pthread_mutex_lock(&iovad->tree_lock);
-	/* The run above every range is the highest candidate: try it first. */
-	pfn = iova_gap_fit(&f, iova_top_end(iovad) + 1, ULONG_MAX - 1);
+	/*
+	 * Highest first: the run above every range, the gaps between ranges,
+	 * then the run below every range (the edge runs are outside max_gap).
+	 */
+	pred = iova_top_node(iovad);
+	pfn = iova_gap_fit(&f, pred->end + 1, ULONG_MAX - 1);
 	if (!pfn)
-		pfn = iova_find_down(iovad->root, &f);
+		pfn = iova_find_down(iovad->root, &f, &pred);
+	if (!pfn) {
+		pred = &iovad->head;
+		pfn = iova_gap_fit(&f, pred->end + 1,
+				   iova_bottom_first(iovad) - 1);
+	}
 	if (pfn) {
 		new->pfn_lo = pfn;
 		new->pfn_hi = pfn + size - 1;
 		new->end = new->pfn_hi + iovad->guard_pfns;
 		new->kind = IOVA_KIND_ALLOC;
-		iova_insert(iovad, new);
+		iova_insert_after(iovad, pred, new);
 		iovad->nr_allocs++;
 		iova_debug_check(iovad, "alloc_iova");
 	}
