@@ -268,6 +268,20 @@ struct sim_iommu_cfg {
 struct sim_iommu;
 struct iommu_group;
 
+/* ------------------------------------------------------------ threads --- */
+
+/* Threads of one machine that get a per-thread index (the per-CPU analogue). */
+#define SIM_MAX_THREADS		128
+
+/* Direct-mapped hints from the thread pointer to the thread's index. */
+#define SIM_THREAD_HINTS	256
+
+struct sim_thread {
+	struct sim_machine *m;
+	int id;				/* 0..SIM_MAX_THREADS - 1, or -1 */
+	_Atomic uintptr_t tp;		/* holder's thread pointer, 0 if free */
+};
+
 struct sim_machine {
 	char name[64];
 	char arch[16];
@@ -313,7 +327,70 @@ struct sim_machine {
 	_Atomic bool dma_debug_on;	/* mirrors debug->enabled, read inline */
 	struct sim_stats stats;
 	char text_name[64];
+
+	/* threads (thread.c) */
+	pthread_key_t thread_key;
+	bool thread_key_ok;
+	bool membarrier;		/* visitor fence is membarrier(2) */
+	pthread_mutex_t thread_lock;
+	u64 thread_used[SIM_MAX_THREADS / 64];
+	struct sim_thread thread_none;
+	struct sim_thread threads[SIM_MAX_THREADS];
+	struct sim_thread *_Atomic thread_hint[SIM_THREAD_HINTS];
 };
+
+void sim_threads_init(struct sim_machine *m);
+void sim_threads_fini(struct sim_machine *m);
+int sim_thread_id_slow(struct sim_machine *m);
+void sim_fence_visitor(struct sim_machine *m);
+void sim_threads_set_membarrier(struct sim_machine *m, bool on);
+
+/* The calling thread's identity while it lives: its TCB address. */
+static inline uintptr_t sim_thread_pointer(void)
+{
+#if defined(__has_builtin) && __has_builtin(__builtin_thread_pointer)
+	return (uintptr_t)__builtin_thread_pointer();
+#else
+	return (uintptr_t)pthread_self();
+#endif
+}
+
+static inline unsigned int sim_thread_hint_slot(uintptr_t tp)
+{
+	return (unsigned int)(((u64)tp * 0x9e3779b97f4a7c15ULL) >> 56) &
+	       (SIM_THREAD_HINTS - 1);
+}
+
+/*
+ * sim_thread_id - the calling thread's index in @m, -1 if it has none
+ * (more than SIM_MAX_THREADS threads use the machine at once). Stable
+ * until the thread exits. The common case is a hint-table hit keyed by
+ * the thread pointer (two loads, no call); a miss asks the pthread key.
+ */
+static inline int sim_thread_id(struct sim_machine *m)
+{
+	uintptr_t tp = sim_thread_pointer();
+	struct sim_thread *t;
+
+	t = atomic_load_explicit(&m->thread_hint[sim_thread_hint_slot(tp)],
+				 memory_order_relaxed);
+	if (likely(t) && likely(atomic_load_explicit(&t->tp,
+						     memory_order_relaxed) == tp))
+		return t->id;
+	return sim_thread_id_slow(m);
+}
+
+/*
+ * sim_fence_owner - the light side of the handshake (see thread.c): a
+ * compiler barrier when visitors use membarrier, else a full fence.
+ */
+static inline void sim_fence_owner(struct sim_machine *m)
+{
+	if (likely(m->membarrier))
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+}
 
 /* Allocation through the fault-injection hook. */
 void *sim_kzalloc(struct sim_machine *m, size_t size);

@@ -4,7 +4,8 @@
  * model (every result checked: bounds, alignment, freeness, highest fit on
  * the tree path), exhaustion and recovery, 32-bit limits in a 64-bit
  * space, reserved windows and their merging, guard gaps, size rounding,
- * the per-CPU caches and the depot, concurrent alloc/free, a fail-Nth
+ * the per-thread caches (indices, inheritance, flushing a live or exited
+ * thread's cache, more threads than indices) and the depot, concurrent alloc/free, a fail-Nth
  * sweep, and a million live ranges.
  *
  * The domains here turn the per-mutation tree check on at run time with
@@ -359,7 +360,7 @@ static void run_random(unsigned long seed, unsigned long start,
 	assert_non_null(md);
 	md->start = start;
 	md->guard = guard;
-	iovad = iova_domain_create(m, GRANULE, start, 1, guard);
+	iovad = iova_domain_create(m, GRANULE, start, guard);
 	assert_non_null(iovad);
 	iova_domain_set_debug(iovad, true);
 	assert_int_equal(iova_domain_set_rcache_limits(iovad, mag, depot), 0);
@@ -441,12 +442,12 @@ static void test_basics(void **state)
 	long base = sim_alloc_live(m);
 	struct iova_domain *iovad;
 
-	assert_null(iova_domain_create(m, 1000, 1, 1, 0));
-	assert_null(iova_domain_create(m, 2048, 1, 1, 0));
-	assert_null(iova_domain_create(m, GRANULE, 0, 1, 0));
+	assert_null(iova_domain_create(m, 1000, 1, 0));
+	assert_null(iova_domain_create(m, 2048, 1, 0));
+	assert_null(iova_domain_create(m, GRANULE, 0, 0));
 	assert_int_equal(sim_alloc_live(m), base);
 
-	iovad = iova_domain_create(m, 16384, 1, 0, 0);
+	iovad = iova_domain_create(m, 16384, 1, 0);
 	assert_non_null(iovad);
 	iova_domain_set_debug(iovad, true);
 	assert_int_equal(iova_shift(iovad), 14);
@@ -486,7 +487,7 @@ static void test_exhaustion(void **state)
 {
 	struct sim_machine *m = machine_from(PLATFORM_SMALL);
 	long base = sim_alloc_live(m);
-	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 1, 0);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 0);
 	const unsigned long limit = 1023;
 	unsigned long pfn, n = 0, i;
 
@@ -539,7 +540,7 @@ static void test_limit_32bit(void **state)
 {
 	struct sim_machine *m = machine_from(PLATFORM_SMALL);
 	long base = sim_alloc_live(m);
-	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 1, 0);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 0);
 	const unsigned long lim32 = (1UL << 32 >> 12) - 1;
 	const unsigned long lim48 = (1UL << 48 >> 12) - 1;
 	struct rng r = { 42 };
@@ -581,7 +582,7 @@ static void test_reserved(void **state)
 {
 	struct sim_machine *m = machine_from(PLATFORM_SMALL);
 	long base = sim_alloc_live(m);
-	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 1, 0);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 0);
 	const unsigned long msi_lo = 0xfee00000UL >> 12;
 	const unsigned long msi_hi = 0xfeefffffUL >> 12;
 	const unsigned long lim32 = 0xfffff;
@@ -619,7 +620,7 @@ static void test_reserved(void **state)
 	iova_domain_destroy(iovad);
 
 	/* merging: adjacent, overlapping, bridging, clipped below start */
-	iovad = iova_domain_create(m, GRANULE, 5, 1, 2);
+	iovad = iova_domain_create(m, GRANULE, 5, 2);
 	assert_non_null(iovad);
 	iova_domain_set_debug(iovad, true);
 	assert_int_equal(reserve_iova(iovad, 100, 199), 0);
@@ -672,7 +673,7 @@ static void test_guard_gaps(void **state)
 	for (gi = 0; gi < ARRAY_SIZE(guards); gi++) {
 		unsigned long g = guards[gi];
 		struct iova_domain *iovad =
-			iova_domain_create(m, GRANULE, 1, 2, g);
+			iova_domain_create(m, GRANULE, 1, g);
 
 		assert_non_null(iovad);
 		iova_domain_set_debug(iovad, true);
@@ -725,7 +726,7 @@ static void test_rounding(void **state)
 {
 	struct sim_machine *m = machine_from(PLATFORM_SMALL);
 	long base = sim_alloc_live(m);
-	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 1, 0);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 0);
 	unsigned long size, pfn, c;
 
 	assert_non_null(iovad);
@@ -787,7 +788,7 @@ static void test_cache_depot(void **state)
 {
 	struct sim_machine *m = machine_from(PLATFORM_SMALL);
 	long base = sim_alloc_live(m);
-	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 1, 0);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 0);
 	const unsigned int mag = 4, depot = 2;
 	unsigned long pfns[64], i, c;
 
@@ -848,7 +849,7 @@ static void test_cache_flush_counts(void **state)
 {
 	struct sim_machine *m = machine_from(PLATFORM_SMALL);
 	long base = sim_alloc_live(m);
-	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 3, 0);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 0);
 	unsigned long pfn[300], sz[300], i, cached = 0;
 
 	assert_non_null(iovad);
@@ -881,55 +882,261 @@ static void test_cache_flush_counts(void **state)
 	sim_machine_destroy(m);
 }
 
-/* With several CPU caches, a thread pinned to one CPU gets its own back. */
-struct pinned_arg {
-	struct iova_domain *iovad;
-	int ok;		/* 1 checked, 0 failed, -1 could not pin */
-};
-
-static void *pinned_thread(void *p)
-{
-	struct pinned_arg *a = p;
-	cpu_set_t set;
-	int cpu = sched_getcpu();
-	unsigned long pfn[8], i;
-
-	a->ok = -1;
-	if (cpu < 0)
-		return NULL;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
-		return NULL;
-	a->ok = 0;
-	for (i = 0; i < 8; i++)
-		pfn[i] = alloc_iova_fast(a->iovad, 3, 0xfffff, false);
-	for (i = 0; i < 8; i++)
-		free_iova_fast(a->iovad, pfn[i], 3);
-	for (i = 8; i-- > 0;)
-		if (alloc_iova_fast(a->iovad, 4, 0xfffff, false) != pfn[i])
-			return NULL;
-	a->ok = 1;
-	return NULL;
-}
-
-static void test_cache_per_cpu(void **state)
+/* A node allocation that fails is not "no room": the caches stay. */
+static void test_nomem_keeps_caches(void **state)
 {
 	struct sim_machine *m = machine_from(PLATFORM_SMALL);
 	long base = sim_alloc_live(m);
-	struct pinned_arg a = { iova_domain_create(m, GRANULE, 1, 8, 0), -1 };
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 0);
+	unsigned long pfn;
+
+	assert_non_null(iovad);
+	pfn = alloc_iova_fast(iovad, 2, 0xfffff, false);
+	assert_int_not_equal(pfn, 0);
+	free_iova_fast(iovad, pfn, 2);
+	assert_int_equal(iova_domain_cached(iovad), 2);
+	sim_fail_nth_alloc(m, 1);
+	assert_int_equal(alloc_iova_fast(iovad, 64, 0xfffff, true), 0);
+	assert_true(sim_fail_nth_triggered(m));
+	sim_fail_nth_alloc(m, 0);
+	assert_int_equal(iova_domain_cached(iovad), 2);
+	/* with memory, no room under the limit does flush */
+	assert_int_equal(alloc_iova_fast(iovad, 4, 3, true), 0);
+	assert_int_equal(alloc_iova_fast(iovad, 2, 3, true), 2);
+	assert_int_equal(iova_domain_cached(iovad), 0);
+	CHECK(iovad);
+	iova_domain_destroy(iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	sim_machine_destroy(m);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Per-thread caches                                                        */
+/* ------------------------------------------------------------------------ */
+
+#define PT_N		8
+#define PT_LIMIT	63UL	/* 15 naturally aligned quads: 4..60 */
+
+struct pt_arg {
+	struct iova_domain *iovad;
+	unsigned long pfn[PT_N];
+	unsigned long got;
+	int ok;
+	/* for the live-owner case: main <-> thread hand-offs */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int phase;
+};
+
+static void pt_wait_phase(struct pt_arg *a, int phase)
+{
+	pthread_mutex_lock(&a->lock);
+	while (a->phase < phase)
+		pthread_cond_wait(&a->cond, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void pt_set_phase(struct pt_arg *a, int phase)
+{
+	pthread_mutex_lock(&a->lock);
+	a->phase = phase;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Allocate PT_N quads, free them into this thread's cache, get them back. */
+static bool pt_fill_own_cache(struct pt_arg *a)
+{
+	unsigned long i;
+
+	for (i = 0; i < PT_N; i++) {
+		a->pfn[i] = alloc_iova_fast(a->iovad, 4, PT_LIMIT, false);
+		if (!a->pfn[i])
+			return false;
+	}
+	for (i = 0; i < PT_N; i++)
+		free_iova_fast(a->iovad, a->pfn[i], 4);
+	/* newest first, from this thread's own magazine */
+	for (i = PT_N; i-- > 0;)
+		if (alloc_iova_fast(a->iovad, 3, PT_LIMIT, false) != a->pfn[i])
+			return false;
+	for (i = 0; i < PT_N; i++)
+		free_iova_fast(a->iovad, a->pfn[i], 4);
+	return true;
+}
+
+static void *pt_owner_exits(void *p)
+{
+	struct pt_arg *a = p;
+
+	a->ok = pt_fill_own_cache(a);
+	return NULL;
+}
+
+/* A later thread inherits the exited thread's index, and its cache. */
+static void *pt_heir(void *p)
+{
+	struct pt_arg *a = p;
+
+	a->got = alloc_iova_fast(a->iovad, 4, PT_LIMIT, false);
+	return NULL;
+}
+
+/*
+ * Caches are per thread: another thread does not see them until a flush,
+ * an exited thread's cache passes to the next thread, a flush empties the
+ * cache of a thread that is gone.
+ */
+static void test_cache_per_thread(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct pt_arg a = { .iovad = iova_domain_create(m, GRANULE, 1, 0) };
+	unsigned long own, i;
 	pthread_t t;
 
 	assert_non_null(a.iovad);
-	assert_int_equal(pthread_create(&t, NULL, pinned_thread, &a), 0);
+	iova_domain_set_debug(a.iovad, true);
+	/* this thread takes an index (and has no cache: nothing freed yet) */
+	own = alloc_iova_fast(a.iovad, 4, PT_LIMIT, false);
+	assert_int_equal(own, 60);
+
+	assert_int_equal(pthread_create(&t, NULL, pt_owner_exits, &a), 0);
 	pthread_join(t, NULL);
-	if (a.ok < 0)
-		print_message("could not pin a thread; per-CPU check skipped\n");
-	else
-		assert_int_equal(a.ok, 1);
+	assert_true(a.ok);
+	assert_int_equal(iova_domain_cached(a.iovad), PT_N * 4);
+	assert_int_equal(iova_domain_allocations(a.iovad), 1);
+	CHECK(a.iovad);
+	/* the exited thread's ranges are not ours: the tree serves, below them */
+	for (i = 0; i < 15 - PT_N - 1; i++) {
+		unsigned long pfn = alloc_iova_fast(a.iovad, 4, PT_LIMIT, false);
+
+		assert_int_not_equal(pfn, 0);
+		for (unsigned long k = 0; k < PT_N; k++)
+			assert_int_not_equal(pfn, a.pfn[k]);
+	}
+	assert_int_equal(alloc_iova_fast(a.iovad, 4, PT_LIMIT, false), 0);
+
+	/* the next new thread gets the free index and the cache with it */
+	assert_int_equal(pthread_create(&t, NULL, pt_heir, &a), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(a.got, a.pfn[PT_N - 1]);
+	assert_int_equal(iova_domain_cached(a.iovad), (PT_N - 1) * 4);
+	CHECK(a.iovad);
+
+	/* a flush reaches the cache of a thread that has exited; the tree
+	 * then hands out the highest of its ranges */
+	assert_int_equal(alloc_iova_fast(a.iovad, 4, PT_LIMIT, true), a.pfn[0]);
+	assert_int_equal(iova_domain_cached(a.iovad), 0);
+	for (i = 1; i < PT_N - 1; i++)
+		assert_int_equal(reserve_iova(a.iovad, a.pfn[i], a.pfn[i]), 0);
 	CHECK(a.iovad);
 	iova_domain_destroy(a.iovad);
 	assert_int_equal(sim_alloc_live(m), base);
+	sim_machine_destroy(m);
+}
+
+static void *pt_owner_waits(void *p)
+{
+	struct pt_arg *a = p;
+
+	a->ok = pt_fill_own_cache(a);
+	pt_set_phase(a, 1);
+	pt_wait_phase(a, 2);
+	/* the flusher emptied this cache while we slept: tree, and it is full */
+	a->got = alloc_iova_fast(a->iovad, 4, PT_LIMIT, false);
+	return NULL;
+}
+
+/* A failing allocation flushes the cache of a live, idle thread. */
+static void test_cache_flush_live_thread(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct pt_arg a = { .iovad = iova_domain_create(m, GRANULE, 1, 0),
+			    .got = ~0UL };
+	unsigned long pfn, n = 0;
+	pthread_t t;
+
+	assert_non_null(a.iovad);
+	pthread_mutex_init(&a.lock, NULL);
+	pthread_cond_init(&a.cond, NULL);
+	assert_int_equal(pthread_create(&t, NULL, pt_owner_waits, &a), 0);
+	pt_wait_phase(&a, 1);
+	assert_true(a.ok);
+	while (alloc_iova_fast(a.iovad, 4, PT_LIMIT, false))
+		n++;
+	assert_int_equal(n, 15 - PT_N);
+	/* without the flush the thread's ranges stay out of reach */
+	assert_int_equal(alloc_iova_fast(a.iovad, 4, PT_LIMIT, false), 0);
+	/* flushed into the tree, which hands out the highest */
+	pfn = alloc_iova_fast(a.iovad, 4, PT_LIMIT, true);
+	assert_int_equal(pfn, a.pfn[0]);
+	assert_int_equal(iova_domain_cached(a.iovad), 0);
+	assert_int_equal(iova_domain_allocations(a.iovad), 15 - PT_N + 1);
+	CHECK(a.iovad);
+	pt_set_phase(&a, 2);
+	pthread_join(t, NULL);
+	/* 7 free quads remain (the flushed ones); the owner got the highest */
+	assert_int_equal(a.got, a.pfn[1]);
+	CHECK(a.iovad);
+	pthread_cond_destroy(&a.cond);
+	pthread_mutex_destroy(&a.lock);
+	iova_domain_destroy(a.iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	sim_machine_destroy(m);
+}
+
+/* More threads at once than indices: the ones without an index use the tree. */
+struct tl_arg {
+	struct iova_domain *iovad;
+	pthread_barrier_t *bar;
+	unsigned long pfn;
+};
+
+static void *tl_thread(void *p)
+{
+	struct tl_arg *a = p;
+
+	a->pfn = alloc_iova_fast(a->iovad, 1, 0xfffff, false);
+	pthread_barrier_wait(a->bar);	/* all alive, all with or without an index */
+	free_iova_fast(a->iovad, a->pfn, 1);
+	pthread_barrier_wait(a->bar);
+	return NULL;
+}
+
+static void test_cache_thread_limit(void **state)
+{
+	enum { N = SIM_MAX_THREADS + 1 };
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 0);
+	struct tl_arg *a = calloc(N, sizeof(*a));
+	pthread_t *t = calloc(N, sizeof(*t));
+	pthread_barrier_t bar;
+	unsigned long i;
+
+	assert_non_null(iovad);
+	assert_non_null(a);
+	assert_non_null(t);
+	pthread_barrier_init(&bar, NULL, N);
+	for (i = 0; i < N; i++) {
+		a[i] = (struct tl_arg){ iovad, &bar, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, tl_thread, &a[i]), 0);
+	}
+	for (i = 0; i < N; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&bar);
+	for (i = 0; i < N; i++)
+		assert_int_not_equal(a[i].pfn, 0);
+	/* SIM_MAX_THREADS ranges cached, the index-less thread's one freed */
+	assert_int_equal(iova_domain_cached(iovad), SIM_MAX_THREADS);
+	assert_int_equal(iova_domain_allocations(iovad), 0);
+	CHECK(iovad);
+	iova_domain_destroy(iovad);
+	assert_int_equal(sim_alloc_live(m), base);
+	free(t);
+	free(a);
 	sim_machine_destroy(m);
 }
 
@@ -1035,7 +1242,7 @@ static void *ct_worker(void *p)
 	return NULL;
 }
 
-static void test_concurrency(void **state)
+static void run_concurrency(bool membarrier)
 {
 	struct sim_machine *m = machine_from(PLATFORM_SMALL);
 	long base = sim_alloc_live(m);
@@ -1046,7 +1253,10 @@ static void test_concurrency(void **state)
 
 	assert_non_null(sh);
 	assert_non_null(t);
-	sh->iovad = iova_domain_create(m, GRANULE, 1, CT_THREADS, CT_GUARD);
+	/* the full-fence handshake where membarrier(2) is missing */
+	if (!membarrier)
+		sim_threads_set_membarrier(m, false);
+	sh->iovad = iova_domain_create(m, GRANULE, 1, CT_GUARD);
 	assert_non_null(sh->iovad);
 	atomic_store(&sh->running, CT_THREADS);
 	for (i = 0; i < CT_THREADS; i++) {
@@ -1115,6 +1325,16 @@ static void test_concurrency(void **state)
 	sim_machine_destroy(m);
 }
 
+static void test_concurrency(void **state)
+{
+	run_concurrency(true);
+}
+
+static void test_concurrency_fenced(void **state)
+{
+	run_concurrency(false);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Fault injection                                                          */
 /* ------------------------------------------------------------------------ */
@@ -1147,7 +1367,7 @@ static void fs_check_held(const unsigned long *pfn, const unsigned long *req,
 static void fail_scenario(struct sim_machine *m, unsigned int mag,
 			  unsigned int depot, unsigned long nr, bool check_each)
 {
-	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 2, 1);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 1);
 	unsigned long pfn[FS_NR], req[FS_NR], big[4], held = 0, i;
 	int ret;
 
@@ -1255,7 +1475,7 @@ static void test_million(void **state)
 {
 	struct sim_machine *m = machine_from(PLATFORM_SMALL);
 	long base = sim_alloc_live(m);
-	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 2, 0);
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 0);
 	const unsigned long limit = (1UL << 36) - 1;
 	unsigned long *pfns = malloc(VOLUME * sizeof(*pfns));
 	unsigned long i, bad = 0;
@@ -1306,9 +1526,13 @@ int main(void)
 		cmocka_unit_test(test_rounding),
 		cmocka_unit_test(test_cache_depot),
 		cmocka_unit_test(test_cache_flush_counts),
-		cmocka_unit_test(test_cache_per_cpu),
+		cmocka_unit_test(test_nomem_keeps_caches),
+		cmocka_unit_test(test_cache_per_thread),
+		cmocka_unit_test(test_cache_flush_live_thread),
+		cmocka_unit_test(test_cache_thread_limit),
 		cmocka_unit_test(test_random_model),
 		cmocka_unit_test(test_concurrency),
+		cmocka_unit_test(test_concurrency_fenced),
 		cmocka_unit_test(test_fail_nth),
 		cmocka_unit_test(test_million),
 	};

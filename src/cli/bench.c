@@ -331,7 +331,7 @@ out:
 static double iova_ns(struct sim_machine *m, unsigned long live, bool cached,
 		      double secs)
 {
-	struct iova_domain *iovad = iova_domain_create(m, SZ_4K, 1, 2, 0);
+	struct iova_domain *iovad = iova_domain_create(m, SZ_4K, 1, 0);
 	unsigned long *pfns, n = 0;
 	u64 t0, spent;
 	double r = -1;
@@ -489,7 +489,7 @@ static int ratio_suite(const struct cli_opts *co, double secs)
 
 		cache = iova_ns(m, 65536, true, secs / 4);
 		tree64k = iova_ns(m, 65536, false, secs / 4);
-		add_ratio(r, &nr, "IOVA alloc+free: tree (64Ki live) / per-CPU cache",
+		add_ratio(r, &nr, "IOVA alloc+free: tree (64Ki live) / per-thread cache",
 					  tree64k / cache, ">= 10x", tree64k / cache >= 10.0);
 		snprintf(r[nr - 1].detail, sizeof(r[0].detail), "%.1f ns vs %.1f ns",
 			 tree64k, cache);

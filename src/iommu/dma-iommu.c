@@ -123,7 +123,7 @@ int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev)
 		return 0;
 	c->granule = u->granule;
 	c->shift = u->gshift;
-	c->iovad = iova_domain_create(m, u->granule, 1, m->ncpus, u->guard_pfns);
+	c->iovad = iova_domain_create(m, u->granule, 1, u->guard_pfns);
 	if (!c->iovad)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < u->nr_resv; i++)

@@ -3,7 +3,7 @@
  * IOVA space allocator (drivers/iommu/iova.c semantics, FreeBSD
  * iommu_gas.c structure): allocated ranges in a balanced tree augmented
  * with the largest free gap below each subtree, so finding space is
- * O(log n); per-CPU magazine caches of recently freed ranges by size class
+ * O(log n); per-thread (the per-CPU analogue) magazine caches of recently freed ranges by size class
  * in front of a shared depot, so the common alloc/free is a few loads.
  *
  * Units are granule frames ("pfn" = iova >> granule shift), as in Linux.
@@ -25,14 +25,12 @@ struct iova_domain;
  * @m: machine, for the allocation hook (fail-Nth)
  * @granule: bytes per frame (power of two, >= 4K)
  * @start_pfn: lowest frame that may be allocated (>= 1: frame 0 never is)
- * @ncpus: number of per-CPU caches (callers pick one by sched_getcpu())
  * @guard_pfns: free frames kept after every allocation (0 = none), so an
  *	overrun hits unmapped space
  */
 struct iova_domain *iova_domain_create(struct sim_machine *m,
 				       unsigned long granule,
 				       unsigned long start_pfn,
-				       unsigned int ncpus,
 				       unsigned long guard_pfns);
 /* Frees the tree, the caches and the depot. */
 void iova_domain_destroy(struct iova_domain *iovad);
@@ -49,7 +47,7 @@ int reserve_iova(struct iova_domain *iovad, unsigned long pfn_lo,
  * alloc_iova_fast - allocate @size frames ending at or below @limit_pfn
  *
  * Sizes below the cache limit are rounded up to a power of two and come
- * naturally aligned, from the calling CPU's magazine when it has one, else
+ * naturally aligned, from the calling thread's magazine when it has one, else
  * the depot, else the tree (highest fit first, as Linux allocates
  * top-down). With @flush_rcache, a failing tree allocation empties every
  * cache into the tree and tries once more. Returns the first frame, or 0.
@@ -69,7 +67,7 @@ unsigned long alloc_iova(struct iova_domain *iovad, unsigned long size,
 /* Free the allocation containing @pfn; returns its size in frames, 0 if none. */
 unsigned long free_iova(struct iova_domain *iovad, unsigned long pfn);
 
-/* Empty every per-CPU cache and the depot back into the tree. */
+/* Empty every thread's cache and the depot back into the tree. */
 void iova_cache_flush(struct iova_domain *iovad);
 
 unsigned long iova_shift(struct iova_domain *iovad);
