@@ -7,6 +7,7 @@
 #define _DMASTACK_INTERNAL_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -272,6 +273,52 @@ struct iommu_group;
 
 /* Threads of one machine that get a per-thread index (the per-CPU analogue). */
 #define SIM_MAX_THREADS		128
+
+/*
+ * A short spinlock, inline: uncontended it is one exchange and one store
+ * (no call into libc). Spinners yield after a while, since a holder may
+ * be preempted on a machine with fewer CPUs than threads.
+ */
+typedef struct {
+	_Atomic int locked;
+} sim_spinlock_t;
+
+static inline void sim_spin_lock_init(sim_spinlock_t *l)
+{
+	atomic_init(&l->locked, 0);
+}
+
+static inline void sim_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+static inline void sim_spin_lock(sim_spinlock_t *l)
+{
+	unsigned int spins = 0;
+
+	while (atomic_exchange_explicit(&l->locked, 1, memory_order_acquire)) {
+		while (atomic_load_explicit(&l->locked, memory_order_relaxed)) {
+			if (++spins >= 256) {
+				sched_yield();
+				spins = 0;
+			} else {
+				sim_cpu_relax();
+			}
+		}
+	}
+}
+
+static inline void sim_spin_unlock(sim_spinlock_t *l)
+{
+	atomic_store_explicit(&l->locked, 0, memory_order_release);
+}
 
 /* Direct-mapped hints from the thread pointer to the thread's index. */
 #define SIM_THREAD_HINTS	256

@@ -44,7 +44,13 @@ int sim_dma_write(struct device *dev, dma_addr_t addr, const void *buf,
 
 unsigned long sim_dma_debug_errors(struct sim_machine *m);
 unsigned long sim_iommu_faults(struct sim_machine *m);
+/* Invalidation requests, each one batch of commands ended by a wait/sync. */
 unsigned long sim_iommu_invalidations(struct sim_machine *m);
+/*
+ * Commands the units executed from their invalidation queues (VT-d
+ * descriptors, SMMUv3 commands), the waits/syncs included.
+ */
+unsigned long sim_iommu_inval_commands(struct sim_machine *m);
 /* Lazy mode: flush queue of @dev's domain (statistics; force the timer). */
 int sim_iommu_fq_stats(struct device *dev, unsigned long *flushes,
 		       unsigned int *queued, u64 *max_window_ops,

@@ -104,8 +104,27 @@ void trace_dma_free(struct device *dev, const char *event, void *virt,
 		    enum dma_data_direction dir, unsigned long attrs);
 
 /* iommu-dma (src/iommu/dma-iommu.c) */
-int dma_info_to_prot(enum dma_data_direction dir, bool coherent,
-		     unsigned long attrs);
+/* IOMMU protection bits for a mapping (inline: every map computes them). */
+static inline int dma_info_to_prot(enum dma_data_direction dir, bool coherent,
+				   unsigned long attrs)
+{
+	int prot = coherent ? IOMMU_CACHE : 0;
+
+	if (attrs & DMA_ATTR_PRIVILEGED)
+		prot |= IOMMU_PRIV;
+	if (attrs & DMA_ATTR_MMIO)
+		prot |= IOMMU_MMIO;
+	switch (dir) {
+	case DMA_BIDIRECTIONAL:
+		return prot | IOMMU_READ | IOMMU_WRITE;
+	case DMA_TO_DEVICE:
+		return prot | IOMMU_READ;
+	case DMA_FROM_DEVICE:
+		return prot | IOMMU_WRITE;
+	default:
+		return 0;
+	}
+}
 dma_addr_t iommu_dma_map_phys(struct device *dev, phys_addr_t phys,
 			      size_t size, enum dma_data_direction dir,
 			      unsigned long attrs);

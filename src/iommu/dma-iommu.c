@@ -79,26 +79,6 @@ static bool iova_unaligned(struct iommu_dma_cookie *c, phys_addr_t phys,
 	return iova_offset(c, phys | size) != 0;
 }
 
-int dma_info_to_prot(enum dma_data_direction dir, bool coherent,
-		     unsigned long attrs)
-{
-	int prot = coherent ? IOMMU_CACHE : 0;
-
-	if (attrs & DMA_ATTR_PRIVILEGED)
-		prot |= IOMMU_PRIV;
-	if (attrs & DMA_ATTR_MMIO)
-		prot |= IOMMU_MMIO;
-	switch (dir) {
-	case DMA_BIDIRECTIONAL:
-		return prot | IOMMU_READ | IOMMU_WRITE;
-	case DMA_TO_DEVICE:
-		return prot | IOMMU_READ;
-	case DMA_FROM_DEVICE:
-		return prot | IOMMU_WRITE;
-	default:
-		return 0;
-	}
-}
 
 /* ------------------------------------------------------------------------ */
 /* Cookie: the IOVA space and the flush queue                               */
@@ -147,7 +127,7 @@ int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev)
 			goto err_free;
 		c->fq = true;
 	}
-	pthread_spin_init(&c->fq_lock, PTHREAD_PROCESS_PRIVATE);
+	sim_spin_lock_init(&c->fq_lock);
 	domain->iova_cookie = c;
 	return 0;
 
@@ -166,7 +146,6 @@ void iommu_dma_put_cookie(struct iommu_domain *domain)
 		return;
 	sim_kfree(sd->iommu->m, c->fq_ring);
 	iova_domain_destroy(c->iovad);
-	pthread_spin_destroy(&c->fq_lock);
 	domain->iova_cookie = NULL;
 }
 
@@ -194,9 +173,9 @@ int iommu_dma_fq_flush(struct iommu_domain *domain)
 
 	if (!c || !c->fq)
 		return -EINVAL;
-	pthread_spin_lock(&c->fq_lock);
+	sim_spin_lock(&c->fq_lock);
 	fq_flush_locked(domain);
-	pthread_spin_unlock(&c->fq_lock);
+	sim_spin_unlock(&c->fq_lock);
 	return 0;
 }
 
@@ -207,11 +186,11 @@ void iommu_dma_fq_timer(struct iommu_domain *domain)
 	struct iommu_dma_cookie *c = &sd->cookie;
 	u64 now = atomic_load(&sd->iommu->m->clock_ns);
 
-	pthread_spin_lock(&c->fq_lock);
+	sim_spin_lock(&c->fq_lock);
 	if (c->fq_count &&
 	    now - c->fq_ring[c->fq_head].queued_ns >= sd->iommu->fq_timeout_ns)
 		fq_flush_locked(domain);
-	pthread_spin_unlock(&c->fq_lock);
+	sim_spin_unlock(&c->fq_lock);
 }
 
 void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
@@ -222,7 +201,7 @@ void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
 	u64 now = atomic_load(&sd->iommu->m->clock_ns);
 	struct fq_entry *e;
 
-	pthread_spin_lock(&c->fq_lock);
+	sim_spin_lock(&c->fq_lock);
 	if (c->fq_count &&
 	    now - c->fq_ring[c->fq_head].queued_ns >= sd->iommu->fq_timeout_ns)
 		fq_flush_locked(domain);
@@ -235,7 +214,7 @@ void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
 	e->queued_op = atomic_load(&c->ops);
 	e->dev = dev;
 	c->fq_count++;
-	pthread_spin_unlock(&c->fq_lock);
+	sim_spin_unlock(&c->fq_lock);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -840,9 +819,9 @@ void dma_iova_free(struct device *dev, struct dma_iova_state *state)
 			    iova_align(c, size + pad), false);
 }
 
-static int __dma_iova_link(struct device *dev, dma_addr_t addr,
-			   phys_addr_t phys, size_t size,
-			   enum dma_data_direction dir, unsigned long attrs)
+static inline __attribute__((always_inline)) int
+__dma_iova_link(struct device *dev, dma_addr_t addr, phys_addr_t phys,
+		size_t size, enum dma_data_direction dir, unsigned long attrs)
 {
 	bool coherent = dev_is_dma_coherent(dev);
 	int prot = dma_info_to_prot(dir, coherent, attrs);
@@ -1110,13 +1089,13 @@ int sim_iommu_fq_stats(struct device *dev, unsigned long *flushes,
 	if (!domain || !domain->iova_cookie)
 		return -ENOENT;
 	c = cookie_of(domain);
-	pthread_spin_lock(&c->fq_lock);
+	sim_spin_lock(&c->fq_lock);
 	*flushes = atomic_load(&c->fq_flushes);
 	*queued = c->fq_count;
 	*max_window_ops = c->max_window_ops;
 	*max_window_ns = c->max_window_ns;
 	*stale_hits = c->stale_hits;
-	pthread_spin_unlock(&c->fq_lock);
+	sim_spin_unlock(&c->fq_lock);
 	return 0;
 }
 

@@ -30,6 +30,24 @@ struct sim_iommu_resv {
 	const char *why;
 };
 
+/* Domain ids a unit can tag IOTLB entries with (VT-d DID, SMMUv3 ASID). */
+#define SIM_IOMMU_DIDS		1024
+
+struct cmdq_format;
+
+/* The invalidation queue (cmdq.c): a ring in RAM and the unit's registers. */
+struct sim_cmdq {
+	const struct cmdq_format *fmt;
+	pthread_mutex_t lock;		/* the driver's queue lock */
+	struct page *pages;		/* order 1: ring, then status words */
+	u8 *ring;
+	u32 *status;			/* one per ring slot */
+	phys_addr_t ring_phys, status_phys;
+	unsigned int head, tail;	/* hardware: consumer, tail register */
+	unsigned int sw_tail;		/* driver: next free slot */
+	_Atomic unsigned long cmds, syncs, errors;
+};
+
 /* One hardware unit (platform line "iommu"). */
 struct sim_iommu {
 	struct sim_machine *m;
@@ -45,7 +63,14 @@ struct sim_iommu {
 	unsigned int tlb_entries;
 	_Atomic unsigned long invalidations, faults, tlb_hits, tlb_misses;
 	_Atomic unsigned long sync_maps;	/* dma_iova_sync / iotlb_sync_map */
-	_Atomic unsigned int next_domain_id;
+	struct sim_cmdq cmdq;
+
+	/* domain ids: a domain-selective invalidation bumps the generation */
+	pthread_mutex_t did_lock;
+	bool did_used[SIM_IOMMU_DIDS];
+	_Atomic unsigned int did_gen[SIM_IOMMU_DIDS];
+	/* live IOTLB entries per domain id (tlb_lock): empty means no work */
+	unsigned int did_entries[SIM_IOMMU_DIDS];
 
 	struct sim_iommu_resv resv[4];
 	unsigned int nr_resv;
@@ -76,7 +101,7 @@ struct iommu_dma_cookie {
 	unsigned long granule;
 	unsigned int shift;
 	bool fq;			/* lazy: unmaps go through the queue */
-	pthread_spinlock_t fq_lock;
+	sim_spinlock_t fq_lock;
 	struct fq_entry *fq_ring;
 	unsigned int fq_head, fq_count, fq_size;
 	_Atomic u64 ops;		/* map/unmap operations, for windows */
@@ -95,8 +120,7 @@ struct sim_domain {
 	struct sim_iommu *iommu;
 	unsigned int id;
 	struct io_pgtable *pgt;
-	_Alignas(64) pthread_spinlock_t lock;	/* page-table updates (short) */
-	_Atomic unsigned int tlb_gen;	/* bumped by a flush-all */
+	_Alignas(64) sim_spinlock_t lock;	/* page-table updates (short) */
 	_Alignas(64) struct iommu_dma_cookie cookie;
 	char pad[64];
 };
@@ -122,6 +146,18 @@ void iommu_dma_fq_timer(struct iommu_domain *domain);
 /* Translation by the hardware for a device access; -EFAULT on a fault. */
 int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 			phys_addr_t *phys, bool *translated, bool *reported);
+
+/* cmdq.c */
+int sim_cmdq_init(struct sim_iommu *u);
+void sim_cmdq_fini(struct sim_iommu *u);
+int sim_cmdq_inval_sync(struct sim_iommu *u, unsigned int did, u64 iova,
+			u64 size, bool all);
+int sim_cmdq_submit_raw(struct sim_iommu *u, u64 d0, u64 d1);
+const char *sim_cmdq_name(struct sim_iommu *u);
+/* The hardware's IOTLB invalidations (iommu.c). */
+void sim_iotlb_inval_range(struct sim_iommu *u, unsigned int did, u64 pfn,
+			   u64 pages);
+void sim_iotlb_inval_domain(struct sim_iommu *u, unsigned int did);
 
 /* dma-iommu.c */
 int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev);

@@ -67,7 +67,14 @@ static struct sim_iommu *unit_create(struct sim_machine *m,
 	u->fq_size = cfg->fq_size ? cfg->fq_size : 256;
 	u->fq_timeout_ns = cfg->fq_timeout_ns ? cfg->fq_timeout_ns : 10000000ULL;
 	u->guard_pfns = cfg->guard_pfns;
+	/* a unit that is off has no driver, so no queue either */
+	if (u->mode != SIM_IOMMU_OFF && sim_cmdq_init(u)) {
+		sim_kfree(m, u->tlb);
+		sim_kfree(m, u);
+		return NULL;
+	}
 	pthread_mutex_init(&u->tlb_lock, NULL);
+	pthread_mutex_init(&u->did_lock, NULL);
 	/* The interrupt (MSI) window is never DMA-mapped. */
 	if (!strcmp(cfg->format, "x86_64"))
 		u->resv[u->nr_resv++] = (struct sim_iommu_resv){
@@ -82,6 +89,8 @@ static void unit_destroy(struct sim_machine *m, struct sim_iommu *u)
 {
 	if (!u)
 		return;
+	sim_cmdq_fini(u);
+	pthread_mutex_destroy(&u->did_lock);
 	pthread_mutex_destroy(&u->tlb_lock);
 	sim_kfree(m, u->tlb);
 	sim_kfree(m, u);
@@ -113,40 +122,91 @@ static inline unsigned int tlb_slot(struct sim_iommu *u, u64 tag)
 	return (unsigned int)(h >> 40) & (u->tlb_entries - 1);
 }
 
-/* One invalidation command for [iova, iova + size) of a domain. */
-static void iotlb_inval(struct sim_iommu *u, unsigned int did, u64 iova,
-			u64 size, bool all)
+/* Is slot @e a live entry (its domain's generation)? tlb_lock held. */
+static inline bool tlb_entry_live(struct sim_iommu *u, const struct iotlb_entry *e)
 {
-	u64 first = iova >> u->gshift, last = (iova + size - 1) >> u->gshift;
+	unsigned int did;
 
-	atomic_fetch_add(&u->invalidations, 1);
+	if (!e->tag)
+		return false;
+	did = (unsigned int)(e->tag >> 48) - 1;
+	return e->gen == atomic_load_explicit(&u->did_gen[did],
+					      memory_order_relaxed);
+}
+
+/* Empty slot @e, keeping the per-domain count. tlb_lock held. */
+static inline void tlb_entry_drop(struct sim_iommu *u, struct iotlb_entry *e)
+{
+	if (tlb_entry_live(u, e))
+		u->did_entries[(e->tag >> 48) - 1]--;
+	e->tag = 0;
+}
+
+/**
+ * sim_iotlb_inval_range - the hardware drops IOTLB entries
+ * @u: the unit, executing an invalidation command from its queue
+ * @did: the domain id the entries are tagged with
+ * @pfn: first granule frame, @pages granules
+ *
+ * A domain with no live entry costs nothing (real IOTLBs match all their
+ * entries at once); small ranges probe the slot of each frame; ranges as
+ * large as the IOTLB scan it once. Takes the IOTLB lock.
+ */
+void sim_iotlb_inval_range(struct sim_iommu *u, unsigned int did, u64 pfn,
+			   u64 pages)
+{
+	u64 last = pfn + pages - 1;
+
+	if (did >= SIM_IOMMU_DIDS)
+		return;
 	pthread_mutex_lock(&u->tlb_lock);
-	if (all || last - first >= u->tlb_entries) {
-		u64 lo = TLB_TAG(did, 0), hi = TLB_TAG(did, (1ULL << 48) - 1);
+	if (!u->did_entries[did]) {
+		/* nothing of this domain is cached */
+	} else if (pages >= u->tlb_entries) {
+		u64 lo = TLB_TAG(did, pfn), hi = TLB_TAG(did, last);
 
 		for (unsigned int i = 0; i < u->tlb_entries; i++)
-			if (u->tlb[i].tag >= lo && u->tlb[i].tag <= hi &&
-			    (all || ((u->tlb[i].tag & ((1ULL << 48) - 1)) >= first &&
-				     (u->tlb[i].tag & ((1ULL << 48) - 1)) <= last)))
-				u->tlb[i].tag = 0;
+			if (u->tlb[i].tag >= lo && u->tlb[i].tag <= hi)
+				tlb_entry_drop(u, &u->tlb[i]);
 	} else {
-		for (u64 pfn = first; pfn <= last; pfn++) {
-			u64 tag = TLB_TAG(did, pfn);
+		for (u64 f = pfn; f <= last; f++) {
+			u64 tag = TLB_TAG(did, f);
 			struct iotlb_entry *e = &u->tlb[tlb_slot(u, tag)];
 
 			if (e->tag == tag)
-				e->tag = 0;
+				tlb_entry_drop(u, e);
 		}
 	}
 	pthread_mutex_unlock(&u->tlb_lock);
 }
 
+/*
+ * sim_iotlb_inval_domain - the hardware drops every entry of @did in O(1):
+ * entries carry their domain id's generation, and this bumps it. Takes the
+ * IOTLB lock.
+ */
+void sim_iotlb_inval_domain(struct sim_iommu *u, unsigned int did)
+{
+	pthread_mutex_lock(&u->tlb_lock);
+	atomic_fetch_add(&u->did_gen[did], 1);
+	u->did_entries[did] = 0;
+	pthread_mutex_unlock(&u->tlb_lock);
+}
+
+/* One invalidation request: its commands and a sync through the queue. */
+static void iotlb_inval(struct sim_iommu *u, unsigned int did, u64 iova,
+			u64 size, bool all)
+{
+	atomic_fetch_add(&u->invalidations, 1);
+	sim_cmdq_inval_sync(u, did, iova, size, all);
+}
+
 /* After an invalidation, table pages emptied by unmaps can go. */
 static void reclaim_tables(struct sim_domain *sd)
 {
-	pthread_spin_lock(&sd->lock);
+	sim_spin_lock(&sd->lock);
 	io_pgtable_reclaim(sd->pgt);
-	pthread_spin_unlock(&sd->lock);
+	sim_spin_unlock(&sd->lock);
 }
 
 void iommu_iotlb_sync_range(struct iommu_domain *domain, unsigned long iova,
@@ -161,21 +221,32 @@ void iommu_iotlb_sync_range(struct iommu_domain *domain, unsigned long iova,
 }
 
 /*
- * A domain-selective invalidation: every IOTLB entry of the domain carries
- * the domain's generation, so bumping it drops them all in O(1).
+ * A domain-selective invalidation. The hardware tags every IOTLB entry
+ * with its domain id's generation, so executing it is O(1).
  */
 void iommu_flush_iotlb_all(struct iommu_domain *domain)
 {
 	struct sim_domain *sd = to_sim_domain(domain);
 
-	atomic_fetch_add(&sd->iommu->invalidations, 1);
-	atomic_fetch_add(&sd->tlb_gen, 1);
+	iotlb_inval(sd->iommu, sd->id, 0, 0, true);
 	reclaim_tables(sd);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Domains                                                                  */
 /* ------------------------------------------------------------------------ */
+
+/*
+ * Give a domain id back. Its IOTLB entries go first (a domain-selective
+ * invalidation), so the next domain with this id never hits them.
+ */
+static void domain_put_id(struct sim_iommu *u, unsigned int did)
+{
+	iotlb_inval(u, did, 0, 0, true);
+	pthread_mutex_lock(&u->did_lock);
+	u->did_used[did] = false;
+	pthread_mutex_unlock(&u->did_lock);
+}
 
 static struct iommu_domain *domain_alloc(struct sim_iommu *u, unsigned int type)
 {
@@ -185,15 +256,24 @@ static struct iommu_domain *domain_alloc(struct sim_iommu *u, unsigned int type)
 	if (!sd)
 		return NULL;
 	sd->iommu = u;
-	sd->id = atomic_fetch_add(&u->next_domain_id, 1);
+	pthread_mutex_lock(&u->did_lock);
+	for (sd->id = 0; sd->id < SIM_IOMMU_DIDS && u->did_used[sd->id]; sd->id++)
+		;
+	if (sd->id < SIM_IOMMU_DIDS)
+		u->did_used[sd->id] = true;
+	pthread_mutex_unlock(&u->did_lock);
+	if (sd->id == SIM_IOMMU_DIDS) {
+		sim_kfree(m, sd);
+		return NULL;
+	}
 	sd->domain.type = type;
 	sd->domain.iommu = u;
 	sd->domain.priv = sd;
-	pthread_spin_init(&sd->lock, PTHREAD_PROCESS_PRIVATE);
+	sim_spin_lock_init(&sd->lock);
 	if (type & __IOMMU_DOMAIN_PAGING) {
 		sd->pgt = io_pgtable_alloc(m, u->format, u->granule);
 		if (!sd->pgt) {
-			pthread_spin_destroy(&sd->lock);
+			domain_put_id(u, sd->id);
 			sim_kfree(m, sd);
 			return NULL;
 		}
@@ -216,7 +296,7 @@ static void domain_free(struct sim_machine *m, struct iommu_domain *domain)
 	iommu_dma_put_cookie(domain);
 	if (sd->pgt)
 		io_pgtable_free(sd->pgt);
-	pthread_spin_destroy(&sd->lock);
+	domain_put_id(sd->iommu, sd->id);
 	sim_kfree(m, sd);
 }
 
@@ -257,9 +337,9 @@ int iommu_map(struct iommu_domain *domain, unsigned long iova,
 	if (!size)
 		return 0;
 	sd = to_sim_domain(domain);
-	pthread_spin_lock(&sd->lock);
+	sim_spin_lock(&sd->lock);
 	ret = io_pgtable_map(sd->pgt, iova, paddr, size, prot);
-	pthread_spin_unlock(&sd->lock);
+	sim_spin_unlock(&sd->lock);
 	return ret;
 }
 
@@ -273,9 +353,9 @@ size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
 	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
 		return 0;
 	sd = to_sim_domain(domain);
-	pthread_spin_lock(&sd->lock);
+	sim_spin_lock(&sd->lock);
 	ret = io_pgtable_unmap(sd->pgt, iova, size);
-	pthread_spin_unlock(&sd->lock);
+	sim_spin_unlock(&sd->lock);
 	return ret;
 }
 
@@ -286,9 +366,9 @@ size_t iommu_unmap_fast_phys(struct iommu_domain *domain, unsigned long iova,
 	struct sim_domain *sd = to_sim_domain(domain);
 	size_t ret;
 
-	pthread_spin_lock(&sd->lock);
+	sim_spin_lock(&sd->lock);
 	ret = io_pgtable_unmap_phys(sd->pgt, iova, size, first_phys);
-	pthread_spin_unlock(&sd->lock);
+	sim_spin_unlock(&sd->lock);
 	return ret;
 }
 
@@ -315,10 +395,10 @@ phys_addr_t iommu_iova_to_phys(struct iommu_domain *domain, dma_addr_t iova)
 	if (!(domain->type & __IOMMU_DOMAIN_PAGING))
 		return 0;
 	sd = to_sim_domain(domain);
-	pthread_spin_lock(&sd->lock);
+	sim_spin_lock(&sd->lock);
 	if (io_pgtable_lookup(sd->pgt, iova, &phys, &prot, NULL))
 		phys = 0;
-	pthread_spin_unlock(&sd->lock);
+	sim_spin_unlock(&sd->lock);
 	return phys;
 }
 
@@ -339,9 +419,9 @@ int sim_iommu_lookup(struct device *dev, dma_addr_t iova, phys_addr_t *phys,
 	if (!(domain->type & __IOMMU_DOMAIN_PAGING))
 		return -ENOENT;
 	sd = to_sim_domain(domain);
-	pthread_spin_lock(&sd->lock);
+	sim_spin_lock(&sd->lock);
 	ret = io_pgtable_lookup(sd->pgt, iova, phys, prot, NULL);
-	pthread_spin_unlock(&sd->lock);
+	sim_spin_unlock(&sd->lock);
 	return ret ? -ENOENT : 0;
 }
 
@@ -531,7 +611,7 @@ static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
 	bool found = false;
 	u64 w_ops = 0, w_ns = 0;
 
-	pthread_spin_lock(&c->fq_lock);
+	sim_spin_lock(&c->fq_lock);
 	for (unsigned int i = 0; i < c->fq_count && c->fq_ring; i++) {
 		struct fq_entry *e = &c->fq_ring[(c->fq_head + i) % c->fq_size];
 
@@ -546,7 +626,7 @@ static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
 		c->max_window_ops = w_ops;
 	if (w_ns > c->max_window_ns)
 		c->max_window_ns = w_ns;
-	pthread_spin_unlock(&c->fq_lock);
+	sim_spin_unlock(&c->fq_lock);
 	if (found)
 		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, iova, len,
 			   "DMA-API: %s %s: device %s IOVA %#llx+%zu after it was unmapped, through a stale IOTLB entry (lazy mode: unmapped %llu DMA operations and %llu ns ago, still waiting in the flush queue)",
@@ -599,7 +679,8 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 	off = iova & (u->granule - 1);
 	tag = TLB_TAG(sd->id, iova >> u->gshift);
 
-	gen = atomic_load(&sd->tlb_gen);
+	/* before the walk: an invalidation during it makes the fill stale */
+	gen = atomic_load(&u->did_gen[sd->id]);
 	pthread_mutex_lock(&u->tlb_lock);
 	e = &u->tlb[tlb_slot(u, tag)];
 	hit = e->tag == tag && e->gen == gen;
@@ -614,33 +695,38 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 		int wprot;
 
 		atomic_fetch_add(&u->tlb_hits, 1);
-		pthread_spin_lock(&sd->lock);
+		sim_spin_lock(&sd->lock);
 		if (io_pgtable_lookup(sd->pgt, iova & ~(u64)(u->granule - 1),
 				      &walk, &wprot, NULL) ||
 		    walk != out || wprot != prot) {
-			pthread_spin_unlock(&sd->lock);
+			sim_spin_unlock(&sd->lock);
 			/* one report per access: the stale use says it all */
 			if (!*reported)
 				report_stale(dev, sd, iova, len, write);
 			*reported = true;
 		} else {
-			pthread_spin_unlock(&sd->lock);
+			sim_spin_unlock(&sd->lock);
 		}
 	} else {
 		atomic_fetch_add(&u->tlb_misses, 1);
-		pthread_spin_lock(&sd->lock);
+		sim_spin_lock(&sd->lock);
 		if (io_pgtable_lookup(sd->pgt, iova & ~(u64)(u->granule - 1),
 				      &out, &prot, NULL)) {
-			pthread_spin_unlock(&sd->lock);
+			sim_spin_unlock(&sd->lock);
 			return iommu_fault(dev, u, iova, len, write,
 					   "no translation (not mapped)");
 		}
-		pthread_spin_unlock(&sd->lock);
+		sim_spin_unlock(&sd->lock);
 		pthread_mutex_lock(&u->tlb_lock);
-		e->tag = tag;
-		e->gen = gen;
-		e->phys = out;
-		e->prot = prot;
+		/* not if the domain was invalidated since the walk began */
+		if (gen == atomic_load(&u->did_gen[sd->id])) {
+			tlb_entry_drop(u, e);
+			e->tag = tag;
+			e->gen = gen;
+			e->phys = out;
+			e->prot = prot;
+			u->did_entries[sd->id]++;
+		}
 		pthread_mutex_unlock(&u->tlb_lock);
 	}
 	if (write && !(prot & IOMMU_WRITE))
@@ -668,6 +754,15 @@ unsigned long sim_iommu_invalidations(struct sim_machine *m)
 
 	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
 		n += atomic_load(&m->iommu_units[i]->invalidations);
+	return n;
+}
+
+unsigned long sim_iommu_inval_commands(struct sim_machine *m)
+{
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
+		n += atomic_load(&m->iommu_units[i]->cmdq.cmds);
 	return n;
 }
 
