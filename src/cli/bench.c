@@ -99,7 +99,7 @@ struct worker {
 	unsigned long ops;
 	bool failed;
 	pthread_barrier_t *start;
-};
+} __attribute__((aligned(64)));	/* ops is written per pair: no false sharing */
 
 struct sample {
 	u64 map, unmap;		/* ns in sampled pairs */
@@ -211,8 +211,15 @@ static double run_bench(const struct bench_opts *o, double *map_ns,
 
 	if (!m)
 		return -1;
-	w = calloc(o->threads, sizeof(*w));
+	w = aligned_alloc(64, o->threads * sizeof(*w));
 	th = calloc(o->threads, sizeof(*th));
+	if (!w || !th) {
+		fprintf(stderr, "dmastack bench: out of memory\n");
+		free(th);
+		free(w);
+		sim_machine_destroy(m);
+		return -1;
+	}
 	pthread_barrier_init(&start, NULL, o->threads + 1);
 	for (unsigned int i = 0; i < o->threads; i++) {
 		char id[16];
@@ -445,12 +452,24 @@ static int ratio_suite(const struct cli_opts *co, double secs)
 				  "<= 5x", lazy / direct <= 5.0);
 	snprintf(r[nr - 1].detail, sizeof(r[0].detail), "%.1f ns vs %.1f ns", lazy, direct);
 
-	pair_ns("iommu", "lazy", "map", 2, 1, secs, &two_mops);
+	/*
+	 * Scaling is the number a noisy neighbour on a small machine moves
+	 * most: one and two threads alternate three times, best of each.
+	 */
+	two_mops = 0;
+	for (int i = 0; i < 3; i++) {
+		double one, two;
+
+		pair_ns("iommu", "lazy", "map", 1, 1, secs, &one);
+		pair_ns("iommu", "lazy", "map", 2, 1, secs, &two);
+		one_mops = max(one_mops, one);
+		two_mops = max(two_mops, two);
+	}
 	add_ratio(r, &nr, "2 threads / 1 thread, lazy map+unmap throughput",
 				  two_mops / one_mops, ">= 1.8x",
 				  two_mops / one_mops >= 1.8);
 	snprintf(r[nr - 1].detail, sizeof(r[0].detail),
-		 "%.2f vs %.2f Mops/s (each thread its own device and domain)",
+		 "%.2f vs %.2f Mops/s (each thread its own device and domain; best of 3)",
 		 two_mops, one_mops);
 
 	m = sim_machine_parse_opts(

@@ -930,7 +930,9 @@ out_unlock:
 
 static struct iova_magazine *iova_magazine_alloc(struct sim_machine *m)
 {
-	struct iova_magazine *mag = sim_kmalloc(m, sizeof(*mag));
+	/* whole cache lines: another thread's magazine never shares one */
+	struct iova_magazine *mag =
+		sim_kzalloc_aligned(m, ALIGN(sizeof(*mag), 64), 64);
 
 	if (mag)
 		mag->size = 0;
@@ -989,7 +991,9 @@ static struct iova_thread_rcache *iova_rc_create(struct iova_domain *iovad,
 						 unsigned int id)
 {
 	struct sim_machine *m = iovad->m;
-	struct iova_thread_rcache *rc = sim_kzalloc(m, sizeof(*rc));
+	/* busy is written on every hit: keep it off other threads' lines */
+	struct iova_thread_rcache *rc =
+		sim_kzalloc_aligned(m, ALIGN(sizeof(*rc), 64), 64);
 	unsigned int cls;
 
 	if (!rc)
