@@ -2564,6 +2564,122 @@ static void sweep_iova(struct fx *f, struct device *dev, bool bounce)
 	blk_put(f->m, &c);
 }
 
+/*
+ * Domains beyond the default: a paging domain, DMA ownership with the
+ * blocking domain, attach/detach, and the DMA API still working on the
+ * default domain underneath.
+ */
+static void test_domain_attach_and_ownership(void **state)
+{
+	struct fx *f = FX(state);
+	const size_t g = f->g;
+	const unsigned long uiova = 0x40000000;	/* in the user domain */
+	struct blk a = blk_get(f->m, g), b = blk_get(f->m, g);
+	struct iommu_group *grp = iommu_group_get(f->dev);
+	struct iommu_domain *def = iommu_get_domain_for_dev(f->dev);
+	struct iommu_domain *d, *d2, *dpt, *err;
+	unsigned long warns;
+	dma_addr_t addr;
+	int owner, other;
+	u8 *buf = malloc(g);
+
+	assert_non_null(buf);
+	assert_non_null(grp);
+	fill_pattern(a.cpu, g, 61);
+	fill_pattern(b.cpu, g, 62);
+
+	/* allocation: only behind a translating unit */
+	err = iommu_paging_domain_alloc(f->direct);
+	assert_true(IS_ERR(err));
+	assert_int_equal(PTR_ERR(err), -ENODEV);
+	err = iommu_paging_domain_alloc(f->off);
+	assert_int_equal(PTR_ERR(err), -ENODEV);
+	d = iommu_paging_domain_alloc(f->dev);
+	d2 = iommu_paging_domain_alloc(f->dev);
+	dpt = iommu_paging_domain_alloc(f->pt);
+	assert_false(IS_ERR_OR_NULL(d));
+	assert_false(IS_ERR_OR_NULL(d2));
+	assert_false(IS_ERR_OR_NULL(dpt));
+	assert_int_equal(d->type, IOMMU_DOMAIN_UNMANAGED);
+	assert_int_equal(iommu_map(d, uiova, b.phys, g, IOMMU_READ | IOMMU_CACHE, 0), 0);
+
+	/* the DMA API's mapping, through the default domain */
+	addr = map_ok(f->dev, a.phys, g, DMA_TO_DEVICE, 0);
+	dev_read_ok(f->dev, addr, buf, g);
+	assert_memory_equal(buf, a.cpu, g);
+
+	/* ownership: the blocking domain, nothing reaches memory */
+	assert_int_equal(iommu_group_claim_dma_owner(grp, NULL), -EINVAL);
+	assert_int_equal(iommu_group_claim_dma_owner(NULL, &owner), -EINVAL);
+	assert_false(iommu_group_dma_owner_claimed(grp));
+	assert_int_equal(iommu_group_claim_dma_owner(grp, &owner), 0);
+	assert_true(iommu_group_dma_owner_claimed(grp));
+	assert_int_equal(iommu_group_claim_dma_owner(grp, &other), -EPERM);
+	assert_int_equal(iommu_get_domain_for_dev(f->dev)->type, IOMMU_DOMAIN_BLOCKED);
+	assert_int_not_equal(sim_dma_read(f->dev, addr, buf, 1), 0);
+	assert_true(sim_report_find(f->m, SIM_REPORT_IOMMU_FAULT, "blocks all DMA"));
+	assert_int_not_equal(sim_dma_read(f->dev, uiova, buf, 1), 0);
+
+	/* attach the user's domain: its mappings, and only those */
+	assert_int_equal(iommu_attach_group(NULL, grp), -EINVAL);
+	assert_int_equal(iommu_attach_group(d, NULL), -EINVAL);
+	assert_int_equal(iommu_attach_group(dpt, grp), -EINVAL);	/* other unit */
+	assert_int_equal(iommu_attach_group(d, grp), 0);
+	assert_ptr_equal(iommu_get_domain_for_dev(f->dev), d);
+	assert_int_equal(iommu_attach_group(d2, grp), -EBUSY);
+	dev_read_ok(f->dev, uiova, buf, g);
+	assert_memory_equal(buf, b.cpu, g);
+	if (addr != uiova)
+		assert_int_not_equal(sim_dma_read(f->dev, addr, buf, 1), 0);
+	/* read-only there */
+	assert_int_not_equal(sim_dma_write(f->dev, uiova, buf, 1), 0);
+
+	/* misuse is warned about and changes nothing */
+	warns = sim_report_count_kind(f->m, SIM_REPORT_WARN);
+	iommu_domain_free(d);				/* still attached */
+	iommu_domain_free(def);				/* a default domain */
+	iommu_detach_group(d2, grp);			/* not attached */
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN) - warns, 3);
+	dev_read_ok(f->dev, uiova, buf, 1);
+
+	/* detach while owned: blocked again; the cached translation went too */
+	iommu_detach_group(d, grp);
+	assert_int_equal(iommu_get_domain_for_dev(f->dev)->type, IOMMU_DOMAIN_BLOCKED);
+	assert_int_not_equal(sim_dma_read(f->dev, uiova, buf, 1), 0);
+
+	/* release: the default domain and the DMA API's mapping are back */
+	iommu_group_release_dma_owner(grp);
+	assert_false(iommu_group_dma_owner_claimed(grp));
+	assert_ptr_equal(iommu_get_domain_for_dev(f->dev), def);
+	dev_read_ok(f->dev, addr, buf, g);
+	assert_memory_equal(buf, a.cpu, g);
+	warns = sim_report_count_kind(f->m, SIM_REPORT_WARN);
+	iommu_group_release_dma_owner(grp);		/* not owned */
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN) - warns, 1);
+
+	/* release with a domain still attached: warned, and undone */
+	assert_int_equal(iommu_group_claim_dma_owner(grp, &owner), 0);
+	assert_int_equal(iommu_attach_group(d, grp), 0);
+	iommu_group_release_dma_owner(grp);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN) - warns, 2);
+	assert_ptr_equal(iommu_get_domain_for_dev(f->dev), def);
+	/* claiming needs the default domain in place */
+	assert_int_equal(iommu_attach_group(d, grp), 0);
+	assert_int_equal(iommu_group_claim_dma_owner(grp, &owner), -EBUSY);
+	iommu_detach_group(d, grp);
+	assert_ptr_equal(iommu_get_domain_for_dev(f->dev), def);
+
+	dma_unmap_phys(f->dev, addr, g, DMA_TO_DEVICE, 0);
+	assert_int_equal(iommu_unmap(d, uiova, g), g);
+	iommu_domain_free(d);
+	iommu_domain_free(d2);
+	iommu_domain_free(dpt);
+	iommu_domain_free(err);		/* error pointers are ignored */
+	free(buf);
+	blk_put(f->m, &a);
+	blk_put(f->m, &b);
+}
+
 static void test_failnth_iova_api(void **state)
 {
 	struct fx *f = FX(state);
@@ -2789,6 +2905,7 @@ static const struct {
 	T(test_iova_noncoherent),
 	T(test_failnth_iova_api),
 	T(test_failnth_map_sg),
+	T(test_domain_attach_and_ownership),
 #undef T
 };
 

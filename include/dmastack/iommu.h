@@ -64,6 +64,32 @@ size_t iommu_unmap(struct iommu_domain *domain, unsigned long iova,
 		   size_t size);
 struct iommu_group *iommu_group_get(struct device *dev);
 int iommu_group_id(struct iommu_group *group);
+
+/*
+ * Domains beyond the default one (what VFIO and iommufd use). A paging
+ * domain for @dev's unit, empty; ERR_PTR(-ENODEV) without a translating
+ * IOMMU, ERR_PTR(-ENOMEM). Free only when no group has it attached.
+ */
+struct iommu_domain *iommu_paging_domain_alloc(struct device *dev);
+void iommu_domain_free(struct iommu_domain *domain);
+/*
+ * Attach @domain to every device of @group: 0, -EINVAL (another unit's
+ * domain, or not a paging domain), -EBUSY (the group already has a domain
+ * other than its default or blocking one). Detach goes back to the
+ * default domain, or to the blocking domain while the group is owned.
+ */
+int iommu_attach_group(struct iommu_domain *domain, struct iommu_group *group);
+void iommu_detach_group(struct iommu_domain *domain, struct iommu_group *group);
+/*
+ * Exclusive use of a group by a user such as VFIO: the group moves to the
+ * unit's blocking domain (no DMA reaches memory) until a domain is attached
+ * or ownership is released (back to the default domain). -EINVAL for a
+ * NULL owner, -EPERM when already owned, -EBUSY when the group is attached
+ * to a domain other than its default one.
+ */
+int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner);
+void iommu_group_release_dma_owner(struct iommu_group *group);
+bool iommu_group_dma_owner_claimed(struct iommu_group *group);
 static inline bool iommu_is_dma_domain(struct iommu_domain *domain)
 {
 	return domain->type & __IOMMU_DOMAIN_DMA_API;

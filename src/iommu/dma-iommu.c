@@ -21,9 +21,10 @@
 #include "iommu-priv.h"
 #include "../dma/dma.h"
 
+/* The DMA API works on the default domain, whatever is attached. */
 static inline struct iommu_domain *dma_domain(struct device *dev)
 {
-	return iommu_get_domain_for_dev(dev);
+	return iommu_get_dma_domain(dev);
 }
 
 static inline struct iommu_dma_cookie *cookie_of(struct iommu_domain *d)

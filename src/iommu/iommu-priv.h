@@ -64,6 +64,7 @@ struct sim_iommu {
 	_Atomic unsigned long invalidations, faults, tlb_hits, tlb_misses;
 	_Atomic unsigned long sync_maps;	/* dma_iova_sync / iotlb_sync_map */
 	struct sim_cmdq cmdq;
+	struct iommu_domain *blocked;	/* the unit's blocking domain */
 
 	/* domain ids: a domain-selective invalidation bumps the generation */
 	pthread_mutex_t did_lock;
@@ -84,7 +85,10 @@ struct iommu_group {
 	struct sim_iommu *iommu;
 	struct sim_node *top;		/* bridge (or device) the group is for */
 	struct iommu_domain *default_domain;
-	struct iommu_domain *domain;
+	/* what the hardware uses; changed under @lock, read lock-free */
+	struct iommu_domain *_Atomic domain;
+	pthread_mutex_t lock;		/* group->mutex: attach, ownership */
+	void *owner;			/* DMA owner (VFIO), NULL if none */
 	unsigned int nr_devices;
 };
 
@@ -134,6 +138,7 @@ static inline struct sim_domain *to_sim_domain(struct iommu_domain *d)
 int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen);
 void sim_iommu_exit_machine(struct sim_machine *m);
 struct sim_iommu *sim_iommu_of_dev(struct device *dev);
+struct iommu_domain *iommu_get_dma_domain(struct device *dev);
 size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
 			size_t size);
 size_t iommu_unmap_fast_phys(struct iommu_domain *domain, unsigned long iova,

@@ -304,7 +304,19 @@ struct iommu_domain *iommu_get_domain_for_dev(struct device *dev)
 {
 	struct iommu_group *g = dev && dev->sim_state ? dev->sim_state->group : NULL;
 
-	return g ? g->domain : NULL;
+	return g ? atomic_load_explicit(&g->domain, memory_order_acquire) : NULL;
+}
+
+/*
+ * The DMA API's domain: the group's default domain whatever is attached,
+ * as iommu_get_dma_domain(). Mappings made while another domain is
+ * attached land there and the device cannot use them, as on Linux.
+ */
+struct iommu_domain *iommu_get_dma_domain(struct device *dev)
+{
+	struct iommu_group *g = dev && dev->sim_state ? dev->sim_state->group : NULL;
+
+	return g ? g->default_domain : NULL;
 }
 
 struct iommu_group *iommu_group_get(struct device *dev)
@@ -426,6 +438,181 @@ int sim_iommu_lookup(struct device *dev, dma_addr_t iova, phys_addr_t *phys,
 }
 
 /* ------------------------------------------------------------------------ */
+/* Domains for other users, attach, DMA ownership                           */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * iommu_paging_domain_alloc - an empty paging domain for @dev's unit
+ * @dev: a device behind a translating IOMMU
+ *
+ * Returns the domain (the caller frees it with iommu_domain_free() once
+ * no group has it attached), ERR_PTR(-ENODEV) for a device without a
+ * translating unit, or ERR_PTR(-ENOMEM).
+ */
+struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
+{
+	struct iommu_group *g = iommu_group_get(dev);
+	struct iommu_domain *d;
+
+	if (!g || !g->iommu || g->iommu->mode == SIM_IOMMU_OFF)
+		return ERR_PTR(-ENODEV);
+	d = domain_alloc(g->iommu, IOMMU_DOMAIN_UNMANAGED);
+	return d ? d : ERR_PTR(-ENOMEM);
+}
+
+/* Is @domain attached to any group of its unit? */
+static bool domain_in_use(struct iommu_domain *domain)
+{
+	struct sim_machine *m = domain->iommu->m;
+
+	for (unsigned int i = 0; i < m->nr_groups; i++)
+		if (atomic_load(&m->groups[i]->domain) == domain)
+			return true;
+	return false;
+}
+
+/**
+ * iommu_domain_free - free a domain from iommu_paging_domain_alloc()
+ * @domain: the domain (NULL or an error pointer is ignored)
+ *
+ * Still attached, or a default/blocking domain: a WARN, nothing freed.
+ */
+void iommu_domain_free(struct iommu_domain *domain)
+{
+	struct sim_machine *m;
+
+	if (IS_ERR_OR_NULL(domain))
+		return;
+	m = domain->iommu->m;
+	if (domain->type != IOMMU_DOMAIN_UNMANAGED || domain_in_use(domain)) {
+		SIM_WARN(m, NULL, "iommu_domain_free: domain is %s",
+			 domain->type != IOMMU_DOMAIN_UNMANAGED ?
+			 "a default or blocking domain" : "still attached");
+		return;
+	}
+	domain_free(m, domain);
+}
+
+/*
+ * Switch what the hardware uses for @g. Entries cached for the old domain
+ * are tagged with its id, so nothing stale carries over. g->lock held.
+ */
+static void group_set_domain(struct iommu_group *g, struct iommu_domain *d)
+{
+	atomic_store_explicit(&g->domain, d, memory_order_release);
+}
+
+/* Detach target: the blocking domain while owned, else the default. */
+static struct iommu_domain *group_core_domain(struct iommu_group *g)
+{
+	return g->owner ? g->iommu->blocked : g->default_domain;
+}
+
+/**
+ * iommu_attach_group - make @group's devices translate through @domain
+ *
+ * Takes the group's lock. Returns 0, -EINVAL (NULL, not a paging domain,
+ * or a domain of another unit), -EBUSY (already attached to a domain other
+ * than its default or blocking one).
+ */
+int iommu_attach_group(struct iommu_domain *domain, struct iommu_group *group)
+{
+	struct iommu_domain *cur;
+	int ret = 0;
+
+	if (IS_ERR_OR_NULL(domain) || !group)
+		return -EINVAL;
+	if (!(domain->type & __IOMMU_DOMAIN_PAGING) ||
+	    domain->iommu != group->iommu)
+		return -EINVAL;
+	pthread_mutex_lock(&group->lock);
+	cur = atomic_load(&group->domain);
+	if (cur != group->default_domain && cur != group->iommu->blocked)
+		ret = -EBUSY;
+	else
+		group_set_domain(group, domain);
+	pthread_mutex_unlock(&group->lock);
+	return ret;
+}
+
+/**
+ * iommu_detach_group - undo iommu_attach_group()
+ *
+ * Back to the blocking domain while the group is owned, else to the
+ * default domain. A @domain that is not attached is a WARN.
+ */
+void iommu_detach_group(struct iommu_domain *domain, struct iommu_group *group)
+{
+	if (!group)
+		return;
+	pthread_mutex_lock(&group->lock);
+	if (IS_ERR_OR_NULL(domain) || atomic_load(&group->domain) != domain)
+		SIM_WARN(group->iommu->m, NULL,
+			 "iommu_detach_group: group %d is not attached to that domain",
+			 group->id);
+	else
+		group_set_domain(group, group_core_domain(group));
+	pthread_mutex_unlock(&group->lock);
+}
+
+int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner)
+{
+	int ret = 0;
+
+	if (!group || !owner)
+		return -EINVAL;
+	pthread_mutex_lock(&group->lock);
+	if (group->owner)
+		ret = -EPERM;
+	else if (atomic_load(&group->domain) != group->default_domain)
+		ret = -EBUSY;
+	else if (!group->iommu->blocked)
+		ret = -ENODEV;
+	else {
+		group->owner = owner;
+		group_set_domain(group, group->iommu->blocked);
+	}
+	pthread_mutex_unlock(&group->lock);
+	return ret;
+}
+
+/*
+ * Give the group back to the DMA API. An attached domain is detached (a
+ * WARN: the owner should have done it).
+ */
+void iommu_group_release_dma_owner(struct iommu_group *group)
+{
+	if (!group)
+		return;
+	pthread_mutex_lock(&group->lock);
+	if (!group->owner) {
+		SIM_WARN(group->iommu->m, NULL,
+			 "iommu_group_release_dma_owner: group %d is not owned",
+			 group->id);
+	} else {
+		if (atomic_load(&group->domain) != group->iommu->blocked)
+			SIM_WARN(group->iommu->m, NULL,
+				 "iommu_group_release_dma_owner: group %d still has a domain attached",
+				 group->id);
+		group->owner = NULL;
+		group_set_domain(group, group->default_domain);
+	}
+	pthread_mutex_unlock(&group->lock);
+}
+
+bool iommu_group_dma_owner_claimed(struct iommu_group *group)
+{
+	bool owned;
+
+	if (!group)
+		return false;
+	pthread_mutex_lock(&group->lock);
+	owned = group->owner != NULL;
+	pthread_mutex_unlock(&group->lock);
+	return owned;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Groups                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -468,6 +655,7 @@ static int attach_device(struct sim_machine *m, struct sim_node *ep,
 		g->id = (int)m->nr_groups;
 		g->iommu = u;
 		g->top = top;
+		pthread_mutex_init(&g->lock, NULL);
 		m->groups[m->nr_groups++] = g;
 	}
 	g->nr_devices++;
@@ -524,6 +712,11 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 		if (!u)
 			goto err_nomem;
 		m->iommu_units[m->nr_iommu_units++] = u;
+		if (u->mode != SIM_IOMMU_OFF) {
+			u->blocked = domain_alloc(u, IOMMU_DOMAIN_BLOCKED);
+			if (!u->blocked)
+				goto err_nomem;
+		}
 	}
 	for (unsigned int i = 0; i < m->nr_devices; i++) {
 		struct sim_node *ep = sim_node_of_dev(m->devices[i]);
@@ -546,7 +739,8 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 
 		if (!d)
 			goto err_nomem;
-		g->default_domain = g->domain = d;
+		g->default_domain = d;
+		atomic_store(&g->domain, d);
 		for (unsigned int k = 0; k < m->nr_devices; k++) {
 			struct device *dev = m->devices[k];
 
@@ -570,10 +764,13 @@ void sim_iommu_exit_machine(struct sim_machine *m)
 {
 	for (unsigned int i = 0; i < m->nr_groups; i++) {
 		domain_free(m, m->groups[i]->default_domain);
+		pthread_mutex_destroy(&m->groups[i]->lock);
 		sim_kfree(m, m->groups[i]);
 	}
-	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
+	for (unsigned int i = 0; i < m->nr_iommu_units; i++) {
+		domain_free(m, m->iommu_units[i]->blocked);
 		unit_destroy(m, m->iommu_units[i]);
+	}
 	sim_kfree(m, m->groups);
 	sim_kfree(m, m->iommu_units);
 	m->groups = NULL;
@@ -776,7 +973,8 @@ void sim_clock_advance(struct sim_machine *m, u64 ns)
 	atomic_fetch_add(&m->clock_ns, ns);
 	/* Expired flush-queue timers fire now. */
 	for (unsigned int i = 0; i < m->nr_groups; i++) {
-		struct iommu_domain *d = m->groups[i]->domain;
+		/* the queue lives with the DMA API's (default) domain */
+		struct iommu_domain *d = m->groups[i]->default_domain;
 
 		if (d && to_sim_domain(d)->cookie.fq)
 			iommu_dma_fq_timer(d);
