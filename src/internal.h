@@ -157,7 +157,13 @@ struct sim_pci_fn {
 	sim_pci_notifier_fn notify;
 	void *notify_data;
 	unsigned long events;
+	struct pci_p2pdma *p2pdma;	/* src/pci/p2pdma.c, NULL until init */
 };
+
+/* P2PDMA state of a function goes with it (src/pci/p2pdma.c). */
+void pci_p2pdma_release(struct sim_machine *m, struct sim_pci_fn *fn);
+/* dma-buf fds and buffers of a machine go with it (src/dma-buf/dma-buf.c). */
+void dma_buf_exit_machine(struct sim_machine *m);
 
 struct sim_hostbridge {
 	struct sim_window win32, win64;
@@ -374,6 +380,9 @@ struct sim_machine {
 	_Atomic bool dma_debug_on;	/* mirrors debug->enabled, read inline */
 	struct sim_stats stats;
 	char text_name[64];
+
+	/* dma-buf: fd table and live buffers (src/dma-buf/dma-buf.c) */
+	struct sim_dmabuf_state *dmabuf;
 
 	/* threads (thread.c) */
 	pthread_key_t thread_key;

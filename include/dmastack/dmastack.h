@@ -13,6 +13,9 @@
 #include <dmastack/dmapool.h>
 #include <dmastack/pci.h>
 #include <dmastack/iommu.h>
+#include <dmastack/pci-p2pdma.h>
+#include <dmastack/dma-resv.h>
+#include <dmastack/dma-buf.h>
 #include <dmastack/sim.h>
 
 #endif /* _DMASTACK_DMASTACK_H */

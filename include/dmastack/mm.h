@@ -30,6 +30,11 @@ struct page {
 	int refcount;
 	struct sim_ram_section *section;	/* owner, for page_address() */
 	void *pgmap;			/* ZONE_DEVICE owner (P2PDMA), else NULL */
+	/*
+	 * page_address() of a page outside the RAM memmap (the kernel's
+	 * WANT_PAGE_VIRTUAL field): set for P2PDMA pages, NULL for RAM.
+	 */
+	void *virtual;
 };
 
 static inline phys_addr_t page_to_phys(struct page *page)
@@ -62,6 +67,8 @@ struct page *sim_phys_to_page(struct sim_machine *m, phys_addr_t phys);
 struct page *sim_virt_to_page(struct sim_machine *m, const void *vaddr);
 phys_addr_t sim_virt_to_phys(struct sim_machine *m, const void *vaddr);
 bool sim_pfn_valid(struct sim_machine *m, unsigned long pfn);
+/* The P2PDMA page of a P2P virtual address (pci_alloc_p2pmem()), or NULL. */
+struct page *sim_p2pmem_virt_to_page(struct sim_machine *m, const void *vaddr);
 
 #ifdef __cplusplus
 }

@@ -24,5 +24,105 @@ FILE *cli_open_trace(const struct cli_opts *o, struct sim_machine *m);
 int cmd_topo(const struct cli_opts *o);
 int cmd_mainjob(const struct cli_opts *o);
 int cmd_bench(int argc, char **argv, const struct cli_opts *o);
+int cmd_p2p(int argc, char **argv, const struct cli_opts *o);
+
+/* ---- a Linux /sys tree as platform text (src/cli/sysfs.c) ---------------- */
+
+/* What a PCI function's ACS control register is known to hold. */
+enum sysfs_acs {
+	SYSFS_ACS_ABSENT,	/* readable config, no ACS capability */
+	SYSFS_ACS_KNOWN,	/* capability found, control register read */
+	SYSFS_ACS_UNKNOWN,	/* config space not readable far enough */
+};
+
+enum sysfs_role {
+	SYSFS_ENDPOINT,
+	SYSFS_ROOTPORT,
+	SYSFS_SWITCH_UP,
+	SYSFS_SWITCH_DOWN,
+	SYSFS_HOSTBRIDGE_FN,	/* the root bus's "host bridge" function */
+};
+
+/* One PCI function found under DIR/devices/pci*. */
+struct sysfs_fn {
+	char bdf[24];		/* "0000:03:00.0" as sysfs names it */
+	char id[40];		/* its platform id ("" when not modeled) */
+	char kind[12];		/* platform kind, or the role for bridges */
+	unsigned int domain, bus, dev, func;
+	u32 class_code;
+	u16 vendor, device;
+	int pcie_type;		/* PCIe capability port type, -1 unknown */
+	enum sysfs_role role;
+	enum sysfs_acs acs;
+	u16 acs_ctrl;
+	unsigned int config_len;	/* bytes of config space readable */
+	u64 bar_size[6];	/* memory BARs as modeled (0: none) */
+	int iommu_group;	/* -1: none */
+	int parent;		/* index of the parent bridge, -1 on a root bus */
+	int hb;			/* index of its host bridge */
+	bool modeled;
+};
+
+struct sysfs_hb {
+	char name[24];		/* "pci0000:00" */
+	char id[24];		/* platform id */
+	unsigned int domain, bus;
+	bool p2p_allow;
+	char why[200];		/* what decided p2p= (the kernel's allowlist) */
+};
+
+/* A platform id (including implicit switch ports) and what it stands for. */
+struct sysfs_alias {
+	char id[48];
+	int fn;			/* -1: synthetic, nothing in sysfs */
+	bool acs_unknown;
+};
+
+struct sysfs_note {
+	char where[24];		/* BDF or host bridge name */
+	char msg[240];
+};
+
+struct sysfs_line;
+
+struct sysfs_topo {
+	struct sysfs_fn *fns;
+	unsigned int nr_fns, cap_fns;
+	struct sysfs_hb *hbs;
+	unsigned int nr_hbs, cap_hbs;
+	struct sysfs_note *notes;
+	unsigned int nr_notes, cap_notes;
+	struct sysfs_alias *aliases;
+	unsigned int nr_aliases, cap_aliases;
+	struct sysfs_line *lines;	/* the platform text, before formatting */
+	unsigned int nr_lines, cap_lines;
+	bool acs_unknown;	/* some modeled port's ACS could not be read */
+	bool iommu;		/* the kernel formed IOMMU groups */
+	bool multi_domain;
+};
+
+/*
+ * Read the /sys tree at @root (the directory holding devices/, bus/pci/,
+ * kernel/iommu_groups/) and plan its platform text. 0 and *@out, or
+ * -ENOENT/-ENOTDIR (not a sysfs root), -ENOMEM; @err says which.
+ * Devices the platform cannot express become notes, never errors.
+ */
+int sysfs_scan(const char *root, struct sysfs_topo **out, char *err,
+	       size_t errlen);
+void sysfs_topo_free(struct sysfs_topo *t);
+/*
+ * The platform text (malloc'd, *@text) with every port whose ACS could not
+ * be read set to off, or with @unknown_acs_on, to on. 0 or -ENOMEM.
+ */
+int sysfs_platform_text(const struct sysfs_topo *t, bool unknown_acs_on,
+			char **text);
+/* The alias of platform id @id, or NULL. */
+const struct sysfs_alias *sysfs_alias_find(const struct sysfs_topo *t,
+					   const char *id);
+/* The function named by @name (full or short BDF, or platform id), or -1. */
+int sysfs_fn_find(const struct sysfs_topo *t, const char *name);
+/* The label a function is shown with (short BDF when one domain). */
+const char *sysfs_fn_label(const struct sysfs_topo *t, int fn, char *buf,
+			   size_t len);
 
 #endif

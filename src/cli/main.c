@@ -5,6 +5,8 @@
  *   dmastack [--json] [--trace FILE] [-v]     the main job
  *   dmastack topo [-p FILE] [--json]          the platform as a tree
  *   dmastack bench [OPTIONS] [--json]         microbenchmarks and ratios
+ *   dmastack p2p [-p FILE | --sysfs DIR] [--explain A B] [--json]
+ *                                             P2PDMA map types and distances
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,8 @@ static void usage(FILE *f)
 		"       dmastack bench [-t N -s SEC -g PAGES -d DIR -b BITS -x NS -m single|sg]\n"
 		"                      [--path direct|swiotlb|iommu --mode strict|lazy\n"
 		"                       --api map|iova|sg --granule 4K|16K|64K] [--json]\n"
+		"       dmastack p2p [-p FILE | --sysfs [DIR]] [--explain PROVIDER CLIENT]\n"
+		"                    [--print-platform] [--json]\n"
 		"       dmastack help | --version\n"
 		"\n"
 		"With no command, run the main job: built-in workloads on the default\n"
@@ -38,8 +42,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!cmd && !strcmp(a, "bench")) {
-			/* bench parses its own options; --json may be anywhere */
+		if (!cmd && (!strcmp(a, "bench") || !strcmp(a, "p2p"))) {
+			/* bench and p2p parse their own options; --json may be anywhere */
 			char **rest = calloc((size_t)argc, sizeof(*rest));
 			int n = 0, ret;
 
@@ -51,7 +55,8 @@ int main(int argc, char **argv)
 				else
 					rest[n++] = argv[k];
 			}
-			ret = cmd_bench(n, rest, &o);
+			ret = !strcmp(a, "p2p") ? cmd_p2p(n, rest, &o) :
+						  cmd_bench(n, rest, &o);
 			free(rest);
 			return ret;
 		}

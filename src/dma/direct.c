@@ -166,20 +166,54 @@ void dma_direct_unmap_sg(struct device *dev, struct scatterlist *sgl,
 		if (sg_dma_is_bus_address(sg))
 			sg_dma_unmark_bus_address(sg);
 		else
+			/*
+			 * A P2PDMA page mapped through the host bridge was
+			 * mapped as MMIO: no cache maintenance, no swiotlb.
+			 */
 			dma_direct_unmap_phys(dev, sg->dma_address,
-					      sg_dma_len(sg), dir, attrs);
+					      sg_dma_len(sg), dir,
+					      is_pci_p2pdma_page(sg_page(sg)) ?
+						      attrs | DMA_ATTR_MMIO :
+						      attrs);
 	}
 }
 
+/*
+ * P2PDMA pages as the kernel maps them: a bus-address segment (both
+ * devices below a common switch) bypasses the DMA layer and is marked so
+ * that unmap skips it; one through the host bridge is MMIO (CPU physical
+ * address, never bounced or cache-maintained); one the topology cannot
+ * carry fails the whole list with -EREMOTEIO.
+ */
 int dma_direct_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 		      enum dma_data_direction dir, unsigned long attrs)
 {
+	struct pci_p2pdma_map_state p2pdma_state = {};
 	struct scatterlist *sg;
 	int i, ret;
 
 	for_each_sg(sgl, sg, nents, i) {
-		sg->dma_address = dma_direct_map_phys(dev, sg_phys(sg),
-						      sg->length, dir, attrs);
+		switch (pci_p2pdma_state(&p2pdma_state, dev, sg_page(sg))) {
+		case PCI_P2PDMA_MAP_BUS_ADDR:
+			sg->dma_address = pci_p2pdma_bus_addr_map(p2pdma_state.mem,
+								  sg_phys(sg));
+			sg_dma_len(sg) = sg->length;
+			sg_dma_mark_bus_address(sg);
+			continue;
+		case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
+			sg->dma_address = dma_direct_map_phys(dev, sg_phys(sg),
+							      sg->length, dir,
+							      attrs | DMA_ATTR_MMIO);
+			break;
+		case PCI_P2PDMA_MAP_NONE:
+			sg->dma_address = dma_direct_map_phys(dev, sg_phys(sg),
+							      sg->length, dir,
+							      attrs);
+			break;
+		default:
+			ret = -EREMOTEIO;
+			goto out_unmap;
+		}
 		if (sg->dma_address == DMA_MAPPING_ERROR) {
 			ret = -EIO;
 			goto out_unmap;

@@ -479,12 +479,25 @@ static int finalise_sg(struct device *dev, struct scatterlist *sg, int nents,
 	int i, count = 0;
 
 	for_each_sg(sg, s, nents, i) {
+		dma_addr_t s_dma_addr = sg_dma_address(s);
 		unsigned int s_iova_off = (unsigned int)sg_dma_address(s);
 		unsigned int s_iova_len = sg_dma_len(s);
 		unsigned int s_length = s->length;
 
 		sg_dma_address(s) = DMA_MAPPING_ERROR;
 		sg_dma_len(s) = 0;
+		/* A P2P bus address: its own DMA segment, no IOVA used. */
+		if (sg_dma_is_bus_address(s)) {
+			if (i > 0)
+				cur = sg_next(cur);
+			sg_dma_unmark_bus_address(s);
+			sg_dma_address(cur) = s_dma_addr;
+			sg_dma_len(cur) = s_iova_len;
+			sg_dma_mark_bus_address(cur);
+			count++;
+			cur_len = 0;
+			continue;
+		}
 		if (cur_len && !s_iova_off && (dma_addr & seg_mask) &&
 		    max_len - cur_len >= s_length) {
 			cur_len += s_length;
@@ -522,10 +535,37 @@ static int iommu_dma_map_sg_swiotlb(struct device *dev, struct scatterlist *sg,
 	struct scatterlist *s;
 	int i;
 
+	struct pci_p2pdma_map_state p2pdma_state = {};
+	int ret = -EIO;
+
 	sg->dma_flags |= SG_DMA_SWIOTLB;
 	for_each_sg(sg, s, nents, i) {
+		unsigned long a = attrs;
+
+		/*
+		 * The kernel's swiotlb list path maps P2PDMA pages like RAM;
+		 * here they keep their P2P treatment, so MMIO is never
+		 * bounced: bus-address segments bypass the IOMMU, host-bridge
+		 * ones are mapped as MMIO (and fail if not granule aligned).
+		 */
+		switch (pci_p2pdma_state(&p2pdma_state, dev, sg_page(s))) {
+		case PCI_P2PDMA_MAP_BUS_ADDR:
+			sg_dma_address(s) = pci_p2pdma_bus_addr_map(p2pdma_state.mem,
+								    sg_phys(s));
+			sg_dma_len(s) = s->length;
+			sg_dma_mark_bus_address(s);
+			continue;
+		case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
+			a |= DMA_ATTR_MMIO;
+			break;
+		case PCI_P2PDMA_MAP_NONE:
+			break;
+		default:
+			ret = -EREMOTEIO;
+			goto out_unmap;
+		}
 		sg_dma_address(s) = iommu_dma_map_phys(dev, sg_phys(s), s->length,
-						       dir, attrs);
+						       dir, a);
 		if (sg_dma_address(s) == DMA_MAPPING_ERROR)
 			goto out_unmap;
 		sg_dma_len(s) = s->length;
@@ -533,11 +573,18 @@ static int iommu_dma_map_sg_swiotlb(struct device *dev, struct scatterlist *sg,
 	return nents;
 
 out_unmap:
-	for (struct scatterlist *t = sg; t != s; t = sg_next(t))
+	for (struct scatterlist *t = sg; t != s; t = sg_next(t)) {
+		if (sg_dma_is_bus_address(t)) {
+			sg_dma_unmark_bus_address(t);
+			continue;
+		}
 		iommu_dma_unmap_phys(dev, sg_dma_address(t), sg_dma_len(t), dir,
-				     attrs | DMA_ATTR_SKIP_CPU_SYNC);
+				     attrs | DMA_ATTR_SKIP_CPU_SYNC |
+				     (is_pci_p2pdma_page(sg_page(t)) ?
+					      DMA_ATTR_MMIO : 0));
+	}
 	sg->dma_flags &= ~SG_DMA_SWIOTLB;
-	return -EIO;
+	return ret;
 }
 
 /**
@@ -552,8 +599,11 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 	struct iommu_domain *domain = dma_domain(dev);
 	struct iommu_dma_cookie *c = cookie_of(domain);
 	int prot = dma_info_to_prot(dir, dev_is_dma_coherent(dev), attrs);
+	int prot_mmio = dma_info_to_prot(dir, dev_is_dma_coherent(dev),
+					 attrs | DMA_ATTR_MMIO);
 	unsigned long mask = dma_get_seg_boundary(dev);
 	struct scatterlist *s, *prev = NULL;
+	struct pci_p2pdma_map_state p2pdma_state = {};
 	size_t iova_len = 0, mapped = 0;
 	dma_addr_t iova;
 	int i, ret;
@@ -571,15 +621,32 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 	 * Lay the segments out back to back in IOVA, each padded to whole
 	 * granules. The offset into the first granule comes from the physical
 	 * address: pages (4K) may be smaller than the IOMMU granule.
+	 * P2PDMA pages: a bus-address segment takes no IOVA (finalise_sg()
+	 * copies its address through), one through the host bridge gets IOVA
+	 * mapped IOMMU_MMIO, one the topology cannot carry fails the list.
 	 */
 	for_each_sg(sg, s, nents, i) {
 		size_t s_iova_off = iova_offset(c, sg_phys(s));
 		size_t s_iova_len = iova_align(c, s->length + s_iova_off);
 		size_t pad_len = (mask - iova_len + 1) & mask;
 
+		switch (pci_p2pdma_state(&p2pdma_state, dev, sg_page(s))) {
+		case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
+		case PCI_P2PDMA_MAP_NONE:
+			break;
+		case PCI_P2PDMA_MAP_BUS_ADDR:
+			sg_dma_address(s) = pci_p2pdma_bus_addr_map(p2pdma_state.mem,
+								    sg_phys(s));
+			sg_dma_len(s) = s->length;
+			sg_dma_mark_bus_address(s);
+			continue;
+		default:
+			ret = -EREMOTEIO;
+			goto out_restore_sg;
+		}
 		sg_dma_address(s) = s_iova_off;
 		/* Keep a segment from straddling the device's boundary. */
-		if (pad_len && pad_len < s_iova_len - 1) {
+		if (pad_len && pad_len < s_iova_len - 1 && prev) {
 			sg_dma_len(prev) += (unsigned int)pad_len;
 			iova_len += pad_len;
 		}
@@ -597,9 +664,12 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 		goto out_restore_sg;
 	}
 	for_each_sg(sg, s, nents, i) {
+		if (sg_dma_is_bus_address(s))
+			continue;
 		ret = iommu_map(domain, iova + mapped,
 				sg_phys(s) - sg_dma_address(s), sg_dma_len(s),
-				prot, GFP_ATOMIC);
+				is_pci_p2pdma_page(sg_page(s)) ? prot_mmio : prot,
+				GFP_ATOMIC);
 		if (ret)
 			goto out_unmap;
 		mapped += sg_dma_len(s);
@@ -611,6 +681,8 @@ out_unmap:
 		iommu_unmap(domain, iova, mapped);
 	iommu_dma_free_iova(domain, dev, iova, iova_len, false);
 out_restore_sg:
+	for_each_sg(sg, s, nents, i)
+		sg_dma_unmark_bus_address(s);
 	invalidate_sg(sg, nents);
 	if (ret != -ENOMEM && ret != -EREMOTEIO)
 		return -EINVAL;
@@ -625,16 +697,31 @@ void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
 	int i;
 
 	if (sg->dma_flags & SG_DMA_SWIOTLB) {
-		for_each_sg(sg, tmp, nents, i)
+		for_each_sg(sg, tmp, nents, i) {
+			if (sg_dma_is_bus_address(tmp)) {
+				sg_dma_unmark_bus_address(tmp);
+				continue;
+			}
 			iommu_dma_unmap_phys(dev, sg_dma_address(tmp),
-					     sg_dma_len(tmp), dir, attrs);
+					     sg_dma_len(tmp), dir,
+					     is_pci_p2pdma_page(sg_page(tmp)) ?
+						     attrs | DMA_ATTR_MMIO :
+						     attrs);
+		}
 		sg->dma_flags &= ~SG_DMA_SWIOTLB;
 		return;
 	}
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
 		iommu_dma_sync_sg_for_cpu(dev, sg, nents, dir);
-	/* One contiguous IOVA range: find where it starts and ends. */
+	/*
+	 * One contiguous IOVA range: find where it starts and ends. P2P
+	 * bus-address segments have no IOVA; they are only unmarked.
+	 */
 	for_each_sg(sg, tmp, nents, i) {
+		if (sg_dma_is_bus_address(tmp)) {
+			sg_dma_unmark_bus_address(tmp);
+			continue;
+		}
 		if (sg_dma_len(tmp) == 0)
 			break;
 		if (start == DMA_MAPPING_ERROR)

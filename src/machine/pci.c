@@ -86,6 +86,7 @@ void sim_pci_fn_fini(struct sim_machine *m, struct sim_node *node)
 
 	if (!fn)
 		return;
+	pci_p2pdma_release(m, fn);
 	for (int i = 0; i < PCI_STD_NUM_BARS; i++)
 		sim_bar_fini(&fn->bars[i]);
 	if (fn->pdev.dev.sim_state)

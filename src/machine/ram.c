@@ -151,6 +151,14 @@ phys_addr_t sim_virt_to_phys(struct sim_machine *m, const void *vaddr)
 		if (r->mem && p >= r->mem && p < r->mem + r->size)
 			return r->base + (u64)(p - r->mem);
 	}
+	/* P2PDMA memory: the BAR address behind its P2P virtual address. */
+	{
+		struct page *pg = sim_p2pmem_virt_to_page(m, vaddr);
+
+		if (pg)
+			return page_to_phys(pg) +
+			       ((uintptr_t)vaddr & (PAGE_SIZE - 1));
+	}
 	return (phys_addr_t)-1;
 }
 
@@ -215,12 +223,19 @@ struct page *sim_virt_to_page(struct sim_machine *m, const void *vaddr)
 
 	if (phys == (phys_addr_t)-1)
 		return NULL;
+	if (!sim_phys_is_ram(m, phys, 1))
+		return sim_p2pmem_virt_to_page(m, vaddr);
 	return sim_phys_to_page(m, phys);
 }
 
 void *page_address(struct page *page)
 {
-	struct sim_ram_region *r = page->section->region;
+	struct sim_ram_region *r;
+
+	/* ZONE_DEVICE (P2PDMA) pages carry their address. */
+	if (page->virtual)
+		return page->virtual;
+	r = page->section->region;
 
 	return r->cpu + (PFN_PHYS(page->pfn) - r->base);
 }

@@ -234,6 +234,16 @@ static int route_chunk(struct access *acc, dma_addr_t addr, void *buf,
 				p = usp;
 				continue;
 			}
+			/*
+			 * Hardware: only P2P Request Redirect on the ingress
+			 * port sends a request upstream. The kernel's
+			 * pci_p2pdma_map_type() (src/pci/p2pdma.c) is more
+			 * conservative: RR, CR or EC on any port of the path,
+			 * either direction, means the host-bridge path. Its
+			 * THRU_HOST_BRIDGE mappings (CPU address or IOVA)
+			 * still work when this port forwards directly, and
+			 * egress-control vectors are not modelled.
+			 */
 			if (p->acs_ctrl & PCI_ACS_RR) {
 				redirect = p->id;
 				break;
