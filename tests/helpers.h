@@ -46,6 +46,17 @@ static inline void expect_platform_error(const char *text, const char *needle)
 		fail_msg("error '%s' does not contain '%s'", err, needle);
 }
 
+/* Teardown: nothing may still be mapped (dma-debug entries); -1 if so. */
+static inline int teardown_no_mappings(struct sim_machine *m)
+{
+	unsigned long n = sim_dma_debug_entries(m, NULL);
+
+	if (!n)
+		return 0;
+	fprintf(stderr, "teardown: %lu dma-debug entries left\n", n);
+	return -1;
+}
+
 static inline void fill_pattern(void *p, size_t len, unsigned int seed)
 {
 	unsigned char *b = p;

@@ -17,6 +17,8 @@ struct cli_opts {
 
 /* Human-readable sizes: 4K, 64M, 1.5G. */
 const char *fmt_size(char *buf, size_t len, u64 bytes);
+/* ACS control bits as the platform text spells them (src/cli/sysfs.c). */
+void cli_acs_str(u16 acs, char *buf, size_t len);
 void json_print(json_object *obj);
 struct sim_machine *cli_load_machine(const struct cli_opts *o);
 FILE *cli_open_trace(const struct cli_opts *o, struct sim_machine *m);

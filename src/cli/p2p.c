@@ -664,22 +664,6 @@ static int explain_in(struct sim_machine *m, const char *prov_id,
 	return sim_p2pdma_explain(provider, &q->fn->pdev.dev, ex);
 }
 
-static void acs_names(u16 acs, char *buf, size_t len)
-{
-	static const char *const names[] = { "sv", "tb", "rr", "cr", "uf", "ec", "dt" };
-	size_t pos = 0;
-
-	buf[0] = '\0';
-	if (!(acs & 0x7f)) {
-		snprintf(buf, len, "off");
-		return;
-	}
-	for (int i = 0; i < 7; i++)
-		if (acs & (1 << i))
-			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s",
-						pos ? "," : "", names[i]);
-}
-
 static bool hop_has_acs(const struct sim_p2p_hop *h)
 {
 	return !strcmp(h->kind, "rootport") || !strcmp(h->kind, "switch-down") ||
@@ -712,7 +696,7 @@ static json_object *explain_json(const struct p2p_ctx *c,
 		if (h->kind && hop_has_acs(h)) {
 			bool unknown = h->id && acs_unknown(c, h->id);
 
-			acs_names(h->acs_ctrl, acs, sizeof(acs));
+			cli_acs_str(h->acs_ctrl, acs, sizeof(acs));
 			json_object_object_add(jh, "acs", json_object_new_string(
 				unknown ? "unknown" : acs));
 		}
@@ -746,7 +730,7 @@ static void print_explain(const struct p2p_ctx *c,
 		if (c->t && strcmp(label, id))
 			printf(" [%s]", id);
 		if (h->kind && hop_has_acs(h)) {
-			acs_names(h->acs_ctrl, acs, sizeof(acs));
+			cli_acs_str(h->acs_ctrl, acs, sizeof(acs));
 			if (acs_unknown(c, id))
 				printf("  acs=unknown (taken as %s)", acs);
 			else

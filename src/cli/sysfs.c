@@ -422,35 +422,28 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted names of the subdirectories of @dirfd (no symlinks followed). */
-static int list_subdirs(int dirfd, char ***names, unsigned int *nr)
+/*
+ * The names in @d (closed here), skipping dot entries and, with @dirfd >= 0,
+ * anything that is not a real subdirectory of @dirfd (subsystem, driver,
+ * firmware_node... are links: never followed). Sorted. 0 or -ENOMEM.
+ */
+static int collect_names(DIR *d, int dirfd, char ***names, unsigned int *nr)
 {
 	unsigned int cap = 0;
 	struct dirent *de;
-	int fd, ret = 0;
-	DIR *d;
+	int ret = 0;
 
 	*names = NULL;
 	*nr = 0;
-	fd = dup(dirfd);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	rewinddir(d);
 	while ((de = readdir(d))) {
 		struct stat st;
 		char *s;
 
 		if (de->d_name[0] == '.')
 			continue;
-		/* subsystem, driver, firmware_node... are links: never follow */
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    !S_ISDIR(st.st_mode))
+		if (dirfd >= 0 &&
+		    (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		     !S_ISDIR(st.st_mode)))
 			continue;
 		if (grow((void **)names, &cap, *nr, sizeof(**names)) ||
 		    !(s = strdup(de->d_name))) {
@@ -471,6 +464,27 @@ static int list_subdirs(int dirfd, char ***names, unsigned int *nr)
 	if (*nr)
 		qsort(*names, *nr, sizeof(**names), name_cmp);
 	return 0;
+}
+
+/* Sorted names of the subdirectories of @dirfd (no symlinks followed). */
+static int list_subdirs(int dirfd, char ***names, unsigned int *nr)
+{
+	int fd, ret;
+	DIR *d;
+
+	*names = NULL;
+	*nr = 0;
+	fd = dup(dirfd);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	rewinddir(d);
+	return collect_names(d, dirfd, names, nr);
 }
 
 static int walk(struct sysfs_topo *t, int dirfd, int parent, int hb,
@@ -961,9 +975,6 @@ static int plan(struct sysfs_topo *t)
 /* Names of the entries of directory @path (links included), or -errno. */
 static int list_entries(const char *path, char ***names, unsigned int *nr)
 {
-	unsigned int cap = 0;
-	struct dirent *de;
-	int ret = 0;
 	DIR *d;
 
 	*names = NULL;
@@ -971,27 +982,7 @@ static int list_entries(const char *path, char ***names, unsigned int *nr)
 	d = opendir(path);
 	if (!d)
 		return -errno;
-	while ((de = readdir(d))) {
-		char *s;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (grow((void **)names, &cap, *nr, sizeof(**names)) ||
-		    !(s = strdup(de->d_name))) {
-			ret = -ENOMEM;
-			break;
-		}
-		(*names)[(*nr)++] = s;
-	}
-	closedir(d);
-	if (ret) {
-		for (unsigned int i = 0; i < *nr; i++)
-			free((*names)[i]);
-		free(*names);
-		*names = NULL;
-		*nr = 0;
-	}
-	return ret;
+	return collect_names(d, -1, names, nr);
 }
 
 static void free_names(char **names, unsigned int nr)
@@ -1207,7 +1198,8 @@ static void sb_printf(struct strbuf *b, const char *fmt, ...)
 	}
 }
 
-static void acs_text(u16 acs, char *buf, size_t len)
+/* ACS control bits as the platform text spells them ("off" for none). */
+void cli_acs_str(u16 acs, char *buf, size_t len)
 {
 	static const char *const names[] = { "sv", "tb", "rr", "cr", "uf", "ec", "dt" };
 	size_t pos = 0;
@@ -1253,7 +1245,7 @@ int sysfs_platform_text(const struct sysfs_topo *t, bool unknown_acs_on,
 
 		if (l->acs_unknown && unknown_acs_on)
 			acs |= PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF;
-		acs_text(acs, a, sizeof(a));
+		cli_acs_str(acs, a, sizeof(a));
 		switch (l->kind) {
 		case LINE_HOSTBRIDGE: {
 			const struct sysfs_hb *hb = &t->hbs[l->hb];

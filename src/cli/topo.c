@@ -19,22 +19,6 @@ static const char *node_role(struct sim_node *n)
 	return "?";
 }
 
-static void acs_str(u16 acs, char *buf, size_t len)
-{
-	static const char *const names[] = { "sv", "tb", "rr", "cr", "uf", "ec", "dt" };
-	size_t pos = 0;
-
-	buf[0] = '\0';
-	if (!acs) {
-		snprintf(buf, len, "off");
-		return;
-	}
-	for (int i = 0; i < 7; i++)
-		if (acs & (1 << i))
-			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s",
-						pos ? "," : "", names[i]);
-}
-
 static void print_node(struct sim_node *n, const char *prefix, bool last)
 {
 	char acs[40], sz[32], child_prefix[256];
@@ -46,7 +30,7 @@ static void print_node(struct sim_node *n, const char *prefix, bool last)
 	if (pdev)
 		printf(" [%04x:%04x]", pdev->vendor, pdev->device);
 	if (n->kind == SIM_NODE_ROOTPORT || n->kind == SIM_NODE_SWITCH_DOWN) {
-		acs_str(n->acs_ctrl, acs, sizeof(acs));
+		cli_acs_str(n->acs_ctrl, acs, sizeof(acs));
 		printf("  acs=%s", acs);
 	}
 	if (n->kind == SIM_NODE_ENDPOINT)
@@ -115,7 +99,7 @@ static json_object *node_json(struct sim_node *n)
 		json_object_object_add(o, "bars", bars);
 	}
 	if (n->kind == SIM_NODE_ROOTPORT || n->kind == SIM_NODE_SWITCH_DOWN) {
-		acs_str(n->acs_ctrl, acs, sizeof(acs));
+		cli_acs_str(n->acs_ctrl, acs, sizeof(acs));
 		json_object_object_add(o, "acs", json_object_new_string(acs));
 	}
 	if (n->kind == SIM_NODE_HOSTBRIDGE) {

@@ -195,10 +195,7 @@ int dma_direct_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	for_each_sg(sgl, sg, nents, i) {
 		switch (pci_p2pdma_state(&p2pdma_state, dev, sg_page(sg))) {
 		case PCI_P2PDMA_MAP_BUS_ADDR:
-			sg->dma_address = pci_p2pdma_bus_addr_map(p2pdma_state.mem,
-								  sg_phys(sg));
-			sg_dma_len(sg) = sg->length;
-			sg_dma_mark_bus_address(sg);
+			sg_map_p2p_bus_addr(sg, &p2pdma_state);
 			continue;
 		case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
 			sg->dma_address = dma_direct_map_phys(dev, sg_phys(sg),

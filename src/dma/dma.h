@@ -103,6 +103,18 @@ void trace_dma_free(struct device *dev, const char *event, void *virt,
 		    dma_addr_t addr, size_t size,
 		    enum dma_data_direction dir, unsigned long attrs);
 
+/*
+ * A PCI_P2PDMA_MAP_BUS_ADDR segment: the peer's bus address, marked so that
+ * unmap leaves it alone (dma-direct and iommu-dma alike).
+ */
+static inline void sg_map_p2p_bus_addr(struct scatterlist *sg,
+				       struct pci_p2pdma_map_state *state)
+{
+	sg->dma_address = pci_p2pdma_bus_addr_map(state->mem, sg_phys(sg));
+	sg_dma_len(sg) = sg->length;
+	sg_dma_mark_bus_address(sg);
+}
+
 /* iommu-dma (src/iommu/dma-iommu.c) */
 /* IOMMU protection bits for a mapping (inline: every map computes them). */
 static inline int dma_info_to_prot(enum dma_data_direction dir, bool coherent,

@@ -550,10 +550,7 @@ static int iommu_dma_map_sg_swiotlb(struct device *dev, struct scatterlist *sg,
 		 */
 		switch (pci_p2pdma_state(&p2pdma_state, dev, sg_page(s))) {
 		case PCI_P2PDMA_MAP_BUS_ADDR:
-			sg_dma_address(s) = pci_p2pdma_bus_addr_map(p2pdma_state.mem,
-								    sg_phys(s));
-			sg_dma_len(s) = s->length;
-			sg_dma_mark_bus_address(s);
+			sg_map_p2p_bus_addr(s, &p2pdma_state);
 			continue;
 		case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
 			a |= DMA_ATTR_MMIO;
@@ -635,10 +632,7 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 		case PCI_P2PDMA_MAP_NONE:
 			break;
 		case PCI_P2PDMA_MAP_BUS_ADDR:
-			sg_dma_address(s) = pci_p2pdma_bus_addr_map(p2pdma_state.mem,
-								    sg_phys(s));
-			sg_dma_len(s) = s->length;
-			sg_dma_mark_bus_address(s);
+			sg_map_p2p_bus_addr(s, &p2pdma_state);
 			continue;
 		default:
 			ret = -EREMOTEIO;
