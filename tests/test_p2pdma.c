@@ -275,6 +275,18 @@ static void test_root_ports(void **state)
 	assert_string_equal(ex.host_bridge, "hb0");
 	assert_string_equal(ex.hops[0].id, "far");
 	assert_string_equal(ex.hops[ex.nr_hops - 1].id, "prov");
+	assert_non_null(strstr(ex.reason, "share no upstream bridge"));
+	sim_machine_destroy(m);
+
+	/* ACS redirect on the provider's side changes nothing without a
+	 * common bridge: the explanation must not blame it */
+	allow.acs = "rr";
+	m = plat_new(&allow);
+	expect_type(m, "prov", "far", PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, 6);
+	assert_int_equal(sim_p2pdma_explain(provider(m, "prov", 0),
+					    dev_of(m, "far"), &ex), 0);
+	assert_non_null(strstr(ex.reason, "share no upstream bridge"));
+	assert_null(strstr(ex.change, "clearing ACS"));
 	sim_machine_destroy(m);
 
 	m = plat_new(&deny);

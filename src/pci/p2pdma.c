@@ -269,7 +269,7 @@ static enum pci_p2pdma_map_type calc(struct pci_dev *provider,
 	struct sim_hostbridge *ha = hb_a->hostbridge, *hbb = hb_b->hostbridge;
 	char acs_list[160] = "";
 	int acs_cnt = 0, dist_a = 0, dist_b = 0;
-	bool allowed;
+	bool allowed, common = false;
 
 	while (a) {
 		dist_b = 0;
@@ -306,6 +306,7 @@ static enum pci_p2pdma_map_type calc(struct pci_dev *provider,
 	goto host_bridge;
 
 common:
+	common = true;
 	for (bb = b; bb && bb != a; bb = pci_upstream_bridge(bb)) {
 		if (acs_redirects(bb, NULL)) {
 			list_add(acs_list, sizeof(acs_list), node_of(bb)->id);
@@ -385,7 +386,11 @@ host_bridge:
 		ex->host_bridge_p2p = allowed;
 		ex->type = allowed ? PCI_P2PDMA_MAP_THRU_HOST_BRIDGE :
 				     PCI_P2PDMA_MAP_NOT_SUPPORTED;
-		if (acs_cnt) {
+		/*
+		 * ACS decides only below a common bridge; without one the
+		 * traffic reaches the host bridge whatever the ACS bits say.
+		 */
+		if (acs_cnt && common) {
 			say(ex->reason, sizeof(ex->reason),
 				 "ACS redirect (RR/CR/EC) on %s sends the traffic up to host bridge %s, which %s peer-to-peer",
 				 acs_list, hb_a->id,
