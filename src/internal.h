@@ -162,6 +162,39 @@ struct sim_pci_fn {
 
 /* P2PDMA state of a function goes with it (src/pci/p2pdma.c). */
 void pci_p2pdma_release(struct sim_machine *m, struct sim_pci_fn *fn);
+/*
+ * MMIO that a dma-buf export covered and that its exporter revoked (VFIO):
+ * a device access there is reported with the export's name, whether or not
+ * the BAR still decodes. @revoked false forgets the range again (the export
+ * is restored, or a new one covers it). Implemented in src/machine/route.c.
+ */
+int sim_mmio_set_revoked(struct sim_machine *m, phys_addr_t cpu, u64 len,
+			 bool revoked, const char *who);
+/* Frees what the registry still holds; machine teardown (route.c). */
+void sim_mmio_revoked_fini(struct sim_machine *m);
+
+/*
+ * Secondary bus reset below @bridge (src/machine/pci.c): every endpoint
+ * function below gets SIM_PCI_FLR_START, is reset (command register
+ * cleared, D0), then gets SIM_PCI_FLR_DONE. Used by VFIO's hot reset.
+ */
+int pci_bridge_secondary_bus_reset(struct pci_dev *bridge);
+
+/*
+ * VFIO (src/vfio/): what vfio_pci_core.c and vfio_pci_dmabuf.c share.
+ * User memory is @avail readable bytes at @uptr; copying more is -EFAULT.
+ */
+int vfio_copy_from_user(void *dst, const void *uptr, size_t n, size_t avail);
+void vfio_pci_memory_lock_write(struct vfio_pci_core_device *vdev);
+void vfio_pci_memory_unlock_write(struct vfio_pci_core_device *vdev);
+bool vfio_pci_memory_write_locked_by_me(struct vfio_pci_core_device *vdev);
+bool __vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
+int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
+				  u32 flags, const void *arg, size_t avail,
+				  size_t argsz);
+void vfio_pci_dma_buf_move(struct vfio_pci_core_device *vdev, bool revoked);
+void vfio_pci_dma_buf_cleanup(struct vfio_pci_core_device *vdev);
+
 /* dma-buf fds and buffers of a machine go with it (src/dma-buf/dma-buf.c). */
 void dma_buf_exit_machine(struct sim_machine *m);
 
@@ -335,6 +368,25 @@ struct sim_thread {
 	_Atomic uintptr_t tp;		/* holder's thread pointer, 0 if free */
 };
 
+/* One revoked range, [start, end] inclusive, and who revoked it. */
+struct sim_mmio_revoked_range {
+	phys_addr_t start, end;
+	char who[64];
+};
+
+/*
+ * The registry (route.c): sorted, disjoint, adjacent ranges of one
+ * exporter merged. @nr is read without the lock on every device access to
+ * a BAR (zero: nothing to look up); everything else is under @lock, which
+ * is all-zero initialised (the machine is calloc'ed).
+ */
+struct sim_mmio_revoked {
+	sim_spinlock_t lock;
+	_Atomic unsigned int nr;
+	unsigned int cap;
+	struct sim_mmio_revoked_range *r;
+};
+
 struct sim_machine {
 	char name[64];
 	char arch[16];
@@ -383,6 +435,9 @@ struct sim_machine {
 
 	/* dma-buf: fd table and live buffers (src/dma-buf/dma-buf.c) */
 	struct sim_dmabuf_state *dmabuf;
+
+	/* revoked dma-buf MMIO ranges (src/machine/route.c) */
+	struct sim_mmio_revoked revoked;
 
 	/* threads (thread.c) */
 	pthread_key_t thread_key;

@@ -16,6 +16,8 @@
 #include <dmastack/pci-p2pdma.h>
 #include <dmastack/dma-resv.h>
 #include <dmastack/dma-buf.h>
+#include <dmastack/vfio.h>
+#include <dmastack/nic.h>
 #include <dmastack/sim.h>
 
 #endif /* _DMASTACK_DMASTACK_H */

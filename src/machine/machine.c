@@ -292,6 +292,7 @@ void sim_machine_destroy(struct sim_machine *m)
 		for (unsigned int i = 0; i < m->nr_devices; i++)
 			sim_device_unbind(m->devices[i]);
 	dma_buf_exit_machine(m);
+	sim_mmio_revoked_fini(m);
 	dma_debug_exit_machine(m);
 	sim_iommu_exit_machine(m);
 	swiotlb_exit_machine(m);

@@ -3,7 +3,8 @@
  * The PCIe hierarchy: host bridges, root ports, switches (an upstream port
  * and one downstream port per child), endpoints; bus numbering, BAR
  * placement in the host bridge windows, a config space per function with
- * the command register, power management, PCIe (FLR) and ACS capabilities,
+ * the command register, power management, PCIe (FLR), Advanced Features
+ * (FLR, on pcidev functions) and ACS capabilities, secondary bus reset,
  * and the kernel-style helpers drivers use on a struct pci_dev.
  */
 #include <stdlib.h>
@@ -190,6 +191,21 @@ static void cfg_init(struct sim_node *node)
 	}
 	cfg_w16(c, CAP_EXP + PCI_EXP_FLAGS, exp_flags | 2);
 	cfg_w32(c, CAP_EXP + PCI_EXP_DEVCAP, node->flr ? PCI_EXP_DEVCAP_FLR : 0);
+
+	/*
+	 * Advanced Features (conventional PCI's FLR): the generic "pcidev"
+	 * function with flr=yes advertises it besides PCIe FLR, so that both
+	 * ways of asking for a reset exist (VFIO virtualizes both); the
+	 * named device kinds keep PCIe FLR only. TP and FLR capable.
+	 */
+	if (node->flr && !bridge && !strcmp(node->kindname, "pcidev")) {
+		fn->af_cap = CAP_AF;
+		cfg_w8(c, CAP_EXP + 1, CAP_AF);
+		cfg_w8(c, CAP_AF, PCI_CAP_ID_AF);
+		cfg_w8(c, CAP_AF + 1, 0);
+		cfg_w8(c, CAP_AF + 2, 6);	/* capability length */
+		cfg_w8(c, CAP_AF + PCI_AF_CAP, PCI_AF_CAP_TP | PCI_AF_CAP_FLR);
+	}
 
 	/* ACS on ports that route peer traffic. */
 	if (node->kind == SIM_NODE_ROOTPORT || node->kind == SIM_NODE_SWITCH_DOWN) {
@@ -723,6 +739,16 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 		    (cfg_r32(c, exp + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR))
 			do_flr(fn);
 	}
+	if (fn->af_cap && where <= fn->af_cap + PCI_AF_CTRL &&
+	    where + size > fn->af_cap + PCI_AF_CTRL) {
+		u8 ctrl = tmp[fn->af_cap + PCI_AF_CTRL];
+
+		/* the FLR bit always reads back as zero */
+		c[fn->af_cap + PCI_AF_CTRL] = 0;
+		if ((ctrl & PCI_AF_CTRL_FLR) &&
+		    (c[fn->af_cap + PCI_AF_CAP] & PCI_AF_CAP_FLR))
+			do_flr(fn);
+	}
 	if (acs && where < acs + PCI_ACS_CTRL + 2 &&
 	    where + size > acs + PCI_ACS_CTRL) {
 		u16 ctrl = cfg_r16(tmp, acs + PCI_ACS_CTRL) & 0x7f;
@@ -864,6 +890,72 @@ int pci_reset_function(struct pci_dev *dev)
 	if (ret)
 		return ret;
 	pci_write_config_word(dev, PCI_COMMAND, cmd);
+	return 0;
+}
+
+/* Visit every endpoint function in the subtree below @n. */
+static void for_each_fn_below(struct sim_node *n,
+			      void (*fn)(struct sim_pci_fn *f, int phase),
+			      int phase)
+{
+	for (struct sim_node *c = n->first_child; c; c = c->next_sibling) {
+		if (c->kind == SIM_NODE_ENDPOINT && c->fn)
+			fn(c->fn, phase);
+		for_each_fn_below(c, fn, phase);
+	}
+}
+
+static void sbr_phase(struct sim_pci_fn *f, int phase)
+{
+	int pm = f->pm_cap;
+
+	switch (phase) {
+	case 0:
+		notify(f, SIM_PCI_FLR_START);
+		break;
+	case 1:
+		/* conventional reset: command register cleared, back in D0 */
+		f->in_reset = true;
+		f->flr_count++;
+		cfg_w16(f->config, PCI_COMMAND, 0);
+		if (pm)
+			cfg_w16(f->config, pm + PCI_PM_CTRL,
+				cfg_r16(f->config, pm + PCI_PM_CTRL) &
+					~PCI_PM_CTRL_STATE_MASK);
+		f->pdev.current_state = PCI_D0;
+		break;
+	case 2:
+		f->in_reset = false;
+		break;
+	default:
+		notify(f, SIM_PCI_FLR_DONE);
+		break;
+	}
+}
+
+/**
+ * pci_bridge_secondary_bus_reset - hot reset everything below @bridge
+ * @bridge: a root port, switch upstream port or switch downstream port
+ *
+ * Every endpoint function below @bridge is told the reset begins
+ * (SIM_PCI_FLR_START, while all still decode), then all are in reset
+ * together (command register cleared, back in D0), then each is told it
+ * is over (SIM_PCI_FLR_DONE). As the kernel's function of that name, no
+ * state is saved or restored: that is the caller's (pci_reset_bus()).
+ *
+ * Return: 0, or -EINVAL when @bridge is not a bridge of the machine.
+ */
+int pci_bridge_secondary_bus_reset(struct pci_dev *bridge)
+{
+	struct sim_node *n;
+
+	if (!bridge || !bridge->sim)
+		return -EINVAL;
+	n = bridge->sim->node;
+	if (n->kind == SIM_NODE_ENDPOINT || n->kind == SIM_NODE_HOSTBRIDGE)
+		return -EINVAL;
+	for (int phase = 0; phase < 4; phase++)
+		for_each_fn_below(n, sbr_phase, phase);
 	return 0;
 }
 

@@ -19,6 +19,13 @@
  * decoding) and are recorded with who, where and why. Accesses that reach
  * RAM or a BAR through the root complex are also checked by dma-debug
  * against the device's live mappings.
+ *
+ * MMIO that a dma-buf exporter revoked (sim_mmio_set_revoked()) is still
+ * MMIO: revocation is a software promise that no importer will touch it
+ * again, the BAR keeps decoding. A device access there is reported (once
+ * per access, as a DMA fault naming the exporter) and then goes wherever
+ * the hardware sends it: a BAR that decodes answers, one that does not
+ * fails as any other.
  */
 #include <string.h>
 #include "../internal.h"
@@ -39,6 +46,21 @@ static bool is_below(struct sim_node *n, struct sim_node *ancestor)
 	return false;
 }
 
+static void dma_vreport(struct device *dev, dma_addr_t addr, size_t len,
+			bool write, const char *fmt, va_list ap)
+{
+	struct sim_machine *m = dev->sim;
+	char why[320];
+
+	vsnprintf(why, sizeof(why), fmt, ap);
+	atomic_fetch_add(&m->stats.dma_access_errors, 1);
+	sim_report(m, SIM_REPORT_DMA_FAULT, dev, addr, len,
+		   "%s %s (%s): DMA %s %#llx+%zu failed: %s",
+		   dev_driver_string(dev), dev_name(dev), sim_device_id(dev),
+		   write ? "write to" : "read from", (unsigned long long)addr,
+		   len, why);
+}
+
 static int dma_fault(struct device *dev, dma_addr_t addr, size_t len,
 		     bool write, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -46,19 +68,11 @@ static int dma_fault(struct device *dev, dma_addr_t addr, size_t len,
 static int dma_fault(struct device *dev, dma_addr_t addr, size_t len,
 		     bool write, const char *fmt, ...)
 {
-	struct sim_machine *m = dev->sim;
-	char why[200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	dma_vreport(dev, addr, len, write, fmt, ap);
 	va_end(ap);
-	atomic_fetch_add(&m->stats.dma_access_errors, 1);
-	sim_report(m, SIM_REPORT_DMA_FAULT, dev, addr, len,
-		   "%s %s (%s): DMA %s %#llx+%zu failed: %s",
-		   dev_driver_string(dev), dev_name(dev), sim_device_id(dev),
-		   write ? "write to" : "read from", (unsigned long long)addr,
-		   len, why);
 	return -EIO;
 }
 
@@ -93,6 +107,7 @@ struct access {
 	struct sim_node *node;
 	bool write;
 	bool debug_reported;	/* dma-debug speaks once per access */
+	bool revoked_reported;	/* so does a revoked range */
 };
 
 static void access_check(struct access *acc, dma_addr_t addr, size_t len)
@@ -102,19 +117,216 @@ static void access_check(struct access *acc, dma_addr_t addr, size_t len)
 							     acc->write);
 }
 
-static int bar_access(struct device *dev, struct sim_node *owner,
-		      struct sim_bar *bar, u64 cpu, void *buf, size_t len,
-		      bool write, dma_addr_t addr, const char *path)
+/* ------------------------------------------------- revoked MMIO --- */
+
+static bool revoked_overlaps(const struct sim_mmio_revoked_range *r,
+			     phys_addr_t start, phys_addr_t end)
 {
+	return r->start <= end && start <= r->end;
+}
+
+/*
+ * Copy the first revoked range overlapping [@cpu, @cpu + @len) to @out.
+ * Called for every TLP that lands in a BAR: with no range registered it
+ * is one relaxed load (the count is only a hint; the ranges themselves
+ * are read under the lock, so a range revoked concurrently is seen by
+ * this access or the next one, as on hardware with a racing driver).
+ */
+static bool revoked_lookup(struct sim_machine *m, phys_addr_t cpu, size_t len,
+			   struct sim_mmio_revoked_range *out)
+{
+	struct sim_mmio_revoked *reg = &m->revoked;
+	phys_addr_t end = cpu + len - 1;
+	bool found = false;
+	unsigned int lo, hi;
+
+	if (likely(!atomic_load_explicit(&reg->nr, memory_order_relaxed)))
+		return false;
+	sim_spin_lock(&reg->lock);
+	/* First range ending at or after @cpu: sorted and disjoint. */
+	lo = 0;
+	hi = atomic_load_explicit(&reg->nr, memory_order_relaxed);
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (reg->r[mid].end < cpu)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < atomic_load_explicit(&reg->nr, memory_order_relaxed) &&
+	    revoked_overlaps(&reg->r[lo], cpu, end)) {
+		*out = reg->r[lo];
+		found = true;
+	}
+	sim_spin_unlock(&reg->lock);
+	return found;
+}
+
+static void revoked_push(struct sim_mmio_revoked_range *v, unsigned int *n,
+			 phys_addr_t start, phys_addr_t end, const char *who)
+{
+	struct sim_mmio_revoked_range *r = &v[(*n)++];
+
+	r->start = start;
+	r->end = end;
+	snprintf(r->who, sizeof(r->who), "%s", who);
+}
+
+/**
+ * sim_mmio_set_revoked - record or forget MMIO that a dma-buf export revoked
+ * @m:       the machine
+ * @cpu:     CPU physical address of the range (inside a BAR, normally)
+ * @len:     its length in bytes
+ * @revoked: true: the exporter revoked it; false: it is usable again
+ * @who:     the exporter, named in reports (copied; may be NULL)
+ *
+ * Revoking a range takes it over from any range it overlaps (the newer
+ * exporter is the one named) and merges it with adjacent ranges of the
+ * same exporter; restoring removes exactly [@cpu, @cpu + @len), splitting
+ * what it cuts. A device access overlapping a recorded range is reported
+ * by the router; whether it completes is still up to the BAR. The
+ * registry lock is a spinlock taken here and by the router, never held
+ * across anything else. On error the registry is unchanged.
+ *
+ * Return: 0, -EINVAL for an empty range or one that wraps, -ENOMEM.
+ */
+int sim_mmio_set_revoked(struct sim_machine *m, phys_addr_t cpu, u64 len,
+			 bool revoked, const char *who)
+{
+	struct sim_mmio_revoked_range *v = NULL, *old;
+	struct sim_mmio_revoked *reg;
+	phys_addr_t end;
+	unsigned int nr, n = 0, k, alloc;
+	bool touches = false;
+
+	if (!m || !len || cpu + len - 1 < cpu)
+		return -EINVAL;
+	if (!who)
+		who = "(unnamed exporter)";
+	reg = &m->revoked;
+	end = cpu + len - 1;
+
+	sim_spin_lock(&reg->lock);
+	nr = atomic_load_explicit(&reg->nr, memory_order_relaxed);
+	for (k = 0; k < nr && !touches; k++)
+		touches = revoked_overlaps(&reg->r[k], cpu, end);
+	/* Restoring what was never revoked: nothing to do, nothing to fail. */
+	if (!revoked && !touches) {
+		sim_spin_unlock(&reg->lock);
+		return 0;
+	}
+	/*
+	 * A new array each time: the cut can split one range in two and the
+	 * new range adds one. Readers copy under the same lock, so the old
+	 * array can go as soon as the lock is dropped.
+	 */
+	alloc = nr + 2;
+	v = sim_kcalloc(m, alloc, sizeof(*v));
+	if (!v) {
+		sim_spin_unlock(&reg->lock);
+		return -ENOMEM;
+	}
+	for (k = 0; k < nr; k++) {
+		const struct sim_mmio_revoked_range *r = &reg->r[k];
+
+		if (r->end < cpu)
+			revoked_push(v, &n, r->start, r->end, r->who);
+		else if (r->start < cpu)
+			revoked_push(v, &n, r->start, cpu - 1, r->who);
+	}
+	if (revoked)
+		revoked_push(v, &n, cpu, end, who);
+	for (k = 0; k < nr; k++) {
+		const struct sim_mmio_revoked_range *r = &reg->r[k];
+
+		if (r->start > end)
+			revoked_push(v, &n, r->start, r->end, r->who);
+		else if (r->end > end)
+			revoked_push(v, &n, end + 1, r->end, r->who);
+	}
+	/* Merge neighbours of one exporter (end + 1 cannot wrap: a range
+	 * follows). */
+	for (k = 1, nr = n ? 1 : 0; k < n; k++) {
+		struct sim_mmio_revoked_range *prev = &v[nr - 1];
+
+		if (prev->end + 1 == v[k].start && !strcmp(prev->who, v[k].who))
+			prev->end = v[k].end;
+		else
+			v[nr++] = v[k];
+	}
+	if (!nr) {
+		sim_kfree(m, v);
+		v = NULL;
+	}
+	old = reg->r;
+	reg->r = v;
+	reg->cap = v ? alloc : 0;
+	atomic_store_explicit(&reg->nr, nr, memory_order_relaxed);
+	sim_spin_unlock(&reg->lock);
+	sim_kfree(m, old);
+	return 0;
+}
+
+/**
+ * sim_mmio_revoked_fini - forget every revoked range of @m
+ * @m: the machine, being torn down (no device accesses any more)
+ */
+void sim_mmio_revoked_fini(struct sim_machine *m)
+{
+	struct sim_mmio_revoked *reg = &m->revoked;
+
+	sim_spin_lock(&reg->lock);
+	sim_kfree(m, reg->r);
+	reg->r = NULL;
+	reg->cap = 0;
+	atomic_store_explicit(&reg->nr, 0, memory_order_relaxed);
+	sim_spin_unlock(&reg->lock);
+}
+
+/* ------------------------------------------------------- BAR access --- */
+
+static int bar_access(struct access *acc, struct sim_node *owner,
+		      struct sim_bar *bar, u64 cpu, void *buf, size_t len,
+		      dma_addr_t addr, const char *path)
+{
+	struct device *dev = acc->dev;
+	bool write = acc->write;
+	struct sim_mmio_revoked_range rr;
+	bool revoked = !acc->revoked_reported &&
+		       revoked_lookup(dev->sim, cpu, len, &rr);
+	char note[200] = "";
+
+	if (revoked) {
+		acc->revoked_reported = true;
+		snprintf(note, sizeof(note),
+			 "MMIO %#llx-%#llx was revoked by dma-buf exporter %s",
+			 (unsigned long long)rr.start,
+			 (unsigned long long)rr.end, rr.who);
+	}
 	if (!sim_bar_decodes(owner))
 		return dma_fault(dev, addr, len, write,
-				 "%s bar%d (%s) is not decoding: memory %s, %s%s",
+				 "%s bar%d (%s) is not decoding: memory %s, %s%s%s%s",
 				 owner->id, bar->index, path,
 				 (cmd_of(owner->fn) & PCI_COMMAND_MEMORY) ?
 					 "enabled" : "disabled",
 				 owner->fn->pdev.current_state == PCI_D0 ?
 					 "D0" : "D3hot",
-				 owner->fn->in_reset ? ", in reset" : "");
+				 owner->fn->in_reset ? ", in reset" : "",
+				 revoked ? "; " : "", note);
+	/*
+	 * Revocation is software: the BAR still answers, so the access
+	 * completes, and the importer that made it is reported.
+	 */
+	if (revoked) {
+		atomic_fetch_add(&dev->sim->stats.dma_access_errors, 1);
+		sim_report(dev->sim, SIM_REPORT_DMA_FAULT, dev, addr, len,
+			   "%s %s (%s): DMA %s %#llx+%zu reaches revoked MMIO: %s (%s bar%d at CPU %#llx, %s); the BAR still decodes, so the access completes",
+			   dev_driver_string(dev), dev_name(dev),
+			   sim_device_id(dev), write ? "write to" : "read from",
+			   (unsigned long long)addr, len, note, owner->id,
+			   bar->index, (unsigned long long)cpu, path);
+	}
 	if (write)
 		memcpy(bar->backing + (cpu - bar->cpu_start), buf, len);
 	else
@@ -201,8 +413,8 @@ static int route_translated(struct access *acc, dma_addr_t iova,
 						 node->hb->id : owner->hb->id);
 		access_check(acc, iova, len);
 		atomic_fetch_add(&m->stats.p2p_accesses, 1);
-		return bar_access(dev, owner, bar, phys, buf, len, acc->write,
-				  iova, "through the IOMMU and the root complex");
+		return bar_access(acc, owner, bar, phys, buf, len, iova,
+				  "through the IOMMU and the root complex");
 	}
 	return dma_fault(dev, iova, len, acc->write,
 			 "IOVA %#llx translates to %#llx where no RAM or BAR answers",
@@ -249,10 +461,10 @@ static int route_chunk(struct access *acc, dma_addr_t addr, void *buf,
 				break;
 			}
 			atomic_fetch_add(&m->stats.p2p_accesses, 1);
-			return bar_access(dev, owner, bar,
+			return bar_access(acc, owner, bar,
 					  addr + (bar->is64 ? hb->win64.offset :
 							      hb->win32.offset),
-					  buf, len, write, addr,
+					  buf, len, addr,
 					  "peer-to-peer below the switch");
 		}
 	}
@@ -286,7 +498,7 @@ static int route_chunk(struct access *acc, dma_addr_t addr, void *buf,
 					 !hb->p2p_allow ? node->hb->id : owner->hb->id);
 		access_check(acc, addr, len);
 		atomic_fetch_add(&m->stats.p2p_accesses, 1);
-		return bar_access(dev, owner, bar, cpu, buf, len, write, addr,
+		return bar_access(acc, owner, bar, cpu, buf, len, addr,
 				  "through the root complex");
 	}
 	if (dram_of(dev, hb, addr, len, &phys))
