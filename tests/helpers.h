@@ -46,6 +46,16 @@ static inline void expect_platform_error(const char *text, const char *needle)
 		fail_msg("error '%s' does not contain '%s'", err, needle);
 }
 
+/* The device @id of @m; the test fails if there is none. */
+static inline struct device *dev_of(struct sim_machine *m, const char *id)
+{
+	struct device *d = sim_device(m, id);
+
+	if (!d)
+		fail_msg("no device '%s'", id);
+	return d;
+}
+
 /* Teardown: nothing may still be mapped (dma-debug entries); -1 if so. */
 static inline int teardown_no_mappings(struct sim_machine *m)
 {

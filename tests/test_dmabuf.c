@@ -15,41 +15,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include "helpers.h"
+#include "gpu_nic_fixture.h"
 
 /* ------------------------------------------------------------------------ */
 /* Platform and fixture                                                     */
 /* ------------------------------------------------------------------------ */
 
-/*
- * hb0 (IOMMU io0, strict, bus offset 1G): gpu0 and nic0 below switch sw0
- * without ACS (BUS_ADDR), nic1 below its own ACS root port (through the
- * IOMMU). hb1 (no IOMMU): gpu1 and nic2 on ACS root ports (dma_map_phys).
- * hb2 (p2p=deny): gpu2 and nic3.
- */
-#define PLATFORM_P2P							\
-	"machine name=dmabuf arch=x86_64 ram=1G ram-below-4g=512M cpus=4\n" \
-	"swiotlb size=4M\n"						\
-	"iommu id=io0 format=x86_64 mode=strict\n"			\
-	"hostbridge id=hb0 p2p=allow iommu=io0 bus-offset=1G\n"		\
-	"rootport id=rp0 bus=hb0\n"					\
-	"switch id=sw0 bus=rp0 acs=off\n"				\
-	"gpu id=gpu0 bus=sw0 bar0=16M bar2=16G\n"			\
-	"nic id=nic0 bus=sw0 bar0=1M dma-bits=64\n"			\
-	"rootport id=rp1 bus=hb0 acs=on\n"				\
-	"nic id=nic1 bus=rp1 bar0=1M dma-bits=64\n"			\
-	"hostbridge id=hb1 p2p=allow\n"					\
-	"rootport id=rq0 bus=hb1 acs=on\n"				\
-	"gpu id=gpu1 bus=rq0 bar0=16M bar2=16G\n"			\
-	"rootport id=rq1 bus=hb1 acs=on\n"				\
-	"nic id=nic2 bus=rq1 bar0=1M dma-bits=64\n"			\
-	"hostbridge id=hb2 p2p=deny\n"					\
-	"rootport id=rd0 bus=hb2 acs=on\n"				\
-	"gpu id=gpu2 bus=rd0 bar0=16M bar2=1G\n"			\
-	"rootport id=rd1 bus=hb2 acs=on\n"				\
-	"nic id=nic3 bus=rd1 bar0=1M dma-bits=64\n"
-
-#define HB0_BUS_OFFSET	SZ_1G
 
 struct fx {
 	struct sim_machine *m;
@@ -59,34 +30,12 @@ struct fx {
 	unsigned long dbg_allowed;	/* dma-debug reports a test provoked */
 };
 
-static struct device *dev_of(struct sim_machine *m, const char *id)
-{
-	struct device *d = sim_device(m, id);
-
-	if (!d)
-		fail_msg("no device '%s'", id);
-	return d;
-}
-
 static int fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char id[16];
 
 	assert_non_null(f);
-	f->m = machine_from(PLATFORM_P2P);
-	for (int i = 0; i < 3; i++) {
-		snprintf(id, sizeof(id), "gpu%d", i);
-		f->gpu[i] = dev_of(f->m, id);
-		assert_int_equal(pcim_p2pdma_init(to_pci_dev(f->gpu[i])), 0);
-		f->prov[i] = pcim_p2pdma_provider(to_pci_dev(f->gpu[i]), 2);
-		assert_non_null(f->prov[i]);
-		f->bar2[i] = pci_resource_start(to_pci_dev(f->gpu[i]), 2);
-	}
-	for (int i = 0; i < 4; i++) {
-		snprintf(id, sizeof(id), "nic%d", i);
-		f->nic[i] = dev_of(f->m, id);
-	}
+	f->m = gpu_nic_machine(f->gpu, f->nic, f->prov, f->bar2);
 	*state = f;
 	return 0;
 }

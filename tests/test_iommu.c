@@ -103,15 +103,6 @@ struct fx {
 	bool lazy;
 };
 
-static struct device *dev_of(struct sim_machine *m, const char *id)
-{
-	struct device *d = sim_device(m, id);
-
-	if (!d)
-		fail_msg("no device '%s'", id);
-	return d;
-}
-
 static struct fx *fx_new(const struct variant *v, const struct plat_opts *o)
 {
 	struct fx *f = calloc(1, sizeof(*f));

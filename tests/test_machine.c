@@ -42,14 +42,6 @@ static struct sim_machine *p2p_machine(const char *p2p, const char *acs,
 	return machine_from(text);
 }
 
-static struct device *dev_of(struct sim_machine *m, const char *id)
-{
-	struct device *dev = sim_device(m, id);
-
-	assert_non_null(dev);
-	return dev;
-}
-
 static struct pci_dev *pdev_of(struct sim_machine *m, const char *id)
 {
 	struct pci_dev *p = to_pci_dev(dev_of(m, id));

@@ -52,15 +52,6 @@ static struct sim_machine *plat_new(const struct plat *p)
 	return machine_from(text);
 }
 
-static struct device *dev_of(struct sim_machine *m, const char *id)
-{
-	struct device *d = sim_device(m, id);
-
-	if (!d)
-		fail_msg("no device '%s'", id);
-	return d;
-}
-
 static struct pci_dev *pdev_of(struct sim_machine *m, const char *id)
 {
 	return to_pci_dev(dev_of(m, id));

@@ -52,15 +52,6 @@ struct fx {
 	unsigned long bugs_allowed;	/* BUG reports a test provoked */
 };
 
-static struct device *dev_of(struct sim_machine *m, const char *id)
-{
-	struct device *d = sim_device(m, id);
-
-	if (!d)
-		fail_msg("no device '%s'", id);
-	return d;
-}
-
 static int fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
