@@ -748,6 +748,148 @@ static void wl_arm64_64k(struct job *j, struct sim_machine *m)
 	sim_free_pages(m, pg, 4);
 }
 
+/* A GPU and a NIC below one switch without ACS: peer-to-peer stays below it. */
+static const char p2p_switch[] =
+	"machine    name=p2p-switch arch=x86_64 ram=2G cpus=2\n"
+	"iommu      id=iommu0 format=x86_64 mode=strict\n"
+	"hostbridge id=hb0 iommu=iommu0 p2p=allow\n"
+	"rootport   id=rp0 bus=hb0\n"
+	"switch     id=sw0 bus=rp0 acs=off\n"
+	"gpu        id=gpu0 bus=sw0 bar0=16M bar2=8G flr=yes\n"
+	"nic        id=nic0 bus=sw0 bar0=1M dma-bits=64\n";
+
+static const struct vfio_pci_device_ops mainjob_vfio_ops = {
+	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
+};
+
+/* VFIO_DEVICE_FEATURE_GET of DMA_BUF for @nr ranges of BAR @bar: the fd. */
+static int vfio_export(struct vfio_pci_core_device *v, u32 bar,
+		       const struct vfio_region_dma_range *r, u32 nr)
+{
+	union {
+		struct vfio_device_feature hdr;
+		u8 bytes[sizeof(struct vfio_device_feature) +
+			 sizeof(struct vfio_device_feature_dma_buf) +
+			 4 * sizeof(struct vfio_region_dma_range)];
+	} u;
+	struct vfio_device_feature_dma_buf *db = (void *)u.hdr.data;
+	size_t len = sizeof(u.hdr) + sizeof(*db) + nr * sizeof(*r);
+
+	if (nr > 4)
+		return -EINVAL;
+	memset(&u, 0, sizeof(u));
+	u.hdr.argsz = (u32)len;
+	u.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	db->region_index = bar;
+	db->nr_ranges = nr;
+	memcpy(db->dma_ranges, r, nr * sizeof(*r));
+	return (int)vfio_pci_core_ioctl(v, VFIO_DEVICE_FEATURE, u.bytes, len);
+}
+
+/* The command register through the VFIO device's config region. */
+static int vfio_set_command(struct vfio_pci_core_device *v, u16 cmd)
+{
+	return vfio_pci_core_write(v, &cmd, sizeof(cmd),
+				   VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) +
+				   PCI_COMMAND) == sizeof(cmd) ? 0 : -EIO;
+}
+
+/*
+ * The seed's flow: a GPU BAR exported through VFIO as a dma-buf, imported
+ * by the NIC as a memory region, DMA both ways, memory decode turned off
+ * and an FLR in the middle revoking and restoring it, close revoking it
+ * for good.
+ */
+static void wl_vfio_dmabuf(struct job *j, struct sim_machine *m,
+			   const char *what, enum pci_p2pdma_map_type type,
+			   const char *path)
+{
+	struct device *gdev = sim_device(m, "gpu0"), *nic = sim_device(m, "nic0");
+	const struct vfio_region_dma_range r[2] = {
+		{ .offset = SZ_1M, .length = SZ_64K },
+		{ .offset = 4 * SZ_1M, .length = SZ_64K },
+	};
+	struct vfio_pci_core_device *v;
+	struct sim_nic_mr_stats st;
+	struct sim_nic_mr *mr;
+	static u8 want[2 * SZ_64K], got[2 * SZ_64K];
+	phys_addr_t bar2;
+	u16 cmd;
+	int fd;
+
+	workload(j, what, m, "gpu0 -> nic0");
+	v = vfio_pci_core_alloc_device(sizeof(*v), gdev, &mainjob_vfio_ops);
+	if (!check(j, !IS_ERR(v), false, "vfio-pci bound to gpu0"))
+		return;
+	if (!check(j, vfio_pci_core_register_device(v) == 0 &&
+		      vfio_pci_core_open_device(v) == 0, false,
+		   "device opened (DMA ownership of its IOMMU group claimed)"))
+		goto out_put;
+	bar2 = pci_resource_start(to_pci_dev(gdev), 2);
+	check(j, pci_p2pdma_map_type(pcim_p2pdma_provider(to_pci_dev(gdev), 2),
+				     nic) == type, false,
+	      "nic0 reaches gpu0's BAR 2 as %s", sim_p2pdma_map_type_name(type));
+	fd = vfio_export(v, 2, r, 2);
+	if (!check(j, fd >= 0, false,
+		   "VFIO_DEVICE_FEATURE_DMA_BUF: 2 ranges of BAR 2 exported as dma-buf fd %d", fd))
+		goto out_close;
+	mr = sim_nic_reg_dmabuf_mr(nic, fd, 0, 2 * SZ_64K, DMA_BIDIRECTIONAL);
+	sim_fd_close(m, fd);
+	if (!check(j, !IS_ERR(mr), false,
+		   "nic0 registered it as a memory region (dynamic attach, peer2peer, %s)", path))
+		goto out_close;
+
+	pattern(want, sizeof(want), 40);
+	sim_mmio_write(m, bar2 + r[0].offset, want, SZ_64K);
+	sim_mmio_write(m, bar2 + r[1].offset, want + SZ_64K, SZ_64K);
+	check(j, sim_nic_mr_read(mr, 0, got, sizeof(got)) == 0 &&
+		 same(got, want, sizeof(got)), false,
+	      "NIC read 128K of GPU memory across both ranges");
+	pattern(want, sizeof(want), 41);
+	check(j, sim_nic_mr_write(mr, 0, want, sizeof(want)) == 0 &&
+		 sim_mmio_read(m, bar2 + r[0].offset, got, SZ_64K) == 0 &&
+		 sim_mmio_read(m, bar2 + r[1].offset, got + SZ_64K, SZ_64K) == 0 &&
+		 same(got, want, sizeof(got)), false,
+	      "NIC wrote 128K into GPU memory; the CPU reads it back from the BAR");
+
+	pci_read_config_word(to_pci_dev(gdev), PCI_COMMAND, &cmd);
+	vfio_set_command(v, cmd & ~PCI_COMMAND_MEMORY);
+	sim_nic_mr_stats(mr, &st);
+	check(j, st.invalidations == 1 && !sim_nic_mr_mapped(mr), false,
+	      "memory decode off through VFIO: move_notify, the NIC unmapped");
+	check(j, sim_nic_mr_read(mr, 0, got, 64) == -ENODEV, false,
+	      "while revoked the NIC cannot map it again (-ENODEV), nothing reaches the BAR");
+	vfio_set_command(v, cmd);
+	check(j, sim_nic_mr_read(mr, 0, got, SZ_64K) == 0 && same(got, want, SZ_64K),
+	      false, "memory decode on: the NIC maps again on its next access");
+
+	check(j, vfio_pci_core_ioctl(v, VFIO_DEVICE_RESET, NULL, 0) == 0, false,
+	      "VFIO_DEVICE_RESET: an FLR, exports revoked around it");
+	sim_nic_mr_stats(mr, &st);
+	check(j, st.invalidations == 2, false, "the NIC was told (move_notify) before the reset");
+	pattern(want, SZ_64K, 42);
+	sim_mmio_write(m, bar2 + r[1].offset, want, SZ_64K);
+	check(j, sim_nic_mr_read(mr, SZ_64K, got, SZ_64K) == 0 &&
+		 same(got, want, SZ_64K), false,
+	      "after the FLR the NIC maps again and reads the GPU's new contents");
+
+	vfio_pci_core_close_device(v);
+	check(j, sim_nic_mr_read(mr, 0, got, 64) == -ENODEV, false,
+	      "close revoked the export for good: the NIC's region is dead");
+	sim_nic_dereg_mr(mr);
+	check(j, vfio_device_registration_count(&v->vdev) == 1, false,
+	      "the export's registration reference is gone");
+	goto out_unregister;
+
+out_close:
+	vfio_pci_core_close_device(v);
+out_unregister:
+	vfio_pci_core_unregister_device(v);
+out_put:
+	vfio_put_device(&v->vdev);
+	sim_iommu_flush_queue(nic);
+}
+
 static void finish_machine(struct job *j, struct sim_machine *m,
 			   unsigned long *debug, unsigned long *faults)
 {
@@ -812,8 +954,8 @@ static char *platform_text(const struct cli_opts *o)
 int cmd_mainjob(const struct cli_opts *o)
 {
 	struct job j = { .o = o };
-	struct { const char *role; struct sim_machine *m; } mach[5] = { { 0 } };
-	struct sim_machine *m, *direct, *strict, *arm, *cc;
+	struct { const char *role; struct sim_machine *m; } mach[6] = { { 0 } };
+	struct sim_machine *m, *direct, *strict, *arm, *cc, *sw;
 	unsigned long debug = 0, faults = 0, unexpected;
 	struct sim_dma_stats st;
 	FILE *trace = NULL;
@@ -834,6 +976,7 @@ int cmd_mainjob(const struct cli_opts *o)
 	strict = t_strict ? sim_machine_parse(t_strict, err, sizeof(err)) : NULL;
 	arm = sim_machine_parse(arm64_64k, err, sizeof(err));
 	cc = sim_machine_parse(cc_guest, err, sizeof(err));
+	sw = sim_machine_parse(p2p_switch, err, sizeof(err));
 	free(text);
 	free(t_direct);
 	free(t_strict);
@@ -842,6 +985,7 @@ int cmd_mainjob(const struct cli_opts *o)
 	mach[nm++] = (typeof(mach[0])){ "strict IOMMU", strict };
 	mach[nm++] = (typeof(mach[0])){ "arm64 64K", arm };
 	mach[nm++] = (typeof(mach[0])){ "confidential guest", cc };
+	mach[nm++] = (typeof(mach[0])){ "P2P below a switch", sw };
 	for (int i = 0; i < nm; i++)
 		if (!mach[i].m) {
 			fprintf(stderr, "dmastack: cannot build the %s machine: %s\n",
@@ -884,6 +1028,10 @@ int cmd_mainjob(const struct cli_opts *o)
 	wl_iova_api(&j, strict, "the IOVA API, strict: 1 MiB with one invalidation");
 	wl_arm64_64k(&j, arm);
 	wl_confidential(&j, cc);
+	wl_vfio_dmabuf(&j, sw, "VFIO dma-buf export of GPU memory, peer-to-peer below a switch",
+		       PCI_P2PDMA_MAP_BUS_ADDR, "bus addresses");
+	wl_vfio_dmabuf(&j, m, "VFIO dma-buf export across the host bridge, through the IOMMU",
+		       PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, "one IOVA range, IOMMU_MMIO");
 
 	workload(&j, "teardown: nothing left behind", m, "all");
 	{
