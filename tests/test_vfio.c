@@ -1114,72 +1114,42 @@ static void test_big_exports(void **state)
 
 /* ---- an nvgrace-like variant ------------------------------------------- */
 
-#define USEMEM_REGION_INDEX	VFIO_PCI_BAR4_REGION_INDEX
-
-struct nvg {
-	struct vfio_pci_core_device core_device;
-	struct page *pages;
-	phys_addr_t memphys;
-	size_t memlength;
-};
-
-static int nvg_get_dmabuf_phys(struct vfio_pci_core_device *core_vdev,
-			       struct p2pdma_provider **provider,
-			       unsigned int region_index,
-			       struct dma_buf_phys_vec *phys_vec,
-			       struct vfio_region_dma_range *dma_ranges,
-			       size_t nr_ranges)
-{
-	struct nvg *nv = (struct nvg *)core_vdev;
-
-	if (region_index == USEMEM_REGION_INDEX) {
-		/*
-		 * Device memory that is not a BAR: its P2P properties are
-		 * BAR 0's, so BAR 0's provider says how peers reach it.
-		 */
-		*provider = pcim_p2pdma_provider(core_vdev->pdev, 0);
-		if (!*provider)
-			return -EINVAL;
-		return vfio_pci_core_fill_phys_vec(phys_vec, dma_ranges,
-						   nr_ranges, nv->memphys,
-						   nv->memlength);
-	}
-	return vfio_pci_core_get_dmabuf_phys(core_vdev, provider, region_index,
-					     phys_vec, dma_ranges, nr_ranges);
-}
-
-static const struct vfio_pci_device_ops nvg_ops = {
-	.get_dmabuf_phys = nvg_get_dmabuf_phys,
-};
-
 static void test_nvgrace_variant(void **state)
 {
 	struct fx *f = FX(state);
-	struct nvg *nv;
+	struct vfio_pci_core_device *nv;
+	struct page *pages;
+	phys_addr_t memphys;
 	const u64 r[2][2] = { { SZ_64K, SZ_64K }, { 0, SZ_4K } };
 	const u64 past[1][2] = { { SZ_2M - SZ_4K, 2 * SZ_4K } };
 	struct ctx c;
 	u8 pat[128], buf[128];
 	dma_addr_t a;
 
-	nv = vfio_pci_core_alloc_device(sizeof(*nv), f->gpu[0], &nvg_ops);
+	pages = sim_alloc_pages(f->m, 9);		/* 2 MiB of RAM */
+	assert_non_null(pages);
+	memphys = page_to_phys(pages);
+	/* bad device memory is refused */
+	assert_int_equal(PTR_ERR(vfio_nvgrace_alloc_device(f->gpu[0], memphys, 0)),
+			 -EINVAL);
+	assert_int_equal(PTR_ERR(vfio_nvgrace_alloc_device(f->gpu[0], memphys + 1,
+							   SZ_2M)), -EINVAL);
+	assert_int_equal(PTR_ERR(vfio_nvgrace_alloc_device(f->gpu[0], memphys,
+							   SZ_2M - 1)), -EINVAL);
+	nv = vfio_nvgrace_alloc_device(f->gpu[0], memphys, SZ_2M);
 	assert_false(IS_ERR(nv));
-	nv->pages = sim_alloc_pages(f->m, 9);		/* 2 MiB of RAM */
-	assert_non_null(nv->pages);
-	nv->memphys = page_to_phys(nv->pages);
-	nv->memlength = SZ_2M;
-	assert_int_equal(vfio_pci_core_register_device(&nv->core_device), 0);
-	assert_int_equal(vfio_pci_core_open_device(&nv->core_device), 0);
+	assert_int_equal(vfio_pci_core_register_device(nv), 0);
+	assert_int_equal(vfio_pci_core_open_device(nv), 0);
 
 	/* beyond the memory's length: -EINVAL; BAR 2 still the default way */
-	assert_int_equal(vexport(&nv->core_device, USEMEM_REGION_INDEX, past, 1),
+	assert_int_equal(vexport(nv, VFIO_NVGRACE_USEMEM_REGION_INDEX, past, 1),
 			 -EINVAL);
 
 	memset(&c, 0, sizeof(c));
 	c.f = f;
-	c.v = &nv->core_device;
+	c.v = nv;
 	c.client = f->nic[1];
-	c.fd = vexport(c.v, USEMEM_REGION_INDEX, r, 2);
+	c.fd = vexport(c.v, VFIO_NVGRACE_USEMEM_REGION_INDEX, r, 2);
 	assert_true(c.fd >= 0);
 	c.d = sim_dma_buf_get(f->m, c.fd);
 	c.imp.attach = dma_buf_dynamic_attach(c.d, c.client, &imp_ops, &c.imp);
@@ -1187,7 +1157,7 @@ static void test_nvgrace_variant(void **state)
 	assert_int_equal(imp_map(&c), 0);
 	/* through the IOMMU to the RAM behind the synthetic region */
 	fill_pattern(pat, sizeof(pat), 5);
-	memcpy(sim_phys_to_virt(f->m, nv->memphys + SZ_64K), pat, sizeof(pat));
+	memcpy(sim_phys_to_virt(f->m, memphys + SZ_64K), pat, sizeof(pat));
 	a = sg_dma_address(c.imp.sgt->sgl);
 	assert_int_equal(sim_dma_read(c.client, a, buf, sizeof(buf)), 0);
 	assert_memory_equal(buf, pat, sizeof(pat));
@@ -1203,10 +1173,10 @@ static void test_nvgrace_variant(void **state)
 	assert_int_equal(imp_map(&c), 0);
 	ctx_close(&c);
 
-	vfio_pci_core_close_device(&nv->core_device);
-	assert_int_equal(vfio_pci_core_unregister_device(&nv->core_device), 0);
-	sim_free_pages(f->m, nv->pages, 9);
-	vfio_put_device(&nv->core_device.vdev);
+	vfio_pci_core_close_device(nv);
+	assert_int_equal(vfio_pci_core_unregister_device(nv), 0);
+	vfio_put_device(&nv->vdev);
+	sim_free_pages(f->m, pages, 9);
 }
 
 /* ---- fault injection over the whole lifecycle --------------------------- */

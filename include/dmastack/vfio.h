@@ -261,6 +261,16 @@ int vfio_pci_core_get_dmabuf_phys(struct vfio_pci_core_device *vdev,
 				  struct vfio_region_dma_range *dma_ranges,
 				  size_t nr_ranges);
 
+/*
+ * A variant like vfio/nvgrace-gpu (src/vfio/nvgrace.c): @memlength bytes of
+ * device memory at @memphys (machine RAM the caller owns) appear as region
+ * VFIO_NVGRACE_USEMEM_REGION_INDEX and export with BAR 0's P2P provider.
+ */
+#define VFIO_NVGRACE_USEMEM_REGION_INDEX	VFIO_PCI_BAR4_REGION_INDEX
+struct vfio_pci_core_device *vfio_nvgrace_alloc_device(struct device *dev,
+						       phys_addr_t memphys,
+						       size_t memlength);
+
 /* dmastack: live exports of @vdev (still on its list). */
 unsigned int vfio_pci_dma_buf_count(struct vfio_pci_core_device *vdev);
 
