@@ -124,6 +124,22 @@ enum sim_node_kind {
 	SIM_NODE_ENDPOINT,
 };
 
+struct sim_bar;
+
+/*
+ * Register behaviour of a BAR owned by a device model (an NVMe controller's
+ * BAR0): CPU MMIO through sim_mmio_read/write() calls these instead of
+ * copying to or from the BAR's backing store, after the decode checks and
+ * with no machine lock held, so a handler may perform device DMA. @off is
+ * the offset in the BAR; the access never crosses its end. Return 0 or
+ * -errno (passed back to the CPU access). Device DMA to the BAR (a peer's)
+ * still reaches the backing store.
+ */
+struct sim_bar_ops {
+	int (*read)(struct sim_bar *bar, u64 off, void *buf, size_t len);
+	int (*write)(struct sim_bar *bar, u64 off, const void *buf, size_t len);
+};
+
 struct sim_bar {
 	int index;
 	u64 size;
@@ -132,6 +148,26 @@ struct sim_bar {
 	phys_addr_t cpu_start;
 	u8 *backing;		/* host mapping of the BAR's contents */
 	const char *role;	/* "regs", "cmb", "vram", ... */
+	const struct sim_bar_ops *ops;	/* NULL: plain memory */
+	void *ops_data;		/* the model's, for @ops */
+};
+
+/*
+ * sim_bar_set_ops - let a device model own BAR @bar's register behaviour
+ * (see struct sim_bar_ops); @ops NULL gives the BAR back to plain memory.
+ * Set before the model's function is used from other threads. 0, -EINVAL
+ * (no such memory BAR), -EBUSY (another model owns it).
+ */
+int sim_bar_set_ops(struct pci_dev *pdev, int bar, const struct sim_bar_ops *ops,
+		    void *data);
+
+/*
+ * A device model attached to a PCI function: @release frees @data when the
+ * function goes away (machine teardown), before the BARs are unmapped.
+ */
+struct sim_pci_model {
+	void *data;
+	void (*release)(struct sim_machine *m, void *data);
 };
 
 struct sim_window {
@@ -158,10 +194,13 @@ struct sim_pci_fn {
 	void *notify_data;
 	unsigned long events;
 	struct pci_p2pdma *p2pdma;	/* src/pci/p2pdma.c, NULL until init */
+	struct sim_pci_model model;	/* device model, if one is attached */
 };
 
 /* P2PDMA state of a function goes with it (src/pci/p2pdma.c). */
 void pci_p2pdma_release(struct sim_machine *m, struct sim_pci_fn *fn);
+/* pfn_to_page() of P2PDMA (ZONE_DEVICE) memory, NULL if not (p2pdma.c). */
+struct page *sim_p2pdma_pfn_to_page(struct sim_machine *m, unsigned long pfn);
 /*
  * MMIO that a dma-buf export covered and that its exporter revoked (VFIO):
  * a device access there is reported with the export's name, whether or not

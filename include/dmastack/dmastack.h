@@ -14,10 +14,14 @@
 #include <dmastack/pci.h>
 #include <dmastack/iommu.h>
 #include <dmastack/pci-p2pdma.h>
+#include <dmastack/blk-mq-dma.h>
 #include <dmastack/dma-resv.h>
 #include <dmastack/dma-buf.h>
 #include <dmastack/vfio.h>
 #include <dmastack/nic.h>
+#include <dmastack/nvme.h>
+#include <dmastack/hmm.h>
+#include <dmastack/odp.h>
 #include <dmastack/sim.h>
 
 #endif /* _DMASTACK_DMASTACK_H */

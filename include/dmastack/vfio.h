@@ -274,6 +274,82 @@ struct vfio_pci_core_device *vfio_nvgrace_alloc_device(struct device *dev,
 /* dmastack: live exports of @vdev (still on its list). */
 unsigned int vfio_pci_dma_buf_count(struct vfio_pci_core_device *vdev);
 
+
+/* ---- migration data buffers (vfio/mlx5's page lists) -------------------- */
+/*
+ * A variant driver's device-state buffer as vfio/mlx5 keeps it since "vfio/
+ * mlx5: Enable the DMA link API": an array of struct page pointers, no
+ * scatterlist, mapped for the device with the IOVA API (one IOVA range for
+ * the whole buffer, one dma_iova_link() per page, one dma_iova_sync()), so
+ * that the device reaches byte N of the buffer at IOVA + N and no DMA
+ * address is stored per page. When the IOVA API cannot be used (no IOMMU,
+ * or no IOVA space left) the pages are mapped one by one with
+ * dma_map_page() and their addresses kept in the device's translation
+ * table (mlx5's MTT, which the device needs anyway), as register_dma_pages()
+ * does. A buffer has one user at a time (mlx5's state_mutex).
+ *
+ * @dev is the function that moves the state by DMA: for mlx5 the PF's core
+ * device (mdev->device), not the VF that VFIO owns (whose IOMMU group is
+ * on the blocking domain while the user has it).
+ */
+struct vfio_mig_buf;
+
+/*
+ * A buffer of @npages pages (rounded up to whole IOMMU granules when the
+ * granule is larger than a page) for @dir; mapped unless @dir is DMA_NONE
+ * (a buffer the CPU fills before vfio_mig_buf_map(), as mlx5's load path).
+ * ERR_PTR(-EINVAL) (no device, no pages, a bad direction), -ENOMEM, or the
+ * mapping's error.
+ */
+struct vfio_mig_buf *vfio_mig_buf_alloc(struct device *dev, u32 npages,
+					enum dma_data_direction dir);
+/* Unmap and free; NULL or ERR_PTR: no-op. */
+void vfio_mig_buf_free(struct vfio_mig_buf *buf);
+/*
+ * Map an unmapped buffer for @dir (mlx5vf_dma_data_buffer()). 0, -EINVAL
+ * (already mapped, DMA_NONE), -ENOMEM, -EIO.
+ */
+int vfio_mig_buf_map(struct vfio_mig_buf *buf, enum dma_data_direction dir);
+/*
+ * Grow by @npages pages (rounded as at allocation); the contents stay. A
+ * mapped buffer is unmapped and mapped again whole (an IOVA range cannot
+ * grow in place). 0; -ENOMEM with the buffer unchanged when the pages or
+ * the list could not be had; or the mapping's error, the buffer then grown
+ * but unmapped (vfio_mig_buf_map() may retry).
+ */
+int vfio_mig_buf_add_pages(struct vfio_mig_buf *buf, u32 npages);
+
+u32 vfio_mig_buf_npages(const struct vfio_mig_buf *buf);
+bool vfio_mig_buf_mapped(const struct vfio_mig_buf *buf);
+/* Mapped through the IOVA API (else page by page, or not at all). */
+bool vfio_mig_buf_uses_iova(const struct vfio_mig_buf *buf);
+/* The page holding byte @offset, NULL past the end (mlx5vf_get_migration_page). */
+struct page *vfio_mig_buf_page(const struct vfio_mig_buf *buf, u64 offset);
+/* The device's address of byte @offset; DMA_MAPPING_ERROR if unmapped/out. */
+dma_addr_t vfio_mig_buf_dma_addr(const struct vfio_mig_buf *buf, u64 offset);
+/*
+ * Bytes of memory the buffer's bookkeeping holds: the structure, the page
+ * list and, on the page-by-page path only, the translation table.
+ */
+size_t vfio_mig_buf_meta_bytes(const struct vfio_mig_buf *buf);
+/* The CPU's access to the buffer through its pages. 0 or -EINVAL (range). */
+int vfio_mig_buf_read(const struct vfio_mig_buf *buf, u64 offset, void *dst,
+		      size_t len);
+int vfio_mig_buf_write(struct vfio_mig_buf *buf, u64 offset, const void *src,
+		       size_t len);
+
+/*
+ * The device model: its state image is @len bytes generated from @seed
+ * (vfio_mig_state_image() fills a range of it). "Save state" makes the
+ * device write the image into the buffer by DMA (through the buffer's
+ * translation); "load state" makes it read the buffer back by DMA and
+ * compare. 0, -EINVAL (unmapped, too small, wrong direction), the DMA
+ * error (-EIO, -EFAULT), -ENOMEM, or -EBADMSG for an image that differs.
+ */
+void vfio_mig_state_image(u32 seed, u64 offset, void *dst, size_t len);
+int vfio_mig_device_save(struct vfio_mig_buf *buf, u32 seed, size_t len);
+int vfio_mig_device_load(struct vfio_mig_buf *buf, u32 seed, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,8 @@
  *   dmastack bench [OPTIONS] [--json]         microbenchmarks and ratios
  *   dmastack p2p [-p FILE | --sysfs DIR] [--explain A B] [--json]
  *                                             P2PDMA map types and distances
+ *   dmastack run [-p FILE] WORKLOAD [key=value ...] [--json] [--trace FILE]
+ *                                             one workload, its stats, a verdict
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,9 @@ static void usage(FILE *f)
 		"                       --api map|iova|sg --granule 4K|16K|64K] [--json]\n"
 		"       dmastack p2p [-p FILE | --sysfs [DIR]] [--explain PROVIDER CLIENT]\n"
 		"                    [--print-platform] [--json]\n"
+		"       dmastack run [-p FILE] WORKLOAD [key=value ...] [--json] [--trace FILE]\n"
+		"                    WORKLOAD: nvme, odp, dmabuf-p2p, bounce, noncoherent\n"
+		"                    ('dmastack run --help' lists their keys)\n"
 		"       dmastack help | --version\n"
 		"\n"
 		"With no command, run the main job: built-in workloads on the default\n"
@@ -42,8 +47,12 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!cmd && (!strcmp(a, "bench") || !strcmp(a, "p2p"))) {
-			/* bench and p2p parse their own options; --json may be anywhere */
+		if (!cmd && (!strcmp(a, "bench") || !strcmp(a, "p2p") ||
+			     !strcmp(a, "run"))) {
+			/*
+			 * bench, p2p and run parse their own options; --json
+			 * may be anywhere
+			 */
 			char **rest = calloc((size_t)argc, sizeof(*rest));
 			int n = 0, ret;
 
@@ -55,8 +64,12 @@ int main(int argc, char **argv)
 				else
 					rest[n++] = argv[k];
 			}
-			ret = !strcmp(a, "p2p") ? cmd_p2p(n, rest, &o) :
-						  cmd_bench(n, rest, &o);
+			if (!strcmp(a, "p2p"))
+				ret = cmd_p2p(n, rest, &o);
+			else if (!strcmp(a, "run"))
+				ret = cmd_run(n, rest, &o);
+			else
+				ret = cmd_bench(n, rest, &o);
 			free(rest);
 			return ret;
 		}

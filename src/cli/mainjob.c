@@ -762,38 +762,6 @@ static const struct vfio_pci_device_ops mainjob_vfio_ops = {
 	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
 };
 
-/* VFIO_DEVICE_FEATURE_GET of DMA_BUF for @nr ranges of BAR @bar: the fd. */
-static int vfio_export(struct vfio_pci_core_device *v, u32 bar,
-		       const struct vfio_region_dma_range *r, u32 nr)
-{
-	union {
-		struct vfio_device_feature hdr;
-		u8 bytes[sizeof(struct vfio_device_feature) +
-			 sizeof(struct vfio_device_feature_dma_buf) +
-			 4 * sizeof(struct vfio_region_dma_range)];
-	} u;
-	struct vfio_device_feature_dma_buf *db = (void *)u.hdr.data;
-	size_t len = sizeof(u.hdr) + sizeof(*db) + nr * sizeof(*r);
-
-	if (nr > 4)
-		return -EINVAL;
-	memset(&u, 0, sizeof(u));
-	u.hdr.argsz = (u32)len;
-	u.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	db->region_index = bar;
-	db->nr_ranges = nr;
-	memcpy(db->dma_ranges, r, nr * sizeof(*r));
-	return (int)vfio_pci_core_ioctl(v, VFIO_DEVICE_FEATURE, u.bytes, len);
-}
-
-/* The command register through the VFIO device's config region. */
-static int vfio_set_command(struct vfio_pci_core_device *v, u16 cmd)
-{
-	return vfio_pci_core_write(v, &cmd, sizeof(cmd),
-				   VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) +
-				   PCI_COMMAND) == sizeof(cmd) ? 0 : -EIO;
-}
-
 /*
  * The seed's flow: a GPU BAR exported through VFIO as a dma-buf, imported
  * by the NIC as a memory region, DMA both ways, memory decode turned off
@@ -829,7 +797,7 @@ static void wl_vfio_dmabuf(struct job *j, struct sim_machine *m,
 	check(j, pci_p2pdma_map_type(pcim_p2pdma_provider(to_pci_dev(gdev), 2),
 				     nic) == type, false,
 	      "nic0 reaches gpu0's BAR 2 as %s", sim_p2pdma_map_type_name(type));
-	fd = vfio_export(v, 2, r, 2);
+	fd = cli_vfio_export(v, 2, r, 2);
 	if (!check(j, fd >= 0, false,
 		   "VFIO_DEVICE_FEATURE_DMA_BUF: 2 ranges of BAR 2 exported as dma-buf fd %d", fd))
 		goto out_close;
@@ -853,13 +821,13 @@ static void wl_vfio_dmabuf(struct job *j, struct sim_machine *m,
 	      "NIC wrote 128K into GPU memory; the CPU reads it back from the BAR");
 
 	pci_read_config_word(to_pci_dev(gdev), PCI_COMMAND, &cmd);
-	vfio_set_command(v, cmd & ~PCI_COMMAND_MEMORY);
+	cli_vfio_set_command(v, cmd & ~PCI_COMMAND_MEMORY);
 	sim_nic_mr_stats(mr, &st);
 	check(j, st.invalidations == 1 && !sim_nic_mr_mapped(mr), false,
 	      "memory decode off through VFIO: move_notify, the NIC unmapped");
 	check(j, sim_nic_mr_read(mr, 0, got, 64) == -ENODEV, false,
 	      "while revoked the NIC cannot map it again (-ENODEV), nothing reaches the BAR");
-	vfio_set_command(v, cmd);
+	cli_vfio_set_command(v, cmd);
 	check(j, sim_nic_mr_read(mr, 0, got, SZ_64K) == 0 && same(got, want, SZ_64K),
 	      false, "memory decode on: the NIC maps again on its next access");
 

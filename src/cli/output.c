@@ -63,3 +63,35 @@ FILE *cli_open_trace(const struct cli_opts *o, struct sim_machine *m)
 	sim_trace_set_file(m, f);
 	return f;
 }
+
+/* VFIO_DEVICE_FEATURE_GET of DMA_BUF for @nr ranges of BAR @bar: the fd. */
+int cli_vfio_export(struct vfio_pci_core_device *v, u32 bar,
+		    const struct vfio_region_dma_range *r, u32 nr)
+{
+	union {
+		struct vfio_device_feature hdr;
+		u8 bytes[sizeof(struct vfio_device_feature) +
+			 sizeof(struct vfio_device_feature_dma_buf) +
+			 4 * sizeof(struct vfio_region_dma_range)];
+	} u;
+	struct vfio_device_feature_dma_buf *db = (void *)u.hdr.data;
+	size_t len = sizeof(u.hdr) + sizeof(*db) + nr * sizeof(*r);
+
+	if (nr > 4)
+		return -EINVAL;
+	memset(&u, 0, sizeof(u));
+	u.hdr.argsz = (u32)len;
+	u.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	db->region_index = bar;
+	db->nr_ranges = nr;
+	memcpy(db->dma_ranges, r, nr * sizeof(*r));
+	return (int)vfio_pci_core_ioctl(v, VFIO_DEVICE_FEATURE, u.bytes, len);
+}
+
+/* The command register through the VFIO device's config region. */
+int cli_vfio_set_command(struct vfio_pci_core_device *v, u16 cmd)
+{
+	return vfio_pci_core_write(v, &cmd, sizeof(cmd),
+				   VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) +
+				   PCI_COMMAND) == sizeof(cmd) ? 0 : -EIO;
+}

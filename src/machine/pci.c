@@ -87,6 +87,11 @@ void sim_pci_fn_fini(struct sim_machine *m, struct sim_node *node)
 
 	if (!fn)
 		return;
+	/* The model may use the BARs and P2P pages until it is released. */
+	if (fn->model.release)
+		fn->model.release(m, fn->model.data);
+	fn->model.release = NULL;
+	fn->model.data = NULL;
 	pci_p2pdma_release(m, fn);
 	for (int i = 0; i < PCI_STD_NUM_BARS; i++)
 		sim_bar_fini(&fn->bars[i]);
@@ -543,10 +548,44 @@ static int mmio_access(struct sim_machine *m, phys_addr_t phys, void *buf,
 			   owner->fn->in_reset ? ", in reset" : "");
 		return -EIO;
 	}
+	if (bar->ops)
+		return write ? bar->ops->write(bar, phys - bar->cpu_start, buf, len) :
+			       bar->ops->read(bar, phys - bar->cpu_start, buf, len);
 	if (write)
 		memcpy(bar->backing + (phys - bar->cpu_start), buf, len);
 	else
 		memcpy(buf, bar->backing + (phys - bar->cpu_start), len);
+	return 0;
+}
+
+/**
+ * sim_bar_set_ops - let a device model own a BAR's register behaviour
+ * @pdev: the function
+ * @bar: its BAR index
+ * @ops: read/write handlers for CPU MMIO, NULL to make it plain memory again
+ * @data: passed back in bar->ops_data
+ *
+ * Only CPU MMIO (sim_mmio_read/write) goes to the handlers; peer DMA still
+ * reaches the backing store. Not serialised against concurrent MMIO: set it
+ * while the function is not in use (model attach and release).
+ *
+ * Return: 0, -EINVAL for a BAR that does not exist, -EBUSY if other
+ * handlers own it.
+ */
+int sim_bar_set_ops(struct pci_dev *pdev, int bar, const struct sim_bar_ops *ops,
+		    void *data)
+{
+	struct sim_bar *b;
+
+	if (!pdev || !pdev->sim || bar < 0 || bar >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+	b = &pdev->sim->bars[bar];
+	if (!b->size)
+		return -EINVAL;
+	if (ops && b->ops && b->ops != ops)
+		return -EBUSY;
+	b->ops = ops;
+	b->ops_data = ops ? data : NULL;
 	return 0;
 }
 

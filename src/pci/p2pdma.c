@@ -1107,3 +1107,40 @@ struct page *sim_p2pmem_virt_to_page(struct sim_machine *m, const void *vaddr)
 	}
 	return NULL;
 }
+
+/**
+ * sim_p2pdma_pfn_to_page - the struct page of a P2PDMA page frame
+ * @m: the machine
+ * @pfn: a page frame number of BAR memory
+ *
+ * pfn_to_page() of ZONE_DEVICE memory, for users holding page frame
+ * numbers (hmm_dma_map_pfn()). Walks the machine's functions; takes each
+ * state's mutex in turn.
+ *
+ * Return: the page, or NULL if @pfn is not in a P2PDMA pgmap of @m.
+ */
+struct page *sim_p2pdma_pfn_to_page(struct sim_machine *m, unsigned long pfn)
+{
+	phys_addr_t phys = PFN_PHYS(pfn);
+
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_pci_fn *fn = m->nodes[i]->fn;
+		struct pci_p2pdma *p2p = fn ? p2p_of(&fn->pdev) : NULL;
+		struct page *page = NULL;
+
+		if (!p2p)
+			continue;
+		pthread_mutex_lock(&p2p->lock);
+		for (struct p2p_pgmap *pg = p2p->pgmaps; pg; pg = pg->next) {
+			if (phys >= pg->start &&
+			    phys - pg->start < ((u64)pg->nr_pages << PAGE_SHIFT)) {
+				page = &pg->pages[(phys - pg->start) >> PAGE_SHIFT];
+				break;
+			}
+		}
+		pthread_mutex_unlock(&p2p->lock);
+		if (page)
+			return page;
+	}
+	return NULL;
+}
