@@ -841,6 +841,74 @@ static void test_strict_unmap_faults(void **state)
 	blk_put(f->m, &b);
 }
 
+/*
+ * The statistics accessors: page-table pages of a device's domain and its
+ * IOVA space (live, taken from the tree, the peak), -ENOENT where there is
+ * no page table or IOVA space.
+ */
+static void test_stats_accessors(void **state)
+{
+	struct fx *f = FX(state);
+	const size_t sizes[3] = { 1, 2, 64 };	/* granules; 64 is not cached */
+	struct sim_iommu_iova_stats st;
+	dma_addr_t a[3];
+	struct blk b = blk_get(f->m, 64 * f->g);
+	long pt0, pt1;
+
+	assert_int_equal(sim_iommu_pt_pages(f->direct), -ENOENT);
+	assert_int_equal(sim_iommu_pt_pages(f->pt), -ENOENT);
+	assert_int_equal(sim_iommu_pt_pages(f->off), -ENOENT);
+	assert_int_equal(sim_iommu_pt_pages(NULL), -ENOENT);
+	assert_int_equal(sim_iommu_iova_stats(f->direct, &st), -ENOENT);
+	assert_int_equal(sim_iommu_iova_stats(f->pt, &st), -ENOENT);
+	assert_int_equal(sim_iommu_iova_stats(f->dev, NULL), -EINVAL);
+
+	pt0 = sim_iommu_pt_pages(f->dev);
+	assert_true(pt0 >= 1);		/* the root */
+	assert_int_equal(sim_iommu_iova_stats(f->dev, &st), 0);
+	assert_int_equal(st.live, 0);
+	assert_int_equal(st.ranges, 0);
+	assert_int_equal(st.peak_held, 0);
+
+	for (int i = 0; i < 3; i++)
+		a[i] = map_ok(f->dev, b.phys, sizes[i] * f->g, DMA_TO_DEVICE, 0);
+	pt1 = sim_iommu_pt_pages(f->dev);
+	assert_true(pt1 > pt0);
+	assert_int_equal(sim_iommu_iova_stats(f->dev, &st), 0);
+	assert_int_equal(st.live, 67 * f->g);
+	assert_int_equal(st.held, 67 * f->g);
+	assert_int_equal(st.peak_held, 67 * f->g);
+	assert_int_equal(st.ranges, 3);
+
+	for (int i = 0; i < 3; i++)
+		dma_unmap_phys(f->dev, a[i], sizes[i] * f->g, DMA_TO_DEVICE, 0);
+	if (f->lazy) {
+		/* queued IOVA is still iommu-dma's until the flush */
+		assert_int_equal(sim_iommu_iova_stats(f->dev, &st), 0);
+		assert_int_equal(st.live, 67 * f->g);
+		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
+	}
+	/* empty tables go with the flush that followed the unmap */
+	assert_int_equal(sim_iommu_pt_pages(f->dev), pt0);
+	assert_int_equal(sim_iommu_iova_stats(f->dev, &st), 0);
+	assert_int_equal(st.live, 0);
+	assert_int_equal(st.ranges, 0);
+	/* the small ranges sit in this thread's cache, the large one went back */
+	assert_int_equal(st.held, 3 * f->g);
+	assert_int_equal(st.peak_held, 67 * f->g);
+
+	/* a cache hit takes nothing from the tree: the peak does not move */
+	a[0] = map_ok(f->dev, b.phys, f->g, DMA_TO_DEVICE, 0);
+	assert_int_equal(sim_iommu_iova_stats(f->dev, &st), 0);
+	assert_int_equal(st.live, f->g);
+	assert_int_equal(st.held, 3 * f->g);
+	assert_int_equal(st.peak_held, 67 * f->g);
+	dma_unmap_phys(f->dev, a[0], f->g, DMA_TO_DEVICE, 0);
+	if (f->lazy)
+		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
+	blk_put(f->m, &b);
+}
+
 /* Lazy: map A, let the device use it, unmap it: the IOTLB still holds it. */
 static dma_addr_t lazy_unmap_used(struct fx *f, struct blk *b, u8 *buf,
 				  size_t len)
@@ -2863,6 +2931,7 @@ static const struct {
 	T(test_device_access_and_faults),
 	T(test_reserved_regions),
 	T(test_strict_unmap_faults),
+	T(test_stats_accessors),
 	T(test_lazy_stale_until_flush),
 	T(test_lazy_flush_on_timeout),
 	T(test_lazy_flush_when_queue_full),

@@ -1369,7 +1369,9 @@ static void *stress_importer(void *arg)
 	struct ctx *c = &si->c;
 	u8 buf[256];
 
-	for (int i = 0; i < STRESS_ROUNDS; i++) {
+	/* past STRESS_ROUNDS until one read got through, however scheduled */
+	for (int i = 0; i < STRESS_ROUNDS || (!si->reads && i < 100 * STRESS_ROUNDS);
+	     i++) {
 		dma_resv_lock(c->d->resv, NULL);
 		if (!c->imp.sgt) {
 			struct sg_table *s;
@@ -1452,7 +1454,7 @@ static void test_stress_revoke(void **state)
 	assert_true(s.toggles > 0);
 	for (int i = 0; i < STRESS_IMPORTERS; i++) {
 		reads += si[i].reads;
-		assert_true(si[i].c.imp.notified > 0 || si[i].reads == STRESS_ROUNDS);
+		assert_true(si[i].c.imp.notified > 0 || si[i].reads >= STRESS_ROUNDS);
 		ctx_close(&si[i].c);
 	}
 	assert_true(reads > 0);

@@ -60,6 +60,28 @@ int sim_iommu_flush_queue(struct device *dev);
 unsigned int sim_iommu_group_count(struct sim_machine *m);
 int sim_iommu_lookup(struct device *dev, dma_addr_t iova, phys_addr_t *phys,
 		     int *prot);
+/*
+ * Page-table pages (the root included) of the domain @dev's group uses now:
+ * how many, or -ENOENT (no IOMMU, or a domain without a page table:
+ * identity, blocked).
+ */
+long sim_iommu_pt_pages(struct device *dev);
+
+/* IOVA space of @dev's DMA (default) domain, in bytes. */
+struct sim_iommu_iova_stats {
+	u64 live;		/* held by iommu-dma: mapped or in the flush queue */
+	u64 held;		/* taken from the allocator's tree: live + cached */
+	u64 peak_held;		/* the most @held ever was (see below) */
+	unsigned long ranges;	/* live ranges */
+};
+/*
+ * 0 and *@out, or -ENOENT (no DMA domain: no IOMMU, passthrough). The
+ * numbers are counted where the allocator takes its tree lock, so the
+ * lock-free cache hits of the mapping hot path cost nothing; that is why
+ * the peak is of @held (live plus the per-thread caches), an upper bound
+ * of the live peak. Reading takes every cache lock (slow: for statistics).
+ */
+int sim_iommu_iova_stats(struct device *dev, struct sim_iommu_iova_stats *out);
 
 /* ---- machine time ------------------------------------------------------ */
 /*

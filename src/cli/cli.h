@@ -31,6 +31,88 @@ int cli_vfio_export(struct vfio_pci_core_device *v, u32 bar,
 /* Write the command register through @v's config region: 0 or -EIO. */
 int cli_vfio_set_command(struct vfio_pci_core_device *v, u16 cmd);
 
+/*
+ * The platform text -p names (or the default one), malloc'd; NULL when
+ * the file cannot be read.
+ */
+char *cli_platform_text(const struct cli_opts *o);
+/* @text with every IOMMU's mode= set to @mode (malloc'd, NULL: no memory). */
+char *cli_text_with_iommu_mode(const char *text, const char *mode);
+
+/* ---- workloads shared by run and the main job (src/cli/workloads.c) ---- */
+
+/* The counters a run reports, taken before and after a workload. */
+struct cli_stats {
+	struct sim_dma_stats dma;
+	unsigned long invalidations, inval_commands;
+	unsigned long iommu_faults, access_errors;
+	unsigned long debug_reports, warns, bugs, faults_reported;
+	unsigned long trace_events;
+};
+void cli_stats_take(struct sim_machine *m, struct cli_stats *s);
+
+/* Where a shared workload says what it did and reports its checks. */
+struct cli_out {
+	void *ctx;
+	void (*say)(void *ctx, const char *msg);
+	bool (*check)(void *ctx, bool ok, const char *msg);
+};
+
+enum cli_nvme_rw { CLI_NVME_READ, CLI_NVME_WRITE, CLI_NVME_RANDRW };
+const char *cli_nvme_rw_name(enum cli_nvme_rw rw);
+
+struct cli_nvme_opts {
+	const char *dev;		/* platform id of the controller */
+	enum cli_nvme_rw rw;
+	u64 bs, size;			/* bytes per request, in all */
+	unsigned int iodepth;		/* requests in flight */
+	enum nvme_dma_api api;
+	bool p2p;			/* data buffers in the controller's CMB */
+	unsigned int seed;
+};
+
+struct cli_nvme_result {
+	struct nvme_dev_info info;
+	struct nvme_stats drv;
+	struct sim_nvme_model_stats model;
+	u64 requests, reads, writes;
+};
+
+/*
+ * Probe the controller @o->dev (the model is attached on first use), do
+ * the I/O, verify every byte against the namespace store, remove it.
+ * 0 (the outcome is in the checks); -ENODEV, -EINVAL, -E2BIG, -EOPNOTSUPP
+ * for what the platform or the options cannot do, explained in @err.
+ */
+int cli_nvme_workload(struct sim_machine *m, const struct cli_nvme_opts *o,
+		      const struct cli_out *out, struct cli_nvme_result *res,
+		      char *err, size_t errlen);
+
+struct cli_odp_opts {
+	const char *nic;
+	u64 size;			/* the region, page multiple */
+	unsigned long faults;		/* NIC page faults to take */
+	unsigned long invalidations;	/* migrations and zaps of mapped pages */
+	enum sim_odp_strategy strategy;
+	unsigned int seed;
+};
+
+struct cli_odp_result {
+	struct sim_odp_mr_stats st;
+	struct sim_process_stats ps;
+	unsigned long migrations, zaps;
+};
+
+/*
+ * A process, an ODP region of @o->nic over it, NIC accesses faulting
+ * pages in and invalidations of mapped pages, every byte verified. 0 (the
+ * outcome is in the checks); -ENODEV or -EINVAL (explained in @err) for
+ * what the platform or the options cannot do.
+ */
+int cli_odp_workload(struct sim_machine *m, const struct cli_odp_opts *o,
+		     const struct cli_out *out, struct cli_odp_result *res,
+		     char *err, size_t errlen);
+
 int cmd_topo(const struct cli_opts *o);
 int cmd_mainjob(const struct cli_opts *o);
 int cmd_bench(int argc, char **argv, const struct cli_opts *o);

@@ -2,7 +2,10 @@
 /*
  * The main job: built-in workloads on the default platform (and a
  * confidential guest), each device's DMA verified byte for byte, a table of
- * what was mapped how, and a verdict. Some steps provoke a bug on purpose
+ * what was mapped how, and a verdict. After the DMA API's own workloads come
+ * the systems built on it: NVMe I/O through the block layer's DMA iterator
+ * with each mapping API and from the CMB, the NIC mirroring a process
+ * through ODP, a VFIO migration page list; then a summary per workload. Some steps provoke a bug on purpose
  * (a missing sync, a device touching memory it may not): those must be
  * caught, and anything reported that was not provoked fails the job.
  */
@@ -11,14 +14,27 @@
 #include <string.h>
 #include "cli.h"
 
+/* One workload as the summary shows it: its verdict and DMA statistics. */
+struct job_wl {
+	const char *name;
+	struct sim_machine *m;
+	json_object *obj;
+	struct cli_stats s0;
+	unsigned int failed0, checks0, failed, checks;
+	struct cli_stats delta;
+};
+
 struct job {
 	const struct cli_opts *o;
 	json_object *workloads;
 	json_object *cur_checks;
 	json_object *cur_maps;
+	json_object *cur_notes;
 	json_object *maps_all;
 	unsigned int checks, failed, provoked;
 	unsigned long expected_debug, expected_faults;
+	struct job_wl *wls;
+	unsigned int nr_wls, cap_wls;
 };
 
 static void job_printf(struct job *j, const char *fmt, ...)
@@ -35,20 +51,101 @@ static void job_printf(struct job *j, const char *fmt, ...)
 	va_end(ap);
 }
 
+static json_object *stats_delta_json(const struct cli_stats *d)
+{
+	json_object *s = json_object_new_object();
+
+#define ADD(k, v) json_object_object_add(s, k, json_object_new_uint64(v))
+	ADD("mappings", d->dma.maps);
+	ADD("unmaps", d->dma.unmaps);
+	ADD("syncs", d->dma.syncs);
+	ADD("bounced_bytes", d->dma.bounced_bytes);
+	ADD("device_bytes", d->dma.dev_bytes);
+	ADD("p2p_transactions", d->dma.p2p_accesses);
+	ADD("iotlb_invalidations", d->invalidations);
+	ADD("inval_commands", d->inval_commands);
+	ADD("iommu_faults", d->iommu_faults);
+	ADD("dma_faults", d->access_errors);
+	ADD("dma_debug_reports", d->debug_reports);
+#undef ADD
+	return s;
+}
+
+/* The workload that is running ends: its checks and statistics are final. */
+static void workload_end(struct job *j)
+{
+	struct job_wl *w;
+	struct cli_stats now;
+
+	if (!j->nr_wls)
+		return;
+	w = &j->wls[j->nr_wls - 1];
+	if (w->obj == NULL)
+		return;		/* ended already */
+	cli_stats_take(w->m, &now);
+	w->failed = j->failed - w->failed0;
+	w->checks = j->checks - w->checks0;
+	w->delta.dma.maps = now.dma.maps - w->s0.dma.maps;
+	w->delta.dma.unmaps = now.dma.unmaps - w->s0.dma.unmaps;
+	w->delta.dma.syncs = now.dma.syncs - w->s0.dma.syncs;
+	w->delta.dma.bounced_bytes = now.dma.bounced_bytes - w->s0.dma.bounced_bytes;
+	w->delta.dma.dev_bytes = now.dma.dev_bytes - w->s0.dma.dev_bytes;
+	w->delta.dma.p2p_accesses = now.dma.p2p_accesses - w->s0.dma.p2p_accesses;
+	w->delta.invalidations = now.invalidations - w->s0.invalidations;
+	w->delta.inval_commands = now.inval_commands - w->s0.inval_commands;
+	w->delta.iommu_faults = now.iommu_faults - w->s0.iommu_faults;
+	w->delta.access_errors = now.access_errors - w->s0.access_errors;
+	w->delta.debug_reports = now.debug_reports - w->s0.debug_reports;
+	json_object_object_add(w->obj, "verdict",
+			       json_object_new_string(w->failed ? "fail" : "pass"));
+	json_object_object_add(w->obj, "stats", stats_delta_json(&w->delta));
+	w->obj = NULL;
+}
+
 static void workload(struct job *j, const char *name, struct sim_machine *m,
 		     const char *dev)
 {
 	json_object *w = json_object_new_object();
+	struct job_wl *jw;
 
+	workload_end(j);
+	if (j->nr_wls == j->cap_wls) {
+		unsigned int cap = j->cap_wls ? 2 * j->cap_wls : 32;
+		struct job_wl *n = realloc(j->wls, cap * sizeof(*n));
+
+		if (n) {
+			j->wls = n;
+			j->cap_wls = cap;
+		}
+	}
+	if (j->nr_wls < j->cap_wls) {
+		jw = &j->wls[j->nr_wls++];
+		memset(jw, 0, sizeof(*jw));
+		jw->name = name;
+		jw->m = m;
+		jw->obj = w;
+		jw->failed0 = j->failed;
+		jw->checks0 = j->checks;
+		cli_stats_take(m, &jw->s0);
+	}
 	j->cur_checks = json_object_new_array();
 	j->cur_maps = json_object_new_array();
+	j->cur_notes = json_object_new_array();
 	json_object_object_add(w, "name", json_object_new_string(name));
 	json_object_object_add(w, "machine", json_object_new_string(sim_machine_name(m)));
 	json_object_object_add(w, "device", json_object_new_string(dev));
 	json_object_object_add(w, "checks", j->cur_checks);
 	json_object_object_add(w, "mappings", j->cur_maps);
+	json_object_object_add(w, "notes", j->cur_notes);
 	json_object_array_add(j->workloads, w);
 	job_printf(j, "\n== %s  [%s, %s]\n", name, sim_machine_name(m), dev);
+}
+
+/* What a workload did, beside its checks. */
+static void note(struct job *j, const char *msg)
+{
+	json_object_array_add(j->cur_notes, json_object_new_string(msg));
+	job_printf(j, "   %s\n", msg);
 }
 
 static bool check(struct job *j, bool ok, bool provoked, const char *fmt, ...)
@@ -858,6 +955,174 @@ out_put:
 	sim_iommu_flush_queue(nic);
 }
 
+/* ---- the seed systems: NVMe, ODP, VFIO migration (src/cli/workloads.c) -- */
+
+static void job_out_say(void *ctx, const char *msg)
+{
+	note(ctx, msg);
+}
+
+static bool job_out_check(void *ctx, bool ok, const char *msg)
+{
+	return check(ctx, ok, false, "%s", msg);
+}
+
+/*
+ * NVMe I/O through nvme-pci and the block layer's DMA iterator: random
+ * reads and writes (each block once), read back, every byte compared with
+ * the namespace store. @p2p puts the data in the controller's CMB.
+ */
+static void wl_nvme(struct job *j, struct sim_machine *m, enum nvme_dma_api api,
+		    bool p2p)
+{
+	struct cli_out out = { j, job_out_say, job_out_check };
+	struct cli_nvme_opts o = {
+		.dev = "nvme0", .rw = CLI_NVME_RANDRW, .api = api, .p2p = p2p,
+		.bs = p2p ? 32 * 1024 : 128 * 1024, .size = p2p ? SZ_1M : SZ_4M,
+		.iodepth = p2p ? 4 : 8, .seed = 3 + api,
+	};
+	struct cli_nvme_result res;
+	char what[160], err[256] = "";
+	int ret;
+
+	snprintf(what, sizeof(what), p2p ?
+		 "NVMe peer-to-peer: data in the controller's CMB (api=%s)" :
+		 "NVMe reads and writes through the block DMA iterator, api=%s",
+		 nvme_dma_api_name(api));
+	/* the workload's name must outlive it (the summary prints it) */
+	workload(j, api == NVME_DMA_API_IOVA ? (p2p ? "NVMe P2P from the CMB" :
+						"NVMe I/O, api=iova") :
+		 api == NVME_DMA_API_PHYS ? "NVMe I/O, api=phys" : "NVMe I/O, api=sg",
+		 m, "nvme0");
+	note(j, what);
+	ret = cli_nvme_workload(m, &o, &out, &res, err, sizeof(err));
+	if (ret == -EOPNOTSUPP && p2p) {
+		note(j, "skipped: nvme0 has no controller memory buffer on this platform");
+		return;
+	}
+	if (!check(j, ret == 0, false, "the NVMe workload could run (%s)", ret ? err : "ok"))
+		return;
+	if (!p2p && api == NVME_DMA_API_IOVA) {
+		struct iommu_domain *dom = iommu_get_domain_for_dev(sim_device(m, "nvme0"));
+
+		if (dom && iommu_is_dma_domain(dom))
+			check(j, res.drv.iova_requests == res.drv.commands, false,
+			      "behind the IOMMU every request was one IOVA range, one sync (%lu of %lu)",
+			      res.drv.iova_requests, res.drv.commands);
+	}
+	sim_iommu_flush_queue(sim_device(m, "nvme0"));
+}
+
+/* The NIC mirroring a process through ODP: NIC page faults and invalidations. */
+static void wl_odp(struct job *j, struct sim_machine *m, enum sim_odp_strategy strategy)
+{
+	struct cli_out out = { j, job_out_say, job_out_check };
+	struct cli_odp_opts o = {
+		.nic = "nic0", .strategy = strategy, .seed = 5,
+		.size = strategy == SIM_ODP_HMM_IOVA ? SZ_4M : SZ_1M,
+		.faults = strategy == SIM_ODP_HMM_IOVA ? 1000 : 256,
+		.invalidations = strategy == SIM_ODP_HMM_IOVA ? 100 : 32,
+	};
+	struct cli_odp_result res;
+	char err[256] = "";
+	int ret;
+
+	workload(j, strategy == SIM_ODP_HMM_IOVA ?
+		 "ODP: the NIC mirrors a process, one IOVA range (hmm_dma_map)" :
+		 "ODP: the NIC mirrors a process, dma_map_phys per page",
+		 m, "nic0");
+	ret = cli_odp_workload(m, &o, &out, &res, err, sizeof(err));
+	check(j, ret == 0, false, "the ODP workload could run (%s)", ret ? err : "ok");
+	sim_iommu_flush_queue(sim_device(m, "nic0"));
+}
+
+/*
+ * A VFIO migration data buffer as vfio/mlx5 keeps it: a page list filled
+ * by the device's DMA (save) and read back by it (load).
+ */
+static void wl_vfio_mig(struct job *j, struct sim_machine *m, const char *what)
+{
+	struct device *dev = sim_device(m, "nic0");
+	struct iommu_domain *dom = iommu_get_domain_for_dev(dev);
+	bool translated = dom && iommu_is_dma_domain(dom);
+	const size_t len = 300 * 1024 + 17;
+	const u32 npages = (u32)DIV_ROUND_UP(len, PAGE_SIZE);
+	unsigned long inv0;
+	struct vfio_mig_buf *buf;
+	u8 *want = malloc(len), *got = malloc(len);
+
+	workload(j, what, m, "nic0");
+	if (!check(j, want && got, false, "host memory for the state image"))
+		goto out;
+	vfio_mig_state_image(21, 0, want, len);
+	inv0 = sim_iommu_invalidations(m);
+	buf = vfio_mig_buf_alloc(dev, npages, DMA_FROM_DEVICE);
+	if (!check(j, !IS_ERR(buf), false, "a %u-page buffer mapped for the device (%s)", npages,
+		   translated ? "one IOVA range, a link per page, one sync" :
+				"page by page, addresses in the translation table"))
+		goto out;
+	check(j, vfio_mig_buf_uses_iova(buf) == translated, false,
+	      "%s", translated ? "mapped with the IOVA API" : "mapped page by page (no IOMMU)");
+	check(j, sim_iommu_invalidations(m) == inv0, false,
+	      "mapping invalidated nothing (%lu invalidations)", sim_iommu_invalidations(m) - inv0);
+	check(j, vfio_mig_device_save(buf, 21, len) == 0 &&
+		 vfio_mig_buf_read(buf, 0, got, len) == 0 && same(got, want, len), false,
+	      "save state: the device wrote %zu bytes by DMA, the CPU reads them intact", len);
+	vfio_mig_buf_free(buf);
+
+	buf = vfio_mig_buf_alloc(dev, npages, DMA_NONE);
+	if (!check(j, !IS_ERR(buf) && vfio_mig_buf_write(buf, 0, want, len) == 0 &&
+		      vfio_mig_buf_map(buf, DMA_TO_DEVICE) == 0, false,
+		   "load state: the CPU filled a buffer, then mapped it for the device")) {
+		if (!IS_ERR(buf))
+			vfio_mig_buf_free(buf);
+		goto out;
+	}
+	check(j, vfio_mig_device_load(buf, 21, len) == 0, false,
+	      "the device read the whole image back by DMA and found it intact");
+	vfio_mig_buf_free(buf);
+	sim_iommu_flush_queue(dev);
+out:
+	free(want);
+	free(got);
+}
+
+static void print_summary(struct job *j, struct sim_machine *m)
+{
+	struct device *nvme = sim_device(m, "nvme0"), *nic = sim_device(m, "nic0");
+	struct sim_iommu_iova_stats is;
+	char b1[32], b2[32];
+
+	workload_end(j);
+	printf("\nSummary, per workload (DMA statistics of each):\n");
+	for (unsigned int i = 0; i < j->nr_wls; i++) {
+		const struct job_wl *w = &j->wls[i];
+
+		printf("  %s  %-64s %s\n", w->failed ? "FAIL" : "PASS", w->name,
+		       sim_machine_name(w->m));
+		printf("        %lu maps, %lu syncs, %lu IOTLB invalidations (%lu cmds), %s bounced, %s moved, %lu P2P, %lu faults, %lu dma-debug\n",
+		       w->delta.dma.maps, w->delta.dma.syncs, w->delta.invalidations,
+		       w->delta.inval_commands,
+		       fmt_size(b1, sizeof(b1), w->delta.dma.bounced_bytes),
+		       fmt_size(b2, sizeof(b2), w->delta.dma.dev_bytes),
+		       w->delta.dma.p2p_accesses,
+		       w->delta.iommu_faults + w->delta.access_errors,
+		       w->delta.debug_reports);
+	}
+	for (int k = 0; k < 2; k++) {
+		struct device *d = k ? nic : nvme;
+
+		/* below one switch without ACS they share a group and domain */
+		if (k && nvme && iommu_get_domain_for_dev(nvme) == iommu_get_domain_for_dev(d))
+			continue;
+		if (d && !sim_iommu_iova_stats(d, &is))
+			printf("  %s's DMA domain: %ld page-table pages, IOVA %s live, peak %s taken from the allocator\n",
+			       sim_device_id(d), sim_iommu_pt_pages(d),
+			       fmt_size(b1, sizeof(b1), is.live),
+			       fmt_size(b2, sizeof(b2), is.peak_held));
+	}
+}
+
 static void finish_machine(struct job *j, struct sim_machine *m,
 			   unsigned long *debug, unsigned long *faults)
 {
@@ -866,57 +1131,6 @@ static void finish_machine(struct job *j, struct sim_machine *m,
 	*debug += sim_dma_debug_errors(m);
 	*faults += sim_dma_access_errors(m) + iommu_faults_of(m);
 	(void)j;
-}
-
-/* The platform text with every IOMMU set to @mode (or turned off). */
-static char *text_with_iommu_mode(const char *text, const char *mode)
-{
-	static const char *const modes[] = { "mode=lazy", "mode=strict",
-					     "mode=passthrough", "mode=off" };
-	size_t cap = strlen(text) + 64 * 8 + 1;
-	char *out = malloc(cap), *o = out;
-	const char *p = text;
-
-	if (!out)
-		return NULL;
-	while (*p) {
-		size_t k;
-
-		for (k = 0; k < 4; k++)
-			if (!strncmp(p, modes[k], strlen(modes[k])))
-				break;
-		if (k < 4 && (size_t)(o - out) + strlen(mode) + 6 < cap) {
-			o += sprintf(o, "mode=%s", mode);
-			p += strlen(modes[k]);
-		} else {
-			*o++ = *p++;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-static char *platform_text(const struct cli_opts *o)
-{
-	FILE *f;
-	char *buf;
-	long n;
-
-	if (!o->platform)
-		return strdup(sim_default_platform_text());
-	f = fopen(o->platform, "r");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = n >= 0 && n < (64 << 20) ? malloc((size_t)n + 1) : NULL;
-	if (buf) {
-		n = (long)fread(buf, 1, (size_t)n, f);
-		buf[n] = '\0';
-	}
-	fclose(f);
-	return buf;
 }
 
 int cmd_mainjob(const struct cli_opts *o)
@@ -935,10 +1149,10 @@ int cmd_mainjob(const struct cli_opts *o)
 	m = cli_load_machine(o);
 	if (!m)
 		return 2;
-	text = platform_text(o);
+	text = cli_platform_text(o);
 	if (text) {
-		t_direct = text_with_iommu_mode(text, "off");
-		t_strict = text_with_iommu_mode(text, "strict");
+		t_direct = cli_text_with_iommu_mode(text, "off");
+		t_strict = cli_text_with_iommu_mode(text, "strict");
 	}
 	direct = t_direct ? sim_machine_parse(t_direct, err, sizeof(err)) : NULL;
 	strict = t_strict ? sim_machine_parse(t_strict, err, sizeof(err)) : NULL;
@@ -1001,6 +1215,15 @@ int cmd_mainjob(const struct cli_opts *o)
 	wl_vfio_dmabuf(&j, m, "VFIO dma-buf export across the host bridge, through the IOMMU",
 		       PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, "one IOVA range, IOMMU_MMIO");
 
+	wl_nvme(&j, m, NVME_DMA_API_IOVA, false);
+	wl_nvme(&j, m, NVME_DMA_API_PHYS, false);
+	wl_nvme(&j, m, NVME_DMA_API_SG, false);
+	wl_nvme(&j, m, NVME_DMA_API_IOVA, true);
+	wl_odp(&j, m, SIM_ODP_HMM_IOVA);
+	wl_odp(&j, m, SIM_ODP_PER_PAGE);
+	wl_vfio_mig(&j, m, "VFIO migration: a page list filled by device DMA, through the IOMMU");
+	wl_vfio_mig(&j, direct, "VFIO migration without an IOMMU: page by page");
+
 	workload(&j, "teardown: nothing left behind", m, "all");
 	{
 		bool clean = true, pages = true;
@@ -1047,10 +1270,26 @@ int cmd_mainjob(const struct cli_opts *o)
 	json_object_object_add(root, "unexpected_reports", json_object_new_uint64(unexpected));
 	json_object_object_add(root, "verdict", json_object_new_string(j.failed ? "fail" : "pass"));
 
+	workload_end(&j);
+	{
+		json_object *s = json_object_new_object();
+		struct sim_iommu_iova_stats is;
+		struct device *d = sim_device(m, "nvme0");
+
+		if (!sim_iommu_iova_stats(d, &is)) {
+			json_object_object_add(s, "page_table_pages",
+					       json_object_new_int64(sim_iommu_pt_pages(d)));
+			json_object_object_add(s, "iova_bytes_live", json_object_new_uint64(is.live));
+			json_object_object_add(s, "iova_bytes_peak_held",
+					       json_object_new_uint64(is.peak_held));
+		}
+		json_object_object_add(root, "nvme0_domain", s);
+	}
 	if (o->json) {
 		json_print(root);
 	} else {
-		printf("\nSummary (%s): %lu maps, %lu unmaps, %lu map errors, %lu syncs, %lu IOTLB invalidations,\n"
+		print_summary(&j, m);
+		printf("\nTotals (%s): %lu maps, %lu unmaps, %lu map errors, %lu syncs, %lu IOTLB invalidations,\n"
 		       "  %lu IOMMU faults, %llu bytes moved by devices, %lu P2P transactions\n",
 		       sim_machine_name(m), st.maps, st.unmaps, st.map_errors, st.syncs,
 		       sim_iommu_invalidations(m), iommu_faults_of(m), st.dev_bytes,
@@ -1067,6 +1306,7 @@ int cmd_mainjob(const struct cli_opts *o)
 	json_object_put(root);
 	ret = j.failed ? 1 : 0;
 out:
+	free(j.wls);
 	for (int i = 0; i < nm; i++)
 		sim_machine_destroy(mach[i].m);
 	if (trace)

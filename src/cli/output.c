@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Small helpers shared by the dmastack subcommands. */
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 
@@ -94,4 +95,93 @@ int cli_vfio_set_command(struct vfio_pci_core_device *v, u16 cmd)
 	return vfio_pci_core_write(v, &cmd, sizeof(cmd),
 				   VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) +
 				   PCI_COMMAND) == sizeof(cmd) ? 0 : -EIO;
+}
+
+/*
+ * The platform text with every IOMMU set to @mode (or turned off): the
+ * mode= of each iommu line replaced, or added where the line has none (the
+ * default, lazy). Comments are copied as they are.
+ */
+char *cli_text_with_iommu_mode(const char *text, const char *mode)
+{
+	size_t cap = strlen(text) + 1, extra = strlen(" mode=") + strlen(mode);
+	const char *p = text;
+	char *out, *o;
+
+	for (const char *q = text; *q; q++)	/* at most one mode= per line */
+		if (*q == '\n')
+			cap += extra;
+	cap += extra;
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	o = out;
+	while (*p) {
+		const char *eol = strchr(p, '\n'), *hash, *kw = p, *m;
+		size_t len = eol ? (size_t)(eol - p) : strlen(p), body;
+
+		hash = memchr(p, '#', len);
+		body = hash ? (size_t)(hash - p) : len;
+		while (kw < p + body && (*kw == ' ' || *kw == '\t'))
+			kw++;
+		if ((size_t)(p + body - kw) > 5 && !strncmp(kw, "iommu", 5) &&
+		    (kw[5] == ' ' || kw[5] == '\t')) {
+			const char *end = p + body;
+
+			m = NULL;
+			for (const char *q = kw; q + 5 <= end; q++)
+				if (!strncmp(q, "mode=", 5) && (q[-1] == ' ' || q[-1] == '\t'))
+					m = q;
+			if (m) {
+				const char *v = m + 5;
+
+				while (v < end && *v != ' ' && *v != '\t')
+					v++;
+				memcpy(o, p, (size_t)(m - p));
+				o += m - p;
+				o += sprintf(o, "mode=%s", mode);
+				memcpy(o, v, (size_t)(p + len - v));
+				o += p + len - v;
+			} else {
+				while (end > kw && (end[-1] == ' ' || end[-1] == '\t'))
+					end--;
+				memcpy(o, p, (size_t)(end - p));
+				o += end - p;
+				o += sprintf(o, " mode=%s", mode);
+				memcpy(o, end, (size_t)(p + len - end));
+				o += p + len - end;
+			}
+		} else {
+			memcpy(o, p, len);
+			o += len;
+		}
+		if (eol)
+			*o++ = '\n';
+		p += len + (eol ? 1 : 0);
+	}
+	*o = '\0';
+	return out;
+}
+
+char *cli_platform_text(const struct cli_opts *o)
+{
+	FILE *f;
+	char *buf;
+	long n;
+
+	if (!o->platform)
+		return strdup(sim_default_platform_text());
+	f = fopen(o->platform, "r");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = n >= 0 && n < (64 << 20) ? malloc((size_t)n + 1) : NULL;
+	if (buf) {
+		n = (long)fread(buf, 1, (size_t)n, f);
+		buf[n] = '\0';
+	}
+	fclose(f);
+	return buf;
 }

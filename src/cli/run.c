@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "iommu/iommu-priv.h"
 
 /* ---- parameters ---------------------------------------------------------- */
 
@@ -53,15 +52,6 @@ struct run_val {
 
 /* ---- one run ------------------------------------------------------------- */
 
-/* The counters a run reports, taken before and after the workload. */
-struct run_stats {
-	struct sim_dma_stats dma;
-	unsigned long invalidations, inval_commands;
-	unsigned long iommu_faults, access_errors;
-	unsigned long debug_reports, warns, bugs, faults_reported;
-	unsigned long trace_events;
-};
-
 struct run {
 	const struct cli_opts *o;
 	const struct workload *w;
@@ -72,6 +62,7 @@ struct run {
 	unsigned int nchecks, failed;
 	/* reports the workload provokes on purpose (none do so far) */
 	unsigned long expected_debug, expected_faults;
+	json_object *driver;		/* the workload's own statistics, or NULL */
 };
 
 struct workload {
@@ -88,8 +79,6 @@ struct workload {
 	const char *stats_key;
 	/* Set up, do the DMA, check; 0, or 2 for a platform it cannot use. */
 	int (*fn)(struct run *r);
-	/* Non-NULL: the workload is not built yet; this says why. */
-	const char *unavailable;
 };
 
 static void say(struct run *r, const char *fmt, ...)
@@ -179,48 +168,24 @@ static const char *sz(char *buf, size_t len, u64 bytes)
 
 /* ---- statistics ------------------------------------------------------------ */
 
-static void stats_take(struct sim_machine *m, struct run_stats *s)
+/* What the IOMMU domain of the device the stats are about holds. */
+struct run_dom {
+	long pt_pages;			/* -1: no page table */
+	bool iova;			/* a DMA domain with an IOVA space */
+	struct sim_iommu_iova_stats is;
+};
+
+static void dom_take(struct device *dev, struct run_dom *d)
 {
-	sim_dma_stats_get(m, &s->dma);
-	s->invalidations = sim_iommu_invalidations(m);
-	s->inval_commands = sim_iommu_inval_commands(m);
-	s->iommu_faults = sim_iommu_faults(m);
-	s->access_errors = sim_dma_access_errors(m);
-	s->debug_reports = sim_report_count_kind(m, SIM_REPORT_DMA_DEBUG);
-	s->warns = sim_report_count_kind(m, SIM_REPORT_WARN);
-	s->bugs = sim_report_count_kind(m, SIM_REPORT_BUG);
-	s->faults_reported = sim_report_count_kind(m, SIM_REPORT_DMA_FAULT) +
-			     sim_report_count_kind(m, SIM_REPORT_IOMMU_FAULT);
-	s->trace_events = sim_trace_events(m);
+	d->pt_pages = dev ? sim_iommu_pt_pages(dev) : -ENOENT;
+	if (d->pt_pages < 0)
+		d->pt_pages = -1;
+	d->iova = dev && !sim_iommu_iova_stats(dev, &d->is);
 }
 
-/*
- * Page-table pages of @dev's DMA domain now. There is no public accessor
- * (the CLI reads the domain as topo and bench do); -1 without an IOMMU
- * domain that has a page table.
- */
-static long pt_pages(struct device *dev)
-{
-	struct iommu_domain *d = dev ? iommu_get_domain_for_dev(dev) : NULL;
-
-	if (!d || !(d->type & __IOMMU_DOMAIN_PAGING) || !to_sim_domain(d)->pgt)
-		return -1;
-	return (long)io_pgtable_table_pages(to_sim_domain(d)->pgt);
-}
-
-/* IOVA ranges live in @dev's DMA domain (cached free ranges not counted). */
-static long iova_ranges(struct device *dev)
-{
-	struct iommu_domain *d = dev ? iommu_get_domain_for_dev(dev) : NULL;
-
-	if (!d || !iommu_is_dma_domain(d) || !to_sim_domain(d)->cookie.iovad)
-		return -1;
-	return (long)iova_domain_allocations(to_sim_domain(d)->cookie.iovad);
-}
-
-static json_object *stats_json(const struct run_stats *a,
-			       const struct run_stats *b, long pt0, long pt1,
-			       long iova1)
+static json_object *stats_json(const struct cli_stats *a,
+			       const struct cli_stats *b,
+			       const struct run_dom *d0, const struct run_dom *d1)
 {
 	json_object *s = json_object_new_object();
 
@@ -243,20 +208,23 @@ static json_object *stats_json(const struct run_stats *a,
 	ADD("warnings", b->warns - a->warns);
 	ADD("trace_events", b->trace_events - a->trace_events);
 #undef ADD
-	/* not exposed by the library: see pt_pages() and the README */
-	json_object_object_add(s, "iova_bytes", NULL);
-	json_object_object_add(s, "page_table_pages",
-			       pt1 < 0 ? NULL : json_object_new_int64(pt1));
-	json_object_object_add(s, "page_table_pages_delta",
-			       pt0 < 0 ? NULL : json_object_new_int64(pt1 - pt0));
-	json_object_object_add(s, "iova_ranges_live",
-			       iova1 < 0 ? NULL : json_object_new_int64(iova1));
+#define OPT(k, ok, v) json_object_object_add(s, k, (ok) ? json_object_new_int64(v) : NULL)
+	OPT("page_table_pages", d1->pt_pages >= 0, d1->pt_pages);
+	OPT("page_table_pages_delta", d0->pt_pages >= 0 && d1->pt_pages >= 0,
+	    d1->pt_pages - d0->pt_pages);
+	OPT("iova_ranges_live", d1->iova, (long long)d1->is.ranges);
+	OPT("iova_bytes_live", d1->iova, (long long)d1->is.live);
+	OPT("iova_bytes_held", d1->iova, (long long)d1->is.held);
+	OPT("iova_bytes_peak_held", d1->iova, (long long)d1->is.peak_held);
+#undef OPT
 	return s;
 }
 
-static void stats_print(const struct run_stats *a, const struct run_stats *b,
-			long pt0, long pt1, long iova1)
+static void stats_print(const struct cli_stats *a, const struct cli_stats *b,
+			const struct run_dom *d0, const struct run_dom *d1)
 {
+	char b1[32], b2[32], b3[32];
+
 	printf("\nDMA statistics (this run):\n");
 	printf("  mappings %lu, unmaps %lu, map errors %lu, syncs %lu, cache ops %lu\n",
 	       b->dma.maps - a->dma.maps, b->dma.unmaps - a->dma.unmaps,
@@ -272,12 +240,16 @@ static void stats_print(const struct run_stats *a, const struct run_stats *b,
 	printf("  IOTLB invalidations %lu (%lu queued commands)\n",
 	       b->invalidations - a->invalidations,
 	       b->inval_commands - a->inval_commands);
-	if (pt1 >= 0)
-		printf("  page-table pages %ld (%+ld over the run), IOVA ranges live %ld\n",
-		       pt1, pt1 - pt0, iova1);
+	if (d1->pt_pages >= 0)
+		printf("  page-table pages %ld (%+ld over the run)\n", d1->pt_pages,
+		       d0->pt_pages >= 0 ? d1->pt_pages - d0->pt_pages : d1->pt_pages);
 	else
 		printf("  page-table pages: none (no IOMMU domain)\n");
-	printf("  IOVA bytes: not exposed by the library\n");
+	if (d1->iova)
+		printf("  IOVA: %lu ranges, %s live; %s taken from the allocator (peak %s)\n",
+		       d1->is.ranges, fmt_size(b1, sizeof(b1), d1->is.live),
+		       fmt_size(b2, sizeof(b2), d1->is.held),
+		       fmt_size(b3, sizeof(b3), d1->is.peak_held));
 	printf("  faults: %lu IOMMU, %lu DMA; dma-debug reports %lu, warnings %lu\n",
 	       b->iommu_faults - a->iommu_faults,
 	       b->access_errors - a->access_errors,
@@ -627,38 +599,157 @@ out:
 	return 0;
 }
 
+/* ---- nvme and odp (src/cli/workloads.c does the work) ------------------- */
+
+static void run_out_say(void *ctx, const char *msg)
+{
+	say(ctx, "%s", msg);
+}
+
+static bool run_out_check(void *ctx, bool ok, const char *msg)
+{
+	return check(ctx, ok, "%s", msg);
+}
+
+static int wl_nvme(struct run *r)
+{
+	struct cli_out out = { r, run_out_say, run_out_check };
+	struct cli_nvme_opts o = {
+		.dev = sval(r, "dev"),
+		.rw = (enum cli_nvme_rw)val(r, "rw"),
+		.bs = val(r, "bs"),
+		.size = val(r, "size"),
+		.iodepth = (unsigned int)val(r, "iodepth"),
+		.p2p = val(r, "p2p") == 1,
+		.seed = 1,
+	};
+	struct cli_nvme_result res;
+	char err[256] = "";
+	json_object *d;
+	int ret;
+
+	if (nvme_parse_dma_api(sval(r, "api"), &o.api))
+		return 2;	/* the table's choices are the driver's */
+	ret = cli_nvme_workload(r->m, &o, &out, &res, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "dmastack: run nvme: %s\n", err);
+		return 2;
+	}
+	d = json_object_new_object();
+#define ADD(k, v) json_object_object_add(d, k, json_object_new_uint64(v))
+	ADD("requests", res.requests);
+	ADD("reads", res.reads);
+	ADD("writes", res.writes);
+	ADD("commands", res.drv.commands);
+	ADD("errors", res.drv.errors);
+	ADD("bytes", res.drv.bytes);
+	ADD("map_calls", res.drv.map_calls);
+	ADD("iova_requests", res.drv.iova_requests);
+	ADD("fast_path_requests", res.drv.simple);
+	ADD("prp_lists", res.drv.prp_lists);
+	ADD("sgl_commands", res.drv.sgl_cmds);
+	ADD("map_failures", res.drv.map_failures);
+	ADD("prp_list_pages_fetched", res.model.prp_list_pages);
+	ADD("sgl_segments_fetched", res.model.sgl_segments);
+	ADD("cmb_transfers", res.model.cmb_accesses);
+	ADD("controller_dma_faults", res.model.dma_faults);
+#undef ADD
+	r->driver = d;
+	return 0;
+}
+
+static int wl_odp(struct run *r)
+{
+	struct cli_out out = { r, run_out_say, run_out_check };
+	struct cli_odp_opts o = {
+		.nic = sval(r, "nic"),
+		.size = val(r, "size"),
+		.faults = (unsigned long)val(r, "faults"),
+		.invalidations = (unsigned long)val(r, "invalidations"),
+		.strategy = val(r, "strategy") ? SIM_ODP_PER_PAGE : SIM_ODP_HMM_IOVA,
+		.seed = 1,
+	};
+	struct cli_odp_result res;
+	char err[256] = "";
+	json_object *d;
+
+	if (cli_odp_workload(r->m, &o, &out, &res, err, sizeof(err))) {
+		fprintf(stderr, "dmastack: run odp: %s\n", err);
+		return 2;
+	}
+	d = json_object_new_object();
+#define ADD(k, v) json_object_object_add(d, k, json_object_new_uint64(v))
+	ADD("nic_faults", res.st.faults);
+	ADD("fault_retries", res.st.fault_retries);
+	ADD("invalidations", res.st.invalidations);
+	ADD("pages_unmapped", res.st.pages_unmapped);
+	ADD("pages_mapped", res.st.pages_mapped);
+	ADD("pages", res.st.npages);
+	ADD("migrations", res.migrations);
+	ADD("zaps", res.zaps);
+	ADD("nic_dma_bytes", res.st.dma_bytes);
+	ADD("iova_ranges", res.st.iova_ranges);
+	ADD("meta_bytes", res.st.meta_bytes);
+	ADD("meta_bytes_per_page", res.st.meta_bytes_per_page);
+	ADD("bytes_per_mapped_page", res.st.bytes_per_mapped_page);
+	ADD("process_faults", res.ps.faults);
+	ADD("notifier_callbacks", res.ps.callbacks);
+#undef ADD
+	json_object_object_add(d, "uses_iova", json_object_new_boolean(res.st.uses_iova));
+	r->driver = d;
+	return 0;
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 /*
- * nvme and odp plug in here: replace .unavailable with .fn (and .platform)
- * once the NVMe driver (dmastack/nvme.h) and the HMM/ODP NIC (dmastack/
- * hmm.h) exist; their keys are already declared and validated.
+ * A workload with an "iommu" key runs on its platform (built-in, or -p)
+ * with every IOMMU's mode= replaced, unless the value is "platform".
+ * .platform NULL: the embedded default platform.
  */
+#define IOMMU_PARAM							\
+	{ "iommu", P_ENUM, .def = "platform",				\
+	  .choices = { "platform", "lazy", "strict", "off" },		\
+	  .help = "IOMMU mode: as the platform says, or set for every IOMMU" }
+
 static const struct workload workloads[] = {
 	{
 		.name = "nvme",
 		.what = "fio-like I/O through the NVMe driver",
 		.params = {
 			{ "rw", P_ENUM, .def = "read", .choices = { "read", "write", "randrw" },
-			  .help = "I/O pattern" },
-			{ "bs", P_SIZE, 512, SZ_1M * 8ULL, 512, "4K", .help = "block size" },
-			{ "iodepth", P_UINT, 1, 1024, 0, "1", .help = "requests in flight" },
-			{ "size", P_SIZE, 4096, 1ULL << 34, 512, "1M", .help = "total bytes" },
+			  .help = "I/O pattern (randrw: each block once, random order, half writes)" },
+			{ "bs", P_SIZE, 512, SZ_4M, 512, "4K",
+			  .help = "block size (the controller's MDTS is 4M)" },
+			{ "iodepth", P_UINT, 1, 1023, 0, "1",
+			  .help = "requests in flight (submitted, then polled)" },
+			{ "size", P_SIZE, 4096, SZ_1G, 512, "1M", .help = "total bytes" },
 			{ "api", P_ENUM, .def = "iova", .choices = { "iova", "phys", "sg" },
 			  .help = "how requests are mapped" },
+			{ "p2p", P_ENUM, .def = "no", .choices = { "no", "yes" },
+			  .help = "data buffers in the controller's CMB (peer-to-peer)" },
+			{ "dev", P_STR, .def = "nvme0", .help = "the NVMe controller" },
+			IOMMU_PARAM,
 		},
-		.unavailable = "the NVMe driver (dmastack/nvme.h, src/drivers/nvme-pci.c) is not wired into 'run' yet",
+		.stats_key = "dev",
+		.fn = wl_nvme,
 	},
 	{
 		.name = "odp",
 		.what = "an ODP memory region mirroring a process through HMM",
 		.params = {
-			{ "size", P_SIZE, 4096, 1ULL << 34, 4096, "4M", .help = "mirrored bytes" },
-			{ "faults", P_UINT, 0, 1000000, 0, "1000", .help = "NIC page faults" },
+			{ "size", P_SIZE, 4096, SZ_1G, 4096, "4M", .help = "mirrored bytes" },
+			{ "faults", P_UINT, 0, 1000000, 0, "1000",
+			  .help = "NIC page faults (first touches, plus one per invalidation)" },
 			{ "invalidations", P_UINT, 0, 1000000, 0, "100",
-			  .help = "mmu-notifier invalidations" },
+			  .help = "migrations and zaps of NIC-mapped pages (fewer than faults)" },
+			{ "strategy", P_ENUM, .def = "iova", .choices = { "iova", "per-page" },
+			  .help = "one IOVA range (hmm_dma_map) or dma_map_phys per page" },
+			{ "nic", P_STR, .def = "nic0", .help = "the ODP NIC" },
+			IOMMU_PARAM,
 		},
-		.unavailable = "the HMM/ODP NIC (dmastack/hmm.h, src/devices/nic_odp.c) is not wired into 'run' yet",
+		.stats_key = "nic",
+		.fn = wl_odp,
 	},
 	{
 		.name = "dmabuf-p2p",
@@ -714,8 +805,7 @@ static void run_usage(FILE *f)
 	for (unsigned int i = 0; i < ARRAY_SIZE(workloads); i++) {
 		const struct workload *w = &workloads[i];
 
-		fprintf(f, "  %-12s %s%s\n", w->name, w->what,
-			w->unavailable ? " (not available yet)" : "");
+		fprintf(f, "  %-12s %s\n", w->name, w->what);
 		for (unsigned int k = 0; k < RUN_MAX_PARAMS && w->params[k].key; k++) {
 			const struct run_param *p = &w->params[k];
 
@@ -884,20 +974,51 @@ static int parse_params(const struct workload *w, int argc, char **argv,
 
 /* ---- the command ------------------------------------------------------- */
 
+static bool has_key(const struct workload *w, const char *key)
+{
+	for (unsigned int k = 0; k < RUN_MAX_PARAMS && w->params[k].key; k++)
+		if (!strcmp(w->params[k].key, key))
+			return true;
+	return false;
+}
+
 static struct sim_machine *run_machine(const struct run *r)
 {
 	const struct workload *w = r->w;
-	const char *text = w->platform;
+	const char *text = w->platform ? w->platform : sim_default_platform_text();
+	const char *mode = has_key(w, "iommu") ? sval(r, "iommu") : "platform";
+	char *file = NULL, *changed = NULL;
 	char err[512] = "";
 	struct sim_machine *m;
 
-	if (r->o->platform)
+	if (r->o->platform && !strcmp(mode, "platform"))
 		return cli_load_machine(r->o);
-	if (w->alt_key && !strcmp(sval(r, w->alt_key), w->alt_value))
+	if (!r->o->platform && w->alt_key && !strcmp(sval(r, w->alt_key), w->alt_value))
 		text = w->alt_platform;
+	if (r->o->platform) {
+		file = cli_platform_text(r->o);
+		if (!file) {
+			fprintf(stderr, "dmastack: cannot read %s: %s\n", r->o->platform,
+				strerror(errno));
+			return NULL;
+		}
+		text = file;
+	}
+	if (strcmp(mode, "platform")) {
+		changed = cli_text_with_iommu_mode(text, mode);
+		if (!changed) {
+			free(file);
+			return NULL;
+		}
+		text = changed;
+	}
 	m = sim_machine_parse(text, err, sizeof(err));
 	if (!m)
-		fprintf(stderr, "dmastack: run %s: built-in platform: %s\n", w->name, err);
+		fprintf(stderr, "dmastack: run %s: %s%s: %s\n", w->name,
+			r->o->platform ? r->o->platform : "built-in platform",
+			changed ? " (iommu= applied)" : "", err);
+	free(file);
+	free(changed);
 	return m;
 }
 
@@ -920,10 +1041,10 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 {
 	struct cli_opts opts = *o;
 	struct run r = { .o = &opts };
-	struct run_stats s0, s1;
+	struct cli_stats s0, s1;
+	struct run_dom d0, d1;
 	char **kv = calloc((size_t)argc + 1, sizeof(*kv));
 	const char *name = NULL;
-	long pt0, pt1, iova1;
 	unsigned long unexpected;
 	json_object *root;
 	FILE *trace = NULL;
@@ -979,11 +1100,6 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 		fprintf(stderr, "dmastack: run %s: %s\n", r.w->name, err);
 		goto out_free;
 	}
-	if (r.w->unavailable) {
-		fprintf(stderr, "dmastack: run %s: not available yet: %s\n",
-			r.w->name, r.w->unavailable);
-		goto out_free;
-	}
 
 	r.m = run_machine(&r);
 	if (!r.m)
@@ -1002,21 +1118,21 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 		       sim_machine_name(r.m), sim_machine_arch(r.m));
 
 	r.stats_dev = r.w->stats_key ? sim_device(r.m, sval(&r, r.w->stats_key)) : NULL;
-	stats_take(r.m, &s0);
-	pt0 = pt_pages(r.stats_dev);
+	cli_stats_take(r.m, &s0);
+	dom_take(r.stats_dev, &d0);
 	ret = r.w->fn(&r);
 	if (ret) {
 		json_object_put(r.actions);
 		json_object_put(r.checks);
+		json_object_put(r.driver);
 		goto out_trace;
 	}
 	/* nothing may be left mapped once the workload is done */
 	check(&r, sim_dma_debug_entries(r.m, NULL) == 0,
 	      "nothing left mapped (%lu dma-debug entries)",
 	      sim_dma_debug_entries(r.m, NULL));
-	stats_take(r.m, &s1);
-	pt1 = pt_pages(r.stats_dev);
-	iova1 = iova_ranges(r.stats_dev);
+	cli_stats_take(r.m, &s1);
+	dom_take(r.stats_dev, &d1);
 	unexpected = (s1.debug_reports - s0.debug_reports - r.expected_debug) +
 		     (s1.iommu_faults - s0.iommu_faults) +
 		     (s1.access_errors - s0.access_errors - r.expected_faults) +
@@ -1030,13 +1146,15 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 	json_object_object_add(root, "params", params_json(&r));
 	json_object_object_add(root, "actions", r.actions);
 	json_object_object_add(root, "checks", r.checks);
-	json_object_object_add(root, "stats", stats_json(&s0, &s1, pt0, pt1, iova1));
+	json_object_object_add(root, "stats", stats_json(&s0, &s1, &d0, &d1));
+	if (r.driver)
+		json_object_object_add(root, "driver", r.driver);
 	json_object_object_add(root, "failed", json_object_new_int((int)r.failed));
 	json_object_object_add(root, "verdict", json_object_new_string(r.failed ? "fail" : "pass"));
 	if (opts.json) {
 		json_print(root);
 	} else {
-		stats_print(&s0, &s1, pt0, pt1, iova1);
+		stats_print(&s0, &s1, &d0, &d1);
 		printf("\nverdict: %s — %u checks, %u failed\n",
 		       r.failed ? "FAIL" : "PASS", r.nchecks, r.failed);
 		if (r.failed && !opts.verbose)

@@ -1181,6 +1181,25 @@ int sim_iommu_fq_stats(struct device *dev, unsigned long *flushes,
 	return 0;
 }
 
+int sim_iommu_iova_stats(struct device *dev, struct sim_iommu_iova_stats *out)
+{
+	struct iommu_domain *domain = dev ? dma_domain(dev) : NULL;
+	struct iommu_dma_cookie *c;
+	unsigned long live, held, peak;
+
+	if (!out)
+		return -EINVAL;
+	if (!domain || !domain->iova_cookie)
+		return -ENOENT;
+	c = cookie_of(domain);
+	iova_domain_frames(c->iovad, &live, &held, &peak);
+	out->live = (u64)live << c->shift;
+	out->held = (u64)held << c->shift;
+	out->peak_held = (u64)peak << c->shift;
+	out->ranges = iova_domain_allocations(c->iovad);
+	return 0;
+}
+
 int sim_iommu_flush_queue(struct device *dev)
 {
 	struct iommu_domain *domain = dma_domain(dev);

@@ -437,6 +437,24 @@ int sim_iommu_lookup(struct device *dev, dma_addr_t iova, phys_addr_t *phys,
 	return ret ? -ENOENT : 0;
 }
 
+long sim_iommu_pt_pages(struct device *dev)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	struct sim_domain *sd;
+	long n;
+
+	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
+		return -ENOENT;
+	sd = to_sim_domain(domain);
+	if (!sd->pgt)
+		return -ENOENT;
+	/* the count changes under the domain's lock (map, unmap, free) */
+	sim_spin_lock(&sd->lock);
+	n = (long)io_pgtable_table_pages(sd->pgt);
+	sim_spin_unlock(&sd->lock);
+	return n;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Domains for other users, attach, DMA ownership                           */
 /* ------------------------------------------------------------------------ */

@@ -158,6 +158,12 @@ struct iova_domain {
 	struct iova_node *root;
 	struct iova_node head, tail;	/* sentinels */
 	unsigned long nr_allocs;	/* IOVA_KIND_ALLOC nodes, cached too */
+	/*
+	 * Frames of those nodes, and the most there ever were: counted where
+	 * nr_allocs is, under tree_lock, so a cache hit (the hot path) costs
+	 * nothing and the numbers are exact.
+	 */
+	unsigned long nr_frames, peak_frames;
 	unsigned long nr_reserved;	/* IOVA_KIND_RESERVED nodes */
 
 
@@ -760,6 +766,9 @@ static unsigned long iova_alloc_node(struct iova_domain *iovad,
 		new->kind = IOVA_KIND_ALLOC;
 		iova_insert_after(iovad, pred, new);
 		iovad->nr_allocs++;
+		iovad->nr_frames += size;
+		if (iovad->nr_frames > iovad->peak_frames)
+			iovad->peak_frames = iovad->nr_frames;
 		iova_debug_check(iovad, "alloc_iova");
 	}
 	pthread_mutex_unlock(&iovad->tree_lock);
@@ -790,6 +799,7 @@ unsigned long free_iova(struct iova_domain *iovad, unsigned long pfn)
 		size = iova_node_size(n);
 		iova_erase(iovad, n);
 		iovad->nr_allocs--;
+		iovad->nr_frames -= size;
 		iova_debug_check(iovad, "free_iova");
 	} else {
 		n = NULL;
@@ -823,6 +833,7 @@ static void iova_free_pfns(struct iova_domain *iovad,
 		}
 		iova_erase(iovad, n);
 		iovad->nr_allocs--;
+		iovad->nr_frames -= iova_node_size(n);
 		n->left = dead;
 		dead = n;
 	}
@@ -1591,6 +1602,30 @@ unsigned long iova_domain_allocations(struct iova_domain *iovad)
 	iova_cached_count(iovad, &cached, &frames);
 	iova_unlock_all(iovad);
 	return nr > cached ? nr - cached : 0;
+}
+
+/**
+ * iova_domain_frames - frames of the space in use
+ * @iovad: the domain
+ * @live: frames held by callers (the tree's allocations minus the cached)
+ * @held: frames taken from the tree (live and cached)
+ * @peak: the most frames ever taken from the tree at once
+ *
+ * Counted with everything locked, as iova_domain_allocations(). A cache
+ * hit does not change @held, so its peak costs the hot path nothing; the
+ * peak of @live is not kept (it would need a shared counter there).
+ */
+void iova_domain_frames(struct iova_domain *iovad, unsigned long *live,
+			unsigned long *held, unsigned long *peak)
+{
+	unsigned long cached, frames;
+
+	iova_lock_all(iovad);
+	iova_cached_count(iovad, &cached, &frames);
+	*held = iovad->nr_frames;
+	*peak = iovad->peak_frames;
+	*live = iovad->nr_frames > frames ? iovad->nr_frames - frames : 0;
+	iova_unlock_all(iovad);
 }
 
 /**

@@ -73,6 +73,12 @@ void iova_cache_flush(struct iova_domain *iovad);
 unsigned long iova_shift(struct iova_domain *iovad);
 /* Allocations live in the tree (cached free ranges are not counted). */
 unsigned long iova_domain_allocations(struct iova_domain *iovad);
+/*
+ * Frames held by callers (*@live), taken from the tree (*@held: live and
+ * cached) and the most ever taken at once (*@peak).
+ */
+void iova_domain_frames(struct iova_domain *iovad, unsigned long *live,
+			unsigned long *held, unsigned long *peak);
 /* Reserved ranges in the tree, counting merged ones once. */
 unsigned long iova_domain_reservations(struct iova_domain *iovad);
 /* Frames held in caches and depot. */
