@@ -10,6 +10,7 @@
  * nothing (IOVA, page-table pages, bounce slots, dma-debug entries) is left
  * behind on any failure.
  */
+#include <limits.h>
 #include "helpers.h"
 
 /* ------------------------------------------------------------------------ */
@@ -587,6 +588,58 @@ static void test_middle_unaligned(void **state)
 	blk_put(f->m, NULL, &b);
 }
 
+/*
+ * The gap mask blk_rq_add_page() keeps (O(1) for the mapping path) equals
+ * what a walk over the DMA segments finds: random pages, lengths, offsets
+ * and limits; the same bvecs copied into a hand-filled request are walked.
+ */
+static void test_gap_mask_incremental(void **state)
+{
+	struct fx *f = *state;
+	struct blk b = ram_get(f->m, SZ_1M);
+	struct request_queue q;
+	struct request rq, *hand = malloc(sizeof(*hand));
+	u64 r = 0x9e3779b97f4a7c15ULL;
+
+	assert_non_null(hand);
+	for (int round = 0; round < 300; round++) {
+		blk_set_default_limits(&q.limits);
+		r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+		q.limits.max_segment_size = (r & 1) ? SZ_64K : 3 * SZ_4K + 512;
+		q.limits.seg_boundary_mask = (r & 2) ? ~0UL : SZ_64K - 1;
+		q.limits.dma_alignment = 511;
+		blk_rq_init(&q, &rq, REQ_OP_WRITE);
+		for (int i = 0; i < 24; i++) {
+			unsigned int pg, off, len;
+
+			r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+			pg = (unsigned int)(r % 200);
+			off = (unsigned int)((r >> 8) % 8) * 512;
+			len = (unsigned int)(1 + (r >> 16) % 8) * 512;
+			if (off + len > SZ_4K)
+				len = SZ_4K - off;
+			/* half the time the next page, so merges happen */
+			if ((r >> 32) & 1 && rq.nr_bvecs) {
+				struct bio_vec *bv = &rq.bvecs[rq.nr_bvecs - 1];
+				phys_addr_t end = bvec_phys(bv) + bv->bv_len;
+
+				if ((end - b.phys) + SZ_4K <= SZ_1M) {
+					pg = (unsigned int)((end - b.phys) / SZ_4K);
+					off = (unsigned int)(end & (SZ_4K - 1));
+					len = SZ_4K - off;
+				}
+			}
+			blk_rq_add_page(&rq, page_at(f->m, &b, (size_t)pg * SZ_4K),
+					len, off);
+		}
+		*hand = rq;
+		hand->__gaps_nr_bvecs = UINT_MAX;	/* as if filled by hand */
+		assert_int_equal(req_phys_gap_mask(&rq), req_phys_gap_mask(hand));
+	}
+	free(hand);
+	blk_put(f->m, NULL, &b);
+}
+
 /* Physically contiguous bvecs are one segment, split at the limits. */
 static void test_merge_contiguous(void **state)
 {
@@ -1027,6 +1080,7 @@ int main(void)
 		ALL(test_unaligned_first_last),
 		ALL(test_middle_unaligned),
 		ALL(test_merge_contiguous),
+		VT(test_gap_mask_incremental, v_direct, "direct"),
 		ALL(test_untrusted),
 		VT(test_build_request, v_direct, "direct"),
 		ALL(test_p2p_bus_addr),

@@ -184,6 +184,13 @@ struct request {
 	/* private to blk_rq_add_page(): the open physical segment */
 	phys_addr_t __seg_start;
 	unsigned int __seg_len;
+	/*
+	 * private: the OR of both sides of every segment boundary so far (the
+	 * kernel keeps the same in the request's phys_gap_bit), valid while
+	 * nr_bvecs == __gaps_nr_bvecs, i.e. built only by blk_rq_add_page()
+	 */
+	u64 __phys_gaps;
+	unsigned int __gaps_nr_bvecs;
 	struct bio_vec bvecs[BLK_RQ_MAX_BVECS];
 };
 

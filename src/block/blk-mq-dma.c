@@ -90,6 +90,8 @@ void blk_rq_init(struct request_queue *q, struct request *rq, blk_opf_t opf)
 	rq->__data_len = 0;
 	rq->__seg_start = 0;
 	rq->__seg_len = 0;
+	rq->__phys_gaps = 0;
+	rq->__gaps_nr_bvecs = 0;
 }
 
 /*
@@ -135,17 +137,22 @@ static bool phys_mergeable(const struct queue_limits *lim, phys_addr_t phys,
 
 /*
  * Physical segments @len bytes at @phys add when they open new segments:
- * one per piece get_max_segment_size() allows.
+ * one per piece get_max_segment_size() allows. Each boundary with the
+ * segment before goes into @gaps (both sides OR'ed, as the walk in
+ * req_phys_gap_mask() sees them).
  */
 static unsigned int segs_of(const struct queue_limits *lim, phys_addr_t phys,
 			    size_t len, phys_addr_t *last_start,
-			    size_t *last_len)
+			    size_t *last_len, u64 *gaps)
 {
 	unsigned int n = 0;
 
 	while (len) {
 		size_t piece = get_max_segment_size(lim, phys, len);
 
+		/* a boundary with the segment before, if there is one */
+		if (*last_len)
+			*gaps |= (*last_start + *last_len) | phys;
 		*last_start = phys;
 		*last_len = piece;
 		phys += piece;
@@ -163,6 +170,8 @@ int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
 	size_t seg_len = rq->__seg_len;
 	unsigned int nsegs = rq->nr_phys_segments;
 	struct bio_vec *prev = NULL;
+	u64 gaps = rq->__phys_gaps;
+	bool gaps_valid = rq->__gaps_nr_bvecs == rq->nr_bvecs;
 
 	if (!page || !len)
 		return -EINVAL;
@@ -181,14 +190,20 @@ int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
 
 	if (prev && bvec_phys(prev) + prev->bv_len == phys &&
 	    (u64)prev->bv_len + len <= UINT_MAX) {
-		/* bvec_try_merge_hw_page(): extend the previous bvec */
-		if (seg_len + len <= get_max_segment_size(lim, seg_start,
-							  SIZE_MAX) &&
-		    phys_mergeable(lim, seg_start, seg_len, page, phys, len,
-				   page))
-			seg_len += len;
-		else
-			nsegs += segs_of(lim, phys, len, &seg_start, &seg_len);
+		/*
+		 * bvec_try_merge_hw_page(): extend the previous bvec. Its
+		 * open segment grows as far as the limits allow and the rest
+		 * opens new ones, splitting where the DMA walk
+		 * (blk_map_iter_next()) will split the grown bvec.
+		 */
+		size_t room = get_max_segment_size(lim, seg_start, SIZE_MAX) -
+			      seg_len;
+		size_t take = min(room, (size_t)len);
+
+		seg_len += take;
+		if (take < len)
+			nsegs += segs_of(lim, phys + take, len - take,
+					 &seg_start, &seg_len, &gaps);
 		if (lim->max_segments && nsegs > lim->max_segments)
 			return -ENOMEM;
 		prev->bv_len += len;
@@ -200,7 +215,7 @@ int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
 			return -EINVAL;
 		if (rq->nr_bvecs >= BLK_RQ_MAX_BVECS)
 			return -ENOMEM;
-		nsegs += segs_of(lim, phys, len, &seg_start, &seg_len);
+		nsegs += segs_of(lim, phys, len, &seg_start, &seg_len, &gaps);
 		if (nsegs > USHRT_MAX ||
 		    (lim->max_segments && nsegs > lim->max_segments))
 			return -ENOMEM;
@@ -214,6 +229,9 @@ int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
 	rq->__seg_start = seg_start;
 	rq->__seg_len = (unsigned int)seg_len;
 	rq->__data_len += len;
+	/* once the table was filled by hand, only the walk knows the gaps */
+	rq->__phys_gaps = gaps;
+	rq->__gaps_nr_bvecs = gaps_valid ? rq->nr_bvecs : UINT_MAX;
 	return 0;
 }
 
@@ -283,7 +301,8 @@ static bool blk_map_iter_next(const struct request *req,
 	return true;
 }
 
-unsigned long req_phys_gap_mask(const struct request *req)
+/* The OR of both sides of every boundary between the DMA segments. */
+static u64 req_phys_gaps_walk(const struct request *req)
 {
 	struct blk_map_iter iter;
 	struct phys_vec vec;
@@ -297,6 +316,20 @@ unsigned long req_phys_gap_mask(const struct request *req)
 		first = false;
 		end = vec.paddr + vec.len;
 	}
+	return gaps;
+}
+
+/*
+ * req_phys_gap_mask - the address bits a boundary between @req's DMA
+ * segments can differ in: all bits from the lowest set one. Kept up to date
+ * by blk_rq_add_page() (O(1) here); a request whose bvec table was filled by
+ * hand is walked.
+ */
+unsigned long req_phys_gap_mask(const struct request *req)
+{
+	u64 gaps = req->__gaps_nr_bvecs == req->nr_bvecs ? req->__phys_gaps :
+			req_phys_gaps_walk(req);
+
 	if (!gaps)
 		return 0;
 	/* All bits from the lowest set one: ~((1 << ffs - 1) - 1). */
