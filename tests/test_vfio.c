@@ -91,10 +91,6 @@ static int fx_teardown(void **state)
 
 #define FX(state)	((struct fx *)*(state))
 
-static const struct vfio_pci_device_ops core_ops = {
-	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
-};
-
 static struct vfio_pci_core_device *vnew(struct device *dev,
 					 const struct vfio_pci_device_ops *ops)
 {
@@ -108,7 +104,7 @@ static struct vfio_pci_core_device *vnew(struct device *dev,
 
 static struct vfio_pci_core_device *vopen(struct device *dev)
 {
-	struct vfio_pci_core_device *v = vnew(dev, &core_ops);
+	struct vfio_pci_core_device *v = vnew(dev, &vfio_pci_dev_ops);
 
 	assert_int_equal(vfio_pci_core_open_device(v), 0);
 	return v;
@@ -366,7 +362,7 @@ static void expect_revoked(struct ctx *c)
 static void test_feature_header(void **state)
 {
 	struct fx *f = FX(state);
-	struct vfio_pci_core_device *v = vnew(f->gpu[0], &core_ops);
+	struct vfio_pci_core_device *v = vnew(f->gpu[0], &vfio_pci_dev_ops);
 	const u32 G = VFIO_DEVICE_FEATURE_GET, S = VFIO_DEVICE_FEATURE_SET,
 		  P = VFIO_DEVICE_FEATURE_PROBE, DB = VFIO_DEVICE_FEATURE_DMA_BUF;
 	struct ubuf u;
@@ -908,8 +904,8 @@ static void test_revoke_triggers(void **state)
 static void test_hot_reset(void **state)
 {
 	struct fx *f = FX(state);
-	struct vfio_pci_core_device *g = vnew(f->gpu[2], &core_ops);
-	struct vfio_pci_core_device *p = vnew(f->fn1, &core_ops);
+	struct vfio_pci_core_device *g = vnew(f->gpu[2], &vfio_pci_dev_ops);
+	struct vfio_pci_core_device *p = vnew(f->fn1, &vfio_pci_dev_ops);
 	const u64 r[1][2] = { { 0, SZ_16K } };
 	struct vfio_pci_hot_reset hr = { .argsz = sizeof(hr) };
 	struct ctx cg, cp;
@@ -1273,7 +1269,7 @@ static void sweep(struct fx *f, int gpu, struct device *client, bool iova)
 	static const u64 r[3][2] = {
 		{ 0, 2 * SZ_4K }, { SZ_1M, SZ_64K }, { 3 * SZ_1M, SZ_4K },
 	};
-	struct vfio_pci_core_device *v = vnew(f->gpu[gpu], &core_ops);
+	struct vfio_pci_core_device *v = vnew(f->gpu[gpu], &vfio_pci_dev_ops);
 	unsigned long n, results[S_DONE + 1] = { 0 };
 	unsigned long pages;
 	long live;

@@ -271,6 +271,9 @@ struct vfio_pci_core_device *vfio_nvgrace_alloc_device(struct device *dev,
 						       phys_addr_t memphys,
 						       size_t memlength);
 
+/* The plain vfio-pci driver's ops: every BAR exports the default way. */
+extern const struct vfio_pci_device_ops vfio_pci_dev_ops;
+
 /* dmastack: live exports of @vdev (still on its list). */
 unsigned int vfio_pci_dma_buf_count(struct vfio_pci_core_device *vdev);
 

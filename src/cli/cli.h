@@ -117,6 +117,8 @@ int cmd_topo(const struct cli_opts *o);
 int cmd_mainjob(const struct cli_opts *o);
 int cmd_bench(int argc, char **argv, const struct cli_opts *o);
 int cmd_p2p(int argc, char **argv, const struct cli_opts *o);
+/* A GPU and a NIC below one switch without ACS (src/cli/output.c). */
+extern const char cli_p2p_switch_platform[];
 int cmd_run(int argc, char **argv, const struct cli_opts *o);
 
 /* ---- a Linux /sys tree as platform text (src/cli/sysfs.c) ---------------- */

@@ -845,20 +845,6 @@ static void wl_arm64_64k(struct job *j, struct sim_machine *m)
 	sim_free_pages(m, pg, 4);
 }
 
-/* A GPU and a NIC below one switch without ACS: peer-to-peer stays below it. */
-static const char p2p_switch[] =
-	"machine    name=p2p-switch arch=x86_64 ram=2G cpus=2\n"
-	"iommu      id=iommu0 format=x86_64 mode=strict\n"
-	"hostbridge id=hb0 iommu=iommu0 p2p=allow\n"
-	"rootport   id=rp0 bus=hb0\n"
-	"switch     id=sw0 bus=rp0 acs=off\n"
-	"gpu        id=gpu0 bus=sw0 bar0=16M bar2=8G flr=yes\n"
-	"nic        id=nic0 bus=sw0 bar0=1M dma-bits=64\n";
-
-static const struct vfio_pci_device_ops mainjob_vfio_ops = {
-	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
-};
-
 /*
  * The seed's flow: a GPU BAR exported through VFIO as a dma-buf, imported
  * by the NIC as a memory region, DMA both ways, memory decode turned off
@@ -883,7 +869,7 @@ static void wl_vfio_dmabuf(struct job *j, struct sim_machine *m,
 	int fd;
 
 	workload(j, what, m, "gpu0 -> nic0");
-	v = vfio_pci_core_alloc_device(sizeof(*v), gdev, &mainjob_vfio_ops);
+	v = vfio_pci_core_alloc_device(sizeof(*v), gdev, &vfio_pci_dev_ops);
 	if (!check(j, !IS_ERR(v), false, "vfio-pci bound to gpu0"))
 		return;
 	if (!check(j, vfio_pci_core_register_device(v) == 0 &&
@@ -1158,7 +1144,7 @@ int cmd_mainjob(const struct cli_opts *o)
 	strict = t_strict ? sim_machine_parse(t_strict, err, sizeof(err)) : NULL;
 	arm = sim_machine_parse(arm64_64k, err, sizeof(err));
 	cc = sim_machine_parse(cc_guest, err, sizeof(err));
-	sw = sim_machine_parse(p2p_switch, err, sizeof(err));
+	sw = sim_machine_parse(cli_p2p_switch_platform, err, sizeof(err));
 	free(text);
 	free(t_direct);
 	free(t_strict);

@@ -185,3 +185,16 @@ char *cli_platform_text(const struct cli_opts *o)
 	fclose(f);
 	return buf;
 }
+
+/*
+ * A GPU and a NIC below one switch without ACS: peer-to-peer stays below
+ * it (the main job's and `run dmabuf-p2p path=switch`'s machine).
+ */
+const char cli_p2p_switch_platform[] =
+	"machine    name=p2p-switch arch=x86_64 ram=4G cpus=2\n"
+	"iommu      id=iommu0 format=x86_64 mode=strict\n"
+	"hostbridge id=hb0 iommu=iommu0 p2p=allow\n"
+	"rootport   id=rp0 bus=hb0\n"
+	"switch     id=sw0 bus=rp0 acs=off\n"
+	"gpu        id=gpu0 bus=sw0 bar0=16M bar2=8G flr=yes\n"
+	"nic        id=nic0 bus=sw0 bar0=1M dma-bits=64\n";

@@ -258,16 +258,6 @@ static void stats_print(const struct cli_stats *a, const struct cli_stats *b,
 
 /* ---- dmabuf-p2p -------------------------------------------------------- */
 
-/* A GPU and a NIC below one switch without ACS: P2P stays below it. */
-static const char plat_switch[] =
-	"machine    name=run-p2p-switch arch=x86_64 ram=4G cpus=2\n"
-	"iommu      id=iommu0 format=x86_64 mode=strict\n"
-	"hostbridge id=hb0 iommu=iommu0 p2p=allow\n"
-	"rootport   id=rp0 bus=hb0\n"
-	"switch     id=sw0 bus=rp0 acs=off\n"
-	"gpu        id=gpu0 bus=sw0 bar0=16M bar2=4G flr=yes\n"
-	"nic        id=nic0 bus=sw0 bar0=1M dma-bits=64\n";
-
 /* The GPU and NIC on separate root ports: through the host bridge. */
 static const char plat_hostbridge[] =
 	"machine    name=run-p2p-hostbridge arch=x86_64 ram=4G cpus=2\n"
@@ -277,10 +267,6 @@ static const char plat_hostbridge[] =
 	"gpu        id=gpu0 bus=rp0 bar0=16M bar2=4G flr=yes\n"
 	"rootport   id=rp1 bus=hb0 acs=on\n"
 	"nic        id=nic0 bus=rp1 bar0=1M dma-bits=64\n";
-
-static const struct vfio_pci_device_ops run_vfio_ops = {
-	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
-};
 
 /* The NIC reads the GPU's bytes and writes new ones; both verified. */
 static void p2p_both_ways(struct run *r, struct sim_nic_mr *mr,
@@ -345,7 +331,7 @@ static int wl_dmabuf_p2p(struct run *r)
 		goto out_free;
 	}
 
-	v = vfio_pci_core_alloc_device(sizeof(*v), gdev, &run_vfio_ops);
+	v = vfio_pci_core_alloc_device(sizeof(*v), gdev, &vfio_pci_dev_ops);
 	if (!check(r, !IS_ERR(v), "vfio-pci bound to %s", sim_device_id(gdev)))
 		goto out_free;
 	if (!check(r, vfio_pci_core_register_device(v) == 0 &&
@@ -762,7 +748,7 @@ static const struct workload workloads[] = {
 			{ "gpu", P_STR, .def = "gpu0", .help = "the exporting device" },
 			{ "nic", P_STR, .def = "nic0", .help = "the importing NIC" },
 		},
-		.platform = plat_switch,
+		.platform = cli_p2p_switch_platform,
 		.alt_key = "path", .alt_value = "hostbridge", .alt_platform = plat_hostbridge,
 		.stats_key = "nic",
 		.fn = wl_dmabuf_p2p,

@@ -532,3 +532,11 @@ unsigned int vfio_pci_dma_buf_count(struct vfio_pci_core_device *vdev)
 	vfio_pci_memory_unlock_write(vdev);
 	return n;
 }
+
+/*
+ * The plain vfio-pci driver's ops (vfio_pci.c's vfio_pci_dev_ops): BAR
+ * regions export through vfio_pci_core_get_dmabuf_phys().
+ */
+const struct vfio_pci_device_ops vfio_pci_dev_ops = {
+	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
+};
