@@ -22,24 +22,6 @@
 /* ------------------------------------------------------------------------ */
 
 
-struct fx {
-	struct sim_machine *m;
-	struct device *gpu[3], *nic[4];
-	struct p2pdma_provider *prov[3];	/* bar2 of each gpu */
-	phys_addr_t bar2[3];
-	unsigned long dbg_allowed;	/* dma-debug reports a test provoked */
-};
-
-static int fx_setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->m = gpu_nic_machine(f->gpu, f->nic, f->prov, f->bar2);
-	*state = f;
-	return 0;
-}
-
 /* Every test leaves no mapping behind, and no dma-debug error. */
 static int fx_teardown(void **state)
 {

@@ -22,23 +22,6 @@
 #define SZ_32K		0x8000UL
 #define SZ_128K		0x20000UL
 
-struct fx {
-	struct sim_machine *m;
-	struct device *gpu[3], *nic[4];
-	struct p2pdma_provider *prov[3];	/* bar2 of each gpu */
-	phys_addr_t bar2[3];
-};
-
-static int fx_setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	f->m = gpu_nic_machine(f->gpu, f->nic, f->prov, f->bar2);
-	*state = f;
-	return 0;
-}
-
 /* Nothing mapped, no dma-debug error, no registry left behind. */
 static int fx_teardown(void **state)
 {
