@@ -67,6 +67,35 @@ static inline int teardown_no_mappings(struct sim_machine *m)
 	return -1;
 }
 
+/*
+ * The fail-Nth sweeps narrow a device to a small IOVA space (64M) so that
+ * "nothing leaked" can be checked by one allocation of its upper half.
+ */
+#define SWEEP_IOVA_MASK		DMA_BIT_MASK(26)
+
+/* @dev (mask SWEEP_IOVA_MASK) has no IOVA left allocated or cached. */
+static inline void check_iova_space_free(struct device *dev)
+{
+	struct dma_iova_state st;
+
+	assert_true(dma_iova_try_alloc(dev, &st, 0, SWEEP_IOVA_MASK / 2 + 1));
+	assert_int_equal(st.addr, (SWEEP_IOVA_MASK + 1) / 2);
+	dma_iova_free(dev, &st);
+}
+
+/* After step @n (@what reached) of a sweep: allocations and RAM pages as before. */
+static inline void sweep_check_baseline(struct sim_machine *m, unsigned long n,
+					int what, long live,
+					unsigned long pages)
+{
+	if (sim_alloc_live(m) != live)
+		fail_msg("fail-nth %lu (step %d): %ld live allocations, %ld before",
+			 n, what, sim_alloc_live(m), live);
+	if (sim_ram_pages_allocated(m) != pages)
+		fail_msg("fail-nth %lu: %lu RAM pages, %lu before", n,
+			 sim_ram_pages_allocated(m), pages);
+}
+
 static inline void fill_pattern(void *p, size_t len, unsigned int seed)
 {
 	unsigned char *b = p;

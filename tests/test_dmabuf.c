@@ -933,16 +933,7 @@ static void test_teardown_reports_leaks(void **state)
 /* dma_buf_phys_vec_to_sgt() on real topologies                             */
 /* ------------------------------------------------------------------------ */
 
-#define SMALL_MASK	DMA_BIT_MASK(26)	/* 64M of IOVA */
-
-static void check_iova_space_free(struct device *dev)
-{
-	struct dma_iova_state st;
-
-	assert_true(dma_iova_try_alloc(dev, &st, 0, SMALL_MASK / 2 + 1));
-	assert_int_equal(st.addr, (SMALL_MASK + 1) / 2);
-	dma_iova_free(dev, &st);
-}
+#define SMALL_MASK	SWEEP_IOVA_MASK	/* 64M of IOVA */
 
 /* The table is DMA-only: no pages, no CPU lengths, orig_nents 0. */
 static void check_dma_only(struct sg_table *sgt, unsigned int nents)
@@ -1533,12 +1524,7 @@ static void sweep(struct fx *f, int gpu, struct device *dev,
 		sim_fail_nth_alloc(f->m, 0);
 		results[res]++;
 		sweep_settle(f, dev, iova);
-		if (sim_alloc_live(f->m) != live)
-			fail_msg("fail-nth %lu (step %d): %ld live allocations, %ld before",
-				 n, res, sim_alloc_live(f->m), live);
-		if (sim_ram_pages_allocated(f->m) != pages)
-			fail_msg("fail-nth %lu: %lu RAM pages, %lu before", n,
-				 sim_ram_pages_allocated(f->m), pages);
+		sweep_check_baseline(f->m, n, (int)res, live, pages);
 		if (!triggered) {
 			assert_int_equal(res, SCN_DONE);
 			break;

@@ -18,7 +18,7 @@
 #include "../src/internal.h"
 
 #define BIG		(5 * SZ_1G)
-#define SMALL_MASK	DMA_BIT_MASK(26)	/* 64M of IOVA */
+#define SMALL_MASK	SWEEP_IOVA_MASK	/* 64M of IOVA */
 #define SZ_32K		0x8000UL
 #define SZ_128K		0x20000UL
 
@@ -717,15 +717,6 @@ static void test_mr_reg_errors(void **state)
 
 enum scn { SCN_REG, SCN_DMA, SCN_REMAP, SCN_DONE };
 
-static void check_iova_space_free(struct device *dev)
-{
-	struct dma_iova_state st;
-
-	assert_true(dma_iova_try_alloc(dev, &st, 0, SMALL_MASK / 2 + 1));
-	assert_int_equal(st.addr, (SMALL_MASK + 1) / 2);
-	dma_iova_free(dev, &st);
-}
-
 static enum scn run_scenario(struct fx *f, struct xp *x, int fd,
 			     struct device *nic)
 {
@@ -794,12 +785,7 @@ static void sweep(struct fx *f, int g, struct device *nic, bool iova)
 		assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 		if (iova)
 			check_iova_space_free(nic);
-		if (sim_alloc_live(f->m) != live)
-			fail_msg("fail-nth %lu (step %d): %ld live allocations, %ld before",
-				 n, res, sim_alloc_live(f->m), live);
-		if (sim_ram_pages_allocated(f->m) != pages)
-			fail_msg("fail-nth %lu: %lu RAM pages, %lu before", n,
-				 sim_ram_pages_allocated(f->m), pages);
+		sweep_check_baseline(f->m, n, (int)res, live, pages);
 		if (!triggered) {
 			assert_int_equal(res, SCN_DONE);
 			break;

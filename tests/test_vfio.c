@@ -42,7 +42,7 @@
 	"gpu id=gpu2 bus=sw1 bar0=16M bar2=1G flr=yes\n"		\
 	"pcidev id=fn1 bus=sw1 bar0=64K flr=yes\n"
 
-#define SMALL_MASK	DMA_BIT_MASK(26)	/* 64M of IOVA */
+#define SMALL_MASK	SWEEP_IOVA_MASK	/* 64M of IOVA */
 #define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 struct fx {
@@ -1253,15 +1253,6 @@ close_dev:
 	return res;
 }
 
-static void check_iova_space_free(struct device *dev)
-{
-	struct dma_iova_state st;
-
-	assert_true(dma_iova_try_alloc(dev, &st, 0, SMALL_MASK / 2 + 1));
-	assert_int_equal(st.addr, (SMALL_MASK + 1) / 2);
-	dma_iova_free(dev, &st);
-}
-
 #define SWEEP_MAX	5000
 
 static void sweep(struct fx *f, int gpu, struct device *client, bool iova)
@@ -1303,12 +1294,7 @@ static void sweep(struct fx *f, int gpu, struct device *client, bool iova)
 		assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 		if (iova)
 			check_iova_space_free(client);
-		if (sim_alloc_live(f->m) != live)
-			fail_msg("fail-nth %lu (step %d): %ld live allocations, %ld before",
-				 n, res, sim_alloc_live(f->m), live);
-		if (sim_ram_pages_allocated(f->m) != pages)
-			fail_msg("fail-nth %lu: %lu RAM pages, %lu before", n,
-				 sim_ram_pages_allocated(f->m), pages);
+		sweep_check_baseline(f->m, n, (int)res, live, pages);
 		if (!triggered) {
 			assert_int_equal(res, S_DONE);
 			break;
