@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <dmastack/dmastack.h>
+#include "hw/bus.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 /* Each argument evaluated once, as the kernel's min()/max(). */
@@ -205,12 +206,10 @@ struct page *sim_p2pdma_pfn_to_page(struct sim_machine *m, unsigned long pfn);
  * MMIO that a dma-buf export covered and that its exporter revoked (VFIO):
  * a device access there is reported with the export's name, whether or not
  * the BAR still decodes. @revoked false forgets the range again (the export
- * is restored, or a new one covers it). Implemented in src/machine/route.c.
+ * is restored, or a new one covers it). src/kernel/vfio/revoke.c.
  */
 int sim_mmio_set_revoked(struct sim_machine *m, phys_addr_t cpu, u64 len,
 			 bool revoked, const char *who);
-/* Frees what the registry still holds; machine teardown (route.c). */
-void sim_mmio_revoked_fini(struct sim_machine *m);
 
 /*
  * Secondary bus reset below @bridge (src/machine/pci.c): every endpoint
@@ -407,25 +406,6 @@ struct sim_thread {
 	_Atomic uintptr_t tp;		/* holder's thread pointer, 0 if free */
 };
 
-/* One revoked range, [start, end] inclusive, and who revoked it. */
-struct sim_mmio_revoked_range {
-	phys_addr_t start, end;
-	char who[64];
-};
-
-/*
- * The registry (route.c): sorted, disjoint, adjacent ranges of one
- * exporter merged. @nr is read without the lock on every device access to
- * a BAR (zero: nothing to look up); everything else is under @lock, which
- * is all-zero initialised (the machine is calloc'ed).
- */
-struct sim_mmio_revoked {
-	sim_spinlock_t lock;
-	_Atomic unsigned int nr;
-	unsigned int cap;
-	struct sim_mmio_revoked_range *r;
-};
-
 struct sim_machine {
 	char name[64];
 	char arch[16];
@@ -475,8 +455,12 @@ struct sim_machine {
 	/* dma-buf: fd table and live buffers (src/dma-buf/dma-buf.c) */
 	struct sim_dmabuf_state *dmabuf;
 
-	/* revoked dma-buf MMIO ranges (src/machine/route.c) */
-	struct sim_mmio_revoked revoked;
+	/* the bus observers (src/hw/bus.c) */
+	struct sim_bus bus;
+	/* revoked dma-buf MMIO ranges (src/kernel/vfio/revoke.c) */
+	struct mmio_revoke *revoke;
+	/* initcalls that ran (src/kernel/init.c) */
+	unsigned int nr_initcalls_done;
 
 	/* threads (thread.c) */
 	pthread_key_t thread_key;
@@ -555,6 +539,15 @@ struct sim_machine *sim_machine_alloc(void);
 int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
 		       size_t errlen);
 int sim_machine_finalize(struct sim_machine *m, char *err, size_t errlen);
+void sim_hw_destroy(struct sim_machine *m);
+/*
+ * The kernel on a machine (src/kernel/init.c): the init table runs in
+ * order once the hardware is finalized; shutdown unbinds the drivers, then
+ * runs the exits of what was initialised, in reverse.
+ */
+int sim_kernel_boot(struct sim_machine *m, const struct sim_machine_opts *o,
+		    char *err, size_t errlen);
+void sim_kernel_shutdown(struct sim_machine *m);
 void sim_topology_fini(struct sim_machine *m);
 int sim_pci_assign(struct sim_machine *m, char *err, size_t errlen);
 struct sim_node *sim_node_new(struct sim_machine *m, enum sim_node_kind kind,
@@ -571,7 +564,24 @@ void sim_pci_fn_fini(struct sim_machine *m, struct sim_node *node);
 int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen);
 void sim_iommu_exit_machine(struct sim_machine *m);
 int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
-			phys_addr_t *phys, bool *translated, bool *reported);
+			phys_addr_t *phys, bool *translated,
+			struct sim_bus_txn *txn);
+
+/*
+ * Bus observer groups of the kernel's checkers: dma-debug and the lazy-IOTLB
+ * window speak once per device access between them; the revoked-MMIO
+ * registry speaks on its own.
+ */
+#define SIM_BUS_GROUP_DMA_API	0
+#define SIM_BUS_GROUP_REVOKE	1
+
+/* The revoked-MMIO registry (src/kernel/vfio/revoke.c). */
+int mmio_revoke_init_machine(struct sim_machine *m);
+void mmio_revoke_exit_machine(struct sim_machine *m);
+unsigned int mmio_revoke_count(struct sim_machine *m);
+int mmio_revoke_range(struct sim_machine *m, unsigned int idx,
+		      phys_addr_t *start, phys_addr_t *end, char *who,
+		      size_t wholen);
 
 /* swiotlb pool lifetime */
 int swiotlb_init_machine(struct sim_machine *m);
@@ -590,9 +600,6 @@ unsigned long sim_iommu_granule(struct device *dev);
 /* dma-debug */
 int dma_debug_init_machine(struct sim_machine *m, bool enabled);
 void dma_debug_exit_machine(struct sim_machine *m);
-/* Device-access check: called by the router for accesses to RAM/MMIO. */
-bool debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
-			    bool write);
 
 /* Is dma-debug on? Read on every DMA API call, so inline and relaxed. */
 static inline bool dma_debug_on(struct sim_machine *m)

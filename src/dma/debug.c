@@ -112,6 +112,7 @@ struct dma_debug_history {
 
 struct dma_debug {
 	struct sim_machine *m;
+	struct sim_bus_observer obs;	/* device accesses, from the bus */
 	_Atomic bool enabled;
 	struct hash_bucket buckets[HASH_SIZE];
 	pthread_mutex_t free_lock;
@@ -150,13 +151,23 @@ static inline u64 entry_size(const struct dma_debug_entry *e)
 		   dev_name(dev), ##__VA_ARGS__)
 
 
+static const struct sim_bus_observer_ops debug_observer_ops;
+
 int dma_debug_init_machine(struct sim_machine *m, bool enabled)
 {
 	struct dma_debug *d = calloc(1, sizeof(*d));
+	int ret;
 
 	if (!d)
 		return -ENOMEM;
 	d->m = m;
+	d->obs.ops = &debug_observer_ops;
+	d->obs.group = SIM_BUS_GROUP_DMA_API;
+	ret = sim_bus_observer_add(m, &d->obs);
+	if (ret) {
+		free(d);
+		return ret;
+	}
 	for (size_t i = 0; i < HASH_SIZE; i++)
 		pthread_mutex_init(&d->buckets[i].lock, NULL);
 	pthread_mutex_init(&d->free_lock, NULL);
@@ -178,6 +189,7 @@ void dma_debug_exit_machine(struct sim_machine *m)
 
 	if (!d)
 		return;
+	sim_bus_observer_del(m, &d->obs);
 	for (size_t i = 0; i < HASH_SIZE; i++) {
 		struct dma_debug_entry *e = d->buckets[i].head, *n;
 
@@ -961,16 +973,14 @@ static int find_access_entry(struct dma_debug *d, struct device *dev, u64 pos,
 	return ret;
 }
 
-/**
+/*
  * debug_dma_check_access - may @dev touch [@addr, @addr + @len) this way?
  *
- * Called by the machine for every device access that reaches RAM or a BAR
- * through the host bridge. Each byte must lie in a live mapping of @dev
- * whose direction allows the access. Returns true if it reported a problem.
- * Takes bucket locks.
+ * Each byte must lie in a live mapping of @dev whose direction allows the
+ * access. Returns true if it reported a problem. Takes bucket locks.
  */
-bool debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
-			    bool write)
+static bool debug_dma_check_access(struct device *dev, dma_addr_t addr,
+				   size_t len, bool write)
 {
 	struct dma_debug *d = dev->sim->debug;
 	u64 pos = addr, end = addr + len;
@@ -1013,6 +1023,37 @@ bool debug_dma_check_access(struct device *dev, dma_addr_t addr, size_t len,
 	}
 	return false;
 }
+
+/*
+ * The bus observer: every TLP that reaches RAM or a BAR through the host
+ * bridge is checked against @dev's live mappings; a non-coherent device
+ * reading lines the CPU has not written back is reported too. One report
+ * per device access, shared with the lazy-IOTLB window report.
+ */
+static bool debug_dma_bus_access(struct sim_bus_observer *o,
+				 const struct sim_bus_access *a, bool spoke)
+{
+	struct dma_debug *d = container_of(o, struct dma_debug, obs);
+	struct device *dev = a->txn->dev;
+	struct sim_machine *m = d->m;
+
+	if (spoke || !a->via_root || !dma_debug_on(m))
+		return false;
+	if (debug_dma_check_access(dev, a->addr, a->len, a->txn->write))
+		return true;
+	if (a->target != SIM_BUS_RAM || a->txn->write || a->coherent ||
+	    !sim_cache_has_dirty(m, a->phys, a->len))
+		return false;
+	sim_report(m, SIM_REPORT_DMA_DEBUG, dev, a->addr, a->len,
+		   "DMA-API: %s %s: device reads memory the CPU has not written back [device address=0x%016llx] [size=%zu bytes] (missing dma_sync_*_for_device?)",
+		   dev_driver_string(dev), dev_name(dev),
+		   (unsigned long long)a->addr, a->len);
+	return true;
+}
+
+static const struct sim_bus_observer_ops debug_observer_ops = {
+	.access = debug_dma_bus_access,
+};
 
 /* ------------------------------------------------------------------------ */
 /* Leaks and dumps                                                          */

@@ -150,7 +150,8 @@ int iommu_dma_fq_flush(struct iommu_domain *domain);
 void iommu_dma_fq_timer(struct iommu_domain *domain);
 /* Translation by the hardware for a device access; -EFAULT on a fault. */
 int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
-			phys_addr_t *phys, bool *translated, bool *reported);
+			phys_addr_t *phys, bool *translated,
+			struct sim_bus_txn *txn);
 
 /* cmdq.c */
 int sim_cmdq_init(struct sim_iommu *u);

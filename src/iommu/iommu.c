@@ -861,14 +861,15 @@ static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
  * sim_iommu_translate - the IOMMU's answer for a device access
  * @translated: set false when no translating domain applies (no IOMMU,
  *	identity domain): the address is used as is
- * @reported: in/out, whether dma-debug already spoke for this access
+ * @txn: the device access; a stale use speaks for the DMA-API group
  *
  * The access must stay within one IOMMU page. Returns 0 with *@phys, or
  * -EFAULT after recording a fault. Takes the IOTLB lock and, on a miss,
  * the domain's page-table lock.
  */
 int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
-			phys_addr_t *phys, bool *translated, bool *reported)
+			phys_addr_t *phys, bool *translated,
+			struct sim_bus_txn *txn)
 {
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
 	struct sim_iommu *u;
@@ -916,9 +917,9 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 		    walk != out || wprot != prot) {
 			sim_spin_unlock(&sd->lock);
 			/* one report per access: the stale use says it all */
-			if (!*reported)
+			if (!sim_bus_txn_spoken(txn, SIM_BUS_GROUP_DMA_API))
 				report_stale(dev, sd, iova, len, write);
-			*reported = true;
+			sim_bus_txn_mark_spoken(txn, SIM_BUS_GROUP_DMA_API);
 		} else {
 			sim_spin_unlock(&sd->lock);
 		}

@@ -271,7 +271,6 @@ struct sim_machine *sim_machine_alloc(void)
 	pthread_mutex_init(&m->log.lock, NULL);
 	pthread_mutex_init(&m->topo_lock, NULL);
 	pthread_mutex_init(&m->ram.lock, NULL);
-	sim_trace_init(m);
 	sim_threads_init(m);
 	strcpy(m->name, "machine");
 	strcpy(m->arch, "x86_64");
@@ -283,68 +282,20 @@ struct sim_machine *sim_machine_alloc(void)
 	return m;
 }
 
-void sim_machine_destroy(struct sim_machine *m)
+/**
+ * sim_hw_destroy - take the hardware of @m apart and free @m
+ * @m: a machine whose kernel has shut down (sim_kernel_shutdown())
+ */
+void sim_hw_destroy(struct sim_machine *m)
 {
-	if (!m)
-		return;
-	/* Drivers unbind first, so dma-debug sees what they left behind. */
-	if (m->constructed)
-		for (unsigned int i = 0; i < m->nr_devices; i++)
-			sim_device_unbind(m->devices[i]);
-	dma_buf_exit_machine(m);
-	sim_mmio_revoked_fini(m);
-	dma_debug_exit_machine(m);
-	sim_iommu_exit_machine(m);
-	swiotlb_exit_machine(m);
 	sim_topology_fini(m);
 	sim_ram_fini(m);
-	sim_trace_fini(m);
 	free(m->log.items);
 	pthread_mutex_destroy(&m->log.lock);
 	pthread_mutex_destroy(&m->topo_lock);
 	pthread_mutex_destroy(&m->ram.lock);
 	sim_threads_fini(m);
 	free(m);
-}
-
-struct sim_machine *sim_machine_parse_opts(const char *text,
-					   const struct sim_machine_opts *opts,
-					   char *err, size_t errlen)
-{
-	struct sim_machine *m;
-
-	if (err && errlen)
-		err[0] = '\0';
-	if (!text) {
-		if (err && errlen)
-			snprintf(err, errlen, "no platform text");
-		return NULL;
-	}
-	m = sim_machine_alloc();
-	if (!m) {
-		if (err && errlen)
-			snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (opts && opts->fail_nth)
-		sim_fail_nth_alloc(m, opts->fail_nth);
-	if (sim_platform_parse(m, text, err, errlen))
-		goto err_destroy;
-	if (sim_machine_finalize(m, err, errlen))
-		goto err_destroy;
-	if (dma_debug_init_machine(m, !(opts && opts->dma_debug_off))) {
-		if (err && errlen)
-			snprintf(err, errlen, "out of memory creating dma-debug");
-		goto err_destroy;
-	}
-	m->constructed = true;
-	/* Leak accounting counts what the layers hold beyond construction. */
-	atomic_store(&m->alloc_live, 0);
-	return m;
-
-err_destroy:
-	sim_machine_destroy(m);
-	return NULL;
 }
 
 struct sim_machine *sim_machine_parse(const char *text, char *err,

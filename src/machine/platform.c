@@ -993,9 +993,10 @@ int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
 }
 
 /**
- * sim_machine_finalize - create RAM, place BARs, build functions and pools
+ * sim_machine_finalize - create RAM, place BARs, build the PCI functions
  *
- * Called after sim_platform_parse() succeeded. Any failure leaves state that
+ * Called after sim_platform_parse() succeeded; the kernel boots on the
+ * result (src/kernel/init.c). Any failure leaves state that
  * sim_machine_destroy() releases completely.
  */
 int sim_machine_finalize(struct sim_machine *m, char *err, size_t errlen)
@@ -1030,14 +1031,7 @@ int sim_machine_finalize(struct sim_machine *m, char *err, size_t errlen)
 	for (unsigned int i = 0; i < m->nr_nodes; i++)
 		if (m->nodes[i]->kind == SIM_NODE_ENDPOINT)
 			m->devices[m->nr_devices++] = &m->nodes[i]->fn->pdev.dev;
-
-	ret = swiotlb_init_machine(m);
-	if (ret) {
-		snprintf(err, errlen, "cannot create the %llu MiB swiotlb pool below 4G",
-			 (unsigned long long)(m->swiotlb_size >> 20));
-		return ret;
-	}
-	return sim_iommu_init_machine(m, err, errlen);
+	return 0;
 }
 
 /* ------------------------------------------------------------------------ */

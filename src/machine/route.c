@@ -16,16 +16,13 @@
  *    decoding on and is in D0 and not in reset.
  *
  * Failures return -EIO (unsupported request, master abort, BAR not
- * decoding) and are recorded with who, where and why. Accesses that reach
- * RAM or a BAR through the root complex are also checked by dma-debug
- * against the device's live mappings.
- *
- * MMIO that a dma-buf exporter revoked (sim_mmio_set_revoked()) is still
- * MMIO: revocation is a software promise that no importer will touch it
- * again, the BAR keeps decoding. A device access there is reported (once
- * per access, as a DMA fault naming the exporter) and then goes wherever
- * the hardware sends it: a BAR that decodes answers, one that does not
- * fails as any other.
+ * decoding) and are recorded with who, where and why. Every TLP that
+ * reaches RAM or a BAR is offered to the machine's bus observers
+ * (src/hw/bus.h) before data moves: that is how dma-debug checks device
+ * accesses against live mappings and how an access to MMIO whose dma-buf
+ * export was revoked gets reported. The router names none of them; an
+ * observer may add a note to the failure report of a BAR that does not
+ * decode.
  */
 #include <string.h>
 #include "../internal.h"
@@ -103,208 +100,37 @@ static struct sim_bar *bar_by_bus(struct sim_machine *m, u64 bus, size_t len,
 
 /* One device access (sim_dma_read/write call), split into TLPs. */
 struct access {
-	struct device *dev;
+	struct sim_bus_txn txn;
 	struct sim_node *node;
-	bool write;
-	bool debug_reported;	/* dma-debug speaks once per access */
-	bool revoked_reported;	/* so does a revoked range */
 };
-
-static void access_check(struct access *acc, dma_addr_t addr, size_t len)
-{
-	if (!acc->debug_reported)
-		acc->debug_reported = debug_dma_check_access(acc->dev, addr, len,
-							     acc->write);
-}
-
-/* ------------------------------------------------- revoked MMIO --- */
-
-static bool revoked_overlaps(const struct sim_mmio_revoked_range *r,
-			     phys_addr_t start, phys_addr_t end)
-{
-	return r->start <= end && start <= r->end;
-}
-
-/*
- * Copy the first revoked range overlapping [@cpu, @cpu + @len) to @out.
- * Called for every TLP that lands in a BAR: with no range registered it
- * is one relaxed load (the count is only a hint; the ranges themselves
- * are read under the lock, so a range revoked concurrently is seen by
- * this access or the next one, as on hardware with a racing driver).
- */
-static bool revoked_lookup(struct sim_machine *m, phys_addr_t cpu, size_t len,
-			   struct sim_mmio_revoked_range *out)
-{
-	struct sim_mmio_revoked *reg = &m->revoked;
-	phys_addr_t end = cpu + len - 1;
-	bool found = false;
-	unsigned int lo, hi;
-
-	if (likely(!atomic_load_explicit(&reg->nr, memory_order_relaxed)))
-		return false;
-	sim_spin_lock(&reg->lock);
-	/* First range ending at or after @cpu: sorted and disjoint. */
-	lo = 0;
-	hi = atomic_load_explicit(&reg->nr, memory_order_relaxed);
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-
-		if (reg->r[mid].end < cpu)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < atomic_load_explicit(&reg->nr, memory_order_relaxed) &&
-	    revoked_overlaps(&reg->r[lo], cpu, end)) {
-		*out = reg->r[lo];
-		found = true;
-	}
-	sim_spin_unlock(&reg->lock);
-	return found;
-}
-
-static void revoked_push(struct sim_mmio_revoked_range *v, unsigned int *n,
-			 phys_addr_t start, phys_addr_t end, const char *who)
-{
-	struct sim_mmio_revoked_range *r = &v[(*n)++];
-
-	r->start = start;
-	r->end = end;
-	snprintf(r->who, sizeof(r->who), "%s", who);
-}
-
-/**
- * sim_mmio_set_revoked - record or forget MMIO that a dma-buf export revoked
- * @m:       the machine
- * @cpu:     CPU physical address of the range (inside a BAR, normally)
- * @len:     its length in bytes
- * @revoked: true: the exporter revoked it; false: it is usable again
- * @who:     the exporter, named in reports (copied; may be NULL)
- *
- * Revoking a range takes it over from any range it overlaps (the newer
- * exporter is the one named) and merges it with adjacent ranges of the
- * same exporter; restoring removes exactly [@cpu, @cpu + @len), splitting
- * what it cuts. A device access overlapping a recorded range is reported
- * by the router; whether it completes is still up to the BAR. The
- * registry lock is a spinlock taken here and by the router, never held
- * across anything else. On error the registry is unchanged.
- *
- * Return: 0, -EINVAL for an empty range or one that wraps, -ENOMEM.
- */
-int sim_mmio_set_revoked(struct sim_machine *m, phys_addr_t cpu, u64 len,
-			 bool revoked, const char *who)
-{
-	struct sim_mmio_revoked_range *v = NULL, *old;
-	struct sim_mmio_revoked *reg;
-	phys_addr_t end;
-	unsigned int nr, n = 0, k, alloc;
-	bool touches = false;
-
-	if (!m || !len || cpu + len - 1 < cpu)
-		return -EINVAL;
-	if (!who)
-		who = "(unnamed exporter)";
-	reg = &m->revoked;
-	end = cpu + len - 1;
-
-	sim_spin_lock(&reg->lock);
-	nr = atomic_load_explicit(&reg->nr, memory_order_relaxed);
-	for (k = 0; k < nr && !touches; k++)
-		touches = revoked_overlaps(&reg->r[k], cpu, end);
-	/* Restoring what was never revoked: nothing to do, nothing to fail. */
-	if (!revoked && !touches) {
-		sim_spin_unlock(&reg->lock);
-		return 0;
-	}
-	/*
-	 * A new array each time: the cut can split one range in two and the
-	 * new range adds one. Readers copy under the same lock, so the old
-	 * array can go as soon as the lock is dropped.
-	 */
-	alloc = nr + 2;
-	v = sim_kcalloc(m, alloc, sizeof(*v));
-	if (!v) {
-		sim_spin_unlock(&reg->lock);
-		return -ENOMEM;
-	}
-	for (k = 0; k < nr; k++) {
-		const struct sim_mmio_revoked_range *r = &reg->r[k];
-
-		if (r->end < cpu)
-			revoked_push(v, &n, r->start, r->end, r->who);
-		else if (r->start < cpu)
-			revoked_push(v, &n, r->start, cpu - 1, r->who);
-	}
-	if (revoked)
-		revoked_push(v, &n, cpu, end, who);
-	for (k = 0; k < nr; k++) {
-		const struct sim_mmio_revoked_range *r = &reg->r[k];
-
-		if (r->start > end)
-			revoked_push(v, &n, r->start, r->end, r->who);
-		else if (r->end > end)
-			revoked_push(v, &n, end + 1, r->end, r->who);
-	}
-	/* Merge neighbours of one exporter (end + 1 cannot wrap: a range
-	 * follows). */
-	for (k = 1, nr = n ? 1 : 0; k < n; k++) {
-		struct sim_mmio_revoked_range *prev = &v[nr - 1];
-
-		if (prev->end + 1 == v[k].start && !strcmp(prev->who, v[k].who))
-			prev->end = v[k].end;
-		else
-			v[nr++] = v[k];
-	}
-	if (!nr) {
-		sim_kfree(m, v);
-		v = NULL;
-	}
-	old = reg->r;
-	reg->r = v;
-	reg->cap = v ? alloc : 0;
-	atomic_store_explicit(&reg->nr, nr, memory_order_relaxed);
-	sim_spin_unlock(&reg->lock);
-	sim_kfree(m, old);
-	return 0;
-}
-
-/**
- * sim_mmio_revoked_fini - forget every revoked range of @m
- * @m: the machine, being torn down (no device accesses any more)
- */
-void sim_mmio_revoked_fini(struct sim_machine *m)
-{
-	struct sim_mmio_revoked *reg = &m->revoked;
-
-	sim_spin_lock(&reg->lock);
-	sim_kfree(m, reg->r);
-	reg->r = NULL;
-	reg->cap = 0;
-	atomic_store_explicit(&reg->nr, 0, memory_order_relaxed);
-	sim_spin_unlock(&reg->lock);
-}
 
 /* ------------------------------------------------------- BAR access --- */
 
 static int bar_access(struct access *acc, struct sim_node *owner,
 		      struct sim_bar *bar, u64 cpu, void *buf, size_t len,
-		      dma_addr_t addr, const char *path)
+		      dma_addr_t addr, const char *path, bool via_root)
 {
-	struct device *dev = acc->dev;
-	bool write = acc->write;
-	struct sim_mmio_revoked_range rr;
-	bool revoked = !acc->revoked_reported &&
-		       revoked_lookup(dev->sim, cpu, len, &rr);
+	struct device *dev = acc->txn.dev;
+	bool write = acc->txn.write;
 	char note[200] = "";
+	struct sim_bus_access a = {
+		.txn = &acc->txn,
+		.addr = addr,
+		.phys = cpu,
+		.len = len,
+		.target = SIM_BUS_BAR,
+		.via_root = via_root,
+		.coherent = acc->node->coherent,
+		.owner = &owner->fn->pdev.dev,
+		.bar = bar->index,
+		.decodes = sim_bar_decodes(owner),
+		.path = path,
+		.note = note,
+		.note_len = sizeof(note),
+	};
 
-	if (revoked) {
-		acc->revoked_reported = true;
-		snprintf(note, sizeof(note),
-			 "MMIO %#llx-%#llx was revoked by dma-buf exporter %s",
-			 (unsigned long long)rr.start,
-			 (unsigned long long)rr.end, rr.who);
-	}
-	if (!sim_bar_decodes(owner))
+	sim_bus_offer(dev->sim, &a);
+	if (!a.decodes)
 		return dma_fault(dev, addr, len, write,
 				 "%s bar%d (%s) is not decoding: memory %s, %s%s%s%s",
 				 owner->id, bar->index, path,
@@ -313,20 +139,7 @@ static int bar_access(struct access *acc, struct sim_node *owner,
 				 owner->fn->pdev.current_state == PCI_D0 ?
 					 "D0" : "D3hot",
 				 owner->fn->in_reset ? ", in reset" : "",
-				 revoked ? "; " : "", note);
-	/*
-	 * Revocation is software: the BAR still answers, so the access
-	 * completes, and the importer that made it is reported.
-	 */
-	if (revoked) {
-		atomic_fetch_add(&dev->sim->stats.dma_access_errors, 1);
-		sim_report(dev->sim, SIM_REPORT_DMA_FAULT, dev, addr, len,
-			   "%s %s (%s): DMA %s %#llx+%zu reaches revoked MMIO: %s (%s bar%d at CPU %#llx, %s); the BAR still decodes, so the access completes",
-			   dev_driver_string(dev), dev_name(dev),
-			   sim_device_id(dev), write ? "write to" : "read from",
-			   (unsigned long long)addr, len, note, owner->id,
-			   bar->index, (unsigned long long)cpu, path);
-	}
+				 note[0] ? "; " : "", note);
 	if (write)
 		memcpy(bar->backing + (cpu - bar->cpu_start), buf, len);
 	else
@@ -357,10 +170,19 @@ static bool dram_of(struct device *dev, struct sim_hostbridge *hb, u64 bus,
 static int ram_access(struct access *acc, phys_addr_t phys, void *buf,
 		      size_t len, dma_addr_t addr)
 {
-	struct device *dev = acc->dev;
+	struct device *dev = acc->txn.dev;
 	struct sim_node *node = acc->node;
 	struct sim_machine *m = dev->sim;
-	bool write = acc->write;
+	bool write = acc->txn.write;
+	struct sim_bus_access a = {
+		.txn = &acc->txn,
+		.addr = addr,
+		.phys = phys,
+		.len = len,
+		.target = SIM_BUS_RAM,
+		.via_root = true,
+		.coherent = node->coherent,
+	};
 
 	if (m->confidential) {
 		for (phys_addr_t p = ALIGN_DOWN(phys, PAGE_SIZE); p < phys + len;
@@ -373,15 +195,7 @@ static int ram_access(struct access *acc, phys_addr_t phys, void *buf,
 						 (unsigned long long)p);
 		}
 	}
-	access_check(acc, addr, len);
-	if (!write && !node->coherent && !acc->debug_reported &&
-	    sim_dma_debug_enabled(m) && sim_cache_has_dirty(m, phys, len)) {
-		acc->debug_reported = true;
-		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, addr, len,
-			   "DMA-API: %s %s: device reads memory the CPU has not written back [device address=0x%016llx] [size=%zu bytes] (missing dma_sync_*_for_device?)",
-			   dev_driver_string(dev), dev_name(dev),
-			   (unsigned long long)addr, len);
-	}
+	sim_bus_offer(m, &a);
 	if (write)
 		sim_ram_dev_write(m, phys, buf, len, node->coherent);
 	else
@@ -393,7 +207,7 @@ static int ram_access(struct access *acc, phys_addr_t phys, void *buf,
 static int route_translated(struct access *acc, dma_addr_t iova,
 			    phys_addr_t phys, void *buf, size_t len)
 {
-	struct device *dev = acc->dev;
+	struct device *dev = acc->txn.dev;
 	struct sim_node *node = acc->node;
 	struct sim_machine *m = dev->sim;
 	struct sim_node *owner;
@@ -405,18 +219,17 @@ static int route_translated(struct access *acc, dma_addr_t iova,
 	if (bar) {
 		if (!node->hb->hostbridge->p2p_allow ||
 		    !owner->hb->hostbridge->p2p_allow)
-			return dma_fault(dev, iova, len, acc->write,
+			return dma_fault(dev, iova, len, acc->txn.write,
 					 "IOVA %#llx translates to %s bar%d, and host bridge %s does not forward peer-to-peer",
 					 (unsigned long long)iova, owner->id,
 					 bar->index,
 					 !node->hb->hostbridge->p2p_allow ?
 						 node->hb->id : owner->hb->id);
-		access_check(acc, iova, len);
 		atomic_fetch_add(&m->stats.p2p_accesses, 1);
 		return bar_access(acc, owner, bar, phys, buf, len, iova,
-				  "through the IOMMU and the root complex");
+				  "through the IOMMU and the root complex", true);
 	}
-	return dma_fault(dev, iova, len, acc->write,
+	return dma_fault(dev, iova, len, acc->txn.write,
 			 "IOVA %#llx translates to %#llx where no RAM or BAR answers",
 			 (unsigned long long)iova, (unsigned long long)phys);
 }
@@ -424,9 +237,9 @@ static int route_translated(struct access *acc, dma_addr_t iova,
 static int route_chunk(struct access *acc, dma_addr_t addr, void *buf,
 		       size_t len)
 {
-	struct device *dev = acc->dev;
+	struct device *dev = acc->txn.dev;
 	struct sim_node *node = acc->node;
-	bool write = acc->write;
+	bool write = acc->txn.write;
 	struct sim_machine *m = dev->sim;
 	struct sim_hostbridge *hb = node->hb->hostbridge;
 	struct sim_node *owner = NULL;
@@ -465,7 +278,7 @@ static int route_chunk(struct access *acc, dma_addr_t addr, void *buf,
 					  addr + (bar->is64 ? hb->win64.offset :
 							      hb->win32.offset),
 					  buf, len, addr,
-					  "peer-to-peer below the switch");
+					  "peer-to-peer below the switch", false);
 		}
 	}
 
@@ -477,7 +290,7 @@ static int route_chunk(struct access *acc, dma_addr_t addr, void *buf,
 	{
 		bool translated;
 		int ret = sim_iommu_translate(dev, addr, len, write, &phys,
-					      &translated, &acc->debug_reported);
+					      &translated, &acc->txn);
 
 		if (ret)
 			return ret;
@@ -496,10 +309,9 @@ static int route_chunk(struct access *acc, dma_addr_t addr, void *buf,
 					 redirect ? redirect : "",
 					 redirect ? ")" : "",
 					 !hb->p2p_allow ? node->hb->id : owner->hb->id);
-		access_check(acc, addr, len);
 		atomic_fetch_add(&m->stats.p2p_accesses, 1);
 		return bar_access(acc, owner, bar, cpu, buf, len, addr,
-				  "through the root complex");
+				  "through the root complex", true);
 	}
 	if (dram_of(dev, hb, addr, len, &phys))
 		return ram_access(acc, phys, buf, len, addr);
@@ -538,7 +350,7 @@ static int initiator_check(struct device *dev, struct sim_node *node,
 static int sim_dma_access(struct device *dev, dma_addr_t addr, void *buf,
 			  size_t len, bool write)
 {
-	struct access acc = { .dev = dev, .write = write };
+	struct access acc = { .txn = { .dev = dev, .write = write } };
 	struct sim_machine *m;
 	u8 *p = buf;
 	int ret;

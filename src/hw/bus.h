@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bus observer interface: how the machine offers every device
+ * transaction to whoever wants to check it, without naming any checker.
+ *
+ * The router (route.c) builds one struct sim_bus_txn per sim_dma_read/write
+ * call and, for every TLP of it that reaches a target (RAM or a BAR), one
+ * struct sim_bus_access, offered to the observers in registration order
+ * before any data moves. Observers are the kernel's business (dma-debug's
+ * device-access checks, the revoked-MMIO registry); hardware code only
+ * calls through this list. The precedents are the kernel's bus notifiers
+ * and report_iommu_fault()'s domain handler.
+ *
+ * The list is built while the machine boots and is fixed afterwards, so the
+ * router reads it without a lock.
+ */
+#ifndef _DMASTACK_HW_BUS_H
+#define _DMASTACK_HW_BUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <dmastack/types.h>
+
+struct device;
+struct sim_machine;
+
+/* Observers per machine; each gets one "spoke" bit per transaction. */
+#define SIM_BUS_MAX_OBSERVERS	8
+
+/* One device access: a sim_dma_read() or sim_dma_write() call. */
+struct sim_bus_txn {
+	struct device *dev;		/* the requester */
+	bool write;
+	/*
+	 * Report groups that have spoken for this access (bit = group):
+	 * a checker reports one problem per access, however many TLPs it
+	 * takes, and checkers of one group speak once between them.
+	 */
+	unsigned int spoke;
+};
+
+enum sim_bus_target {
+	SIM_BUS_RAM,
+	SIM_BUS_BAR,
+};
+
+/* One TLP of a transaction, at its target, before data moves. */
+struct sim_bus_access {
+	struct sim_bus_txn *txn;
+	dma_addr_t addr;		/* on the link: bus address or IOVA */
+	phys_addr_t phys;		/* where it lands (CPU physical) */
+	size_t len;			/* never crosses a 4 KiB boundary */
+	enum sim_bus_target target;
+	bool via_root;			/* through the root complex, not a peer
+					 * below a switch */
+	bool coherent;			/* the requester snoops CPU caches */
+	/* SIM_BUS_BAR only */
+	struct device *owner;		/* the function the BAR belongs to */
+	int bar;
+	bool decodes;			/* false: the access will fail */
+	const char *path;		/* how it got there, for reports */
+	/*
+	 * Out: what an observer adds to the router's failure report when
+	 * the BAR does not decode (empty: nothing). @note_len bytes.
+	 */
+	char *note;
+	size_t note_len;
+};
+
+struct sim_bus_observer;
+
+struct sim_bus_observer_ops {
+	/*
+	 * A TLP reaches its target. @spoke: this observer's group already
+	 * reported for the transaction. Return true if it reported now.
+	 * Called with no machine lock held, from the requester's thread.
+	 */
+	bool (*access)(struct sim_bus_observer *o,
+		       const struct sim_bus_access *a, bool spoke);
+};
+
+struct sim_bus_observer {
+	const struct sim_bus_observer_ops *ops;
+	unsigned int group;		/* < 32: observers that speak once
+					 * per transaction between them */
+};
+
+struct sim_bus {
+	struct sim_bus_observer *observers[SIM_BUS_MAX_OBSERVERS];
+	unsigned int nr_observers;
+};
+
+/**
+ * sim_bus_observer_add - offer @m's device transactions to @o
+ * @m: the machine, while it boots (before any device may DMA)
+ * @o: owned by the caller, which keeps it until sim_bus_observer_del()
+ *
+ * Return: 0, -EINVAL (bad group), -ENOSPC (too many observers), -EBUSY
+ * (already added).
+ */
+int sim_bus_observer_add(struct sim_machine *m, struct sim_bus_observer *o);
+
+/**
+ * sim_bus_observer_del - stop offering transactions to @o
+ * @m: the machine, at teardown (no device accesses any more)
+ * Removing an observer that was never added does nothing.
+ */
+void sim_bus_observer_del(struct sim_machine *m, struct sim_bus_observer *o);
+
+/*
+ * sim_bus_offer - the router offers one TLP to every observer, in order.
+ * Returns true if any observer reported.
+ */
+bool sim_bus_offer(struct sim_machine *m, struct sim_bus_access *a);
+
+/* An observer of group @group may now consider the transaction spoken for. */
+static inline void sim_bus_txn_mark_spoken(struct sim_bus_txn *t,
+					   unsigned int group)
+{
+	t->spoke |= 1u << group;
+}
+
+static inline bool sim_bus_txn_spoken(const struct sim_bus_txn *t,
+				      unsigned int group)
+{
+	return t->spoke & (1u << group);
+}
+
+#endif /* _DMASTACK_HW_BUS_H */

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Booting the kernel on a machine: the hardware is built from platform text
+ * (src/machine/), then the kernel's subsystems come up in the order of the
+ * init table below, as initcalls do; teardown unbinds the drivers and runs
+ * the exits of whatever came up, in reverse. Nothing in the hardware layer
+ * names a kernel subsystem: this file is the only place that knows them
+ * all.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "../internal.h"
+
+struct sim_initcall {
+	const char *name;
+	/* 0 or -errno with a one-line reason in @err; nothing to undo then */
+	int (*init)(struct sim_machine *m, const struct sim_machine_opts *o,
+		    char *err, size_t errlen);
+	void (*exit)(struct sim_machine *m);
+};
+
+static int trace_init_call(struct sim_machine *m,
+			   const struct sim_machine_opts *o, char *err,
+			   size_t errlen)
+{
+	sim_trace_init(m);
+	return 0;
+}
+
+static int swiotlb_init_call(struct sim_machine *m,
+			     const struct sim_machine_opts *o, char *err,
+			     size_t errlen)
+{
+	int ret = swiotlb_init_machine(m);
+
+	if (ret)
+		snprintf(err, errlen,
+			 "cannot create the %llu MiB swiotlb pool below 4G",
+			 (unsigned long long)(m->swiotlb_size >> 20));
+	return ret;
+}
+
+static int iommu_init_call(struct sim_machine *m,
+			   const struct sim_machine_opts *o, char *err,
+			   size_t errlen)
+{
+	int ret = sim_iommu_init_machine(m, err, errlen);
+
+	/* A half-made IOMMU state is the exit's to free, as in Linux's
+	 * probe unwinding: run it here so the table stays all-or-nothing. */
+	if (ret)
+		sim_iommu_exit_machine(m);
+	return ret;
+}
+
+static int dma_debug_init_call(struct sim_machine *m,
+			       const struct sim_machine_opts *o, char *err,
+			       size_t errlen)
+{
+	int ret = dma_debug_init_machine(m, !(o && o->dma_debug_off));
+
+	if (ret)
+		snprintf(err, errlen, "out of memory creating dma-debug");
+	return ret;
+}
+
+static int revoke_init_call(struct sim_machine *m,
+			    const struct sim_machine_opts *o, char *err,
+			    size_t errlen)
+{
+	int ret = mmio_revoke_init_machine(m);
+
+	if (ret)
+		snprintf(err, errlen,
+			 "out of memory creating the revoked-MMIO registry");
+	return ret;
+}
+
+/* dma-buf state is created on first use; only its teardown is ordered. */
+static int dma_buf_init_call(struct sim_machine *m,
+			     const struct sim_machine_opts *o, char *err,
+			     size_t errlen)
+{
+	return 0;
+}
+
+static const struct sim_initcall initcalls[] = {
+	{ "trace", trace_init_call, sim_trace_fini },
+	{ "swiotlb", swiotlb_init_call, swiotlb_exit_machine },
+	{ "iommu", iommu_init_call, sim_iommu_exit_machine },
+	/* after the IOMMU: need_sync depends on the DMA ops a device got */
+	{ "dma-debug", dma_debug_init_call, dma_debug_exit_machine },
+	/* after dma-debug: it observes the bus first */
+	{ "vfio-revoke", revoke_init_call, mmio_revoke_exit_machine },
+	{ "dma-buf", dma_buf_init_call, dma_buf_exit_machine },
+};
+
+int sim_kernel_boot(struct sim_machine *m, const struct sim_machine_opts *o,
+		    char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(initcalls); i++) {
+		int ret = initcalls[i].init(m, o, err, errlen);
+
+		if (ret)
+			return ret;
+		m->nr_initcalls_done = i + 1;
+	}
+	return 0;
+}
+
+void sim_kernel_shutdown(struct sim_machine *m)
+{
+	/* Drivers unbind first, so dma-debug sees what they left behind. */
+	if (m->constructed)
+		for (unsigned int i = 0; i < m->nr_devices; i++)
+			sim_device_unbind(m->devices[i]);
+	while (m->nr_initcalls_done) {
+		const struct sim_initcall *c = &initcalls[--m->nr_initcalls_done];
+
+		c->exit(m);
+	}
+}
+
+/**
+ * sim_machine_parse_opts - build a machine from @text and boot the kernel
+ * @text: platform text (SPEC 2.3)
+ * @opts: NULL, or options (fail-Nth from the first allocation, dma-debug)
+ * @err: receives "line N: ..." or another one-line reason on failure
+ *
+ * Return: the machine, owned by the caller (sim_machine_destroy()), or
+ * NULL with nothing left allocated.
+ */
+struct sim_machine *sim_machine_parse_opts(const char *text,
+					   const struct sim_machine_opts *opts,
+					   char *err, size_t errlen)
+{
+	struct sim_machine *m;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!text) {
+		if (err && errlen)
+			snprintf(err, errlen, "no platform text");
+		return NULL;
+	}
+	m = sim_machine_alloc();
+	if (!m) {
+		if (err && errlen)
+			snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (opts && opts->fail_nth)
+		sim_fail_nth_alloc(m, opts->fail_nth);
+	if (sim_platform_parse(m, text, err, errlen))
+		goto err_destroy;
+	if (sim_machine_finalize(m, err, errlen))
+		goto err_destroy;
+	if (sim_kernel_boot(m, opts, err, errlen))
+		goto err_destroy;
+	m->constructed = true;
+	/* Leak accounting counts what the layers hold beyond construction. */
+	atomic_store(&m->alloc_live, 0);
+	return m;
+
+err_destroy:
+	sim_machine_destroy(m);
+	return NULL;
+}
+
+void sim_machine_destroy(struct sim_machine *m)
+{
+	if (!m)
+		return;
+	sim_kernel_shutdown(m);
+	sim_hw_destroy(m);
+}
