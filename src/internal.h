@@ -245,6 +245,7 @@ struct sim_hostbridge {
 	u8 busnr;
 	u16 domain;
 	char iommu_id[32];
+	struct sim_iommu *iommu;	/* the unit translating for it, if any */
 };
 
 struct sim_node {
@@ -459,6 +460,8 @@ struct sim_machine {
 	struct sim_bus bus;
 	/* revoked dma-buf MMIO ranges (src/kernel/vfio/revoke.c) */
 	struct mmio_revoke *revoke;
+	/* iommu-dma's view of IOTLB hits (kernel state, src/iommu/dma-iommu.c) */
+	struct sim_bus_observer iommu_dma_obs;
 	/* initcalls that ran (src/kernel/init.c) */
 	unsigned int nr_initcalls_done;
 

@@ -9,7 +9,8 @@ int sim_bus_observer_add(struct sim_machine *m, struct sim_bus_observer *o)
 {
 	struct sim_bus *bus = &m->bus;
 
-	if (!o || !o->ops || !o->ops->access || o->group >= 32)
+	if (!o || !o->ops || (!o->ops->access && !o->ops->translated) ||
+	    o->group >= 32)
 		return -EINVAL;
 	for (unsigned int i = 0; i < bus->nr_observers; i++)
 		if (bus->observers[i] == o)
@@ -43,7 +44,27 @@ bool sim_bus_offer(struct sim_machine *m, struct sim_bus_access *a)
 	for (unsigned int i = 0; i < bus->nr_observers; i++) {
 		struct sim_bus_observer *o = bus->observers[i];
 
-		if (o->ops->access(o, a, sim_bus_txn_spoken(t, o->group))) {
+		if (o->ops->access &&
+		    o->ops->access(o, a, sim_bus_txn_spoken(t, o->group))) {
+			sim_bus_txn_mark_spoken(t, o->group);
+			any = true;
+		}
+	}
+	return any;
+}
+
+bool sim_bus_offer_translation(struct sim_machine *m,
+			       const struct sim_bus_translation *tr)
+{
+	struct sim_bus *bus = &m->bus;
+	struct sim_bus_txn *t = tr->txn;
+	bool any = false;
+
+	for (unsigned int i = 0; i < bus->nr_observers; i++) {
+		struct sim_bus_observer *o = bus->observers[i];
+
+		if (o->ops->translated &&
+		    o->ops->translated(o, tr, sim_bus_txn_spoken(t, o->group))) {
 			sim_bus_txn_mark_spoken(t, o->group);
 			any = true;
 		}

@@ -67,6 +67,17 @@ struct sim_bus_access {
 	size_t note_len;
 };
 
+/* An IOMMU unit's answer for one TLP of a transaction. */
+struct sim_bus_translation {
+	struct sim_bus_txn *txn;
+	dma_addr_t addr;		/* the TLP's address and length */
+	size_t len;
+	u64 iova;			/* granule-aligned input address */
+	phys_addr_t out;		/* what the unit translated it to */
+	int prot;			/* IOMMU_* bits it used */
+	bool iotlb_hit;			/* from the IOTLB, not a walk */
+};
+
 struct sim_bus_observer;
 
 struct sim_bus_observer_ops {
@@ -77,6 +88,12 @@ struct sim_bus_observer_ops {
 	 */
 	bool (*access)(struct sim_bus_observer *o,
 		       const struct sim_bus_access *a, bool spoke);
+	/*
+	 * Optional: an IOMMU translated a TLP (before its permission
+	 * check). Same return convention and context as @access.
+	 */
+	bool (*translated)(struct sim_bus_observer *o,
+			   const struct sim_bus_translation *t, bool spoke);
 };
 
 struct sim_bus_observer {
@@ -112,6 +129,9 @@ void sim_bus_observer_del(struct sim_machine *m, struct sim_bus_observer *o);
  * Returns true if any observer reported.
  */
 bool sim_bus_offer(struct sim_machine *m, struct sim_bus_access *a);
+/* The same for a translation (observers with a @translated op). */
+bool sim_bus_offer_translation(struct sim_machine *m,
+			       const struct sim_bus_translation *t);
 
 /* An observer of group @group may now consider the transaction spoken for. */
 static inline void sim_bus_txn_mark_spoken(struct sim_bus_txn *t,

@@ -218,6 +218,103 @@ void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
 	sim_spin_unlock(&c->fq_lock);
 }
 
+/*
+ * A translation the IOTLB still holds although the page table no longer
+ * has it: the lazy window. Report it with how long it has been open.
+ */
+static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
+			 size_t len, bool write)
+{
+	struct iommu_dma_cookie *c = &sd->cookie;
+	struct sim_machine *m = dev->sim;
+	u64 now = atomic_load(&m->clock_ns), ops = atomic_load(&c->ops);
+	unsigned long pfn = iova >> sd->iommu->gshift;
+	bool found = false;
+	u64 w_ops = 0, w_ns = 0;
+
+	sim_spin_lock(&c->fq_lock);
+	for (unsigned int i = 0; i < c->fq_count && c->fq_ring; i++) {
+		struct fq_entry *e = &c->fq_ring[(c->fq_head + i) % c->fq_size];
+
+		if (pfn >= e->pfn && pfn < e->pfn + e->pages) {
+			w_ops = ops - e->queued_op;
+			w_ns = now - e->queued_ns;
+			found = true;
+		}
+	}
+	c->stale_hits++;
+	if (w_ops > c->max_window_ops)
+		c->max_window_ops = w_ops;
+	if (w_ns > c->max_window_ns)
+		c->max_window_ns = w_ns;
+	sim_spin_unlock(&c->fq_lock);
+	if (found)
+		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, iova, len,
+			   "DMA-API: %s %s: device %s IOVA %#llx+%zu after it was unmapped, through a stale IOTLB entry (lazy mode: unmapped %llu DMA operations and %llu ns ago, still waiting in the flush queue)",
+			   dev_driver_string(dev), dev_name(dev),
+			   write ? "writes" : "reads", (unsigned long long)iova,
+			   len, (unsigned long long)w_ops,
+			   (unsigned long long)w_ns);
+	else
+		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, iova, len,
+			   "DMA-API: %s %s: device %s IOVA %#llx+%zu through a stale IOTLB entry: the page table no longer maps it and no invalidation was issued",
+			   dev_driver_string(dev), dev_name(dev),
+			   write ? "writes" : "reads", (unsigned long long)iova,
+			   len);
+}
+
+/*
+ * The bus observer for IOMMU translations: an IOTLB hit is compared with
+ * what the page table (as this driver keeps it) says now. A difference is
+ * a device using a translation the driver took away: reported once per
+ * device access, with dma-debug's reports (one group).
+ */
+static bool iommu_dma_bus_translated(struct sim_bus_observer *o,
+				     const struct sim_bus_translation *t,
+				     bool spoke)
+{
+	struct device *dev = t->txn->dev;
+	struct iommu_domain *domain;
+	struct sim_domain *sd;
+	phys_addr_t walk;
+	int wprot;
+	bool stale;
+
+	if (!t->iotlb_hit)
+		return false;
+	domain = iommu_get_domain_for_dev(dev);
+	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
+		return false;
+	sd = to_sim_domain(domain);
+	sim_spin_lock(&sd->lock);
+	stale = io_pgtable_lookup(sd->pgt, t->iova, &walk, &wprot, NULL) ||
+		walk != t->out || wprot != t->prot;
+	sim_spin_unlock(&sd->lock);
+	if (!stale)
+		return false;
+	/* one report per access: the stale use says it all */
+	if (!spoke)
+		report_stale(dev, sd, t->addr, t->len, t->txn->write);
+	return true;
+}
+
+static const struct sim_bus_observer_ops iommu_dma_observer_ops = {
+	.translated = iommu_dma_bus_translated,
+};
+
+/* Observe the machine's IOMMU translations (at IOMMU init). */
+int iommu_dma_observe(struct sim_machine *m)
+{
+	m->iommu_dma_obs.ops = &iommu_dma_observer_ops;
+	m->iommu_dma_obs.group = SIM_BUS_GROUP_DMA_API;
+	return sim_bus_observer_add(m, &m->iommu_dma_obs);
+}
+
+void iommu_dma_unobserve(struct sim_machine *m)
+{
+	sim_bus_observer_del(m, &m->iommu_dma_obs);
+}
+
 /* ------------------------------------------------------------------------ */
 /* IOVA allocation                                                          */
 /* ------------------------------------------------------------------------ */

@@ -8,6 +8,7 @@
 #define _DMASTACK_IOMMU_PRIV_H
 
 #include "../internal.h"
+#include "../hw/iommu/unit.h"
 #include "pt.h"
 #include "iova.h"
 
@@ -78,6 +79,15 @@ struct sim_iommu {
 	unsigned int fq_size;		/* flush queue entries */
 	u64 fq_timeout_ns;		/* flush queue timeout (machine clock) */
 	unsigned long guard_pfns;	/* IOVA guard frames after each range */
+
+	/* hardware: the root-table register and the walker's geometry */
+	_Atomic phys_addr_t root_table;
+	bool walk_x86;
+	unsigned int walk_levels;
+	unsigned int walk_bits[PT_MAX_LEVELS], walk_shift[PT_MAX_LEVELS];
+	/* driver: the root table and one context table per bus */
+	struct page *rt_page;
+	struct page *ctx_pages[256];
 };
 
 struct iommu_group {
@@ -160,7 +170,8 @@ int sim_cmdq_inval_sync(struct sim_iommu *u, unsigned int did, u64 iova,
 			u64 size, bool all);
 int sim_cmdq_submit_raw(struct sim_iommu *u, u64 d0, u64 d1);
 const char *sim_cmdq_name(struct sim_iommu *u);
-/* The hardware's IOTLB invalidations (iommu.c). */
+/* The hardware (src/hw/iommu/unit.c): IOTLB invalidations, the walker. */
+int sim_iommu_hw_walk_init(struct sim_iommu *u);
 void sim_iotlb_inval_range(struct sim_iommu *u, unsigned int did, u64 pfn,
 			   u64 pages);
 void sim_iotlb_inval_domain(struct sim_iommu *u, unsigned int did);
@@ -170,5 +181,8 @@ int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev);
 void iommu_dma_put_cookie(struct iommu_domain *domain);
 void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
 			  unsigned long pfn, unsigned long pages);
+/* The lazy-window report on IOTLB hits, a bus observer (at IOMMU init). */
+int iommu_dma_observe(struct sim_machine *m);
+void iommu_dma_unobserve(struct sim_machine *m);
 
 #endif /* _DMASTACK_IOMMU_PRIV_H */

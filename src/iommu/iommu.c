@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * The IOMMU core and hardware model.
+ * The IOMMU core and the units' driver.
  *
- * Hardware: each unit has an IOTLB (direct-mapped, tagged by domain id and
- * IOVA page) that the device side consults first; a miss walks the domain's
- * page table in RAM and fills the IOTLB. Invalidation commands (ranged or
- * all, per domain) are counted. A translation that is missing or lacks the
- * permission is a fault: recorded with device, address, access and reason,
- * and the access fails with -EFAULT. Because the IOTLB keeps what it was
- * given until invalidated, an unmapped-but-not-yet-flushed translation is
- * still usable by the device, exactly the lazy-mode window; every such use
- * is reported with how long the window has been open.
+ * Driver: a unit with a driver (mode other than off) gets a root table in
+ * RAM; attaching a domain to a group writes each device's context entry
+ * (src/hw/iommu/unit.h): translate with the domain's id and page-table
+ * root, passthrough for an identity domain, abort for a blocking one.
+ * IOTLB maintenance goes through the unit's invalidation queue (cmdq.c).
+ * The unit (src/hw/iommu/unit.c) translates from what was written, never
+ * from these structures.
  *
  * Core: IOMMU groups follow topology and ACS the way pci_device_group()
  * forms them (the highest bridge on the path that lacks SV|RR|CR|UF owns
@@ -23,7 +21,6 @@
 #include "iommu-priv.h"
 
 #define REQ_ACS_FLAGS	(PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF)
-#define TLB_TAG(did, pfn) ((((u64)(did) + 1) << 48) | ((pfn) & ((1ULL << 48) - 1)))
 
 /* ------------------------------------------------------------------------ */
 /* Units                                                                    */
@@ -38,6 +35,20 @@ static enum sim_iommu_mode parse_mode(const char *s)
 	if (!strcmp(s, "lazy"))
 		return SIM_IOMMU_LAZY;
 	return SIM_IOMMU_OFF;
+}
+
+/*
+ * A zeroed page for a root or context table. From the top of RAM, out of
+ * the way of the buffers programs allocate, so that adding these tables
+ * moved no address a program prints.
+ */
+static struct page *ctx_table_alloc(struct sim_machine *m)
+{
+	struct page *pg = sim_alloc_pages_zone(m, 0, 0, ~(phys_addr_t)0, true);
+
+	if (pg)
+		memset(sim_phys_to_virt(m, page_to_phys(pg)), 0, PAGE_SIZE);
+	return pg;
 }
 
 static struct sim_iommu *unit_create(struct sim_machine *m,
@@ -67,11 +78,15 @@ static struct sim_iommu *unit_create(struct sim_machine *m,
 	u->fq_size = cfg->fq_size ? cfg->fq_size : 256;
 	u->fq_timeout_ns = cfg->fq_timeout_ns ? cfg->fq_timeout_ns : 10000000ULL;
 	u->guard_pfns = cfg->guard_pfns;
-	/* a unit that is off has no driver, so no queue either */
-	if (u->mode != SIM_IOMMU_OFF && sim_cmdq_init(u)) {
-		sim_kfree(m, u->tlb);
-		sim_kfree(m, u);
-		return NULL;
+	if (sim_iommu_hw_walk_init(u))
+		goto err_free_tlb;
+	/* a unit that is off has no driver, so no queue or tables either */
+	if (u->mode != SIM_IOMMU_OFF) {
+		if (sim_cmdq_init(u))
+			goto err_free_tlb;
+		u->rt_page = ctx_table_alloc(m);
+		if (!u->rt_page)
+			goto err_cmdq_fini;
 	}
 	pthread_mutex_init(&u->tlb_lock, NULL);
 	pthread_mutex_init(&u->did_lock, NULL);
@@ -83,12 +98,25 @@ static struct sim_iommu *unit_create(struct sim_machine *m,
 		u->resv[u->nr_resv++] = (struct sim_iommu_resv){
 			0x08000000ULL, 0x080fffffULL, "software MSI window" };
 	return u;
+
+err_cmdq_fini:
+	sim_cmdq_fini(u);
+err_free_tlb:
+	sim_kfree(m, u->tlb);
+	sim_kfree(m, u);
+	return NULL;
 }
 
 static void unit_destroy(struct sim_machine *m, struct sim_iommu *u)
 {
 	if (!u)
 		return;
+	sim_iommu_hw_set_root_table(u, 0);
+	for (unsigned int bus = 0; bus < ARRAY_SIZE(u->ctx_pages); bus++)
+		if (u->ctx_pages[bus])
+			sim_free_pages(m, u->ctx_pages[bus], 0);
+	if (u->rt_page)
+		sim_free_pages(m, u->rt_page, 0);
 	sim_cmdq_fini(u);
 	pthread_mutex_destroy(&u->did_lock);
 	pthread_mutex_destroy(&u->tlb_lock);
@@ -114,84 +142,6 @@ struct sim_iommu *sim_iommu_of_dev(struct device *dev)
 /* ------------------------------------------------------------------------ */
 /* IOTLB and invalidation                                                   */
 /* ------------------------------------------------------------------------ */
-
-static inline unsigned int tlb_slot(struct sim_iommu *u, u64 tag)
-{
-	u64 h = tag * 0x9e3779b97f4a7c15ULL;
-
-	return (unsigned int)(h >> 40) & (u->tlb_entries - 1);
-}
-
-/* Is slot @e a live entry (its domain's generation)? tlb_lock held. */
-static inline bool tlb_entry_live(struct sim_iommu *u, const struct iotlb_entry *e)
-{
-	unsigned int did;
-
-	if (!e->tag)
-		return false;
-	did = (unsigned int)(e->tag >> 48) - 1;
-	return e->gen == atomic_load_explicit(&u->did_gen[did],
-					      memory_order_relaxed);
-}
-
-/* Empty slot @e, keeping the per-domain count. tlb_lock held. */
-static inline void tlb_entry_drop(struct sim_iommu *u, struct iotlb_entry *e)
-{
-	if (tlb_entry_live(u, e))
-		u->did_entries[(e->tag >> 48) - 1]--;
-	e->tag = 0;
-}
-
-/**
- * sim_iotlb_inval_range - the hardware drops IOTLB entries
- * @u: the unit, executing an invalidation command from its queue
- * @did: the domain id the entries are tagged with
- * @pfn: first granule frame, @pages granules
- *
- * A domain with no live entry costs nothing (real IOTLBs match all their
- * entries at once); small ranges probe the slot of each frame; ranges as
- * large as the IOTLB scan it once. Takes the IOTLB lock.
- */
-void sim_iotlb_inval_range(struct sim_iommu *u, unsigned int did, u64 pfn,
-			   u64 pages)
-{
-	u64 last = pfn + pages - 1;
-
-	if (did >= SIM_IOMMU_DIDS)
-		return;
-	pthread_mutex_lock(&u->tlb_lock);
-	if (!u->did_entries[did]) {
-		/* nothing of this domain is cached */
-	} else if (pages >= u->tlb_entries) {
-		u64 lo = TLB_TAG(did, pfn), hi = TLB_TAG(did, last);
-
-		for (unsigned int i = 0; i < u->tlb_entries; i++)
-			if (u->tlb[i].tag >= lo && u->tlb[i].tag <= hi)
-				tlb_entry_drop(u, &u->tlb[i]);
-	} else {
-		for (u64 f = pfn; f <= last; f++) {
-			u64 tag = TLB_TAG(did, f);
-			struct iotlb_entry *e = &u->tlb[tlb_slot(u, tag)];
-
-			if (e->tag == tag)
-				tlb_entry_drop(u, e);
-		}
-	}
-	pthread_mutex_unlock(&u->tlb_lock);
-}
-
-/*
- * sim_iotlb_inval_domain - the hardware drops every entry of @did in O(1):
- * entries carry their domain id's generation, and this bumps it. Takes the
- * IOTLB lock.
- */
-void sim_iotlb_inval_domain(struct sim_iommu *u, unsigned int did)
-{
-	pthread_mutex_lock(&u->tlb_lock);
-	atomic_fetch_add(&u->did_gen[did], 1);
-	u->did_entries[did] = 0;
-	pthread_mutex_unlock(&u->tlb_lock);
-}
 
 /* One invalidation request: its commands and a sync through the queue. */
 static void iotlb_inval(struct sim_iommu *u, unsigned int did, u64 iova,
@@ -512,12 +462,61 @@ void iommu_domain_free(struct iommu_domain *domain)
 }
 
 /*
- * Switch what the hardware uses for @g. Entries cached for the old domain
- * are tagged with its id, so nothing stale carries over. g->lock held.
+ * Write @dev's context entry for @d (unit.h): the bus's context table is
+ * allocated the first time (at boot, where failing is allowed); 0 or
+ * -ENOMEM with nothing changed.
+ */
+static int ctx_program(struct sim_iommu *u, struct device *dev,
+		       struct iommu_domain *d)
+{
+	struct sim_machine *m = u->m;
+	struct pci_dev *pdev = to_pci_dev(dev);
+	unsigned int bus = pdev->bus_nr;
+	u64 *rte = sim_phys_to_virt(m, page_to_phys(u->rt_page));
+	u64 *ce, lo, hi = 0;
+
+	if (!u->ctx_pages[bus]) {
+		struct page *pg = ctx_table_alloc(m);
+
+		if (!pg)
+			return -ENOMEM;
+		u->ctx_pages[bus] = pg;
+		__atomic_store_n(&rte[bus * 2], page_to_phys(pg) |
+				 SIM_IOMMU_RT_PRESENT, __ATOMIC_RELEASE);
+	}
+	ce = (u64 *)sim_phys_to_virt(m, page_to_phys(u->ctx_pages[bus])) +
+	     pdev->devfn * 2;
+	if (d->type & __IOMMU_DOMAIN_PAGING) {
+		struct sim_domain *sd = to_sim_domain(d);
+
+		lo = io_pgtable_root(sd->pgt) |
+		     SIM_IOMMU_CTX_TRANSLATE << SIM_IOMMU_CTX_MODE_SHIFT;
+		hi = sd->id;
+	} else if (d->type == IOMMU_DOMAIN_IDENTITY) {
+		lo = SIM_IOMMU_CTX_PASSTHROUGH << SIM_IOMMU_CTX_MODE_SHIFT;
+	} else {
+		lo = SIM_IOMMU_CTX_ABORT << SIM_IOMMU_CTX_MODE_SHIFT;
+	}
+	/* the unit reads the low word last-written: did first */
+	__atomic_store_n(&ce[1], hi, __ATOMIC_RELAXED);
+	__atomic_store_n(&ce[0], lo | SIM_IOMMU_CTX_PRESENT, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
+ * Switch what the hardware uses for @g: every device's context entry.
+ * Entries cached for the old domain are tagged with its id, so nothing
+ * stale carries over. The context tables exist since boot, so this cannot
+ * fail. g->lock held.
  */
 static void group_set_domain(struct iommu_group *g, struct iommu_domain *d)
 {
+	struct sim_machine *m = g->iommu->m;
+
 	atomic_store_explicit(&g->domain, d, memory_order_release);
+	for (unsigned int i = 0; i < m->nr_devices; i++)
+		if (m->devices[i]->sim_state->group == g)
+			ctx_program(g->iommu, m->devices[i], d);
 }
 
 /* Detach target: the blocking domain while owned, else the default. */
@@ -719,6 +718,9 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 
 	if (!m->nr_iommus)
 		return 0;
+	ret = iommu_dma_observe(m);
+	if (ret)
+		goto err_nomem;
 	m->iommu_units = sim_kcalloc(m, m->nr_iommus, sizeof(*m->iommu_units));
 	m->groups = sim_kcalloc(m, m->nr_devices ? m->nr_devices : 1,
 				sizeof(*m->groups));
@@ -764,12 +766,27 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 
 			if (dev->sim_state->group != g)
 				continue;
+			if (ctx_program(g->iommu, dev, d))
+				goto err_nomem;
 			if (iommu_is_dma_domain(d)) {
 				if (iommu_dma_init_domain(d, dev))
 					goto err_nomem;
 				dev->dma_iommu = true;
 			}
 		}
+	}
+	/* Wire the units to their host bridges and turn translation on. */
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_hostbridge *hb = m->nodes[i]->hostbridge;
+
+		if (m->nodes[i]->kind == SIM_NODE_HOSTBRIDGE && hb->iommu_id[0])
+			hb->iommu = unit_by_id(m, hb->iommu_id);
+	}
+	for (unsigned int i = 0; i < m->nr_iommu_units; i++) {
+		struct sim_iommu *u = m->iommu_units[i];
+
+		if (u->rt_page)
+			sim_iommu_hw_set_root_table(u, page_to_phys(u->rt_page));
 	}
 	return 0;
 
@@ -780,6 +797,12 @@ err_nomem:
 
 void sim_iommu_exit_machine(struct sim_machine *m)
 {
+	for (unsigned int i = 0; i < m->nr_nodes; i++)
+		if (m->nodes[i]->kind == SIM_NODE_HOSTBRIDGE)
+			m->nodes[i]->hostbridge->iommu = NULL;
+	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
+		sim_iommu_hw_set_root_table(m->iommu_units[i], 0);
+	iommu_dma_unobserve(m);
 	for (unsigned int i = 0; i < m->nr_groups; i++) {
 		domain_free(m, m->groups[i]->default_domain);
 		pthread_mutex_destroy(&m->groups[i]->lock);
@@ -794,165 +817,6 @@ void sim_iommu_exit_machine(struct sim_machine *m)
 	m->groups = NULL;
 	m->iommu_units = NULL;
 	m->nr_groups = m->nr_iommu_units = 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* The hardware's view: translating a device access                         */
-/* ------------------------------------------------------------------------ */
-
-static int iommu_fault(struct device *dev, struct sim_iommu *u, u64 iova,
-		       size_t len, bool write, const char *why)
-{
-	atomic_fetch_add(&u->faults, 1);
-	sim_report(dev->sim, SIM_REPORT_IOMMU_FAULT, dev, iova, len,
-		   "%s: IOMMU fault: %s %s (%s) %s IOVA %#llx+%zu: %s",
-		   u->id, dev_driver_string(dev), dev_name(dev),
-		   sim_device_id(dev), write ? "write to" : "read from",
-		   (unsigned long long)iova, len, why);
-	return -EFAULT;
-}
-
-/*
- * A translation the IOTLB still holds although the page table no longer
- * has it: the lazy window. Report it with how long it has been open.
- */
-static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
-			 size_t len, bool write)
-{
-	struct iommu_dma_cookie *c = &sd->cookie;
-	struct sim_machine *m = dev->sim;
-	u64 now = atomic_load(&m->clock_ns), ops = atomic_load(&c->ops);
-	unsigned long pfn = iova >> sd->iommu->gshift;
-	bool found = false;
-	u64 w_ops = 0, w_ns = 0;
-
-	sim_spin_lock(&c->fq_lock);
-	for (unsigned int i = 0; i < c->fq_count && c->fq_ring; i++) {
-		struct fq_entry *e = &c->fq_ring[(c->fq_head + i) % c->fq_size];
-
-		if (pfn >= e->pfn && pfn < e->pfn + e->pages) {
-			w_ops = ops - e->queued_op;
-			w_ns = now - e->queued_ns;
-			found = true;
-		}
-	}
-	c->stale_hits++;
-	if (w_ops > c->max_window_ops)
-		c->max_window_ops = w_ops;
-	if (w_ns > c->max_window_ns)
-		c->max_window_ns = w_ns;
-	sim_spin_unlock(&c->fq_lock);
-	if (found)
-		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, iova, len,
-			   "DMA-API: %s %s: device %s IOVA %#llx+%zu after it was unmapped, through a stale IOTLB entry (lazy mode: unmapped %llu DMA operations and %llu ns ago, still waiting in the flush queue)",
-			   dev_driver_string(dev), dev_name(dev),
-			   write ? "writes" : "reads", (unsigned long long)iova,
-			   len, (unsigned long long)w_ops,
-			   (unsigned long long)w_ns);
-	else
-		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, iova, len,
-			   "DMA-API: %s %s: device %s IOVA %#llx+%zu through a stale IOTLB entry: the page table no longer maps it and no invalidation was issued",
-			   dev_driver_string(dev), dev_name(dev),
-			   write ? "writes" : "reads", (unsigned long long)iova,
-			   len);
-}
-
-/**
- * sim_iommu_translate - the IOMMU's answer for a device access
- * @translated: set false when no translating domain applies (no IOMMU,
- *	identity domain): the address is used as is
- * @txn: the device access; a stale use speaks for the DMA-API group
- *
- * The access must stay within one IOMMU page. Returns 0 with *@phys, or
- * -EFAULT after recording a fault. Takes the IOTLB lock and, on a miss,
- * the domain's page-table lock.
- */
-int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
-			phys_addr_t *phys, bool *translated,
-			struct sim_bus_txn *txn)
-{
-	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
-	struct sim_iommu *u;
-	struct sim_domain *sd;
-	struct iotlb_entry *e;
-	u64 tag, off;
-	phys_addr_t out;
-	unsigned int gen;
-	int prot;
-	bool hit;
-
-	*translated = false;
-	if (!domain || domain->type == IOMMU_DOMAIN_IDENTITY)
-		return 0;
-	u = domain->iommu;
-	if (!(domain->type & __IOMMU_DOMAIN_PAGING))
-		return iommu_fault(dev, u, iova, len, write,
-				   "the device's domain blocks all DMA");
-	*translated = true;
-	sd = to_sim_domain(domain);
-	if (sd->cookie.fq)
-		iommu_dma_fq_timer(domain);
-	off = iova & (u->granule - 1);
-	tag = TLB_TAG(sd->id, iova >> u->gshift);
-
-	/* before the walk: an invalidation during it makes the fill stale */
-	gen = atomic_load(&u->did_gen[sd->id]);
-	pthread_mutex_lock(&u->tlb_lock);
-	e = &u->tlb[tlb_slot(u, tag)];
-	hit = e->tag == tag && e->gen == gen;
-	if (hit) {
-		out = e->phys;
-		prot = e->prot;
-	}
-	pthread_mutex_unlock(&u->tlb_lock);
-
-	if (hit) {
-		phys_addr_t walk;
-		int wprot;
-
-		atomic_fetch_add(&u->tlb_hits, 1);
-		sim_spin_lock(&sd->lock);
-		if (io_pgtable_lookup(sd->pgt, iova & ~(u64)(u->granule - 1),
-				      &walk, &wprot, NULL) ||
-		    walk != out || wprot != prot) {
-			sim_spin_unlock(&sd->lock);
-			/* one report per access: the stale use says it all */
-			if (!sim_bus_txn_spoken(txn, SIM_BUS_GROUP_DMA_API))
-				report_stale(dev, sd, iova, len, write);
-			sim_bus_txn_mark_spoken(txn, SIM_BUS_GROUP_DMA_API);
-		} else {
-			sim_spin_unlock(&sd->lock);
-		}
-	} else {
-		atomic_fetch_add(&u->tlb_misses, 1);
-		sim_spin_lock(&sd->lock);
-		if (io_pgtable_lookup(sd->pgt, iova & ~(u64)(u->granule - 1),
-				      &out, &prot, NULL)) {
-			sim_spin_unlock(&sd->lock);
-			return iommu_fault(dev, u, iova, len, write,
-					   "no translation (not mapped)");
-		}
-		sim_spin_unlock(&sd->lock);
-		pthread_mutex_lock(&u->tlb_lock);
-		/* not if the domain was invalidated since the walk began */
-		if (gen == atomic_load(&u->did_gen[sd->id])) {
-			tlb_entry_drop(u, e);
-			e->tag = tag;
-			e->gen = gen;
-			e->phys = out;
-			e->prot = prot;
-			u->did_entries[sd->id]++;
-		}
-		pthread_mutex_unlock(&u->tlb_lock);
-	}
-	if (write && !(prot & IOMMU_WRITE))
-		return iommu_fault(dev, u, iova, len, write,
-				   "permission: the mapping is not writable (mapped for DMA_TO_DEVICE?)");
-	if (!write && !(prot & IOMMU_READ))
-		return iommu_fault(dev, u, iova, len, write,
-				   "permission: the mapping is not readable (mapped for DMA_FROM_DEVICE?)");
-	*phys = out + off;
-	return 0;
 }
 
 /* ------------------------------------------------------------------------ */

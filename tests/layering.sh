@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# The hardware layer references no kernel symbol: no object built from
+# src/hw/ may leave undefined a symbol that an object of the kernel's side
+# (src/kernel/ and the subsystem folders still beside it) defines. The
+# hardware calls the kernel only through what the kernel registered (bus
+# observers, ops tables, timers).
+#
+# usage: layering.sh LIBDMASTACK.a
+set -eu
+lib=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# "archive:member: [address] type name" for every symbol, by member.
+nm -A "$lib" 2>/dev/null | sed 's/^[^:]*://' > "$tmp/all"
+hw='^src_hw_'
+kernel='^src_(kernel|dma|iommu|pci|dma-buf|vfio|block|mm|drivers)_'
+
+grep -E "$hw" "$tmp/all" | awk '$(NF-1) == "U" { print $NF }' |
+	sort -u > "$tmp/hw_undef"
+grep -E "$kernel" "$tmp/all" | awk '$(NF-1) ~ /^[TDBR]$/ { print $NF }' |
+	sort -u > "$tmp/kernel_def"
+
+# The check must be able to fail: both sides have to be there.
+if ! grep -qE "$hw" "$tmp/all" || ! [ -s "$tmp/kernel_def" ]; then
+	echo "layering: no hardware objects or no kernel symbols in $lib" >&2
+	exit 1
+fi
+bad=$(comm -12 "$tmp/hw_undef" "$tmp/kernel_def")
+if [ -n "$bad" ]; then
+	echo "layering: hardware objects reference kernel symbols:" >&2
+	for s in $bad; do
+		who=$(grep -E "$hw" "$tmp/all" | awk -v s="$s" '$NF == s && $(NF-1) == "U" { sub(/:.*/, "", $1); print $1 }' | sort -u | tr '\n' ' ')
+		echo "  $s  (used by $who)" >&2
+	done
+	exit 1
+fi
+echo "layering: $(grep -cE "$hw" "$tmp/all") hardware symbols, none of them a kernel symbol"
