@@ -60,7 +60,7 @@ fuzz:
 	cp examples/*.platform build-fuzz/corpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -DDMASTACK_LIBFUZZER \
 		-D_GNU_SOURCE -Iinclude -Isrc tests/fuzz_platform.c \
-		$$(ls src/machine/*.c src/dma/*.c src/lib/*.c) -lpthread \
+		$$(find src -name '*.c' ! -path 'src/cli/*') -lpthread \
 		-o build-fuzz/fuzz_platform
 	./build-fuzz/fuzz_platform -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus
 

@@ -47,16 +47,6 @@ static inline u64 min_not_zero(u64 a, u64 b)
 /* Largest machine: keeps the section table of a hostile platform small. */
 #define SIM_RAM_MAX		(16ULL << 40)
 
-struct sim_ram_region;
-
-struct sim_ram_section {
-	struct sim_ram_region *region;
-	unsigned long start_pfn;
-	struct page *pages;		/* memmap, created on first use */
-	u64 used[PAGES_PER_SECTION / 64];
-	unsigned int nr_used;
-};
-
 /*
  * A contiguous range of RAM. The CPU view (what loads and stores see, the
  * cache) and, on machines with non-coherent DMA, the memory view (what DRAM
@@ -70,8 +60,7 @@ struct sim_ram_region {
 	u8 *cpu;
 	u8 *mem;		/* NULL on fully coherent machines */
 	u8 *sync;
-	unsigned long nr_sections;
-	struct sim_ram_section *sections;
+	u8 *shared;		/* confidential guest: a bit per shared page */
 };
 
 #define SIM_MAX_RAM_REGIONS	4
@@ -82,8 +71,6 @@ struct sim_ram {
 	struct sim_ram_region regions[SIM_MAX_RAM_REGIONS];
 	unsigned int nr_regions;
 	u64 total;
-	pthread_mutex_t lock;
-	unsigned long nr_allocated;	/* pages handed out */
 	bool views;			/* mem/sync views exist */
 };
 
@@ -96,7 +83,14 @@ struct page *sim_alloc_pages_zone(struct sim_machine *m, unsigned int order,
 struct page *sim_alloc_pages_gfp(struct sim_machine *m, gfp_t gfp,
 				 unsigned int order, u64 limit);
 bool sim_phys_is_ram(struct sim_machine *m, phys_addr_t phys, size_t len);
+/* The page allocator's (src/kernel/mm/page_alloc.c). */
 void sim_ram_reserve(struct sim_machine *m, phys_addr_t start, u64 size);
+int sim_mm_init_machine(struct sim_machine *m);
+void sim_mm_exit_machine(struct sim_machine *m);
+/* Pages a confidential guest shares with the host (hardware page state). */
+void sim_ram_set_shared(struct sim_machine *m, phys_addr_t phys, u64 len,
+			bool shared);
+bool sim_ram_is_shared(struct sim_machine *m, phys_addr_t phys);
 
 /* --------------------------------------------------------- coherence --- */
 void sim_cache_clean(struct sim_machine *m, phys_addr_t phys, size_t size);
@@ -198,8 +192,8 @@ struct sim_pci_fn {
 	struct sim_pci_model model;	/* device model, if one is attached */
 };
 
-/* P2PDMA state of a function goes with it (src/pci/p2pdma.c). */
-void pci_p2pdma_release(struct sim_machine *m, struct sim_pci_fn *fn);
+/* P2PDMA state of every function goes at shutdown (src/pci/p2pdma.c). */
+void pci_p2pdma_exit_machine(struct sim_machine *m);
 /* pfn_to_page() of P2PDMA (ZONE_DEVICE) memory, NULL if not (p2pdma.c). */
 struct page *sim_p2pdma_pfn_to_page(struct sim_machine *m, unsigned long pfn);
 /*
@@ -417,6 +411,7 @@ struct sim_machine {
 
 	struct sim_ram ram;
 	u64 ram_below_4g, ram_above_4g;
+	struct sim_mm *mm;		/* the kernel's memmap and allocator */
 
 	/* swiotlb */
 	u64 swiotlb_size;
@@ -543,6 +538,7 @@ int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
 		       size_t errlen);
 int sim_machine_finalize(struct sim_machine *m, char *err, size_t errlen);
 void sim_hw_destroy(struct sim_machine *m);
+
 /*
  * The kernel on a machine (src/kernel/init.c): the init table runs in
  * order once the hardware is finalized; shutdown unbinds the drivers, then

@@ -21,7 +21,6 @@ struct sim_ram_section;
 #define PG_head		(1UL << 0)	/* first page of an allocated block */
 #define PG_reserved	(1UL << 1)	/* firmware/boot reserved, never allocated */
 #define PG_buddy	(1UL << 2)	/* inside an allocated block (tail) */
-#define PG_decrypted	(1UL << 3)	/* confidential guest: shared with the host */
 
 struct page {
 	unsigned long flags;

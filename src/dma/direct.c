@@ -350,14 +350,11 @@ static struct page *__dma_direct_alloc_pages(struct device *dev, size_t size,
 	return page;
 }
 
-static void set_decrypted(struct page *page, unsigned int order, bool on)
+/* set_memory_decrypted()/encrypted(): the guest asks the hardware. */
+static void set_decrypted(struct sim_machine *m, struct page *page,
+			  unsigned int order, bool on)
 {
-	for (unsigned long i = 0; i < (1UL << order); i++) {
-		if (on)
-			page[i].flags |= PG_decrypted;
-		else
-			page[i].flags &= ~PG_decrypted;
-	}
+	sim_ram_set_shared(m, page_to_phys(page), PAGE_SIZE << order, on);
 }
 
 /**
@@ -385,7 +382,7 @@ void *dma_direct_alloc(struct device *dev, size_t size, dma_addr_t *dma_handle,
 		return NULL;
 	phys = page_to_phys(page);
 	if (m->confidential)
-		set_decrypted(page, page->order, true);
+		set_decrypted(m, page, page->order, true);
 	memset(page_address(page), 0, size);
 	if (!dev_is_dma_coherent(dev)) {
 		sim_cache_flush(m, phys, size);
@@ -413,7 +410,7 @@ void dma_direct_free(struct device *dev, size_t size, void *cpu_addr,
 	}
 	page = sim_phys_to_page(m, phys);
 	if (m->confidential)
-		set_decrypted(page, order, false);
+		set_decrypted(m, page, order, false);
 	sim_free_pages(m, page, order);
 }
 
@@ -430,7 +427,7 @@ struct page *dma_direct_alloc_pages(struct device *dev, size_t size,
 	if (!page)
 		return NULL;
 	if (m->confidential)
-		set_decrypted(page, page->order, true);
+		set_decrypted(m, page, page->order, true);
 	memset(page_address(page), 0, size);
 	*dma_handle = phys_to_dma(dev, page_to_phys(page));
 	return page;
@@ -444,6 +441,6 @@ void dma_direct_free_pages(struct device *dev, size_t size, struct page *page,
 	(void)dma_addr;
 	(void)dir;
 	if (dev->sim->confidential)
-		set_decrypted(page, order, false);
+		set_decrypted(dev->sim, page, order, false);
 	sim_free_pages(dev->sim, page, order);
 }

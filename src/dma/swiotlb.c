@@ -108,12 +108,7 @@ int swiotlb_init_machine(struct sim_machine *m)
 	mem->force_bounce = m->swiotlb_force;
 	sim_ram_reserve(m, start, m->swiotlb_size);
 	/* In a confidential guest the pool is the memory shared with the host. */
-	for (phys_addr_t p = start; p < mem->end; p += PAGE_SIZE) {
-		struct page *pg = sim_phys_to_page(m, p);
-
-		if (pg)
-			pg->flags |= PG_decrypted;
-	}
+	sim_ram_set_shared(m, start, m->swiotlb_size, true);
 	m->swiotlb = mem;
 	m->swiotlb_present = true;
 	for (unsigned int i = 0; i < m->nr_devices; i++)

@@ -7,6 +7,7 @@
  * names a kernel subsystem: this file is the only place that knows them
  * all.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../internal.h"
@@ -19,12 +20,30 @@ struct sim_initcall {
 	void (*exit)(struct sim_machine *m);
 };
 
+/* State created on first use: only its teardown has a place in the order. */
+static int nop_init_call(struct sim_machine *m,
+			 const struct sim_machine_opts *o, char *err,
+			 size_t errlen)
+{
+	return 0;
+}
+
 static int trace_init_call(struct sim_machine *m,
 			   const struct sim_machine_opts *o, char *err,
 			   size_t errlen)
 {
 	sim_trace_init(m);
 	return 0;
+}
+
+static int mm_init_call(struct sim_machine *m, const struct sim_machine_opts *o,
+			char *err, size_t errlen)
+{
+	int ret = sim_mm_init_machine(m);
+
+	if (ret)
+		snprintf(err, errlen, "out of memory creating the memmap");
+	return ret;
 }
 
 static int swiotlb_init_call(struct sim_machine *m,
@@ -76,23 +95,19 @@ static int revoke_init_call(struct sim_machine *m,
 	return ret;
 }
 
-/* dma-buf state is created on first use; only its teardown is ordered. */
-static int dma_buf_init_call(struct sim_machine *m,
-			     const struct sim_machine_opts *o, char *err,
-			     size_t errlen)
-{
-	return 0;
-}
 
 static const struct sim_initcall initcalls[] = {
 	{ "trace", trace_init_call, sim_trace_fini },
+	{ "mm", mm_init_call, sim_mm_exit_machine },
+	/* P2P pages live until everything that maps them is gone */
+	{ "p2pdma", nop_init_call, pci_p2pdma_exit_machine },
 	{ "swiotlb", swiotlb_init_call, swiotlb_exit_machine },
 	{ "iommu", iommu_init_call, sim_iommu_exit_machine },
 	/* after the IOMMU: need_sync depends on the DMA ops a device got */
 	{ "dma-debug", dma_debug_init_call, dma_debug_exit_machine },
 	/* after dma-debug: it observes the bus first */
 	{ "vfio-revoke", revoke_init_call, mmio_revoke_exit_machine },
-	{ "dma-buf", dma_buf_init_call, dma_buf_exit_machine },
+	{ "dma-buf", nop_init_call, dma_buf_exit_machine },
 };
 
 int sim_kernel_boot(struct sim_machine *m, const struct sim_machine_opts *o,
@@ -173,4 +188,74 @@ void sim_machine_destroy(struct sim_machine *m)
 		return;
 	sim_kernel_shutdown(m);
 	sim_hw_destroy(m);
+}
+
+struct sim_machine *sim_machine_parse(const char *text, char *err,
+				      size_t errlen)
+{
+	return sim_machine_parse_opts(text, NULL, err, errlen);
+}
+
+struct sim_machine *sim_machine_load(const char *path, char *err,
+				     size_t errlen)
+{
+	struct sim_machine *m;
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t n;
+
+		if (cap - len < 4096) {
+			char *t;
+
+			cap = cap ? cap * 2 : 8192;
+			if (cap > (64u << 20)) {
+				if (err && errlen)
+					snprintf(err, errlen,
+						 "%s: platform file too large",
+						 path);
+				free(text);
+				fclose(f);
+				return NULL;
+			}
+			t = realloc(text, cap);
+			if (!t) {
+				free(text);
+				fclose(f);
+				if (err && errlen)
+					snprintf(err, errlen, "out of memory");
+				return NULL;
+			}
+			text = t;
+		}
+		n = fread(text + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	text[len] = '\0';
+	if (strlen(text) != len) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: platform file contains a NUL byte",
+				 path);
+		free(text);
+		return NULL;
+	}
+	m = sim_machine_parse(text, err, errlen);
+	free(text);
+	return m;
+}
+
+struct sim_machine *sim_machine_default(void)
+{
+	return sim_machine_parse(sim_default_platform_text(), NULL, 0);
 }

@@ -270,7 +270,6 @@ struct sim_machine *sim_machine_alloc(void)
 		return NULL;
 	pthread_mutex_init(&m->log.lock, NULL);
 	pthread_mutex_init(&m->topo_lock, NULL);
-	pthread_mutex_init(&m->ram.lock, NULL);
 	sim_threads_init(m);
 	strcpy(m->name, "machine");
 	strcpy(m->arch, "x86_64");
@@ -293,79 +292,8 @@ void sim_hw_destroy(struct sim_machine *m)
 	free(m->log.items);
 	pthread_mutex_destroy(&m->log.lock);
 	pthread_mutex_destroy(&m->topo_lock);
-	pthread_mutex_destroy(&m->ram.lock);
 	sim_threads_fini(m);
 	free(m);
-}
-
-struct sim_machine *sim_machine_parse(const char *text, char *err,
-				      size_t errlen)
-{
-	return sim_machine_parse_opts(text, NULL, err, errlen);
-}
-
-struct sim_machine *sim_machine_load(const char *path, char *err,
-				     size_t errlen)
-{
-	struct sim_machine *m;
-	char *text = NULL;
-	size_t len = 0, cap = 0;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		size_t n;
-
-		if (cap - len < 4096) {
-			char *t;
-
-			cap = cap ? cap * 2 : 8192;
-			if (cap > (64u << 20)) {
-				if (err && errlen)
-					snprintf(err, errlen,
-						 "%s: platform file too large",
-						 path);
-				free(text);
-				fclose(f);
-				return NULL;
-			}
-			t = realloc(text, cap);
-			if (!t) {
-				free(text);
-				fclose(f);
-				if (err && errlen)
-					snprintf(err, errlen, "out of memory");
-				return NULL;
-			}
-			text = t;
-		}
-		n = fread(text + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	fclose(f);
-	text[len] = '\0';
-	if (strlen(text) != len) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: platform file contains a NUL byte",
-				 path);
-		free(text);
-		return NULL;
-	}
-	m = sim_machine_parse(text, err, errlen);
-	free(text);
-	return m;
-}
-
-struct sim_machine *sim_machine_default(void)
-{
-	return sim_machine_parse(sim_default_platform_text(), NULL, 0);
 }
 
 /* ------------------------------------------------------------------------ */

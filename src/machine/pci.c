@@ -87,12 +87,11 @@ void sim_pci_fn_fini(struct sim_machine *m, struct sim_node *node)
 
 	if (!fn)
 		return;
-	/* The model may use the BARs and P2P pages until it is released. */
+	/* The model may use its BARs until it is released. */
 	if (fn->model.release)
 		fn->model.release(m, fn->model.data);
 	fn->model.release = NULL;
 	fn->model.data = NULL;
-	pci_p2pdma_release(m, fn);
 	for (int i = 0; i < PCI_STD_NUM_BARS; i++)
 		sim_bar_fini(&fn->bars[i]);
 	if (fn->pdev.dev.sim_state)

@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Simulated RAM: sparse host mappings per region, a memmap created section
- * by section on first use, and a page allocator.
- *
- * The allocator keeps one bitmap per 4 MiB section (the largest block,
- * MAX_PAGE_ORDER) and hands out naturally aligned blocks. Zones are address
- * limits, as in the kernel: ZONE_DMA below 16 MiB, ZONE_DMA32 below 4 GiB,
- * ZONE_NORMAL above; a plain allocation prefers ZONE_NORMAL so that 32-bit
- * DMA masks meet memory they cannot reach.
+ * Simulated RAM: sparse host mappings per region (what the CPU sees, and on
+ * machines with non-coherent DMA what DRAM holds), and in a confidential
+ * guest which pages the guest shares with the host. Untouched RAM costs
+ * nothing. The memmap and the page allocator are the kernel's
+ * (src/kernel/mm/page_alloc.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +25,6 @@ static int sim_region_init(struct sim_machine *m, struct sim_ram_region *r,
 	r->m = m;
 	r->base = base;
 	r->size = size;
-	r->nr_sections = size >> SECTION_SHIFT;
-	/* Section descriptors are filled on first use: untouched RAM is free. */
-	r->sections = sim_kcalloc(m, r->nr_sections, sizeof(*r->sections));
-	if (!r->sections)
-		return -ENOMEM;
 	r->cpu = sim_map_sparse(size);
 	if (!r->cpu)
 		return -ENOMEM;
@@ -42,16 +34,19 @@ static int sim_region_init(struct sim_machine *m, struct sim_ram_region *r,
 		if (!r->mem || !r->sync)
 			return -ENOMEM;
 	}
+	/* One bit per page: shared with the host (a confidential guest). */
+	if (m->confidential) {
+		r->shared = sim_map_sparse(DIV_ROUND_UP(size >> PAGE_SHIFT, 8));
+		if (!r->shared)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
 static void sim_region_fini(struct sim_machine *m, struct sim_ram_region *r)
 {
-	if (r->sections) {
-		for (unsigned long i = 0; i < r->nr_sections; i++)
-			free(r->sections[i].pages);
-		sim_kfree(m, r->sections);
-	}
+	if (r->shared)
+		munmap(r->shared, DIV_ROUND_UP(r->size >> PAGE_SHIFT, 8));
 	if (r->cpu)
 		munmap(r->cpu, r->size);
 	if (r->mem)
@@ -67,8 +62,7 @@ static void sim_region_fini(struct sim_machine *m, struct sim_ram_region *r)
  * @below_4g: bytes of RAM starting at physical address 0
  * @above_4g: bytes of RAM starting at 4 GiB
  *
- * The first MiB stays reserved (firmware, as on a PC), so that physical
- * address 0 is never a valid buffer.
+ * The memmap and the page allocator are the kernel's (src/kernel/mm/).
  */
 int sim_ram_init(struct sim_machine *m, u64 below_4g, u64 above_4g)
 {
@@ -88,8 +82,6 @@ int sim_ram_init(struct sim_machine *m, u64 below_4g, u64 above_4g)
 			return ret;
 	}
 	ram->total = below_4g + above_4g;
-	if (below_4g)
-		sim_ram_reserve(m, 0, SZ_1M);
 	return 0;
 }
 
@@ -118,11 +110,6 @@ bool sim_phys_is_ram(struct sim_machine *m, phys_addr_t phys, size_t len)
 	return sim_ram_region_of(m, phys, len ? len : 1) != NULL;
 }
 
-bool sim_pfn_valid(struct sim_machine *m, unsigned long pfn)
-{
-	return sim_phys_is_ram(m, PFN_PHYS(pfn), PAGE_SIZE);
-}
-
 void *sim_phys_to_virt(struct sim_machine *m, phys_addr_t phys)
 {
 	struct sim_ram_region *r = sim_ram_region_of(m, phys, 1);
@@ -139,367 +126,46 @@ void *sim_phys_to_uncached(struct sim_machine *m, phys_addr_t phys)
 	return (r->mem ? r->mem : r->cpu) + (phys - r->base);
 }
 
-phys_addr_t sim_virt_to_phys(struct sim_machine *m, const void *vaddr)
-{
-	const u8 *p = vaddr;
-
-	for (unsigned int i = 0; i < m->ram.nr_regions; i++) {
-		struct sim_ram_region *r = &m->ram.regions[i];
-
-		if (p >= r->cpu && p < r->cpu + r->size)
-			return r->base + (u64)(p - r->cpu);
-		if (r->mem && p >= r->mem && p < r->mem + r->size)
-			return r->base + (u64)(p - r->mem);
-	}
-	/* P2PDMA memory: the BAR address behind its P2P virtual address. */
-	{
-		struct page *pg = sim_p2pmem_virt_to_page(m, vaddr);
-
-		if (pg)
-			return page_to_phys(pg) +
-			       ((uintptr_t)vaddr & (PAGE_SIZE - 1));
-	}
-	return (phys_addr_t)-1;
-}
-
-static struct sim_ram_section *region_section(struct sim_ram_region *r,
-					      unsigned long idx)
-{
-	struct sim_ram_section *sec = &r->sections[idx];
-
-	if (unlikely(!sec->region)) {
-		sec->start_pfn = PHYS_PFN(r->base) + idx * PAGES_PER_SECTION;
-		sec->region = r;
-	}
-	return sec;
-}
-
-/* The memmap of a section; created on first use, like SPARSEMEM's. */
-static struct page *section_memmap(struct sim_ram_section *sec)
-{
-	struct page *pages;
-
-	if (likely(sec->pages))
-		return sec->pages;
-	pages = calloc(PAGES_PER_SECTION, sizeof(*pages));
-	if (!pages)
-		return NULL;
-	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++) {
-		pages[i].pfn = sec->start_pfn + i;
-		pages[i].section = sec;
-	}
-	sec->pages = pages;
-	return pages;
-}
-
-static struct sim_ram_section *section_of(struct sim_machine *m,
-					  unsigned long pfn)
-{
-	struct sim_ram_region *r = sim_ram_region_of(m, PFN_PHYS(pfn), 1);
-
-	if (!r)
-		return NULL;
-	return region_section(r, (PFN_PHYS(pfn) - r->base) >> SECTION_SHIFT);
-}
-
-struct page *sim_phys_to_page(struct sim_machine *m, phys_addr_t phys)
-{
-	struct sim_ram_section *sec = section_of(m, PHYS_PFN(phys));
-	struct page *pages;
-
-	if (!sec)
-		return NULL;
-	pthread_mutex_lock(&m->ram.lock);
-	pages = section_memmap(sec);
-	pthread_mutex_unlock(&m->ram.lock);
-	if (!pages)
-		return NULL;
-	return &pages[PHYS_PFN(phys) - sec->start_pfn];
-}
-
-struct page *sim_virt_to_page(struct sim_machine *m, const void *vaddr)
-{
-	phys_addr_t phys = sim_virt_to_phys(m, vaddr);
-
-	if (phys == (phys_addr_t)-1)
-		return NULL;
-	if (!sim_phys_is_ram(m, phys, 1))
-		return sim_p2pmem_virt_to_page(m, vaddr);
-	return sim_phys_to_page(m, phys);
-}
-
-void *page_address(struct page *page)
-{
-	struct sim_ram_region *r;
-
-	/* ZONE_DEVICE (P2PDMA) pages carry their address. */
-	if (page->virtual)
-		return page->virtual;
-	r = page->section->region;
-
-	return r->cpu + (PFN_PHYS(page->pfn) - r->base);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Bitmap page allocator                                                    */
-/* ------------------------------------------------------------------------ */
-
-static bool bits_free(const u64 *map, unsigned long first, unsigned long n)
-{
-	if (n >= 64) {
-		for (unsigned long w = first / 64; w < (first + n) / 64; w++)
-			if (map[w])
-				return false;
-		return true;
-	}
-	return !((map[first / 64] >> (first % 64)) & ((1ULL << n) - 1));
-}
-
-static void bits_set(u64 *map, unsigned long first, unsigned long n, bool set)
-{
-	for (unsigned long i = first; i < first + n; i++) {
-		if (set)
-			map[i / 64] |= 1ULL << (i % 64);
-		else
-			map[i / 64] &= ~(1ULL << (i % 64));
-	}
-}
-
-/* Find a free naturally aligned block of 2^order pages in [lo_idx, hi_idx). */
-static long section_find(struct sim_ram_section *sec, unsigned int order,
-			 unsigned long lo_idx, unsigned long hi_idx,
-			 bool top_down)
-{
-	unsigned long n = 1UL << order;
-	unsigned long first = ALIGN(lo_idx, n);
-	unsigned long last;
-
-	if (hi_idx < n || first > hi_idx - n)
-		return -1;
-	last = ALIGN_DOWN(hi_idx - n, n);
-	if (!top_down) {
-		for (unsigned long i = first; i <= last; i += n) {
-			/* skip a full word quickly */
-			if (n < 64 && sec->used[i / 64] == ~0ULL) {
-				i = ALIGN(i + 1, 64) - n;
-				continue;
-			}
-			if (bits_free(sec->used, i, n))
-				return (long)i;
-		}
-	} else {
-		for (unsigned long i = last + n; i > first;) {
-			i -= n;
-			if (bits_free(sec->used, i, n))
-				return (long)i;
-		}
-	}
-	return -1;
-}
-
-static struct page *section_alloc(struct sim_ram_section *sec,
-				  unsigned int order, unsigned long idx)
-{
-	struct page *pages = section_memmap(sec);
-	struct page *head;
-
-	if (!pages)
-		return NULL;
-	bits_set(sec->used, idx, 1UL << order, true);
-	sec->nr_used += 1U << order;
-	head = &pages[idx];
-	head->flags = (head->flags & PG_decrypted) | PG_head;
-	head->order = order;
-	head->refcount = 1;
-	for (unsigned long i = 1; i < (1UL << order); i++)
-		head[i].flags = (head[i].flags & PG_decrypted) | PG_buddy;
-	return head;
-}
-
 /**
- * sim_alloc_pages_zone - allocate 2^@order pages inside [@lo, @hi)
+ * sim_ram_set_shared - a confidential guest shares pages with the host
+ * @m: the machine
+ * @phys: first byte, @len bytes (whole pages are affected)
+ * @shared: true: devices may reach them; false: private again
  *
- * Takes the RAM lock. Returns NULL when no aligned block is free, when the
- * order is beyond MAX_PAGE_ORDER, or when the fault injection fails it.
+ * The hardware side of set_memory_decrypted()/set_memory_encrypted() (the
+ * MapGPA / page-state change a guest requests). Does nothing on a machine
+ * that is not a confidential guest, or outside RAM.
  */
-static struct page *__sim_alloc_pages_zone(struct sim_machine *m,
-					   unsigned int order, phys_addr_t lo,
-					   phys_addr_t hi, bool top_down)
+void sim_ram_set_shared(struct sim_machine *m, phys_addr_t phys, u64 len,
+			bool shared)
 {
-	struct sim_ram *ram = &m->ram;
-	struct page *page = NULL;
-	unsigned long npages;
-
-	if (order > MAX_PAGE_ORDER || lo >= hi)
-		return NULL;
-	npages = 1UL << order;
-
-	pthread_mutex_lock(&ram->lock);
-	for (unsigned int ri = 0; ri < ram->nr_regions && !page; ri++) {
-		struct sim_ram_region *r =
-			&ram->regions[top_down ? ram->nr_regions - 1 - ri : ri];
-		phys_addr_t rlo = max(lo, r->base);
-		phys_addr_t rhi = min(hi, r->base + r->size);
-		unsigned long s_first, s_last;
-
-		if (rlo >= rhi)
-			continue;
-		s_first = (rlo - r->base) >> SECTION_SHIFT;
-		s_last = (rhi - 1 - r->base) >> SECTION_SHIFT;
-		for (unsigned long k = 0; k <= s_last - s_first && !page; k++) {
-			unsigned long si = top_down ? s_last - k : s_first + k;
-			struct sim_ram_section *sec = &r->sections[si];
-			phys_addr_t sbase;
-			unsigned long lo_idx = 0, hi_idx = PAGES_PER_SECTION;
-			long idx;
-
-			if (sec->nr_used + npages > PAGES_PER_SECTION)
-				continue;
-			sec = region_section(r, si);
-			sbase = PFN_PHYS(sec->start_pfn);
-			if (rlo > sbase)
-				lo_idx = PHYS_PFN(rlo - sbase + PAGE_SIZE - 1);
-			if (rhi < sbase + (PAGES_PER_SECTION << PAGE_SHIFT))
-				hi_idx = PHYS_PFN(rhi - sbase);
-			idx = section_find(sec, order, lo_idx, hi_idx, top_down);
-			if (idx >= 0)
-				page = section_alloc(sec, order, (unsigned long)idx);
-		}
-	}
-	if (page)
-		ram->nr_allocated += npages;
-	pthread_mutex_unlock(&ram->lock);
-	return page;
-}
-
-struct page *sim_alloc_pages_zone(struct sim_machine *m, unsigned int order,
-				  phys_addr_t lo, phys_addr_t hi, bool top_down)
-{
-	if (sim_should_fail_alloc(m))
-		return NULL;
-	return __sim_alloc_pages_zone(m, order, lo, hi, top_down);
-}
-
-static const phys_addr_t zone_limit[MAX_NR_ZONES] = {
-	[ZONE_DMA] = SZ_16M,
-	[ZONE_DMA32] = SZ_4G,
-	[ZONE_NORMAL] = ~0ULL,
-};
-
-/**
- * sim_alloc_pages_gfp - allocate with the kernel's zone fallback
- * @gfp: __GFP_DMA / __GFP_DMA32 select the highest zone allowed
- * @limit: additionally keep the block below this address (0 = none)
- *
- * Zones are tried from the highest allowed down, as the kernel's zonelist.
- */
-struct page *sim_alloc_pages_gfp(struct sim_machine *m, gfp_t gfp,
-				 unsigned int order, u64 limit)
-{
-	int zone = ZONE_NORMAL;
-	struct page *page;
-
-	if (sim_should_fail_alloc(m))
-		return NULL;
-	if (gfp & __GFP_DMA)
-		zone = ZONE_DMA;
-	else if (gfp & __GFP_DMA32)
-		zone = ZONE_DMA32;
-
-	for (; zone >= ZONE_DMA; zone--) {
-		phys_addr_t lo = zone ? zone_limit[zone - 1] : 0;
-		phys_addr_t hi = zone_limit[zone];
-
-		if (limit && limit != ~0ULL)
-			hi = min(hi, limit + 1);
-		if (lo >= hi)
-			continue;
-		page = __sim_alloc_pages_zone(m, order, lo, hi, false);
-		if (page) {
-			if (gfp & __GFP_ZERO)
-				memset(page_address(page), 0,
-				       PAGE_SIZE << order);
-			return page;
-		}
-	}
-	return NULL;
-}
-
-struct page *sim_alloc_pages(struct sim_machine *m, unsigned int order)
-{
-	return sim_alloc_pages_gfp(m, GFP_KERNEL, order, 0);
-}
-
-struct page *sim_alloc_pages_range(struct sim_machine *m, unsigned int order,
-				   phys_addr_t lo, phys_addr_t hi)
-{
-	return sim_alloc_pages_zone(m, order, lo, hi, false);
-}
-
-void sim_free_pages(struct sim_machine *m, struct page *page,
-		    unsigned int order)
-{
-	struct sim_ram_section *sec;
-	unsigned long idx;
-
-	if (!page)
-		return;
-	sec = page->section;
-	if (!sec || sec->region->m != m) {
-		SIM_BUG(m, NULL, "sim_free_pages: page %p is not RAM of this machine",
-			(void *)page);
-		return;
-	}
-	pthread_mutex_lock(&m->ram.lock);
-	if (!(page->flags & PG_head) || page->order != order) {
-		pthread_mutex_unlock(&m->ram.lock);
-		SIM_BUG(m, NULL,
-			"sim_free_pages: pfn 0x%lx is not an allocated block of order %u%s",
-			page->pfn, order,
-			(page->flags & PG_head) ? " (order mismatch)" :
-						  " (double free?)");
-		return;
-	}
-	idx = page->pfn - sec->start_pfn;
-	for (unsigned long i = 0; i < (1UL << order); i++) {
-		page[i].flags &= PG_decrypted;
-		page[i].order = 0;
-		page[i].refcount = 0;
-	}
-	bits_set(sec->used, idx, 1UL << order, false);
-	sec->nr_used -= 1U << order;
-	m->ram.nr_allocated -= 1UL << order;
-	pthread_mutex_unlock(&m->ram.lock);
-}
-
-unsigned long sim_ram_pages_allocated(struct sim_machine *m)
-{
-	unsigned long n;
-
-	pthread_mutex_lock(&m->ram.lock);
-	n = m->ram.nr_allocated;
-	pthread_mutex_unlock(&m->ram.lock);
-	return n;
-}
-
-/* Take a range out of the allocator for good (firmware, swiotlb pools). */
-void sim_ram_reserve(struct sim_machine *m, phys_addr_t start, u64 size)
-{
-	pthread_mutex_lock(&m->ram.lock);
-	for (phys_addr_t p = ALIGN_DOWN(start, PAGE_SIZE); p < start + size;
+	for (phys_addr_t p = ALIGN_DOWN(phys, PAGE_SIZE); p < phys + len;
 	     p += PAGE_SIZE) {
-		struct sim_ram_section *sec = section_of(m, PHYS_PFN(p));
-		unsigned long idx;
+		struct sim_ram_region *r = sim_ram_region_of(m, p, 1);
+		unsigned long pg;
 
-		if (!sec)
+		if (!r || !r->shared)
 			continue;
-		idx = PHYS_PFN(p) - sec->start_pfn;
-		if (!(sec->used[idx / 64] & (1ULL << (idx % 64)))) {
-			sec->used[idx / 64] |= 1ULL << (idx % 64);
-			sec->nr_used++;
-		}
-		if (section_memmap(sec))
-			sec->pages[idx].flags |= PG_reserved;
+		pg = (p - r->base) >> PAGE_SHIFT;
+		if (shared)
+			__atomic_fetch_or(&r->shared[pg / 8], 1u << (pg % 8),
+					  __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_and(&r->shared[pg / 8],
+					   (u8)~(1u << (pg % 8)),
+					   __ATOMIC_RELAXED);
 	}
-	pthread_mutex_unlock(&m->ram.lock);
+}
+
+/* Is the page at @phys shared with the host? Always, outside a CC guest. */
+bool sim_ram_is_shared(struct sim_machine *m, phys_addr_t phys)
+{
+	struct sim_ram_region *r = sim_ram_region_of(m, phys, 1);
+	unsigned long pg;
+
+	if (!r || !r->shared)
+		return r != NULL;
+	pg = (phys - r->base) >> PAGE_SHIFT;
+	return __atomic_load_n(&r->shared[pg / 8], __ATOMIC_RELAXED) &
+	       (1u << (pg % 8));
 }

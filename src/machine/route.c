@@ -187,9 +187,7 @@ static int ram_access(struct access *acc, phys_addr_t phys, void *buf,
 	if (m->confidential) {
 		for (phys_addr_t p = ALIGN_DOWN(phys, PAGE_SIZE); p < phys + len;
 		     p += PAGE_SIZE) {
-			struct page *pg = sim_phys_to_page(m, p);
-
-			if (!pg || !(pg->flags & PG_decrypted))
+			if (!sim_ram_is_shared(m, p))
 				return dma_fault(dev, addr, len, write,
 						 "RAM at %#llx is private to the confidential guest (not shared with the host)",
 						 (unsigned long long)p);

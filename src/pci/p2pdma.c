@@ -673,7 +673,7 @@ static void pgmap_free(struct sim_machine *m, struct p2p_pgmap *pg)
  * pci_p2pdma_release - free @fn's P2PDMA state (machine teardown). Nothing
  * may use its providers or pages any more.
  */
-void pci_p2pdma_release(struct sim_machine *m, struct sim_pci_fn *fn)
+static void pci_p2pdma_release(struct sim_machine *m, struct sim_pci_fn *fn)
 {
 	struct pci_p2pdma *p2p = fn->p2pdma;
 
@@ -689,6 +689,18 @@ void pci_p2pdma_release(struct sim_machine *m, struct sim_pci_fn *fn)
 	sim_kfree(m, p2p->map_types);
 	pthread_mutex_destroy(&p2p->lock);
 	sim_kfree(m, p2p);
+}
+
+/**
+ * pci_p2pdma_exit_machine - every function's P2PDMA state goes
+ * @m: the machine, shutting down (after the users of P2P memory: dma-buf,
+ *	the IOMMU); its device models are still there
+ */
+void pci_p2pdma_exit_machine(struct sim_machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_nodes; i++)
+		if (m->nodes[i]->fn)
+			pci_p2pdma_release(m, m->nodes[i]->fn);
 }
 
 /* ------------------------------------------------------------------------ */
