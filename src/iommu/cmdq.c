@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The IOMMU's invalidation queue: how software tells the hardware to drop
- * IOTLB entries, and how it learns that the hardware has.
+ * The IOMMU's invalidation queue, the driver's side: how software tells the
+ * hardware to drop IOTLB entries, and how it learns that the hardware has.
+ * The unit's side (reading, decoding, executing) is src/hw/iommu/queue.c.
  *
  * Both hardware families do it the same way. Commands go into a ring in
  * RAM, software moves the tail register, the unit consumes entries from
@@ -26,57 +27,13 @@
 #include <errno.h>
 #include <string.h>
 #include "iommu-priv.h"
-
-#define CMDQ_LEN		256	/* entries of 16 bytes: one 4K page */
-#define CMDQ_ENT_BYTES		16
-#define CMDQ_STATUS_PENDING	1	/* QI_IN_USE */
-#define CMDQ_STATUS_DONE	2	/* QI_DONE */
-
-/* VT-d queued invalidation */
-#define QI_IOTLB_TYPE		0x2
-#define QI_IWD_TYPE		0x5
-#define QI_TYPE_MASK		0xfULL
-#define QI_IOTLB_GRAN_GLOBAL	1
-#define QI_IOTLB_GRAN_DSI	2
-#define QI_IOTLB_GRAN_PSI	3
-#define QI_IOTLB_GRAN(g)	((u64)(g) << 4)
-#define QI_IOTLB_DID(did)	((u64)(did) << 16)
-#define QI_IOTLB_AM(am)		((u64)(am) & 0x3f)
-#define QI_IWD_STATUS_WRITE	(1ULL << 5)
-#define QI_IWD_STATUS_DATA(d)	((u64)(d) << 32)
-#define VTD_MAMV		18	/* cap_max_amask_val of the unit */
-
-/* SMMUv3 command queue */
-#define CMDQ_OP_TLBI_NH_ASID	0x11
-#define CMDQ_OP_TLBI_NH_VA	0x12
-#define CMDQ_OP_CMD_SYNC	0x46
-#define CMDQ_0_OP(d)		((d) & 0xff)
-#define CMDQ_TLBI_0_ASID(a)	((u64)(a) << 48)
-#define CMDQ_TLBI_1_VA_MASK	(~0xfffULL)
-#define CMDQ_SYNC_0_CS_IRQ	(1ULL << 12)
-#define CMDQ_SYNC_0_CS_MASK	(3ULL << 12)
-#define CMDQ_SYNC_0_MSIDATA(d)	((u64)(d) << 32)
-#define CMDQ_SYNC_1_MSIADDR	(((1ULL << 52) - 1) & ~3ULL)
-#define CMDQ_MAX_TLBI_OPS	512	/* 1 << (PAGE_SHIFT - 3) */
+#include "../hw/iommu/queue.h"
 
 /* build()'s position once everything is queued */
 #define CMDQ_BUILD_DONE		(~0ULL)
-
-enum cmdq_op { CMDQ_INV_RANGE, CMDQ_INV_DOMAIN, CMDQ_INV_ALL, CMDQ_SYNC };
-
-/* A command as the hardware understands it, whatever its encoding. */
-struct cmdq_ent {
-	enum cmdq_op op;
-	unsigned int did;
-	u64 iova;		/* CMDQ_INV_RANGE: 2^order granules from here */
-	unsigned int order;
-	bool signal;		/* CMDQ_SYNC: write @data to @status */
-	phys_addr_t status;
-	u32 data;
-};
+#define CMDQ_MAX_TLBI_OPS	512	/* 1 << (PAGE_SHIFT - 3) */
 
 struct cmdq_format {
-	const char *name;
 	/*
 	 * The commands for [@iova, +@size) of @did (@all: the whole domain):
 	 * up to @max of them from *@pos (bytes into the range, 0 at first),
@@ -88,9 +45,6 @@ struct cmdq_format {
 			      struct cmdq_ent *ents, unsigned int max);
 	void (*encode)(const struct sim_iommu *u, const struct cmdq_ent *e,
 		       u64 d[2]);
-	/* 0, or -EINVAL for an entry the hardware rejects */
-	int (*decode)(const struct sim_iommu *u, const u64 d[2],
-		      struct cmdq_ent *e);
 };
 
 /* ------------------------------------------------------------------------ */
@@ -149,44 +103,6 @@ static void vtd_encode(const struct sim_iommu *u, const struct cmdq_ent *e,
 	}
 }
 
-static int vtd_decode(const struct sim_iommu *u, const u64 d[2],
-		      struct cmdq_ent *e)
-{
-	memset(e, 0, sizeof(*e));
-	switch (d[0] & QI_TYPE_MASK) {
-	case QI_IOTLB_TYPE:
-		e->did = (unsigned int)(d[0] >> 16) & 0xffff;
-		switch ((d[0] >> 4) & 3) {
-		case QI_IOTLB_GRAN_GLOBAL:
-			e->op = CMDQ_INV_ALL;
-			return 0;
-		case QI_IOTLB_GRAN_DSI:
-			e->op = CMDQ_INV_DOMAIN;
-			return 0;
-		case QI_IOTLB_GRAN_PSI:
-			e->op = CMDQ_INV_RANGE;
-			e->iova = d[1] & ~0xfffULL;
-			e->order = (unsigned int)(d[1] & 0x3f);
-			/* the address must be aligned to the mask */
-			if (e->order > VTD_MAMV ||
-			    (e->iova >> u->gshift) & ((1ULL << e->order) - 1))
-				return -EINVAL;
-			return 0;
-		}
-		return -EINVAL;
-	case QI_IWD_TYPE:
-		/* without the status write it only orders (fence) */
-		e->op = CMDQ_SYNC;
-		e->signal = d[0] & QI_IWD_STATUS_WRITE;
-		if (e->signal && (d[1] & 3))
-			return -EINVAL;
-		e->status = d[1];
-		e->data = (u32)(d[0] >> 32);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 /* ------------------------------------------------------------------------ */
 /* SMMUv3                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -237,117 +153,19 @@ static void smmu_encode(const struct sim_iommu *u, const struct cmdq_ent *e,
 	}
 }
 
-static int smmu_decode(const struct sim_iommu *u, const u64 d[2],
-		       struct cmdq_ent *e)
-{
-	(void)u;
-	memset(e, 0, sizeof(*e));
-	switch (CMDQ_0_OP(d[0])) {
-	case CMDQ_OP_TLBI_NH_VA:
-		e->op = CMDQ_INV_RANGE;
-		e->did = (unsigned int)(d[0] >> 48);
-		e->iova = d[1] & CMDQ_TLBI_1_VA_MASK;
-		/* NUM/SCALE (bits 24:12) need RIL, which this unit lacks */
-		return (d[0] >> 12) & 0x1fff ? -EINVAL : 0;
-	case CMDQ_OP_TLBI_NH_ASID:
-		e->op = CMDQ_INV_DOMAIN;
-		e->did = (unsigned int)(d[0] >> 48);
-		return 0;
-	case CMDQ_OP_CMD_SYNC:
-		/* CS: 0 none, 1 IRQ (the MSI write polled here), 2 SEV, 3 reserved */
-		e->op = CMDQ_SYNC;
-		if ((d[0] & CMDQ_SYNC_0_CS_MASK) == CMDQ_SYNC_0_CS_MASK)
-			return -EINVAL;
-		e->signal = (d[0] & CMDQ_SYNC_0_CS_MASK) == CMDQ_SYNC_0_CS_IRQ;
-		e->status = d[1] & CMDQ_SYNC_1_MSIADDR;
-		e->data = (u32)(d[0] >> 32);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 static const struct cmdq_format vtd_qi = {
-	.name = "VT-d queued invalidation",
-	.build = vtd_build, .encode = vtd_encode, .decode = vtd_decode,
+	.build = vtd_build, .encode = vtd_encode,
 };
 
 static const struct cmdq_format smmu_cmdq = {
-	.name = "SMMUv3 command queue",
-	.build = smmu_build, .encode = smmu_encode, .decode = smmu_decode,
+	.build = smmu_build, .encode = smmu_encode,
 };
-
-/* ------------------------------------------------------------------------ */
-/* The hardware side                                                        */
-/* ------------------------------------------------------------------------ */
 
 /* Counters change under the queue lock; readers take them lock-free. */
 static inline void cmdq_count(_Atomic unsigned long *c)
 {
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
-}
-
-static void cmdq_hw_exec(struct sim_iommu *u, const struct cmdq_ent *e)
-{
-	switch (e->op) {
-	case CMDQ_INV_RANGE:
-		sim_iotlb_inval_range(u, e->did, e->iova >> u->gshift,
-				      1ULL << e->order);
-		break;
-	case CMDQ_INV_DOMAIN:
-		if (e->did < SIM_IOMMU_DIDS)
-			sim_iotlb_inval_domain(u, e->did);
-		break;
-	case CMDQ_INV_ALL:
-		for (unsigned int did = 0; did < SIM_IOMMU_DIDS; did++)
-			sim_iotlb_inval_domain(u, did);
-		break;
-	case CMDQ_SYNC: {
-		u32 *status;
-
-		if (!e->signal)
-			break;
-		status = sim_phys_to_virt(u->m, e->status);
-		if (status) {
-			__atomic_store_n(status, e->data, __ATOMIC_RELEASE);
-			break;
-		}
-		cmdq_count(&u->cmdq.errors);
-		sim_report(u->m, SIM_REPORT_IOMMU_FAULT, NULL, e->status, 4,
-			   "iommu %s: %s error: sync status address %#llx is not RAM",
-			   u->id, u->cmdq.fmt->name,
-			   (unsigned long long)e->status);
-		break;
-	}
-	}
-}
-
-/*
- * The tail register write: consume everything up to @tail. An entry that
- * does not decode is an error the unit reports and skips.
- */
-static void cmdq_hw_tail_write(struct sim_iommu *u, unsigned int tail)
-{
-	struct sim_cmdq *q = &u->cmdq;
-	struct cmdq_ent e;
-
-	q->tail = tail;
-	while (q->head != q->tail) {
-		const u64 *slot = (const u64 *)(q->ring + q->head * CMDQ_ENT_BYTES);
-		u64 d[2] = { slot[0], slot[1] };
-
-		if (q->fmt->decode(u, d, &e)) {
-			cmdq_count(&q->errors);
-			sim_report(u->m, SIM_REPORT_IOMMU_FAULT, NULL, 0, 0,
-				   "iommu %s: %s error: invalid command %016llx %016llx at index %u, skipped",
-				   u->id, q->fmt->name, (unsigned long long)d[0],
-				   (unsigned long long)d[1], q->head);
-		} else {
-			cmdq_hw_exec(u, &e);
-			cmdq_count(&q->cmds);
-		}
-		q->head = (q->head + 1) % CMDQ_LEN;
-	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -360,8 +178,8 @@ static void cmdq_put(struct sim_iommu *u, const u64 d[2])
 	struct sim_cmdq *q = &u->cmdq;
 
 	/* one slot stays free: head == tail means empty */
-	if ((q->sw_tail + 1) % CMDQ_LEN == q->head)
-		cmdq_hw_tail_write(u, q->sw_tail);
+	if ((q->sw_tail + 1) % CMDQ_LEN == sim_iommu_hw_queue_head(u))
+		sim_iommu_hw_queue_tail(u, q->sw_tail);
 	memcpy(q->ring + q->sw_tail * CMDQ_ENT_BYTES, d, CMDQ_ENT_BYTES);
 	q->sw_tail = (q->sw_tail + 1) % CMDQ_LEN;
 }
@@ -385,12 +203,12 @@ static int cmdq_sync(struct sim_iommu *u)
 			.status = q->status_phys + wait * 4,
 			.data = CMDQ_STATUS_DONE }, d);
 	cmdq_put(u, d);
-	cmdq_hw_tail_write(u, q->sw_tail);
+	sim_iommu_hw_queue_tail(u, q->sw_tail);
 	cmdq_count(&q->syncs);
 	if (__atomic_load_n(&q->status[wait], __ATOMIC_ACQUIRE) != CMDQ_STATUS_DONE) {
 		sim_report(u->m, SIM_REPORT_IOMMU_FAULT, NULL, 0, 0,
 			   "iommu %s: %s: sync at index %u never completed",
-			   u->id, q->fmt->name, wait);
+			   u->id, sim_iommu_hw_queue_name(u), wait);
 		return -ETIMEDOUT;
 	}
 	return 0;
@@ -465,6 +283,7 @@ int sim_cmdq_init(struct sim_iommu *u)
 	q->status = sim_phys_to_virt(u->m, q->status_phys);
 	memset(q->ring, 0, 2 * PAGE_SIZE);
 	pthread_mutex_init(&q->lock, NULL);
+	sim_iommu_hw_queue_base(u, q->ring_phys);
 	return 0;
 }
 
@@ -479,5 +298,5 @@ void sim_cmdq_fini(struct sim_iommu *u)
 
 const char *sim_cmdq_name(struct sim_iommu *u)
 {
-	return u->cmdq.fmt->name;
+	return sim_iommu_hw_queue_name(u);
 }

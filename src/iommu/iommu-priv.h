@@ -44,7 +44,9 @@ struct sim_cmdq {
 	u8 *ring;
 	u32 *status;			/* one per ring slot */
 	phys_addr_t ring_phys, status_phys;
-	unsigned int head, tail;	/* hardware: consumer, tail register */
+	/* hardware: the queue-base register, consumer and tail register */
+	phys_addr_t base;
+	unsigned int head, tail;
 	unsigned int sw_tail;		/* driver: next free slot */
 	_Atomic unsigned long cmds, syncs, errors;
 };
