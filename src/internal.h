@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <dmastack/dmastack.h>
 #include "hw/bus.h"
+#include "hw/iommu/unit.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 /* Each argument evaluated once, as the kernel's min()/max(). */
@@ -239,7 +240,7 @@ struct sim_hostbridge {
 	u8 busnr;
 	u16 domain;
 	char iommu_id[32];
-	struct sim_iommu *iommu;	/* the unit translating for it, if any */
+	struct sim_iommu_hw *iommu;	/* the unit translating for it, if any */
 };
 
 struct sim_node {
@@ -428,6 +429,8 @@ struct sim_machine {
 	unsigned int nr_devices;
 	struct sim_iommu_cfg iommus[8];
 	unsigned int nr_iommus;
+	struct sim_iommu_hw **iommu_hw;	/* the units (src/hw/iommu/unit.c) */
+	unsigned int nr_iommu_hw;
 	struct sim_iommu **iommu_units;
 	unsigned int nr_iommu_units;
 	struct iommu_group **groups;

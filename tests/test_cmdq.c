@@ -65,7 +65,7 @@ static int teardown(void **state)
 {
 	struct fx *f = FX(state);
 
-	assert_int_equal(f->u->cmdq.errors, 0);
+	assert_int_equal(f->u->hw->q.errors, 0);
 	sim_machine_destroy(f->m);
 	free(f);
 	return 0;
@@ -74,14 +74,14 @@ static int teardown(void **state)
 /* The ring entry @back slots before the hardware's head. */
 static void ring_entry(struct fx *f, unsigned int back, u64 d[2])
 {
-	unsigned int idx = (f->u->cmdq.head + 256 - back) % 256;
+	unsigned int idx = (f->u->hw->q.head + 256 - back) % 256;
 
 	memcpy(d, f->u->cmdq.ring + idx * 16, 16);
 }
 
 static unsigned long cmds(struct fx *f)
 {
-	return f->u->cmdq.cmds;
+	return f->u->hw->q.cmds;
 }
 
 /* Map @pages pages at @iova on the domain, each read once by the device. */
@@ -99,7 +99,7 @@ static phys_addr_t map_and_touch(struct fx *f, unsigned long iova,
 				   IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE, 0), 0);
 	for (unsigned int i = 0; i < pages; i++)
 		assert_int_equal(sim_dma_read(f->dev, iova + (u64)i * SZ_4K, &b, 1), 0);
-	assert_true(f->u->did_entries[f->did] > 0);
+	assert_true(f->u->hw->did_entries[f->did] > 0);
 	return phys;
 }
 
@@ -144,12 +144,12 @@ static void test_single_page(void **state)
 	addr = dma_map_phys(f->dev, page_to_phys(pg), SZ_4K, DMA_TO_DEVICE, 0);
 	assert_false(dma_mapping_error(f->dev, addr));
 	assert_int_equal(sim_dma_read(f->dev, addr, &b, 1), 0);
-	assert_int_equal(f->u->did_entries[f->did], 1);
+	assert_int_equal(f->u->hw->did_entries[f->did], 1);
 	dma_unmap_phys(f->dev, addr, SZ_4K, DMA_TO_DEVICE, 0);
 	assert_int_equal(cmds(f) - before, 2);
 	assert_int_equal(sim_iommu_inval_commands(f->m) - before, 2);
 	assert_int_equal(sim_iommu_invalidations(f->m) - inv, 1);
-	assert_int_equal(f->u->did_entries[f->did], 0);
+	assert_int_equal(f->u->hw->did_entries[f->did], 0);
 
 	ring_entry(f, 2, d);
 	if (f->v->vtd) {
@@ -201,7 +201,7 @@ static void test_range(void **state)
 	}
 	ring_entry(f, 1, d);
 	check_sync(f, d);
-	assert_int_equal(f->u->did_entries[f->did], 0);
+	assert_int_equal(f->u->hw->did_entries[f->did], 0);
 	expect_faults(f, iova, 3);
 }
 
@@ -221,8 +221,8 @@ static void test_wraps_the_ring(void **state)
 	assert_int_equal(iommu_unmap(f->domain, iova, 300 * SZ_4K), 300 * SZ_4K);
 	assert_int_equal(cmds(f) - before, f->v->vtd ? 2 : 301);
 	assert_int_equal(f->u->cmdq.syncs - syncs, 1);
-	assert_int_equal(f->u->cmdq.head, f->u->cmdq.tail);
-	assert_int_equal(f->u->did_entries[f->did], 0);
+	assert_int_equal(f->u->hw->q.head, f->u->hw->q.tail);
+	assert_int_equal(f->u->hw->did_entries[f->did], 0);
 	expect_faults(f, iova, 300);
 }
 
@@ -263,7 +263,7 @@ static void test_whole_domain(void **state)
 		assert_int_equal((d[0] >> 4) & 3, 2);	/* DSI */
 	else
 		assert_int_equal(d[0] & 0xff, 0x11);
-	assert_int_equal(f->u->did_entries[f->did], 0);
+	assert_int_equal(f->u->hw->did_entries[f->did], 0);
 	assert_int_equal(iommu_unmap(f->domain, iova, 4 * SZ_4K), 4 * SZ_4K);
 }
 
@@ -291,7 +291,7 @@ static void test_bad_commands(void **state)
 		unsigned long before = cmds(f);
 
 		assert_int_equal(sim_cmdq_submit_raw(f->u, bad[i][0], bad[i][1]), 0);
-		assert_int_equal(f->u->cmdq.errors, i + 1);
+		assert_int_equal(f->u->hw->q.errors, i + 1);
 		/* only the sync executed */
 		assert_int_equal(cmds(f) - before, 1);
 	}
@@ -305,15 +305,15 @@ static void test_bad_commands(void **state)
 	else
 		assert_int_equal(sim_cmdq_submit_raw(f->u, 0x46 | (1ULL << 12) | (2ULL << 32),
 						     0xfff00000000ULL), 0);
-	assert_int_equal(f->u->cmdq.errors, n + 1);
+	assert_int_equal(f->u->hw->q.errors, n + 1);
 	assert_true(sim_report_find(f->m, SIM_REPORT_IOMMU_FAULT, "is not RAM"));
 	/* syncs that only order are fine */
 	if (f->v->vtd)
 		assert_int_equal(sim_cmdq_submit_raw(f->u, 0x5, 0), 0);
 	else
 		assert_int_equal(sim_cmdq_submit_raw(f->u, 0x46, 0), 0);
-	assert_int_equal(f->u->cmdq.errors, n + 1);
-	f->u->cmdq.errors = 0;	/* for teardown's check */
+	assert_int_equal(f->u->hw->q.errors, n + 1);
+	f->u->hw->q.errors = 0;	/* for teardown's check */
 }
 
 /* The IOVA API's destroy of 1 MiB: one invalidation request for it all. */

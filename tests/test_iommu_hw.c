@@ -81,7 +81,7 @@ static int fx_teardown(void **state)
 
 #define FX(state)	((struct fx *)*(state))
 
-static struct sim_iommu *unit_of(struct device *dev)
+static struct sim_iommu_hw *unit_of(struct device *dev)
 {
 	return sim_node_of_dev(dev)->hb->hostbridge->iommu;
 }
@@ -97,7 +97,7 @@ static u64 *ram64(struct sim_machine *m, phys_addr_t pa)
 /* @dev's context entry, as the unit finds it from its root register. */
 static u64 *ctx_entry(struct fx *f, struct device *dev)
 {
-	struct sim_iommu *u = unit_of(dev);
+	struct sim_iommu_hw *u = unit_of(dev);
 	struct pci_dev *pdev = to_pci_dev(dev);
 	phys_addr_t rt = atomic_load(&u->root_table);
 	u64 re;
@@ -190,7 +190,7 @@ static void test_pte_changed_in_ram(void **state)
 {
 	struct fx *f = FX(state);
 	struct iommu_domain *d = iommu_get_domain_for_dev(f->dev);
-	struct sim_iommu *u = unit_of(f->dev);
+	struct sim_iommu_hw *u = unit_of(f->dev);
 	u64 amask = ((1ULL << 48) - 1) & ~((u64)f->v->granule - 1);
 	struct page *pa_pg, *pb_pg;
 	phys_addr_t a = pattern_block(f, &pa_pg, 0xaa);
@@ -245,7 +245,7 @@ static void test_table_redirected_in_ram(void **state)
 {
 	struct fx *f = FX(state);
 	struct iommu_domain *d = iommu_get_domain_for_dev(f->dev);
-	struct sim_iommu *u = unit_of(f->dev);
+	struct sim_iommu_hw *u = unit_of(f->dev);
 	u64 amask = ((1ULL << 48) - 1) & ~((u64)f->v->granule - 1);
 	struct page *pa_pg, *pb_pg, *t_pg;
 	phys_addr_t a = pattern_block(f, &pa_pg, 0x11);

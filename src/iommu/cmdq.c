@@ -178,8 +178,8 @@ static void cmdq_put(struct sim_iommu *u, const u64 d[2])
 	struct sim_cmdq *q = &u->cmdq;
 
 	/* one slot stays free: head == tail means empty */
-	if ((q->sw_tail + 1) % CMDQ_LEN == sim_iommu_hw_queue_head(u))
-		sim_iommu_hw_queue_tail(u, q->sw_tail);
+	if ((q->sw_tail + 1) % CMDQ_LEN == sim_iommu_hw_queue_head(u->hw))
+		sim_iommu_hw_queue_tail(u->hw, q->sw_tail);
 	memcpy(q->ring + q->sw_tail * CMDQ_ENT_BYTES, d, CMDQ_ENT_BYTES);
 	q->sw_tail = (q->sw_tail + 1) % CMDQ_LEN;
 }
@@ -203,12 +203,12 @@ static int cmdq_sync(struct sim_iommu *u)
 			.status = q->status_phys + wait * 4,
 			.data = CMDQ_STATUS_DONE }, d);
 	cmdq_put(u, d);
-	sim_iommu_hw_queue_tail(u, q->sw_tail);
+	sim_iommu_hw_queue_tail(u->hw, q->sw_tail);
 	cmdq_count(&q->syncs);
 	if (__atomic_load_n(&q->status[wait], __ATOMIC_ACQUIRE) != CMDQ_STATUS_DONE) {
 		sim_report(u->m, SIM_REPORT_IOMMU_FAULT, NULL, 0, 0,
 			   "iommu %s: %s: sync at index %u never completed",
-			   u->id, sim_iommu_hw_queue_name(u), wait);
+			   u->id, sim_iommu_hw_queue_name(u->hw), wait);
 		return -ETIMEDOUT;
 	}
 	return 0;
@@ -283,7 +283,7 @@ int sim_cmdq_init(struct sim_iommu *u)
 	q->status = sim_phys_to_virt(u->m, q->status_phys);
 	memset(q->ring, 0, 2 * PAGE_SIZE);
 	pthread_mutex_init(&q->lock, NULL);
-	sim_iommu_hw_queue_base(u, q->ring_phys);
+	sim_iommu_hw_queue_base(u->hw, q->ring_phys);
 	return 0;
 }
 
@@ -298,5 +298,5 @@ void sim_cmdq_fini(struct sim_iommu *u)
 
 const char *sim_cmdq_name(struct sim_iommu *u)
 {
-	return sim_iommu_hw_queue_name(u);
+	return sim_iommu_hw_queue_name(u->hw);
 }

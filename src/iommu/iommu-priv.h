@@ -19,20 +19,10 @@ enum sim_iommu_mode {
 	SIM_IOMMU_LAZY,
 };
 
-struct iotlb_entry {
-	u64 tag;		/* domain id << 48 | iova page frame, 0 = empty */
-	phys_addr_t phys;	/* output page */
-	int prot;
-	unsigned int gen;	/* the domain's flush generation at fill */
-};
-
 struct sim_iommu_resv {
 	u64 start, end;		/* inclusive IOVA range */
 	const char *why;
 };
-
-/* Domain ids a unit can tag IOTLB entries with (VT-d DID, SMMUv3 ASID). */
-#define SIM_IOMMU_DIDS		1024
 
 struct cmdq_format;
 
@@ -44,16 +34,14 @@ struct sim_cmdq {
 	u8 *ring;
 	u32 *status;			/* one per ring slot */
 	phys_addr_t ring_phys, status_phys;
-	/* hardware: the queue-base register, consumer and tail register */
-	phys_addr_t base;
-	unsigned int head, tail;
 	unsigned int sw_tail;		/* driver: next free slot */
-	_Atomic unsigned long cmds, syncs, errors;
+	_Atomic unsigned long syncs;
 };
 
-/* One hardware unit (platform line "iommu"). */
+/* The driver's state for one unit (platform line "iommu"). */
 struct sim_iommu {
 	struct sim_machine *m;
+	struct sim_iommu_hw *hw;	/* the unit it programs */
 	char id[32];
 	char format[16];
 	enum sim_iommu_mode mode;
@@ -61,33 +49,21 @@ struct sim_iommu {
 	unsigned int gshift;
 	unsigned int va_bits;
 
-	pthread_mutex_t tlb_lock;
-	struct iotlb_entry *tlb;	/* direct-mapped, tlb_entries slots */
-	unsigned int tlb_entries;
-	_Atomic unsigned long invalidations, faults, tlb_hits, tlb_misses;
+	_Atomic unsigned long invalidations;
 	_Atomic unsigned long sync_maps;	/* dma_iova_sync / iotlb_sync_map */
 	struct sim_cmdq cmdq;
 	struct iommu_domain *blocked;	/* the unit's blocking domain */
 
-	/* domain ids: a domain-selective invalidation bumps the generation */
+	/* domain ids in use */
 	pthread_mutex_t did_lock;
 	bool did_used[SIM_IOMMU_DIDS];
-	_Atomic unsigned int did_gen[SIM_IOMMU_DIDS];
-	/* live IOTLB entries per domain id (tlb_lock): empty means no work */
-	unsigned int did_entries[SIM_IOMMU_DIDS];
 
 	struct sim_iommu_resv resv[4];
 	unsigned int nr_resv;
 	unsigned int fq_size;		/* flush queue entries */
 	u64 fq_timeout_ns;		/* flush queue timeout (machine clock) */
 	unsigned long guard_pfns;	/* IOVA guard frames after each range */
-
-	/* hardware: the root-table register and the walker's geometry */
-	_Atomic phys_addr_t root_table;
-	bool walk_x86;
-	unsigned int walk_levels;
-	unsigned int walk_bits[PT_MAX_LEVELS], walk_shift[PT_MAX_LEVELS];
-	/* driver: the root table and one context table per bus */
+	/* the root table and one context table per bus */
 	struct page *rt_page;
 	struct page *ctx_pages[256];
 };
@@ -172,11 +148,6 @@ int sim_cmdq_inval_sync(struct sim_iommu *u, unsigned int did, u64 iova,
 			u64 size, bool all);
 int sim_cmdq_submit_raw(struct sim_iommu *u, u64 d0, u64 d1);
 const char *sim_cmdq_name(struct sim_iommu *u);
-/* The hardware (src/hw/iommu/unit.c): IOTLB invalidations, the walker. */
-int sim_iommu_hw_walk_init(struct sim_iommu *u);
-void sim_iotlb_inval_range(struct sim_iommu *u, unsigned int did, u64 pfn,
-			   u64 pages);
-void sim_iotlb_inval_domain(struct sim_iommu *u, unsigned int did);
 
 /* dma-iommu.c */
 int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev);

@@ -62,13 +62,8 @@ static struct sim_iommu *unit_create(struct sim_machine *m,
 	u = sim_kzalloc(m, sizeof(*u));
 	if (!u)
 		return NULL;
-	u->tlb_entries = cfg->iotlb_entries ? cfg->iotlb_entries : 4096;
-	u->tlb = sim_kcalloc(m, u->tlb_entries, sizeof(*u->tlb));
-	if (!u->tlb) {
-		sim_kfree(m, u);
-		return NULL;
-	}
 	u->m = m;
+	u->hw = sim_iommu_hw_by_id(m, cfg->id);
 	snprintf(u->id, sizeof(u->id), "%s", cfg->id);
 	snprintf(u->format, sizeof(u->format), "%s", cfg->format);
 	u->mode = parse_mode(cfg->mode);
@@ -78,17 +73,14 @@ static struct sim_iommu *unit_create(struct sim_machine *m,
 	u->fq_size = cfg->fq_size ? cfg->fq_size : 256;
 	u->fq_timeout_ns = cfg->fq_timeout_ns ? cfg->fq_timeout_ns : 10000000ULL;
 	u->guard_pfns = cfg->guard_pfns;
-	if (sim_iommu_hw_walk_init(u))
-		goto err_free_tlb;
 	/* a unit that is off has no driver, so no queue or tables either */
 	if (u->mode != SIM_IOMMU_OFF) {
 		if (sim_cmdq_init(u))
-			goto err_free_tlb;
+			goto err_free;
 		u->rt_page = ctx_table_alloc(m);
 		if (!u->rt_page)
 			goto err_cmdq_fini;
 	}
-	pthread_mutex_init(&u->tlb_lock, NULL);
 	pthread_mutex_init(&u->did_lock, NULL);
 	/* The interrupt (MSI) window is never DMA-mapped. */
 	if (!strcmp(cfg->format, "x86_64"))
@@ -101,8 +93,7 @@ static struct sim_iommu *unit_create(struct sim_machine *m,
 
 err_cmdq_fini:
 	sim_cmdq_fini(u);
-err_free_tlb:
-	sim_kfree(m, u->tlb);
+err_free:
 	sim_kfree(m, u);
 	return NULL;
 }
@@ -111,7 +102,7 @@ static void unit_destroy(struct sim_machine *m, struct sim_iommu *u)
 {
 	if (!u)
 		return;
-	sim_iommu_hw_set_root_table(u, 0);
+	sim_iommu_hw_set_root_table(u->hw, 0);
 	for (unsigned int bus = 0; bus < ARRAY_SIZE(u->ctx_pages); bus++)
 		if (u->ctx_pages[bus])
 			sim_free_pages(m, u->ctx_pages[bus], 0);
@@ -119,8 +110,6 @@ static void unit_destroy(struct sim_machine *m, struct sim_iommu *u)
 		sim_free_pages(m, u->rt_page, 0);
 	sim_cmdq_fini(u);
 	pthread_mutex_destroy(&u->did_lock);
-	pthread_mutex_destroy(&u->tlb_lock);
-	sim_kfree(m, u->tlb);
 	sim_kfree(m, u);
 }
 
@@ -775,18 +764,13 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 			}
 		}
 	}
-	/* Wire the units to their host bridges and turn translation on. */
-	for (unsigned int i = 0; i < m->nr_nodes; i++) {
-		struct sim_hostbridge *hb = m->nodes[i]->hostbridge;
-
-		if (m->nodes[i]->kind == SIM_NODE_HOSTBRIDGE && hb->iommu_id[0])
-			hb->iommu = unit_by_id(m, hb->iommu_id);
-	}
+	/* Turn translation on. */
 	for (unsigned int i = 0; i < m->nr_iommu_units; i++) {
 		struct sim_iommu *u = m->iommu_units[i];
 
 		if (u->rt_page)
-			sim_iommu_hw_set_root_table(u, page_to_phys(u->rt_page));
+			sim_iommu_hw_set_root_table(u->hw,
+						    page_to_phys(u->rt_page));
 	}
 	return 0;
 
@@ -797,11 +781,8 @@ err_nomem:
 
 void sim_iommu_exit_machine(struct sim_machine *m)
 {
-	for (unsigned int i = 0; i < m->nr_nodes; i++)
-		if (m->nodes[i]->kind == SIM_NODE_HOSTBRIDGE)
-			m->nodes[i]->hostbridge->iommu = NULL;
 	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
-		sim_iommu_hw_set_root_table(m->iommu_units[i], 0);
+		sim_iommu_hw_set_root_table(m->iommu_units[i]->hw, 0);
 	iommu_dma_unobserve(m);
 	for (unsigned int i = 0; i < m->nr_groups; i++) {
 		domain_free(m, m->groups[i]->default_domain);
@@ -842,7 +823,7 @@ unsigned long sim_iommu_inval_commands(struct sim_machine *m)
 	unsigned long n = 0;
 
 	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
-		n += atomic_load(&m->iommu_units[i]->cmdq.cmds);
+		n += atomic_load(&m->iommu_units[i]->hw->q.cmds);
 	return n;
 }
 

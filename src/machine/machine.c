@@ -287,6 +287,7 @@ struct sim_machine *sim_machine_alloc(void)
  */
 void sim_hw_destroy(struct sim_machine *m)
 {
+	sim_iommu_hw_destroy_all(m);
 	sim_topology_fini(m);
 	sim_ram_fini(m);
 	free(m->log.items);

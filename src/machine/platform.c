@@ -1031,5 +1031,8 @@ int sim_machine_finalize(struct sim_machine *m, char *err, size_t errlen)
 	for (unsigned int i = 0; i < m->nr_nodes; i++)
 		if (m->nodes[i]->kind == SIM_NODE_ENDPOINT)
 			m->devices[m->nr_devices++] = &m->nodes[i]->fn->pdev.dev;
-	return 0;
+	ret = sim_iommu_hw_create_all(m);
+	if (ret)
+		snprintf(err, errlen, "out of memory creating the IOMMU units");
+	return ret;
 }

@@ -5,10 +5,11 @@
  * them on the IOTLB; a sync writes its status word to RAM.
  */
 #include <string.h>
-#include "../../iommu/iommu-priv.h"
+#include "../../internal.h"
+#include "unit.h"
 #include "queue.h"
 
-static int vtd_decode(const struct sim_iommu *u, const u64 d[2],
+static int vtd_decode(const struct sim_iommu_hw *u, const u64 d[2],
 		      struct cmdq_ent *e)
 {
 	memset(e, 0, sizeof(*e));
@@ -47,7 +48,7 @@ static int vtd_decode(const struct sim_iommu *u, const u64 d[2],
 }
 
 
-static int smmu_decode(const struct sim_iommu *u, const u64 d[2],
+static int smmu_decode(const struct sim_iommu_hw *u, const u64 d[2],
 		       struct cmdq_ent *e)
 {
 	(void)u;
@@ -84,7 +85,7 @@ static inline void cmdq_count(_Atomic unsigned long *c)
 			      memory_order_relaxed);
 }
 
-static void cmdq_hw_exec(struct sim_iommu *u, const struct cmdq_ent *e)
+static void cmdq_hw_exec(struct sim_iommu_hw *u, const struct cmdq_ent *e)
 {
 	switch (e->op) {
 	case CMDQ_INV_RANGE:
@@ -109,7 +110,7 @@ static void cmdq_hw_exec(struct sim_iommu *u, const struct cmdq_ent *e)
 			__atomic_store_n(status, e->data, __ATOMIC_RELEASE);
 			break;
 		}
-		cmdq_count(&u->cmdq.errors);
+		cmdq_count(&u->q.errors);
 		sim_report(u->m, SIM_REPORT_IOMMU_FAULT, NULL, e->status, 4,
 			   "iommu %s: %s error: sync status address %#llx is not RAM",
 			   u->id, sim_iommu_hw_queue_name(u),
@@ -119,20 +120,20 @@ static void cmdq_hw_exec(struct sim_iommu *u, const struct cmdq_ent *e)
 	}
 }
 
-void sim_iommu_hw_queue_base(struct sim_iommu *u, phys_addr_t ring)
+void sim_iommu_hw_queue_base(struct sim_iommu_hw *u, phys_addr_t ring)
 {
-	u->cmdq.base = ring;
-	u->cmdq.head = u->cmdq.tail = 0;
+	u->q.base = ring;
+	u->q.head = u->q.tail = 0;
 }
 
-unsigned int sim_iommu_hw_queue_head(struct sim_iommu *u)
+unsigned int sim_iommu_hw_queue_head(struct sim_iommu_hw *u)
 {
-	return u->cmdq.head;
+	return u->q.head;
 }
 
-const char *sim_iommu_hw_queue_name(const struct sim_iommu *u)
+const char *sim_iommu_hw_queue_name(const struct sim_iommu_hw *u)
 {
-	return u->walk_x86 ? "VT-d queued invalidation" : "SMMUv3 command queue";
+	return u->x86 ? "VT-d queued invalidation" : "SMMUv3 command queue";
 }
 
 /*
@@ -140,9 +141,9 @@ const char *sim_iommu_hw_queue_name(const struct sim_iommu *u)
  * entry from RAM. An entry that does not decode (or cannot be read) is an
  * error the unit reports and skips. The driver serialises tail writes.
  */
-void sim_iommu_hw_queue_tail(struct sim_iommu *u, unsigned int tail)
+void sim_iommu_hw_queue_tail(struct sim_iommu_hw *u, unsigned int tail)
 {
-	struct sim_cmdq *q = &u->cmdq;
+	__typeof__(u->q) *q = &u->q;
 	struct cmdq_ent e;
 
 	q->tail = tail % CMDQ_LEN;
@@ -150,7 +151,7 @@ void sim_iommu_hw_queue_tail(struct sim_iommu *u, unsigned int tail)
 		const u64 *slot = sim_phys_to_virt(u->m, q->base +
 						   q->head * CMDQ_ENT_BYTES);
 		u64 d[2] = { slot ? slot[0] : 0, slot ? slot[1] : 0 };
-		int bad = !slot || (u->walk_x86 ? vtd_decode(u, d, &e) :
+		int bad = !slot || (u->x86 ? vtd_decode(u, d, &e) :
 						  smmu_decode(u, d, &e));
 
 		if (bad) {

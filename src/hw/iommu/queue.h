@@ -58,15 +58,15 @@ struct cmdq_ent {
 	u32 data;
 };
 
-struct sim_iommu;
+struct sim_iommu_hw;
 
 /* The queue-base register: the ring's physical address (CMDQ_LEN entries). */
-void sim_iommu_hw_queue_base(struct sim_iommu *u, phys_addr_t ring);
+void sim_iommu_hw_queue_base(struct sim_iommu_hw *u, phys_addr_t ring);
 /* The tail register: the unit consumes every entry up to @tail. */
-void sim_iommu_hw_queue_tail(struct sim_iommu *u, unsigned int tail);
+void sim_iommu_hw_queue_tail(struct sim_iommu_hw *u, unsigned int tail);
 /* The head register: the next entry the unit will read. */
-unsigned int sim_iommu_hw_queue_head(struct sim_iommu *u);
+unsigned int sim_iommu_hw_queue_head(struct sim_iommu_hw *u);
 /* The queue's name in reports ("VT-d queued invalidation", ...). */
-const char *sim_iommu_hw_queue_name(const struct sim_iommu *u);
+const char *sim_iommu_hw_queue_name(const struct sim_iommu_hw *u);
 
 #endif /* _DMASTACK_HW_IOMMU_QUEUE_H */

@@ -19,7 +19,8 @@
  * with -EFAULT.
  */
 #include <string.h>
-#include "../../iommu/iommu-priv.h"
+#include <stdlib.h>
+#include "../../internal.h"
 #include "unit.h"
 
 #define TLB_TAG(did, pfn) ((((u64)(did) + 1) << 48) | ((pfn) & ((1ULL << 48) - 1)))
@@ -28,7 +29,7 @@
 /* IOTLB                                                                    */
 /* ------------------------------------------------------------------------ */
 
-static inline unsigned int tlb_slot(struct sim_iommu *u, u64 tag)
+static inline unsigned int tlb_slot(struct sim_iommu_hw *u, u64 tag)
 {
 	u64 h = tag * 0x9e3779b97f4a7c15ULL;
 
@@ -36,7 +37,7 @@ static inline unsigned int tlb_slot(struct sim_iommu *u, u64 tag)
 }
 
 /* Is slot @e a live entry (its domain's generation)? tlb_lock held. */
-static inline bool tlb_entry_live(struct sim_iommu *u, const struct iotlb_entry *e)
+static inline bool tlb_entry_live(struct sim_iommu_hw *u, const struct iotlb_entry *e)
 {
 	unsigned int did;
 
@@ -48,7 +49,7 @@ static inline bool tlb_entry_live(struct sim_iommu *u, const struct iotlb_entry 
 }
 
 /* Empty slot @e, keeping the per-domain count. tlb_lock held. */
-static inline void tlb_entry_drop(struct sim_iommu *u, struct iotlb_entry *e)
+static inline void tlb_entry_drop(struct sim_iommu_hw *u, struct iotlb_entry *e)
 {
 	if (tlb_entry_live(u, e))
 		u->did_entries[(e->tag >> 48) - 1]--;
@@ -65,7 +66,7 @@ static inline void tlb_entry_drop(struct sim_iommu *u, struct iotlb_entry *e)
  * entries at once); small ranges probe the slot of each frame; ranges as
  * large as the IOTLB scan it once. Takes the IOTLB lock.
  */
-void sim_iotlb_inval_range(struct sim_iommu *u, unsigned int did, u64 pfn,
+void sim_iotlb_inval_range(struct sim_iommu_hw *u, unsigned int did, u64 pfn,
 			   u64 pages)
 {
 	u64 last = pfn + pages - 1;
@@ -98,7 +99,7 @@ void sim_iotlb_inval_range(struct sim_iommu *u, unsigned int did, u64 pfn,
  * entries carry their domain id's generation, and this bumps it. Takes the
  * IOTLB lock.
  */
-void sim_iotlb_inval_domain(struct sim_iommu *u, unsigned int did)
+void sim_iotlb_inval_domain(struct sim_iommu_hw *u, unsigned int did)
 {
 	if (did >= SIM_IOMMU_DIDS)
 		return;
@@ -121,7 +122,7 @@ void sim_iotlb_inval_domain(struct sim_iommu *u, unsigned int did)
  * unprivileged (6), AP[2] read-only (7), XN (54:53), software no-read
  * (55), address in bits 47:granule.
  */
-int sim_iommu_hw_walk_init(struct sim_iommu *u)
+static int walk_init(struct sim_iommu_hw *u, const char *format)
 {
 	static const struct {
 		const char *format;
@@ -137,10 +138,9 @@ int sim_iommu_hw_walk_init(struct sim_iommu *u)
 	for (unsigned int i = 0; i < ARRAY_SIZE(geo); i++) {
 		unsigned int shift = u->gshift;
 
-		if (strcmp(geo[i].format, u->format) ||
+		if (strcmp(geo[i].format, format) ||
 		    geo[i].granule != u->granule)
 			continue;
-		u->walk_x86 = !strcmp(u->format, "x86_64");
 		u->walk_levels = geo[i].levels;
 		for (unsigned int l = 0; l < geo[i].levels; l++) {
 			u->walk_bits[l] = geo[i].bits[l];
@@ -212,7 +212,7 @@ static int arm_decode(u64 pte, unsigned int level, unsigned int gshift,
 	return 1;
 }
 
-int sim_iommu_hw_walk(struct sim_iommu *u, phys_addr_t root, u64 iova,
+int sim_iommu_hw_walk(struct sim_iommu_hw *u, phys_addr_t root, u64 iova,
 		      struct sim_iommu_walk *w)
 {
 	phys_addr_t table = root;
@@ -230,7 +230,7 @@ int sim_iommu_hw_walk(struct sim_iommu *u, phys_addr_t root, u64 iova,
 
 		if (!ok)
 			return -ENOENT;
-		kind = u->walk_x86 ? x86_decode(pte, level, w) :
+		kind = u->x86 ? x86_decode(pte, level, w) :
 				     arm_decode(pte, level, u->gshift, w);
 		if (kind < 0)
 			return -ENOENT;
@@ -248,10 +248,98 @@ int sim_iommu_hw_walk(struct sim_iommu *u, phys_addr_t root, u64 iova,
 }
 
 /* ------------------------------------------------------------------------ */
+/* The units of a machine                                                   */
+/* ------------------------------------------------------------------------ */
+
+static struct sim_iommu_hw *unit_create(struct sim_machine *m,
+					const struct sim_iommu_cfg *cfg)
+{
+	struct sim_iommu_hw *u = sim_kzalloc(m, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	u->m = m;
+	snprintf(u->id, sizeof(u->id), "%s", cfg->id);
+	u->x86 = !strcmp(cfg->format, "x86_64");
+	u->granule = cfg->granule;
+	u->gshift = (unsigned int)__builtin_ctzl(cfg->granule);
+	u->tlb_entries = cfg->iotlb_entries ? cfg->iotlb_entries : 4096;
+	if (walk_init(u, cfg->format))
+		goto err_free;
+	u->tlb = sim_kcalloc(m, u->tlb_entries, sizeof(*u->tlb));
+	if (!u->tlb)
+		goto err_free;
+	pthread_mutex_init(&u->tlb_lock, NULL);
+	return u;
+
+err_free:
+	sim_kfree(m, u);
+	return NULL;
+}
+
+static void unit_destroy(struct sim_machine *m, struct sim_iommu_hw *u)
+{
+	pthread_mutex_destroy(&u->tlb_lock);
+	sim_kfree(m, u->tlb);
+	sim_kfree(m, u);
+}
+
+/**
+ * sim_iommu_hw_create_all - make the units the platform lists
+ * @m: the machine under construction (host bridges placed)
+ *
+ * Each host bridge whose iommu= names a unit is wired to it. Translation
+ * stays off until a driver writes a root table. Return: 0 or -ENOMEM;
+ * what was made is left for sim_iommu_hw_destroy_all().
+ */
+int sim_iommu_hw_create_all(struct sim_machine *m)
+{
+	if (!m->nr_iommus)
+		return 0;
+	m->iommu_hw = sim_kcalloc(m, m->nr_iommus, sizeof(*m->iommu_hw));
+	if (!m->iommu_hw)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < m->nr_iommus; i++) {
+		struct sim_iommu_hw *u = unit_create(m, &m->iommus[i]);
+
+		if (!u)
+			return -ENOMEM;
+		m->iommu_hw[m->nr_iommu_hw++] = u;
+	}
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_hostbridge *hb = m->nodes[i]->hostbridge;
+
+		if (m->nodes[i]->kind == SIM_NODE_HOSTBRIDGE && hb->iommu_id[0])
+			hb->iommu = sim_iommu_hw_by_id(m, hb->iommu_id);
+	}
+	return 0;
+}
+
+void sim_iommu_hw_destroy_all(struct sim_machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_nodes; i++)
+		if (m->nodes[i]->kind == SIM_NODE_HOSTBRIDGE)
+			m->nodes[i]->hostbridge->iommu = NULL;
+	for (unsigned int i = 0; i < m->nr_iommu_hw; i++)
+		unit_destroy(m, m->iommu_hw[i]);
+	sim_kfree(m, m->iommu_hw);
+	m->iommu_hw = NULL;
+	m->nr_iommu_hw = 0;
+}
+
+struct sim_iommu_hw *sim_iommu_hw_by_id(struct sim_machine *m, const char *id)
+{
+	for (unsigned int i = 0; i < m->nr_iommu_hw; i++)
+		if (!strcmp(m->iommu_hw[i]->id, id))
+			return m->iommu_hw[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Context entries                                                          */
 /* ------------------------------------------------------------------------ */
 
-void sim_iommu_hw_set_root_table(struct sim_iommu *u, phys_addr_t root)
+void sim_iommu_hw_set_root_table(struct sim_iommu_hw *u, phys_addr_t root)
 {
 	atomic_store_explicit(&u->root_table, root, memory_order_release);
 }
@@ -263,7 +351,7 @@ struct hw_ctx {
 };
 
 /* The context entry of @rid: 0, or -ENOENT when absent or unreadable. */
-static int read_ctx(struct sim_iommu *u, phys_addr_t rt, unsigned int rid,
+static int read_ctx(struct sim_iommu_hw *u, phys_addr_t rt, unsigned int rid,
 		    struct hw_ctx *c)
 {
 	bool ok;
@@ -290,7 +378,7 @@ static int read_ctx(struct sim_iommu *u, phys_addr_t rt, unsigned int rid,
 /* Translating a device access                                              */
 /* ------------------------------------------------------------------------ */
 
-static int iommu_fault(struct device *dev, struct sim_iommu *u, u64 iova,
+static int iommu_fault(struct device *dev, struct sim_iommu_hw *u, u64 iova,
 		       size_t len, bool write, const char *why)
 {
 	atomic_fetch_add(&u->faults, 1);
@@ -319,7 +407,7 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 			struct sim_bus_txn *txn)
 {
 	struct sim_node *node = sim_node_of_dev(dev);
-	struct sim_iommu *u = node->hb->hostbridge->iommu;
+	struct sim_iommu_hw *u = node->hb->hostbridge->iommu;
 	struct pci_dev *pdev = to_pci_dev(dev);
 	struct sim_bus_translation t;
 	struct iotlb_entry *e;

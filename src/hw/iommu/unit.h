@@ -34,6 +34,9 @@
 #ifndef _DMASTACK_HW_IOMMU_UNIT_H
 #define _DMASTACK_HW_IOMMU_UNIT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <dmastack/types.h>
 
 #define SIM_IOMMU_RT_PRESENT		(1ULL << 0)
@@ -47,11 +50,62 @@
 #define SIM_IOMMU_CTX_DID_MASK		0xffffULL
 #define SIM_IOMMU_CTX_ENTRY_SIZE	16
 
-struct sim_iommu;
 struct sim_machine;
+struct sim_iommu_cfg;
+
+/* Domain ids a unit can tag IOTLB entries with (VT-d DID, SMMUv3 ASID). */
+#define SIM_IOMMU_DIDS		1024
+#define SIM_IOMMU_MAX_LEVELS	6
+
+struct iotlb_entry {
+	u64 tag;		/* domain id << 48 | iova page frame, 0 = empty */
+	phys_addr_t phys;	/* output page */
+	int prot;
+	unsigned int gen;	/* the domain's flush generation at fill */
+};
+
+/*
+ * One IOMMU unit (platform line "iommu"): its registers, its IOTLB and its
+ * counters. Made with the machine, whether or not a driver uses it.
+ */
+struct sim_iommu_hw {
+	struct sim_machine *m;
+	char id[32];
+	bool x86;			/* VT-d; else SMMUv3 */
+	unsigned long granule;
+	unsigned int gshift;
+
+	/* registers */
+	_Atomic phys_addr_t root_table;	/* 0: translation off */
+	struct {
+		phys_addr_t base;	/* queue-base register */
+		unsigned int head, tail;
+		_Atomic unsigned long cmds, errors;
+	} q;
+
+	/* the walker's geometry, from the format and granule */
+	unsigned int walk_levels;
+	unsigned int walk_bits[SIM_IOMMU_MAX_LEVELS];
+	unsigned int walk_shift[SIM_IOMMU_MAX_LEVELS];
+
+	/* IOTLB: direct-mapped; a domain-selective invalidation bumps the
+	 * domain id's generation; live entries are counted per domain id */
+	pthread_mutex_t tlb_lock;
+	struct iotlb_entry *tlb;
+	unsigned int tlb_entries;	/* power of two */
+	_Atomic unsigned int did_gen[SIM_IOMMU_DIDS];
+	unsigned int did_entries[SIM_IOMMU_DIDS];	/* tlb_lock */
+
+	_Atomic unsigned long faults, tlb_hits, tlb_misses;
+};
+
+/* The units of @m, one per iommu line (machine construction/teardown). */
+int sim_iommu_hw_create_all(struct sim_machine *m);
+void sim_iommu_hw_destroy_all(struct sim_machine *m);
+struct sim_iommu_hw *sim_iommu_hw_by_id(struct sim_machine *m, const char *id);
 
 /* The root-table address register: 0 turns translation off. */
-void sim_iommu_hw_set_root_table(struct sim_iommu *u, phys_addr_t root);
+void sim_iommu_hw_set_root_table(struct sim_iommu_hw *u, phys_addr_t root);
 
 /* What a walk of the page table in RAM found for one input address. */
 struct sim_iommu_walk {
@@ -69,7 +123,12 @@ struct sim_iommu_walk {
  * does on an IOTLB miss: 0 and *@w, or -ENOENT (no valid leaf; the walk
  * stops at the first invalid entry or at one it cannot read).
  */
-int sim_iommu_hw_walk(struct sim_iommu *u, phys_addr_t root, u64 iova,
+int sim_iommu_hw_walk(struct sim_iommu_hw *u, phys_addr_t root, u64 iova,
 		      struct sim_iommu_walk *w);
+
+/* IOTLB invalidations, as the unit executes its queue's commands. */
+void sim_iotlb_inval_range(struct sim_iommu_hw *u, unsigned int did, u64 pfn,
+			   u64 pages);
+void sim_iotlb_inval_domain(struct sim_iommu_hw *u, unsigned int did);
 
 #endif /* _DMASTACK_HW_IOMMU_UNIT_H */
