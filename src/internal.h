@@ -402,6 +402,28 @@ struct sim_thread {
 	_Atomic uintptr_t tp;		/* holder's thread pointer, 0 if free */
 };
 
+/*
+ * The kernel's state on a machine (m->kernel): made by sim_kernel_boot()
+ * before the init table runs, freed after the exits; NULL before boot.
+ */
+struct sim_kernel {
+	unsigned int nr_initcalls_done;	/* src/kernel/init.c */
+	struct sim_mm *mm;		/* memmap and page allocator */
+	struct io_tlb_mem *swiotlb;	/* the default swiotlb pool */
+	bool swiotlb_present;
+	/* IOMMU drivers' units, groups (src/iommu/iommu.c) */
+	struct sim_iommu **iommu_units;
+	unsigned int nr_iommu_units;
+	struct iommu_group **groups;
+	unsigned int nr_groups;
+	struct sim_bus_observer iommu_dma_obs;	/* IOTLB hits (dma-iommu.c) */
+	struct sim_trace trace;
+	struct dma_debug *debug;
+	_Atomic bool dma_debug_on;	/* mirrors debug->enabled, read inline */
+	struct sim_dmabuf_state *dmabuf;	/* fd table, live buffers */
+	struct mmio_revoke *revoke;	/* src/kernel/vfio/revoke.c */
+};
+
 struct sim_machine {
 	char name[64];
 	char arch[16];
@@ -412,14 +434,11 @@ struct sim_machine {
 
 	struct sim_ram ram;
 	u64 ram_below_4g, ram_above_4g;
-	struct sim_mm *mm;		/* the kernel's memmap and allocator */
 
 	/* swiotlb */
 	u64 swiotlb_size;
 	unsigned int swiotlb_areas;
 	bool swiotlb_force;
-	bool swiotlb_present;
-	struct io_tlb_mem *swiotlb;
 
 	/* topology */
 	pthread_mutex_t topo_lock;
@@ -431,10 +450,6 @@ struct sim_machine {
 	unsigned int nr_iommus;
 	struct sim_iommu_hw **iommu_hw;	/* the units (src/hw/iommu/unit.c) */
 	unsigned int nr_iommu_hw;
-	struct sim_iommu **iommu_units;
-	unsigned int nr_iommu_units;
-	struct iommu_group **groups;
-	unsigned int nr_groups;
 	_Atomic u64 clock_ns;		/* machine time: flush-queue timers */
 
 	/* fault injection */
@@ -445,23 +460,14 @@ struct sim_machine {
 	bool constructed;
 
 	struct sim_report_log log;
-	struct sim_trace trace;
-	struct dma_debug *debug;
-	_Atomic bool dma_debug_on;	/* mirrors debug->enabled, read inline */
 	struct sim_stats stats;
 	char text_name[64];
 
-	/* dma-buf: fd table and live buffers (src/dma-buf/dma-buf.c) */
-	struct sim_dmabuf_state *dmabuf;
 
 	/* the bus observers (src/hw/bus.c) */
 	struct sim_bus bus;
-	/* revoked dma-buf MMIO ranges (src/kernel/vfio/revoke.c) */
-	struct mmio_revoke *revoke;
-	/* iommu-dma's view of IOTLB hits (kernel state, src/iommu/dma-iommu.c) */
-	struct sim_bus_observer iommu_dma_obs;
-	/* initcalls that ran (src/kernel/init.c) */
-	unsigned int nr_initcalls_done;
+	/* the kernel running on it */
+	struct sim_kernel *kernel;
 
 	/* threads (thread.c) */
 	pthread_key_t thread_key;
@@ -606,7 +612,8 @@ void dma_debug_exit_machine(struct sim_machine *m);
 /* Is dma-debug on? Read on every DMA API call, so inline and relaxed. */
 static inline bool dma_debug_on(struct sim_machine *m)
 {
-	return atomic_load_explicit(&m->dma_debug_on, memory_order_relaxed);
+	return atomic_load_explicit(&m->kernel->dma_debug_on,
+				    memory_order_relaxed);
 }
 
 /* trace */
@@ -614,7 +621,7 @@ void sim_trace_init(struct sim_machine *m);
 void sim_trace_fini(struct sim_machine *m);
 static inline bool sim_trace_on(struct sim_machine *m)
 {
-	return m->trace.f != NULL;
+	return m->kernel->trace.f != NULL;
 }
 void sim_trace_emit(struct sim_machine *m, const char *event,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));

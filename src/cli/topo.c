@@ -140,8 +140,8 @@ static json_object *groups_json(struct sim_machine *m)
 {
 	json_object *arr = json_object_new_array();
 
-	for (unsigned int i = 0; i < m->nr_groups; i++) {
-		struct iommu_group *g = m->groups[i];
+	for (unsigned int i = 0; i < m->kernel->nr_groups; i++) {
+		struct iommu_group *g = m->kernel->groups[i];
 		json_object *jg = json_object_new_object(), *devs = json_object_new_array();
 
 		json_object_object_add(jg, "id", json_object_new_int(g->id));
@@ -161,13 +161,13 @@ static json_object *groups_json(struct sim_machine *m)
 
 static void print_groups(struct sim_machine *m)
 {
-	if (!m->nr_groups) {
+	if (!m->kernel->nr_groups) {
 		printf("\nIOMMU groups: none (no IOMMU translates DMA on this platform)\n");
 		return;
 	}
 	printf("\nIOMMU groups:\n");
-	for (unsigned int i = 0; i < m->nr_groups; i++) {
-		struct iommu_group *g = m->groups[i];
+	for (unsigned int i = 0; i < m->kernel->nr_groups; i++) {
+		struct iommu_group *g = m->kernel->groups[i];
 
 		printf("  group %d  %s (%s, %s granule)  %-14s  devices:", g->id,
 		       g->iommu->id, g->iommu->format,

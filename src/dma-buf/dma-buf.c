@@ -100,14 +100,14 @@ static struct sim_dmabuf_state *dmabuf_state(struct sim_machine *m,
 {
 	struct sim_dmabuf_state *s, *cur = NULL;
 
-	s = __atomic_load_n(&m->dmabuf, __ATOMIC_ACQUIRE);
+	s = __atomic_load_n(&m->kernel->dmabuf, __ATOMIC_ACQUIRE);
 	if (s || !create)
 		return s;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	pthread_mutex_init(&s->lock, NULL);
-	if (!__atomic_compare_exchange_n(&m->dmabuf, &cur, s, false,
+	if (!__atomic_compare_exchange_n(&m->kernel->dmabuf, &cur, s, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		/* another thread made it first */
 		pthread_mutex_destroy(&s->lock);
@@ -907,5 +907,5 @@ void dma_buf_exit_machine(struct sim_machine *m)
 	free(s->fds);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
-	m->dmabuf = NULL;
+	m->kernel->dmabuf = NULL;
 }

@@ -175,8 +175,8 @@ int dma_debug_init_machine(struct sim_machine *m, bool enabled)
 	pthread_mutex_init(&d->iova_lock, NULL);
 	pthread_mutex_init(&d->hist_lock, NULL);
 	atomic_store(&d->enabled, enabled);
-	atomic_store(&m->dma_debug_on, enabled);
-	m->debug = d;
+	atomic_store(&m->kernel->dma_debug_on, enabled);
+	m->kernel->debug = d;
 	for (unsigned int i = 0; i < m->nr_nodes; i++)
 		if (m->nodes[i]->fn)
 			dma_setup_need_sync(&m->nodes[i]->fn->pdev.dev);
@@ -185,7 +185,7 @@ int dma_debug_init_machine(struct sim_machine *m, bool enabled)
 
 void dma_debug_exit_machine(struct sim_machine *m)
 {
-	struct dma_debug *d = m->debug;
+	struct dma_debug *d = m->kernel->debug;
 
 	if (!d)
 		return;
@@ -217,15 +217,15 @@ void dma_debug_exit_machine(struct sim_machine *m)
 	pthread_mutex_destroy(&d->iova_lock);
 	pthread_mutex_destroy(&d->hist_lock);
 	free(d);
-	m->debug = NULL;
+	m->kernel->debug = NULL;
 }
 
 void sim_dma_debug_enable(struct sim_machine *m, bool on)
 {
-	if (m->debug)
-		atomic_store(&m->debug->enabled, on);
-	if (m->debug)
-		atomic_store(&m->dma_debug_on, on);
+	if (m->kernel->debug)
+		atomic_store(&m->kernel->debug->enabled, on);
+	if (m->kernel->debug)
+		atomic_store(&m->kernel->dma_debug_on, on);
 }
 
 bool sim_dma_debug_enabled(struct sim_machine *m)
@@ -257,7 +257,7 @@ static struct dma_debug_entry *dma_entry_alloc(struct dma_debug *d)
 		sim_report(d->m, SIM_REPORT_WARN, NULL, 0, 0,
 			   "DMA-API: debugging out of memory - disabling");
 		atomic_store(&d->enabled, false);
-		atomic_store(&d->m->dma_debug_on, false);
+		atomic_store(&d->m->kernel->dma_debug_on, false);
 		return NULL;
 	}
 	memset(e, 0, sizeof(*e));
@@ -624,7 +624,7 @@ bool debug_dma_resource_is_ram(struct device *dev, phys_addr_t phys)
 void debug_dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 			int direction, dma_addr_t dma_addr, unsigned long attrs)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	struct dma_debug_entry *e;
 
 	if (!dma_debug_on(dev->sim) || dma_addr == DMA_MAPPING_ERROR)
@@ -656,12 +656,12 @@ void debug_dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 
 	if (!dma_debug_on(dev->sim))
 		return;
-	check_unmap(dev->sim->debug, &ref);
+	check_unmap(dev->sim->kernel->debug, &ref);
 }
 
 void debug_dma_mapping_error(struct device *dev, dma_addr_t dma_addr)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	struct hash_bucket *b;
 
 	if (!dma_debug_on(dev->sim))
@@ -683,7 +683,7 @@ void debug_dma_mapping_error(struct device *dev, dma_addr_t dma_addr)
 void debug_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 		      int mapped_ents, int direction, unsigned long attrs)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	struct scatterlist *s;
 	int i;
 
@@ -732,7 +732,7 @@ enum sg_check { SG_UNMAP, SG_SYNC_CPU, SG_SYNC_DEVICE };
 static void debug_sg_walk(struct device *dev, struct scatterlist *sglist,
 			  int nelems, int dir, enum sg_check what)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	struct scatterlist *s;
 	int mapped_ents = 0, i;
 
@@ -773,7 +773,7 @@ void debug_dma_alloc_coherent(struct device *dev, size_t size,
 			      dma_addr_t dma_addr, void *virt,
 			      unsigned long attrs)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	struct dma_debug_entry *e;
 	phys_addr_t phys;
 
@@ -810,14 +810,14 @@ void debug_dma_free_coherent(struct device *dev, size_t size, void *virt,
 	ref.paddr = sim_virt_to_phys(dev->sim, virt);
 	if (ref.paddr == (phys_addr_t)-1)
 		return;
-	check_unmap(dev->sim->debug, &ref);
+	check_unmap(dev->sim->kernel->debug, &ref);
 }
 
 void debug_dma_alloc_pages(struct device *dev, struct page *page, size_t size,
 			   int direction, dma_addr_t dma_addr,
 			   unsigned long attrs)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	struct dma_debug_entry *e;
 
 	if (!dma_debug_on(dev->sim))
@@ -849,7 +849,7 @@ void debug_dma_free_pages(struct device *dev, struct page *page, size_t size,
 
 	if (!dma_debug_on(dev->sim))
 		return;
-	check_unmap(dev->sim->debug, &ref);
+	check_unmap(dev->sim->kernel->debug, &ref);
 }
 
 static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
@@ -865,7 +865,7 @@ static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
 
 	if (!dma_debug_on(dev->sim))
 		return;
-	check_sync(dev->sim->debug, &ref, to_cpu);
+	check_sync(dev->sim->kernel->debug, &ref, to_cpu);
 }
 
 void debug_dma_sync_single_for_cpu(struct device *dev, dma_addr_t dma_handle,
@@ -982,7 +982,7 @@ static int find_access_entry(struct dma_debug *d, struct device *dev, u64 pos,
 static bool debug_dma_check_access(struct device *dev, dma_addr_t addr,
 				   size_t len, bool write)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	u64 pos = addr, end = addr + len;
 
 	if (!dma_debug_on(dev->sim) || !len)
@@ -1067,7 +1067,7 @@ void sim_device_unbind(struct device *dev)
 
 	if (!dev || !dev->sim || !dma_debug_on(dev->sim))
 		return;
-	d = dev->sim->debug;
+	d = dev->sim->kernel->debug;
 	iova_leaks(dev);
 	for (size_t i = 0; i < HASH_SIZE; i++) {
 		struct hash_bucket *b = &d->buckets[i];
@@ -1091,7 +1091,7 @@ void sim_device_unbind(struct device *dev)
 
 unsigned long sim_dma_debug_entries(struct sim_machine *m, struct device *dev)
 {
-	struct dma_debug *d = m->debug;
+	struct dma_debug *d = m->kernel->debug;
 	unsigned long n = 0;
 
 	if (!d)
@@ -1111,7 +1111,7 @@ unsigned long sim_dma_debug_entries(struct sim_machine *m, struct device *dev)
 
 void sim_dma_debug_dump(struct sim_machine *m, struct device *dev, FILE *f)
 {
-	struct dma_debug *d = m->debug;
+	struct dma_debug *d = m->kernel->debug;
 
 	if (!d)
 		return;
@@ -1160,7 +1160,7 @@ static struct iova_rec *iova_rec_find(struct dma_debug *d,
 
 void debug_dma_iova_alloc(struct device *dev, struct dma_iova_state *state)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	struct iova_rec *r;
 
 	if (!dma_debug_on(dev->sim))
@@ -1260,7 +1260,7 @@ void debug_dma_iova_link(struct device *dev, struct dma_iova_state *state,
 			 enum dma_data_direction dir, unsigned long attrs,
 			 int ret)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	unsigned long granule = sim_iommu_granule(dev);
 	struct dma_debug_entry *e;
 	struct iova_rec *r;
@@ -1323,7 +1323,7 @@ void debug_dma_iova_link(struct device *dev, struct dma_iova_state *state,
 void debug_dma_iova_sync(struct device *dev, struct dma_iova_state *state,
 			 size_t offset, size_t size)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	struct iova_rec *r;
 
 	if (!dma_debug_on(dev->sim))
@@ -1339,7 +1339,7 @@ void debug_dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 			   size_t offset, size_t size,
 			   enum dma_data_direction dir)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	struct iova_unlink_ctx ctx = { .dir = dir };
 	struct iova_rec *r;
 	size_t bytes;
@@ -1372,7 +1372,7 @@ void debug_dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 void debug_dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 			    size_t mapped_len, enum dma_data_direction dir)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	struct iova_rec *r;
 
 	(void)dir;
@@ -1395,7 +1395,7 @@ void debug_dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 
 void debug_dma_iova_free(struct device *dev, struct dma_iova_state *state)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 	struct iova_rec *r;
 
 	if (!dma_debug_on(dev->sim))
@@ -1414,7 +1414,7 @@ void debug_dma_iova_free(struct device *dev, struct dma_iova_state *state)
 /* IOVA states the device still holds (reported at unbind). */
 static void iova_leaks(struct device *dev)
 {
-	struct dma_debug *d = dev->sim->debug;
+	struct dma_debug *d = dev->sim->kernel->debug;
 
 	pthread_mutex_lock(&d->iova_lock);
 	for (struct iova_rec *r = d->iova_recs; r; r = r->next)

@@ -109,8 +109,8 @@ int swiotlb_init_machine(struct sim_machine *m)
 	sim_ram_reserve(m, start, m->swiotlb_size);
 	/* In a confidential guest the pool is the memory shared with the host. */
 	sim_ram_set_shared(m, start, m->swiotlb_size, true);
-	m->swiotlb = mem;
-	m->swiotlb_present = true;
+	m->kernel->swiotlb = mem;
+	m->kernel->swiotlb_present = true;
 	for (unsigned int i = 0; i < m->nr_devices; i++)
 		m->devices[i]->dma_io_tlb_mem = mem;
 	return 0;
@@ -118,7 +118,7 @@ int swiotlb_init_machine(struct sim_machine *m)
 
 void swiotlb_exit_machine(struct sim_machine *m)
 {
-	struct io_tlb_mem *mem = m->swiotlb;
+	struct io_tlb_mem *mem = m->kernel->swiotlb;
 
 	if (!mem)
 		return;
@@ -127,21 +127,21 @@ void swiotlb_exit_machine(struct sim_machine *m)
 	sim_kfree(m, mem->areas);
 	sim_kfree(m, mem->slots);
 	sim_kfree(m, mem);
-	m->swiotlb = NULL;
+	m->kernel->swiotlb = NULL;
 }
 
 int swiotlb_range(struct sim_machine *m, phys_addr_t *start, u64 *size)
 {
-	if (!m->swiotlb)
+	if (!m->kernel->swiotlb)
 		return -ENOENT;
-	*start = m->swiotlb->start;
-	*size = m->swiotlb->end - m->swiotlb->start;
+	*start = m->kernel->swiotlb->start;
+	*size = m->kernel->swiotlb->end - m->kernel->swiotlb->start;
 	return 0;
 }
 
 bool sim_phys_is_swiotlb(struct sim_machine *m, phys_addr_t phys)
 {
-	return m->swiotlb && phys >= m->swiotlb->start && phys < m->swiotlb->end;
+	return m->kernel->swiotlb && phys >= m->kernel->swiotlb->start && phys < m->kernel->swiotlb->end;
 }
 
 bool is_swiotlb_active(struct device *dev)

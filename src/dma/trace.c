@@ -24,53 +24,53 @@ static u64 now_ns(void)
 
 void sim_trace_init(struct sim_machine *m)
 {
-	pthread_mutex_init(&m->trace.lock, NULL);
-	m->trace.start_ns = now_ns();
+	pthread_mutex_init(&m->kernel->trace.lock, NULL);
+	m->kernel->trace.start_ns = now_ns();
 }
 
 void sim_trace_fini(struct sim_machine *m)
 {
-	pthread_mutex_destroy(&m->trace.lock);
+	pthread_mutex_destroy(&m->kernel->trace.lock);
 }
 
 void sim_trace_set_file(struct sim_machine *m, FILE *f)
 {
-	pthread_mutex_lock(&m->trace.lock);
-	m->trace.f = f;
+	pthread_mutex_lock(&m->kernel->trace.lock);
+	m->kernel->trace.f = f;
 	/* One header per file, even when several machines share it. */
 	if (f && ftell(f) <= 0)
 		fprintf(f, "# tracer: nop\n#\n"
 			   "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n"
 			   "#              | |         |   |||||     |         |\n");
-	pthread_mutex_unlock(&m->trace.lock);
+	pthread_mutex_unlock(&m->kernel->trace.lock);
 }
 
 unsigned long sim_trace_events(struct sim_machine *m)
 {
-	return atomic_load(&m->trace.events);
+	return atomic_load(&m->kernel->trace.events);
 }
 
 void sim_trace_emit(struct sim_machine *m, const char *event,
 		    const char *fmt, ...)
 {
 	char body[1024];
-	u64 t = now_ns() - m->trace.start_ns;
+	u64 t = now_ns() - m->kernel->trace.start_ns;
 	int cpu = sched_getcpu();
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&m->trace.lock);
-	if (m->trace.f) {
-		fprintf(m->trace.f, "%16s-%-7d [%03d] ..... %5llu.%06llu: %s: %s\n",
+	pthread_mutex_lock(&m->kernel->trace.lock);
+	if (m->kernel->trace.f) {
+		fprintf(m->kernel->trace.f, "%16s-%-7d [%03d] ..... %5llu.%06llu: %s: %s\n",
 			"dmastack", (int)getpid(), cpu < 0 ? 0 : cpu,
 			(unsigned long long)(t / 1000000000ULL),
 			(unsigned long long)(t % 1000000000ULL) / 1000, event,
 			body);
-		atomic_fetch_add(&m->trace.events, 1);
+		atomic_fetch_add(&m->kernel->trace.events, 1);
 	}
-	pthread_mutex_unlock(&m->trace.lock);
+	pthread_mutex_unlock(&m->kernel->trace.lock);
 }
 
 static const char *decode_dir(enum dma_data_direction dir)

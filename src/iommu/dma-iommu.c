@@ -305,14 +305,14 @@ static const struct sim_bus_observer_ops iommu_dma_observer_ops = {
 /* Observe the machine's IOMMU translations (at IOMMU init). */
 int iommu_dma_observe(struct sim_machine *m)
 {
-	m->iommu_dma_obs.ops = &iommu_dma_observer_ops;
-	m->iommu_dma_obs.group = SIM_BUS_GROUP_DMA_API;
-	return sim_bus_observer_add(m, &m->iommu_dma_obs);
+	m->kernel->iommu_dma_obs.ops = &iommu_dma_observer_ops;
+	m->kernel->iommu_dma_obs.group = SIM_BUS_GROUP_DMA_API;
+	return sim_bus_observer_add(m, &m->kernel->iommu_dma_obs);
 }
 
 void iommu_dma_unobserve(struct sim_machine *m)
 {
-	sim_bus_observer_del(m, &m->iommu_dma_obs);
+	sim_bus_observer_del(m, &m->kernel->iommu_dma_obs);
 }
 
 /* ------------------------------------------------------------------------ */

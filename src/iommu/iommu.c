@@ -115,9 +115,9 @@ static void unit_destroy(struct sim_machine *m, struct sim_iommu *u)
 
 static struct sim_iommu *unit_by_id(struct sim_machine *m, const char *id)
 {
-	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
-		if (!strcmp(m->iommu_units[i]->id, id))
-			return m->iommu_units[i];
+	for (unsigned int i = 0; i < m->kernel->nr_iommu_units; i++)
+		if (!strcmp(m->kernel->iommu_units[i]->id, id))
+			return m->kernel->iommu_units[i];
 	return NULL;
 }
 
@@ -422,8 +422,8 @@ static bool domain_in_use(struct iommu_domain *domain)
 {
 	struct sim_machine *m = domain->iommu->m;
 
-	for (unsigned int i = 0; i < m->nr_groups; i++)
-		if (atomic_load(&m->groups[i]->domain) == domain)
+	for (unsigned int i = 0; i < m->kernel->nr_groups; i++)
+		if (atomic_load(&m->kernel->groups[i]->domain) == domain)
 			return true;
 	return false;
 }
@@ -651,18 +651,18 @@ static int attach_device(struct sim_machine *m, struct sim_node *ep,
 	struct device *dev = &ep->fn->pdev.dev;
 	struct iommu_group *g = NULL;
 
-	for (unsigned int i = 0; i < m->nr_groups; i++)
-		if (m->groups[i]->top == top && m->groups[i]->iommu == u)
-			g = m->groups[i];
+	for (unsigned int i = 0; i < m->kernel->nr_groups; i++)
+		if (m->kernel->groups[i]->top == top && m->kernel->groups[i]->iommu == u)
+			g = m->kernel->groups[i];
 	if (!g) {
 		g = sim_kzalloc(m, sizeof(*g));
 		if (!g)
 			return -ENOMEM;
-		g->id = (int)m->nr_groups;
+		g->id = (int)m->kernel->nr_groups;
 		g->iommu = u;
 		g->top = top;
 		pthread_mutex_init(&g->lock, NULL);
-		m->groups[m->nr_groups++] = g;
+		m->kernel->groups[m->kernel->nr_groups++] = g;
 	}
 	g->nr_devices++;
 	dev->sim_state->group = g;
@@ -710,17 +710,17 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 	ret = iommu_dma_observe(m);
 	if (ret)
 		goto err_nomem;
-	m->iommu_units = sim_kcalloc(m, m->nr_iommus, sizeof(*m->iommu_units));
-	m->groups = sim_kcalloc(m, m->nr_devices ? m->nr_devices : 1,
-				sizeof(*m->groups));
-	if (!m->iommu_units || !m->groups)
+	m->kernel->iommu_units = sim_kcalloc(m, m->nr_iommus, sizeof(*m->kernel->iommu_units));
+	m->kernel->groups = sim_kcalloc(m, m->nr_devices ? m->nr_devices : 1,
+				sizeof(*m->kernel->groups));
+	if (!m->kernel->iommu_units || !m->kernel->groups)
 		goto err_nomem;
 	for (unsigned int i = 0; i < m->nr_iommus; i++) {
 		struct sim_iommu *u = unit_create(m, &m->iommus[i]);
 
 		if (!u)
 			goto err_nomem;
-		m->iommu_units[m->nr_iommu_units++] = u;
+		m->kernel->iommu_units[m->kernel->nr_iommu_units++] = u;
 		if (u->mode != SIM_IOMMU_OFF) {
 			u->blocked = domain_alloc(u, IOMMU_DOMAIN_BLOCKED);
 			if (!u->blocked)
@@ -741,8 +741,8 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 		if (ret)
 			goto err_nomem;
 	}
-	for (unsigned int i = 0; i < m->nr_groups; i++) {
-		struct iommu_group *g = m->groups[i];
+	for (unsigned int i = 0; i < m->kernel->nr_groups; i++) {
+		struct iommu_group *g = m->kernel->groups[i];
 		unsigned int type = group_domain_type(m, g);
 		struct iommu_domain *d = domain_alloc(g->iommu, type);
 
@@ -765,8 +765,8 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 		}
 	}
 	/* Turn translation on. */
-	for (unsigned int i = 0; i < m->nr_iommu_units; i++) {
-		struct sim_iommu *u = m->iommu_units[i];
+	for (unsigned int i = 0; i < m->kernel->nr_iommu_units; i++) {
+		struct sim_iommu *u = m->kernel->iommu_units[i];
 
 		if (u->rt_page)
 			sim_iommu_hw_set_root_table(u->hw,
@@ -781,23 +781,23 @@ err_nomem:
 
 void sim_iommu_exit_machine(struct sim_machine *m)
 {
-	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
-		sim_iommu_hw_set_root_table(m->iommu_units[i]->hw, 0);
+	for (unsigned int i = 0; i < m->kernel->nr_iommu_units; i++)
+		sim_iommu_hw_set_root_table(m->kernel->iommu_units[i]->hw, 0);
 	iommu_dma_unobserve(m);
-	for (unsigned int i = 0; i < m->nr_groups; i++) {
-		domain_free(m, m->groups[i]->default_domain);
-		pthread_mutex_destroy(&m->groups[i]->lock);
-		sim_kfree(m, m->groups[i]);
+	for (unsigned int i = 0; i < m->kernel->nr_groups; i++) {
+		domain_free(m, m->kernel->groups[i]->default_domain);
+		pthread_mutex_destroy(&m->kernel->groups[i]->lock);
+		sim_kfree(m, m->kernel->groups[i]);
 	}
-	for (unsigned int i = 0; i < m->nr_iommu_units; i++) {
-		domain_free(m, m->iommu_units[i]->blocked);
-		unit_destroy(m, m->iommu_units[i]);
+	for (unsigned int i = 0; i < m->kernel->nr_iommu_units; i++) {
+		domain_free(m, m->kernel->iommu_units[i]->blocked);
+		unit_destroy(m, m->kernel->iommu_units[i]);
 	}
-	sim_kfree(m, m->groups);
-	sim_kfree(m, m->iommu_units);
-	m->groups = NULL;
-	m->iommu_units = NULL;
-	m->nr_groups = m->nr_iommu_units = 0;
+	sim_kfree(m, m->kernel->groups);
+	sim_kfree(m, m->kernel->iommu_units);
+	m->kernel->groups = NULL;
+	m->kernel->iommu_units = NULL;
+	m->kernel->nr_groups = m->kernel->nr_iommu_units = 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -813,8 +813,8 @@ unsigned long sim_iommu_invalidations(struct sim_machine *m)
 {
 	unsigned long n = 0;
 
-	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
-		n += atomic_load(&m->iommu_units[i]->invalidations);
+	for (unsigned int i = 0; i < m->kernel->nr_iommu_units; i++)
+		n += atomic_load(&m->kernel->iommu_units[i]->invalidations);
 	return n;
 }
 
@@ -822,8 +822,8 @@ unsigned long sim_iommu_inval_commands(struct sim_machine *m)
 {
 	unsigned long n = 0;
 
-	for (unsigned int i = 0; i < m->nr_iommu_units; i++)
-		n += atomic_load(&m->iommu_units[i]->hw->q.cmds);
+	for (unsigned int i = 0; i < m->kernel->nr_iommu_units; i++)
+		n += atomic_load(&m->kernel->iommu_units[i]->hw->q.cmds);
 	return n;
 }
 
@@ -836,9 +836,9 @@ void sim_clock_advance(struct sim_machine *m, u64 ns)
 {
 	atomic_fetch_add(&m->clock_ns, ns);
 	/* Expired flush-queue timers fire now. */
-	for (unsigned int i = 0; i < m->nr_groups; i++) {
+	for (unsigned int i = 0; i < m->kernel->nr_groups; i++) {
 		/* the queue lives with the DMA API's (default) domain */
-		struct iommu_domain *d = m->groups[i]->default_domain;
+		struct iommu_domain *d = m->kernel->groups[i]->default_domain;
 
 		if (d && to_sim_domain(d)->cookie.fq)
 			iommu_dma_fq_timer(d);
@@ -854,5 +854,5 @@ unsigned long sim_iommu_granule(struct device *dev)
 
 unsigned int sim_iommu_group_count(struct sim_machine *m)
 {
-	return m->nr_groups;
+	return m->kernel->nr_groups;
 }

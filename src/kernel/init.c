@@ -110,30 +110,48 @@ static const struct sim_initcall initcalls[] = {
 	{ "dma-buf", nop_init_call, dma_buf_exit_machine },
 };
 
+/**
+ * sim_kernel_boot - bring the kernel up on @m's finalized hardware
+ * @o: the machine options (dma-debug off, ...), may be NULL
+ * @err: a one-line reason on failure
+ *
+ * Return: 0, or -errno; what came up stays for sim_kernel_shutdown().
+ */
 int sim_kernel_boot(struct sim_machine *m, const struct sim_machine_opts *o,
 		    char *err, size_t errlen)
 {
+	m->kernel = sim_kzalloc(m, sizeof(*m->kernel));
+	if (!m->kernel) {
+		snprintf(err, errlen, "out of memory booting the kernel");
+		return -ENOMEM;
+	}
 	for (unsigned int i = 0; i < ARRAY_SIZE(initcalls); i++) {
 		int ret = initcalls[i].init(m, o, err, errlen);
 
 		if (ret)
 			return ret;
-		m->nr_initcalls_done = i + 1;
+		m->kernel->nr_initcalls_done = i + 1;
 	}
 	return 0;
 }
 
 void sim_kernel_shutdown(struct sim_machine *m)
 {
+	struct sim_kernel *k = m->kernel;
+
+	if (!k)
+		return;
 	/* Drivers unbind first, so dma-debug sees what they left behind. */
 	if (m->constructed)
 		for (unsigned int i = 0; i < m->nr_devices; i++)
 			sim_device_unbind(m->devices[i]);
-	while (m->nr_initcalls_done) {
-		const struct sim_initcall *c = &initcalls[--m->nr_initcalls_done];
+	while (k->nr_initcalls_done) {
+		const struct sim_initcall *c = &initcalls[--k->nr_initcalls_done];
 
 		c->exit(m);
 	}
+	m->kernel = NULL;
+	sim_kfree(m, k);
 }
 
 /**

@@ -8,7 +8,7 @@
 
 unsigned int sim_mem_range_count(struct sim_machine *m)
 {
-	unsigned int n = m->ram.nr_regions + (m->swiotlb_present ? 1 : 0);
+	unsigned int n = m->ram.nr_regions + (m->kernel->swiotlb_present ? 1 : 0);
 
 	for (unsigned int i = 0; i < m->nr_nodes; i++)
 		if (m->nodes[i]->kind == SIM_NODE_HOSTBRIDGE)
@@ -50,7 +50,7 @@ int sim_mem_range_get(struct sim_machine *m, unsigned int idx,
 			}
 		}
 	}
-	if (m->swiotlb_present && idx == 0) {
+	if (m->kernel->swiotlb_present && idx == 0) {
 		out->kind = "swiotlb";
 		out->owner = "";
 		return swiotlb_range(m, &out->start, &out->size);

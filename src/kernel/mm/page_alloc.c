@@ -84,7 +84,7 @@ static struct sim_mm_region *mm_region_of(struct sim_mm *mm, phys_addr_t phys)
 static struct sim_ram_section *section_of(struct sim_machine *m,
 					  unsigned long pfn)
 {
-	struct sim_mm_region *r = m->mm ? mm_region_of(m->mm, PFN_PHYS(pfn)) :
+	struct sim_mm_region *r = m->kernel->mm ? mm_region_of(m->kernel->mm, PFN_PHYS(pfn)) :
 					  NULL;
 
 	if (!r)
@@ -99,9 +99,9 @@ struct page *sim_phys_to_page(struct sim_machine *m, phys_addr_t phys)
 
 	if (!sec)
 		return NULL;
-	pthread_mutex_lock(&m->mm->lock);
+	pthread_mutex_lock(&m->kernel->mm->lock);
 	pages = section_memmap(sec);
-	pthread_mutex_unlock(&m->mm->lock);
+	pthread_mutex_unlock(&m->kernel->mm->lock);
 	if (!pages)
 		return NULL;
 	return &pages[PHYS_PFN(phys) - sec->start_pfn];
@@ -216,7 +216,7 @@ static struct page *__sim_alloc_pages_zone(struct sim_machine *m,
 					   unsigned int order, phys_addr_t lo,
 					   phys_addr_t hi, bool top_down)
 {
-	struct sim_mm *mm = m->mm;
+	struct sim_mm *mm = m->kernel->mm;
 	struct page *page = NULL;
 	unsigned long npages;
 
@@ -340,9 +340,9 @@ void sim_free_pages(struct sim_machine *m, struct page *page,
 			(void *)page);
 		return;
 	}
-	pthread_mutex_lock(&m->mm->lock);
+	pthread_mutex_lock(&m->kernel->mm->lock);
 	if (!(page->flags & PG_head) || page->order != order) {
-		pthread_mutex_unlock(&m->mm->lock);
+		pthread_mutex_unlock(&m->kernel->mm->lock);
 		SIM_BUG(m, NULL,
 			"sim_free_pages: pfn 0x%lx is not an allocated block of order %u%s",
 			page->pfn, order,
@@ -358,28 +358,28 @@ void sim_free_pages(struct sim_machine *m, struct page *page,
 	}
 	bits_set(sec->used, idx, 1UL << order, false);
 	sec->nr_used -= 1U << order;
-	m->mm->nr_allocated -= 1UL << order;
-	pthread_mutex_unlock(&m->mm->lock);
+	m->kernel->mm->nr_allocated -= 1UL << order;
+	pthread_mutex_unlock(&m->kernel->mm->lock);
 }
 
 unsigned long sim_ram_pages_allocated(struct sim_machine *m)
 {
 	unsigned long n;
 
-	if (!m->mm)
+	if (!m->kernel->mm)
 		return 0;
-	pthread_mutex_lock(&m->mm->lock);
-	n = m->mm->nr_allocated;
-	pthread_mutex_unlock(&m->mm->lock);
+	pthread_mutex_lock(&m->kernel->mm->lock);
+	n = m->kernel->mm->nr_allocated;
+	pthread_mutex_unlock(&m->kernel->mm->lock);
 	return n;
 }
 
 /* Take a range out of the allocator for good (firmware, swiotlb pools). */
 void sim_ram_reserve(struct sim_machine *m, phys_addr_t start, u64 size)
 {
-	if (!m->mm)
+	if (!m->kernel->mm)
 		return;
-	pthread_mutex_lock(&m->mm->lock);
+	pthread_mutex_lock(&m->kernel->mm->lock);
 	for (phys_addr_t p = ALIGN_DOWN(start, PAGE_SIZE); p < start + size;
 	     p += PAGE_SIZE) {
 		struct sim_ram_section *sec = section_of(m, PHYS_PFN(p));
@@ -395,7 +395,7 @@ void sim_ram_reserve(struct sim_machine *m, phys_addr_t start, u64 size)
 		if (section_memmap(sec))
 			sec->pages[idx].flags |= PG_reserved;
 	}
-	pthread_mutex_unlock(&m->mm->lock);
+	pthread_mutex_unlock(&m->kernel->mm->lock);
 }
 
 /*
@@ -413,8 +413,8 @@ phys_addr_t sim_virt_to_phys(struct sim_machine *m, const void *vaddr)
 {
 	const u8 *p = vaddr;
 
-	for (unsigned int i = 0; m->mm && i < m->mm->nr_regions; i++) {
-		struct sim_ram_region *r = m->mm->regions[i].ram;
+	for (unsigned int i = 0; m->kernel->mm && i < m->kernel->mm->nr_regions; i++) {
+		struct sim_ram_region *r = m->kernel->mm->regions[i].ram;
 
 		if (p >= r->cpu && p < r->cpu + r->size)
 			return r->base + (u64)(p - r->cpu);
@@ -459,21 +459,21 @@ int sim_mm_init_machine(struct sim_machine *m)
 			goto err_free;
 		mm->nr_regions++;
 	}
-	m->mm = mm;
+	m->kernel->mm = mm;
 	/* firmware */
 	if (mm->nr_regions && mm->regions[0].base == 0)
 		sim_ram_reserve(m, 0, SZ_1M);
 	return 0;
 
 err_free:
-	m->mm = mm;
+	m->kernel->mm = mm;
 	sim_mm_exit_machine(m);
 	return -ENOMEM;
 }
 
 void sim_mm_exit_machine(struct sim_machine *m)
 {
-	struct sim_mm *mm = m->mm;
+	struct sim_mm *mm = m->kernel->mm;
 
 	if (!mm)
 		return;
@@ -486,5 +486,5 @@ void sim_mm_exit_machine(struct sim_machine *m)
 	}
 	pthread_mutex_destroy(&mm->lock);
 	sim_kfree(m, mm);
-	m->mm = NULL;
+	m->kernel->mm = NULL;
 }

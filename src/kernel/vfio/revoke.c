@@ -113,11 +113,11 @@ int sim_mmio_set_revoked(struct sim_machine *m, phys_addr_t cpu, u64 len,
 	unsigned int nr, n = 0, k, alloc;
 	bool touches = false;
 
-	if (!m || !m->revoke || !len || cpu + len - 1 < cpu)
+	if (!m || !m->kernel->revoke || !len || cpu + len - 1 < cpu)
 		return -EINVAL;
 	if (!who)
 		who = "(unnamed exporter)";
-	reg = m->revoke;
+	reg = m->kernel->revoke;
 	end = cpu + len - 1;
 
 	sim_spin_lock(&reg->lock);
@@ -243,7 +243,7 @@ int mmio_revoke_init_machine(struct sim_machine *m)
 		sim_kfree(m, reg);
 		return ret;
 	}
-	m->revoke = reg;
+	m->kernel->revoke = reg;
 	return 0;
 }
 
@@ -253,20 +253,20 @@ int mmio_revoke_init_machine(struct sim_machine *m)
  */
 void mmio_revoke_exit_machine(struct sim_machine *m)
 {
-	struct mmio_revoke *reg = m->revoke;
+	struct mmio_revoke *reg = m->kernel->revoke;
 
 	if (!reg)
 		return;
 	sim_bus_observer_del(m, &reg->obs);
 	sim_kfree(m, reg->r);
 	sim_kfree(m, reg);
-	m->revoke = NULL;
+	m->kernel->revoke = NULL;
 }
 
 /* What the registry holds, for tests: the number of ranges. */
 unsigned int mmio_revoke_count(struct sim_machine *m)
 {
-	return m->revoke ? atomic_load(&m->revoke->nr) : 0;
+	return m->kernel->revoke ? atomic_load(&m->kernel->revoke->nr) : 0;
 }
 
 /*
@@ -277,7 +277,7 @@ int mmio_revoke_range(struct sim_machine *m, unsigned int idx,
 		      phys_addr_t *start, phys_addr_t *end, char *who,
 		      size_t wholen)
 {
-	struct mmio_revoke *reg = m->revoke;
+	struct mmio_revoke *reg = m->kernel->revoke;
 	int ret = -ENOENT;
 
 	if (!reg)
