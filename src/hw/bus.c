@@ -35,17 +35,23 @@ void sim_bus_observer_del(struct sim_machine *m, struct sim_bus_observer *o)
 	}
 }
 
-bool sim_bus_offer(struct sim_machine *m, struct sim_bus_access *a)
+/*
+ * Offer one event to every observer that takes it, in order; observers of
+ * a group that spoke for the transaction are told so. @call returns -1
+ * when the observer does not take this kind of event.
+ */
+static bool bus_offer(struct sim_machine *m, struct sim_bus_txn *t,
+		      int (*call)(struct sim_bus_observer *o, const void *ev,
+				  bool spoke),
+		      const void *ev)
 {
 	struct sim_bus *bus = &m->bus;
-	struct sim_bus_txn *t = a->txn;
 	bool any = false;
 
 	for (unsigned int i = 0; i < bus->nr_observers; i++) {
 		struct sim_bus_observer *o = bus->observers[i];
 
-		if (o->ops->access &&
-		    o->ops->access(o, a, sim_bus_txn_spoken(t, o->group))) {
+		if (call(o, ev, sim_bus_txn_spoken(t, o->group)) > 0) {
 			sim_bus_txn_mark_spoken(t, o->group);
 			any = true;
 		}
@@ -53,21 +59,28 @@ bool sim_bus_offer(struct sim_machine *m, struct sim_bus_access *a)
 	return any;
 }
 
-bool sim_bus_offer_translation(struct sim_machine *m,
-			       const struct sim_bus_translation *tr)
+static int call_access(struct sim_bus_observer *o, const void *ev, bool spoke)
 {
-	struct sim_bus *bus = &m->bus;
-	struct sim_bus_txn *t = tr->txn;
-	bool any = false;
+	if (!o->ops->access)
+		return -1;
+	return o->ops->access(o, ev, spoke);
+}
 
-	for (unsigned int i = 0; i < bus->nr_observers; i++) {
-		struct sim_bus_observer *o = bus->observers[i];
+static int call_translated(struct sim_bus_observer *o, const void *ev,
+			   bool spoke)
+{
+	if (!o->ops->translated)
+		return -1;
+	return o->ops->translated(o, ev, spoke);
+}
 
-		if (o->ops->translated &&
-		    o->ops->translated(o, tr, sim_bus_txn_spoken(t, o->group))) {
-			sim_bus_txn_mark_spoken(t, o->group);
-			any = true;
-		}
-	}
-	return any;
+bool sim_bus_offer(struct sim_machine *m, struct sim_bus_access *a)
+{
+	return bus_offer(m, a->txn, call_access, a);
+}
+
+bool sim_bus_offer_translation(struct sim_machine *m,
+			       const struct sim_bus_translation *t)
+{
+	return bus_offer(m, t->txn, call_translated, t);
 }
