@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 #
 # The hardware layer references no kernel symbol: no object built from
-# src/hw/ may leave undefined a symbol that an object of the kernel's side
-# (src/kernel/ and the subsystem folders still beside it) defines. The
-# hardware calls the kernel only through what the kernel registered (bus
-# observers, ops tables, timers).
+# src/hw/ (the machine) or src/models/ (device models) may leave undefined
+# a symbol that an object of the kernel's side (src/kernel/, src/drivers/)
+# defines. The hardware calls the kernel only through what the kernel
+# registered (bus observers, ops tables, timers).
 #
 # usage: layering.sh LIBDMASTACK.a
 set -eu
@@ -15,8 +15,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 # "archive:member: [address] type name" for every symbol, by member.
 nm -A "$lib" 2>/dev/null | sed 's/^[^:]*://' > "$tmp/all"
-hw='^src_hw_'
-kernel='^src_(kernel|dma|iommu|pci|dma-buf|vfio|block|mm|drivers)_'
+hw='^src_(hw|models)_'
+kernel='^src_(kernel|drivers)_'
 
 grep -E "$hw" "$tmp/all" | awk '$(NF-1) == "U" { print $NF }' |
 	sort -u > "$tmp/hw_undef"

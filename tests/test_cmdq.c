@@ -9,7 +9,7 @@
  * commands the hardware rejects, reported and skipped.
  */
 #include "helpers.h"
-#include "../src/iommu/iommu-priv.h"
+#include "kernel/iommu/iommu-priv.h"
 
 struct variant {
 	const char *name;

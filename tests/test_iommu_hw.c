@@ -10,7 +10,7 @@
  * reports. Every test runs on each page-table format and granule.
  */
 #include "helpers.h"
-#include "../src/iommu/iommu-priv.h"
+#include "kernel/iommu/iommu-priv.h"
 
 struct variant {
 	const char *name, *arch, *format, *granule_s;

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <time.h>
 #include "helpers.h"
-#include "../src/iommu/iova.h"
+#include "kernel/iommu/iova.h"
 
 #define GRANULE		4096UL
 /* Sizes below it are rounded up; power-of-two sizes up to it are cached. */

@@ -15,7 +15,7 @@
 #include <pthread.h>
 #include "gpu_nic_fixture.h"
 /* The registry's declaration and state (not public API). */
-#include "../src/internal.h"
+#include "internal.h"
 
 #define BIG		(5 * SZ_1G)
 #define SMALL_MASK	SWEEP_IOVA_MASK	/* 64M of IOVA */

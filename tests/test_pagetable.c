@@ -12,7 +12,7 @@
  * RAM through the format's ops alone, which is what the IOMMU model does.
  */
 #include "helpers.h"
-#include "../src/iommu/pt.h"
+#include "kernel/iommu/pt.h"
 
 #define ULL(x)	((unsigned long long)(x))
 #define RW	(IOMMU_READ | IOMMU_WRITE)

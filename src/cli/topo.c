@@ -5,7 +5,7 @@
  */
 #include <string.h>
 #include "cli.h"
-#include "iommu/iommu-priv.h"
+#include "kernel/iommu/iommu-priv.h"
 
 static const char *node_role(struct sim_node *n)
 {

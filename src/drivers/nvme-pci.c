@@ -17,7 +17,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "../internal.h"
+#include "internal.h"
 
 #define NVME_AQ_DEPTH		32
 #define NVME_SMALL_POOL_SIZE	256

@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../internal.h"
+#include "internal.h"
 
 struct sim_initcall {
 	const char *name;

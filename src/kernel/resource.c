@@ -4,7 +4,7 @@
  * the RAM regions, the host bridges' MMIO windows and the swiotlb pool.
  */
 #include <string.h>
-#include "../internal.h"
+#include "internal.h"
 
 unsigned int sim_mem_range_count(struct sim_machine *m)
 {

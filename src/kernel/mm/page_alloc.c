@@ -13,7 +13,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "../../internal.h"
+#include "internal.h"
 
 /* The kernel's view of one RAM region of the hardware. */
 struct sim_mm_region {

@@ -11,7 +11,7 @@
  * the router's failure report carries the registry's note.
  */
 #include <string.h>
-#include "../../internal.h"
+#include "internal.h"
 
 /* One revoked range, [start, end] inclusive, and who revoked it. */
 struct revoked_range {

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The NIC as a dma-buf importer: an RDMA memory region over a range of a
+ * dma-buf, as drivers/infiniband/core/umem_dmabuf.c builds one for an
+ * ODP-capable driver (mlx5's reg_user_mr_dmabuf):
+ *
+ *  - registration takes a reference to the buffer, attaches dynamically
+ *    with allow_peer2peer (the NIC takes bus addresses and MMIO IOVAs) and
+ *    maps once under the reservation lock, so that a buffer the NIC can
+ *    never reach fails registration rather than the first packet;
+ *  - move_notify runs with the reservation lock held by the exporter: the
+ *    NIC stops using the mapping and gives it back there and then;
+ *  - the NIC's DMA runs with the reservation lock held, so it can never
+ *    overlap a move_notify (the kernel stops the hardware with a UMR zap
+ *    instead; holding the lock is the simulation's equivalent of "no DMA
+ *    in flight once move_notify returns"). An invalidated region is
+ *    mapped again first, the page fault of an ODP MR; while the exporter
+ *    refuses (a revoked buffer) the access fails and nothing is touched.
+ *
+ * The DMA-only table the exporter returns covers the whole buffer (the
+ * kernel trims its first and last entries in place; here the walk skips
+ * to the region's offset instead, so the exporter's table is never
+ * modified). Entries are at most UINT_MAX long, positions are 64-bit.
+ *
+ * Only endpoints of platform kind "nic" register regions: the model is an
+ * RDMA NIC, and other devices have no memory-region hardware. (Any device
+ * can still import a dma-buf through the dma-buf API itself.)
+ */
+#include <string.h>
+#include "internal.h"
+
+struct sim_nic_mr {
+	struct device *nic;
+	struct sim_machine *m;
+	struct dma_buf *dmabuf;			/* our reference */
+	struct dma_buf_attachment *attach;
+	u64 offset, length;
+	enum dma_data_direction dir;
+	/* The live mapping, NULL while invalidated; under dmabuf->resv. */
+	struct sg_table *sgt;
+	/* Read without the lock by the accessors. */
+	_Atomic bool mapped;
+	_Atomic unsigned long invalidations, remaps, failed_remaps;
+	_Atomic unsigned long long dma_bytes;
+};
+
+/* Under dmabuf->resv. */
+static void nic_mr_unmap(struct sim_nic_mr *mr)
+{
+	if (!mr->sgt)
+		return;
+	dma_buf_unmap_attachment(mr->attach, mr->sgt, mr->dir);
+	mr->sgt = NULL;
+	atomic_store_explicit(&mr->mapped, false, memory_order_relaxed);
+}
+
+/*
+ * Map the region (ib_umem_dmabuf_map_pages()), under dmabuf->resv. The
+ * exporter's table must cover the region: one that is shorter is the
+ * exporter's bug, reported, and the mapping is given back.
+ */
+static int nic_mr_map(struct sim_nic_mr *mr)
+{
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	u64 total = 0;
+	unsigned int i;
+
+	dma_resv_assert_held(mr->dmabuf->resv);
+	if (mr->sgt)
+		return 0;
+	sgt = dma_buf_map_attachment(mr->attach, mr->dir);
+	if (IS_ERR(sgt))
+		return (int)PTR_ERR(sgt);
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		total += sg_dma_len(sg);
+	if (total < mr->offset + mr->length) {
+		SIM_WARN(mr->m, mr->nic,
+			 "nic mr: %s: the exporter mapped %llu bytes, the region ends at %llu",
+			 mr->dmabuf->exp_name ? mr->dmabuf->exp_name : "dma-buf",
+			 (unsigned long long)total,
+			 (unsigned long long)(mr->offset + mr->length));
+		dma_buf_unmap_attachment(mr->attach, sgt, mr->dir);
+		return -EINVAL;
+	}
+	mr->sgt = sgt;
+	atomic_store_explicit(&mr->mapped, true, memory_order_relaxed);
+	return 0;
+}
+
+/*
+ * move_notify: called by the exporter with dmabuf->resv held. NIC DMA
+ * holds the same lock, so none is in flight; unmapping here is all that
+ * stopping the NIC takes.
+ */
+static void nic_mr_move_notify(struct dma_buf_attachment *attach)
+{
+	struct sim_nic_mr *mr = attach->importer_priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (!mr->sgt)
+		return;
+	nic_mr_unmap(mr);
+	atomic_fetch_add_explicit(&mr->invalidations, 1, memory_order_relaxed);
+}
+
+static const struct dma_buf_attach_ops nic_mr_attach_ops = {
+	.allow_peer2peer = true,
+	.move_notify = nic_mr_move_notify,
+};
+
+static bool is_nic(struct device *dev)
+{
+	struct sim_node *node;
+
+	if (!dev->sim || !dev->sim_state || !to_pci_dev(dev))
+		return false;
+	node = sim_node_of_dev(dev);
+	return node && node->kind == SIM_NODE_ENDPOINT &&
+	       !strcmp(node->kindname, "nic");
+}
+
+/**
+ * sim_nic_reg_dmabuf_mr - register a range of a dma-buf as a NIC memory region
+ * @nic:    the NIC (platform kind "nic")
+ * @fd:     a dma-buf fd of @nic's machine; the region takes its own
+ *          reference, the caller keeps the fd
+ * @offset: start of the region in the buffer
+ * @length: its length
+ * @dir:    what the NIC may do: DMA_TO_DEVICE reads, DMA_FROM_DEVICE
+ *          writes, DMA_BIDIRECTIONAL both
+ *
+ * Attaches dynamically (allow_peer2peer, move_notify) and maps under the
+ * buffer's reservation lock, which is taken here: the caller must not
+ * hold it. The caller owns the region; sim_nic_dereg_mr() frees it.
+ *
+ * Return: the region, or ERR_PTR(-EINVAL, -ENODEV, -EBADF, -ENOMEM, or
+ * the exporter's attach/map error such as -EOPNOTSUPP).
+ */
+struct sim_nic_mr *sim_nic_reg_dmabuf_mr(struct device *nic, int fd,
+					 u64 offset, u64 length,
+					 enum dma_data_direction dir)
+{
+	struct dma_buf_attachment *attach;
+	struct sim_machine *m;
+	struct dma_buf *dmabuf;
+	struct sim_nic_mr *mr;
+	int ret;
+
+	if (!nic || !nic->sim)
+		return ERR_PTR(-EINVAL);
+	m = nic->sim;
+	if (!is_nic(nic))
+		return ERR_PTR(-ENODEV);
+	if (dir != DMA_TO_DEVICE && dir != DMA_FROM_DEVICE &&
+	    dir != DMA_BIDIRECTIONAL)
+		return ERR_PTR(-EINVAL);
+	/* As ib_umem_dmabuf_get(): an empty or wrapping range is invalid. */
+	if (!length || offset + length < offset)
+		return ERR_PTR(-EINVAL);
+
+	dmabuf = sim_dma_buf_get(m, fd);
+	if (IS_ERR(dmabuf))
+		return ERR_PTR(PTR_ERR(dmabuf));
+	if (offset + length > dmabuf->size) {
+		ret = -EINVAL;
+		goto err_put;
+	}
+	mr = sim_kzalloc(m, sizeof(*mr));
+	if (!mr) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+	mr->nic = nic;
+	mr->m = m;
+	mr->dmabuf = dmabuf;
+	mr->offset = offset;
+	mr->length = length;
+	mr->dir = dir;
+
+	attach = dma_buf_dynamic_attach(dmabuf, nic, &nic_mr_attach_ops, mr);
+	if (IS_ERR(attach)) {
+		ret = (int)PTR_ERR(attach);
+		goto err_free;
+	}
+	mr->attach = attach;
+
+	ret = dma_resv_lock(dmabuf->resv, NULL);
+	if (ret)
+		goto err_detach;
+	ret = nic_mr_map(mr);
+	dma_resv_unlock(dmabuf->resv);
+	if (ret)
+		goto err_detach;
+	return mr;
+
+err_detach:
+	dma_buf_detach(dmabuf, attach);
+err_free:
+	sim_kfree(m, mr);
+err_put:
+	dma_buf_put(dmabuf);
+	return ERR_PTR(ret);
+}
+
+/**
+ * sim_nic_dereg_mr - give back a memory region
+ * @mr: from sim_nic_reg_dmabuf_mr(); NULL or an ERR_PTR is ignored
+ *
+ * Unmaps under the reservation lock (taken here), detaches and drops the
+ * region's buffer reference. No NIC access to @mr may be running.
+ */
+void sim_nic_dereg_mr(struct sim_nic_mr *mr)
+{
+	struct dma_buf *dmabuf;
+
+	if (IS_ERR_OR_NULL(mr))
+		return;
+	dmabuf = mr->dmabuf;
+	/*
+	 * The lock cannot fail here unless the caller holds it, which is
+	 * reported (-EDEADLK); unmapping without it would race move_notify,
+	 * so the mapping is then left to dma_buf_detach(), which reports it.
+	 */
+	if (!dma_resv_lock(dmabuf->resv, NULL)) {
+		nic_mr_unmap(mr);
+		dma_resv_unlock(dmabuf->resv);
+	}
+	dma_buf_detach(dmabuf, mr->attach);
+	dma_buf_put(dmabuf);
+	sim_kfree(mr->m, mr);
+}
+
+/*
+ * One NIC access of [@off, @off + @len) of the region, by DMA from the
+ * NIC. Takes the reservation lock for the whole transfer so that
+ * move_notify cannot unmap under it; maps again first if it was
+ * invalidated.
+ */
+static int nic_mr_access(struct sim_nic_mr *mr, u64 off, void *buf,
+			 size_t len, bool write)
+{
+	struct scatterlist *sg;
+	u64 pos, seg_start = 0;
+	u8 *p = buf;
+	unsigned int i;
+	int ret;
+
+	if (IS_ERR_OR_NULL(mr) || (!buf && len))
+		return -EINVAL;
+	if (off > mr->length || len > mr->length - off)
+		return -EINVAL;
+	/* The region's access rights, as an MR's access flags. */
+	if (mr->dir != DMA_BIDIRECTIONAL &&
+	    mr->dir != (write ? DMA_FROM_DEVICE : DMA_TO_DEVICE))
+		return -EACCES;
+	if (!len)
+		return 0;
+
+	ret = dma_resv_lock(mr->dmabuf->resv, NULL);
+	if (ret)
+		return ret;
+	if (!mr->sgt) {
+		/* The ODP page fault: ask the exporter for a new mapping. */
+		ret = nic_mr_map(mr);
+		if (ret) {
+			atomic_fetch_add_explicit(&mr->failed_remaps, 1,
+						  memory_order_relaxed);
+			goto unlock;
+		}
+		atomic_fetch_add_explicit(&mr->remaps, 1, memory_order_relaxed);
+	}
+
+	pos = mr->offset + off;
+	for_each_sgtable_dma_sg(mr->sgt, sg, i) {
+		u64 seg_len = sg_dma_len(sg);
+		u64 in, n;
+
+		if (pos >= seg_start + seg_len) {
+			seg_start += seg_len;
+			continue;
+		}
+		in = pos - seg_start;
+		n = min((u64)len, seg_len - in);
+		if (write)
+			ret = sim_dma_write(mr->nic, sg_dma_address(sg) + in, p,
+					    (size_t)n);
+		else
+			ret = sim_dma_read(mr->nic, sg_dma_address(sg) + in, p,
+					   (size_t)n);
+		if (ret)
+			goto unlock;
+		atomic_fetch_add_explicit(&mr->dma_bytes, n,
+					  memory_order_relaxed);
+		p += n;
+		pos += n;
+		len -= n;
+		seg_start += seg_len;
+		if (!len)
+			break;
+	}
+	/* nic_mr_map() checked that the table covers the region. */
+	if (len)
+		ret = -EFAULT;
+unlock:
+	dma_resv_unlock(mr->dmabuf->resv);
+	return ret;
+}
+
+/**
+ * sim_nic_mr_read - the NIC reads from its memory region by DMA
+ * @mr:  the region (registered with DMA_TO_DEVICE or DMA_BIDIRECTIONAL)
+ * @off: offset in the region
+ * @buf: receives @len bytes (all ones past a failing DMA)
+ * @len: bytes to read
+ *
+ * Takes the buffer's reservation lock for the transfer; the caller must
+ * not hold it. An invalidated region is mapped again first.
+ *
+ * Return: 0 or -errno (see include/dmastack/nic.h).
+ */
+int sim_nic_mr_read(struct sim_nic_mr *mr, u64 off, void *buf, size_t len)
+{
+	return nic_mr_access(mr, off, buf, len, false);
+}
+
+/**
+ * sim_nic_mr_write - the NIC writes into its memory region by DMA
+ * @mr:  the region (registered with DMA_FROM_DEVICE or DMA_BIDIRECTIONAL)
+ * @off: offset in the region
+ * @buf: @len bytes to write
+ * @len: bytes to write
+ *
+ * Locking as sim_nic_mr_read().
+ *
+ * Return: 0 or -errno (see include/dmastack/nic.h).
+ */
+int sim_nic_mr_write(struct sim_nic_mr *mr, u64 off, const void *buf,
+		     size_t len)
+{
+	return nic_mr_access(mr, off, (void *)buf, len, true);
+}
+
+/**
+ * sim_nic_mr_stats - the region's counters
+ * @mr:  the region
+ * @out: filled with a snapshot (relaxed reads, no lock taken)
+ */
+void sim_nic_mr_stats(struct sim_nic_mr *mr, struct sim_nic_mr_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (IS_ERR_OR_NULL(mr))
+		return;
+	out->invalidations = atomic_load_explicit(&mr->invalidations,
+						  memory_order_relaxed);
+	out->remaps = atomic_load_explicit(&mr->remaps, memory_order_relaxed);
+	out->failed_remaps = atomic_load_explicit(&mr->failed_remaps,
+						  memory_order_relaxed);
+	out->dma_bytes = (unsigned long)atomic_load_explicit(&mr->dma_bytes,
+							     memory_order_relaxed);
+}
+
+/**
+ * sim_nic_mr_mapped - is the region mapped now?
+ * @mr: the region
+ *
+ * No lock: a snapshot, which a concurrent move_notify or fault may change.
+ */
+bool sim_nic_mr_mapped(struct sim_nic_mr *mr)
+{
+	return !IS_ERR_OR_NULL(mr) &&
+	       atomic_load_explicit(&mr->mapped, memory_order_relaxed);
+}

@@ -1,0 +1,1007 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The PCIe hierarchy: host bridges, root ports, switches (an upstream port
+ * and one downstream port per child), endpoints; bus numbering, BAR
+ * placement in the host bridge windows, a config space per function with
+ * the command register, power management, PCIe (FLR), Advanced Features
+ * (FLR, on pcidev functions) and ACS capabilities, secondary bus reset,
+ * and the kernel-style helpers drivers use on a struct pci_dev.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "internal.h"
+
+#define CAP_PM		0x40
+#define CAP_EXP		0x50
+#define CAP_AF		0x90
+#define ECAP_ACS	0x100
+
+static inline void cfg_w8(u8 *c, int off, u8 v) { c[off] = v; }
+static inline void cfg_w16(u8 *c, int off, u16 v) { memcpy(c + off, &v, 2); }
+static inline void cfg_w32(u8 *c, int off, u32 v) { memcpy(c + off, &v, 4); }
+static inline u16 cfg_r16(const u8 *c, int off) { u16 v; memcpy(&v, c + off, 2); return v; }
+static inline u32 cfg_r32(const u8 *c, int off) { u32 v; memcpy(&v, c + off, 4); return v; }
+
+struct sim_node *sim_node_new(struct sim_machine *m, enum sim_node_kind kind,
+			      const char *id, struct sim_node *parent)
+{
+	struct sim_node *n;
+
+	if (m->nr_nodes == m->cap_nodes) {
+		unsigned int cap = m->cap_nodes ? m->cap_nodes * 2 : 16;
+		struct sim_node **nodes = sim_kcalloc(m, cap, sizeof(*nodes));
+
+		if (!nodes)
+			return NULL;
+		if (m->nodes)
+			memcpy(nodes, m->nodes, m->nr_nodes * sizeof(*nodes));
+		sim_kfree(m, m->nodes);
+		m->nodes = nodes;
+		m->cap_nodes = cap;
+	}
+	n = sim_kzalloc(m, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->kind = kind;
+	snprintf(n->id, sizeof(n->id), "%s", id);
+	n->parent = parent;
+	if (parent) {
+		struct sim_node **pp = &parent->first_child;
+
+		while (*pp)
+			pp = &(*pp)->next_sibling;
+		*pp = n;
+		n->hb = parent->hb;
+		n->depth = parent->depth + 1;
+	} else {
+		n->hb = n;
+	}
+	m->nodes[m->nr_nodes++] = n;
+	return n;
+}
+
+struct sim_node *sim_node_find(struct sim_machine *m, const char *id)
+{
+	for (unsigned int i = 0; i < m->nr_nodes; i++)
+		if (!strcmp(m->nodes[i]->id, id))
+			return m->nodes[i];
+	return NULL;
+}
+
+struct sim_node *sim_node_of_dev(struct device *dev)
+{
+	return dev->sim_state ? dev->sim_state->node : NULL;
+}
+
+static void sim_bar_fini(struct sim_bar *bar)
+{
+	if (bar->backing)
+		munmap(bar->backing, bar->size);
+	bar->backing = NULL;
+}
+
+void sim_pci_fn_fini(struct sim_machine *m, struct sim_node *node)
+{
+	struct sim_pci_fn *fn = node->fn;
+
+	if (!fn)
+		return;
+	/* The model may use its BARs until it is released. */
+	if (fn->model.release)
+		fn->model.release(m, fn->model.data);
+	fn->model.release = NULL;
+	fn->model.data = NULL;
+	for (int i = 0; i < PCI_STD_NUM_BARS; i++)
+		sim_bar_fini(&fn->bars[i]);
+	if (fn->pdev.dev.sim_state)
+		sim_kfree(m, (void *)fn->pdev.dev.sim_state->id);
+	sim_kfree(m, fn->pdev.dev.sim_state);
+	sim_kfree(m, (void *)fn->pdev.dev.name);
+	sim_kfree(m, fn);
+	node->fn = NULL;
+}
+
+void sim_topology_fini(struct sim_machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		sim_pci_fn_fini(m, n);
+		sim_kfree(m, n->hostbridge);
+		sim_kfree(m, n);
+	}
+	sim_kfree(m, m->nodes);
+	sim_kfree(m, m->devices);
+	m->nodes = NULL;
+	m->devices = NULL;
+	m->nr_nodes = m->nr_devices = m->cap_nodes = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Config space                                                             */
+/* ------------------------------------------------------------------------ */
+
+static const struct {
+	const char *kind;
+	u16 vendor, device;
+	u32 class;
+	const char *driver;
+} kind_ids[] = {
+	{ "nvme",	0x144d, 0xa80a, 0x010802, "nvme" },
+	{ "nic",	0x15b3, 0x1021, 0x020000, "mlx5_core" },
+	{ "gpu",	0x10de, 0x2335, 0x030200, "nvgrace-gpu-vfio-pci" },
+	{ "dmaengine",	0x8086, 0x0b25, 0x088000, "idxd" },
+	{ "pcidev",	0x1b36, 0x0005, 0x00ff00, "pci-testdev" },
+	{ "rootport",	0x8086, 0x347a, 0x060400, "pcieport" },
+	{ "switch",	0x10b5, 0x8747, 0x060400, "pcieport" },
+	{ "switch-port", 0x10b5, 0x8747, 0x060400, "pcieport" },
+};
+
+static void cfg_init(struct sim_node *node)
+{
+	struct sim_pci_fn *fn = node->fn;
+	u8 *c = fn->config;
+	bool bridge = node->kind != SIM_NODE_ENDPOINT;
+	u16 vendor = 0x1b36, device = 0x0005;
+	u32 class = 0x00ff00;
+	u16 exp_flags;
+
+	for (size_t i = 0; i < ARRAY_SIZE(kind_ids); i++)
+		if (!strcmp(kind_ids[i].kind, node->kindname)) {
+			vendor = kind_ids[i].vendor;
+			device = kind_ids[i].device;
+			class = kind_ids[i].class;
+		}
+	if (fn->pdev.vendor)
+		vendor = fn->pdev.vendor;
+	if (fn->pdev.device)
+		device = fn->pdev.device;
+	fn->pdev.vendor = vendor;
+	fn->pdev.device = device;
+	fn->pdev.class = class;
+
+	cfg_w16(c, PCI_VENDOR_ID, vendor);
+	cfg_w16(c, PCI_DEVICE_ID, device);
+	cfg_w32(c, PCI_CLASS_REVISION, (class << 8) | 0x01);
+	cfg_w8(c, PCI_HEADER_TYPE, bridge ? 1 : 0);
+	cfg_w16(c, PCI_STATUS, PCI_STATUS_CAP_LIST);
+	cfg_w8(c, PCI_CAPABILITY_LIST, CAP_PM);
+
+	/* Power management: D0, No_Soft_Reset so D3hot->D0 keeps state. */
+	fn->pm_cap = CAP_PM;
+	cfg_w8(c, CAP_PM, PCI_CAP_ID_PM);
+	cfg_w8(c, CAP_PM + 1, CAP_EXP);
+	cfg_w16(c, CAP_PM + 2, 0x0003);
+	cfg_w16(c, CAP_PM + PCI_PM_CTRL, 0x0008);
+
+	/* PCI Express capability: port type decides root/switch/endpoint. */
+	fn->exp_cap = CAP_EXP;
+	cfg_w8(c, CAP_EXP, PCI_CAP_ID_EXP);
+	cfg_w8(c, CAP_EXP + 1, 0);
+	switch (node->kind) {
+	case SIM_NODE_ROOTPORT:
+		exp_flags = 0x4 << 4;
+		break;
+	case SIM_NODE_SWITCH_UP:
+		exp_flags = 0x5 << 4;
+		break;
+	case SIM_NODE_SWITCH_DOWN:
+		exp_flags = 0x6 << 4;
+		break;
+	default:
+		exp_flags = 0x0 << 4;
+		break;
+	}
+	cfg_w16(c, CAP_EXP + PCI_EXP_FLAGS, exp_flags | 2);
+	cfg_w32(c, CAP_EXP + PCI_EXP_DEVCAP, node->flr ? PCI_EXP_DEVCAP_FLR : 0);
+
+	/*
+	 * Advanced Features (conventional PCI's FLR): the generic "pcidev"
+	 * function with flr=yes advertises it besides PCIe FLR, so that both
+	 * ways of asking for a reset exist (VFIO virtualizes both); the
+	 * named device kinds keep PCIe FLR only. TP and FLR capable.
+	 */
+	if (node->flr && !bridge && !strcmp(node->kindname, "pcidev")) {
+		fn->af_cap = CAP_AF;
+		cfg_w8(c, CAP_EXP + 1, CAP_AF);
+		cfg_w8(c, CAP_AF, PCI_CAP_ID_AF);
+		cfg_w8(c, CAP_AF + 1, 0);
+		cfg_w8(c, CAP_AF + 2, 6);	/* capability length */
+		cfg_w8(c, CAP_AF + PCI_AF_CAP, PCI_AF_CAP_TP | PCI_AF_CAP_FLR);
+	}
+
+	/* ACS on ports that route peer traffic. */
+	if (node->kind == SIM_NODE_ROOTPORT || node->kind == SIM_NODE_SWITCH_DOWN) {
+		fn->acs_cap = ECAP_ACS;
+		cfg_w32(c, ECAP_ACS, PCI_EXT_CAP_ID_ACS | (1 << 16));
+		cfg_w16(c, ECAP_ACS + PCI_ACS_CAP, 0x007f);
+		cfg_w16(c, ECAP_ACS + PCI_ACS_CTRL, node->acs_ctrl);
+	}
+
+	if (bridge) {
+		cfg_w8(c, PCI_PRIMARY_BUS, fn->pdev.bus_nr);
+		cfg_w8(c, PCI_SECONDARY_BUS, node->secondary_bus);
+	}
+	for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct sim_bar *bar = &fn->bars[i];
+		u64 bus;
+
+		if (!bar->size)
+			continue;
+		bus = pci_bus_address(&fn->pdev, i);
+		cfg_w32(c, PCI_BASE_ADDRESS_0 + 4 * i,
+			(u32)bus | (bar->is64 ? 0x4 : 0) |
+				(bar->prefetch ? 0x8 : 0));
+		if (bar->is64)
+			cfg_w32(c, PCI_BASE_ADDRESS_0 + 4 * (i + 1),
+				(u32)(bus >> 32));
+	}
+	/* Drivers are bound: decoding and bus mastering are on. */
+	cfg_w16(c, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+/**
+ * sim_pci_fn_init - give @node its PCI function (struct pci_dev + config)
+ *
+ * Called once bus numbers and BARs are assigned. Allocates the function and
+ * a host mapping for each BAR's contents; on failure leaves nothing behind
+ * that sim_pci_fn_fini() would not free.
+ */
+int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node)
+{
+	struct sim_pci_fn *fn = node->fn;
+	struct pci_dev *pdev = &fn->pdev;
+	struct sim_dev_state *st;
+	char name[16];
+
+	snprintf(name, sizeof(name), "%04x:%02x:%02x.%d", pdev->domain_nr,
+		 pdev->bus_nr, PCI_SLOT(pdev->devfn), PCI_FUNC(pdev->devfn));
+	pdev->dev.name = sim_kmalloc(m, strlen(name) + 1);
+	if (!pdev->dev.name)
+		return -ENOMEM;
+	strcpy((char *)pdev->dev.name, name);
+
+	st = sim_kzalloc_aligned(m, sizeof(*st), 64);
+	if (!st)
+		return -ENOMEM;
+	pdev->dev.sim_state = st;
+	st->node = node;
+	st->m = m;
+	st->id = sim_kmalloc(m, strlen(node->id) + 1);
+	if (!st->id)
+		return -ENOMEM;
+	strcpy((char *)st->id, node->id);
+
+	for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct sim_bar *bar = &fn->bars[i];
+
+		if (!bar->size)
+			continue;
+		if (sim_should_fail_alloc(m))
+			return -ENOMEM;
+		bar->backing = mmap(NULL, bar->size, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				    -1, 0);
+		if (bar->backing == MAP_FAILED) {
+			bar->backing = NULL;
+			return -ENOMEM;
+		}
+		pdev->resource[i].start = bar->cpu_start;
+		pdev->resource[i].end = bar->cpu_start + bar->size - 1;
+		pdev->resource[i].name = bar->role;
+		pdev->resource[i].flags = IORESOURCE_MEM |
+			(bar->is64 ? IORESOURCE_MEM_64 : 0) |
+			(bar->prefetch ? IORESOURCE_PREFETCH : 0);
+	}
+
+	pdev->dev.sim = m;
+	pdev->dev.bus_type = SIM_BUS_PCI;
+	pdev->dev.driver_name = "pcieport";
+	for (size_t i = 0; i < ARRAY_SIZE(kind_ids); i++)
+		if (!strcmp(kind_ids[i].kind, node->kindname))
+			pdev->dev.driver_name = kind_ids[i].driver;
+	if (node->parent && node->parent->fn)
+		pdev->dev.parent = &node->parent->fn->pdev.dev;
+	pdev->current_state = PCI_D0;
+	pdev->untrusted = node->untrusted;
+	pdev->dev.removable = node->untrusted;
+	pdev->dma_mask = DMA_BIT_MASK(node->dma_bits ? node->dma_bits : 32);
+	pdev->dev.dma_mask = &pdev->dma_mask;
+	pdev->dev.coherent_dma_mask = pdev->dma_mask;
+	pdev->dev.dma_coherent = node->coherent;
+	st->parms.max_segment_size = 65536;
+	st->parms.segment_boundary_mask = 0xffffffffUL;
+	pdev->dev.dma_parms = &st->parms;
+	if (node->hb && node->hb->hostbridge) {
+		struct sim_hostbridge *hb = node->hb->hostbridge;
+
+		pdev->dev.bus_dma_limit = hb->dma_limit;
+		if (hb->dma_map[0].size)
+			pdev->dev.dma_range_map = hb->dma_map;
+	}
+	cfg_init(node);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bus numbers and BAR placement                                            */
+/* ------------------------------------------------------------------------ */
+
+static int assign_bus(struct sim_node *n, u8 *next_bus, char *err,
+		      size_t errlen)
+{
+	unsigned int slot = 0;
+
+	for (struct sim_node *c = n->first_child; c; c = c->next_sibling) {
+		struct pci_dev *pdev = &c->fn->pdev;
+
+		pdev->domain_nr = n->hb->hostbridge->domain;
+		pdev->bus_nr = n->kind == SIM_NODE_HOSTBRIDGE ?
+				       n->hostbridge->busnr : n->secondary_bus;
+		if (n->kind == SIM_NODE_HOSTBRIDGE)
+			pdev->devfn = PCI_DEVFN(slot + 1, 0);
+		else
+			pdev->devfn = PCI_DEVFN(slot, 0);
+		slot++;
+		if (c->kind != SIM_NODE_ENDPOINT) {
+			if (*next_bus == 0xff) {
+				snprintf(err, errlen,
+					 "line %d: %s: out of PCI bus numbers",
+					 c->line, c->id);
+				return -ENOSPC;
+			}
+			c->secondary_bus = ++*next_bus;
+			if (assign_bus(c, next_bus, err, errlen))
+				return -ENOSPC;
+		}
+	}
+	return 0;
+}
+
+static int bar_cmp(const void *a, const void *b)
+{
+	const struct sim_bar *x = *(struct sim_bar *const *)a;
+	const struct sim_bar *y = *(struct sim_bar *const *)b;
+
+	return x->size < y->size ? 1 : x->size > y->size ? -1 : 0;
+}
+
+static int place_bars(struct sim_machine *m, struct sim_node *hbn, char *err,
+		      size_t errlen)
+{
+	struct sim_hostbridge *hb = hbn->hostbridge;
+	struct sim_bar **bars;
+	struct sim_node **owners;
+	unsigned int nr = 0, cap = 0;
+	int ret = 0;
+
+	for (unsigned int i = 0; i < m->nr_nodes; i++)
+		if (m->nodes[i]->hb == hbn && m->nodes[i]->fn)
+			cap += PCI_STD_NUM_BARS;
+	bars = sim_kcalloc(m, cap ? cap : 1, sizeof(*bars));
+	owners = sim_kcalloc(m, cap ? cap : 1, sizeof(*owners));
+	if (!bars || !owners) {
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		if (n->hb != hbn || !n->fn)
+			continue;
+		for (int b = 0; b < PCI_STD_NUM_BARS; b++)
+			if (n->fn->bars[b].size)
+				bars[nr++] = &n->fn->bars[b];
+	}
+	qsort(bars, nr, sizeof(*bars), bar_cmp);
+	for (unsigned int i = 0; i < nr; i++) {
+		struct sim_bar *bar = bars[i];
+		struct sim_window *w = bar->is64 ? &hb->win64 : &hb->win32;
+		struct sim_pci_fn *fn = container_of(bar - bar->index,
+						     struct sim_pci_fn, bars[0]);
+		phys_addr_t start = ALIGN(w->next, bar->size);
+
+		if (!w->size || start < w->next ||
+		    start + bar->size > w->cpu_start + w->size ||
+		    start + bar->size < start) {
+			snprintf(err, errlen,
+				 "line %d: %s: bar%d=%lluK does not fit the %s window of host bridge %s (%lluK, %lluK free)",
+				 fn->node->line, fn->node->id, bar->index,
+				 (unsigned long long)(bar->size >> 10),
+				 bar->is64 ? "64-bit" : "32-bit", hbn->id,
+				 (unsigned long long)(w->size >> 10),
+				 (unsigned long long)((w->cpu_start + w->size -
+						       w->next) >> 10));
+			ret = -ENOSPC;
+			goto out;
+		}
+		bar->cpu_start = start;
+		w->next = start + bar->size;
+	}
+out:
+	sim_kfree(m, bars);
+	sim_kfree(m, owners);
+	return ret;
+}
+
+/**
+ * sim_pci_assign - number the buses, place BARs, create every function
+ *
+ * Runs once after the platform text is parsed. Errors name the platform
+ * line of the component that could not be placed.
+ */
+int sim_pci_assign(struct sim_machine *m, char *err, size_t errlen)
+{
+	u8 next_bus = 0;
+	bool first = true;
+	int ret;
+
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		if (n->kind != SIM_NODE_HOSTBRIDGE)
+			continue;
+		if (!first || n->hostbridge->busnr) {
+			if (!n->hostbridge->busnr) {
+				if (next_bus == 0xff) {
+					snprintf(err, errlen,
+						 "line %d: %s: out of PCI bus numbers",
+						 n->line, n->id);
+					return -ENOSPC;
+				}
+				n->hostbridge->busnr = next_bus + 1;
+			} else if (!first && n->hostbridge->busnr <= next_bus) {
+				snprintf(err, errlen,
+					 "line %d: %s: busnr=%u overlaps buses already used (up to %u)",
+					 n->line, n->id, n->hostbridge->busnr,
+					 next_bus);
+				return -EINVAL;
+			}
+		}
+		first = false;
+		next_bus = n->hostbridge->busnr;
+		ret = assign_bus(n, &next_bus, err, errlen);
+		if (ret)
+			return ret;
+		ret = place_bars(m, n, err, errlen);
+		if (ret)
+			return ret;
+	}
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		if (!n->fn)
+			continue;
+		ret = sim_pci_fn_init(m, n);
+		if (ret) {
+			snprintf(err, errlen, "out of memory creating %s", n->id);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* BAR lookup and decoding                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A BAR answers only while decoding is on and its function is usable. */
+bool sim_bar_decodes(struct sim_node *node)
+{
+	struct sim_pci_fn *fn = node->fn;
+
+	return (cfg_r16(fn->config, PCI_COMMAND) & PCI_COMMAND_MEMORY) &&
+	       fn->pdev.current_state == PCI_D0 && !fn->in_reset;
+}
+
+struct sim_bar *sim_bar_find(struct sim_machine *m, phys_addr_t cpu,
+			     size_t len, struct sim_node **owner)
+{
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		if (!n->fn)
+			continue;
+		for (int b = 0; b < PCI_STD_NUM_BARS; b++) {
+			struct sim_bar *bar = &n->fn->bars[b];
+
+			if (bar->size && cpu >= bar->cpu_start &&
+			    cpu - bar->cpu_start < bar->size &&
+			    len <= bar->size - (cpu - bar->cpu_start)) {
+				if (owner)
+					*owner = n;
+				return bar;
+			}
+		}
+	}
+	return NULL;
+}
+
+static int mmio_access(struct sim_machine *m, phys_addr_t phys, void *buf,
+		       size_t len, bool write)
+{
+	struct sim_node *owner;
+	struct sim_bar *bar = sim_bar_find(m, phys, len, &owner);
+
+	if (!bar) {
+		if (!write)
+			memset(buf, 0xff, len);
+		sim_report(m, SIM_REPORT_WARN, NULL, phys, len,
+			   "CPU MMIO %s at %#llx+%zu: no BAR decodes it",
+			   write ? "write" : "read", (unsigned long long)phys,
+			   len);
+		return -EIO;
+	}
+	if (!sim_bar_decodes(owner)) {
+		if (!write)
+			memset(buf, 0xff, len);
+		sim_report(m, SIM_REPORT_WARN, &owner->fn->pdev.dev, phys, len,
+			   "CPU MMIO %s at %#llx+%zu: %s bar%d is not decoding (memory %s, %s%s)",
+			   write ? "write" : "read", (unsigned long long)phys,
+			   len, owner->id, bar->index,
+			   (cfg_r16(owner->fn->config, PCI_COMMAND) &
+			    PCI_COMMAND_MEMORY) ? "enabled" : "disabled",
+			   owner->fn->pdev.current_state == PCI_D0 ? "D0" : "D3hot",
+			   owner->fn->in_reset ? ", in reset" : "");
+		return -EIO;
+	}
+	if (bar->ops)
+		return write ? bar->ops->write(bar, phys - bar->cpu_start, buf, len) :
+			       bar->ops->read(bar, phys - bar->cpu_start, buf, len);
+	if (write)
+		memcpy(bar->backing + (phys - bar->cpu_start), buf, len);
+	else
+		memcpy(buf, bar->backing + (phys - bar->cpu_start), len);
+	return 0;
+}
+
+/**
+ * sim_bar_set_ops - let a device model own a BAR's register behaviour
+ * @pdev: the function
+ * @bar: its BAR index
+ * @ops: read/write handlers for CPU MMIO, NULL to make it plain memory again
+ * @data: passed back in bar->ops_data
+ *
+ * Only CPU MMIO (sim_mmio_read/write) goes to the handlers; peer DMA still
+ * reaches the backing store. Not serialised against concurrent MMIO: set it
+ * while the function is not in use (model attach and release).
+ *
+ * Return: 0, -EINVAL for a BAR that does not exist, -EBUSY if other
+ * handlers own it.
+ */
+int sim_bar_set_ops(struct pci_dev *pdev, int bar, const struct sim_bar_ops *ops,
+		    void *data)
+{
+	struct sim_bar *b;
+
+	if (!pdev || !pdev->sim || bar < 0 || bar >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+	b = &pdev->sim->bars[bar];
+	if (!b->size)
+		return -EINVAL;
+	if (ops && b->ops && b->ops != ops)
+		return -EBUSY;
+	b->ops = ops;
+	b->ops_data = ops ? data : NULL;
+	return 0;
+}
+
+int sim_mmio_read(struct sim_machine *m, phys_addr_t phys, void *buf,
+		  size_t len)
+{
+	return mmio_access(m, phys, buf, len, false);
+}
+
+int sim_mmio_write(struct sim_machine *m, phys_addr_t phys, const void *buf,
+		   size_t len)
+{
+	return mmio_access(m, phys, (void *)buf, len, true);
+}
+
+/* ------------------------------------------------------------------------ */
+/* struct pci_dev helpers                                                   */
+/* ------------------------------------------------------------------------ */
+
+struct pci_dev *to_pci_dev(struct device *dev)
+{
+	if (!dev_is_pci(dev))
+		return NULL;
+	return container_of(dev, struct pci_dev, dev);
+}
+
+static bool bar_ok(struct pci_dev *pdev, int bar)
+{
+	return pdev && bar >= 0 && bar < PCI_STD_NUM_BARS;
+}
+
+phys_addr_t pci_resource_start(struct pci_dev *pdev, int bar)
+{
+	return bar_ok(pdev, bar) ? pdev->resource[bar].start : 0;
+}
+
+phys_addr_t pci_resource_end(struct pci_dev *pdev, int bar)
+{
+	return bar_ok(pdev, bar) ? pdev->resource[bar].end : 0;
+}
+
+resource_size_t pci_resource_len(struct pci_dev *pdev, int bar)
+{
+	if (!bar_ok(pdev, bar) || !pdev->resource[bar].end)
+		return 0;
+	return resource_size(&pdev->resource[bar]);
+}
+
+unsigned long pci_resource_flags(struct pci_dev *pdev, int bar)
+{
+	return bar_ok(pdev, bar) ? pdev->resource[bar].flags : 0;
+}
+
+u64 pci_bus_address(struct pci_dev *pdev, int bar)
+{
+	struct sim_node *n = pdev->sim->node;
+	struct sim_bar *b;
+	struct sim_hostbridge *hb;
+
+	if (!bar_ok(pdev, bar) || !pdev->sim->bars[bar].size)
+		return 0;
+	b = &pdev->sim->bars[bar];
+	hb = n->hb->hostbridge;
+	return b->cpu_start - (b->is64 ? hb->win64.offset : hb->win32.offset);
+}
+
+const char *pci_name(const struct pci_dev *pdev)
+{
+	return pdev->dev.name;
+}
+
+static int cfg_check(struct pci_dev *dev, int where, int size)
+{
+	if (!dev || !dev->sim || where < 0 || where + size > 4096 ||
+	    (where & (size - 1)))
+		return -EINVAL;
+	return 0;
+}
+
+int pci_read_config_byte(struct pci_dev *dev, int where, u8 *val)
+{
+	if (cfg_check(dev, where, 1))
+		return -EINVAL;
+	*val = dev->sim->config[where];
+	return 0;
+}
+
+int pci_read_config_word(struct pci_dev *dev, int where, u16 *val)
+{
+	if (cfg_check(dev, where, 2))
+		return -EINVAL;
+	*val = cfg_r16(dev->sim->config, where);
+	return 0;
+}
+
+int pci_read_config_dword(struct pci_dev *dev, int where, u32 *val)
+{
+	if (cfg_check(dev, where, 4))
+		return -EINVAL;
+	*val = cfg_r32(dev->sim->config, where);
+	return 0;
+}
+
+static void notify(struct sim_pci_fn *fn, enum sim_pci_event ev)
+{
+	if (!fn->notify)
+		return;
+	fn->events++;
+	fn->notify(&fn->pdev, ev, fn->notify_data);
+}
+
+int sim_pci_set_notifier(struct pci_dev *pdev, sim_pci_notifier_fn fn,
+			 void *data)
+{
+	if (!pdev || !pdev->sim)
+		return -EINVAL;
+	if (fn && pdev->sim->notify && pdev->sim->notify != fn)
+		return -EBUSY;
+	pdev->sim->notify = fn;
+	pdev->sim->notify_data = fn ? data : NULL;
+	return 0;
+}
+
+unsigned long sim_pci_events(struct pci_dev *pdev)
+{
+	return pdev && pdev->sim ? pdev->sim->events : 0;
+}
+
+static void do_flr(struct sim_pci_fn *fn)
+{
+	/* Function Level Reset: the function forgets its command register. */
+	notify(fn, SIM_PCI_FLR_START);
+	fn->in_reset = true;
+	fn->flr_count++;
+	cfg_w16(fn->config, PCI_COMMAND, 0);
+	fn->in_reset = false;
+	notify(fn, SIM_PCI_FLR_DONE);
+}
+
+/*
+ * Register semantics on write. Writable: the command register, PMCSR power
+ * state, the PCIe device control register (the FLR bit triggers a reset and
+ * reads back as zero), the AF control FLR bit, ACS control. BAR registers
+ * are read-only here (placement belongs to the platform).
+ */
+static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
+		      int size)
+{
+	u8 tmp[4096];
+	u8 *c = fn->config;
+	int pm = fn->pm_cap, exp = fn->exp_cap, acs = fn->acs_cap;
+	u16 cmd_mask = PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
+		       PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE;
+
+	memcpy(tmp, c, sizeof(tmp));
+	memcpy(tmp + where, val, size);
+	if (where < PCI_COMMAND + 2 && where + size > PCI_COMMAND) {
+		u16 old = cfg_r16(c, PCI_COMMAND);
+		u16 new = cfg_r16(tmp, PCI_COMMAND) & cmd_mask;
+
+		if ((old & PCI_COMMAND_MEMORY) && !(new & PCI_COMMAND_MEMORY))
+			notify(fn, SIM_PCI_MEMORY_DISABLE);
+		cfg_w16(c, PCI_COMMAND, new);
+		if (!(old & PCI_COMMAND_MEMORY) && (new & PCI_COMMAND_MEMORY))
+			notify(fn, SIM_PCI_MEMORY_ENABLE);
+	}
+	if (pm && where < pm + PCI_PM_CTRL + 2 && where + size > pm + PCI_PM_CTRL) {
+		u16 pmcsr = cfg_r16(tmp, pm + PCI_PM_CTRL);
+		u16 state = pmcsr & PCI_PM_CTRL_STATE_MASK;
+
+		/* Only D0 and D3hot are implemented (PMC advertises no D1/D2). */
+		if ((state == PCI_D0 || state == PCI_D3hot) &&
+		    state != fn->pdev.current_state) {
+			if (state == PCI_D3hot)
+				notify(fn, SIM_PCI_D3HOT);
+			cfg_w16(c, pm + PCI_PM_CTRL,
+				(cfg_r16(c, pm + PCI_PM_CTRL) &
+				 ~PCI_PM_CTRL_STATE_MASK) | state);
+			fn->pdev.current_state = state;
+			if (state == PCI_D0)
+				notify(fn, SIM_PCI_D0);
+		}
+	}
+	if (exp && where < exp + PCI_EXP_DEVCTL + 2 &&
+	    where + size > exp + PCI_EXP_DEVCTL) {
+		u16 devctl = cfg_r16(tmp, exp + PCI_EXP_DEVCTL);
+
+		cfg_w16(c, exp + PCI_EXP_DEVCTL, devctl & ~PCI_EXP_DEVCTL_BCR_FLR);
+		if ((devctl & PCI_EXP_DEVCTL_BCR_FLR) &&
+		    (cfg_r32(c, exp + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR))
+			do_flr(fn);
+	}
+	if (fn->af_cap && where <= fn->af_cap + PCI_AF_CTRL &&
+	    where + size > fn->af_cap + PCI_AF_CTRL) {
+		u8 ctrl = tmp[fn->af_cap + PCI_AF_CTRL];
+
+		/* the FLR bit always reads back as zero */
+		c[fn->af_cap + PCI_AF_CTRL] = 0;
+		if ((ctrl & PCI_AF_CTRL_FLR) &&
+		    (c[fn->af_cap + PCI_AF_CAP] & PCI_AF_CAP_FLR))
+			do_flr(fn);
+	}
+	if (acs && where < acs + PCI_ACS_CTRL + 2 &&
+	    where + size > acs + PCI_ACS_CTRL) {
+		u16 ctrl = cfg_r16(tmp, acs + PCI_ACS_CTRL) & 0x7f;
+
+		cfg_w16(c, acs + PCI_ACS_CTRL, ctrl);
+		fn->node->acs_ctrl = ctrl;
+	}
+}
+
+int pci_write_config_byte(struct pci_dev *dev, int where, u8 val)
+{
+	if (cfg_check(dev, where, 1))
+		return -EINVAL;
+	cfg_write(dev->sim, where, &val, 1);
+	return 0;
+}
+
+int pci_write_config_word(struct pci_dev *dev, int where, u16 val)
+{
+	if (cfg_check(dev, where, 2))
+		return -EINVAL;
+	cfg_write(dev->sim, where, &val, 2);
+	return 0;
+}
+
+int pci_write_config_dword(struct pci_dev *dev, int where, u32 val)
+{
+	if (cfg_check(dev, where, 4))
+		return -EINVAL;
+	cfg_write(dev->sim, where, &val, 4);
+	return 0;
+}
+
+u8 pci_find_capability(struct pci_dev *dev, int cap)
+{
+	const u8 *c = dev->sim->config;
+	u8 pos = c[PCI_CAPABILITY_LIST];
+
+	for (int ttl = 48; pos && ttl; ttl--) {
+		if (c[pos] == cap)
+			return pos;
+		pos = c[pos + 1];
+	}
+	return 0;
+}
+
+u16 pci_find_ext_capability(struct pci_dev *dev, int cap)
+{
+	const u8 *c = dev->sim->config;
+	u16 pos = 0x100;
+
+	for (int ttl = 480; pos && ttl; ttl--) {
+		u32 hdr = cfg_r32(c, pos);
+
+		if (!hdr)
+			return 0;
+		if ((hdr & 0xffff) == (u32)cap)
+			return pos;
+		pos = (hdr >> 20) & 0xffc;
+		if (pos < 0x100)
+			return 0;
+	}
+	return 0;
+}
+
+static void cmd_update(struct pci_dev *dev, u16 set, u16 clear)
+{
+	u16 cmd;
+
+	pci_read_config_word(dev, PCI_COMMAND, &cmd);
+	pci_write_config_word(dev, PCI_COMMAND, (cmd & ~clear) | set);
+}
+
+void pci_set_master(struct pci_dev *dev)
+{
+	cmd_update(dev, PCI_COMMAND_MASTER, 0);
+}
+
+void pci_clear_master(struct pci_dev *dev)
+{
+	cmd_update(dev, 0, PCI_COMMAND_MASTER);
+}
+
+int pci_enable_device_mem(struct pci_dev *dev)
+{
+	if (dev->current_state != PCI_D0)
+		pci_set_power_state(dev, PCI_D0);
+	cmd_update(dev, PCI_COMMAND_MEMORY, 0);
+	return 0;
+}
+
+void pci_disable_device(struct pci_dev *dev)
+{
+	cmd_update(dev, 0, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
+}
+
+int pci_set_power_state(struct pci_dev *dev, pci_power_t state)
+{
+	u16 pmcsr;
+	int pm = dev->sim->pm_cap;
+
+	if (state != PCI_D0 && state != PCI_D3hot)
+		return -EINVAL;
+	pci_read_config_word(dev, pm + PCI_PM_CTRL, &pmcsr);
+	pmcsr = (pmcsr & ~PCI_PM_CTRL_STATE_MASK) | (u16)state;
+	return pci_write_config_word(dev, pm + PCI_PM_CTRL, pmcsr);
+}
+
+bool pcie_has_flr(struct pci_dev *dev)
+{
+	u32 cap;
+
+	pci_read_config_dword(dev, dev->sim->exp_cap + PCI_EXP_DEVCAP, &cap);
+	return cap & PCI_EXP_DEVCAP_FLR;
+}
+
+int pcie_flr(struct pci_dev *dev)
+{
+	u16 ctl;
+	int exp = dev->sim->exp_cap;
+
+	if (!pcie_has_flr(dev))
+		return -ENOTTY;
+	pci_read_config_word(dev, exp + PCI_EXP_DEVCTL, &ctl);
+	return pci_write_config_word(dev, exp + PCI_EXP_DEVCTL,
+				     ctl | PCI_EXP_DEVCTL_BCR_FLR);
+}
+
+/* Save config state, reset the function, restore: pci_reset_function(). */
+int pci_reset_function(struct pci_dev *dev)
+{
+	u16 cmd;
+	int ret;
+
+	if (!pcie_has_flr(dev))
+		return -ENOTTY;
+	pci_read_config_word(dev, PCI_COMMAND, &cmd);
+	ret = pcie_flr(dev);
+	if (ret)
+		return ret;
+	pci_write_config_word(dev, PCI_COMMAND, cmd);
+	return 0;
+}
+
+/* Visit every endpoint function in the subtree below @n. */
+static void for_each_fn_below(struct sim_node *n,
+			      void (*fn)(struct sim_pci_fn *f, int phase),
+			      int phase)
+{
+	for (struct sim_node *c = n->first_child; c; c = c->next_sibling) {
+		if (c->kind == SIM_NODE_ENDPOINT && c->fn)
+			fn(c->fn, phase);
+		for_each_fn_below(c, fn, phase);
+	}
+}
+
+static void sbr_phase(struct sim_pci_fn *f, int phase)
+{
+	int pm = f->pm_cap;
+
+	switch (phase) {
+	case 0:
+		notify(f, SIM_PCI_FLR_START);
+		break;
+	case 1:
+		/* conventional reset: command register cleared, back in D0 */
+		f->in_reset = true;
+		f->flr_count++;
+		cfg_w16(f->config, PCI_COMMAND, 0);
+		if (pm)
+			cfg_w16(f->config, pm + PCI_PM_CTRL,
+				cfg_r16(f->config, pm + PCI_PM_CTRL) &
+					~PCI_PM_CTRL_STATE_MASK);
+		f->pdev.current_state = PCI_D0;
+		break;
+	case 2:
+		f->in_reset = false;
+		break;
+	default:
+		notify(f, SIM_PCI_FLR_DONE);
+		break;
+	}
+}
+
+/**
+ * pci_bridge_secondary_bus_reset - hot reset everything below @bridge
+ * @bridge: a root port, switch upstream port or switch downstream port
+ *
+ * Every endpoint function below @bridge is told the reset begins
+ * (SIM_PCI_FLR_START, while all still decode), then all are in reset
+ * together (command register cleared, back in D0), then each is told it
+ * is over (SIM_PCI_FLR_DONE). As the kernel's function of that name, no
+ * state is saved or restored: that is the caller's (pci_reset_bus()).
+ *
+ * Return: 0, or -EINVAL when @bridge is not a bridge of the machine.
+ */
+int pci_bridge_secondary_bus_reset(struct pci_dev *bridge)
+{
+	struct sim_node *n;
+
+	if (!bridge || !bridge->sim)
+		return -EINVAL;
+	n = bridge->sim->node;
+	if (n->kind == SIM_NODE_ENDPOINT || n->kind == SIM_NODE_HOSTBRIDGE)
+		return -EINVAL;
+	for (int phase = 0; phase < 4; phase++)
+		for_each_fn_below(n, sbr_phase, phase);
+	return 0;
+}
+
+struct pci_dev *pci_upstream_bridge(struct pci_dev *dev)
+{
+	struct sim_node *p = dev->sim->node->parent;
+
+	if (!p || !p->fn)
+		return NULL;
+	return &p->fn->pdev;
+}

@@ -1,0 +1,1307 @@
+// SPDX-License-Identifier: MIT
+/*
+ * iommu-dma (drivers/iommu/dma-iommu.c): the DMA API on top of an IOMMU
+ * DMA domain.
+ *
+ * Streaming mappings allocate IOVA (32-bit space first for PCI devices),
+ * map the granules covering the buffer and return the IOVA plus the
+ * buffer's offset. Untrusted devices bounce buffers that do not fill whole
+ * granules through swiotlb, with the padding zeroed, so they never see
+ * neighbouring bytes. DMA_ATTR_MMIO maps with IOMMU_MMIO and is never
+ * bounced. On unmap a strict domain invalidates the IOTLB at once; a lazy
+ * (flush-queue) domain queues the IOVA and flushes when the queue is full
+ * or its timeout expires, leaving the window the device model can hit.
+ *
+ * The two-step IOVA API allocates IOVA once (dma_iova_try_alloc), links
+ * physical ranges into it without IOTLB maintenance (dma_iova_link), syncs
+ * the IOTLB once (dma_iova_sync) and tears it all down in one go
+ * (dma_iova_destroy), as the kernel's implementation does.
+ */
+#include <string.h>
+#include "iommu-priv.h"
+#include "kernel/dma/dma.h"
+
+/* The DMA API works on the default domain, whatever is attached. */
+static inline struct iommu_domain *dma_domain(struct device *dev)
+{
+	return iommu_get_dma_domain(dev);
+}
+
+static inline struct iommu_dma_cookie *cookie_of(struct iommu_domain *d)
+{
+	return d->iova_cookie;
+}
+
+/*
+ * Operations on the domain, to say how long a lazy window stayed open. An
+ * estimate is enough: a plain relaxed increment, no locked RMW on the hot
+ * path (concurrent callers may lose a count).
+ */
+static inline void count_op(struct iommu_dma_cookie *c)
+{
+	atomic_store_explicit(&c->ops,
+			      atomic_load_explicit(&c->ops, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+static inline size_t iova_offset(struct iommu_dma_cookie *c, u64 addr)
+{
+	return (size_t)(addr & (c->granule - 1));
+}
+
+static inline u64 iova_align(struct iommu_dma_cookie *c, u64 size)
+{
+	return ALIGN(size, (u64)c->granule);
+}
+
+static inline u64 iova_align_down(struct iommu_dma_cookie *c, u64 addr)
+{
+	return ALIGN_DOWN(addr, (u64)c->granule);
+}
+
+static inline bool dev_is_untrusted(struct device *dev)
+{
+	return dev_is_pci(dev) &&
+	       container_of(dev, struct pci_dev, dev)->untrusted;
+}
+
+/* Untrusted devices bounce what does not fill whole granules. */
+static bool dev_use_swiotlb(struct device *dev, size_t size,
+			    enum dma_data_direction dir)
+{
+	(void)size;
+	(void)dir;
+	return dev_is_untrusted(dev) && is_swiotlb_active(dev);
+}
+
+static bool iova_unaligned(struct iommu_dma_cookie *c, phys_addr_t phys,
+			   size_t size)
+{
+	return iova_offset(c, phys | size) != 0;
+}
+
+
+/* ------------------------------------------------------------------------ */
+/* Cookie: the IOVA space and the flush queue                               */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * iommu_dma_init_domain - give a DMA domain its IOVA space (once per domain)
+ *
+ * Reserves the unit's reserved regions and the bus addresses of @dev's host
+ * bridge windows (so no IOVA can alias a peer BAR: iova_reserve_pci_windows).
+ * A DMA_FQ domain also gets its flush queue. Returns 0 or -ENOMEM.
+ */
+int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev)
+{
+	struct sim_domain *sd = to_sim_domain(domain);
+	struct iommu_dma_cookie *c = &sd->cookie;
+	struct sim_iommu *u = sd->iommu;
+	struct sim_machine *m = dev->sim;
+	struct sim_hostbridge *hb = sim_node_of_dev(dev)->hb->hostbridge;
+
+	if (domain->iova_cookie)
+		return 0;
+	c->granule = u->granule;
+	c->shift = u->gshift;
+	c->iovad = iova_domain_create(m, u->granule, 1, u->guard_pfns);
+	if (!c->iovad)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < u->nr_resv; i++)
+		if (reserve_iova(c->iovad, u->resv[i].start >> c->shift,
+				 u->resv[i].end >> c->shift))
+			goto err_free;
+	for (int k = 0; k < 2; k++) {
+		struct sim_window *w = k ? &hb->win64 : &hb->win32;
+		u64 bus = w->cpu_start - w->offset;
+
+		if (!w->size || bus + w->size - 1 > domain->geometry.aperture_end)
+			continue;
+		if (reserve_iova(c->iovad, bus >> c->shift,
+				 (bus + w->size - 1) >> c->shift))
+			goto err_free;
+	}
+	if (domain->type == IOMMU_DOMAIN_DMA_FQ) {
+		c->fq_size = u->fq_size;
+		c->fq_ring = sim_kcalloc(m, c->fq_size, sizeof(*c->fq_ring));
+		if (!c->fq_ring)
+			goto err_free;
+		c->fq = true;
+	}
+	sim_spin_lock_init(&c->fq_lock);
+	domain->iova_cookie = c;
+	return 0;
+
+err_free:
+	iova_domain_destroy(c->iovad);
+	c->iovad = NULL;
+	return -ENOMEM;
+}
+
+void iommu_dma_put_cookie(struct iommu_domain *domain)
+{
+	struct sim_domain *sd = to_sim_domain(domain);
+	struct iommu_dma_cookie *c = &sd->cookie;
+
+	if (!domain->iova_cookie)
+		return;
+	sim_kfree(sd->iommu->m, c->fq_ring);
+	iova_domain_destroy(c->iovad);
+	domain->iova_cookie = NULL;
+}
+
+/* Flush the IOTLB once and give every queued IOVA back. fq_lock held. */
+static void fq_flush_locked(struct iommu_domain *domain)
+{
+	struct iommu_dma_cookie *c = cookie_of(domain);
+
+	if (!c->fq_count)
+		return;
+	iommu_flush_iotlb_all(domain);
+	atomic_fetch_add(&c->fq_flushes, 1);
+	while (c->fq_count) {
+		struct fq_entry *e = &c->fq_ring[c->fq_head];
+
+		free_iova_fast(c->iovad, e->pfn, e->pages);
+		c->fq_head = (c->fq_head + 1) % c->fq_size;
+		c->fq_count--;
+	}
+}
+
+int iommu_dma_fq_flush(struct iommu_domain *domain)
+{
+	struct iommu_dma_cookie *c = cookie_of(domain);
+
+	if (!c || !c->fq)
+		return -EINVAL;
+	sim_spin_lock(&c->fq_lock);
+	fq_flush_locked(domain);
+	sim_spin_unlock(&c->fq_lock);
+	return 0;
+}
+
+/* The flush-queue timer: fires when the oldest entry has waited too long. */
+void iommu_dma_fq_timer(struct iommu_domain *domain)
+{
+	struct sim_domain *sd = to_sim_domain(domain);
+	struct iommu_dma_cookie *c = &sd->cookie;
+	u64 now = atomic_load(&sd->iommu->m->clock_ns);
+
+	sim_spin_lock(&c->fq_lock);
+	if (c->fq_count &&
+	    now - c->fq_ring[c->fq_head].queued_ns >= sd->iommu->fq_timeout_ns)
+		fq_flush_locked(domain);
+	sim_spin_unlock(&c->fq_lock);
+}
+
+void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
+			  unsigned long pfn, unsigned long pages)
+{
+	struct sim_domain *sd = to_sim_domain(domain);
+	struct iommu_dma_cookie *c = &sd->cookie;
+	u64 now = atomic_load(&sd->iommu->m->clock_ns);
+	struct fq_entry *e;
+
+	sim_spin_lock(&c->fq_lock);
+	if (c->fq_count &&
+	    now - c->fq_ring[c->fq_head].queued_ns >= sd->iommu->fq_timeout_ns)
+		fq_flush_locked(domain);
+	if (c->fq_count == c->fq_size)
+		fq_flush_locked(domain);
+	e = &c->fq_ring[(c->fq_head + c->fq_count) % c->fq_size];
+	e->pfn = pfn;
+	e->pages = pages;
+	e->queued_ns = now;
+	e->queued_op = atomic_load(&c->ops);
+	e->dev = dev;
+	c->fq_count++;
+	sim_spin_unlock(&c->fq_lock);
+}
+
+/*
+ * A translation the IOTLB still holds although the page table no longer
+ * has it: the lazy window. Report it with how long it has been open.
+ */
+static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
+			 size_t len, bool write)
+{
+	struct iommu_dma_cookie *c = &sd->cookie;
+	struct sim_machine *m = dev->sim;
+	u64 now = atomic_load(&m->clock_ns), ops = atomic_load(&c->ops);
+	unsigned long pfn = iova >> sd->iommu->gshift;
+	bool found = false;
+	u64 w_ops = 0, w_ns = 0;
+
+	sim_spin_lock(&c->fq_lock);
+	for (unsigned int i = 0; i < c->fq_count && c->fq_ring; i++) {
+		struct fq_entry *e = &c->fq_ring[(c->fq_head + i) % c->fq_size];
+
+		if (pfn >= e->pfn && pfn < e->pfn + e->pages) {
+			w_ops = ops - e->queued_op;
+			w_ns = now - e->queued_ns;
+			found = true;
+		}
+	}
+	c->stale_hits++;
+	if (w_ops > c->max_window_ops)
+		c->max_window_ops = w_ops;
+	if (w_ns > c->max_window_ns)
+		c->max_window_ns = w_ns;
+	sim_spin_unlock(&c->fq_lock);
+	if (found)
+		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, iova, len,
+			   "DMA-API: %s %s: device %s IOVA %#llx+%zu after it was unmapped, through a stale IOTLB entry (lazy mode: unmapped %llu DMA operations and %llu ns ago, still waiting in the flush queue)",
+			   dev_driver_string(dev), dev_name(dev),
+			   write ? "writes" : "reads", (unsigned long long)iova,
+			   len, (unsigned long long)w_ops,
+			   (unsigned long long)w_ns);
+	else
+		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, iova, len,
+			   "DMA-API: %s %s: device %s IOVA %#llx+%zu through a stale IOTLB entry: the page table no longer maps it and no invalidation was issued",
+			   dev_driver_string(dev), dev_name(dev),
+			   write ? "writes" : "reads", (unsigned long long)iova,
+			   len);
+}
+
+/*
+ * The bus observer for IOMMU translations: an IOTLB hit is compared with
+ * what the page table (as this driver keeps it) says now. A difference is
+ * a device using a translation the driver took away: reported once per
+ * device access, with dma-debug's reports (one group).
+ */
+static bool iommu_dma_bus_translated(struct sim_bus_observer *o,
+				     const struct sim_bus_translation *t,
+				     bool spoke)
+{
+	struct device *dev = t->txn->dev;
+	struct iommu_domain *domain;
+	struct sim_domain *sd;
+	phys_addr_t walk;
+	int wprot;
+	bool stale;
+
+	if (!t->iotlb_hit)
+		return false;
+	domain = iommu_get_domain_for_dev(dev);
+	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
+		return false;
+	sd = to_sim_domain(domain);
+	sim_spin_lock(&sd->lock);
+	stale = io_pgtable_lookup(sd->pgt, t->iova, &walk, &wprot, NULL) ||
+		walk != t->out || wprot != t->prot;
+	sim_spin_unlock(&sd->lock);
+	if (!stale)
+		return false;
+	/* one report per access: the stale use says it all */
+	if (!spoke)
+		report_stale(dev, sd, t->addr, t->len, t->txn->write);
+	return true;
+}
+
+static const struct sim_bus_observer_ops iommu_dma_observer_ops = {
+	.translated = iommu_dma_bus_translated,
+};
+
+/* Observe the machine's IOMMU translations (at IOMMU init). */
+int iommu_dma_observe(struct sim_machine *m)
+{
+	m->kernel->iommu_dma_obs.ops = &iommu_dma_observer_ops;
+	m->kernel->iommu_dma_obs.group = SIM_BUS_GROUP_DMA_API;
+	return sim_bus_observer_add(m, &m->kernel->iommu_dma_obs);
+}
+
+void iommu_dma_unobserve(struct sim_machine *m)
+{
+	sim_bus_observer_del(m, &m->kernel->iommu_dma_obs);
+}
+
+/* ------------------------------------------------------------------------ */
+/* IOVA allocation                                                          */
+/* ------------------------------------------------------------------------ */
+
+static dma_addr_t iommu_dma_alloc_iova(struct iommu_domain *domain,
+				       size_t size, u64 dma_limit,
+				       struct device *dev)
+{
+	struct iommu_dma_cookie *c = cookie_of(domain);
+	unsigned long shift = c->shift, iova_len = size >> shift, iova = 0;
+
+	dma_limit = min_not_zero(dma_limit, dev->bus_dma_limit);
+	if (domain->geometry.force_aperture)
+		dma_limit = min(dma_limit, (u64)domain->geometry.aperture_end);
+	/* Try to get PCI devices a SAC (32-bit) address first. */
+	if (dma_limit > DMA_BIT_MASK(32) && dev_is_pci(dev))
+		iova = alloc_iova_fast(c->iovad, iova_len,
+				       DMA_BIT_MASK(32) >> shift, false);
+	if (!iova)
+		iova = alloc_iova_fast(c->iovad, iova_len, dma_limit >> shift,
+				       true);
+	return (dma_addr_t)iova << shift;
+}
+
+static void iommu_dma_free_iova(struct iommu_domain *domain, struct device *dev,
+				dma_addr_t iova, size_t size, bool queued)
+{
+	struct iommu_dma_cookie *c = cookie_of(domain);
+
+	if (queued)
+		iommu_dma_queue_iova(domain, dev, iova >> c->shift,
+				     size >> c->shift);
+	else
+		free_iova_fast(c->iovad, iova >> c->shift, size >> c->shift);
+}
+
+/*
+ * Unmap IOVA, then invalidate now (strict) or queue it (lazy). Returns what
+ * the mapping's first byte translated to (0 if it was not mapped).
+ */
+static phys_addr_t __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr,
+				     size_t size)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_dma_cookie *c = cookie_of(domain);
+	size_t iova_off = iova_offset(c, dma_addr);
+	phys_addr_t phys = 0;
+	size_t unmapped;
+
+	count_op(c);
+	dma_addr -= iova_off;
+	size = iova_align(c, size + iova_off);
+	unmapped = iommu_unmap_fast_phys(domain, dma_addr, size, &phys);
+	if (unmapped != size)
+		SIM_WARN(dev->sim, dev,
+			 "%s %s: iommu-dma unmapped %zu of %zu bytes at IOVA %#llx",
+			 dev_driver_string(dev), dev_name(dev), unmapped, size,
+			 (unsigned long long)dma_addr);
+	if (!c->fq)
+		iommu_iotlb_sync_range(domain, dma_addr, size);
+	iommu_dma_free_iova(domain, dev, dma_addr, size, c->fq);
+	return phys ? phys + iova_off : 0;
+}
+
+static dma_addr_t __iommu_dma_map(struct device *dev, phys_addr_t phys,
+				  size_t size, int prot, u64 dma_mask)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_dma_cookie *c = cookie_of(domain);
+	size_t iova_off = iova_offset(c, phys);
+	dma_addr_t iova;
+
+	if (dma_get_min_align_mask(dev) > c->granule - 1) {
+		SIM_WARN(dev->sim, dev, "%s %s: Unsupported alignment constraint",
+			 dev_driver_string(dev), dev_name(dev));
+		return DMA_MAPPING_ERROR;
+	}
+	count_op(c);
+	size = iova_align(c, size + iova_off);
+	iova = iommu_dma_alloc_iova(domain, size, dma_mask, dev);
+	if (!iova)
+		return DMA_MAPPING_ERROR;
+	if (iommu_map(domain, iova, phys - iova_off, size, prot, GFP_ATOMIC)) {
+		iommu_dma_free_iova(domain, dev, iova, size, false);
+		return DMA_MAPPING_ERROR;
+	}
+	return iova + iova_off;
+}
+
+/*
+ * Bounce for an untrusted device: whole granules of swiotlb, the bytes
+ * around the buffer zeroed, so nothing else in those granules is visible.
+ */
+static phys_addr_t iommu_dma_map_swiotlb(struct device *dev, phys_addr_t phys,
+					 size_t size,
+					 enum dma_data_direction dir,
+					 unsigned long attrs)
+{
+	struct iommu_dma_cookie *c = cookie_of(dma_domain(dev));
+	struct sim_machine *m = dev->sim;
+	phys_addr_t tlb;
+
+	if (!is_swiotlb_active(dev)) {
+		SIM_WARN(m, dev, "%s %s: DMA bounce buffers are inactive, unable to map unaligned transaction.",
+			 dev_driver_string(dev), dev_name(dev));
+		return (phys_addr_t)DMA_MAPPING_ERROR;
+	}
+	tlb = __swiotlb_tbl_map_single(dev, phys, size,
+				       iova_align(c, size + iova_offset(c, phys)),
+				       (unsigned int)(c->granule - 1), dir, attrs);
+	if (tlb != (phys_addr_t)DMA_MAPPING_ERROR && dev_is_untrusted(dev)) {
+		u8 *virt = sim_phys_to_virt(m, tlb);
+		u64 start = iova_align_down(c, tlb);
+		u64 end = tlb + size;
+
+		memset(virt - (tlb - start), 0, tlb - start);
+		memset(virt + size, 0, iova_align(c, end) - end);
+		/* The device reads the zeroes, not stale lines. */
+		sim_cache_clean(m, start, iova_align(c, end) - start);
+	}
+	return tlb;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streaming                                                                */
+/* ------------------------------------------------------------------------ */
+
+dma_addr_t iommu_dma_map_phys(struct device *dev, phys_addr_t phys,
+			      size_t size, enum dma_data_direction dir,
+			      unsigned long attrs)
+{
+	bool coherent = dev_is_dma_coherent(dev);
+	int prot = dma_info_to_prot(dir, coherent, attrs);
+	struct iommu_dma_cookie *c = cookie_of(dma_domain(dev));
+	dma_addr_t iova;
+
+	if (dev_use_swiotlb(dev, size, dir) && iova_unaligned(c, phys, size)) {
+		if (attrs & DMA_ATTR_MMIO)
+			return DMA_MAPPING_ERROR;
+		phys = iommu_dma_map_swiotlb(dev, phys, size, dir, attrs);
+		if (phys == (phys_addr_t)DMA_MAPPING_ERROR)
+			return DMA_MAPPING_ERROR;
+	}
+	if (!coherent && !(attrs & (DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_MMIO)))
+		arch_sync_dma_for_device(dev, phys, size, dir);
+	iova = __iommu_dma_map(dev, phys, size, prot, dma_get_mask(dev));
+	if (iova == DMA_MAPPING_ERROR && !(attrs & DMA_ATTR_MMIO) &&
+	    is_swiotlb_buffer(dev, phys))
+		swiotlb_tbl_unmap_single(dev, phys, size, dir, attrs);
+	return iova;
+}
+
+void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
+			  size_t size, enum dma_data_direction dir,
+			  unsigned long attrs)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+	phys_addr_t phys;
+
+	if (attrs & DMA_ATTR_MMIO) {
+		__iommu_dma_unmap(dev, dma_handle, size);
+		return;
+	}
+	(void)domain;
+	/* One walk finds the buffer and clears the PTEs; the CPU side of
+	 * the unmap (cache maintenance, bounce back) follows. */
+	phys = __iommu_dma_unmap(dev, dma_handle, size);
+	if (!phys) {
+		SIM_WARN(dev->sim, dev, "%s %s: unmap of IOVA %#llx which is not mapped",
+			 dev_driver_string(dev), dev_name(dev),
+			 (unsigned long long)dma_handle);
+		return;
+	}
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) && !dev_is_dma_coherent(dev))
+		arch_sync_dma_for_cpu(dev, phys, size, dir);
+	if (unlikely(is_swiotlb_buffer(dev, phys)))
+		swiotlb_tbl_unmap_single(dev, phys, size, dir, attrs);
+}
+
+void iommu_dma_sync_single_for_cpu(struct device *dev, dma_addr_t dma_handle,
+				   size_t size, enum dma_data_direction dir)
+{
+	phys_addr_t phys;
+
+	if (dev_is_dma_coherent(dev) && !dev_use_swiotlb(dev, size, dir))
+		return;
+	phys = iommu_iova_to_phys(dma_domain(dev), dma_handle);
+	if (!dev_is_dma_coherent(dev))
+		arch_sync_dma_for_cpu(dev, phys, size, dir);
+	if (is_swiotlb_buffer(dev, phys))
+		swiotlb_sync_single_for_cpu(dev, phys, size, dir);
+}
+
+void iommu_dma_sync_single_for_device(struct device *dev,
+				      dma_addr_t dma_handle, size_t size,
+				      enum dma_data_direction dir)
+{
+	phys_addr_t phys;
+
+	if (dev_is_dma_coherent(dev) && !dev_use_swiotlb(dev, size, dir))
+		return;
+	phys = iommu_iova_to_phys(dma_domain(dev), dma_handle);
+	if (is_swiotlb_buffer(dev, phys))
+		swiotlb_sync_single_for_device(dev, phys, size, dir);
+	if (!dev_is_dma_coherent(dev))
+		arch_sync_dma_for_device(dev, phys, size, dir);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Scatterlists: one contiguous IOVA range for the whole list                */
+/* ------------------------------------------------------------------------ */
+
+void iommu_dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sgl,
+			       int nelems, enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	int i;
+
+	if (sgl->dma_flags & SG_DMA_SWIOTLB) {
+		for_each_sg(sgl, sg, nelems, i)
+			iommu_dma_sync_single_for_cpu(dev, sg_dma_address(sg),
+						      sg->length, dir);
+	} else if (!dev_is_dma_coherent(dev)) {
+		for_each_sg(sgl, sg, nelems, i)
+			arch_sync_dma_for_cpu(dev, sg_phys(sg), sg->length, dir);
+	}
+}
+
+void iommu_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sgl,
+				  int nelems, enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	int i;
+
+	if (sgl->dma_flags & SG_DMA_SWIOTLB) {
+		for_each_sg(sgl, sg, nelems, i)
+			iommu_dma_sync_single_for_device(dev, sg_dma_address(sg),
+							 sg->length, dir);
+	} else if (!dev_is_dma_coherent(dev)) {
+		for_each_sg(sgl, sg, nelems, i)
+			arch_sync_dma_for_device(dev, sg_phys(sg), sg->length,
+						 dir);
+	}
+}
+
+/*
+ * Write the DMA side of the list: segments that follow each other in IOVA
+ * without padding merge into one DMA segment while it stays within the
+ * maximum segment size and does not start a new segment-boundary window.
+ * The layout pass parked each segment's offset into its first granule in
+ * sg_dma_address and its padded IOVA length in sg_dma_len.
+ */
+static int finalise_sg(struct device *dev, struct scatterlist *sg, int nents,
+		       dma_addr_t dma_addr)
+{
+	unsigned long seg_mask = dma_get_seg_boundary(dev);
+	unsigned int max_len = dma_get_max_seg_size(dev), cur_len = 0;
+	struct scatterlist *s, *cur = sg;
+	int i, count = 0;
+
+	for_each_sg(sg, s, nents, i) {
+		dma_addr_t s_dma_addr = sg_dma_address(s);
+		unsigned int s_iova_off = (unsigned int)sg_dma_address(s);
+		unsigned int s_iova_len = sg_dma_len(s);
+		unsigned int s_length = s->length;
+
+		sg_dma_address(s) = DMA_MAPPING_ERROR;
+		sg_dma_len(s) = 0;
+		/* A P2P bus address: its own DMA segment, no IOVA used. */
+		if (sg_dma_is_bus_address(s)) {
+			if (i > 0)
+				cur = sg_next(cur);
+			sg_dma_unmark_bus_address(s);
+			sg_dma_address(cur) = s_dma_addr;
+			sg_dma_len(cur) = s_iova_len;
+			sg_dma_mark_bus_address(cur);
+			count++;
+			cur_len = 0;
+			continue;
+		}
+		if (cur_len && !s_iova_off && (dma_addr & seg_mask) &&
+		    max_len - cur_len >= s_length) {
+			cur_len += s_length;
+		} else {
+			if (i > 0)
+				cur = sg_next(cur);
+			cur_len = s_length;
+			count++;
+			sg_dma_address(cur) = dma_addr + s_iova_off;
+		}
+		sg_dma_len(cur) = cur_len;
+		dma_addr += s_iova_len;
+		/* Padding after this segment: the next cannot merge into it. */
+		if (s_length + s_iova_off < s_iova_len)
+			cur_len = 0;
+	}
+	return count;
+}
+
+static void invalidate_sg(struct scatterlist *sg, int nents)
+{
+	struct scatterlist *s;
+	int i;
+
+	for_each_sg(sg, s, nents, i) {
+		sg_dma_address(s) = DMA_MAPPING_ERROR;
+		sg_dma_len(s) = 0;
+	}
+}
+
+static int iommu_dma_map_sg_swiotlb(struct device *dev, struct scatterlist *sg,
+				    int nents, enum dma_data_direction dir,
+				    unsigned long attrs)
+{
+	struct scatterlist *s;
+	int i;
+
+	struct pci_p2pdma_map_state p2pdma_state = {};
+	int ret = -EIO;
+
+	sg->dma_flags |= SG_DMA_SWIOTLB;
+	for_each_sg(sg, s, nents, i) {
+		unsigned long a = attrs;
+
+		/*
+		 * The kernel's swiotlb list path maps P2PDMA pages like RAM;
+		 * here they keep their P2P treatment, so MMIO is never
+		 * bounced: bus-address segments bypass the IOMMU, host-bridge
+		 * ones are mapped as MMIO (and fail if not granule aligned).
+		 */
+		switch (pci_p2pdma_state(&p2pdma_state, dev, sg_page(s))) {
+		case PCI_P2PDMA_MAP_BUS_ADDR:
+			sg_map_p2p_bus_addr(s, &p2pdma_state);
+			continue;
+		case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
+			a |= DMA_ATTR_MMIO;
+			break;
+		case PCI_P2PDMA_MAP_NONE:
+			break;
+		default:
+			ret = -EREMOTEIO;
+			goto out_unmap;
+		}
+		sg_dma_address(s) = iommu_dma_map_phys(dev, sg_phys(s), s->length,
+						       dir, a);
+		if (sg_dma_address(s) == DMA_MAPPING_ERROR)
+			goto out_unmap;
+		sg_dma_len(s) = s->length;
+	}
+	return nents;
+
+out_unmap:
+	for (struct scatterlist *t = sg; t != s; t = sg_next(t)) {
+		if (sg_dma_is_bus_address(t)) {
+			sg_dma_unmark_bus_address(t);
+			continue;
+		}
+		iommu_dma_unmap_phys(dev, sg_dma_address(t), sg_dma_len(t), dir,
+				     attrs | DMA_ATTR_SKIP_CPU_SYNC |
+				     (is_pci_p2pdma_page(sg_page(t)) ?
+					      DMA_ATTR_MMIO : 0));
+	}
+	sg->dma_flags &= ~SG_DMA_SWIOTLB;
+	return ret;
+}
+
+/**
+ * iommu_dma_map_sg - map a whole scatterlist into one IOVA range
+ *
+ * Returns the number of DMA segments, or -EINVAL/-ENOMEM/-EIO with nothing
+ * left mapped and the list restored.
+ */
+int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
+		     enum dma_data_direction dir, unsigned long attrs)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_dma_cookie *c = cookie_of(domain);
+	int prot = dma_info_to_prot(dir, dev_is_dma_coherent(dev), attrs);
+	int prot_mmio = dma_info_to_prot(dir, dev_is_dma_coherent(dev),
+					 attrs | DMA_ATTR_MMIO);
+	unsigned long mask = dma_get_seg_boundary(dev);
+	struct scatterlist *s, *prev = NULL;
+	struct pci_p2pdma_map_state p2pdma_state = {};
+	size_t iova_len = 0, mapped = 0;
+	dma_addr_t iova;
+	int i, ret;
+
+	if (dev_use_swiotlb(dev, 0, dir)) {
+		for_each_sg(sg, s, nents, i)
+			if (iova_unaligned(c, sg_phys(s), s->length))
+				return iommu_dma_map_sg_swiotlb(dev, sg, nents,
+								dir, attrs);
+	}
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		iommu_dma_sync_sg_for_device(dev, sg, nents, dir);
+
+	/*
+	 * Lay the segments out back to back in IOVA, each padded to whole
+	 * granules. The offset into the first granule comes from the physical
+	 * address: pages (4K) may be smaller than the IOMMU granule.
+	 * P2PDMA pages: a bus-address segment takes no IOVA (finalise_sg()
+	 * copies its address through), one through the host bridge gets IOVA
+	 * mapped IOMMU_MMIO, one the topology cannot carry fails the list.
+	 */
+	for_each_sg(sg, s, nents, i) {
+		size_t s_iova_off = iova_offset(c, sg_phys(s));
+		size_t s_iova_len = iova_align(c, s->length + s_iova_off);
+		size_t pad_len = (mask - iova_len + 1) & mask;
+
+		switch (pci_p2pdma_state(&p2pdma_state, dev, sg_page(s))) {
+		case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
+		case PCI_P2PDMA_MAP_NONE:
+			break;
+		case PCI_P2PDMA_MAP_BUS_ADDR:
+			sg_map_p2p_bus_addr(s, &p2pdma_state);
+			continue;
+		default:
+			ret = -EREMOTEIO;
+			goto out_restore_sg;
+		}
+		sg_dma_address(s) = s_iova_off;
+		/* Keep a segment from straddling the device's boundary. */
+		if (pad_len && pad_len < s_iova_len - 1 && prev) {
+			sg_dma_len(prev) += (unsigned int)pad_len;
+			iova_len += pad_len;
+		}
+		sg_dma_len(s) = (unsigned int)s_iova_len;
+		iova_len += s_iova_len;
+		prev = s;
+	}
+	if (!iova_len)
+		return finalise_sg(dev, sg, nents, 0);
+
+	count_op(c);
+	iova = iommu_dma_alloc_iova(domain, iova_len, dma_get_mask(dev), dev);
+	if (!iova) {
+		ret = -ENOMEM;
+		goto out_restore_sg;
+	}
+	for_each_sg(sg, s, nents, i) {
+		if (sg_dma_is_bus_address(s))
+			continue;
+		ret = iommu_map(domain, iova + mapped,
+				sg_phys(s) - sg_dma_address(s), sg_dma_len(s),
+				is_pci_p2pdma_page(sg_page(s)) ? prot_mmio : prot,
+				GFP_ATOMIC);
+		if (ret)
+			goto out_unmap;
+		mapped += sg_dma_len(s);
+	}
+	return finalise_sg(dev, sg, nents, iova);
+
+out_unmap:
+	if (mapped)
+		iommu_unmap(domain, iova, mapped);
+	iommu_dma_free_iova(domain, dev, iova, iova_len, false);
+out_restore_sg:
+	for_each_sg(sg, s, nents, i)
+		sg_dma_unmark_bus_address(s);
+	invalidate_sg(sg, nents);
+	if (ret != -ENOMEM && ret != -EREMOTEIO)
+		return -EINVAL;
+	return ret;
+}
+
+void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
+			enum dma_data_direction dir, unsigned long attrs)
+{
+	dma_addr_t end = 0, start = DMA_MAPPING_ERROR;
+	struct scatterlist *tmp;
+	int i;
+
+	if (sg->dma_flags & SG_DMA_SWIOTLB) {
+		for_each_sg(sg, tmp, nents, i) {
+			if (sg_dma_is_bus_address(tmp)) {
+				sg_dma_unmark_bus_address(tmp);
+				continue;
+			}
+			iommu_dma_unmap_phys(dev, sg_dma_address(tmp),
+					     sg_dma_len(tmp), dir,
+					     is_pci_p2pdma_page(sg_page(tmp)) ?
+						     attrs | DMA_ATTR_MMIO :
+						     attrs);
+		}
+		sg->dma_flags &= ~SG_DMA_SWIOTLB;
+		return;
+	}
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		iommu_dma_sync_sg_for_cpu(dev, sg, nents, dir);
+	/*
+	 * One contiguous IOVA range: find where it starts and ends. P2P
+	 * bus-address segments have no IOVA; they are only unmarked.
+	 */
+	for_each_sg(sg, tmp, nents, i) {
+		if (sg_dma_is_bus_address(tmp)) {
+			sg_dma_unmark_bus_address(tmp);
+			continue;
+		}
+		if (sg_dma_len(tmp) == 0)
+			break;
+		if (start == DMA_MAPPING_ERROR)
+			start = sg_dma_address(tmp);
+		end = sg_dma_address(tmp) + sg_dma_len(tmp);
+	}
+	if (start != DMA_MAPPING_ERROR && end)
+		__iommu_dma_unmap(dev, start, end - start);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Allocations                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Allocations through the IOMMU come in whole IOMMU granules: the mapping
+ * covers whole granules, so anything smaller would let the device see the
+ * rest of the granule (other allocations' memory) on 16K/64K granules.
+ * A buddy block of that order is naturally aligned, hence granule-aligned.
+ */
+static unsigned int iommu_alloc_order(struct device *dev, size_t size)
+{
+	struct iommu_dma_cookie *c = cookie_of(dma_domain(dev));
+
+	return (unsigned int)get_order(iova_align(c, ALIGN(size, PAGE_SIZE)));
+}
+
+/*
+ * Coherent memory through the IOMMU: physically contiguous whole granules
+ * from any zone (the IOMMU gives the addressing), uncached alias for a
+ * non-coherent device, mapped for the coherent mask.
+ */
+void *iommu_dma_alloc(struct device *dev, size_t size, dma_addr_t *handle,
+		      gfp_t gfp, unsigned long attrs)
+{
+	struct sim_machine *m = dev->sim;
+	bool coherent = dev_is_dma_coherent(dev);
+	int prot = dma_info_to_prot(DMA_BIDIRECTIONAL, coherent, attrs);
+	unsigned int order;
+	struct page *page;
+	phys_addr_t phys;
+	dma_addr_t iova;
+
+	order = iommu_alloc_order(dev, size);
+	size = PAGE_SIZE << order;
+	if (order > MAX_PAGE_ORDER)
+		return NULL;
+	page = sim_alloc_pages_gfp(m, gfp & ~__GFP_ZERO, order, 0);
+	if (!page)
+		return NULL;
+	phys = page_to_phys(page);
+	memset(page_address(page), 0, size);
+	if (!coherent)
+		sim_cache_flush(m, phys, size);
+	iova = __iommu_dma_map(dev, phys, size, prot, dev->coherent_dma_mask);
+	if (iova == DMA_MAPPING_ERROR) {
+		sim_free_pages(m, page, order);
+		return NULL;
+	}
+	*handle = iova;
+	return coherent ? page_address(page) : sim_phys_to_uncached(m, phys);
+}
+
+void iommu_dma_free(struct device *dev, size_t size, void *cpu_addr,
+		    dma_addr_t handle)
+{
+	struct sim_machine *m = dev->sim;
+	phys_addr_t phys = sim_virt_to_phys(m, cpu_addr);
+	unsigned int order = iommu_alloc_order(dev, size);
+
+	__iommu_dma_unmap(dev, handle, PAGE_SIZE << order);
+	if (phys != (phys_addr_t)-1)
+		sim_free_pages(m, sim_phys_to_page(m, phys), order);
+}
+
+/*
+ * dma_alloc_pages() through the IOMMU, as dma_common_alloc_pages(): pages
+ * from anywhere, mapped like a streaming mapping (so an untrusted device
+ * gets bounced sub-granule memory and the owner syncs, as the API requires).
+ */
+struct page *iommu_dma_alloc_pages(struct device *dev, size_t size,
+				   dma_addr_t *handle,
+				   enum dma_data_direction dir, gfp_t gfp)
+{
+	struct sim_machine *m = dev->sim;
+	unsigned int order = (unsigned int)get_order(size);
+	struct page *page;
+	dma_addr_t iova;
+
+	if (order > MAX_PAGE_ORDER)
+		return NULL;
+	page = sim_alloc_pages_gfp(m, gfp & ~__GFP_ZERO, order, 0);
+	if (!page)
+		return NULL;
+	memset(page_address(page), 0, PAGE_SIZE << order);
+	iova = iommu_dma_map_phys(dev, page_to_phys(page), size, dir,
+				  DMA_ATTR_SKIP_CPU_SYNC);
+	if (iova == DMA_MAPPING_ERROR) {
+		sim_free_pages(m, page, order);
+		return NULL;
+	}
+	*handle = iova;
+	return page;
+}
+
+void iommu_dma_free_pages(struct device *dev, size_t size, struct page *page,
+			  dma_addr_t handle, enum dma_data_direction dir)
+{
+	iommu_dma_unmap_phys(dev, handle, size, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	sim_free_pages(dev->sim, page, (unsigned int)get_order(size));
+}
+
+size_t iommu_dma_max_mapping_size(struct device *dev)
+{
+	if (dev_is_untrusted(dev) && is_swiotlb_active(dev))
+		return swiotlb_max_mapping_size(dev);
+	return SIZE_MAX;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The two-step IOVA API                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * dma_iova_try_alloc - try to allocate an IOVA range for the IOVA API
+ * @phys: the physical address of the first range to be linked (its offset
+ *	inside a granule is carried into state->addr)
+ * @size: the total size to be linked
+ *
+ * Zeroes @state. Returns false (and leaves the state unused) when the device
+ * does not go through iommu-dma, for a zero size or one with the
+ * DMA_IOVA_USE_SWIOTLB bit, or when no IOVA is left; the caller then uses
+ * the streaming API.
+ */
+bool dma_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
+			phys_addr_t phys, size_t size)
+{
+	struct iommu_domain *domain;
+	struct iommu_dma_cookie *c;
+	size_t iova_off;
+	dma_addr_t addr;
+
+	memset(state, 0, sizeof(*state));
+	if (!use_dma_iommu(dev))
+		return false;
+	domain = dma_domain(dev);
+	c = cookie_of(domain);
+	iova_off = iova_offset(c, phys);
+	if (!size) {
+		SIM_WARN(dev->sim, dev, "dma_iova_try_alloc: %s: zero size",
+			 dev_name(dev));
+		return false;
+	}
+	if ((u64)size & DMA_IOVA_USE_SWIOTLB) {
+		SIM_WARN(dev->sim, dev,
+			 "dma_iova_try_alloc: %s: size %#zx has DMA_IOVA_USE_SWIOTLB set",
+			 dev_name(dev), size);
+		return false;
+	}
+	count_op(c);
+	addr = iommu_dma_alloc_iova(domain, iova_align(c, size + iova_off),
+				    dma_get_mask(dev), dev);
+	if (!addr)
+		return false;
+	state->addr = addr + iova_off;
+	state->__size = size;
+	debug_dma_iova_alloc(dev, state);
+	return true;
+}
+
+void dma_iova_free(struct device *dev, struct dma_iova_state *state)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_dma_cookie *c;
+	size_t pad, size = dma_iova_size(state);
+
+	if (!domain || !domain->iova_cookie || !dma_use_iova(state))
+		return;
+	c = cookie_of(domain);
+	pad = iova_offset(c, state->addr);
+	debug_dma_iova_free(dev, state);
+	iommu_dma_free_iova(domain, dev, state->addr - pad,
+			    iova_align(c, size + pad), false);
+}
+
+static inline __attribute__((always_inline)) int
+__dma_iova_link(struct device *dev, dma_addr_t addr, phys_addr_t phys,
+		size_t size, enum dma_data_direction dir, unsigned long attrs)
+{
+	bool coherent = dev_is_dma_coherent(dev);
+	int prot = dma_info_to_prot(dir, coherent, attrs);
+
+	if (!coherent && !(attrs & (DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_MMIO)))
+		arch_sync_dma_for_device(dev, phys, size, dir);
+	/* No IOTLB maintenance: dma_iova_sync() does it once. */
+	return iommu_map(dma_domain(dev), addr, phys, size, prot, GFP_ATOMIC);
+}
+
+static int iova_bounce_and_link(struct device *dev, dma_addr_t addr,
+				phys_addr_t phys, size_t bounce_len,
+				enum dma_data_direction dir,
+				unsigned long attrs, size_t iova_start_pad)
+{
+	struct iommu_dma_cookie *c = cookie_of(dma_domain(dev));
+	phys_addr_t bounce;
+	int error;
+
+	bounce = iommu_dma_map_swiotlb(dev, phys, bounce_len, dir, attrs);
+	if (bounce == (phys_addr_t)DMA_MAPPING_ERROR)
+		return -ENOMEM;
+	error = __dma_iova_link(dev, addr - iova_start_pad,
+				bounce - iova_start_pad,
+				iova_align(c, bounce_len), dir, attrs);
+	if (error)
+		swiotlb_tbl_unmap_single(dev, bounce, bounce_len, dir, attrs);
+	return error;
+}
+
+static void __iommu_dma_iova_unlink(struct device *dev,
+				    struct dma_iova_state *state,
+				    size_t offset, size_t size,
+				    enum dma_data_direction dir,
+				    unsigned long attrs, bool free_iova);
+
+/* Bounce the unaligned head and tail of a range, link the middle. */
+static int iova_link_swiotlb(struct device *dev, struct dma_iova_state *state,
+			     phys_addr_t phys, size_t offset, size_t size,
+			     enum dma_data_direction dir, unsigned long attrs)
+{
+	struct iommu_dma_cookie *c = cookie_of(dma_domain(dev));
+	size_t iova_start_pad = iova_offset(c, phys);
+	size_t iova_end_pad = iova_offset(c, phys + size);
+	dma_addr_t addr = state->addr + offset;
+	size_t mapped = 0;
+	int error;
+
+	if (iova_start_pad) {
+		size_t bounce_len = min(size, (size_t)c->granule - iova_start_pad);
+
+		error = iova_bounce_and_link(dev, addr, phys, bounce_len, dir,
+					     attrs, iova_start_pad);
+		if (error)
+			return error;
+		state->__size |= DMA_IOVA_USE_SWIOTLB;
+		mapped += bounce_len;
+		size -= bounce_len;
+		if (!size)
+			return 0;
+	}
+	size -= iova_end_pad;
+	error = __dma_iova_link(dev, addr + mapped, phys + mapped, size, dir,
+				attrs);
+	if (error)
+		goto out_unmap;
+	mapped += size;
+	if (iova_end_pad) {
+		error = iova_bounce_and_link(dev, addr + mapped, phys + mapped,
+					     iova_end_pad, dir, attrs, 0);
+		if (error)
+			goto out_unmap;
+		state->__size |= DMA_IOVA_USE_SWIOTLB;
+	}
+	return 0;
+
+out_unmap:
+	if (mapped)
+		__iommu_dma_iova_unlink(dev, state, offset, mapped, dir, attrs,
+					false);
+	return error;
+}
+
+/**
+ * dma_iova_link - link a physical range into an allocated IOVA range
+ * @offset: where in the IOVA range; every link but the first (offset 0)
+ *	must start on a granule boundary
+ *
+ * No IOTLB maintenance: call dma_iova_sync() before the device uses it.
+ * Returns 0, -EIO for the alignment rule, -EPERM for MMIO that an untrusted
+ * device would need bounced, -ENOMEM; a failing link leaves nothing of
+ * itself mapped.
+ */
+int dma_iova_link(struct device *dev, struct dma_iova_state *state,
+		  phys_addr_t phys, size_t offset, size_t size,
+		  enum dma_data_direction dir, unsigned long attrs)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_dma_cookie *c;
+	size_t iova_start_pad;
+	int ret;
+
+	if (!domain || !domain->iova_cookie || !dma_use_iova(state))
+		return -EINVAL;
+	c = cookie_of(domain);
+	iova_start_pad = iova_offset(c, phys);
+	if (iova_start_pad && offset > 0) {
+		SIM_WARN(dev->sim, dev,
+			 "dma_iova_link: %s: phys %#llx at offset %#zx is not granule aligned",
+			 dev_name(dev), (unsigned long long)phys, offset);
+		ret = -EIO;
+		goto out;
+	}
+	if (dev_use_swiotlb(dev, size, dir) && iova_unaligned(c, phys, size)) {
+		if (attrs & DMA_ATTR_MMIO) {
+			ret = -EPERM;
+			goto out;
+		}
+		ret = iova_link_swiotlb(dev, state, phys, offset, size, dir,
+					attrs);
+		goto out;
+	}
+	ret = __dma_iova_link(dev, state->addr + offset - iova_start_pad,
+			      phys - iova_start_pad,
+			      iova_align(c, size + iova_start_pad), dir, attrs);
+out:
+	if (dma_debug_on(dev->sim))
+		debug_dma_iova_link(dev, state, phys, offset, size, dir, attrs,
+				    ret);
+	return ret;
+}
+
+/**
+ * dma_iova_sync - make linked ranges visible to the device
+ *
+ * One ranged IOTLB sync for everything linked in [offset, offset + size).
+ */
+int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
+		  size_t offset, size_t size)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_dma_cookie *c;
+	dma_addr_t addr;
+	size_t pad;
+
+	if (!domain || !domain->iova_cookie)
+		return -EINVAL;
+	c = cookie_of(domain);
+	addr = state->addr + offset;
+	pad = iova_offset(c, addr);
+	/*
+	 * iommu_sync_map(): new mappings need no IOTLB invalidation (the
+	 * IOTLB never caches a non-present entry); units that must flush
+	 * write buffers would do it here, once for the whole range.
+	 */
+	(void)pad;
+	atomic_fetch_add(&to_sim_domain(domain)->iommu->sync_maps, 1);
+	debug_dma_iova_sync(dev, state, offset, size);
+	return 0;
+}
+
+/* Slow path: undo cache maintenance and bounce buffers granule by granule. */
+static void iova_unlink_range_slow(struct device *dev, dma_addr_t addr,
+				   size_t size, enum dma_data_direction dir,
+				   unsigned long attrs)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_dma_cookie *c = cookie_of(domain);
+	size_t iova_start_pad = iova_offset(c, addr);
+	dma_addr_t end = addr + size;
+
+	do {
+		phys_addr_t phys = iommu_iova_to_phys(domain, addr);
+		size_t len = min((size_t)(end - addr),
+				 (size_t)c->granule - iova_start_pad);
+
+		if (!phys) {
+			SIM_WARN(dev->sim, dev,
+				 "dma_iova_unlink: %s: IOVA %#llx is not linked",
+				 dev_name(dev), (unsigned long long)addr);
+			return;
+		}
+		if (!dev_is_dma_coherent(dev) &&
+		    !(attrs & (DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_MMIO)))
+			arch_sync_dma_for_cpu(dev, phys, len, dir);
+		if (is_swiotlb_buffer(dev, phys))
+			swiotlb_tbl_unmap_single(dev, phys, len, dir, attrs);
+		addr += len;
+		iova_start_pad = 0;
+	} while (addr < end);
+}
+
+static void __iommu_dma_iova_unlink(struct device *dev,
+				    struct dma_iova_state *state,
+				    size_t offset, size_t size,
+				    enum dma_data_direction dir,
+				    unsigned long attrs, bool free_iova)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_dma_cookie *c = cookie_of(domain);
+	dma_addr_t addr = state->addr + offset;
+	size_t iova_start_pad = iova_offset(c, addr);
+	bool queued = free_iova && c->fq;
+	size_t unmapped;
+
+	count_op(c);
+	if ((state->__size & DMA_IOVA_USE_SWIOTLB) ||
+	    (!dev_is_dma_coherent(dev) &&
+	     !(attrs & (DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_MMIO))))
+		iova_unlink_range_slow(dev, addr, size, dir, attrs);
+	size = iova_align(c, size + iova_start_pad);
+	addr -= iova_start_pad;
+	unmapped = iommu_unmap_fast(domain, addr, size);
+	if (unmapped != size)
+		SIM_WARN(dev->sim, dev,
+			 "dma_iova_unlink: %s: unlinked %zu of %zu bytes at IOVA %#llx",
+			 dev_name(dev), unmapped, size, (unsigned long long)addr);
+	if (!queued)
+		iommu_iotlb_sync_range(domain, addr, size);
+	if (free_iova)
+		iommu_dma_free_iova(domain, dev, addr, size, queued);
+}
+
+void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
+		     size_t offset, size_t size, enum dma_data_direction dir,
+		     unsigned long attrs)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+
+	if (!domain || !domain->iova_cookie || !dma_use_iova(state))
+		return;
+	debug_dma_iova_unlink(dev, state, offset, size, dir);
+	__iommu_dma_iova_unlink(dev, state, offset, size, dir, attrs, false);
+}
+
+/**
+ * dma_iova_destroy - unlink everything and free the IOVA range
+ * @mapped_len: the bytes linked, from offset 0 (0 if the first link failed)
+ */
+void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
+		      size_t mapped_len, enum dma_data_direction dir,
+		      unsigned long attrs)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+
+	if (!domain || !domain->iova_cookie || !dma_use_iova(state))
+		return;
+	if (!mapped_len) {
+		/* The first link failed: there is nothing to unlink. */
+		dma_iova_free(dev, state);
+		return;
+	}
+	debug_dma_iova_destroy(dev, state, mapped_len, dir);
+	__iommu_dma_iova_unlink(dev, state, 0, mapped_len, dir, attrs, true);
+}
+
+/* The lazy flush queue's statistics for reports and the CLI. */
+int sim_iommu_fq_stats(struct device *dev, unsigned long *flushes,
+		       unsigned int *queued, u64 *max_window_ops,
+		       u64 *max_window_ns, unsigned long *stale_hits)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_dma_cookie *c;
+
+	if (!domain || !domain->iova_cookie)
+		return -ENOENT;
+	c = cookie_of(domain);
+	sim_spin_lock(&c->fq_lock);
+	*flushes = atomic_load(&c->fq_flushes);
+	*queued = c->fq_count;
+	*max_window_ops = c->max_window_ops;
+	*max_window_ns = c->max_window_ns;
+	*stale_hits = c->stale_hits;
+	sim_spin_unlock(&c->fq_lock);
+	return 0;
+}
+
+int sim_iommu_iova_stats(struct device *dev, struct sim_iommu_iova_stats *out)
+{
+	struct iommu_domain *domain = dev ? dma_domain(dev) : NULL;
+	struct iommu_dma_cookie *c;
+	unsigned long live, held, peak;
+
+	if (!out)
+		return -EINVAL;
+	if (!domain || !domain->iova_cookie)
+		return -ENOENT;
+	c = cookie_of(domain);
+	iova_domain_frames(c->iovad, &live, &held, &peak);
+	out->live = (u64)live << c->shift;
+	out->held = (u64)held << c->shift;
+	out->peak_held = (u64)peak << c->shift;
+	out->ranges = iova_domain_allocations(c->iovad);
+	return 0;
+}
+
+int sim_iommu_flush_queue(struct device *dev)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+
+	if (!domain || !domain->iova_cookie)
+		return -ENOENT;
+	return iommu_dma_fq_flush(domain);
+}

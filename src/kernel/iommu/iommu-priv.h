@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IOMMU hardware units, groups, domains and the iommu-dma cookie: what the
+ * iommu core (iommu.c), iommu-dma (dma-iommu.c) and the machine's routing
+ * share. Not installed.
+ */
+#ifndef _DMASTACK_IOMMU_PRIV_H
+#define _DMASTACK_IOMMU_PRIV_H
+
+#include "internal.h"
+#include "hw/iommu/unit.h"
+#include "pt.h"
+#include "iova.h"
+
+enum sim_iommu_mode {
+	SIM_IOMMU_OFF,
+	SIM_IOMMU_PASSTHROUGH,
+	SIM_IOMMU_STRICT,
+	SIM_IOMMU_LAZY,
+};
+
+struct sim_iommu_resv {
+	u64 start, end;		/* inclusive IOVA range */
+	const char *why;
+};
+
+struct cmdq_format;
+
+/* The invalidation queue (cmdq.c): a ring in RAM and the unit's registers. */
+struct sim_cmdq {
+	const struct cmdq_format *fmt;
+	pthread_mutex_t lock;		/* the driver's queue lock */
+	struct page *pages;		/* order 1: ring, then status words */
+	u8 *ring;
+	u32 *status;			/* one per ring slot */
+	phys_addr_t ring_phys, status_phys;
+	unsigned int sw_tail;		/* driver: next free slot */
+	_Atomic unsigned long syncs;
+};
+
+/* The driver's state for one unit (platform line "iommu"). */
+struct sim_iommu {
+	struct sim_machine *m;
+	struct sim_iommu_hw *hw;	/* the unit it programs */
+	char id[32];
+	char format[16];
+	enum sim_iommu_mode mode;
+	unsigned long granule;
+	unsigned int gshift;
+	unsigned int va_bits;
+
+	_Atomic unsigned long invalidations;
+	_Atomic unsigned long sync_maps;	/* dma_iova_sync / iotlb_sync_map */
+	struct sim_cmdq cmdq;
+	struct iommu_domain *blocked;	/* the unit's blocking domain */
+
+	/* domain ids in use */
+	pthread_mutex_t did_lock;
+	bool did_used[SIM_IOMMU_DIDS];
+
+	struct sim_iommu_resv resv[4];
+	unsigned int nr_resv;
+	unsigned int fq_size;		/* flush queue entries */
+	u64 fq_timeout_ns;		/* flush queue timeout (machine clock) */
+	unsigned long guard_pfns;	/* IOVA guard frames after each range */
+	/* the root table and one context table per bus */
+	struct page *rt_page;
+	struct page *ctx_pages[256];
+};
+
+struct iommu_group {
+	int id;
+	struct sim_iommu *iommu;
+	struct sim_node *top;		/* bridge (or device) the group is for */
+	struct iommu_domain *default_domain;
+	/* what the hardware uses; changed under @lock, read lock-free */
+	struct iommu_domain *_Atomic domain;
+	pthread_mutex_t lock;		/* group->mutex: attach, ownership */
+	void *owner;			/* DMA owner (VFIO), NULL if none */
+	unsigned int nr_devices;
+};
+
+/* A lazy-mode flush queue entry: IOVA unmapped, IOTLB not yet flushed. */
+struct fq_entry {
+	unsigned long pfn, pages;
+	u64 queued_ns;		/* machine clock at unmap */
+	u64 queued_op;		/* cookie op counter at unmap */
+	struct device *dev;
+};
+
+struct iommu_dma_cookie {
+	struct iova_domain *iovad;
+	unsigned long granule;
+	unsigned int shift;
+	bool fq;			/* lazy: unmaps go through the queue */
+	sim_spinlock_t fq_lock;
+	struct fq_entry *fq_ring;
+	unsigned int fq_head, fq_count, fq_size;
+	_Atomic u64 ops;		/* map/unmap operations, for windows */
+	_Atomic unsigned long fq_flushes;
+	u64 max_window_ops, max_window_ns;	/* longest stale window seen */
+	unsigned long stale_hits;
+};
+
+/*
+ * A paging/identity/blocked domain. Domains are used from different CPUs at
+ * once; the hot lock and the cookie start on their own cache lines, and the
+ * allocation is padded, so two domains never share one.
+ */
+struct sim_domain {
+	struct iommu_domain domain;
+	struct sim_iommu *iommu;
+	unsigned int id;
+	struct io_pgtable *pgt;
+	_Alignas(64) sim_spinlock_t lock;	/* page-table updates (short) */
+	_Alignas(64) struct iommu_dma_cookie cookie;
+	char pad[64];
+};
+
+static inline struct sim_domain *to_sim_domain(struct iommu_domain *d)
+{
+	return container_of(d, struct sim_domain, domain);
+}
+
+/* iommu.c */
+int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen);
+void sim_iommu_exit_machine(struct sim_machine *m);
+struct sim_iommu *sim_iommu_of_dev(struct device *dev);
+struct iommu_domain *iommu_get_dma_domain(struct device *dev);
+size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
+			size_t size);
+size_t iommu_unmap_fast_phys(struct iommu_domain *domain, unsigned long iova,
+			     size_t size, phys_addr_t *first_phys);
+void iommu_iotlb_sync_range(struct iommu_domain *domain, unsigned long iova,
+			    size_t size);
+void iommu_flush_iotlb_all(struct iommu_domain *domain);
+int iommu_dma_fq_flush(struct iommu_domain *domain);
+void iommu_dma_fq_timer(struct iommu_domain *domain);
+/* Translation by the hardware for a device access; -EFAULT on a fault. */
+int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
+			phys_addr_t *phys, bool *translated,
+			struct sim_bus_txn *txn);
+
+/* cmdq.c */
+int sim_cmdq_init(struct sim_iommu *u);
+void sim_cmdq_fini(struct sim_iommu *u);
+int sim_cmdq_inval_sync(struct sim_iommu *u, unsigned int did, u64 iova,
+			u64 size, bool all);
+int sim_cmdq_submit_raw(struct sim_iommu *u, u64 d0, u64 d1);
+const char *sim_cmdq_name(struct sim_iommu *u);
+
+/* dma-iommu.c */
+int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev);
+void iommu_dma_put_cookie(struct iommu_domain *domain);
+void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
+			  unsigned long pfn, unsigned long pages);
+/* The lazy-window report on IOTLB hits, a bus observer (at IOMMU init). */
+int iommu_dma_observe(struct sim_machine *m);
+void iommu_dma_unobserve(struct sim_machine *m);
+
+#endif /* _DMASTACK_IOMMU_PRIV_H */

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IOVA space allocator (drivers/iommu/iova.c semantics, FreeBSD
+ * iommu_gas.c structure): allocated ranges in a balanced tree augmented
+ * with the largest free gap below each subtree, so finding space is
+ * O(log n); per-thread (the per-CPU analogue) magazine caches of recently freed ranges by size class
+ * in front of a shared depot, so the common alloc/free is a few loads.
+ *
+ * Units are granule frames ("pfn" = iova >> granule shift), as in Linux.
+ */
+#ifndef _DMASTACK_IOMMU_IOVA_H
+#define _DMASTACK_IOMMU_IOVA_H
+
+#include "internal.h"
+
+/* Sizes below 2^(IOVA_RANGE_CACHE_MAX_SIZE - 1) frames are cached. */
+#define IOVA_RANGE_CACHE_MAX_SIZE	6
+#define IOVA_MAG_SIZE			127
+#define IOVA_DEPOT_MAX			64	/* full magazines kept per size */
+
+struct iova_domain;
+
+/**
+ * iova_domain_create - an empty IOVA space
+ * @m: machine, for the allocation hook (fail-Nth)
+ * @granule: bytes per frame (power of two, >= 4K)
+ * @start_pfn: lowest frame that may be allocated (>= 1: frame 0 never is)
+ * @guard_pfns: free frames kept after every allocation (0 = none), so an
+ *	overrun hits unmapped space
+ */
+struct iova_domain *iova_domain_create(struct sim_machine *m,
+				       unsigned long granule,
+				       unsigned long start_pfn,
+				       unsigned long guard_pfns);
+/* Frees the tree, the caches and the depot. */
+void iova_domain_destroy(struct iova_domain *iovad);
+
+/*
+ * Take [pfn_lo, pfn_hi] out of the space for good (reserved regions such as
+ * the x86 MSI window). Overlapping or adjacent reservations merge. Returns
+ * 0, -EINVAL (lo > hi), -EBUSY (overlaps an allocation) or -ENOMEM.
+ */
+int reserve_iova(struct iova_domain *iovad, unsigned long pfn_lo,
+		 unsigned long pfn_hi);
+
+/**
+ * alloc_iova_fast - allocate @size frames ending at or below @limit_pfn
+ *
+ * Sizes below the cache limit are rounded up to a power of two and come
+ * naturally aligned, from the calling thread's magazine when it has one, else
+ * the depot, else the tree (highest fit first, as Linux allocates
+ * top-down). With @flush_rcache, a failing tree allocation empties every
+ * cache into the tree and tries once more. Returns the first frame, or 0.
+ */
+unsigned long alloc_iova_fast(struct iova_domain *iovad, unsigned long size,
+			      unsigned long limit_pfn, bool flush_rcache);
+/* Give back what alloc_iova_fast() returned (same @size). */
+void free_iova_fast(struct iova_domain *iovad, unsigned long pfn,
+		    unsigned long size);
+
+/*
+ * Tree-only allocation and free (no rounding, alignment by @size_aligned),
+ * for callers that want exact sizes. Returns the first frame, or 0.
+ */
+unsigned long alloc_iova(struct iova_domain *iovad, unsigned long size,
+			 unsigned long limit_pfn, bool size_aligned);
+/* Free the allocation containing @pfn; returns its size in frames, 0 if none. */
+unsigned long free_iova(struct iova_domain *iovad, unsigned long pfn);
+
+/* Empty every thread's cache and the depot back into the tree. */
+void iova_cache_flush(struct iova_domain *iovad);
+
+unsigned long iova_shift(struct iova_domain *iovad);
+/* Allocations live in the tree (cached free ranges are not counted). */
+unsigned long iova_domain_allocations(struct iova_domain *iovad);
+/*
+ * Frames held by callers (*@live), taken from the tree (*@held: live and
+ * cached) and the most ever taken at once (*@peak).
+ */
+void iova_domain_frames(struct iova_domain *iovad, unsigned long *live,
+			unsigned long *held, unsigned long *peak);
+/* Reserved ranges in the tree, counting merged ones once. */
+unsigned long iova_domain_reservations(struct iova_domain *iovad);
+/* Frames held in caches and depot. */
+unsigned long iova_domain_cached(struct iova_domain *iovad);
+/* Debug builds and tests: check the tree's order, balance and gap
+ * augmentation; returns 0 or -EUCLEAN with a report. */
+int iova_domain_check(struct iova_domain *iovad);
+
+/*
+ * Check the tree after every mutation, reporting to stderr (on from
+ * creation when iova.c is built with -DIOVA_DEBUG), and verify in
+ * free_iova_fast() that the range is an allocation of that size.
+ */
+void iova_domain_set_debug(struct iova_domain *iovad, bool on);
+/*
+ * Tests: use magazines of @mag_size ranges (1..IOVA_MAG_SIZE) and depots of
+ * @depot_max magazines (0..IOVA_DEPOT_MAX), before any cache use.
+ * Returns 0 or -EINVAL.
+ */
+int iova_domain_set_rcache_limits(struct iova_domain *iovad,
+				  unsigned int mag_size,
+				  unsigned int depot_max);
+
+#endif /* _DMASTACK_IOMMU_IOVA_H */

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A variant driver in the manner of vfio/nvgrace-gpu: device memory that
+ * is not behind a PCI BAR (on Grace Hopper, coherent memory reached over
+ * the chip-to-chip link) is presented to the user as a synthetic BAR
+ * region, and can be exported through dma-buf like a real BAR.
+ *
+ * As in the seed's nvgrace_get_dmabuf_phys(): the synthetic region's
+ * physical ranges come from the device memory, its P2P properties are
+ * those of BAR 0 (so BAR 0's provider decides how peers reach it), and
+ * every other region is exported the vfio-pci way. Here the device memory
+ * is a range of machine RAM that the caller provides and owns.
+ */
+#include "internal.h"
+
+struct vfio_nvgrace_device {
+	struct vfio_pci_core_device core_device;	/* first: the core casts */
+	phys_addr_t memphys;
+	size_t memlength;
+};
+
+static int nvgrace_get_dmabuf_phys(struct vfio_pci_core_device *core_vdev,
+				   struct p2pdma_provider **provider,
+				   unsigned int region_index,
+				   struct dma_buf_phys_vec *phys_vec,
+				   struct vfio_region_dma_range *dma_ranges,
+				   size_t nr_ranges)
+{
+	struct vfio_nvgrace_device *nv =
+		container_of(core_vdev, struct vfio_nvgrace_device, core_device);
+
+	if (region_index != VFIO_NVGRACE_USEMEM_REGION_INDEX)
+		return vfio_pci_core_get_dmabuf_phys(core_vdev, provider,
+						     region_index, phys_vec,
+						     dma_ranges, nr_ranges);
+	*provider = pcim_p2pdma_provider(core_vdev->pdev, 0);
+	if (!*provider)
+		return -EINVAL;
+	return vfio_pci_core_fill_phys_vec(phys_vec, dma_ranges, nr_ranges,
+					   nv->memphys, nv->memlength);
+}
+
+static const struct vfio_pci_device_ops nvgrace_pci_ops = {
+	.get_dmabuf_phys = nvgrace_get_dmabuf_phys,
+};
+
+/**
+ * vfio_nvgrace_alloc_device - the nvgrace-like variant over PCI function @dev
+ * @dev: a PCI function with a memory BAR 0
+ * @memphys: the device memory (machine RAM the caller owns and keeps
+ *	until the device is put)
+ * @memlength: its size, page aligned
+ *
+ * Region VFIO_NVGRACE_USEMEM_REGION_INDEX exports the device memory with
+ * BAR 0's P2P provider; other regions are vfio-pci's. Register, open and
+ * free it as any vfio_pci_core_device.
+ *
+ * Return: the device, ERR_PTR(-EINVAL) (not PCI, no memory, unaligned),
+ * ERR_PTR(-ENOMEM).
+ */
+struct vfio_pci_core_device *vfio_nvgrace_alloc_device(struct device *dev,
+						       phys_addr_t memphys,
+						       size_t memlength)
+{
+	struct vfio_nvgrace_device *nv;
+
+	if (!memlength || !IS_ALIGNED(memphys, PAGE_SIZE) ||
+	    !IS_ALIGNED(memlength, PAGE_SIZE) ||
+	    memphys + memlength < memphys)
+		return ERR_PTR(-EINVAL);
+	nv = vfio_pci_core_alloc_device(sizeof(*nv), dev, &nvgrace_pci_ops);
+	if (IS_ERR(nv))
+		return (void *)nv;
+	nv->memphys = memphys;
+	nv->memlength = memlength;
+	return &nv->core_device;
+}
