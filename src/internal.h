@@ -184,6 +184,7 @@ struct sim_pci_fn {
 	u8 pm_cap, exp_cap, af_cap;
 	u16 acs_cap;
 	struct sim_bar bars[PCI_STD_NUM_BARS];
+	pci_power_t d_state;		/* PMCSR power state (D0, D3hot) */
 	bool in_reset;
 	unsigned long flr_count;
 	sim_pci_notifier_fn notify;
@@ -562,10 +563,21 @@ struct sim_node *sim_node_new(struct sim_machine *m, enum sim_node_kind kind,
 			      const char *id, struct sim_node *parent);
 struct sim_node *sim_node_find(struct sim_machine *m, const char *id);
 struct sim_node *sim_node_of_dev(struct device *dev);
+
+/* The hardware function behind a PCI function's struct device. */
+static inline struct sim_pci_fn *sim_fn_of_dev(struct device *dev)
+{
+	return container_of(dev, struct pci_dev, dev)->sim;
+}
 struct sim_bar *sim_bar_find(struct sim_machine *m, phys_addr_t cpu,
 			     size_t len, struct sim_node **owner);
 bool sim_bar_decodes(struct sim_node *node);
 int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node);
+/* Configuration requests and the bridge's bus reset (src/hw/pci.c). */
+int sim_pci_cfg_read(struct sim_pci_fn *fn, int where, int size, u32 *val);
+int sim_pci_cfg_write(struct sim_pci_fn *fn, int where, int size, u32 val);
+pci_power_t sim_pci_fn_power(const struct sim_pci_fn *fn);
+int sim_pci_secondary_bus_reset(struct sim_pci_fn *bridge);
 void sim_pci_fn_fini(struct sim_machine *m, struct sim_node *node);
 
 /* IOMMU units, groups, default domains (src/iommu/iommu.c) */

@@ -229,7 +229,8 @@ static void cfg_init(struct sim_node *node)
 
 		if (!bar->size)
 			continue;
-		bus = pci_bus_address(&fn->pdev, i);
+		bus = bar->cpu_start - (bar->is64 ? node->hb->hostbridge->win64.offset :
+						    node->hb->hostbridge->win32.offset);
 		cfg_w32(c, PCI_BASE_ADDRESS_0 + 4 * i,
 			(u32)bus | (bar->is64 ? 0x4 : 0) |
 				(bar->prefetch ? 0x8 : 0));
@@ -304,6 +305,7 @@ int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node)
 	if (node->parent && node->parent->fn)
 		pdev->dev.parent = &node->parent->fn->pdev.dev;
 	pdev->current_state = PCI_D0;
+	fn->d_state = PCI_D0;
 	pdev->untrusted = node->untrusted;
 	pdev->dev.removable = node->untrusted;
 	pdev->dma_mask = DMA_BIT_MASK(node->dma_bits ? node->dma_bits : 32);
@@ -493,7 +495,7 @@ bool sim_bar_decodes(struct sim_node *node)
 	struct sim_pci_fn *fn = node->fn;
 
 	return (cfg_r16(fn->config, PCI_COMMAND) & PCI_COMMAND_MEMORY) &&
-	       fn->pdev.current_state == PCI_D0 && !fn->in_reset;
+	       fn->d_state == PCI_D0 && !fn->in_reset;
 }
 
 struct sim_bar *sim_bar_find(struct sim_machine *m, phys_addr_t cpu,
@@ -543,7 +545,7 @@ static int mmio_access(struct sim_machine *m, phys_addr_t phys, void *buf,
 			   len, owner->id, bar->index,
 			   (cfg_r16(owner->fn->config, PCI_COMMAND) &
 			    PCI_COMMAND_MEMORY) ? "enabled" : "disabled",
-			   owner->fn->pdev.current_state == PCI_D0 ? "D0" : "D3hot",
+			   owner->fn->d_state == PCI_D0 ? "D0" : "D3hot",
 			   owner->fn->in_reset ? ", in reset" : "");
 		return -EIO;
 	}
@@ -598,94 +600,6 @@ int sim_mmio_write(struct sim_machine *m, phys_addr_t phys, const void *buf,
 		   size_t len)
 {
 	return mmio_access(m, phys, (void *)buf, len, true);
-}
-
-/* ------------------------------------------------------------------------ */
-/* struct pci_dev helpers                                                   */
-/* ------------------------------------------------------------------------ */
-
-struct pci_dev *to_pci_dev(struct device *dev)
-{
-	if (!dev_is_pci(dev))
-		return NULL;
-	return container_of(dev, struct pci_dev, dev);
-}
-
-static bool bar_ok(struct pci_dev *pdev, int bar)
-{
-	return pdev && bar >= 0 && bar < PCI_STD_NUM_BARS;
-}
-
-phys_addr_t pci_resource_start(struct pci_dev *pdev, int bar)
-{
-	return bar_ok(pdev, bar) ? pdev->resource[bar].start : 0;
-}
-
-phys_addr_t pci_resource_end(struct pci_dev *pdev, int bar)
-{
-	return bar_ok(pdev, bar) ? pdev->resource[bar].end : 0;
-}
-
-resource_size_t pci_resource_len(struct pci_dev *pdev, int bar)
-{
-	if (!bar_ok(pdev, bar) || !pdev->resource[bar].end)
-		return 0;
-	return resource_size(&pdev->resource[bar]);
-}
-
-unsigned long pci_resource_flags(struct pci_dev *pdev, int bar)
-{
-	return bar_ok(pdev, bar) ? pdev->resource[bar].flags : 0;
-}
-
-u64 pci_bus_address(struct pci_dev *pdev, int bar)
-{
-	struct sim_node *n = pdev->sim->node;
-	struct sim_bar *b;
-	struct sim_hostbridge *hb;
-
-	if (!bar_ok(pdev, bar) || !pdev->sim->bars[bar].size)
-		return 0;
-	b = &pdev->sim->bars[bar];
-	hb = n->hb->hostbridge;
-	return b->cpu_start - (b->is64 ? hb->win64.offset : hb->win32.offset);
-}
-
-const char *pci_name(const struct pci_dev *pdev)
-{
-	return pdev->dev.name;
-}
-
-static int cfg_check(struct pci_dev *dev, int where, int size)
-{
-	if (!dev || !dev->sim || where < 0 || where + size > 4096 ||
-	    (where & (size - 1)))
-		return -EINVAL;
-	return 0;
-}
-
-int pci_read_config_byte(struct pci_dev *dev, int where, u8 *val)
-{
-	if (cfg_check(dev, where, 1))
-		return -EINVAL;
-	*val = dev->sim->config[where];
-	return 0;
-}
-
-int pci_read_config_word(struct pci_dev *dev, int where, u16 *val)
-{
-	if (cfg_check(dev, where, 2))
-		return -EINVAL;
-	*val = cfg_r16(dev->sim->config, where);
-	return 0;
-}
-
-int pci_read_config_dword(struct pci_dev *dev, int where, u32 *val)
-{
-	if (cfg_check(dev, where, 4))
-		return -EINVAL;
-	*val = cfg_r32(dev->sim->config, where);
-	return 0;
 }
 
 static void notify(struct sim_pci_fn *fn, enum sim_pci_event ev)
@@ -757,13 +671,13 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 
 		/* Only D0 and D3hot are implemented (PMC advertises no D1/D2). */
 		if ((state == PCI_D0 || state == PCI_D3hot) &&
-		    state != fn->pdev.current_state) {
+		    state != fn->d_state) {
 			if (state == PCI_D3hot)
 				notify(fn, SIM_PCI_D3HOT);
 			cfg_w16(c, pm + PCI_PM_CTRL,
 				(cfg_r16(c, pm + PCI_PM_CTRL) &
 				 ~PCI_PM_CTRL_STATE_MASK) | state);
-			fn->pdev.current_state = state;
+			fn->d_state = state;
 			if (state == PCI_D0)
 				notify(fn, SIM_PCI_D0);
 		}
@@ -796,139 +710,53 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 	}
 }
 
-int pci_write_config_byte(struct pci_dev *dev, int where, u8 val)
+/* ------------------------------------------------------------------------ */
+/* Configuration requests                                                   */
+/* ------------------------------------------------------------------------ */
+
+static int cfg_check(const struct sim_pci_fn *fn, int where, int size)
 {
-	if (cfg_check(dev, where, 1))
+	if (!fn || where < 0 || where + size > 4096 || (where & (size - 1)) ||
+	    (size != 1 && size != 2 && size != 4))
 		return -EINVAL;
-	cfg_write(dev->sim, where, &val, 1);
 	return 0;
 }
 
-int pci_write_config_word(struct pci_dev *dev, int where, u16 val)
+/**
+ * sim_pci_cfg_read - a configuration read of @size bytes at @where
+ * @fn: the function
+ * @val: the value read (zero-extended)
+ *
+ * Return: 0, or -EINVAL for an offset outside config space, a size other
+ * than 1, 2 or 4, or an unaligned access.
+ */
+int sim_pci_cfg_read(struct sim_pci_fn *fn, int where, int size, u32 *val)
 {
-	if (cfg_check(dev, where, 2))
+	if (cfg_check(fn, where, size))
 		return -EINVAL;
-	cfg_write(dev->sim, where, &val, 2);
+	*val = 0;
+	memcpy(val, fn->config + where, size);
 	return 0;
 }
 
-int pci_write_config_dword(struct pci_dev *dev, int where, u32 val)
+/**
+ * sim_pci_cfg_write - a configuration write, with the registers' side
+ * effects (memory decode, power state, FLR, ACS; see cfg_write())
+ *
+ * Return: 0 or -EINVAL as sim_pci_cfg_read().
+ */
+int sim_pci_cfg_write(struct sim_pci_fn *fn, int where, int size, u32 val)
 {
-	if (cfg_check(dev, where, 4))
+	if (cfg_check(fn, where, size))
 		return -EINVAL;
-	cfg_write(dev->sim, where, &val, 4);
+	cfg_write(fn, where, &val, size);
 	return 0;
 }
 
-u8 pci_find_capability(struct pci_dev *dev, int cap)
+/* The function's power state as its PMCSR says (PCI_D0 or PCI_D3hot). */
+pci_power_t sim_pci_fn_power(const struct sim_pci_fn *fn)
 {
-	const u8 *c = dev->sim->config;
-	u8 pos = c[PCI_CAPABILITY_LIST];
-
-	for (int ttl = 48; pos && ttl; ttl--) {
-		if (c[pos] == cap)
-			return pos;
-		pos = c[pos + 1];
-	}
-	return 0;
-}
-
-u16 pci_find_ext_capability(struct pci_dev *dev, int cap)
-{
-	const u8 *c = dev->sim->config;
-	u16 pos = 0x100;
-
-	for (int ttl = 480; pos && ttl; ttl--) {
-		u32 hdr = cfg_r32(c, pos);
-
-		if (!hdr)
-			return 0;
-		if ((hdr & 0xffff) == (u32)cap)
-			return pos;
-		pos = (hdr >> 20) & 0xffc;
-		if (pos < 0x100)
-			return 0;
-	}
-	return 0;
-}
-
-static void cmd_update(struct pci_dev *dev, u16 set, u16 clear)
-{
-	u16 cmd;
-
-	pci_read_config_word(dev, PCI_COMMAND, &cmd);
-	pci_write_config_word(dev, PCI_COMMAND, (cmd & ~clear) | set);
-}
-
-void pci_set_master(struct pci_dev *dev)
-{
-	cmd_update(dev, PCI_COMMAND_MASTER, 0);
-}
-
-void pci_clear_master(struct pci_dev *dev)
-{
-	cmd_update(dev, 0, PCI_COMMAND_MASTER);
-}
-
-int pci_enable_device_mem(struct pci_dev *dev)
-{
-	if (dev->current_state != PCI_D0)
-		pci_set_power_state(dev, PCI_D0);
-	cmd_update(dev, PCI_COMMAND_MEMORY, 0);
-	return 0;
-}
-
-void pci_disable_device(struct pci_dev *dev)
-{
-	cmd_update(dev, 0, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
-}
-
-int pci_set_power_state(struct pci_dev *dev, pci_power_t state)
-{
-	u16 pmcsr;
-	int pm = dev->sim->pm_cap;
-
-	if (state != PCI_D0 && state != PCI_D3hot)
-		return -EINVAL;
-	pci_read_config_word(dev, pm + PCI_PM_CTRL, &pmcsr);
-	pmcsr = (pmcsr & ~PCI_PM_CTRL_STATE_MASK) | (u16)state;
-	return pci_write_config_word(dev, pm + PCI_PM_CTRL, pmcsr);
-}
-
-bool pcie_has_flr(struct pci_dev *dev)
-{
-	u32 cap;
-
-	pci_read_config_dword(dev, dev->sim->exp_cap + PCI_EXP_DEVCAP, &cap);
-	return cap & PCI_EXP_DEVCAP_FLR;
-}
-
-int pcie_flr(struct pci_dev *dev)
-{
-	u16 ctl;
-	int exp = dev->sim->exp_cap;
-
-	if (!pcie_has_flr(dev))
-		return -ENOTTY;
-	pci_read_config_word(dev, exp + PCI_EXP_DEVCTL, &ctl);
-	return pci_write_config_word(dev, exp + PCI_EXP_DEVCTL,
-				     ctl | PCI_EXP_DEVCTL_BCR_FLR);
-}
-
-/* Save config state, reset the function, restore: pci_reset_function(). */
-int pci_reset_function(struct pci_dev *dev)
-{
-	u16 cmd;
-	int ret;
-
-	if (!pcie_has_flr(dev))
-		return -ENOTTY;
-	pci_read_config_word(dev, PCI_COMMAND, &cmd);
-	ret = pcie_flr(dev);
-	if (ret)
-		return ret;
-	pci_write_config_word(dev, PCI_COMMAND, cmd);
-	return 0;
+	return fn->d_state;
 }
 
 /* Visit every endpoint function in the subtree below @n. */
@@ -960,7 +788,7 @@ static void sbr_phase(struct sim_pci_fn *f, int phase)
 			cfg_w16(f->config, pm + PCI_PM_CTRL,
 				cfg_r16(f->config, pm + PCI_PM_CTRL) &
 					~PCI_PM_CTRL_STATE_MASK);
-		f->pdev.current_state = PCI_D0;
+		f->d_state = PCI_D0;
 		break;
 	case 2:
 		f->in_reset = false;
@@ -972,36 +800,27 @@ static void sbr_phase(struct sim_pci_fn *f, int phase)
 }
 
 /**
- * pci_bridge_secondary_bus_reset - hot reset everything below @bridge
+ * sim_pci_secondary_bus_reset - the Secondary Bus Reset bit of @bridge's
+ * bridge control register, set and cleared
  * @bridge: a root port, switch upstream port or switch downstream port
  *
  * Every endpoint function below @bridge is told the reset begins
  * (SIM_PCI_FLR_START, while all still decode), then all are in reset
  * together (command register cleared, back in D0), then each is told it
- * is over (SIM_PCI_FLR_DONE). As the kernel's function of that name, no
- * state is saved or restored: that is the caller's (pci_reset_bus()).
+ * is over (SIM_PCI_FLR_DONE).
  *
  * Return: 0, or -EINVAL when @bridge is not a bridge of the machine.
  */
-int pci_bridge_secondary_bus_reset(struct pci_dev *bridge)
+int sim_pci_secondary_bus_reset(struct sim_pci_fn *bridge)
 {
 	struct sim_node *n;
 
-	if (!bridge || !bridge->sim)
+	if (!bridge)
 		return -EINVAL;
-	n = bridge->sim->node;
+	n = bridge->node;
 	if (n->kind == SIM_NODE_ENDPOINT || n->kind == SIM_NODE_HOSTBRIDGE)
 		return -EINVAL;
 	for (int phase = 0; phase < 4; phase++)
 		for_each_fn_below(n, sbr_phase, phase);
 	return 0;
-}
-
-struct pci_dev *pci_upstream_bridge(struct pci_dev *dev)
-{
-	struct sim_node *p = dev->sim->node->parent;
-
-	if (!p || !p->fn)
-		return NULL;
-	return &p->fn->pdev;
 }

@@ -136,7 +136,7 @@ static int bar_access(struct access *acc, struct sim_node *owner,
 				 owner->id, bar->index, path,
 				 (cmd_of(owner->fn) & PCI_COMMAND_MEMORY) ?
 					 "enabled" : "disabled",
-				 owner->fn->pdev.current_state == PCI_D0 ?
+				 owner->fn->d_state == PCI_D0 ?
 					 "D0" : "D3hot",
 				 owner->fn->in_reset ? ", in reset" : "",
 				 note[0] ? "; " : "", note);
@@ -330,7 +330,7 @@ static int initiator_check(struct device *dev, struct sim_node *node,
 	if (!(cmd_of(node->fn) & PCI_COMMAND_MASTER))
 		return dma_fault(dev, addr, len, write,
 				 "bus mastering is disabled in the command register");
-	if (node->fn->pdev.current_state != PCI_D0 || node->fn->in_reset)
+	if (node->fn->d_state != PCI_D0 || node->fn->in_reset)
 		return dma_fault(dev, addr, len, write,
 				 "the function is %s",
 				 node->fn->in_reset ? "in reset" : "in D3hot");

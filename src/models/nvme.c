@@ -106,9 +106,15 @@ static u64 max_xfer(struct nvme_m_ctrl *c)
 
 static void ctrl_free(struct sim_machine *m, void *data);
 
+/* The PCI function behind @dev, as the machine knows it (NULL: not PCI). */
+static struct pci_dev *fn_pdev(struct device *dev)
+{
+	return dev && dev_is_pci(dev) ? &sim_fn_of_dev(dev)->pdev : NULL;
+}
+
 static struct nvme_m_ctrl *ctrl_of(struct device *dev)
 {
-	struct pci_dev *pdev = to_pci_dev(dev);
+	struct pci_dev *pdev = fn_pdev(dev);
 
 	if (!pdev || !pdev->sim || pdev->sim->model.release != ctrl_free)
 		return NULL;
@@ -904,7 +910,7 @@ static u32 cmbsz_of(u64 size)
  */
 int sim_nvme_model_attach(struct device *dev, const struct sim_nvme_params *params)
 {
-	struct pci_dev *pdev = to_pci_dev(dev);
+	struct pci_dev *pdev = fn_pdev(dev);
 	struct sim_nvme_params p = params ? *params : (struct sim_nvme_params){ 0 };
 	struct sim_machine *m;
 	struct sim_node *node;

@@ -408,7 +408,7 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 {
 	struct sim_node *node = sim_node_of_dev(dev);
 	struct sim_iommu_hw *u = node->hb->hostbridge->iommu;
-	struct pci_dev *pdev = to_pci_dev(dev);
+	struct pci_dev *pdev = &node->fn->pdev;
 	struct sim_bus_translation t;
 	struct iotlb_entry *e;
 	struct hw_ctx ctx;

@@ -158,6 +158,8 @@ static void vfio_pci_notifier(struct pci_dev *pdev, enum sim_pci_event ev,
 {
 	struct vfio_pci_core_device *vdev = data;
 
+	/* the event comes from the function: read its power state back */
+	pdev->current_state = sim_pci_fn_power(pdev->sim);
 	/* VFIO's own change: the path holding memory_lock handles it */
 	if (vfio_pci_memory_write_locked_by_me(vdev))
 		return;

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel's PCI core (drivers/pci/pci.c, access.c): struct pci_dev
+ * accessors, configuration access, capability lookup, enabling, bus
+ * mastering, power state, function and bus resets. Everything reaches the
+ * function through configuration requests to the hardware
+ * (src/hw/pci.c); current_state is the kernel's record of the power state
+ * it last read back.
+ */
+#include <string.h>
+#include "internal.h"
+
+/* ------------------------------------------------------------------------ */
+/* struct pci_dev helpers                                                   */
+/* ------------------------------------------------------------------------ */
+
+struct pci_dev *to_pci_dev(struct device *dev)
+{
+	if (!dev_is_pci(dev))
+		return NULL;
+	return container_of(dev, struct pci_dev, dev);
+}
+
+static bool bar_ok(struct pci_dev *pdev, int bar)
+{
+	return pdev && bar >= 0 && bar < PCI_STD_NUM_BARS;
+}
+
+phys_addr_t pci_resource_start(struct pci_dev *pdev, int bar)
+{
+	return bar_ok(pdev, bar) ? pdev->resource[bar].start : 0;
+}
+
+phys_addr_t pci_resource_end(struct pci_dev *pdev, int bar)
+{
+	return bar_ok(pdev, bar) ? pdev->resource[bar].end : 0;
+}
+
+resource_size_t pci_resource_len(struct pci_dev *pdev, int bar)
+{
+	if (!bar_ok(pdev, bar) || !pdev->resource[bar].end)
+		return 0;
+	return resource_size(&pdev->resource[bar]);
+}
+
+unsigned long pci_resource_flags(struct pci_dev *pdev, int bar)
+{
+	return bar_ok(pdev, bar) ? pdev->resource[bar].flags : 0;
+}
+
+u64 pci_bus_address(struct pci_dev *pdev, int bar)
+{
+	struct sim_node *n = pdev->sim->node;
+	struct sim_bar *b;
+	struct sim_hostbridge *hb;
+
+	if (!bar_ok(pdev, bar) || !pdev->sim->bars[bar].size)
+		return 0;
+	b = &pdev->sim->bars[bar];
+	hb = n->hb->hostbridge;
+	return b->cpu_start - (b->is64 ? hb->win64.offset : hb->win32.offset);
+}
+
+const char *pci_name(const struct pci_dev *pdev)
+{
+	return pdev->dev.name;
+}
+
+/* A configuration read through the hardware; 0 or -EINVAL. */
+static int cfg_read(struct pci_dev *dev, int where, int size, u32 *val)
+{
+	if (!dev || !dev->sim)
+		return -EINVAL;
+	return sim_pci_cfg_read(dev->sim, where, size, val);
+}
+
+/*
+ * A configuration write. What the function's power state is afterwards is
+ * read back into current_state, as the kernel's PM code keeps it.
+ */
+static int cfg_write(struct pci_dev *dev, int where, int size, u32 val)
+{
+	int ret;
+
+	if (!dev || !dev->sim)
+		return -EINVAL;
+	ret = sim_pci_cfg_write(dev->sim, where, size, val);
+	if (!ret)
+		dev->current_state = sim_pci_fn_power(dev->sim);
+	return ret;
+}
+
+int pci_read_config_byte(struct pci_dev *dev, int where, u8 *val)
+{
+	u32 v;
+	int ret = cfg_read(dev, where, 1, &v);
+
+	if (!ret)
+		*val = (u8)v;
+	return ret;
+}
+
+int pci_read_config_word(struct pci_dev *dev, int where, u16 *val)
+{
+	u32 v;
+	int ret = cfg_read(dev, where, 2, &v);
+
+	if (!ret)
+		*val = (u16)v;
+	return ret;
+}
+
+int pci_read_config_dword(struct pci_dev *dev, int where, u32 *val)
+{
+	return cfg_read(dev, where, 4, val);
+}
+
+int pci_write_config_byte(struct pci_dev *dev, int where, u8 val)
+{
+	return cfg_write(dev, where, 1, val);
+}
+
+int pci_write_config_word(struct pci_dev *dev, int where, u16 val)
+{
+	return cfg_write(dev, where, 2, val);
+}
+
+int pci_write_config_dword(struct pci_dev *dev, int where, u32 val)
+{
+	return cfg_write(dev, where, 4, val);
+}
+
+u8 pci_find_capability(struct pci_dev *dev, int cap)
+{
+	u8 pos = 0, id = 0;
+
+	pci_read_config_byte(dev, PCI_CAPABILITY_LIST, &pos);
+	for (int ttl = 48; pos && ttl; ttl--) {
+		if (pci_read_config_byte(dev, pos, &id))
+			return 0;
+		if (id == cap)
+			return pos;
+		pci_read_config_byte(dev, pos + 1, &pos);
+	}
+	return 0;
+}
+
+u16 pci_find_ext_capability(struct pci_dev *dev, int cap)
+{
+	u16 pos = 0x100;
+
+	for (int ttl = 480; pos && ttl; ttl--) {
+		u32 hdr = 0;
+
+		pci_read_config_dword(dev, pos, &hdr);
+
+		if (!hdr)
+			return 0;
+		if ((hdr & 0xffff) == (u32)cap)
+			return pos;
+		pos = (hdr >> 20) & 0xffc;
+		if (pos < 0x100)
+			return 0;
+	}
+	return 0;
+}
+
+static void cmd_update(struct pci_dev *dev, u16 set, u16 clear)
+{
+	u16 cmd;
+
+	pci_read_config_word(dev, PCI_COMMAND, &cmd);
+	pci_write_config_word(dev, PCI_COMMAND, (cmd & ~clear) | set);
+}
+
+void pci_set_master(struct pci_dev *dev)
+{
+	cmd_update(dev, PCI_COMMAND_MASTER, 0);
+}
+
+void pci_clear_master(struct pci_dev *dev)
+{
+	cmd_update(dev, 0, PCI_COMMAND_MASTER);
+}
+
+int pci_enable_device_mem(struct pci_dev *dev)
+{
+	if (dev->current_state != PCI_D0)
+		pci_set_power_state(dev, PCI_D0);
+	cmd_update(dev, PCI_COMMAND_MEMORY, 0);
+	return 0;
+}
+
+void pci_disable_device(struct pci_dev *dev)
+{
+	cmd_update(dev, 0, PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY);
+}
+
+int pci_set_power_state(struct pci_dev *dev, pci_power_t state)
+{
+	u16 pmcsr;
+	int pm = pci_find_capability(dev, PCI_CAP_ID_PM);
+
+	if (state != PCI_D0 && state != PCI_D3hot)
+		return -EINVAL;
+	pci_read_config_word(dev, pm + PCI_PM_CTRL, &pmcsr);
+	pmcsr = (pmcsr & ~PCI_PM_CTRL_STATE_MASK) | (u16)state;
+	return pci_write_config_word(dev, pm + PCI_PM_CTRL, pmcsr);
+}
+
+bool pcie_has_flr(struct pci_dev *dev)
+{
+	u32 cap;
+
+	pci_read_config_dword(dev, pci_find_capability(dev, PCI_CAP_ID_EXP) +
+			      PCI_EXP_DEVCAP, &cap);
+	return cap & PCI_EXP_DEVCAP_FLR;
+}
+
+int pcie_flr(struct pci_dev *dev)
+{
+	u16 ctl;
+	int exp = pci_find_capability(dev, PCI_CAP_ID_EXP);
+
+	if (!pcie_has_flr(dev))
+		return -ENOTTY;
+	pci_read_config_word(dev, exp + PCI_EXP_DEVCTL, &ctl);
+	return pci_write_config_word(dev, exp + PCI_EXP_DEVCTL,
+				     ctl | PCI_EXP_DEVCTL_BCR_FLR);
+}
+
+/* Save config state, reset the function, restore: pci_reset_function(). */
+int pci_reset_function(struct pci_dev *dev)
+{
+	u16 cmd;
+	int ret;
+
+	if (!pcie_has_flr(dev))
+		return -ENOTTY;
+	pci_read_config_word(dev, PCI_COMMAND, &cmd);
+	ret = pcie_flr(dev);
+	if (ret)
+		return ret;
+	pci_write_config_word(dev, PCI_COMMAND, cmd);
+	return 0;
+}
+
+/**
+ * pci_bridge_secondary_bus_reset - hot reset everything below @bridge
+ * @bridge: a root port, switch upstream port or switch downstream port
+ *
+ * Pulses the bridge's Secondary Bus Reset (see the hardware's
+ * sim_pci_secondary_bus_reset()): every function below is reset, back in
+ * D0. As the kernel's function of that name, no state is saved or
+ * restored: that is the caller's (pci_reset_bus()).
+ *
+ * Return: 0, or -EINVAL when @bridge is not a bridge of the machine.
+ */
+int pci_bridge_secondary_bus_reset(struct pci_dev *bridge)
+{
+	struct sim_machine *m;
+	int ret;
+
+	if (!bridge || !bridge->sim)
+		return -EINVAL;
+	ret = sim_pci_secondary_bus_reset(bridge->sim);
+	if (ret)
+		return ret;
+	m = bridge->dev.sim;
+	for (unsigned int i = 0; i < m->nr_nodes; i++)
+		if (m->nodes[i]->fn)
+			m->nodes[i]->fn->pdev.current_state =
+				sim_pci_fn_power(m->nodes[i]->fn);
+	return 0;
+}
+
+struct pci_dev *pci_upstream_bridge(struct pci_dev *dev)
+{
+	struct sim_node *p = dev->sim->node->parent;
+
+	if (!p || !p->fn)
+		return NULL;
+	return &p->fn->pdev;
+}
