@@ -103,6 +103,8 @@ static void cmdq_hw_exec(struct sim_iommu_hw *u, const struct cmdq_ent *e)
 	case CMDQ_SYNC: {
 		u32 *status;
 
+		/* what came before is done, walks included */
+		sim_iommu_hw_walks_drain(u);
 		if (!e->signal)
 			break;
 		status = sim_phys_to_virt(u->m, e->status);

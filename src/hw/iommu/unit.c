@@ -270,6 +270,7 @@ static struct sim_iommu_hw *unit_create(struct sim_machine *m,
 	if (!u->tlb)
 		goto err_free;
 	pthread_mutex_init(&u->tlb_lock, NULL);
+	pthread_rwlock_init(&u->walk_lock, NULL);
 	return u;
 
 err_free:
@@ -279,6 +280,7 @@ err_free:
 
 static void unit_destroy(struct sim_machine *m, struct sim_iommu_hw *u)
 {
+	pthread_rwlock_destroy(&u->walk_lock);
 	pthread_mutex_destroy(&u->tlb_lock);
 	sim_kfree(m, u->tlb);
 	sim_kfree(m, u);
@@ -333,6 +335,12 @@ struct sim_iommu_hw *sim_iommu_hw_by_id(struct sim_machine *m, const char *id)
 		if (!strcmp(m->iommu_hw[i]->id, id))
 			return m->iommu_hw[i];
 	return NULL;
+}
+
+void sim_iommu_hw_walks_drain(struct sim_iommu_hw *u)
+{
+	pthread_rwlock_wrlock(&u->walk_lock);
+	pthread_rwlock_unlock(&u->walk_lock);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -453,10 +461,14 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 		struct sim_iommu_walk w;
 
 		atomic_fetch_add(&u->tlb_misses, 1);
+		pthread_rwlock_rdlock(&u->walk_lock);
 		if (sim_iommu_hw_walk(u, ctx.root, iova & ~(u64)(u->granule - 1),
-				      &w))
+				      &w)) {
+			pthread_rwlock_unlock(&u->walk_lock);
 			return iommu_fault(dev, u, iova, len, write,
 					   "no translation (not mapped)");
+		}
+		pthread_rwlock_unlock(&u->walk_lock);
 		/* the granule inside a larger leaf */
 		out = w.out + ((iova & (w.leaf_size - 1)) & ~(u64)(u->granule - 1));
 		prot = w.prot;

@@ -90,6 +90,12 @@ struct sim_iommu_hw {
 
 	/* IOTLB: direct-mapped; a domain-selective invalidation bumps the
 	 * domain id's generation; live entries are counted per domain id */
+	/*
+	 * Walks in flight hold it for reading; a sync command from the queue
+	 * takes it for writing, so once a sync has completed no walk that
+	 * began before it still reads the tables (the driver may free them).
+	 */
+	pthread_rwlock_t walk_lock;
 	pthread_mutex_t tlb_lock;
 	struct iotlb_entry *tlb;
 	unsigned int tlb_entries;	/* power of two */
@@ -125,6 +131,9 @@ struct sim_iommu_walk {
  */
 int sim_iommu_hw_walk(struct sim_iommu_hw *u, phys_addr_t root, u64 iova,
 		      struct sim_iommu_walk *w);
+
+/* A sync command: wait for the walks in flight. */
+void sim_iommu_hw_walks_drain(struct sim_iommu_hw *u);
 
 /* IOTLB invalidations, as the unit executes its queue's commands. */
 void sim_iotlb_inval_range(struct sim_iommu_hw *u, unsigned int did, u64 pfn,

@@ -233,9 +233,11 @@ static void domain_free(struct sim_machine *m, struct iommu_domain *domain)
 		return;
 	sd = to_sim_domain(domain);
 	iommu_dma_put_cookie(domain);
+	/* the unit forgets the domain (and ends its walks) before the
+	 * tables go; then the id may serve another domain */
+	domain_put_id(sd->iommu, sd->id);
 	if (sd->pgt)
 		io_pgtable_free(sd->pgt);
-	domain_put_id(sd->iommu, sd->id);
 	sim_kfree(m, sd);
 }
 
