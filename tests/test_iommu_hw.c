@@ -172,6 +172,13 @@ static void test_context_entries(void **state)
 	assert_true(sim_report_find(f->m, SIM_REPORT_IOMMU_FAULT,
 				    "context entry not present"));
 	ce[0] = saved;
+	/* a domain id the unit does not have */
+	saved = ce[1];
+	ce[1] = SIM_IOMMU_DIDS;
+	assert_int_equal(dev_read_byte(f->dev, 0x1000, -EFAULT), 0xff);
+	assert_true(sim_report_find(f->m, SIM_REPORT_IOMMU_FAULT,
+				    "invalid domain id"));
+	ce[1] = saved;
 	/* a passthrough device's bus address is a physical address */
 	{
 		struct page *pg;

@@ -437,9 +437,12 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 				   "context entry not present");
 	if (ctx.mode == SIM_IOMMU_CTX_PASSTHROUGH)
 		return 0;
-	if (ctx.mode != SIM_IOMMU_CTX_TRANSLATE || ctx.did >= SIM_IOMMU_DIDS)
+	if (ctx.mode != SIM_IOMMU_CTX_TRANSLATE)
 		return iommu_fault(dev, u, iova, len, write,
 				   "the device's domain blocks all DMA");
+	if (ctx.did >= SIM_IOMMU_DIDS)
+		return iommu_fault(dev, u, iova, len, write,
+				   "context entry with an invalid domain id");
 	*translated = true;
 	off = iova & (u->granule - 1);
 	tag = TLB_TAG(ctx.did, iova >> u->gshift);
