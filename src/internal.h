@@ -116,14 +116,6 @@ void sim_ram_cpu_copy(struct sim_machine *m, phys_addr_t dst, phys_addr_t src,
 
 /* ---------------------------------------------------------------- PCI --- */
 
-enum sim_node_kind {
-	SIM_NODE_HOSTBRIDGE,
-	SIM_NODE_ROOTPORT,
-	SIM_NODE_SWITCH_UP,	/* switch upstream port */
-	SIM_NODE_SWITCH_DOWN,	/* switch downstream port (implicit) */
-	SIM_NODE_ENDPOINT,
-};
-
 struct sim_bar;
 
 /*
@@ -559,7 +551,6 @@ void sim_topology_fini(struct sim_machine *m);
 int sim_pci_assign(struct sim_machine *m, char *err, size_t errlen);
 struct sim_node *sim_node_new(struct sim_machine *m, enum sim_node_kind kind,
 			      const char *id, struct sim_node *parent);
-struct sim_node *sim_node_find(struct sim_machine *m, const char *id);
 struct sim_node *sim_node_of_dev(struct device *dev);
 struct sim_bar *sim_bar_find(struct sim_machine *m, phys_addr_t cpu,
 			     size_t len, struct sim_node **owner);

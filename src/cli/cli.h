@@ -3,10 +3,33 @@
 #ifndef _DMASTACK_CLI_H
 #define _DMASTACK_CLI_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <json-c/json.h>
-#include "internal.h"
+#include <dmastack/dmastack.h>
+
+/*
+ * The command uses the public API only (a test checks its #includes); the
+ * few helpers of the kernel's it likes are defined here.
+ */
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+#ifndef min
+/* Each argument evaluated once, as the kernel's min()/max(). */
+#define min(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+		     _a < _b ? _a : _b; })
+#define max(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+		     _a > _b ? _a : _b; })
+#endif
+#ifndef ALIGN
+#define ALIGN(x, a)	(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#endif
+#ifndef DIV_ROUND_UP
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#endif
 
 struct cli_opts {
 	const char *platform;	/* -p FILE */
