@@ -93,6 +93,15 @@ struct cli_map_rec {
 	unsigned long attrs;		/* DMA_ATTR_MMIO: a resource */
 };
 
+/* Reports a workload provoked on purpose, so not unexpected ones. */
+struct cli_expected {
+	unsigned long debug;		/* dma-debug reports */
+	unsigned long faults;		/* DMA and IOMMU fault reports */
+};
+/* Count @n provoked reports of @kind in @e. */
+void cli_expected_add(struct cli_expected *e, enum sim_report_kind kind,
+		      unsigned long n);
+
 /* Where a workload says what it did and reports its checks. */
 struct cli_out {
 	void *ctx;

@@ -5,9 +5,14 @@
  * what was mapped how, and a verdict. After the DMA API's own workloads come
  * the systems built on it: NVMe I/O through the block layer's DMA iterator
  * with each mapping API and from the CMB, the NIC mirroring a process
- * through ODP, a VFIO migration page list; then a summary per workload. Some steps provoke a bug on purpose
- * (a missing sync, a device touching memory it may not): those must be
- * caught, and anything reported that was not provoked fails the job.
+ * through ODP, a VFIO migration page list; then a summary per workload.
+ * Some steps provoke a bug on purpose (a missing sync, a device touching
+ * memory it may not): those must be caught, and anything reported that was
+ * not provoked fails the job.
+ *
+ * The tour is a table (job_steps): each step names a workload of the
+ * library in src/cli/workloads/, the machine it runs on and its options;
+ * this file only says what happened, through a struct cli_out.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -32,7 +37,7 @@ struct job {
 	json_object *cur_notes;
 	json_object *maps_all;
 	unsigned int checks, failed, provoked;
-	unsigned long expected_debug, expected_faults;
+	struct cli_expected expected;	/* provoked reports */
 	struct job_wl *wls;
 	unsigned int nr_wls, cap_wls;
 };
@@ -254,10 +259,7 @@ static void job_out_expect(void *ctx, enum sim_report_kind kind, unsigned long n
 {
 	struct job *j = ctx;
 
-	if (kind == SIM_REPORT_DMA_DEBUG)
-		j->expected_debug += n;
-	else
-		j->expected_faults += n;
+	cli_expected_add(&j->expected, kind, n);
 }
 
 /* The machines of the main job (see cmd_mainjob). */
@@ -548,8 +550,8 @@ int cmd_mainjob(const struct cli_opts *o)
 	sim_dma_stats_get(m, &st);
 	for (int i = 0; i < nm; i++)
 		finish_machine(&j, mach[i], &debug, &faults);
-	unexpected = (debug - j.expected_debug) + (faults - j.expected_faults);
-	check(&j, debug == j.expected_debug && faults == j.expected_faults, false,
+	unexpected = (debug - j.expected.debug) + (faults - j.expected.faults);
+	check(&j, debug == j.expected.debug && faults == j.expected.faults, false,
 	      "no unexpected dma-debug reports or faults (%lu dma-debug, %lu faults, all provoked)",
 	      debug, faults);
 

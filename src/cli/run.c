@@ -61,7 +61,7 @@ struct run {
 	json_object *actions, *checks;
 	unsigned int nchecks, failed;
 	/* reports the workload provoked on purpose */
-	unsigned long expected_debug, expected_faults;
+	struct cli_expected expected;
 	json_object *driver;		/* the workload's own statistics, or NULL */
 };
 
@@ -252,10 +252,7 @@ static void run_out_expect(void *ctx, enum sim_report_kind kind, unsigned long n
 {
 	struct run *r = ctx;
 
-	if (kind == SIM_REPORT_DMA_DEBUG)
-		r->expected_debug += n;
-	else
-		r->expected_faults += n;
+	cli_expected_add(&r->expected, kind, n);
 }
 
 /* The main job's workloads: a device (and a pool's device), nothing else. */
@@ -867,9 +864,9 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 	      sim_dma_debug_entries(r.m, NULL));
 	cli_stats_take(r.m, &s1);
 	dom_take(r.stats_dev, &d1);
-	unexpected = (s1.debug_reports - s0.debug_reports - r.expected_debug) +
+	unexpected = (s1.debug_reports - s0.debug_reports - r.expected.debug) +
 		     (s1.iommu_faults - s0.iommu_faults +
-		      s1.access_errors - s0.access_errors - r.expected_faults) +
+		      s1.access_errors - s0.access_errors - r.expected.faults) +
 		     (s1.warns - s0.warns) + (s1.bugs - s0.bugs);
 	check(&r, unexpected == 0,
 	      "no dma-debug reports, faults or warnings (%lu)", unexpected);

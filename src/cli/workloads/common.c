@@ -79,6 +79,15 @@ void wl_expect(const struct cli_out *out, struct sim_machine *m,
 		 now - before == 1 ? "" : "s");
 }
 
+void cli_expected_add(struct cli_expected *e, enum sim_report_kind kind,
+		      unsigned long n)
+{
+	if (kind == SIM_REPORT_DMA_DEBUG)
+		e->debug += n;
+	else
+		e->faults += n;
+}
+
 void wl_fill(void *p, size_t n, u64 seed)
 {
 	u8 *b = p;
