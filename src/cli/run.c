@@ -514,7 +514,7 @@ static void run_usage(FILE *f)
 	for (unsigned int i = 0; i < ARRAY_SIZE(workloads); i++) {
 		const struct workload *w = &workloads[i];
 
-		fprintf(f, "  %-12s %s\n", w->name, w->what);
+		fprintf(f, "  %-14s %s\n", w->name, w->what);
 		for (unsigned int k = 0; k < RUN_MAX_PARAMS && w->params[k].key; k++) {
 			const struct run_param *p = &w->params[k];
 
