@@ -45,14 +45,6 @@ void cli_acs_str(u16 acs, char *buf, size_t len);
 void json_print(json_object *obj);
 struct sim_machine *cli_load_machine(const struct cli_opts *o);
 FILE *cli_open_trace(const struct cli_opts *o, struct sim_machine *m);
-/*
- * VFIO_DEVICE_FEATURE_GET of DMA_BUF for @nr (at most 4) ranges of BAR
- * @bar of the open device @v: the dma-buf fd, or -errno.
- */
-int cli_vfio_export(struct vfio_pci_core_device *v, u32 bar,
-		    const struct vfio_region_dma_range *r, u32 nr);
-/* Write the command register through @v's config region: 0 or -EIO. */
-int cli_vfio_set_command(struct vfio_pci_core_device *v, u16 cmd);
 
 /*
  * The platform text -p names (or the default one), malloc'd; NULL when

@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include "wl.h"
 
-/* VFIO_DEVICE_FEATURE_GET of DMA_BUF for @nr ranges of BAR @bar: the fd. */
-int cli_vfio_export(struct vfio_pci_core_device *v, u32 bar,
-		    const struct vfio_region_dma_range *r, u32 nr)
+/*
+ * VFIO_DEVICE_FEATURE_GET of DMA_BUF for @nr (at most 4) ranges of BAR
+ * @bar of the open device @v: the dma-buf fd, or -errno.
+ */
+static int vfio_export(struct vfio_pci_core_device *v, u32 bar,
+		       const struct vfio_region_dma_range *r, u32 nr)
 {
 	union {
 		struct vfio_device_feature hdr;
@@ -32,8 +35,8 @@ int cli_vfio_export(struct vfio_pci_core_device *v, u32 bar,
 	return (int)vfio_pci_core_ioctl(v, VFIO_DEVICE_FEATURE, u.bytes, len);
 }
 
-/* The command register through the VFIO device's config region. */
-int cli_vfio_set_command(struct vfio_pci_core_device *v, u16 cmd)
+/* Write the command register through @v's config region: 0 or -EIO. */
+static int vfio_set_command(struct vfio_pci_core_device *v, u16 cmd)
 {
 	return vfio_pci_core_write(v, &cmd, sizeof(cmd),
 				   VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) +
@@ -103,7 +106,7 @@ CLI_WORKLOAD(cli_wl_dmabuf_p2p)
 	wl_check(out, pci_p2pdma_map_type(pcim_p2pdma_provider(to_pci_dev(gdev), 2),
 					  nic) == type, false,
 		 "%s reaches %s's BAR 2 as %s", nid, gid, sim_p2pdma_map_type_name(type));
-	fd = cli_vfio_export(v, 2, r, 2);
+	fd = vfio_export(v, 2, r, 2);
 	if (!wl_check(out, fd >= 0, false,
 		      "VFIO_DEVICE_FEATURE_DMA_BUF: 2 ranges of BAR 2 exported as dma-buf fd %d", fd))
 		goto out_close;
@@ -128,13 +131,13 @@ CLI_WORKLOAD(cli_wl_dmabuf_p2p)
 		 "NIC wrote %s into GPU memory; the CPU reads it back from the BAR", b1);
 
 	pci_read_config_word(to_pci_dev(gdev), PCI_COMMAND, &cmd);
-	cli_vfio_set_command(v, cmd & ~PCI_COMMAND_MEMORY);
+	vfio_set_command(v, cmd & ~PCI_COMMAND_MEMORY);
 	sim_nic_mr_stats(mr, &st);
 	wl_check(out, st.invalidations == 1 && !sim_nic_mr_mapped(mr), false,
 		 "memory decode off through VFIO: move_notify, the NIC unmapped");
 	wl_check(out, sim_nic_mr_read(mr, 0, got, 64) == -ENODEV, false,
 		 "while revoked the NIC cannot map it again (-ENODEV), nothing reaches the BAR");
-	cli_vfio_set_command(v, cmd);
+	vfio_set_command(v, cmd);
 	wl_check(out, sim_nic_mr_read(mr, 0, got, size) == 0 && wl_same(got, want, size),
 		 false, "memory decode on: the NIC maps again on its next access");
 
