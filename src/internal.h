@@ -112,14 +112,6 @@ void sim_ram_cpu_copy(struct sim_machine *m, phys_addr_t dst, phys_addr_t src,
 
 /* ---------------------------------------------------------------- PCI --- */
 
-enum sim_node_kind {
-	SIM_NODE_HOSTBRIDGE,
-	SIM_NODE_ROOTPORT,
-	SIM_NODE_SWITCH_UP,	/* switch upstream port */
-	SIM_NODE_SWITCH_DOWN,	/* switch downstream port (implicit) */
-	SIM_NODE_ENDPOINT,
-};
-
 struct sim_bar;
 
 /*
@@ -561,7 +553,6 @@ void sim_topology_fini(struct sim_machine *m);
 int sim_pci_assign(struct sim_machine *m, char *err, size_t errlen);
 struct sim_node *sim_node_new(struct sim_machine *m, enum sim_node_kind kind,
 			      const char *id, struct sim_node *parent);
-struct sim_node *sim_node_find(struct sim_machine *m, const char *id);
 struct sim_node *sim_node_of_dev(struct device *dev);
 
 /* The hardware function behind a PCI function's struct device. */
@@ -572,6 +563,7 @@ static inline struct sim_pci_fn *sim_fn_of_dev(struct device *dev)
 struct sim_bar *sim_bar_find(struct sim_machine *m, phys_addr_t cpu,
 			     size_t len, struct sim_node **owner);
 bool sim_bar_decodes(struct sim_node *node);
+u64 sim_bar_bus_addr(const struct sim_node *owner, const struct sim_bar *bar);
 int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node);
 /* Configuration requests and the bridge's bus reset (src/hw/pci.c). */
 int sim_pci_cfg_read(struct sim_pci_fn *fn, int where, int size, u32 *val);

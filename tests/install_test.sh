@@ -27,6 +27,10 @@ int main(void)
 		return 1;
 	}
 	dev = sim_device(m, "nic0");
+	/* the topology accessors come from the shared library too */
+	if (sim_node_kind(sim_node_find(m, "nic0")) != SIM_NODE_ENDPOINT ||
+	    sim_node_pci_dev(sim_node_find(m, "nic0")) != to_pci_dev(dev))
+		return 1;
 	pg = sim_alloc_pages(m, 0);
 	strcpy(page_address(pg), "outside!");
 	a = dma_map_page(dev, pg, 0, PAGE_SIZE, DMA_BIDIRECTIONAL);
@@ -53,8 +57,14 @@ cc -o "$tmp/outside-static" "$tmp/outside.c" $(pkg-config --cflags dmastack) \
 	"$tmp/prefix/lib/libdmastack.a" -lpthread
 "$tmp/outside-static"
 # the exported-symbol list keeps internals out of the shared library
-if nm -D --defined-only "$tmp/prefix/lib/libdmastack.so" | grep -q ' sim_kzalloc$'; then
+# (nm names a versioned symbol sim_kzalloc@@DMASTACK_0.1)
+syms=$(nm -D --defined-only "$tmp/prefix/lib/libdmastack.so")
+if echo "$syms" | grep -q ' sim_kzalloc\(@.*\)\{0,1\}$'; then
 	echo "install test: internal symbol sim_kzalloc is exported" >&2
+	exit 1
+fi
+if ! echo "$syms" | grep -q ' sim_node_find\(@.*\)\{0,1\}$'; then
+	echo "install test: public symbol sim_node_find is not exported" >&2
 	exit 1
 fi
 test -x "$tmp/prefix/bin/dmastack"

@@ -13,6 +13,8 @@
 #include <dmastack/dmapool.h>
 #include <dmastack/pci.h>
 #include <dmastack/iommu.h>
+#include <dmastack/iova.h>
+#include <dmastack/io-pgtable.h>
 #include <dmastack/pci-p2pdma.h>
 #include <dmastack/blk-mq-dma.h>
 #include <dmastack/dma-resv.h>
@@ -23,5 +25,6 @@
 #include <dmastack/hmm.h>
 #include <dmastack/odp.h>
 #include <dmastack/sim.h>
+#include <dmastack/sim-topology.h>
 
 #endif /* _DMASTACK_DMASTACK_H */

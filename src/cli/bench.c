@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
-#include "kernel/iommu/iommu-priv.h"
+
 
 struct bench_opts {
 	unsigned int threads;

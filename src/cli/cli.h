@@ -3,10 +3,33 @@
 #ifndef _DMASTACK_CLI_H
 #define _DMASTACK_CLI_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <json-c/json.h>
-#include "internal.h"
+#include <dmastack/dmastack.h>
+
+/*
+ * The command uses the public API only (a test checks its #includes); the
+ * few helpers of the kernel's it likes are defined here.
+ */
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+#ifndef min
+/* Each argument evaluated once, as the kernel's min()/max(). */
+#define min(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+		     _a < _b ? _a : _b; })
+#define max(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+		     _a > _b ? _a : _b; })
+#endif
+#ifndef ALIGN
+#define ALIGN(x, a)	(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#endif
+#ifndef DIV_ROUND_UP
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#endif
 
 struct cli_opts {
 	const char *platform;	/* -p FILE */
@@ -22,14 +45,6 @@ void cli_acs_str(u16 acs, char *buf, size_t len);
 void json_print(json_object *obj);
 struct sim_machine *cli_load_machine(const struct cli_opts *o);
 FILE *cli_open_trace(const struct cli_opts *o, struct sim_machine *m);
-/*
- * VFIO_DEVICE_FEATURE_GET of DMA_BUF for @nr (at most 4) ranges of BAR
- * @bar of the open device @v: the dma-buf fd, or -errno.
- */
-int cli_vfio_export(struct vfio_pci_core_device *v, u32 bar,
-		    const struct vfio_region_dma_range *r, u32 nr);
-/* Write the command register through @v's config region: 0 or -EIO. */
-int cli_vfio_set_command(struct vfio_pci_core_device *v, u16 cmd);
 
 /*
  * The platform text -p names (or the default one), malloc'd; NULL when
@@ -39,7 +54,15 @@ char *cli_platform_text(const struct cli_opts *o);
 /* @text with every IOMMU's mode= set to @mode (malloc'd, NULL: no memory). */
 char *cli_text_with_iommu_mode(const char *text, const char *mode);
 
-/* ---- workloads shared by run and the main job (src/cli/workloads.c) ---- */
+/* ---- the workload library (src/cli/workloads/) ------------------------ */
+
+/*
+ * Every scenario of the main job and of `dmastack run` is one function
+ * here, of type cli_wl_fn: it takes its options, does its DMA on the
+ * machine it is given, verifies every byte a device moved, and tells what
+ * it did through a struct cli_out. The main job is a table of these calls
+ * (src/cli/mainjob.c); run gives each its key=value options (src/cli/run.c).
+ */
 
 /* The counters a run reports, taken before and after a workload. */
 struct cli_stats {
@@ -51,74 +74,140 @@ struct cli_stats {
 };
 void cli_stats_take(struct sim_machine *m, struct cli_stats *s);
 
-/* Where a shared workload says what it did and reports its checks. */
+/* A mapping a workload made, as the main job's table of mappings shows it. */
+struct cli_map_rec {
+	struct device *dev;
+	const char *call;		/* "dma_map_phys", "dma_alloc_coherent", ... */
+	phys_addr_t phys;
+	size_t size;
+	enum dma_data_direction dir;
+	dma_addr_t dma;
+	unsigned long attrs;		/* DMA_ATTR_MMIO: a resource */
+};
+
+/* Reports a workload provoked on purpose, so not unexpected ones. */
+struct cli_expected {
+	unsigned long debug;		/* dma-debug reports */
+	unsigned long faults;		/* DMA and IOMMU fault reports */
+};
+/* Count @n provoked reports of @kind in @e. */
+void cli_expected_add(struct cli_expected *e, enum sim_report_kind kind,
+		      unsigned long n);
+
+/* Where a workload says what it did and reports its checks. */
 struct cli_out {
 	void *ctx;
+	/* what the workload did, beside its checks */
 	void (*say)(void *ctx, const char *msg);
-	bool (*check)(void *ctx, bool ok, const char *msg);
+	/*
+	 * One check; @provoked: it catches a bug the workload made on purpose.
+	 * Returns @ok.
+	 */
+	bool (*check)(void *ctx, bool ok, bool provoked, const char *msg);
+	/* A mapping the workload made (NULL: not recorded). */
+	void (*mapped)(void *ctx, const struct cli_map_rec *rec);
+	/* @n reports of @kind were provoked on purpose: they are not unexpected. */
+	void (*expect)(void *ctx, enum sim_report_kind kind, unsigned long n);
 };
 
 enum cli_nvme_rw { CLI_NVME_READ, CLI_NVME_WRITE, CLI_NVME_RANDRW };
 const char *cli_nvme_rw_name(enum cli_nvme_rw rw);
 
-struct cli_nvme_opts {
-	const char *dev;		/* platform id of the controller */
-	enum cli_nvme_rw rw;
-	u64 bs, size;			/* bytes per request, in all */
-	unsigned int iodepth;		/* requests in flight */
-	enum nvme_dma_api api;
-	bool p2p;			/* data buffers in the controller's CMB */
-	unsigned int seed;
+/*
+ * What a workload is asked to do. Each workload documents the fields it
+ * reads; a field left zero takes the default the workload names.
+ */
+struct cli_wl_opts {
+	const char *dev;		/* the device, by platform id */
+	const char *peer;		/* the second device (dma-buf: the importer) */
+	u64 size;			/* bytes per mapping, range, or in all */
+	u64 count;			/* rounds (0: one) */
+	unsigned int seed;		/* data patterns and random choices */
+	bool provoke;			/* also make the bug the workload catches */
+	union {
+		struct {
+			u64 offset;	/* of the buffer in its first page */
+		} bounce;
+		struct {
+			u64 xfer;	/* bytes the device moves (0: size) */
+			bool bidi;	/* a third, BIDIRECTIONAL mapping per round */
+		} noncoherent;
+		struct {
+			u64 off[2];	/* the two exported ranges in BAR 2 */
+			enum pci_p2pdma_map_type type;	/* how the peer must reach it */
+			const char *path;	/* how the NIC maps it, in words */
+		} dmabuf;
+		struct {
+			enum cli_nvme_rw rw;
+			u64 bs;			/* bytes per request */
+			unsigned int iodepth;	/* requests in flight */
+			enum nvme_dma_api api;
+			bool p2p;		/* data buffers in the controller's CMB */
+		} nvme;
+		struct {
+			unsigned long faults;		/* NIC page faults to take */
+			unsigned long invalidations;	/* migrations and zaps */
+			enum sim_odp_strategy strategy;
+		} odp;
+	};
 };
 
-struct cli_nvme_result {
-	struct nvme_dev_info info;
-	struct nvme_stats drv;
-	struct sim_nvme_model_stats model;
-	u64 requests, reads, writes;
+/* What the NVMe and ODP workloads leave for their callers' reports. */
+struct cli_wl_result {
+	struct {
+		struct nvme_dev_info info;
+		struct nvme_stats drv;
+		struct sim_nvme_model_stats model;
+		u64 requests, reads, writes;
+	} nvme;
+	struct {
+		struct sim_odp_mr_stats st;
+		struct sim_process_stats ps;
+		unsigned long migrations, zaps;
+	} odp;
 };
 
 /*
- * Probe the controller @o->dev (the model is attached on first use), do
- * the I/O, verify every byte against the namespace store, remove it.
- * 0 (the outcome is in the checks); -ENODEV, -EINVAL, -E2BIG, -EOPNOTSUPP
- * for what the platform or the options cannot do, explained in @err.
+ * A workload: 0 when it ran (its outcome is in its checks), or -ENODEV,
+ * -EINVAL, -E2BIG, -EOPNOTSUPP for what the machine or the options cannot
+ * do, explained in @err. @res may be NULL.
  */
-int cli_nvme_workload(struct sim_machine *m, const struct cli_nvme_opts *o,
-		      const struct cli_out *out, struct cli_nvme_result *res,
+typedef int cli_wl_fn(struct sim_machine *m, const struct cli_wl_opts *o,
+		      const struct cli_out *out, struct cli_wl_result *res,
 		      char *err, size_t errlen);
 
-struct cli_odp_opts {
-	const char *nic;
-	u64 size;			/* the region, page multiple */
-	unsigned long faults;		/* NIC page faults to take */
-	unsigned long invalidations;	/* migrations and zaps of mapped pages */
-	enum sim_odp_strategy strategy;
-	unsigned int seed;
-};
+/* src/cli/workloads/dma.c: the DMA API without an IOMMU */
+cli_wl_fn cli_wl_coherent;	/* nic0: streaming DMA, a scatterlist */
+cli_wl_fn cli_wl_noncoherent;	/* dev: cache maintenance and syncs */
+cli_wl_fn cli_wl_bounce;	/* dev: swiotlb bouncing */
+cli_wl_fn cli_wl_coherent_alloc;	/* dev, peer: coherent memory, a dma_pool */
+cli_wl_fn cli_wl_mmio;		/* nic0 into nvme0's CMB and gpu0's BAR */
+cli_wl_fn cli_wl_confidential;	/* dev in a confidential guest */
+/* src/cli/workloads/iommu.c */
+cli_wl_fn cli_wl_iommu_lazy;	/* nic0, nvme0, gpu0 behind a lazy IOMMU */
+cli_wl_fn cli_wl_iova_api;	/* dev: 1 MiB of 256 pages, one IOVA range */
+cli_wl_fn cli_wl_iommu_strict;	/* dev behind a strict IOMMU */
+cli_wl_fn cli_wl_untrusted;	/* dev: an untrusted device's bounce */
+cli_wl_fn cli_wl_granule_64k;	/* dev behind a 64K-granule IOMMU */
+cli_wl_fn cli_wl_vfio_mig;	/* dev: a VFIO migration page list */
+/* src/cli/workloads/p2p.c */
+cli_wl_fn cli_wl_dmabuf_p2p;	/* dev's BAR 2 exported, imported by peer */
+/* src/cli/workloads/nvme.c, odp.c */
+cli_wl_fn cli_wl_nvme;		/* fio-like I/O through nvme-pci */
+cli_wl_fn cli_wl_odp;		/* an ODP region mirroring a process */
 
-struct cli_odp_result {
-	struct sim_odp_mr_stats st;
-	struct sim_process_stats ps;
-	unsigned long migrations, zaps;
-};
-
-/*
- * A process, an ODP region of @o->nic over it, NIC accesses faulting
- * pages in and invalidations of mapped pages, every byte verified. 0 (the
- * outcome is in the checks); -ENODEV or -EINVAL (explained in @err) for
- * what the platform or the options cannot do.
- */
-int cli_odp_workload(struct sim_machine *m, const struct cli_odp_opts *o,
-		     const struct cli_out *out, struct cli_odp_result *res,
-		     char *err, size_t errlen);
+/* Built-in platforms of the workloads (src/cli/workloads/platforms.c). */
+extern const char cli_p2p_switch_platform[];	/* GPU and NIC below one switch */
+extern const char cli_p2p_hostbridge_platform[];	/* on two root ports */
+extern const char cli_bounce_platform[];	/* 32-bit and untrusted devices */
+extern const char cli_noncoherent_platform[];	/* an arm64 non-coherent device */
+extern const char cli_arm64_64k_platform[];	/* an SMMU with a 64K granule */
+extern const char cli_cc_guest_platform[];	/* a confidential guest */
 
 int cmd_topo(const struct cli_opts *o);
 int cmd_mainjob(const struct cli_opts *o);
 int cmd_bench(int argc, char **argv, const struct cli_opts *o);
 int cmd_p2p(int argc, char **argv, const struct cli_opts *o);
-/* A GPU and a NIC below one switch without ACS (src/cli/output.c). */
-extern const char cli_p2p_switch_platform[];
 int cmd_run(int argc, char **argv, const struct cli_opts *o);
 
 /* ---- a Linux /sys tree as platform text (src/cli/sysfs.c) ---------------- */

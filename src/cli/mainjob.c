@@ -5,9 +5,14 @@
  * what was mapped how, and a verdict. After the DMA API's own workloads come
  * the systems built on it: NVMe I/O through the block layer's DMA iterator
  * with each mapping API and from the CMB, the NIC mirroring a process
- * through ODP, a VFIO migration page list; then a summary per workload. Some steps provoke a bug on purpose
- * (a missing sync, a device touching memory it may not): those must be
- * caught, and anything reported that was not provoked fails the job.
+ * through ODP, a VFIO migration page list; then a summary per workload.
+ * Some steps provoke a bug on purpose (a missing sync, a device touching
+ * memory it may not): those must be caught, and anything reported that was
+ * not provoked fails the job.
+ *
+ * The tour is a table (job_steps): each step names a workload of the
+ * library in src/cli/workloads/, the machine it runs on and its options;
+ * this file only says what happened, through a struct cli_out.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -32,7 +37,7 @@ struct job {
 	json_object *cur_notes;
 	json_object *maps_all;
 	unsigned int checks, failed, provoked;
-	unsigned long expected_debug, expected_faults;
+	struct cli_expected expected;	/* provoked reports */
 	struct job_wl *wls;
 	unsigned int nr_wls, cap_wls;
 };
@@ -232,845 +237,183 @@ static void record_map(struct job *j, struct device *dev, const char *call,
 		   (unsigned long long)dma, map_path(dev, dma, attrs));
 }
 
-static dma_addr_t map(struct job *j, struct device *dev, phys_addr_t phys,
-		      size_t size, enum dma_data_direction dir,
-		      unsigned long attrs)
-{
-	dma_addr_t a = dma_map_phys(dev, phys, size, dir, attrs);
-
-	record_map(j, dev, (attrs & DMA_ATTR_MMIO) ? "dma_map_phys(MMIO)" :
-						     "dma_map_phys", phys, size,
-		   dir, a, attrs);
-	dma_mapping_error(dev, a);
-	return a;
-}
-
-/* Expect a provoked problem to show as exactly @n new reports of @kind. */
-static void expect_reports(struct job *j, struct sim_machine *m,
-			   enum sim_report_kind kind, unsigned long before,
-			   unsigned long n, const char *what)
-{
-	unsigned long now = sim_report_count_kind(m, kind);
-
-	if (kind == SIM_REPORT_DMA_DEBUG)
-		j->expected_debug += n;
-	else
-		j->expected_faults += n;
-	check(j, now - before == n, true, "%s reported (%lu %s report%s)",
-	      what, now - before,
-	      kind == SIM_REPORT_DMA_DEBUG ? "dma-debug" : "DMA fault",
-	      now - before == 1 ? "" : "s");
-}
-
-static bool same(const void *a, const void *b, size_t n)
-{
-	return memcmp(a, b, n) == 0;
-}
-
-static void pattern(void *p, size_t n, unsigned int seed)
-{
-	u8 *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		b[i] = (u8)(seed * 37 + i * 13 + (i >> 9));
-}
-
-/* ------------------------------------------------------------------------ */
-
-static void wl_coherent(struct job *j, struct sim_machine *m)
-{
-	struct device *nic = sim_device(m, "nic0");
-	const size_t len = 64 * 1024;
-	struct page *pg = sim_alloc_pages(m, 4);
-	static u8 want[64 * 1024], got[64 * 1024];
-	struct page *pages[8];
-	struct sg_table sgt;
-	struct scatterlist *sg;
-	dma_addr_t a;
-	u8 *cpu;
-	int i;
-
-	workload(j, "coherent streaming DMA", m, "nic0");
-	if (!check(j, pg != NULL, false, "allocated 64K of RAM above 4G"))
-		return;
-	cpu = page_address(pg);
-	pattern(cpu, len, 1);
-	a = map(j, nic, page_to_phys(pg), len, DMA_TO_DEVICE, 0);
-	check(j, a == page_to_phys(pg), false,
-	      "dma-direct: the DMA address is the physical address");
-	check(j, sim_dma_read(nic, a, got, len) == 0 && same(got, cpu, len),
-	      false, "device read 64K and it matches what the CPU wrote");
-	dma_unmap_phys(nic, a, len, DMA_TO_DEVICE, 0);
-
-	a = map(j, nic, page_to_phys(pg), len, DMA_FROM_DEVICE, 0);
-	pattern(want, len, 2);
-	check(j, sim_dma_write(nic, a, want, len) == 0, false, "device wrote 64K");
-	dma_unmap_phys(nic, a, len, DMA_FROM_DEVICE, 0);
-	check(j, same(cpu, want, len), false, "CPU sees the device's data after unmap");
-	sim_free_pages(m, pg, 4);
-
-	/* A scatterlist of eight separate pages. */
-	if (sg_alloc_table(&sgt, 8, GFP_KERNEL)) {
-		check(j, false, false, "sg_alloc_table");
-		return;
-	}
-	for_each_sg(sgt.sgl, sg, 8, i) {
-		pages[i] = sim_alloc_pages(m, 0);
-		if (!pages[i]) {
-			check(j, false, false, "allocated sg pages");
-			while (i--)
-				sim_free_pages(m, pages[i], 0);
-			sg_free_table(&sgt);
-			return;
-		}
-		pattern(page_address(pages[i]), PAGE_SIZE, 10 + (unsigned int)i);
-		sg_set_page(sg, pages[i], PAGE_SIZE, 0);
-	}
-	if (check(j, dma_map_sgtable(nic, &sgt, DMA_BIDIRECTIONAL, 0) == 0, false,
-		  "dma_map_sgtable of 8 pages")) {
-		bool ok = true;
-
-		for_each_sgtable_dma_sg(&sgt, sg, i) {
-			ok &= sim_dma_read(nic, sg_dma_address(sg), got, sg_dma_len(sg)) == 0 &&
-			      same(got, page_address(sg_page(sg)), sg_dma_len(sg));
-			pattern(want, PAGE_SIZE, 50 + (unsigned int)i);
-			ok &= sim_dma_write(nic, sg_dma_address(sg), want, PAGE_SIZE) == 0;
-		}
-		check(j, ok, false, "device read and rewrote every segment");
-		dma_sync_sgtable_for_cpu(nic, &sgt, DMA_BIDIRECTIONAL);
-		ok = true;
-		for (i = 0; i < 8; i++) {
-			pattern(want, PAGE_SIZE, 50 + (unsigned int)i);
-			ok &= same(page_address(pages[i]), want, PAGE_SIZE);
-		}
-		check(j, ok, false, "CPU sees every segment after dma_sync_sgtable_for_cpu");
-		record_map(j, nic, "dma_map_sgtable", page_to_phys(pages[0]),
-			   8 * PAGE_SIZE, DMA_BIDIRECTIONAL, sg_dma_address(sgt.sgl), 0);
-		dma_unmap_sgtable(nic, &sgt, DMA_BIDIRECTIONAL, 0);
-	}
-	for (i = 0; i < 8; i++)
-		sim_free_pages(m, pages[i], 0);
-	sg_free_table(&sgt);
-}
-
-static void wl_noncoherent(struct job *j, struct sim_machine *m)
-{
-	struct device *tb = sim_device(m, "tb0");
-	struct page *pg = sim_alloc_pages_range(m, 0, SZ_16M, SZ_4G);
-	u8 a_buf[256], b_buf[256], got[256];
-	unsigned long before;
-	dma_addr_t a;
-	u8 *cpu;
-
-	workload(j, "non-coherent streaming DMA with cache maintenance", m, "tb0");
-	if (!check(j, pg != NULL, false, "allocated a page below 4G"))
-		return;
-	cpu = page_address(pg);
-	pattern(a_buf, sizeof(a_buf), 3);
-	pattern(b_buf, sizeof(b_buf), 4);
-	memcpy(cpu, a_buf, sizeof(a_buf));
-	a = map(j, tb, page_to_phys(pg), PAGE_SIZE, DMA_TO_DEVICE, 0);
-	check(j, sim_dma_read(tb, a, got, sizeof(got)) == 0 && same(got, a_buf, sizeof(got)),
-	      false, "map cleaned the CPU cache: device reads the CPU's data");
-
-	memcpy(cpu, b_buf, sizeof(b_buf));	/* no dma_sync_single_for_device */
-	before = sim_dma_debug_errors(m);
-	check(j, sim_dma_read(tb, a, got, sizeof(got)) == 0 && same(got, a_buf, sizeof(got)),
-	      true, "CPU wrote again without dma_sync_single_for_device: device reads stale data");
-	expect_reports(j, m, SIM_REPORT_DMA_DEBUG, before, 1, "the device reading unflushed lines");
-	dma_sync_single_for_device(tb, a, PAGE_SIZE, DMA_TO_DEVICE);
-	check(j, sim_dma_read(tb, a, got, sizeof(got)) == 0 && same(got, b_buf, sizeof(got)),
-	      false, "after dma_sync_single_for_device the device reads the new data");
-	dma_unmap_phys(tb, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
-
-	a = map(j, tb, page_to_phys(pg), PAGE_SIZE, DMA_FROM_DEVICE, 0);
-	check(j, sim_dma_write(tb, a, a_buf, sizeof(a_buf)) == 0, false, "device wrote 256 bytes");
-	check(j, same(cpu, b_buf, sizeof(b_buf)), true,
-	      "before dma_sync_single_for_cpu the CPU still reads its stale cache lines");
-	dma_sync_single_for_cpu(tb, a, PAGE_SIZE, DMA_FROM_DEVICE);
-	check(j, same(cpu, a_buf, sizeof(a_buf)), false,
-	      "after dma_sync_single_for_cpu the CPU sees the device's data");
-	dma_unmap_phys(tb, a, PAGE_SIZE, DMA_FROM_DEVICE, 0);
-	sim_free_pages(m, pg, 0);
-}
-
-static void wl_bounce(struct job *j, struct sim_machine *m)
-{
-	struct device *tb = sim_device(m, "tb0");
-	struct page *pg = sim_alloc_pages(m, 1);
-	static u8 want[8192], got[8192];
-	struct sim_dma_stats st0, st1;
-	dma_addr_t a;
-	u8 *cpu;
-
-	workload(j, "32-bit device bounced through swiotlb", m, "tb0");
-	if (!check(j, pg && page_to_phys(pg) >= SZ_4G, false,
-		   "allocated 8K above 4G, out of reach of a 32-bit device"))
-		goto out;
-	cpu = page_address(pg);
-	pattern(cpu, sizeof(want), 5);
-	sim_dma_stats_get(m, &st0);
-	a = map(j, tb, page_to_phys(pg), sizeof(want), DMA_BIDIRECTIONAL, 0);
-	check(j, a != DMA_MAPPING_ERROR && a + sizeof(want) <= SZ_4G &&
-		 is_swiotlb_buffer(tb, dma_to_phys(tb, a)), false,
-	      "the mapping is a bounce buffer below 4G (swiotlb)");
-	check(j, sim_dma_read(tb, a, got, sizeof(got)) == 0 && same(got, cpu, sizeof(got)),
-	      false, "device reads the original data from the bounce buffer");
-	pattern(want, sizeof(want), 6);
-	check(j, sim_dma_write(tb, a, want, sizeof(want)) == 0, false, "device wrote 8K");
-	check(j, !same(cpu, want, sizeof(want)), true,
-	      "before unmap the original buffer does not have the device's data");
-	dma_unmap_phys(tb, a, sizeof(want), DMA_BIDIRECTIONAL, 0);
-	check(j, same(cpu, want, sizeof(want)), false, "unmap copied the device's data back");
-	sim_dma_stats_get(m, &st1);
-	check(j, st1.bounced_bytes - st0.bounced_bytes == 2 * sizeof(want), false,
-	      "swiotlb copied %llu bytes (8K in, 8K out)",
-	      (unsigned long long)(st1.bounced_bytes - st0.bounced_bytes));
-	check(j, swiotlb_used(tb) == 0, false, "all bounce slots released");
-out:
-	if (pg)
-		sim_free_pages(m, pg, 1);
-}
-
-static void wl_coherent_alloc(struct job *j, struct sim_machine *m)
-{
-	struct device *tb = sim_device(m, "tb0");
-	struct device *nvme = sim_device(m, "nvme0");
-	struct dma_pool *pool;
-	dma_addr_t handle, handles[100];
-	void *blocks[100];
-	u8 want[512], got[512];
-	u8 *cpu;
-	bool ok = true;
-	int i, n = 0;
-
-	workload(j, "coherent allocations and a dma_pool", m, "tb0, nvme0");
-	cpu = dma_alloc_coherent(tb, 16384, &handle, GFP_KERNEL);
-	if (!check(j, cpu != NULL, false, "dma_alloc_coherent(16K) for the non-coherent device"))
-		return;
-	record_map(j, tb, "dma_alloc_coherent", sim_virt_to_phys(m, cpu), 16384,
-		   DMA_BIDIRECTIONAL, handle, 0);
-	check(j, handle + 16384 <= SZ_4G, false, "below the device's 32-bit coherent mask");
-	pattern(cpu, sizeof(want), 7);
-	check(j, sim_dma_read(tb, handle, got, sizeof(got)) == 0 && same(got, cpu, sizeof(got)),
-	      false, "device sees CPU writes at once (uncached mapping, no sync)");
-	pattern(want, sizeof(want), 8);
-	check(j, sim_dma_write(tb, handle + 4096, want, sizeof(want)) == 0 &&
-		 same(cpu + 4096, want, sizeof(want)), false,
-	      "CPU sees device writes at once");
-	dma_free_coherent(tb, 16384, cpu, handle);
-
-	pool = dma_pool_create("nvme-prp", nvme, 64, 64, 4096);
-	if (!check(j, pool != NULL, false, "dma_pool_create(64-byte blocks, 64-byte aligned)"))
-		return;
-	for (i = 0; i < 100; i++) {
-		blocks[i] = dma_pool_alloc(pool, GFP_KERNEL, &handles[i]);
-		if (!blocks[i])
-			break;
-		n++;
-		ok &= !(handles[i] & 63);
-		pattern(want, 64, 100 + (unsigned int)i);
-		ok &= sim_dma_write(nvme, handles[i], want, 64) == 0 &&
-		      same(blocks[i], want, 64);
-	}
-	check(j, n == 100 && ok, false,
-	      "100 blocks allocated, aligned, and written by the device");
-	for (i = 0; i < n; i++)
-		dma_pool_free(pool, blocks[i], handles[i]);
-	dma_pool_destroy(pool);
-}
-
-static void wl_mmio(struct job *j, struct sim_machine *m)
-{
-	struct device *nic = sim_device(m, "nic0");
-	struct pci_dev *nvme = to_pci_dev(sim_device(m, "nvme0"));
-	struct pci_dev *gpu = to_pci_dev(sim_device(m, "gpu0"));
-	phys_addr_t cmb = pci_resource_start(nvme, 2);
-	phys_addr_t vram = pci_resource_start(gpu, 2) + SZ_1M;
-	static u8 want[65536], got[65536];
-	struct page *pg;
-	unsigned long before;
-	dma_addr_t a;
-	u16 cmd;
-
-	workload(j, "MMIO mapped as a resource (DMA_ATTR_MMIO)", m, "nic0");
-	a = dma_map_resource(nic, cmb, sizeof(want), DMA_BIDIRECTIONAL, 0);
-	record_map(j, nic, "dma_map_resource", cmb, sizeof(want), DMA_BIDIRECTIONAL,
-		   a, DMA_ATTR_MMIO);
-	dma_mapping_error(nic, a);
-	check(j, a == cmb, false, "dma-direct returns the BAR's physical address");
-	pattern(want, sizeof(want), 9);
-	check(j, sim_dma_write(nic, a, want, sizeof(want)) == 0, false,
-	      "NIC wrote 64K into the NVMe CMB, peer-to-peer below switch sw0");
-	check(j, sim_mmio_read(m, cmb, got, sizeof(got)) == 0 && same(got, want, sizeof(got)),
-	      false, "CPU reads the same bytes from the CMB");
-
-	pci_read_config_word(nvme, PCI_COMMAND, &cmd);
-	pci_write_config_word(nvme, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
-	before = sim_report_count_kind(m, SIM_REPORT_DMA_FAULT);
-	check(j, sim_dma_write(nic, a, want, 64) == -EIO, true,
-	      "with nvme0's memory decoding off the peer write fails");
-	expect_reports(j, m, SIM_REPORT_DMA_FAULT, before, 1, "the write to a BAR that does not decode");
-	pci_write_config_word(nvme, PCI_COMMAND, cmd);
-	dma_unmap_resource(nic, a, sizeof(want), DMA_BIDIRECTIONAL, 0);
-
-	pattern(want, 4096, 11);
-	sim_mmio_write(m, vram, want, 4096);
-	a = map(j, nic, vram, 4096, DMA_TO_DEVICE, DMA_ATTR_MMIO);
-	check(j, sim_dma_read(nic, a, got, 4096) == 0 && same(got, want, 4096), false,
-	      "NIC read 4K of GPU memory through the root complex (host bridge allows P2P)");
-	dma_unmap_phys(nic, a, 4096, DMA_TO_DEVICE, DMA_ATTR_MMIO);
-
-	pg = sim_alloc_pages(m, 0);
-	before = sim_dma_debug_errors(m);
-	a = pg ? dma_map_resource(nic, page_to_phys(pg), 4096, DMA_TO_DEVICE, 0) : 0;
-	check(j, pg && a == DMA_MAPPING_ERROR, true, "dma_map_resource of RAM is refused");
-	expect_reports(j, m, SIM_REPORT_DMA_DEBUG, before, 1, "mapping RAM as a resource");
-	if (pg)
-		sim_free_pages(m, pg, 0);
-}
-
-static const char cc_guest[] =
-	"machine    name=cc-guest arch=x86_64 ram=8G cpus=4\n"
-	"swiotlb    size=64M force=yes\n"
-	"hostbridge id=hb0\n"
-	"rootport   id=rp0 bus=hb0\n"
-	"nvme       id=nvme0 bus=rp0 bar0=16K\n";
-
-static void wl_confidential(struct job *j, struct sim_machine *m)
-{
-	struct device *nvme = sim_device(m, "nvme0");
-	struct page *pg = sim_alloc_pages(m, 0);
-	u8 want[4096], got[4096];
-	unsigned long before;
-	dma_addr_t a, h;
-	u8 *cpu, *coh;
-
-	workload(j, "confidential guest: every streaming mapping bounces", m, "nvme0");
-	if (!check(j, pg != NULL, false, "allocated a private page"))
-		return;
-	cpu = page_address(pg);
-	pattern(cpu, PAGE_SIZE, 12);
-	a = map(j, nvme, page_to_phys(pg), PAGE_SIZE, DMA_TO_DEVICE, 0);
-	check(j, a != DMA_MAPPING_ERROR && is_swiotlb_buffer(nvme, a), false,
-	      "a 64-bit device is bounced anyway (swiotlb force)");
-	check(j, sim_dma_read(nvme, a, got, sizeof(got)) == 0 && same(got, cpu, sizeof(got)),
-	      false, "device reads the data from shared memory");
-	dma_unmap_phys(nvme, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
-
-	a = map(j, nvme, page_to_phys(pg), PAGE_SIZE, DMA_FROM_DEVICE, 0);
-	pattern(want, sizeof(want), 13);
-	check(j, sim_dma_write(nvme, a, want, sizeof(want)) == 0, false, "device wrote 4K");
-	dma_unmap_phys(nvme, a, PAGE_SIZE, DMA_FROM_DEVICE, 0);
-	check(j, same(cpu, want, sizeof(want)), false, "the private page got the data at unmap");
-
-	sim_dma_debug_enable(m, false);
-	before = sim_report_count_kind(m, SIM_REPORT_DMA_FAULT);
-	check(j, sim_dma_read(nvme, page_to_phys(pg), got, 64) == -EIO, true,
-	      "the device cannot reach the private page itself");
-	expect_reports(j, m, SIM_REPORT_DMA_FAULT, before, 1, "the access to private memory");
-	sim_dma_debug_enable(m, true);
-
-	a = dma_map_resource(nvme, pci_resource_start(to_pci_dev(nvme), 0), 4096,
-			     DMA_BIDIRECTIONAL, 0);
-	record_map(j, nvme, "dma_map_resource", pci_resource_start(to_pci_dev(nvme), 0),
-		   4096, DMA_BIDIRECTIONAL, a, DMA_ATTR_MMIO);
-	check(j, a == DMA_MAPPING_ERROR, true, "MMIO cannot be bounced: the mapping fails");
-
-	coh = dma_alloc_coherent(nvme, 8192, &h, GFP_KERNEL);
-	if (check(j, coh != NULL, false, "dma_alloc_coherent shares its pages with the host")) {
-		record_map(j, nvme, "dma_alloc_coherent", sim_virt_to_phys(m, coh), 8192,
-			   DMA_BIDIRECTIONAL, h, 0);
-		check(j, sim_dma_write(nvme, h, want, sizeof(want)) == 0 &&
-			 same(coh, want, sizeof(want)), false,
-		      "device writes the coherent buffer directly");
-		dma_free_coherent(nvme, 8192, coh, h);
-	}
-	sim_free_pages(m, pg, 0);
-}
-
-/* ------------------------------------------------------------------------ */
-/* IOMMU workloads                                                          */
-/* ------------------------------------------------------------------------ */
-
-static unsigned long iommu_faults_of(struct sim_machine *m)
-{
-	return sim_report_count_kind(m, SIM_REPORT_IOMMU_FAULT);
-}
-
-static void wl_iommu_lazy(struct job *j, struct sim_machine *m)
-{
-	struct device *nic = sim_device(m, "nic0"), *nvme = sim_device(m, "nvme0");
-	struct pci_dev *gpu = to_pci_dev(sim_device(m, "gpu0"));
-	struct page *pg = sim_alloc_pages(m, 2);
-	u8 want[16384], got[16384];
-	unsigned long before, flushes, stale;
-	unsigned int queued;
-	u64 wops, wns;
-	phys_addr_t phys;
-	dma_addr_t a;
-	int prot;
-
-	workload(j, "IOMMU, lazy mode: translation, the flush-queue window", m, "nic0");
-	if (!check(j, pg != NULL, false, "allocated 16K"))
-		return;
-	check(j, iommu_get_domain_for_dev(nic) &&
-		 iommu_get_domain_for_dev(nic)->type == IOMMU_DOMAIN_DMA_FQ,
-	      false, "nic0 is in a DMA_FQ (lazy) domain");
-	check(j, iommu_group_get(nic) == iommu_group_get(nvme), false,
-	      "nic0 and nvme0 share IOMMU group %d (their switch ports lack ACS)",
-	      iommu_group_id(iommu_group_get(nic)));
-	check(j, iommu_group_get(nic) != iommu_group_get(&gpu->dev), false,
-	      "gpu0 has its own group (%d)", iommu_group_id(iommu_group_get(&gpu->dev)));
-	pattern(page_address(pg), sizeof(want), 21);
-	a = map(j, nic, page_to_phys(pg) + 64, 8192, DMA_BIDIRECTIONAL, 0);
-	check(j, a != DMA_MAPPING_ERROR && a != page_to_phys(pg) + 64 && (a & 4095) == 64,
-	      false, "the DMA address is an IOVA keeping the offset in the page");
-	check(j, !sim_iommu_lookup(nic, a, &phys, &prot) &&
-		 phys == page_to_phys(pg) + 64 &&
-		 prot == (IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE), false,
-	      "the page table maps it read-write, cacheable");
-	check(j, sim_dma_read(nic, a, got, 8192) == 0 &&
-		 same(got, (u8 *)page_address(pg) + 64, 8192), false,
-	      "device read 8K through the IOMMU");
-	dma_unmap_phys(nic, a, 8192, DMA_BIDIRECTIONAL, 0);
-
-	before = sim_dma_debug_errors(m);
-	check(j, sim_dma_read(nic, a, got, 64) == 0, true,
-	      "after unmap the device still reads through the IOTLB (flush deferred)");
-	expect_reports(j, m, SIM_REPORT_DMA_DEBUG, before, 1, "the stale-IOTLB access");
-	sim_iommu_fq_stats(nic, &flushes, &queued, &wops, &wns, &stale);
-	check(j, queued > 0 && stale == 1, false,
-	      "the flush queue holds %u entries; the window was open %llu operations",
-	      queued, (unsigned long long)wops);
-	sim_clock_advance(m, 10000000ULL);	/* IOVA_FQ_TIMEOUT */
-	before = iommu_faults_of(m);
-	check(j, sim_dma_read(nic, a, got, 64) == -EFAULT, true,
-	      "10 ms later the flush-queue timer has flushed: the access faults");
-	expect_reports(j, m, SIM_REPORT_IOMMU_FAULT, before, 1, "the IOMMU fault");
-
-	/* Peer-to-peer through the IOMMU: IOMMU_MMIO, not cacheable. */
-	pattern(want, 4096, 22);
-	sim_mmio_write(m, pci_resource_start(gpu, 2), want, 4096);
-	a = dma_map_resource(nic, pci_resource_start(gpu, 2), 4096, DMA_TO_DEVICE, 0);
-	record_map(j, nic, "dma_map_resource", pci_resource_start(gpu, 2), 4096,
-		   DMA_TO_DEVICE, a, DMA_ATTR_MMIO);
-	dma_mapping_error(nic, a);
-	check(j, !sim_iommu_lookup(nic, a, &phys, &prot) &&
-		 prot == (IOMMU_READ | IOMMU_MMIO), false,
-	      "a BAR maps with IOMMU_MMIO instead of IOMMU_CACHE");
-	check(j, sim_dma_read(nic, a, got, 4096) == 0 && same(got, want, 4096), false,
-	      "NIC read GPU memory through the IOMMU and the root complex");
-	dma_unmap_resource(nic, a, 4096, DMA_TO_DEVICE, 0);
-	sim_iommu_flush_queue(nic);
-	sim_free_pages(m, pg, 2);
-}
-
-/* 1 MiB as 256 pages: the IOVA API against per-page streaming mappings. */
-static void wl_iova_api(struct job *j, struct sim_machine *m, const char *what)
-{
-	struct device *nvme = sim_device(m, "nvme0");
-	struct page *pages[256];
-	static u8 got[SZ_1M];
-	struct dma_iova_state st;
-	unsigned long inv0, inv_iova, inv_map;
-	dma_addr_t addr[256];
-	bool ok = true;
-	int n;
-
-	workload(j, what, m, "nvme0");
-	for (n = 0; n < 256; n++) {
-		pages[n] = sim_alloc_pages(m, 0);
-		if (!pages[n])
-			break;
-		pattern(page_address(pages[n]), PAGE_SIZE, 300 + (unsigned int)n);
-	}
-	if (!check(j, n == 256, false, "256 scattered pages"))
-		goto out;
-	inv0 = sim_iommu_invalidations(m);
-	if (!check(j, dma_iova_try_alloc(nvme, &st, page_to_phys(pages[0]), SZ_1M),
-		   false, "dma_iova_try_alloc(1 MiB)"))
-		goto out;
-	for (int i = 0; i < 256; i++)
-		ok &= !dma_iova_link(nvme, &st, page_to_phys(pages[i]),
-				     (size_t)i * PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
-	check(j, ok && sim_iommu_invalidations(m) == inv0, false,
-	      "256 dma_iova_link calls, no IOTLB invalidation");
-	dma_iova_sync(nvme, &st, 0, SZ_1M);
-	record_map(j, nvme, "dma_iova_link x256", page_to_phys(pages[0]), SZ_1M,
-		   DMA_TO_DEVICE, st.addr, 0);
-	ok = sim_dma_read(nvme, st.addr, got, SZ_1M) == 0;
-	for (int i = 0; i < 256 && ok; i++)
-		ok &= same(got + (size_t)i * PAGE_SIZE, page_address(pages[i]), PAGE_SIZE);
-	check(j, ok, false, "after one dma_iova_sync the device reads all 1 MiB, in order");
-	dma_iova_destroy(nvme, &st, SZ_1M, DMA_TO_DEVICE, 0);
-	sim_iommu_flush_queue(nvme);
-	inv_iova = sim_iommu_invalidations(m) - inv0;
-
-	inv0 = sim_iommu_invalidations(m);
-	for (int i = 0; i < 256; i++)
-		addr[i] = dma_map_phys(nvme, page_to_phys(pages[i]), PAGE_SIZE,
-				       DMA_TO_DEVICE, 0);
-	for (int i = 0; i < 256; i++) {
-		dma_mapping_error(nvme, addr[i]);
-		dma_unmap_phys(nvme, addr[i], PAGE_SIZE, DMA_TO_DEVICE, 0);
-	}
-	sim_iommu_flush_queue(nvme);
-	inv_map = sim_iommu_invalidations(m) - inv0;
-	check(j, inv_iova == 1, false,
-	      "the whole IOVA-API transfer cost %lu IOTLB invalidation%s; per-page mapping cost %lu",
-	      inv_iova, inv_iova == 1 ? "" : "s", inv_map);
-out:
-	while (n--)
-		sim_free_pages(m, pages[n], 0);
-}
-
-static void wl_iommu_strict(struct job *j, struct sim_machine *m)
-{
-	struct device *nic = sim_device(m, "nic0");
-	struct page *pg = sim_alloc_pages(m, 0);
-	unsigned long before, inv0;
-	u8 got[64];
-	dma_addr_t a;
-
-	workload(j, "IOMMU, strict mode: unmap invalidates at once", m, "nic0");
-	if (!check(j, pg != NULL, false, "allocated a page"))
-		return;
-	check(j, iommu_get_domain_for_dev(nic)->type == IOMMU_DOMAIN_DMA, false,
-	      "nic0 is in a strict DMA domain");
-	a = map(j, nic, page_to_phys(pg), PAGE_SIZE, DMA_TO_DEVICE, 0);
-	check(j, sim_dma_read(nic, a, got, sizeof(got)) == 0, false, "device read it");
-	before = iommu_faults_of(m);
-	check(j, sim_dma_write(nic, a, got, sizeof(got)) == -EFAULT, true,
-	      "a device write to a DMA_TO_DEVICE mapping is refused by the IOMMU");
-	expect_reports(j, m, SIM_REPORT_IOMMU_FAULT, before, 1, "the permission fault");
-	inv0 = sim_iommu_invalidations(m);
-	dma_unmap_phys(nic, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
-	check(j, sim_iommu_invalidations(m) == inv0 + 1, false,
-	      "dma_unmap_phys issued one IOTLB invalidation");
-	before = iommu_faults_of(m);
-	check(j, sim_dma_read(nic, a, got, sizeof(got)) == -EFAULT, true,
-	      "a device access after unmap faults immediately");
-	expect_reports(j, m, SIM_REPORT_IOMMU_FAULT, before, 1, "the use-after-unmap fault");
-	sim_free_pages(m, pg, 0);
-}
-
-static void wl_untrusted(struct job *j, struct sim_machine *m)
-{
-	struct device *tb = sim_device(m, "tb0");
-	struct page *pg = sim_alloc_pages(m, 0);
-	u8 got[4096], *cpu;
-	unsigned long before;
-	dma_addr_t a, base;
-	bool zeros = true;
-
-	workload(j, "untrusted device: sub-page buffers bounced, neighbours hidden", m, "tb0");
-	if (!check(j, pg != NULL, false, "allocated a page"))
-		return;
-	check(j, iommu_get_domain_for_dev(tb)->type == IOMMU_DOMAIN_DMA, false,
-	      "untrusted tb0 gets a strict DMA domain even though the unit is lazy");
-	cpu = page_address(pg);
-	memset(cpu, 0x5a, PAGE_SIZE);			/* "secrets" */
-	pattern(cpu + 1000, 200, 23);			/* the buffer */
-	a = map(j, tb, page_to_phys(pg) + 1000, 200, DMA_TO_DEVICE, 0);
-	check(j, a != DMA_MAPPING_ERROR && swiotlb_used(tb) > 0, false,
-	      "the 200-byte buffer was bounced into whole granules of swiotlb");
-	base = a & ~(dma_addr_t)4095;
-	dma_sync_single_for_device(tb, a, 200, DMA_TO_DEVICE);
-	before = sim_dma_debug_errors(m);
-	check(j, sim_dma_read(tb, base, got, 4096) == 0, false,
-	      "the device can read its whole IOMMU page");
-	for (size_t i = 0; i < 4096; i++) {
-		bool inside = i >= a - base && i < a - base + 200;
-
-		if (!inside && got[i] != 0)
-			zeros = false;
-	}
-	check(j, zeros && same(got + (a - base), cpu + 1000, 200), true,
-	      "it sees its 200 bytes and zeros, never the neighbouring bytes");
-	expect_reports(j, m, SIM_REPORT_DMA_DEBUG, before, 1,
-		       "the read beyond the mapping");
-	dma_unmap_phys(tb, a, 200, DMA_TO_DEVICE, 0);
-	check(j, swiotlb_used(tb) == 0, false, "bounce slots released");
-	sim_free_pages(m, pg, 0);
-}
-
-static const char arm64_64k[] =
-	"machine    name=arm64-64k arch=arm64 ram=8G cpus=4\n"
-	"swiotlb    size=32M\n"
-	"iommu      id=smmu0 format=arm64-lpae granule=64K mode=lazy\n"
-	"hostbridge id=pcie0 iommu=smmu0 p2p=allow\n"
-	"rootport   id=rp0 bus=pcie0 acs=on\n"
-	"nvme       id=nvme0 bus=rp0 bar0=16K coherent=yes\n";
-
-static void wl_arm64_64k(struct job *j, struct sim_machine *m)
-{
-	struct device *nvme = sim_device(m, "nvme0");
-	struct page *pg = sim_alloc_pages(m, 4);	/* 64K */
-	struct sg_table sgt;
-	struct page *list[16];
-	u8 got[4096];
-	phys_addr_t phys;
-	dma_addr_t a;
-	int prot, i;
-
-	workload(j, "arm64 SMMU with a 64K granule", m, "nvme0");
-	if (!check(j, pg != NULL, false, "allocated 64K"))
-		return;
-	pattern(page_address(pg), SZ_64K, 24);
-	a = map(j, nvme, page_to_phys(pg) + 3 * PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
-	check(j, (a & (SZ_64K - 1)) == 3 * PAGE_SIZE, false,
-	      "a 4K buffer keeps its offset inside the 64K IOMMU page");
-	check(j, !sim_iommu_lookup(nvme, a, &phys, &prot) &&
-		 phys == page_to_phys(pg) + 3 * PAGE_SIZE && !(prot & IOMMU_WRITE),
-	      false, "mapped read-only, granule-sized");
-	check(j, sim_dma_read(nvme, a, got, sizeof(got)) == 0 &&
-		 same(got, (u8 *)page_address(pg) + 3 * PAGE_SIZE, sizeof(got)),
-	      false, "device read through a 64K-granule page table");
-	dma_unmap_phys(nvme, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
-
-	for (i = 0; i < 16; i++)
-		list[i] = pg + i;
-	if (sg_alloc_table_from_pages(&sgt, list, 16, 0, SZ_64K, GFP_KERNEL) == 0) {
-		if (check(j, dma_map_sgtable(nvme, &sgt, DMA_TO_DEVICE, 0) == 0, false,
-			  "dma_map_sgtable of 16 contiguous pages")) {
-			check(j, sgt.nents == 1 && sg_dma_len(sgt.sgl) == SZ_64K &&
-				 !(sg_dma_address(sgt.sgl) & (SZ_64K - 1)), false,
-			      "one 64K DMA segment, granule-aligned in IOVA");
-			dma_unmap_sgtable(nvme, &sgt, DMA_TO_DEVICE, 0);
-		}
-		sg_free_table(&sgt);
-	}
-	sim_iommu_flush_queue(nvme);
-	sim_free_pages(m, pg, 4);
-}
-
-/*
- * The seed's flow: a GPU BAR exported through VFIO as a dma-buf, imported
- * by the NIC as a memory region, DMA both ways, memory decode turned off
- * and an FLR in the middle revoking and restoring it, close revoking it
- * for good.
- */
-static void wl_vfio_dmabuf(struct job *j, struct sim_machine *m,
-			   const char *what, enum pci_p2pdma_map_type type,
-			   const char *path)
-{
-	struct device *gdev = sim_device(m, "gpu0"), *nic = sim_device(m, "nic0");
-	const struct vfio_region_dma_range r[2] = {
-		{ .offset = SZ_1M, .length = SZ_64K },
-		{ .offset = 4 * SZ_1M, .length = SZ_64K },
-	};
-	struct vfio_pci_core_device *v;
-	struct sim_nic_mr_stats st;
-	struct sim_nic_mr *mr;
-	static u8 want[2 * SZ_64K], got[2 * SZ_64K];
-	phys_addr_t bar2;
-	u16 cmd;
-	int fd;
-
-	workload(j, what, m, "gpu0 -> nic0");
-	v = vfio_pci_core_alloc_device(sizeof(*v), gdev, &vfio_pci_dev_ops);
-	if (!check(j, !IS_ERR(v), false, "vfio-pci bound to gpu0"))
-		return;
-	if (!check(j, vfio_pci_core_register_device(v) == 0 &&
-		      vfio_pci_core_open_device(v) == 0, false,
-		   "device opened (DMA ownership of its IOMMU group claimed)"))
-		goto out_put;
-	bar2 = pci_resource_start(to_pci_dev(gdev), 2);
-	check(j, pci_p2pdma_map_type(pcim_p2pdma_provider(to_pci_dev(gdev), 2),
-				     nic) == type, false,
-	      "nic0 reaches gpu0's BAR 2 as %s", sim_p2pdma_map_type_name(type));
-	fd = cli_vfio_export(v, 2, r, 2);
-	if (!check(j, fd >= 0, false,
-		   "VFIO_DEVICE_FEATURE_DMA_BUF: 2 ranges of BAR 2 exported as dma-buf fd %d", fd))
-		goto out_close;
-	mr = sim_nic_reg_dmabuf_mr(nic, fd, 0, 2 * SZ_64K, DMA_BIDIRECTIONAL);
-	sim_fd_close(m, fd);
-	if (!check(j, !IS_ERR(mr), false,
-		   "nic0 registered it as a memory region (dynamic attach, peer2peer, %s)", path))
-		goto out_close;
-
-	pattern(want, sizeof(want), 40);
-	sim_mmio_write(m, bar2 + r[0].offset, want, SZ_64K);
-	sim_mmio_write(m, bar2 + r[1].offset, want + SZ_64K, SZ_64K);
-	check(j, sim_nic_mr_read(mr, 0, got, sizeof(got)) == 0 &&
-		 same(got, want, sizeof(got)), false,
-	      "NIC read 128K of GPU memory across both ranges");
-	pattern(want, sizeof(want), 41);
-	check(j, sim_nic_mr_write(mr, 0, want, sizeof(want)) == 0 &&
-		 sim_mmio_read(m, bar2 + r[0].offset, got, SZ_64K) == 0 &&
-		 sim_mmio_read(m, bar2 + r[1].offset, got + SZ_64K, SZ_64K) == 0 &&
-		 same(got, want, sizeof(got)), false,
-	      "NIC wrote 128K into GPU memory; the CPU reads it back from the BAR");
-
-	pci_read_config_word(to_pci_dev(gdev), PCI_COMMAND, &cmd);
-	cli_vfio_set_command(v, cmd & ~PCI_COMMAND_MEMORY);
-	sim_nic_mr_stats(mr, &st);
-	check(j, st.invalidations == 1 && !sim_nic_mr_mapped(mr), false,
-	      "memory decode off through VFIO: move_notify, the NIC unmapped");
-	check(j, sim_nic_mr_read(mr, 0, got, 64) == -ENODEV, false,
-	      "while revoked the NIC cannot map it again (-ENODEV), nothing reaches the BAR");
-	cli_vfio_set_command(v, cmd);
-	check(j, sim_nic_mr_read(mr, 0, got, SZ_64K) == 0 && same(got, want, SZ_64K),
-	      false, "memory decode on: the NIC maps again on its next access");
-
-	check(j, vfio_pci_core_ioctl(v, VFIO_DEVICE_RESET, NULL, 0) == 0, false,
-	      "VFIO_DEVICE_RESET: an FLR, exports revoked around it");
-	sim_nic_mr_stats(mr, &st);
-	check(j, st.invalidations == 2, false, "the NIC was told (move_notify) before the reset");
-	pattern(want, SZ_64K, 42);
-	sim_mmio_write(m, bar2 + r[1].offset, want, SZ_64K);
-	check(j, sim_nic_mr_read(mr, SZ_64K, got, SZ_64K) == 0 &&
-		 same(got, want, SZ_64K), false,
-	      "after the FLR the NIC maps again and reads the GPU's new contents");
-
-	vfio_pci_core_close_device(v);
-	check(j, sim_nic_mr_read(mr, 0, got, 64) == -ENODEV, false,
-	      "close revoked the export for good: the NIC's region is dead");
-	sim_nic_dereg_mr(mr);
-	check(j, vfio_device_registration_count(&v->vdev) == 1, false,
-	      "the export's registration reference is gone");
-	goto out_unregister;
-
-out_close:
-	vfio_pci_core_close_device(v);
-out_unregister:
-	vfio_pci_core_unregister_device(v);
-out_put:
-	vfio_put_device(&v->vdev);
-	sim_iommu_flush_queue(nic);
-}
-
-/* ---- the seed systems: NVMe, ODP, VFIO migration (src/cli/workloads.c) -- */
+/* ---- the workloads, through the workload library ------------------------- */
 
 static void job_out_say(void *ctx, const char *msg)
 {
 	note(ctx, msg);
 }
 
-static bool job_out_check(void *ctx, bool ok, const char *msg)
+static bool job_out_check(void *ctx, bool ok, bool provoked, const char *msg)
 {
-	return check(ctx, ok, false, "%s", msg);
+	return check(ctx, ok, provoked, "%s", msg);
 }
 
-/*
- * NVMe I/O through nvme-pci and the block layer's DMA iterator: random
- * reads and writes (each block once), read back, every byte compared with
- * the namespace store. @p2p puts the data in the controller's CMB.
- */
-static void wl_nvme(struct job *j, struct sim_machine *m, enum nvme_dma_api api,
-		    bool p2p)
+static void job_out_mapped(void *ctx, const struct cli_map_rec *rec)
 {
-	struct cli_out out = { j, job_out_say, job_out_check };
-	struct cli_nvme_opts o = {
-		.dev = "nvme0", .rw = CLI_NVME_RANDRW, .api = api, .p2p = p2p,
-		.bs = p2p ? 32 * 1024 : 128 * 1024, .size = p2p ? SZ_1M : SZ_4M,
-		.iodepth = p2p ? 4 : 8, .seed = 3 + api,
-	};
-	struct cli_nvme_result res;
-	char what[160], err[256] = "";
-	int ret;
-
-	snprintf(what, sizeof(what), p2p ?
-		 "NVMe peer-to-peer: data in the controller's CMB (api=%s)" :
-		 "NVMe reads and writes through the block DMA iterator, api=%s",
-		 nvme_dma_api_name(api));
-	/* the workload's name must outlive it (the summary prints it) */
-	workload(j, api == NVME_DMA_API_IOVA ? (p2p ? "NVMe P2P from the CMB" :
-						"NVMe I/O, api=iova") :
-		 api == NVME_DMA_API_PHYS ? "NVMe I/O, api=phys" : "NVMe I/O, api=sg",
-		 m, "nvme0");
-	note(j, what);
-	ret = cli_nvme_workload(m, &o, &out, &res, err, sizeof(err));
-	if (ret == -EOPNOTSUPP && p2p) {
-		note(j, "skipped: nvme0 has no controller memory buffer on this platform");
-		return;
-	}
-	if (!check(j, ret == 0, false, "the NVMe workload could run (%s)", ret ? err : "ok"))
-		return;
-	if (!p2p && api == NVME_DMA_API_IOVA) {
-		struct iommu_domain *dom = iommu_get_domain_for_dev(sim_device(m, "nvme0"));
-
-		if (dom && iommu_is_dma_domain(dom))
-			check(j, res.drv.iova_requests == res.drv.commands, false,
-			      "behind the IOMMU every request was one IOVA range, one sync (%lu of %lu)",
-			      res.drv.iova_requests, res.drv.commands);
-	}
-	sim_iommu_flush_queue(sim_device(m, "nvme0"));
+	record_map(ctx, rec->dev, rec->call, rec->phys, rec->size, rec->dir,
+		   rec->dma, rec->attrs);
 }
 
-/* The NIC mirroring a process through ODP: NIC page faults and invalidations. */
-static void wl_odp(struct job *j, struct sim_machine *m, enum sim_odp_strategy strategy)
+static void job_out_expect(void *ctx, enum sim_report_kind kind, unsigned long n)
 {
-	struct cli_out out = { j, job_out_say, job_out_check };
-	struct cli_odp_opts o = {
-		.nic = "nic0", .strategy = strategy, .seed = 5,
-		.size = strategy == SIM_ODP_HMM_IOVA ? SZ_4M : SZ_1M,
-		.faults = strategy == SIM_ODP_HMM_IOVA ? 1000 : 256,
-		.invalidations = strategy == SIM_ODP_HMM_IOVA ? 100 : 32,
+	struct job *j = ctx;
+
+	cli_expected_add(&j->expected, kind, n);
+}
+
+/* The machines of the main job (see cmd_mainjob). */
+enum job_machine {
+	JM_PLATFORM,		/* the platform, lazy IOMMU */
+	JM_DIRECT,		/* the platform without IOMMU */
+	JM_STRICT,		/* the platform, strict IOMMU */
+	JM_ARM64,		/* arm64, 64K SMMU granule */
+	JM_CC,			/* a confidential guest */
+	JM_P2P_SWITCH,		/* a GPU and a NIC below one switch */
+	JM_NR,
+};
+
+struct job_step;
+typedef void job_after_fn(struct job *j, struct sim_machine *m,
+			  const struct job_step *s, const struct cli_wl_result *res);
+
+/* One workload of the tour: a library workload with its options. */
+struct job_step {
+	const char *name;		/* the header's and the summary's */
+	enum job_machine mach;
+	const char *devs;		/* the devices it uses, in the header */
+	cli_wl_fn *fn;
+	struct cli_wl_opts o;
+	const char *note;		/* said before it runs */
+	const char *could_run;		/* a check that it could run, naming it */
+	const char *skipped;		/* -EOPNOTSUPP skips it, saying this */
+	job_after_fn *after;		/* more checks on its result */
+};
+
+/* Behind the IOMMU, api=iova maps every request as one IOVA range. */
+static void nvme_one_range(struct job *j, struct sim_machine *m,
+			   const struct job_step *s, const struct cli_wl_result *res)
+{
+	struct iommu_domain *dom = iommu_get_domain_for_dev(sim_device(m, s->o.dev));
+
+	if (dom && iommu_is_dma_domain(dom))
+		check(j, res->nvme.drv.iova_requests == res->nvme.drv.commands, false,
+		      "behind the IOMMU every request was one IOVA range, one sync (%lu of %lu)",
+		      res->nvme.drv.iova_requests, res->nvme.drv.commands);
+}
+
+/* A step of the tour: its name, machine, devices, workload and the rest. */
+#define STEP(_name, _mach, _devs, _fn, ...)				\
+	{ .name = (_name), .mach = (_mach), .devs = (_devs), .fn = (_fn),	\
+	  __VA_ARGS__ }
+
+#define NVME_STEP(_name, _api, _apiname, _after)				\
+	STEP(_name, JM_PLATFORM, "nvme0", cli_wl_nvme,				\
+	     .o = { .dev = "nvme0", .size = SZ_4M, .seed = 3 + (_api),		\
+		    .nvme = { .rw = CLI_NVME_RANDRW, .bs = 128 * 1024,		\
+			      .iodepth = 8, .api = (_api) } },			\
+	     .note = "NVMe reads and writes through the block DMA iterator, api=" _apiname, \
+	     .could_run = "NVMe", .after = (_after))
+
+#define ODP_STEP(_name, _size, _faults, _invalidations, _strategy)	\
+	STEP(_name, JM_PLATFORM, "nic0", cli_wl_odp,				\
+	     .o = { .dev = "nic0", .size = (_size), .seed = 5,			\
+		    .odp = { .faults = (_faults),				\
+			     .invalidations = (_invalidations),		\
+			     .strategy = (_strategy) } },			\
+	     .could_run = "ODP")
+
+/* gpu0's BAR 2, 64K at 1M and at 4M, exported and imported by nic0. */
+#define DMABUF_STEP(_name, _mach, _type, _path)				\
+	STEP(_name, _mach, "gpu0 -> nic0", cli_wl_dmabuf_p2p,			\
+	     .o = { .dev = "gpu0", .peer = "nic0", .size = SZ_64K,		\
+		    .dmabuf = { .off = { SZ_1M, 4 * SZ_1M }, .type = (_type),	\
+				.path = (_path) } })
+
+/* The tour, in order. */
+static const struct job_step job_steps[] = {
+	/* the DMA API without an IOMMU */
+	STEP("coherent streaming DMA", JM_DIRECT, "nic0", cli_wl_coherent,
+	     .o = { .dev = "nic0" }),
+	STEP("non-coherent streaming DMA with cache maintenance", JM_DIRECT, "tb0",
+	     cli_wl_noncoherent,
+	     .o = { .dev = "tb0", .size = PAGE_SIZE, .provoke = true,
+		    .noncoherent = { .xfer = 256 } }),
+	STEP("32-bit device bounced through swiotlb", JM_DIRECT, "tb0", cli_wl_bounce,
+	     .o = { .dev = "tb0", .size = 8192, .provoke = true }),
+	STEP("coherent allocations and a dma_pool", JM_DIRECT, "tb0, nvme0",
+	     cli_wl_coherent_alloc, .o = { .dev = "tb0", .peer = "nvme0" }),
+	STEP("MMIO mapped as a resource (DMA_ATTR_MMIO)", JM_DIRECT, "nic0", cli_wl_mmio),
+	/* through the IOMMU */
+	STEP("IOMMU, lazy mode: translation, the flush-queue window", JM_PLATFORM, "nic0",
+	     cli_wl_iommu_lazy),
+	STEP("the IOVA API, lazy: 1 MiB as 256 pages, one sync", JM_PLATFORM, "nvme0",
+	     cli_wl_iova_api, .o = { .dev = "nvme0" }),
+	STEP("untrusted device: sub-page buffers bounced, neighbours hidden", JM_PLATFORM,
+	     "tb0", cli_wl_untrusted, .o = { .dev = "tb0" }),
+	STEP("IOMMU, strict mode: unmap invalidates at once", JM_STRICT, "nic0",
+	     cli_wl_iommu_strict, .o = { .dev = "nic0" }),
+	STEP("the IOVA API, strict: 1 MiB with one invalidation", JM_STRICT, "nvme0",
+	     cli_wl_iova_api, .o = { .dev = "nvme0" }),
+	STEP("arm64 SMMU with a 64K granule", JM_ARM64, "nvme0", cli_wl_granule_64k,
+	     .o = { .dev = "nvme0" }),
+	STEP("confidential guest: every streaming mapping bounces", JM_CC, "nvme0",
+	     cli_wl_confidential, .o = { .dev = "nvme0" }),
+	/* the seed's peer-to-peer flow */
+	DMABUF_STEP("VFIO dma-buf export of GPU memory, peer-to-peer below a switch",
+		    JM_P2P_SWITCH, PCI_P2PDMA_MAP_BUS_ADDR, "bus addresses"),
+	DMABUF_STEP("VFIO dma-buf export across the host bridge, through the IOMMU",
+		    JM_PLATFORM, PCI_P2PDMA_MAP_THRU_HOST_BRIDGE,
+		    "one IOVA range, IOMMU_MMIO"),
+	/* the systems built on the DMA API */
+	NVME_STEP("NVMe I/O, api=iova", NVME_DMA_API_IOVA, "iova", nvme_one_range),
+	NVME_STEP("NVMe I/O, api=phys", NVME_DMA_API_PHYS, "phys", NULL),
+	NVME_STEP("NVMe I/O, api=sg", NVME_DMA_API_SG, "sg", NULL),
+	STEP("NVMe P2P from the CMB", JM_PLATFORM, "nvme0", cli_wl_nvme,
+	     .o = { .dev = "nvme0", .size = SZ_1M, .seed = 3 + NVME_DMA_API_IOVA,
+		    .nvme = { .rw = CLI_NVME_RANDRW, .bs = 32 * 1024, .iodepth = 4,
+			      .api = NVME_DMA_API_IOVA, .p2p = true } },
+	     .note = "NVMe peer-to-peer: data in the controller's CMB (api=iova)",
+	     .could_run = "NVMe",
+	     .skipped = "skipped: nvme0 has no controller memory buffer on this platform"),
+	ODP_STEP("ODP: the NIC mirrors a process, one IOVA range (hmm_dma_map)",
+		 SZ_4M, 1000, 100, SIM_ODP_HMM_IOVA),
+	ODP_STEP("ODP: the NIC mirrors a process, dma_map_phys per page",
+		 SZ_1M, 256, 32, SIM_ODP_PER_PAGE),
+	STEP("VFIO migration: a page list filled by device DMA, through the IOMMU",
+	     JM_PLATFORM, "nic0", cli_wl_vfio_mig, .o = { .dev = "nic0" }),
+	STEP("VFIO migration without an IOMMU: page by page", JM_DIRECT, "nic0",
+	     cli_wl_vfio_mig, .o = { .dev = "nic0" }),
+};
+
+static void run_step(struct job *j, const struct job_step *s, struct sim_machine *m)
+{
+	const struct cli_out out = {
+		.ctx = j, .say = job_out_say, .check = job_out_check,
+		.mapped = job_out_mapped, .expect = job_out_expect,
 	};
-	struct cli_odp_result res;
+	struct cli_wl_result res;
 	char err[256] = "";
 	int ret;
 
-	workload(j, strategy == SIM_ODP_HMM_IOVA ?
-		 "ODP: the NIC mirrors a process, one IOVA range (hmm_dma_map)" :
-		 "ODP: the NIC mirrors a process, dma_map_phys per page",
-		 m, "nic0");
-	ret = cli_odp_workload(m, &o, &out, &res, err, sizeof(err));
-	check(j, ret == 0, false, "the ODP workload could run (%s)", ret ? err : "ok");
-	sim_iommu_flush_queue(sim_device(m, "nic0"));
-}
-
-/*
- * A VFIO migration data buffer as vfio/mlx5 keeps it: a page list filled
- * by the device's DMA (save) and read back by it (load).
- */
-static void wl_vfio_mig(struct job *j, struct sim_machine *m, const char *what)
-{
-	struct device *dev = sim_device(m, "nic0");
-	struct iommu_domain *dom = iommu_get_domain_for_dev(dev);
-	bool translated = dom && iommu_is_dma_domain(dom);
-	const size_t len = 300 * 1024 + 17;
-	const u32 npages = (u32)DIV_ROUND_UP(len, PAGE_SIZE);
-	unsigned long inv0;
-	struct vfio_mig_buf *buf;
-	u8 *want = malloc(len), *got = malloc(len);
-
-	workload(j, what, m, "nic0");
-	if (!check(j, want && got, false, "host memory for the state image"))
-		goto out;
-	vfio_mig_state_image(21, 0, want, len);
-	inv0 = sim_iommu_invalidations(m);
-	buf = vfio_mig_buf_alloc(dev, npages, DMA_FROM_DEVICE);
-	if (!check(j, !IS_ERR(buf), false, "a %u-page buffer mapped for the device (%s)", npages,
-		   translated ? "one IOVA range, a link per page, one sync" :
-				"page by page, addresses in the translation table"))
-		goto out;
-	check(j, vfio_mig_buf_uses_iova(buf) == translated, false,
-	      "%s", translated ? "mapped with the IOVA API" : "mapped page by page (no IOMMU)");
-	check(j, sim_iommu_invalidations(m) == inv0, false,
-	      "mapping invalidated nothing (%lu invalidations)", sim_iommu_invalidations(m) - inv0);
-	check(j, vfio_mig_device_save(buf, 21, len) == 0 &&
-		 vfio_mig_buf_read(buf, 0, got, len) == 0 && same(got, want, len), false,
-	      "save state: the device wrote %zu bytes by DMA, the CPU reads them intact", len);
-	vfio_mig_buf_free(buf);
-
-	buf = vfio_mig_buf_alloc(dev, npages, DMA_NONE);
-	if (!check(j, !IS_ERR(buf) && vfio_mig_buf_write(buf, 0, want, len) == 0 &&
-		      vfio_mig_buf_map(buf, DMA_TO_DEVICE) == 0, false,
-		   "load state: the CPU filled a buffer, then mapped it for the device")) {
-		if (!IS_ERR(buf))
-			vfio_mig_buf_free(buf);
-		goto out;
+	workload(j, s->name, m, s->devs);
+	if (s->note)
+		note(j, s->note);
+	ret = s->fn(m, &s->o, &out, &res, err, sizeof(err));
+	if (ret == -EOPNOTSUPP && s->skipped) {
+		note(j, s->skipped);
+		return;
 	}
-	check(j, vfio_mig_device_load(buf, 21, len) == 0, false,
-	      "the device read the whole image back by DMA and found it intact");
-	vfio_mig_buf_free(buf);
-	sim_iommu_flush_queue(dev);
-out:
-	free(want);
-	free(got);
+	if (s->could_run) {
+		if (!check(j, ret == 0, false, "the %s workload could run (%s)",
+			   s->could_run, ret ? err : "ok"))
+			return;
+	} else if (ret) {
+		check(j, false, false, "the workload could run (%s)", err);
+		return;
+	}
+	if (s->after)
+		s->after(j, m, s, &res);
 }
 
 static void print_summary(struct job *j, struct sim_machine *m)
@@ -1109,6 +452,11 @@ static void print_summary(struct job *j, struct sim_machine *m)
 	}
 }
 
+static unsigned long iommu_faults_of(struct sim_machine *m)
+{
+	return sim_report_count_kind(m, SIM_REPORT_IOMMU_FAULT);
+}
+
 static void finish_machine(struct job *j, struct sim_machine *m,
 			   unsigned long *debug, unsigned long *faults)
 {
@@ -1121,18 +469,23 @@ static void finish_machine(struct job *j, struct sim_machine *m,
 
 int cmd_mainjob(const struct cli_opts *o)
 {
+	static const char *const roles[JM_NR] = {
+		[JM_PLATFORM] = "platform", [JM_DIRECT] = "without IOMMU",
+		[JM_STRICT] = "strict IOMMU", [JM_ARM64] = "arm64 64K",
+		[JM_CC] = "confidential guest", [JM_P2P_SWITCH] = "P2P below a switch",
+	};
 	struct job j = { .o = o };
-	struct { const char *role; struct sim_machine *m; } mach[6] = { { 0 } };
-	struct sim_machine *m, *direct, *strict, *arm, *cc, *sw;
+	struct sim_machine *mach[JM_NR] = { NULL }, *m;
 	unsigned long debug = 0, faults = 0, unexpected;
 	struct sim_dma_stats st;
 	FILE *trace = NULL;
 	json_object *root;
 	char err[256];
 	char *text, *t_direct = NULL, *t_strict = NULL;
-	int ret = 2, nm = 0;
+	const int nm = JM_NR;
+	int ret = 2;
 
-	m = cli_load_machine(o);
+	m = mach[JM_PLATFORM] = cli_load_machine(o);
 	if (!m)
 		return 2;
 	text = cli_platform_text(o);
@@ -1140,29 +493,23 @@ int cmd_mainjob(const struct cli_opts *o)
 		t_direct = cli_text_with_iommu_mode(text, "off");
 		t_strict = cli_text_with_iommu_mode(text, "strict");
 	}
-	direct = t_direct ? sim_machine_parse(t_direct, err, sizeof(err)) : NULL;
-	strict = t_strict ? sim_machine_parse(t_strict, err, sizeof(err)) : NULL;
-	arm = sim_machine_parse(arm64_64k, err, sizeof(err));
-	cc = sim_machine_parse(cc_guest, err, sizeof(err));
-	sw = sim_machine_parse(cli_p2p_switch_platform, err, sizeof(err));
+	mach[JM_DIRECT] = t_direct ? sim_machine_parse(t_direct, err, sizeof(err)) : NULL;
+	mach[JM_STRICT] = t_strict ? sim_machine_parse(t_strict, err, sizeof(err)) : NULL;
+	mach[JM_ARM64] = sim_machine_parse(cli_arm64_64k_platform, err, sizeof(err));
+	mach[JM_CC] = sim_machine_parse(cli_cc_guest_platform, err, sizeof(err));
+	mach[JM_P2P_SWITCH] = sim_machine_parse(cli_p2p_switch_platform, err, sizeof(err));
 	free(text);
 	free(t_direct);
 	free(t_strict);
-	mach[nm++] = (typeof(mach[0])){ "platform", m };
-	mach[nm++] = (typeof(mach[0])){ "without IOMMU", direct };
-	mach[nm++] = (typeof(mach[0])){ "strict IOMMU", strict };
-	mach[nm++] = (typeof(mach[0])){ "arm64 64K", arm };
-	mach[nm++] = (typeof(mach[0])){ "confidential guest", cc };
-	mach[nm++] = (typeof(mach[0])){ "P2P below a switch", sw };
 	for (int i = 0; i < nm; i++)
-		if (!mach[i].m) {
+		if (!mach[i]) {
 			fprintf(stderr, "dmastack: cannot build the %s machine: %s\n",
-				mach[i].role, err);
+				roles[i], err);
 			goto out;
 		}
 	for (int i = 0; i < 3; i++)
-		if (!sim_device(mach[i].m, "nic0") || !sim_device(mach[i].m, "tb0") ||
-		    !sim_device(mach[i].m, "nvme0") || !sim_device(mach[i].m, "gpu0")) {
+		if (!sim_device(mach[i], "nic0") || !sim_device(mach[i], "tb0") ||
+		    !sim_device(mach[i], "nvme0") || !sim_device(mach[i], "gpu0")) {
 			fprintf(stderr, "dmastack: the main job needs devices nic0, tb0, nvme0 and gpu0 (the default platform has them)\n");
 			goto out;
 		}
@@ -1173,9 +520,9 @@ int cmd_mainjob(const struct cli_opts *o)
 	trace = cli_open_trace(o, m);
 	for (int i = 0; i < nm; i++) {
 		if (trace)
-			sim_trace_set_file(mach[i].m, trace);
+			sim_trace_set_file(mach[i], trace);
 		if (o->verbose)
-			sim_report_echo(mach[i].m, stderr);
+			sim_report_echo(mach[i], stderr);
 	}
 	j.workloads = json_object_new_array();
 	j.maps_all = json_object_new_array();
@@ -1183,51 +530,28 @@ int cmd_mainjob(const struct cli_opts *o)
 	job_printf(&j, "dmastack main job on %s (%s, %llu GiB RAM, %u devices), its variants without IOMMU and in strict mode, %s and %s\n",
 		   sim_machine_name(m), sim_machine_arch(m),
 		   (unsigned long long)(sim_ram_size(m) >> 30), sim_device_count(m),
-		   sim_machine_name(arm), sim_machine_name(cc));
-	wl_coherent(&j, direct);
-	wl_noncoherent(&j, direct);
-	wl_bounce(&j, direct);
-	wl_coherent_alloc(&j, direct);
-	wl_mmio(&j, direct);
-	wl_iommu_lazy(&j, m);
-	wl_iova_api(&j, m, "the IOVA API, lazy: 1 MiB as 256 pages, one sync");
-	wl_untrusted(&j, m);
-	wl_iommu_strict(&j, strict);
-	wl_iova_api(&j, strict, "the IOVA API, strict: 1 MiB with one invalidation");
-	wl_arm64_64k(&j, arm);
-	wl_confidential(&j, cc);
-	wl_vfio_dmabuf(&j, sw, "VFIO dma-buf export of GPU memory, peer-to-peer below a switch",
-		       PCI_P2PDMA_MAP_BUS_ADDR, "bus addresses");
-	wl_vfio_dmabuf(&j, m, "VFIO dma-buf export across the host bridge, through the IOMMU",
-		       PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, "one IOVA range, IOMMU_MMIO");
-
-	wl_nvme(&j, m, NVME_DMA_API_IOVA, false);
-	wl_nvme(&j, m, NVME_DMA_API_PHYS, false);
-	wl_nvme(&j, m, NVME_DMA_API_SG, false);
-	wl_nvme(&j, m, NVME_DMA_API_IOVA, true);
-	wl_odp(&j, m, SIM_ODP_HMM_IOVA);
-	wl_odp(&j, m, SIM_ODP_PER_PAGE);
-	wl_vfio_mig(&j, m, "VFIO migration: a page list filled by device DMA, through the IOMMU");
-	wl_vfio_mig(&j, direct, "VFIO migration without an IOMMU: page by page");
+		   sim_machine_name(mach[JM_ARM64]), sim_machine_name(mach[JM_CC]));
+	for (unsigned int i = 0; i < ARRAY_SIZE(job_steps); i++)
+		run_step(&j, &job_steps[i], mach[job_steps[i].mach]);
 
 	workload(&j, "teardown: nothing left behind", m, "all");
 	{
 		bool clean = true, pages = true;
 
 		for (int i = 0; i < nm; i++) {
-			clean &= sim_dma_debug_entries(mach[i].m, NULL) == 0;
+			clean &= sim_dma_debug_entries(mach[i], NULL) == 0;
 			/* page tables stay allocated with their domains */
-			pages &= sim_iommu_group_count(mach[i].m) ||
-				 sim_ram_pages_allocated(mach[i].m) == 0;
+			pages &= sim_iommu_group_count(mach[i]) ||
+				 sim_ram_pages_allocated(mach[i]) == 0;
 		}
 		check(&j, clean, false, "no live mappings or allocations remain (dma-debug)");
 		check(&j, pages, false, "every page returned to the allocator");
 	}
 	sim_dma_stats_get(m, &st);
 	for (int i = 0; i < nm; i++)
-		finish_machine(&j, mach[i].m, &debug, &faults);
-	unexpected = (debug - j.expected_debug) + (faults - j.expected_faults);
-	check(&j, debug == j.expected_debug && faults == j.expected_faults, false,
+		finish_machine(&j, mach[i], &debug, &faults);
+	unexpected = (debug - j.expected.debug) + (faults - j.expected.faults);
+	check(&j, debug == j.expected.debug && faults == j.expected.faults, false,
 	      "no unexpected dma-debug reports or faults (%lu dma-debug, %lu faults, all provoked)",
 	      debug, faults);
 
@@ -1285,8 +609,8 @@ int cmd_mainjob(const struct cli_opts *o)
 		if (j.failed && !o->verbose)
 			for (int i = 0; i < nm; i++) {
 				printf("\nreports from %s (%s):\n",
-				       sim_machine_name(mach[i].m), mach[i].role);
-				sim_report_dump(mach[i].m, stdout);
+				       sim_machine_name(mach[i]), roles[i]);
+				sim_report_dump(mach[i], stdout);
 			}
 	}
 	json_object_put(root);
@@ -1294,7 +618,7 @@ int cmd_mainjob(const struct cli_opts *o)
 out:
 	free(j.wls);
 	for (int i = 0; i < nm; i++)
-		sim_machine_destroy(mach[i].m);
+		sim_machine_destroy(mach[i]);
 	if (trace)
 		fclose(trace);
 	return ret;

@@ -65,36 +65,19 @@ FILE *cli_open_trace(const struct cli_opts *o, struct sim_machine *m)
 	return f;
 }
 
-/* VFIO_DEVICE_FEATURE_GET of DMA_BUF for @nr ranges of BAR @bar: the fd. */
-int cli_vfio_export(struct vfio_pci_core_device *v, u32 bar,
-		    const struct vfio_region_dma_range *r, u32 nr)
+/*
+ * Copy [@p, @cut), then @ins and @mode, then [@resume, @end) to @o; the
+ * position after them.
+ */
+static char *put_spliced(char *o, const char *p, const char *cut,
+			 const char *resume, const char *end, const char *ins,
+			 const char *mode)
 {
-	union {
-		struct vfio_device_feature hdr;
-		u8 bytes[sizeof(struct vfio_device_feature) +
-			 sizeof(struct vfio_device_feature_dma_buf) +
-			 4 * sizeof(struct vfio_region_dma_range)];
-	} u;
-	struct vfio_device_feature_dma_buf *db = (void *)u.hdr.data;
-	size_t len = sizeof(u.hdr) + sizeof(*db) + nr * sizeof(*r);
-
-	if (nr > 4)
-		return -EINVAL;
-	memset(&u, 0, sizeof(u));
-	u.hdr.argsz = (u32)len;
-	u.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	db->region_index = bar;
-	db->nr_ranges = nr;
-	memcpy(db->dma_ranges, r, nr * sizeof(*r));
-	return (int)vfio_pci_core_ioctl(v, VFIO_DEVICE_FEATURE, u.bytes, len);
-}
-
-/* The command register through the VFIO device's config region. */
-int cli_vfio_set_command(struct vfio_pci_core_device *v, u16 cmd)
-{
-	return vfio_pci_core_write(v, &cmd, sizeof(cmd),
-				   VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) +
-				   PCI_COMMAND) == sizeof(cmd) ? 0 : -EIO;
+	memcpy(o, p, (size_t)(cut - p));
+	o += cut - p;
+	o += sprintf(o, "%s%s", ins, mode);
+	memcpy(o, resume, (size_t)(end - resume));
+	return o + (end - resume);
 }
 
 /*
@@ -137,19 +120,11 @@ char *cli_text_with_iommu_mode(const char *text, const char *mode)
 
 				while (v < end && *v != ' ' && *v != '\t')
 					v++;
-				memcpy(o, p, (size_t)(m - p));
-				o += m - p;
-				o += sprintf(o, "mode=%s", mode);
-				memcpy(o, v, (size_t)(p + len - v));
-				o += p + len - v;
+				o = put_spliced(o, p, m, v, p + len, "mode=", mode);
 			} else {
 				while (end > kw && (end[-1] == ' ' || end[-1] == '\t'))
 					end--;
-				memcpy(o, p, (size_t)(end - p));
-				o += end - p;
-				o += sprintf(o, " mode=%s", mode);
-				memcpy(o, end, (size_t)(p + len - end));
-				o += p + len - end;
+				o = put_spliced(o, p, end, end, p + len, " mode=", mode);
 			}
 		} else {
 			memcpy(o, p, len);
@@ -185,16 +160,3 @@ char *cli_platform_text(const struct cli_opts *o)
 	fclose(f);
 	return buf;
 }
-
-/*
- * A GPU and a NIC below one switch without ACS: peer-to-peer stays below
- * it (the main job's and `run dmabuf-p2p path=switch`'s machine).
- */
-const char cli_p2p_switch_platform[] =
-	"machine    name=p2p-switch arch=x86_64 ram=4G cpus=2\n"
-	"iommu      id=iommu0 format=x86_64 mode=strict\n"
-	"hostbridge id=hb0 iommu=iommu0 p2p=allow\n"
-	"rootport   id=rp0 bus=hb0\n"
-	"switch     id=sw0 bus=rp0 acs=off\n"
-	"gpu        id=gpu0 bus=sw0 bar0=16M bar2=8G flr=yes\n"
-	"nic        id=nic0 bus=sw0 bar0=1M dma-bits=64\n";

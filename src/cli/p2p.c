@@ -203,10 +203,19 @@ static const char *short_type(enum pci_p2pdma_map_type t)
 
 static int first_bar(struct sim_node *n)
 {
+	struct sim_bar_info bar;
+
 	for (int b = 0; b < PCI_STD_NUM_BARS; b++)
-		if (n->fn->bars[b].size)
+		if (!sim_node_get_bar(n, b, &bar))
 			return b;
 	return -1;
+}
+
+static u64 bar_size(struct sim_node *n, int b)
+{
+	struct sim_bar_info bar;
+
+	return sim_node_get_bar(n, b, &bar) ? 0 : bar.size;
 }
 
 /* The endpoint @name names, or NULL (the message is printed). */
@@ -228,7 +237,7 @@ static struct sim_node *find_endpoint(const struct p2p_ctx *c, const char *name,
 	} else {
 		n = sim_node_find(c->m, name);
 	}
-	if (!n || n->kind != SIM_NODE_ENDPOINT) {
+	if (!n || sim_node_kind(n) != SIM_NODE_ENDPOINT) {
 		fprintf(stderr, "dmastack p2p: --explain: no endpoint '%s' for the %s (run dmastack p2p for the ids)\n",
 			name, what);
 		return NULL;
@@ -266,12 +275,14 @@ static int collect_endpoints(struct p2p_ctx *c)
 {
 	struct sim_machine *m = c->m;
 
-	c->eps = calloc(m->nr_nodes ? m->nr_nodes : 1, sizeof(*c->eps));
+	unsigned int nr = sim_node_count(m);
+
+	c->eps = calloc(nr ? nr : 1, sizeof(*c->eps));
 	if (!c->eps)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < m->nr_nodes; i++)
-		if (m->nodes[i]->kind == SIM_NODE_ENDPOINT)
-			c->eps[c->nr_eps++] = m->nodes[i];
+	for (unsigned int i = 0; i < nr; i++)
+		if (sim_node_kind(sim_node_at(m, i)) == SIM_NODE_ENDPOINT)
+			c->eps[c->nr_eps++] = sim_node_at(m, i);
 	return 0;
 }
 
@@ -348,14 +359,14 @@ static int compute_cell(struct sim_machine *m, const char *prov_id,
 	int bar, ret;
 
 	memset(cell, 0, sizeof(*cell));
-	if (!p || !q || !p->fn || !q->fn)
+	if (!p || !q || !sim_node_pci_dev(p) || !sim_node_pci_dev(q))
 		return -ENOENT;
 	if (p == q) {
 		cell->self = true;
 		cell->type = PCI_P2PDMA_MAP_BUS_ADDR;
 		return 0;
 	}
-	pdev = &p->fn->pdev;
+	pdev = sim_node_pci_dev(p);
 	bar = first_bar(p);
 	if (bar < 0)
 		return -ENOENT;
@@ -365,8 +376,8 @@ static int compute_cell(struct sim_machine *m, const char *prov_id,
 	provider = pcim_p2pdma_provider(pdev, bar);
 	if (!provider)
 		return -ENOENT;
-	cell->type = pci_p2pdma_map_type(provider, &q->fn->pdev.dev);
-	cell->dist = pci_p2pdma_distance(pdev, &q->fn->pdev.dev, false);
+	cell->type = pci_p2pdma_map_type(provider, &sim_node_pci_dev(q)->dev);
+	cell->dist = pci_p2pdma_distance(pdev, &sim_node_pci_dev(q)->dev, false);
 	return 0;
 }
 
@@ -471,17 +482,17 @@ static json_object *device_json(const struct p2p_ctx *c, struct sim_node *n)
 	char label[64];
 	int bar = first_bar(n);
 
-	json_object_object_add(o, "id", json_object_new_string(n->id));
+	json_object_object_add(o, "id", json_object_new_string(sim_node_id(n)));
 	json_object_object_add(o, "label", json_object_new_string(
-		node_label(c, n->id, label, sizeof(label))));
-	json_object_object_add(o, "kind", json_object_new_string(n->kindname));
+		node_label(c, sim_node_id(n), label, sizeof(label))));
+	json_object_object_add(o, "kind", json_object_new_string(sim_node_kind_name(n)));
 	if (bar >= 0) {
 		json_object_object_add(o, "bar", json_object_new_int(bar));
 		json_object_object_add(o, "bar_size",
-				       json_object_new_uint64(n->fn->bars[bar].size));
+				       json_object_new_uint64(bar_size(n, bar)));
 	}
 	if (c->t) {
-		const struct sysfs_alias *al = sysfs_alias_find(c->t, n->id);
+		const struct sysfs_alias *al = sysfs_alias_find(c->t, sim_node_id(n));
 
 		if (al && al->fn >= 0) {
 			json_object_object_add(o, "bdf", json_object_new_string(
@@ -518,10 +529,10 @@ static int run_matrix(struct p2p_ctx *c, bool json)
 		for (unsigned int k = 0; k < c->nr_eps && !ret; k++) {
 			size_t at = (size_t)i * c->nr_eps + k;
 
-			ret = compute_cell(c->m, c->eps[i]->id, c->eps[k]->id, &cells[at]);
+			ret = compute_cell(c->m, sim_node_id(c->eps[i]), sim_node_id(c->eps[k]), &cells[at]);
 			if (!ret && c->m_on)
-				ret = compute_cell(c->m_on, c->eps[i]->id,
-						   c->eps[k]->id, &cells_on[at]);
+				ret = compute_cell(c->m_on, sim_node_id(c->eps[i]),
+						   sim_node_id(c->eps[k]), &cells_on[at]);
 			if (!ret) {
 				cell_text(&cells[at], cells_on ? &cells_on[at] : NULL,
 					  buf, sizeof(buf));
@@ -538,11 +549,11 @@ static int run_matrix(struct p2p_ctx *c, bool json)
 		return 1;
 	}
 	for (unsigned int i = 0; i < c->nr_eps; i++) {
-		size_t l = strlen(node_label(c, c->eps[i]->id, label, sizeof(label)));
+		size_t l = strlen(node_label(c, sim_node_id(c->eps[i]), label, sizeof(label)));
 
 		if (l + 2 > width)
 			width = (unsigned int)l + 2;
-		l += strlen(c->eps[i]->kindname) + 3;
+		l += strlen(sim_node_kind_name(c->eps[i])) + 3;
 		if (l + 2 > rowlab)
 			rowlab = (unsigned int)l + 2;
 	}
@@ -572,7 +583,7 @@ static int run_matrix(struct p2p_ctx *c, bool json)
 			printf("%-*s", (int)rowlab, "");
 			for (unsigned int k = 0; k < c->nr_eps; k++)
 				printf("%*s", (int)width,
-				       node_label(c, c->eps[k]->id, label, sizeof(label)));
+				       node_label(c, sim_node_id(c->eps[k]), label, sizeof(label)));
 			printf("\n");
 		}
 	}
@@ -582,8 +593,8 @@ static int run_matrix(struct p2p_ctx *c, bool json)
 		if (first_bar(c->eps[i]) < 0)
 			continue;
 		snprintf(row, sizeof(row), "%s (%s)",
-			 node_label(c, c->eps[i]->id, label, sizeof(label)),
-			 c->eps[i]->kindname);
+			 node_label(c, sim_node_id(c->eps[i]), label, sizeof(label)),
+			 sim_node_kind_name(c->eps[i]));
 		if (!json)
 			printf("%-*s", (int)rowlab, row);
 		for (unsigned int k = 0; k < c->nr_eps; k++) {
@@ -601,9 +612,9 @@ static int run_matrix(struct p2p_ctx *c, bool json)
 						  on->dist != cells[at].dist);
 
 				json_object_object_add(jc, "provider", json_object_new_string(
-					node_label(c, c->eps[i]->id, label, sizeof(label))));
+					node_label(c, sim_node_id(c->eps[i]), label, sizeof(label))));
 				json_object_object_add(jc, "client", json_object_new_string(
-					node_label(c, c->eps[k]->id, label, sizeof(label))));
+					node_label(c, sim_node_id(c->eps[k]), label, sizeof(label))));
 				json_object_object_add(jc, "acs_dependent", json_object_new_boolean(dep));
 				if (dep)
 					json_object_object_add(jc, "if_unknown_acs_on", cell_json(on));
@@ -655,13 +666,13 @@ static int explain_in(struct sim_machine *m, const char *prov_id,
 	if (!p || !q)
 		return -ENOENT;
 	bar = first_bar(p);
-	ret = pcim_p2pdma_init(&p->fn->pdev);
+	ret = pcim_p2pdma_init(sim_node_pci_dev(p));
 	if (ret)
 		return ret;
-	provider = pcim_p2pdma_provider(&p->fn->pdev, bar);
+	provider = pcim_p2pdma_provider(sim_node_pci_dev(p), bar);
 	if (!provider)
 		return -ENOENT;
-	return sim_p2pdma_explain(provider, &q->fn->pdev.dev, ex);
+	return sim_p2pdma_explain(provider, &sim_node_pci_dev(q)->dev, ex);
 }
 
 static bool hop_has_acs(const struct sim_p2p_hop *h)
@@ -779,17 +790,17 @@ static int run_explain(struct p2p_ctx *c, const struct p2p_args *a, bool json)
 	}
 	memset(&ex, 0, sizeof(ex));
 	memset(&ex_on, 0, sizeof(ex_on));
-	ret = explain_in(c->m, p->id, q->id, &ex);
+	ret = explain_in(c->m, sim_node_id(p), sim_node_id(q), &ex);
 	if (!ret && c->m_on) {
-		ret = explain_in(c->m_on, p->id, q->id, &ex_on);
+		ret = explain_in(c->m_on, sim_node_id(p), sim_node_id(q), &ex_on);
 		dep = !ret && (ex.type != ex_on.type || ex.distance != ex_on.distance);
 	}
 	if (ret) {
 		fprintf(stderr, "dmastack p2p: --explain failed: %s\n", strerror(-ret));
 		return 1;
 	}
-	node_label(c, p->id, pl, sizeof(pl));
-	node_label(c, q->id, ql, sizeof(ql));
+	node_label(c, sim_node_id(p), pl, sizeof(pl));
+	node_label(c, sim_node_id(q), ql, sizeof(ql));
 	if (json) {
 		json_object *root = explain_json(c, &ex);
 
@@ -805,9 +816,9 @@ static int run_explain(struct p2p_ctx *c, const struct p2p_args *a, bool json)
 		return 0;
 	}
 	printf("%s (%s, bar%d %s) provides, %s (%s) reaches it\n", pl,
-	       p->kindname, first_bar(p),
-	       fmt_size(sz, sizeof(sz), p->fn->bars[first_bar(p)].size), ql,
-	       q->kindname);
+	       sim_node_kind_name(p), first_bar(p),
+	       fmt_size(sz, sizeof(sz), bar_size(p, first_bar(p))), ql,
+	       sim_node_kind_name(q));
 	if (p == q)
 		printf("(the same function: no P2P transfer)\n");
 	printf("\n");

@@ -60,8 +60,8 @@ struct run {
 	struct device *stats_dev;	/* whose IOMMU domain the stats show */
 	json_object *actions, *checks;
 	unsigned int nchecks, failed;
-	/* reports the workload provokes on purpose (none do so far) */
-	unsigned long expected_debug, expected_faults;
+	/* reports the workload provoked on purpose */
+	struct cli_expected expected;
 	json_object *driver;		/* the workload's own statistics, or NULL */
 };
 
@@ -77,8 +77,11 @@ struct workload {
 	const char *alt_key, *alt_value, *alt_platform;
 	/* The param naming the device whose IOMMU domain the stats show. */
 	const char *stats_key;
-	/* Set up, do the DMA, check; 0, or 2 for a platform it cannot use. */
-	int (*fn)(struct run *r);
+	/* The library workload, and its options from the params. */
+	cli_wl_fn *fn;
+	void (*opts)(const struct run *r, struct cli_wl_opts *o);
+	/* The workload's own statistics for --json "driver" (NULL: none). */
+	json_object *(*driver)(const struct cli_wl_result *res);
 };
 
 static void say(struct run *r, const char *fmt, ...)
@@ -139,31 +142,6 @@ static const char *sval(const struct run *r, const char *key)
 		if (!strcmp(r->w->params[i].key, key))
 			return r->v[i].s;
 	return "";
-}
-
-/* A device the workload needs: a usage error (2) when the platform lacks it. */
-static struct device *need_dev(struct run *r, const char *id, const char *role)
-{
-	struct device *d = sim_device(r->m, id);
-
-	if (!d)
-		fprintf(stderr, "dmastack: run %s: the platform has no device '%s' (%s)\n",
-			r->w->name, id, role);
-	return d;
-}
-
-/* Bytes whose value depends on the position and on @seed. */
-static void fill(void *p, size_t n, unsigned int seed)
-{
-	u8 *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		b[i] = (u8)((i * 29 + seed * 101) ^ (i >> 10));
-}
-
-static const char *sz(char *buf, size_t len, u64 bytes)
-{
-	return fmt_size(buf, len, bytes);
 }
 
 /* ---- statistics ------------------------------------------------------------ */
@@ -256,434 +234,138 @@ static void stats_print(const struct cli_stats *a, const struct cli_stats *b,
 	       b->debug_reports - a->debug_reports, b->warns - a->warns);
 }
 
-/* ---- dmabuf-p2p -------------------------------------------------------- */
+static bool has_key(const struct workload *w, const char *key);
 
-/* The GPU and NIC on separate root ports: through the host bridge. */
-static const char plat_hostbridge[] =
-	"machine    name=run-p2p-hostbridge arch=x86_64 ram=4G cpus=2\n"
-	"iommu      id=iommu0 format=x86_64 mode=lazy\n"
-	"hostbridge id=hb0 iommu=iommu0 p2p=allow\n"
-	"rootport   id=rp0 bus=hb0 acs=on\n"
-	"gpu        id=gpu0 bus=rp0 bar0=16M bar2=4G flr=yes\n"
-	"rootport   id=rp1 bus=hb0 acs=on\n"
-	"nic        id=nic0 bus=rp1 bar0=1M dma-bits=64\n";
-
-/* The NIC reads the GPU's bytes and writes new ones; both verified. */
-static void p2p_both_ways(struct run *r, struct sim_nic_mr *mr,
-			  phys_addr_t bar, const u64 off[2], u64 size,
-			  u8 *want, u8 *got, unsigned int seed)
-{
-	struct sim_machine *m = r->m;
-	char b[32];
-
-	fill(want, 2 * size, seed);
-	sim_mmio_write(m, bar + off[0], want, size);
-	sim_mmio_write(m, bar + off[1], want + size, size);
-	check(r, sim_nic_mr_read(mr, 0, got, 2 * size) == 0 &&
-		 !memcmp(got, want, 2 * size),
-	      "NIC read %s of GPU memory across both ranges", sz(b, sizeof(b), 2 * size));
-	fill(want, 2 * size, seed + 1);
-	check(r, sim_nic_mr_write(mr, 0, want, 2 * size) == 0 &&
-		 sim_mmio_read(m, bar + off[0], got, size) == 0 &&
-		 sim_mmio_read(m, bar + off[1], got + size, size) == 0 &&
-		 !memcmp(got, want, 2 * size),
-	      "NIC wrote %s into GPU memory; the CPU reads it back from the BAR",
-	      sz(b, sizeof(b), 2 * size));
-}
-
-static int wl_dmabuf_p2p(struct run *r)
-{
-	const bool sw = !strcmp(sval(r, "path"), "switch");
-	const enum pci_p2pdma_map_type want_type =
-		sw ? PCI_P2PDMA_MAP_BUS_ADDR : PCI_P2PDMA_MAP_THRU_HOST_BRIDGE;
-	const u64 size = val(r, "size");
-	struct device *gdev, *nic;
-	struct vfio_pci_core_device *v;
-	struct vfio_region_dma_range rg[2];
-	struct sim_nic_mr_stats st;
-	struct sim_nic_mr *mr;
-	enum pci_p2pdma_map_type type;
-	phys_addr_t bar;
-	u64 off[2];
-	u8 *want = NULL, *got = NULL;
-	char b[32];
-	u16 cmd;
-	int fd;
-
-	gdev = need_dev(r, sval(r, "gpu"), "the exporter, with a memory BAR 2");
-	nic = need_dev(r, sval(r, "nic"), "the importer, a nic");
-	if (!gdev || !nic)
-		return 2;
-	if (!to_pci_dev(gdev) || pci_resource_len(to_pci_dev(gdev), 2) < 4 * size) {
-		fprintf(stderr, "dmastack: run dmabuf-p2p: %s has no BAR 2 of at least 4 x size (%s)\n",
-			sim_device_id(gdev), sz(b, sizeof(b), 4 * size));
-		return 2;
-	}
-	/* two ranges with a hole between them: the export is not one range */
-	off[0] = size;
-	off[1] = 3 * size;
-	rg[0] = (struct vfio_region_dma_range){ .offset = off[0], .length = size };
-	rg[1] = (struct vfio_region_dma_range){ .offset = off[1], .length = size };
-	want = malloc(2 * size);
-	got = malloc(2 * size);
-	if (!want || !got) {
-		check(r, false, "allocated %s of buffers", sz(b, sizeof(b), 4 * size));
-		goto out_free;
-	}
-
-	v = vfio_pci_core_alloc_device(sizeof(*v), gdev, &vfio_pci_dev_ops);
-	if (!check(r, !IS_ERR(v), "vfio-pci bound to %s", sim_device_id(gdev)))
-		goto out_free;
-	if (!check(r, vfio_pci_core_register_device(v) == 0 &&
-		      vfio_pci_core_open_device(v) == 0,
-		   "device opened (DMA ownership of its IOMMU group claimed)"))
-		goto out_unregister;
-	bar = pci_resource_start(to_pci_dev(gdev), 2);
-	type = pci_p2pdma_map_type(pcim_p2pdma_provider(to_pci_dev(gdev), 2), nic);
-	if (!check(r, type == want_type, "%s reaches %s's BAR 2 as %s (path=%s wants %s)",
-		   sim_device_id(nic), sim_device_id(gdev),
-		   sim_p2pdma_map_type_name(type), sval(r, "path"),
-		   sim_p2pdma_map_type_name(want_type)))
-		goto out_close;
-	fd = cli_vfio_export(v, 2, rg, 2);
-	if (!check(r, fd >= 0, "exported 2 ranges of %s of BAR 2 as dma-buf fd %d",
-		   sz(b, sizeof(b), size), fd))
-		goto out_close;
-	say(r, "dma-buf fd %d: BAR 2 + [%#llx, +%s) and [%#llx, +%s)", fd,
-	    (unsigned long long)off[0], sz(b, sizeof(b), size),
-	    (unsigned long long)off[1], sz(b, sizeof(b), size));
-	mr = sim_nic_reg_dmabuf_mr(nic, fd, 0, 2 * size, DMA_BIDIRECTIONAL);
-	sim_fd_close(r->m, fd);
-	if (!check(r, !IS_ERR(mr), "%s registered it as a memory region (dynamic attach, peer2peer)",
-		   sim_device_id(nic)))
-		goto out_close;
-
-	p2p_both_ways(r, mr, bar, off, size, want, got, 1);
-
-	/* revoke in the middle: memory decode off through VFIO, then on */
-	pci_read_config_word(to_pci_dev(gdev), PCI_COMMAND, &cmd);
-	cli_vfio_set_command(v, cmd & ~PCI_COMMAND_MEMORY);
-	say(r, "memory decode off through VFIO (revoke)");
-	sim_nic_mr_stats(mr, &st);
-	check(r, st.invalidations == 1 && !sim_nic_mr_mapped(mr),
-	      "revoke: move_notify reached the NIC, its mapping is gone");
-	check(r, sim_nic_mr_read(mr, 0, got, 64) == -ENODEV,
-	      "while revoked the NIC cannot map it again (-ENODEV)");
-	cli_vfio_set_command(v, cmd);
-	say(r, "memory decode on through VFIO (restore)");
-	p2p_both_ways(r, mr, bar, off, size, want, got, 3);
-	sim_nic_mr_stats(mr, &st);
-	check(r, st.remaps >= 1, "restore: the NIC mapped again on its next access (%lu remaps)",
-	      st.remaps);
-
-	vfio_pci_core_close_device(v);
-	say(r, "VFIO device closed");
-	check(r, sim_nic_mr_read(mr, 0, got, 64) == -ENODEV,
-	      "close revoked the export for good");
-	sim_nic_dereg_mr(mr);
-	check(r, vfio_device_registration_count(&v->vdev) == 1,
-	      "the export's registration reference is gone");
-	goto out_unregister;
-
-out_close:
-	vfio_pci_core_close_device(v);
-out_unregister:
-	vfio_pci_core_unregister_device(v);
-	vfio_put_device(&v->vdev);
-out_free:
-	free(want);
-	free(got);
-	sim_iommu_flush_queue(nic);
-	return 0;
-}
-
-/* ---- bounce -------------------------------------------------------------- */
-
-/*
- * dma32: a 32-bit device without an IOMMU, buffers above 4G; untrusted: an
- * untrusted device behind a strict IOMMU, buffers that share their granule
- * with other data (iommu-dma bounces what it cannot map whole).
- */
-static const char plat_bounce[] =
-	"machine    name=run-bounce arch=x86_64 ram=8G cpus=2\n"
-	"swiotlb    size=64M\n"
-	"iommu      id=iommu0 format=x86_64 mode=strict\n"
-	"hostbridge id=hb0\n"
-	"rootport   id=rp0 bus=hb0\n"
-	"dmaengine  id=tb0 bus=rp0 dma-bits=32 coherent=yes\n"
-	"hostbridge id=hb1 iommu=iommu0\n"
-	"rootport   id=rp1 bus=hb1 acs=on\n"
-	"dmaengine  id=ut0 bus=rp1 untrusted=yes dma-bits=64 coherent=yes\n";
-
-static int wl_bounce(struct run *r)
-{
-	const u64 size = val(r, "size"), count = val(r, "count");
-	struct device *dev = need_dev(r, sval(r, "dev"), "the bounced device");
-	unsigned int order;
-	struct page *pg;
-	u8 *cpu, *want, *got;
-	unsigned long bad_place = 0, bad_in = 0, bad_out = 0, failed_maps = 0;
-	struct sim_dma_stats st0, st1;
-	u64 i;
-	char b[32];
-
-	if (!dev)
-		return 2;
-	/* one byte of head room: the buffer starts mid-page, as real ones do */
-	order = (unsigned int)get_order(size + 64);
-	pg = sim_alloc_pages(r->m, order);
-	want = malloc(size);
-	got = malloc(size);
-	if (!check(r, pg && want && got, "allocated %s above 4G",
-		   sz(b, sizeof(b), PAGE_SIZE << order)))
-		goto out;
-	cpu = (u8 *)page_address(pg) + 64;
-	say(r, "%s (%u-bit DMA%s%s), buffer at phys %#llx",
-	    sim_device_id(dev), sim_device_dma_bits(dev),
-	    to_pci_dev(dev) && to_pci_dev(dev)->untrusted ? ", untrusted" : "",
-	    iommu_get_domain_for_dev(dev) ? ", behind an IOMMU" : "",
-	    (unsigned long long)page_to_phys(pg) + 64);
-	sim_dma_stats_get(r->m, &st0);
-	for (i = 0; i < count; i++) {
-		dma_addr_t a;
-
-		fill(cpu, size, (unsigned int)i);
-		a = dma_map_phys(dev, page_to_phys(pg) + 64, size, DMA_BIDIRECTIONAL, 0);
-		if (dma_mapping_error(dev, a)) {
-			failed_maps++;
-			continue;
-		}
-		if (!iommu_get_domain_for_dev(dev) &&
-		    !is_swiotlb_buffer(dev, dma_to_phys(dev, a)))
-			bad_place++;
-		if (sim_dma_read(dev, a, got, size) || memcmp(got, cpu, size))
-			bad_in++;
-		fill(want, size, (unsigned int)i + 1000);
-		if (sim_dma_write(dev, a, want, size))
-			bad_out++;
-		dma_unmap_phys(dev, a, size, DMA_BIDIRECTIONAL, 0);
-		if (memcmp(cpu, want, size))
-			bad_out++;
-	}
-	say(r, "%llu x map %s BIDIRECTIONAL, device read, device write, unmap",
-	    (unsigned long long)count, sz(b, sizeof(b), size));
-	check(r, !failed_maps, "every mapping succeeded (%lu failed)", failed_maps);
-	if (!iommu_get_domain_for_dev(dev))
-		check(r, !bad_place, "every mapping was a bounce buffer (%lu were not)",
-		      bad_place);
-	check(r, !bad_in, "the device read the CPU's data every time (%lu differed)", bad_in);
-	check(r, !bad_out, "unmap copied the device's data back every time (%lu differed)",
-	      bad_out);
-	sim_dma_stats_get(r->m, &st1);
-	/* the buffer starts mid-granule: even behind an IOMMU all of it bounces */
-	check(r, st1.bounced_bytes - st0.bounced_bytes == 2 * size * count,
-	      "swiotlb copied %llu bytes (in and out, every mapping)",
-	      (unsigned long long)(st1.bounced_bytes - st0.bounced_bytes));
-	check(r, swiotlb_used(dev) == 0, "all bounce slots released");
-out:
-	if (pg)
-		sim_free_pages(r->m, pg, order);
-	free(want);
-	free(got);
-	return 0;
-}
-
-/* ---- noncoherent ------------------------------------------------------- */
-
-static const char plat_noncoherent[] =
-	"machine    name=run-arm64-noncoherent arch=arm64 ram=4G cpus=2\n"
-	"swiotlb    size=16M\n"
-	"hostbridge id=pcie0\n"
-	"rootport   id=rp0 bus=pcie0\n"
-	"dmaengine  id=dma0 bus=rp0 dma-bits=64 coherent=no\n";
-
-static int wl_noncoherent(struct run *r)
-{
-	const u64 size = val(r, "size"), count = val(r, "count");
-	struct device *dev = need_dev(r, sval(r, "dev"), "the non-coherent device");
-	unsigned long bad_to = 0, bad_from = 0, bad_bidi = 0, failed_maps = 0;
-	unsigned int order;
-	struct page *pg;
-	u8 *cpu, *want = NULL, *got = NULL;
-	phys_addr_t phys;
-	char b[32];
-
-	if (!dev)
-		return 2;
-	if (dev_is_dma_coherent(dev)) {
-		fprintf(stderr, "dmastack: run noncoherent: %s is coherent (use a platform with a coherent=no device, or dev=)\n",
-			sim_device_id(dev));
-		return 2;
-	}
-	order = (unsigned int)get_order(size);
-	pg = sim_alloc_pages(r->m, order);
-	want = malloc(size);
-	got = malloc(size);
-	if (!check(r, pg && want && got, "allocated %s", sz(b, sizeof(b), PAGE_SIZE << order)))
-		goto out;
-	cpu = page_address(pg);
-	phys = page_to_phys(pg);
-	for (u64 i = 0; i < count; i++) {
-		unsigned int seed = (unsigned int)i * 3;
-		dma_addr_t a;
-
-		/* TO_DEVICE: the map cleans the CPU's lines */
-		fill(cpu, size, seed);
-		a = dma_map_phys(dev, phys, size, DMA_TO_DEVICE, 0);
-		if (dma_mapping_error(dev, a)) {
-			failed_maps++;
-			continue;
-		}
-		if (sim_dma_read(dev, a, got, size) || memcmp(got, cpu, size))
-			bad_to++;
-		dma_unmap_phys(dev, a, size, DMA_TO_DEVICE, 0);
-
-		/* FROM_DEVICE: sync for the CPU before it looks */
-		a = dma_map_phys(dev, phys, size, DMA_FROM_DEVICE, 0);
-		if (dma_mapping_error(dev, a)) {
-			failed_maps++;
-			continue;
-		}
-		fill(want, size, seed + 1);
-		if (sim_dma_write(dev, a, want, size))
-			bad_from++;
-		dma_sync_single_for_cpu(dev, a, size, DMA_FROM_DEVICE);
-		if (memcmp(cpu, want, size))
-			bad_from++;
-		dma_unmap_phys(dev, a, size, DMA_FROM_DEVICE, 0);
-
-		/* BIDIRECTIONAL, reused: sync for the device after CPU writes */
-		a = dma_map_phys(dev, phys, size, DMA_BIDIRECTIONAL, 0);
-		if (dma_mapping_error(dev, a)) {
-			failed_maps++;
-			continue;
-		}
-		fill(cpu, size, seed + 2);
-		dma_sync_single_for_device(dev, a, size, DMA_BIDIRECTIONAL);
-		if (sim_dma_read(dev, a, got, size) || memcmp(got, cpu, size))
-			bad_bidi++;
-		fill(want, size, seed + 3);
-		if (sim_dma_write(dev, a, want, size))
-			bad_bidi++;
-		dma_unmap_phys(dev, a, size, DMA_BIDIRECTIONAL, 0);
-		if (memcmp(cpu, want, size))
-			bad_bidi++;
-	}
-	say(r, "%s (%s, non-coherent): %llu rounds of %s TO_DEVICE, FROM_DEVICE with dma_sync_single_for_cpu, BIDIRECTIONAL with dma_sync_single_for_device",
-	    sim_device_id(dev), sim_machine_arch(r->m), (unsigned long long)count,
-	    sz(b, sizeof(b), size));
-	check(r, !failed_maps, "every mapping succeeded (%lu failed)", failed_maps);
-	check(r, !bad_to, "TO_DEVICE: the device read what the CPU wrote (%lu differed)", bad_to);
-	check(r, !bad_from, "FROM_DEVICE: after the sync the CPU saw the device's data (%lu differed)",
-	      bad_from);
-	check(r, !bad_bidi, "BIDIRECTIONAL: both ways after the syncs (%lu differed)", bad_bidi);
-out:
-	if (pg)
-		sim_free_pages(r->m, pg, order);
-	free(want);
-	free(got);
-	return 0;
-}
-
-/* ---- nvme and odp (src/cli/workloads.c does the work) ------------------- */
+/* ---- the workloads' options and statistics ----------------------------- */
 
 static void run_out_say(void *ctx, const char *msg)
 {
 	say(ctx, "%s", msg);
 }
 
-static bool run_out_check(void *ctx, bool ok, const char *msg)
+static bool run_out_check(void *ctx, bool ok, bool provoked, const char *msg)
 {
-	return check(ctx, ok, "%s", msg);
+	return check(ctx, ok, "%s%s", msg, provoked && ok ? "  (provoked, caught)" : "");
 }
 
-static int wl_nvme(struct run *r)
+static void run_out_expect(void *ctx, enum sim_report_kind kind, unsigned long n)
 {
-	struct cli_out out = { r, run_out_say, run_out_check };
-	struct cli_nvme_opts o = {
-		.dev = sval(r, "dev"),
-		.rw = (enum cli_nvme_rw)val(r, "rw"),
-		.bs = val(r, "bs"),
-		.size = val(r, "size"),
-		.iodepth = (unsigned int)val(r, "iodepth"),
-		.p2p = val(r, "p2p") == 1,
-		.seed = 1,
-	};
-	struct cli_nvme_result res;
-	char err[256] = "";
-	json_object *d;
-	int ret;
+	struct run *r = ctx;
 
-	if (nvme_parse_dma_api(sval(r, "api"), &o.api))
-		return 2;	/* the table's choices are the driver's */
-	ret = cli_nvme_workload(r->m, &o, &out, &res, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "dmastack: run nvme: %s\n", err);
-		return 2;
-	}
-	d = json_object_new_object();
-#define ADD(k, v) json_object_object_add(d, k, json_object_new_uint64(v))
-	ADD("requests", res.requests);
-	ADD("reads", res.reads);
-	ADD("writes", res.writes);
-	ADD("commands", res.drv.commands);
-	ADD("errors", res.drv.errors);
-	ADD("bytes", res.drv.bytes);
-	ADD("map_calls", res.drv.map_calls);
-	ADD("iova_requests", res.drv.iova_requests);
-	ADD("fast_path_requests", res.drv.simple);
-	ADD("prp_lists", res.drv.prp_lists);
-	ADD("sgl_commands", res.drv.sgl_cmds);
-	ADD("map_failures", res.drv.map_failures);
-	ADD("prp_list_pages_fetched", res.model.prp_list_pages);
-	ADD("sgl_segments_fetched", res.model.sgl_segments);
-	ADD("cmb_transfers", res.model.cmb_accesses);
-	ADD("controller_dma_faults", res.model.dma_faults);
-#undef ADD
-	r->driver = d;
-	return 0;
+	cli_expected_add(&r->expected, kind, n);
 }
 
-static int wl_odp(struct run *r)
+/* The main job's workloads: a device (and a pool's device), nothing else. */
+static void opts_tour(const struct run *r, struct cli_wl_opts *o)
 {
-	struct cli_out out = { r, run_out_say, run_out_check };
-	struct cli_odp_opts o = {
-		.nic = sval(r, "nic"),
-		.size = val(r, "size"),
-		.faults = (unsigned long)val(r, "faults"),
-		.invalidations = (unsigned long)val(r, "invalidations"),
-		.strategy = val(r, "strategy") ? SIM_ODP_PER_PAGE : SIM_ODP_HMM_IOVA,
-		.seed = 1,
-	};
-	struct cli_odp_result res;
-	char err[256] = "";
-	json_object *d;
+	if (has_key(r->w, "dev"))
+		o->dev = sval(r, "dev");
+	if (has_key(r->w, "pool"))
+		o->peer = sval(r, "pool");
+}
 
-	if (cli_odp_workload(r->m, &o, &out, &res, err, sizeof(err))) {
-		fprintf(stderr, "dmastack: run odp: %s\n", err);
-		return 2;
-	}
-	d = json_object_new_object();
+static void opts_dmabuf_p2p(const struct run *r, struct cli_wl_opts *o)
+{
+	const bool sw = !strcmp(sval(r, "path"), "switch");
+
+	o->dev = sval(r, "gpu");
+	o->peer = sval(r, "nic");
+	o->size = val(r, "size");
+	/* two ranges with a hole between them: the export is not one range */
+	o->dmabuf.off[0] = o->size;
+	o->dmabuf.off[1] = 3 * o->size;
+	o->dmabuf.type = sw ? PCI_P2PDMA_MAP_BUS_ADDR : PCI_P2PDMA_MAP_THRU_HOST_BRIDGE;
+	o->dmabuf.path = sw ? "bus addresses" : "one IOVA range, IOMMU_MMIO";
+}
+
+static void opts_bounce(const struct run *r, struct cli_wl_opts *o)
+{
+	o->dev = sval(r, "dev");
+	o->size = val(r, "size");
+	o->count = val(r, "count");
+	o->bounce.offset = 64;	/* mid-page, as real buffers start */
+}
+
+static void opts_noncoherent(const struct run *r, struct cli_wl_opts *o)
+{
+	o->dev = sval(r, "dev");
+	o->size = val(r, "size");
+	o->count = val(r, "count");
+	o->noncoherent.bidi = true;
+	o->provoke = val(r, "provoke") == 1;
+}
+
+static void opts_nvme(const struct run *r, struct cli_wl_opts *o)
+{
+	o->dev = sval(r, "dev");
+	o->size = val(r, "size");
+	o->seed = 1;
+	o->nvme.rw = (enum cli_nvme_rw)val(r, "rw");
+	o->nvme.bs = val(r, "bs");
+	o->nvme.iodepth = (unsigned int)val(r, "iodepth");
+	o->nvme.p2p = val(r, "p2p") == 1;
+	/* the table's choices are the driver's */
+	nvme_parse_dma_api(sval(r, "api"), &o->nvme.api);
+}
+
+static json_object *driver_nvme(const struct cli_wl_result *res)
+{
+	json_object *d = json_object_new_object();
+
 #define ADD(k, v) json_object_object_add(d, k, json_object_new_uint64(v))
-	ADD("nic_faults", res.st.faults);
-	ADD("fault_retries", res.st.fault_retries);
-	ADD("invalidations", res.st.invalidations);
-	ADD("pages_unmapped", res.st.pages_unmapped);
-	ADD("pages_mapped", res.st.pages_mapped);
-	ADD("pages", res.st.npages);
-	ADD("migrations", res.migrations);
-	ADD("zaps", res.zaps);
-	ADD("nic_dma_bytes", res.st.dma_bytes);
-	ADD("iova_ranges", res.st.iova_ranges);
-	ADD("meta_bytes", res.st.meta_bytes);
-	ADD("meta_bytes_per_page", res.st.meta_bytes_per_page);
-	ADD("bytes_per_mapped_page", res.st.bytes_per_mapped_page);
-	ADD("process_faults", res.ps.faults);
-	ADD("notifier_callbacks", res.ps.callbacks);
+	ADD("requests", res->nvme.requests);
+	ADD("reads", res->nvme.reads);
+	ADD("writes", res->nvme.writes);
+	ADD("commands", res->nvme.drv.commands);
+	ADD("errors", res->nvme.drv.errors);
+	ADD("bytes", res->nvme.drv.bytes);
+	ADD("map_calls", res->nvme.drv.map_calls);
+	ADD("iova_requests", res->nvme.drv.iova_requests);
+	ADD("fast_path_requests", res->nvme.drv.simple);
+	ADD("prp_lists", res->nvme.drv.prp_lists);
+	ADD("sgl_commands", res->nvme.drv.sgl_cmds);
+	ADD("map_failures", res->nvme.drv.map_failures);
+	ADD("prp_list_pages_fetched", res->nvme.model.prp_list_pages);
+	ADD("sgl_segments_fetched", res->nvme.model.sgl_segments);
+	ADD("cmb_transfers", res->nvme.model.cmb_accesses);
+	ADD("controller_dma_faults", res->nvme.model.dma_faults);
 #undef ADD
-	json_object_object_add(d, "uses_iova", json_object_new_boolean(res.st.uses_iova));
-	r->driver = d;
-	return 0;
+	return d;
+}
+
+static void opts_odp(const struct run *r, struct cli_wl_opts *o)
+{
+	o->dev = sval(r, "nic");
+	o->size = val(r, "size");
+	o->seed = 1;
+	o->odp.faults = (unsigned long)val(r, "faults");
+	o->odp.invalidations = (unsigned long)val(r, "invalidations");
+	o->odp.strategy = val(r, "strategy") ? SIM_ODP_PER_PAGE : SIM_ODP_HMM_IOVA;
+}
+
+static json_object *driver_odp(const struct cli_wl_result *res)
+{
+	json_object *d = json_object_new_object();
+
+#define ADD(k, v) json_object_object_add(d, k, json_object_new_uint64(v))
+	ADD("nic_faults", res->odp.st.faults);
+	ADD("fault_retries", res->odp.st.fault_retries);
+	ADD("invalidations", res->odp.st.invalidations);
+	ADD("pages_unmapped", res->odp.st.pages_unmapped);
+	ADD("pages_mapped", res->odp.st.pages_mapped);
+	ADD("pages", res->odp.st.npages);
+	ADD("migrations", res->odp.migrations);
+	ADD("zaps", res->odp.zaps);
+	ADD("nic_dma_bytes", res->odp.st.dma_bytes);
+	ADD("iova_ranges", res->odp.st.iova_ranges);
+	ADD("meta_bytes", res->odp.st.meta_bytes);
+	ADD("meta_bytes_per_page", res->odp.st.meta_bytes_per_page);
+	ADD("bytes_per_mapped_page", res->odp.st.bytes_per_mapped_page);
+	ADD("process_faults", res->odp.ps.faults);
+	ADD("notifier_callbacks", res->odp.ps.callbacks);
+#undef ADD
+	json_object_object_add(d, "uses_iova", json_object_new_boolean(res->odp.st.uses_iova));
+	return d;
 }
 
 /* ---- the table ----------------------------------------------------------- */
@@ -693,10 +375,18 @@ static int wl_odp(struct run *r)
  * with every IOMMU's mode= replaced, unless the value is "platform".
  * .platform NULL: the embedded default platform.
  */
-#define IOMMU_PARAM							\
-	{ "iommu", P_ENUM, .def = "platform",				\
+#define IOMMU_PARAM_DEF(_def)						\
+	{ "iommu", P_ENUM, .def = (_def),				\
 	  .choices = { "platform", "lazy", "strict", "off" },		\
 	  .help = "IOMMU mode: as the platform says, or set for every IOMMU" }
+#define IOMMU_PARAM	IOMMU_PARAM_DEF("platform")
+#define DEV_PARAM(_def, _help)	{ "dev", P_STR, .def = (_def), .help = (_help) }
+
+/* The main job's workloads, each on its machine as the main job runs it. */
+#define TOUR_WORKLOAD(_name, _what, _fn, _platform, ...)		\
+	{ .name = (_name), .what = (_what), .platform = (_platform),	\
+	  .stats_key = "dev", .fn = (_fn), .opts = opts_tour,		\
+	  .params = { __VA_ARGS__ } }
 
 static const struct workload workloads[] = {
 	{
@@ -718,7 +408,7 @@ static const struct workload workloads[] = {
 			IOMMU_PARAM,
 		},
 		.stats_key = "dev",
-		.fn = wl_nvme,
+		.fn = cli_wl_nvme, .opts = opts_nvme, .driver = driver_nvme,
 	},
 	{
 		.name = "odp",
@@ -735,7 +425,7 @@ static const struct workload workloads[] = {
 			IOMMU_PARAM,
 		},
 		.stats_key = "nic",
-		.fn = wl_odp,
+		.fn = cli_wl_odp, .opts = opts_odp, .driver = driver_odp,
 	},
 	{
 		.name = "dmabuf-p2p",
@@ -749,9 +439,10 @@ static const struct workload workloads[] = {
 			{ "nic", P_STR, .def = "nic0", .help = "the importing NIC" },
 		},
 		.platform = cli_p2p_switch_platform,
-		.alt_key = "path", .alt_value = "hostbridge", .alt_platform = plat_hostbridge,
+		.alt_key = "path", .alt_value = "hostbridge",
+		.alt_platform = cli_p2p_hostbridge_platform,
 		.stats_key = "nic",
-		.fn = wl_dmabuf_p2p,
+		.fn = cli_wl_dmabuf_p2p, .opts = opts_dmabuf_p2p,
 	},
 	{
 		.name = "bounce",
@@ -763,9 +454,9 @@ static const struct workload workloads[] = {
 			{ "dev", P_STR, .def = "tb0",
 			  .help = "the device (tb0: 32-bit; ut0: untrusted behind an IOMMU)" },
 		},
-		.platform = plat_bounce,
+		.platform = cli_bounce_platform,
 		.stats_key = "dev",
-		.fn = wl_bounce,
+		.fn = cli_wl_bounce, .opts = opts_bounce,
 	},
 	{
 		.name = "noncoherent",
@@ -774,11 +465,43 @@ static const struct workload workloads[] = {
 			{ "size", P_SIZE, 1, SZ_4M, 0, "16K", .help = "bytes per mapping" },
 			{ "count", P_UINT, 1, 100000, 0, "16", .help = "rounds of three mappings" },
 			{ "dev", P_STR, .def = "dma0", .help = "the non-coherent device" },
+			{ "provoke", P_ENUM, .def = "no", .choices = { "no", "yes" },
+			  .help = "also leave a sync out: dma-debug must catch the stale read" },
 		},
-		.platform = plat_noncoherent,
+		.platform = cli_noncoherent_platform,
 		.stats_key = "dev",
-		.fn = wl_noncoherent,
+		.fn = cli_wl_noncoherent, .opts = opts_noncoherent,
 	},
+	TOUR_WORKLOAD("coherent", "coherent streaming DMA and a scatterlist",
+		      cli_wl_coherent, NULL, DEV_PARAM("nic0", "a coherent device"),
+		      IOMMU_PARAM_DEF("off")),
+	TOUR_WORKLOAD("coherent-alloc", "dma_alloc_coherent and a dma_pool",
+		      cli_wl_coherent_alloc, NULL,
+		      DEV_PARAM("tb0", "the coherent allocation's device"),
+		      { "pool", P_STR, .def = "nvme0", .help = "the dma_pool's device" },
+		      IOMMU_PARAM_DEF("off")),
+	TOUR_WORKLOAD("mmio", "MMIO as a DMA target: nic0 into nvme0's CMB and gpu0's BAR",
+		      cli_wl_mmio, NULL, IOMMU_PARAM_DEF("off")),
+	TOUR_WORKLOAD("iommu-lazy", "translation and the lazy IOMMU's flush-queue window (provoked)",
+		      cli_wl_iommu_lazy, NULL, IOMMU_PARAM_DEF("lazy")),
+	TOUR_WORKLOAD("iova-api", "1 MiB of 256 pages: one IOVA range against per-page mappings",
+		      cli_wl_iova_api, NULL, DEV_PARAM("nvme0", "the mapping device"),
+		      IOMMU_PARAM_DEF("strict")),
+	TOUR_WORKLOAD("iommu-strict", "strict-mode IOMMU faults (provoked) and invalidations",
+		      cli_wl_iommu_strict, NULL, DEV_PARAM("nic0", "a device behind the IOMMU"),
+		      IOMMU_PARAM_DEF("strict")),
+	TOUR_WORKLOAD("untrusted", "an untrusted device's bounce buffers hide their neighbours",
+		      cli_wl_untrusted, NULL, DEV_PARAM("tb0", "an untrusted device"),
+		      IOMMU_PARAM_DEF("lazy")),
+	TOUR_WORKLOAD("granule-64k", "an arm64 SMMU with a 64K granule",
+		      cli_wl_granule_64k, cli_arm64_64k_platform,
+		      DEV_PARAM("nvme0", "a device behind the SMMU")),
+	TOUR_WORKLOAD("confidential", "a confidential guest: every streaming mapping bounces",
+		      cli_wl_confidential, cli_cc_guest_platform,
+		      DEV_PARAM("nvme0", "a device of the guest")),
+	TOUR_WORKLOAD("vfio-mig", "a VFIO migration page list filled and read by device DMA",
+		      cli_wl_vfio_mig, NULL, DEV_PARAM("nic0", "the migrated device"),
+		      IOMMU_PARAM),
 };
 
 /* ---- parsing ------------------------------------------------------------- */
@@ -791,7 +514,7 @@ static void run_usage(FILE *f)
 	for (unsigned int i = 0; i < ARRAY_SIZE(workloads); i++) {
 		const struct workload *w = &workloads[i];
 
-		fprintf(f, "  %-12s %s\n", w->name, w->what);
+		fprintf(f, "  %-14s %s\n", w->name, w->what);
 		for (unsigned int k = 0; k < RUN_MAX_PARAMS && w->params[k].key; k++) {
 			const struct run_param *p = &w->params[k];
 
@@ -1008,6 +731,29 @@ static struct sim_machine *run_machine(const struct run *r)
 	return m;
 }
 
+/* The workload itself: 0, or 2 for what the platform or options cannot do. */
+static int run_workload(struct run *r)
+{
+	const struct cli_out out = {
+		.ctx = r, .say = run_out_say, .check = run_out_check,
+		.expect = run_out_expect,
+	};
+	struct cli_wl_opts o = { 0 };
+	struct cli_wl_result res;
+	char err[512] = "";
+	int ret;
+
+	r->w->opts(r, &o);
+	ret = r->w->fn(r->m, &o, &out, &res, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "dmastack: run %s: %s\n", r->w->name, err);
+		return 2;
+	}
+	if (r->w->driver)
+		r->driver = r->w->driver(&res);
+	return 0;
+}
+
 static json_object *params_json(const struct run *r)
 {
 	json_object *p = json_object_new_object();
@@ -1106,11 +852,10 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 	r.stats_dev = r.w->stats_key ? sim_device(r.m, sval(&r, r.w->stats_key)) : NULL;
 	cli_stats_take(r.m, &s0);
 	dom_take(r.stats_dev, &d0);
-	ret = r.w->fn(&r);
+	ret = run_workload(&r);
 	if (ret) {
 		json_object_put(r.actions);
 		json_object_put(r.checks);
-		json_object_put(r.driver);
 		goto out_trace;
 	}
 	/* nothing may be left mapped once the workload is done */
@@ -1119,9 +864,9 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 	      sim_dma_debug_entries(r.m, NULL));
 	cli_stats_take(r.m, &s1);
 	dom_take(r.stats_dev, &d1);
-	unexpected = (s1.debug_reports - s0.debug_reports - r.expected_debug) +
-		     (s1.iommu_faults - s0.iommu_faults) +
-		     (s1.access_errors - s0.access_errors - r.expected_faults) +
+	unexpected = (s1.debug_reports - s0.debug_reports - r.expected.debug) +
+		     (s1.iommu_faults - s0.iommu_faults +
+		      s1.access_errors - s0.access_errors - r.expected.faults) +
 		     (s1.warns - s0.warns) + (s1.bugs - s0.bugs);
 	check(&r, unexpected == 0,
 	      "no dma-debug reports, faults or warnings (%lu)", unexpected);

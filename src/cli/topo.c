@@ -5,121 +5,142 @@
  */
 #include <string.h>
 #include "cli.h"
-#include "kernel/iommu/iommu-priv.h"
 
 static const char *node_role(struct sim_node *n)
 {
-	switch (n->kind) {
+	switch (sim_node_kind(n)) {
 	case SIM_NODE_HOSTBRIDGE: return "host bridge";
 	case SIM_NODE_ROOTPORT: return "root port";
 	case SIM_NODE_SWITCH_UP: return "switch upstream port";
 	case SIM_NODE_SWITCH_DOWN: return "switch downstream port";
-	case SIM_NODE_ENDPOINT: return n->kindname;
+	case SIM_NODE_ENDPOINT: return sim_node_kind_name(n);
 	}
 	return "?";
+}
+
+static bool node_has_acs(struct sim_node *n)
+{
+	return sim_node_kind(n) == SIM_NODE_ROOTPORT ||
+	       sim_node_kind(n) == SIM_NODE_SWITCH_DOWN;
+}
+
+static const char *bar_role(const struct sim_bar_info *bar)
+{
+	if (!bar->role || !strcmp(bar->role, "bar"))
+		return "";
+	return strcmp(bar->role, "cmb") ? "  (registers)" : "  (controller memory buffer)";
 }
 
 static void print_node(struct sim_node *n, const char *prefix, bool last)
 {
 	char acs[40], sz[32], child_prefix[256];
-	struct pci_dev *pdev = n->fn ? &n->fn->pdev : NULL;
+	struct pci_dev *pdev = sim_node_pci_dev(n);
+	struct sim_endpoint_info ep;
+	struct sim_bar_info bar;
 
 	printf("%s%s %s  %s", prefix, last ? "`--" : "|--",
-	       pdev ? dev_name(&pdev->dev) : "", n->id);
+	       pdev ? dev_name(&pdev->dev) : "", sim_node_id(n));
 	printf("  %s", node_role(n));
 	if (pdev)
 		printf(" [%04x:%04x]", pdev->vendor, pdev->device);
-	if (n->kind == SIM_NODE_ROOTPORT || n->kind == SIM_NODE_SWITCH_DOWN) {
-		cli_acs_str(n->acs_ctrl, acs, sizeof(acs));
+	if (node_has_acs(n)) {
+		cli_acs_str(sim_node_acs_ctrl(n), acs, sizeof(acs));
 		printf("  acs=%s", acs);
 	}
-	if (n->kind == SIM_NODE_ENDPOINT)
-		printf("  %s, %u-bit DMA%s%s", n->coherent ? "coherent" : "non-coherent",
-		       n->dma_bits, n->untrusted ? ", untrusted" : "",
-		       n->flr ? ", FLR" : "");
+	if (!sim_node_get_endpoint(n, &ep))
+		printf("  %s, %u-bit DMA%s%s", ep.coherent ? "coherent" : "non-coherent",
+		       ep.dma_bits, ep.untrusted ? ", untrusted" : "",
+		       ep.flr ? ", FLR" : "");
 	printf("\n");
 	snprintf(child_prefix, sizeof(child_prefix), "%s%s", prefix,
 		 last ? "    " : "|   ");
-	if (n->fn) {
-		for (int b = 0; b < PCI_STD_NUM_BARS; b++) {
-			struct sim_bar *bar = &n->fn->bars[b];
-
-			if (!bar->size)
-				continue;
-			printf("%s%s    bar%d 0x%012llx %6s  %s%s  bus %#llx\n",
-			       child_prefix, n->first_child ? "|" : " ", b,
-			       (unsigned long long)bar->cpu_start,
-			       fmt_size(sz, sizeof(sz), bar->size),
-			       bar->is64 ? "64-bit pref" : "32-bit",
-			       bar->role && strcmp(bar->role, "bar") ?
-				       (strcmp(bar->role, "cmb") ? "  (registers)" : "  (controller memory buffer)") : "",
-			       (unsigned long long)pci_bus_address(&n->fn->pdev, b));
-		}
+	for (int b = 0; b < PCI_STD_NUM_BARS; b++) {
+		if (sim_node_get_bar(n, b, &bar))
+			continue;
+		printf("%s%s    bar%d 0x%012llx %6s  %s%s  bus %#llx\n",
+		       child_prefix, sim_node_first_child(n) ? "|" : " ", b,
+		       (unsigned long long)bar.cpu_start,
+		       fmt_size(sz, sizeof(sz), bar.size),
+		       bar.is64 ? "64-bit pref" : "32-bit", bar_role(&bar),
+		       (unsigned long long)bar.bus_addr);
 	}
-	for (struct sim_node *c = n->first_child; c; c = c->next_sibling)
-		print_node(c, child_prefix, !c->next_sibling);
+	for (struct sim_node *c = sim_node_first_child(n); c; c = sim_node_next_sibling(c))
+		print_node(c, child_prefix, !sim_node_next_sibling(c));
+}
+
+static const char *node_kind_json(struct sim_node *n)
+{
+	switch (sim_node_kind(n)) {
+	case SIM_NODE_ENDPOINT: return sim_node_kind_name(n);
+	case SIM_NODE_HOSTBRIDGE: return "hostbridge";
+	case SIM_NODE_ROOTPORT: return "rootport";
+	case SIM_NODE_SWITCH_UP: return "switch";
+	case SIM_NODE_SWITCH_DOWN: return "switch-port";
+	}
+	return "?";
+}
+
+static json_object *bars_json(struct sim_node *n)
+{
+	json_object *bars = json_object_new_array();
+	struct sim_bar_info bar;
+
+	for (int b = 0; b < PCI_STD_NUM_BARS; b++) {
+		json_object *jb;
+
+		if (sim_node_get_bar(n, b, &bar))
+			continue;
+		jb = json_object_new_object();
+		json_object_object_add(jb, "index", json_object_new_int(b));
+		json_object_object_add(jb, "start", json_object_new_uint64(bar.cpu_start));
+		json_object_object_add(jb, "size", json_object_new_uint64(bar.size));
+		json_object_object_add(jb, "bus_address", json_object_new_uint64(bar.bus_addr));
+		json_object_object_add(jb, "64bit", json_object_new_boolean(bar.is64));
+		json_object_object_add(jb, "prefetchable", json_object_new_boolean(bar.prefetch));
+		json_object_array_add(bars, jb);
+	}
+	return bars;
 }
 
 static json_object *node_json(struct sim_node *n)
 {
 	json_object *o = json_object_new_object();
 	json_object *kids = json_object_new_array();
+	struct pci_dev *pdev = sim_node_pci_dev(n);
+	struct sim_hostbridge_info hb;
+	struct sim_endpoint_info ep;
 	char acs[40];
 
-	json_object_object_add(o, "id", json_object_new_string(n->id));
-	json_object_object_add(o, "kind", json_object_new_string(
-		n->kind == SIM_NODE_ENDPOINT ? n->kindname :
-		n->kind == SIM_NODE_HOSTBRIDGE ? "hostbridge" :
-		n->kind == SIM_NODE_ROOTPORT ? "rootport" :
-		n->kind == SIM_NODE_SWITCH_UP ? "switch" : "switch-port"));
-	if (n->fn) {
-		struct pci_dev *pdev = &n->fn->pdev;
-		json_object *bars = json_object_new_array();
+	json_object_object_add(o, "id", json_object_new_string(sim_node_id(n)));
+	json_object_object_add(o, "kind", json_object_new_string(node_kind_json(n)));
+	if (pdev) {
 		char id[16];
 
 		json_object_object_add(o, "bdf", json_object_new_string(dev_name(&pdev->dev)));
 		snprintf(id, sizeof(id), "%04x:%04x", pdev->vendor, pdev->device);
 		json_object_object_add(o, "pci_id", json_object_new_string(id));
-		for (int b = 0; b < PCI_STD_NUM_BARS; b++) {
-			struct sim_bar *bar = &n->fn->bars[b];
-			json_object *jb;
-
-			if (!bar->size)
-				continue;
-			jb = json_object_new_object();
-			json_object_object_add(jb, "index", json_object_new_int(b));
-			json_object_object_add(jb, "start", json_object_new_uint64(bar->cpu_start));
-			json_object_object_add(jb, "size", json_object_new_uint64(bar->size));
-			json_object_object_add(jb, "bus_address",
-					       json_object_new_uint64(pci_bus_address(pdev, b)));
-			json_object_object_add(jb, "64bit", json_object_new_boolean(bar->is64));
-			json_object_object_add(jb, "prefetchable", json_object_new_boolean(bar->prefetch));
-			json_object_array_add(bars, jb);
-		}
-		json_object_object_add(o, "bars", bars);
+		json_object_object_add(o, "bars", bars_json(n));
 	}
-	if (n->kind == SIM_NODE_ROOTPORT || n->kind == SIM_NODE_SWITCH_DOWN) {
-		cli_acs_str(n->acs_ctrl, acs, sizeof(acs));
+	if (node_has_acs(n)) {
+		cli_acs_str(sim_node_acs_ctrl(n), acs, sizeof(acs));
 		json_object_object_add(o, "acs", json_object_new_string(acs));
 	}
-	if (n->kind == SIM_NODE_HOSTBRIDGE) {
-		struct sim_hostbridge *hb = n->hostbridge;
-
-		json_object_object_add(o, "p2p", json_object_new_string(hb->p2p_allow ? "allow" : "deny"));
-		json_object_object_add(o, "iommu", hb->iommu_id[0] ?
-				       json_object_new_string(hb->iommu_id) : NULL);
-		json_object_object_add(o, "bus_offset", json_object_new_uint64(hb->win64.offset));
-		json_object_object_add(o, "dram_bus_offset", json_object_new_int64((s64)hb->dma_offset));
-		if (hb->dma_limit)
-			json_object_object_add(o, "dma_limit", json_object_new_uint64(hb->dma_limit));
+	if (!sim_node_get_hostbridge(n, &hb)) {
+		json_object_object_add(o, "p2p", json_object_new_string(hb.p2p_allow ? "allow" : "deny"));
+		json_object_object_add(o, "iommu", hb.iommu ? json_object_new_string(hb.iommu) : NULL);
+		json_object_object_add(o, "bus_offset", json_object_new_uint64(hb.bus_offset));
+		json_object_object_add(o, "dram_bus_offset",
+				       json_object_new_int64((s64)hb.dram_bus_offset));
+		if (hb.dma_limit)
+			json_object_object_add(o, "dma_limit", json_object_new_uint64(hb.dma_limit));
 	}
-	if (n->kind == SIM_NODE_ENDPOINT) {
-		json_object_object_add(o, "coherent", json_object_new_boolean(n->coherent));
-		json_object_object_add(o, "dma_bits", json_object_new_int((int)n->dma_bits));
-		json_object_object_add(o, "untrusted", json_object_new_boolean(n->untrusted));
-		json_object_object_add(o, "flr", json_object_new_boolean(n->flr));
+	if (!sim_node_get_endpoint(n, &ep)) {
+		json_object_object_add(o, "coherent", json_object_new_boolean(ep.coherent));
+		json_object_object_add(o, "dma_bits", json_object_new_int((int)ep.dma_bits));
+		json_object_object_add(o, "untrusted", json_object_new_boolean(ep.untrusted));
+		json_object_object_add(o, "flr", json_object_new_boolean(ep.flr));
 	}
-	for (struct sim_node *c = n->first_child; c; c = c->next_sibling)
+	for (struct sim_node *c = sim_node_first_child(n); c; c = sim_node_next_sibling(c))
 		json_object_array_add(kids, node_json(c));
 	json_object_object_add(o, "children", kids);
 	return o;
@@ -136,23 +157,30 @@ static const char *domain_type_name(unsigned int type)
 	}
 }
 
+static const char *granule_name(unsigned long granule)
+{
+	return granule == SZ_4K ? "4K" : granule == SZ_16K ? "16K" : "64K";
+}
+
 static json_object *groups_json(struct sim_machine *m)
 {
 	json_object *arr = json_object_new_array();
+	struct sim_iommu_group_info gi;
 
-	for (unsigned int i = 0; i < m->kernel->nr_groups; i++) {
-		struct iommu_group *g = m->kernel->groups[i];
+	for (unsigned int i = 0; i < sim_iommu_group_count(m); i++) {
+		struct iommu_group *g = sim_iommu_group_at(m, i);
 		json_object *jg = json_object_new_object(), *devs = json_object_new_array();
 
-		json_object_object_add(jg, "id", json_object_new_int(g->id));
-		json_object_object_add(jg, "iommu", json_object_new_string(g->iommu->id));
+		sim_iommu_group_get_info(g, &gi);
+		json_object_object_add(jg, "id", json_object_new_int(gi.id));
+		json_object_object_add(jg, "iommu", json_object_new_string(gi.iommu));
 		json_object_object_add(jg, "domain", json_object_new_string(
-			domain_type_name(g->domain->type)));
-		json_object_object_add(jg, "granule", json_object_new_uint64(g->iommu->granule));
-		for (unsigned int k = 0; k < m->nr_devices; k++)
-			if (m->devices[k]->sim_state->group == g)
+			domain_type_name(gi.domain_type)));
+		json_object_object_add(jg, "granule", json_object_new_uint64(gi.granule));
+		for (unsigned int k = 0; k < sim_device_count(m); k++)
+			if (iommu_group_get(sim_device_at(m, k)) == g)
 				json_object_array_add(devs, json_object_new_string(
-					sim_device_id(m->devices[k])));
+					sim_device_id(sim_device_at(m, k))));
 		json_object_object_add(jg, "devices", devs);
 		json_object_array_add(arr, jg);
 	}
@@ -161,23 +189,24 @@ static json_object *groups_json(struct sim_machine *m)
 
 static void print_groups(struct sim_machine *m)
 {
-	if (!m->kernel->nr_groups) {
+	struct sim_iommu_group_info gi;
+
+	if (!sim_iommu_group_count(m)) {
 		printf("\nIOMMU groups: none (no IOMMU translates DMA on this platform)\n");
 		return;
 	}
 	printf("\nIOMMU groups:\n");
-	for (unsigned int i = 0; i < m->kernel->nr_groups; i++) {
-		struct iommu_group *g = m->kernel->groups[i];
+	for (unsigned int i = 0; i < sim_iommu_group_count(m); i++) {
+		struct iommu_group *g = sim_iommu_group_at(m, i);
 
-		printf("  group %d  %s (%s, %s granule)  %-14s  devices:", g->id,
-		       g->iommu->id, g->iommu->format,
-		       g->iommu->granule == SZ_4K ? "4K" :
-		       g->iommu->granule == SZ_16K ? "16K" : "64K",
-		       domain_type_name(g->domain->type));
-		for (unsigned int k = 0; k < m->nr_devices; k++)
-			if (m->devices[k]->sim_state->group == g)
-				printf(" %s", sim_device_id(m->devices[k]));
-		printf("%s\n", g->nr_devices > 1 ?
+		sim_iommu_group_get_info(g, &gi);
+		printf("  group %d  %s (%s, %s granule)  %-14s  devices:", gi.id,
+		       gi.iommu, gi.format, granule_name(gi.granule),
+		       domain_type_name(gi.domain_type));
+		for (unsigned int k = 0; k < sim_device_count(m); k++)
+			if (iommu_group_get(sim_device_at(m, k)) == g)
+				printf(" %s", sim_device_id(sim_device_at(m, k)));
+		printf("%s\n", gi.nr_devices > 1 ?
 		       "  (shared: no ACS isolation between them)" : "");
 	}
 }
@@ -185,25 +214,27 @@ static void print_groups(struct sim_machine *m)
 int cmd_topo(const struct cli_opts *o)
 {
 	struct sim_machine *m = cli_load_machine(o);
+	struct sim_machine_info mi;
 	unsigned int nranges;
 	char sz[32];
 
 	if (!m)
 		return 2;
+	sim_machine_get_info(m, &mi);
 	nranges = sim_mem_range_count(m);
 	if (o->json) {
 		json_object *root = json_object_new_object();
 		json_object *tree = json_object_new_array();
 		json_object *map = json_object_new_array();
 
-		json_object_object_add(root, "machine", json_object_new_string(m->name));
-		json_object_object_add(root, "arch", json_object_new_string(m->arch));
-		json_object_object_add(root, "ram", json_object_new_uint64(m->ram.total));
-		json_object_object_add(root, "cpus", json_object_new_int((int)m->ncpus));
-		json_object_object_add(root, "confidential", json_object_new_boolean(m->confidential));
-		for (unsigned int i = 0; i < m->nr_nodes; i++)
-			if (m->nodes[i]->kind == SIM_NODE_HOSTBRIDGE)
-				json_object_array_add(tree, node_json(m->nodes[i]));
+		json_object_object_add(root, "machine", json_object_new_string(mi.name));
+		json_object_object_add(root, "arch", json_object_new_string(mi.arch));
+		json_object_object_add(root, "ram", json_object_new_uint64(mi.ram));
+		json_object_object_add(root, "cpus", json_object_new_int((int)mi.cpus));
+		json_object_object_add(root, "confidential", json_object_new_boolean(mi.confidential));
+		for (unsigned int i = 0; i < sim_node_count(m); i++)
+			if (sim_node_kind(sim_node_at(m, i)) == SIM_NODE_HOSTBRIDGE)
+				json_object_array_add(tree, node_json(sim_node_at(m, i)));
 		json_object_object_add(root, "topology", tree);
 		for (unsigned int i = 0; i < nranges; i++) {
 			struct sim_mem_range r;
@@ -227,26 +258,26 @@ int cmd_topo(const struct cli_opts *o)
 		return 0;
 	}
 
-	printf("%s  (%s, %s RAM, %u CPUs%s%s)\n\n", m->name, m->arch,
-	       fmt_size(sz, sizeof(sz), m->ram.total), m->ncpus,
-	       m->coherent ? ", coherent by default" : ", non-coherent by default",
-	       m->confidential ? ", confidential guest" : "");
-	for (unsigned int i = 0; i < m->nr_nodes; i++) {
-		struct sim_node *n = m->nodes[i];
-		struct sim_hostbridge *hb = n->hostbridge;
+	printf("%s  (%s, %s RAM, %u CPUs%s%s)\n\n", mi.name, mi.arch,
+	       fmt_size(sz, sizeof(sz), mi.ram), mi.cpus,
+	       mi.coherent ? ", coherent by default" : ", non-coherent by default",
+	       mi.confidential ? ", confidential guest" : "");
+	for (unsigned int i = 0; i < sim_node_count(m); i++) {
+		struct sim_node *n = sim_node_at(m, i);
+		struct sim_hostbridge_info hb;
 
-		if (n->kind != SIM_NODE_HOSTBRIDGE)
+		if (sim_node_get_hostbridge(n, &hb))
 			continue;
 		printf("%s  host bridge [%04x:%02x]  p2p=%s  iommu=%s",
-		       n->id, hb->domain, hb->busnr, hb->p2p_allow ? "allow" : "deny",
-		       hb->iommu_id[0] ? hb->iommu_id : "none");
-		if (hb->dma_offset)
-			printf("  dram-bus-offset=%#llx", (unsigned long long)hb->dma_offset);
-		if (hb->dma_limit)
-			printf("  dma-limit=%#llx", (unsigned long long)hb->dma_limit);
+		       sim_node_id(n), hb.domain, hb.busnr, hb.p2p_allow ? "allow" : "deny",
+		       hb.iommu ? hb.iommu : "none");
+		if (hb.dram_bus_offset)
+			printf("  dram-bus-offset=%#llx", (unsigned long long)hb.dram_bus_offset);
+		if (hb.dma_limit)
+			printf("  dma-limit=%#llx", (unsigned long long)hb.dma_limit);
 		printf("\n");
-		for (struct sim_node *c = n->first_child; c; c = c->next_sibling)
-			print_node(c, "", !c->next_sibling);
+		for (struct sim_node *c = sim_node_first_child(n); c; c = sim_node_next_sibling(c))
+			print_node(c, "", !sim_node_next_sibling(c));
 		printf("\n");
 	}
 	printf("Memory map:\n");

@@ -229,8 +229,7 @@ static void cfg_init(struct sim_node *node)
 
 		if (!bar->size)
 			continue;
-		bus = bar->cpu_start - (bar->is64 ? node->hb->hostbridge->win64.offset :
-						    node->hb->hostbridge->win32.offset);
+		bus = sim_bar_bus_addr(node, bar);
 		cfg_w32(c, PCI_BASE_ADDRESS_0 + 4 * i,
 			(u32)bus | (bar->is64 ? 0x4 : 0) |
 				(bar->prefetch ? 0x8 : 0));
@@ -488,6 +487,14 @@ int sim_pci_assign(struct sim_machine *m, char *err, size_t errlen)
 /* ------------------------------------------------------------------------ */
 /* BAR lookup and decoding                                                  */
 /* ------------------------------------------------------------------------ */
+
+/* Where @bar of @owner is on the bus: its CPU address minus the window's offset. */
+u64 sim_bar_bus_addr(const struct sim_node *owner, const struct sim_bar *bar)
+{
+	const struct sim_hostbridge *hb = owner->hb->hostbridge;
+
+	return bar->cpu_start - (bar->is64 ? hb->win64.offset : hb->win32.offset);
+}
 
 /* A BAR answers only while decoding is on and its function is usable. */
 bool sim_bar_decodes(struct sim_node *node)

@@ -12,60 +12,14 @@
 #define _DMASTACK_IOMMU_IOVA_H
 
 #include "internal.h"
+#include <dmastack/iova.h>
 
 /* Sizes below 2^(IOVA_RANGE_CACHE_MAX_SIZE - 1) frames are cached. */
 #define IOVA_RANGE_CACHE_MAX_SIZE	6
 #define IOVA_MAG_SIZE			127
 #define IOVA_DEPOT_MAX			64	/* full magazines kept per size */
 
-struct iova_domain;
-
-/**
- * iova_domain_create - an empty IOVA space
- * @m: machine, for the allocation hook (fail-Nth)
- * @granule: bytes per frame (power of two, >= 4K)
- * @start_pfn: lowest frame that may be allocated (>= 1: frame 0 never is)
- * @guard_pfns: free frames kept after every allocation (0 = none), so an
- *	overrun hits unmapped space
- */
-struct iova_domain *iova_domain_create(struct sim_machine *m,
-				       unsigned long granule,
-				       unsigned long start_pfn,
-				       unsigned long guard_pfns);
-/* Frees the tree, the caches and the depot. */
-void iova_domain_destroy(struct iova_domain *iovad);
-
-/*
- * Take [pfn_lo, pfn_hi] out of the space for good (reserved regions such as
- * the x86 MSI window). Overlapping or adjacent reservations merge. Returns
- * 0, -EINVAL (lo > hi), -EBUSY (overlaps an allocation) or -ENOMEM.
- */
-int reserve_iova(struct iova_domain *iovad, unsigned long pfn_lo,
-		 unsigned long pfn_hi);
-
-/**
- * alloc_iova_fast - allocate @size frames ending at or below @limit_pfn
- *
- * Sizes below the cache limit are rounded up to a power of two and come
- * naturally aligned, from the calling thread's magazine when it has one, else
- * the depot, else the tree (highest fit first, as Linux allocates
- * top-down). With @flush_rcache, a failing tree allocation empties every
- * cache into the tree and tries once more. Returns the first frame, or 0.
- */
-unsigned long alloc_iova_fast(struct iova_domain *iovad, unsigned long size,
-			      unsigned long limit_pfn, bool flush_rcache);
-/* Give back what alloc_iova_fast() returned (same @size). */
-void free_iova_fast(struct iova_domain *iovad, unsigned long pfn,
-		    unsigned long size);
-
-/*
- * Tree-only allocation and free (no rounding, alignment by @size_aligned),
- * for callers that want exact sizes. Returns the first frame, or 0.
- */
-unsigned long alloc_iova(struct iova_domain *iovad, unsigned long size,
-			 unsigned long limit_pfn, bool size_aligned);
-/* Free the allocation containing @pfn; returns its size in frames, 0 if none. */
-unsigned long free_iova(struct iova_domain *iovad, unsigned long pfn);
+/* The public allocator calls: include/dmastack/iova.h. */
 
 /* Empty every thread's cache and the depot back into the tree. */
 void iova_cache_flush(struct iova_domain *iovad);

@@ -10,6 +10,7 @@
 #define _DMASTACK_IOMMU_PT_H
 
 #include "internal.h"
+#include <dmastack/io-pgtable.h>
 
 /* include/linux/iommu.h protection bits */
 #ifndef IOMMU_READ
@@ -51,49 +52,12 @@ const struct pt_format *pt_format_get(const char *name, unsigned long granule);
 const struct pt_format *pt_x86_64_format(unsigned long granule);
 const struct pt_format *pt_arm64_lpae_format(unsigned long granule);
 
-struct io_pgtable;
-
-/**
- * io_pgtable_alloc - an empty page table (just a root table page)
- * Returns NULL for an unknown format/granule or when allocation fails.
- */
-struct io_pgtable *io_pgtable_alloc(struct sim_machine *m, const char *format,
-				    unsigned long granule);
-/* Frees every table page (whatever is still mapped) and the object. */
-void io_pgtable_free(struct io_pgtable *pt);
-
+/* The public page-table calls: include/dmastack/io-pgtable.h. */
 const struct pt_format *io_pgtable_format(struct io_pgtable *pt);
 /* Physical address of the root table (what the IOMMU's context points at). */
 phys_addr_t io_pgtable_root(struct io_pgtable *pt);
 /* Bitmap of leaf sizes the format supports (kernel pgsize_bitmap). */
 unsigned long io_pgtable_pgsize_bitmap(struct io_pgtable *pt);
-/* Table pages currently allocated, and their bytes (granule each). */
-unsigned long io_pgtable_table_pages(struct io_pgtable *pt);
-u64 io_pgtable_table_bytes(struct io_pgtable *pt);
-
-/**
- * io_pgtable_map - map [@iova, @iova + @size) to @paddr with @prot
- *
- * @iova, @paddr and @size must be multiples of the granule and @iova+@size
- * within the format's input range. Uses the largest leaf that the
- * alignment of iova and paddr and the remaining size allow. Returns 0, or
- * -EINVAL (bad alignment/range/prot without READ|WRITE), -EEXIST (some part
- * already mapped), -ENOMEM (a table page could not be allocated); on error
- * nothing of this call stays mapped. Not thread-safe for overlapping
- * ranges; callers serialise per domain.
- */
-int io_pgtable_map(struct io_pgtable *pt, u64 iova, phys_addr_t paddr,
-		   size_t size, int prot);
-
-/**
- * io_pgtable_unmap - unmap [@iova, @iova + @size)
- *
- * Granule-aligned. A larger leaf only partly inside the range is split
- * into the next level first (which may fail with nothing unmapped for that
- * leaf). Table pages that become empty are freed. Returns the bytes
- * unmapped (holes inside the range count as nothing).
- */
-size_t io_pgtable_unmap(struct io_pgtable *pt, u64 iova, size_t size);
 
 /* Unmap and report the first granule's output address (one walk). */
 size_t io_pgtable_unmap_phys(struct io_pgtable *pt, u64 iova, size_t size,
@@ -102,14 +66,5 @@ size_t io_pgtable_unmap_phys(struct io_pgtable *pt, u64 iova, size_t size,
 /* Deferred freeing of emptied tables (see pt.c); reclaim frees them. */
 void io_pgtable_set_defer_free(struct io_pgtable *pt, bool defer);
 unsigned long io_pgtable_reclaim(struct io_pgtable *pt);
-
-/**
- * io_pgtable_lookup - walk the table for @iova
- * Returns 0 with the output address in @phys and the IOMMU_* bits in @prot
- * (and the leaf size in @leaf_size if not NULL), or -ENOENT when nothing is
- * mapped there.
- */
-int io_pgtable_lookup(struct io_pgtable *pt, u64 iova, phys_addr_t *phys,
-		      int *prot, size_t *leaf_size);
 
 #endif /* _DMASTACK_IOMMU_PT_H */

@@ -50,15 +50,9 @@ unsigned long pci_resource_flags(struct pci_dev *pdev, int bar)
 
 u64 pci_bus_address(struct pci_dev *pdev, int bar)
 {
-	struct sim_node *n = pdev->sim->node;
-	struct sim_bar *b;
-	struct sim_hostbridge *hb;
-
 	if (!bar_ok(pdev, bar) || !pdev->sim->bars[bar].size)
 		return 0;
-	b = &pdev->sim->bars[bar];
-	hb = n->hb->hostbridge;
-	return b->cpu_start - (b->is64 ? hb->win64.offset : hb->win32.offset);
+	return sim_bar_bus_addr(pdev->sim->node, &pdev->sim->bars[bar]);
 }
 
 const char *pci_name(const struct pci_dev *pdev)
