@@ -64,7 +64,45 @@ static inline int teardown_no_mappings(struct sim_machine *m)
 	if (!n)
 		return 0;
 	fprintf(stderr, "teardown: %lu dma-debug entries left\n", n);
+	sim_dma_debug_dump(m, NULL, stderr);
 	return -1;
+}
+
+/* What machine_teardown() lets pass. */
+#define TEARDOWN_ALLOW_BUG	(1u << 0)	/* tests that provoke BUG reports */
+
+/*
+ * The one teardown of a test's machine: nothing mapped (dma-debug), no
+ * swiotlb slot held by any device, no BUG report (unless allowed); then the
+ * machine is destroyed. 0, or -1 if a check failed.
+ */
+static inline int machine_teardown(struct sim_machine *m, unsigned int allow)
+{
+	int bad = 0;
+
+	if (!m)
+		return 0;
+	if (teardown_no_mappings(m))
+		bad = -1;
+	for (unsigned int i = 0; i < sim_device_count(m); i++) {
+		struct device *d = sim_device_at(m, i);
+		unsigned long used = d ? swiotlb_used(d) : 0;
+
+		if (used) {
+			fprintf(stderr, "teardown: %lu swiotlb slots left (%s)\n",
+				used, sim_device_id(d));
+			bad = -1;
+			break;
+		}
+	}
+	if (!(allow & TEARDOWN_ALLOW_BUG) &&
+	    sim_report_count_kind(m, SIM_REPORT_BUG)) {
+		fprintf(stderr, "teardown: BUG reported\n");
+		sim_report_dump(m, stderr);
+		bad = -1;
+	}
+	sim_machine_destroy(m);
+	return bad;
 }
 
 /*

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Platform variants shared by the suites: IOMMU off, strict, lazy or
+ * passthrough; page-table format and granule (x86_64 4K, arm64-lpae
+ * 4K/16K/64K); coherent or not; swiotlb forced (a confidential guest).
+ *
+ * A suite describes its machine once (struct variant_machine: its devices
+ * and host bridges, "@iommu" where a host bridge sits behind the variant's
+ * IOMMU) and gets platform text for each variant from variant_platform();
+ * variant_run_groups() runs a list of tests as one cmocka group per
+ * variant, each test's initial state being the variant.
+ */
+#ifndef DMASTACK_TEST_VARIANTS_H
+#define DMASTACK_TEST_VARIANTS_H
+
+#include "helpers.h"
+
+struct dma_variant {
+	const char *name;
+	const char *arch;	/* machine arch= */
+	const char *format;	/* iommu format=; NULL: no IOMMU (dma-direct) */
+	const char *mode;	/* iommu mode= (strict, lazy, passthrough) */
+	const char *granule_s;	/* iommu granule= */
+	unsigned long granule;	/* the IOVA granule; PAGE_SIZE without IOMMU */
+	bool noncoherent;	/* the machine's devices do not snoop */
+	bool cc;		/* confidential guest: swiotlb force=yes */
+};
+
+static const struct dma_variant variant_direct = {
+	"direct", "x86_64", NULL, NULL, NULL, SZ_4K, false, false };
+static const struct dma_variant variant_direct_noncoherent = {
+	"direct noncoherent", "arm64", NULL, NULL, NULL, SZ_4K, true, false };
+static const struct dma_variant variant_cc = {
+	"confidential guest", "x86_64", NULL, NULL, NULL, SZ_4K, false, true };
+static const struct dma_variant variant_x86_strict = {
+	"x86_64/4K/strict", "x86_64", "x86_64", "strict", "4K", SZ_4K, false, false };
+static const struct dma_variant variant_x86_lazy = {
+	"x86_64/4K/lazy", "x86_64", "x86_64", "lazy", "4K", SZ_4K, false, false };
+static const struct dma_variant variant_x86_passthrough = {
+	"passthrough", "x86_64", "x86_64", "passthrough", "4K", SZ_4K, false, false };
+static const struct dma_variant variant_arm64_4k_strict = {
+	"arm64-lpae/4K/strict", "arm64", "arm64-lpae", "strict", "4K", SZ_4K, false, false };
+static const struct dma_variant variant_arm64_16k_lazy = {
+	"arm64-lpae/16K/lazy", "arm64", "arm64-lpae", "lazy", "16K", SZ_16K, false, false };
+static const struct dma_variant variant_arm64_64k_strict = {
+	"arm64-lpae/64K/strict", "arm64", "arm64-lpae", "strict", "64K", SZ_64K, false, false };
+static const struct dma_variant variant_arm64_64k_lazy = {
+	"arm64-lpae/64K/lazy", "arm64", "arm64-lpae", "lazy", "64K", SZ_64K, false, false };
+static const struct dma_variant variant_arm64_4k_lazy_noncoherent = {
+	"arm64-lpae/4K/lazy noncoherent", "arm64", "arm64-lpae", "lazy", "4K", SZ_4K, true, false };
+
+/* The IOMMU suite's translating variants. */
+static const struct dma_variant *const variants_iommu[] = {
+	&variant_x86_strict, &variant_x86_lazy, &variant_arm64_64k_strict,
+	&variant_arm64_16k_lazy, &variant_arm64_64k_lazy,
+};
+
+/* No IOMMU, x86 strict and lazy, an arm64 SMMU with a 64K granule. */
+static const struct dma_variant *const variants_basic[] = {
+	&variant_direct, &variant_x86_strict, &variant_x86_lazy,
+	&variant_arm64_64k_strict,
+};
+
+/* Every streaming path: direct (coherent or not), forced bouncing, IOMMUs. */
+static const struct dma_variant *const variants_all[] = {
+	&variant_direct, &variant_direct_noncoherent, &variant_cc,
+	&variant_x86_strict, &variant_x86_lazy, &variant_x86_passthrough,
+	&variant_arm64_4k_strict, &variant_arm64_16k_lazy,
+	&variant_arm64_64k_strict, &variant_arm64_64k_lazy,
+	&variant_arm64_4k_lazy_noncoherent,
+};
+
+#define VARIANTS(table)	(table), (sizeof(table) / sizeof((table)[0]))
+
+static inline bool variant_has_iommu(const struct dma_variant *v)
+{
+	return v->format != NULL;
+}
+
+/* Does the variant translate (a DMA domain, not passthrough)? */
+static inline bool variant_translates(const struct dma_variant *v)
+{
+	return v->format && strcmp(v->mode, "passthrough");
+}
+
+static inline bool variant_lazy(const struct dma_variant *v)
+{
+	return v->mode && !strcmp(v->mode, "lazy");
+}
+
+/* What a suite's machine is, apart from the variant. */
+struct variant_machine {
+	const char *name;	/* machine name= */
+	const char *machine;	/* further machine keys ("ram=256M cpus=2") */
+	const char *swiotlb;	/* swiotlb size= */
+	const char *iommu;	/* further keys of io0 ("fq-size=8"), or NULL */
+	/* host bridges and devices; "@iommu": behind io0 (if there is one) */
+	const char *body;
+};
+
+/* The platform text of @vm on variant @v, into @buf (the test fails if short). */
+static inline void variant_platform(char *buf, size_t len,
+				    const struct dma_variant *v,
+				    const struct variant_machine *vm)
+{
+	const char *p = vm->body, *at;
+	size_t n;
+	int r;
+
+	r = snprintf(buf, len, "machine name=%s arch=%s %s coherent=%s\n"
+		     "swiotlb size=%s%s\n",
+		     vm->name, v->arch, vm->machine ? vm->machine : "",
+		     v->noncoherent ? "no" : "yes", vm->swiotlb,
+		     v->cc ? " force=yes" : "");
+	assert_true(r > 0 && (size_t)r < len);
+	n = (size_t)r;
+	if (v->format) {
+		r = snprintf(buf + n, len - n,
+			     "iommu id=io0 format=%s mode=%s granule=%s %s\n",
+			     v->format, v->mode, v->granule_s,
+			     vm->iommu ? vm->iommu : "");
+		assert_true(r > 0 && (size_t)r < len - n);
+		n += (size_t)r;
+	}
+	while ((at = strstr(p, "@iommu"))) {
+		size_t head = (size_t)(at - p);
+		const char *repl = v->format ? "iommu=io0" : "";
+
+		assert_true(n + head + strlen(repl) < len);
+		memcpy(buf + n, p, head);
+		n += head;
+		memcpy(buf + n, repl, strlen(repl));
+		n += strlen(repl);
+		p = at + strlen("@iommu");
+	}
+	assert_true(n + strlen(p) < len);
+	strcpy(buf + n, p);
+}
+
+/* A machine for @vm on @v. */
+static inline struct sim_machine *variant_machine_new(const struct dma_variant *v,
+						      const struct variant_machine *vm)
+{
+	char text[4096];
+
+	variant_platform(text, sizeof(text), v, vm);
+	return machine_from(text);
+}
+
+struct variant_test {
+	const char *name;
+	CMUnitTestFunction fn;
+};
+
+#define VARIANT_TEST(fn)	{ #fn, fn }
+#define VARIANT_TESTS(table)	(table), (sizeof(table) / sizeof((table)[0]))
+
+/*
+ * Run @tests as one cmocka group per variant of @vs, named "@suite <variant>";
+ * each test's initial state is its variant. Returns the failures.
+ */
+static inline int variant_run_groups(const char *suite,
+				     const struct variant_test *tests,
+				     size_t ntests,
+				     const struct dma_variant *const *vs,
+				     size_t nv, CMFixtureFunction setup,
+				     CMFixtureFunction teardown)
+{
+	struct CMUnitTest *group = calloc(ntests, sizeof(*group));
+	char name[128];
+	int failed = 0;
+
+	assert_non_null(group);
+	for (size_t v = 0; v < nv; v++) {
+		for (size_t i = 0; i < ntests; i++)
+			group[i] = (struct CMUnitTest){
+				.name = tests[i].name,
+				.test_func = tests[i].fn,
+				.setup_func = setup,
+				.teardown_func = teardown,
+				.initial_state = (void *)vs[v],
+			};
+		snprintf(name, sizeof(name), "%s %s", suite, vs[v]->name);
+		failed += _cmocka_run_group_tests(name, group, ntests, NULL,
+						  NULL);
+	}
+	free(group);
+	return failed;
+}
+
+#endif
