@@ -8,9 +8,10 @@
  * (caches, root tables) and once more to count its allocations
  * (sim_alloc_count), then for N = 1, 2, ... makes the Nth allocation fail
  * and runs it again, until a run in which no failure was delivered. After
- * every run comes the one check, failnth_check(): nothing left mapped
+ * every run, once the scenario's own checks are done, comes the one
+ * baseline check, failnth_check(): nothing left mapped
  * (dma-debug entries), the machine's live allocations and RAM pages as at
- * the baseline, no BUG report; then whatever the scenario checks itself.
+ * the baseline, no BUG report.
  *
  * The scenario runs on one machine (failnth.m), or on a fresh one per run
  * when it has a machine() callback.
@@ -96,24 +97,33 @@ struct failnth {
 	unsigned long failed;		/* runs that returned nonzero */
 };
 
+/* Before a run: a fresh machine (and its baseline), if the scenario wants one. */
 static inline void failnth_begin(struct failnth *fn, struct failnth_base *b)
 {
-	if (fn->machine) {
-		fn->m = fn->machine(fn->ctx);
-		assert_non_null(fn->m);
-	}
+	if (!fn->machine)
+		return;
+	fn->m = fn->machine(fn->ctx);
+	assert_non_null(fn->m);
 	failnth_base_take(fn->m, b);
 }
 
+/*
+ * After a run: settle, the scenario's own checks (which may drop caches,
+ * as an allocation of the whole IOVA space does), then the baseline: taken
+ * by the warm-up (@take), compared after every other run.
+ */
 static inline void failnth_end(struct failnth *fn, struct failnth_base *b,
-			       unsigned long n, int ret)
+			       unsigned long n, int ret, bool take)
 {
 	if (fn->settle)
 		fn->settle(fn->ctx);
-	failnth_check(fn->m, b, fn->flags & FAILNTH_MAY_SHRINK, fn->name, n,
-		      ret);
 	if (fn->check)
 		fn->check(fn->ctx, n, ret);
+	if (take)
+		failnth_base_take(fn->m, b);
+	else
+		failnth_check(fn->m, b, fn->flags & FAILNTH_MAY_SHRINK,
+			      fn->name, n, ret);
 	if (fn->machine) {
 		if (fn->release)
 			fn->release(fn->ctx);
@@ -122,7 +132,10 @@ static inline void failnth_end(struct failnth *fn, struct failnth_base *b,
 	}
 }
 
-/* One clean run: it must complete and leave the baseline as it was. */
+/*
+ * One clean run: it must complete. The warm-up (caches, root tables) takes
+ * the baseline on a reused machine; the next one counts allocations.
+ */
 static inline void failnth_clean_run(struct failnth *fn,
 				     struct failnth_base *b, bool warm_up)
 {
@@ -136,11 +149,7 @@ static inline void failnth_clean_run(struct failnth *fn,
 		fail_msg("%s: a run without failures returned %d", fn->name,
 			 ret);
 	fn->count = sim_alloc_count(fn->m) - before;
-	if (warm_up && fn->settle)
-		fn->settle(fn->ctx);
-	if (warm_up)
-		failnth_base_take(fn->m, b);	/* caches warm now */
-	failnth_end(fn, b, 0, ret);
+	failnth_end(fn, b, 0, ret, warm_up && !fn->machine);
 }
 
 /* Sweep N over every allocation of the scenario; see the top of the file. */
@@ -173,7 +182,7 @@ static inline void failnth_sweep(struct failnth *fn)
 		if (!triggered && n <= fn->count)
 			fail_msg("%s fail-nth %lu: not reached, a clean run makes %lu allocations",
 				 fn->name, n, fn->count);
-		failnth_end(fn, &b, n, ret);
+		failnth_end(fn, &b, n, ret, false);
 		if (!triggered)
 			break;
 	}

@@ -56,6 +56,15 @@ static inline struct device *dev_of(struct sim_machine *m, const char *id)
 	return d;
 }
 
+/* The start of BAR @bar of the PCI device @id of @m (the test fails if none). */
+static inline phys_addr_t bar_of(struct sim_machine *m, const char *id, int bar)
+{
+	phys_addr_t p = pci_resource_start(to_pci_dev(dev_of(m, id)), bar);
+
+	assert_true(p != 0);
+	return p;
+}
+
 /* Teardown: nothing may still be mapped (dma-debug entries); -1 if so. */
 static inline int teardown_no_mappings(struct sim_machine *m)
 {
@@ -110,6 +119,15 @@ static inline int machine_teardown(struct sim_machine *m, unsigned int allow)
  * "nothing leaked" can be checked by one allocation of its upper half.
  */
 #define SWEEP_IOVA_MASK		DMA_BIT_MASK(26)
+
+/* Behind a lazy (flush-queue) domain: the queue drained. */
+static inline void drain_flush_queue(struct device *dev)
+{
+	struct iommu_domain *d = iommu_get_domain_for_dev(dev);
+
+	if (d && d->type == IOMMU_DOMAIN_DMA_FQ)
+		assert_int_equal(sim_iommu_flush_queue(dev), 0);
+}
 
 /* @dev (mask SWEEP_IOVA_MASK) has no IOVA left allocated or cached. */
 static inline void check_iova_space_free(struct device *dev)

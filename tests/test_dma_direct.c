@@ -6,7 +6,9 @@
  * cache model, scatterlists, the dma_need_* queries and trace events.
  */
 #include <stdint.h>
-#include "helpers.h"
+#include "api_scenario.h"
+#include "failnth.h"
+#include "variants.h"
 
 /* Coherent x86: a 64-bit device, a peer with a BAR, a 32-bit device, a GPU
  * with a 64-bit BAR above 4G. 128M of RAM below 4G, 128M above. */
@@ -119,17 +121,6 @@ static struct sim_dma_stats stats(struct sim_machine *m)
 
 	sim_dma_stats_get(m, &s);
 	return s;
-}
-
-static phys_addr_t bar_of(struct sim_machine *m, const char *id, int bar)
-{
-	struct device *d = sim_device(m, id);
-	phys_addr_t p;
-
-	assert_non_null(d);
-	p = pci_resource_start(to_pci_dev(d), bar);
-	assert_true(p != 0);
-	return p;
 }
 
 static dma_addr_t map_checked(struct device *dev, phys_addr_t phys,
@@ -1506,6 +1497,70 @@ static void test_trace_events(void **state)
 	sim_machine_destroy(m);
 }
 
+/* ------------------------------------------------------------------------ */
+/* fault injection                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* PLAT_DIRECT's devices, on any variant. */
+static const struct variant_machine direct_machine = {
+	.name = "d",
+	.machine = "ram=256M ram-below-4g=128M",
+	.swiotlb = "4M",
+	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
+		"rootport id=rp0 bus=hb0\n"
+		"pcidev id=dev0 bus=rp0 dma-bits=64\n"
+		"rootport id=rp1 bus=hb0\n"
+		"pcidev id=peer bus=rp1 bar0=64K\n"
+		"rootport id=rp2 bus=hb0\n"
+		"pcidev id=dev32 bus=rp2 dma-bits=32\n"
+		"rootport id=rp3 bus=hb0\n"
+		"gpu id=gpu0 bus=rp3 bar0=16M bar2=64M\n",
+};
+
+/*
+ * Every allocating path of dma-direct with the Nth allocation failing:
+ * streaming maps (single, page, phys, sg, sgtable), MMIO, coherent,
+ * page and non-coherent allocations and a dma_pool, on a coherent and a
+ * non-coherent machine and a confidential guest; for the 64-bit device
+ * and for a 32-bit one whose buffers sit above 4G (bounced).
+ */
+static void sweep_direct(const struct dma_variant *v, const char *id,
+			 unsigned int flags)
+{
+	struct sim_machine *m = variant_machine_new(v, &direct_machine);
+	struct device *dev = dev_of(m, id);
+	struct api_scn s;
+	char name[96];
+	struct failnth fn = { .name = name, .m = m, .ctx = &s,
+			      .run = api_scn_run };
+
+	snprintf(name, sizeof(name), "%s %s", v->name, id);
+	/* a confidential guest cannot map MMIO (never bounced) */
+	api_scn_init(&s, m, dev, v->cc ? 0 : bar_of(m, "peer", 0), API_ALL,
+		     API_CHECK_DATA | flags);
+	failnth_sweep(&fn);
+	print_message("%s: %lu fail-nth runs, %lu allocations a run\n", name,
+		      fn.runs, fn.count);
+	/*
+	 * Streaming maps take nothing from the allocator here (the bounce
+	 * slots are swiotlb's own): only the allocations fail.
+	 */
+	assert_int_equal(api_scn_failed_steps(&s), API_ALLOCS);
+	assert_int_equal(fn.failed, fn.runs - 1);
+	api_scn_fini(&s);
+	assert_int_equal(machine_teardown(m, 0), 0);
+}
+
+static void test_failnth_direct(void **state)
+{
+	(void)state;
+	sweep_direct(&variant_direct, "dev0", 0);
+	sweep_direct(&variant_direct, "dev32", API_HIGH_RAM);
+	sweep_direct(&variant_direct_noncoherent, "dev0", 0);
+	sweep_direct(&variant_direct_noncoherent, "dev32", API_HIGH_RAM);
+	sweep_direct(&variant_cc, "dev0", 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1537,6 +1592,7 @@ int main(void)
 		cmocka_unit_test(test_need_sync_and_unmap),
 		cmocka_unit_test(test_max_mapping_size_and_required_mask),
 		cmocka_unit_test(test_trace_events),
+		cmocka_unit_test(test_failnth_direct),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

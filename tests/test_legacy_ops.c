@@ -400,17 +400,6 @@ static struct page *nth_page(struct sim_machine *m, struct page *head, int i)
 	return p;
 }
 
-static phys_addr_t bar_of(struct sim_machine *m, const char *id, int bar)
-{
-	struct device *d = sim_device(m, id);
-	phys_addr_t p;
-
-	assert_non_null(d);
-	p = pci_resource_start(to_pci_dev(d), bar);
-	assert_true(p != 0);
-	return p;
-}
-
 static struct sim_dma_stats stats(struct sim_machine *m)
 {
 	struct sim_dma_stats s;

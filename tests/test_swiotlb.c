@@ -8,7 +8,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include "helpers.h"
+#include "api_scenario.h"
+#include "failnth.h"
+#include "variants.h"
 
 #define PLAT_CC								\
 	"machine name=cc arch=x86_64 ram=256M ram-below-4g=128M cpus=4\n" \
@@ -810,6 +812,95 @@ static void test_tbl_map_unmap_single(void **state)
 	sim_machine_destroy(m);
 }
 
+/* ------------------------------------------------------------------------ */
+/* fault injection                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* dev0, a 32-bit device and an untrusted one (behind the variant's IOMMU). */
+static const struct variant_machine bounce_machine = {
+	.name = "bounce",
+	.machine = "ram=256M ram-below-4g=128M cpus=2",
+	.swiotlb = "4M",
+	.iommu = "fq-size=8",
+	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
+		"rootport id=rp0 bus=hb0 acs=on\n"
+		"pcidev id=dev0 bus=rp0 dma-bits=64\n"
+		"rootport id=rp1 bus=hb0 acs=on\n"
+		"pcidev id=dev32 bus=rp1 dma-bits=32\n"
+		"rootport id=rp2 bus=hb0 acs=on\n"
+		"pcidev id=ut bus=rp2 untrusted=yes\n"
+		"rootport id=rp3 bus=hb0 acs=on\n"
+		"pcidev id=peer bus=rp3 bar0=64K\n",
+};
+
+struct bounce_sweep {
+	struct api_scn s;
+	const struct dma_variant *v;
+	struct device *dev;
+};
+
+static void bounce_settle(void *ctx)
+{
+	struct bounce_sweep *b = ctx;
+
+	drain_flush_queue(b->dev);
+}
+
+/* No slot left in use, no IOVA left allocated (behind an IOMMU). */
+static void bounce_check(void *ctx, unsigned long n, int ret)
+{
+	struct bounce_sweep *b = ctx;
+
+	if (swiotlb_used(b->dev))
+		fail_msg("%s fail-nth %lu (ret %d): %lu swiotlb slots in use",
+			 b->v->name, n, ret, swiotlb_used(b->dev));
+	if (variant_translates(b->v))
+		check_iova_space_free(b->dev);
+}
+
+/*
+ * Bouncing with the Nth allocation failing: a confidential guest (every
+ * mapping bounced), a 32-bit device with its buffers above 4G, an
+ * untrusted device behind strict and lazy IOMMUs (sub-granule parts
+ * bounced). Returns the steps that failed.
+ */
+static unsigned int sweep_bounce(const struct dma_variant *v, const char *id,
+				 unsigned int flags)
+{
+	struct sim_machine *m = variant_machine_new(v, &bounce_machine);
+	struct bounce_sweep b = { .v = v, .dev = dev_of(m, id) };
+	struct failnth fn = {
+		.name = v->name, .m = m, .ctx = &b, .run = api_scn_run,
+		.settle = bounce_settle, .check = bounce_check,
+	};
+	unsigned int failed;
+
+	if (variant_translates(v))
+		assert_int_equal(dma_set_mask(b.dev, SWEEP_IOVA_MASK), 0);
+	api_scn_init(&b.s, m, b.dev, v->cc ? 0 : bar_of(m, "peer", 0),
+		     API_ALL, API_CHECK_DATA | flags);
+	failnth_sweep(&fn);
+	print_message("%s %s: %lu fail-nth runs\n", v->name, id, fn.runs);
+	failed = api_scn_failed_steps(&b.s);
+	api_scn_fini(&b.s);
+	assert_int_equal(machine_teardown(m, 0), 0);
+	return failed;
+}
+
+static void test_failnth_bounce(void **state)
+{
+	(void)state;
+	/* dma-direct bounces without allocating: only the allocations fail */
+	assert_int_equal(sweep_bounce(&variant_cc, "dev0", 0), API_ALLOCS);
+	assert_int_equal(sweep_bounce(&variant_direct, "dev32", API_HIGH_RAM),
+			 API_ALLOCS);
+	/* behind an IOMMU every mapping needs IOVA and page-table pages */
+	assert_int_equal(sweep_bounce(&variant_x86_strict, "ut", 0),
+			 API_ALL);
+	assert_int_equal(sweep_bounce(&variant_arm64_64k_lazy, "ut", 0),
+			 API_ALL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -824,6 +915,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_map_unmap),
 		cmocka_unit_test(test_page_sized_mappings_page_aligned),
 		cmocka_unit_test(test_tbl_map_unmap_single),
+		cmocka_unit_test(test_failnth_bounce),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
