@@ -50,6 +50,9 @@ struct api_scn {
 	void *blk[API_POOL_BLKS];
 	dma_addr_t blk_h[API_POOL_BLKS];
 	unsigned long failed_at[API_NSTEPS];	/* failed runs, by step */
+	/* called with what the run got (all of it, or up to a failed step) */
+	void (*held)(struct api_scn *s, int failed);
+	void *priv;
 };
 
 static inline struct page *api_page(struct api_scn *s, unsigned int i)
@@ -369,6 +372,8 @@ static inline int api_scn_run(void *ctx)
 			break;
 		}
 	}
+	if (s->held)
+		s->held(s, failed);
 	while (st-- > 0)
 		if (s->steps & (1u << st))
 			api_step_undo(s, (enum api_step)st);

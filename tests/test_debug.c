@@ -6,7 +6,9 @@
  */
 #include <stdarg.h>
 #include <stdint.h>
-#include "helpers.h"
+#include "api_scenario.h"
+#include "failnth.h"
+#include "variants.h"
 
 #define PLAT_DBG							\
 	"machine name=dbg arch=x86_64 ram=256M ram-below-4g=128M\n"	\
@@ -54,10 +56,12 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	int ret;
+
 	sim_free_pages(f->m, f->pg, 2);
-	sim_machine_destroy(f->m);
+	ret = machine_teardown(f->m, TEARDOWN_ALLOW_BUG);
 	free(f);
-	return 0;
+	return ret;
 }
 
 /* Assert a dma-debug report whose text contains the formatted needle,
@@ -277,6 +281,10 @@ static void test_sg_entry_count_mismatch(void **state)
 	sim_device_unbind(f->dev);
 	expect_report(f->m, f->dev,
 		      "device driver has pending DMA allocations while released from device [count=1]");
+	/* Unmapped on its own: reported again, and gone. */
+	dma_unmap_sg(f->dev, sg_next(sg_next(sgt.sgl)), 1, DMA_TO_DEVICE);
+	assert_true(ERRS(f->m) > 5);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 0);
 	sg_free_table(&sgt);
 }
 
@@ -908,6 +916,117 @@ static void test_access_after_unmap_has_history(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------------ */
+/* fault injection                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* PLAT_DBG's devices, on any variant. */
+static const struct variant_machine dbg_machine = {
+	.name = "dbg",
+	.machine = "ram=256M ram-below-4g=128M",
+	.swiotlb = "4M",
+	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
+		"rootport id=rp0 bus=hb0 acs=on\n"
+		"pcidev id=dev0 bus=rp0\n"
+		"rootport id=rp1 bus=hb0 acs=on\n"
+		"pcidev id=dev1 bus=rp1\n"
+		"rootport id=rp2 bus=hb0 acs=on\n"
+		"pcidev id=peer bus=rp2 bar0=64K\n",
+};
+
+struct dbg_sweep {
+	struct api_scn s;
+	const struct dma_variant *v;
+	unsigned long leak_reports;	/* unbinds with something held */
+	unsigned long errs;		/* dma-debug errors after the unbind */
+};
+
+/*
+ * The driver is unbound with what the run holds (all of it, or what it
+ * got before the failure): one leak report naming as many entries as
+ * dma-debug tracks for the device, none when it holds nothing; and no
+ * other dma-debug error, whatever failed.
+ */
+static void dbg_unbind_held(struct api_scn *s, int failed)
+{
+	struct dbg_sweep *d = s->priv;
+	unsigned long entries = sim_dma_debug_entries(s->m, s->dev);
+	unsigned long errs = sim_dma_debug_errors(s->m);
+	char needle[96];
+
+	if (!failed)
+		assert_true(entries >= API_NSTEPS);
+	sim_device_unbind(s->dev);
+	d->errs = sim_dma_debug_errors(s->m);
+	if (!entries) {
+		assert_int_equal(d->errs, errs);
+		return;
+	}
+	assert_int_equal(d->errs, errs + 1);
+	snprintf(needle, sizeof(needle),
+		 "while released from device [count=%lu]", entries);
+	expect_text(s->m, needle);
+	sim_report_clear(s->m);
+	d->leak_reports++;
+}
+
+static void dbg_settle(void *ctx)
+{
+	struct dbg_sweep *d = ctx;
+
+	drain_flush_queue(d->s.dev);
+}
+
+/* Nothing reported by the unwind, and a second unbind finds nothing. */
+static void dbg_check(void *ctx, unsigned long n, int ret)
+{
+	struct dbg_sweep *d = ctx;
+
+	sim_device_unbind(d->s.dev);
+	if (sim_dma_debug_errors(d->s.m) != d->errs) {
+		sim_report_dump(d->s.m, stderr);
+		fail_msg("%s fail-nth %lu (ret %d): dma-debug reported",
+			 d->v->name, n, ret);
+	}
+}
+
+static void sweep_debug(const struct dma_variant *v)
+{
+	struct sim_machine *m = variant_machine_new(v, &dbg_machine);
+	struct dbg_sweep d = { .v = v };
+	struct failnth fn = {
+		.name = v->name, .m = m, .ctx = &d, .run = api_scn_run,
+		.settle = dbg_settle, .check = dbg_check,
+	};
+
+	api_scn_init(&d.s, m, dev_of(m, "dev0"), bar_of(m, "peer", 0),
+		     API_ALL, API_CHECK_DATA);
+	d.s.held = dbg_unbind_held;
+	d.s.priv = &d;
+	failnth_sweep(&fn);
+	print_message("%s: %lu fail-nth runs, %lu leak reports\n", v->name,
+		      fn.runs, d.leak_reports);
+	/* the clean runs and every failure past the first step held something */
+	assert_true(d.leak_reports > fn.runs - fn.failed);
+	assert_int_equal(sim_dma_debug_entries(m, NULL), 0);
+	api_scn_fini(&d.s);
+	assert_int_equal(machine_teardown(m, 0), 0);
+}
+
+/*
+ * dma-debug's entries for every kind of mapping and allocation, and its
+ * leak-at-unbind report, with the Nth allocation failing: on dma-direct
+ * (allocations fail) and behind IOMMUs (every mapping can fail part way).
+ */
+static void test_failnth_debug(void **state)
+{
+	(void)state;
+	sweep_debug(&variant_direct);
+	sweep_debug(&variant_direct_noncoherent);
+	sweep_debug(&variant_x86_strict);
+	sweep_debug(&variant_arm64_16k_lazy);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -929,6 +1048,7 @@ int main(void)
 		T(test_errors_count_reports),
 		T(test_same_address_mapped_twice),
 		T(test_access_after_unmap_has_history),
+		cmocka_unit_test(test_failnth_debug),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

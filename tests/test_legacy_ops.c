@@ -10,7 +10,9 @@
  */
 #include <limits.h>
 #include <stdint.h>
-#include "helpers.h"
+#include "api_scenario.h"
+#include "failnth.h"
+#include "variants.h"
 
 /* Coherent x86: 128M of RAM below 4G and 128M above; a peer with a BAR. */
 #define PLAT_LEGACY							\
@@ -77,6 +79,8 @@ static struct {
 	bool map_sg_merge;	/* coalesce a contiguous list into one segment */
 	unsigned int supported_min_bits;
 	size_t opt_size;
+	/* alloc and alloc_pages_op calls that got no memory */
+	int alloc_failed, alloc_pages_failed;
 } rec;
 
 static void rec_reset(void)
@@ -253,8 +257,10 @@ static void *rec_alloc(struct device *dev, size_t size, dma_addr_t *handle,
 	c->gfp = gfp;
 	c->attrs = attrs;
 	page = sim_alloc_pages(dev->sim, (unsigned int)get_order(size));
-	if (!page)
+	if (!page) {
+		rec.alloc_failed++;
 		return NULL;
+	}
 	c->page = page;
 	c->addr = IOVA_COH + page_to_phys(page);
 	*handle = c->addr;
@@ -289,8 +295,10 @@ static struct page *rec_alloc_pages(struct device *dev, size_t size,
 	c->dir = dir;
 	c->gfp = gfp;
 	page = sim_alloc_pages(dev->sim, (unsigned int)get_order(size));
-	if (!page)
+	if (!page) {
+		rec.alloc_pages_failed++;
 		return NULL;
+	}
 	c->page = page;
 	c->addr = IOVA_PAGES + page_to_phys(page);
 	*handle = c->addr;
@@ -1893,6 +1901,80 @@ static void test_no_iommu(void **state)
 	sim_machine_destroy(m);
 }
 
+/* ------------------------------------------------------------------------ */
+/* 6. Fault injection                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* PLAT_LEGACY's devices, on any variant. */
+static const struct variant_machine legacy_machine = {
+	.name = "lo",
+	.machine = "ram=256M ram-below-4g=128M",
+	.swiotlb = "4M",
+	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
+		"rootport id=rp0 bus=hb0\n"
+		"pcidev id=dev0 bus=rp0 dma-bits=64\n"
+		"rootport id=rp1 bus=hb0\n"
+		"pcidev id=peer bus=rp1 bar0=64K\n",
+};
+
+/* Every call went to the ops, each map and allocation with its undo. */
+static void rec_check_balanced(void *ctx, unsigned long n, int ret)
+{
+	(void)ctx;
+	if (rec.map_page.n != rec.unmap_page.n ||
+	    rec.map_sg.n != rec.unmap_sg.n ||
+	    rec.map_resource.n != rec.unmap_resource.n ||
+	    rec.alloc.n - rec.alloc_failed != rec.free.n ||
+	    rec.alloc_pages.n - rec.alloc_pages_failed != rec.free_pages.n)
+		fail_msg("fail-nth %lu (ret %d): ops calls unbalanced: map_page %d/%d map_sg %d/%d resource %d/%d alloc %d/%d alloc_pages %d/%d",
+			 n, ret, rec.map_page.n, rec.unmap_page.n, rec.map_sg.n,
+			 rec.unmap_sg.n, rec.map_resource.n,
+			 rec.unmap_resource.n, rec.alloc.n, rec.free.n,
+			 rec.alloc_pages.n, rec.free_pages.n);
+}
+
+/*
+ * The whole API through the recording ops with the Nth allocation
+ * failing (the ops' own page allocations, dma_pool's), on a coherent and a
+ * non-coherent machine: the failures reach the caller, nothing stays
+ * allocated, mapped or tracked, and the ops see every undo.
+ */
+static void sweep_legacy(const struct dma_variant *v)
+{
+	struct sim_machine *m = variant_machine_new(v, &legacy_machine);
+	struct device *dev = dev_of(m, "dev0");
+	struct api_scn s;
+	struct failnth fn = {
+		.name = v->name, .m = m, .ctx = &s, .run = api_scn_run,
+		.check = rec_check_balanced,
+	};
+
+	rec_reset();
+	set_dma_ops(dev, &rec_ops);
+	/* the ops' addresses are made up: no device access */
+	api_scn_init(&s, m, dev, bar_of(m, "peer", 0), API_ALL, 0);
+	failnth_sweep(&fn);
+	print_message("%s: %lu fail-nth runs\n", v->name, fn.runs);
+	assert_int_equal(api_scn_failed_steps(&s), API_ALLOCS);
+	/* single, page and phys in both clean runs and every fail-nth run */
+	assert_int_equal(rec.map_page.n, (2 + (int)fn.runs) * 3);
+	assert_true(rec.map_sg.n >= 3 * 2);
+	assert_true(rec.map_resource.n >= 3);
+	assert_true(rec.alloc.n >= 3 * 2);	/* coherent, the pool's page */
+	assert_true(rec.alloc_pages.n >= 3 * 2);
+	assert_int_equal(sim_dma_debug_errors(m), 0);
+	api_scn_fini(&s);
+	set_dma_ops(dev, NULL);
+	assert_int_equal(machine_teardown(m, 0), 0);
+}
+
+static void test_failnth_legacy(void **state)
+{
+	(void)state;
+	sweep_legacy(&variant_direct);
+	sweep_legacy(&variant_direct_noncoherent);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1914,6 +1996,7 @@ int main(void)
 		cmocka_unit_test(test_trace_ops_events),
 		cmocka_unit_test(test_report_log),
 		cmocka_unit_test(test_no_iommu),
+		cmocka_unit_test(test_failnth_legacy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
