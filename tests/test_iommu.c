@@ -14,28 +14,12 @@
  */
 #include <pthread.h>
 #include <stdint.h>
-#include "helpers.h"
+#include "failnth.h"
+#include "variants.h"
 
 /* ------------------------------------------------------------------------ */
 /* Variants and fixture                                                     */
 /* ------------------------------------------------------------------------ */
-
-struct variant {
-	const char *name;
-	const char *arch;	/* machine arch */
-	const char *format;	/* iommu format= */
-	const char *mode;	/* strict or lazy */
-	const char *granule_s;
-	unsigned long granule;
-};
-
-static const struct variant variants[] = {
-	{ "iommu x86_64/4K/strict", "x86_64", "x86_64", "strict", "4K", SZ_4K },
-	{ "iommu x86_64/4K/lazy", "x86_64", "x86_64", "lazy", "4K", SZ_4K },
-	{ "iommu arm64-lpae/64K/strict", "arm64", "arm64-lpae", "strict", "64K", SZ_64K },
-	{ "iommu arm64-lpae/16K/lazy", "arm64", "arm64-lpae", "lazy", "16K", SZ_16K },
-	{ "iommu arm64-lpae/64K/lazy", "arm64", "arm64-lpae", "lazy", "64K", SZ_64K },
-};
 
 #define FQ_SIZE		8
 #define FQ_TIMEOUT_NS	1000000ULL	/* fq-timeout=1ms */
@@ -52,19 +36,28 @@ struct plat_opts {
  * hb1 has no iommu=: direct and legacy. hb2 is behind a passthrough unit:
  * pt and ptut (untrusted). hb3 is behind a unit in mode=off.
  */
-static void plat_text(char *buf, size_t len, const struct variant *v,
-		      const struct plat_opts *o)
+static struct sim_machine *plat_machine(const struct dma_variant *variant,
+					const struct plat_opts *o)
 {
-	const char *fmt = v->format, *g = v->granule_s;
+	struct dma_variant v = *variant;
+	const char *fmt = v.format, *g = v.granule_s;
+	struct variant_machine vm = {
+		.name = "iommu",
+		.machine = "ram=256M ram-below-4g=128M cpus=1",
+		.swiotlb = "8M",
+		.iommu = "fq-size=8 fq-timeout=1ms",
+	};
+	char body[2048];
 	int n;
 
-	n = snprintf(buf, len,
-		"machine name=iommu arch=%s ram=256M ram-below-4g=128M cpus=1 coherent=yes\n"
-		"swiotlb size=8M\n"
-		"iommu id=io0 format=%s mode=%s granule=%s fq-size=%d fq-timeout=1ms\n"
+	if (o && o->mode)
+		v.mode = o->mode;
+	if (o && o->noncoherent)
+		v.arch = "arm64";
+	n = snprintf(body, sizeof(body),
 		"iommu id=iopt format=%s mode=passthrough granule=%s\n"
 		"iommu id=iooff format=%s mode=off granule=%s\n"
-		"hostbridge id=hb0 p2p=%s iommu=io0\n"
+		"hostbridge id=hb0 p2p=%s @iommu\n"
 		"rootport id=rp0 bus=hb0 acs=on\n"
 		"pcidev id=dev0 bus=rp0 dma-bits=64 coherent=%s\n"
 		"rootport id=rp1 bus=hb0 acs=on\n"
@@ -86,16 +79,15 @@ static void plat_text(char *buf, size_t len, const struct variant *v,
 		"hostbridge id=hb3 iommu=iooff\n"
 		"rootport id=rt0 bus=hb3\n"
 		"pcidev id=off bus=rt0\n",
-		o && o->noncoherent ? "arm64" : v->arch,
-		fmt, o && o->mode ? o->mode : v->mode, g, FQ_SIZE,
-		fmt, g, fmt, g,
-		o && o->p2p_deny ? "deny" : "allow",
+		fmt, g, fmt, g, o && o->p2p_deny ? "deny" : "allow",
 		o && o->noncoherent ? "no" : "yes");
-	assert_true(n > 0 && (size_t)n < len);
+	assert_true(n > 0 && (size_t)n < sizeof(body));
+	vm.body = body;
+	return variant_machine_new(&v, &vm);
 }
 
 struct fx {
-	const struct variant *v;
+	const struct dma_variant *v;
 	struct sim_machine *m;
 	struct device *dev, *dev32, *peer, *ut, *direct, *legacy, *pt, *ptut,
 		*off;
@@ -103,15 +95,13 @@ struct fx {
 	bool lazy;
 };
 
-static struct fx *fx_new(const struct variant *v, const struct plat_opts *o)
+static struct fx *fx_new(const struct dma_variant *v, const struct plat_opts *o)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char text[4096];
 
 	assert_non_null(f);
-	plat_text(text, sizeof(text), v, o);
 	f->v = v;
-	f->m = machine_from(text);
+	f->m = plat_machine(v, o);
 	f->g = v->granule;
 	f->lazy = !strcmp(o && o->mode ? o->mode : v->mode, "lazy");
 	f->dev = dev_of(f->m, "dev0");
@@ -136,7 +126,7 @@ static void fx_free(struct fx *f)
 
 static int fx_setup(void **state)
 {
-	*state = fx_new((const struct variant *)*state, NULL);
+	*state = fx_new((const struct dma_variant *)*state, NULL);
 	return 0;
 }
 
@@ -144,18 +134,12 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	int bad = 0;
+	int bad;
 
 	if (!f)
 		return 0;
-	if (teardown_no_mappings(f->m))
-		bad = -1;
-	if (swiotlb_used(f->dev)) {
-		fprintf(stderr, "teardown: %lu swiotlb slots left\n",
-			swiotlb_used(f->dev));
-		bad = -1;
-	}
-	fx_free(f);
+	bad = machine_teardown(f->m, TEARDOWN_ALLOW_BUG);
+	free(f);
 	return bad;
 }
 
@@ -386,7 +370,7 @@ static void test_domain_types(void **state)
 
 static void test_mode_off_machine(void **state)
 {
-	const struct variant *v = FX(state)->v;
+	const struct dma_variant *v = FX(state)->v;
 	char text[1024];
 	struct sim_machine *m;
 	struct device *dev;
@@ -428,7 +412,7 @@ static void test_mode_off_machine(void **state)
 
 static void test_groups_acs(void **state)
 {
-	const struct variant *v = FX(state)->v;
+	const struct dma_variant *v = FX(state)->v;
 	char text[2048];
 	struct sim_machine *m;
 	struct device *a1, *a2, *b1, *b2, *c1, *c2, *d1, *e1, *f1, *f2;
@@ -2468,33 +2452,46 @@ static void test_iova_noncoherent(void **state)
 /* ------------------------------------------------------------------------ */
 
 #define SWEEP_MASK	SWEEP_IOVA_MASK	/* 64M of IOVA */
-#define SWEEP_MAX	20000
 
-/* The upper half of the limited space is free: nothing leaked there. */
-struct sweep_base {
-	long live;
-	unsigned long pages;
+/* A sweep on @dev: the upper half of its limited space stays free. */
+struct iommu_sweep {
+	struct fx *f;
+	struct device *dev;
+	/* the IOVA API scenario */
+	const struct iova_scn *scn;
+	u8 *buf, *want;
+	unsigned long results[3];
+	/* the sg scenario */
+	struct sg_table *t;
+	const struct sg_orig *o;
+	size_t total;
 };
 
-static void sweep_settle(struct fx *f, struct device *dev)
+static void iommu_sweep_settle(void *ctx)
 {
-	if (iommu_get_domain_for_dev(dev)->type == IOMMU_DOMAIN_DMA_FQ)
-		assert_int_equal(sim_iommu_flush_queue(dev), 0);
-	check_iova_space_free(dev);
-	assert_int_equal(swiotlb_used(f->ut), 0);
-	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
+	struct iommu_sweep *w = ctx;
+
+	drain_flush_queue(w->dev);
 }
 
-static void sweep_check(struct fx *f, struct device *dev,
-			const struct sweep_base *base, unsigned long n)
+static void iommu_sweep_check(void *ctx, unsigned long n, int ret)
 {
-	sweep_settle(f, dev);
-	if (sim_ram_pages_allocated(f->m) != base->pages)
-		fail_msg("fail-nth %lu: %lu RAM pages allocated, %lu before",
-			 n, sim_ram_pages_allocated(f->m), base->pages);
-	if (sim_alloc_live(f->m) != base->live)
-		fail_msg("fail-nth %lu: %ld live allocations, %ld before", n,
-			 sim_alloc_live(f->m), base->live);
+	struct iommu_sweep *w = ctx;
+
+	check_iova_space_free(w->dev);
+	assert_int_equal(swiotlb_used(w->f->ut), 0);
+}
+
+/* Returns the runs that failed. */
+static unsigned long iommu_sweep(struct iommu_sweep *w, int (*run)(void *ctx))
+{
+	struct failnth fn = {
+		.name = w->f->v->name, .m = w->f->m, .ctx = w, .run = run,
+		.settle = iommu_sweep_settle, .check = iommu_sweep_check,
+	};
+
+	failnth_sweep(&fn);
+	return fn.failed;
 }
 
 struct iova_scn {
@@ -2537,14 +2534,23 @@ static enum scn_result run_iova_scenario(struct device *dev,
 	return ret ? SCN_LINK_FAILED : SCN_DONE;
 }
 
+static int iova_sweep_run(void *ctx)
+{
+	struct iommu_sweep *w = ctx;
+	enum scn_result res = run_iova_scenario(w->dev, w->scn, w->buf,
+						w->want);
+
+	w->results[res]++;
+	return res == SCN_DONE ? 0 : (int)res + 1;
+}
+
 static void sweep_iova(struct fx *f, struct device *dev, bool bounce)
 {
 	const size_t g = f->g;
 	struct blk a = blk_get(f->m, 2 * g), b = blk_get(f->m, g),
 		   c = blk_get(f->m, 2 * g);
 	struct iova_scn s;
-	struct sweep_base base;
-	unsigned long n, results[3] = { 0 };
+	struct iommu_sweep w = { .f = f, .dev = dev, .scn = &s };
 	u8 *buf, *want;
 	size_t pos = 0;
 
@@ -2575,31 +2581,12 @@ static void sweep_iova(struct fx *f, struct device *dev, bool bounce)
 	}
 	assert_int_equal(dma_set_mask(dev, SWEEP_MASK), 0);
 
-	/* warm up (caches, the root table), then take the baseline */
-	assert_int_equal(run_iova_scenario(dev, &s, buf, want), SCN_DONE);
-	sweep_settle(f, dev);
-	base.live = sim_alloc_live(f->m);
-	base.pages = sim_ram_pages_allocated(f->m);
-
-	for (n = 1; n < SWEEP_MAX; n++) {
-		enum scn_result res;
-		bool triggered;
-
-		sim_fail_nth_alloc(f->m, n);
-		res = run_iova_scenario(dev, &s, buf, want);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		results[res]++;
-		sweep_check(f, dev, &base, n);
-		if (!triggered) {
-			assert_int_equal(res, SCN_DONE);
-			break;
-		}
-	}
-	assert_true(n < SWEEP_MAX);
+	w.buf = buf;
+	w.want = want;
+	iommu_sweep(&w, iova_sweep_run);
 	/* both the IOVA allocation and the page-table pages were failed */
-	assert_true(results[SCN_ALLOC_FAILED] > 0);
-	assert_true(results[SCN_LINK_FAILED] > 0);
+	assert_true(w.results[SCN_ALLOC_FAILED] > 0);
+	assert_true(w.results[SCN_LINK_FAILED] > 0);
 	assert_int_equal(swiotlb_used(f->ut), 0);
 	if (bounce)
 		dma_set_min_align_mask(dev, 0);
@@ -2763,6 +2750,13 @@ static bool run_sg_scenario(struct device *dev, struct sg_table *t,
 	return true;
 }
 
+static int sg_sweep_run(void *ctx)
+{
+	struct iommu_sweep *w = ctx;
+
+	return run_sg_scenario(w->dev, w->t, w->o, w->total) ? 0 : -ENOMEM;
+}
+
 static void sweep_sg(struct fx *f, struct device *dev)
 {
 	const unsigned int g = (unsigned int)f->g;
@@ -2773,11 +2767,10 @@ static void sweep_sg(struct fx *f, struct device *dev)
 		{ blk_page(&b, 5 * f->g), 0x40, 0x100 },	/* sub-granule */
 		{ blk_page(&b, 7 * f->g), 0, g },
 	};
-	struct sweep_base base;
+	struct iommu_sweep w = { .f = f, .dev = dev, .o = o };
 	struct scatterlist *sg;
 	struct sg_table t;
 	size_t total = 0;
-	unsigned long n, failed = 0;
 	unsigned int i;
 
 	fill_pattern(b.cpu, b.size, 33);
@@ -2787,27 +2780,10 @@ static void sweep_sg(struct fx *f, struct device *dev)
 		total += o[i].length;
 	}
 	assert_int_equal(dma_set_mask(dev, SWEEP_MASK), 0);
-	assert_true(run_sg_scenario(dev, &t, o, total));
-	sweep_settle(f, dev);
-	base.live = sim_alloc_live(f->m);
-	base.pages = sim_ram_pages_allocated(f->m);
-
-	for (n = 1; n < SWEEP_MAX; n++) {
-		bool ok, triggered;
-
-		sim_fail_nth_alloc(f->m, n);
-		ok = run_sg_scenario(dev, &t, o, total);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		sweep_check(f, dev, &base, n);
-		failed += !ok;
-		if (!triggered) {
-			assert_true(ok);
-			break;
-		}
-	}
-	assert_true(n < SWEEP_MAX);
-	assert_true(failed > 0);	/* some injected failure made it fail */
+	w.t = &t;
+	w.total = total;
+	/* some injected failure made it fail */
+	assert_true(iommu_sweep(&w, sg_sweep_run) > 0);
 	assert_int_equal(dma_set_mask(dev, DMA_BIT_MASK(64)), 0);
 	sg_free_table(&t);
 	blk_put(f->m, &b);
@@ -2909,11 +2885,8 @@ static void test_concurrent_map_unmap(void **state)
 
 /* ------------------------------------------------------------------------ */
 
-static const struct {
-	const char *name;
-	CMUnitTestFunction fn;
-} tests[] = {
-#define T(fn) { #fn, fn }
+static const struct variant_test tests[] = {
+#define T(fn) VARIANT_TEST(fn)
 	T(test_domain_types),
 	T(test_mode_off_machine),
 	T(test_groups_acs),
@@ -2957,29 +2930,18 @@ static const struct {
 #undef T
 };
 
-#define NTESTS	(sizeof(tests) / sizeof(tests[0]))
-
 int main(int argc, char **argv)
 {
-	const size_t nv = sizeof(variants) / sizeof(variants[0]);
-	struct CMUnitTest group[NTESTS], conc[sizeof(variants) / sizeof(variants[0])];
-	int failed = 0;
+	const size_t nv = sizeof(variants_iommu) / sizeof(variants_iommu[0]);
+	struct CMUnitTest conc[sizeof(variants_iommu) / sizeof(variants_iommu[0])];
+	int failed;
 
 	/* optional filter: a test name (cmocka_set_test_filter pattern) */
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
-	for (size_t v = 0; v < nv; v++) {
-		for (size_t i = 0; i < NTESTS; i++)
-			group[i] = (struct CMUnitTest){
-				.name = tests[i].name,
-				.test_func = tests[i].fn,
-				.setup_func = fx_setup,
-				.teardown_func = fx_teardown,
-				.initial_state = (void *)&variants[v],
-			};
-		failed += _cmocka_run_group_tests(variants[v].name, group,
-						  NTESTS, NULL, NULL);
-	}
+	failed = variant_run_groups("iommu", VARIANT_TESTS(tests),
+				    VARIANTS(variants_iommu), fx_setup,
+				    fx_teardown);
 	/* Threads last: a crash there cannot hide the results above. */
 	for (size_t v = 0; v < nv; v++)
 		conc[v] = (struct CMUnitTest){
@@ -2987,7 +2949,7 @@ int main(int argc, char **argv)
 			.test_func = test_concurrent_map_unmap,
 			.setup_func = fx_setup,
 			.teardown_func = fx_teardown,
-			.initial_state = (void *)&variants[v],
+			.initial_state = (void *)variants_iommu[v],
 		};
 	failed += _cmocka_run_group_tests("iommu threads (all variants)", conc,
 					  nv, NULL, NULL);
