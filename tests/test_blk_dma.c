@@ -11,7 +11,7 @@
  * behind on any failure.
  */
 #include <limits.h>
-#include "helpers.h"
+#include "failnth.h"
 
 /* ------------------------------------------------------------------------ */
 /* Variants and fixture                                                     */
@@ -184,18 +184,11 @@ static void check_clean(struct fx *f)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	int bad = 0;
+	int bad;
 
 	if (!f)
 		return 0;
-	if (teardown_no_mappings(f->m))
-		bad = -1;
-	if (swiotlb_used(f->dev)) {
-		fprintf(stderr, "teardown: %lu swiotlb slots left\n",
-			swiotlb_used(f->dev));
-		bad = -1;
-	}
-	sim_machine_destroy(f->m);
+	bad = machine_teardown(f->m, 0);
 	free(f);
 	return bad;
 }
@@ -983,6 +976,35 @@ static void test_mid_request_link_failure(void **state)
 	blk_put(f->m, NULL, &b);
 }
 
+struct blk_sweep {
+	struct fx *f;
+	struct device *dev;
+	struct request *rq;
+	struct mapping *mp;
+};
+
+static int blk_sweep_run(void *ctx)
+{
+	struct blk_sweep *w = ctx;
+	blk_status_t st = map_rq(w->rq, w->dev, w->mp);
+
+	if (st == BLK_STS_OK) {
+		unmap_rq(w->rq, w->dev, w->mp);
+		return 0;
+	}
+	assert_int_equal(st, BLK_STS_RESOURCE);
+	return -ENOMEM;
+}
+
+/* An injected failure may be warned about (swiotlb full), nothing else. */
+static void blk_sweep_check(void *ctx, unsigned long n, int ret)
+{
+	struct blk_sweep *w = ctx;
+
+	check_clean_warn(w->f, n != 0);
+	sim_report_clear(w->f->m);
+}
+
 /* start/next/unmap with the Nth allocation failing, for every N. */
 static void sweep(struct fx *f, struct device *dev, size_t first_off,
 		  size_t last_len)
@@ -990,60 +1012,25 @@ static void sweep(struct fx *f, struct device *dev, size_t first_off,
 	struct blk b = ram_get(f->m, 16 * f->g);
 	struct mapping *mp = malloc(sizeof(*mp));
 	struct request rq;
-	unsigned int failed = 0;
-	unsigned long n, pages;
-	long live;
+	struct blk_sweep w = { .f = f, .dev = dev, .rq = &rq, .mp = mp };
+	char name[96];
+	/*
+	 * A failed allocation may drop cached memory (IOVA magazines): the
+	 * baseline only ever goes down, and must never go up.
+	 */
+	struct failnth fn = {
+		.name = name, .m = f->m, .ctx = &w, .run = blk_sweep_run,
+		.check = blk_sweep_check, .flags = FAILNTH_MAY_SHRINK,
+	};
 
 	assert_non_null(mp);
+	snprintf(name, sizeof(name), "%s %s", f->v->name, dev_name(dev));
 	blk_rq_init(&f->q, &rq, REQ_OP_WRITE);
 	add_chunks(f->m, &rq, &b, f->g, 8, 2 * f->g, first_off, last_len);
-	/* warm up (caches, root tables), then take the baseline */
-	assert_int_equal(map_rq(&rq, dev, mp), BLK_STS_OK);
-	unmap_rq(&rq, dev, mp);
-	check_clean(f);
-	pages = sim_ram_pages_allocated(f->m);
-	live = sim_alloc_live(f->m);
-
-	for (n = 1; n < 5000; n++) {
-		blk_status_t st;
-		bool triggered;
-
-		sim_fail_nth_alloc(f->m, n);
-		st = map_rq(&rq, dev, mp);
-		if (st == BLK_STS_OK)
-			unmap_rq(&rq, dev, mp);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		if (st != BLK_STS_OK) {
-			assert_int_equal(st, BLK_STS_RESOURCE);
-			failed++;
-		}
-		/* an injected failure may be warned about (swiotlb full) */
-		check_clean_warn(f, true);
-		sim_report_clear(f->m);
-		/*
-		 * A failed allocation may drop cached memory (IOVA magazines):
-		 * the baseline only ever goes down, and must never go up.
-		 */
-		if (sim_ram_pages_allocated(f->m) > pages)
-			fail_msg("fail-nth %lu: %lu RAM pages allocated, %lu before",
-				 n, sim_ram_pages_allocated(f->m), pages);
-		if (sim_alloc_live(f->m) > live)
-			fail_msg("%s %s fail-nth %lu (status %u): %ld live allocations, %ld before",
-				 f->v->name, dev_name(dev), n, st,
-				 sim_alloc_live(f->m), live);
-		pages = sim_ram_pages_allocated(f->m);
-		live = sim_alloc_live(f->m);
-		if (!triggered) {
-			assert_int_equal(st, BLK_STS_OK);
-			break;
-		}
-	}
-	assert_true(n < 5000);
+	failnth_sweep(&fn);
 	/* something in the mapping allocates on every path but the direct */
-	if (translated(dev) && !failed)
-		fail_msg("%s %s: no failure in %lu runs", f->v->name,
-			 dev_name(dev), n);
+	if (translated(dev) && !fn.failed)
+		fail_msg("%s: no failure in %lu runs", name, fn.runs);
 	free(mp);
 	blk_put(f->m, NULL, &b);
 }

@@ -10,7 +10,7 @@
  * submit and completion.
  */
 #include <pthread.h>
-#include "helpers.h"
+#include "failnth.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -91,16 +91,6 @@ static struct fx *fx_new(const struct variant *v)
 	return f;
 }
 
-static void fx_free(struct fx *f)
-{
-	if (f->n0)
-		nvme_remove(f->n0);
-	if (f->n1)
-		nvme_remove(f->n1);
-	sim_machine_destroy(f->m);
-	free(f);
-}
-
 static int fx_setup(void **state)
 {
 	*state = fx_new((const struct variant *)*state);
@@ -111,25 +101,14 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	int bad = 0;
+	int bad;
 
 	if (f->n0)
 		nvme_remove(f->n0);
 	if (f->n1)
 		nvme_remove(f->n1);
-	f->n0 = f->n1 = NULL;
-	if (teardown_no_mappings(f->m))
-		bad = -1;
-	if (swiotlb_used(f->d0)) {
-		fprintf(stderr, "teardown: %lu swiotlb slots left\n",
-			swiotlb_used(f->d0));
-		bad = -1;
-	}
-	if (sim_report_count_kind(f->m, SIM_REPORT_BUG)) {
-		sim_report_dump(f->m, stderr);
-		bad = -1;
-	}
-	fx_free(f);
+	bad = machine_teardown(f->m, 0);
+	free(f);
 	return bad;
 }
 
@@ -673,52 +652,47 @@ static void test_probe_errors(void **state)
 	assert_int_equal(sim_dma_debug_entries(f->m, f->d0), 0);
 }
 
+struct nvme_sweep {
+	struct fx *f;
+	struct request *wr, *rd;
+	const struct nvme_probe_opts *o;
+};
+
+static int probe_sweep_run(void *ctx)
+{
+	struct nvme_sweep *w = ctx;
+	struct nvme_dev *dev = NULL;
+	int ret = nvme_probe(w->f->p0, w->o, &dev);
+
+	if (!ret)
+		nvme_remove(dev);
+	else
+		assert_true(ret == -ENOMEM || ret == -EIO || ret == -ENODEV);
+	return ret;
+}
+
+static void probe_sweep_settle(void *ctx)
+{
+	struct nvme_sweep *w = ctx;
+
+	settle(w->f, w->f->d0);
+}
+
 /* Fail every allocation of a probe in turn: nothing may stay behind. */
 static void test_probe_failnth(void **state)
 {
 	struct fx *f = FX(state);
-	long live;
-	unsigned long pages, n, failed = 0;
-	struct nvme_dev *dev;
 	struct nvme_probe_opts o = { .nr_io_queues = 2 };
+	struct nvme_sweep w = { .f = f, .o = &o };
+	struct failnth fn = {
+		.name = f->v->name, .m = f->m, .ctx = &w,
+		.run = probe_sweep_run, .settle = probe_sweep_settle,
+	};
 
 	assert_int_equal(sim_nvme_model_attach(f->d0, NULL), 0);
-	/* warm-up: the CMB's P2P pages and caches are made once */
-	assert_int_equal(nvme_probe(f->p0, &o, &dev), 0);
-	nvme_remove(dev);
-	settle(f, f->d0);
-	live = sim_alloc_live(f->m);
-	pages = sim_ram_pages_allocated(f->m);
-	for (n = 1; n < 5000; n++) {
-		bool triggered;
-		int ret;
-
-		dev = NULL;
-		sim_fail_nth_alloc(f->m, n);
-		ret = nvme_probe(f->p0, &o, &dev);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		if (!ret)
-			nvme_remove(dev);
-		else
-			failed++;
-		settle(f, f->d0);
-		assert_int_equal(sim_dma_debug_entries(f->m, f->d0), 0);
-		if (sim_alloc_live(f->m) != live)
-			fail_msg("fail-nth %lu: %ld live allocations, %ld before",
-				 n, sim_alloc_live(f->m), live);
-		if (sim_ram_pages_allocated(f->m) != pages)
-			fail_msg("fail-nth %lu: %lu RAM pages, %lu before", n,
-				 sim_ram_pages_allocated(f->m), pages);
-		if (!triggered) {
-			assert_int_equal(ret, 0);
-			break;
-		}
-		assert_true(ret == 0 || ret == -ENOMEM || ret == -EIO ||
-			    ret == -ENODEV);
-	}
-	assert_true(n < 5000);
-	assert_true(failed > 0);
+	/* the warm-up makes the CMB's P2P pages and caches once */
+	failnth_sweep(&fn);
+	assert_true(fn.failed > 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1159,16 +1133,11 @@ static void test_prp_fault_raw(void **state)
 
 static void sweep_settle(struct fx *f)
 {
-	struct dma_iova_state st;
-
 	settle(f, f->d0);
+	/* the upper half of the streaming IOVA space is free */
 	if (iommu_get_domain_for_dev(f->d0) &&
-	    iommu_get_domain_for_dev(f->d0)->type & __IOMMU_DOMAIN_DMA_API) {
-		/* the upper half of the streaming IOVA space is free */
-		assert_true(dma_iova_try_alloc(f->d0, &st, 0, SWEEP_MASK / 2 + 1));
-		assert_int_equal(st.addr, (SWEEP_MASK + 1) / 2);
-		dma_iova_free(f->d0, &st);
-	}
+	    iommu_get_domain_for_dev(f->d0)->type & __IOMMU_DOMAIN_DMA_API)
+		check_iova_space_free(f->d0);
 	assert_int_equal(swiotlb_used(f->d0), 0);
 }
 
@@ -1191,14 +1160,34 @@ static int sweep_one(struct fx *f, struct request *wr, struct request *rd)
 	return nvme_execute_rq(f->n0, 1, rd, 0, &res);
 }
 
+static void nvme_sweep_settle(void *ctx)
+{
+	struct nvme_sweep *w = ctx;
+
+	sweep_settle(w->f);
+}
+
+static int io_sweep_run(void *ctx)
+{
+	struct nvme_sweep *w = ctx;
+	int ret = sweep_one(w->f, w->wr, w->rd);
+
+	assert_true(ret == 0 || ret == -ENOMEM);
+	return ret;
+}
+
 static void test_failnth_io(void **state)
 {
 	struct fx *f = FX(state);
 	struct request *wr = malloc(sizeof(*wr)), *rd = malloc(sizeof(*rd));
 	struct piece pc[40];
 	struct blk src, dst;
-	unsigned long entries, pages, n, failed;
-	long live;
+	struct nvme_sweep w = { .f = f, .wr = wr, .rd = rd };
+	/* caches may shrink on a failure, never grow */
+	struct failnth fn = {
+		.m = f->m, .ctx = &w, .run = io_sweep_run,
+		.settle = nvme_sweep_settle, .flags = FAILNTH_MAY_SHRINK,
+	};
 
 	assert_non_null(wr);
 	assert_non_null(rd);
@@ -1235,52 +1224,15 @@ static void test_failnth_io(void **state)
 			 * IOVA allocation falls back to per-segment mapping,
 			 * which needs what api=phys needs), then the baseline.
 			 */
-			for (size_t w = 0; w < ARRAY_SIZE(apis); w++) {
-				assert_int_equal(nvme_set_dma_api(f->n0, apis[w]), 0);
+			for (size_t k = 0; k < ARRAY_SIZE(apis); k++) {
+				assert_int_equal(nvme_set_dma_api(f->n0, apis[k]), 0);
 				assert_int_equal(sweep_one(f, wr, rd), 0);
 			}
 			assert_int_equal(nvme_set_dma_api(f->n0, apis[a]), 0);
 			assert_int_equal(sweep_one(f, wr, rd), 0);
-			sweep_settle(f);
-			entries = sim_dma_debug_entries(f->m, f->d0);
-			pages = sim_ram_pages_allocated(f->m);
-			live = sim_alloc_live(f->m);
-			failed = 0;
-			for (n = 1; n < 20000; n++) {
-				bool triggered;
-				int ret;
-
-				sim_fail_nth_alloc(f->m, n);
-				ret = sweep_one(f, wr, rd);
-				triggered = sim_fail_nth_triggered(f->m);
-				sim_fail_nth_alloc(f->m, 0);
-				sweep_settle(f);
-				if (sim_dma_debug_entries(f->m, f->d0) != entries)
-					sim_dma_debug_dump(f->m, f->d0, stderr);
-				if (sim_dma_debug_entries(f->m, f->d0) != entries)
-					fail_msg("%s fail-nth %lu: %lu dma-debug entries, %lu before",
-						 nvme_dma_api_name(apis[a]), n,
-						 sim_dma_debug_entries(f->m, f->d0),
-						 entries);
-				if (sim_ram_pages_allocated(f->m) > pages)
-					fail_msg("%s fail-nth %lu: %lu RAM pages, %lu before",
-						 nvme_dma_api_name(apis[a]), n,
-						 sim_ram_pages_allocated(f->m), pages);
-				/* caches may shrink on a failure, never grow */
-				if (sim_alloc_live(f->m) > live)
-					fail_msg("%s fail-nth %lu: %ld live, %ld before",
-						 nvme_dma_api_name(apis[a]), n,
-						 sim_alloc_live(f->m), live);
-				if (!triggered) {
-					assert_int_equal(ret, 0);
-					break;
-				}
-				if (ret)
-					failed++;
-				assert_true(ret == 0 || ret == -ENOMEM);
-			}
-			assert_true(n < 20000);
-			assert_true(failed > 0 || n == 1);
+			fn.name = nvme_dma_api_name(apis[a]);
+			failnth_sweep(&fn);
+			assert_true(fn.failed > 0 || fn.runs == 1);
 			/* the data survived the sweep */
 			assert_memory_equal(sim_nvme_ns_data(f->d0, NULL),
 					    src.cpu, 8 * 1024);
