@@ -77,16 +77,29 @@ static inline int teardown_no_mappings(struct sim_machine *m)
 	return -1;
 }
 
-/* What machine_teardown() lets pass. */
-#define TEARDOWN_ALLOW_BUG	(1u << 0)	/* tests that provoke BUG reports */
+/* What machine_teardown() checks besides mappings and swiotlb slots. */
+#define TD_BUG		(1u << 0)	/* BUG reports: as many as allowed */
+#define TD_DMA_DEBUG	(1u << 1)	/* dma-debug errors: as many as allowed */
+#define TD_WARN		(1u << 2)	/* no WARN report */
+#define TD_IOMMU_FAULT	(1u << 3)	/* no IOMMU fault */
+#define TD_CLEAN	(TD_BUG | TD_DMA_DEBUG | TD_IOMMU_FAULT)
+
+/* Reports a test provoked on purpose (checked with TD_BUG, TD_DMA_DEBUG). */
+struct td_allowed {
+	unsigned long bugs, dbg_errors;
+};
 
 /*
  * The one teardown of a test's machine: nothing mapped (dma-debug), no
- * swiotlb slot held by any device, no BUG report (unless allowed); then the
- * machine is destroyed. 0, or -1 if a check failed.
+ * swiotlb slot held by any device, and the counted reports @check asks
+ * for; then the machine is destroyed. 0, or -1 if a check failed.
  */
-static inline int machine_teardown(struct sim_machine *m, unsigned int allow)
+static inline int machine_teardown_allowed(struct sim_machine *m,
+					   unsigned int check,
+					   const struct td_allowed *allowed)
 {
+	static const struct td_allowed none;
+	const struct td_allowed *al = allowed ? allowed : &none;
 	int bad = 0;
 
 	if (!m)
@@ -104,14 +117,22 @@ static inline int machine_teardown(struct sim_machine *m, unsigned int allow)
 			break;
 		}
 	}
-	if (!(allow & TEARDOWN_ALLOW_BUG) &&
-	    sim_report_count_kind(m, SIM_REPORT_BUG)) {
-		fprintf(stderr, "teardown: BUG reported\n");
+	if (((check & TD_BUG) &&
+	     sim_report_count_kind(m, SIM_REPORT_BUG) != al->bugs) ||
+	    ((check & TD_DMA_DEBUG) && sim_dma_debug_errors(m) != al->dbg_errors) ||
+	    ((check & TD_WARN) && sim_report_count_kind(m, SIM_REPORT_WARN)) ||
+	    ((check & TD_IOMMU_FAULT) && sim_iommu_faults(m))) {
+		fprintf(stderr, "teardown: unexpected reports\n");
 		sim_report_dump(m, stderr);
 		bad = -1;
 	}
 	sim_machine_destroy(m);
 	return bad;
+}
+
+static inline int machine_teardown(struct sim_machine *m, unsigned int check)
+{
+	return machine_teardown_allowed(m, check, NULL);
 }
 
 /*

@@ -188,7 +188,7 @@ static int fx_teardown(void **state)
 
 	if (!f)
 		return 0;
-	bad = machine_teardown(f->m, 0);
+	bad = machine_teardown(f->m, TD_BUG);
 	free(f);
 	return bad;
 }

@@ -1548,7 +1548,7 @@ static void sweep_direct(const struct dma_variant *v, const char *id,
 	assert_int_equal(api_scn_failed_steps(&s), API_ALLOCS);
 	assert_int_equal(fn.failed, fn.runs - 1);
 	api_scn_fini(&s);
-	assert_int_equal(machine_teardown(m, 0), 0);
+	assert_int_equal(machine_teardown(m, TD_CLEAN), 0);
 }
 
 static void test_failnth_direct(void **state)

@@ -138,7 +138,7 @@ static int fx_teardown(void **state)
 
 	if (!f)
 		return 0;
-	bad = machine_teardown(f->m, TEARDOWN_ALLOW_BUG);
+	bad = machine_teardown(f->m, 0);
 	free(f);
 	return bad;
 }

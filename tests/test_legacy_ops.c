@@ -1965,7 +1965,7 @@ static void sweep_legacy(const struct dma_variant *v)
 	assert_int_equal(sim_dma_debug_errors(m), 0);
 	api_scn_fini(&s);
 	set_dma_ops(dev, NULL);
-	assert_int_equal(machine_teardown(m, 0), 0);
+	assert_int_equal(machine_teardown(m, TD_CLEAN), 0);
 }
 
 static void test_failnth_legacy(void **state)

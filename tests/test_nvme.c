@@ -107,7 +107,7 @@ static int fx_teardown(void **state)
 		nvme_remove(f->n0);
 	if (f->n1)
 		nvme_remove(f->n1);
-	bad = machine_teardown(f->m, 0);
+	bad = machine_teardown(f->m, TD_BUG);
 	free(f);
 	return bad;
 }

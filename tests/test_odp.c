@@ -56,7 +56,7 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	int ret = machine_teardown(f->m, 0);
+	int ret = machine_teardown(f->m, TD_BUG);
 
 	*state = (void *)f->v;
 	free(f);

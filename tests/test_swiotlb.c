@@ -883,7 +883,7 @@ static unsigned int sweep_bounce(const struct dma_variant *v, const char *id,
 	print_message("%s %s: %lu fail-nth runs\n", v->name, id, fn.runs);
 	failed = api_scn_failed_steps(&b.s);
 	api_scn_fini(&b.s);
-	assert_int_equal(machine_teardown(m, 0), 0);
+	assert_int_equal(machine_teardown(m, TD_CLEAN), 0);
 	return failed;
 }
 
