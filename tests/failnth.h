@@ -190,4 +190,62 @@ static inline void failnth_sweep(struct failnth *fn)
 		fail_msg("%s: still failing after %lu runs", fn->name, n);
 }
 
+/*
+ * A sweep of a scenario on @dev whose run ends at a step (@done when it
+ * completed), counting the runs by the step they ended at; with @iova,
+ * @dev's IOVA space is narrowed and checked free after every run.
+ */
+struct failnth_steps {
+	struct sim_machine *m;
+	struct device *dev;
+	bool iova;
+	int (*step)(struct failnth_steps *w);	/* one run: where it ended */
+	void (*settle)(struct failnth_steps *w);	/* optional */
+	int done;
+	void *arg;				/* the scenario's own */
+	unsigned long results[8];		/* runs, by the step they ended at */
+};
+
+static inline int failnth_steps_run(void *ctx)
+{
+	struct failnth_steps *w = ctx;
+	int res = w->step(w);
+
+	assert_true(res >= 0 && res <= w->done && res < 8);
+	w->results[res]++;
+	return res == w->done ? 0 : res + 1;
+}
+
+static inline void failnth_steps_settle(void *ctx)
+{
+	struct failnth_steps *w = ctx;
+
+	if (w->settle)
+		w->settle(w);
+}
+
+/* The IOVA check itself moves the caches: it comes before the baseline. */
+static inline void failnth_steps_check(void *ctx, unsigned long n, int ret)
+{
+	struct failnth_steps *w = ctx;
+
+	if (w->iova)
+		check_iova_space_free(w->dev);
+}
+
+static inline void failnth_steps_sweep(struct failnth_steps *w)
+{
+	struct failnth fn = {
+		.name = dev_name(w->dev), .m = w->m, .ctx = w,
+		.run = failnth_steps_run, .settle = failnth_steps_settle,
+		.check = failnth_steps_check,
+	};
+
+	if (w->iova)
+		assert_int_equal(dma_set_mask(w->dev, SWEEP_IOVA_MASK), 0);
+	failnth_sweep(&fn);
+	if (w->iova)
+		assert_int_equal(dma_set_mask(w->dev, DMA_BIT_MASK(64)), 0);
+}
+
 #endif

@@ -10,7 +10,7 @@
 #ifndef DMASTACK_TEST_GPU_NIC_FIXTURE_H
 #define DMASTACK_TEST_GPU_NIC_FIXTURE_H
 
-#include "failnth.h"
+#include "helpers.h"
 
 #define PLATFORM_GPU_NIC						\
 	"machine name=gpunic arch=x86_64 ram=1G ram-below-4g=512M cpus=4\n" \
@@ -78,54 +78,6 @@ static inline int fx_setup(void **state)
 	f->m = gpu_nic_machine(f->gpu, f->nic, f->prov, f->bar2);
 	*state = f;
 	return 0;
-}
-
-/*
- * A fail-Nth sweep of a scenario on @dev whose run ends at a step (@done
- * when it completed); with @iova, @dev's IOVA space is narrowed and checked
- * free after every run.
- */
-struct gn_sweep {
-	struct fx *f;
-	struct device *dev;
-	bool iova;
-	int (*step)(struct gn_sweep *w);
-	int done;
-	void *arg;			/* the scenario's own */
-	unsigned long results[8];	/* runs, by the step they ended at */
-};
-
-static inline int gn_sweep_run(void *ctx)
-{
-	struct gn_sweep *w = ctx;
-	int res = w->step(w);
-
-	assert_true(res >= 0 && res <= w->done && res < 8);
-	w->results[res]++;
-	return res == w->done ? 0 : res + 1;
-}
-
-/* The IOVA check itself moves the caches: it comes before the baseline. */
-static inline void gn_sweep_check(void *ctx, unsigned long n, int ret)
-{
-	struct gn_sweep *w = ctx;
-
-	if (w->iova)
-		check_iova_space_free(w->dev);
-}
-
-static inline void gn_sweep(struct gn_sweep *w)
-{
-	struct failnth fn = {
-		.name = dev_name(w->dev), .m = w->f->m, .ctx = w,
-		.run = gn_sweep_run, .check = gn_sweep_check,
-	};
-
-	if (w->iova)
-		assert_int_equal(dma_set_mask(w->dev, SWEEP_IOVA_MASK), 0);
-	failnth_sweep(&fn);
-	if (w->iova)
-		assert_int_equal(dma_set_mask(w->dev, DMA_BIT_MASK(64)), 0);
 }
 
 /*

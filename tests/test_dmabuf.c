@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include "failnth.h"
 #include "gpu_nic_fixture.h"
 
 /* ------------------------------------------------------------------------ */
@@ -1470,29 +1471,30 @@ put:
 }
 
 struct dmabuf_scn {
+	struct fx *f;
 	int gpu;
 	const u64 (*r)[2];
 	size_t nr;
 };
 
-static int dmabuf_step(struct gn_sweep *w)
+static int dmabuf_step(struct failnth_steps *w)
 {
 	const struct dmabuf_scn *d = w->arg;
 
-	return (int)run_scenario(w->f, d->gpu, w->dev, d->r, d->nr);
+	return (int)run_scenario(d->f, d->gpu, w->dev, d->r, d->nr);
 }
 
 /* The warm-up makes the map type cache, fd table, root table, IOVA caches. */
 static void sweep(struct fx *f, int gpu, struct device *dev,
 		  const u64 (*r)[2], size_t nr, bool iova)
 {
-	struct dmabuf_scn d = { .gpu = gpu, .r = r, .nr = nr };
-	struct gn_sweep w = {
-		.f = f, .dev = dev, .iova = iova, .step = dmabuf_step,
+	struct dmabuf_scn d = { .f = f, .gpu = gpu, .r = r, .nr = nr };
+	struct failnth_steps w = {
+		.m = f->m, .dev = dev, .iova = iova, .step = dmabuf_step,
 		.done = SCN_DONE, .arg = &d,
 	};
 
-	gn_sweep(&w);
+	failnth_steps_sweep(&w);
 	/* every step that allocates was failed at least once */
 	assert_true(w.results[SCN_EXPORT] > 0);
 	assert_true(w.results[SCN_ATTACH] > 0);

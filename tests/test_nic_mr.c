@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include "failnth.h"
 #include "gpu_nic_fixture.h"
 /* The registry's declaration and state (not public API). */
 #include "../src/internal.h"
@@ -742,15 +743,16 @@ static enum scn run_scenario(struct fx *f, struct xp *x, int fd,
 }
 
 struct mr_scn {
+	struct fx *f;
 	struct xp *x;
 	int fd;
 };
 
-static int mr_step(struct gn_sweep *w)
+static int mr_step(struct failnth_steps *w)
 {
 	const struct mr_scn *d = w->arg;
 
-	return (int)run_scenario(w->f, d->x, d->fd, w->dev);
+	return (int)run_scenario(d->f, d->x, d->fd, w->dev);
 }
 
 static void sweep(struct fx *f, int g, struct device *nic, bool iova)
@@ -759,16 +761,16 @@ static void sweep(struct fx *f, int g, struct device *nic, bool iova)
 		{ 0, 2 * SZ_4K }, { SZ_1M, SZ_64K }, { 3 * SZ_1M, SZ_4K },
 	};
 	struct xp x;
-	struct mr_scn d = { .x = &x };
+	struct mr_scn d = { .f = f, .x = &x };
 	/* the warm-up makes the map type cache, page tables, IOVA caches */
-	struct gn_sweep w = {
-		.f = f, .dev = nic, .iova = iova, .step = mr_step,
+	struct failnth_steps w = {
+		.m = f->m, .dev = nic, .iova = iova, .step = mr_step,
 		.done = SCN_DONE, .arg = &d,
 	};
 
 	d.fd = xp_export(&x, f, g, r, 3);
 	assert_true(d.fd >= 0);
-	gn_sweep(&w);
+	failnth_steps_sweep(&w);
 	assert_true(w.results[SCN_REG] > 0);
 	assert_true(w.results[SCN_REMAP] > 0);
 	assert_int_equal(sim_fd_close(f->m, d.fd), 0);
