@@ -14,7 +14,9 @@
  * the baseline, no BUG report.
  *
  * The scenario runs on one machine (failnth.m), or on a fresh one per run
- * when it has a machine() callback.
+ * when it has a machine() callback; then the baseline is the fresh machine
+ * plus what a clean run leaves on it, and release() may look at the
+ * machine a last time before it is destroyed.
  */
 #ifndef DMASTACK_TEST_FAILNTH_H
 #define DMASTACK_TEST_FAILNTH_H
@@ -27,6 +29,9 @@ struct failnth_base {
 	unsigned long pages;	/* sim_ram_pages_allocated */
 	unsigned long entries;	/* sim_dma_debug_entries, all devices */
 	unsigned long bugs;	/* BUG reports */
+	/* fresh machines: what a clean run leaves (state kept until destroy) */
+	long live_left;
+	unsigned long pages_left;
 };
 
 static inline void failnth_base_take(struct sim_machine *m,
@@ -105,6 +110,8 @@ static inline void failnth_begin(struct failnth *fn, struct failnth_base *b)
 	fn->m = fn->machine(fn->ctx);
 	assert_non_null(fn->m);
 	failnth_base_take(fn->m, b);
+	b->live += b->live_left;
+	b->pages += b->pages_left;
 }
 
 /*
@@ -119,11 +126,15 @@ static inline void failnth_end(struct failnth *fn, struct failnth_base *b,
 		fn->settle(fn->ctx);
 	if (fn->check)
 		fn->check(fn->ctx, n, ret);
-	if (take)
+	if (take && fn->machine) {
+		b->live_left = sim_alloc_live(fn->m) - b->live;
+		b->pages_left = sim_ram_pages_allocated(fn->m) - b->pages;
+	} else if (take) {
 		failnth_base_take(fn->m, b);
-	else
+	} else {
 		failnth_check(fn->m, b, fn->flags & FAILNTH_MAY_SHRINK,
 			      fn->name, n, ret);
+	}
 	if (fn->machine) {
 		if (fn->release)
 			fn->release(fn->ctx);
@@ -134,7 +145,8 @@ static inline void failnth_end(struct failnth *fn, struct failnth_base *b,
 
 /*
  * One clean run: it must complete. The warm-up (caches, root tables) takes
- * the baseline on a reused machine; the next one counts allocations.
+ * the baseline on a reused machine, or what a run leaves on a fresh one;
+ * the next one counts allocations.
  */
 static inline void failnth_clean_run(struct failnth *fn,
 				     struct failnth_base *b, bool warm_up)
@@ -149,14 +161,14 @@ static inline void failnth_clean_run(struct failnth *fn,
 		fail_msg("%s: a run without failures returned %d", fn->name,
 			 ret);
 	fn->count = sim_alloc_count(fn->m) - before;
-	failnth_end(fn, b, 0, ret, warm_up && !fn->machine);
+	failnth_end(fn, b, 0, ret, warm_up);
 }
 
 /* Sweep N over every allocation of the scenario; see the top of the file. */
 static inline void failnth_sweep(struct failnth *fn)
 {
 	const unsigned long max = fn->max ? fn->max : 20000;
-	struct failnth_base b;
+	struct failnth_base b = { 0 };
 	unsigned long n;
 
 	assert_true(fn->machine || fn->m);

@@ -6,7 +6,7 @@
  * scatterlists of P2P pages through dma-direct and iommu-dma, with the
  * device's DMA checked against the peer's BAR. Ends with a fail-Nth sweep.
  */
-#include "helpers.h"
+#include "failnth.h"
 
 #ifndef SZ_512K
 #define SZ_512K	0x80000
@@ -790,47 +790,55 @@ out_free_mem:
 	return ret;
 }
 
+struct p2p_sweep {
+	struct plat p;
+	struct sim_machine *m;
+	int ret;		/* of the last run */
+};
+
+static struct sim_machine *p2p_sweep_machine(void *ctx)
+{
+	struct p2p_sweep *w = ctx;
+
+	w->m = plat_new(&w->p);
+	return w->m;
+}
+
+static int p2p_sweep_run(void *ctx)
+{
+	struct p2p_sweep *w = ctx;
+
+	w->ret = scenario(w->m, w->p.iommu);
+	assert_true(w->ret == 0 || w->ret == -ENOMEM || w->ret == -EIO);
+	return w->ret;
+}
+
+/* After a failure, a retry without failures works from the state left. */
+static void p2p_sweep_release(void *ctx)
+{
+	struct p2p_sweep *w = ctx;
+
+	if (w->ret)
+		assert_int_equal(scenario(w->m, w->p.iommu) == 0 ||
+				 sim_report_find(w->m, SIM_REPORT_WARN,
+						 "Conflicting"), 1);
+}
+
+/*
+ * A fresh machine for every run; a successful run leaves state live
+ * (pgmap, caches) until the machine goes: a failed one leaves no more.
+ */
 static void sweep(bool iommu)
 {
-	struct plat p = { .hb0_allow = true, .iommu = iommu };
-	long full_live = -1;
-	unsigned long n;
+	struct p2p_sweep w = { .p = { .hb0_allow = true, .iommu = iommu } };
+	struct failnth fn = {
+		.name = iommu ? "p2pdma iommu" : "p2pdma", .ctx = &w,
+		.machine = p2p_sweep_machine, .release = p2p_sweep_release,
+		.run = p2p_sweep_run, .flags = FAILNTH_MAY_SHRINK, .max = 200,
+	};
 
-	/* Reference: what a successful run leaves live (state, pgmap, cache). */
-	{
-		struct sim_machine *m = plat_new(&p);
-		long base = sim_alloc_live(m);
-
-		assert_int_equal(scenario(m, iommu), 0);
-		full_live = sim_alloc_live(m) - base;
-		sim_machine_destroy(m);
-	}
-	for (n = 1; n < 200; n++) {
-		struct sim_machine *m = plat_new(&p);
-		long base = sim_alloc_live(m);
-		unsigned long pages = sim_ram_pages_allocated(m);
-		bool triggered;
-		int ret;
-
-		sim_fail_nth_alloc(m, n);
-		ret = scenario(m, iommu);
-		triggered = sim_fail_nth_triggered(m);
-		sim_fail_nth_alloc(m, 0);
-		assert_true(ret == 0 || ret == -ENOMEM || ret == -EIO);
-		assert_int_equal(sim_dma_debug_entries(m, NULL), 0);
-		assert_int_equal(sim_ram_pages_allocated(m), pages);
-		assert_true(sim_alloc_live(m) - base <= full_live);
-		if (!triggered) {
-			assert_int_equal(ret, 0);
-			sim_machine_destroy(m);
-			break;
-		}
-		/* A retry without failures works from the state left. */
-		assert_int_equal(scenario(m, iommu) == 0 ||
-				 sim_report_find(m, SIM_REPORT_WARN, "Conflicting"), 1);
-		sim_machine_destroy(m);
-	}
-	assert_true(n > 3 && n < 200);
+	failnth_sweep(&fn);
+	assert_true(fn.runs > 2);
 }
 
 static void test_fail_nth(void **state)
