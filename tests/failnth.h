@@ -78,6 +78,12 @@ static inline void failnth_check(struct sim_machine *m, struct failnth_base *b,
 
 /* failnth.flags */
 #define FAILNTH_MAY_SHRINK	(1u << 0)	/* caches may drop memory on a failure */
+/*
+ * The scenario keeps what a successful run made (a map that stays mapped):
+ * no clean runs first, the sweep ends at the first run that completes,
+ * each failed run checked against the state just before it.
+ */
+#define FAILNTH_UNTIL_DONE	(1u << 1)
 
 struct failnth {
 	const char *name;		/* for messages */
@@ -119,9 +125,14 @@ static inline void failnth_begin(struct failnth *fn, struct failnth_base *b)
  * as an allocation of the whole IOVA space does), then the baseline: taken
  * by the warm-up (@take), compared after every other run.
  */
+enum failnth_after { FAILNTH_TAKE, FAILNTH_COMPARE, FAILNTH_KEEP };
+
 static inline void failnth_end(struct failnth *fn, struct failnth_base *b,
-			       unsigned long n, int ret, bool take)
+			       unsigned long n, int ret,
+			       enum failnth_after after)
 {
+	bool take = after == FAILNTH_TAKE;
+
 	if (fn->settle)
 		fn->settle(fn->ctx);
 	if (fn->check)
@@ -131,7 +142,7 @@ static inline void failnth_end(struct failnth *fn, struct failnth_base *b,
 		b->pages_left = sim_ram_pages_allocated(fn->m) - b->pages;
 	} else if (take) {
 		failnth_base_take(fn->m, b);
-	} else {
+	} else if (after == FAILNTH_COMPARE) {
 		failnth_check(fn->m, b, fn->flags & FAILNTH_MAY_SHRINK,
 			      fn->name, n, ret);
 	}
@@ -161,25 +172,30 @@ static inline void failnth_clean_run(struct failnth *fn,
 		fail_msg("%s: a run without failures returned %d", fn->name,
 			 ret);
 	fn->count = sim_alloc_count(fn->m) - before;
-	failnth_end(fn, b, 0, ret, warm_up);
+	failnth_end(fn, b, 0, ret, warm_up ? FAILNTH_TAKE : FAILNTH_COMPARE);
 }
 
 /* Sweep N over every allocation of the scenario; see the top of the file. */
 static inline void failnth_sweep(struct failnth *fn)
 {
 	const unsigned long max = fn->max ? fn->max : 20000;
+	const bool until_done = fn->flags & FAILNTH_UNTIL_DONE;
 	struct failnth_base b = { 0 };
 	unsigned long n;
 
 	assert_true(fn->machine || fn->m);
-	fn->runs = fn->failed = 0;
-	failnth_clean_run(fn, &b, true);
-	failnth_clean_run(fn, &b, false);
+	fn->runs = fn->failed = fn->count = 0;
+	if (!until_done) {
+		failnth_clean_run(fn, &b, true);
+		failnth_clean_run(fn, &b, false);
+	}
 	for (n = 1; n < max; n++) {
 		bool triggered;
 		int ret;
 
 		failnth_begin(fn, &b);
+		if (until_done && !fn->machine)
+			failnth_base_take(fn->m, &b);
 		sim_fail_nth_alloc(fn->m, n);
 		ret = fn->run(fn->ctx);
 		triggered = sim_fail_nth_triggered(fn->m);
@@ -194,7 +210,8 @@ static inline void failnth_sweep(struct failnth *fn)
 		if (!triggered && n <= fn->count)
 			fail_msg("%s fail-nth %lu: not reached, a clean run makes %lu allocations",
 				 fn->name, n, fn->count);
-		failnth_end(fn, &b, n, ret, false);
+		failnth_end(fn, &b, n, ret, until_done && !triggered ?
+			    FAILNTH_KEEP : FAILNTH_COMPARE);
 		if (!triggered)
 			break;
 	}
