@@ -160,19 +160,6 @@ static inline void check_iova_space_free(struct device *dev)
 	dma_iova_free(dev, &st);
 }
 
-/* After step @n (@what reached) of a sweep: allocations and RAM pages as before. */
-static inline void sweep_check_baseline(struct sim_machine *m, unsigned long n,
-					int what, long live,
-					unsigned long pages)
-{
-	if (sim_alloc_live(m) != live)
-		fail_msg("fail-nth %lu (step %d): %ld live allocations, %ld before",
-			 n, what, sim_alloc_live(m), live);
-	if (sim_ram_pages_allocated(m) != pages)
-		fail_msg("fail-nth %lu: %lu RAM pages, %lu before", n,
-			 sim_ram_pages_allocated(m), pages);
-}
-
 static inline void fill_pattern(void *p, size_t len, unsigned int seed)
 {
 	unsigned char *b = p;
