@@ -12,25 +12,11 @@
  */
 #include <limits.h>
 #include "failnth.h"
+#include "variants.h"
 
 /* ------------------------------------------------------------------------ */
 /* Variants and fixture                                                     */
 /* ------------------------------------------------------------------------ */
-
-struct variant {
-	const char *name;
-	const char *arch;
-	const char *format;	/* NULL: no IOMMU (dma-direct) */
-	const char *mode;
-	const char *granule_s;
-	unsigned long granule;
-};
-
-static const struct variant v_direct = { "direct", "x86_64", NULL, NULL, "4K", SZ_4K };
-static const struct variant v_strict = { "x86_64/4K/strict", "x86_64", "x86_64", "strict", "4K", SZ_4K };
-static const struct variant v_lazy = { "x86_64/4K/lazy", "x86_64", "x86_64", "lazy", "4K", SZ_4K };
-static const struct variant v_arm64 = { "arm64-lpae/64K/strict", "arm64", "arm64-lpae", "strict", "64K", SZ_64K };
-static const struct variant v_pt = { "passthrough", "x86_64", "x86_64", "passthrough", "4K", SZ_4K };
 
 /* The IOVA space the fixture gives translated devices: 64M. */
 #define IOVA_MASK	SWEEP_IOVA_MASK
@@ -42,20 +28,12 @@ static const struct variant v_pt = { "passthrough", "x86_64", "x86_64", "passthr
  * host bridge), an untrusted device and a 32-bit one. hb1 denies P2P: its
  * device's BAR is not reachable from dev0.
  */
-static void plat_text(char *buf, size_t len, const struct variant *v)
-{
-	char iommu[160] = "";
-	int n;
-
-	if (v->format)
-		snprintf(iommu, sizeof(iommu),
-			 "iommu id=io0 format=%s mode=%s granule=%s fq-size=8 fq-timeout=1ms\n",
-			 v->format, v->mode, v->granule_s);
-	n = snprintf(buf, len,
-		"machine name=blk arch=%s ram=512M ram-below-4g=256M cpus=1\n"
-		"swiotlb size=4M\n"
-		"%s"
-		"hostbridge id=hb0 p2p=allow%s\n"
+static const struct variant_machine blk_machine = {
+	.name = "blk",
+	.machine = "ram=512M ram-below-4g=256M cpus=1",
+	.swiotlb = "4M",
+	.iommu = "fq-size=8 fq-timeout=1ms",
+	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
 		"rootport id=rp0 bus=hb0\n"
 		"switch id=sw0 bus=rp0 acs=off\n"
 		"pcidev id=dev0 bus=sw0 dma-bits=64\n"
@@ -69,12 +47,10 @@ static void plat_text(char *buf, size_t len, const struct variant *v)
 		"hostbridge id=hb1 p2p=deny\n"
 		"rootport id=rq0 bus=hb1\n"
 		"pcidev id=far bus=rq0 bar0=1M\n",
-		v->arch, iommu, v->format ? " iommu=io0" : "");
-	assert_true(n > 0 && (size_t)n < len);
-}
+};
 
 struct fx {
-	const struct variant *v;
+	const struct dma_variant *v;
 	struct sim_machine *m;
 	struct device *dev, *ut, *dev32;
 	struct pci_dev *nvme, *gpu, *far;
@@ -103,14 +79,12 @@ static void nvme_limits(struct queue_limits *lim)
 
 static int fx_setup(void **state)
 {
-	const struct variant *v = *state;
+	const struct dma_variant *v = *state;
 	struct fx *f = calloc(1, sizeof(*f));
-	char text[2048];
 
 	assert_non_null(f);
-	plat_text(text, sizeof(text), v);
 	f->v = v;
-	f->m = machine_from(text);
+	f->m = variant_machine_new(v, &blk_machine);
 	f->g = v->granule;
 	f->dev = dev_of(f->m, "dev0");
 	f->ut = dev_of(f->m, "ut");
@@ -1049,11 +1023,11 @@ static void test_fail_nth_sweep(void **state)
 
 #define VT(fn, v, name) { #fn " [" name "]", fn, fx_setup, fx_teardown, \
 			  (void *)&(v) }
-#define ALL(fn)	VT(fn, v_direct, "direct"), \
-		VT(fn, v_strict, "x86_64/4K/strict"), \
-		VT(fn, v_lazy, "x86_64/4K/lazy"), \
-		VT(fn, v_arm64, "arm64-lpae/64K/strict"), \
-		VT(fn, v_pt, "passthrough")
+#define ALL(fn)	VT(fn, variant_direct, "direct"), \
+		VT(fn, variant_x86_strict, "x86_64/4K/strict"), \
+		VT(fn, variant_x86_lazy, "x86_64/4K/lazy"), \
+		VT(fn, variant_arm64_64k_strict_noncoherent, "arm64-lpae/64K/strict"), \
+		VT(fn, variant_x86_passthrough, "passthrough")
 
 int main(void)
 {
@@ -1064,9 +1038,9 @@ int main(void)
 		ALL(test_unaligned_first_last),
 		ALL(test_middle_unaligned),
 		ALL(test_merge_contiguous),
-		VT(test_gap_mask_incremental, v_direct, "direct"),
+		VT(test_gap_mask_incremental, variant_direct, "direct"),
 		ALL(test_untrusted),
-		VT(test_build_request, v_direct, "direct"),
+		VT(test_build_request, variant_direct, "direct"),
 		ALL(test_p2p_bus_addr),
 		ALL(test_p2p_thru_host_bridge),
 		ALL(test_p2p_not_supported),

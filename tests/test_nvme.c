@@ -11,6 +11,7 @@
  */
 #include <pthread.h>
 #include "failnth.h"
+#include "variants.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -18,55 +19,54 @@
 /* Variants and fixture                                                     */
 /* ------------------------------------------------------------------------ */
 
-struct variant {
+/* A shared variant, the controllers trusted or not. */
+struct nvme_variant {
 	const char *name;
-	const char *arch;
-	const char *iommu;	/* NULL: no IOMMU (dma-direct) */
-	const char *mode;
-	const char *granule;
+	const struct dma_variant *dv;
 	bool untrusted;
+	bool iommu;		/* behind an IOMMU */
 };
 
-static const struct variant variants[] = {
-	{ "direct", "x86_64", NULL, NULL, NULL, false },
-	{ "iommu x86_64 strict", "x86_64", "x86_64", "strict", "4K", false },
-	{ "iommu x86_64 lazy", "x86_64", "x86_64", "lazy", "4K", false },
-	{ "iommu arm64 64K strict", "arm64", "arm64-lpae", "strict", "64K", false },
-	{ "untrusted (strict, bounced)", "x86_64", "x86_64", "strict", "4K", true },
+static const struct nvme_variant variants[] = {
+	{ "direct", &variant_direct, false, false },
+	{ "iommu x86_64 strict", &variant_x86_strict, false, true },
+	{ "iommu x86_64 lazy", &variant_x86_lazy, false, true },
+	{ "iommu arm64 64K strict", &variant_arm64_64k_strict_noncoherent,
+	  false, true },
+	{ "untrusted (strict, bounced)", &variant_x86_strict, true, true },
 };
 
 /*
  * nvme0 (with a 1M CMB) and nvme1 below one switch without ACS, so each
  * reaches the other's BARs peer to peer with bus addresses.
  */
-static void plat_text(char *buf, size_t len, const struct variant *v)
+static struct sim_machine *nvme_machine(const struct nvme_variant *v)
 {
-	char iommu[160] = "";
+	const char *ut = v->untrusted ? " untrusted=yes" : "";
+	struct variant_machine vm = {
+		.name = "nvme",
+		.machine = "ram=256M ram-below-4g=128M cpus=2",
+		.swiotlb = "16M",
+		.iommu = "fq-size=16 fq-timeout=1ms",
+	};
+	char body[512];
 	int n;
 
-	if (v->iommu)
-		snprintf(iommu, sizeof(iommu),
-			 "iommu id=io0 format=%s mode=%s granule=%s fq-size=16 fq-timeout=1ms\n",
-			 v->iommu, v->mode, v->granule);
-	n = snprintf(buf, len,
-		"machine name=nvme arch=%s ram=256M ram-below-4g=128M cpus=2\n"
-		"swiotlb size=16M\n"
-		"%s"
-		"hostbridge id=hb0 p2p=allow%s\n"
-		"rootport id=rp0 bus=hb0\n"
-		"switch id=sw0 bus=rp0\n"
-		"nvme id=nvme0 bus=sw0 cmb=1M%s\n"
-		"nvme id=nvme1 bus=sw0%s\n"
-		"rootport id=rp1 bus=hb0\n"
-		"pcidev id=other bus=rp1\n",
-		v->arch, iommu, v->iommu ? " iommu=io0" : "",
-		v->untrusted ? " untrusted=yes" : "",
-		v->untrusted ? " untrusted=yes" : "");
-	assert_true(n > 0 && (size_t)n < len);
+	n = snprintf(body, sizeof(body),
+		     "hostbridge id=hb0 p2p=allow @iommu\n"
+		     "rootport id=rp0 bus=hb0\n"
+		     "switch id=sw0 bus=rp0\n"
+		     "nvme id=nvme0 bus=sw0 cmb=1M%s\n"
+		     "nvme id=nvme1 bus=sw0%s\n"
+		     "rootport id=rp1 bus=hb0\n"
+		     "pcidev id=other bus=rp1\n", ut, ut);
+	assert_true(n > 0 && (size_t)n < sizeof(body));
+	vm.body = body;
+	return variant_machine_new(v->dv, &vm);
 }
 
 struct fx {
-	const struct variant *v;
+	const struct nvme_variant *v;
 	struct sim_machine *m;
 	struct device *d0, *d1;
 	struct pci_dev *p0, *p1;
@@ -74,26 +74,24 @@ struct fx {
 	bool lazy;
 };
 
-static struct fx *fx_new(const struct variant *v)
+static struct fx *fx_new(const struct nvme_variant *v)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char text[2048];
 
 	assert_non_null(f);
-	plat_text(text, sizeof(text), v);
 	f->v = v;
-	f->m = machine_from(text);
+	f->m = nvme_machine(v);
 	f->d0 = dev_of(f->m, "nvme0");
 	f->d1 = dev_of(f->m, "nvme1");
 	f->p0 = to_pci_dev(f->d0);
 	f->p1 = to_pci_dev(f->d1);
-	f->lazy = v->mode && !strcmp(v->mode, "lazy");
+	f->lazy = variant_lazy(v->dv);
 	return f;
 }
 
 static int fx_setup(void **state)
 {
-	*state = fx_new((const struct variant *)*state);
+	*state = fx_new((const struct nvme_variant *)*state);
 	return 0;
 }
 

@@ -44,6 +44,8 @@ static const struct dma_variant variant_arm64_16k_lazy = {
 	"arm64-lpae/16K/lazy", "arm64", "arm64-lpae", "lazy", "16K", SZ_16K, false, false };
 static const struct dma_variant variant_arm64_64k_strict = {
 	"arm64-lpae/64K/strict", "arm64", "arm64-lpae", "strict", "64K", SZ_64K, false, false };
+static const struct dma_variant variant_arm64_64k_strict_noncoherent = {
+	"arm64-lpae/64K/strict noncoherent", "arm64", "arm64-lpae", "strict", "64K", SZ_64K, true, false };
 static const struct dma_variant variant_arm64_64k_lazy = {
 	"arm64-lpae/64K/lazy", "arm64", "arm64-lpae", "lazy", "64K", SZ_64K, false, false };
 static const struct dma_variant variant_arm64_4k_lazy_noncoherent = {
@@ -67,7 +69,7 @@ static const struct dma_variant *const variants_all[] = {
 	&variant_x86_strict, &variant_x86_lazy, &variant_x86_passthrough,
 	&variant_arm64_4k_strict, &variant_arm64_16k_lazy,
 	&variant_arm64_64k_strict, &variant_arm64_64k_lazy,
-	&variant_arm64_4k_lazy_noncoherent,
+	&variant_arm64_64k_strict_noncoherent, &variant_arm64_4k_lazy_noncoherent,
 };
 
 #define VARIANTS(table)	(table), (sizeof(table) / sizeof((table)[0]))
