@@ -50,8 +50,7 @@ static const struct variant_machine blk_machine = {
 };
 
 struct fx {
-	const struct dma_variant *v;
-	struct sim_machine *m;
+	VARIANT_FX;
 	struct device *dev, *ut, *dev32;
 	struct pci_dev *nvme, *gpu, *far;
 	struct request_queue q;		/* NVMe-like limits */
@@ -79,13 +78,9 @@ static void nvme_limits(struct queue_limits *lim)
 
 static int fx_setup(void **state)
 {
-	const struct dma_variant *v = *state;
-	struct fx *f = calloc(1, sizeof(*f));
+	struct fx *f = variant_fx_new(state, sizeof(*f), &blk_machine);
 
-	assert_non_null(f);
-	f->v = v;
-	f->m = variant_machine_new(v, &blk_machine);
-	f->g = v->granule;
+	f->g = f->v->granule;
 	f->dev = dev_of(f->m, "dev0");
 	f->ut = dev_of(f->m, "ut");
 	f->dev32 = dev_of(f->m, "dev32");
@@ -105,7 +100,6 @@ static int fx_setup(void **state)
 	 */
 	dma_set_min_align_mask(f->ut, (unsigned int)f->g - 1);
 	nvme_limits(&f->q.limits);
-	*state = f;
 	return 0;
 }
 
@@ -157,14 +151,7 @@ static void check_clean(struct fx *f)
 
 static int fx_teardown(void **state)
 {
-	struct fx *f = *state;
-	int bad;
-
-	if (!f)
-		return 0;
-	bad = machine_teardown(f->m, TD_BUG);
-	free(f);
-	return bad;
+	return variant_fx_teardown(state, TD_BUG);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -38,39 +38,25 @@ static const struct variant_machine hmm_machine = {
 };
 
 struct fx {
-	const struct dma_variant *v;
-	struct sim_machine *m;
+	VARIANT_FX;
 	struct device *nic, *gpu, *far, *dev32, *nc;
-	bool iommu;		/* behind an IOMMU */
 };
 
 static int fx_setup(void **state)
 {
-	const struct dma_variant *v = *state;
-	struct fx *f = calloc(1, sizeof(*f));
+	struct fx *f = variant_fx_new(state, sizeof(*f), &hmm_machine);
 
-	if (!f)
-		return -1;
-	f->v = v;
-	f->iommu = variant_has_iommu(v);
-	f->m = variant_machine_new(v, &hmm_machine);
 	f->nic = dev_of(f->m, "nic0");
 	f->gpu = dev_of(f->m, "gpu0");
 	f->far = dev_of(f->m, "far");
 	f->dev32 = dev_of(f->m, "dev32");
 	f->nc = dev_of(f->m, "nc");
-	*state = f;
 	return 0;
 }
 
 static int fx_teardown(void **state)
 {
-	struct fx *f = *state;
-	int ret = machine_teardown(f->m, TD_BUG);
-
-	*state = (void *)f->v;
-	free(f);
-	return ret;
+	return variant_fx_teardown(state, TD_BUG);
 }
 
 /* Does this variant map 4K entries through one IOVA range? */

@@ -31,36 +31,22 @@ static const struct variant_machine odp_machine = {
 };
 
 struct fx {
-	const struct dma_variant *v;
-	struct sim_machine *m;
+	VARIANT_FX;
 	struct device *nic, *dev0;
-	bool iommu;		/* behind an IOMMU */
 };
 
 static int fx_setup(void **state)
 {
-	const struct dma_variant *v = *state;
-	struct fx *f = calloc(1, sizeof(*f));
+	struct fx *f = variant_fx_new(state, sizeof(*f), &odp_machine);
 
-	if (!f)
-		return -1;
-	f->v = v;
-	f->iommu = variant_has_iommu(v);
-	f->m = variant_machine_new(v, &odp_machine);
 	f->nic = dev_of(f->m, "nic0");
 	f->dev0 = dev_of(f->m, "dev0");
-	*state = f;
 	return 0;
 }
 
 static int fx_teardown(void **state)
 {
-	struct fx *f = *state;
-	int ret = machine_teardown(f->m, TD_BUG);
-
-	*state = (void *)f->v;
-	free(f);
-	return ret;
+	return variant_fx_teardown(state, TD_BUG);
 }
 
 #define VA	0x7f1200000000ULL

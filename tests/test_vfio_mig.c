@@ -29,41 +29,26 @@ static const struct variant_machine mig_machine = {
 };
 
 struct fx {
-	const struct dma_variant *v;
-	struct sim_machine *m;
+	VARIANT_FX;		/* translated: the IOVA API is usable */
 	struct device *pf;	/* the device that moves the state (mlx5's PF) */
 	unsigned long block;	/* pages per allocation block */
-	bool translated;	/* the IOVA API is usable */
-	bool lazy;
 };
 
 #define FX(state)	((struct fx *)*(state))
 
 static int fx_setup(void **state)
 {
-	const struct dma_variant *v = *state;
-	struct fx *f = calloc(1, sizeof(*f));
+	struct fx *f = variant_fx_new(state, sizeof(*f), &mig_machine);
 
-	if (!f)
-		return -1;
-	f->v = v;
-	f->m = variant_machine_new(v, &mig_machine);
 	f->pf = dev_of(f->m, "pf0");
-	f->translated = variant_translates(v);
-	f->lazy = variant_lazy(v);
-	f->block = f->translated ? v->granule / PAGE_SIZE : 1;
-	*state = f;
+	f->block = f->translated ? f->v->granule / PAGE_SIZE : 1;
 	return 0;
 }
 
 /* Nothing mapped, nothing reported (not even a warning), no IOMMU fault. */
 static int fx_teardown(void **state)
 {
-	struct fx *f = FX(state);
-	int ret = machine_teardown(f->m, TD_CLEAN | TD_WARN);
-
-	free(f);
-	return ret;
+	return variant_fx_teardown(state, TD_CLEAN | TD_WARN);
 }
 
 /* The CPU reads the buffer through its pages and finds image @seed. */

@@ -149,6 +149,55 @@ static inline struct sim_machine *variant_machine_new(const struct dma_variant *
 	return machine_from(text);
 }
 
+/*
+ * The start of a suite's fixture over variants: VARIANT_FX, first in its
+ * struct fx, holds the variant, its machine and what the variant is;
+ * variant_fx_new() makes the fixture (of @size bytes) and its machine,
+ * variant_fx_teardown() ends it with the one teardown check.
+ */
+#define VARIANT_FX_FIELDS						\
+	const struct dma_variant *v;					\
+	struct sim_machine *m;						\
+	bool iommu;		/* behind an IOMMU */			\
+	bool translated;	/* a DMA domain (not passthrough) */	\
+	bool lazy
+
+struct variant_fx {
+	VARIANT_FX_FIELDS;
+};
+
+#define VARIANT_FX	union { struct variant_fx vx; struct { VARIANT_FX_FIELDS; }; }
+
+static inline void *variant_fx_new(void **state, size_t size,
+				   const struct variant_machine *vm)
+{
+	const struct dma_variant *v = *state;
+	struct variant_fx *x = calloc(1, size);
+
+	assert_non_null(x);
+	x->v = v;
+	x->iommu = variant_has_iommu(v);
+	x->translated = variant_translates(v);
+	x->lazy = variant_lazy(v);
+	x->m = variant_machine_new(v, vm);
+	*state = x;
+	return x;
+}
+
+/* machine_teardown(@check) of the fixture; its state is the variant again. */
+static inline int variant_fx_teardown(void **state, unsigned int check)
+{
+	struct variant_fx *x = *state;
+	int ret;
+
+	if (!x)
+		return 0;
+	ret = machine_teardown(x->m, check);
+	*state = (void *)x->v;
+	free(x);
+	return ret;
+}
+
 struct variant_test {
 	const char *name;
 	CMUnitTestFunction fn;
