@@ -84,22 +84,17 @@ static inline int teardown_no_mappings(struct sim_machine *m)
 #define TD_IOMMU_FAULT	(1u << 3)	/* no IOMMU fault */
 #define TD_CLEAN	(TD_BUG | TD_DMA_DEBUG | TD_IOMMU_FAULT)
 
-/* Reports a test provoked on purpose (checked with TD_BUG, TD_DMA_DEBUG). */
-struct td_allowed {
-	unsigned long bugs, dbg_errors;
-};
-
 /*
  * The one teardown of a test's machine: nothing mapped (dma-debug), no
  * swiotlb slot held by any device, and the counted reports @check asks
- * for; then the machine is destroyed. 0, or -1 if a check failed.
+ * for (@bugs BUGs and @dbg_errors dma-debug errors the test provoked on
+ * purpose); then the machine is destroyed. 0, or -1 if a check failed.
  */
 static inline int machine_teardown_allowed(struct sim_machine *m,
 					   unsigned int check,
-					   const struct td_allowed *allowed)
+					   unsigned long bugs,
+					   unsigned long dbg_errors)
 {
-	static const struct td_allowed none;
-	const struct td_allowed *al = allowed ? allowed : &none;
 	int bad = 0;
 
 	if (!m)
@@ -118,8 +113,8 @@ static inline int machine_teardown_allowed(struct sim_machine *m,
 		}
 	}
 	if (((check & TD_BUG) &&
-	     sim_report_count_kind(m, SIM_REPORT_BUG) != al->bugs) ||
-	    ((check & TD_DMA_DEBUG) && sim_dma_debug_errors(m) != al->dbg_errors) ||
+	     sim_report_count_kind(m, SIM_REPORT_BUG) != bugs) ||
+	    ((check & TD_DMA_DEBUG) && sim_dma_debug_errors(m) != dbg_errors) ||
 	    ((check & TD_WARN) && sim_report_count_kind(m, SIM_REPORT_WARN)) ||
 	    ((check & TD_IOMMU_FAULT) && sim_iommu_faults(m))) {
 		fprintf(stderr, "teardown: unexpected reports\n");
@@ -132,7 +127,7 @@ static inline int machine_teardown_allowed(struct sim_machine *m,
 
 static inline int machine_teardown(struct sim_machine *m, unsigned int check)
 {
-	return machine_teardown_allowed(m, check, NULL);
+	return machine_teardown_allowed(m, check, 0, 0);
 }
 
 /*

@@ -994,7 +994,6 @@ static void sweep_debug(const struct dma_variant *v)
 {
 	struct sim_machine *m = variant_machine_new(v, &dbg_machine);
 	struct dbg_sweep d = { .v = v };
-	struct td_allowed allowed = { 0 };
 	struct failnth fn = {
 		.name = v->name, .m = m, .ctx = &d, .run = api_scn_run,
 		.settle = dbg_settle, .check = dbg_check,
@@ -1011,8 +1010,8 @@ static void sweep_debug(const struct dma_variant *v)
 	assert_true(d.leak_reports > fn.runs - fn.failed);
 	assert_int_equal(sim_dma_debug_entries(m, NULL), 0);
 	api_scn_fini(&d.s);
-	allowed.dbg_errors = d.leak_reports;
-	assert_int_equal(machine_teardown_allowed(m, TD_CLEAN, &allowed), 0);
+	assert_int_equal(machine_teardown_allowed(m, TD_CLEAN, 0,
+						  d.leak_reports), 0);
 }
 
 /*

@@ -73,14 +73,12 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	struct td_allowed allowed;
 	int bad;
 
 	if (!f)
 		return 0;
-	allowed = (struct td_allowed){ .bugs = f->bugs_allowed,
-				       .dbg_errors = f->dbg_allowed };
-	bad = machine_teardown_allowed(f->m, TD_BUG | TD_DMA_DEBUG, &allowed);
+	bad = machine_teardown_allowed(f->m, TD_BUG | TD_DMA_DEBUG,
+				       f->bugs_allowed, f->dbg_allowed);
 	free(f);
 	return bad;
 }
