@@ -10,24 +10,6 @@
 #include "failnth.h"
 #include "variants.h"
 
-#define PLAT_DBG							\
-	"machine name=dbg arch=x86_64 ram=256M ram-below-4g=128M\n"	\
-	"swiotlb size=4M\n"						\
-	"hostbridge id=hb0 p2p=allow\n"					\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0\n"					\
-	"rootport id=rp1 bus=hb0\n"					\
-	"pcidev id=dev1 bus=rp1\n"					\
-	"rootport id=rp2 bus=hb0\n"					\
-	"pcidev id=peer bus=rp2 bar0=64K\n"
-
-#define PLAT_NC								\
-	"machine name=nc arch=arm64 ram=256M ram-below-4g=128M\n"	\
-	"swiotlb size=4M\n"						\
-	"hostbridge id=hb0\n"						\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0\n"
-
 struct fixture {
 	struct sim_machine *m;
 	struct device *dev, *dev1;
@@ -41,7 +23,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	f->m = machine_from(PLAT_DBG);
+	f->m = api_machine_new(&variant_direct);
 	f->dev = sim_device(f->m, "dev0");
 	f->dev1 = sim_device(f->m, "dev1");
 	f->pg = sim_alloc_pages_range(f->m, 2, SZ_4G, ~0ULL);
@@ -574,7 +556,7 @@ static void test_device_access_checks(void **state)
 
 static void test_noncoherent_not_written_back(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NC);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = sim_alloc_pages(m, 0);
 	u8 *cpu = page_address(pg);
@@ -782,13 +764,15 @@ static void misuse_everything(struct sim_machine *m, struct device *dev,
 static void test_debug_off(void **state)
 {
 	struct sim_machine_opts opts = { .dma_debug_off = true };
-	char err[256] = "";
-	struct sim_machine *m = sim_machine_parse_opts(PLAT_DBG, &opts, err,
-						       sizeof(err));
+	char err[256] = "", text[2048];
+	struct sim_machine *m;
 	struct device *dev;
 	struct page *pg;
 	dma_addr_t a;
 
+	variant_platform(text, sizeof(text), &variant_direct,
+			 &variant_api_machine);
+	m = sim_machine_parse_opts(text, &opts, err, sizeof(err));
 	assert_non_null(m);
 	dev = sim_device(m, "dev0");
 	pg = sim_alloc_pages(m, 2);
@@ -920,20 +904,6 @@ static void test_access_after_unmap_has_history(void **state)
 /* fault injection                                                          */
 /* ------------------------------------------------------------------------ */
 
-/* PLAT_DBG's devices, on any variant. */
-static const struct variant_machine dbg_machine = {
-	.name = "dbg",
-	.machine = "ram=256M ram-below-4g=128M",
-	.swiotlb = "4M",
-	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
-		"rootport id=rp0 bus=hb0 acs=on\n"
-		"pcidev id=dev0 bus=rp0\n"
-		"rootport id=rp1 bus=hb0 acs=on\n"
-		"pcidev id=dev1 bus=rp1\n"
-		"rootport id=rp2 bus=hb0 acs=on\n"
-		"pcidev id=peer bus=rp2 bar0=64K\n",
-};
-
 struct dbg_sweep {
 	struct api_scn s;
 	const struct dma_variant *v;
@@ -992,7 +962,7 @@ static void dbg_check(void *ctx, unsigned long n, int ret)
 
 static void sweep_debug(const struct dma_variant *v)
 {
-	struct sim_machine *m = variant_machine_new(v, &dbg_machine);
+	struct sim_machine *m = api_machine_new(v);
 	struct dbg_sweep d = { .v = v };
 	struct failnth fn = {
 		.name = v->name, .m = m, .ctx = &d, .run = api_scn_run,

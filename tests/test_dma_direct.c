@@ -10,40 +10,11 @@
 #include "failnth.h"
 #include "variants.h"
 
-/* Coherent x86: a 64-bit device, a peer with a BAR, a 32-bit device, a GPU
- * with a 64-bit BAR above 4G. 128M of RAM below 4G, 128M above. */
-#define PLAT_DIRECT							\
-	"machine name=d arch=x86_64 ram=256M ram-below-4g=128M\n"	\
-	"swiotlb size=4M\n"						\
-	"hostbridge id=hb0 p2p=allow\n"					\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0 dma-bits=64\n"				\
-	"rootport id=rp1 bus=hb0\n"					\
-	"pcidev id=peer bus=rp1 bar0=64K\n"				\
-	"rootport id=rp2 bus=hb0\n"					\
-	"pcidev id=dev32 bus=rp2 dma-bits=32\n"				\
-	"rootport id=rp3 bus=hb0\n"					\
-	"gpu id=gpu0 bus=rp3 bar0=16M bar2=64M\n"
-
-/* Non-coherent arm64 SoC-style machine. */
-#define PLAT_NONCOH							\
-	"machine name=nc arch=arm64 ram=256M ram-below-4g=128M\n"	\
-	"swiotlb size=4M\n"						\
-	"hostbridge id=hb0 p2p=allow\n"					\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0\n"					\
-	"rootport id=rp1 bus=hb0\n"					\
-	"pcidev id=peer bus=rp1 bar0=64K\n"
-
-#define PLAT_CONFIDENTIAL						\
-	"machine name=cc arch=x86_64 ram=256M ram-below-4g=128M\n"	\
-	"swiotlb size=4M force=yes\n"					\
-	"hostbridge id=hb0 p2p=allow\n"					\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0\n"					\
-	"rootport id=rp1 bus=hb0\n"					\
-	"pcidev id=peer bus=rp1 bar0=64K\n"
-
+/*
+ * Most tests run on the DMA API suites' machine (variants.h), coherent
+ * (variant_direct), non-coherent arm64 (variant_direct_noncoherent) or a
+ * confidential guest (variant_cc); these are the machines of one test.
+ */
 #define PLAT_NO_SWIOTLB							\
 	"machine name=ns arch=x86_64 ram=256M ram-below-4g=128M\n"	\
 	"swiotlb size=0\n"						\
@@ -139,7 +110,7 @@ static dma_addr_t map_checked(struct device *dev, phys_addr_t phys,
 
 static void test_map_phys_coherent(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -186,7 +157,7 @@ static void test_map_phys_coherent(void **state)
 
 static void test_map_page_and_single_wrappers(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -249,7 +220,7 @@ static void test_map_page_and_single_wrappers(void **state)
 
 static void test_mmio_resource_p2p(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	phys_addr_t bar = bar_of(m, "peer", 0);
 	struct sim_dma_stats s0 = stats(m), s1;
@@ -292,7 +263,7 @@ static void test_mmio_resource_p2p(void **state)
 
 static void test_mmio_no_cache_maintenance(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	phys_addr_t bar = bar_of(m, "peer", 0);
 	struct page *pg = alloc_high(m, 0);
@@ -326,7 +297,7 @@ static void test_mmio_no_cache_maintenance(void **state)
 
 static void test_mmio_never_bounced_confidential(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CONFIDENTIAL);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	phys_addr_t bar = bar_of(m, "peer", 0);
 	struct page *pg = alloc_high(m, 0);
@@ -356,7 +327,7 @@ static void test_mmio_never_bounced_confidential(void **state)
 
 static void test_mmio_32bit_mask_bar_above_4g(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev32");
 	phys_addr_t hi = bar_of(m, "gpu0", 2), lo = bar_of(m, "gpu0", 0);
 	struct sim_dma_stats s0 = stats(m);
@@ -383,7 +354,7 @@ static void test_mmio_32bit_mask_bar_above_4g(void **state)
 
 static void test_map_resource_of_ram(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -482,7 +453,7 @@ static const struct dma_map_ops ops_with_resource = {
 
 static void test_legacy_ops_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	phys_addr_t bar = bar_of(m, "peer", 0);
 	struct page *pg = alloc_high(m, 0);
@@ -567,7 +538,7 @@ static void test_legacy_ops_dispatch(void **state)
 
 static void test_invalid_direction(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -602,7 +573,7 @@ static void test_invalid_direction(void **state)
 
 static void test_null_dma_mask(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	u64 *saved = dev->dma_mask;
@@ -639,7 +610,7 @@ static void test_null_dma_mask(void **state)
 
 static void test_masks(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 
 	assert_int_equal(dma_get_mask(dev), DMA_BIT_MASK(64));
@@ -679,7 +650,7 @@ static void test_masks(void **state)
 
 static void test_32bit_mask_bounces(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -862,7 +833,7 @@ static void test_bus_dma_limit_bounces(void **state)
 
 static void test_noncoherent_cpu_to_device(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -912,7 +883,7 @@ static void test_noncoherent_cpu_to_device(void **state)
 
 static void test_noncoherent_device_to_cpu(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -945,7 +916,7 @@ static void test_noncoherent_device_to_cpu(void **state)
 
 static void test_noncoherent_skip_cpu_sync(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -988,7 +959,7 @@ static void test_noncoherent_skip_cpu_sync(void **state)
 
 static void test_noncoherent_partial_cacheline(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -1063,7 +1034,7 @@ static void test_sg_alloc_table_chains(void **state)
 
 static void test_sg_from_pages_merges(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct page *blk = alloc_high(m, 3);	/* 8 contiguous pages */
 	struct page *pages[6] = { &blk[0], &blk[1], &blk[2], &blk[4], &blk[5],
 				  &blk[7] };
@@ -1123,7 +1094,7 @@ static void test_sg_from_pages_merges(void **state)
 
 static void test_map_sgtable_coherent(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *blk = alloc_high(m, 3);
 	struct page *pages[5] = { &blk[0], &blk[1], &blk[3], &blk[5], &blk[6] };
@@ -1179,7 +1150,7 @@ static void test_map_sgtable_coherent(void **state)
 
 static void test_sg_noncoherent_sync(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *a = alloc_high(m, 0), *b = alloc_high(m, 0);
 	struct sg_table sgt;
@@ -1229,7 +1200,7 @@ static void test_sg_noncoherent_sync(void **state)
 
 static void test_sgtable_errors(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev32");
 	struct page *p0 = alloc_high(m, 0), *p1 = alloc_high(m, 0);
 	struct page *big = alloc_high(m, 7);	/* 512K: beyond swiotlb */
@@ -1282,7 +1253,7 @@ static void test_sgtable_errors(void **state)
 
 static void test_sg_nents_zero(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	struct scatterlist sg;
@@ -1306,8 +1277,8 @@ static void test_sg_nents_zero(void **state)
 
 static void test_need_sync_and_unmap(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
-	struct sim_machine *nc = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct);
+	struct sim_machine *nc = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct device *ncd = sim_device(nc, "dev0");
 	struct page *pg = alloc_high(m, 0);
@@ -1380,8 +1351,8 @@ static void test_need_sync_and_unmap(void **state)
 
 static void test_max_mapping_size_and_required_mask(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
-	struct sim_machine *cc = machine_from(PLAT_CONFIDENTIAL);
+	struct sim_machine *m = api_machine_new(&variant_direct);
+	struct sim_machine *cc = api_machine_new(&variant_cc);
 	struct sim_machine *lo = machine_from(PLAT_LOW_ONLY);
 	struct device *dev = sim_device(m, "dev0");
 	struct device *dev32 = sim_device(m, "dev32");
@@ -1437,7 +1408,7 @@ static char *slurp(FILE *f)
 
 static void test_trace_events(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct device *dev32 = sim_device(m, "dev32");
 	struct page *pg = alloc_high(m, 0);
@@ -1501,22 +1472,6 @@ static void test_trace_events(void **state)
 /* fault injection                                                          */
 /* ------------------------------------------------------------------------ */
 
-/* PLAT_DIRECT's devices, on any variant. */
-static const struct variant_machine direct_machine = {
-	.name = "d",
-	.machine = "ram=256M ram-below-4g=128M",
-	.swiotlb = "4M",
-	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
-		"rootport id=rp0 bus=hb0\n"
-		"pcidev id=dev0 bus=rp0 dma-bits=64\n"
-		"rootport id=rp1 bus=hb0\n"
-		"pcidev id=peer bus=rp1 bar0=64K\n"
-		"rootport id=rp2 bus=hb0\n"
-		"pcidev id=dev32 bus=rp2 dma-bits=32\n"
-		"rootport id=rp3 bus=hb0\n"
-		"gpu id=gpu0 bus=rp3 bar0=16M bar2=64M\n",
-};
-
 /*
  * Every allocating path of dma-direct with the Nth allocation failing:
  * streaming maps (single, page, phys, sg, sgtable), MMIO, coherent,
@@ -1527,7 +1482,7 @@ static const struct variant_machine direct_machine = {
 static void sweep_direct(const struct dma_variant *v, const char *id,
 			 unsigned int flags)
 {
-	struct sim_machine *m = variant_machine_new(v, &direct_machine);
+	struct sim_machine *m = api_machine_new(v);
 	struct device *dev = dev_of(m, id);
 	struct api_scn s;
 	char name[96];

@@ -14,26 +14,6 @@
 #include "failnth.h"
 #include "variants.h"
 
-/* Coherent x86: 128M of RAM below 4G and 128M above; a peer with a BAR. */
-#define PLAT_LEGACY							\
-	"machine name=lo arch=x86_64 ram=256M ram-below-4g=128M\n"	\
-	"swiotlb size=4M\n"						\
-	"hostbridge id=hb0 p2p=allow\n"					\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0 dma-bits=64\n"				\
-	"rootport id=rp1 bus=hb0\n"					\
-	"pcidev id=peer bus=rp1 bar0=64K\n"
-
-/* The same on a non-coherent arm64 machine. */
-#define PLAT_LEGACY_NONCOH						\
-	"machine name=lonc arch=arm64 ram=256M ram-below-4g=128M\n"	\
-	"swiotlb size=4M\n"						\
-	"hostbridge id=hb0 p2p=allow\n"					\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0 dma-bits=64\n"				\
-	"rootport id=rp1 bus=hb0\n"					\
-	"pcidev id=peer bus=rp1 bar0=64K\n"
-
 /* Recognisable DMA addresses handed out by the recording ops. */
 #define IOVA_MAP	0x1000000000ULL	/* map_page, map_sg: + phys */
 #define IOVA_RES	0x2000000000ULL	/* map_resource: + phys */
@@ -484,7 +464,7 @@ static void assert_contains(const char *hay, const char *needle)
 
 static void test_map_phys_page_single_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 1);
 	struct page *pg1 = nth_page(m, pg, 1);
@@ -605,7 +585,7 @@ static void test_map_phys_page_single_dispatch(void **state)
 
 static void test_map_resource_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	phys_addr_t bar = bar_of(m, "peer", 0);
 	struct page *pg = alloc_pages_checked(m, 0);
@@ -678,7 +658,7 @@ static void test_map_resource_dispatch(void **state)
 
 static void test_sg_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 2);
 	struct scatterlist sg[3];
@@ -765,7 +745,7 @@ static void test_sg_dispatch(void **state)
 /* An IOMMU may coalesce: fewer DMA segments than CPU segments. */
 static void test_sg_merged_by_ops(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 2);
 	struct sg_table sgt;
@@ -814,7 +794,7 @@ static void test_sg_merged_by_ops(void **state)
 
 static void test_sync_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 1);
 	struct scatterlist sg[2];
@@ -912,7 +892,7 @@ static void test_sync_dispatch(void **state)
 
 static void test_alloc_coherent_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct sim_dma_stats s0 = stats(m), s1;
 	unsigned long ram0 = sim_ram_pages_allocated(m);
@@ -984,7 +964,7 @@ static void test_alloc_coherent_dispatch(void **state)
 
 static void test_alloc_pages_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	unsigned long ram0 = sim_ram_pages_allocated(m);
 	unsigned long w0 = sim_report_count_kind(m, SIM_REPORT_WARN);
@@ -1056,7 +1036,7 @@ static void test_alloc_pages_dispatch(void **state)
 
 static void test_masks_and_limits_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	u64 *mask_ptr;
 	int max_calls;
@@ -1155,7 +1135,7 @@ static void test_masks_and_limits_dispatch(void **state)
 
 static void test_debug_tracks_ops_mappings(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -1222,7 +1202,7 @@ static void test_debug_tracks_ops_mappings(void **state)
 
 static void test_missing_resource_and_alloc_ops(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	phys_addr_t bar = bar_of(m, "peer", 0);
 	struct sim_dma_stats s0, s1;
@@ -1277,7 +1257,7 @@ static void test_missing_resource_and_alloc_ops(void **state)
 
 static void test_missing_sync_ops(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 0);
 	struct scatterlist sg[1];
@@ -1366,7 +1346,7 @@ static void test_missing_sync_ops(void **state)
  * device with dma-debug off. */
 static void test_need_unmap_coherent(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 0);
 	dma_addr_t a;
@@ -1416,7 +1396,7 @@ static void test_map_sg_error_codes(void **state)
 		{ -EIO, -EIO, false },
 		{ -EREMOTEIO, -EREMOTEIO, false },
 	};
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 0);
 	struct sg_table sgt;
@@ -1482,7 +1462,7 @@ static void test_map_sg_error_codes(void **state)
 
 static void test_ops_bypass(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = sim_alloc_pages_range(m, 0, SZ_4G, ~0ULL);
 	phys_addr_t phys;
@@ -1586,7 +1566,7 @@ static void test_ops_bypass(void **state)
 
 static void test_dma_parms(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct device_dma_parameters *parms = dev->dma_parms;
 	unsigned long w0;
@@ -1649,7 +1629,7 @@ static void test_dma_parms(void **state)
 
 static void test_trace_ops_events(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 1);
 	struct scatterlist sg[2];
@@ -1758,7 +1738,7 @@ static void test_trace_ops_events(void **state)
 
 static void test_report_log(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct device_dma_parameters *parms = dev->dma_parms;
 	FILE *dump = tmpfile(), *echo = tmpfile(), *empty = tmpfile();
@@ -1862,7 +1842,7 @@ static void test_report_log(void **state)
 
 static void test_no_iommu(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 0);
 	u8 buf[64];
@@ -1905,18 +1885,6 @@ static void test_no_iommu(void **state)
 /* 6. Fault injection                                                       */
 /* ------------------------------------------------------------------------ */
 
-/* PLAT_LEGACY's devices, on any variant. */
-static const struct variant_machine legacy_machine = {
-	.name = "lo",
-	.machine = "ram=256M ram-below-4g=128M",
-	.swiotlb = "4M",
-	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
-		"rootport id=rp0 bus=hb0\n"
-		"pcidev id=dev0 bus=rp0 dma-bits=64\n"
-		"rootport id=rp1 bus=hb0\n"
-		"pcidev id=peer bus=rp1 bar0=64K\n",
-};
-
 /* Every call went to the ops, each map and allocation with its undo. */
 static void rec_check_balanced(void *ctx, unsigned long n, int ret)
 {
@@ -1941,7 +1909,7 @@ static void rec_check_balanced(void *ctx, unsigned long n, int ret)
  */
 static void sweep_legacy(const struct dma_variant *v)
 {
-	struct sim_machine *m = variant_machine_new(v, &legacy_machine);
+	struct sim_machine *m = api_machine_new(v);
 	struct device *dev = dev_of(m, "dev0");
 	struct api_scn s;
 	struct failnth fn = {

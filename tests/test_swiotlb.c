@@ -816,23 +816,6 @@ static void test_tbl_map_unmap_single(void **state)
 /* fault injection                                                          */
 /* ------------------------------------------------------------------------ */
 
-/* dev0, a 32-bit device and an untrusted one (behind the variant's IOMMU). */
-static const struct variant_machine bounce_machine = {
-	.name = "bounce",
-	.machine = "ram=256M ram-below-4g=128M cpus=2",
-	.swiotlb = "4M",
-	.iommu = "fq-size=8",
-	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
-		"rootport id=rp0 bus=hb0 acs=on\n"
-		"pcidev id=dev0 bus=rp0 dma-bits=64\n"
-		"rootport id=rp1 bus=hb0 acs=on\n"
-		"pcidev id=dev32 bus=rp1 dma-bits=32\n"
-		"rootport id=rp2 bus=hb0 acs=on\n"
-		"pcidev id=ut bus=rp2 untrusted=yes\n"
-		"rootport id=rp3 bus=hb0 acs=on\n"
-		"pcidev id=peer bus=rp3 bar0=64K\n",
-};
-
 struct bounce_sweep {
 	struct api_scn s;
 	const struct dma_variant *v;
@@ -867,7 +850,7 @@ static void bounce_check(void *ctx, unsigned long n, int ret)
 static unsigned int sweep_bounce(const struct dma_variant *v, const char *id,
 				 unsigned int flags)
 {
-	struct sim_machine *m = variant_machine_new(v, &bounce_machine);
+	struct sim_machine *m = api_machine_new(v);
 	struct bounce_sweep b = { .v = v, .dev = dev_of(m, id) };
 	struct failnth fn = {
 		.name = v->name, .m = m, .ctx = &b, .run = api_scn_run,

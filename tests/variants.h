@@ -100,6 +100,32 @@ struct variant_machine {
 	const char *body;
 };
 
+/*
+ * The machine of the DMA API suites (dma-direct, swiotlb, dma-debug, legacy
+ * ops): dev0 (64-bit), peer (a 64K BAR), dev32 (32-bit), gpu0 (a 64M BAR
+ * above 4G), dev1 and ut (untrusted), each on its own root port of hb0,
+ * behind the variant's IOMMU; 128M of RAM below 4G, 128M above.
+ */
+static const struct variant_machine variant_api_machine = {
+	.name = "api",
+	.machine = "ram=256M ram-below-4g=128M",
+	.swiotlb = "4M",
+	.iommu = "fq-size=8",
+	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
+		"rootport id=rp0 bus=hb0\n"
+		"pcidev id=dev0 bus=rp0 dma-bits=64\n"
+		"rootport id=rp1 bus=hb0\n"
+		"pcidev id=peer bus=rp1 bar0=64K\n"
+		"rootport id=rp2 bus=hb0\n"
+		"pcidev id=dev32 bus=rp2 dma-bits=32\n"
+		"rootport id=rp3 bus=hb0\n"
+		"gpu id=gpu0 bus=rp3 bar0=16M bar2=64M\n"
+		"rootport id=rp4 bus=hb0\n"
+		"pcidev id=dev1 bus=rp4\n"
+		"rootport id=rp5 bus=hb0\n"
+		"pcidev id=ut bus=rp5 untrusted=yes\n",
+};
+
 /* The platform text of @vm on variant @v, into @buf (the test fails if short). */
 static inline void variant_platform(char *buf, size_t len,
 				    const struct dma_variant *v,
@@ -196,6 +222,12 @@ static inline int variant_fx_teardown(void **state, unsigned int check)
 	*state = (void *)x->v;
 	free(x);
 	return ret;
+}
+
+/* The DMA API suites' machine on @v. */
+static inline struct sim_machine *api_machine_new(const struct dma_variant *v)
+{
+	return variant_machine_new(v, &variant_api_machine);
 }
 
 struct variant_test {
