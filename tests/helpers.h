@@ -155,6 +155,61 @@ static inline void check_iova_space_free(struct device *dev)
 	dma_iova_free(dev, &st);
 }
 
+/* dma_map_phys() that must work. */
+static inline dma_addr_t map_phys_ok(struct device *dev, phys_addr_t phys,
+				     size_t size, enum dma_data_direction dir,
+				     unsigned long attrs)
+{
+	dma_addr_t a = dma_map_phys(dev, phys, size, dir, attrs);
+
+	assert_int_equal(dma_mapping_error(dev, a), 0);
+	return a;
+}
+
+/* A naturally aligned block of RAM. */
+struct ram_blk {
+	struct page *pg;
+	unsigned int order;
+	phys_addr_t phys;
+	u8 *cpu;
+	size_t size;
+};
+
+static inline struct ram_blk ram_blk_get(struct sim_machine *m, size_t bytes)
+{
+	struct ram_blk b = { 0 };
+
+	b.order = (unsigned int)get_order(bytes);
+	b.pg = sim_alloc_pages(m, b.order);
+	assert_non_null(b.pg);
+	b.phys = page_to_phys(b.pg);
+	b.size = PAGE_SIZE << b.order;
+	assert_int_equal(b.phys & (b.size - 1), 0);
+	b.cpu = page_address(b.pg);
+	assert_non_null(b.cpu);
+	return b;
+}
+
+static inline void ram_blk_put(struct sim_machine *m, struct ram_blk *b)
+{
+	sim_free_pages(m, b->pg, b->order);
+	b->pg = NULL;
+}
+
+static inline struct page *ram_blk_page(struct ram_blk *b, size_t off)
+{
+	return &b->pg[off >> PAGE_SHIFT];
+}
+
+static inline int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
 static inline void fill_pattern(void *p, size_t len, unsigned int seed)
 {
 	unsigned char *b = p;

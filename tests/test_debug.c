@@ -74,16 +74,6 @@ static void expect_text(struct sim_machine *m, const char *needle)
 	}
 }
 
-static dma_addr_t map_checked(struct device *dev, phys_addr_t phys,
-			      size_t size, enum dma_data_direction dir,
-			      unsigned long attrs)
-{
-	dma_addr_t a = dma_map_phys(dev, phys, size, dir, attrs);
-
-	assert_int_equal(dma_mapping_error(dev, a), 0);
-	return a;
-}
-
 #define ERRS(m)	sim_dma_debug_errors(m)
 
 /* ------------------------------------------------------------------------ */
@@ -108,7 +98,7 @@ static void test_unmap_unknown_and_invalid(void **state)
 
 	/* An address another device mapped is unknown to this one. */
 	{
-		dma_addr_t a = map_checked(f->dev1, f->phys, 64, DMA_TO_DEVICE, 0);
+		dma_addr_t a = map_phys_ok(f->dev1, f->phys, 64, DMA_TO_DEVICE, 0);
 
 		dma_unmap_phys(f->dev, a, 64, DMA_TO_DEVICE, 0);
 		assert_int_equal(ERRS(f->m), 3);
@@ -124,14 +114,14 @@ static void test_unmap_size_and_direction_mismatch(void **state)
 	struct fixture *f = *state;
 	dma_addr_t a;
 
-	a = map_checked(f->dev, f->phys, 4096, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys, 4096, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(f->dev, a, 2048, DMA_TO_DEVICE, 0);
 	assert_int_equal(ERRS(f->m), 1);
 	expect_report(f->m, f->dev,
 		      "device driver frees DMA memory with different size [device address=0x%016llx] [map size=4096 bytes] [unmap size=2048 bytes]",
 		      (unsigned long long)a);
 
-	a = map_checked(f->dev, f->phys, 4096, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys, 4096, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(f->dev, a, 4096, DMA_FROM_DEVICE, 0);
 	assert_int_equal(ERRS(f->m), 2);
 	expect_report(f->m, f->dev,
@@ -139,13 +129,13 @@ static void test_unmap_size_and_direction_mismatch(void **state)
 		      (unsigned long long)a);
 
 	/* Both at once: two reports, the entry is gone either way. */
-	a = map_checked(f->dev, f->phys, 100, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->dev, f->phys, 100, DMA_BIDIRECTIONAL, 0);
 	dma_unmap_phys(f->dev, a, 99, DMA_TO_DEVICE, 0);
 	assert_int_equal(ERRS(f->m), 4);
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 
 	/* A correct pair reports nothing. */
-	a = map_checked(f->dev, f->phys + 8, 100, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys + 8, 100, DMA_FROM_DEVICE, 0);
 	dma_unmap_phys(f->dev, a, 100, DMA_FROM_DEVICE, 0);
 	assert_int_equal(ERRS(f->m), 4);
 }
@@ -159,7 +149,7 @@ static void test_unmap_wrong_function(void **state)
 	void *c;
 
 	/* map_phys, unmap_sg */
-	a = map_checked(f->dev, f->phys, 256, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys, 256, DMA_TO_DEVICE, 0);
 	sg_init_one(&sg, f->pg, 256, 0);
 	sg.dma_address = a;
 	sg.dma_length = 256;
@@ -177,7 +167,7 @@ static void test_unmap_wrong_function(void **state)
 	/* map_phys, free_coherent (which then frees the page) */
 	pg = sim_alloc_pages(f->m, 0);
 	assert_non_null(pg);
-	a = map_checked(f->dev, page_to_phys(pg), 4096, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->dev, page_to_phys(pg), 4096, DMA_BIDIRECTIONAL, 0);
 	dma_free_coherent(f->dev, 4096, page_address(pg), a);
 	expect_report(f->m, f->dev,
 		      "device driver frees DMA memory with wrong function [device address=0x%016llx] [size=4096 bytes] [mapped as phy] [unmapped as coherent]",
@@ -286,7 +276,7 @@ static void test_sync_checks(void **state)
 		      "device driver tries to sync DMA memory it has not allocated [device address=0x%016llx] [size=64 bytes]",
 		      (unsigned long long)f->phys);
 
-	a = map_checked(f->dev, f->phys, 4096, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys, 4096, DMA_FROM_DEVICE, 0);
 	/* inside the mapping, right direction: fine */
 	dma_sync_single_for_cpu(f->dev, a + 1024, 1024, DMA_FROM_DEVICE);
 	dma_sync_single_for_device(f->dev, a, 4096, DMA_FROM_DEVICE);
@@ -328,7 +318,7 @@ static void test_sync_checks(void **state)
 	dma_unmap_phys(f->dev, a, 4096, DMA_FROM_DEVICE, 0);
 
 	/* device read-only memory synced for the cpu as FROM_DEVICE */
-	a = map_checked(f->dev, f->phys, 4096, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys, 4096, DMA_TO_DEVICE, 0);
 	dma_sync_single_for_cpu(f->dev, a, 4096, DMA_FROM_DEVICE);
 	assert_int_equal(ERRS(f->m), 8);
 	expect_report(f->m, f->dev,
@@ -341,7 +331,7 @@ static void test_sync_checks(void **state)
 	dma_unmap_phys(f->dev, a, 4096, DMA_TO_DEVICE, 0);
 
 	/* BIDIRECTIONAL mappings accept any direction */
-	a = map_checked(f->dev, f->phys, 4096, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->dev, f->phys, 4096, DMA_BIDIRECTIONAL, 0);
 	dma_sync_single_for_cpu(f->dev, a, 4096, DMA_FROM_DEVICE);
 	dma_sync_single_for_device(f->dev, a, 4096, DMA_TO_DEVICE);
 	assert_int_equal(ERRS(f->m), 8);
@@ -362,8 +352,8 @@ static void test_leaks_at_unbind(void **state)
 	sim_device_unbind(f->dev);	/* nothing pending: silence */
 	assert_int_equal(ERRS(f->m), 0);
 
-	a = map_checked(f->dev, f->phys, 4096, DMA_TO_DEVICE, 0);
-	b = map_checked(f->dev, f->phys + 4096, 4096, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys, 4096, DMA_TO_DEVICE, 0);
+	b = map_phys_ok(f->dev, f->phys + 4096, 4096, DMA_TO_DEVICE, 0);
 	sim_device_unbind(f->dev1);	/* not dev1's */
 	assert_int_equal(ERRS(f->m), 0);
 	sim_device_unbind(f->dev);
@@ -386,41 +376,41 @@ static void test_cacheline_overlap(void **state)
 	dma_addr_t a, b, r1, r2, many[9];
 
 	/* Two FROM_DEVICE mappings starting in one cache line. */
-	a = map_checked(f->dev, f->phys, 16, DMA_FROM_DEVICE, 0);
-	b = map_checked(f->dev, f->phys + 16, 16, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys, 16, DMA_FROM_DEVICE, 0);
+	b = map_phys_ok(f->dev, f->phys + 16, 16, DMA_FROM_DEVICE, 0);
 	assert_int_equal(ERRS(f->m), 1);
 	expect_report(f->m, f->dev,
 		      "cacheline tracking EEXIST, overlapping mappings aren't supported");
 	dma_unmap_phys(f->dev, b, 16, DMA_FROM_DEVICE, 0);
 	dma_unmap_phys(f->dev, a, 16, DMA_FROM_DEVICE, 0);
 	/* BIDIRECTIONAL counts as device-writable too */
-	a = map_checked(f->dev, f->phys, 16, DMA_BIDIRECTIONAL, 0);
-	b = map_checked(f->dev, f->phys + 48, 16, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys, 16, DMA_BIDIRECTIONAL, 0);
+	b = map_phys_ok(f->dev, f->phys + 48, 16, DMA_FROM_DEVICE, 0);
 	assert_int_equal(ERRS(f->m), 2);
 	dma_unmap_phys(f->dev, b, 16, DMA_FROM_DEVICE, 0);
 	dma_unmap_phys(f->dev, a, 16, DMA_BIDIRECTIONAL, 0);
 	/* after both are gone the line is free again */
-	a = map_checked(f->dev, f->phys, 16, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys, 16, DMA_FROM_DEVICE, 0);
 	dma_unmap_phys(f->dev, a, 16, DMA_FROM_DEVICE, 0);
 	/* the next line is a different line */
-	a = map_checked(f->dev, f->phys, 64, DMA_FROM_DEVICE, 0);
-	b = map_checked(f->dev, f->phys + 64, 64, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys, 64, DMA_FROM_DEVICE, 0);
+	b = map_phys_ok(f->dev, f->phys + 64, 64, DMA_FROM_DEVICE, 0);
 	dma_unmap_phys(f->dev, b, 64, DMA_FROM_DEVICE, 0);
 	dma_unmap_phys(f->dev, a, 64, DMA_FROM_DEVICE, 0);
 	assert_int_equal(ERRS(f->m), 2);
 
 	/* TO_DEVICE overlaps are legitimate. */
-	a = map_checked(f->dev, f->phys, 16, DMA_TO_DEVICE, 0);
-	b = map_checked(f->dev, f->phys + 16, 16, DMA_TO_DEVICE, 0);
-	r1 = map_checked(f->dev, f->phys + 32, 16, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys, 16, DMA_TO_DEVICE, 0);
+	b = map_phys_ok(f->dev, f->phys + 16, 16, DMA_TO_DEVICE, 0);
+	r1 = map_phys_ok(f->dev, f->phys + 32, 16, DMA_FROM_DEVICE, 0);
 	assert_int_equal(ERRS(f->m), 2);
 	dma_unmap_phys(f->dev, r1, 16, DMA_FROM_DEVICE, 0);
 	dma_unmap_phys(f->dev, b, 16, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(f->dev, a, 16, DMA_TO_DEVICE, 0);
 
 	/* DMA_ATTR_SKIP_CPU_SYNC: the driver manages the cache itself. */
-	a = map_checked(f->dev, f->phys, 16, DMA_FROM_DEVICE, 0);
-	b = map_checked(f->dev, f->phys + 16, 16, DMA_FROM_DEVICE,
+	a = map_phys_ok(f->dev, f->phys, 16, DMA_FROM_DEVICE, 0);
+	b = map_phys_ok(f->dev, f->phys + 16, 16, DMA_FROM_DEVICE,
 			DMA_ATTR_SKIP_CPU_SYNC);
 	assert_int_equal(ERRS(f->m), 2);
 	dma_unmap_phys(f->dev, b, 16, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
@@ -439,7 +429,7 @@ static void test_cacheline_overlap(void **state)
 	/* More than 7 overlaps of one line is a leak warning. */
 	warns = sim_report_count_kind(f->m, SIM_REPORT_WARN);
 	for (int i = 0; i < 9; i++)
-		many[i] = map_checked(f->dev, f->phys + 4 * (phys_addr_t)i, 4,
+		many[i] = map_phys_ok(f->dev, f->phys + 4 * (phys_addr_t)i, 4,
 				      DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), warns + 1);
 	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
@@ -450,7 +440,7 @@ static void test_cacheline_overlap(void **state)
 	assert_int_equal(ERRS(f->m), 2);
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	/* and the line is tracked from scratch afterwards */
-	a = map_checked(f->dev, f->phys, 16, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(f->dev, f->phys, 16, DMA_FROM_DEVICE, 0);
 	dma_unmap_phys(f->dev, a, 16, DMA_FROM_DEVICE, 0);
 	assert_int_equal(ERRS(f->m), 2);
 }
@@ -478,9 +468,9 @@ static void test_device_access_checks(void **state)
 		      (unsigned long long)f->phys + 4096);
 	assert_int_equal(ERRS(f->m), 2);
 
-	to = map_checked(f->dev, f->phys, 1024, DMA_TO_DEVICE, 0);
-	from = map_checked(f->dev, f->phys + 4096, 1024, DMA_FROM_DEVICE, 0);
-	bi = map_checked(f->dev, f->phys + 8192, 1024, DMA_BIDIRECTIONAL, 0);
+	to = map_phys_ok(f->dev, f->phys, 1024, DMA_TO_DEVICE, 0);
+	from = map_phys_ok(f->dev, f->phys + 4096, 1024, DMA_FROM_DEVICE, 0);
+	bi = map_phys_ok(f->dev, f->phys + 8192, 1024, DMA_BIDIRECTIONAL, 0);
 
 	/* allowed directions */
 	assert_int_equal(sim_dma_read(f->dev, to, buf, 1024), 0);
@@ -514,8 +504,8 @@ static void test_device_access_checks(void **state)
 	assert_int_equal(ERRS(f->m), 6);
 
 	/* two adjacent mappings cover one access */
-	a = map_checked(f->dev, f->phys + 12288, 2048, DMA_TO_DEVICE, 0);
-	b = map_checked(f->dev, f->phys + 12288 + 2048, 2048, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->dev, f->phys + 12288, 2048, DMA_TO_DEVICE, 0);
+	b = map_phys_ok(f->dev, f->phys + 12288 + 2048, 2048, DMA_BIDIRECTIONAL, 0);
 	assert_int_equal(sim_dma_read(f->dev, a, buf, 4096), 0);
 	assert_int_equal(ERRS(f->m), 6);
 	dma_unmap_phys(f->dev, b, 2048, DMA_BIDIRECTIONAL, 0);
@@ -565,7 +555,7 @@ static void test_noncoherent_not_written_back(void **state)
 
 	assert_non_null(pg);
 	fill_pattern(cpu, 256, 1);
-	a = map_checked(dev, page_to_phys(pg), 256, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, page_to_phys(pg), 256, DMA_TO_DEVICE, 0);
 	assert_int_equal(sim_dma_read(dev, a, buf, 256), 0);
 	assert_int_equal(ERRS(m), 0);
 
@@ -645,15 +635,6 @@ static char *dump_to_string(struct sim_machine *m, struct device *dev)
 	return s;
 }
 
-static int count_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 static void expect_line(const char *dump, struct device *dev,
 			const char *type, phys_addr_t p, dma_addr_t d, u64 len,
 			const char *dir, const char *maperr)
@@ -681,8 +662,8 @@ static void test_entries_and_dump(void **state)
 
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	a = dma_map_phys(f->dev, f->phys + 0x40, 0x100, DMA_TO_DEVICE, 0);
-	b = map_checked(f->dev, f->phys + 0x1000, 0x2000, DMA_FROM_DEVICE, 0);
-	c1 = map_checked(f->dev1, f->phys + 0x3000, 0x80, DMA_BIDIRECTIONAL, 0);
+	b = map_phys_ok(f->dev, f->phys + 0x1000, 0x2000, DMA_FROM_DEVICE, 0);
+	c1 = map_phys_ok(f->dev1, f->phys + 0x3000, 0x80, DMA_BIDIRECTIONAL, 0);
 	cpu = dma_alloc_coherent(f->dev, 4096, &h, GFP_KERNEL);
 	assert_non_null(cpu);
 	sg_init_table(sg, 2);

@@ -94,16 +94,6 @@ static struct sim_dma_stats stats(struct sim_machine *m)
 	return s;
 }
 
-static dma_addr_t map_checked(struct device *dev, phys_addr_t phys,
-			      size_t size, enum dma_data_direction dir,
-			      unsigned long attrs)
-{
-	dma_addr_t a = dma_map_phys(dev, phys, size, dir, attrs);
-
-	assert_int_equal(dma_mapping_error(dev, a), 0);
-	return a;
-}
-
 /* ------------------------------------------------------------------------ */
 /* dma_map_phys on a coherent device                                        */
 /* ------------------------------------------------------------------------ */
@@ -121,21 +111,21 @@ static void test_map_phys_coherent(void **state)
 
 	/* TO_DEVICE: the device reads what the CPU wrote. */
 	fill_pattern(cpu, PAGE_SIZE, 1);
-	a = map_checked(dev, phys, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, phys, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	assert_int_equal(a, phys);
 	assert_int_equal(sim_dma_read(dev, a, buf, PAGE_SIZE), 0);
 	assert_memory_equal(buf, cpu, PAGE_SIZE);
 	dma_unmap_phys(dev, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
 
 	/* FROM_DEVICE: device writes are visible to the CPU at once. */
-	a = map_checked(dev, phys, PAGE_SIZE, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, phys, PAGE_SIZE, DMA_FROM_DEVICE, 0);
 	fill_pattern(pat, PAGE_SIZE, 2);
 	assert_int_equal(sim_dma_write(dev, a, pat, PAGE_SIZE), 0);
 	assert_memory_equal(cpu, pat, PAGE_SIZE);
 	dma_unmap_phys(dev, a, PAGE_SIZE, DMA_FROM_DEVICE, 0);
 
 	/* A sub-page mapping keeps the offset. */
-	a = map_checked(dev, phys + 100, 200, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(dev, phys + 100, 200, DMA_BIDIRECTIONAL, 0);
 	assert_int_equal(a, phys + 100);
 	fill_pattern(pat, 200, 3);
 	assert_int_equal(sim_dma_write(dev, a, pat, 200), 0);
@@ -316,7 +306,7 @@ static void test_mmio_never_bounced_confidential(void **state)
 	assert_int_equal(sim_dma_debug_entries(m, NULL), 0);
 
 	/* RAM is bounced on the same machine. */
-	a = map_checked(dev, page_to_phys(pg), 4096, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, page_to_phys(pg), 4096, DMA_TO_DEVICE, 0);
 	assert_true(in_swiotlb(m, a, 4096));
 	assert_int_equal(stats(m).bounced_maps, s0.bounced_maps + 1);
 	dma_unmap_phys(dev, a, 4096, DMA_TO_DEVICE, 0);
@@ -522,7 +512,7 @@ static void test_legacy_ops_dispatch(void **state)
 
 	set_dma_ops(dev, NULL);
 	assert_null(get_dma_ops(dev));
-	a = map_checked(dev, page_to_phys(pg), 64, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, page_to_phys(pg), 64, DMA_TO_DEVICE, 0);
 	assert_int_equal(a, page_to_phys(pg));
 	dma_unmap_phys(dev, a, 64, DMA_TO_DEVICE, 0);
 	assert_int_equal(ops_log.map_page, 1);
@@ -558,7 +548,7 @@ static void test_invalid_direction(void **state)
 	assert_int_equal(sim_dma_debug_entries(m, NULL), 0);
 
 	/* Unmap and sync with a bad direction are refused too. */
-	a = map_checked(dev, phys, 64, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, phys, 64, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(dev, a, 64, (enum dma_data_direction)7, 0);
 	assert_int_equal(sim_report_count_kind(m, SIM_REPORT_BUG), bugs + 4);
 	assert_int_equal(sim_dma_debug_entries(m, dev), 1);
@@ -665,7 +655,7 @@ static void test_32bit_mask_bounces(void **state)
 	/* TO_DEVICE: the bounce buffer holds the data at map time. */
 	fill_pattern(cpu, PAGE_SIZE, 11);
 	memcpy(orig, cpu, PAGE_SIZE);
-	a = map_checked(dev, phys, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, phys, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	assert_true(a < SZ_4G);
 	assert_true(in_swiotlb(m, a, PAGE_SIZE));
 	assert_true(is_swiotlb_buffer(dev, dma_to_phys(dev, a)));
@@ -680,7 +670,7 @@ static void test_32bit_mask_bounces(void **state)
 	assert_memory_equal(cpu, orig, PAGE_SIZE);
 
 	/* FROM_DEVICE: the CPU sees the data only at unmap. */
-	a = map_checked(dev, phys, PAGE_SIZE, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, phys, PAGE_SIZE, DMA_FROM_DEVICE, 0);
 	assert_true(in_swiotlb(m, a, PAGE_SIZE));
 	fill_pattern(pat, PAGE_SIZE, 13);
 	assert_int_equal(sim_dma_write(dev, a, pat, PAGE_SIZE), 0);
@@ -690,7 +680,7 @@ static void test_32bit_mask_bounces(void **state)
 
 	/* BIDIRECTIONAL: both ways, with a sub-page offset. */
 	fill_pattern(cpu, PAGE_SIZE, 14);
-	a = map_checked(dev, phys + 0x123, 1000, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(dev, phys + 0x123, 1000, DMA_BIDIRECTIONAL, 0);
 	assert_true(in_swiotlb(m, a, 1000));
 	assert_int_equal(sim_dma_read(dev, a, buf, 1000), 0);
 	assert_memory_equal(buf, cpu + 0x123, 1000);
@@ -706,7 +696,7 @@ static void test_32bit_mask_bounces(void **state)
 	{
 		struct page *lo = alloc_low(m, 0);
 
-		a = map_checked(dev, page_to_phys(lo), 64, DMA_TO_DEVICE, 0);
+		a = map_phys_ok(dev, page_to_phys(lo), 64, DMA_TO_DEVICE, 0);
 		assert_int_equal(a, page_to_phys(lo));
 		dma_unmap_phys(dev, a, 64, DMA_TO_DEVICE, 0);
 		sim_free_pages(m, lo, 0);
@@ -736,7 +726,7 @@ static void test_no_swiotlb_overflow(void **state)
 	assert_int_equal(dma_max_mapping_size(dev), SIZE_MAX);
 	assert_true(dma_addressing_limited(dev));
 
-	a = map_checked(dev, page_to_phys(lo), 64, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, page_to_phys(lo), 64, DMA_FROM_DEVICE, 0);
 	assert_int_equal(a, page_to_phys(lo));
 	dma_unmap_phys(dev, a, 64, DMA_FROM_DEVICE, 0);
 	assert_int_equal(sim_dma_debug_errors(m), 0);
@@ -766,7 +756,7 @@ static void test_dram_bus_offset(void **state)
 	assert_int_equal(dma_to_phys(dev, 0x1000), (phys_addr_t)-1);
 
 	fill_pattern(page_address(pg), 128, 21);
-	a = map_checked(dev, phys, 128, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, phys, 128, DMA_TO_DEVICE, 0);
 	assert_int_equal(a, phys + DRAM_OFF);
 	assert_int_equal(sim_dma_read(dev, a, buf, 128), 0);
 	assert_memory_equal(buf, page_address(pg), 128);
@@ -812,7 +802,7 @@ static void test_bus_dma_limit_bounces(void **state)
 
 	/* ...so the mapping bounces below the limit. */
 	fill_pattern(page_address(pg), 256, 31);
-	a = map_checked(dev, phys, 256, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(dev, phys, 256, DMA_BIDIRECTIONAL, 0);
 	assert_true(a < SZ_4G);
 	assert_true(in_swiotlb(m, a, 256));
 	assert_int_equal(sim_dma_read(dev, a, buf, sizeof(buf)), 0);
@@ -847,7 +837,7 @@ static void test_noncoherent_cpu_to_device(void **state)
 
 	/* The map cleans the CPU's lines: the device sees A. */
 	memcpy(cpu, a_pat, sizeof(a_pat));
-	a = map_checked(dev, phys, sizeof(a_pat), DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, phys, sizeof(a_pat), DMA_TO_DEVICE, 0);
 	assert_int_equal(a, phys);
 	assert_int_equal(sim_dma_read(dev, a, buf, sizeof(buf)), 0);
 	assert_memory_equal(buf, a_pat, sizeof(buf));
@@ -895,7 +885,7 @@ static void test_noncoherent_device_to_cpu(void **state)
 	memcpy(old, cpu, sizeof(old));
 
 	/* sync_single_for_cpu makes the device's data visible */
-	a = map_checked(dev, phys, sizeof(pat), DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, phys, sizeof(pat), DMA_FROM_DEVICE, 0);
 	fill_pattern(pat, sizeof(pat), 52);
 	assert_int_equal(sim_dma_write(dev, a, pat, sizeof(pat)), 0);
 	assert_memory_equal(cpu, old, sizeof(old));
@@ -929,7 +919,7 @@ static void test_noncoherent_skip_cpu_sync(void **state)
 	fill_pattern(pat, sizeof(pat), 61);
 	memcpy(cpu, pat, sizeof(pat));
 	s0 = stats(m);
-	a = map_checked(dev, phys, sizeof(pat), DMA_TO_DEVICE,
+	a = map_phys_ok(dev, phys, sizeof(pat), DMA_TO_DEVICE,
 			DMA_ATTR_SKIP_CPU_SYNC);
 	s1 = stats(m);
 	assert_int_equal(s1.cache_ops, s0.cache_ops);
@@ -942,7 +932,7 @@ static void test_noncoherent_skip_cpu_sync(void **state)
 	assert_int_equal(stats(m).cache_ops, s0.cache_ops);
 
 	/* The unmap with SKIP_CPU_SYNC does not invalidate either. */
-	a = map_checked(dev, phys, sizeof(pat), DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, phys, sizeof(pat), DMA_FROM_DEVICE, 0);
 	fill_pattern(buf, sizeof(buf), 62);
 	assert_int_equal(sim_dma_write(dev, a, buf, sizeof(buf)), 0);
 	s0 = stats(m);
@@ -971,7 +961,7 @@ static void test_noncoherent_partial_cacheline(void **state)
 	 * [32,96): the second half of line 0 and the first half of line 1. */
 	memset(cpu, 0x11, 128);
 	memcpy(old, cpu + 32, sizeof(old));
-	a = map_checked(dev, phys + 32, 64, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, phys + 32, 64, DMA_FROM_DEVICE, 0);
 	/* The CPU updates its neighbouring field after the map. */
 	memset(neighbour, 0x22, sizeof(neighbour));
 	memcpy(cpu, neighbour, sizeof(neighbour));
@@ -1286,7 +1276,7 @@ static void test_need_sync_and_unmap(void **state)
 
 	/* Coherent dma-direct: nothing to sync. With dma-debug on the
 	 * per-address check runs and still says no. */
-	direct = map_checked(dev, page_to_phys(pg), 64, DMA_TO_DEVICE, 0);
+	direct = map_phys_ok(dev, page_to_phys(pg), 64, DMA_TO_DEVICE, 0);
 	assert_true(dev->dma_skip_sync);
 	assert_true(sim_dma_debug_enabled(m));
 	assert_false(dma_need_sync(dev, direct));
@@ -1318,7 +1308,7 @@ static void test_need_sync_and_unmap(void **state)
 
 	/* A bounce resets dma_skip_sync for good; the address still decides. */
 	assert_int_equal(dma_set_mask(dev, DMA_BIT_MASK(32)), 0);
-	bounce = map_checked(dev, page_to_phys(pg) + 64, 64, DMA_TO_DEVICE, 0);
+	bounce = map_phys_ok(dev, page_to_phys(pg) + 64, 64, DMA_TO_DEVICE, 0);
 	assert_true(in_swiotlb(m, bounce, 64));
 	assert_false(dev->dma_skip_sync);
 	assert_true(dma_need_sync(dev, bounce));
@@ -1418,7 +1408,7 @@ static void test_trace_events(void **state)
 
 	assert_non_null(f);
 	sim_trace_set_file(m, f);
-	a = map_checked(dev, page_to_phys(pg), 256, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, page_to_phys(pg), 256, DMA_TO_DEVICE, 0);
 	dma_sync_single_for_cpu(dev, a, 256, DMA_TO_DEVICE);
 	dma_sync_single_for_device(dev, a, 256, DMA_TO_DEVICE);
 	dma_unmap_phys(dev, a, 256, DMA_TO_DEVICE, 0);
@@ -1430,7 +1420,7 @@ static void test_trace_events(void **state)
 	sim_trace_set_file(m, NULL);
 
 	/* Nothing is written once the file is cleared. */
-	a = map_checked(dev, page_to_phys(pg), 256, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, page_to_phys(pg), 256, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(dev, a, 256, DMA_TO_DEVICE, 0);
 	assert_int_equal(sim_trace_events(m), 5);
 

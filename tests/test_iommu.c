@@ -149,50 +149,6 @@ static int fx_teardown(void **state)
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* A naturally aligned block of RAM. */
-struct blk {
-	struct page *pg;
-	unsigned int order;
-	phys_addr_t phys;
-	u8 *cpu;
-	size_t size;
-};
-
-static struct blk blk_get(struct sim_machine *m, size_t bytes)
-{
-	struct blk b = { 0 };
-
-	b.order = (unsigned int)get_order(bytes);
-	b.pg = sim_alloc_pages(m, b.order);
-	assert_non_null(b.pg);
-	b.phys = page_to_phys(b.pg);
-	b.size = PAGE_SIZE << b.order;
-	assert_int_equal(b.phys & (b.size - 1), 0);
-	b.cpu = page_address(b.pg);
-	assert_non_null(b.cpu);
-	return b;
-}
-
-static void blk_put(struct sim_machine *m, struct blk *b)
-{
-	sim_free_pages(m, b->pg, b->order);
-	b->pg = NULL;
-}
-
-static struct page *blk_page(struct blk *b, size_t off)
-{
-	return &b->pg[off >> PAGE_SHIFT];
-}
-
-static dma_addr_t map_ok(struct device *dev, phys_addr_t phys, size_t size,
-			 enum dma_data_direction dir, unsigned long attrs)
-{
-	dma_addr_t a = dma_map_phys(dev, phys, size, dir, attrs);
-
-	assert_int_equal(dma_mapping_error(dev, a), 0);
-	return a;
-}
-
 static unsigned long inval(struct fx *f)
 {
 	return sim_iommu_invalidations(f->m);
@@ -297,7 +253,7 @@ static void test_domain_types(void **state)
 {
 	struct fx *f = FX(state);
 	struct iommu_domain *d = iommu_get_domain_for_dev(f->dev);
-	struct blk b = blk_get(f->m, PAGE_SIZE);
+	struct ram_blk b = ram_blk_get(f->m, PAGE_SIZE);
 	phys_addr_t p;
 	dma_addr_t a;
 	u8 buf[256];
@@ -333,7 +289,7 @@ static void test_domain_types(void **state)
 	assert_false(iommu_is_dma_domain(d));
 	assert_false(device_iommu_mapped(f->pt));
 	fill_pattern(b.cpu, PAGE_SIZE, 1);
-	a = map_ok(f->pt, b.phys + 0x40, sizeof(buf), DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->pt, b.phys + 0x40, sizeof(buf), DMA_TO_DEVICE, 0);
 	assert_int_equal(a, b.phys + 0x40);
 	dev_read_ok(f->pt, a, buf, sizeof(buf));
 	assert_memory_equal(buf, b.cpu + 0x40, sizeof(buf));
@@ -352,10 +308,10 @@ static void test_domain_types(void **state)
 	assert_false(device_iommu_mapped(f->direct));
 	assert_int_equal(sim_iommu_lookup(f->direct, b.phys, &p, &prot),
 			 -ENOENT);
-	a = map_ok(f->off, b.phys, 64, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->off, b.phys, 64, DMA_TO_DEVICE, 0);
 	assert_int_equal(a, b.phys);
 	dma_unmap_phys(f->off, a, 64, DMA_TO_DEVICE, 0);
-	a = map_ok(f->direct, b.phys, 64, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->direct, b.phys, 64, DMA_TO_DEVICE, 0);
 	assert_int_equal(a, b.phys);
 	dev_read_ok(f->direct, a, buf, 64);
 	dma_unmap_phys(f->direct, a, 64, DMA_TO_DEVICE, 0);
@@ -365,7 +321,7 @@ static void test_domain_types(void **state)
 	assert_ptr_not_equal(iommu_get_domain_for_dev(f->dev),
 			     iommu_get_domain_for_dev(f->dev32));
 	assert_int_equal(dbg_errors(f), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_mode_off_machine(void **state)
@@ -416,7 +372,7 @@ static void test_groups_acs(void **state)
 	char text[2048];
 	struct sim_machine *m;
 	struct device *a1, *a2, *b1, *b2, *c1, *c2, *d1, *e1, *f1, *f2;
-	struct blk b;
+	struct ram_blk b;
 	dma_addr_t a;
 	phys_addr_t p;
 	int prot;
@@ -499,13 +455,13 @@ static void test_groups_acs(void **state)
 
 	/* One group, one domain: a1's mapping is in a2's page table too,
 	 * and not in b2's. */
-	b = blk_get(m, v->granule);
-	a = map_ok(a1, b.phys, 64, DMA_TO_DEVICE, 0);
+	b = ram_blk_get(m, v->granule);
+	a = map_phys_ok(a1, b.phys, 64, DMA_TO_DEVICE, 0);
 	assert_int_equal(sim_iommu_lookup(a2, a, &p, &prot), 0);
 	assert_int_equal(p, b.phys);
 	assert_int_not_equal(sim_iommu_lookup(b2, a, &p, &prot), 0);
 	dma_unmap_phys(a1, a, 64, DMA_TO_DEVICE, 0);
-	blk_put(m, &b);
+	ram_blk_put(m, &b);
 	sim_machine_destroy(m);
 }
 
@@ -517,7 +473,7 @@ static void test_map_offset_sac_mask(void **state)
 {
 	struct fx *f = FX(state);
 	struct iommu_domain *d = iommu_get_domain_for_dev(f->dev);
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	/* beyond the first 4K page inside a large granule */
 	size_t off = (f->g > PAGE_SIZE ? PAGE_SIZE : 0) + 0x234, len = 0x300;
 	u8 buf[0x300];
@@ -526,7 +482,7 @@ static void test_map_offset_sac_mask(void **state)
 	int prot;
 
 	fill_pattern(b.cpu, b.size, 2);
-	a = map_ok(f->dev, b.phys + off, len, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->dev, b.phys + off, len, DMA_BIDIRECTIONAL, 0);
 	/* The buffer's offset inside its granule is kept. */
 	assert_int_equal(a & (f->g - 1), (b.phys + off) & (f->g - 1));
 	/* A 64-bit PCI device gets a 32-bit (SAC) IOVA first. */
@@ -548,7 +504,7 @@ static void test_map_offset_sac_mask(void **state)
 	dma_set_min_align_mask(f->dev, 0);
 
 	/* A 32-bit device: the mask holds. */
-	a32 = map_ok(f->dev32, b.phys + off, len, DMA_TO_DEVICE, 0);
+	a32 = map_phys_ok(f->dev32, b.phys + off, len, DMA_TO_DEVICE, 0);
 	assert_true(a32 + len - 1 <= DMA_BIT_MASK(32));
 	assert_int_equal(a32 & (f->g - 1), (b.phys + off) & (f->g - 1));
 	dev_read_ok(f->dev32, a32, buf, len);
@@ -558,7 +514,7 @@ static void test_map_offset_sac_mask(void **state)
 	dma_unmap_phys(f->dev, a, len, DMA_BIDIRECTIONAL, 0);
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	assert_int_equal(dbg_errors(f), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_map_prot(void **state)
@@ -572,7 +528,7 @@ static void test_map_prot(void **state)
 		{ DMA_FROM_DEVICE, IOMMU_WRITE },
 		{ DMA_BIDIRECTIONAL, IOMMU_READ | IOMMU_WRITE },
 	};
-	struct blk b = blk_get(f->m, f->g);
+	struct ram_blk b = ram_blk_get(f->m, f->g);
 	phys_addr_t bar = pci_resource_start(to_pci_dev(f->peer), 0);
 	const int mask = IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE | IOMMU_MMIO;
 	phys_addr_t p;
@@ -580,7 +536,7 @@ static void test_map_prot(void **state)
 	int prot;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		a = map_ok(f->dev, b.phys + 0x80, 0x100, cases[i].dir, 0);
+		a = map_phys_ok(f->dev, b.phys + 0x80, 0x100, cases[i].dir, 0);
 		assert_int_equal(sim_iommu_lookup(f->dev, a, &p, &prot), 0);
 		assert_int_equal(p, b.phys + 0x80);
 		/* coherent device: IOMMU_CACHE */
@@ -597,18 +553,18 @@ static void test_map_prot(void **state)
 	assert_int_equal(prot & mask, IOMMU_READ | IOMMU_WRITE | IOMMU_MMIO);
 	dma_unmap_resource(f->dev, a, 0x100, DMA_BIDIRECTIONAL, 0);
 
-	a = map_ok(f->dev, bar, 0x100, DMA_TO_DEVICE, DMA_ATTR_MMIO);
+	a = map_phys_ok(f->dev, bar, 0x100, DMA_TO_DEVICE, DMA_ATTR_MMIO);
 	assert_int_equal(sim_iommu_lookup(f->dev, a, &p, &prot), 0);
 	assert_int_equal(prot & mask, IOMMU_READ | IOMMU_MMIO);
 	dma_unmap_phys(f->dev, a, 0x100, DMA_TO_DEVICE, DMA_ATTR_MMIO);
 	assert_int_equal(dbg_errors(f), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_device_access_and_faults(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, f->g);
+	struct ram_blk b = ram_blk_get(f->m, f->g);
 	u8 pat[256], junk[256], buf[256], orig[256];
 	const dma_addr_t hole = 0x10000000ULL;
 	unsigned long f0;
@@ -621,7 +577,7 @@ static void test_device_access_and_faults(void **state)
 	memset(junk, 0x5a, sizeof(junk));
 
 	/* Bidirectional: both ways through the IOVA. */
-	a = map_ok(f->dev, b.phys, sizeof(pat), DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->dev, b.phys, sizeof(pat), DMA_BIDIRECTIONAL, 0);
 	dev_read_ok(f->dev, a, buf, sizeof(buf));
 	assert_memory_equal(buf, orig, sizeof(buf));
 	fill_pattern(pat, sizeof(pat), 4);
@@ -631,7 +587,7 @@ static void test_device_access_and_faults(void **state)
 	memcpy(b.cpu, orig, sizeof(orig));
 
 	/* A device write to a DMA_TO_DEVICE mapping: permission fault. */
-	a = map_ok(f->dev, b.phys, sizeof(pat), DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->dev, b.phys, sizeof(pat), DMA_TO_DEVICE, 0);
 	f0 = faults(f);
 	assert_int_equal(sim_dma_write(f->dev, a, junk, sizeof(junk)), -EFAULT);
 	assert_int_equal(faults(f), f0 + 1);
@@ -644,7 +600,7 @@ static void test_device_access_and_faults(void **state)
 
 	/* A device read of a DMA_FROM_DEVICE mapping: permission fault. */
 	sim_report_clear(f->m);
-	a = map_ok(f->dev, b.phys, sizeof(pat), DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(f->dev, b.phys, sizeof(pat), DMA_FROM_DEVICE, 0);
 	assert_int_equal(sim_dma_read(f->dev, a, buf, sizeof(buf)), -EFAULT);
 	assert_int_equal(faults(f), f0 + 2);
 	assert_true(sim_report_find(f->m, SIM_REPORT_IOMMU_FAULT, "permission"));
@@ -661,7 +617,7 @@ static void test_device_access_and_faults(void **state)
 	assert_int_equal(sim_dma_write(f->dev, hole, junk, 16), -EFAULT);
 	assert_int_equal(faults(f), f0 + 4);
 	assert_true(sim_report_find(f->m, SIM_REPORT_IOMMU_FAULT, "not mapped"));
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /*
@@ -718,7 +674,7 @@ static void test_reserved_regions(void **state)
 	struct fill *fl = calloc(1, sizeof(*fl));
 	/* the top of the 32-bit space down to below the x86 MSI window */
 	const unsigned int n = (unsigned int)((SZ_4G - 0xfee00000ULL) / SZ_1M) + 8;
-	struct blk b = blk_get(f->m, SZ_1M);
+	struct ram_blk b = ram_blk_get(f->m, SZ_1M);
 	dma_addr_t *as = calloc(n, sizeof(*as));
 	u64 expect = SZ_4G / f->g - 1;	/* frame 0 is never handed out */
 	bool below_msi = false;
@@ -731,7 +687,7 @@ static void test_reserved_regions(void **state)
 	/* Streaming maps (TO_DEVICE of one buffer, which dma-debug allows),
 	 * from the top of the 32-bit space down across the MSI window. */
 	for (unsigned int i = 0; i < n; i++) {
-		as[i] = map_ok(f->dev, b.phys, SZ_1M, DMA_TO_DEVICE, 0);
+		as[i] = map_phys_ok(f->dev, b.phys, SZ_1M, DMA_TO_DEVICE, 0);
 		check_not_reserved(r, nr, as[i], SZ_1M);
 		if (as[i] < 0xfee00000ULL)
 			below_msi = true;
@@ -760,7 +716,7 @@ static void test_reserved_regions(void **state)
 	assert_int_equal(a, DMA_MAPPING_ERROR);
 	assert_true(dma_mapping_error(f->dev32, a));
 	unfill(f->dev32, fl);
-	a = map_ok(f->dev32, b.phys, 64, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->dev32, b.phys, 64, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(f->dev32, a, 64, DMA_TO_DEVICE, 0);
 
 	/* A 64-bit device whose 32-bit space is full falls back above 4G. */
@@ -770,7 +726,7 @@ static void test_reserved_regions(void **state)
 	fill_space(f, f->dev, fl, r, nr);
 	assert_int_equal(fl->frames, expect);
 	assert_int_equal(dma_set_mask(f->dev, DMA_BIT_MASK(64)), 0);
-	a = map_ok(f->dev, b.phys, 64, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->dev, b.phys, 64, DMA_TO_DEVICE, 0);
 	assert_true(a >= SZ_4G);
 	assert_true(a <= iommu_get_domain_for_dev(f->dev)->geometry.aperture_end);
 	check_not_reserved(r, nr, a, 64);
@@ -780,7 +736,7 @@ static void test_reserved_regions(void **state)
 	assert_int_equal(dbg_errors(f), 0);
 	free(as);
 	free(fl);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -790,7 +746,7 @@ static void test_reserved_regions(void **state)
 static void test_strict_unmap_faults(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, f->g);
+	struct ram_blk b = ram_blk_get(f->m, f->g);
 	unsigned long i0, f0;
 	u8 buf[128];
 	dma_addr_t a;
@@ -798,7 +754,7 @@ static void test_strict_unmap_faults(void **state)
 	if (f->lazy)
 		skip();
 	fill_pattern(b.cpu, f->g, 5);
-	a = map_ok(f->dev, b.phys, sizeof(buf), DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->dev, b.phys, sizeof(buf), DMA_BIDIRECTIONAL, 0);
 	dev_read_ok(f->dev, a, buf, sizeof(buf));	/* in the IOTLB now */
 	i0 = inval(f);
 	f0 = faults(f);
@@ -813,7 +769,7 @@ static void test_strict_unmap_faults(void **state)
 	for (int k = 0; k < 5; k++) {
 		unsigned long before = inval(f);
 
-		a = map_ok(f->dev, b.phys + 64 * k, 64, DMA_TO_DEVICE, 0);
+		a = map_phys_ok(f->dev, b.phys + 64 * k, 64, DMA_TO_DEVICE, 0);
 		dev_read_ok(f->dev, a, buf, 64);
 		assert_int_equal(inval(f), before);
 		dma_unmap_phys(f->dev, a, 64, DMA_TO_DEVICE, 0);
@@ -822,7 +778,7 @@ static void test_strict_unmap_faults(void **state)
 	}
 	assert_int_equal(inval(f), i0 + 6);
 	assert_int_equal(sim_iommu_flush_queue(f->dev), -EINVAL);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /*
@@ -836,7 +792,7 @@ static void test_stats_accessors(void **state)
 	const size_t sizes[3] = { 1, 2, 64 };	/* granules; 64 is not cached */
 	struct sim_iommu_iova_stats st;
 	dma_addr_t a[3];
-	struct blk b = blk_get(f->m, 64 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 64 * f->g);
 	long pt0, pt1;
 
 	assert_int_equal(sim_iommu_pt_pages(f->direct), -ENOENT);
@@ -855,7 +811,7 @@ static void test_stats_accessors(void **state)
 	assert_int_equal(st.peak_held, 0);
 
 	for (int i = 0; i < 3; i++)
-		a[i] = map_ok(f->dev, b.phys, sizes[i] * f->g, DMA_TO_DEVICE, 0);
+		a[i] = map_phys_ok(f->dev, b.phys, sizes[i] * f->g, DMA_TO_DEVICE, 0);
 	pt1 = sim_iommu_pt_pages(f->dev);
 	assert_true(pt1 > pt0);
 	assert_int_equal(sim_iommu_iova_stats(f->dev, &st), 0);
@@ -882,7 +838,7 @@ static void test_stats_accessors(void **state)
 	assert_int_equal(st.peak_held, 67 * f->g);
 
 	/* a cache hit takes nothing from the tree: the peak does not move */
-	a[0] = map_ok(f->dev, b.phys, f->g, DMA_TO_DEVICE, 0);
+	a[0] = map_phys_ok(f->dev, b.phys, f->g, DMA_TO_DEVICE, 0);
 	assert_int_equal(sim_iommu_iova_stats(f->dev, &st), 0);
 	assert_int_equal(st.live, f->g);
 	assert_int_equal(st.held, 3 * f->g);
@@ -890,14 +846,14 @@ static void test_stats_accessors(void **state)
 	dma_unmap_phys(f->dev, a[0], f->g, DMA_TO_DEVICE, 0);
 	if (f->lazy)
 		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /* Lazy: map A, let the device use it, unmap it: the IOTLB still holds it. */
-static dma_addr_t lazy_unmap_used(struct fx *f, struct blk *b, u8 *buf,
+static dma_addr_t lazy_unmap_used(struct fx *f, struct ram_blk *b, u8 *buf,
 				  size_t len)
 {
-	dma_addr_t a = map_ok(f->dev, b->phys, len, DMA_BIDIRECTIONAL, 0);
+	dma_addr_t a = map_phys_ok(f->dev, b->phys, len, DMA_BIDIRECTIONAL, 0);
 	unsigned long i0;
 
 	dev_read_ok(f->dev, a, buf, len);
@@ -911,7 +867,7 @@ static dma_addr_t lazy_unmap_used(struct fx *f, struct blk *b, u8 *buf,
 static void test_lazy_stale_until_flush(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	unsigned long i0, f0;
 	struct fq s0, s;
 	phys_addr_t p;
@@ -930,7 +886,7 @@ static void test_lazy_stale_until_flush(void **state)
 	assert_int_equal(s.flushes, s0.flushes);
 
 	/* another DMA operation in the window */
-	c = map_ok(f->dev, b.phys + f->g, 64, DMA_TO_DEVICE, 0);
+	c = map_phys_ok(f->dev, b.phys + f->g, 64, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(f->dev, c, 64, DMA_TO_DEVICE, 0);
 	assert_int_equal(inval(f), i0);
 
@@ -958,13 +914,13 @@ static void test_lazy_stale_until_flush(void **state)
 	/* nothing queued: flushing again costs nothing */
 	assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
 	assert_int_equal(inval(f), i0 + 1);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_lazy_flush_on_timeout(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, f->g);
+	struct ram_blk b = ram_blk_get(f->m, f->g);
 	unsigned long i0, f0;
 	struct fq s;
 	u8 buf[128];
@@ -994,13 +950,13 @@ static void test_lazy_flush_on_timeout(void **state)
 	assert_int_equal(s.flushes, 1);
 	assert_int_equal(sim_dma_read(f->dev, a, buf, sizeof(buf)), -EFAULT);
 	assert_int_equal(faults(f), f0 + 1);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_lazy_flush_when_queue_full(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	unsigned long i0, f0;
 	struct fq s0, s;
 	u8 buf[128];
@@ -1017,7 +973,7 @@ static void test_lazy_flush_when_queue_full(void **state)
 
 	/* FQ_SIZE - 1 more unmaps fill the queue: no invalidation yet. */
 	for (int k = 0; k < FQ_SIZE - 1; k++) {
-		c = map_ok(f->dev, b.phys + f->g, 64, DMA_TO_DEVICE, 0);
+		c = map_phys_ok(f->dev, b.phys + f->g, 64, DMA_TO_DEVICE, 0);
 		dma_unmap_phys(f->dev, c, 64, DMA_TO_DEVICE, 0);
 	}
 	assert_int_equal(inval(f), i0);
@@ -1026,7 +982,7 @@ static void test_lazy_flush_when_queue_full(void **state)
 	assert_int_equal(faults(f), f0);
 
 	/* The FQ_SIZE-th: the queue is flushed, once. */
-	c = map_ok(f->dev, b.phys + f->g, 64, DMA_TO_DEVICE, 0);
+	c = map_phys_ok(f->dev, b.phys + f->g, 64, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(f->dev, c, 64, DMA_TO_DEVICE, 0);
 	s = fq_stats(f->dev);
 	assert_int_equal(s.flushes, s0.flushes + 1);
@@ -1035,13 +991,13 @@ static void test_lazy_flush_when_queue_full(void **state)
 	assert_int_equal(sim_dma_read(f->dev, a, buf, sizeof(buf)), -EFAULT);
 	assert_int_equal(faults(f), f0 + 1);
 	assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_untrusted_always_strict(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, f->g);
+	struct ram_blk b = ram_blk_get(f->m, f->g);
 	unsigned long i0;
 	u8 buf[128];
 	dma_addr_t a;
@@ -1049,7 +1005,7 @@ static void test_untrusted_always_strict(void **state)
 	/* Whatever the unit's mode, the untrusted device's unmap
 	 * invalidates at once. */
 	fill_pattern(b.cpu, f->g, 9);
-	a = map_ok(f->ut, b.phys, f->g, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->ut, b.phys, f->g, DMA_TO_DEVICE, 0);
 	dev_read_ok(f->ut, a, buf, sizeof(buf));
 	assert_memory_equal(buf, b.cpu, sizeof(buf));
 	i0 = inval(f);
@@ -1057,7 +1013,7 @@ static void test_untrusted_always_strict(void **state)
 	assert_int_equal(inval(f), i0 + 1);
 	assert_int_equal(sim_dma_read(f->ut, a, buf, sizeof(buf)), -EFAULT);
 	assert_false(dbg_find(f, "stale IOTLB entry"));
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1160,7 +1116,7 @@ static void dirty_swiotlb(struct fx *f, struct device *dev, phys_addr_t phys)
 static void test_untrusted_bounce(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	const size_t off = 0x300, len = 0x200;
 	u8 *orig = malloc(b.size), *gr = malloc(f->g), *exp = malloc(f->g);
 	u8 data[0x200];
@@ -1181,7 +1137,7 @@ static void test_untrusted_bounce(void **state)
 	sim_dma_stats_get(f->m, &s0);
 
 	/* TO_DEVICE: bounced; the device sees the bytes and zeros around. */
-	a = map_ok(f->ut, b.phys + off, len, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->ut, b.phys + off, len, DMA_TO_DEVICE, 0);
 	assert_true(swiotlb_used(f->ut) > 0);
 	sim_dma_stats_get(f->m, &s1);
 	assert_int_equal(s1.bounced_maps, s0.bounced_maps + 1);
@@ -1197,7 +1153,7 @@ static void test_untrusted_bounce(void **state)
 
 	/* FROM_DEVICE: the device's bytes land in the original at unmap, and
 	 * a write over the whole granule touches nothing else of it. */
-	a = map_ok(f->ut, b.phys + off, len, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(f->ut, b.phys + off, len, DMA_FROM_DEVICE, 0);
 	assert_true(swiotlb_used(f->ut) > 0);
 	base = a & ~(dma_addr_t)(f->g - 1);
 	memset(gr, 0xee, f->g);
@@ -1215,7 +1171,7 @@ static void test_untrusted_bounce(void **state)
 	e0 = dbg_errors(f);
 
 	/* The syncs copy between the original and the bounce slot. */
-	a = map_ok(f->ut, b.phys + off, len, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->ut, b.phys + off, len, DMA_BIDIRECTIONAL, 0);
 	fill_pattern(data, len, 14);
 	memcpy(b.cpu + off, data, len);		/* CPU writes after the map */
 	dev_read_ok(f->ut, a, gr, len);
@@ -1235,7 +1191,7 @@ static void test_untrusted_bounce(void **state)
 	assert_int_equal(dbg_errors(f), e0);
 
 	/* A granule-aligned whole granule is mapped in place. */
-	a = map_ok(f->ut, b.phys + f->g, f->g, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->ut, b.phys + f->g, f->g, DMA_BIDIRECTIONAL, 0);
 	assert_int_equal(swiotlb_used(f->ut), 0);
 	assert_int_equal(a & (f->g - 1), 0);
 	assert_int_equal(sim_iommu_lookup(f->ut, a, &p, &prot), 0);
@@ -1250,7 +1206,7 @@ static void test_untrusted_bounce(void **state)
 	free(orig);
 	free(gr);
 	free(exp);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /*
@@ -1397,7 +1353,7 @@ static void test_sg_one_iova_range(void **state)
 {
 	struct fx *f = FX(state);
 	const unsigned int n = 8, g = (unsigned int)f->g;
-	struct blk b = blk_get(f->m, 2 * n * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * n * f->g);
 	struct page *pages[8];
 	unsigned int offs[8], lens[8];
 	struct scatterlist *sg;
@@ -1410,7 +1366,7 @@ static void test_sg_one_iova_range(void **state)
 	fill_pattern(b.cpu, b.size, 15);
 	for (i = 0; i < n; i++) {
 		/* every other granule: physically discontiguous */
-		pages[i] = blk_page(&b, 2 * i * f->g);
+		pages[i] = ram_blk_page(&b, 2 * i * f->g);
 		offs[i] = 0;
 		lens[i] = g;
 	}
@@ -1462,16 +1418,16 @@ static void test_sg_one_iova_range(void **state)
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	assert_int_equal(dbg_errors(f), 0);
 	sg_free_table(&t);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_sg_partial_granules(void **state)
 {
 	struct fx *f = FX(state);
 	const unsigned int g = (unsigned int)f->g;
-	struct blk b = blk_get(f->m, 4 * f->g);
-	struct page *pages[3] = { blk_page(&b, 0), blk_page(&b, 2 * f->g),
-				  blk_page(&b, 3 * f->g) };
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
+	struct page *pages[3] = { ram_blk_page(&b, 0), ram_blk_page(&b, 2 * f->g),
+				  ram_blk_page(&b, 3 * f->g) };
 	const unsigned int offs[3] = { 0x100, 0, 0 };
 	const unsigned int lens[3] = { 0x300, g, 0x80 };
 	struct scatterlist *s0, *s1;
@@ -1508,17 +1464,17 @@ static void test_sg_partial_granules(void **state)
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	assert_int_equal(dbg_errors(f), 0);
 	sg_free_table(&t);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_sg_untrusted(void **state)
 {
 	struct fx *f = FX(state);
 	const unsigned int g = (unsigned int)f->g;
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	u8 *orig = malloc(b.size), pat[0x100];
-	struct page *pages[3] = { blk_page(&b, 0), blk_page(&b, f->g),
-				  blk_page(&b, 3 * f->g) };
+	struct page *pages[3] = { ram_blk_page(&b, 0), ram_blk_page(&b, f->g),
+				  ram_blk_page(&b, 3 * f->g) };
 	const unsigned int offs[3] = { 0, 0, 0x40 };
 	unsigned int lens[3] = { g, g, 0x100 };
 	struct scatterlist *sg;
@@ -1565,7 +1521,7 @@ static void test_sg_untrusted(void **state)
 	assert_int_equal(dbg_errors(f), 0);
 	sg_free_table(&t);
 	free(orig);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1577,7 +1533,7 @@ static void test_noncoherent_streaming_and_alloc(void **state)
 	struct fx *f = fx_new(FX(state)->v,
 			      &(struct plat_opts){ .noncoherent = true });
 	struct device *dev = f->dev;
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	unsigned long pages0 = sim_ram_pages_allocated(f->m);
 	u8 a_pat[512], c_pat[512], buf[512];
 	phys_addr_t p;
@@ -1590,7 +1546,7 @@ static void test_noncoherent_streaming_and_alloc(void **state)
 
 	/* map cleans: the device sees what the CPU wrote before */
 	memcpy(b.cpu, a_pat, sizeof(a_pat));
-	a = map_ok(dev, b.phys, sizeof(a_pat), DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, b.phys, sizeof(a_pat), DMA_TO_DEVICE, 0);
 	assert_int_equal(sim_iommu_lookup(dev, a, &p, &prot), 0);
 	assert_false(prot & IOMMU_CACHE);
 	dev_read_ok(dev, a, buf, sizeof(buf));
@@ -1598,7 +1554,7 @@ static void test_noncoherent_streaming_and_alloc(void **state)
 	dma_unmap_phys(dev, a, sizeof(a_pat), DMA_TO_DEVICE, 0);
 
 	/* unmap invalidates: the CPU sees what the device wrote */
-	a = map_ok(dev, b.phys + f->g, sizeof(c_pat), DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, b.phys + f->g, sizeof(c_pat), DMA_FROM_DEVICE, 0);
 	assert_int_equal(sim_dma_write(dev, a, c_pat, sizeof(c_pat)), 0);
 	assert_memory_not_equal(b.cpu + f->g, c_pat, sizeof(c_pat));
 	dma_unmap_phys(dev, a, sizeof(c_pat), DMA_FROM_DEVICE, 0);
@@ -1622,7 +1578,7 @@ static void test_noncoherent_streaming_and_alloc(void **state)
 	assert_int_equal(sim_ram_pages_allocated(f->m), pages0);
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	assert_int_equal(dbg_errors(f), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 	fx_free(f);
 }
 
@@ -1774,7 +1730,7 @@ static void test_iova_exhausted(void **state)
 static void test_iova_link_sync(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	const size_t off = (f->g > PAGE_SIZE ? 2 * PAGE_SIZE : 0) + 0x1a0;
 	const size_t len = 2 * f->g;
 	struct dma_iova_state st;
@@ -1829,13 +1785,13 @@ static void test_iova_link_sync(void **state)
 	assert_int_equal(sim_dma_read(f->dev, st.addr, buf, 16), -EFAULT);
 	assert_int_equal(dbg_errors(f), e0 + 1);
 	free(buf);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_link_errors(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	phys_addr_t bar = pci_resource_start(to_pci_dev(f->peer), 0);
 	struct dma_iova_state st;
 	unsigned long e0 = dbg_errors(f);
@@ -1877,13 +1833,13 @@ static void test_iova_link_errors(void **state)
 	assert_int_equal(dma_iova_sync(f->ut, &st, 0, f->g), 0);
 	dma_iova_destroy(f->ut, &st, f->g, DMA_TO_DEVICE, DMA_ATTR_MMIO);
 	assert_int_equal(dbg_errors(f), e0 + 1);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_unlink(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	struct dma_iova_state st;
 	unsigned long e0 = dbg_errors(f), i0, f0;
 	u8 buf[64];
@@ -1945,13 +1901,13 @@ static void test_iova_unlink(void **state)
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	if (f->lazy)
 		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_relink_and_sync_per_link(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	struct dma_iova_state st;
 	unsigned long e0 = dbg_errors(f);
 	u8 buf[128];
@@ -1995,14 +1951,14 @@ static void test_iova_relink_and_sync_per_link(void **state)
 	}
 	assert_int_equal(sim_dma_read(f->dev, st.addr, buf, sizeof(buf)),
 			 -EFAULT);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_destroy_frees(void **state)
 {
 	struct fx *f = FX(state);
 	const size_t len = 8 * f->g;
-	struct blk b = blk_get(f->m, len);
+	struct ram_blk b = ram_blk_get(f->m, len);
 	struct dma_iova_state st, st2, st3;
 	unsigned long i0;
 	phys_addr_t p;
@@ -2043,14 +1999,14 @@ static void test_iova_destroy_frees(void **state)
 	/* dma_iova_free alone never needs an invalidation */
 	assert_int_equal(inval(f), i0 + 1);
 	assert_int_equal(dbg_errors(f), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_256_pages(void **state)
 {
 	struct fx *f = FX(state);
 	const unsigned int n = (unsigned int)(SZ_1M / f->g);
-	struct blk b = blk_get(f->m, 2 * SZ_1M);
+	struct ram_blk b = ram_blk_get(f->m, 2 * SZ_1M);
 	u8 *want = malloc(SZ_1M), *got = malloc(SZ_1M);
 	dma_addr_t *as = calloc(n, sizeof(*as));
 	struct dma_iova_state st;
@@ -2089,7 +2045,7 @@ static void test_iova_256_pages(void **state)
 	if (f->lazy)
 		fl0 = fq_stats(f->dev).flushes;
 	for (unsigned int i = 0; i < n; i++)
-		as[i] = map_ok(f->dev, b.phys + 2 * (u64)i * f->g, f->g,
+		as[i] = map_phys_ok(f->dev, b.phys + 2 * (u64)i * f->g, f->g,
 			       DMA_TO_DEVICE, 0);
 	for (unsigned int i = 0; i < n; i++) {
 		dev_read_ok(f->dev, as[i], got, f->g);
@@ -2111,7 +2067,7 @@ static void test_iova_256_pages(void **state)
 	free(as);
 	free(want);
 	free(got);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /*
@@ -2121,7 +2077,7 @@ static void test_iova_256_pages(void **state)
 static void test_iova_untrusted_bounce(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	const size_t head = 0x100, tail = 0x300;
 	const size_t len = 3 * f->g - head - tail;
 	u8 *orig = malloc(b.size), *buf = malloc(4 * f->g), *pat = malloc(len);
@@ -2190,14 +2146,14 @@ static void test_iova_untrusted_bounce(void **state)
 	free(buf);
 	free(pat);
 	dma_set_min_align_mask(f->ut, 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /* Without min_align_mask: an aligned start with an unaligned tail. */
 static void test_iova_untrusted_tail_only(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	const size_t len = f->g + 0x200;
 	u8 *buf = malloc(2 * f->g);
 	struct dma_iova_state st;
@@ -2224,7 +2180,7 @@ static void test_iova_untrusted_tail_only(void **state)
 	dma_iova_destroy(f->ut, &st, len, DMA_TO_DEVICE, 0);
 	assert_int_equal(swiotlb_used(f->ut), 0);
 	free(buf);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /*
@@ -2235,7 +2191,7 @@ static void test_iova_untrusted_tail_only(void **state)
 static void test_iova_untrusted_no_aligned_middle(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	const size_t head = f->g / 2, len = f->g;
 	u8 *buf = malloc(len);
 	struct dma_iova_state st;
@@ -2251,7 +2207,7 @@ static void test_iova_untrusted_no_aligned_middle(void **state)
 		dma_iova_destroy(f->ut, &st, 0, DMA_TO_DEVICE, 0);
 		dma_set_min_align_mask(f->ut, 0);
 		free(buf);
-		blk_put(f->m, &b);
+		ram_blk_put(f->m, &b);
 		sim_report_clear(f->m);
 		fail_msg("dma_iova_link of %#zx bytes at granule offset %#zx on an untrusted device returned %d",
 			 len, head, ret);
@@ -2264,7 +2220,7 @@ static void test_iova_untrusted_no_aligned_middle(void **state)
 	assert_int_equal(swiotlb_used(f->ut), 0);
 	dma_set_min_align_mask(f->ut, 0);
 	free(buf);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /*
@@ -2274,7 +2230,7 @@ static void test_iova_untrusted_no_aligned_middle(void **state)
 static void test_iova_untrusted_link_pool_full(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	const size_t head = 0x100, len = 2 * f->g - head + 0x200;
 	unsigned int cap = 8192, n = 0;
 	dma_addr_t *as = calloc(cap, sizeof(*as));
@@ -2343,13 +2299,13 @@ static void test_iova_untrusted_link_pool_full(void **state)
 	assert_int_equal(swiotlb_used(f->ut), 0);
 	dma_set_min_align_mask(f->ut, 0);
 	free(as);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_left_at_unbind(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, f->g);
+	struct ram_blk b = ram_blk_get(f->m, f->g);
 	struct dma_iova_state st;
 	unsigned long e0 = dbg_errors(f);
 
@@ -2367,7 +2323,7 @@ static void test_iova_left_at_unbind(void **state)
 	assert_int_equal(dbg_errors(f), e0);
 	if (f->lazy)
 		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_noncoherent(void **state)
@@ -2375,7 +2331,7 @@ static void test_iova_noncoherent(void **state)
 	struct fx *f = fx_new(FX(state)->v,
 			      &(struct plat_opts){ .noncoherent = true });
 	struct device *dev = f->dev;
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	u8 *a_pat = malloc(f->g), *c_pat = malloc(f->g), *buf = malloc(f->g);
 	struct dma_iova_state st;
 	unsigned long e0;
@@ -2443,7 +2399,7 @@ static void test_iova_noncoherent(void **state)
 	free(a_pat);
 	free(c_pat);
 	free(buf);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 	fx_free(f);
 }
 
@@ -2547,8 +2503,8 @@ static int iova_sweep_run(void *ctx)
 static void sweep_iova(struct fx *f, struct device *dev, bool bounce)
 {
 	const size_t g = f->g;
-	struct blk a = blk_get(f->m, 2 * g), b = blk_get(f->m, g),
-		   c = blk_get(f->m, 2 * g);
+	struct ram_blk a = ram_blk_get(f->m, 2 * g), b = ram_blk_get(f->m, g),
+		   c = ram_blk_get(f->m, 2 * g);
 	struct iova_scn s;
 	struct iommu_sweep w = { .f = f, .dev = dev, .scn = &s };
 	u8 *buf, *want;
@@ -2593,9 +2549,9 @@ static void sweep_iova(struct fx *f, struct device *dev, bool bounce)
 	assert_int_equal(dma_set_mask(dev, DMA_BIT_MASK(64)), 0);
 	free(buf);
 	free(want);
-	blk_put(f->m, &a);
-	blk_put(f->m, &b);
-	blk_put(f->m, &c);
+	ram_blk_put(f->m, &a);
+	ram_blk_put(f->m, &b);
+	ram_blk_put(f->m, &c);
 }
 
 /*
@@ -2608,7 +2564,7 @@ static void test_domain_attach_and_ownership(void **state)
 	struct fx *f = FX(state);
 	const size_t g = f->g;
 	const unsigned long uiova = 0x40000000;	/* in the user domain */
-	struct blk a = blk_get(f->m, g), b = blk_get(f->m, g);
+	struct ram_blk a = ram_blk_get(f->m, g), b = ram_blk_get(f->m, g);
 	struct iommu_group *grp = iommu_group_get(f->dev);
 	struct iommu_domain *def = iommu_get_domain_for_dev(f->dev);
 	struct iommu_domain *d, *d2, *dpt, *err;
@@ -2638,7 +2594,7 @@ static void test_domain_attach_and_ownership(void **state)
 	assert_int_equal(iommu_map(d, uiova, b.phys, g, IOMMU_READ | IOMMU_CACHE, 0), 0);
 
 	/* the DMA API's mapping, through the default domain */
-	addr = map_ok(f->dev, a.phys, g, DMA_TO_DEVICE, 0);
+	addr = map_phys_ok(f->dev, a.phys, g, DMA_TO_DEVICE, 0);
 	dev_read_ok(f->dev, addr, buf, g);
 	assert_memory_equal(buf, a.cpu, g);
 
@@ -2710,8 +2666,8 @@ static void test_domain_attach_and_ownership(void **state)
 	iommu_domain_free(dpt);
 	iommu_domain_free(err);		/* error pointers are ignored */
 	free(buf);
-	blk_put(f->m, &a);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &a);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_failnth_iova_api(void **state)
@@ -2760,12 +2716,12 @@ static int sg_sweep_run(void *ctx)
 static void sweep_sg(struct fx *f, struct device *dev)
 {
 	const unsigned int g = (unsigned int)f->g;
-	struct blk b = blk_get(f->m, 8 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 8 * f->g);
 	struct sg_orig o[4] = {
-		{ blk_page(&b, 0), 0, g },
-		{ blk_page(&b, 2 * f->g), 0, 2 * g },
-		{ blk_page(&b, 5 * f->g), 0x40, 0x100 },	/* sub-granule */
-		{ blk_page(&b, 7 * f->g), 0, g },
+		{ ram_blk_page(&b, 0), 0, g },
+		{ ram_blk_page(&b, 2 * f->g), 0, 2 * g },
+		{ ram_blk_page(&b, 5 * f->g), 0x40, 0x100 },	/* sub-granule */
+		{ ram_blk_page(&b, 7 * f->g), 0, g },
 	};
 	struct iommu_sweep w = { .f = f, .dev = dev, .o = o };
 	struct scatterlist *sg;
@@ -2786,7 +2742,7 @@ static void sweep_sg(struct fx *f, struct device *dev)
 	assert_true(iommu_sweep(&w, sg_sweep_run) > 0);
 	assert_int_equal(dma_set_mask(dev, DMA_BIT_MASK(64)), 0);
 	sg_free_table(&t);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_failnth_map_sg(void **state)
@@ -2807,7 +2763,7 @@ static void test_failnth_map_sg(void **state)
 
 struct worker {
 	struct fx *f;
-	struct blk b;
+	struct ram_blk b;
 	unsigned int id;
 	unsigned int errors;
 };
@@ -2865,7 +2821,7 @@ static void test_concurrent_map_unmap(void **state)
 
 	for (unsigned int i = 0; i < THREADS; i++) {
 		w[i] = (struct worker){ .f = f, .id = i };
-		w[i].b = blk_get(f->m, 2 * f->g);
+		w[i].b = ram_blk_get(f->m, 2 * f->g);
 		fill_pattern(w[i].b.cpu, w[i].b.size, 40 + i);
 	}
 	for (unsigned int i = 0; i < THREADS; i++)
@@ -2874,7 +2830,7 @@ static void test_concurrent_map_unmap(void **state)
 		assert_int_equal(pthread_join(th[i], NULL), 0);
 	for (unsigned int i = 0; i < THREADS; i++) {
 		assert_int_equal(w[i].errors, 0);
-		blk_put(f->m, &w[i].b);
+		ram_blk_put(f->m, &w[i].b);
 	}
 	if (f->lazy)
 		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);

@@ -418,15 +418,6 @@ static char *slurp(FILE *f)
 	return s;
 }
 
-static int count_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /*
  * The (only) trace line of @event for @dev, copied into @buf; fails the test
  * when there is none or more than one.

@@ -123,30 +123,6 @@ static void fx_probe(struct fx *f, const struct sim_nvme_params *p,
 /* Memory and requests                                                      */
 /* ------------------------------------------------------------------------ */
 
-struct blk {
-	struct page *pg;
-	unsigned int order;
-	u8 *cpu;
-	size_t size;
-};
-
-static struct blk blk_get(struct sim_machine *m, size_t bytes)
-{
-	struct blk b = { 0 };
-
-	b.order = (unsigned int)get_order(bytes);
-	b.pg = sim_alloc_pages(m, b.order);
-	assert_non_null(b.pg);
-	b.size = PAGE_SIZE << b.order;
-	b.cpu = page_address(b.pg);
-	return b;
-}
-
-static void blk_put(struct sim_machine *m, struct blk *b)
-{
-	sim_free_pages(m, b->pg, b->order);
-}
-
 /* One piece of a request: @len bytes at @off of a block. */
 struct piece {
 	size_t off;
@@ -154,7 +130,7 @@ struct piece {
 };
 
 static void rq_build(struct nvme_dev *n, struct request *rq, blk_opf_t op,
-		     struct blk *b, const struct piece *pc, unsigned int nr)
+		     struct ram_blk *b, const struct piece *pc, unsigned int nr)
 {
 	blk_rq_init(nvme_dev_queue(n), rq, op);
 	for (unsigned int i = 0; i < nr; i++) {
@@ -176,7 +152,7 @@ static size_t pieces_total(const struct piece *pc, unsigned int nr)
 }
 
 /* Gather the pieces of @b into @out (what the device should see). */
-static void gather(const struct blk *b, const struct piece *pc,
+static void gather(const struct ram_blk *b, const struct piece *pc,
 		   unsigned int nr, u8 *out)
 {
 	for (unsigned int i = 0; i < nr; i++) {
@@ -203,7 +179,7 @@ static void write_read_verify(struct fx *f, struct nvme_dev *n, struct device *d
 	size_t total = pieces_total(pc, nr), span = 0;
 	struct request *wr = malloc(sizeof(*wr)), *rd = malloc(sizeof(*rd));
 	struct nvme_rq_result res;
-	struct blk src, dst;
+	struct ram_blk src, dst;
 	u8 *want = malloc(total), *got = malloc(total), *ns;
 	struct nvme_dev_info info;
 	u64 nsbytes;
@@ -215,8 +191,8 @@ static void write_read_verify(struct fx *f, struct nvme_dev *n, struct device *d
 	for (unsigned int i = 0; i < nr; i++)
 		if (pc[i].off + pc[i].len > span)
 			span = pc[i].off + pc[i].len;
-	src = blk_get(f->m, span);
-	dst = blk_get(f->m, span);
+	src = ram_blk_get(f->m, span);
+	dst = ram_blk_get(f->m, span);
 	fill_pattern(src.cpu, src.size, seed);
 	memset(dst.cpu, 0, dst.size);
 	gather(&src, pc, nr, want);
@@ -236,8 +212,8 @@ static void write_read_verify(struct fx *f, struct nvme_dev *n, struct device *d
 	assert_memory_equal(got, want, total);
 	settle(f, d);
 
-	blk_put(f->m, &src);
-	blk_put(f->m, &dst);
+	ram_blk_put(f->m, &src);
+	ram_blk_put(f->m, &dst);
 	free(want);
 	free(got);
 	free(wr);
@@ -819,7 +795,7 @@ static void test_no_sgl(void **state)
 	struct fx *f = FX(state);
 	struct sim_nvme_params p = { .no_sgl = true };
 	const struct piece big[] = { { 0, 64 * 1024 }, { 128 * 1024, 64 * 1024 } };
-	struct blk b;
+	struct ram_blk b;
 	struct request *rq = malloc(sizeof(*rq));
 	struct nvme_stats st;
 	struct nvme_dev_info info;
@@ -831,11 +807,11 @@ static void test_no_sgl(void **state)
 	each_api(f, big, 2, 0, 40);
 	nvme_get_stats(f->n0, &st);
 	assert_int_equal(st.sgl_cmds, 0);
-	b = blk_get(f->m, SZ_8K);
+	b = ram_blk_get(f->m, SZ_8K);
 	blk_rq_init(nvme_dev_queue(f->n0), rq, REQ_OP_WRITE);
 	assert_int_equal(blk_rq_add_page(rq, b.pg, 512, 0), 0);
 	assert_int_equal(blk_rq_add_page(rq, b.pg + 1, 512, 0), -EINVAL);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 	free(rq);
 }
 
@@ -848,12 +824,12 @@ static void test_io_errors(void **state)
 	struct nvme_stats st;
 	unsigned int tag;
 	unsigned long entries;
-	struct blk b;
+	struct ram_blk b;
 
 	assert_non_null(rq);
 	fx_probe(f, &p, NULL);
 	entries = sim_dma_debug_entries(f->m, f->d0);
-	b = blk_get(f->m, SZ_8K);
+	b = ram_blk_get(f->m, SZ_8K);
 	blk_rq_init(nvme_dev_queue(f->n0), rq, REQ_OP_WRITE);
 	assert_int_equal(blk_rq_add_page(rq, b.pg, SZ_8K, 0), 0);
 	/* LBA out of range, completed with an error and unmapped */
@@ -875,7 +851,7 @@ static void test_io_errors(void **state)
 	assert_int_equal(st.commands, 3);
 	/* only the queues, pools and nothing of the requests stay mapped */
 	assert_int_equal(sim_dma_debug_entries(f->m, f->d0), entries);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 	free(rq);
 }
 
@@ -886,12 +862,12 @@ static void test_queue_full(void **state)
 	struct nvme_probe_opts o = { .io_queue_depth = 8 };
 	struct request *rq = calloc(8, sizeof(*rq));
 	unsigned int tags[8];
-	struct blk b;
+	struct ram_blk b;
 	int i;
 
 	assert_non_null(rq);
 	fx_probe(f, NULL, &o);
-	b = blk_get(f->m, 8 * SZ_4K);
+	b = ram_blk_get(f->m, 8 * SZ_4K);
 	fill_pattern(b.cpu, b.size, 50);
 	for (i = 0; i < 7; i++) {
 		blk_rq_init(nvme_dev_queue(f->n0), &rq[i], REQ_OP_WRITE);
@@ -907,7 +883,7 @@ static void test_queue_full(void **state)
 	/* the ring wraps many times */
 	for (i = 0; i < 40; i++)
 		assert_int_equal(nvme_execute_rq(f->n0, 1, &rq[i % 7], 0, NULL), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 	free(rq);
 }
 
@@ -1050,7 +1026,7 @@ static void test_prp_fault_raw(void **state)
 	struct sim_nvme_params p = { .max_queues = 1, .ns_bytes = SZ_1M };
 	struct nvme_command c;
 	struct raw r;
-	struct blk b = blk_get(f->m, 4 * SZ_4K);
+	struct ram_blk b = ram_blk_get(f->m, 4 * SZ_4K);
 	dma_addr_t data, list_dma, cq_dma, sq_dma, bad;
 	u64 *list;
 	void *iocq, *iosq;
@@ -1120,7 +1096,7 @@ static void test_prp_fault_raw(void **state)
 	dma_free_coherent(f->d0, 4096, iosq, sq_dma);
 	dma_free_coherent(f->d0, 4096, iocq, cq_dma);
 	raw_fini(&r);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1179,7 +1155,7 @@ static void test_failnth_io(void **state)
 	struct fx *f = FX(state);
 	struct request *wr = malloc(sizeof(*wr)), *rd = malloc(sizeof(*rd));
 	struct piece pc[40];
-	struct blk src, dst;
+	struct ram_blk src, dst;
 	struct nvme_sweep w = { .f = f, .wr = wr, .rd = rd };
 	/* caches may shrink on a failure, never grow */
 	struct failnth fn = {
@@ -1193,8 +1169,8 @@ static void test_failnth_io(void **state)
 	/* 40 scattered 8K pieces: lists, vectors and IOVA links to fail */
 	for (unsigned int i = 0; i < 40; i++)
 		pc[i] = (struct piece){ (size_t)i * 16 * 1024, 8 * 1024 };
-	src = blk_get(f->m, 40 * 16 * 1024);
-	dst = blk_get(f->m, 40 * 16 * 1024);
+	src = ram_blk_get(f->m, 40 * 16 * 1024);
+	dst = ram_blk_get(f->m, 40 * 16 * 1024);
 	fill_pattern(src.cpu, src.size, 70);
 	rq_build(f->n0, wr, REQ_OP_WRITE, &src, pc, 40);
 	rq_build(f->n0, rd, REQ_OP_READ, &dst, pc, 40);
@@ -1237,8 +1213,8 @@ static void test_failnth_io(void **state)
 		}
 	}
 	assert_int_equal(dma_set_mask(f->d0, DMA_BIT_MASK(64)), 0);
-	blk_put(f->m, &src);
-	blk_put(f->m, &dst);
+	ram_blk_put(f->m, &src);
+	ram_blk_put(f->m, &dst);
 	free(wr);
 	free(rd);
 }
@@ -1258,7 +1234,7 @@ static void *worker_fn(void *arg)
 	struct worker *w = arg;
 	struct fx *f = w->f;
 	struct request *wr = malloc(sizeof(*wr)), *rd = malloc(sizeof(*rd));
-	struct blk src = blk_get(f->m, 64 * 1024), dst = blk_get(f->m, 64 * 1024);
+	struct ram_blk src = ram_blk_get(f->m, 64 * 1024), dst = ram_blk_get(f->m, 64 * 1024);
 
 	for (int round = 0; round < 30 && wr && rd; round++) {
 		/* each worker its own LBAs; two workers share each queue */
@@ -1281,8 +1257,8 @@ static void *worker_fn(void *arg)
 				   SZ_4K))
 				w->failures++;
 	}
-	blk_put(f->m, &src);
-	blk_put(f->m, &dst);
+	ram_blk_put(f->m, &src);
+	ram_blk_put(f->m, &dst);
 	free(wr);
 	free(rd);
 	return NULL;

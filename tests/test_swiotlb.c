@@ -83,15 +83,6 @@ static bool in_pool(struct sim_machine *m, dma_addr_t a, size_t len)
 	return a >= s && a + len <= s + sz;
 }
 
-static dma_addr_t map_ok(struct device *dev, phys_addr_t phys, size_t size,
-			 enum dma_data_direction dir)
-{
-	dma_addr_t a = dma_map_phys(dev, phys, size, dir, 0);
-
-	assert_int_equal(dma_mapping_error(dev, a), 0);
-	return a;
-}
-
 static struct sim_dma_stats stats(struct sim_machine *m)
 {
 	struct sim_dma_stats s;
@@ -137,7 +128,7 @@ static void test_confidential_bounces_everything(void **state)
 			dma_addr_t a;
 
 			fill_pattern(cpu, len, (unsigned int)(s * 3 + d));
-			a = map_ok(dev, phys, len, dir);
+			a = map_phys_ok(dev, phys, len, dir, 0);
 			n++;
 			assert_true(in_pool(m, a, len));
 			assert_true(is_swiotlb_buffer(dev, dma_to_phys(dev, a)));
@@ -265,7 +256,7 @@ static void test_max_mapping_size(void **state)
 	assert_int_equal(IO_TLB_SIZE * IO_TLB_SEGSIZE, max);
 
 	fill_pattern(page_address(blk), max, 3);
-	a = map_ok(dev, page_to_phys(blk), max, DMA_BIDIRECTIONAL);
+	a = map_phys_ok(dev, page_to_phys(blk), max, DMA_BIDIRECTIONAL, 0);
 	assert_true(in_pool(m, a, max));
 	assert_int_equal(swiotlb_used(dev), IO_TLB_SEGSIZE);
 	assert_int_equal(sim_dma_read(dev, a, chk, max), 0);
@@ -311,7 +302,7 @@ static void test_min_align_mask(void **state)
 		static const size_t lens[] = { 512, 8192 };
 
 		for (size_t l = 0; l < 2; l++) {
-			a = map_ok(dev, phys + offs[i], lens[l], DMA_TO_DEVICE);
+			a = map_phys_ok(dev, phys + offs[i], lens[l], DMA_TO_DEVICE, 0);
 			assert_true(in_pool(m, a, lens[l]));
 			assert_int_equal(a & 0xfff, offs[i]);
 			assert_int_equal(sim_dma_read(dev, a, buf, lens[l]), 0);
@@ -320,7 +311,7 @@ static void test_min_align_mask(void **state)
 		}
 	}
 	/* The largest guaranteed mapping fits at the worst offset. */
-	a = map_ok(dev, phys + 0xfff, max, DMA_FROM_DEVICE);
+	a = map_phys_ok(dev, phys + 0xfff, max, DMA_FROM_DEVICE, 0);
 	assert_int_equal(a & 0xfff, 0xfff);
 	fill_pattern(buf, max, 10);
 	assert_int_equal(sim_dma_write(dev, a, buf, max), 0);
@@ -330,14 +321,14 @@ static void test_min_align_mask(void **state)
 
 	dma_set_min_align_mask(dev, 0x7ff);
 	assert_int_equal(swiotlb_max_mapping_size(dev), 256 * SZ_1K - SZ_2K);
-	a = map_ok(dev, phys + 0x3ab, 100, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys + 0x3ab, 100, DMA_TO_DEVICE, 0);
 	assert_int_equal(a & 0x7ff, 0x3ab);
 	dma_unmap_phys(dev, a, 100, DMA_TO_DEVICE, 0);
 
 	/* Without the mask the low bits are not kept. */
 	dma_set_min_align_mask(dev, 0);
 	assert_int_equal(swiotlb_max_mapping_size(dev), 256 * SZ_1K);
-	a = map_ok(dev, phys + 0x3ab, 100, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys + 0x3ab, 100, DMA_TO_DEVICE, 0);
 	assert_int_equal(a & (IO_TLB_SIZE - 1), 0);
 	assert_int_equal(sim_dma_read(dev, a, buf, 100), 0);
 	assert_memory_equal(buf, cpu + 0x3ab, 100);
@@ -403,10 +394,10 @@ static void test_exhaustion_and_recovery(void **state)
 	assert_int_equal(swiotlb_used(dev), 0);
 
 	/* Recovery: the whole segment is one free run again. */
-	a = map_ok(dev, phys, 256 * SZ_1K, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys, 256 * SZ_1K, DMA_TO_DEVICE, 0);
 	assert_int_equal(swiotlb_used(dev), 128);
 	dma_unmap_phys(dev, a, 256 * SZ_1K, DMA_TO_DEVICE, 0);
-	a = map_ok(dev, phys, 100, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys, 100, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(dev, a, 100, DMA_TO_DEVICE, 0);
 	assert_int_equal(swiotlb_used(dev), 0);
 	assert_int_equal(sim_dma_debug_errors(m), 0);
@@ -432,7 +423,7 @@ static void test_sync_directions(void **state)
 
 	/* TO_DEVICE */
 	memcpy(cpu, p1, 1024);
-	a = map_ok(dev, phys, 1024, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys, 1024, DMA_TO_DEVICE, 0);
 	memcpy(cpu, p2, 1024);
 	assert_int_equal(sim_dma_read(dev, a, buf, 1024), 0);
 	assert_memory_equal(buf, p1, 1024);		/* copied at map */
@@ -453,7 +444,7 @@ static void test_sync_directions(void **state)
 	/* FROM_DEVICE: the bounce starts as a copy of the buffer, so stale
 	 * pool contents never leak to the CPU (the kernel's info-leak fix). */
 	memcpy(cpu, p1, 1024);
-	a = map_ok(dev, phys, 1024, DMA_FROM_DEVICE);
+	a = map_phys_ok(dev, phys, 1024, DMA_FROM_DEVICE, 0);
 	sim_dma_debug_enable(m, false);
 	assert_int_equal(sim_dma_read(dev, a, buf, 1024), 0);
 	sim_dma_debug_enable(m, true);
@@ -478,7 +469,7 @@ static void test_sync_directions(void **state)
 
 	/* BIDIRECTIONAL: both syncs copy. */
 	memcpy(cpu, p1, 1024);
-	a = map_ok(dev, phys, 1024, DMA_BIDIRECTIONAL);
+	a = map_phys_ok(dev, phys, 1024, DMA_BIDIRECTIONAL, 0);
 	memcpy(cpu, p2, 1024);
 	dma_sync_single_for_device(dev, a, 1024, DMA_BIDIRECTIONAL);
 	assert_int_equal(sim_dma_read(dev, a, buf, 1024), 0);
@@ -510,8 +501,8 @@ static void test_double_unmap(void **state)
 	dma_addr_t a, b;
 
 	fill_pattern(page_address(pg), PAGE_SIZE, 4);
-	a = map_ok(dev, phys, 2048, DMA_TO_DEVICE);
-	b = map_ok(dev, phys + 1000, 3000, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys, 2048, DMA_TO_DEVICE, 0);
+	b = map_phys_ok(dev, phys + 1000, 3000, DMA_TO_DEVICE, 0);
 	assert_int_equal(swiotlb_used(dev), 1 + 2);
 	dma_unmap_phys(dev, a, 2048, DMA_TO_DEVICE, 0);
 	assert_int_equal(swiotlb_used(dev), 2);
@@ -540,14 +531,14 @@ static void test_double_unmap(void **state)
 	}
 
 	/* The pool still works. */
-	a = map_ok(dev, phys, PAGE_SIZE, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(dev, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	{
 		dma_addr_t many[16];
 
 		for (int i = 0; i < 16; i++)
-			many[i] = map_ok(dev, phys + (phys_addr_t)i * 256, 256,
-					 DMA_TO_DEVICE);
+			many[i] = map_phys_ok(dev, phys + (phys_addr_t)i * 256, 256,
+					 DMA_TO_DEVICE, 0);
 		for (int i = 0; i < 16; i++)
 			for (int j = 0; j < i; j++)
 				assert_true(many[i] != many[j]);
@@ -659,8 +650,8 @@ static void test_concurrent_map_unmap(void **state)
 
 		assert_non_null(a);
 		for (unsigned long i = 0; i < segs; i++)
-			a[i] = map_ok(dev, page_to_phys(blk), 256 * SZ_1K,
-				      DMA_TO_DEVICE);
+			a[i] = map_phys_ok(dev, page_to_phys(blk), 256 * SZ_1K,
+				      DMA_TO_DEVICE, 0);
 		assert_int_equal(swiotlb_used(dev), swiotlb_nslabs(dev));
 		for (unsigned long i = 0; i < segs; i++)
 			dma_unmap_phys(dev, a[i], 256 * SZ_1K, DMA_TO_DEVICE, 0);
@@ -692,11 +683,11 @@ static void test_page_sized_mappings_page_aligned(void **state)
 	assert_non_null(buf);
 	fill_pattern(page_address(blk), 4 * PAGE_SIZE, 8);
 	/* Move the search cursor off a page boundary first. */
-	small = map_ok(dev, phys, 100, DMA_TO_DEVICE);
+	small = map_phys_ok(dev, phys, 100, DMA_TO_DEVICE, 0);
 	assert_int_equal(small & (IO_TLB_SIZE - 1), 0);
 	for (size_t o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
 		for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
-			a = map_ok(dev, phys + offs[o], lens[l], DMA_TO_DEVICE);
+			a = map_phys_ok(dev, phys + offs[o], lens[l], DMA_TO_DEVICE, 0);
 			assert_int_equal(a & (PAGE_SIZE - 1), 0);
 			assert_int_equal(sim_dma_read(dev, a, buf, lens[l]), 0);
 			assert_memory_equal(buf, (u8 *)page_address(blk) + offs[o],
@@ -706,7 +697,7 @@ static void test_page_sized_mappings_page_aligned(void **state)
 	}
 	/* Sub-page mappings are only slot aligned. */
 	{
-		dma_addr_t b = map_ok(dev, phys + 0x800, 2048, DMA_TO_DEVICE);
+		dma_addr_t b = map_phys_ok(dev, phys + 0x800, 2048, DMA_TO_DEVICE, 0);
 
 		assert_int_equal(b & (IO_TLB_SIZE - 1), 0);
 		dma_unmap_phys(dev, b, 2048, DMA_TO_DEVICE, 0);
@@ -718,9 +709,9 @@ static void test_page_sized_mappings_page_aligned(void **state)
 		struct device *d32 = sim_device(pl, "dev32");
 		struct page *hp = alloc_high(pl, 1);
 
-		small = map_ok(d32, page_to_phys(hp), 64, DMA_TO_DEVICE);
-		a = map_ok(d32, page_to_phys(hp) + 0x800, PAGE_SIZE,
-			   DMA_TO_DEVICE);
+		small = map_phys_ok(d32, page_to_phys(hp), 64, DMA_TO_DEVICE, 0);
+		a = map_phys_ok(d32, page_to_phys(hp) + 0x800, PAGE_SIZE,
+			   DMA_TO_DEVICE, 0);
 		assert_true(is_swiotlb_buffer(d32, a));
 		assert_int_equal(a & (PAGE_SIZE - 1), 0);
 		dma_unmap_phys(d32, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
