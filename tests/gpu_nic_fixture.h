@@ -87,14 +87,9 @@ static inline int fx_setup(void **state)
 static inline int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	int bad;
 
-	if (!f)
-		return 0;
-	bad = machine_teardown_allowed(f->m, TD_BUG | TD_DMA_DEBUG,
-				       f->bugs_allowed, f->dbg_allowed);
-	free(f);
-	return bad;
+	return f ? fixture_teardown(f, f->m, TD_BUG | TD_DMA_DEBUG,
+				    f->bugs_allowed, f->dbg_allowed) : 0;
 }
 
 #endif

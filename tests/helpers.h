@@ -130,6 +130,17 @@ static inline int machine_teardown(struct sim_machine *m, unsigned int check)
 	return machine_teardown_allowed(m, check, 0, 0);
 }
 
+/* A fixture's teardown: machine_teardown_allowed() of its @m, @f freed. */
+static inline int fixture_teardown(void *f, struct sim_machine *m,
+				   unsigned int check, unsigned long bugs,
+				   unsigned long dbg_errors)
+{
+	int bad = machine_teardown_allowed(m, check, bugs, dbg_errors);
+
+	free(f);
+	return bad;
+}
+
 /*
  * The fail-Nth sweeps narrow a device to a small IOVA space (64M) so that
  * "nothing leaked" can be checked by one allocation of its upper half.

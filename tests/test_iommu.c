@@ -134,13 +134,8 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	int bad;
 
-	if (!f)
-		return 0;
-	bad = machine_teardown(f->m, 0);
-	free(f);
-	return bad;
+	return f ? fixture_teardown(f, f->m, 0, 0, 0) : 0;
 }
 
 #define FX(state)	((struct fx *)*(state))

@@ -99,15 +99,12 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	int bad;
 
 	if (f->n0)
 		nvme_remove(f->n0);
 	if (f->n1)
 		nvme_remove(f->n1);
-	bad = machine_teardown(f->m, TD_BUG);
-	free(f);
-	return bad;
+	return fixture_teardown(f, f->m, TD_BUG, 0, 0);
 }
 
 #define FX(state)	((struct fx *)*(state))

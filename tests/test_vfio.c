@@ -73,14 +73,9 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	int bad;
 
-	if (!f)
-		return 0;
-	bad = machine_teardown_allowed(f->m, TD_BUG | TD_DMA_DEBUG,
-				       f->bugs_allowed, f->dbg_allowed);
-	free(f);
-	return bad;
+	return f ? fixture_teardown(f, f->m, TD_BUG | TD_DMA_DEBUG,
+				    f->bugs_allowed, f->dbg_allowed) : 0;
 }
 
 #define FX(state)	((struct fx *)*(state))

@@ -214,14 +214,11 @@ static inline void *variant_fx_new(void **state, size_t size,
 static inline int variant_fx_teardown(void **state, unsigned int check)
 {
 	struct variant_fx *x = *state;
-	int ret;
 
 	if (!x)
 		return 0;
-	ret = machine_teardown(x->m, check);
 	*state = (void *)x->v;
-	free(x);
-	return ret;
+	return fixture_teardown(x, x->m, check, 0, 0);
 }
 
 /* The DMA API suites' machine on @v. */
