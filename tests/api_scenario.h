@@ -30,7 +30,7 @@ enum api_step {
 #define API_HIGH_RAM	(1u << 1)	/* the buffers above 4G */
 
 #define API_ORDER	4		/* 16 pages of RAM */
-#define API_POOL_BLKS	3
+#define API_POOL_BLKS	24		/* two pages of 200-byte blocks */
 
 struct api_scn {
 	struct sim_machine *m;
