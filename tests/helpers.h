@@ -147,6 +147,14 @@ static inline int fixture_teardown(void *f, struct sim_machine *m,
  */
 #define SWEEP_IOVA_MASK		DMA_BIT_MASK(26)
 
+/* Does @dev's DMA go through iommu-dma (a DMA or DMA_FQ domain)? */
+static inline bool dev_translated(struct device *dev)
+{
+	struct iommu_domain *d = iommu_get_domain_for_dev(dev);
+
+	return d && (d->type & __IOMMU_DOMAIN_DMA_API);
+}
+
 /* Behind a lazy (flush-queue) domain: the queue drained. */
 static inline void drain_flush_queue(struct device *dev)
 {

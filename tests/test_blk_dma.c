@@ -57,14 +57,6 @@ struct fx {
 	unsigned long g;		/* IOVA granule (4K without IOMMU) */
 };
 
-static bool translated(struct device *dev)
-{
-	struct iommu_domain *d = iommu_get_domain_for_dev(dev);
-
-	return d && (d->type == IOMMU_DOMAIN_DMA ||
-		     d->type == IOMMU_DOMAIN_DMA_FQ);
-}
-
 /* NVMe: 4K PRP virt boundary, unlimited segment size, dword alignment. */
 static void nvme_limits(struct queue_limits *lim)
 {
@@ -88,11 +80,11 @@ static int fx_setup(void **state)
 	f->gpu = to_pci_dev(dev_of(f->m, "gpu0"));
 	f->far = to_pci_dev(dev_of(f->m, "far"));
 	/* A small IOVA space, so that "all of it is free" is one check. */
-	if (translated(f->dev))
+	if (dev_translated(f->dev))
 		assert_int_equal(dma_set_mask(f->dev, IOVA_MASK), 0);
-	if (translated(f->ut))
+	if (dev_translated(f->ut))
 		assert_int_equal(dma_set_mask(f->ut, IOVA_MASK), 0);
-	if (translated(f->dev32))
+	if (dev_translated(f->dev32))
 		assert_int_equal(dma_set_mask(f->dev32, IOVA_MASK), 0);
 	/*
 	 * As nvme-pci: bounce buffers keep the offset inside a granule, so
@@ -107,7 +99,7 @@ static int fx_setup(void **state)
 /* Behind a translating IOMMU: the flush queue drained, no IOVA left. */
 static void iova_space_free(struct device *dev)
 {
-	if (!translated(dev))
+	if (!dev_translated(dev))
 		return;
 	if (iommu_get_domain_for_dev(dev)->type == IOMMU_DOMAIN_DMA_FQ)
 		assert_int_equal(sim_iommu_flush_queue(dev), 0);
@@ -394,7 +386,7 @@ static void do_io(struct fx *f, struct device *dev, struct request *rq,
 
 static bool iova(struct fx *f, struct device *dev)
 {
-	return translated(dev);
+	return dev_translated(dev);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -873,7 +865,7 @@ static void test_mid_request_link_failure(void **state)
 	unsigned long pages;
 	long live;
 
-	if (!translated(f->ut))
+	if (!dev_translated(f->ut))
 		skip();
 	hog = ram_get(f->m, SZ_4M);
 	b = ram_get(f->m, 4 * f->g);
@@ -990,7 +982,7 @@ static void sweep(struct fx *f, struct device *dev, size_t first_off,
 	add_chunks(f->m, &rq, &b, f->g, 8, 2 * f->g, first_off, last_len);
 	failnth_sweep(&fn);
 	/* something in the mapping allocates on every path but the direct */
-	if (translated(dev) && !fn.failed)
+	if (dev_translated(dev) && !fn.failed)
 		fail_msg("%s: no failure in %lu runs", name, fn.runs);
 	free(mp);
 	blk_put(f->m, NULL, &b);

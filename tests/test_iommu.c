@@ -14,6 +14,7 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include "api_scenario.h"
 #include "failnth.h"
 #include "variants.h"
 
@@ -2416,6 +2417,7 @@ struct iommu_sweep {
 	struct sg_table *t;
 	const struct sg_orig *o;
 	size_t total;
+	void *arg;		/* another scenario's */
 };
 
 static void iommu_sweep_settle(void *ctx)
@@ -2749,6 +2751,45 @@ static void test_failnth_map_sg(void **state)
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), 0);
 }
 
+/* The DMA API scenario of the small suites on @dev (api_scenario.h). */
+static int api_sweep_run(void *ctx)
+{
+	struct iommu_sweep *w = ctx;
+
+	return api_scn_run(w->arg);
+}
+
+static unsigned int sweep_api(struct fx *f, struct device *dev,
+			      unsigned int flags)
+{
+	struct api_scn s;
+	struct iommu_sweep w = { .f = f, .dev = dev, .arg = &s };
+
+	assert_int_equal(dma_set_mask(dev, SWEEP_MASK), 0);
+	api_scn_init(&s, f->m, dev, pci_resource_start(to_pci_dev(f->peer), 0),
+		     API_ALL, API_CHECK_DATA | flags);
+	assert_true(iommu_sweep(&w, api_sweep_run) > 0);
+	api_scn_fini(&s);
+	assert_int_equal(dma_set_mask(dev, dev == f->dev32 ? DMA_BIT_MASK(32) :
+						       DMA_BIT_MASK(64)), 0);
+	return api_scn_failed_steps(&s);
+}
+
+/*
+ * Every allocating path of the DMA API (streaming, sg, MMIO, coherent,
+ * pages, non-coherent, dma_pool) through the IOMMU with the Nth allocation
+ * failing: each step needs IOVA and page-table pages, so each fails.
+ */
+static void test_failnth_dma_api(void **state)
+{
+	struct fx *f = FX(state);
+
+	assert_int_equal(sweep_api(f, f->dev, 0), API_ALL);
+	assert_int_equal(sweep_api(f, f->dev32, API_HIGH_RAM), API_ALL);
+	assert_int_equal(sweep_api(f, f->ut, 0), API_ALL);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Concurrency (for ThreadSanitizer)                                        */
 /* ------------------------------------------------------------------------ */
@@ -2877,6 +2918,7 @@ static const struct variant_test tests[] = {
 	T(test_iova_noncoherent),
 	T(test_failnth_iova_api),
 	T(test_failnth_map_sg),
+	T(test_failnth_dma_api),
 	T(test_domain_attach_and_ownership),
 #undef T
 };

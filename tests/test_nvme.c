@@ -1106,8 +1106,7 @@ static void sweep_settle(struct fx *f)
 {
 	settle(f, f->d0);
 	/* the upper half of the streaming IOVA space is free */
-	if (iommu_get_domain_for_dev(f->d0) &&
-	    iommu_get_domain_for_dev(f->d0)->type & __IOMMU_DOMAIN_DMA_API)
+	if (dev_translated(f->d0))
 		check_iova_space_free(f->d0);
 	assert_int_equal(swiotlb_used(f->d0), 0);
 }
@@ -1115,8 +1114,7 @@ static void sweep_settle(struct fx *f)
 /* Behind an IOMMU: a small IOVA space whose upper half can be checked. */
 static void sweep_mask(struct fx *f)
 {
-	if (iommu_get_domain_for_dev(f->d0) &&
-	    iommu_get_domain_for_dev(f->d0)->type & __IOMMU_DOMAIN_DMA_API)
+	if (dev_translated(f->d0))
 		assert_int_equal(dma_set_mask(f->d0, SWEEP_MASK), 0);
 }
 

@@ -828,18 +828,19 @@ static void bounce_check(void *ctx, unsigned long n, int ret)
 	if (swiotlb_used(b->dev))
 		fail_msg("%s fail-nth %lu (ret %d): %lu swiotlb slots in use",
 			 b->v->name, n, ret, swiotlb_used(b->dev));
-	if (variant_translates(b->v))
+	if (dev_translated(b->dev))
 		check_iova_space_free(b->dev);
 }
 
 /*
  * Bouncing with the Nth allocation failing: a confidential guest (every
  * mapping bounced), a 32-bit device with its buffers above 4G, an
- * untrusted device behind strict and lazy IOMMUs (sub-granule parts
- * bounced). Returns the steps that failed.
+ * untrusted device behind an IOMMU (sub-granule parts bounced, keeping
+ * the offset below @align when it is not 0). Returns the steps that
+ * failed.
  */
 static unsigned int sweep_bounce(const struct dma_variant *v, const char *id,
-				 unsigned int flags)
+				 unsigned int flags, unsigned int align)
 {
 	struct sim_machine *m = api_machine_new(v);
 	struct bounce_sweep b = { .v = v, .dev = dev_of(m, id) };
@@ -849,13 +850,19 @@ static unsigned int sweep_bounce(const struct dma_variant *v, const char *id,
 	};
 	unsigned int failed;
 
-	if (variant_translates(v))
+	if (dev_translated(b.dev))
 		assert_int_equal(dma_set_mask(b.dev, SWEEP_IOVA_MASK), 0);
+	if (align)
+		dma_set_min_align_mask(b.dev, align - 1);
 	api_scn_init(&b.s, m, b.dev, v->cc ? 0 : bar_of(m, "peer", 0),
 		     API_ALL, API_CHECK_DATA | flags);
 	failnth_sweep(&fn);
-	print_message("%s %s: %lu fail-nth runs\n", v->name, id, fn.runs);
+	print_message("%s %s (align %u): %lu fail-nth runs\n", v->name, id,
+		      align, fn.runs);
 	failed = api_scn_failed_steps(&b.s);
+	/* behind an IOMMU every step needs IOVA and page-table pages */
+	if (dev_translated(b.dev))
+		assert_int_equal(failed, API_ALL);
 	api_scn_fini(&b.s);
 	assert_int_equal(machine_teardown(m, TD_CLEAN), 0);
 	return failed;
@@ -865,14 +872,21 @@ static void test_failnth_bounce(void **state)
 {
 	(void)state;
 	/* dma-direct bounces without allocating: only the allocations fail */
-	assert_int_equal(sweep_bounce(&variant_cc, "dev0", 0), API_ALLOCS);
-	assert_int_equal(sweep_bounce(&variant_direct, "dev32", API_HIGH_RAM),
-			 API_ALLOCS);
-	/* behind an IOMMU every mapping needs IOVA and page-table pages */
-	assert_int_equal(sweep_bounce(&variant_x86_strict, "ut", 0),
-			 API_ALL);
-	assert_int_equal(sweep_bounce(&variant_arm64_64k_lazy, "ut", 0),
-			 API_ALL);
+	assert_int_equal(sweep_bounce(&variant_cc, "dev0", 0, 0), API_ALLOCS);
+	assert_int_equal(sweep_bounce(&variant_direct, "dev32", API_HIGH_RAM,
+				      0), API_ALLOCS);
+	assert_int_equal(sweep_bounce(&variant_direct_noncoherent, "dev32",
+				      API_HIGH_RAM, 0), API_ALLOCS);
+	/* the untrusted device, with and without nvme-pci's alignment */
+	for (size_t i = 0; i < sizeof(variants_all) / sizeof(variants_all[0]); i++) {
+		const struct dma_variant *v = variants_all[i];
+
+		if (v->cc || !v->format)
+			continue;
+		sweep_bounce(v, "ut", 0, 0);
+		sweep_bounce(v, "ut", API_HIGH_RAM, (unsigned int)v->granule);
+		sweep_bounce(v, "dev32", API_HIGH_RAM, 0);
+	}
 }
 
 int main(void)
