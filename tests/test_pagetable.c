@@ -105,12 +105,10 @@ static int pt_teardown(void **state)
 {
 	struct pt_fixture *f = *state;
 
-	if (f) {
-		io_pgtable_free(f->pt);
-		sim_machine_destroy(f->m);
-		free(f);
-	}
-	return 0;
+	if (!f)
+		return 0;
+	io_pgtable_free(f->pt);
+	return fixture_teardown(f, f->m, TD_CLEAN, 0, 0);
 }
 
 /* Free the table: everything it held goes back and nothing was reported. */
