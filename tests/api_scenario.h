@@ -35,7 +35,7 @@ enum api_step {
 struct api_scn {
 	struct sim_machine *m;
 	struct device *dev;
-	phys_addr_t bar;		/* a peer's 64K BAR for dma_map_resource */
+	phys_addr_t bar;		/* a peer's 64K BAR, for map_resource */
 	unsigned int steps;		/* 1 << enum api_step */
 	bool check_data;		/* check the device's accesses */
 	struct page *pg;		/* API_ORDER block, patterns in it */
@@ -76,7 +76,7 @@ static inline void api_sg_build(struct api_scn *s, struct sg_table *t,
 		sg_set_page(sg, api_page(s, seg[i][0]), seg[i][2], seg[i][1]);
 }
 
-/* The scenario on @dev of @m (@bar: 0 to skip dma_map_resource), API_* @flags. */
+/* The scenario on @dev of @m (@bar 0: no dma_map_resource), API_* @flags. */
 static inline void api_scn_init(struct api_scn *s, struct sim_machine *m,
 				struct device *dev, phys_addr_t bar,
 				unsigned int steps, unsigned int flags)
@@ -217,8 +217,9 @@ static inline int api_step_do(struct api_scn *s, enum api_step st)
 		return 0;
 	case API_PHYS:
 		/* across a page boundary; the device writes, the CPU reads */
-		s->phys = dma_map_phys(dev, page_to_phys(s->pg) + 2 * PAGE_SIZE +
-				       0x40, 6000, DMA_FROM_DEVICE, 0);
+		s->phys = dma_map_phys(dev, page_to_phys(s->pg) +
+				       2 * PAGE_SIZE + 0x40, 6000,
+				       DMA_FROM_DEVICE, 0);
 		if (dma_mapping_error(dev, s->phys))
 			return -ENOMEM;
 		api_dev_writes(s, s->phys, 6000, 78);

@@ -77,7 +77,8 @@ static inline void failnth_check(struct sim_machine *m, struct failnth_base *b,
 }
 
 /* failnth.flags */
-#define FAILNTH_MAY_SHRINK	(1u << 0)	/* caches may drop memory on a failure */
+/* caches may drop memory on a failure (see failnth_check) */
+#define FAILNTH_MAY_SHRINK	(1u << 0)
 /*
  * The scenario keeps what a successful run made (a map that stays mapped):
  * no clean runs first, the sweep ends at the first run that completes,
@@ -108,7 +109,7 @@ struct failnth {
 	unsigned long failed;		/* runs that returned nonzero */
 };
 
-/* Before a run: a fresh machine (and its baseline), if the scenario wants one. */
+/* Before a run: a fresh machine and its baseline, if the scenario has one. */
 static inline void failnth_begin(struct failnth *fn, struct failnth_base *b)
 {
 	if (!fn->machine)
@@ -206,7 +207,7 @@ static inline void failnth_sweep(struct failnth *fn)
 		if (ret && !triggered)
 			fail_msg("%s fail-nth %lu: failed (%d) with no failure injected",
 				 fn->name, n, ret);
-		/* up to the count, a run makes at least the clean run's allocations */
+		/* up to the count, a run makes the clean run's allocations */
 		if (!triggered && n <= fn->count)
 			fail_msg("%s fail-nth %lu: not reached, a clean run makes %lu allocations",
 				 fn->name, n, fn->count);
@@ -232,7 +233,7 @@ struct failnth_steps {
 	void (*settle)(struct failnth_steps *w);	/* optional */
 	int done;
 	void *arg;				/* the scenario's own */
-	unsigned long results[8];		/* runs, by the step they ended at */
+	unsigned long results[8];		/* runs, by the step they end at */
 };
 
 static inline int failnth_steps_run(void *ctx)

@@ -27,29 +27,53 @@ struct dma_variant {
 };
 
 static const struct dma_variant variant_direct = {
-	"direct", "x86_64", NULL, NULL, NULL, SZ_4K, false, false };
+	"direct", "x86_64", NULL, NULL,
+	NULL, SZ_4K, false, false,
+};
 static const struct dma_variant variant_direct_noncoherent = {
-	"direct noncoherent", "arm64", NULL, NULL, NULL, SZ_4K, true, false };
+	"direct noncoherent", "arm64", NULL, NULL,
+	NULL, SZ_4K, true, false,
+};
 static const struct dma_variant variant_cc = {
-	"confidential guest", "x86_64", NULL, NULL, NULL, SZ_4K, false, true };
+	"confidential guest", "x86_64", NULL, NULL,
+	NULL, SZ_4K, false, true,
+};
 static const struct dma_variant variant_x86_strict = {
-	"x86_64/4K/strict", "x86_64", "x86_64", "strict", "4K", SZ_4K, false, false };
+	"x86_64/4K/strict", "x86_64", "x86_64", "strict",
+	"4K", SZ_4K, false, false,
+};
 static const struct dma_variant variant_x86_lazy = {
-	"x86_64/4K/lazy", "x86_64", "x86_64", "lazy", "4K", SZ_4K, false, false };
+	"x86_64/4K/lazy", "x86_64", "x86_64", "lazy",
+	"4K", SZ_4K, false, false,
+};
 static const struct dma_variant variant_x86_passthrough = {
-	"passthrough", "x86_64", "x86_64", "passthrough", "4K", SZ_4K, false, false };
+	"passthrough", "x86_64", "x86_64", "passthrough",
+	"4K", SZ_4K, false, false,
+};
 static const struct dma_variant variant_arm64_4k_strict = {
-	"arm64-lpae/4K/strict", "arm64", "arm64-lpae", "strict", "4K", SZ_4K, false, false };
+	"arm64-lpae/4K/strict", "arm64", "arm64-lpae", "strict",
+	"4K", SZ_4K, false, false,
+};
 static const struct dma_variant variant_arm64_16k_lazy = {
-	"arm64-lpae/16K/lazy", "arm64", "arm64-lpae", "lazy", "16K", SZ_16K, false, false };
+	"arm64-lpae/16K/lazy", "arm64", "arm64-lpae", "lazy",
+	"16K", SZ_16K, false, false,
+};
 static const struct dma_variant variant_arm64_64k_strict = {
-	"arm64-lpae/64K/strict", "arm64", "arm64-lpae", "strict", "64K", SZ_64K, false, false };
+	"arm64-lpae/64K/strict", "arm64", "arm64-lpae", "strict",
+	"64K", SZ_64K, false, false,
+};
 static const struct dma_variant variant_arm64_64k_strict_noncoherent = {
-	"arm64-lpae/64K/strict noncoherent", "arm64", "arm64-lpae", "strict", "64K", SZ_64K, true, false };
+	"arm64-lpae/64K/strict noncoherent", "arm64", "arm64-lpae", "strict",
+	"64K", SZ_64K, true, false,
+};
 static const struct dma_variant variant_arm64_64k_lazy = {
-	"arm64-lpae/64K/lazy", "arm64", "arm64-lpae", "lazy", "64K", SZ_64K, false, false };
+	"arm64-lpae/64K/lazy", "arm64", "arm64-lpae", "lazy",
+	"64K", SZ_64K, false, false,
+};
 static const struct dma_variant variant_arm64_4k_lazy_noncoherent = {
-	"arm64-lpae/4K/lazy noncoherent", "arm64", "arm64-lpae", "lazy", "4K", SZ_4K, true, false };
+	"arm64-lpae/4K/lazy noncoherent", "arm64", "arm64-lpae", "lazy",
+	"4K", SZ_4K, true, false,
+};
 
 /* The IOMMU suite's translating variants. */
 static const struct dma_variant *const variants_iommu[] = {
@@ -69,7 +93,8 @@ static const struct dma_variant *const variants_all[] = {
 	&variant_x86_strict, &variant_x86_lazy, &variant_x86_passthrough,
 	&variant_arm64_4k_strict, &variant_arm64_16k_lazy,
 	&variant_arm64_64k_strict, &variant_arm64_64k_lazy,
-	&variant_arm64_64k_strict_noncoherent, &variant_arm64_4k_lazy_noncoherent,
+	&variant_arm64_64k_strict_noncoherent,
+	&variant_arm64_4k_lazy_noncoherent,
 };
 
 #define VARIANTS(table)	(table), (sizeof(table) / sizeof((table)[0]))
@@ -126,7 +151,7 @@ static const struct variant_machine variant_api_machine = {
 		"pcidev id=ut bus=rp5 untrusted=yes\n",
 };
 
-/* The platform text of @vm on variant @v, into @buf (the test fails if short). */
+/* The platform text of @vm on @v into @buf (the test fails if short). */
 static inline void variant_platform(char *buf, size_t len,
 				    const struct dma_variant *v,
 				    const struct variant_machine *vm)
@@ -166,8 +191,9 @@ static inline void variant_platform(char *buf, size_t len,
 }
 
 /* A machine for @vm on @v. */
-static inline struct sim_machine *variant_machine_new(const struct dma_variant *v,
-						      const struct variant_machine *vm)
+static inline struct sim_machine *
+variant_machine_new(const struct dma_variant *v,
+		    const struct variant_machine *vm)
 {
 	char text[4096];
 
@@ -192,7 +218,11 @@ struct variant_fx {
 	VARIANT_FX_FIELDS;
 };
 
-#define VARIANT_FX	union { struct variant_fx vx; struct { VARIANT_FX_FIELDS; }; }
+#define VARIANT_FX							\
+	union {								\
+		struct variant_fx vx;					\
+		struct { VARIANT_FX_FIELDS; };				\
+	}
 
 static inline void *variant_fx_new(void **state, size_t size,
 				   const struct variant_machine *vm)
