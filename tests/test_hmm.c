@@ -5,11 +5,12 @@
  * flags across hmm_range_fault(), argument checks and a fault-injection
  * sweep.
  *
- * Every test runs on a fresh machine built from a variant: no IOMMU
- * (dma-direct, a dma_addr_t kept per entry), an x86 IOMMU in strict and in
- * lazy mode (one IOVA range for the map), and an arm64 SMMU with a 64K
- * granule (4K entries cannot be linked at their own offset there, so they
- * are mapped one by one; 64K entries use the IOVA range).
+ * Every test runs on a fresh machine built from a shared variant of a
+ * device that needs no sync: no IOMMU or passthrough (dma-direct, a
+ * dma_addr_t kept per entry), x86 and arm64 4K IOMMUs in strict and lazy
+ * mode (one IOVA range for the map), and arm64 SMMUs with 16K and 64K
+ * granules (4K entries cannot be linked at their own offset there, so they
+ * are mapped one by one; granule-sized entries use the IOVA range).
  */
 #include "failnth.h"
 #include "variants.h"
@@ -62,7 +63,7 @@ static int fx_teardown(void **state)
 /* Does this variant map 4K entries through one IOVA range? */
 static bool iova_4k(const struct fx *f)
 {
-	return f->iommu && f->v->granule == SZ_4K;
+	return f->translated && f->v->granule == SZ_4K;
 }
 
 #define NPAGES	16
@@ -127,12 +128,12 @@ static void test_alloc_free(void **state)
 	 * stay: the count is taken again after it.)
 	 */
 	assert_int_equal(hmm_dma_map_alloc(f->nic, &map, 64, SZ_64K), 0);
-	assert_int_equal(dma_use_iova(&map.state), f->iommu);
+	assert_int_equal(dma_use_iova(&map.state), f->translated);
 	hmm_dma_map_free(f->nic, &map);
 	live = sim_alloc_live(f->m);
 
 	/* Direct without dma-debug: stateless, no address list at all. */
-	if (!f->iommu) {
+	if (!f->translated) {
 		sim_dma_debug_enable(f->m, false);
 		assert_false(dma_need_unmap(f->nic));
 		assert_int_equal(hmm_dma_map_alloc(f->nic, &map, 8, PAGE_SIZE),
@@ -454,7 +455,7 @@ static void test_p2p_host_bridge(void **state)
 	assert_false(map.pfn_list[0] & HMM_PFN_P2PDMA_BUS);
 	if (dma_use_iova(&map.state))
 		assert_int_equal(a, map.state.addr);
-	else if (!f->iommu)
+	else if (!f->translated)
 		assert_int_equal(a, page_to_phys(pg));	/* bus offset 0 */
 	assert_int_equal(sim_dma_read(f->nic, a, buf, sizeof(buf)), 0);
 	assert_memory_equal(buf, want, sizeof(want));
@@ -500,7 +501,7 @@ static void test_bad_args(void **state)
 	 * buffer ownership over. */
 	assert_int_equal(hmm_dma_map_alloc(f->nc, &map, 4, PAGE_SIZE),
 			 -EOPNOTSUPP);
-	if (!f->iommu)
+	if (!f->translated)
 		assert_int_equal(hmm_dma_map_alloc(f->dev32, &map, 4,
 						   PAGE_SIZE), -EOPNOTSUPP);
 
@@ -589,7 +590,7 @@ static void hmm_sweep_settle(void *ctx)
 {
 	struct hmm_sweep *s = ctx;
 
-	if (s->f->iommu)
+	if (s->f->translated)
 		sim_iommu_flush_queue(s->f->nic);
 }
 
@@ -607,7 +608,7 @@ static void test_failnth(void **state)
 	assert_true(fn.runs > 1);
 	assert_true(fn.failed > 0);
 	/* Behind an IOMMU some link failed half way (a page-table page). */
-	if (f->iommu)
+	if (f->translated)
 		assert_true(s.partial);
 	pages_put(f, &s.p);
 }
@@ -631,6 +632,6 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
 	return variant_run_groups("hmm", VARIANT_TESTS(tests),
-				  VARIANTS(variants_basic), fx_setup,
+				  VARIANTS(variants_coherent), fx_setup,
 				  fx_teardown);
 }

@@ -9,8 +9,9 @@
  * memory cost per page, a fault-injection sweep and a threaded stress
  * (run under TSan by `make test-tsan`).
  *
- * NIC tests run on each variant: no IOMMU, x86 strict, x86 lazy, arm64
- * 64K granule (where 4K entries are mapped one by one inside hmm_dma_map).
+ * NIC tests run on each shared variant of a device that needs no sync: no
+ * IOMMU, passthrough, x86 and arm64 4K strict and lazy, arm64 16K and 64K
+ * granules (where 4K entries are mapped one by one inside hmm_dma_map).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -401,7 +402,7 @@ static void mirror_once(struct fx *f, enum sim_odp_strategy s)
 	assert_int_equal(st.npages, NP);
 	assert_int_equal(st.pages_mapped, 0);
 	assert_int_equal(st.uses_iova,
-			 s == SIM_ODP_HMM_IOVA && f->iommu &&
+			 s == SIM_ODP_HMM_IOVA && f->translated &&
 			 f->v->granule == SZ_4K);
 
 	/* The NIC writes eight pages (a receive): each one a NIC fault. */
@@ -447,7 +448,7 @@ static void mirror_once(struct fx *f, enum sim_odp_strategy s)
 	assert_int_equal(sim_nic_odp_dma_addr(mr, PG(3)), DMA_MAPPING_ERROR);
 	/* a lazy domain keeps the per-page path's IOTLB entry until a flush */
 	if (st.uses_iova ||
-	    (f->iommu && !variant_lazy(f->v))) {
+	    (f->translated && !variant_lazy(f->v))) {
 		/* Unlinked (IOTLB invalidated): the old address faults. */
 		assert_int_equal(sim_dma_read(f->nic, slot3, buf, 8), -EFAULT);
 	}
@@ -522,7 +523,7 @@ static void test_odp_memory(void **state)
 		assert_true(si.meta_bytes < sp.meta_bytes);
 		assert_int_equal(si.iova_ranges, 1);
 		assert_int_equal(sp.iova_ranges, NP);
-	} else if (f->iommu) {
+	} else if (f->translated) {
 		/* 64K granule: 4K entries are mapped one by one. */
 		assert_int_equal(si.iova_ranges, NP);
 	} else {
@@ -544,7 +545,7 @@ static void test_odp_memory(void **state)
 	sim_process_destroy(p);
 
 	/* Direct without dma-debug: hmm_dma_map keeps no addresses either. */
-	if (!f->iommu) {
+	if (!f->translated) {
 		sim_dma_debug_enable(f->m, false);
 		p = proc_new(f, NP);
 		a = mr_new(f, p, VA, NP * PAGE_SIZE, SIM_ODP_HMM_IOVA);
@@ -671,7 +672,7 @@ static void odp_sweep_settle(void *ctx)
 {
 	struct odp_sweep *o = ctx;
 
-	if (o->f->iommu)
+	if (o->f->translated)
 		sim_iommu_flush_queue(o->f->nic);
 }
 
@@ -860,7 +861,7 @@ int main(int argc, char **argv)
 	failed += variant_run_groups("odp process", VARIANT_TESTS(process_tests),
 				     VARIANTS(one), fx_setup, fx_teardown);
 	failed += variant_run_groups("odp", VARIANT_TESTS(nic_tests),
-				     VARIANTS(variants_basic), fx_setup,
+				     VARIANTS(variants_coherent), fx_setup,
 				     fx_teardown);
 	return failed;
 }

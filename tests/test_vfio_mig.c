@@ -6,16 +6,24 @@
  * held against a scatterlist; a fault-injection sweep.
  *
  * Every test runs on each variant: dma-direct, an x86 IOMMU in strict and
- * in lazy mode, and an arm64 SMMU with a 64K granule (larger than a page).
+ * in lazy mode or passthrough, and arm64 SMMUs with 4K, 16K and 64K
+ * granules (larger than a page), strict and lazy.
  */
 #include "failnth.h"
 #include "variants.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+/*
+ * The PF is coherent, and not behind forced bouncing: the driver reads the
+ * saved state from its pages while they are mapped, without a sync, as
+ * mlx5 does.
+ */
 static const struct dma_variant *const mig_variants[] = {
 	&variant_direct, &variant_x86_strict, &variant_x86_lazy,
-	&variant_arm64_64k_strict, &variant_arm64_64k_lazy,
+	&variant_x86_passthrough, &variant_arm64_4k_strict,
+	&variant_arm64_16k_lazy, &variant_arm64_64k_strict,
+	&variant_arm64_64k_lazy,
 };
 
 static const struct variant_machine mig_machine = {

@@ -87,6 +87,14 @@ static const struct dma_variant *const variants_basic[] = {
 	&variant_arm64_64k_strict,
 };
 
+/* Devices that need no sync (as HMM requires): no IOMMU or any IOMMU. */
+static const struct dma_variant *const variants_coherent[] = {
+	&variant_direct, &variant_x86_strict, &variant_x86_lazy,
+	&variant_x86_passthrough, &variant_arm64_4k_strict,
+	&variant_arm64_16k_lazy, &variant_arm64_64k_strict,
+	&variant_arm64_64k_lazy,
+};
+
 /* Every streaming path: direct (coherent or not), forced bouncing, IOMMUs. */
 static const struct dma_variant *const variants_all[] = {
 	&variant_direct, &variant_direct_noncoherent, &variant_cc,
