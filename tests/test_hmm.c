@@ -15,29 +15,7 @@
 #include "failnth.h"
 #include "variants.h"
 
-/*
- * nic0 and gpu0 share a switch without ACS (bus addresses between them);
- * far sits below another root port (through the host bridge, which allows
- * peer-to-peer); dev32 can only address 32 bits; nc is not coherent.
- */
-static const struct variant_machine hmm_machine = {
-	.name = "hmm",
-	.machine = "ram=256M ram-below-4g=128M cpus=2",
-	.swiotlb = "4M",
-	.iommu = "fq-size=8",
-	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
-		"rootport id=rp0 bus=hb0\n"
-		"switch id=sw0 bus=rp0 acs=off\n"
-		"nic id=nic0 bus=sw0 dma-bits=64\n"
-		"gpu id=gpu0 bus=sw0 bar0=1M\n"
-		"rootport id=rp1 bus=hb0\n"
-		"pcidev id=far bus=rp1 bar0=1M\n"
-		"rootport id=rp2 bus=hb0\n"
-		"pcidev id=dev32 bus=rp2 dma-bits=32\n"
-		"rootport id=rp3 bus=hb0\n"
-		"pcidev id=nc bus=rp3 coherent=no\n",
-};
-
+/* On the HMM/ODP machine of variants.h. */
 struct fx {
 	VARIANT_FX;
 	struct device *nic, *gpu, *far, *dev32, *nc;
@@ -45,7 +23,7 @@ struct fx {
 
 static int fx_setup(void **state)
 {
-	struct fx *f = variant_fx_new(state, sizeof(*f), &hmm_machine);
+	struct fx *f = variant_fx_new(state, sizeof(*f), &variant_nic_machine);
 
 	f->nic = dev_of(f->m, "nic0");
 	f->gpu = dev_of(f->m, "gpu0");

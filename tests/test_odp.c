@@ -19,18 +19,7 @@
 #include "failnth.h"
 #include "variants.h"
 
-static const struct variant_machine odp_machine = {
-	.name = "odp",
-	.machine = "ram=256M ram-below-4g=128M cpus=4",
-	.swiotlb = "4M",
-	.iommu = "fq-size=8",
-	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
-		"rootport id=rp0 bus=hb0\n"
-		"nic id=nic0 bus=rp0 dma-bits=64\n"
-		"rootport id=rp1 bus=hb0\n"
-		"pcidev id=dev0 bus=rp1 dma-bits=64\n",
-};
-
+/* On the HMM/ODP machine of variants.h. */
 struct fx {
 	VARIANT_FX;
 	struct device *nic, *dev0;
@@ -38,7 +27,7 @@ struct fx {
 
 static int fx_setup(void **state)
 {
-	struct fx *f = variant_fx_new(state, sizeof(*f), &odp_machine);
+	struct fx *f = variant_fx_new(state, sizeof(*f), &variant_nic_machine);
 
 	f->nic = dev_of(f->m, "nic0");
 	f->dev0 = dev_of(f->m, "dev0");

@@ -159,6 +159,32 @@ static const struct variant_machine variant_api_machine = {
 		"pcidev id=ut bus=rp5 untrusted=yes\n",
 };
 
+/*
+ * The machine of the HMM and ODP suites: nic0 and gpu0 share a switch
+ * without ACS (bus addresses between them); far sits below another root
+ * port (through the host bridge, which allows peer-to-peer); dev32 can only
+ * address 32 bits; nc is not coherent; dev0 is a plain 64-bit device.
+ */
+static const struct variant_machine variant_nic_machine = {
+	.name = "nic",
+	.machine = "ram=256M ram-below-4g=128M cpus=4",
+	.swiotlb = "4M",
+	.iommu = "fq-size=8",
+	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
+		"rootport id=rp0 bus=hb0\n"
+		"switch id=sw0 bus=rp0 acs=off\n"
+		"nic id=nic0 bus=sw0 dma-bits=64\n"
+		"gpu id=gpu0 bus=sw0 bar0=1M\n"
+		"rootport id=rp1 bus=hb0\n"
+		"pcidev id=far bus=rp1 bar0=1M\n"
+		"rootport id=rp2 bus=hb0\n"
+		"pcidev id=dev32 bus=rp2 dma-bits=32\n"
+		"rootport id=rp3 bus=hb0\n"
+		"pcidev id=nc bus=rp3 coherent=no\n"
+		"rootport id=rp4 bus=hb0\n"
+		"pcidev id=dev0 bus=rp4 dma-bits=64\n",
+};
+
 /* The platform text of @vm on @v into @buf (the test fails if short). */
 static inline void variant_platform(char *buf, size_t len,
 				    const struct dma_variant *v,
