@@ -26,19 +26,11 @@ static const struct dma_variant *const mig_variants[] = {
 	&variant_arm64_64k_lazy,
 };
 
-static const struct variant_machine mig_machine = {
-	.name = "mig",
-	.machine = "ram=1G ram-below-4g=512M cpus=2",
-	.swiotlb = "4M",
-	.iommu = "fq-size=8",
-	.body = "hostbridge id=hb0 @iommu\n"
-		"rootport id=rp0 bus=hb0 acs=on\n"
-		"nic id=pf0 bus=rp0 bar0=1M dma-bits=64 coherent=yes\n",
-};
 
 struct fx {
 	VARIANT_FX;		/* translated: the IOVA API is usable */
-	struct device *pf;	/* the device that moves the state (mlx5's PF) */
+	struct device *pf;	/* the device that moves the state (mlx5's PF):
+				 * nic0 of the HMM/ODP machine (variants.h) */
 	unsigned long block;	/* pages per allocation block */
 };
 
@@ -46,9 +38,9 @@ struct fx {
 
 static int fx_setup(void **state)
 {
-	struct fx *f = variant_fx_new(state, sizeof(*f), &mig_machine);
+	struct fx *f = variant_fx_new(state, sizeof(*f), &variant_nic_machine);
 
-	f->pf = dev_of(f->m, "pf0");
+	f->pf = dev_of(f->m, "nic0");
 	f->block = f->translated ? f->v->granule / PAGE_SIZE : 1;
 	return 0;
 }
