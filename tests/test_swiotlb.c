@@ -12,13 +12,11 @@
 #include "failnth.h"
 #include "variants.h"
 
-#define PLAT_CC								\
-	"machine name=cc arch=x86_64 ram=256M ram-below-4g=128M cpus=4\n" \
-	"swiotlb size=4M force=yes\n"					\
-	"hostbridge id=hb0\n"						\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0\n"
-
+/*
+ * The confidential guest is the DMA API suites' machine on variant_cc
+ * (variants.h: 4 CPUs, a 4M pool in 4 areas); these are the pools of a
+ * size, area count or absence that only this suite needs.
+ */
 #define PLAT_CC_SMALL							\
 	"machine name=ccs arch=x86_64 ram=256M ram-below-4g=128M\n"	\
 	"swiotlb size=256K force=yes\n"					\
@@ -97,7 +95,7 @@ static struct sim_dma_stats stats(struct sim_machine *m)
 
 static void test_confidential_bounces_everything(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 1);
 	phys_addr_t phys = page_to_phys(pg);
@@ -191,7 +189,7 @@ static void test_confidential_bounces_everything(void **state)
 
 static void test_swiotlb_queries(void **state)
 {
-	struct sim_machine *cc = machine_from(PLAT_CC);
+	struct sim_machine *cc = api_machine_new(&variant_cc);
 	struct sim_machine *pl = machine_from(PLAT_PLAIN);
 	struct sim_machine *no = machine_from(PLAT_NONE);
 	struct device *ccd = sim_device(cc, "dev0");
@@ -242,7 +240,7 @@ static void test_swiotlb_queries(void **state)
 
 static void test_max_mapping_size(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *blk = alloc_high(m, 7);	/* 512K */
 	size_t max = 256 * SZ_1K;
@@ -279,7 +277,7 @@ static void test_max_mapping_size(void **state)
 
 static void test_min_align_mask(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *blk = alloc_high(m, 7);
 	phys_addr_t phys = page_to_phys(blk);
@@ -408,7 +406,7 @@ static void test_exhaustion_and_recovery(void **state)
 
 static void test_sync_directions(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -493,7 +491,7 @@ static void test_sync_directions(void **state)
 
 static void test_double_unmap(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -617,7 +615,7 @@ static void *worker_fn(void *arg)
 
 static void test_concurrent_map_unmap(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	_Atomic unsigned long errors = 0;
 	struct worker w[4];
@@ -670,7 +668,7 @@ static void test_concurrent_map_unmap(void **state)
 
 static void test_page_sized_mappings_page_aligned(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct sim_machine *pl = machine_from(PLAT_PLAIN);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *blk = alloc_high(m, 2);
@@ -730,7 +728,7 @@ static void test_page_sized_mappings_page_aligned(void **state)
 /* The swiotlb primitives iommu-dma uses, called directly. */
 static void test_tbl_map_unmap_single(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);

@@ -137,11 +137,12 @@ struct variant_machine {
  * The machine of the DMA API suites (dma-direct, swiotlb, dma-debug, legacy
  * ops): dev0 (64-bit), peer (a 64K BAR), dev32 (32-bit), gpu0 (a 64M BAR
  * above 4G), dev1 and ut (untrusted), each on its own root port of hb0,
- * behind the variant's IOMMU; 128M of RAM below 4G, 128M above.
+ * behind the variant's IOMMU; 128M of RAM below 4G, 128M above; 4 CPUs
+ * (4 swiotlb areas).
  */
 static const struct variant_machine variant_api_machine = {
 	.name = "api",
-	.machine = "ram=256M ram-below-4g=128M",
+	.machine = "ram=256M ram-below-4g=128M cpus=4",
 	.swiotlb = "4M",
 	.iommu = "fq-size=8",
 	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
