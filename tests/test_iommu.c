@@ -2418,6 +2418,7 @@ struct iommu_sweep {
 	const struct sg_orig *o;
 	size_t total;
 	void *arg;		/* another scenario's */
+	unsigned long runs;	/* of the last sweep */
 };
 
 static void iommu_sweep_settle(void *ctx)
@@ -2444,6 +2445,7 @@ static unsigned long iommu_sweep(struct iommu_sweep *w, int (*run)(void *ctx))
 	};
 
 	failnth_sweep(&fn);
+	w->runs = fn.runs;
 	return fn.failed;
 }
 
@@ -2769,6 +2771,8 @@ static unsigned int sweep_api(struct fx *f, struct device *dev,
 	api_scn_init(&s, f->m, dev, pci_resource_start(to_pci_dev(f->peer), 0),
 		     API_ALL, API_CHECK_DATA | flags);
 	assert_true(iommu_sweep(&w, api_sweep_run) > 0);
+	print_message("%s %s: %lu fail-nth runs\n", f->v->name, dev_name(dev),
+		      w.runs);
 	api_scn_fini(&s);
 	assert_int_equal(dma_set_mask(dev, dev == f->dev32 ? DMA_BIT_MASK(32) :
 						       DMA_BIT_MASK(64)), 0);

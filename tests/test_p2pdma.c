@@ -965,6 +965,7 @@ static unsigned int sweep_mixed(const struct dma_variant *v, const char *id)
 	for_each_sgtable_sg(&w.t, sg, i)
 		sg_set_page(sg, w.pg[i], w.len[i], w.off[i]);
 	failnth_sweep(&fn);
+	print_message("%s %s: %lu fail-nth runs\n", v->name, id, fn.runs);
 	/* without an IOMMU nothing allocates: nothing could fail */
 	if (dev_translated(w.dev))
 		assert_true(fn.failed > 0);
