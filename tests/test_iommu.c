@@ -136,7 +136,7 @@ static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
 
-	return f ? fixture_teardown(f, f->m, 0, 0, 0) : 0;
+	return f ? fixture_teardown(f, f->m, TD_BUG, 0, 0) : 0;
 }
 
 #define FX(state)	((struct fx *)*(state))
