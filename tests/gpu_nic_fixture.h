@@ -67,6 +67,7 @@ struct fx {
 	struct p2pdma_provider *prov[3];	/* bar2 of each gpu */
 	phys_addr_t bar2[3];
 	unsigned long dbg_allowed;	/* dma-debug reports a test provoked */
+	unsigned long bugs_allowed;	/* BUG reports a test provoked */
 };
 
 static inline int fx_setup(void **state)
@@ -77,6 +78,18 @@ static inline int fx_setup(void **state)
 	f->m = gpu_nic_machine(f->gpu, f->nic, f->prov, f->bar2);
 	*state = f;
 	return 0;
+}
+
+/*
+ * Every test leaves no mapping behind, and no dma-debug error or BUG
+ * beyond those it provoked (dbg_allowed, bugs_allowed).
+ */
+static inline int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	return f ? fixture_teardown(f, f->m, TD_BUG | TD_DMA_DEBUG,
+				    f->bugs_allowed, f->dbg_allowed) : 0;
 }
 
 #endif

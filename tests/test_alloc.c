@@ -5,7 +5,7 @@
  * a scenario that uses all of them with a mapped scatterlist.
  */
 #include <stdint.h>
-#include "helpers.h"
+#include "failnth.h"
 
 #define PLAT_X86							\
 	"machine name=al arch=x86_64 ram=256M ram-below-4g=128M\n"	\
@@ -688,44 +688,50 @@ out_blocks:
 	return ret;
 }
 
+struct alloc_sweep {
+	struct sim_machine *m;
+	struct device *dev;
+};
+
+static int alloc_sweep_run(void *ctx)
+{
+	struct alloc_sweep *w = ctx;
+	int rc = scenario(w->m, w->dev);
+
+	assert_true(rc == 0 || rc == -ENOMEM);
+	return rc;
+}
+
+static void alloc_sweep_check(void *ctx, unsigned long n, int ret)
+{
+	struct alloc_sweep *w = ctx;
+
+	assert_int_equal(swiotlb_used(w->dev), 0);
+}
+
 static void sweep(const char *platform, const char *devid)
 {
 	struct sim_machine *m = machine_from(platform);
-	struct device *dev = sim_device(m, devid);
+	struct alloc_sweep w = { .m = m, .dev = sim_device(m, devid) };
 	unsigned long pages0 = sim_ram_pages_allocated(m);
 	long live0 = sim_alloc_live(m);
-	unsigned long n, failures = 0;
+	struct failnth fn = {
+		.name = devid, .m = m, .ctx = &w, .run = alloc_sweep_run,
+		.check = alloc_sweep_check,
+	};
 	struct sim_dma_stats st;
 
-	assert_int_equal(scenario(m, dev), 0);	/* works without injection */
-	for (n = 1; n < 10000; n++) {
-		bool triggered;
-		int rc;
-
-		sim_fail_nth_alloc(m, n);
-		rc = scenario(m, dev);
-		triggered = sim_fail_nth_triggered(m);
-		sim_fail_nth_alloc(m, 0);
-
-		assert_int_equal(sim_ram_pages_allocated(m), pages0);
-		assert_int_equal(sim_alloc_live(m), live0);
-		assert_int_equal(sim_dma_debug_entries(m, NULL), 0);
-		assert_int_equal(swiotlb_used(dev), 0);
-		if (!triggered) {
-			assert_int_equal(rc, 0);
-			break;
-		}
-		assert_int_equal(rc, -ENOMEM);
-		failures++;
-	}
+	failnth_sweep(&fn);
+	/* even the first run left nothing behind (no cache to warm) */
+	assert_int_equal(sim_ram_pages_allocated(m), pages0);
+	assert_int_equal(sim_alloc_live(m), live0);
 	/* pool (2) + 3 pool pages (3 each) + ring (1) + 3 buffers (1 each) */
-	assert_int_equal(failures, 2 + 3 * 3 + 1 + 3);
+	assert_int_equal(fn.failed, 2 + 3 * 3 + 1 + 3);
 	assert_int_equal(sim_dma_debug_errors(m), 0);
 	assert_int_equal(sim_report_count_kind(m, SIM_REPORT_WARN), 0);
-	assert_int_equal(sim_report_count_kind(m, SIM_REPORT_BUG), 0);
 	sim_dma_stats_get(m, &st);
 	assert_int_equal(st.maps, st.unmaps);
-	sim_machine_destroy(m);
+	assert_int_equal(machine_teardown(m, TD_BUG), 0);
 }
 
 /* A busy pool keeps every page it has, not only the busy one (Linux). */

@@ -3,7 +3,8 @@
  * The block layer's scatterlist-less DMA iterator (blk-mq-dma.h):
  * requests of RAM and P2PDMA pages mapped with blk_rq_dma_map_iter_start()/
  * _next() and unmapped with blk_rq_dma_unmap() on every DMA path: direct,
- * strict and lazy IOMMU, a 64K-granule arm64 SMMU, passthrough, an
+ * strict and lazy IOMMU, arm64 SMMUs with 64K and 16K granules and a
+ * non-coherent one, passthrough, an
  * untrusted device (IOVA with swiotlb bouncing) and a 32-bit device
  * (dma-direct bouncing). Every device access goes through the returned
  * addresses and is checked byte for byte; fault-injection sweeps check that
@@ -11,26 +12,12 @@
  * behind on any failure.
  */
 #include <limits.h>
-#include "helpers.h"
+#include "failnth.h"
+#include "variants.h"
 
 /* ------------------------------------------------------------------------ */
 /* Variants and fixture                                                     */
 /* ------------------------------------------------------------------------ */
-
-struct variant {
-	const char *name;
-	const char *arch;
-	const char *format;	/* NULL: no IOMMU (dma-direct) */
-	const char *mode;
-	const char *granule_s;
-	unsigned long granule;
-};
-
-static const struct variant v_direct = { "direct", "x86_64", NULL, NULL, "4K", SZ_4K };
-static const struct variant v_strict = { "x86_64/4K/strict", "x86_64", "x86_64", "strict", "4K", SZ_4K };
-static const struct variant v_lazy = { "x86_64/4K/lazy", "x86_64", "x86_64", "lazy", "4K", SZ_4K };
-static const struct variant v_arm64 = { "arm64-lpae/64K/strict", "arm64", "arm64-lpae", "strict", "64K", SZ_64K };
-static const struct variant v_pt = { "passthrough", "x86_64", "x86_64", "passthrough", "4K", SZ_4K };
 
 /* The IOVA space the fixture gives translated devices: 64M. */
 #define IOVA_MASK	SWEEP_IOVA_MASK
@@ -42,20 +29,12 @@ static const struct variant v_pt = { "passthrough", "x86_64", "x86_64", "passthr
  * host bridge), an untrusted device and a 32-bit one. hb1 denies P2P: its
  * device's BAR is not reachable from dev0.
  */
-static void plat_text(char *buf, size_t len, const struct variant *v)
-{
-	char iommu[160] = "";
-	int n;
-
-	if (v->format)
-		snprintf(iommu, sizeof(iommu),
-			 "iommu id=io0 format=%s mode=%s granule=%s fq-size=8 fq-timeout=1ms\n",
-			 v->format, v->mode, v->granule_s);
-	n = snprintf(buf, len,
-		"machine name=blk arch=%s ram=512M ram-below-4g=256M cpus=1\n"
-		"swiotlb size=4M\n"
-		"%s"
-		"hostbridge id=hb0 p2p=allow%s\n"
+static const struct variant_machine blk_machine = {
+	.name = "blk",
+	.machine = "ram=512M ram-below-4g=256M cpus=1",
+	.swiotlb = "4M",
+	.iommu = "fq-size=8 fq-timeout=1ms",
+	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
 		"rootport id=rp0 bus=hb0\n"
 		"switch id=sw0 bus=rp0 acs=off\n"
 		"pcidev id=dev0 bus=sw0 dma-bits=64\n"
@@ -69,26 +48,15 @@ static void plat_text(char *buf, size_t len, const struct variant *v)
 		"hostbridge id=hb1 p2p=deny\n"
 		"rootport id=rq0 bus=hb1\n"
 		"pcidev id=far bus=rq0 bar0=1M\n",
-		v->arch, iommu, v->format ? " iommu=io0" : "");
-	assert_true(n > 0 && (size_t)n < len);
-}
+};
 
 struct fx {
-	const struct variant *v;
-	struct sim_machine *m;
+	VARIANT_FX;
 	struct device *dev, *ut, *dev32;
 	struct pci_dev *nvme, *gpu, *far;
 	struct request_queue q;		/* NVMe-like limits */
 	unsigned long g;		/* IOVA granule (4K without IOMMU) */
 };
-
-static bool translated(struct device *dev)
-{
-	struct iommu_domain *d = iommu_get_domain_for_dev(dev);
-
-	return d && (d->type == IOMMU_DOMAIN_DMA ||
-		     d->type == IOMMU_DOMAIN_DMA_FQ);
-}
 
 /* NVMe: 4K PRP virt boundary, unlimited segment size, dword alignment. */
 static void nvme_limits(struct queue_limits *lim)
@@ -103,15 +71,9 @@ static void nvme_limits(struct queue_limits *lim)
 
 static int fx_setup(void **state)
 {
-	const struct variant *v = *state;
-	struct fx *f = calloc(1, sizeof(*f));
-	char text[2048];
+	struct fx *f = variant_fx_new(state, sizeof(*f), &blk_machine);
 
-	assert_non_null(f);
-	plat_text(text, sizeof(text), v);
-	f->v = v;
-	f->m = machine_from(text);
-	f->g = v->granule;
+	f->g = f->v->granule;
 	f->dev = dev_of(f->m, "dev0");
 	f->ut = dev_of(f->m, "ut");
 	f->dev32 = dev_of(f->m, "dev32");
@@ -119,11 +81,11 @@ static int fx_setup(void **state)
 	f->gpu = to_pci_dev(dev_of(f->m, "gpu0"));
 	f->far = to_pci_dev(dev_of(f->m, "far"));
 	/* A small IOVA space, so that "all of it is free" is one check. */
-	if (translated(f->dev))
+	if (dev_translated(f->dev))
 		assert_int_equal(dma_set_mask(f->dev, IOVA_MASK), 0);
-	if (translated(f->ut))
+	if (dev_translated(f->ut))
 		assert_int_equal(dma_set_mask(f->ut, IOVA_MASK), 0);
-	if (translated(f->dev32))
+	if (dev_translated(f->dev32))
 		assert_int_equal(dma_set_mask(f->dev32, IOVA_MASK), 0);
 	/*
 	 * As nvme-pci: bounce buffers keep the offset inside a granule, so
@@ -131,7 +93,6 @@ static int fx_setup(void **state)
 	 */
 	dma_set_min_align_mask(f->ut, (unsigned int)f->g - 1);
 	nvme_limits(&f->q.limits);
-	*state = f;
 	return 0;
 }
 
@@ -139,7 +100,7 @@ static int fx_setup(void **state)
 /* Behind a translating IOMMU: the flush queue drained, no IOVA left. */
 static void iova_space_free(struct device *dev)
 {
-	if (!translated(dev))
+	if (!dev_translated(dev))
 		return;
 	if (iommu_get_domain_for_dev(dev)->type == IOMMU_DOMAIN_DMA_FQ)
 		assert_int_equal(sim_iommu_flush_queue(dev), 0);
@@ -183,21 +144,7 @@ static void check_clean(struct fx *f)
 
 static int fx_teardown(void **state)
 {
-	struct fx *f = *state;
-	int bad = 0;
-
-	if (!f)
-		return 0;
-	if (teardown_no_mappings(f->m))
-		bad = -1;
-	if (swiotlb_used(f->dev)) {
-		fprintf(stderr, "teardown: %lu swiotlb slots left\n",
-			swiotlb_used(f->dev));
-		bad = -1;
-	}
-	sim_machine_destroy(f->m);
-	free(f);
-	return bad;
+	return variant_fx_teardown(state, TD_BUG);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -440,7 +387,7 @@ static void do_io(struct fx *f, struct device *dev, struct request *rq,
 
 static bool iova(struct fx *f, struct device *dev)
 {
-	return translated(dev);
+	return dev_translated(dev);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -681,7 +628,8 @@ static void test_merge_contiguous(void **state)
 					 SZ_4K, 0), 0);
 	assert_int_equal(rq.nr_bvecs, 1);
 	assert_int_equal(blk_rq_nr_phys_segments(&rq), 2);
-	e.coalesced = iova(f, f->dev) && f->g == SZ_4K;
+	/* one IOVA range where the 16K boundary is granule aligned */
+	e.coalesced = iova(f, f->dev) && SZ_16K % f->g == 0;
 	e.nsegs = 2;
 	do_io(f, f->dev, &rq, &e, 52);
 
@@ -919,7 +867,7 @@ static void test_mid_request_link_failure(void **state)
 	unsigned long pages;
 	long live;
 
-	if (!translated(f->ut))
+	if (!dev_translated(f->ut))
 		skip();
 	hog = ram_get(f->m, SZ_4M);
 	b = ram_get(f->m, 4 * f->g);
@@ -983,6 +931,35 @@ static void test_mid_request_link_failure(void **state)
 	blk_put(f->m, NULL, &b);
 }
 
+struct blk_sweep {
+	struct fx *f;
+	struct device *dev;
+	struct request *rq;
+	struct mapping *mp;
+};
+
+static int blk_sweep_run(void *ctx)
+{
+	struct blk_sweep *w = ctx;
+	blk_status_t st = map_rq(w->rq, w->dev, w->mp);
+
+	if (st == BLK_STS_OK) {
+		unmap_rq(w->rq, w->dev, w->mp);
+		return 0;
+	}
+	assert_int_equal(st, BLK_STS_RESOURCE);
+	return -ENOMEM;
+}
+
+/* An injected failure may be warned about (swiotlb full), nothing else. */
+static void blk_sweep_check(void *ctx, unsigned long n, int ret)
+{
+	struct blk_sweep *w = ctx;
+
+	check_clean_warn(w->f, n != 0);
+	sim_report_clear(w->f->m);
+}
+
 /* start/next/unmap with the Nth allocation failing, for every N. */
 static void sweep(struct fx *f, struct device *dev, size_t first_off,
 		  size_t last_len)
@@ -990,60 +967,25 @@ static void sweep(struct fx *f, struct device *dev, size_t first_off,
 	struct blk b = ram_get(f->m, 16 * f->g);
 	struct mapping *mp = malloc(sizeof(*mp));
 	struct request rq;
-	unsigned int failed = 0;
-	unsigned long n, pages;
-	long live;
+	struct blk_sweep w = { .f = f, .dev = dev, .rq = &rq, .mp = mp };
+	char name[96];
+	/*
+	 * A failed allocation may drop cached memory (IOVA magazines): the
+	 * baseline only ever goes down, and must never go up.
+	 */
+	struct failnth fn = {
+		.name = name, .m = f->m, .ctx = &w, .run = blk_sweep_run,
+		.check = blk_sweep_check, .flags = FAILNTH_MAY_SHRINK,
+	};
 
 	assert_non_null(mp);
+	snprintf(name, sizeof(name), "%s %s", f->v->name, dev_name(dev));
 	blk_rq_init(&f->q, &rq, REQ_OP_WRITE);
 	add_chunks(f->m, &rq, &b, f->g, 8, 2 * f->g, first_off, last_len);
-	/* warm up (caches, root tables), then take the baseline */
-	assert_int_equal(map_rq(&rq, dev, mp), BLK_STS_OK);
-	unmap_rq(&rq, dev, mp);
-	check_clean(f);
-	pages = sim_ram_pages_allocated(f->m);
-	live = sim_alloc_live(f->m);
-
-	for (n = 1; n < 5000; n++) {
-		blk_status_t st;
-		bool triggered;
-
-		sim_fail_nth_alloc(f->m, n);
-		st = map_rq(&rq, dev, mp);
-		if (st == BLK_STS_OK)
-			unmap_rq(&rq, dev, mp);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		if (st != BLK_STS_OK) {
-			assert_int_equal(st, BLK_STS_RESOURCE);
-			failed++;
-		}
-		/* an injected failure may be warned about (swiotlb full) */
-		check_clean_warn(f, true);
-		sim_report_clear(f->m);
-		/*
-		 * A failed allocation may drop cached memory (IOVA magazines):
-		 * the baseline only ever goes down, and must never go up.
-		 */
-		if (sim_ram_pages_allocated(f->m) > pages)
-			fail_msg("fail-nth %lu: %lu RAM pages allocated, %lu before",
-				 n, sim_ram_pages_allocated(f->m), pages);
-		if (sim_alloc_live(f->m) > live)
-			fail_msg("%s %s fail-nth %lu (status %u): %ld live allocations, %ld before",
-				 f->v->name, dev_name(dev), n, st,
-				 sim_alloc_live(f->m), live);
-		pages = sim_ram_pages_allocated(f->m);
-		live = sim_alloc_live(f->m);
-		if (!triggered) {
-			assert_int_equal(st, BLK_STS_OK);
-			break;
-		}
-	}
-	assert_true(n < 5000);
+	failnth_sweep(&fn);
 	/* something in the mapping allocates on every path but the direct */
-	if (translated(dev) && !failed)
-		fail_msg("%s %s: no failure in %lu runs", f->v->name,
-			 dev_name(dev), n);
+	if (dev_translated(dev) && !fn.failed)
+		fail_msg("%s: no failure in %lu runs", name, fn.runs);
 	free(mp);
 	blk_put(f->m, NULL, &b);
 }
@@ -1062,11 +1004,14 @@ static void test_fail_nth_sweep(void **state)
 
 #define VT(fn, v, name) { #fn " [" name "]", fn, fx_setup, fx_teardown, \
 			  (void *)&(v) }
-#define ALL(fn)	VT(fn, v_direct, "direct"), \
-		VT(fn, v_strict, "x86_64/4K/strict"), \
-		VT(fn, v_lazy, "x86_64/4K/lazy"), \
-		VT(fn, v_arm64, "arm64-lpae/64K/strict"), \
-		VT(fn, v_pt, "passthrough")
+#define ALL(fn)	VT(fn, variant_direct, "direct"), \
+		VT(fn, variant_x86_strict, "x86_64/4K/strict"), \
+		VT(fn, variant_x86_lazy, "x86_64/4K/lazy"), \
+		VT(fn, variant_arm64_64k_strict_noncoherent, "arm64-lpae/64K/strict"), \
+		VT(fn, variant_x86_passthrough, "passthrough"), \
+		VT(fn, variant_arm64_16k_lazy, "arm64-lpae/16K/lazy"), \
+		VT(fn, variant_arm64_4k_lazy_noncoherent, \
+		   "arm64-lpae/4K/lazy noncoherent")
 
 int main(void)
 {
@@ -1077,9 +1022,9 @@ int main(void)
 		ALL(test_unaligned_first_last),
 		ALL(test_middle_unaligned),
 		ALL(test_merge_contiguous),
-		VT(test_gap_mask_incremental, v_direct, "direct"),
+		VT(test_gap_mask_incremental, variant_direct, "direct"),
 		ALL(test_untrusted),
-		VT(test_build_request, v_direct, "direct"),
+		VT(test_build_request, variant_direct, "direct"),
 		ALL(test_p2p_bus_addr),
 		ALL(test_p2p_thru_host_bridge),
 		ALL(test_p2p_not_supported),

@@ -66,9 +66,7 @@ static int teardown(void **state)
 	struct fx *f = FX(state);
 
 	assert_int_equal(f->u->hw->q.errors, 0);
-	sim_machine_destroy(f->m);
-	free(f);
-	return 0;
+	return fixture_teardown(f, f->m, TD_BUG, 0, 0);
 }
 
 /* The ring entry @back slots before the hardware's head. */

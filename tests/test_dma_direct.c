@@ -6,42 +6,15 @@
  * cache model, scatterlists, the dma_need_* queries and trace events.
  */
 #include <stdint.h>
-#include "helpers.h"
+#include "api_scenario.h"
+#include "failnth.h"
+#include "variants.h"
 
-/* Coherent x86: a 64-bit device, a peer with a BAR, a 32-bit device, a GPU
- * with a 64-bit BAR above 4G. 128M of RAM below 4G, 128M above. */
-#define PLAT_DIRECT							\
-	"machine name=d arch=x86_64 ram=256M ram-below-4g=128M\n"	\
-	"swiotlb size=4M\n"						\
-	"hostbridge id=hb0 p2p=allow\n"					\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0 dma-bits=64\n"				\
-	"rootport id=rp1 bus=hb0\n"					\
-	"pcidev id=peer bus=rp1 bar0=64K\n"				\
-	"rootport id=rp2 bus=hb0\n"					\
-	"pcidev id=dev32 bus=rp2 dma-bits=32\n"				\
-	"rootport id=rp3 bus=hb0\n"					\
-	"gpu id=gpu0 bus=rp3 bar0=16M bar2=64M\n"
-
-/* Non-coherent arm64 SoC-style machine. */
-#define PLAT_NONCOH							\
-	"machine name=nc arch=arm64 ram=256M ram-below-4g=128M\n"	\
-	"swiotlb size=4M\n"						\
-	"hostbridge id=hb0 p2p=allow\n"					\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0\n"					\
-	"rootport id=rp1 bus=hb0\n"					\
-	"pcidev id=peer bus=rp1 bar0=64K\n"
-
-#define PLAT_CONFIDENTIAL						\
-	"machine name=cc arch=x86_64 ram=256M ram-below-4g=128M\n"	\
-	"swiotlb size=4M force=yes\n"					\
-	"hostbridge id=hb0 p2p=allow\n"					\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0\n"					\
-	"rootport id=rp1 bus=hb0\n"					\
-	"pcidev id=peer bus=rp1 bar0=64K\n"
-
+/*
+ * Most tests run on the DMA API suites' machine (variants.h), coherent
+ * (variant_direct), non-coherent arm64 (variant_direct_noncoherent) or a
+ * confidential guest (variant_cc); these are the machines of one test.
+ */
 #define PLAT_NO_SWIOTLB							\
 	"machine name=ns arch=x86_64 ram=256M ram-below-4g=128M\n"	\
 	"swiotlb size=0\n"						\
@@ -121,34 +94,13 @@ static struct sim_dma_stats stats(struct sim_machine *m)
 	return s;
 }
 
-static phys_addr_t bar_of(struct sim_machine *m, const char *id, int bar)
-{
-	struct device *d = sim_device(m, id);
-	phys_addr_t p;
-
-	assert_non_null(d);
-	p = pci_resource_start(to_pci_dev(d), bar);
-	assert_true(p != 0);
-	return p;
-}
-
-static dma_addr_t map_checked(struct device *dev, phys_addr_t phys,
-			      size_t size, enum dma_data_direction dir,
-			      unsigned long attrs)
-{
-	dma_addr_t a = dma_map_phys(dev, phys, size, dir, attrs);
-
-	assert_int_equal(dma_mapping_error(dev, a), 0);
-	return a;
-}
-
 /* ------------------------------------------------------------------------ */
 /* dma_map_phys on a coherent device                                        */
 /* ------------------------------------------------------------------------ */
 
 static void test_map_phys_coherent(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -159,21 +111,21 @@ static void test_map_phys_coherent(void **state)
 
 	/* TO_DEVICE: the device reads what the CPU wrote. */
 	fill_pattern(cpu, PAGE_SIZE, 1);
-	a = map_checked(dev, phys, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, phys, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	assert_int_equal(a, phys);
 	assert_int_equal(sim_dma_read(dev, a, buf, PAGE_SIZE), 0);
 	assert_memory_equal(buf, cpu, PAGE_SIZE);
 	dma_unmap_phys(dev, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
 
 	/* FROM_DEVICE: device writes are visible to the CPU at once. */
-	a = map_checked(dev, phys, PAGE_SIZE, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, phys, PAGE_SIZE, DMA_FROM_DEVICE, 0);
 	fill_pattern(pat, PAGE_SIZE, 2);
 	assert_int_equal(sim_dma_write(dev, a, pat, PAGE_SIZE), 0);
 	assert_memory_equal(cpu, pat, PAGE_SIZE);
 	dma_unmap_phys(dev, a, PAGE_SIZE, DMA_FROM_DEVICE, 0);
 
 	/* A sub-page mapping keeps the offset. */
-	a = map_checked(dev, phys + 100, 200, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(dev, phys + 100, 200, DMA_BIDIRECTIONAL, 0);
 	assert_int_equal(a, phys + 100);
 	fill_pattern(pat, 200, 3);
 	assert_int_equal(sim_dma_write(dev, a, pat, 200), 0);
@@ -195,7 +147,7 @@ static void test_map_phys_coherent(void **state)
 
 static void test_map_page_and_single_wrappers(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -258,7 +210,7 @@ static void test_map_page_and_single_wrappers(void **state)
 
 static void test_mmio_resource_p2p(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	phys_addr_t bar = bar_of(m, "peer", 0);
 	struct sim_dma_stats s0 = stats(m), s1;
@@ -301,7 +253,7 @@ static void test_mmio_resource_p2p(void **state)
 
 static void test_mmio_no_cache_maintenance(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	phys_addr_t bar = bar_of(m, "peer", 0);
 	struct page *pg = alloc_high(m, 0);
@@ -335,7 +287,7 @@ static void test_mmio_no_cache_maintenance(void **state)
 
 static void test_mmio_never_bounced_confidential(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CONFIDENTIAL);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	phys_addr_t bar = bar_of(m, "peer", 0);
 	struct page *pg = alloc_high(m, 0);
@@ -354,7 +306,7 @@ static void test_mmio_never_bounced_confidential(void **state)
 	assert_int_equal(sim_dma_debug_entries(m, NULL), 0);
 
 	/* RAM is bounced on the same machine. */
-	a = map_checked(dev, page_to_phys(pg), 4096, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, page_to_phys(pg), 4096, DMA_TO_DEVICE, 0);
 	assert_true(in_swiotlb(m, a, 4096));
 	assert_int_equal(stats(m).bounced_maps, s0.bounced_maps + 1);
 	dma_unmap_phys(dev, a, 4096, DMA_TO_DEVICE, 0);
@@ -365,7 +317,7 @@ static void test_mmio_never_bounced_confidential(void **state)
 
 static void test_mmio_32bit_mask_bar_above_4g(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev32");
 	phys_addr_t hi = bar_of(m, "gpu0", 2), lo = bar_of(m, "gpu0", 0);
 	struct sim_dma_stats s0 = stats(m);
@@ -392,7 +344,7 @@ static void test_mmio_32bit_mask_bar_above_4g(void **state)
 
 static void test_map_resource_of_ram(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -491,7 +443,7 @@ static const struct dma_map_ops ops_with_resource = {
 
 static void test_legacy_ops_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	phys_addr_t bar = bar_of(m, "peer", 0);
 	struct page *pg = alloc_high(m, 0);
@@ -560,7 +512,7 @@ static void test_legacy_ops_dispatch(void **state)
 
 	set_dma_ops(dev, NULL);
 	assert_null(get_dma_ops(dev));
-	a = map_checked(dev, page_to_phys(pg), 64, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, page_to_phys(pg), 64, DMA_TO_DEVICE, 0);
 	assert_int_equal(a, page_to_phys(pg));
 	dma_unmap_phys(dev, a, 64, DMA_TO_DEVICE, 0);
 	assert_int_equal(ops_log.map_page, 1);
@@ -576,7 +528,7 @@ static void test_legacy_ops_dispatch(void **state)
 
 static void test_invalid_direction(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -596,7 +548,7 @@ static void test_invalid_direction(void **state)
 	assert_int_equal(sim_dma_debug_entries(m, NULL), 0);
 
 	/* Unmap and sync with a bad direction are refused too. */
-	a = map_checked(dev, phys, 64, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, phys, 64, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(dev, a, 64, (enum dma_data_direction)7, 0);
 	assert_int_equal(sim_report_count_kind(m, SIM_REPORT_BUG), bugs + 4);
 	assert_int_equal(sim_dma_debug_entries(m, dev), 1);
@@ -611,7 +563,7 @@ static void test_invalid_direction(void **state)
 
 static void test_null_dma_mask(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	u64 *saved = dev->dma_mask;
@@ -648,7 +600,7 @@ static void test_null_dma_mask(void **state)
 
 static void test_masks(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 
 	assert_int_equal(dma_get_mask(dev), DMA_BIT_MASK(64));
@@ -688,7 +640,7 @@ static void test_masks(void **state)
 
 static void test_32bit_mask_bounces(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -703,7 +655,7 @@ static void test_32bit_mask_bounces(void **state)
 	/* TO_DEVICE: the bounce buffer holds the data at map time. */
 	fill_pattern(cpu, PAGE_SIZE, 11);
 	memcpy(orig, cpu, PAGE_SIZE);
-	a = map_checked(dev, phys, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, phys, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	assert_true(a < SZ_4G);
 	assert_true(in_swiotlb(m, a, PAGE_SIZE));
 	assert_true(is_swiotlb_buffer(dev, dma_to_phys(dev, a)));
@@ -718,7 +670,7 @@ static void test_32bit_mask_bounces(void **state)
 	assert_memory_equal(cpu, orig, PAGE_SIZE);
 
 	/* FROM_DEVICE: the CPU sees the data only at unmap. */
-	a = map_checked(dev, phys, PAGE_SIZE, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, phys, PAGE_SIZE, DMA_FROM_DEVICE, 0);
 	assert_true(in_swiotlb(m, a, PAGE_SIZE));
 	fill_pattern(pat, PAGE_SIZE, 13);
 	assert_int_equal(sim_dma_write(dev, a, pat, PAGE_SIZE), 0);
@@ -728,7 +680,7 @@ static void test_32bit_mask_bounces(void **state)
 
 	/* BIDIRECTIONAL: both ways, with a sub-page offset. */
 	fill_pattern(cpu, PAGE_SIZE, 14);
-	a = map_checked(dev, phys + 0x123, 1000, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(dev, phys + 0x123, 1000, DMA_BIDIRECTIONAL, 0);
 	assert_true(in_swiotlb(m, a, 1000));
 	assert_int_equal(sim_dma_read(dev, a, buf, 1000), 0);
 	assert_memory_equal(buf, cpu + 0x123, 1000);
@@ -744,7 +696,7 @@ static void test_32bit_mask_bounces(void **state)
 	{
 		struct page *lo = alloc_low(m, 0);
 
-		a = map_checked(dev, page_to_phys(lo), 64, DMA_TO_DEVICE, 0);
+		a = map_phys_ok(dev, page_to_phys(lo), 64, DMA_TO_DEVICE, 0);
 		assert_int_equal(a, page_to_phys(lo));
 		dma_unmap_phys(dev, a, 64, DMA_TO_DEVICE, 0);
 		sim_free_pages(m, lo, 0);
@@ -774,7 +726,7 @@ static void test_no_swiotlb_overflow(void **state)
 	assert_int_equal(dma_max_mapping_size(dev), SIZE_MAX);
 	assert_true(dma_addressing_limited(dev));
 
-	a = map_checked(dev, page_to_phys(lo), 64, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, page_to_phys(lo), 64, DMA_FROM_DEVICE, 0);
 	assert_int_equal(a, page_to_phys(lo));
 	dma_unmap_phys(dev, a, 64, DMA_FROM_DEVICE, 0);
 	assert_int_equal(sim_dma_debug_errors(m), 0);
@@ -804,7 +756,7 @@ static void test_dram_bus_offset(void **state)
 	assert_int_equal(dma_to_phys(dev, 0x1000), (phys_addr_t)-1);
 
 	fill_pattern(page_address(pg), 128, 21);
-	a = map_checked(dev, phys, 128, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, phys, 128, DMA_TO_DEVICE, 0);
 	assert_int_equal(a, phys + DRAM_OFF);
 	assert_int_equal(sim_dma_read(dev, a, buf, 128), 0);
 	assert_memory_equal(buf, page_address(pg), 128);
@@ -850,7 +802,7 @@ static void test_bus_dma_limit_bounces(void **state)
 
 	/* ...so the mapping bounces below the limit. */
 	fill_pattern(page_address(pg), 256, 31);
-	a = map_checked(dev, phys, 256, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(dev, phys, 256, DMA_BIDIRECTIONAL, 0);
 	assert_true(a < SZ_4G);
 	assert_true(in_swiotlb(m, a, 256));
 	assert_int_equal(sim_dma_read(dev, a, buf, sizeof(buf)), 0);
@@ -871,7 +823,7 @@ static void test_bus_dma_limit_bounces(void **state)
 
 static void test_noncoherent_cpu_to_device(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -885,7 +837,7 @@ static void test_noncoherent_cpu_to_device(void **state)
 
 	/* The map cleans the CPU's lines: the device sees A. */
 	memcpy(cpu, a_pat, sizeof(a_pat));
-	a = map_checked(dev, phys, sizeof(a_pat), DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, phys, sizeof(a_pat), DMA_TO_DEVICE, 0);
 	assert_int_equal(a, phys);
 	assert_int_equal(sim_dma_read(dev, a, buf, sizeof(buf)), 0);
 	assert_memory_equal(buf, a_pat, sizeof(buf));
@@ -921,7 +873,7 @@ static void test_noncoherent_cpu_to_device(void **state)
 
 static void test_noncoherent_device_to_cpu(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -933,7 +885,7 @@ static void test_noncoherent_device_to_cpu(void **state)
 	memcpy(old, cpu, sizeof(old));
 
 	/* sync_single_for_cpu makes the device's data visible */
-	a = map_checked(dev, phys, sizeof(pat), DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, phys, sizeof(pat), DMA_FROM_DEVICE, 0);
 	fill_pattern(pat, sizeof(pat), 52);
 	assert_int_equal(sim_dma_write(dev, a, pat, sizeof(pat)), 0);
 	assert_memory_equal(cpu, old, sizeof(old));
@@ -954,7 +906,7 @@ static void test_noncoherent_device_to_cpu(void **state)
 
 static void test_noncoherent_skip_cpu_sync(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -967,7 +919,7 @@ static void test_noncoherent_skip_cpu_sync(void **state)
 	fill_pattern(pat, sizeof(pat), 61);
 	memcpy(cpu, pat, sizeof(pat));
 	s0 = stats(m);
-	a = map_checked(dev, phys, sizeof(pat), DMA_TO_DEVICE,
+	a = map_phys_ok(dev, phys, sizeof(pat), DMA_TO_DEVICE,
 			DMA_ATTR_SKIP_CPU_SYNC);
 	s1 = stats(m);
 	assert_int_equal(s1.cache_ops, s0.cache_ops);
@@ -980,7 +932,7 @@ static void test_noncoherent_skip_cpu_sync(void **state)
 	assert_int_equal(stats(m).cache_ops, s0.cache_ops);
 
 	/* The unmap with SKIP_CPU_SYNC does not invalidate either. */
-	a = map_checked(dev, phys, sizeof(pat), DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, phys, sizeof(pat), DMA_FROM_DEVICE, 0);
 	fill_pattern(buf, sizeof(buf), 62);
 	assert_int_equal(sim_dma_write(dev, a, buf, sizeof(buf)), 0);
 	s0 = stats(m);
@@ -997,7 +949,7 @@ static void test_noncoherent_skip_cpu_sync(void **state)
 
 static void test_noncoherent_partial_cacheline(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -1009,7 +961,7 @@ static void test_noncoherent_partial_cacheline(void **state)
 	 * [32,96): the second half of line 0 and the first half of line 1. */
 	memset(cpu, 0x11, 128);
 	memcpy(old, cpu + 32, sizeof(old));
-	a = map_checked(dev, phys + 32, 64, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, phys + 32, 64, DMA_FROM_DEVICE, 0);
 	/* The CPU updates its neighbouring field after the map. */
 	memset(neighbour, 0x22, sizeof(neighbour));
 	memcpy(cpu, neighbour, sizeof(neighbour));
@@ -1072,7 +1024,7 @@ static void test_sg_alloc_table_chains(void **state)
 
 static void test_sg_from_pages_merges(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct page *blk = alloc_high(m, 3);	/* 8 contiguous pages */
 	struct page *pages[6] = { &blk[0], &blk[1], &blk[2], &blk[4], &blk[5],
 				  &blk[7] };
@@ -1132,7 +1084,7 @@ static void test_sg_from_pages_merges(void **state)
 
 static void test_map_sgtable_coherent(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *blk = alloc_high(m, 3);
 	struct page *pages[5] = { &blk[0], &blk[1], &blk[3], &blk[5], &blk[6] };
@@ -1188,7 +1140,7 @@ static void test_map_sgtable_coherent(void **state)
 
 static void test_sg_noncoherent_sync(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *a = alloc_high(m, 0), *b = alloc_high(m, 0);
 	struct sg_table sgt;
@@ -1238,7 +1190,7 @@ static void test_sg_noncoherent_sync(void **state)
 
 static void test_sgtable_errors(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev32");
 	struct page *p0 = alloc_high(m, 0), *p1 = alloc_high(m, 0);
 	struct page *big = alloc_high(m, 7);	/* 512K: beyond swiotlb */
@@ -1291,7 +1243,7 @@ static void test_sgtable_errors(void **state)
 
 static void test_sg_nents_zero(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	struct scatterlist sg;
@@ -1315,8 +1267,8 @@ static void test_sg_nents_zero(void **state)
 
 static void test_need_sync_and_unmap(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
-	struct sim_machine *nc = machine_from(PLAT_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct);
+	struct sim_machine *nc = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct device *ncd = sim_device(nc, "dev0");
 	struct page *pg = alloc_high(m, 0);
@@ -1324,7 +1276,7 @@ static void test_need_sync_and_unmap(void **state)
 
 	/* Coherent dma-direct: nothing to sync. With dma-debug on the
 	 * per-address check runs and still says no. */
-	direct = map_checked(dev, page_to_phys(pg), 64, DMA_TO_DEVICE, 0);
+	direct = map_phys_ok(dev, page_to_phys(pg), 64, DMA_TO_DEVICE, 0);
 	assert_true(dev->dma_skip_sync);
 	assert_true(sim_dma_debug_enabled(m));
 	assert_false(dma_need_sync(dev, direct));
@@ -1356,7 +1308,7 @@ static void test_need_sync_and_unmap(void **state)
 
 	/* A bounce resets dma_skip_sync for good; the address still decides. */
 	assert_int_equal(dma_set_mask(dev, DMA_BIT_MASK(32)), 0);
-	bounce = map_checked(dev, page_to_phys(pg) + 64, 64, DMA_TO_DEVICE, 0);
+	bounce = map_phys_ok(dev, page_to_phys(pg) + 64, 64, DMA_TO_DEVICE, 0);
 	assert_true(in_swiotlb(m, bounce, 64));
 	assert_false(dev->dma_skip_sync);
 	assert_true(dma_need_sync(dev, bounce));
@@ -1389,8 +1341,8 @@ static void test_need_sync_and_unmap(void **state)
 
 static void test_max_mapping_size_and_required_mask(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
-	struct sim_machine *cc = machine_from(PLAT_CONFIDENTIAL);
+	struct sim_machine *m = api_machine_new(&variant_direct);
+	struct sim_machine *cc = api_machine_new(&variant_cc);
 	struct sim_machine *lo = machine_from(PLAT_LOW_ONLY);
 	struct device *dev = sim_device(m, "dev0");
 	struct device *dev32 = sim_device(m, "dev32");
@@ -1446,7 +1398,7 @@ static char *slurp(FILE *f)
 
 static void test_trace_events(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_DIRECT);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct device *dev32 = sim_device(m, "dev32");
 	struct page *pg = alloc_high(m, 0);
@@ -1456,7 +1408,7 @@ static void test_trace_events(void **state)
 
 	assert_non_null(f);
 	sim_trace_set_file(m, f);
-	a = map_checked(dev, page_to_phys(pg), 256, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, page_to_phys(pg), 256, DMA_TO_DEVICE, 0);
 	dma_sync_single_for_cpu(dev, a, 256, DMA_TO_DEVICE);
 	dma_sync_single_for_device(dev, a, 256, DMA_TO_DEVICE);
 	dma_unmap_phys(dev, a, 256, DMA_TO_DEVICE, 0);
@@ -1468,7 +1420,7 @@ static void test_trace_events(void **state)
 	sim_trace_set_file(m, NULL);
 
 	/* Nothing is written once the file is cleared. */
-	a = map_checked(dev, page_to_phys(pg), 256, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, page_to_phys(pg), 256, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(dev, a, 256, DMA_TO_DEVICE, 0);
 	assert_int_equal(sim_trace_events(m), 5);
 
@@ -1506,6 +1458,54 @@ static void test_trace_events(void **state)
 	sim_machine_destroy(m);
 }
 
+/* ------------------------------------------------------------------------ */
+/* fault injection                                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Every allocating path of dma-direct with the Nth allocation failing:
+ * streaming maps (single, page, phys, sg, sgtable), MMIO, coherent,
+ * page and non-coherent allocations and a dma_pool, on a coherent and a
+ * non-coherent machine and a confidential guest; for the 64-bit device
+ * and for a 32-bit one whose buffers sit above 4G (bounced).
+ */
+static void sweep_direct(const struct dma_variant *v, const char *id,
+			 unsigned int flags)
+{
+	struct sim_machine *m = api_machine_new(v);
+	struct device *dev = dev_of(m, id);
+	struct api_scn s;
+	char name[96];
+	struct failnth fn = { .name = name, .m = m, .ctx = &s,
+			      .run = api_scn_run };
+
+	snprintf(name, sizeof(name), "%s %s", v->name, id);
+	/* a confidential guest cannot map MMIO (never bounced) */
+	api_scn_init(&s, m, dev, v->cc ? 0 : bar_of(m, "peer", 0), API_ALL,
+		     API_CHECK_DATA | flags);
+	failnth_sweep(&fn);
+	print_message("%s: %lu fail-nth runs, %lu allocations a run\n", name,
+		      fn.runs, fn.count);
+	/*
+	 * Streaming maps take nothing from the allocator here (the bounce
+	 * slots are swiotlb's own): only the allocations fail.
+	 */
+	assert_int_equal(api_scn_failed_steps(&s), API_ALLOCS);
+	assert_int_equal(fn.failed, fn.runs - 1);
+	api_scn_fini(&s);
+	assert_int_equal(machine_teardown(m, TD_CLEAN), 0);
+}
+
+static void test_failnth_direct(void **state)
+{
+	(void)state;
+	sweep_direct(&variant_direct, "dev0", 0);
+	sweep_direct(&variant_direct, "dev32", API_HIGH_RAM);
+	sweep_direct(&variant_direct_noncoherent, "dev0", 0);
+	sweep_direct(&variant_direct_noncoherent, "dev32", API_HIGH_RAM);
+	sweep_direct(&variant_cc, "dev0", 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1537,6 +1537,7 @@ int main(void)
 		cmocka_unit_test(test_need_sync_and_unmap),
 		cmocka_unit_test(test_max_mapping_size_and_required_mask),
 		cmocka_unit_test(test_trace_events),
+		cmocka_unit_test(test_failnth_direct),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,98 +5,43 @@
  * flags across hmm_range_fault(), argument checks and a fault-injection
  * sweep.
  *
- * Every test runs on a fresh machine built from a variant: no IOMMU
- * (dma-direct, a dma_addr_t kept per entry), an x86 IOMMU in strict and in
- * lazy mode (one IOVA range for the map), and an arm64 SMMU with a 64K
- * granule (4K entries cannot be linked at their own offset there, so they
- * are mapped one by one; 64K entries use the IOVA range).
+ * Every test runs on a fresh machine built from a shared variant of a
+ * device that needs no sync: no IOMMU or passthrough (dma-direct, a
+ * dma_addr_t kept per entry), x86 and arm64 4K IOMMUs in strict and lazy
+ * mode (one IOVA range for the map), and arm64 SMMUs with 16K and 64K
+ * granules (4K entries cannot be linked at their own offset there, so they
+ * are mapped one by one; granule-sized entries use the IOVA range).
  */
-#include "helpers.h"
+#include "failnth.h"
+#include "variants.h"
 
-struct variant {
-	const char *name;
-	const char *arch;
-	const char *iommu;	/* NULL: no IOMMU */
-	unsigned long granule;
-};
-
-static const struct variant variants[] = {
-	{ "hmm direct", "x86_64", NULL, 0 },
-	{ "hmm x86_64/4K/strict", "x86_64",
-	  "iommu id=io0 format=x86_64 mode=strict\n", SZ_4K },
-	{ "hmm x86_64/4K/lazy", "x86_64",
-	  "iommu id=io0 format=x86_64 mode=lazy fq-size=8\n", SZ_4K },
-	{ "hmm arm64-lpae/64K/strict", "arm64",
-	  "iommu id=io0 format=arm64-lpae mode=strict granule=64K\n", SZ_64K },
-};
-
-/*
- * nic0 and gpu0 share a switch without ACS (bus addresses between them);
- * far sits below another root port (through the host bridge, which allows
- * peer-to-peer); dev32 can only address 32 bits; nc is not coherent.
- */
+/* On the HMM/ODP machine of variants.h. */
 struct fx {
-	const struct variant *v;
-	struct sim_machine *m;
+	VARIANT_FX;
 	struct device *nic, *gpu, *far, *dev32, *nc;
 };
 
 static int fx_setup(void **state)
 {
-	const struct variant *v = *state;
-	struct fx *f = calloc(1, sizeof(*f));
-	char text[2048];
-	int n;
+	struct fx *f = variant_fx_new(state, sizeof(*f), &variant_nic_machine);
 
-	if (!f)
-		return -1;
-	n = snprintf(text, sizeof(text),
-		     "machine name=hmm arch=%s ram=256M ram-below-4g=128M cpus=2 coherent=yes\n"
-		     "swiotlb size=4M\n"
-		     "%s"
-		     "hostbridge id=hb0 p2p=allow%s\n"
-		     "rootport id=rp0 bus=hb0\n"
-		     "switch id=sw0 bus=rp0 acs=off\n"
-		     "nic id=nic0 bus=sw0 dma-bits=64\n"
-		     "gpu id=gpu0 bus=sw0 bar0=1M\n"
-		     "rootport id=rp1 bus=hb0\n"
-		     "pcidev id=far bus=rp1 bar0=1M\n"
-		     "rootport id=rp2 bus=hb0\n"
-		     "pcidev id=dev32 bus=rp2 dma-bits=32\n"
-		     "rootport id=rp3 bus=hb0\n"
-		     "pcidev id=nc bus=rp3 coherent=no\n",
-		     v->arch, v->iommu ? v->iommu : "",
-		     v->iommu ? " iommu=io0" : "");
-	if (n <= 0 || (size_t)n >= sizeof(text)) {
-		free(f);
-		return -1;
-	}
-	f->v = v;
-	f->m = machine_from(text);
 	f->nic = dev_of(f->m, "nic0");
 	f->gpu = dev_of(f->m, "gpu0");
 	f->far = dev_of(f->m, "far");
 	f->dev32 = dev_of(f->m, "dev32");
 	f->nc = dev_of(f->m, "nc");
-	*state = f;
 	return 0;
 }
 
 static int fx_teardown(void **state)
 {
-	struct fx *f = *state;
-	int ret = teardown_no_mappings(f->m);
-
-	sim_machine_destroy(f->m);
-	*state = (void *)f->v;
-	free(f);
-	return ret;
+	return variant_fx_teardown(state, TD_BUG);
 }
 
 /* Does this variant map 4K entries through one IOVA range? */
 static bool iova_4k(const struct fx *f)
 {
-	return f->v->granule == SZ_4K;
+	return f->translated && f->v->granule == SZ_4K;
 }
 
 #define NPAGES	16
@@ -161,12 +106,12 @@ static void test_alloc_free(void **state)
 	 * stay: the count is taken again after it.)
 	 */
 	assert_int_equal(hmm_dma_map_alloc(f->nic, &map, 64, SZ_64K), 0);
-	assert_int_equal(dma_use_iova(&map.state), f->v->iommu != NULL);
+	assert_int_equal(dma_use_iova(&map.state), f->translated);
 	hmm_dma_map_free(f->nic, &map);
 	live = sim_alloc_live(f->m);
 
 	/* Direct without dma-debug: stateless, no address list at all. */
-	if (!f->v->iommu) {
+	if (!f->translated) {
 		sim_dma_debug_enable(f->m, false);
 		assert_false(dma_need_unmap(f->nic));
 		assert_int_equal(hmm_dma_map_alloc(f->nic, &map, 8, PAGE_SIZE),
@@ -488,7 +433,7 @@ static void test_p2p_host_bridge(void **state)
 	assert_false(map.pfn_list[0] & HMM_PFN_P2PDMA_BUS);
 	if (dma_use_iova(&map.state))
 		assert_int_equal(a, map.state.addr);
-	else if (!f->v->iommu)
+	else if (!f->translated)
 		assert_int_equal(a, page_to_phys(pg));	/* bus offset 0 */
 	assert_int_equal(sim_dma_read(f->nic, a, buf, sizeof(buf)), 0);
 	assert_memory_equal(buf, want, sizeof(want));
@@ -534,7 +479,7 @@ static void test_bad_args(void **state)
 	 * buffer ownership over. */
 	assert_int_equal(hmm_dma_map_alloc(f->nc, &map, 4, PAGE_SIZE),
 			 -EOPNOTSUPP);
-	if (!f->v->iommu)
+	if (!f->translated)
 		assert_int_equal(hmm_dma_map_alloc(f->dev32, &map, 4,
 						   PAGE_SIZE), -EOPNOTSUPP);
 
@@ -603,62 +548,51 @@ static int hmm_scenario(struct fx *f, struct pages *p)
 	return mapped;
 }
 
-static void settle(struct fx *f)
+struct hmm_sweep {
+	struct fx *f;
+	struct pages p;
+	bool partial;		/* some run mapped part of the pages */
+};
+
+static int hmm_sweep_run(void *ctx)
 {
-	if (f->v->iommu)
-		sim_iommu_flush_queue(f->nic);
+	struct hmm_sweep *s = ctx;
+	int mapped = hmm_scenario(s->f, &s->p);
+
+	if (mapped > 0 && mapped < NPAGES)
+		s->partial = true;
+	return mapped == NPAGES ? 0 : -ENOMEM;
+}
+
+static void hmm_sweep_settle(void *ctx)
+{
+	struct hmm_sweep *s = ctx;
+
+	if (s->f->translated)
+		sim_iommu_flush_queue(s->f->nic);
 }
 
 static void test_failnth(void **state)
 {
 	struct fx *f = *state;
-	unsigned long n, pages_base;
-	long live_base;
-	bool partial = false;
-	struct pages p;
+	struct hmm_sweep s = { .f = f };
+	struct failnth fn = {
+		.name = f->v->name, .m = f->m, .ctx = &s,
+		.run = hmm_sweep_run, .settle = hmm_sweep_settle,
+	};
 
-	pages_get(f, &p);
-	assert_int_equal(hmm_scenario(f, &p), NPAGES);	/* warm up */
-	settle(f);
-	live_base = sim_alloc_live(f->m);
-	pages_base = sim_ram_pages_allocated(f->m);
-	for (n = 1; n < 5000; n++) {
-		bool triggered;
-		int mapped;
-
-		sim_fail_nth_alloc(f->m, n);
-		mapped = hmm_scenario(f, &p);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		settle(f);
-		if (mapped > 0 && mapped < NPAGES)
-			partial = true;
-		if (sim_alloc_live(f->m) != live_base)
-			fail_msg("fail-nth %lu: %ld live allocations, %ld before",
-				 n, sim_alloc_live(f->m), live_base);
-		if (sim_ram_pages_allocated(f->m) != pages_base)
-			fail_msg("fail-nth %lu: %lu RAM pages, %lu before", n,
-				 sim_ram_pages_allocated(f->m), pages_base);
-		if (sim_dma_debug_entries(f->m, NULL))
-			fail_msg("fail-nth %lu: dma-debug entries left", n);
-		if (!triggered) {
-			assert_int_equal(mapped, NPAGES);
-			break;
-		}
-	}
-	assert_true(n < 5000);
-	assert_true(n > 1);
+	pages_get(f, &s.p);
+	failnth_sweep(&fn);
+	assert_true(fn.runs > 1);
+	assert_true(fn.failed > 0);
 	/* Behind an IOMMU some link failed half way (a page-table page). */
-	if (f->v->iommu)
-		assert_true(partial);
-	pages_put(f, &p);
+	if (f->translated)
+		assert_true(s.partial);
+	pages_put(f, &s.p);
 }
 
-#define T(fn) { #fn, fn }
-static const struct {
-	const char *name;
-	CMUnitTestFunction fn;
-} tests[] = {
+#define T(fn) VARIANT_TEST(fn)
+static const struct variant_test tests[] = {
 	T(test_alloc_free),
 	T(test_map_unmap_ram),
 	T(test_large_entries),
@@ -671,27 +605,11 @@ static const struct {
 };
 #undef T
 
-#define NTESTS	(sizeof(tests) / sizeof(tests[0]))
-
 int main(int argc, char **argv)
 {
-	const size_t nv = sizeof(variants) / sizeof(variants[0]);
-	struct CMUnitTest group[NTESTS];
-	int failed = 0;
-
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
-	for (size_t v = 0; v < nv; v++) {
-		for (size_t i = 0; i < NTESTS; i++)
-			group[i] = (struct CMUnitTest){
-				.name = tests[i].name,
-				.test_func = tests[i].fn,
-				.setup_func = fx_setup,
-				.teardown_func = fx_teardown,
-				.initial_state = (void *)&variants[v],
-			};
-		failed += _cmocka_run_group_tests(variants[v].name, group,
-						  NTESTS, NULL, NULL);
-	}
-	return failed;
+	return variant_run_groups("hmm", VARIANT_TESTS(tests),
+				  VARIANTS(variants_coherent), fx_setup,
+				  fx_teardown);
 }

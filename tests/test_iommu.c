@@ -14,28 +14,13 @@
  */
 #include <pthread.h>
 #include <stdint.h>
-#include "helpers.h"
+#include "api_scenario.h"
+#include "failnth.h"
+#include "variants.h"
 
 /* ------------------------------------------------------------------------ */
 /* Variants and fixture                                                     */
 /* ------------------------------------------------------------------------ */
-
-struct variant {
-	const char *name;
-	const char *arch;	/* machine arch */
-	const char *format;	/* iommu format= */
-	const char *mode;	/* strict or lazy */
-	const char *granule_s;
-	unsigned long granule;
-};
-
-static const struct variant variants[] = {
-	{ "iommu x86_64/4K/strict", "x86_64", "x86_64", "strict", "4K", SZ_4K },
-	{ "iommu x86_64/4K/lazy", "x86_64", "x86_64", "lazy", "4K", SZ_4K },
-	{ "iommu arm64-lpae/64K/strict", "arm64", "arm64-lpae", "strict", "64K", SZ_64K },
-	{ "iommu arm64-lpae/16K/lazy", "arm64", "arm64-lpae", "lazy", "16K", SZ_16K },
-	{ "iommu arm64-lpae/64K/lazy", "arm64", "arm64-lpae", "lazy", "64K", SZ_64K },
-};
 
 #define FQ_SIZE		8
 #define FQ_TIMEOUT_NS	1000000ULL	/* fq-timeout=1ms */
@@ -52,19 +37,28 @@ struct plat_opts {
  * hb1 has no iommu=: direct and legacy. hb2 is behind a passthrough unit:
  * pt and ptut (untrusted). hb3 is behind a unit in mode=off.
  */
-static void plat_text(char *buf, size_t len, const struct variant *v,
-		      const struct plat_opts *o)
+static struct sim_machine *plat_machine(const struct dma_variant *variant,
+					const struct plat_opts *o)
 {
-	const char *fmt = v->format, *g = v->granule_s;
+	struct dma_variant v = *variant;
+	const char *fmt = v.format, *g = v.granule_s;
+	struct variant_machine vm = {
+		.name = "iommu",
+		.machine = "ram=256M ram-below-4g=128M cpus=1",
+		.swiotlb = "8M",
+		.iommu = "fq-size=8 fq-timeout=1ms",
+	};
+	char body[2048];
 	int n;
 
-	n = snprintf(buf, len,
-		"machine name=iommu arch=%s ram=256M ram-below-4g=128M cpus=1 coherent=yes\n"
-		"swiotlb size=8M\n"
-		"iommu id=io0 format=%s mode=%s granule=%s fq-size=%d fq-timeout=1ms\n"
+	if (o && o->mode)
+		v.mode = o->mode;
+	if (o && o->noncoherent)
+		v.arch = "arm64";
+	n = snprintf(body, sizeof(body),
 		"iommu id=iopt format=%s mode=passthrough granule=%s\n"
 		"iommu id=iooff format=%s mode=off granule=%s\n"
-		"hostbridge id=hb0 p2p=%s iommu=io0\n"
+		"hostbridge id=hb0 p2p=%s @iommu\n"
 		"rootport id=rp0 bus=hb0 acs=on\n"
 		"pcidev id=dev0 bus=rp0 dma-bits=64 coherent=%s\n"
 		"rootport id=rp1 bus=hb0 acs=on\n"
@@ -86,16 +80,15 @@ static void plat_text(char *buf, size_t len, const struct variant *v,
 		"hostbridge id=hb3 iommu=iooff\n"
 		"rootport id=rt0 bus=hb3\n"
 		"pcidev id=off bus=rt0\n",
-		o && o->noncoherent ? "arm64" : v->arch,
-		fmt, o && o->mode ? o->mode : v->mode, g, FQ_SIZE,
-		fmt, g, fmt, g,
-		o && o->p2p_deny ? "deny" : "allow",
+		fmt, g, fmt, g, o && o->p2p_deny ? "deny" : "allow",
 		o && o->noncoherent ? "no" : "yes");
-	assert_true(n > 0 && (size_t)n < len);
+	assert_true(n > 0 && (size_t)n < sizeof(body));
+	vm.body = body;
+	return variant_machine_new(&v, &vm);
 }
 
 struct fx {
-	const struct variant *v;
+	const struct dma_variant *v;
 	struct sim_machine *m;
 	struct device *dev, *dev32, *peer, *ut, *direct, *legacy, *pt, *ptut,
 		*off;
@@ -103,15 +96,13 @@ struct fx {
 	bool lazy;
 };
 
-static struct fx *fx_new(const struct variant *v, const struct plat_opts *o)
+static struct fx *fx_new(const struct dma_variant *v, const struct plat_opts *o)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char text[4096];
 
 	assert_non_null(f);
-	plat_text(text, sizeof(text), v, o);
 	f->v = v;
-	f->m = machine_from(text);
+	f->m = plat_machine(v, o);
 	f->g = v->granule;
 	f->lazy = !strcmp(o && o->mode ? o->mode : v->mode, "lazy");
 	f->dev = dev_of(f->m, "dev0");
@@ -136,7 +127,7 @@ static void fx_free(struct fx *f)
 
 static int fx_setup(void **state)
 {
-	*state = fx_new((const struct variant *)*state, NULL);
+	*state = fx_new((const struct dma_variant *)*state, NULL);
 	return 0;
 }
 
@@ -144,19 +135,8 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	int bad = 0;
 
-	if (!f)
-		return 0;
-	if (teardown_no_mappings(f->m))
-		bad = -1;
-	if (swiotlb_used(f->dev)) {
-		fprintf(stderr, "teardown: %lu swiotlb slots left\n",
-			swiotlb_used(f->dev));
-		bad = -1;
-	}
-	fx_free(f);
-	return bad;
+	return f ? fixture_teardown(f, f->m, TD_BUG, 0, 0) : 0;
 }
 
 #define FX(state)	((struct fx *)*(state))
@@ -164,50 +144,6 @@ static int fx_teardown(void **state)
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
-
-/* A naturally aligned block of RAM. */
-struct blk {
-	struct page *pg;
-	unsigned int order;
-	phys_addr_t phys;
-	u8 *cpu;
-	size_t size;
-};
-
-static struct blk blk_get(struct sim_machine *m, size_t bytes)
-{
-	struct blk b = { 0 };
-
-	b.order = (unsigned int)get_order(bytes);
-	b.pg = sim_alloc_pages(m, b.order);
-	assert_non_null(b.pg);
-	b.phys = page_to_phys(b.pg);
-	b.size = PAGE_SIZE << b.order;
-	assert_int_equal(b.phys & (b.size - 1), 0);
-	b.cpu = page_address(b.pg);
-	assert_non_null(b.cpu);
-	return b;
-}
-
-static void blk_put(struct sim_machine *m, struct blk *b)
-{
-	sim_free_pages(m, b->pg, b->order);
-	b->pg = NULL;
-}
-
-static struct page *blk_page(struct blk *b, size_t off)
-{
-	return &b->pg[off >> PAGE_SHIFT];
-}
-
-static dma_addr_t map_ok(struct device *dev, phys_addr_t phys, size_t size,
-			 enum dma_data_direction dir, unsigned long attrs)
-{
-	dma_addr_t a = dma_map_phys(dev, phys, size, dir, attrs);
-
-	assert_int_equal(dma_mapping_error(dev, a), 0);
-	return a;
-}
 
 static unsigned long inval(struct fx *f)
 {
@@ -313,7 +249,7 @@ static void test_domain_types(void **state)
 {
 	struct fx *f = FX(state);
 	struct iommu_domain *d = iommu_get_domain_for_dev(f->dev);
-	struct blk b = blk_get(f->m, PAGE_SIZE);
+	struct ram_blk b = ram_blk_get(f->m, PAGE_SIZE);
 	phys_addr_t p;
 	dma_addr_t a;
 	u8 buf[256];
@@ -349,7 +285,7 @@ static void test_domain_types(void **state)
 	assert_false(iommu_is_dma_domain(d));
 	assert_false(device_iommu_mapped(f->pt));
 	fill_pattern(b.cpu, PAGE_SIZE, 1);
-	a = map_ok(f->pt, b.phys + 0x40, sizeof(buf), DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->pt, b.phys + 0x40, sizeof(buf), DMA_TO_DEVICE, 0);
 	assert_int_equal(a, b.phys + 0x40);
 	dev_read_ok(f->pt, a, buf, sizeof(buf));
 	assert_memory_equal(buf, b.cpu + 0x40, sizeof(buf));
@@ -368,10 +304,10 @@ static void test_domain_types(void **state)
 	assert_false(device_iommu_mapped(f->direct));
 	assert_int_equal(sim_iommu_lookup(f->direct, b.phys, &p, &prot),
 			 -ENOENT);
-	a = map_ok(f->off, b.phys, 64, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->off, b.phys, 64, DMA_TO_DEVICE, 0);
 	assert_int_equal(a, b.phys);
 	dma_unmap_phys(f->off, a, 64, DMA_TO_DEVICE, 0);
-	a = map_ok(f->direct, b.phys, 64, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->direct, b.phys, 64, DMA_TO_DEVICE, 0);
 	assert_int_equal(a, b.phys);
 	dev_read_ok(f->direct, a, buf, 64);
 	dma_unmap_phys(f->direct, a, 64, DMA_TO_DEVICE, 0);
@@ -381,12 +317,12 @@ static void test_domain_types(void **state)
 	assert_ptr_not_equal(iommu_get_domain_for_dev(f->dev),
 			     iommu_get_domain_for_dev(f->dev32));
 	assert_int_equal(dbg_errors(f), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_mode_off_machine(void **state)
 {
-	const struct variant *v = FX(state)->v;
+	const struct dma_variant *v = FX(state)->v;
 	char text[1024];
 	struct sim_machine *m;
 	struct device *dev;
@@ -428,11 +364,11 @@ static void test_mode_off_machine(void **state)
 
 static void test_groups_acs(void **state)
 {
-	const struct variant *v = FX(state)->v;
+	const struct dma_variant *v = FX(state)->v;
 	char text[2048];
 	struct sim_machine *m;
 	struct device *a1, *a2, *b1, *b2, *c1, *c2, *d1, *e1, *f1, *f2;
-	struct blk b;
+	struct ram_blk b;
 	dma_addr_t a;
 	phys_addr_t p;
 	int prot;
@@ -515,13 +451,13 @@ static void test_groups_acs(void **state)
 
 	/* One group, one domain: a1's mapping is in a2's page table too,
 	 * and not in b2's. */
-	b = blk_get(m, v->granule);
-	a = map_ok(a1, b.phys, 64, DMA_TO_DEVICE, 0);
+	b = ram_blk_get(m, v->granule);
+	a = map_phys_ok(a1, b.phys, 64, DMA_TO_DEVICE, 0);
 	assert_int_equal(sim_iommu_lookup(a2, a, &p, &prot), 0);
 	assert_int_equal(p, b.phys);
 	assert_int_not_equal(sim_iommu_lookup(b2, a, &p, &prot), 0);
 	dma_unmap_phys(a1, a, 64, DMA_TO_DEVICE, 0);
-	blk_put(m, &b);
+	ram_blk_put(m, &b);
 	sim_machine_destroy(m);
 }
 
@@ -533,7 +469,7 @@ static void test_map_offset_sac_mask(void **state)
 {
 	struct fx *f = FX(state);
 	struct iommu_domain *d = iommu_get_domain_for_dev(f->dev);
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	/* beyond the first 4K page inside a large granule */
 	size_t off = (f->g > PAGE_SIZE ? PAGE_SIZE : 0) + 0x234, len = 0x300;
 	u8 buf[0x300];
@@ -542,7 +478,7 @@ static void test_map_offset_sac_mask(void **state)
 	int prot;
 
 	fill_pattern(b.cpu, b.size, 2);
-	a = map_ok(f->dev, b.phys + off, len, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->dev, b.phys + off, len, DMA_BIDIRECTIONAL, 0);
 	/* The buffer's offset inside its granule is kept. */
 	assert_int_equal(a & (f->g - 1), (b.phys + off) & (f->g - 1));
 	/* A 64-bit PCI device gets a 32-bit (SAC) IOVA first. */
@@ -564,7 +500,7 @@ static void test_map_offset_sac_mask(void **state)
 	dma_set_min_align_mask(f->dev, 0);
 
 	/* A 32-bit device: the mask holds. */
-	a32 = map_ok(f->dev32, b.phys + off, len, DMA_TO_DEVICE, 0);
+	a32 = map_phys_ok(f->dev32, b.phys + off, len, DMA_TO_DEVICE, 0);
 	assert_true(a32 + len - 1 <= DMA_BIT_MASK(32));
 	assert_int_equal(a32 & (f->g - 1), (b.phys + off) & (f->g - 1));
 	dev_read_ok(f->dev32, a32, buf, len);
@@ -574,7 +510,7 @@ static void test_map_offset_sac_mask(void **state)
 	dma_unmap_phys(f->dev, a, len, DMA_BIDIRECTIONAL, 0);
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	assert_int_equal(dbg_errors(f), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_map_prot(void **state)
@@ -588,7 +524,7 @@ static void test_map_prot(void **state)
 		{ DMA_FROM_DEVICE, IOMMU_WRITE },
 		{ DMA_BIDIRECTIONAL, IOMMU_READ | IOMMU_WRITE },
 	};
-	struct blk b = blk_get(f->m, f->g);
+	struct ram_blk b = ram_blk_get(f->m, f->g);
 	phys_addr_t bar = pci_resource_start(to_pci_dev(f->peer), 0);
 	const int mask = IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE | IOMMU_MMIO;
 	phys_addr_t p;
@@ -596,7 +532,7 @@ static void test_map_prot(void **state)
 	int prot;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		a = map_ok(f->dev, b.phys + 0x80, 0x100, cases[i].dir, 0);
+		a = map_phys_ok(f->dev, b.phys + 0x80, 0x100, cases[i].dir, 0);
 		assert_int_equal(sim_iommu_lookup(f->dev, a, &p, &prot), 0);
 		assert_int_equal(p, b.phys + 0x80);
 		/* coherent device: IOMMU_CACHE */
@@ -613,18 +549,18 @@ static void test_map_prot(void **state)
 	assert_int_equal(prot & mask, IOMMU_READ | IOMMU_WRITE | IOMMU_MMIO);
 	dma_unmap_resource(f->dev, a, 0x100, DMA_BIDIRECTIONAL, 0);
 
-	a = map_ok(f->dev, bar, 0x100, DMA_TO_DEVICE, DMA_ATTR_MMIO);
+	a = map_phys_ok(f->dev, bar, 0x100, DMA_TO_DEVICE, DMA_ATTR_MMIO);
 	assert_int_equal(sim_iommu_lookup(f->dev, a, &p, &prot), 0);
 	assert_int_equal(prot & mask, IOMMU_READ | IOMMU_MMIO);
 	dma_unmap_phys(f->dev, a, 0x100, DMA_TO_DEVICE, DMA_ATTR_MMIO);
 	assert_int_equal(dbg_errors(f), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_device_access_and_faults(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, f->g);
+	struct ram_blk b = ram_blk_get(f->m, f->g);
 	u8 pat[256], junk[256], buf[256], orig[256];
 	const dma_addr_t hole = 0x10000000ULL;
 	unsigned long f0;
@@ -637,7 +573,7 @@ static void test_device_access_and_faults(void **state)
 	memset(junk, 0x5a, sizeof(junk));
 
 	/* Bidirectional: both ways through the IOVA. */
-	a = map_ok(f->dev, b.phys, sizeof(pat), DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->dev, b.phys, sizeof(pat), DMA_BIDIRECTIONAL, 0);
 	dev_read_ok(f->dev, a, buf, sizeof(buf));
 	assert_memory_equal(buf, orig, sizeof(buf));
 	fill_pattern(pat, sizeof(pat), 4);
@@ -647,7 +583,7 @@ static void test_device_access_and_faults(void **state)
 	memcpy(b.cpu, orig, sizeof(orig));
 
 	/* A device write to a DMA_TO_DEVICE mapping: permission fault. */
-	a = map_ok(f->dev, b.phys, sizeof(pat), DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->dev, b.phys, sizeof(pat), DMA_TO_DEVICE, 0);
 	f0 = faults(f);
 	assert_int_equal(sim_dma_write(f->dev, a, junk, sizeof(junk)), -EFAULT);
 	assert_int_equal(faults(f), f0 + 1);
@@ -660,7 +596,7 @@ static void test_device_access_and_faults(void **state)
 
 	/* A device read of a DMA_FROM_DEVICE mapping: permission fault. */
 	sim_report_clear(f->m);
-	a = map_ok(f->dev, b.phys, sizeof(pat), DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(f->dev, b.phys, sizeof(pat), DMA_FROM_DEVICE, 0);
 	assert_int_equal(sim_dma_read(f->dev, a, buf, sizeof(buf)), -EFAULT);
 	assert_int_equal(faults(f), f0 + 2);
 	assert_true(sim_report_find(f->m, SIM_REPORT_IOMMU_FAULT, "permission"));
@@ -677,7 +613,7 @@ static void test_device_access_and_faults(void **state)
 	assert_int_equal(sim_dma_write(f->dev, hole, junk, 16), -EFAULT);
 	assert_int_equal(faults(f), f0 + 4);
 	assert_true(sim_report_find(f->m, SIM_REPORT_IOMMU_FAULT, "not mapped"));
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /*
@@ -734,7 +670,7 @@ static void test_reserved_regions(void **state)
 	struct fill *fl = calloc(1, sizeof(*fl));
 	/* the top of the 32-bit space down to below the x86 MSI window */
 	const unsigned int n = (unsigned int)((SZ_4G - 0xfee00000ULL) / SZ_1M) + 8;
-	struct blk b = blk_get(f->m, SZ_1M);
+	struct ram_blk b = ram_blk_get(f->m, SZ_1M);
 	dma_addr_t *as = calloc(n, sizeof(*as));
 	u64 expect = SZ_4G / f->g - 1;	/* frame 0 is never handed out */
 	bool below_msi = false;
@@ -747,7 +683,7 @@ static void test_reserved_regions(void **state)
 	/* Streaming maps (TO_DEVICE of one buffer, which dma-debug allows),
 	 * from the top of the 32-bit space down across the MSI window. */
 	for (unsigned int i = 0; i < n; i++) {
-		as[i] = map_ok(f->dev, b.phys, SZ_1M, DMA_TO_DEVICE, 0);
+		as[i] = map_phys_ok(f->dev, b.phys, SZ_1M, DMA_TO_DEVICE, 0);
 		check_not_reserved(r, nr, as[i], SZ_1M);
 		if (as[i] < 0xfee00000ULL)
 			below_msi = true;
@@ -776,7 +712,7 @@ static void test_reserved_regions(void **state)
 	assert_int_equal(a, DMA_MAPPING_ERROR);
 	assert_true(dma_mapping_error(f->dev32, a));
 	unfill(f->dev32, fl);
-	a = map_ok(f->dev32, b.phys, 64, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->dev32, b.phys, 64, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(f->dev32, a, 64, DMA_TO_DEVICE, 0);
 
 	/* A 64-bit device whose 32-bit space is full falls back above 4G. */
@@ -786,7 +722,7 @@ static void test_reserved_regions(void **state)
 	fill_space(f, f->dev, fl, r, nr);
 	assert_int_equal(fl->frames, expect);
 	assert_int_equal(dma_set_mask(f->dev, DMA_BIT_MASK(64)), 0);
-	a = map_ok(f->dev, b.phys, 64, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->dev, b.phys, 64, DMA_TO_DEVICE, 0);
 	assert_true(a >= SZ_4G);
 	assert_true(a <= iommu_get_domain_for_dev(f->dev)->geometry.aperture_end);
 	check_not_reserved(r, nr, a, 64);
@@ -796,7 +732,7 @@ static void test_reserved_regions(void **state)
 	assert_int_equal(dbg_errors(f), 0);
 	free(as);
 	free(fl);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -806,7 +742,7 @@ static void test_reserved_regions(void **state)
 static void test_strict_unmap_faults(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, f->g);
+	struct ram_blk b = ram_blk_get(f->m, f->g);
 	unsigned long i0, f0;
 	u8 buf[128];
 	dma_addr_t a;
@@ -814,7 +750,7 @@ static void test_strict_unmap_faults(void **state)
 	if (f->lazy)
 		skip();
 	fill_pattern(b.cpu, f->g, 5);
-	a = map_ok(f->dev, b.phys, sizeof(buf), DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->dev, b.phys, sizeof(buf), DMA_BIDIRECTIONAL, 0);
 	dev_read_ok(f->dev, a, buf, sizeof(buf));	/* in the IOTLB now */
 	i0 = inval(f);
 	f0 = faults(f);
@@ -829,7 +765,7 @@ static void test_strict_unmap_faults(void **state)
 	for (int k = 0; k < 5; k++) {
 		unsigned long before = inval(f);
 
-		a = map_ok(f->dev, b.phys + 64 * k, 64, DMA_TO_DEVICE, 0);
+		a = map_phys_ok(f->dev, b.phys + 64 * k, 64, DMA_TO_DEVICE, 0);
 		dev_read_ok(f->dev, a, buf, 64);
 		assert_int_equal(inval(f), before);
 		dma_unmap_phys(f->dev, a, 64, DMA_TO_DEVICE, 0);
@@ -838,7 +774,7 @@ static void test_strict_unmap_faults(void **state)
 	}
 	assert_int_equal(inval(f), i0 + 6);
 	assert_int_equal(sim_iommu_flush_queue(f->dev), -EINVAL);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /*
@@ -852,7 +788,7 @@ static void test_stats_accessors(void **state)
 	const size_t sizes[3] = { 1, 2, 64 };	/* granules; 64 is not cached */
 	struct sim_iommu_iova_stats st;
 	dma_addr_t a[3];
-	struct blk b = blk_get(f->m, 64 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 64 * f->g);
 	long pt0, pt1;
 
 	assert_int_equal(sim_iommu_pt_pages(f->direct), -ENOENT);
@@ -871,7 +807,7 @@ static void test_stats_accessors(void **state)
 	assert_int_equal(st.peak_held, 0);
 
 	for (int i = 0; i < 3; i++)
-		a[i] = map_ok(f->dev, b.phys, sizes[i] * f->g, DMA_TO_DEVICE, 0);
+		a[i] = map_phys_ok(f->dev, b.phys, sizes[i] * f->g, DMA_TO_DEVICE, 0);
 	pt1 = sim_iommu_pt_pages(f->dev);
 	assert_true(pt1 > pt0);
 	assert_int_equal(sim_iommu_iova_stats(f->dev, &st), 0);
@@ -898,7 +834,7 @@ static void test_stats_accessors(void **state)
 	assert_int_equal(st.peak_held, 67 * f->g);
 
 	/* a cache hit takes nothing from the tree: the peak does not move */
-	a[0] = map_ok(f->dev, b.phys, f->g, DMA_TO_DEVICE, 0);
+	a[0] = map_phys_ok(f->dev, b.phys, f->g, DMA_TO_DEVICE, 0);
 	assert_int_equal(sim_iommu_iova_stats(f->dev, &st), 0);
 	assert_int_equal(st.live, f->g);
 	assert_int_equal(st.held, 3 * f->g);
@@ -906,14 +842,14 @@ static void test_stats_accessors(void **state)
 	dma_unmap_phys(f->dev, a[0], f->g, DMA_TO_DEVICE, 0);
 	if (f->lazy)
 		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /* Lazy: map A, let the device use it, unmap it: the IOTLB still holds it. */
-static dma_addr_t lazy_unmap_used(struct fx *f, struct blk *b, u8 *buf,
+static dma_addr_t lazy_unmap_used(struct fx *f, struct ram_blk *b, u8 *buf,
 				  size_t len)
 {
-	dma_addr_t a = map_ok(f->dev, b->phys, len, DMA_BIDIRECTIONAL, 0);
+	dma_addr_t a = map_phys_ok(f->dev, b->phys, len, DMA_BIDIRECTIONAL, 0);
 	unsigned long i0;
 
 	dev_read_ok(f->dev, a, buf, len);
@@ -927,7 +863,7 @@ static dma_addr_t lazy_unmap_used(struct fx *f, struct blk *b, u8 *buf,
 static void test_lazy_stale_until_flush(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	unsigned long i0, f0;
 	struct fq s0, s;
 	phys_addr_t p;
@@ -946,7 +882,7 @@ static void test_lazy_stale_until_flush(void **state)
 	assert_int_equal(s.flushes, s0.flushes);
 
 	/* another DMA operation in the window */
-	c = map_ok(f->dev, b.phys + f->g, 64, DMA_TO_DEVICE, 0);
+	c = map_phys_ok(f->dev, b.phys + f->g, 64, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(f->dev, c, 64, DMA_TO_DEVICE, 0);
 	assert_int_equal(inval(f), i0);
 
@@ -974,13 +910,13 @@ static void test_lazy_stale_until_flush(void **state)
 	/* nothing queued: flushing again costs nothing */
 	assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
 	assert_int_equal(inval(f), i0 + 1);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_lazy_flush_on_timeout(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, f->g);
+	struct ram_blk b = ram_blk_get(f->m, f->g);
 	unsigned long i0, f0;
 	struct fq s;
 	u8 buf[128];
@@ -1010,13 +946,13 @@ static void test_lazy_flush_on_timeout(void **state)
 	assert_int_equal(s.flushes, 1);
 	assert_int_equal(sim_dma_read(f->dev, a, buf, sizeof(buf)), -EFAULT);
 	assert_int_equal(faults(f), f0 + 1);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_lazy_flush_when_queue_full(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	unsigned long i0, f0;
 	struct fq s0, s;
 	u8 buf[128];
@@ -1033,7 +969,7 @@ static void test_lazy_flush_when_queue_full(void **state)
 
 	/* FQ_SIZE - 1 more unmaps fill the queue: no invalidation yet. */
 	for (int k = 0; k < FQ_SIZE - 1; k++) {
-		c = map_ok(f->dev, b.phys + f->g, 64, DMA_TO_DEVICE, 0);
+		c = map_phys_ok(f->dev, b.phys + f->g, 64, DMA_TO_DEVICE, 0);
 		dma_unmap_phys(f->dev, c, 64, DMA_TO_DEVICE, 0);
 	}
 	assert_int_equal(inval(f), i0);
@@ -1042,7 +978,7 @@ static void test_lazy_flush_when_queue_full(void **state)
 	assert_int_equal(faults(f), f0);
 
 	/* The FQ_SIZE-th: the queue is flushed, once. */
-	c = map_ok(f->dev, b.phys + f->g, 64, DMA_TO_DEVICE, 0);
+	c = map_phys_ok(f->dev, b.phys + f->g, 64, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(f->dev, c, 64, DMA_TO_DEVICE, 0);
 	s = fq_stats(f->dev);
 	assert_int_equal(s.flushes, s0.flushes + 1);
@@ -1051,13 +987,13 @@ static void test_lazy_flush_when_queue_full(void **state)
 	assert_int_equal(sim_dma_read(f->dev, a, buf, sizeof(buf)), -EFAULT);
 	assert_int_equal(faults(f), f0 + 1);
 	assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_untrusted_always_strict(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, f->g);
+	struct ram_blk b = ram_blk_get(f->m, f->g);
 	unsigned long i0;
 	u8 buf[128];
 	dma_addr_t a;
@@ -1065,7 +1001,7 @@ static void test_untrusted_always_strict(void **state)
 	/* Whatever the unit's mode, the untrusted device's unmap
 	 * invalidates at once. */
 	fill_pattern(b.cpu, f->g, 9);
-	a = map_ok(f->ut, b.phys, f->g, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->ut, b.phys, f->g, DMA_TO_DEVICE, 0);
 	dev_read_ok(f->ut, a, buf, sizeof(buf));
 	assert_memory_equal(buf, b.cpu, sizeof(buf));
 	i0 = inval(f);
@@ -1073,7 +1009,7 @@ static void test_untrusted_always_strict(void **state)
 	assert_int_equal(inval(f), i0 + 1);
 	assert_int_equal(sim_dma_read(f->ut, a, buf, sizeof(buf)), -EFAULT);
 	assert_false(dbg_find(f, "stale IOTLB entry"));
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1176,7 +1112,7 @@ static void dirty_swiotlb(struct fx *f, struct device *dev, phys_addr_t phys)
 static void test_untrusted_bounce(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	const size_t off = 0x300, len = 0x200;
 	u8 *orig = malloc(b.size), *gr = malloc(f->g), *exp = malloc(f->g);
 	u8 data[0x200];
@@ -1197,7 +1133,7 @@ static void test_untrusted_bounce(void **state)
 	sim_dma_stats_get(f->m, &s0);
 
 	/* TO_DEVICE: bounced; the device sees the bytes and zeros around. */
-	a = map_ok(f->ut, b.phys + off, len, DMA_TO_DEVICE, 0);
+	a = map_phys_ok(f->ut, b.phys + off, len, DMA_TO_DEVICE, 0);
 	assert_true(swiotlb_used(f->ut) > 0);
 	sim_dma_stats_get(f->m, &s1);
 	assert_int_equal(s1.bounced_maps, s0.bounced_maps + 1);
@@ -1213,7 +1149,7 @@ static void test_untrusted_bounce(void **state)
 
 	/* FROM_DEVICE: the device's bytes land in the original at unmap, and
 	 * a write over the whole granule touches nothing else of it. */
-	a = map_ok(f->ut, b.phys + off, len, DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(f->ut, b.phys + off, len, DMA_FROM_DEVICE, 0);
 	assert_true(swiotlb_used(f->ut) > 0);
 	base = a & ~(dma_addr_t)(f->g - 1);
 	memset(gr, 0xee, f->g);
@@ -1231,7 +1167,7 @@ static void test_untrusted_bounce(void **state)
 	e0 = dbg_errors(f);
 
 	/* The syncs copy between the original and the bounce slot. */
-	a = map_ok(f->ut, b.phys + off, len, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->ut, b.phys + off, len, DMA_BIDIRECTIONAL, 0);
 	fill_pattern(data, len, 14);
 	memcpy(b.cpu + off, data, len);		/* CPU writes after the map */
 	dev_read_ok(f->ut, a, gr, len);
@@ -1251,7 +1187,7 @@ static void test_untrusted_bounce(void **state)
 	assert_int_equal(dbg_errors(f), e0);
 
 	/* A granule-aligned whole granule is mapped in place. */
-	a = map_ok(f->ut, b.phys + f->g, f->g, DMA_BIDIRECTIONAL, 0);
+	a = map_phys_ok(f->ut, b.phys + f->g, f->g, DMA_BIDIRECTIONAL, 0);
 	assert_int_equal(swiotlb_used(f->ut), 0);
 	assert_int_equal(a & (f->g - 1), 0);
 	assert_int_equal(sim_iommu_lookup(f->ut, a, &p, &prot), 0);
@@ -1266,7 +1202,7 @@ static void test_untrusted_bounce(void **state)
 	free(orig);
 	free(gr);
 	free(exp);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /*
@@ -1413,7 +1349,7 @@ static void test_sg_one_iova_range(void **state)
 {
 	struct fx *f = FX(state);
 	const unsigned int n = 8, g = (unsigned int)f->g;
-	struct blk b = blk_get(f->m, 2 * n * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * n * f->g);
 	struct page *pages[8];
 	unsigned int offs[8], lens[8];
 	struct scatterlist *sg;
@@ -1426,7 +1362,7 @@ static void test_sg_one_iova_range(void **state)
 	fill_pattern(b.cpu, b.size, 15);
 	for (i = 0; i < n; i++) {
 		/* every other granule: physically discontiguous */
-		pages[i] = blk_page(&b, 2 * i * f->g);
+		pages[i] = ram_blk_page(&b, 2 * i * f->g);
 		offs[i] = 0;
 		lens[i] = g;
 	}
@@ -1478,16 +1414,16 @@ static void test_sg_one_iova_range(void **state)
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	assert_int_equal(dbg_errors(f), 0);
 	sg_free_table(&t);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_sg_partial_granules(void **state)
 {
 	struct fx *f = FX(state);
 	const unsigned int g = (unsigned int)f->g;
-	struct blk b = blk_get(f->m, 4 * f->g);
-	struct page *pages[3] = { blk_page(&b, 0), blk_page(&b, 2 * f->g),
-				  blk_page(&b, 3 * f->g) };
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
+	struct page *pages[3] = { ram_blk_page(&b, 0), ram_blk_page(&b, 2 * f->g),
+				  ram_blk_page(&b, 3 * f->g) };
 	const unsigned int offs[3] = { 0x100, 0, 0 };
 	const unsigned int lens[3] = { 0x300, g, 0x80 };
 	struct scatterlist *s0, *s1;
@@ -1524,17 +1460,17 @@ static void test_sg_partial_granules(void **state)
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	assert_int_equal(dbg_errors(f), 0);
 	sg_free_table(&t);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_sg_untrusted(void **state)
 {
 	struct fx *f = FX(state);
 	const unsigned int g = (unsigned int)f->g;
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	u8 *orig = malloc(b.size), pat[0x100];
-	struct page *pages[3] = { blk_page(&b, 0), blk_page(&b, f->g),
-				  blk_page(&b, 3 * f->g) };
+	struct page *pages[3] = { ram_blk_page(&b, 0), ram_blk_page(&b, f->g),
+				  ram_blk_page(&b, 3 * f->g) };
 	const unsigned int offs[3] = { 0, 0, 0x40 };
 	unsigned int lens[3] = { g, g, 0x100 };
 	struct scatterlist *sg;
@@ -1581,7 +1517,7 @@ static void test_sg_untrusted(void **state)
 	assert_int_equal(dbg_errors(f), 0);
 	sg_free_table(&t);
 	free(orig);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1593,7 +1529,7 @@ static void test_noncoherent_streaming_and_alloc(void **state)
 	struct fx *f = fx_new(FX(state)->v,
 			      &(struct plat_opts){ .noncoherent = true });
 	struct device *dev = f->dev;
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	unsigned long pages0 = sim_ram_pages_allocated(f->m);
 	u8 a_pat[512], c_pat[512], buf[512];
 	phys_addr_t p;
@@ -1606,7 +1542,7 @@ static void test_noncoherent_streaming_and_alloc(void **state)
 
 	/* map cleans: the device sees what the CPU wrote before */
 	memcpy(b.cpu, a_pat, sizeof(a_pat));
-	a = map_ok(dev, b.phys, sizeof(a_pat), DMA_TO_DEVICE, 0);
+	a = map_phys_ok(dev, b.phys, sizeof(a_pat), DMA_TO_DEVICE, 0);
 	assert_int_equal(sim_iommu_lookup(dev, a, &p, &prot), 0);
 	assert_false(prot & IOMMU_CACHE);
 	dev_read_ok(dev, a, buf, sizeof(buf));
@@ -1614,7 +1550,7 @@ static void test_noncoherent_streaming_and_alloc(void **state)
 	dma_unmap_phys(dev, a, sizeof(a_pat), DMA_TO_DEVICE, 0);
 
 	/* unmap invalidates: the CPU sees what the device wrote */
-	a = map_ok(dev, b.phys + f->g, sizeof(c_pat), DMA_FROM_DEVICE, 0);
+	a = map_phys_ok(dev, b.phys + f->g, sizeof(c_pat), DMA_FROM_DEVICE, 0);
 	assert_int_equal(sim_dma_write(dev, a, c_pat, sizeof(c_pat)), 0);
 	assert_memory_not_equal(b.cpu + f->g, c_pat, sizeof(c_pat));
 	dma_unmap_phys(dev, a, sizeof(c_pat), DMA_FROM_DEVICE, 0);
@@ -1638,7 +1574,7 @@ static void test_noncoherent_streaming_and_alloc(void **state)
 	assert_int_equal(sim_ram_pages_allocated(f->m), pages0);
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	assert_int_equal(dbg_errors(f), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 	fx_free(f);
 }
 
@@ -1790,7 +1726,7 @@ static void test_iova_exhausted(void **state)
 static void test_iova_link_sync(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	const size_t off = (f->g > PAGE_SIZE ? 2 * PAGE_SIZE : 0) + 0x1a0;
 	const size_t len = 2 * f->g;
 	struct dma_iova_state st;
@@ -1845,13 +1781,13 @@ static void test_iova_link_sync(void **state)
 	assert_int_equal(sim_dma_read(f->dev, st.addr, buf, 16), -EFAULT);
 	assert_int_equal(dbg_errors(f), e0 + 1);
 	free(buf);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_link_errors(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	phys_addr_t bar = pci_resource_start(to_pci_dev(f->peer), 0);
 	struct dma_iova_state st;
 	unsigned long e0 = dbg_errors(f);
@@ -1893,13 +1829,13 @@ static void test_iova_link_errors(void **state)
 	assert_int_equal(dma_iova_sync(f->ut, &st, 0, f->g), 0);
 	dma_iova_destroy(f->ut, &st, f->g, DMA_TO_DEVICE, DMA_ATTR_MMIO);
 	assert_int_equal(dbg_errors(f), e0 + 1);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_unlink(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	struct dma_iova_state st;
 	unsigned long e0 = dbg_errors(f), i0, f0;
 	u8 buf[64];
@@ -1961,13 +1897,13 @@ static void test_iova_unlink(void **state)
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	if (f->lazy)
 		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_relink_and_sync_per_link(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	struct dma_iova_state st;
 	unsigned long e0 = dbg_errors(f);
 	u8 buf[128];
@@ -2011,14 +1947,14 @@ static void test_iova_relink_and_sync_per_link(void **state)
 	}
 	assert_int_equal(sim_dma_read(f->dev, st.addr, buf, sizeof(buf)),
 			 -EFAULT);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_destroy_frees(void **state)
 {
 	struct fx *f = FX(state);
 	const size_t len = 8 * f->g;
-	struct blk b = blk_get(f->m, len);
+	struct ram_blk b = ram_blk_get(f->m, len);
 	struct dma_iova_state st, st2, st3;
 	unsigned long i0;
 	phys_addr_t p;
@@ -2059,14 +1995,14 @@ static void test_iova_destroy_frees(void **state)
 	/* dma_iova_free alone never needs an invalidation */
 	assert_int_equal(inval(f), i0 + 1);
 	assert_int_equal(dbg_errors(f), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_256_pages(void **state)
 {
 	struct fx *f = FX(state);
 	const unsigned int n = (unsigned int)(SZ_1M / f->g);
-	struct blk b = blk_get(f->m, 2 * SZ_1M);
+	struct ram_blk b = ram_blk_get(f->m, 2 * SZ_1M);
 	u8 *want = malloc(SZ_1M), *got = malloc(SZ_1M);
 	dma_addr_t *as = calloc(n, sizeof(*as));
 	struct dma_iova_state st;
@@ -2105,7 +2041,7 @@ static void test_iova_256_pages(void **state)
 	if (f->lazy)
 		fl0 = fq_stats(f->dev).flushes;
 	for (unsigned int i = 0; i < n; i++)
-		as[i] = map_ok(f->dev, b.phys + 2 * (u64)i * f->g, f->g,
+		as[i] = map_phys_ok(f->dev, b.phys + 2 * (u64)i * f->g, f->g,
 			       DMA_TO_DEVICE, 0);
 	for (unsigned int i = 0; i < n; i++) {
 		dev_read_ok(f->dev, as[i], got, f->g);
@@ -2127,7 +2063,7 @@ static void test_iova_256_pages(void **state)
 	free(as);
 	free(want);
 	free(got);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /*
@@ -2137,7 +2073,7 @@ static void test_iova_256_pages(void **state)
 static void test_iova_untrusted_bounce(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	const size_t head = 0x100, tail = 0x300;
 	const size_t len = 3 * f->g - head - tail;
 	u8 *orig = malloc(b.size), *buf = malloc(4 * f->g), *pat = malloc(len);
@@ -2206,14 +2142,14 @@ static void test_iova_untrusted_bounce(void **state)
 	free(buf);
 	free(pat);
 	dma_set_min_align_mask(f->ut, 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /* Without min_align_mask: an aligned start with an unaligned tail. */
 static void test_iova_untrusted_tail_only(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	const size_t len = f->g + 0x200;
 	u8 *buf = malloc(2 * f->g);
 	struct dma_iova_state st;
@@ -2240,7 +2176,7 @@ static void test_iova_untrusted_tail_only(void **state)
 	dma_iova_destroy(f->ut, &st, len, DMA_TO_DEVICE, 0);
 	assert_int_equal(swiotlb_used(f->ut), 0);
 	free(buf);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /*
@@ -2251,7 +2187,7 @@ static void test_iova_untrusted_tail_only(void **state)
 static void test_iova_untrusted_no_aligned_middle(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 2 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 2 * f->g);
 	const size_t head = f->g / 2, len = f->g;
 	u8 *buf = malloc(len);
 	struct dma_iova_state st;
@@ -2267,7 +2203,7 @@ static void test_iova_untrusted_no_aligned_middle(void **state)
 		dma_iova_destroy(f->ut, &st, 0, DMA_TO_DEVICE, 0);
 		dma_set_min_align_mask(f->ut, 0);
 		free(buf);
-		blk_put(f->m, &b);
+		ram_blk_put(f->m, &b);
 		sim_report_clear(f->m);
 		fail_msg("dma_iova_link of %#zx bytes at granule offset %#zx on an untrusted device returned %d",
 			 len, head, ret);
@@ -2280,7 +2216,7 @@ static void test_iova_untrusted_no_aligned_middle(void **state)
 	assert_int_equal(swiotlb_used(f->ut), 0);
 	dma_set_min_align_mask(f->ut, 0);
 	free(buf);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /*
@@ -2290,7 +2226,7 @@ static void test_iova_untrusted_no_aligned_middle(void **state)
 static void test_iova_untrusted_link_pool_full(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	const size_t head = 0x100, len = 2 * f->g - head + 0x200;
 	unsigned int cap = 8192, n = 0;
 	dma_addr_t *as = calloc(cap, sizeof(*as));
@@ -2359,13 +2295,13 @@ static void test_iova_untrusted_link_pool_full(void **state)
 	assert_int_equal(swiotlb_used(f->ut), 0);
 	dma_set_min_align_mask(f->ut, 0);
 	free(as);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_left_at_unbind(void **state)
 {
 	struct fx *f = FX(state);
-	struct blk b = blk_get(f->m, f->g);
+	struct ram_blk b = ram_blk_get(f->m, f->g);
 	struct dma_iova_state st;
 	unsigned long e0 = dbg_errors(f);
 
@@ -2383,7 +2319,7 @@ static void test_iova_left_at_unbind(void **state)
 	assert_int_equal(dbg_errors(f), e0);
 	if (f->lazy)
 		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_iova_noncoherent(void **state)
@@ -2391,7 +2327,7 @@ static void test_iova_noncoherent(void **state)
 	struct fx *f = fx_new(FX(state)->v,
 			      &(struct plat_opts){ .noncoherent = true });
 	struct device *dev = f->dev;
-	struct blk b = blk_get(f->m, 4 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
 	u8 *a_pat = malloc(f->g), *c_pat = malloc(f->g), *buf = malloc(f->g);
 	struct dma_iova_state st;
 	unsigned long e0;
@@ -2459,7 +2395,7 @@ static void test_iova_noncoherent(void **state)
 	free(a_pat);
 	free(c_pat);
 	free(buf);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 	fx_free(f);
 }
 
@@ -2468,33 +2404,49 @@ static void test_iova_noncoherent(void **state)
 /* ------------------------------------------------------------------------ */
 
 #define SWEEP_MASK	SWEEP_IOVA_MASK	/* 64M of IOVA */
-#define SWEEP_MAX	20000
 
-/* The upper half of the limited space is free: nothing leaked there. */
-struct sweep_base {
-	long live;
-	unsigned long pages;
+/* A sweep on @dev: the upper half of its limited space stays free. */
+struct iommu_sweep {
+	struct fx *f;
+	struct device *dev;
+	/* the IOVA API scenario */
+	const struct iova_scn *scn;
+	u8 *buf, *want;
+	unsigned long results[3];
+	/* the sg scenario */
+	struct sg_table *t;
+	const struct sg_orig *o;
+	size_t total;
+	void *arg;		/* another scenario's */
+	unsigned long runs;	/* of the last sweep */
 };
 
-static void sweep_settle(struct fx *f, struct device *dev)
+static void iommu_sweep_settle(void *ctx)
 {
-	if (iommu_get_domain_for_dev(dev)->type == IOMMU_DOMAIN_DMA_FQ)
-		assert_int_equal(sim_iommu_flush_queue(dev), 0);
-	check_iova_space_free(dev);
-	assert_int_equal(swiotlb_used(f->ut), 0);
-	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
+	struct iommu_sweep *w = ctx;
+
+	drain_flush_queue(w->dev);
 }
 
-static void sweep_check(struct fx *f, struct device *dev,
-			const struct sweep_base *base, unsigned long n)
+static void iommu_sweep_check(void *ctx, unsigned long n, int ret)
 {
-	sweep_settle(f, dev);
-	if (sim_ram_pages_allocated(f->m) != base->pages)
-		fail_msg("fail-nth %lu: %lu RAM pages allocated, %lu before",
-			 n, sim_ram_pages_allocated(f->m), base->pages);
-	if (sim_alloc_live(f->m) != base->live)
-		fail_msg("fail-nth %lu: %ld live allocations, %ld before", n,
-			 sim_alloc_live(f->m), base->live);
+	struct iommu_sweep *w = ctx;
+
+	check_iova_space_free(w->dev);
+	assert_int_equal(swiotlb_used(w->f->ut), 0);
+}
+
+/* Returns the runs that failed. */
+static unsigned long iommu_sweep(struct iommu_sweep *w, int (*run)(void *ctx))
+{
+	struct failnth fn = {
+		.name = w->f->v->name, .m = w->f->m, .ctx = w, .run = run,
+		.settle = iommu_sweep_settle, .check = iommu_sweep_check,
+	};
+
+	failnth_sweep(&fn);
+	w->runs = fn.runs;
+	return fn.failed;
 }
 
 struct iova_scn {
@@ -2537,14 +2489,23 @@ static enum scn_result run_iova_scenario(struct device *dev,
 	return ret ? SCN_LINK_FAILED : SCN_DONE;
 }
 
+static int iova_sweep_run(void *ctx)
+{
+	struct iommu_sweep *w = ctx;
+	enum scn_result res = run_iova_scenario(w->dev, w->scn, w->buf,
+						w->want);
+
+	w->results[res]++;
+	return res == SCN_DONE ? 0 : (int)res + 1;
+}
+
 static void sweep_iova(struct fx *f, struct device *dev, bool bounce)
 {
 	const size_t g = f->g;
-	struct blk a = blk_get(f->m, 2 * g), b = blk_get(f->m, g),
-		   c = blk_get(f->m, 2 * g);
+	struct ram_blk a = ram_blk_get(f->m, 2 * g), b = ram_blk_get(f->m, g),
+		   c = ram_blk_get(f->m, 2 * g);
 	struct iova_scn s;
-	struct sweep_base base;
-	unsigned long n, results[3] = { 0 };
+	struct iommu_sweep w = { .f = f, .dev = dev, .scn = &s };
 	u8 *buf, *want;
 	size_t pos = 0;
 
@@ -2575,40 +2536,21 @@ static void sweep_iova(struct fx *f, struct device *dev, bool bounce)
 	}
 	assert_int_equal(dma_set_mask(dev, SWEEP_MASK), 0);
 
-	/* warm up (caches, the root table), then take the baseline */
-	assert_int_equal(run_iova_scenario(dev, &s, buf, want), SCN_DONE);
-	sweep_settle(f, dev);
-	base.live = sim_alloc_live(f->m);
-	base.pages = sim_ram_pages_allocated(f->m);
-
-	for (n = 1; n < SWEEP_MAX; n++) {
-		enum scn_result res;
-		bool triggered;
-
-		sim_fail_nth_alloc(f->m, n);
-		res = run_iova_scenario(dev, &s, buf, want);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		results[res]++;
-		sweep_check(f, dev, &base, n);
-		if (!triggered) {
-			assert_int_equal(res, SCN_DONE);
-			break;
-		}
-	}
-	assert_true(n < SWEEP_MAX);
+	w.buf = buf;
+	w.want = want;
+	iommu_sweep(&w, iova_sweep_run);
 	/* both the IOVA allocation and the page-table pages were failed */
-	assert_true(results[SCN_ALLOC_FAILED] > 0);
-	assert_true(results[SCN_LINK_FAILED] > 0);
+	assert_true(w.results[SCN_ALLOC_FAILED] > 0);
+	assert_true(w.results[SCN_LINK_FAILED] > 0);
 	assert_int_equal(swiotlb_used(f->ut), 0);
 	if (bounce)
 		dma_set_min_align_mask(dev, 0);
 	assert_int_equal(dma_set_mask(dev, DMA_BIT_MASK(64)), 0);
 	free(buf);
 	free(want);
-	blk_put(f->m, &a);
-	blk_put(f->m, &b);
-	blk_put(f->m, &c);
+	ram_blk_put(f->m, &a);
+	ram_blk_put(f->m, &b);
+	ram_blk_put(f->m, &c);
 }
 
 /*
@@ -2621,7 +2563,7 @@ static void test_domain_attach_and_ownership(void **state)
 	struct fx *f = FX(state);
 	const size_t g = f->g;
 	const unsigned long uiova = 0x40000000;	/* in the user domain */
-	struct blk a = blk_get(f->m, g), b = blk_get(f->m, g);
+	struct ram_blk a = ram_blk_get(f->m, g), b = ram_blk_get(f->m, g);
 	struct iommu_group *grp = iommu_group_get(f->dev);
 	struct iommu_domain *def = iommu_get_domain_for_dev(f->dev);
 	struct iommu_domain *d, *d2, *dpt, *err;
@@ -2651,7 +2593,7 @@ static void test_domain_attach_and_ownership(void **state)
 	assert_int_equal(iommu_map(d, uiova, b.phys, g, IOMMU_READ | IOMMU_CACHE, 0), 0);
 
 	/* the DMA API's mapping, through the default domain */
-	addr = map_ok(f->dev, a.phys, g, DMA_TO_DEVICE, 0);
+	addr = map_phys_ok(f->dev, a.phys, g, DMA_TO_DEVICE, 0);
 	dev_read_ok(f->dev, addr, buf, g);
 	assert_memory_equal(buf, a.cpu, g);
 
@@ -2723,8 +2665,8 @@ static void test_domain_attach_and_ownership(void **state)
 	iommu_domain_free(dpt);
 	iommu_domain_free(err);		/* error pointers are ignored */
 	free(buf);
-	blk_put(f->m, &a);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &a);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_failnth_iova_api(void **state)
@@ -2763,21 +2705,27 @@ static bool run_sg_scenario(struct device *dev, struct sg_table *t,
 	return true;
 }
 
+static int sg_sweep_run(void *ctx)
+{
+	struct iommu_sweep *w = ctx;
+
+	return run_sg_scenario(w->dev, w->t, w->o, w->total) ? 0 : -ENOMEM;
+}
+
 static void sweep_sg(struct fx *f, struct device *dev)
 {
 	const unsigned int g = (unsigned int)f->g;
-	struct blk b = blk_get(f->m, 8 * f->g);
+	struct ram_blk b = ram_blk_get(f->m, 8 * f->g);
 	struct sg_orig o[4] = {
-		{ blk_page(&b, 0), 0, g },
-		{ blk_page(&b, 2 * f->g), 0, 2 * g },
-		{ blk_page(&b, 5 * f->g), 0x40, 0x100 },	/* sub-granule */
-		{ blk_page(&b, 7 * f->g), 0, g },
+		{ ram_blk_page(&b, 0), 0, g },
+		{ ram_blk_page(&b, 2 * f->g), 0, 2 * g },
+		{ ram_blk_page(&b, 5 * f->g), 0x40, 0x100 },	/* sub-granule */
+		{ ram_blk_page(&b, 7 * f->g), 0, g },
 	};
-	struct sweep_base base;
+	struct iommu_sweep w = { .f = f, .dev = dev, .o = o };
 	struct scatterlist *sg;
 	struct sg_table t;
 	size_t total = 0;
-	unsigned long n, failed = 0;
 	unsigned int i;
 
 	fill_pattern(b.cpu, b.size, 33);
@@ -2787,30 +2735,13 @@ static void sweep_sg(struct fx *f, struct device *dev)
 		total += o[i].length;
 	}
 	assert_int_equal(dma_set_mask(dev, SWEEP_MASK), 0);
-	assert_true(run_sg_scenario(dev, &t, o, total));
-	sweep_settle(f, dev);
-	base.live = sim_alloc_live(f->m);
-	base.pages = sim_ram_pages_allocated(f->m);
-
-	for (n = 1; n < SWEEP_MAX; n++) {
-		bool ok, triggered;
-
-		sim_fail_nth_alloc(f->m, n);
-		ok = run_sg_scenario(dev, &t, o, total);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		sweep_check(f, dev, &base, n);
-		failed += !ok;
-		if (!triggered) {
-			assert_true(ok);
-			break;
-		}
-	}
-	assert_true(n < SWEEP_MAX);
-	assert_true(failed > 0);	/* some injected failure made it fail */
+	w.t = &t;
+	w.total = total;
+	/* some injected failure made it fail */
+	assert_true(iommu_sweep(&w, sg_sweep_run) > 0);
 	assert_int_equal(dma_set_mask(dev, DMA_BIT_MASK(64)), 0);
 	sg_free_table(&t);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 static void test_failnth_map_sg(void **state)
@@ -2819,6 +2750,47 @@ static void test_failnth_map_sg(void **state)
 
 	sweep_sg(f, f->dev);
 	sweep_sg(f, f->ut);	/* bounced per segment */
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), 0);
+}
+
+/* The DMA API scenario of the small suites on @dev (api_scenario.h). */
+static int api_sweep_run(void *ctx)
+{
+	struct iommu_sweep *w = ctx;
+
+	return api_scn_run(w->arg);
+}
+
+static unsigned int sweep_api(struct fx *f, struct device *dev,
+			      unsigned int flags)
+{
+	struct api_scn s;
+	struct iommu_sweep w = { .f = f, .dev = dev, .arg = &s };
+
+	assert_int_equal(dma_set_mask(dev, SWEEP_MASK), 0);
+	api_scn_init(&s, f->m, dev, pci_resource_start(to_pci_dev(f->peer), 0),
+		     API_ALL, API_CHECK_DATA | flags);
+	assert_true(iommu_sweep(&w, api_sweep_run) > 0);
+	print_message("%s %s: %lu fail-nth runs\n", f->v->name, dev_name(dev),
+		      w.runs);
+	api_scn_fini(&s);
+	assert_int_equal(dma_set_mask(dev, dev == f->dev32 ? DMA_BIT_MASK(32) :
+						       DMA_BIT_MASK(64)), 0);
+	return api_scn_failed_steps(&s);
+}
+
+/*
+ * Every allocating path of the DMA API (streaming, sg, MMIO, coherent,
+ * pages, non-coherent, dma_pool) through the IOMMU with the Nth allocation
+ * failing: each step needs IOVA and page-table pages, so each fails.
+ */
+static void test_failnth_dma_api(void **state)
+{
+	struct fx *f = FX(state);
+
+	assert_int_equal(sweep_api(f, f->dev, 0), API_ALL);
+	assert_int_equal(sweep_api(f, f->dev32, API_HIGH_RAM), API_ALL);
+	assert_int_equal(sweep_api(f, f->ut, 0), API_ALL);
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), 0);
 }
 
@@ -2831,7 +2803,7 @@ static void test_failnth_map_sg(void **state)
 
 struct worker {
 	struct fx *f;
-	struct blk b;
+	struct ram_blk b;
 	unsigned int id;
 	unsigned int errors;
 };
@@ -2889,7 +2861,7 @@ static void test_concurrent_map_unmap(void **state)
 
 	for (unsigned int i = 0; i < THREADS; i++) {
 		w[i] = (struct worker){ .f = f, .id = i };
-		w[i].b = blk_get(f->m, 2 * f->g);
+		w[i].b = ram_blk_get(f->m, 2 * f->g);
 		fill_pattern(w[i].b.cpu, w[i].b.size, 40 + i);
 	}
 	for (unsigned int i = 0; i < THREADS; i++)
@@ -2898,7 +2870,7 @@ static void test_concurrent_map_unmap(void **state)
 		assert_int_equal(pthread_join(th[i], NULL), 0);
 	for (unsigned int i = 0; i < THREADS; i++) {
 		assert_int_equal(w[i].errors, 0);
-		blk_put(f->m, &w[i].b);
+		ram_blk_put(f->m, &w[i].b);
 	}
 	if (f->lazy)
 		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
@@ -2909,11 +2881,8 @@ static void test_concurrent_map_unmap(void **state)
 
 /* ------------------------------------------------------------------------ */
 
-static const struct {
-	const char *name;
-	CMUnitTestFunction fn;
-} tests[] = {
-#define T(fn) { #fn, fn }
+static const struct variant_test tests[] = {
+#define T(fn) VARIANT_TEST(fn)
 	T(test_domain_types),
 	T(test_mode_off_machine),
 	T(test_groups_acs),
@@ -2953,33 +2922,23 @@ static const struct {
 	T(test_iova_noncoherent),
 	T(test_failnth_iova_api),
 	T(test_failnth_map_sg),
+	T(test_failnth_dma_api),
 	T(test_domain_attach_and_ownership),
 #undef T
 };
 
-#define NTESTS	(sizeof(tests) / sizeof(tests[0]))
-
 int main(int argc, char **argv)
 {
-	const size_t nv = sizeof(variants) / sizeof(variants[0]);
-	struct CMUnitTest group[NTESTS], conc[sizeof(variants) / sizeof(variants[0])];
-	int failed = 0;
+	const size_t nv = sizeof(variants_iommu) / sizeof(variants_iommu[0]);
+	struct CMUnitTest conc[sizeof(variants_iommu) / sizeof(variants_iommu[0])];
+	int failed;
 
 	/* optional filter: a test name (cmocka_set_test_filter pattern) */
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
-	for (size_t v = 0; v < nv; v++) {
-		for (size_t i = 0; i < NTESTS; i++)
-			group[i] = (struct CMUnitTest){
-				.name = tests[i].name,
-				.test_func = tests[i].fn,
-				.setup_func = fx_setup,
-				.teardown_func = fx_teardown,
-				.initial_state = (void *)&variants[v],
-			};
-		failed += _cmocka_run_group_tests(variants[v].name, group,
-						  NTESTS, NULL, NULL);
-	}
+	failed = variant_run_groups("iommu", VARIANT_TESTS(tests),
+				    VARIANTS(variants_iommu), fx_setup,
+				    fx_teardown);
 	/* Threads last: a crash there cannot hide the results above. */
 	for (size_t v = 0; v < nv; v++)
 		conc[v] = (struct CMUnitTest){
@@ -2987,7 +2946,7 @@ int main(int argc, char **argv)
 			.test_func = test_concurrent_map_unmap,
 			.setup_func = fx_setup,
 			.teardown_func = fx_teardown,
-			.initial_state = (void *)&variants[v],
+			.initial_state = (void *)variants_iommu[v],
 		};
 	failed += _cmocka_run_group_tests("iommu threads (all variants)", conc,
 					  nv, NULL, NULL);

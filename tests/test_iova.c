@@ -17,7 +17,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
-#include "helpers.h"
+#include "failnth.h"
 #include "kernel/iommu/iova.h"
 
 #define GRANULE		4096UL
@@ -1368,7 +1368,7 @@ static void fail_scenario(struct sim_machine *m, unsigned int mag,
 			  unsigned int depot, unsigned long nr, bool check_each)
 {
 	struct iova_domain *iovad = iova_domain_create(m, GRANULE, 1, 1);
-	unsigned long pfn[FS_NR], req[FS_NR], big[4], held = 0, i;
+	unsigned long pfn[FS_NR] = { 0 }, req[FS_NR] = { 0 }, big[4], held = 0, i;
 	int ret;
 
 	assert_true(nr <= FS_NR);
@@ -1428,28 +1428,36 @@ static void fail_scenario(struct sim_machine *m, unsigned int mag,
 	iova_domain_destroy(iovad);
 }
 
+struct iova_sweep {
+	struct sim_machine *m;
+	unsigned int mag, depot;
+	unsigned long nr;
+	bool check_each;
+};
+
+/* The domain is made and destroyed in the run: nothing stays. */
+static int iova_sweep_run(void *ctx)
+{
+	struct iova_sweep *w = ctx;
+
+	fail_scenario(w->m, w->mag, w->depot, w->nr, w->check_each);
+	return 0;
+}
+
 static unsigned long fail_sweep(unsigned int mag, unsigned int depot,
 				unsigned long nr, bool check_each)
 {
-	struct sim_machine *m = machine_from(PLATFORM_SMALL);
-	unsigned long n;
-	bool triggered;
+	struct iova_sweep w = {
+		.m = machine_from(PLATFORM_SMALL), .mag = mag, .depot = depot,
+		.nr = nr, .check_each = check_each,
+	};
+	struct failnth fn = {
+		.name = "iova", .m = w.m, .ctx = &w, .run = iova_sweep_run,
+	};
 
-	for (n = 1;; n++) {
-		long base = sim_alloc_live(m);
-
-		sim_fail_nth_alloc(m, n);
-		fail_scenario(m, mag, depot, nr, check_each);
-		triggered = sim_fail_nth_triggered(m);
-		sim_fail_nth_alloc(m, 0);
-		if (sim_alloc_live(m) != base)
-			fail_msg("failing allocation %lu leaks %ld", n,
-				 sim_alloc_live(m) - base);
-		if (!triggered)
-			break;
-	}
-	sim_machine_destroy(m);
-	return n;
+	failnth_sweep(&fn);
+	assert_int_equal(machine_teardown(w.m, TD_BUG), 0);
+	return fn.runs;
 }
 
 static void test_fail_nth(void **state)

@@ -10,27 +10,9 @@
  */
 #include <limits.h>
 #include <stdint.h>
-#include "helpers.h"
-
-/* Coherent x86: 128M of RAM below 4G and 128M above; a peer with a BAR. */
-#define PLAT_LEGACY							\
-	"machine name=lo arch=x86_64 ram=256M ram-below-4g=128M\n"	\
-	"swiotlb size=4M\n"						\
-	"hostbridge id=hb0 p2p=allow\n"					\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0 dma-bits=64\n"				\
-	"rootport id=rp1 bus=hb0\n"					\
-	"pcidev id=peer bus=rp1 bar0=64K\n"
-
-/* The same on a non-coherent arm64 machine. */
-#define PLAT_LEGACY_NONCOH						\
-	"machine name=lonc arch=arm64 ram=256M ram-below-4g=128M\n"	\
-	"swiotlb size=4M\n"						\
-	"hostbridge id=hb0 p2p=allow\n"					\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0 dma-bits=64\n"				\
-	"rootport id=rp1 bus=hb0\n"					\
-	"pcidev id=peer bus=rp1 bar0=64K\n"
+#include "api_scenario.h"
+#include "failnth.h"
+#include "variants.h"
 
 /* Recognisable DMA addresses handed out by the recording ops. */
 #define IOVA_MAP	0x1000000000ULL	/* map_page, map_sg: + phys */
@@ -77,6 +59,8 @@ static struct {
 	bool map_sg_merge;	/* coalesce a contiguous list into one segment */
 	unsigned int supported_min_bits;
 	size_t opt_size;
+	/* alloc and alloc_pages_op calls that got no memory */
+	int alloc_failed, alloc_pages_failed;
 } rec;
 
 static void rec_reset(void)
@@ -253,8 +237,10 @@ static void *rec_alloc(struct device *dev, size_t size, dma_addr_t *handle,
 	c->gfp = gfp;
 	c->attrs = attrs;
 	page = sim_alloc_pages(dev->sim, (unsigned int)get_order(size));
-	if (!page)
+	if (!page) {
+		rec.alloc_failed++;
 		return NULL;
+	}
 	c->page = page;
 	c->addr = IOVA_COH + page_to_phys(page);
 	*handle = c->addr;
@@ -289,8 +275,10 @@ static struct page *rec_alloc_pages(struct device *dev, size_t size,
 	c->dir = dir;
 	c->gfp = gfp;
 	page = sim_alloc_pages(dev->sim, (unsigned int)get_order(size));
-	if (!page)
+	if (!page) {
+		rec.alloc_pages_failed++;
 		return NULL;
+	}
 	c->page = page;
 	c->addr = IOVA_PAGES + page_to_phys(page);
 	*handle = c->addr;
@@ -400,17 +388,6 @@ static struct page *nth_page(struct sim_machine *m, struct page *head, int i)
 	return p;
 }
 
-static phys_addr_t bar_of(struct sim_machine *m, const char *id, int bar)
-{
-	struct device *d = sim_device(m, id);
-	phys_addr_t p;
-
-	assert_non_null(d);
-	p = pci_resource_start(to_pci_dev(d), bar);
-	assert_true(p != 0);
-	return p;
-}
-
 static struct sim_dma_stats stats(struct sim_machine *m)
 {
 	struct sim_dma_stats s;
@@ -439,15 +416,6 @@ static char *slurp(FILE *f)
 	rewind(f);
 	assert_int_equal(fread(s, 1, (size_t)len, f), (size_t)len);
 	return s;
-}
-
-static int count_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
 }
 
 /*
@@ -487,7 +455,7 @@ static void assert_contains(const char *hay, const char *needle)
 
 static void test_map_phys_page_single_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 1);
 	struct page *pg1 = nth_page(m, pg, 1);
@@ -608,7 +576,7 @@ static void test_map_phys_page_single_dispatch(void **state)
 
 static void test_map_resource_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	phys_addr_t bar = bar_of(m, "peer", 0);
 	struct page *pg = alloc_pages_checked(m, 0);
@@ -681,7 +649,7 @@ static void test_map_resource_dispatch(void **state)
 
 static void test_sg_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 2);
 	struct scatterlist sg[3];
@@ -768,7 +736,7 @@ static void test_sg_dispatch(void **state)
 /* An IOMMU may coalesce: fewer DMA segments than CPU segments. */
 static void test_sg_merged_by_ops(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 2);
 	struct sg_table sgt;
@@ -817,7 +785,7 @@ static void test_sg_merged_by_ops(void **state)
 
 static void test_sync_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 1);
 	struct scatterlist sg[2];
@@ -915,7 +883,7 @@ static void test_sync_dispatch(void **state)
 
 static void test_alloc_coherent_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct sim_dma_stats s0 = stats(m), s1;
 	unsigned long ram0 = sim_ram_pages_allocated(m);
@@ -987,7 +955,7 @@ static void test_alloc_coherent_dispatch(void **state)
 
 static void test_alloc_pages_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	unsigned long ram0 = sim_ram_pages_allocated(m);
 	unsigned long w0 = sim_report_count_kind(m, SIM_REPORT_WARN);
@@ -1059,7 +1027,7 @@ static void test_alloc_pages_dispatch(void **state)
 
 static void test_masks_and_limits_dispatch(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	u64 *mask_ptr;
 	int max_calls;
@@ -1158,7 +1126,7 @@ static void test_masks_and_limits_dispatch(void **state)
 
 static void test_debug_tracks_ops_mappings(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -1225,7 +1193,7 @@ static void test_debug_tracks_ops_mappings(void **state)
 
 static void test_missing_resource_and_alloc_ops(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	phys_addr_t bar = bar_of(m, "peer", 0);
 	struct sim_dma_stats s0, s1;
@@ -1280,7 +1248,7 @@ static void test_missing_resource_and_alloc_ops(void **state)
 
 static void test_missing_sync_ops(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY_NONCOH);
+	struct sim_machine *m = api_machine_new(&variant_direct_noncoherent);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 0);
 	struct scatterlist sg[1];
@@ -1369,7 +1337,7 @@ static void test_missing_sync_ops(void **state)
  * device with dma-debug off. */
 static void test_need_unmap_coherent(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 0);
 	dma_addr_t a;
@@ -1419,7 +1387,7 @@ static void test_map_sg_error_codes(void **state)
 		{ -EIO, -EIO, false },
 		{ -EREMOTEIO, -EREMOTEIO, false },
 	};
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 0);
 	struct sg_table sgt;
@@ -1485,7 +1453,7 @@ static void test_map_sg_error_codes(void **state)
 
 static void test_ops_bypass(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = sim_alloc_pages_range(m, 0, SZ_4G, ~0ULL);
 	phys_addr_t phys;
@@ -1589,7 +1557,7 @@ static void test_ops_bypass(void **state)
 
 static void test_dma_parms(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct device_dma_parameters *parms = dev->dma_parms;
 	unsigned long w0;
@@ -1652,7 +1620,7 @@ static void test_dma_parms(void **state)
 
 static void test_trace_ops_events(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 1);
 	struct scatterlist sg[2];
@@ -1761,7 +1729,7 @@ static void test_trace_ops_events(void **state)
 
 static void test_report_log(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct device_dma_parameters *parms = dev->dma_parms;
 	FILE *dump = tmpfile(), *echo = tmpfile(), *empty = tmpfile();
@@ -1865,7 +1833,7 @@ static void test_report_log(void **state)
 
 static void test_no_iommu(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_LEGACY);
+	struct sim_machine *m = api_machine_new(&variant_direct);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_pages_checked(m, 0);
 	u8 buf[64];
@@ -1904,6 +1872,68 @@ static void test_no_iommu(void **state)
 	sim_machine_destroy(m);
 }
 
+/* ------------------------------------------------------------------------ */
+/* 6. Fault injection                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Every call went to the ops, each map and allocation with its undo. */
+static void rec_check_balanced(void *ctx, unsigned long n, int ret)
+{
+	(void)ctx;
+	if (rec.map_page.n != rec.unmap_page.n ||
+	    rec.map_sg.n != rec.unmap_sg.n ||
+	    rec.map_resource.n != rec.unmap_resource.n ||
+	    rec.alloc.n - rec.alloc_failed != rec.free.n ||
+	    rec.alloc_pages.n - rec.alloc_pages_failed != rec.free_pages.n)
+		fail_msg("fail-nth %lu (ret %d): ops calls unbalanced: map_page %d/%d map_sg %d/%d resource %d/%d alloc %d/%d alloc_pages %d/%d",
+			 n, ret, rec.map_page.n, rec.unmap_page.n, rec.map_sg.n,
+			 rec.unmap_sg.n, rec.map_resource.n,
+			 rec.unmap_resource.n, rec.alloc.n, rec.free.n,
+			 rec.alloc_pages.n, rec.free_pages.n);
+}
+
+/*
+ * The whole API through the recording ops with the Nth allocation
+ * failing (the ops' own page allocations, dma_pool's), on a coherent and a
+ * non-coherent machine: the failures reach the caller, nothing stays
+ * allocated, mapped or tracked, and the ops see every undo.
+ */
+static void sweep_legacy(const struct dma_variant *v)
+{
+	struct sim_machine *m = api_machine_new(v);
+	struct device *dev = dev_of(m, "dev0");
+	struct api_scn s;
+	struct failnth fn = {
+		.name = v->name, .m = m, .ctx = &s, .run = api_scn_run,
+		.check = rec_check_balanced,
+	};
+
+	rec_reset();
+	set_dma_ops(dev, &rec_ops);
+	/* the ops' addresses are made up: no device access */
+	api_scn_init(&s, m, dev, bar_of(m, "peer", 0), API_ALL, 0);
+	failnth_sweep(&fn);
+	print_message("%s: %lu fail-nth runs\n", v->name, fn.runs);
+	assert_int_equal(api_scn_failed_steps(&s), API_ALLOCS);
+	/* single, page and phys in both clean runs and every fail-nth run */
+	assert_int_equal(rec.map_page.n, (2 + (int)fn.runs) * 3);
+	assert_true(rec.map_sg.n >= 3 * 2);
+	assert_true(rec.map_resource.n >= 3);
+	assert_true(rec.alloc.n >= 3 * 2);	/* coherent, the pool's page */
+	assert_true(rec.alloc_pages.n >= 3 * 2);
+	assert_int_equal(sim_dma_debug_errors(m), 0);
+	api_scn_fini(&s);
+	set_dma_ops(dev, NULL);
+	assert_int_equal(machine_teardown(m, TD_CLEAN), 0);
+}
+
+static void test_failnth_legacy(void **state)
+{
+	(void)state;
+	sweep_legacy(&variant_direct);
+	sweep_legacy(&variant_direct_noncoherent);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1925,6 +1955,7 @@ int main(void)
 		cmocka_unit_test(test_trace_ops_events),
 		cmocka_unit_test(test_report_log),
 		cmocka_unit_test(test_no_iommu),
+		cmocka_unit_test(test_failnth_legacy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,7 @@
  * injection, and machines living side by side in several threads.
  */
 #include <pthread.h>
-#include "helpers.h"
+#include "failnth.h"
 
 /* A coherent machine with one non-coherent DMA engine beside a coherent one. */
 #define PLATFORM_NONCOH						\
@@ -1565,31 +1565,39 @@ static void test_fail_nth_zero_disarms(void **state)
 	sim_machine_destroy(m);
 }
 
+struct map_sweep {
+	struct device *dev;
+	struct page *page;
+};
+
+static int map_sweep_run(void *ctx)
+{
+	struct map_sweep *w = ctx;
+	dma_addr_t dma = dma_map_phys(w->dev, page_to_phys(w->page), 512,
+				      DMA_TO_DEVICE, 0);
+
+	if (dma_mapping_error(w->dev, dma))
+		return -ENOMEM;
+	dma_unmap_phys(w->dev, dma, 512, DMA_TO_DEVICE, 0);
+	return 0;
+}
+
 static void test_fail_nth_on_a_mapping_is_clean(void **state)
 {
 	struct sim_machine *m = machine_from(PLATFORM_SMALL);
-	struct device *dev = dev_of(m, "dev0");
-	struct page *page = sim_alloc_pages(m, 0);
-	unsigned long n;
+	struct map_sweep w = { .dev = dev_of(m, "dev0"),
+			       .page = sim_alloc_pages(m, 0) };
+	struct failnth fn = {
+		.name = "map", .m = m, .ctx = &w, .run = map_sweep_run,
+		.max = 100,
+	};
 
 	(void)state;
-	assert_non_null(page);
+	assert_non_null(w.page);
 	/* Sweep a map/unmap pair: every failure must leave nothing behind. */
-	for (n = 1; n < 100; n++) {
-		dma_addr_t dma;
-
-		sim_fail_nth_alloc(m, n);
-		dma = dma_map_phys(dev, page_to_phys(page), 512, DMA_TO_DEVICE, 0);
-		if (!dma_mapping_error(dev, dma))
-			dma_unmap_phys(dev, dma, 512, DMA_TO_DEVICE, 0);
-		assert_int_equal(sim_dma_debug_entries(m, dev), 0);
-		if (!sim_fail_nth_triggered(m))
-			break;
-	}
-	assert_true(n < 100);
-	sim_fail_nth_alloc(m, 0);
-	sim_free_pages(m, page, 0);
-	sim_machine_destroy(m);
+	failnth_sweep(&fn);
+	sim_free_pages(m, w.page, 0);
+	assert_int_equal(machine_teardown(m, TD_CLEAN), 0);
 }
 
 /* ------------------------------------------------------------------------ */

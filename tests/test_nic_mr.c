@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include "failnth.h"
 #include "gpu_nic_fixture.h"
 /* The registry's declaration and state (not public API). */
 #include "internal.h"
@@ -23,27 +24,16 @@
 #define SZ_128K		0x20000UL
 
 /* Nothing mapped, no dma-debug error, no registry left behind. */
-static int fx_teardown(void **state)
+static int nic_fx_teardown(void **state)
 {
 	struct fx *f = *state;
 	int bad = 0;
 
-	if (!f)
-		return 0;
-	if (teardown_no_mappings(f->m))
-		bad = -1;
-	if (sim_dma_debug_errors(f->m) ||
-	    sim_report_count_kind(f->m, SIM_REPORT_BUG)) {
-		sim_report_dump(f->m, stderr);
-		bad = -1;
-	}
-	if (mmio_revoke_count(f->m)) {
+	if (f && mmio_revoke_count(f->m)) {
 		fprintf(stderr, "teardown: revoked ranges left\n");
 		bad = -1;
 	}
-	sim_machine_destroy(f->m);
-	free(f);
-	return bad;
+	return fx_teardown(state) ? -1 : bad;
 }
 
 #define FX(state)	((struct fx *)*(state))
@@ -755,54 +745,41 @@ static enum scn run_scenario(struct fx *f, struct xp *x, int fd,
 	return res;
 }
 
+struct mr_scn {
+	struct fx *f;
+	struct xp *x;
+	int fd;
+};
+
+static int mr_step(struct failnth_steps *w)
+{
+	const struct mr_scn *d = w->arg;
+
+	return (int)run_scenario(d->f, d->x, d->fd, w->dev);
+}
+
 static void sweep(struct fx *f, int g, struct device *nic, bool iova)
 {
 	static const u64 r[3][2] = {
 		{ 0, 2 * SZ_4K }, { SZ_1M, SZ_64K }, { 3 * SZ_1M, SZ_4K },
 	};
-	unsigned long n, results[SCN_DONE + 1] = { 0 }, pages;
 	struct xp x;
-	long live;
-	int fd;
+	struct mr_scn d = { .f = f, .x = &x };
+	/* the warm-up makes the map type cache, page tables, IOVA caches */
+	struct failnth_steps w = {
+		.m = f->m, .dev = nic, .iova = iova, .step = mr_step,
+		.done = SCN_DONE, .arg = &d,
+	};
 
-	if (iova)
-		assert_int_equal(dma_set_mask(nic, SMALL_MASK), 0);
-	fd = xp_export(&x, f, g, r, 3);
-	assert_true(fd >= 0);
-	/* warm up (map type cache, page tables, IOVA caches), settle */
-	assert_int_equal(run_scenario(f, &x, fd, nic), SCN_DONE);
-	if (iova)
-		check_iova_space_free(nic);
-	live = sim_alloc_live(f->m);
-	pages = sim_ram_pages_allocated(f->m);
-
-	for (n = 1; n < 5000; n++) {
-		enum scn res;
-		bool triggered;
-
-		sim_fail_nth_alloc(f->m, n);
-		res = run_scenario(f, &x, fd, nic);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		results[res]++;
-		assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
-		if (iova)
-			check_iova_space_free(nic);
-		sweep_check_baseline(f->m, n, (int)res, live, pages);
-		if (!triggered) {
-			assert_int_equal(res, SCN_DONE);
-			break;
-		}
-	}
-	assert_true(n < 5000);
-	assert_true(results[SCN_REG] > 0);
-	assert_true(results[SCN_REMAP] > 0);
-	assert_int_equal(sim_fd_close(f->m, fd), 0);
+	d.fd = xp_export(&x, f, g, r, 3);
+	assert_true(d.fd >= 0);
+	failnth_steps_sweep(&w);
+	assert_true(w.results[SCN_REG] > 0);
+	assert_true(w.results[SCN_REMAP] > 0);
+	assert_int_equal(sim_fd_close(f->m, d.fd), 0);
 	assert_int_equal(LOAD(x.releases), 1);
 	assert_int_equal(LOAD(x.maps), LOAD(x.unmaps));
 	assert_int_equal(LOAD(x.attaches), LOAD(x.detaches));
-	if (iova)
-		assert_int_equal(dma_set_mask(nic, DMA_BIT_MASK(64)), 0);
 }
 
 static void test_mr_failnth(void **state)
@@ -980,7 +957,7 @@ static void test_stress_registry(void **state)
 	assert_int_equal(mmio_revoke_count(f->m), 0);
 }
 
-#define T(fn)	cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+#define T(fn)	cmocka_unit_test_setup_teardown(fn, fx_setup, nic_fx_teardown)
 
 int main(void)
 {

@@ -3,14 +3,16 @@
  * The NVMe controller model and the nvme-pci driver end to end: register
  * semantics and bring-up errors on a raw controller, then reads and writes
  * through the driver verified byte for byte against host memory and the
- * namespace store, on a direct machine, strict and lazy IOMMUs, an arm64
- * SMMU with a 64K granule and an untrusted controller; every mapping API
+ * namespace store, on a direct machine, strict and lazy IOMMUs, arm64
+ * SMMUs with 64K and 16K granules and untrusted controllers (x86, and a
+ * non-coherent arm64 one); every mapping API
  * (iova, phys, sg), PRPs with lists spanning pages, SGLs, P2P from the
  * CMB, DMA faults in the middle of a command, and fail-Nth sweeps over
  * submit and completion.
  */
 #include <pthread.h>
-#include "helpers.h"
+#include "failnth.h"
+#include "variants.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -18,92 +20,80 @@
 /* Variants and fixture                                                     */
 /* ------------------------------------------------------------------------ */
 
-struct variant {
+/* A shared variant, the controllers trusted or not. */
+struct nvme_variant {
 	const char *name;
-	const char *arch;
-	const char *iommu;	/* NULL: no IOMMU (dma-direct) */
-	const char *mode;
-	const char *granule;
+	const struct dma_variant *dv;
 	bool untrusted;
+	bool iommu;		/* behind an IOMMU */
 };
 
-static const struct variant variants[] = {
-	{ "direct", "x86_64", NULL, NULL, NULL, false },
-	{ "iommu x86_64 strict", "x86_64", "x86_64", "strict", "4K", false },
-	{ "iommu x86_64 lazy", "x86_64", "x86_64", "lazy", "4K", false },
-	{ "iommu arm64 64K strict", "arm64", "arm64-lpae", "strict", "64K", false },
-	{ "untrusted (strict, bounced)", "x86_64", "x86_64", "strict", "4K", true },
+static const struct nvme_variant variants[] = {
+	{ "direct", &variant_direct, false, false },
+	{ "iommu x86_64 strict", &variant_x86_strict, false, true },
+	{ "iommu x86_64 lazy", &variant_x86_lazy, false, true },
+	{ "iommu arm64 64K strict", &variant_arm64_64k_strict_noncoherent,
+	  false, true },
+	{ "untrusted (strict, bounced)", &variant_x86_strict, true, true },
+	{ "iommu arm64 16K lazy", &variant_arm64_16k_lazy, false, true },
+	{ "untrusted arm64 4K lazy noncoherent",
+	  &variant_arm64_4k_lazy_noncoherent, true, true },
 };
 
 /*
  * nvme0 (with a 1M CMB) and nvme1 below one switch without ACS, so each
  * reaches the other's BARs peer to peer with bus addresses.
  */
-static void plat_text(char *buf, size_t len, const struct variant *v)
+static struct sim_machine *nvme_machine(const struct nvme_variant *v)
 {
-	char iommu[160] = "";
+	const char *ut = v->untrusted ? " untrusted=yes" : "";
+	struct variant_machine vm = {
+		.name = "nvme",
+		.machine = "ram=256M ram-below-4g=128M cpus=2",
+		.swiotlb = "16M",
+		.iommu = "fq-size=16 fq-timeout=1ms",
+	};
+	char body[512];
 	int n;
 
-	if (v->iommu)
-		snprintf(iommu, sizeof(iommu),
-			 "iommu id=io0 format=%s mode=%s granule=%s fq-size=16 fq-timeout=1ms\n",
-			 v->iommu, v->mode, v->granule);
-	n = snprintf(buf, len,
-		"machine name=nvme arch=%s ram=256M ram-below-4g=128M cpus=2\n"
-		"swiotlb size=16M\n"
-		"%s"
-		"hostbridge id=hb0 p2p=allow%s\n"
-		"rootport id=rp0 bus=hb0\n"
-		"switch id=sw0 bus=rp0\n"
-		"nvme id=nvme0 bus=sw0 cmb=1M%s\n"
-		"nvme id=nvme1 bus=sw0%s\n"
-		"rootport id=rp1 bus=hb0\n"
-		"pcidev id=other bus=rp1\n",
-		v->arch, iommu, v->iommu ? " iommu=io0" : "",
-		v->untrusted ? " untrusted=yes" : "",
-		v->untrusted ? " untrusted=yes" : "");
-	assert_true(n > 0 && (size_t)n < len);
+	n = snprintf(body, sizeof(body),
+		     "hostbridge id=hb0 p2p=allow @iommu\n"
+		     "rootport id=rp0 bus=hb0\n"
+		     "switch id=sw0 bus=rp0\n"
+		     "nvme id=nvme0 bus=sw0 cmb=1M%s\n"
+		     "nvme id=nvme1 bus=sw0%s\n"
+		     "rootport id=rp1 bus=hb0\n"
+		     "pcidev id=other bus=rp1\n", ut, ut);
+	assert_true(n > 0 && (size_t)n < sizeof(body));
+	vm.body = body;
+	return variant_machine_new(v->dv, &vm);
 }
 
 struct fx {
-	const struct variant *v;
+	const struct nvme_variant *v;
 	struct sim_machine *m;
 	struct device *d0, *d1;
 	struct pci_dev *p0, *p1;
 	struct nvme_dev *n0, *n1;
-	bool lazy;
 };
 
-static struct fx *fx_new(const struct variant *v)
+static struct fx *fx_new(const struct nvme_variant *v)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char text[2048];
 
 	assert_non_null(f);
-	plat_text(text, sizeof(text), v);
 	f->v = v;
-	f->m = machine_from(text);
+	f->m = nvme_machine(v);
 	f->d0 = dev_of(f->m, "nvme0");
 	f->d1 = dev_of(f->m, "nvme1");
 	f->p0 = to_pci_dev(f->d0);
 	f->p1 = to_pci_dev(f->d1);
-	f->lazy = v->mode && !strcmp(v->mode, "lazy");
 	return f;
-}
-
-static void fx_free(struct fx *f)
-{
-	if (f->n0)
-		nvme_remove(f->n0);
-	if (f->n1)
-		nvme_remove(f->n1);
-	sim_machine_destroy(f->m);
-	free(f);
 }
 
 static int fx_setup(void **state)
 {
-	*state = fx_new((const struct variant *)*state);
+	*state = fx_new((const struct nvme_variant *)*state);
 	return 0;
 }
 
@@ -111,26 +101,12 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	int bad = 0;
 
 	if (f->n0)
 		nvme_remove(f->n0);
 	if (f->n1)
 		nvme_remove(f->n1);
-	f->n0 = f->n1 = NULL;
-	if (teardown_no_mappings(f->m))
-		bad = -1;
-	if (swiotlb_used(f->d0)) {
-		fprintf(stderr, "teardown: %lu swiotlb slots left\n",
-			swiotlb_used(f->d0));
-		bad = -1;
-	}
-	if (sim_report_count_kind(f->m, SIM_REPORT_BUG)) {
-		sim_report_dump(f->m, stderr);
-		bad = -1;
-	}
-	fx_free(f);
-	return bad;
+	return fixture_teardown(f, f->m, TD_BUG, 0, 0);
 }
 
 #define FX(state)	((struct fx *)*(state))
@@ -146,30 +122,6 @@ static void fx_probe(struct fx *f, const struct sim_nvme_params *p,
 /* Memory and requests                                                      */
 /* ------------------------------------------------------------------------ */
 
-struct blk {
-	struct page *pg;
-	unsigned int order;
-	u8 *cpu;
-	size_t size;
-};
-
-static struct blk blk_get(struct sim_machine *m, size_t bytes)
-{
-	struct blk b = { 0 };
-
-	b.order = (unsigned int)get_order(bytes);
-	b.pg = sim_alloc_pages(m, b.order);
-	assert_non_null(b.pg);
-	b.size = PAGE_SIZE << b.order;
-	b.cpu = page_address(b.pg);
-	return b;
-}
-
-static void blk_put(struct sim_machine *m, struct blk *b)
-{
-	sim_free_pages(m, b->pg, b->order);
-}
-
 /* One piece of a request: @len bytes at @off of a block. */
 struct piece {
 	size_t off;
@@ -177,7 +129,7 @@ struct piece {
 };
 
 static void rq_build(struct nvme_dev *n, struct request *rq, blk_opf_t op,
-		     struct blk *b, const struct piece *pc, unsigned int nr)
+		     struct ram_blk *b, const struct piece *pc, unsigned int nr)
 {
 	blk_rq_init(nvme_dev_queue(n), rq, op);
 	for (unsigned int i = 0; i < nr; i++) {
@@ -199,7 +151,7 @@ static size_t pieces_total(const struct piece *pc, unsigned int nr)
 }
 
 /* Gather the pieces of @b into @out (what the device should see). */
-static void gather(const struct blk *b, const struct piece *pc,
+static void gather(const struct ram_blk *b, const struct piece *pc,
 		   unsigned int nr, u8 *out)
 {
 	for (unsigned int i = 0; i < nr; i++) {
@@ -208,10 +160,10 @@ static void gather(const struct blk *b, const struct piece *pc,
 	}
 }
 
+/* A lazy domain's flush queue drained (an untrusted device is strict). */
 static void settle(struct fx *f, struct device *d)
 {
-	if (f->lazy)
-		assert_int_equal(sim_iommu_flush_queue(d), 0);
+	drain_flush_queue(d);
 }
 
 /*
@@ -226,7 +178,7 @@ static void write_read_verify(struct fx *f, struct nvme_dev *n, struct device *d
 	size_t total = pieces_total(pc, nr), span = 0;
 	struct request *wr = malloc(sizeof(*wr)), *rd = malloc(sizeof(*rd));
 	struct nvme_rq_result res;
-	struct blk src, dst;
+	struct ram_blk src, dst;
 	u8 *want = malloc(total), *got = malloc(total), *ns;
 	struct nvme_dev_info info;
 	u64 nsbytes;
@@ -238,8 +190,8 @@ static void write_read_verify(struct fx *f, struct nvme_dev *n, struct device *d
 	for (unsigned int i = 0; i < nr; i++)
 		if (pc[i].off + pc[i].len > span)
 			span = pc[i].off + pc[i].len;
-	src = blk_get(f->m, span);
-	dst = blk_get(f->m, span);
+	src = ram_blk_get(f->m, span);
+	dst = ram_blk_get(f->m, span);
 	fill_pattern(src.cpu, src.size, seed);
 	memset(dst.cpu, 0, dst.size);
 	gather(&src, pc, nr, want);
@@ -259,8 +211,8 @@ static void write_read_verify(struct fx *f, struct nvme_dev *n, struct device *d
 	assert_memory_equal(got, want, total);
 	settle(f, d);
 
-	blk_put(f->m, &src);
-	blk_put(f->m, &dst);
+	ram_blk_put(f->m, &src);
+	ram_blk_put(f->m, &dst);
 	free(want);
 	free(got);
 	free(wr);
@@ -673,52 +625,47 @@ static void test_probe_errors(void **state)
 	assert_int_equal(sim_dma_debug_entries(f->m, f->d0), 0);
 }
 
+struct nvme_sweep {
+	struct fx *f;
+	struct request *wr, *rd;
+	const struct nvme_probe_opts *o;
+};
+
+static int probe_sweep_run(void *ctx)
+{
+	struct nvme_sweep *w = ctx;
+	struct nvme_dev *dev = NULL;
+	int ret = nvme_probe(w->f->p0, w->o, &dev);
+
+	if (!ret)
+		nvme_remove(dev);
+	else
+		assert_true(ret == -ENOMEM || ret == -EIO || ret == -ENODEV);
+	return ret;
+}
+
+static void probe_sweep_settle(void *ctx)
+{
+	struct nvme_sweep *w = ctx;
+
+	settle(w->f, w->f->d0);
+}
+
 /* Fail every allocation of a probe in turn: nothing may stay behind. */
 static void test_probe_failnth(void **state)
 {
 	struct fx *f = FX(state);
-	long live;
-	unsigned long pages, n, failed = 0;
-	struct nvme_dev *dev;
 	struct nvme_probe_opts o = { .nr_io_queues = 2 };
+	struct nvme_sweep w = { .f = f, .o = &o };
+	struct failnth fn = {
+		.name = f->v->name, .m = f->m, .ctx = &w,
+		.run = probe_sweep_run, .settle = probe_sweep_settle,
+	};
 
 	assert_int_equal(sim_nvme_model_attach(f->d0, NULL), 0);
-	/* warm-up: the CMB's P2P pages and caches are made once */
-	assert_int_equal(nvme_probe(f->p0, &o, &dev), 0);
-	nvme_remove(dev);
-	settle(f, f->d0);
-	live = sim_alloc_live(f->m);
-	pages = sim_ram_pages_allocated(f->m);
-	for (n = 1; n < 5000; n++) {
-		bool triggered;
-		int ret;
-
-		dev = NULL;
-		sim_fail_nth_alloc(f->m, n);
-		ret = nvme_probe(f->p0, &o, &dev);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		if (!ret)
-			nvme_remove(dev);
-		else
-			failed++;
-		settle(f, f->d0);
-		assert_int_equal(sim_dma_debug_entries(f->m, f->d0), 0);
-		if (sim_alloc_live(f->m) != live)
-			fail_msg("fail-nth %lu: %ld live allocations, %ld before",
-				 n, sim_alloc_live(f->m), live);
-		if (sim_ram_pages_allocated(f->m) != pages)
-			fail_msg("fail-nth %lu: %lu RAM pages, %lu before", n,
-				 sim_ram_pages_allocated(f->m), pages);
-		if (!triggered) {
-			assert_int_equal(ret, 0);
-			break;
-		}
-		assert_true(ret == 0 || ret == -ENOMEM || ret == -EIO ||
-			    ret == -ENODEV);
-	}
-	assert_true(n < 5000);
-	assert_true(failed > 0);
+	/* the warm-up makes the CMB's P2P pages and caches once */
+	failnth_sweep(&fn);
+	assert_true(fn.failed > 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -847,7 +794,7 @@ static void test_no_sgl(void **state)
 	struct fx *f = FX(state);
 	struct sim_nvme_params p = { .no_sgl = true };
 	const struct piece big[] = { { 0, 64 * 1024 }, { 128 * 1024, 64 * 1024 } };
-	struct blk b;
+	struct ram_blk b;
 	struct request *rq = malloc(sizeof(*rq));
 	struct nvme_stats st;
 	struct nvme_dev_info info;
@@ -859,11 +806,11 @@ static void test_no_sgl(void **state)
 	each_api(f, big, 2, 0, 40);
 	nvme_get_stats(f->n0, &st);
 	assert_int_equal(st.sgl_cmds, 0);
-	b = blk_get(f->m, SZ_8K);
+	b = ram_blk_get(f->m, SZ_8K);
 	blk_rq_init(nvme_dev_queue(f->n0), rq, REQ_OP_WRITE);
 	assert_int_equal(blk_rq_add_page(rq, b.pg, 512, 0), 0);
 	assert_int_equal(blk_rq_add_page(rq, b.pg + 1, 512, 0), -EINVAL);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 	free(rq);
 }
 
@@ -876,12 +823,12 @@ static void test_io_errors(void **state)
 	struct nvme_stats st;
 	unsigned int tag;
 	unsigned long entries;
-	struct blk b;
+	struct ram_blk b;
 
 	assert_non_null(rq);
 	fx_probe(f, &p, NULL);
 	entries = sim_dma_debug_entries(f->m, f->d0);
-	b = blk_get(f->m, SZ_8K);
+	b = ram_blk_get(f->m, SZ_8K);
 	blk_rq_init(nvme_dev_queue(f->n0), rq, REQ_OP_WRITE);
 	assert_int_equal(blk_rq_add_page(rq, b.pg, SZ_8K, 0), 0);
 	/* LBA out of range, completed with an error and unmapped */
@@ -903,7 +850,7 @@ static void test_io_errors(void **state)
 	assert_int_equal(st.commands, 3);
 	/* only the queues, pools and nothing of the requests stay mapped */
 	assert_int_equal(sim_dma_debug_entries(f->m, f->d0), entries);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 	free(rq);
 }
 
@@ -914,12 +861,12 @@ static void test_queue_full(void **state)
 	struct nvme_probe_opts o = { .io_queue_depth = 8 };
 	struct request *rq = calloc(8, sizeof(*rq));
 	unsigned int tags[8];
-	struct blk b;
+	struct ram_blk b;
 	int i;
 
 	assert_non_null(rq);
 	fx_probe(f, NULL, &o);
-	b = blk_get(f->m, 8 * SZ_4K);
+	b = ram_blk_get(f->m, 8 * SZ_4K);
 	fill_pattern(b.cpu, b.size, 50);
 	for (i = 0; i < 7; i++) {
 		blk_rq_init(nvme_dev_queue(f->n0), &rq[i], REQ_OP_WRITE);
@@ -935,7 +882,7 @@ static void test_queue_full(void **state)
 	/* the ring wraps many times */
 	for (i = 0; i < 40; i++)
 		assert_int_equal(nvme_execute_rq(f->n0, 1, &rq[i % 7], 0, NULL), 0);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 	free(rq);
 }
 
@@ -1078,7 +1025,7 @@ static void test_prp_fault_raw(void **state)
 	struct sim_nvme_params p = { .max_queues = 1, .ns_bytes = SZ_1M };
 	struct nvme_command c;
 	struct raw r;
-	struct blk b = blk_get(f->m, 4 * SZ_4K);
+	struct ram_blk b = ram_blk_get(f->m, 4 * SZ_4K);
 	dma_addr_t data, list_dma, cq_dma, sq_dma, bad;
 	u64 *list;
 	void *iocq, *iosq;
@@ -1148,7 +1095,7 @@ static void test_prp_fault_raw(void **state)
 	dma_free_coherent(f->d0, 4096, iosq, sq_dma);
 	dma_free_coherent(f->d0, 4096, iocq, cq_dma);
 	raw_fini(&r);
-	blk_put(f->m, &b);
+	ram_blk_put(f->m, &b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1159,24 +1106,17 @@ static void test_prp_fault_raw(void **state)
 
 static void sweep_settle(struct fx *f)
 {
-	struct dma_iova_state st;
-
 	settle(f, f->d0);
-	if (iommu_get_domain_for_dev(f->d0) &&
-	    iommu_get_domain_for_dev(f->d0)->type & __IOMMU_DOMAIN_DMA_API) {
-		/* the upper half of the streaming IOVA space is free */
-		assert_true(dma_iova_try_alloc(f->d0, &st, 0, SWEEP_MASK / 2 + 1));
-		assert_int_equal(st.addr, (SWEEP_MASK + 1) / 2);
-		dma_iova_free(f->d0, &st);
-	}
+	/* the upper half of the streaming IOVA space is free */
+	if (dev_translated(f->d0))
+		check_iova_space_free(f->d0);
 	assert_int_equal(swiotlb_used(f->d0), 0);
 }
 
 /* Behind an IOMMU: a small IOVA space whose upper half can be checked. */
 static void sweep_mask(struct fx *f)
 {
-	if (iommu_get_domain_for_dev(f->d0) &&
-	    iommu_get_domain_for_dev(f->d0)->type & __IOMMU_DOMAIN_DMA_API)
+	if (dev_translated(f->d0))
 		assert_int_equal(dma_set_mask(f->d0, SWEEP_MASK), 0);
 }
 
@@ -1191,14 +1131,34 @@ static int sweep_one(struct fx *f, struct request *wr, struct request *rd)
 	return nvme_execute_rq(f->n0, 1, rd, 0, &res);
 }
 
+static void nvme_sweep_settle(void *ctx)
+{
+	struct nvme_sweep *w = ctx;
+
+	sweep_settle(w->f);
+}
+
+static int io_sweep_run(void *ctx)
+{
+	struct nvme_sweep *w = ctx;
+	int ret = sweep_one(w->f, w->wr, w->rd);
+
+	assert_true(ret == 0 || ret == -ENOMEM);
+	return ret;
+}
+
 static void test_failnth_io(void **state)
 {
 	struct fx *f = FX(state);
 	struct request *wr = malloc(sizeof(*wr)), *rd = malloc(sizeof(*rd));
 	struct piece pc[40];
-	struct blk src, dst;
-	unsigned long entries, pages, n, failed;
-	long live;
+	struct ram_blk src, dst;
+	struct nvme_sweep w = { .f = f, .wr = wr, .rd = rd };
+	/* caches may shrink on a failure, never grow */
+	struct failnth fn = {
+		.m = f->m, .ctx = &w, .run = io_sweep_run,
+		.settle = nvme_sweep_settle, .flags = FAILNTH_MAY_SHRINK,
+	};
 
 	assert_non_null(wr);
 	assert_non_null(rd);
@@ -1206,8 +1166,8 @@ static void test_failnth_io(void **state)
 	/* 40 scattered 8K pieces: lists, vectors and IOVA links to fail */
 	for (unsigned int i = 0; i < 40; i++)
 		pc[i] = (struct piece){ (size_t)i * 16 * 1024, 8 * 1024 };
-	src = blk_get(f->m, 40 * 16 * 1024);
-	dst = blk_get(f->m, 40 * 16 * 1024);
+	src = ram_blk_get(f->m, 40 * 16 * 1024);
+	dst = ram_blk_get(f->m, 40 * 16 * 1024);
 	fill_pattern(src.cpu, src.size, 70);
 	rq_build(f->n0, wr, REQ_OP_WRITE, &src, pc, 40);
 	rq_build(f->n0, rd, REQ_OP_READ, &dst, pc, 40);
@@ -1235,60 +1195,23 @@ static void test_failnth_io(void **state)
 			 * IOVA allocation falls back to per-segment mapping,
 			 * which needs what api=phys needs), then the baseline.
 			 */
-			for (size_t w = 0; w < ARRAY_SIZE(apis); w++) {
-				assert_int_equal(nvme_set_dma_api(f->n0, apis[w]), 0);
+			for (size_t k = 0; k < ARRAY_SIZE(apis); k++) {
+				assert_int_equal(nvme_set_dma_api(f->n0, apis[k]), 0);
 				assert_int_equal(sweep_one(f, wr, rd), 0);
 			}
 			assert_int_equal(nvme_set_dma_api(f->n0, apis[a]), 0);
 			assert_int_equal(sweep_one(f, wr, rd), 0);
-			sweep_settle(f);
-			entries = sim_dma_debug_entries(f->m, f->d0);
-			pages = sim_ram_pages_allocated(f->m);
-			live = sim_alloc_live(f->m);
-			failed = 0;
-			for (n = 1; n < 20000; n++) {
-				bool triggered;
-				int ret;
-
-				sim_fail_nth_alloc(f->m, n);
-				ret = sweep_one(f, wr, rd);
-				triggered = sim_fail_nth_triggered(f->m);
-				sim_fail_nth_alloc(f->m, 0);
-				sweep_settle(f);
-				if (sim_dma_debug_entries(f->m, f->d0) != entries)
-					sim_dma_debug_dump(f->m, f->d0, stderr);
-				if (sim_dma_debug_entries(f->m, f->d0) != entries)
-					fail_msg("%s fail-nth %lu: %lu dma-debug entries, %lu before",
-						 nvme_dma_api_name(apis[a]), n,
-						 sim_dma_debug_entries(f->m, f->d0),
-						 entries);
-				if (sim_ram_pages_allocated(f->m) > pages)
-					fail_msg("%s fail-nth %lu: %lu RAM pages, %lu before",
-						 nvme_dma_api_name(apis[a]), n,
-						 sim_ram_pages_allocated(f->m), pages);
-				/* caches may shrink on a failure, never grow */
-				if (sim_alloc_live(f->m) > live)
-					fail_msg("%s fail-nth %lu: %ld live, %ld before",
-						 nvme_dma_api_name(apis[a]), n,
-						 sim_alloc_live(f->m), live);
-				if (!triggered) {
-					assert_int_equal(ret, 0);
-					break;
-				}
-				if (ret)
-					failed++;
-				assert_true(ret == 0 || ret == -ENOMEM);
-			}
-			assert_true(n < 20000);
-			assert_true(failed > 0 || n == 1);
+			fn.name = nvme_dma_api_name(apis[a]);
+			failnth_sweep(&fn);
+			assert_true(fn.failed > 0 || fn.runs == 1);
 			/* the data survived the sweep */
 			assert_memory_equal(sim_nvme_ns_data(f->d0, NULL),
 					    src.cpu, 8 * 1024);
 		}
 	}
 	assert_int_equal(dma_set_mask(f->d0, DMA_BIT_MASK(64)), 0);
-	blk_put(f->m, &src);
-	blk_put(f->m, &dst);
+	ram_blk_put(f->m, &src);
+	ram_blk_put(f->m, &dst);
 	free(wr);
 	free(rd);
 }
@@ -1308,7 +1231,7 @@ static void *worker_fn(void *arg)
 	struct worker *w = arg;
 	struct fx *f = w->f;
 	struct request *wr = malloc(sizeof(*wr)), *rd = malloc(sizeof(*rd));
-	struct blk src = blk_get(f->m, 64 * 1024), dst = blk_get(f->m, 64 * 1024);
+	struct ram_blk src = ram_blk_get(f->m, 64 * 1024), dst = ram_blk_get(f->m, 64 * 1024);
 
 	for (int round = 0; round < 30 && wr && rd; round++) {
 		/* each worker its own LBAs; two workers share each queue */
@@ -1331,8 +1254,8 @@ static void *worker_fn(void *arg)
 				   SZ_4K))
 				w->failures++;
 	}
-	blk_put(f->m, &src);
-	blk_put(f->m, &dst);
+	ram_blk_put(f->m, &src);
+	ram_blk_put(f->m, &dst);
 	free(wr);
 	free(rd);
 	return NULL;
@@ -1378,7 +1301,8 @@ static void test_api_names(void **state)
 #define VT(fn, i) \
 	cmocka_unit_test_prestate_setup_teardown(fn, fx_setup, fx_teardown, \
 						 (void *)&variants[i])
-#define ALL(fn) VT(fn, 0), VT(fn, 1), VT(fn, 2), VT(fn, 3), VT(fn, 4)
+#define ALL(fn) VT(fn, 0), VT(fn, 1), VT(fn, 2), VT(fn, 3), VT(fn, 4), \
+		VT(fn, 5), VT(fn, 6)
 
 int main(void)
 {

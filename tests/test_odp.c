@@ -9,78 +9,34 @@
  * memory cost per page, a fault-injection sweep and a threaded stress
  * (run under TSan by `make test-tsan`).
  *
- * NIC tests run on each variant: no IOMMU, x86 strict, x86 lazy, arm64
- * 64K granule (where 4K entries are mapped one by one inside hmm_dma_map).
+ * NIC tests run on each shared variant of a device that needs no sync: no
+ * IOMMU, passthrough, x86 and arm64 4K strict and lazy, arm64 16K and 64K
+ * granules (where 4K entries are mapped one by one inside hmm_dma_map).
  */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include "helpers.h"
+#include "failnth.h"
+#include "variants.h"
 
-struct variant {
-	const char *name;
-	const char *arch;
-	const char *iommu;
-	unsigned long granule;
-};
-
-static const struct variant variants[] = {
-	{ "odp direct", "x86_64", NULL, 0 },
-	{ "odp x86_64/4K/strict", "x86_64",
-	  "iommu id=io0 format=x86_64 mode=strict\n", SZ_4K },
-	{ "odp x86_64/4K/lazy", "x86_64",
-	  "iommu id=io0 format=x86_64 mode=lazy fq-size=8\n", SZ_4K },
-	{ "odp arm64-lpae/64K/strict", "arm64",
-	  "iommu id=io0 format=arm64-lpae mode=strict granule=64K\n", SZ_64K },
-};
-
+/* On the HMM/ODP machine of variants.h. */
 struct fx {
-	const struct variant *v;
-	struct sim_machine *m;
+	VARIANT_FX;
 	struct device *nic, *dev0;
 };
 
 static int fx_setup(void **state)
 {
-	const struct variant *v = *state;
-	struct fx *f = calloc(1, sizeof(*f));
-	char text[1024];
-	int n;
+	struct fx *f = variant_fx_new(state, sizeof(*f), &variant_nic_machine);
 
-	if (!f)
-		return -1;
-	n = snprintf(text, sizeof(text),
-		     "machine name=odp arch=%s ram=256M ram-below-4g=128M cpus=4 coherent=yes\n"
-		     "swiotlb size=4M\n"
-		     "%s"
-		     "hostbridge id=hb0 p2p=allow%s\n"
-		     "rootport id=rp0 bus=hb0\n"
-		     "nic id=nic0 bus=rp0 dma-bits=64\n"
-		     "rootport id=rp1 bus=hb0\n"
-		     "pcidev id=dev0 bus=rp1 dma-bits=64\n",
-		     v->arch, v->iommu ? v->iommu : "",
-		     v->iommu ? " iommu=io0" : "");
-	if (n <= 0 || (size_t)n >= sizeof(text)) {
-		free(f);
-		return -1;
-	}
-	f->v = v;
-	f->m = machine_from(text);
 	f->nic = dev_of(f->m, "nic0");
 	f->dev0 = dev_of(f->m, "dev0");
-	*state = f;
 	return 0;
 }
 
 static int fx_teardown(void **state)
 {
-	struct fx *f = *state;
-	int ret = teardown_no_mappings(f->m);
-
-	sim_machine_destroy(f->m);
-	*state = (void *)f->v;
-	free(f);
-	return ret;
+	return variant_fx_teardown(state, TD_BUG);
 }
 
 #define VA	0x7f1200000000ULL
@@ -435,7 +391,8 @@ static void mirror_once(struct fx *f, enum sim_odp_strategy s)
 	assert_int_equal(st.npages, NP);
 	assert_int_equal(st.pages_mapped, 0);
 	assert_int_equal(st.uses_iova,
-			 s == SIM_ODP_HMM_IOVA && f->v->granule == SZ_4K);
+			 s == SIM_ODP_HMM_IOVA && f->translated &&
+			 f->v->granule == SZ_4K);
 
 	/* The NIC writes eight pages (a receive): each one a NIC fault. */
 	for (int i = 0; i < 8; i++) {
@@ -480,7 +437,7 @@ static void mirror_once(struct fx *f, enum sim_odp_strategy s)
 	assert_int_equal(sim_nic_odp_dma_addr(mr, PG(3)), DMA_MAPPING_ERROR);
 	/* a lazy domain keeps the per-page path's IOTLB entry until a flush */
 	if (st.uses_iova ||
-	    (f->v->iommu && !strstr(f->v->iommu, "mode=lazy"))) {
+	    (f->translated && !variant_lazy(f->v))) {
 		/* Unlinked (IOTLB invalidated): the old address faults. */
 		assert_int_equal(sim_dma_read(f->nic, slot3, buf, 8), -EFAULT);
 	}
@@ -555,7 +512,7 @@ static void test_odp_memory(void **state)
 		assert_true(si.meta_bytes < sp.meta_bytes);
 		assert_int_equal(si.iova_ranges, 1);
 		assert_int_equal(sp.iova_ranges, NP);
-	} else if (f->v->iommu) {
+	} else if (f->translated) {
 		/* 64K granule: 4K entries are mapped one by one. */
 		assert_int_equal(si.iova_ranges, NP);
 	} else {
@@ -577,7 +534,7 @@ static void test_odp_memory(void **state)
 	sim_process_destroy(p);
 
 	/* Direct without dma-debug: hmm_dma_map keeps no addresses either. */
-	if (!f->v->iommu) {
+	if (!f->translated) {
 		sim_dma_debug_enable(f->m, false);
 		p = proc_new(f, NP);
 		a = mr_new(f, p, VA, NP * PAGE_SIZE, SIM_ODP_HMM_IOVA);
@@ -685,50 +642,42 @@ out_proc:
 	return ret;
 }
 
+struct odp_sweep {
+	struct fx *f;
+	enum sim_odp_strategy s;
+};
+
+static int odp_sweep_run(void *ctx)
+{
+	struct odp_sweep *o = ctx;
+	int ret = odp_scenario(o->f, o->s);
+
+	if (ret && ret != -ENOMEM && ret != -EIO)
+		fail_msg("odp scenario: %d", ret);
+	return ret;
+}
+
+static void odp_sweep_settle(void *ctx)
+{
+	struct odp_sweep *o = ctx;
+
+	if (o->f->translated)
+		sim_iommu_flush_queue(o->f->nic);
+}
+
 static void test_odp_failnth(void **state)
 {
 	struct fx *f = *state;
 
 	for (size_t k = 0; k < sizeof(strategies) / sizeof(strategies[0]); k++) {
-		unsigned long n, pages_base, failures = 0;
-		long live_base;
+		struct odp_sweep o = { .f = f, .s = strategies[k] };
+		struct failnth fn = {
+			.name = f->v->name, .m = f->m, .ctx = &o,
+			.run = odp_sweep_run, .settle = odp_sweep_settle,
+		};
 
-		assert_int_equal(odp_scenario(f, strategies[k]), 0);
-		if (f->v->iommu)
-			sim_iommu_flush_queue(f->nic);
-		live_base = sim_alloc_live(f->m);
-		pages_base = sim_ram_pages_allocated(f->m);
-		for (n = 1; n < 5000; n++) {
-			bool triggered;
-			int ret;
-
-			sim_fail_nth_alloc(f->m, n);
-			ret = odp_scenario(f, strategies[k]);
-			triggered = sim_fail_nth_triggered(f->m);
-			sim_fail_nth_alloc(f->m, 0);
-			if (f->v->iommu)
-				sim_iommu_flush_queue(f->nic);
-			if (ret) {
-				failures++;
-				if (ret != -ENOMEM && ret != -EIO)
-					fail_msg("fail-nth %lu: %d", n, ret);
-			}
-			if (sim_alloc_live(f->m) != live_base)
-				fail_msg("fail-nth %lu: %ld live allocations, %ld before",
-					 n, sim_alloc_live(f->m), live_base);
-			if (sim_ram_pages_allocated(f->m) != pages_base)
-				fail_msg("fail-nth %lu: %lu RAM pages, %lu before",
-					 n, sim_ram_pages_allocated(f->m),
-					 pages_base);
-			if (sim_dma_debug_entries(f->m, NULL))
-				fail_msg("fail-nth %lu: dma-debug entries left", n);
-			if (!triggered) {
-				assert_int_equal(ret, 0);
-				break;
-			}
-		}
-		assert_true(n < 5000);
-		assert_true(failures > 0);
+		failnth_sweep(&fn);
+		assert_true(fn.failed > 0);
 	}
 }
 
@@ -875,11 +824,8 @@ static void test_odp_stress(void **state)
 	}
 }
 
-#define T(fn) { #fn, fn }
-static const struct {
-	const char *name;
-	CMUnitTestFunction fn;
-} process_tests[] = {
+#define T(fn) VARIANT_TEST(fn)
+static const struct variant_test process_tests[] = {
 	T(test_process_fault),
 	T(test_process_migrate_zap),
 	T(test_notifier_order),
@@ -893,38 +839,18 @@ static const struct {
 };
 #undef T
 
-#define NPROC	(sizeof(process_tests) / sizeof(process_tests[0]))
-#define NNIC	(sizeof(nic_tests) / sizeof(nic_tests[0]))
-
 int main(int argc, char **argv)
 {
-	const size_t nv = sizeof(variants) / sizeof(variants[0]);
-	struct CMUnitTest group[NPROC > NNIC ? NPROC : NNIC];
+	static const struct dma_variant *const one[] = { &variant_x86_strict };
 	int failed = 0;
 
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
 	/* The process model does not depend on the IOMMU: one variant. */
-	for (size_t i = 0; i < NPROC; i++)
-		group[i] = (struct CMUnitTest){
-			.name = process_tests[i].name,
-			.test_func = process_tests[i].fn,
-			.setup_func = fx_setup,
-			.teardown_func = fx_teardown,
-			.initial_state = (void *)&variants[1],
-		};
-	failed += _cmocka_run_group_tests("process", group, NPROC, NULL, NULL);
-	for (size_t v = 0; v < nv; v++) {
-		for (size_t i = 0; i < NNIC; i++)
-			group[i] = (struct CMUnitTest){
-				.name = nic_tests[i].name,
-				.test_func = nic_tests[i].fn,
-				.setup_func = fx_setup,
-				.teardown_func = fx_teardown,
-				.initial_state = (void *)&variants[v],
-			};
-		failed += _cmocka_run_group_tests(variants[v].name, group,
-						  NNIC, NULL, NULL);
-	}
+	failed += variant_run_groups("odp process", VARIANT_TESTS(process_tests),
+				     VARIANTS(one), fx_setup, fx_teardown);
+	failed += variant_run_groups("odp", VARIANT_TESTS(nic_tests),
+				     VARIANTS(variants_coherent), fx_setup,
+				     fx_teardown);
 	return failed;
 }

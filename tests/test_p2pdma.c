@@ -6,7 +6,8 @@
  * scatterlists of P2P pages through dma-direct and iommu-dma, with the
  * device's DMA checked against the peer's BAR. Ends with a fail-Nth sweep.
  */
-#include "helpers.h"
+#include "failnth.h"
+#include "variants.h"
 
 #ifndef SZ_512K
 #define SZ_512K	0x80000
@@ -790,47 +791,55 @@ out_free_mem:
 	return ret;
 }
 
+struct p2p_sweep {
+	struct plat p;
+	struct sim_machine *m;
+	int ret;		/* of the last run */
+};
+
+static struct sim_machine *p2p_sweep_machine(void *ctx)
+{
+	struct p2p_sweep *w = ctx;
+
+	w->m = plat_new(&w->p);
+	return w->m;
+}
+
+static int p2p_sweep_run(void *ctx)
+{
+	struct p2p_sweep *w = ctx;
+
+	w->ret = scenario(w->m, w->p.iommu);
+	assert_true(w->ret == 0 || w->ret == -ENOMEM || w->ret == -EIO);
+	return w->ret;
+}
+
+/* After a failure, a retry without failures works from the state left. */
+static void p2p_sweep_release(void *ctx)
+{
+	struct p2p_sweep *w = ctx;
+
+	if (w->ret)
+		assert_int_equal(scenario(w->m, w->p.iommu) == 0 ||
+				 sim_report_find(w->m, SIM_REPORT_WARN,
+						 "Conflicting"), 1);
+}
+
+/*
+ * A fresh machine for every run; a successful run leaves state live
+ * (pgmap, caches) until the machine goes: a failed one leaves no more.
+ */
 static void sweep(bool iommu)
 {
-	struct plat p = { .hb0_allow = true, .iommu = iommu };
-	long full_live = -1;
-	unsigned long n;
+	struct p2p_sweep w = { .p = { .hb0_allow = true, .iommu = iommu } };
+	struct failnth fn = {
+		.name = iommu ? "p2pdma iommu" : "p2pdma", .ctx = &w,
+		.machine = p2p_sweep_machine, .release = p2p_sweep_release,
+		.run = p2p_sweep_run, .flags = FAILNTH_MAY_SHRINK, .max = 200,
+	};
 
-	/* Reference: what a successful run leaves live (state, pgmap, cache). */
-	{
-		struct sim_machine *m = plat_new(&p);
-		long base = sim_alloc_live(m);
-
-		assert_int_equal(scenario(m, iommu), 0);
-		full_live = sim_alloc_live(m) - base;
-		sim_machine_destroy(m);
-	}
-	for (n = 1; n < 200; n++) {
-		struct sim_machine *m = plat_new(&p);
-		long base = sim_alloc_live(m);
-		unsigned long pages = sim_ram_pages_allocated(m);
-		bool triggered;
-		int ret;
-
-		sim_fail_nth_alloc(m, n);
-		ret = scenario(m, iommu);
-		triggered = sim_fail_nth_triggered(m);
-		sim_fail_nth_alloc(m, 0);
-		assert_true(ret == 0 || ret == -ENOMEM || ret == -EIO);
-		assert_int_equal(sim_dma_debug_entries(m, NULL), 0);
-		assert_int_equal(sim_ram_pages_allocated(m), pages);
-		assert_true(sim_alloc_live(m) - base <= full_live);
-		if (!triggered) {
-			assert_int_equal(ret, 0);
-			sim_machine_destroy(m);
-			break;
-		}
-		/* A retry without failures works from the state left. */
-		assert_int_equal(scenario(m, iommu) == 0 ||
-				 sim_report_find(m, SIM_REPORT_WARN, "Conflicting"), 1);
-		sim_machine_destroy(m);
-	}
-	assert_true(n > 3 && n < 200);
+	failnth_sweep(&fn);
+	assert_true(fn.runs > 2);
 }
 
 static void test_fail_nth(void **state)
@@ -838,6 +847,149 @@ static void test_fail_nth(void **state)
 	(void)state;
 	sweep(false);
 	sweep(true);
+}
+
+/*
+ * A list mixing RAM and P2P pages of a provider below the client's switch
+ * (bus addresses) or behind another root port (through the host bridge),
+ * mapped on every shared variant with the Nth allocation failing: a
+ * failed map leaves the list as it was (no bus-address mark either), a
+ * good one maps every byte, and nothing stays mapped or allocated.
+ */
+static const struct variant_machine mixed_machine = {
+	.name = "mixed",
+	.machine = "ram=256M ram-below-4g=128M cpus=2",
+	.swiotlb = "4M",
+	.iommu = "fq-size=8",
+	.body = "hostbridge id=hb0 p2p=allow @iommu\n"
+		"rootport id=rp0 bus=hb0\n"
+		"switch id=sw0 bus=rp0 acs=off\n"
+		"pcidev id=prov bus=sw0 bar0=64K bar2=1M\n"
+		"pcidev id=cli bus=sw0 dma-bits=64\n"
+		"rootport id=rp1 bus=hb0 acs=on\n"
+		"pcidev id=far bus=rp1 bar0=64K\n",
+};
+
+#define MIXED	7	/* RAM, P2P, RAM, ... */
+
+struct mixed_sweep {
+	struct sim_machine *m;
+	struct device *dev;
+	struct sg_table t;
+	struct page *pg[MIXED];
+	unsigned int off[MIXED], len[MIXED];
+	unsigned int bus_segs;	/* bus-address segments of the last map */
+};
+
+static int mixed_run(void *ctx)
+{
+	struct mixed_sweep *w = ctx;
+	struct scatterlist *sg;
+	size_t mapped = 0, total = 0;
+	unsigned int i;
+	int ret = dma_map_sgtable(w->dev, &w->t, DMA_TO_DEVICE, 0);
+
+	if (ret) {
+		assert_true(ret == -ENOMEM || ret == -EIO);
+		for_each_sgtable_sg(&w->t, sg, i) {
+			assert_ptr_equal(sg_page(sg), w->pg[i]);
+			assert_int_equal(sg->offset, w->off[i]);
+			assert_int_equal(sg->length, w->len[i]);
+			assert_int_equal(sg->dma_flags, 0);
+		}
+		return ret;
+	}
+	w->bus_segs = 0;
+	for_each_sgtable_sg(&w->t, sg, i)
+		total += sg->length;
+	for_each_sgtable_dma_sg(&w->t, sg, i) {
+		mapped += sg_dma_len(sg);
+		w->bus_segs += sg_dma_is_bus_address(sg);
+	}
+	assert_int_equal(mapped, total);
+	dma_unmap_sgtable(w->dev, &w->t, DMA_TO_DEVICE, 0);
+	for_each_sgtable_sg(&w->t, sg, i)
+		assert_int_equal(sg->dma_flags, 0);
+	return 0;
+}
+
+static void mixed_settle(void *ctx)
+{
+	struct mixed_sweep *w = ctx;
+
+	drain_flush_queue(w->dev);
+}
+
+static void mixed_check(void *ctx, unsigned long n, int ret)
+{
+	struct mixed_sweep *w = ctx;
+
+	if (dev_translated(w->dev))
+		check_iova_space_free(w->dev);
+}
+
+/* Returns the bus-address segments of a good map. */
+static unsigned int sweep_mixed(const struct dma_variant *v, const char *id)
+{
+	struct mixed_sweep w = { .m = variant_machine_new(v, &mixed_machine) };
+	struct failnth fn = {
+		.name = v->name, .ctx = &w, .run = mixed_run,
+		.settle = mixed_settle, .check = mixed_check,
+	};
+	struct pci_dev *prov;
+	struct page *ram;
+	struct scatterlist *sg;
+	unsigned int i;
+	void *va;
+
+	fn.m = w.m;
+	w.dev = dev_of(w.m, id);
+	prov = pdev_of(w.m, "prov");
+	if (dev_translated(w.dev))
+		assert_int_equal(dma_set_mask(w.dev, SWEEP_IOVA_MASK), 0);
+	assert_int_equal(pcim_p2pdma_init(prov), 0);
+	assert_int_equal(pci_p2pdma_add_resource(prov, 2, SZ_1M, 0), 0);
+	va = pci_alloc_p2pmem(prov, 4 * PAGE_SIZE);
+	assert_non_null(va);
+	ram = sim_alloc_pages(w.m, 3);
+	assert_non_null(ram);
+	for (i = 0; i < MIXED; i++) {
+		w.pg[i] = i % 2 ?
+			sim_virt_to_page(w.m, (char *)va + i / 2 * PAGE_SIZE) :
+			sim_phys_to_page(w.m, page_to_phys(ram) +
+					 (phys_addr_t)i * PAGE_SIZE);
+		w.off[i] = i ? 0 : 0x100;	/* unaligned head, short tail */
+		w.len[i] = i == MIXED - 1 ? 0x300 : PAGE_SIZE - w.off[i];
+	}
+	assert_int_equal(sg_alloc_table(&w.t, MIXED, GFP_KERNEL), 0);
+	for_each_sgtable_sg(&w.t, sg, i)
+		sg_set_page(sg, w.pg[i], w.len[i], w.off[i]);
+	failnth_sweep(&fn);
+	print_message("%s %s: %lu fail-nth runs\n", v->name, id, fn.runs);
+	/* without an IOMMU nothing allocates: nothing could fail */
+	if (dev_translated(w.dev))
+		assert_true(fn.failed > 0);
+	sg_free_table(&w.t);
+	sim_free_pages(w.m, ram, 3);
+	pci_free_p2pmem(prov, va, 4 * PAGE_SIZE);
+	assert_int_equal(machine_teardown(w.m, TD_CLEAN), 0);
+	return w.bus_segs;
+}
+
+static void test_fail_nth_mixed_sg(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(variants_all) / sizeof(variants_all[0]);
+	     i++) {
+		const struct dma_variant *v = variants_all[i];
+
+		if (v->cc)	/* no P2P for a confidential guest */
+			continue;
+		/* below the switch: the P2P pages at their bus addresses */
+		assert_int_equal(sweep_mixed(v, "cli"), MIXED / 2);
+		/* through the host bridge: mapped like RAM */
+		assert_int_equal(sweep_mixed(v, "far"), 0);
+	}
 }
 
 int main(void)
@@ -864,6 +1016,7 @@ int main(void)
 		cmocka_unit_test(test_map_not_supported),
 		cmocka_unit_test(test_map_mixed_iommu),
 		cmocka_unit_test(test_fail_nth),
+		cmocka_unit_test(test_fail_nth_mixed_sg),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

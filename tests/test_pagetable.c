@@ -11,7 +11,7 @@
  * Every lookup is also checked against a walk of the PTEs in the machine's
  * RAM through the format's ops alone, which is what the IOMMU model does.
  */
-#include "helpers.h"
+#include "failnth.h"
 #include "kernel/iommu/pt.h"
 
 #define ULL(x)	((unsigned long long)(x))
@@ -105,12 +105,10 @@ static int pt_teardown(void **state)
 {
 	struct pt_fixture *f = *state;
 
-	if (f) {
-		io_pgtable_free(f->pt);
-		sim_machine_destroy(f->m);
-		free(f);
-	}
-	return 0;
+	if (!f)
+		return 0;
+	io_pgtable_free(f->pt);
+	return fixture_teardown(f, f->m, TD_CLEAN, 0, 0);
 }
 
 /* Free the table: everything it held goes back and nothing was reported. */
@@ -325,32 +323,42 @@ static void test_formats(void **state)
 	pt_done(f);
 }
 
+static int pt_alloc_run(void *ctx)
+{
+	struct pt_fixture *f = ctx;
+
+	f->pt = io_pgtable_alloc(f->m, f->v->format, f->v->granule);
+	return f->pt ? 0 : -ENOMEM;
+}
+
+/* A failed run left nothing: the machine as the fixture found it. */
+static void pt_alloc_check(void *ctx, unsigned long n, int ret)
+{
+	struct pt_fixture *f = ctx;
+
+	if (!ret)
+		return;
+	assert_int_equal(sim_ram_pages_allocated(f->m), f->ram_base);
+	assert_int_equal(sim_alloc_live(f->m), f->live_base);
+}
+
 /* io_pgtable_alloc under fail-Nth: NULL and nothing left, at every N. */
 static void test_alloc_fail_nth(void **state)
 {
 	struct pt_fixture *f = *state;
-	struct io_pgtable *pt = NULL;
-	unsigned long n;
+	struct failnth fn = {
+		.name = f->v->name, .m = f->m, .ctx = f, .run = pt_alloc_run,
+		.check = pt_alloc_check, .flags = FAILNTH_UNTIL_DONE,
+	};
 
 	io_pgtable_free(f->pt);
 	f->pt = NULL;
-	for (n = 1;; n++) {
-		bool triggered;
-
-		sim_fail_nth_alloc(f->m, n);
-		pt = io_pgtable_alloc(f->m, f->v->format, f->v->granule);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		if (!triggered)
-			break;
-		assert_null(pt);
-		assert_int_equal(sim_ram_pages_allocated(f->m), f->ram_base);
-		assert_int_equal(sim_alloc_live(f->m), f->live_base);
-	}
-	assert_non_null(pt);
+	failnth_sweep(&fn);
+	assert_non_null(f->pt);
+	/* every run but the last failed */
+	assert_int_equal(fn.failed, fn.runs - 1);
 	/* the object, the hash, the root's metadata and its page */
-	assert_true(n > 4);
-	f->pt = pt;
+	assert_true(fn.runs > 4);
 	assert_int_equal(tables(f), 1);
 	pt_done(f);
 }
@@ -1061,6 +1069,41 @@ static void test_random(void **state)
 /* Fault injection                                                          */
 /* ------------------------------------------------------------------------ */
 
+struct pt_sweep {
+	struct pt_fixture *f;
+	u64 iova, size;
+	phys_addr_t pa;
+	unsigned long nt;	/* tables before the run */
+	int prot;
+};
+
+static int pt_map_run(void *ctx)
+{
+	struct pt_sweep *w = ctx;
+	int ret;
+
+	w->nt = tables(w->f);
+	ret = io_pgtable_map(w->f->pt, w->iova, w->pa, w->size, RW);
+	if (ret && ret != -ENOMEM)
+		fail_msg("%s: map with an allocation failing: %d",
+			 w->f->v->name, ret);
+	return ret;
+}
+
+/* A failed map left no table and mapped nothing. */
+static void pt_map_check(void *ctx, unsigned long n, int ret)
+{
+	struct pt_sweep *w = ctx;
+	struct pt_fixture *f = w->f;
+
+	if (!ret)
+		return;
+	assert_int_equal(tables(f), w->nt);
+	check_unmapped(f, w->iova);
+	check_unmapped(f, w->iova + w->size / 2);
+	check_unmapped(f, w->iova + w->size - f->g);
+}
+
 /*
  * Map [@iova, +@size) with the Nth allocation failing, for every N: each
  * failure is -ENOMEM with nothing mapped and nothing allocated. Returns
@@ -1069,32 +1112,16 @@ static void test_random(void **state)
 static unsigned long sweep_map(struct pt_fixture *f, u64 iova,
 			       phys_addr_t pa, u64 size)
 {
+	struct pt_sweep w = { .f = f, .iova = iova, .pa = pa, .size = size };
+	struct failnth fn = {
+		.name = f->v->name, .m = f->m, .ctx = &w, .run = pt_map_run,
+		.check = pt_map_check, .flags = FAILNTH_UNTIL_DONE,
+	};
 	unsigned long n;
 
-	for (n = 1;; n++) {
-		unsigned long nt = tables(f), ram = sim_ram_pages_allocated(f->m);
-		long live = sim_alloc_live(f->m);
-		bool triggered;
-		int ret;
-
-		sim_fail_nth_alloc(f->m, n);
-		ret = io_pgtable_map(f->pt, iova, pa, size, RW);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		if (!triggered) {
-			assert_int_equal(ret, 0);
-			break;
-		}
-		if (ret != -ENOMEM)
-			fail_msg("%s: map with allocation %lu failing: %d",
-				 f->v->name, n, ret);
-		assert_int_equal(tables(f), nt);
-		assert_int_equal(sim_ram_pages_allocated(f->m), ram);
-		assert_int_equal(sim_alloc_live(f->m), live);
-		check_unmapped(f, iova);
-		check_unmapped(f, iova + size / 2);
-		check_unmapped(f, iova + size - f->g);
-	}
+	failnth_sweep(&fn);
+	n = fn.runs;
+	assert_int_equal(fn.failed, n - 1);
 	check_mapped(f, iova, pa, RW, 0);
 	check_mapped(f, iova + size / 2, pa + size / 2, RW, 0);
 	check_mapped(f, iova + size - f->g, pa + size - f->g, RW, 0);
@@ -1139,6 +1166,35 @@ static void test_fail_nth_map(void **state)
 	pt_done(f);
 }
 
+static int pt_split_run(void *ctx)
+{
+	struct pt_sweep *w = ctx;
+	size_t got = io_pgtable_unmap(w->f->pt, w->iova + w->f->g,
+				      w->size / 2);
+
+	if (got == w->size / 2)
+		return 0;
+	assert_int_equal(got, 0);
+	return -ENOMEM;
+}
+
+/* A failed split changed nothing: no table, the leaf still mapped. */
+static void pt_split_check(void *ctx, unsigned long n, int ret)
+{
+	struct pt_sweep *w = ctx;
+	struct pt_fixture *f = w->f;
+	const u64 g = f->g, lmax = w->size, iova = w->iova;
+	const phys_addr_t pa = w->pa;
+
+	if (!ret)
+		return;
+	assert_int_equal(tables(f), w->nt);
+	check_mapped(f, iova, pa, w->prot, lmax);
+	check_mapped(f, iova + g, pa + g, w->prot, lmax);
+	check_mapped(f, iova + lmax / 2 + g, pa + lmax / 2 + g, w->prot, lmax);
+	check_mapped(f, iova + lmax - g, pa + lmax - g, w->prot, lmax);
+}
+
 static void test_fail_nth_split(void **state)
 {
 	struct pt_fixture *f = *state;
@@ -1148,36 +1204,22 @@ static void test_fail_nth_split(void **state)
 	const phys_addr_t pa = 3 * lmax;
 	const int prot = IOMMU_READ | IOMMU_CACHE;
 	unsigned long n, nt;
+	struct pt_sweep w;
+	struct failnth fn = {
+		.name = f->v->name, .m = f->m, .ctx = &w, .run = pt_split_run,
+		.check = pt_split_check, .flags = FAILNTH_UNTIL_DONE,
+	};
 
 	map_ok(f, iova, pa, lmax, prot);
 	map_ok(f, iova + lmax, g, g, RW);
 	nt = tables(f);
 
 	/* both ends inside the leaf: 2 * lvl - 1 tables */
-	for (n = 1;; n++) {
-		unsigned long ram = sim_ram_pages_allocated(f->m);
-		long live = sim_alloc_live(f->m);
-		bool triggered;
-		size_t got;
-
-		sim_fail_nth_alloc(f->m, n);
-		got = io_pgtable_unmap(f->pt, iova + g, lmax / 2);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		if (!triggered) {
-			assert_int_equal(got, lmax / 2);
-			break;
-		}
-		assert_int_equal(got, 0);
-		assert_int_equal(tables(f), nt);
-		assert_int_equal(sim_ram_pages_allocated(f->m), ram);
-		assert_int_equal(sim_alloc_live(f->m), live);
-		check_mapped(f, iova, pa, prot, lmax);
-		check_mapped(f, iova + g, pa + g, prot, lmax);
-		check_mapped(f, iova + lmax / 2 + g, pa + lmax / 2 + g, prot,
-			     lmax);
-		check_mapped(f, iova + lmax - g, pa + lmax - g, prot, lmax);
-	}
+	w = (struct pt_sweep){ .f = f, .iova = iova, .pa = pa, .size = lmax,
+			       .nt = nt, .prot = prot };
+	failnth_sweep(&fn);
+	n = fn.runs;
+	assert_int_equal(fn.failed, n - 1);
 	assert_int_equal(n - 1, 2 * (2 * lvl - 1));
 	assert_int_equal(tables(f), nt + 2 * lvl - 1);
 	check_mapped(f, iova, pa, prot, g);

@@ -602,15 +602,6 @@ static void test_hostbridge_with_32_root_ports_is_rejected(void **state)
 	free(tb.s);
 }
 
-static int count_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /*
  * Every bridge takes a bus number. Under hb0 (bus 0), group i of a root
  * port, a switch and its 32 downstream ports takes buses 1+34i to 34+34i,

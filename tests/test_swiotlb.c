@@ -8,15 +8,15 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include "helpers.h"
+#include "api_scenario.h"
+#include "failnth.h"
+#include "variants.h"
 
-#define PLAT_CC								\
-	"machine name=cc arch=x86_64 ram=256M ram-below-4g=128M cpus=4\n" \
-	"swiotlb size=4M force=yes\n"					\
-	"hostbridge id=hb0\n"						\
-	"rootport id=rp0 bus=hb0\n"					\
-	"pcidev id=dev0 bus=rp0\n"
-
+/*
+ * The confidential guest is the DMA API suites' machine on variant_cc
+ * (variants.h: 4 CPUs, a 4M pool in 4 areas); these are the pools of a
+ * size, area count or absence that only this suite needs.
+ */
 #define PLAT_CC_SMALL							\
 	"machine name=ccs arch=x86_64 ram=256M ram-below-4g=128M\n"	\
 	"swiotlb size=256K force=yes\n"					\
@@ -81,15 +81,6 @@ static bool in_pool(struct sim_machine *m, dma_addr_t a, size_t len)
 	return a >= s && a + len <= s + sz;
 }
 
-static dma_addr_t map_ok(struct device *dev, phys_addr_t phys, size_t size,
-			 enum dma_data_direction dir)
-{
-	dma_addr_t a = dma_map_phys(dev, phys, size, dir, 0);
-
-	assert_int_equal(dma_mapping_error(dev, a), 0);
-	return a;
-}
-
 static struct sim_dma_stats stats(struct sim_machine *m)
 {
 	struct sim_dma_stats s;
@@ -104,7 +95,7 @@ static struct sim_dma_stats stats(struct sim_machine *m)
 
 static void test_confidential_bounces_everything(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 1);
 	phys_addr_t phys = page_to_phys(pg);
@@ -135,7 +126,7 @@ static void test_confidential_bounces_everything(void **state)
 			dma_addr_t a;
 
 			fill_pattern(cpu, len, (unsigned int)(s * 3 + d));
-			a = map_ok(dev, phys, len, dir);
+			a = map_phys_ok(dev, phys, len, dir, 0);
 			n++;
 			assert_true(in_pool(m, a, len));
 			assert_true(is_swiotlb_buffer(dev, dma_to_phys(dev, a)));
@@ -198,7 +189,7 @@ static void test_confidential_bounces_everything(void **state)
 
 static void test_swiotlb_queries(void **state)
 {
-	struct sim_machine *cc = machine_from(PLAT_CC);
+	struct sim_machine *cc = api_machine_new(&variant_cc);
 	struct sim_machine *pl = machine_from(PLAT_PLAIN);
 	struct sim_machine *no = machine_from(PLAT_NONE);
 	struct device *ccd = sim_device(cc, "dev0");
@@ -249,7 +240,7 @@ static void test_swiotlb_queries(void **state)
 
 static void test_max_mapping_size(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *blk = alloc_high(m, 7);	/* 512K */
 	size_t max = 256 * SZ_1K;
@@ -263,7 +254,7 @@ static void test_max_mapping_size(void **state)
 	assert_int_equal(IO_TLB_SIZE * IO_TLB_SEGSIZE, max);
 
 	fill_pattern(page_address(blk), max, 3);
-	a = map_ok(dev, page_to_phys(blk), max, DMA_BIDIRECTIONAL);
+	a = map_phys_ok(dev, page_to_phys(blk), max, DMA_BIDIRECTIONAL, 0);
 	assert_true(in_pool(m, a, max));
 	assert_int_equal(swiotlb_used(dev), IO_TLB_SEGSIZE);
 	assert_int_equal(sim_dma_read(dev, a, chk, max), 0);
@@ -286,7 +277,7 @@ static void test_max_mapping_size(void **state)
 
 static void test_min_align_mask(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *blk = alloc_high(m, 7);
 	phys_addr_t phys = page_to_phys(blk);
@@ -309,7 +300,7 @@ static void test_min_align_mask(void **state)
 		static const size_t lens[] = { 512, 8192 };
 
 		for (size_t l = 0; l < 2; l++) {
-			a = map_ok(dev, phys + offs[i], lens[l], DMA_TO_DEVICE);
+			a = map_phys_ok(dev, phys + offs[i], lens[l], DMA_TO_DEVICE, 0);
 			assert_true(in_pool(m, a, lens[l]));
 			assert_int_equal(a & 0xfff, offs[i]);
 			assert_int_equal(sim_dma_read(dev, a, buf, lens[l]), 0);
@@ -318,7 +309,7 @@ static void test_min_align_mask(void **state)
 		}
 	}
 	/* The largest guaranteed mapping fits at the worst offset. */
-	a = map_ok(dev, phys + 0xfff, max, DMA_FROM_DEVICE);
+	a = map_phys_ok(dev, phys + 0xfff, max, DMA_FROM_DEVICE, 0);
 	assert_int_equal(a & 0xfff, 0xfff);
 	fill_pattern(buf, max, 10);
 	assert_int_equal(sim_dma_write(dev, a, buf, max), 0);
@@ -328,14 +319,14 @@ static void test_min_align_mask(void **state)
 
 	dma_set_min_align_mask(dev, 0x7ff);
 	assert_int_equal(swiotlb_max_mapping_size(dev), 256 * SZ_1K - SZ_2K);
-	a = map_ok(dev, phys + 0x3ab, 100, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys + 0x3ab, 100, DMA_TO_DEVICE, 0);
 	assert_int_equal(a & 0x7ff, 0x3ab);
 	dma_unmap_phys(dev, a, 100, DMA_TO_DEVICE, 0);
 
 	/* Without the mask the low bits are not kept. */
 	dma_set_min_align_mask(dev, 0);
 	assert_int_equal(swiotlb_max_mapping_size(dev), 256 * SZ_1K);
-	a = map_ok(dev, phys + 0x3ab, 100, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys + 0x3ab, 100, DMA_TO_DEVICE, 0);
 	assert_int_equal(a & (IO_TLB_SIZE - 1), 0);
 	assert_int_equal(sim_dma_read(dev, a, buf, 100), 0);
 	assert_memory_equal(buf, cpu + 0x3ab, 100);
@@ -401,10 +392,10 @@ static void test_exhaustion_and_recovery(void **state)
 	assert_int_equal(swiotlb_used(dev), 0);
 
 	/* Recovery: the whole segment is one free run again. */
-	a = map_ok(dev, phys, 256 * SZ_1K, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys, 256 * SZ_1K, DMA_TO_DEVICE, 0);
 	assert_int_equal(swiotlb_used(dev), 128);
 	dma_unmap_phys(dev, a, 256 * SZ_1K, DMA_TO_DEVICE, 0);
-	a = map_ok(dev, phys, 100, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys, 100, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(dev, a, 100, DMA_TO_DEVICE, 0);
 	assert_int_equal(swiotlb_used(dev), 0);
 	assert_int_equal(sim_dma_debug_errors(m), 0);
@@ -415,7 +406,7 @@ static void test_exhaustion_and_recovery(void **state)
 
 static void test_sync_directions(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -430,7 +421,7 @@ static void test_sync_directions(void **state)
 
 	/* TO_DEVICE */
 	memcpy(cpu, p1, 1024);
-	a = map_ok(dev, phys, 1024, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys, 1024, DMA_TO_DEVICE, 0);
 	memcpy(cpu, p2, 1024);
 	assert_int_equal(sim_dma_read(dev, a, buf, 1024), 0);
 	assert_memory_equal(buf, p1, 1024);		/* copied at map */
@@ -451,7 +442,7 @@ static void test_sync_directions(void **state)
 	/* FROM_DEVICE: the bounce starts as a copy of the buffer, so stale
 	 * pool contents never leak to the CPU (the kernel's info-leak fix). */
 	memcpy(cpu, p1, 1024);
-	a = map_ok(dev, phys, 1024, DMA_FROM_DEVICE);
+	a = map_phys_ok(dev, phys, 1024, DMA_FROM_DEVICE, 0);
 	sim_dma_debug_enable(m, false);
 	assert_int_equal(sim_dma_read(dev, a, buf, 1024), 0);
 	sim_dma_debug_enable(m, true);
@@ -476,7 +467,7 @@ static void test_sync_directions(void **state)
 
 	/* BIDIRECTIONAL: both syncs copy. */
 	memcpy(cpu, p1, 1024);
-	a = map_ok(dev, phys, 1024, DMA_BIDIRECTIONAL);
+	a = map_phys_ok(dev, phys, 1024, DMA_BIDIRECTIONAL, 0);
 	memcpy(cpu, p2, 1024);
 	dma_sync_single_for_device(dev, a, 1024, DMA_BIDIRECTIONAL);
 	assert_int_equal(sim_dma_read(dev, a, buf, 1024), 0);
@@ -500,7 +491,7 @@ static void test_sync_directions(void **state)
 
 static void test_double_unmap(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -508,8 +499,8 @@ static void test_double_unmap(void **state)
 	dma_addr_t a, b;
 
 	fill_pattern(page_address(pg), PAGE_SIZE, 4);
-	a = map_ok(dev, phys, 2048, DMA_TO_DEVICE);
-	b = map_ok(dev, phys + 1000, 3000, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys, 2048, DMA_TO_DEVICE, 0);
+	b = map_phys_ok(dev, phys + 1000, 3000, DMA_TO_DEVICE, 0);
 	assert_int_equal(swiotlb_used(dev), 1 + 2);
 	dma_unmap_phys(dev, a, 2048, DMA_TO_DEVICE, 0);
 	assert_int_equal(swiotlb_used(dev), 2);
@@ -538,14 +529,14 @@ static void test_double_unmap(void **state)
 	}
 
 	/* The pool still works. */
-	a = map_ok(dev, phys, PAGE_SIZE, DMA_TO_DEVICE);
+	a = map_phys_ok(dev, phys, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	dma_unmap_phys(dev, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	{
 		dma_addr_t many[16];
 
 		for (int i = 0; i < 16; i++)
-			many[i] = map_ok(dev, phys + (phys_addr_t)i * 256, 256,
-					 DMA_TO_DEVICE);
+			many[i] = map_phys_ok(dev, phys + (phys_addr_t)i * 256, 256,
+					 DMA_TO_DEVICE, 0);
 		for (int i = 0; i < 16; i++)
 			for (int j = 0; j < i; j++)
 				assert_true(many[i] != many[j]);
@@ -624,7 +615,7 @@ static void *worker_fn(void *arg)
 
 static void test_concurrent_map_unmap(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	_Atomic unsigned long errors = 0;
 	struct worker w[4];
@@ -657,8 +648,8 @@ static void test_concurrent_map_unmap(void **state)
 
 		assert_non_null(a);
 		for (unsigned long i = 0; i < segs; i++)
-			a[i] = map_ok(dev, page_to_phys(blk), 256 * SZ_1K,
-				      DMA_TO_DEVICE);
+			a[i] = map_phys_ok(dev, page_to_phys(blk), 256 * SZ_1K,
+				      DMA_TO_DEVICE, 0);
 		assert_int_equal(swiotlb_used(dev), swiotlb_nslabs(dev));
 		for (unsigned long i = 0; i < segs; i++)
 			dma_unmap_phys(dev, a[i], 256 * SZ_1K, DMA_TO_DEVICE, 0);
@@ -677,7 +668,7 @@ static void test_concurrent_map_unmap(void **state)
 
 static void test_page_sized_mappings_page_aligned(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct sim_machine *pl = machine_from(PLAT_PLAIN);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *blk = alloc_high(m, 2);
@@ -690,11 +681,11 @@ static void test_page_sized_mappings_page_aligned(void **state)
 	assert_non_null(buf);
 	fill_pattern(page_address(blk), 4 * PAGE_SIZE, 8);
 	/* Move the search cursor off a page boundary first. */
-	small = map_ok(dev, phys, 100, DMA_TO_DEVICE);
+	small = map_phys_ok(dev, phys, 100, DMA_TO_DEVICE, 0);
 	assert_int_equal(small & (IO_TLB_SIZE - 1), 0);
 	for (size_t o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
 		for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
-			a = map_ok(dev, phys + offs[o], lens[l], DMA_TO_DEVICE);
+			a = map_phys_ok(dev, phys + offs[o], lens[l], DMA_TO_DEVICE, 0);
 			assert_int_equal(a & (PAGE_SIZE - 1), 0);
 			assert_int_equal(sim_dma_read(dev, a, buf, lens[l]), 0);
 			assert_memory_equal(buf, (u8 *)page_address(blk) + offs[o],
@@ -704,7 +695,7 @@ static void test_page_sized_mappings_page_aligned(void **state)
 	}
 	/* Sub-page mappings are only slot aligned. */
 	{
-		dma_addr_t b = map_ok(dev, phys + 0x800, 2048, DMA_TO_DEVICE);
+		dma_addr_t b = map_phys_ok(dev, phys + 0x800, 2048, DMA_TO_DEVICE, 0);
 
 		assert_int_equal(b & (IO_TLB_SIZE - 1), 0);
 		dma_unmap_phys(dev, b, 2048, DMA_TO_DEVICE, 0);
@@ -716,9 +707,9 @@ static void test_page_sized_mappings_page_aligned(void **state)
 		struct device *d32 = sim_device(pl, "dev32");
 		struct page *hp = alloc_high(pl, 1);
 
-		small = map_ok(d32, page_to_phys(hp), 64, DMA_TO_DEVICE);
-		a = map_ok(d32, page_to_phys(hp) + 0x800, PAGE_SIZE,
-			   DMA_TO_DEVICE);
+		small = map_phys_ok(d32, page_to_phys(hp), 64, DMA_TO_DEVICE, 0);
+		a = map_phys_ok(d32, page_to_phys(hp) + 0x800, PAGE_SIZE,
+			   DMA_TO_DEVICE, 0);
 		assert_true(is_swiotlb_buffer(d32, a));
 		assert_int_equal(a & (PAGE_SIZE - 1), 0);
 		dma_unmap_phys(d32, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
@@ -737,7 +728,7 @@ static void test_page_sized_mappings_page_aligned(void **state)
 /* The swiotlb primitives iommu-dma uses, called directly. */
 static void test_tbl_map_unmap_single(void **state)
 {
-	struct sim_machine *m = machine_from(PLAT_CC);
+	struct sim_machine *m = api_machine_new(&variant_cc);
 	struct device *dev = sim_device(m, "dev0");
 	struct page *pg = alloc_high(m, 0);
 	phys_addr_t phys = page_to_phys(pg);
@@ -810,6 +801,92 @@ static void test_tbl_map_unmap_single(void **state)
 	sim_machine_destroy(m);
 }
 
+/* ------------------------------------------------------------------------ */
+/* fault injection                                                          */
+/* ------------------------------------------------------------------------ */
+
+struct bounce_sweep {
+	struct api_scn s;
+	const struct dma_variant *v;
+	struct device *dev;
+};
+
+static void bounce_settle(void *ctx)
+{
+	struct bounce_sweep *b = ctx;
+
+	drain_flush_queue(b->dev);
+}
+
+/* No slot left in use, no IOVA left allocated (behind an IOMMU). */
+static void bounce_check(void *ctx, unsigned long n, int ret)
+{
+	struct bounce_sweep *b = ctx;
+
+	if (swiotlb_used(b->dev))
+		fail_msg("%s fail-nth %lu (ret %d): %lu swiotlb slots in use",
+			 b->v->name, n, ret, swiotlb_used(b->dev));
+	if (dev_translated(b->dev))
+		check_iova_space_free(b->dev);
+}
+
+/*
+ * Bouncing with the Nth allocation failing: a confidential guest (every
+ * mapping bounced), a 32-bit device with its buffers above 4G, an
+ * untrusted device behind an IOMMU (sub-granule parts bounced, keeping
+ * the offset below @align when it is not 0). Returns the steps that
+ * failed.
+ */
+static unsigned int sweep_bounce(const struct dma_variant *v, const char *id,
+				 unsigned int flags, unsigned int align)
+{
+	struct sim_machine *m = api_machine_new(v);
+	struct bounce_sweep b = { .v = v, .dev = dev_of(m, id) };
+	struct failnth fn = {
+		.name = v->name, .m = m, .ctx = &b, .run = api_scn_run,
+		.settle = bounce_settle, .check = bounce_check,
+	};
+	unsigned int failed;
+
+	if (dev_translated(b.dev))
+		assert_int_equal(dma_set_mask(b.dev, SWEEP_IOVA_MASK), 0);
+	if (align)
+		dma_set_min_align_mask(b.dev, align - 1);
+	api_scn_init(&b.s, m, b.dev, v->cc ? 0 : bar_of(m, "peer", 0),
+		     API_ALL, API_CHECK_DATA | flags);
+	failnth_sweep(&fn);
+	print_message("%s %s (align %u): %lu fail-nth runs\n", v->name, id,
+		      align, fn.runs);
+	failed = api_scn_failed_steps(&b.s);
+	/* behind an IOMMU every step needs IOVA and page-table pages */
+	if (dev_translated(b.dev))
+		assert_int_equal(failed, API_ALL);
+	api_scn_fini(&b.s);
+	assert_int_equal(machine_teardown(m, TD_CLEAN), 0);
+	return failed;
+}
+
+static void test_failnth_bounce(void **state)
+{
+	(void)state;
+	/* dma-direct bounces without allocating: only the allocations fail */
+	assert_int_equal(sweep_bounce(&variant_cc, "dev0", 0, 0), API_ALLOCS);
+	assert_int_equal(sweep_bounce(&variant_direct, "dev32", API_HIGH_RAM,
+				      0), API_ALLOCS);
+	assert_int_equal(sweep_bounce(&variant_direct_noncoherent, "dev32",
+				      API_HIGH_RAM, 0), API_ALLOCS);
+	/* the untrusted device, with and without nvme-pci's alignment */
+	for (size_t i = 0; i < sizeof(variants_all) / sizeof(variants_all[0]); i++) {
+		const struct dma_variant *v = variants_all[i];
+
+		if (v->cc || !v->format)
+			continue;
+		sweep_bounce(v, "ut", 0, 0);
+		sweep_bounce(v, "ut", API_HIGH_RAM, (unsigned int)v->granule);
+		sweep_bounce(v, "dev32", API_HIGH_RAM, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -824,6 +901,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_map_unmap),
 		cmocka_unit_test(test_page_sized_mappings_page_aligned),
 		cmocka_unit_test(test_tbl_map_unmap_single),
+		cmocka_unit_test(test_failnth_bounce),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

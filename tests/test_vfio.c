@@ -13,7 +13,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
-#include "helpers.h"
+#include "failnth.h"
 
 /*
  * hb0 (IOMMU io0, strict): gpu0 and nic0 below switch sw0 without ACS
@@ -73,20 +73,9 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	int bad = 0;
 
-	if (!f)
-		return 0;
-	if (teardown_no_mappings(f->m))
-		bad = -1;
-	if (sim_dma_debug_errors(f->m) != f->dbg_allowed ||
-	    sim_report_count_kind(f->m, SIM_REPORT_BUG) != f->bugs_allowed) {
-		sim_report_dump(f->m, stderr);
-		bad = -1;
-	}
-	sim_machine_destroy(f->m);
-	free(f);
-	return bad;
+	return f ? fixture_teardown(f, f->m, TD_BUG | TD_DMA_DEBUG,
+				    f->bugs_allowed, f->dbg_allowed) : 0;
 }
 
 #define FX(state)	((struct fx *)*(state))
@@ -1253,63 +1242,53 @@ close_dev:
 	return res;
 }
 
-#define SWEEP_MAX	5000
+struct vfio_scn {
+	struct fx *f;
+	struct vfio_pci_core_device *v;
+	const u64 (*r)[2];
+};
+
+static int vfio_step(struct failnth_steps *w)
+{
+	const struct vfio_scn *d = w->arg;
+
+	return (int)scenario(d->f, d->v, w->dev, d->r, 3);
+}
+
+/*
+ * Settle the machine's revoked-range record, which a failure may have
+ * left short of one range: one clean run.
+ */
+static void vfio_settle(struct failnth_steps *w)
+{
+	assert_int_equal(vfio_step(w), S_DONE);
+}
 
 static void sweep(struct fx *f, int gpu, struct device *client, bool iova)
 {
 	static const u64 r[3][2] = {
 		{ 0, 2 * SZ_4K }, { SZ_1M, SZ_64K }, { 3 * SZ_1M, SZ_4K },
 	};
-	struct vfio_pci_core_device *v = vnew(f->gpu[gpu], &vfio_pci_dev_ops);
-	unsigned long n, results[S_DONE + 1] = { 0 };
-	unsigned long pages;
-	long live;
-
-	if (iova)
-		assert_int_equal(dma_set_mask(client, SMALL_MASK), 0);
+	struct vfio_scn d = {
+		.f = f, .v = vnew(f->gpu[gpu], &vfio_pci_dev_ops), .r = r,
+	};
 	/*
-	 * Warm up (caches, fd table, page-table root, the machine's record
-	 * of the ranges the last close revoked), then the baseline.
+	 * The warm-up makes the caches, fd table, page-table root and the
+	 * machine's record of the ranges the last close revoked.
 	 */
-	assert_int_equal(scenario(f, v, client, r, 3), S_DONE);
+	struct failnth_steps w = {
+		.m = f->m, .dev = client, .iova = iova, .step = vfio_step,
+		.settle = vfio_settle, .done = S_DONE, .arg = &d,
+	};
+
+	failnth_steps_sweep(&w);
+	assert_true(w.results[S_EXPORT] > 0);
+	assert_true(w.results[S_ATTACH] > 0);
+	assert_true(w.results[S_MAP] > 0);
 	if (iova)
-		check_iova_space_free(client);
-	live = sim_alloc_live(f->m);
-	pages = sim_ram_pages_allocated(f->m);
-
-	for (n = 1; n < SWEEP_MAX; n++) {
-		enum scn res;
-		bool triggered;
-
-		sim_fail_nth_alloc(f->m, n);
-		res = scenario(f, v, client, r, 3);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		results[res]++;
-		/*
-		 * Settle the machine's revoked-range record, which the
-		 * failure may have left short of one range: one clean run.
-		 */
-		assert_int_equal(scenario(f, v, client, r, 3), S_DONE);
-		assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
-		if (iova)
-			check_iova_space_free(client);
-		sweep_check_baseline(f->m, n, (int)res, live, pages);
-		if (!triggered) {
-			assert_int_equal(res, S_DONE);
-			break;
-		}
-	}
-	assert_true(n < SWEEP_MAX);
-	assert_true(results[S_EXPORT] > 0);
-	assert_true(results[S_ATTACH] > 0);
-	assert_true(results[S_MAP] > 0);
-	if (iova) {
-		assert_true(results[S_REMAP] > 0);
-		assert_int_equal(dma_set_mask(client, DMA_BIT_MASK(64)), 0);
-	}
-	assert_int_equal(vfio_pci_core_unregister_device(v), 0);
-	vfio_put_device(&v->vdev);
+		assert_true(w.results[S_REMAP] > 0);
+	assert_int_equal(vfio_pci_core_unregister_device(d.v), 0);
+	vfio_put_device(&d.v->vdev);
 }
 
 static void test_failnth_lifecycle(void **state)

@@ -6,39 +6,31 @@
  * held against a scatterlist; a fault-injection sweep.
  *
  * Every test runs on each variant: dma-direct, an x86 IOMMU in strict and
- * in lazy mode, and an arm64 SMMU with a 64K granule (larger than a page).
+ * in lazy mode or passthrough, and arm64 SMMUs with 4K, 16K and 64K
+ * granules (larger than a page), strict and lazy.
  */
-#include "helpers.h"
+#include "failnth.h"
+#include "variants.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-struct variant {
-	const char *name;
-	const char *iommu;	/* NULL: no IOMMU line */
-	const char *arch;
-	bool translated;	/* the IOVA API is usable */
-	bool lazy;
-	unsigned long granule;
+/*
+ * The PF is coherent, and not behind forced bouncing: the driver reads the
+ * saved state from its pages while they are mapped, without a sync, as
+ * mlx5 does.
+ */
+static const struct dma_variant *const mig_variants[] = {
+	&variant_direct, &variant_x86_strict, &variant_x86_lazy,
+	&variant_x86_passthrough, &variant_arm64_4k_strict,
+	&variant_arm64_16k_lazy, &variant_arm64_64k_strict,
+	&variant_arm64_64k_lazy,
 };
 
-static const struct variant variants[] = {
-	{ "vfio_mig direct", NULL, "x86_64", false, false, SZ_4K },
-	{ "vfio_mig x86_64/4K/strict",
-	  "iommu id=io0 format=x86_64 mode=strict\n", "x86_64", true, false, SZ_4K },
-	{ "vfio_mig x86_64/4K/lazy",
-	  "iommu id=io0 format=x86_64 mode=lazy fq-size=8\n", "x86_64", true, true, SZ_4K },
-	{ "vfio_mig arm64-lpae/64K/strict",
-	  "iommu id=io0 format=arm64-lpae granule=64K mode=strict\n", "arm64", true,
-	  false, SZ_64K },
-	{ "vfio_mig arm64-lpae/64K/lazy",
-	  "iommu id=io0 format=arm64-lpae granule=64K mode=lazy fq-size=8\n", "arm64",
-	  true, true, SZ_64K },
-};
 
 struct fx {
-	const struct variant *v;
-	struct sim_machine *m;
-	struct device *pf;	/* the device that moves the state (mlx5's PF) */
+	VARIANT_FX;		/* translated: the IOVA API is usable */
+	struct device *pf;	/* the device that moves the state (mlx5's PF):
+				 * nic0 of the HMM/ODP machine (variants.h) */
 	unsigned long block;	/* pages per allocation block */
 };
 
@@ -46,42 +38,17 @@ struct fx {
 
 static int fx_setup(void **state)
 {
-	const struct variant *v = *state;
-	struct fx *f = calloc(1, sizeof(*f));
-	char text[1024];
+	struct fx *f = variant_fx_new(state, sizeof(*f), &variant_nic_machine);
 
-	if (!f)
-		return -1;
-	snprintf(text, sizeof(text),
-		 "machine name=mig arch=%s ram=1G ram-below-4g=512M cpus=2 coherent=yes\n"
-		 "swiotlb size=4M\n"
-		 "%s"
-		 "hostbridge id=hb0 %s\n"
-		 "rootport id=rp0 bus=hb0 acs=on\n"
-		 "nic id=pf0 bus=rp0 bar0=1M dma-bits=64 coherent=yes\n",
-		 v->arch, v->iommu ? v->iommu : "", v->iommu ? "iommu=io0" : "");
-	f->v = v;
-	f->m = machine_from(text);
-	f->pf = dev_of(f->m, "pf0");
-	f->block = v->translated ? v->granule / PAGE_SIZE : 1;
-	*state = f;
+	f->pf = dev_of(f->m, "nic0");
+	f->block = f->translated ? f->v->granule / PAGE_SIZE : 1;
 	return 0;
 }
 
+/* Nothing mapped, nothing reported (not even a warning), no IOMMU fault. */
 static int fx_teardown(void **state)
 {
-	struct fx *f = FX(state);
-	int ret = teardown_no_mappings(f->m);
-
-	if (sim_report_count_kind(f->m, SIM_REPORT_WARN) ||
-	    sim_report_count_kind(f->m, SIM_REPORT_BUG) ||
-	    sim_dma_debug_errors(f->m) || sim_iommu_faults(f->m)) {
-		sim_report_dump(f->m, stderr);
-		ret = -1;
-	}
-	sim_machine_destroy(f->m);
-	free(f);
-	return ret;
+	return variant_fx_teardown(state, TD_CLEAN | TD_WARN);
 }
 
 /* The CPU reads the buffer through its pages and finds image @seed. */
@@ -137,7 +104,7 @@ static void test_save_sizes(void **state)
 		assert_false(IS_ERR(buf));
 		assert_int_equal(vfio_mig_buf_npages(buf), pages_for(f, len));
 		assert_true(vfio_mig_buf_mapped(buf));
-		assert_int_equal(vfio_mig_buf_uses_iova(buf), f->v->translated);
+		assert_int_equal(vfio_mig_buf_uses_iova(buf), f->translated);
 		assert_int_equal(sim_iommu_invalidations(f->m), inv0);
 		base = vfio_mig_buf_dma_addr(buf, 0);
 		assert_true(base != DMA_MAPPING_ERROR);
@@ -148,7 +115,7 @@ static void test_save_sizes(void **state)
 			phys_addr_t phys;
 			int prot;
 
-			if (!f->v->translated) {
+			if (!f->translated) {
 				assert_int_equal(a, page_to_phys(vfio_mig_buf_page(buf, off)) + 8);
 				continue;
 			}
@@ -169,9 +136,9 @@ static void test_save_sizes(void **state)
 
 		inv1 = sim_iommu_invalidations(f->m);
 		vfio_mig_buf_free(buf);
-		if (f->v->translated && !f->v->lazy)
+		if (f->translated && !f->lazy)
 			assert_int_equal(sim_iommu_invalidations(f->m) - inv1, 1);
-		else if (f->v->lazy)
+		else if (f->lazy)
 			assert_int_equal(sim_iommu_flush_queue(f->pf), 0);
 		assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 	}
@@ -202,7 +169,7 @@ static void test_load(void **state)
 	assert_int_equal(vfio_mig_buf_write(buf, 0, img, len), 0);
 	assert_int_equal(vfio_mig_buf_map(buf, DMA_TO_DEVICE), 0);
 	assert_int_equal(vfio_mig_buf_map(buf, DMA_TO_DEVICE), -EINVAL);
-	assert_int_equal(vfio_mig_buf_uses_iova(buf), f->v->translated);
+	assert_int_equal(vfio_mig_buf_uses_iova(buf), f->translated);
 	assert_int_equal(vfio_mig_device_load(buf, 3, len), 0);
 	assert_int_equal(vfio_mig_device_load(buf, 4, len), -EBADMSG);
 	assert_int_equal(vfio_mig_device_save(buf, 3, len), -EINVAL);
@@ -216,7 +183,7 @@ static void test_load(void **state)
 	assert_int_equal(vfio_mig_device_load(buf, 3, len), 0);
 	vfio_mig_buf_free(buf);
 	free(img);
-	if (f->v->lazy)
+	if (f->lazy)
 		assert_int_equal(sim_iommu_flush_queue(f->pf), 0);
 }
 
@@ -244,7 +211,7 @@ static void test_growth(void **state)
 		n = vfio_mig_buf_npages(buf);
 		assert_int_equal(n, before + pages_for(f, (size_t)add * PAGE_SIZE));
 		assert_true(vfio_mig_buf_mapped(buf));
-		assert_int_equal(vfio_mig_buf_uses_iova(buf), f->v->translated);
+		assert_int_equal(vfio_mig_buf_uses_iova(buf), f->translated);
 		assert_image(buf, 11 + step, len);	/* kept across the remap */
 		len = (size_t)n * PAGE_SIZE - step;
 		assert_int_equal(vfio_mig_device_save(buf, 12 + step, len), 0);
@@ -265,7 +232,7 @@ static void test_growth(void **state)
 	assert_false(vfio_mig_buf_mapped(buf));
 	assert_int_equal(vfio_mig_buf_npages(buf), 2 * f->block);
 	vfio_mig_buf_free(buf);
-	if (f->v->lazy)
+	if (f->lazy)
 		assert_int_equal(sim_iommu_flush_queue(f->pf), 0);
 }
 
@@ -308,7 +275,7 @@ static void test_memory_held(void **state)
 
 	held = vfio_mig_buf_meta_bytes(buf);
 	/* beyond the page list: the structure, and the MTT without IOVA */
-	if (f->v->translated)
+	if (f->translated)
 		assert_true(held - want * sizeof(struct page *) < 256);
 	else
 		assert_true(held - want * (sizeof(struct page *) + sizeof(dma_addr_t)) < 256);
@@ -327,7 +294,7 @@ static void test_memory_held(void **state)
 	 * blocks a scatterlist merges each block into one entry, the list
 	 * does not: there the list is the larger (printed above).
 	 */
-	if (f->block == 1 && f->v->translated)
+	if (f->block == 1 && f->translated)
 		assert_true(held * 3 < sg_bytes);
 	else if (f->block == 1)
 		assert_true(held * 3 < sg_bytes * 2);
@@ -341,7 +308,7 @@ static void test_memory_held(void **state)
 		sim_free_pages(f->m, holes[i], order);
 	free(holes);
 	free(list);
-	if (f->v->lazy)
+	if (f->lazy)
 		assert_int_equal(sim_iommu_flush_queue(f->pf), 0);
 }
 
@@ -367,7 +334,7 @@ static void test_bad_args(void **state)
 	assert_int_equal(vfio_mig_device_load(buf, 9, PAGE_SIZE), 0);
 	assert_int_equal(vfio_mig_device_save(buf, 9, 0), 0);
 	vfio_mig_buf_free(buf);
-	if (f->v->lazy)
+	if (f->lazy)
 		assert_int_equal(sim_iommu_flush_queue(f->pf), 0);
 }
 
@@ -376,12 +343,11 @@ static void test_bad_args(void **state)
 /* ------------------------------------------------------------------------ */
 
 #define SWEEP_MASK	SWEEP_IOVA_MASK	/* 64M of IOVA */
-#define SWEEP_MAX	5000
 
 /* The upper half of the limited IOVA space is free: nothing leaked there. */
 static void pf_iova_space_free(struct fx *f)
 {
-	if (f->v->translated)
+	if (f->translated)
 		check_iova_space_free(f->pf);
 }
 
@@ -436,99 +402,93 @@ out:
 	return res;
 }
 
-static void settle(struct fx *f)
+struct mig_sweep {
+	struct fx *f;
+	unsigned int results[SCN_DONE + 1];
+	unsigned int fallback;	/* runs that mapped page by page */
+};
+
+static int mig_sweep_run(void *ctx)
 {
-	if (f->v->lazy)
-		assert_int_equal(sim_iommu_flush_queue(f->pf), 0);
-	pf_iova_space_free(f);
-	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
+	struct mig_sweep *w = ctx;
+	bool iova = w->f->translated;
+	enum scn_result res = run_scenario(w->f, &iova);
+
+	w->results[res]++;
+	/* a run without a failure uses the IOVA API where there is one */
+	if (res == SCN_DONE && !sim_fail_nth_triggered(w->f->m))
+		assert_int_equal(iova, w->f->translated);
+	/* a failed IOVA allocation falls back to page-by-page mapping */
+	if (res != SCN_ALLOC && iova != w->f->translated)
+		w->fallback++;
+	return res == SCN_DONE ? 0 : (int)res + 1;
+}
+
+static void mig_sweep_settle(void *ctx)
+{
+	struct mig_sweep *w = ctx;
+
+	if (w->f->lazy)
+		assert_int_equal(sim_iommu_flush_queue(w->f->pf), 0);
+}
+
+/* page-table pages included in the baseline's RAM pages */
+static void mig_sweep_check(void *ctx, unsigned long n, int ret)
+{
+	struct mig_sweep *w = ctx;
+
+	pf_iova_space_free(w->f);
 }
 
 static void test_failnth_sweep(void **state)
 {
 	struct fx *f = FX(state);
-	unsigned int results[SCN_DONE + 1] = { 0 };
-	unsigned long pages, n;
-	unsigned int fallback = 0;
-	long live;
-	bool iova = false;
+	struct mig_sweep w = { .f = f };
+	/* the warm-up makes the page-table levels and IOVA caches */
+	struct failnth fn = {
+		.name = f->v->name, .m = f->m, .ctx = &w,
+		.run = mig_sweep_run, .settle = mig_sweep_settle,
+		.check = mig_sweep_check,
+	};
 
-	if (f->v->translated)
+	if (f->translated)
 		assert_int_equal(dma_set_mask(f->pf, SWEEP_MASK), 0);
-	/* warm up: page-table levels and IOVA caches the first run creates */
-	assert_int_equal(run_scenario(f, &iova), SCN_DONE);
-	assert_int_equal(iova, f->v->translated);
-	settle(f);
-	pages = sim_ram_pages_allocated(f->m);
-	live = sim_alloc_live(f->m);
-
-	for (n = 1; n < SWEEP_MAX; n++) {
-		enum scn_result res;
-		bool triggered;
-
-		iova = f->v->translated;
-		sim_fail_nth_alloc(f->m, n);
-		res = run_scenario(f, &iova);
-		triggered = sim_fail_nth_triggered(f->m);
-		sim_fail_nth_alloc(f->m, 0);
-		results[res]++;
-		/* a failed IOVA allocation falls back to page-by-page mapping */
-		if (res != SCN_ALLOC && iova != f->v->translated)
-			fallback++;
-		settle(f);
-		if (sim_ram_pages_allocated(f->m) != pages)
-			fail_msg("fail-nth %lu: %lu RAM pages allocated (page tables included), %lu before",
-				 n, sim_ram_pages_allocated(f->m), pages);
-		if (sim_alloc_live(f->m) != live)
-			fail_msg("fail-nth %lu: %ld live allocations, %ld before",
-				 n, sim_alloc_live(f->m), live);
-		if (!triggered) {
-			assert_int_equal(res, SCN_DONE);
-			break;
-		}
-	}
-	assert_true(n < SWEEP_MAX);
+	failnth_sweep(&fn);
 	print_message("%s: %lu injected failures: alloc %u, grow %u, remap %u, done %u, fallback %u\n",
-		      f->v->name, n - 1, results[SCN_ALLOC], results[SCN_GROW],
-		      results[SCN_REMAP], results[SCN_DONE], fallback);
-	assert_true(results[SCN_ALLOC] > 0);
-	assert_true(results[SCN_GROW] > 0);
-	if (f->v->translated)
-		assert_true(fallback > 0);
+		      f->v->name, fn.runs - 1, w.results[SCN_ALLOC],
+		      w.results[SCN_GROW], w.results[SCN_REMAP],
+		      w.results[SCN_DONE], w.fallback);
+	assert_true(w.results[SCN_ALLOC] > 0);
+	assert_true(w.results[SCN_GROW] > 0);
+	if (f->translated)
+		assert_true(w.fallback > 0);
 	/*
 	 * Lazy mode keeps the old page-table pages until the flush queue
 	 * flushes, so mapping again after growth needs no new ones there.
 	 */
-	if (f->v->translated && !f->v->lazy)
-		assert_true(results[SCN_REMAP] > 0);
-	assert_int_equal(results[SCN_SAVE], 0);
+	if (f->translated && !f->lazy)
+		assert_true(w.results[SCN_REMAP] > 0);
+	assert_int_equal(w.results[SCN_SAVE], 0);
 	/* the page-by-page fallback through the IOMMU leaves nothing either */
 	sim_report_clear(f->m);
-	if (f->v->translated)
+	if (f->translated)
 		assert_int_equal(dma_set_mask(f->pf, DMA_BIT_MASK(64)), 0);
 }
 
+#define T(fn) VARIANT_TEST(fn)
+static const struct variant_test tests[] = {
+	T(test_save_sizes),
+	T(test_load),
+	T(test_growth),
+	T(test_memory_held),
+	T(test_bad_args),
+	T(test_failnth_sweep),
+};
+#undef T
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_save_sizes, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_load, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_growth, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_memory_held, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_bad_args, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_failnth_sweep, fx_setup, fx_teardown),
-	};
-	int failed = 0;
-
-	for (unsigned int v = 0; v < ARRAY_SIZE(variants); v++) {
-		struct CMUnitTest group[ARRAY_SIZE(tests)];
-
-		for (unsigned int t = 0; t < ARRAY_SIZE(tests); t++) {
-			group[t] = tests[t];
-			group[t].initial_state = (void *)&variants[v];
-		}
-		failed += _cmocka_run_group_tests(variants[v].name, group,
-						  ARRAY_SIZE(group), NULL, NULL);
-	}
-	return failed;
+	return variant_run_groups("vfio_mig", VARIANT_TESTS(tests),
+				  VARIANTS(mig_variants), fx_setup,
+				  fx_teardown);
 }
