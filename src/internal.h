@@ -426,6 +426,32 @@ struct sim_mmio_revoked {
 	struct sim_mmio_revoked_range *r;
 };
 
+/*
+ * Machine timers (src/hw/timer.c). @lock guards the list and @running;
+ * @advance serialises clock moves (held while callbacks run, @lock not).
+ * The clock hook is how a kernel layer hears that the clock moved (the
+ * IOMMU's lazy flush queues), registered by that layer: the hardware names
+ * no kernel function.
+ */
+struct sim_timer_base {
+	pthread_mutex_t lock;
+	pthread_cond_t idle;		/* signalled when @running ends */
+	pthread_mutex_t advance;
+	struct sim_timer *head, *tail;	/* sorted by (expires, seq) */
+	u64 seq;
+	struct sim_timer *running;	/* whose callback runs now */
+	_Atomic uintptr_t advancer;	/* thread moving the clock, 0 none */
+	void (*clock_hook)(struct sim_machine *m, void *data);
+	void *clock_hook_data;
+};
+
+void sim_timers_init(struct sim_machine *m);
+void sim_timers_fini(struct sim_machine *m);
+/* Register (@fn NULL: remove) the one clock hook; run after every move. */
+void sim_clock_set_hook(struct sim_machine *m,
+			void (*fn)(struct sim_machine *m, void *data),
+			void *data);
+
 struct sim_machine {
 	char name[64];
 	char arch[16];
@@ -456,7 +482,8 @@ struct sim_machine {
 	unsigned int nr_iommu_units;
 	struct iommu_group **groups;
 	unsigned int nr_groups;
-	_Atomic u64 clock_ns;		/* machine time: flush-queue timers */
+	_Atomic u64 clock_ns;		/* machine time (src/hw/timer.c) */
+	struct sim_timer_base timers;
 
 	/* fault injection */
 	_Atomic unsigned long alloc_count;

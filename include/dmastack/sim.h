@@ -15,6 +15,7 @@
 #include <dmastack/mm.h>
 #include <dmastack/device.h>
 #include <dmastack/pci.h>
+#include <dmastack/sim-timer.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,10 +87,21 @@ int sim_iommu_iova_stats(struct device *dev, struct sim_iommu_iova_stats *out);
 /* ---- machine time ------------------------------------------------------ */
 /*
  * The machine's clock (ns) only moves when told to, so timeouts (the lazy
- * flush queue's) are deterministic; advancing it fires expired timers.
+ * flush queue's, a device's job latency) are deterministic. Advancing it
+ * by @ns runs every machine timer (sim-timer.h) that expires up to the new
+ * time, in expiry order (ties: arming order), each with sim_clock_now()
+ * reading its expiry, then lets the lazy IOMMU flush queues see the new
+ * time. Advances are serialised; a timer callback must not advance (it is
+ * reported and ignored).
  */
 u64 sim_clock_now(struct sim_machine *m);
 void sim_clock_advance(struct sim_machine *m, u64 ns);
+/*
+ * Advance to the earliest pending timer and run it and every other timer
+ * due then: "wait until the device completes". False if no timer is
+ * pending (the clock does not move).
+ */
+bool sim_clock_run_next(struct sim_machine *m);
 
 /* ---- machine creation with options ------------------------------------- */
 struct sim_machine_opts {

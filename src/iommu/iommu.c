@@ -705,6 +705,8 @@ static unsigned int group_domain_type(struct sim_machine *m,
 	}
 }
 
+static void iommu_clock_moved(struct sim_machine *m, void *data);
+
 /**
  * sim_iommu_init_machine - create units, groups and default domains
  *
@@ -719,6 +721,7 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 
 	if (!m->nr_iommus)
 		return 0;
+	sim_clock_set_hook(m, iommu_clock_moved, NULL);
 	m->iommu_units = sim_kcalloc(m, m->nr_iommus, sizeof(*m->iommu_units));
 	m->groups = sim_kcalloc(m, m->nr_devices ? m->nr_devices : 1,
 				sizeof(*m->groups));
@@ -780,6 +783,7 @@ err_nomem:
 
 void sim_iommu_exit_machine(struct sim_machine *m)
 {
+	sim_clock_set_hook(m, NULL, NULL);
 	for (unsigned int i = 0; i < m->nr_groups; i++) {
 		domain_free(m, m->groups[i]->default_domain);
 		pthread_mutex_destroy(&m->groups[i]->lock);
@@ -981,15 +985,9 @@ unsigned long sim_iommu_inval_commands(struct sim_machine *m)
 	return n;
 }
 
-u64 sim_clock_now(struct sim_machine *m)
+/* The machine clock moved (src/hw/timer.c): expired flush queues flush. */
+static void iommu_clock_moved(struct sim_machine *m, void *data)
 {
-	return atomic_load(&m->clock_ns);
-}
-
-void sim_clock_advance(struct sim_machine *m, u64 ns)
-{
-	atomic_fetch_add(&m->clock_ns, ns);
-	/* Expired flush-queue timers fire now. */
 	for (unsigned int i = 0; i < m->nr_groups; i++) {
 		/* the queue lives with the DMA API's (default) domain */
 		struct iommu_domain *d = m->groups[i]->default_domain;

@@ -273,6 +273,7 @@ struct sim_machine *sim_machine_alloc(void)
 	pthread_mutex_init(&m->ram.lock, NULL);
 	sim_trace_init(m);
 	sim_threads_init(m);
+	sim_timers_init(m);
 	strcpy(m->name, "machine");
 	strcpy(m->arch, "x86_64");
 	m->coherent = true;
@@ -303,6 +304,7 @@ void sim_machine_destroy(struct sim_machine *m)
 	pthread_mutex_destroy(&m->log.lock);
 	pthread_mutex_destroy(&m->topo_lock);
 	pthread_mutex_destroy(&m->ram.lock);
+	sim_timers_fini(m);
 	sim_threads_fini(m);
 	free(m);
 }
