@@ -195,7 +195,78 @@ struct sim_pci_fn {
 	unsigned long events;
 	struct pci_p2pdma *p2pdma;	/* src/pci/p2pdma.c, NULL until init */
 	struct sim_pci_model model;	/* device model, if one is attached */
+	struct sim_model_dev *mdev;	/* model bound by platform text */
 };
+
+/* ------------------------------------------ device models and MSI --- */
+
+/*
+ * A function's MSI capability (src/hw/msi.c): its registers live in config
+ * space at @cap; @lock serialises the function's raises and the driver's
+ * writes of them (config space has no lock of its own).
+ */
+struct sim_msi {
+	pthread_mutex_t lock;
+	u8 cap;			/* 0: no MSI */
+	unsigned int nvec;	/* vectors the function is capable of */
+};
+
+/* An instance of a model bound to a function (src/hw/model.c). */
+struct sim_model_dev {
+	struct sim_machine *m;
+	struct sim_pci_fn *fn;
+	const struct sim_model *model;
+	void *priv;
+	char **keys, **vals;	/* the model's keys of its platform line */
+	unsigned int nr_params;
+	bool realized;		/* init succeeded: exit is owed */
+	char error[160];
+	struct sim_msi msi;
+};
+
+/* Where the MSI address window is (the x86 interrupt address range). */
+#define SIM_MSI_ADDR_BASE	0xfee00000ULL
+#define SIM_MSI_ADDR_SIZE	0x100000ULL
+
+/*
+ * The machine's interrupt controller, registered by the kernel's IRQ layer:
+ * @deliver runs the handlers of the message (@addr, @data) synchronously;
+ * @release frees @data at machine teardown. Hardware calls them through
+ * these pointers only.
+ */
+struct sim_msi_controller {
+	void (*deliver)(struct sim_machine *m, u64 addr, u32 data, void *ctl);
+	void (*release)(struct sim_machine *m, void *ctl);
+};
+
+/* 0, -EEXIST (@ops is registered already), -EBUSY (another controller). */
+int sim_msi_set_controller(struct sim_machine *m,
+			   const struct sim_msi_controller *ops, void *data);
+/* The data registered with @ops, NULL if @ops is not the controller. */
+void *sim_msi_controller_data(struct sim_machine *m,
+			      const struct sim_msi_controller *ops);
+void sim_msi_fini(struct sim_machine *m);
+void sim_msi_install(struct sim_model_dev *md, unsigned int nvec);
+void sim_msi_reset(struct sim_model_dev *md);
+void sim_msi_cfg_write(struct sim_model_dev *md, const u8 *img, int where,
+		       int size);
+
+/* Models (src/hw/model.c): lookup and binding from the platform parser. */
+/* A number with an optional K/M/G/T suffix; 0, -EINVAL or -ERANGE. */
+int sim_parse_size(const char *s, u64 *out);
+int sim_models_check(struct sim_machine *m, char *err, size_t errlen);
+const struct sim_model *sim_model_find(struct sim_machine *m,
+				       const char *name);
+bool sim_model_has_param(const struct sim_model *model, const char *key);
+int sim_model_bind(struct sim_machine *m, struct sim_node *node,
+		   const struct sim_model *model, char **keys, char **vals,
+		   unsigned int nr);
+int sim_models_realize(struct sim_machine *m, char *err, size_t errlen);
+/* Config-space events of a model's function (src/machine/pci.c). */
+void sim_model_cfg_command(struct sim_model_dev *md, u16 old, u16 new_cmd);
+void sim_model_cfg_power(struct sim_model_dev *md, pci_power_t old,
+			 pci_power_t new_state);
+void sim_model_cfg_reset(struct sim_model_dev *md, enum sim_model_reset how);
 
 /* P2PDMA state of a function goes with it (src/pci/p2pdma.c). */
 void pci_p2pdma_release(struct sim_machine *m, struct sim_pci_fn *fn);
@@ -445,6 +516,9 @@ struct sim_timer_base {
 	void *clock_hook_data;
 };
 
+/* The calling thread stops naming @m as its current machine (hw/current.c). */
+void sim_current_forget(struct sim_machine *m);
+
 void sim_timers_init(struct sim_machine *m);
 void sim_timers_fini(struct sim_machine *m);
 /* Register (@fn NULL: remove) the one clock hook; run after every move. */
@@ -484,6 +558,14 @@ struct sim_machine {
 	unsigned int nr_groups;
 	_Atomic u64 clock_ns;		/* machine time (src/hw/timer.c) */
 	struct sim_timer_base timers;
+
+	/* device models the program registered (sim_machine_opts) */
+	const struct sim_model *const *models;
+	/* the interrupt controller (src/hw/msi.c) */
+	sim_spinlock_t msi_ctl_lock;
+	const struct sim_msi_controller *msi_ctl;
+	void *msi_ctl_data;
+	_Atomic unsigned long msi_lost;	/* sent with no controller */
 
 	/* fault injection */
 	_Atomic unsigned long alloc_count;

@@ -104,11 +104,19 @@ void sim_clock_advance(struct sim_machine *m, u64 ns);
 bool sim_clock_run_next(struct sim_machine *m);
 
 /* ---- machine creation with options ------------------------------------- */
+struct sim_model;
+
 struct sim_machine_opts {
 	/* Fail the Nth allocation the machine makes (1-based), 0 for never. */
 	unsigned long fail_nth;
 	/* Start with dma-debug off (it is on by default). */
 	bool dma_debug_off;
+	/*
+	 * Device models the platform text may bind (pcidev ... model=NAME),
+	 * a NULL-terminated array (sim-model.h). They must outlive the
+	 * machine; a name given twice, or a malformed model, is an error.
+	 */
+	const struct sim_model *const *models;
 };
 
 struct sim_machine *sim_machine_parse_opts(const char *text,
@@ -116,6 +124,17 @@ struct sim_machine *sim_machine_parse_opts(const char *text,
 					   char *err, size_t errlen);
 /* The platform text of the embedded default machine. */
 const char *sim_default_platform_text(void);
+
+/*
+ * The calling thread's current machine (the kernel's `current`): what
+ * request_irq(), free_irq() and the other calls that take only an irq
+ * number act on. pci_alloc_irq_vectors() and pci_irq_vector() set it, and
+ * it is the handler's machine while an interrupt handler runs. Returns the
+ * previous one. A machine being destroyed stops being its destroying
+ * thread's current machine.
+ */
+struct sim_machine *sim_set_current_machine(struct sim_machine *m);
+struct sim_machine *sim_current_machine(void);
 
 /* ---- fault injection ----------------------------------------------------- */
 /*

@@ -297,6 +297,7 @@ void sim_machine_destroy(struct sim_machine *m)
 	dma_debug_exit_machine(m);
 	sim_iommu_exit_machine(m);
 	swiotlb_exit_machine(m);
+	sim_msi_fini(m);
 	sim_topology_fini(m);
 	sim_ram_fini(m);
 	sim_trace_fini(m);
@@ -305,6 +306,7 @@ void sim_machine_destroy(struct sim_machine *m)
 	pthread_mutex_destroy(&m->topo_lock);
 	pthread_mutex_destroy(&m->ram.lock);
 	sim_timers_fini(m);
+	sim_current_forget(m);
 	sim_threads_fini(m);
 	free(m);
 }
@@ -330,6 +332,9 @@ struct sim_machine *sim_machine_parse_opts(const char *text,
 	}
 	if (opts && opts->fail_nth)
 		sim_fail_nth_alloc(m, opts->fail_nth);
+	m->models = opts ? opts->models : NULL;
+	if (sim_models_check(m, err, errlen))
+		goto err_destroy;
 	if (sim_platform_parse(m, text, err, errlen))
 		goto err_destroy;
 	if (sim_machine_finalize(m, err, errlen))
@@ -339,6 +344,8 @@ struct sim_machine *sim_machine_parse_opts(const char *text,
 			snprintf(err, errlen, "out of memory creating dma-debug");
 		goto err_destroy;
 	}
+	if (sim_models_realize(m, err, errlen))
+		goto err_destroy;
 	m->constructed = true;
 	/* Leak accounting counts what the layers hold beyond construction. */
 	atomic_store(&m->alloc_live, 0);

@@ -721,6 +721,8 @@ static void do_flr(struct sim_pci_fn *fn)
 	fn->in_reset = true;
 	fn->flr_count++;
 	cfg_w16(fn->config, PCI_COMMAND, 0);
+	if (fn->mdev)
+		sim_model_cfg_reset(fn->mdev, SIM_MODEL_RESET_FLR);
 	fn->in_reset = false;
 	notify(fn, SIM_PCI_FLR_DONE);
 }
@@ -751,6 +753,8 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 		cfg_w16(c, PCI_COMMAND, new);
 		if (!(old & PCI_COMMAND_MEMORY) && (new & PCI_COMMAND_MEMORY))
 			notify(fn, SIM_PCI_MEMORY_ENABLE);
+		if (fn->mdev)
+			sim_model_cfg_command(fn->mdev, old, new);
 	}
 	if (pm && where < pm + PCI_PM_CTRL + 2 && where + size > pm + PCI_PM_CTRL) {
 		u16 pmcsr = cfg_r16(tmp, pm + PCI_PM_CTRL);
@@ -759,6 +763,8 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 		/* Only D0 and D3hot are implemented (PMC advertises no D1/D2). */
 		if ((state == PCI_D0 || state == PCI_D3hot) &&
 		    state != fn->pdev.current_state) {
+			pci_power_t prev = fn->pdev.current_state;
+
 			if (state == PCI_D3hot)
 				notify(fn, SIM_PCI_D3HOT);
 			cfg_w16(c, pm + PCI_PM_CTRL,
@@ -767,6 +773,8 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 			fn->pdev.current_state = state;
 			if (state == PCI_D0)
 				notify(fn, SIM_PCI_D0);
+			if (fn->mdev)
+				sim_model_cfg_power(fn->mdev, prev, state);
 		}
 	}
 	if (exp && where < exp + PCI_EXP_DEVCTL + 2 &&
@@ -795,6 +803,8 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 		cfg_w16(c, acs + PCI_ACS_CTRL, ctrl);
 		fn->node->acs_ctrl = ctrl;
 	}
+	if (fn->mdev)
+		sim_msi_cfg_write(fn->mdev, tmp, where, size);
 }
 
 int pci_write_config_byte(struct pci_dev *dev, int where, u8 val)
@@ -869,6 +879,11 @@ void pci_set_master(struct pci_dev *dev)
 void pci_clear_master(struct pci_dev *dev)
 {
 	cmd_update(dev, 0, PCI_COMMAND_MASTER);
+}
+
+int pci_enable_device(struct pci_dev *dev)
+{
+	return pci_enable_device_mem(dev);
 }
 
 int pci_enable_device_mem(struct pci_dev *dev)
@@ -962,6 +977,8 @@ static void sbr_phase(struct sim_pci_fn *f, int phase)
 				cfg_r16(f->config, pm + PCI_PM_CTRL) &
 					~PCI_PM_CTRL_STATE_MASK);
 		f->pdev.current_state = PCI_D0;
+		if (f->mdev)
+			sim_model_cfg_reset(f->mdev, SIM_MODEL_RESET_BUS);
 		break;
 	case 2:
 		f->in_reset = false;
