@@ -441,9 +441,12 @@ void *sim_model_bar_mem(struct sim_model_dev *md, int bar)
 
 struct sim_model_dev *sim_model_dev_of(struct device *dev)
 {
-	struct pci_dev *pdev = dev ? to_pci_dev(dev) : NULL;
+	struct pci_dev *pdev;
 
-	return pdev && pdev->sim ? pdev->sim->mdev : NULL;
+	if (!dev || dev->bus_type != SIM_BUS_PCI)
+		return NULL;
+	pdev = container_of(dev, struct pci_dev, dev);
+	return pdev->sim ? pdev->sim->mdev : NULL;
 }
 
 const char *sim_device_model(struct device *dev)
