@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <unistd.h>
 #include "helpers.h"
 
 /* ------------------------------------------------------------------------ */
@@ -1080,6 +1081,71 @@ static void test_request_irq_errors(void **state)
 	assert_int_equal(request_irq(irq, rec_handler, 0, "a", &a), -EINVAL);
 }
 
+/* What would deadlock the kernel is refused with a WARN here. */
+struct selfirq {
+	struct fx *f;
+	int irq;
+	const void *freed;
+	int runs;
+};
+
+static irqreturn_t self_handler(int irq, void *dev_id)
+{
+	struct selfirq *s = dev_id;
+
+	s->runs++;
+	s->freed = free_irq((unsigned int)irq, s);
+	pci_free_irq_vectors(s->f->pdev);
+	synchronize_irq((unsigned int)irq);
+	return IRQ_HANDLED;
+}
+
+static void test_irq_from_own_handler(void **state)
+{
+	struct fx *f = *state;
+	struct selfirq s = { .f = f, .freed = "x" };
+
+	assert_int_equal(pci_alloc_irq_vectors(f->pdev, 1, 1, PCI_IRQ_MSI), 1);
+	s.irq = pci_irq_vector(f->pdev, 0);
+	assert_int_equal(request_irq(s.irq, self_handler, 0, "self", &s), 0);
+	sim_report_clear(f->m);
+	assert_int_equal(sim_msi_raise(f->md, 0), 0);
+	assert_int_equal(s.runs, 1);
+	assert_null(s.freed);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "from its own handler: refused"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "pci_free_irq_vectors from the handler of irq"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "would deadlock"));
+	/* still requested and working */
+	assert_true(f->pdev->msi_enabled);
+	assert_ptr_equal(free_irq(s.irq, &s), "self");
+	pci_free_irq_vectors(f->pdev);
+}
+
+/* sim_machine_load_opts() binds models from a file. */
+static void test_load_opts(void **state)
+{
+	struct sim_machine_opts opts = { .models = models };
+	char path[] = "/tmp/dmastack-model-XXXXXX";
+	const char *text = PLATFORM_MODEL("off", "");
+	char err[256] = "";
+	struct sim_machine *m;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	m = sim_machine_load_opts(path, &opts, err, sizeof(err));
+	assert_non_null(m);
+	assert_string_equal(sim_device_model(dev_of(m, "d0")), "testdev");
+	sim_machine_destroy(m);
+	m = sim_machine_load(path, err, sizeof(err));
+	assert_null(m);
+	assert_non_null(strstr(err, "line 6: unknown device model 'testdev'"));
+	unlink(path);
+	assert_int_equal(atomic_load(&counts.live), 0);
+}
+
 /* irq numbers are per machine; the current machine picks them */
 static void test_irq_current_machine(void **state)
 {
@@ -1415,6 +1481,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_msi_handler_runs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_msi_mask_by_config, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_request_irq_errors, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_irq_from_own_handler, fx_setup, fx_teardown),
+		cmocka_unit_test(test_load_opts),
 		cmocka_unit_test_setup_teardown(test_irq_current_machine, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_msi_concurrent, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_job_strict, fx_setup, fx_teardown),

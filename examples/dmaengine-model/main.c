@@ -30,28 +30,6 @@ static void job_done(struct edma_job *job)
 	r->done_ns = sim_clock_now(r->m);
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text;
-	long len;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	text = malloc((size_t)len + 1);
-	if (text && fread(text, 1, (size_t)len, f) != (size_t)len) {
-		free(text);
-		text = NULL;
-	}
-	if (text)
-		text[len] = '\0';
-	fclose(f);
-	return text;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct sim_model *const models[] = { &edma_model, NULL };
@@ -66,20 +44,13 @@ int main(int argc, char **argv)
 	struct device *dev;
 	phys_addr_t phys;
 	char err[256];
-	char *text;
 	int prot, fails = 0, bad = 0;
 	u64 t0, t1;
 	long pt;
 
-	text = read_file(path);
-	if (!text) {
-		fprintf(stderr, "%s: cannot read\n", path);
-		return 2;
-	}
-	m = sim_machine_parse_opts(text, &opts, err, sizeof(err));
-	free(text);
+	m = sim_machine_load_opts(path, &opts, err, sizeof(err));
 	if (!m) {
-		fprintf(stderr, "%s: %s\n", path, err);
+		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
 	dev = sim_device(m, "dma0");

@@ -122,6 +122,10 @@ struct sim_machine_opts {
 struct sim_machine *sim_machine_parse_opts(const char *text,
 					   const struct sim_machine_opts *opts,
 					   char *err, size_t errlen);
+/* sim_machine_load() with options (a program's device models). */
+struct sim_machine *sim_machine_load_opts(const char *path,
+					  const struct sim_machine_opts *opts,
+					  char *err, size_t errlen);
 /* The platform text of the embedded default machine. */
 const char *sim_default_platform_text(void);
 

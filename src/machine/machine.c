@@ -365,6 +365,13 @@ struct sim_machine *sim_machine_parse(const char *text, char *err,
 struct sim_machine *sim_machine_load(const char *path, char *err,
 				     size_t errlen)
 {
+	return sim_machine_load_opts(path, NULL, err, errlen);
+}
+
+struct sim_machine *sim_machine_load_opts(const char *path,
+					  const struct sim_machine_opts *opts,
+					  char *err, size_t errlen)
+{
 	struct sim_machine *m;
 	char *text = NULL;
 	size_t len = 0, cap = 0;
@@ -416,7 +423,7 @@ struct sim_machine *sim_machine_load(const char *path, char *err,
 		free(text);
 		return NULL;
 	}
-	m = sim_machine_parse(text, err, errlen);
+	m = sim_machine_parse_opts(text, opts, err, errlen);
 	free(text);
 	return m;
 }

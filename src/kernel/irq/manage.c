@@ -293,6 +293,13 @@ const void *free_irq(unsigned int irq, void *dev_id)
 		return NULL;
 	}
 	pthread_mutex_lock(&desc->lock);
+	if (desc->running && desc->runner == sim_thread_pointer()) {
+		/* the kernel would deadlock; the action is still in use */
+		pthread_mutex_unlock(&desc->lock);
+		irq_warn(irq, desc, "free_irq(%u) from its own handler: refused",
+			 irq);
+		return NULL;
+	}
 	for (pp = &desc->action; (a = atomic_load(pp)); pp = &a->next)
 		if (a->dev_id == dev_id)
 			break;

@@ -216,6 +216,28 @@ void pci_free_irq_vectors(struct pci_dev *dev)
 		return;
 	m = dev->dev.sim;
 	st = irq_state_get(m, false);
+	if (!st)
+		return;
+	pthread_mutex_lock(&st->lock);
+	for (unsigned int i = 0; i < SIM_MSI_MAX_VECTORS; i++) {
+		struct irq_desc *desc = dev->irq + i < SIM_NR_IRQS ?
+					st->descs[dev->irq + i] : NULL;
+		bool self;
+
+		if (!desc || desc->pdev != dev)
+			break;
+		pthread_mutex_lock(&desc->lock);
+		self = desc->running && desc->runner == sim_thread_pointer();
+		pthread_mutex_unlock(&desc->lock);
+		if (self) {
+			pthread_mutex_unlock(&st->lock);
+			SIM_WARN(m, &dev->dev,
+				 "%s: pci_free_irq_vectors from the handler of irq %u: refused",
+				 pci_name(dev), desc->irq);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
 	cap = pci_find_capability(dev, PCI_CAP_ID_MSI);
 	/* the device sends nothing more */
 	pci_read_config_word(dev, cap + PCI_MSI_FLAGS, &flags);
