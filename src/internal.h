@@ -209,6 +209,13 @@ struct sim_msi {
 	pthread_mutex_t lock;
 	u8 cap;			/* 0: no MSI */
 	unsigned int nvec;	/* vectors the function is capable of */
+	/* MSI-X: capability at @xcap, table and PBA in BAR @xbar */
+	u8 xcap;		/* 0: no MSI-X */
+	unsigned int xnvec;
+	int xbar;
+	u64 xtable, xpba;	/* their offsets in the BAR */
+	u32 *xentries;		/* 4 dwords per vector: addr lo/hi, data, ctrl */
+	u64 *xpending;		/* the PBA */
 };
 
 /* An instance of a model bound to a function (src/hw/model.c). */
@@ -247,6 +254,15 @@ void *sim_msi_controller_data(struct sim_machine *m,
 			      const struct sim_msi_controller *ops);
 void sim_msi_fini(struct sim_machine *m);
 void sim_msi_install(struct sim_model_dev *md, unsigned int nvec);
+int sim_msix_install(struct sim_model_dev *md, unsigned int nvec, int bar,
+		     u64 offset);
+void sim_msix_free(struct sim_model_dev *md);
+/*
+ * CPU MMIO to a BAR of a model's function (src/machine/pci.c): 0 or -EIO
+ * when the MSI-X table or PBA took it, -ENOENT when it is not theirs.
+ */
+int sim_msix_mmio(struct sim_model_dev *md, int bar, u64 off, void *buf,
+		  size_t len, bool write);
 void sim_msi_reset(struct sim_model_dev *md);
 void sim_msi_cfg_write(struct sim_model_dev *md, const u8 *img, int where,
 		       int size);

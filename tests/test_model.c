@@ -224,7 +224,26 @@ static const struct sim_model plain = {
 	.bars = { [0] = { .size = 8192 } },
 };
 
-static const struct sim_model *const models[] = { &testdev, &plain, NULL };
+/* MSI-X (8 vectors, table at BAR0 + 0x800) and MSI (2) on one function. */
+static const struct sim_model xdev = {
+	.name = "xdev",
+	.vendor = 0x1af4,
+	.device = 0x10f1,
+	.class = 0x088000,
+	.bars = { [0] = { .size = 4096, .flags = SIM_BAR_REGS } },
+	.msi_vectors = 2,
+	.msix_vectors = 8,
+	.msix_bar = 0,
+	.msix_offset = 0x800,
+	.params = t_params,
+	.init = t_init,
+	.exit = t_exit,
+	.bar_read = t_read,
+	.bar_write = t_write,
+};
+
+static const struct sim_model *const models[] = { &testdev, &plain, &xdev,
+						  NULL };
 
 #define PLATFORM_MODEL(iommu, extra)					\
 	"machine ram=256M ram-below-4g=128M\n"				\
@@ -1224,6 +1243,178 @@ static void test_msi_concurrent(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* MSI-X                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static int fx_setup_x(void **state)
+{
+	return fx_setup_mode(state,
+		"machine ram=256M ram-below-4g=128M\nswiotlb size=4M\n"
+		"hostbridge id=hb0\nrootport id=rp0 bus=hb0\n"
+		"pcidev id=d0 bus=rp0 flr=yes model=xdev\n");
+}
+
+static u32 msix_ctrl(struct fx *f, unsigned int v)
+{
+	return reg_read(f, 0x800 + 16 * v + PCI_MSIX_ENTRY_VECTOR_CTRL);
+}
+
+static void test_msix(void **state)
+{
+	struct fx *f = *state;
+	struct irqrec r[8];
+	u8 cap = pci_find_capability(f->pdev, PCI_CAP_ID_MSIX);
+	u16 flags;
+	u32 v, pba;
+	u64 q;
+	int irq0;
+
+	memset(r, 0, sizeof(r));
+	assert_true(cap);
+	assert_true(pci_find_capability(f->pdev, PCI_CAP_ID_MSI));
+	pci_read_config_word(f->pdev, cap + PCI_MSIX_FLAGS, &flags);
+	assert_int_equal(flags & PCI_MSIX_FLAGS_QSIZE, 7);
+	pci_read_config_dword(f->pdev, cap + PCI_MSIX_TABLE, &v);
+	assert_int_equal(v, 0x800);
+	pci_read_config_dword(f->pdev, cap + PCI_MSIX_PBA, &v);
+	assert_int_equal(v, 0x880);
+	/* every vector starts masked; the registers still reach the model */
+	assert_int_equal(msix_ctrl(f, 3), PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	assert_int_equal(reg_read(f, REG_ID), 0x7e57);
+	assert_int_equal(sim_msi_raise(f->md, 0), -EIO);
+	assert_int_equal(sim_msi_raise(f->md, 8), -EINVAL);
+
+	assert_int_equal(pci_alloc_irq_vectors(f->pdev, 1, 16,
+					       PCI_IRQ_MSIX | PCI_IRQ_MSI), 8);
+	assert_true(f->pdev->msix_enabled);
+	assert_false(f->pdev->msi_enabled);
+	irq0 = pci_irq_vector(f->pdev, 0);
+	assert_int_equal(irq0, 24);
+	assert_int_equal(pci_irq_vector(f->pdev, 7), irq0 + 7);
+	assert_int_equal(pci_irq_vector(f->pdev, 8), -EINVAL);
+	/* the kernel wrote the entries: address, data = irq */
+	assert_int_equal(reg_read(f, 0x800 + 16 * 5 + PCI_MSIX_ENTRY_DATA), irq0 + 5);
+	assert_int_equal(reg_read(f, 0x800 + PCI_MSIX_ENTRY_LOWER_ADDR), 0xfee00000);
+	/* MSI on top of MSI-X: refused */
+	sim_report_clear(f->m);
+	assert_int_equal(pci_alloc_irq_vectors(f->pdev, 1, 1, PCI_IRQ_MSI), -EINVAL);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "can't enable MSI (MSI-X already enabled)"));
+	assert_int_equal(pci_alloc_irq_vectors(f->pdev, 1, 1, PCI_IRQ_MSIX), -EINVAL);
+
+	/* raised while masked: the PBA bit, then delivered at request */
+	assert_int_equal(sim_msi_raise(f->md, 6), 0);
+	assert_true(sim_msi_pending(f->md, 6));
+	assert_int_equal(sim_mmio_read(f->m, f->regs + 0x880, &q, 8), 0);
+	assert_int_equal(q, 1ULL << 6);
+	for (int i = 0; i < 8; i++) {
+		r[i].ret = IRQ_HANDLED;
+		assert_int_equal(request_irq(irq0 + i, rec_handler, 0, "x", &r[i]), 0);
+	}
+	assert_int_equal(atomic_load(&r[6].runs), 1);
+	assert_false(sim_msi_pending(f->md, 6));
+	assert_int_equal(msix_ctrl(f, 6), 0);
+	assert_int_equal(sim_msi_raise(f->md, 2), 0);
+	assert_int_equal(atomic_load(&r[2].runs), 1);
+	assert_int_equal(r[2].last_irq, irq0 + 2);
+
+	/* disable_irq masks the entry */
+	disable_irq(irq0 + 2);
+	assert_int_equal(msix_ctrl(f, 2), PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	assert_int_equal(sim_msi_raise(f->md, 2), 0);
+	assert_int_equal(atomic_load(&r[2].runs), 1);
+	enable_irq(irq0 + 2);
+	assert_int_equal(atomic_load(&r[2].runs), 2);
+
+	/* the function mask holds every vector */
+	pci_read_config_word(f->pdev, cap + PCI_MSIX_FLAGS, &flags);
+	pci_write_config_word(f->pdev, cap + PCI_MSIX_FLAGS,
+			      flags | PCI_MSIX_FLAGS_MASKALL);
+	assert_int_equal(sim_msi_raise(f->md, 1), 0);
+	assert_int_equal(sim_msi_raise(f->md, 4), 0);
+	assert_int_equal(atomic_load(&r[1].runs), 0);
+	/* the table size is read-only */
+	pci_write_config_word(f->pdev, cap + PCI_MSIX_FLAGS, flags | 0x3);
+	pci_read_config_word(f->pdev, cap + PCI_MSIX_FLAGS, &flags);
+	assert_int_equal(flags & PCI_MSIX_FLAGS_QSIZE, 7);
+	assert_false(flags & PCI_MSIX_FLAGS_MASKALL);
+	assert_int_equal(atomic_load(&r[1].runs), 1);
+	assert_int_equal(atomic_load(&r[4].runs), 1);
+
+	/* the PBA is read-only; odd accesses are refused */
+	q = ~0ULL;
+	assert_int_equal(sim_mmio_write(f->m, f->regs + 0x880, &q, 8), 0);
+	assert_int_equal(sim_mmio_read(f->m, f->regs + 0x880, &pba, 4), 0);
+	assert_int_equal(pba, 0);
+	sim_report_clear(f->m);
+	assert_int_equal(sim_mmio_read(f->m, f->regs + 0x802, &flags, 2), -EIO);
+	assert_int_equal(flags, 0xffff);
+	assert_int_equal(sim_mmio_read(f->m, f->regs + 0x87c, &q, 8), -EIO);
+	assert_int_equal(sim_mmio_read(f->m, f->regs + 0x884, &q, 8), -EIO);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "malformed MSI-X table access"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "malformed MSI-X PBA access"));
+	/* only the mask bit of vector control is writable */
+	v = 0xfffffffe;
+	assert_int_equal(sim_mmio_write(f->m, f->regs + 0x800 + 16 * 3 + 12, &v, 4), 0);
+	assert_int_equal(msix_ctrl(f, 3), 0);
+
+	/* bus mastering off: lost */
+	pci_clear_master(f->pdev);
+	assert_int_equal(sim_msi_raise(f->md, 3), -EIO);
+	pci_set_master(f->pdev);
+
+	for (int i = 0; i < 8; i++)
+		assert_ptr_equal(free_irq(irq0 + i, &r[i]), "x");
+	/* masked again by free_irq */
+	assert_int_equal(msix_ctrl(f, 5), PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	pci_free_irq_vectors(f->pdev);
+	assert_false(f->pdev->msix_enabled);
+	assert_int_equal(sim_msi_raise(f->md, 0), -EIO);
+
+	/* now MSI (2 vectors) works on the same function */
+	assert_int_equal(pci_alloc_irq_vectors(f->pdev, 1, 4, PCI_IRQ_MSI), 2);
+	assert_int_equal(request_irq(pci_irq_vector(f->pdev, 1), rec_handler, 0,
+				     "m", &r[0]), 0);
+	assert_int_equal(sim_msi_raise(f->md, 1), 0);
+	assert_int_equal(sim_msi_raise(f->md, 5), -EINVAL);
+	assert_int_equal(atomic_load(&r[0].runs), 1);
+	free_irq(pci_irq_vector(f->pdev, 1), &r[0]);
+	pci_free_irq_vectors(f->pdev);
+
+	/* an FLR resets MSI-X: disabled, every entry masked */
+	assert_int_equal(pci_alloc_irq_vectors(f->pdev, 8, 8, PCI_IRQ_MSIX), 8);
+	assert_int_equal(request_irq(irq0, rec_handler, 0, "y", &r[0]), 0);
+	assert_int_equal(msix_ctrl(f, 0), 0);
+	pcie_flr(f->pdev);
+	pci_enable_device(f->pdev);
+	pci_set_master(f->pdev);
+	assert_int_equal(msix_ctrl(f, 0), PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	assert_int_equal(sim_msi_raise(f->md, 0), -EIO);
+	free_irq(irq0, &r[0]);
+	pci_free_irq_vectors(f->pdev);
+}
+
+/* The table writes are CPU MMIO: with memory decoding off they are lost. */
+static void test_msix_no_decode(void **state)
+{
+	struct fx *f = *state;
+	struct irqrec r = { .ret = IRQ_HANDLED };
+	int irq;
+
+	pci_write_config_word(f->pdev, PCI_COMMAND, PCI_COMMAND_MASTER);
+	assert_int_equal(pci_alloc_irq_vectors(f->pdev, 1, 1, PCI_IRQ_MSIX), 1);
+	irq = pci_irq_vector(f->pdev, 0);
+	assert_int_equal(request_irq(irq, rec_handler, 0, "nd", &r), 0);
+	/* the entry never got its address: still masked, nothing runs */
+	assert_int_equal(sim_msi_raise(f->md, 0), 0);
+	assert_int_equal(atomic_load(&r.runs), 0);
+	assert_true(sim_msi_pending(f->md, 0));
+	free_irq(irq, &r);
+	pci_free_irq_vectors(f->pdev);
+	pci_enable_device(f->pdev);
+}
+
+/* ------------------------------------------------------------------------ */
 /* A job: DMA through the IOMMU, completion on a timer, an MSI              */
 /* ------------------------------------------------------------------------ */
 
@@ -1369,6 +1560,14 @@ static void test_model_table_errors(void **state)
 	static const struct sim_model badparam = { .name = "bp", .params = bad_keys };
 	static const struct sim_model enodev = { .name = "enodev", .init = fail_init };
 	static const struct sim_model wideclass = { .name = "wc", .class = 0x1000000 };
+	static const struct sim_model msix_big = { .name = "mxb", .msix_vectors = 4096,
+		.bars = { [0] = { .size = SZ_1M } } };
+	static const struct sim_model msix_nobar = { .name = "mxn", .msix_vectors = 4,
+		.msix_bar = 2, .bars = { [0] = { .size = 4096 } } };
+	static const struct sim_model msix_fit = { .name = "mxf", .msix_vectors = 4,
+		.msix_offset = 4096 - 64, .bars = { [0] = { .size = 4096 } } };
+	static const struct sim_model msix_align = { .name = "mxa", .msix_vectors = 4,
+		.msix_offset = 4, .bars = { [0] = { .size = 4096 } } };
 	static const struct sim_model flags_nosize = {
 		.name = "fns", .bars = { [1] = { .flags = SIM_BAR_REGS } } };
 	const struct sim_model *t[3] = { NULL, NULL, NULL };
@@ -1388,6 +1587,10 @@ static void test_model_table_errors(void **state)
 		{ &badparam, "parameter 'bus' is a key of every pcidev line" },
 		{ &wideclass, "wider than 24 bits" },
 		{ &flags_nosize, "bar1 has flags but no size" },
+		{ &msix_big, "msix_vectors=4096: at most 2048" },
+		{ &msix_nobar, "msix_bar=2 is not a BAR of the model" },
+		{ &msix_fit, "do not fit bar0" },
+		{ &msix_align, "do not fit bar0, or are not 8-aligned" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1485,6 +1688,8 @@ int main(void)
 		cmocka_unit_test(test_load_opts),
 		cmocka_unit_test_setup_teardown(test_irq_current_machine, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_msi_concurrent, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_msix, fx_setup_x, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_msix_no_decode, fx_setup_x, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_job_strict, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_job_lazy, fx_setup_lazy, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_job_fault, fx_setup, fx_teardown),

@@ -69,6 +69,22 @@ static inline resource_size_t resource_size(const struct resource *res)
 #define PCI_MSI_DATA_64		0x0c
 #define PCI_MSI_MASK_64		0x10
 #define PCI_MSI_PENDING_64	0x14
+#define PCI_MSIX_FLAGS		0x02
+#define  PCI_MSIX_FLAGS_QSIZE	0x07ff	/* table size - 1 */
+#define  PCI_MSIX_FLAGS_MASKALL	0x4000
+#define  PCI_MSIX_FLAGS_ENABLE	0x8000
+#define PCI_MSIX_TABLE		0x04
+#define  PCI_MSIX_TABLE_BIR	0x00000007
+#define  PCI_MSIX_TABLE_OFFSET	0xfffffff8
+#define PCI_MSIX_PBA		0x08
+#define  PCI_MSIX_PBA_BIR	0x00000007
+#define  PCI_MSIX_PBA_OFFSET	0xfffffff8
+#define PCI_MSIX_ENTRY_SIZE		16
+#define PCI_MSIX_ENTRY_LOWER_ADDR	0x0
+#define PCI_MSIX_ENTRY_UPPER_ADDR	0x4
+#define PCI_MSIX_ENTRY_DATA		0x8
+#define PCI_MSIX_ENTRY_VECTOR_CTRL	0xc
+#define  PCI_MSIX_ENTRY_CTRL_MASKBIT	0x1
 #define PCI_PM_CTRL		4
 #define  PCI_PM_CTRL_STATE_MASK	0x0003
 #define PCI_EXP_FLAGS		2
@@ -183,8 +199,8 @@ unsigned long sim_pci_events(struct pci_dev *pdev);
 
 /*
  * Interrupt vectors (the kernel's pci_alloc_irq_vectors()): MSI-X first if
- * allowed and present, then MSI, then INTx. dmastack functions have no
- * MSI-X and no INTx pin: a model's MSI capability is what there is.
+ * allowed and present, then MSI, then INTx. dmastack functions have no INTx
+ * pin: a model's MSI-X and MSI capabilities are what there is.
  */
 #define PCI_IRQ_INTX		(1 << 0)
 #define PCI_IRQ_LEGACY		PCI_IRQ_INTX

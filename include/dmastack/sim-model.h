@@ -68,6 +68,8 @@ enum sim_model_reset {
 
 /* Most MSI vectors a function offers (the MSI capability's limit). */
 #define SIM_MSI_MAX_VECTORS	32
+/* Most MSI-X vectors (the MSI-X capability's limit). */
+#define SIM_MSIX_MAX_VECTORS	2048
 
 /**
  * struct sim_model - a device model, as registered
@@ -81,6 +83,10 @@ enum sim_model_reset {
  * @bars: the BARs; the platform line may not give bar0..bar5 for a model
  * @msi_vectors: MSI vectors (0: no MSI capability; 1, 2, 4, 8, 16 or 32),
  *	with per-vector masking and pending bits
+ * @msix_vectors: MSI-X vectors (0: no MSI-X capability; up to 2048)
+ * @msix_bar: the BAR holding the MSI-X table and, right after it, the
+ *	pending bit array (PBA); CPU MMIO there reaches them, not the model
+ * @msix_offset: the table's offset in that BAR, a multiple of 8
  * @params: NULL-terminated list of the keys the model accepts on its
  *	platform line (NULL: none); any other key is an error of that line
  * @init: create the instance's state (sim_model_set_priv()); may read its
@@ -116,6 +122,9 @@ struct sim_model {
 	u16 subsystem_device;
 	struct sim_model_bar bars[PCI_STD_NUM_BARS];
 	unsigned int msi_vectors;
+	unsigned int msix_vectors;
+	int msix_bar;
+	u64 msix_offset;
 	const char *const *params;
 	int (*init)(struct sim_model_dev *md);
 	void (*exit)(struct sim_model_dev *md);
@@ -243,17 +252,20 @@ const char *sim_device_model(struct device *dev);
  * @md: the instance
  * @vector: 0 .. the vectors the driver enabled - 1
  *
- * As hardware: the message is sent only while bus mastering and MSI are
- * enabled and the function is in D0 and not in reset. A vector whose mask
- * bit is set gets its pending bit instead and is sent when unmasked. A
+ * The vector is an MSI-X table entry while MSI-X is enabled, else an MSI
+ * vector. As hardware: the message is sent only while bus mastering and
+ * MSI (or MSI-X) are enabled and the function is in D0 and not in reset. A
+ * vector whose mask bit (or MSI-X's function mask) is set gets its pending
+ * bit instead and is sent when unmasked. A
  * sent message reaches the machine's interrupt controller, which runs the
  * driver's handler on this thread before this returns. Call it without
  * holding locks the handler may need. Messages the driver never
  * requested an irq for are counted as spurious by the kernel side.
  *
- * Return: 0 (sent, or left pending), -ENODEV (the model has no MSI),
- * -EINVAL (@vector is not enabled), -EIO (not sent: MSI disabled, bus
- * mastering off, D3hot or reset; as hardware, the message is lost).
+ * Return: 0 (sent, or left pending), -ENODEV (the model has no MSI nor
+ * MSI-X), -EINVAL (@vector is not enabled), -EIO (not sent: MSI and MSI-X
+ * disabled, bus mastering off, D3hot or reset; as hardware, the message
+ * is lost).
  */
 int sim_msi_raise(struct sim_model_dev *md, unsigned int vector);
 

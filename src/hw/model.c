@@ -91,6 +91,33 @@ static bool model_valid(const struct sim_model *model, char *why, size_t len)
 			 v, SIM_MSI_MAX_VECTORS);
 		return false;
 	}
+	if (model->msix_vectors) {
+		const struct sim_model_bar *b;
+		u64 need = (u64)PCI_MSIX_ENTRY_SIZE * model->msix_vectors +
+			   DIV_ROUND_UP(model->msix_vectors, 64) * 8;
+
+		if (model->msix_vectors > SIM_MSIX_MAX_VECTORS) {
+			snprintf(why, len, "msix_vectors=%u: at most %d",
+				 model->msix_vectors, SIM_MSIX_MAX_VECTORS);
+			return false;
+		}
+		if (model->msix_bar < 0 || model->msix_bar >= PCI_STD_NUM_BARS ||
+		    !model->bars[model->msix_bar].size) {
+			snprintf(why, len, "msix_bar=%d is not a BAR of the model",
+				 model->msix_bar);
+			return false;
+		}
+		b = &model->bars[model->msix_bar];
+		if ((model->msix_offset & 7) || model->msix_offset > b->size ||
+		    need > b->size - model->msix_offset) {
+			snprintf(why, len,
+				 "the MSI-X table and PBA (%llu bytes at %#llx) do not fit bar%d, or are not 8-aligned",
+				 (unsigned long long)need,
+				 (unsigned long long)model->msix_offset,
+				 model->msix_bar);
+			return false;
+		}
+	}
 	if (model->class > 0xffffff) {
 		snprintf(why, len, "class %#x is wider than 24 bits", model->class);
 		return false;
@@ -176,6 +203,7 @@ static void model_release(struct sim_machine *m, void *data)
 	}
 	sim_kfree(m, md->keys);
 	sim_kfree(m, md->vals);
+	sim_msix_free(md);
 	pthread_mutex_destroy(&md->msi.lock);
 	sim_kfree(m, md);
 }
@@ -287,6 +315,13 @@ static int model_realize(struct sim_model_dev *md, char *err, size_t errlen)
 	fn->pdev.dev.driver_name = model->name;
 	if (model->msi_vectors)
 		sim_msi_install(md, model->msi_vectors);
+	if (model->msix_vectors &&
+	    sim_msix_install(md, model->msix_vectors, model->msix_bar,
+			     model->msix_offset)) {
+		snprintf(err, errlen, "out of memory creating %s",
+			 fn->node->id);
+		return -ENOMEM;
+	}
 	for (int i = 0; i < PCI_STD_NUM_BARS; i++)
 		if (fn->bars[i].size && (model->bars[i].flags & SIM_BAR_REGS)) {
 			fn->bars[i].ops = &model_bar_ops;

@@ -548,6 +548,13 @@ static int mmio_access(struct sim_machine *m, phys_addr_t phys, void *buf,
 			   owner->fn->in_reset ? ", in reset" : "");
 		return -EIO;
 	}
+	if (owner->fn->mdev) {
+		int ret = sim_msix_mmio(owner->fn->mdev, bar->index,
+					phys - bar->cpu_start, buf, len, write);
+
+		if (ret != -ENOENT)
+			return ret;
+	}
 	if (bar->ops)
 		return write ? bar->ops->write(bar, phys - bar->cpu_start, buf, len) :
 			       bar->ops->read(bar, phys - bar->cpu_start, buf, len);

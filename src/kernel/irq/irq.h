@@ -31,6 +31,7 @@ struct irq_desc {
 	struct pci_dev *pdev;		/* the function, vector @index */
 	unsigned int index;
 	unsigned int nvec;		/* the function's vectors */
+	bool msix;			/* an MSI-X table entry, else MSI */
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	struct irqaction *_Atomic action;
