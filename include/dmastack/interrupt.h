@@ -44,7 +44,7 @@ typedef irqreturn_t (*irq_handler_t)(int irq, void *dev_id);
  * request_threaded_irq - install a handler for @irq
  * @irq: an irq of the current machine (pci_irq_vector())
  * @handler: the primary handler; NULL for the default one, which wakes
- *	@thread_fn (then IRQF_ONESHOT is required, as in the kernel)
+ *	@thread_fn (PCI MSI is oneshot safe: IRQF_ONESHOT is not required)
  * @thread_fn: run after @handler returned IRQ_WAKE_THREAD, or NULL
  * @flags: IRQF_SHARED (every action on the line must say so, and @dev_id
  *	must be unique and not NULL), IRQF_ONESHOT, IRQF_NO_AUTOEN (stays
@@ -55,9 +55,9 @@ typedef irqreturn_t (*irq_handler_t)(int irq, void *dev_id);
  * The first action on the line unmasks its MSI vector, so a message that
  * was left pending is handled now, before this returns.
  *
- * Return: 0, -EINVAL (no such irq, a shared request without @dev_id, no
- * handler at all, a default handler without IRQF_ONESHOT), -EBUSY (the line
- * is taken and not both shared, or IRQF_ONESHOT differs), -ENOMEM.
+ * Return: 0, -EINVAL (no such irq, a shared request without @dev_id or
+ * with IRQF_NO_AUTOEN, no handler at all), -EBUSY (the line is taken and
+ * not both shared, or IRQF_ONESHOT differs), -ENOMEM.
  */
 int request_threaded_irq(unsigned int irq, irq_handler_t handler,
 			 irq_handler_t thread_fn, unsigned long flags,
@@ -82,9 +82,10 @@ static inline int request_irq(unsigned int irq, irq_handler_t handler,
  * @irq: the irq
  * @dev_id: what was passed to request_irq()
  *
- * Waits until no handler of @irq runs (do not call it from @irq's own
- * handler). Removing the last action masks the vector. Freeing an action
- * that does not exist is a WARN (reported) and returns NULL.
+ * Waits until no handler of @irq runs; from @irq's own handler (where the
+ * kernel would deadlock) it is refused with a WARN. Removing the last
+ * action masks the vector. Freeing an action that does not exist is a WARN
+ * (reported) and returns NULL.
  *
  * Return: the devname given to request_irq(), or NULL.
  */
@@ -117,6 +118,9 @@ void enable_irq(unsigned int irq);
 /**
  * synchronize_irq - wait until no handler of @irq runs
  * @irq: the irq
+ *
+ * From @irq's own handler it does not wait (the kernel would deadlock): a
+ * WARN is reported. disable_irq() waits the same way.
  */
 void synchronize_irq(unsigned int irq);
 

@@ -9,8 +9,9 @@
  *   sim_model_bar_mem();
  * - DMA: sim_dma_read()/sim_dma_write() on sim_model_device(), routed as
  *   any device access (peer BARs, the root complex, the IOMMU, RAM);
- * - interrupts: MSI vectors (sim_msi_raise()) that run the handlers the
- *   driver registered with pci_alloc_irq_vectors() and request_irq();
+ * - interrupts: MSI or MSI-X vectors (sim_msi_raise()) that run the
+ *   handlers the driver registered with pci_alloc_irq_vectors() and
+ *   request_irq();
  * - time: machine timers (sim-timer.h) to finish a job after its latency,
  *   or as deferred work (a timer armed at sim_clock_now()).
  *
