@@ -827,6 +827,28 @@ static void test_model_config_hooks(void **state)
 	assert_int_equal(d->resets, 2);
 }
 
+/* A secondary bus reset (VFIO's hot reset) reaches the model too. */
+static void test_model_bus_reset(void **state)
+{
+	struct fx *f = *state;
+	struct vfio_pci_core_device *v;
+	struct vfio_pci_hot_reset hr = { .argsz = sizeof(hr) };
+	int resets;
+
+	v = vfio_pci_core_alloc_device(sizeof(*v), f->dev, &vfio_pci_dev_ops);
+	assert_false(IS_ERR(v));
+	assert_int_equal(vfio_pci_core_register_device(v), 0);
+	assert_int_equal(vfio_pci_core_open_device(v), 0);
+	resets = f->d->resets;
+	assert_int_equal(vfio_pci_core_ioctl(v, VFIO_DEVICE_PCI_HOT_RESET, &hr,
+					     sizeof(hr)), 0);
+	assert_int_equal(f->d->resets, resets + 1);
+	assert_int_equal(f->d->reset_how, SIM_MODEL_RESET_BUS);
+	vfio_pci_core_close_device(v);
+	assert_int_equal(vfio_pci_core_unregister_device(v), 0);
+	vfio_put_device(&v->vdev);
+}
+
 /* ------------------------------------------------------------------------ */
 /* MSI and the kernel's irq layer                                           */
 /* ------------------------------------------------------------------------ */
@@ -1680,6 +1702,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_model_identity, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_model_bar_handlers, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_model_config_hooks, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_model_bus_reset, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_msi_alloc_errors, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_msi_handler_runs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_msi_mask_by_config, fx_setup, fx_teardown),
