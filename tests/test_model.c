@@ -922,8 +922,19 @@ static void test_msi_alloc_errors(void **state)
 	sim_report_clear(f->m);
 	assert_int_equal(pci_alloc_irq_vectors(f->pdev, 1, 1, PCI_IRQ_MSI), -EINVAL);
 	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "MSI is already enabled"));
-	/* vector 3 is enabled in hardware (4 = 2^MME) but has no handler */
+	/* vector 3 is enabled in hardware (4 = 2^MME) but is no irq: it
+	 * stays masked as the kernel left it */
 	assert_int_equal(sim_msi_raise(f->md, 3), 0);
+	assert_true(sim_msi_pending(f->md, 3));
+	{
+		struct irqrec r = { .ret = IRQ_HANDLED };
+		struct sim_irq_stats st;
+		int irq3 = pci_irq_vector(f->pdev, 0) + 3;
+
+		assert_int_equal(request_irq(irq3, rec_handler, 0, "x", &r), -EINVAL);
+		assert_int_equal(sim_irq_get_stats(f->m, irq3, &st), 0);
+		assert_int_equal(st.delivered, 0);
+	}
 	pci_free_irq_vectors(f->pdev);
 	assert_false(f->pdev->msi_enabled);
 	assert_int_equal(pci_irq_vector(f->pdev, 0), -EINVAL);

@@ -109,6 +109,9 @@ static struct irq_desc *irq_to_desc(unsigned int irq, struct irq_state **stp)
 		return NULL;
 	pthread_mutex_lock(&st->lock);
 	desc = st->descs[irq];
+	/* an MSI block's vectors beyond the allocated ones are no irqs */
+	if (desc && desc->index >= desc->nvec)
+		desc = NULL;
 	pthread_mutex_unlock(&st->lock);
 	*stp = st;
 	return desc;
