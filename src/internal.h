@@ -203,12 +203,19 @@ struct sim_pci_fn {
 /*
  * A function's MSI capability (src/hw/msi.c): its registers live in config
  * space at @cap; @lock serialises the function's raises and the driver's
- * writes of them (config space has no lock of its own).
+ * writes of them (config space has no lock of its own). What a raise needs
+ * of the rest of the function is mirrored here by the config hooks
+ * (@master, @d0), and the pending bits live here (config reads see them
+ * through sim_msi_cfg_read()), so a raise touches no config byte that the
+ * config-space code writes without this lock.
  */
 struct sim_msi {
 	pthread_mutex_t lock;
+	bool master;		/* bus mastering on */
+	bool d0;		/* in D0 (not D3hot) */
 	u8 cap;			/* 0: no MSI */
 	unsigned int nvec;	/* vectors the function is capable of */
+	u32 pending;		/* MSI pending bits */
 	/* MSI-X: capability at @xcap, table and PBA in BAR @xbar */
 	u8 xcap;		/* 0: no MSI-X */
 	unsigned int xnvec;
@@ -264,6 +271,10 @@ void sim_msix_free(struct sim_model_dev *md);
 int sim_msix_mmio(struct sim_model_dev *md, int bar, u64 off, void *buf,
 		  size_t len, bool write);
 void sim_msi_reset(struct sim_model_dev *md);
+void sim_msi_set_state(struct sim_model_dev *md, bool master, bool d0);
+/* A config read of a model's function: the MSI pending bits overlaid. */
+void sim_msi_cfg_read(struct sim_model_dev *md, int where, int size,
+		      void *val);
 void sim_msi_cfg_write(struct sim_model_dev *md, const u8 *img, int where,
 		       int size);
 

@@ -305,6 +305,7 @@ static int model_realize(struct sim_model_dev *md, char *err, size_t errlen)
 	struct sim_pci_fn *fn = md->fn;
 	u8 *c = fn->config;
 	u32 classrev = (model->class << 8) | model->revision;
+	u16 cmd;
 	int ret;
 
 	memcpy(c + PCI_CLASS_REVISION, &classrev, 4);
@@ -313,6 +314,9 @@ static int model_realize(struct sim_model_dev *md, char *err, size_t errlen)
 	memcpy(c + PCI_SUBSYSTEM_ID, &model->subsystem_device, 2);
 	/* no driver is bound yet: reports name the device by its model */
 	fn->pdev.dev.driver_name = model->name;
+	memcpy(&cmd, c + PCI_COMMAND, 2);
+	sim_msi_set_state(md, cmd & PCI_COMMAND_MASTER,
+			  fn->pdev.current_state == PCI_D0);
 	if (model->msi_vectors)
 		sim_msi_install(md, model->msi_vectors);
 	if (model->msix_vectors &&
@@ -377,6 +381,8 @@ int sim_models_realize(struct sim_machine *m, char *err, size_t errlen)
 
 void sim_model_cfg_command(struct sim_model_dev *md, u16 old, u16 new_cmd)
 {
+	sim_msi_set_state(md, new_cmd & PCI_COMMAND_MASTER,
+			  md->fn->pdev.current_state == PCI_D0);
 	if (md->realized && md->model->command)
 		md->model->command(md, old, new_cmd);
 }
@@ -384,6 +390,10 @@ void sim_model_cfg_command(struct sim_model_dev *md, u16 old, u16 new_cmd)
 void sim_model_cfg_power(struct sim_model_dev *md, pci_power_t old,
 			 pci_power_t new_state)
 {
+	u16 cmd;
+
+	memcpy(&cmd, md->fn->config + PCI_COMMAND, 2);
+	sim_msi_set_state(md, cmd & PCI_COMMAND_MASTER, new_state == PCI_D0);
 	if (md->realized && md->model->power)
 		md->model->power(md, old, new_state);
 }

@@ -198,6 +198,40 @@ void sim_msix_free(struct sim_model_dev *md)
 	md->msi.xcap = 0;
 }
 
+static bool overlaps(u64 where, u64 size, u64 reg, u64 len)
+{
+	return where < reg + len && reg < where + size;
+}
+
+/* The command register or power state changed (config hooks). */
+void sim_msi_set_state(struct sim_model_dev *md, bool master, bool d0)
+{
+	pthread_mutex_lock(&md->msi.lock);
+	md->msi.master = master;
+	md->msi.d0 = d0;
+	pthread_mutex_unlock(&md->msi.lock);
+}
+
+void sim_msi_cfg_read(struct sim_model_dev *md, int where, int size,
+		      void *val)
+{
+	struct sim_msi *x = &md->msi;
+	int reg = x->cap + PCI_MSI_PENDING_64;
+	u8 bytes[4];
+	u32 v = 0;
+
+	if (!x->cap || !overlaps(where, size, reg, 4))
+		return;
+	memcpy(&v, val, size);
+	memcpy(bytes, &v, 4);
+	pthread_mutex_lock(&x->lock);
+	for (int i = 0; i < size; i++)
+		if (where + i >= reg && where + i < reg + 4)
+			bytes[i] = (u8)(x->pending >> (8 * (where + i - reg)));
+	pthread_mutex_unlock(&x->lock);
+	memcpy(val, bytes, size);
+}
+
 /* Reset: MSI and MSI-X disabled, messages and pending bits cleared. */
 void sim_msi_reset(struct sim_model_dev *md)
 {
@@ -206,6 +240,10 @@ void sim_msi_reset(struct sim_model_dev *md)
 	int cap = x->cap;
 
 	pthread_mutex_lock(&x->lock);
+	/* a reset clears the command register and leaves D0 */
+	x->master = false;
+	x->d0 = true;
+	x->pending = 0;
 	if (cap) {
 		wr16(c, cap + PCI_MSI_FLAGS,
 		     rd16(c, cap + PCI_MSI_FLAGS) &
@@ -248,10 +286,7 @@ static bool msix_enabled(struct sim_model_dev *md)
 /* Caller holds the lock: may the function send messages now? */
 static bool fn_can_send(struct sim_model_dev *md)
 {
-	struct sim_pci_fn *fn = md->fn;
-
-	return (rd16(fn->config, PCI_COMMAND) & PCI_COMMAND_MASTER) &&
-	       fn->pdev.current_state == PCI_D0 && !fn->in_reset;
+	return md->msi.master && md->msi.d0;
 }
 
 /* Caller holds the lock: is @vector of the enabled mode masked? */
@@ -273,7 +308,7 @@ static bool vector_pending(struct sim_model_dev *md, bool msix, unsigned int v)
 
 	if (msix)
 		return x->xpending[v / 64] & (1ULL << (v % 64));
-	return rd32(md->fn->config, x->cap + PCI_MSI_PENDING_64) & (1u << v);
+	return x->pending & (1u << v);
 }
 
 /* Caller holds the lock: set or clear @v's pending bit. */
@@ -281,7 +316,6 @@ static void set_pending(struct sim_model_dev *md, bool msix, unsigned int v,
 			bool on)
 {
 	struct sim_msi *x = &md->msi;
-	u8 *c = md->fn->config;
 
 	if (msix) {
 		if (on)
@@ -290,9 +324,10 @@ static void set_pending(struct sim_model_dev *md, bool msix, unsigned int v,
 			x->xpending[v / 64] &= ~(1ULL << (v % 64));
 		return;
 	}
-	wr32(c, x->cap + PCI_MSI_PENDING_64,
-	     on ? rd32(c, x->cap + PCI_MSI_PENDING_64) | (1u << v) :
-		  rd32(c, x->cap + PCI_MSI_PENDING_64) & ~(1u << v));
+	if (on)
+		x->pending |= 1u << v;
+	else
+		x->pending &= ~(1u << v);
 }
 
 /* Caller holds the lock: the message of @vector of the enabled mode. */
@@ -403,11 +438,6 @@ static void msi_flush_pending(struct sim_model_dev *md)
 			return;
 		msi_send(md, addr, data);
 	}
-}
-
-static bool overlaps(u64 where, u64 size, u64 reg, u64 len)
-{
-	return where < reg + len && reg < where + size;
 }
 
 /**

@@ -677,6 +677,8 @@ int pci_read_config_byte(struct pci_dev *dev, int where, u8 *val)
 	if (cfg_check(dev, where, 1))
 		return -EINVAL;
 	*val = dev->sim->config[where];
+	if (dev->sim->mdev)
+		sim_msi_cfg_read(dev->sim->mdev, where, 1, val);
 	return 0;
 }
 
@@ -685,6 +687,8 @@ int pci_read_config_word(struct pci_dev *dev, int where, u16 *val)
 	if (cfg_check(dev, where, 2))
 		return -EINVAL;
 	*val = cfg_r16(dev->sim->config, where);
+	if (dev->sim->mdev)
+		sim_msi_cfg_read(dev->sim->mdev, where, 2, val);
 	return 0;
 }
 
@@ -693,6 +697,8 @@ int pci_read_config_dword(struct pci_dev *dev, int where, u32 *val)
 	if (cfg_check(dev, where, 4))
 		return -EINVAL;
 	*val = cfg_r32(dev->sim->config, where);
+	if (dev->sim->mdev)
+		sim_msi_cfg_read(dev->sim->mdev, where, 4, val);
 	return 0;
 }
 
