@@ -442,6 +442,13 @@ static void test_timer_rearm_cancel(void **state)
 	assert_int_equal(l.order[0], 0);
 	assert_int_equal(l.at[0], t0 + 300);
 
+	/* relative arming; saturating */
+	assert_int_equal(sim_timer_arm_in(m, &l.t[4], 7), 0);
+	assert_int_equal(sim_timer_expires(&l.t[4]), sim_clock_now(m) + 7);
+	assert_int_equal(sim_timer_arm_in(m, &l.t[4], ~0ULL), 1);
+	assert_int_equal(sim_timer_expires(&l.t[4]), ~0ULL);
+	assert_true(sim_timer_cancel(&l.t[4]));
+	assert_int_equal(sim_timer_arm_in(m, NULL, 1), -EINVAL);
 	/* a timer in the past runs at the next move, even of 0 ns */
 	sim_timer_arm(m, &l.t[2], t0);
 	sim_clock_advance(m, 0);

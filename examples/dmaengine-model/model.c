@@ -42,7 +42,7 @@ static void edma_start(struct edma_hw *hw)
 		return;
 	}
 	hw->busy = true;
-	sim_timer_arm(m, &hw->timer, sim_clock_now(m) + hw->latency_ns);
+	sim_timer_arm_in(m, &hw->timer, hw->latency_ns);
 }
 
 /* The job's latency is over: copy, write the status, interrupt. */

@@ -12,8 +12,9 @@
  * - interrupts: MSI or MSI-X vectors (sim_msi_raise()) that run the
  *   handlers the driver registered with pci_alloc_irq_vectors() and
  *   request_irq();
- * - time: machine timers (sim-timer.h) to finish a job after its latency,
- *   or as deferred work (a timer armed at sim_clock_now()).
+ * - time: machine timers (sim-timer.h) to finish a job after its latency
+ *   (sim_timer_arm_in(m, t, latency)), or as deferred work
+ *   (sim_timer_arm_in(m, t, 0): runs at the next clock move).
  *
  * A program describes a model with a const struct sim_model, passes it to
  * sim_machine_parse_opts() in opts->models, and binds it to a function in

@@ -74,6 +74,18 @@ void sim_timer_init(struct sim_machine *m, struct sim_timer *t, sim_timer_fn fn,
 int sim_timer_arm(struct sim_machine *m, struct sim_timer *t, u64 expires_ns);
 
 /**
+ * sim_timer_arm_in - run @t @delay_ns after the clock's current time
+ * @m: the timer's machine
+ * @t: an initialised timer
+ * @delay_ns: from now (saturating); 0 is deferred work: @t runs at the next
+ *	clock move, after the callback or MMIO handler that armed it returned
+ *
+ * The clock is read under the timer lock, so a concurrent clock move
+ * cannot fall between reading it and arming. Return: as sim_timer_arm().
+ */
+int sim_timer_arm_in(struct sim_machine *m, struct sim_timer *t, u64 delay_ns);
+
+/**
  * sim_timer_cancel - take @t off the clock
  * @t: an initialised timer
  *

@@ -94,7 +94,9 @@ static void timer_link(struct sim_timer_base *tb, struct sim_timer *t)
 	t->pending = true;
 }
 
-int sim_timer_arm(struct sim_machine *m, struct sim_timer *t, u64 expires_ns)
+/* Arm at @expires, or @delay after now when @relative; lock taken here. */
+static int timer_arm(struct sim_machine *m, struct sim_timer *t, u64 ns,
+		     bool relative)
 {
 	struct sim_timer_base *tb;
 	int was;
@@ -103,14 +105,29 @@ int sim_timer_arm(struct sim_machine *m, struct sim_timer *t, u64 expires_ns)
 		return -EINVAL;
 	tb = &m->timers;
 	pthread_mutex_lock(&tb->lock);
+	if (relative) {
+		u64 now = atomic_load(&m->clock_ns);
+
+		ns = now + ns < now ? ~0ULL : now + ns;
+	}
 	was = t->pending;
 	if (was)
 		timer_unlink(tb, t);
-	t->expires = expires_ns;
+	t->expires = ns;
 	t->seq = ++tb->seq;
 	timer_link(tb, t);
 	pthread_mutex_unlock(&tb->lock);
 	return was;
+}
+
+int sim_timer_arm(struct sim_machine *m, struct sim_timer *t, u64 expires_ns)
+{
+	return timer_arm(m, t, expires_ns, false);
+}
+
+int sim_timer_arm_in(struct sim_machine *m, struct sim_timer *t, u64 delay_ns)
+{
+	return timer_arm(m, t, delay_ns, true);
 }
 
 bool sim_timer_cancel(struct sim_timer *t)
@@ -197,8 +214,10 @@ static void clock_run_until(struct sim_machine *m, u64 target)
 		pthread_cond_broadcast(&tb->idle);
 		pthread_mutex_unlock(&tb->lock);
 	}
+	pthread_mutex_lock(&tb->lock);
 	if (target > atomic_load(&m->clock_ns))
 		atomic_store(&m->clock_ns, target);
+	pthread_mutex_unlock(&tb->lock);
 	if (tb->clock_hook)
 		tb->clock_hook(m, tb->clock_hook_data);
 }
