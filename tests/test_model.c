@@ -1002,6 +1002,32 @@ static void test_msi_handler_runs(void **state)
 	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "Unbalanced enable for IRQ"));
 	synchronize_irq(irq);
 
+	/* the kernel's irq trace events */
+	{
+		FILE *tf = tmpfile();
+		char line[256], want[64];
+		bool entry = false, exit_ok = false;
+
+		assert_non_null(tf);
+		sim_trace_set_file(f->m, tf);
+		assert_int_equal(raise_via_doorbell(f, 1), 0);
+		sim_trace_set_file(f->m, NULL);
+		rewind(tf);
+		snprintf(want, sizeof(want), "irq_handler_entry: irq=%d name=t1", irq);
+		while (fgets(line, sizeof(line), tf)) {
+			char exit_want[64];
+
+			snprintf(exit_want, sizeof(exit_want),
+				 "irq_handler_exit: irq=%d ret=handled", irq);
+			entry = entry || strstr(line, want);
+			exit_ok = exit_ok || strstr(line, exit_want);
+		}
+		fclose(tf);
+		assert_true(entry);
+		assert_true(exit_ok);
+		assert_int_equal(atomic_load(&r.runs), 4);
+	}
+
 	/* IRQ_NONE is counted unhandled */
 	r.ret = IRQ_NONE;
 	assert_int_equal(raise_via_doorbell(f, 1), 0);

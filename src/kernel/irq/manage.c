@@ -132,15 +132,25 @@ static void irq_warn(unsigned int irq, struct irq_desc *desc, const char *fmt,
 			   0, 0, fmt, arg);
 }
 
-/* The handlers of one run; returns what they said, ORed. */
-static irqreturn_t run_actions(struct irq_desc *desc)
+/*
+ * The handlers of one run, each between the kernel's irq_handler_entry and
+ * irq_handler_exit trace events; returns what they said, ORed.
+ */
+static irqreturn_t run_actions(struct sim_machine *m, struct irq_desc *desc)
 {
 	irqreturn_t all = IRQ_NONE;
 
 	for (struct irqaction *a = atomic_load(&desc->action); a;
 	     a = atomic_load(&a->next)) {
-		irqreturn_t r = a->handler((int)desc->irq, a->dev_id);
+		irqreturn_t r;
 
+		if (sim_trace_on(m))
+			sim_trace_emit(m, "irq_handler_entry", "irq=%u name=%s",
+				       desc->irq, a->name ? a->name : "");
+		r = a->handler((int)desc->irq, a->dev_id);
+		if (sim_trace_on(m))
+			sim_trace_emit(m, "irq_handler_exit", "irq=%u ret=%s",
+				       desc->irq, r ? "handled" : "unhandled");
 		if ((r & IRQ_WAKE_THREAD) && a->thread_fn)
 			r = (r & ~IRQ_WAKE_THREAD) |
 			    a->thread_fn((int)desc->irq, a->dev_id) |
@@ -177,7 +187,7 @@ static void irq_handle(struct sim_machine *m, struct irq_desc *desc)
 
 		desc->replay = false;
 		pthread_mutex_unlock(&desc->lock);
-		r = run_actions(desc);
+		r = run_actions(m, desc);
 		atomic_fetch_add(r ? &desc->handled : &desc->unhandled, 1);
 		pthread_mutex_lock(&desc->lock);
 	} while (desc->replay && atomic_load(&desc->action) && !desc->depth);
