@@ -182,12 +182,110 @@ struct sim_pci_fn {
 	sim_pci_notifier_fn notify;
 	void *notify_data;
 	unsigned long events;
-	struct pci_p2pdma *p2pdma;	/* src/pci/p2pdma.c, NULL until init */
+	struct pci_p2pdma *p2pdma;	/* src/kernel/pci/p2pdma.c, NULL until init */
 	struct sim_pci_model model;	/* device model, if one is attached */
+	struct sim_model_dev *mdev;	/* model bound by platform text */
 };
 
-/* P2PDMA state of every function goes at shutdown (src/pci/p2pdma.c). */
+/* P2PDMA state of every function goes at shutdown (src/kernel/pci/p2pdma.c). */
 void pci_p2pdma_exit_machine(struct sim_machine *m);
+/* ------------------------------------------ device models and MSI --- */
+
+/*
+ * A function's MSI capability (src/hw/msi.c): its registers live in config
+ * space at @cap; @lock serialises the function's raises and the driver's
+ * writes of them (config space has no lock of its own). What a raise needs
+ * of the rest of the function is mirrored here by the config hooks
+ * (@master, @d0), and the pending bits live here (config reads see them
+ * through sim_msi_cfg_read()), so a raise touches no config byte that the
+ * config-space code writes without this lock.
+ */
+struct sim_msi {
+	pthread_mutex_t lock;
+	bool master;		/* bus mastering on */
+	bool d0;		/* in D0 (not D3hot) */
+	u8 cap;			/* 0: no MSI */
+	unsigned int nvec;	/* vectors the function is capable of */
+	u32 pending;		/* MSI pending bits */
+	/* MSI-X: capability at @xcap, table and PBA in BAR @xbar */
+	u8 xcap;		/* 0: no MSI-X */
+	unsigned int xnvec;
+	int xbar;
+	u64 xtable, xpba;	/* their offsets in the BAR */
+	u32 *xentries;		/* 4 dwords per vector: addr lo/hi, data, ctrl */
+	u64 *xpending;		/* the PBA */
+};
+
+/* An instance of a model bound to a function (src/hw/model.c). */
+struct sim_model_dev {
+	struct sim_machine *m;
+	struct sim_pci_fn *fn;
+	const struct sim_model *model;
+	void *priv;
+	char **keys, **vals;	/* the model's keys of its platform line */
+	unsigned int nr_params;
+	bool realized;		/* init succeeded: exit is owed */
+	char error[160];
+	struct sim_msi msi;
+};
+
+/* Where the MSI address window is (the x86 interrupt address range). */
+#define SIM_MSI_ADDR_BASE	0xfee00000ULL
+#define SIM_MSI_ADDR_SIZE	0x100000ULL
+
+/*
+ * The machine's interrupt controller, registered by the kernel's IRQ layer:
+ * @deliver runs the handlers of the message (@addr, @data) synchronously;
+ * @release frees @data at machine teardown. Hardware calls them through
+ * these pointers only.
+ */
+struct sim_msi_controller {
+	void (*deliver)(struct sim_machine *m, u64 addr, u32 data, void *ctl);
+	void (*release)(struct sim_machine *m, void *ctl);
+};
+
+/* 0, -EEXIST (@ops is registered already), -EBUSY (another controller). */
+int sim_msi_set_controller(struct sim_machine *m,
+			   const struct sim_msi_controller *ops, void *data);
+/* The data registered with @ops, NULL if @ops is not the controller. */
+void *sim_msi_controller_data(struct sim_machine *m,
+			      const struct sim_msi_controller *ops);
+void sim_msi_fini(struct sim_machine *m);
+void sim_msi_install(struct sim_model_dev *md, unsigned int nvec);
+int sim_msix_install(struct sim_model_dev *md, unsigned int nvec, int bar,
+		     u64 offset);
+void sim_msix_free(struct sim_model_dev *md);
+/*
+ * CPU MMIO to a BAR of a model's function (src/hw/pci.c): 0 or -EIO
+ * when the MSI-X table or PBA took it, -ENOENT when it is not theirs.
+ */
+int sim_msix_mmio(struct sim_model_dev *md, int bar, u64 off, void *buf,
+		  size_t len, bool write);
+void sim_msi_reset(struct sim_model_dev *md);
+void sim_msi_set_state(struct sim_model_dev *md, bool master, bool d0);
+/* A config read of a model's function: the MSI pending bits overlaid. */
+void sim_msi_cfg_read(struct sim_model_dev *md, int where, int size,
+		      void *val);
+void sim_msi_cfg_write(struct sim_model_dev *md, const u8 *img, int where,
+		       int size);
+
+/* Models (src/hw/model.c): lookup and binding from the platform parser. */
+/* A number with an optional K/M/G/T suffix; 0, -EINVAL or -ERANGE. */
+int sim_parse_size(const char *s, u64 *out);
+int sim_models_check(struct sim_machine *m, char *err, size_t errlen);
+const struct sim_model *sim_model_find(struct sim_machine *m,
+				       const char *name);
+bool sim_model_has_param(const struct sim_model *model, const char *key);
+int sim_model_bind(struct sim_machine *m, struct sim_node *node,
+		   const struct sim_model *model, char **keys, char **vals,
+		   unsigned int nr);
+int sim_models_realize(struct sim_machine *m, char *err, size_t errlen);
+/* Config-space events of a model's function (src/hw/pci.c). */
+void sim_model_cfg_command(struct sim_model_dev *md, u16 old, u16 new_cmd);
+void sim_model_cfg_power(struct sim_model_dev *md, pci_power_t old,
+			 pci_power_t new_state);
+void sim_model_cfg_reset(struct sim_model_dev *md, enum sim_model_reset how);
+
 /* pfn_to_page() of P2PDMA (ZONE_DEVICE) memory, NULL if not (p2pdma.c). */
 struct page *sim_p2pdma_pfn_to_page(struct sim_machine *m, unsigned long pfn);
 /*
@@ -200,14 +298,14 @@ int sim_mmio_set_revoked(struct sim_machine *m, phys_addr_t cpu, u64 len,
 			 bool revoked, const char *who);
 
 /*
- * Secondary bus reset below @bridge (src/machine/pci.c): every endpoint
+ * Secondary bus reset below @bridge (src/hw/pci.c): every endpoint
  * function below gets SIM_PCI_FLR_START, is reset (command register
  * cleared, D0), then gets SIM_PCI_FLR_DONE. Used by VFIO's hot reset.
  */
 int pci_bridge_secondary_bus_reset(struct pci_dev *bridge);
 
 /*
- * VFIO (src/vfio/): what vfio_pci_core.c and vfio_pci_dmabuf.c share.
+ * VFIO (src/kernel/vfio/): what vfio_pci_core.c and vfio_pci_dmabuf.c share.
  * User memory is @avail readable bytes at @uptr; copying more is -EFAULT.
  */
 int vfio_copy_from_user(void *dst, const void *uptr, size_t n, size_t avail);
@@ -221,7 +319,7 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
 void vfio_pci_dma_buf_move(struct vfio_pci_core_device *vdev, bool revoked);
 void vfio_pci_dma_buf_cleanup(struct vfio_pci_core_device *vdev);
 
-/* dma-buf fds and buffers of a machine go with it (src/dma-buf/dma-buf.c). */
+/* dma-buf fds and buffers of a machine go with it (src/kernel/dma-buf/dma-buf.c). */
 void dma_buf_exit_machine(struct sim_machine *m);
 
 struct sim_hostbridge {
@@ -404,7 +502,7 @@ struct sim_kernel {
 	struct sim_mm *mm;		/* memmap and page allocator */
 	struct io_tlb_mem *swiotlb;	/* the default swiotlb pool */
 	bool swiotlb_present;
-	/* IOMMU drivers' units, groups (src/iommu/iommu.c) */
+	/* IOMMU drivers' units, groups (src/kernel/iommu/iommu.c) */
 	struct sim_iommu **iommu_units;
 	unsigned int nr_iommu_units;
 	struct iommu_group **groups;
@@ -416,6 +514,35 @@ struct sim_kernel {
 	struct sim_dmabuf_state *dmabuf;	/* fd table, live buffers */
 	struct mmio_revoke *revoke;	/* src/kernel/vfio/revoke.c */
 };
+
+/*
+ * Machine timers (src/hw/timer.c). @lock guards the list and @running;
+ * @advance serialises clock moves (held while callbacks run, @lock not).
+ * The clock hook is how a kernel layer hears that the clock moved (the
+ * IOMMU's lazy flush queues), registered by that layer: the hardware names
+ * no kernel function.
+ */
+struct sim_timer_base {
+	pthread_mutex_t lock;
+	pthread_cond_t idle;		/* signalled when @running ends */
+	pthread_mutex_t advance;
+	struct sim_timer *head, *tail;	/* sorted by (expires, seq) */
+	u64 seq;
+	struct sim_timer *running;	/* whose callback runs now */
+	_Atomic uintptr_t advancer;	/* thread moving the clock, 0 none */
+	void (*clock_hook)(struct sim_machine *m, void *data);
+	void *clock_hook_data;
+};
+
+/* The calling thread stops naming @m as its current machine (hw/current.c). */
+void sim_current_forget(struct sim_machine *m);
+
+void sim_timers_init(struct sim_machine *m);
+void sim_timers_fini(struct sim_machine *m);
+/* Register (@fn NULL: remove) the one clock hook; run after every move. */
+void sim_clock_set_hook(struct sim_machine *m,
+			void (*fn)(struct sim_machine *m, void *data),
+			void *data);
 
 struct sim_machine {
 	char name[64];
@@ -443,7 +570,16 @@ struct sim_machine {
 	unsigned int nr_iommus;
 	struct sim_iommu_hw **iommu_hw;	/* the units (src/hw/iommu/unit.c) */
 	unsigned int nr_iommu_hw;
-	_Atomic u64 clock_ns;		/* machine time: flush-queue timers */
+	_Atomic u64 clock_ns;		/* machine time (src/hw/timer.c) */
+	struct sim_timer_base timers;
+
+	/* device models the program registered (sim_machine_opts) */
+	const struct sim_model *const *models;
+	/* the interrupt controller (src/hw/msi.c) */
+	sim_spinlock_t msi_ctl_lock;
+	const struct sim_msi_controller *msi_ctl;
+	void *msi_ctl_data;
+	_Atomic unsigned long msi_lost;	/* sent with no controller */
 
 	/* fault injection */
 	_Atomic unsigned long alloc_count;
@@ -572,7 +708,7 @@ pci_power_t sim_pci_fn_power(const struct sim_pci_fn *fn);
 int sim_pci_secondary_bus_reset(struct sim_pci_fn *bridge);
 void sim_pci_fn_fini(struct sim_machine *m, struct sim_node *node);
 
-/* IOMMU units, groups, default domains (src/iommu/iommu.c) */
+/* IOMMU units, groups, default domains (src/kernel/iommu/iommu.c) */
 int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen);
 void sim_iommu_exit_machine(struct sim_machine *m);
 int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,

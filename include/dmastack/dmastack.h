@@ -24,7 +24,10 @@
 #include <dmastack/nvme.h>
 #include <dmastack/hmm.h>
 #include <dmastack/odp.h>
+#include <dmastack/interrupt.h>
 #include <dmastack/sim.h>
 #include <dmastack/sim-topology.h>
+#include <dmastack/sim-timer.h>
+#include <dmastack/sim-model.h>
 
 #endif /* _DMASTACK_DMASTACK_H */

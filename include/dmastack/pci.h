@@ -54,6 +54,37 @@ static inline resource_size_t resource_size(const struct resource *res)
 #define PCI_CAP_ID_PM		0x01
 #define PCI_CAP_ID_EXP		0x10
 #define PCI_CAP_ID_AF		0x13
+#define PCI_CAP_ID_MSI		0x05
+#define PCI_CAP_ID_MSIX		0x11
+#define PCI_SUBSYSTEM_VENDOR_ID	0x2c
+#define PCI_SUBSYSTEM_ID	0x2e
+#define PCI_MSI_FLAGS		0x02
+#define  PCI_MSI_FLAGS_ENABLE	0x0001
+#define  PCI_MSI_FLAGS_QMASK	0x000e	/* multiple message capable */
+#define  PCI_MSI_FLAGS_QSIZE	0x0070	/* multiple message enable */
+#define  PCI_MSI_FLAGS_64BIT	0x0080
+#define  PCI_MSI_FLAGS_MASKBIT	0x0100	/* per-vector masking */
+#define PCI_MSI_ADDRESS_LO	0x04
+#define PCI_MSI_ADDRESS_HI	0x08
+#define PCI_MSI_DATA_64		0x0c
+#define PCI_MSI_MASK_64		0x10
+#define PCI_MSI_PENDING_64	0x14
+#define PCI_MSIX_FLAGS		0x02
+#define  PCI_MSIX_FLAGS_QSIZE	0x07ff	/* table size - 1 */
+#define  PCI_MSIX_FLAGS_MASKALL	0x4000
+#define  PCI_MSIX_FLAGS_ENABLE	0x8000
+#define PCI_MSIX_TABLE		0x04
+#define  PCI_MSIX_TABLE_BIR	0x00000007
+#define  PCI_MSIX_TABLE_OFFSET	0xfffffff8
+#define PCI_MSIX_PBA		0x08
+#define  PCI_MSIX_PBA_BIR	0x00000007
+#define  PCI_MSIX_PBA_OFFSET	0xfffffff8
+#define PCI_MSIX_ENTRY_SIZE		16
+#define PCI_MSIX_ENTRY_LOWER_ADDR	0x0
+#define PCI_MSIX_ENTRY_UPPER_ADDR	0x4
+#define PCI_MSIX_ENTRY_DATA		0x8
+#define PCI_MSIX_ENTRY_VECTOR_CTRL	0xc
+#define  PCI_MSIX_ENTRY_CTRL_MASKBIT	0x1
 #define PCI_PM_CTRL		4
 #define  PCI_PM_CTRL_STATE_MASK	0x0003
 #define PCI_EXP_FLAGS		2
@@ -103,6 +134,9 @@ struct pci_dev {
 	pci_power_t current_state;
 	struct resource resource[DEVICE_COUNT_RESOURCE];
 	bool untrusted;
+	unsigned int irq;	/* first MSI vector's irq, 0 without one */
+	bool msi_enabled;
+	bool msix_enabled;
 	struct sim_pci_fn *sim;	/* machine-private */
 };
 
@@ -126,6 +160,8 @@ int pci_write_config_dword(struct pci_dev *dev, int where, u32 val);
 u8 pci_find_capability(struct pci_dev *dev, int cap);
 u16 pci_find_ext_capability(struct pci_dev *dev, int cap);
 
+/* Memory and I/O decoding on (there is no I/O space: memory only). */
+int pci_enable_device(struct pci_dev *dev);
 void pci_set_master(struct pci_dev *dev);
 void pci_clear_master(struct pci_dev *dev);
 int pci_enable_device_mem(struct pci_dev *dev);
@@ -160,6 +196,54 @@ int sim_pci_set_notifier(struct pci_dev *pdev, sim_pci_notifier_fn fn,
 			 void *data);
 /* Events delivered to @pdev's notifier so far. */
 unsigned long sim_pci_events(struct pci_dev *pdev);
+
+/*
+ * Interrupt vectors (the kernel's pci_alloc_irq_vectors()): MSI-X first if
+ * allowed and present, then MSI, then INTx. dmastack functions have no INTx
+ * pin: a model's MSI-X and MSI capabilities are what there is.
+ */
+#define PCI_IRQ_INTX		(1 << 0)
+#define PCI_IRQ_LEGACY		PCI_IRQ_INTX
+#define PCI_IRQ_MSI		(1 << 1)
+#define PCI_IRQ_MSIX		(1 << 2)
+#define PCI_IRQ_AFFINITY	(1 << 3)
+#define PCI_IRQ_ALL_TYPES	(PCI_IRQ_INTX | PCI_IRQ_MSI | PCI_IRQ_MSIX)
+
+/**
+ * pci_alloc_irq_vectors - allocate between @min_vecs and @max_vecs irqs
+ * @dev: the function
+ * @min_vecs: the fewest the driver can use (at least 1)
+ * @max_vecs: the most it wants
+ * @flags: PCI_IRQ_MSIX, PCI_IRQ_MSI, PCI_IRQ_INTX (PCI_IRQ_AFFINITY ignored)
+ *
+ * Enables MSI with the vectors masked until request_irq(); makes @dev's
+ * machine the calling thread's current machine.
+ *
+ * Return: the number of vectors, or -ERANGE (@max_vecs < @min_vecs),
+ * -EINVAL (already enabled, not in D0, @min_vecs 0, no capability of the
+ * allowed kinds), -ENOSPC (fewer than @min_vecs), -ENOMEM.
+ */
+int pci_alloc_irq_vectors(struct pci_dev *dev, unsigned int min_vecs,
+			  unsigned int max_vecs, unsigned int flags);
+
+/**
+ * pci_free_irq_vectors - disable MSI and free the irqs of @dev
+ * @dev: the function
+ *
+ * An irq that still has an action is a WARN (reported) and the action goes.
+ */
+void pci_free_irq_vectors(struct pci_dev *dev);
+
+/**
+ * pci_irq_vector - the Linux irq number of vector @nr of @dev
+ * @dev: the function
+ * @nr: 0 .. vectors allocated - 1
+ *
+ * Makes @dev's machine the calling thread's current machine.
+ *
+ * Return: the irq, or -EINVAL.
+ */
+int pci_irq_vector(struct pci_dev *dev, unsigned int nr);
 
 /* The bridge above @dev (root port or switch downstream port), or NULL. */
 struct pci_dev *pci_upstream_bridge(struct pci_dev *dev);

@@ -15,6 +15,7 @@
 #include <dmastack/mm.h>
 #include <dmastack/device.h>
 #include <dmastack/pci.h>
+#include <dmastack/sim-timer.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,24 +87,58 @@ int sim_iommu_iova_stats(struct device *dev, struct sim_iommu_iova_stats *out);
 /* ---- machine time ------------------------------------------------------ */
 /*
  * The machine's clock (ns) only moves when told to, so timeouts (the lazy
- * flush queue's) are deterministic; advancing it fires expired timers.
+ * flush queue's, a device's job latency) are deterministic. Advancing it
+ * by @ns runs every machine timer (sim-timer.h) that expires up to the new
+ * time, in expiry order (ties: arming order), each with sim_clock_now()
+ * reading its expiry, then lets the lazy IOMMU flush queues see the new
+ * time. Advances are serialised; a timer callback must not advance (it is
+ * reported and ignored).
  */
 u64 sim_clock_now(struct sim_machine *m);
 void sim_clock_advance(struct sim_machine *m, u64 ns);
+/*
+ * Advance to the earliest pending timer and run it and every other timer
+ * due then: "wait until the device completes". False if no timer is
+ * pending (the clock does not move).
+ */
+bool sim_clock_run_next(struct sim_machine *m);
 
 /* ---- machine creation with options ------------------------------------- */
+struct sim_model;
+
 struct sim_machine_opts {
 	/* Fail the Nth allocation the machine makes (1-based), 0 for never. */
 	unsigned long fail_nth;
 	/* Start with dma-debug off (it is on by default). */
 	bool dma_debug_off;
+	/*
+	 * Device models the platform text may bind (pcidev ... model=NAME),
+	 * a NULL-terminated array (sim-model.h). They must outlive the
+	 * machine; a name given twice, or a malformed model, is an error.
+	 */
+	const struct sim_model *const *models;
 };
 
 struct sim_machine *sim_machine_parse_opts(const char *text,
 					   const struct sim_machine_opts *opts,
 					   char *err, size_t errlen);
+/* sim_machine_load() with options (a program's device models). */
+struct sim_machine *sim_machine_load_opts(const char *path,
+					  const struct sim_machine_opts *opts,
+					  char *err, size_t errlen);
 /* The platform text of the embedded default machine. */
 const char *sim_default_platform_text(void);
+
+/*
+ * The calling thread's current machine (the kernel's `current`): what
+ * request_irq(), free_irq() and the other calls that take only an irq
+ * number act on. pci_alloc_irq_vectors() and pci_irq_vector() set it, and
+ * it is the handler's machine while an interrupt handler runs. Returns the
+ * previous one. A machine being destroyed stops being its destroying
+ * thread's current machine.
+ */
+struct sim_machine *sim_set_current_machine(struct sim_machine *m);
+struct sim_machine *sim_current_machine(void);
 
 /* ---- fault injection ----------------------------------------------------- */
 /*

@@ -271,6 +271,7 @@ struct sim_machine *sim_machine_alloc(void)
 	pthread_mutex_init(&m->log.lock, NULL);
 	pthread_mutex_init(&m->topo_lock, NULL);
 	sim_threads_init(m);
+	sim_timers_init(m);
 	strcpy(m->name, "machine");
 	strcpy(m->arch, "x86_64");
 	m->coherent = true;
@@ -288,11 +289,14 @@ struct sim_machine *sim_machine_alloc(void)
 void sim_hw_destroy(struct sim_machine *m)
 {
 	sim_iommu_hw_destroy_all(m);
+	sim_msi_fini(m);
 	sim_topology_fini(m);
 	sim_ram_fini(m);
 	free(m->log.items);
 	pthread_mutex_destroy(&m->log.lock);
 	pthread_mutex_destroy(&m->topo_lock);
+	sim_timers_fini(m);
+	sim_current_forget(m);
 	sim_threads_fini(m);
 	free(m);
 }

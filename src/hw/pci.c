@@ -556,6 +556,13 @@ static int mmio_access(struct sim_machine *m, phys_addr_t phys, void *buf,
 			   owner->fn->in_reset ? ", in reset" : "");
 		return -EIO;
 	}
+	if (owner->fn->mdev) {
+		int ret = sim_msix_mmio(owner->fn->mdev, bar->index,
+					phys - bar->cpu_start, buf, len, write);
+
+		if (ret != -ENOENT)
+			return ret;
+	}
 	if (bar->ops)
 		return write ? bar->ops->write(bar, phys - bar->cpu_start, buf, len) :
 			       bar->ops->read(bar, phys - bar->cpu_start, buf, len);
@@ -641,6 +648,8 @@ static void do_flr(struct sim_pci_fn *fn)
 	fn->in_reset = true;
 	fn->flr_count++;
 	cfg_w16(fn->config, PCI_COMMAND, 0);
+	if (fn->mdev)
+		sim_model_cfg_reset(fn->mdev, SIM_MODEL_RESET_FLR);
 	fn->in_reset = false;
 	notify(fn, SIM_PCI_FLR_DONE);
 }
@@ -671,6 +680,8 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 		cfg_w16(c, PCI_COMMAND, new);
 		if (!(old & PCI_COMMAND_MEMORY) && (new & PCI_COMMAND_MEMORY))
 			notify(fn, SIM_PCI_MEMORY_ENABLE);
+		if (fn->mdev)
+			sim_model_cfg_command(fn->mdev, old, new);
 	}
 	if (pm && where < pm + PCI_PM_CTRL + 2 && where + size > pm + PCI_PM_CTRL) {
 		u16 pmcsr = cfg_r16(tmp, pm + PCI_PM_CTRL);
@@ -679,6 +690,8 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 		/* Only D0 and D3hot are implemented (PMC advertises no D1/D2). */
 		if ((state == PCI_D0 || state == PCI_D3hot) &&
 		    state != fn->d_state) {
+			pci_power_t prev = fn->d_state;
+
 			if (state == PCI_D3hot)
 				notify(fn, SIM_PCI_D3HOT);
 			cfg_w16(c, pm + PCI_PM_CTRL,
@@ -687,6 +700,8 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 			fn->d_state = state;
 			if (state == PCI_D0)
 				notify(fn, SIM_PCI_D0);
+			if (fn->mdev)
+				sim_model_cfg_power(fn->mdev, prev, state);
 		}
 	}
 	if (exp && where < exp + PCI_EXP_DEVCTL + 2 &&
@@ -715,6 +730,8 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 		cfg_w16(c, acs + PCI_ACS_CTRL, ctrl);
 		fn->node->acs_ctrl = ctrl;
 	}
+	if (fn->mdev)
+		sim_msi_cfg_write(fn->mdev, tmp, where, size);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -743,6 +760,9 @@ int sim_pci_cfg_read(struct sim_pci_fn *fn, int where, int size, u32 *val)
 		return -EINVAL;
 	*val = 0;
 	memcpy(val, fn->config + where, size);
+	/* a model's function: its MSI pending bits live beside config space */
+	if (fn->mdev)
+		sim_msi_cfg_read(fn->mdev, where, size, val);
 	return 0;
 }
 
@@ -796,6 +816,8 @@ static void sbr_phase(struct sim_pci_fn *f, int phase)
 				cfg_r16(f->config, pm + PCI_PM_CTRL) &
 					~PCI_PM_CTRL_STATE_MASK);
 		f->d_state = PCI_D0;
+		if (f->mdev)
+			sim_model_cfg_reset(f->mdev, SIM_MODEL_RESET_BUS);
 		break;
 	case 2:
 		f->in_reset = false;

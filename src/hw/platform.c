@@ -96,6 +96,12 @@ static int parse_u64(const char *s, u64 *out, bool allow_suffix)
 	return 0;
 }
 
+/* A size as platform text writes it (device models' keys use it too). */
+int sim_parse_size(const char *s, u64 *out)
+{
+	return parse_u64(s, out, true);
+}
+
 static int get_size(struct line_ctx *c, const char *key, u64 *out, bool *set)
 {
 	const char *v = kv_get(c, key);
@@ -676,6 +682,35 @@ static int parse_bar(struct line_ctx *c, struct sim_node *n, int idx, u64 size,
 	return 0;
 }
 
+/*
+ * A pcidev line with model=: the BARs are the model's, and the keys the
+ * model declares are its parameters; any other key is an error.
+ */
+static int bind_model(struct line_ctx *c, struct sim_node *n,
+		      const struct sim_model *model)
+{
+	char *keys[MAX_KV], *vals[MAX_KV];
+	unsigned int nr = 0;
+
+	for (int i = 0; i < c->nkv; i++) {
+		if (c->kv[i].used)
+			continue;
+		if (!strncmp(c->kv[i].key, "bar", 3) && !sim_model_has_param(model, c->kv[i].key))
+			return perr(c, "%s: %s: the BARs come from model '%s'",
+				    c->kind, c->kv[i].key, model->name);
+		if (!sim_model_has_param(model, c->kv[i].key))
+			return perr(c, "%s: unknown key '%s' (not a key of model '%s')",
+				    c->kind, c->kv[i].key, model->name);
+		c->kv[i].used = true;
+		keys[nr] = c->kv[i].key;
+		vals[nr] = c->kv[i].val;
+		nr++;
+	}
+	if (sim_model_bind(c->m, n, model, keys, vals, nr))
+		return perr(c, "out of memory");
+	return 0;
+}
+
 static const struct {
 	const char *kind;
 	u64 bar0;
@@ -694,10 +729,16 @@ static int parse_endpoint(struct line_ctx *c, int kind_idx)
 	const char *id = kv_get(c, "id");
 	struct sim_node *parent, *n;
 	unsigned int vendor = 0, device = 0;
+	const struct sim_model *model = NULL;
+	const char *model_name = NULL;
 	int ret;
 
 	if (new_id_ok(c, id))
 		return -EINVAL;
+	if (!strcmp(c->kind, "pcidev"))
+		model_name = kv_get(c, "model");
+	if (model_name && !(model = sim_model_find(m, model_name)))
+		return perr(c, "unknown device model '%s'", model_name);
 	parent = resolve_parent(c, false);
 	if (!parent)
 		return -EINVAL;
@@ -713,6 +754,11 @@ static int parse_endpoint(struct line_ctx *c, int kind_idx)
 	    (ret = get_uint(c, "vendor", 0, 0xffff, &vendor)) ||
 	    (ret = get_uint(c, "device", 0, 0xffff, &device)))
 		return ret;
+	if (model) {
+		n->fn->pdev.vendor = (u16)(vendor ? vendor : model->vendor);
+		n->fn->pdev.device = (u16)(device ? device : model->device);
+		return bind_model(c, n, model);
+	}
 	n->fn->pdev.vendor = (u16)vendor;
 	n->fn->pdev.device = (u16)device;
 

@@ -184,11 +184,17 @@ struct sim_machine *sim_machine_parse_opts(const char *text,
 	}
 	if (opts && opts->fail_nth)
 		sim_fail_nth_alloc(m, opts->fail_nth);
+	m->models = opts ? opts->models : NULL;
+	if (sim_models_check(m, err, errlen))
+		goto err_destroy;
 	if (sim_platform_parse(m, text, err, errlen))
 		goto err_destroy;
 	if (sim_machine_finalize(m, err, errlen))
 		goto err_destroy;
 	if (sim_kernel_boot(m, opts, err, errlen))
+		goto err_destroy;
+	/* the device models come up on a booted machine, as after a reset */
+	if (sim_models_realize(m, err, errlen))
 		goto err_destroy;
 	m->constructed = true;
 	/* Leak accounting counts what the layers hold beyond construction. */
@@ -216,6 +222,13 @@ struct sim_machine *sim_machine_parse(const char *text, char *err,
 
 struct sim_machine *sim_machine_load(const char *path, char *err,
 				     size_t errlen)
+{
+	return sim_machine_load_opts(path, NULL, err, errlen);
+}
+
+struct sim_machine *sim_machine_load_opts(const char *path,
+					  const struct sim_machine_opts *opts,
+					  char *err, size_t errlen)
 {
 	struct sim_machine *m;
 	char *text = NULL;
@@ -268,7 +281,7 @@ struct sim_machine *sim_machine_load(const char *path, char *err,
 		free(text);
 		return NULL;
 	}
-	m = sim_machine_parse(text, err, errlen);
+	m = sim_machine_parse_opts(text, opts, err, errlen);
 	free(text);
 	return m;
 }

@@ -695,6 +695,8 @@ static unsigned int group_domain_type(struct sim_machine *m,
 	}
 }
 
+static void iommu_clock_moved(struct sim_machine *m, void *data);
+
 /**
  * sim_iommu_init_machine - create units, groups and default domains
  *
@@ -709,6 +711,7 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 
 	if (!m->nr_iommus)
 		return 0;
+	sim_clock_set_hook(m, iommu_clock_moved, NULL);
 	ret = iommu_dma_observe(m);
 	if (ret)
 		goto err_nomem;
@@ -783,6 +786,7 @@ err_nomem:
 
 void sim_iommu_exit_machine(struct sim_machine *m)
 {
+	sim_clock_set_hook(m, NULL, NULL);
 	for (unsigned int i = 0; i < m->kernel->nr_iommu_units; i++)
 		sim_iommu_hw_set_root_table(m->kernel->iommu_units[i]->hw, 0);
 	iommu_dma_unobserve(m);
@@ -829,15 +833,9 @@ unsigned long sim_iommu_inval_commands(struct sim_machine *m)
 	return n;
 }
 
-u64 sim_clock_now(struct sim_machine *m)
+/* The machine clock moved (src/hw/timer.c): expired flush queues flush. */
+static void iommu_clock_moved(struct sim_machine *m, void *data)
 {
-	return atomic_load(&m->clock_ns);
-}
-
-void sim_clock_advance(struct sim_machine *m, u64 ns)
-{
-	atomic_fetch_add(&m->clock_ns, ns);
-	/* Expired flush-queue timers fire now. */
 	for (unsigned int i = 0; i < m->kernel->nr_groups; i++) {
 		/* the queue lives with the DMA API's (default) domain */
 		struct iommu_domain *d = m->kernel->groups[i]->default_domain;

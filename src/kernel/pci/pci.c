@@ -177,6 +177,11 @@ void pci_clear_master(struct pci_dev *dev)
 	cmd_update(dev, 0, PCI_COMMAND_MASTER);
 }
 
+int pci_enable_device(struct pci_dev *dev)
+{
+	return pci_enable_device_mem(dev);
+}
+
 int pci_enable_device_mem(struct pci_dev *dev)
 {
 	if (dev->current_state != PCI_D0)
