@@ -530,8 +530,6 @@ struct sim_timer_base {
 	u64 seq;
 	struct sim_timer *running;	/* whose callback runs now */
 	_Atomic uintptr_t advancer;	/* thread moving the clock, 0 none */
-	void (*clock_hook)(struct sim_machine *m, void *data);
-	void *clock_hook_data;
 };
 
 /* The calling thread stops naming @m as its current machine (hw/current.c). */
@@ -539,10 +537,6 @@ void sim_current_forget(struct sim_machine *m);
 
 void sim_timers_init(struct sim_machine *m);
 void sim_timers_fini(struct sim_machine *m);
-/* Register (@fn NULL: remove) the one clock hook; run after every move. */
-void sim_clock_set_hook(struct sim_machine *m,
-			void (*fn)(struct sim_machine *m, void *data),
-			void *data);
 
 struct sim_machine {
 	char name[64];

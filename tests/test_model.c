@@ -675,8 +675,12 @@ static void test_timer_cancel_waits(void **state)
 	sim_machine_destroy(w.m);
 }
 
-/* The lazy IOMMU's flush queue still hears the clock. */
-static void test_timer_fq_hook(void **state)
+/*
+ * The lazy IOMMU's flush queue is a machine timer: armed at the first
+ * unmap for the timeout, it fires when the clock gets there (and not
+ * before), or when a program runs the next timer.
+ */
+static void test_timer_fq_flush(void **state)
 {
 	struct sim_machine *m = machine_from(
 		"machine ram=256M ram-below-4g=128M\nswiotlb size=4M\n"
@@ -696,10 +700,29 @@ static void test_timer_fq_hook(void **state)
 	assert_int_equal(sim_iommu_fq_stats(dev, &flushes, &queued, &wo, &wn,
 					    &stale), 0);
 	assert_int_equal(queued, 1);
-	sim_clock_advance(m, 1000000);
+	assert_int_equal(flushes, 0);
+	sim_clock_advance(m, 999999);
+	assert_int_equal(sim_iommu_fq_stats(dev, &flushes, &queued, &wo, &wn,
+					    &stale), 0);
+	assert_int_equal(queued, 1);
+	sim_clock_advance(m, 1);
 	assert_int_equal(sim_iommu_fq_stats(dev, &flushes, &queued, &wo, &wn,
 					    &stale), 0);
 	assert_int_equal(queued, 0);
+	assert_int_equal(flushes, 1);
+	/* again, the timer re-armed by the next unmap; waited out by
+	 * running the next timer */
+	a = dma_map_page(dev, pg, 0, PAGE_SIZE, DMA_TO_DEVICE);
+	assert_false(dma_mapping_error(dev, a));
+	dma_unmap_page(dev, a, PAGE_SIZE, DMA_TO_DEVICE);
+	assert_true(sim_clock_run_next(m));
+	assert_int_equal(sim_clock_now(m), 2000000);
+	assert_int_equal(sim_iommu_fq_stats(dev, &flushes, &queued, &wo, &wn,
+					    &stale), 0);
+	assert_int_equal(queued, 0);
+	assert_int_equal(flushes, 2);
+	/* nothing queued: no timer left */
+	assert_false(sim_clock_run_next(m));
 	sim_free_pages(m, pg, 0);
 	sim_machine_destroy(m);
 }
@@ -1754,7 +1777,7 @@ int main(void)
 		cmocka_unit_test(test_timer_self_cancel_no_advance),
 		cmocka_unit_test(test_timer_concurrency),
 		cmocka_unit_test(test_timer_cancel_waits),
-		cmocka_unit_test(test_timer_fq_hook),
+		cmocka_unit_test(test_timer_fq_flush),
 		cmocka_unit_test_setup_teardown(test_model_identity, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_model_bar_handlers, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_model_config_hooks, fx_setup, fx_teardown),

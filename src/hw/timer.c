@@ -7,10 +7,9 @@
  * arming order, so that a run is the same every time. Moving the clock
  * takes the timers that are due off the list one at a time and runs each
  * callback with the timer lock dropped, the clock reading the timer's
- * expiry meanwhile; one thread moves the clock at a time. A kernel layer
- * that needs to see the clock move (the IOMMU's lazy flush queues) hooks
- * in with sim_clock_set_hook(): hardware code calls nothing above it by
- * name.
+ * expiry meanwhile; one thread moves the clock at a time. The kernel's
+ * timers (the IOMMU's lazy flush queues) are machine timers like a
+ * model's: hardware code calls nothing above it by name.
  */
 #include <string.h>
 #include "../internal.h"
@@ -37,16 +36,6 @@ void sim_timers_fini(struct sim_machine *m)
 	pthread_mutex_destroy(&tb->advance);
 	pthread_cond_destroy(&tb->idle);
 	pthread_mutex_destroy(&tb->lock);
-}
-
-void sim_clock_set_hook(struct sim_machine *m,
-			void (*fn)(struct sim_machine *m, void *data),
-			void *data)
-{
-	pthread_mutex_lock(&m->timers.advance);
-	m->timers.clock_hook = fn;
-	m->timers.clock_hook_data = fn ? data : NULL;
-	pthread_mutex_unlock(&m->timers.advance);
 }
 
 void sim_timer_init(struct sim_machine *m, struct sim_timer *t, sim_timer_fn fn,
@@ -218,8 +207,6 @@ static void clock_run_until(struct sim_machine *m, u64 target)
 	if (target > atomic_load(&m->clock_ns))
 		atomic_store(&m->clock_ns, target);
 	pthread_mutex_unlock(&tb->lock);
-	if (tb->clock_hook)
-		tb->clock_hook(m, tb->clock_hook_data);
 }
 
 /* A callback moving the clock would run timers inside a timer. */

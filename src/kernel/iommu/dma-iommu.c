@@ -85,6 +85,8 @@ static bool iova_unaligned(struct iommu_dma_cookie *c, phys_addr_t phys,
 /* Cookie: the IOVA space and the flush queue                               */
 /* ------------------------------------------------------------------------ */
 
+static void fq_timer_fn(struct sim_timer *t, void *data);
+
 /**
  * iommu_dma_init_domain - give a DMA domain its IOVA space (once per domain)
  *
@@ -127,6 +129,7 @@ int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev)
 		if (!c->fq_ring)
 			goto err_free;
 		c->fq = true;
+		sim_timer_init(m, &c->fq_timer, fq_timer_fn, domain);
 	}
 	sim_spin_lock_init(&c->fq_lock);
 	domain->iova_cookie = c;
@@ -145,6 +148,8 @@ void iommu_dma_put_cookie(struct iommu_domain *domain)
 
 	if (!domain->iova_cookie)
 		return;
+	if (c->fq)
+		sim_timer_cancel(&c->fq_timer);
 	sim_kfree(sd->iommu->m, c->fq_ring);
 	iova_domain_destroy(c->iovad);
 	domain->iova_cookie = NULL;
@@ -180,17 +185,39 @@ int iommu_dma_fq_flush(struct iommu_domain *domain)
 	return 0;
 }
 
-/* The flush-queue timer: fires when the oldest entry has waited too long. */
-void iommu_dma_fq_timer(struct iommu_domain *domain)
+/*
+ * Arm the flush-queue timer for the oldest entry, unless it is armed.
+ * fq_lock held (the timer's own lock nests inside it).
+ */
+static void fq_timer_arm(struct sim_domain *sd)
 {
+	struct iommu_dma_cookie *c = &sd->cookie;
+
+	if (c->fq_timer_armed || !c->fq_count)
+		return;
+	c->fq_timer_armed = true;
+	sim_timer_arm(sd->iommu->m, &c->fq_timer,
+		      c->fq_ring[c->fq_head].queued_ns + sd->iommu->fq_timeout_ns);
+}
+
+/*
+ * The flush-queue timer (a machine timer, on the thread that moves the
+ * clock): flush once the oldest entry has waited the timeout, and wait
+ * for the next oldest if entries remain.
+ */
+static void fq_timer_fn(struct sim_timer *t, void *data)
+{
+	struct iommu_domain *domain = data;
 	struct sim_domain *sd = to_sim_domain(domain);
 	struct iommu_dma_cookie *c = &sd->cookie;
-	u64 now = atomic_load(&sd->iommu->m->clock_ns);
+	u64 now = sim_clock_now(sd->iommu->m);
 
 	sim_spin_lock(&c->fq_lock);
+	c->fq_timer_armed = false;
 	if (c->fq_count &&
 	    now - c->fq_ring[c->fq_head].queued_ns >= sd->iommu->fq_timeout_ns)
 		fq_flush_locked(domain);
+	fq_timer_arm(sd);
 	sim_spin_unlock(&c->fq_lock);
 }
 
@@ -215,6 +242,7 @@ void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
 	e->queued_op = atomic_load(&c->ops);
 	e->dev = dev;
 	c->fq_count++;
+	fq_timer_arm(sd);
 	sim_spin_unlock(&c->fq_lock);
 }
 

@@ -98,6 +98,13 @@ struct iommu_dma_cookie {
 	unsigned int fq_head, fq_count, fq_size;
 	_Atomic u64 ops;		/* map/unmap operations, for windows */
 	_Atomic unsigned long fq_flushes;
+	/*
+	 * Fires when the oldest entry has waited fq_timeout_ns (the kernel's
+	 * fq_timer); @fq_timer_armed, under fq_lock, keeps the unmap path
+	 * from arming it again while it is pending.
+	 */
+	struct sim_timer fq_timer;
+	bool fq_timer_armed;
 	u64 max_window_ops, max_window_ns;	/* longest stale window seen */
 	unsigned long stale_hits;
 };
@@ -135,7 +142,6 @@ void iommu_iotlb_sync_range(struct iommu_domain *domain, unsigned long iova,
 			    size_t size);
 void iommu_flush_iotlb_all(struct iommu_domain *domain);
 int iommu_dma_fq_flush(struct iommu_domain *domain);
-void iommu_dma_fq_timer(struct iommu_domain *domain);
 /* Translation by the hardware for a device access; -EFAULT on a fault. */
 int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 			phys_addr_t *phys, bool *translated,

@@ -695,7 +695,6 @@ static unsigned int group_domain_type(struct sim_machine *m,
 	}
 }
 
-static void iommu_clock_moved(struct sim_machine *m, void *data);
 
 /**
  * sim_iommu_init_machine - create units, groups and default domains
@@ -711,7 +710,6 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 
 	if (!m->nr_iommus)
 		return 0;
-	sim_clock_set_hook(m, iommu_clock_moved, NULL);
 	ret = iommu_dma_observe(m);
 	if (ret)
 		goto err_nomem;
@@ -786,7 +784,6 @@ err_nomem:
 
 void sim_iommu_exit_machine(struct sim_machine *m)
 {
-	sim_clock_set_hook(m, NULL, NULL);
 	for (unsigned int i = 0; i < m->kernel->nr_iommu_units; i++)
 		sim_iommu_hw_set_root_table(m->kernel->iommu_units[i]->hw, 0);
 	iommu_dma_unobserve(m);
@@ -831,18 +828,6 @@ unsigned long sim_iommu_inval_commands(struct sim_machine *m)
 	for (unsigned int i = 0; i < m->kernel->nr_iommu_units; i++)
 		n += atomic_load(&m->kernel->iommu_units[i]->hw->q.cmds);
 	return n;
-}
-
-/* The machine clock moved (src/hw/timer.c): expired flush queues flush. */
-static void iommu_clock_moved(struct sim_machine *m, void *data)
-{
-	for (unsigned int i = 0; i < m->kernel->nr_groups; i++) {
-		/* the queue lives with the DMA API's (default) domain */
-		struct iommu_domain *d = m->kernel->groups[i]->default_domain;
-
-		if (d && to_sim_domain(d)->cookie.fq)
-			iommu_dma_fq_timer(d);
-	}
 }
 
 unsigned long sim_iommu_granule(struct device *dev)
