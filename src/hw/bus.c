@@ -3,7 +3,7 @@
  * The bus observer list (see bus.h): fixed once the machine has booted, so
  * sim_bus_offer() walks it with no lock on every TLP.
  */
-#include "internal.h"
+#include "hw/machine.h"
 
 int sim_bus_observer_add(struct sim_machine *m, struct sim_bus_observer *o)
 {

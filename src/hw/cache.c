@@ -23,7 +23,7 @@
  * of this is a no-op.
  */
 #include <string.h>
-#include "internal.h"
+#include "hw/machine.h"
 
 #define LINE	L1_CACHE_BYTES
 

@@ -5,7 +5,7 @@
  * number is per machine). The one per-thread state of dmastack besides the
  * per-thread indices (SPEC: the kernel's `current`).
  */
-#include "../internal.h"
+#include "hw/machine.h"
 
 static _Thread_local struct sim_machine *current_machine;
 

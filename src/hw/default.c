@@ -7,7 +7,7 @@
  * non-coherent, 32-bit DMA engine (think Thunderbolt) on a third port.
  * The same text is examples/default.platform.
  */
-#include "internal.h"
+#include "hw/machine.h"
 
 static const char default_platform[] =
 	"# dmastack default platform: an x86 server\n"

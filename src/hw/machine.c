@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "internal.h"
+#include "hw/machine.h"
 
 /* ------------------------------------------------------------------------ */
 /* Allocation with fault injection                                          */

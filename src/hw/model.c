@@ -15,7 +15,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../internal.h"
+#include "hw/machine.h"
 
 /* Models every machine knows. None yet: dmastack's own are kinds. */
 static const struct sim_model *const builtin_models[] = {

@@ -18,7 +18,7 @@
  * remapping is not modelled) and needs bus mastering, as hardware does.
  */
 #include <string.h>
-#include "../internal.h"
+#include "hw/machine.h"
 
 /* Capability placement: after PM (0x40), PCIe (0x50..0x8b), AF (0x90). */
 #define CAP_MSI		0xa0

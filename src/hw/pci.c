@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "internal.h"
+#include "hw/machine.h"
 
 #define CAP_PM		0x40
 #define CAP_EXP		0x50

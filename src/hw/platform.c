@@ -8,7 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "hw/machine.h"
 
 #define MAX_KV		24
 #define MAX_LINE	1024

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "internal.h"
+#include "hw/machine.h"
 
 static void *sim_map_sparse(u64 size)
 {

@@ -25,7 +25,7 @@
  * decode.
  */
 #include <string.h>
-#include "internal.h"
+#include "hw/machine.h"
 
 static u16 cmd_of(struct sim_pci_fn *fn)
 {

@@ -22,7 +22,7 @@
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "internal.h"
+#include "hw/machine.h"
 
 static void sim_thread_exit(void *arg)
 {

@@ -12,7 +12,7 @@
  * model's: hardware code calls nothing above it by name.
  */
 #include <string.h>
-#include "../internal.h"
+#include "hw/machine.h"
 
 void sim_timers_init(struct sim_machine *m)
 {

@@ -4,7 +4,7 @@
  * (include/dmastack/sim-topology.h).
  */
 #include <errno.h>
-#include "internal.h"
+#include "hw/machine.h"
 
 void sim_machine_get_info(struct sim_machine *m, struct sim_machine_info *info)
 {

@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "internal.h"
+#include "hw/machine.h"
 
 #define NVME_VS_1_4		0x00010400
 #define NVME_MAX_QUEUES		64

@@ -5,7 +5,7 @@
  * them on the IOTLB; a sync writes its status word to RAM.
  */
 #include <string.h>
-#include "internal.h"
+#include "hw/machine.h"
 #include "unit.h"
 #include "queue.h"
 

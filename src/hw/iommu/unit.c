@@ -20,7 +20,7 @@
  */
 #include <string.h>
 #include <stdlib.h>
-#include "internal.h"
+#include "hw/machine.h"
 #include "unit.h"
 
 #define TLB_TAG(did, pfn) ((((u64)(did) + 1) << 48) | ((pfn) & ((1ULL << 48) - 1)))

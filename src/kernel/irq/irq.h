@@ -6,7 +6,7 @@
 #ifndef _DMASTACK_KERNEL_IRQ_H
 #define _DMASTACK_KERNEL_IRQ_H
 
-#include "../../internal.h"
+#include "internal.h"
 
 /* Linux irq numbers of a machine; MSI ones start above the legacy 0-23. */
 #define SIM_NR_IRQS		1024

@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine (the hardware layer): RAM and CPU caches, the PCIe tree and
+ * its config space, BARs, device models and MSI, timers, threads, the IOMMU
+ * units, and struct sim_machine itself. Nothing here names the kernel's
+ * state: it hangs off the machine as an opaque struct sim_kernel. Files of
+ * src/hw/ include this and lib/lib.h only. Not installed.
+ */
+#ifndef _DMASTACK_HW_MACHINE_H
+#define _DMASTACK_HW_MACHINE_H
+
+#include "lib/lib.h"
+#include "hw/bus.h"
+#include "hw/iommu/unit.h"
+
+struct sim_kernel;
+
+/* ---------------------------------------------------------------- RAM --- */
+
+/* Largest machine: keeps the section table of a hostile platform small. */
+#define SIM_RAM_MAX		(16ULL << 40)
+
+/*
+ * A contiguous range of RAM. The CPU view (what loads and stores see, the
+ * cache) and, on machines with non-coherent DMA, the memory view (what DRAM
+ * holds) and the last synchronised contents (to tell dirty lines) are
+ * separate sparse host mappings.
+ */
+struct sim_ram_region {
+	struct sim_machine *m;
+	phys_addr_t base;
+	u64 size;
+	u8 *cpu;
+	u8 *mem;		/* NULL on fully coherent machines */
+	u8 *sync;
+	u8 *shared;		/* confidential guest: a bit per shared page */
+};
+
+#define SIM_MAX_RAM_REGIONS	4
+
+struct sim_ram {
+	struct sim_ram_region regions[SIM_MAX_RAM_REGIONS];
+	unsigned int nr_regions;
+	u64 total;
+	bool views;			/* mem/sync views exist */
+};
+
+int sim_ram_init(struct sim_machine *m, u64 below_4g, u64 above_4g);
+void sim_ram_fini(struct sim_machine *m);
+struct sim_ram_region *sim_ram_region_of(struct sim_machine *m,
+					 phys_addr_t phys, size_t len);
+bool sim_phys_is_ram(struct sim_machine *m, phys_addr_t phys, size_t len);
+/* Pages a confidential guest shares with the host (hardware page state). */
+void sim_ram_set_shared(struct sim_machine *m, phys_addr_t phys, u64 len,
+			bool shared);
+bool sim_ram_is_shared(struct sim_machine *m, phys_addr_t phys);
+
+/* --------------------------------------------------------- coherence --- */
+void sim_cache_clean(struct sim_machine *m, phys_addr_t phys, size_t size);
+void sim_cache_inval(struct sim_machine *m, phys_addr_t phys, size_t size);
+void sim_cache_flush(struct sim_machine *m, phys_addr_t phys, size_t size);
+bool sim_cache_has_dirty(struct sim_machine *m, phys_addr_t phys, size_t len);
+/* The uncached alias of RAM (what dma_alloc_coherent returns for a
+ * non-coherent device): writes land in memory directly. */
+void *sim_phys_to_uncached(struct sim_machine *m, phys_addr_t phys);
+/* Device-side RAM access: snooping (coherent) or not. */
+void sim_ram_dev_read(struct sim_machine *m, phys_addr_t phys, void *buf,
+		      size_t len, bool coherent);
+void sim_ram_dev_write(struct sim_machine *m, phys_addr_t phys,
+		       const void *buf, size_t len, bool coherent);
+/* CPU copy between two RAM ranges through the cache (memcpy on views). */
+void sim_ram_cpu_copy(struct sim_machine *m, phys_addr_t dst, phys_addr_t src,
+		      size_t len);
+
+/* ---------------------------------------------------------------- PCI --- */
+
+struct sim_bar;
+
+/*
+ * Register behaviour of a BAR owned by a device model (an NVMe controller's
+ * BAR0): CPU MMIO through sim_mmio_read/write() calls these instead of
+ * copying to or from the BAR's backing store, after the decode checks and
+ * with no machine lock held, so a handler may perform device DMA. @off is
+ * the offset in the BAR; the access never crosses its end. Return 0 or
+ * -errno (passed back to the CPU access). Device DMA to the BAR (a peer's)
+ * still reaches the backing store.
+ */
+struct sim_bar_ops {
+	int (*read)(struct sim_bar *bar, u64 off, void *buf, size_t len);
+	int (*write)(struct sim_bar *bar, u64 off, const void *buf, size_t len);
+};
+
+struct sim_bar {
+	int index;
+	u64 size;
+	bool is64;
+	bool prefetch;
+	phys_addr_t cpu_start;
+	u8 *backing;		/* host mapping of the BAR's contents */
+	const char *role;	/* "regs", "cmb", "vram", ... */
+	const struct sim_bar_ops *ops;	/* NULL: plain memory */
+	void *ops_data;		/* the model's, for @ops */
+};
+
+/*
+ * sim_bar_set_ops - let a device model own BAR @bar's register behaviour
+ * (see struct sim_bar_ops); @ops NULL gives the BAR back to plain memory.
+ * Set before the model's function is used from other threads. 0, -EINVAL
+ * (no such memory BAR), -EBUSY (another model owns it).
+ */
+int sim_bar_set_ops(struct pci_dev *pdev, int bar, const struct sim_bar_ops *ops,
+		    void *data);
+
+/*
+ * A device model attached to a PCI function: @release frees @data when the
+ * function goes away (machine teardown), before the BARs are unmapped.
+ */
+struct sim_pci_model {
+	void *data;
+	void (*release)(struct sim_machine *m, void *data);
+};
+
+struct sim_window {
+	phys_addr_t cpu_start;
+	u64 size;
+	u64 offset;		/* CPU address minus bus address */
+	phys_addr_t next;	/* allocation cursor */
+	bool is64;
+};
+
+struct sim_node;
+
+struct sim_pci_fn {
+	struct pci_dev pdev;
+	struct sim_node *node;
+	u8 config[4096];
+	u16 cfg_write_mask_cmd;
+	u8 pm_cap, exp_cap, af_cap;
+	u16 acs_cap;
+	struct sim_bar bars[PCI_STD_NUM_BARS];
+	pci_power_t d_state;		/* PMCSR power state (D0, D3hot) */
+	bool in_reset;
+	unsigned long flr_count;
+	sim_pci_notifier_fn notify;
+	void *notify_data;
+	unsigned long events;
+	struct pci_p2pdma *p2pdma;	/* src/kernel/pci/p2pdma.c, NULL until init */
+	struct sim_pci_model model;	/* device model, if one is attached */
+	struct sim_model_dev *mdev;	/* model bound by platform text */
+};
+
+/* ------------------------------------------ device models and MSI --- */
+
+/*
+ * A function's MSI capability (src/hw/msi.c): its registers live in config
+ * space at @cap; @lock serialises the function's raises and the driver's
+ * writes of them (config space has no lock of its own). What a raise needs
+ * of the rest of the function is mirrored here by the config hooks
+ * (@master, @d0), and the pending bits live here (config reads see them
+ * through sim_msi_cfg_read()), so a raise touches no config byte that the
+ * config-space code writes without this lock.
+ */
+struct sim_msi {
+	pthread_mutex_t lock;
+	bool master;		/* bus mastering on */
+	bool d0;		/* in D0 (not D3hot) */
+	u8 cap;			/* 0: no MSI */
+	unsigned int nvec;	/* vectors the function is capable of */
+	u32 pending;		/* MSI pending bits */
+	/* MSI-X: capability at @xcap, table and PBA in BAR @xbar */
+	u8 xcap;		/* 0: no MSI-X */
+	unsigned int xnvec;
+	int xbar;
+	u64 xtable, xpba;	/* their offsets in the BAR */
+	u32 *xentries;		/* 4 dwords per vector: addr lo/hi, data, ctrl */
+	u64 *xpending;		/* the PBA */
+};
+
+/* An instance of a model bound to a function (src/hw/model.c). */
+struct sim_model_dev {
+	struct sim_machine *m;
+	struct sim_pci_fn *fn;
+	const struct sim_model *model;
+	void *priv;
+	char **keys, **vals;	/* the model's keys of its platform line */
+	unsigned int nr_params;
+	bool realized;		/* init succeeded: exit is owed */
+	char error[160];
+	struct sim_msi msi;
+};
+
+/* Where the MSI address window is (the x86 interrupt address range). */
+#define SIM_MSI_ADDR_BASE	0xfee00000ULL
+#define SIM_MSI_ADDR_SIZE	0x100000ULL
+
+/*
+ * The machine's interrupt controller, registered by the kernel's IRQ layer:
+ * @deliver runs the handlers of the message (@addr, @data) synchronously;
+ * @release frees @data at machine teardown. Hardware calls them through
+ * these pointers only.
+ */
+struct sim_msi_controller {
+	void (*deliver)(struct sim_machine *m, u64 addr, u32 data, void *ctl);
+	void (*release)(struct sim_machine *m, void *ctl);
+};
+
+/* 0, -EEXIST (@ops is registered already), -EBUSY (another controller). */
+int sim_msi_set_controller(struct sim_machine *m,
+			   const struct sim_msi_controller *ops, void *data);
+/* The data registered with @ops, NULL if @ops is not the controller. */
+void *sim_msi_controller_data(struct sim_machine *m,
+			      const struct sim_msi_controller *ops);
+void sim_msi_fini(struct sim_machine *m);
+void sim_msi_install(struct sim_model_dev *md, unsigned int nvec);
+int sim_msix_install(struct sim_model_dev *md, unsigned int nvec, int bar,
+		     u64 offset);
+void sim_msix_free(struct sim_model_dev *md);
+/*
+ * CPU MMIO to a BAR of a model's function (src/hw/pci.c): 0 or -EIO
+ * when the MSI-X table or PBA took it, -ENOENT when it is not theirs.
+ */
+int sim_msix_mmio(struct sim_model_dev *md, int bar, u64 off, void *buf,
+		  size_t len, bool write);
+void sim_msi_reset(struct sim_model_dev *md);
+void sim_msi_set_state(struct sim_model_dev *md, bool master, bool d0);
+/* A config read of a model's function: the MSI pending bits overlaid. */
+void sim_msi_cfg_read(struct sim_model_dev *md, int where, int size,
+		      void *val);
+void sim_msi_cfg_write(struct sim_model_dev *md, const u8 *img, int where,
+		       int size);
+
+/* Models (src/hw/model.c): lookup and binding from the platform parser. */
+/* A number with an optional K/M/G/T suffix; 0, -EINVAL or -ERANGE. */
+int sim_parse_size(const char *s, u64 *out);
+int sim_models_check(struct sim_machine *m, char *err, size_t errlen);
+const struct sim_model *sim_model_find(struct sim_machine *m,
+				       const char *name);
+bool sim_model_has_param(const struct sim_model *model, const char *key);
+int sim_model_bind(struct sim_machine *m, struct sim_node *node,
+		   const struct sim_model *model, char **keys, char **vals,
+		   unsigned int nr);
+int sim_models_realize(struct sim_machine *m, char *err, size_t errlen);
+/* Config-space events of a model's function (src/hw/pci.c). */
+void sim_model_cfg_command(struct sim_model_dev *md, u16 old, u16 new_cmd);
+void sim_model_cfg_power(struct sim_model_dev *md, pci_power_t old,
+			 pci_power_t new_state);
+void sim_model_cfg_reset(struct sim_model_dev *md, enum sim_model_reset how);
+
+struct sim_hostbridge {
+	struct sim_window win32, win64;
+	bool p2p_allow;
+	u64 dma_offset;			/* cpu = dma + dma_offset for DRAM */
+	u64 dma_limit;			/* bus_dma_limit of devices below */
+	struct bus_dma_region dma_map[2];
+	u8 busnr;
+	u16 domain;
+	char iommu_id[32];
+	struct sim_iommu_hw *iommu;	/* the unit translating for it, if any */
+};
+
+struct sim_node {
+	enum sim_node_kind kind;
+	char id[48];
+	char kindname[16];		/* platform kind: nvme, gpu, ... */
+	int line;			/* platform text line */
+	struct sim_node *parent;
+	struct sim_node *first_child, *next_sibling;
+	struct sim_node *hb;		/* owning host bridge */
+	unsigned int depth;
+	u16 acs_ctrl;			/* downstream ports and root ports */
+	u8 secondary_bus;
+	struct sim_hostbridge *hostbridge;	/* HOSTBRIDGE only */
+	struct sim_pci_fn *fn;		/* every PCI function */
+	/* endpoint properties */
+	unsigned int dma_bits;
+	bool coherent;
+	bool untrusted;
+	bool flr;
+	unsigned int dsp_count;		/* SWITCH_UP: downstream ports made */
+};
+
+/* Per-device machine state (dev->sim_state). */
+struct sim_dev_state {
+	struct sim_node *node;
+	struct sim_machine *m;
+	const char *id;
+	struct device_dma_parameters parms;
+	struct iommu_group *group;	/* NULL without a translating IOMMU */
+	/* Per device so that devices used from different CPUs do not share
+	 * a cache line; sim_dma_stats_get() sums them. */
+	_Alignas(64) struct {
+		_Atomic unsigned long maps, unmaps, map_errors, syncs;
+	} stats;
+	char pad[64];		/* the next allocation starts on another line */
+};
+
+/* ------------------------------------------------------------ machine --- */
+struct dma_debug;
+struct io_tlb_mem;
+
+struct sim_stats {
+	_Atomic unsigned long maps, unmaps, map_errors, syncs, cache_ops;
+	_Atomic unsigned long bounced_maps, swiotlb_full, coherent_allocs;
+	_Atomic unsigned long long bounced_bytes, dev_bytes;
+	_Atomic unsigned long dev_reads, dev_writes, p2p_accesses;
+	_Atomic unsigned long dma_access_errors;
+};
+
+struct sim_iommu_cfg {
+	char id[32];
+	char format[16];
+	char mode[16];
+	u64 granule;
+	unsigned int iotlb_entries;	/* power of two */
+	unsigned int fq_size;		/* lazy flush queue entries */
+	u64 fq_timeout_ns;
+	unsigned long guard_pfns;	/* IOVA guard granules */
+	int line;
+};
+
+struct sim_iommu;
+struct iommu_group;
+
+/* ------------------------------------------------------------ threads --- */
+
+/* Threads of one machine that get a per-thread index (the per-CPU analogue). */
+#define SIM_MAX_THREADS		128
+
+/* Direct-mapped hints from the thread pointer to the thread's index. */
+#define SIM_THREAD_HINTS	256
+
+struct sim_thread {
+	struct sim_machine *m;
+	int id;				/* 0..SIM_MAX_THREADS - 1, or -1 */
+	_Atomic uintptr_t tp;		/* holder's thread pointer, 0 if free */
+};
+
+struct sim_timer_base {
+	pthread_mutex_t lock;
+	pthread_cond_t idle;		/* signalled when @running ends */
+	pthread_mutex_t advance;
+	struct sim_timer *head, *tail;	/* sorted by (expires, seq) */
+	u64 seq;
+	struct sim_timer *running;	/* whose callback runs now */
+	_Atomic uintptr_t advancer;	/* thread moving the clock, 0 none */
+};
+
+/* The calling thread stops naming @m as its current machine (hw/current.c). */
+void sim_current_forget(struct sim_machine *m);
+
+void sim_timers_init(struct sim_machine *m);
+void sim_timers_fini(struct sim_machine *m);
+
+struct sim_machine {
+	char name[64];
+	char arch[16];
+	bool coherent;			/* default for devices */
+	unsigned int ncpus;
+	unsigned int phys_bits;
+	bool confidential;		/* swiotlb force=yes */
+
+	struct sim_ram ram;
+	u64 ram_below_4g, ram_above_4g;
+
+	/* swiotlb */
+	u64 swiotlb_size;
+	unsigned int swiotlb_areas;
+	bool swiotlb_force;
+
+	/* topology */
+	pthread_mutex_t topo_lock;
+	struct sim_node **nodes;
+	unsigned int nr_nodes, cap_nodes;
+	struct device **devices;	/* endpoints, in platform order */
+	unsigned int nr_devices;
+	struct sim_iommu_cfg iommus[8];
+	unsigned int nr_iommus;
+	struct sim_iommu_hw **iommu_hw;	/* the units (src/hw/iommu/unit.c) */
+	unsigned int nr_iommu_hw;
+	_Atomic u64 clock_ns;		/* machine time (src/hw/timer.c) */
+	struct sim_timer_base timers;
+
+	/* device models the program registered (sim_machine_opts) */
+	const struct sim_model *const *models;
+	/* the interrupt controller (src/hw/msi.c) */
+	sim_spinlock_t msi_ctl_lock;
+	const struct sim_msi_controller *msi_ctl;
+	void *msi_ctl_data;
+	_Atomic unsigned long msi_lost;	/* sent with no controller */
+
+	/* fault injection */
+	_Atomic unsigned long alloc_count;
+	_Atomic unsigned long fail_at;	/* absolute count that fails, 0 none */
+	_Atomic bool fail_triggered;
+	_Atomic long alloc_live;
+	bool constructed;
+
+	struct sim_report_log log;
+	struct sim_stats stats;
+	char text_name[64];
+
+
+	/* the bus observers (src/hw/bus.c) */
+	struct sim_bus bus;
+	/* the kernel running on it */
+	struct sim_kernel *kernel;
+
+	/* threads (thread.c) */
+	pthread_key_t thread_key;
+	bool thread_key_ok;
+	bool membarrier;		/* visitor fence is membarrier(2) */
+	pthread_mutex_t thread_lock;
+	u64 thread_used[SIM_MAX_THREADS / 64];
+	struct sim_thread thread_none;
+	struct sim_thread threads[SIM_MAX_THREADS];
+	struct sim_thread *_Atomic thread_hint[SIM_THREAD_HINTS];
+};
+
+void sim_threads_init(struct sim_machine *m);
+void sim_threads_fini(struct sim_machine *m);
+int sim_thread_id_slow(struct sim_machine *m);
+void sim_fence_visitor(struct sim_machine *m);
+void sim_threads_set_membarrier(struct sim_machine *m, bool on);
+
+/* The calling thread's identity while it lives: its TCB address. */
+static inline uintptr_t sim_thread_pointer(void)
+{
+#if defined(__has_builtin) && __has_builtin(__builtin_thread_pointer)
+	return (uintptr_t)__builtin_thread_pointer();
+#else
+	return (uintptr_t)pthread_self();
+#endif
+}
+
+static inline unsigned int sim_thread_hint_slot(uintptr_t tp)
+{
+	return (unsigned int)(((u64)tp * 0x9e3779b97f4a7c15ULL) >> 56) &
+	       (SIM_THREAD_HINTS - 1);
+}
+
+/*
+ * sim_thread_id - the calling thread's index in @m, -1 if it has none
+ * (more than SIM_MAX_THREADS threads use the machine at once). Stable
+ * until the thread exits. The common case is a hint-table hit keyed by
+ * the thread pointer (two loads, no call); a miss asks the pthread key.
+ */
+static inline int sim_thread_id(struct sim_machine *m)
+{
+	uintptr_t tp = sim_thread_pointer();
+	struct sim_thread *t;
+
+	t = atomic_load_explicit(&m->thread_hint[sim_thread_hint_slot(tp)],
+				 memory_order_relaxed);
+	if (likely(t) && likely(atomic_load_explicit(&t->tp,
+						     memory_order_relaxed) == tp))
+		return t->id;
+	return sim_thread_id_slow(m);
+}
+
+/*
+ * sim_fence_owner - the light side of the handshake (see thread.c): a
+ * compiler barrier when visitors use membarrier, else a full fence.
+ */
+static inline void sim_fence_owner(struct sim_machine *m)
+{
+	if (likely(m->membarrier))
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Machine construction pieces. */
+struct sim_machine *sim_machine_alloc(void);
+int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
+		       size_t errlen);
+int sim_machine_finalize(struct sim_machine *m, char *err, size_t errlen);
+void sim_hw_destroy(struct sim_machine *m);
+
+void sim_topology_fini(struct sim_machine *m);
+int sim_pci_assign(struct sim_machine *m, char *err, size_t errlen);
+struct sim_node *sim_node_new(struct sim_machine *m, enum sim_node_kind kind,
+			      const char *id, struct sim_node *parent);
+struct sim_node *sim_node_of_dev(struct device *dev);
+
+/* The hardware function behind a PCI function's struct device. */
+static inline struct sim_pci_fn *sim_fn_of_dev(struct device *dev)
+{
+	return container_of(dev, struct pci_dev, dev)->sim;
+}
+struct sim_bar *sim_bar_find(struct sim_machine *m, phys_addr_t cpu,
+			     size_t len, struct sim_node **owner);
+bool sim_bar_decodes(struct sim_node *node);
+u64 sim_bar_bus_addr(const struct sim_node *owner, const struct sim_bar *bar);
+int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node);
+/* Configuration requests and the bridge's bus reset (src/hw/pci.c). */
+int sim_pci_cfg_read(struct sim_pci_fn *fn, int where, int size, u32 *val);
+int sim_pci_cfg_write(struct sim_pci_fn *fn, int where, int size, u32 val);
+pci_power_t sim_pci_fn_power(const struct sim_pci_fn *fn);
+int sim_pci_secondary_bus_reset(struct sim_pci_fn *bridge);
+void sim_pci_fn_fini(struct sim_machine *m, struct sim_node *node);
+
+int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
+			phys_addr_t *phys, bool *translated,
+			struct sim_bus_txn *txn);
+
+#endif /* _DMASTACK_HW_MACHINE_H */

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel layer's shared state and declarations: struct sim_kernel (what
+ * hangs off a machine once it booted), the init table, and what the
+ * subsystems of src/kernel/ share across files (mm, swiotlb, dma-debug,
+ * trace, the IOMMU core, P2PDMA, dma-buf, VFIO, the revoked-MMIO
+ * registry). The kernel sees the hardware (hw/machine.h); the hardware
+ * never includes this. Not installed.
+ */
+#ifndef _DMASTACK_KERNEL_KERNEL_H
+#define _DMASTACK_KERNEL_KERNEL_H
+
+#include "hw/machine.h"
+
+/* Page allocator granule: a section is 4 MiB, the largest buddy block. */
+#define SECTION_SHIFT		22
+#define PAGES_PER_SECTION	(1UL << (SECTION_SHIFT - PAGE_SHIFT))
+#define MAX_PAGE_ORDER		10
+
+enum sim_zone { ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, MAX_NR_ZONES };
+
+
+struct page *sim_alloc_pages_zone(struct sim_machine *m, unsigned int order,
+				  phys_addr_t lo, phys_addr_t hi, bool top_down);
+struct page *sim_alloc_pages_gfp(struct sim_machine *m, gfp_t gfp,
+				 unsigned int order, u64 limit);
+
+/* The page allocator's (src/kernel/mm/page_alloc.c). */
+void sim_ram_reserve(struct sim_machine *m, phys_addr_t start, u64 size);
+int sim_mm_init_machine(struct sim_machine *m);
+void sim_mm_exit_machine(struct sim_machine *m);
+
+/* P2PDMA state of every function goes at shutdown (src/kernel/pci/p2pdma.c). */
+void pci_p2pdma_exit_machine(struct sim_machine *m);
+
+/* pfn_to_page() of P2PDMA (ZONE_DEVICE) memory, NULL if not (p2pdma.c). */
+struct page *sim_p2pdma_pfn_to_page(struct sim_machine *m, unsigned long pfn);
+/*
+ * MMIO that a dma-buf export covered and that its exporter revoked (VFIO):
+ * a device access there is reported with the export's name, whether or not
+ * the BAR still decodes. @revoked false forgets the range again (the export
+ * is restored, or a new one covers it). src/kernel/vfio/revoke.c.
+ */
+int sim_mmio_set_revoked(struct sim_machine *m, phys_addr_t cpu, u64 len,
+			 bool revoked, const char *who);
+
+/*
+ * Secondary bus reset below @bridge (src/hw/pci.c): every endpoint
+ * function below gets SIM_PCI_FLR_START, is reset (command register
+ * cleared, D0), then gets SIM_PCI_FLR_DONE. Used by VFIO's hot reset.
+ */
+int pci_bridge_secondary_bus_reset(struct pci_dev *bridge);
+
+/*
+ * VFIO (src/kernel/vfio/): what vfio_pci_core.c and vfio_pci_dmabuf.c share.
+ * User memory is @avail readable bytes at @uptr; copying more is -EFAULT.
+ */
+int vfio_copy_from_user(void *dst, const void *uptr, size_t n, size_t avail);
+void vfio_pci_memory_lock_write(struct vfio_pci_core_device *vdev);
+void vfio_pci_memory_unlock_write(struct vfio_pci_core_device *vdev);
+bool vfio_pci_memory_write_locked_by_me(struct vfio_pci_core_device *vdev);
+bool __vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
+int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
+				  u32 flags, const void *arg, size_t avail,
+				  size_t argsz);
+void vfio_pci_dma_buf_move(struct vfio_pci_core_device *vdev, bool revoked);
+void vfio_pci_dma_buf_cleanup(struct vfio_pci_core_device *vdev);
+
+/* dma-buf fds and buffers of a machine go with it (src/kernel/dma-buf/dma-buf.c). */
+void dma_buf_exit_machine(struct sim_machine *m);
+
+
+/* ------------------------------------------------------------- trace --- */
+struct sim_trace {
+	pthread_mutex_t lock;
+	FILE *f;
+	_Atomic unsigned long events;
+	u64 start_ns;
+};
+
+
+/*
+ * The kernel's state on a machine (m->kernel): made by sim_kernel_boot()
+ * before the init table runs, freed after the exits; NULL before boot.
+ */
+struct sim_kernel {
+	unsigned int nr_initcalls_done;	/* src/kernel/init.c */
+	struct sim_mm *mm;		/* memmap and page allocator */
+	struct io_tlb_mem *swiotlb;	/* the default swiotlb pool */
+	bool swiotlb_present;
+	/* IOMMU drivers' units, groups (src/kernel/iommu/iommu.c) */
+	struct sim_iommu **iommu_units;
+	unsigned int nr_iommu_units;
+	struct iommu_group **groups;
+	unsigned int nr_groups;
+	struct sim_bus_observer iommu_dma_obs;	/* IOTLB hits (dma-iommu.c) */
+	struct sim_trace trace;
+	struct dma_debug *debug;
+	_Atomic bool dma_debug_on;	/* mirrors debug->enabled, read inline */
+	struct sim_dmabuf_state *dmabuf;	/* fd table, live buffers */
+	struct mmio_revoke *revoke;	/* src/kernel/vfio/revoke.c */
+};
+
+/*
+ * Machine timers (src/hw/timer.c). @lock guards the list and @running;
+ * @advance serialises clock moves (held while callbacks run, @lock not).
+ * The clock hook is how a kernel layer hears that the clock moved (the
+ * IOMMU's lazy flush queues), registered by that layer: the hardware names
+ * no kernel function.
+ */
+
+/*
+ * The kernel on a machine (src/kernel/init.c): the init table runs in
+ * order once the hardware is finalized; shutdown unbinds the drivers, then
+ * runs the exits of what was initialised, in reverse.
+ */
+int sim_kernel_boot(struct sim_machine *m, const struct sim_machine_opts *o,
+		    char *err, size_t errlen);
+void sim_kernel_shutdown(struct sim_machine *m);
+
+/* IOMMU units, groups, default domains (src/kernel/iommu/iommu.c) */
+int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen);
+void sim_iommu_exit_machine(struct sim_machine *m);
+
+/*
+ * Bus observer groups of the kernel's checkers: dma-debug and the lazy-IOTLB
+ * window speak once per device access between them; the revoked-MMIO
+ * registry speaks on its own.
+ */
+#define SIM_BUS_GROUP_DMA_API	0
+#define SIM_BUS_GROUP_REVOKE	1
+
+/* The revoked-MMIO registry (src/kernel/vfio/revoke.c). */
+int mmio_revoke_init_machine(struct sim_machine *m);
+void mmio_revoke_exit_machine(struct sim_machine *m);
+unsigned int mmio_revoke_count(struct sim_machine *m);
+int mmio_revoke_range(struct sim_machine *m, unsigned int idx,
+		      phys_addr_t *start, phys_addr_t *end, char *who,
+		      size_t wholen);
+
+/* swiotlb pool lifetime */
+int swiotlb_init_machine(struct sim_machine *m);
+void swiotlb_exit_machine(struct sim_machine *m);
+bool sim_phys_is_swiotlb(struct sim_machine *m, phys_addr_t phys);
+int swiotlb_range(struct sim_machine *m, phys_addr_t *start, u64 *size);
+phys_addr_t __swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr,
+				     size_t mapping_size, size_t alloc_size,
+				     unsigned int alloc_align_mask,
+				     enum dma_data_direction dir,
+				     unsigned long attrs);
+void dma_setup_need_sync(struct device *dev);
+/* The IOMMU granule of @dev's DMA domain, 0 without one. */
+unsigned long sim_iommu_granule(struct device *dev);
+
+/* dma-debug */
+int dma_debug_init_machine(struct sim_machine *m, bool enabled);
+void dma_debug_exit_machine(struct sim_machine *m);
+
+/* Is dma-debug on? Read on every DMA API call, so inline and relaxed. */
+static inline bool dma_debug_on(struct sim_machine *m)
+{
+	return atomic_load_explicit(&m->kernel->dma_debug_on,
+				    memory_order_relaxed);
+}
+
+/* trace */
+void sim_trace_init(struct sim_machine *m);
+void sim_trace_fini(struct sim_machine *m);
+static inline bool sim_trace_on(struct sim_machine *m)
+{
+	return m->kernel->trace.f != NULL;
+}
+void sim_trace_emit(struct sim_machine *m, const char *event,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif /* _DMASTACK_KERNEL_KERNEL_H */

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every layer of libdmastack uses: the kernel's small helpers
+ * (ARRAY_SIZE, min/max, ALIGN, container_of), a short inline spinlock,
+ * allocation through the machine's fault-injection hook, and reports.
+ * Nothing here is installed.
+ */
+#ifndef _DMASTACK_LIB_LIB_H
+#define _DMASTACK_LIB_LIB_H
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <dmastack/dmastack.h>
+
+struct sim_machine;
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+/* Each argument evaluated once, as the kernel's min()/max(). */
+#define min(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+		     _a < _b ? _a : _b; })
+#define max(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+		     _a > _b ? _a : _b; })
+#define ALIGN(x, a)	(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+static inline u64 min_not_zero(u64 a, u64 b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+
+
+/* ---------------------------------------------------------- reports --- */
+struct sim_report_log {
+	pthread_mutex_t lock;
+	struct sim_report *items;
+	unsigned long nr, cap, dropped;
+	unsigned long by_kind[SIM_REPORT_INFO + 1];
+	FILE *echo;
+};
+
+#define SIM_REPORT_LOG_MAX	100000
+
+void sim_report(struct sim_machine *m, enum sim_report_kind kind,
+		struct device *dev, u64 addr, u64 len, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+void sim_vreport(struct sim_machine *m, enum sim_report_kind kind,
+		 struct device *dev, u64 addr, u64 len, const char *fmt,
+		 va_list ap);
+
+#define dev_warn(dev, fmt, ...) \
+	sim_report((dev)->sim, SIM_REPORT_WARN, (dev), 0, 0, fmt, ##__VA_ARGS__)
+/* WARN_ON_ONCE analogue: reported every time, counted as a warning. */
+#define SIM_WARN(m, dev, fmt, ...) \
+	sim_report((m), SIM_REPORT_WARN, (dev), 0, 0, fmt, ##__VA_ARGS__)
+/* BUG_ON analogue: the caller refuses the operation after reporting. */
+#define SIM_BUG(m, dev, fmt, ...) \
+	sim_report((m), SIM_REPORT_BUG, (dev), 0, 0, "kernel BUG: " fmt, \
+		   ##__VA_ARGS__)
+
+
+/*
+ * A short spinlock, inline: uncontended it is one exchange and one store
+ * (no call into libc). Spinners yield after a while, since a holder may
+ * be preempted on a machine with fewer CPUs than threads.
+ */
+typedef struct {
+	_Atomic int locked;
+} sim_spinlock_t;
+
+static inline void sim_spin_lock_init(sim_spinlock_t *l)
+{
+	atomic_init(&l->locked, 0);
+}
+
+static inline void sim_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+static inline void sim_spin_lock(sim_spinlock_t *l)
+{
+	unsigned int spins = 0;
+
+	while (atomic_exchange_explicit(&l->locked, 1, memory_order_acquire)) {
+		while (atomic_load_explicit(&l->locked, memory_order_relaxed)) {
+			if (++spins >= 256) {
+				sched_yield();
+				spins = 0;
+			} else {
+				sim_cpu_relax();
+			}
+		}
+	}
+}
+
+static inline void sim_spin_unlock(sim_spinlock_t *l)
+{
+	atomic_store_explicit(&l->locked, 0, memory_order_release);
+}
+
+
+/* Allocation through the fault-injection hook. */
+void *sim_kzalloc(struct sim_machine *m, size_t size);
+void *sim_kzalloc_aligned(struct sim_machine *m, size_t size, size_t align);
+void *sim_kmalloc(struct sim_machine *m, size_t size);
+void *sim_kcalloc(struct sim_machine *m, size_t n, size_t size);
+void sim_kfree(struct sim_machine *m, void *p);
+bool sim_should_fail_alloc(struct sim_machine *m);
+
+#endif /* _DMASTACK_LIB_LIB_H */
