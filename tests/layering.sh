@@ -7,9 +7,13 @@
 # defines. The hardware calls the kernel only through what the kernel
 # registered (bus observers, ops tables, timers).
 #
-# usage: layering.sh LIBDMASTACK.a
+# The hardware's sources include no kernel header either: lib/lib.h and
+# hw/ headers only, so a kernel declaration used there does not compile.
+#
+# usage: layering.sh LIBDMASTACK.a SRCDIR
 set -eu
 lib=$1
+srcdir=${2:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -36,5 +40,15 @@ if [ -n "$bad" ]; then
 		echo "  $s  (used by $who)" >&2
 	done
 	exit 1
+fi
+if [ -n "$srcdir" ]; then
+	inc=$(grep -nE '^#include "' "$srcdir"/hw/*.[ch] "$srcdir"/hw/*/*.[ch] \
+		"$srcdir"/models/*.[ch] 2>/dev/null |
+		grep -vE '#include "(lib/lib\.h|hw/[a-z/_-]+\.h|unit\.h|queue\.h|bus\.h)"' || true)
+	if [ -n "$inc" ]; then
+		echo "layering: hardware sources include headers outside lib/ and hw/:" >&2
+		echo "$inc" >&2
+		exit 1
+	fi
 fi
 echo "layering: $(grep -cE "$hw" "$tmp/all") hardware symbols, none of them a kernel symbol"
