@@ -20,6 +20,8 @@ shift 4
 cc=${*:-cc}
 nm=${NM:-nm}
 tmp=$(mktemp -d)
+# the compilers' messages in ASCII, as the patterns below read them
+export LC_ALL=C
 trap 'rm -rf "$tmp"' EXIT
 export LC_ALL=C		# plain quotes in the compiler's messages
 fail=0
@@ -80,8 +82,8 @@ fi
 if ! $cc -std=gnu11 -D_GNU_SOURCE -Werror=implicit-function-declaration \
 	-I"$inc" -c -o "$tmp/declared.o" "$tmp/declared.c" 2> "$tmp/cc.err"; then
 	echo "FAIL: listed names that <dmastack/dmastack.h> does not declare:" >&2
-	grep 'undeclared' "$tmp/cc.err" | grep -o "'[A-Za-z_][A-Za-z0-9_]*'" |
-		tr -d "'" | sort -u | sed 's/^/  /' >&2
+	sed -n "s/.*error: ['\"]\([A-Za-z_][A-Za-z0-9_]*\)['\"] undeclared.*/\1/p" \
+		"$tmp/cc.err" | sort -u | sed 's/^/  /' >&2
 	grep -q "undeclared" "$tmp/cc.err" || cat "$tmp/cc.err" >&2
 	fail=1
 fi
@@ -103,8 +105,9 @@ if [ -s "$tmp/internal" ]; then
 	$cc -ferror-limit=0 -E -x c /dev/null >/dev/null 2>&1 && nolimit=-ferror-limit=0
 	$cc -std=gnu11 -D_GNU_SOURCE $nolimit -I"$inc" -c \
 		-o "$tmp/internal.o" "$tmp/internal.c" 2> "$tmp/internal.err"
-	grep 'undeclared' "$tmp/internal.err" |
-		grep -o "'[A-Za-z_][A-Za-z0-9_]*'" | tr -d "'" | sort -u > "$tmp/undeclared"
+	# the name the error is about, not a "did you mean" suggestion
+	sed -n "s/.*error: ['\"]\([A-Za-z_][A-Za-z0-9_]*\)['\"] undeclared.*/\1/p" \
+		"$tmp/internal.err" | sort -u > "$tmp/undeclared"
 	declared=$(comm -23 "$tmp/internal" "$tmp/undeclared")
 	if [ -n "$declared" ]; then
 		echo "FAIL: declared by <dmastack/dmastack.h> but not in $(basename "$map"):" >&2
