@@ -1708,6 +1708,172 @@ static void test_model_table_errors(void **state)
 }
 
 /* Every allocation of a construction with models fails in turn. */
+/* ------------------------------------------------------------------------ */
+/* Models attached at run time to a function of the platform                */
+/* ------------------------------------------------------------------------ */
+
+struct att_state {
+	int inits, exits, writes;
+	int fail;		/* init returns this */
+};
+
+static int att_init(struct sim_model_dev *md)
+{
+	struct att_state *st = sim_model_priv(md);
+
+	st->inits++;
+	if (st->fail) {
+		sim_model_error(md, "refused");
+		return st->fail;
+	}
+	return 0;
+}
+
+static void att_exit(struct sim_model_dev *md)
+{
+	((struct att_state *)sim_model_priv(md))->exits++;
+}
+
+static int att_read(struct sim_model_dev *md, int bar, u64 off, void *buf,
+		    size_t len)
+{
+	memset(buf, 0x5a, len);
+	return 0;
+}
+
+static int att_write(struct sim_model_dev *md, int bar, u64 off,
+		     const void *buf, size_t len)
+{
+	((struct att_state *)sim_model_priv(md))->writes++;
+	return 0;
+}
+
+static const struct sim_model att = {
+	.name = "att",
+	.vendor = 0x1234,
+	.device = 0x0001,
+	.class = 0x088000,
+	.bars = { [0] = { .size = 8192, .flags = SIM_BAR_REGS } },
+	.init = att_init,
+	.exit = att_exit,
+	.bar_read = att_read,
+	.bar_write = att_write,
+};
+
+#define ATT_PLATFORM \
+	"machine ram=256M ram-below-4g=128M\nswiotlb size=4M\n" \
+	"hostbridge id=hb0\nrootport id=rp0 bus=hb0\n" \
+	"pcidev id=host bus=rp0 bar0=64K\n" \
+	"rootport id=rp1 bus=hb0\npcidev id=small bus=rp1 bar0=4K\n" \
+	"rootport id=rp2 bus=hb0\npcidev id=none bus=rp2\n"
+
+static void test_model_attach(void **state)
+{
+	struct sim_machine *m = machine_from(ATT_PLATFORM);
+	struct device *dev = dev_of(m, "host");
+	struct pci_dev *pdev = to_pci_dev(dev);
+	struct att_state st = { .fail = -EIO }, other = { 0 };
+	struct sim_model bad = att;
+	phys_addr_t bar0 = pci_resource_start(pdev, 0);
+	const char *driver = dev_driver_string(dev);
+	u8 b = 0;
+	u32 v = 0;
+
+	/* bad arguments, bad functions, bad models: -EINVAL */
+	assert_int_equal(sim_model_attach(NULL, &att, &st), -EINVAL);
+	assert_int_equal(sim_model_attach(dev, NULL, &st), -EINVAL);
+	assert_int_equal(sim_model_attach(dev_of(m, "rp0"), &att, &st), -EINVAL);
+	assert_int_equal(sim_model_attach(dev_of(m, "none"), &att, &st), -EINVAL);
+	assert_int_equal(sim_model_attach(dev_of(m, "small"), &att, &st), -EINVAL);
+	bad.name = "";
+	assert_int_equal(sim_model_attach(dev, &bad, &st), -EINVAL);
+	assert_int_equal(st.inits, 0);
+
+	/* init fails: its error, nothing attached, no exit */
+	assert_int_equal(sim_model_attach(dev, &att, &st), -EIO);
+	assert_int_equal(st.inits, 1);
+	assert_null(sim_model_dev_of(dev));
+	assert_null(sim_device_model(dev));
+	assert_string_equal(dev_driver_string(dev), driver);
+	assert_int_equal(sim_mmio_write(m, bar0, &b, 1), 0);
+	assert_int_equal(st.writes, 0);
+
+	/* attached: the BAR's registers are the model's */
+	st.fail = 0;
+	assert_int_equal(sim_model_attach(dev, &att, &st), 0);
+	assert_non_null(sim_model_dev_of(dev));
+	assert_ptr_equal(sim_model_priv(sim_model_dev_of(dev)), &st);
+	assert_string_equal(sim_device_model(dev), "att");
+	assert_string_equal(dev_driver_string(dev), "att");
+	assert_int_equal(sim_mmio_read(m, bar0 + 0x10, &v, 4), 0);
+	assert_int_equal(v, 0x5a5a5a5a);
+	assert_int_equal(sim_mmio_write(m, bar0, &b, 1), 0);
+	assert_int_equal(st.writes, 1);
+	/* once */
+	assert_int_equal(sim_model_attach(dev, &att, &other), -EBUSY);
+	assert_int_equal(other.inits, 0);
+
+	/* what a model says goes to the reports, naming the device */
+	sim_model_log(sim_model_dev_of(dev), 0x1000, "att %s: %d things",
+		      sim_device_id(dev), 3);
+	assert_true(sim_report_find(m, SIM_REPORT_INFO, "att host: 3 things"));
+
+	sim_machine_destroy(m);
+	assert_int_equal(st.exits, 1);
+	assert_int_equal(st.inits, 2);
+}
+
+/* A model's own allocations go through the machine's fault injection. */
+static void test_model_alloc(void **state)
+{
+	struct sim_machine *m = machine_from(ATT_PLATFORM);
+	long live = sim_alloc_live(m);
+	void *p;
+
+	p = sim_zalloc(m, 100);
+	assert_non_null(p);
+	assert_int_equal(((u8 *)p)[99], 0);
+	assert_int_equal(sim_alloc_live(m), live + 1);
+	sim_free(m, p);
+	assert_int_equal(sim_alloc_live(m), live);
+	sim_free(m, NULL);
+	assert_null(sim_zalloc(NULL, 8));
+	sim_fail_nth_alloc(m, 1);
+	assert_null(sim_zalloc(m, 8));
+	assert_true(sim_fail_nth_triggered(m));
+	assert_int_equal(sim_alloc_live(m), live);
+	sim_machine_destroy(m);
+}
+
+/* Every allocation of an attach fails in turn: nothing stays attached. */
+static void test_model_attach_failnth(void **state)
+{
+	for (unsigned long n = 1; n < 100; n++) {
+		struct sim_machine *m = machine_from(ATT_PLATFORM);
+		struct device *dev = dev_of(m, "host");
+		struct att_state st = { 0 };
+		long live = sim_alloc_live(m);
+		int ret;
+
+		sim_fail_nth_alloc(m, n);
+		ret = sim_model_attach(dev, &att, &st);
+		if (!sim_fail_nth_triggered(m)) {
+			assert_int_equal(ret, 0);
+			assert_true(n > 1);
+			sim_machine_destroy(m);
+			assert_int_equal(st.exits, 1);
+			return;
+		}
+		assert_int_equal(ret, -ENOMEM);
+		assert_null(sim_model_dev_of(dev));
+		assert_int_equal(sim_alloc_live(m), live);
+		assert_int_equal(st.inits, 0);
+		sim_machine_destroy(m);
+		assert_int_equal(st.exits, 0);
+	}
+	fail_msg("attach never succeeded");
+}
+
 static void test_failnth_construction(void **state)
 {
 	const char *text = PLATFORM_MODEL("strict", "latency=7 fail=no");
@@ -1797,6 +1963,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_fault, fx_setup, fx_teardown),
 		cmocka_unit_test(test_platform_errors),
 		cmocka_unit_test(test_model_table_errors),
+		cmocka_unit_test(test_model_attach),
+		cmocka_unit_test(test_model_alloc),
+		cmocka_unit_test(test_model_attach_failnth),
 		cmocka_unit_test(test_failnth_construction),
 		cmocka_unit_test_setup_teardown(test_failnth_irq, fx_setup, fx_teardown),
 	};

@@ -234,6 +234,40 @@ void sim_model_error(struct sim_model_dev *md, const char *fmt, ...)
 void *sim_model_bar_mem(struct sim_model_dev *md, int bar);
 
 /**
+ * sim_model_log - a model says what it did, in the machine's reports
+ * @md: the instance
+ * @addr: the address the message is about (0: none)
+ * @fmt: printf format of the message
+ *
+ * Recorded as an information report naming the device (a controller
+ * fatal status, an ignored register write); nothing fails.
+ */
+void sim_model_log(struct sim_model_dev *md, u64 addr, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/**
+ * sim_model_attach - make an existing function an instance of @model
+ * @dev: a PCI endpoint of the machine with no model yet, whose BARs came
+ *	from its platform line (a kind such as `nvme`)
+ * @model: the model; its @bars give what it needs of the function: each
+ *	BAR with a size must exist and be at least that large, and a
+ *	SIM_BAR_REGS one is handed to the model's bar_read/bar_write
+ * @priv: the instance's state before init runs (sim_model_priv())
+ *
+ * The run-time counterpart of binding a model from platform text, for a
+ * program that sets a model up on a function after the machine exists
+ * (dmastack's NVMe controller is attached this way). Identity is written
+ * to config space and init runs as at machine creation; exit runs when the
+ * machine is destroyed. Attach before anything uses the function.
+ *
+ * Return: 0; -EINVAL (not an endpoint, an invalid model, a BAR missing or
+ * too small); -EBUSY (a model is there already); -ENOMEM; or what init
+ * returned. On error nothing stays attached and exit is not called.
+ */
+int sim_model_attach(struct device *dev, const struct sim_model *model,
+		     void *priv);
+
+/**
  * sim_model_dev_of - the model instance of a device
  * @dev: a device of a machine
  *

@@ -153,6 +153,13 @@ bool sim_fail_nth_triggered(struct sim_machine *m);
 unsigned long sim_alloc_count(struct sim_machine *m);
 /* Live allocations the machine holds beyond its construction. */
 long sim_alloc_live(struct sim_machine *m);
+/*
+ * Zeroed memory for a device model's state, through the same hook (so a
+ * model's own unwinding is swept too): NULL when it fails. Free with
+ * sim_free() on the same machine; sim_free(m, NULL) does nothing.
+ */
+void *sim_zalloc(struct sim_machine *m, size_t size);
+void sim_free(struct sim_machine *m, void *p);
 
 /* ---- machine description ------------------------------------------------- */
 const char *sim_machine_name(struct sim_machine *m);

@@ -85,6 +85,17 @@ void sim_kfree(struct sim_machine *m, void *p)
 	free(p);
 }
 
+void *sim_zalloc(struct sim_machine *m, size_t size)
+{
+	return m ? sim_kzalloc(m, size) : NULL;
+}
+
+void sim_free(struct sim_machine *m, void *p)
+{
+	if (m)
+		sim_kfree(m, p);
+}
+
 void sim_fail_nth_alloc(struct sim_machine *m, unsigned long nth)
 {
 	atomic_store(&m->fail_triggered, false);

@@ -208,6 +208,25 @@ static void model_release(struct sim_machine *m, void *data)
 	sim_kfree(m, md);
 }
 
+/* An instance on @fn: freed with the function (model_release). */
+static struct sim_model_dev *instance_new(struct sim_machine *m,
+					  struct sim_pci_fn *fn,
+					  const struct sim_model *model)
+{
+	struct sim_model_dev *md = sim_kzalloc(m, sizeof(*md));
+
+	if (!md)
+		return NULL;
+	md->m = m;
+	md->fn = fn;
+	md->model = model;
+	pthread_mutex_init(&md->msi.lock, NULL);
+	fn->mdev = md;
+	fn->model.data = md;
+	fn->model.release = model_release;
+	return md;
+}
+
 static char *dup_str(struct sim_machine *m, const char *s)
 {
 	char *d = sim_kmalloc(m, strlen(s) + 1);
@@ -236,16 +255,9 @@ int sim_model_bind(struct sim_machine *m, struct sim_node *node,
 	struct sim_pci_fn *fn = node->fn;
 	struct sim_model_dev *md;
 
-	md = sim_kzalloc(m, sizeof(*md));
+	md = instance_new(m, fn, model);
 	if (!md)
 		return -ENOMEM;
-	md->m = m;
-	md->fn = fn;
-	md->model = model;
-	pthread_mutex_init(&md->msi.lock, NULL);
-	fn->mdev = md;
-	fn->model.data = md;
-	fn->model.release = model_release;
 	if (nr) {
 		md->keys = sim_kcalloc(m, nr, sizeof(*md->keys));
 		md->vals = sim_kcalloc(m, nr, sizeof(*md->vals));
@@ -373,6 +385,66 @@ int sim_models_realize(struct sim_machine *m, char *err, size_t errlen)
 			return ret;
 	}
 	return 0;
+}
+
+int sim_model_attach(struct device *dev, const struct sim_model *model,
+		     void *priv)
+{
+	struct sim_model_dev *md;
+	struct sim_pci_fn *fn;
+	u8 config[sizeof(fn->config)];
+	const char *driver;
+	char why[160];
+	u32 class;
+	int ret;
+
+	if (!dev || !dev_is_pci(dev) || !dev->sim || !model)
+		return -EINVAL;
+	fn = sim_fn_of_dev(dev);
+	if (!fn || fn->node->kind != SIM_NODE_ENDPOINT ||
+	    !model_valid(model, why, sizeof(why)))
+		return -EINVAL;
+	if (fn->mdev || fn->model.release)
+		return -EBUSY;
+	for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
+		const struct sim_model_bar *b = &model->bars[i];
+
+		if (b->size && fn->bars[i].size < b->size)
+			return -EINVAL;
+		if ((b->flags & SIM_BAR_REGS) && fn->bars[i].ops)
+			return -EBUSY;
+	}
+	md = instance_new(dev->sim, fn, model);
+	if (!md)
+		return -ENOMEM;
+	md->priv = priv;
+	/* what realizing changes, to be put back if init refuses */
+	memcpy(config, fn->config, sizeof(config));
+	class = fn->pdev.class;
+	driver = fn->pdev.dev.driver_name;
+	ret = model_realize(md, why, sizeof(why));
+	if (ret) {
+		/* not realized: the release calls no exit */
+		model_release(dev->sim, md);
+		fn->model.data = NULL;
+		fn->model.release = NULL;
+		memcpy(fn->config, config, sizeof(config));
+		fn->pdev.class = class;
+		fn->pdev.dev.driver_name = driver;
+	}
+	return ret;
+}
+
+void sim_model_log(struct sim_model_dev *md, u64 addr, const char *fmt, ...)
+{
+	struct device *dev = &md->fn->pdev.dev;
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sim_report(md->m, SIM_REPORT_INFO, dev, addr, 0, "%s", msg);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -5,9 +5,12 @@
  *
  * BAR0 holds the controller registers (CAP, VS, CC, CSTS, AQA, ASQ, ACQ,
  * CMBLOC, CMBSZ, CMBMSC) and the doorbells at 0x1000 + (2y (+1)) *
- * (4 << CAP.DSTRD). The model owns BAR0 through sim_bar_set_ops(): CPU
- * reads are composed from the controller's state, writes have the
- * register's semantics, and a doorbell write runs the controller at once.
+ * (4 << CAP.DSTRD). The controller is a device model written on the
+ * public model API (<dmastack/sim-model.h>), attached at run time to a
+ * function of platform kind nvme: BAR0 is its register BAR, so CPU reads
+ * are composed from the controller's state, writes have the register's
+ * semantics, and a doorbell write runs the controller at once. Only public
+ * headers are used here, as by a model written outside the tree.
  *
  * Everything the controller touches in host memory goes through device
  * DMA (sim_dma_read/sim_dma_write, so the IOMMU, the root complex and
@@ -25,10 +28,18 @@
  * run under it (DMA included), so a controller executes one thing at a
  * time, like a single-threaded firmware.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "hw/machine.h"
+#include <dmastack/dmastack.h>
+
+/* The kernel's helpers a model outside the library would define too. */
+#define min(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+		     _a < _b ? _a : _b; })
+#define max(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+		     _a > _b ? _a : _b; })
+#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
 
 #define NVME_VS_1_4		0x00010400
 #define NVME_MAX_QUEUES		64
@@ -60,8 +71,9 @@ struct nvme_m_seg {
 
 struct nvme_m_ctrl {
 	struct sim_machine *m;
-	struct pci_dev *pdev;
+	struct sim_model_dev *md;	/* the model instance (set by init) */
 	struct device *dev;
+	u16 vendor;
 	pthread_mutex_t lock;
 	struct sim_nvme_params p;
 
@@ -71,9 +83,10 @@ struct nvme_m_ctrl {
 	u64 asq, acq, cmbmsc;
 	u32 cmbloc, cmbsz;
 
-	/* the CMB: BAR @cmb_bar from offset 0, @cmb_size bytes */
+	/* the CMB: BAR @cmb_bar from offset 0, @cmb_size bytes at @cmb_mem */
 	int cmb_bar;
 	u64 cmb_size;
+	u8 *cmb_mem;
 
 	struct nvme_m_sq sq[NVME_MAX_QUEUES + 1];
 	struct nvme_m_cq cq[NVME_MAX_QUEUES + 1];
@@ -104,21 +117,15 @@ static u64 max_xfer(struct nvme_m_ctrl *c)
 	return (u64)SZ_4K << c->p.mdts;
 }
 
-static void ctrl_free(struct sim_machine *m, void *data);
-
-/* The PCI function behind @dev, as the machine knows it (NULL: not PCI). */
-static struct pci_dev *fn_pdev(struct device *dev)
-{
-	return dev && dev_is_pci(dev) ? &sim_fn_of_dev(dev)->pdev : NULL;
-}
+static const struct sim_model nvme_model;
 
 static struct nvme_m_ctrl *ctrl_of(struct device *dev)
 {
-	struct pci_dev *pdev = fn_pdev(dev);
+	struct sim_model_dev *md = dev ? sim_model_dev_of(dev) : NULL;
 
-	if (!pdev || !pdev->sim || pdev->sim->model.release != ctrl_free)
+	if (!md || sim_model_of(md) != &nvme_model)
 		return NULL;
-	return pdev->sim->model.data;
+	return sim_model_priv(md);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -141,7 +148,7 @@ static int cmb_lookup(struct nvme_m_ctrl *c, u64 addr, size_t len, u8 **p)
 		return 0;
 	if (addr < base || addr + len > base + c->cmb_size)
 		return -EINVAL;
-	*p = c->pdev->sim->bars[c->cmb_bar].backing + (addr - base);
+	*p = c->cmb_mem + (addr - base);
 	return 0;
 }
 
@@ -389,8 +396,8 @@ static u16 admin_identify(struct nvme_m_ctrl *c, const struct nvme_command *cmd)
 	memset(id, 0, NVME_IDENTIFY_DATA_SIZE);
 	switch (cns) {
 	case NVME_ID_CNS_CTRL:
-		put_le16(id + 0, c->pdev->vendor);
-		put_le16(id + 2, c->pdev->vendor);
+		put_le16(id + 0, c->vendor);
+		put_le16(id + 2, c->vendor);
 		pad_str(id + 4, 20, sim_device_id(c->dev));
 		pad_str(id + 24, 40, "dmastack NVMe controller");
 		pad_str(id + 64, 8, "1.0");
@@ -581,9 +588,8 @@ static u16 exec_io(struct nvme_m_ctrl *c, const struct nvme_command *cmd)
 static void fatal(struct nvme_m_ctrl *c, const char *why, u64 addr)
 {
 	c->csts |= NVME_CSTS_CFS;
-	sim_report(c->m, SIM_REPORT_INFO, c->dev, addr, 0,
-		   "nvme %s: controller fatal status: %s at %#llx",
-		   sim_device_id(c->dev), why, (unsigned long long)addr);
+	sim_model_log(c->md, addr, "nvme %s: controller fatal status: %s at %#llx",
+		      sim_device_id(c->dev), why, (unsigned long long)addr);
 }
 
 static bool cq_full(const struct nvme_m_cq *cq)
@@ -759,9 +765,10 @@ static void regs_image(struct nvme_m_ctrl *c, u8 *img)
 	put_le64(img + NVME_REG_CMBMSC, c->cmbmsc);
 }
 
-static int bar0_read(struct sim_bar *bar, u64 off, void *buf, size_t len)
+static int bar0_read(struct sim_model_dev *md, int bar, u64 off, void *buf,
+		     size_t len)
 {
-	struct nvme_m_ctrl *c = bar->ops_data;
+	struct nvme_m_ctrl *c = sim_model_priv(md);
 	u8 img[NVME_REGS_END];
 
 	pthread_mutex_lock(&c->lock);
@@ -777,10 +784,10 @@ static bool overlaps(u64 off, size_t len, u64 reg, size_t size)
 	return off < reg + size && reg < off + len;
 }
 
-static int bar0_write(struct sim_bar *bar, u64 off, const void *buf,
-		      size_t len)
+static int bar0_write(struct sim_model_dev *md, int bar, u64 off,
+		      const void *buf, size_t len)
 {
-	struct nvme_m_ctrl *c = bar->ops_data;
+	struct nvme_m_ctrl *c = sim_model_priv(md);
 	u8 img[NVME_REGS_END];
 	u32 v32;
 	u64 v64;
@@ -836,31 +843,66 @@ out:
 	return 0;
 }
 
-static const struct sim_bar_ops nvme_bar0_ops = {
-	.read = bar0_read,
-	.write = bar0_write,
-};
 
 /* ------------------------------------------------------------------------ */
 /* Attach and release                                                       */
 /* ------------------------------------------------------------------------ */
 
-static void ctrl_free(struct sim_machine *m, void *data)
+static void ctrl_free(struct sim_machine *m, struct nvme_m_ctrl *c)
 {
-	struct nvme_m_ctrl *c = data;
-
 	if (!c)
 		return;
-	sim_bar_set_ops(c->pdev, 0, NULL, NULL);
 	if (c->ns)
 		munmap(c->ns, c->ns_bytes);
-	sim_kfree(m, c->sgl);
-	sim_kfree(m, c->prp);
-	sim_kfree(m, c->segs);
-	sim_kfree(m, c->xfer);
+	sim_free(m, c->sgl);
+	sim_free(m, c->prp);
+	sim_free(m, c->segs);
+	sim_free(m, c->xfer);
 	pthread_mutex_destroy(&c->lock);
-	sim_kfree(m, c);
+	sim_free(m, c);
 }
+
+/* The model's init: the controller was made by the attach, with @priv. */
+static int nvme_model_init(struct sim_model_dev *md)
+{
+	struct nvme_m_ctrl *c = sim_model_priv(md);
+
+	c->md = md;
+	if (c->cmb_bar >= 0) {
+		c->cmb_mem = sim_model_bar_mem(md, c->cmb_bar);
+		if (!c->cmb_mem) {
+			sim_model_error(md, "no memory behind the CMB's bar%d",
+					c->cmb_bar);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void nvme_model_exit(struct sim_model_dev *md)
+{
+	struct nvme_m_ctrl *c = sim_model_priv(md);
+
+	ctrl_free(c->m, c);
+	sim_model_set_priv(md, NULL);
+}
+
+/*
+ * The controller as a model: BAR0 (at least 8K: registers, then the
+ * doorbells) is its register BAR; a CMB BAR is found on the function.
+ * The identity is the platform kind's.
+ */
+static const struct sim_model nvme_model = {
+	.name = "nvme",
+	.vendor = 0x144d,
+	.device = 0xa80a,
+	.class = 0x010802,
+	.bars = { [0] = { .size = 2 * SZ_4K, .flags = SIM_BAR_REGS } },
+	.init = nvme_model_init,
+	.exit = nvme_model_exit,
+	.bar_read = bar0_read,
+	.bar_write = bar0_write,
+};
 
 static int params_check(struct sim_nvme_params *p)
 {
@@ -910,7 +952,6 @@ static u32 cmbsz_of(u64 size)
  */
 int sim_nvme_model_attach(struct device *dev, const struct sim_nvme_params *params)
 {
-	struct pci_dev *pdev = fn_pdev(dev);
 	struct sim_nvme_params p = params ? *params : (struct sim_nvme_params){ 0 };
 	struct sim_machine *m;
 	struct sim_node *node;
@@ -918,38 +959,32 @@ int sim_nvme_model_attach(struct device *dev, const struct sim_nvme_params *para
 	u64 xfer_max;
 	int ret;
 
-	if (!pdev || !pdev->sim || !dev->sim)
+	if (!dev || !dev->sim || !dev_is_pci(dev) ||
+	    strcmp(sim_device_kind(dev), "nvme"))
 		return -EINVAL;
 	m = dev->sim;
-	node = pdev->sim->node;
-	if (node->kind != SIM_NODE_ENDPOINT || strcmp(node->kindname, "nvme") ||
-	    pdev->sim->bars[0].size < 2 * SZ_4K)
+	node = sim_node_find(m, sim_device_id(dev));
+	if (!node || params_check(&p))
 		return -EINVAL;
-	if (params_check(&p))
-		return -EINVAL;
-	if (pdev->sim->model.release || pdev->sim->bars[0].ops)
+	if (sim_model_dev_of(dev))
 		return -EBUSY;
 
-	c = sim_kzalloc(m, sizeof(*c));
+	c = sim_zalloc(m, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->m = m;
-	c->pdev = pdev;
 	c->dev = dev;
+	c->vendor = nvme_model.vendor;
 	c->p = p;
 	pthread_mutex_init(&c->lock, NULL);
 	xfer_max = (u64)SZ_4K << p.mdts;
 	/* PRP entries or SGL data blocks: at most one per 4K, plus slack */
 	c->max_segs = (unsigned int)(xfer_max / SZ_4K) + 2;
-	c->segs = sim_kcalloc(m, c->max_segs, sizeof(*c->segs));
-	c->xfer = sim_kzalloc(m, max(xfer_max, (u64)NVME_IDENTIFY_DATA_SIZE));
-	c->prp = sim_kzalloc(m, 1u << 16);	/* the largest page, 64K */
-	c->sgl = sim_kcalloc(m, NVME_SGL_MAX_DESCS, sizeof(*c->sgl));
+	c->segs = sim_zalloc(m, c->max_segs * sizeof(*c->segs));
+	c->xfer = sim_zalloc(m, max(xfer_max, (u64)NVME_IDENTIFY_DATA_SIZE));
+	c->prp = sim_zalloc(m, 1u << 16);	/* the largest page, 64K */
+	c->sgl = sim_zalloc(m, NVME_SGL_MAX_DESCS * sizeof(*c->sgl));
 	if (!c->segs || !c->xfer || !c->prp || !c->sgl) {
-		ret = -ENOMEM;
-		goto free_ctrl;
-	}
-	if (sim_should_fail_alloc(m)) {
 		ret = -ENOMEM;
 		goto free_ctrl;
 	}
@@ -973,23 +1008,22 @@ int sim_nvme_model_attach(struct device *dev, const struct sim_nvme_params *para
 		 (4ULL << 52);			/* MPSMAX: 64K */
 	c->cmb_bar = -1;
 	for (int b = 1; b < PCI_STD_NUM_BARS; b++) {
-		struct sim_bar *bar = &pdev->sim->bars[b];
+		struct sim_bar_info bi;
 
-		if (bar->size && bar->role && !strcmp(bar->role, "cmb")) {
-			c->cmb_bar = b;
-			c->cmb_size = bar->size;
-			c->cap |= 1ULL << 57;	/* CMBS */
-			c->cmbloc = (u32)b;	/* BIR, offset 0 */
-			c->cmbsz = cmbsz_of(bar->size);
-			break;
-		}
+		if (sim_node_get_bar(node, b, &bi) || !bi.role ||
+		    strcmp(bi.role, "cmb"))
+			continue;
+		c->cmb_bar = b;
+		c->cmb_size = bi.size;
+		c->cap |= 1ULL << 57;	/* CMBS */
+		c->cmbloc = (u32)b;	/* BIR, offset 0 */
+		c->cmbsz = cmbsz_of(bi.size);
+		break;
 	}
 
-	ret = sim_bar_set_ops(pdev, 0, &nvme_bar0_ops, c);
+	ret = sim_model_attach(dev, &nvme_model, c);
 	if (ret)
 		goto free_ctrl;
-	pdev->sim->model.data = c;
-	pdev->sim->model.release = ctrl_free;
 	return 0;
 
 free_ctrl:
