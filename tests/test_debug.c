@@ -674,7 +674,7 @@ static void test_entries_and_dump(void **state)
 
 	out = dump_to_string(f->m, f->dev);
 	assert_int_equal(count_lines(out), 5);
-	assert_string_equal(strstr(out, "pci-testdev"), out);
+	assert_string_equal(strstr(out, "pcidev"), out);
 	expect_line(out, f->dev, "phy", f->phys + 0x40, a, 0x100,
 		    "DMA_TO_DEVICE", "dma map error not checked");
 	expect_line(out, f->dev, "phy", f->phys + 0x1000, b, 0x2000,

@@ -1874,6 +1874,46 @@ static void test_model_attach_failnth(void **state)
 	fail_msg("attach never succeeded");
 }
 
+/*
+ * A device is named by the driver bound to it, else by what it is (its
+ * platform kind or model): never by a driver that is not there.
+ */
+static void test_device_names(void **state)
+{
+	struct sim_machine *m = sim_machine_default();
+	struct device *tb = dev_of(m, "tb0"), *gpu = dev_of(m, "gpu0");
+	struct vfio_pci_core_device *v;
+	struct sim_report r;
+
+	assert_non_null(m);
+	assert_string_equal(dev_driver_string(tb), "dmaengine");
+	assert_string_equal(dev_driver_string(gpu), "gpu");
+	assert_string_equal(dev_driver_string(dev_of(m, "nic0")), "nic");
+	assert_string_equal(dev_driver_string(dev_of(m, "nvme0")), "nvme");
+	/* a dma-debug report says so */
+	dma_unmap_single(tb, 0x12345000, 64, DMA_TO_DEVICE);
+	assert_int_equal(sim_report_get(m, sim_report_count(m) - 1, &r), 0);
+	assert_non_null(strstr(r.text, "DMA-API: dmaengine "));
+	sim_report_clear(m);
+	/* VFIO binds and unbinds */
+	v = vfio_pci_core_alloc_device(sizeof(*v), gpu, NULL);
+	assert_false(IS_ERR(v));
+	assert_string_equal(dev_driver_string(gpu), "gpu");
+	assert_int_equal(vfio_pci_core_register_device(v), 0);
+	assert_string_equal(dev_driver_string(gpu), "vfio-pci");
+	assert_int_equal(vfio_pci_core_unregister_device(v), 0);
+	assert_string_equal(dev_driver_string(gpu), "gpu");
+	vfio_put_device(&v->vdev);
+	v = vfio_nvgrace_alloc_device(gpu, SZ_4G, SZ_1M);
+	assert_false(IS_ERR(v));
+	assert_int_equal(vfio_pci_core_register_device(v), 0);
+	assert_string_equal(dev_driver_string(gpu), "nvgrace-gpu-vfio-pci");
+	assert_int_equal(vfio_pci_core_unregister_device(v), 0);
+	vfio_put_device(&v->vdev);
+	assert_string_equal(dev_driver_string(gpu), "gpu");
+	sim_machine_destroy(m);
+}
+
 static void test_failnth_construction(void **state)
 {
 	const char *text = PLATFORM_MODEL("strict", "latency=7 fail=no");
@@ -1963,6 +2003,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_fault, fx_setup, fx_teardown),
 		cmocka_unit_test(test_platform_errors),
 		cmocka_unit_test(test_model_table_errors),
+		cmocka_unit_test(test_device_names),
 		cmocka_unit_test(test_model_attach),
 		cmocka_unit_test(test_model_alloc),
 		cmocka_unit_test(test_model_attach_failnth),

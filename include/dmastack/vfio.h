@@ -219,6 +219,10 @@ struct vfio_pci_core_device {
 	bool pm_runtime_engaged;
 	bool reset_works;
 	struct sim_machine *sim;
+	/* the driver's name while registered ("vfio-pci" or a variant's),
+	 * and the device's name before */
+	const char *driver_name;
+	const char *unbound_name;
 };
 
 /*

@@ -152,6 +152,8 @@ struct sim_nic_mr *sim_nic_reg_dmabuf_mr(struct device *nic, int fd,
 	m = nic->sim;
 	if (!is_nic(nic))
 		return ERR_PTR(-ENODEV);
+	/* the NIC's driver is bound from its first use: reports name it */
+	nic->driver_name = "mlx5_core";
 	if (dir != DMA_TO_DEVICE && dir != DMA_FROM_DEVICE &&
 	    dir != DMA_BIDIRECTIONAL)
 		return ERR_PTR(-EINVAL);

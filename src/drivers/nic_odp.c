@@ -265,6 +265,8 @@ struct sim_odp_mr *sim_nic_reg_odp_mr(struct device *nic,
 	m = nic->sim;
 	if (!is_nic(nic))
 		return ERR_PTR(-ENODEV);
+	/* the NIC's driver is bound from its first use: reports name it */
+	nic->driver_name = "mlx5_core";
 	if (!opts)
 		opts = &defaults;
 	if (sim_process_machine(p) != m ||

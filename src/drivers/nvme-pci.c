@@ -91,6 +91,7 @@ struct nvme_queue {
 struct nvme_dev {
 	struct pci_dev *pdev;
 	struct device *dev;
+	const char *unbound_name;	/* the device's name before the probe */
 	struct sim_machine *m;
 	phys_addr_t bar;		/* BAR0's CPU address */
 	u64 cap;
@@ -623,6 +624,8 @@ static void nvme_teardown(struct nvme_dev *dev)
 	if (dev->pool_large)
 		dma_pool_destroy(dev->pool_large);
 	sim_kfree(dev->m, dev->queues);
+	/* unbound */
+	dev->pdev->dev.driver_name = dev->unbound_name;
 	sim_kfree(dev->m, dev);
 }
 
@@ -666,6 +669,9 @@ int nvme_probe(struct pci_dev *pdev, const struct nvme_probe_opts *opts,
 	dev->sgl_threshold = o.sgl_threshold_set || o.sgl_threshold ?
 			     o.sgl_threshold : NVME_DEFAULT_SGL_THRESHOLD;
 
+	/* bound: reports name the device by its driver, until it goes */
+	dev->unbound_name = pdev->dev.driver_name;
+	pdev->dev.driver_name = "nvme";
 	pci_enable_device_mem(pdev);
 	pci_set_master(pdev);
 	ret = dma_set_mask_and_coherent(dev->dev, DMA_BIT_MASK(64));
@@ -751,6 +757,7 @@ disable:
 	nvme_teardown(dev);
 	return ret;
 free_dev:
+	pdev->dev.driver_name = dev->unbound_name;
 	sim_kfree(m, dev);
 	return ret;
 }

@@ -126,16 +126,15 @@ static const struct {
 	const char *kind;
 	u16 vendor, device;
 	u32 class;
-	const char *driver;
 } kind_ids[] = {
-	{ "nvme",	0x144d, 0xa80a, 0x010802, "nvme" },
-	{ "nic",	0x15b3, 0x1021, 0x020000, "mlx5_core" },
-	{ "gpu",	0x10de, 0x2335, 0x030200, "nvgrace-gpu-vfio-pci" },
-	{ "dmaengine",	0x8086, 0x0b25, 0x088000, "idxd" },
-	{ "pcidev",	0x1b36, 0x0005, 0x00ff00, "pci-testdev" },
-	{ "rootport",	0x8086, 0x347a, 0x060400, "pcieport" },
-	{ "switch",	0x10b5, 0x8747, 0x060400, "pcieport" },
-	{ "switch-port", 0x10b5, 0x8747, 0x060400, "pcieport" },
+	{ "nvme",	0x144d, 0xa80a, 0x010802 },
+	{ "nic",	0x15b3, 0x1021, 0x020000 },
+	{ "gpu",	0x10de, 0x2335, 0x030200 },
+	{ "dmaengine",	0x8086, 0x0b25, 0x088000 },
+	{ "pcidev",	0x1b36, 0x0005, 0x00ff00 },
+	{ "rootport",	0x8086, 0x347a, 0x060400 },
+	{ "switch",	0x10b5, 0x8747, 0x060400 },
+	{ "switch-port", 0x10b5, 0x8747, 0x060400 },
 };
 
 static void cfg_init(struct sim_node *node)
@@ -297,10 +296,13 @@ int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node)
 
 	pdev->dev.sim = m;
 	pdev->dev.bus_type = SIM_BUS_PCI;
-	pdev->dev.driver_name = "pcieport";
-	for (size_t i = 0; i < ARRAY_SIZE(kind_ids); i++)
-		if (!strcmp(kind_ids[i].kind, node->kindname))
-			pdev->dev.driver_name = kind_ids[i].driver;
+	/*
+	 * Until a driver binds (and says its name), a device is named by what
+	 * it is: its platform kind, or its model once one is bound. Ports
+	 * have the kernel's port driver from the start.
+	 */
+	pdev->dev.driver_name = node->kind == SIM_NODE_ENDPOINT ?
+				node->kindname : "pcieport";
 	if (node->parent && node->parent->fn)
 		pdev->dev.parent = &node->parent->fn->pdev.dev;
 	pdev->current_state = PCI_D0;

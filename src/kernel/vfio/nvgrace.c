@@ -73,5 +73,6 @@ struct vfio_pci_core_device *vfio_nvgrace_alloc_device(struct device *dev,
 		return (void *)nv;
 	nv->memphys = memphys;
 	nv->memlength = memlength;
+	nv->core_device.driver_name = "nvgrace-gpu-vfio-pci";
 	return &nv->core_device;
 }

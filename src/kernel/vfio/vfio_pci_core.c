@@ -214,6 +214,7 @@ void *vfio_pci_core_alloc_device(size_t size, struct device *dev,
 	vdev->pdev = pdev;
 	vdev->sim = dev->sim;
 	vdev->pci_ops = pci_ops;
+	vdev->driver_name = "vfio-pci";
 
 	ret = pcim_p2pdma_init(pdev);
 	if (ret && ret != -EOPNOTSUPP)
@@ -272,6 +273,9 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 	vdev->reset_works = pcie_has_flr(vdev->pdev);
 	__atomic_store_n(&vdev->vdev.refcount, 1, __ATOMIC_RELEASE);
 	vdev->vdev.registered = true;
+	/* bound: reports name the device by the VFIO driver */
+	vdev->unbound_name = vdev->pdev->dev.driver_name;
+	vdev->pdev->dev.driver_name = vdev->driver_name;
 	return 0;
 }
 
@@ -303,6 +307,7 @@ int vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
 	}
 	sim_pci_set_notifier(vdev->pdev, NULL, NULL);
 	vdev->vdev.registered = false;
+	vdev->pdev->dev.driver_name = vdev->unbound_name;
 	return 0;
 }
 
