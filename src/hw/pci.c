@@ -307,22 +307,6 @@ int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node)
 		pdev->dev.parent = &node->parent->fn->pdev.dev;
 	pdev->current_state = PCI_D0;
 	fn->d_state = PCI_D0;
-	pdev->untrusted = node->untrusted;
-	pdev->dev.removable = node->untrusted;
-	pdev->dma_mask = DMA_BIT_MASK(node->dma_bits ? node->dma_bits : 32);
-	pdev->dev.dma_mask = &pdev->dma_mask;
-	pdev->dev.coherent_dma_mask = pdev->dma_mask;
-	pdev->dev.dma_coherent = node->coherent;
-	st->parms.max_segment_size = 65536;
-	st->parms.segment_boundary_mask = 0xffffffffUL;
-	pdev->dev.dma_parms = &st->parms;
-	if (node->hb && node->hb->hostbridge) {
-		struct sim_hostbridge *hb = node->hb->hostbridge;
-
-		pdev->dev.bus_dma_limit = hb->dma_limit;
-		if (hb->dma_map[0].size)
-			pdev->dev.dma_range_map = hb->dma_map;
-	}
 	cfg_init(node);
 	return 0;
 }

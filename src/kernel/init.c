@@ -28,6 +28,17 @@ static int nop_init_call(struct sim_machine *m,
 	return 0;
 }
 
+static void nop_exit_call(struct sim_machine *m)
+{
+}
+
+static int pci_init_call(struct sim_machine *m, const struct sim_machine_opts *o,
+			 char *err, size_t errlen)
+{
+	pci_dma_configure_machine(m);
+	return 0;
+}
+
 static int trace_init_call(struct sim_machine *m,
 			   const struct sim_machine_opts *o, char *err,
 			   size_t errlen)
@@ -99,6 +110,8 @@ static int revoke_init_call(struct sim_machine *m,
 static const struct sim_initcall initcalls[] = {
 	{ "trace", trace_init_call, sim_trace_fini },
 	{ "mm", mm_init_call, sim_mm_exit_machine },
+	/* each function's DMA configuration, before any DMA layer */
+	{ "pci", pci_init_call, nop_exit_call },
 	/* P2P pages live until everything that maps them is gone */
 	{ "p2pdma", nop_init_call, pci_p2pdma_exit_machine },
 	{ "swiotlb", swiotlb_init_call, swiotlb_exit_machine },

@@ -173,4 +173,7 @@ static inline bool sim_trace_on(struct sim_machine *m)
 void sim_trace_emit(struct sim_machine *m, const char *event,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* DMA configuration of every PCI function at boot (src/kernel/pci/pci.c). */
+void pci_dma_configure_machine(struct sim_machine *m);
+
 #endif /* _DMASTACK_KERNEL_KERNEL_H */

@@ -281,3 +281,43 @@ struct pci_dev *pci_upstream_bridge(struct pci_dev *dev)
 		return NULL;
 	return &p->fn->pdev;
 }
+
+/**
+ * pci_dma_configure_machine - what the kernel learns of each function's DMA
+ * from the platform, at boot, before any DMA layer comes up
+ * @m: the machine, booting
+ *
+ * The kernel's pci_device_add() and pci_dma_configure() with the firmware's
+ * word on the device (ACPI _CCA or DT dma-coherent, the external-facing
+ * port that makes a device untrusted, the host bridge's dma-ranges): the
+ * default masks, coherence, segment limits, the bus's DMA limit and offsets.
+ */
+void pci_dma_configure_machine(struct sim_machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *node = m->nodes[i];
+		struct pci_dev *pdev;
+		struct sim_dev_state *st;
+
+		if (!node->fn)
+			continue;
+		pdev = &node->fn->pdev;
+		st = pdev->dev.sim_state;
+		pdev->untrusted = node->untrusted;
+		pdev->dev.removable = node->untrusted;
+		pdev->dma_mask = DMA_BIT_MASK(node->dma_bits ? node->dma_bits : 32);
+		pdev->dev.dma_mask = &pdev->dma_mask;
+		pdev->dev.coherent_dma_mask = pdev->dma_mask;
+		pdev->dev.dma_coherent = node->coherent;
+		st->parms.max_segment_size = 65536;
+		st->parms.segment_boundary_mask = 0xffffffffUL;
+		pdev->dev.dma_parms = &st->parms;
+		if (node->hb && node->hb->hostbridge) {
+			struct sim_hostbridge *hb = node->hb->hostbridge;
+
+			pdev->dev.bus_dma_limit = hb->dma_limit;
+			if (hb->dma_map[0].size)
+				pdev->dev.dma_range_map = hb->dma_map;
+		}
+	}
+}
