@@ -1672,6 +1672,35 @@ static void test_fail_nth_sweep_small_platform(void **state)
 	fail_nth_sweep(PLATFORM_SMALL);
 }
 
+/* An arm64 machine behind a 64K-granule SMMU, non-coherent devices. */
+static void test_fail_nth_sweep_arm64_smmu(void **state)
+{
+	(void)state;
+	fail_nth_sweep(
+		"machine name=a arch=arm64 ram=512M ram-below-4g=256M cpus=2\n"
+		"swiotlb size=8M\n"
+		"iommu id=smmu0 format=arm64-lpae granule=64K mode=lazy\n"
+		"iommu id=smmu1 format=arm64-lpae granule=16K mode=strict\n"
+		"hostbridge id=hb0 iommu=smmu0\n"
+		"rootport id=rp0 bus=hb0 acs=on\n"
+		"nvme id=nvme0 bus=rp0 bar0=16K cmb=1M coherent=no\n"
+		"hostbridge id=hb1 iommu=smmu1\n"
+		"rootport id=rp1 bus=hb1\n"
+		"pcidev id=dev1 bus=rp1 coherent=no\n");
+}
+
+/* A confidential guest: shared-page state and a forced swiotlb pool. */
+static void test_fail_nth_sweep_confidential(void **state)
+{
+	(void)state;
+	fail_nth_sweep(
+		"machine name=cc arch=x86_64 ram=512M ram-below-4g=256M\n"
+		"swiotlb size=16M force=yes\n"
+		"hostbridge id=hb0\n"
+		"rootport id=rp0 bus=hb0\n"
+		"nvme id=nvme0 bus=rp0 bar0=16K\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1761,6 +1790,8 @@ int main(void)
 		cmocka_unit_test(test_dma_debug_off_option),
 		cmocka_unit_test(test_fail_nth_sweep_default_platform),
 		cmocka_unit_test(test_fail_nth_sweep_small_platform),
+		cmocka_unit_test(test_fail_nth_sweep_arm64_smmu),
+		cmocka_unit_test(test_fail_nth_sweep_confidential),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
