@@ -334,6 +334,11 @@ void sim_free_pages(struct sim_machine *m, struct page *page,
 
 	if (!page)
 		return;
+	/* the memmap went with the kernel: @page points nowhere now */
+	if (!m->kernel || !m->kernel->mm) {
+		SIM_BUG(m, NULL, "sim_free_pages: the kernel's memory is gone (machine shut down)");
+		return;
+	}
 	sec = page->section;
 	if (!sec || sec->region->ram->m != m) {
 		SIM_BUG(m, NULL, "sim_free_pages: page %p is not RAM of this machine",
