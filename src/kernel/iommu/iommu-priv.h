@@ -129,6 +129,17 @@ static inline struct sim_domain *to_sim_domain(struct iommu_domain *d)
 	return container_of(d, struct sim_domain, domain);
 }
 
+/* sim-iommu.c: the units' driver */
+struct sim_iommu *sim_iommu_unit_create(struct sim_machine *m,
+					const struct sim_iommu_cfg *cfg);
+void sim_iommu_unit_destroy(struct sim_machine *m, struct sim_iommu *u);
+struct sim_iommu *sim_iommu_unit_by_id(struct sim_machine *m, const char *id);
+struct iommu_domain *sim_iommu_domain_alloc(struct sim_iommu *u,
+					    unsigned int type);
+void sim_iommu_domain_free(struct sim_machine *m, struct iommu_domain *domain);
+int sim_iommu_attach_dev(struct sim_iommu *u, struct device *dev,
+			 struct iommu_domain *d);
+
 /* iommu.c */
 int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen);
 void sim_iommu_exit_machine(struct sim_machine *m);
