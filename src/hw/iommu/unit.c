@@ -152,15 +152,16 @@ static int walk_init(struct sim_iommu_hw *u, const char *format)
 	return -EINVAL;
 }
 
+/* One 64-bit entry the unit reads from RAM (one region look-up). */
 static inline u64 read_pte(struct sim_machine *m, phys_addr_t pa, bool *ok)
 {
-	u64 *p = sim_phys_to_virt(m, pa);
+	struct sim_ram_region *r = sim_ram_region_of(m, pa, sizeof(u64));
 	u64 v;
 
-	*ok = p != NULL && sim_phys_is_ram(m, pa, sizeof(u64));
+	*ok = r != NULL;
 	if (!*ok)
 		return 0;
-	v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	v = __atomic_load_n((u64 *)(r->cpu + (pa - r->base)), __ATOMIC_ACQUIRE);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 	v = __builtin_bswap64(v);
 #endif
