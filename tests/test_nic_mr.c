@@ -2,7 +2,7 @@
 /*
  * The revoked-MMIO registry (sim_mmio_set_revoked(): set,
  * restore, split, merge, bad input, reports on device access with the BAR
- * decoding or not) and the NIC's dma-buf memory regions (src/devices/
+ * decoding or not) and the NIC's dma-buf memory regions (src/drivers/
  * nic_mr.c): registration over a toy dynamic exporter of a GPU BAR, NIC
  * DMA both ways below a switch, through the IOMMU and without one,
  * move_notify and the remap on the next access, an exporter refusing

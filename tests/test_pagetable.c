@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The IOMMU page-table engine (src/iommu/pt.c) and its formats.
+ * The IOMMU page-table engine (src/kernel/iommu/pt.c) and its formats.
  *
  * As the kernel's iommufd selftests do with FIXTURE_VARIANT, the same suite
  * runs once per format variant (x86_64/4K, arm64-lpae/4K, /16K, /64K): every

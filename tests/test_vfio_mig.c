@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * VFIO migration data buffers (src/vfio/vfio_mig.c): vfio/mlx5's page list
+ * VFIO migration data buffers (src/kernel/vfio/vfio_mig.c): vfio/mlx5's page list
  * mapped with the IOVA API, or page by page without an IOMMU; the device
  * saving its state into it by DMA and loading it back; growth; memory
  * held against a scatterlist; a fault-injection sweep.

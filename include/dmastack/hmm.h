@@ -128,7 +128,7 @@ struct hmm_range {
  * empty range), -EBUSY (an invalidation ran since notifier_seq: begin
  * again), -EFAULT (a fault asked for outside the address space), -EPERM
  * (write asked for a read-only page), -ENOMEM. Implemented in
- * src/mm/process.c (it is a page-table walk).
+ * src/kernel/mm/process.c (it is a page-table walk).
  */
 int hmm_range_fault(struct hmm_range *range);
 

@@ -266,7 +266,7 @@ int vfio_pci_core_get_dmabuf_phys(struct vfio_pci_core_device *vdev,
 				  size_t nr_ranges);
 
 /*
- * A variant like vfio/nvgrace-gpu (src/vfio/nvgrace.c): @memlength bytes of
+ * A variant like vfio/nvgrace-gpu (src/kernel/vfio/nvgrace.c): @memlength bytes of
  * device memory at @memphys (machine RAM the caller owns) appear as region
  * VFIO_NVGRACE_USEMEM_REGION_INDEX and export with BAR 0's P2P provider.
  */

@@ -10,7 +10,7 @@
  * calls its init, in platform order. The instance goes with its function
  * (struct sim_pci_model's release), calling the model's exit first.
  * Config-space events reach the model through the sim_model_cfg_*() hooks
- * that src/machine/pci.c calls.
+ * that src/hw/pci.c calls.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -448,7 +448,7 @@ void sim_model_log(struct sim_model_dev *md, u64 addr, const char *fmt, ...)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Config-space events (src/machine/pci.c)                                  */
+/* Config-space events (src/hw/pci.c)                                  */
 /* ------------------------------------------------------------------------ */
 
 void sim_model_cfg_command(struct sim_model_dev *md, u16 old, u16 new_cmd)

@@ -260,7 +260,7 @@ static int route_chunk(struct access *acc, dma_addr_t addr, void *buf,
 			/*
 			 * Hardware: only P2P Request Redirect on the ingress
 			 * port sends a request upstream. The kernel's
-			 * pci_p2pdma_map_type() (src/pci/p2pdma.c) is more
+			 * pci_p2pdma_map_type() (src/kernel/pci/p2pdma.c) is more
 			 * conservative: RR, CR or EC on any port of the path,
 			 * either direction, means the host-bridge path. Its
 			 * THRU_HOST_BRIDGE mappings (CPU address or IOVA)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Booting the kernel on a machine: the hardware is built from platform text
- * (src/machine/), then the kernel's subsystems come up in the order of the
+ * (src/hw/), then the kernel's subsystems come up in the order of the
  * init table below, as initcalls do; teardown unbinds the drivers and runs
  * the exits of whatever came up, in reverse. Nothing in the hardware layer
  * names a kernel subsystem: this file is the only place that knows them

@@ -9,7 +9,7 @@
  * the unit's format, and fills the IOTLB. Nothing is looked up in the
  * driver's structures: a PTE changed behind the driver's back is what the
  * next walk sees, and an entry the IOTLB holds stays usable until an
- * invalidation command from the unit's queue (src/iommu/cmdq.c) drops it,
+ * invalidation command from the unit's queue (src/kernel/iommu/cmdq.c) drops it,
  * which is exactly the lazy-mode window. Every translation is offered to
  * the bus observers, so a checker can compare an IOTLB hit with what the
  * driver meant.

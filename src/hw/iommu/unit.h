@@ -3,7 +3,7 @@
  * How an IOMMU unit is programmed: what its driver writes to RAM and to the
  * unit's registers, and what the unit reads back. This is the hardware's
  * side of the contract, as the VT-d and SMMUv3 specifications are; the
- * driver (src/iommu/iommu.c) uses nothing else to make the unit translate.
+ * driver (src/kernel/iommu/sim-iommu.c) uses nothing else to make the unit translate.
  *
  * Requesters are named by their requester id, bus << 8 | devfn. The unit's
  * root-table register holds the physical address of a 4 KiB root table in

@@ -115,7 +115,7 @@ static inline void sg_map_p2p_bus_addr(struct scatterlist *sg,
 	sg_dma_mark_bus_address(sg);
 }
 
-/* iommu-dma (src/iommu/dma-iommu.c) */
+/* iommu-dma (src/kernel/iommu/dma-iommu.c) */
 /* IOMMU protection bits for a mapping (inline: every map computes them). */
 static inline int dma_info_to_prot(enum dma_data_direction dir, bool coherent,
 				   unsigned long attrs)

@@ -16,7 +16,7 @@
  *    address is used as is (HMM_PFN_P2PDMA_BUS, nothing to unmap); through
  *    the host bridge they are MMIO (HMM_PFN_P2PDMA, DMA_ATTR_MMIO);
  *  - HMM_PFN_DMA_MAPPED marks a mapped entry and survives hmm_range_fault()
- *    refilling the pfn (src/mm/process.c), so a fault on an entry that is
+ *    refilling the pfn (src/kernel/mm/process.c), so a fault on an entry that is
  *    already mapped costs nothing.
  *
  * Locking: as in the kernel, none. The caller serialises all calls on one

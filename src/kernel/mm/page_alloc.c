@@ -2,7 +2,7 @@
 /*
  * The kernel's memory: a memmap (struct page per frame) created section by
  * section on first use, as SPARSEMEM's, and a page allocator over the RAM
- * regions the hardware has (src/machine/ram.c).
+ * regions the hardware has (src/hw/ram.c).
  *
  * The allocator keeps one bitmap per 4 MiB section (the largest block,
  * MAX_PAGE_ORDER) and hands out naturally aligned blocks. Zones are address
