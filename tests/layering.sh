@@ -7,8 +7,9 @@
 # defines. The hardware calls the kernel only through what the kernel
 # registered (bus observers, ops tables, timers).
 #
-# The hardware's sources include no kernel header either: lib/lib.h and
-# hw/ headers only, so a kernel declaration used there does not compile.
+# The hardware's sources include no kernel header either: lib/lib.h,
+# hw/ and models/ headers only, so a kernel declaration used there does
+# not compile.
 #
 # usage: layering.sh LIBDMASTACK.a SRCDIR
 set -eu
@@ -44,7 +45,7 @@ fi
 if [ -n "$srcdir" ]; then
 	inc=$(grep -nE '^#include "' "$srcdir"/hw/*.[ch] "$srcdir"/hw/*/*.[ch] \
 		"$srcdir"/models/*.[ch] 2>/dev/null |
-		grep -vE '#include "(lib/lib\.h|hw/[a-z/_-]+\.h|unit\.h|queue\.h|bus\.h)"' || true)
+		grep -vE '#include "(lib/lib\.h|hw/[a-z/_-]+\.h|models/[a-z_-]+\.h|unit\.h|queue\.h|bus\.h)"' || true)
 	if [ -n "$inc" ]; then
 		echo "layering: hardware sources include headers outside lib/ and hw/:" >&2
 		echo "$inc" >&2

@@ -234,6 +234,16 @@ void sim_model_error(struct sim_model_dev *md, const char *fmt, ...)
 void *sim_model_bar_mem(struct sim_model_dev *md, int bar);
 
 /**
+ * sim_model_bar_size - the size of one of the function's BARs
+ * @md: the instance
+ * @bar: the BAR index
+ *
+ * What the platform gave the function: at least the model's own size for
+ * that BAR, larger when its line said so. 0 for a BAR it does not have.
+ */
+u64 sim_model_bar_size(struct sim_model_dev *md, int bar);
+
+/**
  * sim_model_log - a model says what it did, in the machine's reports
  * @md: the instance
  * @addr: the address the message is about (0: none)

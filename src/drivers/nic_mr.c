@@ -10,12 +10,16 @@
  *    never reach fails registration rather than the first packet;
  *  - move_notify runs with the reservation lock held by the exporter: the
  *    NIC stops using the mapping and gives it back there and then;
- *  - the NIC's DMA runs with the reservation lock held, so it can never
- *    overlap a move_notify (the kernel stops the hardware with a UMR zap
- *    instead; holding the lock is the simulation's equivalent of "no DMA
- *    in flight once move_notify returns"). An invalidated region is
- *    mapped again first, the page fault of an ODP MR; while the exporter
- *    refuses (a revoked buffer) the access fails and nothing is touched.
+ *  - the region owns an mkey of the NIC (models/nic.h) whose MTT holds the
+ *    mapping's DMA addresses, written at every map; move_notify zaps the
+ *    MTT before giving the mapping back (mlx5's UMR zap), so the NIC
+ *    cannot use an address once it is unmapped;
+ *  - a NIC access is a work request on the mkey, posted with the
+ *    reservation lock held (the simulation's "no request in flight once
+ *    move_notify returns"). On a zapped MTT the NIC page-faults: the
+ *    driver maps again and posts the rest (an ODP MR's fault); while the
+ *    exporter refuses (a revoked buffer) the access fails and nothing is
+ *    touched.
  *
  * The DMA-only table the exporter returns covers the whole buffer (the
  * kernel trims its first and last entries in place; here the walk skips
@@ -27,11 +31,12 @@
  * can still import a dma-buf through the dma-buf API itself.)
  */
 #include <string.h>
-#include "internal.h"
+#include "drivers/nic.h"
 
 struct sim_nic_mr {
 	struct device *nic;
 	struct sim_machine *m;
+	struct nic_mkey mkey;
 	struct dma_buf *dmabuf;			/* our reference */
 	struct dma_buf_attachment *attach;
 	u64 offset, length;
@@ -44,20 +49,51 @@ struct sim_nic_mr {
 	_Atomic unsigned long long dma_bytes;
 };
 
-/* Under dmabuf->resv. */
+/* Under dmabuf->resv: stop the NIC, then give the mapping back. */
 static void nic_mr_unmap(struct sim_nic_mr *mr)
 {
 	if (!mr->sgt)
 		return;
+	nic_mkey_zap(&mr->mkey);
 	dma_buf_unmap_attachment(mr->attach, mr->sgt, mr->dir);
 	mr->sgt = NULL;
 	atomic_store_explicit(&mr->mapped, false, memory_order_relaxed);
 }
 
+static u32 nic_mr_access_bits(enum dma_data_direction dir)
+{
+	if (dir == DMA_TO_DEVICE)
+		return NIC_ACCESS_READ;
+	if (dir == DMA_FROM_DEVICE)
+		return NIC_ACCESS_WRITE;
+	return NIC_ACCESS_READ | NIC_ACCESS_WRITE;
+}
+
+/* Under dmabuf->resv: the NIC's MTT for @sgt, an entry per DMA segment. */
+static int nic_mr_write_mtt(struct sim_nic_mr *mr, struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	u64 start = 0;
+	unsigned int i;
+	int ret;
+
+	ret = nic_mkey_create(&mr->mkey, sgt->nents, 0,
+			      nic_mr_access_bits(mr->dir));
+	if (ret)
+		return ret;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		nic_mkey_set(&mr->mkey, i, sg_dma_address(sg), start,
+			     sg_dma_len(sg), NIC_MTT_VALID | NIC_MTT_WRITE);
+		start += sg_dma_len(sg);
+	}
+	return nic_mkey_status(&mr->mkey);
+}
+
 /*
- * Map the region (ib_umem_dmabuf_map_pages()), under dmabuf->resv. The
- * exporter's table must cover the region: one that is shorter is the
- * exporter's bug, reported, and the mapping is given back.
+ * Map the region (ib_umem_dmabuf_map_pages()) and give the NIC the
+ * addresses, under dmabuf->resv. The exporter's table must cover the
+ * region: one that is shorter is the exporter's bug, reported, and the
+ * mapping is given back.
  */
 static int nic_mr_map(struct sim_nic_mr *mr)
 {
@@ -65,6 +101,7 @@ static int nic_mr_map(struct sim_nic_mr *mr)
 	struct sg_table *sgt;
 	u64 total = 0;
 	unsigned int i;
+	int ret;
 
 	dma_resv_assert_held(mr->dmabuf->resv);
 	if (mr->sgt)
@@ -82,6 +119,12 @@ static int nic_mr_map(struct sim_nic_mr *mr)
 			 (unsigned long long)(mr->offset + mr->length));
 		dma_buf_unmap_attachment(mr->attach, sgt, mr->dir);
 		return -EINVAL;
+	}
+	ret = nic_mr_write_mtt(mr, sgt);
+	if (ret) {
+		nic_mkey_zap(&mr->mkey);
+		dma_buf_unmap_attachment(mr->attach, sgt, mr->dir);
+		return ret;
 	}
 	mr->sgt = sgt;
 	atomic_store_explicit(&mr->mapped, true, memory_order_relaxed);
@@ -108,17 +151,6 @@ static const struct dma_buf_attach_ops nic_mr_attach_ops = {
 	.allow_peer2peer = true,
 	.move_notify = nic_mr_move_notify,
 };
-
-static bool is_nic(struct device *dev)
-{
-	struct sim_node *node;
-
-	if (!dev->sim || !dev->sim_state || !to_pci_dev(dev))
-		return false;
-	node = sim_node_of_dev(dev);
-	return node && node->kind == SIM_NODE_ENDPOINT &&
-	       !strcmp(node->kindname, "nic");
-}
 
 /**
  * sim_nic_reg_dmabuf_mr - register a range of a dma-buf as a NIC memory region
@@ -150,10 +182,10 @@ struct sim_nic_mr *sim_nic_reg_dmabuf_mr(struct device *nic, int fd,
 	if (!nic || !nic->sim)
 		return ERR_PTR(-EINVAL);
 	m = nic->sim;
-	if (!is_nic(nic))
-		return ERR_PTR(-ENODEV);
 	/* the NIC's driver is bound from its first use: reports name it */
-	nic->driver_name = "mlx5_core";
+	ret = nic_probe(nic);
+	if (ret)
+		return ERR_PTR(ret);
 	if (dir != DMA_TO_DEVICE && dir != DMA_FROM_DEVICE &&
 	    dir != DMA_BIDIRECTIONAL)
 		return ERR_PTR(-EINVAL);
@@ -179,11 +211,16 @@ struct sim_nic_mr *sim_nic_reg_dmabuf_mr(struct device *nic, int fd,
 	mr->offset = offset;
 	mr->length = length;
 	mr->dir = dir;
+	ret = nic_mkey_alloc(nic, &mr->mkey);
+	if (ret) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
 
 	attach = dma_buf_dynamic_attach(dmabuf, nic, &nic_mr_attach_ops, mr);
 	if (IS_ERR(attach)) {
 		ret = (int)PTR_ERR(attach);
-		goto err_free;
+		goto err_mkey;
 	}
 	mr->attach = attach;
 
@@ -198,6 +235,8 @@ struct sim_nic_mr *sim_nic_reg_dmabuf_mr(struct device *nic, int fd,
 
 err_detach:
 	dma_buf_detach(dmabuf, attach);
+err_mkey:
+	nic_mkey_destroy(&mr->mkey);
 err_free:
 	sim_kfree(m, mr);
 err_put:
@@ -228,24 +267,24 @@ void sim_nic_dereg_mr(struct sim_nic_mr *mr)
 		nic_mr_unmap(mr);
 		dma_resv_unlock(dmabuf->resv);
 	}
+	/* the NIC forgets the addresses before the mapping can go */
+	nic_mkey_destroy(&mr->mkey);
 	dma_buf_detach(dmabuf, mr->attach);
 	dma_buf_put(dmabuf);
 	sim_kfree(mr->m, mr);
 }
 
 /*
- * One NIC access of [@off, @off + @len) of the region, by DMA from the
- * NIC. Takes the reservation lock for the whole transfer so that
- * move_notify cannot unmap under it; maps again first if it was
- * invalidated.
+ * One NIC access of [@off, @off + @len) of the region: a work request on
+ * the region's mkey, posted with the reservation lock held so that
+ * move_notify cannot unmap under it. A page fault (the MTT was zapped)
+ * maps again and posts the rest.
  */
 static int nic_mr_access(struct sim_nic_mr *mr, u64 off, void *buf,
 			 size_t len, bool write)
 {
-	struct scatterlist *sg;
-	u64 pos, seg_start = 0;
-	u8 *p = buf;
-	unsigned int i;
+	u64 done = 0, bytes;
+	u32 fault;
 	int ret;
 
 	if (IS_ERR_OR_NULL(mr) || (!buf && len))
@@ -262,50 +301,33 @@ static int nic_mr_access(struct sim_nic_mr *mr, u64 off, void *buf,
 	ret = dma_resv_lock(mr->dmabuf->resv, NULL);
 	if (ret)
 		return ret;
-	if (!mr->sgt) {
+	for (;;) {
+		ret = nic_mkey_post(&mr->mkey, write ? NIC_OP_RECV : NIC_OP_SEND,
+				    mr->offset + off + done, (u8 *)buf + done,
+				    len - done, &bytes, &fault);
+		bytes = min(bytes, len - done);
+		done += bytes;
+		atomic_fetch_add_explicit(&mr->dma_bytes, bytes,
+					  memory_order_relaxed);
+		/* A fault on a mapped region is not one a map can cure. */
+		if (ret != -EAGAIN || mr->sgt) {
+			if (ret == -EAGAIN)
+				ret = -EIO;
+			break;
+		}
 		/* The ODP page fault: ask the exporter for a new mapping. */
 		ret = nic_mr_map(mr);
 		if (ret) {
 			atomic_fetch_add_explicit(&mr->failed_remaps, 1,
 						  memory_order_relaxed);
-			goto unlock;
+			break;
 		}
 		atomic_fetch_add_explicit(&mr->remaps, 1, memory_order_relaxed);
 	}
-
-	pos = mr->offset + off;
-	for_each_sgtable_dma_sg(mr->sgt, sg, i) {
-		u64 seg_len = sg_dma_len(sg);
-		u64 in, n;
-
-		if (pos >= seg_start + seg_len) {
-			seg_start += seg_len;
-			continue;
-		}
-		in = pos - seg_start;
-		n = min((u64)len, seg_len - in);
-		if (write)
-			ret = sim_dma_write(mr->nic, sg_dma_address(sg) + in, p,
-					    (size_t)n);
-		else
-			ret = sim_dma_read(mr->nic, sg_dma_address(sg) + in, p,
-					   (size_t)n);
-		if (ret)
-			goto unlock;
-		atomic_fetch_add_explicit(&mr->dma_bytes, n,
-					  memory_order_relaxed);
-		p += n;
-		pos += n;
-		len -= n;
-		seg_start += seg_len;
-		if (!len)
-			break;
-	}
-	/* nic_mr_map() checked that the table covers the region. */
-	if (len)
-		ret = -EFAULT;
-unlock:
 	dma_resv_unlock(mr->dmabuf->resv);
+	/* Past a failed DMA, what did not arrive reads as all ones. */
+	if (ret == -EIO && !write)
+		memset((u8 *)buf + done, 0xff, len - done);
 	return ret;
 }
 

@@ -12,12 +12,16 @@
  *    the region's mutex (umem_mutex) mmu_interval_read_retry() and
  *    hmm_dma_map_pfn(): with the IOVA range a dma_iova_link() of one page
  *    into its fixed slot, i.e. a page-table write.
+ *  - The region owns an mkey of the NIC (models/nic.h) with an MTT entry
+ *    per page: a fault writes the page's DMA address there (valid, and
+ *    writable if the page is), and an access the NIC finds no usable
+ *    entry for stops with a page fault naming the entry, which the driver
+ *    maps before posting the rest of the request.
  *  - The notifier's callback runs before the process moves or drops a
- *    page: under the mutex it bumps the sequence and unmaps the pages
- *    (hmm_dma_unmap_pfn()). NIC DMA runs with the same mutex held, so none
- *    is in flight once the callback returns (mlx5 zaps the hardware's
- *    translation with a UMR instead; holding the lock is the simulation's
- *    equivalent).
+ *    page: under the mutex it bumps the sequence, zaps the pages' MTT
+ *    entries (mlx5's UMR) and unmaps them (hmm_dma_unmap_pfn()). Work
+ *    requests are posted with the same mutex held, so none is in flight
+ *    once the callback returns.
  *
  * The strategy before the series is kept for comparison
  * (SIM_ODP_PER_PAGE): dma_map_phys() of every faulted page, an IOVA
@@ -30,7 +34,7 @@
  * (benign there, reported by TSan here).
  */
 #include <string.h>
-#include "internal.h"
+#include "drivers/nic.h"
 
 /* Faults begun again before giving up (an invalidation storm). */
 #define ODP_MAX_RETRIES		(1U << 16)
@@ -38,6 +42,7 @@
 struct sim_odp_mr {
 	struct device *nic;
 	struct sim_machine *m;
+	struct nic_mkey mkey;
 	struct sim_process *proc;
 	u64 start, end;
 	unsigned long npages;
@@ -60,17 +65,6 @@ static unsigned long *mr_pfns(struct sim_odp_mr *mr)
 {
 	return mr->strategy == SIM_ODP_PER_PAGE ? mr->pfn_list :
 						  mr->map.pfn_list;
-}
-
-static bool is_nic(struct device *dev)
-{
-	struct sim_node *node;
-
-	if (!dev->sim || !dev->sim_state || !to_pci_dev(dev))
-		return false;
-	node = sim_node_of_dev(dev);
-	return node && node->kind == SIM_NODE_ENDPOINT &&
-	       !strcmp(node->kindname, "nic");
 }
 
 /* Under mr->lock: may the NIC use entry @idx as it is? */
@@ -98,6 +92,9 @@ static bool entry_unmap(struct sim_odp_mr *mr, unsigned long idx)
 	unsigned long *pfns = mr_pfns(mr);
 	bool was;
 
+	/* The NIC stops using the page before its mapping goes. */
+	if (pfns[idx] & HMM_PFN_DMA_MAPPED)
+		nic_mkey_set(&mr->mkey, (u32)idx, 0, 0, 0, 0);
 	if (mr->strategy == SIM_ODP_HMM_IOVA) {
 		was = hmm_dma_unmap_pfn(mr->nic, &mr->map, idx);
 	} else {
@@ -113,7 +110,10 @@ static bool entry_unmap(struct sim_odp_mr *mr, unsigned long idx)
 	return was;
 }
 
-/* Under mr->lock: map entry @idx, whose pfn is current. */
+/*
+ * Under mr->lock: map entry @idx, whose pfn is current, and give the NIC
+ * its address (writable if the page is).
+ */
 static int entry_map(struct sim_odp_mr *mr, unsigned long idx)
 {
 	unsigned long *pfns = mr_pfns(mr);
@@ -131,7 +131,12 @@ static int entry_map(struct sim_odp_mr *mr, unsigned long idx)
 			return -EIO;
 		mr->dma_list[idx] = dma;
 		pfns[idx] |= HMM_PFN_DMA_MAPPED;
+	} else {
+		dma = mr->dma_list[idx];
 	}
+	nic_mkey_set(&mr->mkey, (u32)idx, dma, 0, 0,
+		     NIC_MTT_VALID |
+		     (pfns[idx] & HMM_PFN_WRITE ? NIC_MTT_WRITE : 0));
 	if (!was) {
 		atomic_fetch_add_explicit(&mr->mapped, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&mr->faults, 1, memory_order_relaxed);
@@ -263,10 +268,10 @@ struct sim_odp_mr *sim_nic_reg_odp_mr(struct device *nic,
 	if (!nic || !nic->sim || IS_ERR_OR_NULL(p))
 		return ERR_PTR(-EINVAL);
 	m = nic->sim;
-	if (!is_nic(nic))
-		return ERR_PTR(-ENODEV);
 	/* the NIC's driver is bound from its first use: reports name it */
-	nic->driver_name = "mlx5_core";
+	ret = nic_probe(nic);
+	if (ret)
+		return ERR_PTR(ret);
 	if (!opts)
 		opts = &defaults;
 	if (sim_process_machine(p) != m ||
@@ -316,12 +321,28 @@ struct sim_odp_mr *sim_nic_reg_odp_mr(struct device *nic,
 			goto err_free_lists;
 	}
 
+	ret = nic_mkey_alloc(nic, &mr->mkey);
+	if (ret) {
+		ret = -ENOMEM;
+		goto err_free_lists;
+	}
+	if (mr->npages > NIC_MTT_MAX) {
+		ret = -EINVAL;
+		goto err_mkey;
+	}
+	ret = nic_mkey_create(&mr->mkey, (u32)mr->npages, PAGE_SHIFT,
+			      NIC_ACCESS_READ |
+			      (mr->read_only ? 0 : NIC_ACCESS_WRITE));
+	if (ret)
+		goto err_mkey;
 	ret = mmu_interval_notifier_insert(&mr->notifier, p, start,
 					   end - start, &odp_notifier_ops);
 	if (ret)
-		goto err_free_lists;
+		goto err_mkey;
 	return mr;
 
+err_mkey:
+	nic_mkey_destroy(&mr->mkey);
 err_free_lists:
 	if (mr->strategy == SIM_ODP_HMM_IOVA) {
 		hmm_dma_map_free(nic, &mr->map);
@@ -355,6 +376,7 @@ void sim_nic_dereg_odp_mr(struct sim_odp_mr *mr)
 		entry_unmap(mr, i);
 	pthread_mutex_unlock(&mr->lock);
 	mmu_interval_notifier_remove(&mr->notifier);
+	nic_mkey_destroy(&mr->mkey);
 	if (mr->strategy == SIM_ODP_HMM_IOVA) {
 		hmm_dma_map_free(mr->nic, &mr->map);
 	} else {
@@ -365,11 +387,19 @@ void sim_nic_dereg_odp_mr(struct sim_odp_mr *mr)
 	sim_kfree(m, mr);
 }
 
+/*
+ * A NIC access: a work request on the region's mkey, posted under the
+ * region's mutex. The NIC stops at a page with no usable MTT entry; the
+ * fault maps it (and returns with the mutex held again), and the rest of
+ * the request is posted.
+ */
 static int odp_access(struct sim_odp_mr *mr, u64 va, void *rbuf,
 		      const void *wbuf, size_t len)
 {
 	bool write = wbuf != NULL;
-	size_t done = 0;
+	u8 *wire = write ? (u8 *)wbuf : rbuf;
+	u64 done = 0, bytes;
+	u32 fault;
 	int ret;
 
 	if (IS_ERR_OR_NULL(mr) || (!rbuf && !wbuf && len))
@@ -381,39 +411,26 @@ static int odp_access(struct sim_odp_mr *mr, u64 va, void *rbuf,
 	if (write && mr->read_only)
 		return -EACCES;
 
-	while (done < len) {
-		u64 a = va + done;
-		unsigned long idx = (unsigned long)((a - mr->start) >>
-						    PAGE_SHIFT);
-		size_t off = offset_in_page(a);
-		size_t n = min(len - done, PAGE_SIZE - off);
-		dma_addr_t dma;
-
-		pthread_mutex_lock(&mr->lock);
-		if (!entry_usable(mr, idx, write)) {
-			pthread_mutex_unlock(&mr->lock);
-			ret = odp_fault(mr, idx, write);
-			if (ret)
-				return ret;
-			/* mr->lock is held again, the entry mapped. */
-		}
-		dma = entry_addr(mr, idx);
-		if (dma == DMA_MAPPING_ERROR)
-			ret = -EIO;
-		else if (write)
-			ret = sim_dma_write(mr->nic, dma + off,
-					    (const u8 *)wbuf + done, n);
-		else
-			ret = sim_dma_read(mr->nic, dma + off,
-					   (u8 *)rbuf + done, n);
+	pthread_mutex_lock(&mr->lock);
+	for (;;) {
+		ret = nic_mkey_post(&mr->mkey, write ? NIC_OP_RECV : NIC_OP_SEND,
+				    va - mr->start + done, wire + done,
+				    len - done, &bytes, &fault);
+		bytes = min(bytes, len - done);
+		done += bytes;
+		atomic_fetch_add_explicit(&mr->dma_bytes, bytes,
+					  memory_order_relaxed);
+		if (ret != -EAGAIN)
+			break;
 		pthread_mutex_unlock(&mr->lock);
+		if (fault >= mr->npages)
+			return -EIO;
+		ret = odp_fault(mr, fault, write);
 		if (ret)
 			return ret;
-		atomic_fetch_add_explicit(&mr->dma_bytes, n,
-					  memory_order_relaxed);
-		done += n;
 	}
-	return 0;
+	pthread_mutex_unlock(&mr->lock);
+	return ret;
 }
 
 /**

@@ -239,6 +239,8 @@ bool sim_model_has_param(const struct sim_model *model, const char *key);
 int sim_model_bind(struct sim_machine *m, struct sim_node *node,
 		   const struct sim_model *model, char **keys, char **vals,
 		   unsigned int nr);
+int sim_model_bind_kind(struct sim_machine *m, struct sim_node *node,
+			char *err, size_t errlen);
 int sim_models_realize(struct sim_machine *m, char *err, size_t errlen);
 /* Config-space events of a model's function (src/hw/pci.c). */
 void sim_model_cfg_command(struct sim_model_dev *md, u16 old, u16 new_cmd);

@@ -16,10 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hw/machine.h"
+#include "models/models.h"
 
-/* Models every machine knows. None yet: dmastack's own are kinds. */
-static const struct sim_model *const builtin_models[] = {
-	NULL,
+/* Models every machine knows, and the platform kind each one is. */
+static const struct {
+	const char *kind;
+	const struct sim_model *model;
+} builtin_models[] = {
+	{ "nic", &sim_model_nic },
 };
 
 static bool bar_valid(const struct sim_model *model, int i, char *why,
@@ -172,8 +176,8 @@ const struct sim_model *sim_model_find(struct sim_machine *m, const char *name)
 		if (!strcmp((*p)->name, name))
 			return *p;
 	for (size_t i = 0; i < ARRAY_SIZE(builtin_models); i++)
-		if (builtin_models[i] && !strcmp(builtin_models[i]->name, name))
-			return builtin_models[i];
+		if (!strcmp(builtin_models[i].model->name, name))
+			return builtin_models[i].model;
 	return NULL;
 }
 
@@ -286,6 +290,45 @@ int sim_model_bind(struct sim_machine *m, struct sim_node *node,
 		bar->role = b->flags & SIM_BAR_REGS ? "regs" : "mem";
 	}
 	return 0;
+}
+
+/**
+ * sim_model_bind_kind - bind the built-in model of @node's platform kind
+ * @m: the machine being parsed
+ * @node: an endpoint whose BARs its line placed
+ * @err: says why binding refused
+ * @errlen: its size
+ *
+ * The function keeps the line's BARs; each BAR the model needs must be
+ * there and at least as large. A kind without a model is left alone, and
+ * so is a function whose line gave it another identity (vendor=, device=:
+ * some other vendor's function of that class, as the sysfs reader writes).
+ * Return: 0, -EINVAL (a BAR too small) or -ENOMEM.
+ */
+int sim_model_bind_kind(struct sim_machine *m, struct sim_node *node,
+			char *err, size_t errlen)
+{
+	const struct sim_model *model = NULL;
+	const struct pci_dev *pdev = &node->fn->pdev;
+
+	for (size_t i = 0; i < ARRAY_SIZE(builtin_models); i++)
+		if (!strcmp(builtin_models[i].kind, node->kindname))
+			model = builtin_models[i].model;
+	if (!model || (pdev->vendor && pdev->vendor != model->vendor) ||
+	    (pdev->device && pdev->device != model->device))
+		return 0;
+	for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
+		u64 need = model->bars[i].size;
+
+		if (need && node->fn->bars[i].size < need) {
+			snprintf(err, errlen,
+				 "%s: the %s model needs bar%d of at least %lluK",
+				 node->kindname, model->name, i,
+				 (unsigned long long)(need >> 10));
+			return -EINVAL;
+		}
+	}
+	return instance_new(m, node->fn, model) ? 0 : -ENOMEM;
 }
 
 static int model_bar_read(struct sim_bar *bar, u64 off, void *buf, size_t len)
@@ -554,6 +597,13 @@ void *sim_model_bar_mem(struct sim_model_dev *md, int bar)
 	if (bar < 0 || bar >= PCI_STD_NUM_BARS || !md->fn->bars[bar].size)
 		return NULL;
 	return md->fn->bars[bar].backing;
+}
+
+u64 sim_model_bar_size(struct sim_model_dev *md, int bar)
+{
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS)
+		return 0;
+	return md->fn->bars[bar].size;
 }
 
 struct sim_model_dev *sim_model_dev_of(struct device *dev)

@@ -791,7 +791,17 @@ static int parse_endpoint(struct line_ctx *c, int kind_idx)
 				return -EINVAL;
 		}
 	}
-	return check_unused(c);
+	ret = check_unused(c);
+	if (!ret) {
+		char why[160];
+
+		ret = sim_model_bind_kind(m, n, why, sizeof(why));
+		if (ret == -EINVAL)
+			return perr(c, "%s", why);
+		if (ret)
+			return perr(c, "out of memory");
+	}
+	return ret;
 }
 
 /* ------------------------------------------------------------------------ */
