@@ -40,7 +40,7 @@ static const struct variant_machine blk_machine = {
 		"pcidev id=dev0 bus=sw0 dma-bits=64\n"
 		"nvme id=nvme0 bus=sw0 cmb=1M\n"
 		"rootport id=rp1 bus=hb0 acs=on\n"
-		"gpu id=gpu0 bus=rp1\n"
+		"gpu id=gpu0 bus=rp1 bar2=16M\n"
 		"rootport id=rp2 bus=hb0 acs=on\n"
 		"pcidev id=ut bus=rp2 untrusted=yes\n"
 		"rootport id=rp3 bus=hb0 acs=on\n"
@@ -788,7 +788,7 @@ static void test_p2p_bus_addr(void **state)
 static void test_p2p_thru_host_bridge(void **state)
 {
 	struct fx *f = *state;
-	struct blk b = p2p_get(f->gpu, 0, SZ_1M);
+	struct blk b = p2p_get(f->gpu, 2, SZ_1M);
 	struct request rq;
 	struct expect e = { .map = PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, .nsegs = 4 };
 	struct sim_dma_stats before, after;

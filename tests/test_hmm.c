@@ -357,12 +357,14 @@ static void test_sticky_flags(void **state)
 }
 
 /* BAR pages of a P2P provider as HMM pfns. */
+/* P2P memory of @prov: the GPU's memory BAR 2, a plain device's BAR 0. */
 static struct page *p2p_page(struct fx *f, struct device *prov, void **va)
 {
 	struct pci_dev *pdev = to_pci_dev(prov);
+	int bar = pci_resource_len(pdev, 2) ? 2 : 0;
 
 	assert_int_equal(pcim_p2pdma_init(pdev), 0);
-	assert_int_equal(pci_p2pdma_add_resource(pdev, 0, SZ_64K, 0), 0);
+	assert_int_equal(pci_p2pdma_add_resource(pdev, bar, SZ_64K, 0), 0);
 	*va = pci_alloc_p2pmem(pdev, 2 * PAGE_SIZE);
 	assert_non_null(*va);
 	return sim_p2pmem_virt_to_page(f->m, *va);

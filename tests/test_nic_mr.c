@@ -20,8 +20,6 @@
 
 #define BIG		(5 * SZ_1G)
 #define SMALL_MASK	SWEEP_IOVA_MASK	/* 64M of IOVA */
-#define SZ_32K		0x8000UL
-#define SZ_128K		0x20000UL
 
 /* Nothing mapped, no dma-debug error, no registry left behind. */
 static int nic_fx_teardown(void **state)

@@ -10,7 +10,6 @@
 #include "variants.h"
 
 #ifndef SZ_512K
-#define SZ_512K	0x80000
 #endif
 
 /*

@@ -175,7 +175,7 @@ static const struct variant_machine variant_nic_machine = {
 		"rootport id=rp0 bus=hb0\n"
 		"switch id=sw0 bus=rp0 acs=off\n"
 		"nic id=nic0 bus=sw0 dma-bits=64\n"
-		"gpu id=gpu0 bus=sw0 bar0=1M\n"
+		"gpu id=gpu0 bus=sw0 bar0=1M bar2=1M\n"
 		"rootport id=rp1 bus=hb0\n"
 		"pcidev id=far bus=rp1 bar0=1M\n"
 		"rootport id=rp2 bus=hb0\n"

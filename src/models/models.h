@@ -9,6 +9,7 @@
 
 #include <dmastack/sim-model.h>
 
+extern const struct sim_model sim_model_gpu;
 extern const struct sim_model sim_model_nic;
 
 #endif /* _DMASTACK_MODELS_MODELS_H */
