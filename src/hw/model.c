@@ -23,6 +23,7 @@ static const struct {
 	const char *kind;
 	const struct sim_model *model;
 } builtin_models[] = {
+	{ "dmaengine", &sim_model_dmaengine },
 	{ "gpu", &sim_model_gpu },
 	{ "nic", &sim_model_nic },
 };

@@ -9,6 +9,7 @@
 
 #include <dmastack/sim-model.h>
 
+extern const struct sim_model sim_model_dmaengine;
 extern const struct sim_model sim_model_gpu;
 extern const struct sim_model sim_model_nic;
 
