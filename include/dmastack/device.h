@@ -51,6 +51,7 @@ struct device {
 	const struct dma_map_ops *dma_ops;	/* legacy ops, NULL for direct */
 	struct io_tlb_mem *dma_io_tlb_mem;
 	struct device_dma_parameters *dma_parms;
+	struct iommu_group *iommu_group;	/* NULL without a translating IOMMU */
 
 	bool dma_coherent;
 	bool dma_ops_bypass;
@@ -59,7 +60,8 @@ struct device {
 	bool removable;
 
 	struct sim_machine *sim;	/* the machine this device lives in */
-	struct sim_dev_state *sim_state;	/* machine-private */
+	struct sim_dev_state *sim_state;	/* the hardware's, private */
+	struct sim_dma_dev_stats *sim_dma_stats; /* the DMA API's, private */
 };
 
 static inline const char *dev_name(const struct device *dev)

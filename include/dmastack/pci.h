@@ -133,6 +133,7 @@ struct pci_dev {
 	u64 dma_mask;
 	pci_power_t current_state;
 	struct resource resource[DEVICE_COUNT_RESOURCE];
+	struct device_dma_parameters dma_parms;
 	bool untrusted;
 	unsigned int irq;	/* first MSI vector's irq, 0 without one */
 	bool msi_enabled;

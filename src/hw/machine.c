@@ -378,28 +378,3 @@ unsigned int sim_device_dma_bits(struct device *dev)
 	return dev->sim_state->node->dma_bits;
 }
 
-void sim_dma_stats_get(struct sim_machine *m, struct sim_dma_stats *out)
-{
-	struct sim_stats *s = &m->stats;
-
-	memset(out, 0, sizeof(*out));
-	for (unsigned int i = 0; i < m->nr_nodes; i++) {
-		struct sim_dev_state *st;
-
-		if (!m->nodes[i]->fn || !(st = m->nodes[i]->fn->pdev.dev.sim_state))
-			continue;
-		out->maps += atomic_load(&st->stats.maps);
-		out->unmaps += atomic_load(&st->stats.unmaps);
-		out->map_errors += atomic_load(&st->stats.map_errors);
-		out->syncs += atomic_load(&st->stats.syncs);
-	}
-	out->cache_ops = atomic_load(&s->cache_ops);
-	out->bounced_maps = atomic_load(&s->bounced_maps);
-	out->bounced_bytes = atomic_load(&s->bounced_bytes);
-	out->swiotlb_full = atomic_load(&s->swiotlb_full);
-	out->coherent_allocs = atomic_load(&s->coherent_allocs);
-	out->dev_reads = atomic_load(&s->dev_reads);
-	out->dev_writes = atomic_load(&s->dev_writes);
-	out->dev_bytes = atomic_load(&s->dev_bytes);
-	out->p2p_accesses = atomic_load(&s->p2p_accesses);
-}

@@ -286,24 +286,16 @@ struct sim_dev_state {
 	struct sim_node *node;
 	struct sim_machine *m;
 	const char *id;
-	struct device_dma_parameters parms;
-	struct iommu_group *group;	/* NULL without a translating IOMMU */
-	/* Per device so that devices used from different CPUs do not share
-	 * a cache line; sim_dma_stats_get() sums them. */
-	_Alignas(64) struct {
-		_Atomic unsigned long maps, unmaps, map_errors, syncs;
-	} stats;
-	char pad[64];		/* the next allocation starts on another line */
 };
 
 /* ------------------------------------------------------------ machine --- */
 struct dma_debug;
 struct io_tlb_mem;
 
+/* What the hardware counts: CPU cache maintenance, device accesses. */
 struct sim_stats {
-	_Atomic unsigned long maps, unmaps, map_errors, syncs, cache_ops;
-	_Atomic unsigned long bounced_maps, swiotlb_full, coherent_allocs;
-	_Atomic unsigned long long bounced_bytes, dev_bytes;
+	_Atomic unsigned long cache_ops;
+	_Atomic unsigned long long dev_bytes;
 	_Atomic unsigned long dev_reads, dev_writes, p2p_accesses;
 	_Atomic unsigned long dma_access_errors;
 };

@@ -261,7 +261,7 @@ int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node)
 		return -ENOMEM;
 	strcpy((char *)pdev->dev.name, name);
 
-	st = sim_kzalloc_aligned(m, sizeof(*st), 64);
+	st = sim_kzalloc(m, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	pdev->dev.sim_state = st;

@@ -28,15 +28,19 @@ static int nop_init_call(struct sim_machine *m,
 	return 0;
 }
 
-static void nop_exit_call(struct sim_machine *m)
-{
-}
-
 static int pci_init_call(struct sim_machine *m, const struct sim_machine_opts *o,
 			 char *err, size_t errlen)
 {
-	pci_dma_configure_machine(m);
-	return 0;
+	int ret = pci_dma_configure_machine(m);
+
+	if (ret)
+		snprintf(err, errlen, "out of memory configuring PCI devices");
+	return ret;
+}
+
+static void pci_exit_call(struct sim_machine *m)
+{
+	pci_dma_deconfigure_machine(m);
 }
 
 static int trace_init_call(struct sim_machine *m,
@@ -111,7 +115,7 @@ static const struct sim_initcall initcalls[] = {
 	{ "trace", trace_init_call, sim_trace_fini },
 	{ "mm", mm_init_call, sim_mm_exit_machine },
 	/* each function's DMA configuration, before any DMA layer */
-	{ "pci", pci_init_call, nop_exit_call },
+	{ "pci", pci_init_call, pci_exit_call },
 	/* P2P pages live until everything that maps them is gone */
 	{ "p2pdma", nop_init_call, pci_p2pdma_exit_machine },
 	{ "swiotlb", swiotlb_init_call, swiotlb_exit_machine },

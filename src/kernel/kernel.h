@@ -83,8 +83,25 @@ struct sim_trace {
  * The kernel's state on a machine (m->kernel): made by sim_kernel_boot()
  * before the init table runs, freed after the exits; NULL before boot.
  */
+/*
+ * The DMA API's counters of one device, on a cache line of their own so
+ * that devices used from different CPUs do not share one;
+ * sim_dma_stats_get() sums them.
+ */
+struct sim_dma_dev_stats {
+	_Alignas(64) _Atomic unsigned long maps, unmaps, map_errors, syncs;
+};
+
 struct sim_kernel {
 	unsigned int nr_initcalls_done;	/* src/kernel/init.c */
+	/* every function's counters (src/kernel/pci/pci.c allocates them) */
+	struct sim_dma_dev_stats *dev_stats;
+	/* the kernel's machine-wide counters */
+	struct {
+		_Atomic unsigned long bounced_maps, swiotlb_full;
+		_Atomic unsigned long coherent_allocs;
+		_Atomic unsigned long long bounced_bytes;
+	} stats;
 	struct sim_mm *mm;		/* memmap and page allocator */
 	struct io_tlb_mem *swiotlb;	/* the default swiotlb pool */
 	bool swiotlb_present;
@@ -174,6 +191,7 @@ void sim_trace_emit(struct sim_machine *m, const char *event,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* DMA configuration of every PCI function at boot (src/kernel/pci/pci.c). */
-void pci_dma_configure_machine(struct sim_machine *m);
+int pci_dma_configure_machine(struct sim_machine *m);
+void pci_dma_deconfigure_machine(struct sim_machine *m);
 
 #endif /* _DMASTACK_KERNEL_KERNEL_H */

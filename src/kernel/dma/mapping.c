@@ -125,9 +125,9 @@ dma_addr_t dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 	}
 
 	if (addr == DMA_MAPPING_ERROR)
-		atomic_fetch_add_explicit(&dev->sim_state->stats.map_errors, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&dev->sim_dma_stats->map_errors, 1, memory_order_relaxed);
 	else
-		atomic_fetch_add_explicit(&dev->sim_state->stats.maps, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&dev->sim_dma_stats->maps, 1, memory_order_relaxed);
 	trace_dma_map_phys(dev, phys, addr, size, dir, attrs);
 	debug_dma_map_phys(dev, phys, size, dir, addr, attrs);
 	return addr;
@@ -151,7 +151,7 @@ void dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 	} else if (ops->unmap_page) {
 		ops->unmap_page(dev, addr, size, dir, attrs);
 	}
-	atomic_fetch_add_explicit(&dev->sim_state->stats.unmaps, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&dev->sim_dma_stats->unmaps, 1, memory_order_relaxed);
 	trace_dma_unmap_phys(dev, addr, size, dir, attrs);
 	debug_dma_unmap_phys(dev, addr, size, dir);
 }
@@ -260,7 +260,7 @@ static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
 		SIM_WARN(dev->sim, dev,
 			 "dma_map_sg_attrs: %s: unexpected return %d from the map_sg implementation (%d entries)",
 			 dev_name(dev), 0, nents);
-		atomic_fetch_add_explicit(&dev->sim_state->stats.map_errors, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&dev->sim_dma_stats->map_errors, 1, memory_order_relaxed);
 		trace_dma_map_sg_err(dev, sg, sg ? nents : 0, 0, dir, attrs);
 		return -EIO;
 	}
@@ -275,7 +275,7 @@ static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
 		ents = -EIO;
 
 	if (ents > 0) {
-		atomic_fetch_add_explicit(&dev->sim_state->stats.maps, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&dev->sim_dma_stats->maps, 1, memory_order_relaxed);
 		trace_dma_map_sg(dev, sg, nents, ents, dir, attrs);
 		debug_dma_map_sg(dev, sg, nents, ents, dir, attrs);
 	} else if (ents != -EINVAL && ents != -ENOMEM && ents != -EIO &&
@@ -283,11 +283,11 @@ static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
 		SIM_WARN(dev->sim, dev,
 			 "dma_map_sg_attrs: %s: unexpected return %d from the map_sg implementation",
 			 dev_name(dev), ents);
-		atomic_fetch_add_explicit(&dev->sim_state->stats.map_errors, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&dev->sim_dma_stats->map_errors, 1, memory_order_relaxed);
 		trace_dma_map_sg_err(dev, sg, nents, ents, dir, attrs);
 		return -EIO;
 	} else {
-		atomic_fetch_add_explicit(&dev->sim_state->stats.map_errors, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&dev->sim_dma_stats->map_errors, 1, memory_order_relaxed);
 		trace_dma_map_sg_err(dev, sg, nents, ents, dir, attrs);
 	}
 	return ents;
@@ -333,7 +333,7 @@ void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sg, int nents,
 		iommu_dma_unmap_sg(dev, sg, nents, dir, attrs);
 	else if (ops->unmap_sg)
 		ops->unmap_sg(dev, sg, nents, dir, attrs);
-	atomic_fetch_add_explicit(&dev->sim_state->stats.unmaps, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&dev->sim_dma_stats->unmaps, 1, memory_order_relaxed);
 }
 
 void dma_unmap_sgtable(struct device *dev, struct sg_table *sgt,
@@ -357,7 +357,7 @@ static bool dma_sync_prologue(struct device *dev, enum dma_data_direction dir,
 		return false;
 	if (bad_direction(dev, dir, func))
 		return false;
-	atomic_fetch_add_explicit(&dev->sim_state->stats.syncs, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&dev->sim_dma_stats->syncs, 1, memory_order_relaxed);
 	return true;
 }
 
@@ -669,7 +669,7 @@ void *dma_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle,
 	if (!cpu_addr)
 		return NULL;
 	*dma_handle = handle;
-	atomic_fetch_add(&dev->sim->stats.coherent_allocs, 1);
+	atomic_fetch_add(&dev->sim->kernel->stats.coherent_allocs, 1);
 	debug_dma_alloc_coherent(dev, size, handle, cpu_addr, attrs);
 	return cpu_addr;
 }
@@ -772,4 +772,40 @@ void dma_free_noncoherent(struct device *dev, size_t size, void *vaddr,
 {
 	dma_free_pages(dev, size, sim_virt_to_page(dev->sim, vaddr), dma_handle,
 		       dir);
+}
+
+/**
+ * sim_dma_stats_get - what the DMA API and the hardware counted on @m
+ * @m: the machine
+ * @out: filled: the API's counters summed over the functions, the
+ *	kernel's (bounces, coherent allocations) and the hardware's (cache
+ *	maintenance, device accesses)
+ *
+ * Each counter is read once without a lock: exact, the set not atomic.
+ */
+void sim_dma_stats_get(struct sim_machine *m, struct sim_dma_stats *out)
+{
+	const struct sim_stats *hw = &m->stats;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		const struct sim_dma_dev_stats *st;
+
+		if (!m->nodes[i]->fn ||
+		    !(st = m->nodes[i]->fn->pdev.dev.sim_dma_stats))
+			continue;
+		out->maps += atomic_load(&st->maps);
+		out->unmaps += atomic_load(&st->unmaps);
+		out->map_errors += atomic_load(&st->map_errors);
+		out->syncs += atomic_load(&st->syncs);
+	}
+	out->bounced_maps = atomic_load(&m->kernel->stats.bounced_maps);
+	out->bounced_bytes = atomic_load(&m->kernel->stats.bounced_bytes);
+	out->swiotlb_full = atomic_load(&m->kernel->stats.swiotlb_full);
+	out->coherent_allocs = atomic_load(&m->kernel->stats.coherent_allocs);
+	out->cache_ops = atomic_load(&hw->cache_ops);
+	out->dev_reads = atomic_load(&hw->dev_reads);
+	out->dev_writes = atomic_load(&hw->dev_writes);
+	out->dev_bytes = atomic_load(&hw->dev_bytes);
+	out->p2p_accesses = atomic_load(&hw->p2p_accesses);
 }

@@ -334,7 +334,7 @@ static void swiotlb_bounce(struct device *dev, phys_addr_t tlb_addr,
 		sim_ram_cpu_copy(m, tlb_addr, orig_addr, size);
 	else
 		sim_ram_cpu_copy(m, orig_addr, tlb_addr, size);
-	atomic_fetch_add(&m->stats.bounced_bytes, size);
+	atomic_fetch_add(&m->kernel->stats.bounced_bytes, size);
 }
 
 /**
@@ -372,7 +372,7 @@ phys_addr_t __swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr,
 	index = swiotlb_find_slots(dev, mem, orig_addr, alloc_size + offset,
 				   alloc_align_mask);
 	if (index < 0) {
-		atomic_fetch_add(&m->stats.swiotlb_full, 1);
+		atomic_fetch_add(&m->kernel->stats.swiotlb_full, 1);
 		if (!(attrs & DMA_ATTR_NO_WARN))
 			dev_warn(dev, "%s %s: swiotlb buffer is full (sz: %zd bytes), total %lu (slots), used %lu (slots)",
 				 dev_driver_string(dev), dev_name(dev),
@@ -394,7 +394,7 @@ phys_addr_t __swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr,
 	if (__atomic_load_n(&dev->dma_skip_sync, __ATOMIC_RELAXED))
 		__atomic_store_n(&dev->dma_skip_sync, false, __ATOMIC_RELAXED);
 	swiotlb_bounce(dev, tlb_addr, mapping_size, DMA_TO_DEVICE);
-	atomic_fetch_add(&m->stats.bounced_maps, 1);
+	atomic_fetch_add(&m->kernel->stats.bounced_maps, 1);
 	return tlb_addr;
 }
 

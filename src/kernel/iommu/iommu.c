@@ -23,7 +23,7 @@
 
 struct iommu_domain *iommu_get_domain_for_dev(struct device *dev)
 {
-	struct iommu_group *g = dev && dev->sim_state ? dev->sim_state->group : NULL;
+	struct iommu_group *g = dev ? dev->iommu_group : NULL;
 
 	return g ? atomic_load_explicit(&g->domain, memory_order_acquire) : NULL;
 }
@@ -35,14 +35,14 @@ struct iommu_domain *iommu_get_domain_for_dev(struct device *dev)
  */
 struct iommu_domain *iommu_get_dma_domain(struct device *dev)
 {
-	struct iommu_group *g = dev && dev->sim_state ? dev->sim_state->group : NULL;
+	struct iommu_group *g = dev ? dev->iommu_group : NULL;
 
 	return g ? g->default_domain : NULL;
 }
 
 struct iommu_group *iommu_group_get(struct device *dev)
 {
-	return dev && dev->sim_state ? dev->sim_state->group : NULL;
+	return dev ? dev->iommu_group : NULL;
 }
 
 int iommu_group_id(struct iommu_group *group)
@@ -244,7 +244,7 @@ static void group_set_domain(struct iommu_group *g, struct iommu_domain *d)
 
 	atomic_store_explicit(&g->domain, d, memory_order_release);
 	for (unsigned int i = 0; i < m->nr_devices; i++)
-		if (m->devices[i]->sim_state->group == g)
+		if (m->devices[i]->iommu_group == g)
 			sim_iommu_attach_dev(g->iommu, m->devices[i], d);
 }
 
@@ -405,7 +405,7 @@ static int attach_device(struct sim_machine *m, struct sim_node *ep,
 		m->kernel->groups[m->kernel->nr_groups++] = g;
 	}
 	g->nr_devices++;
-	dev->sim_state->group = g;
+	dev->iommu_group = g;
 	return 0;
 }
 
@@ -417,7 +417,7 @@ static unsigned int group_domain_type(struct sim_machine *m,
 	for (unsigned int i = 0; i < m->nr_devices; i++) {
 		struct device *dev = m->devices[i];
 
-		if (dev->sim_state->group == g && to_pci_dev(dev)->untrusted)
+		if (dev->iommu_group == g && to_pci_dev(dev)->untrusted)
 			untrusted = true;
 	}
 	/* Untrusted devices always get a strict DMA domain (Linux). */
@@ -494,7 +494,7 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 		for (unsigned int k = 0; k < m->nr_devices; k++) {
 			struct device *dev = m->devices[k];
 
-			if (dev->sim_state->group != g)
+			if (dev->iommu_group != g)
 				continue;
 			if (sim_iommu_attach_dev(g->iommu, dev, d))
 				goto err_nomem;

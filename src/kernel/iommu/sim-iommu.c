@@ -113,7 +113,7 @@ struct sim_iommu *sim_iommu_unit_by_id(struct sim_machine *m, const char *id)
 
 struct sim_iommu *sim_iommu_of_dev(struct device *dev)
 {
-	struct iommu_group *g = dev->sim_state ? dev->sim_state->group : NULL;
+	struct iommu_group *g = dev->iommu_group;
 
 	return g ? g->iommu : NULL;
 }

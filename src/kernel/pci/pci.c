@@ -292,26 +292,31 @@ struct pci_dev *pci_upstream_bridge(struct pci_dev *dev)
  * port that makes a device untrusted, the host bridge's dma-ranges): the
  * default masks, coherence, segment limits, the bus's DMA limit and offsets.
  */
-void pci_dma_configure_machine(struct sim_machine *m)
+int pci_dma_configure_machine(struct sim_machine *m)
 {
+	/* the DMA API's counters, a cache line per function */
+	m->kernel->dev_stats = sim_kzalloc_aligned(m, (m->nr_nodes ? m->nr_nodes : 1) *
+						   sizeof(*m->kernel->dev_stats),
+						   _Alignof(struct sim_dma_dev_stats));
+	if (!m->kernel->dev_stats)
+		return -ENOMEM;
 	for (unsigned int i = 0; i < m->nr_nodes; i++) {
 		struct sim_node *node = m->nodes[i];
 		struct pci_dev *pdev;
-		struct sim_dev_state *st;
 
 		if (!node->fn)
 			continue;
 		pdev = &node->fn->pdev;
-		st = pdev->dev.sim_state;
+		pdev->dev.sim_dma_stats = &m->kernel->dev_stats[i];
 		pdev->untrusted = node->untrusted;
 		pdev->dev.removable = node->untrusted;
 		pdev->dma_mask = DMA_BIT_MASK(node->dma_bits ? node->dma_bits : 32);
 		pdev->dev.dma_mask = &pdev->dma_mask;
 		pdev->dev.coherent_dma_mask = pdev->dma_mask;
 		pdev->dev.dma_coherent = node->coherent;
-		st->parms.max_segment_size = 65536;
-		st->parms.segment_boundary_mask = 0xffffffffUL;
-		pdev->dev.dma_parms = &st->parms;
+		pdev->dma_parms.max_segment_size = 65536;
+		pdev->dma_parms.segment_boundary_mask = 0xffffffffUL;
+		pdev->dev.dma_parms = &pdev->dma_parms;
 		if (node->hb && node->hb->hostbridge) {
 			struct sim_hostbridge *hb = node->hb->hostbridge;
 
@@ -320,4 +325,15 @@ void pci_dma_configure_machine(struct sim_machine *m)
 				pdev->dev.dma_range_map = hb->dma_map;
 		}
 	}
+	return 0;
+}
+
+/* What pci_dma_configure_machine() allocated, at kernel shutdown. */
+void pci_dma_deconfigure_machine(struct sim_machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_nodes; i++)
+		if (m->nodes[i]->fn)
+			m->nodes[i]->fn->pdev.dev.sim_dma_stats = NULL;
+	sim_kfree(m, m->kernel->dev_stats);
+	m->kernel->dev_stats = NULL;
 }
