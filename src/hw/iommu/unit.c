@@ -152,20 +152,34 @@ static int walk_init(struct sim_iommu_hw *u, const char *format)
 	return -EINVAL;
 }
 
-/* One 64-bit entry the unit reads from RAM (one region look-up). */
-static inline u64 read_pte(struct sim_machine *m, phys_addr_t pa, bool *ok)
+/* A 64-bit word of RAM region @r at @pa, as the unit reads it. */
+static inline u64 region_load(const struct sim_ram_region *r, phys_addr_t pa)
 {
-	struct sim_ram_region *r = sim_ram_region_of(m, pa, sizeof(u64));
-	u64 v;
+	u64 v = __atomic_load_n((u64 *)(r->cpu + (pa - r->base)),
+				__ATOMIC_ACQUIRE);
 
-	*ok = r != NULL;
-	if (!*ok)
-		return 0;
-	v = __atomic_load_n((u64 *)(r->cpu + (pa - r->base)), __ATOMIC_ACQUIRE);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 	v = __builtin_bswap64(v);
 #endif
 	return v;
+}
+
+/*
+ * One 64-bit entry the unit reads from RAM. Tables of one walk are nearly
+ * always in one RAM region, so the region found last (@hint, the caller's)
+ * is tried before the look-up.
+ */
+static inline u64 read_pte(struct sim_machine *m, phys_addr_t pa, bool *ok,
+			   const struct sim_ram_region **hint)
+{
+	const struct sim_ram_region *r = *hint;
+
+	if (!r || pa < r->base || pa - r->base > r->size - sizeof(u64)) {
+		r = sim_ram_region_of(m, pa, sizeof(u64));
+		*hint = r;
+	}
+	*ok = r != NULL;
+	return *ok ? region_load(r, pa) : 0;
 }
 
 /* Decode an x86 entry: 1 leaf, 0 table, -1 invalid. */
@@ -216,6 +230,7 @@ static int arm_decode(u64 pte, unsigned int level, unsigned int gshift,
 int sim_iommu_hw_walk(struct sim_iommu_hw *u, phys_addr_t root, u64 iova,
 		      struct sim_iommu_walk *w)
 {
+	const struct sim_ram_region *hint = NULL;
 	phys_addr_t table = root;
 
 	w->parent_pte_phys = 0;
@@ -226,7 +241,7 @@ int sim_iommu_hw_walk(struct sim_iommu_hw *u, phys_addr_t root, u64 iova,
 				   ((1U << u->walk_bits[level]) - 1);
 		phys_addr_t pa = table + (phys_addr_t)idx * sizeof(u64);
 		bool ok;
-		u64 pte = read_pte(u->m, pa, &ok);
+		u64 pte = read_pte(u->m, pa, &ok, &hint);
 		int kind;
 
 		if (!ok)
@@ -359,24 +374,33 @@ struct hw_ctx {
 	phys_addr_t root;
 };
 
-/* The context entry of @rid: 0, or -ENOENT when absent or unreadable. */
+/*
+ * The context entry of @rid: 0, or -ENOENT when absent or unreadable. Read
+ * from RAM on every access (there is no context cache); the entry's two
+ * words are one 16-byte read.
+ */
 static int read_ctx(struct sim_iommu_hw *u, phys_addr_t rt, unsigned int rid,
 		    struct hw_ctx *c)
 {
+	const struct sim_ram_region *r = NULL;
 	bool ok;
-	u64 re = read_pte(u->m, rt + (rid >> 8) * SIM_IOMMU_CTX_ENTRY_SIZE, &ok);
+	u64 re = read_pte(u->m, rt + (rid >> 8) * SIM_IOMMU_CTX_ENTRY_SIZE, &ok,
+			  &r);
 	phys_addr_t ce_pa;
 	u64 lo, hi;
 
 	if (!ok || !(re & SIM_IOMMU_RT_PRESENT))
 		return -ENOENT;
 	ce_pa = (re & SIM_IOMMU_CTX_ADDR) + (rid & 0xff) * SIM_IOMMU_CTX_ENTRY_SIZE;
-	lo = read_pte(u->m, ce_pa, &ok);
-	if (!ok || !(lo & SIM_IOMMU_CTX_PRESENT))
+	if (ce_pa < r->base ||
+	    ce_pa - r->base > r->size - SIM_IOMMU_CTX_ENTRY_SIZE)
+		r = sim_ram_region_of(u->m, ce_pa, SIM_IOMMU_CTX_ENTRY_SIZE);
+	if (!r)
 		return -ENOENT;
-	hi = read_pte(u->m, ce_pa + 8, &ok);
-	if (!ok)
+	lo = region_load(r, ce_pa);
+	if (!(lo & SIM_IOMMU_CTX_PRESENT))
 		return -ENOENT;
+	hi = region_load(r, ce_pa + 8);
 	c->mode = (lo & SIM_IOMMU_CTX_MODE_MASK) >> SIM_IOMMU_CTX_MODE_SHIFT;
 	c->root = lo & SIM_IOMMU_CTX_ADDR;
 	c->did = (unsigned int)(hi & SIM_IOMMU_CTX_DID_MASK);
