@@ -103,4 +103,45 @@ for p in edma.platform lazy.platform; do
 	}
 done
 echo "install test: edma example ok"
+
+# Kernel code: a kernel-style source (<linux/...> only) built with
+# `pkg-config --cflags dmastack-kernel`, driven by a program that creates a
+# strict-IOMMU machine and plays the device.
+cc -std=gnu11 -Wall -Werror -c -o "$tmp/kpages.o" "$top/tests/kernel/kpages.c" \
+	$(pkg-config --cflags dmastack-kernel)
+cat > "$tmp/kharness.c" <<'C'
+#include <dmastack/dmastack.h>
+#include <stdio.h>
+#include "kmod.h"
+
+int main(void)
+{
+	char err[256];
+	unsigned char buf[4096];
+	struct kpages_buf b;
+	struct sim_machine *m = sim_machine_parse(
+		"machine ram=1G\niommu id=io0 format=x86_64 mode=strict\n"
+		"hostbridge id=hb0 iommu=io0\nrootport id=rp0 bus=hb0\n"
+		"pcidev id=dev0 bus=rp0\n", err, sizeof(err));
+	struct device *dev;
+
+	if (!m) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	dev = sim_device(m, "dev0");
+	if (kpages_selftest() || kpages_map(dev, &b, 5) ||
+	    sim_dma_read(dev, b.dma, buf, sizeof(buf)) || buf[1] != 12 ||
+	    sim_dma_write(dev, b.dma, buf, sizeof(buf)) ||
+	    kpages_unmap(dev, &b, 5) || sim_iommu_faults(m) ||
+	    sim_dma_debug_errors(m))
+		return 1;
+	sim_machine_destroy(m);
+	puts("install test: kernel-style source ok");
+	return 0;
+}
+C
+cc -o "$tmp/kharness" "$tmp/kharness.c" "$tmp/kpages.o" -I"$top/tests/kernel" \
+	$(pkg-config --cflags --libs dmastack)
+LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/kharness"
 echo "install test: all ok"

@@ -1,95 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct device: the DMA-relevant part of the kernel's device model.
- *
- * Field names are the kernel's so that code which pokes dev->dma_mask or
- * dev->bus_dma_limit compiles unchanged. Devices are created by the machine
- * from the platform text and owned by it; look them up with sim_device().
+ * <dmastack/device.h>: the kernel's <linux/device.h> (dmastack/linux/device.h, what
+ * kernel code includes with the dmastack-kernel cflags) and what dmastack
+ * adds to it for programs.
  */
 #ifndef _DMASTACK_DEVICE_H
 #define _DMASTACK_DEVICE_H
 
-#include <dmastack/types.h>
+#include "linux/device.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-struct sim_machine;
-struct dma_map_ops;
-struct io_tlb_mem;
-struct sim_dev_state;
-
-struct device_dma_parameters {
-	unsigned int max_segment_size;
-	unsigned int min_align_mask;
-	unsigned long segment_boundary_mask;
-};
-
-/* One DRAM-to-bus translation (the kernel's struct bus_dma_region). */
-struct bus_dma_region {
-	phys_addr_t cpu_start;
-	dma_addr_t dma_start;
-	u64 size;
-};
-
-enum sim_bus_type {
-	SIM_BUS_PCI = 1,
-	SIM_BUS_PLATFORM,
-};
-
-struct device {
-	struct device *parent;
-	const char *name;		/* dev_name(): "0000:03:00.0" for PCI */
-	const char *driver_name;	/* dev_driver_string() */
-	enum sim_bus_type bus_type;
-
-	u64 *dma_mask;
-	u64 coherent_dma_mask;
-	u64 bus_dma_limit;		/* upstream bus limit, 0 for none */
-	const struct bus_dma_region *dma_range_map;
-	const struct dma_map_ops *dma_ops;	/* legacy ops, NULL for direct */
-	struct io_tlb_mem *dma_io_tlb_mem;
-	struct device_dma_parameters *dma_parms;
-	struct iommu_group *iommu_group;	/* NULL without a translating IOMMU */
-
-	bool dma_coherent;
-	bool dma_ops_bypass;
-	bool dma_skip_sync;
-	bool dma_iommu;			/* iommu-dma owns this device */
-	bool removable;
-
-	struct sim_machine *sim;	/* the machine this device lives in */
-	struct sim_dev_state *sim_state;	/* the hardware's, private */
-	struct sim_dma_dev_stats *sim_dma_stats; /* the DMA API's, private */
-};
-
-static inline const char *dev_name(const struct device *dev)
-{
-	return dev->name;
-}
-
-static inline const char *dev_driver_string(const struct device *dev)
-{
-	return dev->driver_name ? dev->driver_name : "";
-}
-
-static inline bool dev_is_dma_coherent(struct device *dev)
-{
-	return dev->dma_coherent;
-}
-
-static inline bool dev_is_pci(struct device *dev)
-{
-	return dev && dev->bus_type == SIM_BUS_PCI;
-}
-
-static inline bool device_iommu_mapped(struct device *dev)
-{
-	return dev->dma_iommu;
-}
-
-#ifdef __cplusplus
-}
-#endif
 #endif /* _DMASTACK_DEVICE_H */

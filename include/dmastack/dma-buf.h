@@ -1,176 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dma-buf (include/linux/dma-buf.h): a buffer one driver exports and others
- * import by file descriptor, with static and dynamic (move_notify)
- * attachments, and the exporter helper of the 2025 series that turns a
- * list of MMIO physical ranges into a DMA-only sg_table
- * (dma_buf_phys_vec_to_sgt()).
- *
- * Differences forced by having no process: file descriptors live in the
- * machine (struct dma_buf_export_info names it in @sim), so the lookup by
- * fd is sim_dma_buf_get(machine, fd) and closing one is sim_fd_close().
+ * <dmastack/dma-buf.h>: the kernel's <linux/dma-buf.h> (dmastack/linux/dma-buf.h, what
+ * kernel code includes with the dmastack-kernel cflags) and what dmastack
+ * adds to it for programs.
  */
 #ifndef _DMASTACK_DMA_BUF_H
 #define _DMASTACK_DMA_BUF_H
 
-#include <dmastack/types.h>
-#include <dmastack/device.h>
-#include <dmastack/dma-mapping.h>
-#include <dmastack/dma-resv.h>
-#include <dmastack/scatterlist.h>
-#include <dmastack/pci-p2pdma.h>
+#include "linux/dma-buf.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-struct dma_buf;
-struct dma_buf_attachment;
-struct sim_machine;
-
-struct dma_buf_ops {
-	/* 0 or -errno; e.g. -EOPNOTSUPP when the importer can't do P2P */
-	int (*attach)(struct dma_buf *dmabuf, struct dma_buf_attachment *attach);
-	void (*detach)(struct dma_buf *dmabuf, struct dma_buf_attachment *attach);
-	int (*pin)(struct dma_buf_attachment *attach);
-	void (*unpin)(struct dma_buf_attachment *attach);
-	/* under the reservation lock; ERR_PTR on failure */
-	struct sg_table *(*map_dma_buf)(struct dma_buf_attachment *attach,
-					enum dma_data_direction dir);
-	void (*unmap_dma_buf)(struct dma_buf_attachment *attach,
-			      struct sg_table *sgt, enum dma_data_direction dir);
-	/* the last reference went: free the exporter's state */
-	void (*release)(struct dma_buf *dmabuf);
-};
-
-struct dma_buf {
-	size_t size;
-	const struct dma_buf_ops *ops;
-	void *priv;
-	const char *exp_name;
-	struct dma_resv *resv;
-	struct sim_machine *sim;
-	void *sim_priv;			/* machine-private: refs, fds, list */
-};
-
-/* Importer side of a dynamic attachment. */
-struct dma_buf_attach_ops {
-	/* the importer can take P2P (bus or MMIO) addresses */
-	bool allow_peer2peer;
-	/*
-	 * Called with the reservation lock held when the exporter moves or
-	 * revokes the buffer: the importer must stop DMA and unmap before
-	 * returning (it may map again later, if the exporter allows).
-	 */
-	void (*move_notify)(struct dma_buf_attachment *attach);
-};
-
-struct dma_buf_attachment {
-	struct dma_buf *dmabuf;
-	struct device *dev;
-	bool peer2peer;
-	const struct dma_buf_attach_ops *importer_ops;
-	void *importer_priv;
-	void *priv;			/* exporter's */
-	/*
-	 * The most recent mapping of this attachment still live, and its
-	 * direction, NULL when none (under the reservation lock). Tracking
-	 * only: as the kernel since 6.15, nothing is cached and every
-	 * dma_buf_map_attachment() calls the exporter.
-	 */
-	struct sg_table *sgt;
-	enum dma_data_direction dir;
-	void *sim_priv;			/* machine-private list link */
-};
-
-struct dma_buf_export_info {
-	const char *exp_name;
-	const struct dma_buf_ops *ops;
-	size_t size;
-	int flags;
-	struct dma_resv *resv;		/* NULL: the buffer gets its own */
-	void *priv;
-	struct sim_machine *sim;	/* dmastack: the machine it lives in */
-};
-
-#define DEFINE_DMA_BUF_EXPORT_INFO(name) \
-	struct dma_buf_export_info name = { .exp_name = __FILE__ }
-
-/*
- * A new buffer holding one reference; ERR_PTR(-EINVAL) (reported) without
- * a machine, ops with map_dma_buf/unmap_dma_buf/release, a priv, a size,
- * or with only one of pin/unpin; ERR_PTR(-ENOMEM).
- */
-struct dma_buf *dma_buf_export(const struct dma_buf_export_info *exp_info);
-/*
- * The lowest free fd in the machine's table; consumes the caller's
- * reference on success. -EINVAL, -ENOMEM or -EMFILE (the caller keeps it).
- */
-int dma_buf_fd(struct dma_buf *dmabuf, int flags);
+/* The machine's fd table, as a program sees it (no process has it). */
 /* A new reference to the buffer behind @fd; ERR_PTR(-EBADF/-EINVAL). */
 struct dma_buf *sim_dma_buf_get(struct sim_machine *m, int fd);
 /* Close @fd (the reference it holds goes). 0 or -EBADF. */
 int sim_fd_close(struct sim_machine *m, int fd);
-void get_dma_buf(struct dma_buf *dmabuf);
-void dma_buf_put(struct dma_buf *dmabuf);
-
-struct dma_buf_attachment *dma_buf_attach(struct dma_buf *dmabuf,
-					  struct device *dev);
-struct dma_buf_attachment *
-dma_buf_dynamic_attach(struct dma_buf *dmabuf, struct device *dev,
-		       const struct dma_buf_attach_ops *importer_ops,
-		       void *importer_priv);
-void dma_buf_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach);
-int dma_buf_pin(struct dma_buf_attachment *attach);
-void dma_buf_unpin(struct dma_buf_attachment *attach);
-bool dma_buf_is_dynamic(struct dma_buf *dmabuf);
-bool dma_buf_attachment_is_dynamic(struct dma_buf_attachment *attach);
-
-/* Under dmabuf->resv. */
-struct sg_table *dma_buf_map_attachment(struct dma_buf_attachment *attach,
-					enum dma_data_direction dir);
-void dma_buf_unmap_attachment(struct dma_buf_attachment *attach,
-			      struct sg_table *sgt, enum dma_data_direction dir);
-/* Taking the reservation lock themselves. */
-struct sg_table *
-dma_buf_map_attachment_unlocked(struct dma_buf_attachment *attach,
-				enum dma_data_direction dir);
-void dma_buf_unmap_attachment_unlocked(struct dma_buf_attachment *attach,
-				       struct sg_table *sgt,
-				       enum dma_data_direction dir);
-/*
- * Under dmabuf->resv: every dynamic importer's move_notify, in list order
- * (the newest attachment first, as the kernel's list_add()).
- */
-void dma_buf_move_notify(struct dma_buf *dmabuf);
-
-/* ---- the exporter helper for MMIO (drivers/dma-buf/dma-buf-mapping.c) --- */
-
-struct dma_buf_phys_vec {
-	phys_addr_t paddr;
-	size_t len;
-};
-
-/*
- * A DMA-only sg_table (orig_nents == 0, no pages, entries split at
- * UINT_MAX) for @attach->dev reaching @provider's MMIO ranges: bus
- * addresses for PCI_P2PDMA_MAP_BUS_ADDR; for THRU_HOST_BRIDGE one IOVA
- * range (dma_iova_try_alloc/link/sync with DMA_ATTR_MMIO) or, when that
- * is not possible, dma_map_phys(DMA_ATTR_MMIO) per range; ERR_PTR(-EINVAL)
- * when not supported or when the ranges do not add up to @size, -ENOMEM,
- * or the mapping error. Everything is undone
- * on failure. The reservation lock must be held. Free with
- * dma_buf_free_sgt().
- */
-struct sg_table *dma_buf_phys_vec_to_sgt(struct dma_buf_attachment *attach,
-					 struct p2pdma_provider *provider,
-					 struct dma_buf_phys_vec *phys_vec,
-					 size_t nr_ranges, size_t size,
-					 enum dma_data_direction dir);
-void dma_buf_free_sgt(struct dma_buf_attachment *attach, struct sg_table *sgt,
-		      enum dma_data_direction dir);
 
 #ifdef __cplusplus
 }
 #endif
+
 #endif /* _DMASTACK_DMA_BUF_H */

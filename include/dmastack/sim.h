@@ -130,12 +130,15 @@ struct sim_machine *sim_machine_load_opts(const char *path,
 const char *sim_default_platform_text(void);
 
 /*
- * The calling thread's current machine (the kernel's `current`): what
- * request_irq(), free_irq() and the other calls that take only an irq
- * number act on. pci_alloc_irq_vectors() and pci_irq_vector() set it, and
- * it is the handler's machine while an interrupt handler runs. Returns the
- * previous one. A machine being destroyed stops being its destroying
- * thread's current machine.
+ * The calling thread's current machine (the kernel's `current`): what the
+ * kernel's calls that name no device act on: alloc_pages(), virt_to_page()
+ * and the rest of <linux/gfp.h> and <linux/mm.h>, request_irq(), free_irq()
+ * and the other calls that take only an irq number. Creating a machine
+ * makes it the creating thread's current machine; another thread enters
+ * it with sim_set_current_machine(). pci_alloc_irq_vectors() and
+ * pci_irq_vector() set it, and it is the handler's machine while an
+ * interrupt handler runs. Returns the previous one. A machine being
+ * destroyed stops being its destroying thread's current machine.
  */
 struct sim_machine *sim_set_current_machine(struct sim_machine *m);
 struct sim_machine *sim_current_machine(void);

@@ -1,109 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Kernel-style basic types used across the dmastack API.
- *
- * The names and widths are the kernel's so that driver code compiles
- * unchanged: phys_addr_t and dma_addr_t are 64-bit, gfp_t is a flag word.
+ * <dmastack/types.h>: the kernel's <linux/types.h> (dmastack/linux/types.h, what
+ * kernel code includes with the dmastack-kernel cflags) and what dmastack
+ * adds to it for programs.
  */
 #ifndef _DMASTACK_TYPES_H
 #define _DMASTACK_TYPES_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <errno.h>
+#include "linux/types.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-typedef int8_t s8;
-typedef int16_t s16;
-typedef int32_t s32;
-typedef int64_t s64;
-
-typedef u64 phys_addr_t;
-typedef u64 dma_addr_t;
-typedef u64 resource_size_t;
-typedef unsigned int gfp_t;
-
-/* Error pointers (include/linux/err.h): -4095..-1 encoded in a pointer. */
-#define MAX_ERRNO	4095
-#define IS_ERR_VALUE(x)	((unsigned long)(void *)(x) >= (unsigned long)-MAX_ERRNO)
-
-static inline void *ERR_PTR(long error)
-{
-	return (void *)error;
-}
-
-static inline long PTR_ERR(const void *ptr)
-{
-	return (long)ptr;
-}
-
-static inline bool IS_ERR(const void *ptr)
-{
-	return IS_ERR_VALUE((unsigned long)ptr);
-}
-
-static inline bool IS_ERR_OR_NULL(const void *ptr)
-{
-	return !ptr || IS_ERR_VALUE((unsigned long)ptr);
-}
-
-#define PAGE_SHIFT	12
-#define PAGE_SIZE	(1UL << PAGE_SHIFT)
-#define PAGE_MASK	(~(PAGE_SIZE - 1))
-#define PHYS_PFN(x)	((unsigned long)((x) >> PAGE_SHIFT))
-#define PFN_PHYS(x)	((phys_addr_t)(x) << PAGE_SHIFT)
-#define offset_in_page(p) ((unsigned long)(p) & ~PAGE_MASK)
-
-/* The simulated CPUs have 64-byte cache lines (L1_CACHE_BYTES). */
-#define L1_CACHE_SHIFT	6
-#define L1_CACHE_BYTES	(1 << L1_CACHE_SHIFT)
-
-#define SZ_1K	0x00000400UL
-#define SZ_2K	0x00000800UL
-#define SZ_4K	0x00001000UL
-#define SZ_8K	0x00002000UL
-#define SZ_16K	0x00004000UL
-#define SZ_32K	0x00008000UL
-#define SZ_64K	0x00010000UL
-#define SZ_128K	0x00020000UL
-#define SZ_256K	0x00040000UL
-#define SZ_512K	0x00080000UL
-#define SZ_1M	0x00100000UL
-#define SZ_2M	0x00200000UL
-#define SZ_4M	0x00400000UL
-#define SZ_8M	0x00800000UL
-#define SZ_16M	0x01000000UL
-#define SZ_32M	0x02000000UL
-#define SZ_64M	0x04000000UL
-#define SZ_128M	0x08000000UL
-#define SZ_256M	0x10000000UL
-#define SZ_512M	0x20000000UL
-#define SZ_1G	0x40000000UL
-#define SZ_2G	0x80000000UL
-#define SZ_4G	0x100000000ULL
-
-/* Allocation flags. Only the zone modifiers change placement. */
-#define __GFP_DMA	0x01u
-#define __GFP_HIGHMEM	0x02u
-#define __GFP_DMA32	0x04u
-#define __GFP_NOWARN	0x200u
-#define __GFP_COMP	0x4000u
-#define __GFP_ZERO	0x8000u
-#define GFP_ATOMIC	0x800u
-#define GFP_NOWAIT	0x1000u
-#define GFP_KERNEL	0x10000u
-#define GFP_DMA		__GFP_DMA
-#define GFP_DMA32	__GFP_DMA32
-
-#ifdef __cplusplus
-}
-#endif
 #endif /* _DMASTACK_TYPES_H */

@@ -216,6 +216,8 @@ struct sim_machine *sim_machine_parse_opts(const char *text,
 	m->constructed = true;
 	/* Leak accounting counts what the layers hold beyond construction. */
 	atomic_store(&m->alloc_live, 0);
+	/* the creating thread runs on the new machine (the kernel's current) */
+	sim_set_current_machine(m);
 	return m;
 
 err_destroy:

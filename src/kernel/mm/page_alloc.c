@@ -493,3 +493,143 @@ void sim_mm_exit_machine(struct sim_machine *m)
 	sim_kfree(m, mm);
 	m->kernel->mm = NULL;
 }
+
+/* ------------------------------------------------------------------------ */
+/* The kernel's global calls, on the calling thread's current machine       */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * alloc_pages - 2^@order contiguous pages of the current machine's RAM
+ * @gfp: zone modifiers (__GFP_DMA, __GFP_DMA32) and __GFP_ZERO
+ * @order: 0 .. MAX_PAGE_ORDER
+ *
+ * The machine is the calling thread's current one (sim_current_machine():
+ * the one it created or entered). Zeroing writes through the CPU's cached
+ * view, as the kernel's does.
+ *
+ * Return: the first page, or NULL (no current machine, order too large,
+ * out of memory).
+ */
+struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	struct sim_machine *m = sim_current_machine();
+	struct page *page;
+
+	if (!m || !m->kernel || !m->kernel->mm || order > MAX_PAGE_ORDER)
+		return NULL;
+	page = sim_alloc_pages_gfp(m, gfp, order, 0);
+	if (page && (gfp & __GFP_ZERO))
+		memset(page_address(page), 0, PAGE_SIZE << order);
+	return page;
+}
+
+/**
+ * __free_pages - give back what alloc_pages() returned
+ * @page: the first page (NULL: nothing)
+ * @order: the order it was allocated with
+ *
+ * The page names its machine; a page that is not RAM of a machine is a
+ * BUG of the current machine's.
+ */
+void __free_pages(struct page *page, unsigned int order)
+{
+	struct sim_machine *m;
+
+	if (!page)
+		return;
+	m = page->section ? page->section->region->ram->m :
+			    sim_current_machine();
+	if (m)
+		sim_free_pages(m, page, order);
+}
+
+unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
+{
+	struct page *page = alloc_pages(gfp & ~__GFP_HIGHMEM, order);
+
+	return page ? (unsigned long)page_address(page) : 0;
+}
+
+unsigned long get_zeroed_page(gfp_t gfp)
+{
+	return __get_free_pages(gfp | __GFP_ZERO, 0);
+}
+
+void free_pages(unsigned long addr, unsigned int order)
+{
+	struct page *page;
+
+	if (!addr)
+		return;
+	page = virt_to_page((void *)addr);
+	if (!page) {
+		struct sim_machine *m = sim_current_machine();
+
+		if (m)
+			SIM_BUG(m, NULL, "free_pages: %#lx is not the address of RAM",
+				addr);
+		return;
+	}
+	__free_pages(page, order);
+}
+
+/**
+ * virt_to_page - the struct page of a CPU address of the current machine
+ * @addr: an address in its RAM (page_address(), __get_free_pages(),
+ *	kmalloc()) or in P2P memory (pci_alloc_p2pmem())
+ *
+ * Return: the page, or NULL for an address that is neither (the kernel
+ * would return garbage; vmalloc memory among them).
+ */
+struct page *virt_to_page(const void *addr)
+{
+	struct sim_machine *m = sim_current_machine();
+
+	return m ? sim_virt_to_page(m, addr) : NULL;
+}
+
+phys_addr_t virt_to_phys(const volatile void *addr)
+{
+	struct sim_machine *m = sim_current_machine();
+
+	return m ? sim_virt_to_phys(m, (const void *)addr) : (phys_addr_t)-1;
+}
+
+void *phys_to_virt(phys_addr_t phys)
+{
+	struct sim_machine *m = sim_current_machine();
+
+	return m ? sim_phys_to_virt(m, phys) : NULL;
+}
+
+bool virt_addr_valid(const void *addr)
+{
+	struct sim_machine *m = sim_current_machine();
+	phys_addr_t phys;
+
+	if (!m)
+		return false;
+	phys = sim_virt_to_phys(m, addr);
+	return phys != (phys_addr_t)-1 && sim_phys_is_ram(m, phys, 1);
+}
+
+/**
+ * pfn_to_page - the struct page of a page frame of the current machine
+ * @pfn: a RAM or P2PDMA page frame
+ *
+ * Return: the page, or NULL for a frame without one (the kernel's would be
+ * an invalid pointer; check pfn_valid() first, as kernel code does).
+ */
+struct page *pfn_to_page(unsigned long pfn)
+{
+	struct sim_machine *m = sim_current_machine();
+
+	return m ? sim_pfn_to_page(m, pfn) : NULL;
+}
+
+int pfn_valid(unsigned long pfn)
+{
+	struct sim_machine *m = sim_current_machine();
+
+	return m && sim_pfn_valid(m, pfn);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pages of simulated RAM.
+ *
+ * Every RAM page frame of a machine has a struct page, created on first use
+ * (like SPARSEMEM's memmap, untouched memory costs nothing). MMIO has none.
+ */
+#ifndef _DMASTACK_LINUX_MM_H
+#define _DMASTACK_LINUX_MM_H
+
+#include "types.h"
+#include "gfp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sim_machine;
+struct sim_ram_section;
+
+/* page->flags bits */
+#define PG_head		(1UL << 0)	/* first page of an allocated block */
+#define PG_reserved	(1UL << 1)	/* firmware/boot reserved, never allocated */
+#define PG_buddy	(1UL << 2)	/* inside an allocated block (tail) */
+
+struct page {
+	unsigned long flags;
+	unsigned long pfn;
+	unsigned int order;		/* valid on PG_head pages */
+	int refcount;
+	struct sim_ram_section *section;	/* owner, for page_address() */
+	void *pgmap;			/* ZONE_DEVICE owner (P2PDMA), else NULL */
+	/*
+	 * page_address() of a page outside the RAM memmap (the kernel's
+	 * WANT_PAGE_VIRTUAL field): set for P2PDMA pages, NULL for RAM.
+	 */
+	void *virtual;
+};
+
+static inline phys_addr_t page_to_phys(struct page *page)
+{
+	return PFN_PHYS(page->pfn);
+}
+
+static inline unsigned long page_to_pfn(struct page *page)
+{
+	return page->pfn;
+}
+
+static inline int get_order(unsigned long size)
+{
+	int order = 0;
+
+	size = (size - 1) >> PAGE_SHIFT;
+	while (size) {
+		order++;
+		size >>= 1;
+	}
+	return order;
+}
+
+/* The CPU's (cached) view of a RAM page. */
+void *page_address(struct page *page);
+#define page_to_virt(page)	page_address(page)
+
+/*
+ * The kernel's global translations, on the calling thread's current
+ * machine (<linux/gfp.h>). virt_to_page() and pfn_to_page() return NULL
+ * where the kernel's would return a page that is not there.
+ */
+struct page *virt_to_page(const void *addr);
+phys_addr_t virt_to_phys(const volatile void *addr);
+void *phys_to_virt(phys_addr_t phys);
+bool virt_addr_valid(const void *addr);
+struct page *pfn_to_page(unsigned long pfn);
+int pfn_valid(unsigned long pfn);
+
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* _DMASTACK_LINUX_MM_H */

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scatterlists and sg_table, laid out and encoded as the kernel does:
+ * page_link carries the page pointer with SG_CHAIN/SG_END in its low bits.
+ */
+#ifndef _DMASTACK_LINUX_SCATTERLIST_H
+#define _DMASTACK_LINUX_SCATTERLIST_H
+
+#include "types.h"
+#include "mm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct scatterlist {
+	unsigned long page_link;
+	unsigned int offset;
+	unsigned int length;
+	dma_addr_t dma_address;
+	unsigned int dma_length;
+	unsigned int dma_flags;
+};
+
+struct sg_table {
+	struct scatterlist *sgl;	/* the list */
+	unsigned int nents;		/* number of mapped entries */
+	unsigned int orig_nents;	/* original size of list */
+};
+
+#define SG_CHAIN	0x01UL
+#define SG_END		0x02UL
+#define SG_PAGE_LINK_MASK (SG_CHAIN | SG_END)
+
+/* sg->dma_flags: the DMA address is a PCI bus address (P2PDMA) */
+#define SG_DMA_BUS_ADDRESS	(1 << 0)
+/* sg->dma_flags: the DMA address was linked through the IOVA API */
+#define SG_DMA_SWIOTLB		(1 << 1)
+
+#define sg_dma_address(sg)	((sg)->dma_address)
+#define sg_dma_len(sg)		((sg)->dma_length)
+
+static inline bool sg_is_chain(struct scatterlist *sg)
+{
+	return sg->page_link & SG_CHAIN;
+}
+
+static inline bool sg_is_last(struct scatterlist *sg)
+{
+	return sg->page_link & SG_END;
+}
+
+static inline struct scatterlist *sg_chain_ptr(struct scatterlist *sg)
+{
+	return (struct scatterlist *)(sg->page_link & ~SG_PAGE_LINK_MASK);
+}
+
+static inline struct page *sg_page(struct scatterlist *sg)
+{
+	return (struct page *)(sg->page_link & ~SG_PAGE_LINK_MASK);
+}
+
+static inline void sg_assign_page(struct scatterlist *sg, struct page *page)
+{
+	unsigned long page_link = sg->page_link & (SG_CHAIN | SG_END);
+
+	sg->page_link = page_link | (unsigned long)page;
+}
+
+static inline void sg_set_page(struct scatterlist *sg, struct page *page,
+			       unsigned int len, unsigned int offset)
+{
+	sg_assign_page(sg, page);
+	sg->offset = offset;
+	sg->length = len;
+}
+
+static inline phys_addr_t sg_phys(struct scatterlist *sg)
+{
+	return page_to_phys(sg_page(sg)) + sg->offset;
+}
+
+static inline void *sg_virt(struct scatterlist *sg)
+{
+	return (char *)page_address(sg_page(sg)) + sg->offset;
+}
+
+static inline void sg_mark_end(struct scatterlist *sg)
+{
+	sg->page_link |= SG_END;
+	sg->page_link &= ~SG_CHAIN;
+}
+
+static inline void sg_unmark_end(struct scatterlist *sg)
+{
+	sg->page_link &= ~SG_END;
+}
+
+static inline bool sg_dma_is_bus_address(struct scatterlist *sg)
+{
+	return sg->dma_flags & SG_DMA_BUS_ADDRESS;
+}
+
+static inline void sg_dma_mark_bus_address(struct scatterlist *sg)
+{
+	sg->dma_flags |= SG_DMA_BUS_ADDRESS;
+}
+
+static inline void sg_dma_unmark_bus_address(struct scatterlist *sg)
+{
+	sg->dma_flags &= ~SG_DMA_BUS_ADDRESS;
+}
+
+struct scatterlist *sg_next(struct scatterlist *sg);
+int sg_nents(struct scatterlist *sg);
+struct scatterlist *sg_last(struct scatterlist *sgl, unsigned int nents);
+void sg_init_table(struct scatterlist *sgl, unsigned int nents);
+void sg_init_one(struct scatterlist *sg, struct page *page, unsigned int len,
+		 unsigned int offset);
+void sg_chain(struct scatterlist *prv, unsigned int prv_nents,
+	      struct scatterlist *sgl);
+int sg_alloc_table(struct sg_table *table, unsigned int nents, gfp_t gfp);
+void sg_free_table(struct sg_table *table);
+int sg_alloc_table_from_pages(struct sg_table *sgt, struct page **pages,
+			      unsigned int n_pages, unsigned int offset,
+			      unsigned long size, gfp_t gfp);
+
+#define for_each_sg(sglist, sg, nr, __i)	\
+	for (__i = 0, sg = (sglist); __i < (nr); __i++, sg = sg_next(sg))
+
+#define for_each_sgtable_sg(sgt, sg, i)		\
+	for_each_sg((sgt)->sgl, sg, (sgt)->orig_nents, i)
+
+#define for_each_sgtable_dma_sg(sgt, sg, i)	\
+	for_each_sg((sgt)->sgl, sg, (sgt)->nents, i)
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* _DMASTACK_LINUX_SCATTERLIST_H */
