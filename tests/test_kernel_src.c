@@ -56,6 +56,55 @@ static void test_streaming_dma(void **state)
 		assert_int_equal(sim_iommu_faults(f->m), 0);
 }
 
+/* RAM pages in use, less the IOMMU's page tables (they stay after unmap). */
+static unsigned long pages_in_use(struct fx *f)
+{
+	long pt = f->translated ? sim_iommu_pt_pages(f->dev) : 0;
+
+	assert_true(pt >= 0);
+	return sim_ram_pages_allocated(f->m) -
+	       (unsigned long)pt * (f->v->granule / PAGE_SIZE);
+}
+
+static void test_slab_buffers(void **state)
+{
+	struct fx *f = *state;
+	unsigned long before = pages_in_use(f);
+	struct kslab_bufs b;
+	u8 got[200];
+
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(kslab_map(f->dev, &b), 0);
+	/* the device reads the command block and writes its status */
+	assert_int_equal(sim_dma_read(f->dev, b.cmd_dma, got, sizeof(got)), 0);
+	assert_int_equal(got[0], 0xc1);
+	assert_int_equal(got[1], 0);
+	assert_int_equal(sim_dma_write(f->dev, b.cmd_dma + 1, "\x5c", 1), 0);
+	for (int i = 0; i < 4; i++) {
+		u8 v = (u8)(0x40 + i);
+
+		assert_int_equal(sim_dma_write(f->dev, b.objs_dma[i] + 95, &v, 1),
+				 0);
+	}
+	assert_int_equal(kslab_unmap(f->dev, &b), 0);
+	/*
+	 * The kmem_cache's pages went back with it; kmalloc-256 keeps its one
+	 * empty slab for the next kmalloc(), as SLUB keeps a slab per cache.
+	 */
+	assert_int_equal(pages_in_use(f), before + 1);
+	if (f->translated)
+		assert_int_equal(sim_iommu_faults(f->m), 0);
+}
+
+static void test_vmalloc_refused(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kslab_vmalloc_map(f->dev), -ENOMEM);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "rejecting DMA map of vmalloc memory"));
+}
+
 /* Without a current machine the global calls have nothing to act on. */
 static void test_no_current_machine(void **state)
 {
@@ -90,6 +139,8 @@ static const struct dma_variant *const variants[] = {
 static const struct variant_test tests[] = {
 	VARIANT_TEST(test_page_allocator),
 	VARIANT_TEST(test_streaming_dma),
+	VARIANT_TEST(test_slab_buffers),
+	VARIANT_TEST(test_vmalloc_refused),
 	VARIANT_TEST(test_no_current_machine),
 };
 

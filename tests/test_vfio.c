@@ -99,7 +99,7 @@ static struct vfio_pci_core_device *vopen(struct device *dev)
 	return v;
 }
 
-static void vfree(struct vfio_pci_core_device *v)
+static void vdev_free(struct vfio_pci_core_device *v)
 {
 	vfio_pci_core_close_device(v);
 	assert_int_equal(vfio_device_registration_count(&v->vdev), 1);
@@ -419,7 +419,7 @@ static void test_feature_header(void **state)
 	/* nothing was exported or engaged by any of it */
 	assert_int_equal(vfio_pci_dma_buf_count(v), 0);
 	assert_false(v->pm_runtime_engaged);
-	vfree(v);
+	vdev_free(v);
 }
 
 /* ---- every validation of the DMA_BUF feature ------------------------------ */
@@ -475,7 +475,7 @@ static void test_dma_buf_validation(void **state)
 	expect_export(f, nops, &u, -EOPNOTSUPP);
 	u.hdr.flags |= VFIO_DEVICE_FEATURE_PROBE;
 	expect_export(f, nops, &u, -EOPNOTSUPP);
-	vfree(nops);
+	vdev_free(nops);
 
 	/* argsz too small for the struct */
 	dmabuf_req(&u, 2, one, 1);
@@ -564,7 +564,7 @@ static void test_dma_buf_validation(void **state)
 		assert_int_equal(sim_fd_close(f->m, fd), 0);
 		assert_int_equal(vfio_pci_dma_buf_count(v), 0);
 	}
-	vfree(v);
+	vdev_free(v);
 
 	/* the registration is gone by the time the export takes its reference */
 	z = vnew(f->gpu[1], &zero_reg_ops);
@@ -579,7 +579,7 @@ static void test_dma_buf_validation(void **state)
 		/* undo the simulated race: the fd's and the registration's */
 		__atomic_store_n(&z->vdev.refcount, 2, __ATOMIC_RELAXED);
 	}
-	vfree(z);
+	vdev_free(z);
 }
 
 /* ---- region info ---------------------------------------------------------- */
@@ -644,7 +644,7 @@ static void test_region_info(void **state)
 						    VFIO_PCI_INDEX_TO_OFFSET(2) + 16 * SZ_1G),
 				 -EINVAL);
 	}
-	vfree(v);
+	vdev_free(v);
 }
 
 /* ---- export, attach, map, DMA ---------------------------------------------- */
@@ -686,7 +686,7 @@ static void test_export_attach_map_dma(void **state)
 	assert_int_equal(vfio_pci_dma_buf_count(v), 0);
 	assert_int_equal(vfio_device_registration_count(&v->vdev), 2);
 	assert_int_equal(sim_alloc_live(f->m), live);
-	vfree(v);
+	vdev_free(v);
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_DMA_FAULT), 0);
 }
 
@@ -872,7 +872,7 @@ static void triggers(struct fx *f, struct device *dev, u32 region,
 	}
 	imp_dma_check(&c);
 	ctx_close(&c);
-	vfree(v);
+	vdev_free(v);
 }
 
 static void test_revoke_triggers(void **state)
@@ -963,8 +963,8 @@ static void test_hot_reset(void **state)
 
 	ctx_close(&cg);
 	ctx_close(&cp);
-	vfree(g);
-	vfree(p);
+	vdev_free(g);
+	vdev_free(p);
 }
 
 /* A function below the set's bridge that is not VFIO's: not resettable. */
@@ -976,12 +976,12 @@ static void test_hot_reset_foreign(void **state)
 
 	assert_int_equal(vfio_pci_core_ioctl(g, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), -EINVAL);
-	vfree(g);
+	vdev_free(g);
 	/* below a root port alone the set is the one function */
 	g = vopen(f->gpu[1]);
 	assert_int_equal(vfio_pci_core_ioctl(g, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), 0);
-	vfree(g);
+	vdev_free(g);
 }
 
 /* ---- close: permanent revoke --------------------------------------------- */
@@ -1084,7 +1084,7 @@ static void big_case(struct fx *f, int gpu, struct device *client,
 	/* revoke and restore a 5G export */
 	run_trigger(&c, T_CFG_MEM);
 	ctx_close(&c);
-	vfree(v);
+	vdev_free(v);
 }
 
 static void test_big_exports(void **state)
@@ -1419,7 +1419,7 @@ static void test_stress_revoke(void **state)
 		ctx_close(&si[i].c);
 	}
 	assert_true(reads > 0);
-	vfree(s.v);
+	vdev_free(s.v);
 	/* no importer touched the BAR while it was revoked */
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_DMA_FAULT), 0);
 }

@@ -5,6 +5,8 @@
 
 #include <dmastack/types.h>
 #include <dmastack/mm.h>
+#include <dmastack/linux/slab.h>
+#include <dmastack/linux/vmalloc.h>
 #include <dmastack/device.h>
 #include <dmastack/scatterlist.h>
 #include <dmastack/dma-mapping.h>

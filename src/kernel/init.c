@@ -61,6 +61,17 @@ static int mm_init_call(struct sim_machine *m, const struct sim_machine_opts *o,
 	return ret;
 }
 
+static int slab_init_call(struct sim_machine *m,
+			  const struct sim_machine_opts *o, char *err,
+			  size_t errlen)
+{
+	int ret = sim_slab_init_machine(m);
+
+	if (ret)
+		snprintf(err, errlen, "out of memory creating the kmalloc caches");
+	return ret;
+}
+
 static int swiotlb_init_call(struct sim_machine *m,
 			     const struct sim_machine_opts *o, char *err,
 			     size_t errlen)
@@ -114,6 +125,7 @@ static int revoke_init_call(struct sim_machine *m,
 static const struct sim_initcall initcalls[] = {
 	{ "trace", trace_init_call, sim_trace_fini },
 	{ "mm", mm_init_call, sim_mm_exit_machine },
+	{ "slab", slab_init_call, sim_slab_exit_machine },
 	/* each function's DMA configuration, before any DMA layer */
 	{ "pci", pci_init_call, pci_exit_call },
 	/* P2P pages live until everything that maps them is gone */

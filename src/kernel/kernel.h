@@ -29,6 +29,10 @@ struct page *sim_alloc_pages_gfp(struct sim_machine *m, gfp_t gfp,
 void sim_ram_reserve(struct sim_machine *m, phys_addr_t start, u64 size);
 int sim_mm_init_machine(struct sim_machine *m);
 void sim_mm_exit_machine(struct sim_machine *m);
+/* src/kernel/mm/slab.c */
+int sim_slab_init_machine(struct sim_machine *m);
+void sim_slab_exit_machine(struct sim_machine *m);
+bool sim_vmalloc_addr(struct sim_machine *m, const void *p);
 
 /* P2PDMA state of every function goes at shutdown (src/kernel/pci/p2pdma.c). */
 void pci_p2pdma_exit_machine(struct sim_machine *m);
@@ -103,6 +107,7 @@ struct sim_kernel {
 		_Atomic unsigned long long bounced_bytes;
 	} stats;
 	struct sim_mm *mm;		/* memmap and page allocator */
+	struct sim_slab *slab;		/* kmalloc, kmem_cache, vmalloc */
 	struct io_tlb_mem *swiotlb;	/* the default swiotlb pool */
 	bool swiotlb_present;
 	/* IOMMU drivers' units, groups (src/kernel/iommu/iommu.c) */

@@ -22,6 +22,8 @@ struct sim_ram_section;
 #define PG_head		(1UL << 0)	/* first page of an allocated block */
 #define PG_reserved	(1UL << 1)	/* firmware/boot reserved, never allocated */
 #define PG_buddy	(1UL << 2)	/* inside an allocated block (tail) */
+#define PG_slab		(1UL << 3)	/* head of a slab (page->slab) */
+#define PG_large_kmalloc (1UL << 4)	/* head of a kmalloc() above 8K */
 
 struct page {
 	unsigned long flags;
@@ -35,6 +37,7 @@ struct page {
 	 * WANT_PAGE_VIRTUAL field): set for P2PDMA pages, NULL for RAM.
 	 */
 	void *virtual;
+	void *slab;			/* the slab of a PG_slab page */
 };
 
 static inline phys_addr_t page_to_phys(struct page *page)

@@ -189,7 +189,8 @@ dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr, size_t size,
 
 	/* DMA must never operate on areas that might be remapped
 	 * (the kernel WARNs and returns before debug_dma_map_single). */
-	if (phys != (phys_addr_t)-1 && ptr != sim_phys_to_virt(m, phys)) {
+	if ((phys != (phys_addr_t)-1 && ptr != sim_phys_to_virt(m, phys)) ||
+	    sim_vmalloc_addr(m, ptr)) {
 		SIM_WARN(m, dev, "%s %s: rejecting DMA map of vmalloc memory",
 			 dev_driver_string(dev), dev_name(dev));
 		return DMA_MAPPING_ERROR;
