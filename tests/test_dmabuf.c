@@ -267,8 +267,11 @@ static void test_export_validation(void **state)
 	exp.sim = f->m;
 
 	assert_int_equal(PTR_ERR(dma_buf_export(NULL)), -EINVAL);
+	/* no machine named and none current */
 	e = exp, e.sim = NULL;
+	assert_ptr_equal(sim_set_current_machine(NULL), f->m);
 	expect_export_einval(&t, &e);
+	assert_null(sim_set_current_machine(f->m));
 	e = exp, e.ops = NULL;
 	expect_export_einval(&t, &e);
 	e = exp, e.ops = &no_map;
@@ -298,8 +301,31 @@ static void test_export_validation(void **state)
 	assert_non_null(d->resv);
 	assert_ptr_equal(d->resv->sim, f->m);
 	assert_false(dma_buf_is_dynamic(d));
+	/* an exporter that names no machine exports on the current one */
+	{
+		struct dma_buf *k, *g;
+		int fd;
+
+		e = exp, e.sim = NULL;
+		k = dma_buf_export(&e);
+		assert_false(IS_ERR(k));
+		assert_ptr_equal(k->sim, f->m);
+		fd = dma_buf_fd(k, 0);
+		assert_true(fd >= 0);
+		/* the kernel's dma_buf_get(), on the current machine's table */
+		g = dma_buf_get(fd);
+		assert_ptr_equal(g, k);
+		dma_buf_put(g);
+		assert_ptr_equal(dma_buf_get(-1), ERR_PTR(-EBADF));
+		assert_ptr_equal(dma_buf_get(fd + 100), ERR_PTR(-EBADF));
+		assert_ptr_equal(sim_set_current_machine(NULL), f->m);
+		assert_ptr_equal(dma_buf_get(fd), ERR_PTR(-EBADF));
+		sim_set_current_machine(f->m);
+		assert_int_equal(sim_fd_close(f->m, fd), 0);
+	}
 	dma_buf_put(d);
-	assert_int_equal(t.releases, 1);
+	/* d's and the current-machine export's */
+	assert_int_equal(t.releases, 2);
 	assert_int_equal(sim_alloc_live(f->m), live);
 	assert_int_equal(warns(f->m), w0 + 7);
 }

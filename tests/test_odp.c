@@ -311,6 +311,9 @@ static void test_sequence_retry(void **state)
 	assert_int_equal(hmm_pfn_to_phys(pfns[1]), phys_of(p, PG(1)));
 	assert_ptr_equal(hmm_pfn_to_page(f->m, pfns[1]),
 			 sim_phys_to_page(f->m, phys_of(p, PG(1))));
+	/* the kernel's form, on the current machine */
+	assert_ptr_equal(hmm_pfn_to_page(pfns[1]),
+			 sim_phys_to_page(f->m, phys_of(p, PG(1))));
 	assert_false(mmu_interval_read_retry(&w.sub, seq));
 
 	/* Activity outside the range leaves the sequence alone... */

@@ -20,11 +20,21 @@ extern "C" {
  */
 struct page *sim_pfn_to_page(struct sim_machine *m, unsigned long pfn);
 
-static inline struct page *hmm_pfn_to_page(struct sim_machine *m,
-					   unsigned long hmm_pfn)
+static inline struct page *sim_hmm_pfn_to_page(struct sim_machine *m,
+					       unsigned long hmm_pfn)
 {
 	return sim_pfn_to_page(m, hmm_pfn_to_pfn(hmm_pfn));
 }
+
+/*
+ * hmm_pfn_to_page(pfn) is the kernel's (<linux/hmm.h>, on the current
+ * machine); hmm_pfn_to_page(m, pfn), dmastack's earlier form, still works
+ * and names the machine.
+ */
+#define __DMASTACK_HMM_PFN_TO_PAGE(_1, _2, name, ...) name
+#define hmm_pfn_to_page(...)						\
+	__DMASTACK_HMM_PFN_TO_PAGE(__VA_ARGS__, sim_hmm_pfn_to_page,	\
+				   hmm_pfn_to_page)(__VA_ARGS__)
 
 /*
  * The bookkeeping an hmm_dma_map holds per entry: the pfn, plus the

@@ -90,15 +90,16 @@ struct dma_buf_export_info {
 	int flags;
 	struct dma_resv *resv;		/* NULL: the buffer gets its own */
 	void *priv;
-	struct sim_machine *sim;	/* dmastack: the machine it lives in */
+	/* dmastack: the machine it lives in; NULL: the current machine */
+	struct sim_machine *sim;
 };
 
 #define DEFINE_DMA_BUF_EXPORT_INFO(name) \
 	struct dma_buf_export_info name = { .exp_name = __FILE__ }
 
 /*
- * A new buffer holding one reference; ERR_PTR(-EINVAL) (reported) without
- * a machine, ops with map_dma_buf/unmap_dma_buf/release, a priv, a size,
+ * A new buffer holding one reference, on @exp_info->sim or else the current
+ * machine; ERR_PTR(-EINVAL) (reported) without a machine, ops with map_dma_buf/unmap_dma_buf/release, a priv, a size,
  * or with only one of pin/unpin; ERR_PTR(-ENOMEM).
  */
 struct dma_buf *dma_buf_export(const struct dma_buf_export_info *exp_info);
@@ -107,6 +108,8 @@ struct dma_buf *dma_buf_export(const struct dma_buf_export_info *exp_info);
  * reference on success. -EINVAL, -ENOMEM or -EMFILE (the caller keeps it).
  */
 int dma_buf_fd(struct dma_buf *dmabuf, int flags);
+/* A new reference to the buffer behind @fd; ERR_PTR(-EBADF). */
+struct dma_buf *dma_buf_get(int fd);
 void get_dma_buf(struct dma_buf *dmabuf);
 void dma_buf_put(struct dma_buf *dmabuf);
 

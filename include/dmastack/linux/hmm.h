@@ -35,8 +35,8 @@ extern "C" {
 #define HMM_BITS_PER_LONG	(8 * (int)sizeof(unsigned long))
 
 /*
- * hmm pfn flags (enum hmm_pfn_flags in the kernel; macros here since C11
- * enumerators must fit an int).
+ * hmm pfn flags, the kernel's enum (its values do not fit an int: GNU C,
+ * as the kernel is written in).
  *
  * On output:
  * 0                  - the page is not present (no fault was asked for)
@@ -52,21 +52,23 @@ extern "C" {
  * HMM_PFN_REQ_FAULT  - fault the page in (read) if it is not present
  * HMM_PFN_REQ_WRITE  - fault it in for write (with HMM_PFN_REQ_FAULT)
  */
-#define HMM_PFN_VALID		(1UL << (HMM_BITS_PER_LONG - 1))
-#define HMM_PFN_WRITE		(1UL << (HMM_BITS_PER_LONG - 2))
-#define HMM_PFN_ERROR		(1UL << (HMM_BITS_PER_LONG - 3))
-/* Sticky flags, carried from input to output: keep HMM_PFN_INOUT_FLAGS in step. */
-#define HMM_PFN_DMA_MAPPED	(1UL << (HMM_BITS_PER_LONG - 4))
-#define HMM_PFN_P2PDMA		(1UL << (HMM_BITS_PER_LONG - 5))
-#define HMM_PFN_P2PDMA_BUS	(1UL << (HMM_BITS_PER_LONG - 6))
-#define HMM_PFN_ORDER_SHIFT	(HMM_BITS_PER_LONG - 11)
-#define HMM_PFN_REQ_FAULT	HMM_PFN_VALID
-#define HMM_PFN_REQ_WRITE	HMM_PFN_WRITE
-/* Every bit that is not the pfn: flags and the mapping order. */
-#define HMM_PFN_FLAGS		(~((1UL << HMM_PFN_ORDER_SHIFT) - 1))
-/* The flags hmm_range_fault() leaves as it found them. */
-#define HMM_PFN_INOUT_FLAGS	(HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA | \
-				 HMM_PFN_P2PDMA_BUS)
+enum hmm_pfn_flags {
+	HMM_PFN_VALID = 1UL << (HMM_BITS_PER_LONG - 1),
+	HMM_PFN_WRITE = 1UL << (HMM_BITS_PER_LONG - 2),
+	HMM_PFN_ERROR = 1UL << (HMM_BITS_PER_LONG - 3),
+	/* Sticky flags, carried from input to output */
+	HMM_PFN_DMA_MAPPED = 1UL << (HMM_BITS_PER_LONG - 4),
+	HMM_PFN_P2PDMA = 1UL << (HMM_BITS_PER_LONG - 5),
+	HMM_PFN_P2PDMA_BUS = 1UL << (HMM_BITS_PER_LONG - 6),
+	HMM_PFN_ORDER_SHIFT = (HMM_BITS_PER_LONG - 11),
+	HMM_PFN_REQ_FAULT = HMM_PFN_VALID,
+	HMM_PFN_REQ_WRITE = HMM_PFN_WRITE,
+	/* Every bit that is not the pfn: flags and the mapping order. */
+	HMM_PFN_FLAGS = ~((1UL << HMM_PFN_ORDER_SHIFT) - 1),
+	/* The flags hmm_range_fault() leaves as it found them. */
+	HMM_PFN_INOUT_FLAGS = HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA |
+			      HMM_PFN_P2PDMA_BUS,
+};
 
 static inline unsigned long hmm_pfn_to_pfn(unsigned long hmm_pfn)
 {
@@ -83,6 +85,12 @@ static inline phys_addr_t hmm_pfn_to_phys(unsigned long hmm_pfn)
 static inline unsigned int hmm_pfn_to_map_order(unsigned long hmm_pfn)
 {
 	return (unsigned int)((hmm_pfn >> HMM_PFN_ORDER_SHIFT) & 0x1F);
+}
+
+/* The page an entry points to, of the current machine (<linux/mm.h>). */
+static inline struct page *hmm_pfn_to_page(unsigned long hmm_pfn)
+{
+	return pfn_to_page(hmm_pfn_to_pfn(hmm_pfn));
 }
 
 

@@ -123,7 +123,9 @@ static struct sim_dmabuf_state *dmabuf_state(struct sim_machine *m,
 
 /**
  * dma_buf_export - create a dma-buf for an exporter's buffer
- * @exp_info: what to export; @exp_info->sim names the machine
+ * @exp_info: what to export; the machine is @exp_info->sim if set, else
+ *	the calling thread's current machine (as an exporter in the kernel
+ *	runs on it)
  *
  * The exporter keeps ownership of @exp_info->priv until its release op is
  * called, which happens once, when the last reference goes. The new
@@ -139,7 +141,9 @@ static struct sim_dmabuf_state *dmabuf_state(struct sim_machine *m,
 struct dma_buf *dma_buf_export(const struct dma_buf_export_info *exp_info)
 {
 	const struct dma_buf_ops *ops = exp_info ? exp_info->ops : NULL;
-	struct sim_machine *m = exp_info ? exp_info->sim : NULL;
+	struct sim_machine *m = !exp_info ? NULL :
+				exp_info->sim ? exp_info->sim :
+				sim_current_machine();
 	struct sim_machine *none = NULL;
 	struct sim_dmabuf_state *s;
 	struct dmabuf_obj *obj;
@@ -371,6 +375,23 @@ struct dma_buf *sim_dma_buf_get(struct sim_machine *m, int fd)
 		get_dma_buf(dmabuf);
 	pthread_mutex_unlock(&s->lock);
 	return dmabuf ? dmabuf : ERR_PTR(-EBADF);
+}
+
+/**
+ * dma_buf_get - the buffer behind @fd in the current machine's fd table
+ * @fd: a dma-buf fd (dma_buf_fd())
+ *
+ * The kernel's, on the calling thread's current machine (whose fd table
+ * plays the process's); sim_dma_buf_get() names the machine instead.
+ *
+ * Return: a new reference, or ERR_PTR(-EBADF) (no such fd, no current
+ * machine).
+ */
+struct dma_buf *dma_buf_get(int fd)
+{
+	struct sim_machine *m = sim_current_machine();
+
+	return m ? sim_dma_buf_get(m, fd) : ERR_PTR(-EBADF);
 }
 
 /**
