@@ -144,4 +144,22 @@ C
 cc -o "$tmp/kharness" "$tmp/kharness.c" "$tmp/kpages.o" -I"$top/tests/kernel" \
 	$(pkg-config --cflags --libs dmastack)
 LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/kharness"
+
+# A kernel module: a PCI driver built as a shared object with the kernel
+# cflags alone, run by the installed command on two platforms.
+cc -std=gnu11 -Wall -Wno-unused-parameter -Werror -fPIC -shared \
+	-o "$tmp/edrv.so" "$top/tests/kernel/edrv.c" $(pkg-config --cflags dmastack-kernel)
+for p in x86-strict arm64-64k; do
+	out=$(LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/prefix/bin/dmastack" load \
+		"$tmp/edrv.so" -p "$top/tests/kernel/platforms/$p.platform") || {
+		printf '%s\n' "$out" >&2
+		echo "install test: dmastack load failed on $p" >&2
+		exit 1
+	}
+	printf '%s\n' "$out" | grep -q "verdict: PASS — 0 findings" || {
+		printf '%s\n' "$out" >&2
+		exit 1
+	}
+done
+echo "install test: kernel module ok"
 echo "install test: all ok"

@@ -7,6 +7,11 @@
 #include <dmastack/mm.h>
 #include <dmastack/linux/slab.h>
 #include <dmastack/linux/vmalloc.h>
+#include <dmastack/linux/printk.h>
+#include <dmastack/linux/io.h>
+#include <dmastack/linux/delay.h>
+#include <dmastack/linux/jiffies.h>
+#include <dmastack/linux/completion.h>
 #include <dmastack/device.h>
 #include <dmastack/scatterlist.h>
 #include <dmastack/dma-mapping.h>
@@ -31,5 +36,6 @@
 #include <dmastack/sim-topology.h>
 #include <dmastack/sim-timer.h>
 #include <dmastack/sim-model.h>
+#include <dmastack/sim-module.h>
 
 #endif /* _DMASTACK_DMASTACK_H */

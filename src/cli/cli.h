@@ -209,6 +209,7 @@ int cmd_mainjob(const struct cli_opts *o);
 int cmd_bench(int argc, char **argv, const struct cli_opts *o);
 int cmd_p2p(int argc, char **argv, const struct cli_opts *o);
 int cmd_run(int argc, char **argv, const struct cli_opts *o);
+int cmd_load(int argc, char **argv, const struct cli_opts *o);
 
 /* ---- a Linux /sys tree as platform text (src/cli/sysfs.c) ---------------- */
 

@@ -9,6 +9,8 @@
  *                                             P2PDMA map types and distances
  *   dmastack run [-p FILE] WORKLOAD [key=value ...] [--json] [--trace FILE]
  *                                             one workload, its stats, a verdict
+ *   dmastack load MODULE.so [-p FILE] [--json]
+ *                                             a kernel module on a platform
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,9 @@ static void usage(FILE *f)
 		"       dmastack run [-p FILE] WORKLOAD [key=value ...] [--json] [--trace FILE]\n"
 		"                    WORKLOAD: nvme, odp, dmabuf-p2p, bounce, noncoherent\n"
 		"                    ('dmastack run --help' lists their keys)\n"
+		"       dmastack load MODULE.so [-p FILE] [--json]\n"
+		"                    a kernel-style module's init, its drivers' probe,\n"
+		"                    the devices' work, exit; reports and a verdict\n"
 		"       dmastack help | --version\n"
 		"\n"
 		"With no command, run the main job: built-in workloads on the default\n"
@@ -49,7 +54,7 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 
 		if (!cmd && (!strcmp(a, "bench") || !strcmp(a, "p2p") ||
-			     !strcmp(a, "run"))) {
+			     !strcmp(a, "run") || !strcmp(a, "load"))) {
 			/*
 			 * bench, p2p and run parse their own options; --json
 			 * may be anywhere
@@ -69,6 +74,8 @@ int main(int argc, char **argv)
 				ret = cmd_p2p(n, rest, &o);
 			else if (!strcmp(a, "run"))
 				ret = cmd_run(n, rest, &o);
+			else if (!strcmp(a, "load"))
+				ret = cmd_load(n, rest, &o);
 			else
 				ret = cmd_bench(n, rest, &o);
 			free(rest);

@@ -131,7 +131,7 @@ struct nvme_dev {
 /* Registers                                                                */
 /* ------------------------------------------------------------------------ */
 
-static u32 readl(struct nvme_dev *dev, u32 off)
+static u32 nvme_readl(struct nvme_dev *dev, u32 off)
 {
 	u32 v;
 
@@ -140,7 +140,7 @@ static u32 readl(struct nvme_dev *dev, u32 off)
 	return v;
 }
 
-static void writel(struct nvme_dev *dev, u32 val, u32 off)
+static void nvme_writel(struct nvme_dev *dev, u32 val, u32 off)
 {
 	sim_mmio_write(dev->m, dev->bar + off, &val, 4);
 }
@@ -148,15 +148,15 @@ static void writel(struct nvme_dev *dev, u32 val, u32 off)
 /* The kernel's lo_hi_readq/lo_hi_writeq: 64-bit registers as two dwords. */
 static u64 lo_hi_readq(struct nvme_dev *dev, u32 off)
 {
-	u64 lo = readl(dev, off), hi = readl(dev, off + 4);
+	u64 lo = nvme_readl(dev, off), hi = nvme_readl(dev, off + 4);
 
 	return lo | (hi << 32);
 }
 
 static void lo_hi_writeq(struct nvme_dev *dev, u64 val, u32 off)
 {
-	writel(dev, (u32)val, off);
-	writel(dev, (u32)(val >> 32), off + 4);
+	nvme_writel(dev, (u32)val, off);
+	nvme_writel(dev, (u32)(val >> 32), off + 4);
 }
 
 /*
@@ -168,7 +168,7 @@ static void lo_hi_writeq(struct nvme_dev *dev, u64 val, u32 off)
 static int nvme_wait_ready(struct nvme_dev *dev, u32 mask, u32 val)
 {
 	for (unsigned int i = 0; i < 1000; i++) {
-		u32 csts = readl(dev, NVME_REG_CSTS);
+		u32 csts = nvme_readl(dev, NVME_REG_CSTS);
 
 		if (csts == ~0u)
 			return -ENODEV;
@@ -182,19 +182,19 @@ static int nvme_wait_ready(struct nvme_dev *dev, u32 mask, u32 val)
 
 static int nvme_disable_ctrl(struct nvme_dev *dev, bool shutdown)
 {
-	u32 cc = readl(dev, NVME_REG_CC);
+	u32 cc = nvme_readl(dev, NVME_REG_CC);
 
 	if (cc == ~0u)
 		return -ENODEV;
 	if (shutdown && (cc & NVME_CC_ENABLE)) {
-		writel(dev, (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL,
+		nvme_writel(dev, (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL,
 		       NVME_REG_CC);
 		if (nvme_wait_ready(dev, NVME_CSTS_SHST_MASK,
 				    NVME_CSTS_SHST_CMPLT))
-			dev_warn(dev->dev, "nvme %s: shutdown did not complete",
+			sim_dev_warn(dev->dev, "nvme %s: shutdown did not complete",
 				 dev_name(dev->dev));
 	}
-	writel(dev, 0, NVME_REG_CC);
+	nvme_writel(dev, 0, NVME_REG_CC);
 	return nvme_wait_ready(dev, NVME_CSTS_RDY, 0);
 }
 
@@ -301,7 +301,7 @@ static unsigned int nvme_process_cq(struct nvme_queue *nvmeq)
 			break;
 		if (cqe->command_id >= nvmeq->q_depth ||
 		    !nvmeq->iods[cqe->command_id].inflight) {
-			dev_warn(dev->dev, "nvme %s: invalid id %d completed on queue %d",
+			sim_dev_warn(dev->dev, "nvme %s: invalid id %d completed on queue %d",
 				 dev_name(dev->dev), cqe->command_id, nvmeq->qid);
 		} else {
 			iod = &nvmeq->iods[cqe->command_id];
@@ -454,11 +454,11 @@ static void nvme_map_cmb(struct nvme_dev *dev)
 	int bar;
 
 	if (NVME_CAP_CMBS(dev->cap))
-		writel(dev, (u32)NVME_CMBMSC_CRE, NVME_REG_CMBMSC);
-	cmbsz = readl(dev, NVME_REG_CMBSZ);
+		nvme_writel(dev, (u32)NVME_CMBMSC_CRE, NVME_REG_CMBMSC);
+	cmbsz = nvme_readl(dev, NVME_REG_CMBSZ);
 	if (!cmbsz || cmbsz == ~0u)
 		return;
-	cmbloc = readl(dev, NVME_REG_CMBLOC);
+	cmbloc = nvme_readl(dev, NVME_REG_CMBLOC);
 	szu = 1ULL << (12 + 4 * ((cmbsz >> NVME_CMBSZ_SZU_SHIFT) &
 				 NVME_CMBSZ_SZU_MASK));
 	size = szu * ((cmbsz >> NVME_CMBSZ_SZ_SHIFT) & NVME_CMBSZ_SZ_MASK);
@@ -474,7 +474,7 @@ static void nvme_map_cmb(struct nvme_dev *dev)
 	if (size > bar_size - offset)
 		size = bar_size - offset;
 	if (pci_p2pdma_add_resource(pdev, bar, size, offset)) {
-		dev_warn(dev->dev, "nvme %s: failed to register the CMB",
+		sim_dev_warn(dev->dev, "nvme %s: failed to register the CMB",
 			 dev_name(dev->dev));
 		return;
 	}
@@ -501,13 +501,13 @@ static int nvme_pci_configure_admin_queue(struct nvme_dev *dev)
 		return ret;
 	nvmeq = &dev->queues[0];
 	aqa = (nvmeq->q_depth - 1) | ((u32)(nvmeq->q_depth - 1) << 16);
-	writel(dev, aqa, NVME_REG_AQA);
+	nvme_writel(dev, aqa, NVME_REG_AQA);
 	lo_hi_writeq(dev, nvmeq->sq_dma, NVME_REG_ASQ);
 	lo_hi_writeq(dev, nvmeq->cq_dma, NVME_REG_ACQ);
 	cc = NVME_CC_CSS_NVM | ((NVME_CTRL_PAGE_SHIFT - 12) << NVME_CC_MPS_SHIFT) |
 	     NVME_CC_IOSQES | NVME_CC_IOCQES;
-	writel(dev, cc, NVME_REG_CC);
-	writel(dev, cc | NVME_CC_ENABLE, NVME_REG_CC);
+	nvme_writel(dev, cc, NVME_REG_CC);
+	nvme_writel(dev, cc | NVME_CC_ENABLE, NVME_REG_CC);
 	ret = nvme_wait_ready(dev, NVME_CSTS_RDY, NVME_CSTS_RDY);
 	if (ret)
 		return ret;

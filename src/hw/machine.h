@@ -417,6 +417,10 @@ void sim_fence_visitor(struct sim_machine *m);
 void sim_threads_set_membarrier(struct sim_machine *m, bool on);
 
 /* The calling thread's identity while it lives: its TCB address. */
+bool sim_clock_moving_here(struct sim_machine *m);
+/* When the machine's next timer is due (false: none is armed). */
+bool sim_clock_next_expiry(struct sim_machine *m, u64 *expires);
+
 static inline uintptr_t sim_thread_pointer(void)
 {
 #if defined(__has_builtin) && __has_builtin(__builtin_thread_pointer)

@@ -209,6 +209,12 @@ static void clock_run_until(struct sim_machine *m, u64 target)
 	pthread_mutex_unlock(&tb->lock);
 }
 
+/* Is this thread running @m's timers (a callback, or a handler it raised)? */
+bool sim_clock_moving_here(struct sim_machine *m)
+{
+	return atomic_load(&m->timers.advancer) == sim_thread_pointer();
+}
+
 /* A callback moving the clock would run timers inside a timer. */
 static bool clock_move_begin(struct sim_machine *m, const char *what)
 {
@@ -238,6 +244,19 @@ void sim_clock_advance(struct sim_machine *m, u64 ns)
 	target = now + ns < now ? ~0ULL : now + ns;
 	clock_run_until(m, target);
 	clock_move_end(m);
+}
+
+bool sim_clock_next_expiry(struct sim_machine *m, u64 *expires)
+{
+	struct sim_timer_base *tb = &m->timers;
+	bool any;
+
+	pthread_mutex_lock(&tb->lock);
+	any = tb->head != NULL;
+	if (any)
+		*expires = tb->head->expires;
+	pthread_mutex_unlock(&tb->lock);
+	return any;
 }
 
 bool sim_clock_run_next(struct sim_machine *m)

@@ -38,6 +38,17 @@ static int pci_init_call(struct sim_machine *m, const struct sim_machine_opts *o
 	return ret;
 }
 
+static int pci_drivers_init_call(struct sim_machine *m,
+				 const struct sim_machine_opts *o, char *err,
+				 size_t errlen)
+{
+	int ret = pci_drivers_init_machine(m);
+
+	if (ret)
+		snprintf(err, errlen, "out of memory creating the PCI driver list");
+	return ret;
+}
+
 static void pci_exit_call(struct sim_machine *m)
 {
 	pci_dma_deconfigure_machine(m);
@@ -69,6 +80,17 @@ static int slab_init_call(struct sim_machine *m,
 
 	if (ret)
 		snprintf(err, errlen, "out of memory creating the kmalloc caches");
+	return ret;
+}
+
+static int iomap_init_call(struct sim_machine *m,
+			   const struct sim_machine_opts *o, char *err,
+			   size_t errlen)
+{
+	int ret = sim_iomap_init_machine(m);
+
+	if (ret)
+		snprintf(err, errlen, "out of memory creating the ioremap list");
 	return ret;
 }
 
@@ -126,8 +148,10 @@ static const struct sim_initcall initcalls[] = {
 	{ "trace", trace_init_call, sim_trace_fini },
 	{ "mm", mm_init_call, sim_mm_exit_machine },
 	{ "slab", slab_init_call, sim_slab_exit_machine },
+	{ "iomap", iomap_init_call, sim_iomap_exit_machine },
 	/* each function's DMA configuration, before any DMA layer */
 	{ "pci", pci_init_call, pci_exit_call },
+	{ "pci-drivers", pci_drivers_init_call, pci_drivers_exit_machine },
 	/* P2P pages live until everything that maps them is gone */
 	{ "p2pdma", nop_init_call, pci_p2pdma_exit_machine },
 	{ "swiotlb", swiotlb_init_call, swiotlb_exit_machine },
@@ -170,10 +194,15 @@ void sim_kernel_shutdown(struct sim_machine *m)
 
 	if (!k)
 		return;
-	/* Drivers unbind first, so dma-debug sees what they left behind. */
-	if (m->constructed)
+	/*
+	 * Drivers unbind first (registered PCI drivers' remove runs), so
+	 * dma-debug sees what they left behind.
+	 */
+	if (m->constructed) {
+		pci_drivers_unbind_machine(m);
 		for (unsigned int i = 0; i < m->nr_devices; i++)
 			sim_device_unbind(m->devices[i]);
+	}
 	while (k->nr_initcalls_done) {
 		const struct sim_initcall *c = &initcalls[--k->nr_initcalls_done];
 

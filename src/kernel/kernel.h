@@ -94,6 +94,12 @@ struct sim_trace {
  */
 struct sim_dma_dev_stats {
 	_Alignas(64) _Atomic unsigned long maps, unmaps, map_errors, syncs;
+	/*
+	 * dma-debug: entries added or removed for the device, and that count
+	 * when an unbind last reported a leak (the same leak is reported once)
+	 */
+	_Atomic unsigned long debug_changes;
+	unsigned long leak_reported_at;
 };
 
 struct sim_kernel {
@@ -108,6 +114,8 @@ struct sim_kernel {
 	} stats;
 	struct sim_mm *mm;		/* memmap and page allocator */
 	struct sim_slab *slab;		/* kmalloc, kmem_cache, vmalloc */
+	struct sim_pci_drivers *pci_drivers;	/* pci_register_driver() */
+	struct sim_iomaps *iomaps;	/* ioremap() cookies (src/kernel/io.c) */
 	struct io_tlb_mem *swiotlb;	/* the default swiotlb pool */
 	bool swiotlb_present;
 	/* IOMMU drivers' units, groups (src/kernel/iommu/iommu.c) */
@@ -197,6 +205,13 @@ void sim_trace_emit(struct sim_machine *m, const char *event,
 
 /* DMA configuration of every PCI function at boot (src/kernel/pci/pci.c). */
 int pci_dma_configure_machine(struct sim_machine *m);
+/* src/kernel/io.c */
+int sim_iomap_init_machine(struct sim_machine *m);
+void sim_iomap_exit_machine(struct sim_machine *m);
+/* src/kernel/pci/pci-driver.c */
+int pci_drivers_init_machine(struct sim_machine *m);
+void pci_drivers_unbind_machine(struct sim_machine *m);
+void pci_drivers_exit_machine(struct sim_machine *m);
 void pci_dma_deconfigure_machine(struct sim_machine *m);
 
 #endif /* _DMASTACK_KERNEL_KERNEL_H */

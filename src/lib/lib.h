@@ -60,7 +60,7 @@ void sim_vreport(struct sim_machine *m, enum sim_report_kind kind,
 		 struct device *dev, u64 addr, u64 len, const char *fmt,
 		 va_list ap);
 
-#define dev_warn(dev, fmt, ...) \
+#define sim_dev_warn(dev, fmt, ...) \
 	sim_report((dev)->sim, SIM_REPORT_WARN, (dev), 0, 0, fmt, ##__VA_ARGS__)
 /* WARN_ON_ONCE analogue: reported every time, counted as a warning. */
 #define SIM_WARN(m, dev, fmt, ...) \

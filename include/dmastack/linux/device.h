@@ -20,6 +20,11 @@ struct dma_map_ops;
 struct io_tlb_mem;
 struct sim_dev_state;
 
+/* A driver, as the driver core knows it (embedded in struct pci_driver). */
+struct device_driver {
+	const char *name;
+};
+
 struct device_dma_parameters {
 	unsigned int max_segment_size;
 	unsigned int min_align_mask;
@@ -59,6 +64,9 @@ struct device {
 	bool dma_iommu;			/* iommu-dma owns this device */
 	bool removable;
 
+	struct device_driver *driver;	/* the bound driver, or NULL */
+	void *driver_data;		/* dev_set_drvdata() */
+
 	struct sim_machine *sim;	/* the machine this device lives in */
 	struct sim_dev_state *sim_state;	/* the hardware's, private */
 	struct sim_dma_dev_stats *sim_dma_stats; /* the DMA API's, private */
@@ -73,6 +81,38 @@ static inline const char *dev_driver_string(const struct device *dev)
 {
 	return dev->driver_name ? dev->driver_name : "";
 }
+
+static inline void *dev_get_drvdata(const struct device *dev)
+{
+	return dev->driver_data;
+}
+
+static inline void dev_set_drvdata(struct device *dev, void *data)
+{
+	dev->driver_data = data;
+}
+
+/*
+ * The kernel log (dev_err() and the rest): a line in the reports of the
+ * device's machine (information, not a finding), "<level>driver
+ * name: message" as dmesg prints it. dev_dbg() is compiled out unless
+ * DEBUG is defined, as with the kernel's dynamic debug off.
+ */
+void _dev_printk(const char *level, const struct device *dev,
+		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define dev_printk(level, dev, fmt, ...) \
+	_dev_printk(level, dev, fmt, ##__VA_ARGS__)
+#define dev_emerg(dev, fmt, ...)	_dev_printk("<0>", dev, fmt, ##__VA_ARGS__)
+#define dev_crit(dev, fmt, ...)		_dev_printk("<2>", dev, fmt, ##__VA_ARGS__)
+#define dev_err(dev, fmt, ...)		_dev_printk("<3>", dev, fmt, ##__VA_ARGS__)
+#define dev_warn(dev, fmt, ...)		_dev_printk("<4>", dev, fmt, ##__VA_ARGS__)
+#define dev_notice(dev, fmt, ...)	_dev_printk("<5>", dev, fmt, ##__VA_ARGS__)
+#define dev_info(dev, fmt, ...)		_dev_printk("<6>", dev, fmt, ##__VA_ARGS__)
+#ifdef DEBUG
+#define dev_dbg(dev, fmt, ...)		_dev_printk("<7>", dev, fmt, ##__VA_ARGS__)
+#else
+#define dev_dbg(dev, fmt, ...)		do { if (0) _dev_printk("<7>", dev, fmt, ##__VA_ARGS__); } while (0)
+#endif
 
 static inline bool dev_is_dma_coherent(struct device *dev)
 {

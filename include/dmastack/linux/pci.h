@@ -129,6 +129,8 @@ struct pci_dev {
 	unsigned short domain_nr;
 	unsigned short vendor;
 	unsigned short device;
+	unsigned short subsystem_vendor;
+	unsigned short subsystem_device;
 	unsigned int class;
 	u64 dma_mask;
 	pci_power_t current_state;
@@ -141,8 +143,69 @@ struct pci_dev {
 	struct sim_pci_fn *sim;	/* machine-private */
 };
 
+/* ---- drivers ------------------------------------------------------------ */
+
+#define PCI_ANY_ID	(~0U)
+
+/* What a driver matches (the kernel's <linux/mod_devicetable.h>). */
+struct pci_device_id {
+	u32 vendor, device;		/* or PCI_ANY_ID */
+	u32 subvendor, subdevice;	/* or PCI_ANY_ID */
+	u32 class, class_mask;		/* (class ^ dev->class) & class_mask */
+	unsigned long driver_data;	/* the driver's */
+	u32 override_only;
+};
+
+#define PCI_DEVICE(vend, dev)						\
+	.vendor = (vend), .device = (dev),				\
+	.subvendor = PCI_ANY_ID, .subdevice = PCI_ANY_ID
+#define PCI_DEVICE_SUB(vend, dev, subvend, subdev)			\
+	.vendor = (vend), .device = (dev),				\
+	.subvendor = (subvend), .subdevice = (subdev)
+#define PCI_DEVICE_CLASS(dev_class, dev_class_mask)			\
+	.class = (dev_class), .class_mask = (dev_class_mask),		\
+	.vendor = PCI_ANY_ID, .device = PCI_ANY_ID,			\
+	.subvendor = PCI_ANY_ID, .subdevice = PCI_ANY_ID
+
+/*
+ * A PCI driver. pci_register_driver() binds it to every function of the
+ * current machine that its id_table matches and no driver has: probe runs
+ * for each, on the registering thread; pci_unregister_driver(), or the
+ * machine's shutdown, runs remove for each it bound.
+ */
+struct pci_driver {
+	const char *name;
+	const struct pci_device_id *id_table;
+	int (*probe)(struct pci_dev *dev, const struct pci_device_id *id);
+	void (*remove)(struct pci_dev *dev);
+	void (*shutdown)(struct pci_dev *dev);
+	struct device_driver driver;
+};
+
+#define to_pci_driver(drv) \
+	((struct pci_driver *)((char *)(drv) - offsetof(struct pci_driver, driver)))
+
+int pci_register_driver(struct pci_driver *drv);
+/* A module that is one PCI driver (<linux/module.h>'s module_driver()). */
+#define module_pci_driver(__pci_driver) \
+	module_driver(__pci_driver, pci_register_driver, pci_unregister_driver)
+void pci_unregister_driver(struct pci_driver *drv);
+/* The entry of @ids that matches @dev, or NULL. */
+const struct pci_device_id *pci_match_id(const struct pci_device_id *ids,
+					 struct pci_dev *dev);
+
 /* NULL when @dev is not a PCI function (the kernel's container_of). */
 struct pci_dev *to_pci_dev(struct device *dev);
+
+static inline void *pci_get_drvdata(struct pci_dev *pdev)
+{
+	return dev_get_drvdata(&pdev->dev);
+}
+
+static inline void pci_set_drvdata(struct pci_dev *pdev, void *data)
+{
+	dev_set_drvdata(&pdev->dev, data);
+}
 
 phys_addr_t pci_resource_start(struct pci_dev *pdev, int bar);
 phys_addr_t pci_resource_end(struct pci_dev *pdev, int bar);

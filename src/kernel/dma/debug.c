@@ -446,6 +446,9 @@ static void add_dma_entry(struct dma_debug *d, struct dma_debug_entry *e,
 	hash_add(b, e);
 	pthread_mutex_unlock(&b->lock);
 	atomic_fetch_add(&d->nr_entries, 1);
+	if (e->dev->sim_dma_stats)
+		atomic_fetch_add_explicit(&e->dev->sim_dma_stats->debug_changes,
+					  1, memory_order_relaxed);
 
 	if (active_cacheline_insert(d, e) == -EEXIST &&
 	    !(attrs & DMA_ATTR_SKIP_CPU_SYNC))
@@ -464,6 +467,9 @@ static void dma_entry_free(struct dma_debug *d, struct dma_debug_entry *e)
 	pthread_mutex_unlock(&d->hist_lock);
 	active_cacheline_remove(d, e);
 	atomic_fetch_sub(&d->nr_entries, 1);
+	if (e->dev->sim_dma_stats)
+		atomic_fetch_add_explicit(&e->dev->sim_dma_stats->debug_changes,
+					  1, memory_order_relaxed);
 	pthread_mutex_lock(&d->free_lock);
 	e->next = d->free_list;
 	d->free_list = e;
@@ -1080,8 +1086,19 @@ void sim_device_unbind(struct device *dev)
 			}
 		pthread_mutex_unlock(&b->lock);
 	}
+	/*
+	 * The same leak (nothing mapped or unmapped since) was reported at an
+	 * earlier unbind: once is enough (a driver's remove, then shutdown).
+	 */
 	if (!count)
 		return;
+	if (dev->sim_dma_stats) {
+		unsigned long now = atomic_load(&dev->sim_dma_stats->debug_changes);
+
+		if (now == dev->sim_dma_stats->leak_reported_at)
+			return;
+		dev->sim_dma_stats->leak_reported_at = now;
+	}
 	err_printk(dev, &copy,
 		   "device driver has pending DMA allocations while released from device [count=%d] One of leaked entries details: [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [mapped as %s]",
 		   count, (unsigned long long)copy.dev_addr,

@@ -109,7 +109,7 @@ dma_addr_t dma_direct_map_phys(struct device *dev, phys_addr_t phys,
 	return dma_addr;
 
 err_overflow:
-	dev_warn(dev, "%s %s: DMA addr %#llx+%zu overflow (mask %llx, bus limit %llx).",
+	sim_dev_warn(dev, "%s %s: DMA addr %#llx+%zu overflow (mask %llx, bus limit %llx).",
 		 dev_driver_string(dev), dev_name(dev),
 		 (unsigned long long)dma_addr, size,
 		 (unsigned long long)*dev->dma_mask,

@@ -358,7 +358,7 @@ phys_addr_t __swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr,
 
 	(void)dir;
 	if (!mem || !mem->nslabs) {
-		dev_warn(dev, "%s %s: Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer",
+		sim_dev_warn(dev, "%s %s: Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer",
 			 dev_driver_string(dev), dev_name(dev));
 		return (phys_addr_t)DMA_MAPPING_ERROR;
 	}
@@ -374,7 +374,7 @@ phys_addr_t __swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr,
 	if (index < 0) {
 		atomic_fetch_add(&m->kernel->stats.swiotlb_full, 1);
 		if (!(attrs & DMA_ATTR_NO_WARN))
-			dev_warn(dev, "%s %s: swiotlb buffer is full (sz: %zd bytes), total %lu (slots), used %lu (slots)",
+			sim_dev_warn(dev, "%s %s: swiotlb buffer is full (sz: %zd bytes), total %lu (slots), used %lu (slots)",
 				 dev_driver_string(dev), dev_name(dev),
 				 alloc_size, mem->nslabs, mem_used(mem));
 		return (phys_addr_t)DMA_MAPPING_ERROR;
@@ -501,7 +501,7 @@ dma_addr_t swiotlb_map(struct device *dev, phys_addr_t paddr, size_t size,
 	if (unlikely(!dma_capable(dev, dma_addr, size, true))) {
 		swiotlb_tbl_unmap_single(dev, swiotlb_addr, size, dir,
 					 attrs | DMA_ATTR_SKIP_CPU_SYNC);
-		dev_warn(dev, "%s %s: swiotlb addr %#llx+%zu overflow (mask %llx, bus limit %llx).",
+		sim_dev_warn(dev, "%s %s: swiotlb addr %#llx+%zu overflow (mask %llx, bus limit %llx).",
 			 dev_driver_string(dev), dev_name(dev),
 			 (unsigned long long)dma_addr, size,
 			 (unsigned long long)*dev->dma_mask,

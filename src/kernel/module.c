@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The module loader: dlopen() the shared object, run its init_module()
+ * (module_init()'s alias) on the machine, and at unload its
+ * cleanup_module() then dlclose(). The object's own symbols stay local
+ * (RTLD_LOCAL); it resolves the kernel's calls against libdmastack.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include "internal.h"
+
+struct sim_module {
+	struct sim_machine *m;
+	void *handle;
+	void (*exit)(void);
+};
+
+struct sim_module *sim_module_load(struct sim_machine *m, const char *path,
+				   char *err, size_t errlen)
+{
+	struct sim_module *mod;
+	int (*init)(void);
+	void *h;
+	int ret;
+
+	if (!m || !path) {
+		snprintf(err, errlen, "no machine or no module path");
+		return NULL;
+	}
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(err, errlen, "%s", dlerror());
+		return NULL;
+	}
+	*(void **)&init = dlsym(h, "init_module");
+	if (!init) {
+		snprintf(err, errlen, "%s: no module_init()", path);
+		dlclose(h);
+		return NULL;
+	}
+	mod = sim_kzalloc(m, sizeof(*mod));
+	if (!mod) {
+		snprintf(err, errlen, "out of memory");
+		dlclose(h);
+		return NULL;
+	}
+	mod->m = m;
+	mod->handle = h;
+	*(void **)&mod->exit = dlsym(h, "cleanup_module");
+	sim_set_current_machine(m);
+	ret = init();
+	if (ret) {
+		snprintf(err, errlen, "%s: module_init() returned %d", path, ret);
+		sim_kfree(m, mod);
+		dlclose(h);
+		return NULL;
+	}
+	return mod;
+}
+
+void sim_module_unload(struct sim_module *mod)
+{
+	if (!mod)
+		return;
+	sim_set_current_machine(mod->m);
+	if (mod->exit)
+		mod->exit();
+	dlclose(mod->handle);
+	sim_kfree(mod->m, mod);
+}

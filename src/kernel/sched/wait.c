@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Time as kernel code spends it: delays and jiffies on the current
+ * machine's clock, and completions whose waiters run the machine's timers
+ * (the device models finish their jobs and interrupt) until they are
+ * completed or their deadline passes on that clock. Deterministic as long
+ * as one thread drives the machine; another thread's complete() wakes a
+ * waiter that has nothing left to run.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+#include "internal.h"
+
+#define NSEC_PER_JIFFY	1000000ULL	/* HZ = 1000 */
+
+/* Let @ns of machine time pass for the calling thread. */
+static void delay_ns(u64 ns)
+{
+	struct sim_machine *m = sim_current_machine();
+
+	/* inside a timer callback or the handler it raised: no time passes */
+	if (!m || sim_clock_moving_here(m))
+		return;
+	sim_clock_advance(m, ns);
+}
+
+void ndelay(unsigned long nsecs)
+{
+	delay_ns(nsecs);
+}
+
+void udelay(unsigned long usecs)
+{
+	delay_ns((u64)usecs * 1000);
+}
+
+void mdelay(unsigned long msecs)
+{
+	delay_ns((u64)msecs * 1000000);
+}
+
+void msleep(unsigned int msecs)
+{
+	delay_ns((u64)msecs * 1000000);
+}
+
+/* The shortest sleep: the machine's clock is exact. */
+void usleep_range(unsigned long min, unsigned long max)
+{
+	(void)max;
+	delay_ns((u64)min * 1000);
+}
+
+u64 get_jiffies_64(void)
+{
+	struct sim_machine *m = sim_current_machine();
+
+	return m ? sim_clock_now(m) / NSEC_PER_JIFFY : 0;
+}
+
+/* ---- completions --------------------------------------------------------- */
+
+void init_completion(struct completion *x)
+{
+	x->done = 0;
+	pthread_mutex_init(&x->lock, NULL);
+	pthread_cond_init(&x->wait, NULL);
+}
+
+void reinit_completion(struct completion *x)
+{
+	pthread_mutex_lock(&x->lock);
+	x->done = 0;
+	pthread_mutex_unlock(&x->lock);
+}
+
+void complete(struct completion *x)
+{
+	pthread_mutex_lock(&x->lock);
+	if (x->done != ~0U)
+		x->done++;
+	pthread_cond_signal(&x->wait);
+	pthread_mutex_unlock(&x->lock);
+}
+
+void complete_all(struct completion *x)
+{
+	pthread_mutex_lock(&x->lock);
+	x->done = ~0U;
+	pthread_cond_broadcast(&x->wait);
+	pthread_mutex_unlock(&x->lock);
+}
+
+/* Take one completion if there is one. */
+static bool take(struct completion *x)
+{
+	bool got;
+
+	pthread_mutex_lock(&x->lock);
+	got = x->done != 0;
+	if (got && x->done != ~0U)
+		x->done--;
+	pthread_mutex_unlock(&x->lock);
+	return got;
+}
+
+bool try_wait_for_completion(struct completion *x)
+{
+	return take(x);
+}
+
+bool completion_done(struct completion *x)
+{
+	bool done;
+
+	pthread_mutex_lock(&x->lock);
+	done = x->done != 0;
+	pthread_mutex_unlock(&x->lock);
+	return done;
+}
+
+/* Block up to @ms of real time for another thread; true if completed. */
+static bool wait_other_thread(struct completion *x, unsigned int ms)
+{
+	struct timespec ts;
+	bool got;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&x->lock);
+	while (!x->done &&
+	       pthread_cond_timedwait(&x->wait, &x->lock, &ts) != ETIMEDOUT)
+		;
+	got = x->done != 0;
+	if (got && x->done != ~0U)
+		x->done--;
+	pthread_mutex_unlock(&x->lock);
+	return got;
+}
+
+/*
+ * Wait until @x is completed or the machine's clock reaches @deadline
+ * (~0: none). Returns true if completed.
+ */
+static bool wait_until(struct completion *x, u64 deadline, const char *who)
+{
+	struct sim_machine *m = sim_current_machine();
+	u64 next;
+
+	if (take(x))
+		return true;
+	if (!m)
+		return wait_other_thread(x, 5000);
+	if (sim_clock_moving_here(m)) {
+		SIM_BUG(m, NULL, "%s: sleeping function called from invalid context (a timer callback or interrupt handler)",
+			who);
+		return false;
+	}
+	for (;;) {
+		if (take(x))
+			return true;
+		if (sim_clock_now(m) >= deadline)
+			return false;
+		/* the next device event, if it comes before the deadline */
+		if (sim_clock_next_expiry(m, &next) && next <= deadline) {
+			sim_clock_run_next(m);
+			continue;
+		}
+		/* nothing the machine will do: another thread, or the deadline */
+		if (wait_other_thread(x, deadline == ~0ULL ? 5000 : 100))
+			return true;
+		if (deadline == ~0ULL) {
+			SIM_BUG(m, NULL, "%s: task blocked with nothing left to complete it (hung task)",
+				who);
+			return false;
+		}
+		sim_clock_advance(m, deadline - sim_clock_now(m));
+	}
+}
+
+void wait_for_completion(struct completion *x)
+{
+	wait_until(x, ~0ULL, "wait_for_completion");
+}
+
+unsigned long wait_for_completion_timeout(struct completion *x,
+					  unsigned long timeout)
+{
+	struct sim_machine *m = sim_current_machine();
+	u64 now = m ? sim_clock_now(m) : 0;
+	u64 deadline = now + (u64)timeout * NSEC_PER_JIFFY;
+	u64 left;
+
+	if (deadline < now)
+		deadline = ~0ULL - 1;
+	if (!wait_until(x, deadline, "wait_for_completion_timeout"))
+		return 0;
+	now = m ? sim_clock_now(m) : 0;
+	left = deadline > now ? (deadline - now) / NSEC_PER_JIFFY : 0;
+	return left ? (unsigned long)left : 1;
+}
