@@ -13,7 +13,8 @@
 
 struct iomap {
 	u8 *cookie;
-	size_t size;
+	size_t size;		/* reserved (pages) */
+	size_t len;		/* mapped: the page offset and the size asked */
 	phys_addr_t phys;
 	struct iomap *next;
 };
@@ -67,6 +68,7 @@ static void __iomem *iomap_new(struct sim_machine *m, phys_addr_t phys,
 	if (!map)
 		return NULL;
 	map->size = ALIGN(size + off, PAGE_SIZE);
+	map->len = size + off;
 	va = mmap(NULL, map->size, PROT_NONE,
 		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (va == MAP_FAILED) {
@@ -121,8 +123,8 @@ static struct iomap **iomap_find(struct sim_iomaps *io,
 	for (struct iomap **pp = &io->head; *pp; pp = &(*pp)->next) {
 		struct iomap *map = *pp;
 
-		if (a >= map->cookie && a < map->cookie + map->size &&
-		    len <= (size_t)(map->cookie + map->size - a))
+		if (a >= map->cookie && a < map->cookie + map->len &&
+		    len <= (size_t)(map->cookie + map->len - a))
 			return pp;
 	}
 	return NULL;

@@ -6,7 +6,9 @@
  * (RTLD_LOCAL); it resolves the kernel's calls against libdmastack.
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
+#include <string.h>
 #include "internal.h"
 
 struct sim_module {
@@ -14,6 +16,23 @@ struct sim_module {
 	void *handle;
 	void (*exit)(void);
 };
+
+/*
+ * @name of the module itself: dlsym() also searches what it depends on,
+ * and libc has an init_module() (the system call).
+ */
+static void *own_sym(void *h, const char *name)
+{
+	struct link_map *lm = NULL;
+	void *sym = dlsym(h, name);
+	Dl_info info;
+
+	if (!sym || dlinfo(h, RTLD_DI_LINKMAP, &lm) || !lm ||
+	    !dladdr(sym, &info) || !info.dli_fname ||
+	    strcmp(info.dli_fname, lm->l_name))
+		return NULL;
+	return sym;
+}
 
 struct sim_module *sim_module_load(struct sim_machine *m, const char *path,
 				   char *err, size_t errlen)
@@ -32,7 +51,7 @@ struct sim_module *sim_module_load(struct sim_machine *m, const char *path,
 		snprintf(err, errlen, "%s", dlerror());
 		return NULL;
 	}
-	*(void **)&init = dlsym(h, "init_module");
+	*(void **)&init = own_sym(h, "init_module");
 	if (!init) {
 		snprintf(err, errlen, "%s: no module_init()", path);
 		dlclose(h);
@@ -46,7 +65,7 @@ struct sim_module *sim_module_load(struct sim_machine *m, const char *path,
 	}
 	mod->m = m;
 	mod->handle = h;
-	*(void **)&mod->exit = dlsym(h, "cleanup_module");
+	*(void **)&mod->exit = own_sym(h, "cleanup_module");
 	sim_set_current_machine(m);
 	ret = init();
 	if (ret) {
