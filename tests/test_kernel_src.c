@@ -131,6 +131,11 @@ static void test_no_current_machine(void **state)
 	*state = NULL;
 }
 
+/* 7.0's struct phys_vec and the name before it are one type. */
+_Static_assert(__builtin_types_compatible_p(struct phys_vec,
+					   struct dma_buf_phys_vec),
+	      "struct dma_buf_phys_vec is struct phys_vec");
+
 static const struct dma_variant *const variants[] = {
 	&variant_direct, &variant_x86_strict, &variant_x86_lazy,
 	&variant_arm64_64k_strict, &variant_cc,

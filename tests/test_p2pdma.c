@@ -483,6 +483,30 @@ static void test_add_resource(void **state)
 		sim_free_pages(m, ram, 0);
 	}
 
+	/* The pool as a one-entry scatterlist (nvmet's use). */
+	{
+		unsigned int nents = 0;
+		long live = sim_alloc_live(m);
+		struct scatterlist *sgl = pci_p2pmem_alloc_sgl(prov, &nents,
+							       2 * 4096 + 7);
+
+		assert_non_null(sgl);
+		assert_int_equal(nents, 1);
+		assert_true(sg_is_last(sgl));
+		assert_true(is_pci_p2pdma_page(sg_page(sgl)));
+		assert_int_equal(sgl->length, 2 * 4096 + 7);
+		assert_int_equal(sgl->offset, 0);
+		pci_p2pmem_free_sgl(prov, sgl);
+		assert_int_equal(sim_alloc_live(m), live);
+		assert_null(pci_p2pmem_alloc_sgl(prov, &nents, 0));
+		assert_null(pci_p2pmem_alloc_sgl(prov, NULL, 4096));
+		assert_null(pci_p2pmem_alloc_sgl(NULL, &nents, 4096));
+		/* a function without a pool has nothing to give */
+		assert_null(pci_p2pmem_alloc_sgl(pdev_of(m, "far"), &nents, 4096));
+		pci_p2pmem_free_sgl(prov, NULL);
+		assert_int_equal(sim_alloc_live(m), live);
+	}
+
 	/* CPU access is MMIO, on the physical address. */
 	{
 		u8 in[64], out[64];

@@ -145,10 +145,8 @@ void dma_buf_move_notify(struct dma_buf *dmabuf);
 
 /* ---- the exporter helper for MMIO (drivers/dma-buf/dma-buf-mapping.c) --- */
 
-struct dma_buf_phys_vec {
-	phys_addr_t paddr;
-	size_t len;
-};
+/* The name before 7.0 of struct phys_vec (<linux/types.h>): one type. */
+#define dma_buf_phys_vec phys_vec
 
 /*
  * A DMA-only sg_table (orig_nents == 0, no pages, entries split at

@@ -100,6 +100,13 @@ int pci_p2pdma_add_resource(struct pci_dev *pdev, int bar, size_t size,
 /* Allocate/free from the pool (CPU address of the BAR memory, or NULL). */
 void *pci_alloc_p2pmem(struct pci_dev *pdev, size_t size);
 void pci_free_p2pmem(struct pci_dev *pdev, void *addr, size_t size);
+/*
+ * @length bytes of @pdev's P2P memory as a one-entry scatterlist (*@nents
+ * = 1), or NULL; free with pci_p2pmem_free_sgl().
+ */
+struct scatterlist *pci_p2pmem_alloc_sgl(struct pci_dev *pdev,
+					 unsigned int *nents, u32 length);
+void pci_p2pmem_free_sgl(struct pci_dev *pdev, struct scatterlist *sgl);
 /* The bus address of P2P memory returned by pci_alloc_p2pmem(). */
 u64 pci_p2pmem_virt_to_bus(struct pci_dev *pdev, void *addr);
 /* Publish the pool for pci_p2pmem_find(); unpublished pools are private. */

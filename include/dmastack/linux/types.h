@@ -103,6 +103,12 @@ static inline bool IS_ERR_OR_NULL(const void *ptr)
 #define GFP_DMA		__GFP_DMA
 #define GFP_DMA32	__GFP_DMA32
 
+/* A range of physical address space (7.0's name; dma_buf_phys_vec before). */
+struct phys_vec {
+	phys_addr_t paddr;
+	size_t len;
+};
+
 #ifdef __cplusplus
 }
 #endif

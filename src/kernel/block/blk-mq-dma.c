@@ -16,7 +16,7 @@
 #include "kernel/iommu/iommu-priv.h"
 
 /* A physically contiguous DMA segment, as blk_map_iter_next() yields it. */
-struct phys_vec {
+struct blk_phys_seg {
 	phys_addr_t paddr;
 	size_t len;
 	struct page *page;	/* first page, for its P2PDMA pgmap */
@@ -265,7 +265,7 @@ static void iter_advance(struct blk_map_iter *iter, size_t bytes)
  * bvecs as are physically contiguous and fit (blk_map_iter_next()).
  */
 static bool blk_map_iter_next(const struct request *req,
-			      struct blk_map_iter *iter, struct phys_vec *vec)
+			      struct blk_map_iter *iter, struct blk_phys_seg *vec)
 {
 	const struct queue_limits *lim = &req->q->limits;
 	const struct bio_vec *bv;
@@ -305,7 +305,7 @@ static bool blk_map_iter_next(const struct request *req,
 static u64 req_phys_gaps_walk(const struct request *req)
 {
 	struct blk_map_iter iter;
-	struct phys_vec vec;
+	struct blk_phys_seg vec;
 	u64 gaps = 0, end = 0;
 	bool first = true;
 
@@ -373,7 +373,7 @@ static unsigned long blk_dma_attrs(const struct blk_dma_iter *iter)
 	       DMA_ATTR_MMIO : 0;
 }
 
-static bool blk_dma_map_bus(struct blk_dma_iter *iter, struct phys_vec *vec)
+static bool blk_dma_map_bus(struct blk_dma_iter *iter, struct blk_phys_seg *vec)
 {
 	iter->addr = pci_p2pdma_bus_addr_map(iter->p2pdma.mem, vec->paddr);
 	iter->len = vec->len;
@@ -381,7 +381,7 @@ static bool blk_dma_map_bus(struct blk_dma_iter *iter, struct phys_vec *vec)
 }
 
 static bool blk_dma_map_direct(struct request *req, struct device *dma_dev,
-			       struct blk_dma_iter *iter, struct phys_vec *vec)
+			       struct blk_dma_iter *iter, struct blk_phys_seg *vec)
 {
 	iter->addr = dma_map_phys(dma_dev, vec->paddr, vec->len,
 				  rq_dma_dir(req), blk_dma_attrs(iter));
@@ -401,7 +401,7 @@ static bool blk_dma_map_direct(struct request *req, struct device *dma_dev,
  */
 static bool blk_rq_dma_map_iova(struct request *req, struct device *dma_dev,
 				struct dma_iova_state *state,
-				struct blk_dma_iter *iter, struct phys_vec *vec)
+				struct blk_dma_iter *iter, struct blk_phys_seg *vec)
 {
 	enum dma_data_direction dir = rq_dma_dir(req);
 	unsigned long attrs = blk_dma_attrs(iter);
@@ -451,7 +451,7 @@ bool blk_rq_dma_map_iter_start(struct request *req, struct device *dma_dev,
 			       struct blk_dma_iter *iter)
 {
 	size_t total_len = blk_rq_payload_bytes(req);
-	struct phys_vec vec;
+	struct blk_phys_seg vec;
 
 	blk_rq_map_iter_init(req, &iter->iter);
 	memset(&iter->p2pdma, 0, sizeof(iter->p2pdma));
@@ -500,7 +500,7 @@ bool blk_rq_dma_map_iter_next(struct request *req, struct device *dma_dev,
 			      struct dma_iova_state *state,
 			      struct blk_dma_iter *iter)
 {
-	struct phys_vec vec;
+	struct blk_phys_seg vec;
 
 	(void)state;
 	if (!blk_map_iter_next(req, &iter->iter, &vec))

@@ -1156,3 +1156,47 @@ struct page *sim_p2pdma_pfn_to_page(struct sim_machine *m, unsigned long pfn)
 	}
 	return NULL;
 }
+
+/**
+ * pci_p2pmem_alloc_sgl - P2P memory of @pdev as a scatterlist
+ * @pdev: a provider with a pool (pci_p2pdma_add_resource())
+ * @nents: set to the entries (1)
+ * @length: bytes
+ *
+ * The list and the memory are the caller's until pci_p2pmem_free_sgl().
+ *
+ * Return: the list, or NULL (no pool, @length 0, no memory left).
+ */
+struct scatterlist *pci_p2pmem_alloc_sgl(struct pci_dev *pdev,
+					 unsigned int *nents, u32 length)
+{
+	struct sim_machine *m = pdev ? pdev->dev.sim : NULL;
+	struct scatterlist *sg;
+	void *addr;
+
+	if (!m || !nents || !length)
+		return NULL;
+	sg = sim_kzalloc(m, sizeof(*sg));
+	if (!sg)
+		return NULL;
+	sg_init_table(sg, 1);
+	addr = pci_alloc_p2pmem(pdev, length);
+	if (!addr) {
+		sim_kfree(m, sg);
+		return NULL;
+	}
+	sg_set_page(sg, sim_p2pmem_virt_to_page(m, addr), length,
+		    (unsigned int)offset_in_page(addr));
+	*nents = 1;
+	return sg;
+}
+
+/* pci_p2pmem_free_sgl - give back pci_p2pmem_alloc_sgl()'s memory and list */
+void pci_p2pmem_free_sgl(struct pci_dev *pdev, struct scatterlist *sgl)
+{
+	/* the one entry pci_p2pmem_alloc_sgl() made */
+	if (!pdev || !sgl)
+		return;
+	pci_free_p2pmem(pdev, sg_virt(sgl), sgl->length);
+	sim_kfree(pdev->dev.sim, sgl);
+}
