@@ -65,6 +65,33 @@ static inline phys_addr_t bar_of(struct sim_machine *m, const char *id, int bar)
 	return p;
 }
 
+/* CPU MMIO of a register that must answer (the test fails if not). */
+static inline u32 mmio_r32(struct sim_machine *m, phys_addr_t a)
+{
+	u32 v = 0;
+
+	assert_int_equal(sim_mmio_read(m, a, &v, 4), 0);
+	return v;
+}
+
+static inline u64 mmio_r64(struct sim_machine *m, phys_addr_t a)
+{
+	u64 v = 0;
+
+	assert_int_equal(sim_mmio_read(m, a, &v, 8), 0);
+	return v;
+}
+
+static inline void mmio_w32(struct sim_machine *m, phys_addr_t a, u32 v)
+{
+	assert_int_equal(sim_mmio_write(m, a, &v, 4), 0);
+}
+
+static inline void mmio_w64(struct sim_machine *m, phys_addr_t a, u64 v)
+{
+	assert_int_equal(sim_mmio_write(m, a, &v, 8), 0);
+}
+
 /* Teardown: nothing may still be mapped (dma-debug entries); -1 if so. */
 static inline int teardown_no_mappings(struct sim_machine *m)
 {

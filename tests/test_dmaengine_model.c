@@ -37,28 +37,22 @@ struct ef {
 
 static u32 r32(struct ef *f, u64 off)
 {
-	u32 v = 0;
-
-	assert_int_equal(sim_mmio_read(f->m, f->regs + off, &v, 4), 0);
-	return v;
+	return mmio_r32(f->m, f->regs + off);
 }
 
 static u64 r64(struct ef *f, u64 off)
 {
-	u64 v = 0;
-
-	assert_int_equal(sim_mmio_read(f->m, f->regs + off, &v, 8), 0);
-	return v;
+	return mmio_r64(f->m, f->regs + off);
 }
 
 static void w32(struct ef *f, u64 off, u32 v)
 {
-	assert_int_equal(sim_mmio_write(f->m, f->regs + off, &v, 4), 0);
+	mmio_w32(f->m, f->regs + off, v);
 }
 
 static void w64(struct ef *f, u64 off, u64 v)
 {
-	assert_int_equal(sim_mmio_write(f->m, f->regs + off, &v, 8), 0);
+	mmio_w64(f->m, f->regs + off, v);
 }
 
 static struct dmae_desc *desc(struct ef *f, unsigned int i)

@@ -31,20 +31,17 @@ struct gf {
 
 static u32 r32(struct gf *f, u64 off)
 {
-	u32 v = 0;
-
-	assert_int_equal(sim_mmio_read(f->m, f->regs + off, &v, 4), 0);
-	return v;
+	return mmio_r32(f->m, f->regs + off);
 }
 
 static void w32(struct gf *f, u64 off, u32 v)
 {
-	assert_int_equal(sim_mmio_write(f->m, f->regs + off, &v, 4), 0);
+	mmio_w32(f->m, f->regs + off, v);
 }
 
 static void w64(struct gf *f, u64 off, u64 v)
 {
-	assert_int_equal(sim_mmio_write(f->m, f->regs + off, &v, 8), 0);
+	mmio_w64(f->m, f->regs + off, v);
 }
 
 static irqreturn_t ce_irq(int irq, void *dev_id)

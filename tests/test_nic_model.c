@@ -25,23 +25,17 @@ struct nf {
 
 static u32 r32(struct nf *f, u64 off)
 {
-	u32 v = 0;
-
-	assert_int_equal(sim_mmio_read(f->m, f->bar + off, &v, 4), 0);
-	return v;
+	return mmio_r32(f->m, f->bar + off);
 }
 
 static u64 r64(struct nf *f, u64 off)
 {
-	u64 v = 0;
-
-	assert_int_equal(sim_mmio_read(f->m, f->bar + off, &v, 8), 0);
-	return v;
+	return mmio_r64(f->m, f->bar + off);
 }
 
 static void w32(struct nf *f, u64 off, u32 v)
 {
-	assert_int_equal(sim_mmio_write(f->m, f->bar + off, &v, 4), 0);
+	mmio_w32(f->m, f->bar + off, v);
 }
 
 static u64 mk(u32 idx, u64 reg)

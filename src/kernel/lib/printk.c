@@ -24,6 +24,16 @@ static const char *level_name(const char **fmt)
 	return "warn";	/* the kernel's default message loglevel */
 }
 
+/* One log line into @msg; a trailing newline ends it, as in dmesg. */
+static int format_line(char *msg, size_t len, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(msg, len, fmt, ap);
+
+	if (n > 0 && (size_t)n < len && msg[n - 1] == '\n')
+		msg[n - 1] = '\0';
+	return n;
+}
+
 int printk(const char *fmt, ...)
 {
 	struct sim_machine *m = sim_current_machine();
@@ -33,11 +43,8 @@ int printk(const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = format_line(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* a trailing newline ends the line, as in dmesg */
-	if (n > 0 && (size_t)n < sizeof(msg) && msg[n - 1] == '\n')
-		msg[n - 1] = '\0';
 	if (m)
 		sim_report(m, SIM_REPORT_INFO, NULL, 0, 0, "kernel: %s: %s", lvl,
 			   msg);
@@ -52,13 +59,10 @@ void _dev_printk(const char *level, const struct device *dev,
 	const char *lvl = level_name(&level);
 	char msg[256];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	format_line(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (n > 0 && (size_t)n < sizeof(msg) && msg[n - 1] == '\n')
-		msg[n - 1] = '\0';
 	if (dev && dev->sim)
 		sim_report(dev->sim, SIM_REPORT_INFO, (struct device *)dev, 0,
 			   0, "kernel: %s: %s %s: %s", lvl,
