@@ -316,6 +316,16 @@ static void test_export_validation(void **state)
 		g = dma_buf_get(fd);
 		assert_ptr_equal(g, k);
 		dma_buf_put(g);
+		/* its file: references to the file are the buffer's */
+		assert_non_null(k->file);
+		assert_ptr_equal(k->file->private_data, k);
+		assert_ptr_equal(get_file(k->file), k->file);
+		assert_int_equal(sim_fd_close(f->m, fd), 0);
+		assert_int_equal(t.releases, 0);
+		fd = dma_buf_fd(k, 0);	/* the file's reference goes to an fd */
+		assert_true(fd >= 0);
+		get_file(NULL);
+		fput(NULL);
 		assert_ptr_equal(dma_buf_get(-1), ERR_PTR(-EBADF));
 		assert_ptr_equal(dma_buf_get(fd + 100), ERR_PTR(-EBADF));
 		assert_ptr_equal(sim_set_current_machine(NULL), f->m);

@@ -14,6 +14,7 @@
 #define _DMASTACK_LINUX_DMA_BUF_H
 
 #include "types.h"
+#include "fs.h"
 #include "device.h"
 #include "dma-mapping.h"
 #include "dma-resv.h"
@@ -43,8 +44,11 @@ struct dma_buf_ops {
 	void (*release)(struct dma_buf *dmabuf);
 };
 
+struct file;
+
 struct dma_buf {
 	size_t size;
+	struct file *file;		/* its anonymous file (<linux/fs.h>) */
 	const struct dma_buf_ops *ops;
 	void *priv;
 	const char *exp_name;

@@ -54,6 +54,7 @@ struct dmabuf_attach_obj {
 
 struct dmabuf_obj {
 	struct dma_buf buf;
+	struct file file;		/* buf.file: its references are the buffer's */
 	struct dma_resv own_resv;	/* used unless the exporter gave one */
 	long refs;			/* __atomic */
 	unsigned long ino;		/* serial number within the machine */
@@ -181,6 +182,10 @@ struct dma_buf *dma_buf_export(const struct dma_buf_export_info *exp_info)
 	obj->buf.exp_name = exp_info->exp_name;
 	obj->buf.sim = m;
 	obj->buf.sim_priv = obj;
+	obj->file.private_data = &obj->buf;
+	obj->file.f_mode = FMODE_READ | FMODE_WRITE;
+	obj->file.f_flags = (unsigned int)exp_info->flags;
+	obj->buf.file = &obj->file;
 	if (exp_info->resv) {
 		obj->buf.resv = exp_info->resv;
 		/* reports about a shared object go to this machine if unset */
@@ -220,6 +225,26 @@ void get_dma_buf(struct dma_buf *dmabuf)
 		SIM_BUG(dmabuf->sim, NULL,
 			"get_dma_buf: %s: reference taken on a released buffer",
 			exp_name(dmabuf));
+}
+
+/**
+ * get_file - take a reference on @f, a dma-buf's file
+ * @f: dmabuf->file
+ *
+ * Return: @f. Other files do not exist here.
+ */
+struct file *get_file(struct file *f)
+{
+	if (f)
+		get_dma_buf(f->private_data);
+	return f;
+}
+
+/* fput - drop a reference on a dma-buf's file (dma_buf_put()) */
+void fput(struct file *f)
+{
+	if (f)
+		dma_buf_put(f->private_data);
 }
 
 static void dmabuf_force_detach(struct dmabuf_obj *obj,
