@@ -96,6 +96,26 @@ static inline void sg_unmark_end(struct scatterlist *sg)
 	sg->page_link &= ~SG_END;
 }
 
+/* End an array of @nents entries at its last one (@nents must not be 0). */
+static inline void sg_init_marker(struct scatterlist *sgl, unsigned int nents)
+{
+	sg_mark_end(&sgl[nents - 1]);
+}
+
+/*
+ * Point @sg at @buflen bytes from the CPU address @buf (kmalloc() memory,
+ * page_address() of a page, P2P memory): its page and the offset in it,
+ * by virt_to_page() on the current machine. For any other address the
+ * entry gets no page (sg_page() NULL), where the kernel's would get a wild
+ * pointer. The bytes may run on into the following pages.
+ */
+static inline void sg_set_buf(struct scatterlist *sg, const void *buf,
+			      unsigned int buflen)
+{
+	sg_set_page(sg, virt_to_page(buf), buflen,
+		    (unsigned int)offset_in_page(buf));
+}
+
 static inline bool sg_dma_is_bus_address(struct scatterlist *sg)
 {
 	return sg->dma_flags & SG_DMA_BUS_ADDRESS;
@@ -113,6 +133,7 @@ static inline void sg_dma_unmark_bus_address(struct scatterlist *sg)
 
 struct scatterlist *sg_next(struct scatterlist *sg);
 int sg_nents(struct scatterlist *sg);
+int sg_nents_for_len(struct scatterlist *sg, u64 len);
 struct scatterlist *sg_last(struct scatterlist *sgl, unsigned int nents);
 void sg_init_table(struct scatterlist *sgl, unsigned int nents);
 void sg_init_one(struct scatterlist *sg, struct page *page, unsigned int len,

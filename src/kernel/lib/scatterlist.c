@@ -29,6 +29,30 @@ int sg_nents(struct scatterlist *sg)
 	return nents;
 }
 
+/**
+ * sg_nents_for_len - how many entries from @sg it takes to cover @len bytes
+ * @sg: the list (NULL: an empty one)
+ * @len: the bytes wanted
+ *
+ * Return: the count (0 for @len 0), or -EINVAL when the whole list holds
+ * fewer than @len bytes.
+ */
+int sg_nents_for_len(struct scatterlist *sg, u64 len)
+{
+	u64 total = 0;
+	int nents = 0;
+
+	if (!len)
+		return 0;
+	for (; sg; sg = sg_next(sg)) {
+		nents++;
+		total += sg->length;
+		if (total >= len)
+			return nents;
+	}
+	return -EINVAL;
+}
+
 struct scatterlist *sg_last(struct scatterlist *sgl, unsigned int nents)
 {
 	struct scatterlist *sg, *ret = NULL;
@@ -43,7 +67,7 @@ void sg_init_table(struct scatterlist *sgl, unsigned int nents)
 {
 	memset(sgl, 0, sizeof(*sgl) * nents);
 	if (nents)
-		sg_mark_end(&sgl[nents - 1]);
+		sg_init_marker(sgl, nents);
 }
 
 void sg_init_one(struct scatterlist *sg, struct page *page, unsigned int len,
