@@ -145,6 +145,66 @@ void sg_free_table(struct sg_table *table);
 int sg_alloc_table_from_pages(struct sg_table *sgt, struct page **pages,
 			      unsigned int n_pages, unsigned int offset,
 			      unsigned long size, gfp_t gfp);
+/*
+ * Page by page through a list: the page (for_each_sg_page) or the DMA
+ * address (for_each_sg_dma_page) of each PAGE_SIZE step of the entries.
+ */
+struct sg_page_iter {
+	struct scatterlist *sg;		/* the entry the page is in */
+	unsigned int sg_pgoffset;	/* which page of that entry */
+
+	/* the walk's own state */
+	unsigned int __nents;		/* entries left, the current one too */
+	int __pg_advance;		/* pages to step at the next call */
+};
+
+/* The same walk over the DMA side (sg_dma_len()) of a mapped list. */
+struct sg_dma_page_iter {
+	struct sg_page_iter base;
+};
+
+void __sg_page_iter_start(struct sg_page_iter *piter,
+			  struct scatterlist *sglist, unsigned int nents,
+			  unsigned long pgoffset);
+bool __sg_page_iter_next(struct sg_page_iter *piter);
+bool __sg_page_iter_dma_next(struct sg_dma_page_iter *dma_iter);
+
+/*
+ * The page the iterator is at: the entry's page, or the one @sg_pgoffset
+ * frames after it (pfn_to_page(), on the current machine, as the kernel's
+ * nth_page() does with a sparse memmap).
+ */
+static inline struct page *sg_page_iter_page(struct sg_page_iter *piter)
+{
+	struct page *page = sg_page(piter->sg);
+
+	if (!page || !piter->sg_pgoffset)
+		return page;
+	return pfn_to_page(page_to_pfn(page) + piter->sg_pgoffset);
+}
+
+/* The DMA address of the page the DMA iterator is at. */
+static inline dma_addr_t
+sg_page_iter_dma_address(struct sg_dma_page_iter *dma_iter)
+{
+	return sg_dma_address(dma_iter->base.sg) +
+	       ((dma_addr_t)dma_iter->base.sg_pgoffset << PAGE_SHIFT);
+}
+
+#define for_each_sg_page(sglist, piter, nents, pgoffset)		\
+	for (__sg_page_iter_start((piter), (sglist), (nents), (pgoffset)); \
+	     __sg_page_iter_next(piter);)
+
+#define for_each_sg_dma_page(sglist, dma_iter, dma_nents, pgoffset)	\
+	for (__sg_page_iter_start(&(dma_iter)->base, (sglist), (dma_nents), \
+				  (pgoffset));				\
+	     __sg_page_iter_dma_next(dma_iter);)
+
+#define for_each_sgtable_page(sgt, piter, pgoffset)			\
+	for_each_sg_page((sgt)->sgl, piter, (sgt)->orig_nents, pgoffset)
+
+#define for_each_sgtable_dma_page(sgt, dma_iter, pgoffset)		\
+	for_each_sg_dma_page((sgt)->sgl, dma_iter, (sgt)->nents, pgoffset)
 
 #define for_each_sg(sglist, sg, nr, __i)	\
 	for (__i = 0, sg = (sglist); __i < (nr); __i++, sg = sg_next(sg))

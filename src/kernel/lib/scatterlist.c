@@ -3,7 +3,9 @@
  * Scatterlist helpers (lib/scatterlist.c): tables are allocated in chunks
  * of SG_MAX_SINGLE_ALLOC entries and chained through their last entry, as
  * the kernel does, so code walking with sg_next() sees the same shape.
+ * Then the page iterators.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -194,4 +196,82 @@ int sg_alloc_table_from_pages(struct sg_table *sgt, struct page **pages,
 		cur_page = j;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Page iterators                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* Pages an entry touches, from its first (the one sg_page() names). */
+static unsigned long sg_pages_spanned(struct scatterlist *sg, unsigned int len)
+{
+	return ((unsigned long)sg->offset + len + PAGE_SIZE - 1) >> PAGE_SHIFT;
+}
+
+/**
+ * __sg_page_iter_start - set up a page walk (for_each_sg_page() calls it)
+ * @piter: the iterator, the caller's
+ * @sglist: the first entry
+ * @nents: entries to walk at most
+ * @pgoffset: pages to leave out at the start, across entries; one beyond
+ *	what an unsigned int holds is past the end of any list, as is
+ *	what the iterator finds
+ */
+void __sg_page_iter_start(struct sg_page_iter *piter,
+			  struct scatterlist *sglist, unsigned int nents,
+			  unsigned long pgoffset)
+{
+	piter->__pg_advance = 0;
+	piter->__nents = pgoffset > UINT_MAX ? 0 : nents;
+	piter->sg = sglist;
+	piter->sg_pgoffset = (unsigned int)pgoffset;
+}
+
+/*
+ * One step of either walk: @dma counts an entry's pages by its DMA length,
+ * otherwise by its length. Entries of no bytes (at offset 0) are passed.
+ */
+static bool sg_page_iter_step(struct sg_page_iter *piter, bool dma)
+{
+	unsigned long npages;
+
+	if (!piter->__nents || !piter->sg)
+		return false;
+	piter->sg_pgoffset += piter->__pg_advance;
+	piter->__pg_advance = 1;
+	for (;;) {
+		npages = sg_pages_spanned(piter->sg, dma ? sg_dma_len(piter->sg) :
+							   piter->sg->length);
+		if (piter->sg_pgoffset < npages)
+			return true;
+		piter->sg_pgoffset -= (unsigned int)npages;
+		piter->sg = sg_next(piter->sg);
+		if (!--piter->__nents || !piter->sg)
+			return false;
+	}
+}
+
+/**
+ * __sg_page_iter_next - the next page of the walk
+ * @piter: started by __sg_page_iter_start()
+ *
+ * Return: true with @piter at the page (sg_page_iter_page()), false once
+ * the list or its @nents entries are done (and from then on).
+ */
+bool __sg_page_iter_next(struct sg_page_iter *piter)
+{
+	return sg_page_iter_step(piter, false);
+}
+
+/**
+ * __sg_page_iter_dma_next - the next page of a walk over the DMA side
+ * @dma_iter: started by __sg_page_iter_start() on its base, with the
+ *	mapped entry count (sgt->nents)
+ *
+ * Entries count by sg_dma_len(); sg_page_iter_dma_address() is the address.
+ * Return: as __sg_page_iter_next().
+ */
+bool __sg_page_iter_dma_next(struct sg_dma_page_iter *dma_iter)
+{
+	return sg_page_iter_step(&dma_iter->base, true);
 }
