@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The kernel's scatterlist helpers: sg_set_buf, sg_init_marker and
- * sg_nents_for_len; the page iterators (CPU and DMA side).
+ * sg_nents_for_len; the page iterators (CPU and DMA side); the mapping
+ * iterator and the copies made with it, with every bad argument.
  */
 #include <limits.h>
 #include "failnth.h"
@@ -50,6 +51,11 @@ static int teardown(void **state)
 		bad = -1;
 	free(f);
 	return bad;
+}
+
+static unsigned long warns(struct sim_machine *m)
+{
+	return sim_report_count_kind(m, SIM_REPORT_WARN);
 }
 
 static unsigned long bugs(struct sim_machine *m)
@@ -309,6 +315,215 @@ static void test_dma_page_iter(void **state)
 	__free_pages(blk, 3);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The mapping iterator and the copies                                      */
+/* ------------------------------------------------------------------------ */
+
+/* 5200 bytes: 96 + 104 across a page boundary, nothing, 4086 + 914. */
+struct copy_list {
+	struct scatterlist sg[3];
+	struct page *a, *b;
+	u8 *where[2];		/* CPU addresses of the two runs */
+};
+
+#define COPY_TOTAL	5200
+
+static void copy_list_make(struct copy_list *l)
+{
+	l->a = pages_get(1);
+	l->b = pages_get(1);
+	sg_init_table(l->sg, 3);
+	sg_set_page(&l->sg[0], l->a, 200, 4000);
+	sg_set_page(&l->sg[1], nth(l->b, 1), 0, 0);
+	sg_set_page(&l->sg[2], l->b, 5000, 10);
+	l->where[0] = (u8 *)page_address(l->a) + 4000;
+	l->where[1] = (u8 *)page_address(l->b) + 10;
+}
+
+static void copy_list_free(struct copy_list *l)
+{
+	__free_pages(l->a, 1);
+	__free_pages(l->b, 1);
+}
+
+/* The list's bytes, read through the CPU view directly. */
+static void copy_list_read(struct copy_list *l, u8 *out)
+{
+	memcpy(out, l->where[0], 200);
+	memcpy(out + 200, l->where[1], 5000);
+}
+
+static void test_copy(void **state)
+{
+	struct fx *f = *state;
+	struct copy_list l;
+	u8 pat[COPY_TOTAL + 100], got[COPY_TOTAL + 100], zero[300] = { 0 };
+
+	copy_list_make(&l);
+	fill_pattern(pat, sizeof(pat), 1);
+	assert_int_equal(sg_copy_from_buffer(l.sg, 3, pat, COPY_TOTAL),
+			 COPY_TOTAL);
+	copy_list_read(&l, got);
+	assert_memory_equal(got, pat, COPY_TOTAL);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(sg_copy_to_buffer(l.sg, 3, got, COPY_TOTAL),
+			 COPY_TOTAL);
+	assert_memory_equal(got, pat, COPY_TOTAL);
+	/* more asked than the list holds: what it holds */
+	assert_int_equal(sg_copy_to_buffer(l.sg, 3, got, sizeof(got)),
+			 COPY_TOTAL);
+	assert_int_equal(sg_copy_buffer(l.sg, 3, got, sizeof(got), 0, true),
+			 COPY_TOTAL);
+	/* fewer: those */
+	assert_int_equal(sg_copy_to_buffer(l.sg, 3, got, 150), 150);
+
+	/* with a skip, across the page boundary and the empty entry */
+	memset(got, 0, sizeof(got));
+	assert_int_equal(sg_pcopy_to_buffer(l.sg, 3, got, 100, 150), 100);
+	assert_memory_equal(got, pat + 150, 100);
+	assert_int_equal(sg_pcopy_to_buffer(l.sg, 3, got, 1000, 4700), 500);
+	assert_memory_equal(got, pat + 4700, 500);
+	fill_pattern(pat, sizeof(pat), 2);
+	assert_int_equal(sg_pcopy_from_buffer(l.sg, 3, pat, 300, 190), 300);
+	copy_list_read(&l, got);
+	assert_memory_equal(got + 190, pat, 300);
+	assert_int_equal(sg_copy_buffer(l.sg, 3, pat, 10, 4, false), 10);
+	copy_list_read(&l, got);
+	assert_memory_equal(got + 4, pat, 10);
+
+	/* skip to the end, past it, negative: nothing */
+	assert_int_equal(sg_pcopy_to_buffer(l.sg, 3, got, 10, COPY_TOTAL), 0);
+	assert_int_equal(sg_pcopy_to_buffer(l.sg, 3, got, 10, COPY_TOTAL + 1), 0);
+	assert_int_equal(sg_pcopy_to_buffer(l.sg, 3, got, 10, -1), 0);
+	assert_int_equal(sg_pcopy_from_buffer(l.sg, 3, pat, 10, -5), 0);
+	assert_int_equal(sg_zero_buffer(l.sg, 3, 10, -5), 0);
+	/* bad buffers and lengths */
+	assert_int_equal(sg_copy_to_buffer(l.sg, 3, NULL, 10), 0);
+	assert_int_equal(sg_copy_from_buffer(l.sg, 3, NULL, 10), 0);
+	assert_int_equal(sg_copy_to_buffer(l.sg, 3, got, 0), 0);
+	assert_int_equal(sg_copy_to_buffer(NULL, 3, got, 10), 0);
+	assert_int_equal(sg_zero_buffer(NULL, 3, 10, 0), 0);
+	/* the entry limit */
+	assert_int_equal(sg_copy_to_buffer(l.sg, 0, got, 10), 0);
+	assert_int_equal(sg_copy_to_buffer(l.sg, 1, got, sizeof(got)), 200);
+	assert_int_equal(sg_copy_to_buffer(l.sg, 2, got, sizeof(got)), 200);
+	assert_int_equal(sg_pcopy_to_buffer(l.sg, 1, got, 10, 200), 0);
+
+	/* zeroing, the bytes around untouched */
+	copy_list_read(&l, pat);
+	assert_int_equal(sg_zero_buffer(l.sg, 3, 300, 50), 300);
+	copy_list_read(&l, got);
+	assert_memory_equal(got + 50, zero, 300);
+	assert_memory_equal(got, pat, 50);
+	assert_memory_equal(got + 350, pat + 350, COPY_TOTAL - 350);
+	assert_int_equal(sg_zero_buffer(l.sg, 3, 1000, COPY_TOTAL - 10), 10);
+	assert_int_equal(sg_zero_buffer(l.sg, 3, 0, 0), 0);
+
+	copy_list_free(&l);
+	assert_int_equal(bugs(f->m), 0);
+	assert_int_equal(warns(f->m), 0);
+}
+
+static void test_miter(void **state)
+{
+	struct fx *f = *state;
+	struct sg_mapping_iter miter;
+	struct copy_list l;
+	static const size_t piece[] = { 96, 104, 4086, 914 };
+	unsigned int n = 0;
+	size_t total = 0;
+
+	copy_list_make(&l);
+	sg_miter_start(&miter, l.sg, 3, SG_MITER_FROM_SG);
+	assert_null(miter.addr);
+	assert_int_equal(miter.length, 0);
+	/* stopping before a piece does nothing */
+	sg_miter_stop(&miter);
+	while (sg_miter_next(&miter)) {
+		assert_true(n < 4);
+		assert_int_equal(miter.length, piece[n]);
+		assert_int_equal(miter.consumed, piece[n]);
+		assert_ptr_equal(miter.addr,
+				 (u8 *)page_address(miter.page) +
+				 (n == 0 ? 4000 : n == 2 ? 10 : 0));
+		total += miter.length;
+		n++;
+	}
+	assert_int_equal(n, 4);
+	assert_int_equal(total, COPY_TOTAL);
+	assert_null(miter.addr);
+	assert_null(miter.page);
+	assert_false(sg_miter_next(&miter));
+	sg_miter_stop(&miter);
+	sg_miter_stop(&miter);
+
+	/* using part of a piece: the rest comes next */
+	sg_miter_start(&miter, l.sg, 3, SG_MITER_TO_SG | SG_MITER_ATOMIC);
+	assert_true(sg_miter_next(&miter));
+	assert_ptr_equal(miter.page, l.a);
+	miter.consumed = 10;
+	assert_true(sg_miter_next(&miter));
+	assert_ptr_equal(miter.page, l.a);
+	assert_int_equal(miter.length, 86);
+	assert_ptr_equal(miter.addr, l.where[0] + 10);
+	/* a skip from the middle of a piece, into the next page */
+	miter.consumed = 6;
+	assert_true(sg_miter_skip(&miter, 100));
+	assert_true(sg_miter_next(&miter));
+	assert_ptr_equal(miter.page, nth(l.a, 1));
+	assert_ptr_equal(miter.addr, (u8 *)page_address(nth(l.a, 1)) + 20);
+	assert_int_equal(miter.length, 84);
+	/* consuming more than the piece: a WARN, and the piece is used */
+	miter.consumed = miter.length + 1;
+	assert_true(sg_miter_next(&miter));
+	assert_int_equal(warns(f->m), 1);
+	assert_ptr_equal(miter.addr, l.where[1]);
+	assert_int_equal(miter.length, 4086);
+	/* 914 bytes are left */
+	assert_false(sg_miter_skip(&miter, 915));
+	assert_null(miter.addr);
+	sg_miter_stop(&miter);
+
+	sg_miter_start(&miter, l.sg, 3, 0);
+	assert_true(sg_miter_skip(&miter, 0));
+	assert_false(sg_miter_skip(&miter, -1));
+	assert_true(sg_miter_skip(&miter, COPY_TOTAL));
+	assert_false(sg_miter_next(&miter));
+	sg_miter_stop(&miter);
+
+	copy_list_free(&l);
+	assert_int_equal(bugs(f->m), 0);
+}
+
+/* An entry without a page: a BUG report, and the walk ends there. */
+static void test_miter_no_page(void **state)
+{
+	struct fx *f = *state;
+	struct scatterlist sg[2];
+	struct sg_mapping_iter miter;
+	struct page *pg = pages_get(0);
+	u8 buf[64];
+
+	sg_init_table(sg, 2);
+	sg_set_page(&sg[0], pg, 16, 0);
+	sg[1].length = 16;		/* no page */
+	assert_int_equal(sg_copy_to_buffer(sg, 2, buf, sizeof(buf)), 16);
+	assert_int_equal(bugs(f->m), 1);
+	sg_miter_start(&miter, &sg[1], 1, SG_MITER_FROM_SG);
+	assert_false(sg_miter_next(&miter));
+	assert_false(sg_miter_next(&miter));
+	sg_miter_stop(&miter);
+	assert_int_equal(bugs(f->m), 2);
+	/* a page after the end of RAM below 4G: no struct page either */
+	assert_non_null(pfn_to_page(PHYS_PFN(SZ_128M) - 1));
+	assert_null(pfn_to_page(PHYS_PFN(SZ_128M)));
+	sg_set_page(&sg[1], pfn_to_page(PHYS_PFN(SZ_128M) - 1), 16, PAGE_SIZE);
+	assert_int_equal(sg_copy_to_buffer(&sg[1], 1, buf, sizeof(buf)), 0);
+	assert_int_equal(bugs(f->m), 3);
+	f->bugs_expected = 3;
+	__free_pages(pg, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +531,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nents_for_len, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_iter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_page_iter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_miter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_miter_no_page, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

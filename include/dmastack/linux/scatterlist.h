@@ -6,6 +6,7 @@
 #ifndef _DMASTACK_LINUX_SCATTERLIST_H
 #define _DMASTACK_LINUX_SCATTERLIST_H
 
+#include <sys/types.h>
 #include "types.h"
 #include "mm.h"
 
@@ -145,6 +146,19 @@ void sg_free_table(struct sg_table *table);
 int sg_alloc_table_from_pages(struct sg_table *sgt, struct page **pages,
 			      unsigned int n_pages, unsigned int offset,
 			      unsigned long size, gfp_t gfp);
+size_t sg_copy_buffer(struct scatterlist *sgl, unsigned int nents, void *buf,
+		      size_t buflen, off_t skip, bool to_buffer);
+size_t sg_copy_from_buffer(struct scatterlist *sgl, unsigned int nents,
+			   const void *buf, size_t buflen);
+size_t sg_copy_to_buffer(struct scatterlist *sgl, unsigned int nents,
+			 void *buf, size_t buflen);
+size_t sg_pcopy_from_buffer(struct scatterlist *sgl, unsigned int nents,
+			    const void *buf, size_t buflen, off_t skip);
+size_t sg_pcopy_to_buffer(struct scatterlist *sgl, unsigned int nents,
+			  void *buf, size_t buflen, off_t skip);
+size_t sg_zero_buffer(struct scatterlist *sgl, unsigned int nents,
+		      size_t buflen, off_t skip);
+
 /*
  * Page by page through a list: the page (for_each_sg_page) or the DMA
  * address (for_each_sg_dma_page) of each PAGE_SIZE step of the entries.
@@ -205,6 +219,34 @@ sg_page_iter_dma_address(struct sg_dma_page_iter *dma_iter)
 
 #define for_each_sgtable_dma_page(sgt, dma_iter, pgoffset)		\
 	for_each_sg_dma_page((sgt)->sgl, dma_iter, (sgt)->nents, pgoffset)
+
+/*
+ * The mapping iterator: the bytes of a list one page-sized piece at a time,
+ * at CPU addresses (page_address() of each page: the CPU's view of RAM).
+ */
+#define SG_MITER_ATOMIC		(1 << 0)	/* no sleeping between start and stop */
+#define SG_MITER_TO_SG		(1 << 1)	/* the caller writes the pieces */
+#define SG_MITER_FROM_SG	(1 << 2)	/* the caller reads the pieces */
+
+struct sg_mapping_iter {
+	/* what sg_miter_next() gives: read these, set @consumed */
+	struct page *page;		/* the page of the piece */
+	void *addr;			/* its CPU address */
+	size_t length;			/* its bytes */
+	size_t consumed;		/* bytes used (default: all of them) */
+	struct sg_page_iter piter;	/* the page walk underneath */
+
+	/* the iterator's own state */
+	unsigned int __offset;		/* where the piece starts in its page */
+	unsigned int __remaining;	/* bytes of the page not yet used */
+	unsigned int __flags;		/* SG_MITER_* */
+};
+
+void sg_miter_start(struct sg_mapping_iter *miter, struct scatterlist *sgl,
+		    unsigned int nents, unsigned int flags);
+bool sg_miter_skip(struct sg_mapping_iter *miter, off_t offset);
+bool sg_miter_next(struct sg_mapping_iter *miter);
+void sg_miter_stop(struct sg_mapping_iter *miter);
 
 #define for_each_sg(sglist, sg, nr, __i)	\
 	for (__i = 0, sg = (sglist); __i < (nr); __i++, sg = sg_next(sg))
