@@ -2,7 +2,9 @@
 /*
  * The kernel's scatterlist helpers: sg_set_buf, sg_init_marker and
  * sg_nents_for_len; the page iterators (CPU and DMA side); the mapping
- * iterator and the copies made with it, with every bad argument.
+ * iterator and the copies made with it; tables built from pages, appended
+ * to call by call and merged by runs and by max_segment, with their chunk
+ * chaining and the unwinding of a failed call; every bad argument.
  */
 #include <limits.h>
 #include "failnth.h"
@@ -524,6 +526,488 @@ static void test_miter_no_page(void **state)
 	__free_pages(pg, 0);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Tables from pages                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Entry @i of a list: its page, offset, length. */
+static void check_entry(struct scatterlist *sg, struct page *page,
+			unsigned int offset, unsigned int length)
+{
+	assert_non_null(sg);
+	assert_ptr_equal(sg_page(sg), page);
+	assert_int_equal(sg->offset, offset);
+	assert_int_equal(sg->length, length);
+}
+
+static void test_append_merges(void **state)
+{
+	struct fx *f = *state;
+	struct page *b = pages_get(4);
+	struct sg_append_table app = { 0 };
+	struct page *p1[] = { b, nth(b, 1), nth(b, 2) };
+	struct page *p2[] = { nth(b, 3), nth(b, 4), nth(b, 8) };
+	struct page *p3[] = { nth(b, 9), nth(b, 12) };
+	struct page *p4[] = { nth(b, 13) };
+	struct scatterlist *sg;
+
+	/* nothing yet: freeing does nothing */
+	sg_free_append_table(&app);
+	sg_free_append_table(NULL);
+
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, p1, 3, 0,
+							  3 * PAGE_SIZE, UINT_MAX,
+							  5, GFP_KERNEL), 0);
+	assert_int_equal(app.sgt.nents, 1);
+	assert_int_equal(app.sgt.orig_nents, 1);
+	assert_int_equal(app.total_nents, 6);	/* sized for what comes */
+	assert_ptr_equal(app.prv, app.sgt.sgl);
+	assert_false(sg_is_last(app.prv));
+	check_entry(app.sgt.sgl, b, 0, 3 * PAGE_SIZE);
+	assert_int_equal(sim_alloc_live(f->m), f->live + 1);
+
+	/* b3 and b4 extend the last entry, b8 starts one */
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, p2, 3, 0,
+							  3 * PAGE_SIZE, UINT_MAX,
+							  2, GFP_KERNEL), 0);
+	assert_int_equal(app.sgt.nents, 2);
+	assert_int_equal(app.total_nents, 6);
+	check_entry(app.sgt.sgl, b, 0, 5 * PAGE_SIZE);
+	check_entry(&app.sgt.sgl[1], nth(b, 8), 0, PAGE_SIZE);
+	assert_ptr_equal(app.prv, &app.sgt.sgl[1]);
+
+	/* the last call: b9 extends, b12 holds 100 bytes; the list ends */
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, p3, 2, 0,
+							  PAGE_SIZE + 100, UINT_MAX,
+							  0, GFP_KERNEL), 0);
+	assert_int_equal(app.sgt.nents, 3);
+	assert_int_equal(app.sgt.orig_nents, 3);
+	check_entry(&app.sgt.sgl[1], nth(b, 8), 0, 2 * PAGE_SIZE);
+	sg = sg_next(&app.sgt.sgl[1]);
+	check_entry(sg, nth(b, 12), 0, 100);
+	assert_true(sg_is_last(sg));
+	assert_ptr_equal(app.prv, sg);
+	assert_int_equal(sg_nents(app.sgt.sgl), 3);
+	assert_int_equal(sg_nents_for_len(app.sgt.sgl, 7 * PAGE_SIZE + 100), 3);
+
+	/* nothing may follow the last call */
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, p4, 1, 0,
+							  PAGE_SIZE, UINT_MAX,
+							  0, GFP_KERNEL), -EINVAL);
+	assert_int_equal(app.sgt.nents, 3);
+	assert_int_equal(sg_nents(app.sgt.sgl), 3);
+
+	sg_free_append_table(&app);
+	assert_null(app.sgt.sgl);
+	assert_null(app.prv);
+	assert_int_equal(app.total_nents, 0);
+	assert_int_equal(app.sgt.nents, 0);
+	assert_int_equal(sim_alloc_live(f->m), f->live);
+
+	/* a call whose pages all extend the last entry, then the end */
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, p1, 2, 0,
+							  2 * PAGE_SIZE, UINT_MAX,
+							  1, GFP_KERNEL), 0);
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, &p1[2], 1, 0,
+							  10, UINT_MAX, 0,
+							  GFP_KERNEL), 0);
+	assert_int_equal(app.sgt.nents, 1);
+	check_entry(app.sgt.sgl, b, 0, 2 * PAGE_SIZE + 10);
+	assert_true(sg_is_last(app.sgt.sgl));
+	sg_free_append_table(&app);
+
+	/* a last entry ending inside its page is not extended */
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, p1, 1, 0, 10,
+							  UINT_MAX, 1,
+							  GFP_KERNEL), 0);
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, &p1[1], 1, 0,
+							  PAGE_SIZE, UINT_MAX,
+							  0, GFP_KERNEL), 0);
+	assert_int_equal(app.sgt.nents, 2);
+	check_entry(app.sgt.sgl, b, 0, 10);
+	check_entry(&app.sgt.sgl[1], nth(b, 1), 0, PAGE_SIZE);
+	sg_free_append_table(&app);
+
+	__free_pages(b, 4);
+	assert_int_equal(warns(f->m), 0);
+}
+
+static void test_append_max_segment(void **state)
+{
+	struct fx *f = *state;
+	struct page *b = pages_get(3);
+	struct page *p[8], *more[2];
+	struct sg_append_table app = { 0 };
+	struct sg_table sgt;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = nth(b, i);
+	/* 3 pages and 5 bytes: whole pages, 3 of them an entry */
+	assert_int_equal(sg_alloc_table_from_pages_segment(&sgt, p, 8, 100,
+							   8 * PAGE_SIZE - 150,
+							   3 * PAGE_SIZE + 5,
+							   GFP_KERNEL), 0);
+	assert_int_equal(sgt.orig_nents, 3);
+	assert_int_equal(sgt.nents, 3);
+	sg = sgt.sgl;
+	check_entry(sg, p[0], 100, 3 * PAGE_SIZE - 100);
+	sg = sg_next(sg);
+	check_entry(sg, p[3], 0, 3 * PAGE_SIZE);
+	sg = sg_next(sg);
+	check_entry(sg, p[6], 0, 2 * PAGE_SIZE - 50);
+	assert_true(sg_is_last(sg));
+	sg_free_table(&sgt);
+
+	/* one page an entry */
+	assert_int_equal(sg_alloc_table_from_pages_segment(&sgt, p, 8, 0,
+							   8 * PAGE_SIZE,
+							   PAGE_SIZE,
+							   GFP_KERNEL), 0);
+	assert_int_equal(sgt.orig_nents, 8);
+	for_each_sgtable_sg(&sgt, sg, i)
+		check_entry(sg, p[i], 0, PAGE_SIZE);
+	sg_free_table(&sgt);
+
+	/* below a page: a WARN, as the kernel's */
+	assert_int_equal(sg_alloc_table_from_pages_segment(&sgt, p, 8, 0,
+							   8 * PAGE_SIZE,
+							   PAGE_SIZE - 1,
+							   GFP_KERNEL), -EINVAL);
+	assert_int_equal(warns(f->m), 1);
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, p, 8, 0,
+							  8 * PAGE_SIZE, 0, 0,
+							  GFP_KERNEL), -EINVAL);
+	assert_int_equal(warns(f->m), 2);
+	assert_null(app.sgt.sgl);
+
+	/* the last entry is extended up to max_segment only */
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, p, 2, 0,
+							  2 * PAGE_SIZE,
+							  3 * PAGE_SIZE, 6,
+							  GFP_KERNEL), 0);
+	more[0] = p[2];
+	more[1] = p[3];
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, more, 2, 0,
+							  2 * PAGE_SIZE,
+							  3 * PAGE_SIZE, 0,
+							  GFP_KERNEL), 0);
+	assert_int_equal(app.sgt.nents, 2);
+	check_entry(app.sgt.sgl, p[0], 0, 3 * PAGE_SIZE);
+	check_entry(&app.sgt.sgl[1], p[3], 0, PAGE_SIZE);
+	sg_free_append_table(&app);
+
+	__free_pages(b, 3);
+}
+
+/* Every other page of a 4M block: @n pages no two of which merge. */
+static struct page *sparse_pages(struct page **out, unsigned int n)
+{
+	struct page *b = pages_get(10);
+
+	assert_true(n <= 512);
+	for (unsigned int i = 0; i < n; i++)
+		out[i] = nth(b, 2 * i);
+	return b;
+}
+
+/* The list of @sgl is @n entries, one page each, of @pages. */
+static void check_sparse_list(struct scatterlist *sgl, struct page **pages,
+			      unsigned int n)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	assert_int_equal(sg_nents(sgl), n);
+	for_each_sg(sgl, sg, n, i)
+		check_entry(sg, pages[i], 0, PAGE_SIZE);
+	assert_true(sg_is_last(sg_last(sgl, n)));
+}
+
+static void test_append_chains(void **state)
+{
+	struct fx *f = *state;
+	struct page *pages[300];
+	struct page *b = sparse_pages(pages, 300);
+	struct sg_append_table app = { 0 };
+	struct sg_table sgt;
+	unsigned int i;
+
+	/* told what is to come: full chunks, chained */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(sg_alloc_append_table_from_pages(&app,
+				pages + 100 * i, 100, 0, 100 * PAGE_SIZE,
+				UINT_MAX, 200 - 100 * i, GFP_KERNEL), 0);
+	assert_int_equal(app.sgt.nents, 300);
+	assert_int_equal(app.sgt.orig_nents, 300);
+	assert_true(sg_is_chain(&app.sgt.sgl[SG_PER_CHUNK - 1]));
+	assert_int_equal(app.total_nents, 300);
+	check_sparse_list(app.sgt.sgl, pages, 300);
+	assert_int_equal(sim_alloc_live(f->m), f->live + 3);
+	sg_free_append_table(&app);
+	assert_int_equal(sim_alloc_live(f->m), f->live);
+
+	/*
+	 * Told too little (one page more each time): chunks of 101, 101
+	 * and 100 entries, chained at their ends; all of them are freed.
+	 */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(sg_alloc_append_table_from_pages(&app,
+				pages + 100 * i, 100, 0, 100 * PAGE_SIZE,
+				UINT_MAX, i < 2 ? 1 : 0, GFP_KERNEL), 0);
+	assert_int_equal(app.sgt.nents, 300);
+	assert_true(sg_is_chain(&app.sgt.sgl[100]));
+	assert_int_equal(app.total_nents, 101 + 100 + 99);
+	check_sparse_list(app.sgt.sgl, pages, 300);
+	assert_int_equal(sim_alloc_live(f->m), f->live + 3);
+	sg_free_append_table(&app);
+	assert_int_equal(sim_alloc_live(f->m), f->live);
+
+	/* the plain form: sg_alloc_table()'s chunks, sg_free_table() frees */
+	assert_int_equal(sg_alloc_table_from_pages(&sgt, pages, 300, 0,
+						   300 * PAGE_SIZE,
+						   GFP_KERNEL), 0);
+	assert_int_equal(sgt.orig_nents, 300);
+	assert_true(sg_is_chain(&sgt.sgl[SG_PER_CHUNK - 1]));
+	assert_true(sg_is_chain(&sg_chain_ptr(&sgt.sgl[SG_PER_CHUNK - 1])
+				[SG_PER_CHUNK - 1]));
+	check_sparse_list(sgt.sgl, pages, 300);
+	assert_int_equal(sim_alloc_live(f->m), f->live);
+	sg_free_table(&sgt);
+	/* exactly one chunk's worth: no link */
+	assert_int_equal(sg_alloc_table_from_pages(&sgt, pages, SG_PER_CHUNK, 0,
+						   SG_PER_CHUNK * PAGE_SIZE,
+						   GFP_KERNEL), 0);
+	for (i = 0; i < SG_PER_CHUNK; i++)
+		assert_false(sg_is_chain(&sgt.sgl[i]));
+	check_sparse_list(sgt.sgl, pages, SG_PER_CHUNK);
+	sg_free_table(&sgt);
+
+	__free_pages(b, 10);
+}
+
+static void test_from_pages_bad_args(void **state)
+{
+	struct fx *f = *state;
+	struct page *b = pages_get(2);
+	struct page *p[4] = { b, nth(b, 2), nth(b, 3), NULL };
+	struct page *far[3];
+	struct page *fb;
+	struct sg_append_table app = { 0 };
+	struct sg_table sgt;
+	unsigned long w = warns(f->m);
+
+#define SEG(n, off, size)						\
+	sg_alloc_table_from_pages_segment(&sgt, p, (n), (off), (size),	\
+					  UINT_MAX, GFP_KERNEL)
+#define APP(n, off, size, left)						\
+	sg_alloc_append_table_from_pages(&app, p, (n), (off), (size),	\
+					 UINT_MAX, (left), GFP_KERNEL)
+
+	memset(&sgt, 0xa5, sizeof(sgt));
+	assert_int_equal(SEG(0, 0, 1), -EINVAL);
+	/* zeroed on failure */
+	assert_null(sgt.sgl);
+	assert_int_equal(sgt.nents, 0);
+	assert_int_equal(sgt.orig_nents, 0);
+	sg_free_table(&sgt);
+	assert_int_equal(SEG(2, PAGE_SIZE, 16), -EINVAL);
+	assert_int_equal(SEG(2, 0, 0), -EINVAL);
+	/* the bytes fill all pages but the last, and some of it */
+	assert_int_equal(SEG(2, 10, 2 * PAGE_SIZE - 9), -EINVAL);
+	assert_int_equal(SEG(2, 10, PAGE_SIZE - 10), -EINVAL);
+	assert_int_equal(SEG(2, 10, PAGE_SIZE - 9), 0);
+	assert_int_equal(sgt.orig_nents, 2);
+	sg_free_table(&sgt);
+	assert_int_equal(SEG(2, 10, 2 * PAGE_SIZE - 10), 0);
+	sg_free_table(&sgt);
+	assert_int_equal(SEG(1, 4095, 1), 0);
+	check_entry(sgt.sgl, b, 4095, 1);
+	sg_free_table(&sgt);
+	assert_int_equal(SEG(1, 0, ~0UL), -EINVAL);
+	/* a NULL page, a NULL array, a NULL table */
+	assert_int_equal(SEG(4, 0, 4 * PAGE_SIZE), -EINVAL);
+	assert_int_equal(sg_alloc_table_from_pages_segment(&sgt, NULL, 1, 0, 1,
+							   UINT_MAX,
+							   GFP_KERNEL), -EINVAL);
+	assert_int_equal(sg_alloc_table_from_pages_segment(NULL, p, 1, 0, 1,
+							   UINT_MAX,
+							   GFP_KERNEL), -EINVAL);
+	assert_int_equal(sg_alloc_table_from_pages(&sgt, p, 0, 0, 0,
+						   GFP_KERNEL), -EINVAL);
+
+	assert_int_equal(APP(0, 0, 1, 0), -EINVAL);
+	assert_int_equal(APP(2, PAGE_SIZE, 16, 0), -EINVAL);
+	assert_int_equal(APP(2, 0, 0, 0), -EINVAL);
+	assert_int_equal(APP(2, 0, 2 * PAGE_SIZE + 1, 0), -EINVAL);
+	assert_int_equal(APP(2, 0, PAGE_SIZE, 0), -EINVAL);
+	assert_int_equal(APP(4, 0, 4 * PAGE_SIZE, 0), -EINVAL);
+	assert_int_equal(sg_alloc_append_table_from_pages(NULL, p, 1, 0, 1,
+							  UINT_MAX, 0,
+							  GFP_KERNEL), -EINVAL);
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, NULL, 1, 0, 1,
+							  UINT_MAX, 0,
+							  GFP_KERNEL), -EINVAL);
+	assert_null(app.sgt.sgl);
+	/* a table with entries but no last one was not zeroed first */
+	{
+		struct scatterlist one[1];
+		struct sg_append_table odd = { .sgt = { .sgl = one } };
+
+		assert_int_equal(sg_alloc_append_table_from_pages(&odd, p, 1, 0,
+								  1, UINT_MAX,
+								  0, GFP_KERNEL),
+				 -EINVAL);
+		assert_ptr_equal(odd.sgt.sgl, one);
+	}
+	assert_int_equal(warns(f->m), w);
+	assert_int_equal(sim_alloc_live(f->m), f->live);
+
+	/* appending: no offset (a WARN), the table untouched */
+	assert_int_equal(APP(1, 0, PAGE_SIZE, 3), 0);
+	assert_int_equal(APP(1, 10, 10, 0), -EINVAL);
+	assert_int_equal(warns(f->m), w + 1);
+	assert_int_equal(app.sgt.nents, 1);
+	check_entry(app.sgt.sgl, b, 0, PAGE_SIZE);
+	/* more entries than an unsigned int counts */
+	fb = pages_get(3);
+	far[0] = fb;
+	far[1] = nth(fb, 2);
+	far[2] = nth(fb, 4);
+	app.sgt.nents = UINT_MAX - 1;
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, far, 3, 0,
+							  3 * PAGE_SIZE,
+							  UINT_MAX, 0,
+							  GFP_KERNEL), -EINVAL);
+	assert_int_equal(app.sgt.nents, UINT_MAX - 1);
+	app.sgt.nents = app.sgt.orig_nents;
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, far, 3, 0,
+							  3 * PAGE_SIZE,
+							  UINT_MAX, 0,
+							  GFP_KERNEL), 0);
+	assert_int_equal(app.sgt.nents, 4);
+	sg_free_append_table(&app);
+	assert_int_equal(sim_alloc_live(f->m), f->live);
+#undef SEG
+#undef APP
+
+	/* no current machine: an append table has nowhere to come from */
+	assert_ptr_equal(sim_set_current_machine(NULL), f->m);
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, far, 3, 0,
+							  3 * PAGE_SIZE,
+							  UINT_MAX, 0,
+							  GFP_KERNEL), -ENOMEM);
+	assert_null(app.sgt.sgl);
+	assert_int_equal(app.total_nents, 0);
+	/* and no WARN to report to */
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, far, 3, 0,
+							  3 * PAGE_SIZE, 1, 0,
+							  GFP_KERNEL), -EINVAL);
+	/* a plain table is host memory */
+	assert_int_equal(sg_alloc_table_from_pages(&sgt, far, 3, 0,
+						   3 * PAGE_SIZE,
+						   GFP_KERNEL), 0);
+	assert_int_equal(sgt.orig_nents, 3);
+	sg_free_table(&sgt);
+	assert_null(sim_set_current_machine(f->m));
+	assert_int_equal(warns(f->m), w + 1);
+
+	__free_pages(fb, 3);
+	__free_pages(b, 2);
+}
+
+/* A failed call leaves the table as it was: entries, chunks, links. */
+static void test_append_unwinds(void **state)
+{
+	struct fx *f = *state;
+	struct page *pages[300];
+	struct page *b = sparse_pages(pages, 300);
+	struct sg_append_table app = { 0 }, before;
+	struct scatterlist snap[SG_PER_CHUNK];
+	struct sg_table sgt;
+
+	/* the first chunk of an empty table */
+	sim_fail_nth_alloc(f->m, 1);
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, pages, 2, 0,
+							  2 * PAGE_SIZE,
+							  UINT_MAX, 2,
+							  GFP_KERNEL), -ENOMEM);
+	assert_true(sim_fail_nth_triggered(f->m));
+	assert_null(app.sgt.sgl);
+	assert_int_equal(app.total_nents, 0);
+
+	/* entries filled in an old chunk are cleared again */
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, pages, 2, 0,
+							  2 * PAGE_SIZE,
+							  UINT_MAX, 2,
+							  GFP_KERNEL), 0);
+	assert_int_equal(app.total_nents, 4);
+	before = app;
+	memcpy(snap, app.sgt.sgl, 4 * sizeof(snap[0]));
+	sim_fail_nth_alloc(f->m, 1);
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, pages + 2, 4, 0,
+							  4 * PAGE_SIZE,
+							  UINT_MAX, 0,
+							  GFP_KERNEL), -ENOMEM);
+	assert_memory_equal(&app, &before, sizeof(app));
+	assert_memory_equal(app.sgt.sgl, snap, 4 * sizeof(snap[0]));
+	assert_int_equal(sim_alloc_live(f->m), f->live + 1);
+	/* and the same call goes through after */
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, pages + 2, 4, 0,
+							  4 * PAGE_SIZE,
+							  UINT_MAX, 0,
+							  GFP_KERNEL), 0);
+	check_sparse_list(app.sgt.sgl, pages, 6);
+	sg_free_append_table(&app);
+
+	/* two new chunks, the second failing: the first goes, the link too */
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, pages, 2, 0,
+							  2 * PAGE_SIZE,
+							  UINT_MAX, 298,
+							  GFP_KERNEL), 0);
+	assert_int_equal(app.total_nents, SG_PER_CHUNK);
+	before = app;
+	memcpy(snap, app.sgt.sgl, sizeof(snap));
+	sim_fail_nth_alloc(f->m, 2);
+	assert_int_equal(sg_alloc_append_table_from_pages(&app, pages + 2, 298,
+							  0, 298 * PAGE_SIZE,
+							  UINT_MAX, 0,
+							  GFP_KERNEL), -ENOMEM);
+	assert_memory_equal(&app, &before, sizeof(app));
+	assert_memory_equal(app.sgt.sgl, snap, sizeof(snap));
+	assert_int_equal(sim_alloc_live(f->m), f->live + 1);
+	/* a merge into the last entry is undone as well */
+	sim_fail_nth_alloc(f->m, 1);
+	{
+		struct page *run[130];
+
+		run[0] = nth(pages[1], 1);
+		for (unsigned int i = 1; i < 130; i++)
+			run[i] = pages[2 + i];
+		assert_int_equal(sg_alloc_append_table_from_pages(&app, run, 130,
+				0, 130 * PAGE_SIZE, UINT_MAX, 0, GFP_KERNEL),
+				 -ENOMEM);
+	}
+	assert_memory_equal(&app, &before, sizeof(app));
+	assert_memory_equal(app.sgt.sgl, snap, sizeof(snap));
+	sim_fail_nth_alloc(f->m, 0);
+	sg_free_append_table(&app);
+
+	/* the plain form: -ENOMEM, nothing left, the table zeroed */
+	sim_fail_nth_alloc(f->m, 2);
+	assert_int_equal(sg_alloc_table_from_pages(&sgt, pages, 300, 0,
+						   300 * PAGE_SIZE,
+						   GFP_KERNEL), -ENOMEM);
+	assert_true(sim_fail_nth_triggered(f->m));
+	assert_null(sgt.sgl);
+	assert_int_equal(sgt.orig_nents, 0);
+	sim_fail_nth_alloc(f->m, 0);
+	assert_int_equal(sim_alloc_live(f->m), f->live);
+
+	__free_pages(b, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +1018,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_miter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_miter_no_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_merges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_max_segment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_chains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_from_pages_bad_args, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_unwinds, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,17 @@ struct sg_table {
 	unsigned int orig_nents;	/* original size of list */
 };
 
+/*
+ * A table that grows by sg_alloc_append_table_from_pages() calls: start
+ * from a zeroed one, free with sg_free_append_table() (its chunks may hold
+ * entries beyond orig_nents, which sg_free_table() would not find).
+ */
+struct sg_append_table {
+	struct sg_table sgt;		/* the table built so far */
+	struct scatterlist *prv;	/* its last entry in use, NULL if none */
+	unsigned int total_nents;	/* entries allocated, chain links too */
+};
+
 #define SG_CHAIN	0x01UL
 #define SG_END		0x02UL
 #define SG_PAGE_LINK_MASK (SG_CHAIN | SG_END)
@@ -146,6 +157,17 @@ void sg_free_table(struct sg_table *table);
 int sg_alloc_table_from_pages(struct sg_table *sgt, struct page **pages,
 			      unsigned int n_pages, unsigned int offset,
 			      unsigned long size, gfp_t gfp);
+int sg_alloc_table_from_pages_segment(struct sg_table *sgt, struct page **pages,
+				      unsigned int n_pages, unsigned int offset,
+				      unsigned long size,
+				      unsigned int max_segment, gfp_t gfp);
+int sg_alloc_append_table_from_pages(struct sg_append_table *sgt_append,
+				     struct page **pages, unsigned int n_pages,
+				     unsigned int offset, unsigned long size,
+				     unsigned int max_segment,
+				     unsigned int left_pages, gfp_t gfp);
+void sg_free_append_table(struct sg_append_table *sgt_append);
+
 size_t sg_copy_buffer(struct scatterlist *sgl, unsigned int nents, void *buf,
 		      size_t buflen, off_t skip, bool to_buffer);
 size_t sg_copy_from_buffer(struct scatterlist *sgl, unsigned int nents,

@@ -2,9 +2,10 @@
 /*
  * Scatterlist helpers (lib/scatterlist.c): tables are allocated in chunks
  * of SG_MAX_SINGLE_ALLOC entries and chained through their last entry, as
- * the kernel does, so code walking with sg_next() sees the same shape.
- * Then the page and mapping iterators, and the copies made with them
- * through the CPU view of the pages.
+ * the kernel does, so code walking with sg_next() sees the same shape
+ * (append tables size their chunks for what is still to come, as the
+ * kernel's do). Then the page and mapping iterators, and the copies made
+ * with them through the CPU view of the pages.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -159,44 +160,395 @@ int sg_alloc_table(struct sg_table *table, unsigned int nents, gfp_t gfp)
 	return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Tables from pages                                                        */
+/* ------------------------------------------------------------------------ */
+
 /*
- * One entry per run of physically contiguous pages, the first one starting
- * at @offset, @size bytes in all (sg_alloc_table_from_pages()).
+ * Where the chunks of a table built from pages come from. An append
+ * table's are the machine's allocations (sim_kmalloc(), counted live until
+ * sg_free_append_table()); a plain table's are sg_alloc_table()'s (host
+ * memory that sg_free_table() frees), through the fail-Nth hook of @m.
+ */
+struct sg_chunk_src {
+	/*
+	 * the current machine; without one an append table gets no chunk,
+	 * a plain table gets its chunks past no hook
+	 */
+	struct sim_machine *m;
+	bool counted;			/* sim_kmalloc()ed on @m */
+};
+
+static struct scatterlist *sg_chunk_alloc(const struct sg_chunk_src *src,
+					  unsigned int n)
+{
+	if (src->counted)
+		return src->m ? sim_kcalloc(src->m, n, sizeof(struct scatterlist)) :
+				NULL;
+	if (src->m && sim_should_fail_alloc(src->m))
+		return NULL;
+	return malloc(n * sizeof(struct scatterlist));
+}
+
+static void sg_chunk_free(const struct sg_chunk_src *src, struct scatterlist *p)
+{
+	if (src->counted && src->m)
+		sim_kfree(src->m, p);
+	else
+		free(p);
+}
+
+/*
+ * Free the chunks of a table of @total entries (chain links counted) from
+ * @sgl. A chunk ends at its chain link; the last one has what is left, so
+ * chunks of any size are found, not only those of SG_MAX_SINGLE_ALLOC.
+ */
+static void sg_free_chunks(const struct sg_chunk_src *src,
+			   struct scatterlist *sgl, unsigned int total)
+{
+	while (sgl && total) {
+		struct scatterlist *next = NULL;
+		unsigned int k;
+
+		for (k = 0; k + 1 < total; k++) {
+			if (sg_is_chain(&sgl[k])) {
+				next = sg_chain_ptr(&sgl[k]);
+				break;
+			}
+		}
+		sg_chunk_free(src, sgl);
+		total = next ? total - k : 0;
+		sgl = next;
+	}
+}
+
+/* Same memory (RAM or P2P provider) and the frame right after @prev. */
+static bool sg_pages_mergeable(struct page *page, struct page *prev)
+{
+	return page_to_pfn(page) == page_to_pfn(prev) + 1 &&
+	       page->pgmap == prev->pgmap;
+}
+
+/* The end (exclusive) of the run of pages from @cur: one entry's pages. */
+static unsigned int sg_run_end(struct page **pages, unsigned int n_pages,
+			       unsigned int cur, unsigned long max_pages)
+{
+	unsigned int j;
+
+	for (j = cur + 1; j < n_pages; j++)
+		if (j - cur >= max_pages ||
+		    !sg_pages_mergeable(pages[j], pages[j - 1]))
+			break;
+	return j;
+}
+
+/* What a failed append call gives back, so the table is as it was. */
+struct sg_append_undo {
+	unsigned int total_nents;	/* the table's before the call */
+	struct scatterlist *first_new;	/* the first chunk the call added */
+	struct scatterlist *link;	/* the entry that chains it, if any */
+	struct scatterlist saved_link;	/* that entry before */
+	struct scatterlist *first_old;	/* the first entry filled in an old chunk */
+	unsigned int old_filled;	/* entries filled in old chunks */
+};
+
+/*
+ * The entry after @cur for the next run, @needed entries still to come
+ * (this one included, and the caller's pages to come). A chunk's last
+ * entry takes a run only when it is the very last one; otherwise it links
+ * a new chunk of min(@needed, SG_MAX_SINGLE_ALLOC) entries.
+ */
+static struct scatterlist *sg_append_slot(struct sg_append_table *app,
+					  struct scatterlist *cur,
+					  unsigned long needed,
+					  const struct sg_chunk_src *src,
+					  struct sg_append_undo *u)
+{
+	struct scatterlist *next = NULL, *chunk;
+	unsigned int n;
+
+	if (cur) {
+		next = sg_next(cur);
+		if (!next)
+			return ERR_PTR(-EINVAL);
+		if (!sg_is_last(next) || needed == 1)
+			return next;
+	}
+	n = (unsigned int)min(needed, (unsigned long)SG_MAX_SINGLE_ALLOC);
+	if (app->total_nents > UINT_MAX - n)
+		return ERR_PTR(-EINVAL);
+	chunk = sg_chunk_alloc(src, n);
+	if (!chunk)
+		return ERR_PTR(-ENOMEM);
+	sg_init_table(chunk, n);
+	if (!u->first_new) {
+		u->first_new = chunk;
+		if (next) {
+			u->link = next;
+			u->saved_link = *next;
+		}
+	}
+	if (next) {
+		next->offset = 0;
+		next->length = 0;
+		next->page_link = (unsigned long)chunk | SG_CHAIN;
+		app->total_nents += n - 1;
+	} else {
+		app->sgt.sgl = chunk;
+		app->total_nents = n;
+	}
+	return chunk;
+}
+
+static void sg_append_rollback(struct sg_append_table *app,
+			       const struct sg_chunk_src *src,
+			       struct sg_append_undo *u)
+{
+	struct scatterlist *sg = u->first_old;
+
+	for (unsigned int k = 0; k < u->old_filled; k++, sg++) {
+		sg->page_link &= SG_PAGE_LINK_MASK;
+		sg->offset = 0;
+		sg->length = 0;
+	}
+	if (!u->first_new)
+		return;
+	sg_free_chunks(src, u->first_new,
+		       app->total_nents - u->total_nents + (u->link ? 1 : 0));
+	if (u->link)
+		*u->link = u->saved_link;
+	else
+		app->sgt.sgl = NULL;
+	app->total_nents = u->total_nents;
+}
+
+/*
+ * sg_alloc_append_table_from_pages() with the chunks from @src. The
+ * checks are the callers'; here @n_pages >= 1 and @size fits the pages.
+ */
+static int sg_append_pages(struct sg_append_table *app, struct page **pages,
+			   unsigned int n_pages, unsigned int offset,
+			   unsigned long size, unsigned long max_pages,
+			   unsigned int left_pages,
+			   const struct sg_chunk_src *src)
+{
+	struct scatterlist *prv = app->prv, *s = prv;
+	unsigned int prv_len = prv ? prv->length : 0;
+	struct sg_append_undo u = { .total_nents = app->total_nents };
+	unsigned int chunks, added = 0, cur, i;
+
+	if (prv) {
+		phys_addr_t end = sg_phys(prv) + prv->length;
+		unsigned int merged = 0;
+
+		/* whole pages straight after the last entry extend it */
+		while (merged < n_pages && !(end & ~PAGE_MASK) &&
+		       page_to_pfn(pages[merged]) == PHYS_PFN(end) &&
+		       pages[merged]->pgmap == sg_page(prv)->pgmap) {
+			unsigned long len = min(size, PAGE_SIZE);
+
+			if (prv->length + len > max_pages << PAGE_SHIFT)
+				break;
+			prv->length += (unsigned int)len;
+			end += len;
+			size -= len;
+			merged++;
+		}
+		pages += merged;
+		n_pages -= merged;
+		if (!n_pages)
+			goto out;
+	}
+
+	for (chunks = 0, cur = 0; cur < n_pages; chunks++)
+		cur = sg_run_end(pages, n_pages, cur, max_pages);
+	if (chunks > UINT_MAX - app->sgt.nents) {
+		if (prv)
+			prv->length = prv_len;
+		return -EINVAL;
+	}
+
+	for (i = 0, cur = 0; cur < n_pages; i++) {
+		unsigned int j = sg_run_end(pages, n_pages, cur, max_pages);
+		unsigned long len = ((unsigned long)(j - cur) << PAGE_SHIFT) - offset;
+
+		s = sg_append_slot(app, s, (unsigned long)(chunks - i) + left_pages,
+				   src, &u);
+		if (IS_ERR(s)) {
+			sg_append_rollback(app, src, &u);
+			if (prv)
+				prv->length = prv_len;
+			return (int)PTR_ERR(s);
+		}
+		if (len > size)
+			len = size;
+		sg_set_page(s, pages[cur], (unsigned int)len, offset);
+		if (!u.first_new && !u.old_filled++)
+			u.first_old = s;
+		size -= len;
+		offset = 0;
+		cur = j;
+		added++;
+	}
+	app->sgt.nents += added;
+	app->sgt.orig_nents = app->sgt.nents;
+	app->prv = s;
+out:
+	if (!left_pages)
+		sg_mark_end(s);
+	return 0;
+}
+
+/* The checks both forms make; 0 or -EINVAL. */
+static int sg_from_pages_check(struct page **pages, unsigned int n_pages,
+			       unsigned int offset, unsigned long size,
+			       unsigned int max_segment)
+{
+	struct sim_machine *m = sim_current_machine();
+
+	if (max_segment < PAGE_SIZE) {
+		if (m)
+			SIM_WARN(m, NULL, "sg table from pages: max_segment %u is below a page",
+				 max_segment);
+		return -EINVAL;
+	}
+	/* the pages hold @size bytes from @offset, their last one some */
+	if (!pages || !n_pages || offset >= PAGE_SIZE || !size ||
+	    size > (unsigned long)n_pages * PAGE_SIZE - offset ||
+	    offset + size <= (unsigned long)(n_pages - 1) * PAGE_SIZE)
+		return -EINVAL;
+	for (unsigned int i = 0; i < n_pages; i++)
+		if (!pages[i])
+			return -EINVAL;
+	return 0;
+}
+
+/**
+ * sg_alloc_append_table_from_pages - add pages to a table, merging runs
+ * @sgt_append: the table, zeroed before the first call; the caller's, its
+ *	chunks the current machine's until sg_free_append_table()
+ * @pages: @n_pages pages (at least one), held by the caller
+ * @offset: where the bytes start in the first page; 0 when appending to
+ *	a table that has entries (otherwise a WARN)
+ * @size: the bytes, from @offset: all pages but the last full, the last
+ *	one holding at least one
+ * @max_segment: an entry's bytes at most, rounded down to whole pages (at
+ *	least one, or a WARN)
+ * @left_pages: pages the caller will still add by later calls; 0 on the
+ *	last call, which ends the list: no call may follow it
+ * @gfp: GFP_KERNEL or GFP_ATOMIC
+ *
+ * A run of physically contiguous pages becomes one entry, of up to
+ * @max_segment bytes; the first run extends the table's last entry when it
+ * ends on a page boundary right before it. Chunks are sized for what
+ * remains (@left_pages included) and chained as the kernel does.
+ *
+ * Return: 0, or -EINVAL (bad arguments, a table already ended or not
+ * zeroed, entry counts beyond unsigned int), -ENOMEM (no current machine, out of memory).
+ * On failure the table is as it was before the call.
+ */
+int sg_alloc_append_table_from_pages(struct sg_append_table *sgt_append,
+				     struct page **pages, unsigned int n_pages,
+				     unsigned int offset, unsigned long size,
+				     unsigned int max_segment,
+				     unsigned int left_pages, gfp_t gfp)
+{
+	struct sg_chunk_src src = { .m = sim_current_machine(), .counted = true };
+	int ret;
+
+	(void)gfp;
+	if (!sgt_append)
+		return -EINVAL;
+	max_segment = (unsigned int)ALIGN_DOWN((unsigned long)max_segment,
+					       PAGE_SIZE);
+	ret = sg_from_pages_check(pages, n_pages, offset, size, max_segment);
+	if (ret)
+		return ret;
+	if (sgt_append->prv) {
+		if (offset) {
+			if (src.m)
+				SIM_WARN(src.m, NULL, "sg_alloc_append_table_from_pages: offset %u when appending",
+					 offset);
+			return -EINVAL;
+		}
+		/* the last call (left_pages 0) ended the list */
+		if (sg_is_last(sgt_append->prv))
+			return -EINVAL;
+	} else if (sgt_append->sgt.sgl) {
+		/* entries but no last one: not a table this call made */
+		return -EINVAL;
+	}
+	return sg_append_pages(sgt_append, pages, n_pages, offset, size,
+			       max_segment >> PAGE_SHIFT, left_pages, &src);
+}
+
+/**
+ * sg_free_append_table - free the chunks of an append table
+ * @sgt_append: from sg_alloc_append_table_from_pages() (NULL, or never
+ *	filled: nothing); zeroed again, ready for a first call
+ *
+ * The chunks go back to the current machine, the one they came from (with
+ * none, they are freed without being counted back); the pages the entries
+ * point at stay the caller's.
+ */
+void sg_free_append_table(struct sg_append_table *sgt_append)
+{
+	struct sg_chunk_src src = { .m = sim_current_machine(), .counted = true };
+
+	if (!sgt_append)
+		return;
+	sg_free_chunks(&src, sgt_append->sgt.sgl, sgt_append->total_nents);
+	memset(sgt_append, 0, sizeof(*sgt_append));
+}
+
+/**
+ * sg_alloc_table_from_pages_segment - a table of merged runs of pages
+ * @sgt: the table, filled here; the caller's, free with sg_free_table()
+ * @pages, @n_pages, @offset, @size, @max_segment: as
+ *	sg_alloc_append_table_from_pages() takes them
+ * @gfp: GFP_KERNEL or GFP_ATOMIC
+ *
+ * Its chunks are sg_alloc_table()'s, sized and chained the same way.
+ *
+ * Return: 0, -EINVAL (bad arguments), or -ENOMEM; on failure nothing is
+ * left allocated and *@sgt is zeroed.
+ */
+int sg_alloc_table_from_pages_segment(struct sg_table *sgt, struct page **pages,
+				      unsigned int n_pages, unsigned int offset,
+				      unsigned long size,
+				      unsigned int max_segment, gfp_t gfp)
+{
+	struct sg_chunk_src src = { .m = sim_current_machine() };
+	struct sg_append_table app = { 0 };
+	int ret;
+
+	(void)gfp;
+	if (!sgt)
+		return -EINVAL;
+	memset(sgt, 0, sizeof(*sgt));
+	max_segment = (unsigned int)ALIGN_DOWN((unsigned long)max_segment,
+					       PAGE_SIZE);
+	ret = sg_from_pages_check(pages, n_pages, offset, size, max_segment);
+	if (!ret)
+		ret = sg_append_pages(&app, pages, n_pages, offset, size,
+				      max_segment >> PAGE_SHIFT, 0, &src);
+	if (ret)
+		return ret;
+	/* with nothing to come, every chunk is full: sg_free_table() walks it */
+	*sgt = app.sgt;
+	return 0;
+}
+
+/**
+ * sg_alloc_table_from_pages - sg_alloc_table_from_pages_segment() with no
+ *	limit on an entry's bytes but what its length field holds
  */
 int sg_alloc_table_from_pages(struct sg_table *sgt, struct page **pages,
 			      unsigned int n_pages, unsigned int offset,
 			      unsigned long size, gfp_t gfp)
 {
-	unsigned int chunks = 0, i, cur_page;
-	struct scatterlist *s;
-	int ret;
-
-	if (!n_pages || offset >= PAGE_SIZE ||
-	    size > (unsigned long)n_pages * PAGE_SIZE - offset)
-		return -EINVAL;
-	for (i = 1; i <= n_pages; i++)
-		if (i == n_pages ||
-		    pages[i]->pfn != pages[i - 1]->pfn + 1)
-			chunks++;
-	ret = sg_alloc_table(sgt, chunks, gfp);
-	if (ret)
-		return ret;
-	cur_page = 0;
-	for_each_sg(sgt->sgl, s, sgt->orig_nents, i) {
-		unsigned int j, chunk_size;
-
-		for (j = cur_page + 1; j < n_pages; j++)
-			if (pages[j]->pfn != pages[j - 1]->pfn + 1)
-				break;
-		chunk_size = ((j - cur_page) << PAGE_SHIFT) - offset;
-		if (chunk_size > size)
-			chunk_size = (unsigned int)size;
-		sg_set_page(s, pages[cur_page], chunk_size, offset);
-		size -= chunk_size;
-		offset = 0;
-		cur_page = j;
-	}
-	return 0;
+	return sg_alloc_table_from_pages_segment(sgt, pages, n_pages, offset,
+						 size, UINT_MAX, gfp);
 }
 
 /* ------------------------------------------------------------------------ */
