@@ -4,9 +4,12 @@
  * sg_nents_for_len; the page iterators (CPU and DMA side); the mapping
  * iterator and the copies made with it; tables built from pages, appended
  * to call by call and merged by runs and by max_segment, with their chunk
- * chaining and the unwinding of a failed call; every bad argument.
+ * chaining and the unwinding of a failed call; lists of fresh pages
+ * (sgl_alloc_order); every bad argument; a fail-Nth sweep over the
+ * allocating helpers; threads on one machine.
  */
 #include <limits.h>
+#include <pthread.h>
 #include "failnth.h"
 
 #define SG_PER_CHUNK	((unsigned int)(PAGE_SIZE / sizeof(struct scatterlist)))
@@ -1008,6 +1011,301 @@ static void test_append_unwinds(void **state)
 	__free_pages(b, 10);
 }
 
+/* ------------------------------------------------------------------------ */
+/* sgl_alloc                                                                */
+/* ------------------------------------------------------------------------ */
+
+static void test_sgl_alloc(void **state)
+{
+	struct fx *f = *state;
+	struct scatterlist *sgl, *other, *sg;
+	unsigned int n = 77, i;
+	u8 *p;
+
+	sgl = sgl_alloc(1, GFP_KERNEL, &n);
+	assert_non_null(sgl);
+	assert_int_equal(n, 1);
+	check_entry(sgl, sg_page(sgl), 0, 1);
+	assert_true(sg_is_last(sgl));
+	assert_int_equal(sim_ram_pages_allocated(f->m), f->pages + 1);
+	assert_int_equal(sim_alloc_live(f->m), f->live + 1);
+	sgl_free(sgl);
+	assert_int_equal(sim_ram_pages_allocated(f->m), f->pages);
+	assert_int_equal(sim_alloc_live(f->m), f->live);
+
+	/* zeroed pages, the last one partly used */
+	sgl = sgl_alloc(3 * PAGE_SIZE + 1, GFP_KERNEL | __GFP_ZERO, &n);
+	assert_non_null(sgl);
+	assert_int_equal(n, 4);
+	assert_int_equal(sg_nents(sgl), 4);
+	for_each_sg(sgl, sg, 4, i) {
+		assert_non_null(sg_page(sg));
+		assert_int_equal(sg->offset, 0);
+		assert_int_equal(sg->length, i < 3 ? PAGE_SIZE : 1);
+		p = sg_virt(sg);
+		for (unsigned int k = 0; k < sg->length; k++)
+			assert_int_equal(p[k], 0);
+	}
+	assert_true(sg_is_last(sg_last(sgl, 4)));
+	assert_int_equal(sim_ram_pages_allocated(f->m), f->pages + 4);
+	/* a list to copy through */
+	{
+		u8 pat[3 * PAGE_SIZE + 1], got[sizeof(pat)];
+
+		fill_pattern(pat, sizeof(pat), 5);
+		assert_int_equal(sg_copy_from_buffer(sgl, n, pat, sizeof(pat)),
+				 sizeof(pat));
+		assert_int_equal(sg_copy_to_buffer(sgl, n, got, sizeof(got)),
+				 sizeof(got));
+		assert_memory_equal(got, pat, sizeof(pat));
+	}
+	sgl_free(sgl);
+
+	/* blocks of order 2, one entry more to chain with */
+	sgl = sgl_alloc_order(5 * 4 * PAGE_SIZE - 3, 2, true, GFP_KERNEL, &n);
+	assert_non_null(sgl);
+	assert_int_equal(n, 5);
+	assert_int_equal(sg_nents(sgl), 6);
+	assert_int_equal(sim_ram_pages_allocated(f->m), f->pages + 20);
+	for_each_sg(sgl, sg, 5, i) {
+		assert_int_equal(sg->length, i < 4 ? 4 * PAGE_SIZE :
+					       4 * PAGE_SIZE - 3);
+		assert_false(sg_is_last(sg));
+		assert_int_equal(page_to_phys(sg_page(sg)) % (4 * PAGE_SIZE), 0);
+	}
+	assert_null(sg_page(&sgl[5]));
+	assert_true(sg_is_last(&sgl[5]));
+	other = sgl_alloc(PAGE_SIZE, GFP_KERNEL, NULL);
+	assert_non_null(other);
+	sg_chain(sgl, 6, other);
+	assert_int_equal(sg_nents(sgl), 6);
+	assert_ptr_equal(sg_next(&sgl[4]), other);
+	/* the first five entries only: the chained list stays */
+	sgl_free_n_order(sgl, 5, 2);
+	assert_int_equal(sim_ram_pages_allocated(f->m), f->pages + 1);
+	sgl_free(other);
+	assert_int_equal(sim_ram_pages_allocated(f->m), f->pages);
+
+	/* a limit of 1: the rest stays the caller's */
+	sgl = sgl_alloc(2 * PAGE_SIZE, GFP_KERNEL, &n);
+	assert_non_null(sgl);
+	{
+		struct page *second = sg_page(&sgl[1]);
+
+		sgl_free_n_order(sgl, 1, 0);
+		assert_int_equal(sim_ram_pages_allocated(f->m), f->pages + 1);
+		__free_pages(second, 0);
+	}
+	sgl_free(NULL);
+	sgl_free_order(NULL, 3);
+	sgl_free_n_order(NULL, 1, 0);
+	assert_int_equal(sim_alloc_live(f->m), f->live);
+	assert_int_equal(bugs(f->m), 0);
+}
+
+static void test_sgl_alloc_bad(void **state)
+{
+	struct fx *f = *state;
+	unsigned int n = 77;
+	struct scatterlist *sgl;
+	struct page *page;
+
+	assert_null(sgl_alloc(0, GFP_KERNEL, &n));
+	assert_null(sgl_alloc_order(0, 0, true, GFP_KERNEL, &n));
+	assert_null(sgl_alloc_order(PAGE_SIZE, 11, false, GFP_KERNEL, &n));
+	assert_null(sgl_alloc_order(PAGE_SIZE, UINT_MAX, false, GFP_KERNEL, &n));
+	/* sizes past RAM, past what an entry count holds, past 64 bits */
+	assert_null(sgl_alloc(sim_ram_size(f->m) + 1, GFP_KERNEL, &n));
+	assert_null(sgl_alloc((unsigned long long)UINT_MAX * PAGE_SIZE + 1,
+			      GFP_KERNEL, &n));
+	assert_null(sgl_alloc(~0ULL, GFP_KERNEL, &n));
+	assert_null(sgl_alloc_order(~0ULL, 10, true, GFP_KERNEL, &n));
+	assert_int_equal(n, 77);
+	assert_int_equal(sim_alloc_live(f->m), f->live);
+	assert_int_equal(sim_ram_pages_allocated(f->m), f->pages);
+
+	/* out of memory on the way: what was taken goes back */
+	sim_fail_nth_alloc(f->m, 3);
+	assert_null(sgl_alloc(4 * PAGE_SIZE, GFP_KERNEL, &n));
+	assert_true(sim_fail_nth_triggered(f->m));
+	sim_fail_nth_alloc(f->m, 1);
+	assert_null(sgl_alloc(4 * PAGE_SIZE, GFP_KERNEL, &n));
+	sim_fail_nth_alloc(f->m, 0);
+	assert_int_equal(n, 77);
+	assert_int_equal(sim_alloc_live(f->m), f->live);
+	assert_int_equal(sim_ram_pages_allocated(f->m), f->pages);
+
+	/* no current machine */
+	assert_ptr_equal(sim_set_current_machine(NULL), f->m);
+	assert_null(sgl_alloc(PAGE_SIZE, GFP_KERNEL, &n));
+	assert_null(sim_set_current_machine(f->m));
+
+	/* freed with another order: the page allocator's BUG, block kept */
+	sgl = sgl_alloc_order(2 * PAGE_SIZE, 1, false, GFP_KERNEL, &n);
+	assert_non_null(sgl);
+	assert_int_equal(n, 1);
+	page = sg_page(sgl);
+	sgl_free(sgl);
+	assert_int_equal(bugs(f->m), 1);
+	assert_int_equal(sim_ram_pages_allocated(f->m), f->pages + 2);
+	__free_pages(page, 1);
+	f->bugs_expected = 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fail-Nth over the allocating helpers                                     */
+/* ------------------------------------------------------------------------ */
+
+struct sweep {
+	struct page *pages[300];
+};
+
+static int sweep_run(void *ctx)
+{
+	struct sweep *s = ctx;
+	struct sg_append_table app = { 0 };
+	struct scatterlist *sgl;
+	struct sg_table sgt;
+	unsigned int i, n;
+	u8 pat[3000], got[3000];
+	int ret = 0;
+
+	/* an append table over three chunks, in three calls */
+	for (i = 0; i < 3 && !ret; i++) {
+		unsigned int had = app.sgt.nents;
+
+		ret = sg_alloc_append_table_from_pages(&app, s->pages + 100 * i,
+						       100, 0, 100 * PAGE_SIZE,
+						       UINT_MAX, 200 - 100 * i,
+						       GFP_KERNEL);
+		if (ret)
+			assert_int_equal(app.sgt.nents, had);
+	}
+	if (ret)
+		goto out_app;
+	check_sparse_list(app.sgt.sgl, s->pages, 300);
+
+	/* a plain table of the same pages, 4 pages an entry at most */
+	ret = sg_alloc_table_from_pages_segment(&sgt, s->pages, 300, 0,
+						300 * PAGE_SIZE, 4 * PAGE_SIZE,
+						GFP_KERNEL);
+	if (ret) {
+		assert_null(sgt.sgl);
+		goto out_app;
+	}
+	assert_int_equal(sgt.orig_nents, 300);
+
+	/* a chainable list of order-1 blocks, copied through */
+	sgl = sgl_alloc_order(sizeof(pat), 1, true, GFP_KERNEL, &n);
+	if (!sgl) {
+		ret = -ENOMEM;
+		goto out_sgt;
+	}
+	assert_int_equal(n, 1);
+	fill_pattern(pat, sizeof(pat), 9);
+	assert_int_equal(sg_copy_from_buffer(sgl, n, pat, sizeof(pat)),
+			 sizeof(pat));
+	assert_int_equal(sg_pcopy_to_buffer(sgl, n, got, sizeof(got) - 5, 5),
+			 sizeof(got) - 5);
+	assert_memory_equal(got, pat + 5, sizeof(got) - 5);
+	sgl_free_order(sgl, 1);
+
+	sgl = sgl_alloc(3 * PAGE_SIZE, GFP_KERNEL, &n);
+	if (!sgl) {
+		ret = -ENOMEM;
+		goto out_sgt;
+	}
+	assert_int_equal(n, 3);
+	sgl_free(sgl);
+out_sgt:
+	sg_free_table(&sgt);
+out_app:
+	sg_free_append_table(&app);
+	return ret;
+}
+
+static void test_failnth(void **state)
+{
+	struct fx *f = *state;
+	struct sweep s;
+	struct page *b = sparse_pages(s.pages, 300);
+	struct failnth fn = {
+		.name = "sg helpers", .m = f->m, .ctx = &s, .run = sweep_run,
+	};
+
+	failnth_sweep(&fn);
+	/* 3 append chunks, 3 plain ones, 1 + 1 list, 1 + 3 blocks */
+	assert_int_equal(fn.count, 12);
+	assert_int_equal(fn.failed, 12);
+	__free_pages(b, 10);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Threads on one machine                                                   */
+/* ------------------------------------------------------------------------ */
+
+struct worker {
+	struct sim_machine *m;
+	unsigned int seed;
+	int errors;
+};
+
+static void *worker_fn(void *arg)
+{
+	struct worker *w = arg;
+	u8 pat[5 * PAGE_SIZE], got[sizeof(pat)];
+
+	sim_set_current_machine(w->m);
+	fill_pattern(pat, sizeof(pat), w->seed);
+	for (int iter = 0; iter < 40; iter++) {
+		struct sg_append_table app = { 0 };
+		struct sg_page_iter piter;
+		struct scatterlist *sgl;
+		unsigned int n, pages = 0;
+		struct page *list[5];
+
+		sgl = sgl_alloc(sizeof(pat), GFP_KERNEL, &n);
+		if (!sgl || n != 5) {
+			w->errors++;
+			break;
+		}
+		if (sg_copy_from_buffer(sgl, n, pat, sizeof(pat)) != sizeof(pat) ||
+		    sg_pcopy_to_buffer(sgl, n, got, sizeof(got) - 7, 7) !=
+		    sizeof(got) - 7 || memcmp(got, pat + 7, sizeof(got) - 7))
+			w->errors++;
+		for_each_sg_page(sgl, &piter, n, 0)
+			list[pages++] = sg_page_iter_page(&piter);
+		if (pages != 5 ||
+		    sg_alloc_append_table_from_pages(&app, list, 5, 0,
+						     sizeof(pat), UINT_MAX, 0,
+						     GFP_KERNEL) ||
+		    sg_nents_for_len(app.sgt.sgl, sizeof(pat)) !=
+		    (int)app.sgt.nents)
+			w->errors++;
+		sg_free_append_table(&app);
+		sgl_free(sgl);
+	}
+	sim_set_current_machine(NULL);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct fx *f = *state;
+	struct worker w[4];
+	pthread_t t[4];
+
+	for (unsigned int i = 0; i < 4; i++) {
+		w[i] = (struct worker){ .m = f->m, .seed = i + 20 };
+		assert_int_equal(pthread_create(&t[i], NULL, worker_fn, &w[i]), 0);
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(w[i].errors, 0);
+	}
+	assert_int_equal(bugs(f->m), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1023,6 +1321,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append_chains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_from_pages_bad_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_unwinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sgl_alloc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sgl_alloc_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failnth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

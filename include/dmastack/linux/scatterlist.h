@@ -168,6 +168,15 @@ int sg_alloc_append_table_from_pages(struct sg_append_table *sgt_append,
 				     unsigned int left_pages, gfp_t gfp);
 void sg_free_append_table(struct sg_append_table *sgt_append);
 
+struct scatterlist *sgl_alloc_order(unsigned long long length,
+				    unsigned int order, bool chainable,
+				    gfp_t gfp, unsigned int *nent_p);
+struct scatterlist *sgl_alloc(unsigned long long length, gfp_t gfp,
+			      unsigned int *nent_p);
+void sgl_free_n_order(struct scatterlist *sgl, int nents, int order);
+void sgl_free_order(struct scatterlist *sgl, int order);
+void sgl_free(struct scatterlist *sgl);
+
 size_t sg_copy_buffer(struct scatterlist *sgl, unsigned int nents, void *buf,
 		      size_t buflen, off_t skip, bool to_buffer);
 size_t sg_copy_from_buffer(struct scatterlist *sgl, unsigned int nents,

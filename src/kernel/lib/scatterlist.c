@@ -4,8 +4,8 @@
  * of SG_MAX_SINGLE_ALLOC entries and chained through their last entry, as
  * the kernel does, so code walking with sg_next() sees the same shape
  * (append tables size their chunks for what is still to come, as the
- * kernel's do). Then the page and mapping iterators, and the copies made
- * with them through the CPU view of the pages.
+ * kernel's do). Then the page and mapping iterators, the copies made with
+ * them through the CPU view of the pages, and lists of fresh pages.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -863,4 +863,109 @@ size_t sg_zero_buffer(struct scatterlist *sgl, unsigned int nents,
 		      size_t buflen, off_t skip)
 {
 	return sg_copy(sgl, nents, NULL, buflen, skip, SG_COPY_ZERO);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lists of freshly allocated pages                                         */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * sgl_alloc_order - a list of blocks of 2^@order pages holding @length bytes
+ * @length: the bytes (not 0); every entry but the last holds a whole block
+ * @order: of each block, 0 .. MAX_PAGE_ORDER
+ * @chainable: one entry more at the end, empty, for sg_chain()
+ * @gfp: for alloc_pages() (zone modifiers, __GFP_ZERO)
+ * @nent_p: set to the entries holding bytes (the extra one not counted),
+ *	on success only; may be NULL
+ *
+ * The blocks come from alloc_pages() of the current machine, the list
+ * itself is its allocation too; both are the caller's until
+ * sgl_free_order() (sgl_free() for order 0) on the same machine.
+ *
+ * Return: the list, or NULL (no current machine, @length 0 or more than
+ * the machine's RAM, @order too large, out of memory: nothing is left
+ * allocated).
+ */
+struct scatterlist *sgl_alloc_order(unsigned long long length,
+				    unsigned int order, bool chainable,
+				    gfp_t gfp, unsigned int *nent_p)
+{
+	struct sim_machine *m = sim_current_machine();
+	unsigned long long block, nent, left;
+	struct scatterlist *sgl, *sg;
+
+	if (!m || !length || order > MAX_PAGE_ORDER)
+		return NULL;
+	block = PAGE_SIZE << order;
+	nent = length / block + (length % block != 0);
+	/* more blocks than the machine has RAM for would never come */
+	if (nent > sim_ram_size(m) / block || nent + chainable > UINT_MAX)
+		return NULL;
+	sgl = sim_kcalloc(m, (size_t)(nent + chainable), sizeof(*sgl));
+	if (!sgl)
+		return NULL;
+	sg_init_table(sgl, (unsigned int)(nent + chainable));
+	for (sg = sgl, left = length; left; sg = sg_next(sg)) {
+		unsigned long long len = min(left, block);
+		struct page *page = alloc_pages(gfp, order);
+
+		if (!page) {
+			sgl_free_order(sgl, (int)order);
+			return NULL;
+		}
+		sg_set_page(sg, page, (unsigned int)len, 0);
+		left -= len;
+	}
+	if (nent_p)
+		*nent_p = (unsigned int)nent;
+	return sgl;
+}
+
+/** sgl_alloc - sgl_alloc_order() of single pages, not chainable */
+struct scatterlist *sgl_alloc(unsigned long long length, gfp_t gfp,
+			      unsigned int *nent_p)
+{
+	return sgl_alloc_order(length, 0, false, gfp, nent_p);
+}
+
+/**
+ * sgl_free_n_order - free a list from sgl_alloc_order() and its blocks
+ * @sgl: the list (NULL: nothing)
+ * @nents: entries whose blocks to free at most (the list's end stops
+ *	sooner; an entry without a page is passed over)
+ * @order: what the list was allocated with (another is a BUG report of
+ *	the page allocator's, and those blocks stay allocated)
+ *
+ * The list goes back to the current machine, the one it came from (with
+ * none, it is freed without being counted back).
+ */
+void sgl_free_n_order(struct scatterlist *sgl, int nents, int order)
+{
+	struct sim_machine *m = sim_current_machine();
+	struct scatterlist *sg = sgl;
+
+	if (!sgl)
+		return;
+	for (int i = 0; sg && i < nents; i++, sg = sg_next(sg)) {
+		struct page *page = sg_page(sg);
+
+		if (page)
+			__free_pages(page, (unsigned int)order);
+	}
+	if (m)
+		sim_kfree(m, sgl);
+	else
+		free(sgl);
+}
+
+/** sgl_free_order - sgl_free_n_order() of every entry of the list */
+void sgl_free_order(struct scatterlist *sgl, int order)
+{
+	sgl_free_n_order(sgl, INT_MAX, order);
+}
+
+/** sgl_free - sgl_free_order() of a list of single pages (sgl_alloc()) */
+void sgl_free(struct scatterlist *sgl)
+{
+	sgl_free_order(sgl, 0);
 }
