@@ -87,12 +87,37 @@ void dma_sync_sgtable_for_cpu(struct device *dev, struct sg_table *sgt,
 void dma_sync_sgtable_for_device(struct device *dev, struct sg_table *sgt,
 				 enum dma_data_direction dir);
 
+/*
+ * Syncs of part of a streaming mapping: @offset bytes into the mapping at
+ * @addr, @size bytes. Exactly dma_sync_single_for_*() of (@addr + @offset,
+ * @size), as in the kernel; dma-debug checks the range lies inside one live
+ * mapping ("tries to sync DMA memory it has not allocated" when it does not).
+ */
+static inline void dma_sync_single_range_for_cpu(struct device *dev,
+						 dma_addr_t addr,
+						 unsigned long offset,
+						 size_t size,
+						 enum dma_data_direction dir)
+{
+	dma_sync_single_for_cpu(dev, addr + offset, size, dir);
+}
+
+static inline void dma_sync_single_range_for_device(struct device *dev,
+						    dma_addr_t addr,
+						    unsigned long offset,
+						    size_t size,
+						    enum dma_data_direction dir)
+{
+	dma_sync_single_for_device(dev, addr + offset, size, dir);
+}
+
 bool dma_need_sync(struct device *dev, dma_addr_t dma_addr);
 bool dma_need_unmap(struct device *dev);
 size_t dma_max_mapping_size(struct device *dev);
 size_t dma_opt_mapping_size(struct device *dev);
 bool dma_addressing_limited(struct device *dev);
 u64 dma_get_required_mask(struct device *dev);
+unsigned long dma_get_merge_boundary(struct device *dev);
 
 /* Masks */
 int dma_set_mask(struct device *dev, u64 mask);
@@ -211,6 +236,29 @@ static inline void dma_free_coherent(struct device *dev, size_t size,
 				     void *cpu_addr, dma_addr_t dma_handle)
 {
 	dma_free_attrs(dev, size, cpu_addr, dma_handle, 0);
+}
+
+/*
+ * Write-combining coherent memory (a frame buffer, a doorbell page): the
+ * kernel's wrappers of dma_alloc_attrs()/dma_free_attrs() with
+ * DMA_ATTR_WRITE_COMBINE (and DMA_ATTR_NO_WARN for __GFP_NOWARN). The
+ * simulated CPU has no write-combining buffer: the memory behaves exactly
+ * as dma_alloc_coherent()'s, and dma-debug tracks it as coherent.
+ */
+static inline void *dma_alloc_wc(struct device *dev, size_t size,
+				 dma_addr_t *dma_addr, gfp_t gfp)
+{
+	unsigned long attrs = DMA_ATTR_WRITE_COMBINE;
+
+	if (gfp & __GFP_NOWARN)
+		attrs |= DMA_ATTR_NO_WARN;
+	return dma_alloc_attrs(dev, size, dma_addr, gfp, attrs);
+}
+
+static inline void dma_free_wc(struct device *dev, size_t size,
+			       void *cpu_addr, dma_addr_t dma_addr)
+{
+	dma_free_attrs(dev, size, cpu_addr, dma_addr, DMA_ATTR_WRITE_COMBINE);
 }
 
 #ifdef __cplusplus

@@ -166,6 +166,7 @@ struct page *iommu_dma_alloc_pages(struct device *dev, size_t size,
 void iommu_dma_free_pages(struct device *dev, size_t size, struct page *page,
 			  dma_addr_t handle, enum dma_data_direction dir);
 size_t iommu_dma_max_mapping_size(struct device *dev);
+unsigned long iommu_dma_get_merge_boundary(struct device *dev);
 
 /* dma-debug for the IOVA API (checks Linux's dma-debug does not make) */
 void debug_dma_iova_alloc(struct device *dev, struct dma_iova_state *state);

@@ -537,6 +537,29 @@ u64 dma_get_required_mask(struct device *dev)
 	return DMA_BIT_MASK(32);
 }
 
+/**
+ * dma_get_merge_boundary - the DMA merge boundary of @dev
+ * @dev: the device (NULL: 0)
+ *
+ * Behind a translating IOMMU (iommu-dma) physically separate segments that
+ * start and end on this mask + 1 become one contiguous IOVA range: the
+ * IOVA granule - 1. 0 means the DMA layer cannot merge (dma-direct,
+ * passthrough, legacy ops without get_merge_boundary). Takes no lock.
+ */
+unsigned long dma_get_merge_boundary(struct device *dev)
+{
+	const struct dma_map_ops *ops;
+
+	if (!dev)
+		return 0;
+	if (use_dma_iommu(dev))
+		return iommu_dma_get_merge_boundary(dev);
+	ops = get_dma_ops(dev);
+	if (!ops || !ops->get_merge_boundary)
+		return 0;	/* can't merge */
+	return ops->get_merge_boundary(dev);
+}
+
 bool dma_addressing_limited(struct device *dev)
 {
 	const struct dma_map_ops *ops = get_dma_ops(dev);

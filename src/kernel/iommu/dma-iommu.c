@@ -960,6 +960,15 @@ size_t iommu_dma_max_mapping_size(struct device *dev)
 	return SIZE_MAX;
 }
 
+/*
+ * Segments can be merged into one IOVA range when they meet at this mask:
+ * the smallest page size the domain maps, i.e. the IOVA granule.
+ */
+unsigned long iommu_dma_get_merge_boundary(struct device *dev)
+{
+	return cookie_of(dma_domain(dev))->granule - 1;
+}
+
 /* ------------------------------------------------------------------------ */
 /* The two-step IOVA API                                                    */
 /* ------------------------------------------------------------------------ */

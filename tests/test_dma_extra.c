@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The less common parts of the kernel's DMA API, on every platform variant
+ * (dma-direct coherent or not, the confidential guest that bounces
+ * everything, IOMMUs strict and lazy with 4K/16K/64K granules,
+ * passthrough): dma_get_merge_boundary(), the _range syncs, write-combining
+ * allocations, dma_map_bvec(). The device plays its part with
+ * sim_dma_read()/sim_dma_write(); every test ends with nothing mapped,
+ * no swiotlb slot held, no BUG and no dma-debug error it did not provoke.
+ */
+#include <stdint.h>
+#include "failnth.h"
+#include "variants.h"
+
+struct fx {
+	VARIANT_FX;
+	struct device *dev;	/* dev0: 64-bit, trusted */
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *f = variant_fx_new(state, sizeof(*f), &variant_api_machine);
+
+	f->dev = dev_of(f->m, "dev0");
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	return variant_fx_teardown(state, TD_CLEAN);
+}
+
+/*
+ * End the fixture inside a test that provoked @bugs BUG reports and
+ * @dbg_errors dma-debug errors on purpose (the teardown then has nothing
+ * left to do).
+ */
+static void fx_end(void **state, unsigned long bugs, unsigned long dbg_errors)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(machine_teardown_allowed(f->m, TD_CLEAN, bugs,
+						  dbg_errors), 0);
+	*state = NULL;
+	free(f);
+}
+
+static unsigned long dbg_errors(struct fx *f)
+{
+	return sim_dma_debug_errors(f->m);
+}
+
+/* RAM pages in use, less the IOMMU's page tables (they stay after unmap). */
+static unsigned long pages_in_use(struct fx *f)
+{
+	long pt = f->translated ? sim_iommu_pt_pages(f->dev) : 0;
+
+	assert_true(pt >= 0);
+	return sim_ram_pages_allocated(f->m) -
+	       (unsigned long)pt * (f->v->granule / PAGE_SIZE);
+}
+
+/* Does the CPU see the device's writes without a sync for the CPU? */
+static bool cpu_sees_device_writes(struct fx *f)
+{
+	return !f->v->noncoherent && !f->v->cc;
+}
+
+static char *slurp(FILE *fp)
+{
+	long len;
+	char *s;
+
+	fflush(fp);
+	len = ftell(fp);
+	assert_true(len >= 0);
+	s = calloc(1, (size_t)len + 1);
+	assert_non_null(s);
+	rewind(fp);
+	assert_int_equal(fread(s, 1, (size_t)len, fp), (size_t)len);
+	return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* dma_get_merge_boundary                                                   */
+/* ------------------------------------------------------------------------ */
+
+static unsigned long legacy_merge_boundary(struct device *dev)
+{
+	(void)dev;
+	return SZ_4K - 1;
+}
+
+static void test_merge_boundary(void **state)
+{
+	struct fx *f = *state;
+	static const char *const ids[] = { "dev0", "dev32", "dev1", "ut" };
+
+	/*
+	 * The IOVA granule - 1 behind a DMA domain (the untrusted device gets
+	 * one even when the others pass through), 0 otherwise.
+	 */
+	assert_int_equal(dma_get_merge_boundary(f->dev),
+			 f->translated ? f->v->granule - 1 : 0);
+	for (unsigned int i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct device *d = dev_of(f->m, ids[i]);
+
+		assert_int_equal(dma_get_merge_boundary(d),
+				 dev_translated(d) ? f->v->granule - 1 : 0);
+	}
+	assert_int_equal(dma_get_merge_boundary(dev_of(f->m, "ut")),
+			 f->iommu ? f->v->granule - 1 : 0);
+	assert_int_equal(dma_get_merge_boundary(NULL), 0);
+
+	if (!f->iommu) {
+		/* legacy ops: theirs, or 0 without get_merge_boundary */
+		static const struct dma_map_ops with = {
+			.get_merge_boundary = legacy_merge_boundary,
+		};
+		static const struct dma_map_ops without = { 0 };
+
+		set_dma_ops(f->dev, &with);
+		assert_int_equal(dma_get_merge_boundary(f->dev), SZ_4K - 1);
+		set_dma_ops(f->dev, &without);
+		assert_int_equal(dma_get_merge_boundary(f->dev), 0);
+		set_dma_ops(f->dev, NULL);
+		assert_int_equal(dma_get_merge_boundary(f->dev), 0);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* dma_sync_single_range_for_{cpu,device}                                   */
+/* ------------------------------------------------------------------------ */
+
+#define RBUF	(2 * PAGE_SIZE)
+#define ROFF	(PAGE_SIZE + 128)	/* cache-line aligned, second page */
+#define RLEN	512
+
+static void test_sync_range_for_cpu(void **state)
+{
+	struct fx *f = *state;
+	struct ram_blk b = ram_blk_get(f->m, RBUF);
+	u8 old[RBUF], dev_data[RBUF];
+	dma_addr_t a;
+
+	fill_pattern(old, RBUF, 1);
+	memcpy(b.cpu, old, RBUF);
+	a = map_phys_ok(f->dev, b.phys, RBUF, DMA_FROM_DEVICE, 0);
+
+	/* the device writes the whole buffer; the CPU syncs a part of it */
+	fill_pattern(dev_data, RBUF, 2);
+	assert_int_equal(sim_dma_write(f->dev, a, dev_data, RBUF), 0);
+	dma_sync_single_range_for_cpu(f->dev, a, ROFF, RLEN, DMA_FROM_DEVICE);
+	assert_memory_equal(b.cpu + ROFF, dev_data + ROFF, RLEN);
+	/* the rest is what the CPU had, unless it snoops the device */
+	if (cpu_sees_device_writes(f)) {
+		assert_memory_equal(b.cpu, dev_data, RBUF);
+	} else {
+		assert_memory_equal(b.cpu, old, ROFF);
+		assert_memory_equal(b.cpu + ROFF + RLEN, old + ROFF + RLEN,
+				    RBUF - ROFF - RLEN);
+	}
+
+	/* a range at the very end of the mapping, and an empty one */
+	dma_sync_single_range_for_cpu(f->dev, a, RBUF - 64, 64, DMA_FROM_DEVICE);
+	assert_memory_equal(b.cpu + RBUF - 64, dev_data + RBUF - 64, 64);
+	dma_sync_single_range_for_cpu(f->dev, a, 64, 0, DMA_FROM_DEVICE);
+	assert_int_equal(dbg_errors(f), 0);
+
+	/* the unmap syncs all of it */
+	dma_unmap_phys(f->dev, a, RBUF, DMA_FROM_DEVICE, 0);
+	assert_memory_equal(b.cpu, dev_data, RBUF);
+	ram_blk_put(f->m, &b);
+}
+
+static void test_sync_range_for_device(void **state)
+{
+	struct fx *f = *state;
+	struct ram_blk b = ram_blk_get(f->m, RBUF);
+	u8 data[RBUF], got[RBUF];
+	dma_addr_t a;
+
+	memset(b.cpu, 0x11, RBUF);
+	a = map_phys_ok(f->dev, b.phys, RBUF, DMA_TO_DEVICE, 0);
+	/* the CPU fills a part of the buffer and hands that part over */
+	fill_pattern(data, RLEN, 3);
+	memcpy(b.cpu + ROFF, data, RLEN);
+	dma_sync_single_range_for_device(f->dev, a, ROFF, RLEN, DMA_TO_DEVICE);
+	assert_int_equal(sim_dma_read(f->dev, a + ROFF, got, RLEN), 0);
+	assert_memory_equal(got, data, RLEN);
+	/* the first page was handed over at map time */
+	assert_int_equal(sim_dma_read(f->dev, a, got, PAGE_SIZE), 0);
+	for (unsigned int i = 0; i < PAGE_SIZE; i++)
+		assert_int_equal(got[i], 0x11);
+	dma_unmap_phys(f->dev, a, RBUF, DMA_TO_DEVICE, 0);
+
+	/* bidirectional: both ways through the same range */
+	a = map_phys_ok(f->dev, b.phys, RBUF, DMA_BIDIRECTIONAL, 0);
+	fill_pattern(data, RLEN, 4);
+	memcpy(b.cpu + ROFF, data, RLEN);
+	dma_sync_single_range_for_device(f->dev, a, ROFF, RLEN,
+					 DMA_BIDIRECTIONAL);
+	assert_int_equal(sim_dma_read(f->dev, a + ROFF, got, RLEN), 0);
+	assert_memory_equal(got, data, RLEN);
+	fill_pattern(data, RLEN, 5);
+	assert_int_equal(sim_dma_write(f->dev, a + ROFF, data, RLEN), 0);
+	dma_sync_single_range_for_cpu(f->dev, a, ROFF, RLEN, DMA_BIDIRECTIONAL);
+	assert_memory_equal(b.cpu + ROFF, data, RLEN);
+	dma_unmap_phys(f->dev, a, RBUF, DMA_BIDIRECTIONAL, 0);
+	assert_int_equal(dbg_errors(f), 0);
+	ram_blk_put(f->m, &b);
+}
+
+/*
+ * Ranges that are not inside the mapping, as dma-debug reports them: a
+ * range running past the end and an offset that wraps the address around
+ * are not contained in any mapping ("tries to sync DMA memory it has not
+ * allocated"); the wrong direction is reported as such; an invalid
+ * direction is a BUG and nothing is done. A bounced mapping's overrun is
+ * also swiotlb's "Buffer overflow detected" (clamped to the slot).
+ */
+static void test_sync_range_misuse(void **state)
+{
+	struct fx *f = *state;
+	struct ram_blk b = ram_blk_get(f->m, RBUF);
+	unsigned long warns = sim_report_count_kind(f->m, SIM_REPORT_WARN);
+	unsigned long errs = 0;
+	dma_addr_t a;
+
+	memset(b.cpu, 0, RBUF);
+	a = map_phys_ok(f->dev, b.phys, RBUF, DMA_FROM_DEVICE, 0);
+
+	/* past the end: [RBUF - 100, RBUF + 100) */
+	dma_sync_single_range_for_cpu(f->dev, a, RBUF - 100, 200,
+				      DMA_FROM_DEVICE);
+	assert_int_equal(dbg_errors(f), ++errs);
+	assert_true(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+				    "device driver tries to sync DMA memory it has not allocated"));
+	if (f->v->cc) {
+		assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+					    "Buffer overflow detected"));
+		warns++;
+	}
+	/* an offset that wraps around: 16 bytes before the mapping */
+	dma_sync_single_range_for_cpu(f->dev, a, (unsigned long)-16, 8,
+				      DMA_FROM_DEVICE);
+	assert_int_equal(dbg_errors(f), ++errs);
+	dma_sync_single_range_for_device(f->dev, a, (unsigned long)-16, 8,
+					 DMA_FROM_DEVICE);
+	assert_int_equal(dbg_errors(f), ++errs);
+	/* a huge offset far beyond the mapping */
+	dma_sync_single_range_for_device(f->dev, a, 1UL << 40, 8,
+					 DMA_FROM_DEVICE);
+	assert_int_equal(dbg_errors(f), ++errs);
+	/* the wrong direction, inside the mapping */
+	dma_sync_single_range_for_device(f->dev, a, ROFF, RLEN, DMA_TO_DEVICE);
+	assert_true(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+				    "device driver syncs DMA memory with different direction"));
+	errs = dbg_errors(f);
+	assert_true(errs >= 5);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), warns);
+
+	/* an invalid direction is a BUG: refused */
+	dma_sync_single_range_for_cpu(f->dev, a, ROFF, RLEN, DMA_NONE);
+	assert_true(sim_report_find(f->m, SIM_REPORT_BUG,
+				    "invalid DMA direction"));
+	assert_int_equal(dbg_errors(f), errs);
+
+	dma_unmap_phys(f->dev, a, RBUF, DMA_FROM_DEVICE, 0);
+	ram_blk_put(f->m, &b);
+	fx_end(state, 1, errs);
+}
+
+/* ------------------------------------------------------------------------ */
+/* dma_alloc_wc / dma_free_wc                                               */
+/* ------------------------------------------------------------------------ */
+
+static void test_alloc_wc(void **state)
+{
+	struct fx *f = *state;
+	unsigned long entries = sim_dma_debug_entries(f->m, f->dev);
+	unsigned long pages = pages_in_use(f);
+	FILE *tf = tmpfile();
+	u8 buf[3000], got[3000];
+	dma_addr_t h = 0;
+	char *trace;
+	u8 *p;
+
+	assert_non_null(tf);
+	sim_trace_set_file(f->m, tf);
+	p = dma_alloc_wc(f->dev, sizeof(buf), &h, GFP_KERNEL);
+	assert_non_null(p);
+	assert_int_not_equal(h, DMA_MAPPING_ERROR);
+	if (f->translated)
+		assert_int_equal(h & (f->v->granule - 1), 0);
+	else
+		assert_int_equal(h & (PAGE_SIZE - 1), 0);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), entries + 1);
+	for (unsigned int i = 0; i < sizeof(buf); i++)
+		assert_int_equal(p[i], 0);
+
+	/* coherent both ways, no sync */
+	fill_pattern(buf, sizeof(buf), 6);
+	memcpy(p, buf, sizeof(buf));
+	assert_int_equal(sim_dma_read(f->dev, h, got, sizeof(got)), 0);
+	assert_memory_equal(got, buf, sizeof(buf));
+	fill_pattern(buf, sizeof(buf), 7);
+	assert_int_equal(sim_dma_write(f->dev, h + 10, buf, 100), 0);
+	assert_memory_equal(p + 10, buf, 100);
+	dma_free_wc(f->dev, sizeof(buf), p, h);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), entries);
+
+	/* __GFP_NOWARN adds DMA_ATTR_NO_WARN */
+	p = dma_alloc_wc(f->dev, PAGE_SIZE, &h, GFP_KERNEL | __GFP_NOWARN);
+	assert_non_null(p);
+	dma_free_wc(f->dev, PAGE_SIZE, p, h);
+	sim_trace_set_file(f->m, NULL);
+	trace = slurp(tf);
+	fclose(tf);
+	assert_non_null(strstr(trace, "attrs=WRITE_COMBINE\n"));
+	assert_non_null(strstr(trace, "attrs=WRITE_COMBINE|NO_WARN\n"));
+	assert_non_null(strstr(trace, "dma_free: "));
+	free(trace);
+
+	/* nothing for zero, an overflowing or a too-large size */
+	h = 0x1234;
+	assert_null(dma_alloc_wc(f->dev, 0, &h, GFP_KERNEL));
+	assert_null(dma_alloc_wc(f->dev, SIZE_MAX, &h, GFP_KERNEL));
+	assert_null(dma_alloc_wc(f->dev, SIZE_MAX - PAGE_SIZE + 2, &h,
+				 GFP_KERNEL));
+	assert_null(dma_alloc_wc(f->dev, (size_t)1 << 40, &h, GFP_KERNEL));
+	assert_int_equal(h, 0x1234);
+	/* freeing NULL does nothing */
+	dma_free_wc(f->dev, PAGE_SIZE, NULL, 0);
+	assert_int_equal(pages_in_use(f), pages);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+
+	/* __GFP_COMP is refused with a warning, as by dma_alloc_attrs() */
+	assert_null(dma_alloc_wc(f->dev, PAGE_SIZE, &h, GFP_KERNEL | __GFP_COMP));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "__GFP_COMP"));
+}
+
+/*
+ * Freed with another size (of the same pages): dma-debug reports it as for
+ * any coherent allocation, and the memory still goes back.
+ */
+static void test_free_wc_wrong_size(void **state)
+{
+	struct fx *f = *state;
+	dma_addr_t h;
+	void *p = dma_alloc_wc(f->dev, PAGE_SIZE, &h, GFP_KERNEL);
+
+	assert_non_null(p);
+	dma_free_wc(f->dev, PAGE_SIZE - 96, p, h);
+	assert_true(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+				    "DMA memory with different size"));
+	fx_end(state, 0, 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* dma_map_bvec                                                             */
+/* ------------------------------------------------------------------------ */
+
+static void test_map_bvec(void **state)
+{
+	struct fx *f = *state;
+	struct ram_blk b = ram_blk_get(f->m, 4 * PAGE_SIZE);
+	/* a multi-page bvec: 2 pages and a bit, from inside the first */
+	struct bio_vec bv = {
+		.bv_page = ram_blk_page(&b, PAGE_SIZE),
+		.bv_offset = 300,
+		.bv_len = 2 * PAGE_SIZE + 100,
+	};
+	u8 *cpu = b.cpu + PAGE_SIZE + 300;
+	u8 want[2 * PAGE_SIZE + 100], got[sizeof(want)];
+	dma_addr_t a;
+
+	fill_pattern(want, sizeof(want), 8);
+	memcpy(cpu, want, sizeof(want));
+	a = dma_map_bvec(f->dev, &bv, DMA_TO_DEVICE, 0);
+	assert_int_equal(dma_mapping_error(f->dev, a), 0);
+	if (!f->translated && !f->v->cc)
+		assert_int_equal(a, bvec_phys(&bv));
+	assert_int_equal(sim_dma_read(f->dev, a, got, sizeof(got)), 0);
+	assert_memory_equal(got, want, sizeof(got));
+	dma_unmap_page(f->dev, a, bv.bv_len, DMA_TO_DEVICE);
+
+	/* FROM_DEVICE with attributes */
+	a = dma_map_bvec(f->dev, &bv, DMA_FROM_DEVICE, DMA_ATTR_WEAK_ORDERING);
+	assert_int_equal(dma_mapping_error(f->dev, a), 0);
+	fill_pattern(want, sizeof(want), 9);
+	assert_int_equal(sim_dma_write(f->dev, a, want, sizeof(want)), 0);
+	dma_unmap_page_attrs(f->dev, a, bv.bv_len, DMA_FROM_DEVICE,
+			     DMA_ATTR_WEAK_ORDERING);
+	assert_memory_equal(cpu, want, sizeof(want));
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 0);
+	ram_blk_put(f->m, &b);
+}
+
+static const struct variant_test tests[] = {
+	VARIANT_TEST(test_merge_boundary),
+	VARIANT_TEST(test_sync_range_for_cpu),
+	VARIANT_TEST(test_sync_range_for_device),
+	VARIANT_TEST(test_sync_range_misuse),
+	VARIANT_TEST(test_alloc_wc),
+	VARIANT_TEST(test_free_wc_wrong_size),
+	VARIANT_TEST(test_map_bvec),
+};
+
+int main(void)
+{
+	return variant_run_groups("dma-extra", VARIANT_TESTS(tests),
+				  VARIANTS(variants_all), fx_setup,
+				  fx_teardown);
+}
