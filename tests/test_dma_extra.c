@@ -8,6 +8,7 @@
  * sim_dma_read()/sim_dma_write(); every test ends with nothing mapped,
  * no swiotlb slot held, no BUG and no dma-debug error it did not provoke.
  */
+#include <limits.h>
 #include <stdint.h>
 #include "failnth.h"
 #include "variants.h"
@@ -358,6 +359,121 @@ static void test_free_wc_wrong_size(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* dma_get_sgtable                                                          */
+/* ------------------------------------------------------------------------ */
+
+#define SGT_SIZE	(3 * PAGE_SIZE + 100)
+
+/*
+ * The sg_table of coherent memory is one entry over its pages; another
+ * device maps it (what a dma-buf exporter does) and reads what the CPU
+ * wrote through the coherent mapping.
+ */
+static void test_get_sgtable(void **state)
+{
+	struct fx *f = *state;
+	struct device *peer = dev_of(f->m, "dev1");
+	u8 want[SGT_SIZE], got[SGT_SIZE];
+	struct sg_table sgt;
+	dma_addr_t h;
+	u8 *p = dma_alloc_coherent(f->dev, SGT_SIZE, &h, GFP_KERNEL);
+
+	assert_non_null(p);
+	memset(&sgt, 0xa5, sizeof(sgt));
+	assert_int_equal(dma_get_sgtable(f->dev, &sgt, p, h, SGT_SIZE), 0);
+	assert_int_equal(sgt.orig_nents, 1);
+	assert_int_equal(sgt.nents, 1);
+	assert_true(sg_is_last(sgt.sgl));
+	assert_int_equal(sgt.sgl->offset, 0);
+	assert_int_equal(sgt.sgl->length, 4 * PAGE_SIZE);
+	assert_int_equal(sg_phys(sgt.sgl), sim_virt_to_phys(f->m, p));
+	if (!f->v->noncoherent)
+		assert_ptr_equal(sg_virt(sgt.sgl), p);
+
+	fill_pattern(want, sizeof(want), 10);
+	memcpy(p, want, sizeof(want));
+	assert_int_equal(dma_map_sgtable(peer, &sgt, DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(sgt.nents, 1);
+	assert_int_equal(sim_dma_read(peer, sg_dma_address(sgt.sgl), got,
+				      sizeof(got)), 0);
+	assert_memory_equal(got, want, sizeof(got));
+	dma_unmap_sgtable(peer, &sgt, DMA_TO_DEVICE, 0);
+	sg_free_table(&sgt);
+
+	/* the attrs variant, on write-combining memory */
+	dma_free_coherent(f->dev, SGT_SIZE, p, h);
+	p = dma_alloc_wc(f->dev, PAGE_SIZE, &h, GFP_KERNEL);
+	assert_non_null(p);
+	assert_int_equal(dma_get_sgtable_attrs(f->dev, &sgt, p, h, 10,
+					       DMA_ATTR_WRITE_COMBINE), 0);
+	assert_int_equal(sgt.sgl->length, PAGE_SIZE);
+	assert_int_equal(sg_phys(sgt.sgl), sim_virt_to_phys(f->m, p));
+	sg_free_table(&sgt);
+	dma_free_wc(f->dev, PAGE_SIZE, p, h);
+}
+
+static int legacy_get_sgtable(struct device *dev, struct sg_table *sgt,
+			      void *cpu_addr, dma_addr_t dma_addr, size_t size,
+			      unsigned long attrs)
+{
+	(void)dev;
+	(void)sgt;
+	(void)cpu_addr;
+	return dma_addr == 0x1000 && size == 77 &&
+	       attrs == DMA_ATTR_WRITE_COMBINE ? -E2BIG : -EFAULT;
+}
+
+static void test_get_sgtable_errors(void **state)
+{
+	struct fx *f = *state;
+	struct sg_table sgt = { 0 };
+	dma_addr_t h;
+	u8 local[64];
+	u8 *p = dma_alloc_coherent(f->dev, PAGE_SIZE, &h, GFP_KERNEL);
+
+	assert_non_null(p);
+	assert_int_equal(dma_get_sgtable(NULL, &sgt, p, h, PAGE_SIZE), -EINVAL);
+	assert_int_equal(dma_get_sgtable(f->dev, NULL, p, h, PAGE_SIZE),
+			 -EINVAL);
+	assert_int_equal(dma_get_sgtable(f->dev, &sgt, NULL, h, PAGE_SIZE),
+			 -EINVAL);
+	assert_int_equal(dma_get_sgtable(f->dev, &sgt, p, h, 0), -EINVAL);
+	assert_int_equal(dma_get_sgtable(f->dev, &sgt, p, h, SIZE_MAX), -EINVAL);
+	assert_int_equal(dma_get_sgtable(f->dev, &sgt, p, h,
+					 (size_t)UINT_MAX + 1), -EINVAL);
+	/*
+	 * Memory that is not the machine's: dma-direct looks at the DMA
+	 * address, iommu-dma at the CPU address, as in the kernel.
+	 */
+	if (f->translated)
+		assert_int_equal(dma_get_sgtable(f->dev, &sgt, local, h,
+						 PAGE_SIZE), -ENXIO);
+	else
+		assert_int_equal(dma_get_sgtable(f->dev, &sgt, p, 1ULL << 50,
+						 PAGE_SIZE), -ENXIO);
+	assert_null(sgt.sgl);
+	dma_free_coherent(f->dev, PAGE_SIZE, p, h);
+
+	if (!f->iommu) {
+		/* legacy ops: theirs, or -ENXIO without get_sgtable */
+		static const struct dma_map_ops with = {
+			.get_sgtable = legacy_get_sgtable,
+		};
+		static const struct dma_map_ops without = { 0 };
+
+		set_dma_ops(f->dev, &with);
+		assert_int_equal(dma_get_sgtable_attrs(f->dev, &sgt, local,
+						       0x1000, 77,
+						       DMA_ATTR_WRITE_COMBINE),
+				 -E2BIG);
+		set_dma_ops(f->dev, &without);
+		assert_int_equal(dma_get_sgtable(f->dev, &sgt, local, 0x1000,
+						 77), -ENXIO);
+		set_dma_ops(f->dev, NULL);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
 /* dma_map_bvec                                                             */
 /* ------------------------------------------------------------------------ */
 
@@ -405,6 +521,8 @@ static const struct variant_test tests[] = {
 	VARIANT_TEST(test_alloc_wc),
 	VARIANT_TEST(test_free_wc_wrong_size),
 	VARIANT_TEST(test_map_bvec),
+	VARIANT_TEST(test_get_sgtable),
+	VARIANT_TEST(test_get_sgtable_errors),
 };
 
 int main(void)

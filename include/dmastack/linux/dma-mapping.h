@@ -150,6 +150,30 @@ void dma_free_noncoherent(struct device *dev, size_t size, void *vaddr,
 			  dma_addr_t dma_handle, enum dma_data_direction dir);
 
 /*
+ * dma_get_sgtable_attrs - describe a coherent allocation as an sg_table
+ * @dev: the device it was allocated for
+ * @sgt: filled here (the caller's struct; its entries are allocated: free
+ *	them with sg_free_table())
+ * @cpu_addr, @dma_addr, @size, @attrs: as given to and returned by
+ *	dma_alloc_attrs()
+ *
+ * The memory is physically contiguous: one entry of PAGE_ALIGN(@size)
+ * bytes at offset 0 (for exporting it, e.g. as a dma-buf). Returns 0,
+ * -ENOMEM, -ENXIO when @dev's legacy ops cannot do it or the address is not
+ * RAM, -EINVAL for a NULL argument or a size of 0 or above UINT_MAX.
+ */
+int dma_get_sgtable_attrs(struct device *dev, struct sg_table *sgt,
+			  void *cpu_addr, dma_addr_t dma_addr, size_t size,
+			  unsigned long attrs);
+
+static inline int dma_get_sgtable(struct device *dev, struct sg_table *sgt,
+				  void *cpu_addr, dma_addr_t dma_addr,
+				  size_t size)
+{
+	return dma_get_sgtable_attrs(dev, sgt, cpu_addr, dma_addr, size, 0);
+}
+
+/*
  * The two-step IOVA API (Documentation/core-api/dma-api.rst, "Part Ie"):
  * allocate IOVA once, link physical ranges into it, sync the IOTLB once.
  * A zero state means "not in use"; callers fall back to streaming mapping.

@@ -9,6 +9,7 @@
  * is recorded as a SIM_REPORT_BUG and the call does nothing (a map returns
  * DMA_MAPPING_ERROR). WARN_ON_ONCE() is recorded every time it triggers.
  */
+#include <limits.h>
 #include <string.h>
 #include "dma.h"
 
@@ -796,6 +797,45 @@ void dma_free_noncoherent(struct device *dev, size_t size, void *vaddr,
 {
 	dma_free_pages(dev, size, sim_virt_to_page(dev->sim, vaddr), dma_handle,
 		       dir);
+}
+
+/**
+ * dma_get_sgtable_attrs - an sg_table for memory from dma_alloc_attrs()
+ * @dev: the device the memory was allocated for
+ * @sgt: the caller's table, filled here; its entries are the caller's to
+ *	free (sg_free_table()) once done
+ * @cpu_addr: the CPU address dma_alloc_attrs() returned
+ * @dma_addr: the DMA address it returned
+ * @size: the size that was asked for
+ * @attrs: the attributes it was allocated with
+ *
+ * One entry of PAGE_ALIGN(@size) bytes at offset 0 of the first page (the
+ * memory is physically contiguous). Returns 0, -ENOMEM, -ENXIO (legacy ops
+ * without get_sgtable, or an address that is not RAM), -EINVAL (NULL
+ * @dev, @sgt or @cpu_addr; @size 0 or beyond what an entry can hold: the
+ * kernel does not check these). On failure @sgt holds nothing to free.
+ * Takes no lock of its own.
+ */
+int dma_get_sgtable_attrs(struct device *dev, struct sg_table *sgt,
+			  void *cpu_addr, dma_addr_t dma_addr, size_t size,
+			  unsigned long attrs)
+{
+	const struct dma_map_ops *ops;
+
+	if (!dev || !sgt || !cpu_addr || !size ||
+	    size > (size_t)(UINT_MAX & PAGE_MASK))
+		return -EINVAL;
+	memset(sgt, 0, sizeof(*sgt));
+	ops = get_dma_ops(dev);
+	if (dma_alloc_direct(dev, ops))
+		return dma_direct_get_sgtable(dev, sgt, cpu_addr, dma_addr,
+					      size, attrs);
+	if (use_dma_iommu(dev))
+		return iommu_dma_get_sgtable(dev, sgt, cpu_addr, dma_addr, size,
+					     attrs);
+	if (!ops->get_sgtable)
+		return -ENXIO;
+	return ops->get_sgtable(dev, sgt, cpu_addr, dma_addr, size, attrs);
 }
 
 /**

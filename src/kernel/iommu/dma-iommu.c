@@ -953,6 +953,25 @@ void iommu_dma_free_pages(struct device *dev, size_t size, struct page *page,
 	sim_free_pages(dev->sim, page, (unsigned int)get_order(size));
 }
 
+/*
+ * The sg_table of an iommu_dma_alloc() allocation: its pages are physically
+ * contiguous, found from the CPU address (cached or uncached alias).
+ */
+int iommu_dma_get_sgtable(struct device *dev, struct sg_table *sgt,
+			  void *cpu_addr, dma_addr_t dma_addr, size_t size,
+			  unsigned long attrs)
+{
+	phys_addr_t phys = sim_virt_to_phys(dev->sim, cpu_addr);
+	struct page *page;
+
+	(void)dma_addr;
+	(void)attrs;
+	if (phys == (phys_addr_t)-1 ||
+	    !(page = sim_phys_to_page(dev->sim, phys)))
+		return -ENXIO;
+	return dma_contig_sgtable(sgt, page, size);
+}
+
 size_t iommu_dma_max_mapping_size(struct device *dev)
 {
 	if (dev_is_untrusted(dev) && is_swiotlb_active(dev))
