@@ -513,6 +513,118 @@ static void test_map_bvec(void **state)
 	ram_blk_put(f->m, &b);
 }
 
+/* ------------------------------------------------------------------------ */
+/* dma_pool_create_node                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void test_pool_create_node(void **state)
+{
+	struct fx *f = *state;
+	static const int nodes[] = { NUMA_NO_NODE, 0, 3 };
+
+	for (unsigned int n = 0; n < sizeof(nodes) / sizeof(nodes[0]); n++) {
+		struct dma_pool *pool;
+		dma_addr_t h[40];
+		u8 *v[40], got[96];
+
+		/* 96-byte blocks, 32-aligned, never crossing 1K */
+		pool = dma_pool_create_node("xtra", f->dev, 96, 32, 1024,
+					    nodes[n]);
+		assert_non_null(pool);
+		for (unsigned int i = 0; i < 40; i++) {
+			v[i] = dma_pool_zalloc(pool, GFP_KERNEL, &h[i]);
+			assert_non_null(v[i]);
+			assert_int_equal(h[i] & 31, 0);
+			assert_int_equal(h[i] / 1024, (h[i] + 95) / 1024);
+			for (unsigned int j = 0; j < 96; j++)
+				assert_int_equal(v[i][j], 0);
+			memset(v[i], (int)i, 96);
+		}
+		/* the device sees each block at its DMA address */
+		for (unsigned int i = 0; i < 40; i++) {
+			assert_int_equal(sim_dma_read(f->dev, h[i], got, 96), 0);
+			for (unsigned int j = 0; j < 96; j++)
+				assert_int_equal(got[j], i);
+		}
+		for (unsigned int i = 0; i < 40; i++)
+			dma_pool_free(pool, v[i], h[i]);
+		dma_pool_destroy(pool);
+	}
+	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
+}
+
+static void test_pool_create_node_errors(void **state)
+{
+	struct fx *f = *state;
+
+	assert_null(dma_pool_create_node("x", NULL, 64, 8, 0, NUMA_NO_NODE));
+	assert_null(dma_pool_create_node(NULL, f->dev, 64, 8, 0, 0));
+	assert_null(dma_pool_create_node("x", f->dev, 0, 8, 0, 0));
+	assert_null(dma_pool_create_node("x", f->dev, (size_t)INT_MAX + 1, 8,
+					 0, 0));
+	assert_null(dma_pool_create_node("x", f->dev, SIZE_MAX, 8, 0, 0));
+	assert_null(dma_pool_create_node("x", f->dev, 64, 24, 0, 0));
+	assert_null(dma_pool_create_node("x", f->dev, 64, 8, 32, 0));
+	assert_null(dma_pool_create_node("x", f->dev, 64, 8, 96, 0));
+	assert_int_equal(sim_alloc_live(f->m), 0);
+	/* destroying NULL does nothing */
+	dma_pool_destroy(NULL);
+}
+
+/* fail-Nth: every allocation of a pool's life fails in turn. */
+struct pool_sweep {
+	struct device *dev;
+	int node;
+};
+
+static int pool_sweep_run(void *ctx)
+{
+	struct pool_sweep *w = ctx;
+	struct dma_pool *pool;
+	dma_addr_t h[3];
+	void *v[3];
+	int ret = 0, i;
+
+	pool = dma_pool_create_node("sweep", w->dev, 2048, 64, 0, w->node);
+	if (!pool)
+		return -ENOMEM;
+	for (i = 0; i < 3; i++) {
+		v[i] = dma_pool_alloc(pool, GFP_KERNEL, &h[i]);
+		if (!v[i]) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (sim_dma_write(w->dev, h[i], "ok", 2))
+			fail_msg("block %d not reachable", i);
+	}
+	while (--i >= 0)
+		dma_pool_free(pool, v[i], h[i]);
+	dma_pool_destroy(pool);
+	return ret;
+}
+
+static void pool_sweep_settle(void *ctx)
+{
+	struct pool_sweep *w = ctx;
+
+	drain_flush_queue(w->dev);
+}
+
+static void test_pool_create_node_failnth(void **state)
+{
+	struct fx *f = *state;
+	struct pool_sweep w = { .dev = f->dev, .node = 0 };
+	struct failnth fn = {
+		.name = "dma_pool_create_node", .m = f->m, .ctx = &w,
+		.run = pool_sweep_run, .settle = pool_sweep_settle,
+		.flags = FAILNTH_MAY_SHRINK,
+	};
+
+	failnth_sweep(&fn);
+	assert_true(fn.count >= 4);
+	assert_true(fn.failed > 0);
+}
+
 static const struct variant_test tests[] = {
 	VARIANT_TEST(test_merge_boundary),
 	VARIANT_TEST(test_sync_range_for_cpu),
@@ -523,6 +635,9 @@ static const struct variant_test tests[] = {
 	VARIANT_TEST(test_map_bvec),
 	VARIANT_TEST(test_get_sgtable),
 	VARIANT_TEST(test_get_sgtable_errors),
+	VARIANT_TEST(test_pool_create_node),
+	VARIANT_TEST(test_pool_create_node_errors),
+	VARIANT_TEST(test_pool_create_node_failnth),
 };
 
 int main(void)

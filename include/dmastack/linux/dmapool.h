@@ -14,6 +14,10 @@ extern "C" {
 
 struct dma_pool;
 
+struct dma_pool *dma_pool_create_node(const char *name, struct device *dev,
+				      size_t size, size_t align,
+				      size_t boundary, int node);
+/* dma_pool_create_node() on NUMA_NO_NODE. */
 struct dma_pool *dma_pool_create(const char *name, struct device *dev,
 				 size_t size, size_t align, size_t boundary);
 void dma_pool_destroy(struct dma_pool *pool);

@@ -34,20 +34,29 @@ struct dma_pool {
 };
 
 /**
- * dma_pool_create - a pool of @size-byte coherent blocks for @dev
+ * dma_pool_create_node - a pool of @size-byte coherent blocks for @dev
+ * @name: for reports (copied; the first 31 characters)
+ * @dev: the device the blocks are for
+ * @size: bytes per block (1 to INT_MAX)
  * @align: power of two (0 means 1)
  * @boundary: power of two no block may cross (0: the allocation size)
+ * @node: the NUMA node for the pool's memory; ignored: a machine has one
+ *	node, so any value (NUMA_NO_NODE included) means that one
  *
- * Returns NULL for a bad size/alignment/boundary or on allocation failure.
+ * The caller owns the pool (dma_pool_destroy()). Returns NULL for a NULL
+ * @name or @dev, a bad size/alignment/boundary or on allocation failure.
+ * Takes no lock; the pool has its own for dma_pool_alloc()/free().
  */
-struct dma_pool *dma_pool_create(const char *name, struct device *dev,
-				 size_t size, size_t align, size_t boundary)
+struct dma_pool *dma_pool_create_node(const char *name, struct device *dev,
+				      size_t size, size_t align,
+				      size_t boundary, int node)
 {
 	struct sim_machine *m;
 	struct dma_pool *pool;
 	size_t allocation, off;
 	unsigned int n = 0;
 
+	(void)node;
 	if (!dev || !name)
 		return NULL;
 	m = dev->sim;
@@ -98,6 +107,13 @@ struct dma_pool *dma_pool_create(const char *name, struct device *dev,
 	pool->nblocks = n;
 	pthread_mutex_init(&pool->lock, NULL);
 	return pool;
+}
+
+struct dma_pool *dma_pool_create(const char *name, struct device *dev,
+				 size_t size, size_t align, size_t boundary)
+{
+	return dma_pool_create_node(name, dev, size, align, boundary,
+				    NUMA_NO_NODE);
 }
 
 static void pool_free_page(struct dma_pool *pool, struct dma_page *page)
