@@ -9,6 +9,8 @@
  * no swiotlb slot held, no BUG and no dma-debug error it did not provoke.
  */
 #include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "failnth.h"
 #include "variants.h"
@@ -625,6 +627,446 @@ static void test_pool_create_node_failnth(void **state)
 	assert_true(fn.failed > 0);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Managed (devres) coherent memory and pools                               */
+/* ------------------------------------------------------------------------ */
+
+static void test_dmam_alloc_free(void **state)
+{
+	struct fx *f = *state;
+	unsigned long pages = pages_in_use(f);
+	u8 buf[5000], got[5000];
+	dma_addr_t h, h2;
+	u8 *p, *q;
+
+	p = dmam_alloc_coherent(f->dev, sizeof(buf), &h, GFP_KERNEL);
+	assert_non_null(p);
+	for (unsigned int i = 0; i < sizeof(buf); i++)
+		assert_int_equal(p[i], 0);
+	/* coherent memory, as dma_alloc_coherent()'s */
+	fill_pattern(buf, sizeof(buf), 11);
+	memcpy(p, buf, sizeof(buf));
+	assert_int_equal(sim_dma_read(f->dev, h, got, sizeof(got)), 0);
+	assert_memory_equal(got, buf, sizeof(got));
+	fill_pattern(buf, 64, 12);
+	assert_int_equal(sim_dma_write(f->dev, h + 4096, buf, 64), 0);
+	assert_memory_equal(p + 4096, buf, 64);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 1);
+
+	/* with attributes, kept for the release */
+	q = dmam_alloc_attrs(f->dev, 100, &h2, GFP_KERNEL,
+			     DMA_ATTR_WRITE_COMBINE);
+	assert_non_null(q);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 2);
+	dmam_free_coherent(f->dev, 100, q, h2);
+	dmam_free_coherent(f->dev, sizeof(buf), p, h);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 0);
+	assert_int_equal(pages_in_use(f), pages);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+
+	/* nothing for a NULL device, a zero or an overflowing size */
+	assert_null(dmam_alloc_coherent(NULL, 64, &h, GFP_KERNEL));
+	assert_null(dmam_alloc_coherent(f->dev, 0, &h, GFP_KERNEL));
+	assert_null(dmam_alloc_coherent(f->dev, SIZE_MAX, &h, GFP_KERNEL));
+	assert_null(dmam_alloc_attrs(f->dev, (size_t)1 << 40, &h, GFP_KERNEL,
+				     0));
+	dmam_free_coherent(NULL, 64, p, h);
+	assert_int_equal(pages_in_use(f), pages);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+	/* a refused allocation keeps no resource for the unbind */
+	sim_device_unbind(f->dev);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+}
+
+/*
+ * dmam_free_coherent() of what is not a managed allocation (or with other
+ * arguments) is a WARN; the memory is freed all the same, as the kernel
+ * does, so dma-debug sees the usual checks.
+ */
+static void test_dmam_free_misuse(void **state)
+{
+	struct fx *f = *state;
+	dma_addr_t h;
+	void *p;
+
+	/* unmanaged memory through the managed free */
+	p = dma_alloc_coherent(f->dev, PAGE_SIZE, &h, GFP_KERNEL);
+	assert_non_null(p);
+	dmam_free_coherent(f->dev, PAGE_SIZE, p, h);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "is not a managed allocation of the device"));
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 0);
+
+	/* managed memory, freed with another size: WARN, dma-debug's too */
+	p = dmam_alloc_coherent(f->dev, PAGE_SIZE, &h, GFP_KERNEL);
+	assert_non_null(p);
+	dmam_free_coherent(f->dev, PAGE_SIZE - 8, p, h);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "freed as 4088 bytes"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+				    "DMA memory with different size"));
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 0);
+	/* and it is gone from the device's resources: nothing at unbind */
+	sim_device_unbind(f->dev);
+	/* a NULL address is nobody's */
+	dmam_free_coherent(f->dev, PAGE_SIZE, NULL, 0);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 3);
+	fx_end(state, 0, 1);
+}
+
+/* The unbind frees what is managed, newest first, and nothing else. */
+static void test_dmam_unbind_releases(void **state)
+{
+	struct fx *f = *state;
+	unsigned long pages = pages_in_use(f);
+	FILE *tf = tmpfile();
+	dma_addr_t h[3], hu;
+	void *p[3], *u;
+	char *trace, *at[3];
+
+	assert_non_null(tf);
+	for (int i = 0; i < 3; i++) {
+		p[i] = dmam_alloc_coherent(f->dev, (size_t)(i + 1) * 1000, &h[i],
+					   GFP_KERNEL);
+		assert_non_null(p[i]);
+	}
+	u = dma_alloc_coherent(f->dev, 512, &hu, GFP_KERNEL);
+	assert_non_null(u);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 4);
+	sim_trace_set_file(f->m, tf);
+	sim_device_unbind(f->dev);
+	sim_trace_set_file(f->m, NULL);
+	/* the unmanaged one is left, and reported as the driver's leak */
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 1);
+	assert_true(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+				    "pending DMA allocations while released from device [count=1]"));
+	trace = slurp(tf);
+	fclose(tf);
+	for (int i = 0; i < 3; i++) {
+		char needle[96];
+
+		snprintf(needle, sizeof(needle), "dma_addr=%llx size=%d ",
+			 (unsigned long long)h[i], (i + 1) * 1000);
+		at[i] = strstr(trace, needle);
+		assert_non_null(at[i]);
+	}
+	assert_true(at[2] < at[1] && at[1] < at[0]);
+	free(trace);
+	dma_free_coherent(f->dev, 512, u, hu);
+	assert_int_equal(pages_in_use(f), pages);
+	/* a second unbind has nothing left to release */
+	sim_device_unbind(f->dev);
+	fx_end(state, 0, 1);
+}
+
+static void test_dmam_pool(void **state)
+{
+	struct fx *f = *state;
+	struct dma_pool *pool, *plain;
+	dma_addr_t h[8];
+	void *v[8];
+
+	pool = dmam_pool_create("managed", f->dev, 200, 8, 4096);
+	assert_non_null(pool);
+	for (int i = 0; i < 8; i++) {
+		v[i] = dma_pool_alloc(pool, GFP_KERNEL, &h[i]);
+		assert_non_null(v[i]);
+		memset(v[i], i, 200);
+		assert_int_equal(sim_dma_write(f->dev, h[i], "x", 1), 0);
+		assert_int_equal(*(u8 *)v[i], 'x');
+	}
+	for (int i = 0; i < 8; i++)
+		dma_pool_free(pool, v[i], h[i]);
+	dmam_pool_destroy(pool);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 0);
+
+	/* a pool that is not managed: WARN, and it stays */
+	plain = dma_pool_create("plain", f->dev, 64, 0, 0);
+	assert_non_null(plain);
+	v[0] = dma_pool_alloc(plain, GFP_KERNEL, &h[0]);
+	assert_non_null(v[0]);
+	dmam_pool_destroy(plain);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "pool plain is not a managed pool of the device"));
+	assert_int_equal(sim_dma_write(f->dev, h[0], "y", 1), 0);
+	dma_pool_free(plain, v[0], h[0]);
+	dma_pool_destroy(plain);
+	dmam_pool_destroy(NULL);
+
+	/* bad arguments: NULL, and no resource is left behind */
+	assert_null(dmam_pool_create("bad", f->dev, 64, 3, 0));
+	assert_null(dmam_pool_create("bad", f->dev, 0, 8, 0));
+	assert_null(dmam_pool_create("bad", NULL, 64, 8, 0));
+	assert_null(dmam_pool_create(NULL, f->dev, 64, 8, 0));
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 1);
+
+	/* managed pools go at unbind, newest first: the later one's pages */
+	pool = dmam_pool_create("a", f->dev, 64, 0, 0);
+	assert_non_null(pool);
+	v[0] = dma_pool_alloc(pool, GFP_KERNEL, &h[0]);
+	assert_non_null(v[0]);
+	dma_pool_free(pool, v[0], h[0]);
+	assert_non_null(dmam_pool_create("b", f->dev, 64, 0, 0));
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 1);
+	sim_device_unbind(f->dev);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 0);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 1);
+}
+
+/* ---- a PCI driver that uses managed resources --------------------------- */
+
+struct mdrv {
+	struct pci_driver drv;
+	struct pci_device_id ids[2];
+	struct device *target;
+	int fail_probe;		/* probe allocates, then fails with this */
+	int probed, removed;
+	void *buf;
+	dma_addr_t buf_dma;
+	struct dma_pool *pool;
+	unsigned long entries_in_remove;
+};
+
+static struct mdrv *mdrv_of(struct pci_dev *pdev)
+{
+	struct pci_driver *drv = to_pci_driver(pdev->dev.driver);
+
+	return (struct mdrv *)((char *)drv - offsetof(struct mdrv, drv));
+}
+
+static int mdrv_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct mdrv *d = mdrv_of(pdev);
+	dma_addr_t h;
+	void *blk;
+
+	(void)id;
+	if (&pdev->dev != d->target)
+		return -ENODEV;
+	d->probed++;
+	d->buf = dmam_alloc_coherent(&pdev->dev, 3 * PAGE_SIZE, &d->buf_dma,
+				     GFP_KERNEL);
+	if (!d->buf)
+		return -ENOMEM;
+	d->pool = dmam_pool_create("mdrv", &pdev->dev, 128, 64, 0);
+	if (!d->pool)
+		return -ENOMEM;
+	/* a block that stays until the pool goes */
+	blk = dma_pool_alloc(d->pool, GFP_KERNEL, &h);
+	if (!blk)
+		return -ENOMEM;
+	dma_pool_free(d->pool, blk, h);
+	return d->fail_probe;
+}
+
+static void mdrv_remove(struct pci_dev *pdev)
+{
+	struct mdrv *d = mdrv_of(pdev);
+
+	d->removed++;
+	/* still the driver's during remove */
+	d->entries_in_remove = sim_dma_debug_entries(pdev->dev.sim, &pdev->dev);
+	memset(d->buf, 0x5a, 3 * PAGE_SIZE);
+	assert_int_equal(sim_dma_write(&pdev->dev, d->buf_dma, "bye", 3), 0);
+}
+
+static void mdrv_init(struct mdrv *d, struct device *target, int fail)
+{
+	struct pci_dev *pdev = to_pci_dev(target);
+
+	memset(d, 0, sizeof(*d));
+	d->ids[0] = (struct pci_device_id){ PCI_DEVICE(pdev->vendor,
+						       pdev->device) };
+	d->drv.name = "mdrv";
+	d->drv.id_table = d->ids;
+	d->drv.probe = mdrv_probe;
+	d->drv.remove = mdrv_remove;
+	d->target = target;
+	d->fail_probe = fail;
+}
+
+static void test_dmam_driver_unbind(void **state)
+{
+	struct fx *f = *state;
+	unsigned long pages = pages_in_use(f);
+	struct mdrv d;
+
+	mdrv_init(&d, f->dev, 0);
+	assert_int_equal(pci_register_driver(&d.drv), 0);
+	assert_int_equal(d.probed, 1);
+	assert_ptr_equal(f->dev->driver, &d.drv.driver);
+	/* the coherent buffer and the pool's page */
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 2);
+	assert_int_equal(sim_dma_write(f->dev, d.buf_dma, "hi", 2), 0);
+	assert_memory_equal(d.buf, "hi", 2);
+
+	pci_unregister_driver(&d.drv);
+	assert_int_equal(d.removed, 1);
+	/* released after remove, not before */
+	assert_int_equal(d.entries_in_remove, 2);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 0);
+	assert_int_equal(pages_in_use(f), pages);
+	assert_false(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+				     "pending DMA allocations"));
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+}
+
+/* A probe that fails after allocating: the driver core releases it. */
+static void test_dmam_probe_fails(void **state)
+{
+	struct fx *f = *state;
+	unsigned long pages = pages_in_use(f);
+	struct mdrv d;
+
+	mdrv_init(&d, f->dev, -EIO);
+	assert_int_equal(pci_register_driver(&d.drv), 0);
+	assert_int_equal(d.probed, 1);
+	assert_null(f->dev->driver);
+	assert_true(sim_report_find(f->m, SIM_REPORT_INFO,
+				    "probe with driver mdrv failed with error -5"));
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 0);
+	assert_int_equal(pages_in_use(f), pages);
+	pci_unregister_driver(&d.drv);
+	assert_int_equal(d.removed, 0);
+}
+
+/*
+ * At shutdown: a driver still bound is removed and its resources released,
+ * a device without a driver has its resources released too; dma-debug,
+ * which looks at every device as the machine goes, finds nothing.
+ */
+static void test_dmam_shutdown(void **state)
+{
+	struct fx *f = *state;
+	struct device *other = dev_of(f->m, "dev1");
+	FILE *tf = tmpfile(), *ef = tmpfile();
+	dma_addr_t h;
+	struct mdrv d;
+	char *trace, *echo;
+
+	assert_non_null(tf);
+	assert_non_null(ef);
+	mdrv_init(&d, f->dev, 0);
+	assert_int_equal(pci_register_driver(&d.drv), 0);
+	assert_non_null(dmam_alloc_coherent(other, 12345, &h, GFP_KERNEL));
+	assert_non_null(dmam_pool_create("unbound", other, 32, 0, 0));
+	sim_trace_set_file(f->m, tf);
+	sim_report_echo(f->m, ef);
+	sim_machine_destroy(f->m);
+	f->m = NULL;
+	assert_int_equal(d.removed, 1);
+	trace = slurp(tf);
+	echo = slurp(ef);
+	fclose(tf);
+	fclose(ef);
+	assert_non_null(strstr(trace, "size=12345 "));
+	assert_non_null(strstr(trace, "size=12288 "));	/* mdrv's buffer */
+	assert_null(strstr(echo, "[dma-debug]"));
+	assert_null(strstr(echo, "[bug]"));
+	assert_null(strstr(echo, "[warning]"));
+	free(trace);
+	free(echo);
+}
+
+/* fail-Nth over a driver's managed setup; the unbind undoes any prefix. */
+static int dmam_sweep_run(void *ctx)
+{
+	struct device *dev = ctx;
+	struct dma_pool *pool;
+	dma_addr_t h, hb;
+	void *blk;
+	int ret = -ENOMEM;
+
+	if (!dmam_alloc_coherent(dev, 2 * PAGE_SIZE, &h, GFP_KERNEL))
+		goto out_unbind;
+	if (!dmam_alloc_attrs(dev, 64, &h, GFP_KERNEL, DMA_ATTR_WRITE_COMBINE))
+		goto out_unbind;
+	pool = dmam_pool_create("sweep", dev, 512, 0, 0);
+	if (!pool)
+		goto out_unbind;
+	blk = dma_pool_alloc(pool, GFP_KERNEL, &hb);
+	if (!blk)
+		goto out_unbind;
+	if (sim_dma_write(dev, hb, "ok", 2))
+		fail_msg("pool block not reachable");
+	dma_pool_free(pool, blk, hb);
+	ret = 0;
+out_unbind:
+	sim_device_unbind(dev);
+	return ret;
+}
+
+static void dmam_sweep_settle(void *ctx)
+{
+	drain_flush_queue(ctx);
+}
+
+static void test_dmam_failnth(void **state)
+{
+	struct fx *f = *state;
+	struct failnth fn = {
+		.name = "dmam", .m = f->m, .ctx = f->dev,
+		.run = dmam_sweep_run, .settle = dmam_sweep_settle,
+		.flags = FAILNTH_MAY_SHRINK,
+	};
+
+	failnth_sweep(&fn);
+	assert_true(fn.count >= 7);
+	assert_true(fn.failed > 0);
+	assert_false(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+				     "pending DMA allocations"));
+}
+
+/* Drivers of several threads allocate and free managed memory at once. */
+#define DMAM_THREADS	4
+#define DMAM_ROUNDS	40
+
+struct dmam_thread {
+	struct device *dev;
+	pthread_t tid;
+	int failures;
+};
+
+static void *dmam_thread_fn(void *arg)
+{
+	struct dmam_thread *t = arg;
+
+	for (int i = 0; i < DMAM_ROUNDS; i++) {
+		size_t size = 256 + (size_t)i * 64;
+		dma_addr_t h;
+		u8 *p = dmam_alloc_coherent(t->dev, size, &h, GFP_KERNEL);
+
+		if (!p || sim_dma_write(t->dev, h, "t", 1) || p[0] != 't') {
+			t->failures++;
+			continue;
+		}
+		/* every other one is left for the unbind */
+		if (i & 1)
+			dmam_free_coherent(t->dev, size, p, h);
+	}
+	return NULL;
+}
+
+static void test_dmam_threads(void **state)
+{
+	struct fx *f = *state;
+	struct dmam_thread t[DMAM_THREADS];
+
+	for (int i = 0; i < DMAM_THREADS; i++) {
+		t[i] = (struct dmam_thread){ .dev = f->dev };
+		assert_int_equal(pthread_create(&t[i].tid, NULL, dmam_thread_fn,
+						&t[i]), 0);
+	}
+	for (int i = 0; i < DMAM_THREADS; i++) {
+		assert_int_equal(pthread_join(t[i].tid, NULL), 0);
+		assert_int_equal(t[i].failures, 0);
+	}
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev),
+			 DMAM_THREADS * DMAM_ROUNDS / 2);
+	sim_device_unbind(f->dev);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 0);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+}
+
 static const struct variant_test tests[] = {
 	VARIANT_TEST(test_merge_boundary),
 	VARIANT_TEST(test_sync_range_for_cpu),
@@ -638,6 +1080,15 @@ static const struct variant_test tests[] = {
 	VARIANT_TEST(test_pool_create_node),
 	VARIANT_TEST(test_pool_create_node_errors),
 	VARIANT_TEST(test_pool_create_node_failnth),
+	VARIANT_TEST(test_dmam_alloc_free),
+	VARIANT_TEST(test_dmam_free_misuse),
+	VARIANT_TEST(test_dmam_unbind_releases),
+	VARIANT_TEST(test_dmam_pool),
+	VARIANT_TEST(test_dmam_driver_unbind),
+	VARIANT_TEST(test_dmam_probe_fails),
+	VARIANT_TEST(test_dmam_shutdown),
+	VARIANT_TEST(test_dmam_failnth),
+	VARIANT_TEST(test_dmam_threads),
 };
 
 int main(void)

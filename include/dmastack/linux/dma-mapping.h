@@ -263,6 +263,22 @@ static inline void dma_free_coherent(struct device *dev, size_t size,
 }
 
 /*
+ * Managed coherent memory (devres): freed by the driver core when the
+ * device's driver is unbound (after its remove, or a failed probe), or at
+ * machine shutdown, unless freed before with dmam_free_coherent().
+ */
+void *dmam_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle,
+		       gfp_t gfp, unsigned long attrs);
+void dmam_free_coherent(struct device *dev, size_t size, void *vaddr,
+			dma_addr_t dma_handle);
+
+static inline void *dmam_alloc_coherent(struct device *dev, size_t size,
+					dma_addr_t *dma_handle, gfp_t gfp)
+{
+	return dmam_alloc_attrs(dev, size, dma_handle, gfp, 0);
+}
+
+/*
  * Write-combining coherent memory (a frame buffer, a doorbell page): the
  * kernel's wrappers of dma_alloc_attrs()/dma_free_attrs() with
  * DMA_ATTR_WRITE_COMBINE (and DMA_ATTR_NO_WARN for __GFP_NOWARN). The

@@ -799,6 +799,106 @@ void dma_free_noncoherent(struct device *dev, size_t size, void *vaddr,
 		       dir);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Managed (devres) coherent memory                                         */
+/* ------------------------------------------------------------------------ */
+
+struct dma_devres {
+	size_t size;
+	void *vaddr;
+	dma_addr_t dma_handle;
+	unsigned long attrs;
+};
+
+static void dmam_release(struct device *dev, void *res)
+{
+	struct dma_devres *this = res;
+
+	dma_free_attrs(dev, this->size, this->vaddr, this->dma_handle,
+		       this->attrs);
+}
+
+/* The allocation at the CPU address; a different size or handle is a WARN. */
+static int dmam_match(struct device *dev, void *res, void *match_data)
+{
+	struct dma_devres *this = res, *match = match_data;
+
+	if (this->vaddr != match->vaddr)
+		return 0;
+	if (this->size != match->size || this->dma_handle != match->dma_handle)
+		SIM_WARN(dev->sim, dev,
+			 "dmam_free_coherent: %s %s: %p freed as %zu bytes at %#llx, allocated as %zu bytes at %#llx",
+			 dev_driver_string(dev), dev_name(dev), match->vaddr,
+			 match->size, (unsigned long long)match->dma_handle,
+			 this->size, (unsigned long long)this->dma_handle);
+	return 1;
+}
+
+/**
+ * dmam_alloc_attrs - managed dma_alloc_attrs()
+ * @dev: the device to allocate for (NULL: nothing)
+ * @size: bytes
+ * @dma_handle: where the DMA address goes
+ * @gfp: allocation flags
+ * @attrs: DMA_ATTR_*
+ *
+ * The memory is the device's: the driver core frees it (with @attrs) when
+ * the driver is unbound or the machine shuts down, unless the driver frees
+ * it before with dmam_free_coherent(). Returns the CPU address, or NULL.
+ * Takes the machine's devres lock to add the resource.
+ */
+void *dmam_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle,
+		       gfp_t gfp, unsigned long attrs)
+{
+	struct dma_devres *dr;
+	void *vaddr;
+
+	if (!dev)
+		return NULL;
+	dr = devres_alloc_machine(dev->sim, dmam_release, sizeof(*dr));
+	if (!dr)
+		return NULL;
+	vaddr = dma_alloc_attrs(dev, size, dma_handle, gfp, attrs);
+	if (!vaddr)
+		goto err_free_devres;
+	dr->vaddr = vaddr;
+	dr->dma_handle = *dma_handle;
+	dr->size = size;
+	dr->attrs = attrs;
+	devres_add(dev, dr);
+	return vaddr;
+
+err_free_devres:
+	devres_free(dr);
+	return NULL;
+}
+
+/**
+ * dmam_free_coherent - free managed coherent memory before the unbind does
+ * @dev: the device it was allocated for (NULL: nothing)
+ * @size, @vaddr, @dma_handle: as allocated
+ *
+ * The resource is forgotten first (WARN if @dev has no managed allocation
+ * at @vaddr, or it had another size or handle), then the memory is freed
+ * with dma_free_coherent() in any case, as the kernel does. Takes the
+ * machine's devres lock.
+ */
+void dmam_free_coherent(struct device *dev, size_t size, void *vaddr,
+			dma_addr_t dma_handle)
+{
+	struct dma_devres match_data = {
+		.size = size, .vaddr = vaddr, .dma_handle = dma_handle,
+	};
+
+	if (!dev)
+		return;
+	if (devres_destroy(dev, dmam_release, dmam_match, &match_data))
+		SIM_WARN(dev->sim, dev,
+			 "dmam_free_coherent: %s %s: %p is not a managed allocation of the device",
+			 dev_driver_string(dev), dev_name(dev), vaddr);
+	dma_free_coherent(dev, size, vaddr, dma_handle);
+}
+
 /**
  * dma_get_sgtable_attrs - an sg_table for memory from dma_alloc_attrs()
  * @dev: the device the memory was allocated for

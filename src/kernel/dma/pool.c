@@ -264,3 +264,73 @@ void dma_pool_free(struct dma_pool *pool, void *vaddr, dma_addr_t dma)
 	page->in_use--;
 	pthread_mutex_unlock(&pool->lock);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Managed (devres) pools                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void dmam_pool_release(struct device *dev, void *res)
+{
+	(void)dev;
+	dma_pool_destroy(*(struct dma_pool **)res);
+}
+
+static int dmam_pool_match(struct device *dev, void *res, void *match_data)
+{
+	(void)dev;
+	return *(struct dma_pool **)res == match_data;
+}
+
+/**
+ * dmam_pool_create - managed dma_pool_create()
+ * @allocation: the boundary no block may cross (the kernel's name for it)
+ *
+ * The pool is the device's: the driver core destroys it when the driver is
+ * unbound or the machine shuts down (blocks still allocated then make it
+ * "busy", as for dma_pool_destroy()), unless the driver destroys it before
+ * with dmam_pool_destroy(). Returns NULL as dma_pool_create() does. Takes
+ * the machine's devres lock to add the resource.
+ */
+struct dma_pool *dmam_pool_create(const char *name, struct device *dev,
+				  size_t size, size_t align, size_t allocation)
+{
+	struct dma_pool **ptr, *pool;
+
+	if (!dev)
+		return NULL;
+	ptr = devres_alloc_machine(dev->sim, dmam_pool_release, sizeof(*ptr));
+	if (!ptr)
+		return NULL;
+	pool = dma_pool_create(name, dev, size, align, allocation);
+	if (!pool)
+		goto err_free_devres;
+	*ptr = pool;
+	devres_add(dev, ptr);
+	return pool;
+
+err_free_devres:
+	devres_free(ptr);
+	return NULL;
+}
+
+/**
+ * dmam_pool_destroy - destroy a managed pool before the unbind does
+ * @pool: from dmam_pool_create() (NULL: nothing)
+ *
+ * A pool its device does not hold as a managed resource (one from
+ * dma_pool_create()) is reported (WARN) and left alone, as the kernel
+ * does. Takes the machine's devres lock, then the
+ * pool's (in dma_pool_destroy()).
+ */
+void dmam_pool_destroy(struct dma_pool *pool)
+{
+	struct device *dev;
+
+	if (!pool)
+		return;
+	dev = pool->dev;
+	if (devres_release(dev, dmam_pool_release, dmam_pool_match, pool))
+		SIM_WARN(dev->sim, dev,
+			 "dmam_pool_destroy: %s %s: pool %s is not a managed pool of the device",
+			 dev_driver_string(dev), dev_name(dev), pool->name);
+}
