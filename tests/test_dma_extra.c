@@ -1067,6 +1067,392 @@ static void test_dmam_threads(void **state)
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
 }
 
+/* ------------------------------------------------------------------------ */
+/* dma_alloc_noncontiguous and the rest                                     */
+/* ------------------------------------------------------------------------ */
+
+#define NC_SIZE		(5 * PAGE_SIZE + 100)
+
+/* What a non-contiguous allocation of @size takes on this variant. */
+static size_t nc_alloc_size(struct fx *f, struct device *dev, size_t size)
+{
+	size_t unit = dev_translated(dev) ? f->v->granule : PAGE_SIZE;
+
+	return (size + unit - 1) / unit * unit;
+}
+
+/* The table covers @len bytes of whole pages; the device sees one range. */
+static void nc_check_table(struct fx *f, struct device *dev,
+			   struct sg_table *sgt, size_t len)
+{
+	struct scatterlist *sg;
+	size_t total = 0, off = 0;
+	unsigned int i;
+
+	assert_int_equal(sgt->nents, 1);
+	assert_true(sgt->orig_nents >= 1);
+	assert_int_equal(sg_dma_len(sgt->sgl), len);
+	if (dev_translated(dev))
+		assert_int_equal(sg_dma_address(sgt->sgl) & (f->v->granule - 1),
+				 0);
+	for_each_sgtable_sg(sgt, sg, i) {
+		assert_int_equal(sg->offset, 0);
+		assert_int_equal(sg->length & (PAGE_SIZE - 1), 0);
+		total += sg->length;
+	}
+	assert_int_equal(total, len);
+	/* behind an IOMMU each page is where the range says */
+	if (!dev_translated(dev))
+		return;
+	for_each_sgtable_sg(sgt, sg, i) {
+		for (size_t p = 0; p < sg->length; p += PAGE_SIZE) {
+			phys_addr_t phys = 0;
+			int prot = 0;
+
+			assert_int_equal(sim_iommu_lookup(dev,
+							  sg_dma_address(sgt->sgl) + off + p,
+							  &phys, &prot), 0);
+			assert_int_equal(phys, sg_phys(sg) + p);
+		}
+		off += sg->length;
+	}
+}
+
+/* Copy between a buffer and the pages of @sgt (@to_pages: into them). */
+static void nc_copy(struct sg_table *sgt, u8 *buf, size_t len, bool to_pages)
+{
+	struct scatterlist *sg;
+	size_t off = 0;
+	unsigned int i;
+
+	for_each_sgtable_sg(sgt, sg, i) {
+		size_t n = sg->length < len - off ? sg->length : len - off;
+
+		if (to_pages)
+			memcpy(sg_virt(sg), buf + off, n);
+		else
+			memcpy(buf + off, sg_virt(sg), n);
+		off += n;
+		if (off == len)
+			break;
+	}
+}
+
+static void nc_roundtrip(struct fx *f, struct device *dev, size_t size,
+			 unsigned long attrs)
+{
+	size_t len = nc_alloc_size(f, dev, size);
+	unsigned long entries = sim_dma_debug_entries(f->m, dev);
+	u8 *want = malloc(len), *got = malloc(len);
+	struct sg_table *sgt;
+
+	assert_non_null(want);
+	assert_non_null(got);
+	sgt = dma_alloc_noncontiguous(dev, size, DMA_BIDIRECTIONAL, GFP_KERNEL,
+				      attrs);
+	assert_non_null(sgt);
+	nc_check_table(f, dev, sgt, len);
+	assert_int_equal(sim_dma_debug_entries(f->m, dev), entries + 1);
+	/* zeroed */
+	nc_copy(sgt, got, len, false);
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(got[i], 0);
+
+	/* the CPU fills the pages; the device reads one range */
+	fill_pattern(want, len, 13);
+	nc_copy(sgt, want, len, true);
+	dma_sync_sgtable_for_device(dev, sgt, DMA_BIDIRECTIONAL);
+	assert_int_equal(sim_dma_read(dev, sg_dma_address(sgt->sgl), got, len),
+			 0);
+	assert_memory_equal(got, want, len);
+	/* the device writes it; the CPU reads the pages after a sync */
+	fill_pattern(want, len, 14);
+	assert_int_equal(sim_dma_write(dev, sg_dma_address(sgt->sgl), want, len),
+			 0);
+	dma_sync_sgtable_for_cpu(dev, sgt, DMA_BIDIRECTIONAL);
+	nc_copy(sgt, got, len, false);
+	assert_memory_equal(got, want, len);
+	dma_free_noncontiguous(dev, size, sgt, DMA_BIDIRECTIONAL);
+	assert_int_equal(sim_dma_debug_entries(f->m, dev), entries);
+	free(want);
+	free(got);
+}
+
+static void test_noncontiguous(void **state)
+{
+	struct fx *f = *state;
+	unsigned long pages = pages_in_use(f);
+
+	nc_roundtrip(f, f->dev, NC_SIZE, 0);
+	nc_roundtrip(f, f->dev, NC_SIZE, DMA_ATTR_ALLOC_SINGLE_PAGES);
+	nc_roundtrip(f, f->dev, 1, 0);
+	/* 2M and a bit: a 2M block where the domain maps 2M pages */
+	nc_roundtrip(f, f->dev, SZ_2M + PAGE_SIZE, 0);
+	/* the untrusted device is not bounced: whole granules */
+	nc_roundtrip(f, dev_of(f->m, "ut"), NC_SIZE, 0);
+	assert_int_equal(pages_in_use(f), pages);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+}
+
+/* A 32-bit device gets memory (or IOVA) below 4G. */
+static void test_noncontiguous_dev32(void **state)
+{
+	struct fx *f = *state;
+	struct device *dev32 = dev_of(f->m, "dev32");
+	struct sg_table *sgt;
+
+	nc_roundtrip(f, dev32, NC_SIZE, 0);
+	sgt = dma_alloc_noncontiguous(dev32, SZ_1M, DMA_TO_DEVICE, GFP_KERNEL,
+				      0);
+	assert_non_null(sgt);
+	assert_true(sg_dma_address(sgt->sgl) + SZ_1M <= SZ_4G);
+	dma_free_noncontiguous(dev32, SZ_1M, sgt, DMA_TO_DEVICE);
+}
+
+/*
+ * Scattered blocks behind an IOMMU: holes left in the allocator's memory
+ * are reused, and the device still sees one range; the CPU cannot vmap them.
+ */
+static void test_noncontiguous_scattered(void **state)
+{
+	struct fx *f = *state;
+	unsigned int gorder = (unsigned int)get_order(f->v->granule);
+	struct page *blk[64];
+	struct sg_table *sgt;
+	size_t len = 4 * f->v->granule;
+	u8 *want = malloc(len), *got = malloc(len);
+
+	assert_non_null(want);
+	assert_non_null(got);
+	if (!f->translated) {
+		free(want);
+		free(got);
+		skip();
+	}
+	for (int i = 0; i < 64; i++) {
+		blk[i] = sim_alloc_pages(f->m, gorder);
+		assert_non_null(blk[i]);
+	}
+	for (int i = 0; i < 64; i += 2)
+		sim_free_pages(f->m, blk[i], gorder);
+	sgt = dma_alloc_noncontiguous(f->dev, len, DMA_FROM_DEVICE, GFP_KERNEL,
+				      DMA_ATTR_ALLOC_SINGLE_PAGES);
+	assert_non_null(sgt);
+	assert_true(sgt->orig_nents > 1);
+	nc_check_table(f, f->dev, sgt, len);
+	assert_null(dma_vmap_noncontiguous(f->dev, len, sgt));
+	assert_true(sim_report_find(f->m, SIM_REPORT_INFO,
+				    "cannot be mapped as one by the simulated CPU"));
+	fill_pattern(want, len, 15);
+	assert_int_equal(sim_dma_write(f->dev, sg_dma_address(sgt->sgl), want,
+				       len), 0);
+	dma_sync_sgtable_for_cpu(f->dev, sgt, DMA_FROM_DEVICE);
+	nc_copy(sgt, got, len, false);
+	assert_memory_equal(got, want, len);
+	dma_free_noncontiguous(f->dev, len, sgt, DMA_FROM_DEVICE);
+	for (int i = 1; i < 64; i += 2)
+		sim_free_pages(f->m, blk[i], gorder);
+	free(want);
+	free(got);
+}
+
+static void test_vmap_noncontiguous(void **state)
+{
+	struct fx *f = *state;
+	size_t len = nc_alloc_size(f, f->dev, NC_SIZE);
+	u8 *want = malloc(len), *got = malloc(len), *v;
+	struct sg_table *sgt;
+
+	assert_non_null(want);
+	assert_non_null(got);
+	sgt = dma_alloc_noncontiguous(f->dev, NC_SIZE, DMA_BIDIRECTIONAL,
+				      GFP_KERNEL, 0);
+	assert_non_null(sgt);
+	v = dma_vmap_noncontiguous(f->dev, NC_SIZE, sgt);
+	if (!v) {
+		/* only scattered blocks behind an IOMMU cannot be mapped */
+		assert_true(f->translated && sgt->orig_nents > 1);
+	} else {
+		assert_ptr_equal(v, sg_virt(sgt->sgl));
+		fill_pattern(want, len, 16);
+		memcpy(v, want, len);
+		dma_sync_sgtable_for_device(f->dev, sgt, DMA_BIDIRECTIONAL);
+		assert_int_equal(sim_dma_read(f->dev, sg_dma_address(sgt->sgl),
+					      got, len), 0);
+		assert_memory_equal(got, want, len);
+		fill_pattern(want, len, 17);
+		assert_int_equal(sim_dma_write(f->dev, sg_dma_address(sgt->sgl),
+					       want, len), 0);
+		dma_sync_sgtable_for_cpu(f->dev, sgt, DMA_BIDIRECTIONAL);
+		assert_memory_equal(v, want, len);
+		dma_vunmap_noncontiguous(f->dev, v);
+	}
+	dma_free_noncontiguous(f->dev, NC_SIZE, sgt, DMA_BIDIRECTIONAL);
+	assert_null(dma_vmap_noncontiguous(NULL, NC_SIZE, sgt));
+	assert_null(dma_vmap_noncontiguous(f->dev, NC_SIZE, NULL));
+	free(want);
+	free(got);
+}
+
+static void test_noncontiguous_errors(void **state)
+{
+	struct fx *f = *state;
+	unsigned long pages = pages_in_use(f);
+	unsigned long warns = 0;
+	struct sg_table *sgt;
+
+	assert_null(dma_alloc_noncontiguous(NULL, PAGE_SIZE, DMA_TO_DEVICE,
+					    GFP_KERNEL, 0));
+	assert_null(dma_alloc_noncontiguous(f->dev, 0, DMA_TO_DEVICE,
+					    GFP_KERNEL, 0));
+	assert_null(dma_alloc_noncontiguous(f->dev, SIZE_MAX, DMA_TO_DEVICE,
+					    GFP_KERNEL, 0));
+	assert_null(dma_alloc_noncontiguous(f->dev, (size_t)UINT_MAX + 1,
+					    DMA_TO_DEVICE, GFP_KERNEL, 0));
+	/* more than the machine has: nothing kept */
+	assert_null(dma_alloc_noncontiguous(f->dev, SZ_512M, DMA_TO_DEVICE,
+					    GFP_KERNEL, 0));
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), warns);
+	/* refused with a warning */
+	assert_null(dma_alloc_noncontiguous(f->dev, PAGE_SIZE, DMA_TO_DEVICE,
+					    GFP_KERNEL, DMA_ATTR_WRITE_COMBINE));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "unsupported attributes 0x4"));
+	assert_null(dma_alloc_noncontiguous(f->dev, PAGE_SIZE, DMA_TO_DEVICE,
+					    GFP_KERNEL | __GFP_COMP, 0));
+	assert_null(dma_alloc_noncontiguous(f->dev, PAGE_SIZE, DMA_NONE,
+					    GFP_KERNEL, 0));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "invalid DMA direction 3"));
+	warns += 3;
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), warns);
+	/* zone modifiers: the IOMMU ignores them, dma-direct refuses them */
+	sgt = dma_alloc_noncontiguous(f->dev, PAGE_SIZE, DMA_TO_DEVICE,
+				      GFP_KERNEL | GFP_DMA32, 0);
+	if (f->translated) {
+		assert_non_null(sgt);
+		dma_free_noncontiguous(f->dev, PAGE_SIZE, sgt, DMA_TO_DEVICE);
+	} else {
+		assert_null(sgt);
+		assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+					    "zone modifiers are the DMA layer's choice"));
+		warns++;
+	}
+	/* freeing nothing */
+	dma_free_noncontiguous(f->dev, PAGE_SIZE, NULL, DMA_TO_DEVICE);
+	dma_free_noncontiguous(NULL, PAGE_SIZE, NULL, DMA_TO_DEVICE);
+	/* freed with a size of other pages: WARN, the right size is freed */
+	sgt = dma_alloc_noncontiguous(f->dev, 3 * f->v->granule, DMA_TO_DEVICE,
+				      GFP_KERNEL, 0);
+	assert_non_null(sgt);
+	dma_free_noncontiguous(f->dev, f->v->granule, sgt, DMA_TO_DEVICE);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "dma_free_noncontiguous"));
+	warns++;
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), warns);
+	assert_int_equal(pages_in_use(f), pages);
+}
+
+/* dma-debug sees the allocation as a one-entry list of the device's. */
+static void test_noncontiguous_debug(void **state)
+{
+	struct fx *f = *state;
+	struct sg_table *sgt;
+	FILE *tf = tmpfile();
+	char *trace;
+	u8 b[16];
+
+	assert_non_null(tf);
+	sim_trace_set_file(f->m, tf);
+	sgt = dma_alloc_noncontiguous(f->dev, NC_SIZE, DMA_TO_DEVICE,
+				      GFP_KERNEL, 0);
+	assert_non_null(sgt);
+	/*
+	 * The device may not write a TO_DEVICE allocation: the IOMMU faults
+	 * it, without one dma-debug reports it.
+	 */
+	memset(b, 0, sizeof(b));
+	if (f->translated) {
+		assert_int_not_equal(sim_dma_write(f->dev,
+						   sg_dma_address(sgt->sgl) + 8,
+						   b, sizeof(b)), 0);
+		assert_int_equal(sim_iommu_faults(f->m), 1);
+	} else {
+		sim_dma_write(f->dev, sg_dma_address(sgt->sgl) + 8, b,
+			      sizeof(b));
+		assert_true(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+					    "device writes DMA memory mapped with DMA_TO_DEVICE"));
+	}
+	/* a sync in another direction */
+	dma_sync_sgtable_for_cpu(f->dev, sgt, DMA_FROM_DEVICE);
+	assert_true(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+				    "syncs DMA memory with different direction"));
+	dma_free_noncontiguous(f->dev, NC_SIZE, sgt, DMA_TO_DEVICE);
+	sim_trace_set_file(f->m, NULL);
+	trace = slurp(tf);
+	fclose(tf);
+	assert_non_null(strstr(trace, "dma_alloc_sgt: "));
+	assert_non_null(strstr(trace, "dma_free_sgt: "));
+	free(trace);
+	assert_int_equal(machine_teardown_allowed(f->m, TD_BUG | TD_DMA_DEBUG, 0,
+						  dbg_errors(f)), 0);
+	*state = NULL;
+	free(f);
+}
+
+/* fail-Nth over allocation, use and free. */
+struct nc_sweep {
+	struct device *dev;
+	unsigned long attrs;
+	size_t size;
+};
+
+static int nc_sweep_run(void *ctx)
+{
+	struct nc_sweep *w = ctx;
+	struct sg_table *sgt;
+
+	sgt = dma_alloc_noncontiguous(w->dev, w->size, DMA_FROM_DEVICE,
+				      GFP_KERNEL, w->attrs);
+	if (!sgt)
+		return -ENOMEM;
+	if (sim_dma_write(w->dev, sg_dma_address(sgt->sgl) + w->size - 2,
+			  "ok", 2))
+		fail_msg("the end of the range is not reachable");
+	dma_sync_sgtable_for_cpu(w->dev, sgt, DMA_FROM_DEVICE);
+	dma_free_noncontiguous(w->dev, w->size, sgt, DMA_FROM_DEVICE);
+	return 0;
+}
+
+static void nc_sweep_settle(void *ctx)
+{
+	struct nc_sweep *w = ctx;
+
+	drain_flush_queue(w->dev);
+}
+
+static void test_noncontiguous_failnth(void **state)
+{
+	struct fx *f = *state;
+	static const unsigned long attrs[] = { 0, DMA_ATTR_ALLOC_SINGLE_PAGES };
+
+	for (unsigned int i = 0; i < 2; i++) {
+		struct nc_sweep w = {
+			.dev = f->dev, .attrs = attrs[i],
+			.size = 3 * f->v->granule + 100,
+		};
+		struct failnth fn = {
+			.name = "dma_alloc_noncontiguous", .m = f->m, .ctx = &w,
+			.run = nc_sweep_run, .settle = nc_sweep_settle,
+			.flags = FAILNTH_MAY_SHRINK,
+		};
+
+		failnth_sweep(&fn);
+		assert_true(fn.count >= 2);
+		assert_true(fn.failed > 0);
+	}
+}
+
 static const struct variant_test tests[] = {
 	VARIANT_TEST(test_merge_boundary),
 	VARIANT_TEST(test_sync_range_for_cpu),
@@ -1089,6 +1475,13 @@ static const struct variant_test tests[] = {
 	VARIANT_TEST(test_dmam_shutdown),
 	VARIANT_TEST(test_dmam_failnth),
 	VARIANT_TEST(test_dmam_threads),
+	VARIANT_TEST(test_noncontiguous),
+	VARIANT_TEST(test_noncontiguous_dev32),
+	VARIANT_TEST(test_noncontiguous_scattered),
+	VARIANT_TEST(test_vmap_noncontiguous),
+	VARIANT_TEST(test_noncontiguous_errors),
+	VARIANT_TEST(test_noncontiguous_debug),
+	VARIANT_TEST(test_noncontiguous_failnth),
 };
 
 int main(void)

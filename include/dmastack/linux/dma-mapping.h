@@ -263,6 +263,25 @@ static inline void dma_free_coherent(struct device *dev, size_t size,
 }
 
 /*
+ * Non-contiguous allocations (Documentation/core-api/dma-api.rst, "Part
+ * Ib"): memory the device sees as one contiguous range at
+ * sg_dma_address(sgt->sgl) (sgt->nents is 1), the CPU as the pages of the
+ * table (sgt->orig_nents entries). Behind an IOMMU DMA domain the pages
+ * are scattered blocks of whole IOVA granules mapped at one IOVA range;
+ * without, one physically contiguous allocation, as dma_alloc_pages().
+ * The memory is not coherent: hand it over with dma_sync_sgtable_for_*().
+ * dma_vmap_noncontiguous() gives one CPU range for it, or NULL.
+ */
+struct sg_table *dma_alloc_noncontiguous(struct device *dev, size_t size,
+					 enum dma_data_direction dir,
+					 gfp_t gfp, unsigned long attrs);
+void dma_free_noncontiguous(struct device *dev, size_t size,
+			    struct sg_table *sgt, enum dma_data_direction dir);
+void *dma_vmap_noncontiguous(struct device *dev, size_t size,
+			     struct sg_table *sgt);
+void dma_vunmap_noncontiguous(struct device *dev, void *vaddr);
+
+/*
  * Managed coherent memory (devres): freed by the driver core when the
  * device's driver is unbound (after its remove, or a failed probe), or at
  * machine shutdown, unless freed before with dmam_free_coherent().

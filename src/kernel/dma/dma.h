@@ -120,6 +120,11 @@ void trace_dma_alloc(struct device *dev, const char *event, void *virt,
 void trace_dma_free(struct device *dev, const char *event, void *virt,
 		    dma_addr_t addr, size_t size,
 		    enum dma_data_direction dir, unsigned long attrs);
+void trace_dma_alloc_sgt(struct device *dev, struct sg_table *sgt,
+			 size_t size, enum dma_data_direction dir, gfp_t flags,
+			 unsigned long attrs);
+void trace_dma_free_sgt(struct device *dev, struct sg_table *sgt,
+			size_t size, enum dma_data_direction dir);
 
 /*
  * A PCI_P2PDMA_MAP_BUS_ADDR segment: the peer's bus address, marked so that
@@ -184,6 +189,15 @@ struct page *iommu_dma_alloc_pages(struct device *dev, size_t size,
 void iommu_dma_free_pages(struct device *dev, size_t size, struct page *page,
 			  dma_addr_t handle, enum dma_data_direction dir);
 size_t iommu_dma_max_mapping_size(struct device *dev);
+struct sg_table *iommu_dma_alloc_noncontiguous(struct device *dev,
+					       size_t size,
+					       enum dma_data_direction dir,
+					       gfp_t gfp, unsigned long attrs);
+void iommu_dma_free_noncontiguous(struct device *dev, size_t size,
+				  struct sg_table *sgt,
+				  enum dma_data_direction dir);
+void *iommu_dma_vmap_noncontiguous(struct device *dev, size_t size,
+				   struct sg_table *sgt);
 unsigned long iommu_dma_get_merge_boundary(struct device *dev);
 int iommu_dma_get_sgtable(struct device *dev, struct sg_table *sgt,
 			  void *cpu_addr, dma_addr_t dma_addr, size_t size,
