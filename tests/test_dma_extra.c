@@ -4,9 +4,12 @@
  * (dma-direct coherent or not, the confidential guest that bounces
  * everything, IOMMUs strict and lazy with 4K/16K/64K granules,
  * passthrough): dma_get_merge_boundary(), the _range syncs, write-combining
- * allocations, dma_map_bvec(). The device plays its part with
+ * allocations, dma_map_bvec(), dma_get_sgtable(), dma_pool_create_node(),
+ * managed (devres) memory and pools released at unbind and shutdown, and
+ * non-contiguous allocations. The device plays its part with
  * sim_dma_read()/sim_dma_write(); every test ends with nothing mapped,
- * no swiotlb slot held, no BUG and no dma-debug error it did not provoke.
+ * no swiotlb slot held, no BUG and no dma-debug error it did not provoke;
+ * fail-Nth sweeps cover the allocating calls.
  */
 #include <limits.h>
 #include <pthread.h>

@@ -931,6 +931,7 @@ struct sg_table *dma_alloc_noncontiguous(struct device *dev, size_t size,
  * The device must be done with it; a vmap of it must be gone. A @size that
  * does not round to what was allocated is reported (WARN) and the
  * allocation's own size is freed (the kernel would free the wrong size).
+ * Takes dma-debug's, the IOVA and the page allocator's locks.
  */
 void dma_free_noncontiguous(struct device *dev, size_t size,
 			    struct sg_table *sgt, enum dma_data_direction dir)
@@ -956,7 +957,8 @@ void dma_free_noncontiguous(struct device *dev, size_t size,
  * vmap() of RAM): behind an IOMMU this works only when the blocks happen to
  * be physically contiguous (sgt->orig_nents == 1), else NULL (as a failed
  * vmap; noted in the machine's log). The caller syncs the range with the
- * sg_table as for the pages. Undo with dma_vunmap_noncontiguous().
+ * sg_table as for the pages. Undo with dma_vunmap_noncontiguous(). Takes
+ * no lock.
  */
 void *dma_vmap_noncontiguous(struct device *dev, size_t size,
 			     struct sg_table *sgt)
@@ -968,7 +970,14 @@ void *dma_vmap_noncontiguous(struct device *dev, size_t size,
 	return page_address(sg_page(sgt->sgl));
 }
 
-/* The vmap of dma_vmap_noncontiguous() goes: nothing to undo here. */
+/**
+ * dma_vunmap_noncontiguous - end a dma_vmap_noncontiguous() mapping
+ * @dev: the device the memory was allocated for
+ * @vaddr: what dma_vmap_noncontiguous() returned
+ *
+ * The range was the pages' own linear-map address: nothing to undo. Takes
+ * no lock.
+ */
 void dma_vunmap_noncontiguous(struct device *dev, void *vaddr)
 {
 	(void)dev;

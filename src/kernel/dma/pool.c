@@ -109,6 +109,11 @@ struct dma_pool *dma_pool_create_node(const char *name, struct device *dev,
 	return pool;
 }
 
+/**
+ * dma_pool_create - dma_pool_create_node() on NUMA_NO_NODE
+ *
+ * The kernel's inline wrapper, a function here (it always was one).
+ */
 struct dma_pool *dma_pool_create(const char *name, struct device *dev,
 				 size_t size, size_t align, size_t boundary)
 {
