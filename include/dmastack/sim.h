@@ -242,8 +242,9 @@ unsigned long sim_dma_debug_entries(struct sim_machine *m, struct device *dev);
 /* Print live entries in the format of debugfs dma-api/dump. */
 void sim_dma_debug_dump(struct sim_machine *m, struct device *dev, FILE *f);
 /*
- * The driver is unbound from @dev: dma-debug reports whatever the device
- * still has mapped or allocated, as on BUS_NOTIFY_UNBOUND_DRIVER.
+ * The driver is unbound from @dev: its managed resources (dmam_*) are
+ * released, newest first, then dma-debug reports whatever the device still
+ * has mapped or allocated, as on BUS_NOTIFY_UNBOUND_DRIVER.
  */
 void sim_device_unbind(struct device *dev);
 

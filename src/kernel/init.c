@@ -49,6 +49,17 @@ static int pci_drivers_init_call(struct sim_machine *m,
 	return ret;
 }
 
+static int devres_init_call(struct sim_machine *m,
+			    const struct sim_machine_opts *o, char *err,
+			    size_t errlen)
+{
+	int ret = devres_init_machine(m);
+
+	if (ret)
+		snprintf(err, errlen, "cannot create the devres lock");
+	return ret;
+}
+
 static void pci_exit_call(struct sim_machine *m)
 {
 	pci_dma_deconfigure_machine(m);
@@ -152,6 +163,8 @@ static const struct sim_initcall initcalls[] = {
 	/* each function's DMA configuration, before any DMA layer */
 	{ "pci", pci_init_call, pci_exit_call },
 	{ "pci-drivers", pci_drivers_init_call, pci_drivers_exit_machine },
+	/* managed resources: released at unbind, all gone before the exits */
+	{ "devres", devres_init_call, devres_exit_machine },
 	/* P2P pages live until everything that maps them is gone */
 	{ "p2pdma", nop_init_call, pci_p2pdma_exit_machine },
 	{ "swiotlb", swiotlb_init_call, swiotlb_exit_machine },
@@ -196,7 +209,9 @@ void sim_kernel_shutdown(struct sim_machine *m)
 		return;
 	/*
 	 * Drivers unbind first (registered PCI drivers' remove runs), so
-	 * dma-debug sees what they left behind.
+	 * dma-debug sees what they left behind; every device's managed
+	 * resources (devres) are released by its unbind, before any layer
+	 * they came from goes.
 	 */
 	if (m->constructed) {
 		pci_drivers_unbind_machine(m);

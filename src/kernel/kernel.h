@@ -115,6 +115,9 @@ struct sim_kernel {
 	struct sim_mm *mm;		/* memmap and page allocator */
 	struct sim_slab *slab;		/* kmalloc, kmem_cache, vmalloc */
 	struct sim_pci_drivers *pci_drivers;	/* pci_register_driver() */
+	/* every device's devres list (src/kernel/base/devres.c) */
+	pthread_mutex_t devres_lock;
+	bool devres_up;			/* the lock is initialised */
 	struct sim_iomaps *iomaps;	/* ioremap() cookies (src/kernel/io.c) */
 	struct io_tlb_mem *swiotlb;	/* the default swiotlb pool */
 	bool swiotlb_present;
@@ -208,6 +211,27 @@ int pci_dma_configure_machine(struct sim_machine *m);
 /* src/kernel/io.c */
 int sim_iomap_init_machine(struct sim_machine *m);
 void sim_iomap_exit_machine(struct sim_machine *m);
+/*
+ * Managed device resources (src/kernel/base/devres.c), the kernel's names:
+ * devres_alloc_machine() is devres_alloc() on @m's allocator. Released
+ * newest first by sim_device_unbind() (a driver's unbind, shutdown).
+ */
+typedef void (*dr_release_t)(struct device *dev, void *res);
+typedef int (*dr_match_t)(struct device *dev, void *res, void *match_data);
+int devres_init_machine(struct sim_machine *m);
+void devres_exit_machine(struct sim_machine *m);
+void *devres_alloc_machine(struct sim_machine *m, dr_release_t release,
+			   size_t size);
+void devres_free(void *res);
+void devres_add(struct device *dev, void *res);
+int devres_destroy(struct device *dev, dr_release_t release,
+		   dr_match_t match, void *match_data);
+int devres_release(struct device *dev, dr_release_t release,
+		   dr_match_t match, void *match_data);
+int devres_release_all(struct device *dev);
+/* dma-debug's part of an unbind: report what @dev left (dma/debug.c). */
+void debug_dma_device_unbound(struct device *dev);
+
 /* src/kernel/pci/pci-driver.c */
 int pci_drivers_init_machine(struct sim_machine *m);
 void pci_drivers_unbind_machine(struct sim_machine *m);

@@ -101,6 +101,16 @@ static inline phys_addr_t bvec_phys(const struct bio_vec *bvec)
 	return page_to_phys(bvec->bv_page) + bvec->bv_offset;
 }
 
+/*
+ * dma_map_bvec - map one bio_vec for streaming DMA (the kernel's macro of
+ * <linux/blkdev.h>): dma_map_page_attrs() of its page, offset and length.
+ * The kernel has no dma_unmap_bvec(): unmap with dma_unmap_page_attrs()
+ * (or dma_unmap_page()) of the address returned and @bv->bv_len.
+ */
+#define dma_map_bvec(dev, bv, dir, attrs)				\
+	dma_map_page_attrs((dev), (bv)->bv_page, (bv)->bv_offset,	\
+			   (bv)->bv_len, (dir), (attrs))
+
 /* ---- queue limits (the ones DMA mapping looks at) ---------------------- */
 
 /*

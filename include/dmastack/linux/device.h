@@ -19,6 +19,7 @@ struct sim_machine;
 struct dma_map_ops;
 struct io_tlb_mem;
 struct sim_dev_state;
+struct sim_devres;
 
 /* A driver, as the driver core knows it (embedded in struct pci_driver). */
 struct device_driver {
@@ -70,6 +71,8 @@ struct device {
 	struct sim_machine *sim;	/* the machine this device lives in */
 	struct sim_dev_state *sim_state;	/* the hardware's, private */
 	struct sim_dma_dev_stats *sim_dma_stats; /* the DMA API's, private */
+	/* managed resources (devres), newest first: the driver core's */
+	struct sim_devres *sim_devres;
 };
 
 static inline const char *dev_name(const struct device *dev)

@@ -59,6 +59,14 @@ struct dma_map_ops {
 	u64 (*get_required_mask)(struct device *dev);
 	size_t (*max_mapping_size)(struct device *dev);
 	size_t (*opt_mapping_size)(void);
+	/*
+	 * Added after the fields above (the kernel declares them earlier in
+	 * its struct; designated initializers do not care).
+	 */
+	int (*get_sgtable)(struct device *dev, struct sg_table *sgt,
+			   void *cpu_addr, dma_addr_t dma_addr, size_t size,
+			   unsigned long attrs);
+	unsigned long (*get_merge_boundary)(struct device *dev);
 };
 
 static inline const struct dma_map_ops *get_dma_ops(struct device *dev)

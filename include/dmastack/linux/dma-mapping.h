@@ -87,12 +87,37 @@ void dma_sync_sgtable_for_cpu(struct device *dev, struct sg_table *sgt,
 void dma_sync_sgtable_for_device(struct device *dev, struct sg_table *sgt,
 				 enum dma_data_direction dir);
 
+/*
+ * Syncs of part of a streaming mapping: @offset bytes into the mapping at
+ * @addr, @size bytes. Exactly dma_sync_single_for_*() of (@addr + @offset,
+ * @size), as in the kernel; dma-debug checks the range lies inside one live
+ * mapping ("tries to sync DMA memory it has not allocated" when it does not).
+ */
+static inline void dma_sync_single_range_for_cpu(struct device *dev,
+						 dma_addr_t addr,
+						 unsigned long offset,
+						 size_t size,
+						 enum dma_data_direction dir)
+{
+	dma_sync_single_for_cpu(dev, addr + offset, size, dir);
+}
+
+static inline void dma_sync_single_range_for_device(struct device *dev,
+						    dma_addr_t addr,
+						    unsigned long offset,
+						    size_t size,
+						    enum dma_data_direction dir)
+{
+	dma_sync_single_for_device(dev, addr + offset, size, dir);
+}
+
 bool dma_need_sync(struct device *dev, dma_addr_t dma_addr);
 bool dma_need_unmap(struct device *dev);
 size_t dma_max_mapping_size(struct device *dev);
 size_t dma_opt_mapping_size(struct device *dev);
 bool dma_addressing_limited(struct device *dev);
 u64 dma_get_required_mask(struct device *dev);
+unsigned long dma_get_merge_boundary(struct device *dev);
 
 /* Masks */
 int dma_set_mask(struct device *dev, u64 mask);
@@ -123,6 +148,30 @@ void *dma_alloc_noncoherent(struct device *dev, size_t size,
 			    enum dma_data_direction dir, gfp_t gfp);
 void dma_free_noncoherent(struct device *dev, size_t size, void *vaddr,
 			  dma_addr_t dma_handle, enum dma_data_direction dir);
+
+/*
+ * dma_get_sgtable_attrs - describe a coherent allocation as an sg_table
+ * @dev: the device it was allocated for
+ * @sgt: filled here (the caller's struct; its entries are allocated: free
+ *	them with sg_free_table())
+ * @cpu_addr, @dma_addr, @size, @attrs: as given to and returned by
+ *	dma_alloc_attrs()
+ *
+ * The memory is physically contiguous: one entry of PAGE_ALIGN(@size)
+ * bytes at offset 0 (for exporting it, e.g. as a dma-buf). Returns 0,
+ * -ENOMEM, -ENXIO when @dev's legacy ops cannot do it or the address is not
+ * RAM, -EINVAL for a NULL argument or a size of 0 or above UINT_MAX.
+ */
+int dma_get_sgtable_attrs(struct device *dev, struct sg_table *sgt,
+			  void *cpu_addr, dma_addr_t dma_addr, size_t size,
+			  unsigned long attrs);
+
+static inline int dma_get_sgtable(struct device *dev, struct sg_table *sgt,
+				  void *cpu_addr, dma_addr_t dma_addr,
+				  size_t size)
+{
+	return dma_get_sgtable_attrs(dev, sgt, cpu_addr, dma_addr, size, 0);
+}
 
 /*
  * The two-step IOVA API (Documentation/core-api/dma-api.rst, "Part Ie"):
@@ -211,6 +260,64 @@ static inline void dma_free_coherent(struct device *dev, size_t size,
 				     void *cpu_addr, dma_addr_t dma_handle)
 {
 	dma_free_attrs(dev, size, cpu_addr, dma_handle, 0);
+}
+
+/*
+ * Non-contiguous allocations (Documentation/core-api/dma-api.rst, "Part
+ * Ib"): memory the device sees as one contiguous range at
+ * sg_dma_address(sgt->sgl) (sgt->nents is 1), the CPU as the pages of the
+ * table (sgt->orig_nents entries). Behind an IOMMU DMA domain the pages
+ * are scattered blocks of whole IOVA granules mapped at one IOVA range;
+ * without, one physically contiguous allocation, as dma_alloc_pages().
+ * The memory is not coherent: hand it over with dma_sync_sgtable_for_*().
+ * dma_vmap_noncontiguous() gives one CPU range for it, or NULL.
+ */
+struct sg_table *dma_alloc_noncontiguous(struct device *dev, size_t size,
+					 enum dma_data_direction dir,
+					 gfp_t gfp, unsigned long attrs);
+void dma_free_noncontiguous(struct device *dev, size_t size,
+			    struct sg_table *sgt, enum dma_data_direction dir);
+void *dma_vmap_noncontiguous(struct device *dev, size_t size,
+			     struct sg_table *sgt);
+void dma_vunmap_noncontiguous(struct device *dev, void *vaddr);
+
+/*
+ * Managed coherent memory (devres): freed by the driver core when the
+ * device's driver is unbound (after its remove, or a failed probe), or at
+ * machine shutdown, unless freed before with dmam_free_coherent().
+ */
+void *dmam_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle,
+		       gfp_t gfp, unsigned long attrs);
+void dmam_free_coherent(struct device *dev, size_t size, void *vaddr,
+			dma_addr_t dma_handle);
+
+static inline void *dmam_alloc_coherent(struct device *dev, size_t size,
+					dma_addr_t *dma_handle, gfp_t gfp)
+{
+	return dmam_alloc_attrs(dev, size, dma_handle, gfp, 0);
+}
+
+/*
+ * Write-combining coherent memory (a frame buffer, a doorbell page): the
+ * kernel's wrappers of dma_alloc_attrs()/dma_free_attrs() with
+ * DMA_ATTR_WRITE_COMBINE (and DMA_ATTR_NO_WARN for __GFP_NOWARN). The
+ * simulated CPU has no write-combining buffer: the memory behaves exactly
+ * as dma_alloc_coherent()'s, and dma-debug tracks it as coherent.
+ */
+static inline void *dma_alloc_wc(struct device *dev, size_t size,
+				 dma_addr_t *dma_addr, gfp_t gfp)
+{
+	unsigned long attrs = DMA_ATTR_WRITE_COMBINE;
+
+	if (gfp & __GFP_NOWARN)
+		attrs |= DMA_ATTR_NO_WARN;
+	return dma_alloc_attrs(dev, size, dma_addr, gfp, attrs);
+}
+
+static inline void dma_free_wc(struct device *dev, size_t size,
+			       void *cpu_addr, dma_addr_t dma_addr)
+{
+	dma_free_attrs(dev, size, cpu_addr, dma_addr, DMA_ATTR_WRITE_COMBINE);
 }
 
 #ifdef __cplusplus

@@ -90,6 +90,9 @@ static inline bool IS_ERR_OR_NULL(const void *ptr)
 #define SZ_2G	0x80000000UL
 #define SZ_4G	0x100000000ULL
 
+/* <linux/numa.h>: "any node". dmastack's machines have one node. */
+#define NUMA_NO_NODE	(-1)
+
 /* Allocation flags. Only the zone modifiers change placement. */
 #define __GFP_DMA	0x01u
 #define __GFP_HIGHMEM	0x02u

@@ -1065,7 +1065,12 @@ static const struct sim_bus_observer_ops debug_observer_ops = {
 /* Leaks and dumps                                                          */
 /* ------------------------------------------------------------------------ */
 
-void sim_device_unbind(struct device *dev)
+/*
+ * The driver is gone from @dev (after its managed resources were released,
+ * see sim_device_unbind()): what it still has mapped or allocated is its
+ * leak.
+ */
+void debug_dma_device_unbound(struct device *dev)
 {
 	struct dma_debug *d;
 	struct dma_debug_entry copy = { 0 };

@@ -444,3 +444,23 @@ void dma_direct_free_pages(struct device *dev, size_t size, struct page *page,
 		set_decrypted(dev->sim, page, order, false);
 	sim_free_pages(dev->sim, page, order);
 }
+
+/*
+ * The sg_table of a dma_direct_alloc() allocation: the page comes from the
+ * DMA address, as in the kernel, so it is right for the uncached alias of
+ * a non-coherent device too.
+ */
+int dma_direct_get_sgtable(struct device *dev, struct sg_table *sgt,
+			   void *cpu_addr, dma_addr_t dma_addr, size_t size,
+			   unsigned long attrs)
+{
+	phys_addr_t phys = dma_to_phys(dev, dma_addr);
+	struct page *page;
+
+	(void)cpu_addr;
+	(void)attrs;
+	if (phys == (phys_addr_t)-1 ||
+	    !(page = sim_phys_to_page(dev->sim, phys)))
+		return -ENXIO;
+	return dma_contig_sgtable(sgt, page, size);
+}

@@ -39,6 +39,9 @@ struct page *dma_direct_alloc_pages(struct device *dev, size_t size,
 				    enum dma_data_direction dir, gfp_t gfp);
 void dma_direct_free_pages(struct device *dev, size_t size, struct page *page,
 			   dma_addr_t dma_addr, enum dma_data_direction dir);
+int dma_direct_get_sgtable(struct device *dev, struct sg_table *sgt,
+			   void *cpu_addr, dma_addr_t dma_addr, size_t size,
+			   unsigned long attrs);
 
 /* dma-debug hooks (kernel/dma/debug.h) */
 void debug_dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
@@ -74,6 +77,21 @@ void debug_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
 /* A RAM address handed to dma_map_resource (checked when dma-debug is on). */
 bool debug_dma_resource_is_ram(struct device *dev, phys_addr_t phys);
 
+/*
+ * The one entry of a contiguous allocation's sg_table: @page, @size bytes
+ * rounded up to pages (dma_common_get_sgtable()); 0 or -ENOMEM.
+ */
+static inline int dma_contig_sgtable(struct sg_table *sgt, struct page *page,
+				     size_t size)
+{
+	int ret = sg_alloc_table(sgt, 1, GFP_KERNEL);
+
+	if (!ret)
+		sg_set_page(sgt->sgl, page, (unsigned int)ALIGN(size, PAGE_SIZE),
+			    0);
+	return ret;
+}
+
 /* trace events (include/trace/events/dma.h) */
 void trace_dma_map_phys(struct device *dev, phys_addr_t phys, dma_addr_t addr,
 			size_t size, enum dma_data_direction dir,
@@ -102,6 +120,11 @@ void trace_dma_alloc(struct device *dev, const char *event, void *virt,
 void trace_dma_free(struct device *dev, const char *event, void *virt,
 		    dma_addr_t addr, size_t size,
 		    enum dma_data_direction dir, unsigned long attrs);
+void trace_dma_alloc_sgt(struct device *dev, struct sg_table *sgt,
+			 size_t size, enum dma_data_direction dir, gfp_t flags,
+			 unsigned long attrs);
+void trace_dma_free_sgt(struct device *dev, struct sg_table *sgt,
+			size_t size, enum dma_data_direction dir);
 
 /*
  * A PCI_P2PDMA_MAP_BUS_ADDR segment: the peer's bus address, marked so that
@@ -166,6 +189,19 @@ struct page *iommu_dma_alloc_pages(struct device *dev, size_t size,
 void iommu_dma_free_pages(struct device *dev, size_t size, struct page *page,
 			  dma_addr_t handle, enum dma_data_direction dir);
 size_t iommu_dma_max_mapping_size(struct device *dev);
+struct sg_table *iommu_dma_alloc_noncontiguous(struct device *dev,
+					       size_t size,
+					       enum dma_data_direction dir,
+					       gfp_t gfp, unsigned long attrs);
+void iommu_dma_free_noncontiguous(struct device *dev, size_t size,
+				  struct sg_table *sgt,
+				  enum dma_data_direction dir);
+void *iommu_dma_vmap_noncontiguous(struct device *dev, size_t size,
+				   struct sg_table *sgt);
+unsigned long iommu_dma_get_merge_boundary(struct device *dev);
+int iommu_dma_get_sgtable(struct device *dev, struct sg_table *sgt,
+			  void *cpu_addr, dma_addr_t dma_addr, size_t size,
+			  unsigned long attrs);
 
 /* dma-debug for the IOVA API (checks Linux's dma-debug does not make) */
 void debug_dma_iova_alloc(struct device *dev, struct dma_iova_state *state);

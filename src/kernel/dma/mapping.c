@@ -9,6 +9,7 @@
  * is recorded as a SIM_REPORT_BUG and the call does nothing (a map returns
  * DMA_MAPPING_ERROR). WARN_ON_ONCE() is recorded every time it triggers.
  */
+#include <limits.h>
 #include <string.h>
 #include "dma.h"
 
@@ -537,6 +538,29 @@ u64 dma_get_required_mask(struct device *dev)
 	return DMA_BIT_MASK(32);
 }
 
+/**
+ * dma_get_merge_boundary - the DMA merge boundary of @dev
+ * @dev: the device (NULL: 0)
+ *
+ * Behind a translating IOMMU (iommu-dma) physically separate segments that
+ * start and end on this mask + 1 become one contiguous IOVA range: the
+ * IOVA granule - 1. 0 means the DMA layer cannot merge (dma-direct,
+ * passthrough, legacy ops without get_merge_boundary). Takes no lock.
+ */
+unsigned long dma_get_merge_boundary(struct device *dev)
+{
+	const struct dma_map_ops *ops;
+
+	if (!dev)
+		return 0;
+	if (use_dma_iommu(dev))
+		return iommu_dma_get_merge_boundary(dev);
+	ops = get_dma_ops(dev);
+	if (!ops || !ops->get_merge_boundary)
+		return 0;	/* can't merge */
+	return ops->get_merge_boundary(dev);
+}
+
 bool dma_addressing_limited(struct device *dev)
 {
 	const struct dma_map_ops *ops = get_dma_ops(dev);
@@ -740,16 +764,12 @@ struct page *dma_alloc_pages(struct device *dev, size_t size,
 	return page;
 }
 
-void dma_free_pages(struct device *dev, size_t size, struct page *page,
-		    dma_addr_t dma_handle, enum dma_data_direction dir)
+static void __dma_free_pages(struct device *dev, size_t size,
+			     struct page *page, dma_addr_t dma_handle,
+			     enum dma_data_direction dir)
 {
 	const struct dma_map_ops *ops = get_dma_ops(dev);
 
-	if (!page)
-		return;
-	trace_dma_free(dev, "dma_free_pages", page_address(page), dma_handle,
-		       size, dir, 0);
-	debug_dma_free_pages(dev, page, size, dir, dma_handle);
 	size = ALIGN(size, PAGE_SIZE);
 	if (dma_alloc_direct(dev, ops))
 		dma_direct_free_pages(dev, size, page, dma_handle, dir);
@@ -757,6 +777,17 @@ void dma_free_pages(struct device *dev, size_t size, struct page *page,
 		iommu_dma_free_pages(dev, size, page, dma_handle, dir);
 	else if (ops->free_pages)
 		ops->free_pages(dev, size, page, dma_handle, dir);
+}
+
+void dma_free_pages(struct device *dev, size_t size, struct page *page,
+		    dma_addr_t dma_handle, enum dma_data_direction dir)
+{
+	if (!page)
+		return;
+	trace_dma_free(dev, "dma_free_pages", page_address(page), dma_handle,
+		       size, dir, 0);
+	debug_dma_free_pages(dev, page, size, dir, dma_handle);
+	__dma_free_pages(dev, size, page, dma_handle, dir);
 }
 
 void *dma_alloc_noncoherent(struct device *dev, size_t size,
@@ -773,6 +804,323 @@ void dma_free_noncoherent(struct device *dev, size_t size, void *vaddr,
 {
 	dma_free_pages(dev, size, sim_virt_to_page(dev->sim, vaddr), dma_handle,
 		       dir);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Non-contiguous allocations                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Without an IOMMU: one contiguous block, as dma_alloc_pages() gives it. */
+static struct sg_table *alloc_single_sgt(struct device *dev, size_t size,
+					 enum dma_data_direction dir, gfp_t gfp)
+{
+	struct sim_machine *m = dev->sim;
+	struct sg_table *sgt;
+	struct page *page;
+
+	sgt = sim_kzalloc(m, sizeof(*sgt));
+	if (!sgt)
+		return NULL;
+	if (sg_alloc_table(sgt, 1, gfp))
+		goto err_free_sgt;
+	page = __dma_alloc_pages(dev, size, &sgt->sgl->dma_address, dir, gfp);
+	if (!page)
+		goto err_free_table;
+	sg_set_page(sgt->sgl, page, (unsigned int)ALIGN(size, PAGE_SIZE), 0);
+	sg_dma_len(sgt->sgl) = sgt->sgl->length;
+	return sgt;
+
+err_free_table:
+	sg_free_table(sgt);
+err_free_sgt:
+	sim_kfree(m, sgt);
+	return NULL;
+}
+
+static void free_single_sgt(struct device *dev, size_t size,
+			    struct sg_table *sgt, enum dma_data_direction dir)
+{
+	unsigned int len = sgt->sgl->length;
+
+	if (ALIGN(size, PAGE_SIZE) != len) {
+		SIM_WARN(dev->sim, dev,
+			 "dma_free_noncontiguous: %s %s: freed as %zu bytes, allocated as %u: freeing %u",
+			 dev_driver_string(dev), dev_name(dev), size, len, len);
+		size = len;
+	}
+	__dma_free_pages(dev, size, sg_page(sgt->sgl), sgt->sgl->dma_address,
+			 dir);
+	sg_free_table(sgt);
+	sim_kfree(dev->sim, sgt);
+}
+
+/**
+ * dma_alloc_noncontiguous - memory the device sees as one DMA range
+ * @dev: the device (NULL: nothing)
+ * @size: bytes (rounded up to pages, and to IOVA granules behind an IOMMU)
+ * @dir: how the device will use it (the direction of the syncs)
+ * @gfp: allocation flags (zone modifiers are the DMA layer's choice)
+ * @attrs: 0 or DMA_ATTR_ALLOC_SINGLE_PAGES (the smallest blocks only)
+ *
+ * Behind an IOMMU DMA domain: zeroed blocks of whole IOVA granules (the
+ * largest the domain maps first, as the kernel does), wherever the page
+ * allocator finds them, mapped at one IOVA range below the coherent mask.
+ * Otherwise one physically contiguous zeroed allocation (dma-direct, or a
+ * device's legacy ops' alloc_pages_op). Either way sgt->nents is 1: the
+ * device's range is sg_dma_address(sgt->sgl), sg_dma_len(sgt->sgl) bytes;
+ * the CPU's pages are the sgt->orig_nents entries. The memory is not
+ * coherent: dma_sync_sgtable_for_device() after the CPU wrote it,
+ * dma_sync_sgtable_for_cpu() before the CPU reads what the device wrote.
+ *
+ * Returns the table, which the caller owns with the memory until
+ * dma_free_noncontiguous(); or NULL: allocation failure, a size of 0 or
+ * too large for one entry, and (WARN) attributes other than
+ * DMA_ATTR_ALLOC_SINGLE_PAGES, __GFP_COMP, an invalid direction (the last
+ * one dmastack's check). Takes the page allocator's and IOVA locks.
+ */
+struct sg_table *dma_alloc_noncontiguous(struct device *dev, size_t size,
+					 enum dma_data_direction dir,
+					 gfp_t gfp, unsigned long attrs)
+{
+	struct sg_table *sgt;
+
+	if (!dev)
+		return NULL;
+	if (attrs & ~DMA_ATTR_ALLOC_SINGLE_PAGES) {
+		SIM_WARN(dev->sim, dev,
+			 "dma_alloc_noncontiguous: %s: unsupported attributes %#lx",
+			 dev_name(dev), attrs);
+		return NULL;
+	}
+	if (gfp & __GFP_COMP) {
+		SIM_WARN(dev->sim, dev, "dma_alloc_noncontiguous: %s: __GFP_COMP",
+			 dev_name(dev));
+		return NULL;
+	}
+	if (!valid_dma_direction(dir)) {
+		SIM_WARN(dev->sim, dev,
+			 "dma_alloc_noncontiguous: %s: invalid DMA direction %d",
+			 dev_name(dev), (int)dir);
+		return NULL;
+	}
+	if (!size || size > (size_t)(UINT_MAX & PAGE_MASK))
+		sgt = NULL;
+	else if (use_dma_iommu(dev))
+		sgt = iommu_dma_alloc_noncontiguous(dev, size, dir, gfp, attrs);
+	else
+		sgt = alloc_single_sgt(dev, size, dir, gfp);
+
+	if (sgt) {
+		sgt->nents = 1;
+		trace_dma_alloc_sgt(dev, sgt, size, dir, gfp, attrs);
+		debug_dma_map_sg(dev, sgt->sgl, (int)sgt->orig_nents, 1, dir,
+				 attrs);
+	} else {
+		trace_dma_alloc_sgt(dev, NULL, size, dir, gfp, attrs);
+	}
+	return sgt;
+}
+
+/**
+ * dma_free_noncontiguous - free what dma_alloc_noncontiguous() gave
+ * @dev: the device it was allocated for (NULL: nothing)
+ * @size: the size that was asked for
+ * @sgt: the table (NULL: nothing); freed with the memory
+ * @dir: the direction it was allocated with
+ *
+ * The device must be done with it; a vmap of it must be gone. A @size that
+ * does not round to what was allocated is reported (WARN) and the
+ * allocation's own size is freed (the kernel would free the wrong size).
+ * Takes dma-debug's, the IOVA and the page allocator's locks.
+ */
+void dma_free_noncontiguous(struct device *dev, size_t size,
+			    struct sg_table *sgt, enum dma_data_direction dir)
+{
+	if (!dev || !sgt)
+		return;
+	trace_dma_free_sgt(dev, sgt, size, dir);
+	debug_dma_unmap_sg(dev, sgt->sgl, (int)sgt->orig_nents, dir);
+	if (use_dma_iommu(dev))
+		iommu_dma_free_noncontiguous(dev, size, sgt, dir);
+	else
+		free_single_sgt(dev, size, sgt, dir);
+}
+
+/**
+ * dma_vmap_noncontiguous - one CPU range over a non-contiguous allocation
+ * @dev: the device it was allocated for
+ * @size: the size that was asked for
+ * @sgt: the table of dma_alloc_noncontiguous()
+ *
+ * Without an IOMMU the memory is contiguous: its linear-map address. The
+ * simulated CPU cannot remap scattered pages into one range (it has no
+ * vmap() of RAM): behind an IOMMU this works only when the blocks happen to
+ * be physically contiguous (sgt->orig_nents == 1), else NULL (as a failed
+ * vmap; noted in the machine's log). The caller syncs the range with the
+ * sg_table as for the pages. Undo with dma_vunmap_noncontiguous(). Takes
+ * no lock.
+ */
+void *dma_vmap_noncontiguous(struct device *dev, size_t size,
+			     struct sg_table *sgt)
+{
+	if (!dev || !sgt || !sgt->sgl)
+		return NULL;
+	if (use_dma_iommu(dev))
+		return iommu_dma_vmap_noncontiguous(dev, size, sgt);
+	return page_address(sg_page(sgt->sgl));
+}
+
+/**
+ * dma_vunmap_noncontiguous - end a dma_vmap_noncontiguous() mapping
+ * @dev: the device the memory was allocated for
+ * @vaddr: what dma_vmap_noncontiguous() returned
+ *
+ * The range was the pages' own linear-map address: nothing to undo. Takes
+ * no lock.
+ */
+void dma_vunmap_noncontiguous(struct device *dev, void *vaddr)
+{
+	(void)dev;
+	(void)vaddr;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Managed (devres) coherent memory                                         */
+/* ------------------------------------------------------------------------ */
+
+struct dma_devres {
+	size_t size;
+	void *vaddr;
+	dma_addr_t dma_handle;
+	unsigned long attrs;
+};
+
+static void dmam_release(struct device *dev, void *res)
+{
+	struct dma_devres *this = res;
+
+	dma_free_attrs(dev, this->size, this->vaddr, this->dma_handle,
+		       this->attrs);
+}
+
+/* The allocation at the CPU address; a different size or handle is a WARN. */
+static int dmam_match(struct device *dev, void *res, void *match_data)
+{
+	struct dma_devres *this = res, *match = match_data;
+
+	if (this->vaddr != match->vaddr)
+		return 0;
+	if (this->size != match->size || this->dma_handle != match->dma_handle)
+		SIM_WARN(dev->sim, dev,
+			 "dmam_free_coherent: %s %s: %p freed as %zu bytes at %#llx, allocated as %zu bytes at %#llx",
+			 dev_driver_string(dev), dev_name(dev), match->vaddr,
+			 match->size, (unsigned long long)match->dma_handle,
+			 this->size, (unsigned long long)this->dma_handle);
+	return 1;
+}
+
+/**
+ * dmam_alloc_attrs - managed dma_alloc_attrs()
+ * @dev: the device to allocate for (NULL: nothing)
+ * @size: bytes
+ * @dma_handle: where the DMA address goes
+ * @gfp: allocation flags
+ * @attrs: DMA_ATTR_*
+ *
+ * The memory is the device's: the driver core frees it (with @attrs) when
+ * the driver is unbound or the machine shuts down, unless the driver frees
+ * it before with dmam_free_coherent(). Returns the CPU address, or NULL.
+ * Takes the machine's devres lock to add the resource.
+ */
+void *dmam_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle,
+		       gfp_t gfp, unsigned long attrs)
+{
+	struct dma_devres *dr;
+	void *vaddr;
+
+	if (!dev)
+		return NULL;
+	dr = devres_alloc_machine(dev->sim, dmam_release, sizeof(*dr));
+	if (!dr)
+		return NULL;
+	vaddr = dma_alloc_attrs(dev, size, dma_handle, gfp, attrs);
+	if (!vaddr)
+		goto err_free_devres;
+	dr->vaddr = vaddr;
+	dr->dma_handle = *dma_handle;
+	dr->size = size;
+	dr->attrs = attrs;
+	devres_add(dev, dr);
+	return vaddr;
+
+err_free_devres:
+	devres_free(dr);
+	return NULL;
+}
+
+/**
+ * dmam_free_coherent - free managed coherent memory before the unbind does
+ * @dev: the device it was allocated for (NULL: nothing)
+ * @size, @vaddr, @dma_handle: as allocated
+ *
+ * The resource is forgotten first (WARN if @dev has no managed allocation
+ * at @vaddr, or it had another size or handle), then the memory is freed
+ * with dma_free_coherent() in any case, as the kernel does. Takes the
+ * machine's devres lock.
+ */
+void dmam_free_coherent(struct device *dev, size_t size, void *vaddr,
+			dma_addr_t dma_handle)
+{
+	struct dma_devres match_data = {
+		.size = size, .vaddr = vaddr, .dma_handle = dma_handle,
+	};
+
+	if (!dev)
+		return;
+	if (devres_destroy(dev, dmam_release, dmam_match, &match_data))
+		SIM_WARN(dev->sim, dev,
+			 "dmam_free_coherent: %s %s: %p is not a managed allocation of the device",
+			 dev_driver_string(dev), dev_name(dev), vaddr);
+	dma_free_coherent(dev, size, vaddr, dma_handle);
+}
+
+/**
+ * dma_get_sgtable_attrs - an sg_table for memory from dma_alloc_attrs()
+ * @dev: the device the memory was allocated for
+ * @sgt: the caller's table, filled here; its entries are the caller's to
+ *	free (sg_free_table()) once done
+ * @cpu_addr: the CPU address dma_alloc_attrs() returned
+ * @dma_addr: the DMA address it returned
+ * @size: the size that was asked for
+ * @attrs: the attributes it was allocated with
+ *
+ * One entry of PAGE_ALIGN(@size) bytes at offset 0 of the first page (the
+ * memory is physically contiguous). Returns 0, -ENOMEM, -ENXIO (legacy ops
+ * without get_sgtable, or an address that is not RAM), -EINVAL (NULL
+ * @dev, @sgt or @cpu_addr; @size 0 or beyond what an entry can hold: the
+ * kernel does not check these). On failure @sgt holds nothing to free.
+ * Takes no lock of its own.
+ */
+int dma_get_sgtable_attrs(struct device *dev, struct sg_table *sgt,
+			  void *cpu_addr, dma_addr_t dma_addr, size_t size,
+			  unsigned long attrs)
+{
+	const struct dma_map_ops *ops;
+
+	if (!dev || !sgt || !cpu_addr || !size ||
+	    size > (size_t)(UINT_MAX & PAGE_MASK))
+		return -EINVAL;
+	memset(sgt, 0, sizeof(*sgt));
+	ops = get_dma_ops(dev);
+	if (dma_alloc_direct(dev, ops))
+		return dma_direct_get_sgtable(dev, sgt, cpu_addr, dma_addr,
+					      size, attrs);
+	if (use_dma_iommu(dev))
+		return iommu_dma_get_sgtable(dev, sgt, cpu_addr, dma_addr, size,
+					     attrs);
+	if (!ops->get_sgtable)
+		return -ENXIO;
+	return ops->get_sgtable(dev, sgt, cpu_addr, dma_addr, size, attrs);
 }
 
 /**

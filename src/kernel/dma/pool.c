@@ -34,20 +34,29 @@ struct dma_pool {
 };
 
 /**
- * dma_pool_create - a pool of @size-byte coherent blocks for @dev
+ * dma_pool_create_node - a pool of @size-byte coherent blocks for @dev
+ * @name: for reports (copied; the first 31 characters)
+ * @dev: the device the blocks are for
+ * @size: bytes per block (1 to INT_MAX)
  * @align: power of two (0 means 1)
  * @boundary: power of two no block may cross (0: the allocation size)
+ * @node: the NUMA node for the pool's memory; ignored: a machine has one
+ *	node, so any value (NUMA_NO_NODE included) means that one
  *
- * Returns NULL for a bad size/alignment/boundary or on allocation failure.
+ * The caller owns the pool (dma_pool_destroy()). Returns NULL for a NULL
+ * @name or @dev, a bad size/alignment/boundary or on allocation failure.
+ * Takes no lock; the pool has its own for dma_pool_alloc()/free().
  */
-struct dma_pool *dma_pool_create(const char *name, struct device *dev,
-				 size_t size, size_t align, size_t boundary)
+struct dma_pool *dma_pool_create_node(const char *name, struct device *dev,
+				      size_t size, size_t align,
+				      size_t boundary, int node)
 {
 	struct sim_machine *m;
 	struct dma_pool *pool;
 	size_t allocation, off;
 	unsigned int n = 0;
 
+	(void)node;
 	if (!dev || !name)
 		return NULL;
 	m = dev->sim;
@@ -98,6 +107,18 @@ struct dma_pool *dma_pool_create(const char *name, struct device *dev,
 	pool->nblocks = n;
 	pthread_mutex_init(&pool->lock, NULL);
 	return pool;
+}
+
+/**
+ * dma_pool_create - dma_pool_create_node() on NUMA_NO_NODE
+ *
+ * The kernel's inline wrapper, a function here (it always was one).
+ */
+struct dma_pool *dma_pool_create(const char *name, struct device *dev,
+				 size_t size, size_t align, size_t boundary)
+{
+	return dma_pool_create_node(name, dev, size, align, boundary,
+				    NUMA_NO_NODE);
 }
 
 static void pool_free_page(struct dma_pool *pool, struct dma_page *page)
@@ -247,4 +268,74 @@ void dma_pool_free(struct dma_pool *pool, void *vaddr, dma_addr_t dma)
 	page->used[b / 64] &= ~(1ULL << (b % 64));
 	page->in_use--;
 	pthread_mutex_unlock(&pool->lock);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Managed (devres) pools                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void dmam_pool_release(struct device *dev, void *res)
+{
+	(void)dev;
+	dma_pool_destroy(*(struct dma_pool **)res);
+}
+
+static int dmam_pool_match(struct device *dev, void *res, void *match_data)
+{
+	(void)dev;
+	return *(struct dma_pool **)res == match_data;
+}
+
+/**
+ * dmam_pool_create - managed dma_pool_create()
+ * @allocation: the boundary no block may cross (the kernel's name for it)
+ *
+ * The pool is the device's: the driver core destroys it when the driver is
+ * unbound or the machine shuts down (blocks still allocated then make it
+ * "busy", as for dma_pool_destroy()), unless the driver destroys it before
+ * with dmam_pool_destroy(). Returns NULL as dma_pool_create() does. Takes
+ * the machine's devres lock to add the resource.
+ */
+struct dma_pool *dmam_pool_create(const char *name, struct device *dev,
+				  size_t size, size_t align, size_t allocation)
+{
+	struct dma_pool **ptr, *pool;
+
+	if (!dev)
+		return NULL;
+	ptr = devres_alloc_machine(dev->sim, dmam_pool_release, sizeof(*ptr));
+	if (!ptr)
+		return NULL;
+	pool = dma_pool_create(name, dev, size, align, allocation);
+	if (!pool)
+		goto err_free_devres;
+	*ptr = pool;
+	devres_add(dev, ptr);
+	return pool;
+
+err_free_devres:
+	devres_free(ptr);
+	return NULL;
+}
+
+/**
+ * dmam_pool_destroy - destroy a managed pool before the unbind does
+ * @pool: from dmam_pool_create() (NULL: nothing)
+ *
+ * A pool its device does not hold as a managed resource (one from
+ * dma_pool_create()) is reported (WARN) and left alone, as the kernel
+ * does. Takes the machine's devres lock, then the
+ * pool's (in dma_pool_destroy()).
+ */
+void dmam_pool_destroy(struct dma_pool *pool)
+{
+	struct device *dev;
+
+	if (!pool)
+		return;
+	dev = pool->dev;
+	if (devres_release(dev, dmam_pool_release, dmam_pool_match, pool))
+		SIM_WARN(dev->sim, dev,
+			 "dmam_pool_destroy: %s %s: pool %s is not a managed pool of the device",
+			 dev_driver_string(dev), dev_name(dev), pool->name);
 }

@@ -274,3 +274,41 @@ void trace_dma_free(struct device *dev, const char *event, void *virt,
 		       dev_name(dev), decode_dir(dir), (unsigned long long)addr,
 		       size, virt, decode_attrs(attrs, a, sizeof(a)));
 }
+
+/*
+ * A non-contiguous allocation (NULL @sgt: it failed, dma_alloc_sgt_err):
+ * its DMA range and the physical address of every entry.
+ */
+void trace_dma_alloc_sgt(struct device *dev, struct sg_table *sgt,
+			 size_t size, enum dma_data_direction dir, gfp_t flags,
+			 unsigned long attrs)
+{
+	char p[1024], a[160], g[96];
+
+	if (!sim_trace_on(dev->sim))
+		return;
+	if (sgt)
+		sg_list(p, sizeof(p), sgt->sgl, (int)sgt->orig_nents, 2);
+	else
+		snprintf(p, sizeof(p), "{}");
+	sim_trace_emit(dev->sim, sgt ? "dma_alloc_sgt" : "dma_alloc_sgt_err",
+		       "%s dir=%s dma_addr=%llx size=%zu phys_addrs=%s flags=%s attrs=%s",
+		       dev_name(dev), decode_dir(dir),
+		       sgt ? (unsigned long long)sg_dma_address(sgt->sgl) : 0ULL,
+		       size, p, decode_gfp(flags, g, sizeof(g)),
+		       decode_attrs(attrs, a, sizeof(a)));
+}
+
+void trace_dma_free_sgt(struct device *dev, struct sg_table *sgt,
+			size_t size, enum dma_data_direction dir)
+{
+	char p[1024];
+
+	if (!sim_trace_on(dev->sim))
+		return;
+	sg_list(p, sizeof(p), sgt->sgl, (int)sgt->orig_nents, 2);
+	sim_trace_emit(dev->sim, "dma_free_sgt",
+		       "%s dir=%s dma_addr=%llx size=%zu phys_addrs=%s",
+		       dev_name(dev), decode_dir(dir),
+		       (unsigned long long)sg_dma_address(sgt->sgl), size, p);
+}

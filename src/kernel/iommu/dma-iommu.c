@@ -17,6 +17,7 @@
  * the IOTLB once (dma_iova_sync) and tears it all down in one go
  * (dma_iova_destroy), as the kernel's implementation does.
  */
+#include <limits.h>
 #include <string.h>
 #include "iommu-priv.h"
 #include "kernel/dma/dma.h"
@@ -953,11 +954,218 @@ void iommu_dma_free_pages(struct device *dev, size_t size, struct page *page,
 	sim_free_pages(dev->sim, page, (unsigned int)get_order(size));
 }
 
+/*
+ * The sg_table of an iommu_dma_alloc() allocation: its pages are physically
+ * contiguous, found from the CPU address (cached or uncached alias).
+ */
+int iommu_dma_get_sgtable(struct device *dev, struct sg_table *sgt,
+			  void *cpu_addr, dma_addr_t dma_addr, size_t size,
+			  unsigned long attrs)
+{
+	phys_addr_t phys = sim_virt_to_phys(dev->sim, cpu_addr);
+	struct page *page;
+
+	(void)dma_addr;
+	(void)attrs;
+	if (phys == (phys_addr_t)-1 ||
+	    !(page = sim_phys_to_page(dev->sim, phys)))
+		return -ENXIO;
+	return dma_contig_sgtable(sgt, page, size);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Non-contiguous allocations                                               */
+/* ------------------------------------------------------------------------ */
+
+/* The table of an allocation and its pages, one per PAGE_SIZE. */
+struct dma_sgt_handle {
+	struct sg_table sgt;
+	struct page **pages;
+	unsigned int count;
+};
+
+static inline struct dma_sgt_handle *sgt_handle(struct sg_table *sgt)
+{
+	return container_of(sgt, struct dma_sgt_handle, sgt);
+}
+
+/* Free the blocks behind @pages[0, @count): each block's head has its order. */
+static void iommu_dma_free_blocks(struct sim_machine *m, struct page **pages,
+				  unsigned int count)
+{
+	unsigned int i = 0;
+
+	while (i < count) {
+		unsigned int order = pages[i]->order;
+
+		sim_free_pages(m, pages[i], order);
+		i += 1U << order;
+	}
+}
+
+/*
+ * Fill @pages with @count pages in zeroed blocks of the orders of
+ * @order_mask: the largest that fits what is left first, smaller ones when
+ * the allocator has none (__iommu_dma_alloc_pages()). 0, or -ENOMEM with
+ * nothing allocated.
+ */
+static int iommu_dma_alloc_blocks(struct sim_machine *m, struct page **pages,
+				  unsigned int count, unsigned long order_mask,
+				  gfp_t gfp)
+{
+	unsigned int i = 0;
+
+	gfp &= ~(__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM | __GFP_ZERO);
+	while (i < count) {
+		unsigned int left = count - i, order;
+		/* orders whose block still fits in what is left */
+		unsigned long mask = order_mask &
+				     ((2UL << (31 - __builtin_clz(left))) - 1);
+		struct page *page = NULL;
+
+		while (mask && !page) {
+			order = 63 - (unsigned int)__builtin_clzl(mask);
+			page = sim_alloc_pages_gfp(m, gfp, order, 0);
+			mask &= ~(1UL << order);
+		}
+		if (!page) {
+			iommu_dma_free_blocks(m, pages, i);
+			return -ENOMEM;
+		}
+		memset(page_address(page), 0, PAGE_SIZE << order);
+		for (unsigned int j = 0; j < 1U << order; j++)
+			pages[i++] = page + j;
+	}
+	return 0;
+}
+
+/**
+ * iommu_dma_alloc_noncontiguous - scattered blocks at one IOVA range
+ *
+ * Blocks of whole granules (DMA_ATTR_ALLOC_SINGLE_PAGES: one granule
+ * each), flushed from the caches for a non-coherent device, mapped back to
+ * back from an IOVA range below the coherent mask; one sg_table entry per
+ * physically contiguous run, the DMA range in the first. NULL on failure,
+ * with nothing left allocated or mapped.
+ */
+struct sg_table *iommu_dma_alloc_noncontiguous(struct device *dev,
+					       size_t size,
+					       enum dma_data_direction dir,
+					       gfp_t gfp, unsigned long attrs)
+{
+	struct sim_machine *m = dev->sim;
+	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_dma_cookie *c = cookie_of(domain);
+	bool coherent = dev_is_dma_coherent(dev);
+	int prot = dma_info_to_prot(dir, coherent, 0);
+	unsigned int gorder = c->shift - PAGE_SHIFT;
+	unsigned long order_mask = (domain->pgsize_bitmap >> PAGE_SHIFT) &
+				   ((2UL << MAX_PAGE_ORDER) - 1) &
+				   ~((1UL << gorder) - 1);
+	struct dma_sgt_handle *sh;
+	struct scatterlist *sg;
+	size_t mapped = 0;
+	dma_addr_t iova;
+	int i;
+
+	if ((attrs & DMA_ATTR_ALLOC_SINGLE_PAGES) || !order_mask)
+		order_mask = 1UL << gorder;
+	size = iova_align(c, size);
+	if (size > UINT_MAX)
+		return NULL;
+	sh = sim_kzalloc(m, sizeof(*sh));
+	if (!sh)
+		return NULL;
+	sh->count = (unsigned int)(size >> PAGE_SHIFT);
+	sh->pages = sim_kcalloc(m, sh->count, sizeof(*sh->pages));
+	if (!sh->pages)
+		goto err_free_handle;
+	if (iommu_dma_alloc_blocks(m, sh->pages, sh->count, order_mask, gfp))
+		goto err_free_page_array;
+	count_op(c);
+	iova = iommu_dma_alloc_iova(domain, size, dev->coherent_dma_mask, dev);
+	if (!iova)
+		goto err_free_blocks;
+	if (sg_alloc_table_from_pages(&sh->sgt, sh->pages, sh->count, 0, size,
+				      gfp))
+		goto err_free_iova;
+	for_each_sgtable_sg(&sh->sgt, sg, i) {
+		if (!coherent)
+			sim_cache_flush(m, sg_phys(sg), sg->length);
+		if (iommu_map(domain, iova + mapped, sg_phys(sg), sg->length, prot,
+			      gfp))
+			goto err_unmap;
+		mapped += sg->length;
+	}
+	sh->sgt.sgl->dma_address = iova;
+	sh->sgt.sgl->dma_length = (unsigned int)size;
+	return &sh->sgt;
+
+err_unmap:
+	if (mapped)
+		iommu_unmap(domain, iova, mapped);
+	sg_free_table(&sh->sgt);
+err_free_iova:
+	iommu_dma_free_iova(domain, dev, iova, size, false);
+err_free_blocks:
+	iommu_dma_free_blocks(m, sh->pages, sh->count);
+err_free_page_array:
+	sim_kfree(m, sh->pages);
+err_free_handle:
+	sim_kfree(m, sh);
+	return NULL;
+}
+
+void iommu_dma_free_noncontiguous(struct device *dev, size_t size,
+				  struct sg_table *sgt,
+				  enum dma_data_direction dir)
+{
+	struct sim_machine *m = dev->sim;
+	struct dma_sgt_handle *sh = sgt_handle(sgt);
+	size_t len = (size_t)sh->count << PAGE_SHIFT;
+
+	(void)dir;
+	if (iova_align(cookie_of(dma_domain(dev)), size) != len)
+		SIM_WARN(m, dev,
+			 "dma_free_noncontiguous: %s %s: freed as %zu bytes, allocated as %zu: freeing %zu",
+			 dev_driver_string(dev), dev_name(dev), size, len, len);
+	__iommu_dma_unmap(dev, sgt->sgl->dma_address, len);
+	iommu_dma_free_blocks(m, sh->pages, sh->count);
+	sim_kfree(m, sh->pages);
+	sg_free_table(&sh->sgt);
+	sim_kfree(m, sh);
+}
+
+/*
+ * The simulated CPU has no vmap() of RAM: blocks that happen to be one
+ * physically contiguous run have their linear-map address; scattered ones
+ * cannot be seen as one range (NULL, noted in the log).
+ */
+void *iommu_dma_vmap_noncontiguous(struct device *dev, size_t size,
+				   struct sg_table *sgt)
+{
+	if (sgt->orig_nents == 1)
+		return page_address(sg_page(sgt->sgl));
+	sim_report(dev->sim, SIM_REPORT_INFO, dev, 0, size,
+		   "dma_vmap_noncontiguous: %s %s: %u separate ranges cannot be mapped as one by the simulated CPU",
+		   dev_driver_string(dev), dev_name(dev), sgt->orig_nents);
+	return NULL;
+}
+
 size_t iommu_dma_max_mapping_size(struct device *dev)
 {
 	if (dev_is_untrusted(dev) && is_swiotlb_active(dev))
 		return swiotlb_max_mapping_size(dev);
 	return SIZE_MAX;
+}
+
+/*
+ * Segments can be merged into one IOVA range when they meet at this mask:
+ * the smallest page size the domain maps, i.e. the IOVA granule.
+ */
+unsigned long iommu_dma_get_merge_boundary(struct device *dev)
+{
+	return cookie_of(dma_domain(dev))->granule - 1;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -85,7 +85,11 @@ static void device_unbind(struct pci_driver *drv, struct pci_dev *pdev)
 {
 	if (drv->remove)
 		drv->remove(pdev);
-	/* what the driver left mapped is its leak, reported naming it */
+	/*
+	 * After remove, as the kernel's devres_release_all(): the driver's
+	 * managed resources are released (newest first); what it left
+	 * mapped beyond them is its leak, reported naming it.
+	 */
 	sim_device_unbind(&pdev->dev);
 	pdev->dev.driver = NULL;
 	pdev->dev.driver_data = NULL;
@@ -145,6 +149,7 @@ int pci_register_driver(struct pci_driver *drv)
 		if (ret) {
 			_dev_printk("<4>", &pdev->dev, "probe with driver %s failed with error %d",
 				    drv->name, ret);
+			/* what probe got managed is released here too */
 			sim_device_unbind(&pdev->dev);
 			pdev->dev.driver = NULL;
 			pdev->dev.driver_data = NULL;
