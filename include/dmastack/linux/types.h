@@ -31,7 +31,7 @@ typedef u64 dma_addr_t;
 typedef u64 resource_size_t;
 typedef unsigned int gfp_t;
 
-/* Operated on by <linux/atomic.h> only. */
+/* The atomic counters, as the kernel's types.h has them (<linux/atomic.h>). */
 typedef struct {
 	int counter;
 } atomic_t;
