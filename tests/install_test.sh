@@ -109,6 +109,9 @@ echo "install test: edma example ok"
 # strict-IOMMU machine and plays the device.
 cc -std=gnu11 -Wall -Werror -c -o "$tmp/kpages.o" "$top/tests/kernel/kpages.c" \
 	$(pkg-config --cflags dmastack-kernel)
+cc -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror -c \
+	-o "$tmp/kprims.o" "$top/tests/kernel/kprims.c" \
+	$(pkg-config --cflags dmastack-kernel)
 cat > "$tmp/kharness.c" <<'C'
 #include <dmastack/dmastack.h>
 #include <stdio.h>
@@ -136,12 +139,18 @@ int main(void)
 	    kpages_unmap(dev, &b, 5) || sim_iommu_faults(m) ||
 	    sim_dma_debug_errors(m))
 		return 1;
+	/* the kernel's primitives: no WARN, then one put too many */
+	if (kprims_selftest() || sim_report_count_kind(m, SIM_REPORT_WARN) ||
+	    kprims_refcount_underflow() ||
+	    !sim_report_find(m, SIM_REPORT_WARN, "refcount_t: underflow"))
+		return 1;
 	sim_machine_destroy(m);
 	puts("install test: kernel-style source ok");
 	return 0;
 }
 C
-cc -o "$tmp/kharness" "$tmp/kharness.c" "$tmp/kpages.o" -I"$top/tests/kernel" \
+cc -o "$tmp/kharness" "$tmp/kharness.c" "$tmp/kpages.o" "$tmp/kprims.o" \
+	-I"$top/tests/kernel" \
 	$(pkg-config --cflags --libs dmastack)
 LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/kharness"
 

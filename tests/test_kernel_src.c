@@ -6,12 +6,14 @@
  * dma-direct and a confidential guest. The harness creates the machine
  * (the creating thread's current machine) and plays the device.
  */
+#include <pthread.h>
 #include "variants.h"
 #include "kernel/kmod.h"
 
 struct fx {
 	VARIANT_FX;
 	struct device *dev;
+	unsigned long warns;	/* the WARN reports the test provoked */
 };
 
 static int fx_setup(void **state)
@@ -22,9 +24,24 @@ static int fx_setup(void **state)
 	return 0;
 }
 
+/*
+ * TD_CLEAN, and exactly the WARNs the test provoked on purpose (f->warns):
+ * none unless it says so.
+ */
 static int fx_teardown(void **state)
 {
-	return variant_fx_teardown(state, TD_CLEAN);
+	struct fx *f = *state;
+	int bad = 0;
+
+	if (f && sim_report_count_kind(f->m, SIM_REPORT_WARN) != f->warns) {
+		fprintf(stderr, "teardown: %lu WARN reports, %lu expected\n",
+			sim_report_count_kind(f->m, SIM_REPORT_WARN), f->warns);
+		sim_report_dump(f->m, stderr);
+		bad = -1;
+	}
+	if (variant_fx_teardown(state, TD_CLEAN))
+		bad = -1;
+	return bad;
 }
 
 static void test_page_allocator(void **state)
@@ -103,6 +120,7 @@ static void test_vmalloc_refused(void **state)
 	assert_int_equal(kslab_vmalloc_map(f->dev), -ENOMEM);
 	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
 				    "rejecting DMA map of vmalloc memory"));
+	f->warns = 1;
 }
 
 /* Without a current machine the global calls have nothing to act on. */
@@ -136,6 +154,193 @@ _Static_assert(__builtin_types_compatible_p(struct phys_vec,
 					   struct dma_buf_phys_vec),
 	      "struct dma_buf_phys_vec is struct phys_vec");
 
+/* ------------------------------------------ the kernel's primitives --- */
+
+static unsigned long warns(struct fx *f)
+{
+	return sim_report_count_kind(f->m, SIM_REPORT_WARN);
+}
+
+/* One thread: every primitive as kernel code uses it, and no WARN. */
+static void test_prims_selftest(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kprims_selftest(), 0);
+	assert_int_equal(warns(f), 0);
+}
+
+struct kp_thread {
+	pthread_t t;
+	struct sim_machine *m;
+	struct kprims_shared *s;
+	int id, iters, ret;
+};
+
+static void *kp_worker(void *arg)
+{
+	struct kp_thread *t = arg;
+
+	/* a CPU of the machine: its WARNs are the machine's */
+	sim_set_current_machine(t->m);
+	kprims_worker(t->s, t->id, t->iters);
+	return NULL;
+}
+
+static void *kp_assert_other(void *arg)
+{
+	struct kp_thread *t = arg;
+
+	sim_set_current_machine(t->m);
+	t->ret = kprims_assert_other(t->s);
+	return NULL;
+}
+
+/* Threads at once on one structure: the locks keep every total exact. */
+static void test_prims_threads(void **state)
+{
+	struct fx *f = *state;
+	struct kprims_shared *s = kprims_shared_new();
+	struct kp_thread t[4];
+	const int iters = 2000;
+
+	assert_non_null(s);
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct kp_thread){ .m = f->m, .s = s, .id = i,
+					   .iters = iters };
+		assert_int_equal(pthread_create(&t[i].t, NULL, kp_worker, &t[i]),
+				 0);
+	}
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_join(t[i].t, NULL), 0);
+	assert_int_equal(kprims_shared_free(s, 4, iters), 0);
+	assert_int_equal(warns(f), 0);
+}
+
+/*
+ * The lockdep assertions check the calling thread: locks another thread
+ * holds are not held by this one, nor its to release.
+ */
+static void test_lockdep_other_thread(void **state)
+{
+	struct fx *f = *state;
+	struct kprims_shared *s = kprims_shared_new();
+	struct kp_thread t = { .m = f->m };
+
+	assert_non_null(s);
+	t.s = s;
+	kprims_hold(s);
+	assert_int_equal(pthread_create(&t.t, NULL, kp_assert_other, &t), 0);
+	assert_int_equal(pthread_join(t.t, NULL), 0);
+	assert_int_equal(t.ret, 0);
+	kprims_unhold(s);
+	assert_int_equal(kprims_shared_free(s, 0, 0), 0);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "lockdep_assert_held(&s->lock): not held"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "lockdep_assert_held(&s->mutex): not held"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "lockdep_assert_held_write(&s->sem): not held for writing"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "mutex_unlock(&s->mutex) by a thread that does not hold it (held by another thread)"));
+	assert_int_equal(warns(f), 4);
+	f->warns = 4;
+}
+
+/* A lockdep assertion on a lock nobody holds: a WARN at the caller's line. */
+static void test_lockdep_unheld(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kprims_assert_unheld(), 0);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "lockdep_assert_held(&kp_mutex): not held"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "kprims.c:"));
+	assert_int_equal(warns(f), 1);
+	f->warns = 1;
+}
+
+/* Unlocking a mutex nobody holds: a WARN, and nothing is released. */
+static void test_unlock_unheld(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kprims_unlock_unheld(), 0);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "bad unlock balance detected: mutex_unlock(&kp_mutex) by a thread that does not hold it (not locked)"));
+	assert_int_equal(warns(f), 1);
+	f->warns = 1;
+}
+
+/* One put too many: a WARN, and the count saturates (nothing is freed). */
+static void test_refcount_underflow(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kprims_refcount_underflow(), 0);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "refcount_t: underflow (use-after-free)"));
+	assert_int_equal(warns(f), 1);
+	f->warns = 1;
+}
+
+/* The other misuses the kernel's debugging catches, each counted. */
+static void test_prims_misuse(void **state)
+{
+	static const struct {
+		int (*fn)(void);
+		unsigned long warns;
+		const char *needle;
+	} cases[] = {
+		{ kprims_refcount_overflow, 2,
+		  "refcount_t: overflow, saturated (the object leaks)" },
+		{ kprims_mutex_recursion, 1,
+		  "possible recursive locking detected: mutex_lock(&kp_mutex)" },
+		{ kprims_spin_recursion, 1,
+		  "BUG: spinlock recursion: &kp_spin already held by this thread" },
+		{ kprims_list_double_del, 1, "list_del corruption" },
+		{ kprims_up_read_unlocked, 1,
+		  "up_read(&kp_rwsem) of a rwsem that is not read-locked" },
+		{ kprims_mutex_uninitialized, 2,
+		  "mutex_trylock(&l->mutex) of a mutex never initialized" },
+	};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned long before = warns(f);
+
+		assert_int_equal(cases[i].fn(), 0);
+		assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+					    cases[i].needle));
+		assert_int_equal(warns(f), before + cases[i].warns);
+		f->warns += cases[i].warns;
+	}
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "refcount_t: increment from 0 (use-after-free)"));
+}
+
+/*
+ * WARN() of kernel code: its value, a report of the current machine with
+ * the file and line, on stderr without a current machine.
+ */
+static void test_warn(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kprims_warn(0), 0);
+	assert_int_equal(warns(f), 0);
+	assert_int_equal(kprims_warn(7), 1);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "WARNING: at "));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "kprims.c:"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, ": kprims_warn(7)"));
+	assert_ptr_equal(sim_set_current_machine(NULL), f->m);
+	assert_int_equal(kprims_warn(8), 1);
+	assert_null(sim_set_current_machine(f->m));
+	assert_int_equal(warns(f), 1);
+	f->warns = 1;
+}
+
 static const struct dma_variant *const variants[] = {
 	&variant_direct, &variant_x86_strict, &variant_x86_lazy,
 	&variant_arm64_64k_strict, &variant_cc,
@@ -147,6 +352,14 @@ static const struct variant_test tests[] = {
 	VARIANT_TEST(test_slab_buffers),
 	VARIANT_TEST(test_vmalloc_refused),
 	VARIANT_TEST(test_no_current_machine),
+	VARIANT_TEST(test_prims_selftest),
+	VARIANT_TEST(test_prims_threads),
+	VARIANT_TEST(test_lockdep_other_thread),
+	VARIANT_TEST(test_lockdep_unheld),
+	VARIANT_TEST(test_unlock_unheld),
+	VARIANT_TEST(test_refcount_underflow),
+	VARIANT_TEST(test_prims_misuse),
+	VARIANT_TEST(test_warn),
 };
 
 int main(void)

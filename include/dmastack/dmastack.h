@@ -12,6 +12,7 @@
 #include <dmastack/linux/delay.h>
 #include <dmastack/linux/jiffies.h>
 #include <dmastack/linux/completion.h>
+#include <dmastack/linux/bug.h>
 #include <dmastack/device.h>
 #include <dmastack/scatterlist.h>
 #include <dmastack/dma-mapping.h>

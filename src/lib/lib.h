@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What every layer of libdmastack uses: the kernel's small helpers
- * (ARRAY_SIZE, min/max, ALIGN, container_of), a short inline spinlock,
- * allocation through the machine's fault-injection hook, and reports.
+ * (<linux/kernel.h>: ARRAY_SIZE, min/max, ALIGN, container_of), a short
+ * inline spinlock, allocation through the machine's fault-injection hook,
+ * and reports.
  * Nothing here is installed.
  */
 #ifndef _DMASTACK_LIB_LIB_H
@@ -17,30 +18,12 @@
 
 struct sim_machine;
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-/* Each argument evaluated once, as the kernel's min()/max(). */
-#define min(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
-		     _a < _b ? _a : _b; })
-#define max(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
-		     _a > _b ? _a : _b; })
-#define ALIGN(x, a)	(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
-#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
-#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
-#define likely(x)	__builtin_expect(!!(x), 1)
-#define unlikely(x)	__builtin_expect(!!(x), 0)
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
-
-static inline u64 min_not_zero(u64 a, u64 b)
-{
-	if (!a)
-		return b;
-	if (!b)
-		return a;
-	return a < b ? a : b;
-}
-
+/*
+ * The kernel's helpers are the public <linux/kernel.h>'s (min/max/clamp,
+ * ARRAY_SIZE, ALIGN, DIV_ROUND_UP, container_of, likely, min_not_zero...):
+ * one definition for the library and the kernel code it runs.
+ */
+#include <dmastack/linux/kernel.h>
 
 /* ---------------------------------------------------------- reports --- */
 struct sim_report_log {

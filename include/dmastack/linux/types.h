@@ -31,29 +31,27 @@ typedef u64 dma_addr_t;
 typedef u64 resource_size_t;
 typedef unsigned int gfp_t;
 
-/* Error pointers (include/linux/err.h): -4095..-1 encoded in a pointer. */
-#define MAX_ERRNO	4095
-#define IS_ERR_VALUE(x)	((unsigned long)(void *)(x) >= (unsigned long)-MAX_ERRNO)
+/* The atomic counters, as the kernel's types.h has them (<linux/atomic.h>). */
+typedef struct {
+	int counter;
+} atomic_t;
 
-static inline void *ERR_PTR(long error)
-{
-	return (void *)error;
-}
+typedef struct {
+	s64 counter;
+} atomic64_t;
 
-static inline long PTR_ERR(const void *ptr)
-{
-	return (long)ptr;
-}
+/* Doubly linked lists (<linux/list.h>), as the kernel's types.h has them. */
+struct list_head {
+	struct list_head *next, *prev;
+};
 
-static inline bool IS_ERR(const void *ptr)
-{
-	return IS_ERR_VALUE((unsigned long)ptr);
-}
+struct hlist_head {
+	struct hlist_node *first;
+};
 
-static inline bool IS_ERR_OR_NULL(const void *ptr)
-{
-	return !ptr || IS_ERR_VALUE((unsigned long)ptr);
-}
+struct hlist_node {
+	struct hlist_node *next, **pprev;
+};
 
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)
@@ -115,4 +113,11 @@ struct phys_vec {
 #ifdef __cplusplus
 }
 #endif
+
+/*
+ * Error pointers are <linux/err.h>'s; the headers of this API have always
+ * brought them with their types, and still do.
+ */
+#include "err.h"
+
 #endif /* _DMASTACK_LINUX_TYPES_H */

@@ -1163,7 +1163,7 @@ static inline bool iova_rcache_push_fast(struct iova_domain *iovad,
 	return done;
 }
 
-static __attribute__((noinline)) unsigned long
+static noinline unsigned long
 iova_rcache_get(struct iova_domain *iovad,
 				     unsigned int cls, unsigned long limit_pfn)
 {
@@ -1200,7 +1200,7 @@ iova_rcache_get(struct iova_domain *iovad,
 }
 
 /* Park @pfn in this thread's cache; false if it must go to the tree instead. */
-static __attribute__((noinline)) bool iova_rcache_insert(struct iova_domain *iovad, unsigned int cls,
+static noinline bool iova_rcache_insert(struct iova_domain *iovad, unsigned int cls,
 			       unsigned long pfn)
 {
 	struct iova_depot *depot = &iovad->depot[cls];
@@ -1318,7 +1318,7 @@ static bool iova_is_allocation(struct iova_domain *iovad, unsigned long pfn,
  * more. Unlike Linux, a failure to allocate the node does not flush (the
  * caches hold space, not memory).
  */
-static __attribute__((noinline)) unsigned long
+static noinline unsigned long
 iova_alloc_tree(struct iova_domain *iovad, unsigned long size,
 		unsigned long limit_pfn, bool flush_rcache)
 {

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What nearly every kernel source includes: the types, the compiler's
+ * words, min/max/clamp, container_of, ARRAY_SIZE, rounding and alignment,
+ * WARN_ON, printk, bit operations, the kernel's integer limits and a few
+ * helpers of its own.
+ *
+ * Note: with this directory on the include path, <linux/kernel.h> is this
+ * header, not the system's uAPI one (which <sys/sysinfo.h> includes).
+ */
+#ifndef _DMASTACK_LINUX_KERNEL_H
+#define _DMASTACK_LINUX_KERNEL_H
+
+#include <limits.h>
+#include <stdarg.h>
+#include "types.h"
+#include "compiler.h"
+#include "build_bug.h"
+#include "bug.h"
+#include "err.h"
+#include "minmax.h"
+#include "container_of.h"
+#include "array_size.h"
+#include "math.h"
+#include "align.h"
+#include "bitops.h"
+#include "printk.h"
+
+#define U8_MAX		((u8)0xff)
+#define S8_MAX		((s8)0x7f)
+#define S8_MIN		((s8)(-0x7f - 1))
+#define U16_MAX		((u16)0xffff)
+#define S16_MAX		((s16)0x7fff)
+#define S16_MIN		((s16)(-0x7fff - 1))
+#define U32_MAX		((u32)0xffffffffU)
+#define S32_MAX		((s32)0x7fffffff)
+#define S32_MIN		((s32)(-0x7fffffff - 1))
+#define U64_MAX		((u64)0xffffffffffffffffULL)
+#define S64_MAX		((s64)0x7fffffffffffffffLL)
+#define S64_MIN		((s64)(-0x7fffffffffffffffLL - 1))
+#define PHYS_ADDR_MAX	((phys_addr_t)U64_MAX)
+
+/* Bits 63..32 and 31..0 of the integer @n (at most 64 bits wide). */
+#define upper_32_bits(n)	((u32)((u64)(n) >> 32))
+#define lower_32_bits(n)	((u32)((u64)(n) & 0xffffffffU))
+#define upper_16_bits(n)	((u16)((u32)(n) >> 16))
+#define lower_16_bits(n)	((u16)((u32)(n) & 0xffffU))
+
+/* The text of its arguments after macro expansion. */
+#define __stringify(...)	__stringify_text(__VA_ARGS__)
+#define __stringify_text(...)	#__VA_ARGS__
+
+/*
+ * 1, and a compiler warning (incompatible pointer types) unless @x has
+ * type @type.
+ */
+#define typecheck(type, x)						\
+	({								\
+		const volatile type *__typecheck_p = (__typeof__(x) *)0; \
+		(void)__typecheck_p;					\
+		1;							\
+	})
+
+/*
+ * Sleeping is always allowed here: a thread never runs with interrupts
+ * off or preemption disabled, so there is nothing to check.
+ */
+#define might_sleep()		do { } while (0)
+#define might_sleep_if(cond)	do { (void)(cond); } while (0)
+
+#endif /* _DMASTACK_LINUX_KERNEL_H */
