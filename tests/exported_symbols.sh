@@ -72,15 +72,22 @@ if [ -n "$missing" ]; then
 	fail=1
 fi
 
+# The public headers: <dmastack/dmastack.h>, and the kernel's headers that
+# only kernel code includes (-I INCLUDE_DIR/dmastack: <linux/...>).
+public_includes() {
+	echo '#include <dmastack/dmastack.h>'
+	(cd "$inc/dmastack/linux" && ls *.h) | sed 's|.*|#include <linux/&>|'
+}
+
 # (b) every listed name is declared by the public headers
 {
-	echo '#include <dmastack/dmastack.h>'
+	public_includes
 	echo 'void *const dmastack_exported[] = {'
 	sed 's/^\(.*\)$/	(void *)\&\1,/' "$tmp/listed"
 	echo '};'
 } > "$tmp/declared.c"
 if ! $cc -std=gnu11 -D_GNU_SOURCE -Werror=implicit-function-declaration \
-	-I"$inc" -c -o "$tmp/declared.o" "$tmp/declared.c" 2> "$tmp/cc.err"; then
+	-I"$inc" -I"$inc/dmastack" -c -o "$tmp/declared.o" "$tmp/declared.c" 2> "$tmp/cc.err"; then
 	echo "FAIL: listed names that <dmastack/dmastack.h> does not declare:" >&2
 	sed -n "s/.*error: ['\"]\([A-Za-z_][A-Za-z0-9_]*\)['\"] undeclared.*/\1/p" \
 		"$tmp/cc.err" | sort -u | sed 's/^/  /' >&2
@@ -95,7 +102,7 @@ fi
 comm -23 "$tmp/defined" "$tmp/listed" > "$tmp/internal"
 if [ -s "$tmp/internal" ]; then
 	{
-		echo '#include <dmastack/dmastack.h>'
+		public_includes
 		echo 'void *const dmastack_internal[] = {'
 		sed 's/^\(.*\)$/	(void *)\&\1,/' "$tmp/internal"
 		echo '};'
@@ -103,7 +110,7 @@ if [ -s "$tmp/internal" ]; then
 	# every error reported, not the first few (gcc; clang)
 	nolimit=-fmax-errors=0
 	$cc -ferror-limit=0 -E -x c /dev/null >/dev/null 2>&1 && nolimit=-ferror-limit=0
-	$cc -std=gnu11 -D_GNU_SOURCE $nolimit -I"$inc" -c \
+	$cc -std=gnu11 -D_GNU_SOURCE $nolimit -I"$inc" -I"$inc/dmastack" -c \
 		-o "$tmp/internal.o" "$tmp/internal.c" 2> "$tmp/internal.err"
 	# the name the error is about, not a "did you mean" suggestion
 	sed -n "s/.*error: ['\"]\([A-Za-z_][A-Za-z0-9_]*\)['\"] undeclared.*/\1/p" \
@@ -116,5 +123,5 @@ if [ -s "$tmp/internal" ]; then
 	fi
 fi
 
-[ $fail -eq 0 ] && echo "$(wc -l < "$tmp/listed") names exported, each declared by <dmastack/dmastack.h>"
+[ $fail -eq 0 ] && echo "$(wc -l < "$tmp/listed") names exported, each declared by <dmastack/dmastack.h> or a <linux/...> header"
 exit $fail

@@ -119,6 +119,9 @@ struct sim_kernel {
 	pthread_mutex_t devres_lock;
 	bool devres_up;			/* the lock is initialised */
 	struct sim_iomaps *iomaps;	/* ioremap() cookies (src/kernel/io.c) */
+	/* dma-fence (src/kernel/dma-buf/dma-fence.c) */
+	_Atomic u64 fence_context;
+	struct dma_fence *fence_stub;
 	struct io_tlb_mem *swiotlb;	/* the default swiotlb pool */
 	bool swiotlb_present;
 	/* IOMMU drivers' units, groups (src/kernel/iommu/iommu.c) */
@@ -208,6 +211,10 @@ void sim_trace_emit(struct sim_machine *m, const char *event,
 
 /* DMA configuration of every PCI function at boot (src/kernel/pci/pci.c). */
 int pci_dma_configure_machine(struct sim_machine *m);
+/* src/kernel/sched/wait.c */
+bool sim_wait_machine(bool (*done)(void *arg),
+		      bool (*block)(void *arg, unsigned int ms), void *arg,
+		      u64 deadline, const char *who);
 /* src/kernel/io.c */
 int sim_iomap_init_machine(struct sim_machine *m);
 void sim_iomap_exit_machine(struct sim_machine *m);

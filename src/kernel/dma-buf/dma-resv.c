@@ -15,7 +15,12 @@
  * it itself, so relaxed loads are enough for that question.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <dmastack/linux/dma-fence.h>
 #include "internal.h"
+
+void dma_resv_fences_fini(struct dma_resv *obj);
 
 static inline unsigned long resv_self(void)
 {
@@ -37,6 +42,7 @@ void dma_resv_init(struct dma_resv *obj)
 	pthread_mutex_init(&obj->lock, NULL);
 	__atomic_store_n(&obj->holder, 0UL, __ATOMIC_RELAXED);
 	__atomic_store_n(&obj->sim, NULL, __ATOMIC_RELAXED);
+	obj->fences = NULL;
 }
 
 /**
@@ -48,6 +54,7 @@ void dma_resv_fini(struct dma_resv *obj)
 
 	if (__atomic_load_n(&obj->holder, __ATOMIC_RELAXED) && m)
 		SIM_WARN(m, NULL, "dma_resv_fini: reservation object still locked");
+	dma_resv_fences_fini(obj);
 	pthread_mutex_destroy(&obj->lock);
 }
 
@@ -140,4 +147,179 @@ void dma_resv_assert_held(struct dma_resv *obj)
 	if (m)
 		SIM_WARN(m, NULL,
 			 "dma_resv_assert_held: reservation lock not held by the calling thread");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fences                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define RESV_MAX_FENCES	((4u << 20) / sizeof(struct resv_fence))
+
+struct resv_fence {
+	struct dma_fence *fence;
+	enum dma_resv_usage usage;
+};
+
+/* Host memory: a reservation object may belong to no machine. */
+struct dma_resv_fences {
+	pthread_mutex_t lock;		/* readers vs the holder's changes */
+	unsigned int nr, max;
+	struct resv_fence *f;
+};
+
+static bool resv_held_or_warn(struct dma_resv *obj, const char *who)
+{
+	if (dma_resv_is_locked_by_me(obj))
+		return true;
+	if (resv_sim(obj))
+		SIM_WARN(resv_sim(obj), NULL, "%s: the reservation lock is not held",
+			 who);
+	return false;
+}
+
+int dma_resv_reserve_fences(struct dma_resv *obj, unsigned int num_fences)
+{
+	struct dma_resv_fences *fl;
+	struct resv_fence *n;
+	unsigned int want;
+
+	if (!obj || !resv_held_or_warn(obj, "dma_resv_reserve_fences"))
+		return -EINVAL;
+	fl = obj->fences;
+	if (!fl) {
+		fl = calloc(1, sizeof(*fl));
+		if (!fl)
+			return -ENOMEM;
+		pthread_mutex_init(&fl->lock, NULL);
+		obj->fences = fl;
+	}
+	/* the kernel's list is one kmalloc(): at most 4M of entries */
+	if (num_fences > RESV_MAX_FENCES - fl->nr)
+		return -ENOMEM;
+	want = fl->nr + num_fences;
+	if (want <= fl->max)
+		return 0;
+	n = realloc(fl->f, (size_t)want * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	pthread_mutex_lock(&fl->lock);
+	fl->f = n;
+	fl->max = want;
+	pthread_mutex_unlock(&fl->lock);
+	return 0;
+}
+
+void dma_resv_add_fence(struct dma_resv *obj, struct dma_fence *fence,
+			enum dma_resv_usage usage)
+{
+	struct dma_resv_fences *fl;
+	struct dma_fence *old = NULL;
+	unsigned int i;
+
+	if (!obj || !fence ||
+	    !resv_held_or_warn(obj, "dma_resv_add_fence"))
+		return;
+	fl = obj->fences;
+	if (fl) {
+		pthread_mutex_lock(&fl->lock);
+		for (i = 0; i < fl->nr; i++)
+			if (fl->f[i].fence->context == fence->context)
+				break;
+		if (i < fl->nr || fl->nr < fl->max) {
+			if (i < fl->nr)
+				old = fl->f[i].fence;
+			else
+				fl->nr++;
+			fl->f[i].fence = dma_fence_get(fence);
+			fl->f[i].usage = usage;
+			pthread_mutex_unlock(&fl->lock);
+			dma_fence_put(old);
+			return;
+		}
+		pthread_mutex_unlock(&fl->lock);
+	}
+	if (resv_sim(obj))
+		SIM_WARN(resv_sim(obj), NULL, "dma_resv_add_fence: no slot reserved (dma_resv_reserve_fences())");
+}
+
+/* The fences of @usage or lower, each with a reference; @n of them. */
+static struct dma_fence **resv_snapshot(struct dma_resv *obj,
+					enum dma_resv_usage usage,
+					unsigned int *n)
+{
+	struct dma_resv_fences *fl = obj->fences;
+	struct dma_fence **out = NULL;
+
+	*n = 0;
+	if (!fl)
+		return NULL;
+	pthread_mutex_lock(&fl->lock);
+	if (fl->nr)
+		out = calloc(fl->nr, sizeof(*out));
+	for (unsigned int i = 0; out && i < fl->nr; i++)
+		if (fl->f[i].usage <= usage)
+			out[(*n)++] = dma_fence_get(fl->f[i].fence);
+	pthread_mutex_unlock(&fl->lock);
+	return out;
+}
+
+long dma_resv_wait_timeout(struct dma_resv *obj, enum dma_resv_usage usage,
+			   bool intr, unsigned long timeout)
+{
+	long left;
+	struct dma_fence **fs;
+	unsigned int n;
+
+	if (!obj)
+		return -EINVAL;
+	if (!timeout)
+		return dma_resv_test_signaled(obj, usage) ? 1 : 0;
+	left = timeout > (unsigned long)MAX_SCHEDULE_TIMEOUT ?
+	       MAX_SCHEDULE_TIMEOUT : (long)timeout;
+	fs = resv_snapshot(obj, usage, &n);
+	for (unsigned int i = 0; i < n; i++) {
+		if (left > 0) {
+			long r = dma_fence_wait_timeout(fs[i], intr, left);
+
+			if (r <= 0)
+				left = 0;
+			else if (left != MAX_SCHEDULE_TIMEOUT)
+				left = r;
+		}
+		dma_fence_put(fs[i]);
+	}
+	free(fs);
+	return left;
+}
+
+bool dma_resv_test_signaled(struct dma_resv *obj, enum dma_resv_usage usage)
+{
+	struct dma_fence **fs;
+	unsigned int n;
+	bool all = true;
+
+	if (!obj)
+		return true;
+	fs = resv_snapshot(obj, usage, &n);
+	for (unsigned int i = 0; i < n; i++) {
+		all &= dma_fence_is_signaled(fs[i]);
+		dma_fence_put(fs[i]);
+	}
+	free(fs);
+	return all;
+}
+
+/* At dma_resv_fini(): the object's references go. */
+void dma_resv_fences_fini(struct dma_resv *obj)
+{
+	struct dma_resv_fences *fl = obj->fences;
+
+	if (!fl)
+		return;
+	for (unsigned int i = 0; i < fl->nr; i++)
+		dma_fence_put(fl->f[i].fence);
+	pthread_mutex_destroy(&fl->lock);
+	free(fl->f);
+	free(fl);
+	obj->fences = NULL;
 }

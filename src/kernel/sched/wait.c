@@ -144,11 +144,27 @@ static bool wait_other_thread(struct completion *x, unsigned int ms)
 	return got;
 }
 
-/*
- * Wait until @x is completed or the machine's clock reaches @deadline
- * (~0: none). Returns true if completed.
+/**
+ * sim_wait_machine - wait for @done, running the current machine
+ * @done: true once the awaited thing happened (consumes it if it must)
+ * @block: wait up to @ms of real time for another thread to make @done
+ *	true; true if it did (and it was consumed)
+ * @arg: for both
+ * @deadline: the machine time to give up at (~0: none)
+ * @who: the kernel call, for reports
+ *
+ * The machine's timers run while they fall before the deadline (devices
+ * finish their jobs and interrupt); when none is left, another thread
+ * may still do it; with a deadline the clock then moves to it. Called
+ * from a timer callback or the handler it raised, it is a BUG (sleeping
+ * in atomic context) and returns false. Without a deadline and with
+ * nothing left to happen, it reports a hung task after 5 s of real time.
+ *
+ * Return: true if @done, false on timeout.
  */
-static bool wait_until(struct completion *x, u64 deadline, const char *who)
+bool sim_wait_machine(bool (*done)(void *arg),
+		      bool (*block)(void *arg, unsigned int ms), void *arg,
+		      u64 deadline, const char *who)
 {
 	struct sim_machine *m = sim_current_machine();
 	u64 next;
@@ -159,12 +175,12 @@ static bool wait_until(struct completion *x, u64 deadline, const char *who)
 			who);
 		return false;
 	}
-	if (take(x))
+	if (done(arg))
 		return true;
 	if (!m)
-		return wait_other_thread(x, 5000);
+		return block(arg, 5000);
 	for (;;) {
-		if (take(x))
+		if (done(arg))
 			return true;
 		if (sim_clock_now(m) >= deadline)
 			return false;
@@ -174,7 +190,7 @@ static bool wait_until(struct completion *x, u64 deadline, const char *who)
 			continue;
 		}
 		/* nothing the machine will do: another thread, or the deadline */
-		if (wait_other_thread(x, deadline == ~0ULL ? 5000 : 100))
+		if (block(arg, deadline == ~0ULL ? 5000 : 100))
 			return true;
 		if (deadline == ~0ULL) {
 			SIM_BUG(m, NULL, "%s: task blocked with nothing left to complete it (hung task)",
@@ -183,6 +199,22 @@ static bool wait_until(struct completion *x, u64 deadline, const char *who)
 		}
 		sim_clock_advance(m, deadline - sim_clock_now(m));
 	}
+}
+
+static bool completion_take(void *arg)
+{
+	return take(arg);
+}
+
+static bool completion_block(void *arg, unsigned int ms)
+{
+	return wait_other_thread(arg, ms);
+}
+
+static bool wait_until(struct completion *x, u64 deadline, const char *who)
+{
+	return sim_wait_machine(completion_take, completion_block, x, deadline,
+				who);
 }
 
 void wait_for_completion(struct completion *x)
