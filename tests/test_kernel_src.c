@@ -7,6 +7,7 @@
  * (the creating thread's current machine) and plays the device.
  */
 #include <pthread.h>
+#include <dmastack/linux/map_benchmark.h>
 #include "variants.h"
 #include "kernel/kmod.h"
 
@@ -148,6 +149,13 @@ static void test_no_current_machine(void **state)
 	free(f);
 	*state = NULL;
 }
+
+/* The map benchmark's uAPI argument has the kernel's layout. */
+_Static_assert(sizeof(struct map_benchmark) == 136, "struct map_benchmark");
+_Static_assert(__builtin_offsetof(struct map_benchmark, threads) == 32,
+	       "map_benchmark.threads");
+_Static_assert(__builtin_offsetof(struct map_benchmark, expansion) == 60,
+	       "map_benchmark.expansion");
 
 /* 7.0's struct phys_vec and the name before it are one type. */
 _Static_assert(__builtin_types_compatible_p(struct phys_vec,

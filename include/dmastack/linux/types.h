@@ -26,6 +26,23 @@ typedef int16_t s16;
 typedef int32_t s32;
 typedef int64_t s64;
 
+/* The uAPI spellings (asm-generic/int-ll64.h: 64-bit is long long). */
+typedef unsigned char __u8;
+typedef unsigned short __u16;
+typedef unsigned int __u32;
+typedef unsigned long long __u64;
+typedef signed char __s8;
+typedef short __s16;
+typedef int __s32;
+typedef long long __s64;
+/* Byte-order annotated (sparse's __bitwise is nothing here). */
+typedef __u16 __le16;
+typedef __u16 __be16;
+typedef __u32 __le32;
+typedef __u32 __be32;
+typedef __u64 __le64;
+typedef __u64 __be64;
+
 typedef u64 phys_addr_t;
 typedef u64 dma_addr_t;
 typedef u64 resource_size_t;
