@@ -168,6 +168,66 @@ static void test_driver_shutdown_unbinds(void **state)
 	assert_int_equal(pr.removed, 2);
 }
 
+/* ---- devices drivers make ------------------------------------------------ */
+
+static int released;
+
+static void child_release(struct device *dev)
+{
+	(void)dev;
+	released++;
+}
+
+static void test_device_lifetime(void **state)
+{
+	struct sim_machine *m = *state;
+	struct device *parent = dev_of(m, "dma0");
+	struct device child = { .parent = parent, .release = child_release };
+	struct device nameless = { 0 }, norelease = { .init_name = "norel" };
+
+	released = 0;
+	child.init_name = "dma0-child";
+	assert_int_equal(device_register(&child), 0);
+	assert_string_equal(dev_name(&child), "dma0-child");
+	assert_ptr_equal(child.sim, m);
+	assert_int_equal(device_add(&child), -EEXIST);
+	assert_ptr_equal(get_device(&child), &child);
+	put_device(&child);
+	assert_int_equal(released, 0);
+	/* renamed: the name is the library's, freed with the device */
+	assert_int_equal(dev_set_name(&child, "child%d", 7), 0);
+	assert_string_equal(dev_name(&child), "child7");
+	device_unregister(&child);
+	assert_int_equal(released, 1);
+	assert_null(child.name);
+
+	/* no name: refused; never initialised: refused */
+	device_initialize(&nameless);
+	assert_int_equal(device_add(&nameless), -EINVAL);
+	assert_int_equal(device_add(&(struct device){ .init_name = "x" }),
+			 -EINVAL);
+	put_device(&nameless);		/* no release function: reported */
+	assert_true(sim_report_find(m, SIM_REPORT_WARN,
+				    "does not have a release() function"));
+	put_device(&nameless);		/* one put too many */
+	assert_true(sim_report_find(m, SIM_REPORT_WARN, "one put too many"));
+	/* the last put of a device still added */
+	assert_int_equal(device_register(&norelease), 0);
+	norelease.release = child_release;
+	put_device(&norelease);
+	assert_true(sim_report_find(m, SIM_REPORT_WARN, "still added"));
+	assert_int_equal(released, 2);
+	/* the machine's own devices are not the driver core's to free */
+	assert_ptr_equal(get_device(parent), parent);
+	put_device(parent);
+	put_device(parent);
+	assert_int_equal(dev_set_name(parent, "x"), -EINVAL);
+	assert_int_equal(device_add(parent), -EINVAL);
+	assert_string_equal(dev_name(parent), "0000:01:00.0");
+	put_device(NULL);
+	assert_null(get_device(NULL));
+}
+
 /* ---- MMIO ---------------------------------------------------------------- */
 
 static void test_iomap(void **state)
@@ -337,6 +397,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_driver_match_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_driver_bad_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_driver_shutdown_unbinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_lifetime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iomap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delays, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_completion_runs_machine, setup, teardown),

@@ -44,8 +44,21 @@ enum sim_bus_type {
 	SIM_BUS_PLATFORM,
 };
 
+/*
+ * The kernel's kobject, as far as a device's lifetime needs it: its
+ * reference count (get_device()/put_device()).
+ */
+struct kobject {
+	unsigned int refcount;		/* __atomic access */
+	bool added;			/* between device_add() and device_del() */
+};
+
 struct device {
 	struct device *parent;
+	struct kobject kobj;
+	/* called by the last put_device() of a device_initialize()d device */
+	void (*release)(struct device *dev);
+	const char *init_name;		/* the name device_add() takes */
 	const char *name;		/* dev_name(): "0000:03:00.0" for PCI */
 	const char *driver_name;	/* dev_driver_string() */
 	enum sim_bus_type bus_type;
@@ -84,6 +97,22 @@ static inline const char *dev_driver_string(const struct device *dev)
 {
 	return dev->driver_name ? dev->driver_name : "";
 }
+
+/*
+ * The driver core for devices a driver makes itself (a child of its PCI
+ * function, a class device): reference counted, named, released by the
+ * last put_device(). Such a device does no DMA of its own (as in the
+ * kernel, it has no DMA configuration: map for its parent).
+ */
+void device_initialize(struct device *dev);
+int device_add(struct device *dev);
+int device_register(struct device *dev);
+void device_del(struct device *dev);
+void device_unregister(struct device *dev);
+struct device *get_device(struct device *dev);
+void put_device(struct device *dev);
+int dev_set_name(struct device *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static inline void *dev_get_drvdata(const struct device *dev)
 {
