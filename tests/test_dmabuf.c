@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <dmastack/linux/dma-fence.h>
 #include "failnth.h"
 #include "gpu_nic_fixture.h"
 
@@ -338,6 +339,147 @@ static void test_export_validation(void **state)
 	assert_int_equal(t.releases, 2);
 	assert_int_equal(sim_alloc_live(f->m), live);
 	assert_int_equal(warns(f->m), w0 + 7);
+}
+
+/* ---- CPU access and kernel mappings ------------------------------------ */
+
+static char cpu_copy[4096];
+static int vmaps, vunmaps, begins, ends, vmap_err;
+
+static int cpu_vmap(struct dma_buf *d, struct iosys_map *map)
+{
+	(void)d;
+	vmaps++;
+	if (vmap_err)
+		return vmap_err;
+	iosys_map_set_vaddr(map, cpu_copy);
+	return 0;
+}
+
+static void cpu_vunmap(struct dma_buf *d, struct iosys_map *map)
+{
+	(void)d;
+	(void)map;
+	vunmaps++;
+}
+
+static int cpu_begin(struct dma_buf *d, enum dma_data_direction dir)
+{
+	(void)d;
+	(void)dir;
+	begins++;
+	return 0;
+}
+
+static int cpu_end(struct dma_buf *d, enum dma_data_direction dir)
+{
+	(void)d;
+	(void)dir;
+	ends++;
+	return -EIO;
+}
+
+static const struct dma_buf_ops cpu_ops = {
+	.attach = toy_attach,
+	.detach = toy_detach,
+	.map_dma_buf = toy_map,
+	.unmap_dma_buf = toy_unmap,
+	.release = toy_release,
+	.vmap = cpu_vmap,
+	.vunmap = cpu_vunmap,
+	.begin_cpu_access = cpu_begin,
+	.end_cpu_access = cpu_end,
+};
+
+static const char *wname(struct dma_fence *f)
+{
+	(void)f;
+	return "w";
+}
+
+static const struct dma_fence_ops wops = {
+	.get_driver_name = wname, .get_timeline_name = wname,
+};
+
+struct wsig {
+	struct sim_timer t;
+	struct dma_fence *f;
+};
+
+static void wsig_fn(struct sim_timer *t, void *data)
+{
+	(void)t;
+	dma_fence_signal(((struct wsig *)data)->f);
+}
+
+static void test_cpu_access_and_vmap(void **state)
+{
+	struct fx *f = FX(state);
+	DEFINE_DMA_BUF_EXPORT_INFO(exp);
+	struct iosys_map a, b, none = IOSYS_MAP_INIT_VADDR(NULL);
+	struct dma_fence fence;
+	struct wsig ws = { .f = &fence };
+	spinlock_t lock;
+	struct dma_buf *d;
+	struct toy t;
+	u64 t0;
+
+	vmaps = vunmaps = begins = ends = vmap_err = 0;
+	toy_init(&t, f->m);
+	exp.ops = &cpu_ops;
+	exp.size = SZ_4K;
+	exp.priv = &t;
+	d = dma_buf_export(&exp);
+	assert_false(IS_ERR(d));
+
+	/* one mapping, shared by its users; the last vunmap unmaps */
+	assert_int_equal(dma_buf_vmap_unlocked(d, &a), 0);
+	assert_ptr_equal(a.vaddr, cpu_copy);
+	assert_false(a.is_iomem);
+	assert_int_equal(dma_buf_vmap_unlocked(d, &b), 0);
+	assert_true(iosys_map_is_equal(&a, &b));
+	assert_int_equal(vmaps, 1);
+	dma_buf_vunmap_unlocked(d, &b);
+	assert_int_equal(vunmaps, 0);
+	dma_buf_vunmap_unlocked(d, &none);	/* not its mapping */
+	dma_buf_vunmap_unlocked(d, &a);
+	assert_int_equal(vunmaps, 1);
+	dma_buf_vunmap_unlocked(d, &a);		/* not mapped */
+	assert_int_equal(vunmaps, 1);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "not the buffer's mapping"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "dma_buf_vunmap"));
+	/* the exporter refuses; without the lock, a WARN */
+	vmap_err = -ENOMEM;
+	assert_int_equal(dma_buf_vmap_unlocked(d, &a), -ENOMEM);
+	assert_true(iosys_map_is_null(&a));
+	vmap_err = 0;
+	assert_int_equal(dma_buf_vmap(d, &a), 0);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN, "dma_resv_assert_held"));
+	dma_buf_vunmap_unlocked(d, &a);
+	assert_int_equal(dma_buf_vmap(NULL, &a), -EINVAL);
+	assert_int_equal(dma_buf_vmap(d, NULL), -EINVAL);
+
+	/* CPU access waits for the device's write fence, running the machine */
+	spin_lock_init(&lock);
+	dma_fence_init(&fence, &wops, &lock, dma_fence_context_alloc(1), 1);
+	assert_int_equal(dma_resv_lock(d->resv, NULL), 0);
+	assert_int_equal(dma_resv_reserve_fences(d->resv, 1), 0);
+	dma_resv_add_fence(d->resv, &fence, DMA_RESV_USAGE_WRITE);
+	dma_resv_unlock(d->resv);
+	sim_timer_init(f->m, &ws.t, wsig_fn, &ws);
+	assert_int_equal(sim_timer_arm_in(f->m, &ws.t, 500000), 0);
+	t0 = sim_clock_now(f->m);
+	assert_int_equal(dma_buf_begin_cpu_access(d, DMA_FROM_DEVICE), 0);
+	assert_true(dma_fence_is_signaled(&fence));
+	assert_int_equal(sim_clock_now(f->m) - t0, 500000);
+	assert_int_equal(begins, 1);
+	assert_int_equal(dma_buf_end_cpu_access(d, DMA_FROM_DEVICE), -EIO);
+	assert_int_equal(ends, 1);
+	assert_int_equal(dma_buf_begin_cpu_access(d, DMA_NONE), -EINVAL);
+	assert_int_equal(dma_buf_end_cpu_access(NULL, DMA_TO_DEVICE), -EINVAL);
+	dma_buf_put(d);
+	/* the resv (the buffer's own) dropped its fence reference */
+	assert_int_equal(kref_read(&fence.refcount), 1);
 }
 
 static void test_export_shared_resv(void **state)
@@ -1754,6 +1896,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_export_validation),
 		T(test_export_shared_resv),
+		T(test_cpu_access_and_vmap),
 		T(test_fd_lifecycle),
 		T(test_fd_enomem),
 		T(test_static_attach),

@@ -15,6 +15,7 @@
 
 #include "types.h"
 #include "fs.h"
+#include "iosys-map.h"
 #include "device.h"
 #include "dma-mapping.h"
 #include "dma-resv.h"
@@ -42,6 +43,14 @@ struct dma_buf_ops {
 			      struct sg_table *sgt, enum dma_data_direction dir);
 	/* the last reference went: free the exporter's state */
 	void (*release)(struct dma_buf *dmabuf);
+	/* CPU access around the exporter's caches (optional) */
+	int (*begin_cpu_access)(struct dma_buf *dmabuf,
+				enum dma_data_direction dir);
+	int (*end_cpu_access)(struct dma_buf *dmabuf,
+			      enum dma_data_direction dir);
+	/* a kernel mapping of the whole buffer, under the lock (optional) */
+	int (*vmap)(struct dma_buf *dmabuf, struct iosys_map *map);
+	void (*vunmap)(struct dma_buf *dmabuf, struct iosys_map *map);
 };
 
 struct file;
@@ -53,6 +62,9 @@ struct dma_buf {
 	void *priv;
 	const char *exp_name;
 	struct dma_resv *resv;
+	/* dma_buf_vmap(): the mapping and its users, under @resv */
+	unsigned int vmapping_counter;
+	struct iosys_map vmap_ptr;
 	struct sim_machine *sim;
 	void *sim_priv;			/* machine-private: refs, fds, list */
 };
@@ -114,6 +126,25 @@ struct dma_buf *dma_buf_export(const struct dma_buf_export_info *exp_info);
 int dma_buf_fd(struct dma_buf *dmabuf, int flags);
 /* A new reference to the buffer behind @fd; ERR_PTR(-EBADF). */
 struct dma_buf *dma_buf_get(int fd);
+
+/*
+ * CPU access: begin waits for the fences of the access (a write waits for
+ * readers too) running the machine, then calls the exporter's hook; 0 or
+ * its -errno.
+ */
+int dma_buf_begin_cpu_access(struct dma_buf *dmabuf,
+			     enum dma_data_direction dir);
+int dma_buf_end_cpu_access(struct dma_buf *dmabuf,
+			   enum dma_data_direction dir);
+/*
+ * A kernel mapping of the whole buffer, shared by its users (counted);
+ * the reservation lock held (the _unlocked forms take it). 0, -EINVAL (no
+ * vmap op, NULL arguments), or the exporter's -errno.
+ */
+int dma_buf_vmap(struct dma_buf *dmabuf, struct iosys_map *map);
+void dma_buf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map);
+int dma_buf_vmap_unlocked(struct dma_buf *dmabuf, struct iosys_map *map);
+void dma_buf_vunmap_unlocked(struct dma_buf *dmabuf, struct iosys_map *map);
 void get_dma_buf(struct dma_buf *dmabuf);
 void dma_buf_put(struct dma_buf *dmabuf);
 

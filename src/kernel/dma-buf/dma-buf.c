@@ -32,6 +32,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dmastack/linux/dma-fence.h>
 #include "internal.h"
 
 /* Largest fd the machine's table hands out, plus one. */
@@ -954,4 +955,112 @@ void dma_buf_exit_machine(struct sim_machine *m)
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	m->kernel->dmabuf = NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* CPU access and kernel mappings                                           */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * dma_buf_begin_cpu_access - the CPU is about to access @dmabuf
+ * @dmabuf: the buffer
+ * @dir: DMA_FROM_DEVICE (reads), DMA_TO_DEVICE or DMA_BIDIRECTIONAL (writes)
+ *
+ * Waits for the fences the access must follow (writes for a read, all for
+ * a write), running the machine, then calls the exporter's hook.
+ *
+ * Return: 0, -EINVAL, or the hook's -errno.
+ */
+int dma_buf_begin_cpu_access(struct dma_buf *dmabuf,
+			     enum dma_data_direction dir)
+{
+	bool write = dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE;
+
+	if (!dmabuf || dir == DMA_NONE)
+		return -EINVAL;
+	dma_resv_wait_timeout(dmabuf->resv, dma_resv_usage_rw(write), true,
+			      MAX_SCHEDULE_TIMEOUT);
+	return dmabuf->ops->begin_cpu_access ?
+	       dmabuf->ops->begin_cpu_access(dmabuf, dir) : 0;
+}
+
+int dma_buf_end_cpu_access(struct dma_buf *dmabuf,
+			   enum dma_data_direction dir)
+{
+	if (!dmabuf || dir == DMA_NONE)
+		return -EINVAL;
+	return dmabuf->ops->end_cpu_access ?
+	       dmabuf->ops->end_cpu_access(dmabuf, dir) : 0;
+}
+
+int dma_buf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct iosys_map ptr;
+	int ret;
+
+	if (!map)
+		return -EINVAL;
+	iosys_map_clear(map);
+	if (!dmabuf || !dmabuf->ops->vmap)
+		return -EINVAL;
+	dma_resv_assert_held(dmabuf->resv);
+	if (dmabuf->vmapping_counter) {
+		dmabuf->vmapping_counter++;
+		*map = dmabuf->vmap_ptr;
+		return 0;
+	}
+	iosys_map_clear(&ptr);
+	ret = dmabuf->ops->vmap(dmabuf, &ptr);
+	if (ret)
+		return ret;
+	if (iosys_map_is_null(&ptr)) {
+		SIM_WARN(dmabuf->sim, NULL, "dma_buf_vmap: %s: the exporter's vmap returned no mapping",
+			 exp_name(dmabuf));
+		return -EINVAL;
+	}
+	dmabuf->vmap_ptr = ptr;
+	dmabuf->vmapping_counter = 1;
+	*map = ptr;
+	return 0;
+}
+
+void dma_buf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	if (!dmabuf || !map)
+		return;
+	dma_resv_assert_held(dmabuf->resv);
+	if (!dmabuf->vmapping_counter ||
+	    !iosys_map_is_equal(&dmabuf->vmap_ptr, map)) {
+		SIM_WARN(dmabuf->sim, NULL, "dma_buf_vunmap: %s: %s",
+			 exp_name(dmabuf), dmabuf->vmapping_counter ?
+			 "not the buffer's mapping" : "not mapped");
+		return;
+	}
+	if (--dmabuf->vmapping_counter)
+		return;
+	if (dmabuf->ops->vunmap)
+		dmabuf->ops->vunmap(dmabuf, map);
+	iosys_map_clear(&dmabuf->vmap_ptr);
+}
+
+int dma_buf_vmap_unlocked(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	int ret;
+
+	if (!dmabuf || !map)
+		return -EINVAL;
+	ret = dma_resv_lock(dmabuf->resv, NULL);
+	if (ret)
+		return ret;
+	ret = dma_buf_vmap(dmabuf, map);
+	dma_resv_unlock(dmabuf->resv);
+	return ret;
+}
+
+void dma_buf_vunmap_unlocked(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	if (!dmabuf || !map || dma_resv_lock(dmabuf->resv, NULL))
+		return;
+	dma_buf_vunmap(dmabuf, map);
+	dma_resv_unlock(dmabuf->resv);
 }
