@@ -114,6 +114,15 @@ static void test_slab_buffers(void **state)
 		assert_int_equal(sim_iommu_faults(f->m), 0);
 }
 
+static void test_small_headers(void **state)
+{
+	struct fx *f = *state;
+	unsigned long before = pages_in_use(f);
+
+	assert_int_equal(kmisc_selftest(), 0);
+	assert_int_equal(pages_in_use(f), before);
+}
+
 static void test_vmalloc_refused(void **state)
 {
 	struct fx *f = *state;
@@ -359,6 +368,7 @@ static const struct variant_test tests[] = {
 	VARIANT_TEST(test_streaming_dma),
 	VARIANT_TEST(test_slab_buffers),
 	VARIANT_TEST(test_vmalloc_refused),
+	VARIANT_TEST(test_small_headers),
 	VARIANT_TEST(test_no_current_machine),
 	VARIANT_TEST(test_prims_selftest),
 	VARIANT_TEST(test_prims_threads),

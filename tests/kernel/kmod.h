@@ -88,4 +88,7 @@ int kprims_mutex_uninitialized(void);	/* trylock and unlock: 2 */
 /* WARN(@cond, ...): what it returns, and a WARN if @cond. */
 int kprims_warn(int cond);
 
+/* ktime on the machine clock, math64, highmem, init annotations. */
+int kmisc_selftest(void);
+
 #endif /* KMOD_H */

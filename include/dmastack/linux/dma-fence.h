@@ -13,12 +13,11 @@
 #include "kref.h"
 #include "list.h"
 #include "spinlock.h"
+#include "ktime.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef s64 ktime_t;
 
 #define MAX_SCHEDULE_TIMEOUT	((long)(~0UL >> 1))
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
+#include <dmastack/linux/ktime.h>
 #include "internal.h"
 
 #define NSEC_PER_JIFFY	1000000ULL	/* HZ = 1000 */
@@ -50,6 +51,13 @@ void usleep_range(unsigned long min, unsigned long max)
 {
 	(void)max;
 	delay_ns((u64)min * 1000);
+}
+
+ktime_t ktime_get(void)
+{
+	struct sim_machine *m = sim_current_machine();
+
+	return m ? (ktime_t)sim_clock_now(m) : 0;
 }
 
 u64 get_jiffies_64(void)
