@@ -9,7 +9,7 @@
  * module loader's refusals.
  */
 #include <stdatomic.h>
-#include "helpers.h"
+#include "failnth.h"
 #include "models/dmaengine.h"
 
 #define KD_PLATFORM							\
@@ -36,7 +36,7 @@ static int teardown(void **state)
 /* ---- PCI drivers --------------------------------------------------------- */
 
 struct probes {
-	int probed, removed, fail_on;
+	int probed, removed, fail_on, fail_ret;
 	const struct pci_device_id *last_id;
 	struct pci_dev *seen[4];
 };
@@ -47,7 +47,7 @@ static int t_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pr.last_id = id;
 	pr.seen[pr.probed % 4] = pdev;
 	if (++pr.probed == pr.fail_on)
-		return -EIO;
+		return pr.fail_ret ? pr.fail_ret : -EIO;
 	pci_set_drvdata(pdev, &pr);
 	return 0;
 }
@@ -107,9 +107,23 @@ static void test_driver_probe_fails(void **state)
 	assert_null(dev_of(m, "dma0")->driver);
 	assert_non_null(dev_of(m, "dma1")->driver);
 	assert_true(sim_report_find(m, SIM_REPORT_INFO,
-				    "probe with driver t-dmae failed with error -5"));
+				    "kernel: err: t-dmae 0000:01:00.0: probe with driver t-dmae failed with error -5"));
 	pci_unregister_driver(&t_driver);
 	assert_int_equal(pr.removed, 1);
+
+	/* a driver declining a device (-ENODEV, -ENXIO) is not an error */
+	for (int i = 0; i < 2; i++) {
+		unsigned long logged = sim_report_count_kind(m, SIM_REPORT_INFO);
+
+		memset(&pr, 0, sizeof(pr));
+		pr.fail_on = 2;
+		pr.fail_ret = i ? -ENXIO : -ENODEV;
+		assert_int_equal(pci_register_driver(&t_driver), 0);
+		assert_null(dev_of(m, "dma1")->driver);
+		assert_int_equal(sim_report_count_kind(m, SIM_REPORT_INFO), logged);
+		pci_unregister_driver(&t_driver);
+		assert_int_equal(pr.removed, 1);
+	}
 }
 
 static void test_driver_match_rules(void **state)
@@ -226,6 +240,94 @@ static void test_device_lifetime(void **state)
 	assert_string_equal(dev_name(parent), "0000:01:00.0");
 	put_device(NULL);
 	assert_null(get_device(NULL));
+}
+
+/* ---- fail-Nth over a driver's life --------------------------------------- */
+
+struct sweep_drv {
+	void __iomem *regs;
+	void *buf;
+	void *coh;
+	dma_addr_t coh_dma;
+};
+
+static int sweep_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct sweep_drv *d;
+
+	(void)id;
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	d->regs = pci_iomap(pdev, 0, 0);
+	if (!d->regs)
+		goto err_free;
+	d->buf = kmalloc(300, GFP_KERNEL);
+	if (!d->buf)
+		goto err_unmap;
+	d->coh = dma_alloc_coherent(&pdev->dev, PAGE_SIZE, &d->coh_dma,
+				    GFP_KERNEL);
+	if (!d->coh)
+		goto err_buf;
+	pci_set_drvdata(pdev, d);
+	return 0;
+
+err_buf:
+	kfree(d->buf);
+err_unmap:
+	pci_iounmap(pdev, d->regs);
+err_free:
+	kfree(d);
+	return -ENOMEM;
+}
+
+static void sweep_remove(struct pci_dev *pdev)
+{
+	struct sweep_drv *d = pci_get_drvdata(pdev);
+
+	dma_free_coherent(&pdev->dev, PAGE_SIZE, d->coh, d->coh_dma);
+	kfree(d->buf);
+	pci_iounmap(pdev, d->regs);
+	kfree(d);
+}
+
+static struct pci_driver sweep_driver = {
+	.name = "t-sweep",
+	.id_table = dmae_ids,
+	.probe = sweep_probe,
+	.remove = sweep_remove,
+};
+
+/* Register (probing both engines), then unregister: 0 if both bound. */
+static int driver_life(void *ctx)
+{
+	struct sim_machine *m = ctx;
+	int bound = 0, ret;
+
+	sim_set_current_machine(m);
+	ret = pci_register_driver(&sweep_driver);
+	if (ret)
+		return ret;
+	for (int i = 0; i < 2; i++)
+		bound += dev_of(m, i ? "dma1" : "dma0")->driver != NULL;
+	pci_unregister_driver(&sweep_driver);
+	return bound == 2 ? 0 : -ENOMEM;
+}
+
+static void test_failnth_driver_life(void **state)
+{
+	struct failnth fn = {
+		.name = "driver life", .m = *state, .ctx = *state,
+		.run = driver_life,
+	};
+
+	failnth_sweep(&fn);
+	/*
+	 * The driver list's entry, and per device the iomap and the coherent
+	 * page (the slab's objects come from slabs the warm-up run left).
+	 */
+	assert_true(fn.count >= 5);
+	assert_int_equal(fn.failed, fn.count);
 }
 
 /* ---- MMIO ---------------------------------------------------------------- */
@@ -398,6 +500,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_driver_bad_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_driver_shutdown_unbinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_lifetime, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failnth_driver_life, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iomap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delays, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_completion_runs_machine, setup, teardown),

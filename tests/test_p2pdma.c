@@ -433,6 +433,38 @@ static void test_names(void **state)
 /* The struct-page layer                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* One pci_p2pmem_alloc_sgl() and its free: 0, or -ENOMEM when refused. */
+static int p2pmem_sgl_life(void *ctx)
+{
+	struct pci_dev *prov = ctx;
+	unsigned int nents = 0;
+	struct scatterlist *sgl = pci_p2pmem_alloc_sgl(prov, &nents, SZ_16K);
+
+	if (!sgl)
+		return -ENOMEM;
+	pci_p2pmem_free_sgl(prov, sgl);
+	return 0;
+}
+
+static void test_p2pmem_sgl_failnth(void **state)
+{
+	struct plat p = { .hb0_allow = true, .bus_offset = "256M" };
+	struct sim_machine *m = plat_new(&p);
+	struct pci_dev *prov = pdev_of(m, "prov");
+	struct failnth fn = {
+		.name = "p2pmem sgl", .m = m, .ctx = prov,
+		.run = p2pmem_sgl_life,
+	};
+
+	(void)state;
+	assert_int_equal(pci_p2pdma_add_resource(prov, 2, SZ_64K, 0), 0);
+	failnth_sweep(&fn);
+	/* the list; the P2P pages come from the pool, not the allocator */
+	assert_true(fn.count >= 1);
+	assert_int_equal(fn.failed, fn.count);
+	assert_int_equal(machine_teardown(m, TD_CLEAN), 0);
+}
+
 static void test_add_resource(void **state)
 {
 	struct plat p = { .hb0_allow = true, .bus_offset = "256M" };
@@ -1032,6 +1064,7 @@ int main(void)
 		cmocka_unit_test(test_distance_many),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_add_resource),
+		cmocka_unit_test(test_p2pmem_sgl_failnth),
 		cmocka_unit_test(test_publish_find),
 		cmocka_unit_test(test_map_bus_addr),
 		cmocka_unit_test(test_map_thru_host_bridge_direct),

@@ -102,7 +102,8 @@ static void device_unbind(struct pci_driver *drv, struct pci_dev *pdev)
  *
  * Every endpoint of the machine without a bound driver that @drv's id
  * table matches is probed, in platform order; a probe that fails leaves
- * the function unbound (its error is logged, as the driver core does).
+ * the function unbound (its error is logged, as the driver core does,
+ * except -ENODEV and -ENXIO: the driver declining the device).
  *
  * Return: 0; -EINVAL (no name, no probe, no id table), -ENODEV (no
  * current machine), -EBUSY (@drv is registered already), -ENOMEM.
@@ -147,8 +148,10 @@ int pci_register_driver(struct pci_driver *drv)
 		pdev->dev.driver_name = drv->name;
 		ret = drv->probe(pdev, id);
 		if (ret) {
-			_dev_printk("<4>", &pdev->dev, "probe with driver %s failed with error %d",
-				    drv->name, ret);
+			/* -ENODEV, -ENXIO: the driver declines, silently */
+			if (ret != -ENODEV && ret != -ENXIO)
+				_dev_printk("<3>", &pdev->dev, "probe with driver %s failed with error %d",
+					    drv->name, ret);
 			/* what probe got managed is released here too */
 			sim_device_unbind(&pdev->dev);
 			pdev->dev.driver = NULL;
