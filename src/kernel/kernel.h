@@ -104,6 +104,7 @@ struct sim_dma_dev_stats {
 
 struct sim_kernel {
 	unsigned int nr_initcalls_done;	/* src/kernel/init.c */
+	_Atomic int last_pid;		/* tasks (src/kernel/sched/core.c) */
 	/* every function's counters (src/kernel/pci/pci.c allocates them) */
 	struct sim_dma_dev_stats *dev_stats;
 	/* the kernel's machine-wide counters */

@@ -11,6 +11,8 @@
 #include <linux/math64.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/sched.h>
+#include <linux/string.h>
 #include "kmod.h"
 
 static int __init kmisc_time(void)
@@ -68,6 +70,25 @@ static int kmisc_highmem(void)
 	return ret ? ret : (int)(index - 3);
 }
 
+/* The calling thread's task: stable, named, not a kthread, with a pid. */
+static int kmisc_current(void)
+{
+	char comm[TASK_COMM_LEN];
+	char small[4];
+
+	if (current != current || current->pid <= 0 ||
+	    task_pid_nr(current) != current->tgid ||
+	    (current->flags & PF_KTHREAD))
+		return 1;
+	if (strcmp(get_task_comm(comm, current), "dmastack") ||
+	    strcmp(get_task_comm(small, current), "dma"))
+		return 2;
+	if (strscpy(small, "abc", sizeof(small)) != 3 ||
+	    strscpy(small, "abcd", sizeof(small)) != -E2BIG || strcmp(small, "abc"))
+		return 3;
+	return 0;
+}
+
 int kmisc_selftest(void)
 {
 	int ret;
@@ -78,5 +99,7 @@ int kmisc_selftest(void)
 		return 20 + ret;
 	if ((ret = kmisc_highmem()))
 		return 30 + ret;
+	if ((ret = kmisc_current()))
+		return 40 + ret;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <sys/types.h>	/* ssize_t, pid_t, loff_t */
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,6 +45,9 @@ typedef __u64 __le64;
 typedef __u64 __be64;
 
 typedef unsigned long pgoff_t;		/* a page index in a file */
+#ifndef __USE_MISC
+typedef __loff_t loff_t;		/* a file position (64-bit) */
+#endif
 
 typedef u64 phys_addr_t;
 typedef u64 dma_addr_t;
