@@ -80,8 +80,9 @@ static int kmisc_current(void)
 	    task_pid_nr(current) != current->tgid ||
 	    (current->flags & PF_KTHREAD))
 		return 1;
-	if (strcmp(get_task_comm(comm, current), "dmastack") ||
-	    strcmp(get_task_comm(small, current), "dma"))
+	if (strcmp(get_task_comm(comm, current), current->comm) ||
+	    strlen(comm) < 4 || strncmp(get_task_comm(small, current), comm, 3) ||
+	    small[3])
 		return 2;
 	if (strscpy(small, "abc", sizeof(small)) != 3 ||
 	    strscpy(small, "abcd", sizeof(small)) != -E2BIG || strcmp(small, "abc"))
