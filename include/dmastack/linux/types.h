@@ -44,6 +44,7 @@ typedef __u32 __be32;
 typedef __u64 __le64;
 typedef __u64 __be64;
 
+typedef u64 sector_t;			/* a 512-byte block number */
 typedef unsigned long pgoff_t;		/* a page index in a file */
 #ifndef __USE_MISC
 typedef __loff_t loff_t;		/* a file position (64-bit) */

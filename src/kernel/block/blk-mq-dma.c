@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "kernel/dma/dma.h"
 #include "kernel/iommu/iommu-priv.h"
+#include "blk.h"
 
 /* A physically contiguous DMA segment, as blk_map_iter_next() yields it. */
 struct blk_phys_seg {
@@ -79,19 +80,17 @@ void blk_set_default_limits(struct queue_limits *lim)
 	lim->max_segment_size = BLK_MAX_SEGMENT_SIZE;
 	lim->dma_alignment = 511;
 	lim->max_segments = BLK_MAX_SEGMENTS;
+	lim->logical_block_size = 512;
 }
 
-void blk_rq_init(struct request_queue *q, struct request *rq, blk_opf_t opf)
+void (blk_rq_init)(struct request_queue *q, struct request *rq)
 {
+	/* everything before the builder's table (which is left as it is) */
+	memset(rq, 0, offsetof(struct request, bvecs));
 	rq->q = q;
-	rq->cmd_flags = opf;
-	rq->nr_phys_segments = 0;
-	rq->nr_bvecs = 0;
-	rq->__data_len = 0;
-	rq->__seg_start = 0;
-	rq->__seg_len = 0;
-	rq->__phys_gaps = 0;
-	rq->__gaps_nr_bvecs = 0;
+	rq->tag = -1;
+	rq->internal_tag = -1;
+	rq->__sector = (sector_t)-1;
 }
 
 /*
@@ -99,20 +98,14 @@ void blk_rq_init(struct request_queue *q, struct request *rq, blk_opf_t opf)
  * maximum segment size (the kernel's get_max_segment_size()). Adding 1
  * after taking the minimum keeps a mask of ULONG_MAX from overflowing.
  */
-static size_t get_max_segment_size(const struct queue_limits *lim,
-				   phys_addr_t paddr, size_t len)
+size_t blk_max_segment_size(const struct queue_limits *lim, phys_addr_t paddr,
+			    size_t len)
 {
 	u64 mask = lim->seg_boundary_mask;
 	u64 max = min(mask - (mask & paddr),
 		      (u64)lim->max_segment_size - 1) + 1;
 
 	return (size_t)min((u64)len, max);
-}
-
-/* Only pages of the same P2PDMA pgmap (or all RAM) share a segment. */
-static bool same_pgmap(const struct page *a, const struct page *b)
-{
-	return a->pgmap == b->pgmap;
 }
 
 /*
@@ -128,7 +121,7 @@ static bool phys_mergeable(const struct queue_limits *lim, phys_addr_t phys,
 {
 	u64 mask = lim->seg_boundary_mask;
 
-	if (!same_pgmap(page, next_page))
+	if (!blk_same_pgmap(page, next_page))
 		return false;
 	if (phys + len != next_phys)
 		return false;
@@ -137,7 +130,7 @@ static bool phys_mergeable(const struct queue_limits *lim, phys_addr_t phys,
 
 /*
  * Physical segments @len bytes at @phys add when they open new segments:
- * one per piece get_max_segment_size() allows. Each boundary with the
+ * one per piece blk_max_segment_size() allows. Each boundary with the
  * segment before goes into @gaps (both sides OR'ed, as the walk in
  * req_phys_gap_mask() sees them).
  */
@@ -148,7 +141,7 @@ static unsigned int segs_of(const struct queue_limits *lim, phys_addr_t phys,
 	unsigned int n = 0;
 
 	while (len) {
-		size_t piece = get_max_segment_size(lim, phys, len);
+		size_t piece = blk_max_segment_size(lim, phys, len);
 
 		/* a boundary with the segment before, if there is one */
 		if (*last_len)
@@ -160,6 +153,30 @@ static unsigned int segs_of(const struct queue_limits *lim, phys_addr_t phys,
 		n++;
 	}
 	return n;
+}
+
+/*
+ * The builder's table as the request's one bio: a request built with
+ * blk_rq_add_page(), or whose table was filled by hand, has rq->bio on
+ * rq->__bio over rq->bvecs. A request with bios of its own is left alone.
+ */
+static void blk_rq_sync_table_bio(struct request *rq)
+{
+	struct bio *bio = &rq->__bio;
+
+	if (rq->bio && rq->bio != bio)
+		return;
+	if (!rq->nr_bvecs) {
+		rq->bio = rq->biotail = NULL;
+		return;
+	}
+	bio->bi_next = NULL;
+	bio->bi_opf = rq->cmd_flags;
+	bio->bi_io_vec = rq->bvecs;
+	bio->bi_vcnt = (unsigned short)min(rq->nr_bvecs, (unsigned int)USHRT_MAX);
+	bio->bi_max_vecs = __BLK_RQ_INLINE_BVECS;
+	bio->bi_iter = (struct bvec_iter) { .bi_size = rq->__data_len };
+	rq->bio = rq->biotail = bio;
 }
 
 int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
@@ -175,6 +192,9 @@ int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
 
 	if (!page || !len)
 		return -EINVAL;
+	/* the request's data is its own bios (blk_rq_append_bio()) */
+	if (rq->bio && rq->bio != &rq->__bio)
+		return -EINVAL;
 	if ((u64)rq->__data_len + len > UINT_MAX)
 		return -EINVAL;
 	phys = page_to_phys(page) + offset;
@@ -184,7 +204,7 @@ int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
 	if (rq->nr_bvecs) {
 		prev = &rq->bvecs[rq->nr_bvecs - 1];
 		/* zone_device_pages_have_same_pgmap(): never mix providers */
-		if (!same_pgmap(prev->bv_page, page))
+		if (!blk_same_pgmap(prev->bv_page, page))
 			return -EINVAL;
 	}
 
@@ -196,7 +216,7 @@ int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
 		 * opens new ones, splitting where the DMA walk
 		 * (blk_map_iter_next()) will split the grown bvec.
 		 */
-		size_t room = get_max_segment_size(lim, seg_start, SIZE_MAX) -
+		size_t room = blk_max_segment_size(lim, seg_start, SIZE_MAX) -
 			      seg_len;
 		size_t take = min(room, (size_t)len);
 
@@ -213,7 +233,7 @@ int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
 		    ((bvec_phys(prev) + prev->bv_len) | phys) &
 		    lim->virt_boundary_mask)
 			return -EINVAL;
-		if (rq->nr_bvecs >= BLK_RQ_MAX_BVECS)
+		if (rq->nr_bvecs >= __BLK_RQ_INLINE_BVECS)
 			return -ENOMEM;
 		nsegs += segs_of(lim, phys, len, &seg_start, &seg_len, &gaps);
 		if (nsegs > USHRT_MAX ||
@@ -232,6 +252,7 @@ int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
 	/* once the table was filled by hand, only the walk knows the gaps */
 	rq->__phys_gaps = gaps;
 	rq->__gaps_nr_bvecs = gaps_valid ? rq->nr_bvecs : UINT_MAX;
+	blk_rq_sync_table_bio(rq);
 	return 0;
 }
 
@@ -239,70 +260,75 @@ int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
 /* The walk over the bvecs                                                  */
 /* ------------------------------------------------------------------------ */
 
-static void blk_rq_map_iter_init(const struct request *rq,
+static void blk_rq_map_iter_init(struct request *rq,
 				 struct blk_map_iter *iter)
 {
-	*iter = (struct blk_map_iter) {
-		.bvecs = rq->bvecs,
-		.nr_bvecs = rq->nr_bvecs,
-		.size = rq->__data_len,
-	};
+	blk_rq_sync_table_bio(rq);
+	*iter = (struct blk_map_iter) { .bio = rq->bio };
+	if (rq->bio) {
+		iter->iter = rq->bio->bi_iter;
+		iter->bvecs = rq->bio->bi_io_vec;
+	}
 }
 
-static void iter_advance(struct blk_map_iter *iter, size_t bytes)
+/* At the end of a bio, step into the next one; false at the request's end. */
+static bool blk_map_iter_next_bio(struct blk_map_iter *iter)
 {
-	iter->size -= bytes;
-	iter->bvec_done += (unsigned int)bytes;
-	if (iter->bvec_done == iter->bvecs[iter->idx].bv_len) {
-		iter->idx++;
-		iter->bvec_done = 0;
+	while (!iter->iter.bi_size) {
+		if (!iter->bio || !iter->bio->bi_next)
+			return false;
+		iter->bio = iter->bio->bi_next;
+		iter->iter = iter->bio->bi_iter;
+		iter->bvecs = iter->bio->bi_io_vec;
 	}
+	return true;
 }
 
 /*
  * The next DMA segment of @req: the rest of the current bvec up to the
  * maximum segment size, then, when a bvec was finished, as many following
- * bvecs as are physically contiguous and fit (blk_map_iter_next()).
+ * bvecs (of this bio or the next ones) as are physically contiguous and fit
+ * (blk_map_iter_next()).
  */
 static bool blk_map_iter_next(const struct request *req,
 			      struct blk_map_iter *iter, struct blk_phys_seg *vec)
 {
 	const struct queue_limits *lim = &req->q->limits;
-	const struct bio_vec *bv;
-	size_t max_size, len;
+	struct bio_vec bv;
+	size_t max_size;
 
-	if (!iter->size)
+	if (!blk_map_iter_next_bio(iter))
 		return false;
 
-	bv = &iter->bvecs[iter->idx];
-	vec->paddr = bvec_phys(bv) + iter->bvec_done;
-	vec->page = bv->bv_page;
-	max_size = get_max_segment_size(lim, vec->paddr, UINT_MAX);
-	len = min((size_t)(bv->bv_len - iter->bvec_done), max_size);
-	iter_advance(iter, len);
+	bv = mp_bvec_iter_bvec(iter->bvecs, iter->iter);
+	vec->paddr = bvec_phys(&bv);
+	vec->page = bv.bv_page;
+	max_size = blk_max_segment_size(lim, vec->paddr, UINT_MAX);
+	bv.bv_len = (unsigned int)min((size_t)bv.bv_len, max_size);
+	bvec_iter_advance_single(iter->bvecs, &iter->iter, bv.bv_len);
 
 	/*
 	 * Done with this bvec: check whether the next one can be merged into
 	 * it. Callers do not always pack bvecs tight.
 	 */
-	while (iter->size && !iter->bvec_done) {
-		const struct bio_vec *next = &iter->bvecs[iter->idx];
+	while (!iter->iter.bi_bvec_done && blk_map_iter_next_bio(iter)) {
+		struct bio_vec next = mp_bvec_iter_bvec(iter->bvecs, iter->iter);
 
-		if (len + next->bv_len > max_size ||
-		    !phys_mergeable(lim, vec->paddr, len, vec->page,
-				    bvec_phys(next), next->bv_len,
-				    next->bv_page))
+		if (bv.bv_len + next.bv_len > max_size ||
+		    !phys_mergeable(lim, vec->paddr, bv.bv_len, vec->page,
+				    bvec_phys(&next), next.bv_len,
+				    next.bv_page))
 			break;
-		len += next->bv_len;
-		iter_advance(iter, next->bv_len);
+		bv.bv_len += next.bv_len;
+		bvec_iter_advance_single(iter->bvecs, &iter->iter, next.bv_len);
 	}
 
-	vec->len = len;
+	vec->len = bv.bv_len;
 	return true;
 }
 
 /* The OR of both sides of every boundary between the DMA segments. */
-static u64 req_phys_gaps_walk(const struct request *req)
+static u64 req_phys_gaps_walk(struct request *req)
 {
 	struct blk_map_iter iter;
 	struct blk_phys_seg vec;
@@ -327,8 +353,10 @@ static u64 req_phys_gaps_walk(const struct request *req)
  */
 unsigned long req_phys_gap_mask(const struct request *req)
 {
-	u64 gaps = req->__gaps_nr_bvecs == req->nr_bvecs ? req->__phys_gaps :
-			req_phys_gaps_walk(req);
+	bool built = (!req->bio || req->bio == &req->__bio) &&
+		     req->__gaps_nr_bvecs == req->nr_bvecs;
+	u64 gaps = built ? req->__phys_gaps :
+			   req_phys_gaps_walk((struct request *)req);
 
 	if (!gaps)
 		return 0;
@@ -440,9 +468,16 @@ out_destroy:
  */
 static bool blk_rq_one_pgmap(const struct request *req)
 {
-	for (unsigned int i = 1; i < req->nr_bvecs; i++)
-		if (!same_pgmap(req->bvecs[0].bv_page, req->bvecs[i].bv_page))
-			return false;
+	const struct page *first = NULL;
+	const struct bio *bio;
+
+	for (bio = req->bio; bio; bio = bio->bi_next)
+		for (unsigned int i = 0; i < bio->bi_vcnt; i++) {
+			if (!first)
+				first = bio->bi_io_vec[i].bv_page;
+			else if (!blk_same_pgmap(first, bio->bi_io_vec[i].bv_page))
+				return false;
+		}
 	return true;
 }
 
