@@ -173,6 +173,9 @@ static void *cache_alloc(struct kmem_cache *s, gfp_t gfp)
 	unsigned int i;
 	void *obj;
 
+	/* failslab: every object allocation may be failed, as the kernel's */
+	if (sim_should_fail_alloc(s->m))
+		return NULL;
 	pthread_mutex_lock(&s->lock);
 	sl = s->partial;
 	if (!sl)
