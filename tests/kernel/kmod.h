@@ -91,4 +91,30 @@ int kprims_warn(int cond);
 /* ktime on the machine clock, math64, highmem, init annotations. */
 int kmisc_selftest(void);
 
+/*
+ * A device's HMM mirror of user memory (tests/kernel/khmm.c): @npages
+ * pages vm_mmap()ed into current->mm, watched by an interval notifier and
+ * mapped for @dev with hmm_dma_map. ERR_PTR: -EINVAL (no current->mm),
+ * what vm_mmap(), hmm_dma_map_alloc() (-EOPNOTSUPP for a device that
+ * bounces or needs syncs) or the notifier said.
+ */
+struct khmm_mirror;
+struct khmm_mirror *khmm_mirror_new(struct device *dev, unsigned long npages);
+unsigned long khmm_mirror_addr(struct khmm_mirror *mirror);
+/*
+ * Fault entries [@idx, @idx + @n) (up to 16) in and map them for the
+ * device; *@dma is entry @idx's DMA address. khmm_fill() faults one entry
+ * and writes it first (byte b: @seed + b * 3) through kmap_local_page().
+ */
+int khmm_fault(struct khmm_mirror *mirror, unsigned long idx,
+	       unsigned long n, unsigned long long *dma);
+int khmm_fill(struct khmm_mirror *mirror, unsigned long idx,
+	      unsigned char seed, unsigned long long *dma);
+/* Whether the device has entry @idx mapped now. */
+_Bool khmm_mapped(struct khmm_mirror *mirror, unsigned long idx);
+void khmm_counters(struct khmm_mirror *mirror, unsigned long *invalidations,
+		   unsigned long *unmapped, unsigned long *retries);
+/* Remove the notifier, unmap, free, vm_munmap() (on current->mm). */
+void khmm_mirror_free(struct khmm_mirror *mirror);
+
 #endif /* KMOD_H */

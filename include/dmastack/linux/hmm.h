@@ -124,6 +124,12 @@ struct hmm_range {
  */
 int hmm_range_fault(struct hmm_range *range);
 
+/*
+ * How long a mirror keeps retrying hmm_range_fault() on -EBUSY, in ms
+ * (the kernel's value).
+ */
+#define HMM_RANGE_DEFAULT_TIMEOUT 1000
+
 #ifdef __cplusplus
 }
 #endif
