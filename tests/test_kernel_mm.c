@@ -8,6 +8,7 @@
  * does), plays the process (its stores, migrations, zaps) and the device.
  */
 #include <pthread.h>
+#include <time.h>
 #include <dmastack/linux/mman.h>
 #include <dmastack/linux/sched.h>
 #include "variants.h"
@@ -289,6 +290,136 @@ static void test_hmm_mirror_race(void **state)
 	khmm_mirror_free(m);
 }
 
+/* ------------------------------------------------------------ dma-buf --- */
+
+struct finisher {
+	pthread_t t;
+	struct sim_machine *m;
+	struct kdmabuf_exp *exp;
+};
+
+/* The exporter's clear job, finishing on another CPU a little later. */
+static void *finisher_fn(void *arg)
+{
+	struct finisher *fin = arg;
+	const struct timespec ms = { 0, 2000000L };
+
+	sim_set_current_machine(fin->m);
+	nanosleep(&ms, NULL);
+	kdmabuf_exp_finish_clear(fin->exp, 0x30);
+	return NULL;
+}
+
+static u8 clear_byte(unsigned int page, unsigned int b)
+{
+	return (u8)(0x30 + page * 5 + b);
+}
+
+/*
+ * The device reads every DMA segment of the importer's mapping (the
+ * exporter's clear pattern), then writes @seed's bytes over it.
+ */
+static void device_pass(struct fx *f, struct kdmabuf_imp *imp,
+			unsigned int nsegs, unsigned int npages, u8 seed)
+{
+	unsigned long off = 0;
+
+	for (unsigned int i = 0; i < nsegs; i++) {
+		unsigned long long dma;
+		unsigned int len;
+		u8 *got;
+
+		assert_int_equal(kdmabuf_imp_seg(imp, i, &dma, &len), 0);
+		got = malloc(len);
+		assert_non_null(got);
+		assert_int_equal(sim_dma_read(f->dev, dma, got, len), 0);
+		for (unsigned int b = 0; b < len; b++) {
+			unsigned long at = off + b;
+
+			if (got[b] != clear_byte((unsigned int)(at / PAGE_SIZE),
+						 (unsigned int)(at % PAGE_SIZE)) &&
+			    got[b] != (u8)(seed - 1 + at))
+				fail_msg("segment %u byte %u: %#x", i, b, got[b]);
+		}
+		for (unsigned int b = 0; b < len; b++)
+			got[b] = (u8)(seed + off + b);
+		assert_int_equal(sim_dma_write(f->dev, dma, got, len), 0);
+		free(got);
+		off += len;
+	}
+	assert_int_equal(off, (unsigned long)npages * PAGE_SIZE);
+	assert_int_equal(kdmabuf_imp_seg(imp, nsegs, &(unsigned long long){0},
+					 &(unsigned int){0}), -ENOENT);
+}
+
+static void test_dmabuf_export_import(void **state)
+{
+	struct fx *f = *state;
+	const unsigned int npages = 6;
+	unsigned long warm = 0;
+
+	for (int round = 0; round < 2; round++) {
+		struct finisher fin = { .m = f->m };
+		bool released = false;
+		struct kdmabuf_exp *exp = kdmabuf_export(npages, &released);
+		struct kdmabuf_imp *imp;
+		unsigned int nsegs;
+		u8 buf[PAGE_SIZE];
+		int fd;
+
+		assert_false(IS_ERR(exp));
+		fd = kdmabuf_exp_fd(exp);
+		assert_true(fd >= 0);
+		imp = kdmabuf_import(f->dev, fd);
+		assert_false(IS_ERR(imp));
+		assert_int_equal(kdmabuf_exp_attachments(exp), 1);
+		assert_false(kdmabuf_imp_idle(imp));
+
+		/* the importer waits for the clear job another CPU finishes */
+		fin.exp = exp;
+		assert_int_equal(pthread_create(&fin.t, NULL, finisher_fn, &fin),
+				 0);
+		assert_int_equal(kdmabuf_imp_map(imp, &nsegs), 0);
+		assert_int_equal(pthread_join(fin.t, NULL), 0);
+		assert_true(kdmabuf_imp_idle(imp));
+		assert_true(nsegs >= 1 && nsegs <= npages);
+		device_pass(f, imp, nsegs, npages, 0x91);
+		kdmabuf_imp_unmap(imp);
+		/* the CPU sees what the device wrote */
+		for (unsigned int i = 0; i < npages; i++) {
+			kdmabuf_exp_read(exp, i * PAGE_SIZE, buf, PAGE_SIZE);
+			for (unsigned int b = 0; b < PAGE_SIZE; b++)
+				assert_int_equal(buf[b],
+						 (u8)(0x91 + i * PAGE_SIZE + b));
+		}
+
+		/* the buffer moves: the importer lets go, then maps again */
+		assert_int_equal(kdmabuf_imp_map(imp, &nsegs), 0);
+		kdmabuf_exp_move(exp);
+		assert_int_equal(kdmabuf_imp_moves(imp), 1);
+		assert_int_equal(kdmabuf_imp_seg(imp, 0, &(unsigned long long){0},
+						 &(unsigned int){0}), -ENOENT);
+		assert_int_equal(kdmabuf_imp_map(imp, &nsegs), 0);
+		device_pass(f, imp, nsegs, npages, 0x92);
+		kdmabuf_imp_free(imp);
+		kdmabuf_exp_read(exp, PAGE_SIZE, buf, PAGE_SIZE);
+		assert_int_equal(buf[7], (u8)(0x92 + PAGE_SIZE + 7));
+		assert_int_equal(kdmabuf_exp_attachments(exp), 0);
+
+		/* the exporter lets go, then userspace closes: released */
+		kdmabuf_exp_put(exp);
+		assert_false(released);
+		assert_int_equal(sim_fd_close(f->m, fd), 0);
+		assert_true(released);
+		if (round == 0)
+			warm = pages_in_use(f);
+		else
+			assert_int_equal(pages_in_use(f), warm);
+	}
+	if (f->translated)
+		assert_int_equal(sim_iommu_faults(f->m), 0);
+}
+
 static const struct dma_variant *const variants[] = {
 	&variant_direct, &variant_x86_strict, &variant_x86_lazy,
 	&variant_arm64_64k_strict, &variant_cc,
@@ -298,6 +429,7 @@ static const struct variant_test tests[] = {
 	VARIANT_TEST(test_vm_mmap),
 	VARIANT_TEST(test_hmm_mirror),
 	VARIANT_TEST(test_hmm_mirror_race),
+	VARIANT_TEST(test_dmabuf_export_import),
 };
 
 int main(void)
