@@ -8,6 +8,7 @@
 #define _DMASTACK_HMM_H
 
 #include "linux/hmm.h"
+#include "linux/hmm-dma.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A simulated process address space, MMU interval notifiers, and the NIC
- * as an RDMA On-Demand-Paging device mirroring that address space.
+ * A simulated process address space (the kernel's struct mm_struct), and
+ * the NIC as an RDMA On-Demand-Paging device mirroring that address space.
  *
  * The process: one range of virtual pages, each backed (once touched) by
  * a page of machine RAM. Pages are faulted in on demand (zeroed), moved to
@@ -19,9 +19,9 @@
  * the IOVA range allocated at registration). An invalidation unmaps the
  * pages it covers with hmm_dma_unmap_pfn(); the next access faults again.
  *
- * Locking: one mutex per process (the mmap lock and page-table lock
- * together) held across an invalidation, its callbacks and the page-table
- * change; a notifier's sequence (mmu_interval_read_begin()/retry()) tells
+ * Locking: the page-table lock of the process is held across an
+ * invalidation, its callbacks and the page-table change (the mmap lock,
+ * <linux/mmap_lock.h>, is another: vm_mmap()/vm_munmap() take it); a notifier's sequence (mmu_interval_read_begin()/retry()) tells
  * a mirror whether what it read is still current. The NIC region has its
  * own mutex (umem_mutex), taken inside the process lock by the callback
  * and never held while taking the process lock.
@@ -32,59 +32,89 @@
 #include <dmastack/types.h>
 #include <dmastack/device.h>
 #include <dmastack/hmm.h>
+#include "linux/mm_types.h"
+#include "linux/mmap_lock.h"
+#include "linux/mmu_notifier.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 struct sim_machine;
-struct sim_process;
+
+/*
+ * The process is the kernel's address space: "struct sim_process" is
+ * dmastack's earlier name of struct mm_struct (<linux/mm_types.h>), kept
+ * for programs written against it. The sim_process_*() functions take
+ * either spelling.
+ */
+#define sim_process mm_struct
 
 /* ---- the process -------------------------------------------------------- */
 
 /*
+ * An address space as a new process has one, for kernel code to map user
+ * memory into with vm_mmap() (<linux/mm.h>): SIM_MM_SIZE bytes at
+ * SIM_MM_START, nothing mapped. The module loader gives a module's init
+ * and exit one as current->mm. ERR_PTR(-EINVAL, -ENOMEM); destroyed with
+ * sim_process_destroy().
+ */
+#define SIM_MM_START	0x7f0000000000ULL
+#define SIM_MM_SIZE	(64ULL << 20)
+struct mm_struct *sim_mm_create(struct sim_machine *m);
+
+/*
+ * Make @mm the calling thread's current->mm (and active_mm), as a task
+ * that runs in that process; NULL: none. Returns the previous one. The
+ * thread's task keeps no reference: destroying the mm clears it from the
+ * destroying thread's task only.
+ */
+struct mm_struct *sim_set_current_mm(struct mm_struct *mm);
+
+/*
  * A process of @m with @size bytes of address space at @start (both page
- * aligned, non-zero size up to 64 GiB, no wrap), all pages readable and
+ * aligned, non-zero size up to 64 GiB, no wrap), all of it mapped (one
+ * anonymous mapping: vm_mmap() finds no room), all pages readable and
  * writable and none present. ERR_PTR(-EINVAL, -ENOMEM). The caller owns it.
  */
-struct sim_process *sim_process_create(struct sim_machine *m, u64 start,
+struct mm_struct *sim_process_create(struct sim_machine *m, u64 start,
 				       u64 size);
 /*
  * Tear down: every notifier still registered is told (MMU_NOTIFY_RELEASE)
  * and reported, then every page is freed. NULL or ERR_PTR: no-op.
  */
-void sim_process_destroy(struct sim_process *p);
+void sim_process_destroy(struct mm_struct *p);
 
 /*
  * CPU loads and stores of the process: fault pages in as needed (a store
  * to a read-only page is -EFAULT, as a SIGSEGV would be). 0, -EFAULT
  * (outside the address space), -ENOMEM.
  */
-int sim_process_read(struct sim_process *p, u64 va, void *buf, size_t len);
-int sim_process_write(struct sim_process *p, u64 va, const void *buf,
+int sim_process_read(struct mm_struct *p, u64 va, void *buf, size_t len);
+int sim_process_write(struct mm_struct *p, u64 va, const void *buf,
 		      size_t len);
 /* The page fault handler: make the page at @va present (zeroed if new). */
-int sim_process_fault(struct sim_process *p, u64 va, bool write);
+int sim_process_fault(struct mm_struct *p, u64 va, bool write);
 /*
  * Move the page at @va to a newly allocated physical page: notifiers are
  * called first (MMU_NOTIFY_MIGRATE), then the contents are copied and the
  * old page freed. 0, -EFAULT (outside), -ENOENT (not present), -ENOMEM
  * (nothing was changed or notified).
  */
-int sim_process_migrate(struct sim_process *p, u64 va);
+int sim_process_migrate(struct mm_struct *p, u64 va);
 /*
  * Zap [@va, @va + @len) (MADV_DONTNEED): notifiers first (MMU_NOTIFY_CLEAR),
  * then the pages are freed. 0 or -EFAULT/-EINVAL.
  */
-int sim_process_zap(struct sim_process *p, u64 va, u64 len);
+int sim_process_zap(struct mm_struct *p, u64 va, u64 len);
 /*
  * Make [@va, @va + @len) read-only or writable (mprotect). Removing write
  * permission notifies first (MMU_NOTIFY_PROTECTION_VMA).
  */
-int sim_process_mprotect(struct sim_process *p, u64 va, u64 len,
+int sim_process_mprotect(struct mm_struct *p, u64 va, u64 len,
 			 bool writable);
 /* The physical address behind @va now: 0 and *@phys, or -EFAULT/-ENOENT. */
-int sim_process_va_to_phys(struct sim_process *p, u64 va, phys_addr_t *phys);
+int sim_process_va_to_phys(struct mm_struct *p, u64 va, phys_addr_t *phys);
 
 struct sim_process_stats {
 	unsigned long faults;		/* pages faulted in */
@@ -95,99 +125,8 @@ struct sim_process_stats {
 	unsigned long pages_present;
 };
 /* A snapshot (no lock: each counter is exact, the set is not atomic). */
-void sim_process_stats(struct sim_process *p, struct sim_process_stats *out);
-struct sim_machine *sim_process_machine(struct sim_process *p);
-
-/* ---- MMU interval notifiers (include/linux/mmu_notifier.h) ------------- */
-
-enum mmu_notifier_event {
-	MMU_NOTIFY_UNMAP = 0,
-	MMU_NOTIFY_CLEAR,
-	MMU_NOTIFY_PROTECTION_VMA,
-	MMU_NOTIFY_PROTECTION_PAGE,
-	MMU_NOTIFY_SOFT_DIRTY,
-	MMU_NOTIFY_RELEASE,
-	MMU_NOTIFY_MIGRATE,
-	MMU_NOTIFY_EXCLUSIVE,
-};
-
-struct mmu_notifier_range {
-	struct sim_process *mm;
-	unsigned long start;
-	unsigned long end;
-	enum mmu_notifier_event event;
-};
-
-struct mmu_interval_notifier;
-
-struct mmu_interval_notifier_ops {
-	/*
-	 * Called with the process lock held before pages of [start, end)
-	 * that overlap the notifier change. The mirror takes its own lock,
-	 * calls mmu_interval_set_seq(@cur_seq), stops using and unmaps the
-	 * pages, and returns true (every invalidation here may block).
-	 */
-	bool (*invalidate)(struct mmu_interval_notifier *interval_sub,
-			   const struct mmu_notifier_range *range,
-			   unsigned long cur_seq);
-};
-
-/* Owned by the caller; fields are the process's while inserted. */
-struct mmu_interval_notifier {
-	const struct mmu_interval_notifier_ops *ops;
-	struct sim_process *mm;
-	unsigned long start, last;	/* inclusive */
-	unsigned long invalidate_seq;	/* use the helpers below */
-	struct mmu_interval_notifier *next;
-};
-
-/*
- * Watch [@start, @start + @length) of @mm. 0, -EINVAL (empty, wrapping,
- * or already inserted). Takes the process lock.
- */
-int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
-				 struct sim_process *mm, unsigned long start,
-				 unsigned long length,
-				 const struct mmu_interval_notifier_ops *ops);
-/* Stop watching; waits for a running invalidation (process lock). */
-void mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_sub);
-/*
- * Begin a read side critical section: the sequence to pass to
- * mmu_interval_read_retry() once the mirror's lock is held. Waits for an
- * invalidation in progress (takes the process lock).
- */
-unsigned long
-mmu_interval_read_begin(struct mmu_interval_notifier *interval_sub);
-
-/* In the invalidate callback, under the mirror's lock. */
-static inline void
-mmu_interval_set_seq(struct mmu_interval_notifier *interval_sub,
-		     unsigned long cur_seq)
-{
-	__atomic_store_n(&interval_sub->invalidate_seq, cur_seq,
-			 __ATOMIC_RELEASE);
-}
-
-/*
- * Under the mirror's lock: true if an invalidation ran since @seq was
- * read, and what was read must be read again.
- */
-static inline bool
-mmu_interval_read_retry(struct mmu_interval_notifier *interval_sub,
-			unsigned long seq)
-{
-	return __atomic_load_n(&interval_sub->invalidate_seq,
-			       __ATOMIC_ACQUIRE) != seq;
-}
-
-/* The same test without the mirror's lock: only a hint to stop early. */
-static inline bool
-mmu_interval_check_retry(struct mmu_interval_notifier *interval_sub,
-			 unsigned long seq)
-{
-	return __atomic_load_n(&interval_sub->invalidate_seq,
-			       __ATOMIC_RELAXED) != seq;
-}
+void sim_process_stats(struct mm_struct *p, struct sim_process_stats *out);
+struct sim_machine *sim_process_machine(struct mm_struct *p);
 
 /* ---- the NIC as an ODP device ------------------------------------------ */
 
@@ -220,7 +159,7 @@ struct sim_odp_mr_opts {
  * NIC), -EOPNOTSUPP (hmm_dma_map_alloc() refused the device), -ENOMEM.
  */
 struct sim_odp_mr *sim_nic_reg_odp_mr(struct device *nic,
-				      struct sim_process *p, u64 va, u64 len,
+				      struct mm_struct *p, u64 va, u64 len,
 				      const struct sim_odp_mr_opts *opts);
 /* Unmap every page, remove the notifier, free. NULL or ERR_PTR: no-op. */
 void sim_nic_dereg_odp_mr(struct sim_odp_mr *mr);

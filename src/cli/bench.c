@@ -732,7 +732,7 @@ static void odp_bench(struct odp_results *o, double secs)
 	const int rounds = 3;
 	char err[256];
 	struct sim_machine *m;
-	struct sim_process *p = NULL;
+	struct mm_struct *p = NULL;
 	struct device *nic;
 
 	m = sim_machine_parse_opts(

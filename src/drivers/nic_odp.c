@@ -43,7 +43,7 @@ struct sim_odp_mr {
 	struct device *nic;
 	struct sim_machine *m;
 	struct nic_mkey mkey;
-	struct sim_process *proc;
+	struct mm_struct *proc;
 	u64 start, end;
 	unsigned long npages;
 	enum sim_odp_strategy strategy;
@@ -169,7 +169,9 @@ static int odp_fault(struct sim_odp_mr *mr, unsigned long idx, bool write)
 		if (tries++ == ODP_MAX_RETRIES)
 			return -EBUSY;
 		range.notifier_seq = mmu_interval_read_begin(&mr->notifier);
+		mmap_read_lock(mr->proc);
 		ret = hmm_range_fault(&range);
+		mmap_read_unlock(mr->proc);
 		if (ret == -EBUSY) {
 			atomic_fetch_add_explicit(&mr->retries, 1,
 						  memory_order_relaxed);
@@ -255,7 +257,7 @@ static const struct mmu_interval_notifier_ops odp_notifier_ops = {
  * Return: the region or ERR_PTR(-EINVAL, -ENODEV, -EOPNOTSUPP, -ENOMEM).
  */
 struct sim_odp_mr *sim_nic_reg_odp_mr(struct device *nic,
-				      struct sim_process *p, u64 va, u64 len,
+				      struct mm_struct *p, u64 va, u64 len,
 				      const struct sim_odp_mr_opts *opts)
 {
 	static const struct sim_odp_mr_opts defaults;

@@ -4,6 +4,11 @@
  * (module_init()'s alias) on the machine, and at unload its
  * cleanup_module() then dlclose(). The object's own symbols stay local
  * (RTLD_LOCAL); it resolves the kernel's calls against libdmastack.
+ *
+ * As insmod's task, the thread running init and exit has an address
+ * space, current->mm: one per module (sim_mm_create()), made at load and
+ * destroyed after the exit, so kernel code can vm_mmap() user memory and
+ * mirror it.
  */
 #include <dlfcn.h>
 #include <link.h>
@@ -15,6 +20,7 @@ struct sim_module {
 	struct sim_machine *m;
 	void *handle;
 	void (*exit)(void);
+	struct mm_struct *mm;	/* current->mm of init and exit */
 };
 
 /*
@@ -38,6 +44,7 @@ struct sim_module *sim_module_load(struct sim_machine *m, const char *path,
 				   char *err, size_t errlen)
 {
 	struct sim_module *mod;
+	struct mm_struct *prev_mm;
 	int (*init)(void);
 	void *h;
 	int ret;
@@ -66,10 +73,20 @@ struct sim_module *sim_module_load(struct sim_machine *m, const char *path,
 	mod->m = m;
 	mod->handle = h;
 	*(void **)&mod->exit = own_sym(h, "cleanup_module");
+	mod->mm = sim_mm_create(m);
+	if (IS_ERR(mod->mm)) {
+		snprintf(err, errlen, "out of memory");
+		sim_kfree(m, mod);
+		dlclose(h);
+		return NULL;
+	}
 	sim_set_current_machine(m);
+	prev_mm = sim_set_current_mm(mod->mm);
 	ret = init();
+	sim_set_current_mm(prev_mm);
 	if (ret) {
 		snprintf(err, errlen, "%s: module_init() returned %d", path, ret);
+		sim_process_destroy(mod->mm);
 		sim_kfree(m, mod);
 		dlclose(h);
 		return NULL;
@@ -79,11 +96,16 @@ struct sim_module *sim_module_load(struct sim_machine *m, const char *path,
 
 void sim_module_unload(struct sim_module *mod)
 {
+	struct mm_struct *prev_mm;
+
 	if (!mod)
 		return;
 	sim_set_current_machine(mod->m);
+	prev_mm = sim_set_current_mm(mod->mm);
 	if (mod->exit)
 		mod->exit();
+	sim_set_current_mm(prev_mm);
+	sim_process_destroy(mod->mm);
 	dlclose(mod->handle);
 	sim_kfree(mod->m, mod);
 }

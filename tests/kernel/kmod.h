@@ -91,4 +91,66 @@ int kprims_warn(int cond);
 /* ktime on the machine clock, math64, highmem, init annotations. */
 int kmisc_selftest(void);
 
+/*
+ * A device's HMM mirror of user memory (tests/kernel/khmm.c): @npages
+ * pages vm_mmap()ed into current->mm, watched by an interval notifier and
+ * mapped for @dev with hmm_dma_map. ERR_PTR: -EINVAL (no current->mm),
+ * what vm_mmap(), hmm_dma_map_alloc() (-EOPNOTSUPP for a device that
+ * bounces or needs syncs) or the notifier said.
+ */
+struct khmm_mirror;
+struct khmm_mirror *khmm_mirror_new(struct device *dev, unsigned long npages);
+unsigned long khmm_mirror_addr(struct khmm_mirror *mirror);
+/*
+ * Fault entries [@idx, @idx + @n) (up to 16) in and map them for the
+ * device; *@dma is entry @idx's DMA address. khmm_fill() faults one entry
+ * and writes it first (byte b: @seed + b * 3) through kmap_local_page().
+ */
+int khmm_fault(struct khmm_mirror *mirror, unsigned long idx,
+	       unsigned long n, unsigned long long *dma);
+int khmm_fill(struct khmm_mirror *mirror, unsigned long idx,
+	      unsigned char seed, unsigned long long *dma);
+/* Whether the device has entry @idx mapped now. */
+_Bool khmm_mapped(struct khmm_mirror *mirror, unsigned long idx);
+void khmm_counters(struct khmm_mirror *mirror, unsigned long *invalidations,
+		   unsigned long *unmapped, unsigned long *retries);
+/* Remove the notifier, unmap, free, vm_munmap() (on current->mm). */
+void khmm_mirror_free(struct khmm_mirror *mirror);
+
+/*
+ * A dma-buf exporter (tests/kernel/kdmabuf.c): @npages pages from
+ * alloc_pages(), exported with a clear job still running (a
+ * DMA_RESV_USAGE_KERNEL fence) and a descriptor (kdmabuf_exp_fd());
+ * *@released is set true when the buffer's release ran.
+ * kdmabuf_exp_finish_clear() fills every page (byte b of page i:
+ * @seed + i * 5 + b) and signals the fence; kdmabuf_exp_move() moves the
+ * buffer (move_notify); kdmabuf_exp_read() is a CPU read of it;
+ * kdmabuf_exp_put() drops the exporter's reference.
+ */
+struct kdmabuf_exp;
+struct kdmabuf_exp *kdmabuf_export(unsigned int npages, _Bool *released);
+int kdmabuf_exp_fd(struct kdmabuf_exp *exp);
+void kdmabuf_exp_finish_clear(struct kdmabuf_exp *exp, unsigned char seed);
+void kdmabuf_exp_move(struct kdmabuf_exp *exp);
+unsigned int kdmabuf_exp_attachments(struct kdmabuf_exp *exp);
+void kdmabuf_exp_read(struct kdmabuf_exp *exp, unsigned long off, void *buf,
+		      unsigned long len);
+void kdmabuf_exp_put(struct kdmabuf_exp *exp);
+
+/*
+ * A dynamic importer of the buffer behind @fd for @dev. kdmabuf_imp_map()
+ * waits for the kernel fences, then maps (*@nsegs DMA segments, each from
+ * kdmabuf_imp_seg()); move_notify unmaps (kdmabuf_imp_moves() counts
+ * them); kdmabuf_imp_free() unmaps, detaches and puts.
+ */
+struct kdmabuf_imp;
+struct kdmabuf_imp *kdmabuf_import(struct device *dev, int fd);
+int kdmabuf_imp_map(struct kdmabuf_imp *imp, unsigned int *nsegs);
+_Bool kdmabuf_imp_idle(struct kdmabuf_imp *imp);
+int kdmabuf_imp_seg(struct kdmabuf_imp *imp, unsigned int i,
+		    unsigned long long *dma, unsigned int *len);
+unsigned int kdmabuf_imp_moves(struct kdmabuf_imp *imp);
+void kdmabuf_imp_unmap(struct kdmabuf_imp *imp);
+void kdmabuf_imp_free(struct kdmabuf_imp *imp);
+
 #endif /* KMOD_H */

@@ -14,6 +14,7 @@
 #define _DMASTACK_LINUX_DMA_BUF_H
 
 #include "types.h"
+#include "fcntl.h"
 #include "fs.h"
 #include "iosys-map.h"
 #include "device.h"

@@ -9,6 +9,7 @@
 #define _DMASTACK_LINUX_DMA_MAP_OPS_H
 
 #include "dma-mapping.h"
+#include "dma-direct.h"	/* phys_to_dma() and friends were declared here */
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,12 +77,6 @@ static inline const struct dma_map_ops *get_dma_ops(struct device *dev)
 
 /* Installs legacy ops; re-evaluates whether syncs can be skipped. */
 void set_dma_ops(struct device *dev, const struct dma_map_ops *dma_ops);
-
-/* dma-direct address translation (include/linux/dma-direct.h) */
-dma_addr_t phys_to_dma(struct device *dev, phys_addr_t paddr);
-phys_addr_t dma_to_phys(struct device *dev, dma_addr_t dma_addr);
-bool dma_capable(struct device *dev, dma_addr_t addr, size_t size,
-		 bool is_ram);
 
 /* Cache maintenance on the simulated CPU (arch_sync_dma_*). */
 void arch_sync_dma_for_device(struct device *dev, phys_addr_t paddr,

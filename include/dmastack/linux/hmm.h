@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Heterogeneous Memory Management, the part a DMA mirror needs
- * (include/linux/hmm.h and include/linux/hmm-dma.h):
+ * (include/linux/hmm.h; the DMA side is <linux/hmm-dma.h>):
  *
  *  - hmm_range_fault() fills an array of "hmm pfns" (a page frame number
  *    with flags in the top bits) for a range of a process address space,
- *    faulting pages in when asked. The process model and its interval
- *    notifiers are in dmastack/odp.h.
- *  - struct hmm_dma_map keeps a mirror's pfns and, when it must, their DMA
+ *    faulting pages in when asked, through the range's interval notifier
+ *    (<linux/mmu_notifier.h>) on its address space (struct mm_struct).
+ *  - (<linux/hmm-dma.h>) struct hmm_dma_map keeps a mirror's pfns and, when it must, their DMA
  *    addresses. hmm_dma_map_alloc() allocates ONE IOVA range for the whole
  *    mirror when the device is behind an IOMMU, so that mapping a page
  *    later is a page-table write (dma_iova_link() + dma_iova_sync()) and
@@ -23,10 +23,8 @@
 #define _DMASTACK_LINUX_HMM_H
 
 #include "types.h"
-#include "device.h"
 #include "mm.h"
-#include "dma-mapping.h"
-#include "pci-p2pdma.h"
+#include "mmu_notifier.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -93,12 +91,9 @@ static inline struct page *hmm_pfn_to_page(unsigned long hmm_pfn)
 	return pfn_to_page(hmm_pfn_to_pfn(hmm_pfn));
 }
 
-
-struct mmu_interval_notifier;
-
 /*
  * struct hmm_range - what hmm_range_fault() walks
- * @notifier: the interval notifier covering the range (dmastack/odp.h)
+ * @notifier: the interval notifier covering the range
  * @notifier_seq: mmu_interval_read_begin() of @notifier
  * @start: first address (page aligned)
  * @end: one past the last address (page aligned)
@@ -123,37 +118,17 @@ struct hmm_range {
  * process, faulting in what the requests ask for. 0, -EINVAL (unaligned or
  * empty range), -EBUSY (an invalidation ran since notifier_seq: begin
  * again), -EFAULT (a fault asked for outside the address space), -EPERM
- * (write asked for a read-only page), -ENOMEM. Implemented in
- * src/kernel/mm/process.c (it is a page-table walk).
+ * (write asked for a read-only page), -ENOMEM. The caller holds
+ * mmap_read_lock() of the notifier's mm as in the kernel (not checked
+ * here: the page-table lock is taken inside).
  */
 int hmm_range_fault(struct hmm_range *range);
 
 /*
- * struct hmm_dma_map - a mirror's pfns and DMA addresses
- * @state: the IOVA range for the whole mirror (unused without an IOMMU)
- * @pfn_list: one hmm pfn per entry, for hmm_range_fault() and the mapping
- * @dma_list: one DMA address per entry; only when the IOVA range is not
- *	used and the device needs unmapping (dma_need_unmap()), else NULL
- * @dma_entry_size: bytes one entry maps (PAGE_SIZE or a multiple)
- * @nr_entries: dmastack only: the size of the lists, for argument checks
+ * How long a mirror keeps retrying hmm_range_fault() on -EBUSY, in ms
+ * (the kernel's value).
  */
-struct hmm_dma_map {
-	struct dma_iova_state state;
-	unsigned long *pfn_list;
-	dma_addr_t *dma_list;
-	size_t dma_entry_size;
-	size_t nr_entries;
-};
-
-int hmm_dma_map_alloc(struct device *dev, struct hmm_dma_map *map,
-		      size_t nr_entries, size_t dma_entry_size);
-void hmm_dma_map_free(struct device *dev, struct hmm_dma_map *map);
-dma_addr_t hmm_dma_map_pfn(struct device *dev, struct hmm_dma_map *map,
-			   size_t idx,
-			   struct pci_p2pdma_map_state *p2pdma_state);
-bool hmm_dma_unmap_pfn(struct device *dev, struct hmm_dma_map *map,
-		       size_t idx);
-
+#define HMM_RANGE_DEFAULT_TIMEOUT 1000
 
 #ifdef __cplusplus
 }

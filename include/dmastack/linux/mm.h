@@ -10,6 +10,9 @@
 
 #include "types.h"
 #include "gfp.h"
+#include "align.h"
+#include "mm_types.h"
+#include "mmap_lock.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -17,6 +20,9 @@ extern "C" {
 
 struct sim_machine;
 struct sim_ram_section;
+
+/* @addr rounded up to a page boundary */
+#define PAGE_ALIGN(addr)	ALIGN(addr, PAGE_SIZE)
 
 /* page->flags bits */
 #define PG_head		(1UL << 0)	/* first page of an allocated block */
@@ -77,6 +83,28 @@ void *phys_to_virt(phys_addr_t phys);
 bool virt_addr_valid(const void *addr);
 struct page *pfn_to_page(unsigned long pfn);
 int pfn_valid(unsigned long pfn);
+
+struct file;
+
+/*
+ * Map @len bytes of anonymous memory into current->mm (<linux/mman.h>
+ * for the flags): @file NULL, MAP_ANONYMOUS | MAP_PRIVATE (or
+ * MAP_SHARED), @prot PROT_READ with or without PROT_WRITE; @addr is a
+ * hint unless MAP_FIXED (then whatever was mapped there goes first).
+ * Pages are faulted in (zeroed) on first touch. Returns the address, or
+ * a negative errno as an unsigned long (IS_ERR_VALUE()): -EINVAL (bad
+ * arguments, no current->mm), -ENODEV (a file), -ENOMEM (no room).
+ * Takes mmap_write_lock().
+ */
+unsigned long vm_mmap(struct file *file, unsigned long addr,
+		      unsigned long len, unsigned long prot,
+		      unsigned long flag, unsigned long offset);
+/*
+ * Unmap [@start, @start + @len) of current->mm: the interval notifiers
+ * covering it are told (MMU_NOTIFY_UNMAP), then its pages are freed.
+ * 0, -EINVAL. Takes mmap_write_lock().
+ */
+int vm_munmap(unsigned long start, size_t len);
 
 
 #ifdef __cplusplus

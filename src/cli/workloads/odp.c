@@ -27,7 +27,7 @@ CLI_WORKLOAD(cli_wl_odp)
 	unsigned long op_err = 0, j = 0;
 	u64 rnd = o->seed * 0x9e3779b97f4a7c15ULL + 7;
 	struct iommu_domain *dom;
-	struct sim_process *p;
+	struct mm_struct *p;
 	struct sim_odp_mr *mr;
 	u8 *shadow = NULL, *page = NULL;
 	char b1[32], b2[32];

@@ -5,10 +5,15 @@
  * interval notifiers (mm/mmu_notifier.c, the interval-tree part) and
  * hmm_range_fault() (mm/hmm.c, the page-table walk).
  *
- * The page table is an array of struct page pointers, one per virtual
- * page, and a writable bit per page (the VMA's protection, page by page).
+ * The address space is the kernel's struct mm_struct. Its page table is an
+ * array of struct page pointers, one per virtual page, and protection bits
+ * per page (mapped, writable: the VMAs, page by page). vm_mmap() and
+ * vm_munmap() of current->mm map and unmap ranges of it (first fit).
  *
- * Locking: p->lock is mmap_lock and the page-table lock in one. It is held
+ * Locking: p->mmap_lock is the kernel's mmap lock (a rw_semaphore), taken
+ * for writing by vm_mmap()/vm_munmap() around their page-table lock
+ * section, and by kernel code for reading around hmm_range_fault().
+ * p->lock is the page-table lock. It is held
  * for a whole invalidation: the sequence goes odd, every overlapping
  * notifier's callback runs (taking the mirror's own lock inside this one),
  * the page table changes, the sequence goes even. So a mirror that has
@@ -26,19 +31,27 @@
  * never observes one in progress: it has waited for it to end.
  */
 #include <string.h>
+#include <dmastack/linux/mman.h>
+#include <dmastack/linux/rwsem.h>
+#include <dmastack/linux/sched.h>
 #include "internal.h"
 
 /* The page table is flat: keep it below 64 GiB of address space. */
 #define SIM_PROCESS_MAX_PAGES	(1UL << 24)
 
-struct sim_process {
+/* Per-page protection (mm_struct::prot). */
+#define PTE_MAPPED	0x1	/* inside a mapping: readable */
+#define PTE_WRITE	0x2	/* writable */
+
+struct mm_struct {
 	struct sim_machine *m;
 	u64 start, size;
 	unsigned long npages;
+	struct rw_semaphore mmap_lock;
 	pthread_mutex_t lock;
-	/* Under @lock. */
+	/* Under @lock (and changed under mmap_lock for writing by vm_*). */
 	struct page **pages;
-	bool *writable;
+	u8 *prot;
 	unsigned long inv_seq;
 	struct mmu_interval_notifier *subs;
 	/* Counters, read without the lock. */
@@ -46,32 +59,29 @@ struct sim_process {
 		callbacks, present;
 };
 
-static bool range_ok(struct sim_process *p, u64 va, u64 len)
+static bool range_ok(struct mm_struct *p, u64 va, u64 len)
 {
 	return len && va + len > va && va >= p->start &&
 	       va + len <= p->start + p->size;
 }
 
-static unsigned long idx_of(struct sim_process *p, u64 va)
+/* Under p->lock: the page at @idx is mapped (and writable if @write). */
+static bool prot_ok(struct mm_struct *p, unsigned long idx, bool write)
+{
+	return (p->prot[idx] & PTE_MAPPED) &&
+	       (!write || (p->prot[idx] & PTE_WRITE));
+}
+
+static unsigned long idx_of(struct mm_struct *p, u64 va)
 {
 	return (unsigned long)((va - p->start) >> PAGE_SHIFT);
 }
 
-/**
- * sim_process_create - a process with an empty address space
- * @m: the machine whose RAM backs it
- * @start: first virtual address (page aligned)
- * @size: bytes (page aligned, non-zero, at most 64 GiB)
- *
- * Every page is readable and writable and not present. The caller owns the
- * process and destroys it with sim_process_destroy().
- *
- * Return: the process, or ERR_PTR(-EINVAL or -ENOMEM).
- */
-struct sim_process *sim_process_create(struct sim_machine *m, u64 start,
-				       u64 size)
+/* An address space of @m: [@start, @start + @size), every page @prot. */
+static struct mm_struct *mm_create(struct sim_machine *m, u64 start,
+				   u64 size, u8 prot)
 {
-	struct sim_process *p;
+	struct mm_struct *p;
 
 	if (!m || !size || start + size < start ||
 	    !IS_ALIGNED(start, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE) ||
@@ -87,12 +97,12 @@ struct sim_process *sim_process_create(struct sim_machine *m, u64 start,
 	p->pages = sim_kcalloc(m, p->npages, sizeof(*p->pages));
 	if (!p->pages)
 		goto err_free_proc;
-	p->writable = sim_kcalloc(m, p->npages, sizeof(*p->writable));
-	if (!p->writable)
+	p->prot = sim_kcalloc(m, p->npages, sizeof(*p->prot));
+	if (!p->prot)
 		goto err_free_pages;
-	for (unsigned long i = 0; i < p->npages; i++)
-		p->writable[i] = true;
+	memset(p->prot, prot, p->npages);
 	p->inv_seq = 2;
+	init_rwsem(&p->mmap_lock);
 	pthread_mutex_init(&p->lock, NULL);
 	return p;
 
@@ -103,12 +113,61 @@ err_free_proc:
 	return ERR_PTR(-ENOMEM);
 }
 
+/**
+ * sim_process_create - a process with an empty address space
+ * @m: the machine whose RAM backs it
+ * @start: first virtual address (page aligned)
+ * @size: bytes (page aligned, non-zero, at most 64 GiB)
+ *
+ * Every page is readable and writable and not present. The caller owns the
+ * process and destroys it with sim_process_destroy().
+ *
+ * Return: the process, or ERR_PTR(-EINVAL or -ENOMEM).
+ */
+struct mm_struct *sim_process_create(struct sim_machine *m, u64 start,
+				     u64 size)
+{
+	return mm_create(m, start, size, PTE_MAPPED | PTE_WRITE);
+}
+
+/**
+ * sim_mm_create - an address space as a new process has it
+ * @m: the machine whose RAM backs it
+ *
+ * SIM_MM_SIZE bytes at SIM_MM_START with nothing mapped: kernel code maps
+ * ranges of it with vm_mmap() when it is current->mm.
+ *
+ * Return: the mm (destroy it with sim_process_destroy()), or
+ * ERR_PTR(-EINVAL or -ENOMEM).
+ */
+struct mm_struct *sim_mm_create(struct sim_machine *m)
+{
+	return mm_create(m, SIM_MM_START, SIM_MM_SIZE, 0);
+}
+
+/**
+ * sim_set_current_mm - the calling thread's current->mm
+ * @mm: the address space its task now runs in, or NULL
+ *
+ * Return: the previous current->mm.
+ */
+struct mm_struct *sim_set_current_mm(struct mm_struct *mm)
+{
+	struct task_struct *tsk = get_current();
+	struct mm_struct *old = tsk->mm;
+
+	tsk->mm = IS_ERR(mm) ? NULL : mm;
+	tsk->active_mm = tsk->mm;
+	return old;
+}
+
 /* Under p->lock: the sequence goes odd and the mirrors are told. */
-static unsigned long invalidate_start(struct sim_process *p, u64 start,
+static unsigned long invalidate_start(struct mm_struct *p, u64 start,
 				      u64 end, enum mmu_notifier_event event)
 {
 	struct mmu_notifier_range range = {
-		.mm = p, .start = start, .end = end, .event = event,
+		.mm = p, .start = start, .end = end,
+		.flags = MMU_NOTIFIER_RANGE_BLOCKABLE, .event = event,
 	};
 	unsigned long cur_seq = ++p->inv_seq;
 
@@ -128,7 +187,7 @@ static unsigned long invalidate_start(struct sim_process *p, u64 start,
 }
 
 /* Under p->lock: the page table has changed; the sequence goes even. */
-static void invalidate_end(struct sim_process *p)
+static void invalidate_end(struct mm_struct *p)
 {
 	p->inv_seq++;
 }
@@ -142,7 +201,7 @@ static void invalidate_end(struct sim_process *p)
  * mmu_interval_notifier_remove() of them does nothing); then every page
  * goes back to the machine. Nothing may use @p afterwards.
  */
-void sim_process_destroy(struct sim_process *p)
+void sim_process_destroy(struct mm_struct *p)
 {
 	struct sim_machine *m;
 
@@ -169,17 +228,19 @@ void sim_process_destroy(struct sim_process *p)
 			sim_free_pages(m, p->pages[i], 0);
 	pthread_mutex_unlock(&p->lock);
 	pthread_mutex_destroy(&p->lock);
-	sim_kfree(m, p->writable);
+	if (get_current()->mm == p)
+		sim_set_current_mm(NULL);
+	sim_kfree(m, p->prot);
 	sim_kfree(m, p->pages);
 	sim_kfree(m, p);
 }
 
 /* Under p->lock: the fault handler proper. */
-static int fault_locked(struct sim_process *p, unsigned long idx, bool write)
+static int fault_locked(struct mm_struct *p, unsigned long idx, bool write)
 {
 	struct page *pg;
 
-	if (write && !p->writable[idx])
+	if (!prot_ok(p, idx, write))
 		return -EFAULT;
 	if (p->pages[idx])
 		return 0;
@@ -205,7 +266,7 @@ static int fault_locked(struct sim_process *p, unsigned long idx, bool write)
  * Return: 0, -EFAULT (outside the address space, or a store to a
  * read-only page), -ENOMEM.
  */
-int sim_process_fault(struct sim_process *p, u64 va, bool write)
+int sim_process_fault(struct mm_struct *p, u64 va, bool write)
 {
 	int ret;
 
@@ -219,7 +280,7 @@ int sim_process_fault(struct sim_process *p, u64 va, bool write)
 	return ret;
 }
 
-static int cpu_access(struct sim_process *p, u64 va, void *rbuf,
+static int cpu_access(struct mm_struct *p, u64 va, void *rbuf,
 		      const void *wbuf, size_t len)
 {
 	size_t done = 0;
@@ -264,7 +325,7 @@ static int cpu_access(struct sim_process *p, u64 va, void *rbuf,
  *
  * Return: 0, -EFAULT (outside the address space), -ENOMEM.
  */
-int sim_process_read(struct sim_process *p, u64 va, void *buf, size_t len)
+int sim_process_read(struct mm_struct *p, u64 va, void *buf, size_t len)
 {
 	return cpu_access(p, va, buf, NULL, len);
 }
@@ -280,7 +341,7 @@ int sim_process_read(struct sim_process *p, u64 va, void *buf, size_t len)
  *
  * Return: 0, -EFAULT (outside, or a read-only page), -ENOMEM.
  */
-int sim_process_write(struct sim_process *p, u64 va, const void *buf,
+int sim_process_write(struct mm_struct *p, u64 va, const void *buf,
 		      size_t len)
 {
 	return cpu_access(p, va, NULL, buf, len);
@@ -299,7 +360,7 @@ int sim_process_write(struct sim_process *p, u64 va, const void *buf,
  *
  * Return: 0, -EFAULT (outside), -ENOENT (no page there), -ENOMEM.
  */
-int sim_process_migrate(struct sim_process *p, u64 va)
+int sim_process_migrate(struct mm_struct *p, u64 va)
 {
 	struct page *old, *new;
 	unsigned long idx;
@@ -333,6 +394,29 @@ int sim_process_migrate(struct sim_process *p, u64 va)
 	return 0;
 }
 
+/*
+ * Under p->lock: notifiers of [start, end) first, then the pages there are
+ * freed and their protection masked with @keep_prot.
+ */
+static void zap_locked(struct mm_struct *p, u64 start, u64 end,
+		       enum mmu_notifier_event event, u8 keep_prot)
+{
+	invalidate_start(p, start, end, event);
+	for (u64 a = start; a < end; a += PAGE_SIZE) {
+		unsigned long idx = idx_of(p, a);
+
+		p->prot[idx] &= keep_prot;
+		if (!p->pages[idx])
+			continue;
+		sim_free_pages(p->m, p->pages[idx], 0);
+		p->pages[idx] = NULL;
+		atomic_fetch_add_explicit(&p->zapped, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&p->present, 1,
+					  memory_order_relaxed);
+	}
+	invalidate_end(p);
+}
+
 /**
  * sim_process_zap - drop the pages of a range (MADV_DONTNEED)
  * @p: the process
@@ -345,7 +429,7 @@ int sim_process_migrate(struct sim_process *p, u64 va)
  *
  * Return: 0, -EINVAL (empty), -EFAULT (outside the address space).
  */
-int sim_process_zap(struct sim_process *p, u64 va, u64 len)
+int sim_process_zap(struct mm_struct *p, u64 va, u64 len)
 {
 	u64 start, end;
 
@@ -356,19 +440,7 @@ int sim_process_zap(struct sim_process *p, u64 va, u64 len)
 	start = ALIGN_DOWN(va, PAGE_SIZE);
 	end = ALIGN(va + len, PAGE_SIZE);
 	pthread_mutex_lock(&p->lock);
-	invalidate_start(p, start, end, MMU_NOTIFY_CLEAR);
-	for (u64 a = start; a < end; a += PAGE_SIZE) {
-		unsigned long idx = idx_of(p, a);
-
-		if (!p->pages[idx])
-			continue;
-		sim_free_pages(p->m, p->pages[idx], 0);
-		p->pages[idx] = NULL;
-		atomic_fetch_add_explicit(&p->zapped, 1, memory_order_relaxed);
-		atomic_fetch_sub_explicit(&p->present, 1,
-					  memory_order_relaxed);
-	}
-	invalidate_end(p);
+	zap_locked(p, start, end, MMU_NOTIFY_CLEAR, 0xff);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
@@ -386,7 +458,7 @@ int sim_process_zap(struct sim_process *p, u64 va, u64 len)
  *
  * Return: 0, -EINVAL, -EFAULT.
  */
-int sim_process_mprotect(struct sim_process *p, u64 va, u64 len,
+int sim_process_mprotect(struct mm_struct *p, u64 va, u64 len,
 			 bool writable)
 {
 	u64 start, end;
@@ -400,8 +472,16 @@ int sim_process_mprotect(struct sim_process *p, u64 va, u64 len,
 	pthread_mutex_lock(&p->lock);
 	if (!writable)
 		invalidate_start(p, start, end, MMU_NOTIFY_PROTECTION_VMA);
-	for (u64 a = start; a < end; a += PAGE_SIZE)
-		p->writable[idx_of(p, a)] = writable;
+	for (u64 a = start; a < end; a += PAGE_SIZE) {
+		unsigned long idx = idx_of(p, a);
+
+		if (!(p->prot[idx] & PTE_MAPPED))
+			continue;
+		if (writable)
+			p->prot[idx] |= PTE_WRITE;
+		else
+			p->prot[idx] &= (u8)~PTE_WRITE;
+	}
 	if (!writable)
 		invalidate_end(p);
 	pthread_mutex_unlock(&p->lock);
@@ -418,7 +498,7 @@ int sim_process_mprotect(struct sim_process *p, u64 va, u64 len,
  *
  * Return: 0, -EFAULT (outside), -ENOENT (not present).
  */
-int sim_process_va_to_phys(struct sim_process *p, u64 va, phys_addr_t *phys)
+int sim_process_va_to_phys(struct mm_struct *p, u64 va, phys_addr_t *phys)
 {
 	struct page *pg;
 
@@ -427,6 +507,10 @@ int sim_process_va_to_phys(struct sim_process *p, u64 va, phys_addr_t *phys)
 	if (!range_ok(p, va, 1))
 		return -EFAULT;
 	pthread_mutex_lock(&p->lock);
+	if (!(p->prot[idx_of(p, va)] & PTE_MAPPED)) {
+		pthread_mutex_unlock(&p->lock);
+		return -EFAULT;
+	}
 	pg = p->pages[idx_of(p, va)];
 	if (pg)
 		*phys = page_to_phys(pg) + offset_in_page(va);
@@ -439,7 +523,7 @@ int sim_process_va_to_phys(struct sim_process *p, u64 va, phys_addr_t *phys)
  * @p: the process (NULL or ERR_PTR: zeroes)
  * @out: filled; each counter exact, the set not one snapshot (no lock)
  */
-void sim_process_stats(struct sim_process *p, struct sim_process_stats *out)
+void sim_process_stats(struct mm_struct *p, struct sim_process_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (IS_ERR_OR_NULL(p))
@@ -462,7 +546,7 @@ void sim_process_stats(struct sim_process *p, struct sim_process_stats *out)
  *
  * Return: the machine, NULL for NULL or ERR_PTR.
  */
-struct sim_machine *sim_process_machine(struct sim_process *p)
+struct sim_machine *sim_process_machine(struct mm_struct *p)
 {
 	return IS_ERR_OR_NULL(p) ? NULL : p->m;
 }
@@ -485,7 +569,7 @@ struct sim_machine *sim_process_machine(struct sim_process *p)
  * Return: 0, or -EINVAL (bad arguments, empty or wrapping range).
  */
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
-				 struct sim_process *mm, unsigned long start,
+				 struct mm_struct *mm, unsigned long start,
 				 unsigned long length,
 				 const struct mmu_interval_notifier_ops *ops)
 {
@@ -515,7 +599,7 @@ int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
  */
 void mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
 {
-	struct sim_process *mm;
+	struct mm_struct *mm;
 
 	if (!interval_sub || !(mm = interval_sub->mm))
 		return;
@@ -543,7 +627,7 @@ void mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
  */
 unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *interval_sub)
 {
-	struct sim_process *mm = interval_sub->mm;
+	struct mm_struct *mm = interval_sub->mm;
 	unsigned long seq;
 
 	if (!mm)
@@ -582,7 +666,7 @@ unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *interval_sub
 int hmm_range_fault(struct hmm_range *range)
 {
 	const unsigned long req_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
-	struct sim_process *p;
+	struct mm_struct *p;
 	int ret = 0;
 
 	if (!range || !range->notifier || !range->hmm_pfns ||
@@ -603,7 +687,8 @@ int hmm_range_fault(struct hmm_range *range)
 
 		req = ((*hmm_pfn & range->pfn_flags_mask) |
 		       range->default_flags) & req_mask;
-		if (!range_ok(p, va, PAGE_SIZE)) {
+		if (!range_ok(p, va, PAGE_SIZE) ||
+		    !(p->prot[idx_of(p, va)] & PTE_MAPPED)) {
 			if (req & HMM_PFN_REQ_FAULT) {
 				ret = -EFAULT;
 				break;
@@ -613,7 +698,8 @@ int hmm_range_fault(struct hmm_range *range)
 			unsigned long idx = idx_of(p, va);
 
 			if ((req & HMM_PFN_REQ_FAULT) &&
-			    (req & HMM_PFN_REQ_WRITE) && !p->writable[idx]) {
+			    (req & HMM_PFN_REQ_WRITE) &&
+			    !(p->prot[idx] & PTE_WRITE)) {
 				ret = -EPERM;
 				break;
 			}
@@ -625,11 +711,153 @@ int hmm_range_fault(struct hmm_range *range)
 			if (p->pages[idx])
 				out = page_to_pfn(p->pages[idx]) |
 				      HMM_PFN_VALID |
-				      (p->writable[idx] ? HMM_PFN_WRITE : 0);
+				      (p->prot[idx] & PTE_WRITE ?
+				       HMM_PFN_WRITE : 0);
 		}
 		*hmm_pfn = (*hmm_pfn & HMM_PFN_INOUT_FLAGS) | out;
 	}
 out_unlock:
 	pthread_mutex_unlock(&p->lock);
 	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The mmap lock, vm_mmap() and vm_munmap()                                 */
+/* ------------------------------------------------------------------------ */
+
+void mmap_read_lock(struct mm_struct *mm)
+{
+	down_read(&mm->mmap_lock);
+}
+
+bool mmap_read_trylock(struct mm_struct *mm)
+{
+	return down_read_trylock(&mm->mmap_lock);
+}
+
+void mmap_read_unlock(struct mm_struct *mm)
+{
+	up_read(&mm->mmap_lock);
+}
+
+void mmap_write_lock(struct mm_struct *mm)
+{
+	down_write(&mm->mmap_lock);
+}
+
+void mmap_write_unlock(struct mm_struct *mm)
+{
+	up_write(&mm->mmap_lock);
+}
+
+void mmap_write_downgrade(struct mm_struct *mm)
+{
+	downgrade_write(&mm->mmap_lock);
+}
+
+void __mmap_assert_locked(struct mm_struct *mm, const char *file, int line)
+{
+	if (!lockdep_is_held(&mm->mmap_lock))
+		warn_slowpath_fmt(file, line, TAINT_WARN,
+				  "mmap_assert_locked(): the mmap lock is not held");
+}
+
+void __mmap_assert_write_locked(struct mm_struct *mm, const char *file,
+				int line)
+{
+	if (!lockdep_is_held_type(&mm->mmap_lock, 0))
+		warn_slowpath_fmt(file, line, TAINT_WARN,
+				  "mmap_assert_write_locked(): the mmap lock is not held for writing by this thread");
+}
+
+/* Under p->lock: the first run of @n unmapped pages, or -1UL. */
+static unsigned long find_hole(struct mm_struct *p, unsigned long n)
+{
+	unsigned long run = 0;
+
+	for (unsigned long i = 0; i < p->npages; i++) {
+		run = (p->prot[i] & PTE_MAPPED) ? 0 : run + 1;
+		if (run == n)
+			return i + 1 - n;
+	}
+	return -1UL;
+}
+
+/**
+ * vm_mmap - map anonymous memory into current->mm
+ * @file: NULL (anonymous memory only)
+ * @addr: a hint, or with MAP_FIXED the address
+ * @len: bytes (rounded up to pages)
+ * @prot: PROT_READ, with PROT_WRITE for writable memory
+ * @flag: MAP_ANONYMOUS and MAP_PRIVATE or MAP_SHARED, maybe MAP_FIXED
+ * @offset: 0
+ *
+ * First fit over the address space. Pages are faulted in (zeroed) on
+ * first touch. Takes mmap_write_lock().
+ *
+ * Return: the address, or -EINVAL, -ENODEV, -ENOMEM as IS_ERR_VALUE().
+ */
+unsigned long vm_mmap(struct file *file, unsigned long addr,
+		      unsigned long len, unsigned long prot,
+		      unsigned long flag, unsigned long offset)
+{
+	struct mm_struct *p = get_current()->mm;
+	u8 pte = PTE_MAPPED | ((prot & PROT_WRITE) ? PTE_WRITE : 0);
+	unsigned long n, idx;
+
+	if (file)
+		return (unsigned long)-ENODEV;
+	if (!p || !len || offset || !(flag & MAP_ANONYMOUS) ||
+	    !(flag & (MAP_PRIVATE | MAP_SHARED)) || !(prot & PROT_READ) ||
+	    len > p->size)
+		return (unsigned long)-EINVAL;
+	n = (unsigned long)(PAGE_ALIGN((u64)len) >> PAGE_SHIFT);
+	if ((flag & MAP_FIXED) &&
+	    (!IS_ALIGNED(addr, PAGE_SIZE) || !range_ok(p, addr, (u64)n << PAGE_SHIFT)))
+		return (unsigned long)-EINVAL;
+	mmap_write_lock(p);
+	pthread_mutex_lock(&p->lock);
+	if (flag & MAP_FIXED) {
+		zap_locked(p, addr, addr + ((u64)n << PAGE_SHIFT),
+			   MMU_NOTIFY_UNMAP, 0);
+		idx = idx_of(p, addr);
+	} else {
+		idx = find_hole(p, n);
+	}
+	if (idx != -1UL)
+		memset(p->prot + idx, pte, n);
+	pthread_mutex_unlock(&p->lock);
+	mmap_write_unlock(p);
+	if (idx == -1UL)
+		return (unsigned long)-ENOMEM;
+	return (unsigned long)(p->start + ((u64)idx << PAGE_SHIFT));
+}
+
+/**
+ * vm_munmap - unmap a range of current->mm
+ * @start: first address (page aligned)
+ * @len: bytes (rounded up to pages)
+ *
+ * The interval notifiers covering the range are told (MMU_NOTIFY_UNMAP)
+ * before its pages are freed; the range is unmapped afterwards (a touch
+ * there is a fault). Takes mmap_write_lock().
+ *
+ * Return: 0, or -EINVAL (no current->mm, unaligned, outside).
+ */
+int vm_munmap(unsigned long start, size_t len)
+{
+	struct mm_struct *p = get_current()->mm;
+	u64 end;
+
+	if (!p || !IS_ALIGNED(start, PAGE_SIZE) || !len)
+		return -EINVAL;
+	end = PAGE_ALIGN((u64)start + len);
+	if (!range_ok(p, start, end - start))
+		return -EINVAL;
+	mmap_write_lock(p);
+	pthread_mutex_lock(&p->lock);
+	zap_locked(p, start, end, MMU_NOTIFY_UNMAP, 0);
+	pthread_mutex_unlock(&p->lock);
+	mmap_write_unlock(p);
+	return 0;
 }
