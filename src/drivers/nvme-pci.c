@@ -15,9 +15,22 @@
  * doorbell write runs the controller synchronously under it. Statistics
  * are atomics. nvme_probe()/nvme_remove() must not race with I/O.
  */
-#include <stdlib.h>
-#include <string.h>
-#include "internal.h"
+#include <linux/types.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/io.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/dma-mapping.h>
+#include <linux/dmapool.h>
+#include <linux/scatterlist.h>
+#include <linux/blk-mq-dma.h>
+#include <dmastack/nvme.h>
+#include <dmastack/blk-mq-dma.h>
+#include <dmastack/sim.h>
 
 #define NVME_AQ_DEPTH		32
 #define NVME_SMALL_POOL_SIZE	256
@@ -73,12 +86,12 @@ struct nvme_iod {
 
 struct nvme_queue {
 	struct nvme_dev *dev;
-	pthread_mutex_t lock;
+	struct mutex lock;
 	struct nvme_command *sq_cmds;
 	dma_addr_t sq_dma;
 	struct nvme_completion *cqes;
 	dma_addr_t cq_dma;
-	phys_addr_t q_db;		/* CPU address of the SQ tail doorbell */
+	u32 __iomem *q_db;		/* the SQ tail doorbell */
 	u16 q_depth;
 	u16 qid;
 	u16 sq_tail;
@@ -92,12 +105,11 @@ struct nvme_dev {
 	struct pci_dev *pdev;
 	struct device *dev;
 	const char *unbound_name;	/* the device's name before the probe */
-	struct sim_machine *m;
-	phys_addr_t bar;		/* BAR0's CPU address */
+	void __iomem *bar;		/* BAR0, pci_iomap()ed */
 	u64 cap;
 	u32 db_stride;
 	u32 q_depth;
-	_Atomic bool dead;
+	bool dead;			/* READ_ONCE/WRITE_ONCE */
 
 	struct nvme_queue *queues;	/* [0] admin, then I/O */
 	unsigned int nr_queues;		/* allocated */
@@ -107,7 +119,7 @@ struct nvme_dev {
 	struct dma_pool *pool_small;	/* up to 256 bytes of descriptors */
 
 	struct request_queue rq_queue;	/* the limits requests are built with */
-	_Atomic int api;
+	atomic_t api;
 	unsigned int sgl_threshold;
 	u32 sgls;
 	u32 max_hw_bytes;
@@ -121,9 +133,9 @@ struct nvme_dev {
 	bool cmb_published;
 
 	struct {
-		_Atomic unsigned long commands, errors, map_calls, iova_requests,
+		atomic_long_t commands, errors, map_calls, iova_requests,
 			simple, prp_lists, sgl_cmds, map_failures;
-		_Atomic unsigned long long bytes;
+		atomic64_t bytes;
 	} stats;
 };
 
@@ -133,16 +145,12 @@ struct nvme_dev {
 
 static u32 nvme_readl(struct nvme_dev *dev, u32 off)
 {
-	u32 v;
-
-	if (sim_mmio_read(dev->m, dev->bar + off, &v, 4))
-		return ~0u;
-	return v;
+	return readl(dev->bar + off);
 }
 
 static void nvme_writel(struct nvme_dev *dev, u32 val, u32 off)
 {
-	sim_mmio_write(dev->m, dev->bar + off, &val, 4);
+	writel(val, dev->bar + off);
 }
 
 /* The kernel's lo_hi_readq/lo_hi_writeq: 64-bit registers as two dwords. */
@@ -191,8 +199,7 @@ static int nvme_disable_ctrl(struct nvme_dev *dev, bool shutdown)
 		       NVME_REG_CC);
 		if (nvme_wait_ready(dev, NVME_CSTS_SHST_MASK,
 				    NVME_CSTS_SHST_CMPLT))
-			sim_dev_warn(dev->dev, "nvme %s: shutdown did not complete",
-				 dev_name(dev->dev));
+			dev_warn(dev->dev, "shutdown did not complete\n");
 	}
 	nvme_writel(dev, 0, NVME_REG_CC);
 	return nvme_wait_ready(dev, NVME_CSTS_RDY, 0);
@@ -209,7 +216,7 @@ static int nvme_alloc_queue(struct nvme_dev *dev, unsigned int qid, u16 depth)
 	nvmeq->dev = dev;
 	nvmeq->qid = (u16)qid;
 	nvmeq->q_depth = depth;
-	nvmeq->iods = sim_kcalloc(dev->m, depth, sizeof(*nvmeq->iods));
+	nvmeq->iods = kcalloc(depth, sizeof(*nvmeq->iods), GFP_KERNEL);
 	if (!nvmeq->iods)
 		return -ENOMEM;
 	nvmeq->cqes = dma_alloc_coherent(dev->dev, depth * sizeof(struct nvme_completion),
@@ -223,7 +230,7 @@ static int nvme_alloc_queue(struct nvme_dev *dev, unsigned int qid, u16 depth)
 	memset(nvmeq->cqes, 0, depth * sizeof(struct nvme_completion));
 	nvmeq->q_db = dev->bar + NVME_REG_DBS + qid * 2 * dev->db_stride * 4;
 	nvmeq->cq_phase = 1;
-	pthread_mutex_init(&nvmeq->lock, NULL);
+	mutex_init(&nvmeq->lock);
 	dev->nr_queues = max(dev->nr_queues, qid + 1);
 	return 0;
 
@@ -232,7 +239,7 @@ free_cqes:
 			  nvmeq->cqes, nvmeq->cq_dma);
 	nvmeq->cqes = NULL;
 free_iods:
-	sim_kfree(dev->m, nvmeq->iods);
+	kfree(nvmeq->iods);
 	nvmeq->iods = NULL;
 	return -ENOMEM;
 }
@@ -245,9 +252,9 @@ static void nvme_free_queue(struct nvme_dev *dev, struct nvme_queue *nvmeq)
 			  nvmeq->sq_cmds, nvmeq->sq_dma);
 	dma_free_coherent(dev->dev, nvmeq->q_depth * sizeof(struct nvme_completion),
 			  nvmeq->cqes, nvmeq->cq_dma);
-	sim_kfree(dev->m, nvmeq->iods);
+	kfree(nvmeq->iods);
 	nvmeq->iods = NULL;
-	pthread_mutex_destroy(&nvmeq->lock);
+	mutex_destroy(&nvmeq->lock);
 }
 
 /* A free tag, or -EBUSY. Under the queue lock. */
@@ -277,7 +284,7 @@ static void nvme_sq_submit(struct nvme_queue *nvmeq, const struct nvme_command *
 	if (++nvmeq->sq_tail == nvmeq->q_depth)
 		nvmeq->sq_tail = 0;
 	tail = nvmeq->sq_tail;
-	sim_mmio_write(nvmeq->dev->m, nvmeq->q_db, &tail, 4);
+	writel(tail, nvmeq->q_db);
 }
 
 static void nvme_unmap_data(struct nvme_dev *dev, struct nvme_iod *iod);
@@ -301,8 +308,8 @@ static unsigned int nvme_process_cq(struct nvme_queue *nvmeq)
 			break;
 		if (cqe->command_id >= nvmeq->q_depth ||
 		    !nvmeq->iods[cqe->command_id].inflight) {
-			sim_dev_warn(dev->dev, "nvme %s: invalid id %d completed on queue %d",
-				 dev_name(dev->dev), cqe->command_id, nvmeq->qid);
+			dev_warn(dev->dev, "invalid id %d completed on queue %d\n",
+				 cqe->command_id, nvmeq->qid);
 		} else {
 			iod = &nvmeq->iods[cqe->command_id];
 			iod->status = status >> 1;
@@ -312,12 +319,11 @@ static unsigned int nvme_process_cq(struct nvme_queue *nvmeq)
 			if (iod->req)
 				nvme_unmap_data(dev, iod);
 			if (nvmeq->qid) {
-				atomic_fetch_add(&dev->stats.commands, 1);
+				atomic_long_inc(&dev->stats.commands);
 				if (iod->status)
-					atomic_fetch_add(&dev->stats.errors, 1);
+					atomic_long_inc(&dev->stats.errors);
 				else if (iod->req)
-					atomic_fetch_add(&dev->stats.bytes,
-							 blk_rq_bytes(iod->req));
+					atomic64_add(blk_rq_bytes(iod->req), &dev->stats.bytes);
 			}
 		}
 		found++;
@@ -329,7 +335,7 @@ static unsigned int nvme_process_cq(struct nvme_queue *nvmeq)
 	if (found) {
 		u32 head = nvmeq->cq_head;
 
-		sim_mmio_write(dev->m, nvmeq->q_db + dev->db_stride * 4, &head, 4);
+		writel(head, nvmeq->q_db + dev->db_stride);
 	}
 	return found;
 }
@@ -352,7 +358,7 @@ static void nvme_wait_tag(struct nvme_queue *nvmeq, unsigned int tag)
 		iod->error = -EIO;
 		if (iod->req)
 			nvme_unmap_data(nvmeq->dev, iod);
-		nvmeq->dev->dead = true;
+		WRITE_ONCE(nvmeq->dev->dead, true);
 	}
 }
 
@@ -364,10 +370,10 @@ static int nvme_submit_sync_cmd(struct nvme_dev *dev, struct nvme_command *cmd,
 	struct nvme_iod *iod;
 	int tag, ret;
 
-	pthread_mutex_lock(&nvmeq->lock);
+	mutex_lock(&nvmeq->lock);
 	tag = nvme_get_tag(nvmeq);
 	if (tag < 0) {
-		pthread_mutex_unlock(&nvmeq->lock);
+		mutex_unlock(&nvmeq->lock);
 		return tag;
 	}
 	iod = &nvmeq->iods[tag];
@@ -382,7 +388,7 @@ static int nvme_submit_sync_cmd(struct nvme_dev *dev, struct nvme_command *cmd,
 		*status = iod->status;
 	ret = iod->error;
 	iod->busy = false;
-	pthread_mutex_unlock(&nvmeq->lock);
+	mutex_unlock(&nvmeq->lock);
 	return ret;
 }
 
@@ -474,8 +480,7 @@ static void nvme_map_cmb(struct nvme_dev *dev)
 	if (size > bar_size - offset)
 		size = bar_size - offset;
 	if (pci_p2pdma_add_resource(pdev, bar, size, offset)) {
-		sim_dev_warn(dev->dev, "nvme %s: failed to register the CMB",
-			 dev_name(dev->dev));
+		dev_warn(dev->dev, "failed to register the CMB\n");
 		return;
 	}
 	dev->cmb_size = size;
@@ -623,15 +628,16 @@ static void nvme_teardown(struct nvme_dev *dev)
 		dma_pool_destroy(dev->pool_small);
 	if (dev->pool_large)
 		dma_pool_destroy(dev->pool_large);
-	sim_kfree(dev->m, dev->queues);
+	kfree(dev->queues);
 	/* unbound */
 	dev->pdev->dev.driver_name = dev->unbound_name;
-	sim_kfree(dev->m, dev);
+	pci_iounmap(dev->pdev, dev->bar);
+	kfree(dev);
 }
 
 /**
  * nvme_probe - bring up the NVMe controller of @pdev
- * @pdev: a function with an NVMe controller (sim_nvme_model_attach())
+ * @pdev: a function with an NVMe controller
  * @opts: queue count/depth, mapping API, SGL threshold; NULL for defaults
  * @out: the driver state on success, owned by the caller
  *
@@ -644,28 +650,29 @@ static void nvme_teardown(struct nvme_dev *dev)
  * -EIO (an admin command failed), -ENOMEM. On failure the controller is
  * disabled and nothing stays allocated.
  */
-int nvme_probe(struct pci_dev *pdev, const struct nvme_probe_opts *opts,
-	       struct nvme_dev **out)
+static int __nvme_probe(struct pci_dev *pdev, const struct nvme_probe_opts *opts,
+			struct nvme_dev **out)
 {
 	struct nvme_probe_opts o = opts ? *opts : (struct nvme_probe_opts){ 0 };
-	struct sim_machine *m;
 	struct nvme_dev *dev;
 	unsigned int nr_io, q;
 	int ret;
 
-	if (!pdev || !pdev->dev.sim || !out || o.api > NVME_DMA_API_SG)
+	if (!pdev || !out || o.api > NVME_DMA_API_SG)
 		return -EINVAL;
-	m = pdev->dev.sim;
 	if (!pci_resource_len(pdev, 0))
 		return -ENODEV;
-	dev = sim_kzalloc(m, sizeof(*dev));
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
 	dev->pdev = pdev;
 	dev->dev = &pdev->dev;
-	dev->m = m;
-	dev->bar = pci_resource_start(pdev, 0);
-	dev->api = o.api;
+	dev->bar = pci_iomap(pdev, 0, 0);
+	if (!dev->bar) {
+		kfree(dev);
+		return -ENOMEM;
+	}
+	atomic_set(&dev->api, (int)o.api);
 	dev->sgl_threshold = o.sgl_threshold_set || o.sgl_threshold ?
 			     o.sgl_threshold : NVME_DEFAULT_SGL_THRESHOLD;
 
@@ -699,7 +706,7 @@ int nvme_probe(struct pci_dev *pdev, const struct nvme_probe_opts *opts,
 		goto free_dev;
 	}
 	nr_io = o.nr_io_queues ? o.nr_io_queues : 1;
-	dev->queues = sim_kcalloc(m, nr_io + 1, sizeof(*dev->queues));
+	dev->queues = kcalloc(nr_io + 1, sizeof(*dev->queues), GFP_KERNEL);
 	if (!dev->queues) {
 		ret = -ENOMEM;
 		goto free_dev;
@@ -752,13 +759,14 @@ delete_queues:
 	}
 disable:
 	nvme_disable_ctrl(dev, false);
-	if (ret == -EIO && dev->dead)
+	if (ret == -EIO && READ_ONCE(dev->dead))
 		ret = -ENODEV;
 	nvme_teardown(dev);
 	return ret;
 free_dev:
 	pdev->dev.driver_name = dev->unbound_name;
-	sim_kfree(m, dev);
+	pci_iounmap(pdev, dev->bar);
+	kfree(dev);
 	return ret;
 }
 
@@ -771,12 +779,12 @@ free_dev:
  * have waited for every request. The CMB stays P2P memory of the function
  * (the kernel's devm resource lives as long as the device).
  */
-void nvme_remove(struct nvme_dev *dev)
+static void __nvme_remove(struct nvme_dev *dev)
 {
 	if (!dev)
 		return;
 	for (unsigned int i = dev->nr_queues; i-- > 1;) {
-		if (!dev->queues[i].created || dev->dead)
+		if (!dev->queues[i].created || READ_ONCE(dev->dead))
 			continue;
 		adapter_delete_queue(dev, nvme_admin_delete_sq, (u16)i);
 		adapter_delete_queue(dev, nvme_admin_delete_cq, (u16)i);
@@ -838,7 +846,7 @@ static void *nvme_alloc_descriptor(struct nvme_dev *dev, struct nvme_iod *iod,
 		return NULL;
 	iod->descriptors[iod->nr_descriptors] = p;
 	iod->descriptor_dma[iod->nr_descriptors++] = *dma;
-	atomic_fetch_add(&dev->stats.prp_lists, 1);
+	atomic_long_inc(&dev->stats.prp_lists);
 	return p;
 }
 
@@ -891,7 +899,7 @@ static bool nvme_phys_iter_next(struct nvme_dev *dev, struct nvme_iod *iod,
 		iter->status = BLK_STS_INVAL;
 		return false;
 	}
-	atomic_fetch_add(&dev->stats.map_calls, 1);
+	atomic_long_inc(&dev->stats.map_calls);
 	iter->addr = dma_map_phys(dev->dev, phys, bv->bv_len, rq_dma_dir(req),
 				  attrs);
 	if (dma_mapping_error(dev->dev, iter->addr)) {
@@ -931,7 +939,7 @@ static bool nvme_sg_iter_start(struct nvme_dev *dev, struct nvme_iod *iod,
 	for_each_sgtable_sg(&iod->sgt, sg, i)
 		sg_set_page(sg, req->bvecs[i].bv_page, req->bvecs[i].bv_len,
 			    req->bvecs[i].bv_offset);
-	atomic_fetch_add(&dev->stats.map_calls, 1);
+	atomic_long_inc(&dev->stats.map_calls);
 	ret = dma_map_sgtable(dev->dev, &iod->sgt, rq_dma_dir(req), 0);
 	if (ret) {
 		sg_free_table(&iod->sgt);
@@ -956,7 +964,7 @@ static bool nvme_iter_next(struct nvme_dev *dev, struct nvme_iod *iod,
 		if (!blk_rq_dma_map_iter_next(iod->req, dev->dev,
 					      &iod->dma_state, iter))
 			return false;
-		atomic_fetch_add(&dev->stats.map_calls, 1);
+		atomic_long_inc(&dev->stats.map_calls);
 		return true;
 	}
 }
@@ -1065,10 +1073,9 @@ done:
 	return iter->status;
 
 bad_sgl:
-	SIM_WARN(dev->m, dev->dev,
-		 "nvme %s: Incorrectly formed request for payload:%u nents:%u",
-		 dev_name(dev->dev), blk_rq_payload_bytes(req),
-		 blk_rq_nr_phys_segments(req));
+	WARN(1, "%s: Incorrectly formed request for payload:%u nents:%u\n",
+	     dev_name(dev->dev), blk_rq_payload_bytes(req),
+	     blk_rq_nr_phys_segments(req));
 	iod->cmd.dptr.prp1 = prp1_dma;
 	iod->cmd.dptr.prp2 = prp2_dma;
 	iter->status = BLK_STS_IOERR;
@@ -1107,7 +1114,7 @@ static blk_status_t nvme_pci_setup_data_sgl(struct nvme_dev *dev,
 		entries = iod->sg_left + 1;
 
 	iod->cmd.flags = NVME_CMD_SGL_METABUF;
-	atomic_fetch_add(&dev->stats.sgl_cmds, 1);
+	atomic_long_inc(&dev->stats.sgl_cmds);
 	if (entries == 1 || blk_rq_dma_map_coalesce(&iod->dma_state)) {
 		nvme_pci_sgl_set_data(&iod->cmd.dptr.sgl, iter);
 		iod->total_len += iter->len;
@@ -1165,13 +1172,13 @@ static blk_status_t nvme_map_simple(struct nvme_dev *dev, struct nvme_queue *nvm
 		return BLK_STS_OK;
 
 	*handled = true;
-	atomic_fetch_add(&dev->stats.map_calls, 1);
+	atomic_long_inc(&dev->stats.map_calls);
 	dma = dma_map_phys(dev->dev, bvec_phys(bv), bv->bv_len, rq_dma_dir(req), 0);
 	if (dma_mapping_error(dev->dev, dma))
 		return BLK_STS_RESOURCE;
 	iod->total_len = bv->bv_len;
 	iod->flags |= IOD_SINGLE_SEGMENT;
-	atomic_fetch_add(&dev->stats.simple, 1);
+	atomic_long_inc(&dev->stats.simple);
 	if (prp) {
 		unsigned int first_prp_len = NVME_CTRL_PAGE_SIZE - offset;
 
@@ -1184,7 +1191,7 @@ static blk_status_t nvme_map_simple(struct nvme_dev *dev, struct nvme_queue *nvm
 	iod->cmd.dptr.sgl.addr = dma;
 	iod->cmd.dptr.sgl.length = bv->bv_len;
 	iod->cmd.dptr.sgl.type = NVME_SGL_FMT_DATA_DESC << 4;
-	atomic_fetch_add(&dev->stats.sgl_cmds, 1);
+	atomic_long_inc(&dev->stats.sgl_cmds);
 	return BLK_STS_OK;
 }
 
@@ -1240,7 +1247,7 @@ static void nvme_unmap_data(struct nvme_dev *dev, struct nvme_iod *iod)
 			nvme_unmap_vecs(dev, iod);
 		break;
 	}
-	sim_kfree(dev->m, iod->dma_vecs);
+	kfree(iod->dma_vecs);
 	iod->dma_vecs = NULL;
 	if (iod->nr_descriptors)
 		nvme_free_descriptors(dev, iod);
@@ -1270,9 +1277,9 @@ static blk_status_t nvme_map_data(struct nvme_dev *dev, struct nvme_queue *nvmeq
 
 	/* segments mapped one by one are remembered for unmap */
 	if (iod->api != NVME_DMA_API_SG) {
-		iod->dma_vecs = sim_kcalloc(dev->m, max(req->nr_bvecs,
+		iod->dma_vecs = kcalloc(max(req->nr_bvecs,
 					    (unsigned int)blk_rq_nr_phys_segments(req)),
-					    sizeof(*iod->dma_vecs));
+					    sizeof(*iod->dma_vecs), GFP_ATOMIC);
 		if (!iod->dma_vecs)
 			return BLK_STS_RESOURCE;
 	}
@@ -1288,22 +1295,22 @@ static blk_status_t nvme_map_data(struct nvme_dev *dev, struct nvme_queue *nvmeq
 		ok = blk_rq_dma_map_iter_start(req, dev->dev, &iod->dma_state,
 					       &iter);
 		if (ok) {
-			atomic_fetch_add(&dev->stats.map_calls, 1);
+			atomic_long_inc(&dev->stats.map_calls);
 			iod->p2p_map = iter.p2pdma.map;
 			if (blk_rq_dma_map_coalesce(&iod->dma_state))
-				atomic_fetch_add(&dev->stats.iova_requests, 1);
+				atomic_long_inc(&dev->stats.iova_requests);
 		}
 		break;
 	}
 	if (!ok) {
-		sim_kfree(dev->m, iod->dma_vecs);
+		kfree(iod->dma_vecs);
 		iod->dma_vecs = NULL;
 		return iter.status ? iter.status : BLK_STS_IOERR;
 	}
 	/* the IOVA range is unmapped as a whole, not per recorded segment */
 	if (iod->api == NVME_DMA_API_IOVA && (blk_rq_dma_map_coalesce(&iod->dma_state) ||
 					       (req->cmd_flags & REQ_P2PDMA))) {
-		sim_kfree(dev->m, iod->dma_vecs);
+		kfree(iod->dma_vecs);
 		iod->dma_vecs = NULL;
 	}
 	nvme_record_vec(iod, &iter);
@@ -1360,8 +1367,8 @@ struct request_queue *nvme_dev_queue(struct nvme_dev *dev)
  * controller is dead), -ENOMEM (mapping or descriptors failed). On an
  * error nothing stays mapped.
  */
-int nvme_submit_rq(struct nvme_dev *dev, unsigned int qid, struct request *req,
-		   u64 slba, unsigned int *tag)
+static int __nvme_submit_rq(struct nvme_dev *dev, unsigned int qid,
+			    struct request *req, u64 slba, unsigned int *tag)
 {
 	struct nvme_queue *nvmeq = io_queue(dev, qid);
 	unsigned int len = req ? blk_rq_bytes(req) : 0;
@@ -1375,18 +1382,18 @@ int nvme_submit_rq(struct nvme_dev *dev, unsigned int qid, struct request *req,
 	    (dev->max_hw_bytes && len > dev->max_hw_bytes) ||
 	    (req_op(req) != REQ_OP_READ && req_op(req) != REQ_OP_WRITE))
 		return -EINVAL;
-	if (dev->dead)
+	if (READ_ONCE(dev->dead))
 		return -ENODEV;
-	pthread_mutex_lock(&nvmeq->lock);
+	mutex_lock(&nvmeq->lock);
 	t = nvme_get_tag(nvmeq);
 	if (t < 0) {
-		pthread_mutex_unlock(&nvmeq->lock);
+		mutex_unlock(&nvmeq->lock);
 		return t;
 	}
 	iod = &nvmeq->iods[t];
 	memset(iod, 0, sizeof(*iod));
 	iod->req = req;
-	iod->api = (enum nvme_dma_api)atomic_load(&dev->api);
+	iod->api = (enum nvme_dma_api)atomic_read(&dev->api);
 	iod->cmd.opcode = req_op(req) == REQ_OP_WRITE ? nvme_cmd_write :
 							 nvme_cmd_read;
 	iod->cmd.nsid = 1;
@@ -1396,13 +1403,13 @@ int nvme_submit_rq(struct nvme_dev *dev, unsigned int qid, struct request *req,
 	iod->cmd.cdw12 = (len >> dev->lba_shift) - 1;
 	sts = nvme_map_data(dev, nvmeq, iod);
 	if (sts) {
-		pthread_mutex_unlock(&nvmeq->lock);
-		atomic_fetch_add(&dev->stats.map_failures, 1);
+		mutex_unlock(&nvmeq->lock);
+		atomic_long_inc(&dev->stats.map_failures);
 		return blk_status_to_errno(sts);
 	}
 	iod->busy = iod->inflight = true;
 	nvme_sq_submit(nvmeq, &iod->cmd);
-	pthread_mutex_unlock(&nvmeq->lock);
+	mutex_unlock(&nvmeq->lock);
 	*tag = (unsigned int)t;
 	return 0;
 }
@@ -1412,16 +1419,16 @@ int nvme_submit_rq(struct nvme_dev *dev, unsigned int qid, struct request *req,
  *
  * Return: the number reaped, or -EINVAL for a bad queue.
  */
-int nvme_poll(struct nvme_dev *dev, unsigned int qid)
+static int __nvme_poll(struct nvme_dev *dev, unsigned int qid)
 {
 	struct nvme_queue *nvmeq = io_queue(dev, qid);
 	unsigned int n;
 
 	if (!nvmeq)
 		return -EINVAL;
-	pthread_mutex_lock(&nvmeq->lock);
+	mutex_lock(&nvmeq->lock);
 	n = nvme_process_cq(nvmeq);
-	pthread_mutex_unlock(&nvmeq->lock);
+	mutex_unlock(&nvmeq->lock);
 	return (int)n;
 }
 
@@ -1435,8 +1442,8 @@ int nvme_poll(struct nvme_dev *dev, unsigned int qid)
  *
  * Return: 0, -EIO (a non-zero status), -EINVAL (no such command).
  */
-int nvme_wait_rq(struct nvme_dev *dev, unsigned int qid, unsigned int tag,
-		 struct nvme_rq_result *res)
+static int __nvme_wait_rq(struct nvme_dev *dev, unsigned int qid,
+			  unsigned int tag, struct nvme_rq_result *res)
 {
 	struct nvme_queue *nvmeq = io_queue(dev, qid);
 	struct nvme_iod *iod;
@@ -1444,10 +1451,10 @@ int nvme_wait_rq(struct nvme_dev *dev, unsigned int qid, unsigned int tag,
 
 	if (!nvmeq || tag >= nvmeq->q_depth)
 		return -EINVAL;
-	pthread_mutex_lock(&nvmeq->lock);
+	mutex_lock(&nvmeq->lock);
 	iod = &nvmeq->iods[tag];
 	if (!iod->busy || !iod->req) {
-		pthread_mutex_unlock(&nvmeq->lock);
+		mutex_unlock(&nvmeq->lock);
 		return -EINVAL;
 	}
 	nvme_wait_tag(nvmeq, tag);
@@ -1458,7 +1465,7 @@ int nvme_wait_rq(struct nvme_dev *dev, unsigned int qid, unsigned int tag,
 	}
 	iod->busy = false;
 	iod->req = NULL;
-	pthread_mutex_unlock(&nvmeq->lock);
+	mutex_unlock(&nvmeq->lock);
 	return ret;
 }
 
@@ -1518,13 +1525,13 @@ int nvme_set_dma_api(struct nvme_dev *dev, enum nvme_dma_api api)
 {
 	if (!dev || (unsigned int)api >= ARRAY_SIZE(api_names))
 		return -EINVAL;
-	atomic_store(&dev->api, (int)api);
+	atomic_set(&dev->api, (int)api);
 	return 0;
 }
 
 enum nvme_dma_api nvme_get_dma_api(struct nvme_dev *dev)
 {
-	return (enum nvme_dma_api)atomic_load(&dev->api);
+	return (enum nvme_dma_api)atomic_read(&dev->api);
 }
 
 void nvme_get_info(struct nvme_dev *dev, struct nvme_dev_info *info)
@@ -1545,26 +1552,111 @@ void nvme_get_info(struct nvme_dev *dev, struct nvme_dev_info *info)
 
 void nvme_get_stats(struct nvme_dev *dev, struct nvme_stats *st)
 {
-	st->commands = atomic_load(&dev->stats.commands);
-	st->errors = atomic_load(&dev->stats.errors);
-	st->bytes = atomic_load(&dev->stats.bytes);
-	st->map_calls = atomic_load(&dev->stats.map_calls);
-	st->iova_requests = atomic_load(&dev->stats.iova_requests);
-	st->simple = atomic_load(&dev->stats.simple);
-	st->prp_lists = atomic_load(&dev->stats.prp_lists);
-	st->sgl_cmds = atomic_load(&dev->stats.sgl_cmds);
-	st->map_failures = atomic_load(&dev->stats.map_failures);
+	st->commands = (unsigned long)atomic_long_read(&dev->stats.commands);
+	st->errors = (unsigned long)atomic_long_read(&dev->stats.errors);
+	st->bytes = (u64)atomic64_read(&dev->stats.bytes);
+	st->map_calls = (unsigned long)atomic_long_read(&dev->stats.map_calls);
+	st->iova_requests = (unsigned long)atomic_long_read(&dev->stats.iova_requests);
+	st->simple = (unsigned long)atomic_long_read(&dev->stats.simple);
+	st->prp_lists = (unsigned long)atomic_long_read(&dev->stats.prp_lists);
+	st->sgl_cmds = (unsigned long)atomic_long_read(&dev->stats.sgl_cmds);
+	st->map_failures = (unsigned long)atomic_long_read(&dev->stats.map_failures);
 }
 
 void nvme_reset_stats(struct nvme_dev *dev)
 {
-	atomic_store(&dev->stats.commands, 0);
-	atomic_store(&dev->stats.errors, 0);
-	atomic_store(&dev->stats.bytes, 0);
-	atomic_store(&dev->stats.map_calls, 0);
-	atomic_store(&dev->stats.iova_requests, 0);
-	atomic_store(&dev->stats.simple, 0);
-	atomic_store(&dev->stats.prp_lists, 0);
-	atomic_store(&dev->stats.sgl_cmds, 0);
-	atomic_store(&dev->stats.map_failures, 0);
+	atomic_long_set(&dev->stats.commands, 0);
+	atomic_long_set(&dev->stats.errors, 0);
+	atomic64_set(&dev->stats.bytes, 0);
+	atomic_long_set(&dev->stats.map_calls, 0);
+	atomic_long_set(&dev->stats.iova_requests, 0);
+	atomic_long_set(&dev->stats.simple, 0);
+	atomic_long_set(&dev->stats.prp_lists, 0);
+	atomic_long_set(&dev->stats.sgl_cmds, 0);
+	atomic_long_set(&dev->stats.map_failures, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry from programs                                                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The calls above are kernel code; a program calling the driver is like a
+ * system call entering the kernel: it runs on the device's machine, so the
+ * MMIO accessors and the allocators act on it whatever thread calls.
+ */
+static struct sim_machine *nvme_enter(struct pci_dev *pdev)
+{
+	return sim_set_current_machine(pdev->dev.sim);
+}
+
+static void nvme_leave(struct sim_machine *prev)
+{
+	sim_set_current_machine(prev);
+}
+
+int nvme_probe(struct pci_dev *pdev, const struct nvme_probe_opts *opts,
+	       struct nvme_dev **out)
+{
+	struct sim_machine *prev;
+	int ret;
+
+	if (!pdev || !pdev->dev.sim)
+		return -EINVAL;
+	prev = nvme_enter(pdev);
+	ret = __nvme_probe(pdev, opts, out);
+	nvme_leave(prev);
+	return ret;
+}
+
+void nvme_remove(struct nvme_dev *dev)
+{
+	struct sim_machine *prev;
+
+	if (!dev)
+		return;
+	prev = nvme_enter(dev->pdev);
+	__nvme_remove(dev);
+	nvme_leave(prev);
+}
+
+int nvme_submit_rq(struct nvme_dev *dev, unsigned int qid, struct request *req,
+		   u64 slba, unsigned int *tag)
+{
+	struct sim_machine *prev;
+	int ret;
+
+	if (!dev)
+		return -EINVAL;
+	prev = nvme_enter(dev->pdev);
+	ret = __nvme_submit_rq(dev, qid, req, slba, tag);
+	nvme_leave(prev);
+	return ret;
+}
+
+int nvme_poll(struct nvme_dev *dev, unsigned int qid)
+{
+	struct sim_machine *prev;
+	int ret;
+
+	if (!dev)
+		return -EINVAL;
+	prev = nvme_enter(dev->pdev);
+	ret = __nvme_poll(dev, qid);
+	nvme_leave(prev);
+	return ret;
+}
+
+int nvme_wait_rq(struct nvme_dev *dev, unsigned int qid, unsigned int tag,
+		 struct nvme_rq_result *res)
+{
+	struct sim_machine *prev;
+	int ret;
+
+	if (!dev)
+		return -EINVAL;
+	prev = nvme_enter(dev->pdev);
+	ret = __nvme_wait_rq(dev, qid, tag, res);
+	nvme_leave(prev);
+	return ret;
 }
