@@ -154,21 +154,25 @@ cc -o "$tmp/kharness" "$tmp/kharness.c" "$tmp/kpages.o" "$tmp/kprims.o" \
 	$(pkg-config --cflags --libs dmastack)
 LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/kharness"
 
-# A kernel module: a PCI driver built as a shared object with the kernel
-# cflags alone, run by the installed command on two platforms.
-cc -std=gnu11 -Wall -Wno-unused-parameter -Werror -fPIC -shared \
-	-o "$tmp/edrv.so" "$top/tests/kernel/edrv.c" $(pkg-config --cflags dmastack-kernel)
-for p in x86-strict arm64-64k; do
-	out=$(LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/prefix/bin/dmastack" load \
-		"$tmp/edrv.so" -p "$top/tests/kernel/platforms/$p.platform") || {
-		printf '%s\n' "$out" >&2
-		echo "install test: dmastack load failed on $p" >&2
-		exit 1
-	}
-	printf '%s\n' "$out" | grep -q "verdict: PASS — 0 findings" || {
-		printf '%s\n' "$out" >&2
-		exit 1
-	}
+# Kernel modules built as shared objects with the kernel cflags alone (a PCI
+# driver for the DMA engine, a blk-mq driver on it, a module using its
+# task's address space), run by the installed command on the x86 strict and
+# lazy, arm64 64K and confidential-guest platforms.
+for mod in edrv kblk kmm_mod; do
+	cc -std=gnu11 -Wall -Wno-unused-parameter -Werror -fPIC -shared \
+		-o "$tmp/$mod.so" "$top/tests/kernel/$mod.c" $(pkg-config --cflags dmastack-kernel)
+	for p in x86-strict x86-lazy arm64-64k cc-guest; do
+		out=$(LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/prefix/bin/dmastack" load \
+			"$tmp/$mod.so" -p "$top/tests/kernel/platforms/$p.platform") || {
+			printf '%s\n' "$out" >&2
+			echo "install test: dmastack load $mod failed on $p" >&2
+			exit 1
+		}
+		printf '%s\n' "$out" | grep -q "verdict: PASS — 0 findings" || {
+			printf '%s\n' "$out" >&2
+			exit 1
+		}
+	done
 done
-echo "install test: kernel module ok"
+echo "install test: kernel modules ok"
 echo "install test: all ok"
