@@ -20,7 +20,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
-hdrs=$(cd "$inc/dmastack/linux" && ls *.h)
+hdrs=$(cd "$inc/dmastack/linux" && find . -name '*.h' | sed 's|^\./||' | LC_ALL=C sort)
 [ -n "$hdrs" ] || { echo "no headers in $inc/dmastack/linux" >&2; exit 1; }
 for h in $hdrs; do
 	printf '#include <linux/%s>\n#include <linux/%s>\nint kernel_headers_unit;\n' \
@@ -41,8 +41,8 @@ for h in $hdrs; do
 	fi
 done
 # all of them together, in both orders
-ls "$inc/dmastack/linux" | sed 's/.*/#include <linux\/&>/' > "$tmp/all.c"
-ls "$inc/dmastack/linux" | sort -r | sed 's/.*/#include <linux\/&>/' > "$tmp/rev.c"
+printf '%s\n' $hdrs | sed 's/.*/#include <linux\/&>/' > "$tmp/all.c"
+printf '%s\n' $hdrs | LC_ALL=C sort -r | sed 's/.*/#include <linux\/&>/' > "$tmp/rev.c"
 for f in all rev; do
 	echo 'int kernel_headers_unit;' >> "$tmp/$f.c"
 	$cc -std=gnu11 -Wall -Wextra -Werror -fsyntax-only -I"$inc/dmastack" \

@@ -13,6 +13,19 @@
 #include <linux/highmem.h>
 #include <linux/sched.h>
 #include <linux/string.h>
+#include <linux/sizes.h>
+#include <linux/bits.h>
+#include <linux/bitfield.h>
+#include <linux/log2.h>
+#include <linux/overflow.h>
+#include <linux/errno.h>
+#include <linux/stddef.h>
+#include <linux/limits.h>
+#include <linux/unaligned.h>
+#include <linux/iopoll.h>
+#include <linux/dma-direction.h>
+#include <linux/export.h>
+#include <linux/moduleparam.h>
 #include "kmod.h"
 
 static int __init kmisc_time(void)
@@ -90,6 +103,84 @@ static int kmisc_current(void)
 	return 0;
 }
 
+static int kmisc_param = 3;
+module_param(kmisc_param, int, 0444);
+MODULE_PARM_DESC(kmisc_param, "accepted, not settable");
+
+struct kmisc_flex {
+	u32 n;
+	u16 a, b;
+	u64 items[];
+};
+
+#define REG_MODE	GENMASK(7, 4)
+#define REG_EN		BIT(0)
+
+/* The small headers nearly every driver includes. */
+static int kmisc_small_headers(void)
+{
+	u8 buf[11] = { 0 };
+	u32 reg = FIELD_PREP(REG_MODE, 0xa) | REG_EN;
+	size_t bytes;
+
+	if (reg != 0xa1 || FIELD_GET(REG_MODE, reg) != 0xa ||
+	    FIELD_MAX(REG_MODE) != 0xf || !FIELD_FIT(REG_MODE, 0xf) ||
+	    FIELD_FIT(REG_MODE, 0x10) || u32_get_bits(reg, REG_MODE) != 0xa ||
+	    u32_replace_bits(reg, 3, REG_MODE) != 0x31 ||
+	    GENMASK_ULL(63, 62) != 0xc000000000000000ULL || BIT_ULL(40) != SZ_1T)
+		return 1;
+	if (ilog2(SZ_4K) != 12 || ilog2(4097u) != 12 || ilog2(1ULL << 40) != 40 ||
+	    roundup_pow_of_two(4097) != SZ_8K || rounddown_pow_of_two(4097) != SZ_4K ||
+	    !is_power_of_2(SZ_2M) || is_power_of_2(0) || is_power_of_2(6) ||
+	    order_base_2(5) != 3 || order_base_2(1) != 0)
+		return 2;
+	if (struct_size((struct kmisc_flex *)NULL, items, 4) != sizeof(struct kmisc_flex) + 32 ||
+	    struct_size((struct kmisc_flex *)NULL, items, SIZE_MAX / 4) != SIZE_MAX ||
+	    !check_mul_overflow((size_t)SIZE_MAX, (size_t)2, &bytes) ||
+	    check_add_overflow((u32)1, (u32)2, (u32 *)&reg) || reg != 3 ||
+	    size_sub(1, 2) != SIZE_MAX)
+		return 3;
+	if (offsetofend(struct kmisc_flex, a) != 6 ||
+	    sizeof_field(struct kmisc_flex, b) != 2 || U16_MAX != 0xffff ||
+	    S32_MIN != -2147483647 - 1 || EPROBE_DEFER != 517 || ENOTSUPP != 524 ||
+	    !valid_dma_direction(DMA_FROM_DEVICE) || valid_dma_direction(DMA_NONE) ||
+	    kmisc_param != 3)
+		return 4;
+	put_unaligned_le32(0x11223344, buf + 1);
+	put_unaligned_be64(0x0102030405060708ULL, buf + 3);
+	if (buf[1] != 0x44 || buf[3] != 0x01 || buf[10] != 0x08 ||
+	    get_unaligned_le32(buf + 1) != 0x02013344 ||
+	    get_unaligned_be64(buf + 3) != 0x0102030405060708ULL ||
+	    be32_to_cpu(cpu_to_be32(0xdeadbeef)) != 0xdeadbeef ||
+	    le16_to_cpu(cpu_to_le16(0x1234)) != 0x1234 || swab32(0x11223344) != 0x44332211)
+		return 5;
+	return 0;
+}
+
+static u64 kmisc_now_us(int unused)
+{
+	return ktime_get_ns() / 1000;
+}
+
+/* Polls on machine time: met after 500 us, or timed out after 1 ms. */
+static int kmisc_poll(void)
+{
+	u64 t0 = ktime_get_ns() / 1000, v;
+	int ret;
+
+	ret = read_poll_timeout(kmisc_now_us, v, v >= t0 + 500, 10, 1000, false, 0);
+	if (ret || v < t0 + 500 || v > t0 + 520)
+		return 1;
+	t0 = ktime_get_ns() / 1000;
+	ret = read_poll_timeout(kmisc_now_us, v, v == 0, 10, 1000, true, 0);
+	if (ret != -ETIMEDOUT || kmisc_now_us(0) < t0 + 1000)
+		return 2;
+	ret = read_poll_timeout_atomic(kmisc_now_us, v, v >= t0 + 5000, 2, 0, false, 0);
+	if (ret || v < t0 + 5000)
+		return 3;
+	return 0;
+}
+
 int kmisc_selftest(void)
 {
 	int ret;
@@ -102,5 +193,9 @@ int kmisc_selftest(void)
 		return 30 + ret;
 	if ((ret = kmisc_current()))
 		return 40 + ret;
+	if ((ret = kmisc_small_headers()))
+		return 50 + ret;
+	if ((ret = kmisc_poll()))
+		return 60 + ret;
 	return 0;
 }

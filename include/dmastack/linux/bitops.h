@@ -8,16 +8,9 @@
 #define _DMASTACK_LINUX_BITOPS_H
 
 #include "types.h"
+#include "bits.h"
 
-#define BITS_PER_LONG		(8 * (int)sizeof(long))
-#define BITS_PER_LONG_LONG	64
-#define BIT(nr)			(1UL << (nr))
-#define BIT_ULL(nr)		(1ULL << (nr))
-#define BIT_MASK(nr)		(1UL << ((nr) % BITS_PER_LONG))
-#define BIT_WORD(nr)		((nr) / BITS_PER_LONG)
 #define BITS_TO_LONGS(nr)	(((nr) + BITS_PER_LONG - 1) / BITS_PER_LONG)
-#define GENMASK(h, l)		((~0UL << (l)) & (~0UL >> (BITS_PER_LONG - 1 - (h))))
-#define GENMASK_ULL(h, l)	((~0ULL << (l)) & (~0ULL >> (63 - (h))))
 
 static inline void set_bit(unsigned long nr, volatile unsigned long *addr)
 {

@@ -8,6 +8,7 @@
 #define _DMASTACK_LINUX_DMA_MAPPING_H
 
 #include "types.h"
+#include "dma-direction.h"
 #include "device.h"
 #include "mm.h"
 #include "scatterlist.h"
@@ -16,18 +17,6 @@
 extern "C" {
 #endif
 
-enum dma_data_direction {
-	DMA_BIDIRECTIONAL = 0,
-	DMA_TO_DEVICE = 1,
-	DMA_FROM_DEVICE = 2,
-	DMA_NONE = 3,
-};
-
-static inline int valid_dma_direction(enum dma_data_direction dir)
-{
-	return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE ||
-	       dir == DMA_FROM_DEVICE;
-}
 
 #define DMA_ATTR_WEAK_ORDERING		(1UL << 1)
 #define DMA_ATTR_WRITE_COMBINE		(1UL << 2)

@@ -16,6 +16,7 @@
 #define _DMASTACK_LINUX_IO_H
 
 #include "types.h"
+#include "byteorder/generic.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include "types.h"
+#include "limits.h"
 #include "compiler.h"
 #include "build_bug.h"
 #include "bug.h"
@@ -25,20 +26,8 @@
 #include "align.h"
 #include "bitops.h"
 #include "printk.h"
+#include "byteorder/generic.h"
 
-#define U8_MAX		((u8)0xff)
-#define S8_MAX		((s8)0x7f)
-#define S8_MIN		((s8)(-0x7f - 1))
-#define U16_MAX		((u16)0xffff)
-#define S16_MAX		((s16)0x7fff)
-#define S16_MIN		((s16)(-0x7fff - 1))
-#define U32_MAX		((u32)0xffffffffU)
-#define S32_MAX		((s32)0x7fffffff)
-#define S32_MIN		((s32)(-0x7fffffff - 1))
-#define U64_MAX		((u64)0xffffffffffffffffULL)
-#define S64_MAX		((s64)0x7fffffffffffffffLL)
-#define S64_MIN		((s64)(-0x7fffffffffffffffLL - 1))
-#define PHYS_ADDR_MAX	((phys_addr_t)U64_MAX)
 
 /* Bits 63..32 and 31..0 of the integer @n (at most 64 bits wide). */
 #define upper_32_bits(n)	((u32)((u64)(n) >> 32))

@@ -10,6 +10,9 @@
 #ifndef _DMASTACK_LINUX_MODULE_H
 #define _DMASTACK_LINUX_MODULE_H
 
+#include "export.h"
+#include "moduleparam.h"
+
 struct module;
 
 #define THIS_MODULE		((struct module *)0)
@@ -24,14 +27,7 @@ struct module;
 #define MODULE_FIRMWARE(x)
 #define MODULE_IMPORT_NS(ns)
 #define MODULE_DEVICE_TABLE(type, name)
-#define MODULE_PARM_DESC(parm, desc)
-#define module_param(name, type, perm)
-#define module_param_named(name, value, type, perm)
 
-#define EXPORT_SYMBOL(sym)
-#define EXPORT_SYMBOL_GPL(sym)
-#define EXPORT_SYMBOL_NS(sym, ns)
-#define EXPORT_SYMBOL_NS_GPL(sym, ns)
 
 #define __init
 #define __exit
