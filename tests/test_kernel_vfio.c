@@ -384,6 +384,55 @@ static void test_bad_requests(void **state)
 	assert_int_equal(sim_alloc_live(f->m), live);
 }
 
+/* User memory is the thread's window: copies stop at its end. */
+static void test_uaccess(void **state)
+{
+	u8 user[16], k[8];
+	struct sim_user_window old;
+	u32 v32 = 7;
+	u16 v16;
+
+	(void)state;
+	memset(user, 0xab, sizeof(user));
+	/* no window: nothing is user memory */
+	assert_int_equal(copy_from_user(k, user, 4), 4);
+	assert_false(access_ok(user, 1));
+	old = sim_user_window_set(user, sizeof(user));
+	assert_null(old.start);
+	assert_true(access_ok(user, sizeof(user)));
+	assert_false(access_ok(user + 8, 9));
+	assert_true(access_ok(user + 16, 0));
+	/* a copy past the end: what was inside, the rest zeroed */
+	memset(k, 0x11, sizeof(k));
+	assert_int_equal(copy_from_user(k, user + 12, 8), 4);
+	assert_int_equal(k[3], 0xab);
+	assert_int_equal(k[4], 0);
+	assert_int_equal(copy_from_user(k, NULL, 1), 1);
+	assert_int_equal(copy_from_user(k, user - 1, 2), 2);
+	memset(k, 0x5a, sizeof(k));
+	assert_int_equal(copy_to_user(user + 10, k, 8), 2);
+	assert_int_equal(user[15], 0x5a);
+	assert_int_equal(user[9], 0xab);
+	assert_int_equal(clear_user(user + 14, 4), 2);
+	assert_int_equal(user[14], 0);
+	assert_int_equal(user[13], 0x5a);
+	/* get_user/put_user: -EFAULT, and get_user() then gives zero */
+	assert_int_equal(put_user((u16)0x1234, (u16 *)(void *)user), 0);
+	assert_int_equal(get_user(v16, (u16 *)(void *)user), 0);
+	assert_int_equal(v16, 0x1234);
+	assert_int_equal(get_user(v32, (u32 *)(void *)(user + 14)), -EFAULT);
+	assert_int_equal(v32, 0);
+	assert_int_equal(put_user(v32, (u32 *)(void *)(user + 13)), -EFAULT);
+	/* the window goes back */
+	old = sim_user_window_set(NULL, 0);
+	assert_ptr_equal(old.start, user);
+	assert_int_equal(old.len, sizeof(user));
+	sim_user_window_restore(old);
+	assert_true(access_ok(user, 1));
+	sim_user_window_set(NULL, 0);
+	assert_false(access_ok(user, 1));
+}
+
 static const struct dma_variant *const variants[] = {
 	&variant_x86_strict, &variant_x86_lazy, &variant_arm64_64k_strict,
 	&variant_cc,
@@ -392,6 +441,7 @@ static const struct dma_variant *const variants[] = {
 static const struct variant_test tests[] = {
 	VARIANT_TEST(test_export_dma_revoke),
 	VARIANT_TEST(test_bad_requests),
+	VARIANT_TEST(test_uaccess),
 };
 
 int main(void)
