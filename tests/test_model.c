@@ -865,17 +865,19 @@ static void test_model_bus_reset(void **state)
 	struct vfio_pci_hot_reset hr = { .argsz = sizeof(hr) };
 	int resets;
 
-	v = vfio_pci_core_alloc_device(sizeof(*v), f->dev, &vfio_pci_dev_ops);
+	v = vfio_alloc_device(vfio_pci_core_device, vdev, f->dev, &sim_vfio_pci_ops);
 	assert_false(IS_ERR(v));
+	v->pci_ops = &sim_vfio_pci_dev_ops;
 	assert_int_equal(vfio_pci_core_register_device(v), 0);
-	assert_int_equal(vfio_pci_core_open_device(v), 0);
+	assert_int_equal(sim_vfio_open(&v->vdev), 0);
 	resets = f->d->resets;
-	assert_int_equal(vfio_pci_core_ioctl(v, VFIO_DEVICE_PCI_HOT_RESET, &hr,
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), 0);
 	assert_int_equal(f->d->resets, resets + 1);
 	assert_int_equal(f->d->reset_how, SIM_MODEL_RESET_BUS);
-	vfio_pci_core_close_device(v);
-	assert_int_equal(vfio_pci_core_unregister_device(v), 0);
+	sim_vfio_close(&v->vdev);
+	vfio_pci_core_unregister_device(v);
+	assert_false(v->vdev.registered);
 	vfio_put_device(&v->vdev);
 }
 
@@ -1896,19 +1898,22 @@ static void test_device_names(void **state)
 	assert_non_null(strstr(r.text, "DMA-API: dmaengine "));
 	sim_report_clear(m);
 	/* VFIO binds and unbinds */
-	v = vfio_pci_core_alloc_device(sizeof(*v), gpu, NULL);
+	v = vfio_alloc_device(vfio_pci_core_device, vdev, gpu, &sim_vfio_pci_ops);
 	assert_false(IS_ERR(v));
+	v->pci_ops = NULL;
 	assert_string_equal(dev_driver_string(gpu), "gpu");
 	assert_int_equal(vfio_pci_core_register_device(v), 0);
 	assert_string_equal(dev_driver_string(gpu), "vfio-pci");
-	assert_int_equal(vfio_pci_core_unregister_device(v), 0);
+	vfio_pci_core_unregister_device(v);
+	assert_false(v->vdev.registered);
 	assert_string_equal(dev_driver_string(gpu), "gpu");
 	vfio_put_device(&v->vdev);
-	v = vfio_nvgrace_alloc_device(gpu, SZ_4G, SZ_1M);
+	v = sim_vfio_nvgrace_alloc_device(gpu, SZ_4G, SZ_1M);
 	assert_false(IS_ERR(v));
 	assert_int_equal(vfio_pci_core_register_device(v), 0);
 	assert_string_equal(dev_driver_string(gpu), "nvgrace-gpu-vfio-pci");
-	assert_int_equal(vfio_pci_core_unregister_device(v), 0);
+	vfio_pci_core_unregister_device(v);
+	assert_false(v->vdev.registered);
 	vfio_put_device(&v->vdev);
 	assert_string_equal(dev_driver_string(gpu), "gpu");
 	sim_machine_destroy(m);

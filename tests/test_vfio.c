@@ -85,26 +85,28 @@ static struct vfio_pci_core_device *vnew(struct device *dev,
 {
 	struct vfio_pci_core_device *v;
 
-	v = vfio_pci_core_alloc_device(sizeof(*v), dev, ops);
+	v = vfio_alloc_device(vfio_pci_core_device, vdev, dev, &sim_vfio_pci_ops);
 	assert_false(IS_ERR(v));
+	v->pci_ops = ops;
 	assert_int_equal(vfio_pci_core_register_device(v), 0);
 	return v;
 }
 
 static struct vfio_pci_core_device *vopen(struct device *dev)
 {
-	struct vfio_pci_core_device *v = vnew(dev, &vfio_pci_dev_ops);
+	struct vfio_pci_core_device *v = vnew(dev, &sim_vfio_pci_dev_ops);
 
-	assert_int_equal(vfio_pci_core_open_device(v), 0);
+	assert_int_equal(sim_vfio_open(&v->vdev), 0);
 	return v;
 }
 
 static void vdev_free(struct vfio_pci_core_device *v)
 {
-	vfio_pci_core_close_device(v);
-	assert_int_equal(vfio_device_registration_count(&v->vdev), 1);
-	assert_int_equal(vfio_pci_core_unregister_device(v), 0);
-	assert_int_equal(vfio_device_registration_count(&v->vdev), 0);
+	sim_vfio_close(&v->vdev);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), 1);
+	vfio_pci_core_unregister_device(v);
+	assert_false(v->vdev.registered);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), 0);
 	vfio_put_device(&v->vdev);
 }
 
@@ -145,7 +147,7 @@ static struct vfio_device_feature_dma_buf *req_db(struct ubuf *u)
 
 static long feature(struct vfio_pci_core_device *v, struct ubuf *u)
 {
-	return vfio_pci_core_ioctl(v, VFIO_DEVICE_FEATURE, u->bytes, u->len);
+	return sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_FEATURE, u->bytes, u->len);
 }
 
 static int vexport(struct vfio_pci_core_device *v, u32 region,
@@ -179,14 +181,14 @@ static long low_power(struct vfio_pci_core_device *v, bool enter)
 
 static ssize_t cfg_write16(struct vfio_pci_core_device *v, int where, u16 val)
 {
-	return vfio_pci_core_write(v, &val, 2,
+	return sim_vfio_write(&v->vdev, &val, 2,
 				   VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) +
 				   where);
 }
 
 static ssize_t cfg_write8(struct vfio_pci_core_device *v, int where, u8 val)
 {
-	return vfio_pci_core_write(v, &val, 1,
+	return sim_vfio_write(&v->vdev, &val, 1,
 				   VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) +
 				   where);
 }
@@ -195,7 +197,7 @@ static u16 cfg_read16(struct vfio_pci_core_device *v, int where)
 {
 	u16 val = 0;
 
-	assert_int_equal(vfio_pci_core_read(v, &val, 2,
+	assert_int_equal(sim_vfio_read(&v->vdev, &val, 2,
 					    VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) +
 					    where), 2);
 	return val;
@@ -351,16 +353,16 @@ static void expect_revoked(struct ctx *c)
 static void test_feature_header(void **state)
 {
 	struct fx *f = FX(state);
-	struct vfio_pci_core_device *v = vnew(f->gpu[0], &vfio_pci_dev_ops);
+	struct vfio_pci_core_device *v = vnew(f->gpu[0], &sim_vfio_pci_dev_ops);
 	const u32 G = VFIO_DEVICE_FEATURE_GET, S = VFIO_DEVICE_FEATURE_SET,
 		  P = VFIO_DEVICE_FEATURE_PROBE, DB = VFIO_DEVICE_FEATURE_DMA_BUF;
 	struct ubuf u;
 
 	/* only an open device has an fd */
 	assert_int_equal(feature_flags(v, P | G | DB, 8), -EINVAL);
-	assert_int_equal(vfio_pci_core_open_device(v), 0);
-	assert_int_equal(vfio_pci_core_open_device(v), -EBUSY);
-	assert_int_equal(vfio_pci_core_ioctl(v, 0x1234, NULL, 0), -ENOTTY);
+	assert_int_equal(sim_vfio_open(&v->vdev), 0);
+	assert_int_equal(sim_vfio_open(&v->vdev), -EBUSY);
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, 0x1234, NULL, 0), -ENOTTY);
 
 	/* the header itself cannot be read: -EFAULT */
 	memset(&u, 0, sizeof(u));
@@ -417,7 +419,7 @@ static void test_feature_header(void **state)
 		assert_int_equal(feature(v, &u), -EFAULT);
 	}
 	/* nothing was exported or engaged by any of it */
-	assert_int_equal(vfio_pci_dma_buf_count(v), 0);
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
 	assert_false(v->pm_runtime_engaged);
 	vdev_free(v);
 }
@@ -438,7 +440,7 @@ static int zero_reg_get_phys(struct vfio_pci_core_device *vdev,
 	 * An unregistration that already dropped the last reference (the
 	 * kernel's race between the ioctl and unbind): the count reads zero.
 	 */
-	__atomic_store_n(&vdev->vdev.refcount, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&vdev->vdev.refcount.refs.counter, 0, __ATOMIC_RELAXED);
 	return ret;
 }
 
@@ -450,12 +452,12 @@ static void expect_export(struct fx *f, struct vfio_pci_core_device *v,
 			  struct ubuf *u, long want)
 {
 	long live = sim_alloc_live(f->m);
-	int refs = vfio_device_registration_count(&v->vdev);
+	int refs = sim_vfio_registration_count(&v->vdev);
 
 	assert_int_equal(feature(v, u), want);
 	assert_int_equal(sim_alloc_live(f->m), live);
-	assert_int_equal(vfio_device_registration_count(&v->vdev), refs);
-	assert_int_equal(vfio_pci_dma_buf_count(v), 0);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), refs);
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
 }
 
 static void test_dma_buf_validation(void **state)
@@ -470,7 +472,7 @@ static void test_dma_buf_validation(void **state)
 
 	/* a device without get_dmabuf_phys: -EOPNOTSUPP before anything */
 	nops = vnew(f->gpu[1], NULL);
-	assert_int_equal(vfio_pci_core_open_device(nops), 0);
+	assert_int_equal(sim_vfio_open(&nops->vdev), 0);
 	dmabuf_req(&u, 2, one, 1);
 	expect_export(f, nops, &u, -EOPNOTSUPP);
 	u.hdr.flags |= VFIO_DEVICE_FEATURE_PROBE;
@@ -560,15 +562,15 @@ static void test_dma_buf_validation(void **state)
 		int fd = (int)feature(v, &u);
 
 		assert_true(fd >= 0);
-		assert_int_equal(vfio_pci_dma_buf_count(v), 1);
+		assert_int_equal(sim_vfio_pci_dma_buf_count(v), 1);
 		assert_int_equal(sim_fd_close(f->m, fd), 0);
-		assert_int_equal(vfio_pci_dma_buf_count(v), 0);
+		assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
 	}
 	vdev_free(v);
 
 	/* the registration is gone by the time the export takes its reference */
 	z = vnew(f->gpu[1], &zero_reg_ops);
-	assert_int_equal(vfio_pci_core_open_device(z), 0);
+	assert_int_equal(sim_vfio_open(&z->vdev), 0);
 	{
 		long live = sim_alloc_live(f->m);
 
@@ -577,7 +579,7 @@ static void test_dma_buf_validation(void **state)
 		assert_int_equal(sim_alloc_live(f->m), live);
 		assert_false(vfio_device_try_get_registration(&z->vdev));
 		/* undo the simulated race: the fd's and the registration's */
-		__atomic_store_n(&z->vdev.refcount, 2, __ATOMIC_RELAXED);
+		__atomic_store_n(&z->vdev.refcount.refs.counter, 2, __ATOMIC_RELAXED);
 	}
 	vdev_free(z);
 }
@@ -594,39 +596,39 @@ static void test_region_info(void **state)
 	memset(&info, 0, sizeof(info));
 	info.argsz = sizeof(info);
 	info.index = VFIO_PCI_BAR2_REGION_INDEX;
-	assert_int_equal(vfio_pci_core_ioctl(v, VFIO_DEVICE_GET_REGION_INFO,
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_GET_REGION_INFO,
 					     &info, sizeof(info)), 0);
 	assert_int_equal(info.size, 16 * SZ_1G);
 	assert_int_equal(info.offset, VFIO_PCI_INDEX_TO_OFFSET(2));
 	assert_int_equal(info.flags, rw | VFIO_REGION_INFO_FLAG_MMAP);
 
 	info.index = VFIO_PCI_BAR0_REGION_INDEX;
-	assert_int_equal(vfio_pci_core_ioctl(v, VFIO_DEVICE_GET_REGION_INFO,
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_GET_REGION_INFO,
 					     &info, sizeof(info)), 0);
 	assert_int_equal(info.size, 16 * SZ_1M);
 	assert_int_equal(info.offset, 0);
 
 	info.index = VFIO_PCI_BAR1_REGION_INDEX;
-	assert_int_equal(vfio_pci_core_ioctl(v, VFIO_DEVICE_GET_REGION_INFO,
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_GET_REGION_INFO,
 					     &info, sizeof(info)), 0);
 	assert_int_equal(info.size, 0);
 	assert_int_equal(info.flags, 0);
 
 	info.index = VFIO_PCI_CONFIG_REGION_INDEX;
-	assert_int_equal(vfio_pci_core_ioctl(v, VFIO_DEVICE_GET_REGION_INFO,
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_GET_REGION_INFO,
 					     &info, sizeof(info)), 0);
 	assert_int_equal(info.size, 4096);
 	assert_int_equal(info.flags, rw);
 
 	info.index = VFIO_PCI_VGA_REGION_INDEX;
-	assert_int_equal(vfio_pci_core_ioctl(v, VFIO_DEVICE_GET_REGION_INFO,
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_GET_REGION_INFO,
 					     &info, sizeof(info)), -EINVAL);
 	info.index = 2;
 	info.argsz = 31;
-	assert_int_equal(vfio_pci_core_ioctl(v, VFIO_DEVICE_GET_REGION_INFO,
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_GET_REGION_INFO,
 					     &info, sizeof(info)), -EINVAL);
 	info.argsz = sizeof(info);
-	assert_int_equal(vfio_pci_core_ioctl(v, VFIO_DEVICE_GET_REGION_INFO,
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_GET_REGION_INFO,
 					     &info, 16), -EFAULT);
 
 	/* BAR access through the fd, at an offset above 4 GiB */
@@ -635,12 +637,12 @@ static void test_region_info(void **state)
 		u64 pos = VFIO_PCI_INDEX_TO_OFFSET(2) + 5 * SZ_1G + 0x40;
 
 		fill_pattern(pat, sizeof(pat), 9);
-		assert_int_equal(vfio_pci_core_write(v, pat, sizeof(pat), pos),
+		assert_int_equal(sim_vfio_write(&v->vdev, pat, sizeof(pat), pos),
 				 sizeof(pat));
 		assert_int_equal(sim_mmio_read(f->m, pci_resource_start(v->pdev, 2) +
 					       5 * SZ_1G + 0x40, buf, sizeof(buf)), 0);
 		assert_memory_equal(buf, pat, sizeof(pat));
-		assert_int_equal(vfio_pci_core_read(v, buf, sizeof(buf),
+		assert_int_equal(sim_vfio_read(&v->vdev, buf, sizeof(buf),
 						    VFIO_PCI_INDEX_TO_OFFSET(2) + 16 * SZ_1G),
 				 -EINVAL);
 	}
@@ -659,7 +661,7 @@ static void test_export_attach_map_dma(void **state)
 	struct imp other = { 0 };
 	struct ctx c;
 
-	assert_int_equal(vfio_device_registration_count(&v->vdev), 2);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), 2);
 	/* once, for what is made on first use (the map type cache) */
 	ctx_open(&c, f, v, f->nic[0], 2, r, 2);
 	imp_dma_check(&c);
@@ -667,8 +669,8 @@ static void test_export_attach_map_dma(void **state)
 	live = sim_alloc_live(f->m);
 	ctx_open(&c, f, v, f->nic[0], 2, r, 2);
 	assert_int_equal(c.d->size, SZ_64K + SZ_4K);
-	assert_int_equal(vfio_device_registration_count(&v->vdev), 3);
-	assert_int_equal(vfio_pci_dma_buf_count(v), 1);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), 3);
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 1);
 	/* the importer below the switch gets bus addresses */
 	assert_int_equal(pci_p2pdma_map_type(pcim_p2pdma_provider(v->pdev, 2),
 					     f->nic[0]), PCI_P2PDMA_MAP_BUS_ADDR);
@@ -683,8 +685,8 @@ static void test_export_attach_map_dma(void **state)
 
 	ctx_close(&c);
 	/* the last reference went: off the list, registration dropped */
-	assert_int_equal(vfio_pci_dma_buf_count(v), 0);
-	assert_int_equal(vfio_device_registration_count(&v->vdev), 2);
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), 2);
 	assert_int_equal(sim_alloc_live(f->m), live);
 	vdev_free(v);
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_DMA_FAULT), 0);
@@ -735,7 +737,7 @@ static void trig_begin(struct ctx *c, enum trig t)
 		assert_int_equal(cfg_write8(v, af + PCI_AF_CTRL, PCI_AF_CTRL_FLR), 1);
 		break;
 	case T_IOCTL_RESET:
-		assert_int_equal(vfio_pci_core_ioctl(v, VFIO_DEVICE_RESET, NULL, 0), 0);
+		assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_RESET, NULL, 0), 0);
 		break;
 	case T_LOW_POWER:
 		assert_int_equal(low_power(v, true), 0);
@@ -893,17 +895,17 @@ static void test_revoke_triggers(void **state)
 static void test_hot_reset(void **state)
 {
 	struct fx *f = FX(state);
-	struct vfio_pci_core_device *g = vnew(f->gpu[2], &vfio_pci_dev_ops);
-	struct vfio_pci_core_device *p = vnew(f->fn1, &vfio_pci_dev_ops);
+	struct vfio_pci_core_device *g = vnew(f->gpu[2], &sim_vfio_pci_dev_ops);
+	struct vfio_pci_core_device *p = vnew(f->fn1, &sim_vfio_pci_dev_ops);
 	const u64 r[1][2] = { { 0, SZ_16K } };
 	struct vfio_pci_hot_reset hr = { .argsz = sizeof(hr) };
 	struct ctx cg, cp;
 
-	assert_int_equal(vfio_pci_core_open_device(g), 0);
+	assert_int_equal(sim_vfio_open(&g->vdev), 0);
 	/* fn1 is VFIO's but not open: the user does not own the whole set */
-	assert_int_equal(vfio_pci_core_ioctl(g, VFIO_DEVICE_PCI_HOT_RESET, &hr,
+	assert_int_equal(sim_vfio_ioctl(&g->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), -EINVAL);
-	assert_int_equal(vfio_pci_core_open_device(p), 0);
+	assert_int_equal(sim_vfio_open(&p->vdev), 0);
 	ctx_open(&cg, f, g, f->nic[2], 2, r, 1);
 	ctx_open(&cp, f, p, f->nic[2], 0, r, 1);
 	imp_dma_check(&cg);
@@ -911,18 +913,18 @@ static void test_hot_reset(void **state)
 
 	/* argument checks */
 	hr.flags = 1;
-	assert_int_equal(vfio_pci_core_ioctl(g, VFIO_DEVICE_PCI_HOT_RESET, &hr,
+	assert_int_equal(sim_vfio_ioctl(&g->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), -EINVAL);
 	hr.flags = 0;
 	hr.count = 1;
-	assert_int_equal(vfio_pci_core_ioctl(g, VFIO_DEVICE_PCI_HOT_RESET, &hr,
+	assert_int_equal(sim_vfio_ioctl(&g->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), -EINVAL);
 	hr.count = 0;
 	hr.argsz = 11;
-	assert_int_equal(vfio_pci_core_ioctl(g, VFIO_DEVICE_PCI_HOT_RESET, &hr,
+	assert_int_equal(sim_vfio_ioctl(&g->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), -EINVAL);
 	hr.argsz = sizeof(hr);
-	assert_int_equal(vfio_pci_core_ioctl(g, VFIO_DEVICE_PCI_HOT_RESET, &hr,
+	assert_int_equal(sim_vfio_ioctl(&g->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     8), -EFAULT);
 	assert_int_equal(cg.imp.notified + cp.imp.notified, 0);
 
@@ -935,7 +937,7 @@ static void test_hot_reset(void **state)
 		cg.imp.notified = cp.imp.notified = 0;
 		cg.imp.probe_enodev = cg.imp.probe_ok = 0;
 		cp.imp.probe_enodev = cp.imp.probe_ok = 0;
-		assert_int_equal(vfio_pci_core_ioctl(from, VFIO_DEVICE_PCI_HOT_RESET,
+		assert_int_equal(sim_vfio_ioctl(&from->vdev, VFIO_DEVICE_PCI_HOT_RESET,
 						     &hr, sizeof(hr)), 0);
 		/* the bus reset reached the function: start, done, and the
 		 * command register restored (memory enable) */
@@ -952,11 +954,11 @@ static void test_hot_reset(void **state)
 	}
 
 	/* contention on a member's memory_lock: -EBUSY, nothing changed */
-	pthread_rwlock_rdlock(&p->memory_lock);
+	down_read(&p->memory_lock);
 	cg.imp.notified = 0;
-	assert_int_equal(vfio_pci_core_ioctl(g, VFIO_DEVICE_PCI_HOT_RESET, &hr,
+	assert_int_equal(sim_vfio_ioctl(&g->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), -EBUSY);
-	pthread_rwlock_unlock(&p->memory_lock);
+	up_read(&p->memory_lock);
 	/* g was revoked and restored by the unwind */
 	assert_int_equal(cg.imp.notified, 2);
 	imp_dma_check(&cg);
@@ -974,12 +976,12 @@ static void test_hot_reset_foreign(void **state)
 	struct vfio_pci_core_device *g = vopen(f->gpu[2]);
 	struct vfio_pci_hot_reset hr = { .argsz = sizeof(hr) };
 
-	assert_int_equal(vfio_pci_core_ioctl(g, VFIO_DEVICE_PCI_HOT_RESET, &hr,
+	assert_int_equal(sim_vfio_ioctl(&g->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), -EINVAL);
 	vdev_free(g);
 	/* below a root port alone the set is the one function */
 	g = vopen(f->gpu[1]);
-	assert_int_equal(vfio_pci_core_ioctl(g, VFIO_DEVICE_PCI_HOT_RESET, &hr,
+	assert_int_equal(sim_vfio_ioctl(&g->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), 0);
 	vdev_free(g);
 }
@@ -997,28 +999,30 @@ static void test_close_revokes_for_good(void **state)
 
 	ctx_open(&c, f, v, f->nic[1], 2, r, 1);
 	imp_dma_check(&c);
-	assert_int_equal(vfio_device_registration_count(&v->vdev), 3);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), 3);
 	/* unregistering with references left: reported, refused */
-	assert_int_equal(vfio_pci_core_unregister_device(v), -EBUSY);
+	vfio_pci_core_unregister_device(v);
+	assert_true(v->vdev.registered);
 	assert_true(sim_report_find(f->m, SIM_REPORT_BUG, "registration reference"));
 	f->bugs_allowed = 1;
 
 	n = c.imp.notified;
-	vfio_pci_core_close_device(v);
+	sim_vfio_close(&v->vdev);
 	assert_int_equal(c.imp.notified, n + 1 + 1);	/* disable, cleanup */
 	/* the export let go of the device; its fd is still open */
-	assert_int_equal(vfio_device_registration_count(&v->vdev), 1);
-	assert_int_equal(vfio_pci_dma_buf_count(v), 0);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), 1);
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
 	expect_revoked(&c);
 	/* reopening the device does not bring it back */
-	assert_int_equal(vfio_pci_core_open_device(v), 0);
+	assert_int_equal(sim_vfio_open(&v->vdev), 0);
 	expect_revoked(&c);
 	assert_int_equal(cfg_write16(v, PCI_COMMAND, 0), 2);
 	assert_int_equal(cfg_write16(v, PCI_COMMAND, PCI_COMMAND_MEMORY), 2);
 	expect_revoked(&c);
-	vfio_pci_core_close_device(v);
+	sim_vfio_close(&v->vdev);
 	/* the device may go while the fd lives on */
-	assert_int_equal(vfio_pci_core_unregister_device(v), 0);
+	vfio_pci_core_unregister_device(v);
+	assert_false(v->vdev.registered);
 	vfio_put_device(&v->vdev);
 	expect_revoked(&c);
 	/* closing the fd later frees the export */
@@ -1115,16 +1119,16 @@ static void test_nvgrace_variant(void **state)
 	assert_non_null(pages);
 	memphys = page_to_phys(pages);
 	/* bad device memory is refused */
-	assert_int_equal(PTR_ERR(vfio_nvgrace_alloc_device(f->gpu[0], memphys, 0)),
+	assert_int_equal(PTR_ERR(sim_vfio_nvgrace_alloc_device(f->gpu[0], memphys, 0)),
 			 -EINVAL);
-	assert_int_equal(PTR_ERR(vfio_nvgrace_alloc_device(f->gpu[0], memphys + 1,
+	assert_int_equal(PTR_ERR(sim_vfio_nvgrace_alloc_device(f->gpu[0], memphys + 1,
 							   SZ_2M)), -EINVAL);
-	assert_int_equal(PTR_ERR(vfio_nvgrace_alloc_device(f->gpu[0], memphys,
+	assert_int_equal(PTR_ERR(sim_vfio_nvgrace_alloc_device(f->gpu[0], memphys,
 							   SZ_2M - 1)), -EINVAL);
-	nv = vfio_nvgrace_alloc_device(f->gpu[0], memphys, SZ_2M);
+	nv = sim_vfio_nvgrace_alloc_device(f->gpu[0], memphys, SZ_2M);
 	assert_false(IS_ERR(nv));
 	assert_int_equal(vfio_pci_core_register_device(nv), 0);
-	assert_int_equal(vfio_pci_core_open_device(nv), 0);
+	assert_int_equal(sim_vfio_open(&nv->vdev), 0);
 
 	/* beyond the memory's length: -EINVAL; BAR 2 still the default way */
 	assert_int_equal(vexport(nv, VFIO_NVGRACE_USEMEM_REGION_INDEX, past, 1),
@@ -1158,8 +1162,9 @@ static void test_nvgrace_variant(void **state)
 	assert_int_equal(imp_map(&c), 0);
 	ctx_close(&c);
 
-	vfio_pci_core_close_device(nv);
-	assert_int_equal(vfio_pci_core_unregister_device(nv), 0);
+	sim_vfio_close(&nv->vdev);
+	vfio_pci_core_unregister_device(nv);
+	assert_false(nv->vdev.registered);
 	vfio_put_device(&nv->vdev);
 	sim_free_pages(f->m, pages, 9);
 }
@@ -1182,7 +1187,7 @@ static enum scn scenario(struct fx *f, struct vfio_pci_core_device *v,
 	struct ctx c;
 	int ret;
 
-	ret = vfio_pci_core_open_device(v);
+	ret = sim_vfio_open(&v->vdev);
 	if (ret) {
 		assert_int_equal(ret, -ENOMEM);
 		return S_OPEN;
@@ -1228,7 +1233,7 @@ static enum scn scenario(struct fx *f, struct vfio_pci_core_device *v,
 	}
 	imp_dma_check(&c);
 detach:
-	vfio_pci_core_close_device(v);
+	sim_vfio_close(&v->vdev);
 	/* nothing maps the export any more */
 	expect_revoked(&c);
 	dma_buf_detach(c.d, c.imp.attach);
@@ -1236,9 +1241,9 @@ put:
 	dma_buf_put(c.d);
 	assert_int_equal(sim_fd_close(f->m, c.fd), 0);
 close_dev:
-	vfio_pci_core_close_device(v);
-	assert_int_equal(vfio_device_registration_count(&v->vdev), 1);
-	assert_int_equal(vfio_pci_dma_buf_count(v), 0);
+	sim_vfio_close(&v->vdev);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), 1);
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
 	return res;
 }
 
@@ -1270,7 +1275,7 @@ static void sweep(struct fx *f, int gpu, struct device *client, bool iova)
 		{ 0, 2 * SZ_4K }, { SZ_1M, SZ_64K }, { 3 * SZ_1M, SZ_4K },
 	};
 	struct vfio_scn d = {
-		.f = f, .v = vnew(f->gpu[gpu], &vfio_pci_dev_ops), .r = r,
+		.f = f, .v = vnew(f->gpu[gpu], &sim_vfio_pci_dev_ops), .r = r,
 	};
 	/*
 	 * The warm-up makes the caches, fd table, page-table root and the
@@ -1287,7 +1292,8 @@ static void sweep(struct fx *f, int gpu, struct device *client, bool iova)
 	assert_true(w.results[S_MAP] > 0);
 	if (iova)
 		assert_true(w.results[S_REMAP] > 0);
-	assert_int_equal(vfio_pci_core_unregister_device(d.v), 0);
+	vfio_pci_core_unregister_device(d.v);
+	assert_false(d.v->vdev.registered);
 	vfio_put_device(&d.v->vdev);
 }
 

@@ -28,6 +28,7 @@
 #include <dmastack/dma-resv.h>
 #include <dmastack/dma-buf.h>
 #include <dmastack/vfio.h>
+#include <dmastack/uaccess.h>
 #include <dmastack/nic.h>
 #include <dmastack/nvme.h>
 #include <dmastack/hmm.h>

@@ -57,15 +57,14 @@ int pci_bridge_secondary_bus_reset(struct pci_dev *bridge);
 
 /*
  * VFIO (src/kernel/vfio/): what vfio_pci_core.c and vfio_pci_dmabuf.c share.
- * User memory is @avail readable bytes at @uptr; copying more is -EFAULT.
  */
-int vfio_copy_from_user(void *dst, const void *uptr, size_t n, size_t avail);
 void vfio_pci_memory_lock_write(struct vfio_pci_core_device *vdev);
 void vfio_pci_memory_unlock_write(struct vfio_pci_core_device *vdev);
 bool vfio_pci_memory_write_locked_by_me(struct vfio_pci_core_device *vdev);
 bool __vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
 int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
-				  u32 flags, const void *arg, size_t avail,
+				  u32 flags,
+				  struct vfio_device_feature_dma_buf __user *arg,
 				  size_t argsz);
 void vfio_pci_dma_buf_move(struct vfio_pci_core_device *vdev, bool revoked);
 void vfio_pci_dma_buf_cleanup(struct vfio_pci_core_device *vdev);

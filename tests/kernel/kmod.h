@@ -153,4 +153,21 @@ unsigned int kdmabuf_imp_moves(struct kdmabuf_imp *imp);
 void kdmabuf_imp_unmap(struct kdmabuf_imp *imp);
 void kdmabuf_imp_free(struct kdmabuf_imp *imp);
 
+/*
+ * A VFIO PCI variant driver (tests/kernel/kvfio.c) for functions
+ * KVFIO_VENDOR:KVFIO_DEVICE; it exports BAR KVFIO_EXPORT_BAR only.
+ * kvfio_vfio_device(): the registered device of a function it is bound
+ * to, else NULL; opens and closes: how often open_device and
+ * close_device ran.
+ */
+#define KVFIO_VENDOR		0x1dea
+#define KVFIO_DEVICE		0x7f10
+#define KVFIO_EXPORT_BAR	2
+struct vfio_device;
+int kvfio_register(void);
+void kvfio_unregister(void);
+struct vfio_device *kvfio_vfio_device(struct device *dev);
+unsigned int kvfio_opens(struct vfio_device *vdev);
+unsigned int kvfio_closes(struct vfio_device *vdev);
+
 #endif /* KMOD_H */

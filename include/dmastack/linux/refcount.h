@@ -23,14 +23,11 @@
 #include "compiler.h"
 #include "atomic.h"
 #include "bug.h"
+#include "refcount_types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct refcount_struct {
-	atomic_t refs;
-} refcount_t;
 
 #define REFCOUNT_INIT(n)	{ .refs = ATOMIC_INIT(n) }
 #define REFCOUNT_MAX		INT_MAX

@@ -32,13 +32,13 @@ static int vfio_export(struct vfio_pci_core_device *v, u32 bar,
 	db->region_index = bar;
 	db->nr_ranges = nr;
 	memcpy(db->dma_ranges, r, nr * sizeof(*r));
-	return (int)vfio_pci_core_ioctl(v, VFIO_DEVICE_FEATURE, u.bytes, len);
+	return (int)sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_FEATURE, u.bytes, len);
 }
 
 /* Write the command register through @v's config region: 0 or -EIO. */
 static int vfio_set_command(struct vfio_pci_core_device *v, u16 cmd)
 {
-	return vfio_pci_core_write(v, &cmd, sizeof(cmd),
+	return sim_vfio_write(&v->vdev, &cmd, sizeof(cmd),
 				   VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) +
 				   PCI_COMMAND) == sizeof(cmd) ? 0 : -EIO;
 }
@@ -95,11 +95,12 @@ CLI_WORKLOAD(cli_wl_dmabuf_p2p)
 	}
 	fmt_size(b1, sizeof(b1), 2 * size);
 
-	v = vfio_pci_core_alloc_device(sizeof(*v), gdev, &vfio_pci_dev_ops);
+	v = vfio_alloc_device(vfio_pci_core_device, vdev, gdev, &sim_vfio_pci_ops);
 	if (!wl_check(out, !IS_ERR(v), false, "vfio-pci bound to %s", gid))
 		goto out_free;
+	v->pci_ops = &sim_vfio_pci_dev_ops;
 	if (!wl_check(out, vfio_pci_core_register_device(v) == 0 &&
-			   vfio_pci_core_open_device(v) == 0, false,
+			   sim_vfio_open(&v->vdev) == 0, false,
 		      "device opened (DMA ownership of its IOMMU group claimed)"))
 		goto out_put;
 	bar2 = pci_resource_start(to_pci_dev(gdev), 2);
@@ -141,7 +142,7 @@ CLI_WORKLOAD(cli_wl_dmabuf_p2p)
 	wl_check(out, sim_nic_mr_read(mr, 0, got, size) == 0 && wl_same(got, want, size),
 		 false, "memory decode on: the NIC maps again on its next access");
 
-	wl_check(out, vfio_pci_core_ioctl(v, VFIO_DEVICE_RESET, NULL, 0) == 0, false,
+	wl_check(out, sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_RESET, NULL, 0) == 0, false,
 		 "VFIO_DEVICE_RESET: an FLR, exports revoked around it");
 	sim_nic_mr_stats(mr, &st);
 	wl_check(out, st.invalidations == 2, false,
@@ -152,16 +153,16 @@ CLI_WORKLOAD(cli_wl_dmabuf_p2p)
 		      wl_same(got, want, size), false,
 		 "after the FLR the NIC maps again and reads the GPU's new contents");
 
-	vfio_pci_core_close_device(v);
+	sim_vfio_close(&v->vdev);
 	wl_check(out, sim_nic_mr_read(mr, 0, got, 64) == -ENODEV, false,
 		 "close revoked the export for good: the NIC's region is dead");
 	sim_nic_dereg_mr(mr);
-	wl_check(out, vfio_device_registration_count(&v->vdev) == 1, false,
+	wl_check(out, sim_vfio_registration_count(&v->vdev) == 1, false,
 		 "the export's registration reference is gone");
 	goto out_unregister;
 
 out_close:
-	vfio_pci_core_close_device(v);
+	sim_vfio_close(&v->vdev);
 out_unregister:
 	vfio_pci_core_unregister_device(v);
 out_put:

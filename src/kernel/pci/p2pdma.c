@@ -245,7 +245,7 @@ static void say(char *buf, size_t len, const char *fmt, ...)
 }
 
 /* Appends "id" to a comma-separated list in @buf. */
-static void list_add(char *buf, size_t len, const char *id)
+static void acs_list_add(char *buf, size_t len, const char *id)
 {
 	size_t used = strlen(buf);
 
@@ -274,7 +274,7 @@ static enum pci_p2pdma_map_type calc(struct pci_dev *provider,
 	while (a) {
 		dist_b = 0;
 		if (acs_redirects(a, NULL)) {
-			list_add(acs_list, sizeof(acs_list), node_of(a)->id);
+			acs_list_add(acs_list, sizeof(acs_list), node_of(a)->id);
 			acs_cnt++;
 		}
 		for (bb = b; bb; bb = pci_upstream_bridge(bb), dist_b++)
@@ -309,7 +309,7 @@ common:
 	common = true;
 	for (bb = b; bb && bb != a; bb = pci_upstream_bridge(bb)) {
 		if (acs_redirects(bb, NULL)) {
-			list_add(acs_list, sizeof(acs_list), node_of(bb)->id);
+			acs_list_add(acs_list, sizeof(acs_list), node_of(bb)->id);
 			acs_cnt++;
 		}
 	}

@@ -22,7 +22,7 @@ struct vfio_nvgrace_device {
 static int nvgrace_get_dmabuf_phys(struct vfio_pci_core_device *core_vdev,
 				   struct p2pdma_provider **provider,
 				   unsigned int region_index,
-				   struct dma_buf_phys_vec *phys_vec,
+				   struct phys_vec *phys_vec,
 				   struct vfio_region_dma_range *dma_ranges,
 				   size_t nr_ranges)
 {
@@ -44,8 +44,34 @@ static const struct vfio_pci_device_ops nvgrace_pci_ops = {
 	.get_dmabuf_phys = nvgrace_get_dmabuf_phys,
 };
 
+static int nvgrace_open_device(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	int ret;
+
+	ret = vfio_pci_core_enable(vdev);
+	if (ret)
+		return ret;
+	vfio_pci_core_finish_enable(vdev);
+	return 0;
+}
+
+static const struct vfio_device_ops nvgrace_vfio_ops = {
+	.name = "nvgrace-gpu-vfio-pci",
+	.init = vfio_pci_core_init_dev,
+	.release = vfio_pci_core_release_dev,
+	.open_device = nvgrace_open_device,
+	.close_device = vfio_pci_core_close_device,
+	.ioctl = vfio_pci_core_ioctl,
+	.device_feature = vfio_pci_core_ioctl_feature,
+	.read = vfio_pci_core_read,
+	.write = vfio_pci_core_write,
+	.match = vfio_pci_core_match,
+};
+
 /**
- * vfio_nvgrace_alloc_device - the nvgrace-like variant over PCI function @dev
+ * sim_vfio_nvgrace_alloc_device - the nvgrace-like variant over PCI function @dev
  * @dev: a PCI function with a memory BAR 0
  * @memphys: the device memory (machine RAM the caller owns and keeps
  *	until the device is put)
@@ -58,9 +84,9 @@ static const struct vfio_pci_device_ops nvgrace_pci_ops = {
  * Return: the device, ERR_PTR(-EINVAL) (not PCI, no memory, unaligned),
  * ERR_PTR(-ENOMEM).
  */
-struct vfio_pci_core_device *vfio_nvgrace_alloc_device(struct device *dev,
-						       phys_addr_t memphys,
-						       size_t memlength)
+struct vfio_pci_core_device *sim_vfio_nvgrace_alloc_device(struct device *dev,
+							   phys_addr_t memphys,
+							   size_t memlength)
 {
 	struct vfio_nvgrace_device *nv;
 
@@ -68,11 +94,12 @@ struct vfio_pci_core_device *vfio_nvgrace_alloc_device(struct device *dev,
 	    !IS_ALIGNED(memlength, PAGE_SIZE) ||
 	    memphys + memlength < memphys)
 		return ERR_PTR(-EINVAL);
-	nv = vfio_pci_core_alloc_device(sizeof(*nv), dev, &nvgrace_pci_ops);
+	nv = vfio_alloc_device(vfio_nvgrace_device, core_device.vdev, dev,
+			       &nvgrace_vfio_ops);
 	if (IS_ERR(nv))
-		return (void *)nv;
+		return ERR_CAST(nv);
+	nv->core_device.pci_ops = &nvgrace_pci_ops;
 	nv->memphys = memphys;
 	nv->memlength = memlength;
-	nv->core_device.driver_name = "nvgrace-gpu-vfio-pci";
 	return &nv->core_device;
 }

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * vfio-pci core (drivers/vfio/pci/vfio_pci_core.c, vfio_pci_config.c and
- * the parts of drivers/vfio/vfio_main.c it needs): a vfio_pci_core_device
- * over a PCI function of the machine, registration with its reference
- * count, open/close with IOMMU DMA ownership, region info, config space
- * writes, function and hot reset, runtime PM entry/exit and the
- * VFIO_DEVICE_FEATURE entry point with the DMA_BUF feature.
+ * vfio-pci core (drivers/vfio/pci/vfio_pci_core.c, vfio_pci_config.c): a
+ * vfio_pci_core_device over a PCI function of the machine, its
+ * registration, enable/disable, region info, config space and BAR access
+ * through user memory (<linux/uaccess.h>), function and hot reset,
+ * runtime PM entry/exit and the driver features with the DMA_BUF one.
+ * The device fd (open, close, the feature header) is the VFIO core's
+ * (vfio_main.c).
  *
  * Every path that stops the BARs from decoding holds memory_lock for write
  * and revokes the dma-buf exports before the change (memory disable,
@@ -33,62 +34,27 @@
 #include <string.h>
 #include "internal.h"
 
-/* ---- user memory ------------------------------------------------------- */
-
-/**
- * vfio_copy_from_user - copy_from_user() on a user buffer of @avail bytes
- *
- * Return: 0, or -EFAULT when @n bytes are not all readable.
- */
-int vfio_copy_from_user(void *dst, const void *uptr, size_t n, size_t avail)
-{
-	if (!uptr || n > avail)
-		return -EFAULT;
-	memcpy(dst, uptr, n);
-	return 0;
-}
-
-static int vfio_copy_to_user(void *uptr, size_t avail, const void *src,
-			     size_t n)
-{
-	if (!uptr || n > avail)
-		return -EFAULT;
-	memcpy(uptr, src, n);
-	return 0;
-}
-
 /* ---- memory_lock ------------------------------------------------------- */
 
 void vfio_pci_memory_lock_write(struct vfio_pci_core_device *vdev)
 {
-	pthread_rwlock_wrlock(&vdev->memory_lock);
-	__atomic_store_n(&vdev->memory_lock_writer,
-			 (unsigned long)sim_thread_pointer(), __ATOMIC_RELAXED);
+	down_write(&vdev->memory_lock);
 }
 
 static bool vfio_pci_memory_trylock_write(struct vfio_pci_core_device *vdev)
 {
-	if (pthread_rwlock_trywrlock(&vdev->memory_lock))
-		return false;
-	__atomic_store_n(&vdev->memory_lock_writer,
-			 (unsigned long)sim_thread_pointer(), __ATOMIC_RELAXED);
-	return true;
+	return down_write_trylock(&vdev->memory_lock);
 }
 
 void vfio_pci_memory_unlock_write(struct vfio_pci_core_device *vdev)
 {
-	__atomic_store_n(&vdev->memory_lock_writer, 0UL, __ATOMIC_RELAXED);
-	pthread_rwlock_unlock(&vdev->memory_lock);
+	up_write(&vdev->memory_lock);
 }
 
-/*
- * Only the holder can see its own thread pointer here; any other thread
- * reads 0 or another holder's, so a relaxed load answers correctly.
- */
+/* Does the calling thread hold memory_lock for write? (Its lockdep map.) */
 bool vfio_pci_memory_write_locked_by_me(struct vfio_pci_core_device *vdev)
 {
-	return __atomic_load_n(&vdev->memory_lock_writer, __ATOMIC_RELAXED) ==
-	       (unsigned long)sim_thread_pointer();
+	return lockdep_is_held_type(&vdev->memory_lock, 0);
 }
 
 /* Do the BARs decode? (The function's command register and power state.) */
@@ -107,42 +73,6 @@ static void vfio_pci_restore_and_unlock(struct vfio_pci_core_device *vdev)
 	if (__vfio_pci_memory_enabled(vdev))
 		vfio_pci_dma_buf_move(vdev, false);
 	vfio_pci_memory_unlock_write(vdev);
-}
-
-/* ---- registration ------------------------------------------------------ */
-
-bool vfio_device_try_get_registration(struct vfio_device *device)
-{
-	int old = __atomic_load_n(&device->refcount, __ATOMIC_RELAXED);
-
-	/* refcount_inc_not_zero() */
-	do {
-		if (old <= 0)
-			return false;
-	} while (!__atomic_compare_exchange_n(&device->refcount, &old, old + 1,
-					      true, __ATOMIC_ACQUIRE,
-					      __ATOMIC_RELAXED));
-	return true;
-}
-
-void vfio_device_put_registration(struct vfio_device *device)
-{
-	int old = __atomic_fetch_sub(&device->refcount, 1, __ATOMIC_RELEASE);
-
-	/* the kernel's completion is the count itself: unregister reads it */
-	if (old <= 0) {
-		struct pci_dev *pdev = to_pci_dev(device->dev);
-
-		SIM_BUG(device->dev->sim, device->dev,
-			"vfio_device_put_registration: %s: registration count underflow",
-			pdev ? pci_name(pdev) : "?");
-		__atomic_fetch_add(&device->refcount, 1, __ATOMIC_RELAXED);
-	}
-}
-
-int vfio_device_registration_count(struct vfio_device *device)
-{
-	return __atomic_load_n(&device->refcount, __ATOMIC_ACQUIRE);
 }
 
 /* ---- the machine's notifier --------------------------------------------- */
@@ -184,205 +114,137 @@ static void vfio_pci_notifier(struct pci_dev *pdev, enum sim_pci_event ev,
 
 /* ---- creation and registration ----------------------------------------- */
 
-/**
- * vfio_pci_core_alloc_device - vfio_alloc_device() + vfio_pci_core_init_dev()
- * @size: bytes, at least sizeof(struct vfio_pci_core_device), which must
- *	be the first member of a variant's struct
- * @dev: a PCI function of the machine (sim_device())
- * @pci_ops: the variant's ops, NULL for none (the dma-buf feature is then
- *	-EOPNOTSUPP)
- *
- * P2PDMA is set up for the function (the seed: P2P is always on for VFIO
- * devices; -EOPNOTSUPP from pcim_p2pdma_init() would not be fatal).
- *
- * Return: the zeroed device, or ERR_PTR(-EINVAL) (not PCI, @size too
- * small), ERR_PTR(-ENOMEM). The caller owns it until vfio_put_device().
- */
-void *vfio_pci_core_alloc_device(size_t size, struct device *dev,
-				 const struct vfio_pci_device_ops *pci_ops)
+static struct vfio_pci_core_device *to_core(struct vfio_device *core_vdev)
 {
-	struct pci_dev *pdev = dev ? to_pci_dev(dev) : NULL;
-	struct vfio_pci_core_device *vdev;
-	int ret;
-
-	if (!pdev || !dev->sim || size < sizeof(*vdev))
-		return ERR_PTR(-EINVAL);
-	vdev = sim_kzalloc(dev->sim, size);
-	if (!vdev)
-		return ERR_PTR(-ENOMEM);
-	vdev->vdev.dev = dev;
-	vdev->pdev = pdev;
-	vdev->sim = dev->sim;
-	vdev->pci_ops = pci_ops;
-	vdev->driver_name = "vfio-pci";
-
-	ret = pcim_p2pdma_init(pdev);
-	if (ret && ret != -EOPNOTSUPP)
-		goto err_free;
-	if (pthread_rwlock_init(&vdev->memory_lock, NULL)) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
-	return vdev;
-
-err_free:
-	sim_kfree(dev->sim, vdev);
-	return ERR_PTR(ret);
+	return container_of(core_vdev, struct vfio_pci_core_device, vdev);
 }
 
 /**
- * vfio_put_device - free a device from vfio_pci_core_alloc_device()
+ * vfio_pci_core_init_dev - ops->init of every vfio-pci driver
+ * @core_vdev: the new device (vfio_alloc_device()) over a PCI function
  *
- * It must not be registered (a BUG is reported and nothing is freed).
+ * P2PDMA is set up for the function (the seed: P2P is always on for VFIO
+ * devices; -EOPNOTSUPP from pcim_p2pdma_init() is not fatal).
+ *
+ * Return: 0, -EINVAL (not a PCI function), -ENOMEM.
  */
-void vfio_put_device(struct vfio_device *device)
+int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 {
-	struct vfio_pci_core_device *vdev;
+	struct vfio_pci_core_device *vdev = to_core(core_vdev);
+	struct pci_dev *pdev = to_pci_dev(core_vdev->dev);
+	int ret;
 
-	if (!device)
-		return;
-	vdev = (struct vfio_pci_core_device *)device;
-	if (device->registered) {
-		SIM_BUG(vdev->sim, device->dev,
-			"vfio_put_device: %s is still registered",
-			pci_name(vdev->pdev));
-		return;
-	}
-	pthread_rwlock_destroy(&vdev->memory_lock);
-	sim_kfree(vdev->sim, vdev);
+	if (!pdev)
+		return -EINVAL;
+	vdev->pdev = pdev;
+	vdev->sim = core_vdev->dev->sim;
+	ret = pcim_p2pdma_init(pdev);
+	if (ret && ret != -EOPNOTSUPP)
+		return ret;
+	init_rwsem(&vdev->memory_lock);
+	INIT_LIST_HEAD(&vdev->dmabufs);
+	return 0;
+}
+
+/* ops->release: nothing the init left needs undoing but the lock's. */
+void vfio_pci_core_release_dev(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev = to_core(core_vdev);
+
+	WARN_ON(!list_empty(&vdev->dmabufs));
 }
 
 /**
  * vfio_pci_core_register_device - make @vdev available to users
  *
  * The registration holds the first registration reference, and the
- * machine's PCI notifier of the function is VFIO's from now on.
+ * machine's PCI notifier of the function is VFIO's from now on. A
+ * function no driver is bound to is named by the VFIO driver (ops->name)
+ * in reports while registered.
  *
- * Return: 0, -EBUSY (already registered, or the function has another
- * notifier).
+ * Return: 0, -EINVAL (not a vfio-pci device), -EBUSY (already registered,
+ * or the function has another notifier).
  */
 int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 {
+	struct pci_dev *pdev = vdev->pdev;
 	int ret;
 
+	if (!pdev)
+		return -EINVAL;
 	if (vdev->vdev.registered)
 		return -EBUSY;
-	ret = sim_pci_set_notifier(vdev->pdev, vfio_pci_notifier, vdev);
+	ret = sim_pci_set_notifier(pdev, vfio_pci_notifier, vdev);
 	if (ret)
 		return ret;
-	vdev->reset_works = pcie_has_flr(vdev->pdev);
-	__atomic_store_n(&vdev->vdev.refcount, 1, __ATOMIC_RELEASE);
-	vdev->vdev.registered = true;
-	/* bound: reports name the device by the VFIO driver */
-	vdev->unbound_name = vdev->pdev->dev.driver_name;
-	vdev->pdev->dev.driver_name = vdev->driver_name;
+	vdev->reset_works = pcie_has_flr(pdev);
+	ret = vfio_register_group_dev(&vdev->vdev);
+	if (ret) {
+		sim_pci_set_notifier(pdev, NULL, NULL);
+		return ret;
+	}
+	vdev->unbound_name = pdev->dev.driver_name;
+	if (!pdev->dev.driver && vdev->vdev.ops->name)
+		pdev->dev.driver_name = vdev->vdev.ops->name;
 	return 0;
 }
 
 /**
  * vfio_pci_core_unregister_device - take @vdev away from users
  *
- * Drops the registration's own reference; the kernel then waits until
- * every other one (open device fds, dma-buf exports) is gone. There are
- * no other threads to wait for here: if references remain, that is
- * reported as a BUG and the device stays registered (the reference is
- * taken back), so the caller can close and retry.
- *
- * Return: 0, -EINVAL (not registered), -EBUSY (references remain).
+ * vfio_unregister_group_dev(): with references left (open fd, dma-buf
+ * exports) that is a BUG and the device stays registered.
  */
-int vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
+void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
 {
-	int left;
-
-	if (!vdev->vdev.registered)
-		return -EINVAL;
-	vfio_device_put_registration(&vdev->vdev);
-	left = vfio_device_registration_count(&vdev->vdev);
-	if (left) {
-		SIM_BUG(vdev->sim, &vdev->pdev->dev,
-			"vfio_unregister_group_dev: %s: %d registration reference(s) remain; unregistration would wait forever",
-			pci_name(vdev->pdev), left);
-		__atomic_fetch_add(&vdev->vdev.refcount, 1, __ATOMIC_RELAXED);
-		return -EBUSY;
-	}
+	vfio_unregister_group_dev(&vdev->vdev);
+	if (vdev->vdev.registered)
+		return;
 	sim_pci_set_notifier(vdev->pdev, NULL, NULL);
-	vdev->vdev.registered = false;
 	vdev->pdev->dev.driver_name = vdev->unbound_name;
-	return 0;
 }
 
-/* ---- open and close ---------------------------------------------------- */
+/* ---- enable and disable ------------------------------------------------- */
 
 /**
- * vfio_pci_core_open_device - a user opens the device (its fd)
+ * vfio_pci_core_enable - a user opens the device: D0, memory decoding on,
+ * a function reset when one works
  *
- * The fd holds a registration reference. With a translating IOMMU the
- * device's group is claimed for user DMA (iommu_group_claim_dma_owner():
- * the group is blocked until the user attaches a domain). Then
- * vfio_pci_core_enable(): D0, memory decoding on, a function reset when
- * one works.
- *
- * Return: 0, -ENODEV (not registered), -EBUSY (already open), or the
- * ownership claim's error (-EPERM: another owner).
+ * Return: 0 (the machine's functions always enable).
  */
-int vfio_pci_core_open_device(struct vfio_pci_core_device *vdev)
+int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
-	struct iommu_group *group;
 	int ret;
 
-	if (!vdev->vdev.registered)
-		return -ENODEV;
-	if (vdev->vdev.open_count)
-		return -EBUSY;
-	if (!vfio_device_try_get_registration(&vdev->vdev))
-		return -ENODEV;
-
-	group = iommu_group_get(&pdev->dev);
-	if (group) {
-		ret = iommu_group_claim_dma_owner(group, vdev);
-		if (ret)
-			goto err_put_registration;
-		vdev->group = group;
-	}
-
-	/* vfio_pci_core_enable(): nothing is exported yet */
+	/* nothing is exported yet */
 	vfio_pci_memory_lock_write(vdev);
 	pci_set_power_state(pdev, PCI_D0);
-	pci_enable_device_mem(pdev);
-	if (vdev->reset_works)
+	ret = pci_enable_device_mem(pdev);
+	if (!ret && vdev->reset_works)
 		vdev->reset_works = !pci_reset_function(pdev);
-	vdev->vdev.open_count = 1;
 	vfio_pci_memory_unlock_write(vdev);
-	return 0;
-
-err_put_registration:
-	vfio_device_put_registration(&vdev->vdev);
 	return ret;
 }
 
+/* The open is complete (the kernel: eventfds, VGA, igd regions: none). */
+void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
+{
+	(void)vdev;
+}
+
 /**
- * vfio_pci_core_close_device - the user's fd closes
+ * vfio_pci_core_disable - leave low power, stop DMA, reset, disable
+ * decoding
  *
- * vfio_pci_core_disable() (exports revoked, leave low power, stop DMA,
- * reset, disable memory decoding), then every export is revoked for good
- * (vfio_pci_dma_buf_cleanup(): their fds stay open, but nothing maps
- * them again), DMA ownership goes back, and the fd's registration
- * reference goes.
+ * The kernel does this without memory_lock, with the exports still live
+ * until the close's cleanup; here they are revoked first, and the lock
+ * keeps the machine's notifier out of it.
  */
-void vfio_pci_core_close_device(struct vfio_pci_core_device *vdev)
+void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 
-	if (!vdev->vdev.open_count)
-		return;
-
-	/*
-	 * vfio_pci_core_disable(): leave low power, stop DMA, reset, disable
-	 * decoding. The kernel does this without memory_lock, with the
-	 * exports still live until the cleanup below; here they are revoked
-	 * first, and the lock keeps the machine's notifier out of it.
-	 */
 	vfio_pci_memory_lock_write(vdev);
 	vfio_pci_dma_buf_move(vdev, true);
 	if (vdev->pm_runtime_engaged) {
@@ -393,16 +255,29 @@ void vfio_pci_core_close_device(struct vfio_pci_core_device *vdev)
 	if (vdev->reset_works)
 		pci_reset_function(pdev);
 	pci_disable_device(pdev);
-	vdev->vdev.open_count = 0;
 	vfio_pci_memory_unlock_write(vdev);
+}
 
+/**
+ * vfio_pci_core_close_device - ops->close_device: the user's fd closes
+ *
+ * vfio_pci_core_disable(), then every export is revoked for good
+ * (vfio_pci_dma_buf_cleanup(): their fds stay open, but nothing maps
+ * them again). The core then gives DMA ownership back and drops the fd's
+ * registration reference.
+ */
+void vfio_pci_core_close_device(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev = to_core(core_vdev);
+
+	vfio_pci_core_disable(vdev);
 	vfio_pci_dma_buf_cleanup(vdev);
+}
 
-	if (vdev->group) {
-		iommu_group_release_dma_owner(vdev->group);
-		vdev->group = NULL;
-	}
-	vfio_device_put_registration(&vdev->vdev);
+/* ops->match: the function's name (the kernel adds the VF token). */
+int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf)
+{
+	return !strcmp(pci_name(to_core(core_vdev)->pdev), buf);
 }
 
 /* ---- config space ------------------------------------------------------ */
@@ -557,56 +432,90 @@ static int config_access_ok(u64 off, size_t count)
 	return 0;
 }
 
-/* BAR accesses: under memory_lock (read), only while memory decodes. */
+#define VFIO_PCI_BAR_CHUNK	256
+
+/*
+ * BAR accesses: under memory_lock (read), only while memory decodes,
+ * through a kernel bounce buffer a chunk at a time (the kernel moves 1 to
+ * 8 bytes at a time); the user's buffer must be user memory (-EFAULT).
+ */
 static ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, int bar,
-			       void *buf, size_t count, u64 off, bool write)
+			       char __user *buf, size_t count, u64 off,
+			       bool write)
 {
 	u64 len = pci_resource_len(vdev->pdev, bar);
 	phys_addr_t start = pci_resource_start(vdev->pdev, bar);
-	int ret;
+	u8 bounce[VFIO_PCI_BAR_CHUNK];
+	size_t done = 0;
+	int ret = 0;
 
 	if (!len || off >= len || count > len - off)
 		return -EINVAL;
-	pthread_rwlock_rdlock(&vdev->memory_lock);
+	down_read(&vdev->memory_lock);
 	if (!__vfio_pci_memory_enabled(vdev)) {
-		pthread_rwlock_unlock(&vdev->memory_lock);
+		up_read(&vdev->memory_lock);
 		return -EIO;
 	}
-	ret = write ? sim_mmio_write(vdev->sim, start + off, buf, count) :
-		      sim_mmio_read(vdev->sim, start + off, buf, count);
-	pthread_rwlock_unlock(&vdev->memory_lock);
+	while (done < count && !ret) {
+		size_t n = min_t(size_t, count - done, sizeof(bounce));
+
+		if (write) {
+			if (copy_from_user(bounce, buf + done, n)) {
+				ret = -EFAULT;
+				break;
+			}
+			ret = sim_mmio_write(vdev->sim, start + off + done,
+					     bounce, n);
+		} else {
+			ret = sim_mmio_read(vdev->sim, start + off + done,
+					    bounce, n);
+			if (!ret && copy_to_user(buf + done, bounce, n))
+				ret = -EFAULT;
+		}
+		if (!ret)
+			done += n;
+	}
+	up_read(&vdev->memory_lock);
 	return ret ? ret : (ssize_t)count;
 }
 
 /**
- * vfio_pci_core_read - read(2) on the open device fd
- * @pos: VFIO_PCI_INDEX_TO_OFFSET(region) + offset in the region
+ * vfio_pci_core_read - ops->read: read(2) on the open device fd
+ * @ppos: VFIO_PCI_INDEX_TO_OFFSET(region) + offset in the region;
+ *	advanced by what was read
  *
  * Return: @count, -EINVAL (region, size or alignment), -EIO (BAR not
- * decoding).
+ * decoding), -EFAULT (@buf is not user memory).
  */
-ssize_t vfio_pci_core_read(struct vfio_pci_core_device *vdev, void *buf,
-			   size_t count, u64 pos)
+ssize_t vfio_pci_core_read(struct vfio_device *core_vdev, char __user *buf,
+			   size_t count, loff_t *ppos)
 {
-	u64 index = VFIO_PCI_OFFSET_TO_INDEX(pos);
-	u64 off = pos & VFIO_PCI_OFFSET_MASK;
+	struct vfio_pci_core_device *vdev = to_core(core_vdev);
+	u64 index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
+	u64 off = (u64)*ppos & VFIO_PCI_OFFSET_MASK;
+	ssize_t ret;
+	u8 val[4];
 
-	if (!vdev->vdev.open_count)
-		return -EINVAL;
-	if (index <= VFIO_PCI_BAR5_REGION_INDEX)
-		return vfio_pci_bar_rw(vdev, (int)index, buf, count, off,
-				       false);
-	if (index != VFIO_PCI_CONFIG_REGION_INDEX ||
-	    config_access_ok(off, count))
-		return -EINVAL;
-	for (size_t i = 0; i < count; i++)
-		pci_read_config_byte(vdev->pdev, (int)(off + i),
-				     (u8 *)buf + i);
-	return (ssize_t)count;
+	if (index <= VFIO_PCI_BAR5_REGION_INDEX) {
+		ret = vfio_pci_bar_rw(vdev, (int)index, buf, count, off,
+				      false);
+	} else {
+		if (index != VFIO_PCI_CONFIG_REGION_INDEX ||
+		    config_access_ok(off, count))
+			return -EINVAL;
+		for (size_t i = 0; i < count; i++)
+			pci_read_config_byte(vdev->pdev, (int)(off + i),
+					     &val[i]);
+		ret = copy_to_user(buf, val, count) ? -EFAULT :
+						      (ssize_t)count;
+	}
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
 }
 
 /**
- * vfio_pci_core_write - write(2) on the open device fd
+ * vfio_pci_core_write - ops->write: write(2) on the open device fd
  *
  * Config space writes go to the function, with VFIO's handling of the
  * command register's memory bit, PM control (D3hot), PCIe DevCtl initiate
@@ -614,43 +523,50 @@ ssize_t vfio_pci_core_read(struct vfio_pci_core_device *vdev, void *buf,
  * revoked before it when memory stops decoding and restored after it
  * when memory decodes. BAR writes reach the BAR while it decodes.
  *
- * Return: @count, -EINVAL, -EIO.
+ * Return: @count, -EINVAL, -EIO, -EFAULT.
  */
-ssize_t vfio_pci_core_write(struct vfio_pci_core_device *vdev,
-			    const void *buf, size_t count, u64 pos)
+ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
+			    const char __user *buf, size_t count,
+			    loff_t *ppos)
 {
-	u64 index = VFIO_PCI_OFFSET_TO_INDEX(pos);
-	u64 off = pos & VFIO_PCI_OFFSET_MASK;
-	int ret;
+	struct vfio_pci_core_device *vdev = to_core(core_vdev);
+	u64 index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
+	u64 off = (u64)*ppos & VFIO_PCI_OFFSET_MASK;
+	ssize_t ret;
+	u8 val[4];
 
-	if (!vdev->vdev.open_count)
-		return -EINVAL;
-	if (index <= VFIO_PCI_BAR5_REGION_INDEX)
-		return vfio_pci_bar_rw(vdev, (int)index, (void *)buf, count,
-				       off, true);
-	if (index != VFIO_PCI_CONFIG_REGION_INDEX)
-		return -EINVAL;
-	ret = config_access_ok(off, count);
-	if (ret)
-		return ret;
-	ret = vfio_pci_config_write(vdev, (int)off, buf, (int)count);
-	return ret ? ret : (ssize_t)count;
+	if (index <= VFIO_PCI_BAR5_REGION_INDEX) {
+		ret = vfio_pci_bar_rw(vdev, (int)index, (char __user *)buf,
+				      count, off, true);
+	} else {
+		if (index != VFIO_PCI_CONFIG_REGION_INDEX)
+			return -EINVAL;
+		ret = config_access_ok(off, count);
+		if (ret)
+			return ret;
+		if (copy_from_user(val, buf, count))
+			return -EFAULT;
+		ret = vfio_pci_config_write(vdev, (int)off, val, (int)count);
+		if (!ret)
+			ret = (ssize_t)count;
+	}
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
 }
 
 /* ---- ioctls ------------------------------------------------------------ */
 
 static long vfio_pci_ioctl_get_region_info(struct vfio_pci_core_device *vdev,
-					   void *arg, size_t avail)
+					   struct vfio_region_info __user *arg)
 {
 	const size_t minsz = offsetof(struct vfio_region_info, offset) +
 			     sizeof(u64);
 	struct pci_dev *pdev = vdev->pdev;
 	struct vfio_region_info info;
-	int ret;
 
-	ret = vfio_copy_from_user(&info, arg, minsz, avail);
-	if (ret)
-		return ret;
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
 
@@ -684,7 +600,7 @@ static long vfio_pci_ioctl_get_region_info(struct vfio_pci_core_device *vdev,
 		/* VGA only for VGA devices; no device-specific regions */
 		return -EINVAL;
 	}
-	return vfio_copy_to_user(arg, avail, &info, minsz);
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
 /* VFIO_DEVICE_RESET: a function reset in D0, exports revoked around it. */
@@ -763,7 +679,7 @@ static void dev_set_collect(struct sim_node *n, struct vfio_dev_set *set)
  * each restores its exports if memory decodes and unlocks.
  */
 static long vfio_pci_ioctl_pci_hot_reset(struct vfio_pci_core_device *vdev,
-					 void *arg, size_t avail)
+					 struct vfio_pci_hot_reset __user *arg)
 {
 	const size_t minsz = offsetof(struct vfio_pci_hot_reset, count) +
 			     sizeof(u32);
@@ -772,11 +688,10 @@ static long vfio_pci_ioctl_pci_hot_reset(struct vfio_pci_core_device *vdev,
 	u16 cmd[VFIO_DEV_SET_MAX];
 	struct pci_dev *bridge;
 	unsigned int locked = 0, i;
-	int ret;
+	int ret = 0;
 
-	ret = vfio_copy_from_user(&hdr, arg, minsz, avail);
-	if (ret)
-		return ret;
+	if (copy_from_user(&hdr, arg, minsz))
+		return -EFAULT;
 	if (hdr.argsz < minsz || hdr.flags)
 		return -EINVAL;
 	/* no group fds here: only the iommufd (zero-length) form */
@@ -793,7 +708,7 @@ static long vfio_pci_ioctl_pci_hot_reset(struct vfio_pci_core_device *vdev,
 		struct vfio_pci_core_device *v = set.dev[i];
 
 		/* the user must own every affected device */
-		if (!v->vdev.open_count) {
+		if (!__atomic_load_n(&v->vdev.open_count, __ATOMIC_ACQUIRE)) {
 			ret = -EINVAL;
 			break;
 		}
@@ -845,14 +760,10 @@ static int vfio_pci_core_pm_entry(struct vfio_pci_core_device *vdev,
 	return 0;
 }
 
-struct vfio_device_low_power_entry_with_wakeup {
-	s32 wakeup_eventfd;
-	u32 reserved;
-};
-
 static int vfio_pci_core_pm_entry_with_wakeup(struct vfio_pci_core_device *vdev,
-					      u32 flags, const void *arg,
-					      size_t avail, size_t argsz)
+					      u32 flags,
+					      struct vfio_device_low_power_entry_with_wakeup __user *arg,
+					      size_t argsz)
 {
 	struct vfio_device_low_power_entry_with_wakeup entry;
 	int ret;
@@ -861,9 +772,8 @@ static int vfio_pci_core_pm_entry_with_wakeup(struct vfio_pci_core_device *vdev,
 				 sizeof(entry));
 	if (ret != 1)
 		return ret;
-	ret = vfio_copy_from_user(&entry, arg, sizeof(entry), avail);
-	if (ret)
-		return ret;
+	if (copy_from_user(&entry, arg, sizeof(entry)))
+		return -EFAULT;
 	if (entry.wakeup_eventfd < 0)
 		return -EINVAL;
 	/* the machine has no eventfds: eventfd_ctx_fdget() fails */
@@ -888,106 +798,62 @@ static int vfio_pci_core_pm_exit(struct vfio_pci_core_device *vdev,
 	return 0;
 }
 
-/* vfio_pci_core_ioctl_feature(): the features vfio-pci implements. */
-static int vfio_pci_core_ioctl_feature(struct vfio_pci_core_device *vdev,
-				       u32 flags, const void *arg,
-				       size_t avail, size_t argsz)
+/**
+ * vfio_pci_core_ioctl_feature - ops->device_feature of vfio-pci drivers
+ * @device: the open device
+ * @flags: the feature ioctl's flags (the core checked its header)
+ * @arg: the feature's data in user memory
+ * @argsz: its size as the user gave it
+ *
+ * Return: the ioctl's result (an fd for DMA_BUF), -ENOTTY for features
+ * vfio-pci does not have.
+ */
+int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
+				void __user *arg, size_t argsz)
 {
+	struct vfio_pci_core_device *vdev = to_core(device);
+
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
 		return vfio_pci_core_pm_entry(vdev, flags, argsz);
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
 		return vfio_pci_core_pm_entry_with_wakeup(vdev, flags, arg,
-							  avail, argsz);
+							  argsz);
 	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
 		return vfio_pci_core_pm_exit(vdev, flags, argsz);
 	case VFIO_DEVICE_FEATURE_PCI_VF_TOKEN:
 		/* not an SR-IOV PF: no VF token */
 		return -ENOTTY;
 	case VFIO_DEVICE_FEATURE_DMA_BUF:
-		return vfio_pci_core_feature_dma_buf(vdev, flags, arg, avail,
-						     argsz);
+		return vfio_pci_core_feature_dma_buf(vdev, flags, arg, argsz);
 	default:
 		return -ENOTTY;
 	}
 }
 
-/*
- * vfio_ioctl_device_feature() (vfio_main.c): the header's checks, then the
- * core's features (migration and dirty logging: none here, -ENOTTY), then
- * the driver's.
- */
-static int vfio_ioctl_device_feature(struct vfio_pci_core_device *vdev,
-				     void *arg, size_t avail)
-{
-	const size_t minsz = offsetof(struct vfio_device_feature, flags) +
-			     sizeof(u32);
-	struct vfio_device_feature feature;
-	const u8 *data = (const u8 *)arg + minsz;
-	size_t data_avail = avail > minsz ? avail - minsz : 0;
-	int ret;
-
-	ret = vfio_copy_from_user(&feature, arg, minsz, avail);
-	if (ret)
-		return ret;
-	if (feature.argsz < minsz)
-		return -EINVAL;
-
-	/* unknown flags */
-	if (feature.flags &
-	    ~(VFIO_DEVICE_FEATURE_MASK | VFIO_DEVICE_FEATURE_SET |
-	      VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_PROBE))
-		return -EINVAL;
-
-	/* GET & SET are mutually exclusive except with PROBE */
-	if (!(feature.flags & VFIO_DEVICE_FEATURE_PROBE) &&
-	    (feature.flags & VFIO_DEVICE_FEATURE_SET) &&
-	    (feature.flags & VFIO_DEVICE_FEATURE_GET))
-		return -EINVAL;
-
-	switch (feature.flags & VFIO_DEVICE_FEATURE_MASK) {
-	case VFIO_DEVICE_FEATURE_MIGRATION:
-	case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
-	case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
-		return -ENOTTY;		/* no mig_ops */
-	case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
-	case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
-	case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
-		return -ENOTTY;		/* no log_ops */
-	default:
-		return vfio_pci_core_ioctl_feature(vdev, feature.flags, data,
-						   data_avail,
-						   feature.argsz - minsz);
-	}
-}
-
 /**
- * vfio_pci_core_ioctl - an ioctl on the open device's fd
- * @vdev: the device
- * @cmd: VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_RESET,
- *	VFIO_DEVICE_PCI_HOT_RESET or VFIO_DEVICE_FEATURE
- * @arg: the user's argument buffer (unused by VFIO_DEVICE_RESET)
- * @arg_len: bytes readable (and writable) at @arg
+ * vfio_pci_core_ioctl - ops->ioctl of vfio-pci drivers
+ * @core_vdev: the open device
+ * @cmd: VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_RESET or
+ *	VFIO_DEVICE_PCI_HOT_RESET
+ * @arg: the user's argument (a pointer to user memory)
  *
- * Return: the ioctl's result: 0, an fd (the DMA_BUF feature), -EINVAL
- * (not open, bad argument), -ENOTTY (unknown command), -EFAULT, ...
+ * Return: the ioctl's result: 0, -EINVAL (bad argument), -ENOTTY
+ * (unknown command), -EFAULT, ...
  */
-long vfio_pci_core_ioctl(struct vfio_pci_core_device *vdev, unsigned int cmd,
-			 void *arg, size_t arg_len)
+long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			 unsigned long arg)
 {
-	/* the kernel's access_granted: only an open device has an fd */
-	if (!vdev->vdev.open_count)
-		return -EINVAL;
+	struct vfio_pci_core_device *vdev = to_core(core_vdev);
+	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case VFIO_DEVICE_GET_REGION_INFO:
-		return vfio_pci_ioctl_get_region_info(vdev, arg, arg_len);
+		return vfio_pci_ioctl_get_region_info(vdev, uarg);
 	case VFIO_DEVICE_RESET:
 		return vfio_pci_ioctl_reset(vdev);
 	case VFIO_DEVICE_PCI_HOT_RESET:
-		return vfio_pci_ioctl_pci_hot_reset(vdev, arg, arg_len);
-	case VFIO_DEVICE_FEATURE:
-		return vfio_ioctl_device_feature(vdev, arg, arg_len);
+		return vfio_pci_ioctl_pci_hot_reset(vdev, uarg);
 	default:
 		return -ENOTTY;
 	}

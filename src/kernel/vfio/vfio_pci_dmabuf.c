@@ -41,7 +41,7 @@
  * struct vfio_pci_dma_buf - one export
  * @dmabuf: the buffer
  * @vdev: the device, NULL once cleanup took the export off its list
- * @prev, @next: the device's export list, under its memory_lock
+ * @dmabufs_elm: on the device's export list, under its memory_lock
  * @size: total length
  * @phys_vec, @nr_ranges: the CPU physical ranges
  * @provider: whose P2P properties the ranges have
@@ -54,46 +54,15 @@
 struct vfio_pci_dma_buf {
 	struct dma_buf *dmabuf;
 	struct vfio_pci_core_device *vdev;
-	struct vfio_pci_dma_buf *prev, *next;
+	struct list_head dmabufs_elm;
 	size_t size;
-	struct dma_buf_phys_vec *phys_vec;
+	struct phys_vec *phys_vec;
 	struct p2pdma_provider *provider;
 	u32 nr_ranges;
 	bool revoked;
 	bool dying;
 	char who[64];
 };
-
-/* ---- the export list (under memory_lock) ------------------------------- */
-
-static void dmabuf_list_add(struct vfio_pci_core_device *vdev,
-			    struct vfio_pci_dma_buf *priv)
-{
-	struct vfio_pci_dma_buf **pp = &vdev->dmabufs;
-
-	/* at the tail, as list_add_tail(): revokes go in creation order */
-	priv->prev = NULL;
-	while (*pp) {
-		priv->prev = *pp;
-		pp = &(*pp)->next;
-	}
-	priv->next = NULL;
-	*pp = priv;
-}
-
-static void dmabuf_list_del(struct vfio_pci_core_device *vdev,
-			    struct vfio_pci_dma_buf *priv)
-{
-	if (priv->prev)
-		priv->prev->next = priv->next;
-	else if (vdev->dmabufs == priv)
-		vdev->dmabufs = priv->next;
-	else
-		return;		/* not on the list (list_del_init twice) */
-	if (priv->next)
-		priv->next->prev = priv->prev;
-	priv->prev = priv->next = NULL;
-}
 
 /* Tell the machine the export's ranges are (no longer) revoked. */
 static void dmabuf_mark_ranges(struct vfio_pci_dma_buf *priv, bool revoked)
@@ -181,7 +150,7 @@ static void vfio_pci_dma_buf_release(struct dma_buf *dmabuf)
 
 	if (vdev) {
 		vfio_pci_memory_lock_write(vdev);
-		dmabuf_list_del(vdev, priv);
+		list_del_init(&priv->dmabufs_elm);
 		priv->vdev = NULL;
 		vfio_pci_memory_unlock_write(vdev);
 		vfio_device_put_registration(&vdev->vdev);
@@ -210,7 +179,7 @@ static const struct dma_buf_ops vfio_pci_dmabuf_ops = {
  * Return: 0, -EOVERFLOW when an offset or an end does not fit in 64 bits,
  * -EINVAL when a slice ends beyond @len.
  */
-int vfio_pci_core_fill_phys_vec(struct dma_buf_phys_vec *phys_vec,
+int vfio_pci_core_fill_phys_vec(struct phys_vec *phys_vec,
 				struct vfio_region_dma_range *dma_ranges,
 				size_t nr_ranges, phys_addr_t start,
 				phys_addr_t len)
@@ -241,7 +210,7 @@ int vfio_pci_core_fill_phys_vec(struct dma_buf_phys_vec *phys_vec,
 int vfio_pci_core_get_dmabuf_phys(struct vfio_pci_core_device *vdev,
 				  struct p2pdma_provider **provider,
 				  unsigned int region_index,
-				  struct dma_buf_phys_vec *phys_vec,
+				  struct phys_vec *phys_vec,
 				  struct vfio_region_dma_range *dma_ranges,
 				  size_t nr_ranges)
 {
@@ -283,21 +252,20 @@ static int validate_dmabuf_input(const struct vfio_device_feature_dma_buf *dma_b
 
 /* memdup_array_user(): allocation first (it can fail), then the copy. */
 static struct vfio_region_dma_range *
-memdup_ranges(struct sim_machine *m, const void *uptr, size_t avail, u32 n)
+memdup_ranges(struct sim_machine *m,
+	      const struct vfio_region_dma_range __user *uptr, u32 n)
 {
 	struct vfio_region_dma_range *p;
 	size_t bytes = (size_t)n * sizeof(*p);	/* u32 * 16 fits in 64 bits */
-	int ret;
 
 	if (bytes > VFIO_KMALLOC_MAX)
 		return ERR_PTR(-ENOMEM);
 	p = sim_kmalloc(m, bytes);
 	if (!p)
 		return ERR_PTR(-ENOMEM);
-	ret = vfio_copy_from_user(p, uptr, bytes, avail);
-	if (ret) {
+	if (copy_from_user(p, uptr, bytes)) {
 		sim_kfree(m, p);
-		return ERR_PTR(ret);
+		return ERR_PTR(-EFAULT);
 	}
 	return p;
 }
@@ -307,7 +275,6 @@ memdup_ranges(struct sim_machine *m, const void *uptr, size_t avail, u32 n)
  * @vdev: the open device
  * @flags: the feature ioctl's flags
  * @arg: user memory: struct vfio_device_feature_dma_buf and its ranges
- * @avail: bytes readable at @arg
  * @argsz: bytes the user says it passed (the ioctl's argsz minus header)
  *
  * Every check of the seed, in its order. On success the new export holds
@@ -318,12 +285,11 @@ memdup_ranges(struct sim_machine *m, const void *uptr, size_t avail, u32 n)
  * Return: the fd, or -errno (nothing is left behind).
  */
 int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
-				  u32 flags, const void *arg, size_t avail,
+				  u32 flags,
+				  struct vfio_device_feature_dma_buf __user *arg,
 				  size_t argsz)
 {
 	struct vfio_device_feature_dma_buf get_dma_buf = { 0 };
-	const size_t ranges_off =
-		offsetof(struct vfio_device_feature_dma_buf, dma_ranges);
 	struct vfio_region_dma_range *dma_ranges;
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct sim_machine *m = vdev->sim;
@@ -339,10 +305,8 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
 	if (ret != 1)
 		return ret;
 
-	ret = vfio_copy_from_user(&get_dma_buf, arg, sizeof(get_dma_buf),
-				  avail);
-	if (ret)
-		return ret;
+	if (copy_from_user(&get_dma_buf, arg, sizeof(get_dma_buf)))
+		return -EFAULT;
 
 	if (!get_dma_buf.nr_ranges || get_dma_buf.flags)
 		return -EINVAL;
@@ -352,9 +316,7 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
 		return -ENODEV;
 
 	/* reads nr_ranges entries whatever argsz said: -EFAULT past the end */
-	dma_ranges = memdup_ranges(m, (const u8 *)arg + ranges_off,
-				   avail > ranges_off ? avail - ranges_off : 0,
-				   get_dma_buf.nr_ranges);
+	dma_ranges = memdup_ranges(m, arg->dma_ranges, get_dma_buf.nr_ranges);
 	if (IS_ERR(dma_ranges))
 		return (int)PTR_ERR(dma_ranges);
 
@@ -413,7 +375,8 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
 	__atomic_store_n(&priv->revoked, !__vfio_pci_memory_enabled(vdev),
 			 __ATOMIC_RELAXED);
 	dmabuf_mark_ranges(priv, priv->revoked);
-	dmabuf_list_add(vdev, priv);
+	/* at the tail: revokes go in creation order */
+	list_add_tail(&priv->dmabufs_elm, &vdev->dmabufs);
 	dma_resv_unlock(priv->dmabuf->resv);
 	vfio_pci_memory_unlock_write(vdev);
 
@@ -454,8 +417,9 @@ err_free_ranges:
  */
 static void dmabuf_mark_all(struct vfio_pci_core_device *vdev, bool revoked)
 {
-	for (struct vfio_pci_dma_buf *priv = vdev->dmabufs; priv;
-	     priv = priv->next) {
+	struct vfio_pci_dma_buf *priv;
+
+	list_for_each_entry(priv, &vdev->dmabufs, dmabufs_elm) {
 		dma_resv_lock(priv->dmabuf->resv, NULL);
 		if (!priv->dying)
 			dmabuf_mark_ranges(priv, revoked);
@@ -473,8 +437,7 @@ void vfio_pci_dma_buf_move(struct vfio_pci_core_device *vdev, bool revoked)
 
 	if (!revoked)
 		dmabuf_mark_all(vdev, false);
-	for (priv = vdev->dmabufs; priv; priv = tmp) {
-		tmp = priv->next;
+	list_for_each_entry_safe(priv, tmp, &vdev->dmabufs, dmabufs_elm) {
 		dma_resv_lock(priv->dmabuf->resv, NULL);
 		if (!priv->dying && priv->revoked != revoked) {
 			__atomic_store_n(&priv->revoked, revoked,
@@ -500,15 +463,14 @@ void vfio_pci_dma_buf_cleanup(struct vfio_pci_core_device *vdev)
 	struct vfio_pci_dma_buf *priv, *tmp;
 
 	vfio_pci_memory_lock_write(vdev);
-	for (priv = vdev->dmabufs; priv; priv = tmp) {
-		tmp = priv->next;
+	list_for_each_entry_safe(priv, tmp, &vdev->dmabufs, dmabufs_elm) {
 		dma_resv_lock(priv->dmabuf->resv, NULL);
 		if (priv->dying) {
 			/* its release op waits for memory_lock to unlink it */
 			dma_resv_unlock(priv->dmabuf->resv);
 			continue;
 		}
-		dmabuf_list_del(vdev, priv);
+		list_del_init(&priv->dmabufs_elm);
 		priv->vdev = NULL;
 		__atomic_store_n(&priv->revoked, true, __ATOMIC_RELAXED);
 		dma_buf_move_notify(priv->dmabuf);
@@ -520,23 +482,14 @@ void vfio_pci_dma_buf_cleanup(struct vfio_pci_core_device *vdev)
 }
 
 /**
- * vfio_pci_dma_buf_count - exports on @vdev's list (takes memory_lock)
+ * sim_vfio_pci_dma_buf_count - exports on @vdev's list (takes memory_lock)
  */
-unsigned int vfio_pci_dma_buf_count(struct vfio_pci_core_device *vdev)
+unsigned int sim_vfio_pci_dma_buf_count(struct vfio_pci_core_device *vdev)
 {
-	unsigned int n = 0;
+	unsigned int n;
 
 	vfio_pci_memory_lock_write(vdev);
-	for (struct vfio_pci_dma_buf *p = vdev->dmabufs; p; p = p->next)
-		n++;
+	n = (unsigned int)list_count_nodes(&vdev->dmabufs);
 	vfio_pci_memory_unlock_write(vdev);
 	return n;
 }
-
-/*
- * The plain vfio-pci driver's ops (vfio_pci.c's vfio_pci_dev_ops): BAR
- * regions export through vfio_pci_core_get_dmabuf_phys().
- */
-const struct vfio_pci_device_ops vfio_pci_dev_ops = {
-	.get_dmabuf_phys = vfio_pci_core_get_dmabuf_phys,
-};

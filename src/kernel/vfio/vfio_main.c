@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VFIO core (drivers/vfio/vfio_main.c, device_cdev.c): devices and
+ * their registration references, and the device fd the user holds,
+ * whose ioctl, read and write go through the driver's vfio_device_ops
+ * with the caller's buffer as the thread's user memory.
+ *
+ * Simplifications, documented: one user at a time per device fd (the
+ * group's -EBUSY); with a translating IOMMU, opening claims the device's
+ * group for user DMA (the kernel's group or iommufd binding) and closing
+ * gives it back; no IOAS is attached (the group stays blocked).
+ */
+#include <string.h>
+#include <dmastack/linux/refcount.h>
+#include "internal.h"
+
+/* ---- registration references ------------------------------------------- */
+
+bool vfio_device_try_get_registration(struct vfio_device *device)
+{
+	return refcount_inc_not_zero(&device->refcount);
+}
+
+void vfio_device_put_registration(struct vfio_device *device)
+{
+	/* the kernel's completion is the count itself: unregister reads it */
+	if (refcount_dec_and_test(&device->refcount))
+		return;
+}
+
+int sim_vfio_registration_count(struct vfio_device *device)
+{
+	return (int)refcount_read(&device->refcount);
+}
+
+/* ---- allocation --------------------------------------------------------- */
+
+struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
+				       const struct vfio_device_ops *ops)
+{
+	struct vfio_device *device;
+	int ret;
+
+	if (!dev || !dev->sim || !ops || size < sizeof(*device))
+		return ERR_PTR(-EINVAL);
+	device = sim_kzalloc(dev->sim, size);
+	if (!device)
+		return ERR_PTR(-ENOMEM);
+	device->dev = dev;
+	device->ops = ops;
+	if (ops->init) {
+		ret = ops->init(device);
+		if (ret) {
+			sim_kfree(dev->sim, device);
+			return ERR_PTR(ret);
+		}
+	}
+	return device;
+}
+
+void vfio_put_device(struct vfio_device *device)
+{
+	struct sim_machine *m;
+
+	if (IS_ERR_OR_NULL(device))
+		return;
+	m = device->dev->sim;
+	if (device->registered) {
+		SIM_BUG(m, device->dev, "vfio_put_device: %s is still registered",
+			dev_name(device->dev));
+		return;
+	}
+	if (device->ops->release)
+		device->ops->release(device);
+	sim_kfree(m, device);
+}
+
+/* ---- registration ------------------------------------------------------- */
+
+int vfio_register_group_dev(struct vfio_device *device)
+{
+	if (!device->ops)
+		return -EINVAL;
+	if (device->registered)
+		return -EBUSY;
+	refcount_set(&device->refcount, 1);
+	device->registered = true;
+	return 0;
+}
+
+void vfio_unregister_group_dev(struct vfio_device *device)
+{
+	unsigned int left;
+
+	if (!device->registered) {
+		WARN(1, "vfio_unregister_group_dev: %s is not registered",
+		     dev_name(device->dev));
+		return;
+	}
+	vfio_device_put_registration(device);
+	left = refcount_read(&device->refcount);
+	if (left) {
+		/* the kernel asks the driver to have the user let go */
+		if (device->ops->request)
+			device->ops->request(device, 0);
+		SIM_BUG(device->dev->sim, device->dev,
+			"vfio_unregister_group_dev: %s: %u registration reference(s) remain; unregistration would wait forever",
+			dev_name(device->dev), left);
+		refcount_inc(&device->refcount);
+		return;
+	}
+	device->registered = false;
+}
+
+/* ---- the device fd ------------------------------------------------------ */
+
+int sim_vfio_open(struct vfio_device *device)
+{
+	struct iommu_group *group;
+	unsigned int closed = 0;
+	int ret;
+
+	if (!device->registered)
+		return -ENODEV;
+	if (!__atomic_compare_exchange_n(&device->open_count, &closed, 1,
+					 false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		return -EBUSY;
+	if (!vfio_device_try_get_registration(device)) {
+		ret = -ENODEV;
+		goto err_closed;
+	}
+	group = iommu_group_get(device->dev);
+	if (group) {
+		ret = iommu_group_claim_dma_owner(group, device);
+		if (ret)
+			goto err_put_registration;
+		device->group = group;
+	}
+	if (device->ops->open_device) {
+		ret = device->ops->open_device(device);
+		if (ret)
+			goto err_release_owner;
+	}
+	return 0;
+
+err_release_owner:
+	if (device->group) {
+		iommu_group_release_dma_owner(device->group);
+		device->group = NULL;
+	}
+err_put_registration:
+	vfio_device_put_registration(device);
+err_closed:
+	__atomic_store_n(&device->open_count, 0, __ATOMIC_RELEASE);
+	return ret;
+}
+
+static bool vfio_is_open(struct vfio_device *device)
+{
+	return __atomic_load_n(&device->open_count, __ATOMIC_ACQUIRE) != 0;
+}
+
+void sim_vfio_close(struct vfio_device *device)
+{
+	if (!vfio_is_open(device))
+		return;
+	if (device->ops->close_device)
+		device->ops->close_device(device);
+	if (device->group) {
+		iommu_group_release_dma_owner(device->group);
+		device->group = NULL;
+	}
+	__atomic_store_n(&device->open_count, 0, __ATOMIC_RELEASE);
+	vfio_device_put_registration(device);
+}
+
+/*
+ * vfio_ioctl_device_feature(): the header's checks, then the core's
+ * features (migration and dirty logging: none here, -ENOTTY), then the
+ * driver's.
+ */
+static int vfio_ioctl_device_feature(struct vfio_device *device,
+				     struct vfio_device_feature __user *arg)
+{
+	const size_t minsz = offsetof(struct vfio_device_feature, flags) +
+			     sizeof(u32);
+	struct vfio_device_feature feature;
+
+	if (copy_from_user(&feature, arg, minsz))
+		return -EFAULT;
+	if (feature.argsz < minsz)
+		return -EINVAL;
+
+	/* unknown flags */
+	if (feature.flags &
+	    ~(VFIO_DEVICE_FEATURE_MASK | VFIO_DEVICE_FEATURE_SET |
+	      VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_PROBE))
+		return -EINVAL;
+
+	/* GET & SET are mutually exclusive except with PROBE */
+	if (!(feature.flags & VFIO_DEVICE_FEATURE_PROBE) &&
+	    (feature.flags & VFIO_DEVICE_FEATURE_SET) &&
+	    (feature.flags & VFIO_DEVICE_FEATURE_GET))
+		return -EINVAL;
+
+	switch (feature.flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_MIGRATION:
+	case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
+	case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
+		return -ENOTTY;		/* no mig_ops */
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
+		return -ENOTTY;		/* no log_ops */
+	default:
+		if (!device->ops->device_feature)
+			return -ENOTTY;
+		return device->ops->device_feature(device, feature.flags,
+						   arg->data,
+						   feature.argsz - minsz);
+	}
+}
+
+long sim_vfio_ioctl(struct vfio_device *device, unsigned int cmd, void *arg,
+		    size_t arg_len)
+{
+	struct sim_user_window old;
+	long ret;
+
+	/* only an open device has an fd */
+	if (!vfio_is_open(device))
+		return -EINVAL;
+	old = sim_user_window_set(arg, arg_len);
+	if (cmd == VFIO_DEVICE_FEATURE)
+		ret = vfio_ioctl_device_feature(device, arg);
+	else if (device->ops->ioctl)
+		ret = device->ops->ioctl(device, cmd, (unsigned long)arg);
+	else
+		ret = -ENOTTY;
+	sim_user_window_restore(old);
+	return ret;
+}
+
+ssize_t sim_vfio_read(struct vfio_device *device, void *buf, size_t count,
+		      u64 pos)
+{
+	struct sim_user_window old;
+	loff_t off = (loff_t)pos;
+	ssize_t ret;
+
+	if (!vfio_is_open(device))
+		return -EINVAL;
+	if (!device->ops->read)
+		return -EINVAL;
+	old = sim_user_window_set(buf, count);
+	ret = device->ops->read(device, buf, count, &off);
+	sim_user_window_restore(old);
+	return ret;
+}
+
+ssize_t sim_vfio_write(struct vfio_device *device, const void *buf,
+		       size_t count, u64 pos)
+{
+	struct sim_user_window old;
+	loff_t off = (loff_t)pos;
+	ssize_t ret;
+
+	if (!vfio_is_open(device))
+		return -EINVAL;
+	if (!device->ops->write)
+		return -EINVAL;
+	old = sim_user_window_set((void *)buf, count);
+	ret = device->ops->write(device, buf, count, &off);
+	sim_user_window_restore(old);
+	return ret;
+}
