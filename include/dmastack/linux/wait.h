@@ -161,16 +161,13 @@ void __wake_up_locked(struct wait_queue_head *wq_head, unsigned int mode,
  */
 int __wait_event_schedule(void);
 
-#define ___wait_is_interruptible(state)	0
-
 /*
- * The loop of every wait_event form: @cmd sleeps (and may break out);
- * the value is @ret as @cmd left it.
+ * The loop of every wait_event form: @cmd sleeps (and may break out of
+ * the loop); the timeout forms keep the jiffies left in their __ret.
  */
-#define ___wait_event(wq_head, condition, state, exclusive, ret, cmd)	\
-({									\
+#define ___wait_event(wq_head, condition, state, exclusive, cmd)	\
+do {									\
 	struct wait_queue_entry __wq_entry;				\
-	long __ret = ret;	/* explicit shadow */			\
 									\
 	init_wait_entry(&__wq_entry, exclusive ? WQ_FLAG_EXCLUSIVE : 0);\
 	for (;;) {							\
@@ -180,14 +177,13 @@ int __wait_event_schedule(void);
 		cmd;							\
 	}								\
 	finish_wait(&(wq_head), &__wq_entry);				\
-	__ret;								\
-})
+} while (0)
 
 #define __wait_event_sleep()						\
 	if (__wait_event_schedule() < 0)				\
 		break
 
-/* True when the condition holds or the time is up; @__ret at least 1 if it holds. */
+/* True when the condition holds or the time is up; __ret at least 1 if it holds. */
 #define ___wait_cond_timeout(condition)					\
 ({									\
 	bool __cond = (condition);					\
@@ -196,34 +192,49 @@ int __wait_event_schedule(void);
 	__cond || !__ret;						\
 })
 
-#define __wait_event(wq_head, condition)				\
-	(void)___wait_event(wq_head, condition, TASK_UNINTERRUPTIBLE, 0, 0, \
-			    __wait_event_sleep())
+#define __wait_event_state(wq_head, condition, state, exclusive)	\
+do {									\
+	might_sleep();							\
+	if (condition)							\
+		break;							\
+	___wait_event(wq_head, condition, state, exclusive,		\
+		      __wait_event_sleep());				\
+} while (0)
 
 /* Sleep until @condition is true (tested after every wake_up()). */
 #define wait_event(wq_head, condition)					\
-do {									\
-	might_sleep();							\
-	if (condition)							\
-		break;							\
-	__wait_event(wq_head, condition);				\
-} while (0)
-
+	__wait_event_state(wq_head, condition, TASK_UNINTERRUPTIBLE, 0)
 #define wait_event_idle(wq_head, condition)				\
-do {									\
-	might_sleep();							\
-	if (condition)							\
-		break;							\
-	(void)___wait_event(wq_head, condition, TASK_IDLE, 0, 0,	\
-			    __wait_event_sleep());			\
-} while (0)
-
+	__wait_event_state(wq_head, condition, TASK_IDLE, 0)
 #define wait_event_freezable(wq_head, condition)			\
 	wait_event_interruptible(wq_head, condition)
 
-#define __wait_event_timeout(wq_head, condition, timeout, state)	\
-	___wait_event(wq_head, ___wait_cond_timeout(condition), state, 0, \
-		      timeout, __ret = schedule_timeout(__ret))
+/* As wait_event(); 0 (no signal interrupts it). */
+#define wait_event_interruptible(wq_head, condition)			\
+({									\
+	__wait_event_state(wq_head, condition, TASK_INTERRUPTIBLE, 0);	\
+	0;								\
+})
+#define wait_event_killable(wq_head, condition)				\
+({									\
+	__wait_event_state(wq_head, condition, TASK_KILLABLE, 0);	\
+	0;								\
+})
+#define wait_event_interruptible_exclusive(wq_head, condition)		\
+({									\
+	__wait_event_state(wq_head, condition, TASK_INTERRUPTIBLE, 1);	\
+	0;								\
+})
+
+#define __wait_event_timeout_state(wq_head, condition, timeout, state)	\
+({									\
+	long __ret = timeout;						\
+	might_sleep();							\
+	if (!___wait_cond_timeout(condition))				\
+		___wait_event(wq_head, ___wait_cond_timeout(condition),	\
+			      state, 0, __ret = schedule_timeout(__ret)); \
+	__ret;								\
+})
 
 /*
  * Sleep until @condition is true or @timeout jiffies of machine time
@@ -231,85 +242,24 @@ do {									\
  * the jiffies left (at least 1).
  */
 #define wait_event_timeout(wq_head, condition, timeout)			\
-({									\
-	long __ret = timeout;						\
-	might_sleep();							\
-	if (!___wait_cond_timeout(condition))				\
-		__ret = __wait_event_timeout(wq_head, condition, timeout, \
-					     TASK_UNINTERRUPTIBLE);	\
-	__ret;								\
-})
-
+	__wait_event_timeout_state(wq_head, condition, timeout,		\
+				   TASK_UNINTERRUPTIBLE)
 #define wait_event_idle_timeout(wq_head, condition, timeout)		\
-({									\
-	long __ret = timeout;						\
-	might_sleep();							\
-	if (!___wait_cond_timeout(condition))				\
-		__ret = __wait_event_timeout(wq_head, condition, timeout, \
-					     TASK_IDLE);		\
-	__ret;								\
-})
-
-/* As wait_event(); 0 (no signal interrupts it). */
-#define wait_event_interruptible(wq_head, condition)			\
-({									\
-	int __ret = 0;							\
-	might_sleep();							\
-	if (!(condition))						\
-		(void)___wait_event(wq_head, condition,			\
-				    TASK_INTERRUPTIBLE, 0, 0,		\
-				    __wait_event_sleep());		\
-	__ret;								\
-})
-
-#define wait_event_killable(wq_head, condition)				\
-({									\
-	int __ret = 0;							\
-	might_sleep();							\
-	if (!(condition))						\
-		(void)___wait_event(wq_head, condition, TASK_KILLABLE,	\
-				    0, 0, __wait_event_sleep());	\
-	__ret;								\
-})
-
+	__wait_event_timeout_state(wq_head, condition, timeout, TASK_IDLE)
 /* As wait_event_timeout() (never -ERESTARTSYS). */
 #define wait_event_interruptible_timeout(wq_head, condition, timeout)	\
-({									\
-	long __ret = timeout;						\
-	might_sleep();							\
-	if (!___wait_cond_timeout(condition))				\
-		__ret = __wait_event_timeout(wq_head, condition, timeout, \
-					     TASK_INTERRUPTIBLE);	\
-	__ret;								\
-})
-
+	__wait_event_timeout_state(wq_head, condition, timeout,		\
+				   TASK_INTERRUPTIBLE)
 #define wait_event_killable_timeout(wq_head, condition, timeout)	\
-({									\
-	long __ret = timeout;						\
-	might_sleep();							\
-	if (!___wait_cond_timeout(condition))				\
-		__ret = __wait_event_timeout(wq_head, condition, timeout, \
-					     TASK_KILLABLE);		\
-	__ret;								\
-})
-
-#define wait_event_interruptible_exclusive(wq_head, condition)		\
-({									\
-	int __ret = 0;							\
-	might_sleep();							\
-	if (!(condition))						\
-		(void)___wait_event(wq_head, condition,			\
-				    TASK_INTERRUPTIBLE, 1, 0,		\
-				    __wait_event_sleep());		\
-	__ret;								\
-})
+	__wait_event_timeout_state(wq_head, condition, timeout,		\
+				   TASK_KILLABLE)
 
 /*
  * With @lock (a spinlock_t the caller holds) released while sleeping and
  * held again to test @condition; held on return.
  */
 #define __wait_event_lock_irq(wq_head, condition, lock, state)		\
-	(void)___wait_event(wq_head, condition, state, 0, 0, {		\
+	___wait_event(wq_head, condition, state, 0, {			\
 		int __gave;						\
 		spin_unlock_irq(&(lock));				\
 		__gave = __wait_event_schedule();			\
@@ -328,11 +278,10 @@ do {									\
 
 #define wait_event_interruptible_lock_irq(wq_head, condition, lock)	\
 ({									\
-	int __ret = 0;							\
 	if (!(condition))						\
 		__wait_event_lock_irq(wq_head, condition, lock,		\
 				      TASK_INTERRUPTIBLE);		\
-	__ret;								\
+	0;								\
 })
 
 #ifdef __cplusplus
