@@ -6,6 +6,8 @@
  */
 #include <linux/kernel.h>
 #include <linux/cleanup.h>
+#include <linux/crc32.h>
+#include <linux/debugfs.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/err.h>
@@ -513,6 +515,12 @@ int kwork_cleanup(void)
 		CHECK(7, q == NULL);
 		kfree(r);
 	}
+	/* the standard check values of CRC-32 and CRC-32/BZIP2 */
+	CHECK(8, (crc32_le(~0U, "123456789", 9) ^ ~0U) == 0xcbf43926U);
+	CHECK(9, (crc32_be(~0U, "123456789", 9) ^ ~0U) == 0xfc891918U);
+	/* no debugfs: CONFIG_DEBUG_FS=n */
+	CHECK(10, PTR_ERR(debugfs_create_dir("kwork", NULL)) == -ENODEV);
+	debugfs_remove(debugfs_create_dir("kwork", NULL));
 	return 0;
 }
 
