@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <dmastack/linux/map_benchmark.h>
 #include "variants.h"
+#include "failnth.h"
 #include "kernel/kmod.h"
 
 struct fx {
@@ -358,6 +359,128 @@ static void test_warn(void **state)
 	f->warns = 1;
 }
 
+/* ------------------------- wait queues, kthreads, workqueues, cleanup --- */
+
+/* A producer kthread and this thread consuming on a wait queue. */
+static void test_kthread_producer(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kwork_producer(), 0);
+	assert_int_equal(warns(f), 0);
+}
+
+/* A consumer kthread; kthread_stop() returns its result (or -EINTR). */
+static void test_kthread_consumer(void **state)
+{
+	struct fx *f = *state;
+
+	/* (the kthreads' memory going with kthread_stop(): the fail-Nth sweep) */
+	assert_int_equal(kwork_consumer(), 0);
+	assert_int_equal(warns(f), 0);
+}
+
+/* Timeouts count jiffies of the machine's clock, exactly. */
+static void test_wait_timeouts(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kwork_timeouts(), 0);
+	assert_int_equal(warns(f), 0);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), 0);
+}
+
+/* A delayed work fires after its delay of machine time, not before. */
+static void test_delayed_work(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kwork_delayed(), 0);
+	assert_int_equal(warns(f), 0);
+}
+
+/* cancel_work_sync() of a pending work and of a running one. */
+static void test_cancel_work(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kwork_cancel(), 0);
+	assert_int_equal(warns(f), 0);
+}
+
+/* An ordered workqueue runs its works in order; destroy drains. */
+static void test_ordered_wq(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kwork_ordered(), 0);
+	assert_int_equal(warns(f), 0);
+}
+
+/* Guards release on every return path; __free() frees unless taken. */
+static void test_cleanup_guards(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kwork_cleanup(), 0);
+	assert_int_equal(warns(f), 0);
+}
+
+/* Queueing on a destroyed workqueue: a WARN, and nothing queued. */
+static void test_queue_destroyed_wq(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kwork_queue_destroyed(), 0);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "on destroyed workqueue kwork-gone: not queued"));
+	assert_int_equal(warns(f), 1);
+	f->warns = 1;
+}
+
+/* A kthread still running when its machine goes: reported, stopped. */
+static void test_kthread_left_running(void **state)
+{
+	struct fx *f = *state;
+	FILE *echo = tmpfile();
+	char line[512];
+	bool found = false;
+
+	assert_non_null(echo);
+	assert_int_equal(kwork_leave_kthread(), 0);
+	sim_report_echo(f->m, echo);
+	/* the shutdown's WARN is its only one */
+	assert_int_equal(machine_teardown_allowed(f->m, TD_CLEAN, 0, 0), 0);
+	rewind(echo);
+	while (fgets(line, sizeof(line), echo))
+		if (strstr(line, "kthread kwork-left (pid ") &&
+		    strstr(line, "still running at machine shutdown: stopped"))
+			found = true;
+	fclose(echo);
+	assert_true(found);
+	free(f);
+	*state = NULL;
+}
+
+static int kwork_alloc_scenario(void *ctx)
+{
+	(void)ctx;
+	return kwork_alloc_run();
+}
+
+/* alloc_workqueue() and kthread_create() fail cleanly at every allocation. */
+static void test_kwork_fail_nth(void **state)
+{
+	struct fx *f = *state;
+	struct failnth fn = {
+		.name = "kwork", .m = f->m, .run = kwork_alloc_scenario,
+	};
+
+	failnth_sweep(&fn);
+	assert_true(fn.failed >= 2);
+	assert_int_equal(warns(f), 0);
+}
+
 static const struct dma_variant *const variants[] = {
 	&variant_direct, &variant_x86_strict, &variant_x86_lazy,
 	&variant_arm64_64k_strict, &variant_cc,
@@ -378,6 +501,16 @@ static const struct variant_test tests[] = {
 	VARIANT_TEST(test_refcount_underflow),
 	VARIANT_TEST(test_prims_misuse),
 	VARIANT_TEST(test_warn),
+	VARIANT_TEST(test_kthread_producer),
+	VARIANT_TEST(test_kthread_consumer),
+	VARIANT_TEST(test_wait_timeouts),
+	VARIANT_TEST(test_delayed_work),
+	VARIANT_TEST(test_cancel_work),
+	VARIANT_TEST(test_ordered_wq),
+	VARIANT_TEST(test_cleanup_guards),
+	VARIANT_TEST(test_queue_destroyed_wq),
+	VARIANT_TEST(test_kthread_left_running),
+	VARIANT_TEST(test_kwork_fail_nth),
 };
 
 int main(void)

@@ -155,6 +155,17 @@ static int revoke_init_call(struct sim_machine *m,
 }
 
 
+static int sched_init_call(struct sim_machine *m,
+			   const struct sim_machine_opts *o, char *err,
+			   size_t errlen)
+{
+	int ret = sim_sched_init_machine(m);
+
+	if (ret)
+		snprintf(err, errlen, "out of memory creating the scheduler state");
+	return ret;
+}
+
 static const struct sim_initcall initcalls[] = {
 	{ "trace", trace_init_call, sim_trace_fini },
 	{ "mm", mm_init_call, sim_mm_exit_machine },
@@ -174,6 +185,12 @@ static const struct sim_initcall initcalls[] = {
 	/* after dma-debug: it observes the bus first */
 	{ "vfio-revoke", revoke_init_call, mmio_revoke_exit_machine },
 	{ "dma-buf", nop_init_call, dma_buf_exit_machine },
+	/*
+	 * last: at shutdown, once the drivers unbound, the kthreads still
+	 * running are reported and stopped and the workqueues drained, before
+	 * any layer their functions may use goes
+	 */
+	{ "sched", sched_init_call, sim_sched_exit_machine },
 };
 
 /**

@@ -104,6 +104,14 @@ struct sim_dma_dev_stats {
 struct sim_kernel {
 	unsigned int nr_initcalls_done;	/* src/kernel/init.c */
 	_Atomic int last_pid;		/* tasks (src/kernel/sched/core.c) */
+	/*
+	 * kthreads, workqueues (src/kernel/sched/kthread.c, workqueue.c),
+	 * and how many of their tasks and queued works are busy (running,
+	 * not waiting: __atomic builtins): while any is, a waiter does not
+	 * move the clock (src/kernel/sched/wait.c)
+	 */
+	struct sim_sched *sched;
+	int nr_busy;
 	/* every function's counters (src/kernel/pci/pci.c allocates them) */
 	struct sim_dma_dev_stats *dev_stats;
 	/* the kernel's machine-wide counters */
@@ -211,6 +219,34 @@ void sim_trace_emit(struct sim_machine *m, const char *event,
 
 /* DMA configuration of every PCI function at boot (src/kernel/pci/pci.c). */
 int pci_dma_configure_machine(struct sim_machine *m);
+/* src/kernel/sched/: HZ = 1000 */
+#define NSEC_PER_JIFFY	1000000ULL
+struct task_struct;
+struct timer_list;
+/* The calling thread's task is @p from now on (a kthread, a kworker). */
+void sim_task_enter(struct task_struct *p);
+/* Count @p (a kthread's or kworker's task) as busy or not. */
+void sim_task_set_busy(struct task_struct *p, bool busy);
+/* Arm @t on @m's clock at @expires_ns (src/kernel/sched/timer.c). */
+int sim_timer_list_arm(struct sim_machine *m, struct timer_list *t,
+		       u64 expires_ns);
+/* Cancel @t's machine timer (waits for a running callback if @sync). */
+int sim_timer_list_cancel(struct timer_list *t);
+/* kthreads and workqueues of @m (src/kernel/sched/workqueue.c) */
+int sim_sched_init_machine(struct sim_machine *m);
+void sim_sched_exit_machine(struct sim_machine *m);
+/*
+ * A module unloads: flush the system workqueues, and report and stop what
+ * @owns says is the module's (kthreads running its function, workqueues
+ * it created, delayed works of its functions).
+ */
+void sim_sched_module_unload(struct sim_machine *m, const char *name,
+			     bool (*owns)(void *mod, const void *addr),
+			     void *mod);
+/* src/kernel/sched/kthread.c: report and stop; @mod/@owns as above or NULL */
+void sim_kthreads_stop_all(struct sim_machine *m, const char *why,
+			   bool (*owns)(void *mod, const void *addr),
+			   void *mod);
 /* src/kernel/sched/wait.c */
 bool sim_wait_machine(bool (*done)(void *arg),
 		      bool (*block)(void *arg, unsigned int ms), void *arg,

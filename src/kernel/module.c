@@ -94,9 +94,23 @@ struct sim_module *sim_module_load(struct sim_machine *m, const char *path,
 	return mod;
 }
 
+/* Is @addr the module's code (or data)? */
+static bool module_owns(void *arg, const void *addr)
+{
+	struct sim_module *mod = arg;
+	struct link_map *lm = NULL;
+	Dl_info info;
+
+	return !dlinfo(mod->handle, RTLD_DI_LINKMAP, &lm) && lm &&
+	       dladdr(addr, &info) && info.dli_fname &&
+	       !strcmp(info.dli_fname, lm->l_name);
+}
+
 void sim_module_unload(struct sim_module *mod)
 {
 	struct mm_struct *prev_mm;
+	struct link_map *lm = NULL;
+	const char *name = "the module";
 
 	if (!mod)
 		return;
@@ -104,6 +118,16 @@ void sim_module_unload(struct sim_module *mod)
 	prev_mm = sim_set_current_mm(mod->mm);
 	if (mod->exit)
 		mod->exit();
+	/*
+	 * Nothing of its code may run once it is unmapped: its works on the
+	 * system workqueues run now; its kthreads, workqueues and delayed
+	 * works still there are reported and stopped.
+	 */
+	if (!dlinfo(mod->handle, RTLD_DI_LINKMAP, &lm) && lm && lm->l_name) {
+		name = strrchr(lm->l_name, '/');
+		name = name ? name + 1 : lm->l_name;
+	}
+	sim_sched_module_unload(mod->m, name, module_owns, mod);
 	sim_set_current_mm(prev_mm);
 	sim_process_destroy(mod->mm);
 	dlclose(mod->handle);

@@ -170,4 +170,22 @@ struct vfio_device *kvfio_vfio_device(struct device *dev);
 unsigned int kvfio_opens(struct vfio_device *vdev);
 unsigned int kvfio_closes(struct vfio_device *vdev);
 
+/*
+ * Wait queues, kthreads, workqueues, timers and cleanup guards
+ * (tests/kernel/kwork.c); 0 or the failed step. kwork_queue_destroyed()
+ * makes one WARN (a queue on a destroyed workqueue); kwork_leave_kthread()
+ * leaves a kthread running for the machine's shutdown to report;
+ * kwork_alloc_run() returns the step whose allocation failed (1-3).
+ */
+int kwork_producer(void);
+int kwork_consumer(void);
+int kwork_timeouts(void);
+int kwork_delayed(void);
+int kwork_cancel(void);
+int kwork_ordered(void);
+int kwork_cleanup(void);
+int kwork_queue_destroyed(void);
+int kwork_leave_kthread(void);
+int kwork_alloc_run(void);
+
 #endif /* KMOD_H */

@@ -14,12 +14,11 @@
 #include "list.h"
 #include "spinlock.h"
 #include "ktime.h"
+#include "sched.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define MAX_SCHEDULE_TIMEOUT	((long)(~0UL >> 1))
 
 struct dma_fence;
 struct dma_fence_cb;

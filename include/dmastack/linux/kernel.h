@@ -51,10 +51,13 @@
 	})
 
 /*
- * Sleeping is always allowed here: a thread never runs with interrupts
- * off or preemption disabled, so there is nothing to check.
+ * A thread never runs with interrupts off or preemption disabled, so
+ * sleeping is allowed everywhere but in a machine timer callback or the
+ * interrupt handler it raised (which run while the clock moves): there
+ * might_sleep() is a BUG report naming the caller's file and line.
  */
-#define might_sleep()		do { } while (0)
-#define might_sleep_if(cond)	do { (void)(cond); } while (0)
+void __might_sleep(const char *file, int line);
+#define might_sleep()		__might_sleep(__FILE__, __LINE__)
+#define might_sleep_if(cond)	do { if (cond) might_sleep(); } while (0)
 
 #endif /* _DMASTACK_LINUX_KERNEL_H */

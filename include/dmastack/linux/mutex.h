@@ -24,6 +24,7 @@
 #include "compiler.h"
 #include "bug.h"
 #include "lockdep.h"
+#include "cleanup.h"
 #include "atomic.h"
 #include "refcount.h"
 
@@ -182,6 +183,9 @@ static inline bool __must_check refcount_dec_and_mutex_lock(refcount_t *r,
 	mutex_unlock(lock);
 	return false;
 }
+
+/* guard(mutex)(&lock): held to the end of the scope (<linux/cleanup.h>). */
+DEFINE_GUARD(mutex, struct mutex *, mutex_lock(_T), mutex_unlock(_T))
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,7 @@
 #include "compiler.h"
 #include "bug.h"
 #include "lockdep.h"
+#include "cleanup.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -242,6 +243,10 @@ static inline int rwsem_is_contended(struct rw_semaphore *sem)
 #define up_write(sem)	__up_write_at(sem, #sem, __FILE__, __LINE__)
 #define downgrade_write(sem)						\
 	__downgrade_write_at(sem, #sem, __FILE__, __LINE__)
+
+/* guard(rwsem_read)(&sem), guard(rwsem_write)(&sem) (<linux/cleanup.h>). */
+DEFINE_GUARD(rwsem_read, struct rw_semaphore *, down_read(_T), up_read(_T))
+DEFINE_GUARD(rwsem_write, struct rw_semaphore *, down_write(_T), up_write(_T))
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 
 #include "types.h"
 #include "gfp.h"
+#include "cleanup.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -70,6 +71,9 @@ void *kvmalloc(size_t size, gfp_t gfp);
 void *kvzalloc(size_t size, gfp_t gfp);
 void *kvcalloc(size_t n, size_t size, gfp_t gfp);
 void kvfree(const void *p);
+
+/* void *p __free(kfree) = kmalloc(...) (<linux/cleanup.h>). */
+DEFINE_FREE(kfree, void *, if (_T) kfree(_T))
 
 #ifdef __cplusplus
 }

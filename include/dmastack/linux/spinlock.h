@@ -21,6 +21,7 @@
 #include "compiler.h"
 #include "bug.h"
 #include "lockdep.h"
+#include "cleanup.h"
 #include "atomic.h"
 #include "refcount.h"
 
@@ -239,6 +240,20 @@ refcount_dec_and_lock_irqsave(refcount_t *r, spinlock_t *lock,
 	*flags = 0;
 	return refcount_dec_and_lock(r, lock);
 }
+
+/* guard(spinlock)(&lock) and the rest (<linux/cleanup.h>). */
+DEFINE_LOCK_GUARD_1(raw_spinlock, raw_spinlock_t, raw_spin_lock(_T->lock),
+		    raw_spin_unlock(_T->lock))
+DEFINE_LOCK_GUARD_1(spinlock, spinlock_t, spin_lock(_T->lock),
+		    spin_unlock(_T->lock))
+DEFINE_LOCK_GUARD_1(spinlock_irq, spinlock_t, spin_lock_irq(_T->lock),
+		    spin_unlock_irq(_T->lock))
+DEFINE_LOCK_GUARD_1(spinlock_bh, spinlock_t, spin_lock_bh(_T->lock),
+		    spin_unlock_bh(_T->lock))
+DEFINE_LOCK_GUARD_1(spinlock_irqsave, spinlock_t,
+		    spin_lock_irqsave(_T->lock, _T->flags),
+		    spin_unlock_irqrestore(_T->lock, _T->flags),
+		    unsigned long flags)
 
 #ifdef __cplusplus
 }

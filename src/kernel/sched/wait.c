@@ -11,9 +11,10 @@
 #include <pthread.h>
 #include <time.h>
 #include <dmastack/linux/ktime.h>
+#include <dmastack/linux/sched.h>
+#include <dmastack/linux/wait.h>
 #include "internal.h"
 
-#define NSEC_PER_JIFFY	1000000ULL	/* HZ = 1000 */
 
 /* Let @ns of machine time pass for the calling thread. */
 static void delay_ns(u64 ns)
@@ -152,6 +153,11 @@ static bool wait_other_thread(struct completion *x, unsigned int ms)
 	return got;
 }
 
+/* Block for another thread in slices this long while others are busy. */
+#define BUSY_SLICE_MS		2
+/* ... for at most this long before moving the clock anyway. */
+#define BUSY_PATIENCE_MS	5000
+
 /**
  * sim_wait_machine - wait for @done, running the current machine
  * @done: true once the awaited thing happened (consumes it if it must)
@@ -161,12 +167,18 @@ static bool wait_other_thread(struct completion *x, unsigned int ms)
  * @deadline: the machine time to give up at (~0: none)
  * @who: the kernel call, for reports
  *
- * The machine's timers run while they fall before the deadline (devices
- * finish their jobs and interrupt); when none is left, another thread
- * may still do it; with a deadline the clock then moves to it. Called
- * from a timer callback or the handler it raised, it is a BUG (sleeping
- * in atomic context) and returns false. Without a deadline and with
- * nothing left to happen, it reports a hung task after 5 s of real time.
+ * Timers already due run. A timer due later runs, moving the clock to it,
+ * if it falls before the deadline and no kthread or work of the machine
+ * is busy (running rather than waiting: it may still make @done true, or
+ * arm an earlier timer; a few seconds of it busy and the wait moves on
+ * anyway); a kthread's or kworker's own wait without a deadline never
+ * moves the clock, it waits for whoever drives the machine. When no
+ * timer is left, another thread may still make @done true; with a
+ * deadline the clock then moves to it. Called from a timer callback or
+ * the handler it raised, it is a BUG (sleeping in atomic context) and
+ * returns false. Without a deadline and with nothing left to happen, a
+ * user thread's wait reports a hung task after 5 s of real time. The
+ * caller, if a kthread or kworker, is not busy while it waits.
  *
  * Return: true if @done, false on timeout.
  */
@@ -175,7 +187,10 @@ bool sim_wait_machine(bool (*done)(void *arg),
 		      u64 deadline, const char *who)
 {
 	struct sim_machine *m = sim_current_machine();
-	u64 next;
+	struct task_struct *p;
+	unsigned int busy_ms = 0;
+	bool kthread, ret;
+	u64 next, now;
 
 	/* might_sleep(): whether or not it would have to wait */
 	if (m && sim_clock_moving_here(m)) {
@@ -187,26 +202,58 @@ bool sim_wait_machine(bool (*done)(void *arg),
 		return true;
 	if (!m)
 		return block(arg, 5000);
+	p = get_current();
+	kthread = p->flags & PF_KTHREAD;
+	sim_task_set_busy(p, false);
 	for (;;) {
-		if (done(arg))
-			return true;
-		if (sim_clock_now(m) >= deadline)
-			return false;
+		bool others, may_move;
+
+		if (done(arg)) {
+			ret = true;
+			break;
+		}
+		now = sim_clock_now(m);
+		if (now >= deadline) {
+			ret = false;
+			break;
+		}
+		others = m->kernel && __atomic_load_n(&m->kernel->nr_busy,
+						      __ATOMIC_SEQ_CST) > 0;
+		may_move = !(kthread && deadline == ~0ULL) &&
+			   (!others || busy_ms >= BUSY_PATIENCE_MS);
 		/* the next device event, if it comes before the deadline */
-		if (sim_clock_next_expiry(m, &next) && next <= deadline) {
+		if (sim_clock_next_expiry(m, &next) && next <= deadline &&
+		    (next <= now || may_move)) {
 			sim_clock_run_next(m);
 			continue;
 		}
+		if (!may_move) {
+			/* a busy thread of the machine, or a kthread's wait */
+			if (block(arg, others ? BUSY_SLICE_MS : 1000)) {
+				ret = true;
+				break;
+			}
+			if (others)
+				busy_ms += BUSY_SLICE_MS;
+			continue;
+		}
 		/* nothing the machine will do: another thread, or the deadline */
-		if (block(arg, deadline == ~0ULL ? 5000 : 100))
-			return true;
+		if (block(arg, deadline == ~0ULL ? 5000 : 100)) {
+			ret = true;
+			break;
+		}
 		if (deadline == ~0ULL) {
 			SIM_BUG(m, NULL, "%s: task blocked with nothing left to complete it (hung task)",
 				who);
-			return false;
+			ret = false;
+			break;
 		}
-		sim_clock_advance(m, deadline - sim_clock_now(m));
+		now = sim_clock_now(m);
+		if (deadline > now)
+			sim_clock_advance(m, deadline - now);
 	}
+	sim_task_set_busy(p, true);
+	return ret;
 }
 
 static bool completion_take(void *arg)
@@ -245,4 +292,149 @@ unsigned long wait_for_completion_timeout(struct completion *x,
 	now = m ? sim_clock_now(m) : 0;
 	left = deadline > now ? (deadline - now) / NSEC_PER_JIFFY : 0;
 	return left ? (unsigned long)left : 1;
+}
+
+/* ---- wait queues --------------------------------------------------------- */
+
+void add_wait_queue(struct wait_queue_head *wq_head,
+		    struct wait_queue_entry *wq_entry)
+{
+	wq_entry->flags &= ~WQ_FLAG_EXCLUSIVE;
+	spin_lock(&wq_head->lock);
+	list_add(&wq_entry->entry, &wq_head->head);
+	spin_unlock(&wq_head->lock);
+}
+
+void add_wait_queue_exclusive(struct wait_queue_head *wq_head,
+			      struct wait_queue_entry *wq_entry)
+{
+	wq_entry->flags |= WQ_FLAG_EXCLUSIVE;
+	spin_lock(&wq_head->lock);
+	list_add_tail(&wq_entry->entry, &wq_head->head);
+	spin_unlock(&wq_head->lock);
+}
+
+void remove_wait_queue(struct wait_queue_head *wq_head,
+		       struct wait_queue_entry *wq_entry)
+{
+	spin_lock(&wq_head->lock);
+	list_del(&wq_entry->entry);
+	spin_unlock(&wq_head->lock);
+}
+
+int default_wake_function(struct wait_queue_entry *wq_entry, unsigned int mode,
+			  int flags, void *key)
+{
+	(void)flags;
+	(void)key;
+	return wake_up_state(wq_entry->private, mode);
+}
+
+int autoremove_wake_function(struct wait_queue_entry *wq_entry,
+			     unsigned int mode, int flags, void *key)
+{
+	int ret = default_wake_function(wq_entry, mode, flags, key);
+
+	if (ret)
+		list_del_init(&wq_entry->entry);
+	return ret;
+}
+
+void init_wait_entry(struct wait_queue_entry *wq_entry, int flags)
+{
+	wq_entry->flags = (unsigned int)flags;
+	wq_entry->private = current;
+	wq_entry->func = autoremove_wake_function;
+	INIT_LIST_HEAD(&wq_entry->entry);
+}
+
+void prepare_to_wait(struct wait_queue_head *wq_head,
+		     struct wait_queue_entry *wq_entry, int state)
+{
+	wq_entry->flags &= ~WQ_FLAG_EXCLUSIVE;
+	spin_lock(&wq_head->lock);
+	if (list_empty(&wq_entry->entry))
+		list_add(&wq_entry->entry, &wq_head->head);
+	set_current_state((unsigned int)state);
+	spin_unlock(&wq_head->lock);
+}
+
+bool prepare_to_wait_exclusive(struct wait_queue_head *wq_head,
+			       struct wait_queue_entry *wq_entry, int state)
+{
+	bool was_empty = false;
+
+	wq_entry->flags |= WQ_FLAG_EXCLUSIVE;
+	spin_lock(&wq_head->lock);
+	if (list_empty(&wq_entry->entry)) {
+		was_empty = list_empty(&wq_head->head);
+		list_add_tail(&wq_entry->entry, &wq_head->head);
+	}
+	set_current_state((unsigned int)state);
+	spin_unlock(&wq_head->lock);
+	return was_empty;
+}
+
+/* No signal is ever pending: always 0. */
+long prepare_to_wait_event(struct wait_queue_head *wq_head,
+			   struct wait_queue_entry *wq_entry, int state)
+{
+	spin_lock(&wq_head->lock);
+	if (list_empty(&wq_entry->entry)) {
+		if (wq_entry->flags & WQ_FLAG_EXCLUSIVE)
+			list_add_tail(&wq_entry->entry, &wq_head->head);
+		else
+			list_add(&wq_entry->entry, &wq_head->head);
+	}
+	set_current_state((unsigned int)state);
+	spin_unlock(&wq_head->lock);
+	return 0;
+}
+
+void finish_wait(struct wait_queue_head *wq_head,
+		 struct wait_queue_entry *wq_entry)
+{
+	__set_current_state(TASK_RUNNING);
+	spin_lock(&wq_head->lock);
+	if (!list_empty(&wq_entry->entry))
+		list_del_init(&wq_entry->entry);
+	spin_unlock(&wq_head->lock);
+}
+
+/* Caller holds the lock. */
+static int wake_locked(struct wait_queue_head *wq_head, unsigned int mode,
+		       int nr_exclusive, void *key)
+{
+	struct wait_queue_entry *curr, *next;
+	int woken = 0;
+
+	list_for_each_entry_safe(curr, next, &wq_head->head, entry) {
+		unsigned int flags = curr->flags;
+		int ret = curr->func(curr, mode, 0, key);
+
+		if (ret < 0)
+			break;
+		if (ret)
+			woken++;
+		if (ret && (flags & WQ_FLAG_EXCLUSIVE) && !--nr_exclusive)
+			break;
+	}
+	return woken;
+}
+
+int __wake_up(struct wait_queue_head *wq_head, unsigned int mode,
+	      int nr_exclusive, void *key)
+{
+	int woken;
+
+	spin_lock(&wq_head->lock);
+	woken = wake_locked(wq_head, mode, nr_exclusive, key);
+	spin_unlock(&wq_head->lock);
+	return woken;
+}
+
+void __wake_up_locked(struct wait_queue_head *wq_head, unsigned int mode,
+		      int nr)
+{
+	wake_locked(wq_head, mode, nr, NULL);
 }
