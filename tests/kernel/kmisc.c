@@ -26,6 +26,7 @@
 #include <linux/dma-direction.h>
 #include <linux/export.h>
 #include <linux/moduleparam.h>
+#include <linux/pci_ids.h>
 #include "kmod.h"
 
 static int __init kmisc_time(void)
@@ -144,7 +145,8 @@ static int kmisc_small_headers(void)
 	    sizeof_field(struct kmisc_flex, b) != 2 || U16_MAX != 0xffff ||
 	    S32_MIN != -2147483647 - 1 || EPROBE_DEFER != 517 || ENOTSUPP != 524 ||
 	    !valid_dma_direction(DMA_FROM_DEVICE) || valid_dma_direction(DMA_NONE) ||
-	    kmisc_param != 3)
+	    kmisc_param != 3 || PCI_VENDOR_ID_MELLANOX != 0x15b3 ||
+	    PCI_CLASS_STORAGE_EXPRESS >> 8 != 0x0108)
 		return 4;
 	put_unaligned_le32(0x11223344, buf + 1);
 	put_unaligned_be64(0x0102030405060708ULL, buf + 3);

@@ -8,6 +8,7 @@
 #define _DMASTACK_LINUX_PCI_H
 
 #include "device.h"
+#include "pci_ids.h"
 
 #ifdef __cplusplus
 extern "C" {
