@@ -10,6 +10,7 @@
 
 #include "types.h"
 #include "err.h"
+#include "fs.h"
 
 #ifdef __cplusplus
 extern "C" {

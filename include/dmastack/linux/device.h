@@ -10,6 +10,7 @@
 #define _DMASTACK_LINUX_DEVICE_H
 
 #include "types.h"
+#include "numa.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,9 +22,15 @@ struct io_tlb_mem;
 struct sim_dev_state;
 struct sim_devres;
 
+struct module;
+struct of_device_id;
+
 /* A driver, as the driver core knows it (embedded in struct pci_driver). */
 struct device_driver {
 	const char *name;
+	struct module *owner;
+	const struct of_device_id *of_match_table;
+	bool suppress_bind_attrs;
 };
 
 struct device_dma_parameters {

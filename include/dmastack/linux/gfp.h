@@ -8,6 +8,7 @@
 #define _DMASTACK_LINUX_GFP_H
 
 #include "types.h"
+#include "nodemask.h"
 
 #ifdef __cplusplus
 extern "C" {
