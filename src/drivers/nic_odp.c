@@ -336,12 +336,13 @@ static struct sim_odp_mr *nic_reg_odp_mr(struct device *nic,
 			goto err_free_mr;
 		}
 		ret = -ENOMEM;
-		mr->pfn_list = kcalloc(mr->npages, sizeof(*mr->pfn_list),
-				       GFP_KERNEL);
+		/* as ib_init_umem_odp(): a region's lists may be large */
+		mr->pfn_list = kvcalloc(mr->npages, sizeof(*mr->pfn_list),
+					GFP_KERNEL);
 		if (!mr->pfn_list)
 			goto err_free_mr;
-		mr->dma_list = kcalloc(mr->npages, sizeof(*mr->dma_list),
-				       GFP_KERNEL);
+		mr->dma_list = kvcalloc(mr->npages, sizeof(*mr->dma_list),
+					GFP_KERNEL);
 		if (!mr->dma_list)
 			goto err_free_lists;
 	}
@@ -372,8 +373,8 @@ err_free_lists:
 	if (mr->strategy == SIM_ODP_HMM_IOVA) {
 		hmm_dma_map_free(nic, &mr->map);
 	} else {
-		kfree(mr->dma_list);
-		kfree(mr->pfn_list);
+		kvfree(mr->dma_list);
+		kvfree(mr->pfn_list);
 	}
 err_free_mr:
 	mutex_destroy(&mr->lock);
@@ -415,8 +416,8 @@ static void nic_dereg_odp_mr(struct sim_odp_mr *mr)
 	if (mr->strategy == SIM_ODP_HMM_IOVA) {
 		hmm_dma_map_free(mr->nic, &mr->map);
 	} else {
-		kfree(mr->dma_list);
-		kfree(mr->pfn_list);
+		kvfree(mr->dma_list);
+		kvfree(mr->pfn_list);
 	}
 	mutex_destroy(&mr->lock);
 	kfree(mr);
