@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * The NIC model through its registers alone (models/nic.h), as a driver
+ * The NIC model through its registers alone (<dmastack/nic-regs.h>), as a driver
  * sees it: binding to the platform kind, mkeys handed out once each, MTTs
  * of fixed and of any-length entries, work requests that stop at page
  * faults, access and range checks, failed DMA, malformed requests, reset,
  * and an MTT the NIC cannot allocate.
  */
 #include "helpers.h"
-#include "models/nic.h"
+#include <dmastack/nic-regs.h>
 
 #define NIC_PLATFORM(nic_line)						\
 	"machine name=t arch=x86_64 ram=256M ram-below-4g=128M\n"	\

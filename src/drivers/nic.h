@@ -1,20 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The NIC driver's core (drivers/nic_core.c): finding the NIC, its memory
- * keys and work requests, over the registers of models/nic.h. Memory
- * regions (nic_mr.c over a dma-buf, nic_odp.c over a process) each own one
- * mkey and serialise every use of it with their own lock.
+ * keys and work requests, over the registers of <dmastack/nic-regs.h>.
+ * Memory regions (nic_mr.c over a dma-buf, nic_odp.c over a process) each
+ * own one mkey and serialise every use of it with their own lock.
+ *
+ * Kernel code: the mkey calls run on the NIC's machine (the region's
+ * entry points and callbacks enter it, nic_enter()).
  */
 #ifndef _DMASTACK_DRIVERS_NIC_H
 #define _DMASTACK_DRIVERS_NIC_H
 
-#include "internal.h"
-#include "models/nic.h"
+#include <linux/types.h>
+#include <linux/device.h>
+#include <linux/io.h>
+#include <dmastack/nic-regs.h>
+
+struct sim_machine;
 
 struct nic_mkey {
 	struct device *nic;
-	struct sim_machine *m;
-	phys_addr_t regs;	/* CPU address of the mkey's registers */
+	void __iomem *bar;	/* BAR0, pci_iomap()ed for the mkey's life */
+	void __iomem *regs;	/* the mkey's registers in it */
 	u32 index;
 };
 
@@ -29,5 +36,13 @@ int nic_mkey_zap(struct nic_mkey *mk);
 void nic_mkey_destroy(struct nic_mkey *mk);
 int nic_mkey_post(struct nic_mkey *mk, u32 opcode, u64 offset, void *wire,
 		  u64 len, u64 *bytes, u32 *fault);
+
+/*
+ * Entry from programs and from callbacks of other threads: run on @nic's
+ * machine (as a system call or an interrupt enters the kernel), so MMIO
+ * and the allocators act on it; nic_leave() restores the caller's.
+ */
+struct sim_machine *nic_enter(struct device *nic);
+void nic_leave(struct sim_machine *prev);
 
 #endif /* _DMASTACK_DRIVERS_NIC_H */

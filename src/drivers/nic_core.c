@@ -1,32 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
  * The NIC driver's core: binding to a NIC (the PCI id, then the ID
- * register) and the mkey commands of models/nic.h, as mlx5_core gives its
- * memory-region users mkeys, MTT updates (UMR) and work queues.
+ * register) and the mkey commands of <dmastack/nic-regs.h>, as mlx5_core
+ * gives its memory-region users mkeys, MTT updates (UMR) and work queues.
  *
- * Registers are reached by CPU MMIO of BAR0. An mkey's registers are used
- * only by the region that owns it, under that region's lock; the NIC
+ * Kernel code, built as a module is (<linux/...> headers, and <dmastack/...>
+ * for the NIC's register contract and the drivers' interface to programs).
+ * Registers are reached through BAR0 mapped with pci_iomap() and
+ * readl()/writel(); an mkey keeps its own mapping. An mkey's registers are
+ * used only by the region that owns it, under that region's lock; the NIC
  * hands out mkeys atomically (a read of MKEY_ALLOC).
  */
-#include <string.h>
-#include "drivers/nic.h"
+#include <linux/types.h>
+#include <linux/kernel.h>
+#include <linux/io.h>
+#include <linux/pci.h>
+#include <dmastack/sim.h>
+#include "nic.h"
 
 #define PCI_VENDOR_ID_MELLANOX	0x15b3
 #define NIC_PCI_DEVICE		0x1021
-
-static u32 nic_readl(struct sim_machine *m, phys_addr_t a)
-{
-	u32 v;
-
-	if (sim_mmio_read(m, a, &v, 4))
-		return ~0u;
-	return v;
-}
-
-static void nic_writel(struct sim_machine *m, phys_addr_t a, u32 v)
-{
-	sim_mmio_write(m, a, &v, 4);
-}
 
 /**
  * nic_probe - is @dev a NIC this driver drives? Bind it if so.
@@ -40,15 +33,22 @@ static void nic_writel(struct sim_machine *m, phys_addr_t a, u32 v)
 int nic_probe(struct device *dev)
 {
 	struct pci_dev *pdev;
+	void __iomem *bar;
+	u32 id;
 
 	if (!dev || !dev->sim || !dev_is_pci(dev))
 		return dev && dev->sim ? -ENODEV : -EINVAL;
 	pdev = to_pci_dev(dev);
 	if (pdev->vendor != PCI_VENDOR_ID_MELLANOX ||
 	    pdev->device != NIC_PCI_DEVICE ||
-	    pci_resource_len(pdev, 0) < NIC_BAR0_MIN ||
-	    nic_readl(dev->sim, pci_resource_start(pdev, 0) + NIC_REG_ID) !=
-	    NIC_ID)
+	    pci_resource_len(pdev, 0) < NIC_BAR0_MIN)
+		return -ENODEV;
+	bar = pci_iomap(pdev, 0, NIC_REG_ID + 4);
+	if (!bar)
+		return -ENOMEM;
+	id = readl(bar + NIC_REG_ID);
+	pci_iounmap(pdev, bar);
+	if (id != NIC_ID)
 		return -ENODEV;
 	dev->driver_name = "mlx5_core";
 	return 0;
@@ -59,25 +59,33 @@ int nic_probe(struct device *dev)
  * @nic: a NIC that nic_probe() accepted
  * @mk: filled with the mkey's registers
  *
- * Return: 0, or -ENOSPC when the NIC has none free.
+ * BAR0 is mapped for the mkey's life; nic_mkey_destroy() unmaps it.
+ *
+ * Return: 0, -ENOSPC when the NIC has none free, -ENOMEM (no mapping).
  */
 int nic_mkey_alloc(struct device *nic, struct nic_mkey *mk)
 {
-	phys_addr_t bar = pci_resource_start(to_pci_dev(nic), 0);
-	u32 idx = nic_readl(nic->sim, bar + NIC_REG_MKEY_ALLOC);
+	struct pci_dev *pdev = to_pci_dev(nic);
+	void __iomem *bar = pci_iomap(pdev, 0, 0);
+	u32 idx;
 
-	if (idx == NIC_MKEY_NONE)
+	if (!bar)
+		return -ENOMEM;
+	idx = readl(bar + NIC_REG_MKEY_ALLOC);
+	if (idx == NIC_MKEY_NONE) {
+		pci_iounmap(pdev, bar);
 		return -ENOSPC;
+	}
 	mk->nic = nic;
-	mk->m = nic->sim;
+	mk->bar = bar;
 	mk->index = idx;
-	mk->regs = bar + NIC_MKEY_BASE + (phys_addr_t)idx * NIC_MKEY_STRIDE;
+	mk->regs = bar + NIC_MKEY_BASE + (size_t)idx * NIC_MKEY_STRIDE;
 	return 0;
 }
 
 static u32 mkey_status(struct nic_mkey *mk)
 {
-	return nic_readl(mk->m, mk->regs + NIC_MKEY_STATUS);
+	return readl(mk->regs + NIC_MKEY_STATUS);
 }
 
 static int synd_errno(u32 synd)
@@ -106,10 +114,10 @@ static int synd_errno(u32 synd)
  */
 int nic_mkey_create(struct nic_mkey *mk, u32 nentries, u32 shift, u32 access)
 {
-	nic_writel(mk->m, mk->regs + NIC_MKEY_NENTRIES, nentries);
-	nic_writel(mk->m, mk->regs + NIC_MKEY_SHIFT, shift);
-	nic_writel(mk->m, mk->regs + NIC_MKEY_ACCESS, access);
-	nic_writel(mk->m, mk->regs + NIC_MKEY_CTRL, NIC_CTRL_CREATE);
+	writel(nentries, mk->regs + NIC_MKEY_NENTRIES);
+	writel(shift, mk->regs + NIC_MKEY_SHIFT);
+	writel(access, mk->regs + NIC_MKEY_ACCESS);
+	writel(NIC_CTRL_CREATE, mk->regs + NIC_MKEY_CTRL);
 	return synd_errno(mkey_status(mk));
 }
 
@@ -134,7 +142,8 @@ void nic_mkey_set(struct nic_mkey *mk, u32 index, u64 addr, u64 start,
 		.flags = flags,
 	};
 
-	sim_mmio_write(mk->m, mk->regs + NIC_MKEY_MTT, &e, sizeof(e));
+	/* the entry is one posted write of the whole of it */
+	memcpy_toio(mk->regs + NIC_MKEY_MTT, &e, sizeof(e));
 }
 
 /* nic_mkey_status - 0, or the errno of the mkey's last command's syndrome */
@@ -146,14 +155,19 @@ int nic_mkey_status(struct nic_mkey *mk)
 /* nic_mkey_zap - invalidate every entry of @mk's MTT (move_notify's UMR) */
 int nic_mkey_zap(struct nic_mkey *mk)
 {
-	nic_writel(mk->m, mk->regs + NIC_MKEY_CTRL, NIC_CTRL_ZAP);
+	writel(NIC_CTRL_ZAP, mk->regs + NIC_MKEY_CTRL);
 	return synd_errno(mkey_status(mk));
 }
 
-/* nic_mkey_destroy - free @mk's MTT and give the mkey back to the NIC */
+/*
+ * nic_mkey_destroy - free @mk's MTT, give the mkey back to the NIC and
+ * unmap BAR0
+ */
 void nic_mkey_destroy(struct nic_mkey *mk)
 {
-	nic_writel(mk->m, mk->regs + NIC_MKEY_CTRL, NIC_CTRL_DESTROY);
+	writel(NIC_CTRL_DESTROY, mk->regs + NIC_MKEY_CTRL);
+	pci_iounmap(to_pci_dev(mk->nic), mk->bar);
+	mk->bar = mk->regs = NULL;
 }
 
 /**
@@ -179,10 +193,34 @@ int nic_mkey_post(struct nic_mkey *mk, u32 opcode, u64 offset, void *wire,
 	};
 	u32 synd;
 
-	sim_mmio_write(mk->m, mk->regs + NIC_MKEY_WQE, &w, sizeof(w));
+	/* the doorbell: the NIC runs the request before the write returns */
+	memcpy_toio(mk->regs + NIC_MKEY_WQE, &w, sizeof(w));
 	synd = mkey_status(mk);
-	if (sim_mmio_read(mk->m, mk->regs + NIC_MKEY_BYTES, bytes, 8))
+	*bytes = readq(mk->regs + NIC_MKEY_BYTES);
+	/* all ones: the read failed (the NIC does not answer), nothing moved */
+	if (*bytes == ~0ULL)
 		*bytes = 0;
-	*fault = nic_readl(mk->m, mk->regs + NIC_MKEY_FAULT);
+	*fault = readl(mk->regs + NIC_MKEY_FAULT);
 	return synd_errno(synd);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry from programs and callbacks                                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The regions' entry points are called by programs, and their callbacks
+ * (move_notify, the interval notifier) by whatever thread moves the
+ * buffer or the process: like a system call or an interrupt entering the
+ * kernel, they run on the NIC's machine, so the MMIO accessors and the
+ * allocators act on it whatever thread calls.
+ */
+struct sim_machine *nic_enter(struct device *nic)
+{
+	return sim_set_current_machine(nic->sim);
+}
+
+void nic_leave(struct sim_machine *prev)
+{
+	sim_set_current_machine(prev);
 }

@@ -29,13 +29,28 @@
  * Only endpoints of platform kind "nic" register regions: the model is an
  * RDMA NIC, and other devices have no memory-region hardware. (Any device
  * can still import a dma-buf through the dma-buf API itself.)
+ *
+ * Kernel code, built as a module is: the program-facing sim_nic_*() calls
+ * enter the NIC's machine, and so does move_notify, which the exporter
+ * runs on its own thread.
  */
-#include <string.h>
-#include "drivers/nic.h"
+#include <linux/types.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/err.h>
+#include <linux/atomic.h>
+#include <linux/bug.h>
+#include <linux/slab.h>
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
+#include <linux/scatterlist.h>
+#include <linux/dma-resv.h>
+#include <linux/dma-buf.h>
+#include <dmastack/nic.h>
+#include "nic.h"
 
 struct sim_nic_mr {
 	struct device *nic;
-	struct sim_machine *m;
 	struct nic_mkey mkey;
 	struct dma_buf *dmabuf;			/* our reference */
 	struct dma_buf_attachment *attach;
@@ -44,9 +59,9 @@ struct sim_nic_mr {
 	/* The live mapping, NULL while invalidated; under dmabuf->resv. */
 	struct sg_table *sgt;
 	/* Read without the lock by the accessors. */
-	_Atomic bool mapped;
-	_Atomic unsigned long invalidations, remaps, failed_remaps;
-	_Atomic unsigned long long dma_bytes;
+	bool mapped;				/* READ_ONCE/WRITE_ONCE */
+	atomic_long_t invalidations, remaps, failed_remaps;
+	atomic64_t dma_bytes;
 };
 
 /* Under dmabuf->resv: stop the NIC, then give the mapping back. */
@@ -57,7 +72,7 @@ static void nic_mr_unmap(struct sim_nic_mr *mr)
 	nic_mkey_zap(&mr->mkey);
 	dma_buf_unmap_attachment(mr->attach, mr->sgt, mr->dir);
 	mr->sgt = NULL;
-	atomic_store_explicit(&mr->mapped, false, memory_order_relaxed);
+	WRITE_ONCE(mr->mapped, false);
 }
 
 static u32 nic_mr_access_bits(enum dma_data_direction dir)
@@ -112,11 +127,11 @@ static int nic_mr_map(struct sim_nic_mr *mr)
 	for_each_sgtable_dma_sg(sgt, sg, i)
 		total += sg_dma_len(sg);
 	if (total < mr->offset + mr->length) {
-		SIM_WARN(mr->m, mr->nic,
-			 "nic mr: %s: the exporter mapped %llu bytes, the region ends at %llu",
-			 mr->dmabuf->exp_name ? mr->dmabuf->exp_name : "dma-buf",
-			 (unsigned long long)total,
-			 (unsigned long long)(mr->offset + mr->length));
+		WARN(1, "%s: nic mr: %s: the exporter mapped %llu bytes, the region ends at %llu\n",
+		     dev_name(mr->nic),
+		     mr->dmabuf->exp_name ? mr->dmabuf->exp_name : "dma-buf",
+		     (unsigned long long)total,
+		     (unsigned long long)(mr->offset + mr->length));
 		dma_buf_unmap_attachment(mr->attach, sgt, mr->dir);
 		return -EINVAL;
 	}
@@ -127,24 +142,29 @@ static int nic_mr_map(struct sim_nic_mr *mr)
 		return ret;
 	}
 	mr->sgt = sgt;
-	atomic_store_explicit(&mr->mapped, true, memory_order_relaxed);
+	WRITE_ONCE(mr->mapped, true);
 	return 0;
 }
 
 /*
  * move_notify: called by the exporter with dmabuf->resv held. NIC DMA
  * holds the same lock, so none is in flight; unmapping here is all that
- * stopping the NIC takes.
+ * stopping the NIC takes. The exporter may run it on a thread of its own
+ * (a revoke, a migration), so it enters the NIC's machine for the MMIO
+ * of the zap.
  */
 static void nic_mr_move_notify(struct dma_buf_attachment *attach)
 {
 	struct sim_nic_mr *mr = attach->importer_priv;
+	struct sim_machine *prev;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	if (!mr->sgt)
 		return;
+	prev = nic_enter(mr->nic);
 	nic_mr_unmap(mr);
-	atomic_fetch_add_explicit(&mr->invalidations, 1, memory_order_relaxed);
+	nic_leave(prev);
+	atomic_long_inc(&mr->invalidations);
 }
 
 static const struct dma_buf_attach_ops nic_mr_attach_ops = {
@@ -169,19 +189,15 @@ static const struct dma_buf_attach_ops nic_mr_attach_ops = {
  * Return: the region, or ERR_PTR(-EINVAL, -ENODEV, -EBADF, -ENOMEM, or
  * the exporter's attach/map error such as -EOPNOTSUPP).
  */
-struct sim_nic_mr *sim_nic_reg_dmabuf_mr(struct device *nic, int fd,
-					 u64 offset, u64 length,
-					 enum dma_data_direction dir)
+static struct sim_nic_mr *nic_reg_dmabuf_mr(struct device *nic, int fd,
+					    u64 offset, u64 length,
+					    enum dma_data_direction dir)
 {
 	struct dma_buf_attachment *attach;
-	struct sim_machine *m;
 	struct dma_buf *dmabuf;
 	struct sim_nic_mr *mr;
 	int ret;
 
-	if (!nic || !nic->sim)
-		return ERR_PTR(-EINVAL);
-	m = nic->sim;
 	/* the NIC's driver is bound from its first use: reports name it */
 	ret = nic_probe(nic);
 	if (ret)
@@ -193,20 +209,19 @@ struct sim_nic_mr *sim_nic_reg_dmabuf_mr(struct device *nic, int fd,
 	if (!length || offset + length < offset)
 		return ERR_PTR(-EINVAL);
 
-	dmabuf = sim_dma_buf_get(m, fd);
+	dmabuf = dma_buf_get(fd);
 	if (IS_ERR(dmabuf))
-		return ERR_PTR(PTR_ERR(dmabuf));
+		return ERR_CAST(dmabuf);
 	if (offset + length > dmabuf->size) {
 		ret = -EINVAL;
 		goto err_put;
 	}
-	mr = sim_kzalloc(m, sizeof(*mr));
+	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
 	if (!mr) {
 		ret = -ENOMEM;
 		goto err_put;
 	}
 	mr->nic = nic;
-	mr->m = m;
 	mr->dmabuf = dmabuf;
 	mr->offset = offset;
 	mr->length = length;
@@ -238,10 +253,25 @@ err_detach:
 err_mkey:
 	nic_mkey_destroy(&mr->mkey);
 err_free:
-	sim_kfree(m, mr);
+	kfree(mr);
 err_put:
 	dma_buf_put(dmabuf);
 	return ERR_PTR(ret);
+}
+
+struct sim_nic_mr *sim_nic_reg_dmabuf_mr(struct device *nic, int fd,
+					 u64 offset, u64 length,
+					 enum dma_data_direction dir)
+{
+	struct sim_machine *prev;
+	struct sim_nic_mr *mr;
+
+	if (!nic || !nic->sim)
+		return ERR_PTR(-EINVAL);
+	prev = nic_enter(nic);
+	mr = nic_reg_dmabuf_mr(nic, fd, offset, length, dir);
+	nic_leave(prev);
+	return mr;
 }
 
 /**
@@ -251,13 +281,10 @@ err_put:
  * Unmaps under the reservation lock (taken here), detaches and drops the
  * region's buffer reference. No NIC access to @mr may be running.
  */
-void sim_nic_dereg_mr(struct sim_nic_mr *mr)
+static void nic_dereg_mr(struct sim_nic_mr *mr)
 {
-	struct dma_buf *dmabuf;
+	struct dma_buf *dmabuf = mr->dmabuf;
 
-	if (IS_ERR_OR_NULL(mr))
-		return;
-	dmabuf = mr->dmabuf;
 	/*
 	 * The lock cannot fail here unless the caller holds it, which is
 	 * reported (-EDEADLK); unmapping without it would race move_notify,
@@ -271,7 +298,18 @@ void sim_nic_dereg_mr(struct sim_nic_mr *mr)
 	nic_mkey_destroy(&mr->mkey);
 	dma_buf_detach(dmabuf, mr->attach);
 	dma_buf_put(dmabuf);
-	sim_kfree(mr->m, mr);
+	kfree(mr);
+}
+
+void sim_nic_dereg_mr(struct sim_nic_mr *mr)
+{
+	struct sim_machine *prev;
+
+	if (IS_ERR_OR_NULL(mr))
+		return;
+	prev = nic_enter(mr->nic);
+	nic_dereg_mr(mr);
+	nic_leave(prev);
 }
 
 /*
@@ -280,14 +318,14 @@ void sim_nic_dereg_mr(struct sim_nic_mr *mr)
  * move_notify cannot unmap under it. A page fault (the MTT was zapped)
  * maps again and posts the rest.
  */
-static int nic_mr_access(struct sim_nic_mr *mr, u64 off, void *buf,
-			 size_t len, bool write)
+static int __nic_mr_access(struct sim_nic_mr *mr, u64 off, void *buf,
+			   size_t len, bool write)
 {
 	u64 done = 0, bytes;
 	u32 fault;
 	int ret;
 
-	if (IS_ERR_OR_NULL(mr) || (!buf && len))
+	if (!buf && len)
 		return -EINVAL;
 	if (off > mr->length || len > mr->length - off)
 		return -EINVAL;
@@ -307,8 +345,7 @@ static int nic_mr_access(struct sim_nic_mr *mr, u64 off, void *buf,
 				    len - done, &bytes, &fault);
 		bytes = min(bytes, len - done);
 		done += bytes;
-		atomic_fetch_add_explicit(&mr->dma_bytes, bytes,
-					  memory_order_relaxed);
+		atomic64_add((s64)bytes, &mr->dma_bytes);
 		/* A fault on a mapped region is not one a map can cure. */
 		if (ret != -EAGAIN || mr->sgt) {
 			if (ret == -EAGAIN)
@@ -318,16 +355,29 @@ static int nic_mr_access(struct sim_nic_mr *mr, u64 off, void *buf,
 		/* The ODP page fault: ask the exporter for a new mapping. */
 		ret = nic_mr_map(mr);
 		if (ret) {
-			atomic_fetch_add_explicit(&mr->failed_remaps, 1,
-						  memory_order_relaxed);
+			atomic_long_inc(&mr->failed_remaps);
 			break;
 		}
-		atomic_fetch_add_explicit(&mr->remaps, 1, memory_order_relaxed);
+		atomic_long_inc(&mr->remaps);
 	}
 	dma_resv_unlock(mr->dmabuf->resv);
 	/* Past a failed DMA, what did not arrive reads as all ones. */
 	if (ret == -EIO && !write)
 		memset((u8 *)buf + done, 0xff, len - done);
+	return ret;
+}
+
+static int nic_mr_access(struct sim_nic_mr *mr, u64 off, void *buf,
+			 size_t len, bool write)
+{
+	struct sim_machine *prev;
+	int ret;
+
+	if (IS_ERR_OR_NULL(mr))
+		return -EINVAL;
+	prev = nic_enter(mr->nic);
+	ret = __nic_mr_access(mr, off, buf, len, write);
+	nic_leave(prev);
 	return ret;
 }
 
@@ -375,13 +425,10 @@ void sim_nic_mr_stats(struct sim_nic_mr *mr, struct sim_nic_mr_stats *out)
 	memset(out, 0, sizeof(*out));
 	if (IS_ERR_OR_NULL(mr))
 		return;
-	out->invalidations = atomic_load_explicit(&mr->invalidations,
-						  memory_order_relaxed);
-	out->remaps = atomic_load_explicit(&mr->remaps, memory_order_relaxed);
-	out->failed_remaps = atomic_load_explicit(&mr->failed_remaps,
-						  memory_order_relaxed);
-	out->dma_bytes = (unsigned long)atomic_load_explicit(&mr->dma_bytes,
-							     memory_order_relaxed);
+	out->invalidations = (unsigned long)atomic_long_read(&mr->invalidations);
+	out->remaps = (unsigned long)atomic_long_read(&mr->remaps);
+	out->failed_remaps = (unsigned long)atomic_long_read(&mr->failed_remaps);
+	out->dma_bytes = (unsigned long)atomic64_read(&mr->dma_bytes);
 }
 
 /**
@@ -392,6 +439,5 @@ void sim_nic_mr_stats(struct sim_nic_mr *mr, struct sim_nic_mr_stats *out)
  */
 bool sim_nic_mr_mapped(struct sim_nic_mr *mr)
 {
-	return !IS_ERR_OR_NULL(mr) &&
-	       atomic_load_explicit(&mr->mapped, memory_order_relaxed);
+	return !IS_ERR_OR_NULL(mr) && READ_ONCE(mr->mapped);
 }

@@ -32,16 +32,41 @@
  * the kernel lets hmm_range_fault() write the shared list unlocked, which
  * is a data race with other faulting threads and with the NIC reading it
  * (benign there, reported by TSan here).
+ *
+ * Kernel code, built as a module is: the program-facing sim_nic_*() calls
+ * enter the NIC's machine, and so does the notifier's callback, which runs
+ * on the thread that moves or zaps the process's pages. What the kernel
+ * has no call for (the process's machine and its page table's extent, the
+ * hmm_dma_map's bytes per entry) comes from dmastack's own interface, at
+ * the end of the file.
  */
-#include <string.h>
-#include "drivers/nic.h"
+#include <linux/types.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/err.h>
+#include <linux/align.h>
+#include <linux/atomic.h>
+#include <linux/bug.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/mm_types.h>
+#include <linux/mmap_lock.h>
+#include <linux/mmu_notifier.h>
+#include <linux/hmm.h>
+#include <linux/hmm-dma.h>
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
+#include <linux/swiotlb.h>
+#include <linux/pci-p2pdma.h>
+#include <dmastack/odp.h>
+#include "nic.h"
 
 /* Faults begun again before giving up (an invalidation storm). */
 #define ODP_MAX_RETRIES		(1U << 16)
 
 struct sim_odp_mr {
 	struct device *nic;
-	struct sim_machine *m;
 	struct nic_mkey mkey;
 	struct mm_struct *proc;
 	u64 start, end;
@@ -50,16 +75,19 @@ struct sim_odp_mr {
 	bool read_only;
 	struct mmu_interval_notifier notifier;
 	/* umem_mutex: the lists, the mapping and every NIC DMA. */
-	pthread_mutex_t lock;
+	struct mutex lock;
 	struct hmm_dma_map map;			/* SIM_ODP_HMM_IOVA */
 	unsigned long *pfn_list;		/* SIM_ODP_PER_PAGE */
 	dma_addr_t *dma_list;			/* SIM_ODP_PER_PAGE */
 	struct pci_p2pdma_map_state p2p;
 	/* Counters, read without the lock. */
-	_Atomic unsigned long faults, retries, invalidations, pages_unmapped,
-		mapped;
-	_Atomic unsigned long long dma_bytes;
+	atomic_long_t faults, retries, invalidations, pages_unmapped, mapped;
+	atomic64_t dma_bytes;
 };
+
+static bool odp_in_process(struct mm_struct *mm, struct device *nic,
+			   u64 start, u64 end);
+static size_t odp_hmm_entry_bytes(const struct hmm_dma_map *map);
 
 static unsigned long *mr_pfns(struct sim_odp_mr *mr)
 {
@@ -106,7 +134,7 @@ static bool entry_unmap(struct sim_odp_mr *mr, unsigned long idx)
 	/* As ib_umem_odp_unmap_dma_pages(): the entry says nothing now. */
 	pfns[idx] &= ~HMM_PFN_FLAGS;
 	if (was)
-		atomic_fetch_sub_explicit(&mr->mapped, 1, memory_order_relaxed);
+		atomic_long_dec(&mr->mapped);
 	return was;
 }
 
@@ -138,8 +166,8 @@ static int entry_map(struct sim_odp_mr *mr, unsigned long idx)
 		     NIC_MTT_VALID |
 		     (pfns[idx] & HMM_PFN_WRITE ? NIC_MTT_WRITE : 0));
 	if (!was) {
-		atomic_fetch_add_explicit(&mr->mapped, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&mr->faults, 1, memory_order_relaxed);
+		atomic_long_inc(&mr->mapped);
+		atomic_long_inc(&mr->faults);
 	}
 	return 0;
 }
@@ -173,20 +201,18 @@ static int odp_fault(struct sim_odp_mr *mr, unsigned long idx, bool write)
 		ret = hmm_range_fault(&range);
 		mmap_read_unlock(mr->proc);
 		if (ret == -EBUSY) {
-			atomic_fetch_add_explicit(&mr->retries, 1,
-						  memory_order_relaxed);
+			atomic_long_inc(&mr->retries);
 			continue;
 		}
 		if (ret)
 			return ret;
 
-		pthread_mutex_lock(&mr->lock);
+		mutex_lock(&mr->lock);
 		if (mmu_interval_read_retry(&mr->notifier,
 					    range.notifier_seq)) {
 			/* The page moved or went since we looked. */
-			pthread_mutex_unlock(&mr->lock);
-			atomic_fetch_add_explicit(&mr->retries, 1,
-						  memory_order_relaxed);
+			mutex_unlock(&mr->lock);
+			atomic_long_inc(&mr->retries);
 			continue;
 		}
 		pfns = mr_pfns(mr);
@@ -197,22 +223,26 @@ static int odp_fault(struct sim_odp_mr *mr, unsigned long idx, bool write)
 		 */
 		if ((pfns[idx] & HMM_PFN_DMA_MAPPED) &&
 		    hmm_pfn_to_pfn(pfns[idx]) != hmm_pfn_to_pfn(pfn))
-			SIM_WARN(mr->m, mr->nic,
-				 "odp: entry %lu mapped to pfn %#lx, the process has %#lx",
-				 idx, hmm_pfn_to_pfn(pfns[idx]),
-				 hmm_pfn_to_pfn(pfn));
+			WARN(1, "%s: odp: entry %lu mapped to pfn %#lx, the process has %#lx\n",
+			     dev_name(mr->nic), idx,
+			     hmm_pfn_to_pfn(pfns[idx]), hmm_pfn_to_pfn(pfn));
 		pfns[idx] = (pfns[idx] & HMM_PFN_INOUT_FLAGS) |
 			    (pfn & ~HMM_PFN_INOUT_FLAGS);
 		ret = entry_map(mr, idx);
 		if (ret) {
 			pfns[idx] &= ~HMM_PFN_FLAGS;
-			pthread_mutex_unlock(&mr->lock);
+			mutex_unlock(&mr->lock);
 			return ret;
 		}
 		return 0;
 	}
 }
 
+/*
+ * The notifier's callback runs on the thread that moves or zaps the
+ * process's pages (a program's, with no machine of its own entered): it
+ * enters the NIC's machine for the MTT writes and the unmapping.
+ */
 static bool odp_invalidate(struct mmu_interval_notifier *sub,
 			   const struct mmu_notifier_range *range,
 			   unsigned long cur_seq)
@@ -220,20 +250,21 @@ static bool odp_invalidate(struct mmu_interval_notifier *sub,
 	struct sim_odp_mr *mr = container_of(sub, struct sim_odp_mr, notifier);
 	u64 start = max((u64)range->start, mr->start);
 	u64 end = min((u64)range->end, mr->end);
+	struct sim_machine *prev;
 	unsigned long n = 0;
 
-	pthread_mutex_lock(&mr->lock);
+	prev = nic_enter(mr->nic);
+	mutex_lock(&mr->lock);
 	mmu_interval_set_seq(sub, cur_seq);
 	for (u64 a = start; a < end; a += PAGE_SIZE)
 		if (entry_unmap(mr, (unsigned long)((a - mr->start) >>
 						    PAGE_SHIFT)))
 			n++;
-	pthread_mutex_unlock(&mr->lock);
+	mutex_unlock(&mr->lock);
+	nic_leave(prev);
 	if (n) {
-		atomic_fetch_add_explicit(&mr->invalidations, 1,
-					  memory_order_relaxed);
-		atomic_fetch_add_explicit(&mr->pages_unmapped, n,
-					  memory_order_relaxed);
+		atomic_long_inc(&mr->invalidations);
+		atomic_long_add((long)n, &mr->pages_unmapped);
 	}
 	return true;
 }
@@ -256,50 +287,42 @@ static const struct mmu_interval_notifier_ops odp_notifier_ops = {
  *
  * Return: the region or ERR_PTR(-EINVAL, -ENODEV, -EOPNOTSUPP, -ENOMEM).
  */
-struct sim_odp_mr *sim_nic_reg_odp_mr(struct device *nic,
-				      struct mm_struct *p, u64 va, u64 len,
-				      const struct sim_odp_mr_opts *opts)
+static struct sim_odp_mr *nic_reg_odp_mr(struct device *nic,
+					 struct mm_struct *p, u64 va, u64 len,
+					 const struct sim_odp_mr_opts *opts)
 {
 	static const struct sim_odp_mr_opts defaults;
 	struct sim_odp_mr *mr;
-	struct sim_machine *m;
-	phys_addr_t phys;
 	u64 start, end;
 	int ret;
 
-	if (!nic || !nic->sim || IS_ERR_OR_NULL(p))
-		return ERR_PTR(-EINVAL);
-	m = nic->sim;
 	/* the NIC's driver is bound from its first use: reports name it */
 	ret = nic_probe(nic);
 	if (ret)
 		return ERR_PTR(ret);
 	if (!opts)
 		opts = &defaults;
-	if (sim_process_machine(p) != m ||
-	    (opts->strategy != SIM_ODP_HMM_IOVA &&
+	if ((opts->strategy != SIM_ODP_HMM_IOVA &&
 	     opts->strategy != SIM_ODP_PER_PAGE) ||
 	    !len || va + len < va || ALIGN(va + len, PAGE_SIZE) < va)
 		return ERR_PTR(-EINVAL);
 	start = ALIGN_DOWN(va, PAGE_SIZE);
 	end = ALIGN(va + len, PAGE_SIZE);
-	/* Both ends inside the process (present or not). */
-	if (sim_process_va_to_phys(p, start, &phys) == -EFAULT ||
-	    sim_process_va_to_phys(p, end - 1, &phys) == -EFAULT)
+	/* The NIC's machine's process, both ends inside it. */
+	if (!odp_in_process(p, nic, start, end))
 		return ERR_PTR(-EINVAL);
 
-	mr = sim_kzalloc(m, sizeof(*mr));
+	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
 	if (!mr)
 		return ERR_PTR(-ENOMEM);
 	mr->nic = nic;
-	mr->m = m;
 	mr->proc = p;
 	mr->start = start;
 	mr->end = end;
 	mr->npages = (unsigned long)((end - start) >> PAGE_SHIFT);
 	mr->strategy = opts->strategy;
 	mr->read_only = opts->read_only;
-	pthread_mutex_init(&mr->lock, NULL);
+	mutex_init(&mr->lock);
 
 	if (mr->strategy == SIM_ODP_HMM_IOVA) {
 		ret = hmm_dma_map_alloc(nic, &mr->map, mr->npages, PAGE_SIZE);
@@ -313,12 +336,13 @@ struct sim_odp_mr *sim_nic_reg_odp_mr(struct device *nic,
 			goto err_free_mr;
 		}
 		ret = -ENOMEM;
-		mr->pfn_list = sim_kcalloc(m, mr->npages,
-					   sizeof(*mr->pfn_list));
+		/* as ib_init_umem_odp(): a region's lists may be large */
+		mr->pfn_list = kvcalloc(mr->npages, sizeof(*mr->pfn_list),
+					GFP_KERNEL);
 		if (!mr->pfn_list)
 			goto err_free_mr;
-		mr->dma_list = sim_kcalloc(m, mr->npages,
-					   sizeof(*mr->dma_list));
+		mr->dma_list = kvcalloc(mr->npages, sizeof(*mr->dma_list),
+					GFP_KERNEL);
 		if (!mr->dma_list)
 			goto err_free_lists;
 	}
@@ -349,13 +373,28 @@ err_free_lists:
 	if (mr->strategy == SIM_ODP_HMM_IOVA) {
 		hmm_dma_map_free(nic, &mr->map);
 	} else {
-		sim_kfree(m, mr->dma_list);
-		sim_kfree(m, mr->pfn_list);
+		kvfree(mr->dma_list);
+		kvfree(mr->pfn_list);
 	}
 err_free_mr:
-	pthread_mutex_destroy(&mr->lock);
-	sim_kfree(m, mr);
+	mutex_destroy(&mr->lock);
+	kfree(mr);
 	return ERR_PTR(ret);
+}
+
+struct sim_odp_mr *sim_nic_reg_odp_mr(struct device *nic,
+				      struct mm_struct *p, u64 va, u64 len,
+				      const struct sim_odp_mr_opts *opts)
+{
+	struct sim_machine *prev;
+	struct sim_odp_mr *mr;
+
+	if (!nic || !nic->sim || IS_ERR_OR_NULL(p))
+		return ERR_PTR(-EINVAL);
+	prev = nic_enter(nic);
+	mr = nic_reg_odp_mr(nic, p, va, len, opts);
+	nic_leave(prev);
+	return mr;
 }
 
 /**
@@ -366,27 +405,33 @@ err_free_mr:
  * the region's mutex, removes the notifier (waiting for a running
  * invalidation), frees the lists and the IOVA range.
  */
-void sim_nic_dereg_odp_mr(struct sim_odp_mr *mr)
+static void nic_dereg_odp_mr(struct sim_odp_mr *mr)
 {
-	struct sim_machine *m;
-
-	if (IS_ERR_OR_NULL(mr))
-		return;
-	m = mr->m;
-	pthread_mutex_lock(&mr->lock);
+	mutex_lock(&mr->lock);
 	for (unsigned long i = 0; i < mr->npages; i++)
 		entry_unmap(mr, i);
-	pthread_mutex_unlock(&mr->lock);
+	mutex_unlock(&mr->lock);
 	mmu_interval_notifier_remove(&mr->notifier);
 	nic_mkey_destroy(&mr->mkey);
 	if (mr->strategy == SIM_ODP_HMM_IOVA) {
 		hmm_dma_map_free(mr->nic, &mr->map);
 	} else {
-		sim_kfree(m, mr->dma_list);
-		sim_kfree(m, mr->pfn_list);
+		kvfree(mr->dma_list);
+		kvfree(mr->pfn_list);
 	}
-	pthread_mutex_destroy(&mr->lock);
-	sim_kfree(m, mr);
+	mutex_destroy(&mr->lock);
+	kfree(mr);
+}
+
+void sim_nic_dereg_odp_mr(struct sim_odp_mr *mr)
+{
+	struct sim_machine *prev;
+
+	if (IS_ERR_OR_NULL(mr))
+		return;
+	prev = nic_enter(mr->nic);
+	nic_dereg_odp_mr(mr);
+	nic_leave(prev);
 }
 
 /*
@@ -395,8 +440,8 @@ void sim_nic_dereg_odp_mr(struct sim_odp_mr *mr)
  * fault maps it (and returns with the mutex held again), and the rest of
  * the request is posted.
  */
-static int odp_access(struct sim_odp_mr *mr, u64 va, void *rbuf,
-		      const void *wbuf, size_t len)
+static int __odp_access(struct sim_odp_mr *mr, u64 va, void *rbuf,
+			const void *wbuf, size_t len)
 {
 	bool write = wbuf != NULL;
 	u8 *wire = write ? (u8 *)wbuf : rbuf;
@@ -404,7 +449,7 @@ static int odp_access(struct sim_odp_mr *mr, u64 va, void *rbuf,
 	u32 fault;
 	int ret;
 
-	if (IS_ERR_OR_NULL(mr) || (!rbuf && !wbuf && len))
+	if (!rbuf && !wbuf && len)
 		return -EINVAL;
 	if (!len)
 		return 0;
@@ -413,25 +458,38 @@ static int odp_access(struct sim_odp_mr *mr, u64 va, void *rbuf,
 	if (write && mr->read_only)
 		return -EACCES;
 
-	pthread_mutex_lock(&mr->lock);
+	mutex_lock(&mr->lock);
 	for (;;) {
 		ret = nic_mkey_post(&mr->mkey, write ? NIC_OP_RECV : NIC_OP_SEND,
 				    va - mr->start + done, wire + done,
 				    len - done, &bytes, &fault);
 		bytes = min(bytes, len - done);
 		done += bytes;
-		atomic_fetch_add_explicit(&mr->dma_bytes, bytes,
-					  memory_order_relaxed);
+		atomic64_add((s64)bytes, &mr->dma_bytes);
 		if (ret != -EAGAIN)
 			break;
-		pthread_mutex_unlock(&mr->lock);
+		mutex_unlock(&mr->lock);
 		if (fault >= mr->npages)
 			return -EIO;
 		ret = odp_fault(mr, fault, write);
 		if (ret)
 			return ret;
 	}
-	pthread_mutex_unlock(&mr->lock);
+	mutex_unlock(&mr->lock);
+	return ret;
+}
+
+static int odp_access(struct sim_odp_mr *mr, u64 va, void *rbuf,
+		      const void *wbuf, size_t len)
+{
+	struct sim_machine *prev;
+	int ret;
+
+	if (IS_ERR_OR_NULL(mr))
+		return -EINVAL;
+	prev = nic_enter(mr->nic);
+	ret = __odp_access(mr, va, rbuf, wbuf, len);
+	nic_leave(prev);
 	return ret;
 }
 
@@ -478,8 +536,29 @@ int sim_nic_odp_write(struct sim_odp_mr *mr, u64 va, const void *buf,
  *
  * Return: 0, -EINVAL, -EACCES, or the first fault's error.
  */
+static int odp_prefetch(struct sim_odp_mr *mr, u64 va, u64 len, bool write)
+{
+	int ret;
+
+	for (u64 a = ALIGN_DOWN(va, PAGE_SIZE); a < va + len; a += PAGE_SIZE) {
+		unsigned long idx = (unsigned long)((a - mr->start) >>
+						    PAGE_SHIFT);
+
+		mutex_lock(&mr->lock);
+		if (!entry_usable(mr, idx, write)) {
+			mutex_unlock(&mr->lock);
+			ret = odp_fault(mr, idx, write);
+			if (ret)
+				return ret;
+		}
+		mutex_unlock(&mr->lock);
+	}
+	return 0;
+}
+
 int sim_nic_odp_prefetch(struct sim_odp_mr *mr, u64 va, u64 len, bool write)
 {
+	struct sim_machine *prev;
 	int ret;
 
 	if (IS_ERR_OR_NULL(mr) || !len || va < mr->start || va + len < va ||
@@ -487,20 +566,10 @@ int sim_nic_odp_prefetch(struct sim_odp_mr *mr, u64 va, u64 len, bool write)
 		return -EINVAL;
 	if (write && mr->read_only)
 		return -EACCES;
-	for (u64 a = ALIGN_DOWN(va, PAGE_SIZE); a < va + len; a += PAGE_SIZE) {
-		unsigned long idx = (unsigned long)((a - mr->start) >>
-						    PAGE_SHIFT);
-
-		pthread_mutex_lock(&mr->lock);
-		if (!entry_usable(mr, idx, write)) {
-			pthread_mutex_unlock(&mr->lock);
-			ret = odp_fault(mr, idx, write);
-			if (ret)
-				return ret;
-		}
-		pthread_mutex_unlock(&mr->lock);
-	}
-	return 0;
+	prev = nic_enter(mr->nic);
+	ret = odp_prefetch(mr, va, len, write);
+	nic_leave(prev);
+	return ret;
 }
 
 /**
@@ -515,15 +584,18 @@ int sim_nic_odp_prefetch(struct sim_odp_mr *mr, u64 va, u64 len, bool write)
 dma_addr_t sim_nic_odp_dma_addr(struct sim_odp_mr *mr, u64 va)
 {
 	dma_addr_t dma = DMA_MAPPING_ERROR;
+	struct sim_machine *prev;
 	unsigned long idx;
 
 	if (IS_ERR_OR_NULL(mr) || va < mr->start || va >= mr->end)
 		return DMA_MAPPING_ERROR;
 	idx = (unsigned long)((va - mr->start) >> PAGE_SHIFT);
-	pthread_mutex_lock(&mr->lock);
+	prev = nic_enter(mr->nic);
+	mutex_lock(&mr->lock);
 	if (entry_usable(mr, idx, false))
 		dma = entry_addr(mr, idx) + offset_in_page(va);
-	pthread_mutex_unlock(&mr->lock);
+	mutex_unlock(&mr->lock);
+	nic_leave(prev);
 	return dma;
 }
 
@@ -542,22 +614,18 @@ void sim_nic_odp_mr_stats(struct sim_odp_mr *mr, struct sim_odp_mr_stats *out)
 	memset(out, 0, sizeof(*out));
 	if (IS_ERR_OR_NULL(mr))
 		return;
-	mapped = atomic_load_explicit(&mr->mapped, memory_order_relaxed);
-	out->faults = atomic_load_explicit(&mr->faults, memory_order_relaxed);
-	out->fault_retries = atomic_load_explicit(&mr->retries,
-						  memory_order_relaxed);
-	out->invalidations = atomic_load_explicit(&mr->invalidations,
-						  memory_order_relaxed);
-	out->pages_unmapped = atomic_load_explicit(&mr->pages_unmapped,
-						   memory_order_relaxed);
+	mapped = (unsigned long)atomic_long_read(&mr->mapped);
+	out->faults = (unsigned long)atomic_long_read(&mr->faults);
+	out->fault_retries = (unsigned long)atomic_long_read(&mr->retries);
+	out->invalidations = (unsigned long)atomic_long_read(&mr->invalidations);
+	out->pages_unmapped = (unsigned long)atomic_long_read(&mr->pages_unmapped);
 	out->pages_mapped = mapped;
 	out->npages = mr->npages;
-	out->dma_bytes = atomic_load_explicit(&mr->dma_bytes,
-					      memory_order_relaxed);
+	out->dma_bytes = (unsigned long long)atomic64_read(&mr->dma_bytes);
 	if (mr->strategy == SIM_ODP_HMM_IOVA) {
 		/* The state is written only by alloc and free. */
 		out->uses_iova = dma_use_iova(&mr->map.state);
-		entry = sim_hmm_dma_map_entry_bytes(&mr->map);
+		entry = odp_hmm_entry_bytes(&mr->map);
 		out->meta_bytes = mr->npages * entry;
 		if (out->uses_iova)
 			out->meta_bytes += sizeof(mr->map.state);
@@ -571,4 +639,30 @@ void sim_nic_odp_mr_stats(struct sim_odp_mr *mr, struct sim_odp_mr_stats *out)
 		out->iova_ranges = 1;
 	else if (device_iommu_mapped(mr->nic))
 		out->iova_ranges = mapped;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Glue: what the kernel has no call for                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Is @mm a process of @nic's machine whose address space holds [@start,
+ * @end) (pages present or not)? The kernel's umem_odp takes any range and
+ * lets the first fault fail; registration here refuses it, and the
+ * process's machine and extent are dmastack's (<dmastack/odp.h>).
+ */
+static bool odp_in_process(struct mm_struct *mm, struct device *nic,
+			   u64 start, u64 end)
+{
+	phys_addr_t phys;
+
+	return sim_process_machine(mm) == nic->sim &&
+	       sim_process_va_to_phys(mm, start, &phys) != -EFAULT &&
+	       sim_process_va_to_phys(mm, end - 1, &phys) != -EFAULT;
+}
+
+/* The bytes hmm_dma_map keeps per entry (<dmastack/hmm.h>). */
+static size_t odp_hmm_entry_bytes(const struct hmm_dma_map *map)
+{
+	return sim_hmm_dma_map_entry_bytes(map);
 }

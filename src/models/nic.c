@@ -2,7 +2,7 @@
 /*
  * The NIC model: memory keys with their translation tables (MTTs) in the
  * NIC, and work requests that move bytes between a region and the wire by
- * DMA (models/nic.h is the register contract).
+ * DMA (<dmastack/nic-regs.h> is the register contract).
  *
  * An mkey is taken by reading MKEY_ALLOC (under the NIC's lock, so threads
  * never get the same one) and then belongs to one driver object, which
@@ -17,7 +17,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <dmastack/dmastack.h>
-#include "models/nic.h"
+#include <dmastack/nic-regs.h>
 
 static inline u64 min_u64(u64 a, u64 b)
 {

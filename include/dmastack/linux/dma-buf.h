@@ -8,7 +8,8 @@
  *
  * Differences forced by having no process: file descriptors live in the
  * machine (struct dma_buf_export_info names it in @sim), so the lookup by
- * fd is sim_dma_buf_get(machine, fd) and closing one is sim_fd_close().
+ * fd, dma_buf_get(), is on the current machine (sim_dma_buf_get(machine,
+ * fd) for programs) and closing one is sim_fd_close().
  */
 #ifndef _DMASTACK_LINUX_DMA_BUF_H
 #define _DMASTACK_LINUX_DMA_BUF_H

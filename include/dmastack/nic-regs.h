@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The NIC: the contract between its model (models/nic.c, the hardware) and
- * its drivers (drivers/nic_mr.c, drivers/nic_odp.c), an RDMA NIC reduced to
- * what memory regions need (compare mlx5's memory keys and their MTTs).
+ * <dmastack/nic-regs.h>: the NIC's registers, the contract between its
+ * model (src/models/nic.c, the hardware) and its drivers (src/drivers/
+ * nic_core.c, nic_mr.c, nic_odp.c, kernel code that includes this and
+ * <linux/...> only), an RDMA NIC reduced to what memory regions need
+ * (compare mlx5's memory keys and their MTTs).
  *
  * The NIC reaches memory through memory keys (mkeys). An mkey is a
  * translation table of the NIC's own (the MTT, device memory the driver
@@ -40,8 +42,8 @@
  * by NIC_WQE wire, the address of the program's buffer that the bytes come
  * from (a receive) or go to (a send). Nothing of the machine is there.
  */
-#ifndef _DMASTACK_MODELS_NIC_H
-#define _DMASTACK_MODELS_NIC_H
+#ifndef _DMASTACK_NIC_REGS_H
+#define _DMASTACK_NIC_REGS_H
 
 #include <dmastack/types.h>
 
@@ -106,4 +108,4 @@ struct nic_wqe {
 #define NIC_OP_SEND		1	/* read the region, out on the wire */
 #define NIC_OP_RECV		2	/* from the wire, write the region */
 
-#endif /* _DMASTACK_MODELS_NIC_H */
+#endif /* _DMASTACK_NIC_REGS_H */
