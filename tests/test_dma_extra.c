@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <dmastack/linux/slab.h>
 #include "failnth.h"
 #include "variants.h"
 
@@ -714,6 +715,75 @@ static void test_dmam_free_misuse(void **state)
 	dmam_free_coherent(f->dev, PAGE_SIZE, NULL, 0);
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 3);
 	fx_end(state, 0, 1);
+}
+
+/* devm_kmalloc() memory and actions: released at unbind, newest first. */
+static int devm_order[4];
+static int devm_nr;
+
+static void devm_note(void *data)
+{
+	devm_order[devm_nr++] = (int)(long)data;
+}
+
+static void test_devm_memory_actions(void **state)
+{
+	struct fx *f = *state;
+	unsigned long pages;
+	dma_addr_t h;
+	u8 got[64];
+	char *name;
+	u8 *buf, *early;
+
+	devm_nr = 0;
+	buf = devm_kzalloc(f->dev, 3000, GFP_KERNEL);
+	assert_non_null(buf);
+	for (unsigned int i = 0; i < 3000; i++)
+		assert_int_equal(buf[i], 0);
+	/* kmalloc memory: the driver may DMA map it */
+	memset(buf, 0x5a, 64);
+	h = dma_map_single(f->dev, buf, 64, DMA_TO_DEVICE);
+	assert_false(dma_mapping_error(f->dev, h));
+	assert_int_equal(sim_dma_read(f->dev, h, got, sizeof(got)), 0);
+	assert_int_equal(got[63], 0x5a);
+	dma_unmap_single(f->dev, h, 64, DMA_TO_DEVICE);
+	name = devm_kstrdup(f->dev, "devm-name", GFP_KERNEL);
+	assert_string_equal(name, "devm-name");
+	early = devm_kcalloc(f->dev, 4, 100, GFP_KERNEL);
+	assert_non_null(early);
+	devm_kfree(f->dev, early);
+	assert_int_equal(devm_add_action(f->dev, devm_note, (void *)1L), 0);
+	assert_int_equal(devm_add_action_or_reset(f->dev, devm_note, (void *)2L), 0);
+	assert_int_equal(devm_add_action(f->dev, devm_note, (void *)3L), 0);
+	devm_remove_action(f->dev, devm_note, (void *)3L);
+	devm_release_action(f->dev, devm_note, (void *)2L);
+	assert_int_equal(devm_nr, 1);
+	assert_int_equal(devm_order[0], 2);
+	/* what is not there, and bad arguments */
+	assert_null(devm_kmalloc(NULL, 16, GFP_KERNEL));
+	assert_null(devm_kmalloc(f->dev, 0, GFP_KERNEL));
+	assert_null(devm_kmalloc_array(f->dev, SIZE_MAX / 2, 4, GFP_KERNEL));
+	assert_null(devm_kstrdup(f->dev, NULL, GFP_KERNEL));
+	assert_int_equal(devm_add_action(NULL, devm_note, NULL), -EINVAL);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+	devm_kfree(f->dev, got);	/* not devm memory: WARN */
+	devm_remove_action(f->dev, devm_note, (void *)9L);	/* WARN */
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 2);
+	/* the unbind runs action 1 and frees the memory */
+	sim_device_unbind(f->dev);
+	assert_int_equal(devm_nr, 2);
+	assert_int_equal(devm_order[1], 1);
+	/*
+	 * The slabs stay for the next kmalloc() (as SLUB keeps a slab per
+	 * cache): the same managed allocations again leave no more pages.
+	 */
+	pages = pages_in_use(f);
+	assert_non_null(devm_kzalloc(f->dev, 3000, GFP_KERNEL));
+	assert_non_null(devm_kstrdup(f->dev, "devm-name", GFP_KERNEL));
+	assert_non_null(devm_kcalloc(f->dev, 4, 100, GFP_KERNEL));
+	sim_device_unbind(f->dev);
+	assert_int_equal(pages_in_use(f), pages);
+	fx_end(state, 0, 0);
 }
 
 /* The unbind frees what is managed, newest first, and nothing else. */
@@ -1474,6 +1544,7 @@ static const struct variant_test tests[] = {
 	VARIANT_TEST(test_dmam_unbind_releases),
 	VARIANT_TEST(test_dmam_pool),
 	VARIANT_TEST(test_dmam_driver_unbind),
+	VARIANT_TEST(test_devm_memory_actions),
 	VARIANT_TEST(test_dmam_probe_fails),
 	VARIANT_TEST(test_dmam_shutdown),
 	VARIANT_TEST(test_dmam_failnth),

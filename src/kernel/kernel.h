@@ -259,18 +259,10 @@ void sim_iomap_exit_machine(struct sim_machine *m);
  * devres_alloc_machine() is devres_alloc() on @m's allocator. Released
  * newest first by sim_device_unbind() (a driver's unbind, shutdown).
  */
-typedef void (*dr_release_t)(struct device *dev, void *res);
-typedef int (*dr_match_t)(struct device *dev, void *res, void *match_data);
 int devres_init_machine(struct sim_machine *m);
 void devres_exit_machine(struct sim_machine *m);
 void *devres_alloc_machine(struct sim_machine *m, dr_release_t release,
 			   size_t size);
-void devres_free(void *res);
-void devres_add(struct device *dev, void *res);
-int devres_destroy(struct device *dev, dr_release_t release,
-		   dr_match_t match, void *match_data);
-int devres_release(struct device *dev, dr_release_t release,
-		   dr_match_t match, void *match_data);
 int devres_release_all(struct device *dev);
 /* dma-debug's part of an unbind: report what @dev left (dma/debug.c). */
 void debug_dma_device_unbound(struct device *dev);

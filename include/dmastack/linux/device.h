@@ -11,6 +11,7 @@
 
 #include "types.h"
 #include "numa.h"
+#include "gfp.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -120,6 +121,84 @@ struct device *get_device(struct device *dev);
 void put_device(struct device *dev);
 int dev_set_name(struct device *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Managed resources (devres): released, newest first, when the device's
+ * driver is unbound (after its remove or a failed probe) and at shutdown.
+ * devres_alloc() is on the current machine's allocator.
+ */
+typedef void (*dr_release_t)(struct device *dev, void *res);
+typedef int (*dr_match_t)(struct device *dev, void *res, void *match_data);
+
+void *__devres_alloc_node(dr_release_t release, size_t size, gfp_t gfp,
+			  int nid, const char *name);
+#define devres_alloc(release, size, gfp)				\
+	__devres_alloc_node(release, size, gfp, NUMA_NO_NODE, #release)
+#define devres_alloc_node(release, size, gfp, nid)			\
+	__devres_alloc_node(release, size, gfp, nid, #release)
+void devres_free(void *res);
+void devres_add(struct device *dev, void *res);
+/* The newest matching resource's data, or NULL (@match NULL: any). */
+void *devres_find(struct device *dev, dr_release_t release, dr_match_t match,
+		  void *match_data);
+int devres_destroy(struct device *dev, dr_release_t release,
+		   dr_match_t match, void *match_data);
+int devres_release(struct device *dev, dr_release_t release,
+		   dr_match_t match, void *match_data);
+
+/*
+ * Managed memory: kmalloc() memory (machine RAM, DMA-able as kmalloc's)
+ * freed at unbind; devm_kfree() frees it early. NULL for a NULL device.
+ */
+void *devm_kmalloc(struct device *dev, size_t size, gfp_t gfp);
+void devm_kfree(struct device *dev, const void *p);
+char *devm_kstrdup(struct device *dev, const char *s, gfp_t gfp);
+
+static inline void *devm_kzalloc(struct device *dev, size_t size, gfp_t gfp)
+{
+	return devm_kmalloc(dev, size, gfp | __GFP_ZERO);
+}
+
+static inline void *devm_kmalloc_array(struct device *dev, size_t n,
+				       size_t size, gfp_t flags)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return NULL;
+	return devm_kmalloc(dev, bytes, flags);
+}
+
+static inline void *devm_kcalloc(struct device *dev, size_t n, size_t size,
+				 gfp_t flags)
+{
+	return devm_kmalloc_array(dev, n, size, flags | __GFP_ZERO);
+}
+
+/*
+ * devm_add_action - run @action(@data) at unbind. 0 or -ENOMEM;
+ * devm_add_action_or_reset() runs @action at once when it fails.
+ */
+int __devm_add_action(struct device *dev, void (*action)(void *), void *data,
+		      const char *name);
+#define devm_add_action(dev, action, data)				\
+	__devm_add_action(dev, action, data, #action)
+
+static inline int __devm_add_action_or_reset(struct device *dev,
+					     void (*action)(void *),
+					     void *data, const char *name)
+{
+	int ret = __devm_add_action(dev, action, data, name);
+
+	if (ret)
+		action(data);
+	return ret;
+}
+#define devm_add_action_or_reset(dev, action, data)			\
+	__devm_add_action_or_reset(dev, action, data, #action)
+/* Forget (remove) or run now (release) the action added with @data. */
+void devm_remove_action(struct device *dev, void (*action)(void *), void *data);
+void devm_release_action(struct device *dev, void (*action)(void *), void *data);
 
 static inline void *dev_get_drvdata(const struct device *dev)
 {

@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <stdalign.h>
 #include <stddef.h>
+#include <string.h>
+#include <dmastack/linux/slab.h>
 #include "internal.h"
 
 struct sim_devres {
@@ -222,4 +224,171 @@ void sim_device_unbind(struct device *dev)
 		return;
 	devres_release_all(dev);
 	debug_dma_device_unbound(dev);
+}
+
+/* ---- the kernel's devres API (current machine) ------------------------- */
+
+/**
+ * __devres_alloc_node - devres_alloc() on the current machine's allocator
+ *
+ * @gfp, @nid and @name are accepted; a zeroed resource of @size bytes
+ * (aligned for any type) or NULL (no current machine, out of memory).
+ */
+void *__devres_alloc_node(dr_release_t release, size_t size, gfp_t gfp,
+			  int nid, const char *name)
+{
+	(void)gfp;
+	(void)nid;
+	(void)name;
+	return devres_alloc_machine(sim_current_machine(), release, size);
+}
+
+void *devres_find(struct device *dev, dr_release_t release, dr_match_t match,
+		  void *match_data)
+{
+	pthread_mutex_t *lock = devres_lock_of(dev);
+	struct sim_devres *dr;
+	void *found = NULL;
+
+	if (!lock)
+		return NULL;
+	pthread_mutex_lock(lock);
+	for (dr = dev->sim_devres; dr; dr = dr->next)
+		if (dr->release == release &&
+		    (!match || match(dev, dr->data, match_data))) {
+			found = dr->data;
+			break;
+		}
+	pthread_mutex_unlock(lock);
+	return found;
+}
+
+/* devm_kmalloc(): the resource holds the kmalloc()ed object. */
+struct devm_kmem {
+	void *p;
+};
+
+static void devm_kmem_release(struct device *dev, void *res)
+{
+	(void)dev;
+	kfree(((struct devm_kmem *)res)->p);
+}
+
+static int devm_kmem_match(struct device *dev, void *res, void *data)
+{
+	(void)dev;
+	return ((struct devm_kmem *)res)->p == data;
+}
+
+/**
+ * devm_kmalloc - kmalloc() memory of @dev, freed when its driver unbinds
+ *
+ * The memory is kmalloc()'s (machine RAM, in the linear map), so it can
+ * be DMA mapped as kmalloc memory can. NULL for a NULL device, a size of
+ * 0, or no memory; the device's machine allocates.
+ */
+void *devm_kmalloc(struct device *dev, size_t size, gfp_t gfp)
+{
+	struct sim_machine *m = dev ? dev->sim : NULL;
+	struct sim_machine *prev;
+	struct devm_kmem *dr;
+	void *p;
+
+	if (!m || !size)
+		return NULL;
+	prev = sim_set_current_machine(m);
+	dr = devres_alloc_machine(m, devm_kmem_release, sizeof(*dr));
+	p = dr ? kmalloc(size, gfp) : NULL;
+	sim_set_current_machine(prev);
+	if (!p) {
+		devres_free(dr);
+		return NULL;
+	}
+	dr->p = p;
+	devres_add(dev, dr);
+	return p;
+}
+
+/* Free what devm_kmalloc() gave @dev now; anything else is a WARN. */
+void devm_kfree(struct device *dev, const void *p)
+{
+	struct sim_machine *prev;
+	int ret;
+
+	if (!p || p == ZERO_SIZE_PTR)
+		return;
+	prev = sim_set_current_machine(dev ? dev->sim : NULL);
+	ret = devres_release(dev, devm_kmem_release, devm_kmem_match,
+			     (void *)p);
+	WARN_ON(ret);
+	sim_set_current_machine(prev);
+}
+
+char *devm_kstrdup(struct device *dev, const char *s, gfp_t gfp)
+{
+	size_t n;
+	char *p;
+
+	if (!s)
+		return NULL;
+	n = strlen(s) + 1;
+	p = devm_kmalloc(dev, n, gfp);
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* devm_add_action(): the resource holds the action and its data. */
+struct devm_action {
+	void (*action)(void *);
+	void *data;
+};
+
+static void devm_action_release(struct device *dev, void *res)
+{
+	struct devm_action *a = res;
+
+	(void)dev;
+	a->action(a->data);
+}
+
+static int devm_action_match(struct device *dev, void *res, void *p)
+{
+	struct devm_action *a = res, *want = p;
+
+	(void)dev;
+	return a->action == want->action && a->data == want->data;
+}
+
+int __devm_add_action(struct device *dev, void (*action)(void *), void *data,
+		      const char *name)
+{
+	struct devm_action *a;
+
+	(void)name;
+	if (!dev || !action)
+		return -EINVAL;
+	a = devres_alloc_machine(dev->sim, devm_action_release, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->action = action;
+	a->data = data;
+	devres_add(dev, a);
+	return 0;
+}
+
+void devm_remove_action(struct device *dev, void (*action)(void *), void *data)
+{
+	struct devm_action want = { action, data };
+
+	WARN_ON(devres_destroy(dev, devm_action_release, devm_action_match,
+			       &want));
+}
+
+void devm_release_action(struct device *dev, void (*action)(void *), void *data)
+{
+	struct devm_action want = { action, data };
+
+	WARN_ON(devres_release(dev, devm_action_release, devm_action_match,
+			       &want));
 }
