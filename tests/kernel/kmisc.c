@@ -27,6 +27,13 @@
 #include <linux/export.h>
 #include <linux/moduleparam.h>
 #include <linux/pci_ids.h>
+#include <linux/kthread.h>
+#include <linux/sched/task.h>
+#include <linux/cpumask.h>
+#include <linux/int_sqrt.h>
+#include <linux/mm.h>
+#include <linux/atomic.h>
+#include <linux/completion.h>
 #include "kmod.h"
 
 static int __init kmisc_time(void)
@@ -183,6 +190,70 @@ static int kmisc_poll(void)
 	return 0;
 }
 
+struct kmisc_thread_data {
+	atomic64_t v;
+	struct completion started;
+};
+
+static int kmisc_thread(void *data)
+{
+	struct kmisc_thread_data *d = data;
+
+	atomic64_add(40, &d->v);
+	complete(&d->started);
+	while (!kthread_should_stop())
+		msleep_interruptible(1);
+	return 7;
+}
+
+/*
+ * A kthread's task outlives kthread_stop() while a reference is held;
+ * exact page allocations; the small numeric helpers.
+ */
+static int kmisc_task_pages(void)
+{
+	struct kmisc_thread_data d = { .v = ATOMIC64_INIT(2) };
+	struct task_struct *t;
+	char *p;
+	int ret;
+
+	init_completion(&d.started);
+	t = kthread_create(kmisc_thread, &d, "kmisc-%d", 1);
+	if (IS_ERR(t))
+		return 1;
+	get_task_struct(t);
+	kthread_bind_mask(t, cpumask_of_node(0));
+	wake_up_process(t);
+	wait_for_completion(&d.started);
+	ret = kthread_stop(t);
+	/* the task is still there to read until the put */
+	if (ret != 7 || strcmp(t->comm, "kmisc-1") || atomic64_read(&d.v) != 42)
+		return 2;
+	put_task_struct(t);
+	/* stopped before it ever ran: -EINTR, and the put frees it */
+	t = kthread_create(kmisc_thread, &d, "kmisc-put");
+	if (IS_ERR(t))
+		return 3;
+	get_task_struct(t);
+	if (kthread_stop_put(t) != -EINTR || atomic64_read(&d.v) != 42)
+		return 4;
+
+	p = alloc_pages_exact(5 * PAGE_SIZE + 1, GFP_KERNEL | __GFP_ZERO);
+	if (!p || p[6 * PAGE_SIZE - 1] || virt_to_phys(p) & (PAGE_SIZE - 1))
+		return 5;
+	/* a page of it is freed alone; the rest later */
+	__free_pages(virt_to_page(p + 5 * PAGE_SIZE), 0);
+	free_pages_exact(p, 5 * PAGE_SIZE);
+	if (alloc_pages_exact(0, GFP_KERNEL))
+		return 6;
+	if (int_sqrt64(99) != 9 || int_sqrt64(1ULL << 62) != 1ULL << 31 ||
+	    int_sqrt(0) != 0 || div64_ul(10, 3) != 3 ||
+	    !cpumask_test_cpu(0, cpumask_of_node(0)) || num_online_cpus() < 1 ||
+	    !node_possible(0) || node_possible(1) || MAX_NUMNODES != 1)
+		return 7;
+	return 0;
+}
+
 int kmisc_selftest(void)
 {
 	int ret;
@@ -199,5 +270,7 @@ int kmisc_selftest(void)
 		return 50 + ret;
 	if ((ret = kmisc_poll()))
 		return 60 + ret;
+	if ((ret = kmisc_task_pages()))
+		return 70 + ret;
 	return 0;
 }

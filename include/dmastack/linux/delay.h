@@ -17,6 +17,12 @@ void ndelay(unsigned long nsecs);
 void udelay(unsigned long usecs);
 void mdelay(unsigned long msecs);
 void msleep(unsigned int msecs);
+/* msleep() that a signal could cut short: there are none, 0 ms left. */
+static inline unsigned long msleep_interruptible(unsigned int msecs)
+{
+	msleep(msecs);
+	return 0;
+}
 void usleep_range(unsigned long min, unsigned long max);
 static inline void fsleep(unsigned long usecs)
 {

@@ -14,6 +14,7 @@
 #define _DMASTACK_LINUX_FS_H
 
 #include "types.h"
+#include "uaccess.h"
 
 #ifdef __cplusplus
 extern "C" {

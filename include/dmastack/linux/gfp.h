@@ -23,6 +23,11 @@ void __free_pages(struct page *page, unsigned int order);
 unsigned long __get_free_pages(gfp_t gfp, unsigned int order);
 unsigned long get_zeroed_page(gfp_t gfp);
 void free_pages(unsigned long addr, unsigned int order);
+/* Make an order-@order block single pages, each freed alone. */
+void split_page(struct page *page, unsigned int order);
+/* @size bytes of contiguous pages (a split block, its tail given back). */
+void *alloc_pages_exact(size_t size, gfp_t gfp);
+void free_pages_exact(void *virt, size_t size);
 
 #define alloc_page(gfp)			alloc_pages(gfp, 0)
 #define __free_page(page)		__free_pages((page), 0)

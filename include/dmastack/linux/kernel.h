@@ -27,6 +27,9 @@
 #include "bitops.h"
 #include "printk.h"
 #include "byteorder/generic.h"
+#include "string.h"
+#include "int_sqrt.h"
+#include "math64.h"
 
 
 /* Bits 63..32 and 31..0 of the integer @n (at most 64 bits wide). */

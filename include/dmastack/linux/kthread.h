@@ -22,6 +22,8 @@
 #include "compiler.h"
 #include "err.h"
 #include "sched.h"
+#include "sched/task.h"
+#include "cpumask.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,7 +54,7 @@ static inline void kthread_bind(struct task_struct *k, unsigned int cpu)
 
 /* Stop @k and wait for it; what its function returned. */
 int kthread_stop(struct task_struct *k);
-/* kthread_stop(); the reference kthread_stop() drops is the only one. */
+/* kthread_stop(), then put_task_struct() of the reference the caller took. */
 int kthread_stop_put(struct task_struct *k);
 /* In a kthread: has kthread_stop() been called on it? */
 bool kthread_should_stop(void);
@@ -65,6 +67,14 @@ int kthread_park(struct task_struct *k);
 void kthread_unpark(struct task_struct *k);
 /* The data @k was created with. */
 void *kthread_data(struct task_struct *k);
+
+/* Affinity: accepted, changes nothing (threads are not bound to CPUs). */
+static inline void kthread_bind_mask(struct task_struct *k,
+				     const struct cpumask *mask)
+{
+	(void)k;
+	(void)mask;
+}
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,9 @@ static inline s64 div_s64(s64 dividend, s32 divisor)
 	return dividend / divisor;
 }
 
+/* unsigned long by unsigned long (64-bit here). */
+#define div64_ul(x, y)	div64_u64((x), (y))
+
 static inline u64 div64_u64(u64 dividend, u64 divisor)
 {
 	return dividend / divisor;

@@ -28,6 +28,15 @@
 #include <pthread.h>
 #include <limits.h>
 #include "types.h"
+#include "refcount_types.h"
+/*
+ * The kernel's atomics come with the scheduler's header, except into a
+ * file that already uses C11's <stdatomic.h>, whose generic macros take
+ * the same names (atomic_fetch_add(), ...).
+ */
+#if !defined(_STDATOMIC_H) && !defined(__CLANG_STDATOMIC_H)
+#include "atomic.h"
+#endif
 #include "kernel.h"
 
 #ifdef __cplusplus
@@ -84,6 +93,8 @@ struct task_struct {
 	pthread_cond_t __sleep_wake;
 	bool __busy;		/* counted as busy by its machine */
 	int *__nr_busy;		/* the machine's count (NULL: not counted) */
+	/* get_task_struct()/put_task_struct() (<linux/sched/task.h>) */
+	refcount_t usage;
 };
 
 /* The calling thread's task (never NULL). */

@@ -633,3 +633,69 @@ int pfn_valid(unsigned long pfn)
 
 	return m && sim_pfn_valid(m, pfn);
 }
+
+/**
+ * split_page - make a block of 2^@order pages 2^@order single pages
+ * @page: the block's first page, as alloc_pages() returned it
+ * @order: its order
+ *
+ * Each page can then be freed alone with __free_pages(page, 0). A page
+ * that is not an allocated block of @order is a BUG. Takes the RAM lock.
+ */
+void split_page(struct page *page, unsigned int order)
+{
+	struct sim_machine *m;
+
+	if (!page || !page->section)
+		return;
+	m = page->section->region->ram->m;
+	pthread_mutex_lock(&m->kernel->mm->lock);
+	if (!(page->flags & PG_head) || page->order != order) {
+		pthread_mutex_unlock(&m->kernel->mm->lock);
+		SIM_BUG(m, NULL, "split_page: pfn 0x%lx is not an allocated block of order %u",
+			page->pfn, order);
+		return;
+	}
+	for (unsigned long i = 0; i < (1UL << order); i++) {
+		page[i].flags = (page[i].flags & ~PG_buddy) | PG_head;
+		page[i].order = 0;
+		page[i].refcount = 1;
+	}
+	pthread_mutex_unlock(&m->kernel->mm->lock);
+}
+
+/**
+ * alloc_pages_exact - @size bytes of physically contiguous pages
+ *
+ * The smallest block that holds @size, split, with the pages beyond
+ * PAGE_ALIGN(@size) given back. Returns the linear-map address, or NULL.
+ * Free with free_pages_exact() and the same size.
+ */
+void *alloc_pages_exact(size_t size, gfp_t gfp)
+{
+	unsigned int order;
+	struct page *page;
+	unsigned long used;
+
+	if (!size || size > (PAGE_SIZE << MAX_PAGE_ORDER))
+		return NULL;
+	order = (unsigned int)get_order(size);
+	page = alloc_pages(gfp & ~__GFP_HIGHMEM, order);
+	if (!page)
+		return NULL;
+	split_page(page, order);
+	used = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	for (unsigned long i = used; i < (1UL << order); i++)
+		__free_pages(page + i, 0);
+	return page_address(page);
+}
+
+void free_pages_exact(void *virt, size_t size)
+{
+	char *p = virt;
+
+	if (!virt)
+		return;
+	for (size_t done = 0; done < size; done += PAGE_SIZE)
+		__free_pages(virt_to_page(p + done), 0);
+}

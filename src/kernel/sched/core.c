@@ -236,6 +236,7 @@ void sim_task_init_kernel(struct sim_machine *m, struct task_struct *p,
 	pthread_cond_init(&p->__sleep_wake, NULL);
 	p->__busy = false;
 	p->__nr_busy = &m->kernel->nr_busy;
+	p->usage.refs.counter = 1;	/* the creator's: kthread_stop() drops it */
 }
 
 void sim_task_fini_kernel(struct task_struct *p)

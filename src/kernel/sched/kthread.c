@@ -162,11 +162,42 @@ static bool kthread_reap_result(struct kthread *kt, int *result)
 	list_del(&kt->node);
 	pthread_mutex_unlock(&s->lock);
 	*result = kt->result;
+	put_task_struct(&kt->task);
+	return true;
+}
+
+/* The last reference to a kthread's task is gone (it was reaped). */
+static void kthread_free(struct kthread *kt)
+{
 	pthread_cond_destroy(&kt->cond);
 	pthread_mutex_destroy(&kt->lock);
 	sim_task_fini_kernel(&kt->task);
 	sim_kfree(kt->m, kt);
-	return true;
+}
+
+/**
+ * put_task_struct - drop a reference taken with get_task_struct()
+ *
+ * A kthread's task (and its struct kthread) is freed when kthread_stop()
+ * has reaped it and no reference is left, so a task pointer kept across
+ * kthread_stop() stays readable, as in the kernel. The tasks of user
+ * threads and kworkers live as long as their thread or workqueue.
+ */
+void put_task_struct(struct task_struct *t)
+{
+	struct kthread *kt = to_kthread(t);
+	int left;
+
+	if (!t)
+		return;
+	left = __atomic_sub_fetch(&t->usage.refs.counter, 1, __ATOMIC_ACQ_REL);
+	if (WARN(left < 0, "put_task_struct: %s: reference count underflow\n",
+		 t->comm)) {
+		__atomic_store_n(&t->usage.refs.counter, 0, __ATOMIC_RELAXED);
+		return;
+	}
+	if (!left && kt)
+		kthread_free(kt);
 }
 
 static bool kthread_reap(struct kthread *kt)
@@ -195,9 +226,21 @@ int kthread_stop(struct task_struct *k)
 	return ret;
 }
 
+/* kthread_stop() and the put of the reference the caller took. */
 int kthread_stop_put(struct task_struct *k)
 {
-	return kthread_stop(k);
+	int ret = kthread_stop(k);
+
+	if (ret != -EINVAL && ret != -EDEADLK)
+		put_task_struct(k);
+	return ret;
+}
+
+unsigned int num_online_cpus(void)
+{
+	struct sim_machine *m = sim_current_machine();
+
+	return m && m->ncpus ? m->ncpus : 1;
 }
 
 static struct kthread *current_kthread(const char *who)
