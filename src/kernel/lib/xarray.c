@@ -4,7 +4,8 @@
  * slots, (index, entry, marks), sorted by index and searched by bisection.
  * The block comes from kmalloc() on the current machine with the caller's
  * gfp; it doubles when full and halves when a quarter full (an erase never
- * fails: when the smaller block is not to be had, the larger one stays),
+ * fails: when the smaller block is not to be had, the larger one stays;
+ * the sizes are the kmalloc sizes it grew through, never below the first),
  * and goes when the last entry does. Every change that needs memory gets
  * it before it touches anything, so a failed allocation changes nothing.
  *
@@ -97,13 +98,19 @@ static unsigned long xa_slots_fit(size_t bytes)
 	return (bytes - sizeof(struct xa_block)) / sizeof(struct xa_slot);
 }
 
-/* A block of @want slots (or more, as ksize() says) holding @old's. */
-static struct xa_block *xa_block_new(const struct xa_block *old,
-				     unsigned long want, gfp_t gfp)
+/* The bytes of a block of @slots slots. */
+static size_t xa_block_bytes(unsigned long slots)
+{
+	return sizeof(struct xa_block) + slots * sizeof(struct xa_slot);
+}
+
+/* A block of @bytes (or more, as ksize() says) holding @old's slots. */
+static struct xa_block *xa_block_new(const struct xa_block *old, size_t bytes,
+				     gfp_t gfp)
 {
 	struct xa_block *n;
 
-	n = kmalloc(sizeof(*n) + want * sizeof(n->slot[0]), gfp & ~__GFP_ZERO);
+	n = kmalloc(bytes, gfp & ~__GFP_ZERO);
 	if (!n)
 		return NULL;
 	n->size = xa_slots_fit(ksize(n));
@@ -127,7 +134,7 @@ static int xa_room(struct xarray *xa, gfp_t gfp)
 
 	if (b && b->nr < b->size)
 		return 0;
-	n = xa_block_new(b, b ? b->size * 2 : XA_MIN_SLOTS, gfp);
+	n = xa_block_new(b, xa_block_bytes(b ? b->size * 2 : XA_MIN_SLOTS), gfp);
 	if (!n)
 		return -ENOMEM;
 	xa_block_set(xa, n);
@@ -166,8 +173,10 @@ static void *xa_remove(struct xarray *xa, unsigned long index)
 	if (!b->nr) {
 		xa_block_set(xa, NULL);
 		kfree(b);
-	} else if (b->size > XA_MIN_SLOTS && b->nr <= b->size / 4) {
-		n = xa_block_new(b, b->size / 2, GFP_NOWAIT | __GFP_NOWARN);
+	} else if (b->nr <= b->size / 4 &&
+		   ksize(b) / 2 >= xa_block_bytes(XA_MIN_SLOTS)) {
+		/* half the bytes: the kmalloc size the array grew through */
+		n = xa_block_new(b, ksize(b) / 2, GFP_NOWAIT | __GFP_NOWARN);
 		if (n && n->size < b->size) {
 			xa_block_set(xa, n);
 			kfree(b);
