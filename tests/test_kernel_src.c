@@ -481,6 +481,43 @@ static void test_kwork_fail_nth(void **state)
 	assert_int_equal(warns(f), 0);
 }
 
+/* ------------------------------------------ XArray, IDR and IDA --- */
+
+/*
+ * A driver's tables, handles and ids: no WARN, and the second run (the
+ * module's static tables empty and usable again) ends with the pages the
+ * first ended with: the kmalloc caches keep their one empty slab, nothing
+ * more.
+ */
+static void test_xarray_idr(void **state)
+{
+	struct fx *f = *state;
+	unsigned long after;
+
+	assert_int_equal(kxa_selftest(), 0);
+	assert_int_equal(warns(f), 0);
+	after = pages_in_use(f);
+	assert_int_equal(kxa_selftest(), 0);
+	assert_int_equal(warns(f), 0);
+	assert_int_equal(pages_in_use(f), after);
+}
+
+/* What the kernel refuses with a WARN: refused here, one WARN each. */
+static void test_xarray_misuse(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(kxa_misuse(), 0);
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "is an internal entry, it cannot be stored"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "allocating from an array without XA_FLAGS_ALLOC"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_WARN,
+				    "ida_free called for id=0 which is not allocated."));
+	assert_int_equal(warns(f), 5);
+	f->warns = 5;
+}
+
 static const struct dma_variant *const variants[] = {
 	&variant_direct, &variant_x86_strict, &variant_x86_lazy,
 	&variant_arm64_64k_strict, &variant_cc,
@@ -511,6 +548,8 @@ static const struct variant_test tests[] = {
 	VARIANT_TEST(test_queue_destroyed_wq),
 	VARIANT_TEST(test_kthread_left_running),
 	VARIANT_TEST(test_kwork_fail_nth),
+	VARIANT_TEST(test_xarray_idr),
+	VARIANT_TEST(test_xarray_misuse),
 };
 
 int main(void)

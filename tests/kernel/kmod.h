@@ -88,6 +88,19 @@ int kprims_mutex_uninitialized(void);	/* trylock and unlock: 2 */
 /* WARN(@cond, ...): what it returns, and a WARN if @cond. */
 int kprims_warn(int cond);
 
+/*
+ * The XArray, IDR and IDA as drivers use them (tests/kernel/kxa.c): an
+ * object table keyed by xa_alloc() handles with marks, sparse and value
+ * entries, reservations, the locked forms, cyclic ids, an IDR with a base,
+ * minors from an IDA. kxa_selftest(): no WARN, everything freed; 0 or the
+ * failed line. kxa_misuse(): five WARNs (an internal entry stored and
+ * inserted, xa_alloc() on an array that does not allocate, an IDA id freed
+ * twice, idr_alloc() from a negative start), each refused and nothing
+ * stored; 0 or the failed line.
+ */
+int kxa_selftest(void);
+int kxa_misuse(void);
+
 /* ktime on the machine clock, math64, highmem, init annotations. */
 int kmisc_selftest(void);
 
