@@ -11,7 +11,15 @@
  * every other region is exported the vfio-pci way. Here the device memory
  * is a range of machine RAM that the caller provides and owns.
  */
-#include "internal.h"
+#include <linux/types.h>
+#include <linux/kernel.h>
+#include <linux/err.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/vfio.h>
+#include <linux/vfio_pci_core.h>
+#include <dmastack/vfio.h>
 
 struct vfio_nvgrace_device {
 	struct vfio_pci_core_device core_device;	/* first: the core casts */
