@@ -248,6 +248,8 @@ void sim_kthreads_stop_all(struct sim_machine *m, const char *why,
 			   bool (*owns)(void *mod, const void *addr),
 			   void *mod);
 /* src/kernel/sched/wait.c */
+struct timespec;
+void sim_realtime_deadline(struct timespec *ts, unsigned int ms);
 bool sim_wait_machine(bool (*done)(void *arg),
 		      bool (*block)(void *arg, unsigned int ms), void *arg,
 		      u64 deadline, const char *who);

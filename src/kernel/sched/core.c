@@ -110,13 +110,7 @@ static bool task_block(void *arg, unsigned int ms)
 	struct timespec ts;
 	bool running;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	sim_realtime_deadline(&ts, ms);
 	pthread_mutex_lock(&p->__sleep_lock);
 	while (!task_is_running(p) &&
 	       pthread_cond_timedwait(&p->__sleep_wake, &p->__sleep_lock,

@@ -122,13 +122,7 @@ static bool kthread_block(struct kthread *kt, unsigned int ms, bool park)
 	struct timespec ts;
 	bool got;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	sim_realtime_deadline(&ts, ms);
 	pthread_mutex_lock(&kt->lock);
 	while (!kt->exited && !(park && kt->parked) &&
 	       pthread_cond_timedwait(&kt->cond, &kt->lock, &ts) == 0)

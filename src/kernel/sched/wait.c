@@ -129,19 +129,28 @@ bool completion_done(struct completion *x)
 	return done;
 }
 
+/*
+ * The absolute CLOCK_REALTIME time @ms from now, for pthread_cond_timedwait():
+ * how long a waiter blocks for another thread (never what the machine sees).
+ */
+void sim_realtime_deadline(struct timespec *ts, unsigned int ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 /* Block up to @ms of real time for another thread; true if completed. */
 static bool wait_other_thread(struct completion *x, unsigned int ms)
 {
 	struct timespec ts;
 	bool got;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	sim_realtime_deadline(&ts, ms);
 	pthread_mutex_lock(&x->lock);
 	while (!x->done &&
 	       pthread_cond_timedwait(&x->wait, &x->lock, &ts) != ETIMEDOUT)

@@ -281,13 +281,7 @@ static bool wq_wait_block(void *arg, unsigned int ms)
 	struct timespec ts;
 	bool done;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	sim_realtime_deadline(&ts, ms);
 	pthread_mutex_lock(&w->s->lock);
 	while (!(done = w->done(w)) &&
 	       pthread_cond_timedwait(&w->s->idle, &w->s->lock, &ts) == 0)
