@@ -1832,6 +1832,121 @@ static void test_iova_link_errors(void **state)
 	ram_blk_put(f->m, &b);
 }
 
+/*
+ * The link rules, reported by dma-debug (SPEC §4; Linux's dma-debug does
+ * not cover the IOVA API): only the last link may end inside a granule,
+ * every link but the first starts where a granule does, and nothing is
+ * linked twice. The kernel's answers stay: the page table refuses a
+ * granule-unaligned IOVA (-EINVAL) and an IOVA already mapped (-EEXIST).
+ */
+static void test_iova_link_rules(void **state)
+{
+	struct fx *f = FX(state);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
+	const size_t half = f->g / 2;
+	struct dma_iova_state st;
+	unsigned long e0 = dbg_errors(f);
+	char want[256];
+	phys_addr_t p;
+	int prot;
+
+	/* Correct sequences report nothing: a first link starting inside a
+	 * granule, whole granules, and a last link ending inside one. */
+	assert_true(dma_iova_try_alloc(f->dev, &st, b.phys + 0x100,
+				       2 * f->g - 0x100 + half));
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + 0x100, 0,
+				       f->g - 0x100, DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + 2 * f->g,
+				       f->g - 0x100, f->g, DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + f->g,
+				       2 * f->g - 0x100, half, DMA_TO_DEVICE,
+				       0), 0);
+	assert_int_equal(dma_iova_sync(f->dev, &st, 0,
+				       2 * f->g - 0x100 + half), 0);
+	dma_iova_destroy(f->dev, &st, 2 * f->g - 0x100 + half, DMA_TO_DEVICE,
+			 0);
+	assert_int_equal(dbg_errors(f), e0);
+
+	/* A link after one that ended inside a granule: -EINVAL, reported
+	 * with the device, the IOVA state, the offset and size, the rule. */
+	assert_true(dma_iova_try_alloc(f->dev, &st, b.phys, 3 * f->g));
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys, 0, half,
+				       DMA_BIDIRECTIONAL, 0), 0);
+	assert_int_equal(dbg_errors(f), e0);
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + f->g, half, f->g,
+				       DMA_BIDIRECTIONAL, 0), -EINVAL);
+	assert_int_equal(dbg_errors(f), e0 + 1);
+	snprintf(want, sizeof(want),
+		 "%s: dma_iova_link after a link that ended inside an IOVA granule (only the last link may end unaligned) [IOVA state=0x%016llx] [IOVA size=%zu bytes] [previous end=%zu] [offset=%zu] [size=%zu]",
+		 dev_name(f->dev), (unsigned long long)st.addr,
+		 (size_t)(3 * f->g), half, half, (size_t)f->g);
+	assert_true(dbg_find(f, want));
+	assert_true(dbg_find(f, "DMA-API: "));
+	/* nothing of it was linked; what was linked is still there */
+	assert_int_equal(sim_iommu_lookup(f->dev, st.addr + f->g, &p, &prot),
+			 -ENOENT);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 1);
+	assert_int_equal(dma_iova_sync(f->dev, &st, 0, half), 0);
+	dma_iova_destroy(f->dev, &st, half, DMA_BIDIRECTIONAL, 0);
+	assert_int_equal(dbg_errors(f), e0 + 1);
+
+	/* A later link at an IOVA offset inside a granule, with no unaligned
+	 * end before it: the same -EINVAL, the other rule. */
+	assert_true(dma_iova_try_alloc(f->dev, &st, b.phys, 3 * f->g));
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys, 0, f->g,
+				       DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + 2 * f->g,
+				       f->g + 0x200, f->g, DMA_TO_DEVICE, 0),
+			 -EINVAL);
+	assert_int_equal(dbg_errors(f), e0 + 2);
+	snprintf(want, sizeof(want),
+		 "%s: dma_iova_link at an IOVA offset inside a granule (only the first link may start unaligned, every other starts where a granule does) [IOVA state=0x%016llx] [IOVA size=%zu bytes] [offset=%zu] [size=%zu]",
+		 dev_name(f->dev), (unsigned long long)st.addr,
+		 (size_t)(3 * f->g), (size_t)(f->g + 0x200), (size_t)f->g);
+	assert_true(dbg_find(f, want));
+
+	/* Linking an IOVA granule twice: -EEXIST from the page table,
+	 * reported; the first link's translation stays. */
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + 3 * f->g, 0, f->g,
+				       DMA_TO_DEVICE, 0), -EEXIST);
+	assert_int_equal(dbg_errors(f), e0 + 3);
+	snprintf(want, sizeof(want),
+		 "%s: dma_iova_link over an already linked range [IOVA state=0x%016llx] [IOVA size=%zu bytes] [offset=0] [size=%zu]",
+		 dev_name(f->dev), (unsigned long long)st.addr,
+		 (size_t)(3 * f->g), (size_t)f->g);
+	assert_true(dbg_find(f, want));
+	assert_int_equal(sim_iommu_lookup(f->dev, st.addr, &p, &prot), 0);
+	assert_int_equal(p, b.phys);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 1);
+	/* the correct continuation works and reports nothing */
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + 2 * f->g, f->g,
+				       f->g, DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_sync(f->dev, &st, 0, 2 * f->g), 0);
+	dma_iova_destroy(f->dev, &st, 2 * f->g, DMA_TO_DEVICE, 0);
+	assert_int_equal(dbg_errors(f), e0 + 3);
+	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
+
+	/* Destroyed with another direction than linked: reported once. */
+	assert_true(dma_iova_try_alloc(f->dev, &st, b.phys, 2 * f->g));
+	for (unsigned int i = 0; i < 2; i++)
+		assert_int_equal(dma_iova_link(f->dev, &st, b.phys + i * f->g,
+					       i * f->g, f->g, DMA_TO_DEVICE,
+					       0), 0);
+	assert_int_equal(dma_iova_sync(f->dev, &st, 0, 2 * f->g), 0);
+	dma_iova_destroy(f->dev, &st, 2 * f->g, DMA_FROM_DEVICE, 0);
+	assert_int_equal(dbg_errors(f), e0 + 4);
+	snprintf(want, sizeof(want),
+		 "%s: dma_iova_destroy with a different direction than dma_iova_link [IOVA state=0x%016llx] [IOVA size=%zu bytes] [destroyed with DMA_FROM_DEVICE]",
+		 dev_name(f->dev), (unsigned long long)st.addr,
+		 (size_t)(2 * f->g));
+	assert_true(dbg_find(f, want));
+	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
+	if (f->lazy)
+		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
+	sim_report_clear(f->m);
+	ram_blk_put(f->m, &b);
+}
+
 static void test_iova_unlink(void **state)
 {
 	struct fx *f = FX(state);
@@ -2910,6 +3025,7 @@ static const struct variant_test tests[] = {
 	T(test_iova_exhausted),
 	T(test_iova_link_sync),
 	T(test_iova_link_errors),
+	T(test_iova_link_rules),
 	T(test_iova_unlink),
 	T(test_iova_relink_and_sync_per_link),
 	T(test_iova_destroy_frees),

@@ -1277,6 +1277,43 @@ static bool iova_unlink_one(struct dma_debug_entry *e, void *arg)
 	return true;
 }
 
+/*
+ * A link the IOVA layer refused with an error that does not say which rule
+ * was broken (-EINVAL from the page table for an IOVA start inside a
+ * granule, -EEXIST for a granule already linked). Name the rule; -EIO (a
+ * later link whose physical start is inside a granule) has its own report.
+ * The link left nothing behind, so nothing is recorded.
+ */
+static void iova_link_refused(struct dma_debug *d, struct device *dev,
+			      struct iova_rec *r, size_t offset, size_t size,
+			      unsigned long granule, int ret)
+{
+	u64 start = r->addr + offset;
+
+	if (!granule || ret == -EIO || ret == -ENOMEM || ret == -EPERM)
+		return;
+	if (start & (granule - 1)) {
+		if (r->tail_unaligned && offset >= r->tail_end)
+			err_printk(dev, NULL,
+				   "dma_iova_link after a link that ended inside an IOVA granule (only the last link may end unaligned) [IOVA state=0x%016llx] [IOVA size=%zu bytes] [previous end=%zu] [offset=%zu] [size=%zu] [granule=%lu] [error=%d]",
+				   (unsigned long long)r->addr, r->size,
+				   r->tail_end, offset, size, granule, ret);
+		else
+			err_printk(dev, NULL,
+				   "dma_iova_link at an IOVA offset inside a granule (only the first link may start unaligned, every other starts where a granule does) [IOVA state=0x%016llx] [IOVA size=%zu bytes] [offset=%zu] [size=%zu] [granule=%lu] [error=%d]",
+				   (unsigned long long)r->addr, r->size,
+				   offset, size, granule, ret);
+		return;
+	}
+	if (ret == -EEXIST ||
+	    iova_entries(d, r, ALIGN_DOWN(start, granule), start + size, NULL,
+			 NULL))
+		err_printk(dev, NULL,
+			   "dma_iova_link over an already linked range [IOVA state=0x%016llx] [IOVA size=%zu bytes] [offset=%zu] [size=%zu] [error=%d]",
+			   (unsigned long long)r->addr, r->size, offset, size,
+			   ret);
+}
+
 void debug_dma_iova_link(struct device *dev, struct dma_iova_state *state,
 			 phys_addr_t phys, size_t offset, size_t size,
 			 enum dma_data_direction dir, unsigned long attrs,
@@ -1303,8 +1340,10 @@ void debug_dma_iova_link(struct device *dev, struct dma_iova_state *state,
 			   offset, (unsigned long long)phys, granule);
 		return;
 	}
-	if (ret)
+	if (ret) {
+		iova_link_refused(d, dev, r, offset, size, granule, ret);
 		return;
+	}
 	if (offset + size > r->size || offset + size < offset)
 		err_printk(dev, NULL,
 			   "dma_iova_link beyond the allocated IOVA range [offset=%zu] [size=%zu] [allocated=%zu]",
@@ -1391,13 +1430,23 @@ void debug_dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 			   offset, dir_name(dir));
 }
 
+/* Destroy: every entry goes; one linked with another direction is noted. */
+static bool iova_destroy_one(struct dma_debug_entry *e, void *arg)
+{
+	struct iova_unlink_ctx *c = arg;
+
+	if (e->direction != c->dir)
+		c->wrong_dir = true;
+	return true;
+}
+
 void debug_dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 			    size_t mapped_len, enum dma_data_direction dir)
 {
 	struct dma_debug *d = dev->sim->kernel->debug;
+	struct iova_unlink_ctx ctx = { .dir = dir };
 	struct iova_rec *r;
 
-	(void)dir;
 	if (!dma_debug_on(dev->sim))
 		return;
 	r = iova_rec_find(d, state, dev, true);
@@ -1411,7 +1460,13 @@ void debug_dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 		err_printk(dev, NULL,
 			   "dma_iova_destroy length does not match what is linked [linked=%zu bytes] [mapped_len=%zu bytes]",
 			   r->linked, mapped_len);
-	iova_entries(d, r, r->addr, r->addr + r->size + 1, iova_remove, NULL);
+	iova_entries(d, r, r->addr, r->addr + r->size + 1, iova_destroy_one,
+		     &ctx);
+	if (ctx.wrong_dir)
+		err_printk(dev, NULL,
+			   "dma_iova_destroy with a different direction than dma_iova_link [IOVA state=0x%016llx] [IOVA size=%zu bytes] [destroyed with %s]",
+			   (unsigned long long)r->addr, r->size,
+			   dir_name(dir));
 	free(r);
 }
 
