@@ -74,6 +74,7 @@ struct dma_debug_entry {
 	bool is_mmio;
 	bool iova_unsynced;		/* linked, dma_iova_sync() not yet seen */
 	struct iova_rec *iova;		/* the IOVA state it was linked into */
+	const char *gone_by;		/* the call removing it (history) */
 };
 
 /* An IOVA state between dma_iova_try_alloc() and destroy/free. */
@@ -106,6 +107,27 @@ struct dma_debug_history {
 	phys_addr_t paddr;
 	int type, direction;
 	unsigned long seq;		/* removals so far when it went */
+	u64 when_ns;			/* machine clock when it went */
+	const char *gone_by;		/* the call that removed it */
+};
+
+/* The calls that make and remove each type of entry, for the history. */
+static const char *const type2map_call[] = {
+	[dma_debug_single] = "dma_map_single",
+	[dma_debug_sg] = "dma_map_sg",
+	[dma_debug_coherent] = "dma_alloc_coherent",
+	[dma_debug_noncoherent] = "dma_alloc_pages",
+	[dma_debug_phy] = "dma_map_phys",
+	[dma_debug_iova] = "dma_iova_link",
+};
+
+static const char *const type2unmap_call[] = {
+	[dma_debug_single] = "dma_unmap_single",
+	[dma_debug_sg] = "dma_unmap_sg",
+	[dma_debug_coherent] = "dma_free_coherent",
+	[dma_debug_noncoherent] = "dma_free_pages",
+	[dma_debug_phy] = "dma_unmap_phys",
+	[dma_debug_iova] = "dma_iova_unlink",
 };
 
 #define DMA_DEBUG_HISTORY	512
@@ -459,11 +481,14 @@ static void add_dma_entry(struct dma_debug *d, struct dma_debug_entry *e,
 static void dma_entry_free(struct dma_debug *d, struct dma_debug_entry *e)
 {
 	struct dma_debug_history *h;
+	u64 now = sim_clock_now(d->m);
 
 	pthread_mutex_lock(&d->hist_lock);
 	h = &d->hist[d->hist_seq % DMA_DEBUG_HISTORY];
 	*h = (struct dma_debug_history){ e->dev, e->dev_addr, e->size, e->paddr,
-					 e->type, e->direction, d->hist_seq++ };
+					 e->type, e->direction, d->hist_seq++,
+					 now, e->gone_by ? e->gone_by :
+					 type2unmap_call[e->type] };
 	pthread_mutex_unlock(&d->hist_lock);
 	active_cacheline_remove(d, e);
 	atomic_fetch_sub(&d->nr_entries, 1);
@@ -538,6 +563,7 @@ static void check_unmap(struct dma_debug *d, struct dma_debug_entry *ref)
 			   "device driver failed to check map error[device address=0x%016llx] [size=%llu bytes] [mapped as %s]",
 			   (unsigned long long)ref->dev_addr,
 			   (unsigned long long)ref->size, type2name[e->type]);
+	e->gone_by = type2unmap_call[ref->type];
 	dma_entry_free(d, e);
 }
 
@@ -903,31 +929,79 @@ void debug_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
 /* Device-access checks                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* What @dev last had mapped at @pos, if it was recent; "" otherwise. */
-static const char *history_of(struct dma_debug *d, struct device *dev, u64 pos,
-			      char *buf, size_t len)
+/*
+ * The latest mapping of @dev that is gone and covered @pos, widened to
+ * whole granules of @granule (0: exactly) since a translated device's
+ * access faults for the whole IOVA granule. Into *@out; false if none is
+ * in the history.
+ */
+static bool history_find(struct dma_debug *d, struct device *dev, u64 pos,
+			 unsigned long granule, struct dma_debug_history *out,
+			 unsigned long *now)
 {
 	const struct dma_debug_history *best = NULL;
-	unsigned long now;
 
-	buf[0] = '\0';
 	pthread_mutex_lock(&d->hist_lock);
-	now = d->hist_seq;
+	*now = d->hist_seq;
 	for (unsigned int i = 0; i < DMA_DEBUG_HISTORY; i++) {
 		const struct dma_debug_history *h = &d->hist[i];
+		u64 lo = h->dev_addr, hi = h->dev_addr + h->size;
 
-		if (h->dev == dev && pos >= h->dev_addr &&
-		    pos - h->dev_addr < h->size && (!best || h->seq > best->seq))
+		if (h->dev != dev || !h->size)
+			continue;
+		if (granule) {
+			lo = ALIGN_DOWN(lo, granule);
+			hi = ALIGN(hi, granule);
+		}
+		if (pos >= lo && pos < hi && (!best || h->seq > best->seq))
 			best = h;
 	}
 	if (best)
-		snprintf(buf, len,
-			 " [history: mapped as %s %s at phys 0x%016llx, %llu bytes; unmapped %lu unmaps ago]",
-			 type2name[best->type], dir_name(best->direction),
-			 (unsigned long long)best->paddr,
-			 (unsigned long long)best->size, now - best->seq);
+		*out = *best;
 	pthread_mutex_unlock(&d->hist_lock);
+	return best;
+}
+
+/* What @dev last had mapped at @pos, if it was recent; "" otherwise. */
+static const char *history_of(struct dma_debug *d, struct device *dev, u64 pos,
+			      unsigned long granule, char *buf, size_t len)
+{
+	struct dma_debug_history h;
+	unsigned long now;
+
+	buf[0] = '\0';
+	if (history_find(d, dev, pos, granule, &h, &now))
+		snprintf(buf, len,
+			 " [history: mapped as %s %s at phys 0x%016llx, %llu bytes at device address 0x%016llx by %s; %s at %llu ns, unmapped %lu unmaps ago]",
+			 type2name[h.type], dir_name(h.direction),
+			 (unsigned long long)h.paddr,
+			 (unsigned long long)h.size,
+			 (unsigned long long)h.dev_addr,
+			 type2map_call[h.type], h.gone_by,
+			 (unsigned long long)h.when_ns, now - h.seq);
 	return buf;
+}
+
+/*
+ * An IOMMU is about to report that @f->dev's access has no translation:
+ * if dma-debug saw a mapping there go, the report carries its history,
+ * as a late access in direct mode does (the address is the IOVA).
+ */
+static void debug_dma_iommu_fault(struct sim_bus_observer *o,
+				  struct sim_bus_fault *f)
+{
+	struct dma_debug *d = container_of(o, struct dma_debug, obs);
+	size_t used;
+
+	if (f->kind != SIM_BUS_FAULT_NOT_MAPPED || !dma_debug_on(d->m) ||
+	    !f->note || f->note_len < 2)
+		return;
+	used = strlen(f->note);
+	history_of(d, f->dev, f->iova, f->granule, f->note + used,
+		   f->note_len - used);
+	/* history_of() starts with a space: drop it at the note's start */
+	if (!used && f->note[0] == ' ')
+		memmove(f->note, f->note + 1, strlen(f->note));
 }
 
 /*
@@ -999,14 +1073,15 @@ static bool debug_dma_check_access(struct device *dev, dma_addr_t addr,
 
 		switch (find_access_entry(d, dev, pos, write, &dir, &e_end)) {
 		case -1: {
-			char hist[200];
+			char hist[320];
 
 			err_printk(dev, NULL,
 				   "device %s DMA memory that is not mapped for it [device address=0x%016llx] [size=%llu bytes]%s",
 				   write ? "writes" : "reads",
 				   (unsigned long long)pos,
 				   (unsigned long long)(end - pos),
-				   history_of(d, dev, pos, hist, sizeof(hist)));
+				   history_of(d, dev, pos, 0, hist,
+					      sizeof(hist)));
 			return true;
 		}
 		case 0:
@@ -1059,6 +1134,7 @@ static bool debug_dma_bus_access(struct sim_bus_observer *o,
 
 static const struct sim_bus_observer_ops debug_observer_ops = {
 	.access = debug_dma_bus_access,
+	.fault = debug_dma_iommu_fault,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1244,10 +1320,11 @@ static size_t iova_entries(struct dma_debug *d, struct iova_rec *r, u64 lo,
 	return bytes;
 }
 
+/* dma_iova_free(): what is still linked goes (a leak, reported). */
 static bool iova_remove(struct dma_debug_entry *e, void *arg)
 {
-	(void)e;
 	(void)arg;
+	e->gone_by = "dma_iova_free";
 	return true;
 }
 
@@ -1274,6 +1351,7 @@ static bool iova_unlink_one(struct dma_debug_entry *e, void *arg)
 	}
 	if (e->direction != c->dir)
 		c->wrong_dir = true;
+	e->gone_by = "dma_iova_unlink";
 	return true;
 }
 
@@ -1437,6 +1515,7 @@ static bool iova_destroy_one(struct dma_debug_entry *e, void *arg)
 
 	if (e->direction != c->dir)
 		c->wrong_dir = true;
+	e->gone_by = "dma_iova_destroy";
 	return true;
 }
 
