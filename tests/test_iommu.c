@@ -2033,6 +2033,31 @@ static void test_iova_link_rules(void **state)
 	assert_int_equal(sim_iommu_lookup(f->dev, st.addr, &p, &prot), 0);
 	assert_int_equal(p, b.phys);
 	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 1);
+	/* Beyond the allocation, onto a granule another state linked: the
+	 * page table's -EEXIST, reported as the link beyond the range. The
+	 * lower state links at the higher one's first (linked) granule. */
+	{
+		struct dma_iova_state st2, *lo, *hi;
+
+		assert_true(dma_iova_try_alloc(f->dev, &st2, b.phys, f->g));
+		assert_int_equal(dma_iova_link(f->dev, &st2, b.phys + f->g, 0,
+					       f->g, DMA_TO_DEVICE, 0), 0);
+		lo = st2.addr < st.addr ? &st2 : &st;
+		hi = lo == &st ? &st2 : &st;
+		assert_int_equal(dma_iova_link(f->dev, lo, b.phys + 3 * f->g,
+					       hi->addr - lo->addr, f->g,
+					       DMA_TO_DEVICE, 0), -EEXIST);
+		assert_int_equal(dbg_errors(f), e0 + 4);
+		snprintf(want, sizeof(want),
+			 "%s: dma_iova_link beyond the allocated IOVA range [IOVA state=0x%016llx] [offset=%zu] [size=%zu] [allocated=%zu]",
+			 dev_name(f->dev), (unsigned long long)lo->addr,
+			 (size_t)(hi->addr - lo->addr), (size_t)f->g,
+			 dma_iova_size(lo));
+		assert_true(dbg_find(f, want));
+		e0++;
+		assert_int_equal(dma_iova_sync(f->dev, &st2, 0, f->g), 0);
+		dma_iova_destroy(f->dev, &st2, f->g, DMA_TO_DEVICE, 0);
+	}
 	/* the correct continuation works and reports nothing */
 	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + 2 * f->g, f->g,
 				       f->g, DMA_TO_DEVICE, 0), 0);

@@ -1370,6 +1370,14 @@ static void iova_link_refused(struct dma_debug *d, struct device *dev,
 
 	if (!granule || ret == -EIO || ret == -ENOMEM || ret == -EPERM)
 		return;
+	if (offset + size > r->size || offset + size < offset) {
+		/* into IOVA space the state does not own */
+		err_printk(dev, NULL,
+			   "dma_iova_link beyond the allocated IOVA range [IOVA state=0x%016llx] [offset=%zu] [size=%zu] [allocated=%zu] [error=%d]",
+			   (unsigned long long)r->addr, offset, size, r->size,
+			   ret);
+		return;
+	}
 	if (start & (granule - 1)) {
 		if (r->tail_unaligned && offset >= r->tail_end)
 			err_printk(dev, NULL,
