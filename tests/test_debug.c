@@ -867,6 +867,11 @@ static void test_access_after_unmap_has_history(void **state)
 				    "[history: mapped as phy DMA_FROM_DEVICE"));
 	assert_true(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
 				    "unmapped 1 unmaps ago]"));
+	/* the calls that made and took down the mapping, and when */
+	assert_true(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+				    "bytes at device address "));
+	assert_true(sim_report_find(f->m, SIM_REPORT_DMA_DEBUG,
+				    " by dma_map_phys; dma_unmap_phys at "));
 	/* another device's history is not this one's */
 	assert_int_equal(sim_dma_write(f->dev1, a + 8, buf, sizeof(buf)), 0);
 	assert_int_equal(ERRS(f->m), n + 2);

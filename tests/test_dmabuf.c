@@ -1473,16 +1473,25 @@ static void test_map_phys_fails_midway(void **state)
 
 #define BIG	(5 * SZ_1G)
 
-/* entries of @len bytes from @addr, cut at UINT_MAX */
+/*
+ * Entries of @len bytes from @addr, cut at ALIGN_DOWN(UINT_MAX, PAGE_SIZE)
+ * as mainline does, so that with page-aligned ranges every entry is page
+ * aligned in address and length (a cut at UINT_MAX would not be).
+ */
+#define SG_CUT	((u64)ALIGN_DOWN(UINT_MAX, PAGE_SIZE))
+
 static unsigned int check_split(struct sg_table *sgt, unsigned int idx,
 				dma_addr_t addr, u64 len)
 {
+	assert_int_equal(SG_CUT, 0xfffff000ULL);
 	while (len) {
 		struct scatterlist *sg = sg_at(sgt, idx++);
-		u64 l = len < UINT_MAX ? len : UINT_MAX;
+		u64 l = len < SG_CUT ? len : SG_CUT;
 
 		assert_int_equal(sg_dma_address(sg), addr);
 		assert_int_equal(sg_dma_len(sg), l);
+		assert_true(IS_ALIGNED(sg_dma_address(sg), PAGE_SIZE));
+		assert_true(IS_ALIGNED(sg_dma_len(sg), PAGE_SIZE));
 		addr += l;
 		len -= l;
 	}
@@ -1508,8 +1517,8 @@ static void test_big_bus_addr(void **state)
 	/* the device reaches bytes beyond 4G into the range, and across the cut */
 	check_dma_reaches_bar(f->m, f->nic[0], bus + BIG - 0x80,
 			      f->bar2[0] + BIG - 0x80, 11);
-	check_dma_reaches_bar(f->m, f->nic[0], bus + UINT_MAX - 0x40,
-			      f->bar2[0] + UINT_MAX - 0x40, 13);
+	check_dma_reaches_bar(f->m, f->nic[0], bus + SG_CUT - 0x40,
+			      f->bar2[0] + SG_CUT - 0x40, 13);
 	p2p_close(&c);
 }
 
@@ -1534,8 +1543,8 @@ static void test_big_thru_iommu(void **state)
 			      f->bar2[0] + BIG - 0x80, 15);
 	check_dma_reaches_bar(f->m, f->nic[1], iova + BIG + 0x100,
 			      f->bar2[0] + 8 * SZ_1G + 0x100, 17);
-	check_dma_reaches_bar(f->m, f->nic[1], iova + UINT_MAX - 0x10,
-			      f->bar2[0] + UINT_MAX - 0x10, 19);
+	check_dma_reaches_bar(f->m, f->nic[1], iova + SG_CUT - 0x10,
+			      f->bar2[0] + SG_CUT - 0x10, 19);
 	p2p_close(&c);
 	assert_int_equal(sim_iommu_lookup(f->nic[1], iova, &p, &prot), -ENOENT);
 	assert_int_equal(sim_iommu_lookup(f->nic[1], iova + BIG, &p, &prot),

@@ -777,6 +777,121 @@ static void test_strict_unmap_faults(void **state)
 	ram_blk_put(f->m, &b);
 }
 
+/* The text of the latest IOMMU fault report ("" if none). */
+static void last_fault_text(struct fx *f, char *buf, size_t len)
+{
+	struct sim_report r;
+
+	buf[0] = '\0';
+	for (unsigned long i = sim_report_count(f->m); i-- > 0;) {
+		assert_int_equal(sim_report_get(f->m, i, &r), 0);
+		if (r.kind == SIM_REPORT_IOMMU_FAULT) {
+			snprintf(buf, len, "%s", r.text);
+			return;
+		}
+	}
+}
+
+/* After an unmap: lazy mode frees (and invalidates) the IOVA at the flush. */
+static void settle_unmap(struct fx *f)
+{
+	if (f->lazy)
+		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
+}
+
+/*
+ * A device access after unmap through an IOMMU faults, and the fault
+ * report carries the history of the mapping that was at that IOVA, as
+ * dma-debug's report of the same bug does in direct mode: what was mapped
+ * (type, direction, phys, size, the IOVA, the mapping call), which call
+ * took it down and when (machine clock), how many unmaps ago. The whole
+ * IOVA granule faults, so an access past the mapping's end but inside its
+ * granule names it too. An IOVA never mapped says only "not mapped".
+ */
+static void test_fault_history(void **state)
+{
+	struct fx *f = FX(state);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
+	unsigned long f0 = faults(f), e0 = dbg_errors(f);
+	struct dma_iova_state st;
+	char txt[1024], want[512];
+	u64 when;
+	u8 buf[64];
+	dma_addr_t a;
+
+	/* dma_map_phys, unmap, device access */
+	a = map_phys_ok(f->dev, b.phys + 0x200, 0x400, DMA_FROM_DEVICE, 0);
+	assert_int_equal(sim_dma_write(f->dev, a, buf, sizeof(buf)), 0);
+	sim_clock_advance(f->m, 7000);
+	when = sim_clock_now(f->m);
+	dma_unmap_phys(f->dev, a, 0x400, DMA_FROM_DEVICE, 0);
+	settle_unmap(f);
+	assert_int_equal(sim_dma_write(f->dev, a + 0x10, buf, sizeof(buf)),
+			 -EFAULT);
+	assert_int_equal(faults(f), f0 + 1);
+	last_fault_text(f, txt, sizeof(txt));
+	assert_non_null(strstr(txt, dev_name(f->dev)));
+	assert_non_null(strstr(txt, "no translation (not mapped)"));
+	snprintf(want, sizeof(want),
+		 "[history: mapped as phy DMA_FROM_DEVICE at phys 0x%016llx, 1024 bytes at device address 0x%016llx by dma_map_phys; dma_unmap_phys at %llu ns, unmapped 1 unmaps ago]",
+		 (unsigned long long)(b.phys + 0x200), (unsigned long long)a,
+		 (unsigned long long)when);
+	assert_non_null(strstr(txt, want));
+	/* past the mapping's end, inside its IOVA granule: the same */
+	if (((a + 0x400) & (f->g - 1)) != 0) {
+		assert_int_equal(sim_dma_read(f->dev, a + 0x400, buf, 16),
+				 -EFAULT);
+		last_fault_text(f, txt, sizeof(txt));
+		assert_non_null(strstr(txt, want));
+	}
+	/* an IOVA this device never had mapped: no history */
+	assert_int_equal(sim_dma_read(f->dev, ALIGN(a, f->g) + 64 * f->g, buf,
+				      16), -EFAULT);
+	last_fault_text(f, txt, sizeof(txt));
+	assert_non_null(strstr(txt, "no translation (not mapped)"));
+	assert_null(strstr(txt, "history"));
+	/* another device's access at the same IOVA is not told this one's */
+	if (iommu_get_domain_for_dev(f->dev32) &&
+	    iommu_get_domain_for_dev(f->dev32) != iommu_get_domain_for_dev(f->dev)) {
+		assert_int_equal(sim_dma_read(f->dev32, a, buf, 16), -EFAULT);
+		last_fault_text(f, txt, sizeof(txt));
+		assert_null(strstr(txt, "history"));
+	}
+
+	/* The IOVA API: link, sync, destroy; the history names them. */
+	assert_true(dma_iova_try_alloc(f->dev, &st, b.phys, 2 * f->g));
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys, 0, 2 * f->g,
+				       DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_sync(f->dev, &st, 0, 2 * f->g), 0);
+	dev_read_ok(f->dev, st.addr + f->g, buf, sizeof(buf));
+	sim_clock_advance(f->m, 500);
+	when = sim_clock_now(f->m);
+	dma_iova_destroy(f->dev, &st, 2 * f->g, DMA_TO_DEVICE, 0);
+	settle_unmap(f);
+	assert_int_equal(sim_dma_read(f->dev, st.addr + f->g + 8, buf, 16),
+			 -EFAULT);
+	last_fault_text(f, txt, sizeof(txt));
+	snprintf(want, sizeof(want),
+		 "[history: mapped as iova DMA_TO_DEVICE at phys 0x%016llx, %zu bytes at device address 0x%016llx by dma_iova_link; dma_iova_destroy at %llu ns, unmapped 1 unmaps ago]",
+		 (unsigned long long)b.phys, (size_t)(2 * f->g),
+		 (unsigned long long)st.addr, (unsigned long long)when);
+	assert_non_null(strstr(txt, want));
+
+	/* the fault is the IOMMU's report; dma-debug reported nothing */
+	assert_int_equal(dbg_errors(f), e0);
+	/* with dma-debug off there is no history to tell */
+	a = map_phys_ok(f->dev, b.phys, 0x100, DMA_TO_DEVICE, 0);
+	dma_unmap_phys(f->dev, a, 0x100, DMA_TO_DEVICE, 0);
+	settle_unmap(f);
+	sim_dma_debug_enable(f->m, false);
+	assert_int_equal(sim_dma_read(f->dev, a, buf, 16), -EFAULT);
+	last_fault_text(f, txt, sizeof(txt));
+	assert_non_null(strstr(txt, "no translation (not mapped)"));
+	assert_null(strstr(txt, "history"));
+	sim_dma_debug_enable(f->m, true);
+	ram_blk_put(f->m, &b);
+}
+
 /*
  * The statistics accessors: page-table pages of a device's domain and its
  * IOVA space (live, taken from the tree, the peak), -ENOENT where there is
@@ -1829,6 +1944,146 @@ static void test_iova_link_errors(void **state)
 	assert_int_equal(dma_iova_sync(f->ut, &st, 0, f->g), 0);
 	dma_iova_destroy(f->ut, &st, f->g, DMA_TO_DEVICE, DMA_ATTR_MMIO);
 	assert_int_equal(dbg_errors(f), e0 + 1);
+	ram_blk_put(f->m, &b);
+}
+
+/*
+ * The link rules, reported by dma-debug (SPEC §4; Linux's dma-debug does
+ * not cover the IOVA API): only the last link may end inside a granule,
+ * every link but the first starts where a granule does, and nothing is
+ * linked twice. The kernel's answers stay: the page table refuses a
+ * granule-unaligned IOVA (-EINVAL) and an IOVA already mapped (-EEXIST).
+ */
+static void test_iova_link_rules(void **state)
+{
+	struct fx *f = FX(state);
+	struct ram_blk b = ram_blk_get(f->m, 4 * f->g);
+	const size_t half = f->g / 2;
+	struct dma_iova_state st;
+	unsigned long e0 = dbg_errors(f);
+	char want[256];
+	phys_addr_t p;
+	int prot;
+
+	/* Correct sequences report nothing: a first link starting inside a
+	 * granule, whole granules, and a last link ending inside one. */
+	assert_true(dma_iova_try_alloc(f->dev, &st, b.phys + 0x100,
+				       2 * f->g - 0x100 + half));
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + 0x100, 0,
+				       f->g - 0x100, DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + 2 * f->g,
+				       f->g - 0x100, f->g, DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + f->g,
+				       2 * f->g - 0x100, half, DMA_TO_DEVICE,
+				       0), 0);
+	assert_int_equal(dma_iova_sync(f->dev, &st, 0,
+				       2 * f->g - 0x100 + half), 0);
+	dma_iova_destroy(f->dev, &st, 2 * f->g - 0x100 + half, DMA_TO_DEVICE,
+			 0);
+	assert_int_equal(dbg_errors(f), e0);
+
+	/* A link after one that ended inside a granule: -EINVAL, reported
+	 * with the device, the IOVA state, the offset and size, the rule. */
+	assert_true(dma_iova_try_alloc(f->dev, &st, b.phys, 3 * f->g));
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys, 0, half,
+				       DMA_BIDIRECTIONAL, 0), 0);
+	assert_int_equal(dbg_errors(f), e0);
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + f->g, half, f->g,
+				       DMA_BIDIRECTIONAL, 0), -EINVAL);
+	assert_int_equal(dbg_errors(f), e0 + 1);
+	snprintf(want, sizeof(want),
+		 "%s: dma_iova_link after a link that ended inside an IOVA granule (only the last link may end unaligned) [IOVA state=0x%016llx] [IOVA size=%zu bytes] [previous end=%zu] [offset=%zu] [size=%zu]",
+		 dev_name(f->dev), (unsigned long long)st.addr,
+		 (size_t)(3 * f->g), half, half, (size_t)f->g);
+	assert_true(dbg_find(f, want));
+	assert_true(dbg_find(f, "DMA-API: "));
+	/* nothing of it was linked; what was linked is still there */
+	assert_int_equal(sim_iommu_lookup(f->dev, st.addr + f->g, &p, &prot),
+			 -ENOENT);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 1);
+	assert_int_equal(dma_iova_sync(f->dev, &st, 0, half), 0);
+	dma_iova_destroy(f->dev, &st, half, DMA_BIDIRECTIONAL, 0);
+	assert_int_equal(dbg_errors(f), e0 + 1);
+
+	/* A later link at an IOVA offset inside a granule, with no unaligned
+	 * end before it: the same -EINVAL, the other rule. */
+	assert_true(dma_iova_try_alloc(f->dev, &st, b.phys, 3 * f->g));
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys, 0, f->g,
+				       DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + 2 * f->g,
+				       f->g + 0x200, f->g, DMA_TO_DEVICE, 0),
+			 -EINVAL);
+	assert_int_equal(dbg_errors(f), e0 + 2);
+	snprintf(want, sizeof(want),
+		 "%s: dma_iova_link at an IOVA offset inside a granule (only the first link may start unaligned, every other starts where a granule does) [IOVA state=0x%016llx] [IOVA size=%zu bytes] [offset=%zu] [size=%zu]",
+		 dev_name(f->dev), (unsigned long long)st.addr,
+		 (size_t)(3 * f->g), (size_t)(f->g + 0x200), (size_t)f->g);
+	assert_true(dbg_find(f, want));
+
+	/* Linking an IOVA granule twice: -EEXIST from the page table,
+	 * reported; the first link's translation stays. */
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + 3 * f->g, 0, f->g,
+				       DMA_TO_DEVICE, 0), -EEXIST);
+	assert_int_equal(dbg_errors(f), e0 + 3);
+	snprintf(want, sizeof(want),
+		 "%s: dma_iova_link over an already linked range [IOVA state=0x%016llx] [IOVA size=%zu bytes] [offset=0] [size=%zu]",
+		 dev_name(f->dev), (unsigned long long)st.addr,
+		 (size_t)(3 * f->g), (size_t)f->g);
+	assert_true(dbg_find(f, want));
+	assert_int_equal(sim_iommu_lookup(f->dev, st.addr, &p, &prot), 0);
+	assert_int_equal(p, b.phys);
+	assert_int_equal(sim_dma_debug_entries(f->m, f->dev), 1);
+	/* Beyond the allocation, onto a granule another state linked: the
+	 * page table's -EEXIST, reported as the link beyond the range. The
+	 * lower state links at the higher one's first (linked) granule. */
+	{
+		struct dma_iova_state st2, *lo, *hi;
+
+		assert_true(dma_iova_try_alloc(f->dev, &st2, b.phys, f->g));
+		assert_int_equal(dma_iova_link(f->dev, &st2, b.phys + f->g, 0,
+					       f->g, DMA_TO_DEVICE, 0), 0);
+		lo = st2.addr < st.addr ? &st2 : &st;
+		hi = lo == &st ? &st2 : &st;
+		assert_int_equal(dma_iova_link(f->dev, lo, b.phys + 3 * f->g,
+					       hi->addr - lo->addr, f->g,
+					       DMA_TO_DEVICE, 0), -EEXIST);
+		assert_int_equal(dbg_errors(f), e0 + 4);
+		snprintf(want, sizeof(want),
+			 "%s: dma_iova_link beyond the allocated IOVA range [IOVA state=0x%016llx] [offset=%zu] [size=%zu] [allocated=%zu]",
+			 dev_name(f->dev), (unsigned long long)lo->addr,
+			 (size_t)(hi->addr - lo->addr), (size_t)f->g,
+			 dma_iova_size(lo));
+		assert_true(dbg_find(f, want));
+		e0++;
+		assert_int_equal(dma_iova_sync(f->dev, &st2, 0, f->g), 0);
+		dma_iova_destroy(f->dev, &st2, f->g, DMA_TO_DEVICE, 0);
+	}
+	/* the correct continuation works and reports nothing */
+	assert_int_equal(dma_iova_link(f->dev, &st, b.phys + 2 * f->g, f->g,
+				       f->g, DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_sync(f->dev, &st, 0, 2 * f->g), 0);
+	dma_iova_destroy(f->dev, &st, 2 * f->g, DMA_TO_DEVICE, 0);
+	assert_int_equal(dbg_errors(f), e0 + 3);
+	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
+
+	/* Destroyed with another direction than linked: reported once. */
+	assert_true(dma_iova_try_alloc(f->dev, &st, b.phys, 2 * f->g));
+	for (unsigned int i = 0; i < 2; i++)
+		assert_int_equal(dma_iova_link(f->dev, &st, b.phys + i * f->g,
+					       i * f->g, f->g, DMA_TO_DEVICE,
+					       0), 0);
+	assert_int_equal(dma_iova_sync(f->dev, &st, 0, 2 * f->g), 0);
+	dma_iova_destroy(f->dev, &st, 2 * f->g, DMA_FROM_DEVICE, 0);
+	assert_int_equal(dbg_errors(f), e0 + 4);
+	snprintf(want, sizeof(want),
+		 "%s: dma_iova_destroy with a different direction than dma_iova_link [IOVA state=0x%016llx] [IOVA size=%zu bytes] [destroyed with DMA_FROM_DEVICE]",
+		 dev_name(f->dev), (unsigned long long)st.addr,
+		 (size_t)(2 * f->g));
+	assert_true(dbg_find(f, want));
+	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
+	if (f->lazy)
+		assert_int_equal(sim_iommu_flush_queue(f->dev), 0);
+	sim_report_clear(f->m);
 	ram_blk_put(f->m, &b);
 }
 
@@ -2891,6 +3146,7 @@ static const struct variant_test tests[] = {
 	T(test_device_access_and_faults),
 	T(test_reserved_regions),
 	T(test_strict_unmap_faults),
+	T(test_fault_history),
 	T(test_stats_accessors),
 	T(test_lazy_stale_until_flush),
 	T(test_lazy_flush_on_timeout),
@@ -2910,6 +3166,7 @@ static const struct variant_test tests[] = {
 	T(test_iova_exhausted),
 	T(test_iova_link_sync),
 	T(test_iova_link_errors),
+	T(test_iova_link_rules),
 	T(test_iova_unlink),
 	T(test_iova_relink_and_sync_per_link),
 	T(test_iova_destroy_frees),

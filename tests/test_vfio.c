@@ -892,6 +892,12 @@ static void test_revoke_triggers(void **state)
 
 /* ---- hot reset of a device set ------------------------------------------- */
 
+/*
+ * gpu2 and fn1 sit on two downstream ports of switch sw1. As in the
+ * kernel (pci_reset_bus(pdev->bus)), a hot reset of either resets the bus
+ * below its own downstream port only: the other device need not be open,
+ * or VFIO's at all, and is neither reset nor revoked.
+ */
 static void test_hot_reset(void **state)
 {
 	struct fx *f = FX(state);
@@ -899,12 +905,27 @@ static void test_hot_reset(void **state)
 	struct vfio_pci_core_device *p = vnew(f->fn1, &sim_vfio_pci_dev_ops);
 	const u64 r[1][2] = { { 0, SZ_16K } };
 	struct vfio_pci_hot_reset hr = { .argsz = sizeof(hr) };
+	unsigned long ev_g, ev_p;
 	struct ctx cg, cp;
 
 	assert_int_equal(sim_vfio_open(&g->vdev), 0);
-	/* fn1 is VFIO's but not open: the user does not own the whole set */
+	/* the port above each is its own: a downstream port of sw1 */
+	assert_ptr_not_equal(pci_upstream_bridge(g->pdev),
+			     pci_upstream_bridge(p->pdev));
+	assert_ptr_equal(pci_upstream_bridge(pci_upstream_bridge(g->pdev)),
+			 pci_upstream_bridge(pci_upstream_bridge(p->pdev)));
+	/* fn1 is VFIO's but not open: not in gpu2's reset set */
+	ev_g = sim_pci_events(g->pdev);
+	ev_p = sim_pci_events(p->pdev);
 	assert_int_equal(sim_vfio_ioctl(&g->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
+					     sizeof(hr)), 0);
+	/* start, done, the command register restored */
+	assert_int_equal(sim_pci_events(g->pdev), ev_g + 3);
+	assert_int_equal(sim_pci_events(p->pdev), ev_p);
+	/* an unopened device cannot be reset through its own fd */
+	assert_int_equal(sim_vfio_ioctl(&p->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), -EINVAL);
+
 	assert_int_equal(sim_vfio_open(&p->vdev), 0);
 	ctx_open(&cg, f, g, f->nic[2], 2, r, 1);
 	ctx_open(&cp, f, p, f->nic[2], 0, r, 1);
@@ -928,10 +949,12 @@ static void test_hot_reset(void **state)
 					     8), -EFAULT);
 	assert_int_equal(cg.imp.notified + cp.imp.notified, 0);
 
-	/* from either function, both are revoked, reset and restored */
+	/* from either function, only that one is revoked, reset, restored */
 	for (int round = 0; round < 2; round++) {
 		struct vfio_pci_core_device *from = round ? p : g;
-		unsigned long resets_g = sim_pci_events(g->pdev);
+		struct ctx *cf = round ? &cp : &cg, *co = round ? &cg : &cp;
+		unsigned long ev_from = sim_pci_events(from->pdev);
+		unsigned long ev_other = sim_pci_events(co->v->pdev);
 
 		cg.imp.probe = cp.imp.probe = true;
 		cg.imp.notified = cp.imp.notified = 0;
@@ -941,27 +964,34 @@ static void test_hot_reset(void **state)
 						     &hr, sizeof(hr)), 0);
 		/* the bus reset reached the function: start, done, and the
 		 * command register restored (memory enable) */
-		assert_int_equal(sim_pci_events(g->pdev), resets_g + 3);
-		assert_int_equal(cg.imp.notified, 2);
-		assert_int_equal(cp.imp.notified, 2);
-		assert_int_equal(cg.imp.probe_enodev, 1);
-		assert_int_equal(cp.imp.probe_enodev, 1);
-		assert_int_equal(cg.imp.probe_ok, 1);
-		assert_int_equal(cp.imp.probe_ok, 1);
+		assert_int_equal(sim_pci_events(from->pdev), ev_from + 3);
+		assert_int_equal(cf->imp.notified, 2);
+		assert_int_equal(cf->imp.probe_enodev, 1);
+		assert_int_equal(cf->imp.probe_ok, 1);
+		/* the device on the other downstream port: untouched */
+		assert_int_equal(sim_pci_events(co->v->pdev), ev_other);
+		assert_int_equal(co->imp.notified, 0);
+		assert_non_null(co->imp.sgt);
 		cg.imp.probe = cp.imp.probe = false;
 		imp_dma_check(&cg);
 		imp_dma_check(&cp);
 	}
 
-	/* contention on a member's memory_lock: -EBUSY, nothing changed */
-	down_read(&p->memory_lock);
-	cg.imp.notified = 0;
+	/* contention on the set's memory_lock: -EBUSY, nothing changed */
+	down_read(&g->memory_lock);
+	cg.imp.notified = cp.imp.notified = 0;
+	ev_g = sim_pci_events(g->pdev);
 	assert_int_equal(sim_vfio_ioctl(&g->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), -EBUSY);
-	up_read(&p->memory_lock);
-	/* g was revoked and restored by the unwind */
-	assert_int_equal(cg.imp.notified, 2);
+	/* ...while fn1's lock is not in gpu2's set: fn1 resets fine */
+	assert_int_equal(sim_vfio_ioctl(&p->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
+					     sizeof(hr)), 0);
+	up_read(&g->memory_lock);
+	assert_int_equal(sim_pci_events(g->pdev), ev_g);
+	assert_int_equal(cg.imp.notified, 0);
+	assert_int_equal(cp.imp.notified, 2);
 	imp_dma_check(&cg);
+	imp_dma_check(&cp);
 
 	ctx_close(&cg);
 	ctx_close(&cp);
@@ -969,17 +999,25 @@ static void test_hot_reset(void **state)
 	vdev_free(p);
 }
 
-/* A function below the set's bridge that is not VFIO's: not resettable. */
+/*
+ * A function on another downstream port that is not VFIO's at all is not
+ * in the reset set either; one below a root port alone is its own set.
+ * The platform cannot put a second function on a device's own bus (no
+ * multi-function devices, one device per port), so the "every function
+ * of the bus must be opened" rule is exercised through the device itself:
+ * unopened, it cannot ask.
+ */
 static void test_hot_reset_foreign(void **state)
 {
 	struct fx *f = FX(state);
 	struct vfio_pci_core_device *g = vopen(f->gpu[2]);
 	struct vfio_pci_hot_reset hr = { .argsz = sizeof(hr) };
+	unsigned long ev = sim_pci_events(to_pci_dev(f->fn1));
 
 	assert_int_equal(sim_vfio_ioctl(&g->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
-					     sizeof(hr)), -EINVAL);
+					     sizeof(hr)), 0);
+	assert_int_equal(sim_pci_events(to_pci_dev(f->fn1)), ev);
 	vdev_free(g);
-	/* below a root port alone the set is the one function */
 	g = vopen(f->gpu[1]);
 	assert_int_equal(sim_vfio_ioctl(&g->vdev, VFIO_DEVICE_PCI_HOT_RESET, &hr,
 					     sizeof(hr)), 0);
@@ -1008,7 +1046,7 @@ static void test_close_revokes_for_good(void **state)
 
 	n = c.imp.notified;
 	sim_vfio_close(&v->vdev);
-	assert_int_equal(c.imp.notified, n + 1 + 1);	/* disable, cleanup */
+	assert_int_equal(c.imp.notified, n + 1);	/* cleanup, once */
 	/* the export let go of the device; its fd is still open */
 	assert_int_equal(sim_vfio_registration_count(&v->vdev), 1);
 	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
@@ -1029,6 +1067,62 @@ static void test_close_revokes_for_good(void **state)
 	live = sim_alloc_live(f->m);
 	ctx_close(&c);
 	assert_true(sim_alloc_live(f->m) < live);
+}
+
+/*
+ * Closing the device notifies each importer once (the kernel's
+ * vfio_pci_dma_buf_cleanup() runs before the disable and its reset): two
+ * importers of one export, one of another export, and an export already
+ * revoked by a memory disable, which the cleanup notifies once more.
+ */
+static void test_close_notifies_once(void **state)
+{
+	struct fx *f = FX(state);
+	struct vfio_pci_core_device *v = vopen(f->gpu[0]);
+	const u64 r1[1][2] = { { 0, SZ_64K } }, r2[1][2] = { { SZ_1M, SZ_64K } };
+	struct imp second = { 0 };
+	struct dma_buf_attachment *a2;
+	struct ctx c1, c2;
+
+	ctx_open(&c1, f, v, f->nic[1], 2, r1, 1);
+	ctx_open(&c2, f, v, f->nic[0], 2, r2, 1);
+	a2 = dma_buf_dynamic_attach(c1.d, f->nic[0], &imp_ops, &second);
+	assert_false(IS_ERR(a2));
+	imp_dma_check(&c1);
+	imp_dma_check(&c2);
+	dma_resv_lock(c1.d->resv, NULL);
+	second.sgt = dma_buf_map_attachment(a2, DMA_BIDIRECTIONAL);
+	dma_resv_unlock(c1.d->resv);
+	assert_false(IS_ERR(second.sgt));
+	assert_int_equal(c1.imp.notified + c2.imp.notified + second.notified, 0);
+
+	sim_vfio_close(&v->vdev);
+	assert_int_equal(c1.imp.notified, 1);
+	assert_int_equal(second.notified, 1);
+	assert_int_equal(c2.imp.notified, 1);
+	assert_null(second.sgt);
+	expect_revoked(&c1);
+	expect_revoked(&c2);
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
+	/* a later open and close has nothing to notify */
+	assert_int_equal(sim_vfio_open(&v->vdev), 0);
+	sim_vfio_close(&v->vdev);
+	assert_int_equal(c1.imp.notified + c2.imp.notified + second.notified, 3);
+	dma_buf_detach(c1.d, a2);
+	ctx_close(&c1);
+	ctx_close(&c2);
+
+	/* revoked before the close: the revoke's notify, then the cleanup's */
+	assert_int_equal(sim_vfio_open(&v->vdev), 0);
+	ctx_open(&c1, f, v, f->nic[1], 2, r1, 1);
+	imp_dma_check(&c1);
+	assert_int_equal(cfg_write16(v, PCI_COMMAND, 0), 2);
+	assert_int_equal(c1.imp.notified, 1);
+	sim_vfio_close(&v->vdev);
+	assert_int_equal(c1.imp.notified, 2);
+	expect_revoked(&c1);
+	ctx_close(&c1);
+	vdev_free(v);
 }
 
 /* ---- exports above 4 GiB, three ways ------------------------------------- */
@@ -1053,6 +1147,43 @@ static void big_case(struct fx *f, int gpu, struct device *client,
 	ctx_open(&c, f, v, client, 2, r, 2);
 	assert_int_equal(c.d->size, BIG + SZ_64K);
 	imp_dma_check(&c);
+	/*
+	 * Split at ALIGN_DOWN(UINT_MAX, PAGE_SIZE), not UINT_MAX: every
+	 * entry is page aligned in address and length. One IOVA range is
+	 * cut in two (4G - 4K, then the rest); without it (bus addresses,
+	 * dma_map_phys) each range is cut on its own: 5G in two, 64K.
+	 */
+	{
+		const u64 cut = 0xfffff000ULL;
+		unsigned int nents = 0;
+		u64 total = 0;
+
+		for_each_sgtable_dma_sg(c.imp.sgt, sg, i) {
+			assert_true(IS_ALIGNED(sg_dma_address(sg), PAGE_SIZE));
+			assert_true(IS_ALIGNED(sg_dma_len(sg), PAGE_SIZE));
+			assert_true(sg_dma_len(sg) > 0 && sg_dma_len(sg) <= cut);
+			total += sg_dma_len(sg);
+			nents++;
+		}
+		assert_int_equal(total, BIG + SZ_64K);
+		sg = c.imp.sgt->sgl;
+		assert_int_equal(sg_dma_len(sg), cut);
+		if (gpu == 0 && want == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE) {
+			/* the IOVA path: one range, contiguous */
+			assert_int_equal(nents, 2);
+			assert_int_equal(sg_dma_len(sg_next(sg)),
+					 BIG + SZ_64K - cut);
+			assert_int_equal(sg_dma_address(sg_next(sg)),
+					 sg_dma_address(sg) + cut);
+		} else {
+			assert_int_equal(nents, 3);
+			assert_int_equal(sg_dma_len(sg_next(sg)), BIG - cut);
+			assert_int_equal(sg_dma_address(sg_next(sg)),
+					 sg_dma_address(sg) + cut);
+			assert_int_equal(sg_dma_len(sg_next(sg_next(sg))),
+					 SZ_64K);
+		}
+	}
 	/* the DMA address of byte BIG + 0x100 of the export */
 	for_each_sgtable_dma_sg(c.imp.sgt, sg, i) {
 		u64 l = sg_dma_len(sg);
@@ -1430,12 +1561,74 @@ static void test_stress_revoke(void **state)
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_DMA_FAULT), 0);
 }
 
+/* ---- vfio_pci_core_fill_phys_vec(), called directly ---------------------- */
+
+/*
+ * The exported helper refuses an empty slice itself (variant drivers may
+ * call it with slices of their own), with -EINVAL before it looks at the
+ * offset: even an offset that would overflow gives -EINVAL.
+ */
+static void test_fill_phys_vec(void **state)
+{
+	const phys_addr_t start = 0x100000000ULL, len = SZ_64K;
+	struct vfio_region_dma_range r[3] = {
+		{ .offset = 0, .length = SZ_4K },
+		{ .offset = SZ_8K, .length = SZ_16K },
+		{ .offset = SZ_32K, .length = SZ_32K },
+	};
+	struct phys_vec pv[3];
+
+	(void)state;
+	memset(pv, 0, sizeof(pv));
+	assert_int_equal(vfio_pci_core_fill_phys_vec(pv, r, 3, start, len), 0);
+	assert_int_equal(pv[0].paddr, start);
+	assert_int_equal(pv[0].len, SZ_4K);
+	assert_int_equal(pv[1].paddr, start + SZ_8K);
+	assert_int_equal(pv[1].len, SZ_16K);
+	assert_int_equal(pv[2].paddr, start + SZ_32K);
+	assert_int_equal(pv[2].len, SZ_32K);
+
+	/* a zero-length slice anywhere: -EINVAL */
+	for (int i = 0; i < 3; i++) {
+		struct vfio_region_dma_range z[3];
+
+		memcpy(z, r, sizeof(z));
+		z[i].length = 0;
+		assert_int_equal(vfio_pci_core_fill_phys_vec(pv, z, 3, start,
+							     len), -EINVAL);
+	}
+	/* ...even at offset 0 of the region, or at its very end */
+	{
+		struct vfio_region_dma_range z = { .offset = 0, .length = 0 };
+
+		assert_int_equal(vfio_pci_core_fill_phys_vec(pv, &z, 1, start,
+							     len), -EINVAL);
+		z.offset = len;
+		assert_int_equal(vfio_pci_core_fill_phys_vec(pv, &z, 1, start,
+							     len), -EINVAL);
+		/* checked before the offset: no -EOVERFLOW */
+		z.offset = ~0ULL;
+		assert_int_equal(vfio_pci_core_fill_phys_vec(pv, &z, 1, start,
+							     len), -EINVAL);
+		/* the same offset with a length overflows */
+		z.length = SZ_4K;
+		assert_int_equal(vfio_pci_core_fill_phys_vec(pv, &z, 1, start,
+							     len), -EOVERFLOW);
+	}
+	/* past the end: -EINVAL; no slices at all: nothing to do */
+	r[2].length = SZ_32K + SZ_4K;
+	assert_int_equal(vfio_pci_core_fill_phys_vec(pv, r, 3, start, len),
+			 -EINVAL);
+	assert_int_equal(vfio_pci_core_fill_phys_vec(pv, r, 0, start, len), 0);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_feature_header),
+		cmocka_unit_test(test_fill_phys_vec),
 		T(test_dma_buf_validation),
 		T(test_region_info),
 		T(test_export_attach_map_dma),
@@ -1443,6 +1636,7 @@ int main(void)
 		T(test_hot_reset),
 		T(test_hot_reset_foreign),
 		T(test_close_revokes_for_good),
+		T(test_close_notifies_once),
 		T(test_big_exports),
 		T(test_nvgrace_variant),
 		T(test_failnth_lifecycle),

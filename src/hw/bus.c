@@ -9,7 +9,8 @@ int sim_bus_observer_add(struct sim_machine *m, struct sim_bus_observer *o)
 {
 	struct sim_bus *bus = &m->bus;
 
-	if (!o || !o->ops || (!o->ops->access && !o->ops->translated) ||
+	if (!o || !o->ops ||
+	    (!o->ops->access && !o->ops->translated && !o->ops->fault) ||
 	    o->group >= 32)
 		return -EINVAL;
 	for (unsigned int i = 0; i < bus->nr_observers; i++)
@@ -83,4 +84,18 @@ bool sim_bus_offer_translation(struct sim_machine *m,
 			       const struct sim_bus_translation *t)
 {
 	return bus_offer(m, t->txn, call_translated, t);
+}
+
+void sim_bus_offer_fault(struct sim_machine *m, struct sim_bus_fault *f)
+{
+	struct sim_bus *bus = &m->bus;
+
+	if (f->note && f->note_len)
+		f->note[0] = '\0';
+	for (unsigned int i = 0; i < bus->nr_observers; i++) {
+		struct sim_bus_observer *o = bus->observers[i];
+
+		if (o->ops->fault)
+			o->ops->fault(o, f);
+	}
 }

@@ -78,6 +78,31 @@ struct sim_bus_translation {
 	bool iotlb_hit;			/* from the IOTLB, not a walk */
 };
 
+/*
+ * An IOMMU fault on one TLP, offered to the observers before it is
+ * reported, so that the kernel side can say what the address used to be
+ * (the hardware only knows there is no translation). Like a BAR access's
+ * @note, what observers write into @note is added to the fault report.
+ */
+enum sim_bus_fault_kind {
+	SIM_BUS_FAULT_NOT_MAPPED,	/* the page table has no translation */
+	SIM_BUS_FAULT_PERMISSION,	/* mapped without the access's right */
+	SIM_BUS_FAULT_CONTEXT,		/* no context, or a blocking domain */
+};
+
+struct sim_bus_fault {
+	struct sim_bus_txn *txn;	/* NULL when not from a transaction */
+	struct device *dev;		/* the requester */
+	u64 iova;			/* the TLP's address and length */
+	size_t len;
+	bool write;
+	enum sim_bus_fault_kind kind;
+	unsigned long granule;		/* the unit's translation granule */
+	/* Out: text for the fault report, @note_len bytes (empty: none). */
+	char *note;
+	size_t note_len;
+};
+
 struct sim_bus_observer;
 
 struct sim_bus_observer_ops {
@@ -94,6 +119,12 @@ struct sim_bus_observer_ops {
 	 */
 	bool (*translated)(struct sim_bus_observer *o,
 			   const struct sim_bus_translation *t, bool spoke);
+	/*
+	 * Optional: an IOMMU is about to report a fault. The observer may
+	 * append to @f->note (keeping it NUL-terminated); it reports
+	 * nothing itself. Same context as @access.
+	 */
+	void (*fault)(struct sim_bus_observer *o, struct sim_bus_fault *f);
 };
 
 struct sim_bus_observer {
@@ -132,6 +163,9 @@ bool sim_bus_offer(struct sim_machine *m, struct sim_bus_access *a);
 /* The same for a translation (observers with a @translated op). */
 bool sim_bus_offer_translation(struct sim_machine *m,
 			       const struct sim_bus_translation *t);
+
+/* The same for an IOMMU fault: each observer with a @fault op may add a note. */
+void sim_bus_offer_fault(struct sim_machine *m, struct sim_bus_fault *f);
 
 /* An observer of group @group may now consider the transaction spoken for. */
 static inline void sim_bus_txn_mark_spoken(struct sim_bus_txn *t,

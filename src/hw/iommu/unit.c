@@ -411,15 +411,37 @@ static int read_ctx(struct sim_iommu_hw *u, phys_addr_t rt, unsigned int rid,
 /* Translating a device access                                              */
 /* ------------------------------------------------------------------------ */
 
-static int iommu_fault(struct device *dev, struct sim_iommu_hw *u, u64 iova,
-		       size_t len, bool write, const char *why)
+/*
+ * Record and report a fault. The bus observers are asked first what they
+ * know of the address (dma-debug: the mapping that was there, for a
+ * translation that is gone); their note ends the report.
+ */
+static int iommu_fault(struct device *dev, struct sim_iommu_hw *u,
+		       struct sim_bus_txn *txn, u64 iova, size_t len,
+		       bool write, enum sim_bus_fault_kind kind,
+		       const char *why)
 {
+	char note[384];
+	struct sim_bus_fault f = {
+		.txn = txn,
+		.dev = dev,
+		.iova = iova,
+		.len = len,
+		.write = write,
+		.kind = kind,
+		.granule = u->granule,
+		.note = note,
+		.note_len = sizeof(note),
+	};
+
 	atomic_fetch_add(&u->faults, 1);
+	sim_bus_offer_fault(dev->sim, &f);
 	sim_report(dev->sim, SIM_REPORT_IOMMU_FAULT, dev, iova, len,
-		   "%s: IOMMU fault: %s %s (%s) %s IOVA %#llx+%zu: %s",
+		   "%s: IOMMU fault: %s %s (%s) %s IOVA %#llx+%zu: %s%s%s",
 		   u->id, dev_driver_string(dev), dev_name(dev),
 		   sim_device_id(dev), write ? "write to" : "read from",
-		   (unsigned long long)iova, len, why);
+		   (unsigned long long)iova, len, why, note[0] ? " " : "",
+		   note);
 	return -EFAULT;
 }
 
@@ -458,15 +480,18 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 		return 0;
 	if (read_ctx(u, rt, ((unsigned int)pdev->bus_nr << 8) | pdev->devfn,
 		     &ctx))
-		return iommu_fault(dev, u, iova, len, write,
+		return iommu_fault(dev, u, txn, iova, len, write,
+				   SIM_BUS_FAULT_CONTEXT,
 				   "context entry not present");
 	if (ctx.mode == SIM_IOMMU_CTX_PASSTHROUGH)
 		return 0;
 	if (ctx.mode != SIM_IOMMU_CTX_TRANSLATE)
-		return iommu_fault(dev, u, iova, len, write,
+		return iommu_fault(dev, u, txn, iova, len, write,
+				   SIM_BUS_FAULT_CONTEXT,
 				   "the device's domain blocks all DMA");
 	if (ctx.did >= SIM_IOMMU_DIDS)
-		return iommu_fault(dev, u, iova, len, write,
+		return iommu_fault(dev, u, txn, iova, len, write,
+				   SIM_BUS_FAULT_CONTEXT,
 				   "context entry with an invalid domain id");
 	*translated = true;
 	off = iova & (u->granule - 1);
@@ -493,7 +518,8 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 		if (sim_iommu_hw_walk(u, ctx.root, iova & ~(u64)(u->granule - 1),
 				      &w)) {
 			pthread_rwlock_unlock(&u->walk_lock);
-			return iommu_fault(dev, u, iova, len, write,
+			return iommu_fault(dev, u, txn, iova, len, write,
+					   SIM_BUS_FAULT_NOT_MAPPED,
 					   "no translation (not mapped)");
 		}
 		pthread_rwlock_unlock(&u->walk_lock);
@@ -523,10 +549,12 @@ int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,
 	};
 	sim_bus_offer_translation(dev->sim, &t);
 	if (write && !(prot & IOMMU_WRITE))
-		return iommu_fault(dev, u, iova, len, write,
+		return iommu_fault(dev, u, txn, iova, len, write,
+				   SIM_BUS_FAULT_PERMISSION,
 				   "permission: the mapping is not writable (mapped for DMA_TO_DEVICE?)");
 	if (!write && !(prot & IOMMU_READ))
-		return iommu_fault(dev, u, iova, len, write,
+		return iommu_fault(dev, u, txn, iova, len, write,
+				   SIM_BUS_FAULT_PERMISSION,
 				   "permission: the mapping is not readable (mapped for DMA_FROM_DEVICE?)");
 	*phys = out + off;
 	return 0;

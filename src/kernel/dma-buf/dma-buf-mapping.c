@@ -17,8 +17,10 @@
  *
  * The table has no CPU list: orig_nents is 0, every entry has a NULL page,
  * length and offset 0, only the DMA address and length are set, and
- * entries are split at UINT_MAX (sg_dma_len is 32 bits), so exports far
- * larger than 4 GiB come out as several entries.
+ * entries are split at the largest page multiple an unsigned int holds
+ * (sg_dma_len is 32 bits: ALIGN_DOWN(UINT_MAX, PAGE_SIZE), as mainline),
+ * so exports far larger than 4 GiB come out as several entries, each of
+ * them page aligned in address and length when the ranges are.
  *
  * Where this differs from the series' code, on purpose (each a leak or a
  * wrong unmap in the original):
@@ -28,7 +30,7 @@
  *    including a failure of the first link or of sg_alloc_table();
  *  - the dma_map_phys() path remembers each range's address and length and
  *    unmaps exactly what it mapped, range by range: the entries of the
- *    table are UINT_MAX pieces of the ranges (dma-debug would see partial
+ *    table are pieces of the ranges (dma-debug would see partial
  *    unmaps), and on a failure in the middle the entries [i, nents) were
  *    never filled;
  *  - the IOVA is allocated with the first range's address, so that a first
@@ -41,8 +43,13 @@
 #include <string.h>
 #include "internal.h"
 
-/* sg_dma_len() is an unsigned int: longer ranges take several entries. */
-#define DMA_BUF_SG_MAX		((size_t)UINT_MAX)
+/*
+ * sg_dma_len() is an unsigned int: longer ranges take several entries, cut
+ * at a page multiple so that every entry after the first of a range starts
+ * page aligned (a cut at UINT_MAX would leave every later entry, and every
+ * length, one byte short of a page boundary).
+ */
+#define DMA_BUF_SG_MAX		((size_t)ALIGN_DOWN(UINT_MAX, PAGE_SIZE))
 
 /* One range mapped with dma_map_phys(), as it must be unmapped. */
 struct dma_buf_dma_range {

@@ -74,6 +74,7 @@ struct dma_debug_entry {
 	bool is_mmio;
 	bool iova_unsynced;		/* linked, dma_iova_sync() not yet seen */
 	struct iova_rec *iova;		/* the IOVA state it was linked into */
+	const char *gone_by;		/* the call removing it (history) */
 };
 
 /* An IOVA state between dma_iova_try_alloc() and destroy/free. */
@@ -106,6 +107,27 @@ struct dma_debug_history {
 	phys_addr_t paddr;
 	int type, direction;
 	unsigned long seq;		/* removals so far when it went */
+	u64 when_ns;			/* machine clock when it went */
+	const char *gone_by;		/* the call that removed it */
+};
+
+/* The calls that make and remove each type of entry, for the history. */
+static const char *const type2map_call[] = {
+	[dma_debug_single] = "dma_map_single",
+	[dma_debug_sg] = "dma_map_sg",
+	[dma_debug_coherent] = "dma_alloc_coherent",
+	[dma_debug_noncoherent] = "dma_alloc_pages",
+	[dma_debug_phy] = "dma_map_phys",
+	[dma_debug_iova] = "dma_iova_link",
+};
+
+static const char *const type2unmap_call[] = {
+	[dma_debug_single] = "dma_unmap_single",
+	[dma_debug_sg] = "dma_unmap_sg",
+	[dma_debug_coherent] = "dma_free_coherent",
+	[dma_debug_noncoherent] = "dma_free_pages",
+	[dma_debug_phy] = "dma_unmap_phys",
+	[dma_debug_iova] = "dma_iova_unlink",
 };
 
 #define DMA_DEBUG_HISTORY	512
@@ -459,11 +481,14 @@ static void add_dma_entry(struct dma_debug *d, struct dma_debug_entry *e,
 static void dma_entry_free(struct dma_debug *d, struct dma_debug_entry *e)
 {
 	struct dma_debug_history *h;
+	u64 now = sim_clock_now(d->m);
 
 	pthread_mutex_lock(&d->hist_lock);
 	h = &d->hist[d->hist_seq % DMA_DEBUG_HISTORY];
 	*h = (struct dma_debug_history){ e->dev, e->dev_addr, e->size, e->paddr,
-					 e->type, e->direction, d->hist_seq++ };
+					 e->type, e->direction, d->hist_seq++,
+					 now, e->gone_by ? e->gone_by :
+					 type2unmap_call[e->type] };
 	pthread_mutex_unlock(&d->hist_lock);
 	active_cacheline_remove(d, e);
 	atomic_fetch_sub(&d->nr_entries, 1);
@@ -538,6 +563,7 @@ static void check_unmap(struct dma_debug *d, struct dma_debug_entry *ref)
 			   "device driver failed to check map error[device address=0x%016llx] [size=%llu bytes] [mapped as %s]",
 			   (unsigned long long)ref->dev_addr,
 			   (unsigned long long)ref->size, type2name[e->type]);
+	e->gone_by = type2unmap_call[ref->type];
 	dma_entry_free(d, e);
 }
 
@@ -903,31 +929,79 @@ void debug_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
 /* Device-access checks                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* What @dev last had mapped at @pos, if it was recent; "" otherwise. */
-static const char *history_of(struct dma_debug *d, struct device *dev, u64 pos,
-			      char *buf, size_t len)
+/*
+ * The latest mapping of @dev that is gone and covered @pos, widened to
+ * whole granules of @granule (0: exactly) since a translated device's
+ * access faults for the whole IOVA granule. Into *@out; false if none is
+ * in the history.
+ */
+static bool history_find(struct dma_debug *d, struct device *dev, u64 pos,
+			 unsigned long granule, struct dma_debug_history *out,
+			 unsigned long *now)
 {
 	const struct dma_debug_history *best = NULL;
-	unsigned long now;
 
-	buf[0] = '\0';
 	pthread_mutex_lock(&d->hist_lock);
-	now = d->hist_seq;
+	*now = d->hist_seq;
 	for (unsigned int i = 0; i < DMA_DEBUG_HISTORY; i++) {
 		const struct dma_debug_history *h = &d->hist[i];
+		u64 lo = h->dev_addr, hi = h->dev_addr + h->size;
 
-		if (h->dev == dev && pos >= h->dev_addr &&
-		    pos - h->dev_addr < h->size && (!best || h->seq > best->seq))
+		if (h->dev != dev || !h->size)
+			continue;
+		if (granule) {
+			lo = ALIGN_DOWN(lo, granule);
+			hi = ALIGN(hi, granule);
+		}
+		if (pos >= lo && pos < hi && (!best || h->seq > best->seq))
 			best = h;
 	}
 	if (best)
-		snprintf(buf, len,
-			 " [history: mapped as %s %s at phys 0x%016llx, %llu bytes; unmapped %lu unmaps ago]",
-			 type2name[best->type], dir_name(best->direction),
-			 (unsigned long long)best->paddr,
-			 (unsigned long long)best->size, now - best->seq);
+		*out = *best;
 	pthread_mutex_unlock(&d->hist_lock);
+	return best;
+}
+
+/* What @dev last had mapped at @pos, if it was recent; "" otherwise. */
+static const char *history_of(struct dma_debug *d, struct device *dev, u64 pos,
+			      unsigned long granule, char *buf, size_t len)
+{
+	struct dma_debug_history h;
+	unsigned long now;
+
+	buf[0] = '\0';
+	if (history_find(d, dev, pos, granule, &h, &now))
+		snprintf(buf, len,
+			 " [history: mapped as %s %s at phys 0x%016llx, %llu bytes at device address 0x%016llx by %s; %s at %llu ns, unmapped %lu unmaps ago]",
+			 type2name[h.type], dir_name(h.direction),
+			 (unsigned long long)h.paddr,
+			 (unsigned long long)h.size,
+			 (unsigned long long)h.dev_addr,
+			 type2map_call[h.type], h.gone_by,
+			 (unsigned long long)h.when_ns, now - h.seq);
 	return buf;
+}
+
+/*
+ * An IOMMU is about to report that @f->dev's access has no translation:
+ * if dma-debug saw a mapping there go, the report carries its history,
+ * as a late access in direct mode does (the address is the IOVA).
+ */
+static void debug_dma_iommu_fault(struct sim_bus_observer *o,
+				  struct sim_bus_fault *f)
+{
+	struct dma_debug *d = container_of(o, struct dma_debug, obs);
+	size_t used;
+
+	if (f->kind != SIM_BUS_FAULT_NOT_MAPPED || !dma_debug_on(d->m) ||
+	    !f->note || f->note_len < 2)
+		return;
+	used = strlen(f->note);
+	history_of(d, f->dev, f->iova, f->granule, f->note + used,
+		   f->note_len - used);
+	/* history_of() starts with a space: drop it at the note's start */
+	if (!used && f->note[0] == ' ')
+		memmove(f->note, f->note + 1, strlen(f->note));
 }
 
 /*
@@ -999,14 +1073,15 @@ static bool debug_dma_check_access(struct device *dev, dma_addr_t addr,
 
 		switch (find_access_entry(d, dev, pos, write, &dir, &e_end)) {
 		case -1: {
-			char hist[200];
+			char hist[320];
 
 			err_printk(dev, NULL,
 				   "device %s DMA memory that is not mapped for it [device address=0x%016llx] [size=%llu bytes]%s",
 				   write ? "writes" : "reads",
 				   (unsigned long long)pos,
 				   (unsigned long long)(end - pos),
-				   history_of(d, dev, pos, hist, sizeof(hist)));
+				   history_of(d, dev, pos, 0, hist,
+					      sizeof(hist)));
 			return true;
 		}
 		case 0:
@@ -1059,6 +1134,7 @@ static bool debug_dma_bus_access(struct sim_bus_observer *o,
 
 static const struct sim_bus_observer_ops debug_observer_ops = {
 	.access = debug_dma_bus_access,
+	.fault = debug_dma_iommu_fault,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1244,10 +1320,11 @@ static size_t iova_entries(struct dma_debug *d, struct iova_rec *r, u64 lo,
 	return bytes;
 }
 
+/* dma_iova_free(): what is still linked goes (a leak, reported). */
 static bool iova_remove(struct dma_debug_entry *e, void *arg)
 {
-	(void)e;
 	(void)arg;
+	e->gone_by = "dma_iova_free";
 	return true;
 }
 
@@ -1274,7 +1351,53 @@ static bool iova_unlink_one(struct dma_debug_entry *e, void *arg)
 	}
 	if (e->direction != c->dir)
 		c->wrong_dir = true;
+	e->gone_by = "dma_iova_unlink";
 	return true;
+}
+
+/*
+ * A link the IOVA layer refused with an error that does not say which rule
+ * was broken (-EINVAL from the page table for an IOVA start inside a
+ * granule, -EEXIST for a granule already linked). Name the rule; -EIO (a
+ * later link whose physical start is inside a granule) has its own report.
+ * The link left nothing behind, so nothing is recorded.
+ */
+static void iova_link_refused(struct dma_debug *d, struct device *dev,
+			      struct iova_rec *r, size_t offset, size_t size,
+			      unsigned long granule, int ret)
+{
+	u64 start = r->addr + offset;
+
+	if (!granule || ret == -EIO || ret == -ENOMEM || ret == -EPERM)
+		return;
+	if (offset + size > r->size || offset + size < offset) {
+		/* into IOVA space the state does not own */
+		err_printk(dev, NULL,
+			   "dma_iova_link beyond the allocated IOVA range [IOVA state=0x%016llx] [offset=%zu] [size=%zu] [allocated=%zu] [error=%d]",
+			   (unsigned long long)r->addr, offset, size, r->size,
+			   ret);
+		return;
+	}
+	if (start & (granule - 1)) {
+		if (r->tail_unaligned && offset >= r->tail_end)
+			err_printk(dev, NULL,
+				   "dma_iova_link after a link that ended inside an IOVA granule (only the last link may end unaligned) [IOVA state=0x%016llx] [IOVA size=%zu bytes] [previous end=%zu] [offset=%zu] [size=%zu] [granule=%lu] [error=%d]",
+				   (unsigned long long)r->addr, r->size,
+				   r->tail_end, offset, size, granule, ret);
+		else
+			err_printk(dev, NULL,
+				   "dma_iova_link at an IOVA offset inside a granule (only the first link may start unaligned, every other starts where a granule does) [IOVA state=0x%016llx] [IOVA size=%zu bytes] [offset=%zu] [size=%zu] [granule=%lu] [error=%d]",
+				   (unsigned long long)r->addr, r->size,
+				   offset, size, granule, ret);
+		return;
+	}
+	if (ret == -EEXIST ||
+	    iova_entries(d, r, ALIGN_DOWN(start, granule), start + size, NULL,
+			 NULL))
+		err_printk(dev, NULL,
+			   "dma_iova_link over an already linked range [IOVA state=0x%016llx] [IOVA size=%zu bytes] [offset=%zu] [size=%zu] [error=%d]",
+			   (unsigned long long)r->addr, r->size, offset, size,
+			   ret);
 }
 
 void debug_dma_iova_link(struct device *dev, struct dma_iova_state *state,
@@ -1303,8 +1426,10 @@ void debug_dma_iova_link(struct device *dev, struct dma_iova_state *state,
 			   offset, (unsigned long long)phys, granule);
 		return;
 	}
-	if (ret)
+	if (ret) {
+		iova_link_refused(d, dev, r, offset, size, granule, ret);
 		return;
+	}
 	if (offset + size > r->size || offset + size < offset)
 		err_printk(dev, NULL,
 			   "dma_iova_link beyond the allocated IOVA range [offset=%zu] [size=%zu] [allocated=%zu]",
@@ -1391,13 +1516,24 @@ void debug_dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 			   offset, dir_name(dir));
 }
 
+/* Destroy: every entry goes; one linked with another direction is noted. */
+static bool iova_destroy_one(struct dma_debug_entry *e, void *arg)
+{
+	struct iova_unlink_ctx *c = arg;
+
+	if (e->direction != c->dir)
+		c->wrong_dir = true;
+	e->gone_by = "dma_iova_destroy";
+	return true;
+}
+
 void debug_dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 			    size_t mapped_len, enum dma_data_direction dir)
 {
 	struct dma_debug *d = dev->sim->kernel->debug;
+	struct iova_unlink_ctx ctx = { .dir = dir };
 	struct iova_rec *r;
 
-	(void)dir;
 	if (!dma_debug_on(dev->sim))
 		return;
 	r = iova_rec_find(d, state, dev, true);
@@ -1411,7 +1547,13 @@ void debug_dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 		err_printk(dev, NULL,
 			   "dma_iova_destroy length does not match what is linked [linked=%zu bytes] [mapped_len=%zu bytes]",
 			   r->linked, mapped_len);
-	iova_entries(d, r, r->addr, r->addr + r->size + 1, iova_remove, NULL);
+	iova_entries(d, r, r->addr, r->addr + r->size + 1, iova_destroy_one,
+		     &ctx);
+	if (ctx.wrong_dir)
+		err_printk(dev, NULL,
+			   "dma_iova_destroy with a different direction than dma_iova_link [IOVA state=0x%016llx] [IOVA size=%zu bytes] [destroyed with %s]",
+			   (unsigned long long)r->addr, r->size,
+			   dir_name(dir));
 	free(r);
 }
 

@@ -28,8 +28,11 @@
  * command register and power state (VFIO's virtual command register always
  * mirrors the memory bit it passes through); runtime PM is suspended from
  * LOW_POWER_ENTRY until LOW_POWER_EXIT (Linux resumes the device around
- * each ioctl); a device set is every function below the bridge one
- * secondary bus reset reaches (below a switch: its upstream port).
+ * each ioctl). A hot reset resets the bus the device is on, as the
+ * kernel's pci_reset_bus(pdev->bus) does: the secondary bus of the port
+ * directly above it (a root port, or the switch downstream port it sits
+ * on), and what is below that bus. Devices on other downstream ports of
+ * the same switch are not part of it.
  */
 #include <string.h>
 #include "internal.h"
@@ -237,9 +240,11 @@ void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
  * vfio_pci_core_disable - leave low power, stop DMA, reset, disable
  * decoding
  *
- * The kernel does this without memory_lock, with the exports still live
- * until the close's cleanup; here they are revoked first, and the lock
- * keeps the machine's notifier out of it.
+ * The kernel does this without memory_lock; on close its exports are
+ * already gone (vfio_pci_dma_buf_cleanup() ran first). Here the lock keeps
+ * the machine's notifier out of it, and exports still on the list (none
+ * after the close's cleanup but those whose release is under way, which
+ * the move skips) would be revoked before the reset.
  */
 void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 {
@@ -261,17 +266,19 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 /**
  * vfio_pci_core_close_device - ops->close_device: the user's fd closes
  *
- * vfio_pci_core_disable(), then every export is revoked for good
- * (vfio_pci_dma_buf_cleanup(): their fds stay open, but nothing maps
- * them again). The core then gives DMA ownership back and drops the fd's
- * registration reference.
+ * In the kernel's order: first every export is revoked for good
+ * (vfio_pci_dma_buf_cleanup(): one move_notify per importer; their fds
+ * stay open, but nothing maps them again), then vfio_pci_core_disable()
+ * resets the function with nothing left on the export list to notify.
+ * The core then gives DMA ownership back and drops the fd's registration
+ * reference.
  */
 void vfio_pci_core_close_device(struct vfio_device *core_vdev)
 {
 	struct vfio_pci_core_device *vdev = to_core(core_vdev);
 
-	vfio_pci_core_disable(vdev);
 	vfio_pci_dma_buf_cleanup(vdev);
+	vfio_pci_core_disable(vdev);
 }
 
 /* ops->match: the function's name (the kernel adds the VF token). */
@@ -624,19 +631,13 @@ static long vfio_pci_ioctl_reset(struct vfio_pci_core_device *vdev)
 }
 
 /*
- * The bridge whose secondary bus reset covers @pdev: the switch's upstream
- * port below a switch (every function of the switch), else the root port.
+ * The bridge whose secondary bus reset resets @pdev's bus (the kernel's
+ * pdev->bus->self): the port directly above it, a root port or a switch
+ * downstream port. NULL on a root bus.
  */
 static struct pci_dev *vfio_pci_reset_bridge(struct pci_dev *pdev)
 {
-	struct pci_dev *port = pci_upstream_bridge(pdev), *up;
-
-	if (!port)
-		return NULL;
-	up = pci_upstream_bridge(port);
-	if (up && up->sim->node->kind == SIM_NODE_SWITCH_UP)
-		return up;
-	return port;
+	return pci_upstream_bridge(pdev);
 }
 
 /* The VFIO device of @pdev, if it is one (its notifier is VFIO's). */
@@ -671,8 +672,11 @@ static void dev_set_collect(struct sim_node *n, struct vfio_dev_set *set)
 }
 
 /*
- * VFIO_DEVICE_PCI_HOT_RESET (vfio_pci_dev_set_hot_reset()): every function
- * the bus reset reaches must be a VFIO device opened by the user; each one's
+ * VFIO_DEVICE_PCI_HOT_RESET (vfio_pci_dev_set_hot_reset()): the reset set
+ * is every function on @vdev's bus and below it (pci_reset_bus() of
+ * pdev->bus; below a switch, only what hangs off the device's own
+ * downstream port). Every function in it must be a VFIO device opened by
+ * the user (the kernel: in the dev_set and owned by the caller); each one's
  * memory_lock is taken without waiting (contention: -EBUSY, unwound) and
  * its exports revoked, the bus is reset with each function's command
  * register saved and restored (pci_reset_bus()), then in reverse order

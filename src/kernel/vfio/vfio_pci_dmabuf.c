@@ -28,8 +28,6 @@
  *    dma_buf_put() (which already freed priv and dropped the registration
  *    reference in the release op) into its other unwind labels: a double
  *    put and double free. Here the put is the whole unwind, as upstream.
- *  - fill_phys_vec does not re-check for zero lengths (the review: the
- *    input validation already refused them).
  */
 #include <string.h>
 #include "internal.h"
@@ -171,13 +169,17 @@ static const struct dma_buf_ops vfio_pci_dmabuf_ops = {
 /**
  * vfio_pci_core_fill_phys_vec - CPU physical ranges of a region's slices
  * @phys_vec: out, @nr_ranges entries
- * @dma_ranges: the user's slices (offset, length), validated non-empty
+ * @dma_ranges: the user's slices (offset, length)
  * @nr_ranges: how many
  * @start: CPU physical address of the region
  * @len: its usable length
  *
- * Return: 0, -EOVERFLOW when an offset or an end does not fit in 64 bits,
- * -EINVAL when a slice ends beyond @len.
+ * Variant drivers call this with slices the feature ioctl validated, but
+ * it is exported and checks on its own, as the kernel's does: an empty
+ * slice is refused before anything else of it is looked at.
+ *
+ * Return: 0, -EINVAL for a zero-length slice or one ending beyond @len,
+ * -EOVERFLOW when an offset or an end does not fit in 64 bits.
  */
 int vfio_pci_core_fill_phys_vec(struct phys_vec *phys_vec,
 				struct vfio_region_dma_range *dma_ranges,
@@ -189,6 +191,8 @@ int vfio_pci_core_fill_phys_vec(struct phys_vec *phys_vec,
 	for (size_t i = 0; i < nr_ranges; i++) {
 		phys_addr_t end;
 
+		if (!dma_ranges[i].length)
+			return -EINVAL;
 		if (__builtin_add_overflow(start, dma_ranges[i].offset,
 					   &phys_vec[i].paddr) ||
 		    __builtin_add_overflow(phys_vec[i].paddr,
