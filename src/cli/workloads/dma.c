@@ -182,10 +182,7 @@ CLI_WORKLOAD(cli_wl_noncoherent)
 				true, "CPU wrote again without dma_sync_single_for_device: device reads stale data");
 			wl_step_expect(&r, m, SIM_REPORT_DMA_DEBUG, before, 1,
 				       "the device reading unflushed lines");
-			before = sim_dma_debug_errors(m);
 			dma_sync_single_for_device(dev, a, size, DMA_TO_DEVICE);
-			wl_step_expect(&r, m, SIM_REPORT_DMA_DEBUG, before, 1,
-				       "the CPU's write into the buffer the device owned, found at the sync");
 			wl_step(&r, sim_dma_read(dev, a, got, xfer) == 0 && wl_same(got, b_buf, xfer),
 				false, "after dma_sync_single_for_device the device reads the new data");
 		}

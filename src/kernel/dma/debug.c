@@ -1075,25 +1075,27 @@ static bool debug_dma_bus_access(struct sim_bus_observer *o,
 	struct device *dev = a->txn->dev;
 	struct sim_machine *m = d->m;
 
+	bool reported = false;
+
 	if (!a->via_root || !dma_debug_on(m))
 		return false;
-	if (spoke || debug_dma_check_access(dev, a->addr, a->len,
-					    a->txn->write)) {
-		/* Reported: ownership only remembers the write. */
-		if (d->own && a->target == SIM_BUS_RAM)
-			own_bus_access(d, a, false);
-		return !spoke;
+	if (!spoke)
+		reported = debug_dma_check_access(dev, a->addr, a->len,
+						  a->txn->write);
+	if (!spoke && !reported && a->target == SIM_BUS_RAM &&
+	    !a->txn->write && !a->coherent &&
+	    sim_cache_has_dirty(m, a->phys, a->len)) {
+		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, a->addr, a->len,
+			   "DMA-API: %s %s: device reads memory the CPU has not written back [device address=0x%016llx] [size=%zu bytes] (missing dma_sync_*_for_device?)",
+			   dev_driver_string(dev), dev_name(dev),
+			   (unsigned long long)a->addr, a->len);
+		reported = true;
 	}
-	if (d->own && a->target == SIM_BUS_RAM && own_bus_access(d, a, true))
-		return true;
-	if (a->target != SIM_BUS_RAM || a->txn->write || a->coherent ||
-	    !sim_cache_has_dirty(m, a->phys, a->len))
-		return false;
-	sim_report(m, SIM_REPORT_DMA_DEBUG, dev, a->addr, a->len,
-		   "DMA-API: %s %s: device reads memory the CPU has not written back [device address=0x%016llx] [size=%zu bytes] (missing dma_sync_*_for_device?)",
-		   dev_driver_string(dev), dev_name(dev),
-		   (unsigned long long)a->addr, a->len);
-	return true;
+	/* Ownership: after the checks above, which it does not repeat. */
+	if (d->own && a->target == SIM_BUS_RAM &&
+	    own_bus_access(d, a, !spoke && !reported))
+		reported = true;
+	return reported;
 }
 
 static const struct sim_bus_observer_ops debug_observer_ops = {
@@ -1741,6 +1743,19 @@ static void own_snap(struct dma_debug *d, struct dma_debug_entry *e, u64 off,
 	}
 }
 
+/* Did the CPU change chunk @c of @e since the device got it? */
+static bool own_cpu_wrote(struct dma_debug *d, struct dma_debug_entry *e,
+			  u32 c)
+{
+	u64 lo, hi;
+
+	if (!e->own->hashed || !(e->own->st[c] & OWN_SNAP))
+		return false;
+	own_chunk(e, c, &lo, &hi);
+	return own_hash(own_cpu_view(d, e) + lo, hi - lo) != e->own->hash[c] &&
+	       !dw_since(d, e->paddr + lo, e->own->gen[c]);
+}
+
 static const char *own_sync_name(const struct dma_debug_entry *e, bool to_cpu)
 {
 	if (e->type == dma_debug_sg)
@@ -1759,29 +1774,26 @@ static void own_cpu_check(struct dma_debug *d, struct dma_debug_entry *e,
 {
 	struct dma_own *o = e->own;
 	u64 first = 0, bytes = 0;
-	const u8 *cpu;
 	u32 c0, c1;
 
 	if (!own_chunks(e, off, len, &c0, &c1))
 		return;
-	cpu = o->hashed ? own_cpu_view(d, e) : NULL;
 	for (u32 c = c0; c <= c1; c++) {
 		u64 lo, hi;
 
-		if (!(o->st[c] & OWN_SNAP))
+		if (!own_cpu_wrote(d, e, c)) {
+			o->st[c] &= (u8)~OWN_SNAP;
 			continue;
+		}
 		o->st[c] &= (u8)~OWN_SNAP;
 		own_chunk(e, c, &lo, &hi);
-		if (own_hash(cpu + lo, hi - lo) == o->hash[c] ||
-		    dw_since(d, e->paddr + lo, o->gen[c]))
-			continue;
 		if (!bytes)
 			first = lo;
 		bytes += hi - lo;
 	}
 	if (bytes)
 		err_printk(e->dev, e,
-			   "CPU wrote DMA memory while the device owns it [device address=0x%016llx] [size=%llu bytes] [changed: %llu bytes from offset %llu] [mapped as %s %s], found at %s(): missing %s() before the CPU access",
+			   "CPU wrote DMA memory while the device owns it [device address=0x%016llx] [size=%llu bytes] [changed: %llu bytes from offset %llu] [mapped as %s %s], lost at %s(): missing %s() before the CPU write",
 			   (unsigned long long)e->dev_addr,
 			   (unsigned long long)e->size,
 			   (unsigned long long)bytes,
@@ -1942,6 +1954,7 @@ static void own_begin(struct device *dev, dma_addr_t addr, size_t size,
 	struct dma_debug_entry *e;
 	struct hash_bucket *b;
 	u64 off, len, unread = 0;
+	bool moves;
 
 	if (!dma_debug_on(dev->sim) || !d->own)
 		return;
@@ -1952,7 +1965,18 @@ static void own_begin(struct device *dev, dma_addr_t addr, size_t size,
 	}
 	off = addr - e->dev_addr;
 	len = unmap ? e->size : min((u64)size, e->size - off);
-	own_cpu_check(d, e, off, len, at);
+	moves = to_cpu && dir != DMA_TO_DEVICE &&
+		e->direction != DMA_TO_DEVICE &&
+		!(attrs & DMA_ATTR_SKIP_CPU_SYNC);
+	/*
+	 * A CPU write into a buffer the device owns is lost where device
+	 * data comes back to the CPU; for the device, a sync after the CPU
+	 * wrote is what the API asks (dma_sync_single_for_device() "after
+	 * writing values that will be written to the device"), and a device
+	 * read before it is reported on the bus.
+	 */
+	if (moves)
+		own_cpu_check(d, e, off, len, at);
 	if (!to_cpu && e->own->strict) {
 		u32 c0, c1;
 
@@ -1974,8 +1998,7 @@ static void own_begin(struct device *dev, dma_addr_t addr, size_t size,
 				   type2name[e->type], dir_name(e->direction),
 				   at, own_sync_name(e, true));
 	}
-	if (to_cpu && dir != DMA_TO_DEVICE &&
-	    !(attrs & DMA_ATTR_SKIP_CPU_SYNC)) {
+	if (moves) {
 		if (e->own->view)
 			own_view_move(dev, e->dev_addr + off, len, false);
 		/* The kernel is about to bring device data to the CPU. */
@@ -2111,8 +2134,8 @@ static void own_iova_gone(struct dma_debug *d, struct dma_debug_entry *e,
 {
 	if (!e->own)
 		return;
-	own_cpu_check(d, e, 0, e->size, at);
 	if (e->direction != DMA_TO_DEVICE && !e->skip_cpu_sync) {
+		own_cpu_check(d, e, 0, e->size, at);
 		if (e->own->view)
 			own_view_move(e->dev, e->dev_addr, e->size, false);
 		dw_mark(d, e->paddr, e->size);
@@ -2134,6 +2157,7 @@ static bool own_bus_access(struct dma_debug *d, const struct sim_bus_access *a,
 	u64 lo = a->addr, hi = a->addr + a->len, key = hi - 1, limit;
 	struct dma_debug_entry bad = { 0 };
 	u64 bad_bytes = 0;
+	bool stale = false;		/* bad: the CPU wrote, not owns */
 
 	if (write)
 		dw_mark(d, a->phys, a->len);
@@ -2145,7 +2169,7 @@ static bool own_bus_access(struct dma_debug *d, const struct sim_bus_access *a,
 
 		pthread_mutex_lock(&b->lock);
 		for (struct dma_debug_entry *e = b->head; e; e = e->next) {
-			u64 olo, ohi, cpu_bytes = 0;
+			u64 olo, ohi, cpu_bytes = 0, stale_bytes = 0;
 			u32 c0, c1;
 
 			if (e->dev != dev || e->dev_addr >= hi ||
@@ -2168,17 +2192,25 @@ static bool own_bus_access(struct dma_debug *d, const struct sim_bus_access *a,
 
 				if (st == OWN_DEV && write)
 					e->own->st[c] |= OWN_WROTE;
+				own_chunk(e, c, &clo, &chi);
+				if (st == OWN_DEV && !write &&
+				    own_cpu_wrote(d, e, c)) {
+					/* reported once, until the next sync */
+					e->own->st[c] &= (u8)~OWN_SNAP;
+					stale_bytes += min(chi, ohi) -
+						       max(clo, olo);
+				}
 				if (st != OWN_CPU)
 					continue;
-				own_chunk(e, c, &clo, &chi);
 				cpu_bytes += min(chi, ohi) - max(clo, olo);
 			}
-			if (!cpu_bytes)
+			if (!cpu_bytes && !stale_bytes)
 				dev_ok = true;
 			else if (!bad_bytes) {
 				bad = *e;
 				bad.own = NULL;
-				bad_bytes = cpu_bytes;
+				bad_bytes = cpu_bytes ? cpu_bytes : stale_bytes;
+				stale = !cpu_bytes;
 			}
 		}
 		pthread_mutex_unlock(&b->lock);
@@ -2187,6 +2219,14 @@ static bool own_bus_access(struct dma_debug *d, const struct sim_bus_access *a,
 	}
 	if (!report || !bad_bytes || dev_ok)
 		return false;
+	if (stale) {
+		err_printk(dev, &bad,
+			   "device read of DMA memory the CPU wrote after giving it to the device [device address=0x%016llx] [size=%llu bytes] [mapped as %s %s] (the device may see stale data): missing %s() after the CPU write",
+			   (unsigned long long)max(lo, bad.dev_addr),
+			   (unsigned long long)bad_bytes, type2name[bad.type],
+			   dir_name(bad.direction), own_sync_name(&bad, false));
+		return true;
+	}
 	err_printk(dev, &bad,
 		   "device %s of DMA memory while the CPU owns it [device address=0x%016llx] [size=%llu bytes] [mapped as %s %s] (the CPU took it with %s()): missing %s()",
 		   write ? "write" : "read", (unsigned long long)max(lo, bad.dev_addr),
