@@ -364,14 +364,14 @@ static void test_machine_dma_check_key(void **state)
 			"machine: dma-check=yes: must be strict or off");
 	expect_error_at("machine ram=256M dma-check=\n", 1,
 			"machine: dma-check= has no value");
-	m = machine_from("machine ram=64M dma-check=strict\n"
+	m = machine_from("machine ram=256M dma-check=strict\n"
 			 "hostbridge id=hb0\nrootport id=rp0 bus=hb0\n"
 			 "pcidev id=d0 bus=rp0\n");
 	assert_true(sim_dma_check_enabled(sim_device(m, "d0")));
 	/* the API's answers are the coherent device's */
 	assert_true(dev_is_dma_coherent(sim_device(m, "d0")));
 	sim_machine_destroy(m);
-	m = machine_from("machine ram=64M dma-check=off\n"
+	m = machine_from("machine ram=256M dma-check=off\n"
 			 "hostbridge id=hb0\nrootport id=rp0 bus=hb0\n"
 			 "pcidev id=d0 bus=rp0\n");
 	assert_false(sim_dma_check_enabled(sim_device(m, "d0")));
