@@ -354,6 +354,33 @@ static void test_machine_bad_name_or_bool_is_rejected(void **state)
 			"machine: coherent=maybe must be yes or no");
 }
 
+/* machine dma-check=strict|off: the check mode for every device. */
+static void test_machine_dma_check_key(void **state)
+{
+	struct sim_machine *m;
+
+	(void)state;
+	expect_error_at("machine ram=256M dma-check=yes\n", 1,
+			"machine: dma-check=yes: must be strict or off");
+	expect_error_at("machine ram=256M dma-check=\n", 1,
+			"machine: dma-check= has no value");
+	m = machine_from("machine ram=256M dma-check=strict\n"
+			 "hostbridge id=hb0\nrootport id=rp0 bus=hb0\n"
+			 "pcidev id=d0 bus=rp0\n");
+	assert_true(sim_dma_check_enabled(sim_device(m, "d0")));
+	/* the API's answers are the coherent device's */
+	assert_true(dev_is_dma_coherent(sim_device(m, "d0")));
+	sim_machine_destroy(m);
+	m = machine_from("machine ram=256M dma-check=off\n"
+			 "hostbridge id=hb0\nrootport id=rp0 bus=hb0\n"
+			 "pcidev id=d0 bus=rp0\n");
+	assert_false(sim_dma_check_enabled(sim_device(m, "d0")));
+	assert_int_equal(sim_dma_check_set(sim_device(m, "d0"), true), 0);
+	assert_true(sim_dma_check_enabled(sim_device(m, "d0")));
+	assert_int_equal(sim_dma_check_set(NULL, true), -EINVAL);
+	sim_machine_destroy(m);
+}
+
 /* ------------------------------------------------------------------------ */
 /* iommu                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -1723,6 +1750,7 @@ int main(void)
 		cmocka_unit_test(test_cpus_out_of_range_is_rejected),
 		cmocka_unit_test(test_phys_bits_out_of_range_is_rejected),
 		cmocka_unit_test(test_machine_bad_name_or_bool_is_rejected),
+		cmocka_unit_test(test_machine_dma_check_key),
 		cmocka_unit_test(test_iommu_bad_format_is_rejected),
 		cmocka_unit_test(test_iommu_bad_mode_is_rejected),
 		cmocka_unit_test(test_iommu_bad_granule_is_rejected),

@@ -425,6 +425,10 @@ static void test_sync_directions(void **state)
 	memcpy(cpu, p2, 1024);
 	assert_int_equal(sim_dma_read(dev, a, buf, 1024), 0);
 	assert_memory_equal(buf, p1, 1024);		/* copied at map */
+	/* the CPU wrote after the map: a missing sync, and reported */
+	assert_int_equal(sim_dma_debug_errors(m), 1);
+	assert_true(sim_report_find(m, SIM_REPORT_DMA_DEBUG,
+				    "device read of DMA memory the CPU wrote after giving it to the device"));
 	dma_sync_single_for_device(dev, a, 1024, DMA_TO_DEVICE);
 	assert_int_equal(sim_dma_read(dev, a, buf, 1024), 0);
 	assert_memory_equal(buf, p2, 1024);		/* copied at sync */
@@ -480,11 +484,22 @@ static void test_sync_directions(void **state)
 	dma_sync_single_for_device(dev, a + 256, 128, DMA_BIDIRECTIONAL);
 	assert_int_equal(sim_dma_read(dev, a + 256, buf, 128), 0);
 	assert_memory_equal(buf, p1, 128);
+	assert_int_equal(sim_dma_debug_errors(m), 1);
+	/*
+	 * The rest still belongs to the CPU (synced for the CPU, never given
+	 * back): the device's read is an ownership report, and the bounce
+	 * slot still has the device's own data.
+	 */
 	assert_int_equal(sim_dma_read(dev, a, buf, 256), 0);
 	assert_memory_equal(buf, p3, 256);
+	assert_int_equal(sim_dma_debug_errors(m), 2);
+	assert_true(sim_report_find(m, SIM_REPORT_DMA_DEBUG,
+				    "device read of DMA memory while the CPU owns it"));
+	assert_true(sim_report_find(m, SIM_REPORT_DMA_DEBUG,
+				    "missing dma_sync_single_for_device()"));
 	dma_unmap_phys(dev, a, 1024, DMA_BIDIRECTIONAL, 0);
 	assert_int_equal(swiotlb_used(dev), 0);
-	assert_int_equal(sim_dma_debug_errors(m), 0);
+	assert_int_equal(sim_dma_debug_errors(m), 2);
 	sim_free_pages(m, pg, 0);
 	sim_machine_destroy(m);
 }

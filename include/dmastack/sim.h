@@ -237,6 +237,19 @@ unsigned long sim_dma_access_errors(struct sim_machine *m);
 /* ---- dma-debug control ------------------------------------------------ */
 void sim_dma_debug_enable(struct sim_machine *m, bool on);
 bool sim_dma_debug_enabled(struct sim_machine *m);
+/*
+ * The DMA check mode of @dev (dma-debug must be on): the device works on
+ * its own view of memory for its streaming mappings, which map, unmap and
+ * the syncs transfer as ownership moves, so that a missing sync gives
+ * stale data and a report on a coherent machine too; a sync for the
+ * device of data the device wrote and the CPU never took back is
+ * reported. No answer of the DMA API changes. The platform key
+ * "machine dma-check=strict" turns it on for every device. Mappings keep
+ * the mode they were made in; call it while the device does no DMA.
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+int sim_dma_check_set(struct device *dev, bool on);
+bool sim_dma_check_enabled(struct device *dev);
 /* Live dma-debug entries (all devices when @dev is NULL). */
 unsigned long sim_dma_debug_entries(struct sim_machine *m, struct device *dev);
 /* Print live entries in the format of debugfs dma-api/dump. */

@@ -65,6 +65,13 @@ struct sim_bus_access {
 	 */
 	char *note;
 	size_t note_len;
+	/*
+	 * Out (SIM_BUS_RAM only): an observer sets *@own_view to have this
+	 * TLP of a snooping requester use the memory view of RAM without
+	 * snooping, as a non-coherent device's does (a check mode that
+	 * gives a device its own view of memory). NULL: not offered.
+	 */
+	bool *own_view;
 };
 
 /* An IOMMU unit's answer for one TLP of a transaction. */

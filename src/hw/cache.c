@@ -23,6 +23,7 @@
  * of this is a no-op.
  */
 #include <string.h>
+#include <sys/mman.h>
 #include "hw/machine.h"
 
 #define LINE	L1_CACHE_BYTES
@@ -167,6 +168,86 @@ void sim_ram_cpu_copy(struct sim_machine *m, phys_addr_t dst, phys_addr_t src,
 
 	if (d && s && len)
 		memmove(d, s, len);
+}
+
+/*
+ * The memory view as a device's own view (the DMA check mode): byte-exact
+ * copies between it and the CPU view, so that bytes sharing a cache line
+ * with the range never move (unlike the line-based maintenance above,
+ * which models what a non-coherent device's cache maintenance does).
+ */
+static void view_copy(struct sim_machine *m, phys_addr_t phys, size_t len,
+		      bool push)
+{
+	while (m->ram.views && len) {
+		struct sim_ram_region *r = sim_ram_region_of(m, phys, 1);
+		u64 off, n;
+
+		if (!r)
+			return;
+		off = phys - r->base;
+		n = min((u64)len, r->size - off);
+		if (push)
+			memcpy(r->mem + off, r->cpu + off, n);
+		else
+			memcpy(r->cpu + off, r->mem + off, n);
+		memcpy(r->sync + off, r->cpu + off, n);
+		phys += n;
+		len -= n;
+	}
+}
+
+void sim_ram_view_push(struct sim_machine *m, phys_addr_t phys, size_t len)
+{
+	view_copy(m, phys, len, true);
+}
+
+void sim_ram_view_pull(struct sim_machine *m, phys_addr_t phys, size_t len)
+{
+	view_copy(m, phys, len, false);
+}
+
+/*
+ * Memory views made after boot start as zeros: every line the CPU has
+ * written differs from its (zero) sync copy, so it is dirty and snooping
+ * devices read it from the cache, exactly as before. Call while no device
+ * accesses RAM (the views flag is read without a lock).
+ */
+int sim_ram_views_enable(struct sim_machine *m)
+{
+	struct sim_ram_region *r;
+	unsigned int i;
+
+	if (m->ram.views)
+		return 0;
+	for (i = 0; i < m->ram.nr_regions; i++) {
+		void *mem, *sync;
+
+		r = &m->ram.regions[i];
+		mem = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		sync = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (mem == MAP_FAILED || sync == MAP_FAILED) {
+			if (mem != MAP_FAILED)
+				munmap(mem, r->size);
+			if (sync != MAP_FAILED)
+				munmap(sync, r->size);
+			goto undo;
+		}
+		r->mem = mem;
+		r->sync = sync;
+	}
+	__atomic_store_n(&m->ram.views, true, __ATOMIC_RELEASE);
+	return 0;
+undo:
+	while (i--) {
+		r = &m->ram.regions[i];
+		munmap(r->mem, r->size);
+		munmap(r->sync, r->size);
+		r->mem = r->sync = NULL;
+	}
+	return -ENOMEM;
 }
 
 /* Does the CPU hold lines in [phys, phys + len) not yet written back? */

@@ -68,6 +68,18 @@ void sim_ram_dev_read(struct sim_machine *m, phys_addr_t phys, void *buf,
 		      size_t len, bool coherent);
 void sim_ram_dev_write(struct sim_machine *m, phys_addr_t phys,
 		       const void *buf, size_t len, bool coherent);
+/*
+ * A device's own view of memory (the DMA check mode): the memory view of
+ * RAM is what such a device sees. Push copies the CPU view of exactly
+ * [phys, phys + len) to it, pull copies it back into the CPU view (both
+ * leave those bytes clean); RAM only, nothing outside the range moves.
+ * sim_ram_views_enable() creates the memory views on a machine that has
+ * none (0, or -ENOMEM): every line the CPU wrote is then dirty, which
+ * snooping devices see through, so nothing changes for them.
+ */
+void sim_ram_view_push(struct sim_machine *m, phys_addr_t phys, size_t len);
+void sim_ram_view_pull(struct sim_machine *m, phys_addr_t phys, size_t len);
+int sim_ram_views_enable(struct sim_machine *m);
 /* CPU copy between two RAM ranges through the cache (memcpy on views). */
 void sim_ram_cpu_copy(struct sim_machine *m, phys_addr_t dst, phys_addr_t src,
 		      size_t len);
@@ -352,6 +364,12 @@ struct sim_machine {
 	unsigned int ncpus;
 	unsigned int phys_bits;
 	bool confidential;		/* swiotlb force=yes */
+	/*
+	 * machine dma-check=strict: devices start in the DMA check mode
+	 * (dma-debug gives each coherent device its own view of memory for
+	 * its streaming mappings; see sim_dma_check_set()).
+	 */
+	bool dma_check;
 
 	struct sim_ram ram;
 	u64 ram_below_4g, ram_above_4g;

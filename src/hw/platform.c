@@ -265,6 +265,12 @@ static int parse_machine(struct line_ctx *c, struct parse_state *ps)
 		strcpy(m->arch, v);
 		m->coherent = !strcmp(v, "x86_64");
 	}
+	v = kv_get(c, "dma-check");
+	if (v) {
+		if (strcmp(v, "strict") && strcmp(v, "off"))
+			return perr(c, "machine: dma-check=%s: must be strict or off", v);
+		m->dma_check = !strcmp(v, "strict");
+	}
 	if ((ret = get_size(c, "ram", &ps->ram, NULL)) ||
 	    (ret = get_size(c, "ram-below-4g", &ps->ram_below,
 			    &ps->ram_below_set)) ||
@@ -1059,7 +1065,8 @@ int sim_machine_finalize(struct sim_machine *m, char *err, size_t errlen)
 {
 	int ret;
 
-	m->ram.views = !m->coherent;
+	/* dma-check=strict: the devices' own views are the memory views. */
+	m->ram.views = !m->coherent || m->dma_check;
 	for (unsigned int i = 0; i < m->nr_nodes; i++)
 		if (m->nodes[i]->kind == SIM_NODE_ENDPOINT &&
 		    !m->nodes[i]->coherent)

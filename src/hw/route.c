@@ -174,6 +174,7 @@ static int ram_access(struct access *acc, phys_addr_t phys, void *buf,
 	struct sim_node *node = acc->node;
 	struct sim_machine *m = dev->sim;
 	bool write = acc->txn.write;
+	bool own_view = false;
 	struct sim_bus_access a = {
 		.txn = &acc->txn,
 		.addr = addr,
@@ -182,6 +183,7 @@ static int ram_access(struct access *acc, phys_addr_t phys, void *buf,
 		.target = SIM_BUS_RAM,
 		.via_root = true,
 		.coherent = node->coherent,
+		.own_view = &own_view,
 	};
 
 	if (m->confidential) {
@@ -195,9 +197,11 @@ static int ram_access(struct access *acc, phys_addr_t phys, void *buf,
 	}
 	sim_bus_offer(m, &a);
 	if (write)
-		sim_ram_dev_write(m, phys, buf, len, node->coherent);
+		sim_ram_dev_write(m, phys, buf, len,
+				  node->coherent && !own_view);
 	else
-		sim_ram_dev_read(m, phys, buf, len, node->coherent);
+		sim_ram_dev_read(m, phys, buf, len,
+				 node->coherent && !own_view);
 	return 0;
 }
 

@@ -99,6 +99,7 @@ struct sim_dma_dev_stats {
 	 */
 	_Atomic unsigned long debug_changes;
 	unsigned long leak_reported_at;
+	bool dma_check;		/* the DMA check mode (dma-debug) */
 };
 
 struct sim_kernel {

@@ -75,6 +75,9 @@ struct dma_debug_entry {
 	bool iova_unsynced;		/* linked, dma_iova_sync() not yet seen */
 	struct iova_rec *iova;		/* the IOVA state it was linked into */
 	const char *gone_by;		/* the call removing it (history) */
+	/* ownership (see "Ownership of streaming mappings" below) */
+	bool skip_cpu_sync;		/* mapped with DMA_ATTR_SKIP_CPU_SYNC */
+	struct dma_own *own;		/* NULL: not tracked */
 };
 
 /* An IOVA state between dma_iova_try_alloc() and destroy/free. */
@@ -147,9 +150,24 @@ struct dma_debug {
 	pthread_mutex_t hist_lock;
 	struct dma_debug_history hist[DMA_DEBUG_HISTORY];
 	unsigned long hist_seq;
+	struct dma_own_state *own;	/* ownership tracking; NULL: off */
 };
 
 static void iova_leaks(struct device *dev);
+
+/* Ownership of streaming mappings and the check mode (at the end). */
+struct dma_own_state;
+static int own_init(struct dma_debug *d);
+static void own_exit(struct dma_debug *d);
+static void own_free(struct dma_debug *d, struct dma_debug_entry *e);
+static void own_new(struct dma_debug *d, struct dma_debug_entry *e,
+		    unsigned long attrs, bool contig);
+static void own_synced(struct device *dev, dma_addr_t addr, size_t size,
+		       bool to_cpu);
+static void own_iova_gone(struct dma_debug *d, struct dma_debug_entry *e,
+			  const char *at);
+static bool own_bus_access(struct dma_debug *d, const struct sim_bus_access *a,
+			   bool report);
 
 static inline const char *dir_name(int dir)
 {
@@ -199,9 +217,16 @@ int dma_debug_init_machine(struct sim_machine *m, bool enabled)
 	atomic_store(&d->enabled, enabled);
 	atomic_store(&m->kernel->dma_debug_on, enabled);
 	m->kernel->debug = d;
+	own_init(d);	/* without memory: no ownership tracking */
 	for (unsigned int i = 0; i < m->nr_nodes; i++)
-		if (m->nodes[i]->fn)
-			dma_setup_need_sync(&m->nodes[i]->fn->pdev.dev);
+		if (m->nodes[i]->fn) {
+			struct device *dev = &m->nodes[i]->fn->pdev.dev;
+
+			dma_setup_need_sync(dev);
+			/* machine dma-check=strict */
+			if (dev->sim_dma_stats)
+				dev->sim_dma_stats->dma_check = m->dma_check;
+		}
 	return 0;
 }
 
@@ -217,6 +242,7 @@ void dma_debug_exit_machine(struct sim_machine *m)
 
 		for (; e; e = n) {
 			n = e->next;
+			own_free(d, e);
 			free(e);
 		}
 		pthread_mutex_destroy(&d->buckets[i].lock);
@@ -238,6 +264,7 @@ void dma_debug_exit_machine(struct sim_machine *m)
 	pthread_mutex_destroy(&d->cln_lock);
 	pthread_mutex_destroy(&d->iova_lock);
 	pthread_mutex_destroy(&d->hist_lock);
+	own_exit(d);
 	free(d);
 	m->kernel->debug = NULL;
 }
@@ -491,6 +518,7 @@ static void dma_entry_free(struct dma_debug *d, struct dma_debug_entry *e)
 					 type2unmap_call[e->type] };
 	pthread_mutex_unlock(&d->hist_lock);
 	active_cacheline_remove(d, e);
+	own_free(d, e);
 	atomic_fetch_sub(&d->nr_entries, 1);
 	if (e->dev->sim_dma_stats)
 		atomic_fetch_add_explicit(&e->dev->sim_dma_stats->debug_changes,
@@ -672,6 +700,8 @@ void debug_dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 	e->direction = direction;
 	e->map_err_type = MAP_ERR_NOT_CHECKED;
 	e->is_mmio = attrs & DMA_ATTR_MMIO;
+	e->skip_cpu_sync = attrs & DMA_ATTR_SKIP_CPU_SYNC;
+	own_new(d, e, attrs, true);
 	add_dma_entry(d, e, attrs);
 }
 
@@ -792,6 +822,7 @@ static void debug_sg_walk(struct device *dev, struct scatterlist *sglist,
 		if (i >= mapped_ents)
 			break;
 		check_sync(d, &ref, what == SG_SYNC_CPU);
+		own_synced(dev, ref.dev_addr, ref.size, what == SG_SYNC_CPU);
 	}
 }
 
@@ -898,6 +929,7 @@ static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
 	if (!dma_debug_on(dev->sim))
 		return;
 	check_sync(dev->sim->kernel->debug, &ref, to_cpu);
+	own_synced(dev, addr, size, to_cpu);
 }
 
 void debug_dma_sync_single_for_cpu(struct device *dev, dma_addr_t dma_handle,
@@ -1118,18 +1150,27 @@ static bool debug_dma_bus_access(struct sim_bus_observer *o,
 	struct device *dev = a->txn->dev;
 	struct sim_machine *m = d->m;
 
-	if (spoke || !a->via_root || !dma_debug_on(m))
+	bool reported = false;
+
+	if (!a->via_root || !dma_debug_on(m))
 		return false;
-	if (debug_dma_check_access(dev, a->addr, a->len, a->txn->write))
-		return true;
-	if (a->target != SIM_BUS_RAM || a->txn->write || a->coherent ||
-	    !sim_cache_has_dirty(m, a->phys, a->len))
-		return false;
-	sim_report(m, SIM_REPORT_DMA_DEBUG, dev, a->addr, a->len,
-		   "DMA-API: %s %s: device reads memory the CPU has not written back [device address=0x%016llx] [size=%zu bytes] (missing dma_sync_*_for_device?)",
-		   dev_driver_string(dev), dev_name(dev),
-		   (unsigned long long)a->addr, a->len);
-	return true;
+	if (!spoke)
+		reported = debug_dma_check_access(dev, a->addr, a->len,
+						  a->txn->write);
+	if (!spoke && !reported && a->target == SIM_BUS_RAM &&
+	    !a->txn->write && !a->coherent &&
+	    sim_cache_has_dirty(m, a->phys, a->len)) {
+		sim_report(m, SIM_REPORT_DMA_DEBUG, dev, a->addr, a->len,
+			   "DMA-API: %s %s: device reads memory the CPU has not written back [device address=0x%016llx] [size=%zu bytes] (missing dma_sync_*_for_device?)",
+			   dev_driver_string(dev), dev_name(dev),
+			   (unsigned long long)a->addr, a->len);
+		reported = true;
+	}
+	/* Ownership: after the checks above, which it does not repeat. */
+	if (d->own && a->target == SIM_BUS_RAM &&
+	    own_bus_access(d, a, !spoke && !reported))
+		reported = true;
+	return reported;
 }
 
 static const struct sim_bus_observer_ops debug_observer_ops = {
@@ -1320,11 +1361,14 @@ static size_t iova_entries(struct dma_debug *d, struct iova_rec *r, u64 lo,
 	return bytes;
 }
 
-/* dma_iova_free(): what is still linked goes (a leak, reported). */
+/*
+ * dma_iova_free(): what is still linked goes (a leak, reported). @arg: the
+ * call that removes it, for the history and ownership reports.
+ */
 static bool iova_remove(struct dma_debug_entry *e, void *arg)
 {
-	(void)arg;
-	e->gone_by = "dma_iova_free";
+	e->gone_by = arg;
+	own_iova_gone(e->dev->sim->kernel->debug, e, arg);
 	return true;
 }
 
@@ -1352,6 +1396,7 @@ static bool iova_unlink_one(struct dma_debug_entry *e, void *arg)
 	if (e->direction != c->dir)
 		c->wrong_dir = true;
 	e->gone_by = "dma_iova_unlink";
+	own_iova_gone(e->dev->sim->kernel->debug, e, "dma_iova_unlink");
 	return true;
 }
 
@@ -1461,6 +1506,8 @@ void debug_dma_iova_link(struct device *dev, struct dma_iova_state *state,
 	e->iova_unsynced = true;
 	e->iova = r;
 	e->map_err_type = MAP_ERR_CHECK_NOT_APPLICABLE;
+	e->skip_cpu_sync = attrs & DMA_ATTR_SKIP_CPU_SYNC;
+	own_new(d, e, attrs, true);
 	pthread_mutex_lock(&d->iova_lock);
 	r->linked += size;
 	pthread_mutex_unlock(&d->iova_lock);
@@ -1524,6 +1571,7 @@ static bool iova_destroy_one(struct dma_debug_entry *e, void *arg)
 	if (e->direction != c->dir)
 		c->wrong_dir = true;
 	e->gone_by = "dma_iova_destroy";
+	own_iova_gone(e->dev->sim->kernel->debug, e, "dma_iova_destroy");
 	return true;
 }
 
@@ -1571,7 +1619,8 @@ void debug_dma_iova_free(struct device *dev, struct dma_iova_state *state)
 		err_printk(dev, NULL,
 			   "dma_iova_free of an IOVA range with %zu bytes still linked (dma_iova_destroy unlinks first)",
 			   r->linked);
-	iova_entries(d, r, r->addr, r->addr + r->size + 1, iova_remove, NULL);
+	iova_entries(d, r, r->addr, r->addr + r->size + 1, iova_remove,
+		     "dma_iova_free");
 	free(r);
 }
 
@@ -1590,4 +1639,773 @@ static void iova_leaks(struct device *dev)
 				   (unsigned long long)r->addr, r->size,
 				   r->linked);
 	pthread_mutex_unlock(&d->iova_lock);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ownership of streaming mappings, and the DMA check mode                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Every streaming mapping (single, page, phys, sg segment, IOVA link) is
+ * owned by the device from map, dma_sync_*_for_device() or dma_iova_link()
+ * until dma_sync_*_for_cpu() or unmap, and by the CPU in between, per
+ * range: ownership is kept per chunk, a chunk being the part of one CPU
+ * cache line inside the mapping. A partial sync leaves a chunk MIXED, and
+ * a MIXED chunk is never reported (not knowing is not a bug).
+ *
+ * Two reports follow from it:
+ *  - a device access to a chunk the CPU owns (seen on the bus), naming
+ *    the sync for the device that is missing;
+ *  - a CPU write to a chunk the device owns: when a chunk goes to the
+ *    device, a hash of its CPU view is taken; the next sync or unmap
+ *    compares (before the kernel moves any data). Bytes a device wrote
+ *    in the meantime (any device: the bus records, per RAM line, the
+ *    last device write) and bytes the kernel itself brought to the CPU
+ *    are not compared. Mappings made with DMA_ATTR_SKIP_CPU_SYNC (whose
+ *    driver syncs sub-ranges itself, as page_pool does) are not hashed.
+ *
+ * The check mode (per device, sim_dma_check_set(), or per machine,
+ * "machine dma-check=strict"): a coherent device gets its own view of
+ * memory for its streaming mappings: the memory view of RAM, which its
+ * accesses to them use without snooping. Map and every sync for the
+ * device copy the mapping's bytes from the CPU view to it (after any
+ * bounce), sync for the CPU and unmap copy them back (before any bounce,
+ * not for DMA_TO_DEVICE, not with DMA_ATTR_SKIP_CPU_SYNC), exactly where a
+ * non-coherent device's cache maintenance happens but byte-exact, so data
+ * sharing a cache line with the buffer is left alone as a coherent device
+ * leaves it. A missing sync then gives stale data as well as a report. In
+ * the check mode a sync for the device of chunks the device wrote and the
+ * CPU never took back (no sync for the CPU in between) is reported too:
+ * the CPU cannot have read that data (a driver that deliberately drops
+ * data unread should sync it for the CPU, or not hand it back by sync).
+ * No answer of the API changes (dev_is_dma_coherent(), DMA addresses,
+ * dma_need_sync()); the mode needs dma-debug on, which is what makes
+ * every sync call reach the DMA layer.
+ */
+
+#define OWN_CHUNK	L1_CACHE_BYTES
+#define OWN_MAX_SIZE	(64ULL << 20)	/* larger mappings: not tracked */
+#define DW_BUCKETS	1024
+#define DW_LINES	(PAGE_SIZE / OWN_CHUNK)
+
+enum {
+	OWN_DEV = 0,
+	OWN_CPU = 1,
+	OWN_MIXED = 2,
+	OWN_STATE = 3,
+	OWN_SNAP = 4,		/* hash[] and gen[] hold the device's snapshot */
+	OWN_WROTE = 8,		/* the device wrote it since it got it */
+};
+
+struct dma_own {
+	u32 nchunks;
+	u32 lead;		/* paddr % OWN_CHUNK */
+	bool hashed;		/* CPU writes are looked for */
+	bool view;		/* the device works on its own view */
+	bool strict;		/* the check mode's extra report */
+	u8 *st;
+	u32 *hash;
+	u32 *gen;
+};
+
+/* The last device write (a generation) of each RAM line, per page. */
+struct dw_page {
+	struct dw_page *next;
+	u64 pfn;
+	u32 gen[DW_LINES];
+};
+
+struct dma_own_state {
+	_Atomic unsigned long nr_hashed;	/* live entries with hashes */
+	_Atomic u32 gen;
+	struct {
+		pthread_mutex_t lock;
+		struct dw_page *head;
+	} dw[DW_BUCKETS];
+};
+
+static int own_init(struct dma_debug *d)
+{
+	d->own = calloc(1, sizeof(*d->own));
+	if (!d->own)
+		return -ENOMEM;
+	atomic_store(&d->own->gen, 1);
+	for (unsigned int i = 0; i < DW_BUCKETS; i++)
+		pthread_mutex_init(&d->own->dw[i].lock, NULL);
+	return 0;
+}
+
+static void own_exit(struct dma_debug *d)
+{
+	if (!d->own)
+		return;
+	for (unsigned int i = 0; i < DW_BUCKETS; i++) {
+		for (struct dw_page *p = d->own->dw[i].head, *n; p; p = n) {
+			n = p->next;
+			free(p);
+		}
+		pthread_mutex_destroy(&d->own->dw[i].lock);
+	}
+	free(d->own);
+	d->own = NULL;
+}
+
+static void own_free(struct dma_debug *d, struct dma_debug_entry *e)
+{
+	struct dma_own *o = e->own;
+
+	if (!o)
+		return;
+	if (o->hashed)
+		atomic_fetch_sub(&d->own->nr_hashed, 1);
+	free(o->st);
+	free(o->hash);
+	free(o->gen);
+	free(o);
+	e->own = NULL;
+}
+
+/* A device (or the kernel, for the CPU) changed [phys, phys + len). */
+static void dw_mark(struct dma_debug *d, phys_addr_t phys, size_t len)
+{
+	struct dma_own_state *s = d->own;
+	u32 g;
+
+	if (!len || !atomic_load_explicit(&s->nr_hashed, memory_order_relaxed))
+		return;
+	g = atomic_fetch_add(&s->gen, 1) + 1;
+	for (phys_addr_t p = ALIGN_DOWN(phys, OWN_CHUNK); p < phys + len;) {
+		u64 pfn = p >> PAGE_SHIFT;
+		unsigned int bk = (unsigned int)(pfn % DW_BUCKETS);
+		struct dw_page *pg;
+
+		pthread_mutex_lock(&s->dw[bk].lock);
+		for (pg = s->dw[bk].head; pg; pg = pg->next)
+			if (pg->pfn == pfn)
+				break;
+		if (!pg) {
+			pg = calloc(1, sizeof(*pg));
+			if (pg) {
+				pg->pfn = pfn;
+				pg->next = s->dw[bk].head;
+				s->dw[bk].head = pg;
+			}
+		}
+		for (; p < phys + len && (p >> PAGE_SHIFT) == pfn;
+		     p += OWN_CHUNK)
+			if (pg)
+				pg->gen[(p & ~PAGE_MASK) / OWN_CHUNK] = g;
+		pthread_mutex_unlock(&s->dw[bk].lock);
+		if (!pg) {
+			/* Cannot remember: look for CPU writes no more. */
+			atomic_store(&s->nr_hashed, 0);
+			return;
+		}
+	}
+}
+
+/* Was the line at @phys changed by a device since generation @since? */
+static bool dw_since(struct dma_debug *d, phys_addr_t phys, u32 since)
+{
+	struct dma_own_state *s = d->own;
+	u64 pfn = phys >> PAGE_SHIFT;
+	unsigned int bk = (unsigned int)(pfn % DW_BUCKETS);
+	bool ret = false;
+
+	pthread_mutex_lock(&s->dw[bk].lock);
+	for (struct dw_page *pg = s->dw[bk].head; pg; pg = pg->next)
+		if (pg->pfn == pfn) {
+			ret = pg->gen[(phys & ~PAGE_MASK) / OWN_CHUNK] >= since;
+			break;
+		}
+	pthread_mutex_unlock(&s->dw[bk].lock);
+	return ret;
+}
+
+/* Entry offsets [*lo, *hi) of chunk @c of @e. */
+static void own_chunk(const struct dma_debug_entry *e, u32 c, u64 *lo, u64 *hi)
+{
+	u64 start = (u64)c * OWN_CHUNK, end = start + OWN_CHUNK;
+
+	*lo = start > e->own->lead ? start - e->own->lead : 0;
+	*hi = min(e->size, end - e->own->lead);
+}
+
+/* The chunks [*c0, *c1] that [off, off + len) of @e touches; false if none. */
+static bool own_chunks(const struct dma_debug_entry *e, u64 off, u64 len,
+		       u32 *c0, u32 *c1)
+{
+	if (!e->own || !len || off >= e->size)
+		return false;
+	len = min(len, e->size - off);
+	*c0 = (u32)((e->own->lead + off) / OWN_CHUNK);
+	*c1 = (u32)((e->own->lead + off + len - 1) / OWN_CHUNK);
+	return true;
+}
+
+static u32 own_hash(const u8 *p, size_t n)
+{
+	u64 h = 0xcbf29ce484222325ULL;
+
+	for (; n >= 8; n -= 8, p += 8) {
+		u64 w;
+
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	while (n--)
+		h = (h ^ *p++) * 0x100000001b3ULL;
+	return (u32)(h ^ (h >> 32));
+}
+
+static const u8 *own_cpu_view(struct dma_debug *d, struct dma_debug_entry *e)
+{
+	return sim_phys_to_virt(d->m, e->paddr);
+}
+
+/* Snapshot the chunks of [off, off + len) that the device now owns whole. */
+static void own_snap(struct dma_debug *d, struct dma_debug_entry *e, u64 off,
+		     u64 len)
+{
+	struct dma_own *o = e->own;
+	const u8 *cpu;
+	u32 c0, c1, g;
+
+	if (!o->hashed || !own_chunks(e, off, len, &c0, &c1))
+		return;
+	cpu = own_cpu_view(d, e);
+	g = atomic_load(&d->own->gen);
+	for (u32 c = c0; c <= c1; c++) {
+		u64 lo, hi;
+
+		if ((o->st[c] & OWN_STATE) != OWN_DEV)
+			continue;
+		own_chunk(e, c, &lo, &hi);
+		o->hash[c] = own_hash(cpu + lo, hi - lo);
+		o->gen[c] = g;
+		o->st[c] |= OWN_SNAP;
+	}
+}
+
+/* Did the CPU change chunk @c of @e since the device got it? */
+static bool own_cpu_wrote(struct dma_debug *d, struct dma_debug_entry *e,
+			  u32 c)
+{
+	u64 lo, hi;
+
+	if (!e->own->hashed || !(e->own->st[c] & OWN_SNAP))
+		return false;
+	own_chunk(e, c, &lo, &hi);
+	return own_hash(own_cpu_view(d, e) + lo, hi - lo) != e->own->hash[c] &&
+	       !dw_since(d, e->paddr + lo, e->own->gen[c]);
+}
+
+static const char *own_sync_name(const struct dma_debug_entry *e, bool to_cpu)
+{
+	if (e->type == dma_debug_sg)
+		return to_cpu ? "dma_sync_sg_for_cpu" : "dma_sync_sg_for_device";
+	return to_cpu ? "dma_sync_single_for_cpu" :
+			"dma_sync_single_for_device";
+}
+
+/*
+ * Before ownership of [off, off + len) of @e moves, or the mapping goes
+ * (@at names the call): report what the CPU wrote into chunks the device
+ * owned whole since their snapshot; the snapshots are used up.
+ */
+static void own_cpu_check(struct dma_debug *d, struct dma_debug_entry *e,
+			  u64 off, u64 len, const char *at)
+{
+	struct dma_own *o = e->own;
+	u64 first = 0, bytes = 0;
+	u32 c0, c1;
+
+	if (!own_chunks(e, off, len, &c0, &c1))
+		return;
+	for (u32 c = c0; c <= c1; c++) {
+		u64 lo, hi;
+
+		if (!own_cpu_wrote(d, e, c)) {
+			o->st[c] &= (u8)~OWN_SNAP;
+			continue;
+		}
+		o->st[c] &= (u8)~OWN_SNAP;
+		own_chunk(e, c, &lo, &hi);
+		if (!bytes)
+			first = lo;
+		bytes += hi - lo;
+	}
+	if (bytes)
+		err_printk(e->dev, e,
+			   "CPU wrote DMA memory while the device owns it [device address=0x%016llx] [size=%llu bytes] [changed: %llu bytes from offset %llu] [mapped as %s %s], lost at %s(): missing %s() before the CPU write",
+			   (unsigned long long)e->dev_addr,
+			   (unsigned long long)e->size,
+			   (unsigned long long)bytes,
+			   (unsigned long long)first, type2name[e->type],
+			   dir_name(e->direction), at,
+			   own_sync_name(e, true));
+}
+
+/* Ownership of [off, off + len) of @e goes to the CPU (true) or device. */
+static void own_move(struct dma_debug_entry *e, u64 off, u64 len, bool to_cpu)
+{
+	struct dma_own *o = e->own;
+	u32 c0, c1;
+
+	if (!own_chunks(e, off, len, &c0, &c1))
+		return;
+	len = min(len, e->size - off);
+	for (u32 c = c0; c <= c1; c++) {
+		u64 lo, hi;
+		u8 st = o->st[c] & OWN_STATE;
+
+		own_chunk(e, c, &lo, &hi);
+		o->st[c] &= (u8)~OWN_SNAP;
+		if (off <= lo && off + len >= hi)
+			o->st[c] = to_cpu ? OWN_CPU : OWN_DEV;
+		else if (st != (to_cpu ? OWN_CPU : OWN_DEV))
+			o->st[c] = OWN_MIXED;
+	}
+}
+
+/*
+ * The device's own view of [addr, addr + len) of device addresses: push
+ * the CPU view to it, or pull it into the CPU view. The bytes the device
+ * reaches are found as it reaches them: through its IOMMU domain's page
+ * table, or the direct mapping (a bounce slot, if bounced).
+ */
+static void own_view_move(struct device *dev, dma_addr_t addr, u64 len,
+			  bool push)
+{
+	struct sim_machine *m = dev->sim;
+
+	while (len) {
+		u64 n = len;
+		phys_addr_t p;
+
+		if (use_dma_iommu(dev)) {
+			unsigned long g = sim_iommu_granule(dev);
+
+			if (!g)
+				g = PAGE_SIZE;
+			n = min(len, (u64)(g - (addr & (g - 1))));
+			p = iommu_iova_to_phys(iommu_get_domain_for_dev(dev),
+					       addr);
+			if (!p)
+				p = (phys_addr_t)-1;
+		} else {
+			p = dma_to_phys(dev, addr);
+		}
+		if (p != (phys_addr_t)-1) {
+			if (push)
+				sim_ram_view_push(m, p, n);
+			else
+				sim_ram_view_pull(m, p, n);
+		}
+		addr += n;
+		len -= n;
+	}
+}
+
+static bool own_dev_check_mode(struct device *dev)
+{
+	return dev->sim_dma_stats &&
+	       __atomic_load_n(&dev->sim_dma_stats->dma_check,
+			       __ATOMIC_RELAXED);
+}
+
+/*
+ * A new streaming mapping @e (already in the hash, map done): the device
+ * owns it. @contig: [paddr, paddr + size) is what the device reaches.
+ */
+static void own_new(struct dma_debug *d, struct dma_debug_entry *e,
+		    unsigned long attrs, bool contig)
+{
+	struct device *dev = e->dev;
+	struct dma_own *o;
+	bool strict = own_dev_check_mode(dev);
+	bool view = strict && dev_is_dma_coherent(dev) &&
+		    (use_dma_iommu(dev) || !dev->dma_ops) &&
+		    __atomic_load_n(&d->m->ram.views, __ATOMIC_ACQUIRE);
+
+	if (e->is_mmio || !e->size || e->size > OWN_MAX_SIZE || !d->own)
+		return;
+	if (view && !(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		own_view_move(dev, e->dev_addr, e->size, true);
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return;
+	o->lead = (u32)(e->paddr % OWN_CHUNK);
+	o->nchunks = (u32)DIV_ROUND_UP(o->lead + e->size, OWN_CHUNK);
+	o->view = view;
+	o->strict = strict;
+	o->st = calloc(o->nchunks, 1);
+	if (!o->st) {
+		free(o);
+		return;
+	}
+	if (contig && !(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
+	    sim_ram_region_of(d->m, e->paddr, e->size)) {
+		o->hash = malloc(o->nchunks * sizeof(*o->hash));
+		o->gen = malloc(o->nchunks * sizeof(*o->gen));
+		o->hashed = o->hash && o->gen;
+		if (!o->hashed) {
+			free(o->hash);
+			free(o->gen);
+			o->hash = NULL;
+			o->gen = NULL;
+		}
+	}
+	if (o->hashed)
+		atomic_fetch_add(&d->own->nr_hashed, 1);
+	e->own = o;
+	own_snap(d, e, 0, e->size);
+}
+
+/* Find @dev's entry at [addr, addr + size), locked (*@b); NULL if none. */
+static struct dma_debug_entry *own_find(struct dma_debug *d,
+					struct device *dev, dma_addr_t addr,
+					size_t size, bool exact,
+					struct hash_bucket **b)
+{
+	struct dma_debug_entry ref = {
+		.type = dma_debug_phy,
+		.dev = dev,
+		.dev_addr = addr,
+		.size = size,
+	};
+	struct dma_debug_entry *e;
+
+	*b = bucket_of(d, addr);
+	pthread_mutex_lock(&(*b)->lock);
+	if (exact)
+		return bucket_find(*b, &ref, exact_match);
+	e = bucket_find_contain(d, b, &ref);
+	return e;
+}
+
+/*
+ * Before the DMA layer moves data for a sync (@to_cpu: for the CPU) or an
+ * unmap (@unmap) of [addr, addr + size): what the CPU wrote while the
+ * device owned it, what the device wrote and the CPU never took (check
+ * mode), then the device's view back to the CPU.
+ */
+static void own_begin(struct device *dev, dma_addr_t addr, size_t size,
+		      int dir, bool to_cpu, bool unmap, unsigned long attrs,
+		      const char *at)
+{
+	struct dma_debug *d = dev->sim->kernel->debug;
+	struct dma_debug_entry *e;
+	struct hash_bucket *b;
+	u64 off, len, unread = 0;
+	bool moves;
+
+	if (!dma_debug_on(dev->sim) || !d->own)
+		return;
+	e = own_find(d, dev, addr, size, unmap, &b);
+	if (!e || !e->own) {
+		pthread_mutex_unlock(&b->lock);
+		return;
+	}
+	off = addr - e->dev_addr;
+	len = unmap ? e->size : min((u64)size, e->size - off);
+	moves = to_cpu && dir != DMA_TO_DEVICE &&
+		e->direction != DMA_TO_DEVICE &&
+		!(attrs & DMA_ATTR_SKIP_CPU_SYNC);
+	/*
+	 * A CPU write into a buffer the device owns is lost where device
+	 * data comes back to the CPU; for the device, a sync after the CPU
+	 * wrote is what the API asks (dma_sync_single_for_device() "after
+	 * writing values that will be written to the device"), and a device
+	 * read before it is reported on the bus.
+	 */
+	if (moves)
+		own_cpu_check(d, e, off, len, at);
+	if (!to_cpu && e->own->strict) {
+		u32 c0, c1;
+
+		if (own_chunks(e, off, len, &c0, &c1))
+			for (u32 c = c0; c <= c1; c++)
+				if ((e->own->st[c] & (OWN_STATE | OWN_WROTE)) ==
+				    (OWN_DEV | OWN_WROTE)) {
+					u64 lo, hi;
+
+					own_chunk(e, c, &lo, &hi);
+					unread += hi - lo;
+				}
+		if (unread)
+			err_printk(dev, e,
+				   "device wrote DMA memory the CPU never took back [device address=0x%016llx] [size=%llu bytes] [unread: %llu bytes] [mapped as %s %s]: %s() gives it to the device again: missing %s() before the CPU reads it",
+				   (unsigned long long)e->dev_addr,
+				   (unsigned long long)e->size,
+				   (unsigned long long)unread,
+				   type2name[e->type], dir_name(e->direction),
+				   at, own_sync_name(e, true));
+	}
+	if (moves) {
+		if (e->own->view)
+			own_view_move(dev, e->dev_addr + off, len, false);
+		/* The kernel is about to bring device data to the CPU. */
+		dw_mark(d, e->paddr + off, len);
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* After a sync of [addr, addr + size): ownership moves (and data, for the
+ * device in the check mode). */
+static void own_synced(struct device *dev, dma_addr_t addr, size_t size,
+		       bool to_cpu)
+{
+	struct dma_debug *d = dev->sim->kernel->debug;
+	struct dma_debug_entry *e;
+	struct hash_bucket *b;
+	u64 off, len;
+
+	if (!d->own)
+		return;
+	e = own_find(d, dev, addr, size, false, &b);
+	if (e && e->own) {
+		off = addr - e->dev_addr;
+		len = min((u64)size, e->size - off);
+		if (!to_cpu && e->own->view)
+			own_view_move(dev, addr, len, true);
+		own_move(e, off, len, to_cpu);
+		if (!to_cpu)
+			own_snap(d, e, off, len);
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+void debug_dma_sync_single_begin(struct device *dev, dma_addr_t addr,
+				 size_t size, int dir, bool to_cpu)
+{
+	own_begin(dev, addr, size, dir, to_cpu, false, 0,
+		  to_cpu ? "dma_sync_single_for_cpu" :
+			   "dma_sync_single_for_device");
+}
+
+void debug_dma_sync_sg_begin(struct device *dev, struct scatterlist *sg,
+			     int nelems, int dir, bool to_cpu)
+{
+	struct dma_debug *d = dev->sim->kernel->debug;
+	struct scatterlist *s;
+	int mapped = 0, i;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	for_each_sg(sg, s, nelems, i) {
+		struct dma_debug_entry ref = {
+			.type = dma_debug_sg,
+			.dev = dev,
+			.dev_addr = sg_dma_address(s),
+			.sg_call_ents = nelems,
+		};
+
+		if (!i)
+			mapped = get_nr_mapped_entries(d, &ref);
+		if (i >= mapped)
+			break;
+		own_begin(dev, sg_dma_address(s), sg_dma_len(s), dir, to_cpu,
+			  false, 0, to_cpu ? "dma_sync_sg_for_cpu" :
+					     "dma_sync_sg_for_device");
+	}
+}
+
+void debug_dma_unmap_begin(struct device *dev, dma_addr_t addr, size_t size,
+			   int dir, unsigned long attrs)
+{
+	if (addr == DMA_MAPPING_ERROR)
+		return;
+	own_begin(dev, addr, size, dir, true, true, attrs, "dma_unmap_phys");
+}
+
+void debug_dma_unmap_sg_begin(struct device *dev, struct scatterlist *sg,
+			      int nelems, int dir, unsigned long attrs)
+{
+	struct dma_debug *d = dev->sim->kernel->debug;
+	struct scatterlist *s;
+	int mapped = 0, i;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	for_each_sg(sg, s, nelems, i) {
+		struct dma_debug_entry ref = {
+			.type = dma_debug_sg,
+			.dev = dev,
+			.dev_addr = sg_dma_address(s),
+			.sg_call_ents = nelems,
+		};
+
+		if (!i)
+			mapped = get_nr_mapped_entries(d, &ref);
+		if (i >= mapped)
+			break;
+		own_begin(dev, sg_dma_address(s), sg_dma_len(s), dir, true,
+			  true, attrs, "dma_unmap_sg");
+	}
+}
+
+/* The streaming sg mapping made by dma_map_sg_attrs(): the device owns it. */
+void debug_dma_own_map_sg(struct device *dev, struct scatterlist *sg,
+			  int nents, int mapped_ents, unsigned long attrs)
+{
+	struct dma_debug *d = dev->sim->kernel->debug;
+	struct scatterlist *s;
+	int i;
+
+	if (!dma_debug_on(dev->sim))
+		return;
+	for_each_sg(sg, s, mapped_ents, i) {
+		struct hash_bucket *b;
+		struct dma_debug_entry *e;
+
+		if (sg_dma_is_bus_address(s))
+			continue;
+		e = own_find(d, dev, sg_dma_address(s), sg_dma_len(s), true,
+			     &b);
+		/* Segment i is the i-th page range only if none merged. */
+		if (e && !e->own)
+			own_new(d, e, attrs,
+				mapped_ents == nents &&
+				sg_dma_len(s) == s->length);
+		pthread_mutex_unlock(&b->lock);
+	}
+}
+
+/* An IOVA-linked range @e goes (unlink, destroy, free): as an unmap. */
+static void own_iova_gone(struct dma_debug *d, struct dma_debug_entry *e,
+			  const char *at)
+{
+	if (!e->own)
+		return;
+	if (e->direction != DMA_TO_DEVICE && !e->skip_cpu_sync) {
+		own_cpu_check(d, e, 0, e->size, at);
+		if (e->own->view)
+			own_view_move(e->dev, e->dev_addr, e->size, false);
+		dw_mark(d, e->paddr, e->size);
+	}
+}
+
+/*
+ * A device access on the bus: writes are remembered per RAM line (for the
+ * CPU-write check of every mapping of those lines); chunks the device
+ * owns and writes are marked; an access to chunks the CPU owns is
+ * reported (if @report) unless another mapping of the device gives it
+ * those bytes; and a device in the check mode gets its own view.
+ */
+static bool own_bus_access(struct dma_debug *d, const struct sim_bus_access *a,
+			   bool report)
+{
+	struct device *dev = a->txn->dev;
+	bool write = a->txn->write, found_lo = false, dev_ok = false;
+	u64 lo = a->addr, hi = a->addr + a->len, key = hi - 1, limit;
+	struct dma_debug_entry bad = { 0 };
+	u64 bad_bytes = 0;
+	bool stale = false;		/* bad: the CPU wrote, not owns */
+
+	if (write)
+		dw_mark(d, a->phys, a->len);
+	if (!a->len)
+		return false;
+	limit = min(HASH_SIZE, (key >> HASH_FN_SHIFT) + 1);
+	for (u64 i = 0; i < limit; i++, key -= 1ULL << HASH_FN_SHIFT) {
+		struct hash_bucket *b = bucket_of(d, key);
+
+		pthread_mutex_lock(&b->lock);
+		for (struct dma_debug_entry *e = b->head; e; e = e->next) {
+			u64 olo, ohi, cpu_bytes = 0, stale_bytes = 0;
+			u32 c0, c1;
+
+			if (e->dev != dev || e->dev_addr >= hi ||
+			    e->dev_addr + e->size <= lo)
+				continue;
+			if (e->dev_addr <= lo)
+				found_lo = true;
+			if (!e->own || (write ? e->direction == DMA_TO_DEVICE :
+					e->direction == DMA_FROM_DEVICE))
+				continue;
+			if (e->own->view && a->own_view)
+				*a->own_view = true;
+			olo = max(lo, e->dev_addr) - e->dev_addr;
+			ohi = min(hi, e->dev_addr + e->size) - e->dev_addr;
+			if (!own_chunks(e, olo, ohi - olo, &c0, &c1))
+				continue;
+			for (u32 c = c0; c <= c1; c++) {
+				u8 st = e->own->st[c] & OWN_STATE;
+				u64 clo, chi;
+
+				if (st == OWN_DEV && write)
+					e->own->st[c] |= OWN_WROTE;
+				own_chunk(e, c, &clo, &chi);
+				if (st == OWN_DEV && !write &&
+				    own_cpu_wrote(d, e, c)) {
+					/* reported once, until the next sync */
+					e->own->st[c] &= (u8)~OWN_SNAP;
+					stale_bytes += min(chi, ohi) -
+						       max(clo, olo);
+				}
+				if (st != OWN_CPU)
+					continue;
+				cpu_bytes += min(chi, ohi) - max(clo, olo);
+			}
+			if (!cpu_bytes && !stale_bytes)
+				dev_ok = true;
+			else if (!bad_bytes) {
+				bad = *e;
+				bad.own = NULL;
+				bad_bytes = cpu_bytes ? cpu_bytes : stale_bytes;
+				stale = !cpu_bytes;
+			}
+		}
+		pthread_mutex_unlock(&b->lock);
+		if (found_lo && (dev_ok || !bad_bytes))
+			break;
+	}
+	if (!report || !bad_bytes || dev_ok)
+		return false;
+	if (stale) {
+		err_printk(dev, &bad,
+			   "device read of DMA memory the CPU wrote after giving it to the device [device address=0x%016llx] [size=%llu bytes] [mapped as %s %s] (the device may see stale data): missing %s() after the CPU write",
+			   (unsigned long long)max(lo, bad.dev_addr),
+			   (unsigned long long)bad_bytes, type2name[bad.type],
+			   dir_name(bad.direction), own_sync_name(&bad, false));
+		return true;
+	}
+	err_printk(dev, &bad,
+		   "device %s of DMA memory while the CPU owns it [device address=0x%016llx] [size=%llu bytes] [mapped as %s %s] (the CPU took it with %s()): missing %s()",
+		   write ? "write" : "read", (unsigned long long)max(lo, bad.dev_addr),
+		   (unsigned long long)bad_bytes, type2name[bad.type],
+		   dir_name(bad.direction), own_sync_name(&bad, true),
+		   own_sync_name(&bad, false));
+	return true;
+}
+
+/**
+ * sim_dma_check_set - the DMA check mode for @dev (see the section above)
+ * @on: true: the device works on its own view of memory, and the check
+ *	mode's reports are on; false: back to the device's own coherence
+ *
+ * Mappings keep the mode they were made in. Call while the device does no
+ * DMA. Returns 0, -EINVAL (no device, or not one of a machine), -ENOMEM
+ * (the memory views could not be made).
+ */
+int sim_dma_check_set(struct device *dev, bool on)
+{
+	int ret;
+
+	if (!dev || !dev->sim || !dev->sim->kernel || !dev->sim_dma_stats)
+		return -EINVAL;
+	if (on) {
+		ret = sim_ram_views_enable(dev->sim);
+		if (ret)
+			return ret;
+	}
+	__atomic_store_n(&dev->sim_dma_stats->dma_check, on, __ATOMIC_RELAXED);
+	return 0;
+}
+
+bool sim_dma_check_enabled(struct device *dev)
+{
+	return dev && own_dev_check_mode(dev);
 }

@@ -74,6 +74,20 @@ void debug_dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg,
 			       int nelems, int direction);
 void debug_dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
 				  int nelems, int direction);
+/*
+ * Ownership of streaming mappings (dma-debug): called before the DMA layer
+ * moves any data for a sync or an unmap, and after dma_map_sg_attrs().
+ */
+void debug_dma_sync_single_begin(struct device *dev, dma_addr_t addr,
+				 size_t size, int dir, bool to_cpu);
+void debug_dma_sync_sg_begin(struct device *dev, struct scatterlist *sg,
+			     int nelems, int dir, bool to_cpu);
+void debug_dma_unmap_begin(struct device *dev, dma_addr_t addr, size_t size,
+			   int dir, unsigned long attrs);
+void debug_dma_unmap_sg_begin(struct device *dev, struct scatterlist *sg,
+			      int nelems, int dir, unsigned long attrs);
+void debug_dma_own_map_sg(struct device *dev, struct scatterlist *sg,
+			  int nents, int mapped_ents, unsigned long attrs);
 /* A RAM address handed to dma_map_resource (checked when dma-debug is on). */
 bool debug_dma_resource_is_ram(struct device *dev, phys_addr_t phys);
 

@@ -142,6 +142,8 @@ void dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 
 	if (bad_direction(dev, dir, __func__))
 		return;
+	if (dma_debug_on(dev->sim))
+		debug_dma_unmap_begin(dev, addr, size, dir, attrs);
 	if (dma_map_direct(dev, ops)) {
 		dma_direct_unmap_phys(dev, addr, size, dir, attrs);
 	} else if (use_dma_iommu(dev)) {
@@ -280,6 +282,7 @@ static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
 		atomic_fetch_add_explicit(&dev->sim_dma_stats->maps, 1, memory_order_relaxed);
 		trace_dma_map_sg(dev, sg, nents, ents, dir, attrs);
 		debug_dma_map_sg(dev, sg, nents, ents, dir, attrs);
+		debug_dma_own_map_sg(dev, sg, nents, ents, attrs);
 	} else if (ents != -EINVAL && ents != -ENOMEM && ents != -EIO &&
 		   ents != -EREMOTEIO) {
 		SIM_WARN(dev->sim, dev,
@@ -328,6 +331,7 @@ void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sg, int nents,
 	if (bad_direction(dev, dir, __func__))
 		return;
 	trace_dma_unmap_sg(dev, sg, nents, dir, attrs);
+	debug_dma_unmap_sg_begin(dev, sg, nents, dir, attrs);
 	debug_dma_unmap_sg(dev, sg, nents, dir);
 	if (dma_map_direct(dev, ops))
 		dma_direct_unmap_sg(dev, sg, nents, dir, attrs);
@@ -373,6 +377,7 @@ static void dma_sync_single(struct device *dev, dma_addr_t addr, size_t size,
 
 	if (!dma_sync_prologue(dev, dir, event))
 		return;
+	debug_dma_sync_single_begin(dev, addr, size, dir, for_cpu);
 	if (dma_map_direct(dev, ops))
 		op = for_cpu ? dma_direct_sync_single_for_cpu :
 			       dma_direct_sync_single_for_device;
@@ -402,6 +407,7 @@ static void dma_sync_sg(struct device *dev, struct scatterlist *sg, int nelems,
 
 	if (!dma_sync_prologue(dev, dir, event))
 		return;
+	debug_dma_sync_sg_begin(dev, sg, nelems, dir, for_cpu);
 	if (dma_map_direct(dev, ops))
 		op = for_cpu ? dma_direct_sync_sg_for_cpu :
 			       dma_direct_sync_sg_for_device;

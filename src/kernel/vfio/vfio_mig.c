@@ -413,6 +413,15 @@ int vfio_mig_buf_write(struct vfio_mig_buf *buf, u64 offset, const void *src,
 
 		memcpy((u8 *)page_address(vfio_mig_buf_page(buf, offset)) + in,
 		       s, n);
+		/*
+		 * Written while mapped: the device gets the bytes only after
+		 * a sync for it (bounced or non-coherent DMA, dma-debug's
+		 * ownership check).
+		 */
+		if (vfio_mig_buf_mapped(buf))
+			dma_sync_single_for_device(buf->dev,
+						   vfio_mig_buf_dma_addr(buf, offset),
+						   n, buf->dir);
 		s += n;
 		offset += n;
 		len -= n;
