@@ -168,6 +168,8 @@ void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
 			  unsigned long attrs);
 int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 		     enum dma_data_direction dir, unsigned long attrs);
+/* dma_unmap_phys()'s dma-debug bookkeeping is done: release its lazy IOVA */
+void iommu_dma_unmap_done(struct device *dev);
 void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
 			enum dma_data_direction dir, unsigned long attrs);
 void iommu_dma_sync_single_for_cpu(struct device *dev, dma_addr_t dma_handle,
