@@ -78,7 +78,6 @@ struct sim_trace {
 	pthread_mutex_t lock;
 	FILE *f;
 	_Atomic unsigned long events;
-	u64 start_ns;
 };
 
 
