@@ -125,6 +125,16 @@ void trace_dma_alloc_sgt(struct device *dev, struct sg_table *sgt,
 			 unsigned long attrs);
 void trace_dma_free_sgt(struct device *dev, struct sg_table *sgt,
 			size_t size, enum dma_data_direction dir);
+/*
+ * The IOVA API's events (the kernel has none; these read like dma.h's):
+ * dma_iova_alloc, dma_iova_link, dma_iova_sync, dma_iova_unlink,
+ * dma_iova_destroy, dma_iova_free. @phys is printed for alloc and link,
+ * @ret (an errno) when not 0.
+ */
+void trace_dma_iova(struct device *dev, const char *event, dma_addr_t addr,
+		    size_t size, phys_addr_t phys, enum dma_data_direction dir,
+		    unsigned long attrs, int ret);
+
 
 /*
  * A PCI_P2PDMA_MAP_BUS_ADDR segment: the peer's bus address, marked so that

@@ -13,19 +13,34 @@
  * by), and the PID is that index plus one (a thread without an index
  * prints CPU 0, PID 0).
  *
+ * Besides the DMA API's events (include/trace/events/dma.h) the trace has
+ * the IOMMU's (include/trace/events/iommu.h: map, unmap, io_page_fault),
+ * the IOVA API's (dma_iova_*, in the style of dma.h), and every report
+ * (dma-debug, DMA and IOMMU faults, warnings) as a dmastack_report event at
+ * the moment it is made, so a report reads beside the calls that led to it.
+ *
  * Events are emitted only while a trace file is set, so the cost when
  * tracing is off is one pointer test.
  */
 #include <string.h>
 #include "dma.h"
 
+static void trace_report(struct sim_machine *m, struct device *dev,
+			 const struct sim_report *r, unsigned int flags);
+
 void sim_trace_init(struct sim_machine *m)
 {
 	pthread_mutex_init(&m->kernel->trace.lock, NULL);
+	pthread_mutex_lock(&m->log.lock);
+	m->log.hook = trace_report;
+	pthread_mutex_unlock(&m->log.lock);
 }
 
 void sim_trace_fini(struct sim_machine *m)
 {
+	pthread_mutex_lock(&m->log.lock);
+	m->log.hook = NULL;
+	pthread_mutex_unlock(&m->log.lock);
 	pthread_mutex_destroy(&m->kernel->trace.lock);
 }
 
@@ -332,4 +347,83 @@ void trace_dma_free_sgt(struct device *dev, struct sg_table *sgt,
 		       "%s dir=%s dma_addr=%llx size=%zu phys_addrs=%s",
 		       dev_name(dev), decode_dir(dir),
 		       (unsigned long long)sg_dma_address(sgt->sgl), size, p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* IOMMU (include/trace/events/iommu.h), the IOVA API, reports              */
+/* ------------------------------------------------------------------------ */
+
+void trace_iommu_map(struct sim_machine *m, unsigned long iova,
+		     phys_addr_t paddr, size_t size)
+{
+	if (!sim_trace_on(m))
+		return;
+	sim_trace_emit(m, "map",
+		       "IOMMU: iova=0x%016llx - 0x%016llx paddr=0x%016llx size=%zu",
+		       (unsigned long long)iova,
+		       (unsigned long long)iova + size,
+		       (unsigned long long)paddr, size);
+}
+
+void trace_iommu_unmap(struct sim_machine *m, unsigned long iova, size_t size,
+		       size_t unmapped_size)
+{
+	if (!sim_trace_on(m))
+		return;
+	sim_trace_emit(m, "unmap",
+		       "IOMMU: iova=0x%016llx - 0x%016llx size=%zu unmapped_size=%zu",
+		       (unsigned long long)iova,
+		       (unsigned long long)iova + size, size, unmapped_size);
+}
+
+void trace_dma_iova(struct device *dev, const char *event, dma_addr_t addr,
+		    size_t size, phys_addr_t phys, enum dma_data_direction dir,
+		    unsigned long attrs, int ret)
+{
+	char a[160], p[40] = "", e[24] = "";
+	bool link = !strcmp(event, "dma_iova_link");
+	bool alloc = !strcmp(event, "dma_iova_alloc");
+
+	if (!sim_trace_on(dev->sim))
+		return;
+	if (link || alloc)
+		snprintf(p, sizeof(p), " phys_addr=%llx",
+			 (unsigned long long)phys);
+	if (ret)
+		snprintf(e, sizeof(e), " err=%d", ret);
+	if (alloc || !strcmp(event, "dma_iova_free") ||
+	    !strcmp(event, "dma_iova_sync"))
+		sim_trace_emit(dev->sim, event, "%s dma_addr=%llx size=%zu%s%s",
+			       dev_name(dev), (unsigned long long)addr, size,
+			       p, e);
+	else
+		sim_trace_emit(dev->sim, event,
+			       "%s dir=%s dma_addr=%llx size=%zu%s attrs=%s%s",
+			       dev_name(dev), decode_dir(dir),
+			       (unsigned long long)addr, size, p,
+			       decode_attrs(attrs, a, sizeof(a)), e);
+}
+
+/*
+ * Every report as an event, when it is made. An IOMMU fault on a device
+ * is first the kernel's io_page_fault (report_iommu_fault(): flags
+ * IOMMU_FAULT_READ 0x0, IOMMU_FAULT_WRITE 0x1).
+ */
+static void trace_report(struct sim_machine *m, struct device *dev,
+			 const struct sim_report *r, unsigned int flags)
+{
+	if (!m->kernel || !sim_trace_on(m))
+		return;
+	if (r->kind == SIM_REPORT_IOMMU_FAULT && dev)
+		sim_trace_emit(m, "io_page_fault",
+			       "IOMMU:%s %s iova=0x%016llx flags=0x%04x",
+			       dev_driver_string(dev), dev_name(dev),
+			       (unsigned long long)r->addr,
+			       (flags & SIM_REPORT_F_WRITE) ? 1 : 0);
+	sim_trace_emit(m, "dmastack_report",
+		       "kind=%s device=%s addr=0x%llx len=%llu text=\"%s\"",
+		       sim_report_kind_name(r->kind),
+		       r->device[0] ? r->device : "-",
+		       (unsigned long long)r->addr,
+		       (unsigned long long)r->len, r->text);
 }

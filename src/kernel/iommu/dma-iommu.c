@@ -1342,6 +1342,8 @@ bool dma_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 		return false;
 	state->addr = addr + iova_off;
 	state->__size = size;
+	trace_dma_iova(dev, "dma_iova_alloc", state->addr, size, phys,
+		       DMA_NONE, 0, 0);
 	debug_dma_iova_alloc(dev, state);
 	return true;
 }
@@ -1356,6 +1358,8 @@ void dma_iova_free(struct device *dev, struct dma_iova_state *state)
 		return;
 	c = cookie_of(domain);
 	pad = iova_offset(c, state->addr);
+	trace_dma_iova(dev, "dma_iova_free", state->addr, size, 0, DMA_NONE,
+		       0, 0);
 	debug_dma_iova_free(dev, state);
 	iommu_dma_free_iova(domain, dev, state->addr - pad,
 			    iova_align(c, size + pad), false, false);
@@ -1490,6 +1494,8 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 			      phys - iova_start_pad,
 			      iova_align(c, size + iova_start_pad), dir, attrs);
 out:
+	trace_dma_iova(dev, "dma_iova_link", state->addr + offset, size, phys,
+		       dir, attrs, ret);
 	if (dma_debug_on(dev->sim))
 		debug_dma_iova_link(dev, state, phys, offset, size, dir, attrs,
 				    ret);
@@ -1521,6 +1527,7 @@ int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
 	 */
 	(void)pad;
 	atomic_fetch_add(&to_sim_domain(domain)->iommu->sync_maps, 1);
+	trace_dma_iova(dev, "dma_iova_sync", addr, size, 0, DMA_NONE, 0, 0);
 	debug_dma_iova_sync(dev, state, offset, size);
 	return 0;
 }
@@ -1595,6 +1602,8 @@ void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 
 	if (!domain || !domain->iova_cookie || !dma_use_iova(state))
 		return;
+	trace_dma_iova(dev, "dma_iova_unlink", state->addr + offset, size, 0,
+		       dir, attrs, 0);
 	debug_dma_iova_unlink(dev, state, offset, size, dir);
 	__iommu_dma_iova_unlink(dev, state, offset, size, dir, attrs, false);
 }
@@ -1616,6 +1625,8 @@ void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 		dma_iova_free(dev, state);
 		return;
 	}
+	trace_dma_iova(dev, "dma_iova_destroy", state->addr, mapped_len, 0,
+		       dir, attrs, 0);
 	debug_dma_iova_destroy(dev, state, mapped_len, dir);
 	__iommu_dma_iova_unlink(dev, state, 0, mapped_len, dir, attrs, true);
 }
