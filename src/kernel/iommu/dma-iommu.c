@@ -217,7 +217,7 @@ static void fq_flush_own_locked(struct iommu_domain *domain,
 		return;
 	iommu_flush_iotlb_all(domain);
 	atomic_fetch_add(&c->fq_flushes, 1);
-	fq->hold = 0;
+	__atomic_store_n(&fq->hold, 0, __ATOMIC_RELAXED);
 	fq_free_locked(c, fq, fq->count);
 }
 
@@ -232,10 +232,15 @@ static unsigned int fq_flush_all(struct iommu_domain *domain)
 	unsigned int self = fq_slot(to_sim_domain(domain)->iommu->m), left = 0;
 	bool any = false;
 
+	/* nothing queued: no invalidation (rare path: lock each queue) */
 	for (unsigned int i = 0; i <= IOMMU_FQ_SHARED && !any; i++) {
 		struct iommu_fq *fq = atomic_load(&c->fqs[i]);
 
-		any = fq && __atomic_load_n(&fq->count, __ATOMIC_RELAXED);
+		if (!fq)
+			continue;
+		sim_spin_lock(&fq->lock);
+		any = fq->count;
+		sim_spin_unlock(&fq->lock);
 	}
 	if (!any)
 		return 0;
@@ -252,7 +257,7 @@ static unsigned int fq_flush_all(struct iommu_domain *domain)
 			continue;
 		sim_spin_lock(&fq->lock);
 		if (i == self)
-			fq->hold = 0;
+			__atomic_store_n(&fq->hold, 0, __ATOMIC_RELAXED);
 		fq_free_locked(c, fq, fq->count - min(fq->hold, fq->count));
 		left += fq->count;
 		sim_spin_unlock(&fq->lock);
@@ -333,8 +338,8 @@ void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
 	e->queued_op = atomic_load(&c->ops);
 	e->dev = dev;
 	fq->count++;
-	if (hold)
-		fq->hold++;
+	if (hold)	/* written under the lock, read without it by the owner */
+		__atomic_store_n(&fq->hold, fq->hold + 1, __ATOMIC_RELAXED);
 	sim_spin_unlock(&fq->lock);
 	fq_timer_arm(sd);
 }
@@ -358,7 +363,7 @@ void iommu_dma_unmap_done(struct device *dev)
 	if (!fq || !__atomic_load_n(&fq->hold, __ATOMIC_RELAXED))
 		return;
 	sim_spin_lock(&fq->lock);
-	fq->hold = 0;
+	__atomic_store_n(&fq->hold, 0, __ATOMIC_RELAXED);
 	sim_spin_unlock(&fq->lock);
 }
 
@@ -623,21 +628,20 @@ dma_addr_t iommu_dma_map_phys(struct device *dev, phys_addr_t phys,
 	return iova;
 }
 
-void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
-			  size_t size, enum dma_data_direction dir,
-			  unsigned long attrs)
+/* @hold: called by dma_unmap_phys(), whose dma-debug unmap comes after */
+static void __iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
+				   size_t size, enum dma_data_direction dir,
+				   unsigned long attrs, bool hold)
 {
-	struct iommu_domain *domain = dma_domain(dev);
 	phys_addr_t phys;
 
 	if (attrs & DMA_ATTR_MMIO) {
-		__iommu_dma_unmap(dev, dma_handle, size, true);
+		__iommu_dma_unmap(dev, dma_handle, size, hold);
 		return;
 	}
-	(void)domain;
 	/* One walk finds the buffer and clears the PTEs; the CPU side of
 	 * the unmap (cache maintenance, bounce back) follows. */
-	phys = __iommu_dma_unmap(dev, dma_handle, size, true);
+	phys = __iommu_dma_unmap(dev, dma_handle, size, hold);
 	if (!phys) {
 		SIM_WARN(dev->sim, dev, "%s %s: unmap of IOVA %#llx which is not mapped",
 			 dev_driver_string(dev), dev_name(dev),
@@ -648,6 +652,13 @@ void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
 		arch_sync_dma_for_cpu(dev, phys, size, dir);
 	if (unlikely(is_swiotlb_buffer(dev, phys)))
 		swiotlb_tbl_unmap_single(dev, phys, size, dir, attrs);
+}
+
+void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
+			  size_t size, enum dma_data_direction dir,
+			  unsigned long attrs)
+{
+	__iommu_dma_unmap_phys(dev, dma_handle, size, dir, attrs, true);
 }
 
 void iommu_dma_sync_single_for_cpu(struct device *dev, dma_addr_t dma_handle,
@@ -828,10 +839,10 @@ out_unmap:
 			sg_dma_unmark_bus_address(t);
 			continue;
 		}
-		iommu_dma_unmap_phys(dev, sg_dma_address(t), sg_dma_len(t), dir,
-				     attrs | DMA_ATTR_SKIP_CPU_SYNC |
-				     (is_pci_p2pdma_page(sg_page(t)) ?
-					      DMA_ATTR_MMIO : 0));
+		__iommu_dma_unmap_phys(dev, sg_dma_address(t), sg_dma_len(t),
+				       dir, attrs | DMA_ATTR_SKIP_CPU_SYNC |
+				       (is_pci_p2pdma_page(sg_page(t)) ?
+						DMA_ATTR_MMIO : 0), false);
 	}
 	sg->dma_flags &= ~SG_DMA_SWIOTLB;
 	return ret;
@@ -949,11 +960,11 @@ void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
 				sg_dma_unmark_bus_address(tmp);
 				continue;
 			}
-			iommu_dma_unmap_phys(dev, sg_dma_address(tmp),
-					     sg_dma_len(tmp), dir,
-					     is_pci_p2pdma_page(sg_page(tmp)) ?
-						     attrs | DMA_ATTR_MMIO :
-						     attrs);
+			__iommu_dma_unmap_phys(dev, sg_dma_address(tmp),
+					       sg_dma_len(tmp), dir,
+					       is_pci_p2pdma_page(sg_page(tmp)) ?
+						       attrs | DMA_ATTR_MMIO :
+						       attrs, false);
 		}
 		sg->dma_flags &= ~SG_DMA_SWIOTLB;
 		return;
@@ -1077,7 +1088,8 @@ struct page *iommu_dma_alloc_pages(struct device *dev, size_t size,
 void iommu_dma_free_pages(struct device *dev, size_t size, struct page *page,
 			  dma_addr_t handle, enum dma_data_direction dir)
 {
-	iommu_dma_unmap_phys(dev, handle, size, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	__iommu_dma_unmap_phys(dev, handle, size, dir, DMA_ATTR_SKIP_CPU_SYNC,
+			       false);
 	sim_free_pages(dev->sim, page, (unsigned int)get_order(size));
 }
 
