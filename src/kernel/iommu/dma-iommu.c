@@ -204,6 +204,7 @@ static void fq_free_locked(struct iommu_dma_cookie *c, struct iommu_fq *fq,
 		free_iova_fast(c->iovad, e->pfn, e->pages);
 		fq->head = (fq->head + 1) % c->fq_size;
 		fq->count--;
+		fq->freed++;
 	}
 }
 
@@ -222,32 +223,34 @@ static void fq_flush_own_locked(struct iommu_domain *domain,
 }
 
 /*
- * Flush every queue from any thread: invalidate once, then free what each
- * queue holds but its owner's unmap still under way (see struct iommu_fq);
- * the calling thread has none under way. Returns the entries left queued.
+ * Flush every queue from any thread: note what each queue holds, invalidate
+ * once, then free what was noted, but for its owner's unmap still under
+ * way (see struct iommu_fq); the calling thread has none under way. What
+ * is queued after the note waits for the next flush: the invalidation may
+ * not cover it. Returns the entries left queued.
  */
 static unsigned int fq_flush_all(struct iommu_domain *domain)
 {
 	struct iommu_dma_cookie *c = cookie_of(domain);
 	unsigned int self = fq_slot(to_sim_domain(domain)->iommu->m), left = 0;
+	u64 upto[IOMMU_FQ_SHARED + 1];	/* free entries numbered below */
 	bool any = false;
 
-	/* nothing queued: no invalidation (rare path: lock each queue) */
-	for (unsigned int i = 0; i <= IOMMU_FQ_SHARED && !any; i++) {
+	for (unsigned int i = 0; i <= IOMMU_FQ_SHARED; i++) {
 		struct iommu_fq *fq = atomic_load(&c->fqs[i]);
 
+		upto[i] = 0;
 		if (!fq)
 			continue;
 		sim_spin_lock(&fq->lock);
-		any = fq->count;
+		if (i == self)
+			__atomic_store_n(&fq->hold, 0, __ATOMIC_RELAXED);
+		upto[i] = fq->freed + fq->count - min(fq->hold, fq->count);
+		any |= fq->count != 0;
 		sim_spin_unlock(&fq->lock);
 	}
 	if (!any)
 		return 0;
-	/*
-	 * Entries queued after this invalidation stay queued: each queue is
-	 * freed up to what it held when its lock was taken, after the flush.
-	 */
 	iommu_flush_iotlb_all(domain);
 	atomic_fetch_add(&c->fq_flushes, 1);
 	for (unsigned int i = 0; i <= IOMMU_FQ_SHARED; i++) {
@@ -256,9 +259,10 @@ static unsigned int fq_flush_all(struct iommu_domain *domain)
 		if (!fq)
 			continue;
 		sim_spin_lock(&fq->lock);
-		if (i == self)
-			__atomic_store_n(&fq->hold, 0, __ATOMIC_RELAXED);
-		fq_free_locked(c, fq, fq->count - min(fq->hold, fq->count));
+		/* the owner may have flushed them itself meanwhile */
+		if (upto[i] > fq->freed)
+			fq_free_locked(c, fq, (unsigned int)min(upto[i] - fq->freed,
+							       (u64)fq->count));
 		left += fq->count;
 		sim_spin_unlock(&fq->lock);
 	}

@@ -100,6 +100,7 @@ struct fq_entry {
 struct iommu_fq {
 	sim_spinlock_t lock;
 	unsigned int head, count, hold;
+	u64 freed;		/* entries ever freed: the head's number */
 	struct fq_entry ring[];
 };
 
