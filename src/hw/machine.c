@@ -130,11 +130,20 @@ static const char *const report_kind_name[] = {
 	[SIM_REPORT_INFO] = "info",
 };
 
-void sim_vreport(struct sim_machine *m, enum sim_report_kind kind,
-		 struct device *dev, u64 addr, u64 len, const char *fmt,
-		 va_list ap)
+const char *sim_report_kind_name(enum sim_report_kind kind)
+{
+	if (kind < SIM_REPORT_DMA_DEBUG || kind > SIM_REPORT_INFO)
+		return "report";
+	return report_kind_name[kind];
+}
+
+static void report_va(struct sim_machine *m, enum sim_report_kind kind,
+		      unsigned int flags, struct device *dev, u64 addr,
+		      u64 len, const char *fmt, va_list ap)
 {
 	struct sim_report_log *log = &m->log;
+	void (*hook)(struct sim_machine *, struct device *,
+		     const struct sim_report *, unsigned int);
 	struct sim_report r = {
 		.kind = kind,
 		.device = dev ? dev_name(dev) : "",
@@ -168,7 +177,28 @@ void sim_vreport(struct sim_machine *m, enum sim_report_kind kind,
 		log->items[log->nr++] = r;
 	else
 		log->dropped++;
+	hook = log->hook;
 	pthread_mutex_unlock(&log->lock);
+	if (hook)
+		hook(m, dev, &r, flags);
+}
+
+void sim_vreport(struct sim_machine *m, enum sim_report_kind kind,
+		 struct device *dev, u64 addr, u64 len, const char *fmt,
+		 va_list ap)
+{
+	report_va(m, kind, 0, dev, addr, len, fmt, ap);
+}
+
+void sim_report_flags(struct sim_machine *m, enum sim_report_kind kind,
+		      unsigned int flags, struct device *dev, u64 addr,
+		      u64 len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_va(m, kind, flags, dev, addr, len, fmt, ap);
+	va_end(ap);
 }
 
 void sim_report(struct sim_machine *m, enum sim_report_kind kind,

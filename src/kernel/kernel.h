@@ -78,7 +78,6 @@ struct sim_trace {
 	pthread_mutex_t lock;
 	FILE *f;
 	_Atomic unsigned long events;
-	u64 start_ns;
 };
 
 
@@ -217,6 +216,11 @@ static inline bool sim_trace_on(struct sim_machine *m)
 }
 void sim_trace_emit(struct sim_machine *m, const char *event,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* include/trace/events/iommu.h: map, unmap (iommu.c) */
+void trace_iommu_map(struct sim_machine *m, unsigned long iova,
+		     phys_addr_t paddr, size_t size);
+void trace_iommu_unmap(struct sim_machine *m, unsigned long iova, size_t size,
+		       size_t unmapped_size);
 
 /* DMA configuration of every PCI function at boot (src/kernel/pci/pci.c). */
 int pci_dma_configure_machine(struct sim_machine *m);

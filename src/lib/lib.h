@@ -32,13 +32,29 @@ struct sim_report_log {
 	unsigned long nr, cap, dropped;
 	unsigned long by_kind[SIM_REPORT_INFO + 1];
 	FILE *echo;
+	/*
+	 * Offered every report after it is logged, outside the lock: what
+	 * the kernel registered (its trace, src/kernel/dma/trace.c), so the
+	 * hardware's reports reach it without naming it. NULL: none.
+	 */
+	void (*hook)(struct sim_machine *m, struct device *dev,
+		     const struct sim_report *r, unsigned int flags);
 };
+
+/* sim_report_flags() @flags: what the hook may want beyond the text */
+#define SIM_REPORT_F_WRITE	0x1	/* an IOMMU fault on a device write */
 
 #define SIM_REPORT_LOG_MAX	100000
 
 void sim_report(struct sim_machine *m, enum sim_report_kind kind,
 		struct device *dev, u64 addr, u64 len, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+void sim_report_flags(struct sim_machine *m, enum sim_report_kind kind,
+		      unsigned int flags, struct device *dev, u64 addr,
+		      u64 len, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+/* "dma-debug", "iommu-fault", ... as reports print their kind */
+const char *sim_report_kind_name(enum sim_report_kind kind);
 void sim_vreport(struct sim_machine *m, enum sim_report_kind kind,
 		 struct device *dev, u64 addr, u64 len, const char *fmt,
 		 va_list ap);

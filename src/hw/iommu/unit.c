@@ -436,7 +436,8 @@ static int iommu_fault(struct device *dev, struct sim_iommu_hw *u,
 
 	atomic_fetch_add(&u->faults, 1);
 	sim_bus_offer_fault(dev->sim, &f);
-	sim_report(dev->sim, SIM_REPORT_IOMMU_FAULT, dev, iova, len,
+	sim_report_flags(dev->sim, SIM_REPORT_IOMMU_FAULT,
+			 write ? SIM_REPORT_F_WRITE : 0, dev, iova, len,
 		   "%s: IOMMU fault: %s %s (%s) %s IOVA %#llx+%zu: %s%s%s",
 		   u->id, dev_driver_string(dev), dev_name(dev),
 		   sim_device_id(dev), write ? "write to" : "read from",

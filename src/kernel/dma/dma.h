@@ -139,6 +139,16 @@ void trace_dma_alloc_sgt(struct device *dev, struct sg_table *sgt,
 			 unsigned long attrs);
 void trace_dma_free_sgt(struct device *dev, struct sg_table *sgt,
 			size_t size, enum dma_data_direction dir);
+/*
+ * The IOVA API's events (the kernel has none; these read like dma.h's):
+ * dma_iova_alloc, dma_iova_link, dma_iova_sync, dma_iova_unlink,
+ * dma_iova_destroy, dma_iova_free. @phys is printed for alloc and link,
+ * @ret (an errno) when not 0.
+ */
+void trace_dma_iova(struct device *dev, const char *event, dma_addr_t addr,
+		    size_t size, phys_addr_t phys, enum dma_data_direction dir,
+		    unsigned long attrs, int ret);
+
 
 /*
  * A PCI_P2PDMA_MAP_BUS_ADDR segment: the peer's bus address, marked so that
@@ -182,6 +192,8 @@ void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
 			  unsigned long attrs);
 int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 		     enum dma_data_direction dir, unsigned long attrs);
+/* dma_unmap_phys()'s dma-debug bookkeeping is done: release its lazy IOVA */
+void iommu_dma_unmap_done(struct device *dev);
 void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
 			enum dma_data_direction dir, unsigned long attrs);
 void iommu_dma_sync_single_for_cpu(struct device *dev, dma_addr_t dma_handle,

@@ -157,6 +157,8 @@ void dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 	atomic_fetch_add_explicit(&dev->sim_dma_stats->unmaps, 1, memory_order_relaxed);
 	trace_dma_unmap_phys(dev, addr, size, dir, attrs);
 	debug_dma_unmap_phys(dev, addr, size, dir);
+	if (use_dma_iommu(dev))
+		iommu_dma_unmap_done(dev);
 }
 
 dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,

@@ -3,7 +3,10 @@
  * swiotlb: bounce buffering through a pool of 2 KiB slots in low memory.
  *
  * The pool is split into areas, each with its own lock and search cursor;
- * a mapping starts its search in the area of the CPU it runs on. Inside an
+ * a mapping starts its search in the area of the "CPU" it runs on: the
+ * calling thread's index in the machine (sim_thread_id(), hw/thread.c),
+ * never the host CPU, so bounce addresses depend only on the program and
+ * the platform, as the kernel's depend on its CPU numbers. Inside an
  * area every slot records how many free slots follow it up to the end of
  * its 128-slot segment, so one lookup tells whether a run of N slots fits
  * and no mapping crosses a segment. A mapping keeps the low bits of the
@@ -14,7 +17,6 @@
  * at sync for the device (TO_DEVICE, BIDIRECTIONAL), at sync for the CPU and
  * at unmap (FROM_DEVICE, BIDIRECTIONAL), as the kernel does.
  */
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -285,7 +287,7 @@ static long swiotlb_find_slots(struct device *dev, struct io_tlb_mem *mem,
 			       phys_addr_t orig_addr, size_t alloc_size,
 			       unsigned int alloc_align_mask)
 {
-	int cpu = sched_getcpu();
+	int cpu = sim_thread_id(dev->sim);	/* raw_smp_processor_id() */
 	unsigned int start = (cpu < 0 ? 0 : (unsigned int)cpu) & (mem->nareas - 1);
 
 	for (unsigned int i = 0; i < mem->nareas; i++) {

@@ -3,33 +3,44 @@
  * DMA trace events, written in the kernel's trace text format
  * (include/trace/events/dma.h as printed by /sys/kernel/tracing/trace):
  *
- *   dmastack-1234  [000] .....    12.345678: dma_map_phys: 0000:03:00.0 dir=TO_DEVICE ...
+ *   dmastack-1      [000] .....     0.012345: dma_map_phys: 0000:03:00.0 dir=TO_DEVICE ...
+ *
+ * Everything in a line depends only on the program and the platform, so
+ * the same run gives the same trace on any host, pinned to any CPU: the
+ * timestamp is the machine clock (sim_clock_now(), seconds.microseconds as
+ * ftrace prints them), the CPU is the calling thread's index in the
+ * machine (sim_thread_id(), hw/thread.c, the "CPU" per-CPU data is indexed
+ * by), and the PID is that index plus one (a thread without an index
+ * prints CPU 0, PID 0).
+ *
+ * Besides the DMA API's events (include/trace/events/dma.h) the trace has
+ * the IOMMU's (include/trace/events/iommu.h: map, unmap, io_page_fault),
+ * the IOVA API's (dma_iova_*, in the style of dma.h), and every report
+ * (dma-debug, DMA and IOMMU faults, warnings) as a dmastack_report event at
+ * the moment it is made, so a report reads beside the calls that led to it.
  *
  * Events are emitted only while a trace file is set, so the cost when
  * tracing is off is one pointer test.
  */
-#include <sched.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 #include "dma.h"
 
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
-}
+static void trace_report(struct sim_machine *m, struct device *dev,
+			 const struct sim_report *r, unsigned int flags);
 
 void sim_trace_init(struct sim_machine *m)
 {
 	pthread_mutex_init(&m->kernel->trace.lock, NULL);
-	m->kernel->trace.start_ns = now_ns();
+	pthread_mutex_lock(&m->log.lock);
+	m->log.hook = trace_report;
+	pthread_mutex_unlock(&m->log.lock);
 }
 
 void sim_trace_fini(struct sim_machine *m)
 {
+	pthread_mutex_lock(&m->log.lock);
+	m->log.hook = NULL;
+	pthread_mutex_unlock(&m->log.lock);
 	pthread_mutex_destroy(&m->kernel->trace.lock);
 }
 
@@ -54,17 +65,19 @@ void sim_trace_emit(struct sim_machine *m, const char *event,
 		    const char *fmt, ...)
 {
 	char body[1024];
-	u64 t = now_ns() - m->kernel->trace.start_ns;
-	int cpu = sched_getcpu();
+	int cpu = sim_thread_id(m);
 	va_list ap;
+	u64 t;
 
 	va_start(ap, fmt);
 	vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&m->kernel->trace.lock);
+	/* read under the lock: the lines of a file stay in time order */
+	t = sim_clock_now(m);
 	if (m->kernel->trace.f) {
 		fprintf(m->kernel->trace.f, "%16s-%-7d [%03d] ..... %5llu.%06llu: %s: %s\n",
-			"dmastack", (int)getpid(), cpu < 0 ? 0 : cpu,
+			"dmastack", cpu < 0 ? 0 : cpu + 1, cpu < 0 ? 0 : cpu,
 			(unsigned long long)(t / 1000000000ULL),
 			(unsigned long long)(t % 1000000000ULL) / 1000, event,
 			body);
@@ -245,19 +258,41 @@ static const char *decode_gfp(gfp_t flags, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The kernel prints virt_addr with %p. A host pointer differs from run to
+ * run, so a buffer in machine RAM prints as its x86-64 direct-map address
+ * (0xffff888000000000 + phys), anything else as %p before the hash key is
+ * ready does.
+ */
+static const char *trace_virt(struct sim_machine *m, const void *virt,
+			      char *buf, size_t len)
+{
+	phys_addr_t phys = virt ? sim_virt_to_phys(m, virt) : 0;
+
+	if (!virt)
+		snprintf(buf, len, "0000000000000000");
+	else if (phys == (phys_addr_t)-1)
+		snprintf(buf, len, "(____ptrval____)");
+	else
+		snprintf(buf, len, "%016llx",
+			 0xffff888000000000ULL + (unsigned long long)phys);
+	return buf;
+}
+
 void trace_dma_alloc(struct device *dev, const char *event, void *virt,
 		     dma_addr_t addr, size_t size,
 		     enum dma_data_direction dir, gfp_t flags,
 		     unsigned long attrs)
 {
-	char a[160], g[96];
+	char a[160], g[96], v[24];
 
 	if (!sim_trace_on(dev->sim))
 		return;
 	sim_trace_emit(dev->sim, event,
-		       "%s dir=%s dma_addr=%llx size=%zu virt_addr=%p flags=%s attrs=%s",
+		       "%s dir=%s dma_addr=%llx size=%zu virt_addr=%s flags=%s attrs=%s",
 		       dev_name(dev), decode_dir(dir), (unsigned long long)addr,
-		       size, virt, decode_gfp(flags, g, sizeof(g)),
+		       size, trace_virt(dev->sim, virt, v, sizeof(v)),
+		       decode_gfp(flags, g, sizeof(g)),
 		       decode_attrs(attrs, a, sizeof(a)));
 }
 
@@ -265,14 +300,15 @@ void trace_dma_free(struct device *dev, const char *event, void *virt,
 		    dma_addr_t addr, size_t size,
 		    enum dma_data_direction dir, unsigned long attrs)
 {
-	char a[160];
+	char a[160], v[24];
 
 	if (!sim_trace_on(dev->sim))
 		return;
 	sim_trace_emit(dev->sim, event,
-		       "%s dir=%s dma_addr=%llx size=%zu virt_addr=%p attrs=%s",
+		       "%s dir=%s dma_addr=%llx size=%zu virt_addr=%s attrs=%s",
 		       dev_name(dev), decode_dir(dir), (unsigned long long)addr,
-		       size, virt, decode_attrs(attrs, a, sizeof(a)));
+		       size, trace_virt(dev->sim, virt, v, sizeof(v)),
+		       decode_attrs(attrs, a, sizeof(a)));
 }
 
 /*
@@ -311,4 +347,83 @@ void trace_dma_free_sgt(struct device *dev, struct sg_table *sgt,
 		       "%s dir=%s dma_addr=%llx size=%zu phys_addrs=%s",
 		       dev_name(dev), decode_dir(dir),
 		       (unsigned long long)sg_dma_address(sgt->sgl), size, p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* IOMMU (include/trace/events/iommu.h), the IOVA API, reports              */
+/* ------------------------------------------------------------------------ */
+
+void trace_iommu_map(struct sim_machine *m, unsigned long iova,
+		     phys_addr_t paddr, size_t size)
+{
+	if (!sim_trace_on(m))
+		return;
+	sim_trace_emit(m, "map",
+		       "IOMMU: iova=0x%016llx - 0x%016llx paddr=0x%016llx size=%zu",
+		       (unsigned long long)iova,
+		       (unsigned long long)iova + size,
+		       (unsigned long long)paddr, size);
+}
+
+void trace_iommu_unmap(struct sim_machine *m, unsigned long iova, size_t size,
+		       size_t unmapped_size)
+{
+	if (!sim_trace_on(m))
+		return;
+	sim_trace_emit(m, "unmap",
+		       "IOMMU: iova=0x%016llx - 0x%016llx size=%zu unmapped_size=%zu",
+		       (unsigned long long)iova,
+		       (unsigned long long)iova + size, size, unmapped_size);
+}
+
+void trace_dma_iova(struct device *dev, const char *event, dma_addr_t addr,
+		    size_t size, phys_addr_t phys, enum dma_data_direction dir,
+		    unsigned long attrs, int ret)
+{
+	char a[160], p[40] = "", e[24] = "";
+	bool link = !strcmp(event, "dma_iova_link");
+	bool alloc = !strcmp(event, "dma_iova_alloc");
+
+	if (!sim_trace_on(dev->sim))
+		return;
+	if (link || alloc)
+		snprintf(p, sizeof(p), " phys_addr=%llx",
+			 (unsigned long long)phys);
+	if (ret)
+		snprintf(e, sizeof(e), " err=%d", ret);
+	if (alloc || !strcmp(event, "dma_iova_free") ||
+	    !strcmp(event, "dma_iova_sync"))
+		sim_trace_emit(dev->sim, event, "%s dma_addr=%llx size=%zu%s%s",
+			       dev_name(dev), (unsigned long long)addr, size,
+			       p, e);
+	else
+		sim_trace_emit(dev->sim, event,
+			       "%s dir=%s dma_addr=%llx size=%zu%s attrs=%s%s",
+			       dev_name(dev), decode_dir(dir),
+			       (unsigned long long)addr, size, p,
+			       decode_attrs(attrs, a, sizeof(a)), e);
+}
+
+/*
+ * Every report as an event, when it is made. An IOMMU fault on a device
+ * is first the kernel's io_page_fault (report_iommu_fault(): flags
+ * IOMMU_FAULT_READ 0x0, IOMMU_FAULT_WRITE 0x1).
+ */
+static void trace_report(struct sim_machine *m, struct device *dev,
+			 const struct sim_report *r, unsigned int flags)
+{
+	if (!m->kernel || !sim_trace_on(m))
+		return;
+	if (r->kind == SIM_REPORT_IOMMU_FAULT && dev)
+		sim_trace_emit(m, "io_page_fault",
+			       "IOMMU:%s %s iova=0x%016llx flags=0x%04x",
+			       dev_driver_string(dev), dev_name(dev),
+			       (unsigned long long)r->addr,
+			       (flags & SIM_REPORT_F_WRITE) ? 1 : 0);
+	sim_trace_emit(m, "dmastack_report",
+		       "kind=%s device=%s addr=0x%llx len=%llu text=\"%s\"",
+		       sim_report_kind_name(r->kind),
+		       r->device[0] ? r->device : "-",
+		       (unsigned long long)r->addr,
+		       (unsigned long long)r->len, r->text);
 }

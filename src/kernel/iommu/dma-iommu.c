@@ -126,9 +126,6 @@ int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev)
 	}
 	if (domain->type == IOMMU_DOMAIN_DMA_FQ) {
 		c->fq_size = u->fq_size;
-		c->fq_ring = sim_kcalloc(m, c->fq_size, sizeof(*c->fq_ring));
-		if (!c->fq_ring)
-			goto err_free;
 		c->fq = true;
 		sim_timer_init(m, &c->fq_timer, fq_timer_fn, domain);
 	}
@@ -151,27 +148,125 @@ void iommu_dma_put_cookie(struct iommu_domain *domain)
 		return;
 	if (c->fq)
 		sim_timer_cancel(&c->fq_timer);
-	sim_kfree(sd->iommu->m, c->fq_ring);
+	for (unsigned int i = 0; i <= IOMMU_FQ_SHARED; i++)
+		sim_kfree(sd->iommu->m, atomic_load(&c->fqs[i]));
 	iova_domain_destroy(c->iovad);
 	domain->iova_cookie = NULL;
 }
 
-/* Flush the IOTLB once and give every queued IOVA back. fq_lock held. */
-static void fq_flush_locked(struct iommu_domain *domain)
+/* The calling thread's queue slot (the shared one for a thread without). */
+static inline unsigned int fq_slot(struct sim_machine *m)
+{
+	int id = sim_thread_id(m);
+
+	return id < 0 ? IOMMU_FQ_SHARED : (unsigned int)id;
+}
+
+/* The calling thread's queue, created on first use; NULL without memory. */
+static struct iommu_fq *fq_get(struct sim_domain *sd)
+{
+	struct iommu_dma_cookie *c = &sd->cookie;
+	struct sim_machine *m = sd->iommu->m;
+	unsigned int slot = fq_slot(m);
+	struct iommu_fq *fq = atomic_load_explicit(&c->fqs[slot],
+						   memory_order_acquire);
+
+	if (likely(fq))
+		return fq;
+	/* whole cache lines: another thread's queue never shares one */
+	fq = sim_kzalloc_aligned(m, ALIGN(sizeof(*fq) + c->fq_size *
+					  sizeof(fq->ring[0]), 64), 64);
+	if (!fq)
+		return NULL;
+	sim_spin_lock_init(&fq->lock);
+	sim_spin_lock(&c->fq_lock);
+	/* an index handed over from an exited thread keeps its queue */
+	if (atomic_load(&c->fqs[slot])) {
+		sim_kfree(m, fq);
+		fq = atomic_load(&c->fqs[slot]);
+	} else {
+		atomic_store_explicit(&c->fqs[slot], fq, memory_order_release);
+	}
+	sim_spin_unlock(&c->fq_lock);
+	return fq;
+}
+
+/*
+ * Give the first @n entries of @fq back (the IOTLB was flushed after they
+ * were queued). fq->lock held. The IOVAs go to the calling thread's cache.
+ */
+static void fq_free_locked(struct iommu_dma_cookie *c, struct iommu_fq *fq,
+			   unsigned int n)
+{
+	while (n--) {
+		struct fq_entry *e = &fq->ring[fq->head];
+
+		free_iova_fast(c->iovad, e->pfn, e->pages);
+		fq->head = (fq->head + 1) % c->fq_size;
+		fq->count--;
+		fq->freed++;
+	}
+}
+
+/* The owner flushes its own queue: invalidate once, free every entry. */
+static void fq_flush_own_locked(struct iommu_domain *domain,
+				struct iommu_fq *fq)
 {
 	struct iommu_dma_cookie *c = cookie_of(domain);
 
-	if (!c->fq_count)
+	if (!fq->count)
 		return;
 	iommu_flush_iotlb_all(domain);
 	atomic_fetch_add(&c->fq_flushes, 1);
-	while (c->fq_count) {
-		struct fq_entry *e = &c->fq_ring[c->fq_head];
+	__atomic_store_n(&fq->hold, 0, __ATOMIC_RELAXED);
+	fq_free_locked(c, fq, fq->count);
+}
 
-		free_iova_fast(c->iovad, e->pfn, e->pages);
-		c->fq_head = (c->fq_head + 1) % c->fq_size;
-		c->fq_count--;
+/*
+ * Flush every queue from any thread: note what each queue holds, invalidate
+ * once, then free what was noted, but for its owner's unmap still under
+ * way (see struct iommu_fq); the calling thread has none under way. What
+ * is queued after the note waits for the next flush: the invalidation may
+ * not cover it. Returns the entries left queued.
+ */
+static unsigned int fq_flush_all(struct iommu_domain *domain)
+{
+	struct iommu_dma_cookie *c = cookie_of(domain);
+	unsigned int self = fq_slot(to_sim_domain(domain)->iommu->m), left = 0;
+	u64 upto[IOMMU_FQ_SHARED + 1];	/* free entries numbered below */
+	bool any = false;
+
+	for (unsigned int i = 0; i <= IOMMU_FQ_SHARED; i++) {
+		struct iommu_fq *fq = atomic_load(&c->fqs[i]);
+
+		upto[i] = 0;
+		if (!fq)
+			continue;
+		sim_spin_lock(&fq->lock);
+		if (i == self)
+			__atomic_store_n(&fq->hold, 0, __ATOMIC_RELAXED);
+		upto[i] = fq->freed + fq->count - min(fq->hold, fq->count);
+		any |= fq->count != 0;
+		sim_spin_unlock(&fq->lock);
 	}
+	if (!any)
+		return 0;
+	iommu_flush_iotlb_all(domain);
+	atomic_fetch_add(&c->fq_flushes, 1);
+	for (unsigned int i = 0; i <= IOMMU_FQ_SHARED; i++) {
+		struct iommu_fq *fq = atomic_load(&c->fqs[i]);
+
+		if (!fq)
+			continue;
+		sim_spin_lock(&fq->lock);
+		/* the owner may have flushed them itself meanwhile */
+		if (upto[i] > fq->freed)
+			fq_free_locked(c, fq, (unsigned int)min(upto[i] - fq->freed,
+							       (u64)fq->count));
+		left += fq->count;
+		sim_spin_unlock(&fq->lock);
+	}
+	return left;
 }
 
 int iommu_dma_fq_flush(struct iommu_domain *domain)
@@ -180,71 +275,100 @@ int iommu_dma_fq_flush(struct iommu_domain *domain)
 
 	if (!c || !c->fq)
 		return -EINVAL;
-	sim_spin_lock(&c->fq_lock);
-	fq_flush_locked(domain);
-	sim_spin_unlock(&c->fq_lock);
+	fq_flush_all(domain);
 	return 0;
 }
 
-/*
- * Arm the flush-queue timer for the oldest entry, unless it is armed.
- * fq_lock held (the timer's own lock nests inside it).
- */
+/* Arm the flush-queue timer fq_timeout_ns from now, unless it is pending. */
 static void fq_timer_arm(struct sim_domain *sd)
 {
 	struct iommu_dma_cookie *c = &sd->cookie;
 
-	if (c->fq_timer_armed || !c->fq_count)
+	if (atomic_load_explicit(&c->fq_timer_armed, memory_order_relaxed) ||
+	    atomic_exchange(&c->fq_timer_armed, true))
 		return;
-	c->fq_timer_armed = true;
 	sim_timer_arm(sd->iommu->m, &c->fq_timer,
-		      c->fq_ring[c->fq_head].queued_ns + sd->iommu->fq_timeout_ns);
+		      sim_clock_now(sd->iommu->m) + sd->iommu->fq_timeout_ns);
 }
 
 /*
  * The flush-queue timer (a machine timer, on the thread that moves the
- * clock): flush once the oldest entry has waited the timeout, and wait
- * for the next oldest if entries remain.
+ * clock): flush every queue, as the kernel's fq_flush_timeout() does, and
+ * wait again for what an unmap under way still holds.
  */
 static void fq_timer_fn(struct sim_timer *t, void *data)
 {
 	struct iommu_domain *domain = data;
 	struct sim_domain *sd = to_sim_domain(domain);
 	struct iommu_dma_cookie *c = &sd->cookie;
-	u64 now = sim_clock_now(sd->iommu->m);
 
-	sim_spin_lock(&c->fq_lock);
-	c->fq_timer_armed = false;
-	if (c->fq_count &&
-	    now - c->fq_ring[c->fq_head].queued_ns >= sd->iommu->fq_timeout_ns)
-		fq_flush_locked(domain);
-	fq_timer_arm(sd);
-	sim_spin_unlock(&c->fq_lock);
+	(void)t;
+	atomic_store(&c->fq_timer_armed, false);
+	if (fq_flush_all(domain))
+		fq_timer_arm(sd);
 }
 
+/**
+ * iommu_dma_queue_iova - lazy unmap: queue the IOVA until an IOTLB flush
+ * @hold: the caller's dma-debug bookkeeping for this unmap is still to come;
+ *        iommu_dma_unmap_done() ends the hold
+ */
 void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
-			  unsigned long pfn, unsigned long pages)
+			  unsigned long pfn, unsigned long pages, bool hold)
 {
 	struct sim_domain *sd = to_sim_domain(domain);
 	struct iommu_dma_cookie *c = &sd->cookie;
 	u64 now = atomic_load(&sd->iommu->m->clock_ns);
+	struct iommu_fq *fq = fq_get(sd);
 	struct fq_entry *e;
 
-	sim_spin_lock(&c->fq_lock);
-	if (c->fq_count &&
-	    now - c->fq_ring[c->fq_head].queued_ns >= sd->iommu->fq_timeout_ns)
-		fq_flush_locked(domain);
-	if (c->fq_count == c->fq_size)
-		fq_flush_locked(domain);
-	e = &c->fq_ring[(c->fq_head + c->fq_count) % c->fq_size];
+	if (unlikely(!fq)) {
+		/* no queue: invalidate at once, as a strict domain does */
+		iommu_iotlb_sync_range(domain, pfn << c->shift,
+				       pages << c->shift);
+		free_iova_fast(c->iovad, pfn, pages);
+		return;
+	}
+	sim_spin_lock(&fq->lock);
+	if (fq->count &&
+	    now - fq->ring[fq->head].queued_ns >= sd->iommu->fq_timeout_ns)
+		fq_flush_own_locked(domain, fq);
+	if (fq->count == c->fq_size)
+		fq_flush_own_locked(domain, fq);
+	e = &fq->ring[(fq->head + fq->count) % c->fq_size];
 	e->pfn = pfn;
 	e->pages = pages;
 	e->queued_ns = now;
 	e->queued_op = atomic_load(&c->ops);
 	e->dev = dev;
-	c->fq_count++;
+	fq->count++;
+	if (hold)	/* written under the lock, read without it by the owner */
+		__atomic_store_n(&fq->hold, fq->hold + 1, __ATOMIC_RELAXED);
+	sim_spin_unlock(&fq->lock);
 	fq_timer_arm(sd);
-	sim_spin_unlock(&c->fq_lock);
+}
+
+/**
+ * iommu_dma_unmap_done - the unmap call's dma-debug bookkeeping is done
+ * @dev: the device it unmapped for
+ *
+ * What the calling thread queued with a hold may now be freed by any flush.
+ */
+void iommu_dma_unmap_done(struct device *dev)
+{
+	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_dma_cookie *c = domain ? cookie_of(domain) : NULL;
+	struct iommu_fq *fq;
+
+	if (!c || !c->fq)
+		return;
+	fq = atomic_load_explicit(&c->fqs[fq_slot(dev->sim)],
+				  memory_order_acquire);
+	if (!fq || !__atomic_load_n(&fq->hold, __ATOMIC_RELAXED))
+		return;
+	sim_spin_lock(&fq->lock);
+	__atomic_store_n(&fq->hold, 0, __ATOMIC_RELAXED);
+	sim_spin_unlock(&fq->lock);
 }
 
 /*
@@ -261,16 +385,25 @@ static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
 	bool found = false;
 	u64 w_ops = 0, w_ns = 0;
 
-	sim_spin_lock(&c->fq_lock);
-	for (unsigned int i = 0; i < c->fq_count && c->fq_ring; i++) {
-		struct fq_entry *e = &c->fq_ring[(c->fq_head + i) % c->fq_size];
+	for (unsigned int q = 0; q <= IOMMU_FQ_SHARED; q++) {
+		struct iommu_fq *fq = atomic_load(&c->fqs[q]);
 
-		if (pfn >= e->pfn && pfn < e->pfn + e->pages) {
-			w_ops = ops - e->queued_op;
-			w_ns = now - e->queued_ns;
-			found = true;
+		if (!fq)
+			continue;
+		sim_spin_lock(&fq->lock);
+		for (unsigned int i = 0; i < fq->count; i++) {
+			struct fq_entry *e =
+				&fq->ring[(fq->head + i) % c->fq_size];
+
+			if (pfn >= e->pfn && pfn < e->pfn + e->pages) {
+				w_ops = ops - e->queued_op;
+				w_ns = now - e->queued_ns;
+				found = true;
+			}
 		}
+		sim_spin_unlock(&fq->lock);
 	}
+	sim_spin_lock(&c->fq_lock);
 	c->stale_hits++;
 	if (w_ops > c->max_window_ops)
 		c->max_window_ops = w_ops;
@@ -369,23 +502,26 @@ static dma_addr_t iommu_dma_alloc_iova(struct iommu_domain *domain,
 }
 
 static void iommu_dma_free_iova(struct iommu_domain *domain, struct device *dev,
-				dma_addr_t iova, size_t size, bool queued)
+				dma_addr_t iova, size_t size, bool queued,
+				bool hold)
 {
 	struct iommu_dma_cookie *c = cookie_of(domain);
 
 	if (queued)
 		iommu_dma_queue_iova(domain, dev, iova >> c->shift,
-				     size >> c->shift);
+				     size >> c->shift, hold);
 	else
 		free_iova_fast(c->iovad, iova >> c->shift, size >> c->shift);
 }
 
 /*
  * Unmap IOVA, then invalidate now (strict) or queue it (lazy). Returns what
- * the mapping's first byte translated to (0 if it was not mapped).
+ * the mapping's first byte translated to (0 if it was not mapped). @hold:
+ * the caller's dma-debug unmap comes after this (dma_unmap_phys(), as in
+ * the kernel), so a lazy IOVA stays queued until iommu_dma_unmap_done().
  */
 static phys_addr_t __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr,
-				     size_t size)
+				     size_t size, bool hold)
 {
 	struct iommu_domain *domain = dma_domain(dev);
 	struct iommu_dma_cookie *c = cookie_of(domain);
@@ -404,7 +540,7 @@ static phys_addr_t __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr,
 			 (unsigned long long)dma_addr);
 	if (!c->fq)
 		iommu_iotlb_sync_range(domain, dma_addr, size);
-	iommu_dma_free_iova(domain, dev, dma_addr, size, c->fq);
+	iommu_dma_free_iova(domain, dev, dma_addr, size, c->fq, hold);
 	return phys ? phys + iova_off : 0;
 }
 
@@ -427,7 +563,7 @@ static dma_addr_t __iommu_dma_map(struct device *dev, phys_addr_t phys,
 	if (!iova)
 		return DMA_MAPPING_ERROR;
 	if (iommu_map(domain, iova, phys - iova_off, size, prot, GFP_ATOMIC)) {
-		iommu_dma_free_iova(domain, dev, iova, size, false);
+		iommu_dma_free_iova(domain, dev, iova, size, false, false);
 		return DMA_MAPPING_ERROR;
 	}
 	return iova + iova_off;
@@ -496,21 +632,20 @@ dma_addr_t iommu_dma_map_phys(struct device *dev, phys_addr_t phys,
 	return iova;
 }
 
-void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
-			  size_t size, enum dma_data_direction dir,
-			  unsigned long attrs)
+/* @hold: called by dma_unmap_phys(), whose dma-debug unmap comes after */
+static void __iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
+				   size_t size, enum dma_data_direction dir,
+				   unsigned long attrs, bool hold)
 {
-	struct iommu_domain *domain = dma_domain(dev);
 	phys_addr_t phys;
 
 	if (attrs & DMA_ATTR_MMIO) {
-		__iommu_dma_unmap(dev, dma_handle, size);
+		__iommu_dma_unmap(dev, dma_handle, size, hold);
 		return;
 	}
-	(void)domain;
 	/* One walk finds the buffer and clears the PTEs; the CPU side of
 	 * the unmap (cache maintenance, bounce back) follows. */
-	phys = __iommu_dma_unmap(dev, dma_handle, size);
+	phys = __iommu_dma_unmap(dev, dma_handle, size, hold);
 	if (!phys) {
 		SIM_WARN(dev->sim, dev, "%s %s: unmap of IOVA %#llx which is not mapped",
 			 dev_driver_string(dev), dev_name(dev),
@@ -521,6 +656,13 @@ void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
 		arch_sync_dma_for_cpu(dev, phys, size, dir);
 	if (unlikely(is_swiotlb_buffer(dev, phys)))
 		swiotlb_tbl_unmap_single(dev, phys, size, dir, attrs);
+}
+
+void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle,
+			  size_t size, enum dma_data_direction dir,
+			  unsigned long attrs)
+{
+	__iommu_dma_unmap_phys(dev, dma_handle, size, dir, attrs, true);
 }
 
 void iommu_dma_sync_single_for_cpu(struct device *dev, dma_addr_t dma_handle,
@@ -701,10 +843,10 @@ out_unmap:
 			sg_dma_unmark_bus_address(t);
 			continue;
 		}
-		iommu_dma_unmap_phys(dev, sg_dma_address(t), sg_dma_len(t), dir,
-				     attrs | DMA_ATTR_SKIP_CPU_SYNC |
-				     (is_pci_p2pdma_page(sg_page(t)) ?
-					      DMA_ATTR_MMIO : 0));
+		__iommu_dma_unmap_phys(dev, sg_dma_address(t), sg_dma_len(t),
+				       dir, attrs | DMA_ATTR_SKIP_CPU_SYNC |
+				       (is_pci_p2pdma_page(sg_page(t)) ?
+						DMA_ATTR_MMIO : 0), false);
 	}
 	sg->dma_flags &= ~SG_DMA_SWIOTLB;
 	return ret;
@@ -799,7 +941,7 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 out_unmap:
 	if (mapped)
 		iommu_unmap(domain, iova, mapped);
-	iommu_dma_free_iova(domain, dev, iova, iova_len, false);
+	iommu_dma_free_iova(domain, dev, iova, iova_len, false, false);
 out_restore_sg:
 	for_each_sg(sg, s, nents, i)
 		sg_dma_unmark_bus_address(s);
@@ -822,11 +964,11 @@ void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
 				sg_dma_unmark_bus_address(tmp);
 				continue;
 			}
-			iommu_dma_unmap_phys(dev, sg_dma_address(tmp),
-					     sg_dma_len(tmp), dir,
-					     is_pci_p2pdma_page(sg_page(tmp)) ?
-						     attrs | DMA_ATTR_MMIO :
-						     attrs);
+			__iommu_dma_unmap_phys(dev, sg_dma_address(tmp),
+					       sg_dma_len(tmp), dir,
+					       is_pci_p2pdma_page(sg_page(tmp)) ?
+						       attrs | DMA_ATTR_MMIO :
+						       attrs, false);
 		}
 		sg->dma_flags &= ~SG_DMA_SWIOTLB;
 		return;
@@ -849,7 +991,7 @@ void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
 		end = sg_dma_address(tmp) + sg_dma_len(tmp);
 	}
 	if (start != DMA_MAPPING_ERROR && end)
-		__iommu_dma_unmap(dev, start, end - start);
+		__iommu_dma_unmap(dev, start, end - start, false);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -912,7 +1054,7 @@ void iommu_dma_free(struct device *dev, size_t size, void *cpu_addr,
 	phys_addr_t phys = sim_virt_to_phys(m, cpu_addr);
 	unsigned int order = iommu_alloc_order(dev, size);
 
-	__iommu_dma_unmap(dev, handle, PAGE_SIZE << order);
+	__iommu_dma_unmap(dev, handle, PAGE_SIZE << order, false);
 	if (phys != (phys_addr_t)-1)
 		sim_free_pages(m, sim_phys_to_page(m, phys), order);
 }
@@ -950,7 +1092,8 @@ struct page *iommu_dma_alloc_pages(struct device *dev, size_t size,
 void iommu_dma_free_pages(struct device *dev, size_t size, struct page *page,
 			  dma_addr_t handle, enum dma_data_direction dir)
 {
-	iommu_dma_unmap_phys(dev, handle, size, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	__iommu_dma_unmap_phys(dev, handle, size, dir, DMA_ATTR_SKIP_CPU_SYNC,
+			       false);
 	sim_free_pages(dev->sim, page, (unsigned int)get_order(size));
 }
 
@@ -1106,7 +1249,7 @@ err_unmap:
 		iommu_unmap(domain, iova, mapped);
 	sg_free_table(&sh->sgt);
 err_free_iova:
-	iommu_dma_free_iova(domain, dev, iova, size, false);
+	iommu_dma_free_iova(domain, dev, iova, size, false, false);
 err_free_blocks:
 	iommu_dma_free_blocks(m, sh->pages, sh->count);
 err_free_page_array:
@@ -1129,7 +1272,7 @@ void iommu_dma_free_noncontiguous(struct device *dev, size_t size,
 		SIM_WARN(m, dev,
 			 "dma_free_noncontiguous: %s %s: freed as %zu bytes, allocated as %zu: freeing %zu",
 			 dev_driver_string(dev), dev_name(dev), size, len, len);
-	__iommu_dma_unmap(dev, sgt->sgl->dma_address, len);
+	__iommu_dma_unmap(dev, sgt->sgl->dma_address, len, false);
 	iommu_dma_free_blocks(m, sh->pages, sh->count);
 	sim_kfree(m, sh->pages);
 	sg_free_table(&sh->sgt);
@@ -1215,6 +1358,8 @@ bool dma_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 		return false;
 	state->addr = addr + iova_off;
 	state->__size = size;
+	trace_dma_iova(dev, "dma_iova_alloc", state->addr, size, phys,
+		       DMA_NONE, 0, 0);
 	debug_dma_iova_alloc(dev, state);
 	return true;
 }
@@ -1229,9 +1374,11 @@ void dma_iova_free(struct device *dev, struct dma_iova_state *state)
 		return;
 	c = cookie_of(domain);
 	pad = iova_offset(c, state->addr);
+	trace_dma_iova(dev, "dma_iova_free", state->addr, size, 0, DMA_NONE,
+		       0, 0);
 	debug_dma_iova_free(dev, state);
 	iommu_dma_free_iova(domain, dev, state->addr - pad,
-			    iova_align(c, size + pad), false);
+			    iova_align(c, size + pad), false, false);
 }
 
 static inline __attribute__((always_inline)) int
@@ -1363,6 +1510,8 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state,
 			      phys - iova_start_pad,
 			      iova_align(c, size + iova_start_pad), dir, attrs);
 out:
+	trace_dma_iova(dev, "dma_iova_link", state->addr + offset, size, phys,
+		       dir, attrs, ret);
 	if (dma_debug_on(dev->sim))
 		debug_dma_iova_link(dev, state, phys, offset, size, dir, attrs,
 				    ret);
@@ -1394,6 +1543,7 @@ int dma_iova_sync(struct device *dev, struct dma_iova_state *state,
 	 */
 	(void)pad;
 	atomic_fetch_add(&to_sim_domain(domain)->iommu->sync_maps, 1);
+	trace_dma_iova(dev, "dma_iova_sync", addr, size, 0, DMA_NONE, 0, 0);
 	debug_dma_iova_sync(dev, state, offset, size);
 	return 0;
 }
@@ -1457,7 +1607,7 @@ static void __iommu_dma_iova_unlink(struct device *dev,
 	if (!queued)
 		iommu_iotlb_sync_range(domain, addr, size);
 	if (free_iova)
-		iommu_dma_free_iova(domain, dev, addr, size, queued);
+		iommu_dma_free_iova(domain, dev, addr, size, queued, false);
 }
 
 void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
@@ -1468,6 +1618,8 @@ void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 
 	if (!domain || !domain->iova_cookie || !dma_use_iova(state))
 		return;
+	trace_dma_iova(dev, "dma_iova_unlink", state->addr + offset, size, 0,
+		       dir, attrs, 0);
 	debug_dma_iova_unlink(dev, state, offset, size, dir);
 	__iommu_dma_iova_unlink(dev, state, offset, size, dir, attrs, false);
 }
@@ -1489,6 +1641,8 @@ void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 		dma_iova_free(dev, state);
 		return;
 	}
+	trace_dma_iova(dev, "dma_iova_destroy", state->addr, mapped_len, 0,
+		       dir, attrs, 0);
 	debug_dma_iova_destroy(dev, state, mapped_len, dir);
 	__iommu_dma_iova_unlink(dev, state, 0, mapped_len, dir, attrs, true);
 }
@@ -1504,9 +1658,18 @@ int sim_iommu_fq_stats(struct device *dev, unsigned long *flushes,
 	if (!domain || !domain->iova_cookie)
 		return -ENOENT;
 	c = cookie_of(domain);
+	*queued = 0;
+	for (unsigned int q = 0; q <= IOMMU_FQ_SHARED; q++) {
+		struct iommu_fq *fq = atomic_load(&c->fqs[q]);
+
+		if (!fq)
+			continue;
+		sim_spin_lock(&fq->lock);
+		*queued += fq->count;
+		sim_spin_unlock(&fq->lock);
+	}
 	sim_spin_lock(&c->fq_lock);
 	*flushes = atomic_load(&c->fq_flushes);
-	*queued = c->fq_count;
 	*max_window_ops = c->max_window_ops;
 	*max_window_ns = c->max_window_ns;
 	*stale_hits = c->stale_hits;

@@ -88,23 +88,42 @@ struct fq_entry {
 	struct device *dev;
 };
 
+/*
+ * One thread's flush queue (the kernel's are per CPU): a ring only its
+ * owner appends to and, when it fills or its oldest entry has waited the
+ * timeout, flushes. Other threads (the timer, an explicit flush) take
+ * @lock to flush it too; they invalidate everything but leave the owner's
+ * @hold newest entries queued, the IOVAs of an unmap call still under way
+ * (its dma-debug bookkeeping follows the backend's unmap, as in the
+ * kernel), so no IOVA is reused before that bookkeeping is done.
+ */
+struct iommu_fq {
+	sim_spinlock_t lock;
+	unsigned int head, count, hold;
+	u64 freed;		/* entries ever freed: the head's number */
+	struct fq_entry ring[];
+};
+
+/* the slot of threads without an index (sim_thread_id() < 0): shared */
+#define IOMMU_FQ_SHARED		SIM_MAX_THREADS
+
 struct iommu_dma_cookie {
 	struct iova_domain *iovad;
 	unsigned long granule;
 	unsigned int shift;
-	bool fq;			/* lazy: unmaps go through the queue */
-	sim_spinlock_t fq_lock;
-	struct fq_entry *fq_ring;
-	unsigned int fq_head, fq_count, fq_size;
+	bool fq;			/* lazy: unmaps go through the queues */
+	unsigned int fq_size;		/* entries per queue */
+	sim_spinlock_t fq_lock;		/* creating queues; window stats */
+	/* by sim_thread_id(), created on the thread's first lazy unmap */
+	struct iommu_fq *_Atomic fqs[SIM_MAX_THREADS + 1];
 	_Atomic u64 ops;		/* map/unmap operations, for windows */
 	_Atomic unsigned long fq_flushes;
 	/*
-	 * Fires when the oldest entry has waited fq_timeout_ns (the kernel's
-	 * fq_timer); @fq_timer_armed, under fq_lock, keeps the unmap path
-	 * from arming it again while it is pending.
+	 * The kernel's fq_timer: armed by an unmap when it is not pending,
+	 * for fq_timeout_ns later; when it fires, every queue is flushed.
 	 */
 	struct sim_timer fq_timer;
-	bool fq_timer_armed;
+	atomic_bool fq_timer_armed;
 	u64 max_window_ops, max_window_ns;	/* longest stale window seen */
 	unsigned long stale_hits;
 };
@@ -170,7 +189,7 @@ const char *sim_cmdq_name(struct sim_iommu *u);
 int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev);
 void iommu_dma_put_cookie(struct iommu_domain *domain);
 void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
-			  unsigned long pfn, unsigned long pages);
+			  unsigned long pfn, unsigned long pages, bool hold);
 /* The lazy-window report on IOTLB hits, a bus observer (at IOMMU init). */
 int iommu_dma_observe(struct sim_machine *m);
 void iommu_dma_unobserve(struct sim_machine *m);

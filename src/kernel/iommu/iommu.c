@@ -73,6 +73,8 @@ int iommu_map(struct iommu_domain *domain, unsigned long iova,
 	sim_spin_lock(&sd->lock);
 	ret = io_pgtable_map(sd->pgt, iova, paddr, size, prot);
 	sim_spin_unlock(&sd->lock);
+	if (!ret)
+		trace_iommu_map(sd->iommu->m, iova, paddr, size);
 	return ret;
 }
 
@@ -89,6 +91,7 @@ size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
 	sim_spin_lock(&sd->lock);
 	ret = io_pgtable_unmap(sd->pgt, iova, size);
 	sim_spin_unlock(&sd->lock);
+	trace_iommu_unmap(sd->iommu->m, iova, size, ret);
 	return ret;
 }
 
@@ -102,6 +105,7 @@ size_t iommu_unmap_fast_phys(struct iommu_domain *domain, unsigned long iova,
 	sim_spin_lock(&sd->lock);
 	ret = io_pgtable_unmap_phys(sd->pgt, iova, size, first_phys);
 	sim_spin_unlock(&sd->lock);
+	trace_iommu_unmap(sd->iommu->m, iova, size, ret);
 	return ret;
 }
 

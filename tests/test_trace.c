@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The trace lines up with the reports (issue 11, item 7): the IOVA API's
+ * events, the kernel's iommu events (map, unmap, io_page_fault) and every
+ * report as a dmastack_report event, written when it is made, so each
+ * report follows the calls that led to it. And the trace depends on the
+ * program only: machine-clock timestamps, thread indices as CPUs.
+ */
+#include <pthread.h>
+#include "helpers.h"
+
+#define TRACE_PLATFORM							\
+	"machine name=t arch=x86_64 ram=256M ram-below-4g=128M\n"	\
+	"iommu id=io0 format=x86_64 mode=lazy\n"			\
+	"hostbridge id=hb0 iommu=io0 p2p=allow\n"			\
+	"rootport id=rp0 bus=hb0\n"					\
+	"pcidev id=dev0 bus=rp0 dma-bits=64\n"
+
+static char *slurp(FILE *f)
+{
+	long n;
+	char *buf;
+
+	fflush(f);
+	n = ftell(f);
+	assert_true(n > 0);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	rewind(f);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	return buf;
+}
+
+/* The line of the first @needle after @from, NULL if none. */
+static const char *line_after(const char *from, const char *needle)
+{
+	return from ? strstr(from, needle) : NULL;
+}
+
+static void test_iova_iommu_report_events(void **state)
+{
+	struct sim_machine *m = machine_from(TRACE_PLATFORM);
+	struct device *dev = dev_of(m, "dev0");
+	struct page *pg = sim_alloc_pages(m, 1);
+	phys_addr_t phys = page_to_phys(pg);
+	struct dma_iova_state st;
+	FILE *f = tmpfile();
+	char needle[160], *out;
+	const char *p;
+	dma_addr_t a;
+	u8 buf[16];
+
+	(void)state;
+	assert_non_null(f);
+	assert_non_null(pg);
+	sim_dma_debug_enable(m, true);
+	sim_trace_set_file(m, f);
+
+	/* the IOVA API: a page linked, synced, unlinked; two linked, destroyed */
+	assert_true(dma_iova_try_alloc(dev, &st, phys, 8192));
+	assert_int_equal(dma_iova_link(dev, &st, phys, 0, 4096,
+				       DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(dma_iova_sync(dev, &st, 0, 4096), 0);
+	dma_iova_unlink(dev, &st, 0, 4096, DMA_TO_DEVICE, 0);
+	assert_int_equal(dma_iova_link(dev, &st, phys, 0, 8192,
+				       DMA_TO_DEVICE, 0), 0);
+	dma_iova_destroy(dev, &st, 8192, DMA_TO_DEVICE, 0);
+
+	/* streaming: iommu map and unmap under dma_map/unmap_phys */
+	a = dma_map_phys(dev, phys, 256, DMA_BIDIRECTIONAL, 0);
+	assert_false(dma_mapping_error(dev, a));
+	dma_unmap_phys(dev, a, 256, DMA_BIDIRECTIONAL, 0);
+
+	/* a dma-debug report: unmap of what was never mapped */
+	dma_unmap_phys(dev, 0x7000000, 256, DMA_TO_DEVICE, 0);
+
+	/* an IOMMU fault: the device reads an IOVA nothing maps */
+	assert_int_equal(sim_dma_read(dev, 0x5550000, buf, sizeof(buf)),
+			 -EFAULT);
+	sim_trace_set_file(m, NULL);
+	out = slurp(f);
+	if (getenv("TRACE_DUMP"))
+		fputs(out, stderr);
+
+	snprintf(needle, sizeof(needle),
+		 "dma_iova_alloc: %s dma_addr=%llx size=8192 phys_addr=%llx",
+		 dev_name(dev), (unsigned long long)st.addr,
+		 (unsigned long long)phys);
+	p = line_after(out, needle);
+	assert_non_null(p);
+	snprintf(needle, sizeof(needle),
+		 "dma_iova_link: %s dir=TO_DEVICE dma_addr=%llx size=4096 phys_addr=%llx attrs=",
+		 dev_name(dev), (unsigned long long)st.addr,
+		 (unsigned long long)phys);
+	p = line_after(p, needle);
+	assert_non_null(p);
+	/* the link's page-table update is the kernel's map event */
+	snprintf(needle, sizeof(needle),
+		 "map: IOMMU: iova=0x%016llx - 0x%016llx paddr=0x%016llx size=4096",
+		 (unsigned long long)st.addr,
+		 (unsigned long long)st.addr + 4096,
+		 (unsigned long long)phys);
+	assert_non_null(line_after(out, needle));
+	p = line_after(p, "dma_iova_sync: ");
+	p = line_after(p, "dma_iova_unlink: ");
+	assert_non_null(line_after(p, "unmap: IOMMU: iova=0x"));
+	p = line_after(p, "dma_iova_destroy: ");
+	assert_non_null(line_after(p, "unmap: IOMMU: iova=0x"));
+	assert_non_null(p);
+
+	p = line_after(p, "dma_map_phys: ");
+	p = line_after(p, "dma_unmap_phys: ");
+	assert_non_null(p);
+	/* the report comes right after the unmap that provoked it */
+	p = line_after(p, "dma_unmap_phys: ");
+	assert_non_null(p);
+	snprintf(needle, sizeof(needle),
+		 "dmastack_report: kind=dma-debug device=%s addr=0x0 len=0 text=\"DMA-API: ",
+		 dev_name(dev));
+	p = line_after(p, needle);
+	assert_non_null(p);
+	assert_non_null(strstr(p, "has not allocated [device address=0x0000000007000000]"));
+
+	snprintf(needle, sizeof(needle),
+		 "io_page_fault: IOMMU:%s %s iova=0x0000000005550000 flags=0x0000",
+		 dev_driver_string(dev), dev_name(dev));
+	p = line_after(p, needle);
+	assert_non_null(p);
+	p = line_after(p, "dmastack_report: kind=iommu-fault device=");
+	assert_non_null(p);
+
+	/* the machine clock, the thread's index: the first thread is CPU 0 */
+	assert_non_null(strstr(out, "        dmastack-1       [000] .....     0.000000: dma_iova_alloc: "));
+	free(out);
+	fclose(f);
+	sim_free_pages(m, pg, 1);
+	sim_machine_destroy(m);
+}
+
+struct other {
+	struct device *dev;
+	phys_addr_t phys;
+};
+
+static void *other_thread(void *arg)
+{
+	struct other *o = arg;
+	dma_addr_t a = dma_map_phys(o->dev, o->phys, 64, DMA_TO_DEVICE, 0);
+
+	if (!dma_mapping_error(o->dev, a))
+		dma_unmap_phys(o->dev, a, 64, DMA_TO_DEVICE, 0);
+	return NULL;
+}
+
+/* A second thread is CPU 1 (PID 2); the clock is the machine's. */
+static void test_thread_index_and_clock(void **state)
+{
+	struct sim_machine *m = machine_from(TRACE_PLATFORM);
+	struct device *dev = dev_of(m, "dev0");
+	struct page *pg = sim_alloc_pages(m, 0);
+	struct other o = { dev, page_to_phys(pg) };
+	FILE *f = tmpfile();
+	pthread_t th;
+	char *out;
+	dma_addr_t a;
+
+	(void)state;
+	assert_non_null(f);
+	sim_trace_set_file(m, f);
+	a = dma_map_phys(dev, o.phys, 64, DMA_TO_DEVICE, 0);
+	assert_false(dma_mapping_error(dev, a));
+	assert_int_equal(pthread_create(&th, NULL, other_thread, &o), 0);
+	pthread_join(th, NULL);
+	sim_clock_advance(m, 1234567000ULL);	/* 1.234567 s */
+	dma_unmap_phys(dev, a, 64, DMA_TO_DEVICE, 0);
+	sim_trace_set_file(m, NULL);
+	out = slurp(f);
+	assert_non_null(strstr(out, "        dmastack-1       [000] .....     0.000000: dma_map_phys: "));
+	assert_non_null(strstr(out, "        dmastack-2       [001] .....     0.000000: dma_map_phys: "));
+	assert_non_null(strstr(out, "        dmastack-2       [001] .....     0.000000: dma_unmap_phys: "));
+	assert_non_null(strstr(out, "        dmastack-1       [000] .....     1.234567: dma_unmap_phys: "));
+	free(out);
+	fclose(f);
+	sim_free_pages(m, pg, 0);
+	sim_machine_destroy(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_iova_iommu_report_events),
+		cmocka_unit_test(test_thread_index_and_clock),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
