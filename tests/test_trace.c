@@ -153,6 +153,65 @@ static void *other_thread(void *arg)
 }
 
 /* A second thread is CPU 1 (PID 2); the clock is the machine's. */
+/*
+ * Device accesses are events only when asked for: one per TLP, with the
+ * requester, the direction, the bus address and where it landed.
+ */
+static void test_device_access_events(void **state)
+{
+	struct sim_machine *m = machine_from(TRACE_PLATFORM);
+	struct device *dev = dev_of(m, "dev0");
+	struct page *pg = sim_alloc_pages(m, 1);
+	FILE *f = tmpfile();
+	char needle[160], *out;
+	u8 buf[6000] = { 0 };
+	dma_addr_t a;
+
+	(void)state;
+	assert_non_null(f);
+	assert_non_null(pg);
+	sim_trace_set_file(m, f);
+	a = dma_map_phys(dev, page_to_phys(pg), sizeof(buf), DMA_BIDIRECTIONAL, 0);
+	assert_false(dma_mapping_error(dev, a));
+	/* not asked for: no access events */
+	assert_int_equal(sim_dma_write(dev, a, buf, 16), 0);
+	sim_trace_set_accesses(m, true);
+	/* 6000 bytes from a page boundary: two TLPs (4 KiB at most each) */
+	assert_int_equal(sim_dma_write(dev, a, buf, sizeof(buf)), 0);
+	assert_int_equal(sim_dma_read(dev, a + 4096, buf, 8), 0);
+	sim_trace_set_accesses(m, false);
+	assert_int_equal(sim_dma_read(dev, a, buf, 8), 0);
+	dma_unmap_phys(dev, a, sizeof(buf), DMA_BIDIRECTIONAL, 0);
+	sim_trace_set_file(m, NULL);
+	out = slurp(f);
+	snprintf(needle, sizeof(needle),
+		 "dmastack_dev_access: %s write addr=%#llx phys=%#llx len=4096 target=ram",
+		 dev_name(dev), (unsigned long long)a,
+		 (unsigned long long)page_to_phys(pg));
+	assert_non_null(strstr(out, needle));
+	snprintf(needle, sizeof(needle),
+		 "dmastack_dev_access: %s write addr=%#llx phys=%#llx len=1904 target=ram",
+		 dev_name(dev), (unsigned long long)a + 4096,
+		 (unsigned long long)page_to_phys(pg) + 4096);
+	assert_non_null(strstr(out, needle));
+	snprintf(needle, sizeof(needle),
+		 "dmastack_dev_access: %s read addr=%#llx", dev_name(dev),
+		 (unsigned long long)a + 4096);
+	assert_non_null(strstr(out, needle));
+	/* exactly those three */
+	{
+		unsigned int n = 0;
+
+		for (const char *p = out; (p = strstr(p, "dmastack_dev_access:")); p++)
+			n++;
+		assert_int_equal(n, 3);
+	}
+	free(out);
+	fclose(f);
+	sim_free_pages(m, pg, 1);
+	sim_machine_destroy(m);
+}
+
 static void test_thread_index_and_clock(void **state)
 {
 	struct sim_machine *m = machine_from(TRACE_PLATFORM);
@@ -190,6 +249,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iova_iommu_report_events),
 		cmocka_unit_test(test_thread_index_and_clock),
+		cmocka_unit_test(test_device_access_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -265,6 +265,8 @@ void sim_device_unbind(struct device *dev);
 /* Write DMA trace events to @f in the kernel's trace text format. */
 void sim_trace_set_file(struct sim_machine *m, FILE *f);
 unsigned long sim_trace_events(struct sim_machine *m);
+/* Also trace every device access (a dmastack_dev_access event per TLP). */
+void sim_trace_set_accesses(struct sim_machine *m, bool on);
 
 /* ---- statistics -------------------------------------------------------- */
 struct sim_dma_stats {

@@ -34,6 +34,7 @@
 struct cli_opts {
 	const char *platform;	/* -p FILE */
 	const char *trace;	/* --trace FILE */
+	bool trace_accesses;	/* --trace-accesses: device accesses too */
 	bool json;
 	bool verbose;
 };

@@ -42,6 +42,7 @@ static void usage(FILE *f)
 		"  -p, --platform FILE  platform description (default: the embedded server)\n"
 		"  --json               machine-readable output\n"
 		"  --trace FILE         append DMA trace events (kernel trace format)\n"
+		"  --trace-accesses     with --trace: every device access too\n"
 		"  -v, --verbose        echo every report as it happens\n");
 }
 
@@ -83,6 +84,8 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--json")) {
 			o.json = true;
+		} else if (!strcmp(a, "--trace-accesses")) {
+			o.trace_accesses = true;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			o.verbose = true;
 		} else if (!strcmp(a, "-p") || !strcmp(a, "--platform") ||

@@ -519,8 +519,10 @@ int cmd_mainjob(const struct cli_opts *o)
 	}
 	trace = cli_open_trace(o, m);
 	for (int i = 0; i < nm; i++) {
-		if (trace)
+		if (trace) {
 			sim_trace_set_file(mach[i], trace);
+			sim_trace_set_accesses(mach[i], o->trace_accesses);
+		}
 		if (o->verbose)
 			sim_report_echo(mach[i], stderr);
 	}

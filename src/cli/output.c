@@ -62,6 +62,7 @@ FILE *cli_open_trace(const struct cli_opts *o, struct sim_machine *m)
 		return NULL;
 	}
 	sim_trace_set_file(m, f);
+	sim_trace_set_accesses(m, o->trace_accesses);
 	return f;
 }
 

@@ -510,7 +510,7 @@ static void run_usage(FILE *f)
 {
 	char b1[32], b2[32];
 
-	fprintf(f, "usage: dmastack run [-p FILE] WORKLOAD [key=value ...] [--json] [--trace FILE]\n\nworkloads:\n");
+	fprintf(f, "usage: dmastack run [-p FILE] WORKLOAD [key=value ...] [--json] [--trace FILE [--trace-accesses]]\n\nworkloads:\n");
 	for (unsigned int i = 0; i < ARRAY_SIZE(workloads); i++) {
 		const struct workload *w = &workloads[i];
 
@@ -794,6 +794,8 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 			goto out_free;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			opts.verbose = true;
+		} else if (!strcmp(a, "--trace-accesses")) {
+			opts.trace_accesses = true;
 		} else if (!strcmp(a, "-p") || !strcmp(a, "--platform") ||
 			   !strcmp(a, "--trace")) {
 			if (i + 1 >= argc) {

@@ -78,6 +78,8 @@ struct sim_trace {
 	pthread_mutex_t lock;
 	FILE *f;
 	_Atomic unsigned long events;
+	_Atomic bool accesses;		/* device accesses as events too */
+	struct sim_bus_observer obs;	/* sees them (src/kernel/dma/trace.c) */
 };
 
 
@@ -173,6 +175,7 @@ void sim_iommu_exit_machine(struct sim_machine *m);
  */
 #define SIM_BUS_GROUP_DMA_API	0
 #define SIM_BUS_GROUP_REVOKE	1
+#define SIM_BUS_GROUP_TRACE	2	/* reports nothing */
 
 /* The revoked-MMIO registry (src/kernel/vfio/revoke.c). */
 int mmio_revoke_init_machine(struct sim_machine *m);

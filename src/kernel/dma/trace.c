@@ -19,6 +19,10 @@
  * (dma-debug, DMA and IOMMU faults, warnings) as a dmastack_report event at
  * the moment it is made, so a report reads beside the calls that led to it.
  *
+ * Device accesses (every TLP that reaches RAM or a BAR) are events too
+ * when asked for (sim_trace_set_accesses()): dmastack_dev_access, one per
+ * TLP, on the requester's thread.
+ *
  * Events are emitted only while a trace file is set, so the cost when
  * tracing is off is one pointer test.
  */
@@ -28,20 +32,70 @@
 static void trace_report(struct sim_machine *m, struct device *dev,
 			 const struct sim_report *r, unsigned int flags);
 
+/* A device's TLP, as an event when device accesses are traced. */
+static bool trace_bus_access(struct sim_bus_observer *o,
+			     const struct sim_bus_access *a, bool spoke)
+{
+	struct sim_trace *t = container_of(o, struct sim_trace, obs);
+	struct sim_machine *m;
+	char where[32];
+
+	(void)spoke;
+	if (!atomic_load_explicit(&t->accesses, memory_order_relaxed) ||
+	    !a->txn || !a->txn->dev)
+		return false;
+	m = a->txn->dev->sim;
+	if (a->target == SIM_BUS_RAM)
+		snprintf(where, sizeof(where), "ram");
+	else
+		snprintf(where, sizeof(where), "%s bar%d",
+			 a->owner ? dev_name(a->owner) : "?", a->bar);
+	sim_trace_emit(m, "dmastack_dev_access",
+		       "%s %s addr=%#llx phys=%#llx len=%zu target=%s%s",
+		       dev_name(a->txn->dev), a->txn->write ? "write" : "read",
+		       (unsigned long long)a->addr,
+		       (unsigned long long)a->phys, a->len, where,
+		       a->via_root ? "" : " peer");
+	return false;
+}
+
+static const struct sim_bus_observer_ops trace_bus_ops = {
+	.access = trace_bus_access,
+};
+
 void sim_trace_init(struct sim_machine *m)
 {
 	pthread_mutex_init(&m->kernel->trace.lock, NULL);
 	pthread_mutex_lock(&m->log.lock);
 	m->log.hook = trace_report;
 	pthread_mutex_unlock(&m->log.lock);
+	m->kernel->trace.obs.ops = &trace_bus_ops;
+	m->kernel->trace.obs.group = SIM_BUS_GROUP_TRACE;
+	/* an observer slot is all it needs: nothing to fail on but -ENOSPC */
+	if (sim_bus_observer_add(m, &m->kernel->trace.obs))
+		m->kernel->trace.obs.ops = NULL;
 }
 
 void sim_trace_fini(struct sim_machine *m)
 {
+	if (m->kernel->trace.obs.ops)
+		sim_bus_observer_del(m, &m->kernel->trace.obs);
 	pthread_mutex_lock(&m->log.lock);
 	m->log.hook = NULL;
 	pthread_mutex_unlock(&m->log.lock);
 	pthread_mutex_destroy(&m->kernel->trace.lock);
+}
+
+/**
+ * sim_trace_set_accesses - trace every device access (TLP) of @m too
+ * @on: true to add dmastack_dev_access events to the trace
+ *
+ * Off by default: a 1 MiB transfer is 256 events.
+ */
+void sim_trace_set_accesses(struct sim_machine *m, bool on)
+{
+	if (m && m->kernel)
+		atomic_store(&m->kernel->trace.accesses, on);
 }
 
 void sim_trace_set_file(struct sim_machine *m, FILE *f)
