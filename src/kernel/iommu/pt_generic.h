@@ -167,6 +167,17 @@ static int PTG_NAME(map)(struct io_pgtable *pt, u64 iova, phys_addr_t pa,
 		meta = NULL;
 		level--;
 	}
+	/* One block into an empty entry: no loop. */
+	if (level && PTG_CAN_LEAF(level) && size == PTG_SPAN(level) &&
+	    !((iova | pa) & (PTG_SPAN(level) - 1))) {
+		u64 *p = ptes + PTG_IDX(level, iova);
+
+		if (!pt_load(p) && PTG_NAME(meta)(pt, &meta, tphys)) {
+			pt_store(p, PTG_MK_LEAF(pa, prot, level));
+			meta->live++;
+			return 0;
+		}
+	}
 	ret = PTG_NAME(map_level)(&op, ptes, tphys, meta, level, iova, end, pa);
 	if (ret && op.undo_end > iova) {
 		/* take back what this call wrote, and its tables, now */
@@ -396,6 +407,24 @@ static u64 PTG_NAME(unmap_op)(struct pt_unmap_op *op, u64 iova, u64 end)
 		path[level].phys = PTG_ADDR(pte);
 		path[level].meta = NULL;
 	}
+	if (level && end - iova == PTG_SPAN(level) &&
+	    !(iova & (PTG_SPAN(level) - 1))) {
+		/* exactly one entry: a block goes with no loop */
+		u64 *p = path[level].ptes + PTG_IDX(level, iova);
+		u64 pte = pt_load(p);
+
+		if (!PTG_PRESENT(pte))
+			return 0;
+		if (!PTG_IS_TABLE(pte, level) &&
+		    PTG_NAME(meta)(pt, &path[level].meta, path[level].phys)) {
+			if (op->first_phys)
+				*op->first_phys = PTG_ADDR(pte);
+			pt_store(p, 0);
+			path[level].meta->live--;
+			done = end - iova;
+			goto up;
+		}
+	}
 	done = PTG_NAME(unmap_level)(op, path[level].ptes, path[level].phys,
 				     &path[level].meta, level, iova, end);
 	if (op->failed) {
@@ -410,6 +439,7 @@ static u64 PTG_NAME(unmap_op)(struct pt_unmap_op *op, u64 iova, u64 end)
 			*op->first_phys = 0;
 		return 0;
 	}
+up:
 	/* Up the path: the tables this emptied go. */
 	for (l = level; l < PTG_TOP; l++) {
 		struct pt_table *t = path[l].meta;
