@@ -12,9 +12,10 @@
  *
  * Without options it runs the ratio suite: every ratio is measured in the
  * same run and printed beside its target. dma-debug is off while timing
- * (its cost is bench_direct's subject). --section core|nvme|odp|all picks
+ * (its cost is bench_direct's subject). --section core|nvme|odp|pt|all picks
  * part of it: core the mapping ratios, nvme the per-request mapping cost
- * of nvme-pci for each DMA API, odp the ODP fault-in and its memory.
+ * of nvme-pci for each DMA API, odp the ODP fault-in and its memory, pt
+ * the page tables per format and granule against the PTE-write floor.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -446,6 +447,243 @@ static u64 table_bytes_for_1g(struct sim_machine *m, bool aligned)
 		bytes = io_pgtable_table_bytes(pt);
 	io_pgtable_free(pt);
 	return bytes;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Page tables on their own (the ratio suite's pt section)                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Per format and granule: map and unmap of one granule ("4K"), of one
+ * second-level block ("2M": 2M, 32M for 16K, 512M for 64K), of 256
+ * granules in one table, and of one granule in a different leaf table
+ * each time ("new 2M region", the walk not yet warm), against the
+ * PTE-write floor: storing 256 leaves in the format's encoding into a
+ * table page in RAM. Every table the operations need exists (an anchor
+ * mapping keeps it), so the timings are of walking and writing entries,
+ * not of allocating tables. Rounds interleave every shape; each shape's
+ * best round counts.
+ */
+#define PT_NR_VARIANTS	4
+#define PT_OPS		256
+
+enum { PTB_MAP_G, PTB_UNMAP_G, PTB_MAP_B, PTB_UNMAP_B, PTB_MAP_256,
+       PTB_UNMAP_256, PTB_MAP_NEW, PTB_UNMAP_NEW, PTB_FLOOR, PTB_NR };
+
+static const char *const ptb_names[PTB_NR] = {
+	"map 4K", "unmap 4K", "map 2M", "unmap 2M", "map 256x4K",
+	"unmap 256x4K", "map 4K, new 2M region", "unmap 4K, new 2M region",
+	"PTE-write floor, 256 entries",
+};
+
+struct pt_bench {
+	const char *name;
+	const char *format;
+	unsigned long granule;
+	unsigned int stride;	/* index bits of a leaf table */
+	double ns[PTB_NR];	/* per operation, best round */
+	unsigned long rounds;
+	bool failed;
+	char what[6][72];	/* the ratio names */
+};
+
+static const struct pt_bench pt_variants[PT_NR_VARIANTS] = {
+	{ .name = "x86_64/4K", .format = "x86_64", .granule = SZ_4K, .stride = 9 },
+	{ .name = "arm64-lpae/4K", .format = "arm64-lpae", .granule = SZ_4K, .stride = 9 },
+	{ .name = "arm64-lpae/16K", .format = "arm64-lpae", .granule = SZ_16K, .stride = 11 },
+	{ .name = "arm64-lpae/64K", .format = "arm64-lpae", .granule = SZ_64K, .stride = 13 },
+};
+
+static void pt_bench_one(struct pt_bench *b, double secs)
+{
+	const int rw = IOMMU_READ | IOMMU_WRITE;
+	const u64 g = b->granule, blk = g << b->stride;
+	const u64 entries = 1ULL << b->stride;
+	/* IOVA areas, each in its own root entries (4T apart) */
+	const u64 walked = 1ULL << 42, blocks = 2ULL << 42, many = 3ULL << 42,
+		  fresh = 4ULL << 42;
+	const phys_addr_t pa = 1ULL << 36;
+	unsigned int order = (unsigned int)__builtin_ctzl(b->granule) - 12;
+	struct sim_machine *m;
+	struct io_pgtable *pt;
+	struct page *table;
+	char err[256];
+	u64 t0, end;
+	bool ok = true;
+
+	for (int i = 0; i < PTB_NR; i++)
+		b->ns[i] = 1e30;
+	m = sim_machine_parse_opts("machine name=bench-pt ram=4G\n",
+				   &(struct sim_machine_opts){ .dma_debug_off = true },
+				   err, sizeof(err));
+	if (!m) {
+		b->failed = true;
+		return;
+	}
+	pt = io_pgtable_alloc(m, b->format, b->granule);
+	table = sim_alloc_pages(m, order);
+	if (!pt || !table) {
+		b->failed = true;
+		goto out;
+	}
+	/* anchors: the last entry of every leaf table used, a granule in
+	 * the block area's level so that its table stays */
+	ok &= !io_pgtable_map(pt, walked + (entries - 1) * g, pa, g, rw);
+	ok &= !io_pgtable_map(pt, blocks + PT_OPS * blk, pa, g, rw);
+	for (u64 k = 0; k < 8; k++)
+		ok &= !io_pgtable_map(pt, many + k * blk + (entries - 1) * g, pa,
+				      g, rw);
+	for (u64 j = 0; j < PT_OPS; j++)
+		ok &= !io_pgtable_map(pt, fresh + j * blk + (entries - 1) * g,
+				      pa, g, rw);
+	if (!ok) {
+		b->failed = true;
+		goto out;
+	}
+
+	end = now_ns() + (u64)(secs * 1e9);
+	for (b->rounds = 0; b->rounds < 5 || (now_ns() < end && b->rounds < 2000);
+	     b->rounds++) {
+		double t[PTB_NR];
+		u64 bytes = 0;
+
+		t0 = now_ns();
+		for (u64 j = 0; j < PT_OPS; j++)
+			ok &= !io_pgtable_map(pt, walked + j * g, pa + j * g, g, rw);
+		t[PTB_MAP_G] = (double)(now_ns() - t0) / PT_OPS;
+		t0 = now_ns();
+		for (u64 j = 0; j < PT_OPS; j++)
+			bytes += io_pgtable_unmap(pt, walked + j * g, g);
+		t[PTB_UNMAP_G] = (double)(now_ns() - t0) / PT_OPS;
+
+		t0 = now_ns();
+		for (u64 j = 0; j < PT_OPS; j++)
+			ok &= !io_pgtable_map(pt, blocks + j * blk, pa + j * blk,
+					      blk, rw);
+		t[PTB_MAP_B] = (double)(now_ns() - t0) / PT_OPS;
+		t0 = now_ns();
+		for (u64 j = 0; j < PT_OPS; j++)
+			bytes += io_pgtable_unmap(pt, blocks + j * blk, blk);
+		t[PTB_UNMAP_B] = (double)(now_ns() - t0) / PT_OPS;
+
+		t0 = now_ns();
+		for (u64 k = 0; k < 8; k++)
+			ok &= !io_pgtable_map(pt, many + k * blk, pa + k * g,
+					      256 * g, rw);
+		t[PTB_MAP_256] = (double)(now_ns() - t0) / 8;
+		t0 = now_ns();
+		for (u64 k = 0; k < 8; k++)
+			bytes += io_pgtable_unmap(pt, many + k * blk, 256 * g);
+		t[PTB_UNMAP_256] = (double)(now_ns() - t0) / 8;
+
+		t0 = now_ns();
+		for (u64 j = 0; j < PT_OPS; j++)
+			ok &= !io_pgtable_map(pt, fresh + j * blk, pa + j * g, g, rw);
+		t[PTB_MAP_NEW] = (double)(now_ns() - t0) / PT_OPS;
+		t0 = now_ns();
+		for (u64 j = 0; j < PT_OPS; j++)
+			bytes += io_pgtable_unmap(pt, fresh + j * blk, g);
+		t[PTB_UNMAP_NEW] = (double)(now_ns() - t0) / PT_OPS;
+
+		t0 = now_ns();
+		for (u64 k = 0; k < 8; k++)
+			ok &= !sim_io_pgtable_store_leaves(pt, table, 256,
+							   pa + k * g, rw);
+		t[PTB_FLOOR] = (double)(now_ns() - t0) / 8;
+
+		if (!ok || bytes != 2 * PT_OPS * g + PT_OPS * blk + 8 * 256 * g) {
+			b->failed = true;
+			break;
+		}
+		for (int i = 0; i < PTB_NR; i++)
+			b->ns[i] = min(b->ns[i], t[i]);
+	}
+out:
+	if (table)
+		sim_free_pages(m, table, order);
+	io_pgtable_free(pt);
+	sim_machine_destroy(m);
+}
+
+static void pt_bench_all(struct pt_bench *pb, double secs)
+{
+	for (int v = 0; v < PT_NR_VARIANTS; v++) {
+		pb[v] = pt_variants[v];
+		pt_bench_one(&pb[v], secs / PT_NR_VARIANTS);
+	}
+}
+
+static void pt_ratios(struct ratio *r, int *nr, struct pt_bench *pb)
+{
+	for (int v = 0; v < PT_NR_VARIANTS; v++) {
+		struct pt_bench *b = &pb[v];
+		const double *ns = b->ns;
+		const struct {
+			const char *what, *target;
+			int a, bb;
+			double k, limit;
+		} rs[6] = {
+			{ "map 2M / map 4K", "<= 1x", PTB_MAP_B, PTB_MAP_G, 1, 1 },
+			{ "unmap 2M / unmap 4K", "<= 1x", PTB_UNMAP_B, PTB_UNMAP_G, 1, 1 },
+			{ "unmap 256x4K / floor(256)", "<= 4x", PTB_UNMAP_256, PTB_FLOOR, 1, 4 },
+			{ "map 256x4K / floor(256)", "<= 12x", PTB_MAP_256, PTB_FLOOR, 1, 12 },
+			{ "map 4K: new 2M region / walked", "<= 1.1x", PTB_MAP_NEW, PTB_MAP_G, 1, 1.1 },
+			{ "unmap 4K: new 2M region / walked", "<= 1.1x", PTB_UNMAP_NEW, PTB_UNMAP_G, 1, 1.1 },
+		};
+
+		for (int i = 0; i < 6; i++) {
+			double val = ns[rs[i].a] / ns[rs[i].bb];
+
+			snprintf(b->what[i], sizeof(b->what[i]), "pt %s: %s",
+				 b->name, rs[i].what);
+			add_ratio(r, nr, b->what[i], val, rs[i].target,
+				  !b->failed && val <= rs[i].limit);
+			snprintf(r[*nr - 1].detail, sizeof(r[0].detail),
+				 "%.1f ns vs %.1f ns (best of %lu rounds)",
+				 ns[rs[i].a], ns[rs[i].bb], b->rounds);
+		}
+	}
+}
+
+static void pt_print(const struct pt_bench *pb)
+{
+	printf("Page tables (io_pgtable) per format and granule, ns per operation, best\n"
+	       "round; 4K and 2M stand for the granule and the block of the next level\n"
+	       "(16K: 16K and 32M; 64K: 64K and 512M); the tables exist beforehand:\n");
+	printf("  %-32s", "");
+	for (int v = 0; v < PT_NR_VARIANTS; v++)
+		printf(" %15s", pb[v].name);
+	printf("\n");
+	for (int i = 0; i < PTB_NR; i++) {
+		printf("  %-32s", ptb_names[i]);
+		for (int v = 0; v < PT_NR_VARIANTS; v++) {
+			if (pb[v].failed)
+				printf(" %15s", "failed");
+			else
+				printf(" %15.1f", pb[v].ns[i]);
+		}
+		printf("\n");
+	}
+	printf("\n");
+}
+
+static json_object *pt_json(const struct pt_bench *pb)
+{
+	json_object *arr = json_object_new_array();
+
+	for (int v = 0; v < PT_NR_VARIANTS; v++) {
+		json_object *o = json_object_new_object(), *ns = json_object_new_object();
+
+		json_object_object_add(o, "format", json_object_new_string(pb[v].format));
+		json_object_object_add(o, "granule", json_object_new_int64((int64_t)pb[v].granule));
+		json_object_object_add(o, "failed", json_object_new_boolean(pb[v].failed));
+		for (int i = 0; i < PTB_NR; i++)
+			json_object_object_add(ns, ptb_names[i],
+					       json_object_new_double(pb[v].ns[i]));
+		json_object_object_add(o, "ns_per_op", ns);
+		json_object_array_add(arr, o);
+	}
+	return arr;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -907,7 +1145,8 @@ enum {
 	SECTION_CORE	= 1 << 0,	/* the mapping ratios */
 	SECTION_NVME	= 1 << 1,	/* NVMe per-request mapping */
 	SECTION_ODP	= 1 << 2,	/* ODP fault-in and memory */
-	SECTION_ALL	= SECTION_CORE | SECTION_NVME | SECTION_ODP,
+	SECTION_PT	= 1 << 3,	/* page tables per format */
+	SECTION_ALL	= SECTION_CORE | SECTION_NVME | SECTION_ODP | SECTION_PT,
 };
 
 /* "nvme", "core,odp", "all": the section bits, 0 for a bad list. */
@@ -919,6 +1158,7 @@ static int parse_section(const char *s)
 	} names[] = {
 		{ "all", SECTION_ALL }, { "core", SECTION_CORE },
 		{ "nvme", SECTION_NVME }, { "odp", SECTION_ODP },
+		{ "pt", SECTION_PT },
 	};
 	int bits = 0;
 
@@ -1097,10 +1337,11 @@ static json_object *odp_json(const struct odp_results *od)
 
 static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 {
-	struct ratio r[16];
+	struct ratio r[48];
 	int nr = 0, failed = 0, targets = 0;
 	struct nvme_results *nv = NULL;
 	struct odp_results od = { 0 };
+	struct pt_bench pb[PT_NR_VARIANTS];
 
 	if ((sections & SECTION_CORE) && core_ratios(r, &nr, secs))
 		return 1;
@@ -1117,6 +1358,10 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 	if (sections & SECTION_ODP) {
 		odp_bench(&od, secs / 6);
 		odp_ratios(r, &nr, &od);
+	}
+	if (sections & SECTION_PT) {
+		pt_bench_all(pb, secs);
+		pt_ratios(r, &nr, pb);
 	}
 
 	if (co->json) {
@@ -1142,6 +1387,8 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 			json_object_object_add(root, "nvme", nvme_json(nv));
 		if (sections & SECTION_ODP)
 			json_object_object_add(root, "odp", odp_json(&od));
+		if (sections & SECTION_PT)
+			json_object_object_add(root, "page_tables", pt_json(pb));
 		json_print(root);
 		json_object_put(root);
 	} else {
@@ -1150,6 +1397,8 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 			nvme_print(nv);
 		if (sections & SECTION_ODP)
 			odp_print(&od);
+		if (sections & SECTION_PT)
+			pt_print(pb);
 		for (int i = 0; i < nr; i++) {
 			printf("  %-50s %8.2f   target %-10s %s\n      %s\n", r[i].what,
 			       r[i].value, r[i].target,
@@ -1162,6 +1411,12 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 	}
 	/* A benchmark that could not run is not a missed target. */
 	if ((nv && nv->failed) || od.failed) {
+		free(nv);
+		return 3;
+	}
+	for (int v = 0; (sections & SECTION_PT) && v < PT_NR_VARIANTS; v++) {
+		if (!pb[v].failed)
+			continue;
 		free(nv);
 		return 3;
 	}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * IOMMU page tables: one walk/map/unmap algorithm, and a small const ops
- * table per format (pt_x86_64.c, pt_arm64.c), as drivers/iommu/generic_pt
- * does. Table pages are real pages of the machine's RAM, allocated from its
+ * IOMMU page tables: one walk/map/unmap algorithm (pt_generic.h),
+ * instantiated per format with the format's entry operations inlined
+ * (pt_x86_64.c, pt_arm64.c), as drivers/iommu/generic_pt does. Table pages are real pages of the machine's RAM, allocated from its
  * page allocator, and hold the format's PTEs in the format's encoding; the
  * IOMMU hardware model walks them in memory.
  */
@@ -24,10 +24,15 @@
 
 #define PT_MAX_LEVELS	6
 
+struct pt_ops;
+
 /*
  * A format: how many levels, how many index bits each, which levels may hold
  * leaves, and how a PTE is encoded. Level 0 is the leaf level (granule
- * pages); level levels-1 is the root.
+ * pages); level levels-1 is the root. @ops is the algorithm generated for
+ * the format (pt-priv.h); the entry functions below describe the encoding
+ * to whoever reads tables from outside (tests, tools): the algorithm has
+ * its own inlined copies and never calls them.
  */
 struct pt_format {
 	const char *name;
@@ -44,6 +49,7 @@ struct pt_format {
 	bool (*is_table)(u64 pte, unsigned int level);
 	phys_addr_t (*pte_addr)(u64 pte);	/* table or leaf output address */
 	int (*pte_prot)(u64 pte);		/* IOMMU_* of a leaf */
+	const struct pt_ops *ops;
 };
 
 /* Formats: "x86_64" (4K), "arm64-lpae" with a 4K, 16K or 64K granule. */

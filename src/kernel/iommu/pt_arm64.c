@@ -22,7 +22,7 @@
  *                (which AP cannot express) round-trips; the IOMMU model
  *                enforces it
  */
-#include "pt.h"
+#include "pt-priv.h"
 
 #define ARM_PTE_VALID		(1ULL << 0)
 #define ARM_PTE_TYPE_TABLE	(1ULL << 1)	/* also "page" at level 0 */
@@ -46,14 +46,14 @@
 #define ARM_PTE_ADDR(gshift) \
 	(((1ULL << ARM_OA_BITS) - 1) & ~((1ULL << (gshift)) - 1))
 
-static u64 arm_mk_table(phys_addr_t table, unsigned int gshift)
+static inline u64 arm_mk_table(phys_addr_t table, unsigned int gshift)
 {
 	return (table & ARM_PTE_ADDR(gshift)) | ARM_PTE_TYPE_TABLE |
 	       ARM_PTE_VALID;
 }
 
-static u64 arm_mk_leaf(phys_addr_t pa, int prot, unsigned int level,
-		       unsigned int gshift)
+static inline u64 arm_mk_leaf(phys_addr_t pa, int prot, unsigned int level,
+			      unsigned int gshift)
 {
 	u64 pte = (pa & ARM_PTE_ADDR(gshift)) | ARM_PTE_VALID | ARM_PTE_AF;
 
@@ -80,18 +80,18 @@ static u64 arm_mk_leaf(phys_addr_t pa, int prot, unsigned int level,
 	return pte;
 }
 
-static bool arm_present(u64 pte)
+static inline bool arm_present_i(u64 pte)
 {
 	return pte & ARM_PTE_VALID;
 }
 
-static bool arm_is_table(u64 pte, unsigned int level)
+static inline bool arm_is_table_i(u64 pte, unsigned int level)
 {
 	return level && (pte & (ARM_PTE_VALID | ARM_PTE_TYPE_TABLE)) ==
 			(ARM_PTE_VALID | ARM_PTE_TYPE_TABLE);
 }
 
-static int arm_pte_prot(u64 pte)
+static inline int arm_pte_prot_i(u64 pte)
 {
 	int prot = 0;
 
@@ -116,7 +116,67 @@ static int arm_pte_prot(u64 pte)
 	return prot;
 }
 
-/* The output address field depends on the granule: one set of ops each. */
+/* The algorithm, once per granule, with these operations inlined. */
+#define PTG_PRESENT(pte)		arm_present_i(pte)
+#define PTG_IS_TABLE(pte, l)		arm_is_table_i(pte, l)
+#define PTG_PROT(pte)			arm_pte_prot_i(pte)
+
+#define PTG_NAME(x)			arm64_4k_##x
+#define PTG_GSHIFT			12
+#define PTG_LEVELS			4
+#define PTG_STRIDE			9
+#define PTG_TOP_BITS			9
+#define PTG_LEAF_LEVELS			0x7
+#define PTG_MK_LEAF(pa, prot, l)	arm_mk_leaf(pa, prot, l, 12)
+#define PTG_MK_TABLE(pa)		arm_mk_table(pa, 12)
+#define PTG_ADDR(pte)			((pte) & ARM_PTE_ADDR(12))
+#include "pt_generic.h"
+
+#define PTG_PRESENT(pte)		arm_present_i(pte)
+#define PTG_IS_TABLE(pte, l)		arm_is_table_i(pte, l)
+#define PTG_PROT(pte)			arm_pte_prot_i(pte)
+#define PTG_NAME(x)			arm64_16k_##x
+#define PTG_GSHIFT			14
+#define PTG_LEVELS			4
+#define PTG_STRIDE			11
+#define PTG_TOP_BITS			1
+#define PTG_LEAF_LEVELS			0x3
+#define PTG_MK_LEAF(pa, prot, l)	arm_mk_leaf(pa, prot, l, 14)
+#define PTG_MK_TABLE(pa)		arm_mk_table(pa, 14)
+#define PTG_ADDR(pte)			((pte) & ARM_PTE_ADDR(14))
+#include "pt_generic.h"
+
+#define PTG_PRESENT(pte)		arm_present_i(pte)
+#define PTG_IS_TABLE(pte, l)		arm_is_table_i(pte, l)
+#define PTG_PROT(pte)			arm_pte_prot_i(pte)
+#define PTG_NAME(x)			arm64_64k_##x
+#define PTG_GSHIFT			16
+#define PTG_LEVELS			3
+#define PTG_STRIDE			13
+#define PTG_TOP_BITS			6
+#define PTG_LEAF_LEVELS			0x3
+#define PTG_MK_LEAF(pa, prot, l)	arm_mk_leaf(pa, prot, l, 16)
+#define PTG_MK_TABLE(pa)		arm_mk_table(pa, 16)
+#define PTG_ADDR(pte)			((pte) & ARM_PTE_ADDR(16))
+#include "pt_generic.h"
+
+/* The same operations for readers of the tables (struct pt_format). */
+static bool arm_present(u64 pte)
+{
+	return arm_present_i(pte);
+}
+
+static bool arm_is_table(u64 pte, unsigned int level)
+{
+	return arm_is_table_i(pte, level);
+}
+
+static int arm_pte_prot(u64 pte)
+{
+	return arm_pte_prot_i(pte);
+}
+
+/* The output address field depends on the granule: one set each. */
 #define ARM_GRANULE_OPS(g, gshift)					\
 static u64 arm_mk_table_##g(phys_addr_t table)				\
 {									\
@@ -150,6 +210,7 @@ ARM_GRANULE_OPS(64k, 16)
 		.is_table = arm_is_table,				\
 		.pte_addr = arm_pte_addr_##g,				\
 		.pte_prot = arm_pte_prot,				\
+		.ops = &arm64_##g##_ops,				\
 	}
 
 static const struct pt_format arm64_formats[] = {

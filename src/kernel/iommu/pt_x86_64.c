@@ -19,7 +19,7 @@
  * mapped cacheable); IOMMU_NOEXEC and IOMMU_PRIV have no encoding in a
  * second-level entry and are dropped.
  */
-#include "pt.h"
+#include "pt-priv.h"
 
 #define X86_PTE_READ	(1ULL << 0)
 #define X86_PTE_WRITE	(1ULL << 1)
@@ -28,12 +28,13 @@
 #define X86_PTE_SW_MMIO	(1ULL << 52)
 #define X86_PTE_ADDR	(((1ULL << 52) - 1) & ~((1ULL << 12) - 1))
 
-static u64 x86_mk_table(phys_addr_t table)
+/* The entry operations, inlined into the algorithm. */
+static inline u64 x86_mk_table_i(phys_addr_t table)
 {
 	return (table & X86_PTE_ADDR) | X86_PTE_READ | X86_PTE_WRITE;
 }
 
-static u64 x86_mk_leaf(phys_addr_t pa, int prot, unsigned int level)
+static inline u64 x86_mk_leaf_i(phys_addr_t pa, int prot, unsigned int level)
 {
 	u64 pte = pa & X86_PTE_ADDR;
 
@@ -50,22 +51,17 @@ static u64 x86_mk_leaf(phys_addr_t pa, int prot, unsigned int level)
 	return pte;
 }
 
-static bool x86_present(u64 pte)
+static inline bool x86_present_i(u64 pte)
 {
 	return pte & (X86_PTE_READ | X86_PTE_WRITE);
 }
 
-static bool x86_is_table(u64 pte, unsigned int level)
+static inline bool x86_is_table_i(u64 pte, unsigned int level)
 {
-	return level && x86_present(pte) && !(pte & X86_PTE_PS);
+	return level && x86_present_i(pte) && !(pte & X86_PTE_PS);
 }
 
-static phys_addr_t x86_pte_addr(u64 pte)
-{
-	return pte & X86_PTE_ADDR;
-}
-
-static int x86_pte_prot(u64 pte)
+static inline int x86_pte_prot_i(u64 pte)
 {
 	int prot = 0;
 
@@ -78,6 +74,51 @@ static int x86_pte_prot(u64 pte)
 	if (pte & X86_PTE_SW_MMIO)
 		prot |= IOMMU_MMIO;
 	return prot;
+}
+
+#define PTG_NAME(x)			x86_64_##x
+#define PTG_GSHIFT			12
+#define PTG_LEVELS			4
+#define PTG_STRIDE			9
+#define PTG_TOP_BITS			9
+#define PTG_LEAF_LEVELS			0x7
+#define PTG_PRESENT(pte)		x86_present_i(pte)
+#define PTG_IS_TABLE(pte, l)		x86_is_table_i(pte, l)
+#define PTG_MK_LEAF(pa, prot, l)	x86_mk_leaf_i(pa, prot, l)
+#define PTG_MK_TABLE(pa)		x86_mk_table_i(pa)
+#define PTG_ADDR(pte)			((pte) & X86_PTE_ADDR)
+#define PTG_PROT(pte)			x86_pte_prot_i(pte)
+#include "pt_generic.h"
+
+/* The same operations for readers of the tables (struct pt_format). */
+static u64 x86_mk_table(phys_addr_t table)
+{
+	return x86_mk_table_i(table);
+}
+
+static u64 x86_mk_leaf(phys_addr_t pa, int prot, unsigned int level)
+{
+	return x86_mk_leaf_i(pa, prot, level);
+}
+
+static bool x86_present(u64 pte)
+{
+	return x86_present_i(pte);
+}
+
+static bool x86_is_table(u64 pte, unsigned int level)
+{
+	return x86_is_table_i(pte, level);
+}
+
+static phys_addr_t x86_pte_addr(u64 pte)
+{
+	return pte & X86_PTE_ADDR;
+}
+
+static int x86_pte_prot(u64 pte)
+{
+	return x86_pte_prot_i(pte);
 }
 
 static const struct pt_format x86_64_format = {
@@ -94,6 +135,7 @@ static const struct pt_format x86_64_format = {
 	.is_table = x86_is_table,
 	.pte_addr = x86_pte_addr,
 	.pte_prot = x86_pte_prot,
+	.ops = &x86_64_ops,
 };
 
 /**
