@@ -248,7 +248,7 @@ static inline int iova_height(const struct iova_node *n)
  * last - so a parent needs recomputing only when a child's augmentation
  * changed.
  */
-static bool iova_aug_update(struct iova_node *n)
+static inline bool iova_aug_update(struct iova_node *n)
 {
 	struct iova_node *l = n->left, *r = n->right;
 	unsigned long gap = 0, first = n->pfn_lo, last = n->end, g;
@@ -414,9 +414,21 @@ static void iova_fixup(struct iova_domain *iovad, struct iova_node *n,
 		int height = n->height, h;
 
 		if (likely(hl - hr <= 1 && hr - hl <= 1)) {
-			if (aug)
-				aug = iova_aug_update(n);
 			h = 1 + (hl > hr ? hl : hr);
+			if (aug) {
+				/*
+				 * Grown two above its sibling: the parent
+				 * rotates, recomputing this node on the way.
+				 */
+				if (parent && h - iova_height(parent->left == n ?
+							      parent->right :
+							      parent->left) > 1) {
+					n->height = h;
+					n = parent;
+					continue;
+				}
+				aug = iova_aug_update(n);
+			}
 			if (h == height && !aug)
 				return;
 			n->height = h;
