@@ -1555,13 +1555,27 @@ static bool iova_is_allocation(struct iova_domain *iovad, unsigned long pfn,
 			       unsigned long size)
 {
 	struct iova_node *n;
+	unsigned long lo = 0, hi = 0;
+	int kind = -1;
 	bool ok;
 
 	sim_spin_lock(&iovad->tree_lock);
 	n = iova_floor(iovad, pfn);
 	ok = n && n->kind == IOVA_KIND_ALLOC && n->pfn_lo == pfn &&
 	     iova_node_size(n) == size;
+	if (n && pfn <= n->pfn_hi) {
+		lo = n->pfn_lo;
+		hi = n->pfn_hi;
+		kind = n->kind;
+	}
 	sim_spin_unlock(&iovad->tree_lock);
+	if (!ok && kind < 0)
+		fprintf(stderr, "iova: free_iova_fast(%#lx, %lu): nothing is allocated there\n",
+			pfn, size);
+	else if (!ok)
+		fprintf(stderr, "iova: free_iova_fast(%#lx, %lu): the frame is in %s [%#lx-%#lx]\n",
+			pfn, size, kind == IOVA_KIND_ALLOC ? "the allocation" :
+			"the reservation", lo, hi);
 	return ok;
 }
 
