@@ -871,8 +871,13 @@ static int core_ratios(struct ratio *r, int *pnr, double secs)
 
 		cache = iova_ns(m, 65536, true, secs / 4);
 		tree64k = iova_ns(m, 65536, false, secs / 4);
+		/*
+		 * The cache must stay worth having; the tree is cheap now
+		 * (--section iova: at 1Ki live at most 6 cached pairs), so
+		 * ">= 10x" would ask it to stay slow. Linux: 3.4x.
+		 */
 		add_ratio(r, &nr, "IOVA alloc+free: tree (64Ki live) / per-thread cache",
-					  tree64k / cache, ">= 10x", tree64k / cache >= 10.0);
+					  tree64k / cache, ">= 3x", tree64k / cache >= 3.0);
 		snprintf(r[nr - 1].detail, sizeof(r[0].detail), "%.1f ns vs %.1f ns",
 			 tree64k, cache);
 		tree1k = iova_ns(m, 1024, false, secs / 4);
