@@ -689,7 +689,7 @@ static void run_list_model(unsigned long seed, unsigned long start,
 	struct list_model lm = { .start = start, .guard = guard };
 	struct iova_domain *iovad = iova_domain_create(m, GRANULE, start, guard);
 	struct rng r = { seed };
-	unsigned long step, i, k;
+	unsigned long step, i, k, used, spare;
 
 	assert_non_null(iovad);
 	iova_domain_set_debug(iovad, true);
@@ -723,6 +723,10 @@ static void run_list_model(unsigned long seed, unsigned long start,
 	CHECK(iovad);
 	for (i = 0; i < lm.nr; i++)
 		assert_true(lm.r[i].res);
+	/* the node pool: what the tree holds, and chunks given back */
+	iova_domain_nodes(iovad, &used, &spare);
+	assert_int_equal(used, lm.nr);
+	assert_true(spare < lm.peak);
 	iova_domain_destroy(iovad);
 	assert_int_equal(sim_report_count_kind(m, SIM_REPORT_BUG), 0);
 	assert_int_equal(sim_alloc_live(m), base);
