@@ -433,6 +433,315 @@ static void test_random_model(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Randomized run against a sorted list of ranges, in a 40-bit space        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The frame-by-frame model above keeps to 16Ki frames; this one is a
+ * sorted array of the occupied ranges, so sizes up to 64Ki frames, 32- and
+ * 40-bit limits and alignments as large come in. Only the tree calls:
+ * alloc_iova() (every result must be the highest aligned fit the model
+ * finds), free_iova() by any frame (and of frames nothing holds),
+ * reserve_iova() (merging, -EBUSY on an allocation or its guard), with
+ * the whole-tree check after every mutation and after every step.
+ */
+#define LM_SPACE	(1UL << 40)
+
+struct lm_range {
+	unsigned long lo, hi;	/* hi: last frame, guard not included */
+	bool res;
+};
+
+struct list_model {
+	unsigned long start, guard;
+	struct lm_range *r;
+	unsigned long nr, cap, allocs, reserved;
+	/* what the run went through */
+	unsigned long got, full, freed, busy, merged, peak;
+};
+
+/* Last frame a range occupies (an allocation's guard frames included). */
+static unsigned long lm_end(const struct list_model *lm,
+			    const struct lm_range *r)
+{
+	return r->hi + (r->res ? 0 : lm->guard);
+}
+
+/* Index of the first range with lo > @pfn. */
+static unsigned long lm_upper(const struct list_model *lm, unsigned long pfn)
+{
+	unsigned long a = 0, b = lm->nr;
+
+	while (a < b) {
+		unsigned long mid = (a + b) / 2;
+
+		if (lm->r[mid].lo <= pfn)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a;
+}
+
+static void lm_insert(struct list_model *lm, unsigned long lo,
+		      unsigned long hi, bool res)
+{
+	unsigned long i = lm_upper(lm, lo);
+
+	if (lm->nr == lm->cap) {
+		lm->cap = lm->cap ? 2 * lm->cap : 64;
+		lm->r = realloc(lm->r, lm->cap * sizeof(*lm->r));
+		assert_non_null(lm->r);
+	}
+	memmove(&lm->r[i + 1], &lm->r[i], (lm->nr - i) * sizeof(*lm->r));
+	lm->r[i] = (struct lm_range){ lo, hi, res };
+	lm->nr++;
+	if (res)
+		lm->reserved++;
+	else
+		lm->allocs++;
+}
+
+static void lm_remove(struct list_model *lm, unsigned long i)
+{
+	if (lm->r[i].res)
+		lm->reserved--;
+	else
+		lm->allocs--;
+	memmove(&lm->r[i], &lm->r[i + 1], (lm->nr - i - 1) * sizeof(*lm->r));
+	lm->nr--;
+}
+
+/*
+ * The highest start of an @align-aligned @size-frame range, with its guard
+ * free above it and ending at or below @limit, in the free run [a, b];
+ * 0 when none.
+ */
+static unsigned long lm_fit_run(const struct list_model *lm, unsigned long a,
+				unsigned long b, unsigned long size,
+				unsigned long align, unsigned long limit)
+{
+	unsigned long top, lo;
+
+	if (b < a || b - a < lm->guard)
+		return 0;
+	top = min(b - lm->guard, limit);	/* the range's last frame */
+	if (top < a || top - a + 1 < size)
+		return 0;
+	lo = (top - size + 1) / align * align;
+	return lo >= a ? lo : 0;
+}
+
+/* What alloc_iova() must return: the highest fit, over the runs top down. */
+static unsigned long lm_fit(const struct list_model *lm, unsigned long size,
+			    unsigned long align, unsigned long limit)
+{
+	unsigned long i = lm->nr, a, b = ULONG_MAX - 1, pfn;
+
+	for (;;) {
+		a = i ? lm_end(lm, &lm->r[i - 1]) + 1 : lm->start;
+		pfn = lm_fit_run(lm, a, b, size, align, limit);
+		if (pfn)
+			return pfn;
+		if (!i)
+			return 0;
+		b = lm->r[--i].lo - 1;
+		if (b + 1 < lm->start)
+			return 0;
+	}
+}
+
+static unsigned long lm_size(struct rng *r)
+{
+	/* mostly small, some up to 64Ki frames */
+	return rnd_range(r, 1, 1UL << rnd_range(r, 0, rnd(r) % 4 ? 6 : 16));
+}
+
+static void lm_step_alloc(struct iova_domain *iovad, struct list_model *lm,
+			  struct rng *r, unsigned long step)
+{
+	unsigned long size = lm_size(r), limit, want, pfn;
+	bool aligned = rnd(r) & 1;
+	unsigned long align = aligned ? pow2_roundup(size) : 1;
+
+	switch (rnd(r) % 5) {
+	case 0:
+		limit = (1UL << 32) - 1;
+		break;
+	case 4:
+		/* a crowded bottom: no room now and then */
+		limit = lm->start + rnd_range(r, 0, 2048);
+		break;
+	case 1:
+		limit = LM_SPACE - 1;
+		break;
+	default:
+		limit = rnd_range(r, lm->start, LM_SPACE - 1);
+		/* now and then close under what is allocated, to fill holes */
+		if (lm->nr && rnd(r) % 2)
+			limit = min(LM_SPACE - 1,
+				    lm->r[rnd(r) % lm->nr].lo +
+				    rnd_range(r, 0, 4096));
+		break;
+	}
+	want = lm_fit(lm, size, align, limit);
+	pfn = alloc_iova(iovad, size, limit, aligned);
+	if (pfn != want)
+		fail_msg("step %lu: alloc_iova(%lu, %#lx, %d) = %#lx, the model's highest fit %#lx",
+			 step, size, limit, aligned, pfn, want);
+	if (!pfn) {
+		lm->full++;
+		return;
+	}
+	lm->got++;
+	lm->peak = max(lm->peak, lm->allocs + 1);
+	/* within the limit, aligned, and free in the model */
+	assert_true(pfn >= lm->start && pfn + size - 1 <= limit);
+	assert_int_equal(pfn % align, 0);
+	lm_insert(lm, pfn, pfn + size - 1, false);
+}
+
+static void lm_step_free(struct iova_domain *iovad, struct list_model *lm,
+			 struct rng *r, unsigned long step)
+{
+	unsigned long i, pfn, got;
+
+	if (!lm->allocs)
+		return;
+	do {
+		i = rnd(r) % lm->nr;
+	} while (lm->r[i].res);
+	pfn = rnd_range(r, lm->r[i].lo, lm->r[i].hi);
+	got = free_iova(iovad, pfn);
+	if (got != lm->r[i].hi - lm->r[i].lo + 1)
+		fail_msg("step %lu: free_iova(%#lx) = %lu, [%#lx, %#lx] allocated",
+			 step, pfn, got, lm->r[i].lo, lm->r[i].hi);
+	lm_remove(lm, i);
+	lm->freed++;
+}
+
+/* A frame no allocation holds (guard frames and reservations included). */
+static void lm_step_free_nothing(struct iova_domain *iovad,
+				 struct list_model *lm, struct rng *r,
+				 unsigned long step)
+{
+	unsigned long pfn = rnd_range(r, 0, LM_SPACE), i;
+
+	i = lm_upper(lm, pfn);
+	if (i && !lm->r[i - 1].res && pfn <= lm->r[i - 1].hi)
+		return;		/* allocated after all */
+	if (free_iova(iovad, pfn))
+		fail_msg("step %lu: free_iova(%#lx) freed frames nothing holds",
+			 step, pfn);
+}
+
+static void lm_step_reserve(struct iova_domain *iovad, struct list_model *lm,
+			    struct rng *r, unsigned long step)
+{
+	unsigned long lo = rnd_range(r, lm->start, LM_SPACE - 1), hi, i;
+	int want = 0, ret;
+
+	/* mostly next to what is there: merges and refusals */
+	if (lm->nr && rnd(r) % 4) {
+		const struct lm_range *near = &lm->r[rnd(r) % lm->nr];
+
+		lo = near->lo + rnd_range(r, 0, 2 * 64) - 64;
+		if (rnd(r) & 1)
+			lo = lm_end(lm, near) + 1 + rnd_range(r, 0, 3);
+		lo = clamp(lo, lm->start, LM_SPACE - 1);
+	}
+	hi = min(lo + rnd_range(r, 0, 64), LM_SPACE - 1);
+
+	/* ranges that touch [lo - 1, hi + 1]: allocations refuse, reservations merge */
+	for (i = lm_upper(lm, hi + 1); i-- > 0;) {
+		if (lm_end(lm, &lm->r[i]) + 1 < lo)
+			break;
+		if (!lm->r[i].res && lm->r[i].lo <= hi &&
+		    lm_end(lm, &lm->r[i]) >= lo)
+			want = -EBUSY;
+	}
+	ret = reserve_iova(iovad, lo, hi);
+	if (ret != want)
+		fail_msg("step %lu: reserve_iova(%#lx, %#lx) = %d, expected %d",
+			 step, lo, hi, ret, want);
+	if (ret) {
+		lm->busy++;
+		return;
+	}
+	for (i = lm_upper(lm, hi + 1); i-- > 0;) {
+		if (lm_end(lm, &lm->r[i]) + 1 < lo)
+			break;
+		if (!lm->r[i].res)
+			continue;
+		lo = min(lo, lm->r[i].lo);
+		hi = max(hi, lm->r[i].hi);
+		lm_remove(lm, i);
+		lm->merged++;
+	}
+	lm_insert(lm, lo, hi, true);
+}
+
+static void run_list_model(unsigned long seed, unsigned long start,
+			   unsigned long guard, unsigned long steps)
+{
+	struct sim_machine *m = machine_from(PLATFORM_SMALL);
+	long base = sim_alloc_live(m);
+	struct list_model lm = { .start = start, .guard = guard };
+	struct iova_domain *iovad = iova_domain_create(m, GRANULE, start, guard);
+	struct rng r = { seed };
+	unsigned long step, i, k, used, spare;
+
+	assert_non_null(iovad);
+	iova_domain_set_debug(iovad, true);
+	for (step = 0; step < steps; step++) {
+		k = rnd(&r) % 100;
+		/* grow for the first half, then shrink */
+		if (k < (step < steps / 2 ? 55 : 35))
+			lm_step_alloc(iovad, &lm, &r, step);
+		else if (k < 92)
+			lm_step_free(iovad, &lm, &r, step);
+		else if (k < 96)
+			lm_step_free_nothing(iovad, &lm, &r, step);
+		else
+			lm_step_reserve(iovad, &lm, &r, step);
+		if (step % 64 == 0 || step == steps - 1) {
+			CHECK(iovad);
+			assert_int_equal(iova_domain_allocations(iovad),
+					 lm.allocs);
+			assert_int_equal(iova_domain_reservations(iovad),
+					 lm.reserved);
+		}
+	}
+	assert_int_equal(sim_report_count_kind(m, SIM_REPORT_BUG), 0);
+	print_message("seed %#lx: %lu allocated (peak %lu live), %lu no room, %lu freed, %lu reserved (%lu merged), %lu busy\n",
+		      seed, lm.got, lm.peak, lm.full, lm.freed, lm.reserved,
+		      lm.merged, lm.busy);
+	/* everything back, in a random order; the reservations stay */
+	while (lm.allocs)
+		lm_step_free(iovad, &lm, &r, step);
+	assert_int_equal(iova_domain_allocations(iovad), 0);
+	CHECK(iovad);
+	for (i = 0; i < lm.nr; i++)
+		assert_true(lm.r[i].res);
+	/* the node pool: what the tree holds, and chunks given back */
+	iova_domain_nodes(iovad, &used, &spare);
+	assert_int_equal(used, lm.nr);
+	assert_true(spare < lm.peak);
+	iova_domain_destroy(iovad);
+	assert_int_equal(sim_report_count_kind(m, SIM_REPORT_BUG), 0);
+	assert_int_equal(sim_alloc_live(m), base);
+	free(lm.r);
+	sim_machine_destroy(m);
+}
+
+static void test_random_list_model(void **state)
+{
+	run_list_model(0x10ad, 1, 0, 8000);
+	run_list_model(0xa11ce, 1, 1, 6000);
+	run_list_model(0xb0b, 0x1000, 3, 6000);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Directed tests                                                           */
 /* ------------------------------------------------------------------------ */
 
@@ -1539,6 +1848,7 @@ int main(void)
 		cmocka_unit_test(test_cache_flush_live_thread),
 		cmocka_unit_test(test_cache_thread_limit),
 		cmocka_unit_test(test_random_model),
+		cmocka_unit_test(test_random_list_model),
 		cmocka_unit_test(test_concurrency),
 		cmocka_unit_test(test_concurrency_fenced),
 		cmocka_unit_test(test_fail_nth),

@@ -24,7 +24,7 @@ static void usage(FILE *f)
 		"       dmastack bench [-t N -s SEC -g PAGES -d DIR -b BITS -x NS -m single|sg]\n"
 		"                      [--path direct|swiotlb|iommu --mode strict|lazy\n"
 		"                       --api map|iova|sg --granule 4K|16K|64K]\n"
-		"                      [--section core|nvme|odp|pt|all] [--json]\n"
+		"                      [--section core|nvme|odp|pt|iova|all] [--json]\n"
 		"       dmastack p2p [-p FILE | --sysfs [DIR]] [--explain PROVIDER CLIENT]\n"
 		"                    [--print-platform] [--json]\n"
 		"       dmastack run [-p FILE] WORKLOAD [key=value ...] [--json] [--trace FILE]\n"

@@ -485,6 +485,18 @@ static inline void sim_fence_owner(struct sim_machine *m)
 		atomic_thread_fence(memory_order_seq_cst);
 }
 
+/*
+ * sim_fail_armed - is a fail-Nth injection pending? A relaxed load: a
+ * layer that recycles objects without the allocator (the IOVA tree's node
+ * pool) asks sim_should_fail_alloc() only then, so that an injection
+ * still reaches each object it hands out while its hot path takes no
+ * locked instruction otherwise.
+ */
+static inline bool sim_fail_armed(struct sim_machine *m)
+{
+	return atomic_load_explicit(&m->fail_at, memory_order_relaxed) != 0;
+}
+
 /* Machine construction pieces. */
 struct sim_machine *sim_machine_alloc(void);
 int sim_platform_parse(struct sim_machine *m, const char *text, char *err,

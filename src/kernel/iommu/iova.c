@@ -85,6 +85,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dmastack/linux/list.h>
 #include "iova.h"
 
 /*
@@ -100,11 +101,14 @@
 #define IOVA_MAX_SIZE		(1UL << (IOVA_LONG_BITS - 2))
 #define IOVA_CHECK_REPORT_MAX	8
 #define IOVA_CHECK_DEPTH_MAX	160
+/* The node pool's chunks: one page each, aligned, so a node finds its own. */
+#define IOVA_CHUNK_BYTES	4096UL
 
 enum iova_kind {
 	IOVA_KIND_ALLOC,
 	IOVA_KIND_RESERVED,
 	IOVA_KIND_SENTINEL,
+	IOVA_KIND_FREE,		/* on the node pool's free list */
 };
 
 struct iova_node {
@@ -116,9 +120,36 @@ struct iova_node {
 	unsigned long last;		/* highest end */
 	unsigned long max_gap;		/* largest free run between its nodes */
 	int height;			/* AVL height, leaf = 1 */
-	u8 kind;			/* enum iova_kind */
+	u8 kind;			/* enum iova_kind; IOVA_KIND_FREE in the pool */
 	bool mark;			/* iova_domain_check() scratch */
 };
+
+/*
+ * Tree nodes come from the domain's own pool, a small slab: page-sized,
+ * page-aligned chunks allocated through the machine (so fail-Nth reaches
+ * them and the leak checks count them), each with its own free list, all
+ * under tree_lock. A node's chunk is its address rounded down to the page.
+ * An alloc/free pair through the tree then costs no allocator call and no
+ * locked instruction beyond the tree lock. A chunk whose nodes are all
+ * free is given back unless the other chunks hold less than half a chunk
+ * of free nodes (so one node coming and going at a chunk's edge does not
+ * allocate and free a page each time), and a domain keeps at most the
+ * chunks its live nodes need plus about one: after a burst of allocations
+ * the machine's memory goes back to where it was.
+ */
+struct iova_node_chunk {
+	struct list_head all;		/* iova_domain.chunks */
+	struct list_head partial;	/* iova_domain.partial, if nr_free */
+	struct iova_node *free;		/* linked through ->parent */
+	unsigned int nr_free;
+	unsigned int nr;
+	struct iova_node nodes[];
+};
+
+#define IOVA_CHUNK_NODES						\
+	((IOVA_CHUNK_BYTES - sizeof(struct iova_node_chunk)) /		\
+	 sizeof(struct iova_node))
+
 
 struct iova_magazine {
 	unsigned long size;
@@ -153,8 +184,8 @@ struct iova_domain {
 	unsigned int depot_max;		/* depth used, <= IOVA_DEPOT_MAX */
 	_Atomic bool debug;
 
-	/* the tree: iova_rbtree_lock */
-	pthread_mutex_t tree_lock;
+	/* the tree: iova_rbtree_lock, a short spinlock (nothing sleeps under it) */
+	sim_spinlock_t tree_lock;
 	struct iova_node *root;
 	struct iova_node head, tail;	/* sentinels */
 	unsigned long nr_allocs;	/* IOVA_KIND_ALLOC nodes, cached too */
@@ -165,7 +196,11 @@ struct iova_domain {
 	 */
 	unsigned long nr_frames, peak_frames;
 	unsigned long nr_reserved;	/* IOVA_KIND_RESERVED nodes */
-
+	/* the node pool (tree_lock) */
+	struct list_head chunks;	/* every chunk */
+	struct list_head partial;	/* chunks with free nodes, fullest first */
+	unsigned long nr_chunks;
+	unsigned long nr_free;		/* free nodes, all chunks */
 
 	struct iova_depot depot[IOVA_NR_CLASSES];
 	pthread_mutex_t freeze_lock;	/* a flusher; publishing a cache */
@@ -206,15 +241,19 @@ static inline int iova_height(const struct iova_node *n)
 	return n ? n->height : 0;
 }
 
-/* Recompute @n's augmentation and height from its children's. */
-static void iova_node_update(struct iova_node *n)
+/*
+ * Recompute @n's augmentation from its children's; true if it changed.
+ * Of a child it reads only the augmentation - and, for the head sentinel
+ * alone, its range and right link, which change only with the head's
+ * last - so a parent needs recomputing only when a child's augmentation
+ * changed.
+ */
+static inline bool iova_aug_update(struct iova_node *n)
 {
 	struct iova_node *l = n->left, *r = n->right;
-	unsigned long gap = 0;
-	int hl = iova_height(l), hr = iova_height(r);
+	unsigned long gap = 0, first = n->pfn_lo, last = n->end, g;
+	bool changed;
 
-	n->first = l ? l->first : n->pfn_lo;
-	n->last = r ? r->last : n->end;
 	/*
 	 * The two edge runs are not counted: the one that ends at the tail
 	 * sentinel (above every range) and the one that starts after the
@@ -226,19 +265,34 @@ static void iova_node_update(struct iova_node *n)
 	 * fix-up after it stops early instead of climbing to the root.
 	 */
 	if (l) {
+		first = l->first;
 		gap = l->max_gap;
-		if (n->pfn_lo != ULONG_MAX && !(l->pfn_lo == 0 && !l->right) &&
-		    n->pfn_lo - l->last - 1 > gap)
-			gap = n->pfn_lo - l->last - 1;
+		g = n->pfn_lo - l->last - 1;
+		if (g > gap && n->pfn_lo != ULONG_MAX &&
+		    !(l->pfn_lo == 0 && !l->right))
+			gap = g;
 	}
 	if (r) {
+		last = r->last;
 		if (r->max_gap > gap)
 			gap = r->max_gap;
-		if (r->first != ULONG_MAX && n->pfn_lo != 0 &&
-		    r->first - n->end - 1 > gap)
-			gap = r->first - n->end - 1;
+		g = r->first - n->end - 1;
+		if (g > gap && r->first != ULONG_MAX && n->pfn_lo != 0)
+			gap = g;
 	}
+	changed = n->first != first || n->last != last || n->max_gap != gap;
+	n->first = first;
+	n->last = last;
 	n->max_gap = gap;
+	return changed;
+}
+
+/* Recompute @n's augmentation and height from its children's. */
+static inline void iova_node_update(struct iova_node *n)
+{
+	int hl = iova_height(n->left), hr = iova_height(n->right);
+
+	iova_aug_update(n);
 	n->height = 1 + (hl > hr ? hl : hr);
 }
 
@@ -288,54 +342,129 @@ static struct iova_node *iova_rotate_right(struct iova_domain *iovad,
 	return y;
 }
 
-/* Update @n and restore its balance; returns the subtree's new root. */
-static struct iova_node *iova_rebalance(struct iova_domain *iovad,
-					struct iova_node *n)
+/*
+ * @x's left child's right child z goes up to @x's place, with @x's left
+ * child on its left and @x on its right: the left-right double rotation
+ * (rotate left at the child, then right at @x), each of the three nodes
+ * recomputed once.
+ */
+static struct iova_node *iova_rotate_left_right(struct iova_domain *iovad,
+						struct iova_node *x)
 {
-	int bf;
+	struct iova_node *y = x->left, *z = y->right;
 
-	iova_node_update(n);
-	bf = iova_height(n->left) - iova_height(n->right);
-	if (bf > 1) {
-		if (iova_height(n->left->left) < iova_height(n->left->right))
-			iova_rotate_left(iovad, n->left);
-		return iova_rotate_right(iovad, n);
-	}
-	if (bf < -1) {
-		if (iova_height(n->right->right) < iova_height(n->right->left))
-			iova_rotate_right(iovad, n->right);
-		return iova_rotate_left(iovad, n);
-	}
-	return n;
+	y->right = z->left;
+	if (z->left)
+		z->left->parent = y;
+	x->left = z->right;
+	if (z->right)
+		z->right->parent = x;
+	iova_replace_child(iovad, x->parent, x, z);
+	z->left = y;
+	z->right = x;
+	y->parent = z;
+	x->parent = z;
+	iova_node_update(y);
+	iova_node_update(x);
+	iova_node_update(z);
+	return z;
+}
+
+/* The mirror image: @x's right child's left child goes up. */
+static struct iova_node *iova_rotate_right_left(struct iova_domain *iovad,
+						struct iova_node *x)
+{
+	struct iova_node *y = x->right, *z = y->left;
+
+	y->left = z->right;
+	if (z->right)
+		z->right->parent = y;
+	x->right = z->left;
+	if (z->left)
+		z->left->parent = x;
+	iova_replace_child(iovad, x->parent, x, z);
+	z->right = y;
+	z->left = x;
+	y->parent = z;
+	x->parent = z;
+	iova_node_update(y);
+	iova_node_update(x);
+	iova_node_update(z);
+	return z;
 }
 
 /*
- * Rebalance and re-augment from @n up. A node's parent depends only on
- * the node's height and augmentation, so the walk stops at the first node
- * that neither rotated nor changed them: everything above is still right.
- * This needs each node on the way to hold what its parent last saw, which
- * iova_erase() arranges for the node it moves.
+ * Rebalance and re-augment from @n up; @aug: @n's augmentation may be
+ * stale (a child's changed, or its own range did). A node's parent reads
+ * only the node's height and augmentation, so each step recomputes the
+ * height (a compare), the augmentation only while the step below changed
+ * it, and the walk stops at the first node whose height and augmentation
+ * both come out as its parent last saw them. A rotation keeps the
+ * subtree's set of ranges, so it changes the augmentation its parent sees
+ * only when that was stale already; it recomputes the nodes it moves and
+ * is compared like any step. This needs each node on the way to hold what
+ * its parent last saw, which iova_erase() arranges for the node it moves.
  */
-static void iova_fixup(struct iova_domain *iovad, struct iova_node *n)
+static void iova_fixup(struct iova_domain *iovad, struct iova_node *n,
+		       bool aug)
 {
 	while (n) {
-		unsigned long first = n->first, last = n->last;
-		unsigned long max_gap = n->max_gap;
-		int height = n->height;
-		struct iova_node *top = iova_rebalance(iovad, n);
+		struct iova_node *parent = n->parent, *top;
+		int hl = iova_height(n->left), hr = iova_height(n->right);
+		int height = n->height, h;
 
-		if (top == n && n->height == height && n->first == first &&
-		    n->last == last && n->max_gap == max_gap)
-			return;
-		n = top->parent;
+		if (likely(hl - hr <= 1 && hr - hl <= 1)) {
+			h = 1 + (hl > hr ? hl : hr);
+			if (aug) {
+				/*
+				 * Grown two above its sibling: the parent
+				 * rotates, recomputing this node on the way.
+				 */
+				if (parent && h - iova_height(parent->left == n ?
+							      parent->right :
+							      parent->left) > 1) {
+					n->height = h;
+					n = parent;
+					continue;
+				}
+				aug = iova_aug_update(n);
+			}
+			if (h == height && !aug)
+				return;
+			n->height = h;
+		} else {
+			unsigned long first = n->first, last = n->last;
+			unsigned long max_gap = n->max_gap;
+
+			if (hl > hr)
+				top = iova_height(n->left->left) <
+				      iova_height(n->left->right) ?
+				      iova_rotate_left_right(iovad, n) :
+				      iova_rotate_right(iovad, n);
+			else
+				top = iova_height(n->right->right) <
+				      iova_height(n->right->left) ?
+				      iova_rotate_right_left(iovad, n) :
+				      iova_rotate_left(iovad, n);
+			aug = top->first != first || top->last != last ||
+			      top->max_gap != max_gap;
+			if (top->height == height && !aug)
+				return;
+		}
+		n = parent;
 	}
 }
 
-/* Re-augment from @n up when a node's range changed in place. */
-static void iova_propagate(struct iova_node *n)
+/* A new leaf under @parent: its augmentation is its own range. */
+static inline void iova_leaf_init(struct iova_node *new,
+				  struct iova_node *parent)
 {
-	for (; n; n = n->parent)
-		iova_node_update(n);
+	new->left = new->right = NULL;
+	new->parent = parent;
+	new->first = new->pfn_lo;
+	new->last = new->end;
+	new->max_gap = 0;
+	new->height = 1;
 }
 
 /*
@@ -348,8 +477,6 @@ static void iova_insert_after(struct iova_domain *iovad,
 {
 	struct iova_node *parent = pred;
 
-	new->left = new->right = NULL;
-	new->height = 0;
 	if (!pred->right) {
 		pred->right = new;
 	} else {
@@ -357,8 +484,8 @@ static void iova_insert_after(struct iova_domain *iovad,
 			;
 		parent->left = new;
 	}
-	new->parent = parent;
-	iova_fixup(iovad, new);
+	iova_leaf_init(new, parent);
+	iova_fixup(iovad, parent, true);
 }
 
 static void iova_insert(struct iova_domain *iovad, struct iova_node *new)
@@ -370,11 +497,9 @@ static void iova_insert(struct iova_domain *iovad, struct iova_node *new)
 		link = new->pfn_lo < parent->pfn_lo ? &parent->left :
 						      &parent->right;
 	}
-	new->left = new->right = NULL;
-	new->parent = parent;
-	new->height = 0;	/* never "unchanged": the fix-up goes on up */
+	iova_leaf_init(new, parent);
 	*link = new;
-	iova_fixup(iovad, new);
+	iova_fixup(iovad, parent, true);
 }
 
 static void iova_erase(struct iova_domain *iovad, struct iova_node *z)
@@ -403,14 +528,18 @@ static void iova_erase(struct iova_domain *iovad, struct iova_node *z)
 		y->left = z->left;
 		z->left->parent = y;
 		iova_replace_child(iovad, z->parent, z, y);
-		/* z's parent saw z's values: the fix-up compares y with them */
+		/*
+		 * z's parent saw z's values: the fix-up compares y with them.
+		 * It does reach y: y was the lowest of z's right subtree, so
+		 * the first frame of each subtree on the way up changed.
+		 */
 		y->first = z->first;
 		y->last = z->last;
 		y->max_gap = z->max_gap;
 		y->height = z->height;
 	}
 	z->left = z->right = z->parent = NULL;
-	iova_fixup(iovad, fix);
+	iova_fixup(iovad, fix, true);
 }
 
 /* The node with the greatest pfn_lo <= @pfn (never NULL: head is at 0). */
@@ -691,12 +820,146 @@ static unsigned int iova_tree_check(struct iova_domain *iovad,
 	return c.errors;
 }
 
-/* End of a mutating tree operation; tree_lock held. */
+/*
+ * End of a mutating tree operation; tree_lock held. What does not hold is
+ * printed, and reported as a BUG on the machine so a test sees it.
+ */
 static inline void iova_debug_check(struct iova_domain *iovad,
 				    const char *who)
 {
-	if (unlikely(iova_debug(iovad)))
-		iova_tree_check(iovad, who);
+	unsigned int errors;
+
+	if (likely(!iova_debug(iovad)))
+		return;
+	errors = iova_tree_check(iovad, who);
+	if (errors)
+		SIM_BUG(iovad->m, NULL, "iova: tree check after %s: %u problems",
+			who, errors);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The node pool (tree_lock held)                                           */
+/* ------------------------------------------------------------------------ */
+
+static inline struct iova_node_chunk *iova_chunk_of(struct iova_node *n)
+{
+	return (struct iova_node_chunk *)((uintptr_t)n &
+					  ~(IOVA_CHUNK_BYTES - 1));
+}
+
+/*
+ * The pool is empty: drops tree_lock to allocate a chunk through the
+ * machine (fail-Nth reaches it), takes it again and adds the chunk: the
+ * caller searches afterwards, so whatever happened meanwhile is seen.
+ * False when out of memory (the lock is held either way).
+ */
+static noinline bool iova_pool_refill(struct iova_domain *iovad)
+{
+	struct iova_node_chunk *c;
+	unsigned int i;
+
+	while (list_empty(&iovad->partial)) {
+		sim_spin_unlock(&iovad->tree_lock);
+		c = sim_kzalloc_aligned(iovad->m, IOVA_CHUNK_BYTES,
+					IOVA_CHUNK_BYTES);
+		sim_spin_lock(&iovad->tree_lock);
+		if (!c)
+			return false;
+		c->nr = c->nr_free = IOVA_CHUNK_NODES;
+		for (i = c->nr; i-- > 0;) {
+			c->nodes[i].kind = IOVA_KIND_FREE;
+			c->nodes[i].parent = c->free;
+			c->free = &c->nodes[i];
+		}
+		list_add(&c->all, &iovad->chunks);
+		list_add_tail(&c->partial, &iovad->partial);
+		iovad->nr_chunks++;
+		iovad->nr_free += c->nr;
+	}
+	return true;
+}
+
+/*
+ * A free node at hand; false when out of memory. As each node was an
+ * allocation in Linux (and before the pool here), a fail-Nth injection
+ * that is armed counts each node handed out as an allocation that may
+ * fail; when none is armed this is a load and a branch.
+ */
+static inline bool iova_pool_ready(struct iova_domain *iovad)
+{
+	if (unlikely(sim_fail_armed(iovad->m)) &&
+	    sim_should_fail_alloc(iovad->m))
+		return false;
+	return likely(!list_empty(&iovad->partial)) || iova_pool_refill(iovad);
+}
+
+/* A free node (iova_pool_ready() said there is one), from the fullest chunk. */
+static inline struct iova_node *iova_node_get(struct iova_domain *iovad)
+{
+	struct iova_node_chunk *c = list_first_entry(&iovad->partial,
+						     struct iova_node_chunk,
+						     partial);
+	struct iova_node *n = c->free;
+
+	c->free = n->parent;
+	if (!--c->nr_free)
+		list_del(&c->partial);
+	iovad->nr_free--;
+	n->mark = false;
+	return n;
+}
+
+/*
+ * Back to its chunk, out of the tree already. Returns the chunk if it is
+ * now all free and should go back to the machine: unlinked from the pool,
+ * for the caller to sim_kfree() once it has dropped tree_lock (chain
+ * several through ->all.next with iova_chunk_defer()).
+ */
+static inline struct iova_node_chunk *iova_node_put(struct iova_domain *iovad,
+						    struct iova_node *n)
+{
+	struct iova_node_chunk *c = iova_chunk_of(n);
+
+	n->kind = IOVA_KIND_FREE;
+	n->left = n->right = NULL;
+	n->parent = c->free;
+	c->free = n;
+	iovad->nr_free++;
+	if (!c->nr_free++) {
+		/* the last to fill up goes last: allocation drains the others */
+		list_add_tail(&c->partial, &iovad->partial);
+		return NULL;
+	}
+	if (likely(c->nr_free < c->nr) ||
+	    iovad->nr_free - c->nr < IOVA_CHUNK_NODES / 2)
+		return NULL;
+	list_del(&c->partial);
+	list_del(&c->all);
+	iovad->nr_chunks--;
+	iovad->nr_free -= c->nr;
+	return c;
+}
+
+/* Chain a chunk iova_node_put() returned onto *@dead. */
+static inline void iova_chunk_defer(struct iova_node_chunk **dead,
+				    struct iova_node_chunk *c)
+{
+	if (c) {
+		c->all.next = (struct list_head *)*dead;
+		*dead = c;
+	}
+}
+
+/* Free what iova_chunk_defer() chained, tree_lock dropped. */
+static void iova_chunks_free(struct iova_domain *iovad,
+			     struct iova_node_chunk *dead)
+{
+	struct iova_node_chunk *c;
+
+	while ((c = dead)) {
+		dead = (struct iova_node_chunk *)c->all.next;
+		sim_kfree(iovad->m, c);
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -715,8 +978,9 @@ static unsigned long iova_alloc_node(struct iova_domain *iovad,
  * @limit_pfn: the range ends at or below this frame
  * @size_aligned: align the start to the power of two holding @size
  *
- * Allocates the node before taking the tree lock, then takes tree_lock for
- * the search and the insertion. The range belongs to the caller until it
+ * Takes tree_lock for the search and the insertion; the node comes from
+ * the domain's pool (a new chunk of them is allocated, with the lock
+ * dropped, when it is empty). The range belongs to the caller until it
  * hands it back with free_iova() (or free_iova_fast() with the same size).
  * Returns the first frame, or 0 when nothing fits or memory is short.
  */
@@ -738,14 +1002,14 @@ static unsigned long iova_alloc_node(struct iova_domain *iovad,
 
 	if (!iova_fit_init(iovad, &f, size, limit_pfn, size_aligned))
 		return 0;
-	new = sim_kzalloc(iovad->m, sizeof(*new));
-	if (!new) {
+
+	sim_spin_lock(&iovad->tree_lock);
+	if (unlikely(!iova_pool_ready(iovad))) {
+		sim_spin_unlock(&iovad->tree_lock);
 		if (nomem)
 			*nomem = true;
 		return 0;
 	}
-
-	pthread_mutex_lock(&iovad->tree_lock);
 	/*
 	 * Highest first: the run above every range, the gaps between ranges,
 	 * then the run below every range (the edge runs are outside max_gap).
@@ -760,6 +1024,7 @@ static unsigned long iova_alloc_node(struct iova_domain *iovad,
 				   iova_bottom_first(iovad) - 1);
 	}
 	if (pfn) {
+		new = iova_node_get(iovad);
 		new->pfn_lo = pfn;
 		new->pfn_hi = pfn + size - 1;
 		new->end = new->pfn_hi + iovad->guard_pfns;
@@ -771,10 +1036,7 @@ static unsigned long iova_alloc_node(struct iova_domain *iovad,
 			iovad->peak_frames = iovad->nr_frames;
 		iova_debug_check(iovad, "alloc_iova");
 	}
-	pthread_mutex_unlock(&iovad->tree_lock);
-
-	if (!pfn)
-		sim_kfree(iovad->m, new);
+	sim_spin_unlock(&iovad->tree_lock);
 	return pfn;
 }
 
@@ -783,30 +1045,30 @@ static unsigned long iova_alloc_node(struct iova_domain *iovad,
  * @iovad: the domain
  * @pfn: any frame of the allocation
  *
- * Takes tree_lock; frees the node after dropping it. Reservations and
+ * Takes tree_lock; the node goes back to the pool. Reservations and
  * frames that are not allocated are refused. The range must not be sitting
  * in a cache (it was freed with free_iova_fast()): that is a double free.
  * Returns the allocation's size in frames, or 0.
  */
 unsigned long free_iova(struct iova_domain *iovad, unsigned long pfn)
 {
+	struct iova_node_chunk *dead = NULL;
 	struct iova_node *n;
 	unsigned long size = 0;
 
-	pthread_mutex_lock(&iovad->tree_lock);
+	sim_spin_lock(&iovad->tree_lock);
 	n = iova_floor(iovad, pfn);
 	if (n && pfn <= n->pfn_hi && n->kind == IOVA_KIND_ALLOC) {
 		size = iova_node_size(n);
 		iova_erase(iovad, n);
 		iovad->nr_allocs--;
 		iovad->nr_frames -= size;
+		dead = iova_node_put(iovad, n);
 		iova_debug_check(iovad, "free_iova");
-	} else {
-		n = NULL;
 	}
-	pthread_mutex_unlock(&iovad->tree_lock);
-
-	sim_kfree(iovad->m, n);
+	sim_spin_unlock(&iovad->tree_lock);
+	if (unlikely(dead))
+		sim_kfree(iovad->m, dead);
 	return size;
 }
 
@@ -817,12 +1079,13 @@ unsigned long free_iova(struct iova_domain *iovad, unsigned long pfn)
 static void iova_free_pfns(struct iova_domain *iovad,
 			   const unsigned long *pfns, unsigned long nr)
 {
-	struct iova_node *n, *dead = NULL;
+	struct iova_node_chunk *dead = NULL;
+	struct iova_node *n;
 	unsigned long i;
 
 	if (!nr)
 		return;
-	pthread_mutex_lock(&iovad->tree_lock);
+	sim_spin_lock(&iovad->tree_lock);
 	for (i = 0; i < nr; i++) {
 		n = iova_floor(iovad, pfns[i]);
 		if (!n || n->pfn_lo != pfns[i] || n->kind != IOVA_KIND_ALLOC) {
@@ -834,17 +1097,11 @@ static void iova_free_pfns(struct iova_domain *iovad,
 		iova_erase(iovad, n);
 		iovad->nr_allocs--;
 		iovad->nr_frames -= iova_node_size(n);
-		n->left = dead;
-		dead = n;
+		iova_chunk_defer(&dead, iova_node_put(iovad, n));
 	}
 	iova_debug_check(iovad, "cache to tree");
-	pthread_mutex_unlock(&iovad->tree_lock);
-
-	while (dead) {
-		n = dead;
-		dead = n->left;
-		sim_kfree(iovad->m, n);
-	}
+	sim_spin_unlock(&iovad->tree_lock);
+	iova_chunks_free(iovad, dead);
 }
 
 /**
@@ -857,14 +1114,16 @@ static void iova_free_pfns(struct iova_domain *iovad,
  * as is ULONG_MAX (the tail sentinel). Overlapping or adjacent reservations
  * merge into one node owned by the tree until iova_domain_destroy(). An
  * overlap with an allocation, its guard frames included, and with a range
- * parked in a cache (still an allocation of the tree), is -EBUSY. The new
- * node is allocated before tree_lock is taken, so -ENOMEM may come back
- * even when the reservation would have merged.
+ * parked in a cache (still an allocation of the tree), is -EBUSY. A free
+ * node is made sure of before the range is looked at, so -ENOMEM (the
+ * pool was empty and no chunk could be allocated) may come back even when
+ * the reservation would have merged.
  */
 int reserve_iova(struct iova_domain *iovad, unsigned long pfn_lo,
 		 unsigned long pfn_hi)
 {
-	struct iova_node *new, *n, *p, *keep = NULL, *dead = NULL;
+	struct iova_node *new, *n, *p, *keep = NULL;
+	struct iova_node_chunk *dead = NULL;
 	unsigned long lo, hi;
 	int ret = 0;
 
@@ -876,11 +1135,12 @@ int reserve_iova(struct iova_domain *iovad, unsigned long pfn_lo,
 	hi = min(pfn_hi, ULONG_MAX - 1);
 	if (lo > hi)
 		return 0;
-	new = sim_kzalloc(iovad->m, sizeof(*new));
-	if (!new)
-		return -ENOMEM;
 
-	pthread_mutex_lock(&iovad->tree_lock);
+	sim_spin_lock(&iovad->tree_lock);
+	if (!iova_pool_ready(iovad)) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
 	/*
 	 * Nodes starting at or below hi + 1, walked downwards, have
 	 * decreasing ends: those that end at or above lo - 1 touch the range.
@@ -905,33 +1165,26 @@ int reserve_iova(struct iova_domain *iovad, unsigned long pfn_lo,
 		}
 		iova_erase(iovad, p);
 		iovad->nr_reserved--;
-		p->left = dead;
-		dead = p;
+		iova_chunk_defer(&dead, iova_node_put(iovad, p));
 	}
 	if (keep) {
 		/* the merged neighbours are gone: grow it in place */
 		keep->pfn_lo = lo;
 		keep->pfn_hi = hi;
 		keep->end = hi;
-		iova_propagate(keep);
+		iova_fixup(iovad, keep, true);
 	} else {
+		new = iova_node_get(iovad);
 		new->pfn_lo = lo;
 		new->pfn_hi = new->end = hi;
 		new->kind = IOVA_KIND_RESERVED;
 		iova_insert(iovad, new);
 		iovad->nr_reserved++;
-		new = NULL;
 	}
 	iova_debug_check(iovad, "reserve_iova");
 out_unlock:
-	pthread_mutex_unlock(&iovad->tree_lock);
-
-	sim_kfree(iovad->m, new);
-	while (dead) {
-		p = dead;
-		dead = p->left;
-		sim_kfree(iovad->m, p);
-	}
+	sim_spin_unlock(&iovad->tree_lock);
+	iova_chunks_free(iovad, dead);
 	return ret;
 }
 
@@ -1302,13 +1555,27 @@ static bool iova_is_allocation(struct iova_domain *iovad, unsigned long pfn,
 			       unsigned long size)
 {
 	struct iova_node *n;
+	unsigned long lo = 0, hi = 0;
+	int kind = -1;
 	bool ok;
 
-	pthread_mutex_lock(&iovad->tree_lock);
+	sim_spin_lock(&iovad->tree_lock);
 	n = iova_floor(iovad, pfn);
 	ok = n && n->kind == IOVA_KIND_ALLOC && n->pfn_lo == pfn &&
 	     iova_node_size(n) == size;
-	pthread_mutex_unlock(&iovad->tree_lock);
+	if (n && pfn <= n->pfn_hi) {
+		lo = n->pfn_lo;
+		hi = n->pfn_hi;
+		kind = n->kind;
+	}
+	sim_spin_unlock(&iovad->tree_lock);
+	if (!ok && kind < 0)
+		fprintf(stderr, "iova: free_iova_fast(%#lx, %lu): nothing is allocated there\n",
+			pfn, size);
+	else if (!ok)
+		fprintf(stderr, "iova: free_iova_fast(%#lx, %lu): the frame is in %s [%#lx-%#lx]\n",
+			pfn, size, kind == IOVA_KIND_ALLOC ? "the allocation" :
+			"the reservation", lo, hi);
 	return ok;
 }
 
@@ -1402,17 +1669,28 @@ void free_iova_fast(struct iova_domain *iovad, unsigned long pfn,
 /* Domain                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static void iova_free_subtree(struct iova_domain *iovad, struct iova_node *n)
+/* Nodes of @n's subtree other than the sentinels (iteratively: no stack). */
+static unsigned long iova_count_nodes(const struct iova_node *n)
 {
-	struct iova_node *r;
+	const struct iova_node *p;
+	unsigned long nr = 0;
 
+	if (!n)
+		return 0;
+	while (n->left)
+		n = n->left;
 	while (n) {
-		iova_free_subtree(iovad, n->left);
-		r = n->right;
-		if (n->kind != IOVA_KIND_SENTINEL)
-			sim_kfree(iovad->m, n);
-		n = r;
+		nr += n->kind != IOVA_KIND_SENTINEL;
+		if (n->right) {
+			for (n = n->right; n->left; n = n->left)
+				;
+			continue;
+		}
+		for (p = n->parent; p && n == p->right; p = p->parent)
+			n = p;
+		n = p;
 	}
+	return nr;
 }
 
 /**
@@ -1447,10 +1725,15 @@ struct iova_domain *iova_domain_create(struct sim_machine *m,
 	iovad->guard_pfns = guard_pfns;
 	iovad->mag_size = IOVA_MAG_SIZE;
 	iovad->depot_max = IOVA_DEPOT_MAX;
+	INIT_LIST_HEAD(&iovad->chunks);
+	INIT_LIST_HEAD(&iovad->partial);
 #ifdef IOVA_DEBUG
 	atomic_store(&iovad->debug, true);
 #endif
-	pthread_mutex_init(&iovad->tree_lock, NULL);
+	/* tests turn the check on for every domain a run creates */
+	if (getenv("DMASTACK_IOVA_CHECK"))
+		atomic_store(&iovad->debug, true);
+	sim_spin_lock_init(&iovad->tree_lock);
 	pthread_mutex_init(&iovad->freeze_lock, NULL);
 	for (cls = 0; cls < IOVA_NR_CLASSES; cls++)
 		pthread_mutex_init(&iovad->depot[cls].lock, NULL);
@@ -1472,17 +1755,43 @@ struct iova_domain *iova_domain_create(struct sim_machine *m,
  *
  * Every node - allocations still outstanding, cached ranges, reservations
  * - every thread's cache and the depot go. No lock is taken: nobody else
- * may be using the domain.
+ * may be using the domain. The node pool's chunks are freed whole, after
+ * a check that every node is either in the tree or on the free list (a
+ * BUG report on the machine if not).
  */
 void iova_domain_destroy(struct iova_domain *iovad)
 {
 	struct sim_machine *m;
+	struct iova_node_chunk *c, *tmp;
+	unsigned long in_tree, nr_free = 0, nr_nodes = 0, chunks = 0;
 	unsigned int id, cls, i;
 
 	if (!iovad)
 		return;
 	m = iovad->m;
-	iova_free_subtree(iovad, iovad->root);
+	in_tree = iova_count_nodes(iovad->root);
+	list_for_each_entry(c, &iovad->chunks, all) {
+		struct iova_node *n;
+		unsigned int free = 0;
+
+		for (n = c->free; n && free <= c->nr; n = n->parent)
+			free++;
+		if (free != c->nr_free)
+			SIM_BUG(m, NULL, "iova: domain teardown: a chunk's free list holds %u nodes, %u counted",
+				free, c->nr_free);
+		nr_free += free;
+		nr_nodes += c->nr;
+		chunks++;
+	}
+	if (in_tree + nr_free != nr_nodes || nr_free != iovad->nr_free ||
+	    chunks != iovad->nr_chunks ||
+	    in_tree != iovad->nr_allocs + iovad->nr_reserved)
+		SIM_BUG(m, NULL,
+			"iova: domain teardown: %lu nodes in the tree and %lu free of %lu in %lu chunks (counted: %lu allocations, %lu reservations, %lu free, %lu chunks)",
+			in_tree, nr_free, nr_nodes, chunks, iovad->nr_allocs,
+			iovad->nr_reserved, iovad->nr_free, iovad->nr_chunks);
+	list_for_each_entry_safe(c, tmp, &iovad->chunks, all)
+		sim_kfree(m, c);
 	iovad->root = NULL;
 	for (id = 0; id < SIM_MAX_THREADS; id++) {
 		struct iova_thread_rcache *rc = iova_rc_at(iovad, id);
@@ -1496,7 +1805,6 @@ void iova_domain_destroy(struct iova_domain *iovad)
 		pthread_mutex_destroy(&iovad->depot[cls].lock);
 	}
 	pthread_mutex_destroy(&iovad->freeze_lock);
-	pthread_mutex_destroy(&iovad->tree_lock);
 	sim_kfree(m, iovad);
 }
 
@@ -1533,6 +1841,22 @@ int iova_domain_set_rcache_limits(struct iova_domain *iovad,
 }
 
 /**
+ * iova_domain_nodes - the node pool's use
+ * @iovad: the domain
+ * @used: nodes in the tree (allocations, cached ranges and reservations;
+ *	not the sentinels)
+ * @free: free nodes in the pool's chunks
+ */
+void iova_domain_nodes(struct iova_domain *iovad, unsigned long *used,
+		       unsigned long *free)
+{
+	sim_spin_lock(&iovad->tree_lock);
+	*used = iovad->nr_chunks * IOVA_CHUNK_NODES - iovad->nr_free;
+	*free = iovad->nr_free;
+	sim_spin_unlock(&iovad->tree_lock);
+}
+
+/**
  * iova_shift - log2 of the domain's granule
  * @iovad: the domain
  */
@@ -1550,12 +1874,12 @@ static void iova_lock_all(struct iova_domain *iovad)
 	iova_rc_freeze_all(iovad);
 	for (unsigned int cls = 0; cls < IOVA_NR_CLASSES; cls++)
 		pthread_mutex_lock(&iovad->depot[cls].lock);
-	pthread_mutex_lock(&iovad->tree_lock);
+	sim_spin_lock(&iovad->tree_lock);
 }
 
 static void iova_unlock_all(struct iova_domain *iovad)
 {
-	pthread_mutex_unlock(&iovad->tree_lock);
+	sim_spin_unlock(&iovad->tree_lock);
 	for (unsigned int cls = IOVA_NR_CLASSES; cls-- > 0;)
 		pthread_mutex_unlock(&iovad->depot[cls].lock);
 	iova_rc_thaw_all(iovad);
@@ -1639,9 +1963,9 @@ unsigned long iova_domain_reservations(struct iova_domain *iovad)
 {
 	unsigned long nr;
 
-	pthread_mutex_lock(&iovad->tree_lock);
+	sim_spin_lock(&iovad->tree_lock);
 	nr = iovad->nr_reserved;
-	pthread_mutex_unlock(&iovad->tree_lock);
+	sim_spin_unlock(&iovad->tree_lock);
 	return nr;
 }
 

@@ -56,4 +56,12 @@ int iova_domain_set_rcache_limits(struct iova_domain *iovad,
 				  unsigned int mag_size,
 				  unsigned int depot_max);
 
+/*
+ * The tree's node pool: nodes in the tree (*@used) and free in its chunks
+ * (*@free); chunks are page-sized, so *@used + *@free over the chunk's
+ * capacity is the pages it holds.
+ */
+void iova_domain_nodes(struct iova_domain *iovad, unsigned long *used,
+		       unsigned long *free);
+
 #endif /* _DMASTACK_IOMMU_IOVA_H */
