@@ -244,6 +244,7 @@ struct sysfs_fn {
 	unsigned int config_len;	/* bytes of config space readable */
 	u64 bar_size[6];	/* memory BARs as modeled (0: none) */
 	int iommu_group;	/* -1: none */
+	int numa_node;		/* -1: not known */
 	int parent;		/* index of the parent bridge, -1 on a root bus */
 	int hb;			/* index of its host bridge */
 	bool modeled;

@@ -10,6 +10,7 @@
  * 64 bytes for non-root) is not guessed: a second machine is built with it
  * on, and a pair whose answer differs between the two shows both.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dmastack/pci-p2pdma.h>
@@ -31,10 +32,40 @@ struct p2p_ctx {
 	unsigned int nr_eps;
 };
 
+/*
+ * How a pair is connected, in nvidia-smi topo -m's words (the topology
+ * alone; the kernel's map type says whether P2P is allowed on it):
+ *   X     the same function
+ *   PIX   below a common upstream bridge, through at most one bridge: one
+ *         switch (its ports count as one bridge) or one root port
+ *   PXB   below a common upstream bridge, through several bridges (nested
+ *         switches, or a switch and the root port above it)
+ *   PHB   no common upstream bridge: through the host bridge of both
+ *   NODE  through two host bridges of one NUMA node (or nodes not known)
+ *   SYS   through two host bridges on different NUMA nodes
+ */
+enum p2p_link { LINK_X, LINK_PIX, LINK_PXB, LINK_PHB, LINK_NODE, LINK_SYS };
+
+static const char *const link_names[] = { "X", "PIX", "PXB", "PHB", "NODE", "SYS" };
+
 struct p2p_cell {
 	enum pci_p2pdma_map_type type;
 	int dist;
 	bool self;
+	enum p2p_link link;
+};
+
+/*
+ * An endpoint and the bridges above it as the kernel's
+ * pci_upstream_bridge() walks them, up to the root bus.
+ */
+#define CHAIN_MAX 64
+struct p2p_chain {
+	unsigned int n;
+	uintptr_t key[CHAIN_MAX];	/* the function */
+	uintptr_t unit[CHAIN_MAX];	/* the bridge it is part of: a switch's ports are one */
+	uintptr_t hb;			/* its host bridge */
+	int numa;			/* its NUMA node, -1: not known */
 };
 
 static void p2p_usage(FILE *f)
@@ -211,6 +242,30 @@ static int first_bar(struct sim_node *n)
 	return -1;
 }
 
+/*
+ * The BAR a driver registers with P2PDMA: the NVMe controller memory
+ * buffer, a GPU's video memory, else the largest 64-bit prefetchable BAR
+ * (what VFIO exports as a dma-buf), else the first memory BAR; -1: none.
+ */
+static int provider_bar(struct sim_node *n)
+{
+	struct sim_bar_info bar;
+	int best = -1;
+	u64 best_size = 0;
+
+	for (int b = 0; b < PCI_STD_NUM_BARS; b++) {
+		if (sim_node_get_bar(n, b, &bar))
+			continue;
+		if (bar.role && (!strcmp(bar.role, "cmb") || !strcmp(bar.role, "vram")))
+			return b;
+		if (bar.is64 && bar.prefetch && bar.size > best_size) {
+			best = b;
+			best_size = bar.size;
+		}
+	}
+	return best >= 0 ? best : first_bar(n);
+}
+
 static u64 bar_size(struct sim_node *n, int b)
 {
 	struct sim_bar_info bar;
@@ -348,10 +403,101 @@ static void ctx_fini(struct p2p_ctx *c)
 /* The matrix                                                               */
 /* ------------------------------------------------------------------------ */
 
-/* @prov and @cli are endpoints of @m, found by id (machines share ids). */
-static int compute_cell(struct sim_machine *m, const char *prov_id,
-			const char *cli_id, struct p2p_cell *cell)
+/* The chain of endpoint @n: the real tree's with --sysfs, else the platform's. */
+static int chain_of(const struct p2p_ctx *c, struct sim_node *n,
+		    struct p2p_chain *ch)
 {
+	memset(ch, 0, sizeof(*ch));
+	ch->numa = -1;
+	if (c->t) {
+		const struct sysfs_alias *al = sysfs_alias_find(c->t, sim_node_id(n));
+		int i;
+
+		if (!al || al->fn < 0)
+			return -ENOENT;
+		ch->hb = (uintptr_t)c->t->fns[al->fn].hb + 1;
+		ch->numa = c->t->fns[al->fn].numa_node;
+		for (i = al->fn; i >= 0 && ch->n < CHAIN_MAX; i = c->t->fns[i].parent) {
+			const struct sysfs_fn *f = &c->t->fns[i];
+
+			ch->key[ch->n] = (uintptr_t)i + 1;
+			ch->unit[ch->n++] = (uintptr_t)(f->role == SYSFS_SWITCH_DOWN &&
+							 f->parent >= 0 ? f->parent : i) + 1;
+		}
+		return 0;
+	}
+	for (; n && sim_node_kind(n) != SIM_NODE_HOSTBRIDGE && ch->n < CHAIN_MAX;
+	     n = sim_node_parent(n)) {
+		struct sim_node *p = sim_node_parent(n);
+
+		ch->key[ch->n] = (uintptr_t)n;
+		ch->unit[ch->n++] = (uintptr_t)(sim_node_kind(n) == SIM_NODE_SWITCH_DOWN &&
+						p ? p : n);
+	}
+	ch->hb = (uintptr_t)n;
+	ch->numa = 0;	/* the platform has one NUMA node */
+	return 0;
+}
+
+/*
+ * The kernel's pci_p2pdma distance (calc_map_type_and_dist()): the
+ * functions from @a up to the first bridge both reach, plus those from
+ * @b; with none, both chains whole. *@ia and *@ib: the common bridge's
+ * position in each chain, -1 when there is none.
+ */
+static int chain_distance(const struct p2p_chain *a, const struct p2p_chain *b,
+			  int *ia, int *ib)
+{
+	for (unsigned int i = 0; i < a->n; i++)
+		for (unsigned int k = 0; k < b->n; k++)
+			if (a->key[i] == b->key[k]) {
+				*ia = (int)i;
+				*ib = (int)k;
+				return (int)(i + k);
+			}
+	*ia = *ib = -1;
+	return (int)(a->n + b->n);
+}
+
+static enum p2p_link chain_link(const struct p2p_chain *a,
+				const struct p2p_chain *b)
+{
+	uintptr_t units[2 * CHAIN_MAX];
+	unsigned int nr = 0;
+	int ia, ib;
+
+	chain_distance(a, b, &ia, &ib);
+	if (ia == 0 && ib == 0)
+		return LINK_X;
+	if (ia < 0) {
+		if (a->hb == b->hb)
+			return LINK_PHB;
+		return a->numa >= 0 && b->numa >= 0 && a->numa != b->numa ?
+		       LINK_SYS : LINK_NODE;
+	}
+	/* the bridges crossed: each side's above its endpoint, up to the common one */
+	for (int side = 0; side < 2; side++) {
+		const struct p2p_chain *ch = side ? b : a;
+		int top = side ? ib : ia;
+
+		for (int i = 1; i <= top; i++) {
+			unsigned int k;
+
+			for (k = 0; k < nr && units[k] != ch->unit[i]; k++)
+				;
+			if (k == nr)
+				units[nr++] = ch->unit[i];
+		}
+	}
+	return nr <= 1 ? LINK_PIX : LINK_PXB;
+}
+
+/* @prov and @cli are endpoints of @m, found by id (machines share ids). */
+static int compute_cell(const struct p2p_ctx *c, struct sim_machine *m,
+			const char *prov_id, const char *cli_id,
+			struct p2p_cell *cell)
+{
+	struct p2p_chain ca, cb;
 	struct sim_node *p = sim_node_find(m, prov_id);
 	struct sim_node *q = sim_node_find(m, cli_id);
 	struct p2pdma_provider *provider;
@@ -361,13 +507,19 @@ static int compute_cell(struct sim_machine *m, const char *prov_id,
 	memset(cell, 0, sizeof(*cell));
 	if (!p || !q || !sim_node_pci_dev(p) || !sim_node_pci_dev(q))
 		return -ENOENT;
+	ret = chain_of(c, p, &ca);
+	if (!ret)
+		ret = chain_of(c, q, &cb);
+	if (ret)
+		return ret;
+	cell->link = chain_link(&ca, &cb);
 	if (p == q) {
 		cell->self = true;
 		cell->type = PCI_P2PDMA_MAP_BUS_ADDR;
 		return 0;
 	}
 	pdev = sim_node_pci_dev(p);
-	bar = first_bar(p);
+	bar = provider_bar(p);
 	if (bar < 0)
 		return -ENOENT;
 	ret = pcim_p2pdma_init(pdev);
@@ -378,6 +530,15 @@ static int compute_cell(struct sim_machine *m, const char *prov_id,
 		return -ENOENT;
 	cell->type = pci_p2pdma_map_type(provider, &sim_node_pci_dev(q)->dev);
 	cell->dist = pci_p2pdma_distance(pdev, &sim_node_pci_dev(q)->dev, false);
+	/*
+	 * With --sysfs the platform may hold bridges the real tree has not
+	 * (a synthetic root port or switch): count on the real tree.
+	 */
+	if (c->t && cell->dist >= 0) {
+		int ia, ib;
+
+		cell->dist = chain_distance(&ca, &cb, &ia, &ib);
+	}
 	return 0;
 }
 
@@ -413,6 +574,7 @@ static json_object *cell_json(const struct p2p_cell *cell)
 	json_object_object_add(o, "short", json_object_new_string(
 		cell->self ? "self" : short_type(cell->type)));
 	json_object_object_add(o, "distance", json_object_new_int(cell->self ? 0 : cell->dist));
+	json_object_object_add(o, "link", json_object_new_string(link_names[cell->link]));
 	return o;
 }
 
@@ -480,7 +642,7 @@ static json_object *device_json(const struct p2p_ctx *c, struct sim_node *n)
 {
 	json_object *o = json_object_new_object();
 	char label[64];
-	int bar = first_bar(n);
+	int bar = provider_bar(n);
 
 	json_object_object_add(o, "id", json_object_new_string(sim_node_id(n)));
 	json_object_object_add(o, "label", json_object_new_string(
@@ -503,6 +665,41 @@ static json_object *device_json(const struct p2p_ctx *c, struct sim_node *n)
 		}
 	}
 	return o;
+}
+
+/* The same pairs in nvidia-smi topo -m's vocabulary, and its legend. */
+static void print_links(const struct p2p_ctx *c, const struct p2p_cell *cells,
+			unsigned int rowlab, unsigned int width)
+{
+	char label[64], row[96];
+
+	printf("\nThe same pairs as nvidia-smi topo -m names them (the topology only;\n"
+	       "the map type above says whether the kernel allows P2P on it):\n\n");
+	printf("%-*s", (int)rowlab, "");
+	for (unsigned int k = 0; k < c->nr_eps; k++)
+		printf("%*s", (int)width,
+		       node_label(c, sim_node_id(c->eps[k]), label, sizeof(label)));
+	printf("\n");
+	for (unsigned int i = 0; i < c->nr_eps; i++) {
+		if (first_bar(c->eps[i]) < 0)
+			continue;
+		snprintf(row, sizeof(row), "%s (%s)",
+			 node_label(c, sim_node_id(c->eps[i]), label, sizeof(label)),
+			 sim_node_kind_name(c->eps[i]));
+		printf("%-*s", (int)rowlab, row);
+		for (unsigned int k = 0; k < c->nr_eps; k++)
+			printf("%*s", (int)width,
+			       link_names[cells[(size_t)i * c->nr_eps + k].link]);
+		printf("\n");
+	}
+	printf("\n  X     the same function\n"
+	       "  PIX   below a common upstream bridge through at most one bridge\n"
+	       "        (one switch, whose ports count as one, or one root port)\n"
+	       "  PXB   below a common upstream bridge through several bridges\n"
+	       "        (nested switches, or a switch and the root port above it)\n"
+	       "  PHB   no common upstream bridge: through their host bridge\n"
+	       "  NODE  through two host bridges of one NUMA node (or nodes unknown)\n"
+	       "  SYS   through two host bridges on different NUMA nodes\n");
 }
 
 static int run_matrix(struct p2p_ctx *c, bool json)
@@ -529,9 +726,9 @@ static int run_matrix(struct p2p_ctx *c, bool json)
 		for (unsigned int k = 0; k < c->nr_eps && !ret; k++) {
 			size_t at = (size_t)i * c->nr_eps + k;
 
-			ret = compute_cell(c->m, sim_node_id(c->eps[i]), sim_node_id(c->eps[k]), &cells[at]);
+			ret = compute_cell(c, c->m, sim_node_id(c->eps[i]), sim_node_id(c->eps[k]), &cells[at]);
 			if (!ret && c->m_on)
-				ret = compute_cell(c->m_on, sim_node_id(c->eps[i]),
+				ret = compute_cell(c, c->m_on, sim_node_id(c->eps[i]),
 						   sim_node_id(c->eps[k]), &cells_on[at]);
 			if (!ret) {
 				cell_text(&cells[at], cells_on ? &cells_on[at] : NULL,
@@ -626,6 +823,17 @@ static int run_matrix(struct p2p_ctx *c, bool json)
 	}
 	if (json) {
 		json_object_object_add(root, "matrix", mat);
+		{
+			json_object *leg = json_object_new_object();
+
+			json_object_object_add(leg, "X", json_object_new_string("the same function"));
+			json_object_object_add(leg, "PIX", json_object_new_string("below a common upstream bridge through at most one bridge (one switch or one root port)"));
+			json_object_object_add(leg, "PXB", json_object_new_string("below a common upstream bridge through several bridges"));
+			json_object_object_add(leg, "PHB", json_object_new_string("through their host bridge"));
+			json_object_object_add(leg, "NODE", json_object_new_string("through two host bridges of one NUMA node"));
+			json_object_object_add(leg, "SYS", json_object_new_string("through two host bridges on different NUMA nodes"));
+			json_object_object_add(root, "link_legend", leg);
+		}
 		json_object_object_add(root, "acs_unknown",
 				       json_object_new_boolean(c->t && c->t->acs_unknown));
 		if (c->t) {
@@ -635,6 +843,19 @@ static int run_matrix(struct p2p_ctx *c, bool json)
 		json_print(root);
 		json_object_put(root);
 	} else {
+		if (nprov) {
+			printf("\nP2P BARs (what each provider registers with P2PDMA):");
+			for (unsigned int i = 0; i < c->nr_eps; i++) {
+				int b = provider_bar(c->eps[i]);
+
+				if (b < 0)
+					continue;
+				printf(" %s bar%d (%s)", node_label(c, sim_node_id(c->eps[i]),
+								     label, sizeof(label)),
+				       b, fmt_size(buf, sizeof(buf), bar_size(c->eps[i], b)));
+			}
+			printf("\n");
+		}
 		if (nprov)
 			printf("\n  BUS N  bus addresses below a common switch (PCI_P2PDMA_MAP_BUS_ADDR), distance N\n"
 			       "  HB N   through an allowed host bridge (PCI_P2PDMA_MAP_THRU_HOST_BRIDGE)\n"
@@ -642,6 +863,8 @@ static int run_matrix(struct p2p_ctx *c, bool json)
 			       "  self   the provider itself\n");
 		if (cells_on)
 			printf("  X|Y    X if the ACS that could not be read is off, Y if on\n");
+		if (nprov)
+			print_links(c, cells, rowlab, width);
 		print_notes(c);
 		if (nprov)
 			printf("\ndmastack p2p --explain PROVIDER CLIENT shows why.\n");
@@ -665,7 +888,7 @@ static int explain_in(struct sim_machine *m, const char *prov_id,
 
 	if (!p || !q)
 		return -ENOENT;
-	bar = first_bar(p);
+	bar = provider_bar(p);
 	ret = pcim_p2pdma_init(sim_node_pci_dev(p));
 	if (ret)
 		return ret;
@@ -799,6 +1022,22 @@ static int run_explain(struct p2p_ctx *c, const struct p2p_args *a, bool json)
 		fprintf(stderr, "dmastack p2p: --explain failed: %s\n", strerror(-ret));
 		return 1;
 	}
+	if (c->t) {
+		/* counted on the real tree, as in the matrix */
+		struct p2p_chain ca, cb;
+		int ia, ib;
+
+		if (!chain_of(c, p, &ca) && !chain_of(c, q, &cb)) {
+			int d = chain_distance(&ca, &cb, &ia, &ib);
+
+			if (ex.distance >= 0)
+				ex.distance = d;
+			if (c->m_on && ex_on.distance >= 0)
+				ex_on.distance = d;
+			dep = c->m_on && (ex.type != ex_on.type ||
+					  ex.distance != ex_on.distance);
+		}
+	}
 	node_label(c, sim_node_id(p), pl, sizeof(pl));
 	node_label(c, sim_node_id(q), ql, sizeof(ql));
 	if (json) {
@@ -816,8 +1055,8 @@ static int run_explain(struct p2p_ctx *c, const struct p2p_args *a, bool json)
 		return 0;
 	}
 	printf("%s (%s, bar%d %s) provides, %s (%s) reaches it\n", pl,
-	       sim_node_kind_name(p), first_bar(p),
-	       fmt_size(sz, sizeof(sz), bar_size(p, first_bar(p))), ql,
+	       sim_node_kind_name(p), provider_bar(p),
+	       fmt_size(sz, sizeof(sz), bar_size(p, provider_bar(p))), ql,
 	       sim_node_kind_name(q));
 	if (p == q)
 		printf("(the same function: no P2P transfer)\n");

@@ -165,6 +165,22 @@ static int read_attr(int dirfd, const char *name, void *buf, size_t cap,
 	return ret;
 }
 
+/* The numa_node attribute (decimal; -1, or missing: not known). */
+static int read_numa_node(int dirfd)
+{
+	char buf[32], *end;
+	size_t len;
+	long v;
+
+	if (read_attr(dirfd, "numa_node", buf, sizeof(buf) - 1, &len))
+		return -1;
+	buf[len] = '\0';
+	v = strtol(buf, &end, 10);
+	if (end == buf || v < 0 || v > 4095)
+		return -1;
+	return (int)v;
+}
+
 /* A one-line hex attribute ("0x060400\n"). */
 static int read_hex(int dirfd, const char *name, unsigned long *out)
 {
@@ -400,6 +416,7 @@ static int add_fn(struct sysfs_topo *t, int dirfd, const char *name,
 		f->vendor = (u16)v;
 	if (!read_hex(dirfd, "device", &v))
 		f->device = (u16)v;
+	f->numa_node = read_numa_node(dirfd);
 
 	cfg = malloc(SYSFS_CONFIG_MAX);
 	if (!cfg)
@@ -868,7 +885,7 @@ static int plan_below_port(struct sysfs_topo *t, int port, const char *bus)
 			ret = add_alias(t, dp, port, l->acs_unknown);
 		}
 		if (!ret)
-			ret = add_note(t, p->bdf, "%u functions below one root port: modeled behind a synthetic switch %s (distances through it are larger than the kernel's)",
+			ret = add_note(t, p->bdf, "%u functions below one root port: modeled behind a synthetic switch %s (distances are counted on the real tree, as the kernel does)",
 				       nr, parent_id);
 		if (ret)
 			return ret;
@@ -962,7 +979,7 @@ static int plan(struct sysfs_topo *t)
 					return -ENOMEM;
 				ret = add_alias(t, rp, -1, false);
 				if (!ret)
-					ret = add_note(t, f->bdf, "on the root bus with no root port above it: modeled behind a synthetic root port %s (its distances are 1 larger than the kernel's)",
+					ret = add_note(t, f->bdf, "on the root bus with no root port above it: modeled behind a synthetic root port %s (distances are counted on the real tree, as the kernel does)",
 						       rp);
 				if (!ret)
 					ret = plan_endpoint(t, (int)i, rp);
