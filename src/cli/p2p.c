@@ -247,7 +247,7 @@ static int first_bar(struct sim_node *n)
  * buffer, a GPU's video memory, else the largest 64-bit prefetchable BAR
  * (what VFIO exports as a dma-buf), else the first memory BAR; -1: none.
  */
-static int provider_bar(struct sim_node *n)
+int cli_p2p_provider_bar(struct sim_node *n)
 {
 	struct sim_bar_info bar;
 	int best = -1;
@@ -492,6 +492,35 @@ static enum p2p_link chain_link(const struct p2p_chain *a,
 	return nr <= 1 ? LINK_PIX : LINK_PXB;
 }
 
+int cli_p2p_pair(struct sim_node *p, struct sim_node *q,
+		 enum pci_p2pdma_map_type *type, int *dist)
+{
+	struct p2pdma_provider *provider;
+	int bar = cli_p2p_provider_bar(p), ret;
+
+	if (bar < 0 || !sim_node_pci_dev(p) || !sim_node_pci_dev(q))
+		return -ENOENT;
+	ret = pcim_p2pdma_init(sim_node_pci_dev(p));
+	if (ret)
+		return ret;
+	provider = pcim_p2pdma_provider(sim_node_pci_dev(p), bar);
+	if (!provider)
+		return -ENOENT;
+	*type = pci_p2pdma_map_type(provider, &sim_node_pci_dev(q)->dev);
+	*dist = pci_p2pdma_distance(sim_node_pci_dev(p), &sim_node_pci_dev(q)->dev, false);
+	return 0;
+}
+
+const char *cli_p2p_link_name(struct sim_node *p, struct sim_node *q)
+{
+	struct p2p_ctx c = { 0 };
+	struct p2p_chain ca, cb;
+
+	if (chain_of(&c, p, &ca) || chain_of(&c, q, &cb))
+		return "?";
+	return link_names[chain_link(&ca, &cb)];
+}
+
 /* @prov and @cli are endpoints of @m, found by id (machines share ids). */
 static int compute_cell(const struct p2p_ctx *c, struct sim_machine *m,
 			const char *prov_id, const char *cli_id,
@@ -519,7 +548,7 @@ static int compute_cell(const struct p2p_ctx *c, struct sim_machine *m,
 		return 0;
 	}
 	pdev = sim_node_pci_dev(p);
-	bar = provider_bar(p);
+	bar = cli_p2p_provider_bar(p);
 	if (bar < 0)
 		return -ENOENT;
 	ret = pcim_p2pdma_init(pdev);
@@ -642,7 +671,7 @@ static json_object *device_json(const struct p2p_ctx *c, struct sim_node *n)
 {
 	json_object *o = json_object_new_object();
 	char label[64];
-	int bar = provider_bar(n);
+	int bar = cli_p2p_provider_bar(n);
 
 	json_object_object_add(o, "id", json_object_new_string(sim_node_id(n)));
 	json_object_object_add(o, "label", json_object_new_string(
@@ -846,7 +875,7 @@ static int run_matrix(struct p2p_ctx *c, bool json)
 		if (nprov) {
 			printf("\nP2P BARs (what each provider registers with P2PDMA):");
 			for (unsigned int i = 0; i < c->nr_eps; i++) {
-				int b = provider_bar(c->eps[i]);
+				int b = cli_p2p_provider_bar(c->eps[i]);
 
 				if (b < 0)
 					continue;
@@ -888,7 +917,7 @@ static int explain_in(struct sim_machine *m, const char *prov_id,
 
 	if (!p || !q)
 		return -ENOENT;
-	bar = provider_bar(p);
+	bar = cli_p2p_provider_bar(p);
 	ret = pcim_p2pdma_init(sim_node_pci_dev(p));
 	if (ret)
 		return ret;
@@ -1055,8 +1084,8 @@ static int run_explain(struct p2p_ctx *c, const struct p2p_args *a, bool json)
 		return 0;
 	}
 	printf("%s (%s, bar%d %s) provides, %s (%s) reaches it\n", pl,
-	       sim_node_kind_name(p), provider_bar(p),
-	       fmt_size(sz, sizeof(sz), bar_size(p, provider_bar(p))), ql,
+	       sim_node_kind_name(p), cli_p2p_provider_bar(p),
+	       fmt_size(sz, sizeof(sz), bar_size(p, cli_p2p_provider_bar(p))), ql,
 	       sim_node_kind_name(q));
 	if (p == q)
 		printf("(the same function: no P2P transfer)\n");
