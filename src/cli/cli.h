@@ -268,6 +268,7 @@ struct sysfs_fn {
 	u16 acs_ctrl;
 	unsigned int config_len;	/* bytes of config space readable */
 	u64 bar_size[6];	/* memory BARs as modeled (0: none) */
+	bool bar_is64[6];	/* 64-bit (in the 64-bit window, two slots) */
 	int iommu_group;	/* -1: none */
 	int numa_node;		/* -1: not known */
 	int parent;		/* index of the parent bridge, -1 on a root bus */
