@@ -202,6 +202,50 @@ mkdir -p "$S/devices/system" "$S/bus"
 expect empty 'no PCI endpoints' "$DMASTACK" p2p --sysfs "$S"
 expect empty-json '"matrix":\[' "$DMASTACK" p2p --sysfs "$S" --json
 
+# 6b. distances on the real tree: two functions below one root port and
+#     an endpoint on the root bus are modeled behind synthetic bridges, but
+#     the distance is the kernel's (1 + 1 below the root port, 1 + 1
+#     through the host bridge between two root-bus devices)
+S=$T/kdist
+cpu "$S" 0002 0019
+fn "$S" pci0000:00/0000:00:01.0 0x060400 0x1022 0x1483 4096 4 '\000'
+fn "$S" pci0000:00/0000:00:01.0/0000:01:00.0 0x030000 0x1002 0x73bf 4096 0 - "$BAR256M"
+fn "$S" pci0000:00/0000:00:01.0/0000:01:00.1 0x040300 0x1002 0xab28 4096 0 - "$BAR16K"
+fn "$S" pci0000:00/0000:00:14.0 0x0c0330 0x1022 0x43ee 4096 - - "$BAR16K"
+fn "$S" pci0000:00/0000:00:15.0 0x0c0330 0x1022 0x43ee 4096 - - "$BAR16K"
+expect kdist-mf '^01:00.0 (gpu) *self *BUS 2 *HB 3 *HB 3' "$DMASTACK" p2p --sysfs "$S"
+expect kdist-rcie '^00:14.0 (pcidev) *HB 3 *HB 3 *self *HB 2' "$DMASTACK" p2p --sysfs "$S"
+expect kdist-explain 'distance 2' "$DMASTACK" p2p --sysfs "$S" --explain 01:00.0 01:00.1
+expect kdist-pix '^01:00.0 (gpu) *X *PIX *PHB *PHB' "$DMASTACK" p2p --sysfs "$S"
+
+# 6c. 64-bit BARs of any size, and a second host bridge on bus 0x40:
+#     print the platform, re-read it and print it again: the same text and
+#     the same PCI addresses (the comments carry them)
+S=$T/bar64
+BAR16M64="0x0000004000000000 0x0000004000ffffff 0x000000000014220c"
+BAR16K64="0x00000000c2000000 0x00000000c2003fff 0x0000000000140204"
+cpu "$S" 0000 0006
+fn "$S" pci0000:00/0000:00:01.0 0x060400 0x8086 0x2030 4096 4 '\000'
+fn "$S" pci0000:00/0000:00:01.0/0000:01:00.0 0x010802 0x144d 0xa808 4096 0 - "$BAR16K64"
+fn "$S" pci0000:40/0000:40:01.0 0x060400 0x8086 0x2030 4096 4 '\000'
+fn "$S" pci0000:40/0000:40:01.0/0000:41:00.0 0x030200 0x10de 0x20b0 4096 0 - \
+	"$BAR16M64" "0x0000000000000000 0x0000000000000000 0x0000000000000000" "$BAR256M"
+expect bar64-print 'gpu id=0000-41-00.0 .* bar0=16M,64 bar2=256M' "$DMASTACK" p2p --sysfs "$S" --print-platform
+expect bar64-busnr 'hostbridge id=.* busnr=0x40' "$DMASTACK" p2p --sysfs "$S" --print-platform
+"$DMASTACK" p2p --sysfs "$S" --print-platform >"$T/rt1" 2>&1 || fail "bar64: print"
+expect bar64-topo '0000:41:00.0 .*gpu' "$DMASTACK" topo -p "$T/rt1"
+expect bar64-topo-bar '^ *|* *bar0 0x.* 16M  64-bit pref' "$DMASTACK" topo -p "$T/rt1"
+"$DMASTACK" p2p -p "$T/rt1" --print-platform >"$T/rt2" 2>&1 || fail "bar64: re-read and print"
+"$DMASTACK" p2p -p "$T/rt2" --print-platform >"$T/rt3" 2>&1 || fail "bar64: print again"
+# the PCI lines, with the addresses in their comments, but the header's
+pci_lines() { grep -E '^(hostbridge|rootport|switch|nvme|nic|gpu|dmaengine|pcidev) ' "$1"; }
+pci_lines "$T/rt1" | sed 's/[[:space:]]*# \([0-9a-f:.pci]*\).*/ # \1/' >"$T/rt1.pci"
+pci_lines "$T/rt2" | sed 's/[[:space:]]*# \([0-9a-f:.pci]*\).*/ # \1/' >"$T/rt2.pci"
+cmp -s "$T/rt1.pci" "$T/rt2.pci" || { fail "bar64: re-read platform differs"; diff "$T/rt1.pci" "$T/rt2.pci" >&2; }
+tail -n +2 "$T/rt2" >"$T/rt2.body"
+tail -n +2 "$T/rt3" >"$T/rt3.body"
+cmp -s "$T/rt2.body" "$T/rt3.body" || { fail "bar64: printing twice differs"; diff "$T/rt2.body" "$T/rt3.body" >&2; }
+
 # 7. bad input: exit 2 with a message
 expect_exit missing-dir 2 "$DMASTACK" p2p --sysfs "$T/nonexistent"
 expect_exit not-sysfs 2 "$DMASTACK" p2p --sysfs "$T/sw-off/bus"

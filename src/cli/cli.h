@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <json-c/json.h>
 #include <dmastack/dmastack.h>
+#include <dmastack/pci-p2pdma.h>
 
 /*
  * The command uses the public API only (a test checks its #includes); the
@@ -205,7 +206,31 @@ extern const char cli_noncoherent_platform[];	/* an arm64 non-coherent device */
 extern const char cli_arm64_64k_platform[];	/* an SMMU with a 64K granule */
 extern const char cli_cc_guest_platform[];	/* a confidential guest */
 
-int cmd_topo(const struct cli_opts *o);
+int cmd_topo(int argc, char **argv, const struct cli_opts *o);
+
+/* ---- P2P helpers shared by p2p and topo (src/cli/p2p.c) ------------------ */
+
+/* The BAR endpoint @n registers with P2PDMA (CMB, video memory, ...), -1: none. */
+int cli_p2p_provider_bar(struct sim_node *n);
+/* The kernel's map type and distance of client @q for provider @p's P2P BAR. */
+int cli_p2p_pair(struct sim_node *p, struct sim_node *q,
+		 enum pci_p2pdma_map_type *type, int *dist);
+/* The pair's link in nvidia-smi topo -m's words (X, PIX, PXB, PHB, NODE, SYS). */
+const char *cli_p2p_link_name(struct sim_node *p, struct sim_node *q);
+
+/* ---- names from pci.ids (src/cli/pciids.c) ------------------------------- */
+
+/*
+ * The pci.ids database: @path, else $DMASTACK_PCI_IDS, else the system's
+ * (/usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids). NULL when none can
+ * be read: names then fall back to the numbers.
+ */
+struct cli_pciids;
+struct cli_pciids *cli_pciids_open(const char *path);
+void cli_pciids_close(struct cli_pciids *db);
+/* "Vendor Device" as lspci -v names it, in @buf; NULL when the vendor is unknown. */
+const char *cli_pciids_name(const struct cli_pciids *db, u16 vendor, u16 device,
+			    char *buf, size_t len);
 int cmd_mainjob(const struct cli_opts *o);
 int cmd_bench(int argc, char **argv, const struct cli_opts *o);
 int cmd_p2p(int argc, char **argv, const struct cli_opts *o);
@@ -243,7 +268,9 @@ struct sysfs_fn {
 	u16 acs_ctrl;
 	unsigned int config_len;	/* bytes of config space readable */
 	u64 bar_size[6];	/* memory BARs as modeled (0: none) */
+	bool bar_is64[6];	/* 64-bit (in the 64-bit window, two slots) */
 	int iommu_group;	/* -1: none */
+	int numa_node;		/* -1: not known */
 	int parent;		/* index of the parent bridge, -1 on a root bus */
 	int hb;			/* index of its host bridge */
 	bool modeled;

@@ -20,7 +20,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: dmastack [--json] [--trace FILE] [-v] [-p FILE]\n"
-		"       dmastack topo [-p FILE] [--json]\n"
+		"       dmastack topo [-p FILE] [--json | --dot] [--svg FILE] [--pci-ids FILE]\n"
 		"       dmastack bench [-t N -s SEC -g PAGES -d DIR -b BITS -x NS -m single|sg]\n"
 		"                      [--path direct|swiotlb|iommu --mode strict|lazy\n"
 		"                       --api map|iova|sg --granule 4K|16K|64K]\n"
@@ -55,7 +55,8 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 
 		if (!cmd && (!strcmp(a, "bench") || !strcmp(a, "p2p") ||
-			     !strcmp(a, "run") || !strcmp(a, "load"))) {
+			     !strcmp(a, "run") || !strcmp(a, "load") ||
+			     !strcmp(a, "topo"))) {
 			/*
 			 * bench, p2p and run parse their own options; --json
 			 * may be anywhere
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
 				ret = cmd_p2p(n, rest, &o);
 			else if (!strcmp(a, "run"))
 				ret = cmd_run(n, rest, &o);
+			else if (!strcmp(a, "topo"))
+				ret = cmd_topo(n, rest, &o);
 			else if (!strcmp(a, "load"))
 				ret = cmd_load(n, rest, &o);
 			else
@@ -118,8 +121,6 @@ int main(int argc, char **argv)
 	}
 	if (!cmd)
 		return cmd_mainjob(&o);
-	if (!strcmp(cmd, "topo"))
-		return cmd_topo(&o);
 	fprintf(stderr, "dmastack: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -165,6 +165,22 @@ static int read_attr(int dirfd, const char *name, void *buf, size_t cap,
 	return ret;
 }
 
+/* The numa_node attribute (decimal; -1, or missing: not known). */
+static int read_numa_node(int dirfd)
+{
+	char buf[32], *end;
+	size_t len;
+	long v;
+
+	if (read_attr(dirfd, "numa_node", buf, sizeof(buf) - 1, &len))
+		return -1;
+	buf[len] = '\0';
+	v = strtol(buf, &end, 10);
+	if (end == buf || v < 0 || v > 4095)
+		return -1;
+	return (int)v;
+}
+
 /* A one-line hex attribute ("0x060400\n"). */
 static int read_hex(int dirfd, const char *name, unsigned long *out)
 {
@@ -302,7 +318,8 @@ static int read_bars(struct sysfs_topo *t, struct sysfs_fn *f, int dirfd)
 				return ret;
 			continue;
 		}
-		if (fit > SZ_32M_BAR && idx == PCI_STD_NUM_BARS - 1) {
+		if ((fit > SZ_32M_BAR || (flags & 0x00100000)) &&
+		    idx == PCI_STD_NUM_BARS - 1) {
 			ret = add_note(t, f->bdf, "bar5 (%llu bytes) is not modeled: the platform needs two slots for a BAR above 32M",
 				       (unsigned long long)size);
 			if (ret)
@@ -310,8 +327,10 @@ static int read_bars(struct sysfs_topo *t, struct sysfs_fn *f, int dirfd)
 			continue;
 		}
 		f->bar_size[idx] = fit;
+		/* a 64-bit BAR stays one whatever its size (0x100000: IORESOURCE_MEM_64) */
+		f->bar_is64[idx] = (flags & 0x00100000) || fit > SZ_32M_BAR;
 		taken[idx] = true;
-		if (fit > SZ_32M_BAR)
+		if (f->bar_is64[idx] && idx + 1 < PCI_STD_NUM_BARS)
 			taken[idx + 1] = true;
 	}
 	return 0;
@@ -400,6 +419,7 @@ static int add_fn(struct sysfs_topo *t, int dirfd, const char *name,
 		f->vendor = (u16)v;
 	if (!read_hex(dirfd, "device", &v))
 		f->device = (u16)v;
+	f->numa_node = read_numa_node(dirfd);
 
 	cfg = malloc(SYSFS_CONFIG_MAX);
 	if (!cfg)
@@ -868,7 +888,7 @@ static int plan_below_port(struct sysfs_topo *t, int port, const char *bus)
 			ret = add_alias(t, dp, port, l->acs_unknown);
 		}
 		if (!ret)
-			ret = add_note(t, p->bdf, "%u functions below one root port: modeled behind a synthetic switch %s (distances through it are larger than the kernel's)",
+			ret = add_note(t, p->bdf, "%u functions below one root port: modeled behind a synthetic switch %s (distances are counted on the real tree, as the kernel does)",
 				       nr, parent_id);
 		if (ret)
 			return ret;
@@ -962,7 +982,7 @@ static int plan(struct sysfs_topo *t)
 					return -ENOMEM;
 				ret = add_alias(t, rp, -1, false);
 				if (!ret)
-					ret = add_note(t, f->bdf, "on the root bus with no root port above it: modeled behind a synthetic root port %s (its distances are 1 larger than the kernel's)",
+					ret = add_note(t, f->bdf, "on the root bus with no root port above it: modeled behind a synthetic root port %s (distances are counted on the real tree, as the kernel does)",
 						       rp);
 				if (!ret)
 					ret = plan_endpoint(t, (int)i, rp);
@@ -1263,7 +1283,7 @@ int sysfs_platform_text(const struct sysfs_topo *t, bool unknown_acs_on,
 				    f->role != SYSFS_ENDPOINT)
 					continue;
 				for (int j = 0; j < PCI_STD_NUM_BARS; j++) {
-					if (f->bar_size[j] > SZ_32M_BAR)
+					if (f->bar_is64[j])
 						w64 += f->bar_size[j];
 					else
 						w32 += f->bar_size[j];
@@ -1273,6 +1293,9 @@ int sysfs_platform_text(const struct sysfs_topo *t, bool unknown_acs_on,
 			w64 = w64 ? align_up(w64, 1ULL << 30) : 0;
 			sb_printf(&b, "hostbridge id=%s p2p=%s", l->id,
 				  hb->p2p_allow ? "allow" : "deny");
+			/* the root bus number, so that the functions keep theirs */
+			if (hb->bus)
+				sb_printf(&b, " busnr=%#x", hb->bus);
 			size_text(w32, sz, sizeof(sz));
 			sb_printf(&b, " mmio32=%s", w32 ? sz : "0");
 			size_text(w64, sz, sizeof(sz));
@@ -1298,7 +1321,10 @@ int sysfs_platform_text(const struct sysfs_topo *t, bool unknown_acs_on,
 					continue;
 				size_text(f->bar_size[j], sz, sizeof(sz));
 				/* bar0=0: no BAR0, not the kind's default */
-				sb_printf(&b, " bar%d=%s", j, f->bar_size[j] ? sz : "0");
+				sb_printf(&b, " bar%d=%s%s", j, f->bar_size[j] ? sz : "0",
+					  !f->bar_size[j] ? "" :
+					  f->bar_is64[j] && f->bar_size[j] <= SZ_32M_BAR ? ",64" :
+					  !f->bar_is64[j] && f->bar_size[j] > SZ_32M_BAR ? ",32" : "");
 			}
 			break;
 		}

@@ -3,8 +3,20 @@
  * dmastack topo: the platform as a tree (like lspci -tv), the physical
  * memory map, and the IOMMU groups.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include "cli.h"
+
+struct topo_args {
+	bool dot;
+	const char *svg;
+	const char *pci_ids;
+};
+
+/* The names database for this run (NULL: the numbers only). */
+static struct cli_pciids *ids;
 
 static const char *node_role(struct sim_node *n)
 {
@@ -51,6 +63,13 @@ static void print_node(struct sim_node *n, const char *prefix, bool last)
 		printf("  %s, %u-bit DMA%s%s", ep.coherent ? "coherent" : "non-coherent",
 		       ep.dma_bits, ep.untrusted ? ", untrusted" : "",
 		       ep.flr ? ", FLR" : "");
+	if (pdev) {
+		char name[512];
+
+		/* the name last, as lspci -tv prints it */
+		if (cli_pciids_name(ids, pdev->vendor, pdev->device, name, sizeof(name)))
+			printf("  %s", name);
+	}
 	printf("\n");
 	snprintf(child_prefix, sizeof(child_prefix), "%s%s", prefix,
 		 last ? "    " : "|   ");
@@ -119,6 +138,14 @@ static json_object *node_json(struct sim_node *n)
 		json_object_object_add(o, "bdf", json_object_new_string(dev_name(&pdev->dev)));
 		snprintf(id, sizeof(id), "%04x:%04x", pdev->vendor, pdev->device);
 		json_object_object_add(o, "pci_id", json_object_new_string(id));
+		{
+			char name[512];
+
+			if (cli_pciids_name(ids, pdev->vendor, pdev->device, name,
+					    sizeof(name)))
+				json_object_object_add(o, "pci_name",
+						       json_object_new_string(name));
+		}
 		json_object_object_add(o, "bars", bars_json(n));
 	}
 	if (node_has_acs(n)) {
@@ -211,15 +238,406 @@ static void print_groups(struct sim_machine *m)
 	}
 }
 
-int cmd_topo(const struct cli_opts *o)
+static void topo_usage(FILE *f)
 {
-	struct sim_machine *m = cli_load_machine(o);
+	fprintf(f,
+		"usage: dmastack topo [-p FILE] [--json | --dot] [--svg FILE] [--pci-ids FILE]\n"
+		"\n"
+		"The platform as a tree (like lspci -tv, with names from pci.ids), the\n"
+		"physical memory map and the IOMMU groups; or as a Graphviz graph.\n"
+		"\n"
+		"  -p, --platform FILE  platform description (default: the embedded server)\n"
+		"  --json               machine-readable output\n"
+		"  --dot                the machine as a Graphviz graph: host bridges, ports,\n"
+		"                       switches, endpoints and IOMMUs, IOMMU groups as\n"
+		"                       clusters, P2P pairs as edges and a legend\n"
+		"  --svg FILE           render that graph to FILE with Graphviz's dot -Tsvg\n"
+		"                       ($DMASTACK_DOT names another dot program)\n"
+		"  --pci-ids FILE       vendor and device names from FILE (default:\n"
+		"                       $DMASTACK_PCI_IDS, /usr/share/misc/pci.ids or\n"
+		"                       /usr/share/hwdata/pci.ids; the numbers without one)\n");
+}
+
+static int parse_topo_args(int argc, char **argv, struct cli_opts *o,
+			   struct topo_args *a, bool *help)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *s = argv[i];
+
+		if (!strcmp(s, "-p") || !strcmp(s, "--platform") ||
+		    !strcmp(s, "--svg") || !strcmp(s, "--pci-ids")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "dmastack topo: %s needs a file\n", s);
+				return 2;
+			}
+			if (!strcmp(s, "--svg"))
+				a->svg = argv[++i];
+			else if (!strcmp(s, "--pci-ids"))
+				a->pci_ids = argv[++i];
+			else
+				o->platform = argv[++i];
+		} else if (!strcmp(s, "--dot")) {
+			a->dot = true;
+		} else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+			*help = true;
+			return 0;
+		} else {
+			fprintf(stderr, "dmastack topo: unknown %s %s\n",
+				s[0] == '-' ? "option" : "argument", s);
+			topo_usage(stderr);
+			return 2;
+		}
+	}
+	if (o->json && (a->dot || a->svg)) {
+		fprintf(stderr, "dmastack topo: --json and --dot/--svg are exclusive\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* ---- Graphviz ----------------------------------------------------------- */
+
+/* @s as the inside of a DOT double-quoted string. */
+static void dot_str(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void dot_node(FILE *f, struct sim_node *n, const char *indent)
+{
+	struct pci_dev *pdev = sim_node_pci_dev(n);
+	struct sim_bar_info bar;
+	char label[1024], acs[40], sz[32];
+	size_t pos = 0;
+	const char *shape = "box", *fill = "white";
+
+	pos += (size_t)snprintf(label + pos, sizeof(label) - pos, "%s  %s",
+				sim_node_id(n), node_role(n));
+	if (pdev) {
+		char name[512];
+
+		pos += (size_t)snprintf(label + pos, sizeof(label) - pos,
+					"\n%s [%04x:%04x]", dev_name(&pdev->dev),
+					pdev->vendor, pdev->device);
+		if (cli_pciids_name(ids, pdev->vendor, pdev->device, name, sizeof(name)))
+			pos += (size_t)snprintf(label + pos, sizeof(label) - pos,
+						"\n%s", name);
+	}
+	if (node_has_acs(n)) {
+		cli_acs_str(sim_node_acs_ctrl(n), acs, sizeof(acs));
+		pos += (size_t)snprintf(label + pos, sizeof(label) - pos,
+					"\nacs=%s", acs);
+	}
+	for (int b = 0; b < PCI_STD_NUM_BARS && pos < sizeof(label); b++) {
+		if (sim_node_get_bar(n, b, &bar))
+			continue;
+		pos += (size_t)snprintf(label + pos, sizeof(label) - pos,
+					"\nbar%d %s %s%s", b,
+					fmt_size(sz, sizeof(sz), bar.size),
+					bar.is64 ? "64-bit" : "32-bit",
+					b == cli_p2p_provider_bar(n) ? " (P2P)" : "");
+	}
+	switch (sim_node_kind(n)) {
+	case SIM_NODE_HOSTBRIDGE: shape = "house"; fill = "lightgrey"; break;
+	case SIM_NODE_ROOTPORT: shape = "box"; fill = "lightyellow"; break;
+	case SIM_NODE_SWITCH_UP: shape = "box3d"; fill = "lightblue"; break;
+	case SIM_NODE_SWITCH_DOWN: shape = "box"; fill = "aliceblue"; break;
+	case SIM_NODE_ENDPOINT: shape = "box"; fill = "white"; break;
+	}
+	fprintf(f, "%s\"%s\" [shape=%s, style=\"rounded,filled\", fillcolor=%s, label=\"",
+		indent, sim_node_id(n), shape, fill);
+	dot_str(f, label);
+	fprintf(f, "\"];\n");
+}
+
+static const char *const group_colors[] = {
+	"palegreen", "lightpink", "lightsalmon", "plum", "khaki", "paleturquoise",
+	"wheat", "thistle",
+};
+
+static void write_dot(FILE *f, struct sim_machine *m)
+{
+	struct sim_machine_info mi;
+	unsigned int nn = sim_node_count(m), ngroups = sim_iommu_group_count(m);
+	char hbiommu[64][64];
+	unsigned int nhb = 0;
+
+	sim_machine_get_info(m, &mi);
+	fprintf(f, "graph \"");
+	dot_str(f, mi.name);
+	fprintf(f, "\" {\n"
+		   "  label=\"");
+	dot_str(f, mi.name);
+	fprintf(f, " (%s): PCIe topology, IOMMU groups and P2P paths\";\n"
+		   "  labelloc=t;\n"
+		   "  rankdir=TB;\n"
+		   "  node [fontname=\"Helvetica\", fontsize=10];\n"
+		   "  edge [fontname=\"Helvetica\", fontsize=9];\n", mi.arch);
+	/* IOMMU groups as clusters of their endpoints */
+	for (unsigned int g = 0; g < ngroups; g++) {
+		struct iommu_group *grp = sim_iommu_group_at(m, g);
+		struct sim_iommu_group_info gi;
+
+		sim_iommu_group_get_info(grp, &gi);
+		fprintf(f, "  subgraph \"cluster_group%d\" {\n"
+			   "    label=\"IOMMU group %d (%s, %s)\";\n"
+			   "    style=filled; fillcolor=%s;\n",
+			gi.id, gi.id, gi.iommu, domain_type_name(gi.domain_type),
+			group_colors[g % ARRAY_SIZE(group_colors)]);
+		for (unsigned int i = 0; i < nn; i++) {
+			struct sim_node *n = sim_node_at(m, i);
+			struct pci_dev *pdev = sim_node_pci_dev(n);
+
+			if (sim_node_kind(n) == SIM_NODE_ENDPOINT && pdev &&
+			    iommu_group_get(&pdev->dev) == grp)
+				dot_node(f, n, "    ");
+		}
+		fprintf(f, "  }\n");
+	}
+	/* every other node */
+	for (unsigned int i = 0; i < nn; i++) {
+		struct sim_node *n = sim_node_at(m, i);
+		struct pci_dev *pdev = sim_node_pci_dev(n);
+
+		if (sim_node_kind(n) == SIM_NODE_ENDPOINT && pdev && ngroups &&
+		    iommu_group_get(&pdev->dev))
+			continue;
+		dot_node(f, n, "  ");
+	}
+	/* the tree */
+	for (unsigned int i = 0; i < nn; i++) {
+		struct sim_node *n = sim_node_at(m, i);
+		struct sim_node *p = sim_node_parent(n);
+
+		if (p)
+			fprintf(f, "  \"%s\" -- \"%s\";\n", sim_node_id(p), sim_node_id(n));
+	}
+	/* IOMMUs, by the host bridges that name them */
+	for (unsigned int i = 0; i < nn; i++) {
+		struct sim_node *n = sim_node_at(m, i);
+		struct sim_hostbridge_info hb;
+		unsigned int k;
+
+		if (sim_node_get_hostbridge(n, &hb) || !hb.iommu)
+			continue;
+		for (k = 0; k < nhb && strcmp(hbiommu[k], hb.iommu); k++)
+			;
+		if (k == nhb && nhb < ARRAY_SIZE(hbiommu)) {
+			snprintf(hbiommu[nhb++], sizeof(hbiommu[0]), "%s", hb.iommu);
+			fprintf(f, "  \"iommu:%s\" [shape=octagon, style=filled, fillcolor=orange, label=\"IOMMU %s\"];\n",
+				hb.iommu, hb.iommu);
+		}
+		fprintf(f, "  \"iommu:%s\" -- \"%s\" [style=dashed, color=orange, label=\"translates\"];\n",
+			hb.iommu, sim_node_id(n));
+	}
+	/* P2P: pairs below a switch as edges, every pair in the legend */
+	{
+		char legend[8192];
+		size_t pos = 0;
+
+		pos += (size_t)snprintf(legend + pos, sizeof(legend) - pos,
+					"P2P (PCI P2PDMA map type, distance, nvidia-smi link)\\l");
+		for (unsigned int i = 0; i < nn; i++) {
+			struct sim_node *a = sim_node_at(m, i);
+
+			if (sim_node_kind(a) != SIM_NODE_ENDPOINT)
+				continue;
+			for (unsigned int k = i + 1; k < nn; k++) {
+				struct sim_node *b = sim_node_at(m, k);
+				enum pci_p2pdma_map_type ty;
+				const char *how;
+				int dist;
+
+				if (sim_node_kind(b) != SIM_NODE_ENDPOINT)
+					continue;
+				/* the provider: the first of the two with a P2P BAR */
+				if (cli_p2p_provider_bar(a) >= 0) {
+					if (cli_p2p_pair(a, b, &ty, &dist))
+						continue;
+				} else if (cli_p2p_provider_bar(b) >= 0) {
+					if (cli_p2p_pair(b, a, &ty, &dist))
+						continue;
+				} else {
+					continue;
+				}
+				how = ty == PCI_P2PDMA_MAP_BUS_ADDR ? "below a switch (BUS_ADDR)" :
+				      ty == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE ?
+				      "through the host bridge (THRU_HOST_BRIDGE)" :
+				      "not supported";
+				if (pos < sizeof(legend))
+					pos += (size_t)snprintf(legend + pos, sizeof(legend) - pos,
+								"%s <-> %s: %s, distance %d, %s\\l",
+								sim_node_id(a), sim_node_id(b), how,
+								dist, cli_p2p_link_name(a, b));
+				if (ty == PCI_P2PDMA_MAP_BUS_ADDR)
+					fprintf(f, "  \"%s\" -- \"%s\" [constraint=false, color=darkgreen, penwidth=2, style=bold, label=\"P2P bus %d %s\"];\n",
+						sim_node_id(a), sim_node_id(b), dist,
+						cli_p2p_link_name(a, b));
+				else if (ty == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE)
+					fprintf(f, "  \"%s\" -- \"%s\" [constraint=false, color=blue, style=dotted, label=\"P2P via host bridge %d %s\"];\n",
+						sim_node_id(a), sim_node_id(b), dist,
+						cli_p2p_link_name(a, b));
+			}
+		}
+		if (pos >= sizeof(legend))
+			legend[sizeof(legend) - 1] = '\0';
+		fprintf(f, "  \"legend\" [shape=note, fontsize=9, label=\"%s\"];\n", legend);
+	}
+	fprintf(f, "}\n");
+}
+
+/* The dot program: $DMASTACK_DOT, else "dot" on the PATH; NULL: none. */
+static const char *find_dot(char *buf, size_t len)
+{
+	const char *env = getenv("DMASTACK_DOT"), *path = getenv("PATH");
+
+	if (env && *env)
+		return access(env, X_OK) ? NULL : env;
+	for (const char *p = path ? path : "/usr/bin:/bin"; p && *p;) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		snprintf(buf, len, "%.*s/dot", (int)n, n ? p : ".");
+		if (!access(buf, X_OK))
+			return buf;
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Run dot -Tsvg -o @out on @text; 0, or the exit status after saying why. */
+static int render_svg(const char *text, size_t len, const char *out)
+{
+	char dotbuf[4096];
+	const char *dot = find_dot(dotbuf, sizeof(dotbuf));
+	int fds[2], status;
+	pid_t pid;
+
+	if (!dot) {
+		fprintf(stderr, "dmastack topo: --svg needs Graphviz's dot, which is not installed (%s; apt-get install graphviz, or --dot for the graph text)\n",
+			getenv("DMASTACK_DOT") && *getenv("DMASTACK_DOT") ?
+			"$DMASTACK_DOT is not an executable" : "no dot on the PATH");
+		return 1;
+	}
+	if (pipe(fds)) {
+		perror("dmastack topo: pipe");
+		return 1;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		perror("dmastack topo: fork");
+		close(fds[0]);
+		close(fds[1]);
+		return 1;
+	}
+	if (!pid) {
+		dup2(fds[0], 0);
+		close(fds[0]);
+		close(fds[1]);
+		execl(dot, "dot", "-Tsvg", "-o", out, (char *)NULL);
+		fprintf(stderr, "dmastack topo: cannot run %s\n", dot);
+		_exit(127);
+	}
+	close(fds[0]);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fds[1], text + off, len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		off += (size_t)n;
+	}
+	close(fds[1]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			perror("dmastack topo: waitpid");
+			return 1;
+		}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "dmastack topo: %s -Tsvg -o %s failed (%s %d)\n", dot, out,
+			WIFEXITED(status) ? "exit" : "signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		return 1;
+	}
+	return 0;
+}
+
+static int topo_graph(struct sim_machine *m, const struct topo_args *a)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int ret = 0;
+
+	if (!f) {
+		fprintf(stderr, "dmastack topo: out of memory\n");
+		return 1;
+	}
+	write_dot(f, m);
+	if (fclose(f)) {
+		free(text);
+		fprintf(stderr, "dmastack topo: out of memory\n");
+		return 1;
+	}
+	if (a->dot)
+		fputs(text, stdout);
+	if (a->svg)
+		ret = render_svg(text, len, a->svg);
+	free(text);
+	return ret;
+}
+
+int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
+{
+	struct cli_opts oo = *opts, *o = &oo;
+	struct topo_args a = { 0 };
+	struct sim_machine *m;
 	struct sim_machine_info mi;
 	unsigned int nranges;
+	bool help = false;
 	char sz[32];
+	int ret;
 
+	ret = parse_topo_args(argc, argv, o, &a, &help);
+	if (ret)
+		return ret;
+	if (help) {
+		topo_usage(stdout);
+		return 0;
+	}
+	if (a.pci_ids && access(a.pci_ids, R_OK)) {
+		fprintf(stderr, "dmastack topo: --pci-ids %s: %s\n", a.pci_ids, strerror(errno));
+		return 2;
+	}
+	if (a.svg && !a.dot) {
+		char dotbuf[4096];
+
+		if (!find_dot(dotbuf, sizeof(dotbuf))) {
+			fprintf(stderr, "dmastack topo: --svg needs Graphviz's dot, which is not installed (apt-get install graphviz, or --dot for the graph text)\n");
+			return 1;
+		}
+	}
+	m = cli_load_machine(o);
 	if (!m)
 		return 2;
+	ids = cli_pciids_open(a.pci_ids);
+	if (a.dot || a.svg) {
+		ret = topo_graph(m, &a);
+		cli_pciids_close(ids);
+		ids = NULL;
+		sim_machine_destroy(m);
+		return ret;
+	}
 	sim_machine_get_info(m, &mi);
 	nranges = sim_mem_range_count(m);
 	if (o->json) {
@@ -254,6 +672,8 @@ int cmd_topo(const struct cli_opts *o)
 		json_object_object_add(root, "iommu_groups", groups_json(m));
 		json_print(root);
 		json_object_put(root);
+		cli_pciids_close(ids);
+		ids = NULL;
 		sim_machine_destroy(m);
 		return 0;
 	}
@@ -294,6 +714,8 @@ int cmd_topo(const struct cli_opts *o)
 		printf("\n");
 	}
 	print_groups(m);
+	cli_pciids_close(ids);
+	ids = NULL;
 	sim_machine_destroy(m);
 	return 0;
 }

@@ -660,8 +660,8 @@ static int parse_port(struct line_ctx *c, bool rootport)
 	return check_unused(c);
 }
 
-static int parse_bar(struct line_ctx *c, struct sim_node *n, int idx, u64 size,
-		     const char *role)
+static int parse_bar_w(struct line_ctx *c, struct sim_node *n, int idx, u64 size,
+		       const char *role, int width)
 {
 	struct sim_bar *bar = &n->fn->bars[idx];
 
@@ -677,7 +677,7 @@ static int parse_bar(struct line_ctx *c, struct sim_node *n, int idx, u64 size,
 	bar->size = size;
 	bar->role = role;
 	/* Large BARs are 64-bit prefetchable, the rest 32-bit registers. */
-	bar->is64 = size > 32 * SZ_1M;
+	bar->is64 = width ? width == 64 : size > 32 * SZ_1M;
 	bar->prefetch = bar->is64;
 	if (bar->is64 && idx == PCI_STD_NUM_BARS - 1)
 		return perr(c, "%s: bar5 cannot hold a 64-bit BAR (%lluM)",
@@ -686,6 +686,12 @@ static int parse_bar(struct line_ctx *c, struct sim_node *n, int idx, u64 size,
 		return perr(c, "%s: bar%d is the upper half of 64-bit bar%d",
 			    c->kind, idx + 1, idx);
 	return 0;
+}
+
+static int parse_bar(struct line_ctx *c, struct sim_node *n, int idx, u64 size,
+		     const char *role)
+{
+	return parse_bar_w(c, n, idx, size, role, 0);
 }
 
 /*
@@ -773,13 +779,37 @@ static int parse_endpoint(struct line_ctx *c, int kind_idx)
 		u64 size = 0;
 		bool set;
 
+		const char *raw;
+		int width = 0;
+
 		snprintf(key, sizeof(key), "bar%d", i);
-		if (get_size(c, key, &size, &set))
-			return -EINVAL;
+		/* "SIZE,64" or "SIZE,32": the BAR's width, whatever its size */
+		raw = kv_get(c, key);
+		if (raw) {
+			const char *comma = strchr(raw, ',');
+
+			if (comma) {
+				char num[64];
+
+				if (strcmp(comma, ",64") && strcmp(comma, ",32"))
+					return perr(c, "%s: %s=%s: the width after the comma is 64 or 32",
+						    c->kind, key, raw);
+				width = comma[1] == '6' ? 64 : 32;
+				snprintf(num, sizeof(num), "%.*s", (int)(comma - raw), raw);
+				if (parse_u64(num, &size, true))
+					return perr(c, "%s: %s=%s is not a size (use a number with an optional K, M, G or T suffix)",
+						    c->kind, key, raw);
+				set = true;
+			} else if (get_size(c, key, &size, &set)) {
+				return -EINVAL;
+			}
+		} else {
+			set = false;
+		}
 		if (!set && i == 0)
 			size = endpoint_kinds[kind_idx].bar0;
 		if ((set || i == 0) && size &&
-		    parse_bar(c, n, i, size, i == 0 ? "regs" : "bar"))
+		    parse_bar_w(c, n, i, size, i == 0 ? "regs" : "bar", width))
 			return -EINVAL;
 	}
 	if (!strcmp(c->kind, "nvme")) {
