@@ -13,7 +13,8 @@
 # name the shared library exports (src/libdmastack.map) links against it:
 # each declaration has C linkage (extern "C"), none is mangled.
 #
-# usage: headers_std.sh INCLUDE_DIR MAPFILE LIB.so CC... [-- CXX...]
+# usage: headers_std.sh INCLUDE_DIR MAPFILE LIB.so|- CC... [-- CXX...]
+# (LIB.so "-": no link, as for a sanitized library)
 # Without a C++ compiler the C++ half is skipped (exit 77 if nothing else ran).
 set -u
 inc=${1:?include directory}
@@ -81,7 +82,7 @@ done
 try "<dmastack/dmastack.h> with every <linux/...> header" -I"$inc" -I"$inc/dmastack"
 
 # C linkage: every exported name, from C++, linked against the library
-if [ -n "$cxx" ]; then
+if [ -n "$cxx" ] && [ "$lib" != "-" ]; then
 	sed -e 's|/\*.*\*/||g' "$map" | sed -n '/global:/,/local:/p' |
 		sed -n 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\);[[:space:]]*$/\1/p' |
 		sort -u > "$tmp/names"
@@ -105,7 +106,9 @@ if [ -n "$cxx" ]; then
 	fi
 fi
 
-[ $fail -eq 0 ] && echo "headers: $n compilations (C11, GNU C11${cxx:+, C++17}) clean${cxx:+, every exported name has C linkage in C++}"
+linked=""
+[ -n "$cxx" ] && [ "$lib" != "-" ] && linked=", every exported name has C linkage in C++"
+[ $fail -eq 0 ] && echo "headers: $n compilations (C11, GNU C11${cxx:+, C++17}) clean$linked"
 if [ $fail -eq 0 ] && [ -z "$cxx" ]; then
 	echo "headers: no C++ compiler, C++ skipped"
 	exit 77
