@@ -49,9 +49,24 @@ int main(void)
 }
 C
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
-# shared
+# Nothing below needs LD_LIBRARY_PATH: `pkg-config --libs dmastack` carries
+# an rpath to the prefix's libdir.
+unset LD_LIBRARY_PATH
+# shared, found through the rpath of pkg-config --libs
 cc -o "$tmp/outside" "$tmp/outside.c" $(pkg-config --cflags --libs dmastack)
-LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/outside"
+[ "$(pkg-config --variable=rpath dmastack)" = "-Wl,-rpath,$tmp/prefix/lib" ] || {
+	echo "install test: pkg-config --variable=rpath dmastack is not the libdir's" >&2
+	exit 1
+}
+readelf -d "$tmp/outside" | grep -E '\((RUN)?PATH\)' | grep -qF "[$tmp/prefix/lib]" || {
+	echo "install test: the program has no rpath to $tmp/prefix/lib" >&2
+	exit 1
+}
+env -u LD_LIBRARY_PATH ldd "$tmp/outside" | grep -qF "$tmp/prefix/lib/libdmastack.so" || {
+	echo "install test: the program does not find the installed libdmastack.so" >&2
+	exit 1
+}
+env -u LD_LIBRARY_PATH "$tmp/outside"
 # static
 cc -o "$tmp/outside-static" "$tmp/outside.c" $(pkg-config --cflags dmastack) \
 	"$tmp/prefix/lib/libdmastack.a" -lpthread
@@ -68,18 +83,64 @@ if ! echo "$syms" | grep -q ' sim_node_find\(@.*\)\{0,1\}$'; then
 	exit 1
 fi
 test -x "$tmp/prefix/bin/dmastack"
+[ "$("$tmp/prefix/bin/dmastack" --version)" = "dmastack $(pkg-config --modversion dmastack)" ] || {
+	echo "install test: dmastack --version is not the package's version" >&2
+	exit 1
+}
+
+# share/: man pages, the bash completion, the platforms and the examples
+share="$tmp/prefix/share"
+[ "$(pkg-config --variable=pkgdatadir dmastack)" = "$share/dmastack" ] || {
+	echo "install test: pkg-config --variable=pkgdatadir dmastack is not $share/dmastack" >&2
+	exit 1
+}
+for f in man/man1/dmastack.1 man/man5/dmastack-platform.5 \
+	 bash-completion/completions/dmastack \
+	 dmastack/platforms/default.platform dmastack/platforms/arm64-soc.platform \
+	 dmastack/platforms/cc-guest.platform \
+	 dmastack/examples/dmaengine-model/Makefile \
+	 dmastack/examples/dmaengine-model/edma.platform \
+	 dmastack/examples/modules/edrv.c dmastack/examples/modules/kblk.c \
+	 dmastack/examples/modules/platforms/x86-strict.platform; do
+	[ -s "$share/$f" ] || {
+		echo "install test: $share/$f is not installed" >&2
+		exit 1
+	}
+done
+grep -q '^\.SH "\{0,1\}SYNOPSIS' "$share/man/man1/dmastack.1" || {
+	echo "install test: dmastack.1 is not a man page" >&2
+	exit 1
+}
+if command -v man >/dev/null 2>&1; then
+	MANPATH="$share/man" man 5 dmastack-platform 2>/dev/null | grep -q hostbridge || {
+		echo "install test: man 5 dmastack-platform does not find the page" >&2
+		exit 1
+	}
+fi
+bash -c '. "$1" && complete -p dmastack' sh "$share/bash-completion/completions/dmastack" \
+	>/dev/null || {
+	echo "install test: the bash completion does not register" >&2
+	exit 1
+}
+# the installed platforms run
+for p in "$share"/dmastack/platforms/*.platform; do
+	"$tmp/prefix/bin/dmastack" topo -p "$p" >/dev/null || {
+		echo "install test: dmastack topo -p $p failed" >&2
+		exit 1
+	}
+done
 
 # The out-of-tree device model and its driver (examples/dmaengine-model),
 # built with its own Makefile against the installed prefix, run behind a
 # strict and a lazy IOMMU: the model handles the doorbell writes, its DMA
 # is translated by the IOMMU, its MSIs run the driver's handler, and its
 # jobs complete on machine timers.
-cp -r "$top/examples/dmaengine-model" "$tmp/edma"
+cp -r "$share/dmastack/examples/dmaengine-model" "$tmp/edma"
 make -C "$tmp/edma" -s clean
 make -C "$tmp/edma" -s >/dev/null
 sed 's/mode=strict/mode=lazy/' "$tmp/edma/edma.platform" > "$tmp/edma/lazy.platform"
 for p in edma.platform lazy.platform; do
-	out=$(cd "$tmp/edma" && LD_LIBRARY_PATH="$tmp/prefix/lib" ./edma-example "$p") || {
+	out=$(cd "$tmp/edma" && ./edma-example "$p") || {
 		printf '%s\n' "$out" >&2
 		echo "install test: the edma example failed on $p" >&2
 		exit 1
@@ -152,18 +213,22 @@ C
 cc -o "$tmp/kharness" "$tmp/kharness.c" "$tmp/kpages.o" "$tmp/kprims.o" \
 	-I"$top/tests/kernel" \
 	$(pkg-config --cflags --libs dmastack)
-LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/kharness"
+"$tmp/kharness"
 
 # Kernel modules built as shared objects with the kernel cflags alone (a PCI
 # driver for the DMA engine, a blk-mq driver on it, a module using its
 # task's address space), run by the installed command on the x86 strict and
 # lazy, arm64 64K and confidential-guest platforms.
+# edrv and kblk and their platforms as installed in share/dmastack/examples.
+mods="$share/dmastack/examples/modules"
 for mod in edrv kblk kmm_mod; do
+	src="$mods/$mod.c"
+	[ -f "$src" ] || src="$top/tests/kernel/$mod.c"
 	cc -std=gnu11 -Wall -Wno-unused-parameter -Werror -fPIC -shared \
-		-o "$tmp/$mod.so" "$top/tests/kernel/$mod.c" $(pkg-config --cflags dmastack-kernel)
+		-o "$tmp/$mod.so" "$src" $(pkg-config --cflags dmastack-kernel)
 	for p in x86-strict x86-lazy arm64-64k cc-guest; do
-		out=$(LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/prefix/bin/dmastack" load \
-			"$tmp/$mod.so" -p "$top/tests/kernel/platforms/$p.platform") || {
+		out=$("$tmp/prefix/bin/dmastack" load \
+			"$tmp/$mod.so" -p "$mods/platforms/$p.platform") || {
 			printf '%s\n' "$out" >&2
 			echo "install test: dmastack load $mod failed on $p" >&2
 			exit 1

@@ -196,7 +196,7 @@ static const struct sim_model testdev = {
 	.name = "testdev",
 	.vendor = 0x1af4,
 	.device = 0x10f0,
-	.class = 0x088000,
+	.class_code = 0x088000,
 	.revision = 0x02,
 	.subsystem_vendor = 0x1af4,
 	.subsystem_device = 0x0042,
@@ -220,7 +220,7 @@ static const struct sim_model plain = {
 	.name = "plain",
 	.vendor = 0x1234,
 	.device = 0x5678,
-	.class = 0x00ff00,
+	.class_code = 0x00ff00,
 	.bars = { [0] = { .size = 8192 } },
 };
 
@@ -229,7 +229,7 @@ static const struct sim_model xdev = {
 	.name = "xdev",
 	.vendor = 0x1af4,
 	.device = 0x10f1,
-	.class = 0x088000,
+	.class_code = 0x088000,
 	.bars = { [0] = { .size = 4096, .flags = SIM_BAR_REGS } },
 	.msi_vectors = 2,
 	.msix_vectors = 8,
@@ -1662,7 +1662,7 @@ static void test_model_table_errors(void **state)
 	static const char *const bad_keys[] = { "bus", NULL };
 	static const struct sim_model badparam = { .name = "bp", .params = bad_keys };
 	static const struct sim_model enodev = { .name = "enodev", .init = fail_init };
-	static const struct sim_model wideclass = { .name = "wc", .class = 0x1000000 };
+	static const struct sim_model wideclass = { .name = "wc", .class_code = 0x1000000 };
 	static const struct sim_model msix_big = { .name = "mxb", .msix_vectors = 4096,
 		.bars = { [0] = { .size = SZ_1M } } };
 	static const struct sim_model msix_nobar = { .name = "mxn", .msix_vectors = 4,
@@ -1754,7 +1754,7 @@ static const struct sim_model att = {
 	.name = "att",
 	.vendor = 0x1234,
 	.device = 0x0001,
-	.class = 0x088000,
+	.class_code = 0x088000,
 	.bars = { [0] = { .size = 8192, .flags = SIM_BAR_REGS } },
 	.init = att_init,
 	.exit = att_exit,

@@ -197,7 +197,7 @@ const struct sim_model edma_model = {
 	.name = "edma",
 	.vendor = EDMA_VENDOR,
 	.device = EDMA_DEVICE,
-	.class = 0x088000,		/* system peripheral, other */
+	.class_code = 0x088000,		/* system peripheral, other */
 	.revision = 1,
 	.bars = { [0] = { .size = 4096, .flags = SIM_BAR_REGS } },
 	.msi_vectors = 1,

@@ -78,7 +78,7 @@ enum sim_model_reset {
  * @name: what platform text names in model= (letters, digits, '-', '_')
  * @vendor: PCI vendor ID
  * @device: PCI device ID
- * @class: 24-bit class code (base, sub-class, programming interface)
+ * @class_code: 24-bit class code (base, sub-class, programming interface)
  * @revision: revision ID
  * @subsystem_vendor: subsystem vendor ID (0: none)
  * @subsystem_device: subsystem ID
@@ -118,7 +118,7 @@ struct sim_model {
 	const char *name;
 	u16 vendor;
 	u16 device;
-	u32 class;
+	u32 class_code;
 	u8 revision;
 	u16 subsystem_vendor;
 	u16 subsystem_device;

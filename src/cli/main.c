@@ -16,6 +16,11 @@
 #include <string.h>
 #include "cli.h"
 
+/* project()'s version in meson.build, passed by it as -DDMASTACK_VERSION */
+#ifndef DMASTACK_VERSION
+#define DMASTACK_VERSION "(unknown version)"
+#endif
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -106,7 +111,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "--version")) {
-			printf("dmastack 0.1.0\n");
+			printf("dmastack %s\n", DMASTACK_VERSION);
 			return 0;
 		} else if (a[0] == '-') {
 			fprintf(stderr, "dmastack: unknown option %s\n", a);

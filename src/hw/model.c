@@ -124,8 +124,8 @@ static bool model_valid(const struct sim_model *model, char *why, size_t len)
 			return false;
 		}
 	}
-	if (model->class > 0xffffff) {
-		snprintf(why, len, "class %#x is wider than 24 bits", model->class);
+	if (model->class_code > 0xffffff) {
+		snprintf(why, len, "class %#x is wider than 24 bits", model->class_code);
 		return false;
 	}
 	for (const char *const *k = model->params; k && *k; k++) {
@@ -361,12 +361,12 @@ static int model_realize(struct sim_model_dev *md, char *err, size_t errlen)
 	const struct sim_model *model = md->model;
 	struct sim_pci_fn *fn = md->fn;
 	u8 *c = fn->config;
-	u32 classrev = (model->class << 8) | model->revision;
+	u32 classrev = (model->class_code << 8) | model->revision;
 	u16 cmd;
 	int ret;
 
 	memcpy(c + PCI_CLASS_REVISION, &classrev, 4);
-	fn->pdev.class = model->class;
+	fn->pdev.class = model->class_code;
 	memcpy(c + PCI_SUBSYSTEM_VENDOR_ID, &model->subsystem_vendor, 2);
 	memcpy(c + PCI_SUBSYSTEM_ID, &model->subsystem_device, 2);
 	/* no driver is bound yet: reports name the device by its model */

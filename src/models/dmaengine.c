@@ -284,7 +284,7 @@ const struct sim_model sim_model_dmaengine = {
 	.name = "dmaengine",
 	.vendor = 0x8086,
 	.device = 0x0b25,
-	.class = 0x088000,
+	.class_code = 0x088000,
 	.bars = { [0] = { .size = DMAE_BAR0_MIN, .flags = SIM_BAR_REGS } },
 	.msix_vectors = 1,
 	.msix_bar = 0,

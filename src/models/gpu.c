@@ -215,7 +215,7 @@ const struct sim_model sim_model_gpu = {
 	.name = "gpu",
 	.vendor = 0x10de,
 	.device = 0x2335,
-	.class = 0x030200,
+	.class_code = 0x030200,
 	.bars = { [0] = { .size = GPU_BAR0_MIN, .flags = SIM_BAR_REGS } },
 	.msi_vectors = 1,
 	.init = gpu_init,

@@ -374,7 +374,7 @@ const struct sim_model sim_model_nic = {
 	.name = "nic",
 	.vendor = 0x15b3,
 	.device = 0x1021,
-	.class = 0x020000,
+	.class_code = 0x020000,
 	.bars = { [0] = { .size = NIC_BAR0_MIN, .flags = SIM_BAR_REGS } },
 	.init = nic_init,
 	.exit = nic_exit,

@@ -896,7 +896,7 @@ static const struct sim_model nvme_model = {
 	.name = "nvme",
 	.vendor = 0x144d,
 	.device = 0xa80a,
-	.class = 0x010802,
+	.class_code = 0x010802,
 	.bars = { [0] = { .size = 2 * SZ_4K, .flags = SIM_BAR_REGS } },
 	.init = nvme_model_init,
 	.exit = nvme_model_exit,

@@ -145,19 +145,19 @@ static inline t pfx##_dec_return##sfx(at *v)				\
 {									\
 	return __atomic_sub_fetch(&v->counter, 1, ord);			\
 }									\
-static inline t pfx##_xchg##sfx(at *v, t new)				\
+static inline t pfx##_xchg##sfx(at *v, t n)				\
 {									\
-	return __atomic_exchange_n(&v->counter, new, ord);		\
+	return __atomic_exchange_n(&v->counter, n, ord);		\
 }									\
-static inline t pfx##_cmpxchg##sfx(at *v, t old, t new)			\
+static inline t pfx##_cmpxchg##sfx(at *v, t old, t n)			\
 {									\
-	__atomic_compare_exchange_n(&v->counter, &old, new, false,	\
+	__atomic_compare_exchange_n(&v->counter, &old, n, false,	\
 				    ord, ford);				\
 	return old;							\
 }									\
-static inline bool pfx##_try_cmpxchg##sfx(at *v, t *old, t new)		\
+static inline bool pfx##_try_cmpxchg##sfx(at *v, t *old, t n)		\
 {									\
-	return __atomic_compare_exchange_n(&v->counter, old, new, false, \
+	return __atomic_compare_exchange_n(&v->counter, old, n, false, \
 					   ord, ford);			\
 }
 

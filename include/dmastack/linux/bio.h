@@ -132,7 +132,7 @@ void bio_reset(struct bio *bio, struct block_device *bdev, blk_opf_t opf);
 
 /*
  * bio_kmalloc - a bio and @nr_vecs inline bvecs from kmalloc(); the caller
- * bio_init()s it with bio->bi_inline_vecs and kfree()s it. NULL when
+ * bio_init()s it with bio_inline_vecs(bio) and kfree()s it. NULL when
  * @nr_vecs > BIO_MAX_VECS or out of memory.
  */
 struct bio *bio_kmalloc(unsigned short nr_vecs, gfp_t gfp_mask);

@@ -159,8 +159,25 @@ struct bio {
 	unsigned short bi_max_vecs;
 	atomic_t __bi_cnt;
 	struct bio_vec *bi_io_vec;
+#ifndef __cplusplus
+	/*
+	 * C++ has no flexible array member inside another struct (struct
+	 * request embeds a bio): there it is bio_inline_vecs(bio), the same
+	 * address, as in newer kernels.
+	 */
 	struct bio_vec bi_inline_vecs[];
+#endif
 };
+#ifndef __cplusplus
+_Static_assert(offsetof(struct bio, bi_inline_vecs) == sizeof(struct bio),
+	       "the inline bvecs follow the bio, with or without the member");
+#endif
+
+/* The bvecs allocated right after @bio (bio_kmalloc()'s). */
+static inline struct bio_vec *bio_inline_vecs(struct bio *bio)
+{
+	return (struct bio_vec *)(bio + 1);
+}
 
 #ifdef __cplusplus
 }

@@ -18,7 +18,7 @@
 /* A compile error with @msg if @cond is true. */
 #define BUILD_BUG_ON_MSG(cond, msg)					\
 	do {								\
-		_Static_assert(!(cond), msg);				\
+		__dmastack_static_assert(!(cond), msg);				\
 	} while (0)
 
 #define BUILD_BUG_ON(cond)						\

@@ -100,7 +100,9 @@
 #define __DEFINE_LOCK_GUARD_1(_name, _type, _lock)			\
 	static inline class_##_name##_t class_##_name##_constructor(_type *l) \
 	{								\
-		class_##_name##_t _t = { .lock = l }, *_T = &_t;	\
+		class_##_name##_t _t, *_T = &_t;			\
+		__builtin_memset(&_t, 0, sizeof(_t));			\
+		_t.lock = l;						\
 		_lock;							\
 		return _t;						\
 	}

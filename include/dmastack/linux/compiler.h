@@ -63,8 +63,23 @@
 #define __UNIQUE_ID(prefix) __PASTE(__PASTE(__UNIQUE_ID_, prefix), __COUNTER__)
 
 /* Do @a and @b have the same type (qualifiers aside)? */
+#ifndef __cplusplus
 #define __same_type(a, b)						\
 	__builtin_types_compatible_p(__typeof__(a), __typeof__(b))
+#else
+/* C++ has no __builtin_types_compatible_p: the same test with templates */
+extern "C++" {
+template <typename T> struct __dmastack_uncv { typedef T type; };
+template <typename T> struct __dmastack_uncv<const T> { typedef T type; };
+template <typename T> struct __dmastack_uncv<volatile T> { typedef T type; };
+template <typename T> struct __dmastack_uncv<const volatile T> { typedef T type; };
+template <typename A, typename B> struct __dmastack_same { enum { value = 0 }; };
+template <typename A> struct __dmastack_same<A, A> { enum { value = 1 }; };
+}
+#define __same_type(a, b)						\
+	((bool)__dmastack_same<__dmastack_uncv<__typeof__(a)>::type,	\
+			       __dmastack_uncv<__typeof__(b)>::type>::value)
+#endif
 
 /*
  * 1 if @x is an integer constant expression, else 0, without evaluating
@@ -73,6 +88,25 @@
  */
 #define __is_constexpr(x)						\
 	(sizeof(int) == sizeof(*(1 ? ((void *)((long)(x) * 0l)) : (int *)2)))
+
+/*
+ * A kernel field whose name is a C++ keyword (page->virtual,
+ * pci_dev->class, wait_queue_entry->private) is spelled with a trailing
+ * underscore when the header is read by a C++ compiler: the same member
+ * at the same offset, under a name C++ accepts.
+ */
+#ifdef __cplusplus
+#define __cxx_field(name)	name##_
+#else
+#define __cxx_field(name)	name
+#endif
+
+/* C11's _Static_assert is C++'s static_assert */
+#ifdef __cplusplus
+#define __dmastack_static_assert(cond, msg)	static_assert(cond, msg)
+#else
+#define __dmastack_static_assert(cond, msg)	_Static_assert(cond, msg)
+#endif
 
 #define READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WRITE_ONCE(x, val)						\

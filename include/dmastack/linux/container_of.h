@@ -15,7 +15,7 @@
 #define __container_of(ptr, type, member, mptr)				\
 	({								\
 		void *mptr = (void *)(ptr);				\
-		_Static_assert(__same_type(*(ptr), ((type *)0)->member) || \
+		__dmastack_static_assert(__same_type(*(ptr), ((type *)0)->member) || \
 			       __same_type(*(ptr), void),		\
 			       "container_of(): " #ptr " is not a pointer " \
 			       "to " #type "." #member);		\

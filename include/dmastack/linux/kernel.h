@@ -59,7 +59,13 @@
  * interrupt handler it raised (which run while the clock moves): there
  * might_sleep() is a BUG report naming the caller's file and line.
  */
+#ifdef __cplusplus
+extern "C" {
+#endif
 void __might_sleep(const char *file, int line);
+#ifdef __cplusplus
+}
+#endif
 #define might_sleep()		__might_sleep(__FILE__, __LINE__)
 #define might_sleep_if(cond)	do { if (cond) might_sleep(); } while (0)
 

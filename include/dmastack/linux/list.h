@@ -48,8 +48,8 @@ static inline bool __list_ptr_bad(const struct list_head *p)
 	return !p || p == LIST_POISON1 || p == LIST_POISON2;
 }
 
-/* May @new go between @prev and @next? A WARN if the list is broken. */
-static inline bool __list_add_valid(struct list_head *new,
+/* May @entry go between @prev and @next? A WARN if the list is broken. */
+static inline bool __list_add_valid(struct list_head *entry,
 				    struct list_head *prev,
 				    struct list_head *next)
 {
@@ -59,9 +59,9 @@ static inline bool __list_add_valid(struct list_head *new,
 	if (unlikely(next->prev != prev || prev->next != next))
 		return !WARN(1, "list_add corruption: prev %p and next %p are not neighbours",
 			     (void *)prev, (void *)next);
-	if (unlikely(new == prev || new == next))
+	if (unlikely(entry == prev || entry == next))
 		return !WARN(1, "list_add double add: new %p, prev %p, next %p",
-			     (void *)new, (void *)prev, (void *)next);
+			     (void *)entry, (void *)prev, (void *)next);
 	return true;
 }
 
@@ -82,28 +82,28 @@ static inline bool __list_del_entry_valid(struct list_head *entry)
 	return true;
 }
 
-/* @new between the neighbours @prev and @next */
-static inline void __list_add(struct list_head *new, struct list_head *prev,
+/* @entry between the neighbours @prev and @next */
+static inline void __list_add(struct list_head *entry, struct list_head *prev,
 			      struct list_head *next)
 {
-	if (!__list_add_valid(new, prev, next))
+	if (!__list_add_valid(entry, prev, next))
 		return;
-	next->prev = new;
-	new->next = next;
-	new->prev = prev;
-	WRITE_ONCE(prev->next, new);
+	next->prev = entry;
+	entry->next = next;
+	entry->prev = prev;
+	WRITE_ONCE(prev->next, entry);
 }
 
-/* @new right after @head (the front of the list: a stack). */
-static inline void list_add(struct list_head *new, struct list_head *head)
+/* @entry right after @head (the front of the list: a stack). */
+static inline void list_add(struct list_head *entry, struct list_head *head)
 {
-	__list_add(new, head, head->next);
+	__list_add(entry, head, head->next);
 }
 
-/* @new right before @head (the end of the list: a queue). */
-static inline void list_add_tail(struct list_head *new, struct list_head *head)
+/* @entry right before @head (the end of the list: a queue). */
+static inline void list_add_tail(struct list_head *entry, struct list_head *head)
 {
-	__list_add(new, head->prev, head);
+	__list_add(entry, head->prev, head);
 }
 
 /* Link @prev and @next to each other (what was between them is out). */
@@ -138,22 +138,22 @@ static inline void list_del_init(struct list_head *entry)
 	INIT_LIST_HEAD(entry);
 }
 
-/* @new takes @old's place; @old's pointers are left as they were. */
-static inline void list_replace(struct list_head *old, struct list_head *new)
+/* @entry takes @old's place; @old's pointers are left as they were. */
+static inline void list_replace(struct list_head *old, struct list_head *entry)
 {
 	struct list_head *prev = old->prev, *next = old->next;
 
-	new->prev = prev;
-	new->next = next;
-	prev->next = new;
-	next->prev = new;
+	entry->prev = prev;
+	entry->next = next;
+	prev->next = entry;
+	next->prev = entry;
 }
 
 /* As list_replace(), and @old becomes an empty list. */
 static inline void list_replace_init(struct list_head *old,
-				     struct list_head *new)
+				     struct list_head *entry)
 {
-	list_replace(old, new);
+	list_replace(old, entry);
 	INIT_LIST_HEAD(old);
 }
 

@@ -34,7 +34,7 @@
 	 (__minmax_as_unsigned(x) && __minmax_as_unsigned(y)))
 
 #define __minmax_check(x, y, what)					\
-	_Static_assert(__minmax_types_ok(x, y),				\
+	__dmastack_static_assert(__minmax_types_ok(x, y),				\
 		       what "(): a signed and an unsigned operand; "	\
 		       "use " what "_t()")
 
@@ -105,7 +105,7 @@
 
 /* Constant bounds must be in order. */
 #define __clamp_bounds_check(lo, hi)					\
-	_Static_assert(__clamp_const(lo, hi, lo) <= __clamp_const(lo, hi, hi), \
+	__dmastack_static_assert(__clamp_const(lo, hi, lo) <= __clamp_const(lo, hi, hi), \
 		       "clamp(): lower bound above the upper bound")
 /* @x if both bounds are constants, else 0 (so the check holds) */
 #define __clamp_const(lo, hi, x)					\

@@ -8,6 +8,7 @@
 #ifndef _DMASTACK_LINUX_MM_H
 #define _DMASTACK_LINUX_MM_H
 
+#include "compiler.h"
 #include "types.h"
 #include "gfp.h"
 #include "align.h"
@@ -42,7 +43,7 @@ struct page {
 	 * page_address() of a page outside the RAM memmap (the kernel's
 	 * WANT_PAGE_VIRTUAL field): set for P2PDMA pages, NULL for RAM.
 	 */
-	void *virtual;
+	void *__cxx_field(virtual);	/* C++: virtual_ */
 	void *slab;			/* the slab of a PG_slab page */
 };
 

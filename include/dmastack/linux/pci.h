@@ -7,6 +7,7 @@
 #ifndef _DMASTACK_LINUX_PCI_H
 #define _DMASTACK_LINUX_PCI_H
 
+#include "compiler.h"
 #include "device.h"
 #include "pci_ids.h"
 
@@ -132,7 +133,7 @@ struct pci_dev {
 	unsigned short device;
 	unsigned short subsystem_vendor;
 	unsigned short subsystem_device;
-	unsigned int class;
+	unsigned int __cxx_field(class);	/* C++: class_ */
 	u64 dma_mask;
 	pci_power_t current_state;
 	struct resource resource[DEVICE_COUNT_RESOURCE];
@@ -152,7 +153,7 @@ struct pci_dev {
 struct pci_device_id {
 	u32 vendor, device;		/* or PCI_ANY_ID */
 	u32 subvendor, subdevice;	/* or PCI_ANY_ID */
-	u32 class, class_mask;		/* (class ^ dev->class) & class_mask */
+	u32 __cxx_field(class), class_mask; /* (class ^ dev->class) & class_mask; C++: class_ */
 	unsigned long driver_data;	/* the driver's */
 	u32 override_only;
 };

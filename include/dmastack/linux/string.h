@@ -20,11 +20,14 @@ extern "C" {
  */
 static inline ssize_t strscpy(char *dst, const char *src, size_t count)
 {
+	const char *end;
 	size_t len;
 
 	if (!count)
 		return -E2BIG;
-	len = strnlen(src, count);
+	/* strnlen(), which strict ISO C does not declare */
+	end = (const char *)memchr(src, '\0', count);
+	len = end ? (size_t)(end - src) : count;
 	if (len == count) {
 		memcpy(dst, src, count - 1);
 		dst[count - 1] = '\0';

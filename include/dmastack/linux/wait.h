@@ -24,6 +24,7 @@
 #ifndef _DMASTACK_LINUX_WAIT_H
 #define _DMASTACK_LINUX_WAIT_H
 
+#include "compiler.h"
 #include "types.h"
 #include "list.h"
 #include "spinlock.h"
@@ -43,7 +44,7 @@ typedef int (*wait_queue_func_t)(struct wait_queue_entry *wq_entry,
 
 struct wait_queue_entry {
 	unsigned int flags;
-	void *private;			/* the task */
+	void *__cxx_field(private);	/* the task (C++: private_) */
 	wait_queue_func_t func;
 	struct list_head entry;
 };
@@ -78,7 +79,7 @@ int autoremove_wake_function(struct wait_queue_entry *wq_entry,
 			     unsigned int mode, int flags, void *key);
 
 #define __WAITQUEUE_INITIALIZER(name, tsk) {				\
-	.private = (tsk), .func = default_wake_function,		\
+	.__cxx_field(private) = (tsk), .func = default_wake_function,		\
 	.entry = { NULL, NULL } }
 #define DECLARE_WAITQUEUE(name, tsk)					\
 	struct wait_queue_entry name = __WAITQUEUE_INITIALIZER(name, tsk)
@@ -87,7 +88,7 @@ static inline void init_waitqueue_entry(struct wait_queue_entry *wq_entry,
 					struct task_struct *p)
 {
 	wq_entry->flags = 0;
-	wq_entry->private = p;
+	wq_entry->__cxx_field(private) = p;
 	wq_entry->func = default_wake_function;
 }
 
@@ -95,13 +96,13 @@ static inline void init_waitqueue_func_entry(struct wait_queue_entry *wq_entry,
 					     wait_queue_func_t func)
 {
 	wq_entry->flags = 0;
-	wq_entry->private = NULL;
+	wq_entry->__cxx_field(private) = NULL;
 	wq_entry->func = func;
 }
 
 #define DEFINE_WAIT_FUNC(name, function)				\
 	struct wait_queue_entry name = {				\
-		.private = current, .func = function,			\
+		.__cxx_field(private) = current, .func = function,			\
 		.entry = LIST_HEAD_INIT((name).entry) }
 #define DEFINE_WAIT(name)	DEFINE_WAIT_FUNC(name, autoremove_wake_function)
 

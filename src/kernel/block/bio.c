@@ -53,7 +53,7 @@ struct bio *bio_alloc(struct block_device *bdev, unsigned short nr_vecs,
 
 	if (!bio)
 		return NULL;
-	bio_init(bio, bdev, nr_vecs ? bio->bi_inline_vecs : NULL, nr_vecs, opf);
+	bio_init(bio, bdev, nr_vecs ? bio_inline_vecs(bio) : NULL, nr_vecs, opf);
 	bio_set_flag(bio, BIO_REFFED);
 	return bio;
 }

@@ -148,7 +148,7 @@ static struct bio *bio_map_kern(void *data, unsigned int len, gfp_t gfp)
 	bio = bio_kmalloc((unsigned short)nr, gfp);
 	if (!bio)
 		return NULL;
-	bio_init(bio, NULL, bio->bi_inline_vecs, (unsigned short)nr, 0);
+	bio_init(bio, NULL, bio_inline_vecs(bio), (unsigned short)nr, 0);
 	while (start < end) {
 		unsigned int off = (unsigned int)(start & (PAGE_SIZE - 1));
 		unsigned int n = (unsigned int)min((unsigned long)PAGE_SIZE - off,
@@ -175,7 +175,7 @@ static struct bio *bio_copy_kern(void *data, unsigned int len, bool write,
 	bio = bio_kmalloc((unsigned short)nr, gfp);
 	if (!bio)
 		return NULL;
-	bio_init(bio, NULL, bio->bi_inline_vecs, (unsigned short)nr,
+	bio_init(bio, NULL, bio_inline_vecs(bio), (unsigned short)nr,
 		 write ? REQ_OP_WRITE : REQ_OP_READ);
 	while (done < len) {
 		unsigned int n = min(len - done, (unsigned int)PAGE_SIZE);
