@@ -57,7 +57,7 @@ _dmastack()
 	local cmd="" i workload=""
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		-p|--platform|--trace|-t|-s|-g|-d|-b|-x|-m|--path|--mode|--api|--granule|--section)
+		-p|--platform|--trace|-t|-s|-g|-d|-b|-x|-m|--path|--mode|--api|--granule|--section|--svg|--pci-ids)
 			((i++)) ;;
 		-*) ;;
 		*)
@@ -75,7 +75,7 @@ _dmastack()
 		COMPREPLY=($(compgen -f -X '!*.platform' -- "$cur") $(compgen -d -- "$cur"))
 		compopt -o filenames 2>/dev/null
 		return ;;
-	--trace)
+	--trace|--svg|--pci-ids)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		compopt -o filenames 2>/dev/null
 		return ;;
@@ -89,7 +89,7 @@ _dmastack()
 	--mode) COMPREPLY=($(compgen -W "strict lazy" -- "$cur")); return ;;
 	--api) COMPREPLY=($(compgen -W "map iova sg" -- "$cur")); return ;;
 	--granule) COMPREPLY=($(compgen -W "4K 16K 64K" -- "$cur")); return ;;
-	--section) COMPREPLY=($(compgen -W "core nvme odp pt all" -- "$cur")); return ;;
+	--section) COMPREPLY=($(compgen -W "core nvme odp pt iova all" -- "$cur")); return ;;
 	-t|-s|-g|-b|-x|--explain) return ;;
 	esac
 
@@ -103,7 +103,7 @@ _dmastack()
 			COMPREPLY=($(compgen -W "topo bench p2p run load help" -- "$cur"))
 		fi ;;
 	topo)
-		COMPREPLY=($(compgen -W "-p --platform --json -h --help" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "-p --platform --json --dot --svg --pci-ids -h --help" -- "$cur")) ;;
 	bench)
 		COMPREPLY=($(compgen -W "-t -s -g -d -b -x -m --path --mode --api --granule --section --json -h --help" -- "$cur")) ;;
 	p2p)
