@@ -2,7 +2,7 @@
 # Install the Debian packages dmastack needs, if any are missing.
 # As root this runs apt-get; otherwise it prints the one command to run.
 set -e
-PKGS="gcc make pkg-config meson ninja-build libjson-c-dev libcmocka-dev"
+PKGS="gcc make pkg-config meson ninja-build libjson-c-dev libcmocka-dev trace-cmd libtraceevent-dev"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
