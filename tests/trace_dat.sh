@@ -5,7 +5,8 @@
 # the same bodies where the kernel's print fmt and the text agree, a PID
 # that is the CPU plus one, and timestamps that never go back; a run
 # workload's trace.dat too; --trace-format picks the format whatever the
-# name. Skips (77) only when trace-cmd is not installed.
+# name; two runs write the same bytes. Skips (77) only when trace-cmd is
+# not installed.
 # usage: trace_dat.sh DMASTACK WORKDIR
 set -u
 dmastack=$1
@@ -13,11 +14,14 @@ dir=$2
 command -v trace-cmd >/dev/null 2>&1 || { echo "trace-cmd not installed: skipped"; exit 77; }
 mkdir -p "$dir" || exit 1
 cd "$dir" || exit 1
-rm -f main.dat main.txt main.rep main.err run.dat run.rep fmt.dat fmt.bin
+rm -f main.dat main2.dat.again main.txt main.rep main.err run.dat run.rep fmt.dat fmt.bin
 fail() { echo "FAIL: $*"; exit 1; }
 
 "$dmastack" --trace main.dat >/dev/null || fail "main job with --trace main.dat"
 "$dmastack" --trace main.txt >/dev/null || fail "main job with --trace main.txt"
+# the file depends on the run only
+"$dmastack" --trace-format=dat --trace main2.dat.again >/dev/null || fail "main job, second trace.dat"
+cmp -s main.dat main2.dat.again || fail "two runs wrote different trace.dat files"
 head -c 10 main.dat | od -An -c | grep -q 't   r   a   c   i   n   g' || fail "main.dat is not a trace.dat"
 trace-cmd report -i main.dat >main.rep 2>main.err || fail "trace-cmd report: $(cat main.err)"
 [ -s main.err ] && fail "trace-cmd report complained: $(head -3 main.err)"

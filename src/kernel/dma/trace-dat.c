@@ -160,7 +160,9 @@ static unsigned int build_record(unsigned char *rec, int id, int pid,
 		}
 		put(rec + off, ((u64)len << 16) | dyn, 4);
 		dyn += len;
-		dyn = (dyn + 3) & ~3u;
+		/* zeroed padding: the file depends on the events only */
+		while (dyn & 3)
+			rec[dyn++] = 0;
 	}
 	return dyn;
 }
