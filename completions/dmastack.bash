@@ -57,7 +57,7 @@ _dmastack()
 	local cmd="" i workload=""
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		-p|--platform|--trace|-t|-s|-g|-d|-b|-x|-m|--path|--mode|--api|--granule|--section|--svg|--pci-ids)
+		-p|--platform|--trace|--trace-format|-t|-s|-g|-d|-b|-x|-m|--path|--mode|--api|--granule|--section|--svg|--pci-ids)
 			((i++)) ;;
 		-*) ;;
 		*)
@@ -83,6 +83,7 @@ _dmastack()
 		COMPREPLY=($(compgen -d -- "$cur"))
 		compopt -o filenames 2>/dev/null
 		return ;;
+	--trace-format) COMPREPLY=($(compgen -W "text dat" -- "$cur")); return ;;
 	-m) COMPREPLY=($(compgen -W "single sg" -- "$cur")); return ;;
 	-d) COMPREPLY=($(compgen -W "0 1 2" -- "$cur")); return ;;
 	--path) COMPREPLY=($(compgen -W "direct swiotlb iommu" -- "$cur")); return ;;
@@ -96,7 +97,7 @@ _dmastack()
 	local opts
 	case $cmd in
 	"")
-		opts="--json --trace --trace-accesses -v --verbose -p --platform -h --help --version"
+		opts="--json --trace --trace-format --trace-accesses -v --verbose -p --platform -h --help --version"
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		else

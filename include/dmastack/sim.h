@@ -265,6 +265,17 @@ void sim_device_unbind(struct device *dev);
 /* Write DMA trace events to @f in the kernel's trace text format. */
 void sim_trace_set_file(struct sim_machine *m, FILE *f);
 unsigned long sim_trace_events(struct sim_machine *m);
+/*
+ * Write them as trace-cmd's trace.dat instead (or as well), which
+ * `trace-cmd report` and KernelShark open: open a writer on @f (a new,
+ * seekable file), attach it to one or more machines, detach them (NULL)
+ * or destroy them, then close the writer, which writes the whole file
+ * (0, or a negative errno) and frees it; @f stays open.
+ */
+struct sim_trace_dat;
+struct sim_trace_dat *sim_trace_dat_open(FILE *f);
+void sim_trace_set_dat(struct sim_machine *m, struct sim_trace_dat *d);
+int sim_trace_dat_close(struct sim_trace_dat *d);
 /* Also trace every device access (a dmastack_dev_access event per TLP). */
 void sim_trace_set_accesses(struct sim_machine *m, bool on);
 

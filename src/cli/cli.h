@@ -36,6 +36,7 @@ struct cli_opts {
 	const char *platform;	/* -p FILE */
 	const char *trace;	/* --trace FILE */
 	bool trace_accesses;	/* --trace-accesses: device accesses too */
+	const char *trace_format; /* --trace-format text|dat (NULL: by the name) */
 	bool json;
 	bool verbose;
 };
@@ -46,7 +47,25 @@ const char *fmt_size(char *buf, size_t len, u64 bytes);
 void cli_acs_str(u16 acs, char *buf, size_t len);
 void json_print(json_object *obj);
 struct sim_machine *cli_load_machine(const struct cli_opts *o);
-FILE *cli_open_trace(const struct cli_opts *o, struct sim_machine *m);
+/*
+ * --trace FILE: the text trace (appended) or a trace.dat (written when
+ * closed), as --trace-format says or, without it, by the name: a name
+ * ending in ".dat" is a trace.dat.
+ */
+struct cli_trace {
+	FILE *f;
+	struct sim_trace_dat *dat;	/* NULL for the text format */
+};
+/* Parse --trace-format's value into @o; false (and a message) if bad. */
+bool cli_trace_format_arg(struct cli_opts *o, const char *val);
+/* Open @o's trace (nothing without --trace): 0, or -1 with a message. */
+int cli_trace_open(const struct cli_opts *o, struct cli_trace *t);
+/* Trace @m's events to @t (and its device accesses if asked), or stop. */
+void cli_trace_attach(const struct cli_opts *o, struct cli_trace *t,
+		      struct sim_machine *m);
+void cli_trace_detach(struct cli_trace *t, struct sim_machine *m);
+/* Write (a trace.dat) and close: 0, or -1 with a message. */
+int cli_trace_close(const struct cli_opts *o, struct cli_trace *t);
 
 /*
  * The platform text -p names (or the default one), malloc'd; NULL when

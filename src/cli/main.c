@@ -24,7 +24,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dmastack [--json] [--trace FILE] [-v] [-p FILE]\n"
+		"usage: dmastack [--json] [--trace FILE [--trace-format text|dat]] [-v] [-p FILE]\n"
 		"       dmastack topo [-p FILE] [--json | --dot] [--svg FILE] [--pci-ids FILE]\n"
 		"       dmastack bench [-t N -s SEC -g PAGES -d DIR -b BITS -x NS -m single|sg]\n"
 		"                      [--path direct|swiotlb|iommu --mode strict|lazy\n"
@@ -46,7 +46,10 @@ static void usage(FILE *f)
 		"\n"
 		"  -p, --platform FILE  platform description (default: the embedded server)\n"
 		"  --json               machine-readable output\n"
-		"  --trace FILE         append DMA trace events (kernel trace format)\n"
+		"  --trace FILE         DMA trace events: a trace.dat (trace-cmd report,\n"
+		"                       KernelShark) when FILE ends in .dat, else appended\n"
+		"                       in the kernel's trace text format\n"
+		"  --trace-format text|dat  the format whatever FILE's name\n"
 		"  --trace-accesses     with --trace: every device access too\n"
 		"  -v, --verbose        echo every report as it happens\n");
 }
@@ -94,6 +97,16 @@ int main(int argc, char **argv)
 			o.json = true;
 		} else if (!strcmp(a, "--trace-accesses")) {
 			o.trace_accesses = true;
+		} else if (!strncmp(a, "--trace-format=", 15)) {
+			if (!cli_trace_format_arg(&o, a + 15))
+				return 2;
+		} else if (!strcmp(a, "--trace-format")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "dmastack: %s needs an argument\n", a);
+				return 2;
+			}
+			if (!cli_trace_format_arg(&o, argv[++i]))
+				return 2;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			o.verbose = true;
 		} else if (!strcmp(a, "-p") || !strcmp(a, "--platform") ||

@@ -478,7 +478,7 @@ int cmd_mainjob(const struct cli_opts *o)
 	struct sim_machine *mach[JM_NR] = { NULL }, *m;
 	unsigned long debug = 0, faults = 0, unexpected;
 	struct sim_dma_stats st;
-	FILE *trace = NULL;
+	struct cli_trace trace = { 0 };
 	json_object *root;
 	char err[256];
 	char *text, *t_direct = NULL, *t_strict = NULL;
@@ -517,12 +517,10 @@ int cmd_mainjob(const struct cli_opts *o)
 		fprintf(stderr, "dmastack: the main job needs an IOMMU in front of nic0 (the default platform has one)\n");
 		goto out;
 	}
-	trace = cli_open_trace(o, m);
+	if (cli_trace_open(o, &trace))
+		goto out;
 	for (int i = 0; i < nm; i++) {
-		if (trace) {
-			sim_trace_set_file(mach[i], trace);
-			sim_trace_set_accesses(mach[i], o->trace_accesses);
-		}
+		cli_trace_attach(o, &trace, mach[i]);
 		if (o->verbose)
 			sim_report_echo(mach[i], stderr);
 	}
@@ -621,7 +619,8 @@ out:
 	free(j.wls);
 	for (int i = 0; i < nm; i++)
 		sim_machine_destroy(mach[i]);
-	if (trace)
-		fclose(trace);
+	/* the machines are gone: the trace.dat has every event */
+	if (cli_trace_close(o, &trace) && !ret)
+		ret = 1;
 	return ret;
 }

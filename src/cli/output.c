@@ -49,21 +49,96 @@ struct sim_machine *cli_load_machine(const struct cli_opts *o)
 	return m;
 }
 
-FILE *cli_open_trace(const struct cli_opts *o, struct sim_machine *m)
+bool cli_trace_format_arg(struct cli_opts *o, const char *val)
 {
-	FILE *f;
+	if (strcmp(val, "text") && strcmp(val, "dat")) {
+		fprintf(stderr, "dmastack: --trace-format: '%s' is not text or dat\n",
+			val);
+		return false;
+	}
+	o->trace_format = val;
+	return true;
+}
 
+static bool trace_is_dat(const struct cli_opts *o)
+{
+	size_t n = strlen(o->trace);
+
+	if (o->trace_format)
+		return !strcmp(o->trace_format, "dat");
+	return n >= 4 && !strcmp(o->trace + n - 4, ".dat");
+}
+
+int cli_trace_open(const struct cli_opts *o, struct cli_trace *t)
+{
+	bool dat;
+
+	memset(t, 0, sizeof(*t));
 	if (!o->trace)
-		return NULL;
-	f = fopen(o->trace, "a");
-	if (!f) {
+		return 0;
+	dat = trace_is_dat(o);
+	/* a text trace is appended to; a trace.dat is a whole file */
+	t->f = fopen(o->trace, dat ? "w" : "a");
+	if (!t->f) {
 		fprintf(stderr, "dmastack: cannot open trace file %s: %s\n",
 			o->trace, strerror(errno));
-		return NULL;
+		return -1;
 	}
-	sim_trace_set_file(m, f);
+	if (dat) {
+		t->dat = sim_trace_dat_open(t->f);
+		if (!t->dat) {
+			fprintf(stderr, "dmastack: %s: out of memory\n", o->trace);
+			fclose(t->f);
+			t->f = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void cli_trace_attach(const struct cli_opts *o, struct cli_trace *t,
+		      struct sim_machine *m)
+{
+	if (!t->f)
+		return;
+	if (t->dat)
+		sim_trace_set_dat(m, t->dat);
+	else
+		sim_trace_set_file(m, t->f);
 	sim_trace_set_accesses(m, o->trace_accesses);
-	return f;
+}
+
+void cli_trace_detach(struct cli_trace *t, struct sim_machine *m)
+{
+	if (!t->f || !m)
+		return;
+	if (t->dat)
+		sim_trace_set_dat(m, NULL);
+	else
+		sim_trace_set_file(m, NULL);
+}
+
+int cli_trace_close(const struct cli_opts *o, struct cli_trace *t)
+{
+	int ret = 0, err;
+
+	if (!t->f)
+		return 0;
+	if (t->dat) {
+		err = sim_trace_dat_close(t->dat);
+		if (err) {
+			fprintf(stderr, "dmastack: cannot write %s: %s\n",
+				o->trace, strerror(-err));
+			ret = -1;
+		}
+	}
+	if (fclose(t->f) && !ret) {
+		fprintf(stderr, "dmastack: cannot write %s: %s\n", o->trace,
+			strerror(errno));
+		ret = -1;
+	}
+	memset(t, 0, sizeof(*t));
+	return ret;
 }
 
 /*

@@ -510,7 +510,7 @@ static void run_usage(FILE *f)
 {
 	char b1[32], b2[32];
 
-	fprintf(f, "usage: dmastack run [-p FILE] WORKLOAD [key=value ...] [--json] [--trace FILE [--trace-accesses]]\n\nworkloads:\n");
+	fprintf(f, "usage: dmastack run [-p FILE] WORKLOAD [key=value ...] [--json] [--trace FILE [--trace-format text|dat] [--trace-accesses]]\n\nworkloads:\n");
 	for (unsigned int i = 0; i < ARRAY_SIZE(workloads); i++) {
 		const struct workload *w = &workloads[i];
 
@@ -779,7 +779,7 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 	const char *name = NULL;
 	unsigned long unexpected;
 	json_object *root;
-	FILE *trace = NULL;
+	struct cli_trace trace = { 0 };
 	char err[512] = "";
 	int nkv = 0, ret = 2;
 
@@ -796,6 +796,16 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 			opts.verbose = true;
 		} else if (!strcmp(a, "--trace-accesses")) {
 			opts.trace_accesses = true;
+		} else if (!strncmp(a, "--trace-format=", 15)) {
+			if (!cli_trace_format_arg(&opts, a + 15))
+				goto out_free;
+		} else if (!strcmp(a, "--trace-format")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "dmastack: run: %s needs an argument\n", a);
+				goto out_free;
+			}
+			if (!cli_trace_format_arg(&opts, argv[++i]))
+				goto out_free;
 		} else if (!strcmp(a, "-p") || !strcmp(a, "--platform") ||
 			   !strcmp(a, "--trace")) {
 			if (i + 1 >= argc) {
@@ -838,11 +848,9 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 	r.m = run_machine(&r);
 	if (!r.m)
 		goto out_free;
-	if (opts.trace) {
-		trace = cli_open_trace(&opts, r.m);
-		if (!trace)
-			goto out_destroy;
-	}
+	if (cli_trace_open(&opts, &trace))
+		goto out_destroy;
+	cli_trace_attach(&opts, &trace, r.m);
 	if (opts.verbose)
 		sim_report_echo(r.m, stderr);
 	r.actions = json_object_new_array();
@@ -896,10 +904,9 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 	json_object_put(root);
 	ret = r.failed ? 1 : 0;
 out_trace:
-	if (trace) {
-		sim_trace_set_file(r.m, NULL);
-		fclose(trace);
-	}
+	cli_trace_detach(&trace, r.m);
+	if (cli_trace_close(&opts, &trace) && !ret)
+		ret = 1;
 out_destroy:
 	sim_machine_destroy(r.m);
 out_free:

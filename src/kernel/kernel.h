@@ -76,7 +76,9 @@ void dma_buf_exit_machine(struct sim_machine *m);
 /* ------------------------------------------------------------- trace --- */
 struct sim_trace {
 	pthread_mutex_t lock;
-	FILE *f;
+	FILE *f;			/* text, or NULL */
+	struct sim_trace_dat *dat;	/* trace.dat writer, or NULL */
+	u64 dat_off;			/* machine clock to the writer's (trace-dat.c) */
 	_Atomic unsigned long events;
 	_Atomic bool accesses;		/* device accesses as events too */
 	struct sim_bus_observer obs;	/* sees them (src/kernel/dma/trace.c) */
@@ -215,10 +217,19 @@ void sim_trace_init(struct sim_machine *m);
 void sim_trace_fini(struct sim_machine *m);
 static inline bool sim_trace_on(struct sim_machine *m)
 {
-	return m->kernel->trace.f != NULL;
+	return m->kernel->trace.f != NULL || m->kernel->trace.dat != NULL;
 }
-void sim_trace_emit(struct sim_machine *m, const char *event,
-		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* One event's record to the writers that are set (src/kernel/dma/trace-event.h). */
+struct trace_event;
+union trace_val;
+void sim_trace_record(struct sim_machine *m, const struct trace_event *ev,
+		      const union trace_val *v);
+/* include/trace/events/irq.h (irq/manage.c), swiotlb.h (dma/swiotlb.c) */
+void trace_irq_handler_entry(struct sim_machine *m, unsigned int irq,
+			     const char *name);
+void trace_irq_handler_exit(struct sim_machine *m, unsigned int irq, int ret);
+void trace_swiotlb_bounced(struct device *dev, dma_addr_t addr, size_t size,
+			   bool force);
 /* include/trace/events/iommu.h: map, unmap (iommu.c) */
 void trace_iommu_map(struct sim_machine *m, unsigned long iova,
 		     phys_addr_t paddr, size_t size);

@@ -489,12 +489,8 @@ dma_addr_t swiotlb_map(struct device *dev, phys_addr_t paddr, size_t size,
 	phys_addr_t swiotlb_addr;
 	dma_addr_t dma_addr;
 
-	if (sim_trace_on(dev->sim))
-		sim_trace_emit(dev->sim, "swiotlb_bounced",
-			       "%s dma_addr=%llx size=%zu force=%s",
-			       dev_name(dev),
-			       (unsigned long long)phys_to_dma(dev, paddr),
-			       size, is_swiotlb_force_bounce(dev) ? "FORCE" : "NORMAL");
+	trace_swiotlb_bounced(dev, phys_to_dma(dev, paddr), size,
+			      is_swiotlb_force_bounce(dev));
 	swiotlb_addr = swiotlb_tbl_map_single(dev, paddr, size, 0, dir, attrs);
 	if (swiotlb_addr == (phys_addr_t)DMA_MAPPING_ERROR)
 		return DMA_MAPPING_ERROR;

@@ -144,13 +144,9 @@ static irqreturn_t run_actions(struct sim_machine *m, struct irq_desc *desc)
 	     a = atomic_load(&a->next)) {
 		irqreturn_t r;
 
-		if (sim_trace_on(m))
-			sim_trace_emit(m, "irq_handler_entry", "irq=%u name=%s",
-				       desc->irq, a->name ? a->name : "");
+		trace_irq_handler_entry(m, desc->irq, a->name);
 		r = a->handler((int)desc->irq, a->dev_id);
-		if (sim_trace_on(m))
-			sim_trace_emit(m, "irq_handler_exit", "irq=%u ret=%s",
-				       desc->irq, r ? "handled" : "unhandled");
+		trace_irq_handler_exit(m, desc->irq, r);
 		if ((r & IRQ_WAKE_THREAD) && a->thread_fn)
 			r = (r & ~IRQ_WAKE_THREAD) |
 			    a->thread_fn((int)desc->irq, a->dev_id) |
