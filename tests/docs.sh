@@ -87,7 +87,7 @@ if command -v bash >/dev/null 2>&1; then
 		[ "$got" = "$want" ] || bad "completing 'dmastack $*': got '$got', want '$want'"
 	}
 	check "bench help load p2p run topo " ""
-	check "--help --json --platform --trace --trace-accesses --verbose --version " --
+	check "--help --json --platform --trace --trace-accesses --trace-format --verbose --version " --
 	check "nvme " run nv
 	check "iodepth= iommu= " run nvme i
 	check "direct iommu swiotlb " bench --path ""
