@@ -17,6 +17,8 @@
  * of nvme-pci for each DMA API, odp the ODP fault-in and its memory, pt
  * the page tables per format and granule against the PTE-write floor.
  */
+#include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1570,73 +1572,185 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 	return failed ? 1 : 0;
 }
 
+static void bench_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dmastack bench [-t N] [-s SEC] [-g PAGES] [-d DIR] [-b BITS] [-x NS]\n"
+		"                      [-m single|sg] [--path direct|swiotlb|iommu]\n"
+		"                      [--mode strict|lazy] [--api map|iova|sg]\n"
+		"                      [--granule 4K|16K|64K] [--json]\n"
+		"       dmastack bench [-s SEC] [--section core|nvme|odp|pt|iova|all] [--json]\n"
+		"\n"
+		"With options, the kernel's dma_map_benchmark (same flags and meaning,\n"
+		"ns per operation); without, the ratio suite, each ratio beside its\n"
+		"target.\n"
+		"\n"
+		"  -t N        threads, 1..64 (default 1)\n"
+		"  -s SEC      seconds per measurement, (0, 300] (default 1; the suite: 0.4)\n"
+		"  -g PAGES    pages per mapping, 1..1024 (default 1)\n"
+		"  -d DIR      0 bidirectional, 1 to device, 2 from device (default 0)\n"
+		"  -b BITS     the device's DMA mask, 24..64 (default 32, as the kernel's)\n"
+		"  -x NS       delay between map and unmap, at most 10000000 ns (default 0)\n"
+		"  -m MODE     single (dma_map_single) or sg (default single)\n"
+		"  --path P    direct, swiotlb or iommu (default iommu)\n"
+		"  --mode M    strict or lazy IOMMU (default lazy)\n"
+		"  --api A     map, iova or sg (default map)\n"
+		"  --granule G IOMMU granule 4K, 16K or 64K (arm64 for 16K/64K)\n"
+		"  --section S the part of the ratio suite, or a comma-separated list\n");
+}
+
+/* A whole decimal number in [@min, @max]; false for anything else. */
+static bool bench_uint(const char *v, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	char *end;
+	unsigned long x;
+
+	if (!v || !*v || *v == '-' || *v == '+' || *v == ' ')
+		return false;
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return false;
+	*out = x;
+	return true;
+}
+
 int cmd_bench(int argc, char **argv, const struct cli_opts *co)
 {
+	static const struct option longopts[] = {
+		{ "section", required_argument, NULL, 'S' },
+		{ "path", required_argument, NULL, 'P' },
+		{ "mode", required_argument, NULL, 'M' },
+		{ "api", required_argument, NULL, 'A' },
+		{ "granule", required_argument, NULL, 'G' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct bench_opts o = { .threads = 1, .seconds = 1, .pages = 1,
-				.dir = DMA_BIDIRECTIONAL, .bits = 0,
+				.dir = DMA_BIDIRECTIONAL, .bits = 32,
 				.path = "iommu", .mode = "lazy", .api = "map" };
 	bool custom = false;
 	double suite_secs = 0.4;
 	int sections = SECTION_ALL;
+	char **av = calloc((size_t)argc + 2, sizeof(*av));
+	unsigned long x;
+	int c;
 
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	if (!av)
+		return 1;
+	/* getopt wants the command in av[0] */
+	av[0] = "dmastack bench";
+	for (int i = 0; i < argc; i++)
+		av[i + 1] = argv[i];
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc + 1, av, ":t:s:g:d:b:x:m:h", longopts,
+				NULL)) != -1) {
+		const char *v = optarg;
+		char *end;
 
-		if (!v) {
-			fprintf(stderr, "dmastack bench: %s needs a value\n", a);
-			return 2;
-		}
-		i++;
 		/* -s and --section alone still select the ratio suite */
-		if (!strcmp(a, "--section")) {
+		if (c != 's' && c != 'S' && c != 'h' && c != '?' && c != ':')
+			custom = true;
+		switch (c) {
+		case 'h':
+			bench_usage(stdout);
+			free(av);
+			return 0;
+		case 'S':
 			sections = parse_section(v);
 			if (!sections)
 				goto bad;
-			continue;
-		}
-		if (strcmp(a, "-s"))
-			custom = true;
-		if (!strcmp(a, "-t")) {
-			o.threads = (unsigned int)atoi(v);
-		} else if (!strcmp(a, "-s")) {
-			o.seconds = atof(v);
+			break;
+		case 't':
+			if (!bench_uint(v, 1, 64, &x))
+				goto range;
+			o.threads = (unsigned int)x;
+			break;
+		case 's':
+			errno = 0;
+			o.seconds = strtod(v, &end);
+			if (errno || end == v || *end || !(o.seconds > 0) ||
+			    o.seconds > 300)
+				goto range;
 			suite_secs = o.seconds;
-		} else if (!strcmp(a, "-g")) {
-			o.pages = (unsigned int)atoi(v);
-		} else if (!strcmp(a, "-d")) {
-			o.dir = (enum dma_data_direction)atoi(v);
-		} else if (!strcmp(a, "-b")) {
-			o.bits = (unsigned int)atoi(v);
-		} else if (!strcmp(a, "-x")) {
-			o.delay_ns = strtoul(v, NULL, 10);
-		} else if (!strcmp(a, "-m")) {
+			break;
+		case 'g':
+			if (!bench_uint(v, 1, 1024, &x))
+				goto range;
+			o.pages = (unsigned int)x;
+			break;
+		case 'd':
+			if (!bench_uint(v, 0, 2, &x))
+				goto range;
+			o.dir = (enum dma_data_direction)x;
+			break;
+		case 'b':
+			if (!bench_uint(v, 24, 64, &x))
+				goto range;
+			o.bits = (unsigned int)x;
+			break;
+		case 'x':
+			if (!bench_uint(v, 0, 10000000, &x))
+				goto range;
+			o.delay_ns = x;
+			break;
+		case 'm':
 			if (strcmp(v, "single") && strcmp(v, "sg"))
 				goto bad;
 			o.api = !strcmp(v, "sg") ? "sg" : "map";
-		} else if (!strcmp(a, "--path")) {
+			break;
+		case 'P':
 			if (strcmp(v, "direct") && strcmp(v, "swiotlb") && strcmp(v, "iommu"))
 				goto bad;
 			o.path = v;
-		} else if (!strcmp(a, "--mode")) {
+			break;
+		case 'M':
 			if (strcmp(v, "strict") && strcmp(v, "lazy"))
 				goto bad;
 			o.mode = v;
-		} else if (!strcmp(a, "--api")) {
+			break;
+		case 'A':
 			if (strcmp(v, "map") && strcmp(v, "iova") && strcmp(v, "sg"))
 				goto bad;
 			o.api = v;
-		} else if (!strcmp(a, "--granule")) {
+			break;
+		case 'G':
 			if (strcmp(v, "4K") && strcmp(v, "16K") && strcmp(v, "64K"))
 				goto bad;
 			o.granule = v;
-		} else {
-			goto bad;
+			break;
+		case ':':
+			fprintf(stderr, "dmastack bench: %s needs a value\n",
+				av[optind - 1]);
+			free(av);
+			return 2;
+		default:
+			fprintf(stderr, "dmastack bench: unknown option %s (see dmastack bench --help)\n",
+				av[optind - 1]);
+			free(av);
+			return 2;
 		}
 		continue;
 bad:
-		fprintf(stderr, "dmastack bench: bad option %s %s\n", a, v);
+		fprintf(stderr, "dmastack bench: bad value %s for %s\n", v,
+			av[optind - 1 - (av[optind - 1] == v)]);
+		free(av);
+		return 2;
+range:
+		fprintf(stderr, "dmastack bench: out of range: -t 1..64, -s (0,300], -g 1..1024, -b 24..64, -d 0..2, -x <= 10000000 (got %s)\n",
+			v);
+		free(av);
 		return 2;
 	}
+	if (optind < argc + 1) {
+		fprintf(stderr, "dmastack bench: unexpected argument %s\n",
+			av[optind]);
+		free(av);
+		return 2;
+	}
+	free(av);
 	if (o.threads < 1 || o.threads > 64 || o.seconds <= 0 || o.seconds > 300 ||
 	    o.pages < 1 || o.pages > 1024 || (o.bits && (o.bits < 24 || o.bits > 64)) ||
 	    !valid_dma_direction(o.dir) || o.delay_ns > 10000000) {
