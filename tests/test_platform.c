@@ -1563,6 +1563,34 @@ static void test_load_missing_file_fails(void **state)
 	assert_null(sim_machine_load("/nonexistent/dir/none.platform", NULL, 0));
 }
 
+/*
+ * A directory, a device, an empty file and one of comments alone are not
+ * platforms: refused with the path named, never an empty machine.
+ */
+static void test_load_not_a_platform_fails(void **state)
+{
+	char err[256] = "";
+	char *empty = write_temp("", 0);
+	static const char ctext[] = "# nothing but\n\n   # comments\n";
+	char *comments = write_temp(ctext, sizeof(ctext) - 1);
+
+	(void)state;
+	assert_null(sim_machine_load("/tmp", err, sizeof(err)));
+	assert_non_null(strstr(err, "/tmp: is a directory"));
+	assert_null(sim_machine_load("/dev/null", err, sizeof(err)));
+	assert_non_null(strstr(err, "/dev/null: not a regular file"));
+	assert_null(sim_machine_load(empty, err, sizeof(err)));
+	assert_non_null(strstr(err, "empty platform file"));
+	assert_non_null(strstr(err, empty));
+	assert_null(sim_machine_load(comments, err, sizeof(err)));
+	assert_non_null(strstr(err, "empty platform file"));
+	assert_null(sim_machine_load("/tmp", NULL, 0));
+	unlink(empty);
+	unlink(comments);
+	free(empty);
+	free(comments);
+}
+
 static void test_load_file_with_nul_byte_fails(void **state)
 {
 	static const char text[] = "machine ram=256M\n\0swiotlb size=4M\n";
@@ -1810,6 +1838,7 @@ int main(void)
 		cmocka_unit_test(test_load_from_file),
 		cmocka_unit_test(test_load_reports_line_of_bad_file),
 		cmocka_unit_test(test_load_missing_file_fails),
+		cmocka_unit_test(test_load_not_a_platform_fails),
 		cmocka_unit_test(test_load_file_with_nul_byte_fails),
 		cmocka_unit_test(test_load_large_file),
 		cmocka_unit_test(test_null_text_is_rejected),

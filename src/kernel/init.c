@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "internal.h"
 
 struct sim_initcall {
@@ -318,6 +319,18 @@ struct sim_machine *sim_machine_load(const char *path, char *err,
 	return sim_machine_load_opts(path, NULL, err, errlen);
 }
 
+/* Any line that is not blank or a comment? */
+static bool platform_has_content(const char *text)
+{
+	for (const char *p = text; *p;) {
+		p += strspn(p, " \t\r\n");
+		if (*p && *p != '#')
+			return true;
+		p += strcspn(p, "\n");
+	}
+	return false;
+}
+
 struct sim_machine *sim_machine_load_opts(const char *path,
 					  const struct sim_machine_opts *opts,
 					  char *err, size_t errlen)
@@ -327,10 +340,21 @@ struct sim_machine *sim_machine_load_opts(const char *path,
 	size_t len = 0, cap = 0;
 	FILE *f;
 
+	struct stat st = { 0 };
+
 	f = fopen(path, "r");
 	if (!f) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* a directory reads as nothing, a device or FIFO maybe forever */
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path,
+				 S_ISDIR(st.st_mode) ? "is a directory, not a platform file" :
+						       "not a regular file");
+		fclose(f);
 		return NULL;
 	}
 	for (;;) {
@@ -364,8 +388,22 @@ struct sim_machine *sim_machine_load_opts(const char *path,
 		if (n == 0)
 			break;
 	}
+	if (ferror(f)) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: read error", path);
+		free(text);
+		fclose(f);
+		return NULL;
+	}
 	fclose(f);
 	text[len] = '\0';
+	if (!platform_has_content(text)) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: empty platform file (no component lines)",
+				 path);
+		free(text);
+		return NULL;
+	}
 	if (strlen(text) != len) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s: platform file contains a NUL byte",
