@@ -367,13 +367,15 @@ out:
 	return n ? (double)spent / (double)n : -1;
 }
 
+static double iova_bench_pair_ns(struct iova_domain *iovad, bool cached,
+				 double secs);
+
 /* ns per alloc+free pair on an IOVA domain with @live ranges in the tree. */
 static double iova_ns(struct sim_machine *m, unsigned long live, bool cached,
 		      double secs)
 {
 	struct iova_domain *iovad = iova_domain_create(m, SZ_4K, 1, 0);
-	unsigned long *pfns, n = 0;
-	u64 t0, spent;
+	unsigned long *pfns;
 	double r = -1;
 
 	if (!iovad)
@@ -383,23 +385,7 @@ static double iova_ns(struct sim_machine *m, unsigned long live, bool cached,
 		goto out;
 	for (unsigned long i = 0; i < live; i++)
 		pfns[i] = alloc_iova(iovad, 1, ~0UL >> 20, false);
-	t0 = now_ns();
-	do {
-		for (int k = 0; k < 256; k++) {
-			unsigned long p;
-
-			if (cached) {
-				p = alloc_iova_fast(iovad, 1, ~0UL >> 20, false);
-				free_iova_fast(iovad, p, 1);
-			} else {
-				p = alloc_iova(iovad, 1, ~0UL >> 20, false);
-				free_iova(iovad, p);
-			}
-		}
-		n += 256;
-		spent = now_ns() - t0;
-	} while (spent < (u64)(secs * 1e9));
-	r = (double)spent / (double)n;
+	r = iova_bench_pair_ns(iovad, cached, secs);
 	free(pfns);
 out:
 	iova_domain_destroy(iovad);

@@ -2185,8 +2185,10 @@ void debug_dma_sync_single_begin(struct device *dev, dma_addr_t addr,
 			   "dma_sync_single_for_device");
 }
 
-void debug_dma_sync_sg_begin(struct device *dev, struct scatterlist *sg,
-			     int nelems, int dir, bool to_cpu)
+/* Ownership moves for the mapped entries of an sg list (sync or unmap). */
+static void own_sg_begin(struct device *dev, struct scatterlist *sg,
+			 int nelems, int dir, bool to_cpu, bool unmap,
+			 unsigned long attrs, const char *at)
 {
 	struct dma_debug *d = dev->sim->kernel->debug;
 	struct scatterlist *s;
@@ -2207,9 +2209,15 @@ void debug_dma_sync_sg_begin(struct device *dev, struct scatterlist *sg,
 		if (i >= mapped)
 			break;
 		own_begin(dev, sg_dma_address(s), sg_dma_len(s), dir, to_cpu,
-			  false, 0, to_cpu ? "dma_sync_sg_for_cpu" :
-					     "dma_sync_sg_for_device");
+			  unmap, attrs, at);
 	}
+}
+
+void debug_dma_sync_sg_begin(struct device *dev, struct scatterlist *sg,
+			     int nelems, int dir, bool to_cpu)
+{
+	own_sg_begin(dev, sg, nelems, dir, to_cpu, false, 0,
+		     to_cpu ? "dma_sync_sg_for_cpu" : "dma_sync_sg_for_device");
 }
 
 void debug_dma_unmap_begin(struct device *dev, dma_addr_t addr, size_t size,
@@ -2223,27 +2231,7 @@ void debug_dma_unmap_begin(struct device *dev, dma_addr_t addr, size_t size,
 void debug_dma_unmap_sg_begin(struct device *dev, struct scatterlist *sg,
 			      int nelems, int dir, unsigned long attrs)
 {
-	struct dma_debug *d = dev->sim->kernel->debug;
-	struct scatterlist *s;
-	int mapped = 0, i;
-
-	if (!dma_debug_on(dev->sim))
-		return;
-	for_each_sg(sg, s, nelems, i) {
-		struct dma_debug_entry ref = {
-			.type = dma_debug_sg,
-			.dev = dev,
-			.dev_addr = sg_dma_address(s),
-			.sg_call_ents = nelems,
-		};
-
-		if (!i)
-			mapped = get_nr_mapped_entries(d, &ref);
-		if (i >= mapped)
-			break;
-		own_begin(dev, sg_dma_address(s), sg_dma_len(s), dir, true,
-			  true, attrs, "dma_unmap_sg");
-	}
+	own_sg_begin(dev, sg, nelems, dir, true, true, attrs, "dma_unmap_sg");
 }
 
 /* The streaming sg mapping made by dma_map_sg_attrs(): the device owns it. */
