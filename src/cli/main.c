@@ -54,7 +54,59 @@ static void usage(FILE *f)
 		"  -v, --verbose        echo every report as it happens\n");
 }
 
+/*
+ * The long options that take a value, spelled --opt=VALUE as well as
+ * --opt VALUE in every command: split into two arguments before the
+ * commands parse them.
+ */
+static const char *const valued_longopts[] = {
+	"--platform", "--trace", "--sysfs", "--svg", "--pci-ids",
+};
+
+static char **split_long_equals(int *argc, char **argv)
+{
+	char **av = calloc((size_t)*argc * 2 + 1, sizeof(*av));
+	int n = 0;
+
+	if (!av)
+		return NULL;
+	for (int i = 0; i < *argc; i++) {
+		const char *eq = argv[i][0] == '-' ? strchr(argv[i], '=') : NULL;
+		bool split = false;
+
+		for (size_t k = 0; eq && k < ARRAY_SIZE(valued_longopts); k++)
+			if ((size_t)(eq - argv[i]) == strlen(valued_longopts[k]) &&
+			    !strncmp(argv[i], valued_longopts[k],
+				     (size_t)(eq - argv[i]))) {
+				av[n++] = (char *)valued_longopts[k];
+				av[n++] = (char *)eq + 1;
+				split = true;
+				break;
+			}
+		if (!split)
+			av[n++] = argv[i];
+	}
+	*argc = n;
+	return av;
+}
+
+static int cli_main(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+	char **av = split_long_equals(&argc, argv);
+	int ret;
+
+	if (!av) {
+		fprintf(stderr, "dmastack: out of memory\n");
+		return 1;
+	}
+	ret = cli_main(argc, av);
+	free(av);
+	return ret;
+}
+
+static int cli_main(int argc, char **argv)
 {
 	struct cli_opts o = { 0 };
 	const char *cmd = NULL;
