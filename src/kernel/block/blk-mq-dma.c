@@ -160,23 +160,32 @@ static unsigned int segs_of(const struct queue_limits *lim, phys_addr_t phys,
  * blk_rq_add_page(), or whose table was filled by hand, has rq->bio on
  * rq->__bio over rq->bvecs. A request with bios of its own is left alone.
  */
+static bool blk_rq_uses_table(const struct request *rq)
+{
+	return !rq->bio || rq->bio == &rq->__bio;
+}
+
+/* @bio over @rq's table (@rq->nr_bvecs > 0). */
+static void blk_rq_table_bio(const struct request *rq, struct bio *bio)
+{
+	bio->bi_next = NULL;
+	bio->bi_opf = rq->cmd_flags;
+	bio->bi_io_vec = (struct bio_vec *)rq->bvecs;
+	bio->bi_vcnt = (unsigned short)min(rq->nr_bvecs, (unsigned int)USHRT_MAX);
+	bio->bi_max_vecs = __BLK_RQ_INLINE_BVECS;
+	bio->bi_iter = (struct bvec_iter) { .bi_size = rq->__data_len };
+}
+
 static void blk_rq_sync_table_bio(struct request *rq)
 {
-	struct bio *bio = &rq->__bio;
-
-	if (rq->bio && rq->bio != bio)
+	if (!blk_rq_uses_table(rq))
 		return;
 	if (!rq->nr_bvecs) {
 		rq->bio = rq->biotail = NULL;
 		return;
 	}
-	bio->bi_next = NULL;
-	bio->bi_opf = rq->cmd_flags;
-	bio->bi_io_vec = rq->bvecs;
-	bio->bi_vcnt = (unsigned short)min(rq->nr_bvecs, (unsigned int)USHRT_MAX);
-	bio->bi_max_vecs = __BLK_RQ_INLINE_BVECS;
-	bio->bi_iter = (struct bvec_iter) { .bi_size = rq->__data_len };
-	rq->bio = rq->biotail = bio;
+	blk_rq_table_bio(rq, &rq->__bio);
+	rq->bio = rq->biotail = &rq->__bio;
 }
 
 int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
@@ -260,15 +269,21 @@ int blk_rq_add_page(struct request *rq, struct page *page, unsigned int len,
 /* The walk over the bvecs                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* Start a walk at @first, the request's first bio (NULL: nothing). */
+static void blk_map_iter_init(struct bio *first, struct blk_map_iter *iter)
+{
+	*iter = (struct blk_map_iter) { .bio = first };
+	if (first) {
+		iter->iter = first->bi_iter;
+		iter->bvecs = first->bi_io_vec;
+	}
+}
+
 static void blk_rq_map_iter_init(struct request *rq,
 				 struct blk_map_iter *iter)
 {
 	blk_rq_sync_table_bio(rq);
-	*iter = (struct blk_map_iter) { .bio = rq->bio };
-	if (rq->bio) {
-		iter->iter = rq->bio->bi_iter;
-		iter->bvecs = rq->bio->bi_io_vec;
-	}
+	blk_map_iter_init(rq->bio, iter);
 }
 
 /* At the end of a bio, step into the next one; false at the request's end. */
@@ -328,14 +343,23 @@ static bool blk_map_iter_next(const struct request *req,
 }
 
 /* The OR of both sides of every boundary between the DMA segments. */
-static u64 req_phys_gaps_walk(struct request *req)
+static u64 req_phys_gaps_walk(const struct request *req)
 {
 	struct blk_map_iter iter;
 	struct blk_phys_seg vec;
+	struct bio table;
 	u64 gaps = 0, end = 0;
 	bool first = true;
 
-	blk_rq_map_iter_init(req, &iter);
+	/* a table filled by hand is walked through a bio of its own */
+	if (blk_rq_uses_table(req)) {
+		if (!req->nr_bvecs)
+			return 0;
+		blk_rq_table_bio(req, &table);
+		blk_map_iter_init(&table, &iter);
+	} else {
+		blk_map_iter_init(req->bio, &iter);
+	}
 	while (blk_map_iter_next(req, &iter, &vec)) {
 		if (!first)
 			gaps |= end | vec.paddr;
@@ -353,10 +377,9 @@ static u64 req_phys_gaps_walk(struct request *req)
  */
 unsigned long req_phys_gap_mask(const struct request *req)
 {
-	bool built = (!req->bio || req->bio == &req->__bio) &&
+	bool built = blk_rq_uses_table(req) &&
 		     req->__gaps_nr_bvecs == req->nr_bvecs;
-	u64 gaps = built ? req->__phys_gaps :
-			   req_phys_gaps_walk((struct request *)req);
+	u64 gaps = built ? req->__phys_gaps : req_phys_gaps_walk(req);
 
 	if (!gaps)
 		return 0;
