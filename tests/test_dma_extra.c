@@ -1089,6 +1089,63 @@ static void test_dmam_failnth(void **state)
 				     "pending DMA allocations"));
 }
 
+/*
+ * devm memory and actions, and exact page allocations, under fail-Nth:
+ * whichever allocation fails, what was made goes at the unbind (or the
+ * caller's free) and nothing is left; a failed devm_add_action_or_reset()
+ * ran its action at once.
+ */
+static int devm_sweep_actions;
+
+static void devm_sweep_action(void *data)
+{
+	(void)data;
+	devm_sweep_actions++;
+}
+
+static int devm_sweep_run(void *ctx)
+{
+	struct device *dev = ctx;
+	int ret = -ENOMEM;
+	void *exact;
+
+	devm_sweep_actions = 0;
+	if (!devm_kzalloc(dev, 3000, GFP_KERNEL) ||
+	    !devm_kstrdup(dev, "devm-sweep", GFP_KERNEL) ||
+	    !devm_kcalloc(dev, 8, 64, GFP_KERNEL))
+		goto out_unbind;
+	ret = devm_add_action_or_reset(dev, devm_sweep_action, NULL);
+	if (ret) {
+		/* reset: the action ran right away */
+		if (devm_sweep_actions != 1)
+			fail_msg("devm_add_action_or_reset failed without running the action");
+		goto out_unbind;
+	}
+	exact = alloc_pages_exact(3 * PAGE_SIZE + 100, GFP_KERNEL);
+	if (!exact) {
+		ret = -ENOMEM;
+		goto out_unbind;
+	}
+	free_pages_exact(exact, 3 * PAGE_SIZE + 100);
+out_unbind:
+	sim_device_unbind(dev);
+	return ret;
+}
+
+static void test_devm_failnth(void **state)
+{
+	struct fx *f = *state;
+	struct failnth fn = {
+		.name = "devm", .m = f->m, .ctx = f->dev,
+		.run = devm_sweep_run,
+	};
+
+	failnth_sweep(&fn);
+	assert_true(fn.count >= 6);
+	assert_true(fn.failed >= 6);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+}
+
 /* Drivers of several threads allocate and free managed memory at once. */
 #define DMAM_THREADS	4
 #define DMAM_ROUNDS	40
@@ -1545,6 +1602,7 @@ static const struct variant_test tests[] = {
 	VARIANT_TEST(test_dmam_pool),
 	VARIANT_TEST(test_dmam_driver_unbind),
 	VARIANT_TEST(test_devm_memory_actions),
+	VARIANT_TEST(test_devm_failnth),
 	VARIANT_TEST(test_dmam_probe_fails),
 	VARIANT_TEST(test_dmam_shutdown),
 	VARIANT_TEST(test_dmam_failnth),
