@@ -15,21 +15,21 @@
 #include "io.h"
 
 /*
- * read_poll_timeout - @val = @op(@args...) until @cond or @timeout_us
- * passed, sleeping @sleep_us between reads (0: not at all), first if
- * @sleep_before_read. Returns 0, or -ETIMEDOUT with @val the last read
- * (taken after the deadline, as the kernel's).
+ * The poll loop both forms share: @val = @op(@args...) until @cond or
+ * @timeout_us of machine time passed (0: none), waiting @wait(@us) between
+ * reads, first too if @before. 0, or -ETIMEDOUT with @val read once more
+ * after the deadline, as the kernel's.
  */
-#define read_poll_timeout(op, val, cond, sleep_us, timeout_us,		\
-			  sleep_before_read, args...)			\
+#define __read_poll_timeout(op, val, cond, wait, us, timeout_us, before,	\
+			    args...)					\
 ({									\
 	u64 __timeout_us = (timeout_us);				\
-	unsigned long __sleep_us = (sleep_us);				\
+	unsigned long __us = (us);					\
 	ktime_t __timeout = ktime_add_us(ktime_get(), __timeout_us);	\
 	int __ret = 0;							\
 									\
-	if ((sleep_before_read) && __sleep_us)				\
-		usleep_range((__sleep_us >> 2) + 1, __sleep_us);	\
+	if ((before) && __us)						\
+		wait(__us);						\
 	for (;;) {							\
 		(val) = op(args);					\
 		if (cond)						\
@@ -40,39 +40,34 @@
 			__ret = (cond) ? 0 : -ETIMEDOUT;		\
 			break;						\
 		}							\
-		/* no sleep: still let machine time pass */		\
-		if (__sleep_us)						\
-			usleep_range((__sleep_us >> 2) + 1, __sleep_us); \
-		else							\
-			udelay(1);					\
+		/* no wait asked for: still let machine time pass */	\
+		wait(__us ? __us : 1);					\
 	}								\
 	__ret;								\
 })
 
+/* A sleep of about @us: usleep_range() as the kernel's form uses it. */
+static inline void __poll_sleep_us(unsigned long us)
+{
+	usleep_range((us >> 2) + 1, us);
+}
+
+/*
+ * read_poll_timeout - @val = @op(@args...) until @cond or @timeout_us
+ * passed, sleeping @sleep_us between reads, first if @sleep_before_read.
+ * Returns 0, or -ETIMEDOUT with @val the last read (taken after the
+ * deadline, as the kernel's).
+ */
+#define read_poll_timeout(op, val, cond, sleep_us, timeout_us,		\
+			  sleep_before_read, args...)			\
+	__read_poll_timeout(op, val, cond, __poll_sleep_us, sleep_us,	\
+			    timeout_us, sleep_before_read, args)
+
+/* The same, delaying with udelay() (atomic context). */
 #define read_poll_timeout_atomic(op, val, cond, delay_us, timeout_us,	\
 				 delay_before_read, args...)		\
-({									\
-	u64 __timeout_us = (timeout_us);				\
-	unsigned long __delay_us = (delay_us);				\
-	ktime_t __timeout = ktime_add_us(ktime_get(), __timeout_us);	\
-	int __ret = 0;							\
-									\
-	if ((delay_before_read) && __delay_us)				\
-		udelay(__delay_us);					\
-	for (;;) {							\
-		(val) = op(args);					\
-		if (cond)						\
-			break;						\
-		if (__timeout_us &&					\
-		    ktime_compare(ktime_get(), __timeout) > 0) {	\
-			(val) = op(args);				\
-			__ret = (cond) ? 0 : -ETIMEDOUT;		\
-			break;						\
-		}							\
-		udelay(__delay_us ? __delay_us : 1);			\
-	}								\
-	__ret;								\
-})
+	__read_poll_timeout(op, val, cond, udelay, delay_us, timeout_us,	\
+			    delay_before_read, args)
 
 #define readx_poll_timeout(op, addr, val, cond, sleep_us, timeout_us)	\
 	read_poll_timeout(op, val, cond, sleep_us, timeout_us, false, addr)
