@@ -1564,7 +1564,7 @@ static void bench_usage(FILE *f)
 		"usage: dmastack bench [-t N] [-s SEC] [-g PAGES] [-d DIR] [-b BITS] [-x NS]\n"
 		"                      [-m single|sg] [--path direct|swiotlb|iommu]\n"
 		"                      [--mode strict|lazy] [--api map|iova|sg]\n"
-		"                      [--granule 4K|16K|64K] [--json]\n"
+		"                      [--granule 4K|16K|64K] [--one-device] [--json]\n"
 		"       dmastack bench [-s SEC] [--section core|nvme|odp|pt|iova|all] [--json]\n"
 		"\n"
 		"With options, the kernel's dma_map_benchmark (same flags and meaning,\n"
@@ -1582,6 +1582,8 @@ static void bench_usage(FILE *f)
 		"  --mode M    strict or lazy IOMMU (default lazy)\n"
 		"  --api A     map, iova or sg (default map)\n"
 		"  --granule G IOMMU granule 4K, 16K or 64K (arm64 for 16K/64K)\n"
+		"  --one-device  every thread maps for one device (one domain), as the\n"
+		"              kernel's dma_map_benchmark does; else one device each\n"
 		"  --section S the part of the ratio suite, or a comma-separated list\n");
 }
 
@@ -1610,6 +1612,7 @@ int cmd_bench(int argc, char **argv, const struct cli_opts *co)
 		{ "mode", required_argument, NULL, 'M' },
 		{ "api", required_argument, NULL, 'A' },
 		{ "granule", required_argument, NULL, 'G' },
+		{ "one-device", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1691,6 +1694,9 @@ int cmd_bench(int argc, char **argv, const struct cli_opts *co)
 			if (strcmp(v, "direct") && strcmp(v, "swiotlb") && strcmp(v, "iommu"))
 				goto bad;
 			o.path = v;
+			break;
+		case 'O':
+			o.shared = true;
 			break;
 		case 'M':
 			if (strcmp(v, "strict") && strcmp(v, "lazy"))
