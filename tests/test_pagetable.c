@@ -3,7 +3,10 @@
  * The IOMMU page-table engine (src/kernel/iommu/pt.c) and its formats.
  *
  * As the kernel's iommufd selftests do with FIXTURE_VARIANT, the same suite
- * runs once per format variant (x86_64/4K, arm64-lpae/4K, /16K, /64K): every
+ * runs once per format variant (x86_64/4K, arm64-lpae/4K, /16K, /64K), and
+ * each once with tables that count their entries and once with deferred
+ * freeing (the IOMMU layer's: every unmap here is followed by
+ * io_pgtable_reclaim(), after which the tables are the same): every
  * test gets a fresh machine and an empty page table built by the fixture
  * from its variant, and ends by freeing the table and checking that every
  * RAM page and allocation went back and that nothing was reported.
@@ -11,6 +14,8 @@
  * Every lookup is also checked against a walk of the PTEs in the machine's
  * RAM through the format's ops alone, which is what the IOMMU model does.
  */
+#include <pthread.h>
+#include <sched.h>
 #include "failnth.h"
 #include "kernel/iommu/pt.h"
 
@@ -24,17 +29,26 @@ struct pt_variant {
 	bool lpae;		/* MMIO, NOEXEC, PRIV and write-only encodable */
 	unsigned long pgsizes;	/* expected io_pgtable_pgsize_bitmap() */
 	u64 seed;		/* the randomized test's */
+	bool deferred;		/* io_pgtable_set_defer_free() */
 };
 
 static const struct pt_variant variants[] = {
 	{ "x86_64/4K", "x86_64", SZ_4K, false,
-	  SZ_4K | SZ_2M | SZ_1G, 0x5eed00000001ULL },
+	  SZ_4K | SZ_2M | SZ_1G, 0x5eed00000001ULL, false },
 	{ "arm64-lpae/4K", "arm64-lpae", SZ_4K, true,
-	  SZ_4K | SZ_2M | SZ_1G, 0x5eed00000002ULL },
+	  SZ_4K | SZ_2M | SZ_1G, 0x5eed00000002ULL, false },
 	{ "arm64-lpae/16K", "arm64-lpae", SZ_16K, true,
-	  SZ_16K | (32UL << 20), 0x5eed00000003ULL },
+	  SZ_16K | (32UL << 20), 0x5eed00000003ULL, false },
 	{ "arm64-lpae/64K", "arm64-lpae", SZ_64K, true,
-	  SZ_64K | (512UL << 20), 0x5eed00000004ULL },
+	  SZ_64K | (512UL << 20), 0x5eed00000004ULL, false },
+	{ "x86_64/4K deferred", "x86_64", SZ_4K, false,
+	  SZ_4K | SZ_2M | SZ_1G, 0x5eed00000011ULL, true },
+	{ "arm64-lpae/4K deferred", "arm64-lpae", SZ_4K, true,
+	  SZ_4K | SZ_2M | SZ_1G, 0x5eed00000012ULL, true },
+	{ "arm64-lpae/16K deferred", "arm64-lpae", SZ_16K, true,
+	  SZ_16K | (32UL << 20), 0x5eed00000013ULL, true },
+	{ "arm64-lpae/64K deferred", "arm64-lpae", SZ_64K, true,
+	  SZ_64K | (512UL << 20), 0x5eed00000014ULL, true },
 };
 
 struct pt_fixture {
@@ -82,6 +96,15 @@ static int pt_setup(void **state)
 		free(f);
 		return -1;
 	}
+	if (v->deferred && io_pgtable_set_defer_free(f->pt, true)) {
+		io_pgtable_free(f->pt);
+		sim_machine_destroy(f->m);
+		free(f);
+		return -1;
+	}
+	/* the thread's reader comes with its first operation, and stays */
+	if (v->deferred)
+		(void)io_pgtable_lookup(f->pt, 0, NULL, NULL, NULL);
 	f->fmt = io_pgtable_format(f->pt);
 	f->g = v->granule;
 	f->top = f->fmt->levels - 1;
@@ -111,9 +134,12 @@ static int pt_teardown(void **state)
 	return fixture_teardown(f, f->m, TD_CLEAN, 0, 0);
 }
 
+static void no_empty_tables(struct pt_fixture *f);
+
 /* Free the table: everything it held goes back and nothing was reported. */
 static void pt_done(struct pt_fixture *f)
 {
+	no_empty_tables(f);
 	io_pgtable_free(f->pt);
 	f->pt = NULL;
 	assert_int_equal(sim_ram_pages_allocated(f->m), f->ram_base);
@@ -253,6 +279,15 @@ static void map_ok(struct pt_fixture *f, u64 iova, phys_addr_t pa, u64 size,
 			 ULL(iova), ULL(size), ULL(pa), ret);
 }
 
+/* The IOMMU layer's reclaim after the flush that follows an unmap. */
+static void reclaim(struct pt_fixture *f)
+{
+	if (f->v->deferred)
+		io_pgtable_reclaim(f->pt);
+	else
+		assert_int_equal(io_pgtable_reclaim(f->pt), 0);
+}
+
 static void unmap_expect(struct pt_fixture *f, u64 iova, u64 size, u64 bytes)
 {
 	size_t got = io_pgtable_unmap(f->pt, iova, size);
@@ -260,6 +295,39 @@ static void unmap_expect(struct pt_fixture *f, u64 iova, u64 size, u64 bytes)
 	if (got != bytes)
 		fail_msg("%s: unmap %#llx+%#llx returned %#llx, expected %#llx",
 			 f->v->name, ULL(iova), ULL(size), ULL(got), ULL(bytes));
+	reclaim(f);
+}
+
+/* Every table but the root holds an entry (after reclaim, when deferred). */
+static unsigned long empty_under(struct pt_fixture *f, phys_addr_t table,
+				 unsigned int level, bool root)
+{
+	const u8 *p = sim_phys_to_virt(f->m, table);
+	unsigned int n = 1U << f->fmt->bits_per_level[level];
+	unsigned long empty = 0, present = 0;
+
+	assert_non_null(p);
+	for (unsigned int i = 0; i < n; i++) {
+		u64 pte = 0;
+
+		for (int b = 7; b >= 0; b--)
+			pte = pte << 8 | p[i * 8 + b];
+		if (!f->fmt->present(pte))
+			continue;
+		present++;
+		if (level && f->fmt->is_table(pte, level))
+			empty += empty_under(f, f->fmt->pte_addr(pte),
+					     level - 1, false);
+	}
+	return empty + (!root && !present);
+}
+
+static void no_empty_tables(struct pt_fixture *f)
+{
+	unsigned long n = empty_under(f, io_pgtable_root(f->pt), f->top, true);
+
+	if (n)
+		fail_msg("%s: %lu empty tables hang in the tree", f->v->name, n);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1172,6 +1240,7 @@ static int pt_split_run(void *ctx)
 	size_t got = io_pgtable_unmap(w->f->pt, w->iova + w->f->g,
 				      w->size / 2);
 
+	reclaim(w->f);
 	if (got == w->size / 2)
 		return 0;
 	assert_int_equal(got, 0);
@@ -1249,6 +1318,216 @@ static unsigned long expect_tables(struct pt_fixture *f, u64 size,
 	return n;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Deferred freeing and concurrent operations                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Deferred: an unmap leaves its emptied tables for reclaim, which frees
+ * exactly those still empty. Counted: they went at once, reclaim has
+ * nothing to do, and the mode cannot change on a table in use.
+ */
+static void test_reclaim(void **state)
+{
+	struct pt_fixture *f = *state;
+	const u64 g = f->g, L1 = f->span[1];
+	const u64 a = f->va_limit / 4, b = a + L1 / 2;
+
+	map_ok(f, a, 0, g, RW);
+	assert_int_equal(tables(f), 1 + f->top);
+	assert_int_equal(io_pgtable_set_defer_free(f->pt, !f->v->deferred),
+			 -EBUSY);
+	assert_int_equal(io_pgtable_unmap(f->pt, a, g), g);
+	check_unmapped(f, a);
+	if (!f->v->deferred) {
+		assert_int_equal(tables(f), 1);
+		assert_int_equal(io_pgtable_reclaim(f->pt), 0);
+		pt_done(f);
+		return;
+	}
+	/* still there, and reused by the next map without a new table */
+	assert_int_equal(tables(f), 1 + f->top);
+	map_ok(f, b, 5 * g, g, RW);
+	assert_int_equal(tables(f), 1 + f->top);
+	assert_int_equal(io_pgtable_reclaim(f->pt), 0);
+	assert_int_equal(tables(f), 1 + f->top);
+	/* a neighbour's unmap leaves the table that still holds @b */
+	map_ok(f, a, 0, g, RW);
+	assert_int_equal(io_pgtable_unmap(f->pt, a, g), g);
+	assert_int_equal(io_pgtable_reclaim(f->pt), 0);
+	check_mapped(f, b, 5 * g, RW, g);
+	/* the last entry goes: so do the leaf table and those above it */
+	assert_int_equal(io_pgtable_unmap(f->pt, b, g), g);
+	assert_int_equal(tables(f), 1 + f->top);
+	assert_int_equal(io_pgtable_reclaim(f->pt), f->top);
+	assert_int_equal(tables(f), 1);
+	assert_int_equal(io_pgtable_reclaim(f->pt), 0);
+	/* an unmap of nothing notes nothing */
+	assert_int_equal(io_pgtable_unmap(f->pt, a, g), 0);
+	assert_int_equal(io_pgtable_reclaim(f->pt), 0);
+	/* a big unmap over many tables: reclaim takes them all */
+	map_ok(f, a, g, 4 * L1 + 3 * g, RW);	/* granule leaves */
+	assert_true(tables(f) >= f->top + 5);
+	assert_int_equal(io_pgtable_unmap(f->pt, a, 4 * L1 + 3 * g),
+			 4 * L1 + 3 * g);
+	io_pgtable_reclaim(f->pt);
+	assert_int_equal(tables(f), 1);
+	pt_done(f);
+}
+
+#define CC_THREADS	4
+#define CC_CHUNK	3	/* granules: threads share PTE lines */
+#define CC_CHUNKS	(CC_THREADS * 96)
+#ifdef __SANITIZE_THREAD__
+#define CC_OPS		1000	/* TSan: every access is checked */
+#else
+#define CC_OPS		6000
+#endif
+
+struct cc_shared {
+	struct pt_fixture *f;
+	u64 base;		/* chunks: [base, base + CC_CHUNKS * CC_CHUNK * g) */
+	u64 blocks;		/* a level-1 block per thread, in turn */
+	_Atomic int done;
+	_Atomic unsigned long reclaimed;
+};
+
+struct cc_thread {
+	struct cc_shared *sh;
+	pthread_t th;
+	unsigned int id;
+	u64 rng;
+	unsigned long errors, maps, splits;
+	char what[160];
+};
+
+static void cc_error(struct cc_thread *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!t->errors++) {
+		va_start(ap, fmt);
+		vsnprintf(t->what, sizeof(t->what), fmt, ap);
+		va_end(ap);
+	}
+}
+
+static u64 cc_rnd(struct cc_thread *t)
+{
+	t->rng ^= t->rng << 13;
+	t->rng ^= t->rng >> 7;
+	t->rng ^= t->rng << 17;
+	return t->rng;
+}
+
+/* Each thread maps, checks and unmaps only what it owns. */
+static void *cc_worker(void *arg)
+{
+	struct cc_thread *t = arg;
+	struct cc_shared *sh = t->sh;
+	struct pt_fixture *f = sh->f;
+	const u64 g = f->g, L1 = f->span[1];
+	bool mapped[CC_CHUNKS / CC_THREADS] = { false };
+	const u64 blk = sh->blocks + t->id * L1;
+
+	for (unsigned int op = 0; op < CC_OPS && !t->errors; op++) {
+		unsigned int k = (unsigned int)(cc_rnd(t) % (CC_CHUNKS / CC_THREADS));
+		u64 iova = sh->base + ((u64)k * CC_THREADS + t->id) * CC_CHUNK * g;
+		phys_addr_t pa = (((u64)t->id << 20) + k * CC_CHUNK) * g, got;
+
+		if (!mapped[k]) {
+			if (io_pgtable_map(f->pt, iova, pa, CC_CHUNK * g, RW))
+				cc_error(t, "map %#llx failed", ULL(iova));
+			mapped[k] = true;
+			t->maps++;
+		} else {
+			if (io_pgtable_lookup(f->pt, iova + g, &got, NULL, NULL) ||
+			    got != pa + g)
+				cc_error(t, "lookup %#llx: %#llx, expected %#llx",
+					 ULL(iova + g), ULL(got), ULL(pa + g));
+			if (io_pgtable_unmap(f->pt, iova, CC_CHUNK * g) !=
+			    CC_CHUNK * g)
+				cc_error(t, "unmap %#llx", ULL(iova));
+			if (!io_pgtable_lookup(f->pt, iova, NULL, NULL, NULL))
+				cc_error(t, "%#llx mapped after its unmap", ULL(iova));
+			mapped[k] = false;
+		}
+		if (op % 64 == 0) {
+			/* a block of its own, then a granule out of it: a split
+			 * next to the other threads' blocks */
+			if (io_pgtable_map(f->pt, blk, 0, L1, RW) ||
+			    io_pgtable_unmap(f->pt, blk + g, g) != g ||
+			    io_pgtable_lookup(f->pt, blk + 2 * g, &got, NULL, NULL) ||
+			    got != 2 * g ||
+			    io_pgtable_unmap(f->pt, blk, L1) != L1 - g)
+				cc_error(t, "block %#llx", ULL(blk));
+			else
+				t->splits++;
+		}
+	}
+	for (unsigned int k = 0; k < CC_CHUNKS / CC_THREADS; k++) {
+		u64 iova = sh->base + ((u64)k * CC_THREADS + t->id) * CC_CHUNK * g;
+
+		if (mapped[k] &&
+		    io_pgtable_unmap(f->pt, iova, CC_CHUNK * g) != CC_CHUNK * g)
+			cc_error(t, "final unmap %#llx", ULL(iova));
+	}
+	return NULL;
+}
+
+/* The flush thread: reclaim while the others work. */
+static void *cc_reclaimer(void *arg)
+{
+	struct cc_shared *sh = arg;
+
+	while (!atomic_load(&sh->done)) {
+		atomic_fetch_add(&sh->reclaimed, io_pgtable_reclaim(sh->f->pt));
+		sched_yield();
+	}
+	return NULL;
+}
+
+/*
+ * Four threads map and unmap next to each other (chunks of three granules
+ * interleaved, so they share leaf tables and PTE lines, and blocks side by
+ * side that they split), each checking its own translations, while another
+ * thread reclaims: nothing is lost, and at the end only the root is left.
+ * Both modes allow it (counted tables serialise).
+ */
+static void test_concurrent(void **state)
+{
+	struct pt_fixture *f = *state;
+	struct cc_shared sh = { .f = f, .base = f->va_limit / 2 - 7 * f->g,
+				.blocks = f->va_limit / 4 * 3 };
+	struct cc_thread t[CC_THREADS];
+	pthread_t rec;
+	unsigned long maps = 0, splits = 0;
+
+	assert_int_equal(pthread_create(&rec, NULL, cc_reclaimer, &sh), 0);
+	for (unsigned int i = 0; i < CC_THREADS; i++) {
+		t[i] = (struct cc_thread){ .sh = &sh, .id = i,
+					   .rng = f->v->seed + i + 1 };
+		assert_int_equal(pthread_create(&t[i].th, NULL, cc_worker, &t[i]), 0);
+	}
+	for (unsigned int i = 0; i < CC_THREADS; i++)
+		pthread_join(t[i].th, NULL);
+	atomic_store(&sh.done, 1);
+	pthread_join(rec, NULL);
+	for (unsigned int i = 0; i < CC_THREADS; i++) {
+		if (t[i].errors)
+			fail_msg("%s: thread %u: %lu errors, first: %s",
+				 f->v->name, i, t[i].errors, t[i].what);
+		maps += t[i].maps;
+		splits += t[i].splits;
+	}
+	reclaim(f);
+	assert_int_equal(tables(f), 1);
+	print_message("%s: %lu maps, %lu block splits from %u threads; %lu tables reclaimed under way\n",
+		      f->v->name, maps, splits, CC_THREADS,
+		      atomic_load(&sh.reclaimed));
+	pt_done(f);
+}
+
 static void test_memory(void **state)
 {
 	struct pt_fixture *f = *state;
@@ -1306,6 +1585,8 @@ static int run_variant(const struct pt_variant *v)
 		PT_TEST(test_fail_nth_map, v),
 		PT_TEST(test_fail_nth_split, v),
 		PT_TEST(test_memory, v),
+		PT_TEST(test_reclaim, v),
+		PT_TEST(test_concurrent, v),
 	};
 
 	return cmocka_run_group_tests_name(v->name, tests, NULL, NULL);

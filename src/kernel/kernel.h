@@ -90,17 +90,23 @@ struct sim_trace {
  * before the init table runs, freed after the exits; NULL before boot.
  */
 /*
- * The DMA API's counters of one device, on a cache line of their own so
- * that devices used from different CPUs do not share one;
- * sim_dma_stats_get() sums them.
+ * The DMA API's counters of one device, in shards of a cache line each,
+ * picked by thread index (the per-CPU counters' analogue): threads mapping
+ * for one device do not share a line. sim_dma_stats_get() sums them.
  */
-struct sim_dma_dev_stats {
+#define SIM_DMA_STAT_SHARDS	4
+
+struct sim_dma_stat_shard {
 	_Alignas(64) _Atomic unsigned long maps, unmaps, map_errors, syncs;
+};
+
+struct sim_dma_dev_stats {
+	struct sim_dma_stat_shard shard[SIM_DMA_STAT_SHARDS];
 	/*
 	 * dma-debug: entries added or removed for the device, and that count
 	 * when an unbind last reported a leak (the same leak is reported once)
 	 */
-	_Atomic unsigned long debug_changes;
+	_Alignas(64) _Atomic unsigned long debug_changes;
 	unsigned long leak_reported_at;
 	bool dma_check;		/* the DMA check mode (dma-debug) */
 };

@@ -13,6 +13,13 @@
 #include <string.h>
 #include "dma.h"
 
+/* Count one @what for @dev, in the calling thread's shard. */
+#define dma_stat_inc(dev, what)						\
+	atomic_fetch_add_explicit(						\
+		&(dev)->sim_dma_stats->shard[(unsigned int)sim_thread_id((dev)->sim) % \
+					     SIM_DMA_STAT_SHARDS].what,	\
+		1, memory_order_relaxed)
+
 static bool dma_go_direct(struct device *dev, dma_addr_t mask,
 			  const struct dma_map_ops *ops)
 {
@@ -126,9 +133,9 @@ dma_addr_t dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 	}
 
 	if (addr == DMA_MAPPING_ERROR)
-		atomic_fetch_add_explicit(&dev->sim_dma_stats->map_errors, 1, memory_order_relaxed);
+		dma_stat_inc(dev, map_errors);
 	else
-		atomic_fetch_add_explicit(&dev->sim_dma_stats->maps, 1, memory_order_relaxed);
+		dma_stat_inc(dev, maps);
 	trace_dma_map_phys(dev, phys, addr, size, dir, attrs);
 	debug_dma_map_phys(dev, phys, size, dir, addr, attrs);
 	return addr;
@@ -154,7 +161,7 @@ void dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 	} else if (ops->unmap_page) {
 		ops->unmap_page(dev, addr, size, dir, attrs);
 	}
-	atomic_fetch_add_explicit(&dev->sim_dma_stats->unmaps, 1, memory_order_relaxed);
+	dma_stat_inc(dev, unmaps);
 	trace_dma_unmap_phys(dev, addr, size, dir, attrs);
 	debug_dma_unmap_phys(dev, addr, size, dir);
 	if (use_dma_iommu(dev))
@@ -266,7 +273,7 @@ static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
 		SIM_WARN(dev->sim, dev,
 			 "dma_map_sg_attrs: %s: unexpected return %d from the map_sg implementation (%d entries)",
 			 dev_name(dev), 0, nents);
-		atomic_fetch_add_explicit(&dev->sim_dma_stats->map_errors, 1, memory_order_relaxed);
+		dma_stat_inc(dev, map_errors);
 		trace_dma_map_sg_err(dev, sg, sg ? nents : 0, 0, dir, attrs);
 		return -EIO;
 	}
@@ -281,7 +288,7 @@ static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
 		ents = -EIO;
 
 	if (ents > 0) {
-		atomic_fetch_add_explicit(&dev->sim_dma_stats->maps, 1, memory_order_relaxed);
+		dma_stat_inc(dev, maps);
 		trace_dma_map_sg(dev, sg, nents, ents, dir, attrs);
 		debug_dma_map_sg(dev, sg, nents, ents, dir, attrs);
 		debug_dma_own_map_sg(dev, sg, nents, ents, attrs);
@@ -290,11 +297,11 @@ static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
 		SIM_WARN(dev->sim, dev,
 			 "dma_map_sg_attrs: %s: unexpected return %d from the map_sg implementation",
 			 dev_name(dev), ents);
-		atomic_fetch_add_explicit(&dev->sim_dma_stats->map_errors, 1, memory_order_relaxed);
+		dma_stat_inc(dev, map_errors);
 		trace_dma_map_sg_err(dev, sg, nents, ents, dir, attrs);
 		return -EIO;
 	} else {
-		atomic_fetch_add_explicit(&dev->sim_dma_stats->map_errors, 1, memory_order_relaxed);
+		dma_stat_inc(dev, map_errors);
 		trace_dma_map_sg_err(dev, sg, nents, ents, dir, attrs);
 	}
 	return ents;
@@ -341,7 +348,7 @@ void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sg, int nents,
 		iommu_dma_unmap_sg(dev, sg, nents, dir, attrs);
 	else if (ops->unmap_sg)
 		ops->unmap_sg(dev, sg, nents, dir, attrs);
-	atomic_fetch_add_explicit(&dev->sim_dma_stats->unmaps, 1, memory_order_relaxed);
+	dma_stat_inc(dev, unmaps);
 }
 
 void dma_unmap_sgtable(struct device *dev, struct sg_table *sgt,
@@ -365,7 +372,7 @@ static bool dma_sync_prologue(struct device *dev, enum dma_data_direction dir,
 		return false;
 	if (bad_direction(dev, dir, func))
 		return false;
-	atomic_fetch_add_explicit(&dev->sim_dma_stats->syncs, 1, memory_order_relaxed);
+	dma_stat_inc(dev, syncs);
 	return true;
 }
 
@@ -1151,10 +1158,14 @@ void sim_dma_stats_get(struct sim_machine *m, struct sim_dma_stats *out)
 		if (!m->nodes[i]->fn ||
 		    !(st = m->nodes[i]->fn->pdev.dev.sim_dma_stats))
 			continue;
-		out->maps += atomic_load(&st->maps);
-		out->unmaps += atomic_load(&st->unmaps);
-		out->map_errors += atomic_load(&st->map_errors);
-		out->syncs += atomic_load(&st->syncs);
+		for (unsigned int k = 0; k < SIM_DMA_STAT_SHARDS; k++) {
+			const struct sim_dma_stat_shard *sh = &st->shard[k];
+
+			out->maps += atomic_load(&sh->maps);
+			out->unmaps += atomic_load(&sh->unmaps);
+			out->map_errors += atomic_load(&sh->map_errors);
+			out->syncs += atomic_load(&sh->syncs);
+		}
 	}
 	out->bounced_maps = atomic_load(&m->kernel->stats.bounced_maps);
 	out->bounced_bytes = atomic_load(&m->kernel->stats.bounced_bytes);

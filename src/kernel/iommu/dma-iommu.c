@@ -33,18 +33,6 @@ static inline struct iommu_dma_cookie *cookie_of(struct iommu_domain *d)
 	return d->iova_cookie;
 }
 
-/*
- * Operations on the domain, to say how long a lazy window stayed open. An
- * estimate is enough: a plain relaxed increment, no locked RMW on the hot
- * path (concurrent callers may lose a count).
- */
-static inline void count_op(struct iommu_dma_cookie *c)
-{
-	atomic_store_explicit(&c->ops,
-			      atomic_load_explicit(&c->ops, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-}
-
 static inline size_t iova_offset(struct iommu_dma_cookie *c, u64 addr)
 {
 	return (size_t)(addr & (c->granule - 1));
@@ -189,6 +177,30 @@ static struct iommu_fq *fq_get(struct sim_domain *sd)
 	}
 	sim_spin_unlock(&c->fq_lock);
 	return fq;
+}
+
+/*
+ * Operations on the domain, to say how long a lazy window stayed open:
+ * counted per thread in its queue (only the owner writes it, so threads
+ * share no line), and a window is the operations of the thread that
+ * queued the entry since then (a single thread's count is every
+ * operation after its first lazy unmap).
+ */
+static inline void count_op(struct iommu_domain *domain)
+{
+	struct iommu_dma_cookie *c = cookie_of(domain);
+	struct iommu_fq *fq;
+
+	if (!c->fq)
+		return;
+	/* no queue yet: nothing of this thread's is queued to count for */
+	fq = atomic_load_explicit(&c->fqs[fq_slot(to_sim_domain(domain)->iommu->m)],
+				  memory_order_acquire);
+	if (likely(fq))
+		atomic_store_explicit(&fq->ops,
+				      atomic_load_explicit(&fq->ops,
+							   memory_order_relaxed) + 1,
+				      memory_order_relaxed);
 }
 
 /*
@@ -339,7 +351,7 @@ void iommu_dma_queue_iova(struct iommu_domain *domain, struct device *dev,
 	e->pfn = pfn;
 	e->pages = pages;
 	e->queued_ns = now;
-	e->queued_op = atomic_load(&c->ops);
+	e->queued_op = atomic_load_explicit(&fq->ops, memory_order_relaxed);
 	e->dev = dev;
 	fq->count++;
 	if (hold)	/* written under the lock, read without it by the owner */
@@ -380,7 +392,7 @@ static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
 {
 	struct iommu_dma_cookie *c = &sd->cookie;
 	struct sim_machine *m = dev->sim;
-	u64 now = atomic_load(&m->clock_ns), ops = atomic_load(&c->ops);
+	u64 now = atomic_load(&m->clock_ns);
 	unsigned long pfn = iova >> sd->iommu->gshift;
 	bool found = false;
 	u64 w_ops = 0, w_ns = 0;
@@ -396,7 +408,9 @@ static void report_stale(struct device *dev, struct sim_domain *sd, u64 iova,
 				&fq->ring[(fq->head + i) % c->fq_size];
 
 			if (pfn >= e->pfn && pfn < e->pfn + e->pages) {
-				w_ops = ops - e->queued_op;
+				w_ops = atomic_load_explicit(&fq->ops,
+							     memory_order_relaxed) -
+					e->queued_op;
 				w_ns = now - e->queued_ns;
 				found = true;
 			}
@@ -448,10 +462,8 @@ static bool iommu_dma_bus_translated(struct sim_bus_observer *o,
 	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
 		return false;
 	sd = to_sim_domain(domain);
-	sim_spin_lock(&sd->lock);
 	stale = io_pgtable_lookup(sd->pgt, t->iova, &walk, &wprot, NULL) ||
 		walk != t->out || wprot != t->prot;
-	sim_spin_unlock(&sd->lock);
 	if (!stale)
 		return false;
 	/* one report per access: the stale use says it all */
@@ -529,7 +541,7 @@ static phys_addr_t __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr,
 	phys_addr_t phys = 0;
 	size_t unmapped;
 
-	count_op(c);
+	count_op(domain);
 	dma_addr -= iova_off;
 	size = iova_align(c, size + iova_off);
 	unmapped = iommu_unmap_fast_phys(domain, dma_addr, size, &phys);
@@ -557,7 +569,7 @@ static dma_addr_t __iommu_dma_map(struct device *dev, phys_addr_t phys,
 			 dev_driver_string(dev), dev_name(dev));
 		return DMA_MAPPING_ERROR;
 	}
-	count_op(c);
+	count_op(domain);
 	size = iova_align(c, size + iova_off);
 	iova = iommu_dma_alloc_iova(domain, size, dma_mask, dev);
 	if (!iova)
@@ -919,7 +931,7 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 	if (!iova_len)
 		return finalise_sg(dev, sg, nents, 0);
 
-	count_op(c);
+	count_op(domain);
 	iova = iommu_dma_alloc_iova(domain, iova_len, dma_get_mask(dev), dev);
 	if (!iova) {
 		ret = -ENOMEM;
@@ -1225,7 +1237,7 @@ struct sg_table *iommu_dma_alloc_noncontiguous(struct device *dev,
 		goto err_free_handle;
 	if (iommu_dma_alloc_blocks(m, sh->pages, sh->count, order_mask, gfp))
 		goto err_free_page_array;
-	count_op(c);
+	count_op(domain);
 	iova = iommu_dma_alloc_iova(domain, size, dev->coherent_dma_mask, dev);
 	if (!iova)
 		goto err_free_blocks;
@@ -1351,7 +1363,7 @@ bool dma_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 			 dev_name(dev), size);
 		return false;
 	}
-	count_op(c);
+	count_op(domain);
 	addr = iommu_dma_alloc_iova(domain, iova_align(c, size + iova_off),
 				    dma_get_mask(dev), dev);
 	if (!addr)
@@ -1592,7 +1604,7 @@ static void __iommu_dma_iova_unlink(struct device *dev,
 	bool queued = free_iova && c->fq;
 	size_t unmapped;
 
-	count_op(c);
+	count_op(domain);
 	if ((state->__size & DMA_IOVA_USE_SWIOTLB) ||
 	    (!dev_is_dma_coherent(dev) &&
 	     !(attrs & (DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_MMIO))))

@@ -101,6 +101,8 @@ struct iommu_fq {
 	sim_spinlock_t lock;
 	unsigned int head, count, hold;
 	u64 freed;		/* entries ever freed: the head's number */
+	/* the owner's map/unmap operations (only it writes), for windows */
+	_Atomic u64 ops;
 	struct fq_entry ring[];
 };
 
@@ -114,9 +116,8 @@ struct iommu_dma_cookie {
 	bool fq;			/* lazy: unmaps go through the queues */
 	unsigned int fq_size;		/* entries per queue */
 	sim_spinlock_t fq_lock;		/* creating queues; window stats */
-	/* by sim_thread_id(), created on the thread's first lazy unmap */
+	/* by sim_thread_id(), created on the thread's first DMA operation */
 	struct iommu_fq *_Atomic fqs[SIM_MAX_THREADS + 1];
-	_Atomic u64 ops;		/* map/unmap operations, for windows */
 	_Atomic unsigned long fq_flushes;
 	/*
 	 * The kernel's fq_timer: armed by an unmap when it is not pending,
@@ -138,7 +139,6 @@ struct sim_domain {
 	struct sim_iommu *iommu;
 	unsigned int id;
 	struct io_pgtable *pgt;
-	_Alignas(64) sim_spinlock_t lock;	/* page-table updates (short) */
 	_Alignas(64) struct iommu_dma_cookie cookie;
 	char pad[64];
 };

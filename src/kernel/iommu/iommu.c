@@ -53,7 +53,8 @@ int iommu_group_id(struct iommu_group *group)
 /**
  * iommu_map - map a physical range into a paging domain
  *
- * Takes the domain's page-table lock. Returns 0, -EINVAL for a domain
+ * Runs concurrently with other maps and unmaps of the domain on disjoint
+ * ranges (the page table's own exclusion, see pt.c). Returns 0, -EINVAL for a domain
  * without page tables or a misaligned range, -EEXIST, -ENOMEM (nothing
  * stays mapped on failure). No IOTLB flush is needed for a new mapping.
  */
@@ -70,9 +71,7 @@ int iommu_map(struct iommu_domain *domain, unsigned long iova,
 	if (!size)
 		return 0;
 	sd = to_sim_domain(domain);
-	sim_spin_lock(&sd->lock);
 	ret = io_pgtable_map(sd->pgt, iova, paddr, size, prot);
-	sim_spin_unlock(&sd->lock);
 	if (!ret)
 		trace_iommu_map(sd->iommu->m, iova, paddr, size);
 	return ret;
@@ -88,9 +87,7 @@ size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
 	if (!domain || !(domain->type & __IOMMU_DOMAIN_PAGING))
 		return 0;
 	sd = to_sim_domain(domain);
-	sim_spin_lock(&sd->lock);
 	ret = io_pgtable_unmap(sd->pgt, iova, size);
-	sim_spin_unlock(&sd->lock);
 	trace_iommu_unmap(sd->iommu->m, iova, size, ret);
 	return ret;
 }
@@ -102,9 +99,7 @@ size_t iommu_unmap_fast_phys(struct iommu_domain *domain, unsigned long iova,
 	struct sim_domain *sd = to_sim_domain(domain);
 	size_t ret;
 
-	sim_spin_lock(&sd->lock);
 	ret = io_pgtable_unmap_phys(sd->pgt, iova, size, first_phys);
-	sim_spin_unlock(&sd->lock);
 	trace_iommu_unmap(sd->iommu->m, iova, size, ret);
 	return ret;
 }
@@ -132,10 +127,8 @@ phys_addr_t iommu_iova_to_phys(struct iommu_domain *domain, dma_addr_t iova)
 	if (!(domain->type & __IOMMU_DOMAIN_PAGING))
 		return 0;
 	sd = to_sim_domain(domain);
-	sim_spin_lock(&sd->lock);
 	if (io_pgtable_lookup(sd->pgt, iova, &phys, &prot, NULL))
 		phys = 0;
-	sim_spin_unlock(&sd->lock);
 	return phys;
 }
 
@@ -156,9 +149,7 @@ int sim_iommu_lookup(struct device *dev, dma_addr_t iova, phys_addr_t *phys,
 	if (!(domain->type & __IOMMU_DOMAIN_PAGING))
 		return -ENOENT;
 	sd = to_sim_domain(domain);
-	sim_spin_lock(&sd->lock);
 	ret = io_pgtable_lookup(sd->pgt, iova, phys, prot, NULL);
-	sim_spin_unlock(&sd->lock);
 	return ret ? -ENOENT : 0;
 }
 
@@ -173,10 +164,7 @@ long sim_iommu_pt_pages(struct device *dev)
 	sd = to_sim_domain(domain);
 	if (!sd->pgt)
 		return -ENOENT;
-	/* the count changes under the domain's lock (map, unmap, free) */
-	sim_spin_lock(&sd->lock);
 	n = (long)io_pgtable_table_pages(sd->pgt);
-	sim_spin_unlock(&sd->lock);
 	return n;
 }
 

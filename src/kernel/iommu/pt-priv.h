@@ -12,31 +12,48 @@
 #include "pt.h"
 
 /*
- * What the PTEs do not hold, one per table page: its struct page, its
- * present entries, and where it hangs. Found from a table's physical
- * address through a hash, only for a table whose entry count changes
- * (once per table an operation modifies): the walks themselves go from
- * entry to table through the machine's RAM view (pt_host()).
+ * What the PTEs do not hold, one per table page: its struct page and, when
+ * the table counts (pt->defer_free off), its present entries and where it
+ * hangs. Found from a table's physical address through a hash, only for a
+ * table whose entry count changes (once per table an operation modifies)
+ * or that is created or freed: the walks themselves go from entry to table
+ * through the machine's RAM view (pt_host()).
  */
 struct pt_table {
 	struct pt_table *hnext;		/* hash chain */
 	struct page *page;
 	phys_addr_t phys;
 	u64 *ptes;			/* CPU view of the table page */
+	/* counted tables only (pt->defer_free off) */
 	unsigned int live;		/* present entries */
 	struct pt_table *parent;	/* NULL for the root */
 	unsigned int pidx;		/* our entry in the parent */
-	struct pt_table *empty_next;	/* on the deferred-free list */
-	bool empty_queued;
 };
+
+/*
+ * One thread's side of a deferred-freeing table (see pt.c, "Concurrent
+ * operations"): whether it is inside an operation, and the ranges its
+ * unmaps cleared, for io_pgtable_reclaim() to look at. Only its thread
+ * writes it, but for reclaim, which runs while no operation does.
+ */
+#define PT_NR_CANDIDATES	32
+
+struct pt_reader {
+	_Atomic int active;
+	_Atomic unsigned int nr;	/* read unlocked by reclaim's peek */
+	struct { u64 start, end; } cand[PT_NR_CANDIDATES];
+} __attribute__((aligned(64)));
 
 /* The algorithm of one format (pt_generic.h), one indirect call per call. */
 struct pt_ops {
-	int (*map)(struct io_pgtable *pt, u64 iova, phys_addr_t paddr,
-		   u64 size, int prot);
+	/* @rd: the caller's reader (deferred freeing), NULL when counted */
+	int (*map)(struct io_pgtable *pt, struct pt_reader *rd, u64 iova,
+		   phys_addr_t paddr, u64 size, int prot);
 	/* the bytes that were mapped; *@first_phys (if asked) as documented */
-	u64 (*unmap)(struct io_pgtable *pt, u64 iova, u64 size,
-		     phys_addr_t *first_phys);
+	u64 (*unmap)(struct io_pgtable *pt, struct pt_reader *rd, u64 iova,
+		     u64 size, phys_addr_t *first_phys);
+	/* the bytes [@start, @end) holds no more tables that are empty */
+	unsigned long (*prune)(struct io_pgtable *pt, u64 start, u64 end);
 	int (*lookup)(struct io_pgtable *pt, u64 iova, phys_addr_t *phys,
 		      int *prot, size_t *leaf_size);
 	/* the PTE-write floor: @n leaves of one granule each into @ptes */
@@ -51,6 +68,7 @@ struct pt_ops {
 /* One map call (pt_generic.h). */
 struct pt_map_op {
 	struct io_pgtable *pt;
+	struct pt_reader *rd;		/* NULL: the table counts */
 	const struct sim_ram_region *hint;	/* the walk's RAM region */
 	int prot;
 	u64 undo_end;	/* what this call wrote or created lies below */
@@ -67,10 +85,11 @@ struct pt_split {
 /* One unmap call (pt_generic.h). */
 struct pt_unmap_op {
 	struct io_pgtable *pt;
+	struct pt_reader *rd;		/* NULL: the table counts */
 	const struct sim_ram_region *hint;
 	u64 first;			/* the first granule's iova ... */
 	phys_addr_t *first_phys;	/* ... and where it was mapped */
-	bool now;		/* free emptied tables now (undoing a map) */
+	bool now;		/* undoing a map: free its emptied tables too */
 	bool resolved;		/* both boundaries' leaves are split */
 	bool cleared;		/* an entry was cleared */
 	bool failed;		/* a split could not be allocated */
@@ -90,11 +109,25 @@ struct io_pgtable {
 	u64 va_limit;				/* 1 << va_bits */
 	u64 oa_limit;				/* 1 << oa_bits */
 	unsigned long max_tables;		/* the machine's RAM can't hold more */
+	/* the metadata hash and the table count: under alloc_lock */
+	sim_spinlock_t alloc_lock;
 	struct pt_table **buckets;
 	unsigned int hash_bits;
-	unsigned long nr_tables;
-	bool defer_free;			/* empty tables wait for reclaim */
-	struct pt_table *empty_list;
+	_Atomic unsigned long nr_tables;
+	/*
+	 * Off: tables count their entries and go as soon as they empty;
+	 * operations are serialised by op_lock. On (the IOMMU layer): no
+	 * counts, operations on disjoint ranges run concurrently, and the
+	 * tables they empty go at io_pgtable_reclaim() (pt.c).
+	 */
+	bool defer_free;
+	sim_spinlock_t op_lock;
+	/* deferred freeing: the operations under way and reclaim */
+	_Atomic int writer;			/* reclaim wants them out */
+	sim_spinlock_t writer_lock;		/* one reclaim at a time */
+	sim_spinlock_t anon_lock;		/* threads without an index */
+	struct pt_reader anon;
+	_Atomic(struct pt_reader *) readers[SIM_MAX_THREADS];
 };
 
 /* ------------------------------------------------------------------------ */
@@ -174,13 +207,47 @@ static inline struct pt_table *pt_table_find(struct io_pgtable *pt,
 /* A zeroed table page and its metadata; NULL when out of memory. */
 struct pt_table *pt_table_alloc(struct io_pgtable *pt);
 void pt_table_free(struct io_pgtable *pt, struct pt_table *t);
-/*
- * @t (not the root) has no entry left: queue it for io_pgtable_reclaim()
- * when freeing is deferred and @now is false, else unlink it from its
- * parent (whose metadata is @parent) and free it. A table already queued
- * stays queued.
- */
+/* Counted tables: @t (not the root) has no entry left: unlink it from its
+ * parent (whose metadata is @parent) and free it. */
 void pt_table_emptied(struct io_pgtable *pt, struct pt_table *parent,
-		      u64 *parent_ptes, struct pt_table *t, bool now);
+		      u64 *parent_ptes, struct pt_table *t);
+/* The table page at @phys, unlinked by the caller: free it. */
+void pt_table_free_phys(struct io_pgtable *pt, phys_addr_t phys);
+
+/*
+ * An unmap under @rd cleared entries of [@start, @end); @merge is the span
+ * of a leaf table: a range in the same one as the last noted widens it
+ * (reclaim looks at each noted range once, the whole table either way).
+ */
+static inline void pt_note_cleared(struct pt_reader *rd, u64 start, u64 end,
+				   u64 merge)
+{
+	unsigned int n = atomic_load_explicit(&rd->nr, memory_order_relaxed);
+
+	if (n) {
+		u64 *ls = &rd->cand[n - 1].start, *le = &rd->cand[n - 1].end;
+
+		if (n == PT_NR_CANDIDATES ||
+		    (ALIGN_DOWN(start, merge) == ALIGN_DOWN(*ls, merge) &&
+		     ALIGN_DOWN(end - 1, merge) == ALIGN_DOWN(*le - 1, merge))) {
+			/* full, or the same leaf table: widen the last */
+			*ls = min(*ls, start);
+			*le = max(*le, end);
+			return;
+		}
+	}
+	rd->cand[n].start = start;
+	rd->cand[n].end = end;
+	atomic_store_explicit(&rd->nr, n + 1, memory_order_relaxed);
+}
+
+/* Install @new in an empty (or expected) entry; false if it changed. */
+static inline bool pt_cmpxchg(u64 *p, u64 old, u64 new)
+{
+	u64 o = pt_cpu_to_le64(old);
+
+	return __atomic_compare_exchange_n(p, &o, pt_cpu_to_le64(new), false,
+					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
 
 #endif /* _DMASTACK_IOMMU_PT_PRIV_H */

@@ -22,10 +22,23 @@
  * its ends before it clears anything, and puts them back if a split cannot
  * be allocated.
  *
- * Non-root tables are never empty: map only creates a table to put
- * something in it, and unmap frees a table (at any level but the root) as
- * soon as its last entry goes, or, when freeing is deferred, queues it for
- * io_pgtable_reclaim(). Callers serialise per domain (iommu-dma does).
+ * A table counts its entries unless freeing is deferred. Counted, non-root
+ * tables are never empty: map only creates a table to put something in
+ * it, and unmap frees a table (at any level but the root) as soon as its
+ * last entry goes. Operations on a counted table are serialised (op_lock).
+ *
+ * Concurrent operations. With deferred freeing (the IOMMU layer's tables)
+ * operations on disjoint ranges run at once, as the kernel's io-pgtable
+ * allows: the DMA API never maps or unmaps one range from two threads.
+ * Nothing is counted, so two threads mapping next to each other write no
+ * common line but the entries themselves; a new table goes into its empty
+ * entry with a compare-and-exchange (the loser frees its own and uses the
+ * winner's). Each unmap notes the range it cleared in its thread's reader
+ * (struct pt_reader); io_pgtable_reclaim(), after the IOTLB flush, waits
+ * until no operation is under way, then looks at those ranges only and
+ * frees the tables in them that are empty, bottom up. Entering an
+ * operation is one exchange on the thread's own line, as an uncontended
+ * lock is, but no line is shared between threads.
  */
 #include <string.h>
 #include "pt-priv.h"
@@ -82,54 +95,173 @@ static void hash_del(struct io_pgtable *pt, struct pt_table *t)
 		*pp = t->hnext;
 }
 
+/* A zeroed table page and its metadata; takes alloc_lock. */
 struct pt_table *pt_table_alloc(struct io_pgtable *pt)
 {
 	struct pt_table *t;
+	struct page *page;
 	unsigned long h;
 
-	if (pt->nr_tables >= pt->max_tables || hash_grow(pt))
+	/* zeroed outside the lock: the table is nobody else's yet */
+	page = sim_alloc_pages(pt->m, pt->order);
+	if (!page)
 		return NULL;
+	memset(page_address(page), 0, PAGE_SIZE << pt->order);
+	sim_spin_lock(&pt->alloc_lock);
+	if (atomic_load_explicit(&pt->nr_tables, memory_order_relaxed) >=
+	    pt->max_tables || hash_grow(pt))
+		goto err_page;
 	t = sim_kzalloc(pt->m, sizeof(*t));
 	if (!t)
-		return NULL;
-	t->page = sim_alloc_pages(pt->m, pt->order);
-	if (!t->page) {
-		sim_kfree(pt->m, t);
-		return NULL;
-	}
-	t->phys = page_to_phys(t->page);
-	t->ptes = page_address(t->page);
-	memset(t->ptes, 0, PAGE_SIZE << pt->order);
+		goto err_page;
+	t->page = page;
+	t->phys = page_to_phys(page);
+	t->ptes = page_address(page);
 	h = pt_hash(pt, t->phys);
 	t->hnext = pt->buckets[h];
 	pt->buckets[h] = t;
-	pt->nr_tables++;
+	atomic_fetch_add_explicit(&pt->nr_tables, 1, memory_order_relaxed);
+	sim_spin_unlock(&pt->alloc_lock);
 	return t;
+
+err_page:
+	sim_spin_unlock(&pt->alloc_lock);
+	sim_free_pages(pt->m, page, pt->order);
+	return NULL;
 }
 
+/* Free @t, unlinked by the caller; takes alloc_lock. */
 void pt_table_free(struct io_pgtable *pt, struct pt_table *t)
 {
+	sim_spin_lock(&pt->alloc_lock);
 	hash_del(pt, t);
+	atomic_fetch_sub_explicit(&pt->nr_tables, 1, memory_order_relaxed);
+	sim_spin_unlock(&pt->alloc_lock);
 	sim_free_pages(pt->m, t->page, pt->order);
 	sim_kfree(pt->m, t);
-	pt->nr_tables--;
+}
+
+void pt_table_free_phys(struct io_pgtable *pt, phys_addr_t phys)
+{
+	struct pt_table *t;
+
+	sim_spin_lock(&pt->alloc_lock);
+	t = pt_table_find(pt, phys);
+	sim_spin_unlock(&pt->alloc_lock);
+	if (t)
+		pt_table_free(pt, t);
 }
 
 void pt_table_emptied(struct io_pgtable *pt, struct pt_table *parent,
-		      u64 *parent_ptes, struct pt_table *t, bool now)
+		      u64 *parent_ptes, struct pt_table *t)
 {
-	if (t->empty_queued)
-		return;		/* io_pgtable_reclaim() decides */
-	if (pt->defer_free && !now) {
-		/* freed by io_pgtable_reclaim() after the flush */
-		t->empty_queued = true;
-		t->empty_next = pt->empty_list;
-		pt->empty_list = t;
-		return;
-	}
 	pt_store(parent_ptes + t->pidx, 0);
 	parent->live--;
 	pt_table_free(pt, t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Concurrent operations (deferred freeing): readers and reclaim            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The calling thread's reader, created on first use; the shared one
+ * (anon, under anon_lock for the whole operation) for a thread without an
+ * index or when that allocation fails.
+ */
+static struct pt_reader *pt_reader_get(struct io_pgtable *pt)
+{
+	int id = sim_thread_id(pt->m);
+	struct pt_reader *r;
+
+	if (unlikely(id < 0))
+		return NULL;
+	r = atomic_load_explicit(&pt->readers[id], memory_order_acquire);
+	if (likely(r))
+		return r;
+	r = sim_kzalloc_aligned(pt->m, sizeof(*r), 64);
+	if (!r)
+		return NULL;
+	/* seq_cst: reclaim, which reads the array, must see it */
+	atomic_store(&pt->readers[id], r);
+	return r;
+}
+
+/* Spin a little, then yield: the other side may not be running. */
+static void pt_wait_clear(_Atomic int *flag)
+{
+	for (unsigned int spins = 0; atomic_load(flag); spins++) {
+		if (spins < 256) {
+			sim_cpu_relax();
+		} else {
+			sched_yield();
+			spins = 0;
+		}
+	}
+}
+
+/*
+ * Enter an operation: the reader says so, then looks for a reclaim (both
+ * sequentially consistent, as reclaim does the same the other way round:
+ * one of the two sees the other).
+ */
+static struct pt_reader *pt_read_enter(struct io_pgtable *pt)
+{
+	struct pt_reader *r = pt_reader_get(pt);
+
+	if (unlikely(!r)) {
+		sim_spin_lock(&pt->anon_lock);
+		return &pt->anon;
+	}
+	for (;;) {
+		atomic_store(&r->active, 1);
+		if (likely(!atomic_load(&pt->writer)))
+			return r;
+		atomic_store_explicit(&r->active, 0, memory_order_release);
+		pt_wait_clear(&pt->writer);
+	}
+}
+
+static void pt_read_exit(struct io_pgtable *pt, struct pt_reader *r)
+{
+	if (unlikely(r == &pt->anon))
+		sim_spin_unlock(&pt->anon_lock);
+	else
+		atomic_store_explicit(&r->active, 0, memory_order_release);
+}
+
+/* Wait until no operation is under way, and keep new ones out. */
+static void pt_write_enter(struct io_pgtable *pt)
+{
+	sim_spin_lock(&pt->writer_lock);
+	atomic_store(&pt->writer, 1);
+	for (unsigned int i = 0; i < SIM_MAX_THREADS; i++) {
+		struct pt_reader *r = atomic_load(&pt->readers[i]);
+
+		if (r)
+			pt_wait_clear(&r->active);
+	}
+	sim_spin_lock(&pt->anon_lock);
+}
+
+static void pt_write_exit(struct io_pgtable *pt)
+{
+	sim_spin_unlock(&pt->anon_lock);
+	atomic_store_explicit(&pt->writer, 0, memory_order_release);
+	sim_spin_unlock(&pt->writer_lock);
+}
+
+/* Prune what @r's unmaps cleared; no operation is under way. */
+static unsigned long pt_reader_prune(struct io_pgtable *pt,
+				     struct pt_reader *r)
+{
+	unsigned int n = atomic_load_explicit(&r->nr, memory_order_relaxed);
+	unsigned long freed = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		freed += pt->ops->prune(pt, r->cand[i].start, r->cand[i].end);
+	atomic_store_explicit(&r->nr, 0, memory_order_relaxed);
+	return freed;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -206,6 +338,10 @@ struct io_pgtable *io_pgtable_alloc(struct sim_machine *m, const char *format,
 	pt->oa_limit = 1ULL << fmt->oa_bits;
 	ram_tables = sim_ram_size(m) >> fmt->granule_shift;
 	pt->max_tables = max(ram_tables, (u64)1);
+	sim_spin_lock_init(&pt->alloc_lock);
+	sim_spin_lock_init(&pt->op_lock);
+	sim_spin_lock_init(&pt->writer_lock);
+	sim_spin_lock_init(&pt->anon_lock);
 	pt->hash_bits = PT_HASH_MIN_BITS;
 	pt->buckets = sim_kcalloc(m, 1UL << pt->hash_bits,
 				  sizeof(*pt->buckets));
@@ -248,6 +384,8 @@ void io_pgtable_free(struct io_pgtable *pt)
 		}
 	}
 	sim_kfree(m, pt->buckets);
+	for (unsigned int i = 0; i < SIM_MAX_THREADS; i++)
+		sim_kfree(m, atomic_load(&pt->readers[i]));
 	sim_kfree(m, pt);
 }
 
@@ -291,10 +429,7 @@ unsigned long io_pgtable_pgsize_bitmap(struct io_pgtable *pt)
  */
 unsigned long io_pgtable_table_pages(struct io_pgtable *pt)
 {
-	unsigned long n;
-
-	n = pt->nr_tables;
-	return n;
+	return atomic_load_explicit(&pt->nr_tables, memory_order_relaxed);
 }
 
 /**
@@ -317,7 +452,8 @@ static bool pt_range_ok(const struct io_pgtable *pt, u64 addr, u64 size,
 
 /**
  * io_pgtable_map - map [@iova, @iova + @size) to @paddr with @prot
- * @pt: the page table (the caller serialises operations on one table)
+ * @pt: the page table: operations on one table are serialised (op_lock)
+ *	or, with deferred freeing, run concurrently on disjoint ranges
  *
  * Uses the largest leaf that the alignment of the iova and the physical
  * address and the remaining size allow. The table pages it creates belong
@@ -332,17 +468,51 @@ int io_pgtable_map(struct io_pgtable *pt, u64 iova, phys_addr_t paddr,
 	    !pt_range_ok(pt, paddr, size, pt->oa_limit) ||
 	    !(prot & (IOMMU_READ | IOMMU_WRITE)))
 		return -EINVAL;
-	return pt->ops->map(pt, iova, paddr, size, prot);
+	if (pt->defer_free) {
+		struct pt_reader *r = pt_read_enter(pt);
+		int ret = pt->ops->map(pt, r, iova, paddr, size, prot);
+
+		pt_read_exit(pt, r);
+		/* a failed map leaves no table it made (unless another uses it) */
+		if (unlikely(ret == -ENOMEM || ret == -EEXIST))
+			io_pgtable_reclaim(pt);
+		return ret;
+	} else {
+		int ret;
+
+		sim_spin_lock(&pt->op_lock);
+		ret = pt->ops->map(pt, NULL, iova, paddr, size, prot);
+		sim_spin_unlock(&pt->op_lock);
+		return ret;
+	}
+}
+
+static size_t pt_unmap(struct io_pgtable *pt, u64 iova, size_t size,
+		       phys_addr_t *first_phys)
+{
+	size_t ret;
+
+	if (pt->defer_free) {
+		struct pt_reader *r = pt_read_enter(pt);
+
+		ret = (size_t)pt->ops->unmap(pt, r, iova, size, first_phys);
+		pt_read_exit(pt, r);
+	} else {
+		sim_spin_lock(&pt->op_lock);
+		ret = (size_t)pt->ops->unmap(pt, NULL, iova, size, first_phys);
+		sim_spin_unlock(&pt->op_lock);
+	}
+	return ret;
 }
 
 /**
  * io_pgtable_unmap - unmap [@iova, @iova + @size)
- * @pt: the page table (the caller serialises operations on one table)
+ * @pt: the page table (as for io_pgtable_map())
  *
  * Granule-aligned. Leaves straddling either end are split first: if a
  * table for that cannot be allocated, nothing is unmapped and 0 is
  * returned. Table pages that become empty are freed (never the root), or
- * queued for io_pgtable_reclaim() when freeing is deferred. Returns the
+ * left for io_pgtable_reclaim() when freeing is deferred. Returns the
  * bytes that were mapped in the range (holes count as nothing); 0 for a
  * misaligned, empty or out-of-range request.
  */
@@ -350,7 +520,7 @@ size_t io_pgtable_unmap(struct io_pgtable *pt, u64 iova, size_t size)
 {
 	if (!pt_range_ok(pt, iova, size, pt->va_limit))
 		return 0;
-	return (size_t)pt->ops->unmap(pt, iova, size, NULL);
+	return pt_unmap(pt, iova, size, NULL);
 }
 
 /**
@@ -365,59 +535,61 @@ size_t io_pgtable_unmap_phys(struct io_pgtable *pt, u64 iova, size_t size,
 		*first_phys = 0;
 	if (!pt_range_ok(pt, iova, size, pt->va_limit))
 		return 0;
-	return (size_t)pt->ops->unmap(pt, iova, size, first_phys);
+	return pt_unmap(pt, iova, size, first_phys);
 }
 
 /**
- * io_pgtable_set_defer_free - keep emptied tables until io_pgtable_reclaim()
+ * io_pgtable_set_defer_free - concurrent operations, tables freed at reclaim
  *
  * The IOMMU layer frees table pages only after the IOTLB flush that follows
  * an unmap, as the kernel does with its gather freelist; a table emptied and
- * refilled before that is simply reused.
+ * refilled before that is simply reused. Tables then keep no count, and
+ * operations on disjoint ranges run concurrently (see "Concurrent
+ * operations" above). Switched while the table holds only its root, before
+ * any other use: returns 0, or -EBUSY.
  */
-void io_pgtable_set_defer_free(struct io_pgtable *pt, bool defer)
+int io_pgtable_set_defer_free(struct io_pgtable *pt, bool defer)
 {
+	if (atomic_load(&pt->nr_tables) != 1 || pt->root->live)
+		return -EBUSY;
 	pt->defer_free = defer;
-	if (!defer)
-		io_pgtable_reclaim(pt);
+	return 0;
 }
 
 /**
- * io_pgtable_reclaim - free the tables emptied by unmaps and still empty
+ * io_pgtable_reclaim - free the tables unmaps left empty (deferred freeing)
  *
- * Walks up from each one: a parent left empty goes too (never the root).
- * Returns the number of table pages freed.
+ * Looks at the ranges the unmaps since the last reclaim cleared, and frees
+ * the tables in them that are empty now, bottom up (never the root).
+ * Waits until no operation is under way, and holds new ones off while it
+ * works; nothing to do costs no wait. Must not be called from inside an
+ * operation. Returns the number of table pages freed.
  */
 unsigned long io_pgtable_reclaim(struct io_pgtable *pt)
 {
 	unsigned long freed = 0;
+	bool any = atomic_load_explicit(&pt->anon.nr, memory_order_relaxed);
 
-	while (pt->empty_list) {
-		struct pt_table *t = pt->empty_list;
+	if (!pt->defer_free)
+		return 0;	/* counted tables went at once */
+	/* a range noted after this peek waits for the next reclaim */
+	for (unsigned int i = 0; i < SIM_MAX_THREADS && !any; i++) {
+		struct pt_reader *r = atomic_load_explicit(&pt->readers[i],
+							   memory_order_acquire);
 
-		pt->empty_list = t->empty_next;
-		t->empty_queued = false;
-		while (t && t != pt->root && !t->live) {
-			struct pt_table *parent = t->parent;
-
-			pt_store(parent->ptes + t->pidx, 0);
-			parent->live--;
-			if (parent->empty_queued) {
-				/* still queued further down the list: it is
-				 * handled here, unlink it from the list */
-				struct pt_table **pp = &pt->empty_list;
-
-				while (*pp && *pp != parent)
-					pp = &(*pp)->empty_next;
-				if (*pp)
-					*pp = parent->empty_next;
-				parent->empty_queued = false;
-			}
-			pt_table_free(pt, t);
-			freed++;
-			t = parent;
-		}
+		any = r && atomic_load_explicit(&r->nr, memory_order_relaxed);
 	}
+	if (!any)
+		return 0;
+	pt_write_enter(pt);
+	for (unsigned int i = 0; i < SIM_MAX_THREADS; i++) {
+		struct pt_reader *r = atomic_load(&pt->readers[i]);
+
+		if (r)
+			freed += pt_reader_prune(pt, r);
+	}
+	freed += pt_reader_prune(pt, &pt->anon);
+	pt_write_exit(pt);
 	return freed;
 }
 
@@ -433,9 +605,21 @@ unsigned long io_pgtable_reclaim(struct io_pgtable *pt)
 int io_pgtable_lookup(struct io_pgtable *pt, u64 iova, phys_addr_t *phys,
 		      int *prot, size_t *leaf_size)
 {
+	struct pt_reader *r;
+	int ret;
+
 	if (iova >= pt->va_limit)
 		return -ENOENT;
-	return pt->ops->lookup(pt, iova, phys, prot, leaf_size);
+	if (!pt->defer_free) {
+		sim_spin_lock(&pt->op_lock);
+		ret = pt->ops->lookup(pt, iova, phys, prot, leaf_size);
+		sim_spin_unlock(&pt->op_lock);
+		return ret;
+	}
+	r = pt_read_enter(pt);
+	ret = pt->ops->lookup(pt, iova, phys, prot, leaf_size);
+	pt_read_exit(pt, r);
+	return ret;
 }
 
 /**

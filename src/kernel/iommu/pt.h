@@ -70,7 +70,7 @@ size_t io_pgtable_unmap_phys(struct io_pgtable *pt, u64 iova, size_t size,
 			     phys_addr_t *first_phys);
 
 /* Deferred freeing of emptied tables (see pt.c); reclaim frees them. */
-void io_pgtable_set_defer_free(struct io_pgtable *pt, bool defer);
+int io_pgtable_set_defer_free(struct io_pgtable *pt, bool defer);
 unsigned long io_pgtable_reclaim(struct io_pgtable *pt);
 
 #endif /* _DMASTACK_IOMMU_PT_H */

@@ -27,11 +27,14 @@
  * turned into a host pointer by the machine's RAM view (pt_host(), the
  * region of the previous step first, as the IOMMU unit's walker does). The
  * metadata of a table (its count of present entries) is looked up only
- * for a table whose count changes. Map and unmap take one walk each: map
- * creates tables as it goes and, on failure, takes back what it wrote;
- * unmap clears each leaf table in one pass, splits the leaves that
- * straddle its ends before it clears anything (so that a failed split
- * leaves everything as it was), and frees tables that it empties.
+ * for a table whose count changes, and only when the table counts (see
+ * pt.c). Map and unmap take one walk each: map creates tables as it goes
+ * and, on failure, takes back what it wrote; unmap clears each leaf table
+ * in one pass, splits the leaves that straddle its ends before it clears
+ * anything (so that a failed split leaves everything as it was), and
+ * frees the counted tables that it empties. Tables that do not count are
+ * installed with a compare-and-exchange, since operations on disjoint
+ * ranges run concurrently; prune() frees them once empty.
  */
 #ifndef PTG_NAME
 #error "define the format (PTG_NAME and the rest) before including pt_generic.h"
@@ -81,12 +84,13 @@ static int PTG_NAME(map_level)(struct pt_map_op *op, u64 *ptes,
 		for (unsigned int i = 0; i < n; i++)
 			if (pt_load(p + i))
 				return -EEXIST;
-		if (!PTG_NAME(meta)(pt, &meta, tphys))
+		if (!op->rd && !PTG_NAME(meta)(pt, &meta, tphys))
 			return -EEXIST;
 		for (unsigned int i = 0; i < n; i++)
 			pt_store(p + i, PTG_MK_LEAF(pa + ((u64)i << PTG_GSHIFT),
 						    op->prot, 0));
-		meta->live += n;
+		if (!op->rd)
+			meta->live += n;
 		op->undo_end = end;
 		return 0;
 	}
@@ -102,27 +106,50 @@ static int PTG_NAME(map_level)(struct pt_map_op *op, u64 *ptes,
 		int ret;
 
 		if (!PTG_PRESENT(pte)) {
-			if (!PTG_NAME(meta)(pt, &meta, tphys))
+			if (!op->rd && !PTG_NAME(meta)(pt, &meta, tphys))
 				return -EEXIST;
 			if (PTG_CAN_LEAF(level) && next - iova == span &&
 			    IS_ALIGNED(pa, span)) {
-				pt_store(ptes + idx,
-					 PTG_MK_LEAF(pa, op->prot, level));
-				meta->live++;
+				u64 leaf = PTG_MK_LEAF(pa, op->prot, level);
+
+				if (op->rd) {
+					if (!pt_cmpxchg(ptes + idx, 0, leaf))
+						return -EEXIST;
+				} else {
+					pt_store(ptes + idx, leaf);
+					meta->live++;
+				}
 				op->undo_end = next;
 				goto next;
 			}
 			child = pt_table_alloc(pt);
 			if (!child)
 				return -ENOMEM;
-			child->parent = meta;
-			child->pidx = idx;
-			pt_store(ptes + idx, PTG_MK_TABLE(child->phys));
-			meta->live++;
+			if (op->rd) {
+				/* a map next to ours may install one first */
+				if (!pt_cmpxchg(ptes + idx, 0,
+						PTG_MK_TABLE(child->phys))) {
+					pt_table_free(pt, child);
+					child = NULL;
+					pte = pt_load(ptes + idx);
+					if (!PTG_IS_TABLE(pte, level))
+						return -EEXIST;
+					goto descend;
+				}
+			} else {
+				child->parent = meta;
+				child->pidx = idx;
+				pt_store(ptes + idx, PTG_MK_TABLE(child->phys));
+				meta->live++;
+			}
 			op->undo_end = next;
 			cptes = child->ptes;
 			cphys = child->phys;
+			/* a table that does not count is nobody's to free */
+			if (op->rd)
+				child = NULL;
 		} else if (PTG_IS_TABLE(pte, level)) {
+descend:
 			cphys = PTG_ADDR(pte);
 			cptes = pt_host(pt, cphys, &op->hint);
 			if (!cptes)
@@ -143,10 +170,10 @@ next:
 
 static u64 PTG_NAME(unmap_op)(struct pt_unmap_op *op, u64 iova, u64 end);
 
-static int PTG_NAME(map)(struct io_pgtable *pt, u64 iova, phys_addr_t pa,
-			 u64 size, int prot)
+static int PTG_NAME(map)(struct io_pgtable *pt, struct pt_reader *rd,
+			 u64 iova, phys_addr_t pa, u64 size, int prot)
 {
-	struct pt_map_op op = { .pt = pt, .hint = pt->root_region,
+	struct pt_map_op op = { .pt = pt, .rd = rd, .hint = pt->root_region,
 				.prot = prot, .undo_end = iova };
 	struct pt_table *meta = pt->root;
 	u64 *ptes = meta->ptes, end = iova + size;
@@ -172,7 +199,10 @@ static int PTG_NAME(map)(struct io_pgtable *pt, u64 iova, phys_addr_t pa,
 	    !((iova | pa) & (PTG_SPAN(level) - 1))) {
 		u64 *p = ptes + PTG_IDX(level, iova);
 
-		if (!pt_load(p) && PTG_NAME(meta)(pt, &meta, tphys)) {
+		if (rd) {
+			if (pt_cmpxchg(p, 0, PTG_MK_LEAF(pa, prot, level)))
+				return 0;
+		} else if (!pt_load(p) && PTG_NAME(meta)(pt, &meta, tphys)) {
 			pt_store(p, PTG_MK_LEAF(pa, prot, level));
 			meta->live++;
 			return 0;
@@ -180,11 +210,15 @@ static int PTG_NAME(map)(struct io_pgtable *pt, u64 iova, phys_addr_t pa,
 	}
 	ret = PTG_NAME(map_level)(&op, ptes, tphys, meta, level, iova, end, pa);
 	if (ret && op.undo_end > iova) {
-		/* take back what this call wrote, and its tables, now */
-		struct pt_unmap_op u = { .pt = pt, .hint = pt->root_region,
+		/* take back what this call wrote, and its tables, now (or,
+		 * not counted, at the next prune: others may use them) */
+		struct pt_unmap_op u = { .pt = pt, .rd = rd,
+					 .hint = pt->root_region,
 					 .now = true, .resolved = true };
 
 		PTG_NAME(unmap_op)(&u, iova, op.undo_end);
+		if (rd)
+			pt_note_cleared(rd, iova, op.undo_end, PTG_SPAN(1));
 	}
 	return ret;
 }
@@ -211,7 +245,7 @@ static struct pt_table *PTG_NAME(split)(struct pt_unmap_op *op, u64 *ptes,
 	const unsigned int n = 1U << PTG_STRIDE;
 	struct pt_table *child;
 
-	if (!PTG_NAME(meta)(pt, meta, tphys))
+	if (!op->rd && !PTG_NAME(meta)(pt, meta, tphys))
 		return NULL;
 	if (op->nr_splits == PT_MAX_SPLITS) {
 		SIM_BUG(pt->m, NULL, "io-pgtable: more than %u splits in one unmap",
@@ -225,10 +259,18 @@ static struct pt_table *PTG_NAME(split)(struct pt_unmap_op *op, u64 *ptes,
 		pt_store(child->ptes + i,
 			 PTG_MK_LEAF(pa + i * PTG_SPAN(level - 1), prot,
 				     level - 1));
-	child->live = n;
-	child->parent = *meta;
-	child->pidx = idx;
-	pt_store(ptes + idx, PTG_MK_TABLE(child->phys));
+	if (op->rd) {
+		/* an unmap of the leaf's other part may split it first */
+		if (!pt_cmpxchg(ptes + idx, pte, PTG_MK_TABLE(child->phys))) {
+			pt_table_free(pt, child);
+			return NULL;
+		}
+	} else {
+		child->live = n;
+		child->parent = *meta;
+		child->pidx = idx;
+		pt_store(ptes + idx, PTG_MK_TABLE(child->phys));
+	}
 	op->splits[op->nr_splits++] = (struct pt_split){ ptes, idx, pte, child };
 	return child;
 }
@@ -301,9 +343,10 @@ static u64 PTG_NAME(unmap_level)(struct pt_unmap_op *op, u64 *ptes,
 				cleared++;
 			}
 		}
-		if (cleared && PTG_NAME(meta)(pt, meta, tphys)) {
-			(*meta)->live -= cleared;
+		if (cleared) {
 			op->cleared = true;
+			if (!op->rd && PTG_NAME(meta)(pt, meta, tphys))
+				(*meta)->live -= cleared;
 		}
 		return (u64)cleared << PTG_GSHIFT;
 	}
@@ -334,12 +377,13 @@ static u64 PTG_NAME(unmap_level)(struct pt_unmap_op *op, u64 *ptes,
 			goto next;
 		if (!PTG_IS_TABLE(pte, level)) {
 			if (next - iova == span) {
-				if (!PTG_NAME(meta)(pt, meta, tphys))
+				if (!op->rd && !PTG_NAME(meta)(pt, meta, tphys))
 					goto next;
 				if (op->first_phys && iova == op->first)
 					*op->first_phys = PTG_ADDR(pte);
 				pt_store(ptes + idx, 0);
-				(*meta)->live--;
+				if (!op->rd)
+					(*meta)->live--;
 				op->cleared = true;
 				done += span;
 				goto next;
@@ -366,11 +410,13 @@ static u64 PTG_NAME(unmap_level)(struct pt_unmap_op *op, u64 *ptes,
 					      level - 1, iova, next);
 		if (op->failed)
 			return done;
+		if (op->rd)
+			goto next;	/* prune() frees what emptied */
 		/* a map's undo also frees the empty tables the map made */
 		if (op->now && !cmeta)
 			cmeta = pt_table_find(pt, cphys);
 		if (cmeta && !cmeta->live && PTG_NAME(meta)(pt, meta, tphys))
-			pt_table_emptied(pt, *meta, ptes, cmeta, op->now);
+			pt_table_emptied(pt, *meta, ptes, cmeta);
 next:
 		iova = next;
 	}
@@ -416,10 +462,14 @@ static u64 PTG_NAME(unmap_op)(struct pt_unmap_op *op, u64 iova, u64 end)
 		if (!PTG_PRESENT(pte))
 			return 0;
 		if (!PTG_IS_TABLE(pte, level) &&
-		    PTG_NAME(meta)(pt, &path[level].meta, path[level].phys)) {
+		    (op->rd || PTG_NAME(meta)(pt, &path[level].meta,
+					      path[level].phys))) {
 			if (op->first_phys)
 				*op->first_phys = PTG_ADDR(pte);
 			pt_store(p, 0);
+			op->cleared = true;
+			if (op->rd)
+				return end - iova;
 			path[level].meta->live--;
 			done = end - iova;
 			goto up;
@@ -439,6 +489,8 @@ static u64 PTG_NAME(unmap_op)(struct pt_unmap_op *op, u64 iova, u64 end)
 			*op->first_phys = 0;
 		return 0;
 	}
+	if (op->rd)
+		return done;
 up:
 	/* Up the path: the tables this emptied go. */
 	for (l = level; l < PTG_TOP; l++) {
@@ -451,21 +503,122 @@ up:
 			break;
 		if (!PTG_NAME(meta)(pt, &path[l + 1].meta, path[l + 1].phys))
 			break;
-		pt_table_emptied(pt, path[l + 1].meta, path[l + 1].ptes, t,
-				 op->now);
+		pt_table_emptied(pt, path[l + 1].meta, path[l + 1].ptes, t);
 	}
 	return done;
 }
 
-static u64 PTG_NAME(unmap)(struct io_pgtable *pt, u64 iova, u64 size,
-			   phys_addr_t *first_phys)
+static u64 PTG_NAME(unmap)(struct io_pgtable *pt, struct pt_reader *rd,
+			   u64 iova, u64 size, phys_addr_t *first_phys)
 {
-	struct pt_unmap_op op = { .pt = pt, .hint = pt->root_region,
+	struct pt_unmap_op op = { .pt = pt, .rd = rd, .hint = pt->root_region,
 				  .first = iova, .first_phys = first_phys };
+	u64 done;
 
 	if (first_phys)
 		*first_phys = 0;
-	return PTG_NAME(unmap_op)(&op, iova, iova + size);
+	done = PTG_NAME(unmap_op)(&op, iova, iova + size);
+	if (rd && op.cleared)
+		pt_note_cleared(rd, iova, iova + size, PTG_SPAN(1));
+	return done;
+}
+
+/* ------------------------------------------------------------------------ */
+/* prune: free the tables that do not count once they are empty             */
+/* ------------------------------------------------------------------------ */
+
+/* Nothing present in the table @ptes of @level. */
+static inline bool PTG_NAME(table_empty)(const u64 *ptes, unsigned int level)
+{
+	u64 any = 0;
+
+	/* no early exit: a plain OR of the page vectorises */
+	for (unsigned int i = 0; i < (1U << PTG_BITS(level)); i++)
+		any |= ptes[i];
+	return !any;
+}
+
+/*
+ * Free the empty tables under [@iova, @end) of the table @ptes of @level,
+ * bottom up; returns the tables freed and sets *@empty when @ptes is left
+ * empty. Runs with no operation under way.
+ */
+static unsigned long PTG_NAME(prune_level)(struct io_pgtable *pt,
+					   const struct sim_ram_region **hint,
+					   u64 *ptes, unsigned int level,
+					   u64 iova, u64 end, bool *empty)
+{
+	unsigned long freed = 0;
+
+	for (u64 a = iova; level && a < end;) {
+		u64 next = min(ALIGN_DOWN(a, PTG_SPAN(level)) + PTG_SPAN(level), end);
+		unsigned int idx = PTG_IDX(level, a);
+		u64 pte = pt_load(ptes + idx);
+
+		if (PTG_IS_TABLE(pte, level)) {
+			u64 *cptes = pt_host(pt, PTG_ADDR(pte), hint);
+			bool cempty = false;
+
+			if (cptes) {
+				freed += PTG_NAME(prune_level)(pt, hint, cptes,
+							       level - 1, a,
+							       next, &cempty);
+				if (cempty) {
+					pt_store(ptes + idx, 0);
+					pt_table_free_phys(pt, PTG_ADDR(pte));
+					freed++;
+				}
+			}
+		}
+		if (next < a)
+			break;	/* the top of the address space */
+		a = next;
+	}
+	*empty = PTG_NAME(table_empty)(ptes, level);
+	return freed;
+}
+
+static unsigned long PTG_NAME(prune)(struct io_pgtable *pt, u64 iova, u64 end)
+{
+	const struct sim_ram_region *hint = pt->root_region;
+	struct {
+		u64 *ptes;
+		unsigned int idx;
+	} path[PTG_LEVELS];
+	unsigned int level = PTG_TOP;
+	u64 *ptes = pt->root->ptes;
+	unsigned long freed;
+	bool empty;
+
+	/* down the tables that hold all of the range */
+	while (level && PTG_ONE_ENTRY(level, iova, end)) {
+		unsigned int idx = PTG_IDX(level, iova);
+		u64 pte = pt_load(ptes + idx);
+		u64 *c;
+
+		if (!PTG_IS_TABLE(pte, level))
+			break;	/* this table may be what emptied */
+		c = pt_host(pt, PTG_ADDR(pte), &hint);
+		if (!c)
+			return 0;
+		path[level].ptes = ptes;
+		path[level].idx = idx;
+		ptes = c;
+		level--;
+	}
+	freed = PTG_NAME(prune_level)(pt, &hint, ptes, level, iova, end, &empty);
+	/* up the path: the tables this left empty go (never the root) */
+	for (; empty && level < PTG_TOP; level++) {
+		u64 *pp = path[level + 1].ptes + path[level + 1].idx;
+
+		phys_addr_t t = PTG_ADDR(pt_load(pp));
+
+		pt_store(pp, 0);
+		pt_table_free_phys(pt, t);
+		freed++;
+		empty = PTG_NAME(table_empty)(path[level + 1].ptes, level + 1);
+	}
+	return freed;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -510,6 +663,7 @@ static void PTG_NAME(store_leaves)(u64 *ptes, unsigned int n,
 static const struct pt_ops PTG_NAME(ops) = {
 	.map = PTG_NAME(map),
 	.unmap = PTG_NAME(unmap),
+	.prune = PTG_NAME(prune),
 	.lookup = PTG_NAME(lookup),
 	.store_leaves = PTG_NAME(store_leaves),
 };

@@ -133,9 +133,7 @@ static void iotlb_inval(struct sim_iommu *u, unsigned int did, u64 iova,
 /* After an invalidation, table pages emptied by unmaps can go. */
 static void reclaim_tables(struct sim_domain *sd)
 {
-	sim_spin_lock(&sd->lock);
 	io_pgtable_reclaim(sd->pgt);
-	sim_spin_unlock(&sd->lock);
 }
 
 void iommu_iotlb_sync_range(struct iommu_domain *domain, unsigned long iova,
@@ -194,7 +192,6 @@ struct iommu_domain *sim_iommu_domain_alloc(struct sim_iommu *u, unsigned int ty
 	sd->domain.type = type;
 	sd->domain.iommu = u;
 	sd->domain.priv = sd;
-	sim_spin_lock_init(&sd->lock);
 	if (type & __IOMMU_DOMAIN_PAGING) {
 		sd->pgt = io_pgtable_alloc(m, u->format, u->granule);
 		if (!sd->pgt) {
@@ -202,7 +199,8 @@ struct iommu_domain *sim_iommu_domain_alloc(struct sim_iommu *u, unsigned int ty
 			sim_kfree(m, sd);
 			return NULL;
 		}
-		io_pgtable_set_defer_free(sd->pgt, true);
+		/* a new table holds only its root: this cannot fail */
+		(void)io_pgtable_set_defer_free(sd->pgt, true);
 		sd->domain.pgsize_bitmap = io_pgtable_pgsize_bitmap(sd->pgt);
 		sd->domain.geometry.aperture_start = 0;
 		sd->domain.geometry.aperture_end = (1ULL << u->va_bits) - 1;
