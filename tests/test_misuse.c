@@ -127,6 +127,14 @@ static void calls_on_unusable(struct fx *f, struct device *d, bool no_mask)
 	}
 	dma_free_coherent(d, PAGE_SIZE, page_address(f->pg), 0x1000);
 	expect(f->m, SIM_REPORT_WARN, "dma_free_attrs: bare has no DMA configuration");
+	warns = nr(f, SIM_REPORT_WARN);
+	assert_null(dma_alloc_pages(d, PAGE_SIZE, &h, DMA_TO_DEVICE,
+				    GFP_KERNEL));
+	assert_null(dma_alloc_noncontiguous(d, PAGE_SIZE, DMA_TO_DEVICE,
+					    GFP_KERNEL, 0));
+	assert_int_equal(nr(f, SIM_REPORT_WARN), warns + 2);
+	expect(f->m, SIM_REPORT_WARN,
+	       "dma_alloc_noncontiguous: bare has no DMA configuration");
 	assert_int_equal(dma_mapping_error(d, DMA_MAPPING_ERROR), -ENOMEM);
 	assert_int_equal(sim_dma_debug_entries(f->m, NULL), 0);
 }
@@ -220,12 +228,24 @@ static void test_null_device(void **state)
 	assert_null(dma_alloc_coherent(NULL, PAGE_SIZE, &h, GFP_KERNEL));
 	dma_free_coherent(NULL, PAGE_SIZE, page_address(f->pg), 0x1000);
 	assert_int_equal(nr(f, SIM_REPORT_BUG), bugs + 10);
+	assert_null(dma_alloc_pages(NULL, PAGE_SIZE, &h, DMA_TO_DEVICE,
+				    GFP_KERNEL));
+	expect(f->m, SIM_REPORT_BUG, "dma_alloc_pages: the struct device * is NULL");
+	assert_null(dma_alloc_noncoherent(NULL, PAGE_SIZE, &h, DMA_TO_DEVICE,
+					  GFP_KERNEL));
+	dma_free_pages(NULL, PAGE_SIZE, f->pg, 0x1000, DMA_TO_DEVICE);
+	dma_free_noncoherent(NULL, PAGE_SIZE, page_address(f->pg), 0x1000,
+			     DMA_TO_DEVICE);
+	assert_int_equal(nr(f, SIM_REPORT_BUG), bugs + 14);
+	bugs += 4;
 	assert_int_equal(dma_mapping_error(NULL, DMA_MAPPING_ERROR), -ENOMEM);
 	/* no table */
 	assert_int_equal(dma_map_sgtable(f->dev, NULL, DMA_TO_DEVICE, 0),
 			 -EINVAL);
 	dma_unmap_sgtable(f->dev, NULL, DMA_TO_DEVICE, 0);
-	assert_int_equal(nr(f, SIM_REPORT_BUG), bugs + 12);
+	dma_sync_sgtable_for_cpu(f->dev, NULL, DMA_FROM_DEVICE);
+	dma_sync_sgtable_for_device(f->dev, NULL, DMA_TO_DEVICE);
+	assert_int_equal(nr(f, SIM_REPORT_BUG), bugs + 14);
 	expect(f->m, SIM_REPORT_BUG, "dma_map_sgtable: the struct sg_table * is NULL");
 	assert_int_equal(nr(f, SIM_REPORT_WARN), warns);
 	expect_nothing_held(f, f->dev);

@@ -662,12 +662,20 @@ void dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
 void dma_sync_sgtable_for_cpu(struct device *dev, struct sg_table *sgt,
 			      enum dma_data_direction dir)
 {
+	if (unlikely(!sgt)) {
+		dma_null_deref(dev, __func__, "the struct sg_table *");
+		return;
+	}
 	dma_sync_sg_for_cpu(dev, sgt->sgl, (int)sgt->orig_nents, dir);
 }
 
 void dma_sync_sgtable_for_device(struct device *dev, struct sg_table *sgt,
 				 enum dma_data_direction dir)
 {
+	if (unlikely(!sgt)) {
+		dma_null_deref(dev, __func__, "the struct sg_table *");
+		return;
+	}
 	dma_sync_sg_for_device(dev, sgt->sgl, (int)sgt->orig_nents, dir);
 }
 
@@ -972,8 +980,11 @@ struct page *dma_alloc_pages(struct device *dev, size_t size,
 			     enum dma_data_direction dir, gfp_t gfp)
 {
 	dma_addr_t handle = 0;
-	struct page *page = __dma_alloc_pages(dev, size, &handle, dir, gfp);
+	struct page *page;
 
+	if (dma_dev_unusable(dev, DMA_USE_ALLOC, __func__))
+		return NULL;
+	page = __dma_alloc_pages(dev, size, &handle, dir, gfp);
 	if (page) {
 		*dma_handle = handle;
 		trace_dma_alloc(dev, "dma_alloc_pages", page_address(page),
@@ -1004,7 +1015,7 @@ static void __dma_free_pages(struct device *dev, size_t size,
 void dma_free_pages(struct device *dev, size_t size, struct page *page,
 		    dma_addr_t dma_handle, enum dma_data_direction dir)
 {
-	if (!page)
+	if (!page || dma_dev_unusable(dev, DMA_USE_ALLOC, __func__))
 		return;
 	trace_dma_free(dev, "dma_free_pages", page_address(page), dma_handle,
 		       size, dir, 0);
@@ -1024,6 +1035,8 @@ void *dma_alloc_noncoherent(struct device *dev, size_t size,
 void dma_free_noncoherent(struct device *dev, size_t size, void *vaddr,
 			  dma_addr_t dma_handle, enum dma_data_direction dir)
 {
+	if (!vaddr || dma_dev_unusable(dev, DMA_USE_ALLOC, __func__))
+		return;
 	dma_free_pages(dev, size, sim_virt_to_page(dev->sim, vaddr), dma_handle,
 		       dir);
 }
@@ -1106,7 +1119,7 @@ struct sg_table *dma_alloc_noncontiguous(struct device *dev, size_t size,
 {
 	struct sg_table *sgt;
 
-	if (!dev)
+	if (!dev || dma_dev_unusable(dev, DMA_USE_ALLOC, __func__))
 		return NULL;
 	if (attrs & ~DMA_ATTR_ALLOC_SINGLE_PAGES) {
 		SIM_WARN(dev->sim, dev,
@@ -1158,7 +1171,7 @@ struct sg_table *dma_alloc_noncontiguous(struct device *dev, size_t size,
 void dma_free_noncontiguous(struct device *dev, size_t size,
 			    struct sg_table *sgt, enum dma_data_direction dir)
 {
-	if (!dev || !sgt)
+	if (!dev || !sgt || dma_dev_unusable(dev, DMA_USE_ALLOC, __func__))
 		return;
 	trace_dma_free_sgt(dev, sgt, size, dir);
 	debug_dma_unmap_sg(dev, sgt->sgl, (int)sgt->orig_nents, dir);
