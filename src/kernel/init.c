@@ -233,6 +233,8 @@ void sim_kernel_shutdown(struct sim_machine *m)
 	 */
 	if (m->constructed) {
 		pci_drivers_unbind_machine(m);
+		/* before the unbinds release managed pools (not these) */
+		dma_pool_shutdown_machine(m);
 		for (unsigned int i = 0; i < m->nr_devices; i++)
 			sim_device_unbind(m->devices[i]);
 	}

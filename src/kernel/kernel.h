@@ -152,6 +152,9 @@ struct sim_kernel {
 	struct dma_debug *debug;
 	_Atomic bool dma_debug_on;	/* mirrors debug->enabled, read inline */
 	struct sim_dmabuf_state *dmabuf;	/* fd table, live buffers */
+	/* dma_pools not yet destroyed (src/kernel/dma/pool.c), pools_lock */
+	struct dma_pool *pools;
+	sim_spinlock_t pools_lock;
 	struct mmio_revoke *revoke;	/* src/kernel/vfio/revoke.c */
 };
 
@@ -196,6 +199,8 @@ int mmio_revoke_range(struct sim_machine *m, unsigned int idx,
 /* swiotlb pool lifetime */
 int swiotlb_init_machine(struct sim_machine *m);
 void swiotlb_exit_machine(struct sim_machine *m);
+/* dma_pools never destroyed: reported and freed at shutdown (pool.c) */
+void dma_pool_shutdown_machine(struct sim_machine *m);
 bool sim_phys_is_swiotlb(struct sim_machine *m, phys_addr_t phys);
 int swiotlb_range(struct sim_machine *m, phys_addr_t *start, u64 *size);
 phys_addr_t __swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr,

@@ -1613,8 +1613,14 @@ void debug_dma_iova_free(struct device *dev, struct dma_iova_state *state)
 	if (!dma_debug_on(dev->sim))
 		return;
 	r = iova_rec_find(d, state, dev, true);
-	if (!r)
+	if (!r) {
+		/* freed twice, or after dma_iova_destroy(): iommu-dma ignores it */
+		err_printk(dev, NULL,
+			   "dma_iova_free of an IOVA state not allocated by dma_iova_try_alloc [IOVA=0x%016llx] [size=%zu bytes]",
+			   (unsigned long long)state->addr,
+			   dma_iova_size(state));
 		return;
+	}
 	if (r->linked)
 		err_printk(dev, NULL,
 			   "dma_iova_free of an IOVA range with %zu bytes still linked (dma_iova_destroy unlinks first)",

@@ -8,8 +8,13 @@
  * A kernel BUG_ON() (an invalid direction) cannot stop the process here: it
  * is recorded as a SIM_REPORT_BUG and the call does nothing (a map returns
  * DMA_MAPPING_ERROR). WARN_ON_ONCE() is recorded every time it triggers.
+ * So is what would oops the kernel (a NULL device, page or table, a
+ * scatterlist shorter than its count or with an entry without a page): a
+ * BUG report worded as the oops, and the call refused.
  */
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "dma.h"
 
@@ -43,6 +48,80 @@ static inline bool dma_map_direct(struct device *dev,
 				  const struct dma_map_ops *ops)
 {
 	return dma_go_direct(dev, *dev->dma_mask, ops);
+}
+
+/*
+ * Misuse the kernel would oops or WARN on. The report goes to the device's
+ * machine, else the calling thread's current one (a device the driver made
+ * itself, or none, has no machine), else stderr, as printk does. The
+ * device is named only when it is one of the machine's.
+ */
+static void __attribute__((format(printf, 3, 4)))
+dma_misuse(struct device *dev, enum sim_report_kind kind, const char *fmt, ...)
+{
+	struct sim_machine *m = dev && dev->sim ? dev->sim :
+						  sim_current_machine();
+	char msg[288];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (m)
+		sim_report(m, kind, dev && dev->sim == m && dev->sim_dma_stats ?
+			   dev : NULL, 0, 0, "%s", msg);
+	else
+		fprintf(stderr, "[%s] %s\n", sim_report_kind_name(kind), msg);
+}
+
+static inline const char *dname(const struct device *dev)
+{
+	return dev->name ? dev->name : "(unnamed device)";
+}
+
+/* The kernel's oops on a NULL pointer, as a BUG report of @func. */
+#define dma_null_deref(dev, func, what)					\
+	dma_misuse((dev), SIM_REPORT_BUG,					\
+		   "BUG: kernel NULL pointer dereference, address: 0000000000000000: %s: %s is NULL", \
+		   (func), (what))
+
+enum dma_dev_use {
+	DMA_USE_MAP,		/* a map: the kernel WARNs on a missing mask */
+	DMA_USE_OTHER,		/* unmap, sync: the kernel dereferences it */
+	DMA_USE_ALLOC,		/* coherent memory: the mask is not needed */
+};
+
+/*
+ * Can @dev do DMA at all? A NULL device (the kernel oopses), a device
+ * without a DMA mask (the kernel's map calls WARN, its unmap and sync calls
+ * oops on the NULL mask) and a device that is not one of the machine's
+ * DMA-capable functions (one a driver made: it has no DMA configuration)
+ * are reported once each, and the caller refuses the call.
+ */
+static bool dma_dev_unusable(struct device *dev, enum dma_dev_use use,
+			     const char *func)
+{
+	if (unlikely(!dev)) {
+		dma_null_deref(NULL, func, "the struct device *");
+		return true;
+	}
+	if (unlikely(!dev->dma_mask) && use != DMA_USE_ALLOC) {
+		if (use == DMA_USE_MAP)
+			dma_misuse(dev, SIM_REPORT_WARN, "%s: %s has no DMA mask",
+				   func, dname(dev));
+		else
+			dma_misuse(dev, SIM_REPORT_BUG,
+				   "BUG: kernel NULL pointer dereference, address: 0000000000000000: %s: %s has no DMA mask",
+				   func, dname(dev));
+		return true;
+	}
+	if (unlikely(!dev->sim || !dev->sim_dma_stats)) {
+		dma_misuse(dev, SIM_REPORT_WARN,
+			   "%s: %s has no DMA configuration (not a DMA-capable device of the machine)",
+			   func, dname(dev));
+		return true;
+	}
+	return false;
 }
 
 static bool bad_direction(struct device *dev, enum dma_data_direction dir,
@@ -85,6 +164,32 @@ void set_dma_ops(struct device *dev, const struct dma_map_ops *dma_ops)
 /* Streaming                                                                */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * What a streaming map may be given: a range that does not wrap past the
+ * end of the physical address space, and RAM unless @is_mmio (the kernel
+ * checks neither: it would hand the device an address of nothing, or bounce
+ * from nothing). Reported (WARN) and refused.
+ */
+static bool bad_phys_range(struct device *dev, phys_addr_t phys, size_t size,
+			   bool is_mmio)
+{
+	if (size && phys + size - 1 < phys) {
+		SIM_WARN(dev->sim, dev,
+			 "dma_map_phys: %s %s: [phys=%#llx] [size=%zu bytes] wraps past the end of the physical address space: refused",
+			 dev_driver_string(dev), dev_name(dev),
+			 (unsigned long long)phys, size);
+		return true;
+	}
+	if (!is_mmio && !sim_phys_is_ram(dev->sim, phys, size)) {
+		SIM_WARN(dev->sim, dev,
+			 "dma_map_phys: %s %s: [phys=%#llx] [size=%zu bytes] is not RAM (MMIO is mapped with DMA_ATTR_MMIO): refused",
+			 dev_driver_string(dev), dev_name(dev),
+			 (unsigned long long)phys, size);
+		return true;
+	}
+	return false;
+}
+
 /**
  * dma_map_phys - map a physical range for streaming DMA
  * @dev: the device that will access it
@@ -94,25 +199,30 @@ void set_dma_ops(struct device *dev, const struct dma_map_ops *dma_ops)
  * @attrs: DMA_ATTR_*
  *
  * Returns the address the device must use, or DMA_MAPPING_ERROR (check it
- * with dma_mapping_error()). With DMA_ATTR_MMIO the range is never bounced
- * or cache-maintained, and a device with legacy ops needs map_resource.
+ * with dma_mapping_error()). What the kernel would oops or WARN on is
+ * reported and refused: a NULL @dev (BUG), a device without a DMA mask or
+ * without a DMA configuration (WARN); so is what the kernel does not check:
+ * a range that wraps past the end of the physical address space, or that is
+ * not RAM without DMA_ATTR_MMIO (WARN). With DMA_ATTR_MMIO the range is
+ * never bounced or cache-maintained, and a device with legacy ops needs
+ * map_resource.
  * The caller owns the mapping until dma_unmap_phys() with the same size,
  * direction and attributes.
  */
 dma_addr_t dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 			enum dma_data_direction dir, unsigned long attrs)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
+	const struct dma_map_ops *ops;
 	bool is_mmio = attrs & DMA_ATTR_MMIO;
 	dma_addr_t addr;
 
+	if (dma_dev_unusable(dev, DMA_USE_MAP, __func__))
+		return DMA_MAPPING_ERROR;
+	ops = get_dma_ops(dev);
 	if (bad_direction(dev, dir, __func__))
 		return DMA_MAPPING_ERROR;
-	if (unlikely(!dev->dma_mask)) {
-		SIM_WARN(dev->sim, dev, "%s: %s has no DMA mask", __func__,
-			 dev_name(dev));
+	if (unlikely(bad_phys_range(dev, phys, size, is_mmio)))
 		return DMA_MAPPING_ERROR;
-	}
 
 	if (dma_map_direct(dev, ops)) {
 		addr = dma_direct_map_phys(dev, phys, size, dir, attrs);
@@ -144,9 +254,12 @@ dma_addr_t dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 void dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 		    enum dma_data_direction dir, unsigned long attrs)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
+	const struct dma_map_ops *ops;
 	bool is_mmio = attrs & DMA_ATTR_MMIO;
 
+	if (dma_dev_unusable(dev, DMA_USE_OTHER, __func__))
+		return;
+	ops = get_dma_ops(dev);
 	if (bad_direction(dev, dir, __func__))
 		return;
 	if (dma_debug_on(dev->sim))
@@ -172,6 +285,12 @@ dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
 			      size_t offset, size_t size,
 			      enum dma_data_direction dir, unsigned long attrs)
 {
+	if (dma_dev_unusable(dev, DMA_USE_MAP, __func__))
+		return DMA_MAPPING_ERROR;
+	if (unlikely(!page)) {
+		dma_null_deref(dev, __func__, "the struct page *");
+		return DMA_MAPPING_ERROR;
+	}
 	if (unlikely(attrs & DMA_ATTR_MMIO))
 		return DMA_MAPPING_ERROR;
 	/* P2PDMA (ZONE_DEVICE) pages go through the P2P map-type helpers. */
@@ -196,8 +315,13 @@ dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr, size_t size,
 				enum dma_data_direction dir,
 				unsigned long attrs)
 {
-	struct sim_machine *m = dev->sim;
-	phys_addr_t phys = sim_virt_to_phys(m, ptr);
+	struct sim_machine *m;
+	phys_addr_t phys;
+
+	if (dma_dev_unusable(dev, DMA_USE_MAP, __func__))
+		return DMA_MAPPING_ERROR;
+	m = dev->sim;
+	phys = sim_virt_to_phys(m, ptr);
 
 	/* DMA must never operate on areas that might be remapped
 	 * (the kernel WARNs and returns before debug_dma_map_single). */
@@ -228,6 +352,8 @@ dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys_addr,
 			    size_t size, enum dma_data_direction dir,
 			    unsigned long attrs)
 {
+	if (dma_dev_unusable(dev, DMA_USE_MAP, __func__))
+		return DMA_MAPPING_ERROR;
 	if (dma_debug_on(dev->sim) && debug_dma_resource_is_ram(dev, phys_addr))
 		return DMA_MAPPING_ERROR;
 	return dma_map_phys(dev, phys_addr, size, dir, attrs | DMA_ATTR_MMIO);
@@ -241,7 +367,8 @@ void dma_unmap_resource(struct device *dev, dma_addr_t addr, size_t size,
 
 int dma_mapping_error(struct device *dev, dma_addr_t dma_addr)
 {
-	debug_dma_mapping_error(dev, dma_addr);
+	if (dev && dev->sim && dev->sim_dma_stats)
+		debug_dma_mapping_error(dev, dma_addr);
 	if (unlikely(dma_addr == DMA_MAPPING_ERROR))
 		return -ENOMEM;
 	return 0;
@@ -251,19 +378,65 @@ int dma_mapping_error(struct device *dev, dma_addr_t dma_addr)
 /* Scatterlists                                                             */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The entries a scatterlist call walks: @nents of them must be there, each
+ * with a page (to map, or as mapped). The kernel walks off the end of a
+ * short list into a NULL pointer, and maps an entry without a page at an
+ * address computed from NULL. Returns how many entries the list has up to
+ * @nents (@nents if all are there), or -EINVAL for an entry without a
+ * page; each is reported as the kernel's oops would read.
+ */
+static int sg_walk_check(struct device *dev, struct scatterlist *sgl,
+			 int nents, const char *func)
+{
+	struct scatterlist *sg = sgl;
+	int i;
+
+	for (i = 0; i < nents; i++, sg = sg_next(sg)) {
+		if (!sg) {
+			dma_misuse(dev, SIM_REPORT_BUG,
+				   "BUG: kernel NULL pointer dereference, address: 0000000000000000: %s: %s %s: %d entries asked for, the list ends after %d",
+				   func, dev_driver_string(dev), dname(dev),
+				   nents, i);
+			return i;
+		}
+		if (!sg_page(sg)) {
+			dma_misuse(dev, SIM_REPORT_BUG,
+				   "kernel BUG: %s: %s %s: entry %d of %d has no page",
+				   func, dev_driver_string(dev), dname(dev), i,
+				   nents);
+			return -EINVAL;
+		}
+	}
+	return nents;
+}
+
 static int __dma_map_sg_attrs(struct device *dev, struct scatterlist *sg,
 			      int nents, enum dma_data_direction dir,
 			      unsigned long attrs)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
+	const struct dma_map_ops *ops;
 	int ents;
 
+	if (unlikely(!dev)) {
+		dma_null_deref(NULL, "dma_map_sg_attrs", "the struct device *");
+		return -EINVAL;
+	}
 	if (bad_direction(dev, dir, "dma_map_sg_attrs"))
 		return -EINVAL;
 	if (unlikely(!dev->dma_mask)) {
-		SIM_WARN(dev->sim, dev, "dma_map_sg_attrs: %s has no DMA mask",
-			 dev_name(dev));
+		/* The kernel maps nothing: 0 entries (dma_map_sgtable: 0). */
+		dma_misuse(dev, SIM_REPORT_WARN,
+			   "dma_map_sg_attrs: %s has no DMA mask", dname(dev));
 		return 0;
+	}
+	if (dma_dev_unusable(dev, DMA_USE_MAP, "dma_map_sg_attrs"))
+		return -EINVAL;
+	ops = get_dma_ops(dev);
+	if (nents > 0 && sg && sg_walk_check(dev, sg, nents,
+					     "dma_map_sg_attrs") != nents) {
+		dma_stat_inc(dev, map_errors);
+		return -EINVAL;
 	}
 	if (nents <= 0 || !sg) {
 		/*
@@ -323,6 +496,10 @@ int dma_map_sgtable(struct device *dev, struct sg_table *sgt,
 {
 	int nents;
 
+	if (unlikely(!sgt)) {
+		dma_null_deref(dev, __func__, "the struct sg_table *");
+		return -EINVAL;
+	}
 	nents = __dma_map_sg_attrs(dev, sgt->sgl, (int)sgt->orig_nents, dir,
 				   attrs);
 	/* A device without a mask yields 0 entries and success, as in Linux. */
@@ -335,10 +512,25 @@ int dma_map_sgtable(struct device *dev, struct sg_table *sgt,
 void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sg, int nents,
 			enum dma_data_direction dir, unsigned long attrs)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
+	const struct dma_map_ops *ops;
+	int have;
 
+	if (dma_dev_unusable(dev, DMA_USE_OTHER, __func__))
+		return;
 	if (bad_direction(dev, dir, __func__))
 		return;
+	ops = get_dma_ops(dev);
+	/*
+	 * A count beyond the list is reported and cut to the list, so what
+	 * was mapped is still unmapped; an entry without a page was never
+	 * mapped (dma_map_sg_attrs() refuses it): nothing is unmapped.
+	 */
+	if (nents > 0 && sg) {
+		have = sg_walk_check(dev, sg, nents, __func__);
+		if (have < 0)
+			return;
+		nents = have;
+	}
 	trace_dma_unmap_sg(dev, sg, nents, dir, attrs);
 	debug_dma_unmap_sg_begin(dev, sg, nents, dir, attrs);
 	debug_dma_unmap_sg(dev, sg, nents, dir);
@@ -354,6 +546,10 @@ void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sg, int nents,
 void dma_unmap_sgtable(struct device *dev, struct sg_table *sgt,
 		       enum dma_data_direction dir, unsigned long attrs)
 {
+	if (unlikely(!sgt)) {
+		dma_null_deref(dev, __func__, "the struct sg_table *");
+		return;
+	}
 	dma_unmap_sg_attrs(dev, sgt->sgl, (int)sgt->orig_nents, dir, attrs);
 }
 
@@ -368,6 +564,8 @@ void dma_unmap_sgtable(struct device *dev, struct sg_table *sgt,
 static bool dma_sync_prologue(struct device *dev, enum dma_data_direction dir,
 			      const char *func)
 {
+	if (dma_dev_unusable(dev, DMA_USE_OTHER, func))
+		return false;
 	if (!dma_dev_need_sync(dev))
 		return false;
 	if (bad_direction(dev, dir, func))
@@ -379,13 +577,14 @@ static bool dma_sync_prologue(struct device *dev, enum dma_data_direction dir,
 static void dma_sync_single(struct device *dev, dma_addr_t addr, size_t size,
 			    enum dma_data_direction dir, bool for_cpu)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
+	const struct dma_map_ops *ops;
 	const char *event = for_cpu ? "dma_sync_single_for_cpu" :
 				      "dma_sync_single_for_device";
 	void (*op)(struct device *, dma_addr_t, size_t, enum dma_data_direction);
 
 	if (!dma_sync_prologue(dev, dir, event))
 		return;
+	ops = get_dma_ops(dev);
 	debug_dma_sync_single_begin(dev, addr, size, dir, for_cpu);
 	if (dma_map_direct(dev, ops))
 		op = for_cpu ? dma_direct_sync_single_for_cpu :
@@ -408,7 +607,7 @@ static void dma_sync_single(struct device *dev, dma_addr_t addr, size_t size,
 static void dma_sync_sg(struct device *dev, struct scatterlist *sg, int nelems,
 			enum dma_data_direction dir, bool for_cpu)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
+	const struct dma_map_ops *ops;
 	const char *event = for_cpu ? "dma_sync_sg_for_cpu" :
 				      "dma_sync_sg_for_device";
 	void (*op)(struct device *, struct scatterlist *, int,
@@ -416,6 +615,15 @@ static void dma_sync_sg(struct device *dev, struct scatterlist *sg, int nelems,
 
 	if (!dma_sync_prologue(dev, dir, event))
 		return;
+	/* as for an unmap: a count beyond the list is cut to the list */
+	if (nelems > 0 && sg) {
+		int have = sg_walk_check(dev, sg, nelems, event);
+
+		if (have < 0)
+			return;
+		nelems = have;
+	}
+	ops = get_dma_ops(dev);
 	debug_dma_sync_sg_begin(dev, sg, nelems, dir, for_cpu);
 	if (dma_map_direct(dev, ops))
 		op = for_cpu ? dma_direct_sync_sg_for_cpu :
@@ -461,12 +669,20 @@ void dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
 void dma_sync_sgtable_for_cpu(struct device *dev, struct sg_table *sgt,
 			      enum dma_data_direction dir)
 {
+	if (unlikely(!sgt)) {
+		dma_null_deref(dev, __func__, "the struct sg_table *");
+		return;
+	}
 	dma_sync_sg_for_cpu(dev, sgt->sgl, (int)sgt->orig_nents, dir);
 }
 
 void dma_sync_sgtable_for_device(struct device *dev, struct sg_table *sgt,
 				 enum dma_data_direction dir)
 {
+	if (unlikely(!sgt)) {
+		dma_null_deref(dev, __func__, "the struct sg_table *");
+		return;
+	}
 	dma_sync_sg_for_device(dev, sgt->sgl, (int)sgt->orig_nents, dir);
 }
 
@@ -675,10 +891,13 @@ void dma_set_min_align_mask(struct device *dev, unsigned int min_align_mask)
 void *dma_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle,
 		      gfp_t flag, unsigned long attrs)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
+	const struct dma_map_ops *ops;
 	dma_addr_t handle = DMA_MAPPING_ERROR;
 	void *cpu_addr;
 
+	if (dma_dev_unusable(dev, DMA_USE_ALLOC, __func__))
+		return NULL;
+	ops = get_dma_ops(dev);
 	if (!dev->coherent_dma_mask)
 		SIM_WARN(dev->sim, dev, "dma_alloc_attrs: %s has no coherent DMA mask",
 			 dev_name(dev));
@@ -717,8 +936,11 @@ void *dma_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle,
 void dma_free_attrs(struct device *dev, size_t size, void *cpu_addr,
 		    dma_addr_t dma_handle, unsigned long attrs)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
+	const struct dma_map_ops *ops;
 
+	if (dma_dev_unusable(dev, DMA_USE_ALLOC, __func__))
+		return;
+	ops = get_dma_ops(dev);
 	trace_dma_free(dev, "dma_free", cpu_addr, dma_handle, size,
 		       DMA_BIDIRECTIONAL, attrs);
 	if (!cpu_addr)
@@ -765,8 +987,11 @@ struct page *dma_alloc_pages(struct device *dev, size_t size,
 			     enum dma_data_direction dir, gfp_t gfp)
 {
 	dma_addr_t handle = 0;
-	struct page *page = __dma_alloc_pages(dev, size, &handle, dir, gfp);
+	struct page *page;
 
+	if (dma_dev_unusable(dev, DMA_USE_ALLOC, __func__))
+		return NULL;
+	page = __dma_alloc_pages(dev, size, &handle, dir, gfp);
 	if (page) {
 		*dma_handle = handle;
 		trace_dma_alloc(dev, "dma_alloc_pages", page_address(page),
@@ -797,7 +1022,7 @@ static void __dma_free_pages(struct device *dev, size_t size,
 void dma_free_pages(struct device *dev, size_t size, struct page *page,
 		    dma_addr_t dma_handle, enum dma_data_direction dir)
 {
-	if (!page)
+	if (!page || dma_dev_unusable(dev, DMA_USE_ALLOC, __func__))
 		return;
 	trace_dma_free(dev, "dma_free_pages", page_address(page), dma_handle,
 		       size, dir, 0);
@@ -817,6 +1042,8 @@ void *dma_alloc_noncoherent(struct device *dev, size_t size,
 void dma_free_noncoherent(struct device *dev, size_t size, void *vaddr,
 			  dma_addr_t dma_handle, enum dma_data_direction dir)
 {
+	if (!vaddr || dma_dev_unusable(dev, DMA_USE_ALLOC, __func__))
+		return;
 	dma_free_pages(dev, size, sim_virt_to_page(dev->sim, vaddr), dma_handle,
 		       dir);
 }
@@ -899,7 +1126,7 @@ struct sg_table *dma_alloc_noncontiguous(struct device *dev, size_t size,
 {
 	struct sg_table *sgt;
 
-	if (!dev)
+	if (!dev || dma_dev_unusable(dev, DMA_USE_ALLOC, __func__))
 		return NULL;
 	if (attrs & ~DMA_ATTR_ALLOC_SINGLE_PAGES) {
 		SIM_WARN(dev->sim, dev,
@@ -951,7 +1178,7 @@ struct sg_table *dma_alloc_noncontiguous(struct device *dev, size_t size,
 void dma_free_noncontiguous(struct device *dev, size_t size,
 			    struct sg_table *sgt, enum dma_data_direction dir)
 {
-	if (!dev || !sgt)
+	if (!dev || !sgt || dma_dev_unusable(dev, DMA_USE_ALLOC, __func__))
 		return;
 	trace_dma_free_sgt(dev, sgt, size, dir);
 	debug_dma_unmap_sg(dev, sgt->sgl, (int)sgt->orig_nents, dir);

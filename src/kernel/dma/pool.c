@@ -31,7 +31,36 @@ struct dma_pool {
 	size_t *offsets;	/* block start offsets inside a page */
 	struct dma_page *pages;
 	pthread_mutex_t lock;
+	/* the machine's live pools (kernel->pools, pools_lock) */
+	struct dma_pool *live_prev, *live_next;
+	bool managed;		/* dmam_pool_create(): devres destroys it */
 };
+
+static void pool_link(struct dma_pool *pool)
+{
+	struct sim_kernel *k = pool->dev->sim->kernel;
+
+	sim_spin_lock(&k->pools_lock);
+	pool->live_next = k->pools;
+	if (k->pools)
+		k->pools->live_prev = pool;
+	k->pools = pool;
+	sim_spin_unlock(&k->pools_lock);
+}
+
+static void pool_unlink(struct dma_pool *pool)
+{
+	struct sim_kernel *k = pool->dev->sim->kernel;
+
+	sim_spin_lock(&k->pools_lock);
+	if (pool->live_prev)
+		pool->live_prev->live_next = pool->live_next;
+	else
+		k->pools = pool->live_next;
+	if (pool->live_next)
+		pool->live_next->live_prev = pool->live_prev;
+	sim_spin_unlock(&k->pools_lock);
+}
 
 /**
  * dma_pool_create_node - a pool of @size-byte coherent blocks for @dev
@@ -106,6 +135,7 @@ struct dma_pool *dma_pool_create_node(const char *name, struct device *dev,
 	pool->boundary = boundary;
 	pool->nblocks = n;
 	pthread_mutex_init(&pool->lock, NULL);
+	pool_link(pool);
 	return pool;
 }
 
@@ -139,6 +169,7 @@ void dma_pool_destroy(struct dma_pool *pool)
 	if (!pool)
 		return;
 	m = pool->dev->sim;
+	pool_unlink(pool);
 	for (page = pool->pages; page; page = page->next)
 		busy |= page->in_use != 0;
 	if (busy)
@@ -270,6 +301,61 @@ void dma_pool_free(struct dma_pool *pool, void *vaddr, dma_addr_t dma)
 	pthread_mutex_unlock(&pool->lock);
 }
 
+/**
+ * dma_pool_shutdown_machine - the pools a driver never destroyed
+ * @m: the machine shutting down, its drivers removed
+ *
+ * Each pool dma_pool_create() made and no dma_pool_destroy() ended is a
+ * leak of the driver's: reported (WARN) as the kernel's dma_pool_destroy()
+ * reports a busy pool, naming a block still allocated (or that none is),
+ * then freed with its memory (the devices are going: no block is in use
+ * any more). Managed pools are left to the unbinds that follow. Takes
+ * pools_lock, then each pool's lock.
+ */
+void dma_pool_shutdown_machine(struct sim_machine *m)
+{
+	struct sim_kernel *k = m->kernel;
+	struct dma_pool *pool, *next;
+
+	sim_spin_lock(&k->pools_lock);
+	pool = k->pools;
+	sim_spin_unlock(&k->pools_lock);
+	for (; pool; pool = next) {
+		struct device *dev = pool->dev;
+		struct dma_page *page;
+		void *busy = NULL;
+
+		next = pool->live_next;
+		if (pool->managed)
+			continue;
+		pthread_mutex_lock(&pool->lock);
+		for (page = pool->pages; page && !busy; page = page->next)
+			for (unsigned int b = 0; b < pool->nblocks; b++)
+				if (page->used[b / 64] & (1ULL << (b % 64))) {
+					busy = page->vaddr + pool->offsets[b];
+					break;
+				}
+		/* the blocks go with the pool, as if each were freed */
+		for (page = pool->pages; page; page = page->next) {
+			memset(page->used, 0,
+			       DIV_ROUND_UP(pool->nblocks, 64) * sizeof(u64));
+			page->in_use = 0;
+		}
+		pthread_mutex_unlock(&pool->lock);
+		if (busy)
+			sim_report(m, SIM_REPORT_WARN, dev, 0, 0,
+				   "%s %s: dma_pool_destroy %s, %p busy (never destroyed: freed at shutdown)",
+				   dev_driver_string(dev), dev_name(dev),
+				   pool->name, busy);
+		else
+			sim_report(m, SIM_REPORT_WARN, dev, 0, 0,
+				   "%s %s: dma_pool %s never destroyed: freed at shutdown",
+				   dev_driver_string(dev), dev_name(dev),
+				   pool->name);
+		dma_pool_destroy(pool);
+	}
+}
+
 /* ------------------------------------------------------------------------ */
 /* Managed (devres) pools                                                   */
 /* ------------------------------------------------------------------------ */
@@ -309,6 +395,7 @@ struct dma_pool *dmam_pool_create(const char *name, struct device *dev,
 	pool = dma_pool_create(name, dev, size, align, allocation);
 	if (!pool)
 		goto err_free_devres;
+	pool->managed = true;
 	*ptr = pool;
 	devres_add(dev, ptr);
 	return pool;

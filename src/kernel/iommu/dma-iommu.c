@@ -18,6 +18,7 @@
  * (dma_iova_destroy), as the kernel's implementation does.
  */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include "iommu-priv.h"
 #include "kernel/dma/dma.h"
@@ -69,6 +70,89 @@ static bool iova_unaligned(struct iommu_dma_cookie *c, phys_addr_t phys,
 	return iova_offset(c, phys | size) != 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* What was handed out: coherent allocations and IOVA states, by IOVA       */
+/* ------------------------------------------------------------------------ */
+
+enum iommu_dma_own_kind {
+	OWN_COHERENT,		/* iommu_dma_alloc() */
+	OWN_IOVA_STATE,		/* dma_iova_try_alloc() */
+};
+
+struct iommu_dma_owned {
+	struct iommu_dma_owned *next;
+	dma_addr_t iova;	/* granule-aligned start */
+	size_t size;		/* granule-aligned */
+	phys_addr_t phys;	/* OWN_COHERENT: the pages */
+	/*
+	 * OWN_IOVA_STATE: the state it was allocated into. A state freed
+	 * already whose IOVA went to another state since must not free that
+	 * one's: the state is known by where it is, as dma-debug knows it.
+	 */
+	const struct dma_iova_state *state;
+	enum iommu_dma_own_kind kind;
+};
+
+static inline struct iommu_dma_owned **
+owned_bucket(struct iommu_dma_cookie *c, dma_addr_t iova)
+{
+	return &c->owned[(iova >> c->shift) % IOMMU_DMA_OWNED_BUCKETS];
+}
+
+/* Record @o (filled in) as handed out. Takes owned_lock. */
+static void owned_add(struct iommu_dma_cookie *c, struct iommu_dma_owned *o)
+{
+	struct iommu_dma_owned **b = owned_bucket(c, o->iova);
+
+	sim_spin_lock(&c->owned_lock);
+	o->next = *b;
+	*b = o;
+	sim_spin_unlock(&c->owned_lock);
+}
+
+/*
+ * Take back what was handed out at @iova as @kind (into @state): the
+ * record, now the caller's to free, or NULL if nothing is (freed already,
+ * never allocated). Takes owned_lock.
+ */
+static struct iommu_dma_owned *owned_take(struct iommu_dma_cookie *c,
+					  dma_addr_t iova,
+					  enum iommu_dma_own_kind kind,
+					  const struct dma_iova_state *state)
+{
+	struct iommu_dma_owned **pp, *o;
+
+	sim_spin_lock(&c->owned_lock);
+	for (pp = owned_bucket(c, iova); (o = *pp); pp = &o->next)
+		if (o->iova == iova && o->kind == kind && o->state == state) {
+			*pp = o->next;
+			break;
+		}
+	sim_spin_unlock(&c->owned_lock);
+	return o;
+}
+
+/*
+ * A record, from plain malloc: it is the checker's state, not the kernel's,
+ * and failing it by injection would change which paths the kernel's
+ * allocations take (an IOVA-API user would fall back to streaming maps).
+ */
+static struct iommu_dma_owned *owned_new(void)
+{
+	return calloc(1, sizeof(struct iommu_dma_owned));
+}
+
+/* At domain teardown: the records of what was never given back. */
+static void owned_free_all(struct iommu_dma_cookie *c)
+{
+	for (unsigned int i = 0; i < IOMMU_DMA_OWNED_BUCKETS; i++)
+		while (c->owned[i]) {
+			struct iommu_dma_owned *o = c->owned[i];
+
+			c->owned[i] = o->next;
+			free(o);
+		}
+}
 
 /* ------------------------------------------------------------------------ */
 /* Cookie: the IOVA space and the flush queue                               */
@@ -118,6 +202,7 @@ int iommu_dma_init_domain(struct iommu_domain *domain, struct device *dev)
 		sim_timer_init(m, &c->fq_timer, fq_timer_fn, domain);
 	}
 	sim_spin_lock_init(&c->fq_lock);
+	sim_spin_lock_init(&c->owned_lock);
 	domain->iova_cookie = c;
 	return 0;
 
@@ -138,6 +223,7 @@ void iommu_dma_put_cookie(struct iommu_domain *domain)
 		sim_timer_cancel(&c->fq_timer);
 	for (unsigned int i = 0; i <= IOMMU_FQ_SHARED; i++)
 		sim_kfree(sd->iommu->m, atomic_load(&c->fqs[i]));
+	owned_free_all(c);
 	iova_domain_destroy(c->iovad);
 	domain->iova_cookie = NULL;
 }
@@ -1032,8 +1118,10 @@ void *iommu_dma_alloc(struct device *dev, size_t size, dma_addr_t *handle,
 		      gfp_t gfp, unsigned long attrs)
 {
 	struct sim_machine *m = dev->sim;
+	struct iommu_dma_cookie *c = cookie_of(dma_domain(dev));
 	bool coherent = dev_is_dma_coherent(dev);
 	int prot = dma_info_to_prot(DMA_BIDIRECTIONAL, coherent, attrs);
+	struct iommu_dma_owned *o;
 	unsigned int order;
 	struct page *page;
 	phys_addr_t phys;
@@ -1043,32 +1131,60 @@ void *iommu_dma_alloc(struct device *dev, size_t size, dma_addr_t *handle,
 	size = PAGE_SIZE << order;
 	if (order > MAX_PAGE_ORDER)
 		return NULL;
+	o = owned_new();
+	if (!o)
+		return NULL;
 	page = sim_alloc_pages_gfp(m, gfp & ~__GFP_ZERO, order, 0);
 	if (!page)
-		return NULL;
+		goto err_free_owned;
 	phys = page_to_phys(page);
 	memset(page_address(page), 0, size);
 	if (!coherent)
 		sim_cache_flush(m, phys, size);
 	iova = __iommu_dma_map(dev, phys, size, prot, dev->coherent_dma_mask);
-	if (iova == DMA_MAPPING_ERROR) {
-		sim_free_pages(m, page, order);
-		return NULL;
-	}
+	if (iova == DMA_MAPPING_ERROR)
+		goto err_free_pages;
+	o->iova = iova;
+	o->size = size;
+	o->phys = phys;
+	o->kind = OWN_COHERENT;
+	owned_add(c, o);
 	*handle = iova;
 	return coherent ? page_address(page) : sim_phys_to_uncached(m, phys);
+
+err_free_pages:
+	sim_free_pages(m, page, order);
+err_free_owned:
+	free(o);
+	return NULL;
 }
 
+/*
+ * The allocation at @handle goes, as it was made (its size and pages, so
+ * a wrong size or CPU address frees nothing else). One that is not there
+ * (freed already, or never allocated) is left alone: dma-debug reported it
+ * when it is on, a WARN here when it is off; the IOVA is never freed twice.
+ */
 void iommu_dma_free(struct device *dev, size_t size, void *cpu_addr,
 		    dma_addr_t handle)
 {
 	struct sim_machine *m = dev->sim;
-	phys_addr_t phys = sim_virt_to_phys(m, cpu_addr);
-	unsigned int order = iommu_alloc_order(dev, size);
+	struct iommu_dma_cookie *c = cookie_of(dma_domain(dev));
+	struct iommu_dma_owned *o;
 
-	__iommu_dma_unmap(dev, handle, PAGE_SIZE << order, false);
-	if (phys != (phys_addr_t)-1)
-		sim_free_pages(m, sim_phys_to_page(m, phys), order);
+	o = owned_take(c, handle, OWN_COHERENT, NULL);
+	if (!o) {
+		if (!dma_debug_on(m))
+			SIM_WARN(m, dev,
+				 "dma_free_attrs: %s %s: no coherent allocation at IOVA %#llx (%p, %zu bytes): freed already or never allocated: ignored",
+				 dev_driver_string(dev), dev_name(dev),
+				 (unsigned long long)handle, cpu_addr, size);
+		return;
+	}
+	__iommu_dma_unmap(dev, o->iova, o->size, false);
+	sim_free_pages(m, sim_phys_to_page(m, o->phys),
+		       (unsigned int)get_order(o->size));
+	free(o);
 }
 
 /*
@@ -1343,6 +1459,7 @@ bool dma_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 {
 	struct iommu_domain *domain;
 	struct iommu_dma_cookie *c;
+	struct iommu_dma_owned *o;
 	size_t iova_off;
 	dma_addr_t addr;
 
@@ -1363,11 +1480,21 @@ bool dma_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 			 dev_name(dev), size);
 		return false;
 	}
+	o = owned_new();
+	if (!o)
+		return false;
 	count_op(domain);
 	addr = iommu_dma_alloc_iova(domain, iova_align(c, size + iova_off),
 				    dma_get_mask(dev), dev);
-	if (!addr)
+	if (!addr) {
+		free(o);
 		return false;
+	}
+	o->iova = addr;
+	o->size = iova_align(c, size + iova_off);
+	o->kind = OWN_IOVA_STATE;
+	o->state = state;
+	owned_add(c, o);
 	state->addr = addr + iova_off;
 	state->__size = size;
 	trace_dma_iova(dev, "dma_iova_alloc", state->addr, size, phys,
@@ -1376,21 +1503,57 @@ bool dma_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	return true;
 }
 
+/*
+ * Take back the IOVA range of @state for @func: its record, or NULL (and
+ * a WARN when dma-debug is off: dma-debug reports it when on) if @state
+ * holds none (freed or destroyed already, never allocated).
+ */
+static struct iommu_dma_owned *iova_state_take(struct device *dev,
+					       struct dma_iova_state *state,
+					       const char *func)
+{
+	struct iommu_dma_cookie *c = cookie_of(dma_domain(dev));
+	struct iommu_dma_owned *o;
+
+	o = owned_take(c, iova_align_down(c, state->addr), OWN_IOVA_STATE,
+		       state);
+	if (!o && !dma_debug_on(dev->sim))
+		SIM_WARN(dev->sim, dev,
+			 "%s: %s %s: no IOVA state allocated at %#llx (%zu bytes): freed already or never allocated: ignored",
+			 func, dev_driver_string(dev), dev_name(dev),
+			 (unsigned long long)state->addr,
+			 dma_iova_size(state));
+	return o;
+}
+
+/**
+ * dma_iova_free - give back the IOVA range of dma_iova_try_alloc()
+ * @dev: the device it was allocated for
+ * @state: the state; nothing may be linked into it any more
+ *
+ * A state whose range was given back already (a second dma_iova_free(),
+ * or after dma_iova_destroy()) or never allocated is reported (dma-debug,
+ * or a WARN when dma-debug is off) and ignored: the range is freed once,
+ * as it was allocated. The state is the one dma_iova_try_alloc() filled
+ * in, where it was (a copy elsewhere is not it: reported and ignored).
+ * Takes the cookie's owned_lock, the IOVA locks.
+ */
 void dma_iova_free(struct device *dev, struct dma_iova_state *state)
 {
 	struct iommu_domain *domain = dma_domain(dev);
-	struct iommu_dma_cookie *c;
-	size_t pad, size = dma_iova_size(state);
+	struct iommu_dma_owned *o;
+	size_t size = dma_iova_size(state);
 
 	if (!domain || !domain->iova_cookie || !dma_use_iova(state))
 		return;
-	c = cookie_of(domain);
-	pad = iova_offset(c, state->addr);
 	trace_dma_iova(dev, "dma_iova_free", state->addr, size, 0, DMA_NONE,
 		       0, 0);
 	debug_dma_iova_free(dev, state);
-	iommu_dma_free_iova(domain, dev, state->addr - pad,
-			    iova_align(c, size + pad), false, false);
+	o = iova_state_take(dev, state, "dma_iova_free");
+	if (!o)
+		return;
+	iommu_dma_free_iova(domain, dev, o->iova, o->size, false, false);
+	free(o);
 }
 
 static inline __attribute__((always_inline)) int
@@ -1430,7 +1593,7 @@ static void __iommu_dma_iova_unlink(struct device *dev,
 				    struct dma_iova_state *state,
 				    size_t offset, size_t size,
 				    enum dma_data_direction dir,
-				    unsigned long attrs, bool free_iova);
+				    unsigned long attrs, size_t free_len);
 
 /* Bounce the unaligned head and tail of a range, link the middle. */
 static int iova_link_swiotlb(struct device *dev, struct dma_iova_state *state,
@@ -1475,7 +1638,7 @@ static int iova_link_swiotlb(struct device *dev, struct dma_iova_state *state,
 out_unmap:
 	if (mapped)
 		__iommu_dma_iova_unlink(dev, state, offset, mapped, dir, attrs,
-					false);
+					0);
 	return error;
 }
 
@@ -1591,17 +1754,22 @@ static void iova_unlink_range_slow(struct device *dev, dma_addr_t addr,
 	} while (addr < end);
 }
 
+/*
+ * Unlink [@offset, +@size) of @state; @free_len: 0, or the bytes of the
+ * whole IOVA range to free after it (dma_iova_destroy(): the range as it
+ * was allocated, whatever was linked), queued in lazy mode.
+ */
 static void __iommu_dma_iova_unlink(struct device *dev,
 				    struct dma_iova_state *state,
 				    size_t offset, size_t size,
 				    enum dma_data_direction dir,
-				    unsigned long attrs, bool free_iova)
+				    unsigned long attrs, size_t free_len)
 {
 	struct iommu_domain *domain = dma_domain(dev);
 	struct iommu_dma_cookie *c = cookie_of(domain);
 	dma_addr_t addr = state->addr + offset;
 	size_t iova_start_pad = iova_offset(c, addr);
-	bool queued = free_iova && c->fq;
+	bool queued = free_len && c->fq;
 	size_t unmapped;
 
 	count_op(domain);
@@ -1618,8 +1786,10 @@ static void __iommu_dma_iova_unlink(struct device *dev,
 			 dev_name(dev), unmapped, size, (unsigned long long)addr);
 	if (!queued)
 		iommu_iotlb_sync_range(domain, addr, size);
-	if (free_iova)
-		iommu_dma_free_iova(domain, dev, addr, size, queued, false);
+	if (free_len)
+		iommu_dma_free_iova(domain, dev,
+				    iova_align_down(c, state->addr), free_len,
+				    queued, false);
 }
 
 void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
@@ -1633,7 +1803,7 @@ void dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
 	trace_dma_iova(dev, "dma_iova_unlink", state->addr + offset, size, 0,
 		       dir, attrs, 0);
 	debug_dma_iova_unlink(dev, state, offset, size, dir);
-	__iommu_dma_iova_unlink(dev, state, offset, size, dir, attrs, false);
+	__iommu_dma_iova_unlink(dev, state, offset, size, dir, attrs, 0);
 }
 
 /**
@@ -1645,6 +1815,7 @@ void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 		      unsigned long attrs)
 {
 	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_dma_owned *o;
 
 	if (!domain || !domain->iova_cookie || !dma_use_iova(state))
 		return;
@@ -1656,35 +1827,63 @@ void dma_iova_destroy(struct device *dev, struct dma_iova_state *state,
 	trace_dma_iova(dev, "dma_iova_destroy", state->addr, mapped_len, 0,
 		       dir, attrs, 0);
 	debug_dma_iova_destroy(dev, state, mapped_len, dir);
-	__iommu_dma_iova_unlink(dev, state, 0, mapped_len, dir, attrs, true);
+	/* a state given back already: unlinking would hit another's IOVA */
+	o = iova_state_take(dev, state, "dma_iova_destroy");
+	if (!o)
+		return;
+	/* the whole range goes: linked or not (the kernel frees mapped_len) */
+	__iommu_dma_iova_unlink(dev, state, 0, mapped_len, dir, attrs,
+				o->size);
+	free(o);
 }
 
-/* The lazy flush queue's statistics for reports and the CLI. */
+/**
+ * sim_iommu_fq_stats - the lazy flush queues' statistics of @dev's domain
+ * @dev: the device (NULL: -EINVAL)
+ * @flushes: flushes of the queues so far
+ * @queued: IOVA ranges waiting in the queues now
+ * @max_window_ops: the most DMA operations a stale IOTLB window stayed open
+ * @max_window_ns: the longest such window, in machine nanoseconds
+ * @stale_hits: device accesses through a stale IOTLB entry
+ *
+ * Any output may be NULL: that value is not stored. A strict domain reports
+ * zeroes. Returns 0, -EINVAL, or -ENOENT (no DMA domain: no IOMMU or
+ * passthrough). Takes each queue's lock, then the cookie's fq_lock.
+ */
 int sim_iommu_fq_stats(struct device *dev, unsigned long *flushes,
 		       unsigned int *queued, u64 *max_window_ops,
 		       u64 *max_window_ns, unsigned long *stale_hits)
 {
-	struct iommu_domain *domain = dma_domain(dev);
+	struct iommu_domain *domain;
 	struct iommu_dma_cookie *c;
+	unsigned int n = 0;
 
+	if (!dev)
+		return -EINVAL;
+	domain = dma_domain(dev);
 	if (!domain || !domain->iova_cookie)
 		return -ENOENT;
 	c = cookie_of(domain);
-	*queued = 0;
-	for (unsigned int q = 0; q <= IOMMU_FQ_SHARED; q++) {
+	for (unsigned int q = 0; queued && q <= IOMMU_FQ_SHARED; q++) {
 		struct iommu_fq *fq = atomic_load(&c->fqs[q]);
 
 		if (!fq)
 			continue;
 		sim_spin_lock(&fq->lock);
-		*queued += fq->count;
+		n += fq->count;
 		sim_spin_unlock(&fq->lock);
 	}
+	if (queued)
+		*queued = n;
 	sim_spin_lock(&c->fq_lock);
-	*flushes = atomic_load(&c->fq_flushes);
-	*max_window_ops = c->max_window_ops;
-	*max_window_ns = c->max_window_ns;
-	*stale_hits = c->stale_hits;
+	if (flushes)
+		*flushes = atomic_load(&c->fq_flushes);
+	if (max_window_ops)
+		*max_window_ops = c->max_window_ops;
+	if (max_window_ns)
+		*max_window_ns = c->max_window_ns;
+	if (stale_hits)
+		*stale_hits = c->stale_hits;
 	sim_spin_unlock(&c->fq_lock);
 	return 0;
 }

@@ -109,6 +109,9 @@ struct iommu_fq {
 /* the slot of threads without an index (sim_thread_id() < 0): shared */
 #define IOMMU_FQ_SHARED		SIM_MAX_THREADS
 
+#define IOMMU_DMA_OWNED_BUCKETS	256
+struct iommu_dma_owned;
+
 struct iommu_dma_cookie {
 	struct iova_domain *iovad;
 	unsigned long granule;
@@ -127,6 +130,14 @@ struct iommu_dma_cookie {
 	atomic_bool fq_timer_armed;
 	u64 max_window_ops, max_window_ns;	/* longest stale window seen */
 	unsigned long stale_hits;
+	/*
+	 * What iommu-dma handed out and must get back exactly once, by IOVA:
+	 * coherent allocations and IOVA-API states (dma-iommu.c). A second
+	 * free finds nothing there: it is reported and ignored, so the IOVA
+	 * is never freed twice (the next two allocations would share it).
+	 */
+	sim_spinlock_t owned_lock;
+	struct iommu_dma_owned *owned[IOMMU_DMA_OWNED_BUCKETS];
 };
 
 /*
