@@ -15,10 +15,14 @@
 
 bool sim_should_fail_alloc(struct sim_machine *m)
 {
-	unsigned long n = atomic_fetch_add(&m->alloc_count, 1) + 1;
-	unsigned long at = atomic_load(&m->fail_at);
+	unsigned long at;
 
-	if (unlikely(at && n == at)) {
+	sim_alloc_shard_add(m, false, 1);
+	if (likely(!sim_fail_armed(m)))
+		return false;
+	/* armed: one sequence over every thread, to fail the Nth */
+	at = atomic_load(&m->fail_at);
+	if (at && atomic_fetch_add(&m->fail_seq, 1) + 1 == at) {
 		atomic_store(&m->fail_triggered, true);
 		return true;
 	}
@@ -33,7 +37,7 @@ void *sim_kmalloc(struct sim_machine *m, size_t size)
 		return NULL;
 	p = malloc(size ? size : 1);
 	if (p)
-		atomic_fetch_add(&m->alloc_live, 1);
+		sim_alloc_live_add(m, 1);
 	return p;
 }
 
@@ -45,7 +49,7 @@ void *sim_kzalloc(struct sim_machine *m, size_t size)
 		return NULL;
 	p = calloc(1, size ? size : 1);
 	if (p)
-		atomic_fetch_add(&m->alloc_live, 1);
+		sim_alloc_live_add(m, 1);
 	return p;
 }
 
@@ -59,7 +63,7 @@ void *sim_kcalloc(struct sim_machine *m, size_t n, size_t size)
 		return NULL;
 	p = calloc(n ? n : 1, size ? size : 1);
 	if (p)
-		atomic_fetch_add(&m->alloc_live, 1);
+		sim_alloc_live_add(m, 1);
 	return p;
 }
 
@@ -73,7 +77,7 @@ void *sim_kzalloc_aligned(struct sim_machine *m, size_t size, size_t align)
 	if (posix_memalign(&p, align, size ? size : 1))
 		return NULL;
 	memset(p, 0, size);
-	atomic_fetch_add(&m->alloc_live, 1);
+	sim_alloc_live_add(m, 1);
 	return p;
 }
 
@@ -81,7 +85,7 @@ void sim_kfree(struct sim_machine *m, void *p)
 {
 	if (!p)
 		return;
-	atomic_fetch_sub(&m->alloc_live, 1);
+	sim_alloc_live_add(m, -1);
 	free(p);
 }
 
@@ -99,7 +103,9 @@ void sim_free(struct sim_machine *m, void *p)
 void sim_fail_nth_alloc(struct sim_machine *m, unsigned long nth)
 {
 	atomic_store(&m->fail_triggered, false);
-	atomic_store(&m->fail_at, nth ? atomic_load(&m->alloc_count) + nth : 0);
+	atomic_store(&m->fail_at, 0);
+	atomic_store(&m->fail_seq, 0);
+	atomic_store(&m->fail_at, nth);
 }
 
 bool sim_fail_nth_triggered(struct sim_machine *m)
@@ -109,12 +115,32 @@ bool sim_fail_nth_triggered(struct sim_machine *m)
 
 unsigned long sim_alloc_count(struct sim_machine *m)
 {
-	return atomic_load(&m->alloc_count);
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i <= SIM_MAX_THREADS; i++)
+		n += atomic_load_explicit(&m->alloc_shard[i].count,
+					  memory_order_relaxed);
+	return n;
 }
 
 long sim_alloc_live(struct sim_machine *m)
 {
-	return atomic_load(&m->alloc_live);
+	long n = 0;
+
+	for (unsigned int i = 0; i <= SIM_MAX_THREADS; i++)
+		n += atomic_load_explicit(&m->alloc_shard[i].live,
+					  memory_order_relaxed);
+	return n;
+}
+
+/*
+ * Called by the constructing thread with no other thread on the machine
+ * yet (the shards' owners write them without a lock).
+ */
+void sim_alloc_live_reset(struct sim_machine *m)
+{
+	for (unsigned int i = 0; i <= SIM_MAX_THREADS; i++)
+		atomic_store(&m->alloc_shard[i].live, 0);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -357,6 +357,12 @@ void sim_current_forget(struct sim_machine *m);
 void sim_timers_init(struct sim_machine *m);
 void sim_timers_fini(struct sim_machine *m);
 
+/* One thread's allocation counters (struct sim_machine.alloc_shard). */
+struct sim_alloc_shard {
+	_Alignas(64) _Atomic unsigned long count;	/* allocations made */
+	_Atomic long live;		/* made less freed, by this thread */
+};
+
 struct sim_machine {
 	char name[64];
 	char arch[16];
@@ -400,11 +406,16 @@ struct sim_machine {
 	void *msi_ctl_data;
 	_Atomic unsigned long msi_lost;	/* sent with no controller */
 
-	/* fault injection */
-	_Atomic unsigned long alloc_count;
-	_Atomic unsigned long fail_at;	/* absolute count that fails, 0 none */
+	/*
+	 * Allocation statistics, per thread (by sim_thread_id(), the last
+	 * for threads without one) and summed when read: the allocation
+	 * path writes only its thread's line. Fault injection counts its own
+	 * sequence, only while armed.
+	 */
+	struct sim_alloc_shard alloc_shard[SIM_MAX_THREADS + 1];
+	_Atomic unsigned long fail_at;	/* the armed allocation, 1-based; 0 none */
+	_Atomic unsigned long fail_seq;	/* allocations since arming */
 	_Atomic bool fail_triggered;
-	_Atomic long alloc_live;
 	bool constructed;
 
 	struct sim_report_log log;
@@ -496,6 +507,46 @@ static inline bool sim_fail_armed(struct sim_machine *m)
 {
 	return atomic_load_explicit(&m->fail_at, memory_order_relaxed) != 0;
 }
+
+/*
+ * Add @d to a counter of the calling thread's allocation shard: a plain
+ * relaxed update, since only the thread writes its shard; threads without
+ * an index share the last one, with a locked add.
+ */
+static inline void sim_alloc_shard_add(struct sim_machine *m, bool live,
+				       long d)
+{
+	int id = sim_thread_id(m);
+
+	if (likely(id >= 0)) {
+		struct sim_alloc_shard *sh = &m->alloc_shard[id];
+
+		if (live)
+			atomic_store_explicit(&sh->live,
+					      atomic_load_explicit(&sh->live,
+								   memory_order_relaxed) + d,
+					      memory_order_relaxed);
+		else
+			atomic_store_explicit(&sh->count,
+					      atomic_load_explicit(&sh->count,
+								   memory_order_relaxed) + (unsigned long)d,
+					      memory_order_relaxed);
+	} else if (live) {
+		atomic_fetch_add(&m->alloc_shard[SIM_MAX_THREADS].live, d);
+	} else {
+		atomic_fetch_add(&m->alloc_shard[SIM_MAX_THREADS].count,
+				 (unsigned long)d);
+	}
+}
+
+/* A live allocation more (@d 1) or less (-1), for sim_alloc_live(). */
+static inline void sim_alloc_live_add(struct sim_machine *m, long d)
+{
+	sim_alloc_shard_add(m, true, d);
+}
+
+/* Leak accounting starts again from zero (a constructed machine). */
+void sim_alloc_live_reset(struct sim_machine *m);
 
 /* Machine construction pieces. */
 struct sim_machine *sim_machine_alloc(void);

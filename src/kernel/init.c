@@ -291,7 +291,7 @@ struct sim_machine *sim_machine_parse_opts(const char *text,
 		goto err_destroy;
 	m->constructed = true;
 	/* Leak accounting counts what the layers hold beyond construction. */
-	atomic_store(&m->alloc_live, 0);
+	sim_alloc_live_reset(m);
 	/* the creating thread runs on the new machine (the kernel's current) */
 	sim_set_current_machine(m);
 	return m;

@@ -195,7 +195,7 @@ static void *cache_alloc(struct kmem_cache *s, gfp_t gfp)
 	s->live++;
 	pthread_mutex_unlock(&s->lock);
 	/* a live object of the machine, as a sim_kzalloc()'s (leak checks) */
-	atomic_fetch_add_explicit(&s->m->alloc_live, 1, memory_order_relaxed);
+	sim_alloc_live_add(s->m, 1);
 	obj = sl->base + (size_t)i * s->size;
 	if (gfp & __GFP_ZERO)
 		memset(obj, 0, s->object_size);
@@ -225,7 +225,7 @@ static void cache_free_obj(struct slab *sl, const void *obj, const char *who)
 	}
 	clear_bit(i, sl->used);
 	s->live--;
-	atomic_fetch_sub_explicit(&s->m->alloc_live, 1, memory_order_relaxed);
+	sim_alloc_live_add(s->m, -1);
 	if (sl->inuse-- == s->objs) {
 		slab_unlink(&s->full, sl);
 		slab_push(&s->partial, sl);
