@@ -49,17 +49,6 @@ struct sim_machine *cli_load_machine(const struct cli_opts *o)
 	return m;
 }
 
-bool cli_trace_format_arg(struct cli_opts *o, const char *val)
-{
-	if (strcmp(val, "text") && strcmp(val, "dat")) {
-		fprintf(stderr, "dmastack: --trace-format: '%s' is not text or dat\n",
-			val);
-		return false;
-	}
-	o->trace_format = val;
-	return true;
-}
-
 static bool trace_is_dat(const struct cli_opts *o)
 {
 	size_t n = strlen(o->trace);
