@@ -83,8 +83,16 @@ int cli_common_opt(const char *cmd, int c, struct cli_opts *o);
 /* --trace-format and --trace-accesses without --trace: 2 and a message. */
 int cli_check_trace_opts(const char *cmd, const struct cli_opts *o);
 
-/* Human-readable sizes: 4K, 64M, 1.5G. */
+/* Sizes as platform text spells them: 4K, 64M; other numbers as they are. */
 const char *fmt_size(char *buf, size_t len, u64 bytes);
+/*
+ * Sizes for people, in one style: "200 bytes", "64 KiB", "7.25 KiB",
+ * "8.03 MiB" (powers of 1024, at most two decimals).
+ */
+const char *fmt_bytes(char *buf, size_t len, u64 bytes);
+/* "1 sync", "2 syncs"; @many for the irregular plurals ("entries"). */
+const char *fmt_count(char *buf, size_t len, unsigned long long n,
+		      const char *one, const char *many);
 /* ACS control bits as the platform text spells them (src/cli/sysfs.c). */
 void cli_acs_str(u16 acs, char *buf, size_t len);
 void json_print(json_object *obj);
