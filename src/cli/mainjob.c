@@ -1015,11 +1015,13 @@ int cmd_mainjob(const struct cli_opts *o)
 	j.workloads = json_object_new_array();
 	j.maps_all = json_object_new_array();
 
-	job_printf(&j, "dmastack main job on %s (%s, %s RAM, %s): its IOMMU lazy, strict and off\n"
-		   "variants, then the built-in %s, %s and %s platforms\n",
+	job_printf(&j, "dmastack main job on %s (%s, %s RAM, %s)%s\n"
+		   "then on the built-in %s, %s and %s platforms\n",
 		   sim_machine_name(m), sim_machine_arch(m),
 		   fmt_bytes(err, sizeof(err), sim_ram_size(m)),
 		   fmt_count(err + 64, sizeof(err) - 64, sim_device_count(m), "device", NULL),
+		   sim_iommu_group_count(m) ? ", with every IOMMU lazy, strict and off,"
+					    : ", which has no IOMMU,",
 		   sim_machine_name(mach[JM_ARM64]), sim_machine_name(mach[JM_CC]),
 		   sim_machine_name(mach[JM_P2P_SWITCH]));
 	for (unsigned int i = 0; i < ARRAY_SIZE(job_steps); i++)
