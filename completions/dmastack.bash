@@ -3,11 +3,17 @@
 #
 # Installed as share/bash-completion/completions/dmastack. Completes the
 # commands, each command's options and their values, files for -p/--trace,
-# run's workloads and their key=value parameters.
+# run's workloads and their key=value parameters, the built-in platforms.
 
 _dmastack_workloads="nvme odp dmabuf-p2p bounce noncoherent coherent
 	coherent-alloc mmio iommu-lazy iova-api iommu-strict untrusted
 	granule-64k confidential vfio-mig"
+
+# what `dmastack platforms` lists
+_dmastack_platforms="default p2p-switch p2p-hostbridge bounce arm64-noncoherent
+	arm64-64k cc-guest"
+
+_dmastack_commands="topo bench p2p run load platforms help"
 
 # run WORKLOAD: its keys (as `dmastack run --help` lists them)
 _dmastack_run_keys()
@@ -54,7 +60,7 @@ _dmastack()
 		cword=$COMP_CWORD
 	fi
 
-	local cmd="" i workload=""
+	local cmd="" i workload="" nargs=0
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
 		-p|--platform|--trace|--trace-format|-t|-s|-g|-d|-b|-x|-m|--path|--mode|--api|--granule|--section|--svg|--pci-ids)
@@ -63,6 +69,8 @@ _dmastack()
 		*)
 			if [[ -z $cmd ]]; then
 				cmd=${words[i]}
+			elif [[ $cmd != run ]]; then
+				((nargs++))
 			elif [[ $cmd == run && -z $workload && ${words[i]} != *=* ]]; then
 				workload=${words[i]}
 			fi ;;
@@ -101,7 +109,7 @@ _dmastack()
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "topo bench p2p run load help" -- "$cur"))
+			COMPREPLY=($(compgen -W "$_dmastack_commands" -- "$cur"))
 		fi ;;
 	topo)
 		COMPREPLY=($(compgen -W "-p --platform --json --dot --svg --pci-ids -h --help" -- "$cur")) ;;
@@ -112,13 +120,13 @@ _dmastack()
 	load)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "-p --platform --json -h --help" -- "$cur"))
-		else
+		elif ((nargs == 0)); then
 			COMPREPLY=($(compgen -f -X '!*.so' -- "$cur") $(compgen -d -- "$cur"))
 			compopt -o filenames 2>/dev/null
 		fi ;;
 	run)
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "-p --platform --json --trace --trace-accesses -v --verbose -h --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "-p --platform --json --trace --trace-format --trace-accesses -v --verbose -h --help" -- "$cur"))
 		elif [[ -z $workload ]]; then
 			COMPREPLY=($(compgen -W "$_dmastack_workloads" -- "$cur"))
 		elif [[ $prev == = ]]; then
@@ -132,8 +140,15 @@ _dmastack()
 			COMPREPLY=($(compgen -W "$(_dmastack_run_keys "$workload")" -- "$cur"))
 			compopt -o nospace 2>/dev/null
 		fi ;;
+	platforms)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-h --help" -- "$cur"))
+		elif ((nargs == 0)); then
+			COMPREPLY=($(compgen -W "$_dmastack_platforms" -- "$cur"))
+		fi ;;
 	help)
-		COMPREPLY=($(compgen -W "topo bench p2p run load" -- "$cur")) ;;
+		((nargs == 0)) &&
+			COMPREPLY=($(compgen -W "$_dmastack_commands" -- "$cur")) ;;
 	esac
 }
 complete -F _dmastack dmastack

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The main job's output and trace depend only on the program and the
 # platform (issue 11, item 5): the same run pinned to CPU 0, pinned to
-# CPU 1 and unpinned gives byte-identical --json output and trace. Without
+# CPU 1 and unpinned gives byte-identical --json output, text output and
+# trace. Without
 # taskset (or a second CPU) the pinned runs are skipped and two unpinned
 # runs are compared (host pointers and pids still differ between those).
 #
@@ -34,6 +35,13 @@ for r in $runs; do
 		cat "$dir/$r.err"
 		exit 1
 	fi
+	# and the text the main job prints
+	# shellcheck disable=SC2086
+	if ! $pin "$exe" "$@" >"$dir/$r.txt" 2>>"$dir/$r.err"; then
+		echo "determinism: run $r (text) failed:"
+		cat "$dir/$r.err"
+		exit 1
+	fi
 	if [ ! -s "$dir/$r.trace" ]; then
 		echo "determinism: run $r wrote no trace"
 		exit 1
@@ -42,7 +50,7 @@ for r in $runs; do
 		first=$r
 		continue
 	fi
-	for k in json trace; do
+	for k in json trace txt; do
 		if ! cmp "$dir/$first.$k" "$dir/$r.$k"; then
 			echo "determinism: $k of run $r differs from run $first:"
 			diff "$dir/$first.$k" "$dir/$r.$k" | head -20
@@ -50,4 +58,4 @@ for r in $runs; do
 		fi
 	done
 done
-echo "determinism: runs $runs identical, output and trace"
+echo "determinism: runs $runs identical: JSON, text and trace"

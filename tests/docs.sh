@@ -6,9 +6,10 @@
 #    EXIT STATUS and a section per command, and renders with `man -l`;
 #  - dmastack-platform(5) has a section per component kind and names every
 #    key src/hw/platform.c parses;
-#  - every workload `dmastack run --help` lists is in the man page and the
-#    completion, and the completion completes the commands, run's
-#    workloads and a key's values under bash.
+#  - every workload `dmastack run --help` lists and every built-in platform
+#    `dmastack platforms` lists is in the man page and the completion, and
+#    the completion completes the commands, run's workloads, a key's values
+#    and the platforms under bash (an empty reply reads as " ").
 #
 # usage: docs.sh SOURCE_ROOT DMASTACK MAN1 MAN5
 set -u
@@ -31,7 +32,7 @@ sections() {
 }
 
 s1=$(sections "$man1")
-for want in NAME SYNOPSIS DESCRIPTION "GLOBAL OPTIONS" COMMANDS topo bench p2p run load \
+for want in NAME SYNOPSIS DESCRIPTION "GLOBAL OPTIONS" COMMANDS topo bench p2p run load platforms help \
 	    "EXIT STATUS" FILES "SEE ALSO"; do
 	printf '%s\n' "$s1" | grep -qx -- "$want" || bad "dmastack.1 has no section '$want'"
 done
@@ -60,6 +61,14 @@ if command -v man >/dev/null 2>&1; then
 	done
 fi
 
+# the built-in platforms: dmastack platforms, the man page, the completion
+plats=$("$exe" platforms | awk '{ print $1 }')
+[ -n "$plats" ] || bad "dmastack platforms lists nothing"
+for p in $plats; do
+	grep -q "\\\\fB$p\\\\fR" "$man1" || bad "dmastack.1 does not name the built-in platform '$p'"
+	grep -Eq "(^|[[:space:]\"])$p([[:space:]\"]|\$)" "$comp" || bad "the completion does not know the platform '$p'"
+done
+
 # the workloads: run --help, the man page, the completion
 wls=$("$exe" run --help | sed -n '/^workloads:/,/^$/s/^  \([a-z0-9-]*\) .*/\1/p')
 [ -n "$wls" ] || bad "dmastack run --help lists no workloads"
@@ -86,12 +95,18 @@ if command -v bash >/dev/null 2>&1; then
 		got=$(complete_words "$@")
 		[ "$got" = "$want" ] || bad "completing 'dmastack $*': got '$got', want '$want'"
 	}
-	check "bench help load p2p run topo " ""
+	check "bench help load p2p platforms run topo " ""
+	check "bench help load p2p platforms run topo " help ""
+	check " " help run ""
+	check "arm64-64k arm64-noncoherent " platforms arm
+	check " " platforms bounce ""
+	check "--help -h " platforms -
 	check "--help --json --platform --trace --trace-accesses --trace-format --verbose --version " --
 	check "nvme " run nv
 	check "iodepth= iommu= " run nvme i
 	check "direct iommu swiotlb " bench --path ""
 	check "--explain " p2p --e
+	check "--trace --trace-accesses --trace-format " run --trace
 fi
 
 [ $fail -eq 0 ] && echo "docs: man pages and completion agree with the command ($(echo $keys | wc -w) platform keys, $(echo $wls | wc -w) workloads)"

@@ -122,13 +122,23 @@ bash -c '. "$1" && complete -p dmastack' sh "$share/bash-completion/completions/
 	echo "install test: the bash completion does not register" >&2
 	exit 1
 }
-# the installed platforms run
+# the installed platforms run, the main job on each of them too
 for p in "$share"/dmastack/platforms/*.platform; do
 	"$tmp/prefix/bin/dmastack" topo -p "$p" >/dev/null || {
 		echo "install test: dmastack topo -p $p failed" >&2
 		exit 1
 	}
+	"$tmp/prefix/bin/dmastack" -p "$p" >/dev/null || {
+		echo "install test: the main job on $p failed" >&2
+		exit 1
+	}
 done
+# the built-in platforms print as what was installed
+"$tmp/prefix/bin/dmastack" platforms default |
+	cmp -s - "$share/dmastack/platforms/default.platform" || {
+	echo "install test: dmastack platforms default is not the installed default.platform" >&2
+	exit 1
+}
 
 # The out-of-tree device model and its driver (examples/dmaengine-model),
 # built with its own Makefile against the installed prefix, run behind a

@@ -4,7 +4,7 @@
  * vmalloc: sizes and alignment, the memory being RAM a device can reach,
  * zeroing, krealloc, every misuse SLUB reports (double free, a pointer
  * inside an object, memory that is not kmalloc's, the wrong cache, a cache
- * destroyed with objects), gfp flags the kernel fixes up, vmalloc outside
+ * destroyed with objects), the pages slabs hold, gfp flags the kernel fixes up, vmalloc outside
  * the linear map, a fail-Nth sweep, threads, and a machine destroyed with
  * objects still allocated.
  */
@@ -240,6 +240,52 @@ static void test_kmem_cache(void **state)
 	*state = NULL;
 }
 
+/*
+ * sim_slab_pages(): the pages in slabs, whatever is in them; a cache keeps
+ * its last empty slab, whole-page kmalloc()s are not slab pages, and a
+ * destroyed cache gives its slabs back.
+ */
+static void test_slab_pages(void **state)
+{
+	struct sim_machine *m = *state;
+	unsigned long base = sim_slab_pages(m), ram = sim_ram_pages_allocated(m);
+	struct kmem_cache *c;
+	void *objs[600], *big;
+	unsigned long grown;
+
+	assert_int_equal(sim_slab_pages(NULL), 0);
+	/* 600 objects of 64 bytes: more than one slab of kmalloc-64 */
+	for (int i = 0; i < 600; i++) {
+		objs[i] = kmalloc(64, GFP_KERNEL);
+		assert_non_null(objs[i]);
+	}
+	grown = sim_slab_pages(m) - base;
+	assert_true(grown >= 600 * 64 / PAGE_SIZE);
+	assert_int_equal(sim_ram_pages_allocated(m) - ram, grown);
+	/* a whole-page kmalloc is the page allocator's, not a slab */
+	big = kmalloc(3 * PAGE_SIZE, GFP_KERNEL);
+	assert_non_null(big);
+	assert_int_equal(sim_slab_pages(m) - base, grown);
+	assert_true(sim_ram_pages_allocated(m) - ram > grown);
+	kfree(big);
+	for (int i = 0; i < 600; i++)
+		kfree(objs[i]);
+	/* empty slabs go back but the last one, which the cache keeps */
+	assert_true(sim_slab_pages(m) - base < grown);
+	assert_true(sim_slab_pages(m) >= base);
+	assert_int_equal(sim_ram_pages_allocated(m) - ram, sim_slab_pages(m) - base);
+	/* a named cache's slabs are counted until it is destroyed */
+	base = sim_slab_pages(m);
+	c = kmem_cache_create("pages", 512, 0, 0, NULL);
+	assert_non_null(c);
+	objs[0] = kmem_cache_alloc(c, GFP_KERNEL);
+	assert_non_null(objs[0]);
+	assert_true(sim_slab_pages(m) > base);
+	kmem_cache_free(c, objs[0]);
+	kmem_cache_destroy(c);
+	assert_int_equal(sim_slab_pages(m), base);
+}
+
 static void test_gfp(void **state)
 {
 	struct sim_machine *m = *state;
@@ -457,6 +503,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_krealloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_misuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kmem_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slab_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gfp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vmalloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_of_kmalloc, setup, teardown),

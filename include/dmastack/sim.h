@@ -170,6 +170,8 @@ const char *sim_machine_arch(struct sim_machine *m);
 u64 sim_ram_size(struct sim_machine *m);
 /* Pages of RAM currently handed out by the page allocator. */
 unsigned long sim_ram_pages_allocated(struct sim_machine *m);
+/* Of those, the pages the slab allocator holds (src/kernel/mm/slab.c). */
+unsigned long sim_slab_pages(struct sim_machine *m);
 unsigned int sim_device_count(struct sim_machine *m);
 struct device *sim_device_at(struct sim_machine *m, unsigned int idx);
 const char *sim_device_id(struct device *dev);

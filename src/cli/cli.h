@@ -4,6 +4,7 @@
 #define _DMASTACK_CLI_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <json-c/json.h>
@@ -41,8 +42,57 @@ struct cli_opts {
 	bool verbose;
 };
 
-/* Human-readable sizes: 4K, 64M, 1.5G. */
+/* ---- options (src/cli/args.c) -------------------------------------------- */
+
+/* getopt_long() values of the long options several commands share. */
+enum {
+	CLI_OPT_JSON = 256,
+	CLI_OPT_TRACE,
+	CLI_OPT_TRACE_FORMAT,
+	CLI_OPT_TRACE_ACCESSES,
+	CLI_OPT_VERSION,
+	CLI_OPT_FIRST_OWN,	/* a command's own long options from here */
+};
+#define CLI_LONGOPT_PLATFORM	{ "platform", required_argument, NULL, 'p' }
+#define CLI_LONGOPT_JSON	{ "json", no_argument, NULL, CLI_OPT_JSON }
+#define CLI_LONGOPT_VERBOSE	{ "verbose", no_argument, NULL, 'v' }
+#define CLI_LONGOPT_HELP	{ "help", no_argument, NULL, 'h' }
+#define CLI_LONGOPTS_TRACE						\
+	{ "trace", required_argument, NULL, CLI_OPT_TRACE },		\
+	{ "trace-format", required_argument, NULL, CLI_OPT_TRACE_FORMAT }, \
+	{ "trace-accesses", no_argument, NULL, CLI_OPT_TRACE_ACCESSES }
+
+/*
+ * getopt_long() for command @cmd (NULL: the main job) over @argv, whose
+ * argv[0] is the command: the next option, -1 at the end, or '?' after
+ * one line on stderr naming the option that is unknown, lacks its value or
+ * has one it does not take. @shortopts starts with ':' (after any '+').
+ * Reset optind to 0 before the first call on a new @argv.
+ */
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
+/* "dmastack CMD: <message>" on one line of stderr; returns 2 (bad usage). */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * Option @c (from cli_getopt, value in optarg) if it is one of the shared
+ * ones (-p, -v, --json, --trace, --trace-format, --trace-accesses): 0 when
+ * taken into @o, 2 after a message for a bad value, 1 when not shared.
+ */
+int cli_common_opt(const char *cmd, int c, struct cli_opts *o);
+/* --trace-format and --trace-accesses without --trace: 2 and a message. */
+int cli_check_trace_opts(const char *cmd, const struct cli_opts *o);
+
+/* Sizes as platform text spells them: 4K, 64M; other numbers as they are. */
 const char *fmt_size(char *buf, size_t len, u64 bytes);
+/*
+ * Sizes for people, in one style: "200 bytes", "64 KiB", "7.25 KiB",
+ * "8.03 MiB" (powers of 1024, at most two decimals).
+ */
+const char *fmt_bytes(char *buf, size_t len, u64 bytes);
+/* "1 sync", "2 syncs"; @many for the irregular plurals ("entries"). */
+const char *fmt_count(char *buf, size_t len, unsigned long long n,
+		      const char *one, const char *many);
 /* ACS control bits as the platform text spells them (src/cli/sysfs.c). */
 void cli_acs_str(u16 acs, char *buf, size_t len);
 void json_print(json_object *obj);
@@ -56,8 +106,6 @@ struct cli_trace {
 	FILE *f;
 	struct sim_trace_dat *dat;	/* NULL for the text format */
 };
-/* Parse --trace-format's value into @o; false (and a message) if bad. */
-bool cli_trace_format_arg(struct cli_opts *o, const char *val);
 /* Open @o's trace (nothing without --trace): 0, or -1 with a message. */
 int cli_trace_open(const struct cli_opts *o, struct cli_trace *t);
 /* Trace @m's events to @t (and its device accesses if asked), or stop. */
@@ -225,6 +273,19 @@ extern const char cli_noncoherent_platform[];	/* an arm64 non-coherent device */
 extern const char cli_arm64_64k_platform[];	/* an SMMU with a 64K granule */
 extern const char cli_cc_guest_platform[];	/* a confidential guest */
 
+/* A built-in platform as `dmastack platforms` lists it. */
+struct cli_platform {
+	const char *name;
+	const char *text;	/* NULL: the embedded default platform */
+	const char *what;	/* one line */
+};
+extern const struct cli_platform cli_platforms[];
+extern const unsigned int cli_nr_platforms;
+/* @p's platform text. */
+const char *cli_platform_text_of(const struct cli_platform *p);
+/* The built-in platform named @name (or whose machine is), or NULL. */
+const struct cli_platform *cli_platform_find(const char *name);
+
 int cmd_topo(int argc, char **argv, const struct cli_opts *o);
 
 /* ---- P2P helpers shared by p2p and topo (src/cli/p2p.c) ------------------ */
@@ -250,11 +311,18 @@ void cli_pciids_close(struct cli_pciids *db);
 /* "Vendor Device" as lspci -v names it, in @buf; NULL when the vendor is unknown. */
 const char *cli_pciids_name(const struct cli_pciids *db, u16 vendor, u16 device,
 			    char *buf, size_t len);
+/*
+ * The commands. topo, p2p, run, load and platforms parse every option
+ * themselves: @argv[0] is the command's name and @o is empty. bench gets
+ * its arguments without the name, with --json taken into @o. Each returns
+ * the exit status: 0, 1 (a check or the work failed), 2 (bad usage).
+ */
 int cmd_mainjob(const struct cli_opts *o);
 int cmd_bench(int argc, char **argv, const struct cli_opts *o);
 int cmd_p2p(int argc, char **argv, const struct cli_opts *o);
 int cmd_run(int argc, char **argv, const struct cli_opts *o);
 int cmd_load(int argc, char **argv, const struct cli_opts *o);
+int cmd_platforms(int argc, char **argv, const struct cli_opts *o);
 
 /* ---- a Linux /sys tree as platform text (src/cli/sysfs.c) ---------------- */
 

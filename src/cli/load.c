@@ -28,12 +28,30 @@ static const char *kind_name(enum sim_report_kind k)
 
 static void load_usage(FILE *f)
 {
-	fprintf(f, "usage: dmastack load MODULE.so [-p FILE] [--json]\n");
+	fprintf(f,
+		"usage: dmastack load MODULE.so [-p FILE] [--json]\n"
+		"\n"
+		"Load a kernel-style module (built against <linux/...> of dmastack): its\n"
+		"module_init() runs and its PCI drivers probe the platform's devices,\n"
+		"the devices finish their work, module_exit() runs and every device is\n"
+		"unbound. The kernel log and every finding (BUG, WARN, dma-debug error,\n"
+		"IOMMU fault, failed device access) are printed, then a verdict: exit 0\n"
+		"when the module loaded and nothing was found, 1 otherwise, 2 for bad\n"
+		"usage. MODULE.so without a '/' is a file in the current directory.\n"
+		"\n"
+		"  -p, --platform FILE  platform description (default: the embedded server)\n"
+		"  --json               machine-readable output\n"
+		"  -h, --help           this text\n");
 }
 
-int cmd_load(int argc, char **argv, const struct cli_opts *o)
+int cmd_load(int argc, char **argv, const struct cli_opts *o_in)
 {
-	struct cli_opts mo = *o;
+	static const struct option longopts[] = {
+		CLI_LONGOPT_PLATFORM, CLI_LONGOPT_JSON, CLI_LONGOPT_HELP,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_opts mo = *o_in;
+	const struct cli_opts *o = &mo;
 	const char *path = NULL;
 	struct sim_machine *m;
 	struct sim_module *mod;
@@ -42,36 +60,30 @@ int cmd_load(int argc, char **argv, const struct cli_opts *o)
 	json_object *jroot = NULL, *jbound = NULL, *jrep = NULL;
 	u64 t0, t1;
 	bool pass;
+	int c;
 
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--platform")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "dmastack load: %s needs a file\n",
-					argv[i]);
-				return 2;
-			}
-			mo.platform = argv[++i];
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+	optind = 0;
+	while ((c = cli_getopt("load", argc, argv, ":hp:", longopts)) != -1) {
+		switch (c) {
+		case 'h':
 			load_usage(stdout);
 			return 0;
-		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "dmastack load: unknown option %s\n",
-				argv[i]);
-			load_usage(stderr);
-			return 2;
-		} else if (!path) {
-			path = argv[i];
-		} else {
-			fprintf(stderr, "dmastack load: unexpected argument %s\n",
-				argv[i]);
+		case 'p':
+		case CLI_OPT_JSON:
+			if (cli_common_opt("load", c, &mo))
+				return 2;
+			break;
+		default:
 			return 2;
 		}
 	}
-	if (!path) {
-		fprintf(stderr, "dmastack load: which module?\n");
-		load_usage(stderr);
-		return 2;
-	}
+	if (optind < argc)
+		path = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error("load", "unexpected argument '%s' (one module at a time)",
+				       argv[optind]);
+	if (!path || !*path)
+		return cli_usage_error("load", "which module? (dmastack load MODULE.so; see dmastack load --help)");
 	m = cli_load_machine(&mo);
 	if (!m)
 		return 2;

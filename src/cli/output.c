@@ -22,6 +22,53 @@ const char *fmt_size(char *buf, size_t len, u64 bytes)
 	return buf;
 }
 
+const char *fmt_bytes(char *buf, size_t len, u64 bytes)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	unsigned int u = 0;
+	u64 scale = 1024;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%llu byte%s", (unsigned long long)bytes,
+			 bytes == 1 ? "" : "s");
+		return buf;
+	}
+	while (u + 1 < ARRAY_SIZE(units) && bytes / scale >= 1024) {
+		scale *= 1024;
+		u++;
+	}
+	if (bytes % scale == 0) {
+		snprintf(buf, len, "%llu %s", (unsigned long long)(bytes / scale), units[u]);
+	} else {
+		/* two decimals, rounded in integers (the same on every host) */
+		u64 hundredths = (bytes * 100 + scale / 2) / scale;
+		int n = snprintf(buf, len, "%llu.%02llu", (unsigned long long)(hundredths / 100),
+				 (unsigned long long)(hundredths % 100));
+
+		/* 7.50 -> 7.5, 3.00 -> 3 */
+		if (n < 0 || (size_t)n >= len)
+			return buf;
+		while (buf[n - 1] == '0')
+			buf[--n] = '\0';
+		if (buf[n - 1] == '.')
+			buf[--n] = '\0';
+		snprintf(buf + n, len - (size_t)n, " %s", units[u]);
+	}
+	return buf;
+}
+
+const char *fmt_count(char *buf, size_t len, unsigned long long n,
+		      const char *one, const char *many)
+{
+	if (n == 1)
+		snprintf(buf, len, "1 %s", one);
+	else if (many)
+		snprintf(buf, len, "%llu %s", n, many);
+	else
+		snprintf(buf, len, "%llu %ss", n, one);
+	return buf;
+}
+
 void json_print(json_object *obj)
 {
 	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
@@ -47,17 +94,6 @@ struct sim_machine *cli_load_machine(const struct cli_opts *o)
 			fprintf(stderr, "dmastack: %s: %s\n", name, err);
 	}
 	return m;
-}
-
-bool cli_trace_format_arg(struct cli_opts *o, const char *val)
-{
-	if (strcmp(val, "text") && strcmp(val, "dat")) {
-		fprintf(stderr, "dmastack: --trace-format: '%s' is not text or dat\n",
-			val);
-		return false;
-	}
-	o->trace_format = val;
-	return true;
 }
 
 static bool trace_is_dat(const struct cli_opts *o)

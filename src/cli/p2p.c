@@ -87,52 +87,69 @@ static void p2p_usage(FILE *f)
 		"  --print-platform     print the machine's PCI tree as platform text (with\n"
 		"                       --sysfs: the platform text made from /sys) to edit\n"
 		"                       and re-read with -p\n"
-		"  --json               machine-readable output\n");
+		"  --json               machine-readable output\n"
+		"  -h, --help           this text\n");
 }
 
-/* 2: bad input (exit status), or 0 with @a filled. */
-static int parse_args(int argc, char **argv, const struct cli_opts *o,
+/* 2: bad input (exit status), or 0 with @a and @o filled. */
+static int parse_args(int argc, char **argv, struct cli_opts *o,
 		      struct p2p_args *a, bool *help)
 {
-	a->platform = o->platform;
-	for (int i = 0; i < argc; i++) {
-		const char *s = argv[i];
+	enum { OPT_SYSFS = CLI_OPT_FIRST_OWN, OPT_EXPLAIN, OPT_PRINT_PLATFORM };
+	static const struct option longopts[] = {
+		CLI_LONGOPT_PLATFORM, CLI_LONGOPT_JSON, CLI_LONGOPT_HELP,
+		{ "sysfs", optional_argument, NULL, OPT_SYSFS },
+		{ "explain", required_argument, NULL, OPT_EXPLAIN },
+		{ "print-platform", no_argument, NULL, OPT_PRINT_PLATFORM },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
 
-		if (!strcmp(s, "-p") || !strcmp(s, "--platform")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "dmastack p2p: %s needs a file\n", s);
-				return 2;
-			}
-			a->platform = argv[++i];
-		} else if (!strcmp(s, "--sysfs")) {
-			/* DIR is optional: --sysfs alone (or before an option) is /sys */
-			if (i + 1 < argc && argv[i + 1][0] != '-')
-				a->sysfs = argv[++i];
-			else
-				a->sysfs = "/sys";
-		} else if (!strcmp(s, "--explain")) {
-			if (i + 2 >= argc) {
-				fprintf(stderr, "dmastack p2p: --explain needs a provider and a client\n");
-				return 2;
-			}
-			a->explain[0] = argv[++i];
-			a->explain[1] = argv[++i];
-		} else if (!strcmp(s, "--print-platform")) {
-			a->print_platform = true;
-		} else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+	optind = 0;
+	while ((c = cli_getopt("p2p", argc, argv, ":hp:", longopts)) != -1) {
+		switch (c) {
+		case 'h':
 			*help = true;
 			return 0;
-		} else {
-			fprintf(stderr, "dmastack p2p: unknown %s %s\n",
-				s[0] == '-' ? "option" : "argument", s);
-			p2p_usage(stderr);
+		case OPT_SYSFS:
+			/*
+			 * DIR is optional: --sysfs=DIR, --sysfs DIR, or --sysfs
+			 * alone (or before an option) for /sys
+			 */
+			if (optarg)
+				a->sysfs = optarg;
+			else if (optind < argc && argv[optind][0] != '-')
+				a->sysfs = argv[optind++];
+			else
+				a->sysfs = "/sys";
+			if (!*a->sysfs)
+				return cli_usage_error("p2p", "--sysfs needs a directory");
+			break;
+		case OPT_EXPLAIN:
+			/* two values: the provider, then the client */
+			if (optind >= argc || argv[optind][0] == '-')
+				return cli_usage_error("p2p", "--explain needs a provider and a client");
+			a->explain[0] = optarg;
+			a->explain[1] = argv[optind++];
+			break;
+		case OPT_PRINT_PLATFORM:
+			a->print_platform = true;
+			break;
+		case 'p':
+		case CLI_OPT_JSON:
+			if (cli_common_opt("p2p", c, o))
+				return 2;
+			break;
+		default:
 			return 2;
 		}
 	}
-	if (a->sysfs && a->platform) {
-		fprintf(stderr, "dmastack p2p: --sysfs and -p are exclusive (one machine at a time)\n");
-		return 2;
-	}
+	if (optind < argc)
+		return cli_usage_error("p2p", "unexpected argument '%s' (see dmastack p2p --help)",
+				       argv[optind]);
+	a->platform = o->platform;
+	if (a->sysfs && a->platform)
+		return cli_usage_error("p2p", "--sysfs and -p are exclusive (one machine at a time)");
 	return 0;
 }
 
@@ -1206,8 +1223,9 @@ static int run_explain(struct p2p_ctx *c, const struct p2p_args *a, bool json)
 	return 0;
 }
 
-int cmd_p2p(int argc, char **argv, const struct cli_opts *o)
+int cmd_p2p(int argc, char **argv, const struct cli_opts *opts)
 {
+	struct cli_opts oo = *opts, *o = &oo;
 	struct p2p_args a = { 0 };
 	struct p2p_ctx c = { 0 };
 	bool help = false;

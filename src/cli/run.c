@@ -82,6 +82,13 @@ struct workload {
 	void (*opts)(const struct run *r, struct cli_wl_opts *o);
 	/* The workload's own statistics for --json "driver" (NULL: none). */
 	json_object *(*driver)(const struct cli_wl_result *res);
+	/*
+	 * dev=auto (the default) names the platform's first device this is
+	 * true of, so the default exists whatever platform -p gives;
+	 * @auto_what says which in the usage and when there is none.
+	 */
+	bool (*auto_dev)(struct device *dev);
+	const char *auto_what;
 };
 
 static void say(struct run *r, const char *fmt, ...)
@@ -370,6 +377,11 @@ static json_object *driver_odp(const struct cli_wl_result *res)
 
 /* ---- the table ----------------------------------------------------------- */
 
+static bool dev_noncoherent(struct device *dev)
+{
+	return sim_device_is_endpoint(dev) && !dev_is_dma_coherent(dev);
+}
+
 /*
  * A workload with an "iommu" key runs on its platform (built-in, or -p)
  * with every IOMMU's mode= replaced, unless the value is "platform".
@@ -464,13 +476,14 @@ static const struct workload workloads[] = {
 		.params = {
 			{ "size", P_SIZE, 1, SZ_4M, 0, "16K", .help = "bytes per mapping" },
 			{ "count", P_UINT, 1, 100000, 0, "16", .help = "rounds of three mappings" },
-			{ "dev", P_STR, .def = "dma0", .help = "the non-coherent device" },
+			{ "dev", P_STR, .def = "auto", .help = "the non-coherent device" },
 			{ "provoke", P_ENUM, .def = "no", .choices = { "no", "yes" },
 			  .help = "also leave a sync out: dma-debug must catch the stale read" },
 		},
 		.platform = cli_noncoherent_platform,
 		.stats_key = "dev",
 		.fn = cli_wl_noncoherent, .opts = opts_noncoherent,
+		.auto_dev = dev_noncoherent, .auto_what = "non-coherent device",
 	},
 	TOUR_WORKLOAD("coherent", "coherent streaming DMA and a scatterlist",
 		      cli_wl_coherent, NULL, DEV_PARAM("nic0", "a coherent device"),
@@ -506,15 +519,42 @@ static const struct workload workloads[] = {
 
 /* ---- parsing ------------------------------------------------------------- */
 
+/* The name `dmastack platforms` gives a built-in platform's @text. */
+static const char *builtin_name(const char *text)
+{
+	for (unsigned int i = 0; i < cli_nr_platforms; i++)
+		if (cli_platforms[i].text == text)
+			return cli_platforms[i].name;
+	return "?";
+}
+
 static void run_usage(FILE *f)
 {
 	char b1[32], b2[32];
 
-	fprintf(f, "usage: dmastack run [-p FILE] WORKLOAD [key=value ...] [--json] [--trace FILE [--trace-format text|dat] [--trace-accesses]]\n\nworkloads:\n");
+	fprintf(f, "usage: dmastack run [-p FILE] WORKLOAD [key=value ...] [--json] [-v]\n"
+		"                    [--trace FILE [--trace-format text|dat] [--trace-accesses]]\n"
+		"\n"
+		"One workload on its built-in platform (dmastack platforms prints them) or\n"
+		"on -p FILE, every byte verified, its DMA statistics and a verdict.\n"
+		"\n"
+		"  -p, --platform FILE  platform description (default: the workload's own)\n"
+		"  --json               machine-readable output\n"
+		"  --trace FILE         DMA trace events (a trace.dat when FILE ends in .dat)\n"
+		"  --trace-format text|dat  the trace's format whatever FILE's name\n"
+		"  --trace-accesses     with --trace: every device access too\n"
+		"  -v, --verbose        echo every report as it happens\n"
+		"  -h, --help           this text\n"
+		"\nworkloads:\n");
 	for (unsigned int i = 0; i < ARRAY_SIZE(workloads); i++) {
 		const struct workload *w = &workloads[i];
 
 		fprintf(f, "  %-14s %s\n", w->name, w->what);
+		fprintf(f, "      on the built-in platform %s", builtin_name(w->platform));
+		if (w->alt_platform)
+			fprintf(f, " (%s=%s: %s)", w->alt_key, w->alt_value,
+				builtin_name(w->alt_platform));
+		fprintf(f, "\n");
 		for (unsigned int k = 0; k < RUN_MAX_PARAMS && w->params[k].key; k++) {
 			const struct run_param *p = &w->params[k];
 
@@ -531,7 +571,11 @@ static void run_usage(FILE *f)
 			} else {
 				fprintf(f, "ID");
 			}
-			fprintf(f, "  %s (default %s)\n", p->help, p->def);
+			if (!strcmp(p->key, "dev") && w->auto_dev && !strcmp(p->def, "auto"))
+				fprintf(f, "  %s (default auto: the platform's first %s)\n",
+					p->help, w->auto_what);
+			else
+				fprintf(f, "  %s (default %s)\n", p->help, p->def);
 		}
 	}
 	fprintf(f, "\nSizes take K, M or G (powers of 1024). Exit 0: PASS, 1: FAIL, 2: bad usage.\n");
@@ -723,7 +767,7 @@ static struct sim_machine *run_machine(const struct run *r)
 	}
 	m = sim_machine_parse(text, err, sizeof(err));
 	if (!m)
-		fprintf(stderr, "dmastack: run %s: %s%s: %s\n", w->name,
+		fprintf(stderr, "dmastack run %s: %s%s: %s\n", w->name,
 			r->o->platform ? r->o->platform : "built-in platform",
 			changed ? " (iommu= applied)" : "", err);
 	free(file);
@@ -746,12 +790,36 @@ static int run_workload(struct run *r)
 	r->w->opts(r, &o);
 	ret = r->w->fn(r->m, &o, &out, &res, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "dmastack: run %s: %s\n", r->w->name, err);
+		fprintf(stderr, "dmastack run %s: %s\n", r->w->name, err);
 		return 2;
 	}
 	if (r->w->driver)
 		r->driver = r->w->driver(&res);
 	return 0;
+}
+
+/* dev=auto: the first device of the machine the workload's test picks. */
+static int resolve_auto_dev(struct run *r)
+{
+	unsigned int k;
+
+	if (!r->w->auto_dev)
+		return 0;
+	for (k = 0; k < RUN_MAX_PARAMS && r->w->params[k].key; k++)
+		if (!strcmp(r->w->params[k].key, "dev"))
+			break;
+	if (k == RUN_MAX_PARAMS || !r->w->params[k].key || strcmp(r->v[k].s, "auto"))
+		return 0;
+	for (unsigned int i = 0; i < sim_device_count(r->m); i++) {
+		struct device *dev = sim_device_at(r->m, i);
+
+		if (r->w->auto_dev(dev)) {
+			r->v[k].s = sim_device_id(dev);
+			return 0;
+		}
+	}
+	return cli_usage_error("run", "%s: %s has no %s (give dev=ID)", r->w->name,
+			       sim_machine_name(r->m), r->w->auto_what);
 }
 
 static json_object *params_json(const struct run *r)
@@ -771,6 +839,11 @@ static json_object *params_json(const struct run *r)
 
 int cmd_run(int argc, char **argv, const struct cli_opts *o)
 {
+	static const struct option longopts[] = {
+		CLI_LONGOPT_PLATFORM, CLI_LONGOPT_JSON, CLI_LONGOPTS_TRACE,
+		CLI_LONGOPT_VERBOSE, CLI_LONGOPT_HELP,
+		{ NULL, 0, NULL, 0 },
+	};
 	struct cli_opts opts = *o;
 	struct run r = { .o = &opts };
 	struct cli_stats s0, s1;
@@ -781,73 +854,53 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 	json_object *root;
 	struct cli_trace trace = { 0 };
 	char err[512] = "";
-	int nkv = 0, ret = 2;
+	int nkv = 0, ret = 2, c;
 
 	if (!kv)
 		return 1;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+	optind = 0;
+	while ((c = cli_getopt("run", argc, argv, ":hvp:", longopts)) != -1) {
+		if (c == 'h') {
 			run_usage(stdout);
 			ret = 0;
 			goto out_free;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			opts.verbose = true;
-		} else if (!strcmp(a, "--trace-accesses")) {
-			opts.trace_accesses = true;
-		} else if (!strncmp(a, "--trace-format=", 15)) {
-			if (!cli_trace_format_arg(&opts, a + 15))
-				goto out_free;
-		} else if (!strcmp(a, "--trace-format")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "dmastack: run: %s needs an argument\n", a);
-				goto out_free;
-			}
-			if (!cli_trace_format_arg(&opts, argv[++i]))
-				goto out_free;
-		} else if (!strcmp(a, "-p") || !strcmp(a, "--platform") ||
-			   !strcmp(a, "--trace")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "dmastack: run: %s needs an argument\n", a);
-				goto out_free;
-			}
-			if (!strcmp(a, "--trace"))
-				opts.trace = argv[++i];
-			else
-				opts.platform = argv[++i];
-		} else if (a[0] == '-') {
-			fprintf(stderr, "dmastack: run: unknown option %s\n", a);
-			goto out_free;
-		} else if (!name) {
-			name = a;
-		} else {
-			kv[nkv++] = argv[i];
 		}
+		if (c == '?' || cli_common_opt("run", c, &opts))
+			goto out_free;
+	}
+	if (cli_check_trace_opts("run", &opts))
+		goto out_free;
+	/* the workload, then its key=value parameters */
+	for (int i = optind; i < argc; i++) {
+		if (!name)
+			name = argv[i];
+		else
+			kv[nkv++] = argv[i];
 	}
 	if (!name) {
-		fprintf(stderr, "dmastack: run: which workload?\n");
-		run_usage(stderr);
+		cli_usage_error("run", "which workload? (dmastack run --help lists them)");
 		goto out_free;
 	}
 	for (unsigned int i = 0; i < ARRAY_SIZE(workloads); i++)
 		if (!strcmp(workloads[i].name, name))
 			r.w = &workloads[i];
 	if (!r.w) {
-		fprintf(stderr, "dmastack: run: unknown workload '%s' (", name);
+		fprintf(stderr, "dmastack run: unknown workload '%s' (", name);
 		for (unsigned int i = 0; i < ARRAY_SIZE(workloads); i++)
 			fprintf(stderr, "%s%s", i ? ", " : "", workloads[i].name);
 		fprintf(stderr, ")\n");
 		goto out_free;
 	}
 	if (parse_params(r.w, nkv, kv, r.v, err, sizeof(err))) {
-		fprintf(stderr, "dmastack: run %s: %s\n", r.w->name, err);
+		fprintf(stderr, "dmastack run %s: %s\n", r.w->name, err);
 		goto out_free;
 	}
 
 	r.m = run_machine(&r);
 	if (!r.m)
 		goto out_free;
+	if (resolve_auto_dev(&r))
+		goto out_destroy;
 	if (cli_trace_open(&opts, &trace))
 		goto out_destroy;
 	cli_trace_attach(&opts, &trace, r.m);

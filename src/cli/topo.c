@@ -248,6 +248,7 @@ static void topo_usage(FILE *f)
 		"\n"
 		"  -p, --platform FILE  platform description (default: the embedded server)\n"
 		"  --json               machine-readable output\n"
+		"  -h, --help           this text\n"
 		"  --dot                the machine as a Graphviz graph: host bridges, ports,\n"
 		"                       switches, endpoints and IOMMUs, IOMMU groups as\n"
 		"                       clusters, P2P pairs as edges and a legend\n"
@@ -261,37 +262,49 @@ static void topo_usage(FILE *f)
 static int parse_topo_args(int argc, char **argv, struct cli_opts *o,
 			   struct topo_args *a, bool *help)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *s = argv[i];
+	enum { OPT_DOT = CLI_OPT_FIRST_OWN, OPT_SVG, OPT_PCI_IDS };
+	static const struct option longopts[] = {
+		CLI_LONGOPT_PLATFORM, CLI_LONGOPT_JSON, CLI_LONGOPT_HELP,
+		{ "dot", no_argument, NULL, OPT_DOT },
+		{ "svg", required_argument, NULL, OPT_SVG },
+		{ "pci-ids", required_argument, NULL, OPT_PCI_IDS },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
 
-		if (!strcmp(s, "-p") || !strcmp(s, "--platform") ||
-		    !strcmp(s, "--svg") || !strcmp(s, "--pci-ids")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "dmastack topo: %s needs a file\n", s);
-				return 2;
-			}
-			if (!strcmp(s, "--svg"))
-				a->svg = argv[++i];
-			else if (!strcmp(s, "--pci-ids"))
-				a->pci_ids = argv[++i];
-			else
-				o->platform = argv[++i];
-		} else if (!strcmp(s, "--dot")) {
-			a->dot = true;
-		} else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+	optind = 0;
+	while ((c = cli_getopt("topo", argc, argv, ":hp:", longopts)) != -1) {
+		switch (c) {
+		case 'h':
 			*help = true;
 			return 0;
-		} else {
-			fprintf(stderr, "dmastack topo: unknown %s %s\n",
-				s[0] == '-' ? "option" : "argument", s);
-			topo_usage(stderr);
+		case OPT_DOT:
+			a->dot = true;
+			break;
+		case OPT_SVG:
+			if (!*optarg)
+				return cli_usage_error("topo", "--svg needs a file name");
+			a->svg = optarg;
+			break;
+		case OPT_PCI_IDS:
+			if (!*optarg)
+				return cli_usage_error("topo", "--pci-ids needs a file name");
+			a->pci_ids = optarg;
+			break;
+		case 'p':
+		case CLI_OPT_JSON:
+			if (cli_common_opt("topo", c, o))
+				return 2;
+			break;
+		default:
 			return 2;
 		}
 	}
-	if (o->json && (a->dot || a->svg)) {
-		fprintf(stderr, "dmastack topo: --json and --dot/--svg are exclusive\n");
-		return 2;
-	}
+	if (optind < argc)
+		return cli_usage_error("topo", "unexpected argument '%s' (see dmastack topo --help)",
+				       argv[optind]);
+	if (o->json && (a->dot || a->svg))
+		return cli_usage_error("topo", "--json and --dot/--svg are exclusive");
 	return 0;
 }
 
@@ -615,10 +628,8 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 		topo_usage(stdout);
 		return 0;
 	}
-	if (a.pci_ids && access(a.pci_ids, R_OK)) {
-		fprintf(stderr, "dmastack topo: --pci-ids %s: %s\n", a.pci_ids, strerror(errno));
-		return 2;
-	}
+	if (a.pci_ids && access(a.pci_ids, R_OK))
+		return cli_usage_error("topo", "--pci-ids %s: %s", a.pci_ids, strerror(errno));
 	if (a.svg && !a.dot) {
 		char dotbuf[4096];
 

@@ -7,18 +7,6 @@
 #include <stdlib.h>
 #include "wl.h"
 
-/* "256 bytes", "8K": a transfer's size in words. */
-static const char *wl_bytes(char *buf, size_t len, u64 n)
-{
-	size_t l;
-
-	fmt_size(buf, len, n);
-	l = strlen(buf);
-	if (n < 1024 || n % 1024)
-		snprintf(buf + l, len - l, " bytes");
-	return buf;
-}
-
 /*
  * cli_wl_coherent - streaming DMA on a coherent device (@o->dev, nic0):
  * 64K to the device and back, then a scatterlist of eight pages.
@@ -39,7 +27,7 @@ CLI_WORKLOAD(cli_wl_coherent)
 	pg = sim_alloc_pages(m, 4);
 	want = malloc(len);
 	got = malloc(len);
-	if (!wl_check(out, pg && want && got, false, "allocated 64K of RAM above 4G"))
+	if (!wl_check(out, pg && want && got, false, "allocated 64 KiB of RAM above 4 GiB"))
 		goto out;
 	cpu = page_address(pg);
 	wl_fill(cpu, len, 1);
@@ -47,12 +35,12 @@ CLI_WORKLOAD(cli_wl_coherent)
 	wl_check(out, a == page_to_phys(pg), false,
 		 "dma-direct: the DMA address is the physical address");
 	wl_check(out, sim_dma_read(nic, a, got, len) == 0 && wl_same(got, cpu, len),
-		 false, "device read 64K and it matches what the CPU wrote");
+		 false, "device read 64 KiB and it matches what the CPU wrote");
 	dma_unmap_phys(nic, a, len, DMA_TO_DEVICE, 0);
 
 	a = wl_map(out, nic, page_to_phys(pg), len, DMA_FROM_DEVICE, 0);
 	wl_fill(want, len, 2);
-	wl_check(out, sim_dma_write(nic, a, want, len) == 0, false, "device wrote 64K");
+	wl_check(out, sim_dma_write(nic, a, want, len) == 0, false, "device wrote 64 KiB");
 	dma_unmap_phys(nic, a, len, DMA_FROM_DEVICE, 0);
 	wl_check(out, wl_same(cpu, want, len), false,
 		 "CPU sees the device's data after unmap");
@@ -150,10 +138,10 @@ CLI_WORKLOAD(cli_wl_noncoherent)
 	b_buf = malloc(xfer);
 	c_buf = malloc(xfer);
 	got = malloc(xfer);
-	snprintf(b2, sizeof(b2), "%s", order ? fmt_size(b1, sizeof(b1), PAGE_SIZE << order) :
+	snprintf(b2, sizeof(b2), "%s", order ? fmt_bytes(b1, sizeof(b1), PAGE_SIZE << order) :
 					       "a page");
 	if (!wl_check(out, pg && a_buf && b_buf && c_buf && got, false, "allocated %s%s",
-		      b2, low ? " below 4G" : ""))
+		      b2, low ? " below 4 GiB" : ""))
 		goto out;
 	cpu = page_address(pg);
 	phys = page_to_phys(pg);
@@ -196,7 +184,7 @@ CLI_WORKLOAD(cli_wl_noncoherent)
 		}
 		wl_fill(c_buf, xfer, seed + 5);
 		wl_step(&r, sim_dma_write(dev, a, c_buf, xfer) == 0, false, "device wrote %s",
-			wl_bytes(b1, sizeof(b1), xfer));
+			fmt_bytes(b1, sizeof(b1), xfer));
 		if (o->provoke)
 			wl_step(&r, wl_same(cpu, cpu_has, xfer), true,
 				"before dma_sync_single_for_cpu the CPU still reads its stale cache lines");
@@ -219,7 +207,7 @@ CLI_WORKLOAD(cli_wl_noncoherent)
 			false, "BIDIRECTIONAL, reused: after dma_sync_single_for_device the device reads the CPU's new data");
 		wl_fill(c_buf, xfer, seed + 7);
 		wl_step(&r, sim_dma_write(dev, a, c_buf, xfer) == 0, false,
-			"BIDIRECTIONAL: device wrote %s", wl_bytes(b1, sizeof(b1), xfer));
+			"BIDIRECTIONAL: device wrote %s", fmt_bytes(b1, sizeof(b1), xfer));
 		dma_unmap_phys(dev, a, size, DMA_BIDIRECTIONAL, 0);
 		wl_step(&r, wl_same(cpu, c_buf, xfer), false,
 			"BIDIRECTIONAL: after unmap the CPU sees the device's data");
@@ -265,10 +253,10 @@ CLI_WORKLOAD(cli_wl_bounce)
 	got = malloc(size);
 	if (pg)
 		phys = page_to_phys(pg) + off;
-	wl_bytes(b1, sizeof(b1), size);
+	fmt_bytes(b1, sizeof(b1), size);
 	if (!wl_check(out, pg && want && got && (!low || phys >= SZ_4G), false,
 		      "allocated %s%s", b1,
-		      low ? " above 4G, out of reach of a 32-bit device" : ""))
+		      low ? " above 4 GiB, out of reach of a 32-bit device" : ""))
 		goto out;
 	cpu = (u8 *)page_address(pg) + off;
 	sim_dma_stats_get(m, &st0);
@@ -285,7 +273,7 @@ CLI_WORKLOAD(cli_wl_bounce)
 			wl_step(&r, is_swiotlb_buffer(dev, dma_to_phys(dev, a)) &&
 				    (!low || a + size <= SZ_4G), false,
 				"the mapping is a bounce buffer%s (swiotlb)",
-				low ? " below 4G" : "");
+				low ? " below 4 GiB" : "");
 		wl_step(&r, sim_dma_read(dev, a, got, size) == 0 && wl_same(got, cpu, size),
 			false, "device reads the original data from the bounce buffer");
 		wl_fill(want, size, o->seed + 6 + 2 * r.round);
@@ -299,10 +287,10 @@ CLI_WORKLOAD(cli_wl_bounce)
 	wl_rounds_end(&r);
 	sim_dma_stats_get(m, &st1);
 	/* a buffer that starts mid-granule bounces even behind an IOMMU */
-	fmt_size(b2, sizeof(b2), size * r.count);
+	fmt_bytes(b2, sizeof(b2), size * r.count);
 	wl_check(out, st1.bounced_bytes - st0.bounced_bytes == 2 * size * r.count, false,
-		 "swiotlb copied %llu bytes (%s in, %s out)",
-		 (unsigned long long)(st1.bounced_bytes - st0.bounced_bytes), b2, b2);
+		 "swiotlb copied %s (%s in, %s out)",
+		 fmt_bytes(b1, sizeof(b1), st1.bounced_bytes - st0.bounced_bytes), b2, b2);
 	wl_check(out, swiotlb_used(dev) == 0, false, "all bounce slots released");
 out:
 	if (pg)
@@ -332,7 +320,7 @@ CLI_WORKLOAD(cli_wl_coherent_alloc)
 	if (!tb || !nvme)
 		return -ENODEV;
 	cpu = dma_alloc_coherent(tb, 16384, &handle, GFP_KERNEL);
-	if (!wl_check(out, cpu != NULL, false, "dma_alloc_coherent(16K) for the %s device",
+	if (!wl_check(out, cpu != NULL, false, "dma_alloc_coherent(16 KiB) for the %s device",
 		      dev_is_dma_coherent(tb) ? "coherent" : "non-coherent"))
 		return 0;
 	wl_record(out, tb, "dma_alloc_coherent", sim_virt_to_phys(m, cpu), 16384,
@@ -394,7 +382,7 @@ CLI_WORKLOAD(cli_wl_mmio)
 	nvme = to_pci_dev(nvme_dev);
 	gpu = to_pci_dev(gpu_dev);
 	if (pci_resource_len(nvme, 2) < SZ_64K || pci_resource_len(gpu, 2) < 2 * SZ_1M) {
-		snprintf(err, errlen, "nvme0 needs a CMB and gpu0 a BAR 2 of 2M or more");
+		snprintf(err, errlen, "nvme0 needs a CMB and gpu0 a BAR 2 of 2 MiB or more");
 		return -ENODEV;
 	}
 	cmb = pci_resource_start(nvme, 2);
@@ -402,7 +390,7 @@ CLI_WORKLOAD(cli_wl_mmio)
 	want = malloc(SZ_64K);
 	got = malloc(SZ_64K);
 	if (!want || !got) {
-		wl_check(out, false, false, "allocated 128K of buffers");
+		wl_check(out, false, false, "allocated 128 KiB of buffers");
 		goto out;
 	}
 	a = dma_map_resource(nic, cmb, SZ_64K, DMA_BIDIRECTIONAL, 0);
@@ -412,7 +400,7 @@ CLI_WORKLOAD(cli_wl_mmio)
 	wl_check(out, a == cmb, false, "dma-direct returns the BAR's physical address");
 	wl_fill(want, SZ_64K, 9);
 	wl_check(out, sim_dma_write(nic, a, want, SZ_64K) == 0, false,
-		 "NIC wrote 64K into the NVMe CMB, peer-to-peer below switch sw0");
+		 "NIC wrote 64 KiB into the NVMe CMB, peer-to-peer below their switch");
 	wl_check(out, sim_mmio_read(m, cmb, got, SZ_64K) == 0 && wl_same(got, want, SZ_64K),
 		 false, "CPU reads the same bytes from the CMB");
 
@@ -430,7 +418,7 @@ CLI_WORKLOAD(cli_wl_mmio)
 	sim_mmio_write(m, vram, want, 4096);
 	a = wl_map(out, nic, vram, 4096, DMA_TO_DEVICE, DMA_ATTR_MMIO);
 	wl_check(out, sim_dma_read(nic, a, got, 4096) == 0 && wl_same(got, want, 4096), false,
-		 "NIC read 4K of GPU memory through the root complex (host bridge allows P2P)");
+		 "NIC read 4 KiB of GPU memory through the root complex (host bridge allows P2P)");
 	dma_unmap_phys(nic, a, 4096, DMA_TO_DEVICE, DMA_ATTR_MMIO);
 
 	pg = sim_alloc_pages(m, 0);
@@ -482,7 +470,7 @@ CLI_WORKLOAD(cli_wl_confidential)
 
 	a = wl_map(out, nvme, page_to_phys(pg), PAGE_SIZE, DMA_FROM_DEVICE, 0);
 	wl_fill(want, sizeof(want), 13);
-	wl_check(out, sim_dma_write(nvme, a, want, sizeof(want)) == 0, false, "device wrote 4K");
+	wl_check(out, sim_dma_write(nvme, a, want, sizeof(want)) == 0, false, "device wrote 4 KiB");
 	dma_unmap_phys(nvme, a, PAGE_SIZE, DMA_FROM_DEVICE, 0);
 	wl_check(out, wl_same(cpu, want, sizeof(want)), false,
 		 "the private page got the data at unmap");

@@ -71,7 +71,7 @@ CLI_WORKLOAD(cli_wl_iommu_lazy)
 	if (!nvme || !gdev)
 		return -ENODEV;
 	gpu = to_pci_dev(gdev);
-	ret = wl_iommu_page(m, nic, 2, "16K", out, &pg, err, errlen);
+	ret = wl_iommu_page(m, nic, 2, "16 KiB", out, &pg, err, errlen);
 	if (ret || !pg)
 		return ret;
 	wl_check(out, iommu_get_domain_for_dev(nic)->type == IOMMU_DOMAIN_DMA_FQ,
@@ -91,7 +91,7 @@ CLI_WORKLOAD(cli_wl_iommu_lazy)
 		 "the page table maps it read-write, cacheable");
 	wl_check(out, sim_dma_read(nic, a, got, 8192) == 0 &&
 		      wl_same(got, (u8 *)page_address(pg) + 64, 8192), false,
-		 "device read 8K through the IOMMU");
+		 "device read 8 KiB through the IOMMU");
 	dma_unmap_phys(nic, a, 8192, DMA_BIDIRECTIONAL, 0);
 
 	before = sim_dma_debug_errors(m);
@@ -100,8 +100,8 @@ CLI_WORKLOAD(cli_wl_iommu_lazy)
 	wl_expect(out, m, SIM_REPORT_DMA_DEBUG, before, 1, "the stale-IOTLB access");
 	sim_iommu_fq_stats(nic, &flushes, &queued, &wops, &wns, &stale);
 	wl_check(out, queued > 0 && stale == 1, false,
-		 "the flush queue holds %u entries; the window was open %llu operations",
-		 queued, (unsigned long long)wops);
+		 "the flush queue holds %u entr%s; the window was open %llu operation%s",
+		 queued, queued == 1 ? "y" : "ies", (unsigned long long)wops, WL_S(wops));
 	sim_clock_advance(m, 10000000ULL);	/* IOVA_FQ_TIMEOUT */
 	before = iommu_fault_reports(m);
 	wl_check(out, sim_dma_read(nic, a, got, 64) == -EFAULT, true,
@@ -300,23 +300,23 @@ CLI_WORKLOAD(cli_wl_granule_64k)
 	if (!dom)
 		return -ENODEV;
 	if ((dom->pgsize_bitmap & -dom->pgsize_bitmap) != SZ_64K) {
-		snprintf(err, errlen, "%s's IOMMU does not use a 64K granule",
+		snprintf(err, errlen, "%s's IOMMU does not use a 64 KiB granule",
 			 sim_device_id(nvme));
 		return -ENODEV;
 	}
 	pg = sim_alloc_pages(m, 4);	/* 64K */
-	if (!wl_check(out, pg != NULL, false, "allocated 64K"))
+	if (!wl_check(out, pg != NULL, false, "allocated 64 KiB"))
 		return 0;
 	wl_fill(page_address(pg), SZ_64K, 24);
 	a = wl_map(out, nvme, page_to_phys(pg) + 3 * PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	wl_check(out, (a & (SZ_64K - 1)) == 3 * PAGE_SIZE, false,
-		 "a 4K buffer keeps its offset inside the 64K IOMMU page");
+		 "a 4 KiB buffer keeps its offset inside the 64 KiB IOMMU page");
 	wl_check(out, !sim_iommu_lookup(nvme, a, &phys, &prot) &&
 		      phys == page_to_phys(pg) + 3 * PAGE_SIZE && !(prot & IOMMU_WRITE),
 		 false, "mapped read-only, granule-sized");
 	wl_check(out, sim_dma_read(nvme, a, got, sizeof(got)) == 0 &&
 		      wl_same(got, (u8 *)page_address(pg) + 3 * PAGE_SIZE, sizeof(got)),
-		 false, "device read through a 64K-granule page table");
+		 false, "device read through a 64 KiB-granule page table");
 	dma_unmap_phys(nvme, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
 
 	for (i = 0; i < 16; i++)
@@ -326,7 +326,7 @@ CLI_WORKLOAD(cli_wl_granule_64k)
 			     "dma_map_sgtable of 16 contiguous pages")) {
 			wl_check(out, sgt.nents == 1 && sg_dma_len(sgt.sgl) == SZ_64K &&
 				      !(sg_dma_address(sgt.sgl) & (SZ_64K - 1)), false,
-				 "one 64K DMA segment, granule-aligned in IOVA");
+				 "one 64 KiB DMA segment, granule-aligned in IOVA");
 			dma_unmap_sgtable(nvme, &sgt, DMA_TO_DEVICE, 0);
 		}
 		sg_free_table(&sgt);
@@ -352,6 +352,7 @@ CLI_WORKLOAD(cli_wl_vfio_mig)
 	unsigned long inv0;
 	struct vfio_mig_buf *buf;
 	u8 *want, *got;
+	char b1[32];
 
 	if (!dev)
 		return -ENODEV;
@@ -371,11 +372,12 @@ CLI_WORKLOAD(cli_wl_vfio_mig)
 	wl_check(out, vfio_mig_buf_uses_iova(buf) == translated, false, "%s",
 		 translated ? "mapped with the IOVA API" : "mapped page by page (no IOMMU)");
 	wl_check(out, sim_iommu_invalidations(m) == inv0, false,
-		 "mapping invalidated nothing (%lu invalidations)",
-		 sim_iommu_invalidations(m) - inv0);
+		 "mapping invalidated nothing (%lu invalidation%s)",
+		 sim_iommu_invalidations(m) - inv0, WL_S(sim_iommu_invalidations(m) - inv0));
 	wl_check(out, vfio_mig_device_save(buf, 21, len) == 0 &&
 		      vfio_mig_buf_read(buf, 0, got, len) == 0 && wl_same(got, want, len), false,
-		 "save state: the device wrote %zu bytes by DMA, the CPU reads them intact", len);
+		 "save state: the device wrote %s by DMA, the CPU reads them intact",
+		 fmt_bytes(b1, sizeof(b1), len));
 	vfio_mig_buf_free(buf);
 
 	buf = vfio_mig_buf_alloc(dev, npages, DMA_NONE);

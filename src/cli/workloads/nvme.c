@@ -320,19 +320,20 @@ CLI_WORKLOAD(cli_wl_nvme)
 	    (c.info.max_hw_bytes && o->nvme.bs > c.info.max_hw_bytes)) {
 		snprintf(err, errlen, "bs=%llu: the controller takes multiples of %u up to %s",
 			 (unsigned long long)o->nvme.bs, 1u << c.info.lba_shift,
-			 fmt_size(b1, sizeof(b1), c.info.max_hw_bytes));
+			 fmt_bytes(b1, sizeof(b1), c.info.max_hw_bytes));
 		ret = -EINVAL;
 		goto out_remove;
 	}
 	c.depth = min(o->nvme.iodepth, c.info.q_depth - 1);
 	c.lba_per_blk = o->nvme.bs >> c.info.lba_shift;
 	dom = iommu_get_domain_for_dev(c.dev);
-	wl_say(out, "%s: %s, namespace %s (LBA %u), %u I/O queue of depth %u, SGLs %s, CMB %s%s",
-		o->dev, c.info.mn, fmt_size(b1, sizeof(b1), c.info.nsze << c.info.lba_shift),
-		1u << c.info.lba_shift, c.info.nr_io_queues, c.info.q_depth,
+	wl_say(out, "%s: %s, namespace %s (LBA %u), %u I/O queue%s of depth %u, SGLs %s, CMB %s%s",
+		o->dev, c.info.mn, fmt_bytes(b1, sizeof(b1), c.info.nsze << c.info.lba_shift),
+		1u << c.info.lba_shift, c.info.nr_io_queues, WL_S(c.info.nr_io_queues),
+		c.info.q_depth,
 		c.info.sgls ? "yes" : "no",
 		/* a CMB goes to P2PDMA once; later probes find it given already */
-		c.info.cmb_size ? fmt_size(b2, sizeof(b2), c.info.cmb_size) :
+		c.info.cmb_size ? fmt_bytes(b2, sizeof(b2), c.info.cmb_size) :
 		"none mapped by this probe",
 		c.info.cmb_published ? " (published for P2P)" : "");
 	wl_say(out, "%s DMA: %s, %s, api=%s", o->dev,
@@ -352,15 +353,15 @@ CLI_WORKLOAD(cli_wl_nvme)
 	if (ret == -ENOMEM && o->nvme.p2p && !c.p2p) {
 		/* the pool is the CMB: no CMB, or too small for the buffers */
 		snprintf(err, errlen, "p2p=yes: %s has no P2P memory for %u x %s (no CMB, cmb=, or too small)",
-			 o->dev, c.depth, fmt_size(b1, sizeof(b1), ALIGN(o->nvme.bs, PAGE_SIZE)));
+			 o->dev, c.depth, fmt_bytes(b1, sizeof(b1), ALIGN(o->nvme.bs, PAGE_SIZE)));
 		ret = -EOPNOTSUPP;
 		goto out_remove;
 	}
-	if (!wl_check(out, !ret, false, "%u buffers of %s in %s, pages in reverse order (one segment per %s)",
-		       c.depth, fmt_size(b1, sizeof(b1), o->nvme.bs),
+	if (!wl_check(out, !ret, false, "%u buffer%s of %s in %s, pages in reverse order (one segment per %s)",
+		       c.depth, WL_S(c.depth), fmt_bytes(b1, sizeof(b1), o->nvme.bs),
 		       o->nvme.p2p ? "the CMB (P2P memory)" : "RAM",
 		       o->nvme.bs <= PAGE_SIZE ? "request" :
-		       fmt_size(b2, sizeof(b2),
+		       fmt_bytes(b2, sizeof(b2),
 				DIV_ROUND_UP(DIV_ROUND_UP(o->nvme.bs, PAGE_SIZE), NV_MAX_PIECES) * PAGE_SIZE)))
 		goto out_remove;
 
@@ -381,21 +382,22 @@ CLI_WORKLOAD(cli_wl_nvme)
 	rs->requests = nr;
 	rs->reads = c.reads;
 	rs->writes = c.writes;
-	wl_say(out, "rw=%s: %llu requests of %s over %s (%llu reads, %llu writes), up to %u in flight, submitted then polled",
-		cli_nvme_rw_name(o->nvme.rw), (unsigned long long)nr,
-		fmt_size(b1, sizeof(b1), o->nvme.bs), fmt_size(b2, sizeof(b2), nr * o->nvme.bs),
-		(unsigned long long)c.reads, (unsigned long long)c.writes, c.depth);
+	wl_say(out, "rw=%s: %llu request%s of %s over %s (%llu read%s, %llu write%s), up to %u in flight, submitted then polled",
+		cli_nvme_rw_name(o->nvme.rw), (unsigned long long)nr, WL_S(nr),
+		fmt_bytes(b1, sizeof(b1), o->nvme.bs), fmt_bytes(b2, sizeof(b2), nr * o->nvme.bs),
+		(unsigned long long)c.reads, WL_S(c.reads), (unsigned long long)c.writes,
+		WL_S(c.writes), c.depth);
 	wl_check(out, !c.bad_build && !c.submit_err && !c.io_err, false,
 		  "every request was built, submitted and completed successfully (%lu, %lu, %lu failed)",
 		  c.bad_build, c.submit_err, c.io_err);
 	if (c.reads)
-		wl_check(out, !c.bad_read, false, "reads: every byte matched the namespace (%lu of %llu requests differed)",
-			  c.bad_read, (unsigned long long)c.reads);
+		wl_check(out, !c.bad_read, false, "reads: every byte matched the namespace (%lu of %llu request%s differed)",
+			  c.bad_read, (unsigned long long)c.reads, WL_S(c.reads));
 	if (c.writes) {
 		u64 w = c.writes;
 
-		wl_check(out, !c.bad_write, false, "writes: the namespace holds every byte written (%lu of %llu requests differed)",
-			  c.bad_write, (unsigned long long)w);
+		wl_check(out, !c.bad_write, false, "writes: the namespace holds every byte written (%lu of %llu request%s differed)",
+			  c.bad_write, (unsigned long long)w, WL_S(w));
 		/* read everything back, in order, with the same depth */
 		for (u64 i = 0; i < nr; i++)
 			order[i] = i;
@@ -403,25 +405,29 @@ CLI_WORKLOAD(cli_wl_nvme)
 		c.reads = 0;
 		nv_pass(&c, order, nr, CLI_NVME_READ, &rnd);
 		wl_check(out, !c.bad_read && !c.io_err && !c.submit_err && !c.bad_build, false,
-			  "written data read back: %s identical (%lu requests differed, %lu failed)",
-			  fmt_size(b3, sizeof(b3), nr * o->nvme.bs), c.bad_read,
+			  "written data read back: %s identical (%lu request%s differed, %lu failed)",
+			  fmt_bytes(b3, sizeof(b3), nr * o->nvme.bs), c.bad_read, WL_S(c.bad_read),
 			  c.io_err + c.submit_err + c.bad_build);
 		rs->reads += c.reads;
 	}
 	wl_check(out, !memcmp(c.ns, c.shadow, o->size), false,
 		  "the namespace store holds what it should: its old contents and every write (%s)",
-		  fmt_size(b3, sizeof(b3), o->size));
+		  fmt_bytes(b3, sizeof(b3), o->size));
 	nvme_get_stats(c.n, &rs->drv);
 	sim_nvme_model_stats(c.dev, &rs->model);
-	wl_say(out, "driver: %lu commands, %lu IOVA-coalesced requests, %lu fast-path requests, %lu PRP lists, %lu SGL commands, %lu map calls",
-		rs->drv.commands, rs->drv.iova_requests, rs->drv.simple,
-		rs->drv.prp_lists, rs->drv.sgl_cmds, rs->drv.map_calls);
+	wl_say(out, "driver: %lu command%s, %lu IOVA-coalesced request%s, %lu fast-path request%s, %lu PRP list%s, %lu SGL command%s, %lu map call%s",
+		rs->drv.commands, WL_S(rs->drv.commands), rs->drv.iova_requests,
+		WL_S(rs->drv.iova_requests), rs->drv.simple, WL_S(rs->drv.simple),
+		rs->drv.prp_lists, WL_S(rs->drv.prp_lists), rs->drv.sgl_cmds,
+		WL_S(rs->drv.sgl_cmds), rs->drv.map_calls, WL_S(rs->drv.map_calls));
 	wl_check(out, rs->drv.commands == rs->reads + rs->writes &&
 		       !rs->drv.errors && !rs->drv.map_failures, false,
-		  "the driver completed %lu commands, %lu with errors, %lu mapping failures",
-		  rs->drv.commands, rs->drv.errors, rs->drv.map_failures);
+		  "the driver completed %lu command%s, %lu with errors, %lu mapping failure%s",
+		  rs->drv.commands, WL_S(rs->drv.commands), rs->drv.errors,
+		  rs->drv.map_failures, WL_S(rs->drv.map_failures));
 	wl_check(out, !rs->model.dma_faults, false,
-		  "the controller's DMA never faulted (%lu faults)", rs->model.dma_faults);
+		  "the controller's DMA never faulted (%lu fault%s)", rs->model.dma_faults,
+		  WL_S(rs->model.dma_faults));
 	if (o->nvme.p2p)
 		wl_check(out, rs->model.cmb_accesses >= rs->drv.commands, false,
 			  "data moved within the CMB, never through host memory (%lu CMB transfers)",

@@ -30,7 +30,7 @@ CLI_WORKLOAD(cli_wl_odp)
 	struct mm_struct *p;
 	struct sim_odp_mr *mr;
 	u8 *shadow = NULL, *page = NULL;
-	char b1[32], b2[32];
+	char b1[32], b2[32], b3[32], b4[32];
 	bool want_iova;
 
 	memset(rs, 0, sizeof(*rs));
@@ -50,7 +50,7 @@ CLI_WORKLOAD(cli_wl_odp)
 	}
 	p = sim_process_create(m, ODP_VA, o->size);
 	if (!wl_check(out, !IS_ERR_OR_NULL(p), false, "a process with %s of address space",
-		       fmt_size(b1, sizeof(b1), o->size)))
+		       fmt_bytes(b1, sizeof(b1), o->size)))
 		return 0;
 	shadow = malloc(o->size);
 	page = malloc(PAGE_SIZE);
@@ -85,7 +85,7 @@ CLI_WORKLOAD(cli_wl_odp)
 	want_iova = o->odp.strategy == SIM_ODP_HMM_IOVA && dom && iommu_is_dma_domain(dom) &&
 		    (dom->pgsize_bitmap & -dom->pgsize_bitmap) <= PAGE_SIZE;
 	wl_say(out, "%s: ODP region over %s of the process (%lu pages), %s, %s",
-		nic_id, fmt_size(b1, sizeof(b1), o->size), npages,
+		nic_id, fmt_bytes(b1, sizeof(b1), o->size), npages,
 		o->odp.strategy != SIM_ODP_HMM_IOVA ? "dma_map_phys per faulted page" :
 		want_iova ? "hmm_dma_map: one IOVA range, a link per faulted page" :
 		"hmm_dma_map: dma_map_phys per faulted page (no IOMMU, or its granule is above a page)",
@@ -140,45 +140,48 @@ CLI_WORKLOAD(cli_wl_odp)
 	}
 	sim_nic_odp_mr_stats(mr, &rs->st);
 	sim_process_stats(p, &rs->ps);
-	wl_say(out, "the NIC touched %lu pages; %lu migrations and %lu zaps of pages it had mapped, each read again",
-		first, rs->migrations, rs->zaps);
+	wl_say(out, "the NIC touched %lu page%s; %lu migration%s and %lu zap%s of pages it had mapped, each read again",
+		first, WL_S(first), rs->migrations, WL_S(rs->migrations), rs->zaps, WL_S(rs->zaps));
 	wl_check(out, !op_err, false, "every migration and zap was done (%lu failed)", op_err);
-	wl_check(out, !bad_nic_write, false, "NIC receives: the process reads what the NIC wrote (%lu pages differed)",
-		  bad_nic_write);
+	wl_check(out, !bad_nic_write, false, "NIC receives: the process reads what the NIC wrote (%lu page%s differed)",
+		  bad_nic_write, WL_S(bad_nic_write));
 	wl_check(out, !bad_nic_read, false,
 		  "NIC sends: the NIC read the process's data, migrated pages intact and zapped ones zero (%lu differed)",
 		  bad_nic_read);
 	wl_check(out, !still_mapped, false, "every invalidation unmapped the page from the NIC before it changed (%lu not)",
 		  still_mapped);
 	wl_check(out, rs->st.faults == o->odp.faults, false,
-		  "%lu NIC page faults (%lu asked for; %lu retried)", rs->st.faults,
+		  "%lu NIC page fault%s (%lu asked for; %lu retried)", rs->st.faults,
+		  WL_S(rs->st.faults),
 		  o->odp.faults, rs->st.fault_retries);
 	wl_check(out, rs->st.invalidations == o->odp.invalidations &&
 		       rs->st.pages_unmapped == o->odp.invalidations, false,
-		  "%lu invalidations unmapped %lu pages (%lu asked for)",
-		  rs->st.invalidations, rs->st.pages_unmapped, o->odp.invalidations);
-	wl_check(out, rs->st.pages_mapped == first, false, "%lu pages mapped now (%lu touched)",
-		  rs->st.pages_mapped, first);
+		  "%lu invalidation%s unmapped %lu page%s (%lu asked for)",
+		  rs->st.invalidations, WL_S(rs->st.invalidations), rs->st.pages_unmapped,
+		  WL_S(rs->st.pages_unmapped), o->odp.invalidations);
+	wl_check(out, rs->st.pages_mapped == first, false, "%lu page%s mapped now (%lu touched)",
+		  rs->st.pages_mapped, WL_S(rs->st.pages_mapped), first);
 	if (want_iova)
 		wl_check(out, rs->st.uses_iova && rs->st.iova_ranges == 1, false,
-			  "one IOVA range for the whole region (%lu IOVA ranges held)",
+			  "one IOVA range for the whole region (%lu held)",
 			  rs->st.iova_ranges);
 	else if (dom && iommu_is_dma_domain(dom))
 		wl_check(out, !rs->st.uses_iova && rs->st.iova_ranges == rs->st.pages_mapped, false,
 			  "an IOVA range per mapped page (%lu held)", rs->st.iova_ranges);
 	else
 		wl_check(out, !rs->st.uses_iova && !rs->st.iova_ranges, false,
-			  "physical addresses, no IOVA (%lu ranges held)", rs->st.iova_ranges);
-	wl_say(out, "bookkeeping: %s for the region, %zu bytes per page, %zu more per mapped page; the NIC moved %s",
-		fmt_size(b1, sizeof(b1), rs->st.meta_bytes), rs->st.meta_bytes_per_page,
-		rs->st.bytes_per_mapped_page, fmt_size(b2, sizeof(b2), rs->st.dma_bytes));
+			  "physical addresses, no IOVA (%lu held)", rs->st.iova_ranges);
+	wl_say(out, "bookkeeping: %s for the region, %s per page, %s more per mapped page; the NIC moved %s",
+		fmt_bytes(b1, sizeof(b1), rs->st.meta_bytes),
+		fmt_bytes(b3, sizeof(b3), rs->st.meta_bytes_per_page),
+		fmt_bytes(b4, sizeof(b4), rs->st.bytes_per_mapped_page), fmt_bytes(b2, sizeof(b2), rs->st.dma_bytes));
 	{
 		u8 *all = malloc(o->size);
 
 		wl_check(out, all && !sim_process_read(p, ODP_VA, all, o->size) &&
 			       !memcmp(all, shadow, o->size), false,
 			  "the process's memory is what the NIC and CPU left in it (%s)",
-			  fmt_size(b1, sizeof(b1), o->size));
+			  fmt_bytes(b1, sizeof(b1), o->size));
 		free(all);
 	}
 	sim_nic_dereg_odp_mr(mr);

@@ -78,7 +78,7 @@ CLI_WORKLOAD(cli_wl_dmabuf_p2p)
 	if (!to_pci_dev(gdev) ||
 	    pci_resource_len(to_pci_dev(gdev), 2) < max(r[0].offset, r[1].offset) + size) {
 		snprintf(err, errlen, "%s has no BAR 2 that holds both ranges (%s at %#llx and %#llx)",
-			 gid, fmt_size(b1, sizeof(b1), size),
+			 gid, fmt_bytes(b1, sizeof(b1), size),
 			 (unsigned long long)r[0].offset, (unsigned long long)r[1].offset);
 		return -EINVAL;
 	}
@@ -90,10 +90,10 @@ CLI_WORKLOAD(cli_wl_dmabuf_p2p)
 	got = malloc(2 * size);
 	if (!want || !got) {
 		wl_check(out, false, false, "allocated %s of buffers",
-			 fmt_size(b1, sizeof(b1), 4 * size));
+			 fmt_bytes(b1, sizeof(b1), 4 * size));
 		goto out_free;
 	}
-	fmt_size(b1, sizeof(b1), 2 * size);
+	fmt_bytes(b1, sizeof(b1), 2 * size);
 
 	v = vfio_alloc_device(vfio_pci_core_device, vdev, gdev, &sim_vfio_pci_ops);
 	if (!wl_check(out, !IS_ERR(v), false, "vfio-pci bound to %s", gid))

@@ -38,6 +38,9 @@ void wl_fill(void *p, size_t n, u64 seed);
 /* xorshift64: deterministic choices, the same every run. */
 u64 wl_rand(u64 *s);
 
+/* The plural ending of a count: "%lu request%s", n, WL_S(n). */
+#define WL_S(n)		((n) == 1 ? "" : "s")
+
 static inline bool wl_same(const void *a, const void *b, size_t n)
 {
 	return memcmp(a, b, n) == 0;
