@@ -682,7 +682,7 @@ static json_object *pt_json(const struct pt_bench *pb)
 		json_object *o = json_object_new_object(), *ns = json_object_new_object();
 
 		json_object_object_add(o, "format", json_object_new_string(pb[v].format));
-		json_object_object_add(o, "granule", json_object_new_int64((int64_t)pb[v].granule));
+		json_object_object_add(o, "granule", cli_json_hex(pb[v].granule));
 		json_object_object_add(o, "failed", json_object_new_boolean(pb[v].failed));
 		for (int i = 0; i < PTB_NR; i++)
 			json_object_object_add(ns, ptb_names[i],
@@ -1499,7 +1499,7 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 		return 1;
 
 	if (co->json) {
-		json_object *root = json_object_new_object(), *arr = json_object_new_array();
+		json_object *root = cli_json_root("bench"), *arr = json_object_new_array();
 
 		for (int i = 0; i < nr; i++) {
 			json_object *o = json_object_new_object();
@@ -1766,7 +1766,7 @@ range:
 		if (r < 0)
 			return 1;
 		if (co->json) {
-			json_object *j = json_object_new_object();
+			json_object *j = cli_json_root("bench");
 
 			json_object_object_add(j, "path", json_object_new_string(o.path));
 			json_object_object_add(j, "mode", json_object_new_string(o.mode));

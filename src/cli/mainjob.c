@@ -61,7 +61,7 @@ static json_object *stats_delta_json(const struct cli_stats *d)
 	json_object *s = json_object_new_object();
 
 #define ADD(k, v) json_object_object_add(s, k, json_object_new_uint64(v))
-	ADD("mappings", d->dma.maps);
+	ADD("maps", d->dma.maps);
 	ADD("unmaps", d->dma.unmaps);
 	ADD("syncs", d->dma.syncs);
 	ADD("bounced_bytes", d->dma.bounced_bytes);
@@ -153,10 +153,13 @@ static void note(struct job *j, const char *msg)
 	job_printf(j, "   %s\n", msg);
 }
 
-static bool check(struct job *j, bool ok, bool provoked, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static bool check(struct job *j, const char *id, bool ok, bool provoked,
+		  const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
-static bool check(struct job *j, bool ok, bool provoked, const char *fmt, ...)
+/* One check; @id: its stable id, "workload.check" (the JSON's "id"). */
+static bool check(struct job *j, const char *id, bool ok, bool provoked,
+		  const char *fmt, ...)
 {
 	json_object *c = json_object_new_object();
 	char what[256];
@@ -170,6 +173,7 @@ static bool check(struct job *j, bool ok, bool provoked, const char *fmt, ...)
 		j->failed++;
 	else if (provoked)
 		j->provoked++;
+	json_object_object_add(c, "id", json_object_new_string(id));
 	json_object_object_add(c, "what", json_object_new_string(what));
 	json_object_object_add(c, "ok", json_object_new_boolean(ok));
 	json_object_object_add(c, "provoked", json_object_new_boolean(provoked));
@@ -224,10 +228,10 @@ static void record_map(struct job *j, struct device *dev, const char *call,
 	json_object_object_add(r, "device", json_object_new_string(sim_device_id(dev)));
 	json_object_object_add(r, "bdf", json_object_new_string(dev_name(dev)));
 	json_object_object_add(r, "call", json_object_new_string(call));
-	json_object_object_add(r, "phys", json_object_new_uint64(phys));
-	json_object_object_add(r, "size", json_object_new_uint64(size));
+	json_object_object_add(r, "phys", cli_json_hex(phys));
+	json_object_object_add(r, "size", cli_json_hex(size));
 	json_object_object_add(r, "dir", json_object_new_string(dir_str(dir)));
-	json_object_object_add(r, "dma", json_object_new_uint64(dma));
+	json_object_object_add(r, "dma", cli_json_hex(dma));
 	json_object_object_add(r, "path", json_object_new_string(map_path(dev, dma, attrs)));
 	json_object_array_add(j->cur_maps, json_object_get(r));
 	json_object_array_add(j->maps_all, r);
@@ -244,9 +248,10 @@ static void job_out_say(void *ctx, const char *msg)
 	note(ctx, msg);
 }
 
-static bool job_out_check(void *ctx, bool ok, bool provoked, const char *msg)
+static bool job_out_check(void *ctx, const char *id, bool ok, bool provoked,
+			  const char *msg)
 {
-	return check(ctx, ok, provoked, "%s", msg);
+	return check(ctx, id, ok, provoked, "%s", msg);
 }
 
 static void job_out_mapped(void *ctx, const struct cli_map_rec *rec)
@@ -297,7 +302,7 @@ static void nvme_one_range(struct job *j, struct sim_machine *m,
 	struct iommu_domain *dom = iommu_get_domain_for_dev(sim_device(m, s->o.dev));
 
 	if (dom && iommu_is_dma_domain(dom))
-		check(j, res->nvme.drv.iova_requests == res->nvme.drv.commands, false,
+		check(j, "nvme.one_iova_range_per_request", res->nvme.drv.iova_requests == res->nvme.drv.commands, false,
 		      "behind the IOMMU every request was one IOVA range, one sync (%lu of %lu)",
 		      res->nvme.drv.iova_requests, res->nvme.drv.commands);
 }
@@ -389,7 +394,7 @@ static const struct job_step job_steps[] = {
 static void run_step(struct job *j, const struct job_step *s, struct sim_machine *m)
 {
 	const struct cli_out out = {
-		.ctx = j, .say = job_out_say, .check = job_out_check,
+		.ctx = j, .id = cli_wl_id(s->fn), .say = job_out_say, .check = job_out_check,
 		.mapped = job_out_mapped, .expect = job_out_expect,
 	};
 	struct cli_wl_result res;
@@ -397,6 +402,9 @@ static void run_step(struct job *j, const struct job_step *s, struct sim_machine
 	int ret;
 
 	workload(j, s->name, m, s->devs);
+	if (j->nr_wls && j->wls[j->nr_wls - 1].obj)
+		json_object_object_add(j->wls[j->nr_wls - 1].obj, "workload",
+				       json_object_new_string(out.id));
 	if (s->note)
 		note(j, s->note);
 	ret = s->fn(m, &s->o, &out, &res, err, sizeof(err));
@@ -405,11 +413,11 @@ static void run_step(struct job *j, const struct job_step *s, struct sim_machine
 		return;
 	}
 	if (s->could_run) {
-		if (!check(j, ret == 0, false, "the %s workload could run (%s)",
+		if (!check(j, "job.workload_ran", ret == 0, false, "the %s workload could run (%s)",
 			   s->could_run, ret ? err : "ok"))
 			return;
 	} else if (ret) {
-		check(j, false, false, "the workload could run (%s)", err);
+		check(j, "job.workload_ran", false, false, "the workload could run (%s)", err);
 		return;
 	}
 	if (s->after)
@@ -544,18 +552,18 @@ int cmd_mainjob(const struct cli_opts *o)
 			pages &= sim_iommu_group_count(mach[i]) ||
 				 sim_ram_pages_allocated(mach[i]) == 0;
 		}
-		check(&j, clean, false, "no live mappings or allocations remain (dma-debug)");
-		check(&j, pages, false, "every page returned to the allocator");
+		check(&j, "job.no_live_mappings", clean, false, "no live mappings or allocations remain (dma-debug)");
+		check(&j, "job.pages_returned", pages, false, "every page returned to the allocator");
 	}
 	sim_dma_stats_get(m, &st);
 	for (int i = 0; i < nm; i++)
 		finish_machine(&j, mach[i], &debug, &faults);
 	unexpected = (debug - j.expected.debug) + (faults - j.expected.faults);
-	check(&j, debug == j.expected.debug && faults == j.expected.faults, false,
+	check(&j, "job.no_unexpected_reports", debug == j.expected.debug && faults == j.expected.faults, false,
 	      "no unexpected dma-debug reports or faults (%lu dma-debug, %lu faults, all provoked)",
 	      debug, faults);
 
-	root = json_object_new_object();
+	root = cli_json_root("mainjob");
 	json_object_object_add(root, "machine", json_object_new_string(sim_machine_name(m)));
 	json_object_object_add(root, "workloads", j.workloads);
 	json_object_object_add(root, "mappings", j.maps_all);
@@ -574,7 +582,7 @@ int cmd_mainjob(const struct cli_opts *o)
 		json_object_object_add(s, "p2p_transactions", json_object_new_uint64(st.p2p_accesses));
 		json_object_object_add(root, "stats", s);
 	}
-	json_object_object_add(root, "checks", json_object_new_int((int)j.checks));
+	json_object_object_add(root, "checks_total", json_object_new_int((int)j.checks));
 	json_object_object_add(root, "failed", json_object_new_int((int)j.failed));
 	json_object_object_add(root, "provoked_caught", json_object_new_int((int)j.provoked));
 	json_object_object_add(root, "unexpected_reports", json_object_new_uint64(unexpected));

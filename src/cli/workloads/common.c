@@ -19,22 +19,23 @@ void wl_say(const struct cli_out *out, const char *fmt, ...)
 	out->say(out->ctx, buf);
 }
 
-static bool wl_vcheck(const struct cli_out *out, bool ok, bool provoked,
-		      const char *fmt, va_list ap)
+static bool wl_vcheck(const struct cli_out *out, const char *id, bool ok,
+		      bool provoked, const char *fmt, va_list ap)
 {
-	char buf[320];
+	char buf[320], full[96];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	return out->check(out->ctx, ok, provoked, buf);
+	snprintf(full, sizeof(full), "%s.%s", out->id ? out->id : "workload", id);
+	return out->check(out->ctx, full, ok, provoked, buf);
 }
 
-bool wl_check(const struct cli_out *out, bool ok, bool provoked,
+bool wl_check(const struct cli_out *out, const char *id, bool ok, bool provoked,
 	      const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	ok = wl_vcheck(out, ok, provoked, fmt, ap);
+	ok = wl_vcheck(out, id, ok, provoked, fmt, ap);
 	va_end(ap);
 	return ok;
 }
@@ -65,7 +66,7 @@ dma_addr_t wl_map(const struct cli_out *out, struct device *dev,
 	return a;
 }
 
-void wl_expect(const struct cli_out *out, struct sim_machine *m,
+void wl_expect(const struct cli_out *out, const char *id, struct sim_machine *m,
 	       enum sim_report_kind kind, unsigned long before,
 	       unsigned long n, const char *what)
 {
@@ -73,7 +74,7 @@ void wl_expect(const struct cli_out *out, struct sim_machine *m,
 
 	if (out->expect)
 		out->expect(out->ctx, kind, n);
-	wl_check(out, now - before == n, true, "%s reported (%lu %s report%s)",
+	wl_check(out, id, now - before == n, true, "%s reported (%lu %s report%s)",
 		 what, now - before,
 		 kind == SIM_REPORT_DMA_DEBUG ? "dma-debug" : "DMA fault",
 		 now - before == 1 ? "" : "s");
@@ -121,7 +122,8 @@ struct device *wl_need_dev(struct sim_machine *m, const char *id,
 	return d;
 }
 
-bool wl_step(struct wl_rounds *r, bool ok, bool provoked, const char *fmt, ...)
+bool wl_step(struct wl_rounds *r, const char *id, bool ok, bool provoked,
+	     const char *fmt, ...)
 {
 	va_list ap;
 
@@ -131,17 +133,17 @@ bool wl_step(struct wl_rounds *r, bool ok, bool provoked, const char *fmt, ...)
 		return ok;
 	}
 	va_start(ap, fmt);
-	ok = wl_vcheck(r->out, ok, provoked, fmt, ap);
+	ok = wl_vcheck(r->out, id, ok, provoked, fmt, ap);
 	va_end(ap);
 	return ok;
 }
 
-void wl_step_expect(struct wl_rounds *r, struct sim_machine *m,
+void wl_step_expect(struct wl_rounds *r, const char *id, struct sim_machine *m,
 		    enum sim_report_kind kind, unsigned long before,
 		    unsigned long n, const char *what)
 {
 	if (!r->round) {
-		wl_expect(r->out, m, kind, before, n, what);
+		wl_expect(r->out, id, m, kind, before, n, what);
 		return;
 	}
 	if (r->out->expect)
@@ -153,9 +155,27 @@ void wl_step_expect(struct wl_rounds *r, struct sim_machine *m,
 void wl_rounds_end(struct wl_rounds *r)
 {
 	if (r->count > 1)
-		wl_check(r->out, !r->failed, false,
+		wl_check(r->out, "more_rounds", !r->failed, false,
 			 "%llu more rounds, every step as in the first (%lu failed)",
 			 (unsigned long long)(r->count - 1), r->failed);
+}
+
+const char *cli_wl_id(cli_wl_fn *fn)
+{
+	static const struct { cli_wl_fn *fn; const char *id; } ids[] = {
+#define WL_ID(n) { cli_wl_##n, #n }
+		WL_ID(coherent), WL_ID(noncoherent), WL_ID(bounce),
+		WL_ID(coherent_alloc), WL_ID(mmio), WL_ID(confidential),
+		WL_ID(iommu_lazy), WL_ID(iova_api), WL_ID(iommu_strict),
+		WL_ID(untrusted), WL_ID(granule_64k), WL_ID(vfio_mig),
+		WL_ID(dmabuf_p2p), WL_ID(nvme), WL_ID(odp),
+#undef WL_ID
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		if (ids[i].fn == fn)
+			return ids[i].id;
+	return "workload";
 }
 
 void cli_stats_take(struct sim_machine *m, struct cli_stats *s)
