@@ -233,6 +233,15 @@ cli_wl_fn cli_wl_odp;		/* an ODP region mirroring a process */
 
 /* A workload's id: its function's name without cli_wl_ ("iommu_lazy"). */
 const char *cli_wl_id(cli_wl_fn *fn);
+/*
+ * Run workload @fn as its own task: on a thread named after its id (the
+ * task a trace shows, "iommu_lazy-7"), with @m current; the caller waits
+ * for it. Where no thread can be made it runs on the caller's. Returns
+ * what @fn returns.
+ */
+int cli_wl_run(cli_wl_fn *fn, struct sim_machine *m, const struct cli_wl_opts *o,
+	       const struct cli_out *out, struct cli_wl_result *res, char *err,
+	       size_t errlen);
 
 /* Built-in platforms of the workloads (src/cli/workloads/platforms.c). */
 extern const char cli_p2p_switch_platform[];	/* GPU and NIC below one switch */

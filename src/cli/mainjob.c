@@ -407,7 +407,7 @@ static void run_step(struct job *j, const struct job_step *s, struct sim_machine
 				       json_object_new_string(out.id));
 	if (s->note)
 		note(j, s->note);
-	ret = s->fn(m, &s->o, &out, &res, err, sizeof(err));
+	ret = cli_wl_run(s->fn, m, &s->o, &out, &res, err, sizeof(err));
 	if (ret == -EOPNOTSUPP && s->skipped) {
 		note(j, s->skipped);
 		return;

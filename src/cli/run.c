@@ -752,7 +752,7 @@ static int run_workload(struct run *r)
 	int ret;
 
 	r->w->opts(r, &o);
-	ret = r->w->fn(r->m, &o, &out, &res, err, sizeof(err));
+	ret = cli_wl_run(r->w->fn, r->m, &o, &out, &res, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "dmastack: run %s: %s\n", r->w->name, err);
 		return 2;

@@ -4,6 +4,7 @@
  * recorded mappings, provoked reports, rounds, data patterns, and the DMA
  * statistics a run reports.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include "wl.h"
@@ -176,6 +177,45 @@ const char *cli_wl_id(cli_wl_fn *fn)
 		if (ids[i].fn == fn)
 			return ids[i].id;
 	return "workload";
+}
+
+struct wl_call {
+	cli_wl_fn *fn;
+	struct sim_machine *m;
+	const struct cli_wl_opts *o;
+	const struct cli_out *out;
+	struct cli_wl_result *res;
+	char *err;
+	size_t errlen;
+	int ret;
+};
+
+static void *wl_thread(void *arg)
+{
+	struct wl_call *c = arg;
+	char name[16];
+
+	/* before any event: the task's comm (TASK_COMM_LEN, 15 characters) */
+	snprintf(name, sizeof(name), "%s", cli_wl_id(c->fn));
+	pthread_setname_np(pthread_self(), name);
+	sim_set_current_machine(c->m);
+	c->ret = c->fn(c->m, c->o, c->out, c->res, c->err, c->errlen);
+	return NULL;
+}
+
+int cli_wl_run(cli_wl_fn *fn, struct sim_machine *m, const struct cli_wl_opts *o,
+	       const struct cli_out *out, struct cli_wl_result *res, char *err,
+	       size_t errlen)
+{
+	struct wl_call c = { fn, m, o, out, res, err, errlen, 0 };
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, wl_thread, &c)) {
+		c.ret = fn(m, o, out, res, err, errlen);
+		return c.ret;
+	}
+	pthread_join(th, NULL);
+	return c.ret;
 }
 
 void cli_stats_take(struct sim_machine *m, struct cli_stats *s)
