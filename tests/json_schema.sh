@@ -7,7 +7,7 @@
 # must refuse documents that break those rules.
 #
 # usage: json_schema.sh DMASTACK JSON_CHECK SCHEMA WORKDIR GROUP [MODULE.so]
-#   GROUP: mainjob | topo | p2p | run | bench | load | rejects
+#   GROUP: mainjob | topo | p2p | run | bench | load | ids | rejects
 set -u
 exe=$1 check=$2 schema=$3 dir=$4 group=$5 module=${6:-}
 mkdir -p "$dir" || exit 1
@@ -82,6 +82,25 @@ bench)
 load)
 	validate load 0 load "$module"
 	validate load-missing 1 load "$dir/no-such-module.so"
+	;;
+ids)
+	# every check id of the main job and of each workload's default run
+	# is in the documented list, and every listed id is still reported
+	list=$(dirname "$schema")/dmastack-check-ids.txt
+	[ -s "$list" ] || fail "no $list"
+	{
+		"$exe" --json || fail "the main job"
+		for w in $("$exe" run --help | awk '/^workloads:/ { w = 1; next } w && /^  [a-z]/ { print $1 }'); do
+			"$exe" run "$w" --json || fail "run $w"
+		done
+	} | grep -o '"id":"[^"]*"' | sed 's/^"id":"//; s/"$//' | LC_ALL=C sort -u >"$dir/ids.out"
+	grep -v '^#' "$list" | LC_ALL=C sort -u >"$dir/ids.doc"
+	[ -s "$dir/ids.out" ] || fail "no check ids in the output"
+	cmp -s "$dir/ids.out" "$dir/ids.doc" || {
+		diff "$dir/ids.doc" "$dir/ids.out"
+		fail "the check ids differ from $list (< listed, > reported)"
+	}
+	echo "ok $(wc -l <"$dir/ids.out") check ids as listed"
 	;;
 rejects)
 	"$exe" run bounce --json >"$dir/base.json" || fail "run bounce"
