@@ -299,7 +299,8 @@ static int kthread_maps(void *arg)
 
 	if (!dma_mapping_error(o->dev, a))
 		dma_unmap_phys(o->dev, a, 64, DMA_FROM_DEVICE, 0);
-	o->pid = current->pid;
+	/* the test polls it while this thread runs */
+	__atomic_store_n(&o->pid, current->pid, __ATOMIC_RELEASE);
 	while (!kthread_should_stop())
 		schedule_timeout_interruptible(1);
 	return 0;
