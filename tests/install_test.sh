@@ -97,7 +97,8 @@ share="$tmp/prefix/share"
 for f in man/man1/dmastack.1 man/man5/dmastack-platform.5 \
 	 bash-completion/completions/dmastack \
 	 dmastack/platforms/default.platform dmastack/platforms/arm64-soc.platform \
-	 dmastack/platforms/cc-guest.platform \
+	 dmastack/platforms/cc-guest.platform dmastack/dmastack-json.schema.json \
+	 dmastack/dmastack-check-ids.txt \
 	 dmastack/examples/dmaengine-model/Makefile \
 	 dmastack/examples/dmaengine-model/edma.platform \
 	 dmastack/examples/modules/edrv.c dmastack/examples/modules/kblk.c \

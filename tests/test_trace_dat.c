@@ -6,14 +6,17 @@
  * data to kbuffer, and every record is checked: its event, CPU, PID and
  * timestamp against the text trace of the same run, its body as
  * tep_print_event() prints it, field values, the scatterlist arrays cut at
- * 64 entries, the time extend of a long gap, and two machines sharing one
- * writer with time that never goes back.
+ * 128 entries as the kernel's dma_map_sg cuts them, the time extend of a
+ * long gap, two machines sharing one writer with time that never goes
+ * back, and tasks as the cmdlines name them (two machines' tasks with one
+ * pid told apart).
  */
 #include <pthread.h>
 #include <traceevent/event-parse.h>
 #include <traceevent/kbuffer.h>
 #include <traceevent/trace-seq.h>
 #undef __maybe_unused	/* libtraceevent's; dmastack's follows */
+#include <dmastack/linux/sched.h>
 #include "helpers.h"
 
 #define DAT_PLATFORM							\
@@ -153,8 +156,9 @@ static void parse(struct parsed *ps, FILE *f)
 			char comm[32];
 
 			assert_int_equal(sscanf(l, "%d %31s", &pid, comm), 2);
-			assert_string_equal(comm, "dmastack");
-			tep_register_comm(ps->tep, comm, pid);
+			/* one name per pid */
+			assert_false(tep_is_pid_registered(ps->tep, pid));
+			assert_int_equal(tep_register_comm(ps->tep, comm, pid), 0);
 		}
 		free(cl);
 	}
@@ -217,22 +221,41 @@ static const char *str_field(struct parsed *ps, struct rec *r, const char *name,
 	return v;
 }
 
+/* "COMM-PID" of @r's task, as the report prints it. */
+static const char *task_of(struct parsed *ps, struct rec *r)
+{
+	static char buf[40];
+	int pid = tep_data_pid(ps->tep, &r->r);
+
+	snprintf(buf, sizeof(buf), "%s-%d", tep_data_comm_from_pid(ps->tep, pid), pid);
+	return buf;
+}
+
 struct other {
 	struct device *dev;
 	phys_addr_t phys;
 };
 
+/* A thread named "worker" maps and unmaps once. */
 static void *other_thread(void *arg)
 {
 	struct other *o = arg;
-	dma_addr_t a = dma_map_phys(o->dev, o->phys, 64, DMA_TO_DEVICE, 0);
+	dma_addr_t a;
 
+	pthread_setname_np(pthread_self(), "worker");
+	a = dma_map_phys(o->dev, o->phys, 64, DMA_TO_DEVICE, 0);
 	if (!dma_mapping_error(o->dev, a))
 		dma_unmap_phys(o->dev, a, 64, DMA_TO_DEVICE, 0);
 	return NULL;
 }
 
-/* The text trace's lines of CPU @cpu: event name and body, in order. */
+#define MAXL 2048
+static char ttask[MAXL][40];
+
+/*
+ * The text trace's lines of CPU @cpu: event name and body, in order, and
+ * the task ("COMM-PID") in ttask[].
+ */
 static int text_lines(char *txt, int cpu, char ev[][64], char body[][2048],
 		      unsigned long long *us, int max)
 {
@@ -249,6 +272,7 @@ static int text_lines(char *txt, int cpu, char ev[][64], char body[][2048],
 		assert_true(n < max);
 		c = strstr(l, "..... ");
 		assert_non_null(c);
+		assert_int_equal(sscanf(l, "%39s", ttask[n]), 1);
 		assert_int_equal(sscanf(c + 6, "%llu.%llu:", &sec, &usec), 2);
 		us[n] = sec * 1000000 + usec;
 		c = strchr(c + 6, ':') + 2;
@@ -259,7 +283,6 @@ static int text_lines(char *txt, int cpu, char ev[][64], char body[][2048],
 	return n;
 }
 
-#define MAXL 2048
 static char tev[MAXL][64];
 static char tbody[MAXL][2048];
 static unsigned long long tus[MAXL];
@@ -306,10 +329,10 @@ static void test_dat_reads_back(void **state)
 		sim_clock_advance(m, 1000);
 		dma_unmap_phys(dev, a, 64, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
 	}
-	/* a scatterlist of 100 entries: the arrays keep 64 */
-	assert_int_equal(sg_alloc_table(&sgt, 100, GFP_KERNEL), 0);
-	for_each_sg(sgt.sgl, sg, 100, i)
-		sg_set_page(sg, pg, 32, (unsigned int)i * 32);
+	/* a scatterlist of 200 entries: the arrays keep 128 */
+	assert_int_equal(sg_alloc_table(&sgt, 200, GFP_KERNEL), 0);
+	for_each_sg(sgt.sgl, sg, 200, i)
+		sg_set_page(sg, pg, 16, (unsigned int)i * 16);
 	assert_true(dma_map_sgtable(dev, &sgt, DMA_TO_DEVICE, 0) == 0);
 	dma_unmap_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
 	/* a report: an unmap of what was never mapped */
@@ -341,13 +364,14 @@ static void test_dat_reads_back(void **state)
 	for (i = 0; i < ps.n; i++) {
 		struct rec *r = &ps.recs[i];
 
-		assert_int_equal(tep_data_pid(ps.tep, &r->r), r->r.cpu + 1);
 		if (i && ps.recs[i - 1].r.cpu == r->r.cpu)
 			assert_true(r->r.ts >= ps.recs[i - 1].r.ts);
 		if (r->r.cpu != 0)
 			continue;
 		if (n0 < nt) {
 			assert_string_equal(r->event, tev[n0]);
+			/* the task the text names, through the cmdlines */
+			assert_string_equal(task_of(&ps, r), ttask[n0]);
 			/* the machine clock: the text's microseconds */
 			assert_int_equal(r->r.ts / 1000, tus[n0]);
 			last_a = r->r.ts;
@@ -364,10 +388,16 @@ static void test_dat_reads_back(void **state)
 			int len;
 			const u64 *phys = (const u64 *)str_field(&ps, r, "phys_addrs", &len);
 
-			assert_int_equal(len, 64 * 8);
-			assert_int_equal(phys[1], page_to_phys(pg) + 32);
+			assert_int_equal(len, 128 * 8);
+			assert_int_equal(phys[1], page_to_phys(pg) + 16);
 			str_field(&ps, r, "lengths", &len);
-			assert_int_equal(len, 64 * 4);
+			assert_int_equal(len, 128 * 4);
+			assert_int_equal(field(&ps, r, "full_nents"), 200);
+			assert_int_equal(field(&ps, r, "full_ents"), sgt.nents);
+			assert_int_equal(field(&ps, r, "truncated"), 1);
+			assert_non_null(strstr(r->body, " nents=128/200 ents="));
+			assert_non_null(strstr(r->body, " [TRUNCATED] dma_addrs="));
+			assert_non_null(strstr(tbody[n0], " nents=128/200 ents="));
 			assert_string_equal(str_field(&ps, r, "device", &len), dev_name(dev));
 			assert_int_equal(field(&ps, r, "dir"), DMA_TO_DEVICE);
 			sg_seen++;
@@ -409,6 +439,8 @@ static void test_dat_reads_back(void **state)
 		for (i = 0; i < ps.n; i++)
 			if (ps.recs[i].r.cpu == 1) {
 				assert_string_equal(ps.recs[i].event, tev[n1]);
+				assert_string_equal(task_of(&ps, &ps.recs[i]), ttask[n1]);
+				assert_non_null(strstr(ttask[n1], "worker-"));
 				assert_string_equal(ps.recs[i].body, tbody[n1]);
 				n1++;
 			}
@@ -445,10 +477,88 @@ static void test_dat_empty(void **state)
 	fclose(df);
 }
 
+struct named {
+	struct sim_machine *m;
+	const char *name;
+	int pid;		/* out */
+};
+
+/* A thread named @name maps and unmaps once on @m's dev0. */
+static void *named_thread(void *arg)
+{
+	struct named *n = arg;
+	struct device *dev = sim_device(n->m, "dev0");
+	struct page *pg = sim_alloc_pages(n->m, 0);
+	dma_addr_t a;
+
+	pthread_setname_np(pthread_self(), n->name);
+	a = dma_map_phys(dev, page_to_phys(pg), 64, DMA_TO_DEVICE, 0);
+	if (!dma_mapping_error(dev, a))
+		dma_unmap_phys(dev, a, 64, DMA_TO_DEVICE, 0);
+	n->pid = current->pid;
+	sim_free_pages(n->m, pg, 0);
+	return NULL;
+}
+
+/*
+ * Machines number their tasks each from 1: two threads that first trace on
+ * two machines can have one pid. Sharing a writer, they stay two tasks:
+ * the second gets a pid of the file's own, and each event its own name.
+ */
+static void test_dat_pid_shared_by_machines(void **state)
+{
+	struct sim_machine *m1 = machine_from(DAT_PLATFORM);
+	struct sim_machine *m2 = machine_from(DAT_PLATFORM);
+	struct named a = { m1, "alpha", 0 }, b = { m2, "beta", 0 };
+	FILE *df = tmpfile();
+	struct sim_trace_dat *d = sim_trace_dat_open(df);
+	struct parsed ps;
+	pthread_t th;
+	int pa = -1, pb = -1, na = 0, nb = 0;
+
+	(void)state;
+	assert_non_null(d);
+	sim_trace_set_dat(m1, d);
+	sim_trace_set_dat(m2, d);
+	assert_int_equal(pthread_create(&th, NULL, named_thread, &a), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(pthread_create(&th, NULL, named_thread, &b), 0);
+	pthread_join(th, NULL);
+	/* the case at hand: one pid for both tasks */
+	assert_int_equal(a.pid, b.pid);
+	sim_trace_set_dat(m1, NULL);
+	sim_trace_set_dat(m2, NULL);
+	assert_int_equal(sim_trace_dat_close(d), 0);
+	parse(&ps, df);
+	for (int i = 0; i < ps.n; i++) {
+		int pid = tep_data_pid(ps.tep, &ps.recs[i].r);
+		const char *comm = tep_data_comm_from_pid(ps.tep, pid);
+
+		if (!strcmp(comm, "alpha")) {
+			assert_true(pa < 0 || pa == pid);
+			pa = pid;
+			na++;
+		} else {
+			assert_string_equal(comm, "beta");
+			assert_true(pb < 0 || pb == pid);
+			pb = pid;
+			nb++;
+		}
+	}
+	assert_true(na >= 2 && nb >= 2);	/* map and unmap, each */
+	assert_int_equal(pa, a.pid);		/* the first keeps its pid */
+	assert_int_not_equal(pb, pa);
+	parsed_free(&ps);
+	fclose(df);
+	sim_machine_destroy(m1);
+	sim_machine_destroy(m2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dat_reads_back),
+		cmocka_unit_test(test_dat_pid_shared_by_machines),
 		cmocka_unit_test(test_dat_empty),
 	};
 

@@ -7,8 +7,10 @@
  *   (0 bidirectional, 1 to device, 2 from device), -b DMA mask bits,
  *   -x ns of simulated transfer between map and unmap, -m single|sg
  * plus --path direct|swiotlb|iommu, --mode strict|lazy, --api map|iova|sg,
- * --granule 4K|64K for the IOMMU; it prints ns per operation (not the
- * kernel tool's 100 ns units).
+ * --granule 4K|64K for the IOMMU, -n NODE; it prints ns per operation
+ * with their standard deviations, or with --compat the kernel tool's own
+ * lines (microseconds of whole 100 ns units). Warm-up pairs run before
+ * the timing.
  *
  * Without options it runs the ratio suite: every ratio is measured in the
  * same run and printed beside its target. dma-debug is off while timing
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dmastack/linux/numa.h>
 #include "cli.h"
 
 
@@ -38,7 +41,12 @@ struct bench_opts {
 	const char *api;	/* map, iova, sg */
 	const char *granule;	/* 4K, 64K */
 	bool shared;		/* every thread maps for dev0: one domain */
+	int node;		/* -n: the NUMA node (NUMA_NO_NODE: any) */
+	bool compat;		/* --compat: dma_map_benchmark's output */
 };
+
+/* The bench machine's software IO TLB (bench_machine()). */
+#define BENCH_SWIOTLB_SIZE	(64ULL << 20)
 
 static u64 now_ns(void)
 {
@@ -74,7 +82,7 @@ static struct sim_machine *bench_machine(const struct bench_opts *o)
 				arm ? "arm64" : "x86_64",
 				o->threads > 2 ? o->threads : 2);
 	pos += (size_t)snprintf(text + pos, sizeof(text) - pos,
-				"swiotlb size=64M%s\n",
+				"swiotlb size=%lluM%s\n", BENCH_SWIOTLB_SIZE >> 20,
 				!strcmp(o->path, "swiotlb") ? " force=yes" : "");
 	if (iommu)
 		pos += (size_t)snprintf(text + pos, sizeof(text) - pos,
@@ -103,6 +111,9 @@ struct worker {
 	struct page *pages;
 	u64 map_ns, unmap_ns;
 	unsigned long ops;
+	/* the sampled pairs: count, sums and sums of squares, in ns */
+	unsigned long samples;
+	double map_sum, map_sq, unmap_sum, unmap_sq;
 	bool failed;
 	pthread_barrier_t *start;
 } __attribute__((aligned(64)));	/* ops is written per pair: no false sharing */
@@ -110,6 +121,8 @@ struct worker {
 struct sample {
 	u64 map, unmap;		/* ns in sampled pairs */
 	unsigned long n;
+	/* per pair, for the standard deviation */
+	double map_sum, map_sq, unmap_sum, unmap_sq;
 };
 
 /*
@@ -152,11 +165,32 @@ static void one_map(struct worker *w, struct sg_table *sgt,
 	else
 		dma_unmap_phys(w->dev, a, len, o->dir, 0);
 	if (smp) {
-		smp->unmap += now_ns() - t2;
+		double um = (double)(now_ns() - t2), mp = (double)(t1 - t0);
+
+		smp->unmap += (u64)um;
 		smp->map += t1 - t0;
 		smp->n++;
+		smp->map_sum += mp;
+		smp->map_sq += mp * mp;
+		smp->unmap_sum += um;
+		smp->unmap_sq += um * um;
 	}
 	w->ops++;
+}
+
+/*
+ * Map+unmap pairs each thread runs before the timing starts: enough to go
+ * once through all of the bounce buffer's slots (forced bouncing uses each
+ * in turn), and at least 1024.
+ */
+static unsigned long bench_warmup_pairs(const struct bench_opts *o)
+{
+	unsigned long pairs = 1024;
+
+	if (!strcmp(o->path, "swiotlb"))
+		pairs = max(pairs, (unsigned long)(BENCH_SWIOTLB_SIZE /
+			    ((u64)o->pages * PAGE_SIZE) / o->threads) + 1);
+	return pairs;
 }
 
 static void *worker_fn(void *arg)
@@ -177,6 +211,14 @@ static void *worker_fn(void *arg)
 		for_each_sg(sgt.sgl, sg, o->pages, i)
 			sg_set_page(sg, w->pages + i, PAGE_SIZE, 0);
 	}
+	/*
+	 * Warm up outside the timing: the first pass through the bounce
+	 * buffer's slots and the first page-table and IOVA allocations cost
+	 * page faults a longer run amortizes, so a short run would be slower.
+	 */
+	for (unsigned long k = 0; k < bench_warmup_pairs(o) && !w->failed; k++)
+		one_map(w, &sgt, &state, NULL);
+	w->ops = 0;
 	pthread_barrier_wait(w->start);
 	{
 		struct sample smp = { 0 };
@@ -196,15 +238,50 @@ static void *worker_fn(void *arg)
 			w->map_ns = (u64)(pair * fmap * (double)w->ops);
 			w->unmap_ns = (u64)(pair * (1 - fmap) * (double)w->ops);
 		}
+		w->samples = smp.n;
+		w->map_sum = smp.map_sum;
+		w->map_sq = smp.map_sq;
+		w->unmap_sum = smp.unmap_sum;
+		w->unmap_sq = smp.unmap_sq;
 	}
 	sg_free_table(&sgt);
 	return NULL;
 }
 
-/* Run the configured benchmark; returns ns per map+unmap pair. */
-static double run_bench(const struct bench_opts *o, double *map_ns,
-			double *unmap_ns, double *mops, unsigned long *invals)
+/* The standard deviation of samples with sum @sum and sum of squares @sq. */
+static double stddev(double sum, double sq, unsigned long n)
 {
+	double mean, var;
+
+	if (!n)
+		return 0;
+	mean = sum / (double)n;
+	var = sq / (double)n - mean * mean;
+	if (!(var > 0))
+		return 0;
+	/* Newton's square root: the command links no libm */
+	mean = var > 1 ? var : 1;
+	for (int i = 0; i < 64; i++)
+		mean = (mean + var / mean) / 2;
+	return mean;
+}
+
+/* Whole units of 100 ns in @ns (>= 0), as microseconds: the kernel's rounding. */
+static double us_of_100ns(double ns)
+{
+	return (double)(unsigned long long)(ns / 100) / 10.0;
+}
+
+/*
+ * Run the configured benchmark; returns ns per map+unmap pair. @sd (may be
+ * NULL) gets the standard deviations of map and unmap latency, in ns.
+ */
+static double run_bench(const struct bench_opts *o, double *map_ns,
+			double *unmap_ns, double *mops, unsigned long *invals,
+			double sd[2])
+{
+	double msum = 0, msq = 0, usum = 0, usq = 0;
+	unsigned long samples = 0;
 	struct sim_machine *m = bench_machine(o);
 	struct worker *w;
 	pthread_t *th;
@@ -252,6 +329,11 @@ static double run_bench(const struct bench_opts *o, double *map_ns,
 		map += w[i].map_ns;
 		unmap += w[i].unmap_ns;
 		failed |= w[i].failed;
+		samples += w[i].samples;
+		msum += w[i].map_sum;
+		msq += w[i].map_sq;
+		usum += w[i].unmap_sum;
+		usq += w[i].unmap_sq;
 		if (w[i].pages)
 			sim_free_pages(m, w[i].pages, order);
 	}
@@ -261,6 +343,10 @@ static double run_bench(const struct bench_opts *o, double *map_ns,
 		*mops = (double)ops / ((double)wall / 1e9) / 1e6;
 		if (invals)
 			*invals = sim_iommu_invalidations(m) - inv0;
+		if (sd) {
+			sd[0] = stddev(msum, msq, samples);
+			sd[1] = stddev(usum, usq, samples);
+		}
 		ret = *map_ns + *unmap_ns;
 	} else {
 		fprintf(stderr, "dmastack bench: mapping failed (%s)\n",
@@ -325,7 +411,7 @@ static double pair_ns_opts(const char *path, const char *mode,
 				.path = path, .mode = mode, .api = api,
 				.shared = shared };
 	double map, unmap, mo = 0;
-	double r = run_bench(&o, &map, &unmap, &mo, NULL);
+	double r = run_bench(&o, &map, &unmap, &mo, NULL, NULL);
 
 	if (mops)
 		*mops = mo;
@@ -682,7 +768,7 @@ static json_object *pt_json(const struct pt_bench *pb)
 		json_object *o = json_object_new_object(), *ns = json_object_new_object();
 
 		json_object_object_add(o, "format", json_object_new_string(pb[v].format));
-		json_object_object_add(o, "granule", json_object_new_int64((int64_t)pb[v].granule));
+		json_object_object_add(o, "granule", cli_json_hex(pb[v].granule));
 		json_object_object_add(o, "failed", json_object_new_boolean(pb[v].failed));
 		for (int i = 0; i < PTB_NR; i++)
 			json_object_object_add(ns, ptb_names[i],
@@ -1499,7 +1585,7 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 		return 1;
 
 	if (co->json) {
-		json_object *root = json_object_new_object(), *arr = json_object_new_array();
+		json_object *root = cli_json_root("bench"), *arr = json_object_new_array();
 
 		for (int i = 0; i < nr; i++) {
 			json_object *o = json_object_new_object();
@@ -1564,7 +1650,8 @@ static void bench_usage(FILE *f)
 		"usage: dmastack bench [-t N] [-s SEC] [-g PAGES] [-d DIR] [-b BITS] [-x NS]\n"
 		"                      [-m single|sg] [--path direct|swiotlb|iommu]\n"
 		"                      [--mode strict|lazy] [--api map|iova|sg]\n"
-		"                      [--granule 4K|16K|64K] [--one-device] [--json]\n"
+		"                      [--granule 4K|16K|64K] [--one-device] [-n NODE]\n"
+		"                      [--compat | --json]\n"
 		"       dmastack bench [-s SEC] [--section core|nvme|odp|pt|iova|all] [--json]\n"
 		"\n"
 		"With options, the kernel's dma_map_benchmark (same flags and meaning,\n"
@@ -1578,6 +1665,9 @@ static void bench_usage(FILE *f)
 		"  -b BITS     the device's DMA mask, 24..64 (default 32, as the kernel's)\n"
 		"  -x NS       delay between map and unmap, at most 10000000 ns (default 0)\n"
 		"  -m MODE     single (dma_map_single) or sg (default single)\n"
+		"  -n NODE     the NUMA node, -1 for any (default); the machine has node 0\n"
+		"  --compat    print dma_map_benchmark's lines: its header, then average\n"
+		"              map and unmap latency(us) with their standard deviation\n"
 		"  --path P    direct, swiotlb or iommu (default iommu)\n"
 		"  --mode M    strict or lazy IOMMU (default lazy)\n"
 		"  --api A     map, iova or sg (default map)\n"
@@ -1613,12 +1703,14 @@ int cmd_bench(int argc, char **argv, const struct cli_opts *co)
 		{ "api", required_argument, NULL, 'A' },
 		{ "granule", required_argument, NULL, 'G' },
 		{ "one-device", no_argument, NULL, 'O' },
+		{ "compat", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_opts o = { .threads = 1, .seconds = 1, .pages = 1,
 				.dir = DMA_BIDIRECTIONAL, .bits = 32,
-				.path = "iommu", .mode = "lazy", .api = "map" };
+				.path = "iommu", .mode = "lazy", .api = "map",
+				.node = NUMA_NO_NODE };
 	bool custom = false;
 	double suite_secs = 0.4;
 	int sections = SECTION_ALL;
@@ -1634,7 +1726,7 @@ int cmd_bench(int argc, char **argv, const struct cli_opts *co)
 		av[i + 1] = argv[i];
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc + 1, av, ":t:s:g:d:b:x:m:h", longopts,
+	while ((c = getopt_long(argc + 1, av, ":t:s:g:d:b:x:m:n:h", longopts,
 				NULL)) != -1) {
 		const char *v = optarg;
 		char *end;
@@ -1698,6 +1790,23 @@ int cmd_bench(int argc, char **argv, const struct cli_opts *co)
 		case 'O':
 			o.shared = true;
 			break;
+		case 'C':
+			o.compat = true;
+			break;
+		case 'n':
+			/* -1 (any, the default) or one of the machine's nodes */
+			if (!strcmp(v, "-1")) {
+				o.node = NUMA_NO_NODE;
+			} else if (bench_uint(v, 0, INT_MAX, &x) && numa_valid_node((int)x)) {
+				o.node = (int)x;
+			} else {
+				fprintf(stderr, "dmastack bench: -n %s: not a NUMA node of the machine (it has node%s 0%s; -1 for any)\n",
+					v, MAX_NUMNODES > 1 ? "s" : "",
+					MAX_NUMNODES > 1 ? " and up" : "");
+				free(av);
+				return 2;
+			}
+			break;
 		case 'M':
 			if (strcmp(v, "strict") && strcmp(v, "lazy"))
 				goto bad;
@@ -1759,32 +1868,55 @@ range:
 		fprintf(stderr, "dmastack bench: --section is for the ratio suite (no other options but -s)\n");
 		return 2;
 	}
+	if (o.compat && co->json) {
+		fprintf(stderr, "dmastack bench: --compat and --json are exclusive\n");
+		return 2;
+	}
 	{
-		double map, unmap, mops;
-		double r = run_bench(&o, &map, &unmap, &mops, NULL);
+		static const char *const dirs[] = { "BIDIRECTIONAL", "TO_DEVICE", "FROM_DEVICE" };
+		double map, unmap, mops, sd[2];
+		double r = run_bench(&o, &map, &unmap, &mops, NULL, sd);
 
 		if (r < 0)
 			return 1;
-		if (co->json) {
-			json_object *j = json_object_new_object();
+		if (o.compat) {
+			/*
+			 * dma_map_benchmark's three lines: microseconds from
+			 * whole units of 100 ns, as the kernel's results are.
+			 */
+			printf("dma mapping benchmark: threads:%u seconds:%g node:%d dir:%s granule: %u\n",
+			       o.threads, o.seconds, o.node, dirs[o.dir], o.pages);
+			printf("average map latency(us):%.1f standard deviation:%.1f\n",
+			       us_of_100ns(map), us_of_100ns(sd[0]));
+			printf("average unmap latency(us):%.1f standard deviation:%.1f\n",
+			       us_of_100ns(unmap), us_of_100ns(sd[1]));
+		} else if (co->json) {
+			json_object *j = cli_json_root("bench");
 
 			json_object_object_add(j, "path", json_object_new_string(o.path));
 			json_object_object_add(j, "mode", json_object_new_string(o.mode));
 			json_object_object_add(j, "api", json_object_new_string(o.api));
 			json_object_object_add(j, "threads", json_object_new_int((int)o.threads));
 			json_object_object_add(j, "pages", json_object_new_int((int)o.pages));
+			json_object_object_add(j, "node", json_object_new_int(o.node));
+			json_object_object_add(j, "warmup_pairs",
+					       json_object_new_uint64(bench_warmup_pairs(&o)));
 			json_object_object_add(j, "map_ns", json_object_new_double(map));
+			json_object_object_add(j, "map_stddev_ns", json_object_new_double(sd[0]));
 			json_object_object_add(j, "unmap_ns", json_object_new_double(unmap));
+			json_object_object_add(j, "unmap_stddev_ns", json_object_new_double(sd[1]));
 			json_object_object_add(j, "mops", json_object_new_double(mops));
 			json_print(j);
 			json_object_put(j);
 		} else {
-			printf("dma mapping benchmark: path=%s%s%s api=%s threads=%u seconds=%.1f pages=%u dir=%d bits=%u delay=%luns\n",
+			printf("dma mapping benchmark: path=%s%s%s api=%s threads=%u seconds=%g node=%d pages=%u dir=%d bits=%u delay=%luns\n",
 			       o.path, !strcmp(o.path, "iommu") ? " mode=" : "",
 			       !strcmp(o.path, "iommu") ? o.mode : "", o.api, o.threads,
-			       o.seconds, o.pages, o.dir, o.bits, o.delay_ns);
-			printf("  average map latency:   %9.1f ns\n", map);
-			printf("  average unmap latency: %9.1f ns\n", unmap);
+			       o.seconds, o.node, o.pages, o.dir, o.bits, o.delay_ns);
+			printf("  average map latency:   %9.1f ns (standard deviation %.1f ns)\n",
+			       map, sd[0]);
+			printf("  average unmap latency: %9.1f ns (standard deviation %.1f ns)\n",
+			       unmap, sd[1]);
 			printf("  throughput:            %9.2f M map+unmap/s\n", mops);
 		}
 	}

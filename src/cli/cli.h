@@ -96,6 +96,16 @@ const char *fmt_count(char *buf, size_t len, unsigned long long n,
 /* ACS control bits as the platform text spells them (src/cli/sysfs.c). */
 void cli_acs_str(u16 acs, char *buf, size_t len);
 void json_print(json_object *obj);
+/*
+ * The JSON of every command (doc/dmastack-json.schema.json): a root object
+ * carrying the schema version CLI_JSON_SCHEMA and the command's name.
+ */
+#define CLI_JSON_SCHEMA "dmastack/1"
+json_object *cli_json_root(const char *command);
+/* An address or a size of memory as a hex string, "0x1000", as cxl-cli writes them. */
+json_object *cli_json_hex(u64 v);
+/* A signed offset as a hex string: "0x1000" or "-0x1000". */
+json_object *cli_json_shex(s64 v);
 struct sim_machine *cli_load_machine(const struct cli_opts *o);
 /*
  * --trace FILE: the text trace (appended) or a trace.dat (written when
@@ -166,13 +176,17 @@ void cli_expected_add(struct cli_expected *e, enum sim_report_kind kind,
 /* Where a workload says what it did and reports its checks. */
 struct cli_out {
 	void *ctx;
+	/* the workload's id, the first part of its checks' ids (cli_wl_id()) */
+	const char *id;
 	/* what the workload did, beside its checks */
 	void (*say)(void *ctx, const char *msg);
 	/*
-	 * One check; @provoked: it catches a bug the workload made on purpose.
-	 * Returns @ok.
+	 * One check; @id: its stable name ("iommu_lazy.stale_iotlb", see
+	 * doc/dmastack-json.schema.json); @provoked: it catches a bug the
+	 * workload made on purpose. Returns @ok.
 	 */
-	bool (*check)(void *ctx, bool ok, bool provoked, const char *msg);
+	bool (*check)(void *ctx, const char *id, bool ok, bool provoked,
+		      const char *msg);
 	/* A mapping the workload made (NULL: not recorded). */
 	void (*mapped)(void *ctx, const struct cli_map_rec *rec);
 	/* @n reports of @kind were provoked on purpose: they are not unexpected. */
@@ -264,6 +278,18 @@ cli_wl_fn cli_wl_dmabuf_p2p;	/* dev's BAR 2 exported, imported by peer */
 /* src/cli/workloads/nvme.c, odp.c */
 cli_wl_fn cli_wl_nvme;		/* fio-like I/O through nvme-pci */
 cli_wl_fn cli_wl_odp;		/* an ODP region mirroring a process */
+
+/* A workload's id: its function's name without cli_wl_ ("iommu_lazy"). */
+const char *cli_wl_id(cli_wl_fn *fn);
+/*
+ * Run workload @fn as its own task: on a thread named after its id (the
+ * task a trace shows, "iommu_lazy-7"), with @m current; the caller waits
+ * for it. Where no thread can be made it runs on the caller's. Returns
+ * what @fn returns.
+ */
+int cli_wl_run(cli_wl_fn *fn, struct sim_machine *m, const struct cli_wl_opts *o,
+	       const struct cli_out *out, struct cli_wl_result *res, char *err,
+	       size_t errlen);
 
 /* Built-in platforms of the workloads (src/cli/workloads/platforms.c). */
 extern const char cli_p2p_switch_platform[];	/* GPU and NIC below one switch */

@@ -88,7 +88,7 @@ int cmd_load(int argc, char **argv, const struct cli_opts *o_in)
 	if (!m)
 		return 2;
 	if (o->json) {
-		jroot = json_object_new_object();
+		jroot = cli_json_root("load");
 		jbound = json_object_new_array();
 		jrep = json_object_new_array();
 		json_object_object_add(jroot, "module", json_object_new_string(path));

@@ -68,7 +68,7 @@ static json_object *stats_delta_json(const struct cli_stats *d)
 	json_object *s = json_object_new_object();
 
 #define ADD(k, v) json_object_object_add(s, k, json_object_new_uint64(v))
-	ADD("mappings", d->dma.maps);
+	ADD("maps", d->dma.maps);
 	ADD("unmaps", d->dma.unmaps);
 	ADD("syncs", d->dma.syncs);
 	ADD("bounced_bytes", d->dma.bounced_bytes);
@@ -184,10 +184,13 @@ static void skip_step(struct job *j, const char *why)
 			 sizeof(j->wls[j->nr_wls - 1].skipped), "%s", why);
 }
 
-static bool check(struct job *j, bool ok, bool provoked, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static bool check(struct job *j, const char *id, bool ok, bool provoked,
+		  const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
-static bool check(struct job *j, bool ok, bool provoked, const char *fmt, ...)
+/* One check; @id: its stable id, "workload.check" (the JSON's "id"). */
+static bool check(struct job *j, const char *id, bool ok, bool provoked,
+		  const char *fmt, ...)
 {
 	json_object *c = json_object_new_object();
 	char what[256];
@@ -201,6 +204,7 @@ static bool check(struct job *j, bool ok, bool provoked, const char *fmt, ...)
 		j->failed++;
 	else if (provoked)
 		j->provoked++;
+	json_object_object_add(c, "id", json_object_new_string(id));
 	json_object_object_add(c, "what", json_object_new_string(what));
 	json_object_object_add(c, "ok", json_object_new_boolean(ok));
 	json_object_object_add(c, "provoked", json_object_new_boolean(provoked));
@@ -255,10 +259,10 @@ static void record_map(struct job *j, struct device *dev, const char *call,
 	json_object_object_add(r, "device", json_object_new_string(sim_device_id(dev)));
 	json_object_object_add(r, "bdf", json_object_new_string(dev_name(dev)));
 	json_object_object_add(r, "call", json_object_new_string(call));
-	json_object_object_add(r, "phys", json_object_new_uint64(phys));
-	json_object_object_add(r, "size", json_object_new_uint64(size));
+	json_object_object_add(r, "phys", cli_json_hex(phys));
+	json_object_object_add(r, "size", cli_json_hex(size));
 	json_object_object_add(r, "dir", json_object_new_string(dir_str(dir)));
-	json_object_object_add(r, "dma", json_object_new_uint64(dma));
+	json_object_object_add(r, "dma", cli_json_hex(dma));
 	json_object_object_add(r, "path", json_object_new_string(map_path(dev, dma, attrs)));
 	json_object_array_add(j->cur_maps, json_object_get(r));
 	json_object_array_add(j->maps_all, r);
@@ -275,9 +279,10 @@ static void job_out_say(void *ctx, const char *msg)
 	note(ctx, msg);
 }
 
-static bool job_out_check(void *ctx, bool ok, bool provoked, const char *msg)
+static bool job_out_check(void *ctx, const char *id, bool ok, bool provoked,
+			  const char *msg)
 {
-	return check(ctx, ok, provoked, "%s", msg);
+	return check(ctx, id, ok, provoked, "%s", msg);
 }
 
 static void job_out_mapped(void *ctx, const struct cli_map_rec *rec)
@@ -554,7 +559,7 @@ static void nvme_one_range(struct job *j, struct sim_machine *m,
 
 	/* with a larger granule, 4K segments cannot be linked into one range */
 	if (translated(dev) && granule_4k(dev))
-		check(j, res->nvme.drv.iova_requests == res->nvme.drv.commands, false,
+		check(j, "nvme.one_iova_range_per_request", res->nvme.drv.iova_requests == res->nvme.drv.commands, false,
 		      "behind the IOMMU every request was one IOVA range, one sync (%lu of %lu)",
 		      res->nvme.drv.iova_requests, res->nvme.drv.commands);
 }
@@ -729,7 +734,7 @@ static void run_step(struct job *j, const struct job_step *s, struct sim_machine
 		     struct sim_machine *probe)
 {
 	const struct cli_out out = {
-		.ctx = j, .say = job_out_say, .check = job_out_check,
+		.ctx = j, .id = cli_wl_id(s->fn), .say = job_out_say, .check = job_out_check,
 		.mapped = job_out_mapped, .expect = job_out_expect,
 	};
 	const struct job_env e = { .m = m, .probe = probe, .ram_top = ram_top(m) };
@@ -749,17 +754,17 @@ static void run_step(struct job *j, const struct job_step *s, struct sim_machine
 	}
 	if (s->note)
 		note(j, s->note);
-	ret = s->fn(m, &o, &out, &res, err, sizeof(err));
+	ret = cli_wl_run(s->fn, m, &o, &out, &res, err, sizeof(err));
 	if (ret == -EOPNOTSUPP && s->may_lack) {
 		skip_step(j, err);
 		return;
 	}
 	if (s->could_run) {
-		if (!check(j, ret == 0, false, "the %s workload could run (%s)",
+		if (!check(j, "job.workload_ran", ret == 0, false, "the %s workload could run (%s)",
 			   s->could_run, ret ? err : "ok"))
 			return;
 	} else if (ret) {
-		check(j, false, false, "the workload could run (%s)", err);
+		check(j, "job.workload_ran", false, false, "the workload could run (%s)", err);
 		return;
 	}
 	if (s->fn == cli_wl_nvme && j->nr_wls && j->wls[j->nr_wls - 1].obj)
@@ -1033,7 +1038,7 @@ int cmd_mainjob(const struct cli_opts *o)
 
 		for (int i = 0; i < nm; i++)
 			clean &= sim_dma_debug_entries(mach[i], NULL) == 0;
-		check(&j, clean, false, "no live mappings or allocations remain (dma-debug)");
+		check(&j, "job.no_live_mappings", clean, false, "no live mappings or allocations remain (dma-debug)");
 		sim_dma_stats_get(m, &st);
 		/* the drivers' own pages (queues, pools) go with their unbind */
 		for (int i = 0; i < nm; i++) {
@@ -1045,19 +1050,19 @@ int cmd_mainjob(const struct cli_opts *o)
 			pages &= sim_iommu_group_count(mach[i]) ||
 				 sim_ram_pages_allocated(mach[i]) == sim_slab_pages(mach[i]);
 		}
-		check(&j, pages, false, "every page returned to the allocator (devices unbound)");
+		check(&j, "job.pages_returned", pages, false, "every page returned to the allocator (devices unbound)");
 	}
 	unexpected = (debug - j.expected.debug) + (faults - j.expected.faults);
 	{
 		char c1[48], c2[48];
 
-		check(&j, debug == j.expected.debug && faults == j.expected.faults, false,
+		check(&j, "job.no_unexpected_reports", debug == j.expected.debug && faults == j.expected.faults, false,
 		      "no unexpected dma-debug reports or faults (%s, %s, all provoked)",
 		      fmt_count(c1, sizeof(c1), debug, "dma-debug report", NULL),
 		      fmt_count(c2, sizeof(c2), faults, "fault", NULL));
 	}
 
-	root = json_object_new_object();
+	root = cli_json_root("mainjob");
 	json_object_object_add(root, "machine", json_object_new_string(sim_machine_name(m)));
 	json_object_object_add(root, "workloads", j.workloads);
 	json_object_object_add(root, "mappings", j.maps_all);
@@ -1076,7 +1081,7 @@ int cmd_mainjob(const struct cli_opts *o)
 		json_object_object_add(s, "p2p_transactions", json_object_new_uint64(st.p2p_accesses));
 		json_object_object_add(root, "stats", s);
 	}
-	json_object_object_add(root, "checks", json_object_new_int((int)j.checks));
+	json_object_object_add(root, "checks_total", json_object_new_int((int)j.checks));
 	json_object_object_add(root, "failed", json_object_new_int((int)j.failed));
 	json_object_object_add(root, "provoked_caught", json_object_new_int((int)j.provoked));
 	json_object_object_add(root, "unexpected_reports", json_object_new_uint64(unexpected));

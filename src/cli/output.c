@@ -75,6 +75,33 @@ void json_print(json_object *obj)
 						 JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+json_object *cli_json_root(const char *command)
+{
+	json_object *root = json_object_new_object();
+
+	json_object_object_add(root, "schema", json_object_new_string(CLI_JSON_SCHEMA));
+	json_object_object_add(root, "command", json_object_new_string(command));
+	return root;
+}
+
+json_object *cli_json_hex(u64 v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
+	return json_object_new_string(buf);
+}
+
+json_object *cli_json_shex(s64 v)
+{
+	char buf[24];
+
+	/* the magnitude of INT64_MIN is computed unsigned */
+	snprintf(buf, sizeof(buf), "%s0x%llx", v < 0 ? "-" : "",
+		 v < 0 ? -(unsigned long long)v : (unsigned long long)v);
+	return json_object_new_string(buf);
+}
+
 struct sim_machine *cli_load_machine(const struct cli_opts *o)
 {
 	const char *name = o->platform ? o->platform : "default platform";

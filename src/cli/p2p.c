@@ -797,7 +797,7 @@ static json_object *device_json(const struct p2p_ctx *c, struct sim_node *n)
 	if (bar >= 0) {
 		json_object_object_add(o, "bar", json_object_new_int(bar));
 		json_object_object_add(o, "bar_size",
-				       json_object_new_uint64(bar_size(n, bar)));
+				       cli_json_hex(bar_size(n, bar)));
 	}
 	if (c->t) {
 		const struct sysfs_alias *al = sysfs_alias_find(c->t, sim_node_id(n));
@@ -902,7 +902,8 @@ static int run_matrix(struct p2p_ctx *c, bool json)
 	}
 
 	if (json) {
-		root = json_object_new_object();
+		root = cli_json_root("p2p");
+		json_object_object_add(root, "mode", json_object_new_string("matrix"));
 		provs = json_object_new_array();
 		clis = json_object_new_array();
 		mat = json_object_new_array();
@@ -1050,10 +1051,11 @@ static bool hop_has_acs(const struct sim_p2p_hop *h)
 	       h->acs_ctrl;
 }
 
-static json_object *explain_json(const struct p2p_ctx *c,
-				 const struct sim_p2p_explain *ex)
+/* @ex's fields into @o; @o. */
+static json_object *explain_json_into(json_object *o, const struct p2p_ctx *c,
+				      const struct sim_p2p_explain *ex)
 {
-	json_object *o = json_object_new_object(), *hops = json_object_new_array();
+	json_object *hops = json_object_new_array();
 	char label[64], acs[40], text[512];
 
 	json_object_object_add(o, "type", json_object_new_string(
@@ -1089,6 +1091,12 @@ static json_object *explain_json(const struct p2p_ctx *c,
 	humanize(c, ex->change, text, sizeof(text));
 	json_object_object_add(o, "change", json_object_new_string(text));
 	return o;
+}
+
+static json_object *explain_json(const struct p2p_ctx *c,
+				 const struct sim_p2p_explain *ex)
+{
+	return explain_json_into(json_object_new_object(), c, ex);
 }
 
 static void print_explain(const struct p2p_ctx *c,
@@ -1187,7 +1195,10 @@ static int run_explain(struct p2p_ctx *c, const struct p2p_args *a, bool json)
 	node_label(c, sim_node_id(p), pl, sizeof(pl));
 	node_label(c, sim_node_id(q), ql, sizeof(ql));
 	if (json) {
-		json_object *root = explain_json(c, &ex);
+		json_object *root = cli_json_root("p2p");
+
+		json_object_object_add(root, "mode", json_object_new_string("explain"));
+		explain_json_into(root, c, &ex);
 
 		json_object_object_add(root, "provider", json_object_new_string(pl));
 		json_object_object_add(root, "client", json_object_new_string(ql));

@@ -109,10 +109,13 @@ static void say(struct run *r, const char *fmt, ...)
 		printf("   %s\n", buf);
 }
 
-static bool check(struct run *r, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static bool check(struct run *r, const char *id, bool ok, bool provoked,
+		  const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
-static bool check(struct run *r, bool ok, const char *fmt, ...)
+/* One check, @id its stable id ("workload.check"). */
+static bool check(struct run *r, const char *id, bool ok, bool provoked,
+		  const char *fmt, ...)
 {
 	json_object *c;
 	char what[320];
@@ -126,11 +129,14 @@ static bool check(struct run *r, bool ok, const char *fmt, ...)
 		r->failed++;
 	if (r->o->json) {
 		c = json_object_new_object();
+		json_object_object_add(c, "id", json_object_new_string(id));
 		json_object_object_add(c, "what", json_object_new_string(what));
 		json_object_object_add(c, "ok", json_object_new_boolean(ok));
+		json_object_object_add(c, "provoked", json_object_new_boolean(provoked));
 		json_object_array_add(r->checks, c);
 	} else {
-		printf("   %s %s\n", ok ? "ok  " : "FAIL", what);
+		printf("   %s %s%s\n", ok ? "ok  " : "FAIL", what,
+		       provoked && ok ? "  (provoked, caught)" : "");
 	}
 	return ok;
 }
@@ -175,7 +181,7 @@ static json_object *stats_json(const struct cli_stats *a,
 	json_object *s = json_object_new_object();
 
 #define ADD(k, v) json_object_object_add(s, k, json_object_new_uint64(v))
-	ADD("mappings", b->dma.maps - a->dma.maps);
+	ADD("maps", b->dma.maps - a->dma.maps);
 	ADD("unmaps", b->dma.unmaps - a->dma.unmaps);
 	ADD("map_errors", b->dma.map_errors - a->dma.map_errors);
 	ADD("syncs", b->dma.syncs - a->dma.syncs);
@@ -250,9 +256,10 @@ static void run_out_say(void *ctx, const char *msg)
 	say(ctx, "%s", msg);
 }
 
-static bool run_out_check(void *ctx, bool ok, bool provoked, const char *msg)
+static bool run_out_check(void *ctx, const char *id, bool ok, bool provoked,
+			  const char *msg)
 {
-	return check(ctx, ok, "%s%s", msg, provoked && ok ? "  (provoked, caught)" : "");
+	return check(ctx, id, ok, provoked, "%s", msg);
 }
 
 static void run_out_expect(void *ctx, enum sim_report_kind kind, unsigned long n)
@@ -779,7 +786,8 @@ static struct sim_machine *run_machine(const struct run *r)
 static int run_workload(struct run *r)
 {
 	const struct cli_out out = {
-		.ctx = r, .say = run_out_say, .check = run_out_check,
+		.ctx = r, .id = cli_wl_id(r->w->fn), .say = run_out_say,
+		.check = run_out_check,
 		.expect = run_out_expect,
 	};
 	struct cli_wl_opts o = { 0 };
@@ -788,7 +796,7 @@ static int run_workload(struct run *r)
 	int ret;
 
 	r->w->opts(r, &o);
-	ret = r->w->fn(r->m, &o, &out, &res, err, sizeof(err));
+	ret = cli_wl_run(r->w->fn, r->m, &o, &out, &res, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "dmastack run %s: %s\n", r->w->name, err);
 		return 2;
@@ -830,7 +838,9 @@ static json_object *params_json(const struct run *r)
 		const struct run_param *rp = &r->w->params[k];
 
 		if (rp->kind == P_SIZE || rp->kind == P_UINT)
-			json_object_object_add(p, rp->key, json_object_new_uint64(r->v[k].n));
+			json_object_object_add(p, rp->key, rp->kind == P_SIZE ?
+					       cli_json_hex(r->v[k].n) :
+					       json_object_new_uint64(r->v[k].n));
 		else
 			json_object_object_add(p, rp->key, json_object_new_string(r->v[k].s));
 	}
@@ -922,7 +932,7 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 		goto out_trace;
 	}
 	/* nothing may be left mapped once the workload is done */
-	check(&r, sim_dma_debug_entries(r.m, NULL) == 0,
+	check(&r, "run.nothing_left_mapped", sim_dma_debug_entries(r.m, NULL) == 0, false,
 	      "nothing left mapped (%lu dma-debug entries)",
 	      sim_dma_debug_entries(r.m, NULL));
 	cli_stats_take(r.m, &s1);
@@ -931,11 +941,12 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 		     (s1.iommu_faults - s0.iommu_faults +
 		      s1.access_errors - s0.access_errors - r.expected.faults) +
 		     (s1.warns - s0.warns) + (s1.bugs - s0.bugs);
-	check(&r, unexpected == 0,
+	check(&r, "run.no_unexpected_reports", unexpected == 0, false,
 	      "no dma-debug reports, faults or warnings (%lu)", unexpected);
 
-	root = json_object_new_object();
+	root = cli_json_root("run");
 	json_object_object_add(root, "workload", json_object_new_string(r.w->name));
+	json_object_object_add(root, "workload_id", json_object_new_string(cli_wl_id(r.w->fn)));
 	json_object_object_add(root, "machine", json_object_new_string(sim_machine_name(r.m)));
 	json_object_object_add(root, "params", params_json(&r));
 	json_object_object_add(root, "actions", r.actions);
@@ -943,6 +954,7 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 	json_object_object_add(root, "stats", stats_json(&s0, &s1, &d0, &d1));
 	if (r.driver)
 		json_object_object_add(root, "driver", r.driver);
+	json_object_object_add(root, "checks_total", json_object_new_int((int)r.nchecks));
 	json_object_object_add(root, "failed", json_object_new_int((int)r.failed));
 	json_object_object_add(root, "verdict", json_object_new_string(r.failed ? "fail" : "pass"));
 	if (opts.json) {

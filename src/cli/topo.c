@@ -111,9 +111,9 @@ static json_object *bars_json(struct sim_node *n)
 			continue;
 		jb = json_object_new_object();
 		json_object_object_add(jb, "index", json_object_new_int(b));
-		json_object_object_add(jb, "start", json_object_new_uint64(bar.cpu_start));
-		json_object_object_add(jb, "size", json_object_new_uint64(bar.size));
-		json_object_object_add(jb, "bus_address", json_object_new_uint64(bar.bus_addr));
+		json_object_object_add(jb, "start", cli_json_hex(bar.cpu_start));
+		json_object_object_add(jb, "size", cli_json_hex(bar.size));
+		json_object_object_add(jb, "bus_address", cli_json_hex(bar.bus_addr));
 		json_object_object_add(jb, "64bit", json_object_new_boolean(bar.is64));
 		json_object_object_add(jb, "prefetchable", json_object_new_boolean(bar.prefetch));
 		json_object_array_add(bars, jb);
@@ -155,11 +155,11 @@ static json_object *node_json(struct sim_node *n)
 	if (!sim_node_get_hostbridge(n, &hb)) {
 		json_object_object_add(o, "p2p", json_object_new_string(hb.p2p_allow ? "allow" : "deny"));
 		json_object_object_add(o, "iommu", hb.iommu ? json_object_new_string(hb.iommu) : NULL);
-		json_object_object_add(o, "bus_offset", json_object_new_uint64(hb.bus_offset));
+		json_object_object_add(o, "bus_offset", cli_json_hex(hb.bus_offset));
 		json_object_object_add(o, "dram_bus_offset",
-				       json_object_new_int64((s64)hb.dram_bus_offset));
+				       cli_json_shex((s64)hb.dram_bus_offset));
 		if (hb.dma_limit)
-			json_object_object_add(o, "dma_limit", json_object_new_uint64(hb.dma_limit));
+			json_object_object_add(o, "dma_limit", cli_json_hex(hb.dma_limit));
 	}
 	if (!sim_node_get_endpoint(n, &ep)) {
 		json_object_object_add(o, "coherent", json_object_new_boolean(ep.coherent));
@@ -203,7 +203,7 @@ static json_object *groups_json(struct sim_machine *m)
 		json_object_object_add(jg, "iommu", json_object_new_string(gi.iommu));
 		json_object_object_add(jg, "domain", json_object_new_string(
 			domain_type_name(gi.domain_type)));
-		json_object_object_add(jg, "granule", json_object_new_uint64(gi.granule));
+		json_object_object_add(jg, "granule", cli_json_hex(gi.granule));
 		for (unsigned int k = 0; k < sim_device_count(m); k++)
 			if (iommu_group_get(sim_device_at(m, k)) == g)
 				json_object_array_add(devs, json_object_new_string(
@@ -652,13 +652,13 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 	sim_machine_get_info(m, &mi);
 	nranges = sim_mem_range_count(m);
 	if (o->json) {
-		json_object *root = json_object_new_object();
+		json_object *root = cli_json_root("topo");
 		json_object *tree = json_object_new_array();
 		json_object *map = json_object_new_array();
 
 		json_object_object_add(root, "machine", json_object_new_string(mi.name));
 		json_object_object_add(root, "arch", json_object_new_string(mi.arch));
-		json_object_object_add(root, "ram", json_object_new_uint64(mi.ram));
+		json_object_object_add(root, "ram", cli_json_hex(mi.ram));
 		json_object_object_add(root, "cpus", json_object_new_int((int)mi.cpus));
 		json_object_object_add(root, "confidential", json_object_new_boolean(mi.confidential));
 		for (unsigned int i = 0; i < sim_node_count(m); i++)
@@ -674,9 +674,9 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 			jr = json_object_new_object();
 			json_object_object_add(jr, "kind", json_object_new_string(r.kind));
 			json_object_object_add(jr, "owner", json_object_new_string(r.owner));
-			json_object_object_add(jr, "start", json_object_new_uint64(r.start));
-			json_object_object_add(jr, "size", json_object_new_uint64(r.size));
-			json_object_object_add(jr, "bus_offset", json_object_new_uint64(r.bus_offset));
+			json_object_object_add(jr, "start", cli_json_hex(r.start));
+			json_object_object_add(jr, "size", cli_json_hex(r.size));
+			json_object_object_add(jr, "bus_offset", cli_json_hex(r.bus_offset));
 			json_object_array_add(map, jr);
 		}
 		json_object_object_add(root, "memory_map", map);

@@ -255,6 +255,8 @@ struct task_struct;
 struct timer_list;
 /* The calling thread's task is @p from now on (a kthread, a kworker). */
 void sim_task_enter(struct task_struct *p);
+/* The current task's pid and comm, for @m's trace (sched/core.c). */
+int sim_trace_task(struct sim_machine *m, char *comm);	/* TASK_COMM_LEN bytes */
 /* Count @p (a kthread's or kworker's task) as busy or not. */
 void sim_task_set_busy(struct task_struct *p, bool busy);
 /* Arm @t on @m's clock at @expires_ns (src/kernel/sched/timer.c). */

@@ -3,7 +3,9 @@
  * The task: `current` is the calling thread's task (include/linux/sched.h).
  *
  * Every thread that runs kernel code has one, made the first time it asks:
- * a user thread's task has the machine's next pid and the comm "dmastack";
+ * a user thread's task has the machine's next pid and the thread's name as
+ * its comm (pthread_setname_np(), prctl(PR_SET_NAME): the program's name
+ * unless it set another);
  * a kthread's (<linux/kthread.h>) has PF_KTHREAD and its own name. @mm is
  * the address space user-memory calls act on: NULL for a kthread, and for
  * a thread that has none (the loader gives a module's init and exit one,

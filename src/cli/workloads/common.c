@@ -4,6 +4,7 @@
  * recorded mappings, provoked reports, rounds, data patterns, and the DMA
  * statistics a run reports.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include "wl.h"
@@ -19,22 +20,23 @@ void wl_say(const struct cli_out *out, const char *fmt, ...)
 	out->say(out->ctx, buf);
 }
 
-static bool wl_vcheck(const struct cli_out *out, bool ok, bool provoked,
-		      const char *fmt, va_list ap)
+static bool wl_vcheck(const struct cli_out *out, const char *id, bool ok,
+		      bool provoked, const char *fmt, va_list ap)
 {
-	char buf[320];
+	char buf[320], full[96];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	return out->check(out->ctx, ok, provoked, buf);
+	snprintf(full, sizeof(full), "%s.%s", out->id ? out->id : "workload", id);
+	return out->check(out->ctx, full, ok, provoked, buf);
 }
 
-bool wl_check(const struct cli_out *out, bool ok, bool provoked,
+bool wl_check(const struct cli_out *out, const char *id, bool ok, bool provoked,
 	      const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	ok = wl_vcheck(out, ok, provoked, fmt, ap);
+	ok = wl_vcheck(out, id, ok, provoked, fmt, ap);
 	va_end(ap);
 	return ok;
 }
@@ -65,7 +67,7 @@ dma_addr_t wl_map(const struct cli_out *out, struct device *dev,
 	return a;
 }
 
-void wl_expect(const struct cli_out *out, struct sim_machine *m,
+void wl_expect(const struct cli_out *out, const char *id, struct sim_machine *m,
 	       enum sim_report_kind kind, unsigned long before,
 	       unsigned long n, const char *what)
 {
@@ -73,7 +75,7 @@ void wl_expect(const struct cli_out *out, struct sim_machine *m,
 
 	if (out->expect)
 		out->expect(out->ctx, kind, n);
-	wl_check(out, now - before == n, true, "%s reported (%lu %s report%s)",
+	wl_check(out, id, now - before == n, true, "%s reported (%lu %s report%s)",
 		 what, now - before,
 		 kind == SIM_REPORT_DMA_DEBUG ? "dma-debug" : "DMA fault",
 		 now - before == 1 ? "" : "s");
@@ -121,7 +123,8 @@ struct device *wl_need_dev(struct sim_machine *m, const char *id,
 	return d;
 }
 
-bool wl_step(struct wl_rounds *r, bool ok, bool provoked, const char *fmt, ...)
+bool wl_step(struct wl_rounds *r, const char *id, bool ok, bool provoked,
+	     const char *fmt, ...)
 {
 	va_list ap;
 
@@ -131,17 +134,17 @@ bool wl_step(struct wl_rounds *r, bool ok, bool provoked, const char *fmt, ...)
 		return ok;
 	}
 	va_start(ap, fmt);
-	ok = wl_vcheck(r->out, ok, provoked, fmt, ap);
+	ok = wl_vcheck(r->out, id, ok, provoked, fmt, ap);
 	va_end(ap);
 	return ok;
 }
 
-void wl_step_expect(struct wl_rounds *r, struct sim_machine *m,
+void wl_step_expect(struct wl_rounds *r, const char *id, struct sim_machine *m,
 		    enum sim_report_kind kind, unsigned long before,
 		    unsigned long n, const char *what)
 {
 	if (!r->round) {
-		wl_expect(r->out, m, kind, before, n, what);
+		wl_expect(r->out, id, m, kind, before, n, what);
 		return;
 	}
 	if (r->out->expect)
@@ -153,9 +156,66 @@ void wl_step_expect(struct wl_rounds *r, struct sim_machine *m,
 void wl_rounds_end(struct wl_rounds *r)
 {
 	if (r->count > 1)
-		wl_check(r->out, !r->failed, false,
+		wl_check(r->out, "more_rounds", !r->failed, false,
 			 "%llu more rounds, every step as in the first (%lu failed)",
 			 (unsigned long long)(r->count - 1), r->failed);
+}
+
+const char *cli_wl_id(cli_wl_fn *fn)
+{
+	static const struct { cli_wl_fn *fn; const char *id; } ids[] = {
+#define WL_ID(n) { cli_wl_##n, #n }
+		WL_ID(coherent), WL_ID(noncoherent), WL_ID(bounce),
+		WL_ID(coherent_alloc), WL_ID(mmio), WL_ID(confidential),
+		WL_ID(iommu_lazy), WL_ID(iova_api), WL_ID(iommu_strict),
+		WL_ID(untrusted), WL_ID(granule_64k), WL_ID(vfio_mig),
+		WL_ID(dmabuf_p2p), WL_ID(nvme), WL_ID(odp),
+#undef WL_ID
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		if (ids[i].fn == fn)
+			return ids[i].id;
+	return "workload";
+}
+
+struct wl_call {
+	cli_wl_fn *fn;
+	struct sim_machine *m;
+	const struct cli_wl_opts *o;
+	const struct cli_out *out;
+	struct cli_wl_result *res;
+	char *err;
+	size_t errlen;
+	int ret;
+};
+
+static void *wl_thread(void *arg)
+{
+	struct wl_call *c = arg;
+	char name[16];
+
+	/* before any event: the task's comm (TASK_COMM_LEN, 15 characters) */
+	snprintf(name, sizeof(name), "%s", cli_wl_id(c->fn));
+	pthread_setname_np(pthread_self(), name);
+	sim_set_current_machine(c->m);
+	c->ret = c->fn(c->m, c->o, c->out, c->res, c->err, c->errlen);
+	return NULL;
+}
+
+int cli_wl_run(cli_wl_fn *fn, struct sim_machine *m, const struct cli_wl_opts *o,
+	       const struct cli_out *out, struct cli_wl_result *res, char *err,
+	       size_t errlen)
+{
+	struct wl_call c = { fn, m, o, out, res, err, errlen, 0 };
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, wl_thread, &c)) {
+		c.ret = fn(m, o, out, res, err, errlen);
+		return c.ret;
+	}
+	pthread_join(th, NULL);
+	return c.ret;
 }
 
 void cli_stats_take(struct sim_machine *m, struct cli_stats *s)

@@ -311,7 +311,7 @@ CLI_WORKLOAD(cli_wl_nvme)
 
 	popts.io_queue_depth = o->nvme.iodepth + 1;	/* one slot stays free */
 	ret = nvme_probe(to_pci_dev(c.dev), &popts, &c.n);
-	if (!wl_check(out, !ret, false, "nvme_probe(%s): controller up, admin and I/O queues created (%d)",
+	if (!wl_check(out, "nvme_probe_controller_up", !ret, false, "nvme_probe(%s): controller up, admin and I/O queues created (%d)",
 		       o->dev, ret))
 		return 0;
 	nvme_get_info(c.n, &c.info);
@@ -357,7 +357,7 @@ CLI_WORKLOAD(cli_wl_nvme)
 		ret = -EOPNOTSUPP;
 		goto out_remove;
 	}
-	if (!wl_check(out, !ret, false, "%u buffer%s of %s in %s, pages in reverse order (one segment per %s)",
+	if (!wl_check(out, "buffers_pages_reverse_order", !ret, false, "%u buffer%s of %s in %s, pages in reverse order (one segment per %s)",
 		       c.depth, WL_S(c.depth), fmt_bytes(b1, sizeof(b1), o->nvme.bs),
 		       o->nvme.p2p ? "the CMB (P2P memory)" : "RAM",
 		       o->nvme.bs <= PAGE_SIZE ? "request" :
@@ -387,16 +387,16 @@ CLI_WORKLOAD(cli_wl_nvme)
 		fmt_bytes(b1, sizeof(b1), o->nvme.bs), fmt_bytes(b2, sizeof(b2), nr * o->nvme.bs),
 		(unsigned long long)c.reads, WL_S(c.reads), (unsigned long long)c.writes,
 		WL_S(c.writes), c.depth);
-	wl_check(out, !c.bad_build && !c.submit_err && !c.io_err, false,
+	wl_check(out, "request_built_submitted_completed", !c.bad_build && !c.submit_err && !c.io_err, false,
 		  "every request was built, submitted and completed successfully (%lu, %lu, %lu failed)",
 		  c.bad_build, c.submit_err, c.io_err);
 	if (c.reads)
-		wl_check(out, !c.bad_read, false, "reads: every byte matched the namespace (%lu of %llu request%s differed)",
+		wl_check(out, "reads_byte_matched_namespace", !c.bad_read, false, "reads: every byte matched the namespace (%lu of %llu request%s differed)",
 			  c.bad_read, (unsigned long long)c.reads, WL_S(c.reads));
 	if (c.writes) {
 		u64 w = c.writes;
 
-		wl_check(out, !c.bad_write, false, "writes: the namespace holds every byte written (%lu of %llu request%s differed)",
+		wl_check(out, "writes_namespace_holds_byte", !c.bad_write, false, "writes: the namespace holds every byte written (%lu of %llu request%s differed)",
 			  c.bad_write, (unsigned long long)w, WL_S(w));
 		/* read everything back, in order, with the same depth */
 		for (u64 i = 0; i < nr; i++)
@@ -404,13 +404,13 @@ CLI_WORKLOAD(cli_wl_nvme)
 		c.bad_read = c.io_err = c.submit_err = c.bad_build = 0;
 		c.reads = 0;
 		nv_pass(&c, order, nr, CLI_NVME_READ, &rnd);
-		wl_check(out, !c.bad_read && !c.io_err && !c.submit_err && !c.bad_build, false,
+		wl_check(out, "written_data_read_back", !c.bad_read && !c.io_err && !c.submit_err && !c.bad_build, false,
 			  "written data read back: %s identical (%lu request%s differed, %lu failed)",
 			  fmt_bytes(b3, sizeof(b3), nr * o->nvme.bs), c.bad_read, WL_S(c.bad_read),
 			  c.io_err + c.submit_err + c.bad_build);
 		rs->reads += c.reads;
 	}
-	wl_check(out, !memcmp(c.ns, c.shadow, o->size), false,
+	wl_check(out, "namespace_store_holds_what", !memcmp(c.ns, c.shadow, o->size), false,
 		  "the namespace store holds what it should: its old contents and every write (%s)",
 		  fmt_bytes(b3, sizeof(b3), o->size));
 	nvme_get_stats(c.n, &rs->drv);
@@ -420,16 +420,16 @@ CLI_WORKLOAD(cli_wl_nvme)
 		WL_S(rs->drv.iova_requests), rs->drv.simple, WL_S(rs->drv.simple),
 		rs->drv.prp_lists, WL_S(rs->drv.prp_lists), rs->drv.sgl_cmds,
 		WL_S(rs->drv.sgl_cmds), rs->drv.map_calls, WL_S(rs->drv.map_calls));
-	wl_check(out, rs->drv.commands == rs->reads + rs->writes &&
+	wl_check(out, "driver_completed_commands_errors", rs->drv.commands == rs->reads + rs->writes &&
 		       !rs->drv.errors && !rs->drv.map_failures, false,
 		  "the driver completed %lu command%s, %lu with errors, %lu mapping failure%s",
 		  rs->drv.commands, WL_S(rs->drv.commands), rs->drv.errors,
 		  rs->drv.map_failures, WL_S(rs->drv.map_failures));
-	wl_check(out, !rs->model.dma_faults, false,
+	wl_check(out, "controllers_dma_never_faulted", !rs->model.dma_faults, false,
 		  "the controller's DMA never faulted (%lu fault%s)", rs->model.dma_faults,
 		  WL_S(rs->model.dma_faults));
 	if (o->nvme.p2p)
-		wl_check(out, rs->model.cmb_accesses >= rs->drv.commands, false,
+		wl_check(out, "data_moved_within_cmb", rs->model.cmb_accesses >= rs->drv.commands, false,
 			  "data moved within the CMB, never through host memory (%lu CMB transfers)",
 			  rs->model.cmb_accesses);
 	ret = 0;

@@ -49,16 +49,16 @@ CLI_WORKLOAD(cli_wl_odp)
 		return -EINVAL;
 	}
 	p = sim_process_create(m, ODP_VA, o->size);
-	if (!wl_check(out, !IS_ERR_OR_NULL(p), false, "a process with %s of address space",
+	if (!wl_check(out, "process_address_space", !IS_ERR_OR_NULL(p), false, "a process with %s of address space",
 		       fmt_bytes(b1, sizeof(b1), o->size)))
 		return 0;
 	shadow = malloc(o->size);
 	page = malloc(PAGE_SIZE);
-	if (!wl_check(out, shadow && page, false, "host memory for the expected contents"))
+	if (!wl_check(out, "host_memory_expected_contents", shadow && page, false, "host memory for the expected contents"))
 		goto out_proc;
 	/* the process wrote its memory before the NIC ever sees it */
 	wl_fill(shadow, o->size, o->seed + 11);
-	if (!wl_check(out, !sim_process_write(p, ODP_VA, shadow, o->size), false,
+	if (!wl_check(out, "process_wrote_cpu_page", !sim_process_write(p, ODP_VA, shadow, o->size), false,
 		       "the process wrote all of it (CPU page faults, not the NIC's)"))
 		goto out_proc;
 	mr = sim_nic_reg_odp_mr(nic, p, ODP_VA, o->size, &mo);
@@ -74,7 +74,7 @@ CLI_WORKLOAD(cli_wl_odp)
 			free(page);
 			return -ENODEV;
 		}
-		wl_check(out, false, false, "%s registered an ODP memory region (%ld)", nic_id, PTR_ERR(mr));
+		wl_check(out, "registered_odp_memory_region", false, false, "%s registered an ODP memory region (%ld)", nic_id, PTR_ERR(mr));
 		goto out_proc;
 	}
 	dom = iommu_get_domain_for_dev(nic);
@@ -142,34 +142,34 @@ CLI_WORKLOAD(cli_wl_odp)
 	sim_process_stats(p, &rs->ps);
 	wl_say(out, "the NIC touched %lu page%s; %lu migration%s and %lu zap%s of pages it had mapped, each read again",
 		first, WL_S(first), rs->migrations, WL_S(rs->migrations), rs->zaps, WL_S(rs->zaps));
-	wl_check(out, !op_err, false, "every migration and zap was done (%lu failed)", op_err);
-	wl_check(out, !bad_nic_write, false, "NIC receives: the process reads what the NIC wrote (%lu page%s differed)",
+	wl_check(out, "migration_zap_done_failed", !op_err, false, "every migration and zap was done (%lu failed)", op_err);
+	wl_check(out, "nic_receives_process_reads", !bad_nic_write, false, "NIC receives: the process reads what the NIC wrote (%lu page%s differed)",
 		  bad_nic_write, WL_S(bad_nic_write));
-	wl_check(out, !bad_nic_read, false,
+	wl_check(out, "nic_sends_nic_read", !bad_nic_read, false,
 		  "NIC sends: the NIC read the process's data, migrated pages intact and zapped ones zero (%lu differed)",
 		  bad_nic_read);
-	wl_check(out, !still_mapped, false, "every invalidation unmapped the page from the NIC before it changed (%lu not)",
+	wl_check(out, "invalidation_unmapped_page_nic", !still_mapped, false, "every invalidation unmapped the page from the NIC before it changed (%lu not)",
 		  still_mapped);
-	wl_check(out, rs->st.faults == o->odp.faults, false,
+	wl_check(out, "nic_page_faults_asked", rs->st.faults == o->odp.faults, false,
 		  "%lu NIC page fault%s (%lu asked for; %lu retried)", rs->st.faults,
 		  WL_S(rs->st.faults),
 		  o->odp.faults, rs->st.fault_retries);
-	wl_check(out, rs->st.invalidations == o->odp.invalidations &&
+	wl_check(out, "invalidations_unmapped_pages_asked", rs->st.invalidations == o->odp.invalidations &&
 		       rs->st.pages_unmapped == o->odp.invalidations, false,
 		  "%lu invalidation%s unmapped %lu page%s (%lu asked for)",
 		  rs->st.invalidations, WL_S(rs->st.invalidations), rs->st.pages_unmapped,
 		  WL_S(rs->st.pages_unmapped), o->odp.invalidations);
-	wl_check(out, rs->st.pages_mapped == first, false, "%lu page%s mapped now (%lu touched)",
+	wl_check(out, "pages_mapped_now_touched", rs->st.pages_mapped == first, false, "%lu page%s mapped now (%lu touched)",
 		  rs->st.pages_mapped, WL_S(rs->st.pages_mapped), first);
 	if (want_iova)
-		wl_check(out, rs->st.uses_iova && rs->st.iova_ranges == 1, false,
+		wl_check(out, "one_iova_range_whole", rs->st.uses_iova && rs->st.iova_ranges == 1, false,
 			  "one IOVA range for the whole region (%lu held)",
 			  rs->st.iova_ranges);
 	else if (dom && iommu_is_dma_domain(dom))
-		wl_check(out, !rs->st.uses_iova && rs->st.iova_ranges == rs->st.pages_mapped, false,
+		wl_check(out, "iova_range_per_mapped", !rs->st.uses_iova && rs->st.iova_ranges == rs->st.pages_mapped, false,
 			  "an IOVA range per mapped page (%lu held)", rs->st.iova_ranges);
 	else
-		wl_check(out, !rs->st.uses_iova && !rs->st.iova_ranges, false,
+		wl_check(out, "physical_addresses_iova_ranges", !rs->st.uses_iova && !rs->st.iova_ranges, false,
 			  "physical addresses, no IOVA (%lu held)", rs->st.iova_ranges);
 	wl_say(out, "bookkeeping: %s for the region, %s per page, %s more per mapped page; the NIC moved %s",
 		fmt_bytes(b1, sizeof(b1), rs->st.meta_bytes),
@@ -178,14 +178,14 @@ CLI_WORKLOAD(cli_wl_odp)
 	{
 		u8 *all = malloc(o->size);
 
-		wl_check(out, all && !sim_process_read(p, ODP_VA, all, o->size) &&
+		wl_check(out, "processs_memory_what_nic", all && !sim_process_read(p, ODP_VA, all, o->size) &&
 			       !memcmp(all, shadow, o->size), false,
 			  "the process's memory is what the NIC and CPU left in it (%s)",
 			  fmt_bytes(b1, sizeof(b1), o->size));
 		free(all);
 	}
 	sim_nic_dereg_odp_mr(mr);
-	wl_check(out, sim_dma_debug_entries(m, nic) == 0, false,
+	wl_check(out, "deregistered_nothing_region_stays", sim_dma_debug_entries(m, nic) == 0, false,
 		  "deregistered: nothing of the region stays mapped");
 out_proc:
 	sim_process_destroy(p);

@@ -89,31 +89,31 @@ CLI_WORKLOAD(cli_wl_dmabuf_p2p)
 	want = malloc(2 * size);
 	got = malloc(2 * size);
 	if (!want || !got) {
-		wl_check(out, false, false, "allocated %s of buffers",
+		wl_check(out, "allocated_buffers", false, false, "allocated %s of buffers",
 			 fmt_bytes(b1, sizeof(b1), 4 * size));
 		goto out_free;
 	}
 	fmt_bytes(b1, sizeof(b1), 2 * size);
 
 	v = vfio_alloc_device(vfio_pci_core_device, vdev, gdev, &sim_vfio_pci_ops);
-	if (!wl_check(out, !IS_ERR(v), false, "vfio-pci bound to %s", gid))
+	if (!wl_check(out, "vfio_pci_bound", !IS_ERR(v), false, "vfio-pci bound to %s", gid))
 		goto out_free;
 	v->pci_ops = &sim_vfio_pci_dev_ops;
-	if (!wl_check(out, vfio_pci_core_register_device(v) == 0 &&
+	if (!wl_check(out, "device_opened_dma_ownership", vfio_pci_core_register_device(v) == 0 &&
 			   sim_vfio_open(&v->vdev) == 0, false,
 		      "device opened (DMA ownership of its IOMMU group claimed)"))
 		goto out_put;
 	bar2 = pci_resource_start(to_pci_dev(gdev), 2);
-	wl_check(out, pci_p2pdma_map_type(pcim_p2pdma_provider(to_pci_dev(gdev), 2),
+	wl_check(out, "reaches_s_bar_2", pci_p2pdma_map_type(pcim_p2pdma_provider(to_pci_dev(gdev), 2),
 					  nic) == type, false,
 		 "%s reaches %s's BAR 2 as %s", nid, gid, sim_p2pdma_map_type_name(type));
 	fd = vfio_export(v, 2, r, 2);
-	if (!wl_check(out, fd >= 0, false,
+	if (!wl_check(out, "vfio_device_feature_dma", fd >= 0, false,
 		      "VFIO_DEVICE_FEATURE_DMA_BUF: 2 ranges of BAR 2 exported as dma-buf fd %d", fd))
 		goto out_close;
 	mr = sim_nic_reg_dmabuf_mr(nic, fd, 0, 2 * size, DMA_BIDIRECTIONAL);
 	sim_fd_close(m, fd);
-	if (!wl_check(out, !IS_ERR(mr), false,
+	if (!wl_check(out, "registered_memory_region_dynamic", !IS_ERR(mr), false,
 		      "%s registered it as a memory region (dynamic attach, peer2peer, %s)",
 		      nid, o->dmabuf.path ? o->dmabuf.path : sim_p2pdma_map_type_name(type)))
 		goto out_close;
@@ -121,11 +121,11 @@ CLI_WORKLOAD(cli_wl_dmabuf_p2p)
 	wl_fill(want, 2 * size, 40);
 	sim_mmio_write(m, bar2 + r[0].offset, want, size);
 	sim_mmio_write(m, bar2 + r[1].offset, want + size, size);
-	wl_check(out, sim_nic_mr_read(mr, 0, got, 2 * size) == 0 &&
+	wl_check(out, "nic_read_gpu_memory", sim_nic_mr_read(mr, 0, got, 2 * size) == 0 &&
 		      wl_same(got, want, 2 * size), false,
 		 "NIC read %s of GPU memory across both ranges", b1);
 	wl_fill(want, 2 * size, 41);
-	wl_check(out, sim_nic_mr_write(mr, 0, want, 2 * size) == 0 &&
+	wl_check(out, "nic_wrote_into_gpu", sim_nic_mr_write(mr, 0, want, 2 * size) == 0 &&
 		      sim_mmio_read(m, bar2 + r[0].offset, got, size) == 0 &&
 		      sim_mmio_read(m, bar2 + r[1].offset, got + size, size) == 0 &&
 		      wl_same(got, want, 2 * size), false,
@@ -134,30 +134,30 @@ CLI_WORKLOAD(cli_wl_dmabuf_p2p)
 	pci_read_config_word(to_pci_dev(gdev), PCI_COMMAND, &cmd);
 	vfio_set_command(v, cmd & ~PCI_COMMAND_MEMORY);
 	sim_nic_mr_stats(mr, &st);
-	wl_check(out, st.invalidations == 1 && !sim_nic_mr_mapped(mr), false,
+	wl_check(out, "memory_decode_off_through", st.invalidations == 1 && !sim_nic_mr_mapped(mr), false,
 		 "memory decode off through VFIO: move_notify, the NIC unmapped");
-	wl_check(out, sim_nic_mr_read(mr, 0, got, 64) == -ENODEV, false,
+	wl_check(out, "while_revoked_nic_cannot", sim_nic_mr_read(mr, 0, got, 64) == -ENODEV, false,
 		 "while revoked the NIC cannot map it again (-ENODEV), nothing reaches the BAR");
 	vfio_set_command(v, cmd);
-	wl_check(out, sim_nic_mr_read(mr, 0, got, size) == 0 && wl_same(got, want, size),
+	wl_check(out, "memory_decode_nic_maps", sim_nic_mr_read(mr, 0, got, size) == 0 && wl_same(got, want, size),
 		 false, "memory decode on: the NIC maps again on its next access");
 
-	wl_check(out, sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_RESET, NULL, 0) == 0, false,
+	wl_check(out, "vfio_device_reset_flr", sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_RESET, NULL, 0) == 0, false,
 		 "VFIO_DEVICE_RESET: an FLR, exports revoked around it");
 	sim_nic_mr_stats(mr, &st);
-	wl_check(out, st.invalidations == 2, false,
+	wl_check(out, "nic_told_move_notify", st.invalidations == 2, false,
 		 "the NIC was told (move_notify) before the reset");
 	wl_fill(want, size, 42);
 	sim_mmio_write(m, bar2 + r[1].offset, want, size);
-	wl_check(out, sim_nic_mr_read(mr, size, got, size) == 0 &&
+	wl_check(out, "after_flr_nic_maps", sim_nic_mr_read(mr, size, got, size) == 0 &&
 		      wl_same(got, want, size), false,
 		 "after the FLR the NIC maps again and reads the GPU's new contents");
 
 	sim_vfio_close(&v->vdev);
-	wl_check(out, sim_nic_mr_read(mr, 0, got, 64) == -ENODEV, false,
+	wl_check(out, "close_revoked_export_good", sim_nic_mr_read(mr, 0, got, 64) == -ENODEV, false,
 		 "close revoked the export for good: the NIC's region is dead");
 	sim_nic_dereg_mr(mr);
-	wl_check(out, sim_vfio_registration_count(&v->vdev) == 1, false,
+	wl_check(out, "exports_registration_reference_gone", sim_vfio_registration_count(&v->vdev) == 1, false,
 		 "the export's registration reference is gone");
 	goto out_unregister;
 

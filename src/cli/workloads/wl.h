@@ -12,10 +12,14 @@
 
 void wl_say(const struct cli_out *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* A check; @provoked as struct cli_out says. Returns @ok. */
-bool wl_check(const struct cli_out *out, bool ok, bool provoked,
+/*
+ * A check; @id its stable name within the workload ([a-z0-9_]+: the JSON's
+ * "id" is the workload's id, a dot and this), @provoked as struct cli_out
+ * says. Returns @ok.
+ */
+bool wl_check(const struct cli_out *out, const char *id, bool ok, bool provoked,
 	      const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+	__attribute__((format(printf, 5, 6)));
 /* Tell @out about a mapping (nothing when it records none). */
 void wl_record(const struct cli_out *out, struct device *dev, const char *call,
 	       phys_addr_t phys, size_t size, enum dma_data_direction dir,
@@ -29,7 +33,7 @@ dma_addr_t wl_map(const struct cli_out *out, struct device *dev,
  * @before (a count of @kind taken before it): a provoked check, and @n
  * reports that are not unexpected.
  */
-void wl_expect(const struct cli_out *out, struct sim_machine *m,
+void wl_expect(const struct cli_out *out, const char *id, struct sim_machine *m,
 	       enum sim_report_kind kind, unsigned long before,
 	       unsigned long n, const char *what);
 
@@ -76,10 +80,11 @@ struct wl_rounds {
 	unsigned long failed;		/* steps that failed after round 0 */
 };
 
-bool wl_step(struct wl_rounds *r, bool ok, bool provoked, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+bool wl_step(struct wl_rounds *r, const char *id, bool ok, bool provoked,
+	     const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* wl_expect() in round 0; later rounds count a wrong number as a failure. */
-void wl_step_expect(struct wl_rounds *r, struct sim_machine *m,
+void wl_step_expect(struct wl_rounds *r, const char *id, struct sim_machine *m,
 		    enum sim_report_kind kind, unsigned long before,
 		    unsigned long n, const char *what);
 void wl_rounds_end(struct wl_rounds *r);

@@ -11,8 +11,8 @@
  *     "swiotlb", "irq", "dmastack"), each as the kernel's
  *     events/SYSTEM/EVENT/format: name, ID, the common fields, the
  *     event's fields with offset, size and sign, and the print fmt;
- *   empty kallsyms and printk formats; the cmdlines: "PID dmastack" for
- *     every simulated thread that traced;
+ *   empty kallsyms and printk formats; the cmdlines: "PID COMM" for
+ *     every task that traced (sim_trace_task());
  *   the CPU count and "flyrecord": per CPU the offset and size of its data;
  *   the CPU data, page aligned: ring-buffer pages of 4 KiB, each a 64-bit
  *     timestamp, a 64-bit commit (bytes of events in the page) and the
@@ -25,7 +25,8 @@
  * as the kernel's do. Events are kept in memory and the file is written
  * when the writer is closed (the header holds every CPU's data offset).
  *
- * CPU: the simulated thread's index, PID: the index plus one. Timestamps
+ * CPU: the simulated thread's index; PID and COMM: the task's (a pid two
+ * machines' tasks share is told apart: dat_task_pid()). Timestamps
  * are the machine clock; when several machines share a writer (the main
  * job) each machine's clock is moved forward by just what keeps the file's
  * time from going back, so time in the file never decreases and within a
@@ -47,7 +48,7 @@
 #define DAT_TS_BITS		27
 #define DAT_TYPE_TIME_EXTEND	30
 #define TRACE_DAT_STR_MAX	1024
-#define TRACE_DAT_SG_MAX	64
+#define TRACE_DAT_SG_MAX	128	/* the kernel's DMA_TRACE_MAX_ENTRIES */
 #define DAT_COMMON		8	/* type, flags, preempt_count, pid */
 
 struct dat_cpu {
@@ -57,12 +58,25 @@ struct dat_cpu {
 	u64 last_ts;		/* of the last event */
 };
 
+/*
+ * A task that traced: the cmdlines' "PID COMM". Machines number their
+ * tasks each from 1, so two machines sharing a writer (the main job's)
+ * can have different tasks with one pid: the second gets a pid of the
+ * file's own (@file_pid), after the highest so far.
+ */
+struct dat_task {
+	int pid;		/* the machine's */
+	char comm[16];
+	int file_pid;		/* in the file */
+};
+
 struct sim_trace_dat {
 	pthread_mutex_t lock;
 	FILE *f;
 	struct dat_cpu *cpu;
 	int ncpu;
-	int max_pid;
+	struct dat_task *tasks;	/* in the order they first traced */
+	size_t ntasks, cap_tasks;
 	u64 last;		/* the newest timestamp in the file */
 	int err;		/* the first allocation failure */
 };
@@ -231,17 +245,56 @@ static int cpu_add(struct dat_cpu *c, u64 ts, const unsigned char *rec,
 	return 0;
 }
 
+/* The file's pid of task @pid named @comm (registered the first time), or -ENOMEM. */
+static int dat_task_pid(struct sim_trace_dat *d, int pid, const char *comm)
+{
+	struct dat_task *t;
+	int file_pid = pid;
+
+	for (size_t i = 0; i < d->ntasks; i++) {
+		t = &d->tasks[i];
+		if (t->pid == pid && !strncmp(t->comm, comm, sizeof(t->comm) - 1))
+			return t->file_pid;
+	}
+	for (size_t i = 0; i < d->ntasks; i++)
+		if (d->tasks[i].file_pid == file_pid) {
+			/* taken by another task: one after the highest */
+			for (size_t k = 0; k < d->ntasks; k++)
+				file_pid = max(file_pid, d->tasks[k].file_pid + 1);
+			break;
+		}
+	if (d->ntasks == d->cap_tasks) {
+		size_t cap = d->cap_tasks ? 2 * d->cap_tasks : 16;
+
+		t = realloc(d->tasks, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		d->tasks = t;
+		d->cap_tasks = cap;
+	}
+	t = &d->tasks[d->ntasks++];
+	t->pid = pid;
+	snprintf(t->comm, sizeof(t->comm), "%s", comm);
+	t->file_pid = file_pid;
+	return file_pid;
+}
+
 void trace_dat_add(struct sim_trace_dat *d, struct sim_machine *m, int cpu,
-		   int pid, u64 ns, const struct trace_event *ev,
-		   const union trace_val *v)
+		   int pid, const char *comm, u64 ns,
+		   const struct trace_event *ev, const union trace_val *v)
 {
 	unsigned char rec[DAT_PAGE_DATA];
 	unsigned int len;
 	int id = TRACE_EVENT_ID_BASE + (int)(ev - trace_event_table);
 	u64 ts;
 
-	len = build_record(rec, id, pid, ev, v);
 	pthread_mutex_lock(&d->lock);
+	pid = dat_task_pid(d, pid, comm);
+	if (pid < 0) {
+		d->err = pid;
+		goto out;
+	}
+	len = build_record(rec, id, pid, ev, v);
 	ts = ns + m->kernel->trace.dat_off;
 	if (ts < d->last) {
 		m->kernel->trace.dat_off += d->last - ts;
@@ -259,8 +312,6 @@ void trace_dat_add(struct sim_trace_dat *d, struct sim_machine *m, int cpu,
 		d->cpu = c;
 		d->ncpu = cpu + 1;
 	}
-	if (pid > d->max_pid)
-		d->max_pid = pid;
 	if (cpu_add(&d->cpu[cpu], ts, rec, len))
 		d->err = -ENOMEM;
 out:
@@ -388,8 +439,8 @@ static int write_file(struct sim_trace_dat *d)
 	cm = open_memstream(&cmdlines, &clen);
 	if (!cm)
 		return -ENOMEM;
-	for (int pid = 1; pid <= d->max_pid; pid++)
-		fprintf(cm, "%d dmastack\n", pid);
+	for (size_t i = 0; i < d->ntasks; i++)
+		fprintf(cm, "%d %s\n", d->tasks[i].file_pid, d->tasks[i].comm);
 	fclose(cm);
 	wtext64(f, cmdlines);
 	free(cmdlines);
@@ -437,6 +488,7 @@ int sim_trace_dat_close(struct sim_trace_dat *d)
 	for (int c = 0; c < d->ncpu; c++)
 		free(d->cpu[c].pages);
 	free(d->cpu);
+	free(d->tasks);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 	return ret;

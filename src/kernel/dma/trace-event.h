@@ -64,7 +64,7 @@ u64 trace_sg_value(struct scatterlist *sg, int what);
 /* trace-dat.c: add one record to a trace.dat writer, under its lock. */
 struct sim_trace_dat;
 void trace_dat_add(struct sim_trace_dat *d, struct sim_machine *m, int cpu,
-		   int pid, u64 ns, const struct trace_event *ev,
-		   const union trace_val *v);
+		   int pid, const char *comm, u64 ns,
+		   const struct trace_event *ev, const union trace_val *v);
 
 #endif

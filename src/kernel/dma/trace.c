@@ -13,8 +13,10 @@
  * timestamp is the machine clock (sim_clock_now(), seconds.microseconds as
  * ftrace prints them), the CPU is the calling thread's index in the
  * machine (sim_thread_id(), hw/thread.c, the "CPU" per-CPU data is indexed
- * by), and the PID is that index plus one (a thread without an index
- * prints CPU 0, PID 0).
+ * by; a thread without an index prints CPU 0), and the task is the
+ * simulated one (sim_trace_task()): a kthread or kworker by its name and
+ * pid, a user thread by the name it has (pthread_setname_np(); the
+ * program's name unless set) and the pid its task got from the machine.
  *
  * Besides the DMA API's events (include/trace/events/dma.h) the trace has
  * the IOMMU's (include/trace/events/iommu.h: map, unmap, io_page_fault),
@@ -192,6 +194,7 @@ static const char *virt_str(u64 v, char *buf, size_t len)
 #define F_U64(n)	F_NUM("u64", n, 8, false)
 #define F_SIZE(n)	F_NUM("size_t", n, 8, false)
 #define F_INT(n)	F_NUM("int", n, 4, true)
+#define F_BOOL(n)	F_NUM("bool", n, 1, false)
 #define F_UINT(n)	F_NUM("unsigned int", n, 4, false)
 #define F_DIR		F_NUM("enum dma_data_direction", "dir", 4, false)
 #define F_ATTRS		F_NUM("unsigned long", "attrs", 8, false)
@@ -233,23 +236,40 @@ static void t_unmap_phys(char *b, size_t n, const union trace_val *v)
 #define P_UNMAP_PHYS "\"%s dir=%s dma_addr=%llx size=%zu attrs=%s\", " \
 	"__get_str(device), " PF_DIR ", REC->addr, REC->size, " PF_ATTRS
 
-/* dma_map_sg: device, phys_addrs[], dma_addrs[], lengths[], dir, attrs */
+/*
+ * dma_map_sg, as the kernel has it since its arrays were capped at
+ * DMA_TRACE_MAX_ENTRIES: device, full_nents, full_ents, truncated,
+ * phys_addrs[], dma_addrs[], lengths[] (at most 128 entries each), dir,
+ * attrs. The kernel's print fmt spells the cap as min_t(); here it is a
+ * conditional, which libtraceevent evaluates.
+ */
+#define DMA_TRACE_MAX_ENTRIES 128
 static const struct trace_field f_map_sg[] = {
-	F_STR("device"), F_SG64("phys_addrs"), F_SG64("dma_addrs"),
+	F_STR("device"), F_INT("full_nents"), F_INT("full_ents"),
+	F_BOOL("truncated"), F_SG64("phys_addrs"), F_SG64("dma_addrs"),
 	F_SG32("lengths"), F_DIR, F_ATTRS,
 };
 static void t_map_sg(char *b, size_t n, const union trace_val *v)
 {
 	char d[1024], s[1024], p[1024], a[160];
+	int nents = (int)v[1].u, ents = (int)v[2].u;
 
-	snprintf(b, n, "%s dir=%s dma_addrs=%s sizes=%s phys_addrs=%s attrs=%s",
-		 v[0].s, decode_dir(v[4].u), sg_list(d, sizeof(d), &v[2]),
-		 sg_list(s, sizeof(s), &v[3]), sg_list(p, sizeof(p), &v[1]),
-		 decode_attrs(v[5].u, a, sizeof(a)));
+	snprintf(b, n, "%s dir=%s nents=%d/%d ents=%d/%d%s dma_addrs=%s sizes=%s phys_addrs=%s attrs=%s",
+		 v[0].s, decode_dir(v[7].u),
+		 min(nents, DMA_TRACE_MAX_ENTRIES), nents,
+		 min(ents, DMA_TRACE_MAX_ENTRIES), ents,
+		 v[3].u ? " [TRUNCATED]" : "", sg_list(d, sizeof(d), &v[5]),
+		 sg_list(s, sizeof(s), &v[6]), sg_list(p, sizeof(p), &v[4]),
+		 decode_attrs(v[8].u, a, sizeof(a)));
 }
-#define P_MAP_SG "\"%s dir=%s dma_addrs=%s sizes=%s phys_addrs=%s attrs=%s\", " \
-	"__get_str(device), " PF_DIR ", " PF_ARRAY("dma_addrs", 8) ", " \
-	PF_ARRAY("lengths", 4) ", " PF_ARRAY("phys_addrs", 8) ", " PF_ATTRS
+#define PF_CAP(f) "REC->" f " > 128 ? 128 : REC->" f
+_Static_assert(DMA_TRACE_MAX_ENTRIES == 128, "PF_CAP");
+#define P_MAP_SG "\"%s dir=%s nents=%d/%d ents=%d/%d%s dma_addrs=%s sizes=%s " \
+	"phys_addrs=%s attrs=%s\", __get_str(device), " PF_DIR ", " \
+	PF_CAP("full_nents") ", REC->full_nents, " PF_CAP("full_ents") \
+	", REC->full_ents, REC->truncated ? \" [TRUNCATED]\" : \"\", " \
+	PF_ARRAY("dma_addrs", 8) ", " PF_ARRAY("lengths", 4) ", " \
+	PF_ARRAY("phys_addrs", 8) ", " PF_ATTRS
 
 /* dma_map_sg_err: device, phys_addrs[], err, dir, attrs */
 static const struct trace_field f_map_sg_err[] = {
@@ -379,18 +399,23 @@ static void t_free_sgt(char *b, size_t n, const union trace_val *v)
 	"__get_str(device), " PF_DIR ", REC->dma_addr, REC->size, " \
 	PF_ARRAY("phys_addrs", 8)
 
-/* swiotlb_bounced: device, dma_addr, size, force */
+/*
+ * swiotlb_bounced, as include/trace/events/swiotlb.h has it: dev_name,
+ * dma_mask, dev_addr, size, force.
+ */
 static const struct trace_field f_swiotlb[] = {
-	F_STR("device"), F_U64("dma_addr"), F_SIZE("size"), F_INT("force"),
+	F_STR("dev_name"), F_U64("dma_mask"), F_NUM("dma_addr_t", "dev_addr", 8, false),
+	F_SIZE("size"), F_BOOL("force"),
 };
 static void t_swiotlb(char *b, size_t n, const union trace_val *v)
 {
-	snprintf(b, n, "%s dma_addr=%llx size=%zu force=%s", v[0].s,
-		 ULL(v[1].u), (size_t)v[2].u, v[3].u ? "FORCE" : "NORMAL");
+	snprintf(b, n, "dev_name: %s dma_mask=%llx dev_addr=%llx size=%zu %s",
+		 v[0].s, ULL(v[1].u), ULL(v[2].u), (size_t)v[3].u,
+		 v[4].u ? "FORCE" : "NORMAL");
 }
-#define P_SWIOTLB "\"%s dma_addr=%llx size=%zu force=%s\", __get_str(device), " \
-	"REC->dma_addr, REC->size, __print_symbolic(REC->force, { 0, \"NORMAL\" }, " \
-	"{ 1, \"FORCE\" })"
+#define P_SWIOTLB "\"dev_name: %s dma_mask=%llx dev_addr=%llx size=%zu %s\", " \
+	"__get_str(dev_name), REC->dma_mask, (unsigned long long)REC->dev_addr, " \
+	"REC->size, REC->force ? \"FORCE\" : \"NORMAL\""
 
 /* dma_iova_alloc: device, dma_addr, size, phys_addr, err */
 static const struct trace_field f_iova_alloc[] = {
@@ -716,7 +741,8 @@ void sim_trace_record(struct sim_machine *m, const struct trace_event *ev,
 {
 	struct sim_trace *tr = &m->kernel->trace;
 	int cpu = sim_thread_id(m);
-	char body[1024];
+	char body[1024], comm[16];	/* TASK_COMM_LEN */
+	int pid = sim_trace_task(m, comm);
 	u64 t;
 
 	pthread_mutex_lock(&tr->lock);
@@ -725,14 +751,13 @@ void sim_trace_record(struct sim_machine *m, const struct trace_event *ev,
 	if (tr->f) {
 		ev->text(body, sizeof(body), v);
 		fprintf(tr->f, "%16s-%-7d [%03d] ..... %5llu.%06llu: %s: %s\n",
-			"dmastack", cpu < 0 ? 0 : cpu + 1, cpu < 0 ? 0 : cpu,
+			comm, pid, cpu < 0 ? 0 : cpu,
 			(unsigned long long)(t / 1000000000ULL),
 			(unsigned long long)(t % 1000000000ULL) / 1000, ev->name,
 			body);
 	}
 	if (tr->dat)
-		trace_dat_add(tr->dat, m, cpu < 0 ? 0 : cpu, cpu < 0 ? 0 : cpu + 1,
-			      t, ev, v);
+		trace_dat_add(tr->dat, m, cpu < 0 ? 0 : cpu, pid, comm, t, ev, v);
 	if (tr->f || tr->dat)
 		atomic_fetch_add(&tr->events, 1);
 	pthread_mutex_unlock(&tr->lock);
@@ -771,10 +796,14 @@ void trace_dma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 		      int ents, enum dma_data_direction dir,
 		      unsigned long attrs)
 {
+	int tn = min(nents, DMA_TRACE_MAX_ENTRIES), te = min(ents, DMA_TRACE_MAX_ENTRIES);
+
 	if (!sim_trace_on(dev->sim))
 		return;
-	EMIT(dev->sim, EV_MAP_SG, DEV(dev), SG(sgl, nents, TSG_PHYS),
-	     SG(sgl, ents, TSG_DMA), SG(sgl, ents, TSG_LEN), U(dir), U(attrs));
+	EMIT(dev->sim, EV_MAP_SG, DEV(dev), U(nents), U(ents),
+	     U(nents > DMA_TRACE_MAX_ENTRIES || ents > DMA_TRACE_MAX_ENTRIES),
+	     SG(sgl, tn, TSG_PHYS), SG(sgl, te, TSG_DMA), SG(sgl, te, TSG_LEN),
+	     U(dir), U(attrs));
 }
 
 void trace_dma_map_sg_err(struct device *dev, struct scatterlist *sgl,
@@ -880,7 +909,8 @@ void trace_swiotlb_bounced(struct device *dev, dma_addr_t addr, size_t size,
 {
 	if (!sim_trace_on(dev->sim))
 		return;
-	EMIT(dev->sim, EV_SWIOTLB, DEV(dev), U(addr), U(size), U(force ? 1 : 0));
+	EMIT(dev->sim, EV_SWIOTLB, DEV(dev), U(dev->dma_mask ? *dev->dma_mask : 0),
+	     U(addr), U(size), U(force ? 1 : 0));
 }
 
 void trace_irq_handler_entry(struct sim_machine *m, unsigned int irq,

@@ -14,6 +14,7 @@
  * time passes for it as for a completion's waiter.
  */
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <dmastack/linux/sched.h>
 #include <dmastack/linux/wait.h>
@@ -28,20 +29,56 @@ static _Thread_local bool user_task_made;
 /* A kthread's or kworker's task, NULL for a user thread. */
 static _Thread_local struct task_struct *entered_task;
 
+/* The thread's name, as the kernel's comm of a user task is its own. */
+static void user_task_comm(char comm[TASK_COMM_LEN])
+{
+	char name[16] = "";
+
+	_Static_assert(TASK_COMM_LEN >= sizeof(name), "PR_GET_NAME's 16 bytes");
+	if (prctl(PR_GET_NAME, name, 0, 0, 0) || !name[0])
+		strcpy(name, "dmastack");
+	memcpy(comm, name, sizeof(name));
+}
+
+/* The user thread's task, made with @m's next pid the first time. */
+static struct task_struct *user_task_of(struct sim_machine *m)
+{
+	if (__builtin_expect(!user_task_made, 0)) {
+		user_task.pid = m && m->kernel ?
+			atomic_fetch_add(&m->kernel->last_pid, 1) + 1 : 0;
+		user_task.tgid = user_task.pid;
+		user_task_comm(user_task.comm);
+		user_task_made = true;
+	}
+	return &user_task;
+}
+
 struct task_struct *get_current(void)
 {
 	if (entered_task)
 		return entered_task;
-	if (__builtin_expect(!user_task_made, 0)) {
-		struct sim_machine *m = sim_current_machine();
+	return user_task_of(sim_current_machine());
+}
 
-		user_task.pid = m && m->kernel ?
-			atomic_fetch_add(&m->kernel->last_pid, 1) + 1 : 0;
-		user_task.tgid = user_task.pid;
-		strcpy(user_task.comm, "dmastack");
-		user_task_made = true;
+/**
+ * sim_trace_task - the task an event @m traces now is made in
+ * @m: the machine whose trace it is (gives a user thread's task its pid)
+ * @comm: gets the task's name (TASK_COMM_LEN bytes)
+ *
+ * A kthread's or kworker's task, or the calling user thread's with the
+ * name the thread has now (a thread that renames itself shows the new
+ * name, as the kernel's comm follows prctl(PR_SET_NAME)). Returns its pid.
+ */
+int sim_trace_task(struct sim_machine *m, char *comm)
+{
+	struct task_struct *p = entered_task;
+
+	if (!p) {
+		p = user_task_of(m);
+		user_task_comm(p->comm);
 	}
-	return &user_task;
+	memcpy(comm, p->comm, TASK_COMM_LEN);
+	return p->pid;
 }
 
 void sim_task_enter(struct task_struct *p)
