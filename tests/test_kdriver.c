@@ -355,6 +355,8 @@ static void test_iomap(void **state)
 	assert_null(pci_iomap(pdev, 1, 0));	/* no BAR 1 */
 	assert_null(pci_iomap(pdev, 7, 0));
 	assert_null(ioremap(0x1000, 0));
+	/* the thread's last look-up is @part: its iounmap must end that */
+	assert_int_equal(readl(part + DMAE_REG_ID), DMAE_ID);
 	pci_iounmap(pdev, part);
 	iounmap(byphys);
 	/* a cookie that went: a BUG */

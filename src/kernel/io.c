@@ -5,6 +5,11 @@
  * direct dereference faults, as sparse would have caught) and recorded in
  * the machine's list, which readl() and the rest search to find the CPU
  * physical address they then access with the machine's CPU MMIO.
+ *
+ * Drivers hit the same few mappings over and over, so each thread keeps a
+ * copy of the last mapping it found (a per-CPU cache's analogue), valid
+ * while no iounmap() has happened since: a hit takes no lock and touches
+ * no shared line but the generation, which only iounmap() writes.
  */
 #include <pthread.h>
 #include <string.h>
@@ -19,9 +24,19 @@ struct iomap {
 	struct iomap *next;
 };
 
+/* A thread's last look-up: a copy, so a hit never reads a freed mapping. */
+struct iomap_hint {
+	_Alignas(64) u64 gen;		/* io->gen when it was taken; 0 none */
+	const u8 *cookie;
+	size_t len;
+	phys_addr_t phys;
+};
+
 struct sim_iomaps {
 	pthread_mutex_t lock;
 	struct iomap *head;
+	_Atomic u64 gen;		/* bumped by every iounmap() */
+	struct iomap_hint hint[SIM_MAX_THREADS];
 };
 
 int sim_iomap_init_machine(struct sim_machine *m)
@@ -31,6 +46,7 @@ int sim_iomap_init_machine(struct sim_machine *m)
 	if (!io)
 		return -ENOMEM;
 	pthread_mutex_init(&io->lock, NULL);
+	atomic_init(&io->gen, 1);
 	m->kernel->iomaps = io;
 	return 0;
 }
@@ -143,6 +159,8 @@ void iounmap(volatile void __iomem *addr)
 	if (pp) {
 		map = *pp;
 		*pp = map->next;
+		/* every thread's hint is stale from now on */
+		atomic_fetch_add(&io->gen, 1);
 	}
 	pthread_mutex_unlock(&io->lock);
 	if (!map) {
@@ -170,16 +188,36 @@ static phys_addr_t io_phys(struct sim_machine **mp, const volatile void *addr,
 {
 	struct sim_machine *m = sim_current_machine();
 	struct sim_iomaps *io = m && m->kernel ? m->kernel->iomaps : NULL;
+	const u8 *a = (const u8 *)addr;
+	struct iomap_hint *h = NULL;
 	struct iomap **pp;
 	phys_addr_t phys = (phys_addr_t)-1;
+	u64 gen;
+	int id;
 
 	*mp = m;
 	if (!io)
 		return phys;
+	id = sim_thread_id(m);
+	gen = atomic_load_explicit(&io->gen, memory_order_acquire);
+	if (likely(id >= 0)) {
+		h = &io->hint[id];
+		if (h->gen == gen && a >= h->cookie && a < h->cookie + h->len &&
+		    len <= (size_t)(h->cookie + h->len - a))
+			return h->phys + (u64)(a - h->cookie);
+	}
 	pthread_mutex_lock(&io->lock);
 	pp = iomap_find(io, addr, len);
-	if (pp)
-		phys = (*pp)->phys + (u64)((const u8 *)addr - (*pp)->cookie);
+	if (pp) {
+		phys = (*pp)->phys + (u64)(a - (*pp)->cookie);
+		if (h) {
+			h->cookie = (*pp)->cookie;
+			h->len = (*pp)->len;
+			h->phys = (*pp)->phys;
+			/* under the lock: no iounmap() since this gen */
+			h->gen = atomic_load(&io->gen);
+		}
+	}
 	pthread_mutex_unlock(&io->lock);
 	if (phys == (phys_addr_t)-1)
 		SIM_BUG(m, NULL, "%s: %p+%zu is not ioremap()ed memory of this machine",

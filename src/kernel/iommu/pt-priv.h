@@ -127,6 +127,7 @@ struct io_pgtable {
 	sim_spinlock_t writer_lock;		/* one reclaim at a time */
 	sim_spinlock_t anon_lock;		/* threads without an index */
 	struct pt_reader anon;
+	_Atomic unsigned int nr_readers;	/* readers[] below this may be set */
 	_Atomic(struct pt_reader *) readers[SIM_MAX_THREADS];
 };
 

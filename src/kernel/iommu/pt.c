@@ -184,6 +184,10 @@ static struct pt_reader *pt_reader_get(struct io_pgtable *pt)
 		return NULL;
 	/* seq_cst: reclaim, which reads the array, must see it */
 	atomic_store(&pt->readers[id], r);
+	for (unsigned int n = atomic_load(&pt->nr_readers); n < (unsigned int)id + 1;)
+		if (atomic_compare_exchange_weak(&pt->nr_readers, &n,
+						 (unsigned int)id + 1))
+			break;
 	return r;
 }
 
@@ -235,7 +239,7 @@ static void pt_write_enter(struct io_pgtable *pt)
 {
 	sim_spin_lock(&pt->writer_lock);
 	atomic_store(&pt->writer, 1);
-	for (unsigned int i = 0; i < SIM_MAX_THREADS; i++) {
+	for (unsigned int i = 0; i < atomic_load(&pt->nr_readers); i++) {
 		struct pt_reader *r = atomic_load(&pt->readers[i]);
 
 		if (r)
@@ -573,7 +577,8 @@ unsigned long io_pgtable_reclaim(struct io_pgtable *pt)
 	if (!pt->defer_free)
 		return 0;	/* counted tables went at once */
 	/* a range noted after this peek waits for the next reclaim */
-	for (unsigned int i = 0; i < SIM_MAX_THREADS && !any; i++) {
+	for (unsigned int i = 0; i < atomic_load_explicit(&pt->nr_readers,
+							  memory_order_acquire) && !any; i++) {
 		struct pt_reader *r = atomic_load_explicit(&pt->readers[i],
 							   memory_order_acquire);
 
@@ -582,7 +587,7 @@ unsigned long io_pgtable_reclaim(struct io_pgtable *pt)
 	if (!any)
 		return 0;
 	pt_write_enter(pt);
-	for (unsigned int i = 0; i < SIM_MAX_THREADS; i++) {
+	for (unsigned int i = 0; i < atomic_load(&pt->nr_readers); i++) {
 		struct pt_reader *r = atomic_load(&pt->readers[i]);
 
 		if (r)

@@ -530,12 +530,24 @@ static u64 PTG_NAME(unmap)(struct io_pgtable *pt, struct pt_reader *rd,
 /* Nothing present in the table @ptes of @level. */
 static inline bool PTG_NAME(table_empty)(const u64 *ptes, unsigned int level)
 {
-	u64 any = 0;
+	const unsigned int n = 1U << PTG_BITS(level);
 
-	/* no early exit: a plain OR of the page vectorises */
-	for (unsigned int i = 0; i < (1U << PTG_BITS(level)); i++)
-		any |= ptes[i];
-	return !any;
+	if (n < 8) {		/* a small root */
+		for (unsigned int i = 0; i < n; i++)
+			if (ptes[i])
+				return false;
+		return true;
+	}
+	/* a cache line at a time: the OR vectorises, a present entry ends it */
+	for (unsigned int i = 0; i < n; i += 8) {
+		u64 any = 0;
+
+		for (unsigned int k = 0; k < 8; k++)
+			any |= ptes[i + k];
+		if (any)
+			return false;
+	}
+	return true;
 }
 
 /*
