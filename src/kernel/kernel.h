@@ -54,6 +54,13 @@ int sim_mmio_set_revoked(struct sim_machine *m, phys_addr_t cpu, u64 len,
  * cleared, D0), then gets SIM_PCI_FLR_DONE. Used by VFIO's hot reset.
  */
 int pci_bridge_secondary_bus_reset(struct pci_dev *bridge);
+/* current_state from the function, under pci_lock (src/kernel/pci/pci.c) */
+void pci_sync_current_state(struct pci_dev *dev);
+/* The kernel's record of @dev's power state, loaded whole. */
+static inline pci_power_t pci_current_state(struct pci_dev *dev)
+{
+	return __atomic_load_n(&dev->current_state, __ATOMIC_ACQUIRE);
+}
 
 /*
  * VFIO (src/kernel/vfio/): what vfio_pci_core.c and vfio_pci_dmabuf.c share.
@@ -127,6 +134,12 @@ struct sim_kernel {
 	struct sim_mm *mm;		/* memmap and page allocator */
 	struct sim_slab *slab;		/* kmalloc, kmem_cache, vmalloc */
 	struct sim_pci_drivers *pci_drivers;	/* pci_register_driver() */
+	/*
+	 * The kernel's pci_lock (drivers/pci/access.c): every configuration
+	 * read and the register change of every configuration write; never
+	 * held while a PCI notifier runs (src/kernel/pci/pci.c)
+	 */
+	sim_spinlock_t pci_lock;
 	/* every device's devres list (src/kernel/base/devres.c) */
 	pthread_mutex_t devres_lock;
 	bool devres_up;			/* the lock is initialised */
