@@ -65,8 +65,14 @@ int sim_vfio_registration_count(struct vfio_device *device);
 extern const struct vfio_device_ops sim_vfio_pci_ops;
 extern const struct vfio_pci_device_ops sim_vfio_pci_dev_ops;
 
-/* Live exports of @vdev (still on its list). */
+/* Live exports of @vdev (on its list, release not started). */
 unsigned int sim_vfio_pci_dma_buf_count(struct vfio_pci_core_device *vdev);
+/*
+ * Exports on @vdev's list that are not revoked while its BARs do not
+ * decode, looked at under memory_lock (read): 0 unless the locking that
+ * orders revokes and decoding changes is broken (stress tests).
+ */
+unsigned int sim_vfio_pci_dma_buf_usable_while_off(struct vfio_pci_core_device *vdev);
 
 /*
  * A variant like vfio/nvgrace-gpu (src/kernel/vfio/nvgrace.c): @memlength

@@ -20,6 +20,7 @@
 #include "build_bug.h"
 #include "err.h"
 #include "refcount_types.h"
+#include "rwsem.h"
 #include "device.h"
 #include "../uapi/linux/vfio.h"
 
@@ -37,7 +38,13 @@ struct iommu_group;
  * @refcount: registration references: one for the registration itself,
  *	one per open device fd, one per live dma-buf export; unregistration
  *	waits for zero
- * @open_count: 0 or 1 (the device fd has one user at a time)
+ * @open_count: 0 or 1 (the device fd has one user at a time); changes
+ *	under @fd_rwsem held for write
+ * @fd_rwsem: dmastack: what the kernel's file references do for the
+ *	device fd. Every ioctl, read and write holds it for read (its reader
+ *	count is the fd's in-flight calls), open and close hold it for
+ *	write: close waits for the calls in flight, and none starts on a
+ *	device being closed (nothing is exported after the close's cleanup)
  * @group: the IOMMU group whose DMA ownership the open device claimed
  *	(dmastack: the kernel keeps it in the group or iommufd binding)
  * @registered: between vfio_register_group_dev() and
@@ -48,6 +55,7 @@ struct vfio_device {
 	const struct vfio_device_ops *ops;
 	refcount_t refcount;
 	unsigned int open_count;
+	struct rw_semaphore fd_rwsem;
 	struct iommu_group *group;
 	bool registered;
 };

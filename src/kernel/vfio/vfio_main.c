@@ -48,6 +48,7 @@ struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 		return ERR_PTR(-ENOMEM);
 	device->dev = dev;
 	device->ops = ops;
+	init_rwsem(&device->fd_rwsem);
 	if (ops->init) {
 		ret = ops->init(device);
 		if (ret) {
@@ -114,18 +115,34 @@ void vfio_unregister_group_dev(struct vfio_device *device)
 
 /* ---- the device fd ------------------------------------------------------ */
 
+static bool vfio_is_open(struct vfio_device *device)
+{
+	return __atomic_load_n(&device->open_count, __ATOMIC_ACQUIRE) != 0;
+}
+
+static int vfio_df_open(struct vfio_device *device);
+
 int sim_vfio_open(struct vfio_device *device)
 {
+	int ret;
+
+	down_write(&device->fd_rwsem);
+	ret = vfio_df_open(device);
+	up_write(&device->fd_rwsem);
+	return ret;
+}
+
+/* The first open, under fd_rwsem (write). */
+static int vfio_df_open(struct vfio_device *device)
+{
 	struct iommu_group *group;
-	unsigned int closed = 0;
 	int ret;
 
 	if (!device->registered)
 		return -ENODEV;
-	if (!__atomic_compare_exchange_n(&device->open_count, &closed, 1,
-					 false, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED))
+	if (vfio_is_open(device))
 		return -EBUSY;
+	__atomic_store_n(&device->open_count, 1, __ATOMIC_RELEASE);
 	if (!vfio_device_try_get_registration(device)) {
 		ret = -ENODEV;
 		goto err_closed;
@@ -156,15 +173,14 @@ err_closed:
 	return ret;
 }
 
-static bool vfio_is_open(struct vfio_device *device)
-{
-	return __atomic_load_n(&device->open_count, __ATOMIC_ACQUIRE) != 0;
-}
-
 void sim_vfio_close(struct vfio_device *device)
 {
-	if (!vfio_is_open(device))
+	/* waits for the calls in flight; none starts until it is closed */
+	down_write(&device->fd_rwsem);
+	if (!vfio_is_open(device)) {
+		up_write(&device->fd_rwsem);
 		return;
+	}
 	if (device->ops->close_device)
 		device->ops->close_device(device);
 	if (device->group) {
@@ -173,6 +189,7 @@ void sim_vfio_close(struct vfio_device *device)
 	}
 	__atomic_store_n(&device->open_count, 0, __ATOMIC_RELEASE);
 	vfio_device_put_registration(device);
+	up_write(&device->fd_rwsem);
 }
 
 /*
@@ -228,9 +245,12 @@ long sim_vfio_ioctl(struct vfio_device *device, unsigned int cmd, void *arg,
 	struct sim_user_window old;
 	long ret;
 
-	/* only an open device has an fd */
-	if (!vfio_is_open(device))
+	/* only an open device has an fd; close waits for this call */
+	down_read(&device->fd_rwsem);
+	if (!vfio_is_open(device)) {
+		up_read(&device->fd_rwsem);
 		return -EINVAL;
+	}
 	old = sim_user_window_set(arg, arg_len);
 	if (cmd == VFIO_DEVICE_FEATURE)
 		ret = vfio_ioctl_device_feature(device, arg);
@@ -239,6 +259,7 @@ long sim_vfio_ioctl(struct vfio_device *device, unsigned int cmd, void *arg,
 	else
 		ret = -ENOTTY;
 	sim_user_window_restore(old);
+	up_read(&device->fd_rwsem);
 	return ret;
 }
 
@@ -249,13 +270,15 @@ ssize_t sim_vfio_read(struct vfio_device *device, void *buf, size_t count,
 	loff_t off = (loff_t)pos;
 	ssize_t ret;
 
-	if (!vfio_is_open(device))
+	down_read(&device->fd_rwsem);
+	if (!vfio_is_open(device) || !device->ops->read) {
+		up_read(&device->fd_rwsem);
 		return -EINVAL;
-	if (!device->ops->read)
-		return -EINVAL;
+	}
 	old = sim_user_window_set(buf, count);
 	ret = device->ops->read(device, buf, count, &off);
 	sim_user_window_restore(old);
+	up_read(&device->fd_rwsem);
 	return ret;
 }
 
@@ -266,12 +289,14 @@ ssize_t sim_vfio_write(struct vfio_device *device, const void *buf,
 	loff_t off = (loff_t)pos;
 	ssize_t ret;
 
-	if (!vfio_is_open(device))
+	down_read(&device->fd_rwsem);
+	if (!vfio_is_open(device) || !device->ops->write) {
+		up_read(&device->fd_rwsem);
 		return -EINVAL;
-	if (!device->ops->write)
-		return -EINVAL;
+	}
 	old = sim_user_window_set((void *)buf, count);
 	ret = device->ops->write(device, buf, count, &off);
 	sim_user_window_restore(old);
+	up_read(&device->fd_rwsem);
 	return ret;
 }
