@@ -85,6 +85,16 @@ void sim_kfree(struct sim_machine *m, void *p)
 	free(p);
 }
 
+/*
+ * @p (from sim_k*alloc()) stays allocated but is no longer counted as
+ * live: it became machine infrastructure, freed with free() by its keeper.
+ */
+void sim_kdisown(struct sim_machine *m, void *p)
+{
+	if (p)
+		atomic_fetch_sub(&m->alloc_live, 1);
+}
+
 void *sim_zalloc(struct sim_machine *m, size_t size)
 {
 	return m ? sim_kzalloc(m, size) : NULL;
