@@ -1442,6 +1442,110 @@ static void test_failnth_lifecycle(void **state)
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_DMA_FAULT), 0);
 }
 
+/* ---- group viability ---------------------------------------------------- */
+
+/* A driver that binds to a function and does no DMA (or manages its own). */
+static int bound_probes;
+
+static int bound_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	(void)pdev;
+	(void)id;
+	bound_probes++;
+	return 0;
+}
+
+static void bound_remove(struct pci_dev *pdev)
+{
+	(void)pdev;
+}
+
+/*
+ * gpu0 and nic0 sit below a switch without ACS: one IOMMU group. While
+ * nic0 is used by the DMA API (a streaming mapping, a coherent buffer) or
+ * bound to a kernel driver, the group is not viable and opening gpu0 for
+ * a user is refused with -EPERM, as Linux refuses it; nic0's mappings keep
+ * working, and nothing of the open is left. A driver that manages DMA
+ * itself (driver_managed_dma, as VFIO's) does not make the group busy.
+ */
+static void test_group_viability(void **state)
+{
+	struct fx *f = FX(state);
+	struct vfio_pci_core_device *v = vnew(f->gpu[0], &sim_vfio_pci_dev_ops);
+	struct pci_dev *nic = to_pci_dev(f->nic[0]);
+	struct page *page = sim_alloc_pages(f->m, 0);
+	struct pci_device_id ids[2] = {
+		{ PCI_DEVICE(nic->vendor, nic->device) }, { 0 } };
+	struct pci_driver drv = {
+		.name = "busy", .id_table = ids,
+		.probe = bound_probe, .remove = bound_remove,
+	};
+	u8 pat[64], buf[64];
+	dma_addr_t addr, caddr;
+	void *cpu;
+
+	assert_non_null(page);
+	assert_ptr_equal(iommu_group_get(f->gpu[0]), iommu_group_get(f->nic[0]));
+	assert_ptr_not_equal(iommu_group_get(f->gpu[0]),
+			     iommu_group_get(f->nic[1]));
+	fill_pattern(pat, sizeof(pat), 7);
+	memcpy(page_address(page), pat, sizeof(pat));
+	addr = dma_map_page_attrs(f->nic[0], page, 0, PAGE_SIZE,
+				  DMA_BIDIRECTIONAL, 0);
+	assert_false(dma_mapping_error(f->nic[0], addr));
+
+	assert_int_equal(sim_vfio_open(&v->vdev), -EPERM);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), 1);
+	assert_false(iommu_group_dma_owner_claimed(iommu_group_get(f->gpu[0])));
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_RESET, NULL, 0),
+			 -EINVAL);
+	/* the kernel driver's mapping still works */
+	assert_int_equal(sim_dma_read(f->nic[0], addr, buf, sizeof(buf)), 0);
+	assert_memory_equal(buf, pat, sizeof(pat));
+	dma_unmap_page_attrs(f->nic[0], addr, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+
+	/* a coherent buffer is DMA-API use too */
+	cpu = dma_alloc_coherent(f->nic[0], PAGE_SIZE, &caddr, GFP_KERNEL);
+	assert_non_null(cpu);
+	assert_int_equal(sim_vfio_open(&v->vdev), -EPERM);
+	assert_int_equal(sim_dma_write(f->nic[0], caddr, pat, sizeof(pat)), 0);
+	assert_memory_equal(cpu, pat, sizeof(pat));
+	dma_free_coherent(f->nic[0], PAGE_SIZE, cpu, caddr);
+
+	/* dma-debug off: the IOVA the default domain holds says it */
+	sim_dma_debug_enable(f->m, false);
+	addr = dma_map_page_attrs(f->nic[0], page, 0, PAGE_SIZE,
+				  DMA_TO_DEVICE, 0);
+	assert_false(dma_mapping_error(f->nic[0], addr));
+	assert_int_equal(sim_vfio_open(&v->vdev), -EPERM);
+	dma_unmap_page_attrs(f->nic[0], addr, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	sim_dma_debug_enable(f->m, true);
+
+	/* a bound kernel driver, even one doing no DMA */
+	bound_probes = 0;
+	assert_int_equal(pci_register_driver(&drv), 0);
+	assert_true(bound_probes >= 1);
+	assert_ptr_equal(f->nic[0]->driver, &drv.driver);
+	assert_int_equal(sim_vfio_open(&v->vdev), -EPERM);
+	pci_unregister_driver(&drv);
+	/* one that manages DMA itself does not count */
+	drv.driver_managed_dma = true;
+	assert_int_equal(pci_register_driver(&drv), 0);
+	assert_int_equal(sim_vfio_open(&v->vdev), 0);
+	assert_true(iommu_group_dma_owner_claimed(iommu_group_get(f->gpu[0])));
+	sim_vfio_close(&v->vdev);
+	pci_unregister_driver(&drv);
+
+	/* nothing in use any more: viable */
+	assert_int_equal(sim_vfio_open(&v->vdev), 0);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), 2);
+	vdev_free(v);
+	assert_false(iommu_group_dma_owner_claimed(iommu_group_get(f->gpu[0])));
+	sim_free_pages(f->m, page, 0);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_DMA_FAULT), 0);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+}
+
 /* ---- revoke racing importers (TSan) ------------------------------------- */
 
 #define STRESS_IMPORTERS	3
@@ -2050,6 +2154,7 @@ int main(void)
 		T(test_big_exports),
 		T(test_nvgrace_variant),
 		T(test_failnth_lifecycle),
+		T(test_group_viability),
 		T(test_stress_revoke),
 		T(test_stress_storm),
 		T(test_export_during_change),

@@ -24,8 +24,10 @@ extern "C" {
  * it holds a registration reference, the device's IOMMU group (if it has
  * a translating one) is claimed for user DMA, and ops->open_device runs.
  * One user at a time. 0, -ENODEV (not registered), -EBUSY (open), the
- * ownership claim's error (-EPERM: another owner, -ENOMEM) or
- * open_device's.
+ * ownership claim's error (-EPERM: another owner, or the group is not
+ * viable: a kernel driver does DMA in it, a device of it bound to a
+ * driver that does not manage DMA itself or with live DMA-API mappings
+ * or allocations; -ENOMEM) or open_device's.
  */
 int sim_vfio_open(struct vfio_device *device);
 /*

@@ -54,6 +54,8 @@ int sim_mmio_set_revoked(struct sim_machine *m, phys_addr_t cpu, u64 len,
  * cleared, D0), then gets SIM_PCI_FLR_DONE. Used by VFIO's hot reset.
  */
 int pci_bridge_secondary_bus_reset(struct pci_dev *bridge);
+/* VFIO's claim of a group: refused while the DMA API holds anything in it */
+int sim_iommu_group_claim_viable(struct iommu_group *group, void *owner);
 /* current_state from the function, under pci_lock (src/kernel/pci/pci.c) */
 void pci_sync_current_state(struct pci_dev *dev);
 /* The kernel's record of @dev's power state, loaded whole. */

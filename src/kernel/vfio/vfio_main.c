@@ -8,7 +8,11 @@
  * Simplifications, documented: one user at a time per device fd (the
  * group's -EBUSY); with a translating IOMMU, opening claims the device's
  * group for user DMA (the kernel's group or iommufd binding) and closing
- * gives it back; no IOAS is attached (the group stays blocked).
+ * gives it back; no IOAS is attached (the group stays blocked). As in the
+ * kernel, a group a kernel driver does DMA in is not viable (-EPERM): a
+ * device of it bound to a driver that does not manage DMA itself, or,
+ * since devices here are often used without binding, live DMA-API
+ * mappings or allocations in it.
  */
 #include <string.h>
 #include <dmastack/linux/refcount.h>
@@ -149,7 +153,8 @@ static int vfio_df_open(struct vfio_device *device)
 	}
 	group = iommu_group_get(device->dev);
 	if (group) {
-		ret = iommu_group_claim_dma_owner(group, device);
+		/* not viable while a kernel driver does DMA in it: -EPERM */
+		ret = sim_iommu_group_claim_viable(group, device);
 		if (ret)
 			goto err_put_registration;
 		device->group = group;
