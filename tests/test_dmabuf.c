@@ -604,19 +604,6 @@ static void test_fd_lifecycle(void **state)
 }
 
 /* The fd table's growth is an allocation that can fail. */
-/* Some report of the machine contains @what. */
-static bool reports_have(struct sim_machine *m, const char *what)
-{
-	char buf[65536];
-	FILE *fp = fmemopen(buf, sizeof(buf), "w");
-
-	assert_non_null(fp);
-	sim_report_dump(m, fp);
-	fclose(fp);
-	buf[sizeof(buf) - 1] = 0;
-	return strstr(buf, what) != NULL;
-}
-
 /*
  * One dma_buf_put() too many while an fd holds the buffer: reported and
  * refused; the buffer stays, behind its fd, until the fd closes. With a
@@ -639,7 +626,7 @@ static void test_put_while_fd_holds(void **state)
 	/* the caller's reference went to the fd: this put has none */
 	dma_buf_put(d);
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), b0 + 1);
-	assert_true(reports_have(f->m, "one put too many"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_BUG, "one put too many"));
 	assert_int_equal(t.releases, 0);
 	/* the fd still works: the buffer was not freed under it */
 	g = sim_dma_buf_get(f->m, fd);
@@ -691,10 +678,10 @@ static void test_put_after_release(void **state)
 	assert_int_equal(sim_alloc_live(f->m), live);
 	dma_buf_put(d);
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), b0 + 1);
-	assert_true(reports_have(f->m, "put after the last reference"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_BUG, "put after the last reference"));
 	get_dma_buf(d);
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), b0 + 2);
-	assert_true(reports_have(f->m, "reference taken on a released buffer"));
+	assert_true(sim_report_find(f->m, SIM_REPORT_BUG, "reference taken on a released buffer"));
 	/* still refused: the get did not bring it back */
 	dma_buf_put(d);
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), b0 + 3);

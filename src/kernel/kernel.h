@@ -77,9 +77,28 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
 				  size_t argsz);
 void vfio_pci_dma_buf_move(struct vfio_pci_core_device *vdev, bool revoked);
 void vfio_pci_dma_buf_cleanup(struct vfio_pci_core_device *vdev);
+/*
+ * The machine's VFIO state (src/kernel/vfio/vfio_main.c): every VFIO
+ * device not yet put and every vfio-pci export not yet released, so that
+ * teardown closes, reports and frees what the program left.
+ */
+struct sim_vfio {
+	pthread_mutex_t lock;
+	struct list_head devices;	/* vfio_device.sim_elm */
+	struct list_head exports;	/* vfio_pci_dma_buf.machine_elm */
+};
+int vfio_init_machine(struct sim_machine *m);
+/* The program's fds go: every open device is reported and closed. */
+void vfio_close_machine(struct sim_machine *m);
+/* After drivers unbound: leaked exports released, devices freed. */
+void vfio_exit_machine(struct sim_machine *m);
+/* Every export of the machine released (vfio_pci_dmabuf.c), single-threaded. */
+void vfio_pci_dma_buf_exit_machine(struct sim_machine *m);
 
 /* dma-buf fds and buffers of a machine go with it (src/kernel/dma-buf/dma-buf.c). */
 void dma_buf_exit_machine(struct sim_machine *m);
+/* Release a leaked buffer of the library's own exporter at teardown. */
+void dma_buf_exit_release(struct dma_buf *dmabuf);
 
 
 /* ------------------------------------------------------------- trace --- */
@@ -161,6 +180,7 @@ struct sim_kernel {
 	struct dma_debug *debug;
 	_Atomic bool dma_debug_on;	/* mirrors debug->enabled, read inline */
 	struct sim_dmabuf_state *dmabuf;	/* fd table, live buffers */
+	struct sim_vfio *vfio;		/* VFIO devices and exports (vfio_main.c) */
 	struct mmio_revoke *revoke;	/* src/kernel/vfio/revoke.c */
 };
 

@@ -21,6 +21,7 @@
 #include "err.h"
 #include "refcount_types.h"
 #include "rwsem.h"
+#include "list.h"
 #include "device.h"
 #include "../uapi/linux/vfio.h"
 
@@ -49,6 +50,8 @@ struct iommu_group;
  *	(dmastack: the kernel keeps it in the group or iommufd binding)
  * @registered: between vfio_register_group_dev() and
  *	vfio_unregister_group_dev() (dmastack)
+ * @sim_elm: dmastack: on the machine's list of VFIO devices until the
+ *	last vfio_put_device() (teardown frees what is left)
  */
 struct vfio_device {
 	struct device *dev;
@@ -58,6 +61,7 @@ struct vfio_device {
 	struct rw_semaphore fd_rwsem;
 	struct iommu_group *group;
 	bool registered;
+	struct list_head sim_elm;
 };
 
 /**

@@ -987,6 +987,40 @@ void dma_buf_move_notify(struct dma_buf *dmabuf)
 /* ------------------------------------------------------------------------ */
 
 /**
+ * dma_buf_exit_release - the machine goes: release a buffer the program
+ * left alive, whose exporter is the library's own (its state is valid now)
+ * @dmabuf: the buffer (an exporter's record of it)
+ *
+ * Reported as dma_buf_exit_machine() reports leaks; its fds are closed
+ * and its references dropped, what importers left attached and mapped is
+ * detached and unmapped through the exporter (reported), and the
+ * exporter's release op runs. Called single-threaded, before the
+ * machine's dma-buf state goes.
+ */
+void dma_buf_exit_release(struct dma_buf *dmabuf)
+{
+	struct sim_machine *m = dmabuf->sim;
+	struct sim_dmabuf_state *s = dmabuf_state(m, false);
+	struct dmabuf_obj *obj = to_obj(dmabuf);
+	unsigned int fd;
+
+	sim_report(m, SIM_REPORT_WARN, NULL, obj->ino, dmabuf->size,
+		   "dma-buf: buffer leaked at machine teardown [exporter=%s] [inode=%lu] [size=%zu bytes] [refs=%ld] [fds=%u] [attachments=%u]: released",
+		   exp_name(dmabuf), obj->ino, dmabuf->size,
+		   __atomic_load_n(&obj->refs, __ATOMIC_RELAXED),
+		   __atomic_load_n(&obj->nr_fds, __ATOMIC_RELAXED),
+		   obj->nr_attachments);
+	pthread_mutex_lock(&s->lock);
+	for (fd = 0; fd < s->cap_fds; fd++)
+		if (s->fds[fd] == dmabuf)
+			s->fds[fd] = NULL;
+	__atomic_store_n(&obj->nr_fds, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&s->lock);
+	__atomic_store_n(&obj->refs, 0L, __ATOMIC_RELAXED);
+	dmabuf_release(obj);
+}
+
+/**
  * dma_buf_exit_machine - the machine goes: report and free its dma-bufs
  *
  * Open fds and buffers still alive are leaks of the program, reported in

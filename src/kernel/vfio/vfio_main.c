@@ -37,6 +37,107 @@ int sim_vfio_registration_count(struct vfio_device *device)
 	return (int)refcount_read(&device->refcount);
 }
 
+/* ---- the machine's VFIO devices ----------------------------------------- */
+
+static bool vfio_is_open(struct vfio_device *device);
+
+/* On (or off) the machine's device list. */
+static void vfio_track(struct sim_machine *m, struct vfio_device *device,
+		       bool on)
+{
+	struct sim_vfio *v = m->kernel ? m->kernel->vfio : NULL;
+
+	if (!v)
+		return;
+	pthread_mutex_lock(&v->lock);
+	if (on)
+		list_add_tail(&device->sim_elm, &v->devices);
+	else
+		list_del_init(&device->sim_elm);
+	pthread_mutex_unlock(&v->lock);
+}
+
+/**
+ * vfio_init_machine - the machine's VFIO state (an initcall)
+ * Return: 0 or -ENOMEM.
+ */
+int vfio_init_machine(struct sim_machine *m)
+{
+	struct sim_vfio *v = sim_kzalloc(m, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	pthread_mutex_init(&v->lock, NULL);
+	INIT_LIST_HEAD(&v->devices);
+	INIT_LIST_HEAD(&v->exports);
+	m->kernel->vfio = v;
+	return 0;
+}
+
+/**
+ * vfio_close_machine - the program is gone: close its device fds
+ * @m: the machine, shutting down (single-threaded), drivers still bound
+ *
+ * As the kernel closes a dying process's files: each device still open is
+ * reported (a warning) and closed, which revokes its exports for good
+ * (importers are told and unmap) and gives its group back.
+ */
+void vfio_close_machine(struct sim_machine *m)
+{
+	struct sim_vfio *v = m->kernel->vfio;
+	struct vfio_device *device;
+
+	if (!v)
+		return;
+	list_for_each_entry(device, &v->devices, sim_elm) {
+		if (!vfio_is_open(device))
+			continue;
+		sim_report(m, SIM_REPORT_WARN, device->dev, 0, 0,
+			   "vfio: %s: device fd still open at machine teardown: closed",
+			   dev_name(device->dev));
+		sim_vfio_close(device);
+	}
+}
+
+/**
+ * vfio_exit_machine - after the drivers unbound: what the program left
+ * @m: the machine, shutting down (single-threaded)
+ *
+ * Exports still alive (an fd, an importer's reference) are reported and
+ * released (vfio_pci_dma_buf_exit_machine()); then each device never put
+ * is reported, unregistered and freed with its driver's release.
+ */
+void vfio_exit_machine(struct sim_machine *m)
+{
+	struct sim_vfio *v = m->kernel->vfio;
+	struct vfio_device *device, *tmp;
+
+	if (!v)
+		return;
+	vfio_pci_dma_buf_exit_machine(m);
+	list_for_each_entry_safe(device, tmp, &v->devices, sim_elm) {
+		struct pci_dev *pdev = to_pci_dev(device->dev);
+
+		sim_report(m, SIM_REPORT_WARN, device->dev, 0, 0,
+			   "vfio: %s: device %s at machine teardown: freed",
+			   dev_name(device->dev),
+			   device->registered ? "still registered" :
+						"never put");
+		if (device->registered) {
+			/* the registration's own reference is the one left */
+			refcount_set(&device->refcount, 0);
+			device->registered = false;
+		}
+		/* a vfio-pci device is its notifier's data (vdev first) */
+		if (pdev && pdev->sim->notify_data == (void *)device)
+			sim_pci_set_notifier(pdev, NULL, NULL);
+		vfio_put_device(device);
+	}
+	pthread_mutex_destroy(&v->lock);
+	sim_kfree(m, v);
+	m->kernel->vfio = NULL;
+}
+
 /* ---- allocation --------------------------------------------------------- */
 
 struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
@@ -53,6 +154,7 @@ struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 	device->dev = dev;
 	device->ops = ops;
 	init_rwsem(&device->fd_rwsem);
+	INIT_LIST_HEAD(&device->sim_elm);
 	if (ops->init) {
 		ret = ops->init(device);
 		if (ret) {
@@ -60,6 +162,7 @@ struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 			return ERR_PTR(ret);
 		}
 	}
+	vfio_track(dev->sim, device, true);
 	return device;
 }
 
@@ -75,6 +178,7 @@ void vfio_put_device(struct vfio_device *device)
 			dev_name(device->dev));
 		return;
 	}
+	vfio_track(m, device, false);
 	if (device->ops->release)
 		device->ops->release(device);
 	sim_kfree(m, device);

@@ -48,6 +48,8 @@
  * @dying: the release op started (the kernel's file no longer active);
  *	under @dmabuf->resv
  * @who: the name the machine reports revoked ranges with
+ * @machine_elm: on the machine's list of exports until released (teardown
+ *	releases what the program left), under sim_vfio.lock
  */
 struct vfio_pci_dma_buf {
 	struct dma_buf *dmabuf;
@@ -60,7 +62,24 @@ struct vfio_pci_dma_buf {
 	bool revoked;
 	bool dying;
 	char who[64];
+	struct list_head machine_elm;
 };
+
+/* On (or off) the machine's list of exports. */
+static void dmabuf_track(struct sim_machine *m, struct vfio_pci_dma_buf *priv,
+			 bool on)
+{
+	struct sim_vfio *v = m->kernel->vfio;
+
+	if (!v)
+		return;
+	pthread_mutex_lock(&v->lock);
+	if (on)
+		list_add_tail(&priv->machine_elm, &v->exports);
+	else
+		list_del_init(&priv->machine_elm);
+	pthread_mutex_unlock(&v->lock);
+}
 
 /* Tell the machine the export's ranges are (no longer) revoked. */
 static void dmabuf_mark_ranges(struct vfio_pci_dma_buf *priv, bool revoked)
@@ -153,6 +172,7 @@ static void vfio_pci_dma_buf_release(struct dma_buf *dmabuf)
 		vfio_pci_memory_unlock_write(vdev);
 		vfio_device_put_registration(&vdev->vdev);
 	}
+	dmabuf_track(m, priv, false);
 	sim_kfree(m, priv->phys_vec);
 	sim_kfree(m, priv);
 }
@@ -333,6 +353,7 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
 		ret = -ENOMEM;
 		goto err_free_ranges;
 	}
+	INIT_LIST_HEAD(&priv->machine_elm);
 	priv->phys_vec = sim_kcalloc(m, get_dma_buf.nr_ranges,
 				     sizeof(*priv->phys_vec));
 	if (!priv->phys_vec) {
@@ -374,6 +395,7 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
 	}
 
 	/* dma_buf_put() now frees priv, and drops the registration reference */
+	dmabuf_track(m, priv, true);
 	vfio_pci_memory_lock_write(vdev);
 	dma_resv_lock(priv->dmabuf->resv, NULL);
 	__atomic_store_n(&priv->revoked, !__vfio_pci_memory_enabled(vdev),
@@ -544,4 +566,22 @@ unsigned int sim_vfio_pci_dma_buf_usable_while_off(struct vfio_pci_core_device *
 	}
 	up_read(&vdev->memory_lock);
 	return n;
+}
+
+/**
+ * vfio_pci_dma_buf_exit_machine - the machine goes: every export the
+ * program left alive (an fd, an importer's reference) is reported and
+ * released through the dma-buf layer (importers' mappings unmapped and
+ * attachments detached through this exporter, then its release op)
+ * @m: the machine, shutting down (single-threaded); the devices are
+ *	closed already, so no export is on a device's list
+ */
+void vfio_pci_dma_buf_exit_machine(struct sim_machine *m)
+{
+	struct sim_vfio *v = m->kernel->vfio;
+	struct vfio_pci_dma_buf *priv, *tmp;
+
+	/* the release op takes each off the list */
+	list_for_each_entry_safe(priv, tmp, &v->exports, machine_elm)
+		dma_buf_exit_release(priv->dmabuf);
 }
