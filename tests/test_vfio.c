@@ -2123,6 +2123,45 @@ static void test_teardown_with_open_device(void **state)
 	free(log);
 }
 
+/*
+ * The device was closed and put, but the program kept an export's fd, a
+ * reference and an attachment: teardown releases the export through
+ * VFIO's release (detaching for the importer), reports it, and names no
+ * device; nothing leaked (ASan).
+ */
+static void test_teardown_with_leaked_export(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_VFIO);
+	struct vfio_pci_core_device *v;
+	const u64 r[1][2] = { { 0, SZ_8K } };
+	struct ctx c;
+	char *log = NULL;
+	size_t loglen = 0;
+	FILE *echo = open_memstream(&log, &loglen);
+	struct fx f = { .m = m };
+
+	(void)state;
+	assert_non_null(echo);
+	v = vopen(dev_of(m, "gpu0"));
+	ctx_open(&c, &f, v, dev_of(m, "nic1"), 2, r, 1);
+	assert_int_equal(imp_map(&c), 0);
+	/* the close revokes it for good: the importer unmaps when told */
+	sim_vfio_close(&v->vdev);
+	assert_null(c.imp.sgt);
+	assert_int_equal(c.imp.notified, 1);
+	vfio_pci_core_unregister_device(v);
+	assert_false(v->vdev.registered);
+	vfio_put_device(&v->vdev);
+	sim_report_echo(m, echo);
+	sim_machine_destroy(m);
+	fclose(echo);
+	assert_non_null(strstr(log, "buffer leaked at machine teardown [exporter=vfio_pci_dmabuf]"));
+	assert_non_null(strstr(log, "[refs=2] [fds=1] [attachments=1]: released"));
+	assert_non_null(strstr(log, "released with 1 attachment(s) still attached"));
+	assert_null(strstr(log, "vfio: "));
+	free(log);
+}
+
 /* ---- vfio_pci_core_fill_phys_vec(), called directly ---------------------- */
 
 /*
@@ -2208,6 +2247,7 @@ int main(void)
 		T(test_export_during_change),
 		T(test_usable_while_off_counts),
 		cmocka_unit_test(test_teardown_with_open_device),
+		cmocka_unit_test(test_teardown_with_leaked_export),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
