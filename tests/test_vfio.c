@@ -1693,6 +1693,7 @@ struct storm {
 struct storm_imp {
 	struct storm *s;
 	struct device *client;
+	int id;
 	int rounds, exports, refused_exports, dmas, enodev;
 };
 
@@ -1854,8 +1855,10 @@ static void *storm_importer(void *arg)
 				assert_int_equal(sim_dma_read(c.client,
 							      sg_dma_address(c.imp.sgt->sgl),
 							      buf, sizeof(buf)), 0);
+				/* each importer writes bytes of its own */
 				assert_int_equal(sim_dma_write(c.client,
-							       sg_dma_address(c.imp.sgt->sgl) + 64,
+							       sg_dma_address(c.imp.sgt->sgl) +
+							       128 + 64 * si->id,
 							       buf, sizeof(buf)), 0);
 				si->dmas++;
 			}
@@ -1899,6 +1902,7 @@ static void test_stress_storm(void **state)
 	for (int i = 0; i < STORM_IMPORTERS; i++) {
 		memset(&si[i], 0, sizeof(si[i]));
 		si[i].s = &s;
+		si[i].id = i;
 		si[i].client = clients[i];
 		assert_int_equal(pthread_create(&imp_t[i], NULL, storm_importer,
 						&si[i]), 0);
