@@ -2047,6 +2047,83 @@ static void test_export_during_change(void **state)
 }
 
 /*
+ * Close waits for the ioctls in flight: a low power entry is under way (its
+ * revoke is telling the importer) when another thread closes the device.
+ * The close waits at the fd's gate until the ioctl returned, and then
+ * revokes for good; nothing from the ioctl survives into the next open.
+ */
+struct gate {
+	struct vfio_pci_core_device *v;
+	pthread_t t;
+	int started, done;		/* __atomic */
+	bool gate_waited, done_early;
+};
+
+static void *gate_close(void *arg)
+{
+	struct gate *g = arg;
+
+	sim_vfio_close(&g->v->vdev);
+	__atomic_store_n(&g->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void gate_move_notify(struct dma_buf_attachment *a)
+{
+	struct gate *g = a->importer_priv;
+
+	if (g->started)
+		return;
+	g->started = 1;
+	assert_int_equal(pthread_create(&g->t, NULL, gate_close, g), 0);
+	while (!__atomic_load_n(&g->done, __ATOMIC_ACQUIRE) &&
+	       !rwsem_is_contended(&g->v->vdev.fd_rwsem) &&
+	       !rwsem_is_contended(&g->v->memory_lock))
+		sched_yield();
+	g->gate_waited = rwsem_is_contended(&g->v->vdev.fd_rwsem);
+	g->done_early = __atomic_load_n(&g->done, __ATOMIC_ACQUIRE);
+}
+
+static const struct dma_buf_attach_ops gate_ops = {
+	.allow_peer2peer = true,
+	.move_notify = gate_move_notify,
+};
+
+static void test_close_waits_for_ioctl(void **state)
+{
+	struct fx *f = FX(state);
+	struct vfio_pci_core_device *v = vopen(f->gpu[0]);
+	const u64 r[1][2] = { { 0, SZ_4K } };
+	struct gate g = { .v = v };
+	struct dma_buf_attachment *a;
+	struct dma_buf *d;
+	int fd = vexport(v, 2, r, 1);
+
+	assert_true(fd >= 0);
+	d = sim_dma_buf_get(f->m, fd);
+	a = dma_buf_dynamic_attach(d, f->nic[0], &gate_ops, &g);
+	assert_false(IS_ERR(a));
+	/* the ioctl completes although a close started during it */
+	assert_int_equal(low_power(v, true), 0);
+	pthread_join(g.t, NULL);
+	assert_true(g.gate_waited);
+	assert_false(g.done_early);
+	/* closed after it: the export went off the list for good */
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
+	assert_false(v->pm_runtime_engaged);
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_RESET, NULL, 0),
+			 -EINVAL);
+	/* a new open starts clean */
+	assert_int_equal(sim_vfio_open(&v->vdev), 0);
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
+	dma_buf_detach(d, a);
+	dma_buf_put(d);
+	assert_int_equal(sim_fd_close(f->m, fd), 0);
+	vdev_free(v);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+}
+
+/*
  * The checker itself: an export left usable while memory is off (made
  * here by turning decoding off with no notifier, as if VFIO's revoke were
  * missing) is counted.
@@ -2249,6 +2326,7 @@ int main(void)
 		T(test_stress_revoke),
 		T(test_stress_storm),
 		T(test_export_during_change),
+		T(test_close_waits_for_ioctl),
 		T(test_usable_while_off_counts),
 		cmocka_unit_test(test_teardown_with_open_device),
 		cmocka_unit_test(test_teardown_with_leaked_export),
