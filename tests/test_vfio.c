@@ -1445,13 +1445,10 @@ static void test_failnth_lifecycle(void **state)
 /* ---- group viability ---------------------------------------------------- */
 
 /* A driver that binds to a function and does no DMA (or manages its own). */
-static int bound_probes;
-
 static int bound_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	(void)pdev;
 	(void)id;
-	bound_probes++;
 	return 0;
 }
 
@@ -1522,9 +1519,7 @@ static void test_group_viability(void **state)
 	sim_dma_debug_enable(f->m, true);
 
 	/* a bound kernel driver, even one doing no DMA */
-	bound_probes = 0;
 	assert_int_equal(pci_register_driver(&drv), 0);
-	assert_true(bound_probes >= 1);
 	assert_ptr_equal(f->nic[0]->driver, &drv.driver);
 	assert_int_equal(sim_vfio_open(&v->vdev), -EPERM);
 	pci_unregister_driver(&drv);
