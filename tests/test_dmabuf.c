@@ -604,6 +604,101 @@ static void test_fd_lifecycle(void **state)
 }
 
 /* The fd table's growth is an allocation that can fail. */
+/*
+ * One dma_buf_put() too many while an fd holds the buffer: reported and
+ * refused; the buffer stays, behind its fd, until the fd closes. With a
+ * reference of the caller's besides the fd's, the first put is legal and
+ * the second is the one too many.
+ */
+static void test_put_while_fd_holds(void **state)
+{
+	struct fx *f = FX(state);
+	unsigned long b0 = sim_report_count_kind(f->m, SIM_REPORT_BUG);
+	struct dma_buf *d, *g;
+	struct toy t;
+	int fd;
+
+	toy_init(&t, f->m);
+	d = toy_export(&t, &toy_ops);
+	assert_false(IS_ERR(d));
+	fd = dma_buf_fd(d, 0);
+	assert_true(fd >= 0);
+	/* the caller's reference went to the fd: this put has none */
+	dma_buf_put(d);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), b0 + 1);
+	assert_true(sim_report_find(f->m, SIM_REPORT_BUG, "one put too many"));
+	assert_int_equal(t.releases, 0);
+	/* the fd still works: the buffer was not freed under it */
+	g = sim_dma_buf_get(f->m, fd);
+	assert_ptr_equal(g, d);
+	assert_int_equal(g->size, SZ_64K);
+	/* a reference of our own: one put is fine, the next is refused */
+	dma_buf_put(g);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), b0 + 1);
+	dma_buf_put(g);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), b0 + 2);
+	assert_int_equal(t.releases, 0);
+	/* two fds of one buffer (get + fd): both must close */
+	g = sim_dma_buf_get(f->m, fd);
+	{
+		int fd2 = dma_buf_fd(g, 0);
+
+		assert_true(fd2 >= 0);
+		dma_buf_put(g);
+		assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG),
+				 b0 + 3);
+		assert_int_equal(sim_fd_close(f->m, fd2), 0);
+	}
+	assert_int_equal(t.releases, 0);
+	assert_int_equal(sim_fd_close(f->m, fd), 0);
+	assert_int_equal(t.releases, 1);
+	f->bugs_allowed = b0 + 3;
+}
+
+/*
+ * dma_buf_put() and get_dma_buf() after the last reference: the released
+ * buffer is a tombstone, so both are reported (naming the buffer) and
+ * refused without reading freed memory (ASan), and the exporter's release
+ * runs once. A tombstone goes for good after enough later releases; what
+ * is left is freed with the machine.
+ */
+static void test_put_after_release(void **state)
+{
+	struct fx *f = FX(state);
+	unsigned long b0 = sim_report_count_kind(f->m, SIM_REPORT_BUG);
+	long live = sim_alloc_live(f->m);
+	struct dma_buf *d;
+	struct toy t;
+
+	toy_init(&t, f->m);
+	d = toy_export(&t, &toy_ops);
+	assert_false(IS_ERR(d));
+	dma_buf_put(d);
+	assert_int_equal(t.releases, 1);
+	assert_int_equal(sim_alloc_live(f->m), live);
+	dma_buf_put(d);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), b0 + 1);
+	assert_true(sim_report_find(f->m, SIM_REPORT_BUG, "put after the last reference"));
+	get_dma_buf(d);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), b0 + 2);
+	assert_true(sim_report_find(f->m, SIM_REPORT_BUG, "reference taken on a released buffer"));
+	/* still refused: the get did not bring it back */
+	dma_buf_put(d);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), b0 + 3);
+	assert_int_equal(t.releases, 1);
+	/* many releases later the oldest tombstones are freed */
+	for (int i = 0; i < 1100; i++) {
+		struct dma_buf *x = toy_export(&t, &toy_ops);
+
+		assert_false(IS_ERR(x));
+		dma_buf_put(x);
+	}
+	assert_int_equal(t.releases, 1101);
+	assert_int_equal(sim_alloc_live(f->m), live);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), b0 + 3);
+	f->bugs_allowed = b0 + 3;
+}
+
 static void test_fd_enomem(void **state)
 {
 	struct fx *f = FX(state);
@@ -1908,6 +2003,8 @@ int main(void)
 		T(test_cpu_access_and_vmap),
 		T(test_fd_lifecycle),
 		T(test_fd_enomem),
+		T(test_put_while_fd_holds),
+		T(test_put_after_release),
 		T(test_static_attach),
 		T(test_static_attach_pins),
 		T(test_dynamic_attach_peer2peer),

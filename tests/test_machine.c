@@ -750,25 +750,30 @@ static void test_pci_notifier_events(void **state)
 	assert_int_equal(pci_set_power_state(b, PCI_D3hot), 0);	/* no change */
 	assert_int_equal(pci_set_power_state(b, PCI_D0), 0);
 	assert_int_equal(pcie_flr(b), 0);
-	assert_int_equal(l.n, 6);
+	assert_int_equal(l.n, 8);
 	assert_int_equal(l.ev[0], SIM_PCI_MEMORY_DISABLE);
 	assert_true(l.decoding[0]);
-	assert_int_equal(l.ev[1], SIM_PCI_MEMORY_ENABLE);
-	assert_true(l.decoding[1]);
-	assert_int_equal(l.ev[2], SIM_PCI_D3HOT);
+	/* each announcement is closed once the register changed */
+	assert_int_equal(l.ev[1], SIM_PCI_CHANGE_DONE);
+	assert_false(l.decoding[1]);
+	assert_int_equal(l.ev[2], SIM_PCI_MEMORY_ENABLE);
 	assert_true(l.decoding[2]);
-	assert_int_equal(l.ev[3], SIM_PCI_D0);
+	assert_int_equal(l.ev[3], SIM_PCI_D3HOT);
 	assert_true(l.decoding[3]);
-	assert_int_equal(l.ev[4], SIM_PCI_FLR_START);
-	assert_true(l.decoding[4]);
+	assert_int_equal(l.ev[4], SIM_PCI_CHANGE_DONE);
+	assert_false(l.decoding[4]);
+	assert_int_equal(l.ev[5], SIM_PCI_D0);
+	assert_true(l.decoding[5]);
+	assert_int_equal(l.ev[6], SIM_PCI_FLR_START);
+	assert_true(l.decoding[6]);
 	/* The reset cleared the command register as part of the FLR: no
 	 * separate MEMORY_DISABLE, and the BAR stays off afterwards. */
-	assert_int_equal(l.ev[5], SIM_PCI_FLR_DONE);
-	assert_false(l.decoding[5]);
-	assert_int_equal(sim_pci_events(b), 6);
+	assert_int_equal(l.ev[7], SIM_PCI_FLR_DONE);
+	assert_false(l.decoding[7]);
+	assert_int_equal(sim_pci_events(b), 8);
 	assert_int_equal(sim_pci_set_notifier(b, NULL, NULL), 0);
 	pci_write_config_word(b, PCI_COMMAND, cmd);
-	assert_int_equal(l.n, 6);
+	assert_int_equal(l.n, 8);
 	sim_machine_destroy(m);
 }
 

@@ -1442,6 +1442,105 @@ static void test_failnth_lifecycle(void **state)
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_DMA_FAULT), 0);
 }
 
+/* ---- group viability ---------------------------------------------------- */
+
+/* A driver that binds to a function and does no DMA (or manages its own). */
+static int bound_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	(void)pdev;
+	(void)id;
+	return 0;
+}
+
+static void bound_remove(struct pci_dev *pdev)
+{
+	(void)pdev;
+}
+
+/*
+ * gpu0 and nic0 sit below a switch without ACS: one IOMMU group. While
+ * nic0 is used by the DMA API (a streaming mapping, a coherent buffer) or
+ * bound to a kernel driver, the group is not viable and opening gpu0 for
+ * a user is refused with -EPERM, as Linux refuses it; nic0's mappings keep
+ * working, and nothing of the open is left. A driver that manages DMA
+ * itself (driver_managed_dma, as VFIO's) does not make the group busy.
+ */
+static void test_group_viability(void **state)
+{
+	struct fx *f = FX(state);
+	struct vfio_pci_core_device *v = vnew(f->gpu[0], &sim_vfio_pci_dev_ops);
+	struct pci_dev *nic = to_pci_dev(f->nic[0]);
+	struct page *page = sim_alloc_pages(f->m, 0);
+	struct pci_device_id ids[2] = {
+		{ PCI_DEVICE(nic->vendor, nic->device) }, { 0 } };
+	struct pci_driver drv = {
+		.name = "busy", .id_table = ids,
+		.probe = bound_probe, .remove = bound_remove,
+	};
+	u8 pat[64], buf[64];
+	dma_addr_t addr, caddr;
+	void *cpu;
+
+	assert_non_null(page);
+	assert_ptr_equal(iommu_group_get(f->gpu[0]), iommu_group_get(f->nic[0]));
+	assert_ptr_not_equal(iommu_group_get(f->gpu[0]),
+			     iommu_group_get(f->nic[1]));
+	fill_pattern(pat, sizeof(pat), 7);
+	memcpy(page_address(page), pat, sizeof(pat));
+	addr = dma_map_page_attrs(f->nic[0], page, 0, PAGE_SIZE,
+				  DMA_BIDIRECTIONAL, 0);
+	assert_false(dma_mapping_error(f->nic[0], addr));
+
+	assert_int_equal(sim_vfio_open(&v->vdev), -EPERM);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), 1);
+	assert_false(iommu_group_dma_owner_claimed(iommu_group_get(f->gpu[0])));
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_RESET, NULL, 0),
+			 -EINVAL);
+	/* the kernel driver's mapping still works */
+	assert_int_equal(sim_dma_read(f->nic[0], addr, buf, sizeof(buf)), 0);
+	assert_memory_equal(buf, pat, sizeof(pat));
+	dma_unmap_page_attrs(f->nic[0], addr, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+
+	/* a coherent buffer is DMA-API use too */
+	cpu = dma_alloc_coherent(f->nic[0], PAGE_SIZE, &caddr, GFP_KERNEL);
+	assert_non_null(cpu);
+	assert_int_equal(sim_vfio_open(&v->vdev), -EPERM);
+	assert_int_equal(sim_dma_write(f->nic[0], caddr, pat, sizeof(pat)), 0);
+	assert_memory_equal(cpu, pat, sizeof(pat));
+	dma_free_coherent(f->nic[0], PAGE_SIZE, cpu, caddr);
+
+	/* dma-debug off: the IOVA the default domain holds says it */
+	sim_dma_debug_enable(f->m, false);
+	addr = dma_map_page_attrs(f->nic[0], page, 0, PAGE_SIZE,
+				  DMA_TO_DEVICE, 0);
+	assert_false(dma_mapping_error(f->nic[0], addr));
+	assert_int_equal(sim_vfio_open(&v->vdev), -EPERM);
+	dma_unmap_page_attrs(f->nic[0], addr, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	sim_dma_debug_enable(f->m, true);
+
+	/* a bound kernel driver, even one doing no DMA */
+	assert_int_equal(pci_register_driver(&drv), 0);
+	assert_ptr_equal(f->nic[0]->driver, &drv.driver);
+	assert_int_equal(sim_vfio_open(&v->vdev), -EPERM);
+	pci_unregister_driver(&drv);
+	/* one that manages DMA itself does not count */
+	drv.driver_managed_dma = true;
+	assert_int_equal(pci_register_driver(&drv), 0);
+	assert_int_equal(sim_vfio_open(&v->vdev), 0);
+	assert_true(iommu_group_dma_owner_claimed(iommu_group_get(f->gpu[0])));
+	sim_vfio_close(&v->vdev);
+	pci_unregister_driver(&drv);
+
+	/* nothing in use any more: viable */
+	assert_int_equal(sim_vfio_open(&v->vdev), 0);
+	assert_int_equal(sim_vfio_registration_count(&v->vdev), 2);
+	vdev_free(v);
+	assert_false(iommu_group_dma_owner_claimed(iommu_group_get(f->gpu[0])));
+	sim_free_pages(f->m, page, 0);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_DMA_FAULT), 0);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+}
+
 /* ---- revoke racing importers (TSan) ------------------------------------- */
 
 #define STRESS_IMPORTERS	3
@@ -1561,6 +1660,584 @@ static void test_stress_revoke(void **state)
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_DMA_FAULT), 0);
 }
 
+/* ---- revoke storms against DMA, new exports and close/open (TSan) -------- */
+
+/*
+ * One thread changes whether gpu0's BARs decode every way there is
+ * (through VFIO: config writes of the memory bit and PM, VFIO_DEVICE_RESET,
+ * hot reset, low power; behind VFIO's back: pci_write_config_word(),
+ * pci_set_power_state(), pcie_flr(), pci_reset_function()), another closes
+ * and reopens the device, importers export, attach, map and move data
+ * through their exports, and a checker looks, under memory_lock, for an
+ * export that is usable while memory does not decode. Legal use
+ * throughout: no DMA fault, no warning, nothing leaked, and the device
+ * has no export left after each close.
+ */
+#define STORM_ROUNDS		150
+#define STORM_IMPORTERS		2
+
+struct storm {
+	struct fx *f;
+	struct vfio_pci_core_device *v;
+	int stop;			/* __atomic: changer and opener are done */
+	int bad_checks;			/* __atomic: checker saw a broken invariant */
+	int left_after_close;		/* __atomic: exports on the list after a close */
+	int closes, opens, changes, checks;
+};
+
+struct storm_imp {
+	struct storm *s;
+	struct device *client;
+	int id;
+	int rounds, exports, refused_exports, dmas, enodev;
+};
+
+/* A VFIO call on a device another thread may have closed: -EINVAL then. */
+static void storm_ok(long ret, long ok)
+{
+	if (ret != ok && ret != -EINVAL)
+		fail_msg("storm: %ld (expected %ld or -EINVAL)", ret, ok);
+}
+
+static void storm_change(struct storm *s, int i)
+{
+	struct vfio_pci_core_device *v = s->v;
+	struct pci_dev *pdev = v->pdev;
+	int pm = pci_find_capability(pdev, PCI_CAP_ID_PM);
+	u16 on = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	struct vfio_pci_hot_reset hr = { .argsz = sizeof(hr) };
+
+	switch (i % 9) {
+	case 0:
+		storm_ok(cfg_write16(v, PCI_COMMAND, PCI_COMMAND_MASTER), 2);
+		sched_yield();
+		storm_ok(cfg_write16(v, PCI_COMMAND, on), 2);
+		break;
+	case 1:
+		storm_ok(cfg_write16(v, pm + PCI_PM_CTRL, PCI_D3hot), 2);
+		sched_yield();
+		storm_ok(cfg_write16(v, pm + PCI_PM_CTRL, PCI_D0), 2);
+		break;
+	case 2:
+		storm_ok(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_RESET, NULL, 0), 0);
+		break;
+	case 3:
+		storm_ok(low_power(v, true), 0);
+		sched_yield();
+		storm_ok(low_power(v, false), 0);
+		break;
+	case 4: {
+		/* memory_lock is only tried: an importer's export may hold it */
+		long ret = sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_PCI_HOT_RESET,
+					  &hr, sizeof(hr));
+
+		if (ret != -EBUSY)
+			storm_ok(ret, 0);
+		break;
+	}
+	case 5:
+		assert_int_equal(pci_write_config_word(pdev, PCI_COMMAND,
+						       PCI_COMMAND_MASTER), 0);
+		sched_yield();
+		assert_int_equal(pci_write_config_word(pdev, PCI_COMMAND, on), 0);
+		break;
+	case 6:
+		assert_int_equal(pci_set_power_state(pdev, PCI_D3hot), 0);
+		sched_yield();
+		assert_int_equal(pci_set_power_state(pdev, PCI_D0), 0);
+		break;
+	case 7:
+		assert_int_equal(pcie_flr(pdev), 0);
+		sched_yield();
+		assert_int_equal(pci_write_config_word(pdev, PCI_COMMAND, on), 0);
+		break;
+	default:
+		assert_int_equal(pci_reset_function(pdev), 0);
+		break;
+	}
+	s->changes++;
+}
+
+static void *storm_changer(void *arg)
+{
+	struct storm *s = arg;
+
+	for (int i = 0; i < STORM_ROUNDS; i++)
+		storm_change(s, i);
+	return NULL;
+}
+
+static void *storm_opener(void *arg)
+{
+	struct storm *s = arg;
+
+	for (int i = 0; i < STORM_ROUNDS / 3; i++) {
+		sched_yield();
+		sim_vfio_close(&s->v->vdev);
+		s->closes++;
+		/* the close revoked everything for good and waited for ioctls */
+		if (sim_vfio_pci_dma_buf_count(s->v))
+			__atomic_fetch_add(&s->left_after_close, 1, __ATOMIC_RELAXED);
+		sched_yield();
+		assert_int_equal(sim_vfio_open(&s->v->vdev), 0);
+		s->opens++;
+	}
+	return NULL;
+}
+
+static void *storm_checker(void *arg)
+{
+	struct storm *s = arg;
+
+	while (__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) < 2) {
+		if (sim_vfio_pci_dma_buf_usable_while_off(s->v))
+			__atomic_fetch_add(&s->bad_checks, 1, __ATOMIC_RELAXED);
+		s->checks++;
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void *storm_importer(void *arg)
+{
+	struct storm_imp *si = arg;
+	struct storm *s = si->s;
+	const u64 r[1][2] = { { SZ_1M, SZ_64K } };
+	u8 buf[64];
+
+	/* at least STORM_ROUNDS, and for as long as the storm blows */
+	for (int i = 0; i < STORM_ROUNDS ||
+			!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE); i++) {
+		struct ctx c;
+
+		si->rounds++;
+		memset(&c, 0, sizeof(c));
+		c.f = s->f;
+		c.client = si->client;
+		c.fd = vexport(s->v, 2, r, 1);
+		if (c.fd < 0) {
+			/* closed meanwhile */
+			assert_int_equal(c.fd, -EINVAL);
+			si->refused_exports++;
+			sched_yield();
+			continue;
+		}
+		si->exports++;
+		c.d = sim_dma_buf_get(s->f->m, c.fd);
+		assert_false(IS_ERR(c.d));
+		c.imp.attach = dma_buf_dynamic_attach(c.d, c.client, &imp_ops,
+						      &c.imp);
+		if (IS_ERR(c.imp.attach)) {
+			/* revoked at the attach */
+			assert_int_equal(PTR_ERR(c.imp.attach), -ENODEV);
+			si->enodev++;
+			dma_buf_put(c.d);
+			assert_int_equal(sim_fd_close(s->f->m, c.fd), 0);
+			continue;
+		}
+		for (int k = 0; k < 4; k++) {
+			long ret = imp_map(&c);
+
+			if (ret) {
+				assert_int_equal(ret, -ENODEV);
+				si->enodev++;
+				sched_yield();
+				continue;
+			}
+			/* mapped and not revoked: the BAR decodes under the lock */
+			dma_resv_lock(c.d->resv, NULL);
+			if (c.imp.sgt) {
+				assert_int_equal(sim_dma_read(c.client,
+							      sg_dma_address(c.imp.sgt->sgl),
+							      buf, sizeof(buf)), 0);
+				/* each importer writes bytes of its own */
+				assert_int_equal(sim_dma_write(c.client,
+							       sg_dma_address(c.imp.sgt->sgl) +
+							       128 + 64 * si->id,
+							       buf, sizeof(buf)), 0);
+				si->dmas++;
+			}
+			dma_resv_unlock(c.d->resv);
+		}
+		ctx_close(&c);
+	}
+	return NULL;
+}
+
+static void test_stress_storm(void **state)
+{
+	struct fx *f = FX(state);
+	/*
+	 * Bus addresses below the switch: nothing a thread caches for itself
+	 * (IOVA magazines, flush queues of an IOMMU domain) stays allocated,
+	 * so what is live afterwards is what was before. test_stress_revoke
+	 * races revokes against importers behind the IOMMU.
+	 */
+	struct device *clients[STORM_IMPORTERS] = { f->nic[0], f->nic[0] };
+	struct storm_imp si[STORM_IMPORTERS];
+	pthread_t imp_t[STORM_IMPORTERS], chg, opn, chk;
+	struct storm s = { .f = f };
+	long live;
+	int exports = 0, dmas = 0;
+
+	s.v = vopen(f->gpu[0]);
+	/* once, for what is made on first use (the map type caches) */
+	{
+		const u64 r[1][2] = { { SZ_1M, SZ_64K } };
+		struct ctx c;
+
+		for (int i = 0; i < STORM_IMPORTERS; i++) {
+			ctx_open(&c, f, s.v, clients[i], 2, r, 1);
+			imp_dma_check(&c);
+			ctx_close(&c);
+		}
+	}
+	live = sim_alloc_live(f->m);
+	assert_int_equal(pthread_create(&chk, NULL, storm_checker, &s), 0);
+	for (int i = 0; i < STORM_IMPORTERS; i++) {
+		memset(&si[i], 0, sizeof(si[i]));
+		si[i].s = &s;
+		si[i].id = i;
+		si[i].client = clients[i];
+		assert_int_equal(pthread_create(&imp_t[i], NULL, storm_importer,
+						&si[i]), 0);
+	}
+	assert_int_equal(pthread_create(&chg, NULL, storm_changer, &s), 0);
+	assert_int_equal(pthread_create(&opn, NULL, storm_opener, &s), 0);
+	pthread_join(chg, NULL);
+	pthread_join(opn, NULL);
+	__atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < STORM_IMPORTERS; i++)
+		pthread_join(imp_t[i], NULL);
+	__atomic_store_n(&s.stop, 2, __ATOMIC_RELEASE);
+	pthread_join(chk, NULL);
+
+	assert_int_equal(s.changes, STORM_ROUNDS);
+	assert_int_equal(s.closes, STORM_ROUNDS / 3);
+	assert_int_equal(s.opens, STORM_ROUNDS / 3);
+	assert_true(s.checks > 0);
+	for (int i = 0; i < STORM_IMPORTERS; i++) {
+		exports += si[i].exports;
+		dmas += si[i].dmas;
+		assert_int_equal(si[i].exports + si[i].refused_exports,
+				 si[i].rounds);
+	}
+	assert_true(exports > 0);
+	/* no export usable while memory was off; none survived a close */
+	assert_int_equal(s.bad_checks, 0);
+	assert_int_equal(s.left_after_close, 0);
+	/* decoding back on: exports work again, and none is left */
+	assert_int_equal(cfg_write16(s.v, PCI_COMMAND,
+				     PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER), 2);
+	assert_int_equal(sim_vfio_pci_dma_buf_count(s.v), 0);
+	assert_int_equal(sim_vfio_registration_count(&s.v->vdev), 2);
+	assert_int_equal(sim_vfio_pci_dma_buf_usable_while_off(s.v), 0);
+	/*
+	 * The last close left its ranges in the revoked-MMIO registry (late
+	 * accesses are named); an export of them that is usable forgets them.
+	 */
+	{
+		const u64 r[1][2] = { { SZ_1M, SZ_64K } };
+		struct ctx c;
+
+		ctx_open(&c, f, s.v, clients[0], 2, r, 1);
+		imp_dma_check(&c);
+		ctx_close(&c);
+	}
+	assert_int_equal(sim_alloc_live(f->m), live);
+	vdev_free(s.v);
+	/* no importer touched the BAR while it was revoked or off */
+	if (sim_report_count_kind(f->m, SIM_REPORT_DMA_FAULT) ||
+	    sim_report_count_kind(f->m, SIM_REPORT_WARN))
+		sim_report_dump(f->m, stderr);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_DMA_FAULT), 0);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+	assert_true(dmas > 0);
+}
+
+/*
+ * An export made while a change behind VFIO's back is under way (the
+ * memory bit cleared with pci_write_config_word()): the notifier revoked
+ * and holds memory_lock until the register changed, so the export waits
+ * and is born revoked, instead of reading "memory on" in between and
+ * staying usable while the BAR stops decoding. The importer's move_notify
+ * (inside the revoke) starts the export on another thread and waits
+ * until it is made or waits for memory_lock.
+ */
+struct window {
+	struct vfio_pci_core_device *v;
+	pthread_t t;
+	int fd;
+	int started, done;		/* __atomic */
+};
+
+static void *window_export(void *arg)
+{
+	struct window *w = arg;
+	const u64 r[1][2] = { { 0, SZ_4K } };
+
+	w->fd = vexport(w->v, 2, r, 1);
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void window_move_notify(struct dma_buf_attachment *a)
+{
+	struct window *w = a->importer_priv;
+
+	if (w->started)
+		return;
+	w->started = 1;
+	assert_int_equal(pthread_create(&w->t, NULL, window_export, w), 0);
+	while (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE) &&
+	       !rwsem_is_contended(&w->v->memory_lock))
+		sched_yield();
+}
+
+static const struct dma_buf_attach_ops window_ops = {
+	.allow_peer2peer = true,
+	.move_notify = window_move_notify,
+};
+
+static void test_export_during_change(void **state)
+{
+	struct fx *f = FX(state);
+	struct vfio_pci_core_device *v = vopen(f->gpu[0]);
+	const u64 r[1][2] = { { SZ_1M, SZ_64K } };
+	struct window w = { .v = v, .fd = -1 };
+	struct dma_buf_attachment *a, *a2;
+	struct dma_buf *d, *d2;
+	struct imp i2 = { 0 };
+	int fd = vexport(v, 2, r, 1);
+
+	assert_true(fd >= 0);
+	d = sim_dma_buf_get(f->m, fd);
+	a = dma_buf_dynamic_attach(d, f->nic[0], &window_ops, &w);
+	assert_false(IS_ERR(a));
+	assert_int_equal(pci_write_config_word(v->pdev, PCI_COMMAND,
+					       PCI_COMMAND_MASTER), 0);
+	assert_int_equal(w.started, 1);
+	pthread_join(w.t, NULL);
+	assert_true(w.fd >= 0);
+	/* made during the change: revoked, like the one the change revoked */
+	d2 = sim_dma_buf_get(f->m, w.fd);
+	a2 = dma_buf_dynamic_attach(d2, f->nic[0], &imp_ops, &i2);
+	assert_true(IS_ERR(a2));
+	assert_int_equal(PTR_ERR(a2), -ENODEV);
+	assert_int_equal(sim_vfio_pci_dma_buf_usable_while_off(v), 0);
+	/* memory back on: both are restored */
+	assert_int_equal(pci_write_config_word(v->pdev, PCI_COMMAND,
+					       PCI_COMMAND_MASTER |
+					       PCI_COMMAND_MEMORY), 0);
+	a2 = dma_buf_dynamic_attach(d2, f->nic[0], &imp_ops, &i2);
+	assert_false(IS_ERR(a2));
+	dma_buf_detach(d2, a2);
+	dma_buf_put(d2);
+	assert_int_equal(sim_fd_close(f->m, w.fd), 0);
+	dma_buf_detach(d, a);
+	dma_buf_put(d);
+	assert_int_equal(sim_fd_close(f->m, fd), 0);
+	vdev_free(v);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+}
+
+/*
+ * Close waits for the ioctls in flight: a low power entry is under way (its
+ * revoke is telling the importer) when another thread closes the device.
+ * The close waits at the fd's gate until the ioctl returned, and then
+ * revokes for good; nothing from the ioctl survives into the next open.
+ */
+struct gate {
+	struct vfio_pci_core_device *v;
+	pthread_t t;
+	int started, done;		/* __atomic */
+	bool gate_waited, done_early;
+};
+
+static void *gate_close(void *arg)
+{
+	struct gate *g = arg;
+
+	sim_vfio_close(&g->v->vdev);
+	__atomic_store_n(&g->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void gate_move_notify(struct dma_buf_attachment *a)
+{
+	struct gate *g = a->importer_priv;
+
+	if (g->started)
+		return;
+	g->started = 1;
+	assert_int_equal(pthread_create(&g->t, NULL, gate_close, g), 0);
+	while (!__atomic_load_n(&g->done, __ATOMIC_ACQUIRE) &&
+	       !rwsem_is_contended(&g->v->vdev.fd_rwsem) &&
+	       !rwsem_is_contended(&g->v->memory_lock))
+		sched_yield();
+	g->gate_waited = rwsem_is_contended(&g->v->vdev.fd_rwsem);
+	g->done_early = __atomic_load_n(&g->done, __ATOMIC_ACQUIRE);
+}
+
+static const struct dma_buf_attach_ops gate_ops = {
+	.allow_peer2peer = true,
+	.move_notify = gate_move_notify,
+};
+
+static void test_close_waits_for_ioctl(void **state)
+{
+	struct fx *f = FX(state);
+	struct vfio_pci_core_device *v = vopen(f->gpu[0]);
+	const u64 r[1][2] = { { 0, SZ_4K } };
+	struct gate g = { .v = v };
+	struct dma_buf_attachment *a;
+	struct dma_buf *d;
+	int fd = vexport(v, 2, r, 1);
+
+	assert_true(fd >= 0);
+	d = sim_dma_buf_get(f->m, fd);
+	a = dma_buf_dynamic_attach(d, f->nic[0], &gate_ops, &g);
+	assert_false(IS_ERR(a));
+	/* the ioctl completes although a close started during it */
+	assert_int_equal(low_power(v, true), 0);
+	pthread_join(g.t, NULL);
+	assert_true(g.gate_waited);
+	assert_false(g.done_early);
+	/* closed after it: the export went off the list for good */
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
+	assert_false(v->pm_runtime_engaged);
+	assert_int_equal(sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_RESET, NULL, 0),
+			 -EINVAL);
+	/* a new open starts clean */
+	assert_int_equal(sim_vfio_open(&v->vdev), 0);
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
+	dma_buf_detach(d, a);
+	dma_buf_put(d);
+	assert_int_equal(sim_fd_close(f->m, fd), 0);
+	vdev_free(v);
+	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_WARN), 0);
+}
+
+/*
+ * The checker itself: an export left usable while memory is off (made
+ * here by turning decoding off with no notifier, as if VFIO's revoke were
+ * missing) is counted.
+ */
+static void test_usable_while_off_counts(void **state)
+{
+	struct fx *f = FX(state);
+	struct vfio_pci_core_device *v = vopen(f->gpu[0]);
+	const u64 r[1][2] = { { 0, SZ_4K } };
+	struct pci_dev *pdev = v->pdev;
+	int fd = vexport(v, 2, r, 1);
+
+	assert_true(fd >= 0);
+	assert_int_equal(sim_vfio_pci_dma_buf_usable_while_off(v), 0);
+	assert_int_equal(sim_pci_set_notifier(pdev, NULL, NULL), 0);
+	assert_int_equal(pci_write_config_word(pdev, PCI_COMMAND,
+					       PCI_COMMAND_MASTER), 0);
+	assert_int_equal(sim_vfio_pci_dma_buf_usable_while_off(v), 1);
+	assert_int_equal(pci_write_config_word(pdev, PCI_COMMAND,
+					       PCI_COMMAND_MASTER |
+					       PCI_COMMAND_MEMORY), 0);
+	assert_int_equal(sim_vfio_pci_dma_buf_usable_while_off(v), 0);
+	/* the notifier back (what registration installed) */
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 1);
+	assert_int_equal(sim_fd_close(f->m, fd), 0);
+	assert_int_equal(sim_vfio_pci_dma_buf_count(v), 0);
+	sim_vfio_close(&v->vdev);
+	vfio_pci_core_unregister_device(v);
+	assert_false(v->vdev.registered);
+	vfio_put_device(&v->vdev);
+}
+
+/* ---- teardown with everything still alive -------------------------------- */
+
+/*
+ * The machine goes while a user still has gpu0 open, an export of it has
+ * an fd, and NIC memory regions (one below the switch, one behind the
+ * IOMMU) use it: every piece is reported and freed, the exporter's and
+ * importers' state included (ASan: nothing leaked).
+ */
+static void test_teardown_with_open_device(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_VFIO);
+	struct vfio_pci_core_device *v;
+	const u64 r[1][2] = { { SZ_1M, SZ_64K } };
+	struct sim_nic_mr *mr0, *mr1;
+	char *log = NULL;
+	size_t loglen = 0;
+	FILE *echo = open_memstream(&log, &loglen);
+	u8 buf[64];
+	int fd;
+
+	(void)state;
+	assert_non_null(echo);
+	v = vopen(dev_of(m, "gpu0"));
+	fd = vexport(v, 2, r, 1);
+	assert_true(fd >= 0);
+	mr0 = sim_nic_reg_dmabuf_mr(dev_of(m, "nic0"), fd, 0, SZ_64K,
+				    DMA_BIDIRECTIONAL);
+	mr1 = sim_nic_reg_dmabuf_mr(dev_of(m, "nic1"), fd, SZ_4K, SZ_8K,
+				    DMA_BIDIRECTIONAL);
+	assert_false(IS_ERR(mr0));
+	assert_false(IS_ERR(mr1));
+	assert_int_equal(sim_nic_mr_read(mr0, 0, buf, sizeof(buf)), 0);
+	assert_int_equal(sim_nic_mr_write(mr1, 0, buf, sizeof(buf)), 0);
+	assert_int_equal(sim_report_count_kind(m, SIM_REPORT_WARN), 0);
+	sim_report_echo(m, echo);
+	sim_machine_destroy(m);
+	fclose(echo);
+	/* each piece named: the open fd, the export and its importers, the device */
+	assert_non_null(strstr(log, "vfio: 0000:03:00.0: device fd still open at machine teardown: closed"));
+	assert_non_null(strstr(log, "buffer leaked at machine teardown [exporter=vfio_pci_dmabuf]"));
+	assert_non_null(strstr(log, "[fds=1] [attachments=2]: released"));
+	assert_non_null(strstr(log, "released with 2 attachment(s) still attached"));
+	assert_non_null(strstr(log, "vfio: 0000:03:00.0: device still registered at machine teardown: freed"));
+	/* the close revoked the export first: nothing touched revoked MMIO */
+	assert_null(strstr(log, "dma-fault"));
+	free(log);
+}
+
+/*
+ * The device was closed and put, but the program kept an export's fd, a
+ * reference and an attachment: teardown releases the export through
+ * VFIO's release (detaching for the importer), reports it, and names no
+ * device; nothing leaked (ASan).
+ */
+static void test_teardown_with_leaked_export(void **state)
+{
+	struct sim_machine *m = machine_from(PLATFORM_VFIO);
+	struct vfio_pci_core_device *v;
+	const u64 r[1][2] = { { 0, SZ_8K } };
+	struct ctx c;
+	char *log = NULL;
+	size_t loglen = 0;
+	FILE *echo = open_memstream(&log, &loglen);
+	struct fx f = { .m = m };
+
+	(void)state;
+	assert_non_null(echo);
+	v = vopen(dev_of(m, "gpu0"));
+	ctx_open(&c, &f, v, dev_of(m, "nic1"), 2, r, 1);
+	assert_int_equal(imp_map(&c), 0);
+	/* the close revokes it for good: the importer unmaps when told */
+	sim_vfio_close(&v->vdev);
+	assert_null(c.imp.sgt);
+	assert_int_equal(c.imp.notified, 1);
+	vfio_pci_core_unregister_device(v);
+	assert_false(v->vdev.registered);
+	vfio_put_device(&v->vdev);
+	sim_report_echo(m, echo);
+	sim_machine_destroy(m);
+	fclose(echo);
+	assert_non_null(strstr(log, "buffer leaked at machine teardown [exporter=vfio_pci_dmabuf]"));
+	assert_non_null(strstr(log, "[refs=2] [fds=1] [attachments=1]: released"));
+	assert_non_null(strstr(log, "released with 1 attachment(s) still attached"));
+	assert_null(strstr(log, "vfio: "));
+	free(log);
+}
+
 /* ---- vfio_pci_core_fill_phys_vec(), called directly ---------------------- */
 
 /*
@@ -1640,7 +2317,14 @@ int main(void)
 		T(test_big_exports),
 		T(test_nvgrace_variant),
 		T(test_failnth_lifecycle),
+		T(test_group_viability),
 		T(test_stress_revoke),
+		T(test_stress_storm),
+		T(test_export_during_change),
+		T(test_close_waits_for_ioctl),
+		T(test_usable_while_off_counts),
+		cmocka_unit_test(test_teardown_with_open_device),
+		cmocka_unit_test(test_teardown_with_leaked_export),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

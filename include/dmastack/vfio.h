@@ -24,8 +24,10 @@ extern "C" {
  * it holds a registration reference, the device's IOMMU group (if it has
  * a translating one) is claimed for user DMA, and ops->open_device runs.
  * One user at a time. 0, -ENODEV (not registered), -EBUSY (open), the
- * ownership claim's error (-EPERM: another owner, -ENOMEM) or
- * open_device's.
+ * ownership claim's error (-EPERM: another owner, or the group is not
+ * viable: a kernel driver does DMA in it, a device of it bound to a
+ * driver that does not manage DMA itself or with live DMA-API mappings
+ * or allocations; -ENOMEM) or open_device's.
  */
 int sim_vfio_open(struct vfio_device *device);
 /*
@@ -65,8 +67,14 @@ int sim_vfio_registration_count(struct vfio_device *device);
 extern const struct vfio_device_ops sim_vfio_pci_ops;
 extern const struct vfio_pci_device_ops sim_vfio_pci_dev_ops;
 
-/* Live exports of @vdev (still on its list). */
+/* Live exports of @vdev (on its list, release not started). */
 unsigned int sim_vfio_pci_dma_buf_count(struct vfio_pci_core_device *vdev);
+/*
+ * Exports on @vdev's list that are not revoked while its BARs do not
+ * decode, looked at under memory_lock (read): 0 unless the locking that
+ * orders revokes and decoding changes is broken (stress tests).
+ */
+unsigned int sim_vfio_pci_dma_buf_usable_while_off(struct vfio_pci_core_device *vdev);
 
 /*
  * A variant like vfio/nvgrace-gpu (src/kernel/vfio/nvgrace.c): @memlength

@@ -89,6 +89,16 @@ void sim_kfree(struct sim_machine *m, void *p)
 	free(p);
 }
 
+/*
+ * @p (from sim_k*alloc()) stays allocated but is no longer counted as
+ * live: it became machine infrastructure, freed with free() by its keeper.
+ */
+void sim_kdisown(struct sim_machine *m, void *p)
+{
+	if (p)
+		sim_alloc_live_add(m, -1);
+}
+
 void *sim_zalloc(struct sim_machine *m, size_t size)
 {
 	return m ? sim_kzalloc(m, size) : NULL;

@@ -161,6 +161,36 @@ struct sim_pci_fn {
 	struct sim_model_dev *mdev;	/* model bound by platform text */
 };
 
+/*
+ * What a peer's TLP looks at while the config mechanism writes: the
+ * command register, the power state and the reset flag are single
+ * hardware registers, read and written whole (atomically), so the router
+ * needs no lock to see either the old or the new value.
+ */
+typedef u16 __attribute__((may_alias)) cfg_u16_alias;
+
+static inline u16 sim_pci_fn_command(const struct sim_pci_fn *fn)
+{
+	return __atomic_load_n((const cfg_u16_alias *)(fn->config + PCI_COMMAND),
+			       __ATOMIC_ACQUIRE);
+}
+
+static inline void sim_pci_fn_set_command(struct sim_pci_fn *fn, u16 v)
+{
+	__atomic_store_n((cfg_u16_alias *)(fn->config + PCI_COMMAND), v,
+			 __ATOMIC_RELEASE);
+}
+
+static inline pci_power_t sim_pci_fn_d_state(const struct sim_pci_fn *fn)
+{
+	return __atomic_load_n(&fn->d_state, __ATOMIC_ACQUIRE);
+}
+
+static inline bool sim_pci_fn_in_reset(const struct sim_pci_fn *fn)
+{
+	return __atomic_load_n(&fn->in_reset, __ATOMIC_ACQUIRE);
+}
+
 /* ------------------------------------------ device models and MSI --- */
 
 /*
@@ -238,8 +268,10 @@ void sim_msi_set_state(struct sim_model_dev *md, bool master, bool d0);
 /* A config read of a model's function: the MSI pending bits overlaid. */
 void sim_msi_cfg_read(struct sim_model_dev *md, int where, int size,
 		      void *val);
-void sim_msi_cfg_write(struct sim_model_dev *md, const u8 *img, int where,
+bool sim_msi_cfg_write(struct sim_model_dev *md, const u8 *img, int where,
 		       int size);
+/* Send the pending vectors that can be sent now (no config lock held). */
+void sim_msi_flush_pending(struct sim_model_dev *md);
 
 /* Models (src/hw/model.c): lookup and binding from the platform parser. */
 /* A number with an optional K/M/G/T suffix; 0, -EINVAL or -ERANGE. */
@@ -573,9 +605,11 @@ u64 sim_bar_bus_addr(const struct sim_node *owner, const struct sim_bar *bar);
 int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node);
 /* Configuration requests and the bridge's bus reset (src/hw/pci.c). */
 int sim_pci_cfg_read(struct sim_pci_fn *fn, int where, int size, u32 *val);
-int sim_pci_cfg_write(struct sim_pci_fn *fn, int where, int size, u32 val);
+int sim_pci_cfg_write(struct sim_pci_fn *fn, int where, int size, u32 val,
+		      sim_spinlock_t *lock);
 pci_power_t sim_pci_fn_power(const struct sim_pci_fn *fn);
-int sim_pci_secondary_bus_reset(struct sim_pci_fn *bridge);
+int sim_pci_secondary_bus_reset(struct sim_pci_fn *bridge,
+				sim_spinlock_t *lock);
 void sim_pci_fn_fini(struct sim_machine *m, struct sim_node *node);
 
 int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,

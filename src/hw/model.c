@@ -373,7 +373,7 @@ static int model_realize(struct sim_model_dev *md, char *err, size_t errlen)
 	fn->pdev.dev.driver_name = model->name;
 	memcpy(&cmd, c + PCI_COMMAND, 2);
 	sim_msi_set_state(md, cmd & PCI_COMMAND_MASTER,
-			  fn->pdev.current_state == PCI_D0);
+			  sim_pci_fn_d_state(fn) == PCI_D0);
 	if (model->msi_vectors)
 		sim_msi_install(md, model->msi_vectors);
 	if (model->msix_vectors &&
@@ -499,7 +499,7 @@ void sim_model_log(struct sim_model_dev *md, u64 addr, const char *fmt, ...)
 void sim_model_cfg_command(struct sim_model_dev *md, u16 old, u16 new_cmd)
 {
 	sim_msi_set_state(md, new_cmd & PCI_COMMAND_MASTER,
-			  md->fn->pdev.current_state == PCI_D0);
+			  sim_pci_fn_d_state(md->fn) == PCI_D0);
 	if (md->realized && md->model->command)
 		md->model->command(md, old, new_cmd);
 }
@@ -507,17 +507,20 @@ void sim_model_cfg_command(struct sim_model_dev *md, u16 old, u16 new_cmd)
 void sim_model_cfg_power(struct sim_model_dev *md, pci_power_t old,
 			 pci_power_t new_state)
 {
-	u16 cmd;
+	u16 cmd = sim_pci_fn_command(md->fn);
 
-	memcpy(&cmd, md->fn->config + PCI_COMMAND, 2);
 	sim_msi_set_state(md, cmd & PCI_COMMAND_MASTER, new_state == PCI_D0);
 	if (md->realized && md->model->power)
 		md->model->power(md, old, new_state);
 }
 
+/*
+ * The reset's effect on registers (MSI and MSI-X back to reset values) is
+ * sim_msi_reset(), made with the config registers; this is the model's
+ * hook, called once the config mechanism's lock is dropped.
+ */
 void sim_model_cfg_reset(struct sim_model_dev *md, enum sim_model_reset how)
 {
-	sim_msi_reset(md);
 	if (md->realized && md->model->reset)
 		md->model->reset(md, how);
 }

@@ -410,7 +410,7 @@ bool sim_msi_pending(struct sim_model_dev *md, unsigned int vector)
  * an unmask or an enable). The lock is dropped for each send: the handler
  * it runs may program the function again.
  */
-static void msi_flush_pending(struct sim_model_dev *md)
+void sim_msi_flush_pending(struct sim_model_dev *md)
 {
 	struct sim_msi *x = &md->msi;
 
@@ -448,10 +448,14 @@ static void msi_flush_pending(struct sim_model_dev *md)
  * @where: the write's offset
  * @size: its size
  *
- * Takes the writable bits; then sends every pending vector the write
- * unmasked (or that an enable made sendable).
+ * Takes the writable bits. Called with the config mechanism's lock held:
+ * sending what the write unmasked (or an enable made sendable) is the
+ * caller's sim_msi_flush_pending() once that lock is dropped, since a
+ * handler may access config space.
+ *
+ * Return: whether the write touched MSI or MSI-X registers.
  */
-void sim_msi_cfg_write(struct sim_model_dev *md, const u8 *img, int where,
+bool sim_msi_cfg_write(struct sim_model_dev *md, const u8 *img, int where,
 		       int size)
 {
 	struct sim_msi *x = &md->msi;
@@ -462,7 +466,7 @@ void sim_msi_cfg_write(struct sim_model_dev *md, const u8 *img, int where,
 	bool msix_hit = xcap && overlaps(where, size, xcap + PCI_MSIX_FLAGS, 2);
 
 	if (!msi_hit && !msix_hit)
-		return;
+		return false;
 	pthread_mutex_lock(&x->lock);
 	if (msi_hit && overlaps(where, size, cap + PCI_MSI_FLAGS, 2)) {
 		u16 old = rd16(c, cap + PCI_MSI_FLAGS);
@@ -498,7 +502,7 @@ void sim_msi_cfg_write(struct sim_model_dev *md, const u8 *img, int where,
 				     PCI_MSIX_FLAGS_MASKALL)));
 	}
 	pthread_mutex_unlock(&x->lock);
-	msi_flush_pending(md);
+	return true;
 }
 
 int sim_msix_mmio(struct sim_model_dev *md, int bar, u64 off, void *buf,
@@ -545,6 +549,6 @@ int sim_msix_mmio(struct sim_model_dev *md, int bar, u64 off, void *buf,
 	}
 	pthread_mutex_unlock(&x->lock);
 	if (write && in_table)
-		msi_flush_pending(md);
+		sim_msi_flush_pending(md);
 	return 0;
 }

@@ -487,8 +487,8 @@ bool sim_bar_decodes(struct sim_node *node)
 {
 	struct sim_pci_fn *fn = node->fn;
 
-	return (cfg_r16(fn->config, PCI_COMMAND) & PCI_COMMAND_MEMORY) &&
-	       fn->d_state == PCI_D0 && !fn->in_reset;
+	return (sim_pci_fn_command(fn) & PCI_COMMAND_MEMORY) &&
+	       sim_pci_fn_d_state(fn) == PCI_D0 && !sim_pci_fn_in_reset(fn);
 }
 
 struct sim_bar *sim_bar_find(struct sim_machine *m, phys_addr_t cpu,
@@ -536,10 +536,10 @@ static int mmio_access(struct sim_machine *m, phys_addr_t phys, void *buf,
 			   "CPU MMIO %s at %#llx+%zu: %s bar%d is not decoding (memory %s, %s%s)",
 			   write ? "write" : "read", (unsigned long long)phys,
 			   len, owner->id, bar->index,
-			   (cfg_r16(owner->fn->config, PCI_COMMAND) &
+			   (sim_pci_fn_command(owner->fn) &
 			    PCI_COMMAND_MEMORY) ? "enabled" : "disabled",
-			   owner->fn->d_state == PCI_D0 ? "D0" : "D3hot",
-			   owner->fn->in_reset ? ", in reset" : "");
+			   sim_pci_fn_d_state(owner->fn) == PCI_D0 ? "D0" : "D3hot",
+			   sim_pci_fn_in_reset(owner->fn) ? ", in reset" : "");
 		return -EIO;
 	}
 	if (owner->fn->mdev) {
@@ -606,7 +606,7 @@ static void notify(struct sim_pci_fn *fn, enum sim_pci_event ev)
 {
 	if (!fn->notify)
 		return;
-	fn->events++;
+	__atomic_fetch_add(&fn->events, 1, __ATOMIC_RELAXED);
 	fn->notify(&fn->pdev, ev, fn->notify_data);
 }
 
@@ -624,30 +624,47 @@ int sim_pci_set_notifier(struct pci_dev *pdev, sim_pci_notifier_fn fn,
 
 unsigned long sim_pci_events(struct pci_dev *pdev)
 {
-	return pdev && pdev->sim ? pdev->sim->events : 0;
+	return pdev && pdev->sim ?
+		       __atomic_load_n(&pdev->sim->events, __ATOMIC_RELAXED) : 0;
 }
 
-static void do_flr(struct sim_pci_fn *fn)
+static void cfg_lock(sim_spinlock_t *lock)
 {
-	/* Function Level Reset: the function forgets its command register. */
-	notify(fn, SIM_PCI_FLR_START);
-	fn->in_reset = true;
-	fn->flr_count++;
-	cfg_w16(fn->config, PCI_COMMAND, 0);
-	if (fn->mdev)
-		sim_model_cfg_reset(fn->mdev, SIM_MODEL_RESET_FLR);
-	fn->in_reset = false;
-	notify(fn, SIM_PCI_FLR_DONE);
+	if (lock)
+		sim_spin_lock(lock);
+}
+
+static void cfg_unlock(sim_spinlock_t *lock)
+{
+	if (lock)
+		sim_spin_unlock(lock);
 }
 
 /*
- * Register semantics on write. Writable: the command register, PMCSR power
- * state, the PCIe device control register (the FLR bit triggers a reset and
- * reads back as zero), the AF control FLR bit, ACS control. BAR registers
- * are read-only here (placement belongs to the platform).
+ * One configuration write, in three steps, so that no lock is held while
+ * anything outside the register file runs:
+ *  1. the registers are looked at (under @lock) to tell which announced
+ *     change the write makes: memory decode off, D3hot or a function
+ *     reset; the notifier hears of it while the BARs still decode, with
+ *     no lock held (it may take its own and read config space);
+ *  2. the registers change, under @lock (the caller's: the kernel's
+ *     pci_lock, which its config reads take too);
+ *  3. with @lock dropped: the model's hooks, pending MSIs, the end of a
+ *     reset, and the notifications that follow the change (memory on,
+ *     D0, reset done, and SIM_PCI_CHANGE_DONE closing what step 1
+ *     announced). A notifier may hold its own lock from the announcement
+ *     to its close, across the register change (VFIO's memory_lock).
  */
-static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
-		      int size)
+struct cfg_effects {
+	bool cmd, pm, flr;		/* the register was written */
+	u16 old_cmd, new_cmd;
+	pci_power_t old_state, new_state;
+	bool msi;
+};
+
+/* Register semantics, the register file's part (step 2; @lock held). */
+static void cfg_apply(struct sim_pci_fn *fn, int where, const void *val,
+		      int size, bool flr, struct cfg_effects *e)
 {
 	u8 tmp[4096];
 	u8 *c = fn->config;
@@ -658,16 +675,10 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 	memcpy(tmp, c, sizeof(tmp));
 	memcpy(tmp + where, val, size);
 	if (where < PCI_COMMAND + 2 && where + size > PCI_COMMAND) {
-		u16 old = cfg_r16(c, PCI_COMMAND);
-		u16 new = cfg_r16(tmp, PCI_COMMAND) & cmd_mask;
-
-		if ((old & PCI_COMMAND_MEMORY) && !(new & PCI_COMMAND_MEMORY))
-			notify(fn, SIM_PCI_MEMORY_DISABLE);
-		cfg_w16(c, PCI_COMMAND, new);
-		if (!(old & PCI_COMMAND_MEMORY) && (new & PCI_COMMAND_MEMORY))
-			notify(fn, SIM_PCI_MEMORY_ENABLE);
-		if (fn->mdev)
-			sim_model_cfg_command(fn->mdev, old, new);
+		e->cmd = true;
+		e->old_cmd = cfg_r16(c, PCI_COMMAND);
+		e->new_cmd = cfg_r16(tmp, PCI_COMMAND) & cmd_mask;
+		sim_pci_fn_set_command(fn, e->new_cmd);
 	}
 	if (pm && where < pm + PCI_PM_CTRL + 2 && where + size > pm + PCI_PM_CTRL) {
 		u16 pmcsr = cfg_r16(tmp, pm + PCI_PM_CTRL);
@@ -676,18 +687,14 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 		/* Only D0 and D3hot are implemented (PMC advertises no D1/D2). */
 		if ((state == PCI_D0 || state == PCI_D3hot) &&
 		    state != fn->d_state) {
-			pci_power_t prev = fn->d_state;
-
-			if (state == PCI_D3hot)
-				notify(fn, SIM_PCI_D3HOT);
+			e->pm = true;
+			e->old_state = fn->d_state;
+			e->new_state = state;
 			cfg_w16(c, pm + PCI_PM_CTRL,
 				(cfg_r16(c, pm + PCI_PM_CTRL) &
 				 ~PCI_PM_CTRL_STATE_MASK) | state);
-			fn->d_state = state;
-			if (state == PCI_D0)
-				notify(fn, SIM_PCI_D0);
-			if (fn->mdev)
-				sim_model_cfg_power(fn->mdev, prev, state);
+			__atomic_store_n(&fn->d_state, (pci_power_t)state,
+					 __ATOMIC_RELEASE);
 		}
 	}
 	if (exp && where < exp + PCI_EXP_DEVCTL + 2 &&
@@ -695,20 +702,11 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 		u16 devctl = cfg_r16(tmp, exp + PCI_EXP_DEVCTL);
 
 		cfg_w16(c, exp + PCI_EXP_DEVCTL, devctl & ~PCI_EXP_DEVCTL_BCR_FLR);
-		if ((devctl & PCI_EXP_DEVCTL_BCR_FLR) &&
-		    (cfg_r32(c, exp + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR))
-			do_flr(fn);
 	}
+	/* the FLR bit always reads back as zero */
 	if (fn->af_cap && where <= fn->af_cap + PCI_AF_CTRL &&
-	    where + size > fn->af_cap + PCI_AF_CTRL) {
-		u8 ctrl = tmp[fn->af_cap + PCI_AF_CTRL];
-
-		/* the FLR bit always reads back as zero */
+	    where + size > fn->af_cap + PCI_AF_CTRL)
 		c[fn->af_cap + PCI_AF_CTRL] = 0;
-		if ((ctrl & PCI_AF_CTRL_FLR) &&
-		    (c[fn->af_cap + PCI_AF_CAP] & PCI_AF_CAP_FLR))
-			do_flr(fn);
-	}
 	if (acs && where < acs + PCI_ACS_CTRL + 2 &&
 	    where + size > acs + PCI_ACS_CTRL) {
 		u16 ctrl = cfg_r16(tmp, acs + PCI_ACS_CTRL) & 0x7f;
@@ -717,7 +715,102 @@ static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
 		fn->node->acs_ctrl = ctrl;
 	}
 	if (fn->mdev)
-		sim_msi_cfg_write(fn->mdev, tmp, where, size);
+		e->msi = sim_msi_cfg_write(fn->mdev, tmp, where, size);
+	if (flr) {
+		/* Function Level Reset: the function forgets its command register. */
+		e->flr = true;
+		__atomic_store_n(&fn->in_reset, true, __ATOMIC_RELEASE);
+		fn->flr_count++;
+		sim_pci_fn_set_command(fn, 0);
+		if (fn->mdev)
+			sim_msi_reset(fn->mdev);
+	}
+}
+
+/* Does the write start a function reset (step 1; @lock held)? */
+static bool cfg_write_flr(struct sim_pci_fn *fn, int where, const u8 *tmp,
+			  int size)
+{
+	const u8 *c = fn->config;
+	int exp = fn->exp_cap, af = fn->af_cap;
+
+	if (exp && where < exp + PCI_EXP_DEVCTL + 2 &&
+	    where + size > exp + PCI_EXP_DEVCTL &&
+	    (cfg_r16(tmp, exp + PCI_EXP_DEVCTL) & PCI_EXP_DEVCTL_BCR_FLR) &&
+	    (cfg_r32(c, exp + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR))
+		return true;
+	return af && where <= af + PCI_AF_CTRL && where + size > af + PCI_AF_CTRL &&
+	       (tmp[af + PCI_AF_CTRL] & PCI_AF_CTRL_FLR) &&
+	       (c[af + PCI_AF_CAP] & PCI_AF_CAP_FLR);
+}
+
+/*
+ * Register semantics on write. Writable: the command register, PMCSR power
+ * state, the PCIe device control register (the FLR bit triggers a reset and
+ * reads back as zero), the AF control FLR bit, ACS control. BAR registers
+ * are read-only here (placement belongs to the platform).
+ */
+static void cfg_write(struct sim_pci_fn *fn, int where, const void *val,
+		      int size, sim_spinlock_t *lock)
+{
+	struct cfg_effects e = { 0 };
+	enum sim_pci_event before = SIM_PCI_CHANGE_DONE;
+	int pm = fn->pm_cap;
+	u8 tmp[4];
+	bool flr;
+
+	/* step 1: what the write announces */
+	cfg_lock(lock);
+	{
+		u8 img[4096];
+
+		memcpy(img, fn->config, sizeof(img));
+		memcpy(img + where, val, size);
+		flr = cfg_write_flr(fn, where, img, size);
+		if (where < PCI_COMMAND + 2 && where + size > PCI_COMMAND &&
+		    (cfg_r16(fn->config, PCI_COMMAND) & PCI_COMMAND_MEMORY) &&
+		    !(cfg_r16(img, PCI_COMMAND) & PCI_COMMAND_MEMORY))
+			before = SIM_PCI_MEMORY_DISABLE;
+		else if (pm && where < pm + PCI_PM_CTRL + 2 &&
+			 where + size > pm + PCI_PM_CTRL &&
+			 (cfg_r16(img, pm + PCI_PM_CTRL) &
+			  PCI_PM_CTRL_STATE_MASK) == PCI_D3hot &&
+			 fn->d_state != PCI_D3hot)
+			before = SIM_PCI_D3HOT;
+	}
+	cfg_unlock(lock);
+	memcpy(tmp, val, size);
+	if (flr)
+		notify(fn, SIM_PCI_FLR_START);
+	else if (before != SIM_PCI_CHANGE_DONE)
+		notify(fn, before);
+
+	/* step 2: the registers */
+	cfg_lock(lock);
+	cfg_apply(fn, where, tmp, size, flr, &e);
+	cfg_unlock(lock);
+
+	/* step 3: the model, MSIs, and what follows the change */
+	if (e.cmd && fn->mdev)
+		sim_model_cfg_command(fn->mdev, e.old_cmd, e.new_cmd);
+	if (e.pm && fn->mdev)
+		sim_model_cfg_power(fn->mdev, e.old_state, e.new_state);
+	if (e.flr) {
+		if (fn->mdev)
+			sim_model_cfg_reset(fn->mdev, SIM_MODEL_RESET_FLR);
+		__atomic_store_n(&fn->in_reset, false, __ATOMIC_RELEASE);
+	}
+	if (e.msi)
+		sim_msi_flush_pending(fn->mdev);
+	if (e.cmd && !(e.old_cmd & PCI_COMMAND_MEMORY) &&
+	    (e.new_cmd & PCI_COMMAND_MEMORY))
+		notify(fn, SIM_PCI_MEMORY_ENABLE);
+	if (e.pm && e.new_state == PCI_D0)
+		notify(fn, SIM_PCI_D0);
+	if (flr)
+		notify(fn, SIM_PCI_FLR_DONE);
+	else if (before != SIM_PCI_CHANGE_DONE)
+		notify(fn, SIM_PCI_CHANGE_DONE);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -737,6 +830,9 @@ static int cfg_check(const struct sim_pci_fn *fn, int where, int size)
  * @fn: the function
  * @val: the value read (zero-extended)
  *
+ * The caller serializes it against configuration writes (the kernel holds
+ * its pci_lock, which it gives sim_pci_cfg_write()).
+ *
  * Return: 0, or -EINVAL for an offset outside config space, a size other
  * than 1, 2 or 4, or an unaligned access.
  */
@@ -755,21 +851,25 @@ int sim_pci_cfg_read(struct sim_pci_fn *fn, int where, int size, u32 *val)
 /**
  * sim_pci_cfg_write - a configuration write, with the registers' side
  * effects (memory decode, power state, FLR, ACS; see cfg_write())
+ * @lock: taken around every look at and change of the registers, and
+ *	dropped while notifiers and the model's hooks run (the kernel's
+ *	pci_lock); NULL: the caller serializes
  *
  * Return: 0 or -EINVAL as sim_pci_cfg_read().
  */
-int sim_pci_cfg_write(struct sim_pci_fn *fn, int where, int size, u32 val)
+int sim_pci_cfg_write(struct sim_pci_fn *fn, int where, int size, u32 val,
+		      sim_spinlock_t *lock)
 {
 	if (cfg_check(fn, where, size))
 		return -EINVAL;
-	cfg_write(fn, where, &val, size);
+	cfg_write(fn, where, &val, size, lock);
 	return 0;
 }
 
 /* The function's power state as its PMCSR says (PCI_D0 or PCI_D3hot). */
 pci_power_t sim_pci_fn_power(const struct sim_pci_fn *fn)
 {
-	return fn->d_state;
+	return sim_pci_fn_d_state(fn);
 }
 
 /* Visit every endpoint function in the subtree below @n. */
@@ -794,19 +894,21 @@ static void sbr_phase(struct sim_pci_fn *f, int phase)
 		break;
 	case 1:
 		/* conventional reset: command register cleared, back in D0 */
-		f->in_reset = true;
+		__atomic_store_n(&f->in_reset, true, __ATOMIC_RELEASE);
 		f->flr_count++;
-		cfg_w16(f->config, PCI_COMMAND, 0);
+		sim_pci_fn_set_command(f, 0);
 		if (pm)
 			cfg_w16(f->config, pm + PCI_PM_CTRL,
 				cfg_r16(f->config, pm + PCI_PM_CTRL) &
 					~PCI_PM_CTRL_STATE_MASK);
-		f->d_state = PCI_D0;
+		__atomic_store_n(&f->d_state, PCI_D0, __ATOMIC_RELEASE);
 		if (f->mdev)
-			sim_model_cfg_reset(f->mdev, SIM_MODEL_RESET_BUS);
+			sim_msi_reset(f->mdev);
 		break;
 	case 2:
-		f->in_reset = false;
+		if (f->mdev)
+			sim_model_cfg_reset(f->mdev, SIM_MODEL_RESET_BUS);
+		__atomic_store_n(&f->in_reset, false, __ATOMIC_RELEASE);
 		break;
 	default:
 		notify(f, SIM_PCI_FLR_DONE);
@@ -818,6 +920,8 @@ static void sbr_phase(struct sim_pci_fn *f, int phase)
  * sim_pci_secondary_bus_reset - the Secondary Bus Reset bit of @bridge's
  * bridge control register, set and cleared
  * @bridge: a root port, switch upstream port or switch downstream port
+ * @lock: held while the registers below change (the kernel's pci_lock),
+ *	not while notifiers and the models' hooks run; NULL: the caller's
  *
  * Every endpoint function below @bridge is told the reset begins
  * (SIM_PCI_FLR_START, while all still decode), then all are in reset
@@ -826,7 +930,8 @@ static void sbr_phase(struct sim_pci_fn *f, int phase)
  *
  * Return: 0, or -EINVAL when @bridge is not a bridge of the machine.
  */
-int sim_pci_secondary_bus_reset(struct sim_pci_fn *bridge)
+int sim_pci_secondary_bus_reset(struct sim_pci_fn *bridge,
+				sim_spinlock_t *lock)
 {
 	struct sim_node *n;
 
@@ -835,7 +940,11 @@ int sim_pci_secondary_bus_reset(struct sim_pci_fn *bridge)
 	n = bridge->node;
 	if (n->kind == SIM_NODE_ENDPOINT || n->kind == SIM_NODE_HOSTBRIDGE)
 		return -EINVAL;
-	for (int phase = 0; phase < 4; phase++)
-		for_each_fn_below(n, sbr_phase, phase);
+	for_each_fn_below(n, sbr_phase, 0);
+	cfg_lock(lock);
+	for_each_fn_below(n, sbr_phase, 1);
+	cfg_unlock(lock);
+	for_each_fn_below(n, sbr_phase, 2);
+	for_each_fn_below(n, sbr_phase, 3);
 	return 0;
 }

@@ -29,10 +29,7 @@
 
 static u16 cmd_of(struct sim_pci_fn *fn)
 {
-	u16 v;
-
-	memcpy(&v, fn->config + PCI_COMMAND, 2);
-	return v;
+	return sim_pci_fn_command(fn);
 }
 
 static bool is_below(struct sim_node *n, struct sim_node *ancestor)
@@ -136,9 +133,9 @@ static int bar_access(struct access *acc, struct sim_node *owner,
 				 owner->id, bar->index, path,
 				 (cmd_of(owner->fn) & PCI_COMMAND_MEMORY) ?
 					 "enabled" : "disabled",
-				 owner->fn->d_state == PCI_D0 ?
+				 sim_pci_fn_d_state(owner->fn) == PCI_D0 ?
 					 "D0" : "D3hot",
-				 owner->fn->in_reset ? ", in reset" : "",
+				 sim_pci_fn_in_reset(owner->fn) ? ", in reset" : "",
 				 note[0] ? "; " : "", note);
 	if (write)
 		memcpy(bar->backing + (cpu - bar->cpu_start), buf, len);
@@ -334,10 +331,11 @@ static int initiator_check(struct device *dev, struct sim_node *node,
 	if (!(cmd_of(node->fn) & PCI_COMMAND_MASTER))
 		return dma_fault(dev, addr, len, write,
 				 "bus mastering is disabled in the command register");
-	if (node->fn->d_state != PCI_D0 || node->fn->in_reset)
+	if (sim_pci_fn_d_state(node->fn) != PCI_D0 ||
+	    sim_pci_fn_in_reset(node->fn))
 		return dma_fault(dev, addr, len, write,
 				 "the function is %s",
-				 node->fn->in_reset ? "in reset" : "in D3hot");
+				 sim_pci_fn_in_reset(node->fn) ? "in reset" : "in D3hot");
 	if (node->dma_bits < 64 && end > DMA_BIT_MASK(node->dma_bits))
 		return dma_fault(dev, addr, len, write,
 				 "the device generates only %u-bit addresses",

@@ -156,6 +156,17 @@ static int revoke_init_call(struct sim_machine *m,
 }
 
 
+static int vfio_init_call(struct sim_machine *m,
+			  const struct sim_machine_opts *o, char *err,
+			  size_t errlen)
+{
+	int ret = vfio_init_machine(m);
+
+	if (ret)
+		snprintf(err, errlen, "out of memory creating the VFIO state");
+	return ret;
+}
+
 static int sched_init_call(struct sim_machine *m,
 			   const struct sim_machine_opts *o, char *err,
 			   size_t errlen)
@@ -186,6 +197,8 @@ static const struct sim_initcall initcalls[] = {
 	/* after dma-debug: it observes the bus first */
 	{ "vfio-revoke", revoke_init_call, mmio_revoke_exit_machine },
 	{ "dma-buf", nop_init_call, dma_buf_exit_machine },
+	/* after dma-buf: at shutdown its leaked exports go first */
+	{ "vfio", vfio_init_call, vfio_exit_machine },
 	/*
 	 * last: at shutdown, once the drivers unbound, the kthreads still
 	 * running are reported and stopped and the workqueues drained, before
@@ -232,6 +245,8 @@ void sim_kernel_shutdown(struct sim_machine *m)
 	 * they came from goes.
 	 */
 	if (m->constructed) {
+		/* the program's VFIO device fds close, as its process exits */
+		vfio_close_machine(m);
 		pci_drivers_unbind_machine(m);
 		/* before the unbinds release managed pools (not these) */
 		dma_pool_shutdown_machine(m);

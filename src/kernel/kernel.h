@@ -54,6 +54,15 @@ int sim_mmio_set_revoked(struct sim_machine *m, phys_addr_t cpu, u64 len,
  * cleared, D0), then gets SIM_PCI_FLR_DONE. Used by VFIO's hot reset.
  */
 int pci_bridge_secondary_bus_reset(struct pci_dev *bridge);
+/* VFIO's claim of a group: refused while the DMA API holds anything in it */
+int sim_iommu_group_claim_viable(struct iommu_group *group, void *owner);
+/* current_state from the function, under pci_lock (src/kernel/pci/pci.c) */
+void pci_sync_current_state(struct pci_dev *dev);
+/* The kernel's record of @dev's power state, loaded whole. */
+static inline pci_power_t pci_current_state(struct pci_dev *dev)
+{
+	return __atomic_load_n(&dev->current_state, __ATOMIC_ACQUIRE);
+}
 
 /*
  * VFIO (src/kernel/vfio/): what vfio_pci_core.c and vfio_pci_dmabuf.c share.
@@ -68,9 +77,28 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
 				  size_t argsz);
 void vfio_pci_dma_buf_move(struct vfio_pci_core_device *vdev, bool revoked);
 void vfio_pci_dma_buf_cleanup(struct vfio_pci_core_device *vdev);
+/*
+ * The machine's VFIO state (src/kernel/vfio/vfio_main.c): every VFIO
+ * device not yet put and every vfio-pci export not yet released, so that
+ * teardown closes, reports and frees what the program left.
+ */
+struct sim_vfio {
+	pthread_mutex_t lock;
+	struct list_head devices;	/* vfio_device.sim_elm */
+	struct list_head exports;	/* vfio_pci_dma_buf.machine_elm */
+};
+int vfio_init_machine(struct sim_machine *m);
+/* The program's fds go: every open device is reported and closed. */
+void vfio_close_machine(struct sim_machine *m);
+/* After drivers unbound: leaked exports released, devices freed. */
+void vfio_exit_machine(struct sim_machine *m);
+/* Every export of the machine released (vfio_pci_dmabuf.c), single-threaded. */
+void vfio_pci_dma_buf_exit_machine(struct sim_machine *m);
 
 /* dma-buf fds and buffers of a machine go with it (src/kernel/dma-buf/dma-buf.c). */
 void dma_buf_exit_machine(struct sim_machine *m);
+/* Release a leaked buffer of the library's own exporter at teardown. */
+void dma_buf_exit_release(struct dma_buf *dmabuf);
 
 
 /* ------------------------------------------------------------- trace --- */
@@ -133,6 +161,12 @@ struct sim_kernel {
 	struct sim_mm *mm;		/* memmap and page allocator */
 	struct sim_slab *slab;		/* kmalloc, kmem_cache, vmalloc */
 	struct sim_pci_drivers *pci_drivers;	/* pci_register_driver() */
+	/*
+	 * The kernel's pci_lock (drivers/pci/access.c): every configuration
+	 * read and the register change of every configuration write; never
+	 * held while a PCI notifier runs (src/kernel/pci/pci.c)
+	 */
+	sim_spinlock_t pci_lock;
 	/* every device's devres list (src/kernel/base/devres.c) */
 	pthread_mutex_t devres_lock;
 	bool devres_up;			/* the lock is initialised */
@@ -155,6 +189,7 @@ struct sim_kernel {
 	/* dma_pools not yet destroyed (src/kernel/dma/pool.c), pools_lock */
 	struct dma_pool *pools;
 	sim_spinlock_t pools_lock;
+	struct sim_vfio *vfio;		/* VFIO devices and exports (vfio_main.c) */
 	struct mmio_revoke *revoke;	/* src/kernel/vfio/revoke.c */
 };
 

@@ -123,6 +123,8 @@ void *sim_kzalloc_aligned(struct sim_machine *m, size_t size, size_t align);
 void *sim_kmalloc(struct sim_machine *m, size_t size);
 void *sim_kcalloc(struct sim_machine *m, size_t n, size_t size);
 void sim_kfree(struct sim_machine *m, void *p);
+/* Keep @p but stop counting it as live (the keeper free()s it). */
+void sim_kdisown(struct sim_machine *m, void *p);
 bool sim_should_fail_alloc(struct sim_machine *m);
 
 #endif /* _DMASTACK_LIB_LIB_H */

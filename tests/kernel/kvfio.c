@@ -123,6 +123,7 @@ static struct pci_driver kvfio_driver = {
 	.id_table = kvfio_ids,
 	.probe = kvfio_probe,
 	.remove = kvfio_remove,
+	.driver_managed_dma = true,
 };
 
 int kvfio_register(void)

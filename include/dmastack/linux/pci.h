@@ -182,6 +182,11 @@ struct pci_driver {
 	void (*remove)(struct pci_dev *dev);
 	void (*shutdown)(struct pci_dev *dev);
 	struct device_driver driver;
+	/*
+	 * The driver manages DMA itself (VFIO): binding it does not make the
+	 * IOMMU group a kernel DMA user, so the group stays viable for VFIO
+	 */
+	bool driver_managed_dma;
 };
 
 #define to_pci_driver(drv) \

@@ -20,6 +20,8 @@
 #include "build_bug.h"
 #include "err.h"
 #include "refcount_types.h"
+#include "rwsem.h"
+#include "list.h"
 #include "device.h"
 #include "../uapi/linux/vfio.h"
 
@@ -37,19 +39,29 @@ struct iommu_group;
  * @refcount: registration references: one for the registration itself,
  *	one per open device fd, one per live dma-buf export; unregistration
  *	waits for zero
- * @open_count: 0 or 1 (the device fd has one user at a time)
+ * @open_count: 0 or 1 (the device fd has one user at a time); changes
+ *	under @fd_rwsem held for write
+ * @fd_rwsem: dmastack: what the kernel's file references do for the
+ *	device fd. Every ioctl, read and write holds it for read (its reader
+ *	count is the fd's in-flight calls), open and close hold it for
+ *	write: close waits for the calls in flight, and none starts on a
+ *	device being closed (nothing is exported after the close's cleanup)
  * @group: the IOMMU group whose DMA ownership the open device claimed
  *	(dmastack: the kernel keeps it in the group or iommufd binding)
  * @registered: between vfio_register_group_dev() and
  *	vfio_unregister_group_dev() (dmastack)
+ * @sim_elm: dmastack: on the machine's list of VFIO devices until the
+ *	last vfio_put_device() (teardown frees what is left)
  */
 struct vfio_device {
 	struct device *dev;
 	const struct vfio_device_ops *ops;
 	refcount_t refcount;
 	unsigned int open_count;
+	struct rw_semaphore fd_rwsem;
 	struct iommu_group *group;
 	bool registered;
+	struct list_head sim_elm;
 };
 
 /**

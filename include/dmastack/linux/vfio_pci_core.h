@@ -62,6 +62,8 @@ struct vfio_pci_device_ops {
  *	BARs decode, and while the export list changes; the reservation
  *	lock of an export nests inside
  * @dmabufs: live exports (struct vfio_pci_dma_buf), under @memory_lock
+ * @notifier_held: dmastack: the machine's PCI notifier holds @memory_lock
+ *	across a change it was told of (set and cleared by the holder)
  * @sim: dmastack: the machine
  * @unbound_name: dmastack: the device's driver name before registration
  *	(a device registered without a bound driver is named by @vdev.ops)
@@ -75,6 +77,7 @@ struct vfio_pci_core_device {
 	struct rw_semaphore memory_lock;
 	struct list_head dmabufs;
 	/* dmastack */
+	bool notifier_held;
 	struct sim_machine *sim;
 	const char *unbound_name;
 };

@@ -23,8 +23,17 @@
  * with mappings left are reported (and the latter cleaned up) instead of
  * corrupting the exporter.
  *
- * Locking: the machine's dma-buf state (fd table, live buffers) is under
- * sim_dmabuf_state.lock, a leaf lock. A buffer's attachment list and each
+ * The framework knows how many of a buffer's references its fds hold: a
+ * dma_buf_put() that would take one of theirs (one put too many while an
+ * fd still holds the buffer) is reported and refused, rather than freeing
+ * the buffer under the fd table. A released buffer is kept as a tombstone
+ * (its count zero, its exporter's state gone) for the last
+ * DMABUF_TOMBSTONES releases of the machine, so that a put or get after
+ * the last reference is reported and refused by reading the tombstone,
+ * not freed memory; older tombstones are freed.
+ *
+ * Locking: the machine's dma-buf state (fd table, live buffers,
+ * tombstones) is under sim_dmabuf_state.lock, a leaf lock. A buffer's attachment list and each
  * attachment's mappings are under the buffer's reservation lock. The
  * reference count is atomic; the last reference releases the buffer.
  */
@@ -37,6 +46,8 @@
 
 /* Largest fd the machine's table hands out, plus one. */
 #define DMABUF_MAX_FDS		65536U
+/* Released buffers kept as tombstones (per machine). */
+#define DMABUF_TOMBSTONES	1024U
 
 /* One live mapping of an attachment. */
 struct dmabuf_mapping {
@@ -58,6 +69,8 @@ struct dmabuf_obj {
 	struct file file;		/* buf.file: its references are the buffer's */
 	struct dma_resv own_resv;	/* used unless the exporter gave one */
 	long refs;			/* __atomic */
+	/* fds holding a reference; changed under sim_dmabuf_state.lock */
+	unsigned int nr_fds;		/* __atomic */
 	unsigned long ino;		/* serial number within the machine */
 	/* the machine's live buffers; under sim_dmabuf_state.lock */
 	struct dmabuf_obj *prev, *next;
@@ -74,6 +87,9 @@ struct sim_dmabuf_state {
 	struct dmabuf_obj *live;	/* every buffer not yet released */
 	unsigned long nr_live;
 	unsigned long next_ino;
+	/* released buffers, oldest first (linked by prev/next) */
+	struct dmabuf_obj *tomb_head, *tomb_tail;
+	unsigned int nr_tombs;
 };
 
 static inline struct dmabuf_obj *to_obj(struct dma_buf *dmabuf)
@@ -220,12 +236,19 @@ struct dma_buf *dma_buf_export(const struct dma_buf_export_info *exp_info)
 void get_dma_buf(struct dma_buf *dmabuf)
 {
 	struct dmabuf_obj *obj = to_obj(dmabuf);
-	long old = __atomic_fetch_add(&obj->refs, 1L, __ATOMIC_RELAXED);
+	long old = __atomic_load_n(&obj->refs, __ATOMIC_RELAXED);
 
-	if (old <= 0)
-		SIM_BUG(dmabuf->sim, NULL,
-			"get_dma_buf: %s: reference taken on a released buffer",
-			exp_name(dmabuf));
+	do {
+		/* a tombstone: the count stays zero */
+		if (old <= 0) {
+			SIM_BUG(dmabuf->sim, NULL,
+				"get_dma_buf: %s: buffer %lu: reference taken on a released buffer (refused)",
+				exp_name(dmabuf), obj->ino);
+			return;
+		}
+	} while (!__atomic_compare_exchange_n(&obj->refs, &old, old + 1, false,
+					      __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
 }
 
 /**
@@ -251,7 +274,38 @@ void fput(struct file *f)
 static void dmabuf_force_detach(struct dmabuf_obj *obj,
 				struct dmabuf_attach_obj *a);
 
-/* The last reference went: detach leftovers, exporter's release, free. */
+/*
+ * Keep @obj (released: count zero, exporter's state gone) as a tombstone;
+ * the oldest goes for good when there are too many. What a late put or
+ * get reads is the tombstone's count and name, never freed memory.
+ */
+static void dmabuf_bury(struct sim_machine *m, struct sim_dmabuf_state *s,
+			struct dmabuf_obj *obj)
+{
+	struct dmabuf_obj *old = NULL;
+
+	obj->buf.priv = NULL;
+	/* machine infrastructure from now on, as the fd table */
+	sim_kdisown(m, obj);
+	pthread_mutex_lock(&s->lock);
+	obj->prev = s->tomb_tail;
+	obj->next = NULL;
+	if (s->tomb_tail)
+		s->tomb_tail->next = obj;
+	else
+		s->tomb_head = obj;
+	s->tomb_tail = obj;
+	if (++s->nr_tombs > DMABUF_TOMBSTONES) {
+		old = s->tomb_head;
+		s->tomb_head = old->next;
+		s->tomb_head->prev = NULL;
+		s->nr_tombs--;
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(old);
+}
+
+/* The last reference went: detach leftovers, exporter's release, bury. */
 static void dmabuf_release(struct dmabuf_obj *obj)
 {
 	struct dma_buf *dmabuf = &obj->buf;
@@ -265,6 +319,7 @@ static void dmabuf_release(struct dmabuf_obj *obj)
 		s->live = obj->next;
 	if (obj->next)
 		obj->next->prev = obj->prev;
+	obj->prev = obj->next = NULL;
 	s->nr_live--;
 	pthread_mutex_unlock(&s->lock);
 
@@ -283,30 +338,48 @@ static void dmabuf_release(struct dmabuf_obj *obj)
 	dmabuf->ops->release(dmabuf);
 	if (dmabuf->resv == &obj->own_resv)
 		dma_resv_fini(&obj->own_resv);
-	sim_kfree(m, obj);
+	dmabuf_bury(m, s, obj);
 }
 
 /**
  * dma_buf_put - drop a reference; the last one releases the buffer
  *
  * The exporter's release op runs in the caller's context, without locks
- * held by the framework.
+ * held by the framework. Refused with a BUG report: a put that would
+ * take a reference an fd holds (the count may not drop below the number
+ * of the machine's fds that hold the buffer: the caller has no reference
+ * of its own to drop), and a put on a released buffer (its tombstone).
  */
 void dma_buf_put(struct dma_buf *dmabuf)
 {
 	struct dmabuf_obj *obj;
+	unsigned int fds;
 	long old;
 
 	if (!dmabuf)
 		return;
 	obj = to_obj(dmabuf);
-	old = __atomic_fetch_sub(&obj->refs, 1L, __ATOMIC_ACQ_REL);
+	old = __atomic_load_n(&obj->refs, __ATOMIC_RELAXED);
+	do {
+		if (old <= 0) {
+			SIM_BUG(dmabuf->sim, NULL,
+				"dma_buf_put: %s: buffer %lu: reference count underflow: put after the last reference (the buffer was released; refused)",
+				exp_name(dmabuf), obj->ino);
+			return;
+		}
+		/* an fd's reference goes only with the fd (sim_fd_close()) */
+		fds = __atomic_load_n(&obj->nr_fds, __ATOMIC_ACQUIRE);
+		if (old - 1 < (long)fds) {
+			SIM_BUG(dmabuf->sim, NULL,
+				"dma_buf_put: %s: buffer %lu: one put too many: its %ld reference(s) are held by %u open fd(s); refused, the buffer stays",
+				exp_name(dmabuf), obj->ino, old, fds);
+			return;
+		}
+	} while (!__atomic_compare_exchange_n(&obj->refs, &old, old - 1, false,
+					      __ATOMIC_ACQ_REL,
+					      __ATOMIC_RELAXED));
 	if (old == 1)
 		dmabuf_release(obj);
-	else if (old <= 0)
-		SIM_BUG(dmabuf->sim, NULL,
-			"dma_buf_put: %s: reference count underflow",
-			exp_name(dmabuf));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -372,6 +445,7 @@ int dma_buf_fd(struct dma_buf *dmabuf, int flags)
 		}
 	}
 	s->fds[fd] = dmabuf;
+	__atomic_add_fetch(&to_obj(dmabuf)->nr_fds, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->lock);
 	return (int)fd;
 }
@@ -441,6 +515,9 @@ int sim_fd_close(struct sim_machine *m, int fd)
 		dmabuf = s->fds[fd];
 		s->fds[fd] = NULL;
 	}
+	/* the fd's reference is the caller's now, and goes */
+	if (dmabuf)
+		__atomic_sub_fetch(&to_obj(dmabuf)->nr_fds, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->lock);
 	if (!dmabuf)
 		return -EBADF;
@@ -910,6 +987,40 @@ void dma_buf_move_notify(struct dma_buf *dmabuf)
 /* ------------------------------------------------------------------------ */
 
 /**
+ * dma_buf_exit_release - the machine goes: release a buffer the program
+ * left alive, whose exporter is the library's own (its state is valid now)
+ * @dmabuf: the buffer (an exporter's record of it)
+ *
+ * Reported as dma_buf_exit_machine() reports leaks; its fds are closed
+ * and its references dropped, what importers left attached and mapped is
+ * detached and unmapped through the exporter (reported), and the
+ * exporter's release op runs. Called single-threaded, before the
+ * machine's dma-buf state goes.
+ */
+void dma_buf_exit_release(struct dma_buf *dmabuf)
+{
+	struct sim_machine *m = dmabuf->sim;
+	struct sim_dmabuf_state *s = dmabuf_state(m, false);
+	struct dmabuf_obj *obj = to_obj(dmabuf);
+	unsigned int fd;
+
+	sim_report(m, SIM_REPORT_WARN, NULL, obj->ino, dmabuf->size,
+		   "dma-buf: buffer leaked at machine teardown [exporter=%s] [inode=%lu] [size=%zu bytes] [refs=%ld] [fds=%u] [attachments=%u]: released",
+		   exp_name(dmabuf), obj->ino, dmabuf->size,
+		   __atomic_load_n(&obj->refs, __ATOMIC_RELAXED),
+		   __atomic_load_n(&obj->nr_fds, __ATOMIC_RELAXED),
+		   obj->nr_attachments);
+	pthread_mutex_lock(&s->lock);
+	for (fd = 0; fd < s->cap_fds; fd++)
+		if (s->fds[fd] == dmabuf)
+			s->fds[fd] = NULL;
+	__atomic_store_n(&obj->nr_fds, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&s->lock);
+	__atomic_store_n(&obj->refs, 0L, __ATOMIC_RELAXED);
+	dmabuf_release(obj);
+}
+
+/**
  * dma_buf_exit_machine - the machine goes: report and free its dma-bufs
  *
  * Open fds and buffers still alive are leaks of the program, reported in
@@ -950,6 +1061,11 @@ void dma_buf_exit_machine(struct sim_machine *m)
 		if (obj->buf.resv == &obj->own_resv)
 			pthread_mutex_destroy(&obj->own_resv.lock);
 		sim_kfree(m, obj);
+	}
+	while (s->tomb_head) {
+		obj = s->tomb_head;
+		s->tomb_head = obj->next;
+		free(obj);
 	}
 	free(s->fds);
 	pthread_mutex_destroy(&s->lock);

@@ -293,14 +293,64 @@ void iommu_detach_group(struct iommu_domain *domain, struct iommu_group *group)
 	pthread_mutex_unlock(&group->lock);
 }
 
-int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner)
+/*
+ * A device of @g bound to a driver that does not manage DMA itself (the
+ * kernel counts these in the group's owner_cnt; VFIO's drivers set
+ * driver_managed_dma and do not count). g->lock held.
+ */
+static bool group_driver_bound(struct iommu_group *g)
+{
+	struct sim_machine *m = g->iommu->m;
+
+	for (unsigned int i = 0; i < m->nr_devices; i++) {
+		struct device *dev = m->devices[i];
+
+		if (dev->iommu_group == g && dev->driver && dev_is_pci(dev) &&
+		    !to_pci_driver(dev->driver)->driver_managed_dma)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does the DMA API hold anything in @g: a device of the group with live
+ * mappings or allocations (dma-debug's entries), or IOVA held in the
+ * default domain (dma-debug off)? Here devices are often driven without
+ * binding a driver, so this is what makes a group a kernel DMA user
+ * beyond group_driver_bound(). Unmapped IOVA waiting in a lazy flush
+ * queue is flushed first: it is no longer in use. g->lock held.
+ */
+static bool group_dma_api_live(struct iommu_group *g)
+{
+	struct sim_machine *m = g->iommu->m;
+	struct iommu_domain *d = g->default_domain;
+	struct iommu_dma_cookie *c = d ? d->iova_cookie : NULL;
+
+	for (unsigned int i = 0; i < m->nr_devices; i++)
+		if (m->devices[i]->iommu_group == g &&
+		    sim_dma_debug_entries(m, m->devices[i]))
+			return true;
+	if (c && c->iovad) {
+		unsigned long live, held, peak;
+
+		if (c->fq)
+			iommu_dma_fq_flush(d);
+		iova_domain_frames(c->iovad, &live, &held, &peak);
+		if (live)
+			return true;
+	}
+	return false;
+}
+
+static int group_claim(struct iommu_group *group, void *owner, bool viable)
 {
 	int ret = 0;
 
 	if (!group || !owner)
 		return -EINVAL;
 	pthread_mutex_lock(&group->lock);
-	if (group->owner)
+	if (group->owner || group_driver_bound(group) ||
+	    (viable && group_dma_api_live(group)))
 		ret = -EPERM;
 	else if (atomic_load(&group->domain) != group->default_domain)
 		ret = -EBUSY;
@@ -312,6 +362,35 @@ int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner)
 	}
 	pthread_mutex_unlock(&group->lock);
 	return ret;
+}
+
+/**
+ * iommu_group_claim_dma_owner - take @group's DMA for @owner
+ *
+ * The group goes to the blocking domain. Takes the group's lock.
+ *
+ * Return: 0; -EINVAL; -EPERM (owned already, or a device of it is bound
+ * to a driver that does not manage DMA itself, as the kernel's owner_cnt);
+ * -EBUSY (a domain is attached); -ENODEV (no blocking domain).
+ */
+int iommu_group_claim_dma_owner(struct iommu_group *group, void *owner)
+{
+	return group_claim(group, owner, false);
+}
+
+/**
+ * sim_iommu_group_claim_viable - VFIO's claim: iommu_group_claim_dma_owner()
+ * that also refuses a group the DMA API holds anything in
+ *
+ * The kernel's VFIO cannot open a device whose group a kernel driver uses
+ * (the group is not viable, -EPERM); a device here may be used without a
+ * bound driver, so live DMA-API state counts too (group_dma_api_live()):
+ * claiming would make those mappings fault. Checked and claimed under the
+ * group's lock. Return: as iommu_group_claim_dma_owner().
+ */
+int sim_iommu_group_claim_viable(struct iommu_group *group, void *owner)
+{
+	return group_claim(group, owner, true);
 }
 
 /*

@@ -161,7 +161,7 @@ static int enable_checks(struct pci_dev *dev, unsigned int minvec,
 			 pci_name(dev), msix ? "MSI-X" : "MSI");
 		return -EINVAL;
 	}
-	if (!minvec || dev->current_state != PCI_D0)
+	if (!minvec || pci_current_state(dev) != PCI_D0)
 		return -EINVAL;
 	if (msix ? dev->msi_enabled : dev->msix_enabled) {
 		SIM_WARN(m, &dev->dev, "%s: can't enable %s (%s already enabled)",

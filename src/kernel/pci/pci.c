@@ -60,17 +60,46 @@ const char *pci_name(const struct pci_dev *pdev)
 	return pdev->dev.name;
 }
 
-/* A configuration read through the hardware; 0 or -EINVAL. */
+/*
+ * A configuration read through the hardware, under pci_lock (as the
+ * kernel's pci_bus_read_config_*()); 0 or -EINVAL.
+ */
 static int cfg_read(struct pci_dev *dev, int where, int size, u32 *val)
 {
+	sim_spinlock_t *lock;
+	int ret;
+
 	if (!dev || !dev->sim)
 		return -EINVAL;
-	return sim_pci_cfg_read(dev->sim, where, size, val);
+	lock = &dev->dev.sim->kernel->pci_lock;
+	sim_spin_lock(lock);
+	ret = sim_pci_cfg_read(dev->sim, where, size, val);
+	sim_spin_unlock(lock);
+	return ret;
+}
+
+/**
+ * pci_sync_current_state - read the function's power state back into
+ * @dev->current_state, as the kernel's PM code keeps it
+ *
+ * Under pci_lock, so that the record changes with the register it
+ * mirrors; readers load it whole (pci_current_state()).
+ */
+void pci_sync_current_state(struct pci_dev *dev)
+{
+	sim_spinlock_t *lock = &dev->dev.sim->kernel->pci_lock;
+
+	sim_spin_lock(lock);
+	__atomic_store_n(&dev->current_state, sim_pci_fn_power(dev->sim),
+			 __ATOMIC_RELEASE);
+	sim_spin_unlock(lock);
 }
 
 /*
- * A configuration write. What the function's power state is afterwards is
- * read back into current_state, as the kernel's PM code keeps it.
+ * A configuration write: the hardware takes pci_lock around its register
+ * change and drops it while the function's notifier runs (which may read
+ * config space or sleep on a lock of its own). What the function's power
+ * state is afterwards is read back into current_state.
  */
 static int cfg_write(struct pci_dev *dev, int where, int size, u32 val)
 {
@@ -78,9 +107,10 @@ static int cfg_write(struct pci_dev *dev, int where, int size, u32 val)
 
 	if (!dev || !dev->sim)
 		return -EINVAL;
-	ret = sim_pci_cfg_write(dev->sim, where, size, val);
+	ret = sim_pci_cfg_write(dev->sim, where, size, val,
+				&dev->dev.sim->kernel->pci_lock);
 	if (!ret)
-		dev->current_state = sim_pci_fn_power(dev->sim);
+		pci_sync_current_state(dev);
 	return ret;
 }
 
@@ -184,7 +214,7 @@ int pci_enable_device(struct pci_dev *dev)
 
 int pci_enable_device_mem(struct pci_dev *dev)
 {
-	if (dev->current_state != PCI_D0)
+	if (pci_current_state(dev) != PCI_D0)
 		pci_set_power_state(dev, PCI_D0);
 	cmd_update(dev, PCI_COMMAND_MEMORY, 0);
 	return 0;
@@ -262,14 +292,13 @@ int pci_bridge_secondary_bus_reset(struct pci_dev *bridge)
 
 	if (!bridge || !bridge->sim)
 		return -EINVAL;
-	ret = sim_pci_secondary_bus_reset(bridge->sim);
+	m = bridge->dev.sim;
+	ret = sim_pci_secondary_bus_reset(bridge->sim, &m->kernel->pci_lock);
 	if (ret)
 		return ret;
-	m = bridge->dev.sim;
 	for (unsigned int i = 0; i < m->nr_nodes; i++)
 		if (m->nodes[i]->fn)
-			m->nodes[i]->fn->pdev.current_state =
-				sim_pci_fn_power(m->nodes[i]->fn);
+			pci_sync_current_state(&m->nodes[i]->fn->pdev);
 	return 0;
 }
 
@@ -294,6 +323,7 @@ struct pci_dev *pci_upstream_bridge(struct pci_dev *dev)
  */
 int pci_dma_configure_machine(struct sim_machine *m)
 {
+	sim_spin_lock_init(&m->kernel->pci_lock);
 	/* the DMA API's counters, a cache line per function */
 	m->kernel->dev_stats = sim_kzalloc_aligned(m, (m->nr_nodes ? m->nr_nodes : 1) *
 						   sizeof(*m->kernel->dev_stats),

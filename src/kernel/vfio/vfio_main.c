@@ -8,7 +8,11 @@
  * Simplifications, documented: one user at a time per device fd (the
  * group's -EBUSY); with a translating IOMMU, opening claims the device's
  * group for user DMA (the kernel's group or iommufd binding) and closing
- * gives it back; no IOAS is attached (the group stays blocked).
+ * gives it back; no IOAS is attached (the group stays blocked). As in the
+ * kernel, a group a kernel driver does DMA in is not viable (-EPERM): a
+ * device of it bound to a driver that does not manage DMA itself, or,
+ * since devices here are often used without binding, live DMA-API
+ * mappings or allocations in it.
  */
 #include <string.h>
 #include <dmastack/linux/refcount.h>
@@ -33,6 +37,107 @@ int sim_vfio_registration_count(struct vfio_device *device)
 	return (int)refcount_read(&device->refcount);
 }
 
+/* ---- the machine's VFIO devices ----------------------------------------- */
+
+static bool vfio_is_open(struct vfio_device *device);
+
+/* On (or off) the machine's device list. */
+static void vfio_track(struct sim_machine *m, struct vfio_device *device,
+		       bool on)
+{
+	struct sim_vfio *v = m->kernel ? m->kernel->vfio : NULL;
+
+	if (!v)
+		return;
+	pthread_mutex_lock(&v->lock);
+	if (on)
+		list_add_tail(&device->sim_elm, &v->devices);
+	else
+		list_del_init(&device->sim_elm);
+	pthread_mutex_unlock(&v->lock);
+}
+
+/**
+ * vfio_init_machine - the machine's VFIO state (an initcall)
+ * Return: 0 or -ENOMEM.
+ */
+int vfio_init_machine(struct sim_machine *m)
+{
+	struct sim_vfio *v = sim_kzalloc(m, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	pthread_mutex_init(&v->lock, NULL);
+	INIT_LIST_HEAD(&v->devices);
+	INIT_LIST_HEAD(&v->exports);
+	m->kernel->vfio = v;
+	return 0;
+}
+
+/**
+ * vfio_close_machine - the program is gone: close its device fds
+ * @m: the machine, shutting down (single-threaded), drivers still bound
+ *
+ * As the kernel closes a dying process's files: each device still open is
+ * reported (a warning) and closed, which revokes its exports for good
+ * (importers are told and unmap) and gives its group back.
+ */
+void vfio_close_machine(struct sim_machine *m)
+{
+	struct sim_vfio *v = m->kernel->vfio;
+	struct vfio_device *device;
+
+	if (!v)
+		return;
+	list_for_each_entry(device, &v->devices, sim_elm) {
+		if (!vfio_is_open(device))
+			continue;
+		sim_report(m, SIM_REPORT_WARN, device->dev, 0, 0,
+			   "vfio: %s: device fd still open at machine teardown: closed",
+			   dev_name(device->dev));
+		sim_vfio_close(device);
+	}
+}
+
+/**
+ * vfio_exit_machine - after the drivers unbound: what the program left
+ * @m: the machine, shutting down (single-threaded)
+ *
+ * Exports still alive (an fd, an importer's reference) are reported and
+ * released (vfio_pci_dma_buf_exit_machine()); then each device never put
+ * is reported, unregistered and freed with its driver's release.
+ */
+void vfio_exit_machine(struct sim_machine *m)
+{
+	struct sim_vfio *v = m->kernel->vfio;
+	struct vfio_device *device, *tmp;
+
+	if (!v)
+		return;
+	vfio_pci_dma_buf_exit_machine(m);
+	list_for_each_entry_safe(device, tmp, &v->devices, sim_elm) {
+		struct pci_dev *pdev = to_pci_dev(device->dev);
+
+		sim_report(m, SIM_REPORT_WARN, device->dev, 0, 0,
+			   "vfio: %s: device %s at machine teardown: freed",
+			   dev_name(device->dev),
+			   device->registered ? "still registered" :
+						"never put");
+		if (device->registered) {
+			/* the registration's own reference is the one left */
+			refcount_set(&device->refcount, 0);
+			device->registered = false;
+		}
+		/* a vfio-pci device is its notifier's data (vdev first) */
+		if (pdev && pdev->sim->notify_data == (void *)device)
+			sim_pci_set_notifier(pdev, NULL, NULL);
+		vfio_put_device(device);
+	}
+	pthread_mutex_destroy(&v->lock);
+	sim_kfree(m, v);
+	m->kernel->vfio = NULL;
+}
+
 /* ---- allocation --------------------------------------------------------- */
 
 struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
@@ -48,6 +153,8 @@ struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 		return ERR_PTR(-ENOMEM);
 	device->dev = dev;
 	device->ops = ops;
+	init_rwsem(&device->fd_rwsem);
+	INIT_LIST_HEAD(&device->sim_elm);
 	if (ops->init) {
 		ret = ops->init(device);
 		if (ret) {
@@ -55,6 +162,7 @@ struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 			return ERR_PTR(ret);
 		}
 	}
+	vfio_track(dev->sim, device, true);
 	return device;
 }
 
@@ -70,6 +178,7 @@ void vfio_put_device(struct vfio_device *device)
 			dev_name(device->dev));
 		return;
 	}
+	vfio_track(m, device, false);
 	if (device->ops->release)
 		device->ops->release(device);
 	sim_kfree(m, device);
@@ -114,25 +223,42 @@ void vfio_unregister_group_dev(struct vfio_device *device)
 
 /* ---- the device fd ------------------------------------------------------ */
 
+static bool vfio_is_open(struct vfio_device *device)
+{
+	return __atomic_load_n(&device->open_count, __ATOMIC_ACQUIRE) != 0;
+}
+
+static int vfio_df_open(struct vfio_device *device);
+
 int sim_vfio_open(struct vfio_device *device)
 {
+	int ret;
+
+	down_write(&device->fd_rwsem);
+	ret = vfio_df_open(device);
+	up_write(&device->fd_rwsem);
+	return ret;
+}
+
+/* The first open, under fd_rwsem (write). */
+static int vfio_df_open(struct vfio_device *device)
+{
 	struct iommu_group *group;
-	unsigned int closed = 0;
 	int ret;
 
 	if (!device->registered)
 		return -ENODEV;
-	if (!__atomic_compare_exchange_n(&device->open_count, &closed, 1,
-					 false, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED))
+	if (vfio_is_open(device))
 		return -EBUSY;
+	__atomic_store_n(&device->open_count, 1, __ATOMIC_RELEASE);
 	if (!vfio_device_try_get_registration(device)) {
 		ret = -ENODEV;
 		goto err_closed;
 	}
 	group = iommu_group_get(device->dev);
 	if (group) {
-		ret = iommu_group_claim_dma_owner(group, device);
+		/* not viable while a kernel driver does DMA in it: -EPERM */
+		ret = sim_iommu_group_claim_viable(group, device);
 		if (ret)
 			goto err_put_registration;
 		device->group = group;
@@ -156,15 +282,14 @@ err_closed:
 	return ret;
 }
 
-static bool vfio_is_open(struct vfio_device *device)
-{
-	return __atomic_load_n(&device->open_count, __ATOMIC_ACQUIRE) != 0;
-}
-
 void sim_vfio_close(struct vfio_device *device)
 {
-	if (!vfio_is_open(device))
+	/* waits for the calls in flight; none starts until it is closed */
+	down_write(&device->fd_rwsem);
+	if (!vfio_is_open(device)) {
+		up_write(&device->fd_rwsem);
 		return;
+	}
 	if (device->ops->close_device)
 		device->ops->close_device(device);
 	if (device->group) {
@@ -173,6 +298,7 @@ void sim_vfio_close(struct vfio_device *device)
 	}
 	__atomic_store_n(&device->open_count, 0, __ATOMIC_RELEASE);
 	vfio_device_put_registration(device);
+	up_write(&device->fd_rwsem);
 }
 
 /*
@@ -228,9 +354,12 @@ long sim_vfio_ioctl(struct vfio_device *device, unsigned int cmd, void *arg,
 	struct sim_user_window old;
 	long ret;
 
-	/* only an open device has an fd */
-	if (!vfio_is_open(device))
+	/* only an open device has an fd; close waits for this call */
+	down_read(&device->fd_rwsem);
+	if (!vfio_is_open(device)) {
+		up_read(&device->fd_rwsem);
 		return -EINVAL;
+	}
 	old = sim_user_window_set(arg, arg_len);
 	if (cmd == VFIO_DEVICE_FEATURE)
 		ret = vfio_ioctl_device_feature(device, arg);
@@ -239,6 +368,7 @@ long sim_vfio_ioctl(struct vfio_device *device, unsigned int cmd, void *arg,
 	else
 		ret = -ENOTTY;
 	sim_user_window_restore(old);
+	up_read(&device->fd_rwsem);
 	return ret;
 }
 
@@ -249,13 +379,15 @@ ssize_t sim_vfio_read(struct vfio_device *device, void *buf, size_t count,
 	loff_t off = (loff_t)pos;
 	ssize_t ret;
 
-	if (!vfio_is_open(device))
+	down_read(&device->fd_rwsem);
+	if (!vfio_is_open(device) || !device->ops->read) {
+		up_read(&device->fd_rwsem);
 		return -EINVAL;
-	if (!device->ops->read)
-		return -EINVAL;
+	}
 	old = sim_user_window_set(buf, count);
 	ret = device->ops->read(device, buf, count, &off);
 	sim_user_window_restore(old);
+	up_read(&device->fd_rwsem);
 	return ret;
 }
 
@@ -266,12 +398,14 @@ ssize_t sim_vfio_write(struct vfio_device *device, const void *buf,
 	loff_t off = (loff_t)pos;
 	ssize_t ret;
 
-	if (!vfio_is_open(device))
+	down_read(&device->fd_rwsem);
+	if (!vfio_is_open(device) || !device->ops->write) {
+		up_read(&device->fd_rwsem);
 		return -EINVAL;
-	if (!device->ops->write)
-		return -EINVAL;
+	}
 	old = sim_user_window_set((void *)buf, count);
 	ret = device->ops->write(device, buf, count, &off);
 	sim_user_window_restore(old);
+	up_read(&device->fd_rwsem);
 	return ret;
 }

@@ -19,10 +19,17 @@
  * pcie_flr() on the pci_dev, or the close path's own disable). Linux has
  * no such hook: there, only VFIO's own paths revoke, and a change made
  * behind VFIO's back leaves importers with MMIO that stops answering.
- * Here the notifier revokes before such a change (it is delivered while
- * the BARs still decode) and restores after it, under memory_lock like
- * the VFIO paths. Changes VFIO makes itself arrive with memory_lock held
- * by the same thread and are left to the path that made them.
+ * Here the notifier takes memory_lock for write when such a change is
+ * announced (while the BARs still decode), revokes, and holds the lock
+ * across the register change until the change is done, then restores if
+ * memory decodes: as a VFIO path, no export can be made (or restored) in
+ * between and read "memory on" while the BAR stops decoding. Changes VFIO
+ * makes itself arrive with memory_lock held by the same thread and are
+ * left to the path that made them.
+ *
+ * Config space is read and written under the kernel's pci_lock
+ * (src/kernel/pci/pci.c), never held while the notifier runs; the power
+ * state VFIO tests is pci_dev.current_state, updated under it.
  *
  * Simplifications, documented: memory "enabled" is the function's real
  * command register and power state (VFIO's virtual command register always
@@ -67,7 +74,7 @@ bool __vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
 	u16 cmd = 0;
 
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-	return pdev->current_state < PCI_D3hot && (cmd & PCI_COMMAND_MEMORY);
+	return pci_current_state(pdev) < PCI_D3hot && (cmd & PCI_COMMAND_MEMORY);
 }
 
 /* Restore the exports once the change is over, if memory decodes. */
@@ -80,39 +87,58 @@ static void vfio_pci_restore_and_unlock(struct vfio_pci_core_device *vdev)
 
 /* ---- the machine's notifier --------------------------------------------- */
 
+/* After a change: the exports come back if memory decodes (memory_lock held). */
+static void vfio_pci_notifier_restore(struct vfio_pci_core_device *vdev)
+{
+	if (!vdev->pm_runtime_engaged && __vfio_pci_memory_enabled(vdev))
+		vfio_pci_dma_buf_move(vdev, false);
+}
+
 /*
- * A change of @pdev's decoding that did not come through VFIO: revoke
- * before it (MEMORY_DISABLE, D3HOT, FLR_START arrive while the BARs still
- * decode), restore after it (MEMORY_ENABLE, D0, FLR_DONE) if memory
- * decodes and low power was not entered through VFIO.
+ * A change of @pdev's decoding that did not come through VFIO. The
+ * announcements (MEMORY_DISABLE, D3HOT, FLR_START: the BARs still decode)
+ * take memory_lock for write and revoke, and the lock stays held across
+ * the register change; its close (CHANGE_DONE, FLR_DONE) restores if
+ * memory decodes and low power was not entered through VFIO, and drops
+ * it. MEMORY_ENABLE and D0 restore under the lock.
  */
 static void vfio_pci_notifier(struct pci_dev *pdev, enum sim_pci_event ev,
 			      void *data)
 {
 	struct vfio_pci_core_device *vdev = data;
+	bool mine = vfio_pci_memory_write_locked_by_me(vdev);
 
 	/* the event comes from the function: read its power state back */
-	pdev->current_state = sim_pci_fn_power(pdev->sim);
-	/* VFIO's own change: the path holding memory_lock handles it */
-	if (vfio_pci_memory_write_locked_by_me(vdev))
-		return;
-
-	vfio_pci_memory_lock_write(vdev);
+	pci_sync_current_state(pdev);
 	switch (ev) {
 	case SIM_PCI_MEMORY_DISABLE:
 	case SIM_PCI_D3HOT:
 	case SIM_PCI_FLR_START:
+		/* VFIO's own change: the path holding memory_lock handles it */
+		if (mine)
+			return;
+		vfio_pci_memory_lock_write(vdev);
 		vfio_pci_dma_buf_move(vdev, true);
-		break;
+		vdev->notifier_held = true;
+		return;
+	case SIM_PCI_CHANGE_DONE:
+	case SIM_PCI_FLR_DONE:
+		/* only the close of an announcement this thread took the lock for */
+		if (!mine || !vdev->notifier_held)
+			return;
+		vdev->notifier_held = false;
+		vfio_pci_notifier_restore(vdev);
+		vfio_pci_memory_unlock_write(vdev);
+		return;
 	case SIM_PCI_MEMORY_ENABLE:
 	case SIM_PCI_D0:
-	case SIM_PCI_FLR_DONE:
-		if (!vdev->pm_runtime_engaged &&
-		    __vfio_pci_memory_enabled(vdev))
-			vfio_pci_dma_buf_move(vdev, false);
-		break;
+		if (mine)
+			return;
+		vfio_pci_memory_lock_write(vdev);
+		vfio_pci_notifier_restore(vdev);
+		vfio_pci_memory_unlock_write(vdev);
+		return;
 	}
-	vfio_pci_memory_unlock_write(vdev);
 }
 
 /* ---- creation and registration ----------------------------------------- */

@@ -48,6 +48,8 @@
  * @dying: the release op started (the kernel's file no longer active);
  *	under @dmabuf->resv
  * @who: the name the machine reports revoked ranges with
+ * @machine_elm: on the machine's list of exports until released (teardown
+ *	releases what the program left), under sim_vfio.lock
  */
 struct vfio_pci_dma_buf {
 	struct dma_buf *dmabuf;
@@ -60,7 +62,24 @@ struct vfio_pci_dma_buf {
 	bool revoked;
 	bool dying;
 	char who[64];
+	struct list_head machine_elm;
 };
+
+/* On (or off) the machine's list of exports. */
+static void dmabuf_track(struct sim_machine *m, struct vfio_pci_dma_buf *priv,
+			 bool on)
+{
+	struct sim_vfio *v = m->kernel->vfio;
+
+	if (!v)
+		return;
+	pthread_mutex_lock(&v->lock);
+	if (on)
+		list_add_tail(&priv->machine_elm, &v->exports);
+	else
+		list_del_init(&priv->machine_elm);
+	pthread_mutex_unlock(&v->lock);
+}
 
 /* Tell the machine the export's ranges are (no longer) revoked. */
 static void dmabuf_mark_ranges(struct vfio_pci_dma_buf *priv, bool revoked)
@@ -153,6 +172,7 @@ static void vfio_pci_dma_buf_release(struct dma_buf *dmabuf)
 		vfio_pci_memory_unlock_write(vdev);
 		vfio_device_put_registration(&vdev->vdev);
 	}
+	dmabuf_track(m, priv, false);
 	sim_kfree(m, priv->phys_vec);
 	sim_kfree(m, priv);
 }
@@ -333,6 +353,7 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
 		ret = -ENOMEM;
 		goto err_free_ranges;
 	}
+	INIT_LIST_HEAD(&priv->machine_elm);
 	priv->phys_vec = sim_kcalloc(m, get_dma_buf.nr_ranges,
 				     sizeof(*priv->phys_vec));
 	if (!priv->phys_vec) {
@@ -374,6 +395,7 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev,
 	}
 
 	/* dma_buf_put() now frees priv, and drops the registration reference */
+	dmabuf_track(m, priv, true);
 	vfio_pci_memory_lock_write(vdev);
 	dma_resv_lock(priv->dmabuf->resv, NULL);
 	__atomic_store_n(&priv->revoked, !__vfio_pci_memory_enabled(vdev),
@@ -457,27 +479,37 @@ void vfio_pci_dma_buf_move(struct vfio_pci_core_device *vdev, bool revoked)
 /**
  * vfio_pci_dma_buf_cleanup - revoke every export for good (device close)
  *
- * Each export whose release has not started leaves the list, forgets the
- * device, is revoked with a move_notify, and its registration reference
- * goes. Its fd stays valid: map and attach fail with -ENODEV until the
- * last reference goes and the release op frees it. Takes memory_lock.
+ * Each export whose release has not started is revoked with a
+ * move_notify; once none is usable, each leaves the list, forgets the
+ * device, has its ranges recorded as revoked, and its registration
+ * reference goes. (Recording one export's ranges while another export of
+ * the same MMIO is still usable would name that one's importers, as
+ * vfio_pci_dma_buf_move() avoids too.) Its fd stays valid: map and attach
+ * fail with -ENODEV until the last reference goes and the release op
+ * frees it. Takes memory_lock.
  */
 void vfio_pci_dma_buf_cleanup(struct vfio_pci_core_device *vdev)
 {
 	struct vfio_pci_dma_buf *priv, *tmp;
 
 	vfio_pci_memory_lock_write(vdev);
+	list_for_each_entry(priv, &vdev->dmabufs, dmabufs_elm) {
+		dma_resv_lock(priv->dmabuf->resv, NULL);
+		/* a dying one: its release op waits for memory_lock to unlink it */
+		if (!priv->dying) {
+			__atomic_store_n(&priv->revoked, true, __ATOMIC_RELAXED);
+			dma_buf_move_notify(priv->dmabuf);
+		}
+		dma_resv_unlock(priv->dmabuf->resv);
+	}
 	list_for_each_entry_safe(priv, tmp, &vdev->dmabufs, dmabufs_elm) {
 		dma_resv_lock(priv->dmabuf->resv, NULL);
 		if (priv->dying) {
-			/* its release op waits for memory_lock to unlink it */
 			dma_resv_unlock(priv->dmabuf->resv);
 			continue;
 		}
 		list_del_init(&priv->dmabufs_elm);
 		priv->vdev = NULL;
-		__atomic_store_n(&priv->revoked, true, __ATOMIC_RELAXED);
-		dma_buf_move_notify(priv->dmabuf);
 		dmabuf_mark_ranges(priv, true);
 		dma_resv_unlock(priv->dmabuf->resv);
 		vfio_device_put_registration(&vdev->vdev);
@@ -486,14 +518,70 @@ void vfio_pci_dma_buf_cleanup(struct vfio_pci_core_device *vdev)
 }
 
 /**
- * sim_vfio_pci_dma_buf_count - exports on @vdev's list (takes memory_lock)
+ * sim_vfio_pci_dma_buf_count - exports on @vdev's list whose release has
+ * not started (one being released stays on the list until its release op
+ * gets memory_lock). Takes memory_lock, then each reservation lock.
  */
 unsigned int sim_vfio_pci_dma_buf_count(struct vfio_pci_core_device *vdev)
 {
-	unsigned int n;
+	struct vfio_pci_dma_buf *priv;
+	unsigned int n = 0;
 
 	vfio_pci_memory_lock_write(vdev);
-	n = (unsigned int)list_count_nodes(&vdev->dmabufs);
+	list_for_each_entry(priv, &vdev->dmabufs, dmabufs_elm) {
+		dma_resv_lock(priv->dmabuf->resv, NULL);
+		n += !priv->dying;
+		dma_resv_unlock(priv->dmabuf->resv);
+	}
 	vfio_pci_memory_unlock_write(vdev);
 	return n;
+}
+
+/**
+ * sim_vfio_pci_dma_buf_usable_while_off - exports importers could map
+ * although the BARs do not decode
+ * @vdev: the device
+ *
+ * The invariant memory_lock keeps: whenever memory does not decode (the
+ * command register's memory bit off, D3hot, or in reset), every export
+ * on the list is revoked. Checked under memory_lock held for read, which
+ * every change of decoding and every restore hold for write. Takes
+ * memory_lock (read), then each export's reservation lock.
+ *
+ * Return: how many exports break it (0 unless the locking is broken).
+ */
+unsigned int sim_vfio_pci_dma_buf_usable_while_off(struct vfio_pci_core_device *vdev)
+{
+	struct vfio_pci_dma_buf *priv;
+	unsigned int n = 0;
+
+	down_read(&vdev->memory_lock);
+	if (!__vfio_pci_memory_enabled(vdev)) {
+		list_for_each_entry(priv, &vdev->dmabufs, dmabufs_elm) {
+			/* one being released has no importer left: skipped */
+			dma_resv_lock(priv->dmabuf->resv, NULL);
+			n += !priv->dying && !priv->revoked;
+			dma_resv_unlock(priv->dmabuf->resv);
+		}
+	}
+	up_read(&vdev->memory_lock);
+	return n;
+}
+
+/**
+ * vfio_pci_dma_buf_exit_machine - the machine goes: every export the
+ * program left alive (an fd, an importer's reference) is reported and
+ * released through the dma-buf layer (importers' mappings unmapped and
+ * attachments detached through this exporter, then its release op)
+ * @m: the machine, shutting down (single-threaded); the devices are
+ *	closed already, so no export is on a device's list
+ */
+void vfio_pci_dma_buf_exit_machine(struct sim_machine *m)
+{
+	struct sim_vfio *v = m->kernel->vfio;
+	struct vfio_pci_dma_buf *priv, *tmp;
+
+	/* the release op takes each off the list */
+	list_for_each_entry_safe(priv, tmp, &v->exports, machine_elm)
+		dma_buf_exit_release(priv->dmabuf);
 }
