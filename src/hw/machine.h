@@ -138,6 +138,7 @@ struct sim_window {
 	u64 offset;		/* CPU address minus bus address */
 	phys_addr_t next;	/* allocation cursor */
 	bool is64;
+	bool base_set;		/* cpu_start given by the platform text */
 };
 
 struct sim_node;
@@ -290,6 +291,7 @@ struct sim_node {
 	bool coherent;
 	bool untrusted;
 	bool flr;
+	bool vendor_set, device_set;	/* vendor=, device= on the line */
 	unsigned int dsp_count;		/* SWITCH_UP: downstream ports made */
 };
 

@@ -154,7 +154,8 @@ static void cfg_init(struct sim_node *node)
 		}
 	if (fn->pdev.vendor)
 		vendor = fn->pdev.vendor;
-	if (fn->pdev.device)
+	/* device=0 given on the line is an ID, not "unset" */
+	if (fn->pdev.device || node->device_set)
 		device = fn->pdev.device;
 	fn->pdev.vendor = vendor;
 	fn->pdev.device = device;
