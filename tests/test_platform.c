@@ -4,6 +4,7 @@
  * says what is wrong; valid text builds the machine it describes.
  */
 #include <unistd.h>
+#include <sys/stat.h>
 #include "helpers.h"
 
 /* Lines 1 and 2 of most texts below: a small machine with a small pool. */
@@ -1735,7 +1736,24 @@ static void test_load_not_a_platform_fails(void **state)
 	assert_null(sim_machine_load("/tmp", err, sizeof(err)));
 	assert_non_null(strstr(err, "/tmp: is a directory"));
 	assert_null(sim_machine_load("/dev/null", err, sizeof(err)));
-	assert_non_null(strstr(err, "/dev/null: not a regular file"));
+	assert_non_null(strstr(err, "/dev/null: is a device, not a platform file"));
+	/* endless: refused before a byte is read */
+	assert_null(sim_machine_load("/dev/zero", err, sizeof(err)));
+	assert_non_null(strstr(err, "/dev/zero: is a device, not a platform file"));
+	/* a FIFO without a writer: refused at once, not waited on */
+	{
+		char fifo[] = "/tmp/dmastack-fifo-XXXXXX";
+		int fd = mkstemp(fifo);
+
+		assert_true(fd >= 0);
+		close(fd);
+		unlink(fifo);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_null(sim_machine_load(fifo, err, sizeof(err)));
+		unlink(fifo);
+		assert_non_null(strstr(err, "is a FIFO, not a platform file"));
+		assert_non_null(strstr(err, fifo));
+	}
 	assert_null(sim_machine_load(empty, err, sizeof(err)));
 	assert_non_null(strstr(err, "empty platform file"));
 	assert_non_null(strstr(err, empty));
