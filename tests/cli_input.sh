@@ -106,6 +106,22 @@ if command -v python3 >/dev/null 2>&1; then
 		fail "utf8: topo --json is not valid JSON"
 fi
 
+# pci.ids names go into the output too: one that is not UTF-8 text is no
+# name (the numbers are shown), a valid one is kept; a FIFO is not read
+printf '144d  Fixture Stor\351ge\n\ta80a  FS NVMe\n10de  Fixture Graphics\n\t2335  FX \302\233 9000\n15b3  Fixture \342\202\254 Networks\n' >"$T/pci.ids"
+"$DMASTACK" topo --pci-ids "$T/pci.ids" >"$T/ids.txt" 2>&1 || fail "topo --pci-ids: exit $?"
+grep -q 'nvme0  nvme \[144d:a80a\]  coherent, 64-bit DMA, FLR$' "$T/ids.txt" || fail "pci.ids: a Latin-1 vendor name was used"
+grep -q 'gpu0  gpu \[10de:2335\].*  Fixture Graphics Device 2335$' "$T/ids.txt" || fail "pci.ids: a device name with a C1 control was used"
+grep -q "nic0  nic \[15b3:1021\].*  Fixture $(printf '\342\202\254') Networks Device 1021$" "$T/ids.txt" || fail "pci.ids: a UTF-8 vendor name was lost"
+"$DMASTACK" topo --json --pci-ids "$T/pci.ids" >"$T/ids.json" 2>&1 || fail "topo --json --pci-ids: exit $?"
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import json, sys; json.load(open(sys.argv[1], encoding="utf-8"))' "$T/ids.json" ||
+		fail "pci.ids: topo --json is not valid JSON"
+fi
+timeout 20 "$DMASTACK" topo --pci-ids "$T/fifo" >/dev/null 2>&1
+rc=$?
+[ $rc -eq 2 ] || fail "topo --pci-ids FIFO: exit $rc, expected 2"
+
 # ---- sentinel values --------------------------------------------------------
 printf 'machine ram=256M\nhostbridge id=hb0 mmio32-base=0xffffffffffffffff\n' >"$T/sentinel"
 expect sentinel 2 "line 2: hostbridge: mmio32 window 0xffffffffffffffff+256M must end below 0xfec00000" \

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include "cli.h"
 
@@ -606,6 +607,7 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 	unsigned int nranges;
 	bool help = false;
 	char sz[32];
+	struct stat st;
 	int ret;
 
 	ret = parse_topo_args(argc, argv, o, &a, &help);
@@ -617,6 +619,11 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 	}
 	if (a.pci_ids && access(a.pci_ids, R_OK)) {
 		fprintf(stderr, "dmastack topo: --pci-ids %s: %s\n", a.pci_ids, strerror(errno));
+		return 2;
+	}
+	/* a FIFO or a device is not read (it may never end) */
+	if (a.pci_ids && (stat(a.pci_ids, &st) || !S_ISREG(st.st_mode))) {
+		fprintf(stderr, "dmastack topo: --pci-ids %s: not a regular file\n", a.pci_ids);
 		return 2;
 	}
 	if (a.svg && !a.dot) {
