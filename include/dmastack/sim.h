@@ -26,6 +26,10 @@ struct sim_machine;
 /* ---- stable contract ---------------------------------------------------- */
 struct sim_machine *sim_machine_parse(const char *text, char *err,
 				      size_t errlen);
+/*
+ * sim_machine_load() reads a regular file only: a directory, a FIFO (not
+ * waited on) or a device is refused with the path named in @err.
+ */
 struct sim_machine *sim_machine_load(const char *path, char *err,
 				     size_t errlen);
 struct sim_machine *sim_machine_default(void);
