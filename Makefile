@@ -5,7 +5,7 @@ TSANBUILD ?= build-tsan
 PREFIX  ?= /usr/local
 MESON   ?= meson
 
-.PHONY: all setup build run test test-fast test-san test-tsan install bench fuzz clean
+.PHONY: all setup build run test test-fast test-san test-tsan install bench fuzz fuzz-smoke clean
 
 all: build
 
@@ -28,9 +28,9 @@ run: build
 	./$(BUILD)/dmastack
 
 # The whole suite: a normal build, then the same suite under ASan+UBSan and
-# under TSan, then an install into a scratch prefix used by an out-of-tree
-# program.
-test: setup test-fast test-san test-tsan
+# under TSan, a short libFuzzer run of every fuzz target, then an install
+# into a scratch prefix used by an out-of-tree program.
+test: setup test-fast test-san test-tsan fuzz-smoke
 	./tests/install_test.sh
 
 test-fast: build
@@ -53,16 +53,41 @@ install: setup
 bench: build
 	./$(BUILD)/bench/bench_direct
 
-# Coverage-guided fuzzing of the platform parser (needs clang's libFuzzer).
+# Coverage-guided fuzzing (clang's libFuzzer) of the platform parser, the
+# VFIO feature ioctl and the VFIO device fd's read/write: the library's own
+# meson build (-Dfuzz=true, ASan+UBSan), each target FUZZ_SECONDS long from
+# its seed corpus (examples/*.platform, tests/fuzz-corpus/*).
+FUZZBUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-fuzz:
-	mkdir -p build-fuzz/corpus
-	cp examples/*.platform build-fuzz/corpus/
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -DDMASTACK_LIBFUZZER \
-		-D_GNU_SOURCE -Iinclude -Isrc tests/fuzz_platform.c \
-		$$(find src -name '*.c' ! -path 'src/cli/*') -lpthread \
-		-o build-fuzz/fuzz_platform
-	./build-fuzz/fuzz_platform -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus
+FUZZ_TARGETS ?= platform vfio_feature vfio_rw
+
+$(FUZZBUILD)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZBUILD) --buildtype=debugoptimized -Dfuzz=true \
+		-Db_sanitize=address,undefined -Db_lundef=false \
+		-Dtests=disabled -Dcli=disabled -Dman=disabled
+
+fuzz: $(FUZZBUILD)/build.ninja
+	ninja -C $(FUZZBUILD) $(FUZZ_TARGETS:%=fuzz_%_libfuzzer)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		rm -rf $(FUZZBUILD)/corpus/$$t; mkdir -p $(FUZZBUILD)/corpus/$$t; \
+		if [ $$t = platform ]; then cp examples/*.platform $(FUZZBUILD)/corpus/$$t/; \
+		else cp tests/fuzz-corpus/$$t/* $(FUZZBUILD)/corpus/$$t/; fi; \
+		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		./$(FUZZBUILD)/fuzz_$${t}_libfuzzer -max_total_time=$(FUZZ_SECONDS) \
+			-max_len=4096 -print_final_stats=1 $(FUZZBUILD)/corpus/$$t; \
+	done
+
+# make test's short run of every fuzz target, when clang has libFuzzer (the
+# suite replays the seed corpora either way).
+FUZZ_SMOKE_SECONDS ?= 5
+fuzz-smoke:
+	@if printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' | \
+	    clang -fsanitize=fuzzer -x c - -o $(FUZZBUILD)-probe >/dev/null 2>&1; then \
+		rm -f $(FUZZBUILD)-probe; \
+		$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS); \
+	else \
+		echo "fuzz-smoke: no clang with libFuzzer here, skipped (the suite replays the corpora)"; \
+	fi
 
 clean:
-	rm -rf $(BUILD) $(SANBUILD) $(TSANBUILD) build-install build-fuzz
+	rm -rf $(BUILD) $(SANBUILD) $(TSANBUILD) build-install $(FUZZBUILD)

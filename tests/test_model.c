@@ -1600,6 +1600,141 @@ static void test_job_fault(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Peer DMA into a model's register BAR                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * a and b below one switch (P2P by bus address), c behind an ACS root
+ * port (through the IOMMU and the root complex, which forwards P2P).
+ */
+#define PLATFORM_P2P_REGS						\
+	"machine ram=256M ram-below-4g=128M\n"				\
+	"swiotlb size=4M\n"						\
+	"iommu id=io0 mode=strict\n"					\
+	"hostbridge id=hb0 iommu=io0 p2p=allow\n"			\
+	"rootport id=rp0 bus=hb0\n"					\
+	"switch id=sw0 bus=rp0 acs=off\n"				\
+	"pcidev id=a bus=sw0 model=testdev latency=100\n"		\
+	"pcidev id=b bus=sw0 model=testdev latency=100\n"		\
+	"rootport id=rp1 bus=hb0 acs=on\n"				\
+	"pcidev id=c bus=rp1 model=testdev latency=100\n"
+
+/* @dev's model copies @len bytes from @src to @dst (device addresses). */
+static int model_copy(struct sim_machine *m, struct device *dev, u64 src,
+		      u64 dst, u64 len)
+{
+	phys_addr_t regs = pci_resource_start(to_pci_dev(dev), 0);
+	struct tdev *d = sim_model_priv(sim_model_dev_of(dev));
+	u32 done = d->done, go = 1;
+
+	assert_int_equal(sim_mmio_write(m, regs + REG_SRC, &src, 8), 0);
+	assert_int_equal(sim_mmio_write(m, regs + REG_DST, &dst, 8), 0);
+	assert_int_equal(sim_mmio_write(m, regs + REG_LEN, &len, 8), 0);
+	assert_int_equal(sim_mmio_write(m, regs + REG_GO, &go, 4), 0);
+	while (d->done == done && sim_clock_run_next(m))
+		;
+	assert_int_equal(d->done, done + 1);
+	return d->job_status;
+}
+
+/*
+ * A peer's DMA into a register BAR reaches the model's handlers as CPU
+ * MMIO does (a doorbell written by P2P rings), below a switch and through
+ * the root complex; a register read by P2P is the model's answer; a
+ * register the model refuses fails the DMA with a report.
+ */
+static void test_p2p_into_register_bar(void **state)
+{
+	struct sim_machine *m = model_machine(PLATFORM_P2P_REGS);
+	struct device *a = dev_of(m, "a"), *b = dev_of(m, "b"), *c = dev_of(m, "c");
+	struct tdev *db = sim_model_priv(sim_model_dev_of(b));
+	u64 bbus = pci_bus_address(to_pci_dev(b), 0);
+	phys_addr_t bregs = pci_resource_start(to_pci_dev(b), 0);
+	struct page *pg = sim_alloc_pages(m, 0), *pgc = sim_alloc_pages(m, 0),
+		    *x = sim_alloc_pages(m, 0), *y = sim_alloc_pages(m, 0);
+	u8 *buf = page_address(pg), *bufc = page_address(pgc);
+	dma_addr_t sa, sc, xb, yb, rc;
+	u32 v = 0x5a5a1234, one = 1;
+
+	(void)state;
+	/* what the devices read is written before it is mapped for them */
+	memset(buf, 0, 16);
+	memcpy(buf, &v, 4);
+	memcpy(buf + 8, &one, 4);
+	v = 0xc0ffee;
+	memcpy(bufc, &v, 4);
+	sa = dma_map_page(a, pg, 0, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	sc = dma_map_page(c, pgc, 0, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	assert_false(dma_mapping_error(a, sa));
+	assert_false(dma_mapping_error(c, sc));
+
+	/* a register written by a peer below the switch */
+	assert_int_equal(model_copy(m, a, sa, bbus + REG_SCRATCH, 4), 0);
+	assert_int_equal(db->scratch, 0x5a5a1234);
+
+	/* a doorbell rung by a peer: b runs its own job */
+	fill_pattern(page_address(x), PAGE_SIZE, 3);
+	memset(page_address(y), 0, PAGE_SIZE);
+	xb = dma_map_page(b, x, 0, PAGE_SIZE, DMA_TO_DEVICE);
+	yb = dma_map_page(b, y, 0, PAGE_SIZE, DMA_FROM_DEVICE);
+	assert_false(dma_mapping_error(b, xb));
+	assert_false(dma_mapping_error(b, yb));
+	assert_int_equal(sim_mmio_write(m, bregs + REG_SRC, &xb, 8), 0);
+	assert_int_equal(sim_mmio_write(m, bregs + REG_DST, &yb, 8), 0);
+	{
+		u64 len = PAGE_SIZE;
+
+		assert_int_equal(sim_mmio_write(m, bregs + REG_LEN, &len, 8), 0);
+	}
+	assert_int_equal(db->done, 0);
+	assert_int_equal(model_copy(m, a, sa + 8, bbus + REG_GO, 4), 0);
+	while (db->done == 0 && sim_clock_run_next(m))
+		;
+	assert_int_equal(db->done, 1);
+	assert_int_equal(db->job_status, 0);
+	dma_unmap_page(b, xb, PAGE_SIZE, DMA_TO_DEVICE);
+	dma_unmap_page(b, yb, PAGE_SIZE, DMA_FROM_DEVICE);
+	assert_memory_equal(page_address(y), page_address(x), PAGE_SIZE);
+
+	/* a register read by a peer: the model answers, not the backing store */
+	assert_int_equal(model_copy(m, a, bbus + REG_ID, sa + 4, 4), 0);
+	dma_sync_single_for_cpu(a, sa, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	memcpy(&v, buf + 4, 4);
+	assert_int_equal(v, 0x7e57);
+	dma_sync_single_for_device(a, sa, PAGE_SIZE, DMA_BIDIRECTIONAL);
+
+	/* through the IOMMU and the root complex */
+	rc = dma_map_resource(c, bregs, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	assert_false(dma_mapping_error(c, rc));
+	assert_int_equal(model_copy(m, c, sc, rc + REG_SCRATCH, 4), 0);
+	assert_int_equal(db->scratch, 0xc0ffee);
+	assert_int_equal(reg_read(&(struct fx){ .m = m, .regs = bregs }, REG_SCRATCH),
+			 0xc0ffee);
+
+	/* the model refuses a register: the peer's DMA fails, reported */
+	assert_int_equal(sim_report_count_kind(m, SIM_REPORT_DMA_FAULT), 0);
+	assert_int_equal(model_copy(m, a, sa, bbus + REG_BAD, 4), -EIO);
+	assert_int_equal(sim_report_count_kind(m, SIM_REPORT_DMA_FAULT), 1);
+	assert_true(sim_report_find(m, SIM_REPORT_DMA_FAULT,
+				    "b bar0 (peer-to-peer below the switch) refused the write at offset 0x100"));
+	assert_int_equal(model_copy(m, c, rc + REG_BAD, sc, 4), -EIO);
+	assert_true(sim_report_find(m, SIM_REPORT_DMA_FAULT,
+				    "refused the read at offset 0x100"));
+
+	dma_unmap_resource(c, rc, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	dma_unmap_page(a, sa, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	dma_unmap_page(c, sc, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	assert_int_equal(sim_dma_debug_errors(m), 0);
+	assert_int_equal(sim_iommu_faults(m), 0);
+	sim_free_pages(m, pg, 0);
+	sim_free_pages(m, pgc, 0);
+	sim_free_pages(m, x, 0);
+	sim_free_pages(m, y, 0);
+	sim_machine_destroy(m);
+	assert_int_equal(atomic_load(&counts.live), 0);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Errors in platform text and in model tables                              */
 /* ------------------------------------------------------------------------ */
 
@@ -2006,6 +2141,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_strict, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_job_lazy, fx_setup_lazy, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_job_fault, fx_setup, fx_teardown),
+		cmocka_unit_test(test_p2p_into_register_bar),
 		cmocka_unit_test(test_platform_errors),
 		cmocka_unit_test(test_model_table_errors),
 		cmocka_unit_test(test_device_names),

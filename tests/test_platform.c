@@ -4,6 +4,7 @@
  * says what is wrong; valid text builds the machine it describes.
  */
 #include <unistd.h>
+#include <sys/stat.h>
 #include "helpers.h"
 
 /* Lines 1 and 2 of most texts below: a small machine with a small pool. */
@@ -104,14 +105,38 @@ static void tb_printf(struct textbuf *tb, const char *fmt, ...)
 /* Line syntax                                                              */
 /* ------------------------------------------------------------------------ */
 
+/* As expect_error_at(), and @secret appears nowhere in the message. */
+static void expect_error_hides_(const char *text, int line, const char *needle,
+				const char *secret, const char *file, int at)
+{
+	char err[512] = "";
+	struct sim_machine *m;
+
+	expect_error_at_(text, line, needle, file, at);
+	m = sim_machine_parse(text, err, sizeof(err));
+	assert_null(m);
+	if (strstr(err, secret))
+		fail_msg("%s:%d: error '%s' quotes '%s'", file, at, err, secret);
+}
+#define expect_error_hides(text, line, needle, secret) \
+	expect_error_hides_((text), (line), (needle), (secret), __FILE__, __LINE__)
+
+#define KINDS_MSG "unknown kind: a line starts with one of machine, iommu, swiotlb, hostbridge, rootport, switch, nvme, nic, gpu, dmaengine, pcidev"
+
+/* An unknown kind is never quoted: it may be the first word of any file. */
 static void test_unknown_kind_is_rejected(void **state)
 {
 	(void)state;
-	expect_error_at(HDR "bogus id=x\n", 3, "unknown kind 'bogus'");
+	expect_error_hides(HDR "bogus id=x\n", 3, KINDS_MSG, "bogus");
 	/* Kinds are case-sensitive. */
-	expect_error_at("Machine ram=256M\n", 1, "unknown kind 'Machine'");
+	expect_error_hides("Machine ram=256M\n", 1, KINDS_MSG, "Machine");
 	/* A line that starts with key=value has no kind. */
-	expect_error_at(HDR "id=x bus=hb0\n", 3, "unknown kind 'id=x'");
+	expect_error_hides(HDR "id=x bus=hb0\n", 3, KINDS_MSG, "id=x");
+	/* The kind is checked before the rest: nothing of the line is quoted. */
+	expect_error_hides("API_KEY hunter2 =x\n", 1, KINDS_MSG, "hunter2");
+	expect_error_hides("token s3cr3t=\n", 1, KINDS_MSG, "s3cr3t");
+	expect_error_hides("root:$6$s3cr3t:19000:0:99999:7:::\n", 1, KINDS_MSG,
+			   "s3cr3t");
 }
 
 static void test_unknown_key_is_rejected(void **state)
@@ -817,6 +842,39 @@ static void test_window_overlapping_ram_is_rejected(void **state)
 			"mmio32 window 0xa0000000+0x10000000 overlaps RAM at 0+0xc0000000");
 }
 
+/*
+ * A base equal to the parser's old "unset" value (all ones) is a base like
+ * any other: checked, never silently replaced by an automatic placement.
+ */
+static void test_window_base_all_ones_is_checked(void **state)
+{
+	struct sim_machine *m;
+	struct pci_dev *p;
+	u16 v = 0xbeef;
+
+	(void)state;
+	expect_error_at(HDR "hostbridge id=hb0 mmio32-base=0xffffffffffffffff\n", 3,
+			"mmio32 window 0xffffffffffffffff+256M must end below 0xfec00000");
+	expect_error_at(HDR "hostbridge id=hb0 mmio64-base=0xffffffffffffffff\n", 3,
+			"mmio64 window 0xffffffffffffffff+512G must lie between 4G");
+	expect_error_at(HDR "hostbridge id=hb0 mmio32-base=0\n", 3,
+			"mmio32 window 0+0x10000000 overlaps RAM");
+	/* vendor 0 and 0xffff are no vendor: refused, not "take the default" */
+	expect_error_at(HB "pcidev id=d0 bus=rp0 vendor=0\n", 5,
+			"pcidev: vendor=0x0000 is not a PCI vendor ID");
+	expect_error_at(HB "nic id=d0 bus=rp0 vendor=0xffff\n", 5,
+			"nic: vendor=0xffff is not a PCI vendor ID");
+	expect_error_at(HB "nic id=d0 bus=rp0 device=0xffff\n", 5,
+			"nic: device=0xffff is not a PCI device ID");
+	/* device=0 is an ID: kept, in the config space too */
+	m = must_parse(HB "pcidev id=d0 bus=rp0 vendor=0x1234 device=0\n");
+	p = pdev_of(m, "d0");
+	assert_int_equal(p->device, 0);
+	assert_int_equal(pci_read_config_word(p, PCI_DEVICE_ID, &v), 0);
+	assert_int_equal(v, 0);
+	sim_machine_destroy(m);
+}
+
 static void test_windows_overlapping_each_other_are_rejected(void **state)
 {
 	(void)state;
@@ -1062,6 +1120,68 @@ static void test_control_characters_are_rejected(void **state)
 	expect_accepted("machine\tram=256M\t\n\tswiotlb size=4M # \x01\x02\n");
 }
 
+/*
+ * Names and ids end up in text and JSON output: a line must be UTF-8 text
+ * without control characters (C0 but tab and CR, DEL, C1). The bad byte
+ * is named by value and column, never copied into the message.
+ */
+static void test_names_must_be_utf8(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *needle;
+	} bad[] = {
+		{ "machine name=\xff", "byte 0xff at column 14 is not UTF-8 text" },
+		{ "machine name=a\xc3", "byte 0xc3 at column 15 is not UTF-8 text" },
+		{ "machine name=\xc3(", "byte 0xc3 at column 14 is not UTF-8" },
+		/* overlong forms of '/' and of NUL */
+		{ "machine name=\xc0\xaf", "byte 0xc0 at column 14" },
+		{ "machine name=\xe0\x80\xaf", "byte 0xe0 at column 14" },
+		{ "machine name=\xf0\x80\x80\xaf", "byte 0xf0 at column 14" },
+		/* a UTF-16 surrogate, and beyond U+10FFFF */
+		{ "machine name=\xed\xa0\x80", "byte 0xed at column 14" },
+		{ "machine name=\xf4\x90\x80\x80", "byte 0xf4 at column 14" },
+		{ "machine name=\xf8\x88\x80\x80\x80", "byte 0xf8 at column 14" },
+		/* a lone continuation byte */
+		{ "machine name=ab\x80", "byte 0x80 at column 16" },
+		/* DEL and a C1 control (U+0085, NEL), as UTF-8 */
+		{ "machine name=a\x7f", "control character 0x7f at column 15" },
+		{ "machine name=\xc2\x85x", "control character U+0085 at column 14" },
+		{ "machine name=\xc2\x9b" "31m", "control character U+009B at column 14" },
+	};
+	char text[256], err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "# first\n%s ram=256M\n", bad[i].line);
+		expect_error_at(text, 2, bad[i].needle);
+		/* the message itself is plain ASCII (valid in any JSON string) */
+		assert_null(sim_machine_parse(text, err, sizeof(err)));
+		for (const char *p = err; *p; p++)
+			assert_true((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+	}
+	/* Ids: ASCII letters, digits and _-. only, IOMMU ids too. */
+	expect_error_at(HDR "iommu id=io\xc3\xa9 mode=off\n", 3,
+			"iommu: id 'io\xc3\xa9' may hold only letters");
+	expect_error_at(HDR "iommu id=io\xe9 mode=off\n", 3,
+			"byte 0xe9 at column 12 is not UTF-8 text");
+	expect_error_at(HDR "hostbridge id=h\xc3\xa9\n", 3,
+			"hostbridge: id 'h\xc3\xa9' may hold only letters");
+	expect_error_at(HB "nic id=n0 bus=rp0 vendor=0x\xff\n", 5,
+			"byte 0xff at column 28");
+	/* Well-formed UTF-8 names are kept as they are, up to U+10FFFF. */
+	{
+		struct sim_machine *m = must_parse(
+			"machine name=caf\xc3\xa9-\xe2\x82\xac-\xf4\x8f\xbf\xbf ram=256M\n");
+
+		assert_string_equal(sim_machine_name(m),
+				    "caf\xc3\xa9-\xe2\x82\xac-\xf4\x8f\xbf\xbf");
+		sim_machine_destroy(m);
+	}
+	/* Comments are not names: any bytes after '#'. */
+	expect_accepted("machine ram=256M # caf\xe9 \xff\x7f\n");
+}
+
 static void test_overlong_line_is_rejected(void **state)
 {
 	char *text = malloc(4096);
@@ -1125,8 +1245,8 @@ static void test_crlf_line_ends_are_accepted(void **state)
 	assert_non_null(sim_device(m, "d0"));
 	assert_int_equal(sim_device_dma_bits(sim_device(m, "d0")), 40);
 	sim_machine_destroy(m);
-	expect_error_at("machine ram=256M\r\n\r\nbogus x=1\r\n", 3,
-			"unknown kind 'bogus'");
+	expect_error_hides("machine ram=256M\r\n\r\nbogus x=1\r\n", 3,
+			   KINDS_MSG, "bogus");
 }
 
 static void test_last_line_without_newline_is_read(void **state)
@@ -1546,7 +1666,45 @@ static void test_load_reports_line_of_bad_file(void **state)
 	free(path);
 	assert_null(m);
 	assert_int_equal(strncmp(err, "line 6: ", 8), 0);
-	assert_non_null(strstr(err, "unknown kind 'widget'"));
+	assert_non_null(strstr(err, KINDS_MSG));
+	assert_null(strstr(err, "widget"));
+}
+
+/*
+ * A file that is not a platform (a key, a password file, a binary): the
+ * line is named and what was expected said, and nothing of the file's
+ * contents is in the message.
+ */
+static void test_load_secret_file_not_echoed(void **state)
+{
+	static const struct {
+		const char *text;
+		int line;
+		const char *needle;
+	} files[] = {
+		{ "s3cr3tT0kenQ\n", 1, KINDS_MSG },
+		{ "root:$6$s3cr3tT0kenQ:19000:0:99999:7:::\n", 1, KINDS_MSG },
+		{ "# header\n\n  s3cr3tT0kenQ\n", 3, KINDS_MSG },
+		{ "password = s3cr3tT0kenQ\n", 1, KINDS_MSG },
+		{ "-----BEGIN KEY-----\ns3cr3tT0kenQ\n", 1, KINDS_MSG },
+		{ "\x7f" "ELF s3cr3tT0kenQ\n", 1, "control character 0x7f at column 1" },
+		{ "\xff\xfes3cr3tT0kenQ\n", 1, "byte 0xff at column 1 is not UTF-8" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *path = write_temp(files[i].text, strlen(files[i].text));
+		char err[512] = "", prefix[16];
+		struct sim_machine *m = sim_machine_load(path, err, sizeof(err));
+
+		unlink(path);
+		free(path);
+		assert_null(m);
+		snprintf(prefix, sizeof(prefix), "line %d: ", files[i].line);
+		if (strncmp(err, prefix, strlen(prefix)) ||
+		    !strstr(err, files[i].needle) || strstr(err, "s3cr3t"))
+			fail_msg("file %zu: error '%s'", i, err);
+	}
 }
 
 static void test_load_missing_file_fails(void **state)
@@ -1578,7 +1736,24 @@ static void test_load_not_a_platform_fails(void **state)
 	assert_null(sim_machine_load("/tmp", err, sizeof(err)));
 	assert_non_null(strstr(err, "/tmp: is a directory"));
 	assert_null(sim_machine_load("/dev/null", err, sizeof(err)));
-	assert_non_null(strstr(err, "/dev/null: not a regular file"));
+	assert_non_null(strstr(err, "/dev/null: is a device, not a platform file"));
+	/* endless: refused before a byte is read */
+	assert_null(sim_machine_load("/dev/zero", err, sizeof(err)));
+	assert_non_null(strstr(err, "/dev/zero: is a device, not a platform file"));
+	/* a FIFO without a writer: refused at once, not waited on */
+	{
+		char fifo[] = "/tmp/dmastack-fifo-XXXXXX";
+		int fd = mkstemp(fifo);
+
+		assert_true(fd >= 0);
+		close(fd);
+		unlink(fifo);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_null(sim_machine_load(fifo, err, sizeof(err)));
+		unlink(fifo);
+		assert_non_null(strstr(err, "is a FIFO, not a platform file"));
+		assert_non_null(strstr(err, fifo));
+	}
 	assert_null(sim_machine_load(empty, err, sizeof(err)));
 	assert_non_null(strstr(err, "empty platform file"));
 	assert_non_null(strstr(err, empty));
@@ -1807,6 +1982,7 @@ int main(void)
 		cmocka_unit_test(test_hostbridge_unknown_iommu_is_rejected),
 		cmocka_unit_test(test_hostbridge_bad_window_sizes_are_rejected),
 		cmocka_unit_test(test_window_overlapping_ram_is_rejected),
+		cmocka_unit_test(test_window_base_all_ones_is_checked),
 		cmocka_unit_test(test_windows_overlapping_each_other_are_rejected),
 		cmocka_unit_test(test_window_outside_its_range_is_rejected),
 		cmocka_unit_test(test_bus_offset_above_window_is_rejected),
@@ -1821,6 +1997,7 @@ int main(void)
 		cmocka_unit_test(test_acs_bad_token_is_rejected),
 		cmocka_unit_test(test_acs_values_reach_the_ports),
 		cmocka_unit_test(test_control_characters_are_rejected),
+		cmocka_unit_test(test_names_must_be_utf8),
 		cmocka_unit_test(test_overlong_line_is_rejected),
 		cmocka_unit_test(test_comments_and_blank_lines_are_accepted),
 		cmocka_unit_test(test_crlf_line_ends_are_accepted),
@@ -1837,6 +2014,7 @@ int main(void)
 		cmocka_unit_test(test_endpoint_ids_from_text),
 		cmocka_unit_test(test_load_from_file),
 		cmocka_unit_test(test_load_reports_line_of_bad_file),
+		cmocka_unit_test(test_load_secret_file_not_echoed),
 		cmocka_unit_test(test_load_missing_file_fails),
 		cmocka_unit_test(test_load_not_a_platform_fails),
 		cmocka_unit_test(test_load_file_with_nul_byte_fails),

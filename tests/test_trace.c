@@ -55,6 +55,65 @@ static const char *line_after(const char *from, const char *needle)
 	return from ? strstr(from, needle) : NULL;
 }
 
+/* A few events on @m: a page mapped and unmapped for dev0. */
+static void some_events(struct sim_machine *m)
+{
+	struct device *dev = dev_of(m, "dev0");
+	struct page *pg = sim_alloc_pages(m, 0);
+	dma_addr_t a;
+
+	for (int i = 0; i < 200; i++) {
+		a = dma_map_phys(dev, page_to_phys(pg), PAGE_SIZE, DMA_TO_DEVICE, 0);
+		assert_false(dma_mapping_error(dev, a));
+		dma_unmap_phys(dev, a, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	}
+	sim_free_pages(m, pg, 0);
+}
+
+/*
+ * A trace that cannot be written (a full disk) is not a silent success:
+ * the text stream keeps the error for its owner, and the trace.dat writer
+ * returns the failed write's errno.
+ */
+static void test_trace_write_errors(void **state)
+{
+	struct sim_machine *m = machine_from(TRACE_PLATFORM);
+	FILE *f = fopen("/dev/full", "w");
+	struct sim_trace_dat *d;
+
+	(void)state;
+	assert_non_null(f);
+	sim_trace_set_file(m, f);
+	some_events(m);
+	sim_trace_set_file(m, NULL);
+	assert_true(sim_trace_events(m) >= 400);
+	errno = 0;
+	assert_true(fflush(f) != 0 || ferror(f));
+	assert_true(ferror(f));
+	fclose(f);
+
+	f = fopen("/dev/full", "w");
+	assert_non_null(f);
+	d = sim_trace_dat_open(f);
+	assert_non_null(d);
+	sim_trace_set_dat(m, d);
+	some_events(m);
+	sim_trace_set_dat(m, NULL);
+	assert_int_equal(sim_trace_dat_close(d), -ENOSPC);
+	fclose(f);
+	/* and a writable file still gets its trace.dat */
+	f = tmpfile();
+	assert_non_null(f);
+	d = sim_trace_dat_open(f);
+	sim_trace_set_dat(m, d);
+	some_events(m);
+	sim_trace_set_dat(m, NULL);
+	assert_int_equal(sim_trace_dat_close(d), 0);
+	assert_true(ftell(f) > 4096);
+	fclose(f);
+	sim_machine_destroy(m);
+}
+
 static void test_iova_iommu_report_events(void **state)
 {
 	struct sim_machine *m = machine_from(TRACE_PLATFORM);
@@ -453,6 +512,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iova_iommu_report_events),
+		cmocka_unit_test(test_trace_write_errors),
 		cmocka_unit_test(test_thread_index_and_clock),
 		cmocka_unit_test(test_device_access_events),
 		cmocka_unit_test(test_task_names),

@@ -26,6 +26,10 @@ struct sim_machine;
 /* ---- stable contract ---------------------------------------------------- */
 struct sim_machine *sim_machine_parse(const char *text, char *err,
 				      size_t errlen);
+/*
+ * sim_machine_load() reads a regular file only: a directory, a FIFO (not
+ * waited on) or a device is refused with the path named in @err.
+ */
 struct sim_machine *sim_machine_load(const char *path, char *err,
 				     size_t errlen);
 struct sim_machine *sim_machine_default(void);
@@ -264,7 +268,11 @@ void sim_dma_debug_dump(struct sim_machine *m, struct device *dev, FILE *f);
 void sim_device_unbind(struct device *dev);
 
 /* ---- tracing ----------------------------------------------------------- */
-/* Write DMA trace events to @f in the kernel's trace text format. */
+/*
+ * Write DMA trace events to @f in the kernel's trace text format (NULL:
+ * stop). A failed write stays on @f's error flag: after detaching, the
+ * caller's fflush()/ferror()/fclose() says whether the trace is whole.
+ */
 void sim_trace_set_file(struct sim_machine *m, FILE *f);
 unsigned long sim_trace_events(struct sim_machine *m);
 /*
@@ -272,7 +280,8 @@ unsigned long sim_trace_events(struct sim_machine *m);
  * `trace-cmd report` and KernelShark open: open a writer on @f (a new,
  * seekable file), attach it to one or more machines, detach them (NULL)
  * or destroy them, then close the writer, which writes the whole file
- * (0, or a negative errno) and frees it; @f stays open.
+ * (0, or the failed write's negative errno: -ENOSPC on a full disk) and
+ * frees it; @f stays open.
  */
 struct sim_trace_dat;
 struct sim_trace_dat *sim_trace_dat_open(FILE *f);

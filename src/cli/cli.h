@@ -127,7 +127,7 @@ int cli_trace_close(const struct cli_opts *o, struct cli_trace *t);
 
 /*
  * The platform text -p names (or the default one), malloc'd; NULL when
- * the file cannot be read.
+ * the file cannot be read or is not a regular file (said on stderr).
  */
 char *cli_platform_text(const struct cli_opts *o);
 /* @text with every IOMMU's mode= set to @mode (malloc'd, NULL: no memory). */

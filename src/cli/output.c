@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Small helpers shared by the dmastack subcommands. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "cli.h"
 
 const char *fmt_size(char *buf, size_t len, u64 bytes)
@@ -195,9 +198,20 @@ int cli_trace_close(const struct cli_opts *o, struct cli_trace *t)
 			ret = -1;
 		}
 	}
+	/*
+	 * A write that failed while the command ran (a full disk) left the
+	 * stream's error flag; the final flush says why if it fails too.
+	 */
+	errno = 0;
+	if (!ret && (fflush(t->f) || ferror(t->f))) {
+		fprintf(stderr, "dmastack: cannot write %s: %s\n", o->trace,
+			strerror(errno ? errno : EIO));
+		ret = -1;
+	}
+	errno = 0;
 	if (fclose(t->f) && !ret) {
 		fprintf(stderr, "dmastack: cannot write %s: %s\n", o->trace,
-			strerror(errno));
+			strerror(errno ? errno : EIO));
 		ret = -1;
 	}
 	memset(t, 0, sizeof(*t));
@@ -279,23 +293,57 @@ char *cli_text_with_iommu_mode(const char *text, const char *mode)
 
 char *cli_platform_text(const struct cli_opts *o)
 {
-	FILE *f;
-	char *buf;
-	long n;
+	const char *why = NULL;
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd;
 
 	if (!o->platform)
 		return strdup(sim_default_platform_text());
-	f = fopen(o->platform, "r");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = n >= 0 && n < (64 << 20) ? malloc((size_t)n + 1) : NULL;
-	if (buf) {
-		n = (long)fread(buf, 1, (size_t)n, f);
-		buf[n] = '\0';
+	/* as sim_machine_load(): only a regular file, a FIFO not waited on */
+	fd = open(o->platform, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		why = strerror(errno);
+		goto out;
 	}
-	fclose(f);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		why = S_ISDIR(st.st_mode) ? "is a directory, not a platform file" :
+		      S_ISFIFO(st.st_mode) ? "is a FIFO, not a platform file" :
+		      S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ?
+			"is a device, not a platform file" : "not a regular file";
+		goto out;
+	}
+	if (st.st_size >= (64 << 20)) {
+		why = "platform file too large";
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		why = "out of memory";
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			why = strerror(errno);
+			goto out;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+out:
+	if (fd >= 0)
+		close(fd);
+	if (why) {
+		fprintf(stderr, "dmastack: %s: %s\n", o->platform, why);
+		free(buf);
+		return NULL;
+	}
 	return buf;
 }

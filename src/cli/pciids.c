@@ -4,8 +4,11 @@
  * format: "VVVV  Vendor" lines, "\tDDDD  Device" below them, "\t\t"
  * subsystems, "C xx" classes at the end), as lspci -v shows them.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "cli.h"
 
 struct cli_pciids {
@@ -14,12 +17,19 @@ struct cli_pciids {
 
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "r");
+	/* a regular file only: a FIFO or a device is not waited on */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	char *buf = NULL;
 	size_t len = 0, cap = 0, n;
+	struct stat st;
+	FILE *f;
 
-	if (!f)
+	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return NULL;
+	}
 	for (;;) {
 		if (cap - len < 65536) {
 			char *p = realloc(buf, cap + 262144);
@@ -109,10 +119,45 @@ static long id4(const char *s)
 	return s[4] == ' ' || s[4] == '\t' ? v : -1;
 }
 
-/* The name after the id at @s, up to the end of the line, into @out. */
-static void name_of(const char *s, char *out, size_t len)
+/*
+ * Bytes of the UTF-8 character at @s that is printable text (no control
+ * character, well-formed: shortest form, no surrogate, at most U+10FFFF),
+ * or 0.
+ */
+static size_t utf8_text_char(const unsigned char *s)
 {
-	size_t n = 0;
+	unsigned long cp;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return s[0] >= 0x20 && s[0] != 0x7f ? 1 : 0;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+		return 0;
+	return n;
+}
+
+/*
+ * The name after the id at @s, up to the end of the line, into @out, cut
+ * at a character boundary. Names go into text and JSON output: one that is
+ * not UTF-8 text is no name (false, @out empty).
+ */
+static bool name_of(const char *s, char *out, size_t len)
+{
+	size_t n = 0, keep = 0;
 
 	s += 4;
 	while (*s == ' ' || *s == '\t')
@@ -121,7 +166,18 @@ static void name_of(const char *s, char *out, size_t len)
 		n++;
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
-	snprintf(out, len, "%.*s", (int)n, s);
+	out[0] = '\0';
+	for (size_t i = 0; i < n;) {
+		size_t c = s[i] == '\t' ? 1 : utf8_text_char((const unsigned char *)s + i);
+
+		if (!c || i + c > n)
+			return false;
+		i += c;
+		if (i < len)
+			keep = i;
+	}
+	snprintf(out, len, "%.*s", (int)keep, s);
+	return true;
 }
 
 const char *cli_pciids_name(const struct cli_pciids *db, u16 vendor, u16 device,
@@ -141,8 +197,9 @@ const char *cli_pciids_name(const struct cli_pciids *db, u16 vendor, u16 device,
 			if (in_vendor)
 				break;
 			if (id4(l) == vendor) {
+				if (!name_of(l, vname, sizeof(vname)))
+					return NULL;	/* the numbers alone */
 				in_vendor = true;
-				name_of(l, vname, sizeof(vname));
 			}
 			continue;
 		}

@@ -42,7 +42,20 @@ struct run_param {
 	const char *def;		/* default, as the user would write it */
 	const char *choices[RUN_MAX_CHOICES];	/* P_ENUM, NULL-terminated */
 	const char *help;
+	/*
+	 * P_STR (a device id): the platform kinds it may have ("nvme",
+	 * "nic|gpu"; NULL: any endpoint), and what else the workload needs of
+	 * it (NEED_*). Checked before the workload starts: a device of the
+	 * wrong kind is bad usage, not a failed run.
+	 */
+	const char *kinds;
+	unsigned int need;
 };
+
+#define NEED_COHERENT		(1u << 0)	/* snoops the CPU caches */
+#define NEED_NONCOHERENT	(1u << 1)
+#define NEED_UNTRUSTED		(1u << 2)	/* external-facing */
+#define NEED_64BIT		(1u << 3)	/* reaches all of RAM directly */
 
 /* A parsed value: the number, or the string (never freed: argv or def). */
 struct run_val {
@@ -400,6 +413,8 @@ static bool dev_noncoherent(struct device *dev)
 	  .help = "IOMMU mode: as the platform says, or set for every IOMMU" }
 #define IOMMU_PARAM	IOMMU_PARAM_DEF("platform")
 #define DEV_PARAM(_def, _help)	{ "dev", P_STR, .def = (_def), .help = (_help) }
+#define DEV_PARAM_NEED(_def, _help, _need)				\
+	{ "dev", P_STR, .def = (_def), .help = (_help), .need = (_need) }
 
 /* The main job's workloads, each on its machine as the main job runs it. */
 #define TOUR_WORKLOAD(_name, _what, _fn, _platform, ...)		\
@@ -423,7 +438,8 @@ static const struct workload workloads[] = {
 			  .help = "how requests are mapped" },
 			{ "p2p", P_ENUM, .def = "no", .choices = { "no", "yes" },
 			  .help = "data buffers in the controller's CMB (peer-to-peer)" },
-			{ "dev", P_STR, .def = "nvme0", .help = "the NVMe controller" },
+			{ "dev", P_STR, .def = "nvme0", .help = "the NVMe controller",
+			  .kinds = "nvme" },
 			IOMMU_PARAM,
 		},
 		.stats_key = "dev",
@@ -440,7 +456,7 @@ static const struct workload workloads[] = {
 			  .help = "migrations and zaps of NIC-mapped pages (fewer than faults)" },
 			{ "strategy", P_ENUM, .def = "iova", .choices = { "iova", "per-page" },
 			  .help = "one IOVA range (hmm_dma_map) or dma_map_phys per page" },
-			{ "nic", P_STR, .def = "nic0", .help = "the ODP NIC" },
+			{ "nic", P_STR, .def = "nic0", .help = "the ODP NIC", .kinds = "nic" },
 			IOMMU_PARAM,
 		},
 		.stats_key = "nic",
@@ -454,8 +470,10 @@ static const struct workload workloads[] = {
 			  .help = "bytes per exported range (two ranges)" },
 			{ "path", P_ENUM, .def = "switch", .choices = { "switch", "hostbridge" },
 			  .help = "below a switch (bus addresses) or through the host bridge and IOMMU" },
-			{ "gpu", P_STR, .def = "gpu0", .help = "the exporting device" },
-			{ "nic", P_STR, .def = "nic0", .help = "the importing NIC" },
+			{ "gpu", P_STR, .def = "gpu0", .help = "the exporting device",
+			  .kinds = "gpu" },
+			{ "nic", P_STR, .def = "nic0", .help = "the importing NIC",
+			  .kinds = "nic" },
 		},
 		.platform = cli_p2p_switch_platform,
 		.alt_key = "path", .alt_value = "hostbridge",
@@ -483,7 +501,8 @@ static const struct workload workloads[] = {
 		.params = {
 			{ "size", P_SIZE, 1, SZ_4M, 0, "16K", .help = "bytes per mapping" },
 			{ "count", P_UINT, 1, 100000, 0, "16", .help = "rounds of three mappings" },
-			{ "dev", P_STR, .def = "auto", .help = "the non-coherent device" },
+			{ "dev", P_STR, .def = "auto", .help = "the non-coherent device",
+			  .need = NEED_NONCOHERENT },
 			{ "provoke", P_ENUM, .def = "no", .choices = { "no", "yes" },
 			  .help = "also leave a sync out: dma-debug must catch the stale read" },
 		},
@@ -493,7 +512,8 @@ static const struct workload workloads[] = {
 		.auto_dev = dev_noncoherent, .auto_what = "non-coherent device",
 	},
 	TOUR_WORKLOAD("coherent", "coherent streaming DMA and a scatterlist",
-		      cli_wl_coherent, NULL, DEV_PARAM("nic0", "a coherent device"),
+		      cli_wl_coherent, NULL,
+		      DEV_PARAM_NEED("nic0", "a coherent device", NEED_COHERENT | NEED_64BIT),
 		      IOMMU_PARAM_DEF("off")),
 	TOUR_WORKLOAD("coherent-alloc", "dma_alloc_coherent and a dma_pool",
 		      cli_wl_coherent_alloc, NULL,
@@ -511,7 +531,8 @@ static const struct workload workloads[] = {
 		      cli_wl_iommu_strict, NULL, DEV_PARAM("nic0", "a device behind the IOMMU"),
 		      IOMMU_PARAM_DEF("strict")),
 	TOUR_WORKLOAD("untrusted", "an untrusted device's bounce buffers hide their neighbours",
-		      cli_wl_untrusted, NULL, DEV_PARAM("tb0", "an untrusted device"),
+		      cli_wl_untrusted, NULL,
+		      DEV_PARAM_NEED("tb0", "an untrusted device", NEED_UNTRUSTED),
 		      IOMMU_PARAM_DEF("lazy")),
 	TOUR_WORKLOAD("granule-64k", "an arm64 SMMU with a 64K granule",
 		      cli_wl_granule_64k, cli_arm64_64k_platform,
@@ -520,7 +541,9 @@ static const struct workload workloads[] = {
 		      cli_wl_confidential, cli_cc_guest_platform,
 		      DEV_PARAM("nvme0", "a device of the guest")),
 	TOUR_WORKLOAD("vfio-mig", "a VFIO migration page list filled and read by device DMA",
-		      cli_wl_vfio_mig, NULL, DEV_PARAM("nic0", "the migrated device"),
+		      cli_wl_vfio_mig, NULL,
+		      /* its driver reads the saved state without a sync, as mlx5 */
+		      DEV_PARAM_NEED("nic0", "the migrated device", NEED_COHERENT),
 		      IOMMU_PARAM),
 };
 
@@ -576,7 +599,8 @@ static void run_usage(FILE *f)
 				fprintf(f, "N (%llu..%llu)", (unsigned long long)p->min,
 					(unsigned long long)p->max);
 			} else {
-				fprintf(f, "ID");
+				fprintf(f, "ID%s%s", p->kinds ? " of kind " : "",
+					p->kinds ? p->kinds : "");
 			}
 			if (!strcmp(p->key, "dev") && w->auto_dev && !strcmp(p->def, "auto"))
 				fprintf(f, "  %s (default auto: the platform's first %s)\n",
@@ -757,11 +781,8 @@ static struct sim_machine *run_machine(const struct run *r)
 		text = w->alt_platform;
 	if (r->o->platform) {
 		file = cli_platform_text(r->o);
-		if (!file) {
-			fprintf(stderr, "dmastack: cannot read %s: %s\n", r->o->platform,
-				strerror(errno));
-			return NULL;
-		}
+		if (!file)
+			return NULL;	/* said why */
 		text = file;
 	}
 	if (strcmp(mode, "platform")) {
@@ -780,6 +801,66 @@ static struct sim_machine *run_machine(const struct run *r)
 	free(file);
 	free(changed);
 	return m;
+}
+
+/* Is @kind one of the '|'-separated @kinds? */
+static bool kind_in(const char *kind, const char *kinds)
+{
+	size_t n = strlen(kind);
+
+	for (const char *k = kinds; *k;) {
+		size_t len = strcspn(k, "|");
+
+		if (len == n && !strncmp(k, kind, n))
+			return true;
+		k += len + (k[len] == '|');
+	}
+	return false;
+}
+
+/*
+ * Every device the parameters name exists on @r->m, is an endpoint of an
+ * allowed kind and has what the workload needs: 0, or -EINVAL with one
+ * line in @err.
+ */
+static int check_devices(const struct run *r, char *err, size_t errlen)
+{
+	for (unsigned int k = 0; k < RUN_MAX_PARAMS && r->w->params[k].key; k++) {
+		const struct run_param *p = &r->w->params[k];
+		const char *id = r->v[k].s, *kind, *lack = NULL;
+		struct device *dev;
+
+		if (p->kind != P_STR)
+			continue;
+		dev = sim_device(r->m, id);
+		if (!dev) {
+			snprintf(err, errlen, "%s=%s: the platform has no device '%s' (%s)",
+				 p->key, id, id, p->help);
+			return -EINVAL;
+		}
+		kind = sim_device_kind(dev);
+		if (!sim_device_is_endpoint(dev) || (p->kinds && !kind_in(kind, p->kinds))) {
+			snprintf(err, errlen, "%s=%s: %s is a %s, not %s%s (%s)",
+				 p->key, id, id, kind,
+				 p->kinds ? "a device of kind " : "an endpoint",
+				 p->kinds ? p->kinds : "", p->help);
+			return -EINVAL;
+		}
+		if ((p->need & NEED_COHERENT) && !dev_is_dma_coherent(dev))
+			lack = "coherent";
+		else if ((p->need & NEED_NONCOHERENT) && dev_is_dma_coherent(dev))
+			lack = "non-coherent";
+		else if ((p->need & NEED_UNTRUSTED) && !to_pci_dev(dev)->untrusted)
+			lack = "untrusted";
+		else if ((p->need & NEED_64BIT) && sim_device_dma_bits(dev) < 64)
+			lack = "a 64-bit DMA master";
+		if (lack) {
+			snprintf(err, errlen, "%s=%s: %s is not %s, which workload %s needs",
+				 p->key, id, id, lack, r->w->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /* The workload itself: 0, or 2 for what the platform or options cannot do. */
@@ -911,6 +992,10 @@ int cmd_run(int argc, char **argv, const struct cli_opts *o)
 		goto out_free;
 	if (resolve_auto_dev(&r))
 		goto out_destroy;
+	if (check_devices(&r, err, sizeof(err))) {
+		fprintf(stderr, "dmastack: run %s: %s\n", r.w->name, err);
+		goto out_destroy;
+	}
 	if (cli_trace_open(&opts, &trace))
 		goto out_destroy;
 	cli_trace_attach(&opts, &trace, r.m);

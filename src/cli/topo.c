@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include "cli.h"
 
@@ -619,6 +620,7 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 	unsigned int nranges;
 	bool help = false;
 	char sz[32];
+	struct stat st;
 	int ret;
 
 	ret = parse_topo_args(argc, argv, o, &a, &help);
@@ -630,6 +632,9 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 	}
 	if (a.pci_ids && access(a.pci_ids, R_OK))
 		return cli_usage_error("topo", "--pci-ids %s: %s", a.pci_ids, strerror(errno));
+	/* a FIFO or a device is not read (it may never end) */
+	if (a.pci_ids && (stat(a.pci_ids, &st) || !S_ISREG(st.st_mode)))
+		return cli_usage_error("topo", "--pci-ids %s: not a regular file", a.pci_ids);
 	if (a.svg && !a.dot) {
 		char dotbuf[4096];
 

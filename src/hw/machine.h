@@ -94,8 +94,8 @@ struct sim_bar;
  * copying to or from the BAR's backing store, after the decode checks and
  * with no machine lock held, so a handler may perform device DMA. @off is
  * the offset in the BAR; the access never crosses its end. Return 0 or
- * -errno (passed back to the CPU access). Device DMA to the BAR (a peer's)
- * still reaches the backing store.
+ * -errno (passed back to the CPU access). A peer's DMA to the BAR (P2P,
+ * at most 4 KiB per TLP) calls them too; an error there fails the DMA.
  */
 struct sim_bar_ops {
 	int (*read)(struct sim_bar *bar, u64 off, void *buf, size_t len);
@@ -138,6 +138,7 @@ struct sim_window {
 	u64 offset;		/* CPU address minus bus address */
 	phys_addr_t next;	/* allocation cursor */
 	bool is64;
+	bool base_set;		/* cpu_start given by the platform text */
 };
 
 struct sim_node;
@@ -322,6 +323,7 @@ struct sim_node {
 	bool coherent;
 	bool untrusted;
 	bool flr;
+	bool vendor_set, device_set;	/* vendor=, device= on the line */
 	unsigned int dsp_count;		/* SWITCH_UP: downstream ports made */
 };
 
@@ -601,6 +603,14 @@ static inline struct sim_pci_fn *sim_fn_of_dev(struct device *dev)
 struct sim_bar *sim_bar_find(struct sim_machine *m, phys_addr_t cpu,
 			     size_t len, struct sim_node **owner);
 bool sim_bar_decodes(struct sim_node *node);
+/*
+ * Data of one access to @owner's @bar at @off, after the decode checks:
+ * the MSI-X table, the model's register handlers, or the backing store.
+ * CPU MMIO and peer DMA both come here, so a peer's doorbell write reaches
+ * the model as the CPU's would. No machine lock held. 0 or -errno.
+ */
+int sim_bar_io(struct sim_node *owner, struct sim_bar *bar, u64 off,
+	       void *buf, size_t len, bool write);
 u64 sim_bar_bus_addr(const struct sim_node *owner, const struct sim_bar *bar);
 int sim_pci_fn_init(struct sim_machine *m, struct sim_node *node);
 /* Configuration requests and the bridge's bus reset (src/hw/pci.c). */

@@ -316,8 +316,8 @@ int sim_model_bind_kind(struct sim_machine *m, struct sim_node *node,
 	for (size_t i = 0; i < ARRAY_SIZE(builtin_models); i++)
 		if (!strcmp(builtin_models[i].kind, node->kindname))
 			model = builtin_models[i].model;
-	if (!model || (pdev->vendor && pdev->vendor != model->vendor) ||
-	    (pdev->device && pdev->device != model->device))
+	if (!model || (node->vendor_set && pdev->vendor != model->vendor) ||
+	    (node->device_set && pdev->device != model->device))
 		return 0;
 	for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
 		u64 need = model->bars[i].size;

@@ -154,7 +154,8 @@ static void cfg_init(struct sim_node *node)
 		}
 	if (fn->pdev.vendor)
 		vendor = fn->pdev.vendor;
-	if (fn->pdev.device)
+	/* device=0 given on the line is an ID, not "unset" */
+	if (fn->pdev.device || node->device_set)
 		device = fn->pdev.device;
 	fn->pdev.vendor = vendor;
 	fn->pdev.device = device;
@@ -542,20 +543,26 @@ static int mmio_access(struct sim_machine *m, phys_addr_t phys, void *buf,
 			   sim_pci_fn_in_reset(owner->fn) ? ", in reset" : "");
 		return -EIO;
 	}
+	return sim_bar_io(owner, bar, phys - bar->cpu_start, buf, len, write);
+}
+
+int sim_bar_io(struct sim_node *owner, struct sim_bar *bar, u64 off,
+	       void *buf, size_t len, bool write)
+{
 	if (owner->fn->mdev) {
-		int ret = sim_msix_mmio(owner->fn->mdev, bar->index,
-					phys - bar->cpu_start, buf, len, write);
+		int ret = sim_msix_mmio(owner->fn->mdev, bar->index, off, buf,
+					len, write);
 
 		if (ret != -ENOENT)
 			return ret;
 	}
 	if (bar->ops)
-		return write ? bar->ops->write(bar, phys - bar->cpu_start, buf, len) :
-			       bar->ops->read(bar, phys - bar->cpu_start, buf, len);
+		return write ? bar->ops->write(bar, off, buf, len) :
+			       bar->ops->read(bar, off, buf, len);
 	if (write)
-		memcpy(bar->backing + (phys - bar->cpu_start), buf, len);
+		memcpy(bar->backing + off, buf, len);
 	else
-		memcpy(buf, bar->backing + (phys - bar->cpu_start), len);
+		memcpy(buf, bar->backing + off, len);
 	return 0;
 }
 
@@ -566,9 +573,9 @@ static int mmio_access(struct sim_machine *m, phys_addr_t phys, void *buf,
  * @ops: read/write handlers for CPU MMIO, NULL to make it plain memory again
  * @data: passed back in bar->ops_data
  *
- * Only CPU MMIO (sim_mmio_read/write) goes to the handlers; peer DMA still
- * reaches the backing store. Not serialised against concurrent MMIO: set it
- * while the function is not in use (model attach and release).
+ * CPU MMIO (sim_mmio_read/write) and peer DMA into the BAR go to the
+ * handlers. Not serialised against concurrent MMIO: set it while the
+ * function is not in use (model attach and release).
  *
  * Return: 0, -EINVAL for a BAR that does not exist, -EBUSY if other
  * handlers own it.

@@ -296,6 +296,16 @@ static int parse_machine(struct line_ctx *c, struct parse_state *ps)
 	return check_unused(c);
 }
 
+/* Ids name devices in sysfs-like paths and reports: ASCII letters, digits, _-. */
+static bool id_chars_ok(const char *id)
+{
+	for (const char *p = id; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' &&
+		    *p != '.')
+			return false;
+	return true;
+}
+
 static int parse_iommu(struct line_ctx *c)
 {
 	struct sim_machine *m = c->m;
@@ -310,6 +320,9 @@ static int parse_iommu(struct line_ctx *c)
 	memset(io, 0, sizeof(*io));
 	if (!id || !*id || strlen(id) >= sizeof(io->id))
 		return perr(c, "iommu: missing or too long id=");
+	if (!id_chars_ok(id))
+		return perr(c, "iommu: id '%s' may hold only letters, digits, '_', '-' and '.'",
+			    id);
 	for (unsigned int i = 0; i < m->nr_iommus; i++)
 		if (!strcmp(m->iommus[i].id, id))
 			return perr(c, "duplicate id '%s' (first on line %d)", id,
@@ -435,11 +448,9 @@ static int new_id_ok(struct line_ctx *c, const char *id)
 		return perr(c, "%s: missing id=", c->kind);
 	if (strlen(id) >= sizeof(((struct sim_node *)0)->id) - 8)
 		return perr(c, "%s: id '%s' is too long", c->kind, id);
-	for (const char *p = id; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' &&
-		    *p != '.')
-			return perr(c, "%s: id '%s' may hold only letters, digits, '_', '-' and '.'",
-				    c->kind, id);
+	if (!id_chars_ok(id))
+		return perr(c, "%s: id '%s' may hold only letters, digits, '_', '-' and '.'",
+			    c->kind, id);
 	dup = sim_node_find(c->m, id);
 	if (dup)
 		return perr(c, "duplicate id '%s' (first on line %d)", id,
@@ -501,7 +512,6 @@ static int parse_hostbridge(struct line_ctx *c, struct parse_state *ps)
 	hb->p2p_allow = false;
 	hb->win32.size = 256 * SZ_1M;
 	hb->win64.size = 512ULL << 30;
-	hb->win32.cpu_start = hb->win64.cpu_start = ~0ULL; /* unset */
 	hb->win64.is64 = true;
 
 	v = kv_get(c, "p2p");
@@ -537,9 +547,9 @@ static int parse_hostbridge(struct line_ctx *c, struct parse_state *ps)
 	}
 	hb->busnr = (u8)busnr;
 	hb->domain = 0;
-	if (get_size(c, "mmio32-base", &hb->win32.cpu_start, &set))
-		return -EINVAL;
-	if (get_size(c, "mmio64-base", &hb->win64.cpu_start, &set))
+	/* a flag, not a sentinel value: every base the text gives is checked */
+	if (get_size(c, "mmio32-base", &hb->win32.cpu_start, &hb->win32.base_set) ||
+	    get_size(c, "mmio64-base", &hb->win64.cpu_start, &hb->win64.base_set))
 		return -EINVAL;
 	if (hb->win32.size && (hb->win32.size % SZ_1M || hb->win32.size > 2 * SZ_1G))
 		return perr(c, "hostbridge: mmio32 must be a multiple of 1M, at most 2G");
@@ -766,9 +776,17 @@ static int parse_endpoint(struct line_ctx *c, int kind_idx)
 	    (ret = get_uint(c, "vendor", 0, 0xffff, &vendor)) ||
 	    (ret = get_uint(c, "device", 0, 0xffff, &device)))
 		return ret;
+	n->vendor_set = kv_get(c, "vendor") != NULL;
+	n->device_set = kv_get(c, "device") != NULL;
+	/* 0xffff is what a read of an absent function returns; 0 is no vendor */
+	if (n->vendor_set && (vendor == 0 || vendor == 0xffff))
+		return perr(c, "%s: vendor=0x%04x is not a PCI vendor ID", c->kind,
+			    vendor);
+	if (n->device_set && device == 0xffff)
+		return perr(c, "%s: device=0xffff is not a PCI device ID", c->kind);
 	if (model) {
-		n->fn->pdev.vendor = (u16)(vendor ? vendor : model->vendor);
-		n->fn->pdev.device = (u16)(device ? device : model->device);
+		n->fn->pdev.vendor = (u16)(n->vendor_set ? vendor : model->vendor);
+		n->fn->pdev.device = (u16)(n->device_set ? device : model->device);
 		return bind_model(c, n, model);
 	}
 	n->fn->pdev.vendor = (u16)vendor;
@@ -844,12 +862,34 @@ static int parse_endpoint(struct line_ctx *c, int kind_idx)
 /* Lines                                                                    */
 /* ------------------------------------------------------------------------ */
 
+static const char *const plain_kinds[] = {
+	"machine", "iommu", "swiotlb", "hostbridge", "rootport", "switch",
+};
+
+static bool kind_known(const char *kind)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(plain_kinds); i++)
+		if (!strcmp(kind, plain_kinds[i]))
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(endpoint_kinds); i++)
+		if (!strcmp(kind, endpoint_kinds[i].kind))
+			return true;
+	return false;
+}
+
 static int split_line(struct line_ctx *c, char *s)
 {
 	char *save = NULL, *tok;
 
 	c->kind = strtok_r(s, " \t\r", &save);
 	c->nkv = 0;
+	/*
+	 * Nothing of a line is quoted until its kind is known: a file that
+	 * is not a platform (a key file, /etc/shadow) must not have its first
+	 * word or any other part echoed into an error message.
+	 */
+	if (c->kind && !kind_known(c->kind))
+		return perr(c, "unknown kind: a line starts with one of machine, iommu, swiotlb, hostbridge, rootport, switch, nvme, nic, gpu, dmaengine, pcidev");
 	while ((tok = strtok_r(NULL, " \t\r", &save))) {
 		char *eq = strchr(tok, '=');
 
@@ -889,8 +929,7 @@ static int parse_component(struct line_ctx *c, struct parse_state *ps)
 	for (size_t i = 0; i < ARRAY_SIZE(endpoint_kinds); i++)
 		if (!strcmp(c->kind, endpoint_kinds[i].kind))
 			return parse_endpoint(c, (int)i);
-	return perr(c, "unknown kind '%s' (machine, iommu, swiotlb, hostbridge, rootport, switch, nvme, nic, gpu, dmaengine, pcidev)",
-		    c->kind);
+	return perr(c, "not a platform component");	/* split_line() checked */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -919,11 +958,11 @@ static int layout_windows(struct sim_machine *m, char *err, size_t errlen)
 			continue;
 		w32 = &hb->win32;
 		w64 = &hb->win64;
-		if (w32->size && w32->cpu_start == ~0ULL) {
+		if (w32->size && !w32->base_set) {
 			w32->cpu_start = cur32;
 			cur32 += w32->size;
 		}
-		if (w64->size && w64->cpu_start == ~0ULL) {
+		if (w64->size && !w64->base_set) {
 			w64->cpu_start = cur64;
 			cur64 += ALIGN(w64->size, 1ULL << 40);
 		}
@@ -1028,6 +1067,72 @@ static int layout_windows(struct sim_machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The code point at @s if it starts a well-formed UTF-8 sequence (RFC
+ * 3629: shortest form, no surrogates, at most U+10FFFF), its length in
+ * *@len; -1 otherwise.
+ */
+static long utf8_decode(const unsigned char *s, size_t *len)
+{
+	static const long min_of[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	unsigned long cp;
+	size_t n;
+
+	if (s[0] < 0x80) {
+		*len = 1;
+		return s[0];
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return -1;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((long)cp < min_of[n] || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*len = n;
+	return (long)cp;
+}
+
+/*
+ * A line (its comment cut off) must be UTF-8 text without control
+ * characters but tab and CR: names and ids end up in text and JSON output,
+ * and in error messages. The offending byte is named by value and column,
+ * never echoed.
+ */
+static int check_text(struct line_ctx *c, const char *line)
+{
+	const unsigned char *s = (const unsigned char *)line;
+
+	for (size_t i = 0; s[i];) {
+		size_t n = 1;
+		long cp = utf8_decode(s + i, &n);
+
+		if (cp < 0)
+			return perr(c, "byte 0x%02x at column %zu is not UTF-8 text",
+				    s[i], i + 1);
+		if ((cp < 0x20 && cp != '\t' && cp != '\r') ||
+		    (cp >= 0x7f && cp <= 0x9f))
+			return cp < 0x80 ?
+				perr(c, "control character 0x%02lx at column %zu", cp, i + 1) :
+				perr(c, "control character U+%04lX at column %zu", cp, i + 1);
+		i += n;
+	}
+	return 0;
+}
+
 /**
  * sim_platform_parse - read platform text into @m
  *
@@ -1058,9 +1163,8 @@ int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
 		hash = strchr(buf, '#');
 		if (hash)
 			*hash = '\0';
-		for (char *q = buf; *q; q++)
-			if ((unsigned char)*q < 0x20 && *q != '\t' && *q != '\r')
-				return perr(&c, "control character 0x%02x", *q);
+		if (check_text(&c, buf))
+			return -EINVAL;
 		if (split_line(&c, buf))
 			return -EINVAL;
 		if (!c.kind)

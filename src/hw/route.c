@@ -110,6 +110,7 @@ static int bar_access(struct access *acc, struct sim_node *owner,
 	struct device *dev = acc->txn.dev;
 	bool write = acc->txn.write;
 	char note[200] = "";
+	int ret;
 	struct sim_bus_access a = {
 		.txn = &acc->txn,
 		.addr = addr,
@@ -137,10 +138,19 @@ static int bar_access(struct access *acc, struct sim_node *owner,
 					 "D0" : "D3hot",
 				 sim_pci_fn_in_reset(owner->fn) ? ", in reset" : "",
 				 note[0] ? "; " : "", note);
-	if (write)
-		memcpy(bar->backing + (cpu - bar->cpu_start), buf, len);
-	else
-		memcpy(buf, bar->backing + (cpu - bar->cpu_start), len);
+	/*
+	 * The data goes where a CPU access's would: a register BAR's model
+	 * handlers (a peer's doorbell write reaches the model), the MSI-X
+	 * table, or the backing store.
+	 */
+	ret = sim_bar_io(owner, bar, cpu - bar->cpu_start, buf, len, write);
+	if (ret)
+		return dma_fault(dev, addr, len, write,
+				 "%s bar%d (%s) refused the %s at offset %#llx: %s",
+				 owner->id, bar->index, path,
+				 write ? "write" : "read",
+				 (unsigned long long)(cpu - bar->cpu_start),
+				 strerror(-ret));
 	return 0;
 }
 

@@ -8,9 +8,11 @@
  * all.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "internal.h"
 
 struct sim_initcall {
@@ -358,20 +360,35 @@ struct sim_machine *sim_machine_load_opts(const char *path,
 	FILE *f;
 
 	struct stat st = { 0 };
+	int fd;
 
-	f = fopen(path, "r");
-	if (!f) {
+	/*
+	 * Non-blocking: opening a FIFO for reading would wait for a writer.
+	 * A directory reads as nothing, a device or FIFO maybe forever: only
+	 * a regular file is a platform file.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	/* a directory reads as nothing, a device or FIFO maybe forever */
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s: %s", path,
 				 S_ISDIR(st.st_mode) ? "is a directory, not a platform file" :
-						       "not a regular file");
-		fclose(f);
+				 S_ISFIFO(st.st_mode) ? "is a FIFO, not a platform file" :
+				 S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ?
+					"is a device, not a platform file" :
+					"not a regular file");
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		if (err && errlen)
+			snprintf(err, errlen, "out of memory");
+		close(fd);
 		return NULL;
 	}
 	for (;;) {

@@ -430,8 +430,12 @@ static int write_file(struct sim_trace_dat *d)
 			fmt = event_format(i);
 			if (!fmt)
 				return -ENOMEM;
+			errno = 0;
 			wtext64(f, fmt);
 			free(fmt);
+			/* stop at the first failed write, with its errno */
+			if (ferror(f))
+				return errno ? -errno : -EIO;
 		}
 	}
 	w32(f, 0);			/* kallsyms */
@@ -465,7 +469,11 @@ static int write_file(struct sim_trace_dat *d)
 	}
 	for (int c = 0; c < d->ncpu; c++)
 		fwrite(d->cpu[c].pages, DAT_PAGE, d->cpu[c].npages, f);
-	if (fflush(f) || ferror(f))
+	/* the flush's errno says why (ENOSPC on a full disk) */
+	errno = 0;
+	if (fflush(f))
+		return errno ? -errno : -EIO;
+	if (ferror(f))
 		return -EIO;
 	return 0;
 }
