@@ -73,11 +73,13 @@ cpu() {
 	echo "cpu:type:x86,ven$2fam$3mod0055:feature:,0000" >"$1/devices/system/cpu/modalias"
 }
 
+# group ROOT N PATH-BELOW-devices: the links the kernel makes both ways
+# (libpci follows the function's, so it must resolve)
 group() {
 	mkdir -p "$1/kernel/iommu_groups/$2/devices"
 	ln -s "../../../../devices/$3" "$1/kernel/iommu_groups/$2/devices/$(basename "$3")"
-	ln -s "../../../../kernel/iommu_groups/$2" "$1/devices/$3/iommu_group" 2>/dev/null ||
-		ln -s "$1/kernel/iommu_groups/$2" "$1/devices/$3/iommu_group"
+	up=$(printf '%s/x' "$3" | sed 's|[^/]*|..|g')
+	ln -s "$up/kernel/iommu_groups/$2" "$1/devices/$3/iommu_group"
 }
 
 BAR16M="0x00000000c0000000 0x00000000c0ffffff 0x0000000000040200"

@@ -43,7 +43,8 @@ static void mkdirs(const char *path)
 
 /*
  * One function at @path below devices/: class, ids, config of @cfglen bytes
- * (PCIe port type @type, ACS control @acs when @acs >= 0), BAR0 of @bar0.
+ * (PCIe port type @type, ACS control @acs when @acs >= 0), BAR0 of @bar0,
+ * and its link in bus/pci/devices.
  */
 static void fn(struct tree *t, const char *path, unsigned int class_code,
 	       unsigned int type, int acs, size_t cfglen, unsigned long long bar0)
@@ -74,6 +75,12 @@ static void fn(struct tree *t, const char *path, unsigned int class_code,
 	for (int i = bar0 ? 1 : 0; i < 13; i++)
 		strcat(buf, "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
 	put(dir, "resource", buf, strlen(buf));
+	/* libpci finds the function through bus/pci/devices, as on a real /sys */
+	snprintf(buf, sizeof(buf), "%s/bus/pci/devices", t->root);
+	mkdirs(buf);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "/%s",
+		 strrchr(path, '/') + 1);
+	assert_int_equal(symlink(dir, buf), 0);
 }
 
 /* A root port, a switch with two occupied ports (ACS @acs), two GPUs. */

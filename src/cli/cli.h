@@ -379,7 +379,6 @@ struct sysfs_fn {
 	enum sysfs_role role;
 	enum sysfs_acs acs;
 	u16 acs_ctrl;
-	unsigned int config_len;	/* bytes of config space readable */
 	u64 bar_size[6];	/* memory BARs as modeled (0: none) */
 	bool bar_is64[6];	/* 64-bit (in the 64-bit window, two slots) */
 	int iommu_group;	/* -1: none */
@@ -428,10 +427,12 @@ struct sysfs_topo {
 };
 
 /*
- * Read the /sys tree at @root (the directory holding devices/, bus/pci/,
- * kernel/iommu_groups/) and plan its platform text. 0 and *@out, or
- * -ENOENT/-ENOTDIR (not a sysfs root), -ENOMEM; @err says which.
- * Devices the platform cannot express become notes, never errors.
+ * Read the /sys tree at @root (the directory holding devices/ and bus/pci/)
+ * with libpci and plan its platform text. 0 and *@out, or
+ * -ENOENT/-ENOTDIR (not a sysfs root), -EIO (a function libpci cannot
+ * read, or config space shorter than its 64-byte header), -ENOMEM; @err
+ * says which, in one line. Devices the platform cannot express become
+ * notes, never errors.
  */
 int sysfs_scan(const char *root, struct sysfs_topo **out, char *err,
 	       size_t errlen);

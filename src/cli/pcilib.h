@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libpci (pciutils) for the dmastack command, in a file of its own: its
+ * struct pci_dev and PCI_* register names clash with the kernel's that the
+ * rest of the command sees. Only libc types cross this interface.
+ */
+#ifndef DMASTACK_CLI_PCILIB_H
+#define DMASTACK_CLI_PCILIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a PCI function's ACS control register is known to hold. */
+enum pcilib_acs {
+	PCILIB_ACS_ABSENT,	/* readable config, no ACS capability */
+	PCILIB_ACS_KNOWN,	/* capability found, control register read */
+	PCILIB_ACS_UNKNOWN,	/* config space not readable far enough */
+};
+
+/* One PCI function of a sysfs tree, as libpci reads it. */
+struct pcilib_fn {
+	char bdf[24];		/* "0000:03:00.0" */
+	char *path;		/* its real directory below DIR/devices/, or NULL
+				 * when it is elsewhere (then nothing else is read) */
+	unsigned int domain, bus, dev, func;
+	uint16_t vendor, device;
+	uint32_t class_code;	/* base class, subclass, 0 */
+	int numa_node;		/* -1: not known */
+	int iommu_group;	/* -1: none */
+	uint64_t bar_size[6];	/* from the resource file */
+	uint64_t bar_flags[6];	/* IORESOURCE_* */
+	int pcie_type;		/* PCIe capability port type, -1: none or unreadable */
+	enum pcilib_acs acs;
+	uint16_t acs_ctrl;
+};
+
+/*
+ * Every function libpci lists in @root/bus/pci/devices, in *@fns (free with
+ * pcilib_free()); none when @root has no bus/pci/devices. 0, -ENOMEM, or
+ * -EIO with a one-line @err: a name there that is no PCI address, a file
+ * libpci cannot read, config space shorter than the 64-byte header every
+ * reader gets.
+ */
+int pcilib_read(const char *root, struct pcilib_fn **fns, unsigned int *nr,
+		char *err, size_t errlen);
+void pcilib_free(struct pcilib_fn *fns, unsigned int nr);
+
+#endif
