@@ -324,19 +324,8 @@ int cli_p2p_pair(struct sim_node *p, struct sim_node *q,
 /* The pair's link in nvidia-smi topo -m's words (X, PIX, PXB, PHB, NODE, SYS). */
 const char *cli_p2p_link_name(struct sim_node *p, struct sim_node *q);
 
-/* ---- names from pci.ids (src/cli/pciids.c) ------------------------------- */
+/* ---- names from pci.ids: src/cli/pcilib.h ------------------------------- */
 
-/*
- * The pci.ids database: @path, else $DMASTACK_PCI_IDS, else the system's
- * (/usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids). NULL when none can
- * be read: names then fall back to the numbers.
- */
-struct cli_pciids;
-struct cli_pciids *cli_pciids_open(const char *path);
-void cli_pciids_close(struct cli_pciids *db);
-/* "Vendor Device" as lspci -v names it, in @buf; NULL when the vendor is unknown. */
-const char *cli_pciids_name(const struct cli_pciids *db, u16 vendor, u16 device,
-			    char *buf, size_t len);
 /*
  * The commands. topo, p2p, run, load and platforms parse every option
  * themselves: @argv[0] is the command's name and @o is empty. bench gets

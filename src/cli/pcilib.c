@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * libpci pointed at a sysfs tree (DIR/bus/pci): the functions, their ids,
- * class, BARs, NUMA node, IOMMU group, PCIe port type and ACS.
+ * class, BARs, NUMA node, IOMMU group, PCIe port type and ACS; and
+ * libpci's names from a pci.ids file.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -238,4 +240,73 @@ void pcilib_free(struct pcilib_fn *fns, unsigned int nr)
 	for (unsigned int i = 0; i < nr; i++)
 		free(fns[i].path);
 	free(fns);
+}
+
+struct cli_pciids {
+	struct pci_access *a;
+};
+
+/* pci_load_name_list(), which reports a parse error through lp_error() */
+static int load_names(struct pci_access *a)
+{
+	struct lp_read r = { .msg = "" };
+	volatile int ok = 0;
+
+	lp_cur = &r;
+	if (!setjmp(r.jb))
+		ok = pci_load_name_list(a);
+	lp_cur = NULL;
+	return ok;
+}
+
+struct cli_pciids *cli_pciids_open(const char *path)
+{
+	static const char *const system[] = {
+		"/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids",
+		"/usr/share/pci.ids",
+	};
+	struct cli_pciids *db;
+
+	if (!path)
+		path = getenv("DMASTACK_PCI_IDS");
+	for (size_t i = 0; (!path || !*path) && i < sizeof(system) / sizeof(*system); i++)
+		if (!access(system[i], R_OK))
+			path = system[i];
+	if (!path || !*path || access(path, R_OK) || !(db = calloc(1, sizeof(*db))))
+		return NULL;
+	db->a = pci_alloc();
+	db->a->error = lp_error;
+	db->a->warning = lp_warning;
+	db->a->debug = lp_debug;
+	/* the file alone: no ~/.pciids-cache, udev hwdb or DNS */
+	db->a->id_lookup_mode = PCI_LOOKUP_NO_HWDB;
+	pci_set_name_list_path(db->a, (char *)path, 0);
+	if (!load_names(db->a)) {
+		cli_pciids_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void cli_pciids_close(struct cli_pciids *db)
+{
+	if (!db)
+		return;
+	pci_cleanup(db->a);
+	free(db);
+}
+
+const char *cli_pciids_name(const struct cli_pciids *db, uint16_t vendor,
+			    uint16_t device, char *buf, size_t len)
+{
+	char v[256], d[256];
+	int flags = PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
+
+	if (!db || !pci_lookup_name(db->a, v, sizeof(v), flags | PCI_LOOKUP_VENDOR, vendor))
+		return NULL;
+	if (pci_lookup_name(db->a, d, sizeof(d), flags | PCI_LOOKUP_DEVICE, vendor, device))
+		snprintf(buf, len, "%s %s", v, d);
+	else
+		snprintf(buf, len, "%s Device %04x", v, device);
+	return buf;
 }
