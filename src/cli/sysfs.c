@@ -240,47 +240,6 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * The sorted names in directory @path: with @dirs_only, only real
- * subdirectories (links such as subsystem or driver are never followed).
- * 0, or -errno.
- */
-static int list_dir(const char *path, bool dirs_only, char ***names,
-		    unsigned int *nr)
-{
-	unsigned int cap = 0;
-	struct dirent *de;
-	int ret = 0;
-	DIR *d;
-
-	*names = NULL;
-	*nr = 0;
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		struct stat st;
-		char *s;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (dirs_only &&
-		    (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		     !S_ISDIR(st.st_mode)))
-			continue;
-		if (grow((void **)names, &cap, *nr, sizeof(**names)) ||
-		    !(s = strdup(de->d_name))) {
-			ret = -ENOMEM;
-			break;
-		}
-		(*names)[(*nr)++] = s;
-	}
-	closedir(d);
-	if (!ret && *nr)
-		qsort(*names, *nr, sizeof(**names), name_cmp);
-	return ret;
-}
-
 static void free_names(char **names, unsigned int nr)
 {
 	for (unsigned int i = 0; i < nr; i++)
@@ -288,13 +247,14 @@ static void free_names(char **names, unsigned int nr)
 	free(names);
 }
 
-static bool is_bdf(const char *name)
+static int push_name(char ***names, unsigned int *cap, unsigned int *nr,
+		     const char *name)
 {
-	unsigned int dom, bus, dev, fn;
-	int n = 0;
-
-	return sscanf(name, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) == 4 &&
-	       !name[n] && dom <= 0x7fffffff;
+	if (grow((void **)names, cap, *nr, sizeof(**names)) ||
+	    !((*names)[*nr] = strdup(name)))
+		return -ENOMEM;
+	(*nr)++;
+	return 0;
 }
 
 static bool is_hb_name(const char *name)
@@ -313,10 +273,8 @@ static int path_cmp(const void *a, const void *b)
 
 	for (; *x && *x == *y; x++, y++)
 		;
-	if (*x == *y)
-		return 0;
-	if (!*x || !*y)
-		return *x ? 1 : -1;
+	if (*x == *y || !*x || !*y)
+		return *x == *y ? 0 : *x ? 1 : -1;
 	if (*x == '/' || *y == '/')
 		return *x == '/' ? -1 : 1;
 	return (unsigned char)*x - (unsigned char)*y;
@@ -331,19 +289,9 @@ static int path_cmp(const void *a, const void *b)
  */
 struct placed {
 	char *path;		/* below devices/; first, so path_cmp sorts these */
-	const struct pcilib_fn *fn_info;	/* NULL: a host bridge directory */
-	int fn;
+	const struct pcilib_fn *info;	/* NULL: a host bridge directory */
+	int fn;			/* its index in t->fns, or -1 */
 };
-
-static int push_name(char ***names, unsigned int *cap, unsigned int *nr,
-		     const char *name)
-{
-	if (grow((void **)names, cap, *nr, sizeof(**names)) ||
-	    !((*names)[*nr] = strdup(name)))
-		return -ENOMEM;
-	(*nr)++;
-	return 0;
-}
 
 static int push_placed(struct placed **p, unsigned int *cap, unsigned int *nr,
 		       const char *path, const struct pcilib_fn *info)
@@ -351,110 +299,64 @@ static int push_placed(struct placed **p, unsigned int *cap, unsigned int *nr,
 	if (grow((void **)p, cap, *nr, sizeof(**p)) ||
 	    !((*p)[*nr].path = strdup(path)))
 		return -ENOMEM;
-	(*p)[*nr].fn_info = info;
+	(*p)[*nr].info = info;
 	(*p)[(*nr)++].fn = -1;
 	return 0;
 }
 
-static int find_placed(struct placed *p, unsigned int nr, const char *path,
-		       size_t len)
+/* The function whose directory is @path's first @len bytes, or -1. */
+static int placed_fn(const struct placed *p, unsigned int nr, const char *path,
+		     size_t len)
 {
 	for (unsigned int i = 0; i < nr; i++)
 		if (strlen(p[i].path) == len && !strncmp(p[i].path, path, len))
-			return (int)i;
+			return p[i].fn;
 	return -1;
 }
 
-static int find_hb(const struct sysfs_topo *t, const char *name)
+/* Host bridge directory @path's index in t->hbs, added when new. */
+static int place_hb(struct sysfs_topo *t, const struct placed *p,
+		    unsigned int nr, const char *path, size_t len)
 {
-	for (unsigned int i = 0; i < t->nr_hbs; i++)
-		if (!strcmp(t->hbs[i].name, name))
-			return (int)i;
-	return -1;
-}
-
-static int add_hb(struct sysfs_topo *t, const char *name, int *idx)
-{
+	const char *name = path + len;
 	struct sysfs_hb *h;
+	int up;
 
+	while (name > path && name[-1] != '/')
+		name--;
+	for (unsigned int i = 0; i < t->nr_hbs; i++)
+		if (!strncmp(t->hbs[i].name, name, (size_t)(path + len - name)) &&
+		    !t->hbs[i].name[path + len - name])
+			return (int)i;
 	if (grow((void **)&t->hbs, &t->cap_hbs, t->nr_hbs, sizeof(*h)))
 		return -ENOMEM;
 	h = &t->hbs[t->nr_hbs];
 	memset(h, 0, sizeof(*h));
-	snprintf(h->name, sizeof(h->name), "%s", name);
-	sscanf(name + 3, "%x:%x", &h->domain, &h->bus);
+	snprintf(h->name, sizeof(h->name), "%.*s", (int)(path + len - name), name);
+	sscanf(h->name + 3, "%x:%x", &h->domain, &h->bus);
 	snprintf(h->id, sizeof(h->id), "pci%04x-%02x", h->domain, h->bus);
-	*idx = (int)t->nr_hbs++;
-	return 0;
-}
-
-/* The path component at @c, in @buf. */
-static const char *comp(const char *c, char *buf, size_t len)
-{
-	snprintf(buf, len, "%.*s", (int)strcspn(c, "/"), c);
-	return buf;
-}
-
-static const char *next_comp(const char *c)
-{
-	c = strchr(c, '/');
-	return c ? c + 1 : NULL;
+	/* below a function: a bus behind Intel VMD */
+	up = name > path ? placed_fn(p, nr, path, (size_t)(name - path - 1)) : -1;
+	if (up >= 0 && add_note(t, h->name, "a host bridge nested below %s (e.g. Intel VMD): modeled as a separate host bridge",
+				t->fns[up].bdf))
+		return -ENOMEM;
+	return (int)t->nr_hbs++;
 }
 
 /*
- * Place function @i (its path: anything, a host bridge, then functions
- * only) below its host bridge and parent; -ENOENT when it sits elsewhere.
- */
-static int place_fn(struct sysfs_topo *t, struct placed *p, unsigned int i)
-{
-	const char *path = p[i].path, *c, *hb = NULL, *last = NULL, *prev = NULL;
-	int hbi, up, ret = 0;
-	char name[64];
-
-	for (c = path; c; c = next_comp(c)) {
-		prev = last;
-		last = c;
-		if (is_hb_name(comp(c, name, sizeof(name))))
-			hb = c;
-	}
-	if (!hb || hb == last)
-		return -ENOENT;
-	for (c = next_comp(hb); c; c = next_comp(c))
-		if (!is_bdf(comp(c, name, sizeof(name))))
-			return -ENOENT;
-	hbi = find_hb(t, comp(hb, name, sizeof(name)));
-	if (hbi < 0) {
-		ret = add_hb(t, name, &hbi);
-		/* below a function: a bus behind Intel VMD */
-		up = hb > path ? find_placed(p, i, path, (size_t)(hb - path - 1)) : -1;
-		if (!ret && up >= 0 && p[up].fn >= 0)
-			ret = add_note(t, name, "a host bridge nested below %s (e.g. Intel VMD): modeled as a separate host bridge",
-				       t->fns[p[up].fn].bdf);
-		if (ret)
-			return ret;
-	}
-	up = -1;
-	if (prev != hb) {
-		up = find_placed(p, i, path, (size_t)(last - path - 1));
-		if (up < 0 || p[up].fn < 0)
-			return -ENOENT;
-		up = p[up].fn;
-	}
-	p[i].fn = (int)t->nr_fns;
-	return add_fn(t, p[i].fn_info, up, hbi);
-}
-
-/*
- * The functions libpci reads, placed in @t; those that sit nowhere below a
- * host bridge go to @lost (sorted). 0, -ENOMEM, or -EIO with @err.
+ * The functions libpci reads, placed in @t: below the function or the host
+ * bridge whose directory holds theirs. Those that sit elsewhere go to
+ * @lost (sorted). 0, -ENOMEM, or -EIO with @err.
  */
 static int read_pci(struct sysfs_topo *t, const char *root, char ***lost,
 		    unsigned int *nlost, char *err, size_t errlen)
 {
-	unsigned int nf, np = 0, cap = 0, nlc = 0, nr;
+	unsigned int nf, np = 0, cap = 0, nlc = 0;
 	struct pcilib_fn *fns;
 	struct placed *p = NULL;
-	char path[PATH_MAX], **names;
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
 	int ret;
 
 	ret = pcilib_read(root, &fns, &nf, err, errlen);
@@ -462,27 +364,53 @@ static int read_pci(struct sysfs_topo *t, const char *root, char ***lost,
 		return ret;
 	/* the host bridges on devices/ itself, functions or not */
 	snprintf(path, sizeof(path), "%s/devices", root);
-	ret = list_dir(path, true, &names, &nr);
-	for (unsigned int i = 0; i < nr && !ret; i++)
-		if (is_hb_name(names[i]))
-			ret = push_placed(&p, &cap, &np, names[i], NULL);
-	free_names(names, nr);
+	d = opendir(path);
+	while (d && !ret && (de = readdir(d))) {
+		struct stat st;
+
+		if (is_hb_name(de->d_name) &&
+		    !fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+		    S_ISDIR(st.st_mode))
+			ret = push_placed(&p, &cap, &np, de->d_name, NULL);
+	}
+	if (d)
+		closedir(d);
 	for (unsigned int i = 0; i < nf && !ret; i++)
 		ret = fns[i].path ? push_placed(&p, &cap, &np, fns[i].path, &fns[i]) :
 				    push_name(lost, &nlc, nlost, fns[i].bdf);
 	if (!ret)
 		qsort(p, np, sizeof(*p), path_cmp);
 	for (unsigned int i = 0; i < np && !ret; i++) {
-		int idx;
+		const char *slash = strrchr(p[i].path, '/');
+		size_t len = slash ? (size_t)(slash - p[i].path) : 0;
+		int parent = -1, hb;
 
-		if (!p[i].fn_info) {
-			if (find_hb(t, p[i].path) < 0)
-				ret = add_hb(t, p[i].path, &idx);
+		if (!p[i].info) {
+			ret = place_hb(t, p, i, p[i].path, strlen(p[i].path));
+			ret = ret < 0 ? ret : 0;
 			continue;
 		}
-		ret = place_fn(t, p, i);
-		if (ret == -ENOENT)
-			ret = push_name(lost, &nlc, nlost, p[i].fn_info->bdf);
+		if (slash)
+			parent = placed_fn(p, i, p[i].path, len);
+		if (parent >= 0) {
+			hb = t->fns[parent].hb;
+		} else {
+			const char *dir;
+
+			snprintf(path, sizeof(path), "%.*s", (int)len, p[i].path);
+			dir = strrchr(path, '/');
+			if (!slash || !is_hb_name(dir ? dir + 1 : path)) {
+				ret = push_name(lost, &nlc, nlost, p[i].info->bdf);
+				continue;
+			}
+			hb = place_hb(t, p, i, p[i].path, len);
+			if (hb < 0) {
+				ret = hb;
+				continue;
+			}
+		}
+		p[i].fn = (int)t->nr_fns;
+		ret = add_fn(t, p[i].info, parent, hb);
 	}
 	for (unsigned int i = 0; i < np; i++)
 		free(p[i].path);
