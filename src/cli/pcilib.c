@@ -25,7 +25,7 @@
  */
 struct lp_read {
 	jmp_buf jb;
-	char msg[200];
+	char msg[256];
 	char warn[200];
 };
 static _Thread_local struct lp_read *lp_cur;
@@ -132,7 +132,7 @@ static int read_fn(struct pci_dev *d, struct pcilib_fn *f, struct lp_read *r)
 	r->warn[0] = '\0';
 	if (!pci_read_block(d, 0, hdr, sizeof(hdr))) {
 		if (r->warn[0])
-			snprintf(r->msg, sizeof(r->msg), "%s: config space unreadable (%s)",
+			snprintf(r->msg, sizeof(r->msg), "%s: config space unreadable (%.150s)",
 				 f->bdf, r->warn);
 		else
 			snprintf(r->msg, sizeof(r->msg), "%s: config space shorter than the 64-byte header",
@@ -148,7 +148,10 @@ static int read_fn(struct pci_dev *d, struct pcilib_fn *f, struct lp_read *r)
 	return 0;
 }
 
-/* The functions of @a, in libpci's order; runs under lp_cur's longjmp. */
+/*
+ * The functions of @a, in libpci's order. libpci may longjmp out of
+ * read_fn(): by then everything allocated here hangs off *@fns.
+ */
 static int read_all(struct pci_access *a, const char *root, struct lp_read *r,
 		    struct pcilib_fn **fns, unsigned int *nr)
 {
@@ -181,13 +184,16 @@ static int read_all(struct pci_access *a, const char *root, struct lp_read *r,
 			 d->bus, d->dev, d->func);
 		snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", root, f->bdf);
 		rp = realpath(path, NULL);
-		if (rp && !strncmp(rp, devs, dl) && rp[dl] == '/') {
-			f->path = strdup(rp + dl + 1);
-			ret = f->path ? read_fn(d, f, r) : -ENOMEM;
-		}
+		if (rp && !strncmp(rp, devs, dl) && rp[dl] == '/' &&
+		    !(f->path = strdup(rp + dl + 1)))
+			ret = -ENOMEM;
 		free(rp);
 	}
 	free(devs);
+	n = 0;
+	for (struct pci_dev *d = a->devices; d && !ret; d = d->next, n++)
+		if ((*fns)[n].path)
+			ret = read_fn(d, &(*fns)[n], r);
 	return ret;
 }
 
@@ -247,7 +253,7 @@ struct cli_pciids {
 };
 
 /* pci_load_name_list(), which reports a parse error through lp_error() */
-static int load_names(struct pci_access *a)
+static int load_names(struct pci_access *a, char *err, size_t errlen)
 {
 	struct lp_read r = { .msg = "" };
 	volatile int ok = 0;
@@ -256,10 +262,13 @@ static int load_names(struct pci_access *a)
 	if (!setjmp(r.jb))
 		ok = pci_load_name_list(a);
 	lp_cur = NULL;
+	/* libpci ends its message with a newline */
+	snprintf(err, errlen, "%.*s", (int)strcspn(r.msg, "\n"),
+		 ok ? "" : r.msg[0] ? r.msg : "cannot be read");
 	return ok;
 }
 
-struct cli_pciids *cli_pciids_open(const char *path)
+struct cli_pciids *cli_pciids_open(const char *path, char *err, size_t errlen)
 {
 	static const char *const system[] = {
 		"/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids",
@@ -267,6 +276,7 @@ struct cli_pciids *cli_pciids_open(const char *path)
 	};
 	struct cli_pciids *db;
 
+	*err = '\0';
 	if (!path)
 		path = getenv("DMASTACK_PCI_IDS");
 	for (size_t i = 0; (!path || !*path) && i < sizeof(system) / sizeof(*system); i++)
@@ -281,7 +291,7 @@ struct cli_pciids *cli_pciids_open(const char *path)
 	/* the file alone: no ~/.pciids-cache, udev hwdb or DNS */
 	db->a->id_lookup_mode = PCI_LOOKUP_NO_HWDB;
 	pci_set_name_list_path(db->a, (char *)path, 0);
-	if (!load_names(db->a)) {
+	if (!load_names(db->a, err, errlen)) {
 		cli_pciids_close(db);
 		return NULL;
 	}

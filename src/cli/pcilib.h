@@ -48,10 +48,11 @@ void pcilib_free(struct pcilib_fn *fns, unsigned int nr);
 /*
  * The pci.ids database, read by libpci: @path, else $DMASTACK_PCI_IDS, else
  * the system's (/usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids). NULL
- * when none can be read: names then fall back to the numbers.
+ * when none can be read (names then fall back to the numbers), or with @err
+ * set when libpci cannot parse the one chosen.
  */
 struct cli_pciids;
-struct cli_pciids *cli_pciids_open(const char *path);
+struct cli_pciids *cli_pciids_open(const char *path, char *err, size_t errlen);
 void cli_pciids_close(struct cli_pciids *db);
 /* "Vendor Device" as lspci -v names it, in @buf; NULL when the vendor is unknown. */
 const char *cli_pciids_name(const struct cli_pciids *db, uint16_t vendor,
