@@ -324,7 +324,9 @@ int cli_p2p_pair(struct sim_node *p, struct sim_node *q,
 /* The pair's link in nvidia-smi topo -m's words (X, PIX, PXB, PHB, NODE, SYS). */
 const char *cli_p2p_link_name(struct sim_node *p, struct sim_node *q);
 
-/* ---- names from pci.ids: src/cli/pcilib.h ------------------------------- */
+/* ---- names from pci.ids, and PCI functions: libpci ---------------------- */
+
+#include "pcilib.h"
 
 /*
  * The commands. topo, p2p, run, load and platforms parse every option
@@ -341,41 +343,7 @@ int cmd_platforms(int argc, char **argv, const struct cli_opts *o);
 
 /* ---- a Linux /sys tree as platform text (src/cli/sysfs.c) ---------------- */
 
-/* What a PCI function's ACS control register is known to hold. */
-enum sysfs_acs {
-	SYSFS_ACS_ABSENT,	/* readable config, no ACS capability */
-	SYSFS_ACS_KNOWN,	/* capability found, control register read */
-	SYSFS_ACS_UNKNOWN,	/* config space not readable far enough */
-};
-
-enum sysfs_role {
-	SYSFS_ENDPOINT,
-	SYSFS_ROOTPORT,
-	SYSFS_SWITCH_UP,
-	SYSFS_SWITCH_DOWN,
-	SYSFS_HOSTBRIDGE_FN,	/* the root bus's "host bridge" function */
-};
-
-/* One PCI function found under DIR/devices/pci*. */
-struct sysfs_fn {
-	char bdf[24];		/* "0000:03:00.0" as sysfs names it */
-	char id[40];		/* its platform id ("" when not modeled) */
-	char kind[12];		/* platform kind, or the role for bridges */
-	unsigned int domain, bus, dev, func;
-	u32 class_code;
-	u16 vendor, device;
-	int pcie_type;		/* PCIe capability port type, -1 unknown */
-	enum sysfs_role role;
-	enum sysfs_acs acs;
-	u16 acs_ctrl;
-	u64 bar_size[6];	/* memory BARs as modeled (0: none) */
-	bool bar_is64[6];	/* 64-bit (in the 64-bit window, two slots) */
-	int iommu_group;	/* -1: none */
-	int numa_node;		/* -1: not known */
-	int parent;		/* index of the parent bridge, -1 on a root bus */
-	int hb;			/* index of its host bridge */
-	bool modeled;
-};
+/* enum sysfs_acs, enum sysfs_role, struct sysfs_fn: src/cli/pcilib.h */
 
 struct sysfs_hb {
 	char name[24];		/* "pci0000:00" */

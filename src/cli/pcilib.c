@@ -93,7 +93,7 @@ static int check_names(const char *dir, struct lp_read *r)
  * do not know; exactly 256 means the kernel has no extended space for the
  * function either, so it sees no ACS capability, and neither do we.
  */
-static enum pcilib_acs read_acs(struct pci_dev *d, uint16_t *ctrl)
+static enum sysfs_acs read_acs(struct pci_dev *d, uint16_t *ctrl)
 {
 	struct pci_cap *cap = pci_find_cap(d, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED);
 	u8 b[4];
@@ -101,15 +101,15 @@ static enum pcilib_acs read_acs(struct pci_dev *d, uint16_t *ctrl)
 	*ctrl = 0;
 	if (cap && pci_read_block(d, (int)cap->addr + PCI_ACS_CTRL, b, 2)) {
 		*ctrl = (uint16_t)(b[0] | b[1] << 8);
-		return PCILIB_ACS_KNOWN;
+		return SYSFS_ACS_KNOWN;
 	}
 	if (cap || !pci_read_block(d, 0xfc, b, 4))
-		return PCILIB_ACS_UNKNOWN;
-	return PCILIB_ACS_ABSENT;
+		return SYSFS_ACS_UNKNOWN;
+	return SYSFS_ACS_ABSENT;
 }
 
 /* What libpci says about @d; -EIO with @r->msg for a function it cannot read. */
-static int read_fn(struct pci_dev *d, struct pcilib_fn *f, struct lp_read *r)
+static int read_fn(struct pci_dev *d, struct sysfs_fn *f, struct lp_read *r)
 {
 	struct pci_cap *cap;
 	const char *grp;
@@ -124,10 +124,9 @@ static int read_fn(struct pci_dev *d, struct pcilib_fn *f, struct lp_read *r)
 	f->numa_node = d->numa_node >= 0 ? d->numa_node : -1;
 	grp = pci_get_string_property(d, PCI_FILL_IOMMU_GROUP);
 	f->iommu_group = grp ? (int)strtol(grp, NULL, 10) : -1;
-	for (int i = 0; i < 6; i++) {
-		f->bar_size[i] = d->size[i];
-		f->bar_flags[i] = d->flags[i];
-	}
+	_Static_assert(sizeof(pciaddr_t) == sizeof(uint64_t), "BAR sizes");
+	memcpy(f->bar_size, d->size, sizeof(f->bar_size));
+	memcpy(f->bar_flags, d->flags, sizeof(f->bar_flags));
 	/* every reader, root or not, gets a real function's 64-byte header */
 	r->warn[0] = '\0';
 	if (!pci_read_block(d, 0, hdr, sizeof(hdr))) {
@@ -153,7 +152,7 @@ static int read_fn(struct pci_dev *d, struct pcilib_fn *f, struct lp_read *r)
  * read_fn(): by then everything allocated here hangs off *@fns.
  */
 static int read_all(struct pci_access *a, const char *root, struct lp_read *r,
-		    struct pcilib_fn **fns, unsigned int *nr)
+		    struct sysfs_fn **fns, unsigned int *nr)
 {
 	char path[PATH_MAX], *devs, *rp;
 	unsigned int n = 0;
@@ -174,7 +173,7 @@ static int read_all(struct pci_access *a, const char *root, struct lp_read *r,
 	}
 	dl = strlen(devs);
 	for (struct pci_dev *d = a->devices; d && !ret; d = d->next) {
-		struct pcilib_fn *f = &(*fns)[(*nr)++];
+		struct sysfs_fn *f = &(*fns)[(*nr)++];
 
 		f->domain = (unsigned int)d->domain;
 		f->bus = d->bus;
@@ -197,7 +196,7 @@ static int read_all(struct pci_access *a, const char *root, struct lp_read *r,
 	return ret;
 }
 
-int pcilib_read(const char *root, struct pcilib_fn **fns, unsigned int *nr,
+int pcilib_read(const char *root, struct sysfs_fn **fns, unsigned int *nr,
 		char *err, size_t errlen)
 {
 	struct lp_read r = { .msg = "" };
@@ -241,7 +240,7 @@ int pcilib_read(const char *root, struct pcilib_fn **fns, unsigned int *nr,
 	return ret;
 }
 
-void pcilib_free(struct pcilib_fn *fns, unsigned int nr)
+void pcilib_free(struct sysfs_fn *fns, unsigned int nr)
 {
 	for (unsigned int i = 0; i < nr; i++)
 		free(fns[i].path);

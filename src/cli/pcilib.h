@@ -7,31 +7,50 @@
 #ifndef DMASTACK_CLI_PCILIB_H
 #define DMASTACK_CLI_PCILIB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* What a PCI function's ACS control register is known to hold. */
-enum pcilib_acs {
-	PCILIB_ACS_ABSENT,	/* readable config, no ACS capability */
-	PCILIB_ACS_KNOWN,	/* capability found, control register read */
-	PCILIB_ACS_UNKNOWN,	/* config space not readable far enough */
+enum sysfs_acs {
+	SYSFS_ACS_ABSENT,	/* readable config, no ACS capability */
+	SYSFS_ACS_KNOWN,	/* capability found, control register read */
+	SYSFS_ACS_UNKNOWN,	/* config space not readable far enough */
 };
 
-/* One PCI function of a sysfs tree, as libpci reads it. */
-struct pcilib_fn {
-	char bdf[24];		/* "0000:03:00.0" */
-	char *path;		/* its real directory below DIR/devices/, or NULL
-				 * when it is elsewhere (then nothing else is read) */
+enum sysfs_role {
+	SYSFS_ENDPOINT,
+	SYSFS_ROOTPORT,
+	SYSFS_SWITCH_UP,
+	SYSFS_SWITCH_DOWN,
+	SYSFS_HOSTBRIDGE_FN,	/* the root bus's "host bridge" function */
+};
+
+/*
+ * One PCI function of a sysfs tree: what libpci read (pcilib_read()), then
+ * where it sits and how the platform models it (src/cli/sysfs.c).
+ */
+struct sysfs_fn {
+	char bdf[24];		/* "0000:03:00.0" as sysfs names it */
+	char *path;		/* pcilib_read(): its directory below DIR/devices/,
+				 * NULL when elsewhere (then nothing else is read) */
+	char id[40];		/* its platform id ("" when not modeled) */
+	char kind[12];		/* platform kind, or the role for bridges */
 	unsigned int domain, bus, dev, func;
-	uint16_t vendor, device;
 	uint32_t class_code;	/* base class, subclass, 0 */
-	int numa_node;		/* -1: not known */
-	int iommu_group;	/* -1: none */
-	uint64_t bar_size[6];	/* from the resource file */
-	uint64_t bar_flags[6];	/* IORESOURCE_* */
-	int pcie_type;		/* PCIe capability port type, -1: none or unreadable */
-	enum pcilib_acs acs;
+	uint16_t vendor, device;
+	int pcie_type;		/* PCIe capability port type, -1 unknown */
+	enum sysfs_role role;
+	enum sysfs_acs acs;
 	uint16_t acs_ctrl;
+	uint64_t bar_size[6];	/* memory BARs as read, then as modeled (0: none) */
+	uint64_t bar_flags[6];	/* IORESOURCE_* of each, as read */
+	bool bar_is64[6];	/* 64-bit (in the 64-bit window, two slots) */
+	int iommu_group;	/* -1: none */
+	int numa_node;		/* -1: not known */
+	int parent;		/* index of the parent bridge, -1 on a root bus */
+	int hb;			/* index of its host bridge */
+	bool modeled;
 };
 
 /*
@@ -41,9 +60,9 @@ struct pcilib_fn {
  * libpci cannot read, config space shorter than the 64-byte header every
  * reader gets.
  */
-int pcilib_read(const char *root, struct pcilib_fn **fns, unsigned int *nr,
+int pcilib_read(const char *root, struct sysfs_fn **fns, unsigned int *nr,
 		char *err, size_t errlen);
-void pcilib_free(struct pcilib_fn *fns, unsigned int nr);
+void pcilib_free(struct sysfs_fn *fns, unsigned int nr);
 
 /*
  * The pci.ids database, read by libpci: @path, else $DMASTACK_PCI_IDS, else

@@ -28,7 +28,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
-#include "pcilib.h"
 
 #define SYSFS_SWITCH_PORTS	32	/* the parser's limit per switch */
 #define SYSFS_ROOT_PORTS	31	/* the parser's limit per host bridge */
@@ -149,15 +148,15 @@ static u64 roundup_pow2_u64(u64 x)
  * parser accepts: a power of two of at least 4K, a BAR above 32M is 64-bit
  * and takes the next slot too.
  */
-static int fit_bars(struct sysfs_topo *t, struct sysfs_fn *f,
-		    const struct pcilib_fn *p)
+static int fit_bars(struct sysfs_topo *t, struct sysfs_fn *f)
 {
 	bool taken[PCI_STD_NUM_BARS] = { false };
 	int ret;
 
 	for (int idx = 0; idx < PCI_STD_NUM_BARS; idx++) {
-		u64 size = p->bar_size[idx], flags = p->bar_flags[idx], fit;
+		u64 size = f->bar_size[idx], flags = f->bar_flags[idx], fit;
 
+		f->bar_size[idx] = 0;
 		if (!(flags & IORESOURCE_MEM) || !size)
 			continue;	/* I/O BARs and unassigned ones */
 		if (taken[idx]) {
@@ -205,10 +204,7 @@ static bool is_bridge_class(u32 class_code)
 	return (class_code >> 8) == 0x0604 || (class_code >> 8) == 0x0609;
 }
 
-_Static_assert((int)SYSFS_ACS_KNOWN == (int)PCILIB_ACS_KNOWN &&
-	       (int)SYSFS_ACS_UNKNOWN == (int)PCILIB_ACS_UNKNOWN, "ACS states");
-
-static int add_fn(struct sysfs_topo *t, const struct pcilib_fn *p, int parent,
+static int add_fn(struct sysfs_topo *t, const struct sysfs_fn *p, int parent,
 		  int hb)
 {
 	struct sysfs_fn *f;
@@ -216,23 +212,11 @@ static int add_fn(struct sysfs_topo *t, const struct pcilib_fn *p, int parent,
 	if (grow((void **)&t->fns, &t->cap_fns, t->nr_fns, sizeof(*f)))
 		return -ENOMEM;
 	f = &t->fns[t->nr_fns++];
-	memset(f, 0, sizeof(*f));
-	snprintf(f->bdf, sizeof(f->bdf), "%s", p->bdf);
-	f->domain = p->domain;
-	f->bus = p->bus;
-	f->dev = p->dev;
-	f->func = p->func;
+	*f = *p;
+	f->path = NULL;		/* pcilib_read()'s, freed with its result */
 	f->parent = parent;
 	f->hb = hb;
-	f->vendor = p->vendor;
-	f->device = p->device;
-	f->class_code = p->class_code;
-	f->numa_node = p->numa_node;
-	f->iommu_group = p->iommu_group;
-	f->pcie_type = p->pcie_type;
-	f->acs = (enum sysfs_acs)p->acs;
-	f->acs_ctrl = p->acs_ctrl;
-	return fit_bars(t, f, p);
+	return fit_bars(t, f);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -289,12 +273,12 @@ static int path_cmp(const void *a, const void *b)
  */
 struct placed {
 	char *path;		/* below devices/; first, so path_cmp sorts these */
-	const struct pcilib_fn *info;	/* NULL: a host bridge directory */
+	const struct sysfs_fn *info;	/* NULL: a host bridge directory */
 	int fn;			/* its index in t->fns, or -1 */
 };
 
 static int push_placed(struct placed **p, unsigned int *cap, unsigned int *nr,
-		       const char *path, const struct pcilib_fn *info)
+		       const char *path, const struct sysfs_fn *info)
 {
 	if (grow((void **)p, cap, *nr, sizeof(**p)) ||
 	    !((*p)[*nr].path = strdup(path)))
@@ -352,7 +336,7 @@ static int read_pci(struct sysfs_topo *t, const char *root, char ***lost,
 		    unsigned int *nlost, char *err, size_t errlen)
 {
 	unsigned int nf, np = 0, cap = 0, nlc = 0;
-	struct pcilib_fn *fns;
+	struct sysfs_fn *fns;
 	struct placed *p = NULL;
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -378,7 +362,7 @@ static int read_pci(struct sysfs_topo *t, const char *root, char ***lost,
 	for (unsigned int i = 0; i < nf && !ret; i++)
 		ret = fns[i].path ? push_placed(&p, &cap, &np, fns[i].path, &fns[i]) :
 				    push_name(lost, &nlc, nlost, fns[i].bdf);
-	if (!ret)
+	if (!ret && np)
 		qsort(p, np, sizeof(*p), path_cmp);
 	for (unsigned int i = 0; i < np && !ret; i++) {
 		const char *slash = strrchr(p[i].path, '/');

@@ -8,7 +8,6 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "cli.h"
-#include "pcilib.h"
 
 struct topo_args {
 	bool dot;
