@@ -57,10 +57,11 @@ static void __attribute__((format(printf, 1, 2))) lp_debug(char *fmt, ...)
 
 static int is_bdf(const char *name)
 {
-	unsigned int dom, bus, dev, fn;
-	int n = 0;
+	unsigned int dom, bus, dev;
+	int fn, n = 0;
 
-	return sscanf(name, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) == 4 &&
+	/* libpci's scan parses the same, less strictly */
+	return sscanf(name, "%x:%x:%x.%d%n", &dom, &bus, &dev, &fn, &n) == 4 &&
 	       !name[n] && dom <= 0x7fffffff;
 }
 
