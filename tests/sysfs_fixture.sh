@@ -5,7 +5,7 @@
 # directory: a switch with two GPUs and ACS off, the same with ACS RR on the
 # downstream ports, two root ports on one host bridge, config space cut at
 # 64 bytes (ACS unknown), a multi-function device, an empty tree, and the
-# bad inputs that must exit 2.
+# bad inputs and broken trees that must exit 2.
 #
 # usage: sysfs_fixture.sh PATH/TO/dmastack
 set -u
@@ -73,11 +73,13 @@ cpu() {
 	echo "cpu:type:x86,ven$2fam$3mod0055:feature:,0000" >"$1/devices/system/cpu/modalias"
 }
 
+# group ROOT N PATH-BELOW-devices: the links the kernel makes both ways
+# (libpci follows the function's, so it must resolve)
 group() {
 	mkdir -p "$1/kernel/iommu_groups/$2/devices"
 	ln -s "../../../../devices/$3" "$1/kernel/iommu_groups/$2/devices/$(basename "$3")"
-	ln -s "../../../../kernel/iommu_groups/$2" "$1/devices/$3/iommu_group" 2>/dev/null ||
-		ln -s "$1/kernel/iommu_groups/$2" "$1/devices/$3/iommu_group"
+	up=$(printf '%s/x' "$3" | sed 's|[^/]*|..|g')
+	ln -s "$up/kernel/iommu_groups/$2" "$1/devices/$3/iommu_group"
 }
 
 BAR16M="0x00000000c0000000 0x00000000c0ffffff 0x0000000000040200"
@@ -258,6 +260,42 @@ echo "machine bogus=1" >"$T/bad.platform"
 expect_exit bad-platform 2 "$DMASTACK" p2p -p "$T/bad.platform"
 expect_exit missing-platform 2 "$DMASTACK" p2p -p "$T/none.platform"
 expect_exit bad-option 2 "$DMASTACK" p2p --frobnicate
+
+# expect_error NAME PATTERN COMMAND...: exit 2, one line on stderr with PATTERN
+expect_error() {
+	name=$1 pat=$2
+	shift 2
+	"$@" >/dev/null 2>"$T/stderr"
+	rc=$?
+	[ $rc -eq 2 ] || fail "$name: exit $rc, want 2: $*"
+	if [ "$(wc -l <"$T/stderr")" -ne 1 ] || ! grep -q -e "$pat" "$T/stderr"; then
+		fail "$name: want one line with '$pat' on stderr"
+		sed 's/^/    /' "$T/stderr" >&2
+	fi
+}
+
+# 8. trees libpci cannot read: one line naming the file, exit 2
+G=devices/pci0000:00/0000:00:01.0/0000:01:00.0/0000:02:00.0/0000:03:00.0
+broken() {
+	rm -rf "$T/broken"
+	cp -a "$T/sw-off" "$T/broken"
+}
+expect_error not-sysfs-msg 'not a sysfs root' "$DMASTACK" p2p --sysfs "$T/sw-off/bus"
+broken; rm "$T/broken/$G/config"
+expect_error config-missing '0000:03:00.0: config space unreadable (Cannot open .*config)' \
+	"$DMASTACK" p2p --sysfs "$T/broken"
+broken; rm "$T/broken/$G/config"; mkdir "$T/broken/$G/config"
+expect_error config-unreadable '0000:03:00.0: config space unreadable (.*Is a directory)' \
+	"$DMASTACK" p2p --sysfs "$T/broken"
+broken; head -c 10 /dev/zero >"$T/broken/$G/config"
+expect_error config-short '0000:03:00.0: config space shorter than the 64-byte header' \
+	"$DMASTACK" p2p --sysfs "$T/broken"
+broken; rm "$T/broken/$G/class"
+expect_error class-missing 'Cannot open .*0000:03:00.0/class' "$DMASTACK" p2p --sysfs "$T/broken"
+broken; rm "$T/broken/$G/resource"
+expect_error resource-missing 'Cannot open .*0000:03:00.0/resource' "$DMASTACK" p2p --sysfs "$T/broken"
+broken; mkdir "$T/broken/bus/pci/devices/junk"
+expect_error bad-name 'bus/pci/devices/junk: not a PCI' "$DMASTACK" p2p --sysfs "$T/broken"
 
 if [ $FAILS -ne 0 ]; then
 	echo "$FAILS check(s) failed" >&2

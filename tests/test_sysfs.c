@@ -43,7 +43,8 @@ static void mkdirs(const char *path)
 
 /*
  * One function at @path below devices/: class, ids, config of @cfglen bytes
- * (PCIe port type @type, ACS control @acs when @acs >= 0), BAR0 of @bar0.
+ * (PCIe port type @type, ACS control @acs when @acs >= 0), BAR0 of @bar0,
+ * and its link in bus/pci/devices.
  */
 static void fn(struct tree *t, const char *path, unsigned int class_code,
 	       unsigned int type, int acs, size_t cfglen, unsigned long long bar0)
@@ -74,6 +75,12 @@ static void fn(struct tree *t, const char *path, unsigned int class_code,
 	for (int i = bar0 ? 1 : 0; i < 13; i++)
 		strcat(buf, "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
 	put(dir, "resource", buf, strlen(buf));
+	/* libpci finds the function through bus/pci/devices, as on a real /sys */
+	snprintf(buf, sizeof(buf), "%s/bus/pci/devices", t->root);
+	mkdirs(buf);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "/%s",
+		 strrchr(path, '/') + 1);
+	assert_int_equal(symlink(dir, buf), 0);
 }
 
 /* A root port, a switch with two occupied ports (ACS @acs), two GPUs. */
@@ -237,6 +244,59 @@ static void test_bad_roots(void **state)
 	rmdir(dir);
 }
 
+/* A switch tree with one GPU's config file broken by @breakit: -EIO, one line. */
+static void broken_tree(void (*breakit)(const char *cfg), const char *want)
+{
+	struct sysfs_topo *topo = (void *)1;
+	struct tree t;
+	char err[512], cfg[768];
+
+	switch_tree(&t, 0, 4096);
+	snprintf(cfg, sizeof(cfg), "%s/devices/pci0000:00/0000:00:01.0/0000:01:00.0/0000:02:01.0/0000:04:00.0/config",
+		 t.root);
+	breakit(cfg);
+	assert_int_equal(sysfs_scan(t.root, &topo, err, sizeof(err)), -EIO);
+	assert_null(topo);
+	if (!strstr(err, want) || strchr(err, '\n'))
+		fail_msg("want one line with '%s', got '%s'", want, err);
+	tree_remove(&t);
+}
+
+static void cut_config(const char *cfg)
+{
+	assert_int_equal(truncate(cfg, 63), 0);
+}
+
+static void remove_config(const char *cfg)
+{
+	assert_int_equal(unlink(cfg), 0);
+}
+
+static void config_is_dir(const char *cfg)
+{
+	assert_int_equal(unlink(cfg), 0);
+	assert_int_equal(mkdir(cfg, 0755), 0);
+}
+
+static void test_broken_trees(void **state)
+{
+	struct sysfs_topo *topo = (void *)1;
+	struct tree t;
+	char err[512], junk[768];
+
+	broken_tree(cut_config, "0000:04:00.0: config space shorter than the 64-byte header");
+	broken_tree(remove_config, "0000:04:00.0: config space unreadable (Cannot open");
+	broken_tree(config_is_dir, "0000:04:00.0: config space unreadable");
+	/* a name in bus/pci/devices that is no PCI address */
+	switch_tree(&t, 0, 4096);
+	snprintf(junk, sizeof(junk), "%s/bus/pci/devices/0000:zz", t.root);
+	assert_int_equal(mkdir(junk, 0755), 0);
+	assert_int_equal(sysfs_scan(t.root, &topo, err, sizeof(err)), -EIO);
+	assert_null(topo);
+	assert_non_null(strstr(err, "bus/pci/devices/0000:zz: not a PCI function's address"));
+	tree_remove(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_config_cut_short),
 		cmocka_unit_test(test_odd_devices_become_notes),
 		cmocka_unit_test(test_bad_roots),
+		cmocka_unit_test(test_broken_trees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

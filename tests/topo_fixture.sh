@@ -37,6 +37,12 @@ has "$T/names-none" 'nvme0  nvme \[144d:a80a\]  coherent, 64-bit DMA, FLR$' name
 "$DMASTACK" topo --pci-ids "$T/pci.ids" --json >"$T/names.json" 2>&1
 has "$T/names.json" '"pci_name":"Fixture Storage Co FS NVMe 1"' names-json
 "$DMASTACK" topo --pci-ids "$T/none" >/dev/null 2>&1 && fail "topo --pci-ids MISSING: exit 0"
+# a file libpci cannot parse: exit 2, one line saying where
+printf '10de  Fixture Graphics Inc\nnot an id line\n' >"$T/bad.ids"
+"$DMASTACK" topo --pci-ids "$T/bad.ids" >/dev/null 2>"$T/bad.err"
+[ $? -eq 2 ] || fail "topo --pci-ids BAD: exit not 2"
+[ "$(wc -l <"$T/bad.err")" -eq 1 ] && grep -q 'pci.ids: Parse error at .*bad.ids, line 2' "$T/bad.err" ||
+	{ fail "topo --pci-ids BAD: message"; sed 's/^/    /' "$T/bad.err" >&2; }
 
 # the graph
 "$DMASTACK" topo --dot --pci-ids "$T/pci.ids" >"$T/g.dot" 2>&1 || fail "topo --dot: exit $?"

@@ -324,19 +324,10 @@ int cli_p2p_pair(struct sim_node *p, struct sim_node *q,
 /* The pair's link in nvidia-smi topo -m's words (X, PIX, PXB, PHB, NODE, SYS). */
 const char *cli_p2p_link_name(struct sim_node *p, struct sim_node *q);
 
-/* ---- names from pci.ids (src/cli/pciids.c) ------------------------------- */
+/* ---- names from pci.ids, and PCI functions: libpci ---------------------- */
 
-/*
- * The pci.ids database: @path, else $DMASTACK_PCI_IDS, else the system's
- * (/usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids). NULL when none can
- * be read: names then fall back to the numbers.
- */
-struct cli_pciids;
-struct cli_pciids *cli_pciids_open(const char *path);
-void cli_pciids_close(struct cli_pciids *db);
-/* "Vendor Device" as lspci -v names it, in @buf; NULL when the vendor is unknown. */
-const char *cli_pciids_name(const struct cli_pciids *db, u16 vendor, u16 device,
-			    char *buf, size_t len);
+#include "pcilib.h"
+
 /*
  * The commands. topo, p2p, run, load and platforms parse every option
  * themselves: @argv[0] is the command's name and @o is empty. bench gets
@@ -352,42 +343,7 @@ int cmd_platforms(int argc, char **argv, const struct cli_opts *o);
 
 /* ---- a Linux /sys tree as platform text (src/cli/sysfs.c) ---------------- */
 
-/* What a PCI function's ACS control register is known to hold. */
-enum sysfs_acs {
-	SYSFS_ACS_ABSENT,	/* readable config, no ACS capability */
-	SYSFS_ACS_KNOWN,	/* capability found, control register read */
-	SYSFS_ACS_UNKNOWN,	/* config space not readable far enough */
-};
-
-enum sysfs_role {
-	SYSFS_ENDPOINT,
-	SYSFS_ROOTPORT,
-	SYSFS_SWITCH_UP,
-	SYSFS_SWITCH_DOWN,
-	SYSFS_HOSTBRIDGE_FN,	/* the root bus's "host bridge" function */
-};
-
-/* One PCI function found under DIR/devices/pci*. */
-struct sysfs_fn {
-	char bdf[24];		/* "0000:03:00.0" as sysfs names it */
-	char id[40];		/* its platform id ("" when not modeled) */
-	char kind[12];		/* platform kind, or the role for bridges */
-	unsigned int domain, bus, dev, func;
-	u32 class_code;
-	u16 vendor, device;
-	int pcie_type;		/* PCIe capability port type, -1 unknown */
-	enum sysfs_role role;
-	enum sysfs_acs acs;
-	u16 acs_ctrl;
-	unsigned int config_len;	/* bytes of config space readable */
-	u64 bar_size[6];	/* memory BARs as modeled (0: none) */
-	bool bar_is64[6];	/* 64-bit (in the 64-bit window, two slots) */
-	int iommu_group;	/* -1: none */
-	int numa_node;		/* -1: not known */
-	int parent;		/* index of the parent bridge, -1 on a root bus */
-	int hb;			/* index of its host bridge */
-	bool modeled;
-};
+/* enum sysfs_acs, enum sysfs_role, struct sysfs_fn: src/cli/pcilib.h */
 
 struct sysfs_hb {
 	char name[24];		/* "pci0000:00" */
@@ -428,10 +384,12 @@ struct sysfs_topo {
 };
 
 /*
- * Read the /sys tree at @root (the directory holding devices/, bus/pci/,
- * kernel/iommu_groups/) and plan its platform text. 0 and *@out, or
- * -ENOENT/-ENOTDIR (not a sysfs root), -ENOMEM; @err says which.
- * Devices the platform cannot express become notes, never errors.
+ * Read the /sys tree at @root (the directory holding devices/ and bus/pci/)
+ * with libpci and plan its platform text. 0 and *@out, or
+ * -ENOENT/-ENOTDIR (not a sysfs root), -EIO (a function libpci cannot
+ * read, or config space shorter than its 64-byte header), -ENOMEM; @err
+ * says which, in one line. Devices the platform cannot express become
+ * notes, never errors.
  */
 int sysfs_scan(const char *root, struct sysfs_topo **out, char *err,
 	       size_t errlen);

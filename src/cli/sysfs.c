@@ -2,20 +2,22 @@
 /*
  * A Linux /sys tree as platform text, for dmastack p2p --sysfs.
  *
- * The hierarchy comes from the directory nesting under devices/pciDDDD:BB
- * (each PCI function's directory holds the functions on its secondary
- * bus); the class code tells bridges from endpoints, the position in the
- * tree (or, when config space is readable, the PCIe capability) tells root
- * ports from switch ports, the config file gives the ACS control register
- * and the resource file the BARs. Nothing here is written and nothing needs
- * root: a config file cut short (non-root reads return 64 bytes) makes ACS
- * "unknown", which the caller shows instead of guessing.
+ * libpci (pciutils), pointed at DIR/bus/pci, lists the functions and reads
+ * each one's ids, class, BARs, NUMA node, IOMMU group, config space and
+ * capabilities (the PCIe port type, ACS). What it does not say is where a
+ * function sits: that comes from its directory under devices/pciDDDD:BB
+ * (each function's directory holds the functions on its secondary bus).
+ * The class tells bridges from endpoints, the position in the tree tells
+ * root ports from switch ports. Nothing here is written and nothing needs
+ * root: config space cut short (non-root reads return 64 bytes) makes ACS
+ * "unknown", which the caller shows instead of guessing; a tree libpci
+ * cannot read (a missing class or resource file, config space shorter
+ * than the 64-byte header or unreadable) is an error naming the file.
  *
  * The platform text cannot say everything sysfs can: one device per root
  * port, ACS per switch rather than per downstream port, one PCI domain, no
  * endpoints on a root bus. Each place where the text approximates the
- * machine becomes a note naming the device; scanning never fails because a
- * device is odd.
+ * machine becomes a note naming the device.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,9 +29,6 @@
 #include <unistd.h>
 #include "cli.h"
 
-#define SYSFS_MAX_DEPTH		32	/* PCIe cannot nest deeper than 256 buses;
-					 * real trees stay far below this */
-#define SYSFS_CONFIG_MAX	4096
 #define SYSFS_SWITCH_PORTS	32	/* the parser's limit per switch */
 #define SYSFS_ROOT_PORTS	31	/* the parser's limit per host bridge */
 #define SZ_32M_BAR		(32ULL << 20)	/* above: a 64-bit BAR (parser) */
@@ -40,8 +39,6 @@
 #define EXP_TYPE_DOWNSTREAM	0x6
 #define EXP_TYPE_PCI_BRIDGE	0x7
 #define EXP_TYPE_RC_END		0x9
-
-/* resource file flags: IORESOURCE_MEM (0x200) comes from dmastack/pci.h */
 
 enum sysfs_line_kind {
 	LINE_HOSTBRIDGE,
@@ -134,131 +131,8 @@ static struct sysfs_line *add_line(struct sysfs_topo *t,
 }
 
 /* ------------------------------------------------------------------------ */
-/* Reading one function                                                     */
+/* Placing the functions libpci read                                        */
 /* ------------------------------------------------------------------------ */
-
-/* Read up to @cap bytes of @dir/@name; 0 and *@len, or -errno. */
-static int read_attr(int dirfd, const char *name, void *buf, size_t cap,
-		     size_t *len)
-{
-	size_t got = 0;
-	int fd, ret = 0;
-
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (got < cap) {
-		ssize_t n = read(fd, (char *)buf + got, cap - got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return ret;
-}
-
-/* The numa_node attribute (decimal; -1, or missing: not known). */
-static int read_numa_node(int dirfd)
-{
-	char buf[32], *end;
-	size_t len;
-	long v;
-
-	if (read_attr(dirfd, "numa_node", buf, sizeof(buf) - 1, &len))
-		return -1;
-	buf[len] = '\0';
-	v = strtol(buf, &end, 10);
-	if (end == buf || v < 0 || v > 4095)
-		return -1;
-	return (int)v;
-}
-
-/* A one-line hex attribute ("0x060400\n"). */
-static int read_hex(int dirfd, const char *name, unsigned long *out)
-{
-	char buf[64], *end;
-	size_t len;
-	int ret;
-
-	ret = read_attr(dirfd, name, buf, sizeof(buf) - 1, &len);
-	if (ret)
-		return ret;
-	buf[len] = '\0';
-	errno = 0;
-	*out = strtoul(buf, &end, 16);
-	if (errno || end == buf || (*end && *end != '\n'))
-		return -EINVAL;
-	return 0;
-}
-
-static u16 cfg16(const u8 *c, unsigned int off)
-{
-	return (u16)(c[off] | c[off + 1] << 8);
-}
-
-static u32 cfg32(const u8 *c, unsigned int off)
-{
-	return (u32)c[off] | (u32)c[off + 1] << 8 | (u32)c[off + 2] << 16 |
-	       (u32)c[off + 3] << 24;
-}
-
-/* The PCIe capability's port type, or -1 when it cannot be read. */
-static int pcie_type(const u8 *c, size_t len)
-{
-	unsigned int pos, loops = 48;	/* the kernel's PCI_FIND_CAP_TTL */
-
-	if (len < 0x40 || !(cfg16(c, PCI_STATUS) & PCI_STATUS_CAP_LIST))
-		return -1;
-	pos = c[PCI_CAPABILITY_LIST] & ~3u;
-	while (pos >= 0x40 && loops--) {
-		if (pos + 4 > len)
-			return -1;	/* the list runs past what we may read */
-		if (c[pos] == 0xff)
-			return -1;
-		if (c[pos] == PCI_CAP_ID_EXP)
-			return (cfg16(c, pos + PCI_EXP_FLAGS) >> 4) & 0xf;
-		pos = c[pos + 1] & ~3u;
-	}
-	return -1;
-}
-
-/*
- * ACS from extended config space. Fewer than 256 bytes readable means we do
- * not know; exactly 256 means the kernel has no extended space for the
- * function either, so it sees no ACS capability, and neither do we.
- */
-static enum sysfs_acs find_acs(const u8 *c, size_t len, u16 *ctrl)
-{
-	unsigned int pos = 0x100, loops = (SYSFS_CONFIG_MAX - 0x100) / 8;
-
-	*ctrl = 0;
-	if (len < 0x100)
-		return SYSFS_ACS_UNKNOWN;
-	while (pos >= 0x100 && loops--) {
-		u32 h;
-
-		if (pos + 8 > len)
-			return len < SYSFS_CONFIG_MAX && pos + 4 <= len ?
-				       SYSFS_ACS_UNKNOWN : SYSFS_ACS_ABSENT;
-		h = cfg32(c, pos);
-		if (h == 0 || h == 0xffffffff)
-			return SYSFS_ACS_ABSENT;
-		if ((h & 0xffff) == PCI_EXT_CAP_ID_ACS) {
-			*ctrl = cfg16(c, pos + PCI_ACS_CTRL);
-			return SYSFS_ACS_KNOWN;
-		}
-		pos = (h >> 20) & 0xffc;
-	}
-	return SYSFS_ACS_ABSENT;
-}
 
 static u64 roundup_pow2_u64(u64 x)
 {
@@ -270,32 +144,21 @@ static u64 roundup_pow2_u64(u64 x)
 }
 
 /*
- * BARs from the resource file, fitted to what the parser accepts: memory
- * only, a power of two of at least 4K, a BAR above 32M is 64-bit and takes
- * the next slot too.
+ * The memory BARs libpci read from the resource file, fitted to what the
+ * parser accepts: a power of two of at least 4K, a BAR above 32M is 64-bit
+ * and takes the next slot too.
  */
-static int read_bars(struct sysfs_topo *t, struct sysfs_fn *f, int dirfd)
+static int fit_bars(struct sysfs_topo *t, struct sysfs_fn *f)
 {
-	char buf[2048], *line, *save = NULL;
 	bool taken[PCI_STD_NUM_BARS] = { false };
-	size_t len;
-	int ret, idx = 0;
+	int ret;
 
-	ret = read_attr(dirfd, "resource", buf, sizeof(buf) - 1, &len);
-	if (ret)
-		return add_note(t, f->bdf, "no readable resource file (%s): its BARs are not modeled",
-				strerror(-ret));
-	buf[len] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line && idx < PCI_STD_NUM_BARS;
-	     line = strtok_r(NULL, "\n", &save), idx++) {
-		unsigned long long start, end, flags;
-		u64 size, fit;
+	for (int idx = 0; idx < PCI_STD_NUM_BARS; idx++) {
+		u64 size = f->bar_size[idx], flags = f->bar_flags[idx], fit;
 
-		if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
-			continue;
-		if (!(flags & IORESOURCE_MEM) || end <= start)
+		f->bar_size[idx] = 0;
+		if (!(flags & IORESOURCE_MEM) || !size)
 			continue;	/* I/O BARs and unassigned ones */
-		size = end - start + 1;
 		if (taken[idx]) {
 			ret = add_note(t, f->bdf, "bar%d (%llu bytes) is not modeled: the platform makes bar%d 64-bit, which takes its slot",
 				       idx, (unsigned long long)size, idx - 1);
@@ -318,7 +181,7 @@ static int read_bars(struct sysfs_topo *t, struct sysfs_fn *f, int dirfd)
 				return ret;
 			continue;
 		}
-		if ((fit > SZ_32M_BAR || (flags & 0x00100000)) &&
+		if ((fit > SZ_32M_BAR || (flags & IORESOURCE_MEM_64)) &&
 		    idx == PCI_STD_NUM_BARS - 1) {
 			ret = add_note(t, f->bdf, "bar5 (%llu bytes) is not modeled: the platform needs two slots for a BAR above 32M",
 				       (unsigned long long)size);
@@ -327,8 +190,8 @@ static int read_bars(struct sysfs_topo *t, struct sysfs_fn *f, int dirfd)
 			continue;
 		}
 		f->bar_size[idx] = fit;
-		/* a 64-bit BAR stays one whatever its size (0x100000: IORESOURCE_MEM_64) */
-		f->bar_is64[idx] = (flags & 0x00100000) || fit > SZ_32M_BAR;
+		/* a 64-bit BAR stays one whatever its size */
+		f->bar_is64[idx] = (flags & IORESOURCE_MEM_64) || fit > SZ_32M_BAR;
 		taken[idx] = true;
 		if (f->bar_is64[idx] && idx + 1 < PCI_STD_NUM_BARS)
 			taken[idx + 1] = true;
@@ -336,105 +199,24 @@ static int read_bars(struct sysfs_topo *t, struct sysfs_fn *f, int dirfd)
 	return 0;
 }
 
-static int read_iommu_group(int dirfd)
-{
-	char target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-	char *end;
-	long g;
-
-	n = readlinkat(dirfd, "iommu_group", target, sizeof(target) - 1);
-	if (n <= 0)
-		return -1;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	g = strtol(base, &end, 10);
-	if (end == base || *end || g < 0 || g > 0x7fffffff)
-		return -1;
-	return (int)g;
-}
-
-static bool parse_bdf(const char *name, unsigned int *dom, unsigned int *bus,
-		      unsigned int *dev, unsigned int *fn)
-{
-	int n = 0;
-
-	if (sscanf(name, "%x:%x:%x.%x%n", dom, bus, dev, fn, &n) != 4 ||
-	    name[n] || !strchr(name, '.'))
-		return false;
-	/* "%x" would also take signs and 0x prefixes: insist on hex digits */
-	for (const char *p = name; *p; p++)
-		if (!strchr("0123456789abcdefABCDEF:.", *p))
-			return false;
-	return *bus <= 0xff && *dev <= 0x1f && *fn <= 7;
-}
-
-static bool parse_hb_name(const char *name, unsigned int *dom,
-			  unsigned int *bus)
-{
-	int n = 0;
-
-	if (strncmp(name, "pci", 3) ||
-	    sscanf(name + 3, "%x:%x%n", dom, bus, &n) != 2 || name[3 + n])
-		return false;
-	for (const char *p = name + 3; *p; p++)
-		if (!strchr("0123456789abcdefABCDEF:", *p))
-			return false;
-	return *bus <= 0xff;
-}
-
 static bool is_bridge_class(u32 class_code)
 {
 	return (class_code >> 8) == 0x0604 || (class_code >> 8) == 0x0609;
 }
 
-static int add_fn(struct sysfs_topo *t, int dirfd, const char *name,
-		  int parent, int hb, int *idx)
+static int add_fn(struct sysfs_topo *t, const struct sysfs_fn *p, int parent,
+		  int hb)
 {
 	struct sysfs_fn *f;
-	unsigned long v;
-	u8 *cfg;
-	size_t len = 0;
-	int ret;
 
 	if (grow((void **)&t->fns, &t->cap_fns, t->nr_fns, sizeof(*f)))
 		return -ENOMEM;
-	f = &t->fns[t->nr_fns];
-	memset(f, 0, sizeof(*f));
-	snprintf(f->bdf, sizeof(f->bdf), "%s", name);
-	parse_bdf(name, &f->domain, &f->bus, &f->dev, &f->func);
+	f = &t->fns[t->nr_fns++];
+	*f = *p;
+	f->path = NULL;		/* pcilib_read()'s, freed with its result */
 	f->parent = parent;
 	f->hb = hb;
-	f->pcie_type = -1;
-	f->iommu_group = read_iommu_group(dirfd);
-	*idx = (int)t->nr_fns++;
-
-	if (!read_hex(dirfd, "class", &v))
-		f->class_code = (u32)v;
-	else if ((ret = add_note(t, f->bdf, "class unreadable: taken as an endpoint")))
-		return ret;
-	if (!read_hex(dirfd, "vendor", &v))
-		f->vendor = (u16)v;
-	if (!read_hex(dirfd, "device", &v))
-		f->device = (u16)v;
-	f->numa_node = read_numa_node(dirfd);
-
-	cfg = malloc(SYSFS_CONFIG_MAX);
-	if (!cfg)
-		return -ENOMEM;
-	ret = read_attr(dirfd, "config", cfg, SYSFS_CONFIG_MAX, &len);
-	if (ret)
-		len = 0;
-	f->config_len = (unsigned int)len;
-	/* The class file can be missing in odd trees; config has it too. */
-	if (!f->class_code && len >= 0x0c)
-		f->class_code = cfg32(cfg, PCI_CLASS_REVISION) >> 8;
-	f->pcie_type = pcie_type(cfg, len);
-	f->acs = find_acs(cfg, len, &f->acs_ctrl);
-	free(cfg);
-	return read_bars(t, &t->fns[*idx], dirfd);
+	return fit_bars(t, f);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -442,133 +224,186 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * The names in @d (closed here), skipping dot entries and, with @dirfd >= 0,
- * anything that is not a real subdirectory of @dirfd (subsystem, driver,
- * firmware_node... are links: never followed). Sorted. 0 or -ENOMEM.
- */
-static int collect_names(DIR *d, int dirfd, char ***names, unsigned int *nr)
+static void free_names(char **names, unsigned int nr)
 {
-	unsigned int cap = 0;
-	struct dirent *de;
-	int ret = 0;
+	for (unsigned int i = 0; i < nr; i++)
+		free(names[i]);
+	free(names);
+}
 
-	*names = NULL;
-	*nr = 0;
-	while ((de = readdir(d))) {
-		struct stat st;
-		char *s;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (dirfd >= 0 &&
-		    (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		     !S_ISDIR(st.st_mode)))
-			continue;
-		if (grow((void **)names, &cap, *nr, sizeof(**names)) ||
-		    !(s = strdup(de->d_name))) {
-			ret = -ENOMEM;
-			break;
-		}
-		(*names)[(*nr)++] = s;
-	}
-	closedir(d);
-	if (ret) {
-		for (unsigned int i = 0; i < *nr; i++)
-			free((*names)[i]);
-		free(*names);
-		*names = NULL;
-		*nr = 0;
-		return ret;
-	}
-	if (*nr)
-		qsort(*names, *nr, sizeof(**names), name_cmp);
+static int push_name(char ***names, unsigned int *cap, unsigned int *nr,
+		     const char *name)
+{
+	if (grow((void **)names, cap, *nr, sizeof(**names)) ||
+	    !((*names)[*nr] = strdup(name)))
+		return -ENOMEM;
+	(*nr)++;
 	return 0;
 }
 
-/* Sorted names of the subdirectories of @dirfd (no symlinks followed). */
-static int list_subdirs(int dirfd, char ***names, unsigned int *nr)
+static bool is_hb_name(const char *name)
 {
-	int fd, ret;
-	DIR *d;
+	unsigned int dom, bus;
+	int n = 0;
 
-	*names = NULL;
-	*nr = 0;
-	fd = dup(dirfd);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	rewinddir(d);
-	return collect_names(d, dirfd, names, nr);
+	return !strncmp(name, "pci", 3) &&
+	       sscanf(name + 3, "%x:%x%n", &dom, &bus, &n) == 2 && !name[3 + n];
 }
 
-static int walk(struct sysfs_topo *t, int dirfd, int parent, int hb,
-		unsigned int depth);
-
-static int add_hb(struct sysfs_topo *t, const char *name, int *idx)
+/* Path order where '/' sorts first: a depth-first walk, parents first. */
+static int path_cmp(const void *a, const void *b)
 {
-	struct sysfs_hb *h;
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
 
+	for (; *x && *x == *y; x++, y++)
+		;
+	if (*x == *y || !*x || !*y)
+		return *x == *y ? 0 : *x ? 1 : -1;
+	if (*x == '/' || *y == '/')
+		return *x == '/' ? -1 : 1;
+	return (unsigned char)*x - (unsigned char)*y;
+}
+
+/*
+ * libpci lists the functions but not where they sit: the hierarchy, the
+ * host bridges (pciDDDD:BB, nested ones behind Intel VMD included) and
+ * the order come from each function's real directory below devices/.
+ * (libpci 3.9's PCI_FILL_PARENT leaks its realpath() buffers and cannot
+ * name a root bus's host bridge, so it is not used.)
+ */
+struct placed {
+	char *path;		/* below devices/; first, so path_cmp sorts these */
+	const struct sysfs_fn *info;	/* NULL: a host bridge directory */
+	int fn;			/* its index in t->fns, or -1 */
+};
+
+static int push_placed(struct placed **p, unsigned int *cap, unsigned int *nr,
+		       const char *path, const struct sysfs_fn *info)
+{
+	if (grow((void **)p, cap, *nr, sizeof(**p)) ||
+	    !((*p)[*nr].path = strdup(path)))
+		return -ENOMEM;
+	(*p)[*nr].info = info;
+	(*p)[(*nr)++].fn = -1;
+	return 0;
+}
+
+/* The function whose directory is @path's first @len bytes, or -1. */
+static int placed_fn(const struct placed *p, unsigned int nr, const char *path,
+		     size_t len)
+{
+	for (unsigned int i = 0; i < nr; i++)
+		if (strlen(p[i].path) == len && !strncmp(p[i].path, path, len))
+			return p[i].fn;
+	return -1;
+}
+
+/* Host bridge directory @path's index in t->hbs, added when new. */
+static int place_hb(struct sysfs_topo *t, const struct placed *p,
+		    unsigned int nr, const char *path, size_t len)
+{
+	const char *name = path + len;
+	struct sysfs_hb *h;
+	int up;
+
+	while (name > path && name[-1] != '/')
+		name--;
+	for (unsigned int i = 0; i < t->nr_hbs; i++)
+		if (!strncmp(t->hbs[i].name, name, (size_t)(path + len - name)) &&
+		    !t->hbs[i].name[path + len - name])
+			return (int)i;
 	if (grow((void **)&t->hbs, &t->cap_hbs, t->nr_hbs, sizeof(*h)))
 		return -ENOMEM;
 	h = &t->hbs[t->nr_hbs];
 	memset(h, 0, sizeof(*h));
-	snprintf(h->name, sizeof(h->name), "%s", name);
-	parse_hb_name(name, &h->domain, &h->bus);
+	snprintf(h->name, sizeof(h->name), "%.*s", (int)(path + len - name), name);
+	sscanf(h->name + 3, "%x:%x", &h->domain, &h->bus);
 	snprintf(h->id, sizeof(h->id), "pci%04x-%02x", h->domain, h->bus);
-	*idx = (int)t->nr_hbs++;
-	return 0;
+	/* below a function: a bus behind Intel VMD */
+	up = name > path ? placed_fn(p, nr, path, (size_t)(name - path - 1)) : -1;
+	if (up >= 0 && add_note(t, h->name, "a host bridge nested below %s (e.g. Intel VMD): modeled as a separate host bridge",
+				t->fns[up].bdf))
+		return -ENOMEM;
+	return (int)t->nr_hbs++;
 }
 
-/* The functions (and nested host bridges, as behind Intel VMD) in @dirfd. */
-static int walk(struct sysfs_topo *t, int dirfd, int parent, int hb,
-		unsigned int depth)
+/*
+ * The functions libpci reads, placed in @t: below the function or the host
+ * bridge whose directory holds theirs. Those that sit elsewhere go to
+ * @lost (sorted). 0, -ENOMEM, or -EIO with @err.
+ */
+static int read_pci(struct sysfs_topo *t, const char *root, char ***lost,
+		    unsigned int *nlost, char *err, size_t errlen)
 {
-	unsigned int nr, dom, bus, dev, fn;
-	char **names;
+	unsigned int nf, np = 0, cap = 0, nlc = 0;
+	struct sysfs_fn *fns;
+	struct placed *p = NULL;
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
 	int ret;
 
-	if (depth > SYSFS_MAX_DEPTH)
-		return add_note(t, parent >= 0 ? t->fns[parent].bdf : "",
-				"hierarchy deeper than %d levels: the rest is not modeled",
-				SYSFS_MAX_DEPTH);
-	ret = list_subdirs(dirfd, &names, &nr);
+	ret = pcilib_read(root, &fns, &nf, err, errlen);
 	if (ret)
-		return ret == -ENOMEM ? ret : 0;
-	for (unsigned int i = 0; i < nr && !ret; i++) {
-		int sub, idx;
+		return ret;
+	/* the host bridges on devices/ itself, functions or not */
+	snprintf(path, sizeof(path), "%s/devices", root);
+	d = opendir(path);
+	while (d && !ret && (de = readdir(d))) {
+		struct stat st;
 
-		if (parse_bdf(names[i], &dom, &bus, &dev, &fn)) {
-			if (hb < 0)
-				continue;
-			sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (sub < 0)
-				continue;
-			ret = add_fn(t, sub, names[i], parent, hb, &idx);
-			if (!ret)
-				ret = walk(t, sub, idx, hb, depth + 1);
-			close(sub);
-		} else if (parse_hb_name(names[i], &dom, &bus)) {
-			sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (sub < 0)
-				continue;
-			ret = add_hb(t, names[i], &idx);
-			if (!ret && parent >= 0)
-				ret = add_note(t, names[i], "a host bridge nested below %s (e.g. Intel VMD): modeled as a separate host bridge",
-					       t->fns[parent].bdf);
-			if (!ret)
-				ret = walk(t, sub, -1, idx, depth + 1);
-			close(sub);
-		}
+		if (is_hb_name(de->d_name) &&
+		    !fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+		    S_ISDIR(st.st_mode))
+			ret = push_placed(&p, &cap, &np, de->d_name, NULL);
 	}
-	for (unsigned int i = 0; i < nr; i++)
-		free(names[i]);
-	free(names);
+	if (d)
+		closedir(d);
+	for (unsigned int i = 0; i < nf && !ret; i++)
+		ret = fns[i].path ? push_placed(&p, &cap, &np, fns[i].path, &fns[i]) :
+				    push_name(lost, &nlc, nlost, fns[i].bdf);
+	if (!ret && np)
+		qsort(p, np, sizeof(*p), path_cmp);
+	for (unsigned int i = 0; i < np && !ret; i++) {
+		const char *slash = strrchr(p[i].path, '/');
+		size_t len = slash ? (size_t)(slash - p[i].path) : 0;
+		int parent = -1, hb;
+
+		if (!p[i].info) {
+			ret = place_hb(t, p, i, p[i].path, strlen(p[i].path));
+			ret = ret < 0 ? ret : 0;
+			continue;
+		}
+		if (slash)
+			parent = placed_fn(p, i, p[i].path, len);
+		if (parent >= 0) {
+			hb = t->fns[parent].hb;
+		} else {
+			const char *dir;
+
+			snprintf(path, sizeof(path), "%.*s", (int)len, p[i].path);
+			dir = strrchr(path, '/');
+			if (!slash || !is_hb_name(dir ? dir + 1 : path)) {
+				ret = push_name(lost, &nlc, nlost, p[i].info->bdf);
+				continue;
+			}
+			hb = place_hb(t, p, i, p[i].path, len);
+			if (hb < 0) {
+				ret = hb;
+				continue;
+			}
+		}
+		p[i].fn = (int)t->nr_fns;
+		ret = add_fn(t, p[i].info, parent, hb);
+	}
+	for (unsigned int i = 0; i < np; i++)
+		free(p[i].path);
+	free(p);
+	pcilib_free(fns, nf);
+	if (!ret && *nlost)
+		qsort(*lost, *nlost, sizeof(**lost), name_cmp);
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "reading %s: %s", root, strerror(-ret));
 	return ret;
 }
 
@@ -651,21 +486,18 @@ static const struct {
  */
 static bool cpu_allows_p2p(const char *root, char *why, size_t len)
 {
-	char path[PATH_MAX], buf[256];
+	char path[PATH_MAX], buf[256] = "";
 	const char *p;
 	unsigned int ven, fam;
-	size_t got;
-	int fd, ret;
+	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/devices/system/cpu", root);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	snprintf(path, sizeof(path), "%s/devices/system/cpu/modalias", root);
+	f = fopen(path, "re");
+	if (!f)
 		return false;
-	ret = read_attr(fd, "modalias", buf, sizeof(buf) - 1, &got);
-	close(fd);
-	if (ret)
-		return false;
-	buf[got] = '\0';
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
 	p = strstr(buf, ",ven");
 	if (!p || sscanf(p, ",ven%4xfam%4x", &ven, &fam) != 2)
 		return false;
@@ -992,83 +824,9 @@ static int plan(struct sysfs_topo *t)
 	return ret;
 }
 
-/* Names of the entries of directory @path (links included), or -errno. */
-static int list_entries(const char *path, char ***names, unsigned int *nr)
-{
-	DIR *d;
-
-	*names = NULL;
-	*nr = 0;
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	return collect_names(d, -1, names, nr);
-}
-
-static void free_names(char **names, unsigned int nr)
-{
-	for (unsigned int i = 0; i < nr; i++)
-		free(names[i]);
-	free(names);
-}
-
-static int find_fn_by_bdf(const struct sysfs_topo *t, const char *bdf)
-{
-	for (unsigned int i = 0; i < t->nr_fns; i++)
-		if (!strcmp(t->fns[i].bdf, bdf))
-			return (int)i;
-	return -1;
-}
-
-/*
- * kernel/iommu_groups/N/devices/ lists each group's members; it fills in
- * functions whose own iommu_group link was missing.
- */
-static int read_iommu_groups(struct sysfs_topo *t, const char *root)
-{
-	char path[PATH_MAX];
-	char **groups, **devs;
-	unsigned int ng, nd;
-	int ret;
-
-	snprintf(path, sizeof(path), "%s/kernel/iommu_groups", root);
-	ret = list_entries(path, &groups, &ng);
-	if (ret)
-		return ret == -ENOMEM ? ret : 0;	/* no IOMMU: no groups */
-	for (unsigned int g = 0; g < ng && !ret; g++) {
-		char *end;
-		long nr = strtol(groups[g], &end, 10);
-
-		if (end == groups[g] || *end || nr < 0 || nr > 0x7fffffff)
-			continue;
-		snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%s/devices",
-			 root, groups[g]);
-		ret = list_entries(path, &devs, &nd);
-		if (ret) {
-			ret = ret == -ENOMEM ? ret : 0;
-			continue;
-		}
-		for (unsigned int d = 0; d < nd; d++) {
-			int fi = find_fn_by_bdf(t, devs[d]);
-
-			if (fi >= 0 && t->fns[fi].iommu_group < 0)
-				t->fns[fi].iommu_group = (int)nr;
-		}
-		free_names(devs, nd);
-	}
-	free_names(groups, ng);
-	for (unsigned int i = 0; i < t->nr_fns; i++)
-		if (t->fns[i].iommu_group >= 0)
-			t->iommu = true;
-	return ret;
-}
-
 /* Note every function that ended up outside the platform. */
-static int note_unmodeled(struct sysfs_topo *t, const char *root)
+static int note_unmodeled(struct sysfs_topo *t, char **lost, unsigned int nlost)
 {
-	char path[PATH_MAX];
-	char **names;
-	unsigned int nr;
 	int ret = 0;
 
 	for (unsigned int i = 0; i < t->nr_fns && !ret; i++) {
@@ -1082,21 +840,8 @@ static int note_unmodeled(struct sysfs_topo *t, const char *root)
 			continue;	/* its parent's note covers it */
 		ret = add_note(t, f->bdf, "not modeled (%s)", role_name(f->role));
 	}
-	if (ret)
-		return ret;
-	/* bus/pci/devices lists every function; one we did not reach is noted */
-	snprintf(path, sizeof(path), "%s/bus/pci/devices", root);
-	if (list_entries(path, &names, &nr))
-		return 0;
-	qsort(names, nr, sizeof(*names), name_cmp);
-	for (unsigned int i = 0; i < nr && !ret; i++) {
-		unsigned int a, b, c, e;
-
-		if (parse_bdf(names[i], &a, &b, &c, &e) &&
-		    find_fn_by_bdf(t, names[i]) < 0)
-			ret = add_note(t, names[i], "listed in bus/pci/devices but not found under devices/pci*: not modeled");
-	}
-	free_names(names, nr);
+	for (unsigned int i = 0; i < nlost && !ret; i++)
+		ret = add_note(t, lost[i], "listed in bus/pci/devices but not found under devices/pci*: not modeled");
 	return ret;
 }
 
@@ -1104,11 +849,14 @@ int sysfs_scan(const char *root, struct sysfs_topo **out, char *err,
 	       size_t errlen)
 {
 	struct sysfs_topo *t;
-	char path[PATH_MAX];
+	char path[PATH_MAX], **lost = NULL;
+	unsigned int nlost = 0;
 	struct stat st;
-	int fd, ret;
+	int ret;
 
 	*out = NULL;
+	if (errlen)
+		*err = '\0';
 	if (stat(root, &st)) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", root, strerror(errno));
@@ -1118,25 +866,22 @@ int sysfs_scan(const char *root, struct sysfs_topo **out, char *err,
 		snprintf(err, errlen, "%s: not a directory", root);
 		return -ENOTDIR;
 	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/devices", root) >= sizeof(path)) {
+	if ((size_t)snprintf(path, sizeof(path), "%s/devices", root) >= sizeof(path) - 16) {
 		snprintf(err, errlen, "%s: path too long", root);
 		return -ENAMETOOLONG;
 	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
+	ret = stat(path, &st) ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (ret) {
 		snprintf(err, errlen, "%s: not a sysfs root (no devices/ directory: %s)",
-			 root, strerror(errno));
+			 root, strerror(-ret));
 		return ret;
 	}
 	t = calloc(1, sizeof(*t));
 	if (!t) {
-		close(fd);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	ret = walk(t, fd, -1, -1, 0);
-	close(fd);
+	ret = read_pci(t, root, &lost, &nlost, err, errlen);
 	if (!ret)
 		ret = assign_roles(t);
 	if (!ret)
@@ -1144,11 +889,14 @@ int sysfs_scan(const char *root, struct sysfs_topo **out, char *err,
 	if (!ret)
 		ret = plan(t);
 	if (!ret)
-		ret = note_unmodeled(t, root);
-	if (!ret)
-		ret = read_iommu_groups(t, root);
+		ret = note_unmodeled(t, lost, nlost);
+	free_names(lost, nlost);
+	for (unsigned int i = 0; i < t->nr_fns; i++)
+		if (t->fns[i].iommu_group >= 0)
+			t->iommu = true;
 	if (ret) {
-		snprintf(err, errlen, "reading %s: %s", root, strerror(-ret));
+		if (!*err)
+			snprintf(err, errlen, "reading %s: %s", root, strerror(-ret));
 		sysfs_topo_free(t);
 		return ret;
 	}

@@ -619,7 +619,7 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 	struct sim_machine_info mi;
 	unsigned int nranges;
 	bool help = false;
-	char sz[32];
+	char sz[32], ids_err[256];
 	struct stat st;
 	int ret;
 
@@ -646,7 +646,11 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 	m = cli_load_machine(o);
 	if (!m)
 		return 2;
-	ids = cli_pciids_open(a.pci_ids);
+	ids = cli_pciids_open(a.pci_ids, ids_err, sizeof(ids_err));
+	if (!ids && ids_err[0]) {
+		sim_machine_destroy(m);
+		return cli_usage_error("topo", "pci.ids: %s", ids_err);
+	}
 	if (a.dot || a.svg) {
 		ret = topo_graph(m, &a);
 		cli_pciids_close(ids);
