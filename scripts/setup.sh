@@ -2,7 +2,7 @@
 # Install the Debian packages dmastack needs, if any are missing.
 # As root this runs apt-get; otherwise it prints the one command to run.
 set -e
-PKGS="gcc g++ make pkg-config meson ninja-build libjson-c-dev libcmocka-dev libpci-dev scdoc bash-completion man-db graphviz pci.ids trace-cmd libtraceevent-dev"
+PKGS="gcc g++ make pkg-config meson ninja-build libjson-c-dev libcmocka-dev libpci-dev scdoc bash-completion man-db graphviz pci.ids trace-cmd libtraceevent-dev clang libclang-rt-dev"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
