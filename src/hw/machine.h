@@ -17,9 +17,6 @@ struct sim_kernel;
 
 /* ---------------------------------------------------------------- RAM --- */
 
-/* Largest machine: keeps the section table of a hostile platform small. */
-#define SIM_RAM_MAX		(16ULL << 40)
-
 /*
  * A contiguous range of RAM. The CPU view (what loads and stores see, the
  * cache) and, on machines with non-coherent DMA, the memory view (what DRAM

@@ -281,10 +281,6 @@ static int parse_machine(struct line_ctx *c, struct parse_state *ps)
 	if (ps->ram < 16 * SZ_1M || ps->ram % SZ_4M)
 		return perr(c, "machine: ram=%lluK: must be at least 16M and a multiple of 4M",
 			    (unsigned long long)(ps->ram >> 10));
-	if (ps->ram > SIM_RAM_MAX)
-		return perr(c, "machine: ram=%lluG: at most %lluG is supported",
-			    (unsigned long long)(ps->ram >> 30),
-			    (unsigned long long)(SIM_RAM_MAX >> 30));
 	if (ps->ram_below_set &&
 	    (ps->ram_below < 16 * SZ_1M || ps->ram_below % SZ_4M ||
 	     ps->ram_below > 3 * SZ_1G || ps->ram_below > ps->ram))
@@ -1104,7 +1100,7 @@ int sim_machine_finalize(struct sim_machine *m, char *err, size_t errlen)
 
 	ret = sim_ram_init(m, m->ram_below_4g, m->ram_above_4g);
 	if (ret) {
-		snprintf(err, errlen, "out of memory creating %llu MiB of RAM",
+		snprintf(err, errlen, "out of memory creating %llu MiB of RAM (the host has no address space for its views)",
 			 (unsigned long long)((m->ram_below_4g + m->ram_above_4g) >> 20));
 		return ret;
 	}
