@@ -264,7 +264,8 @@ struct sim_hostbridge {
 	u64 dma_limit;			/* bus_dma_limit of devices below */
 	struct bus_dma_region dma_map[2];
 	u8 busnr;
-	u16 domain;
+	u16 domain;			/* the PCI segment */
+	unsigned int index;		/* among the host bridges (BAR placement) */
 	char iommu_id[32];
 	struct sim_iommu_hw *iommu;	/* the unit translating for it, if any */
 };
@@ -276,6 +277,8 @@ struct sim_node {
 	int line;			/* platform text line */
 	struct sim_node *parent;
 	struct sim_node *first_child, *next_sibling;
+	struct sim_node *last_child;	/* appending stays O(1) */
+	struct sim_node *hash_next;	/* m->node_hash chain */
 	struct sim_node *hb;		/* owning host bridge */
 	unsigned int depth;
 	u16 acs_ctrl;			/* downstream ports and root ports */
@@ -319,6 +322,7 @@ struct sim_iommu_cfg {
 	u64 fq_timeout_ns;
 	unsigned long guard_pfns;	/* IOVA guard granules */
 	int line;
+	int segment;			/* the PCI segment it serves, -1 none yet */
 };
 
 struct sim_iommu;
@@ -386,6 +390,7 @@ struct sim_machine {
 	pthread_mutex_t topo_lock;
 	struct sim_node **nodes;
 	unsigned int nr_nodes, cap_nodes;
+	struct sim_node **node_hash;	/* by id, chained; cap_nodes buckets */
 	struct device **devices;	/* endpoints, in platform order */
 	unsigned int nr_devices;
 	struct sim_iommu_cfg iommus[8];

@@ -23,23 +23,55 @@ static inline void cfg_w32(u8 *c, int off, u32 v) { memcpy(c + off, &v, 4); }
 static inline u16 cfg_r16(const u8 *c, int off) { u16 v; memcpy(&v, c + off, 2); return v; }
 static inline u32 cfg_r32(const u8 *c, int off) { u32 v; memcpy(&v, c + off, 4); return v; }
 
+/* FNV-1a of a node id: the bucket of m->node_hash (cap_nodes buckets). */
+static unsigned int id_hash(const char *id, unsigned int buckets)
+{
+	u32 h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (u8)*id) * 16777619u;
+	return h & (buckets - 1);
+}
+
+/*
+ * Grow the node array and the id hash together (doubling: appends are
+ * amortized O(1), look-ups O(1)); 0 or -ENOMEM with nothing changed.
+ */
+static int nodes_grow(struct sim_machine *m)
+{
+	unsigned int cap = m->cap_nodes ? m->cap_nodes * 2 : 16;
+	struct sim_node **nodes = sim_kcalloc(m, cap, sizeof(*nodes));
+	struct sim_node **hash = sim_kcalloc(m, cap, sizeof(*hash));
+
+	if (!nodes || !hash) {
+		sim_kfree(m, nodes);
+		sim_kfree(m, hash);
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+		unsigned int b = id_hash(n->id, cap);
+
+		nodes[i] = n;
+		n->hash_next = hash[b];
+		hash[b] = n;
+	}
+	sim_kfree(m, m->nodes);
+	sim_kfree(m, m->node_hash);
+	m->nodes = nodes;
+	m->node_hash = hash;
+	m->cap_nodes = cap;
+	return 0;
+}
+
 struct sim_node *sim_node_new(struct sim_machine *m, enum sim_node_kind kind,
 			      const char *id, struct sim_node *parent)
 {
 	struct sim_node *n;
+	unsigned int b;
 
-	if (m->nr_nodes == m->cap_nodes) {
-		unsigned int cap = m->cap_nodes ? m->cap_nodes * 2 : 16;
-		struct sim_node **nodes = sim_kcalloc(m, cap, sizeof(*nodes));
-
-		if (!nodes)
-			return NULL;
-		if (m->nodes)
-			memcpy(nodes, m->nodes, m->nr_nodes * sizeof(*nodes));
-		sim_kfree(m, m->nodes);
-		m->nodes = nodes;
-		m->cap_nodes = cap;
-	}
+	if (m->nr_nodes == m->cap_nodes && nodes_grow(m))
+		return NULL;
 	n = sim_kzalloc(m, sizeof(*n));
 	if (!n)
 		return NULL;
@@ -47,25 +79,31 @@ struct sim_node *sim_node_new(struct sim_machine *m, enum sim_node_kind kind,
 	snprintf(n->id, sizeof(n->id), "%s", id);
 	n->parent = parent;
 	if (parent) {
-		struct sim_node **pp = &parent->first_child;
-
-		while (*pp)
-			pp = &(*pp)->next_sibling;
-		*pp = n;
+		if (parent->last_child)
+			parent->last_child->next_sibling = n;
+		else
+			parent->first_child = n;
+		parent->last_child = n;
 		n->hb = parent->hb;
 		n->depth = parent->depth + 1;
 	} else {
 		n->hb = n;
 	}
 	m->nodes[m->nr_nodes++] = n;
+	b = id_hash(n->id, m->cap_nodes);
+	n->hash_next = m->node_hash[b];
+	m->node_hash[b] = n;
 	return n;
 }
 
 struct sim_node *sim_node_find(struct sim_machine *m, const char *id)
 {
-	for (unsigned int i = 0; i < m->nr_nodes; i++)
-		if (!strcmp(m->nodes[i]->id, id))
-			return m->nodes[i];
+	if (!m->node_hash || !id)
+		return NULL;
+	for (struct sim_node *n = m->node_hash[id_hash(id, m->cap_nodes)]; n;
+	     n = n->hash_next)
+		if (!strcmp(n->id, id))
+			return n;
 	return NULL;
 }
 
@@ -112,7 +150,9 @@ void sim_topology_fini(struct sim_machine *m)
 		sim_kfree(m, n);
 	}
 	sim_kfree(m, m->nodes);
+	sim_kfree(m, m->node_hash);
 	sim_kfree(m, m->devices);
+	m->node_hash = NULL;
 	m->nodes = NULL;
 	m->devices = NULL;
 	m->nr_nodes = m->nr_devices = m->cap_nodes = 0;
@@ -354,34 +394,15 @@ static int bar_cmp(const void *a, const void *b)
 	return x->size < y->size ? 1 : x->size > y->size ? -1 : 0;
 }
 
-static int place_bars(struct sim_machine *m, struct sim_node *hbn, char *err,
-		      size_t errlen)
+/*
+ * Place the BARs of @nr functions below host bridge @hbn, largest first,
+ * each at the next free naturally aligned address of its window.
+ */
+static int place_bars(struct sim_node *hbn, struct sim_bar **bars,
+		      unsigned int nr, char *err, size_t errlen)
 {
 	struct sim_hostbridge *hb = hbn->hostbridge;
-	struct sim_bar **bars;
-	struct sim_node **owners;
-	unsigned int nr = 0, cap = 0;
-	int ret = 0;
 
-	for (unsigned int i = 0; i < m->nr_nodes; i++)
-		if (m->nodes[i]->hb == hbn && m->nodes[i]->fn)
-			cap += PCI_STD_NUM_BARS;
-	bars = sim_kcalloc(m, cap ? cap : 1, sizeof(*bars));
-	owners = sim_kcalloc(m, cap ? cap : 1, sizeof(*owners));
-	if (!bars || !owners) {
-		snprintf(err, errlen, "out of memory");
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (unsigned int i = 0; i < m->nr_nodes; i++) {
-		struct sim_node *n = m->nodes[i];
-
-		if (n->hb != hbn || !n->fn)
-			continue;
-		for (int b = 0; b < PCI_STD_NUM_BARS; b++)
-			if (n->fn->bars[b].size)
-				bars[nr++] = &n->fn->bars[b];
-	}
 	qsort(bars, nr, sizeof(*bars), bar_cmp);
 	for (unsigned int i = 0; i < nr; i++) {
 		struct sim_bar *bar = bars[i];
@@ -401,61 +422,143 @@ static int place_bars(struct sim_machine *m, struct sim_node *hbn, char *err,
 				 (unsigned long long)(w->size >> 10),
 				 (unsigned long long)((w->cpu_start + w->size -
 						       w->next) >> 10));
-			ret = -ENOSPC;
-			goto out;
+			return -ENOSPC;
 		}
 		bar->cpu_start = start;
 		w->next = start + bar->size;
 	}
-out:
+	return 0;
+}
+
+/*
+ * Every host bridge's BARs, in one pass over the nodes: the BARs are
+ * bucketed by host bridge in node order (a counting sort, so each bridge
+ * sorts exactly the list it always did), then each bucket is placed.
+ */
+static int place_all_bars(struct sim_machine *m, char *err, size_t errlen)
+{
+	unsigned int nr_hb = 0, total = 0, *start = NULL;
+	struct sim_bar **bars = NULL;
+	int ret = 0;
+
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		if (n->kind == SIM_NODE_HOSTBRIDGE)
+			n->hostbridge->index = nr_hb++;
+	}
+	start = sim_kcalloc(m, nr_hb + 1, sizeof(*start));
+	if (!start)
+		goto nomem;
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		if (!n->fn)
+			continue;
+		for (int b = 0; b < PCI_STD_NUM_BARS; b++)
+			if (n->fn->bars[b].size) {
+				start[n->hb->hostbridge->index + 1]++;
+				total++;
+			}
+	}
+	for (unsigned int h = 0; h < nr_hb; h++)
+		start[h + 1] += start[h];
+	bars = sim_kcalloc(m, total ? total : 1, sizeof(*bars));
+	if (!bars)
+		goto nomem;
+	{
+		unsigned int *pos = sim_kcalloc(m, nr_hb ? nr_hb : 1, sizeof(*pos));
+
+		if (!pos)
+			goto nomem;
+		memcpy(pos, start, nr_hb * sizeof(*pos));
+		for (unsigned int i = 0; i < m->nr_nodes; i++) {
+			struct sim_node *n = m->nodes[i];
+
+			if (!n->fn)
+				continue;
+			for (int b = 0; b < PCI_STD_NUM_BARS; b++)
+				if (n->fn->bars[b].size)
+					bars[pos[n->hb->hostbridge->index]++] =
+						&n->fn->bars[b];
+		}
+		sim_kfree(m, pos);
+	}
+	for (unsigned int i = 0; i < m->nr_nodes && !ret; i++) {
+		struct sim_node *n = m->nodes[i];
+		unsigned int h;
+
+		if (n->kind != SIM_NODE_HOSTBRIDGE)
+			continue;
+		h = n->hostbridge->index;
+		ret = place_bars(n, bars + start[h], start[h + 1] - start[h],
+				 err, errlen);
+	}
 	sim_kfree(m, bars);
-	sim_kfree(m, owners);
+	sim_kfree(m, start);
 	return ret;
+nomem:
+	sim_kfree(m, bars);
+	sim_kfree(m, start);
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
 }
 
 /**
  * sim_pci_assign - number the buses, place BARs, create every function
  *
- * Runs once after the platform text is parsed. Errors name the platform
- * line of the component that could not be placed.
+ * Runs once after the platform text is parsed. Each PCI segment numbers
+ * its own 256 buses, its host bridges in platform order. Errors name the
+ * platform line of the component that could not be placed.
  */
 int sim_pci_assign(struct sim_machine *m, char *err, size_t errlen)
 {
-	u8 next_bus = 0;
-	bool first = true;
-	int ret;
+	/* per segment: the last bus used + 1, 0 while the segment is unused */
+	u16 *seg_next = calloc(0x10000, sizeof(*seg_next));
+	int ret = 0;
 
-	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+	if (!seg_next) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < m->nr_nodes && !ret; i++) {
 		struct sim_node *n = m->nodes[i];
+		struct sim_hostbridge *hb;
+		bool first;
+		u8 next_bus;
 
 		if (n->kind != SIM_NODE_HOSTBRIDGE)
 			continue;
-		if (!first || n->hostbridge->busnr) {
-			if (!n->hostbridge->busnr) {
+		hb = n->hostbridge;
+		first = !seg_next[hb->domain];
+		next_bus = first ? 0 : (u8)(seg_next[hb->domain] - 1);
+		if (!first || hb->busnr) {
+			if (!hb->busnr) {
 				if (next_bus == 0xff) {
 					snprintf(err, errlen,
 						 "line %d: %s: out of PCI bus numbers",
 						 n->line, n->id);
-					return -ENOSPC;
+					ret = -ENOSPC;
+					break;
 				}
-				n->hostbridge->busnr = next_bus + 1;
-			} else if (!first && n->hostbridge->busnr <= next_bus) {
+				hb->busnr = next_bus + 1;
+			} else if (!first && hb->busnr <= next_bus) {
 				snprintf(err, errlen,
 					 "line %d: %s: busnr=%u overlaps buses already used (up to %u)",
-					 n->line, n->id, n->hostbridge->busnr,
-					 next_bus);
-				return -EINVAL;
+					 n->line, n->id, hb->busnr, next_bus);
+				ret = -EINVAL;
+				break;
 			}
 		}
-		first = false;
-		next_bus = n->hostbridge->busnr;
+		next_bus = hb->busnr;
 		ret = assign_bus(n, &next_bus, err, errlen);
-		if (ret)
-			return ret;
-		ret = place_bars(m, n, err, errlen);
-		if (ret)
-			return ret;
+		seg_next[hb->domain] = (u16)(next_bus + 1);
 	}
+	free(seg_next);
+	if (!ret)
+		ret = place_all_bars(m, err, errlen);
+	if (ret)
+		return ret;
 	for (unsigned int i = 0; i < m->nr_nodes; i++) {
 		struct sim_node *n = m->nodes[i];
 

@@ -236,7 +236,31 @@ struct parse_state {
 	bool ram_below_set;
 	u64 ram_below;
 	unsigned int nr_hostbridges;
+	/*
+	 * Bus numbers each PCI segment needs so far (a host bridge's root bus
+	 * and one per bridge below it): a platform that cannot be numbered
+	 * is refused at the line that overflows, not after the whole tree.
+	 */
+	u16 *seg_buses;
 };
+
+#define SIM_MAX_SEGMENT	0xffff
+
+/* One more bus number in @seg's 256; an error naming the line when none is left. */
+static int take_bus(struct line_ctx *c, struct parse_state *ps, unsigned int seg,
+		    unsigned int nr, const char *who)
+{
+	if (!ps->seg_buses) {
+		ps->seg_buses = calloc(SIM_MAX_SEGMENT + 1, sizeof(*ps->seg_buses));
+		if (!ps->seg_buses)
+			return perr(c, "out of memory");
+	}
+	if (ps->seg_buses[seg] + nr > 256)
+		return perr(c, "%s: %s: out of PCI bus numbers in segment %u (256 buses; put more on a host bridge with another segment=)",
+			    c->kind, who, seg);
+	ps->seg_buses[seg] += nr;
+	return 0;
+}
 
 static int parse_machine(struct line_ctx *c, struct parse_state *ps)
 {
@@ -315,6 +339,7 @@ static int parse_iommu(struct line_ctx *c)
 			    sim_node_find(m, id)->line);
 	strcpy(io->id, id);
 	io->line = c->line;
+	io->segment = -1;
 	strcpy(io->format, !strcmp(m->arch, "arm64") ? "arm64-lpae" : "x86_64");
 	strcpy(io->mode, "lazy");
 	io->granule = SZ_4K;
@@ -480,10 +505,13 @@ static int parse_hostbridge(struct line_ctx *c, struct parse_state *ps)
 	u64 off = 0;
 	bool set;
 	s64 dram_off = 0;
-	unsigned int busnr = 0;
+	unsigned int busnr = 0, segment = 0;
+	struct sim_iommu_cfg *io = NULL;
 	int ret;
 
 	if (new_id_ok(c, id))
+		return -EINVAL;
+	if (get_uint(c, "segment", 0, SIM_MAX_SEGMENT, &segment))
 		return -EINVAL;
 	hb = sim_kzalloc(m, sizeof(*hb));
 	if (!hb)
@@ -517,6 +545,11 @@ static int parse_hostbridge(struct line_ctx *c, struct parse_state *ps)
 		if (i == m->nr_iommus)
 			return perr(c, "hostbridge: iommu '%s' not found (define it on an earlier line)",
 				    v);
+		io = &m->iommus[i];
+		/* Its tables are indexed by bus and devfn: one segment per unit (VT-d's DRHD). */
+		if (io->segment >= 0 && (unsigned int)io->segment != segment)
+			return perr(c, "hostbridge: iommu '%s' translates for segment %d already (an IOMMU serves one PCI segment)",
+				    v, io->segment);
 		snprintf(hb->iommu_id, sizeof(hb->iommu_id), "%s", v);
 	}
 	if ((ret = get_size(c, "bus-offset", &off, NULL)) ||
@@ -532,7 +565,11 @@ static int parse_hostbridge(struct line_ctx *c, struct parse_state *ps)
 		hb->dma_limit -= 1;
 	}
 	hb->busnr = (u8)busnr;
-	hb->domain = 0;
+	hb->domain = (u16)segment;
+	if (take_bus(c, ps, segment, 1, id))
+		return -EINVAL;
+	if (io)
+		io->segment = (int)segment;
 	if (get_size(c, "mmio32-base", &hb->win32.cpu_start, &set))
 		return -EINVAL;
 	if (get_size(c, "mmio64-base", &hb->win64.cpu_start, &set))
@@ -548,7 +585,8 @@ static int parse_hostbridge(struct line_ctx *c, struct parse_state *ps)
 }
 
 /* Resolve bus=: root ports sit on host bridges; the rest on ports. */
-static struct sim_node *resolve_parent(struct line_ctx *c, bool rootport)
+static struct sim_node *resolve_parent(struct line_ctx *c,
+				       struct parse_state *ps, bool rootport)
 {
 	struct sim_machine *m = c->m;
 	const char *bus = kv_get(c, "bus");
@@ -615,6 +653,8 @@ static struct sim_node *resolve_parent(struct line_ctx *c, bool rootport)
 		     c->kind, bus, name, used_on);
 		return NULL;
 	}
+	if (take_bus(c, ps, p->hb->hostbridge->domain, 1, name))
+		return NULL;
 	dsp = sim_node_new(m, SIM_NODE_SWITCH_DOWN, name, p);
 	if (!dsp) {
 		perr(c, "out of memory");
@@ -634,7 +674,7 @@ static struct sim_node *resolve_parent(struct line_ctx *c, bool rootport)
 	return dsp;
 }
 
-static int parse_port(struct line_ctx *c, bool rootport)
+static int parse_port(struct line_ctx *c, struct parse_state *ps, bool rootport)
 {
 	const char *id = kv_get(c, "id");
 	struct sim_node *parent, *n;
@@ -644,8 +684,10 @@ static int parse_port(struct line_ctx *c, bool rootport)
 		return -EINVAL;
 	if (get_acs(c, &acs))
 		return -EINVAL;
-	parent = resolve_parent(c, rootport);
+	parent = resolve_parent(c, ps, rootport);
 	if (!parent)
+		return -EINVAL;
+	if (take_bus(c, ps, parent->hb->hostbridge->domain, 1, id))
 		return -EINVAL;
 	n = new_node(c, rootport ? SIM_NODE_ROOTPORT : SIM_NODE_SWITCH_UP, id,
 		     parent);
@@ -731,7 +773,8 @@ static const struct {
 	{ "pcidev", 4 * SZ_1K, 64 },
 };
 
-static int parse_endpoint(struct line_ctx *c, int kind_idx)
+static int parse_endpoint(struct line_ctx *c, struct parse_state *ps,
+			  int kind_idx)
 {
 	struct sim_machine *m = c->m;
 	const char *id = kv_get(c, "id");
@@ -747,7 +790,7 @@ static int parse_endpoint(struct line_ctx *c, int kind_idx)
 		model_name = kv_get(c, "model");
 	if (model_name && !(model = sim_model_find(m, model_name)))
 		return perr(c, "unknown device model '%s'", model_name);
-	parent = resolve_parent(c, false);
+	parent = resolve_parent(c, ps, false);
 	if (!parent)
 		return -EINVAL;
 	n = new_node(c, SIM_NODE_ENDPOINT, id, parent);
@@ -879,12 +922,12 @@ static int parse_component(struct line_ctx *c, struct parse_state *ps)
 	if (!strcmp(c->kind, "hostbridge"))
 		return parse_hostbridge(c, ps);
 	if (!strcmp(c->kind, "rootport"))
-		return parse_port(c, true);
+		return parse_port(c, ps, true);
 	if (!strcmp(c->kind, "switch"))
-		return parse_port(c, false);
+		return parse_port(c, ps, false);
 	for (size_t i = 0; i < ARRAY_SIZE(endpoint_kinds); i++)
 		if (!strcmp(c->kind, endpoint_kinds[i].kind))
-			return parse_endpoint(c, (int)i);
+			return parse_endpoint(c, ps, (int)i);
 	return perr(c, "unknown kind '%s' (machine, iommu, swiotlb, hostbridge, rootport, switch, nvme, nic, gpu, dmaengine, pcidev)",
 		    c->kind);
 }
@@ -898,6 +941,47 @@ static bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
 	return a < b + blen && b < a + alen;
 }
 
+static int window_cmp(const void *a, const void *b)
+{
+	const struct sim_window *x = *(struct sim_window *const *)a;
+	const struct sim_window *y = *(struct sim_window *const *)b;
+
+	return x->cpu_start < y->cpu_start ? -1 : x->cpu_start > y->cpu_start;
+}
+
+/*
+ * Do any two host bridge windows overlap? Sorted by start, only neighbours
+ * need comparing: O(n log n). The caller then names the pair the slow way,
+ * once. -ENOMEM, 0 (none) or 1.
+ */
+static int windows_overlap(struct sim_machine *m)
+{
+	struct sim_window **w = sim_kcalloc(m, 2 * (size_t)m->nr_nodes + 1,
+					    sizeof(*w));
+	unsigned int nr = 0;
+	int ret = 0;
+
+	if (!w)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_hostbridge *hb = m->nodes[i]->hostbridge;
+
+		if (m->nodes[i]->kind != SIM_NODE_HOSTBRIDGE)
+			continue;
+		if (hb->win32.size)
+			w[nr++] = &hb->win32;
+		if (hb->win64.size)
+			w[nr++] = &hb->win64;
+	}
+	qsort(w, nr, sizeof(*w), window_cmp);
+	for (unsigned int i = 1; i < nr && !ret; i++)
+		if (ranges_overlap(w[i - 1]->cpu_start, w[i - 1]->size,
+				   w[i]->cpu_start, w[i]->size))
+			ret = 1;
+	sim_kfree(m, w);
+	return ret;
+}
+
 static int layout_windows(struct sim_machine *m, char *err, size_t errlen)
 {
 	phys_addr_t ram_top = m->ram_above_4g ? SZ_4G + m->ram_above_4g :
@@ -905,6 +989,28 @@ static int layout_windows(struct sim_machine *m, char *err, size_t errlen)
 	phys_addr_t cur32 = max(m->ram_below_4g, (u64)0x80000000ULL);
 	phys_addr_t cur64 = ALIGN(max(ram_top, (u64)SZ_4G), 1ULL << 40);
 	u64 limit = 1ULL << m->phys_bits;
+	int overlap;
+
+	/* Windows without a base are laid out in platform order first. */
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_hostbridge *hb = m->nodes[i]->hostbridge;
+
+		if (m->nodes[i]->kind != SIM_NODE_HOSTBRIDGE)
+			continue;
+		if (hb->win32.size && hb->win32.cpu_start == ~0ULL) {
+			hb->win32.cpu_start = cur32;
+			cur32 += hb->win32.size;
+		}
+		if (hb->win64.size && hb->win64.cpu_start == ~0ULL) {
+			hb->win64.cpu_start = cur64;
+			cur64 += ALIGN(hb->win64.size, 1ULL << 40);
+		}
+	}
+	overlap = windows_overlap(m);
+	if (overlap < 0) {
+		snprintf(err, errlen, "out of memory");
+		return overlap;
+	}
 
 	for (unsigned int i = 0; i < m->nr_nodes; i++) {
 		struct sim_node *n = m->nodes[i];
@@ -981,7 +1087,7 @@ static int layout_windows(struct sim_machine *m, char *err, size_t errlen)
 					return -EINVAL;
 				}
 			}
-			for (unsigned int j = 0; j < i; j++) {
+			for (unsigned int j = 0; overlap && j < i; j++) {
 				struct sim_node *o = m->nodes[j];
 
 				if (o->kind != SIM_NODE_HOSTBRIDGE)
@@ -1024,16 +1130,11 @@ static int layout_windows(struct sim_machine *m, char *err, size_t errlen)
 	return 0;
 }
 
-/**
- * sim_platform_parse - read platform text into @m
- *
- * Builds nodes and records settings; RAM and the PCI functions are created
- * by sim_machine_finalize(). On error @err holds "line N: ...".
- */
-int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
-		       size_t errlen)
+/* The lines of @text, one component each (sim_platform_parse()). */
+static int parse_text(struct sim_machine *m, const char *text, char *err,
+		      size_t errlen, struct parse_state *psp)
 {
-	struct parse_state ps = { .ram = 8 * SZ_1G };
+	struct parse_state ps = *psp;
 	struct line_ctx c = { .m = m, .err = err, .errlen = errlen };
 	const char *p = text;
 	char buf[MAX_LINE + 2];
@@ -1062,6 +1163,7 @@ int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
 		if (!c.kind)
 			continue;
 		ret = parse_component(&c, &ps);
+		psp->seg_buses = ps.seg_buses;
 		if (ret)
 			return ret;
 	}
@@ -1078,6 +1180,22 @@ int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
 		m->ram_below_4g = min(ps.ram, 2 * SZ_1G);
 	m->ram_above_4g = ps.ram - m->ram_below_4g;
 	return 0;
+}
+
+/**
+ * sim_platform_parse - read platform text into @m
+ *
+ * Builds nodes and records settings; RAM and the PCI functions are created
+ * by sim_machine_finalize(). On error @err holds "line N: ...".
+ */
+int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
+		       size_t errlen)
+{
+	struct parse_state ps = { .ram = 8 * SZ_1G };
+	int ret = parse_text(m, text, err, errlen, &ps);
+
+	free(ps.seg_buses);
+	return ret;
 }
 
 /**
