@@ -102,6 +102,7 @@ struct sim_bar_ops {
 struct sim_bar {
 	int index;
 	u64 size;
+	u64 align;		/* placement alignment, 0: @size (VF apertures) */
 	bool is64;
 	bool prefetch;
 	phys_addr_t cpu_start;
@@ -147,6 +148,12 @@ struct sim_pci_fn {
 	u8 pm_cap, exp_cap, af_cap;
 	u16 acs_cap;
 	struct sim_bar bars[PCI_STD_NUM_BARS];
+	/*
+	 * SR-IOV PF: the VF BAR apertures (Linux's PCI_IOV_RESOURCES), one
+	 * per VF BAR, NumVFs VF BARs in a row; never decoded themselves.
+	 */
+	struct sim_bar iov_bars[PCI_STD_NUM_BARS];
+	u16 sriov_cap;			/* its extended capability, 0 none */
 	pci_power_t d_state;		/* PMCSR power state (D0, D3hot) */
 	bool in_reset;
 	unsigned long flr_count;
@@ -291,6 +298,12 @@ struct sim_node {
 	bool untrusted;
 	bool flr;
 	unsigned int dsp_count;		/* SWITCH_UP: downstream ports made */
+	/* SR-IOV: a PF's VFs follow it in m->nodes, siblings on its link */
+	unsigned int nr_vfs;		/* PF: NumVFs */
+	u16 vf_offset, vf_stride;	/* PF: First VF Offset, VF Stride */
+	u16 vf_device;			/* PF: VF Device ID */
+	struct sim_node *pf;		/* VF: its physical function */
+	unsigned int vf_index;		/* VF: 0 .. nr_vfs - 1 */
 };
 
 /* Per-device machine state (dev->sim_state). */

@@ -16,6 +16,7 @@
 #define CAP_EXP		0x50
 #define CAP_AF		0x90
 #define ECAP_ACS	0x100
+#define ECAP_SRIOV	0x100	/* endpoints: no ACS there */
 
 static inline void cfg_w8(u8 *c, int off, u8 v) { c[off] = v; }
 static inline void cfg_w16(u8 *c, int off, u16 v) { memcpy(c + off, &v, 2); }
@@ -192,6 +193,16 @@ static void cfg_init(struct sim_node *node)
 			device = kind_ids[i].device;
 			class = kind_ids[i].class;
 		}
+	if (node->pf) {
+		/* a VF: the PF's vendor and class, the VF Device ID */
+		const struct pci_dev *pf = &node->pf->fn->pdev;
+
+		vendor = pf->vendor;
+		device = node->pf->vf_device ? node->pf->vf_device : pf->device;
+		class = pf->class;
+		fn->pdev.is_virtfn = 1;
+		fn->pdev.physfn = &node->pf->fn->pdev;
+	}
 	if (fn->pdev.vendor)
 		vendor = fn->pdev.vendor;
 	if (fn->pdev.device)
@@ -258,6 +269,41 @@ static void cfg_init(struct sim_node *node)
 		cfg_w16(c, ECAP_ACS + PCI_ACS_CTRL, node->acs_ctrl);
 	}
 
+	/* SR-IOV on a PF: VFs enabled with their memory space, as after sriov_numvfs=N */
+	if (node->nr_vfs) {
+		int sr = ECAP_SRIOV;
+
+		fn->sriov_cap = ECAP_SRIOV;
+		fn->pdev.is_physfn = 1;
+		cfg_w32(c, sr, PCI_EXT_CAP_ID_SRIOV | (1 << 16));
+		cfg_w16(c, sr + PCI_SRIOV_CTRL, PCI_SRIOV_CTRL_VFE |
+			PCI_SRIOV_CTRL_MSE | PCI_SRIOV_CTRL_ARI);
+		cfg_w16(c, sr + PCI_SRIOV_INITIAL_VF, (u16)node->nr_vfs);
+		cfg_w16(c, sr + PCI_SRIOV_TOTAL_VF, (u16)node->nr_vfs);
+		cfg_w16(c, sr + PCI_SRIOV_NUM_VF, (u16)node->nr_vfs);
+		cfg_w16(c, sr + PCI_SRIOV_VF_OFFSET, node->vf_offset);
+		cfg_w16(c, sr + PCI_SRIOV_VF_STRIDE, node->vf_stride);
+		cfg_w16(c, sr + PCI_SRIOV_VF_DID,
+			node->vf_device ? node->vf_device : device);
+		cfg_w32(c, sr + PCI_SRIOV_SUP_PGSIZE, 0x553);
+		cfg_w32(c, sr + PCI_SRIOV_SYS_PGSIZE, 0x1);	/* 4K */
+		for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
+			const struct sim_bar *ap = &fn->iov_bars[i];
+			u64 bus;
+
+			if (!ap->size)
+				continue;
+			bus = ap->cpu_start - (ap->is64 ? node->hb->hostbridge->win64.offset :
+							  node->hb->hostbridge->win32.offset);
+			cfg_w32(c, sr + PCI_SRIOV_BAR + 4 * i,
+				(u32)bus | (ap->is64 ? 0x4 : 0) |
+					(ap->prefetch ? 0x8 : 0));
+			if (ap->is64)
+				cfg_w32(c, sr + PCI_SRIOV_BAR + 4 * (i + 1),
+					(u32)(bus >> 32));
+		}
+	}
+
 	if (bridge) {
 		cfg_w8(c, PCI_PRIMARY_BUS, fn->pdev.bus_nr);
 		cfg_w8(c, PCI_SECONDARY_BUS, node->secondary_bus);
@@ -266,7 +312,8 @@ static void cfg_init(struct sim_node *node)
 		struct sim_bar *bar = &fn->bars[i];
 		u64 bus;
 
-		if (!bar->size)
+		/* a VF's BAR registers read as zero: the PF's aperture places it */
+		if (!bar->size || node->pf)
 			continue;
 		bus = sim_bar_bus_addr(node, bar);
 		cfg_w32(c, PCI_BASE_ADDRESS_0 + 4 * i,
@@ -363,6 +410,26 @@ static int assign_bus(struct sim_node *n, u8 *next_bus, char *err,
 	for (struct sim_node *c = n->first_child; c; c = c->next_sibling) {
 		struct pci_dev *pdev = &c->fn->pdev;
 
+		if (c->pf) {
+			/* A VF's routing ID: the PF's + First VF Offset + Stride * i */
+			const struct pci_dev *pf = &c->pf->fn->pdev;
+			unsigned int rid = ((unsigned int)pf->bus_nr << 8 | pf->devfn) +
+					   c->pf->vf_offset + c->pf->vf_stride * c->vf_index;
+
+			if (rid >> 8 > 0xff) {
+				snprintf(err, errlen,
+					 "line %d: %s: out of PCI bus numbers for VF %s",
+					 c->pf->line, c->pf->id, c->id);
+				return -ENOSPC;
+			}
+			pdev->domain_nr = pf->domain_nr;
+			pdev->bus_nr = (u8)(rid >> 8);
+			pdev->devfn = rid & 0xff;
+			/* buses the VFs occupy are reserved behind the port */
+			if (pdev->bus_nr > *next_bus)
+				*next_bus = pdev->bus_nr;
+			continue;
+		}
 		pdev->domain_nr = n->hb->hostbridge->domain;
 		pdev->bus_nr = n->kind == SIM_NODE_HOSTBRIDGE ?
 				       n->hostbridge->busnr : n->secondary_bus;
@@ -394,6 +461,13 @@ static int bar_cmp(const void *a, const void *b)
 	return x->size < y->size ? 1 : x->size > y->size ? -1 : 0;
 }
 
+/* BAR @i of @fn's standard BARs, then (6..11) its VF apertures. */
+static struct sim_bar *fn_bar(struct sim_pci_fn *fn, int i)
+{
+	return i < PCI_STD_NUM_BARS ? &fn->bars[i] :
+				      &fn->iov_bars[i - PCI_STD_NUM_BARS];
+}
+
 /*
  * Place the BARs of @nr functions below host bridge @hbn, largest first,
  * each at the next free naturally aligned address of its window.
@@ -407,16 +481,19 @@ static int place_bars(struct sim_node *hbn, struct sim_bar **bars,
 	for (unsigned int i = 0; i < nr; i++) {
 		struct sim_bar *bar = bars[i];
 		struct sim_window *w = bar->is64 ? &hb->win64 : &hb->win32;
-		struct sim_pci_fn *fn = container_of(bar - bar->index,
-						     struct sim_pci_fn, bars[0]);
-		phys_addr_t start = ALIGN(w->next, bar->size);
+		/* a VF aperture (align set) lives in iov_bars[] */
+		struct sim_pci_fn *fn = bar->align ?
+			container_of(bar - bar->index, struct sim_pci_fn, iov_bars[0]) :
+			container_of(bar - bar->index, struct sim_pci_fn, bars[0]);
+		phys_addr_t start = ALIGN(w->next, bar->align ? bar->align : bar->size);
 
 		if (!w->size || start < w->next ||
 		    start + bar->size > w->cpu_start + w->size ||
 		    start + bar->size < start) {
 			snprintf(err, errlen,
-				 "line %d: %s: bar%d=%lluK does not fit the %s window of host bridge %s (%lluK, %lluK free)",
-				 fn->node->line, fn->node->id, bar->index,
+				 "line %d: %s: %sbar%d=%lluK does not fit the %s window of host bridge %s (%lluK, %lluK free)",
+				 fn->node->line, fn->node->id,
+				 bar->align ? "the VF aperture of vf-" : "", bar->index,
 				 (unsigned long long)(bar->size >> 10),
 				 bar->is64 ? "64-bit" : "32-bit", hbn->id,
 				 (unsigned long long)(w->size >> 10),
@@ -453,10 +530,10 @@ static int place_all_bars(struct sim_machine *m, char *err, size_t errlen)
 	for (unsigned int i = 0; i < m->nr_nodes; i++) {
 		struct sim_node *n = m->nodes[i];
 
-		if (!n->fn)
+		if (!n->fn || n->pf)
 			continue;
-		for (int b = 0; b < PCI_STD_NUM_BARS; b++)
-			if (n->fn->bars[b].size) {
+		for (int b = 0; b < 2 * PCI_STD_NUM_BARS; b++)
+			if (fn_bar(n->fn, b)->size) {
 				start[n->hb->hostbridge->index + 1]++;
 				total++;
 			}
@@ -475,12 +552,12 @@ static int place_all_bars(struct sim_machine *m, char *err, size_t errlen)
 		for (unsigned int i = 0; i < m->nr_nodes; i++) {
 			struct sim_node *n = m->nodes[i];
 
-			if (!n->fn)
+			if (!n->fn || n->pf)
 				continue;
-			for (int b = 0; b < PCI_STD_NUM_BARS; b++)
-				if (n->fn->bars[b].size)
+			for (int b = 0; b < 2 * PCI_STD_NUM_BARS; b++)
+				if (fn_bar(n->fn, b)->size)
 					bars[pos[n->hb->hostbridge->index]++] =
-						&n->fn->bars[b];
+						fn_bar(n->fn, b);
 		}
 		sim_kfree(m, pos);
 	}
@@ -496,6 +573,18 @@ static int place_all_bars(struct sim_machine *m, char *err, size_t errlen)
 	}
 	sim_kfree(m, bars);
 	sim_kfree(m, start);
+	/* VF i's BAR k: the i-th slot of the PF's aperture k */
+	for (unsigned int i = 0; i < m->nr_nodes && !ret; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		if (!n->pf)
+			continue;
+		for (int b = 0; b < PCI_STD_NUM_BARS; b++)
+			if (n->fn->bars[b].size)
+				n->fn->bars[b].cpu_start =
+					n->pf->fn->iov_bars[b].cpu_start +
+					(u64)n->vf_index * n->fn->bars[b].size;
+	}
 	return ret;
 nomem:
 	sim_kfree(m, bars);

@@ -773,6 +773,153 @@ static const struct {
 	{ "pcidev", 4 * SZ_1K, 64 },
 };
 
+/* "SIZE" or "SIZE,64" / "SIZE,32" (the BAR's width, whatever its size). */
+static int get_bar_spec(struct line_ctx *c, const char *key, u64 *size,
+			int *width, bool *set)
+{
+	const char *raw = kv_get(c, key);
+	const char *comma;
+	char num[64];
+
+	*set = raw != NULL;
+	*width = 0;
+	if (!raw)
+		return 0;
+	comma = strchr(raw, ',');
+	if (!comma)
+		return get_size(c, key, size, NULL);
+	if (strcmp(comma, ",64") && strcmp(comma, ",32"))
+		return perr(c, "%s: %s=%s: the width after the comma is 64 or 32",
+			    c->kind, key, raw);
+	*width = comma[1] == '6' ? 64 : 32;
+	snprintf(num, sizeof(num), "%.*s", (int)(comma - raw), raw);
+	if (parse_u64(num, size, true))
+		return perr(c, "%s: %s=%s is not a size (use a number with an optional K, M, G or T suffix)",
+			    c->kind, key, raw);
+	return 0;
+}
+
+#define SIM_MAX_VFS	255
+
+/*
+ * sriov=N: the PF's SR-IOV capability (First VF Offset 1, VF Stride 1, as
+ * most devices on an ARI link have) and its VF BARs, vf-bar0..5 (default:
+ * vf-bar0 as the kind's BAR0). Each VF BAR is an aperture in the PF of
+ * NumVFs times its size, aligned to its size (Linux's IOV resources).
+ */
+static int parse_sriov(struct line_ctx *c, struct parse_state *ps,
+		       struct sim_node *n, int kind_idx)
+{
+	unsigned int nr = 0, vf_device = 0;
+	bool any = false;
+
+	if (get_uint(c, "sriov", 1, SIM_MAX_VFS, &nr) ||
+	    get_uint(c, "vf-device", 0, 0xffff, &vf_device))
+		return -EINVAL;
+	for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
+		char key[8];
+		u64 size = 0;
+		int width;
+		bool set;
+		struct sim_bar *bar = &n->fn->iov_bars[i];
+
+		snprintf(key, sizeof(key), "vf-bar%d", i);
+		if (get_bar_spec(c, key, &size, &width, &set))
+			return -EINVAL;
+		if (!set && !(i == 0 && !any && nr))
+			continue;
+		if (!nr)
+			return perr(c, "%s: %s needs sriov=", c->kind, key);
+		if (!set)
+			size = endpoint_kinds[kind_idx].bar0;
+		if (!size)
+			continue;
+		if (!is_pow2(size) || size < SZ_4K || size > (1ULL << 40))
+			return perr(c, "%s: %s must be a power of two from 4K to 1T",
+				    c->kind, key);
+		if (i > 0 && n->fn->iov_bars[i - 1].is64)
+			return perr(c, "%s: %s is the upper half of 64-bit vf-bar%d",
+				    c->kind, key, i - 1);
+		bar->index = i;
+		bar->size = size * nr;
+		bar->align = size;
+		bar->role = "vf";
+		bar->is64 = width ? width == 64 : size > 32 * SZ_1M;
+		bar->prefetch = bar->is64;
+		if (bar->is64 && i == PCI_STD_NUM_BARS - 1)
+			return perr(c, "%s: vf-bar5 cannot hold a 64-bit BAR",
+				    c->kind);
+		any = true;
+	}
+	if (vf_device && !nr)
+		return perr(c, "%s: vf-device needs sriov=", c->kind);
+	if (!nr)
+		return 0;
+	if (!any)
+		return perr(c, "%s: sriov=%u: the VFs have no BAR (give a vf-bar0=)",
+			    c->kind, nr);
+	/* VF RIDs: PF RID + 1 .. + nr; past devfn 255 they take the next bus */
+	if ((1 + nr - 1) >> 8 &&
+	    take_bus(c, ps, n->hb->hostbridge->domain, (1 + nr - 1) >> 8, n->id))
+		return -EINVAL;
+	n->nr_vfs = nr;
+	n->vf_offset = 1;
+	n->vf_stride = 1;
+	n->vf_device = (u16)vf_device;
+	return 0;
+}
+
+/* The PF's VFs: endpoints on its link named PF.vfN, created after it. */
+static int make_vfs(struct line_ctx *c, struct sim_node *pf)
+{
+	struct sim_machine *m = c->m;
+
+	for (unsigned int i = 0; i < pf->nr_vfs; i++) {
+		char name[64];
+		struct sim_node *vf, *dup;
+		int used_on = 0;
+
+		snprintf(name, sizeof(name), "%s.vf%u", pf->id, i);
+		dup = sim_node_find(m, name);
+		used_on = dup ? dup->line : 0;
+		for (unsigned int k = 0; k < m->nr_iommus; k++)
+			if (!strcmp(m->iommus[k].id, name))
+				used_on = m->iommus[k].line;
+		if (used_on)
+			return perr(c, "%s: sriov needs the id '%s' for a VF, but line %d uses it",
+				    c->kind, name, used_on);
+		vf = sim_node_new(m, SIM_NODE_ENDPOINT, name, pf->parent);
+		if (!vf)
+			return perr(c, "out of memory");
+		vf->line = pf->line;
+		strcpy(vf->kindname, "vf");
+		vf->pf = pf;
+		vf->vf_index = i;
+		vf->dma_bits = pf->dma_bits;
+		vf->coherent = pf->coherent;
+		vf->untrusted = pf->untrusted;
+		vf->flr = true;		/* VFs must implement FLR (SR-IOV 1.1) */
+		vf->fn = sim_kzalloc(m, sizeof(*vf->fn));
+		if (!vf->fn)
+			return perr(c, "out of memory");
+		vf->fn->node = vf;
+		vf->fn->pdev.sim = vf->fn;
+		for (int b = 0; b < PCI_STD_NUM_BARS; b++) {
+			const struct sim_bar *ap = &pf->fn->iov_bars[b];
+			struct sim_bar *bar = &vf->fn->bars[b];
+
+			if (!ap->size)
+				continue;
+			bar->index = b;
+			bar->size = ap->align;
+			bar->is64 = ap->is64;
+			bar->prefetch = ap->prefetch;
+			bar->role = "vf";
+		}
+	}
+	return 0;
+}
+
 static int parse_endpoint(struct line_ctx *c, struct parse_state *ps,
 			  int kind_idx)
 {
@@ -866,6 +1013,8 @@ static int parse_endpoint(struct line_ctx *c, struct parse_state *ps,
 				return -EINVAL;
 		}
 	}
+	if (parse_sriov(c, ps, n, kind_idx))
+		return -EINVAL;
 	ret = check_unused(c);
 	if (!ret) {
 		char why[160];
@@ -876,6 +1025,8 @@ static int parse_endpoint(struct line_ctx *c, struct parse_state *ps,
 		if (ret)
 			return perr(c, "out of memory");
 	}
+	if (!ret && n->nr_vfs)
+		ret = make_vfs(c, n);
 	return ret;
 }
 
