@@ -108,6 +108,7 @@ struct sim_bar {
 	phys_addr_t cpu_start;
 	u8 *backing;		/* host mapping of the BAR's contents */
 	const char *role;	/* "regs", "cmb", "vram", ... */
+	struct sim_node *owner;	/* its function's node (set when indexed) */
 	const struct sim_bar_ops *ops;	/* NULL: plain memory */
 	void *ops_data;		/* the model's, for @ops */
 };
@@ -404,6 +405,9 @@ struct sim_machine {
 	struct sim_node **nodes;
 	unsigned int nr_nodes, cap_nodes;
 	struct sim_node **node_hash;	/* by id, chained; cap_nodes buckets */
+	/* every BAR by CPU address, built once they are placed (sim_bar_find) */
+	struct sim_bar **bar_index;
+	unsigned int nr_bar_index;
 	struct device **devices;	/* endpoints, in platform order */
 	unsigned int nr_devices;
 	struct sim_iommu_cfg iommus[8];

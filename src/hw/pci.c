@@ -152,6 +152,9 @@ void sim_topology_fini(struct sim_machine *m)
 	}
 	sim_kfree(m, m->nodes);
 	sim_kfree(m, m->node_hash);
+	sim_kfree(m, m->bar_index);
+	m->bar_index = NULL;
+	m->nr_bar_index = 0;
 	sim_kfree(m, m->devices);
 	m->node_hash = NULL;
 	m->nodes = NULL;
@@ -593,6 +596,43 @@ nomem:
 	return -ENOMEM;
 }
 
+static int bar_addr_cmp(const void *a, const void *b)
+{
+	const struct sim_bar *x = *(struct sim_bar *const *)a;
+	const struct sim_bar *y = *(struct sim_bar *const *)b;
+
+	return x->cpu_start < y->cpu_start ? -1 : x->cpu_start > y->cpu_start;
+}
+
+/*
+ * The BARs sorted by address: placed BARs never overlap (each window is
+ * handed out in order, windows do not overlap), so a look-up is a binary
+ * search instead of a walk over every function.
+ */
+static int index_bars(struct sim_machine *m)
+{
+	unsigned int nr = 0;
+
+	for (unsigned int i = 0; i < m->nr_nodes; i++)
+		for (int b = 0; m->nodes[i]->fn && b < PCI_STD_NUM_BARS; b++)
+			nr += m->nodes[i]->fn->bars[b].size != 0;
+	m->bar_index = sim_kcalloc(m, nr ? nr : 1, sizeof(*m->bar_index));
+	if (!m->bar_index)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		for (int b = 0; n->fn && b < PCI_STD_NUM_BARS; b++)
+			if (n->fn->bars[b].size) {
+				n->fn->bars[b].owner = n;
+				m->bar_index[m->nr_bar_index++] = &n->fn->bars[b];
+			}
+	}
+	qsort(m->bar_index, m->nr_bar_index, sizeof(*m->bar_index),
+	      bar_addr_cmp);
+	return 0;
+}
+
 /**
  * sim_pci_assign - number the buses, place BARs, create every function
  *
@@ -659,7 +699,10 @@ int sim_pci_assign(struct sim_machine *m, char *err, size_t errlen)
 			return ret;
 		}
 	}
-	return 0;
+	ret = index_bars(m);
+	if (ret)
+		snprintf(err, errlen, "out of memory");
+	return ret;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -686,6 +729,29 @@ bool sim_bar_decodes(struct sim_node *node)
 struct sim_bar *sim_bar_find(struct sim_machine *m, phys_addr_t cpu,
 			     size_t len, struct sim_node **owner)
 {
+	if (m->bar_index) {
+		/* the last BAR starting at or below @cpu is the only candidate */
+		unsigned int lo = 0, hi = m->nr_bar_index;
+		struct sim_bar *bar;
+
+		while (lo < hi) {
+			unsigned int mid = lo + (hi - lo) / 2;
+
+			if (m->bar_index[mid]->cpu_start <= cpu)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!lo)
+			return NULL;
+		bar = m->bar_index[lo - 1];
+		if (cpu - bar->cpu_start >= bar->size ||
+		    len > bar->size - (cpu - bar->cpu_start))
+			return NULL;
+		if (owner)
+			*owner = bar->owner;
+		return bar;
+	}
 	for (unsigned int i = 0; i < m->nr_nodes; i++) {
 		struct sim_node *n = m->nodes[i];
 
