@@ -444,6 +444,30 @@ static void test_fail_nth_sriov_platform(void **state)
 
 /* ------------------------------------------------------ parser at scale --- */
 
+/*
+ * 20,000 nested switches: each takes two buses (its upstream port's and
+ * its parent's downstream port's), so segment 0 is full at the 128th; the
+ * text is refused at that line, the rest never read.
+ */
+static void test_nested_switches_refused_at_the_line(void **state)
+{
+	size_t len = 0, cap = 4096;
+	char *s = malloc(cap);
+	char err[256] = "";
+
+	(void)state;
+	assert_non_null(s);
+	s[0] = '\0';
+	append(&s, &len, &cap, HDR "hostbridge id=hb0\nrootport id=rp0 bus=hb0\n"
+	       "switch id=s0 bus=rp0\n");
+	for (unsigned int i = 1; i < 20000; i++)
+		append(&s, &len, &cap, "switch id=s%u bus=s%u\n", i, i - 1);
+	assert_null(sim_machine_parse(s, err, sizeof(err)));
+	/* buses: hb0, rp0, s0, then 2 per switch: s127's port is the 256th */
+	assert_string_equal(err, "line 132: switch: s127: out of PCI bus numbers in segment 0 (256 buses; put more on a host bridge with another segment=)");
+	free(s);
+}
+
 /* 4,096 functions over four segments, most of them VFs. */
 static void test_4096_functions(void **state)
 {
@@ -490,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_sriov_errors),
 		cmocka_unit_test(test_255_vfs),
 		cmocka_unit_test(test_fail_nth_sriov_platform),
+		cmocka_unit_test(test_nested_switches_refused_at_the_line),
 		cmocka_unit_test(test_4096_functions),
 	};
 
