@@ -408,6 +408,8 @@ struct sim_machine {
 	/* every BAR by CPU address, built once they are placed (sim_bar_find) */
 	struct sim_bar **bar_index;
 	unsigned int nr_bar_index;
+	struct sim_node **hostbridges;	/* in platform order, with bar_index */
+	unsigned int nr_hostbridges;
 	struct device **devices;	/* endpoints, in platform order */
 	unsigned int nr_devices;
 	struct sim_iommu_cfg iommus[8];

@@ -153,8 +153,10 @@ void sim_topology_fini(struct sim_machine *m)
 	sim_kfree(m, m->nodes);
 	sim_kfree(m, m->node_hash);
 	sim_kfree(m, m->bar_index);
+	sim_kfree(m, m->hostbridges);
 	m->bar_index = NULL;
-	m->nr_bar_index = 0;
+	m->hostbridges = NULL;
+	m->nr_bar_index = m->nr_hostbridges = 0;
 	sim_kfree(m, m->devices);
 	m->node_hash = NULL;
 	m->nodes = NULL;
@@ -611,16 +613,23 @@ static int bar_addr_cmp(const void *a, const void *b)
  */
 static int index_bars(struct sim_machine *m)
 {
-	unsigned int nr = 0;
+	unsigned int nr = 0, nr_hb = 0;
 
-	for (unsigned int i = 0; i < m->nr_nodes; i++)
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
 		for (int b = 0; m->nodes[i]->fn && b < PCI_STD_NUM_BARS; b++)
 			nr += m->nodes[i]->fn->bars[b].size != 0;
+		nr_hb += m->nodes[i]->kind == SIM_NODE_HOSTBRIDGE;
+	}
 	m->bar_index = sim_kcalloc(m, nr ? nr : 1, sizeof(*m->bar_index));
-	if (!m->bar_index)
+	m->hostbridges = sim_kcalloc(m, nr_hb ? nr_hb : 1,
+				     sizeof(*m->hostbridges));
+	if (!m->bar_index || !m->hostbridges)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < m->nr_nodes; i++) {
 		struct sim_node *n = m->nodes[i];
+
+		if (n->kind == SIM_NODE_HOSTBRIDGE)
+			m->hostbridges[m->nr_hostbridges++] = n;
 
 		for (int b = 0; n->fn && b < PCI_STD_NUM_BARS; b++)
 			if (n->fn->bars[b].size) {
