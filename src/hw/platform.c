@@ -807,8 +807,7 @@ static int get_bar_spec(struct line_ctx *c, const char *key, u64 *size,
  * vf-bar0 as the kind's BAR0). Each VF BAR is an aperture in the PF of
  * NumVFs times its size, aligned to its size (Linux's IOV resources).
  */
-static int parse_sriov(struct line_ctx *c, struct parse_state *ps,
-		       struct sim_node *n, int kind_idx)
+static int parse_sriov(struct line_ctx *c, struct sim_node *n, int kind_idx)
 {
 	unsigned int nr = 0, vf_device = 0;
 	bool any = false;
@@ -858,10 +857,10 @@ static int parse_sriov(struct line_ctx *c, struct parse_state *ps,
 	if (!any)
 		return perr(c, "%s: sriov=%u: the VFs have no BAR (give a vf-bar0=)",
 			    c->kind, nr);
-	/* VF RIDs: PF RID + 1 .. + nr; past devfn 255 they take the next bus */
-	if ((1 + nr - 1) >> 8 &&
-	    take_bus(c, ps, n->hb->hostbridge->domain, (1 + nr - 1) >> 8, n->id))
-		return -EINVAL;
+	/*
+	 * VF RIDs: the PF's (devfn 0, alone on its link) + 1 .. + nr, so at
+	 * most 255 VFs stay on the PF's bus and need no bus number of their own.
+	 */
 	n->nr_vfs = nr;
 	n->vf_offset = 1;
 	n->vf_stride = 1;
@@ -1013,7 +1012,7 @@ static int parse_endpoint(struct line_ctx *c, struct parse_state *ps,
 				return -EINVAL;
 		}
 	}
-	if (parse_sriov(c, ps, n, kind_idx))
+	if (parse_sriov(c, n, kind_idx))
 		return -EINVAL;
 	ret = check_unused(c);
 	if (!ret) {
