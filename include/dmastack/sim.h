@@ -174,6 +174,12 @@ const char *sim_machine_arch(struct sim_machine *m);
 u64 sim_ram_size(struct sim_machine *m);
 /* Pages of RAM currently handed out by the page allocator. */
 unsigned long sim_ram_pages_allocated(struct sim_machine *m);
+/*
+ * 4 MiB sections of RAM with a memmap (created on first use), and in
+ * *@chunks (if not NULL) the section-table chunks of 4 GiB each.
+ */
+unsigned long sim_ram_memmap_sections(struct sim_machine *m,
+				      unsigned long *chunks);
 /* Of those, the pages the slab allocator holds (src/kernel/mm/slab.c). */
 unsigned long sim_slab_pages(struct sim_machine *m);
 unsigned int sim_device_count(struct sim_machine *m);

@@ -20,7 +20,10 @@
  * the page tables per format and granule against the PTE-write floor.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1364,6 +1367,8 @@ enum {
 	SECTION_IOVA	= 1 << 4,	/* the IOVA allocator */
 	SECTION_ALL	= SECTION_CORE | SECTION_NVME | SECTION_ODP | SECTION_PT |
 			  SECTION_IOVA,
+	/* platform size limits: run only when named (seconds of building) */
+	SECTION_SIZE	= 1 << 6,
 };
 
 /* "nvme", "core,odp", "all": the section bits, 0 for a bad list. */
@@ -1377,6 +1382,7 @@ static int parse_section(const char *s)
 		{ "nvme", SECTION_NVME }, { "odp", SECTION_ODP },
 		{ "pt", SECTION_PT },
 		{ "iova", SECTION_IOVA },
+		{ "size", SECTION_SIZE },
 	};
 	int bits = 0;
 
@@ -1553,6 +1559,221 @@ static json_object *odp_json(const struct odp_results *od)
 	return o;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Platform size (--section size): parse, p2p and RAM at real servers' size */
+/* ------------------------------------------------------------------------ */
+
+/* A growing text buffer; false once out of memory (the text is dropped). */
+struct size_text {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void size_printf(struct size_text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void size_printf(struct size_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	while (!t->oom) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->s ? t->s + t->len : NULL,
+			      t->s ? t->cap - t->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->oom = true;
+			break;
+		}
+		if (t->s && (size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		{
+			size_t cap = (t->cap + (size_t)n + 1) * 2;
+			char *p = realloc(t->s, cap);
+
+			if (!p) {
+				t->oom = true;
+				break;
+			}
+			t->s = p;
+			t->cap = cap;
+		}
+	}
+	free(t->s);
+	t->s = NULL;
+}
+
+#define SIZE_HDR	"machine name=size ram=16G phys-bits=46\nswiotlb size=4M\n"
+
+/*
+ * 4,096 functions over four segments: each has an IOMMU and 16 ACS root
+ * ports with a NIC of 62 VFs (4 x 16 x (port + PF + 62 VFs)).
+ */
+static char *size_sriov_text(void)
+{
+	struct size_text t = { 0 };
+
+	size_printf(&t, SIZE_HDR);
+	for (unsigned int g = 0; g < 4; g++) {
+		size_printf(&t, "iommu id=io%u mode=strict\n"
+			    "hostbridge id=hb%u segment=%u iommu=io%u mmio32=0 mmio64=64G\n",
+			    g, g, g, g);
+		for (unsigned int r = 0; r < 16; r++)
+			size_printf(&t, "rootport id=rp%u_%u bus=hb%u acs=on\n"
+				    "nic id=n%u_%u bus=rp%u_%u bar0=1M,64 sriov=62 vf-bar0=64K,64\n",
+				    g, r, g, g, r, g, r);
+	}
+	return t.s;
+}
+
+/* 1,000 NICs below switches, five segments of 200, peer-to-peer allowed. */
+static char *size_p2p_text(void)
+{
+	struct size_text t = { 0 };
+
+	size_printf(&t, SIZE_HDR);
+	for (unsigned int g = 0; g < 5; g++) {
+		size_printf(&t, "hostbridge id=hb%u segment=%u p2p=allow mmio32=0 mmio64=64G\n",
+			    g, g);
+		for (unsigned int e = 0; e < 200; e++) {
+			if (e % 32 == 0)
+				size_printf(&t, "rootport id=rp%u_%u bus=hb%u\n"
+					    "switch id=sw%u_%u bus=rp%u_%u\n",
+					    g, e / 32, g, g, e / 32, g, e / 32);
+			size_printf(&t, "nic id=n%u_%u bus=sw%u_%u bar0=1M,64\n",
+				    g, e, g, e / 32);
+		}
+	}
+	return t.s;
+}
+
+/* Resident pages of this process (/proc/self/statm), -1 if unreadable. */
+static long size_rss_pages(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long total, rss;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld %ld", &total, &rss) != 2)
+		rss = -1;
+	fclose(f);
+	return rss;
+}
+
+/* `dmastack p2p -p FILE` with its output discarded: seconds, < 0 on error. */
+static double size_time_p2p(const char *text)
+{
+	char path[] = "/tmp/dmastack-size-XXXXXX";
+	char *argv[] = { "p2p", "-p", path, NULL };
+	struct cli_opts co = { 0 };
+	int fd = mkstemp(path), saved, null, ret;
+	size_t len = strlen(text);
+	u64 t0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	null = open("/dev/null", O_WRONLY);
+	if (saved < 0 || null < 0) {
+		if (saved >= 0)
+			close(saved);
+		if (null >= 0)
+			close(null);
+		unlink(path);
+		return -1;
+	}
+	dup2(null, STDOUT_FILENO);
+	close(null);
+	optind = 0;	/* cmd_p2p parses its own argv */
+	t0 = now_ns();
+	ret = cmd_p2p(3, argv, &co);
+	fflush(stdout);
+	t0 = now_ns() - t0;
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	unlink(path);
+	return ret ? -1 : (double)t0 / 1e9;
+}
+
+/* The three size targets of issue 14; 0, or 3 when one could not run. */
+static int size_ratios(struct ratio *r, int *nr)
+{
+	char *text = size_sriov_text();
+	char err[256] = "";
+	struct sim_machine *m;
+	long rss0, rss1;
+	double sec;
+	u64 t0;
+
+	if (!text) {
+		fprintf(stderr, "dmastack: bench: out of memory\n");
+		return 3;
+	}
+	/* first: later runs leave freed heap that a new machine would reuse */
+	rss0 = size_rss_pages();
+	m = sim_machine_parse("machine name=size ram=64T ram-below-4g=2G phys-bits=48\n",
+			      err, sizeof(err));
+	rss1 = size_rss_pages();
+	if (!m || rss0 < 0 || rss1 < 0) {
+		fprintf(stderr, "dmastack: bench: the 64 TiB machine: %s\n",
+			m ? "/proc/self/statm unreadable" : err);
+		sim_machine_destroy(m);
+		free(text);
+		return 3;
+	}
+	{
+		double mb = (double)(rss1 - rss0) * (double)sysconf(_SC_PAGESIZE) / 1e6;
+		unsigned long chunks, secs = sim_ram_memmap_sections(m, &chunks);
+
+		add_ratio(r, nr, "RSS: 64 TiB of RAM described (MB)", mb, "< 100",
+			  mb < 100.0);
+		snprintf(r[*nr - 1].detail, sizeof(r[*nr - 1].detail),
+			 "/proc/self/statm before and after the booted machine; %lu memmap sections, %lu section chunks",
+			 secs, chunks);
+	}
+	sim_machine_destroy(m);
+	t0 = now_ns();
+	m = sim_machine_parse(text, err, sizeof(err));
+	sec = (double)(now_ns() - t0) / 1e9;
+	free(text);
+	if (!m) {
+		fprintf(stderr, "dmastack: bench: the size platform: %s\n", err);
+		return 3;
+	}
+	add_ratio(r, nr, "parse: 4,096 functions, 4 segments, SR-IOV (s)", sec,
+		  "< 1", sec < 1.0);
+	snprintf(r[*nr - 1].detail, sizeof(r[*nr - 1].detail),
+		 "sim_machine_parse() to a booted machine: %u devices, %u IOMMU groups",
+		 sim_device_count(m), sim_iommu_group_count(m));
+	sim_machine_destroy(m);
+
+	text = size_p2p_text();
+	sec = text ? size_time_p2p(text) : -1;
+	free(text);
+	if (sec < 0) {
+		fprintf(stderr, "dmastack: bench: dmastack p2p on 1,000 endpoints failed\n");
+		return 3;
+	}
+	add_ratio(r, nr, "p2p: matrix of 1,000 endpoints (s)", sec, "< 5",
+		  sec < 5.0);
+	snprintf(r[*nr - 1].detail, sizeof(r[*nr - 1].detail),
+		 "dmastack p2p on five segments of 200 NICs below switches, output discarded");
+
+	return 0;
+}
+
 static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 {
 	struct ratio r[BENCH_MAX_RATIOS];
@@ -1583,6 +1804,8 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 	}
 	if ((sections & SECTION_IOVA) && iova_ratios(r, &nr, secs))
 		return 1;
+	if ((sections & SECTION_SIZE) && size_ratios(r, &nr))
+		return 3;
 
 	if (co->json) {
 		json_object *root = cli_json_root("bench"), *arr = json_object_new_array();
@@ -1652,7 +1875,7 @@ static void bench_usage(FILE *f)
 		"                      [--mode strict|lazy] [--api map|iova|sg]\n"
 		"                      [--granule 4K|16K|64K] [--one-device] [-n NODE]\n"
 		"                      [--compat | --json]\n"
-		"       dmastack bench [-s SEC] [--section core|nvme|odp|pt|iova|all] [--json]\n"
+		"       dmastack bench [-s SEC] [--section core|nvme|odp|pt|iova|size|all] [--json]\n"
 		"\n"
 		"With options, the kernel's dma_map_benchmark (same flags and meaning,\n"
 		"ns per operation); without, the ratio suite, each ratio beside its\n"
@@ -1674,7 +1897,8 @@ static void bench_usage(FILE *f)
 		"  --granule G IOMMU granule 4K, 16K or 64K (arm64 for 16K/64K)\n"
 		"  --one-device  every thread maps for one device (one domain), as the\n"
 		"              kernel's dma_map_benchmark does; else one device each\n"
-		"  --section S the part of the ratio suite, or a comma-separated list\n");
+		"  --section S the part of the ratio suite, or a comma-separated list\n"
+		"              (size: parse, p2p and RAM at server size; only when named)\n");
 }
 
 /* A whole decimal number in [@min, @max]; false for anything else. */

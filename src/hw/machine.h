@@ -17,9 +17,6 @@ struct sim_kernel;
 
 /* ---------------------------------------------------------------- RAM --- */
 
-/* Largest machine: keeps the section table of a hostile platform small. */
-#define SIM_RAM_MAX		(16ULL << 40)
-
 /*
  * A contiguous range of RAM. The CPU view (what loads and stores see, the
  * cache) and, on machines with non-coherent DMA, the memory view (what DRAM
@@ -105,11 +102,13 @@ struct sim_bar_ops {
 struct sim_bar {
 	int index;
 	u64 size;
+	u64 align;		/* placement alignment, 0: @size (VF apertures) */
 	bool is64;
 	bool prefetch;
 	phys_addr_t cpu_start;
 	u8 *backing;		/* host mapping of the BAR's contents */
 	const char *role;	/* "regs", "cmb", "vram", ... */
+	struct sim_node *owner;	/* its function's node (set when indexed) */
 	const struct sim_bar_ops *ops;	/* NULL: plain memory */
 	void *ops_data;		/* the model's, for @ops */
 };
@@ -151,6 +150,12 @@ struct sim_pci_fn {
 	u8 pm_cap, exp_cap, af_cap;
 	u16 acs_cap;
 	struct sim_bar bars[PCI_STD_NUM_BARS];
+	/*
+	 * SR-IOV PF: the VF BAR apertures (Linux's PCI_IOV_RESOURCES), one
+	 * per VF BAR, NumVFs VF BARs in a row; never decoded themselves.
+	 */
+	struct sim_bar iov_bars[PCI_STD_NUM_BARS];
+	u16 sriov_cap;			/* its extended capability, 0 none */
 	pci_power_t d_state;		/* PMCSR power state (D0, D3hot) */
 	bool in_reset;
 	unsigned long flr_count;
@@ -300,7 +305,8 @@ struct sim_hostbridge {
 	u64 dma_limit;			/* bus_dma_limit of devices below */
 	struct bus_dma_region dma_map[2];
 	u8 busnr;
-	u16 domain;
+	u16 domain;			/* the PCI segment */
+	unsigned int index;		/* among the host bridges (BAR placement) */
 	char iommu_id[32];
 	struct sim_iommu_hw *iommu;	/* the unit translating for it, if any */
 };
@@ -312,6 +318,8 @@ struct sim_node {
 	int line;			/* platform text line */
 	struct sim_node *parent;
 	struct sim_node *first_child, *next_sibling;
+	struct sim_node *last_child;	/* appending stays O(1) */
+	struct sim_node *hash_next;	/* m->node_hash chain */
 	struct sim_node *hb;		/* owning host bridge */
 	unsigned int depth;
 	u16 acs_ctrl;			/* downstream ports and root ports */
@@ -325,6 +333,12 @@ struct sim_node {
 	bool flr;
 	bool vendor_set, device_set;	/* vendor=, device= on the line */
 	unsigned int dsp_count;		/* SWITCH_UP: downstream ports made */
+	/* SR-IOV: a PF's VFs follow it in m->nodes, siblings on its link */
+	unsigned int nr_vfs;		/* PF: NumVFs */
+	u16 vf_offset, vf_stride;	/* PF: First VF Offset, VF Stride */
+	u16 vf_device;			/* PF: VF Device ID */
+	struct sim_node *pf;		/* VF: its physical function */
+	unsigned int vf_index;		/* VF: 0 .. nr_vfs - 1 */
 };
 
 /* Per-device machine state (dev->sim_state). */
@@ -356,6 +370,7 @@ struct sim_iommu_cfg {
 	u64 fq_timeout_ns;
 	unsigned long guard_pfns;	/* IOVA guard granules */
 	int line;
+	int segment;			/* the PCI segment it serves, -1 none yet */
 };
 
 struct sim_iommu;
@@ -423,6 +438,12 @@ struct sim_machine {
 	pthread_mutex_t topo_lock;
 	struct sim_node **nodes;
 	unsigned int nr_nodes, cap_nodes;
+	struct sim_node **node_hash;	/* by id, chained; cap_nodes buckets */
+	/* every BAR by CPU address, built once they are placed (sim_bar_find) */
+	struct sim_bar **bar_index;
+	unsigned int nr_bar_index;
+	struct sim_node **hostbridges;	/* in platform order, with bar_index */
+	unsigned int nr_hostbridges;
 	struct device **devices;	/* endpoints, in platform order */
 	unsigned int nr_devices;
 	struct sim_iommu_cfg iommus[8];

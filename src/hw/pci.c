@@ -16,6 +16,7 @@
 #define CAP_EXP		0x50
 #define CAP_AF		0x90
 #define ECAP_ACS	0x100
+#define ECAP_SRIOV	0x100	/* endpoints: no ACS there */
 
 static inline void cfg_w8(u8 *c, int off, u8 v) { c[off] = v; }
 static inline void cfg_w16(u8 *c, int off, u16 v) { memcpy(c + off, &v, 2); }
@@ -23,23 +24,55 @@ static inline void cfg_w32(u8 *c, int off, u32 v) { memcpy(c + off, &v, 4); }
 static inline u16 cfg_r16(const u8 *c, int off) { u16 v; memcpy(&v, c + off, 2); return v; }
 static inline u32 cfg_r32(const u8 *c, int off) { u32 v; memcpy(&v, c + off, 4); return v; }
 
+/* FNV-1a of a node id: the bucket of m->node_hash (cap_nodes buckets). */
+static unsigned int id_hash(const char *id, unsigned int buckets)
+{
+	u32 h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (u8)*id) * 16777619u;
+	return h & (buckets - 1);
+}
+
+/*
+ * Grow the node array and the id hash together (doubling: appends are
+ * amortized O(1), look-ups O(1)); 0 or -ENOMEM with nothing changed.
+ */
+static int nodes_grow(struct sim_machine *m)
+{
+	unsigned int cap = m->cap_nodes ? m->cap_nodes * 2 : 16;
+	struct sim_node **nodes = sim_kcalloc(m, cap, sizeof(*nodes));
+	struct sim_node **hash = sim_kcalloc(m, cap, sizeof(*hash));
+
+	if (!nodes || !hash) {
+		sim_kfree(m, nodes);
+		sim_kfree(m, hash);
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+		unsigned int b = id_hash(n->id, cap);
+
+		nodes[i] = n;
+		n->hash_next = hash[b];
+		hash[b] = n;
+	}
+	sim_kfree(m, m->nodes);
+	sim_kfree(m, m->node_hash);
+	m->nodes = nodes;
+	m->node_hash = hash;
+	m->cap_nodes = cap;
+	return 0;
+}
+
 struct sim_node *sim_node_new(struct sim_machine *m, enum sim_node_kind kind,
 			      const char *id, struct sim_node *parent)
 {
 	struct sim_node *n;
+	unsigned int b;
 
-	if (m->nr_nodes == m->cap_nodes) {
-		unsigned int cap = m->cap_nodes ? m->cap_nodes * 2 : 16;
-		struct sim_node **nodes = sim_kcalloc(m, cap, sizeof(*nodes));
-
-		if (!nodes)
-			return NULL;
-		if (m->nodes)
-			memcpy(nodes, m->nodes, m->nr_nodes * sizeof(*nodes));
-		sim_kfree(m, m->nodes);
-		m->nodes = nodes;
-		m->cap_nodes = cap;
-	}
+	if (m->nr_nodes == m->cap_nodes && nodes_grow(m))
+		return NULL;
 	n = sim_kzalloc(m, sizeof(*n));
 	if (!n)
 		return NULL;
@@ -47,25 +80,31 @@ struct sim_node *sim_node_new(struct sim_machine *m, enum sim_node_kind kind,
 	snprintf(n->id, sizeof(n->id), "%s", id);
 	n->parent = parent;
 	if (parent) {
-		struct sim_node **pp = &parent->first_child;
-
-		while (*pp)
-			pp = &(*pp)->next_sibling;
-		*pp = n;
+		if (parent->last_child)
+			parent->last_child->next_sibling = n;
+		else
+			parent->first_child = n;
+		parent->last_child = n;
 		n->hb = parent->hb;
 		n->depth = parent->depth + 1;
 	} else {
 		n->hb = n;
 	}
 	m->nodes[m->nr_nodes++] = n;
+	b = id_hash(n->id, m->cap_nodes);
+	n->hash_next = m->node_hash[b];
+	m->node_hash[b] = n;
 	return n;
 }
 
 struct sim_node *sim_node_find(struct sim_machine *m, const char *id)
 {
-	for (unsigned int i = 0; i < m->nr_nodes; i++)
-		if (!strcmp(m->nodes[i]->id, id))
-			return m->nodes[i];
+	if (!m->node_hash || !id)
+		return NULL;
+	for (struct sim_node *n = m->node_hash[id_hash(id, m->cap_nodes)]; n;
+	     n = n->hash_next)
+		if (!strcmp(n->id, id))
+			return n;
 	return NULL;
 }
 
@@ -112,7 +151,14 @@ void sim_topology_fini(struct sim_machine *m)
 		sim_kfree(m, n);
 	}
 	sim_kfree(m, m->nodes);
+	sim_kfree(m, m->node_hash);
+	sim_kfree(m, m->bar_index);
+	sim_kfree(m, m->hostbridges);
+	m->bar_index = NULL;
+	m->hostbridges = NULL;
+	m->nr_bar_index = m->nr_hostbridges = 0;
 	sim_kfree(m, m->devices);
+	m->node_hash = NULL;
 	m->nodes = NULL;
 	m->devices = NULL;
 	m->nr_nodes = m->nr_devices = m->cap_nodes = 0;
@@ -152,6 +198,16 @@ static void cfg_init(struct sim_node *node)
 			device = kind_ids[i].device;
 			class = kind_ids[i].class;
 		}
+	if (node->pf) {
+		/* a VF: the PF's vendor and class, the VF Device ID */
+		const struct pci_dev *pf = &node->pf->fn->pdev;
+
+		vendor = pf->vendor;
+		device = node->pf->vf_device ? node->pf->vf_device : pf->device;
+		class = pf->class;
+		fn->pdev.is_virtfn = 1;
+		fn->pdev.physfn = &node->pf->fn->pdev;
+	}
 	if (fn->pdev.vendor)
 		vendor = fn->pdev.vendor;
 	/* device=0 given on the line is an ID, not "unset" */
@@ -219,6 +275,41 @@ static void cfg_init(struct sim_node *node)
 		cfg_w16(c, ECAP_ACS + PCI_ACS_CTRL, node->acs_ctrl);
 	}
 
+	/* SR-IOV on a PF: VFs enabled with their memory space, as after sriov_numvfs=N */
+	if (node->nr_vfs) {
+		int sr = ECAP_SRIOV;
+
+		fn->sriov_cap = ECAP_SRIOV;
+		fn->pdev.is_physfn = 1;
+		cfg_w32(c, sr, PCI_EXT_CAP_ID_SRIOV | (1 << 16));
+		cfg_w16(c, sr + PCI_SRIOV_CTRL, PCI_SRIOV_CTRL_VFE |
+			PCI_SRIOV_CTRL_MSE | PCI_SRIOV_CTRL_ARI);
+		cfg_w16(c, sr + PCI_SRIOV_INITIAL_VF, (u16)node->nr_vfs);
+		cfg_w16(c, sr + PCI_SRIOV_TOTAL_VF, (u16)node->nr_vfs);
+		cfg_w16(c, sr + PCI_SRIOV_NUM_VF, (u16)node->nr_vfs);
+		cfg_w16(c, sr + PCI_SRIOV_VF_OFFSET, node->vf_offset);
+		cfg_w16(c, sr + PCI_SRIOV_VF_STRIDE, node->vf_stride);
+		cfg_w16(c, sr + PCI_SRIOV_VF_DID,
+			node->vf_device ? node->vf_device : device);
+		cfg_w32(c, sr + PCI_SRIOV_SUP_PGSIZE, 0x553);
+		cfg_w32(c, sr + PCI_SRIOV_SYS_PGSIZE, 0x1);	/* 4K */
+		for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
+			const struct sim_bar *ap = &fn->iov_bars[i];
+			u64 bus;
+
+			if (!ap->size)
+				continue;
+			bus = ap->cpu_start - (ap->is64 ? node->hb->hostbridge->win64.offset :
+							  node->hb->hostbridge->win32.offset);
+			cfg_w32(c, sr + PCI_SRIOV_BAR + 4 * i,
+				(u32)bus | (ap->is64 ? 0x4 : 0) |
+					(ap->prefetch ? 0x8 : 0));
+			if (ap->is64)
+				cfg_w32(c, sr + PCI_SRIOV_BAR + 4 * (i + 1),
+					(u32)(bus >> 32));
+		}
+	}
+
 	if (bridge) {
 		cfg_w8(c, PCI_PRIMARY_BUS, fn->pdev.bus_nr);
 		cfg_w8(c, PCI_SECONDARY_BUS, node->secondary_bus);
@@ -227,7 +318,8 @@ static void cfg_init(struct sim_node *node)
 		struct sim_bar *bar = &fn->bars[i];
 		u64 bus;
 
-		if (!bar->size)
+		/* a VF's BAR registers read as zero: the PF's aperture places it */
+		if (!bar->size || node->pf)
 			continue;
 		bus = sim_bar_bus_addr(node, bar);
 		cfg_w32(c, PCI_BASE_ADDRESS_0 + 4 * i,
@@ -324,6 +416,26 @@ static int assign_bus(struct sim_node *n, u8 *next_bus, char *err,
 	for (struct sim_node *c = n->first_child; c; c = c->next_sibling) {
 		struct pci_dev *pdev = &c->fn->pdev;
 
+		if (c->pf) {
+			/* A VF's routing ID: the PF's + First VF Offset + Stride * i */
+			const struct pci_dev *pf = &c->pf->fn->pdev;
+			unsigned int rid = ((unsigned int)pf->bus_nr << 8 | pf->devfn) +
+					   c->pf->vf_offset + c->pf->vf_stride * c->vf_index;
+
+			if (rid >> 8 > 0xff) {
+				snprintf(err, errlen,
+					 "line %d: %s: out of PCI bus numbers for VF %s",
+					 c->pf->line, c->pf->id, c->id);
+				return -ENOSPC;
+			}
+			pdev->domain_nr = pf->domain_nr;
+			pdev->bus_nr = (u8)(rid >> 8);
+			pdev->devfn = rid & 0xff;
+			/* buses the VFs occupy are reserved behind the port */
+			if (pdev->bus_nr > *next_bus)
+				*next_bus = pdev->bus_nr;
+			continue;
+		}
 		pdev->domain_nr = n->hb->hostbridge->domain;
 		pdev->bus_nr = n->kind == SIM_NODE_HOSTBRIDGE ?
 				       n->hostbridge->busnr : n->secondary_bus;
@@ -355,108 +467,237 @@ static int bar_cmp(const void *a, const void *b)
 	return x->size < y->size ? 1 : x->size > y->size ? -1 : 0;
 }
 
-static int place_bars(struct sim_machine *m, struct sim_node *hbn, char *err,
-		      size_t errlen)
+/* BAR @i of @fn's standard BARs, then (6..11) its VF apertures. */
+static struct sim_bar *fn_bar(struct sim_pci_fn *fn, int i)
+{
+	return i < PCI_STD_NUM_BARS ? &fn->bars[i] :
+				      &fn->iov_bars[i - PCI_STD_NUM_BARS];
+}
+
+/*
+ * Place the BARs of @nr functions below host bridge @hbn, largest first,
+ * each at the next free naturally aligned address of its window.
+ */
+static int place_bars(struct sim_node *hbn, struct sim_bar **bars,
+		      unsigned int nr, char *err, size_t errlen)
 {
 	struct sim_hostbridge *hb = hbn->hostbridge;
-	struct sim_bar **bars;
-	struct sim_node **owners;
-	unsigned int nr = 0, cap = 0;
-	int ret = 0;
 
-	for (unsigned int i = 0; i < m->nr_nodes; i++)
-		if (m->nodes[i]->hb == hbn && m->nodes[i]->fn)
-			cap += PCI_STD_NUM_BARS;
-	bars = sim_kcalloc(m, cap ? cap : 1, sizeof(*bars));
-	owners = sim_kcalloc(m, cap ? cap : 1, sizeof(*owners));
-	if (!bars || !owners) {
-		snprintf(err, errlen, "out of memory");
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (unsigned int i = 0; i < m->nr_nodes; i++) {
-		struct sim_node *n = m->nodes[i];
-
-		if (n->hb != hbn || !n->fn)
-			continue;
-		for (int b = 0; b < PCI_STD_NUM_BARS; b++)
-			if (n->fn->bars[b].size)
-				bars[nr++] = &n->fn->bars[b];
-	}
 	qsort(bars, nr, sizeof(*bars), bar_cmp);
 	for (unsigned int i = 0; i < nr; i++) {
 		struct sim_bar *bar = bars[i];
 		struct sim_window *w = bar->is64 ? &hb->win64 : &hb->win32;
-		struct sim_pci_fn *fn = container_of(bar - bar->index,
-						     struct sim_pci_fn, bars[0]);
-		phys_addr_t start = ALIGN(w->next, bar->size);
+		/* a VF aperture (align set) lives in iov_bars[] */
+		struct sim_pci_fn *fn = bar->align ?
+			container_of(bar - bar->index, struct sim_pci_fn, iov_bars[0]) :
+			container_of(bar - bar->index, struct sim_pci_fn, bars[0]);
+		phys_addr_t start = ALIGN(w->next, bar->align ? bar->align : bar->size);
 
 		if (!w->size || start < w->next ||
 		    start + bar->size > w->cpu_start + w->size ||
 		    start + bar->size < start) {
 			snprintf(err, errlen,
-				 "line %d: %s: bar%d=%lluK does not fit the %s window of host bridge %s (%lluK, %lluK free)",
-				 fn->node->line, fn->node->id, bar->index,
+				 "line %d: %s: %sbar%d=%lluK does not fit the %s window of host bridge %s (%lluK, %lluK free)",
+				 fn->node->line, fn->node->id,
+				 bar->align ? "the VF aperture of vf-" : "", bar->index,
 				 (unsigned long long)(bar->size >> 10),
 				 bar->is64 ? "64-bit" : "32-bit", hbn->id,
 				 (unsigned long long)(w->size >> 10),
 				 (unsigned long long)((w->cpu_start + w->size -
 						       w->next) >> 10));
-			ret = -ENOSPC;
-			goto out;
+			return -ENOSPC;
 		}
 		bar->cpu_start = start;
 		w->next = start + bar->size;
 	}
-out:
+	return 0;
+}
+
+/*
+ * Every host bridge's BARs, in one pass over the nodes: the BARs are
+ * bucketed by host bridge in node order (a counting sort, so each bridge
+ * sorts exactly the list it always did), then each bucket is placed.
+ */
+static int place_all_bars(struct sim_machine *m, char *err, size_t errlen)
+{
+	unsigned int nr_hb = 0, total = 0, *start = NULL;
+	struct sim_bar **bars = NULL;
+	int ret = 0;
+
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		if (n->kind == SIM_NODE_HOSTBRIDGE)
+			n->hostbridge->index = nr_hb++;
+	}
+	start = sim_kcalloc(m, nr_hb + 1, sizeof(*start));
+	if (!start)
+		goto nomem;
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		if (!n->fn || n->pf)
+			continue;
+		for (int b = 0; b < 2 * PCI_STD_NUM_BARS; b++)
+			if (fn_bar(n->fn, b)->size) {
+				start[n->hb->hostbridge->index + 1]++;
+				total++;
+			}
+	}
+	for (unsigned int h = 0; h < nr_hb; h++)
+		start[h + 1] += start[h];
+	bars = sim_kcalloc(m, total ? total : 1, sizeof(*bars));
+	if (!bars)
+		goto nomem;
+	{
+		unsigned int *pos = sim_kcalloc(m, nr_hb ? nr_hb : 1, sizeof(*pos));
+
+		if (!pos)
+			goto nomem;
+		memcpy(pos, start, nr_hb * sizeof(*pos));
+		for (unsigned int i = 0; i < m->nr_nodes; i++) {
+			struct sim_node *n = m->nodes[i];
+
+			if (!n->fn || n->pf)
+				continue;
+			for (int b = 0; b < 2 * PCI_STD_NUM_BARS; b++)
+				if (fn_bar(n->fn, b)->size)
+					bars[pos[n->hb->hostbridge->index]++] =
+						fn_bar(n->fn, b);
+		}
+		sim_kfree(m, pos);
+	}
+	for (unsigned int i = 0; i < m->nr_nodes && !ret; i++) {
+		struct sim_node *n = m->nodes[i];
+		unsigned int h;
+
+		if (n->kind != SIM_NODE_HOSTBRIDGE)
+			continue;
+		h = n->hostbridge->index;
+		ret = place_bars(n, bars + start[h], start[h + 1] - start[h],
+				 err, errlen);
+	}
 	sim_kfree(m, bars);
-	sim_kfree(m, owners);
+	sim_kfree(m, start);
+	/* VF i's BAR k: the i-th slot of the PF's aperture k */
+	for (unsigned int i = 0; i < m->nr_nodes && !ret; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		if (!n->pf)
+			continue;
+		for (int b = 0; b < PCI_STD_NUM_BARS; b++)
+			if (n->fn->bars[b].size)
+				n->fn->bars[b].cpu_start =
+					n->pf->fn->iov_bars[b].cpu_start +
+					(u64)n->vf_index * n->fn->bars[b].size;
+	}
 	return ret;
+nomem:
+	sim_kfree(m, bars);
+	sim_kfree(m, start);
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
+}
+
+static int bar_addr_cmp(const void *a, const void *b)
+{
+	const struct sim_bar *x = *(struct sim_bar *const *)a;
+	const struct sim_bar *y = *(struct sim_bar *const *)b;
+
+	return x->cpu_start < y->cpu_start ? -1 : x->cpu_start > y->cpu_start;
+}
+
+/*
+ * The BARs sorted by address: placed BARs never overlap (each window is
+ * handed out in order, windows do not overlap), so a look-up is a binary
+ * search instead of a walk over every function.
+ */
+static int index_bars(struct sim_machine *m)
+{
+	unsigned int nr = 0, nr_hb = 0;
+
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		for (int b = 0; m->nodes[i]->fn && b < PCI_STD_NUM_BARS; b++)
+			nr += m->nodes[i]->fn->bars[b].size != 0;
+		nr_hb += m->nodes[i]->kind == SIM_NODE_HOSTBRIDGE;
+	}
+	m->bar_index = sim_kcalloc(m, nr ? nr : 1, sizeof(*m->bar_index));
+	m->hostbridges = sim_kcalloc(m, nr_hb ? nr_hb : 1,
+				     sizeof(*m->hostbridges));
+	if (!m->bar_index || !m->hostbridges)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_node *n = m->nodes[i];
+
+		if (n->kind == SIM_NODE_HOSTBRIDGE)
+			m->hostbridges[m->nr_hostbridges++] = n;
+
+		for (int b = 0; n->fn && b < PCI_STD_NUM_BARS; b++)
+			if (n->fn->bars[b].size) {
+				n->fn->bars[b].owner = n;
+				m->bar_index[m->nr_bar_index++] = &n->fn->bars[b];
+			}
+	}
+	qsort(m->bar_index, m->nr_bar_index, sizeof(*m->bar_index),
+	      bar_addr_cmp);
+	return 0;
 }
 
 /**
  * sim_pci_assign - number the buses, place BARs, create every function
  *
- * Runs once after the platform text is parsed. Errors name the platform
- * line of the component that could not be placed.
+ * Runs once after the platform text is parsed. Each PCI segment numbers
+ * its own 256 buses, its host bridges in platform order. Errors name the
+ * platform line of the component that could not be placed.
  */
 int sim_pci_assign(struct sim_machine *m, char *err, size_t errlen)
 {
-	u8 next_bus = 0;
-	bool first = true;
-	int ret;
+	/* per segment: the last bus used + 1, 0 while the segment is unused */
+	u16 *seg_next = calloc(0x10000, sizeof(*seg_next));
+	int ret = 0;
 
-	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+	if (!seg_next) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < m->nr_nodes && !ret; i++) {
 		struct sim_node *n = m->nodes[i];
+		struct sim_hostbridge *hb;
+		bool first;
+		u8 next_bus;
 
 		if (n->kind != SIM_NODE_HOSTBRIDGE)
 			continue;
-		if (!first || n->hostbridge->busnr) {
-			if (!n->hostbridge->busnr) {
+		hb = n->hostbridge;
+		first = !seg_next[hb->domain];
+		next_bus = first ? 0 : (u8)(seg_next[hb->domain] - 1);
+		if (!first || hb->busnr) {
+			if (!hb->busnr) {
 				if (next_bus == 0xff) {
 					snprintf(err, errlen,
 						 "line %d: %s: out of PCI bus numbers",
 						 n->line, n->id);
-					return -ENOSPC;
+					ret = -ENOSPC;
+					break;
 				}
-				n->hostbridge->busnr = next_bus + 1;
-			} else if (!first && n->hostbridge->busnr <= next_bus) {
+				hb->busnr = next_bus + 1;
+			} else if (!first && hb->busnr <= next_bus) {
 				snprintf(err, errlen,
 					 "line %d: %s: busnr=%u overlaps buses already used (up to %u)",
-					 n->line, n->id, n->hostbridge->busnr,
-					 next_bus);
-				return -EINVAL;
+					 n->line, n->id, hb->busnr, next_bus);
+				ret = -EINVAL;
+				break;
 			}
 		}
-		first = false;
-		next_bus = n->hostbridge->busnr;
+		next_bus = hb->busnr;
 		ret = assign_bus(n, &next_bus, err, errlen);
-		if (ret)
-			return ret;
-		ret = place_bars(m, n, err, errlen);
-		if (ret)
-			return ret;
+		seg_next[hb->domain] = (u16)(next_bus + 1);
 	}
+	free(seg_next);
+	if (!ret)
+		ret = place_all_bars(m, err, errlen);
+	if (ret)
+		return ret;
 	for (unsigned int i = 0; i < m->nr_nodes; i++) {
 		struct sim_node *n = m->nodes[i];
 
@@ -468,7 +709,10 @@ int sim_pci_assign(struct sim_machine *m, char *err, size_t errlen)
 			return ret;
 		}
 	}
-	return 0;
+	ret = index_bars(m);
+	if (ret)
+		snprintf(err, errlen, "out of memory");
+	return ret;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -495,6 +739,29 @@ bool sim_bar_decodes(struct sim_node *node)
 struct sim_bar *sim_bar_find(struct sim_machine *m, phys_addr_t cpu,
 			     size_t len, struct sim_node **owner)
 {
+	if (m->bar_index) {
+		/* the last BAR starting at or below @cpu is the only candidate */
+		unsigned int lo = 0, hi = m->nr_bar_index;
+		struct sim_bar *bar;
+
+		while (lo < hi) {
+			unsigned int mid = lo + (hi - lo) / 2;
+
+			if (m->bar_index[mid]->cpu_start <= cpu)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!lo)
+			return NULL;
+		bar = m->bar_index[lo - 1];
+		if (cpu - bar->cpu_start >= bar->size ||
+		    len > bar->size - (cpu - bar->cpu_start))
+			return NULL;
+		if (owner)
+			*owner = bar->owner;
+		return bar;
+	}
 	for (unsigned int i = 0; i < m->nr_nodes; i++) {
 		struct sim_node *n = m->nodes[i];
 

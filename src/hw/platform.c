@@ -236,7 +236,31 @@ struct parse_state {
 	bool ram_below_set;
 	u64 ram_below;
 	unsigned int nr_hostbridges;
+	/*
+	 * Bus numbers each PCI segment needs so far (a host bridge's root bus
+	 * and one per bridge below it): a platform that cannot be numbered
+	 * is refused at the line that overflows, not after the whole tree.
+	 */
+	u16 *seg_buses;
 };
+
+#define SIM_MAX_SEGMENT	0xffff
+
+/* One more bus number in @seg's 256; an error naming the line when none is left. */
+static int take_bus(struct line_ctx *c, struct parse_state *ps, unsigned int seg,
+		    unsigned int nr, const char *who)
+{
+	if (!ps->seg_buses) {
+		ps->seg_buses = calloc(SIM_MAX_SEGMENT + 1, sizeof(*ps->seg_buses));
+		if (!ps->seg_buses)
+			return perr(c, "out of memory");
+	}
+	if (ps->seg_buses[seg] + nr > 256)
+		return perr(c, "%s: %s: out of PCI bus numbers in segment %u (256 buses; put more on a host bridge with another segment=)",
+			    c->kind, who, seg);
+	ps->seg_buses[seg] += nr;
+	return 0;
+}
 
 static int parse_machine(struct line_ctx *c, struct parse_state *ps)
 {
@@ -281,10 +305,6 @@ static int parse_machine(struct line_ctx *c, struct parse_state *ps)
 	if (ps->ram < 16 * SZ_1M || ps->ram % SZ_4M)
 		return perr(c, "machine: ram=%lluK: must be at least 16M and a multiple of 4M",
 			    (unsigned long long)(ps->ram >> 10));
-	if (ps->ram > SIM_RAM_MAX)
-		return perr(c, "machine: ram=%lluG: at most %lluG is supported",
-			    (unsigned long long)(ps->ram >> 30),
-			    (unsigned long long)(SIM_RAM_MAX >> 30));
 	if (ps->ram_below_set &&
 	    (ps->ram_below < 16 * SZ_1M || ps->ram_below % SZ_4M ||
 	     ps->ram_below > 3 * SZ_1G || ps->ram_below > ps->ram))
@@ -332,6 +352,7 @@ static int parse_iommu(struct line_ctx *c)
 			    sim_node_find(m, id)->line);
 	strcpy(io->id, id);
 	io->line = c->line;
+	io->segment = -1;
 	strcpy(io->format, !strcmp(m->arch, "arm64") ? "arm64-lpae" : "x86_64");
 	strcpy(io->mode, "lazy");
 	io->granule = SZ_4K;
@@ -495,10 +516,13 @@ static int parse_hostbridge(struct line_ctx *c, struct parse_state *ps)
 	u64 off = 0;
 	bool set;
 	s64 dram_off = 0;
-	unsigned int busnr = 0;
+	unsigned int busnr = 0, segment = 0;
+	struct sim_iommu_cfg *io = NULL;
 	int ret;
 
 	if (new_id_ok(c, id))
+		return -EINVAL;
+	if (get_uint(c, "segment", 0, SIM_MAX_SEGMENT, &segment))
 		return -EINVAL;
 	hb = sim_kzalloc(m, sizeof(*hb));
 	if (!hb)
@@ -531,6 +555,11 @@ static int parse_hostbridge(struct line_ctx *c, struct parse_state *ps)
 		if (i == m->nr_iommus)
 			return perr(c, "hostbridge: iommu '%s' not found (define it on an earlier line)",
 				    v);
+		io = &m->iommus[i];
+		/* Its tables are indexed by bus and devfn: one segment per unit (VT-d's DRHD). */
+		if (io->segment >= 0 && (unsigned int)io->segment != segment)
+			return perr(c, "hostbridge: iommu '%s' translates for segment %d already (an IOMMU serves one PCI segment)",
+				    v, io->segment);
 		snprintf(hb->iommu_id, sizeof(hb->iommu_id), "%s", v);
 	}
 	if ((ret = get_size(c, "bus-offset", &off, NULL)) ||
@@ -546,7 +575,11 @@ static int parse_hostbridge(struct line_ctx *c, struct parse_state *ps)
 		hb->dma_limit -= 1;
 	}
 	hb->busnr = (u8)busnr;
-	hb->domain = 0;
+	hb->domain = (u16)segment;
+	if (take_bus(c, ps, segment, 1, id))
+		return -EINVAL;
+	if (io)
+		io->segment = (int)segment;
 	/* a flag, not a sentinel value: every base the text gives is checked */
 	if (get_size(c, "mmio32-base", &hb->win32.cpu_start, &hb->win32.base_set) ||
 	    get_size(c, "mmio64-base", &hb->win64.cpu_start, &hb->win64.base_set))
@@ -562,7 +595,8 @@ static int parse_hostbridge(struct line_ctx *c, struct parse_state *ps)
 }
 
 /* Resolve bus=: root ports sit on host bridges; the rest on ports. */
-static struct sim_node *resolve_parent(struct line_ctx *c, bool rootport)
+static struct sim_node *resolve_parent(struct line_ctx *c,
+				       struct parse_state *ps, bool rootport)
 {
 	struct sim_machine *m = c->m;
 	const char *bus = kv_get(c, "bus");
@@ -629,6 +663,8 @@ static struct sim_node *resolve_parent(struct line_ctx *c, bool rootport)
 		     c->kind, bus, name, used_on);
 		return NULL;
 	}
+	if (take_bus(c, ps, p->hb->hostbridge->domain, 1, name))
+		return NULL;
 	dsp = sim_node_new(m, SIM_NODE_SWITCH_DOWN, name, p);
 	if (!dsp) {
 		perr(c, "out of memory");
@@ -648,7 +684,7 @@ static struct sim_node *resolve_parent(struct line_ctx *c, bool rootport)
 	return dsp;
 }
 
-static int parse_port(struct line_ctx *c, bool rootport)
+static int parse_port(struct line_ctx *c, struct parse_state *ps, bool rootport)
 {
 	const char *id = kv_get(c, "id");
 	struct sim_node *parent, *n;
@@ -658,8 +694,10 @@ static int parse_port(struct line_ctx *c, bool rootport)
 		return -EINVAL;
 	if (get_acs(c, &acs))
 		return -EINVAL;
-	parent = resolve_parent(c, rootport);
+	parent = resolve_parent(c, ps, rootport);
 	if (!parent)
+		return -EINVAL;
+	if (take_bus(c, ps, parent->hb->hostbridge->domain, 1, id))
 		return -EINVAL;
 	n = new_node(c, rootport ? SIM_NODE_ROOTPORT : SIM_NODE_SWITCH_UP, id,
 		     parent);
@@ -745,7 +783,154 @@ static const struct {
 	{ "pcidev", 4 * SZ_1K, 64 },
 };
 
-static int parse_endpoint(struct line_ctx *c, int kind_idx)
+/* "SIZE" or "SIZE,64" / "SIZE,32" (the BAR's width, whatever its size). */
+static int get_bar_spec(struct line_ctx *c, const char *key, u64 *size,
+			int *width, bool *set)
+{
+	const char *raw = kv_get(c, key);
+	const char *comma;
+	char num[64];
+
+	*set = raw != NULL;
+	*width = 0;
+	if (!raw)
+		return 0;
+	comma = strchr(raw, ',');
+	if (!comma)
+		return get_size(c, key, size, NULL);
+	if (strcmp(comma, ",64") && strcmp(comma, ",32"))
+		return perr(c, "%s: %s=%s: the width after the comma is 64 or 32",
+			    c->kind, key, raw);
+	*width = comma[1] == '6' ? 64 : 32;
+	snprintf(num, sizeof(num), "%.*s", (int)(comma - raw), raw);
+	if (parse_u64(num, size, true))
+		return perr(c, "%s: %s=%s is not a size (use a number with an optional K, M, G or T suffix)",
+			    c->kind, key, raw);
+	return 0;
+}
+
+#define SIM_MAX_VFS	255
+
+/*
+ * sriov=N: the PF's SR-IOV capability (First VF Offset 1, VF Stride 1, as
+ * most devices on an ARI link have) and its VF BARs, vf-bar0..5 (default:
+ * vf-bar0 as the kind's BAR0). Each VF BAR is an aperture in the PF of
+ * NumVFs times its size, aligned to its size (Linux's IOV resources).
+ */
+static int parse_sriov(struct line_ctx *c, struct sim_node *n, int kind_idx)
+{
+	unsigned int nr = 0, vf_device = 0;
+	bool any = false;
+
+	if (get_uint(c, "sriov", 1, SIM_MAX_VFS, &nr) ||
+	    get_uint(c, "vf-device", 0, 0xffff, &vf_device))
+		return -EINVAL;
+	for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
+		char key[8];
+		u64 size = 0;
+		int width;
+		bool set;
+		struct sim_bar *bar = &n->fn->iov_bars[i];
+
+		snprintf(key, sizeof(key), "vf-bar%d", i);
+		if (get_bar_spec(c, key, &size, &width, &set))
+			return -EINVAL;
+		if (!set && !(i == 0 && !any && nr))
+			continue;
+		if (!nr)
+			return perr(c, "%s: %s needs sriov=", c->kind, key);
+		if (!set)
+			size = endpoint_kinds[kind_idx].bar0;
+		if (!size)
+			continue;
+		if (!is_pow2(size) || size < SZ_4K || size > (1ULL << 40))
+			return perr(c, "%s: %s must be a power of two from 4K to 1T",
+				    c->kind, key);
+		if (i > 0 && n->fn->iov_bars[i - 1].is64)
+			return perr(c, "%s: %s is the upper half of 64-bit vf-bar%d",
+				    c->kind, key, i - 1);
+		bar->index = i;
+		bar->size = size * nr;
+		bar->align = size;
+		bar->role = "vf";
+		bar->is64 = width ? width == 64 : size > 32 * SZ_1M;
+		bar->prefetch = bar->is64;
+		if (bar->is64 && i == PCI_STD_NUM_BARS - 1)
+			return perr(c, "%s: vf-bar5 cannot hold a 64-bit BAR",
+				    c->kind);
+		any = true;
+	}
+	if (vf_device && !nr)
+		return perr(c, "%s: vf-device needs sriov=", c->kind);
+	if (!nr)
+		return 0;
+	if (!any)
+		return perr(c, "%s: sriov=%u: the VFs have no BAR (give a vf-bar0=)",
+			    c->kind, nr);
+	/*
+	 * VF RIDs: the PF's (devfn 0, alone on its link) + 1 .. + nr, so at
+	 * most 255 VFs stay on the PF's bus and need no bus number of their own.
+	 */
+	n->nr_vfs = nr;
+	n->vf_offset = 1;
+	n->vf_stride = 1;
+	n->vf_device = (u16)vf_device;
+	return 0;
+}
+
+/* The PF's VFs: endpoints on its link named PF.vfN, created after it. */
+static int make_vfs(struct line_ctx *c, struct sim_node *pf)
+{
+	struct sim_machine *m = c->m;
+
+	for (unsigned int i = 0; i < pf->nr_vfs; i++) {
+		char name[64];
+		struct sim_node *vf, *dup;
+		int used_on = 0;
+
+		snprintf(name, sizeof(name), "%s.vf%u", pf->id, i);
+		dup = sim_node_find(m, name);
+		used_on = dup ? dup->line : 0;
+		for (unsigned int k = 0; k < m->nr_iommus; k++)
+			if (!strcmp(m->iommus[k].id, name))
+				used_on = m->iommus[k].line;
+		if (used_on)
+			return perr(c, "%s: sriov needs the id '%s' for a VF, but line %d uses it",
+				    c->kind, name, used_on);
+		vf = sim_node_new(m, SIM_NODE_ENDPOINT, name, pf->parent);
+		if (!vf)
+			return perr(c, "out of memory");
+		vf->line = pf->line;
+		strcpy(vf->kindname, "vf");
+		vf->pf = pf;
+		vf->vf_index = i;
+		vf->dma_bits = pf->dma_bits;
+		vf->coherent = pf->coherent;
+		vf->untrusted = pf->untrusted;
+		vf->flr = true;		/* VFs must implement FLR (SR-IOV 1.1) */
+		vf->fn = sim_kzalloc(m, sizeof(*vf->fn));
+		if (!vf->fn)
+			return perr(c, "out of memory");
+		vf->fn->node = vf;
+		vf->fn->pdev.sim = vf->fn;
+		for (int b = 0; b < PCI_STD_NUM_BARS; b++) {
+			const struct sim_bar *ap = &pf->fn->iov_bars[b];
+			struct sim_bar *bar = &vf->fn->bars[b];
+
+			if (!ap->size)
+				continue;
+			bar->index = b;
+			bar->size = ap->align;
+			bar->is64 = ap->is64;
+			bar->prefetch = ap->prefetch;
+			bar->role = "vf";
+		}
+	}
+	return 0;
+}
+
+static int parse_endpoint(struct line_ctx *c, struct parse_state *ps,
+			  int kind_idx)
 {
 	struct sim_machine *m = c->m;
 	const char *id = kv_get(c, "id");
@@ -761,7 +946,7 @@ static int parse_endpoint(struct line_ctx *c, int kind_idx)
 		model_name = kv_get(c, "model");
 	if (model_name && !(model = sim_model_find(m, model_name)))
 		return perr(c, "unknown device model '%s'", model_name);
-	parent = resolve_parent(c, false);
+	parent = resolve_parent(c, ps, false);
 	if (!parent)
 		return -EINVAL;
 	n = new_node(c, SIM_NODE_ENDPOINT, id, parent);
@@ -845,6 +1030,8 @@ static int parse_endpoint(struct line_ctx *c, int kind_idx)
 				return -EINVAL;
 		}
 	}
+	if (parse_sriov(c, n, kind_idx))
+		return -EINVAL;
 	ret = check_unused(c);
 	if (!ret) {
 		char why[160];
@@ -855,6 +1042,8 @@ static int parse_endpoint(struct line_ctx *c, int kind_idx)
 		if (ret)
 			return perr(c, "out of memory");
 	}
+	if (!ret && n->nr_vfs)
+		ret = make_vfs(c, n);
 	return ret;
 }
 
@@ -923,12 +1112,12 @@ static int parse_component(struct line_ctx *c, struct parse_state *ps)
 	if (!strcmp(c->kind, "hostbridge"))
 		return parse_hostbridge(c, ps);
 	if (!strcmp(c->kind, "rootport"))
-		return parse_port(c, true);
+		return parse_port(c, ps, true);
 	if (!strcmp(c->kind, "switch"))
-		return parse_port(c, false);
+		return parse_port(c, ps, false);
 	for (size_t i = 0; i < ARRAY_SIZE(endpoint_kinds); i++)
 		if (!strcmp(c->kind, endpoint_kinds[i].kind))
-			return parse_endpoint(c, (int)i);
+			return parse_endpoint(c, ps, (int)i);
 	return perr(c, "not a platform component");	/* split_line() checked */
 }
 
@@ -941,6 +1130,47 @@ static bool ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
 	return a < b + blen && b < a + alen;
 }
 
+static int window_cmp(const void *a, const void *b)
+{
+	const struct sim_window *x = *(struct sim_window *const *)a;
+	const struct sim_window *y = *(struct sim_window *const *)b;
+
+	return x->cpu_start < y->cpu_start ? -1 : x->cpu_start > y->cpu_start;
+}
+
+/*
+ * Do any two host bridge windows overlap? Sorted by start, only neighbours
+ * need comparing: O(n log n). The caller then names the pair the slow way,
+ * once. -ENOMEM, 0 (none) or 1.
+ */
+static int windows_overlap(struct sim_machine *m)
+{
+	struct sim_window **w = sim_kcalloc(m, 2 * (size_t)m->nr_nodes + 1,
+					    sizeof(*w));
+	unsigned int nr = 0;
+	int ret = 0;
+
+	if (!w)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_hostbridge *hb = m->nodes[i]->hostbridge;
+
+		if (m->nodes[i]->kind != SIM_NODE_HOSTBRIDGE)
+			continue;
+		if (hb->win32.size)
+			w[nr++] = &hb->win32;
+		if (hb->win64.size)
+			w[nr++] = &hb->win64;
+	}
+	qsort(w, nr, sizeof(*w), window_cmp);
+	for (unsigned int i = 1; i < nr && !ret; i++)
+		if (ranges_overlap(w[i - 1]->cpu_start, w[i - 1]->size,
+				   w[i]->cpu_start, w[i]->size))
+			ret = 1;
+	sim_kfree(m, w);
+	return ret;
+}
+
 static int layout_windows(struct sim_machine *m, char *err, size_t errlen)
 {
 	phys_addr_t ram_top = m->ram_above_4g ? SZ_4G + m->ram_above_4g :
@@ -948,6 +1178,28 @@ static int layout_windows(struct sim_machine *m, char *err, size_t errlen)
 	phys_addr_t cur32 = max(m->ram_below_4g, (u64)0x80000000ULL);
 	phys_addr_t cur64 = ALIGN(max(ram_top, (u64)SZ_4G), 1ULL << 40);
 	u64 limit = 1ULL << m->phys_bits;
+	int overlap;
+
+	/* Windows without a base are laid out in platform order first. */
+	for (unsigned int i = 0; i < m->nr_nodes; i++) {
+		struct sim_hostbridge *hb = m->nodes[i]->hostbridge;
+
+		if (m->nodes[i]->kind != SIM_NODE_HOSTBRIDGE)
+			continue;
+		if (hb->win32.size && !hb->win32.base_set) {
+			hb->win32.cpu_start = cur32;
+			cur32 += hb->win32.size;
+		}
+		if (hb->win64.size && !hb->win64.base_set) {
+			hb->win64.cpu_start = cur64;
+			cur64 += ALIGN(hb->win64.size, 1ULL << 40);
+		}
+	}
+	overlap = windows_overlap(m);
+	if (overlap < 0) {
+		snprintf(err, errlen, "out of memory");
+		return overlap;
+	}
 
 	for (unsigned int i = 0; i < m->nr_nodes; i++) {
 		struct sim_node *n = m->nodes[i];
@@ -958,14 +1210,6 @@ static int layout_windows(struct sim_machine *m, char *err, size_t errlen)
 			continue;
 		w32 = &hb->win32;
 		w64 = &hb->win64;
-		if (w32->size && !w32->base_set) {
-			w32->cpu_start = cur32;
-			cur32 += w32->size;
-		}
-		if (w64->size && !w64->base_set) {
-			w64->cpu_start = cur64;
-			cur64 += ALIGN(w64->size, 1ULL << 40);
-		}
 		if (w32->size &&
 		    (w32->cpu_start + w32->size > 0xfec00000ULL ||
 		     w32->cpu_start + w32->size < w32->cpu_start)) {
@@ -1024,7 +1268,7 @@ static int layout_windows(struct sim_machine *m, char *err, size_t errlen)
 					return -EINVAL;
 				}
 			}
-			for (unsigned int j = 0; j < i; j++) {
+			for (unsigned int j = 0; overlap && j < i; j++) {
 				struct sim_node *o = m->nodes[j];
 
 				if (o->kind != SIM_NODE_HOSTBRIDGE)
@@ -1133,16 +1377,11 @@ static int check_text(struct line_ctx *c, const char *line)
 	return 0;
 }
 
-/**
- * sim_platform_parse - read platform text into @m
- *
- * Builds nodes and records settings; RAM and the PCI functions are created
- * by sim_machine_finalize(). On error @err holds "line N: ...".
- */
-int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
-		       size_t errlen)
+/* The lines of @text, one component each (sim_platform_parse()). */
+static int parse_text(struct sim_machine *m, const char *text, char *err,
+		      size_t errlen, struct parse_state *psp)
 {
-	struct parse_state ps = { .ram = 8 * SZ_1G };
+	struct parse_state ps = *psp;
 	struct line_ctx c = { .m = m, .err = err, .errlen = errlen };
 	const char *p = text;
 	char buf[MAX_LINE + 2];
@@ -1170,6 +1409,7 @@ int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
 		if (!c.kind)
 			continue;
 		ret = parse_component(&c, &ps);
+		psp->seg_buses = ps.seg_buses;
 		if (ret)
 			return ret;
 	}
@@ -1186,6 +1426,22 @@ int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
 		m->ram_below_4g = min(ps.ram, 2 * SZ_1G);
 	m->ram_above_4g = ps.ram - m->ram_below_4g;
 	return 0;
+}
+
+/**
+ * sim_platform_parse - read platform text into @m
+ *
+ * Builds nodes and records settings; RAM and the PCI functions are created
+ * by sim_machine_finalize(). On error @err holds "line N: ...".
+ */
+int sim_platform_parse(struct sim_machine *m, const char *text, char *err,
+		       size_t errlen)
+{
+	struct parse_state ps = { .ram = 8 * SZ_1G };
+	int ret = parse_text(m, text, err, errlen, &ps);
+
+	free(ps.seg_buses);
+	return ret;
 }
 
 /**
@@ -1208,7 +1464,7 @@ int sim_machine_finalize(struct sim_machine *m, char *err, size_t errlen)
 
 	ret = sim_ram_init(m, m->ram_below_4g, m->ram_above_4g);
 	if (ret) {
-		snprintf(err, errlen, "out of memory creating %llu MiB of RAM",
+		snprintf(err, errlen, "out of memory creating %llu MiB of RAM (the host has no address space for its views)",
 			 (unsigned long long)((m->ram_below_4g + m->ram_above_4g) >> 20));
 		return ret;
 	}

@@ -74,12 +74,10 @@ static int dma_fault(struct device *dev, dma_addr_t addr, size_t len,
 static struct sim_bar *bar_by_bus(struct sim_machine *m, u64 bus, size_t len,
 				  struct sim_node **owner)
 {
-	for (unsigned int i = 0; i < m->nr_nodes; i++) {
-		struct sim_node *hbn = m->nodes[i];
+	for (unsigned int i = 0; i < m->nr_hostbridges; i++) {
+		struct sim_node *hbn = m->hostbridges[i];
 		struct sim_hostbridge *hb = hbn->hostbridge;
 
-		if (hbn->kind != SIM_NODE_HOSTBRIDGE)
-			continue;
 		for (int k = 0; k < 2; k++) {
 			struct sim_window *w = k ? &hb->win64 : &hb->win32;
 			u64 wbus = w->cpu_start - w->offset;

@@ -109,6 +109,21 @@ static inline resource_size_t resource_size(const struct resource *res)
 #define  PCI_ACS_UF		0x0010
 #define  PCI_ACS_EC		0x0020
 #define  PCI_ACS_DT		0x0040
+#define PCI_EXT_CAP_ID_SRIOV	0x10
+#define PCI_SRIOV_CAP		0x04
+#define PCI_SRIOV_CTRL		0x08
+#define  PCI_SRIOV_CTRL_VFE	0x0001
+#define  PCI_SRIOV_CTRL_MSE	0x0008
+#define  PCI_SRIOV_CTRL_ARI	0x0010
+#define PCI_SRIOV_INITIAL_VF	0x0c
+#define PCI_SRIOV_TOTAL_VF	0x0e
+#define PCI_SRIOV_NUM_VF	0x10
+#define PCI_SRIOV_VF_OFFSET	0x14
+#define PCI_SRIOV_VF_STRIDE	0x16
+#define PCI_SRIOV_VF_DID	0x1a
+#define PCI_SRIOV_SUP_PGSIZE	0x1c
+#define PCI_SRIOV_SYS_PGSIZE	0x20
+#define PCI_SRIOV_BAR		0x24
 
 #define PCI_DEVFN(slot, func)	((((slot) & 0x1f) << 3) | ((func) & 0x07))
 #define PCI_SLOT(devfn)		(((devfn) >> 3) & 0x1f)
@@ -142,6 +157,9 @@ struct pci_dev {
 	unsigned int irq;	/* first MSI vector's irq, 0 without one */
 	bool msi_enabled;
 	bool msix_enabled;
+	unsigned int is_physfn:1;	/* SR-IOV PF with VFs enabled */
+	unsigned int is_virtfn:1;	/* SR-IOV VF */
+	struct pci_dev *physfn;		/* is_virtfn: its PF */
 	struct sim_pci_fn *sim;	/* machine-private */
 };
 

@@ -455,16 +455,34 @@ static struct sim_node *group_top(struct sim_node *ep)
 	return top;
 }
 
+/*
+ * Groups by their top node while they are formed (one top, one unit: the
+ * top's host bridge names it): open addressing over 2 x devices slots.
+ */
+struct group_map {
+	struct iommu_group **slot;
+	unsigned int mask;
+};
+
+static struct iommu_group **group_slot(struct group_map *gm,
+				       const struct sim_node *top)
+{
+	unsigned int i = (unsigned int)(((uintptr_t)top >> 4) *
+					0x9e3779b1u) & gm->mask;
+
+	while (gm->slot[i] && gm->slot[i]->top != top)
+		i = (i + 1) & gm->mask;
+	return &gm->slot[i];
+}
+
 static int attach_device(struct sim_machine *m, struct sim_node *ep,
-			 struct sim_iommu *u)
+			 struct sim_iommu *u, struct group_map *gm)
 {
 	struct sim_node *top = group_top(ep);
 	struct device *dev = &ep->fn->pdev.dev;
-	struct iommu_group *g = NULL;
+	struct iommu_group **slot = group_slot(gm, top);
+	struct iommu_group *g = *slot;
 
-	for (unsigned int i = 0; i < m->kernel->nr_groups; i++)
-		if (m->kernel->groups[i]->top == top && m->kernel->groups[i]->iommu == u)
-			g = m->kernel->groups[i];
 	if (!g) {
 		g = sim_kzalloc(m, sizeof(*g));
 		if (!g)
@@ -474,23 +492,21 @@ static int attach_device(struct sim_machine *m, struct sim_node *ep,
 		g->top = top;
 		pthread_mutex_init(&g->lock, NULL);
 		m->kernel->groups[m->kernel->nr_groups++] = g;
+		*slot = g;
 	}
 	g->nr_devices++;
 	dev->iommu_group = g;
 	return 0;
 }
 
-static unsigned int group_domain_type(struct sim_machine *m,
-				      struct iommu_group *g)
+static unsigned int group_domain_type(struct iommu_group *g,
+				      struct device **devs, unsigned int nr)
 {
 	bool untrusted = false;
 
-	for (unsigned int i = 0; i < m->nr_devices; i++) {
-		struct device *dev = m->devices[i];
-
-		if (dev->iommu_group == g && to_pci_dev(dev)->untrusted)
+	for (unsigned int i = 0; i < nr; i++)
+		if (to_pci_dev(devs[i])->untrusted)
 			untrusted = true;
-	}
 	/* Untrusted devices always get a strict DMA domain (Linux). */
 	if (untrusted)
 		return IOMMU_DOMAIN_DMA;
@@ -515,6 +531,11 @@ static unsigned int group_domain_type(struct sim_machine *m,
  */
 int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 {
+	struct group_map gm = { 0 };
+	/* each group's devices in device order: @order from @start[id] */
+	unsigned int *start = NULL, *pos = NULL;
+	struct device **order = NULL;
+	unsigned int slots = 4;
 	int ret;
 
 	if (!m->nr_iommus)
@@ -525,7 +546,11 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 	m->kernel->iommu_units = sim_kcalloc(m, m->nr_iommus, sizeof(*m->kernel->iommu_units));
 	m->kernel->groups = sim_kcalloc(m, m->nr_devices ? m->nr_devices : 1,
 				sizeof(*m->kernel->groups));
-	if (!m->kernel->iommu_units || !m->kernel->groups)
+	while (slots < 2 * m->nr_devices)
+		slots *= 2;
+	gm.slot = sim_kcalloc(m, slots, sizeof(*gm.slot));
+	gm.mask = slots - 1;
+	if (!m->kernel->iommu_units || !m->kernel->groups || !gm.slot)
 		goto err_nomem;
 	for (unsigned int i = 0; i < m->nr_iommus; i++) {
 		struct sim_iommu *u = sim_iommu_unit_create(m, &m->iommus[i]);
@@ -549,24 +574,38 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 		u = sim_iommu_unit_by_id(m, hb->iommu_id);
 		if (!u || u->mode == SIM_IOMMU_OFF)
 			continue;
-		ret = attach_device(m, ep, u);
+		ret = attach_device(m, ep, u, &gm);
 		if (ret)
 			goto err_nomem;
 	}
+	start = sim_kcalloc(m, m->kernel->nr_groups + 1, sizeof(*start));
+	pos = sim_kcalloc(m, m->kernel->nr_groups + 1, sizeof(*pos));
+	order = sim_kcalloc(m, m->nr_devices + 1, sizeof(*order));
+	if (!start || !pos || !order)
+		goto err_nomem;
+	for (unsigned int i = 0; i < m->nr_devices; i++)
+		if (m->devices[i]->iommu_group)
+			start[m->devices[i]->iommu_group->id + 1]++;
+	for (unsigned int i = 0; i < m->kernel->nr_groups; i++)
+		start[i + 1] += start[i];
+	memcpy(pos, start, m->kernel->nr_groups * sizeof(*pos));
+	for (unsigned int i = 0; i < m->nr_devices; i++)
+		if (m->devices[i]->iommu_group)
+			order[pos[m->devices[i]->iommu_group->id]++] = m->devices[i];
 	for (unsigned int i = 0; i < m->kernel->nr_groups; i++) {
 		struct iommu_group *g = m->kernel->groups[i];
-		unsigned int type = group_domain_type(m, g);
+		struct device **devs = order + start[i];
+		unsigned int nr = start[i + 1] - start[i];
+		unsigned int type = group_domain_type(g, devs, nr);
 		struct iommu_domain *d = sim_iommu_domain_alloc(g->iommu, type);
 
 		if (!d)
 			goto err_nomem;
 		g->default_domain = d;
 		atomic_store(&g->domain, d);
-		for (unsigned int k = 0; k < m->nr_devices; k++) {
-			struct device *dev = m->devices[k];
+		for (unsigned int k = 0; k < nr; k++) {
+			struct device *dev = devs[k];
 
-			if (dev->iommu_group != g)
-				continue;
 			if (sim_iommu_attach_dev(g->iommu, dev, d))
 				goto err_nomem;
 			if (iommu_is_dma_domain(d)) {
@@ -584,9 +623,17 @@ int sim_iommu_init_machine(struct sim_machine *m, char *err, size_t errlen)
 			sim_iommu_hw_set_root_table(u->hw,
 						    page_to_phys(u->rt_page));
 	}
+	sim_kfree(m, gm.slot);
+	sim_kfree(m, start);
+	sim_kfree(m, pos);
+	sim_kfree(m, order);
 	return 0;
 
 err_nomem:
+	sim_kfree(m, gm.slot);
+	sim_kfree(m, start);
+	sim_kfree(m, pos);
+	sim_kfree(m, order);
 	snprintf(err, errlen, "out of memory creating IOMMU state");
 	return -ENOMEM;
 }

@@ -15,13 +15,21 @@
 #include <string.h>
 #include "internal.h"
 
+/*
+ * Sections come in chunks of SECTIONS_PER_CHUNK (4 GiB of RAM), allocated
+ * on first use: a region's table is one pointer per chunk, so RAM that is
+ * described but never touched costs 8 bytes per 4 GiB (64 TiB: 128 KiB).
+ */
+#define SECTIONS_PER_CHUNK	1024UL
+
 /* The kernel's view of one RAM region of the hardware. */
 struct sim_mm_region {
 	struct sim_ram_region *ram;
 	phys_addr_t base;
 	u64 size;
 	unsigned long nr_sections;
-	struct sim_ram_section *sections;	/* filled on first use */
+	unsigned long nr_chunks;
+	struct sim_ram_section **chunks;	/* each filled on first use */
 };
 
 struct sim_ram_section {
@@ -34,17 +42,39 @@ struct sim_ram_section {
 
 /* The machine's memory as the kernel manages it (m->mm). */
 struct sim_mm {
-	pthread_mutex_t lock;		/* memmaps and bitmaps */
+	pthread_mutex_t lock;		/* memmaps, chunks and bitmaps */
 	unsigned long nr_allocated;	/* pages handed out */
+	unsigned long nr_memmaps;	/* sections with a memmap */
+	unsigned long nr_chunks;	/* section chunks allocated */
 	unsigned int nr_regions;
 	struct sim_mm_region regions[SIM_MAX_RAM_REGIONS];
 };
 
-static struct sim_ram_section *region_section(struct sim_mm_region *r,
+/* Section @idx of @r if its chunk exists, else NULL (all of it free). */
+static struct sim_ram_section *region_section_peek(struct sim_mm_region *r,
+						   unsigned long idx)
+{
+	struct sim_ram_section *chunk = r->chunks[idx / SECTIONS_PER_CHUNK];
+
+	return chunk ? &chunk[idx % SECTIONS_PER_CHUNK] : NULL;
+}
+
+/* Section @idx of @r, its chunk created on first use; NULL: no memory. */
+static struct sim_ram_section *region_section(struct sim_machine *m,
+					      struct sim_mm_region *r,
 					      unsigned long idx)
 {
-	struct sim_ram_section *sec = &r->sections[idx];
+	struct sim_ram_section **chunk = &r->chunks[idx / SECTIONS_PER_CHUNK];
+	struct sim_ram_section *sec;
 
+	if (unlikely(!*chunk)) {
+		/* plain calloc: the kernel's own memory, not a counted allocation */
+		*chunk = calloc(SECTIONS_PER_CHUNK, sizeof(**chunk));
+		if (!*chunk)
+			return NULL;
+		m->kernel->mm->nr_chunks++;
+	}
+	sec = &(*chunk)[idx % SECTIONS_PER_CHUNK];
 	if (unlikely(!sec->region)) {
 		sec->start_pfn = PHYS_PFN(r->base) + idx * PAGES_PER_SECTION;
 		sec->region = r;
@@ -53,7 +83,8 @@ static struct sim_ram_section *region_section(struct sim_mm_region *r,
 }
 
 /* The memmap of a section; created on first use, like SPARSEMEM's. */
-static struct page *section_memmap(struct sim_ram_section *sec)
+static struct page *section_memmap(struct sim_mm *mm,
+				   struct sim_ram_section *sec)
 {
 	struct page *pages;
 
@@ -67,6 +98,7 @@ static struct page *section_memmap(struct sim_ram_section *sec)
 		pages[i].section = sec;
 	}
 	sec->pages = pages;
+	mm->nr_memmaps++;
 	return pages;
 }
 
@@ -81,6 +113,7 @@ static struct sim_mm_region *mm_region_of(struct sim_mm *mm, phys_addr_t phys)
 	return NULL;
 }
 
+/* Under the mm lock: the section of @pfn, NULL outside RAM or no memory. */
 static struct sim_ram_section *section_of(struct sim_machine *m,
 					  unsigned long pfn)
 {
@@ -89,18 +122,20 @@ static struct sim_ram_section *section_of(struct sim_machine *m,
 
 	if (!r)
 		return NULL;
-	return region_section(r, (PFN_PHYS(pfn) - r->base) >> SECTION_SHIFT);
+	return region_section(m, r, (PFN_PHYS(pfn) - r->base) >> SECTION_SHIFT);
 }
 
 struct page *sim_phys_to_page(struct sim_machine *m, phys_addr_t phys)
 {
-	struct sim_ram_section *sec = section_of(m, PHYS_PFN(phys));
-	struct page *pages;
+	struct sim_ram_section *sec;
+	struct page *pages = NULL;
 
-	if (!sec)
+	if (!m->kernel->mm)
 		return NULL;
 	pthread_mutex_lock(&m->kernel->mm->lock);
-	pages = section_memmap(sec);
+	sec = section_of(m, PHYS_PFN(phys));
+	if (sec)
+		pages = section_memmap(m->kernel->mm, sec);
 	pthread_mutex_unlock(&m->kernel->mm->lock);
 	if (!pages)
 		return NULL;
@@ -187,10 +222,11 @@ static long section_find(struct sim_ram_section *sec, unsigned int order,
 	return -1;
 }
 
-static struct page *section_alloc(struct sim_ram_section *sec,
+static struct page *section_alloc(struct sim_mm *mm,
+				  struct sim_ram_section *sec,
 				  unsigned int order, unsigned long idx)
 {
-	struct page *pages = section_memmap(sec);
+	struct page *pages = section_memmap(mm, sec);
 	struct page *head;
 
 	if (!pages)
@@ -238,14 +274,16 @@ static struct page *__sim_alloc_pages_zone(struct sim_machine *m,
 		s_last = (rhi - 1 - r->base) >> SECTION_SHIFT;
 		for (unsigned long k = 0; k <= s_last - s_first && !page; k++) {
 			unsigned long si = top_down ? s_last - k : s_first + k;
-			struct sim_ram_section *sec = &r->sections[si];
+			struct sim_ram_section *sec = region_section_peek(r, si);
 			phys_addr_t sbase;
 			unsigned long lo_idx = 0, hi_idx = PAGES_PER_SECTION;
 			long idx;
 
-			if (sec->nr_used + npages > PAGES_PER_SECTION)
+			if (sec && sec->nr_used + npages > PAGES_PER_SECTION)
 				continue;
-			sec = region_section(r, si);
+			sec = region_section(m, r, si);
+			if (!sec)
+				break;
 			sbase = PFN_PHYS(sec->start_pfn);
 			if (rlo > sbase)
 				lo_idx = PHYS_PFN(rlo - sbase + PAGE_SIZE - 1);
@@ -253,7 +291,8 @@ static struct page *__sim_alloc_pages_zone(struct sim_machine *m,
 				hi_idx = PHYS_PFN(rhi - sbase);
 			idx = section_find(sec, order, lo_idx, hi_idx, top_down);
 			if (idx >= 0)
-				page = section_alloc(sec, order, (unsigned long)idx);
+				page = section_alloc(mm, sec, order,
+						     (unsigned long)idx);
 		}
 	}
 	if (page)
@@ -379,6 +418,33 @@ unsigned long sim_ram_pages_allocated(struct sim_machine *m)
 	return n;
 }
 
+/**
+ * sim_ram_memmap_sections - how much of the memmap exists
+ * @m: the machine
+ * @chunks: if not NULL, the section chunks (4 GiB of RAM each) allocated
+ *
+ * Takes the RAM lock. RAM that was never allocated or looked up has no
+ * memmap and no section chunk: this is what a machine's RAM costs in host
+ * memory beyond the pages it touched.
+ *
+ * Return: the 4 MiB sections with a memmap (struct page array).
+ */
+unsigned long sim_ram_memmap_sections(struct sim_machine *m,
+				      unsigned long *chunks)
+{
+	unsigned long n = 0, c = 0;
+
+	if (m && m->kernel && m->kernel->mm) {
+		pthread_mutex_lock(&m->kernel->mm->lock);
+		n = m->kernel->mm->nr_memmaps;
+		c = m->kernel->mm->nr_chunks;
+		pthread_mutex_unlock(&m->kernel->mm->lock);
+	}
+	if (chunks)
+		*chunks = c;
+	return n;
+}
+
 /* Take a range out of the allocator for good (firmware, swiotlb pools). */
 void sim_ram_reserve(struct sim_machine *m, phys_addr_t start, u64 size)
 {
@@ -397,7 +463,7 @@ void sim_ram_reserve(struct sim_machine *m, phys_addr_t start, u64 size)
 			sec->used[idx / 64] |= 1ULL << (idx % 64);
 			sec->nr_used++;
 		}
-		if (section_memmap(sec))
+		if (section_memmap(m->kernel->mm, sec))
 			sec->pages[idx].flags |= PG_reserved;
 	}
 	pthread_mutex_unlock(&m->kernel->mm->lock);
@@ -458,9 +524,10 @@ int sim_mm_init_machine(struct sim_machine *m)
 		r->base = r->ram->base;
 		r->size = r->ram->size;
 		r->nr_sections = r->size >> SECTION_SHIFT;
-		r->sections = sim_kcalloc(m, r->nr_sections ? r->nr_sections : 1,
-					  sizeof(*r->sections));
-		if (!r->sections)
+		r->nr_chunks = DIV_ROUND_UP(r->nr_sections, SECTIONS_PER_CHUNK);
+		r->chunks = sim_kcalloc(m, r->nr_chunks ? r->nr_chunks : 1,
+					sizeof(*r->chunks));
+		if (!r->chunks)
 			goto err_free;
 		mm->nr_regions++;
 	}
@@ -485,9 +552,14 @@ void sim_mm_exit_machine(struct sim_machine *m)
 	for (unsigned int i = 0; i < mm->nr_regions; i++) {
 		struct sim_mm_region *r = &mm->regions[i];
 
-		for (unsigned long k = 0; k < r->nr_sections; k++)
-			free(r->sections[k].pages);
-		sim_kfree(m, r->sections);
+		for (unsigned long c = 0; c < r->nr_chunks; c++) {
+			struct sim_ram_section *chunk = r->chunks[c];
+
+			for (unsigned long k = 0; chunk && k < SECTIONS_PER_CHUNK; k++)
+				free(chunk[k].pages);
+			free(chunk);
+		}
+		sim_kfree(m, r->chunks);
 	}
 	pthread_mutex_destroy(&mm->lock);
 	sim_kfree(m, mm);
