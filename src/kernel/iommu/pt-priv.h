@@ -94,7 +94,8 @@ struct pt_unmap_op {
 	bool cleared;		/* an entry was cleared */
 	bool failed;		/* a split could not be allocated */
 	unsigned int nr_splits;
-	struct pt_split splits[PT_MAX_SPLITS];
+	/* the caller's PT_MAX_SPLITS, not zeroed: most unmaps split nothing */
+	struct pt_split *splits;
 };
 
 struct io_pgtable {
@@ -127,6 +128,9 @@ struct io_pgtable {
 	sim_spinlock_t writer_lock;		/* one reclaim at a time */
 	sim_spinlock_t anon_lock;		/* threads without an index */
 	struct pt_reader anon;
+	/* tables reclaim unlinked, freed once operations may run again */
+	unsigned int nr_gather;			/* under writer_lock */
+	phys_addr_t gather[64];
 	_Atomic unsigned int nr_readers;	/* readers[] below this may be set */
 	_Atomic(struct pt_reader *) readers[SIM_MAX_THREADS];
 };
@@ -214,6 +218,19 @@ void pt_table_emptied(struct io_pgtable *pt, struct pt_table *parent,
 		      u64 *parent_ptes, struct pt_table *t);
 /* The table page at @phys, unlinked by the caller: free it. */
 void pt_table_free_phys(struct io_pgtable *pt, phys_addr_t phys);
+
+/*
+ * prune() unlinked the table at @phys with no operation under way: free it
+ * once they may run again (io_pgtable_reclaim()), or now if the list is
+ * full.
+ */
+static inline void pt_table_unlinked(struct io_pgtable *pt, phys_addr_t phys)
+{
+	if (pt->nr_gather < sizeof(pt->gather) / sizeof(pt->gather[0]))
+		pt->gather[pt->nr_gather++] = phys;
+	else
+		pt_table_free_phys(pt, phys);
+}
 
 /*
  * An unmap under @rd cleared entries of [@start, @end); @merge is the span

@@ -248,13 +248,6 @@ static void pt_write_enter(struct io_pgtable *pt)
 	sim_spin_lock(&pt->anon_lock);
 }
 
-static void pt_write_exit(struct io_pgtable *pt)
-{
-	sim_spin_unlock(&pt->anon_lock);
-	atomic_store_explicit(&pt->writer, 0, memory_order_release);
-	sim_spin_unlock(&pt->writer_lock);
-}
-
 /* Prune what @r's unmaps cleared; no operation is under way. */
 static unsigned long pt_reader_prune(struct io_pgtable *pt,
 				     struct pt_reader *r)
@@ -594,7 +587,13 @@ unsigned long io_pgtable_reclaim(struct io_pgtable *pt)
 			freed += pt_reader_prune(pt, r);
 	}
 	freed += pt_reader_prune(pt, &pt->anon);
-	pt_write_exit(pt);
+	/* let operations run again, then free what was unlinked */
+	sim_spin_unlock(&pt->anon_lock);
+	atomic_store_explicit(&pt->writer, 0, memory_order_release);
+	for (unsigned int i = 0; i < pt->nr_gather; i++)
+		pt_table_free_phys(pt, pt->gather[i]);
+	pt->nr_gather = 0;
+	sim_spin_unlock(&pt->writer_lock);
 	return freed;
 }
 

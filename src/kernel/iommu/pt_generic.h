@@ -212,9 +212,11 @@ static int PTG_NAME(map)(struct io_pgtable *pt, struct pt_reader *rd,
 	if (ret && op.undo_end > iova) {
 		/* take back what this call wrote, and its tables, now (or,
 		 * not counted, at the next prune: others may use them) */
+		struct pt_split splits[PT_MAX_SPLITS];
 		struct pt_unmap_op u = { .pt = pt, .rd = rd,
 					 .hint = pt->root_region,
-					 .now = true, .resolved = true };
+					 .now = true, .resolved = true,
+					 .splits = splits };
 
 		PTG_NAME(unmap_op)(&u, iova, op.undo_end);
 		if (rd)
@@ -511,8 +513,10 @@ up:
 static u64 PTG_NAME(unmap)(struct io_pgtable *pt, struct pt_reader *rd,
 			   u64 iova, u64 size, phys_addr_t *first_phys)
 {
+	struct pt_split splits[PT_MAX_SPLITS];
 	struct pt_unmap_op op = { .pt = pt, .rd = rd, .hint = pt->root_region,
-				  .first = iova, .first_phys = first_phys };
+				  .first = iova, .first_phys = first_phys,
+				  .splits = splits };
 	u64 done;
 
 	if (first_phys)
@@ -577,7 +581,7 @@ static unsigned long PTG_NAME(prune_level)(struct io_pgtable *pt,
 							       next, &cempty);
 				if (cempty) {
 					pt_store(ptes + idx, 0);
-					pt_table_free_phys(pt, PTG_ADDR(pte));
+					pt_table_unlinked(pt, PTG_ADDR(pte));
 					freed++;
 				}
 			}
@@ -626,9 +630,11 @@ static unsigned long PTG_NAME(prune)(struct io_pgtable *pt, u64 iova, u64 end)
 		phys_addr_t t = PTG_ADDR(pt_load(pp));
 
 		pt_store(pp, 0);
-		pt_table_free_phys(pt, t);
+		pt_table_unlinked(pt, t);
 		freed++;
-		empty = PTG_NAME(table_empty)(path[level + 1].ptes, level + 1);
+		/* the root stays, empty or not: no need to look */
+		empty = level + 1 < PTG_TOP &&
+			PTG_NAME(table_empty)(path[level + 1].ptes, level + 1);
 	}
 	return freed;
 }
