@@ -17,7 +17,6 @@ struct topo_args {
 };
 
 /* The names database for this run (NULL: the numbers only). */
-static struct cli_pciids *ids;
 
 static const char *node_role(struct sim_node *n)
 {
@@ -44,7 +43,8 @@ static const char *bar_role(const struct sim_bar_info *bar)
 	return strcmp(bar->role, "cmb") ? "  (registers)" : "  (controller memory buffer)";
 }
 
-static void print_node(struct sim_node *n, const char *prefix, bool last)
+static void print_node(const struct cli_pciids *ids, struct sim_node *n,
+		       const char *prefix, bool last)
 {
 	char acs[40], sz[32], child_prefix[256];
 	struct pci_dev *pdev = sim_node_pci_dev(n);
@@ -85,7 +85,7 @@ static void print_node(struct sim_node *n, const char *prefix, bool last)
 		       (unsigned long long)bar.bus_addr);
 	}
 	for (struct sim_node *c = sim_node_first_child(n); c; c = sim_node_next_sibling(c))
-		print_node(c, child_prefix, !sim_node_next_sibling(c));
+		print_node(ids, c, child_prefix, !sim_node_next_sibling(c));
 }
 
 static const char *node_kind_json(struct sim_node *n)
@@ -122,7 +122,7 @@ static json_object *bars_json(struct sim_node *n)
 	return bars;
 }
 
-static json_object *node_json(struct sim_node *n)
+static json_object *node_json(const struct cli_pciids *ids, struct sim_node *n)
 {
 	json_object *o = json_object_new_object();
 	json_object *kids = json_object_new_array();
@@ -169,7 +169,7 @@ static json_object *node_json(struct sim_node *n)
 		json_object_object_add(o, "flr", json_object_new_boolean(ep.flr));
 	}
 	for (struct sim_node *c = sim_node_first_child(n); c; c = sim_node_next_sibling(c))
-		json_object_array_add(kids, node_json(c));
+		json_object_array_add(kids, node_json(ids, c));
 	json_object_object_add(o, "children", kids);
 	return o;
 }
@@ -324,7 +324,8 @@ static void dot_str(FILE *f, const char *s)
 	}
 }
 
-static void dot_node(FILE *f, struct sim_node *n, const char *indent)
+static void dot_node(FILE *f, const struct cli_pciids *ids, struct sim_node *n,
+		     const char *indent)
 {
 	struct pci_dev *pdev = sim_node_pci_dev(n);
 	struct sim_bar_info bar;
@@ -376,7 +377,7 @@ static const char *const group_colors[] = {
 	"wheat", "thistle",
 };
 
-static void write_dot(FILE *f, struct sim_machine *m)
+static void write_dot(FILE *f, const struct cli_pciids *ids, struct sim_machine *m)
 {
 	struct sim_machine_info mi;
 	unsigned int nn = sim_node_count(m), ngroups = sim_iommu_group_count(m);
@@ -411,7 +412,7 @@ static void write_dot(FILE *f, struct sim_machine *m)
 
 			if (sim_node_kind(n) == SIM_NODE_ENDPOINT && pdev &&
 			    iommu_group_get(&pdev->dev) == grp)
-				dot_node(f, n, "    ");
+				dot_node(f, ids, n, "    ");
 		}
 		fprintf(f, "  }\n");
 	}
@@ -423,7 +424,7 @@ static void write_dot(FILE *f, struct sim_machine *m)
 		if (sim_node_kind(n) == SIM_NODE_ENDPOINT && pdev && ngroups &&
 		    iommu_group_get(&pdev->dev))
 			continue;
-		dot_node(f, n, "  ");
+		dot_node(f, ids, n, "  ");
 	}
 	/* the tree */
 	for (unsigned int i = 0; i < nn; i++) {
@@ -586,7 +587,8 @@ static int render_svg(const char *text, size_t len, const char *out)
 	return 0;
 }
 
-static int topo_graph(struct sim_machine *m, const struct topo_args *a)
+static int topo_graph(const struct cli_pciids *ids, struct sim_machine *m,
+		      const struct topo_args *a)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -597,7 +599,7 @@ static int topo_graph(struct sim_machine *m, const struct topo_args *a)
 		fprintf(stderr, "dmastack topo: out of memory\n");
 		return 1;
 	}
-	write_dot(f, m);
+	write_dot(f, ids, m);
 	if (fclose(f)) {
 		free(text);
 		fprintf(stderr, "dmastack topo: out of memory\n");
@@ -620,6 +622,7 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 	unsigned int nranges;
 	bool help = false;
 	char sz[32], ids_err[256];
+	struct cli_pciids *ids;
 	struct stat st;
 	int ret;
 
@@ -652,9 +655,8 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 		return cli_usage_error("topo", "pci.ids: %s", ids_err);
 	}
 	if (a.dot || a.svg) {
-		ret = topo_graph(m, &a);
+		ret = topo_graph(ids, m, &a);
 		cli_pciids_close(ids);
-		ids = NULL;
 		sim_machine_destroy(m);
 		return ret;
 	}
@@ -672,7 +674,7 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 		json_object_object_add(root, "confidential", json_object_new_boolean(mi.confidential));
 		for (unsigned int i = 0; i < sim_node_count(m); i++)
 			if (sim_node_kind(sim_node_at(m, i)) == SIM_NODE_HOSTBRIDGE)
-				json_object_array_add(tree, node_json(sim_node_at(m, i)));
+				json_object_array_add(tree, node_json(ids, sim_node_at(m, i)));
 		json_object_object_add(root, "topology", tree);
 		for (unsigned int i = 0; i < nranges; i++) {
 			struct sim_mem_range r;
@@ -693,7 +695,6 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 		json_print(root);
 		json_object_put(root);
 		cli_pciids_close(ids);
-		ids = NULL;
 		sim_machine_destroy(m);
 		return 0;
 	}
@@ -717,7 +718,7 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 			printf("  dma-limit=%#llx", (unsigned long long)hb.dma_limit);
 		printf("\n");
 		for (struct sim_node *c = sim_node_first_child(n); c; c = sim_node_next_sibling(c))
-			print_node(c, "", !sim_node_next_sibling(c));
+			print_node(ids, c, "", !sim_node_next_sibling(c));
 		printf("\n");
 	}
 	printf("Memory map:\n");
@@ -735,7 +736,6 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *opts)
 	}
 	print_groups(m);
 	cli_pciids_close(ids);
-	ids = NULL;
 	sim_machine_destroy(m);
 	return 0;
 }
