@@ -30,7 +30,10 @@
  * (its count zero, its exporter's state gone) for the last
  * DMABUF_TOMBSTONES releases of the machine, so that a put or get after
  * the last reference is reported and refused by reading the tombstone,
- * not freed memory; older tombstones are freed.
+ * not freed memory. An older tombstone's memory is never given back
+ * either: a later export reuses it, so that a stale pointer always points
+ * at a buffer object (a put that late lands on the buffer that reuses it,
+ * as the kernel's use after free would, but reads nothing freed).
  *
  * Locking: the machine's dma-buf state (fd table, live buffers,
  * tombstones) is under sim_dmabuf_state.lock, a leaf lock. A buffer's attachment list and each
@@ -90,6 +93,7 @@ struct sim_dmabuf_state {
 	/* released buffers, oldest first (linked by prev/next) */
 	struct dmabuf_obj *tomb_head, *tomb_tail;
 	unsigned int nr_tombs;
+	struct dmabuf_obj *spare;	/* old tombstones, for export to reuse */
 };
 
 static inline struct dmabuf_obj *to_obj(struct dma_buf *dmabuf)
@@ -138,6 +142,32 @@ static struct sim_dmabuf_state *dmabuf_state(struct sim_machine *m,
 /* ------------------------------------------------------------------------ */
 /* Export and references                                                    */
 /* ------------------------------------------------------------------------ */
+
+/*
+ * A buffer object: an old tombstone's memory if there is one (counted as
+ * the machine's again), else a new one. Either is an allocation that
+ * fault injection may fail.
+ */
+static struct dmabuf_obj *dmabuf_obj_alloc(struct sim_machine *m,
+					   struct sim_dmabuf_state *s)
+{
+	struct dmabuf_obj *obj;
+
+	pthread_mutex_lock(&s->lock);
+	obj = s->spare;
+	if (obj && sim_should_fail_alloc(m)) {
+		pthread_mutex_unlock(&s->lock);
+		return NULL;
+	}
+	if (obj)
+		s->spare = obj->next;
+	pthread_mutex_unlock(&s->lock);
+	if (!obj)
+		return sim_kzalloc(m, sizeof(*obj));
+	memset(obj, 0, sizeof(*obj));
+	sim_alloc_live_add(m, 1);
+	return obj;
+}
 
 /**
  * dma_buf_export - create a dma-buf for an exporter's buffer
@@ -189,7 +219,7 @@ struct dma_buf *dma_buf_export(const struct dma_buf_export_info *exp_info)
 	s = dmabuf_state(m, true);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
-	obj = sim_kzalloc(m, sizeof(*obj));
+	obj = dmabuf_obj_alloc(m, s);
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
 
@@ -296,13 +326,15 @@ static void dmabuf_bury(struct sim_machine *m, struct sim_dmabuf_state *s,
 		s->tomb_head = obj;
 	s->tomb_tail = obj;
 	if (++s->nr_tombs > DMABUF_TOMBSTONES) {
+		/* the oldest waits for an export to reuse it */
 		old = s->tomb_head;
 		s->tomb_head = old->next;
 		s->tomb_head->prev = NULL;
 		s->nr_tombs--;
+		old->next = s->spare;
+		s->spare = old;
 	}
 	pthread_mutex_unlock(&s->lock);
-	free(old);
 }
 
 /* The last reference went: detach leftovers, exporter's release, bury. */
@@ -1065,6 +1097,11 @@ void dma_buf_exit_machine(struct sim_machine *m)
 	while (s->tomb_head) {
 		obj = s->tomb_head;
 		s->tomb_head = obj->next;
+		free(obj);
+	}
+	while (s->spare) {
+		obj = s->spare;
+		s->spare = obj->next;
 		free(obj);
 	}
 	free(s->fds);
