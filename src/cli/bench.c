@@ -1397,69 +1397,86 @@ struct scale_results {
 };
 
 /*
- * ns per map+unmap of @n live 4K mappings behind a lazy IOMMU (the
- * default bench path): all mapped (each checked with dma_mapping_error()),
- * then all unmapped. The pages are written first, as buffers that hold
- * data are: dma-debug reads what it maps, and the host's first touch of
- * simulated RAM is not its cost.
+ * ns per map+unmap of @n live 4K mappings on @dev: all mapped (each
+ * checked with dma_mapping_error()), then all unmapped. False if a map
+ * failed (what it mapped is unmapped again).
  */
-static double scale_map_ns(unsigned long n, bool debug, bool *failed)
+static bool scale_map_pass(struct device *dev, struct page **blk,
+			   dma_addr_t *addr, unsigned long n, double *ns)
 {
-	struct sim_machine *m;
-	struct device *dev;
-	struct page **blk = NULL;
-	dma_addr_t *addr = NULL;
-	unsigned long nblk = (n + 1023) / 1024, i, mapped = 0;
-	double r = -1;
-	char err[256];
-	u64 t0;
+	unsigned long mapped = 0, i;
+	u64 t0 = thread_ns();
 
-	m = sim_machine_parse_opts(
-		"machine name=bench-scale ram=8G cpus=2\n"
-		"iommu id=io0 format=x86_64 mode=lazy granule=4K fq-size=256\n"
-		"hostbridge id=hb0 iommu=io0\nrootport id=rp0 bus=hb0 acs=on\n"
-		"nic id=dev0 bus=rp0 dma-bits=64 coherent=yes\n",
-		&(struct sim_machine_opts){ .dma_debug_off = !debug }, err,
-		sizeof(err));
-	if (!m) {
-		fprintf(stderr, "dmastack bench: %s\n", err);
-		*failed = true;
-		return -1;
-	}
-	dev = sim_device(m, "dev0");
-	blk = calloc(nblk, sizeof(*blk));
-	addr = calloc(n, sizeof(*addr));
-	if (!blk || !addr)
-		goto out;
-	for (i = 0; i < nblk; i++)
-		if (!(blk[i] = sim_alloc_pages(m, 10)))	/* 4 MiB */
-			goto out;
-		else
-			memset(page_address(blk[i]), 0x5a, 1024 * PAGE_SIZE);
-	t0 = thread_ns();
 	for (; mapped < n; mapped++) {
 		phys_addr_t p = page_to_phys(blk[mapped / 1024] + mapped % 1024);
 
 		addr[mapped] = dma_map_phys(dev, p, PAGE_SIZE,
 					    DMA_BIDIRECTIONAL, 0);
 		if (dma_mapping_error(dev, addr[mapped]))
-			goto out;
+			break;
 	}
-	for (i = 0; i < n; i++)
-		dma_unmap_phys(dev, addr[i], PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	r = (double)(thread_ns() - t0) / (double)n;
-	mapped = 0;
-out:
 	for (i = 0; i < mapped; i++)
 		dma_unmap_phys(dev, addr[i], PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	*ns = (double)(thread_ns() - t0) / (double)n;
+	return mapped == n;
+}
+
+/*
+ * The map+unmap pass behind a lazy IOMMU (the default bench path), with
+ * dma-debug off and then on, on one machine after a pass to warm up. The pages are written
+ * first, as buffers that hold data are: dma-debug reads what it maps,
+ * and the host's first touch of simulated RAM is not its cost.
+ */
+static void scale_map(struct scale_results *sc)
+{
+	unsigned long n = sc->mappings, nblk = (n + 1023) / 1024, i;
+	struct page **blk = NULL;
+	dma_addr_t *addr = NULL;
+	struct sim_machine *m;
+	struct device *dev;
+	bool ok = false;
+	char err[256];
+
+	m = sim_machine_parse_opts(
+		"machine name=bench-scale ram=8G cpus=2\n"
+		"iommu id=io0 format=x86_64 mode=lazy granule=4K fq-size=256\n"
+		"hostbridge id=hb0 iommu=io0\nrootport id=rp0 bus=hb0 acs=on\n"
+		"nic id=dev0 bus=rp0 dma-bits=64 coherent=yes\n",
+		&(struct sim_machine_opts){ .dma_debug_off = true }, err,
+		sizeof(err));
+	if (!m) {
+		fprintf(stderr, "dmastack bench: %s\n", err);
+		sc->failed = true;
+		return;
+	}
+	dev = sim_device(m, "dev0");
+	blk = calloc(nblk, sizeof(*blk));
+	addr = calloc(n, sizeof(*addr));
+	if (!blk || !addr)
+		goto out;
+	for (i = 0; i < nblk; i++) {
+		blk[i] = sim_alloc_pages(m, 10);	/* 4 MiB */
+		if (!blk[i])
+			goto out;
+		memset(page_address(blk[i]), 0x5a, 1024 * PAGE_SIZE);
+	}
+	/*
+	 * A pass to warm up (the IOMMU's page tables and IOVA caches are
+	 * then there for both), then off and on.
+	 */
+	ok = scale_map_pass(dev, blk, addr, n, &sc->map_off_ns) &&
+	     scale_map_pass(dev, blk, addr, n, &sc->map_off_ns);
+	sim_dma_debug_enable(m, true);
+	ok = ok && scale_map_pass(dev, blk, addr, n, &sc->map_on_ns);
+	ok = ok && sim_dma_debug_entries(m, NULL) == 0;
+out:
 	for (i = 0; blk && i < nblk && blk[i]; i++)
 		sim_free_pages(m, blk[i], 10);
-	if (r < 0 || sim_report_count(m))
-		*failed = true;
+	if (!ok || sim_report_count(m))
+		sc->failed = true;
 	free(blk);
 	free(addr);
 	sim_machine_destroy(m);
-	return r;
 }
 
 /*
@@ -1572,8 +1589,7 @@ static void scale_bench(struct scale_results *sc)
 	sc->shift = (unsigned int)shift;
 	sc->mappings = SCALE_MAPPINGS >> shift;
 	sc->move = SCALE_MOVE >> shift;
-	sc->map_off_ns = scale_map_ns(sc->mappings, false, &sc->failed);
-	sc->map_on_ns = scale_map_ns(sc->mappings, true, &sc->failed);
+	scale_map(sc);
 	sc->switch_s = scale_move_s(sc->move, false, &sc->failed);
 	sc->host_s = scale_move_s(sc->move, true, &sc->failed);
 }
