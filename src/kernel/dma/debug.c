@@ -105,7 +105,7 @@ struct iova_rec {
 struct debug_shard {
 	pthread_mutex_t lock;
 	struct dtree tree;
-} __attribute__((aligned(64)));
+};
 
 struct cln_node {
 	struct dtree_node node;		/* (0, cache line, 0) */
