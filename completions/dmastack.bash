@@ -98,7 +98,7 @@ _dmastack()
 	--mode) COMPREPLY=($(compgen -W "strict lazy" -- "$cur")); return ;;
 	--api) COMPREPLY=($(compgen -W "map iova sg" -- "$cur")); return ;;
 	--granule) COMPREPLY=($(compgen -W "4K 16K 64K" -- "$cur")); return ;;
-	--section) COMPREPLY=($(compgen -W "core nvme odp pt iova size all" -- "$cur")); return ;;
+	--section) COMPREPLY=($(compgen -W "core nvme odp pt iova size scale all" -- "$cur")); return ;;
 	-t|-s|-g|-b|-x|--explain) return ;;
 	esac
 

@@ -76,6 +76,12 @@ bench)
 	validate bench 0 bench --path direct -s 0.05
 	validate bench-node 0 bench --path swiotlb -n 0 -s 0.05
 	validate bench-pt 1 bench --section pt -s 0.05
+	# the scale section's code, its sizes divided by 256 (not the targets')
+	DMASTACK_BENCH_SCALE_SHIFT=8
+	export DMASTACK_BENCH_SCALE_SHIFT
+	validate bench-scale 1 bench --section scale
+	unset DMASTACK_BENCH_SCALE_SHIFT
+	grep -q '"scaled_down":true' "$dir/bench-scale.json" || fail "bench scale: not marked scaled down"
 	grep -q '"granule":"0x1000"' "$dir/bench-pt.json" || fail "bench pt: granule is not a hex string"
 	grep -q '"map_stddev_ns":' "$dir/bench.json" || fail "bench: no standard deviation"
 	;;

@@ -14,10 +14,12 @@
  *
  * Without options it runs the ratio suite: every ratio is measured in the
  * same run and printed beside its target. dma-debug is off while timing
- * (its cost is bench_direct's subject). --section core|nvme|odp|pt|iova|all picks
- * part of it: core the mapping ratios, nvme the per-request mapping cost
- * of nvme-pci for each DMA API, odp the ODP fault-in and its memory, pt
- * the page tables per format and granule against the PTE-write floor.
+ * (its cost is bench_direct's subject). --section core|nvme|odp|pt|iova|scale|all
+ * picks part of it: core the mapping ratios, nvme the per-request mapping
+ * cost of nvme-pci for each DMA API, odp the ODP fault-in and its memory,
+ * pt the page tables per format and granule against the PTE-write floor,
+ * scale (by name only, not in all) dma-debug at 1Mi live mappings (on,
+ * against off) and a 1 GiB NIC move through a one-range dma-buf.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1358,6 +1360,291 @@ out:
 	return ret;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Scale (--section scale)                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * dma-debug at 1Mi live mappings, and a NIC moving 1 GiB through a
+ * single-range dma-buf behind the IOMMU against the same move below a
+ * switch. The sizes are fixed by the targets; DMASTACK_BENCH_SCALE_SHIFT
+ * (0..10) divides both by a power of two, for the suite's quick run of
+ * this code (the ratios are then not the targets' and say so).
+ */
+#define SCALE_MAPPINGS		(1UL << 20)
+#define SCALE_MOVE		(1ULL << 30)
+#define SCALE_CHUNK		(16ULL << 20)	/* one NIC read */
+
+static bool bench_uint(const char *v, unsigned long min, unsigned long max,
+		       unsigned long *out);
+
+/*
+ * The calling thread's CPU time: the scale section runs one thread, and
+ * on a shared machine wall time also counts other programs.
+ */
+static u64 thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
+struct scale_results {
+	unsigned int shift;
+	unsigned long mappings;
+	u64 move;
+	double map_on_ns, map_off_ns;	/* per map+unmap pair */
+	double host_s, switch_s;	/* seconds per move */
+	bool failed;
+};
+
+/*
+ * ns per map+unmap of @n live 4K mappings on @dev: all mapped (each
+ * checked with dma_mapping_error()), then all unmapped. False if a map
+ * failed (what it mapped is unmapped again).
+ */
+static bool scale_map_pass(struct device *dev, struct page **blk,
+			   dma_addr_t *addr, unsigned long n, double *ns)
+{
+	unsigned long mapped = 0, i;
+	u64 t0 = thread_ns();
+
+	for (; mapped < n; mapped++) {
+		phys_addr_t p = page_to_phys(blk[mapped / 1024] + mapped % 1024);
+
+		addr[mapped] = dma_map_phys(dev, p, PAGE_SIZE,
+					    DMA_BIDIRECTIONAL, 0);
+		if (dma_mapping_error(dev, addr[mapped]))
+			break;
+	}
+	for (i = 0; i < mapped; i++)
+		dma_unmap_phys(dev, addr[i], PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	*ns = (double)(thread_ns() - t0) / (double)n;
+	return mapped == n;
+}
+
+/*
+ * The map+unmap pass behind a lazy IOMMU (the default bench path), with
+ * dma-debug off and then on, on one machine after a pass to warm up. The pages are written
+ * first, as buffers that hold data are: dma-debug reads what it maps,
+ * and the host's first touch of simulated RAM is not its cost.
+ */
+static void scale_map(struct scale_results *sc)
+{
+	unsigned long n = sc->mappings, nblk = (n + 1023) / 1024, i;
+	struct page **blk = NULL;
+	dma_addr_t *addr = NULL;
+	struct sim_machine *m;
+	struct device *dev;
+	bool ok = false;
+	char err[256];
+
+	m = sim_machine_parse_opts(
+		"machine name=bench-scale ram=8G cpus=2\n"
+		"iommu id=io0 format=x86_64 mode=lazy granule=4K fq-size=256\n"
+		"hostbridge id=hb0 iommu=io0\nrootport id=rp0 bus=hb0 acs=on\n"
+		"nic id=dev0 bus=rp0 dma-bits=64 coherent=yes\n",
+		&(struct sim_machine_opts){ .dma_debug_off = true }, err,
+		sizeof(err));
+	if (!m) {
+		fprintf(stderr, "dmastack bench: %s\n", err);
+		sc->failed = true;
+		return;
+	}
+	dev = sim_device(m, "dev0");
+	blk = calloc(nblk, sizeof(*blk));
+	addr = calloc(n, sizeof(*addr));
+	if (!blk || !addr)
+		goto out;
+	for (i = 0; i < nblk; i++) {
+		blk[i] = sim_alloc_pages(m, 10);	/* 4 MiB */
+		if (!blk[i])
+			goto out;
+		memset(page_address(blk[i]), 0x5a, 1024 * PAGE_SIZE);
+	}
+	/*
+	 * A pass to warm up (the IOMMU's page tables and IOVA caches are
+	 * then there for both), then off and on.
+	 */
+	ok = scale_map_pass(dev, blk, addr, n, &sc->map_off_ns) &&
+	     scale_map_pass(dev, blk, addr, n, &sc->map_off_ns);
+	sim_dma_debug_enable(m, true);
+	ok = ok && scale_map_pass(dev, blk, addr, n, &sc->map_on_ns);
+	ok = ok && sim_dma_debug_entries(m, NULL) == 0;
+out:
+	for (i = 0; blk && i < nblk && blk[i]; i++)
+		sim_free_pages(m, blk[i], 10);
+	if (!ok || sim_report_count(m))
+		sc->failed = true;
+	free(blk);
+	free(addr);
+	sim_machine_destroy(m);
+}
+
+/*
+ * Seconds for the NIC to read @bytes of the GPU's BAR 2 through a dma-buf
+ * of one range, exported by vfio-pci: @host: the two on their own root
+ * ports (through the host bridge and the IOMMU), else below one switch
+ * (bus addresses). dma-debug is on, as by default.
+ */
+static double scale_move_s(u64 bytes, bool host, bool *failed)
+{
+	char text[1024], err[256];
+	union {
+		struct vfio_device_feature hdr;
+		u8 bytes[sizeof(struct vfio_device_feature) +
+			 sizeof(struct vfio_device_feature_dma_buf) +
+			 sizeof(struct vfio_region_dma_range)];
+	} u;
+	struct vfio_device_feature_dma_buf *db = (void *)u.hdr.data;
+	struct vfio_pci_core_device *v = NULL;
+	struct sim_nic_mr *mr = NULL;
+	struct device *gpu, *nic;
+	struct sim_machine *m;
+	bool opened = false;
+	u8 *buf = NULL;
+	double r = -1;
+	int fd;
+
+	snprintf(text, sizeof(text),
+		 "machine name=bench-scale-p2p arch=x86_64 ram=4G cpus=2\n"
+		 "iommu id=iommu0 format=x86_64 mode=strict\n"
+		 "hostbridge id=hb0 iommu=iommu0 p2p=allow\n%s"
+		 "gpu id=gpu0 bus=%s bar0=16M bar2=%lluM\n"
+		 "nic id=nic0 bus=%s bar0=1M dma-bits=64\n",
+		 host ? "rootport id=rp0 bus=hb0 acs=on\nrootport id=rp1 bus=hb0 acs=on\n" :
+			"rootport id=rp0 bus=hb0\nswitch id=sw0 bus=rp0 acs=off\n",
+		 host ? "rp0" : "sw0",
+		 (unsigned long long)max(bytes >> 20, 1ULL) * 2,
+		 host ? "rp1" : "sw0");
+	m = sim_machine_parse(text, err, sizeof(err));
+	if (!m) {
+		fprintf(stderr, "dmastack bench: %s\n", err);
+		*failed = true;
+		return -1;
+	}
+	gpu = sim_device(m, "gpu0");
+	nic = sim_device(m, "nic0");
+	buf = malloc(min(bytes, SCALE_CHUNK));
+	v = vfio_alloc_device(vfio_pci_core_device, vdev, gpu, &sim_vfio_pci_ops);
+	if (!buf || IS_ERR(v))
+		goto out;
+	v->pci_ops = &sim_vfio_pci_dev_ops;
+	if (vfio_pci_core_register_device(v))
+		goto out_put;
+	if (sim_vfio_open(&v->vdev))
+		goto out_unregister;
+	opened = true;
+	memset(&u, 0, sizeof(u));
+	u.hdr.argsz = sizeof(u);
+	u.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	db->region_index = 2;
+	db->nr_ranges = 1;
+	db->dma_ranges[0].offset = 0;
+	db->dma_ranges[0].length = bytes;
+	fd = (int)sim_vfio_ioctl(&v->vdev, VFIO_DEVICE_FEATURE, u.bytes,
+				 sizeof(u));
+	if (fd < 0)
+		goto out_unregister;
+	mr = sim_nic_reg_dmabuf_mr(nic, fd, 0, bytes, DMA_TO_DEVICE);
+	sim_fd_close(m, fd);
+	if (IS_ERR(mr)) {
+		mr = NULL;
+		goto out_unregister;
+	}
+	{
+		u64 t0 = thread_ns(), off;
+
+		for (off = 0; off < bytes; off += SCALE_CHUNK)
+			if (sim_nic_mr_read(mr, off, buf,
+					    min(SCALE_CHUNK, bytes - off)))
+				break;
+		if (off >= bytes)
+			r = (double)(thread_ns() - t0) / 1e9;
+	}
+	sim_nic_dereg_mr(mr);
+out_unregister:
+	if (opened)
+		sim_vfio_close(&v->vdev);
+	vfio_pci_core_unregister_device(v);
+out_put:
+	vfio_put_device(&v->vdev);
+out:
+	if (r < 0 || sim_report_count(m))
+		*failed = true;
+	free(buf);
+	sim_machine_destroy(m);
+	return r;
+}
+
+static void scale_bench(struct scale_results *sc)
+{
+	const char *env = getenv("DMASTACK_BENCH_SCALE_SHIFT");
+	unsigned long shift = 0;
+
+	if (env && !bench_uint(env, 0, 10, &shift)) {
+		fprintf(stderr, "dmastack bench: DMASTACK_BENCH_SCALE_SHIFT must be 0..10, not '%s'\n",
+			env);
+		sc->failed = true;
+		return;
+	}
+	sc->shift = (unsigned int)shift;
+	sc->mappings = SCALE_MAPPINGS >> shift;
+	sc->move = SCALE_MOVE >> shift;
+	scale_map(sc);
+	sc->switch_s = scale_move_s(sc->move, false, &sc->failed);
+	sc->host_s = scale_move_s(sc->move, true, &sc->failed);
+}
+
+static void scale_ratios(struct ratio *r, int *nr, const struct scale_results *sc)
+{
+	/* a run that failed leaves no figure: 0, never NaN in the JSON */
+	double v = sc->map_off_ns > 0 ? sc->map_on_ns / sc->map_off_ns : 0;
+	char b1[32];
+
+	add_ratio(r, nr, "dma-debug on / off, 1Mi live 4K map+unmap", v,
+		  "<= 3x", !sc->failed && v <= 3.0);
+	snprintf(r[*nr - 1].detail, sizeof(r[0].detail),
+		 "%.0f ns vs %.0f ns per map+unmap; %lu mappings live at once%s",
+		 sc->map_on_ns, sc->map_off_ns, sc->mappings,
+		 sc->shift ? " (scaled down: not the target's size)" : "");
+	v = sc->switch_s > 0 ? sc->host_s / sc->switch_s : 0;
+	add_ratio(r, nr, "NIC 1 GiB from a 1-range dma-buf: IOMMU / switch", v,
+		  "< 2x", !sc->failed && v < 2.0);
+	snprintf(r[*nr - 1].detail, sizeof(r[0].detail),
+		 "%.3f s vs %.3f s for %s (through the host bridge and IOMMU vs below a switch; dma-debug on)%s",
+		 sc->host_s, sc->switch_s,
+		 fmt_bytes(b1, sizeof(b1), sc->move),
+		 sc->shift ? " (scaled down)" : "");
+}
+
+static void scale_print(const struct scale_results *sc)
+{
+	printf("scale (thread CPU time): %lu live 4K mappings, %llu MiB NIC move%s\n", sc->mappings,
+	       (unsigned long long)(sc->move >> 20),
+	       sc->shift ? " (scaled down by DMASTACK_BENCH_SCALE_SHIFT)" : "");
+	printf("  %-44s %12.1f ns per map+unmap\n", "dma-debug off", sc->map_off_ns);
+	printf("  %-44s %12.1f ns per map+unmap\n", "dma-debug on", sc->map_on_ns);
+	printf("  %-44s %12.3f s\n", "NIC move below a switch (bus addresses)", sc->switch_s);
+	printf("  %-44s %12.3f s\n", "NIC move through host bridge and IOMMU", sc->host_s);
+	printf("\n");
+}
+
+static json_object *scale_json(const struct scale_results *sc)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "mappings", json_object_new_int64((int64_t)sc->mappings));
+	json_object_object_add(o, "map_unmap_ns_debug_off", json_object_new_double(sc->map_off_ns));
+	json_object_object_add(o, "map_unmap_ns_debug_on", json_object_new_double(sc->map_on_ns));
+	json_object_object_add(o, "move_bytes", json_object_new_int64((int64_t)sc->move));
+	json_object_object_add(o, "move_s_switch", json_object_new_double(sc->switch_s));
+	json_object_object_add(o, "move_s_hostbridge", json_object_new_double(sc->host_s));
+	json_object_object_add(o, "scaled_down", json_object_new_boolean(sc->shift != 0));
+	return o;
+}
+
 /* Sections of the ratio suite (--section). */
 enum {
 	SECTION_CORE	= 1 << 0,	/* the mapping ratios */
@@ -1365,6 +1652,8 @@ enum {
 	SECTION_ODP	= 1 << 2,	/* ODP fault-in and memory */
 	SECTION_PT	= 1 << 3,	/* page tables per format */
 	SECTION_IOVA	= 1 << 4,	/* the IOVA allocator */
+	/* not in "all": 4 GiB of simulated RAM written, most of a minute */
+	SECTION_SCALE	= 1 << 5,	/* dma-debug and dma-buf at scale */
 	SECTION_ALL	= SECTION_CORE | SECTION_NVME | SECTION_ODP | SECTION_PT |
 			  SECTION_IOVA,
 	/* platform size limits: run only when named (seconds of building) */
@@ -1383,6 +1672,7 @@ static int parse_section(const char *s)
 		{ "pt", SECTION_PT },
 		{ "iova", SECTION_IOVA },
 		{ "size", SECTION_SIZE },
+		{ "scale", SECTION_SCALE },
 	};
 	int bits = 0;
 
@@ -1781,6 +2071,7 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 	struct nvme_results *nv = NULL;
 	struct odp_results od = { 0 };
 	struct pt_bench pb[PT_NR_VARIANTS];
+	struct scale_results sc = { 0 };
 
 	if ((sections & SECTION_CORE) && core_ratios(r, &nr, secs))
 		return 1;
@@ -1806,6 +2097,10 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 		return 1;
 	if ((sections & SECTION_SIZE) && size_ratios(r, &nr))
 		return 3;
+	if (sections & SECTION_SCALE) {
+		scale_bench(&sc);
+		scale_ratios(r, &nr, &sc);
+	}
 
 	if (co->json) {
 		json_object *root = cli_json_root("bench"), *arr = json_object_new_array();
@@ -1832,6 +2127,8 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 			json_object_object_add(root, "odp", odp_json(&od));
 		if (sections & SECTION_PT)
 			json_object_object_add(root, "page_tables", pt_json(pb));
+		if (sections & SECTION_SCALE)
+			json_object_object_add(root, "scale", scale_json(&sc));
 		json_print(root);
 		json_object_put(root);
 	} else {
@@ -1842,6 +2139,8 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 			odp_print(&od);
 		if (sections & SECTION_PT)
 			pt_print(pb);
+		if (sections & SECTION_SCALE)
+			scale_print(&sc);
 		for (int i = 0; i < nr; i++) {
 			printf("  %-50s %8.2f   target %-10s %s\n      %s\n", r[i].what,
 			       r[i].value, r[i].target,
@@ -1853,7 +2152,7 @@ static int ratio_suite(const struct cli_opts *co, double secs, int sections)
 		printf("\n%d of %d targets met\n", targets - failed, targets);
 	}
 	/* A benchmark that could not run is not a missed target. */
-	if ((nv && nv->failed) || od.failed) {
+	if ((nv && nv->failed) || od.failed || sc.failed) {
 		free(nv);
 		return 3;
 	}
@@ -1875,7 +2174,7 @@ static void bench_usage(FILE *f)
 		"                      [--mode strict|lazy] [--api map|iova|sg]\n"
 		"                      [--granule 4K|16K|64K] [--one-device] [-n NODE]\n"
 		"                      [--compat | --json]\n"
-		"       dmastack bench [-s SEC] [--section core|nvme|odp|pt|iova|size|all] [--json]\n"
+		"       dmastack bench [-s SEC] [--section core|nvme|odp|pt|iova|size|scale|all] [--json]\n"
 		"\n"
 		"With options, the kernel's dma_map_benchmark (same flags and meaning,\n"
 		"ns per operation); without, the ratio suite, each ratio beside its\n"
@@ -1898,7 +2197,11 @@ static void bench_usage(FILE *f)
 		"  --one-device  every thread maps for one device (one domain), as the\n"
 		"              kernel's dma_map_benchmark does; else one device each\n"
 		"  --section S the part of the ratio suite, or a comma-separated list\n"
-		"              (size: parse, p2p and RAM at server size; only when named)\n");
+		"              (size: parse, p2p and RAM at server size; scale: dma-debug\n"
+		"              with 1Mi live 4K mappings against it off, and a NIC moving\n"
+		"              1 GiB from a one-range dma-buf through the IOMMU against\n"
+		"              below a switch, fixed sizes, 4 GiB of RAM written; both\n"
+		"              only when named)\n");
 }
 
 /* A whole decimal number in [@min, @max]; false for anything else. */

@@ -5,22 +5,28 @@
  * (kernel/dma/debug.c), plus what only a simulator can check: each device
  * access against the mappings of that device.
  *
- * Entries hang in a hash of HASH_SIZE buckets on bits 13 and up of the DMA
- * address, one lock per bucket; lookups use the kernel's best-fit match so
- * the same address mapped twice is found as the kernel finds it. The first
- * cache line of every mapping the device may write is tracked for overlaps
- * (ACTIVE_CACHELINE_MAX_OVERLAP, the EEXIST report, SKIP_CPU_SYNC exempt).
+ * Entries hang in an interval tree (debug-tree.h) keyed by device, DMA
+ * address and age, one tree and lock per shard of devices: every lookup,
+ * a device access's included, costs O(log n) at any number of live
+ * mappings. Lookups use the kernel's best-fit match so the same address
+ * mapped twice is found as the kernel finds it, and meet candidates in
+ * the order the kernel's hash of HASH_SIZE buckets (on bits 13 and up of
+ * the DMA address, walked back from the address) would give them. The
+ * first cache line of every mapping the device may write is tracked for
+ * overlaps in a tree of its own (ACTIVE_CACHELINE_MAX_OVERLAP, the EEXIST
+ * report, SKIP_CPU_SYNC exempt), as the kernel's radix tree does.
  * MMIO mappings have no cache lines and are not tracked: the kernel tracks
  * them too, which only produces false reports for two mappings of a BAR.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "dma.h"
+#include "debug-tree.h"
 
 #define HASH_SIZE	16384ULL
 #define HASH_FN_SHIFT	13
 #define HASH_FN_MASK	(HASH_SIZE - 1)
-#define CLN_HASH_SIZE	4096
+#define NR_SHARDS	64
 #define ACTIVE_CACHELINE_MAX_OVERLAP 7
 
 enum {
@@ -61,7 +67,9 @@ static const char *const dir2name[] = {
 };
 
 struct dma_debug_entry {
-	struct dma_debug_entry *prev, *next;
+	struct dtree_node node;		/* (dev, dev_addr, seq) in its shard */
+	u64 seq;			/* when it was added */
+	struct dma_debug_entry *next;	/* free list, removal batches */
 	struct device *dev;
 	u64 dev_addr;
 	u64 size;
@@ -82,7 +90,8 @@ struct dma_debug_entry {
 
 /* An IOVA state between dma_iova_try_alloc() and destroy/free. */
 struct iova_rec {
-	struct iova_rec *next;
+	struct dtree_node node;		/* (state, dev) */
+	struct iova_rec *prev, *next;	/* newest first */
 	struct device *dev;
 	struct dma_iova_state *state;
 	dma_addr_t addr;
@@ -92,14 +101,14 @@ struct iova_rec {
 	size_t tail_end;		/* ...at this offset */
 };
 
-struct hash_bucket {
+/* The entries of a shard of devices: all of a device's are in one. */
+struct debug_shard {
 	pthread_mutex_t lock;
-	struct dma_debug_entry *head, *tail;
+	struct dtree tree;
 };
 
 struct cln_node {
-	struct cln_node *next;
-	phys_addr_t cln;
+	struct dtree_node node;		/* (0, cache line, 0) */
 	int overlap;
 };
 
@@ -139,14 +148,17 @@ struct dma_debug {
 	struct sim_machine *m;
 	struct sim_bus_observer obs;	/* device accesses, from the bus */
 	_Atomic bool enabled;
-	struct hash_bucket buckets[HASH_SIZE];
+	struct debug_shard shards[NR_SHARDS];
+	_Atomic u64 seq;			/* entries added so far */
+	_Atomic unsigned long visits;		/* tree nodes looked at */
 	pthread_mutex_t free_lock;
 	struct dma_debug_entry *free_list;
 	_Atomic unsigned long nr_entries;
 	pthread_mutex_t cln_lock;
-	struct cln_node *cln_hash[CLN_HASH_SIZE];
+	struct dtree cln_tree;
 	pthread_mutex_t iova_lock;
-	struct iova_rec *iova_recs;
+	struct iova_rec *iova_recs;		/* newest first */
+	struct dtree iova_tree;
 	pthread_mutex_t hist_lock;
 	struct dma_debug_history hist[DMA_DEBUG_HISTORY];
 	unsigned long hist_seq;
@@ -193,6 +205,29 @@ static inline u64 entry_size(const struct dma_debug_entry *e)
 
 static const struct sim_bus_observer_ops debug_observer_ops;
 
+/* Teardown: a subtree of entries, children first (no rebalancing). */
+static void entries_free(struct dma_debug *d, struct dtree_node *n)
+{
+	struct dma_debug_entry *e;
+
+	if (!n)
+		return;
+	entries_free(d, n->left);
+	entries_free(d, n->right);
+	e = container_of(n, struct dma_debug_entry, node);
+	own_free(d, e);
+	free(e);
+}
+
+static void cln_free(struct dtree_node *n)
+{
+	if (!n)
+		return;
+	cln_free(n->left);
+	cln_free(n->right);
+	free(container_of(n, struct cln_node, node));
+}
+
 int dma_debug_init_machine(struct sim_machine *m, bool enabled)
 {
 	struct dma_debug *d = calloc(1, sizeof(*d));
@@ -208,8 +243,8 @@ int dma_debug_init_machine(struct sim_machine *m, bool enabled)
 		free(d);
 		return ret;
 	}
-	for (size_t i = 0; i < HASH_SIZE; i++)
-		pthread_mutex_init(&d->buckets[i].lock, NULL);
+	for (size_t i = 0; i < NR_SHARDS; i++)
+		pthread_mutex_init(&d->shards[i].lock, NULL);
 	pthread_mutex_init(&d->free_lock, NULL);
 	pthread_mutex_init(&d->cln_lock, NULL);
 	pthread_mutex_init(&d->iova_lock, NULL);
@@ -237,25 +272,15 @@ void dma_debug_exit_machine(struct sim_machine *m)
 	if (!d)
 		return;
 	sim_bus_observer_del(m, &d->obs);
-	for (size_t i = 0; i < HASH_SIZE; i++) {
-		struct dma_debug_entry *e = d->buckets[i].head, *n;
-
-		for (; e; e = n) {
-			n = e->next;
-			own_free(d, e);
-			free(e);
-		}
-		pthread_mutex_destroy(&d->buckets[i].lock);
+	for (size_t i = 0; i < NR_SHARDS; i++) {
+		entries_free(d, d->shards[i].tree.root);
+		pthread_mutex_destroy(&d->shards[i].lock);
 	}
 	for (struct dma_debug_entry *e = d->free_list, *n; e; e = n) {
 		n = e->next;
 		free(e);
 	}
-	for (size_t i = 0; i < CLN_HASH_SIZE; i++)
-		for (struct cln_node *c = d->cln_hash[i], *n; c; c = n) {
-			n = c->next;
-			free(c);
-		}
+	cln_free(d->cln_tree.root);
 	for (struct iova_rec *r = d->iova_recs, *n; r; r = n) {
 		n = r->next;
 		free(r);
@@ -313,9 +338,24 @@ static struct dma_debug_entry *dma_entry_alloc(struct dma_debug *d)
 	return e;
 }
 
-static inline struct hash_bucket *bucket_of(struct dma_debug *d, u64 dev_addr)
+static inline struct debug_shard *shard_of(struct dma_debug *d,
+					   const struct device *dev)
 {
-	return &d->buckets[(dev_addr >> HASH_FN_SHIFT) & HASH_FN_MASK];
+	uintptr_t p = (uintptr_t)dev;
+
+	return &d->shards[((p >> 6) ^ (p >> 14)) % NR_SHARDS];
+}
+
+/* The kernel's bucket of an address: reported by the dump, and the order. */
+static inline u64 bucket_idx(u64 dev_addr)
+{
+	return (dev_addr >> HASH_FN_SHIFT) & HASH_FN_MASK;
+}
+
+/* An interval end for the tree; one past 2^64 - 1 saturates. */
+static inline u64 end_of(u64 addr, u64 size)
+{
+	return addr + size < addr ? ~0ULL : addr + size;
 }
 
 static bool exact_match(struct dma_debug_entry *a, struct dma_debug_entry *b)
@@ -332,15 +372,115 @@ static bool containing_match(struct dma_debug_entry *a,
 	       b->dev_addr + b->size >= a->dev_addr + a->size;
 }
 
-/* Best fit, as the kernel: several matches without a perfect one -> NULL. */
-static struct dma_debug_entry *
-bucket_find(struct hash_bucket *b, struct dma_debug_entry *ref,
-	    bool (*match)(struct dma_debug_entry *, struct dma_debug_entry *))
+/*
+ * Candidates of one lookup, in the order the kernel's hash would meet
+ * them: by bucket, counted from the lookup's own bucket (back for a
+ * containing lookup, forward for a range walk), then oldest first within
+ * a bucket. Answers of one bucket share @order.
+ */
+struct cand {
+	u64 order, seq;
+	struct dma_debug_entry *e;
+};
+
+struct cands {
+	struct cand *v;
+	size_t n, cap;
+	u64 base;		/* the bucket the walk starts at */
+	bool forward;
+	struct cand inl[8];
+};
+
+static bool cands_push(struct dtree_node *node, void *arg)
 {
-	struct dma_debug_entry *e, *ret = NULL;
+	struct dma_debug_entry *e = container_of(node, struct dma_debug_entry,
+						 node);
+	struct cands *c = arg;
+	u64 b = e->dev_addr >> HASH_FN_SHIFT;
+
+	if (c->n == c->cap) {
+		/* libc, as entries: dma-debug is not fault-injected */
+		struct cand *v = malloc(2 * c->cap * sizeof(*v));
+
+		if (!v)
+			return false;	/* out of memory: what was found */
+		memcpy(v, c->v, c->n * sizeof(*v));
+		if (c->v != c->inl)
+			free(c->v);
+		c->v = v;
+		c->cap *= 2;
+	}
+	c->v[c->n++] = (struct cand){
+		.order = (c->forward ? b - c->base : c->base - b) & HASH_FN_MASK,
+		.seq = e->seq,
+		.e = e,
+	};
+	return true;
+}
+
+static int cand_cmp(const void *pa, const void *pb)
+{
+	const struct cand *a = pa, *b = pb;
+
+	if (a->order != b->order)
+		return a->order < b->order ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/*
+ * @dev's entries starting in [lo, hi] whose end (saturated) is at least
+ * @min_end, ordered from bucket @base (see struct cands). Shard locked.
+ */
+static void cands_collect(struct dma_debug *d, struct debug_shard *s,
+			  struct device *dev, u64 lo, u64 hi, u64 min_end,
+			  u64 base, bool forward, struct cands *c)
+{
+	struct dtree_query q = {
+		.k1 = (uintptr_t)dev, .lo2 = lo, .hi2 = hi,
+		.min_end = min_end, .fn = cands_push, .arg = c,
+	};
+
+	c->v = c->inl;
+	c->cap = ARRAY_SIZE(c->inl);
+	c->n = 0;
+	c->base = base;
+	c->forward = forward;
+	dtree_query(&s->tree, &q);
+	atomic_fetch_add_explicit(&d->visits, q.visits, memory_order_relaxed);
+	if (c->n > 1)
+		qsort(c->v, c->n, sizeof(*c->v), cand_cmp);
+}
+
+static void cands_free(struct cands *c)
+{
+	if (c->v != c->inl)
+		free(c->v);
+}
+
+/* The end of the bucket group starting at @i. */
+static size_t cands_group_end(const struct cands *c, size_t i)
+{
+	size_t j = i;
+
+	while (j < c->n && c->v[j].order == c->v[i].order)
+		j++;
+	return j;
+}
+
+/*
+ * Best fit among @v[0, n), as the kernel picks in a bucket: a perfect
+ * match, else the only match; several matches without a perfect one ->
+ * NULL.
+ */
+static struct dma_debug_entry *
+best_fit(const struct cand *v, size_t n, struct dma_debug_entry *ref,
+	 bool (*match)(struct dma_debug_entry *, struct dma_debug_entry *))
+{
+	struct dma_debug_entry *ret = NULL;
 	int matches = 0, last_lvl = -1;
 
-	for (e = b->head; e; e = e->next) {
+	for (size_t i = 0; i < n; i++) {
+		struct dma_debug_entry *e = v[i].e;
 		int lvl = 0;
 
 		if (!match(ref, e))
@@ -360,55 +500,65 @@ bucket_find(struct hash_bucket *b, struct dma_debug_entry *ref,
 	return matches == 1 ? ret : NULL;
 }
 
-/* Find the entry containing @ref, walking back buckets; returns locked. */
-static struct dma_debug_entry *bucket_find_contain(struct dma_debug *d,
-						   struct hash_bucket **bucket,
-						   struct dma_debug_entry *ref)
+/* @ref->dev's entry at exactly @ref->dev_addr (best fit); shard locked. */
+static struct dma_debug_entry *find_exact(struct dma_debug *d,
+					  struct debug_shard *s,
+					  struct dma_debug_entry *ref)
 {
-	struct dma_debug_entry index = *ref;
-	u64 limit = min(HASH_SIZE, (index.dev_addr >> HASH_FN_SHIFT) + 1);
+	struct dma_debug_entry *e;
+	struct cands c;
 
-	for (u64 i = 0; i < limit; i++) {
-		struct dma_debug_entry *e = bucket_find(*bucket, ref,
-							containing_match);
-
-		if (e)
-			return e;
-		pthread_mutex_unlock(&(*bucket)->lock);
-		index.dev_addr -= 1ULL << HASH_FN_SHIFT;
-		*bucket = bucket_of(d, index.dev_addr);
-		pthread_mutex_lock(&(*bucket)->lock);
-	}
-	return NULL;
+	cands_collect(d, s, ref->dev, ref->dev_addr, ref->dev_addr, 0,
+		      ref->dev_addr >> HASH_FN_SHIFT, false, &c);
+	e = best_fit(c.v, c.n, ref, exact_match);
+	cands_free(&c);
+	return e;
 }
 
 /*
- * Append, as the kernel does: lookups then meet the oldest entry first. That
- * matters when one CPU unmaps an address (its backend has already released
- * it) while another maps the same address again: the unmap must find its
- * own, older entry.
+ * The entry containing @ref, bucket by bucket back from @ref's, best fit
+ * in each (the kernel's walk back over buckets); shard locked.
  */
-static void hash_add(struct hash_bucket *b, struct dma_debug_entry *e)
+static struct dma_debug_entry *find_contain(struct dma_debug *d,
+					    struct debug_shard *s,
+					    struct dma_debug_entry *ref)
 {
-	e->next = NULL;
-	e->prev = b->tail;
-	if (b->tail)
-		b->tail->next = e;
-	else
-		b->head = e;
-	b->tail = e;
+	u64 end = ref->dev_addr + ref->size;
+	struct dma_debug_entry *e = NULL;
+	struct cands c;
+
+	/* a wrapping @ref matches by the kernel's wrapped sums: no pruning */
+	cands_collect(d, s, ref->dev, 0, ref->dev_addr,
+		      end < ref->dev_addr ? 0 : end,
+		      ref->dev_addr >> HASH_FN_SHIFT, false, &c);
+	for (size_t i = 0, j; i < c.n && !e; i = j) {
+		j = cands_group_end(&c, i);
+		e = best_fit(c.v + i, j - i, ref, containing_match);
+	}
+	cands_free(&c);
+	return e;
 }
 
-static void hash_del(struct hash_bucket *b, struct dma_debug_entry *e)
+/*
+ * Add under the shard lock. The sequence number keeps the kernel's append
+ * order: lookups meet the oldest entry first. That matters when one CPU
+ * unmaps an address (its backend has already released it) while another
+ * maps the same address again: the unmap must find its own, older entry.
+ */
+static void tree_add(struct dma_debug *d, struct debug_shard *s,
+		     struct dma_debug_entry *e)
 {
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		b->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		b->tail = e->prev;
+	e->seq = atomic_fetch_add_explicit(&d->seq, 1, memory_order_relaxed);
+	e->node.k1 = (uintptr_t)e->dev;
+	e->node.k2 = e->dev_addr;
+	e->node.k3 = e->seq;
+	e->node.end = end_of(e->dev_addr, e->size);
+	dtree_insert(&s->tree, &e->node);
+}
+
+static void tree_del(struct debug_shard *s, struct dma_debug_entry *e)
+{
+	dtree_erase(&s->tree, &e->node);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -430,17 +580,16 @@ static int active_cacheline_insert(struct dma_debug *d,
 				   struct dma_debug_entry *e)
 {
 	phys_addr_t cln = to_cacheline_number(e);
-	struct cln_node **pp, *c;
+	struct dtree_node *n;
+	struct cln_node *c;
 	int rc = 0;
 
 	if (!cln_tracked(e))
 		return 0;
 	pthread_mutex_lock(&d->cln_lock);
-	pp = &d->cln_hash[cln % CLN_HASH_SIZE];
-	for (c = *pp; c; c = c->next)
-		if (c->cln == cln)
-			break;
-	if (c) {
+	n = dtree_find(&d->cln_tree, 0, cln, 0);
+	if (n) {
+		c = container_of(n, struct cln_node, node);
 		rc = -EEXIST;
 		if (c->overlap < ACTIVE_CACHELINE_MAX_OVERLAP)
 			c->overlap++;
@@ -451,12 +600,10 @@ static int active_cacheline_insert(struct dma_debug *d,
 				   ACTIVE_CACHELINE_MAX_OVERLAP,
 				   (unsigned long long)cln);
 	} else {
-		c = malloc(sizeof(*c));
+		c = calloc(1, sizeof(*c));
 		if (c) {
-			c->cln = cln;
-			c->overlap = 0;
-			c->next = *pp;
-			*pp = c;
+			c->node.k2 = cln;
+			dtree_insert(&d->cln_tree, &c->node);
 		}
 	}
 	pthread_mutex_unlock(&d->cln_lock);
@@ -467,19 +614,19 @@ static void active_cacheline_remove(struct dma_debug *d,
 				    struct dma_debug_entry *e)
 {
 	phys_addr_t cln = to_cacheline_number(e);
-	struct cln_node **pp, *c;
+	struct dtree_node *n;
 
 	if (!cln_tracked(e))
 		return;
 	pthread_mutex_lock(&d->cln_lock);
-	for (pp = &d->cln_hash[cln % CLN_HASH_SIZE]; (c = *pp); pp = &c->next)
-		if (c->cln == cln)
-			break;
-	if (c) {
+	n = dtree_find(&d->cln_tree, 0, cln, 0);
+	if (n) {
+		struct cln_node *c = container_of(n, struct cln_node, node);
+
 		if (c->overlap > 0) {
 			c->overlap--;
 		} else {
-			*pp = c->next;
+			dtree_erase(&d->cln_tree, n);
 			free(c);
 		}
 	}
@@ -489,11 +636,11 @@ static void active_cacheline_remove(struct dma_debug *d,
 static void add_dma_entry(struct dma_debug *d, struct dma_debug_entry *e,
 			  unsigned long attrs)
 {
-	struct hash_bucket *b = bucket_of(d, e->dev_addr);
+	struct debug_shard *s = shard_of(d, e->dev);
 
-	pthread_mutex_lock(&b->lock);
-	hash_add(b, e);
-	pthread_mutex_unlock(&b->lock);
+	pthread_mutex_lock(&s->lock);
+	tree_add(d, s, e);
+	pthread_mutex_unlock(&s->lock);
 	atomic_fetch_add(&d->nr_entries, 1);
 	if (e->dev->sim_dma_stats)
 		atomic_fetch_add_explicit(&e->dev->sim_dma_stats->debug_changes,
@@ -535,14 +682,14 @@ static void dma_entry_free(struct dma_debug *d, struct dma_debug_entry *e)
 
 static void check_unmap(struct dma_debug *d, struct dma_debug_entry *ref)
 {
-	struct hash_bucket *b = bucket_of(d, ref->dev_addr);
+	struct debug_shard *s = shard_of(d, ref->dev);
 	struct device *dev = ref->dev;
 	struct dma_debug_entry *e;
 
-	pthread_mutex_lock(&b->lock);
-	e = bucket_find(b, ref, exact_match);
+	pthread_mutex_lock(&s->lock);
+	e = find_exact(d, s, ref);
 	if (!e) {
-		pthread_mutex_unlock(&b->lock);
+		pthread_mutex_unlock(&s->lock);
 		if (ref->dev_addr == DMA_MAPPING_ERROR)
 			err_printk(dev, NULL,
 				   "device driver tries to free an invalid DMA memory address");
@@ -553,8 +700,8 @@ static void check_unmap(struct dma_debug *d, struct dma_debug_entry *ref)
 				   (unsigned long long)ref->size);
 		return;
 	}
-	hash_del(b, e);
-	pthread_mutex_unlock(&b->lock);
+	tree_del(s, e);
+	pthread_mutex_unlock(&s->lock);
 
 	if (ref->size != e->size)
 		err_printk(dev, e,
@@ -598,12 +745,12 @@ static void check_unmap(struct dma_debug *d, struct dma_debug_entry *ref)
 static void check_sync(struct dma_debug *d, struct dma_debug_entry *ref,
 		       bool to_cpu)
 {
-	struct hash_bucket *b = bucket_of(d, ref->dev_addr);
+	struct debug_shard *s = shard_of(d, ref->dev);
 	struct device *dev = ref->dev;
 	struct dma_debug_entry *e;
 
-	pthread_mutex_lock(&b->lock);
-	e = bucket_find_contain(d, &b, ref);
+	pthread_mutex_lock(&s->lock);
+	e = find_contain(d, s, ref);
 	if (!e) {
 		err_printk(dev, NULL,
 			   "device driver tries to sync DMA memory it has not allocated [device address=0x%016llx] [size=%llu bytes]",
@@ -645,7 +792,7 @@ static void check_sync(struct dma_debug *d, struct dma_debug_entry *ref,
 			   "device driver syncs DMA sg list with different entry count [map count=%d] [sync count=%d]",
 			   e->sg_call_ents, ref->sg_call_ents);
 out:
-	pthread_mutex_unlock(&b->lock);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -724,22 +871,25 @@ void debug_dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 void debug_dma_mapping_error(struct device *dev, dma_addr_t dma_addr)
 {
 	struct dma_debug *d = dev->sim->kernel->debug;
-	struct hash_bucket *b;
+	struct debug_shard *s;
+	struct cands c;
 
 	if (!dma_debug_on(dev->sim))
 		return;
-	b = bucket_of(d, dma_addr);
-	pthread_mutex_lock(&b->lock);
-	for (struct dma_debug_entry *e = b->head; e; e = e->next) {
-		if (e->dev != dev || e->dev_addr != dma_addr)
-			continue;
+	s = shard_of(d, dev);
+	pthread_mutex_lock(&s->lock);
+	cands_collect(d, s, dev, dma_addr, dma_addr, 0, 0, false, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		struct dma_debug_entry *e = c.v[i].e;
+
 		/* The first unchecked entry of this address gets the mark. */
 		if (e->map_err_type == MAP_ERR_NOT_CHECKED) {
 			e->map_err_type = MAP_ERR_CHECKED;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&b->lock);
+	cands_free(&c);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void debug_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
@@ -772,15 +922,15 @@ void debug_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 static int get_nr_mapped_entries(struct dma_debug *d,
 				 struct dma_debug_entry *ref)
 {
-	struct hash_bucket *b = bucket_of(d, ref->dev_addr);
+	struct debug_shard *s = shard_of(d, ref->dev);
 	struct dma_debug_entry *e;
 	int n = 0;
 
-	pthread_mutex_lock(&b->lock);
-	e = bucket_find(b, ref, exact_match);
+	pthread_mutex_lock(&s->lock);
+	e = find_exact(d, s, ref);
 	if (e)
 		n = e->sg_mapped_ents;
-	pthread_mutex_unlock(&b->lock);
+	pthread_mutex_unlock(&s->lock);
 	return n;
 }
 
@@ -1037,30 +1187,32 @@ static void debug_dma_iommu_fault(struct sim_bus_observer *o,
 }
 
 /*
- * The entries of @dev containing @pos, walking back over buckets as
- * bucket_find_contain() does. Unlike the best-fit lookup used for unmap and
- * sync, any entry will do here: during the window in which one mapping has
- * been released by its backend but not yet by dma-debug, a new mapping may
- * already cover the same address, and the device's access is legitimate.
- * Returns 1 if an entry allows the access (its end in *@end), 0 if only
- * entries of the wrong direction exist (one in *@dir), -1 if none.
+ * The entries of @dev containing @pos, bucket by bucket back from @pos's
+ * as find_contain() meets them. Unlike the best-fit lookup used for unmap
+ * and sync, any entry will do here: during the window in which one
+ * mapping has been released by its backend but not yet by dma-debug, a
+ * new mapping may already cover the same address, and the device's access
+ * is legitimate. Returns 1 if an entry allows the access (its end in
+ * *@end), 0 if only entries of the wrong direction exist (one in *@dir),
+ * -1 if none.
  */
 static int find_access_entry(struct dma_debug *d, struct device *dev, u64 pos,
 			     bool write, int *dir, u64 *end)
 {
-	u64 limit = min(HASH_SIZE, (pos >> HASH_FN_SHIFT) + 1);
-	u64 key = pos;
+	struct debug_shard *s = shard_of(d, dev);
+	struct cands c;
 	int ret = -1;
 
-	for (u64 i = 0; i < limit && ret != 1; i++, key -= 1ULL << HASH_FN_SHIFT) {
-		struct hash_bucket *b = bucket_of(d, key);
-
-		pthread_mutex_lock(&b->lock);
-		for (struct dma_debug_entry *e = b->head; e; e = e->next) {
+	pthread_mutex_lock(&s->lock);
+	cands_collect(d, s, dev, 0, pos, pos + 1, pos >> HASH_FN_SHIFT, false,
+		      &c);
+	for (size_t i = 0, j; i < c.n && ret != 1; i = j) {
+		j = cands_group_end(&c, i);
+		for (size_t k = i; k < j; k++) {
+			struct dma_debug_entry *e = c.v[k].e;
 			bool allowed;
 
-			if (e->dev != dev || pos < e->dev_addr ||
-			    pos - e->dev_addr >= e->size)
+			if (pos < e->dev_addr || pos - e->dev_addr >= e->size)
 				continue;
 			allowed = write ? e->direction != DMA_TO_DEVICE :
 					  e->direction != DMA_FROM_DEVICE;
@@ -1080,8 +1232,9 @@ static int find_access_entry(struct dma_debug *d, struct device *dev, u64 pos,
 				ret = 0;
 			}
 		}
-		pthread_mutex_unlock(&b->lock);
 	}
+	cands_free(&c);
+	pthread_mutex_unlock(&s->lock);
 	return ret;
 }
 
@@ -1089,7 +1242,7 @@ static int find_access_entry(struct dma_debug *d, struct device *dev, u64 pos,
  * debug_dma_check_access - may @dev touch [@addr, @addr + @len) this way?
  *
  * Each byte must lie in a live mapping of @dev whose direction allows the
- * access. Returns true if it reported a problem. Takes bucket locks.
+ * access. Returns true if it reported a problem. Takes the shard lock.
  */
 static bool debug_dma_check_access(struct device *dev, dma_addr_t addr,
 				   size_t len, bool write)
@@ -1197,16 +1350,21 @@ void debug_dma_device_unbound(struct device *dev)
 		return;
 	d = dev->sim->kernel->debug;
 	iova_leaks(dev);
-	for (size_t i = 0; i < HASH_SIZE; i++) {
-		struct hash_bucket *b = &d->buckets[i];
+	{
+		struct debug_shard *s = shard_of(d, dev);
+		struct dma_debug_entry *last = NULL;
+		struct cands c;
 
-		pthread_mutex_lock(&b->lock);
-		for (struct dma_debug_entry *e = b->head; e; e = e->next)
-			if (e->dev == dev) {
-				count++;
-				copy = *e;
-			}
-		pthread_mutex_unlock(&b->lock);
+		/* the kernel reports the last it meets, bucket by bucket */
+		pthread_mutex_lock(&s->lock);
+		cands_collect(d, s, dev, 0, ~0ULL, 0, 0, true, &c);
+		count = (int)c.n;
+		for (size_t i = 0; i < c.n; i++)
+			last = c.v[i].e;
+		if (last)
+			copy = *last;
+		cands_free(&c);
+		pthread_mutex_unlock(&s->lock);
 	}
 	/*
 	 * The same leak (nothing mapped or unmapped since) was reported at an
@@ -1228,6 +1386,13 @@ void debug_dma_device_unbound(struct device *dev)
 		   type2name[copy.type]);
 }
 
+static bool count_one(struct dtree_node *node, void *arg)
+{
+	(void)node;
+	++*(unsigned long *)arg;
+	return true;
+}
+
 unsigned long sim_dma_debug_entries(struct sim_machine *m, struct device *dev)
 {
 	struct dma_debug *d = m->kernel->debug;
@@ -1237,62 +1402,121 @@ unsigned long sim_dma_debug_entries(struct sim_machine *m, struct device *dev)
 		return 0;
 	if (!dev)
 		return atomic_load(&d->nr_entries);
-	for (size_t i = 0; i < HASH_SIZE; i++) {
-		struct hash_bucket *b = &d->buckets[i];
+	{
+		struct debug_shard *s = shard_of(d, dev);
+		struct dtree_query q = {
+			.k1 = (uintptr_t)dev, .lo2 = 0, .hi2 = ~0ULL,
+			.fn = count_one, .arg = &n,
+		};
 
-		pthread_mutex_lock(&b->lock);
-		for (struct dma_debug_entry *e = b->head; e; e = e->next)
-			n += e->dev == dev;
-		pthread_mutex_unlock(&b->lock);
+		pthread_mutex_lock(&s->lock);
+		dtree_query(&s->tree, &q);
+		pthread_mutex_unlock(&s->lock);
 	}
 	return n;
+}
+
+static bool dump_push(struct dtree_node *node, void *arg)
+{
+	struct dma_debug_entry *e = container_of(node, struct dma_debug_entry,
+						 node);
+	struct cands *c = arg;
+
+	/* by the kernel's bucket, then age, as it prints */
+	c->base = 0;
+	c->forward = true;
+	if (!cands_push(node, c))
+		return false;
+	c->v[c->n - 1].order = bucket_idx(e->dev_addr);
+	return true;
 }
 
 void sim_dma_debug_dump(struct sim_machine *m, struct device *dev, FILE *f)
 {
 	struct dma_debug *d = m->kernel->debug;
+	struct cands c = { .v = c.inl, .cap = ARRAY_SIZE(c.inl) };
 
 	if (!d)
 		return;
-	for (size_t i = 0; i < HASH_SIZE; i++) {
-		struct hash_bucket *b = &d->buckets[i];
+	/* every shard, in order, so nothing goes while it prints */
+	for (size_t i = 0; i < NR_SHARDS; i++)
+		pthread_mutex_lock(&d->shards[i].lock);
+	for (size_t i = 0; i < NR_SHARDS; i++) {
+		struct dtree_query q = {
+			.k1 = (uintptr_t)dev, .lo2 = 0, .hi2 = ~0ULL,
+			.fn = dump_push, .arg = &c,
+		};
 
-		pthread_mutex_lock(&b->lock);
-		for (struct dma_debug_entry *e = b->head; e; e = e->next) {
-			if (dev && e->dev != dev)
-				continue;
-			/* "P=%pa D=%llx L=%llx cln=%pa" since the kernel keeps
-			 * a phys_addr_t per entry (no more N=pfn). */
-			fprintf(f, "%s %s %s idx %zu P=0x%016llx D=%llx L=%llx cln=0x%016llx %s %s\n",
-				dev_driver_string(e->dev), dev_name(e->dev),
-				type2name[e->type], i,
-				(unsigned long long)e->paddr,
-				(unsigned long long)e->dev_addr,
-				(unsigned long long)e->size,
-				(unsigned long long)to_cacheline_number(e),
-				dir_name(e->direction),
-				maperr2str[e->map_err_type]);
+		if (dev && &d->shards[i] != shard_of(d, dev))
+			continue;
+		if (dev) {
+			dtree_query(&d->shards[i].tree, &q);
+			continue;
 		}
-		pthread_mutex_unlock(&b->lock);
+		for (struct dtree_node *n = dtree_first(&d->shards[i].tree); n;
+		     n = dtree_next(n))
+			if (!dump_push(n, &c))
+				break;
 	}
+	if (c.n > 1)
+		qsort(c.v, c.n, sizeof(*c.v), cand_cmp);
+	for (size_t i = 0; i < c.n; i++) {
+		struct dma_debug_entry *e = c.v[i].e;
+
+		/* "P=%pa D=%llx L=%llx cln=%pa" since the kernel keeps
+		 * a phys_addr_t per entry (no more N=pfn). */
+		fprintf(f, "%s %s %s idx %llu P=0x%016llx D=%llx L=%llx cln=0x%016llx %s %s\n",
+			dev_driver_string(e->dev), dev_name(e->dev),
+			type2name[e->type],
+			(unsigned long long)bucket_idx(e->dev_addr),
+			(unsigned long long)e->paddr,
+			(unsigned long long)e->dev_addr,
+			(unsigned long long)e->size,
+			(unsigned long long)to_cacheline_number(e),
+			dir_name(e->direction),
+			maperr2str[e->map_err_type]);
+	}
+	cands_free(&c);
+	for (size_t i = NR_SHARDS; i-- > 0;)
+		pthread_mutex_unlock(&d->shards[i].lock);
 }
 
 /* ------------------------------------------------------------------------ */
 /* The IOVA API                                                             */
 /* ------------------------------------------------------------------------ */
 
+static bool iova_rec_last(struct dtree_node *node, void *arg)
+{
+	*(struct dtree_node **)arg = node;
+	return true;
+}
+
+/* The newest record of (@state, @dev), as a list pushed at its head. */
 static struct iova_rec *iova_rec_find(struct dma_debug *d,
 				      struct dma_iova_state *state,
 				      struct device *dev, bool unlink)
 {
-	struct iova_rec **pp, *r;
+	struct dtree_node *found = NULL;
+	struct dtree_query q = {
+		.k1 = (uintptr_t)state, .lo2 = (uintptr_t)dev,
+		.hi2 = (uintptr_t)dev, .fn = iova_rec_last, .arg = &found,
+	};
+	struct iova_rec *r = NULL;
 
 	pthread_mutex_lock(&d->iova_lock);
-	for (pp = &d->iova_recs; (r = *pp); pp = &r->next)
-		if (r->state == state && r->dev == dev)
-			break;
-	if (r && unlink)
-		*pp = r->next;
+	dtree_query(&d->iova_tree, &q);
+	if (found) {
+		r = container_of(found, struct iova_rec, node);
+		if (unlink) {
+			dtree_erase(&d->iova_tree, found);
+			if (r->prev)
+				r->prev->next = r->next;
+			else
+				d->iova_recs = r->next;
+			if (r->next)
+				r->next->prev = r->prev;
+		}
+	}
 	pthread_mutex_unlock(&d->iova_lock);
 	return r;
 }
@@ -1311,53 +1535,60 @@ void debug_dma_iova_alloc(struct device *dev, struct dma_iova_state *state)
 	r->state = state;
 	r->addr = state->addr;
 	r->size = dma_iova_size(state);
+	r->node.k1 = (uintptr_t)state;
+	r->node.k2 = (uintptr_t)dev;
+	r->node.k3 = atomic_fetch_add_explicit(&d->seq, 1,
+					       memory_order_relaxed);
 	pthread_mutex_lock(&d->iova_lock);
+	dtree_insert(&d->iova_tree, &r->node);
+	r->prev = NULL;
 	r->next = d->iova_recs;
+	if (r->next)
+		r->next->prev = r;
 	d->iova_recs = r;
 	pthread_mutex_unlock(&d->iova_lock);
 }
 
 /*
- * Visit the linked entries of @r inside [lo, hi) of IOVA; @fn returns true
- * to remove the entry. Walks only the buckets the range covers.
+ * Visit the linked entries of @r inside [lo, hi) of IOVA, bucket by bucket
+ * from @lo's as the kernel's hash would; @fn returns true to remove the
+ * entry (each bucket's removals freed newest first after it).
  */
 static size_t iova_entries(struct dma_debug *d, struct iova_rec *r, u64 lo,
 			   u64 hi, bool (*fn)(struct dma_debug_entry *e,
 					      void *arg), void *arg)
 {
-	u64 first = lo >> HASH_FN_SHIFT, last = (hi - 1) >> HASH_FN_SHIFT;
+	struct debug_shard *s = shard_of(d, r->dev);
 	size_t bytes = 0;
+	struct cands c;
 
 	if (hi <= lo)
 		return 0;
-	if (last - first >= HASH_SIZE)
-		last = first + HASH_SIZE - 1;
-	for (u64 k = first; k <= last; k++) {
-		struct hash_bucket *b = &d->buckets[k & HASH_FN_MASK];
-		struct dma_debug_entry *e, *n;
+	pthread_mutex_lock(&s->lock);
+	cands_collect(d, s, r->dev, lo, hi - 1, 0, lo >> HASH_FN_SHIFT, true,
+		      &c);
+	for (size_t i = 0, j; i < c.n; i = j) {
+		struct dma_debug_entry *gone = NULL, *e, *n;
 
-		struct dma_debug_entry *gone = NULL;
-
-		pthread_mutex_lock(&b->lock);
-		for (e = b->head; e; e = n) {
-			n = e->next;
-			if (e->iova != r || e->dev_addr < lo ||
-			    e->dev_addr >= hi)
+		j = cands_group_end(&c, i);
+		for (size_t k = i; k < j; k++) {
+			e = c.v[k].e;
+			if (e->iova != r)
 				continue;
 			bytes += e->size;
 			if (fn && fn(e, arg)) {
-				/* freed after the walk: the bucket stays locked */
-				hash_del(b, e);
+				tree_del(s, e);
 				e->next = gone;
 				gone = e;
 			}
 		}
-		pthread_mutex_unlock(&b->lock);
 		for (e = gone; e; e = n) {
 			n = e->next;
 			dma_entry_free(d, e);
 		}
 	}
+	cands_free(&c);
+	pthread_mutex_unlock(&s->lock);
 	return bytes;
 }
 
@@ -1716,8 +1947,7 @@ struct dma_own {
 
 /* The last device write (a generation) of each RAM line, per page. */
 struct dw_page {
-	struct dw_page *next;
-	u64 pfn;
+	struct dtree_node node;		/* (0, pfn, 0) */
 	u32 gen[DW_LINES];
 };
 
@@ -1726,7 +1956,7 @@ struct dma_own_state {
 	_Atomic u32 gen;
 	struct {
 		pthread_mutex_t lock;
-		struct dw_page *head;
+		struct dtree tree;
 	} dw[DW_BUCKETS];
 };
 
@@ -1741,15 +1971,21 @@ static int own_init(struct dma_debug *d)
 	return 0;
 }
 
+static void dw_free(struct dtree_node *n)
+{
+	if (!n)
+		return;
+	dw_free(n->left);
+	dw_free(n->right);
+	free(container_of(n, struct dw_page, node));
+}
+
 static void own_exit(struct dma_debug *d)
 {
 	if (!d->own)
 		return;
 	for (unsigned int i = 0; i < DW_BUCKETS; i++) {
-		for (struct dw_page *p = d->own->dw[i].head, *n; p; p = n) {
-			n = p->next;
-			free(p);
-		}
+		dw_free(d->own->dw[i].tree.root);
 		pthread_mutex_destroy(&d->own->dw[i].lock);
 	}
 	free(d->own);
@@ -1764,11 +2000,17 @@ static void own_free(struct dma_debug *d, struct dma_debug_entry *e)
 		return;
 	if (o->hashed)
 		atomic_fetch_sub(&d->own->nr_hashed, 1);
-	free(o->st);
-	free(o->hash);
-	free(o->gen);
-	free(o);
+	free(o);		/* st, hash and gen are in its block */
 	e->own = NULL;
+}
+
+/*
+ * The lock and tree of a page: 2 MiB runs of pages share one, so walking
+ * consecutive pages stays on one warm tree path.
+ */
+static inline unsigned int dw_bucket(u64 pfn)
+{
+	return (unsigned int)((pfn >> 9) % DW_BUCKETS);
 }
 
 /* A device (or the kernel, for the CPU) changed [phys, phys + len). */
@@ -1782,19 +2024,18 @@ static void dw_mark(struct dma_debug *d, phys_addr_t phys, size_t len)
 	g = atomic_fetch_add(&s->gen, 1) + 1;
 	for (phys_addr_t p = ALIGN_DOWN(phys, OWN_CHUNK); p < phys + len;) {
 		u64 pfn = p >> PAGE_SHIFT;
-		unsigned int bk = (unsigned int)(pfn % DW_BUCKETS);
+		unsigned int bk = dw_bucket(pfn);
 		struct dw_page *pg;
+		struct dtree_node *n;
 
 		pthread_mutex_lock(&s->dw[bk].lock);
-		for (pg = s->dw[bk].head; pg; pg = pg->next)
-			if (pg->pfn == pfn)
-				break;
+		n = dtree_find(&s->dw[bk].tree, 0, pfn, 0);
+		pg = n ? container_of(n, struct dw_page, node) : NULL;
 		if (!pg) {
 			pg = calloc(1, sizeof(*pg));
 			if (pg) {
-				pg->pfn = pfn;
-				pg->next = s->dw[bk].head;
-				s->dw[bk].head = pg;
+				pg->node.k2 = pfn;
+				dtree_insert(&s->dw[bk].tree, &pg->node);
 			}
 		}
 		for (; p < phys + len && (p >> PAGE_SHIFT) == pfn;
@@ -1815,15 +2056,15 @@ static bool dw_since(struct dma_debug *d, phys_addr_t phys, u32 since)
 {
 	struct dma_own_state *s = d->own;
 	u64 pfn = phys >> PAGE_SHIFT;
-	unsigned int bk = (unsigned int)(pfn % DW_BUCKETS);
+	unsigned int bk = dw_bucket(pfn);
+	struct dtree_node *n;
 	bool ret = false;
 
 	pthread_mutex_lock(&s->dw[bk].lock);
-	for (struct dw_page *pg = s->dw[bk].head; pg; pg = pg->next)
-		if (pg->pfn == pfn) {
-			ret = pg->gen[(phys & ~PAGE_MASK) / OWN_CHUNK] >= since;
-			break;
-		}
+	n = dtree_find(&s->dw[bk].tree, 0, pfn, 0);
+	if (n)
+		ret = container_of(n, struct dw_page, node)->gen[(phys & ~PAGE_MASK) /
+								  OWN_CHUNK] >= since;
 	pthread_mutex_unlock(&s->dw[bk].lock);
 	return ret;
 }
@@ -1849,20 +2090,56 @@ static bool own_chunks(const struct dma_debug_entry *e, u64 off, u64 len,
 	return true;
 }
 
+/*
+ * A chunk's hash: each 8-byte word times its own odd constant, summed,
+ * then mixed. The multiplies are independent (hashing is most of what a
+ * map and an unmap cost dma-debug), and a change of any one word always
+ * changes the sum, an odd multiple of a nonzero difference being nonzero.
+ * Whole chunks (all but a mapping's first and last) take the unrolled way.
+ */
+#define OWN_M0	0x9e3779b97f4a7c15ULL
+#define OWN_M1	0xc2b2ae3d27d4eb4fULL
+#define OWN_M2	0x165667b19e3779f9ULL
+#define OWN_M3	0xd6e8feb86659fd93ULL
+#define OWN_M4	0xff51afd7ed558ccdULL
+#define OWN_M5	0xc4ceb9fe1a85ec53ULL
+#define OWN_M6	0x2545f4914f6cdd1dULL
+#define OWN_M7	0x94d049bb133111ebULL
+
+static inline u32 own_hash_fin(u64 h)
+{
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 29;
+	return (u32)(h ^ (h >> 32));
+}
+
 static u32 own_hash(const u8 *p, size_t n)
 {
-	u64 h = 0xcbf29ce484222325ULL;
+	static const u64 mul[8] = { OWN_M0, OWN_M1, OWN_M2, OWN_M3,
+				    OWN_M4, OWN_M5, OWN_M6, OWN_M7 };
+	u64 h = 0xcbf29ce484222325ULL ^ n;
+	size_t i = 0;
 
-	for (; n >= 8; n -= 8, p += 8) {
+	if (n == 64) {
+		u64 w[8];
+
+		memcpy(w, p, sizeof(w));
+		h += (w[0] * OWN_M0 + w[1] * OWN_M1) +
+		     (w[2] * OWN_M2 + w[3] * OWN_M3) +
+		     (w[4] * OWN_M4 + w[5] * OWN_M5) +
+		     (w[6] * OWN_M6 + w[7] * OWN_M7);
+		return own_hash_fin(h);
+	}
+	for (; n >= 8; n -= 8, p += 8, i++) {
 		u64 w;
 
 		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x100000001b3ULL;
-		h ^= h >> 29;
+		h += (w + i) * mul[i & 7];
 	}
 	while (n--)
 		h = (h ^ *p++) * 0x100000001b3ULL;
-	return (u32)(h ^ (h >> 32));
+	return own_hash_fin(h);
 }
 
 static const u8 *own_cpu_view(struct dma_debug *d, struct dma_debug_entry *e)
@@ -2039,29 +2316,28 @@ static void own_new(struct dma_debug *d, struct dma_debug_entry *e,
 		return;
 	if (view && !(attrs & DMA_ATTR_SKIP_CPU_SYNC))
 		own_view_move(dev, e->dev_addr, e->size, true);
-	o = calloc(1, sizeof(*o));
-	if (!o)
-		return;
-	o->lead = (u32)(e->paddr % OWN_CHUNK);
-	o->nchunks = (u32)DIV_ROUND_UP(o->lead + e->size, OWN_CHUNK);
-	o->view = view;
-	o->strict = strict;
-	o->st = calloc(o->nchunks, 1);
-	if (!o->st) {
-		free(o);
-		return;
-	}
-	if (contig && !(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
-	    sim_ram_region_of(d->m, e->paddr, e->size)) {
-		o->hash = malloc(o->nchunks * sizeof(*o->hash));
-		o->gen = malloc(o->nchunks * sizeof(*o->gen));
-		o->hashed = o->hash && o->gen;
-		if (!o->hashed) {
-			free(o->hash);
-			free(o->gen);
-			o->hash = NULL;
-			o->gen = NULL;
+	{
+		u32 lead = (u32)(e->paddr % OWN_CHUNK);
+		size_t n = DIV_ROUND_UP(lead + e->size, OWN_CHUNK);
+		bool hashed = contig && !(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
+			      sim_ram_region_of(d->m, e->paddr, e->size);
+
+		/* one block: the state, then hashes and generations, then states */
+		o = malloc(sizeof(*o) + n * (hashed ? 2 * sizeof(u32) + 1 : 1));
+		if (!o)
+			return;
+		*o = (struct dma_own){
+			.lead = lead, .nchunks = (u32)n, .view = view,
+			.strict = strict, .hashed = hashed,
+		};
+		if (hashed) {
+			o->hash = (u32 *)(o + 1);
+			o->gen = o->hash + n;
+			o->st = (u8 *)(o->gen + n);
+		} else {
+			o->st = (u8 *)(o + 1);
 		}
+		memset(o->st, 0, n);
 	}
 	if (o->hashed)
 		atomic_fetch_add(&d->own->nr_hashed, 1);
@@ -2069,11 +2345,11 @@ static void own_new(struct dma_debug *d, struct dma_debug_entry *e,
 	own_snap(d, e, 0, e->size);
 }
 
-/* Find @dev's entry at [addr, addr + size), locked (*@b); NULL if none. */
+/* Find @dev's entry at [addr, addr + size), shard locked (*@b); NULL if none. */
 static struct dma_debug_entry *own_find(struct dma_debug *d,
 					struct device *dev, dma_addr_t addr,
 					size_t size, bool exact,
-					struct hash_bucket **b)
+					struct debug_shard **b)
 {
 	struct dma_debug_entry ref = {
 		.type = dma_debug_phy,
@@ -2083,11 +2359,11 @@ static struct dma_debug_entry *own_find(struct dma_debug *d,
 	};
 	struct dma_debug_entry *e;
 
-	*b = bucket_of(d, addr);
+	*b = shard_of(d, dev);
 	pthread_mutex_lock(&(*b)->lock);
 	if (exact)
-		return bucket_find(*b, &ref, exact_match);
-	e = bucket_find_contain(d, b, &ref);
+		return find_exact(d, *b, &ref);
+	e = find_contain(d, *b, &ref);
 	return e;
 }
 
@@ -2103,7 +2379,7 @@ static void own_begin(struct device *dev, dma_addr_t addr, size_t size,
 {
 	struct dma_debug *d = dev->sim->kernel->debug;
 	struct dma_debug_entry *e;
-	struct hash_bucket *b;
+	struct debug_shard *b;
 	u64 off, len, unread = 0;
 	bool moves;
 
@@ -2165,7 +2441,7 @@ static void own_synced(struct device *dev, dma_addr_t addr, size_t size,
 {
 	struct dma_debug *d = dev->sim->kernel->debug;
 	struct dma_debug_entry *e;
-	struct hash_bucket *b;
+	struct debug_shard *b;
 	u64 off, len;
 
 	if (!d->own)
@@ -2251,7 +2527,7 @@ void debug_dma_own_map_sg(struct device *dev, struct scatterlist *sg,
 	if (!dma_debug_on(dev->sim))
 		return;
 	for_each_sg(sg, s, mapped_ents, i) {
-		struct hash_bucket *b;
+		struct debug_shard *b;
 		struct dma_debug_entry *e;
 
 		if (sg_dma_is_bus_address(s))
@@ -2293,21 +2569,25 @@ static bool own_bus_access(struct dma_debug *d, const struct sim_bus_access *a,
 {
 	struct device *dev = a->txn->dev;
 	bool write = a->txn->write, found_lo = false, dev_ok = false;
-	u64 lo = a->addr, hi = a->addr + a->len, key = hi - 1, limit;
+	u64 lo = a->addr, hi = a->addr + a->len;
 	struct dma_debug_entry bad = { 0 };
+	struct debug_shard *s = shard_of(d, dev);
 	u64 bad_bytes = 0;
 	bool stale = false;		/* bad: the CPU wrote, not owns */
+	struct cands cs;
 
 	if (write)
 		dw_mark(d, a->phys, a->len);
 	if (!a->len)
 		return false;
-	limit = min(HASH_SIZE, (key >> HASH_FN_SHIFT) + 1);
-	for (u64 i = 0; i < limit; i++, key -= 1ULL << HASH_FN_SHIFT) {
-		struct hash_bucket *b = bucket_of(d, key);
-
-		pthread_mutex_lock(&b->lock);
-		for (struct dma_debug_entry *e = b->head; e; e = e->next) {
+	/* bucket by bucket back from the last byte's, as the kernel's hash */
+	pthread_mutex_lock(&s->lock);
+	cands_collect(d, s, dev, 0, hi - 1, lo + 1, (hi - 1) >> HASH_FN_SHIFT,
+		      false, &cs);
+	for (size_t i = 0, j; i < cs.n; i = j) {
+		j = cands_group_end(&cs, i);
+		for (size_t k = i; k < j; k++) {
+			struct dma_debug_entry *e = cs.v[k].e;
 			u64 olo, ohi, cpu_bytes = 0, stale_bytes = 0;
 			u32 c0, c1;
 
@@ -2352,10 +2632,11 @@ static bool own_bus_access(struct dma_debug *d, const struct sim_bus_access *a,
 				stale = !cpu_bytes;
 			}
 		}
-		pthread_mutex_unlock(&b->lock);
 		if (found_lo && (dev_ok || !bad_bytes))
 			break;
 	}
+	cands_free(&cs);
+	pthread_mutex_unlock(&s->lock);
 	if (!report || !bad_bytes || dev_ok)
 		return false;
 	if (stale) {
@@ -2402,4 +2683,33 @@ int sim_dma_check_set(struct device *dev, bool on)
 bool sim_dma_check_enabled(struct device *dev)
 {
 	return dev && own_dev_check_mode(dev);
+}
+
+/*
+ * For tests: tree nodes dma-debug's lookups have looked at so far, and
+ * the height of @dev's shard tree (entries) and of the cache-line tree.
+ */
+unsigned long dma_debug_tree_visits(struct sim_machine *m)
+{
+	struct dma_debug *d = m->kernel->debug;
+
+	return d ? atomic_load(&d->visits) : 0;
+}
+
+void dma_debug_tree_heights(struct sim_machine *m, struct device *dev,
+			    int *entries, int *clns)
+{
+	struct dma_debug *d = m->kernel->debug;
+	struct debug_shard *s;
+
+	*entries = *clns = 0;
+	if (!d)
+		return;
+	s = shard_of(d, dev);
+	pthread_mutex_lock(&s->lock);
+	*entries = dtree_height(&s->tree);
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&d->cln_lock);
+	*clns = dtree_height(&d->cln_tree);
+	pthread_mutex_unlock(&d->cln_lock);
 }

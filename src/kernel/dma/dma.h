@@ -43,6 +43,11 @@ int dma_direct_get_sgtable(struct device *dev, struct sg_table *sgt,
 			   void *cpu_addr, dma_addr_t dma_addr, size_t size,
 			   unsigned long attrs);
 
+/* dma-debug's index, for tests (debug.c) */
+unsigned long dma_debug_tree_visits(struct sim_machine *m);
+void dma_debug_tree_heights(struct sim_machine *m, struct device *dev,
+			    int *entries, int *clns);
+
 /* dma-debug hooks (kernel/dma/debug.h) */
 void debug_dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 			int direction, dma_addr_t dma_addr, unsigned long attrs);
