@@ -468,7 +468,8 @@ static int write_file(struct sim_trace_dat *d)
 		pos++;
 	}
 	for (int c = 0; c < d->ncpu; c++)
-		fwrite(d->cpu[c].pages, DAT_PAGE, d->cpu[c].npages, f);
+		if (d->cpu[c].npages)	/* a CPU with no event has no pages */
+			fwrite(d->cpu[c].pages, DAT_PAGE, d->cpu[c].npages, f);
 	/* the flush's errno says why (ENOSPC on a full disk) */
 	errno = 0;
 	if (fflush(f))
