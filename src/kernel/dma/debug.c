@@ -855,16 +855,18 @@ void debug_dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 void debug_dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 			  int direction)
 {
-	struct dma_debug_entry ref = {
+	struct dma_debug_entry ref;
+
+	/* off: not even the entry is built (it is large) */
+	if (!dma_debug_on(dev->sim))
+		return;
+	ref = (struct dma_debug_entry){
 		.type = dma_debug_phy,
 		.dev = dev,
 		.dev_addr = addr,
 		.size = size,
 		.direction = direction,
 	};
-
-	if (!dma_debug_on(dev->sim))
-		return;
 	check_unmap(dev->sim->kernel->debug, &ref);
 }
 
@@ -1010,16 +1012,18 @@ void debug_dma_alloc_coherent(struct device *dev, size_t size,
 void debug_dma_free_coherent(struct device *dev, size_t size, void *virt,
 			     dma_addr_t addr)
 {
-	struct dma_debug_entry ref = {
+	struct dma_debug_entry ref;
+
+	/* off: not even the entry is built (it is large) */
+	if (!dma_debug_on(dev->sim))
+		return;
+	ref = (struct dma_debug_entry){
 		.type = dma_debug_coherent,
 		.dev = dev,
 		.dev_addr = addr,
 		.size = size,
 		.direction = DMA_BIDIRECTIONAL,
 	};
-
-	if (!dma_debug_on(dev->sim))
-		return;
 	ref.paddr = sim_virt_to_phys(dev->sim, virt);
 	if (ref.paddr == (phys_addr_t)-1)
 		return;
@@ -1051,7 +1055,12 @@ void debug_dma_alloc_pages(struct device *dev, struct page *page, size_t size,
 void debug_dma_free_pages(struct device *dev, struct page *page, size_t size,
 			  int direction, dma_addr_t dma_addr)
 {
-	struct dma_debug_entry ref = {
+	struct dma_debug_entry ref;
+
+	/* off: not even the entry is built (it is large) */
+	if (!dma_debug_on(dev->sim))
+		return;
+	ref = (struct dma_debug_entry){
 		.type = dma_debug_noncoherent,
 		.dev = dev,
 		.paddr = page_to_phys(page),
@@ -1059,25 +1068,24 @@ void debug_dma_free_pages(struct device *dev, struct page *page, size_t size,
 		.size = size,
 		.direction = direction,
 	};
-
-	if (!dma_debug_on(dev->sim))
-		return;
 	check_unmap(dev->sim->kernel->debug, &ref);
 }
 
 static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
 			int direction, bool to_cpu)
 {
-	struct dma_debug_entry ref = {
+	struct dma_debug_entry ref;
+
+	/* off: not even the entry is built (it is large) */
+	if (!dma_debug_on(dev->sim))
+		return;
+	ref = (struct dma_debug_entry){
 		.type = dma_debug_phy,
 		.dev = dev,
 		.dev_addr = addr,
 		.size = size,
 		.direction = direction,
 	};
-
-	if (!dma_debug_on(dev->sim))
-		return;
 	check_sync(dev->sim->kernel->debug, &ref, to_cpu);
 	own_synced(dev, addr, size, to_cpu);
 }

@@ -306,6 +306,15 @@ static void fq_free_locked(struct iommu_dma_cookie *c, struct iommu_fq *fq,
 	}
 }
 
+/*
+ * Of the flushes a full (or timed-out) queue makes on its owner's unmap,
+ * one in this many also frees the page tables unmaps emptied: a table a
+ * busy thread empties and refills between flushes is not freed and made
+ * again each time. Every other flush (the timer's, iommu_dma_fq_flush(),
+ * a strict unmap's) frees them.
+ */
+#define FQ_RECLAIM_EVERY	4
+
 /* The owner flushes its own queue: invalidate once, free every entry. */
 static void fq_flush_own_locked(struct iommu_domain *domain,
 				struct iommu_fq *fq)
@@ -314,7 +323,10 @@ static void fq_flush_own_locked(struct iommu_domain *domain,
 
 	if (!fq->count)
 		return;
-	iommu_flush_iotlb_all(domain);
+	if (++fq->own_flushes % FQ_RECLAIM_EVERY)
+		sim_iommu_flush_iotlb_all_keep(domain);
+	else
+		iommu_flush_iotlb_all(domain);
 	atomic_fetch_add(&c->fq_flushes, 1);
 	__atomic_store_n(&fq->hold, 0, __ATOMIC_RELAXED);
 	fq_free_locked(c, fq, fq->count);

@@ -103,6 +103,7 @@ struct iommu_fq {
 	u64 freed;		/* entries ever freed: the head's number */
 	/* the owner's map/unmap operations (only it writes), for windows */
 	_Atomic u64 ops;
+	unsigned int own_flushes;	/* under lock: tables go every few */
 	struct fq_entry ring[];
 };
 
@@ -182,6 +183,8 @@ size_t iommu_unmap_fast_phys(struct iommu_domain *domain, unsigned long iova,
 void iommu_iotlb_sync_range(struct iommu_domain *domain, unsigned long iova,
 			    size_t size);
 void iommu_flush_iotlb_all(struct iommu_domain *domain);
+/* The invalidation alone: emptied tables wait for a later flush. */
+void sim_iommu_flush_iotlb_all_keep(struct iommu_domain *domain);
 int iommu_dma_fq_flush(struct iommu_domain *domain);
 /* Translation by the hardware for a device access; -EFAULT on a fault. */
 int sim_iommu_translate(struct device *dev, u64 iova, size_t len, bool write,

@@ -99,6 +99,10 @@ struct pt_unmap_op {
 };
 
 struct io_pgtable {
+	/*
+	 * Read by every operation, written (but writer) only at set-up: the
+	 * lines no table allocation or reclaim dirties.
+	 */
 	struct sim_machine *m;
 	const struct pt_format *fmt;
 	const struct pt_ops *ops;
@@ -110,11 +114,6 @@ struct io_pgtable {
 	u64 va_limit;				/* 1 << va_bits */
 	u64 oa_limit;				/* 1 << oa_bits */
 	unsigned long max_tables;		/* the machine's RAM can't hold more */
-	/* the metadata hash and the table count: under alloc_lock */
-	sim_spinlock_t alloc_lock;
-	struct pt_table **buckets;
-	unsigned int hash_bits;
-	_Atomic unsigned long nr_tables;
 	/*
 	 * Off: tables count their entries and go as soon as they empty;
 	 * operations are serialised by op_lock. On (the IOMMU layer): no
@@ -122,17 +121,24 @@ struct io_pgtable {
 	 * tables they empty go at io_pgtable_reclaim() (pt.c).
 	 */
 	bool defer_free;
+	_Atomic unsigned int nr_readers;	/* readers[] below this may be set */
+	_Atomic(struct pt_reader *) readers[SIM_MAX_THREADS];
+	/* deferred freeing: reclaim wants the operations out (its own line) */
+	_Alignas(64) _Atomic int writer;
+
+	/* written when tables come and go */
+	_Alignas(64) sim_spinlock_t alloc_lock;
+	/* the metadata hash and the table count: under alloc_lock */
+	struct pt_table **buckets;
+	unsigned int hash_bits;
+	_Atomic unsigned long nr_tables;
 	sim_spinlock_t op_lock;
-	/* deferred freeing: the operations under way and reclaim */
-	_Atomic int writer;			/* reclaim wants them out */
 	sim_spinlock_t writer_lock;		/* one reclaim at a time */
 	sim_spinlock_t anon_lock;		/* threads without an index */
-	struct pt_reader anon;
 	/* tables reclaim unlinked, freed once operations may run again */
 	unsigned int nr_gather;			/* under writer_lock */
 	phys_addr_t gather[64];
-	_Atomic unsigned int nr_readers;	/* readers[] below this may be set */
-	_Atomic(struct pt_reader *) readers[SIM_MAX_THREADS];
+	struct pt_reader anon;
 };
 
 /* ------------------------------------------------------------------------ */

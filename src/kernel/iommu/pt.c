@@ -40,6 +40,7 @@
  * operation is one exchange on the thread's own line, as an uncontended
  * lock is, but no line is shared between threads.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "pt-priv.h"
 
@@ -248,15 +249,61 @@ static void pt_write_enter(struct io_pgtable *pt)
 	sim_spin_lock(&pt->anon_lock);
 }
 
-/* Prune what @r's unmaps cleared; no operation is under way. */
-static unsigned long pt_reader_prune(struct io_pgtable *pt,
-				     struct pt_reader *r)
+/* A batch of noted ranges, sorted and merged before they are pruned. */
+#define PT_PRUNE_BATCH	256
+
+struct pt_range {
+	u64 start, end;
+};
+
+static int pt_range_cmp(const void *a, const void *b)
 {
-	unsigned int n = atomic_load_explicit(&r->nr, memory_order_relaxed);
+	const struct pt_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Prune @n ranges: sorted, and those in one leaf table merged, so that a
+ * table the threads' unmaps all noted is looked at once.
+ */
+static unsigned long pt_prune_batch(struct io_pgtable *pt, struct pt_range *rg,
+				    unsigned int n)
+{
+	u64 span = 1ULL << (pt->fmt->granule_shift + pt->fmt->bits_per_level[0]);
+	unsigned long freed = 0;
+	unsigned int i, k = 0;
+
+	if (!n)
+		return 0;
+	qsort(rg, n, sizeof(*rg), pt_range_cmp);
+	for (i = 1; i < n; i++) {
+		if (rg[i].start <= rg[k].end ||
+		    ALIGN_DOWN(rg[i].start, span) == ALIGN_DOWN(rg[k].end - 1, span))
+			rg[k].end = max(rg[k].end, rg[i].end);
+		else
+			rg[++k] = rg[i];
+	}
+	for (i = 0; i <= k; i++)
+		freed += pt->ops->prune(pt, rg[i].start, rg[i].end);
+	return freed;
+}
+
+/* Take what @r's unmaps noted into @rg (pruning a full batch); no
+ * operation is under way. */
+static unsigned long pt_reader_take(struct io_pgtable *pt, struct pt_reader *r,
+				    struct pt_range *rg, unsigned int *n)
+{
+	unsigned int nr = atomic_load_explicit(&r->nr, memory_order_relaxed);
 	unsigned long freed = 0;
 
-	for (unsigned int i = 0; i < n; i++)
-		freed += pt->ops->prune(pt, r->cand[i].start, r->cand[i].end);
+	for (unsigned int i = 0; i < nr; i++) {
+		if (*n == PT_PRUNE_BATCH) {
+			freed += pt_prune_batch(pt, rg, *n);
+			*n = 0;
+		}
+		rg[(*n)++] = (struct pt_range){ r->cand[i].start, r->cand[i].end };
+	}
 	atomic_store_explicit(&r->nr, 0, memory_order_relaxed);
 	return freed;
 }
@@ -564,7 +611,9 @@ int io_pgtable_set_defer_free(struct io_pgtable *pt, bool defer)
  */
 unsigned long io_pgtable_reclaim(struct io_pgtable *pt)
 {
+	struct pt_range rg[PT_PRUNE_BATCH];
 	unsigned long freed = 0;
+	unsigned int n = 0;
 	bool any = atomic_load_explicit(&pt->anon.nr, memory_order_relaxed);
 
 	if (!pt->defer_free)
@@ -584,9 +633,10 @@ unsigned long io_pgtable_reclaim(struct io_pgtable *pt)
 		struct pt_reader *r = atomic_load(&pt->readers[i]);
 
 		if (r)
-			freed += pt_reader_prune(pt, r);
+			freed += pt_reader_take(pt, r, rg, &n);
 	}
-	freed += pt_reader_prune(pt, &pt->anon);
+	freed += pt_reader_take(pt, &pt->anon, rg, &n);
+	freed += pt_prune_batch(pt, rg, n);
 	/* let operations run again, then free what was unlinked */
 	sim_spin_unlock(&pt->anon_lock);
 	atomic_store_explicit(&pt->writer, 0, memory_order_release);

@@ -542,12 +542,15 @@ static inline bool PTG_NAME(table_empty)(const u64 *ptes, unsigned int level)
 				return false;
 		return true;
 	}
-	/* a cache line at a time: the OR vectorises, a present entry ends it */
-	for (unsigned int i = 0; i < n; i += 8) {
+	/*
+	 * A cache line at a time: the OR vectorises, a present entry ends it.
+	 * From the top down, where IOVAs are allocated first.
+	 */
+	for (unsigned int i = n; i; i -= 8) {
 		u64 any = 0;
 
 		for (unsigned int k = 0; k < 8; k++)
-			any |= ptes[i + k];
+			any |= ptes[i - 8 + k];
 		if (any)
 			return false;
 	}

@@ -159,6 +159,13 @@ void iommu_flush_iotlb_all(struct iommu_domain *domain)
 	reclaim_tables(sd);
 }
 
+void sim_iommu_flush_iotlb_all_keep(struct iommu_domain *domain)
+{
+	struct sim_domain *sd = to_sim_domain(domain);
+
+	iotlb_inval(sd->iommu, sd->id, 0, 0, true);
+}
+
 /*
  * Give a domain id back. Its IOTLB entries go first (a domain-selective
  * invalidation), so the next domain with this id never hits them.
