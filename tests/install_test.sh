@@ -117,6 +117,14 @@ if command -v man >/dev/null 2>&1; then
 		echo "install test: man 5 dmastack-platform does not find the page" >&2
 		exit 1
 	}
+	# every command has its page: dmastack(1), where its section is
+	for c in topo p2p run bench load platforms; do
+		MANPATH="$share/man" MANWIDTH=80 man 1 "dmastack-$c" 2>/dev/null |
+			grep -q "dma_map_benchmark" || {
+			echo "install test: man dmastack-$c does not show dmastack(1)" >&2
+			exit 1
+		}
+	done
 fi
 bash -c '. "$1" && complete -p dmastack' sh "$share/bash-completion/completions/dmastack" \
 	>/dev/null || {
