@@ -1137,6 +1137,9 @@ out:
 }
 
 /* The mapping ratios of the IOMMU, IOVA allocator and page tables. */
+/* Alternations of one and two threads for a scaling ratio (best of each). */
+#define SCALING_ROUNDS	5
+
 static int core_ratios(struct ratio *r, int *pnr, double secs)
 {
 	double direct, lazy, one_mops, two_mops, l1, l256;
@@ -1153,10 +1156,11 @@ static int core_ratios(struct ratio *r, int *pnr, double secs)
 
 	/*
 	 * Scaling is the number a noisy neighbour on a small machine moves
-	 * most: one and two threads alternate three times, best of each.
+	 * most: one and two threads alternate SCALING_ROUNDS times, best of
+	 * each.
 	 */
 	two_mops = 0;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < SCALING_ROUNDS; i++) {
 		double one, two;
 
 		pair_ns("iommu", "lazy", "map", 1, 1, secs, &one);
@@ -1168,14 +1172,14 @@ static int core_ratios(struct ratio *r, int *pnr, double secs)
 				  two_mops / one_mops, ">= 1.8x",
 				  two_mops / one_mops >= 1.8);
 	snprintf(r[nr - 1].detail, sizeof(r[0].detail),
-		 "%.2f vs %.2f Mops/s (each thread its own device and domain; best of 3)",
-		 two_mops, one_mops);
+		 "%.2f vs %.2f Mops/s (each thread its own device and domain; best of %d)",
+		 two_mops, one_mops, SCALING_ROUNDS);
 
 	/* the same, both threads mapping for one device: one shared domain */
 	{
 		double one_sh = 0, two_sh = 0;
 
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < SCALING_ROUNDS; i++) {
 			double one, two;
 
 			pair_ns_opts("iommu", "lazy", "map", 1, 1, secs, true, &one);
@@ -1186,8 +1190,8 @@ static int core_ratios(struct ratio *r, int *pnr, double secs)
 		add_ratio(r, &nr, "2 threads / 1 thread, lazy map+unmap, one shared domain",
 			  two_sh / one_sh, ">= 1.8x", two_sh / one_sh >= 1.8);
 		snprintf(r[nr - 1].detail, sizeof(r[0].detail),
-			 "%.2f vs %.2f Mops/s (both threads map for one device; best of 3)",
-			 two_sh, one_sh);
+			 "%.2f vs %.2f Mops/s (both threads map for one device; best of %d)",
+			 two_sh, one_sh, SCALING_ROUNDS);
 	}
 
 	m = sim_machine_parse_opts(
