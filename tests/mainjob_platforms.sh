@@ -49,6 +49,11 @@ for f in $plats; do
 	nskip=$(grep -c '^   skipped: .' "$out")
 	nsum=$(grep -c '^  SKIP  ' "$out")
 	[ "$nskip" -eq "$nsum" ] || bad "$name: $nskip sections say skipped, the summary lists $nsum"
+	# and --json: as many workloads with "verdict":"skip", each saying why
+	jskip=$(grep -o '"verdict": *"skip"' "$dir/$name.json" | wc -l)
+	jwhy=$(grep -o '"skipped": *"[^"]' "$dir/$name.json" | wc -l)
+	[ "$jskip" -eq "$nskip" ] && [ "$jwhy" -eq "$nskip" ] ||
+		bad "$name: $nskip sections skipped; --json: $jskip workloads with verdict skip, $jwhy reasons"
 	grep '^   skipped: ' "$out" | sed 's/^   skipped: //' | while read -r why; do
 		grep -qxF "        $why" "$out" || { echo "FAIL: $name: the summary does not give the reason '$why'" >&2; exit 1; }
 	done || fail=1

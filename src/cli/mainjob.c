@@ -110,7 +110,11 @@ static void workload_end(struct job *j)
 	w->delta.access_errors = now.access_errors - w->s0.access_errors;
 	w->delta.debug_reports = now.debug_reports - w->s0.debug_reports;
 	json_object_object_add(w->obj, "verdict",
-			       json_object_new_string(w->failed ? "fail" : "pass"));
+			       json_object_new_string(w->failed ? "fail" :
+						      w->skipped[0] ? "skip" : "pass"));
+	if (w->skipped[0])
+		json_object_object_add(w->obj, "skipped",
+				       json_object_new_string(w->skipped));
 	json_object_object_add(w->obj, "stats", stats_delta_json(&w->delta));
 	w->obj = NULL;
 }
