@@ -234,12 +234,12 @@ static void stats_print(const struct cli_stats *a, const struct cli_stats *b,
 	       b->dma.maps - a->dma.maps, b->dma.unmaps - a->dma.unmaps,
 	       b->dma.map_errors - a->dma.map_errors, b->dma.syncs - a->dma.syncs,
 	       b->dma.cache_ops - a->dma.cache_ops);
-	printf("  bounced: %lu mappings, %llu bytes (swiotlb full %lu)\n",
+	printf("  bounced: %lu mappings, %s (swiotlb full %lu)\n",
 	       b->dma.bounced_maps - a->dma.bounced_maps,
-	       b->dma.bounced_bytes - a->dma.bounced_bytes,
+	       fmt_bytes(b1, sizeof(b1), b->dma.bounced_bytes - a->dma.bounced_bytes),
 	       b->dma.swiotlb_full - a->dma.swiotlb_full);
-	printf("  device bytes %llu, P2P transactions %lu\n",
-	       b->dma.dev_bytes - a->dma.dev_bytes,
+	printf("  moved by devices %s, P2P transactions %lu\n",
+	       fmt_bytes(b1, sizeof(b1), b->dma.dev_bytes - a->dma.dev_bytes),
 	       b->dma.p2p_accesses - a->dma.p2p_accesses);
 	printf("  IOTLB invalidations %lu (%lu queued commands)\n",
 	       b->invalidations - a->invalidations,
@@ -251,9 +251,9 @@ static void stats_print(const struct cli_stats *a, const struct cli_stats *b,
 		printf("  page-table pages: none (no IOMMU domain)\n");
 	if (d1->iova)
 		printf("  IOVA: %lu ranges, %s live; %s taken from the allocator (peak %s)\n",
-		       d1->is.ranges, fmt_size(b1, sizeof(b1), d1->is.live),
-		       fmt_size(b2, sizeof(b2), d1->is.held),
-		       fmt_size(b3, sizeof(b3), d1->is.peak_held));
+		       d1->is.ranges, fmt_bytes(b1, sizeof(b1), d1->is.live),
+		       fmt_bytes(b2, sizeof(b2), d1->is.held),
+		       fmt_bytes(b3, sizeof(b3), d1->is.peak_held));
 	printf("  faults: %lu IOMMU, %lu DMA; dma-debug reports %lu, warnings %lu\n",
 	       b->iommu_faults - a->iommu_faults,
 	       b->access_errors - a->access_errors,
