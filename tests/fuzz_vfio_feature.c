@@ -27,19 +27,9 @@
 #include <string.h>
 #include <dmastack/dmastack.h>
 #include <dmastack/nic.h>
+#include "fuzz_vfio.h"
 
-#define PLATFORM							\
-	"machine name=fuzz-vfio arch=x86_64 ram=256M ram-below-4g=128M\n" \
-	"swiotlb size=4M\n"						\
-	"iommu id=io0 format=x86_64 mode=strict\n"			\
-	"hostbridge id=hb0 p2p=allow iommu=io0\n"			\
-	"rootport id=rp0 bus=hb0\n"					\
-	"switch id=sw0 bus=rp0 acs=off\n"				\
-	"gpu id=gpu0 bus=sw0 bar0=64K bar2=4M flr=yes\n"		\
-	"nic id=nic0 bus=sw0 bar0=64K\n"					\
-	"hostbridge id=hb1 p2p=allow\n"					\
-	"rootport id=rq0 bus=hb1\n"					\
-	"gpu id=gpu1 bus=rq0 bar0=64K bar2=4M flr=yes\n"
+#define PLATFORM	FUZZ_VFIO_PLATFORM
 
 #define NVGRACE_ORDER	4	/* 64 KiB of RAM behind the variant's region */
 
@@ -114,23 +104,6 @@ static void use_export(struct sim_machine *m, struct vfio_pci_core_device *v,
 		sim_nic_mr_read(mr, 0, buf, 8);
 		sim_nic_dereg_mr(mr);
 	}
-}
-
-/*
- * Open @v once and close it (what the first open creates for good, the
- * group's DMA ownership state, is then there), note what is allocated in
- * *@live, and open it for the input.
- */
-static int open_warm(struct sim_machine *m, struct vfio_pci_core_device *v,
-		     long *live)
-{
-	int ret = sim_vfio_open(&v->vdev);
-
-	if (ret)
-		return ret;
-	sim_vfio_close(&v->vdev);
-	*live = sim_alloc_live(m);
-	return sim_vfio_open(&v->vdev);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
