@@ -60,8 +60,9 @@ u64 io_pgtable_table_bytes(struct io_pgtable *pt);
  * @prot: IOMMU_READ, IOMMU_WRITE, IOMMU_CACHE, IOMMU_MMIO, ...
  *
  * Uses the largest leaf that the alignment of @iova and @paddr and the
- * remaining size allow. Not thread-safe for overlapping ranges; callers
- * serialise per table.
+ * remaining size allow. Safe from any thread: a table made by
+ * io_pgtable_alloc() serialises its operations on its own lock (the IOMMU
+ * layer's domain tables take maps and unmaps of disjoint ranges at once).
  *
  * Return: 0, or -EINVAL (alignment, range, or @prot without READ|WRITE),
  * -EEXIST (some part already mapped), -ENOMEM (a table page could not be
