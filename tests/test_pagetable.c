@@ -1375,6 +1375,69 @@ static void test_reclaim(void **state)
 	pt_done(f);
 }
 
+/* A thread whose reader cannot be allocated: it works under anon_lock. */
+struct anon_run {
+	struct pt_fixture *f;
+	u64 iova;
+	int map_ret, looked;
+	size_t unmapped;
+	bool map_failed_alloc, unmap_failed_alloc;
+};
+
+static void *anon_worker(void *arg)
+{
+	struct anon_run *a = arg;
+	struct pt_fixture *f = a->f;
+	phys_addr_t phys = 0;
+
+	/* the first allocation of this thread's first operation: its reader */
+	sim_fail_nth_alloc(f->m, 1);
+	a->map_ret = io_pgtable_map(f->pt, a->iova, 7 * f->g, f->g, RW);
+	a->map_failed_alloc = sim_fail_nth_triggered(f->m);
+	sim_fail_nth_alloc(f->m, 1);	/* the lookup's reader too */
+	a->looked = io_pgtable_lookup(f->pt, a->iova, &phys, NULL, NULL) == 0 &&
+		    phys == 7 * f->g;
+	sim_fail_nth_alloc(f->m, 1);
+	a->unmapped = io_pgtable_unmap(f->pt, a->iova, f->g);
+	a->unmap_failed_alloc = sim_fail_nth_triggered(f->m);
+	sim_fail_nth_alloc(f->m, 0);
+	return NULL;
+}
+
+/*
+ * Deferred: a thread whose reader cannot be allocated still maps and
+ * unmaps (the shared reader, under its lock), and reclaim frees what its
+ * unmap emptied. (Counted tables have no readers: test_fail_nth_map walks
+ * their allocations.)
+ */
+static void test_reader_alloc_fails(void **state)
+{
+	struct pt_fixture *f = *state;
+	struct anon_run a = { .f = f, .iova = f->va_limit / 8 };
+	long live = sim_alloc_live(f->m);
+	pthread_t th;
+
+	if (!f->v->deferred) {
+		pt_done(f);
+		return;
+	}
+	assert_int_equal(pthread_create(&th, NULL, anon_worker, &a), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(a.map_ret, 0);
+	assert_true(a.looked);
+	assert_int_equal(a.unmapped, f->g);
+	/* the reader was the failed allocation both times */
+	assert_true(a.map_failed_alloc);
+	assert_true(a.unmap_failed_alloc);
+	check_unmapped(f, a.iova);
+	assert_true(tables(f) > 1);	/* left for reclaim */
+	reclaim(f);
+	assert_int_equal(tables(f), 1);
+	/* no reader was made for that thread */
+	assert_int_equal(sim_alloc_live(f->m), live);
+	pt_done(f);
+}
+
 #define CC_THREADS	4
 #define CC_CHUNK	3	/* granules: threads share PTE lines */
 #define CC_CHUNKS	(CC_THREADS * 96)
@@ -1587,6 +1650,7 @@ static int run_variant(const struct pt_variant *v)
 		PT_TEST(test_memory, v),
 		PT_TEST(test_reclaim, v),
 		PT_TEST(test_concurrent, v),
+		PT_TEST(test_reader_alloc_fails, v),
 	};
 
 	return cmocka_run_group_tests_name(v->name, tests, NULL, NULL);
