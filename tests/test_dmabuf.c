@@ -709,6 +709,21 @@ static void test_put_after_release(void **state)
 	assert_int_equal(sim_report_count_kind(f->m, SIM_REPORT_BUG), b0 + 4);
 	assert_int_equal(t.releases, 1101);
 	assert_int_equal(sim_alloc_live(f->m), live);
+	/* taking an old tombstone's memory is an allocation that may fail */
+	sim_fail_nth_alloc(f->m, 1);
+	d = toy_export(&t, &toy_ops);
+	assert_true(sim_fail_nth_triggered(f->m));
+	sim_fail_nth_alloc(f->m, 0);
+	assert_true(IS_ERR(d));
+	assert_int_equal(PTR_ERR(d), -ENOMEM);
+	assert_int_equal(sim_alloc_live(f->m), live);
+	/* and the memory is still there for the next export */
+	d = toy_export(&t, &toy_ops);
+	assert_false(IS_ERR(d));
+	assert_int_equal(sim_alloc_live(f->m), live + 1);
+	dma_buf_put(d);
+	assert_int_equal(t.releases, 1102);
+	assert_int_equal(sim_alloc_live(f->m), live);
 	f->bugs_allowed = b0 + 4;
 }
 
