@@ -8,16 +8,20 @@
  * 256 and 16Ki live mappings: the nodes a sync, a device access and an
  * unmap look at stay within a logarithmic bound (counted, never timed),
  * device reads are reported exactly where a list of the mapped ranges
- * says nothing covers them, and teardown leaves nothing.
+ * says nothing covers them, and teardown leaves nothing. And its hash
+ * table (debug-hash.c) against an array, and its device-write records
+ * living no longer than the mappings they serve.
  */
 #include <stdint.h>
 #include "helpers.h"
+#include "kernel/dma/debug-hash.h"
 #include "kernel/dma/debug-tree.h"
 
 /* dma-debug's test hooks (src/kernel/dma/dma.h declares them) */
 unsigned long dma_debug_tree_visits(struct sim_machine *m);
 void dma_debug_tree_heights(struct sim_machine *m, struct device *dev,
 			    int *entries, int *clns);
+unsigned long dma_debug_dw_pages(struct sim_machine *m);
 
 struct rng {
 	u64 s;
@@ -382,9 +386,142 @@ static void test_debug_access_against_list(void **state)
 	sim_machine_destroy(m);
 }
 
+/*
+ * The exact-key table (debug-hash.c) against a plain array: random adds,
+ * deletes and look-ups of line numbers (clustered in pages, as mappings
+ * are) and of page numbers, every answer compared; chains stay short as
+ * it grows; destroy hands back every node still in it.
+ */
+struct hitem {
+	struct dhash_node node;
+	bool in;
+};
+
+static unsigned long hfreed;
+
+static void hfree(struct dhash_node *n)
+{
+	container_of(n, struct hitem, node)->in = false;
+	hfreed++;
+}
+
+static void hash_against_array(unsigned int fine_bits, u64 stride)
+{
+	enum { N = 8192, OPS = 60000 };
+	struct hitem *it = calloc(N, sizeof(*it));
+	struct dhash h = { .fine_bits = fine_bits };
+	struct rng r = { 0x5eed0000ULL + fine_bits };
+	unsigned long in = 0;
+
+	assert_non_null(it);
+	for (unsigned int i = 0; i < N; i++)	/* distinct keys, in runs */
+		it[i].node.key = (u64)(i / 64) * stride + (i % 64) +
+				 (fine_bits ? 0 : (u64)(i / 64) << 20);
+	for (int op = 0; op < OPS; op++) {
+		struct hitem *x = &it[rnd(&r) % N];
+		struct dhash_node *f = dhash_find(&h, x->node.key);
+
+		assert_ptr_equal(f, x->in ? &x->node : NULL);
+		if (x->in) {
+			dhash_del(&h, &x->node);
+			x->in = false;
+			in--;
+		} else if (rnd(&r) % 4) {
+			assert_int_equal(dhash_add(&h, &x->node), 0);
+			x->in = true;
+			in++;
+		}
+		assert_int_equal(h.count, in);
+	}
+	for (unsigned int i = 0; i < N; i++)
+		assert_ptr_equal(dhash_find(&h, it[i].node.key),
+				 it[i].in ? &it[i].node : NULL);
+	assert_true(h.mask + 1 >= h.count);
+	assert_true(dhash_longest(&h) <= 8);
+	hfreed = 0;
+	dhash_destroy(&h, hfree);
+	assert_int_equal(hfreed, in);
+	for (unsigned int i = 0; i < N; i++)
+		assert_false(it[i].in);
+	assert_null(h.slot);
+	assert_null(dhash_find(&h, it[0].node.key));
+	free(it);
+}
+
+static void test_hash_against_array(void **state)
+{
+	(void)state;
+	hash_against_array(6, 64);		/* cache lines of pages */
+	hash_against_array(6, 64 * 512);	/* one line per 2 MiB */
+	hash_against_array(0, 1);		/* pages in runs */
+}
+
+/*
+ * dma-debug keeps a device-write record for a page only while a hashed
+ * mapping covers it: mapped, written by the device, synced and unmapped,
+ * nothing stays; a page two mappings cover keeps its record until the
+ * second goes; mappings that are not hashed make none.
+ */
+static void test_dw_pages_follow_mappings(void **state)
+{
+	enum { PAGES = 64 };
+	struct sim_machine *m = machine_from(
+		"machine name=t arch=x86_64 ram=512M\n"
+		"hostbridge id=hb0\nrootport id=rp0 bus=hb0\n"
+		"pcidev id=dev0 bus=rp0 dma-bits=64\n");
+	struct device *dev = sim_device(m, "dev0");
+	struct page *pg = sim_alloc_pages(m, 6);
+	dma_addr_t a[PAGES], b, c;
+	u8 buf[64] = { 1, 2, 3 };
+
+	(void)state;
+	assert_non_null(pg);
+	pci_set_master(to_pci_dev(dev));
+	assert_int_equal(dma_debug_dw_pages(m), 0);
+	for (int i = 0; i < PAGES; i++) {
+		a[i] = dma_map_phys(dev, page_to_phys(pg + i), PAGE_SIZE,
+				    DMA_BIDIRECTIONAL, 0);
+		assert_false(dma_mapping_error(dev, a[i]));
+	}
+	assert_int_equal(dma_debug_dw_pages(m), PAGES);
+	for (int i = 0; i < PAGES; i++) {
+		assert_int_equal(sim_dma_write(dev, a[i] + 128, buf,
+					       sizeof(buf)), 0);
+		dma_sync_single_for_cpu(dev, a[i], PAGE_SIZE,
+					DMA_BIDIRECTIONAL);
+		dma_unmap_phys(dev, a[i], PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	}
+	assert_int_equal(dma_debug_dw_pages(m), 0);
+
+	/* two mappings of one page (the second read-only, as rings share) */
+	b = dma_map_phys(dev, page_to_phys(pg), PAGE_SIZE, DMA_FROM_DEVICE, 0);
+	c = dma_map_phys(dev, page_to_phys(pg) + 256, 512, DMA_TO_DEVICE, 0);
+	assert_false(dma_mapping_error(dev, b));
+	assert_false(dma_mapping_error(dev, c));
+	assert_int_equal(dma_debug_dw_pages(m), 1);
+	dma_unmap_phys(dev, b, PAGE_SIZE, DMA_FROM_DEVICE, 0);
+	assert_int_equal(dma_debug_dw_pages(m), 1);
+	dma_unmap_phys(dev, c, 512, DMA_TO_DEVICE, 0);
+	assert_int_equal(dma_debug_dw_pages(m), 0);
+
+	/* not hashed: the driver syncs sub-ranges itself */
+	b = dma_map_phys(dev, page_to_phys(pg), PAGE_SIZE, DMA_FROM_DEVICE,
+			 DMA_ATTR_SKIP_CPU_SYNC);
+	assert_false(dma_mapping_error(dev, b));
+	assert_int_equal(dma_debug_dw_pages(m), 0);
+	dma_unmap_phys(dev, b, PAGE_SIZE, DMA_FROM_DEVICE,
+		       DMA_ATTR_SKIP_CPU_SYNC);
+	assert_int_equal(dbg_errs(m), 0);
+	assert_int_equal(sim_dma_debug_entries(m, NULL), 0);
+	sim_free_pages(m, pg, 6);
+	sim_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hash_against_array),
+		cmocka_unit_test(test_dw_pages_follow_mappings),
 		cmocka_unit_test(test_random_against_array),
 		cmocka_unit_test(test_sequential_depth),
 		cmocka_unit_test(test_debug_lookups_logarithmic),

@@ -376,6 +376,37 @@ static void test_cpu_write_while_device_owns(void **state)
 	dma_unmap_phys(f->dev, a, BUF, DMA_FROM_DEVICE, 0);
 }
 
+/*
+ * A device write recorded for another live mapping just before a second
+ * mapping of the same line is made does not hide a CPU write after it.
+ */
+static void test_cpu_write_after_map_of_written_line(void **state)
+{
+	struct fx *f = FX(state);
+	dma_addr_t a, b;
+
+	memcpy(f->cpu, f->a, BUF);
+	a = map(f, DMA_FROM_DEVICE);
+	dev_write(f, a, 0, f->b, 64);		/* recorded: a is live */
+	b = dma_map_phys(f->dev, f->phys, 64, DMA_TO_DEVICE, 0);
+	assert_int_equal(dma_mapping_error(f->dev, b), 0);
+	/* BUG: the CPU writes after giving b to the device */
+	memset(f->cpu, 0x5a, 8);
+	assert_false(reported(f->m, "device read of DMA memory the CPU wrote",
+			      NULL));
+	dev_read(f, b, 0, 64);
+	/* a non-coherent device's cache model sees the line not written back */
+	assert_true(reported(f->m,
+			     "device read of DMA memory the CPU wrote after giving it to the device",
+			     "missing dma_sync_single_for_device()") ||
+		    (f->v == &variant_direct_noncoherent &&
+		     reported(f->m, "device reads memory the CPU has not written back",
+			      NULL)));
+	dma_unmap_phys(f->dev, b, 64, DMA_TO_DEVICE, 0);
+	dma_sync_single_for_cpu(f->dev, a, BUF, DMA_FROM_DEVICE);
+	dma_unmap_phys(f->dev, a, BUF, DMA_FROM_DEVICE, 0);
+}
+
 int main(void)
 {
 	static const struct variant_test tests[] = {
@@ -389,6 +420,7 @@ int main(void)
 		VARIANT_TEST(test_leak_at_unbind),
 		VARIANT_TEST(test_stale_iotlb_rerun),
 		VARIANT_TEST(test_cpu_write_while_device_owns),
+		VARIANT_TEST(test_cpu_write_after_map_of_written_line),
 	};
 
 	return variant_run_groups("planted", VARIANT_TESTS(tests),

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dma.h"
+#include "debug-hash.h"
 #include "debug-tree.h"
 
 #define HASH_SIZE	16384ULL
@@ -107,9 +108,11 @@ struct debug_shard {
 	struct dtree tree;
 };
 
+/* An active cache line (debug-hash.h: the kernel keeps a radix tree). */
 struct cln_node {
-	struct dtree_node node;		/* (0, cache line, 0) */
+	struct dhash_node node;		/* key: the cache line */
 	int overlap;
+	struct cln_node *free_next;	/* nodes are kept, as entries are */
 };
 
 /* A mapping that is gone, for reports about late device accesses. */
@@ -155,7 +158,8 @@ struct dma_debug {
 	struct dma_debug_entry *free_list;
 	_Atomic unsigned long nr_entries;
 	pthread_mutex_t cln_lock;
-	struct dtree cln_tree;
+	struct dhash cln;			/* under cln_lock */
+	struct cln_node *cln_free;		/* under cln_lock */
 	pthread_mutex_t iova_lock;
 	struct iova_rec *iova_recs;		/* newest first */
 	struct dtree iova_tree;
@@ -219,12 +223,8 @@ static void entries_free(struct dma_debug *d, struct dtree_node *n)
 	free(e);
 }
 
-static void cln_free(struct dtree_node *n)
+static void cln_node_free(struct dhash_node *n)
 {
-	if (!n)
-		return;
-	cln_free(n->left);
-	cln_free(n->right);
 	free(container_of(n, struct cln_node, node));
 }
 
@@ -247,6 +247,7 @@ int dma_debug_init_machine(struct sim_machine *m, bool enabled)
 		pthread_mutex_init(&d->shards[i].lock, NULL);
 	pthread_mutex_init(&d->free_lock, NULL);
 	pthread_mutex_init(&d->cln_lock, NULL);
+	d->cln.fine_bits = PAGE_SHIFT - L1_CACHE_SHIFT;
 	pthread_mutex_init(&d->iova_lock, NULL);
 	pthread_mutex_init(&d->hist_lock, NULL);
 	atomic_store(&d->enabled, enabled);
@@ -280,7 +281,11 @@ void dma_debug_exit_machine(struct sim_machine *m)
 		n = e->next;
 		free(e);
 	}
-	cln_free(d->cln_tree.root);
+	dhash_destroy(&d->cln, cln_node_free);
+	for (struct cln_node *c = d->cln_free, *n; c; c = n) {
+		n = c->free_next;
+		free(c);
+	}
 	for (struct iova_rec *r = d->iova_recs, *n; r; r = n) {
 		n = r->next;
 		free(r);
@@ -580,14 +585,14 @@ static int active_cacheline_insert(struct dma_debug *d,
 				   struct dma_debug_entry *e)
 {
 	phys_addr_t cln = to_cacheline_number(e);
-	struct dtree_node *n;
+	struct dhash_node *n;
 	struct cln_node *c;
 	int rc = 0;
 
 	if (!cln_tracked(e))
 		return 0;
 	pthread_mutex_lock(&d->cln_lock);
-	n = dtree_find(&d->cln_tree, 0, cln, 0);
+	n = dhash_find(&d->cln, cln);
 	if (n) {
 		c = container_of(n, struct cln_node, node);
 		rc = -EEXIST;
@@ -599,13 +604,21 @@ static int active_cacheline_insert(struct dma_debug *d,
 				   "DMA-API: exceeded %d overlapping mappings of cacheline 0x%016llx",
 				   ACTIVE_CACHELINE_MAX_OVERLAP,
 				   (unsigned long long)cln);
-	} else {
-		c = calloc(1, sizeof(*c));
-		if (c) {
-			c->node.k2 = cln;
-			dtree_insert(&d->cln_tree, &c->node);
+		goto out;
+	}
+	c = d->cln_free;
+	if (c)
+		d->cln_free = c->free_next;
+	else
+		c = malloc(sizeof(*c));
+	if (c) {
+		*c = (struct cln_node){ .node.key = cln };
+		if (dhash_add(&d->cln, &c->node)) {
+			c->free_next = d->cln_free;
+			d->cln_free = c;
 		}
 	}
+out:
 	pthread_mutex_unlock(&d->cln_lock);
 	return rc;
 }
@@ -614,20 +627,21 @@ static void active_cacheline_remove(struct dma_debug *d,
 				    struct dma_debug_entry *e)
 {
 	phys_addr_t cln = to_cacheline_number(e);
-	struct dtree_node *n;
+	struct dhash_node *n;
 
 	if (!cln_tracked(e))
 		return;
 	pthread_mutex_lock(&d->cln_lock);
-	n = dtree_find(&d->cln_tree, 0, cln, 0);
+	n = dhash_find(&d->cln, cln);
 	if (n) {
 		struct cln_node *c = container_of(n, struct cln_node, node);
 
 		if (c->overlap > 0) {
 			c->overlap--;
 		} else {
-			dtree_erase(&d->cln_tree, n);
-			free(c);
+			dhash_del(&d->cln, n);
+			c->free_next = d->cln_free;
+			d->cln_free = c;
 		}
 	}
 	pthread_mutex_unlock(&d->cln_lock);
@@ -1930,7 +1944,7 @@ static void iova_leaks(struct device *dev)
 
 #define OWN_CHUNK	L1_CACHE_BYTES
 #define OWN_MAX_SIZE	(64ULL << 20)	/* larger mappings: not tracked */
-#define DW_BUCKETS	1024
+#define DW_SHARDS	64
 #define DW_LINES	(PAGE_SIZE / OWN_CHUNK)
 
 enum {
@@ -1948,24 +1962,48 @@ struct dma_own {
 	bool hashed;		/* CPU writes are looked for */
 	bool view;		/* the device works on its own view */
 	bool strict;		/* the check mode's extra report */
+	bool pooled;		/* a block of the pool's size */
+	struct dma_own *next;	/* on the pool's free list */
 	u8 *st;
 	u32 *hash;
 	u32 *gen;
 };
 
-/* The last device write (a generation) of each RAM line, per page. */
+/*
+ * A page under live snapshots: how many hashed mappings cover it, and the
+ * last device write (a generation) of each of its lines once one came.
+ * Pages no snapshot covers have no record: a device write there can make
+ * no report wrong, and the records live and die with the mappings.
+ */
 struct dw_page {
-	struct dtree_node node;		/* (0, pfn, 0) */
-	u32 gen[DW_LINES];
+	struct dhash_node node;		/* key: the pfn */
+	unsigned long live;
+	u32 *gen;			/* DW_LINES; NULL: no write yet */
+	struct dw_page *free_next;
 };
+
+struct dw_shard {
+	pthread_mutex_t lock;
+	struct dhash pages;
+	struct dw_page *free;		/* records kept for reuse */
+	u32 *free_gen;			/* gen arrays kept, linked by word 0-1 */
+};
+
+/*
+ * Blocks for mappings of up to a page (any alignment) come from a pool
+ * that only grows, as the kernel's dma-debug entries do: a machine that
+ * keeps many mappings live pays for the memory once.
+ */
+#define OWN_POOL_CHUNKS	(PAGE_SIZE / OWN_CHUNK + 1)
+#define OWN_POOL_BLOCK	(sizeof(struct dma_own) + \
+			 OWN_POOL_CHUNKS * (2 * sizeof(u32) + 1))
 
 struct dma_own_state {
 	_Atomic unsigned long nr_hashed;	/* live entries with hashes */
 	_Atomic u32 gen;
-	struct {
-		pthread_mutex_t lock;
-		struct dtree tree;
-	} dw[DW_BUCKETS];
+	pthread_mutex_t pool_lock;
+	struct dma_own *pool;			/* free blocks */
+	struct dw_shard dw[DW_SHARDS];
 };
 
 static int own_init(struct dma_debug *d)
@@ -1974,55 +2012,145 @@ static int own_init(struct dma_debug *d)
 	if (!d->own)
 		return -ENOMEM;
 	atomic_store(&d->own->gen, 1);
-	for (unsigned int i = 0; i < DW_BUCKETS; i++)
+	pthread_mutex_init(&d->own->pool_lock, NULL);
+	for (unsigned int i = 0; i < DW_SHARDS; i++)
 		pthread_mutex_init(&d->own->dw[i].lock, NULL);
 	return 0;
 }
 
-static void dw_free(struct dtree_node *n)
+static void dw_page_free(struct dhash_node *n)
 {
-	if (!n)
-		return;
-	dw_free(n->left);
-	dw_free(n->right);
-	free(container_of(n, struct dw_page, node));
+	struct dw_page *pg = container_of(n, struct dw_page, node);
+
+	free(pg->gen);
+	free(pg);
+}
+
+static void dw_shard_free(struct dw_shard *sh)
+{
+	dhash_destroy(&sh->pages, dw_page_free);
+	for (struct dw_page *pg = sh->free, *n; pg; pg = n) {
+		n = pg->free_next;
+		free(pg);
+	}
+	for (u32 *g = sh->free_gen, *n; g; g = n) {
+		memcpy(&n, g, sizeof(n));
+		free(g);
+	}
+	pthread_mutex_destroy(&sh->lock);
 }
 
 static void own_exit(struct dma_debug *d)
 {
 	if (!d->own)
 		return;
-	for (unsigned int i = 0; i < DW_BUCKETS; i++) {
-		dw_free(d->own->dw[i].tree.root);
-		pthread_mutex_destroy(&d->own->dw[i].lock);
+	for (unsigned int i = 0; i < DW_SHARDS; i++)
+		dw_shard_free(&d->own->dw[i]);
+	for (struct dma_own *o = d->own->pool, *n; o; o = n) {
+		n = o->next;
+		free(o);
 	}
+	pthread_mutex_destroy(&d->own->pool_lock);
 	free(d->own);
 	d->own = NULL;
 }
 
-static void own_free(struct dma_debug *d, struct dma_debug_entry *e)
+/* The shard of a page: 2 MiB runs of pages share one. */
+static inline struct dw_shard *dw_shard_of(struct dma_own_state *s, u64 pfn)
 {
-	struct dma_own *o = e->own;
+	return &s->dw[(pfn >> 9) % DW_SHARDS];
+}
 
-	if (!o)
+/* A page record, from the shard's free list or new; NULL without memory. */
+static struct dw_page *dw_page_new(struct dw_shard *sh, u64 pfn)
+{
+	struct dw_page *pg = sh->free;
+
+	if (pg)
+		sh->free = pg->free_next;
+	else
+		pg = malloc(sizeof(*pg));
+	if (!pg)
+		return NULL;
+	*pg = (struct dw_page){ .node.key = pfn };
+	if (dhash_add(&sh->pages, &pg->node)) {
+		pg->free_next = sh->free;
+		sh->free = pg;
+		return NULL;
+	}
+	return pg;
+}
+
+static void dw_page_put(struct dw_shard *sh, struct dw_page *pg)
+{
+	if (--pg->live)
 		return;
-	if (o->hashed)
-		atomic_fetch_sub(&d->own->nr_hashed, 1);
-	free(o);		/* st, hash and gen are in its block */
-	e->own = NULL;
+	dhash_del(&sh->pages, &pg->node);
+	if (pg->gen) {
+		memcpy(pg->gen, &sh->free_gen, sizeof(sh->free_gen));
+		sh->free_gen = pg->gen;
+	}
+	pg->free_next = sh->free;
+	sh->free = pg;
 }
 
 /*
- * The lock and tree of a page: 2 MiB runs of pages share one, so walking
- * consecutive pages stays on one warm tree path.
+ * A hashed mapping covers [phys, phys + len) from now on (@get) or no
+ * longer. False if a page's record could not be made; what was counted
+ * is uncounted again (the mapping cannot be hashed).
  */
-static inline unsigned int dw_bucket(u64 pfn)
+static bool dw_cover(struct dma_own_state *s, phys_addr_t phys, u64 len,
+		     bool get)
 {
-	return (unsigned int)((pfn >> 9) % DW_BUCKETS);
+	u64 first = phys >> PAGE_SHIFT, last = (phys + len - 1) >> PAGE_SHIFT;
+
+	for (u64 pfn = first; pfn <= last; pfn++) {
+		struct dw_shard *sh = dw_shard_of(s, pfn);
+		struct dhash_node *n;
+		struct dw_page *pg;
+
+		pthread_mutex_lock(&sh->lock);
+		n = dhash_find(&sh->pages, pfn);
+		pg = n ? container_of(n, struct dw_page, node) : NULL;
+		if (!get) {
+			if (pg)
+				dw_page_put(sh, pg);
+		} else if (pg || (pg = dw_page_new(sh, pfn))) {
+			pg->live++;
+		} else {
+			pthread_mutex_unlock(&sh->lock);
+			if (pfn > first)
+				dw_cover(s, phys, (pfn << PAGE_SHIFT) - phys, false);
+			return false;
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+	return true;
 }
 
-/* A device (or the kernel, for the CPU) changed [phys, phys + len). */
-static void dw_mark(struct dma_debug *d, phys_addr_t phys, size_t len)
+/* The line generations of @pg, made on its first write; NULL without memory. */
+static u32 *dw_page_gen(struct dw_shard *sh, struct dw_page *pg)
+{
+	if (pg->gen)
+		return pg->gen;
+	pg->gen = sh->free_gen;
+	if (pg->gen)
+		memcpy(&sh->free_gen, pg->gen, sizeof(sh->free_gen));
+	else
+		pg->gen = malloc(DW_LINES * sizeof(*pg->gen));
+	if (pg->gen)
+		memset(pg->gen, 0, DW_LINES * sizeof(*pg->gen));
+	return pg->gen;
+}
+
+/*
+ * A device (or the kernel, for the CPU) changed [phys, phys + len): the
+ * lines of pages under snapshots remember it. @self: the caller's own
+ * hashed mapping covers the range (an unmap or a sync for the CPU, which
+ * needs no record for itself): pages only it covers are left alone.
+ */
+static void dw_mark(struct dma_debug *d, phys_addr_t phys, size_t len,
+		    bool self)
 {
 	struct dma_own_state *s = d->own;
 	u32 g;
@@ -2032,30 +2160,28 @@ static void dw_mark(struct dma_debug *d, phys_addr_t phys, size_t len)
 	g = atomic_fetch_add(&s->gen, 1) + 1;
 	for (phys_addr_t p = ALIGN_DOWN(phys, OWN_CHUNK); p < phys + len;) {
 		u64 pfn = p >> PAGE_SHIFT;
-		unsigned int bk = dw_bucket(pfn);
+		struct dw_shard *sh = dw_shard_of(s, pfn);
+		struct dhash_node *n;
 		struct dw_page *pg;
-		struct dtree_node *n;
+		u32 *gen = NULL;
 
-		pthread_mutex_lock(&s->dw[bk].lock);
-		n = dtree_find(&s->dw[bk].tree, 0, pfn, 0);
+		pthread_mutex_lock(&sh->lock);
+		n = dhash_find(&sh->pages, pfn);
 		pg = n ? container_of(n, struct dw_page, node) : NULL;
-		if (!pg) {
-			pg = calloc(1, sizeof(*pg));
-			if (pg) {
-				pg->node.k2 = pfn;
-				dtree_insert(&s->dw[bk].tree, &pg->node);
+		if (pg && pg->live > self) {
+			gen = dw_page_gen(sh, pg);
+			if (!gen) {
+				/* Cannot remember: look for CPU writes no more. */
+				pthread_mutex_unlock(&sh->lock);
+				atomic_store(&s->nr_hashed, 0);
+				return;
 			}
 		}
 		for (; p < phys + len && (p >> PAGE_SHIFT) == pfn;
 		     p += OWN_CHUNK)
-			if (pg)
-				pg->gen[(p & ~PAGE_MASK) / OWN_CHUNK] = g;
-		pthread_mutex_unlock(&s->dw[bk].lock);
-		if (!pg) {
-			/* Cannot remember: look for CPU writes no more. */
-			atomic_store(&s->nr_hashed, 0);
-			return;
-		}
+			if (gen)
+				gen[(p & ~PAGE_MASK) / OWN_CHUNK] = g;
+		pthread_mutex_unlock(&sh->lock);
 	}
 }
 
@@ -2064,17 +2190,42 @@ static bool dw_since(struct dma_debug *d, phys_addr_t phys, u32 since)
 {
 	struct dma_own_state *s = d->own;
 	u64 pfn = phys >> PAGE_SHIFT;
-	unsigned int bk = dw_bucket(pfn);
-	struct dtree_node *n;
+	struct dw_shard *sh = dw_shard_of(s, pfn);
+	struct dhash_node *n;
 	bool ret = false;
 
-	pthread_mutex_lock(&s->dw[bk].lock);
-	n = dtree_find(&s->dw[bk].tree, 0, pfn, 0);
-	if (n)
-		ret = container_of(n, struct dw_page, node)->gen[(phys & ~PAGE_MASK) /
-								  OWN_CHUNK] >= since;
-	pthread_mutex_unlock(&s->dw[bk].lock);
+	pthread_mutex_lock(&sh->lock);
+	n = dhash_find(&sh->pages, pfn);
+	if (n) {
+		struct dw_page *pg = container_of(n, struct dw_page, node);
+
+		/* marks after a snapshot taken at @since are above it */
+		ret = pg->gen &&
+		      pg->gen[(phys & ~PAGE_MASK) / OWN_CHUNK] > since;
+	}
+	pthread_mutex_unlock(&sh->lock);
 	return ret;
+}
+
+static void own_free(struct dma_debug *d, struct dma_debug_entry *e)
+{
+	struct dma_own *o = e->own;
+
+	if (!o)
+		return;
+	if (o->hashed) {
+		dw_cover(d->own, e->paddr, e->size, false);
+		atomic_fetch_sub(&d->own->nr_hashed, 1);
+	}
+	e->own = NULL;
+	if (!o->pooled) {
+		free(o);	/* st, hash and gen are in its block */
+		return;
+	}
+	pthread_mutex_lock(&d->own->pool_lock);
+	o->next = d->own->pool;
+	d->own->pool = o;
+	pthread_mutex_unlock(&d->own->pool_lock);
 }
 
 /* Entry offsets [*lo, *hi) of chunk @c of @e. */
@@ -2099,10 +2250,12 @@ static bool own_chunks(const struct dma_debug_entry *e, u64 off, u64 len,
 }
 
 /*
- * A chunk's hash: each 8-byte word times its own odd constant, summed,
- * then mixed. The multiplies are independent (hashing is most of what a
- * map and an unmap cost dma-debug), and a change of any one word always
- * changes the sum, an odd multiple of a nonzero difference being nonzero.
+ * A chunk's hash: each 8-byte word times its own odd constant, summed;
+ * the 32 bits kept are the high half of the sum times one more odd
+ * constant. A change of one word changes the sum (an odd multiple of a
+ * nonzero difference is nonzero), and the multiply carries every bit of
+ * the sum into the bits kept. The products are independent and nothing
+ * is serial after them, so a chunk costs about what reading it costs.
  * Whole chunks (all but a mapping's first and last) take the unrolled way.
  */
 #define OWN_M0	0x9e3779b97f4a7c15ULL
@@ -2113,41 +2266,53 @@ static bool own_chunks(const struct dma_debug_entry *e, u64 off, u64 len,
 #define OWN_M5	0xc4ceb9fe1a85ec53ULL
 #define OWN_M6	0x2545f4914f6cdd1dULL
 #define OWN_M7	0x94d049bb133111ebULL
+#define OWN_FOLD 0xbf58476d1ce4e5b9ULL
+
+static inline u64 own_word(const u8 *p, unsigned int i)
+{
+	u64 w;
+
+	memcpy(&w, p + 8 * i, sizeof(w));
+	return w;
+}
 
 static inline u32 own_hash_fin(u64 h)
 {
-	h ^= h >> 31;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 29;
-	return (u32)(h ^ (h >> 32));
+	return (u32)((h * OWN_FOLD) >> 32);
 }
 
-static u32 own_hash(const u8 *p, size_t n)
+static inline u32 own_hash(const u8 *p, size_t n)
 {
 	static const u64 mul[8] = { OWN_M0, OWN_M1, OWN_M2, OWN_M3,
 				    OWN_M4, OWN_M5, OWN_M6, OWN_M7 };
 	u64 h = 0xcbf29ce484222325ULL ^ n;
 	size_t i = 0;
 
-	if (n == 64) {
-		u64 w[8];
-
-		memcpy(w, p, sizeof(w));
-		h += (w[0] * OWN_M0 + w[1] * OWN_M1) +
-		     (w[2] * OWN_M2 + w[3] * OWN_M3) +
-		     (w[4] * OWN_M4 + w[5] * OWN_M5) +
-		     (w[6] * OWN_M6 + w[7] * OWN_M7);
+	if (n == OWN_CHUNK) {
+		h += (own_word(p, 0) * OWN_M0 + own_word(p, 1) * OWN_M1) +
+		     (own_word(p, 2) * OWN_M2 + own_word(p, 3) * OWN_M3) +
+		     (own_word(p, 4) * OWN_M4 + own_word(p, 5) * OWN_M5) +
+		     (own_word(p, 6) * OWN_M6 + own_word(p, 7) * OWN_M7);
 		return own_hash_fin(h);
 	}
-	for (; n >= 8; n -= 8, p += 8, i++) {
-		u64 w;
-
-		memcpy(&w, p, 8);
-		h += (w + i) * mul[i & 7];
-	}
+	for (; n >= 8; n -= 8, p += 8, i++)
+		h += (own_word(p, 0) + i) * mul[i & 7];
 	while (n--)
 		h = (h ^ *p++) * 0x100000001b3ULL;
 	return own_hash_fin(h);
+}
+
+/*
+ * The lines of [p, p + n) (its first page) are asked for at once before
+ * they are hashed: a mapping's bytes are rarely in the cache when it is
+ * mapped or unmapped, and reading them one line after the other would
+ * wait on memory for each.
+ */
+static inline void own_prefetch(const u8 *p, size_t n)
+{
+	n = min(n, (size_t)PAGE_SIZE);
+	for (size_t o = 0; o < n; o += OWN_CHUNK)
+		__builtin_prefetch(p + o);
 }
 
 static const u8 *own_cpu_view(struct dma_debug *d, struct dma_debug_entry *e)
@@ -2166,6 +2331,7 @@ static void own_snap(struct dma_debug *d, struct dma_debug_entry *e, u64 off,
 	if (!o->hashed || !own_chunks(e, off, len, &c0, &c1))
 		return;
 	cpu = own_cpu_view(d, e);
+	own_prefetch(cpu + off, min(len, e->size - off));
 	g = atomic_load(&d->own->gen);
 	for (u32 c = c0; c <= c1; c++) {
 		u64 lo, hi;
@@ -2179,16 +2345,20 @@ static void own_snap(struct dma_debug *d, struct dma_debug_entry *e, u64 off,
 	}
 }
 
-/* Did the CPU change chunk @c of @e since the device got it? */
-static bool own_cpu_wrote(struct dma_debug *d, struct dma_debug_entry *e,
-			  u32 c)
+/*
+ * Did the CPU change chunk @c of @e (hashed; its CPU view at @cpu) since
+ * the device got it?
+ */
+static inline bool own_cpu_wrote(struct dma_debug *d,
+				 struct dma_debug_entry *e, const u8 *cpu,
+				 u32 c)
 {
 	u64 lo, hi;
 
-	if (!e->own->hashed || !(e->own->st[c] & OWN_SNAP))
+	if (!(e->own->st[c] & OWN_SNAP))
 		return false;
 	own_chunk(e, c, &lo, &hi);
-	return own_hash(own_cpu_view(d, e) + lo, hi - lo) != e->own->hash[c] &&
+	return own_hash(cpu + lo, hi - lo) != e->own->hash[c] &&
 	       !dw_since(d, e->paddr + lo, e->own->gen[c]);
 }
 
@@ -2210,14 +2380,17 @@ static void own_cpu_check(struct dma_debug *d, struct dma_debug_entry *e,
 {
 	struct dma_own *o = e->own;
 	u64 first = 0, bytes = 0;
+	const u8 *cpu;
 	u32 c0, c1;
 
-	if (!own_chunks(e, off, len, &c0, &c1))
-		return;
+	if (!o->hashed || !own_chunks(e, off, len, &c0, &c1))
+		return;		/* unhashed: no chunk has a snapshot */
+	cpu = own_cpu_view(d, e);
+	own_prefetch(cpu + off, min(len, e->size - off));
 	for (u32 c = c0; c <= c1; c++) {
 		u64 lo, hi;
 
-		if (!own_cpu_wrote(d, e, c)) {
+		if (!own_cpu_wrote(d, e, cpu, c)) {
 			o->st[c] &= (u8)~OWN_SNAP;
 			continue;
 		}
@@ -2306,6 +2479,21 @@ static bool own_dev_check_mode(struct device *dev)
 			       __ATOMIC_RELAXED);
 }
 
+/* A block for @n chunks: from the pool if it is of the pool's size. */
+static struct dma_own *own_block(struct dma_debug *d, size_t n, bool hashed)
+{
+	struct dma_own *o;
+
+	if (n > OWN_POOL_CHUNKS)
+		return malloc(sizeof(*o) + n * (hashed ? 2 * sizeof(u32) + 1 : 1));
+	pthread_mutex_lock(&d->own->pool_lock);
+	o = d->own->pool;
+	if (o)
+		d->own->pool = o->next;
+	pthread_mutex_unlock(&d->own->pool_lock);
+	return o ? o : malloc(OWN_POOL_BLOCK);
+}
+
 /*
  * A new streaming mapping @e (already in the hash, map done): the device
  * owns it. @contig: [paddr, paddr + size) is what the device reaches.
@@ -2331,12 +2519,15 @@ static void own_new(struct dma_debug *d, struct dma_debug_entry *e,
 			      sim_ram_region_of(d->m, e->paddr, e->size);
 
 		/* one block: the state, then hashes and generations, then states */
-		o = malloc(sizeof(*o) + n * (hashed ? 2 * sizeof(u32) + 1 : 1));
+		o = own_block(d, n, hashed);
 		if (!o)
 			return;
+		if (hashed && !dw_cover(d->own, e->paddr, e->size, true))
+			hashed = false;	/* its pages cannot be followed */
 		*o = (struct dma_own){
 			.lead = lead, .nchunks = (u32)n, .view = view,
 			.strict = strict, .hashed = hashed,
+			.pooled = n <= OWN_POOL_CHUNKS,
 		};
 		if (hashed) {
 			o->hash = (u32 *)(o + 1);
@@ -2437,7 +2628,7 @@ static void own_begin(struct device *dev, dma_addr_t addr, size_t size,
 		if (e->own->view)
 			own_view_move(dev, e->dev_addr + off, len, false);
 		/* The kernel is about to bring device data to the CPU. */
-		dw_mark(d, e->paddr + off, len);
+		dw_mark(d, e->paddr + off, len, e->own->hashed);
 	}
 	pthread_mutex_unlock(&b->lock);
 }
@@ -2561,7 +2752,7 @@ static void own_iova_gone(struct dma_debug *d, struct dma_debug_entry *e,
 		own_cpu_check(d, e, 0, e->size, at);
 		if (e->own->view)
 			own_view_move(e->dev, e->dev_addr, e->size, false);
-		dw_mark(d, e->paddr, e->size);
+		dw_mark(d, e->paddr, e->size, e->own->hashed);
 	}
 }
 
@@ -2585,7 +2776,7 @@ static bool own_bus_access(struct dma_debug *d, const struct sim_bus_access *a,
 	struct cands cs;
 
 	if (write)
-		dw_mark(d, a->phys, a->len);
+		dw_mark(d, a->phys, a->len, false);
 	if (!a->len)
 		return false;
 	/* bucket by bucket back from the last byte's, as the kernel's hash */
@@ -2620,8 +2811,9 @@ static bool own_bus_access(struct dma_debug *d, const struct sim_bus_access *a,
 				if (st == OWN_DEV && write)
 					e->own->st[c] |= OWN_WROTE;
 				own_chunk(e, c, &clo, &chi);
-				if (st == OWN_DEV && !write &&
-				    own_cpu_wrote(d, e, c)) {
+				if (st == OWN_DEV && !write && e->own->hashed &&
+				    own_cpu_wrote(d, e, own_cpu_view(d, e),
+						  c)) {
 					/* reported once, until the next sync */
 					e->own->st[c] &= (u8)~OWN_SNAP;
 					stale_bytes += min(chi, ohi) -
@@ -2695,7 +2887,8 @@ bool sim_dma_check_enabled(struct device *dev)
 
 /*
  * For tests: tree nodes dma-debug's lookups have looked at so far, and
- * the height of @dev's shard tree (entries) and of the cache-line tree.
+ * the height of @dev's shard tree (entries) and the longest chain of the
+ * cache-line table.
  */
 unsigned long dma_debug_tree_visits(struct sim_machine *m)
 {
@@ -2718,6 +2911,22 @@ void dma_debug_tree_heights(struct sim_machine *m, struct device *dev,
 	*entries = dtree_height(&s->tree);
 	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_lock(&d->cln_lock);
-	*clns = dtree_height(&d->cln_tree);
+	*clns = (int)dhash_longest(&d->cln);
 	pthread_mutex_unlock(&d->cln_lock);
+}
+
+/* For tests: the pages dma-debug keeps a device-write record for. */
+unsigned long dma_debug_dw_pages(struct sim_machine *m)
+{
+	struct dma_debug *d = m->kernel->debug;
+	unsigned long n = 0;
+
+	if (!d || !d->own)
+		return 0;
+	for (unsigned int i = 0; i < DW_SHARDS; i++) {
+		pthread_mutex_lock(&d->own->dw[i].lock);
+		n += d->own->dw[i].pages.count;
+		pthread_mutex_unlock(&d->own->dw[i].lock);
+	}
+	return n;
 }
