@@ -20,6 +20,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "dma.h"
 #include "debug-hash.h"
 #include "debug-tree.h"
@@ -1970,23 +1971,27 @@ struct dma_own {
 };
 
 /*
- * A page under live snapshots: how many hashed mappings cover it, and the
- * last device write (a generation) of each of its lines once one came.
- * Pages no snapshot covers have no record: a device write there can make
- * no report wrong, and the records live and die with the mappings.
+ * Device writes, for the snapshots: per RAM page, how many hashed
+ * mappings cover it (a counter in an array per RAM region, reserved
+ * sparse, so that counting costs one atomic and no lock), and for a page
+ * under snapshots that a device wrote, the last write (a generation) of
+ * each of its lines, in a record that goes when the last mapping does.
+ * Pages no snapshot covers have no record: a write there can make no
+ * report wrong.
  */
+#define DW_HAS_GEN	0x80000000u	/* in a counter: the page has a record */
+#define DW_COUNT	0x7fffffffu
+
 struct dw_page {
 	struct dhash_node node;		/* key: the pfn */
-	unsigned long live;
-	u32 *gen;			/* DW_LINES; NULL: no write yet */
 	struct dw_page *free_next;
+	u32 gen[DW_LINES];
 };
 
 struct dw_shard {
 	pthread_mutex_t lock;
 	struct dhash pages;
 	struct dw_page *free;		/* records kept for reuse */
-	u32 *free_gen;			/* gen arrays kept, linked by word 0-1 */
 };
 
 /*
@@ -2004,6 +2009,8 @@ struct dma_own_state {
 	pthread_mutex_t pool_lock;
 	struct dma_own *pool;			/* free blocks */
 	struct dw_shard dw[DW_SHARDS];
+	_Atomic u32 *covers[SIM_MAX_RAM_REGIONS];	/* per page; NULL: none */
+	size_t covers_bytes[SIM_MAX_RAM_REGIONS];
 };
 
 static int own_init(struct dma_debug *d)
@@ -2015,15 +2022,25 @@ static int own_init(struct dma_debug *d)
 	pthread_mutex_init(&d->own->pool_lock, NULL);
 	for (unsigned int i = 0; i < DW_SHARDS; i++)
 		pthread_mutex_init(&d->own->dw[i].lock, NULL);
+	/* a region without its counters is not hashed (dw_cover() fails) */
+	for (unsigned int i = 0; i < d->m->ram.nr_regions; i++) {
+		size_t bytes = (d->m->ram.regions[i].size >> PAGE_SHIFT) *
+			       sizeof(u32);
+		void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			       -1, 0);
+
+		if (p != MAP_FAILED) {
+			d->own->covers[i] = p;
+			d->own->covers_bytes[i] = bytes;
+		}
+	}
 	return 0;
 }
 
 static void dw_page_free(struct dhash_node *n)
 {
-	struct dw_page *pg = container_of(n, struct dw_page, node);
-
-	free(pg->gen);
-	free(pg);
+	free(container_of(n, struct dw_page, node));
 }
 
 static void dw_shard_free(struct dw_shard *sh)
@@ -2032,10 +2049,6 @@ static void dw_shard_free(struct dw_shard *sh)
 	for (struct dw_page *pg = sh->free, *n; pg; pg = n) {
 		n = pg->free_next;
 		free(pg);
-	}
-	for (u32 *g = sh->free_gen, *n; g; g = n) {
-		memcpy(&n, g, sizeof(n));
-		free(g);
 	}
 	pthread_mutex_destroy(&sh->lock);
 }
@@ -2046,6 +2059,10 @@ static void own_exit(struct dma_debug *d)
 		return;
 	for (unsigned int i = 0; i < DW_SHARDS; i++)
 		dw_shard_free(&d->own->dw[i]);
+	for (unsigned int i = 0; i < SIM_MAX_RAM_REGIONS; i++)
+		if (d->own->covers[i])
+			munmap((void *)d->own->covers[i],
+			       d->own->covers_bytes[i]);
 	for (struct dma_own *o = d->own->pool, *n; o; o = n) {
 		n = o->next;
 		free(o);
@@ -2061,18 +2078,37 @@ static inline struct dw_shard *dw_shard_of(struct dma_own_state *s, u64 pfn)
 	return &s->dw[(pfn >> 9) % DW_SHARDS];
 }
 
-/* A page record, from the shard's free list or new; NULL without memory. */
-static struct dw_page *dw_page_new(struct dw_shard *sh, u64 pfn)
+/* The counter of the page at @phys, or NULL (not RAM, or no counters). */
+static _Atomic u32 *dw_counter(struct dma_debug *d, phys_addr_t phys)
 {
-	struct dw_page *pg = sh->free;
+	struct sim_ram_region *r = sim_ram_region_of(d->m, phys, 1);
+	unsigned int i;
 
+	if (!r)
+		return NULL;
+	i = (unsigned int)(r - d->m->ram.regions);
+	if (!d->own->covers[i])
+		return NULL;
+	return &d->own->covers[i][(phys - r->base) >> PAGE_SHIFT];
+}
+
+/* The record of @pfn (shard locked), made if @make; NULL without one. */
+static struct dw_page *dw_page_get(struct dw_shard *sh, u64 pfn, bool make)
+{
+	struct dhash_node *n = dhash_find(&sh->pages, pfn);
+	struct dw_page *pg;
+
+	if (n || !make)
+		return n ? container_of(n, struct dw_page, node) : NULL;
+	pg = sh->free;
 	if (pg)
 		sh->free = pg->free_next;
 	else
 		pg = malloc(sizeof(*pg));
 	if (!pg)
 		return NULL;
-	*pg = (struct dw_page){ .node.key = pfn };
+	memset(pg, 0, sizeof(*pg));
+	pg->node.key = pfn;
 	if (dhash_add(&sh->pages, &pg->node)) {
 		pg->free_next = sh->free;
 		sh->free = pg;
@@ -2081,66 +2117,54 @@ static struct dw_page *dw_page_new(struct dw_shard *sh, u64 pfn)
 	return pg;
 }
 
-static void dw_page_put(struct dw_shard *sh, struct dw_page *pg)
+/*
+ * The last hashed mapping of the page at @phys went (@c: its counter, just
+ * taken to zero with the record flag): the record goes, unless another
+ * mapping came meanwhile.
+ */
+static void dw_page_drop(struct dma_own_state *s, _Atomic u32 *c, u64 pfn)
 {
-	if (--pg->live)
-		return;
-	dhash_del(&sh->pages, &pg->node);
-	if (pg->gen) {
-		memcpy(pg->gen, &sh->free_gen, sizeof(sh->free_gen));
-		sh->free_gen = pg->gen;
+	struct dw_shard *sh = dw_shard_of(s, pfn);
+	struct dw_page *pg;
+
+	pthread_mutex_lock(&sh->lock);
+	if (!(atomic_load(c) & DW_COUNT)) {
+		pg = dw_page_get(sh, pfn, false);
+		if (pg) {
+			dhash_del(&sh->pages, &pg->node);
+			pg->free_next = sh->free;
+			sh->free = pg;
+		}
+		atomic_fetch_and(c, ~DW_HAS_GEN);
 	}
-	pg->free_next = sh->free;
-	sh->free = pg;
+	pthread_mutex_unlock(&sh->lock);
 }
 
 /*
  * A hashed mapping covers [phys, phys + len) from now on (@get) or no
- * longer. False if a page's record could not be made; what was counted
- * is uncounted again (the mapping cannot be hashed).
+ * longer. False if the range has no counters (the mapping cannot be
+ * hashed).
  */
-static bool dw_cover(struct dma_own_state *s, phys_addr_t phys, u64 len,
-		     bool get)
+static bool dw_cover(struct dma_debug *d, phys_addr_t phys, u64 len, bool get)
 {
+	_Atomic u32 *c = dw_counter(d, phys);
 	u64 first = phys >> PAGE_SHIFT, last = (phys + len - 1) >> PAGE_SHIFT;
 
-	for (u64 pfn = first; pfn <= last; pfn++) {
-		struct dw_shard *sh = dw_shard_of(s, pfn);
-		struct dhash_node *n;
-		struct dw_page *pg;
+	/* a hashed range is in one region (sim_ram_region_of() said so) */
+	if (!c || dw_counter(d, phys + len - 1) != c + (last - first))
+		return false;
+	for (u64 pfn = first; pfn <= last; pfn++, c++) {
+		u32 v;
 
-		pthread_mutex_lock(&sh->lock);
-		n = dhash_find(&sh->pages, pfn);
-		pg = n ? container_of(n, struct dw_page, node) : NULL;
-		if (!get) {
-			if (pg)
-				dw_page_put(sh, pg);
-		} else if (pg || (pg = dw_page_new(sh, pfn))) {
-			pg->live++;
-		} else {
-			pthread_mutex_unlock(&sh->lock);
-			if (pfn > first)
-				dw_cover(s, phys, (pfn << PAGE_SHIFT) - phys, false);
-			return false;
+		if (get) {
+			atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+			continue;
 		}
-		pthread_mutex_unlock(&sh->lock);
+		v = atomic_fetch_sub(c, 1);
+		if ((v & DW_COUNT) == 1 && (v & DW_HAS_GEN))
+			dw_page_drop(d->own, c, pfn);
 	}
 	return true;
-}
-
-/* The line generations of @pg, made on its first write; NULL without memory. */
-static u32 *dw_page_gen(struct dw_shard *sh, struct dw_page *pg)
-{
-	if (pg->gen)
-		return pg->gen;
-	pg->gen = sh->free_gen;
-	if (pg->gen)
-		memcpy(&sh->free_gen, pg->gen, sizeof(sh->free_gen));
-	else
-		pg->gen = malloc(DW_LINES * sizeof(*pg->gen));
-	if (pg->gen)
-		memset(pg->gen, 0, DW_LINES * sizeof(*pg->gen));
-	return pg->gen;
 }
 
 /*
@@ -2160,49 +2184,46 @@ static void dw_mark(struct dma_debug *d, phys_addr_t phys, size_t len,
 	g = atomic_fetch_add(&s->gen, 1) + 1;
 	for (phys_addr_t p = ALIGN_DOWN(phys, OWN_CHUNK); p < phys + len;) {
 		u64 pfn = p >> PAGE_SHIFT;
+		_Atomic u32 *c = dw_counter(d, p);
 		struct dw_shard *sh = dw_shard_of(s, pfn);
-		struct dhash_node *n;
-		struct dw_page *pg;
-		u32 *gen = NULL;
+		struct dw_page *pg = NULL;
 
-		pthread_mutex_lock(&sh->lock);
-		n = dhash_find(&sh->pages, pfn);
-		pg = n ? container_of(n, struct dw_page, node) : NULL;
-		if (pg && pg->live > self) {
-			gen = dw_page_gen(sh, pg);
-			if (!gen) {
+		if (c && (atomic_load(c) & DW_COUNT) > self) {
+			pthread_mutex_lock(&sh->lock);
+			pg = dw_page_get(sh, pfn, true);
+			if (!pg) {
 				/* Cannot remember: look for CPU writes no more. */
 				pthread_mutex_unlock(&sh->lock);
 				atomic_store(&s->nr_hashed, 0);
 				return;
 			}
+			atomic_fetch_or(c, DW_HAS_GEN);
 		}
 		for (; p < phys + len && (p >> PAGE_SHIFT) == pfn;
 		     p += OWN_CHUNK)
-			if (gen)
-				gen[(p & ~PAGE_MASK) / OWN_CHUNK] = g;
-		pthread_mutex_unlock(&sh->lock);
+			if (pg)
+				pg->gen[(p & ~PAGE_MASK) / OWN_CHUNK] = g;
+		if (pg)
+			pthread_mutex_unlock(&sh->lock);
 	}
 }
 
 /* Was the line at @phys changed by a device since generation @since? */
 static bool dw_since(struct dma_debug *d, phys_addr_t phys, u32 since)
 {
-	struct dma_own_state *s = d->own;
 	u64 pfn = phys >> PAGE_SHIFT;
-	struct dw_shard *sh = dw_shard_of(s, pfn);
-	struct dhash_node *n;
+	_Atomic u32 *c = dw_counter(d, phys);
+	struct dw_shard *sh = dw_shard_of(d->own, pfn);
+	struct dw_page *pg;
 	bool ret = false;
 
+	if (!c || !(atomic_load(c) & DW_HAS_GEN))
+		return false;
 	pthread_mutex_lock(&sh->lock);
-	n = dhash_find(&sh->pages, pfn);
-	if (n) {
-		struct dw_page *pg = container_of(n, struct dw_page, node);
-
-		/* marks after a snapshot taken at @since are above it */
-		ret = pg->gen &&
-		      pg->gen[(phys & ~PAGE_MASK) / OWN_CHUNK] > since;
-	}
+	pg = dw_page_get(sh, pfn, false);
+	/* marks after a snapshot taken at @since are above it */
+	if (pg)
+		ret = pg->gen[(phys & ~PAGE_MASK) / OWN_CHUNK] > since;
 	pthread_mutex_unlock(&sh->lock);
 	return ret;
 }
@@ -2214,7 +2235,7 @@ static void own_free(struct dma_debug *d, struct dma_debug_entry *e)
 	if (!o)
 		return;
 	if (o->hashed) {
-		dw_cover(d->own, e->paddr, e->size, false);
+		dw_cover(d, e->paddr, e->size, false);
 		atomic_fetch_sub(&d->own->nr_hashed, 1);
 	}
 	e->own = NULL;
@@ -2522,7 +2543,7 @@ static void own_new(struct dma_debug *d, struct dma_debug_entry *e,
 		o = own_block(d, n, hashed);
 		if (!o)
 			return;
-		if (hashed && !dw_cover(d->own, e->paddr, e->size, true))
+		if (hashed && !dw_cover(d, e->paddr, e->size, true))
 			hashed = false;	/* its pages cannot be followed */
 		*o = (struct dma_own){
 			.lead = lead, .nchunks = (u32)n, .view = view,
@@ -2915,18 +2936,27 @@ void dma_debug_tree_heights(struct sim_machine *m, struct device *dev,
 	pthread_mutex_unlock(&d->cln_lock);
 }
 
-/* For tests: the pages dma-debug keeps a device-write record for. */
-unsigned long dma_debug_dw_pages(struct sim_machine *m)
+/*
+ * For tests: the RAM pages hashed mappings cover, and (*@records) the
+ * pages with a device-write record.
+ */
+unsigned long dma_debug_dw_pages(struct sim_machine *m, unsigned long *records)
 {
 	struct dma_debug *d = m->kernel->debug;
 	unsigned long n = 0;
 
+	*records = 0;
 	if (!d || !d->own)
 		return 0;
 	for (unsigned int i = 0; i < DW_SHARDS; i++) {
 		pthread_mutex_lock(&d->own->dw[i].lock);
-		n += d->own->dw[i].pages.count;
+		*records += d->own->dw[i].pages.count;
 		pthread_mutex_unlock(&d->own->dw[i].lock);
 	}
+	for (unsigned int i = 0; i < SIM_MAX_RAM_REGIONS; i++)
+		for (size_t k = 0; d->own->covers[i] &&
+		     k < d->own->covers_bytes[i] / sizeof(u32); k++)
+			if (atomic_load(&d->own->covers[i][k]) & DW_COUNT)
+				n++;
 	return n;
 }

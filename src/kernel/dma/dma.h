@@ -47,7 +47,7 @@ int dma_direct_get_sgtable(struct device *dev, struct sg_table *sgt,
 unsigned long dma_debug_tree_visits(struct sim_machine *m);
 void dma_debug_tree_heights(struct sim_machine *m, struct device *dev,
 			    int *entries, int *clns);
-unsigned long dma_debug_dw_pages(struct sim_machine *m);
+unsigned long dma_debug_dw_pages(struct sim_machine *m, unsigned long *records);
 
 /* dma-debug hooks (kernel/dma/debug.h) */
 void debug_dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
