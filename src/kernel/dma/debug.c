@@ -2605,6 +2605,9 @@ static void own_begin(struct device *dev, dma_addr_t addr, size_t size,
 
 	if (!dma_debug_on(dev->sim) || !d->own)
 		return;
+	/* nothing moves for the CPU, and the check mode's report is for the device */
+	if (to_cpu && (attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		return;
 	e = own_find(d, dev, addr, size, unmap, &b);
 	if (!e || !e->own) {
 		pthread_mutex_unlock(&b->lock);
