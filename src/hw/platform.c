@@ -842,9 +842,9 @@ static int parse_sriov(struct line_ctx *c, struct sim_node *n, int kind_idx)
 	if (enabled > nr)
 		return perr(c, "%s: vfs-enabled=%u is more than sriov=%u",
 			    c->kind, enabled, nr);
-	/* the last VF's devfn, were the PF at devfn 0 (assign_bus() knows) */
+	/* the last VF's devfn: an endpoint is devfn 0, alone on its link */
 	if (nr && offset + stride * (nr - 1) > 0xff)
-		return perr(c, "%s: sriov=%u vf-offset=%u vf-stride=%u puts VF %u at devfn %u or more, past the PF's bus (255)",
+		return perr(c, "%s: sriov=%u vf-offset=%u vf-stride=%u puts VF %u at devfn %u, past the PF's bus (255)",
 			    c->kind, nr, offset, stride, nr - 1,
 			    offset + stride * (nr - 1));
 	for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
