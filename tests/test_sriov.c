@@ -8,6 +8,7 @@
  * enabled; a VF's live DMA mapping is reported when it goes; the
  * platform keys' errors.
  */
+#include <pthread.h>
 #include "helpers.h"
 
 #define PLATFORM_SRIOV							\
@@ -451,6 +452,83 @@ static void test_vf_driver_bound(void **state)
 	assert_int_equal(removes, 3);
 }
 
+/*
+ * The router and BAR decode read a VF's presence without a lock while
+ * the PF's registers change under pci_lock (a ThreadSanitizer check):
+ * each access sees the VF either there or not, never half of it.
+ */
+struct racer {
+	struct fx *f;
+	unsigned long ok, failed, other;
+};
+
+static void *race_dma(void *arg)
+{
+	struct racer *r = arg;
+	struct device *vf = r->f->vf[1];
+	phys_addr_t bar = to_pci_dev(vf)->resource[0].start;
+	u32 v;
+	u8 b;
+
+	for (int i = 0; i < 300; i++) {
+		int a = sim_dma_read(vf, 0x1000, &b, 1);
+		int c = sim_mmio_read(r->f->m, bar, &v, 4);
+
+		/* DMA: not enabled, or no bus mastering; MMIO: either way */
+		if (a != -EIO || (c != 0 && c != -EIO))
+			r->other++;
+		else if (c == 0)
+			r->ok++;
+		else
+			r->failed++;
+	}
+	return NULL;
+}
+
+/* A VF driver that turns memory decoding on (not bus mastering). */
+static int mem_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	(void)id;
+	return pci_enable_device_mem(pdev);
+}
+
+static void test_presence_race(void **state)
+{
+	struct fx *f = FX(state);
+	static const struct pci_device_id ids[] = {
+		{ PCI_DEVICE(0x1b36, 0x10fe) },
+		{ 0 },
+	};
+	struct pci_driver drv = {
+		.name = "vf-mem", .id_table = ids, .probe = mem_probe,
+	};
+	struct racer r = { .f = f };
+	pthread_t t;
+
+	assert_int_equal(pci_register_driver(&drv), 0);
+	assert_int_equal(pthread_create(&t, NULL, race_dma, &r), 0);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(pci_enable_sriov(f->pf, 2), 0);
+		assert_ptr_equal(f->vf[1]->driver, &drv.driver);
+		pci_disable_sriov(f->pf);
+	}
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(r.failed + r.ok + r.other, 300);
+	assert_int_equal(r.other, 0);
+	/* once the threads are done: enabled and probed, the BAR decodes */
+	assert_int_equal(pci_enable_sriov(f->pf, 2), 0);
+	r = (struct racer){ .f = f };
+	race_dma(&r);
+	assert_int_equal(r.ok, 300);
+	pci_disable_sriov(f->pf);
+	r = (struct racer){ .f = f };
+	race_dma(&r);
+	assert_int_equal(r.failed, 300);
+	pci_unregister_driver(&drv);
+	assert_false(vf_is_there(f, 1));
+	sim_report_clear(f->m);
+}
+
 /* ---------------------------------------------------------- platform --- */
 
 #define PF_HEAD								\
@@ -523,6 +601,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vfio_open_keeps_sriov, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_leak_reported_at_disable, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_vf_driver_bound, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_presence_race, fx_setup, fx_teardown),
 		cmocka_unit_test(test_platform_errors),
 		cmocka_unit_test(test_defaults),
 	};
