@@ -326,6 +326,20 @@ static void test_errors(void **state)
 	assert_int_equal(pci_num_vf(pf), 1);
 	pci_disable_sriov(pf);
 	assert_int_equal(sim_report_count(f->m), 0);
+	/* VF Enable set by hand with NumVFs 0: the PF drops the NumVFs write */
+	{
+		u16 pos = pci_find_ext_capability(pf, PCI_EXT_CAP_ID_SRIOV);
+
+		assert_int_equal(pci_write_config_word(pf, pos + PCI_SRIOV_CTRL,
+						       PCI_SRIOV_CTRL_VFE), 0);
+		assert_int_equal(pci_num_vf(pf), 0);
+		assert_int_equal(pci_enable_sriov(pf, 1), -EIO);
+		assert_false(vf_is_there(f, 0));
+		assert_int_equal(pci_write_config_word(pf, pos + PCI_SRIOV_CTRL, 0), 0);
+		assert_int_equal(pci_enable_sriov(pf, 1), 0);
+		assert_true(vf_is_there(f, 0));
+		pci_disable_sriov(pf);
+	}
 }
 
 static struct vfio_pci_core_device *vnew(struct device *dev)
