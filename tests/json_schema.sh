@@ -51,6 +51,13 @@ mainjob)
 topo)
 	validate topo 0 topo
 	validate topo-arm64 0 topo -p "$(dirname "$0")/../examples/arm64-soc.platform"
+	# SR-IOV VFs the PF has not enabled are marked, not described
+	printf '%s\n' 'machine name=vf ram=256M ram-below-4g=128M' 'hostbridge id=hb0' \
+		'rootport id=rp0 bus=hb0' 'pcidev id=pf0 bus=rp0 sriov=4 vfs-enabled=1' \
+		>"$dir/vfs.platform"
+	validate topo-vfs 0 topo -p "$dir/vfs.platform"
+	[ "$(grep -o '"present":false' "$dir/topo-vfs.json" | wc -l)" -eq 3 ] ||
+		fail "topo-vfs: the 3 VFs not enabled are not marked present=false"
 	grep -q '"ram":"0x' "$dir/topo.json" || fail "ram is not a hex string"
 	;;
 p2p)

@@ -182,8 +182,17 @@ unsigned long sim_ram_memmap_sections(struct sim_machine *m,
 				      unsigned long *chunks);
 /* Of those, the pages the slab allocator holds (src/kernel/mm/slab.c). */
 unsigned long sim_slab_pages(struct sim_machine *m);
+/*
+ * Every function the platform describes, by index, including SR-IOV VFs
+ * their PF has not enabled (see sim_device_present()).
+ */
 unsigned int sim_device_count(struct sim_machine *m);
 struct device *sim_device_at(struct sim_machine *m, unsigned int idx);
+/*
+ * Is @dev there: false for a VF while its PF's VF Enable is clear or its
+ * index is >= NumVFs (sim_device() returns NULL for it then).
+ */
+bool sim_device_present(struct device *dev);
 const char *sim_device_id(struct device *dev);
 const char *sim_device_kind(struct device *dev);
 bool sim_device_is_endpoint(struct device *dev);

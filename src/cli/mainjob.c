@@ -685,7 +685,7 @@ static struct device *pick(const struct job_env *e, const struct job_pick *p,
 		return d;
 	for (unsigned int i = 0; i < sim_device_count(e->m); i++) {
 		d = sim_device_at(e->m, i);
-		if (p->fit(e, d, other))
+		if (sim_device_present(d) && p->fit(e, d, other))
 			return d;
 	}
 	return NULL;
@@ -885,13 +885,14 @@ static void print_next(const struct job *j, struct sim_machine *m)
 		struct sim_node *n = sim_node_find(m, sim_device_id(d));
 
 		if ((is_kind(d, "nvme") || is_kind(d, "gpu")) && n &&
+		    sim_device_present(d) &&
 		    cli_p2p_provider_bar(n) >= 0)
 			prov = d;
 	}
 	for (unsigned int i = 0; i < sim_device_count(m) && prov && !cli; i++) {
 		struct device *d = sim_device_at(m, i);
 
-		if (sim_device_is_endpoint(d) && d != prov)
+		if (sim_device_is_endpoint(d) && sim_device_present(d) && d != prov)
 			cli = d;
 	}
 	printf("\nNext:\n");

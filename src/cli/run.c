@@ -902,7 +902,7 @@ static int resolve_auto_dev(struct run *r)
 	for (unsigned int i = 0; i < sim_device_count(r->m); i++) {
 		struct device *dev = sim_device_at(r->m, i);
 
-		if (r->w->auto_dev(dev)) {
+		if (sim_device_present(dev) && r->w->auto_dev(dev)) {
 			r->v[k].s = sim_device_id(dev);
 			return 0;
 		}

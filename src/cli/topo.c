@@ -54,6 +54,11 @@ static void print_node(const struct cli_pciids *ids, struct sim_node *n,
 	printf("%s%s %s  %s", prefix, last ? "`--" : "|--",
 	       pdev ? dev_name(&pdev->dev) : "", sim_node_id(n));
 	printf("  %s", node_role(n));
+	/* a VF its PF has not enabled: its routing ID, nothing answers there */
+	if (pdev && !sim_device_present(&pdev->dev)) {
+		printf("  not enabled (SR-IOV of its PF)\n");
+		return;
+	}
 	if (pdev)
 		printf(" [%04x:%04x]", pdev->vendor, pdev->device);
 	if (node_has_acs(n)) {
@@ -148,6 +153,9 @@ static json_object *node_json(const struct cli_pciids *ids, struct sim_node *n)
 						       json_object_new_string(name));
 		}
 		json_object_object_add(o, "bars", bars_json(n));
+		if (!sim_device_present(&pdev->dev))
+			json_object_object_add(o, "present",
+					       json_object_new_boolean(false));
 	}
 	if (node_has_acs(n)) {
 		cli_acs_str(sim_node_acs_ctrl(n), acs, sizeof(acs));
@@ -206,7 +214,8 @@ static json_object *groups_json(struct sim_machine *m)
 			domain_type_name(gi.domain_type)));
 		json_object_object_add(jg, "granule", cli_json_hex(gi.granule));
 		for (unsigned int k = 0; k < sim_device_count(m); k++)
-			if (iommu_group_get(sim_device_at(m, k)) == g)
+			if (iommu_group_get(sim_device_at(m, k)) == g &&
+			    sim_device_present(sim_device_at(m, k)))
 				json_object_array_add(devs, json_object_new_string(
 					sim_device_id(sim_device_at(m, k))));
 		json_object_object_add(jg, "devices", devs);
@@ -233,7 +242,9 @@ static void print_groups(struct sim_machine *m)
 		       domain_type_name(gi.domain_type));
 		for (unsigned int k = 0; k < sim_device_count(m); k++)
 			if (iommu_group_get(sim_device_at(m, k)) == g)
-				printf(" %s", sim_device_id(sim_device_at(m, k)));
+				printf(" %s%s", sim_device_id(sim_device_at(m, k)),
+				       sim_device_present(sim_device_at(m, k)) ?
+					       "" : " (VF not enabled)");
 		printf("%s\n", gi.nr_devices > 1 ?
 		       "  (shared: no ACS isolation between them)" : "");
 	}

@@ -419,9 +419,17 @@ struct device *sim_device(struct sim_machine *m, const char *id)
 	if (!m || !id)
 		return NULL;
 	n = sim_node_find(m, id);
-	if (!n || !n->fn)
+	/* a VF not enabled has no pci_dev in Linux */
+	if (!n || !n->fn || !sim_pci_fn_present(n->fn))
 		return NULL;
 	return &n->fn->pdev.dev;
+}
+
+bool sim_device_present(struct device *dev)
+{
+	struct sim_node *n = dev ? sim_node_of_dev(dev) : NULL;
+
+	return n && n->fn && sim_pci_fn_present(n->fn);
 }
 
 const char *sim_device_id(struct device *dev)

@@ -156,6 +156,15 @@ struct sim_pci_fn {
 	 */
 	struct sim_bar iov_bars[PCI_STD_NUM_BARS];
 	u16 sriov_cap;			/* its extended capability, 0 none */
+	/*
+	 * SR-IOV VF: @vf_absent while the PF's VF Enable is clear or the VF's
+	 * index is >= NumVFs (no function answers at its routing ID);
+	 * @vf_nomse while the PF's VF MSE is clear (its BARs do not decode).
+	 * Written with the PF's registers (config lock held), read whole
+	 * without a lock by the router and BAR decode. Always false on a PF
+	 * or an ordinary function.
+	 */
+	bool vf_absent, vf_nomse;
 	pci_power_t d_state;		/* PMCSR power state (D0, D3hot) */
 	bool in_reset;
 	unsigned long flr_count;
@@ -195,6 +204,25 @@ static inline pci_power_t sim_pci_fn_d_state(const struct sim_pci_fn *fn)
 static inline bool sim_pci_fn_in_reset(const struct sim_pci_fn *fn)
 {
 	return __atomic_load_n(&fn->in_reset, __ATOMIC_ACQUIRE);
+}
+
+/* Is there a function at all (false: a VF its PF has not enabled)? */
+static inline bool sim_pci_fn_present(const struct sim_pci_fn *fn)
+{
+	return !__atomic_load_n(&fn->vf_absent, __ATOMIC_ACQUIRE);
+}
+
+/* Is a VF's memory space off in its PF (VF MSE clear)? */
+static inline bool sim_pci_fn_vf_nomse(const struct sim_pci_fn *fn)
+{
+	return __atomic_load_n(&fn->vf_nomse, __ATOMIC_ACQUIRE);
+}
+
+/* Why a VF does not decode, for reports: "" when that is not why. */
+static inline const char *sim_pci_fn_vf_note(const struct sim_pci_fn *fn)
+{
+	return !sim_pci_fn_present(fn) ? ", VF not enabled" :
+	       sim_pci_fn_vf_nomse(fn) ? ", VF MSE clear in its PF" : "";
 }
 
 /* ------------------------------------------ device models and MSI --- */
@@ -337,6 +365,7 @@ struct sim_node {
 	unsigned int nr_vfs;		/* PF: NumVFs */
 	u16 vf_offset, vf_stride;	/* PF: First VF Offset, VF Stride */
 	u16 vf_device;			/* PF: VF Device ID */
+	unsigned int vfs_enabled;	/* PF: NumVFs enabled at boot */
 	struct sim_node *pf;		/* VF: its physical function */
 	unsigned int vf_index;		/* VF: 0 .. nr_vfs - 1 */
 };

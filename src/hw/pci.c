@@ -275,18 +275,22 @@ static void cfg_init(struct sim_node *node)
 		cfg_w16(c, ECAP_ACS + PCI_ACS_CTRL, node->acs_ctrl);
 	}
 
-	/* SR-IOV on a PF: VFs enabled with their memory space, as after sriov_numvfs=N */
+	/*
+	 * SR-IOV on a PF: vfs-enabled=K of its VFs enabled with their memory
+	 * space, as after sriov_numvfs=K (K = 0: VF Enable and VF MSE clear,
+	 * NumVFs 0); sim_pci_assign() then marks which VFs are present.
+	 */
 	if (node->nr_vfs) {
 		int sr = ECAP_SRIOV;
+		u16 on = node->vfs_enabled ? PCI_SRIOV_CTRL_VFE | PCI_SRIOV_CTRL_MSE : 0;
 
 		fn->sriov_cap = ECAP_SRIOV;
 		fn->pdev.is_physfn = 1;
 		cfg_w32(c, sr, PCI_EXT_CAP_ID_SRIOV | (1 << 16));
-		cfg_w16(c, sr + PCI_SRIOV_CTRL, PCI_SRIOV_CTRL_VFE |
-			PCI_SRIOV_CTRL_MSE | PCI_SRIOV_CTRL_ARI);
+		cfg_w16(c, sr + PCI_SRIOV_CTRL, on | PCI_SRIOV_CTRL_ARI);
 		cfg_w16(c, sr + PCI_SRIOV_INITIAL_VF, (u16)node->nr_vfs);
 		cfg_w16(c, sr + PCI_SRIOV_TOTAL_VF, (u16)node->nr_vfs);
-		cfg_w16(c, sr + PCI_SRIOV_NUM_VF, (u16)node->nr_vfs);
+		cfg_w16(c, sr + PCI_SRIOV_NUM_VF, (u16)node->vfs_enabled);
 		cfg_w16(c, sr + PCI_SRIOV_VF_OFFSET, node->vf_offset);
 		cfg_w16(c, sr + PCI_SRIOV_VF_STRIDE, node->vf_stride);
 		cfg_w16(c, sr + PCI_SRIOV_VF_DID,
@@ -422,18 +426,21 @@ static int assign_bus(struct sim_node *n, u8 *next_bus, char *err,
 			unsigned int rid = ((unsigned int)pf->bus_nr << 8 | pf->devfn) +
 					   c->pf->vf_offset + c->pf->vf_stride * c->vf_index;
 
-			if (rid >> 8 > 0xff) {
+			/* every VF on the PF's bus: no bus number is reserved for them */
+			if (pf->devfn + c->pf->vf_offset +
+			    c->pf->vf_stride * c->vf_index > 0xff) {
 				snprintf(err, errlen,
-					 "line %d: %s: out of PCI bus numbers for VF %s",
-					 c->pf->line, c->pf->id, c->id);
+					 "line %d: %s: VF %s would be at devfn %u, past the PF's bus (devfn %u, vf-offset=%u, vf-stride=%u)",
+					 c->pf->line, c->pf->id, c->id,
+					 pf->devfn + c->pf->vf_offset +
+						 c->pf->vf_stride * c->vf_index,
+					 pf->devfn, c->pf->vf_offset,
+					 c->pf->vf_stride);
 				return -ENOSPC;
 			}
 			pdev->domain_nr = pf->domain_nr;
 			pdev->bus_nr = (u8)(rid >> 8);
 			pdev->devfn = rid & 0xff;
-			/* buses the VFs occupy are reserved behind the port */
-			if (pdev->bus_nr > *next_bus)
-				*next_bus = pdev->bus_nr;
 			continue;
 		}
 		pdev->domain_nr = n->hb->hostbridge->domain;
@@ -643,6 +650,49 @@ static int index_bars(struct sim_machine *m)
 	return 0;
 }
 
+/*
+ * A VF that appears or goes away starts over as after a reset: no memory
+ * decode, no bus mastering, D0 (its driver enables it again).
+ */
+static void vf_reset_state(struct sim_pci_fn *vf)
+{
+	sim_pci_fn_set_command(vf, 0);
+	if (vf->pm_cap)
+		cfg_w16(vf->config, vf->pm_cap + PCI_PM_CTRL,
+			cfg_r16(vf->config, vf->pm_cap + PCI_PM_CTRL) &
+				~PCI_PM_CTRL_STATE_MASK);
+	__atomic_store_n(&vf->d_state, PCI_D0, __ATOMIC_RELEASE);
+	if (vf->mdev)
+		sim_msi_reset(vf->mdev);
+}
+
+/*
+ * Make @pf's VFs what its SR-IOV Control and NumVFs say: VF i is present
+ * iff VF Enable is set and i < NumVFs; its BARs decode only with VF MSE
+ * set. The VFs are @pf's siblings right after it (make_vfs()). At @boot
+ * only the absent ones are reset (the present ones are bound and
+ * enabled, as every function at boot). Config lock held.
+ */
+static void sriov_sync(struct sim_node *pf, bool boot)
+{
+	const u8 *c = pf->fn->config;
+	int sr = pf->fn->sriov_cap;
+	u16 ctrl = cfg_r16(c, sr + PCI_SRIOV_CTRL);
+	unsigned int num = cfg_r16(c, sr + PCI_SRIOV_NUM_VF);
+
+	for (struct sim_node *v = pf->next_sibling; v && v->pf == pf;
+	     v = v->next_sibling) {
+		struct sim_pci_fn *vf = v->fn;
+		bool absent = !(ctrl & PCI_SRIOV_CTRL_VFE) || v->vf_index >= num;
+
+		if (absent != vf->vf_absent || (boot && absent))
+			vf_reset_state(vf);
+		__atomic_store_n(&vf->vf_nomse, !(ctrl & PCI_SRIOV_CTRL_MSE),
+				 __ATOMIC_RELEASE);
+		__atomic_store_n(&vf->vf_absent, absent, __ATOMIC_RELEASE);
+	}
+}
+
 /**
  * sim_pci_assign - number the buses, place BARs, create every function
  *
@@ -709,6 +759,9 @@ int sim_pci_assign(struct sim_machine *m, char *err, size_t errlen)
 			return ret;
 		}
 	}
+	for (unsigned int i = 0; i < m->nr_nodes; i++)
+		if (m->nodes[i]->nr_vfs)
+			sriov_sync(m->nodes[i], true);
 	ret = index_bars(m);
 	if (ret)
 		snprintf(err, errlen, "out of memory");
@@ -733,7 +786,8 @@ bool sim_bar_decodes(struct sim_node *node)
 	struct sim_pci_fn *fn = node->fn;
 
 	return (sim_pci_fn_command(fn) & PCI_COMMAND_MEMORY) &&
-	       sim_pci_fn_d_state(fn) == PCI_D0 && !sim_pci_fn_in_reset(fn);
+	       sim_pci_fn_d_state(fn) == PCI_D0 && !sim_pci_fn_in_reset(fn) &&
+	       sim_pci_fn_present(fn) && !sim_pci_fn_vf_nomse(fn);
 }
 
 struct sim_bar *sim_bar_find(struct sim_machine *m, phys_addr_t cpu,
@@ -801,13 +855,14 @@ static int mmio_access(struct sim_machine *m, phys_addr_t phys, void *buf,
 		if (!write)
 			memset(buf, 0xff, len);
 		sim_report(m, SIM_REPORT_WARN, &owner->fn->pdev.dev, phys, len,
-			   "CPU MMIO %s at %#llx+%zu: %s bar%d is not decoding (memory %s, %s%s)",
+			   "CPU MMIO %s at %#llx+%zu: %s bar%d is not decoding (memory %s, %s%s%s)",
 			   write ? "write" : "read", (unsigned long long)phys,
 			   len, owner->id, bar->index,
 			   (sim_pci_fn_command(owner->fn) &
 			    PCI_COMMAND_MEMORY) ? "enabled" : "disabled",
 			   sim_pci_fn_d_state(owner->fn) == PCI_D0 ? "D0" : "D3hot",
-			   sim_pci_fn_in_reset(owner->fn) ? ", in reset" : "");
+			   sim_pci_fn_in_reset(owner->fn) ? ", in reset" : "",
+			   sim_pci_fn_vf_note(owner->fn));
 		return -EIO;
 	}
 	return sim_bar_io(owner, bar, phys - bar->cpu_start, buf, len, write);
@@ -936,6 +991,49 @@ struct cfg_effects {
 	bool msi;
 };
 
+static bool cfg_hits(int where, int size, int reg, int len)
+{
+	return where < reg + len && where + size > reg;
+}
+
+/*
+ * A PF's SR-IOV registers (@img: config space as the write would leave
+ * it). Writable: SR-IOV Control's VF Enable, VF MSE and ARI Capable
+ * Hierarchy bits, and NumVFs. The spec leaves a NumVFs write while VF
+ * Enable is set, or of more than TotalVFs, undefined: here such a write
+ * is dropped (NumVFs keeps its value). NumVFs is looked at before the
+ * control register, so one write cannot change NumVFs under VF Enable.
+ * Every other SR-IOV register is read-only. Then the VFs follow (which
+ * are present, whether they decode). Config lock held.
+ */
+static void sriov_apply(struct sim_pci_fn *fn, const u8 *img, int where,
+			int size)
+{
+	u8 *c = fn->config;
+	int sr = fn->sriov_cap;
+	u16 ctrl = cfg_r16(c, sr + PCI_SRIOV_CTRL);
+	bool changed = false;
+
+	if (cfg_hits(where, size, sr + PCI_SRIOV_NUM_VF, 2)) {
+		u16 nr = cfg_r16(img, sr + PCI_SRIOV_NUM_VF);
+
+		if (!(ctrl & PCI_SRIOV_CTRL_VFE) &&
+		    nr <= cfg_r16(c, sr + PCI_SRIOV_TOTAL_VF)) {
+			cfg_w16(c, sr + PCI_SRIOV_NUM_VF, nr);
+			changed = true;
+		}
+	}
+	if (cfg_hits(where, size, sr + PCI_SRIOV_CTRL, 2)) {
+		cfg_w16(c, sr + PCI_SRIOV_CTRL,
+			cfg_r16(img, sr + PCI_SRIOV_CTRL) &
+				(PCI_SRIOV_CTRL_VFE | PCI_SRIOV_CTRL_MSE |
+				 PCI_SRIOV_CTRL_ARI));
+		changed = true;
+	}
+	if (changed)
+		sriov_sync(fn->node, false);
+}
+
 /* Register semantics, the register file's part (step 2; @lock held). */
 static void cfg_apply(struct sim_pci_fn *fn, int where, const void *val,
 		      int size, bool flr, struct cfg_effects *e)
@@ -946,6 +1044,9 @@ static void cfg_apply(struct sim_pci_fn *fn, int where, const void *val,
 	u16 cmd_mask = PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
 		       PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE;
 
+	/* the VF went away since the caller looked: the write goes nowhere */
+	if (fn->vf_absent)
+		return;
 	memcpy(tmp, c, sizeof(tmp));
 	memcpy(tmp + where, val, size);
 	if (where < PCI_COMMAND + 2 && where + size > PCI_COMMAND) {
@@ -988,6 +1089,8 @@ static void cfg_apply(struct sim_pci_fn *fn, int where, const void *val,
 		cfg_w16(c, acs + PCI_ACS_CTRL, ctrl);
 		fn->node->acs_ctrl = ctrl;
 	}
+	if (fn->sriov_cap)
+		sriov_apply(fn, tmp, where, size);
 	if (fn->mdev)
 		e->msi = sim_msi_cfg_write(fn->mdev, tmp, where, size);
 	if (flr) {
@@ -1114,6 +1217,11 @@ int sim_pci_cfg_read(struct sim_pci_fn *fn, int where, int size, u32 *val)
 {
 	if (cfg_check(fn, where, size))
 		return -EINVAL;
+	/* no function answers: the request completes as Unsupported */
+	if (!sim_pci_fn_present(fn)) {
+		*val = size == 4 ? ~0u : (1u << (8 * size)) - 1;
+		return 0;
+	}
 	*val = 0;
 	memcpy(val, fn->config + where, size);
 	/* a model's function: its MSI pending bits live beside config space */
@@ -1136,6 +1244,9 @@ int sim_pci_cfg_write(struct sim_pci_fn *fn, int where, int size, u32 val,
 {
 	if (cfg_check(fn, where, size))
 		return -EINVAL;
+	/* a VF its PF has not enabled: nothing takes the write */
+	if (!sim_pci_fn_present(fn))
+		return 0;
 	cfg_write(fn, where, &val, size, lock);
 	return 0;
 }

@@ -812,19 +812,41 @@ static int get_bar_spec(struct line_ctx *c, const char *key, u64 *size,
 #define SIM_MAX_VFS	255
 
 /*
- * sriov=N: the PF's SR-IOV capability (First VF Offset 1, VF Stride 1, as
- * most devices on an ARI link have) and its VF BARs, vf-bar0..5 (default:
- * vf-bar0 as the kind's BAR0). Each VF BAR is an aperture in the PF of
- * NumVFs times its size, aligned to its size (Linux's IOV resources).
+ * sriov=N: the PF's SR-IOV capability (TotalVFs N; First VF Offset
+ * vf-offset=, default 1, VF Stride vf-stride=, default 1, as most devices
+ * on an ARI link have; vfs-enabled=K of them enabled at boot, default N)
+ * and its VF BARs, vf-bar0..5 (default: vf-bar0 as the kind's BAR0). Each
+ * VF BAR is an aperture in the PF of NumVFs times its size, aligned to
+ * its size (Linux's IOV resources).
  */
 static int parse_sriov(struct line_ctx *c, struct sim_node *n, int kind_idx)
 {
-	unsigned int nr = 0, vf_device = 0;
+	unsigned int nr = 0, vf_device = 0, enabled = 0, offset = 1, stride = 1;
+	static const char *const needs_sriov[] = {
+		"vf-device", "vfs-enabled", "vf-offset", "vf-stride",
+	};
 	bool any = false;
 
 	if (get_uint(c, "sriov", 1, SIM_MAX_VFS, &nr) ||
-	    get_uint(c, "vf-device", 0, 0xffff, &vf_device))
+	    get_uint(c, "vf-device", 0, 0xffff, &vf_device) ||
+	    get_uint(c, "vfs-enabled", 0, SIM_MAX_VFS, &enabled) ||
+	    get_uint(c, "vf-offset", 1, 0xff, &offset) ||
+	    get_uint(c, "vf-stride", 1, 0xff, &stride))
 		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(needs_sriov); i++)
+		if (!nr && kv_get(c, needs_sriov[i]))
+			return perr(c, "%s: %s needs sriov=", c->kind,
+				    needs_sriov[i]);
+	if (!kv_get(c, "vfs-enabled"))
+		enabled = nr;
+	if (enabled > nr)
+		return perr(c, "%s: vfs-enabled=%u is more than sriov=%u",
+			    c->kind, enabled, nr);
+	/* the last VF's devfn: an endpoint is devfn 0, alone on its link */
+	if (nr && offset + stride * (nr - 1) > 0xff)
+		return perr(c, "%s: sriov=%u vf-offset=%u vf-stride=%u puts VF %u at devfn %u, past the PF's bus (255)",
+			    c->kind, nr, offset, stride, nr - 1,
+			    offset + stride * (nr - 1));
 	for (int i = 0; i < PCI_STD_NUM_BARS; i++) {
 		char key[8];
 		u64 size = 0;
@@ -860,20 +882,19 @@ static int parse_sriov(struct line_ctx *c, struct sim_node *n, int kind_idx)
 				    c->kind);
 		any = true;
 	}
-	if (vf_device && !nr)
-		return perr(c, "%s: vf-device needs sriov=", c->kind);
 	if (!nr)
 		return 0;
 	if (!any)
 		return perr(c, "%s: sriov=%u: the VFs have no BAR (give a vf-bar0=)",
 			    c->kind, nr);
 	/*
-	 * VF RIDs: the PF's (devfn 0, alone on its link) + 1 .. + nr, so at
-	 * most 255 VFs stay on the PF's bus and need no bus number of their own.
+	 * VF RIDs: the PF's + vf-offset + vf-stride * i, all on the PF's bus,
+	 * so they need no bus number of their own.
 	 */
 	n->nr_vfs = nr;
-	n->vf_offset = 1;
-	n->vf_stride = 1;
+	n->vfs_enabled = enabled;
+	n->vf_offset = (u16)offset;
+	n->vf_stride = (u16)stride;
 	n->vf_device = (u16)vf_device;
 	return 0;
 }

@@ -128,13 +128,14 @@ static int bar_access(struct access *acc, struct sim_node *owner,
 	sim_bus_offer(dev->sim, &a);
 	if (!a.decodes)
 		return dma_fault(dev, addr, len, write,
-				 "%s bar%d (%s) is not decoding: memory %s, %s%s%s%s",
+				 "%s bar%d (%s) is not decoding: memory %s, %s%s%s%s%s",
 				 owner->id, bar->index, path,
 				 (cmd_of(owner->fn) & PCI_COMMAND_MEMORY) ?
 					 "enabled" : "disabled",
 				 sim_pci_fn_d_state(owner->fn) == PCI_D0 ?
 					 "D0" : "D3hot",
 				 sim_pci_fn_in_reset(owner->fn) ? ", in reset" : "",
+				 sim_pci_fn_vf_note(owner->fn),
 				 note[0] ? "; " : "", note);
 	/*
 	 * The data goes where a CPU access's would: a register BAR's model
@@ -336,6 +337,11 @@ static int initiator_check(struct device *dev, struct sim_node *node,
 	if (end < addr)
 		return dma_fault(dev, addr, len, write,
 				 "the range wraps around the address space");
+	/* no function at the VF's routing ID issues anything */
+	if (!sim_pci_fn_present(node->fn))
+		return dma_fault(dev, addr, len, write,
+				 "VF %s is not enabled (SR-IOV of its PF %s: VF Enable clear or NumVFs <= %u)",
+				 node->id, node->pf->id, node->vf_index);
 	if (!(cmd_of(node->fn) & PCI_COMMAND_MASTER))
 		return dma_fault(dev, addr, len, write,
 				 "bus mastering is disabled in the command register");

@@ -90,6 +90,8 @@ struct sim_vfio {
 int vfio_init_machine(struct sim_machine *m);
 /* The program's fds go: every open device is reported and closed. */
 void vfio_close_machine(struct sim_machine *m);
+/* Is a VFIO device of @dev open (a user holds its fd)? */
+bool vfio_device_is_open_on(struct sim_machine *m, struct device *dev);
 /* After drivers unbound: leaked exports released, devices freed. */
 void vfio_exit_machine(struct sim_machine *m);
 /* Every export of the machine released (vfio_pci_dmabuf.c), single-threaded. */
@@ -340,6 +342,9 @@ void debug_dma_device_unbound(struct device *dev);
 int pci_drivers_init_machine(struct sim_machine *m);
 void pci_drivers_unbind_machine(struct sim_machine *m);
 void pci_drivers_exit_machine(struct sim_machine *m);
+/* SR-IOV (src/kernel/pci/iov.c): a VF added to or removed from the bus. */
+void pci_bus_add_virtfn(struct pci_dev *pdev);
+void pci_bus_remove_virtfn(struct pci_dev *pdev);
 void pci_dma_deconfigure_machine(struct sim_machine *m);
 
 #endif /* _DMASTACK_KERNEL_KERNEL_H */

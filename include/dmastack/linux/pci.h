@@ -157,7 +157,7 @@ struct pci_dev {
 	unsigned int irq;	/* first MSI vector's irq, 0 without one */
 	bool msi_enabled;
 	bool msix_enabled;
-	unsigned int is_physfn:1;	/* SR-IOV PF with VFs enabled */
+	unsigned int is_physfn:1;	/* has an SR-IOV capability (a PF) */
 	unsigned int is_virtfn:1;	/* SR-IOV VF */
 	struct pci_dev *physfn;		/* is_virtfn: its PF */
 	struct sim_pci_fn *sim;	/* machine-private */
@@ -310,6 +310,61 @@ int pci_irq_vector(struct pci_dev *dev, unsigned int nr);
 
 /* The bridge above @dev (root port or switch downstream port), or NULL. */
 struct pci_dev *pci_upstream_bridge(struct pci_dev *dev);
+
+/* ---- SR-IOV (drivers/pci/iov.c) ------------------------------------------ */
+
+/* A VF's PF; any other function is its own. */
+static inline struct pci_dev *pci_physfn(struct pci_dev *dev)
+{
+	if (dev->is_virtfn)
+		dev = dev->physfn;
+	return dev;
+}
+
+/**
+ * pci_enable_sriov - enable @nr_virtfn VFs of the PF @dev
+ * @dev: the PF (a function with an SR-IOV capability)
+ * @nr_virtfn: how many, 1 .. TotalVFs (0: nothing to do)
+ *
+ * Writes NumVFs, then VF Enable and VF MSE in the PF's SR-IOV Control
+ * through the config accessors (under pci_lock); VF 0 .. @nr_virtfn - 1
+ * are then present and the registered PCI drivers are offered each. The
+ * caller serializes enable and disable of one PF (the kernel's device
+ * lock, held around a driver's sriov_configure).
+ *
+ * Return: 0; -ENOSYS (@dev is not a PF), -EINVAL (VFs enabled already,
+ * @nr_virtfn negative or above TotalVFs), -EIO (the PF did not take
+ * NumVFs).
+ */
+int pci_enable_sriov(struct pci_dev *dev, int nr_virtfn);
+
+/**
+ * pci_disable_sriov - disable the VFs of the PF @dev
+ * @dev: the PF (anything else, or no VFs enabled: nothing)
+ *
+ * Each VF is removed first: its driver's remove runs, its managed
+ * resources go, and dma-debug reports what it still has mapped (the
+ * mappings are the leak of whoever made them). Then VF Enable and VF MSE
+ * are cleared and NumVFs written 0: the VFs are absent (sim_device()
+ * returns NULL, their DMA fails). Where the kernel's vfio-pci remove
+ * would wait for a user to close a VF, this reports a warning naming each
+ * VF still open through VFIO and leaves SR-IOV enabled. The caller
+ * serializes as for pci_enable_sriov().
+ */
+void pci_disable_sriov(struct pci_dev *dev);
+
+/* VFs enabled on the PF @dev; 0 when none or @dev is not a PF. */
+int pci_num_vf(struct pci_dev *dev);
+
+/* TotalVFs of the PF @dev; 0 when @dev is not a PF. */
+int pci_sriov_get_totalvfs(struct pci_dev *dev);
+
+/*
+ * The bus number and devfn of VF @vf_id of the PF @dev, from the PF's
+ * routing ID, First VF Offset and VF Stride; -EINVAL if @dev is not a PF.
+ */
+int pci_iov_virtfn_bus(struct pci_dev *dev, int vf_id);
+int pci_iov_virtfn_devfn(struct pci_dev *dev, int vf_id);
 
 #ifdef __cplusplus
 }

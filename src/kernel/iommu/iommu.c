@@ -305,7 +305,9 @@ static bool group_driver_bound(struct iommu_group *g)
 	for (unsigned int i = 0; i < m->nr_devices; i++) {
 		struct device *dev = m->devices[i];
 
+		/* an absent VF (not enabled) is no member */
 		if (dev->iommu_group == g && dev->driver && dev_is_pci(dev) &&
+		    sim_device_present(dev) &&
 		    !to_pci_driver(dev->driver)->driver_managed_dma)
 			return true;
 	}
@@ -328,6 +330,7 @@ static bool group_dma_api_live(struct iommu_group *g)
 
 	for (unsigned int i = 0; i < m->nr_devices; i++)
 		if (m->devices[i]->iommu_group == g &&
+		    sim_device_present(m->devices[i]) &&
 		    sim_dma_debug_entries(m, m->devices[i]))
 			return true;
 	if (c && c->iovad) {

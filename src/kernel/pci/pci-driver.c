@@ -96,6 +96,28 @@ static void device_unbind(struct pci_driver *drv, struct pci_dev *pdev)
 	pdev->dev.driver_name = unbound_name(pdev);
 }
 
+/* Bind @drv to @pdev and probe; a failed probe leaves it unbound. */
+static void probe_one(struct pci_driver *drv, struct pci_dev *pdev,
+		      const struct pci_device_id *id)
+{
+	int ret;
+
+	pdev->dev.driver = &drv->driver;
+	pdev->dev.driver_name = drv->name;
+	ret = drv->probe(pdev, id);
+	if (ret) {
+		/* -ENODEV, -ENXIO: the driver declines, silently */
+		if (ret != -ENODEV && ret != -ENXIO)
+			_dev_printk("<3>", &pdev->dev, "probe with driver %s failed with error %d",
+				    drv->name, ret);
+		/* what probe got managed is released here too */
+		sim_device_unbind(&pdev->dev);
+		pdev->dev.driver = NULL;
+		pdev->dev.driver_data = NULL;
+		pdev->dev.driver_name = unbound_name(pdev);
+	}
+}
+
 /**
  * pci_register_driver - register @drv with the current machine and probe
  * @drv: the driver; it must stay until pci_unregister_driver()
@@ -137,29 +159,57 @@ int pci_register_driver(struct pci_driver *drv)
 	for (unsigned int i = 0; i < m->nr_devices; i++) {
 		struct pci_dev *pdev = to_pci_dev(m->devices[i]);
 		const struct pci_device_id *id;
-		int ret;
 
-		if (!pdev || pdev->dev.driver || !sim_device_is_endpoint(&pdev->dev))
+		/* a VF its PF has not enabled is not on the bus */
+		if (!pdev || pdev->dev.driver || !sim_device_is_endpoint(&pdev->dev) ||
+		    !sim_device_present(&pdev->dev))
 			continue;
 		id = pci_match_id(drv->id_table, pdev);
-		if (!id)
-			continue;
-		pdev->dev.driver = &drv->driver;
-		pdev->dev.driver_name = drv->name;
-		ret = drv->probe(pdev, id);
-		if (ret) {
-			/* -ENODEV, -ENXIO: the driver declines, silently */
-			if (ret != -ENODEV && ret != -ENXIO)
-				_dev_printk("<3>", &pdev->dev, "probe with driver %s failed with error %d",
-					    drv->name, ret);
-			/* what probe got managed is released here too */
-			sim_device_unbind(&pdev->dev);
-			pdev->dev.driver = NULL;
-			pdev->dev.driver_data = NULL;
-			pdev->dev.driver_name = unbound_name(pdev);
-		}
+		if (id)
+			probe_one(drv, pdev, id);
 	}
 	return 0;
+}
+
+/**
+ * pci_bus_add_virtfn - a VF appeared (pci_enable_sriov()): the registered
+ * drivers are offered it, newest first, as the kernel's driver core
+ * probes a device that is added (sriov_drivers_autoprobe)
+ * @pdev: the VF, present and unbound
+ *
+ * Probe runs on this thread without the drivers' lock held.
+ */
+void pci_bus_add_virtfn(struct pci_dev *pdev)
+{
+	struct sim_machine *m = pdev->dev.sim;
+	struct sim_pci_drivers *d = drivers_of(m);
+	struct pci_driver *drv = NULL;
+	const struct pci_device_id *id = NULL;
+
+	if (!d || pdev->dev.driver)
+		return;
+	pthread_mutex_lock(&d->lock);
+	for (struct pci_driver_reg *r = d->regs; r && !id; r = r->next) {
+		id = pci_match_id(r->drv->id_table, pdev);
+		drv = r->drv;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (id)
+		probe_one(drv, pdev, id);
+}
+
+/**
+ * pci_bus_remove_virtfn - a VF goes away (pci_disable_sriov()): its
+ * driver's remove runs, then its managed resources go and dma-debug
+ * reports what it still has mapped, as when the kernel removes the device
+ * @pdev: the VF, still present
+ */
+void pci_bus_remove_virtfn(struct pci_dev *pdev)
+{
+	if (pdev->dev.driver)
+		device_unbind(to_pci_driver(pdev->dev.driver), pdev);
+	else
+		sim_device_unbind(&pdev->dev);
 }
 
 /**

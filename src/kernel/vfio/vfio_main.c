@@ -57,6 +57,27 @@ static void vfio_track(struct sim_machine *m, struct vfio_device *device,
 	pthread_mutex_unlock(&v->lock);
 }
 
+/*
+ * vfio_device_is_open_on - does a user hold a VFIO device fd of @dev open?
+ * Looked up under the machine's VFIO list lock (what pci_disable_sriov()
+ * asks before it removes a VF: the kernel's vfio-pci remove would wait).
+ */
+bool vfio_device_is_open_on(struct sim_machine *m, struct device *dev)
+{
+	struct sim_vfio *v = m->kernel ? m->kernel->vfio : NULL;
+	struct vfio_device *device;
+	bool open = false;
+
+	if (!v)
+		return false;
+	pthread_mutex_lock(&v->lock);
+	list_for_each_entry(device, &v->devices, sim_elm)
+		if (device->dev == dev && vfio_is_open(device))
+			open = true;
+	pthread_mutex_unlock(&v->lock);
+	return open;
+}
+
 /**
  * vfio_init_machine - the machine's VFIO state (an initcall)
  * Return: 0 or -ENOMEM.
@@ -247,6 +268,9 @@ static int vfio_df_open(struct vfio_device *device)
 	int ret;
 
 	if (!device->registered)
+		return -ENODEV;
+	/* a VF its PF has not enabled is not there to open */
+	if (dev_is_pci(device->dev) && !sim_device_present(device->dev))
 		return -ENODEV;
 	if (vfio_is_open(device))
 		return -EBUSY;
