@@ -140,15 +140,17 @@ static void one_map(struct worker *w, struct sg_table *sgt,
 	const struct bench_opts *o = w->o;
 	size_t len = (size_t)o->pages * PAGE_SIZE;
 	phys_addr_t phys = page_to_phys(w->pages);
+	/* map, iova or sg (checked when parsed): no strcmp() per pair */
+	const char api = o->api[0];
 	u64 t0 = 0, t1 = 0, t2 = 0;
 	dma_addr_t a = 0;
 
 	if (smp)
 		t0 = now_ns();
-	if (!strcmp(o->api, "sg")) {
+	if (api == 's') {
 		if (dma_map_sgtable(w->dev, sgt, o->dir, 0))
 			w->failed = true;
-	} else if (!strcmp(o->api, "iova")) {
+	} else if (api == 'i') {
 		if (!dma_iova_try_alloc(w->dev, state, phys, len) ||
 		    dma_iova_link(w->dev, state, phys, 0, len, o->dir, 0) ||
 		    dma_iova_sync(w->dev, state, 0, len))
@@ -163,9 +165,9 @@ static void one_map(struct worker *w, struct sg_table *sgt,
 	spin_ns(o->delay_ns);
 	if (smp)
 		t2 = now_ns();
-	if (!strcmp(o->api, "sg"))
+	if (api == 's')
 		dma_unmap_sgtable(w->dev, sgt, o->dir, 0);
-	else if (!strcmp(o->api, "iova"))
+	else if (api == 'i')
 		dma_iova_destroy(w->dev, state, len, o->dir, 0);
 	else
 		dma_unmap_phys(w->dev, a, len, o->dir, 0);
@@ -1210,11 +1212,18 @@ static int core_ratios(struct ratio *r, int *pnr, double secs)
 	char err[256];
 	int nr = *pnr;
 
-	direct = pair_ns("direct", "lazy", "map", 1, 1, secs, NULL);
-	lazy = pair_ns("iommu", "lazy", "map", 1, 1, secs, &one_mops);
+	/* each the best of three alternations: one slow round moves neither */
+	direct = lazy = 1e30;
+	for (int i = 0; i < 3; i++) {
+		direct = min(direct, pair_ns("direct", "lazy", "map", 1, 1, secs,
+					     NULL));
+		lazy = min(lazy, pair_ns("iommu", "lazy", "map", 1, 1, secs,
+					 &one_mops));
+	}
 	add_ratio(r, &nr, "IOMMU lazy 4K map+unmap / direct", lazy / direct,
 				  "<= 5x", lazy / direct <= 5.0);
-	snprintf(r[nr - 1].detail, sizeof(r[0].detail), "%.1f ns vs %.1f ns", lazy, direct);
+	snprintf(r[nr - 1].detail, sizeof(r[0].detail),
+		 "%.1f ns vs %.1f ns (best of 3 each)", lazy, direct);
 
 	/*
 	 * Scaling is the number a noisy neighbour on a small machine moves
