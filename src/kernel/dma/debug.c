@@ -2376,7 +2376,11 @@ static inline bool own_cpu_wrote(struct dma_debug *d,
 {
 	u64 lo, hi;
 
-	if (!(e->own->st[c] & OWN_SNAP))
+	/*
+	 * A chunk this mapping's device wrote since its snapshot would not
+	 * be compared (dw_since() says so): no need to hash it.
+	 */
+	if ((e->own->st[c] & (OWN_SNAP | OWN_WROTE)) != OWN_SNAP)
 		return false;
 	own_chunk(e, c, &lo, &hi);
 	return own_hash(cpu + lo, hi - lo) != e->own->hash[c] &&
