@@ -98,6 +98,26 @@ P
 has "$T/nested" '^g0 (gpu) *X *PXB *NODE$' link-pxb-node
 has "$T/nested" '^g1 (gpu) *PXB *X *NODE$' link-pxb
 
+# VFs a PF has not enabled are no devices: not in the P2P matrix, the
+# graph draws them dashed, --explain refuses them
+cat >"$T/sriov.platform" <<'P'
+machine name=sriov arch=x86_64 ram=4G
+iommu id=io0 format=x86_64
+hostbridge id=hb0 iommu=io0
+rootport id=rp0 bus=hb0 acs=on
+nic id=nic0 bus=rp0 sriov=3 vfs-enabled=1 vf-stride=2
+P
+"$DMASTACK" p2p -p "$T/sriov.platform" >"$T/sriov" 2>&1 || fail "sriov p2p: exit $?"
+has "$T/sriov" '^ *nic0  nic0.vf0$' sriov-columns
+grep -q 'nic0.vf1' "$T/sriov" && fail "sriov p2p: a VF not enabled is listed"
+"$DMASTACK" topo -p "$T/sriov.platform" --dot >"$T/sriov.dot" 2>&1 || fail "sriov dot: exit $?"
+has "$T/sriov.dot" '"nic0.vf1" \[shape=box, style="rounded,dashed".*not enabled (SR-IOV of its PF)' sriov-dot-absent
+has "$T/sriov.dot" 'nic0 <-> nic0.vf0' sriov-legend
+grep -q '<-> nic0.vf1' "$T/sriov.dot" && fail "sriov dot: a VF not enabled is in the P2P legend"
+"$DMASTACK" p2p -p "$T/sriov.platform" --explain nic0 nic0.vf1 >/dev/null 2>"$T/sriov.err"
+[ $? -eq 2 ] || fail "sriov --explain of a VF not enabled: exit not 2"
+has "$T/sriov.err" 'nic0.vf1 is a VF its PF has not enabled' sriov-explain
+
 [ $FAILS -eq 0 ] || { echo "$FAILS check(s) failed" >&2; exit 1; }
 [ $SKIP -eq 0 ] || exit 77
 echo "topo fixtures: all checks passed"

@@ -319,6 +319,8 @@ int cmd_topo(int argc, char **argv, const struct cli_opts *o);
 /* The BAR endpoint @n registers with P2PDMA (CMB, video memory, ...), -1: none. */
 int cli_p2p_provider_bar(struct sim_node *n);
 /* The kernel's map type and distance of client @q for provider @p's P2P BAR. */
+/* An endpoint that answers: not a VF its PF has not enabled. */
+bool cli_endpoint_present(struct sim_node *n);
 int cli_p2p_pair(struct sim_node *p, struct sim_node *q,
 		 enum pci_p2pdma_map_type *type, int *dist);
 /* The pair's link in nvidia-smi topo -m's words (X, PIX, PXB, PHB, NODE, SYS). */

@@ -312,6 +312,11 @@ static struct sim_node *find_endpoint(const struct p2p_ctx *c, const char *name,
 			name, what);
 		return NULL;
 	}
+	if (!cli_endpoint_present(n)) {
+		fprintf(stderr, "dmastack p2p: --explain: %s %s is a VF its PF has not enabled (SR-IOV)\n",
+			what, name);
+		return NULL;
+	}
 	return n;
 }
 
@@ -350,8 +355,9 @@ static int collect_endpoints(struct p2p_ctx *c)
 	c->eps = calloc(nr ? nr : 1, sizeof(*c->eps));
 	if (!c->eps)
 		return -ENOMEM;
+	/* a VF its PF has not enabled is no device (Linux has no pci_dev) */
 	for (unsigned int i = 0; i < nr; i++)
-		if (sim_node_kind(sim_node_at(m, i)) == SIM_NODE_ENDPOINT)
+		if (cli_endpoint_present(sim_node_at(m, i)))
 			c->eps[c->nr_eps++] = sim_node_at(m, i);
 	return 0;
 }
@@ -607,6 +613,14 @@ static enum p2p_link chain_link(const struct p2p_chain *a,
 		}
 	}
 	return nr <= 1 ? LINK_PIX : LINK_PXB;
+}
+
+bool cli_endpoint_present(struct sim_node *n)
+{
+	struct pci_dev *pdev = sim_node_pci_dev(n);
+
+	return sim_node_kind(n) == SIM_NODE_ENDPOINT &&
+	       (!pdev || sim_device_present(&pdev->dev));
 }
 
 int cli_p2p_pair(struct sim_node *p, struct sim_node *q,

@@ -342,7 +342,9 @@ static void dot_node(FILE *f, const struct cli_pciids *ids, struct sim_node *n,
 	struct sim_bar_info bar;
 	char label[1024], acs[40], sz[32];
 	size_t pos = 0;
-	const char *shape = "box", *fill = "white";
+	const char *shape = "box", *fill = "white", *style = "rounded,filled";
+	/* a VF its PF has not enabled: its place, nothing answers there */
+	bool absent = pdev && !sim_device_present(&pdev->dev);
 
 	pos += (size_t)snprintf(label + pos, sizeof(label) - pos, "%s  %s",
 				sim_node_id(n), node_role(n));
@@ -361,7 +363,13 @@ static void dot_node(FILE *f, const struct cli_pciids *ids, struct sim_node *n,
 		pos += (size_t)snprintf(label + pos, sizeof(label) - pos,
 					"\nacs=%s", acs);
 	}
-	for (int b = 0; b < PCI_STD_NUM_BARS && pos < sizeof(label); b++) {
+	if (absent) {
+		pos += (size_t)snprintf(label + pos, sizeof(label) - pos,
+					"\nnot enabled (SR-IOV of its PF)");
+		style = "rounded,dashed";
+	}
+	for (int b = 0; b < PCI_STD_NUM_BARS && pos < sizeof(label) && !absent;
+	     b++) {
 		if (sim_node_get_bar(n, b, &bar))
 			continue;
 		pos += (size_t)snprintf(label + pos, sizeof(label) - pos,
@@ -377,8 +385,8 @@ static void dot_node(FILE *f, const struct cli_pciids *ids, struct sim_node *n,
 	case SIM_NODE_SWITCH_DOWN: shape = "box"; fill = "aliceblue"; break;
 	case SIM_NODE_ENDPOINT: shape = "box"; fill = "white"; break;
 	}
-	fprintf(f, "%s\"%s\" [shape=%s, style=\"rounded,filled\", fillcolor=%s, label=\"",
-		indent, sim_node_id(n), shape, fill);
+	fprintf(f, "%s\"%s\" [shape=%s, style=\"%s\", fillcolor=%s, label=\"",
+		indent, sim_node_id(n), shape, style, fill);
 	dot_str(f, label);
 	fprintf(f, "\"];\n");
 }
@@ -473,7 +481,7 @@ static void write_dot(FILE *f, const struct cli_pciids *ids, struct sim_machine 
 		for (unsigned int i = 0; i < nn; i++) {
 			struct sim_node *a = sim_node_at(m, i);
 
-			if (sim_node_kind(a) != SIM_NODE_ENDPOINT)
+			if (!cli_endpoint_present(a))
 				continue;
 			for (unsigned int k = i + 1; k < nn; k++) {
 				struct sim_node *b = sim_node_at(m, k);
@@ -481,7 +489,7 @@ static void write_dot(FILE *f, const struct cli_pciids *ids, struct sim_machine 
 				const char *how;
 				int dist;
 
-				if (sim_node_kind(b) != SIM_NODE_ENDPOINT)
+				if (!cli_endpoint_present(b))
 					continue;
 				/* the provider: the first of the two with a P2P BAR */
 				if (cli_p2p_provider_bar(a) >= 0) {
