@@ -62,7 +62,7 @@ int dhash_add(struct dhash *h, struct dhash_node *n)
 {
 	struct dhash_node **head;
 
-	if ((!h->slot || h->count > h->mask) && !dhash_grow(h) && !h->slot)
+	if ((!h->slot || h->count > h->mask / 2) && !dhash_grow(h) && !h->slot)
 		return -ENOMEM;
 	head = &h->slot[dhash_slot(h, h->mask, n->key)];
 	n->next = *head;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dma-debug's exact-key index: a hash table of chains, intrusive, that
- * doubles when it holds more nodes than slots. The kernel keeps active
- * cache lines in a radix tree; a table answers the same questions (is this
- * line or page known, and its record) in one or two cache misses at any
- * number of live mappings.
+ * doubles when it holds more nodes than half its slots (pages of a 2 MiB
+ * run share a block of slots, and blocks of runs meeting make chains).
+ * The kernel keeps active cache lines in a radix tree; a table answers
+ * the same questions (is this line or page known, and its record) in one
+ * or two cache misses at any number of live mappings.
  *
  * Keys are line or page numbers: a table made with @fine_bits spreads the
  * low @fine_bits of a key (the lines of a page) over the table and gives
