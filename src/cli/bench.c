@@ -1562,10 +1562,7 @@ static void scale_map(struct scale_results *sc)
 			goto out;
 		memset(page_address(blk[i]), 0x5a, 1024 * PAGE_SIZE);
 	}
-	/*
-	 * A pass to warm up (the IOMMU's page tables and IOVA caches are
-	 * then there for both), then off and on.
-	 */
+	/* off: a pass to warm up, then the one measured; on: the same */
 	ok = scale_map_pass(dev, blk, addr, n, 0, &sc->map_off_ns) &&
 	     scale_map_pass(dev, blk, addr, n, 0, &sc->map_off_ns);
 	sim_dma_debug_enable(m, true);
