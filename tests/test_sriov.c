@@ -17,7 +17,7 @@
 	"iommu id=io0 format=x86_64 mode=strict\n"			\
 	"hostbridge id=hb0 p2p=allow iommu=io0\n"			\
 	"rootport id=rp0 bus=hb0 acs=on\n"				\
-	"pcidev id=pf0 bus=rp0 dma-bits=64 sriov=4 vf-offset=2 vf-stride=2 vfs-enabled=0 vf-bar0=64K vf-device=0x10fe\n" \
+	"pcidev id=pf0 bus=rp0 dma-bits=64 flr=yes sriov=4 vf-offset=2 vf-stride=2 vfs-enabled=0 vf-bar0=64K vf-device=0x10fe\n" \
 	"rootport id=rp1 bus=hb0 acs=on\n"				\
 	"pcidev id=dev1 bus=rp1 dma-bits=64\n"
 
@@ -557,6 +557,23 @@ static void test_presence_race(void **state)
 	"hostbridge id=hb0\n"						\
 	"rootport id=rp0 bus=hb0\n"
 
+/*
+ * pci_reset_function() of the PF saves config state, resets and restores
+ * it, as Linux's does: the VFs enabled before are enabled after.
+ */
+static void test_pf_reset_keeps_vfs(void **state)
+{
+	struct fx *f = FX(state);
+
+	assert_int_equal(pci_enable_sriov(f->pf, 2), 0);
+	assert_int_equal(pci_reset_function(f->pf), 0);
+	assert_int_equal(pci_num_vf(f->pf), 2);
+	assert_true(vf_is_there(f, 1));
+	assert_false(vf_is_there(f, 2));
+	pci_disable_sriov(f->pf);
+	assert_false(vf_is_there(f, 0));
+}
+
 static void test_platform_errors(void **state)
 {
 	(void)state;
@@ -623,6 +640,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_leak_reported_at_disable, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_vf_driver_bound, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_presence_race, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pf_reset_keeps_vfs, fx_setup, fx_teardown),
 		cmocka_unit_test(test_platform_errors),
 		cmocka_unit_test(test_defaults),
 	};
